@@ -1,0 +1,342 @@
+/*
+ * neardup.h - the whole public API of libneardup.
+ *
+ * libneardup finds copied and near-duplicate paragraphs in a corpus of
+ * documents and reports how much each document overlaps the others.
+ *
+ * The pipeline (each stage a module of the library):
+ *
+ *   paths -> documents -> paragraphs -> normalised tokens -> shingle hashes
+ *         -> MinHash signatures -> LSH band keys -> candidate pairs
+ *         -> exact-Jaccard verification -> clusters -> report model -> writers
+ *
+ * Conventions (the contract for every function below):
+ *   - Functions that can fail return an nd_status; ND_OK (0) is success and
+ *     results are written through out-parameters, which are left untouched on
+ *     failure unless stated otherwise.  nd_strerror() names every code.
+ *   - Handles are opaque and come in nd_x_new() / nd_x_free() pairs; every
+ *     free function accepts NULL.
+ *   - The library never prints, never exits and keeps no global mutable state.
+ *     Separate handles may be used from separate threads at the same time; one
+ *     handle must not be used by two threads at once unless stated otherwise.
+ *     A finished nd_report is immutable and may be read from many threads.
+ *   - Strings are NUL-terminated UTF-8 unless a length is given.  Paths are
+ *     byte strings exactly as the caller gave them.
+ */
+#ifndef NEARDUP_H
+#define NEARDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ND_VERSION_MAJOR 0
+#define ND_VERSION_MINOR 1
+#define ND_VERSION_PATCH 0
+#define ND_VERSION_STRING "0.1.0"
+
+/* Returns the library's version string, e.g. "0.1.0".  Never NULL. */
+const char *nd_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef enum nd_status {
+    ND_OK = 0,
+    ND_ERR_NOMEM,       /* out of memory */
+    ND_ERR_INVALID,     /* invalid argument or option value */
+    ND_ERR_IO,          /* input/output error (see nd_diag.sys_errno) */
+    ND_ERR_BINARY,      /* file looks binary (NUL byte in the first 8 KiB) */
+    ND_ERR_GZIP,        /* corrupt or truncated gzip data */
+    ND_ERR_TOO_LARGE,   /* file larger than nd_options.max_file_size */
+    ND_ERR_NOT_REGULAR, /* not a regular file or directory (fifo, device, socket) */
+    ND_ERR_LOOP,        /* symbolic link loop or directory cycle */
+    ND_ERR_DUPLICATE,   /* the same file was given more than once */
+    ND_ERR_FORMAT,      /* unknown format name or malformed data */
+    ND_ERR_MISMATCH,    /* persisted data was made with other parameters */
+    ND_ERR_STATE,       /* call not allowed in the handle's current state */
+    ND_ERR_INTERNAL,    /* a bug: an internal invariant did not hold */
+    ND_STATUS_COUNT_    /* number of codes; not a status */
+} nd_status;
+
+/* Returns a short lower-case English description of a status code, e.g.
+ * "out of memory".  Never NULL; unknown codes give "unknown status". */
+const char *nd_strerror(nd_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* How a document is cut into paragraphs (see README, "Paragraphs"). */
+typedef enum nd_split_mode {
+    ND_SPLIT_AUTO = 0, /* per file: BLANK for hard-wrapped text, else LINE */
+    ND_SPLIT_LINE,     /* every non-blank line is a paragraph */
+    ND_SPLIT_BLANK     /* blocks of non-blank lines separated by blank lines */
+} nd_split_mode;
+
+/* Normalisation steps, all on by default; each can be switched off. */
+enum {
+    ND_NORM_NFKC = 1u << 0,     /* Unicode compatibility normalisation (NFKC) */
+    ND_NORM_CASEFOLD = 1u << 1, /* Unicode case folding */
+    ND_NORM_T2S = 1u << 2,      /* Traditional -> Simplified Chinese, per character */
+    ND_NORM_PINYIN = 1u << 3,   /* drop pinyin annotations such as 態(tài) -> 態 */
+    ND_NORM_STRIP = 1u << 4,    /* drop whitespace, punctuation and symbols */
+    ND_NORM_ALL = 0x1fu
+};
+
+typedef struct nd_options {
+    nd_split_mode split;    /* default ND_SPLIT_AUTO */
+    unsigned min_chars;     /* paragraphs with fewer normalised characters are
+                               counted but not clustered; default 20 */
+    unsigned norm_flags;    /* ND_NORM_* bits; default ND_NORM_ALL */
+    unsigned shingle;       /* tokens per shingle, 1..64; default 5 */
+    unsigned num_perm;      /* MinHash values per paragraph, 1..1024; default 128 */
+    uint64_t seed;          /* seed of shingle hashes and permutations */
+    double threshold;       /* Jaccard threshold in (0,1]; default 0.8 */
+    unsigned bands;         /* LSH bands; 0 = choose from threshold/num_perm */
+    unsigned rows;          /* LSH rows per band; 0 = choose */
+    uint64_t max_file_size; /* bytes after decompression; default 1 GiB */
+    unsigned threads;       /* worker threads; 0 = number of cores */
+} nd_options;
+
+#define ND_DEFAULT_SEED UINT64_C(0x6e65617264757031) /* "neardup1" */
+
+/* Fills *opt with the defaults listed above.  opt must not be NULL. */
+void nd_options_default(nd_options *opt);
+
+/* Checks every field of *opt.  Returns ND_OK or ND_ERR_INVALID; on error, if
+ * msg is not NULL, writes a one-line reason (no trailing newline) such as
+ * "--shingle must be between 1 and 64" into msg[0..msg_size-1]. */
+nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size);
+
+/* ------------------------------------------------------------------------ */
+/* LSH parameters                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Probability that a pair with Jaccard similarity s becomes a candidate with
+ * `bands` bands of `rows` rows: 1 - (1 - s^rows)^bands. */
+double nd_lsh_probability(double s, unsigned bands, unsigned rows);
+
+/* Chooses bands and rows (bands * rows <= num_perm) that minimise
+ *   ND_LSH_FP_WEIGHT * integral_0^t P(s) ds
+ * + ND_LSH_FN_WEIGHT * integral_t^1 (1 - P(s)) ds
+ * i.e. recall near the threshold is bought with extra (verified) candidates.
+ * Returns ND_ERR_INVALID if threshold is outside (0,1] or num_perm is 0. */
+nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands,
+                        unsigned *rows);
+
+#define ND_LSH_FP_WEIGHT 0.05
+#define ND_LSH_FN_WEIGHT 0.95
+
+/* ------------------------------------------------------------------------ */
+/* Sketcher: normalisation, shingles, MinHash of single texts                */
+/* ------------------------------------------------------------------------ */
+
+/* A sketcher turns one text into its normalised form, its shingle set and its
+ * MinHash signature, exactly as the scan does.  It owns scratch buffers, so
+ * one sketcher must not be used by two threads at once. */
+typedef struct nd_sketcher nd_sketcher;
+
+/* Creates a sketcher for opt (NULL = defaults).  *out receives the handle,
+ * owned by the caller, released with nd_sketcher_free(). */
+nd_status nd_sketcher_new(const nd_options *opt, nd_sketcher **out);
+void nd_sketcher_free(nd_sketcher *sk);
+
+/* Normalises text[0..len-1] (invalid UTF-8 becomes U+FFFD first) and returns
+ * the normalised characters as UTF-8 in a new malloc'ed, NUL-terminated buffer
+ * *out (caller frees) of *out_len bytes.  Characters removed by ND_NORM_STRIP
+ * do not appear. */
+nd_status nd_sketcher_normalize(nd_sketcher *sk, const char *text, size_t len,
+                                char **out, size_t *out_len);
+
+/* Computes the sorted, duplicate-free set of 64-bit shingle hashes of text.
+ * *out is malloc'ed (caller frees), *count >= 1 for any text with at least one
+ * token, 0 (and *out NULL) for a text with no token. */
+nd_status nd_sketcher_shingles(nd_sketcher *sk, const char *text, size_t len,
+                               uint64_t **out, size_t *count);
+
+/* Writes the MinHash signature (opt.num_perm values) of text into sig, which
+ * must hold num_perm values.  A text with no token gets all UINT32_MAX. */
+nd_status nd_sketcher_signature(nd_sketcher *sk, const char *text, size_t len,
+                                uint32_t *sig);
+
+/* Exact Jaccard similarity of the shingle sets of two texts, into *out.
+ * Two texts without tokens have similarity 0. */
+nd_status nd_sketcher_jaccard(nd_sketcher *sk, const char *a, size_t alen,
+                              const char *b, size_t blen, double *out);
+
+/* ------------------------------------------------------------------------ */
+/* Scanner: gathers documents, runs the pipeline, yields a report            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct nd_scanner nd_scanner;
+typedef struct nd_report nd_report;
+
+/* A problem with one input.  The scan goes on without that input. */
+typedef struct nd_diag {
+    const char *path;   /* the path as given or as found by the walk */
+    nd_status status;   /* why it was skipped (or ND_OK for a notice) */
+    int sys_errno;      /* errno for ND_ERR_IO, else 0 */
+    const char *detail; /* extra words or NULL, e.g. "limit is 1073741824 bytes" */
+} nd_diag;
+
+/* Called once per problem, in input order, from the thread that called
+ * nd_scanner_add_path().  Pointers are valid only during the call. */
+typedef void (*nd_diag_fn)(void *user, const nd_diag *diag);
+
+/* Creates a scanner with a copy of *opt (NULL = defaults); checks the options
+ * (ND_ERR_INVALID).  Released with nd_scanner_free(). */
+nd_status nd_scanner_new(const nd_options *opt, nd_scanner **out);
+void nd_scanner_free(nd_scanner *sc);
+
+/* Sets the callback that receives skipped-input reports (NULL = none). */
+void nd_scanner_set_diag(nd_scanner *sc, nd_diag_fn fn, void *user);
+
+/* Adds a file, a directory (walked recursively in byte order of names,
+ * following symbolic links but never a loop) or "-" (standard input).
+ * gzip data (magic 1f 8b) is decompressed.  Inputs that cannot be used are
+ * reported through the diag callback, counted in nd_scanner_skipped() and
+ * left out; that is not an error.  Returns ND_OK, or ND_ERR_NOMEM /
+ * ND_ERR_STATE (after nd_scanner_run) for fatal problems. */
+nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
+
+/* Adds an in-memory document named `name`; the bytes are copied. */
+nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
+                                const void *data, size_t len);
+
+/* Number of inputs skipped so far. */
+size_t nd_scanner_skipped(const nd_scanner *sc);
+
+/* Runs the pipeline over all documents added so far and returns the report in
+ * *out (caller frees with nd_report_free).  The report keeps the document
+ * bytes alive; the scanner may be freed before the report.  Can be called
+ * once per scanner. */
+nd_status nd_scanner_run(nd_scanner *sc, nd_report **out);
+
+/* ------------------------------------------------------------------------ */
+/* Report model (read-only)                                                   */
+/* ------------------------------------------------------------------------ */
+
+void nd_report_free(nd_report *r);
+
+typedef struct nd_summary {
+    uint64_t files;          /* documents scanned */
+    uint64_t skipped;        /* inputs skipped */
+    uint64_t bytes;          /* bytes scanned (after decompression) */
+    uint64_t paragraphs;     /* all paragraphs */
+    uint64_t short_paragraphs; /* below min_chars: counted, not clustered */
+    uint64_t chars;          /* normalised characters in all paragraphs */
+    uint64_t clustered_paragraphs; /* paragraphs in some cluster */
+    uint64_t clusters;       /* clusters (2 or more members) */
+    uint64_t duplicated_chars; /* characters of cluster members that are not
+                                  the first member of their cluster */
+    uint64_t candidate_pairs; /* distinct pairs proposed by LSH */
+    uint64_t verified_pairs;  /* candidate pairs with Jaccard >= threshold */
+    unsigned bands, rows, num_perm, shingle;
+    double threshold;
+} nd_summary;
+
+typedef struct nd_document_info {
+    const char *path;
+    uint64_t bytes;          /* after decompression */
+    uint64_t paragraphs;
+    uint64_t chars;          /* normalised characters */
+    uint64_t elsewhere_chars; /* chars of paragraphs whose cluster has a member
+                                 in another document */
+    uint64_t within_chars;   /* chars of paragraphs with an earlier member of
+                                their cluster in this same document */
+    unsigned split;          /* the nd_split_mode actually used */
+    unsigned char gzip;      /* 1 if the input was gzip-compressed */
+} nd_document_info;
+
+typedef struct nd_paragraph_info {
+    uint32_t doc;     /* document index */
+    uint32_t line;    /* 1-based line of the paragraph's first byte */
+    uint64_t offset;  /* byte offset in the (decompressed) document */
+    uint32_t length;  /* bytes, without the final line terminator */
+    uint32_t chars;   /* normalised characters */
+    int64_t cluster;  /* cluster index, or -1 */
+    double similarity; /* exact Jaccard to the cluster representative, or 0 */
+} nd_paragraph_info;
+
+typedef struct nd_cluster_info {
+    size_t size;              /* members, >= 2 */
+    size_t documents;         /* distinct documents among the members */
+    uint64_t chars;           /* normalised characters of all members */
+    const uint32_t *members;  /* paragraph indices, ascending; members[0] is
+                                 the representative; owned by the report */
+} nd_cluster_info;
+
+typedef struct nd_overlap_info {
+    uint32_t a, b;     /* document indices, a < b */
+    uint64_t a_in_b;   /* chars of a in paragraphs whose cluster reaches b */
+    uint64_t b_in_a;   /* chars of b in paragraphs whose cluster reaches a */
+    uint64_t clusters; /* clusters with members in both */
+} nd_overlap_info;
+
+/* The accessors below fill *out and return ND_OK, or ND_ERR_INVALID for an
+ * index out of range.  Pointers inside *out live as long as the report.
+ * Orders: documents in input order; paragraphs by (document, offset);
+ * clusters by size descending, then representative ascending; overlaps by
+ * max(a_in_b/chars(a), b_in_a/chars(b)) descending, then (a, b). */
+nd_status nd_report_summary(const nd_report *r, nd_summary *out);
+size_t nd_report_document_count(const nd_report *r);
+nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out);
+size_t nd_report_paragraph_count(const nd_report *r);
+nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out);
+/* The paragraph's original bytes (not NUL-terminated) and their length. */
+nd_status nd_report_paragraph_text(const nd_report *r, size_t i,
+                                   const char **text, size_t *len);
+size_t nd_report_cluster_count(const nd_report *r);
+nd_status nd_report_cluster(const nd_report *r, size_t i, nd_cluster_info *out);
+size_t nd_report_overlap_count(const nd_report *r);
+nd_status nd_report_overlap(const nd_report *r, size_t i, nd_overlap_info *out);
+
+/* ------------------------------------------------------------------------ */
+/* Writers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum nd_format {
+    ND_FORMAT_TEXT = 0,
+    ND_FORMAT_JSONL,
+    ND_FORMAT_JSON,
+    ND_FORMAT_CSV
+} nd_format;
+
+/* Parses "text", "jsonl", "json" or "csv" into *out; ND_ERR_FORMAT otherwise. */
+nd_status nd_format_parse(const char *name, nd_format *out);
+
+typedef struct nd_write_options {
+    int emit_paragraphs;   /* jsonl/json: add one record per paragraph */
+    unsigned top;          /* text: rows per section; default 10 */
+    unsigned preview;      /* text: preview length in characters; default 40 */
+} nd_write_options;
+
+void nd_write_options_default(nd_write_options *wo);
+
+/* Sink for writers: must consume all len bytes and return 0, or return
+ * non-zero (an errno value if known) to stop the writer. */
+typedef int (*nd_write_fn)(void *user, const void *buf, size_t len);
+
+/* Renders the report in `format` through fn.  wo may be NULL (defaults).
+ * Returns ND_ERR_IO if the sink failed.  Output is a pure function of the
+ * report and the options: the same input gives the same bytes. */
+nd_status nd_report_write(const nd_report *r, nd_format format,
+                          const nd_write_options *wo, nd_write_fn fn, void *user);
+
+/* Writes the report to `path` atomically: into a temporary file in the same
+ * directory, then renamed over path.  On failure nothing is left behind and,
+ * if sys_errno is not NULL, *sys_errno receives the errno. */
+nd_status nd_report_write_path(const nd_report *r, nd_format format,
+                               const nd_write_options *wo, const char *path,
+                               int *sys_errno);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NEARDUP_H */

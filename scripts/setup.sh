@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# scripts/setup.sh - installs what is missing (Debian 12), builds, and runs.
+#
+#   scripts/setup.sh run    install, build, scan the bundled sample corpus
+#   scripts/setup.sh test   install, build (normal + ASan/UBSan), run every test
+#   scripts/setup.sh deps   only install the Debian packages
+#   scripts/setup.sh build  install and build (build/)
+#
+# Needs root or sudo for apt-get when packages are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake pkg-config
+          libxxhash-dev xxhash zlib1g-dev libutf8proc-dev
+          libopencc-dev libopencc-data
+          libcriterion-dev libjson-c-dev
+          clang valgrind hyperfine python3)
+
+need_install() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  printf '%s\n' "${missing[@]}"
+}
+
+deps() {
+  mapfile -t missing < <(need_install)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing ${missing[*]}" >&2
+  local SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DND_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+case "${1:-run}" in
+  deps)  deps ;;
+  build) deps; build build ;;
+  run)   deps; build build; ./build/neardup scan examples/seeds ;;
+  test)
+    deps
+    build build
+    (cd build && ctest --output-on-failure -j "$JOBS")
+    build build-asan -DND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DND_BUILD_BENCH=OFF
+    (cd build-asan && ctest --output-on-failure -j "$JOBS" -LE valgrind)
+    ;;
+  *) echo "usage: scripts/setup.sh [run|test|deps|build]" >&2; exit 1 ;;
+esac

@@ -1,0 +1,66 @@
+/*
+ * nd_internal.h - private helpers shared by the library's modules.
+ * Never installed; the CLI must not include it.
+ */
+#ifndef ND_INTERNAL_H
+#define ND_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "neardup.h"
+
+/* Propagate a failing nd_status (zstd's FORWARD_IF_ERROR). */
+#define ND_TRY(expr)                                                           \
+    do {                                                                       \
+        nd_status nd_try_st_ = (expr);                                         \
+        if (nd_try_st_ != ND_OK) return nd_try_st_;                           \
+    } while (0)
+
+/* Same, for functions with a `goto out;` cleanup label and a local `st`. */
+#define ND_CHECK(expr)                                                         \
+    do {                                                                       \
+        st = (expr);                                                           \
+        if (st != ND_OK) goto out;                                             \
+    } while (0)
+
+#define ND_UNUSED(x) ((void)(x))
+#define ND_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ND_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Grow *ptr (elements of elem_size) to hold at least `need` elements; *cap is
+ * updated.  Overflow-checked.  Returns ND_OK or ND_ERR_NOMEM (*ptr kept). */
+nd_status nd_grow(void **ptr, size_t *cap, size_t need, size_t elem_size);
+
+#define ND_GROW(ptr, cap, need)                                                \
+    nd_grow((void **)&(ptr), &(cap), (need), sizeof(*(ptr)))
+
+/* calloc/malloc with overflow check of n * size. */
+void *nd_calloc(size_t n, size_t size);
+void *nd_mallocn(size_t n, size_t size);
+
+/* Copy of s (NUL-terminated) or NULL on allocation failure. */
+char *nd_strdup(const char *s);
+
+/* splitmix64: the fixed generator used to derive every seeded constant. */
+static inline uint64_t nd_splitmix64(uint64_t *state) {
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Radix sort of 64-bit keys carrying a 32-bit payload, ascending by
+ * (key, payload).  tmp must hold n elements.  Stable, O(n). */
+typedef struct nd_key32 {
+    uint64_t key;
+    uint32_t val;
+    uint32_t pad_; /* keeps the struct 16 bytes; always 0 */
+} nd_key32;
+void nd_sort_key32(nd_key32 *v, nd_key32 *tmp, size_t n);
+
+/* Radix sort of plain 64-bit values, ascending.  tmp must hold n values. */
+void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
+
+#endif /* ND_INTERNAL_H */

@@ -1,0 +1,41 @@
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+char *nd_test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    cr_assert_not_null(buf);
+    for (;;) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap) break;
+        cap *= 2;
+        buf = realloc(buf, cap + 1);
+        cr_assert_not_null(buf);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+static const char *env_path(const char *var, const char *fallback, const char *rel) {
+    static char path[4096];
+    const char *dir = getenv(var);
+    if (!dir) dir = fallback;
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    return path;
+}
+
+const char *nd_test_seed_path(const char *name) {
+    return env_path("ND_SEEDS", "examples/seeds", name);
+}
+
+const char *nd_test_data_path(const char *rel) {
+    return env_path("ND_TEST_DATA", "tests", rel);
+}

@@ -1,0 +1,17 @@
+/* support.h - small helpers shared by the Criterion test programs. */
+#ifndef ND_TEST_SUPPORT_H
+#define ND_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+/* Reads a whole file into a new NUL-terminated buffer (caller frees);
+ * aborts the test on failure.  *len may be NULL. */
+char *nd_test_read_file(const char *path, size_t *len);
+
+/* Path of a file in the bundled corpus ($ND_SEEDS/name) in a static buffer. */
+const char *nd_test_seed_path(const char *name);
+
+/* Path of a file under tests/ ($ND_TEST_DATA/rel) in a static buffer. */
+const char *nd_test_data_path(const char *rel);
+
+#endif
