@@ -129,8 +129,8 @@ double nd_lsh_probability(double s, unsigned bands, unsigned rows);
 nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands,
                         unsigned *rows);
 
-#define ND_LSH_FP_WEIGHT 0.05
-#define ND_LSH_FN_WEIGHT 0.95
+#define ND_LSH_FP_WEIGHT 0.01
+#define ND_LSH_FN_WEIGHT 0.99
 
 /* ------------------------------------------------------------------------ */
 /* Sketcher: normalisation, shingles, MinHash of single texts                */

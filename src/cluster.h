@@ -1,0 +1,25 @@
+/*
+ * cluster.h - union-find over paragraph ids (private).
+ */
+#ifndef ND_CLUSTER_H
+#define ND_CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "neardup.h"
+
+/* Disjoint sets whose root is always the smallest id of the set, so a
+ * cluster's representative never depends on the order of unions. */
+typedef struct nd_uf {
+    uint32_t *parent;
+    size_t n;
+} nd_uf;
+
+nd_status nd_uf_init(nd_uf *uf, size_t n);
+void nd_uf_release(nd_uf *uf);
+uint32_t nd_uf_find(nd_uf *uf, uint32_t x);
+/* Joins the sets of a and b; returns 1 if they were different sets. */
+int nd_uf_union(nd_uf *uf, uint32_t a, uint32_t b);
+
+#endif /* ND_CLUSTER_H */

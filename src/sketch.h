@@ -1,0 +1,76 @@
+/*
+ * sketch.h - shingle hashes, shingle sets and MinHash signatures (private).
+ */
+#ifndef ND_SKETCH_H
+#define ND_SKETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "neardup.h"
+#include "text.h"
+
+/* The permutation family: value i of a signature is
+ *     min over shingles x of  (uint32_t)((a[i] * x + b[i]) >> 32)
+ * computed modulo 2^64 with a[i] odd; a and b come from splitmix64(seed). */
+typedef struct nd_minhash {
+    unsigned k;
+    uint64_t *a, *b;
+} nd_minhash;
+
+nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed);
+void nd_minhash_release(nd_minhash *mh);
+
+/* sig[0..k-1] = UINT32_MAX. */
+void nd_minhash_reset(const nd_minhash *mh, uint32_t *sig);
+
+/* Folds n shingle hashes into sig (running minimum); dispatches at run time to
+ * an AVX-512, AVX2 or portable version of the same loop. */
+void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
+                       uint32_t *sig);
+
+/* Shingle hashes of a token sequence: XXH3_64bits_withSeed over each window
+ * of w token values (little-endian uint64), or over all tokens when there are
+ * fewer than w.  out must hold max(ntok - w + 1, 1) values.  Returns the
+ * count (0 when ntok is 0). */
+size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w,
+                         uint64_t seed, uint64_t *out);
+
+/* Sorts h[0..n-1] and drops repeats in place; tmp holds n values.  Returns
+ * the number of distinct values. */
+size_t nd_hashset_make(uint64_t *h, uint64_t *tmp, size_t n);
+
+/* |A intersect B| for sorted distinct arrays. */
+size_t nd_hashset_intersection(const uint64_t *a, size_t na, const uint64_t *b,
+                               size_t nb);
+
+/* Exact Jaccard of two sorted distinct sets; 0 when both are empty. */
+double nd_hashset_jaccard(const uint64_t *a, size_t na, const uint64_t *b,
+                          size_t nb);
+
+/* Per-thread state to go from paragraph bytes to tokens, shingles, sets and
+ * signatures without allocating per paragraph. */
+typedef struct nd_shingler {
+    nd_norm norm;
+    unsigned w;
+    uint64_t seed;
+    uint64_t *sh;  /* shingle hashes of the last text */
+    uint64_t *tmp;
+    size_t sh_cap;
+} nd_shingler;
+
+void nd_shingler_init(nd_shingler *s, const nd_options *opt);
+void nd_shingler_release(nd_shingler *s);
+
+/* Normalises, tokenises and shingles text.  *hashes (valid until the next
+ * call, owned by s) receives the shingle hashes in text order, unsorted;
+ * *nchars the normalised characters, *tokens and *ntok the token values. */
+nd_status nd_shingler_run(nd_shingler *s, const uint8_t *text, size_t len,
+                          uint64_t **hashes, size_t *nhashes, size_t *nchars,
+                          const uint64_t **tokens, size_t *ntok);
+
+/* Same, then sorts and deduplicates: *set is the shingle set. */
+nd_status nd_shingler_set(nd_shingler *s, const uint8_t *text, size_t len,
+                          uint64_t **set, size_t *nset);
+
+#endif /* ND_SKETCH_H */

@@ -1,0 +1,77 @@
+/*
+ * sort.c - LSD radix sorts for the pipeline's plain-data arrays.
+ *
+ * Band keys, candidate pairs and exact-duplicate keys are 64-bit values that
+ * are grouped by sorting rather than by hash maps: sorting is deterministic,
+ * cache-friendly, spills to disk naturally (sorted runs) and is O(n) with a
+ * radix sort.  Both sorts make 8 passes of 8 bits over the key, skipping a
+ * pass when every key has the same byte there (common for small ids).
+ */
+#include <string.h>
+
+#include "nd_internal.h"
+
+/* One counting pass per byte, ping-ponging between v and tmp; returns the
+ * buffer that holds the result after `passes` swaps. */
+#define ND_RADIX_BODY(TYPE, KEYOF)                                             \
+    size_t count[8][256];                                                      \
+    memset(count, 0, sizeof count);                                            \
+    for (size_t i = 0; i < n; i++) {                                           \
+        uint64_t k = KEYOF(v[i]);                                              \
+        for (int b = 0; b < 8; b++) count[b][(k >> (8 * b)) & 0xff]++;          \
+    }                                                                          \
+    TYPE *src = v, *dst = tmp;                                                 \
+    for (int b = 0; b < 8; b++) {                                              \
+        size_t *c = count[b];                                                  \
+        int trivial = 0;                                                       \
+        for (int d = 0; d < 256; d++)                                          \
+            if (c[d] == n) trivial = 1;                                        \
+        if (trivial) continue;                                                 \
+        size_t sum = 0;                                                        \
+        for (int d = 0; d < 256; d++) {                                        \
+            size_t t = c[d];                                                   \
+            c[d] = sum;                                                        \
+            sum += t;                                                          \
+        }                                                                      \
+        for (size_t i = 0; i < n; i++)                                         \
+            dst[c[(KEYOF(src[i]) >> (8 * b)) & 0xff]++] = src[i];              \
+        TYPE *t = src;                                                         \
+        src = dst;                                                             \
+        dst = t;                                                               \
+    }                                                                          \
+    if (src != v) memcpy(v, src, n * sizeof *v);
+
+#define ND_KEY_OF_KEY32(x) ((x).key)
+#define ND_KEY_OF_U64(x) (x)
+
+/* Sorts by val first (stable), then by key: the result is ordered by
+ * (key, val).  The val pass is skipped when every val is already in order,
+ * which is the normal case: callers append in val order. */
+void nd_sort_key32(nd_key32 *v, nd_key32 *tmp, size_t n) {
+    if (n < 2) return;
+    int sorted_vals = 1;
+    for (size_t i = 1; i < n && sorted_vals; i++)
+        if (v[i].val < v[i - 1].val) sorted_vals = 0;
+    if (!sorted_vals) {
+        /* Four 8-bit passes over val make the input val-ordered. */
+        size_t c[256];
+        for (int b = 0; b < 4; b++) {
+            memset(c, 0, sizeof c);
+            for (size_t i = 0; i < n; i++) c[(v[i].val >> (8 * b)) & 0xff]++;
+            size_t sum = 0;
+            for (size_t d = 0; d < 256; d++) {
+                size_t t = c[d];
+                c[d] = sum;
+                sum += t;
+            }
+            for (size_t i = 0; i < n; i++) tmp[c[(v[i].val >> (8 * b)) & 0xff]++] = v[i];
+            memcpy(v, tmp, n * sizeof *v);
+        }
+    }
+    ND_RADIX_BODY(nd_key32, ND_KEY_OF_KEY32)
+}
+
+void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n) {
+    if (n < 2) return;
+    ND_RADIX_BODY(uint64_t, ND_KEY_OF_U64)
+}
