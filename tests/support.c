@@ -33,9 +33,9 @@ static const char *env_path(const char *var, const char *fallback, const char *r
 }
 
 const char *nd_test_seed_path(const char *name) {
-    return env_path("ND_SEEDS", "examples/seeds", name);
+    return env_path("ND_SEEDS", ND_SOURCE_DIR "/examples/seeds", name);
 }
 
 const char *nd_test_data_path(const char *rel) {
-    return env_path("ND_TEST_DATA", "tests", rel);
+    return env_path("ND_TEST_DATA", ND_SOURCE_DIR "/tests", rel);
 }

@@ -1,0 +1,1574 @@
+/*
+ * gen_corpus.c - deterministic benchmark corpus generator for neardup.
+ *
+ *   gen_corpus --seed N --size-mb M [--dup-rate F] [--exact-rate F]
+ *              [--seeds DIR] [--force] --out DIR
+ *
+ * Writes DIR/docs/NNNNNN.txt (one paragraph per line, some documents with
+ * blank lines between paragraphs), DIR/truth.tsv (every planted pair) and
+ * DIR/boilerplate.txt (the navigation lines repeated across documents).
+ *
+ * Text is recombined from the clauses of the seed corpus (split on the
+ * sentence terminators and on commas, colons, semicolons, enumeration
+ * commas), so the corpus is large yet mostly non-duplicate.  A fraction of
+ * paragraphs are planted near-copies of an earlier paragraph with character
+ * edits, Simplified<->Traditional conversion (OpenCC), pinyin annotations and
+ * full-width/half-width swaps; another fraction are exact copies.
+ *
+ * Everything random comes from one xoshiro256** stream seeded by splitmix64
+ * from --seed, and seed files are read in byte order of their names, so the
+ * same arguments, seed files and OpenCC data give byte-identical output.
+ * See bench/README.md, "Corpus generator".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <opencc.h>
+
+#ifndef ND_DEFAULT_SEEDS_DIR
+#define ND_DEFAULT_SEEDS_DIR "examples/seeds"
+#endif
+
+#if defined(__GNUC__)
+#define ND_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define ND_NORETURN __attribute__((noreturn))
+#else
+#define ND_PRINTF(a, b)
+#define ND_NORETURN
+#endif
+
+#define PROG "gen_corpus"
+#define MB_BYTES UINT64_C(1000000)
+#define MAX_SIZE_MB UINT64_C(50000)
+#define MAX_DOCS 1000000u
+#define POOL_CAP 65536u
+#define MAX_CLAUSE_BYTES 240u
+
+/* ------------------------------------------------------------------------ */
+/* Errors and memory                                                        */
+/* ------------------------------------------------------------------------ */
+
+static ND_NORETURN ND_PRINTF(1, 2) void die(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        die("out of memory (%zu bytes)", n);
+    return q;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+    char *p = xrealloc(NULL, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} buf_t;
+
+static void buf_reserve(buf_t *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return;
+    size_t nc = b->cap ? b->cap : 4096;
+    while (nc - b->len < extra)
+        nc *= 2;
+    b->p = xrealloc(b->p, nc);
+    b->cap = nc;
+}
+
+static void buf_put(buf_t *b, const void *s, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void buf_puts(buf_t *b, const char *s) { buf_put(b, s, strlen(s)); }
+
+static void buf_putc(buf_t *b, char c)
+{
+    buf_reserve(b, 1);
+    b->p[b->len++] = c;
+}
+
+typedef struct {
+    uint32_t *p;
+    size_t len, cap;
+} cpv_t;
+
+static void cpv_reserve(cpv_t *v, size_t n)
+{
+    if (v->cap >= n)
+        return;
+    size_t nc = v->cap ? v->cap : 256;
+    while (nc < n)
+        nc *= 2;
+    v->p = xrealloc(v->p, nc * sizeof *v->p);
+    v->cap = nc;
+}
+
+static void cpv_push(cpv_t *v, uint32_t c)
+{
+    cpv_reserve(v, v->len + 1);
+    v->p[v->len++] = c;
+}
+
+/* ------------------------------------------------------------------------ */
+/* PRNG: splitmix64 seeding xoshiro256**                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t s[4];
+} rng_t;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static void rng_seed(rng_t *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rng_next(rng_t *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl64(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl64(s[3], 45);
+    return result;
+}
+
+static uint64_t rng_below(rng_t *r, uint64_t n) { return n ? rng_next(r) % n : 0; }
+
+static double rng_unit(rng_t *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+
+static int rng_chance(rng_t *r, double p) { return rng_unit(r) < p; }
+
+/* ------------------------------------------------------------------------ */
+/* UTF-8                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Decodes one character at s[0..n-1] (n >= 1); invalid bytes give U+FFFD and
+ * consume one byte.  Returns the bytes consumed. */
+static size_t utf8_dec(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t len;
+    uint32_t v, min;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, v = c & 0x1F, min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, v = c & 0x0F, min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    if (len > n) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = 0xFFFD;
+            return 1;
+        }
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    *cp = v;
+    return len;
+}
+
+static size_t utf8_enc(uint32_t c, char *o)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xC0 | (c >> 6));
+        o[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | (c >> 12));
+        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (c >> 18));
+    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+static void decode_all(const char *s, size_t n, cpv_t *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    out->len = 0;
+    cpv_reserve(out, n);
+    size_t i = 0;
+    while (i < n) {
+        uint32_t c;
+        i += utf8_dec(u + i, n - i, &c);
+        out->p[out->len++] = c;
+    }
+}
+
+static void encode_all(const cpv_t *v, buf_t *out)
+{
+    out->len = 0;
+    buf_reserve(out, v->len * 4);
+    for (size_t i = 0; i < v->len; i++)
+        out->len += utf8_enc(v->p[i], out->p + out->len);
+}
+
+static int is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+/* Number of characters (lead bytes) in s[0..n-1]. */
+static size_t utf8_count(const char *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += !is_cont((unsigned char)s[i]);
+    return k;
+}
+
+/* Byte offset of the k-th character boundary of s (or n). */
+static size_t utf8_skip(const char *s, size_t n, size_t k)
+{
+    size_t i = 0;
+    while (i < n && k > 0) {
+        i++;
+        while (i < n && is_cont((unsigned char)s[i]))
+            i++;
+        k--;
+    }
+    return i;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Built-in tables                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Common characters (Simplified, Traditional) with a tone-marked reading, for
+ * pinyin annotations such as 态(tài).  Taken from the annotations that occur
+ * in the sample corpus. */
+static const char *const PINYIN[][3] = {
+    {"态", "態", "tài"},   {"领", "領", "lǐng"},  {"发", "發", "fā"},
+    {"关", "關", "guān"},  {"网", "網", "wǎng"},  {"权", "權", "quán"},
+    {"规", "規", "guī"},   {"结", "結", "jié"},   {"业", "業", "yè"},
+    {"现", "現", "xiàn"},  {"统", "統", "tǒng"},  {"内", "內", "nèi"},
+    {"调", "調", "diào"},  {"产", "產", "chǎn"},  {"创", "創", "chuàng"},
+    {"环", "環", "huán"},  {"经", "經", "jīng"},  {"质", "質", "zhì"},
+    {"区", "區", "qū"},    {"战", "戰", "zhàn"},  {"监", "監", "jiān"},
+    {"镇", "鎮", "zhèn"},  {"协", "協", "xié"},   {"执", "執", "zhí"},
+    {"乡", "鄉", "xiāng"}, {"优", "優", "yōu"},   {"续", "續", "xù"},
+    {"联", "聯", "lián"},  {"据", "據", "jù"},    {"数", "數", "shù"},
+    {"稳", "穩", "wěn"},   {"构", "構", "gòu"},   {"农", "農", "nóng"},
+    {"养", "養", "yǎng"},  {"转", "轉", "zhuǎn"}, {"节", "節", "jié"},
+};
+#define N_PINYIN (sizeof PINYIN / sizeof PINYIN[0])
+
+/* Web navigation lines, grouped by "site": a document from a site carries
+ * some of its header and footer lines.  [i][0..3] header, [i][4..7] footer. */
+static const char *const SITES[][8] = {
+    {"首页 | 工作总结 | 工作计划 | 述职报告 | 心得体会 | 演讲稿 | 范文大全",
+     "当前位置：首页 > 工作总结 > 党建工作总结", NULL, NULL,
+     "上一篇：返回列表 下一篇：没有了",
+     "版权所有 © 2012-2024 第一范文网 保留所有权利",
+     "声明：本站内容来源于网络，如有侵权请联系删除。", NULL},
+    {"SUCAI198.COM —— 专注党建行政公文写作范文", "登录 | 注册 | 会员中心 | 帮助",
+     NULL, NULL, "微信扫码分享", "微信扫码领取福利",
+     "免责声明：文章内容仅供参考，不代表本站观点。", NULL},
+    {"網站首頁 個人文檔 個人總結 工作總結 述職報告 心得體會 演講稿 講話致辭 實用文 教學資源 企業文化 公文 論文",
+     "欄目: 黨建工作總結 / 人氣:1.74W", NULL, NULL, "熱門文章",
+     "Copyright © 2024 範文中心 All Rights Reserved", NULL, NULL},
+    {"您现在的位置：首页 > 公文写作 > 工作报告", "字号：大 中 小 | 打印本页 | 关闭窗口",
+     NULL, NULL, "【打印】【关闭】【返回顶部】", "相关推荐：工作总结 述职报告 讲话稿",
+     NULL, NULL},
+    {"首页 新闻 公告 政务公开 办事服务 互动交流", "无障碍浏览 | 长者模式 | 繁体版",
+     NULL, NULL, "主办单位：XX市人民政府办公室 承办单位：XX市大数据中心",
+     "网站标识码：1234000001 备案号：X ICP备12345678号",
+     "建议使用1366×768分辨率 IE9.0以上版本浏览器", NULL},
+    {"首頁 > 範文大全 > 工作報告", NULL, NULL, NULL, "分享到：微信 微博 QQ空間",
+     "本文由網友上傳，僅供學習參考。", NULL, NULL},
+};
+#define N_SITES (sizeof SITES / sizeof SITES[0])
+
+static const char *const HEAD_NUM[] = {
+    "一、", "二、", "三、", "四、", "五、", "六、", "七、", "八、",
+    "（一）", "（二）", "（三）", "（四）", "(一)", "(二)", "1.", "2.", "3.",
+    "第一，", "第二，", "第三，"};
+#define N_HEAD_NUM (sizeof HEAD_NUM / sizeof HEAD_NUM[0])
+
+static const char *const TITLE_SUFFIX[2][6] = {
+    {"工作总结", "情况报告", "自查报告", "工作计划", "讲话稿", "心得体会"},
+    {"工作總結", "情況報告", "自查報告", "工作計劃", "講話稿", "心得體會"}};
+
+/* ------------------------------------------------------------------------ */
+/* Seed corpus: clause pools                                                */
+/* ------------------------------------------------------------------------ */
+
+enum { D_NONE = 0, D_COMMA, D_ENUM, D_COLON, D_SEMI };
+
+typedef struct {
+    const char *s;
+    uint32_t len;
+    uint8_t delim;
+} clause_t;
+
+typedef struct {
+    buf_t arena;
+    size_t *off; /* offsets into arena while building */
+    clause_t *c;
+    size_t n, cap;
+} pool_t;
+
+static void pool_add(pool_t *p, const char *s, size_t len, uint8_t delim)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 1024;
+        p->c = xrealloc(p->c, p->cap * sizeof *p->c);
+        p->off = xrealloc(p->off, p->cap * sizeof *p->off);
+    }
+    p->off[p->n] = p->arena.len;
+    p->c[p->n].s = NULL;
+    p->c[p->n].len = (uint32_t)len;
+    p->c[p->n].delim = delim;
+    p->n++;
+    buf_put(&p->arena, s, len);
+}
+
+static int clause_cmp(const void *a, const void *b)
+{
+    const clause_t *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return (int)x->delim - (int)y->delim;
+}
+
+/* Fixes the pointers, sorts and drops repeated clause texts. */
+static void pool_finish(pool_t *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        p->c[i].s = p->arena.p + p->off[i];
+    free(p->off);
+    p->off = NULL;
+    if (p->n == 0)
+        return;
+    qsort(p->c, p->n, sizeof *p->c, clause_cmp);
+    size_t k = 1;
+    for (size_t i = 1; i < p->n; i++) {
+        const clause_t *a = &p->c[k - 1], *b = &p->c[i];
+        if (a->len == b->len && memcmp(a->s, b->s, a->len) == 0)
+            continue;
+        p->c[k++] = *b;
+    }
+    p->n = k;
+}
+
+static int is_space_at(const unsigned char *s, size_t n, size_t i, size_t *w)
+{
+    if (s[i] == ' ' || s[i] == '\t') {
+        *w = 1;
+        return 1;
+    }
+    if (i + 2 < n && s[i] == 0xE3 && s[i + 1] == 0x80 && s[i + 2] == 0x80) {
+        *w = 3;
+        return 1;
+    }
+    return 0;
+}
+
+/* Classifies the punctuation mark at s[i]: returns its byte length (0 if
+ * none) and *kind: D_* or -1 for a sentence terminator. */
+static size_t punct_at(const unsigned char *s, size_t n, size_t i, int *kind)
+{
+    switch (s[i]) {
+    case ',': *kind = D_COMMA; return 1;
+    case ';': *kind = D_SEMI; return 1;
+    case ':': *kind = D_COLON; return 1;
+    case '!':
+    case '?': *kind = -1; return 1;
+    default: break;
+    }
+    if (i + 2 >= n)
+        return 0;
+    unsigned a = s[i], b = s[i + 1], c = s[i + 2];
+    if (a == 0xE3 && b == 0x80) {
+        if (c == 0x81) { *kind = D_ENUM; return 3; }  /* 、 */
+        if (c == 0x82) { *kind = -1; return 3; }      /* 。 */
+    }
+    if (a == 0xEF && b == 0xBC) {
+        switch (c) {
+        case 0x8C: *kind = D_COMMA; return 3; /* ， */
+        case 0x9B: *kind = D_SEMI; return 3;  /* ； */
+        case 0x9A: *kind = D_COLON; return 3; /* ： */
+        case 0x81:                            /* ！ */
+        case 0x9F: *kind = -1; return 3;      /* ？ */
+        default: break;
+        }
+    }
+    return 0;
+}
+
+static void add_clause(pool_t *raw, const unsigned char *s, size_t a, size_t b, int kind)
+{
+    size_t w;
+    while (a < b && is_space_at(s, b, a, &w))
+        a += w;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+        b--;
+    while (b >= a + 3 && s[b - 3] == 0xE3 && s[b - 2] == 0x80 && s[b - 1] == 0x80)
+        b -= 3;
+    /* Overlong clauses (text without punctuation) are cut into pieces. */
+    while (b - a > MAX_CLAUSE_BYTES) {
+        size_t cut = a + MAX_CLAUSE_BYTES;
+        while (cut > a && is_cont(s[cut]))
+            cut--;
+        if (utf8_count((const char *)s + a, cut - a) >= 2)
+            pool_add(raw, (const char *)s + a, cut - a, D_COMMA);
+        a = cut;
+    }
+    if (utf8_count((const char *)s + a, b - a) >= 2)
+        pool_add(raw, (const char *)s + a, b - a, (uint8_t)(kind < 0 ? D_NONE : kind));
+}
+
+static void split_line(pool_t *raw, const unsigned char *s, size_t n)
+{
+    size_t start = 0, i = 0;
+    while (i < n) {
+        int kind;
+        size_t w = punct_at(s, n, i, &kind);
+        if (w) {
+            add_clause(raw, s, start, i, kind);
+            i += w;
+            start = i;
+        } else {
+            i++;
+        }
+    }
+    add_clause(raw, s, start, n, D_NONE);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void read_file(const char *path, buf_t *out)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        die("cannot open '%s': %s", path, strerror(errno));
+    out->len = 0;
+    for (;;) {
+        buf_reserve(out, 65536);
+        ssize_t r = read(fd, out->p + out->len, out->cap - out->len);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            die("cannot read '%s': %s", path, strerror(errno));
+        }
+        if (r == 0)
+            break;
+        out->len += (size_t)r;
+    }
+    close(fd);
+}
+
+/* Reads DIR/ *.txt in byte order of names into raw clauses. */
+static void load_seeds(const char *dir, pool_t *raw)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        die("cannot open '%s': %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".txt") != 0 || e->d_name[0] == '.')
+            continue;
+        if (nn == cap) {
+            cap = cap ? cap * 2 : 16;
+            names = xrealloc(names, cap * sizeof *names);
+        }
+        names[nn++] = xstrndup(e->d_name, l);
+    }
+    if (errno)
+        die("cannot read '%s': %s", dir, strerror(errno));
+    closedir(d);
+    if (nn == 0)
+        die("no *.txt seed files in '%s'", dir);
+    qsort(names, nn, sizeof *names, name_cmp);
+
+    buf_t file = {0}, path = {0};
+    for (size_t f = 0; f < nn; f++) {
+        path.len = 0;
+        buf_puts(&path, dir);
+        buf_putc(&path, '/');
+        buf_puts(&path, names[f]);
+        buf_putc(&path, '\0');
+        read_file(path.p, &file);
+        const unsigned char *s = (const unsigned char *)file.p;
+        size_t n = file.len, i = 0;
+        if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+            i = 3;
+        while (i < n) {
+            size_t j = i;
+            while (j < n && s[j] != '\n')
+                j++;
+            size_t k = j;
+            if (k > i && s[k - 1] == '\r')
+                k--;
+            split_line(raw, s + i, k - i);
+            i = j + 1;
+        }
+        free(names[f]);
+    }
+    free(names);
+    free(file.p);
+    free(path.p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Generator state                                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    char *text;
+    uint32_t len, doc, line;
+} src_t;
+
+typedef struct {
+    size_t off;
+    uint32_t len, line;
+} para_t;
+
+typedef struct {
+    rng_t rng;
+    opencc_t s2t, t2s;
+    pool_t pools[2]; /* 0 Simplified, 1 Traditional */
+    uint32_t *han;   /* Han characters of the seeds, with multiplicity */
+    size_t nhan;
+    uint8_t pyidx[65536]; /* BMP code point -> 1 + PINYIN row, or 0 */
+    cpv_t py[N_PINYIN];
+    double dup_rate, exact_rate;
+
+    src_t *pool; /* earlier paragraphs usable as copy sources */
+    size_t npool;
+    para_t *dp;  /* content paragraphs of the current document */
+    size_t ndp, capdp;
+
+    /* scratch */
+    cpv_t a, b, na, nb;
+    uint64_t *ha, *hb;
+    size_t capha, caphb;
+    buf_t s, t;
+
+    /* statistics */
+    uint64_t paragraphs, near, exact, boiler;
+} gen_t;
+
+/* Converts s[0..n-1] with OpenCC into out; returns 1 if the text changed. */
+static int convert(opencc_t od, const char *s, size_t n, buf_t *out)
+{
+    char *r = opencc_convert_utf8(od, s, n);
+    if (!r)
+        die("OpenCC conversion failed: %s", opencc_error());
+    size_t rl = strlen(r);
+    out->len = 0;
+    buf_put(out, r, rl);
+    opencc_convert_utf8_free(r);
+    return rl != n || memcmp(out->p, s, n) != 0;
+}
+
+/* Removes pinyin annotations "(tài)" from s (Simplified text rarely has
+ * them; in the sample corpus they follow Traditional characters). */
+static void strip_pinyin(buf_t *s)
+{
+    size_t o = 0, i = 0, n = s->len;
+    char *p = s->p;
+    while (i < n) {
+        if (p[i] == '(') {
+            size_t j = i + 1;
+            int letters = 0;
+            while (j < n && j < i + 17) {
+                unsigned char c = (unsigned char)p[j];
+                if (c >= 'a' && c <= 'z')
+                    letters = 1;
+                else if (!((c >= 0xC3 && c <= 0xC7) || is_cont(c)))
+                    break;
+                j++;
+            }
+            if (letters && j < n && p[j] == ')') {
+                i = j + 1;
+                continue;
+            }
+        }
+        p[o++] = p[i++];
+    }
+    s->len = o;
+}
+
+static void build_pools(gen_t *g, pool_t *raw)
+{
+    buf_t tmp = {0};
+    pool_finish(raw);
+    if (raw->n == 0)
+        die("no usable text in the seed files");
+    for (size_t i = 0; i < raw->n; i++) {
+        const clause_t *c = &raw->c[i];
+        convert(g->t2s, c->s, c->len, &tmp);
+        strip_pinyin(&tmp);
+        if (utf8_count(tmp.p, tmp.len) >= 2)
+            pool_add(&g->pools[0], tmp.p, tmp.len, c->delim);
+        convert(g->s2t, c->s, c->len, &tmp);
+        pool_add(&g->pools[1], tmp.p, tmp.len, c->delim);
+    }
+    free(tmp.p);
+    pool_finish(&g->pools[0]);
+    pool_finish(&g->pools[1]);
+
+    cpv_t v = {0};
+    for (int k = 0; k < 2; k++) {
+        const pool_t *p = &g->pools[k];
+        for (size_t i = 0; i < p->n; i++) {
+            const unsigned char *u = (const unsigned char *)p->c[i].s;
+            size_t n = p->c[i].len, j = 0;
+            while (j < n) {
+                uint32_t c;
+                j += utf8_dec(u + j, n - j, &c);
+                if (c >= 0x4E00 && c <= 0x9FFF)
+                    cpv_push(&v, c);
+            }
+        }
+    }
+    if (v.len == 0)
+        die("no Han characters in the seed files");
+    g->han = v.p;
+    g->nhan = v.len;
+}
+
+static void build_pinyin(gen_t *g)
+{
+    for (size_t i = 0; i < N_PINYIN; i++) {
+        for (int k = 0; k < 2; k++) {
+            uint32_t c;
+            const char *s = PINYIN[i][k];
+            utf8_dec((const unsigned char *)s, strlen(s), &c);
+            if (c < 65536)
+                g->pyidx[c] = (uint8_t)(i + 1);
+        }
+        decode_all(PINYIN[i][2], strlen(PINYIN[i][2]), &g->py[i]);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fresh text                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    int script;     /* 0 Simplified, 1 Traditional */
+    int ascii;      /* ASCII , ; : instead of full-width */
+    int blank;      /* blank line between paragraphs */
+    int indent;     /* two U+3000 before body paragraphs */
+    int site;       /* boilerplate site or -1 */
+} style_t;
+
+/* Moves a cut point out of a pinyin annotation "(...)" to before its '('. */
+static size_t cut_fix_left(const char *s, size_t cut)
+{
+    size_t lim = cut > 10 ? cut - 10 : 0;
+    for (size_t i = cut; i > lim; i--) {
+        if (s[i - 1] == ')')
+            return cut;
+        if (s[i - 1] == '(')
+            return i - 1;
+    }
+    return cut;
+}
+
+/* Moves a cut point out of a pinyin annotation to after its ')'. */
+static size_t cut_fix_right(const char *s, size_t n, size_t cut)
+{
+    size_t lim = cut + 10 < n ? cut + 10 : n;
+    for (size_t i = cut; i < lim; i++) {
+        if (s[i] == '(')
+            return cut;
+        if (s[i] == ')')
+            return i + 1;
+    }
+    return cut;
+}
+
+/* Appends the body of a clause: a seed clause, or (half the time) the head of
+ * one spliced to the tail of another.  max_chars 0 = no limit.  Returns the
+ * delimiter kind of the clause used last. */
+static int put_clause(gen_t *g, const pool_t *p, buf_t *out, size_t max_chars)
+{
+    const clause_t *a = &p->c[rng_below(&g->rng, p->n)];
+    if (max_chars == 0 && rng_chance(&g->rng, 0.5)) {
+        buf_put(out, a->s, a->len);
+        return a->delim;
+    }
+    const clause_t *b = &p->c[rng_below(&g->rng, p->n)];
+    size_t na = utf8_count(a->s, a->len), nb = utf8_count(b->s, b->len);
+    size_t ka = na / 3 + (size_t)rng_below(&g->rng, na - na / 3 + 1);
+    size_t kb = (size_t)rng_below(&g->rng, nb * 2 / 3 + 1);
+    if (max_chars) {
+        if (ka > max_chars)
+            ka = max_chars;
+        if (nb - kb > max_chars)
+            kb = nb - max_chars;
+    }
+    size_t ca = cut_fix_left(a->s, utf8_skip(a->s, a->len, ka));
+    size_t cb = cut_fix_right(b->s, b->len, utf8_skip(b->s, b->len, kb));
+    buf_put(out, a->s, ca);
+    buf_put(out, b->s + cb, b->len - cb);
+    return b->delim;
+}
+
+static void put_delim(buf_t *out, int kind, int ascii)
+{
+    switch (kind) {
+    case D_ENUM: buf_puts(out, "、"); break;
+    case D_COLON: buf_puts(out, ascii ? ":" : "："); break;
+    case D_SEMI: buf_puts(out, ascii ? ";" : "；"); break;
+    default: buf_puts(out, ascii ? "," : "，"); break;
+    }
+}
+
+/* Replaces some runs of ASCII digits with other digits (years keep "20"). */
+static void vary_digits(gen_t *g, char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < '0' || s[i] > '9') {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && s[j] >= '0' && s[j] <= '9')
+            j++;
+        if (rng_chance(&g->rng, 0.6)) {
+            size_t k = i;
+            if (j - i == 4 && s[i] == '2' && s[i + 1] == '0')
+                k += 2;
+            for (; k < j; k++)
+                s[k] = (char)('0' + rng_below(&g->rng, 10));
+        }
+        i = j;
+    }
+}
+
+/* A new paragraph of 5..36 clauses in sentences of random length. */
+static void gen_fresh(gen_t *g, const style_t *st, buf_t *out)
+{
+    const pool_t *p = &g->pools[st->script];
+    size_t start = out->len;
+    unsigned target = 5 + (unsigned)rng_below(&g->rng, 8);
+    if (rng_chance(&g->rng, 0.2))
+        target += (unsigned)rng_below(&g->rng, 24);
+    for (unsigned i = 0; i < target; i++) {
+        int kind = put_clause(g, p, out, 0);
+        int last = i + 1 == target;
+        if (last || rng_chance(&g->rng, 0.3)) {
+            uint64_t r = rng_below(&g->rng, 100);
+            buf_puts(out, r < 96 ? "。" : r < 98 ? "！" : "？");
+        } else {
+            put_delim(out, kind, st->ascii);
+        }
+    }
+    vary_digits(g, out->p + start, out->len - start);
+}
+
+/* A short heading: numbering and at most 16 characters. */
+static void gen_heading(gen_t *g, const style_t *st, buf_t *out)
+{
+    buf_puts(out, HEAD_NUM[rng_below(&g->rng, N_HEAD_NUM)]);
+    put_clause(g, &g->pools[st->script], out, 8);
+}
+
+static void gen_title(gen_t *g, const style_t *st, buf_t *out)
+{
+    put_clause(g, &g->pools[st->script], out, 6);
+    buf_puts(out, TITLE_SUFFIX[st->script][rng_below(&g->rng, 6)]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Near-copies                                                              */
+/* ------------------------------------------------------------------------ */
+
+enum { K_EDIT = 1, K_S2T = 2, K_T2S = 4, K_WIDTH = 8, K_PINYIN = 16, K_SCRIPT = 32 };
+
+/* Normalisation approximating the library's for the Jaccard estimate:
+ * full-width ASCII folded, ASCII lower-cased, pinyin annotations dropped,
+ * only letters, digits and CJK characters kept. */
+static void approx_norm(const cpv_t *in, cpv_t *out)
+{
+    out->len = 0;
+    cpv_reserve(out, in->len);
+    for (size_t i = 0; i < in->len; i++) {
+        uint32_t c = in->p[i];
+        if (c >= 0xFF01 && c <= 0xFF5E)
+            c -= 0xFEE0;
+        if (c == '(' || c == 0xFF08) {
+            size_t j = i + 1;
+            while (j < in->len && j < i + 8 &&
+                   ((in->p[j] >= 'a' && in->p[j] <= 'z') ||
+                    (in->p[j] >= 0xC0 && in->p[j] <= 0x24F)))
+                j++;
+            if (j > i + 1 && j < in->len && (in->p[j] == ')' || in->p[j] == 0xFF09)) {
+                i = j;
+                continue;
+            }
+        }
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        int keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                   (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||
+                   (c >= 0x2E80 && !(c >= 0x3000 && c <= 0x303F) &&
+                    !(c >= 0xFE30 && c <= 0xFE4F) && !(c >= 0xFF00 && c <= 0xFFEF) &&
+                    c != 0xFFFD);
+        if (keep)
+            out->p[out->len++] = c;
+    }
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define SHINGLE 5
+
+static size_t shingles(const cpv_t *v, uint64_t **h, size_t *cap)
+{
+    size_t n = v->len < SHINGLE ? (v->len ? 1 : 0) : v->len - SHINGLE + 1;
+    if (*cap < n + 1) {
+        *cap = n + 1;
+        *h = xrealloc(*h, *cap * sizeof **h);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = UINT64_C(0x6e65617264757031);
+        size_t end = i + SHINGLE < v->len ? i + SHINGLE : v->len;
+        for (size_t j = i; j < end; j++)
+            x = (x ^ v->p[j]) * UINT64_C(0x100000001b3);
+        (*h)[i] = splitmix64(&x);
+    }
+    qsort(*h, n, sizeof **h, u64_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || (*h)[k - 1] != (*h)[i])
+            (*h)[k++] = (*h)[i];
+    return k;
+}
+
+static double jaccard_est(gen_t *g)
+{
+    approx_norm(&g->a, &g->na);
+    approx_norm(&g->b, &g->nb);
+    size_t x = shingles(&g->na, &g->ha, &g->capha);
+    size_t y = shingles(&g->nb, &g->hb, &g->caphb);
+    size_t i = 0, j = 0, both = 0;
+    while (i < x && j < y) {
+        if (g->ha[i] < g->hb[j])
+            i++;
+        else if (g->ha[i] > g->hb[j])
+            j++;
+        else
+            both++, i++, j++;
+    }
+    size_t uni = x + y - both;
+    return uni ? (double)both / (double)uni : 0.0;
+}
+
+static uint32_t rand_han(gen_t *g) { return g->han[rng_below(&g->rng, g->nhan)]; }
+
+/* 1-5 % of the characters substituted, inserted or deleted (at least one). */
+static void apply_edits(gen_t *g, cpv_t *v)
+{
+    double rate = 0.01 + 0.04 * rng_unit(&g->rng);
+    size_t k = (size_t)((double)v->len * rate + 0.5);
+    if (k == 0)
+        k = 1;
+    for (size_t e = 0; e < k; e++) {
+        uint64_t op = rng_below(&g->rng, 4);
+        if (v->len < 2)
+            op = 2;
+        if (op <= 1) { /* substitute */
+            size_t i = (size_t)rng_below(&g->rng, v->len);
+            uint32_t c;
+            do
+                c = rand_han(g);
+            while (c == v->p[i] && g->nhan > 1);
+            v->p[i] = c;
+        } else if (op == 2) { /* insert */
+            size_t i = (size_t)rng_below(&g->rng, v->len + 1);
+            cpv_reserve(v, v->len + 1);
+            memmove(v->p + i + 1, v->p + i, (v->len - i) * sizeof *v->p);
+            v->p[i] = rand_han(g);
+            v->len++;
+        } else { /* delete */
+            size_t i = (size_t)rng_below(&g->rng, v->len);
+            memmove(v->p + i, v->p + i + 1, (v->len - i - 1) * sizeof *v->p);
+            v->len--;
+        }
+    }
+}
+
+/* Swaps ASCII <-> full-width forms (and 。、 <-> half-width forms). */
+static int swap_width(gen_t *g, cpv_t *v)
+{
+    double p = 0.5 + 0.5 * rng_unit(&g->rng);
+    int changed = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        uint32_t c = v->p[i], d = c;
+        if (c >= 0x21 && c <= 0x7E)
+            d = c + 0xFEE0;
+        else if (c >= 0xFF01 && c <= 0xFF5E)
+            d = c - 0xFEE0;
+        else if (c == 0x20)
+            d = 0x3000;
+        else if (c == 0x3000)
+            d = 0x20;
+        else if (c == 0x3002)
+            d = 0xFF61;
+        else if (c == 0xFF61)
+            d = 0x3002;
+        else if (c == 0x3001)
+            d = 0xFF64;
+        else if (c == 0xFF64)
+            d = 0x3001;
+        if (d != c && rng_chance(&g->rng, p)) {
+            v->p[i] = d;
+            changed = 1;
+        }
+    }
+    return changed;
+}
+
+/* Adds readings after some of the characters in the built-in list. */
+static int add_pinyin(gen_t *g, const cpv_t *in, cpv_t *out)
+{
+    double p = 0.3 + 0.7 * rng_unit(&g->rng);
+    int changed = 0;
+    out->len = 0;
+    for (size_t i = 0; i < in->len; i++) {
+        uint32_t c = in->p[i];
+        cpv_push(out, c);
+        unsigned k = c < 65536 ? g->pyidx[c] : 0;
+        if (!k)
+            continue;
+        if (i + 1 < in->len && (in->p[i + 1] == '(' || in->p[i + 1] == 0xFF08))
+            continue;
+        if (!rng_chance(&g->rng, p))
+            continue;
+        const cpv_t *py = &g->py[k - 1];
+        cpv_push(out, '(');
+        for (size_t j = 0; j < py->len; j++)
+            cpv_push(out, py->p[j]);
+        cpv_push(out, ')');
+        changed = 1;
+    }
+    return changed;
+}
+
+/* Appends a near-copy of src to out; returns the K_* kinds applied and the
+ * Jaccard estimate in *jac. */
+static unsigned make_near(gen_t *g, const char *src, size_t n, buf_t *out, double *jac)
+{
+    unsigned want = 0, kinds;
+    if (rng_chance(&g->rng, 0.6))
+        want |= K_EDIT;
+    if (rng_chance(&g->rng, 0.35))
+        want |= K_SCRIPT;
+    if (rng_chance(&g->rng, 0.3))
+        want |= K_WIDTH;
+    if (rng_chance(&g->rng, 0.25))
+        want |= K_PINYIN;
+    if (!want)
+        want = K_EDIT;
+    decode_all(src, n, &g->a);
+    for (;;) {
+        kinds = 0;
+        g->b.len = 0;
+        cpv_reserve(&g->b, g->a.len);
+        memcpy(g->b.p, g->a.p, g->a.len * sizeof *g->a.p);
+        g->b.len = g->a.len;
+        *jac = 1.0;
+        if (want & K_EDIT) {
+            apply_edits(g, &g->b);
+            *jac = jaccard_est(g);
+            kinds |= K_EDIT;
+        }
+        encode_all(&g->b, &g->s);
+        if (want & K_SCRIPT) {
+            int first_s2t = rng_chance(&g->rng, 0.5);
+            opencc_t o1 = first_s2t ? g->s2t : g->t2s, o2 = first_s2t ? g->t2s : g->s2t;
+            if (convert(o1, g->s.p, g->s.len, &g->t)) {
+                kinds |= first_s2t ? K_S2T : K_T2S;
+            } else if (convert(o2, g->s.p, g->s.len, &g->t)) {
+                kinds |= first_s2t ? K_T2S : K_S2T;
+            }
+            if (kinds & (K_S2T | K_T2S)) {
+                buf_t x = g->s;
+                g->s = g->t;
+                g->t = x;
+            }
+        }
+        if (want & (K_WIDTH | K_PINYIN)) {
+            decode_all(g->s.p, g->s.len, &g->b);
+            int changed = 0;
+            if ((want & K_WIDTH) && swap_width(g, &g->b)) {
+                kinds |= K_WIDTH;
+                changed = 1;
+            }
+            if (want & K_PINYIN) {
+                if (add_pinyin(g, &g->b, &g->na)) {
+                    kinds |= K_PINYIN;
+                    cpv_t x = g->b;
+                    g->b = g->na;
+                    g->na = x;
+                    changed = 1;
+                }
+            }
+            if (changed)
+                encode_all(&g->b, &g->s);
+        }
+        if (kinds)
+            break;
+        want = K_EDIT;
+    }
+    buf_put(out, g->s.p, g->s.len);
+    return kinds;
+}
+
+static void kinds_name(unsigned k, char *o, size_t n)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{K_EDIT, "edit"}, {K_S2T, "s2t"}, {K_T2S, "t2s"},
+                 {K_WIDTH, "width"}, {K_PINYIN, "pinyin"}};
+    size_t len = 0;
+    o[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(k & names[i].bit))
+            continue;
+        int w = snprintf(o + len, n - len, "%s%s", len ? "," : "", names[i].name);
+        if (w < 0 || (size_t)w >= n - len)
+            return;
+        len += (size_t)w;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void write_file(const char *path, const char *data, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        die("cannot open '%s': %s", path, strerror(errno));
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, data + off, n - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            die("cannot write '%s': %s", path, strerror(errno));
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) != 0)
+        die("cannot write '%s': %s", path, strerror(errno));
+}
+
+static int is_generated_doc(const char *name)
+{
+    size_t n = strlen(name), d = 0;
+    while (d < n && name[d] >= '0' && name[d] <= '9')
+        d++;
+    return d >= 6 && strcmp(name + d, ".txt") == 0;
+}
+
+static void remove_path(const char *path)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        die("cannot remove '%s': %s", path, strerror(errno));
+}
+
+static void make_dir(const char *path)
+{
+    if (mkdir(path, 0777) == 0)
+        return;
+    int err = errno;
+    struct stat st;
+    if (err == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return;
+    die("cannot create '%s': %s", path, strerror(err == EEXIST ? ENOTDIR : err));
+}
+
+/* Creates DIR (if needed) and DIR/docs; refuses a non-empty DIR unless force,
+ * in which case files of an earlier run are removed. */
+static void prepare_out(const char *out, int force)
+{
+    make_dir(out);
+    DIR *d = opendir(out);
+    if (!d)
+        die("cannot open '%s': %s", out, strerror(errno));
+    int empty = 1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            empty = 0;
+    closedir(d);
+    if (!empty && !force)
+        die("output directory '%s' is not empty (use --force to overwrite)", out);
+
+    buf_t p = {0};
+    if (!empty) {
+        static const char *const files[] = {"truth.tsv", "boilerplate.txt"};
+        for (size_t i = 0; i < 2; i++) {
+            p.len = 0;
+            buf_puts(&p, out);
+            buf_putc(&p, '/');
+            buf_puts(&p, files[i]);
+            buf_putc(&p, '\0');
+            remove_path(p.p);
+        }
+        p.len = 0;
+        buf_puts(&p, out);
+        buf_puts(&p, "/docs");
+        buf_putc(&p, '\0');
+        d = opendir(p.p);
+        if (d) {
+            size_t base = p.len - 1;
+            while ((e = readdir(d)) != NULL) {
+                if (!is_generated_doc(e->d_name))
+                    continue;
+                p.len = base;
+                buf_putc(&p, '/');
+                buf_puts(&p, e->d_name);
+                buf_putc(&p, '\0');
+                remove_path(p.p);
+            }
+            closedir(d);
+        } else if (errno != ENOENT) {
+            die("cannot open '%s': %s", p.p, strerror(errno));
+        }
+    }
+    p.len = 0;
+    buf_puts(&p, out);
+    buf_puts(&p, "/docs");
+    buf_putc(&p, '\0');
+    make_dir(p.p);
+    free(p.p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Documents                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    buf_t text;
+    uint32_t line; /* lines written so far */
+    int blank;
+} doc_t;
+
+/* Starts a new line (after a blank line in blank-separated documents) and
+ * returns its 1-based number. */
+static uint32_t doc_line(doc_t *d)
+{
+    if (d->blank && d->line > 0) {
+        buf_putc(&d->text, '\n');
+        d->line++;
+    }
+    return ++d->line;
+}
+
+static void doc_add_para(gen_t *g, size_t off, size_t len, uint32_t line)
+{
+    if (g->ndp == g->capdp) {
+        g->capdp = g->capdp ? g->capdp * 2 : 256;
+        g->dp = xrealloc(g->dp, g->capdp * sizeof *g->dp);
+    }
+    g->dp[g->ndp].off = off;
+    g->dp[g->ndp].len = (uint32_t)len;
+    g->dp[g->ndp].line = line;
+    g->ndp++;
+}
+
+static void pool_insert(gen_t *g, const char *s, size_t len, uint32_t doc, uint32_t line)
+{
+    size_t slot;
+    if (g->npool < POOL_CAP) {
+        slot = g->npool++;
+    } else {
+        slot = (size_t)rng_below(&g->rng, POOL_CAP);
+        free(g->pool[slot].text);
+    }
+    g->pool[slot].text = xstrndup(s, len);
+    g->pool[slot].len = (uint32_t)len;
+    g->pool[slot].doc = doc;
+    g->pool[slot].line = line;
+}
+
+static void gen_boiler(gen_t *g, doc_t *d, int site, int footer)
+{
+    for (int i = 0; i < 4; i++) {
+        const char *s = SITES[site][footer * 4 + i];
+        if (!s || !rng_chance(&g->rng, 0.85))
+            continue;
+        doc_line(d);
+        buf_puts(&d->text, s);
+        buf_putc(&d->text, '\n');
+        g->boiler++;
+    }
+}
+
+/* Generates document `doc` of about `want` bytes into d->text. */
+static void gen_doc(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
+{
+    style_t st;
+    st.script = rng_chance(&g->rng, 0.3);
+    st.ascii = rng_chance(&g->rng, 0.6);
+    st.blank = rng_chance(&g->rng, 0.3);
+    st.indent = rng_chance(&g->rng, 0.15);
+    st.site = rng_chance(&g->rng, 0.6) ? (int)rng_below(&g->rng, N_SITES) : -1;
+    d->text.len = 0;
+    d->line = 0;
+    d->blank = st.blank;
+    g->ndp = 0;
+
+    if (st.site >= 0)
+        gen_boiler(g, d, st.site, 0);
+    unsigned titles = 1 + (rng_chance(&g->rng, 0.2) ? 1u : 0u);
+    doc_line(d);
+    size_t tbody = d->text.len;
+    gen_title(g, &st, &d->text);
+    size_t tend = d->text.len;
+    buf_putc(&d->text, '\n');
+    if (titles == 2) {
+        doc_line(d);
+        buf_reserve(&d->text, tend - tbody + 1);
+        buf_put(&d->text, d->text.p + tbody, tend - tbody);
+        buf_putc(&d->text, '\n');
+    }
+
+    char kname[64];
+    while (d->text.len < want) {
+        if (rng_chance(&g->rng, 0.06)) {
+            doc_line(d);
+            gen_heading(g, &st, &d->text);
+            buf_putc(&d->text, '\n');
+            continue;
+        }
+        uint32_t line = doc_line(d);
+        if (st.indent)
+            buf_puts(&d->text, "\xe3\x80\x80\xe3\x80\x80");
+        size_t off = d->text.len;
+        double u = rng_unit(&g->rng);
+        int have_src = g->ndp > 0 || g->npool > 0;
+        if (have_src && u < g->dup_rate + g->exact_rate) {
+            const char *src;
+            size_t slen;
+            uint32_t sdoc, sline;
+            if (g->ndp > 0 && (g->npool == 0 || rng_chance(&g->rng, 0.3))) {
+                const para_t *pp = &g->dp[rng_below(&g->rng, g->ndp)];
+                buf_reserve(&d->text, (size_t)pp->len * 8 + 64);
+                src = d->text.p + pp->off;
+                slen = pp->len;
+                sdoc = doc;
+                sline = pp->line;
+            } else {
+                const src_t *sp = &g->pool[rng_below(&g->rng, g->npool)];
+                src = sp->text;
+                slen = sp->len;
+                sdoc = sp->doc;
+                sline = sp->line;
+            }
+            double jac = 1.0;
+            if (u < g->dup_rate) {
+                /* src may point into d->text: make_near reads it before
+                 * appending, and the buffer was reserved above. */
+                unsigned k = make_near(g, src, slen, &d->text, &jac);
+                kinds_name(k, kname, sizeof kname);
+                g->near++;
+            } else {
+                buf_put(&d->text, src, slen); /* capacity reserved above */
+                snprintf(kname, sizeof kname, "exact");
+                g->exact++;
+            }
+            if (fprintf(truth, "docs/%06u.txt\t%u\tdocs/%06u.txt\t%u\t%s\t%.4f\n", sdoc,
+                        sline, doc, line, kname, jac) < 0)
+                die("cannot write truth.tsv: %s", strerror(errno));
+        } else {
+            gen_fresh(g, &st, &d->text);
+        }
+        doc_add_para(g, off, d->text.len - off, line);
+        buf_putc(&d->text, '\n');
+        g->paragraphs++;
+    }
+    if (st.site >= 0)
+        gen_boiler(g, d, st.site, 1);
+
+    for (size_t i = 0; i < g->ndp; i++)
+        if (rng_chance(&g->rng, 0.25))
+            pool_insert(g, d->text.p + g->dp[i].off, g->dp[i].len, doc, g->dp[i].line);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command line                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fputs("usage: gen_corpus --seed N --size-mb M [--dup-rate F] [--exact-rate F]\n"
+          "                  [--seeds DIR] [--force] --out DIR\n"
+          "  --seed N         PRNG seed (0..2^64-1); same seed and size, same bytes\n"
+          "  --size-mb M      total size of DIR/docs in MB of 1,000,000 bytes (1..50000)\n"
+          "  --dup-rate F     fraction of body paragraphs that are near-copies (default 0.10)\n"
+          "  --exact-rate F   fraction of body paragraphs that are exact copies (default 0.02)\n"
+          "  --seeds DIR      seed corpus, *.txt one paragraph per line\n"
+          "                   (default " ND_DEFAULT_SEEDS_DIR ")\n"
+          "  --out DIR        output: DIR/docs/NNNNNN.txt, DIR/truth.tsv, DIR/boilerplate.txt\n"
+          "  --force          write into a non-empty DIR (removes files of an earlier run)\n",
+          f);
+}
+
+static ND_NORETURN ND_PRINTF(1, 2) void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see --help)\n", stderr);
+    exit(1);
+}
+
+static uint64_t parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi)
+{
+    char *end;
+    if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+        usage_error("%s: '%s' is not a number from %llu to %llu", opt, s,
+                    (unsigned long long)lo, (unsigned long long)hi);
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end != '\0' || v < lo || v > hi)
+        usage_error("%s: '%s' is not a number from %llu to %llu", opt, s,
+                    (unsigned long long)lo, (unsigned long long)hi);
+    return (uint64_t)v;
+}
+
+static double parse_rate(const char *opt, const char *s, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*s == '\0' || errno || *end != '\0' || !(v >= 0.0 && v <= hi))
+        usage_error("%s: '%s' is not a number from 0 to %g", opt, s, hi);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    const char *seed_s = NULL, *size_s = NULL, *dup_s = NULL, *exact_s = NULL;
+    const char *seeds = ND_DEFAULT_SEEDS_DIR, *out = NULL;
+    int force = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--force") == 0) {
+            force = 1;
+            continue;
+        }
+        static const char *const opts[] = {"--seed", "--size-mb", "--dup-rate",
+                                           "--exact-rate", "--seeds", "--out"};
+        const char **dst[] = {&seed_s, &size_s, &dup_s, &exact_s, &seeds, &out};
+        size_t k;
+        const char *val = NULL;
+        for (k = 0; k < 6; k++) {
+            size_t ol = strlen(opts[k]);
+            if (strncmp(a, opts[k], ol) != 0)
+                continue;
+            if (a[ol] == '=') {
+                val = a + ol + 1;
+                break;
+            }
+            if (a[ol] == '\0') {
+                if (i + 1 >= argc)
+                    usage_error("%s needs a value", opts[k]);
+                val = argv[++i];
+                break;
+            }
+        }
+        if (k == 6)
+            usage_error("unknown argument '%s'", a);
+        *dst[k] = val;
+    }
+    if (!seed_s)
+        usage_error("--seed is required");
+    if (!size_s)
+        usage_error("--size-mb is required");
+    if (!out || !*out)
+        usage_error("--out is required");
+
+    static gen_t g; /* large: pinyin index */
+    uint64_t seed = parse_u64("--seed", seed_s, 0, UINT64_MAX);
+    uint64_t size_mb = parse_u64("--size-mb", size_s, 1, MAX_SIZE_MB);
+    g.dup_rate = dup_s ? parse_rate("--dup-rate", dup_s, 0.9) : 0.10;
+    g.exact_rate = exact_s ? parse_rate("--exact-rate", exact_s, 0.5) : 0.02;
+    if (g.dup_rate + g.exact_rate > 0.9)
+        usage_error("--dup-rate plus --exact-rate must not exceed 0.9");
+    if (!*seeds)
+        usage_error("--seeds needs a directory");
+
+    rng_seed(&g.rng, seed);
+    g.s2t = opencc_open("s2t.json");
+    if (g.s2t == (opencc_t)-1)
+        die("cannot open OpenCC config 's2t.json': %s", opencc_error());
+    g.t2s = opencc_open("t2s.json");
+    if (g.t2s == (opencc_t)-1)
+        die("cannot open OpenCC config 't2s.json': %s", opencc_error());
+
+    pool_t raw = {0};
+    load_seeds(seeds, &raw);
+    build_pools(&g, &raw);
+    free(raw.c);
+    free(raw.arena.p);
+    build_pinyin(&g);
+    g.pool = xrealloc(NULL, POOL_CAP * sizeof *g.pool);
+
+    prepare_out(out, force);
+
+    buf_t path = {0};
+    buf_puts(&path, out);
+    buf_puts(&path, "/truth.tsv");
+    buf_putc(&path, '\0');
+    FILE *truth = fopen(path.p, "w");
+    if (!truth)
+        die("cannot open '%s': %s", path.p, strerror(errno));
+    static char tbuf[1 << 20];
+    setvbuf(truth, tbuf, _IOFBF, sizeof tbuf);
+    fputs("doc_a\tline_a\tdoc_b\tline_b\tkind\tjaccard_estimate\n", truth);
+
+    uint64_t target = size_mb * MB_BYTES, total = 0;
+    uint32_t ndocs = 0;
+    doc_t d = {0};
+    char name[64];
+    while (total < target) {
+        if (ndocs >= MAX_DOCS)
+            die("too many documents (limit %u)", MAX_DOCS);
+        unsigned e = (unsigned)rng_below(&g.rng, 7);
+        size_t want = ((size_t)2048 << e) + (size_t)rng_below(&g.rng, (uint64_t)2048 << e);
+        if (want > target - total)
+            want = (size_t)(target - total);
+        gen_doc(&g, ndocs, want, &d, truth);
+        int w = snprintf(name, sizeof name, "/docs/%06u.txt", ndocs);
+        if (w < 0 || (size_t)w >= sizeof name)
+            die("document name too long");
+        path.len = 0;
+        buf_puts(&path, out);
+        buf_puts(&path, name);
+        buf_putc(&path, '\0');
+        write_file(path.p, d.text.p, d.text.len);
+        total += d.text.len;
+        ndocs++;
+    }
+    if (fflush(truth) != 0 || ferror(truth) || fclose(truth) != 0)
+        die("cannot write '%s/truth.tsv': %s", out, strerror(errno));
+
+    buf_t bp = {0};
+    for (size_t s = 0; s < N_SITES; s++)
+        for (size_t i = 0; i < 8; i++)
+            if (SITES[s][i]) {
+                buf_puts(&bp, SITES[s][i]);
+                buf_putc(&bp, '\n');
+            }
+    path.len = 0;
+    buf_puts(&path, out);
+    buf_puts(&path, "/boilerplate.txt");
+    buf_putc(&path, '\0');
+    write_file(path.p, bp.p, bp.len);
+
+    fprintf(stderr,
+            PROG ": %u documents, %llu bytes, %llu body paragraphs "
+                 "(%llu near-copies, %llu exact copies), %llu boilerplate lines\n",
+            ndocs, (unsigned long long)total, (unsigned long long)g.paragraphs,
+            (unsigned long long)g.near, (unsigned long long)g.exact,
+            (unsigned long long)g.boiler);
+
+    opencc_close(g.s2t);
+    opencc_close(g.t2s);
+    for (size_t i = 0; i < g.npool; i++)
+        free(g.pool[i].text);
+    free(g.pool);
+    free(d.text.p);
+    free(path.p);
+    free(bp.p);
+    return 0;
+}

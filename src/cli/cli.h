@@ -1,0 +1,36 @@
+/*
+ * cli.h - what the neardup program's files share: the subcommand entry
+ * points and the quoting of untrusted strings (paths) for messages.
+ *
+ * The program uses the public API (neardup.h) and libc only.
+ */
+#ifndef ND_CLI_H
+#define ND_CLI_H
+
+#include <stddef.h>
+
+/* Exit codes of the program. */
+enum {
+    CLI_EXIT_OK = 0,      /* success */
+    CLI_EXIT_USAGE = 1,   /* usage error: bad command, option or value */
+    CLI_EXIT_SKIPPED = 2, /* done, but some inputs were skipped */
+    CLI_EXIT_FATAL = 3    /* fatal error: out of memory, cannot write, ... */
+};
+
+/* A subcommand: argv[0] is its name, as for main(). Returns an exit code. */
+int cmd_scan(int argc, char **argv);
+int cmd_params(int argc, char **argv);
+
+/*
+ * Copies s into buf[0..size-1] (always NUL-terminated) with every control
+ * character (C0, DEL, C1) and every byte that is not part of valid UTF-8
+ * written as \xNN, so the result is printable and stays on one line.  A
+ * result that does not fit is cut at a character boundary and ends in "...".
+ * Returns buf.
+ */
+const char *cli_escape(char *buf, size_t size, const char *s);
+
+/* Large enough for any path a message shows in full. */
+#define CLI_ESCAPE_SIZE 8192
+
+#endif /* ND_CLI_H */

@@ -1,0 +1,293 @@
+/*
+ * cmd_scan.c - `neardup scan [options] PATH...`
+ *
+ * Builds an nd_options from the defaults and the command line, feeds every
+ * PATH to a scanner, runs it and renders the report on standard output or
+ * atomically into -o FILE.
+ *
+ * Messages (all on stderr, one line each, paths escaped by cli_escape):
+ *   neardup scan: <usage error>                       exit 1
+ *   neardup: cannot open 'PATH': <strerror>           input skipped
+ *   neardup: skipping 'PATH': <nd_strerror>[ (<detail>)]  input skipped
+ *   neardup: no input could be read                   exit 2
+ *   neardup: cannot write 'FILE': <reason>            exit 3
+ * Exit 2 means the report was written but some inputs are missing from it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "neardup.h"
+
+#include "cli.h"
+#include "opt.h"
+
+#define PROG "neardup scan"
+
+struct scan_state {
+    int quiet;
+};
+
+static const struct opt_choice format_choices[] = {
+    {"text", ND_FORMAT_TEXT},
+    {"jsonl", ND_FORMAT_JSONL},
+    {"json", ND_FORMAT_JSON},
+    {"csv", ND_FORMAT_CSV},
+    {NULL, 0},
+};
+
+static const struct opt_choice split_choices[] = {
+    {"auto", ND_SPLIT_AUTO},
+    {"line", ND_SPLIT_LINE},
+    {"blank", ND_SPLIT_BLANK},
+    {NULL, 0},
+};
+
+static void usage(const struct opt *table)
+{
+    printf("usage: neardup scan [options] PATH...\n"
+           "\n"
+           "Finds near-duplicate paragraphs in the given files and directories\n"
+           "(walked recursively; gzip data is decompressed; '-' reads standard\n"
+           "input) and reports clusters of similar paragraphs and how much each\n"
+           "document overlaps the others.\n"
+           "\n"
+           "options:\n");
+    opt_usage(table);
+    printf("\n"
+           "exit status: 0 success, 1 usage error, 2 some inputs were skipped,\n"
+           "3 fatal error (out of memory, cannot write the output).\n");
+}
+
+/* Does an ND_ERR_IO detail say the failure happened while reading? */
+static int is_read_failure(const char *detail)
+{
+    return detail != NULL && strncmp(detail, "read", 4) == 0;
+}
+
+/* Is the detail just the name of the failing call ("open", "read", ...)?
+ * Then it is folded into the verb instead of being shown. */
+static int is_call_name(const char *detail)
+{
+    static const char *const calls[] = {"open", "read", "stat", "lstat",
+                                        "fstat", "opendir", "readdir",
+                                        "mmap", "close", NULL};
+    for (size_t i = 0; calls[i]; i++)
+        if (strcmp(detail, calls[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void on_diag(void *user, const nd_diag *d)
+{
+    const struct scan_state *ss = user;
+    char path[CLI_ESCAPE_SIZE], detail[512];
+    int has_detail;
+
+    if (ss->quiet)
+        return;
+    cli_escape(path, sizeof path, d->path ? d->path : "");
+    has_detail = d->detail != NULL && d->detail[0] != '\0';
+    if (has_detail)
+        cli_escape(detail, sizeof detail, d->detail);
+    if (d->status == ND_OK) {
+        fprintf(stderr, "neardup: note: '%s': %s\n", path,
+                has_detail ? detail : "(no detail)");
+    } else if (d->status == ND_ERR_IO) {
+        const char *why =
+            d->sys_errno ? strerror(d->sys_errno) : nd_strerror(d->status);
+        if (has_detail && !is_call_name(d->detail))
+            fprintf(stderr, "neardup: cannot %s '%s': %s (%s)\n",
+                    is_read_failure(d->detail) ? "read" : "open", path, why,
+                    detail);
+        else
+            fprintf(stderr, "neardup: cannot %s '%s': %s\n",
+                    is_read_failure(d->detail) ? "read" : "open", path, why);
+    } else if (has_detail) {
+        fprintf(stderr, "neardup: skipping '%s': %s (%s)\n", path,
+                nd_strerror(d->status), detail);
+    } else {
+        fprintf(stderr, "neardup: skipping '%s': %s\n", path,
+                nd_strerror(d->status));
+    }
+}
+
+static int write_stdout(void *user, const void *buf, size_t len)
+{
+    (void)user;
+    if (len == 0)
+        return 0;
+    errno = 0;
+    if (fwrite(buf, 1, len, stdout) != len)
+        return errno ? errno : EIO;
+    return 0;
+}
+
+static void report_write_error(const char *what, nd_status st, int err)
+{
+    char shown[CLI_ESCAPE_SIZE];
+    cli_escape(shown, sizeof shown, what);
+    fprintf(stderr, "neardup: cannot write '%s': %s\n", shown,
+            err ? strerror(err) : nd_strerror(st));
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    nd_options o;
+    nd_write_options wo;
+    struct scan_state ss = {0};
+    nd_scanner *sc = NULL;
+    nd_report *rep = NULL;
+    const char *output = NULL;
+    int format = ND_FORMAT_TEXT, split, npos = 0, rc = CLI_EXIT_FATAL;
+    unsigned bands_seen = 0, rows_seen = 0;
+    size_t skipped;
+    nd_summary sum;
+    nd_status st;
+    char msg[256];
+
+    nd_options_default(&o);
+    nd_write_options_default(&wo);
+    split = (int)o.split;
+
+    const struct opt table[] = {
+        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0,
+         format_choices, "output format", NULL, NULL},
+        {"output", 'o', "FILE", OPT_KIND_STRING, &output, 0, 0, 0, 0, NULL,
+         "write the report to FILE (atomically) instead of standard output",
+         "", NULL},
+        {"split", 0, NULL, OPT_KIND_CHOICE, &split, 0, 0, 0, 0, split_choices,
+         "paragraphs: every line, blank-line blocks, or auto per file", NULL,
+         NULL},
+        {"min-chars", 0, "N", OPT_KIND_UNSIGNED, &o.min_chars, 0, 0, 0, 0,
+         NULL, "shorter paragraphs (normalised characters) are not clustered",
+         NULL, NULL},
+        {"threshold", 0, "T", OPT_KIND_DOUBLE, &o.threshold, 0, 0, 1, 1, NULL,
+         "Jaccard similarity in (0, 1] that makes paragraphs duplicates",
+         NULL, NULL},
+        {"num-perm", 0, "K", OPT_KIND_UNSIGNED, &o.num_perm, 0, 0, 0, 0, NULL,
+         "MinHash values per paragraph", NULL, NULL},
+        {"shingle", 0, "N", OPT_KIND_UNSIGNED, &o.shingle, 0, 0, 0, 0, NULL,
+         "tokens (characters or words) per shingle", NULL, NULL},
+        {"bands", 0, "B", OPT_KIND_UNSIGNED, &o.bands, 0, 0, 0, 0, NULL,
+         "LSH bands; give --rows too", "chosen from T and K", &bands_seen},
+        {"rows", 0, "R", OPT_KIND_UNSIGNED, &o.rows, 0, 0, 0, 0, NULL,
+         "LSH rows per band; give --bands too", "chosen from T and K",
+         &rows_seen},
+        {"seed", 0, "N", OPT_KIND_U64, &o.seed, 0, 0, 0, 0, NULL,
+         "seed of the shingle hashes and permutations", NULL, NULL},
+        {"nfkc", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags, ND_NORM_NFKC, 0, 0,
+         0, NULL, "no Unicode NFKC normalisation", NULL, NULL},
+        {"casefold", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags,
+         ND_NORM_CASEFOLD, 0, 0, 0, NULL, "no case folding", NULL, NULL},
+        {"t2s", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags, ND_NORM_T2S, 0, 0, 0,
+         NULL, "no Traditional -> Simplified Chinese mapping", NULL, NULL},
+        {"pinyin", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags, ND_NORM_PINYIN, 0,
+         0, 0, NULL, "keep pinyin annotations such as (tai)", NULL, NULL},
+        {"strip", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags, ND_NORM_STRIP, 0, 0,
+         0, NULL, "keep whitespace, punctuation and symbols", NULL, NULL},
+        {"emit-paragraphs", 0, NULL, OPT_KIND_FLAG, &wo.emit_paragraphs, 0, 0,
+         0, 0, NULL, "jsonl/json: add one record per paragraph", NULL, NULL},
+        {"top", 0, "N", OPT_KIND_UNSIGNED, &wo.top, 0, 0, 0, 0, NULL,
+         "text: rows per section", NULL, NULL},
+        {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
+         "text: characters of paragraph previews", NULL, NULL},
+        {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &o.max_file_size, 0, 0, 0,
+         0, NULL, "skip larger files (after decompression; K, M, G suffixes)",
+         NULL, NULL},
+        {"threads", 0, "N", OPT_KIND_UNSIGNED, &o.threads, 0, 0, 0, 0, NULL,
+         "worker threads, 0 = one per core", NULL, NULL},
+        {"quiet", 'q', NULL, OPT_KIND_FLAG, &ss.quiet, 0, 0, 0, 0, NULL,
+         "no warnings about skipped inputs", NULL, NULL},
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
+         "show this help", NULL, NULL},
+        OPT_END,
+    };
+
+    switch (opt_parse(table, PROG, argc, argv, &npos)) {
+    case OPT_HELP:
+        usage(table);
+        rc = CLI_EXIT_OK;
+        goto out;
+    case OPT_ERROR:
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    case OPT_OK:
+        break;
+    }
+    if (bands_seen != rows_seen) {
+        opt_error(PROG, "--bands and --rows must be given together");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    o.split = (nd_split_mode)split;
+    if (nd_options_check(&o, msg, sizeof msg) != ND_OK) {
+        opt_error(PROG, "%s", msg);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+
+    if (npos == 0) {
+        opt_error(PROG, "no PATH given ('-' reads standard input; see '"
+                        PROG " --help')");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    st = nd_scanner_new(&o, &sc);
+    if (st != ND_OK) {
+        fprintf(stderr, "neardup: cannot start the scan: %s\n",
+                nd_strerror(st));
+        goto out;
+    }
+    nd_scanner_set_diag(sc, on_diag, &ss);
+    for (int i = 0; i < npos; i++) {
+        st = nd_scanner_add_path(sc, argv[i]);
+        if (st != ND_OK) {
+            fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+            goto out;
+        }
+    }
+    skipped = nd_scanner_skipped(sc);
+    st = nd_scanner_run(sc, &rep);
+    if (st != ND_OK) {
+        fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+        goto out;
+    }
+    nd_scanner_free(sc); /* the report keeps what it needs */
+    sc = NULL;
+
+    st = nd_report_summary(rep, &sum);
+    if (st != ND_OK) {
+        fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+        goto out;
+    }
+    if (sum.files == 0 && skipped > 0) {
+        fprintf(stderr, "neardup: no input could be read\n");
+        rc = CLI_EXIT_SKIPPED;
+        goto out;
+    }
+
+    if (output != NULL && strcmp(output, "-") != 0) {
+        int err = 0;
+        st = nd_report_write_path(rep, (nd_format)format, &wo, output, &err);
+        if (st != ND_OK) {
+            report_write_error(output, st, err);
+            goto out;
+        }
+    } else {
+        st = nd_report_write(rep, (nd_format)format, &wo, write_stdout, NULL);
+        if (st == ND_OK && fflush(stdout) != 0)
+            st = ND_ERR_IO;
+        if (st != ND_OK) {
+            int err = errno;
+            fprintf(stderr, "neardup: cannot write standard output: %s\n",
+                    st == ND_ERR_IO && err ? strerror(err) : nd_strerror(st));
+            goto out;
+        }
+    }
+    rc = skipped > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
+out:
+    nd_report_free(rep);
+    nd_scanner_free(sc);
+    return rc;
+}

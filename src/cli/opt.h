@@ -1,0 +1,87 @@
+/*
+ * opt.h - table-driven command-line options for the neardup subcommands.
+ *
+ * Every subcommand declares its options ONCE, in an array of struct opt
+ * ended by OPT_END.  The same table drives parsing (opt_parse) and the
+ * option list of --help (opt_usage), so an option cannot be accepted without
+ * being documented, or documented without being accepted.
+ *
+ * Targets hold the defaults before parsing (the caller fills them from
+ * nd_options_default() / nd_write_options_default()); --help prints the
+ * default by reading the target, so no default is ever written twice.
+ *
+ * Accepted syntax: --name=value, --name value, -x value, -xvalue, grouped
+ * short flags (-qh), "--" ends the options, "-" is a positional (standard
+ * input).  Options and positionals may be mixed.  Numbers are parsed with
+ * strtoull/strtod over the whole string and range-checked.
+ */
+#ifndef ND_CLI_OPT_H
+#define ND_CLI_OPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum opt_kind {
+    OPT_KIND_END = 0,
+    OPT_KIND_HELP,     /* -h/--help: opt_parse returns OPT_HELP */
+    OPT_KIND_FLAG,     /* int *: set to 1 */
+    OPT_KIND_NEGBIT,   /* unsigned *: --no-NAME clears mask, --NAME sets it */
+    OPT_KIND_UNSIGNED, /* unsigned *: integer in [min, max] */
+    OPT_KIND_U64,      /* uint64_t *: integer (decimal or 0x hex) */
+    OPT_KIND_DOUBLE,   /* double *: number in (min|[min, max] */
+    OPT_KIND_SIZE,     /* uint64_t *: bytes with optional K/M/G/T suffix */
+    OPT_KIND_STRING,   /* const char **: the argument itself */
+    OPT_KIND_CHOICE    /* int *: the value of one of `choices` */
+};
+
+struct opt_choice {
+    const char *name;
+    int value;
+};
+
+struct opt {
+    const char *name;    /* long name without "--" */
+    char short_name;     /* 0 = none */
+    const char *metavar; /* shown in help for options with a value */
+    enum opt_kind kind;
+    void *target;
+    unsigned mask;       /* OPT_KIND_NEGBIT: the bit(s) */
+    double min, max;     /* numeric range; both 0 = the type's full range */
+    int min_open;        /* OPT_KIND_DOUBLE: min itself excluded */
+    const struct opt_choice *choices; /* OPT_KIND_CHOICE, ended by {NULL, 0} */
+    const char *help;
+    const char *default_text; /* shown instead of the target's value; "" = none */
+    unsigned *seen;      /* if not NULL, set to 1 when the option is given */
+};
+
+#define OPT_END                                                                \
+    { NULL, 0, NULL, OPT_KIND_END, NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+
+enum opt_result {
+    OPT_OK = 0,  /* parsed */
+    OPT_HELP,    /* -h/--help was given: print help, exit 0 */
+    OPT_ERROR    /* a one-line message was printed on stderr: exit 1 */
+};
+
+/*
+ * Parses argv[1..argc-1] (argv[0] is the subcommand's name) against table.
+ * `prog` prefixes error messages ("neardup scan").  Positionals are moved to
+ * argv[0..*npos-1] in their original order (argv itself is reused).
+ */
+enum opt_result opt_parse(const struct opt *table, const char *prog, int argc,
+                          char **argv, int *npos);
+
+/* Prints the option list of table (for --help) on stdout. */
+void opt_usage(const struct opt *table);
+
+/* Prints "PROG: MESSAGE" on stderr, one line. */
+void opt_error(const char *prog, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Shortest decimal form of x that reads back as x, into buf. */
+void opt_fmt_double(char *buf, size_t size, double x);
+
+#endif /* ND_CLI_OPT_H */

@@ -1,0 +1,553 @@
+/*
+ * text.c - UTF-8 decoding, normalisation and tokenisation.
+ *
+ * Why normalise at all
+ * --------------------
+ * Near-duplicate paragraphs in Chinese corpora differ in ways that carry no
+ * meaning: the same report is published in Simplified and in Traditional
+ * script (or a mixture of both), with full-width or half-width digits and
+ * Latin letters, in different letter case, with pinyin annotations such as
+ * 態(tài) pasted after characters, with byte-order marks and zero-width
+ * characters, and with mojibake where part of a character was lost.  All of
+ * these are folded away here, so that the shingles built from the tokens
+ * compare what a reader would call "the same text".
+ *
+ * The steps, in order (each except decoding can be switched off by its
+ * ND_NORM_* flag; see text.h):
+ *
+ *   1. Decode UTF-8.  Every maximal subpart of an ill-formed sequence becomes
+ *      one U+FFFD, the practice recommended by the Unicode Standard (chapter
+ *      3, "U+FFFD Substitution of Maximal Subparts", and W3C/WHATWG
+ *      Encoding): a lead byte followed by a valid-but-truncated prefix gives
+ *      one U+FFFD for the whole prefix (E6 97 <end> -> 1), whereas a byte that
+ *      can never start a well-formed sequence, or a lead byte whose second
+ *      byte is out of its range (overlongs C0 AF / E0 80 AF, surrogates
+ *      ED A0 80, values above U+10FFFF F4 90 80 80), gives one U+FFFD per
+ *      byte.  The decoder is branch-driven with an ASCII fast path.
+ *
+ *   2. Remove pinyin annotations: "(" or "（", one lower-case pinyin
+ *      syllable (tone marks precomposed or combining, or a trailing tone
+ *      digit 1-5), ")" or "）".  This runs before NFKC because the
+ *      annotation's shape (full-width parentheses, combining tone marks) is
+ *      still visible, and because removing them must not depend on the
+ *      other flags.  It is removed when it directly follows a Han character,
+ *      or, carrying exactly one tone mark, when it directly follows any
+ *      non-space character (mojibake such as 偨Y(jié) garbled the character
+ *      before the annotation).  The syllable must be structurally valid
+ *      (initial + final from small lists with an allowed-initials mask per
+ *      final), so (二), (pm2.5), (2013-2018), function(x) and
+ *      "China (Beijing)" stay.  An untoned one-letter syllable such as (a) is
+ *      kept even after Han: it is far more often an enumeration.
+ *
+ *   3. NFKC and case folding (UAX #15; Unicode chapter 5.18 "Case Mappings",
+ *      full case folding).  utf8proc is the reference: NFKC+casefold is
+ *      utf8proc with STABLE|COMPOSE|COMPAT|CASEFOLD, NFKC alone drops
+ *      CASEFOLD, case folding alone drops COMPAT (so it is NFC + casefold).
+ *      Calling utf8proc per paragraph is slow, so the generator applied it to
+ *      every code point alone and stored the results.  Concatenating the
+ *      per-code-point results equals normalising the string as long as no
+ *      code point can reorder or compose with what precedes it; the
+ *      generator marks those code points "slow" (nonzero combining class,
+ *      hangul V/T jamo, any non-initial code point of a canonical
+ *      decomposition, and anything whose mapping starts with one of those).
+ *      A paragraph containing a slow code point is normalised as a whole by
+ *      one utf8proc_decompose + utf8proc_normalize_utf32 call (the two halves
+ *      of utf8proc_map, but into our own scratch, so nothing is allocated).
+ *      Chinese text essentially never takes the slow path.
+ *
+ *   4. Traditional -> Simplified, one code point at a time, from a table the
+ *      generator derived from OpenCC (t2s.json, i.e. TSCharacters and the
+ *      single-character TSPhrases entries), keeping only one-to-one
+ *      mappings: 態->态, 們->们.
+ *      Phrase-level conversion is deliberately not done: it is context
+ *      dependent, slow, and near-duplicate detection only needs both scripts
+ *      to land on the same code point.  It runs after NFKC so that CJK
+ *      compatibility ideographs are first unified.
+ *
+ *   5. Removal of characters.  Controls (other than white space), format
+ *      characters (BOM/U+FEFF, ZWSP, soft hyphen, bidi marks), surrogates
+ *      and noncharacters are always dropped and do NOT separate tokens (they
+ *      are invisible, so "ab<ZWSP>c" is the word "abc").  White space is
+ *      never kept and always separates tokens.  With ND_NORM_STRIP,
+ *      punctuation and symbols (P*, S*, including U+FFFD) are dropped too and
+ *      separate tokens; without it each is kept as a one-character token.
+ *
+ *   6. Tokenisation: each Han, kana or hangul character (class CJK) is one
+ *      token; a maximal run of other letters, marks and numbers is one token.
+ *      Token values: a one-code-point token is the code point; a longer token
+ *      is XXH3_64bits of its UTF-8 bytes with bit 63 set (so it can never
+ *      equal a code point).  The normalised character count is the number of
+ *      code points in all tokens.
+ *
+ * Table layout (src/unitab.h): two-stage tables, stage1[cp >> 8] selecting a
+ * 256-entry stage2 block, identical blocks shared; one byte of properties
+ * per code point and 32-bit mapping entries (delta, or offset+length into an
+ * expansion pool).  They are generated at build time by src/gen/gen_tables.c
+ * from utf8proc's Unicode data and OpenCC's dictionaries, so the library
+ * needs no data files at run time and the hot loops do one or two array
+ * lookups per code point and no library call.
+ *
+ * Memory: an nd_norm owns four growable scratch arrays (nd_grow); once they
+ * have reached the size of the largest paragraph seen, normalising allocates
+ * nothing.
+ *
+ * References: Unicode Standard ch. 3.9 (U+FFFD substitution), UAX #15
+ * (normalisation forms), UTS #18 (properties for tokenisation: White_Space,
+ * general categories), OpenCC (https://github.com/BYVoid/OpenCC).
+ */
+#include "text.h"
+
+#include <string.h>
+
+#include <utf8proc.h>
+#include <xxhash.h>
+
+#include "nd_internal.h"
+#include "unitab.h"
+
+/* ------------------------------------------------------------------------ */
+/* UTF-8                                                                     */
+/* ------------------------------------------------------------------------ */
+
+size_t nd_utf8_decode(const uint8_t *s, size_t n, uint32_t *out) {
+    size_t i = 0, k = 0;
+    while (i < n) {
+        uint32_t b = s[i];
+        if (b < 0x80) {
+            out[k++] = b;
+            i++;
+            continue;
+        }
+        /* Number of continuation bytes and the range allowed for the first
+         * of them (Unicode Table 3-7, Well-Formed UTF-8 Byte Sequences). */
+        unsigned need;
+        uint32_t lo = 0x80, hi = 0xBF, cp;
+        if (b >= 0xC2 && b <= 0xDF) {
+            need = 1;
+            cp = b & 0x1F;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            need = 2;
+            cp = b & 0x0F;
+            if (b == 0xE0) lo = 0xA0;      /* no overlongs */
+            else if (b == 0xED) hi = 0x9F; /* no surrogates */
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            need = 3;
+            cp = b & 0x07;
+            if (b == 0xF0) lo = 0x90;      /* no overlongs */
+            else if (b == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
+        } else {
+            /* 80..C1, F5..FF: never the start of a well-formed sequence. */
+            out[k++] = ND_REPLACEMENT_CHAR;
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        if (j >= n || s[j] < lo || s[j] > hi) {
+            out[k++] = ND_REPLACEMENT_CHAR; /* the lead byte alone */
+            i = j;
+            continue;
+        }
+        cp = (cp << 6) | (s[j++] & 0x3Fu);
+        unsigned got = 1;
+        while (got < need && j < n && (s[j] & 0xC0u) == 0x80u) {
+            cp = (cp << 6) | (s[j++] & 0x3Fu);
+            got++;
+        }
+        /* A truncated but so-far valid prefix is one maximal subpart. */
+        out[k++] = got == need ? cp : ND_REPLACEMENT_CHAR;
+        i = j;
+    }
+    return k;
+}
+
+size_t nd_utf8_encode(uint32_t cp, uint8_t *out) {
+    if (cp < 0x80) {
+        out[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (uint8_t)(0xC0 | (cp >> 6));
+        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | (cp >> 12));
+        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | (cp >> 18));
+    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+int nd_char_width(uint32_t cp) {
+    if (cp > 0x10FFFF) return 1;
+    return (int)((nd_ut_prop(cp) >> ND_UT_WIDTH_SHIFT) & 3u);
+}
+
+int nd_is_cjk_token(uint32_t cp) {
+    if (cp > 0x10FFFF) return 0;
+    return (nd_ut_prop(cp) & ND_UT_CLASS_MASK) == ND_UT_CLASS_CJK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pinyin annotations                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Groups of initials; each final lists the groups it may follow. */
+enum {
+    PY_NONE = 1 << 0, /* zero initial */
+    PY_LAB = 1 << 1,  /* b p m f */
+    PY_DT = 1 << 2,   /* d t */
+    PY_NL = 1 << 3,   /* n l */
+    PY_GKH = 1 << 4,  /* g k h */
+    PY_JQX = 1 << 5,  /* j q x */
+    PY_RET = 1 << 6,  /* zh ch sh r */
+    PY_DEN = 1 << 7,  /* z c s */
+    PY_Y = 1 << 8,
+    PY_W = 1 << 9,
+    PY_COMMON = PY_LAB | PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN
+};
+
+typedef struct nd_py_final {
+    const char *text; /* 'v' stands for ü */
+    unsigned initials;
+} nd_py_final;
+
+static const nd_py_final nd_py_finals[] = {
+    {"a", PY_NONE | PY_COMMON | PY_Y | PY_W},
+    {"o", PY_NONE | PY_LAB | PY_NL | PY_Y | PY_W},
+    {"e", PY_NONE | PY_COMMON | PY_Y},
+    {"ai", PY_NONE | PY_COMMON | PY_W},
+    {"ei", PY_NONE | PY_COMMON | PY_W},
+    {"ao", PY_NONE | PY_COMMON | PY_Y},
+    {"ou", PY_NONE | PY_COMMON | PY_Y},
+    {"an", PY_NONE | PY_COMMON | PY_Y | PY_W},
+    {"en", PY_NONE | PY_COMMON | PY_W},
+    {"ang", PY_NONE | PY_COMMON | PY_Y | PY_W},
+    {"eng", PY_NONE | PY_COMMON | PY_W},
+    {"ong", PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_Y},
+    {"er", PY_NONE},
+    {"i", PY_LAB | PY_DT | PY_NL | PY_JQX | PY_RET | PY_DEN | PY_Y},
+    {"ia", PY_DT | PY_NL | PY_JQX},
+    {"ie", PY_LAB | PY_DT | PY_NL | PY_JQX},
+    {"iao", PY_LAB | PY_DT | PY_NL | PY_JQX},
+    {"iu", PY_LAB | PY_DT | PY_NL | PY_JQX},
+    {"ian", PY_LAB | PY_DT | PY_NL | PY_JQX},
+    {"in", PY_LAB | PY_NL | PY_JQX | PY_Y},
+    {"iang", PY_NL | PY_JQX},
+    {"ing", PY_LAB | PY_DT | PY_NL | PY_JQX | PY_Y},
+    {"iong", PY_JQX},
+    {"u", PY_COMMON | PY_JQX | PY_Y | PY_W},
+    {"ua", PY_GKH | PY_RET},
+    {"uo", PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN},
+    {"uai", PY_GKH | PY_RET},
+    {"ui", PY_DT | PY_GKH | PY_RET | PY_DEN},
+    {"uan", PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y},
+    {"un", PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y},
+    {"uang", PY_GKH | PY_RET},
+    {"ue", PY_NL | PY_JQX | PY_Y},
+    {"v", PY_NL},
+    {"ve", PY_NL},
+};
+
+/* Syllables without a vowel (interjections). */
+static const char *const nd_py_special[] = {"m", "n", "ng", "hm", "hng"};
+
+/* The group of the initial at the start of s, and its length. */
+static unsigned nd_py_initial(const char *s, size_t *len) {
+    if ((s[0] == 'z' || s[0] == 'c' || s[0] == 's') && s[1] == 'h') {
+        *len = 2;
+        return PY_RET;
+    }
+    *len = 1;
+    switch (s[0]) {
+    case 'b': case 'p': case 'm': case 'f': return PY_LAB;
+    case 'd': case 't': return PY_DT;
+    case 'n': case 'l': return PY_NL;
+    case 'g': case 'k': case 'h': return PY_GKH;
+    case 'j': case 'q': case 'x': return PY_JQX;
+    case 'r': return PY_RET;
+    case 'z': case 'c': case 's': return PY_DEN;
+    case 'y': return PY_Y;
+    case 'w': return PY_W;
+    default: break;
+    }
+    *len = 0;
+    return PY_NONE;
+}
+
+/* Is s (NUL-terminated letters, 'v' = ü) a structurally valid syllable? */
+static int nd_py_valid(const char *s) {
+    for (size_t i = 0; i < sizeof nd_py_special / sizeof *nd_py_special; i++)
+        if (strcmp(s, nd_py_special[i]) == 0) return 1;
+    size_t ilen;
+    unsigned group = nd_py_initial(s, &ilen);
+    for (size_t i = 0; i < sizeof nd_py_finals / sizeof *nd_py_finals; i++)
+        if ((nd_py_finals[i].initials & group) && strcmp(s + ilen, nd_py_finals[i].text) == 0)
+            return 1;
+    return 0;
+}
+
+/* Maps a precomposed pinyin letter to its base letter ('v' for ü) and adds
+ * its tone mark to *tones; returns 0 for anything that is not one. */
+static char nd_py_letter(uint32_t cp, unsigned *tones) {
+    if (cp >= 'a' && cp <= 'z') return (char)cp;
+    char base;
+    switch (cp) {
+    case 0x0101: case 0x00E1: case 0x01CE: case 0x00E0: base = 'a'; break;
+    case 0x0113: case 0x00E9: case 0x011B: case 0x00E8: base = 'e'; break;
+    case 0x012B: case 0x00ED: case 0x01D0: case 0x00EC: base = 'i'; break;
+    case 0x014D: case 0x00F3: case 0x01D2: case 0x00F2: base = 'o'; break;
+    case 0x016B: case 0x00FA: case 0x01D4: case 0x00F9: base = 'u'; break;
+    case 0x01D6: case 0x01D8: case 0x01DA: case 0x01DC: base = 'v'; break;
+    case 0x0144: case 0x0148: case 0x01F9: base = 'n'; break;
+    case 0x1E3F: base = 'm'; break;
+    case 0x00FC: return 'v'; /* ü without tone */
+    case 0x00EA: return 'e'; /* ê */
+    default: return 0;
+    }
+    (*tones)++;
+    return base;
+}
+
+static int nd_is_open_paren(uint32_t cp) { return cp == '(' || cp == 0xFF08; }
+static int nd_is_close_paren(uint32_t cp) { return cp == ')' || cp == 0xFF09; }
+
+/* If cps[i] (an opening parenthesis) starts a removable annotation after the
+ * code point prev, returns the index just past its closing parenthesis;
+ * otherwise returns i. */
+static size_t nd_py_match(const uint32_t *cps, size_t n, size_t i, uint32_t prev) {
+    char letters[8];
+    size_t nl = 0, j = i + 1;
+    unsigned tones = 0, digit = 0;
+    for (; j < n && !nd_is_close_paren(cps[j]); j++) {
+        uint32_t c = cps[j];
+        if (digit) return i; /* nothing but ")" after the tone digit */
+        if (c >= '1' && c <= '5' && nl > 0) {
+            digit = 1;
+        } else if (c == 0x0300 || c == 0x0301 || c == 0x0304 || c == 0x030C) {
+            if (nl == 0) return i;
+            tones++;
+        } else if (c == 0x0308) { /* u + diaeresis = ü */
+            if (nl == 0 || letters[nl - 1] != 'u') return i;
+            letters[nl - 1] = 'v';
+        } else {
+            char l = nd_py_letter(c, &tones);
+            if (!l || nl == 6) return i;
+            letters[nl++] = l;
+        }
+    }
+    if (j >= n || nl == 0 || tones > 1) return i;
+    if (tones == 0 && !digit && nl == 1) return i;
+    letters[nl] = '\0';
+    if (!nd_py_valid(letters)) return i;
+    unsigned p = nd_ut_prop(prev);
+    if (!(p & ND_UT_HAN)) {
+        if (tones != 1 || (p & ND_UT_CLASS_MASK) == ND_UT_CLASS_SPACE) return i;
+    }
+    return j + 1;
+}
+
+/* Removes pinyin annotations from cps[0..n-1] in place; returns the new
+ * length. */
+static size_t nd_py_remove(uint32_t *cps, size_t n) {
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        if (w > 0 && nd_is_open_paren(cps[i])) {
+            size_t end = nd_py_match(cps, n, i, cps[w - 1]);
+            if (end != i) {
+                i = end;
+                continue;
+            }
+        }
+        cps[w++] = cps[i++];
+    }
+    return w;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Normalisation                                                             */
+/* ------------------------------------------------------------------------ */
+
+void nd_norm_init(nd_norm *nm, unsigned flags) {
+    memset(nm, 0, sizeof *nm);
+    nm->flags = flags;
+}
+
+void nd_norm_release(nd_norm *nm) {
+    if (!nm) return;
+    free(nm->cps);
+    free(nm->out);
+    free(nm->tokens);
+    free(nm->utf8);
+    nd_norm_init(nm, nm->flags);
+}
+
+/* Maps nm->cps[0..n-1] into nm->out with table `map`.  Returns ND_OK with
+ * *slow = 0 and *outn set, or *slow = 1 (nm->out undefined) as soon as a
+ * code point that needs whole-string normalisation is seen. */
+static nd_status nd_norm_fast(nd_norm *nm, size_t n, unsigned map, size_t *outn,
+                              int *slow) {
+    ND_TRY(ND_GROW(nm->out, nm->out_cap, n));
+    const uint32_t *in = nm->cps;
+    size_t w = 0;
+    *slow = 0;
+    /* Invariant at the top of the loop: out_cap >= w + (n - i). */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = in[i];
+        if (nd_ut_prop(cp) & ND_UT_SLOW) {
+            *slow = 1;
+            return ND_OK;
+        }
+        uint32_t e = nd_ut_map_entry(map, cp);
+        if (!(e & ND_UT_EXPAND)) {
+            nm->out[w++] = nd_ut_apply(cp, e);
+            continue;
+        }
+        size_t len = ND_UT_EXP_LEN(e);
+        ND_TRY(ND_GROW(nm->out, nm->out_cap, w + len + (n - i - 1)));
+        memcpy(nm->out + w, nd_ut_pool + ND_UT_EXP_OFF(e), len * sizeof *nm->out);
+        w += len;
+    }
+    *outn = w;
+    return ND_OK;
+}
+
+/* Normalises nm->cps[0..n-1] into nm->out as a whole with utf8proc. */
+static nd_status nd_norm_slow(nd_norm *nm, size_t n, utf8proc_option_t opts,
+                              size_t *outn) {
+    if (n > (SIZE_MAX - 1) / 4) return ND_ERR_NOMEM;
+    ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, 4 * n + 1));
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) len += nd_utf8_encode(nm->cps[i], (uint8_t *)nm->utf8 + len);
+    ND_TRY(ND_GROW(nm->out, nm->out_cap, n));
+    utf8proc_ssize_t r;
+    for (;;) {
+        /* uint32_t and int32_t may alias each other (C11 6.5p7). */
+        r = utf8proc_decompose((const utf8proc_uint8_t *)nm->utf8, (utf8proc_ssize_t)len,
+                               (utf8proc_int32_t *)nm->out,
+                               (utf8proc_ssize_t)nm->out_cap, opts);
+        if (r < 0) return r == UTF8PROC_ERROR_NOMEM || r == UTF8PROC_ERROR_OVERFLOW
+                              ? ND_ERR_NOMEM
+                              : ND_ERR_INTERNAL;
+        if ((size_t)r <= nm->out_cap) break;
+        ND_TRY(ND_GROW(nm->out, nm->out_cap, (size_t)r));
+    }
+    r = utf8proc_normalize_utf32((utf8proc_int32_t *)nm->out, r, opts);
+    if (r < 0) return ND_ERR_INTERNAL;
+    *outn = (size_t)r;
+    return ND_OK;
+}
+
+/* Token value of cps[0..len-1] (len >= 1), per text.h. */
+static nd_status nd_token_value(nd_norm *nm, const uint32_t *cps, size_t len,
+                                uint64_t *value) {
+    if (len == 1) {
+        *value = cps[0];
+        return ND_OK;
+    }
+    if (len > SIZE_MAX / 4) return ND_ERR_NOMEM;
+    ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, 4 * len));
+    size_t b = 0;
+    for (size_t i = 0; i < len; i++) b += nd_utf8_encode(cps[i], (uint8_t *)nm->utf8 + b);
+    *value = (uint64_t)XXH3_64bits(nm->utf8, b) | (UINT64_C(1) << 63);
+    return ND_OK;
+}
+
+/*
+ * Steps 4-6 over src[0..n-1], writing kept code points to nm->out (src may
+ * be nm->out itself: the write position never passes the read position) and,
+ * if want_tokens, the tokens to nm->tokens.
+ */
+static nd_status nd_norm_finish(nd_norm *nm, const uint32_t *src, size_t n,
+                                int want_tokens, size_t *nchars, size_t *ntokens) {
+    /* When src is nm->out, n <= out_cap already, so this cannot move src. */
+    ND_TRY(ND_GROW(nm->out, nm->out_cap, n));
+    if (want_tokens) ND_TRY(ND_GROW(nm->tokens, nm->tokens_cap, n));
+    uint32_t *dst = nm->out;
+    const int t2s = (nm->flags & ND_NORM_T2S) != 0;
+    const int strip = (nm->flags & ND_NORM_STRIP) != 0;
+    size_t w = 0, nt = 0, run = 0;
+    int in_run = 0;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned cls;
+        uint32_t cp = 0;
+        if (i < n) {
+            cp = src[i];
+            if (t2s) cp = nd_ut_apply(cp, nd_ut_map_entry(ND_UT_MAP_T2S, cp));
+            cls = nd_ut_prop(cp) & ND_UT_CLASS_MASK;
+            if (cls == ND_UT_CLASS_DROP) continue;
+            if (cls == ND_UT_CLASS_WORD) {
+                if (!in_run) {
+                    run = w;
+                    in_run = 1;
+                }
+                dst[w++] = cp;
+                continue;
+            }
+        } else {
+            cls = ND_UT_CLASS_SPACE; /* end of text ends the last run */
+        }
+        /* Anything else ends a word run. */
+        if (in_run) {
+            if (want_tokens) ND_TRY(nd_token_value(nm, dst + run, w - run, &nm->tokens[nt++]));
+            in_run = 0;
+        }
+        if (cls == ND_UT_CLASS_SPACE || (cls == ND_UT_CLASS_PUNCT && strip)) continue;
+        dst[w++] = cp;
+        if (want_tokens) nm->tokens[nt++] = cp;
+    }
+    *nchars = w;
+    if (ntokens) *ntokens = nt;
+    return ND_OK;
+}
+
+/* Steps 1-6 (tokens only if want_tokens). */
+static nd_status nd_norm_run(nd_norm *nm, const uint8_t *s, size_t n,
+                             int want_tokens, size_t *nchars, size_t *ntokens) {
+    *nchars = 0;
+    if (ntokens) *ntokens = 0;
+    if (n == 0) return ND_OK;
+    ND_TRY(ND_GROW(nm->cps, nm->cps_cap, n));
+    size_t m = nd_utf8_decode(s, n, nm->cps);
+    if (nm->flags & ND_NORM_PINYIN) m = nd_py_remove(nm->cps, m);
+
+    const unsigned nfkc = nm->flags & ND_NORM_NFKC, cf = nm->flags & ND_NORM_CASEFOLD;
+    if (!nfkc && !cf) return nd_norm_finish(nm, nm->cps, m, want_tokens, nchars, ntokens);
+
+    unsigned map = nfkc && cf ? ND_UT_MAP_NFKC_CF : nfkc ? ND_UT_MAP_NFKC : ND_UT_MAP_CF;
+    size_t k = 0;
+    int slow = 0;
+    ND_TRY(nd_norm_fast(nm, m, map, &k, &slow));
+    if (slow) {
+        utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+        if (nfkc) opts |= UTF8PROC_COMPAT;
+        if (cf) opts |= UTF8PROC_CASEFOLD;
+        ND_TRY(nd_norm_slow(nm, m, opts, &k));
+    }
+    return nd_norm_finish(nm, nm->out, k, want_tokens, nchars, ntokens);
+}
+
+nd_status nd_norm_chars(nd_norm *nm, const uint8_t *s, size_t n,
+                        const uint32_t **cps, size_t *count) {
+    size_t nc;
+    ND_TRY(nd_norm_run(nm, s, n, 0, &nc, NULL));
+    *cps = nm->out;
+    *count = nc;
+    return ND_OK;
+}
+
+nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
+                         const uint64_t **tokens, size_t *ntokens,
+                         size_t *nchars) {
+    size_t nc, nt;
+    ND_TRY(nd_norm_run(nm, s, n, 1, &nc, &nt));
+    *tokens = nm->tokens;
+    *ntokens = nt;
+    *nchars = nc;
+    return ND_OK;
+}

@@ -1,0 +1,685 @@
+/*
+ * write.c - report writers: dispatch, atomic file output, the buffered sink
+ * and the escaping helpers shared by the four formats.
+ *
+ * THE OUTPUT FORMATS
+ *
+ * Every format is a pure function of the report and the nd_write_options:
+ * no clock, no locale, no hash order, so the same scan gives the same bytes.
+ * Numbers are printed by hand (integers) or by integer arithmetic (decimals),
+ * never with %f, so a program that called setlocale() still gets "0.5000"
+ * and not "0,5000".
+ *
+ * Numbers.  Counts are unsigned decimal integers.  A "share" is a fraction
+ * in [0,1] - characters divided by the document's (or the corpus')
+ * normalised characters, 0 when that is 0 - computed exactly in integers and
+ * rounded half up to 4 decimals ("0.4125").  Similarities (exact Jaccard to
+ * the cluster representative) and the threshold are doubles, clamped to
+ * [0,1] (NaN -> 0) and rounded half up to 4 decimals.  The text format shows
+ * shares as percentages with one decimal ("41.2%").
+ *
+ * Strings.  Paths are byte strings and paragraphs are whatever the files
+ * contained, so every string is cleaned on output: bytes that are not valid
+ * UTF-8 become U+FFFD (one per maximal invalid subpart, as the normaliser
+ * does), so the output is always valid UTF-8.  JSON strings follow RFC 8259:
+ * " and \ are escaped, control characters U+0000-U+001F are written as \b
+ * \f \n \r \t or \u00XX (lower-case hex); nothing else is escaped (no \uXXXX
+ * for non-ASCII, no escaping of / or <), so the JSON is not meant to be
+ * pasted into HTML unescaped.
+ *
+ * jsonl (one JSON object per line, "\n" after each, in this order):
+ *   {"type":"summary","files":N,"skipped":N,"bytes":N,"paragraphs":N,
+ *    "short_paragraphs":N,"chars":N,"clustered_paragraphs":N,"clusters":N,
+ *    "duplicated_chars":N,"duplicated_share":S,"candidate_pairs":N,
+ *    "verified_pairs":N,"params":{"threshold":S,"num_perm":N,"bands":N,
+ *    "rows":N,"shingle":N}}
+ *   then per document, in input order:
+ *   {"type":"document","doc":i,"path":"...","bytes":N,"paragraphs":N,
+ *    "chars":N,"elsewhere_chars":N,"elsewhere_share":S,"within_chars":N,
+ *    "within_share":S,"split":"line"|"blank","gzip":true|false}
+ *   then, only with emit_paragraphs, per paragraph by (document, offset):
+ *   {"type":"paragraph","id":i,"path":"...","doc":i,"line":N,"offset":N,
+ *    "length":N,"chars":N,"cluster":k|null,"similarity":S}
+ *   then per cluster (largest first; id = the cluster's index, 0-based):
+ *   {"type":"cluster","id":k,"size":N,"documents":N,"chars":N,"members":[
+ *    {"paragraph":i,"path":"...","doc":i,"line":N,"offset":N,"length":N,
+ *     "similarity":S},...]}
+ *   the first member is the representative (similarity 1.0000); "paragraph"
+ *   is the paragraph id of the paragraph records.
+ *   then per overlapping document pair (most overlap first):
+ *   {"type":"overlap","a":i,"b":j,"path_a":"...","path_b":"...",
+ *    "a_in_b_chars":N,"a_in_b_share":S,"b_in_a_chars":N,"b_in_a_share":S,
+ *    "clusters":N}
+ *   a_in_b_share is a_in_b_chars / chars(a), b_in_a_share likewise.
+ *
+ * json: the same records without "type", in one object:
+ *   {
+ *   "summary": {...},
+ *   "documents": [
+ *   {...},
+ *   {...}
+ *   ],
+ *   "paragraphs": [...],        (only with emit_paragraphs)
+ *   "clusters": [...],
+ *   "overlaps": [...]
+ *   }
+ *   one record per line so that two reports diff line by line; an empty
+ *   array is written "[]".  The output ends with a newline.
+ *
+ * csv: RFC 4180 with LF line ends (not CRLF: every CSV reader in use accepts
+ *   LF, and LF keeps the file friendly to grep and diff).  The header is
+ *     cluster,size,member,path,doc,line,offset,length,chars,similarity,preview
+ *   and there is one row per cluster member, clusters in report order,
+ *   members in cluster order (member 0 is the representative).  preview is
+ *   the first `preview` characters (code points) of the paragraph's original
+ *   text, unchanged except for the U+FFFD replacement - newlines included.
+ *   A field is quoted when it contains a comma, a quote, CR or LF; quotes
+ *   inside are doubled.  Fields are not defused against spreadsheet formula
+ *   injection (a leading = + - @ is kept as it is): the file is data.
+ *
+ * text (the default, for a person at a terminal): see write_text.c for the
+ *   exact layout.  Sections: totals; documents with the most text found
+ *   elsewhere; document pairs with the most overlap; repetition within
+ *   documents; largest clusters with previews.  `top` limits the rows of
+ *   each section (0 = no limit), `preview` the preview length in characters
+ *   (0 = no preview).  Control characters in paths and previews are shown as
+ *   spaces so a file name or paragraph cannot drive the terminal.  Columns
+ *   are aligned by display width (East Asian wide characters take 2 columns).
+ *
+ * Output is buffered in a 64 KiB sink: the user's nd_write_fn is called with
+ * large blocks, never per field, and a failure of the sink stops the writer
+ * with ND_ERR_IO.  nd_report_write_path writes atomically, see there.
+ */
+#include "write.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nd_internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* Formats and options                                                       */
+/* ------------------------------------------------------------------------ */
+
+static const char *const format_names[] = {"text", "jsonl", "json", "csv"};
+
+nd_status nd_format_parse(const char *name, nd_format *out) {
+    if (!name || !out) return ND_ERR_INVALID;
+    for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++) {
+        if (strcmp(name, format_names[i]) == 0) {
+            *out = (nd_format)i;
+            return ND_OK;
+        }
+    }
+    return ND_ERR_FORMAT;
+}
+
+void nd_write_options_default(nd_write_options *wo) {
+    if (!wo) return;
+    wo->emit_paragraphs = 0;
+    wo->top = 10;
+    wo->preview = 40;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The buffered sink                                                          */
+/* ------------------------------------------------------------------------ */
+
+nd_status nd_sink_open(nd_sink *s, nd_write_fn fn, void *user) {
+    s->fn = fn;
+    s->user = user;
+    s->len = 0;
+    s->status = ND_OK;
+    s->sys_errno = 0;
+    s->buf = malloc(ND_SINK_CAP);
+    if (!s->buf) {
+        s->status = ND_ERR_NOMEM;
+        return ND_ERR_NOMEM;
+    }
+    return ND_OK;
+}
+
+void nd_sink_release(nd_sink *s) {
+    if (!s) return;
+    free(s->buf);
+    s->buf = NULL;
+    s->len = 0;
+}
+
+static nd_status sink_emit(nd_sink *s, const void *p, size_t n) {
+    if (n == 0) return ND_OK;
+    int rc = s->fn(s->user, p, n);
+    if (rc != 0) {
+        s->sys_errno = rc;
+        s->status = ND_ERR_IO;
+    }
+    return s->status;
+}
+
+nd_status nd_sink_flush(nd_sink *s) {
+    if (s->status != ND_OK) return s->status;
+    size_t n = s->len;
+    s->len = 0;
+    return sink_emit(s, s->buf, n);
+}
+
+nd_status nd_sink_write(nd_sink *s, const void *p, size_t n) {
+    if (s->status != ND_OK) return s->status;
+    if (n <= ND_SINK_CAP - s->len) {
+        if (n) memcpy(s->buf + s->len, p, n);
+        s->len += n;
+        return ND_OK;
+    }
+    ND_TRY(nd_sink_flush(s));
+    if (n >= ND_SINK_CAP) return sink_emit(s, p, n);
+    memcpy(s->buf, p, n);
+    s->len = n;
+    return ND_OK;
+}
+
+nd_status nd_sink_puts(nd_sink *s, const char *str) {
+    return nd_sink_write(s, str, strlen(str));
+}
+
+nd_status nd_sink_putc(nd_sink *s, char c) {
+    if (s->status != ND_OK) return s->status;
+    if (s->len == ND_SINK_CAP) ND_TRY(nd_sink_flush(s));
+    s->buf[s->len++] = c;
+    return ND_OK;
+}
+
+nd_status nd_sink_repeat(nd_sink *s, char c, size_t n) {
+    for (size_t i = 0; i < n; i++) ND_TRY(nd_sink_putc(s, c));
+    return s->status;
+}
+
+nd_status nd_sink_u64(nd_sink *s, uint64_t v) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    return nd_sink_write(s, tmp + i, sizeof tmp - i);
+}
+
+static uint64_t pow10u(unsigned decimals) {
+    uint64_t f = 1;
+    for (unsigned i = 0; i < decimals; i++) f *= 10;
+    return f;
+}
+
+nd_status nd_sink_fixed(nd_sink *s, uint64_t v, unsigned decimals) {
+    uint64_t f = pow10u(decimals);
+    ND_TRY(nd_sink_u64(s, v / f));
+    if (decimals == 0) return ND_OK;
+    char tmp[24];
+    uint64_t frac = v % f;
+    for (unsigned i = decimals; i > 0; i--) {
+        tmp[i - 1] = (char)('0' + (int)(frac % 10));
+        frac /= 10;
+    }
+    ND_TRY(nd_sink_putc(s, '.'));
+    return nd_sink_write(s, tmp, decimals);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exact ratios                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* a * b as a 128-bit (hi, lo) pair. */
+static void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
+    uint64_t a0 = a & 0xffffffffu, a1 = a >> 32;
+    uint64_t b0 = b & 0xffffffffu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
+    *lo = (mid << 32) | (p00 & 0xffffffffu);
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+uint64_t nd_ratio_units(uint64_t num, uint64_t den, unsigned decimals) {
+    if (den == 0) return 0;
+    uint64_t hi, lo;
+    mul64(num, pow10u(decimals), &hi, &lo);
+    if (hi >= den) return UINT64_MAX; /* quotient does not fit */
+    /* Shift-subtract division of (hi, lo) by den; r < den throughout. */
+    uint64_t q = 0, r = hi;
+    for (int i = 63; i >= 0; i--) {
+        uint64_t top = r >> 63;
+        r = (r << 1) | ((lo >> i) & 1u);
+        q <<= 1;
+        if (top || r >= den) {
+            r -= den;
+            q |= 1;
+        }
+    }
+    if (r >= den - r && q != UINT64_MAX) q++; /* half up */
+    return q;
+}
+
+uint64_t nd_unit_units(double v, unsigned decimals) {
+    uint64_t f = pow10u(decimals);
+    if (!(v > 0.0)) return 0; /* also NaN */
+    if (v >= 1.0) return f;
+    return (uint64_t)(v * (double)f + 0.5);
+}
+
+int nd_ratio_cmp(uint64_t num1, uint64_t den1, uint64_t num2, uint64_t den2) {
+    if (den1 == 0) {
+        num1 = 0;
+        den1 = 1;
+    }
+    if (den2 == 0) {
+        num2 = 0;
+        den2 = 1;
+    }
+    uint64_t h1, l1, h2, l2;
+    mul64(num1, den2, &h1, &l1);
+    mul64(num2, den1, &h2, &l2);
+    if (h1 != h2) return h1 < h2 ? -1 : 1;
+    if (l1 != l2) return l1 < l2 ? -1 : 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* UTF-8                                                                      */
+/* ------------------------------------------------------------------------ */
+
+uint32_t nd_wr_utf8_next(const unsigned char *s, size_t n, size_t *adv) {
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *adv = 1;
+        return c;
+    }
+    size_t need;
+    uint32_t cp;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        cp = c & 0x0Fu;
+        if (c == 0xE0) lo = 0xA0;      /* overlong */
+        else if (c == 0xED) hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        cp = c & 0x07u;
+        if (c == 0xF0) lo = 0x90;      /* overlong */
+        else if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
+    } else {
+        *adv = 1;
+        return ND_WR_BAD;
+    }
+    for (size_t i = 1; i <= need; i++) {
+        if (i >= n || s[i] < lo || s[i] > hi) {
+            *adv = i;
+            return ND_WR_BAD;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    *adv = need + 1;
+    return cp;
+}
+
+size_t nd_wr_utf8_put(uint32_t cp, char *out) {
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+unsigned nd_wr_char_width(uint32_t cp) {
+    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+        (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+        (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+        (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD))
+        return 2;
+    return 1;
+}
+
+/* Characters the text writer shows as a space: C0 controls, DEL, C1
+ * controls, line and paragraph separators, and the bidirectional embedding,
+ * override and isolate controls (which could reorder what the terminal
+ * shows). */
+static int is_terminal_control(uint32_t cp) {
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 ||
+           cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t nd_wr_text_width(const char *str, size_t n) {
+    const unsigned char *p = (const unsigned char *)str;
+    size_t w = 0, i = 0;
+    while (i < n) {
+        size_t adv;
+        uint32_t cp = nd_wr_utf8_next(p + i, n - i, &adv);
+        w += (cp == ND_WR_BAD || is_terminal_control(cp)) ? 1 : nd_wr_char_width(cp);
+        i += adv;
+    }
+    return w;
+}
+
+size_t nd_wr_prefix_chars(const char *str, size_t n, size_t chars, int *cut) {
+    const unsigned char *p = (const unsigned char *)str;
+    size_t i = 0, k = 0;
+    while (i < n && k < chars) {
+        size_t adv;
+        (void)nd_wr_utf8_next(p + i, n - i, &adv);
+        i += adv;
+        k++;
+    }
+    *cut = i < n;
+    return i;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Escaping                                                                   */
+/* ------------------------------------------------------------------------ */
+
+enum clean_mode { CLEAN_JSON, CLEAN_CSV, CLEAN_TEXT };
+
+static const char replacement[] = "\xEF\xBF\xBD";
+
+/* Writes str[0..n-1] with invalid UTF-8 replaced and the mode's special
+ * characters escaped.  Runs of clean bytes are copied in one piece. */
+static nd_status put_clean(nd_sink *s, const char *str, size_t n, enum clean_mode mode) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)str;
+    size_t i = 0, run = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t adv = 1;
+        const char *rep = NULL;
+        size_t rep_len = 0;
+        char esc[8];
+        if (c >= 0x80) {
+            uint32_t cp = nd_wr_utf8_next(p + i, n - i, &adv);
+            if (cp == ND_WR_BAD) {
+                rep = replacement;
+                rep_len = 3;
+            } else if (mode == CLEAN_TEXT && is_terminal_control(cp)) {
+                rep = " ";
+                rep_len = 1;
+            }
+        } else if (mode == CLEAN_JSON) {
+            if (c == '"' || c == '\\') {
+                esc[0] = '\\';
+                esc[1] = (char)c;
+                rep = esc;
+                rep_len = 2;
+            } else if (c < 0x20) {
+                char short_esc = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r'
+                               : c == '\b' ? 'b' : c == '\f' ? 'f' : 0;
+                esc[0] = '\\';
+                if (short_esc) {
+                    esc[1] = short_esc;
+                    rep_len = 2;
+                } else {
+                    memcpy(esc + 1, "u00", 3);
+                    esc[4] = hex[c >> 4];
+                    esc[5] = hex[c & 15];
+                    rep_len = 6;
+                }
+                rep = esc;
+            }
+        } else if (mode == CLEAN_CSV) {
+            if (c == '"') {
+                rep = "\"\"";
+                rep_len = 2;
+            }
+        } else if (c < 0x20 || c == 0x7F) {
+            rep = " ";
+            rep_len = 1;
+        }
+        if (rep) {
+            ND_TRY(nd_sink_write(s, p + run, i - run));
+            ND_TRY(nd_sink_write(s, rep, rep_len));
+            run = i + adv;
+        }
+        i += adv;
+    }
+    return nd_sink_write(s, p + run, n - run);
+}
+
+nd_status nd_sink_json_string(nd_sink *s, const char *str, size_t n) {
+    ND_TRY(nd_sink_putc(s, '"'));
+    ND_TRY(put_clean(s, str, n, CLEAN_JSON));
+    return nd_sink_putc(s, '"');
+}
+
+nd_status nd_sink_csv_field(nd_sink *s, const char *str, size_t n) {
+    int quote = 0;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = str[i] == ',' || str[i] == '"' || str[i] == '\r' || str[i] == '\n';
+    if (!quote) return put_clean(s, str, n, CLEAN_CSV);
+    ND_TRY(nd_sink_putc(s, '"'));
+    ND_TRY(put_clean(s, str, n, CLEAN_CSV));
+    return nd_sink_putc(s, '"');
+}
+
+nd_status nd_sink_text(nd_sink *s, const char *str, size_t n) {
+    return put_clean(s, str, n, CLEAN_TEXT);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch                                                                   */
+/* ------------------------------------------------------------------------ */
+
+nd_status nd_report_write(const nd_report *r, nd_format format,
+                          const nd_write_options *wo, nd_write_fn fn, void *user) {
+    nd_write_options defaults;
+    nd_sink sink = {0};
+    nd_status st;
+    if (!r || !fn) return ND_ERR_INVALID;
+    if (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL &&
+        format != ND_FORMAT_JSON && format != ND_FORMAT_CSV)
+        return ND_ERR_INVALID;
+    if (!wo) {
+        nd_write_options_default(&defaults);
+        wo = &defaults;
+    }
+    ND_CHECK(nd_sink_open(&sink, fn, user));
+    switch (format) {
+    case ND_FORMAT_TEXT: st = nd_write_text(r, wo, &sink); break;
+    case ND_FORMAT_JSONL: st = nd_write_jsonl(r, wo, &sink); break;
+    case ND_FORMAT_JSON: st = nd_write_json(r, wo, &sink); break;
+    case ND_FORMAT_CSV: st = nd_write_csv(r, wo, &sink); break;
+    default: st = ND_ERR_INVALID; break;
+    }
+    if (st != ND_OK) goto out;
+    ND_CHECK(nd_sink_flush(&sink));
+out:
+    nd_sink_release(&sink);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Atomic output to a file                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct fd_sink {
+    int fd;
+    int err; /* errno of the failed write, or 0 */
+} fd_sink;
+
+static int fd_write(void *user, const void *buf, size_t len) {
+    fd_sink *f = user;
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(f->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            f->err = errno ? errno : EIO;
+            return f->err;
+        }
+        if (n == 0) return f->err = EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The process umask without changing it: Linux reports it in
+ * /proc/self/status ("Umask:\t0022").  Where that is unavailable the
+ * conservative 022 is assumed rather than calling umask(), which would
+ * briefly change process-wide state under other threads' feet. */
+static mode_t current_umask(void) {
+    mode_t mask = 022;
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return mask;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "Umask:", 6) == 0) {
+            char *end = NULL;
+            unsigned long v = strtoul(line + 6, &end, 8);
+            if (end != line + 6 && v <= 0777) mask = (mode_t)v;
+            break;
+        }
+    }
+    fclose(f);
+    return mask;
+}
+
+/* Best effort: make the rename durable.  Errors are ignored - the data are
+ * already on disk and the new name is visible. */
+static void sync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)fsync(fd);
+    (void)close(fd);
+}
+
+/*
+ * nd_report_write_path: the report is written to a temporary file
+ * ".NAME.XXXXXX" (mkstemp) next to the target, fsync'ed, given mode
+ * 0666 & ~umask (what open(2) would have given a new file), and renamed over
+ * the target, so a reader sees either the old file or the complete new one,
+ * never a partial report.  On any failure the temporary file is removed, the
+ * target is untouched and *sys_errno receives the errno (ENOMEM for
+ * ND_ERR_NOMEM).  Refused: a path that is a directory or ends in '/'
+ * (ND_ERR_IO, EISDIR), an existing target that is not a regular file such as
+ * a device or fifo (ND_ERR_NOT_REGULAR; renaming over /dev/stdout would
+ * replace the device node - write to standard output with nd_report_write
+ * instead).  A symbolic link at `path` is replaced by the new regular file,
+ * like `sed -i` does.
+ */
+nd_status nd_report_write_path(const nd_report *r, nd_format format,
+                               const nd_write_options *wo, const char *path,
+                               int *sys_errno) {
+    nd_status st = ND_OK;
+    int err = 0;
+    char *tmp = NULL, *dir = NULL;
+    int fd = -1, rc;
+    fd_sink fs = {-1, 0};
+    struct stat sb;
+    const char *slash, *base;
+    size_t dir_len, tmp_size;
+
+    if (!r || !path || !*path) {
+        st = ND_ERR_INVALID;
+        err = EINVAL;
+        goto out;
+    }
+    slash = strrchr(path, '/');
+    base = slash ? slash + 1 : path;
+    dir_len = slash ? (size_t)(slash - path) : 0;
+    if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+        (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+        st = ND_ERR_IO;
+        err = EISDIR;
+        goto out;
+    }
+    if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
+        st = ND_ERR_NOT_REGULAR;
+        goto out;
+    }
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) { /* link to a device */
+        st = ND_ERR_NOT_REGULAR;
+        goto out;
+    }
+
+    /* dir: "" + "/" for "/name", "." for "name", else the prefix. */
+    tmp_size = dir_len + strlen(base) + 16;
+    tmp = malloc(tmp_size);
+    dir = malloc(dir_len + 2);
+    if (!tmp || !dir) {
+        st = ND_ERR_NOMEM;
+        err = ENOMEM;
+        goto out;
+    }
+    if (slash) {
+        memcpy(dir, path, dir_len);
+        dir[dir_len] = '\0';
+        if (dir_len == 0) snprintf(dir, dir_len + 2, "/");
+        snprintf(tmp, tmp_size, "%.*s/.%s.XXXXXX", (int)dir_len, path, base);
+    } else {
+        snprintf(dir, 2, ".");
+        snprintf(tmp, tmp_size, ".%s.XXXXXX", base);
+    }
+
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        err = errno;
+        st = ND_ERR_IO;
+        tmp[0] = '\0'; /* nothing to unlink */
+        goto out;
+    }
+    fs.fd = fd;
+    st = nd_report_write(r, format, wo, fd_write, &fs);
+    if (st != ND_OK) {
+        err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (fs.err ? fs.err : EIO) : 0;
+        goto out;
+    }
+    if (fchmod(fd, 0666 & ~current_umask()) != 0 || fsync(fd) != 0) {
+        err = errno;
+        st = ND_ERR_IO;
+        goto out;
+    }
+    rc = close(fd);
+    fd = -1;
+    if (rc != 0) {
+        err = errno;
+        st = ND_ERR_IO;
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        err = errno;
+        st = ND_ERR_IO;
+        goto out;
+    }
+    tmp[0] = '\0'; /* renamed: nothing to unlink */
+    sync_dir(dir);
+
+out:
+    if (fd >= 0) (void)close(fd);
+    if (tmp && tmp[0]) (void)unlink(tmp);
+    free(tmp);
+    free(dir);
+    if (st != ND_OK && sys_errno) *sys_errno = err;
+    return st;
+}

@@ -1,0 +1,92 @@
+/*
+ * write.h - private interface of the report writers (write*.c).
+ *
+ * The writers read the report only through the public nd_report_*
+ * accessors of neardup.h, so they do not depend on the model's layout.
+ * Everything they produce goes through an nd_sink: a ~64 KiB buffer in front
+ * of the caller's nd_write_fn, with a sticky error (after the first failure
+ * every further call is a no-op that returns the same status).
+ */
+#ifndef ND_WRITE_H
+#define ND_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "neardup.h"
+
+#define ND_SINK_CAP ((size_t)64 * 1024)
+
+typedef struct nd_sink {
+    nd_write_fn fn;
+    void *user;
+    char *buf;        /* ND_SINK_CAP bytes */
+    size_t len;       /* bytes buffered */
+    nd_status status; /* first failure, sticky */
+    int sys_errno;    /* what fn returned, for ND_ERR_IO */
+} nd_sink;
+
+/* Allocates the buffer.  ND_ERR_NOMEM on failure (nothing to release). */
+nd_status nd_sink_open(nd_sink *s, nd_write_fn fn, void *user);
+/* Hands the buffered bytes to fn; returns the sink's status. */
+nd_status nd_sink_flush(nd_sink *s);
+/* Frees the buffer without flushing.  Accepts a sink that failed to open. */
+void nd_sink_release(nd_sink *s);
+
+nd_status nd_sink_write(nd_sink *s, const void *p, size_t n);
+nd_status nd_sink_puts(nd_sink *s, const char *str);
+nd_status nd_sink_putc(nd_sink *s, char c);
+/* `n` copies of c (padding). */
+nd_status nd_sink_repeat(nd_sink *s, char c, size_t n);
+nd_status nd_sink_u64(nd_sink *s, uint64_t v);
+/* v in units of 10^-decimals, printed as a fixed decimal, e.g. 8235 with
+ * decimals 4 -> "0.8235".  Never depends on the locale. */
+nd_status nd_sink_fixed(nd_sink *s, uint64_t v, unsigned decimals);
+
+/* Rounds num/den * 10^decimals half up, exactly (128-bit intermediate).
+ * den == 0 gives 0.  decimals <= 6. */
+uint64_t nd_ratio_units(uint64_t num, uint64_t den, unsigned decimals);
+/* A double in [0,1] (NaN and negatives -> 0, above 1 -> 1) in units of
+ * 10^-decimals, rounded half up. */
+uint64_t nd_unit_units(double v, unsigned decimals);
+/* Compares num1/den1 with num2/den2 exactly (den 0 counts as ratio 0):
+ * <0, 0, >0. */
+int nd_ratio_cmp(uint64_t num1, uint64_t den1, uint64_t num2, uint64_t den2);
+
+/* Decodes one UTF-8 character at s[0..n-1] (n >= 1).  Invalid input (bad
+ * lead byte, bad or missing continuation, overlong form, surrogate, above
+ * U+10FFFF) returns ND_WR_BAD and consumes one maximal subpart (Unicode's
+ * "best practice", as the rest of the library decodes), which the writers
+ * print as U+FFFD.  *adv receives the bytes consumed (>= 1). */
+#define ND_WR_BAD UINT32_C(0xFFFFFFFF)
+uint32_t nd_wr_utf8_next(const unsigned char *s, size_t n, size_t *adv);
+/* Encodes a scalar value; returns 1..4 bytes written into out[0..3]. */
+size_t nd_wr_utf8_put(uint32_t cp, char *out);
+/* Terminal columns of a code point: 2 for East Asian wide, else 1. */
+unsigned nd_wr_char_width(uint32_t cp);
+/* Display width of s[0..n-1] as nd_sink_text would print it. */
+size_t nd_wr_text_width(const char *s, size_t n);
+
+/* s[0..n-1] as a JSON string literal, quotes included (RFC 8259): ", \ and
+ * control characters escaped, invalid UTF-8 replaced by U+FFFD, other
+ * characters (non-ASCII included) as they are. */
+nd_status nd_sink_json_string(nd_sink *s, const char *str, size_t n);
+/* s[0..n-1] as one RFC 4180 field: quoted (with "" for ") when it contains
+ * a comma, a quote, CR or LF; invalid UTF-8 replaced by U+FFFD. */
+nd_status nd_sink_csv_field(nd_sink *s, const char *str, size_t n);
+/* s[0..n-1] for a terminal: invalid UTF-8 -> U+FFFD, control characters
+ * (C0, DEL, C1, line/paragraph separators, bidi controls) -> one space. */
+nd_status nd_sink_text(nd_sink *s, const char *str, size_t n);
+
+/* Byte length of the first `chars` characters of s[0..n-1] (a prefix that
+ * ends on a character boundary); *cut is set to 1 if characters remain. */
+size_t nd_wr_prefix_chars(const char *s, size_t n, size_t chars, int *cut);
+
+/* The writers.  wo is never NULL here.  They only buffer into s; the caller
+ * flushes. */
+nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, nd_sink *s);
+nd_status nd_write_jsonl(const nd_report *r, const nd_write_options *wo, nd_sink *s);
+nd_status nd_write_json(const nd_report *r, const nd_write_options *wo, nd_sink *s);
+nd_status nd_write_csv(const nd_report *r, const nd_write_options *wo, nd_sink *s);
+
+#endif /* ND_WRITE_H */

@@ -1,0 +1,562 @@
+#!/usr/bin/env bash
+# tests/cli/run.sh - runs one CLI test case against the real neardup binary.
+#
+#   tests/cli/run.sh [--bin PATH] CASE      (or ND_BIN=PATH tests/cli/run.sh CASE)
+#   tests/cli/run.sh --list                 the case names
+#
+# Environment:
+#   ND_BIN          the neardup binary (unless --bin is given)
+#   ND_WRAP         a command prefix, e.g. "valgrind -q --error-exitcode=99 ...";
+#                   lines of the form "==PID== ..." are dropped from stderr
+#                   before it is compared (and shown if the case fails)
+#   ND_CLI_UPDATE=1 rewrite the golden files under tests/cli/expected/ from
+#                   the current binary instead of comparing (then READ them)
+#
+# Every case runs in the source directory with relative paths, so the paths in
+# golden files are stable.  Fixtures are made at run time in a temporary
+# directory that is removed on exit.  Exit 0 = pass, 1 = fail (with diffs).
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+EXP=$HERE/expected
+BIN=${ND_BIN:-}
+if [ "${1:-}" = "--bin" ]; then
+  BIN=$2
+  shift 2
+fi
+CASE=${1:-}
+read -r -a WRAP <<< "${ND_WRAP:-}"
+UPDATE=${ND_CLI_UPDATE:-0}
+
+SEEDS=examples/seeds
+S000=$SEEDS/000_11051e509f6edff7.txt
+S001=$SEEDS/001_67f235fca624bad1.txt
+S003=$SEEDS/003_1d07424bca0ceb50.txt
+
+CASES=(version help unknown-command bad-option-value bands-without-rows
+       option-syntax params-default params-jsonl params-given
+       scan-text scan-jsonl scan-json scan-csv scan-deterministic
+       output-file write-error missing-path no-input binary-file gzip
+       corrupt-gzip stdin given-twice too-large symlink-loop not-regular
+       escape-path)
+
+if [ "$CASE" = "--list" ]; then
+  printf '%s\n' "${CASES[@]}"
+  exit 0
+fi
+if [ -z "$CASE" ] || [ -z "$BIN" ]; then
+  echo "usage: ND_BIN=PATH $0 CASE   (cases: $0 --list)" >&2
+  exit 2
+fi
+if [ ! -x "$BIN" ]; then
+  echo "run.sh: '$BIN' is not an executable" >&2
+  exit 2
+fi
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-cli.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT
+cd "$SRC" || exit 2
+
+FAILED=0
+OUT=$TMP/stdout
+ERR=$TMP/stderr
+RAWERR=$TMP/stderr.raw
+RC=0
+
+fail() {
+  echo "FAIL [$CASE]: $*"
+  FAILED=1
+}
+
+# nd ARGS... : runs the binary; stdout in $OUT, stderr in $ERR, status in $RC.
+# Runs in $ND_DIR if set (else the source directory); reads standard input
+# from $ND_STDIN if set, else from /dev/null.
+nd() {
+  (cd "${ND_DIR:-$SRC}" && exec "${WRAP[@]}" "$BIN" "$@") \
+    > "$OUT" 2> "$RAWERR" < "${ND_STDIN:-/dev/null}"
+  RC=$?
+  grep -v -E '^==[0-9]+==' "$RAWERR" > "$ERR"
+  if [ "$RC" = 99 ] || grep -q -E '^==[0-9]+==' "$RAWERR"; then
+    fail "the wrapper (${WRAP[*]:-none}) reported errors for: neardup $*"
+    cat "$RAWERR"
+  fi
+}
+
+# Same, but the output files are copied to $TMP/NAME.out / NAME.err.
+nd_as() {
+  local name=$1
+  shift
+  nd "$@"
+  cp "$OUT" "$TMP/$name.out"
+  cp "$ERR" "$TMP/$name.err"
+}
+
+expect_rc() {
+  if [ "$RC" != "$1" ]; then
+    fail "exit status $RC, expected $1"
+    echo "--- stderr:"
+    cat "$RAWERR"
+  fi
+}
+
+# expect_file ACTUAL EXPECTED_FILE_UNDER_expected/
+expect_golden() {
+  local actual=$1 golden=$EXP/$2
+  if [ "$UPDATE" = 1 ]; then
+    mkdir -p "$EXP"
+    cp "$actual" "$golden"
+    echo "updated $golden"
+    return
+  fi
+  if [ ! -f "$golden" ]; then
+    fail "missing golden file $golden"
+    return
+  fi
+  if ! cmp -s "$actual" "$golden"; then
+    fail "output differs from $golden"
+    diff -u "$golden" "$actual" | head -n 60
+  fi
+}
+
+# expect_text FILE TEXT : the file holds exactly TEXT (plus final newline
+# unless TEXT is empty).
+expect_text() {
+  local file=$1 text=$2
+  if [ -z "$text" ]; then
+    printf '' > "$TMP/expected.txt"
+  else
+    printf '%s\n' "$text" > "$TMP/expected.txt"
+  fi
+  if ! cmp -s "$file" "$TMP/expected.txt"; then
+    fail "$(basename "$file") differs"
+    diff -u "$TMP/expected.txt" "$file" | head -n 40
+  fi
+}
+
+expect_stdout() { expect_text "$OUT" "$1"; }
+expect_stderr() { expect_text "$ERR" "$1"; }
+
+expect_same() { # expect_same FILE_A FILE_B WHAT
+  if ! cmp -s "$1" "$2"; then
+    fail "$3"
+    diff -u "$1" "$2" | head -n 40
+  fi
+}
+
+expect_nonempty() {
+  if [ ! -s "$1" ]; then
+    fail "$(basename "$1") is empty"
+  fi
+}
+
+# The JSONL report of a run, with the document path replaced by PATH and
+# fields that legitimately differ between the plain and the gzip input
+# ("gzip") neutralised, so cluster lists can be compared.
+neutral() { # neutral FILE OLD_PATH
+  sed -e "s|\"$2\"|\"PATH\"|g" -e 's/"gzip":[a-z0-9]*/"gzip":X/g' "$1"
+}
+
+case "$CASE" in
+version)
+  nd --version
+  expect_rc 0
+  expect_stdout "neardup 0.1.0"
+  expect_stderr ""
+  ;;
+
+help)
+  nd --help
+  expect_rc 0
+  expect_golden "$OUT" help.txt
+  expect_stderr ""
+  cp "$OUT" "$TMP/main-help"
+  nd -h
+  expect_rc 0
+  expect_same "$TMP/main-help" "$OUT" "-h differs from --help"
+  nd help
+  expect_rc 0
+  expect_same "$TMP/main-help" "$OUT" "'help' differs from --help"
+  nd # no arguments: the usage on stderr, exit 1
+  expect_rc 1
+  expect_stdout ""
+  expect_same "$TMP/main-help" "$ERR" "no-argument usage differs from --help"
+  nd scan --help
+  expect_rc 0
+  expect_golden "$OUT" scan-help.txt
+  expect_stderr ""
+  cp "$OUT" "$TMP/scan-help"
+  nd help scan
+  expect_rc 0
+  expect_same "$TMP/scan-help" "$OUT" "'help scan' differs from 'scan --help'"
+  nd scan -h
+  expect_rc 0
+  expect_same "$TMP/scan-help" "$OUT" "'scan -h' differs from 'scan --help'"
+  nd params --help
+  expect_rc 0
+  expect_golden "$OUT" params-help.txt
+  cp "$OUT" "$TMP/params-help"
+  nd help params
+  expect_rc 0
+  expect_same "$TMP/params-help" "$OUT" "'help params' differs"
+  # every option of the scan table is documented
+  for o in --format --output --split --min-chars --threshold --num-perm \
+           --shingle --bands --rows --seed --no-nfkc --no-casefold --no-t2s \
+           --no-pinyin --no-strip --emit-paragraphs --top --preview \
+           --max-file-size --threads --quiet --help; do
+    grep -q -e "$o" "$TMP/scan-help" || fail "scan --help does not list $o"
+  done
+  ;;
+
+unknown-command)
+  nd frobnicate
+  expect_rc 1
+  expect_stdout ""
+  expect_stderr "neardup: unknown command 'frobnicate' (see 'neardup --help')"
+  nd help frobnicate
+  expect_rc 1
+  expect_stderr "neardup: unknown command 'frobnicate' (see 'neardup --help')"
+  nd --frobnicate
+  expect_rc 1
+  expect_stderr "neardup: unknown option '--frobnicate' (see 'neardup --help')"
+  ;;
+
+bad-option-value)
+  nd scan --threshold 1.5 "$S000"
+  expect_rc 1
+  expect_stdout ""
+  expect_stderr "neardup scan: --threshold: '1.5' is not a number in (0, 1]"
+  nd scan --threshold=0 "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --threshold: '0' is not a number in (0, 1]"
+  nd scan --threshold 0.8x "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --threshold: '0.8x' is not a number in (0, 1]"
+  nd scan --num-perm -5 "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --num-perm: '-5' is not an integer in [0, 4294967295]"
+  nd scan --top 4294967296 "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --top: '4294967296' is not an integer in [0, 4294967295]"
+  nd scan -f xml "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --format: 'xml' is not one of text, jsonl, json, csv"
+  nd scan --split=para "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --split: 'para' is not one of auto, line, blank"
+  nd scan --max-file-size 10X "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --max-file-size: '10X' is not a size (bytes, or a number with suffix K, M, G or T)"
+  nd scan --frob "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: unknown option '--frob' (see 'neardup scan --help')"
+  nd scan -Z "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: unknown option '-Z' (see 'neardup scan --help')"
+  nd scan --quiet=yes "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --quiet: does not take a value"
+  nd scan "$S000" --threshold
+  expect_rc 1
+  expect_stderr "neardup scan: --threshold: missing value"
+  nd scan
+  expect_rc 1
+  expect_stderr "neardup scan: no PATH given ('-' reads standard input; see 'neardup scan --help')"
+  # ranges the library owns: the message of nd_options_check
+  nd scan --shingle 0 "$S000"
+  expect_rc 1
+  expect_stdout ""
+  if ! grep -q -E "^neardup scan: .*shingle" "$ERR" || [ "$(wc -l < "$ERR")" != 1 ]; then
+    fail "--shingle 0: expected one 'neardup scan: ...shingle...' line"
+    cat "$ERR"
+  fi
+  nd params --threshold 2
+  expect_rc 1
+  expect_stderr "neardup params: --threshold: '2' is not a number in (0, 1]"
+  nd params extra
+  expect_rc 1
+  expect_stderr "neardup params: unexpected argument 'extra' (see 'neardup params --help')"
+  ;;
+
+bands-without-rows)
+  nd scan --bands 16 "$S000"
+  expect_rc 1
+  expect_stdout ""
+  expect_stderr "neardup scan: --bands and --rows must be given together"
+  nd scan --rows 8 "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --bands and --rows must be given together"
+  nd params --bands 16
+  expect_rc 1
+  expect_stderr "neardup params: --bands and --rows must be given together"
+  ;;
+
+option-syntax)
+  # --opt=value, --opt value, -o value, -ovalue, grouped flags and "--"
+  nd_as a scan --format=jsonl --top=3 "$S000" "$S001"
+  expect_rc 0
+  expect_nonempty "$TMP/a.out"
+  nd_as b scan --format jsonl --top 3 "$S000" "$S001"
+  expect_same "$TMP/a.out" "$TMP/b.out" "--format jsonl differs from --format=jsonl"
+  nd_as c scan -f jsonl "$S000" --top 3 "$S001"
+  expect_same "$TMP/a.out" "$TMP/c.out" "-f jsonl (options after paths) differs"
+  nd_as d scan -qfjsonl --top 3 -- "$S000" "$S001"
+  expect_same "$TMP/a.out" "$TMP/d.out" "-qfjsonl -- differs"
+  nd scan -f jsonl -- --no-such-file
+  expect_rc 2
+  expect_stderr "neardup: cannot open '--no-such-file': No such file or directory
+neardup: no input could be read"
+  # the defaults given explicitly change nothing
+  nd_as e scan -f jsonl --threshold 0.8 --num-perm 128 --shingle 5 \
+    --min-chars 20 --max-file-size 1G --split auto "$S000" "$S001"
+  nd_as f scan -f jsonl "$S000" "$S001"
+  expect_same "$TMP/e.out" "$TMP/f.out" "explicit defaults change the output"
+  ;;
+
+params-default)
+  nd params
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" params.txt
+  ;;
+
+params-jsonl)
+  nd params --format jsonl --threshold 0.7 --num-perm 64
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" params-0.7-64.jsonl
+  if [ "$(wc -l < "$OUT")" != 1 ]; then
+    fail "params --format jsonl printed more than one line"
+  fi
+  if command -v python3 > /dev/null; then
+    python3 -c 'import json,sys; json.loads(sys.stdin.read())' < "$OUT" ||
+      fail "params --format jsonl is not valid JSON"
+  fi
+  ;;
+
+params-given)
+  nd params --bands 20 --rows 5 --threshold 0.825
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" params-given.txt
+  ;;
+
+scan-text | scan-jsonl | scan-json | scan-csv)
+  fmt=${CASE#scan-}
+  nd scan -f "$fmt" "$SEEDS"
+  expect_rc 0
+  expect_stderr ""
+  expect_nonempty "$OUT"
+  expect_golden "$OUT" "seeds.$fmt"
+  if [ "$fmt" = text ]; then # the default format is text
+    cp "$OUT" "$TMP/text"
+    nd scan "$SEEDS"
+    expect_same "$TMP/text" "$OUT" "the default format is not text"
+  fi
+  if [ "$fmt" = jsonl ] && command -v python3 > /dev/null; then
+    python3 -c '
+import json, sys
+for n, line in enumerate(sys.stdin, 1):
+    json.loads(line)
+' < "$OUT" || fail "jsonl output has an invalid line"
+  fi
+  if [ "$fmt" = json ] && command -v python3 > /dev/null; then
+    python3 -c 'import json,sys; json.load(sys.stdin)' < "$OUT" ||
+      fail "json output is not valid JSON"
+  fi
+  ;;
+
+scan-deterministic)
+  for fmt in text jsonl; do
+    nd_as one scan -f "$fmt" "$SEEDS"
+    expect_rc 0
+    nd_as two scan -f "$fmt" "$SEEDS"
+    expect_rc 0
+    expect_same "$TMP/one.out" "$TMP/two.out" "two $fmt scans differ"
+    nd_as t1 scan -f "$fmt" --threads 1 "$SEEDS"
+    expect_rc 0
+    expect_same "$TMP/one.out" "$TMP/t1.out" "$fmt: --threads 1 differs from the default"
+    nd_as t3 scan -f "$fmt" --threads 3 "$SEEDS"
+    expect_rc 0
+    expect_same "$TMP/one.out" "$TMP/t3.out" "$fmt: --threads 3 differs from the default"
+  done
+  ;;
+
+output-file)
+  mkdir "$TMP/o"
+  for fmt in text jsonl json csv; do
+    nd_as std scan -f "$fmt" "$S000" "$S001" "$S003"
+    expect_rc 0
+    nd scan -f "$fmt" -o "$TMP/o/report.$fmt" "$S000" "$S001" "$S003"
+    expect_rc 0
+    expect_stdout ""
+    expect_stderr ""
+    expect_same "$TMP/std.out" "$TMP/o/report.$fmt" "-o $fmt differs from stdout"
+  done
+  # overwriting an existing file; -o - is standard output
+  nd scan --output="$TMP/o/report.text" "$S000"
+  expect_rc 0
+  nd_as dash scan -o - "$S000"
+  expect_same "$TMP/dash.out" "$TMP/o/report.text" "-o - differs from -o FILE"
+  left=$(cd "$TMP/o" && ls -A | tr '\n' ' ')
+  if [ "$left" != "report.csv report.json report.jsonl report.text " ]; then
+    fail "files left in the output directory: $left"
+  fi
+  ;;
+
+write-error)
+  nd scan -o "$TMP/no-such-dir/report.txt" "$S000"
+  expect_rc 3
+  expect_stdout ""
+  expect_stderr "neardup: cannot write '$TMP/no-such-dir/report.txt': No such file or directory"
+  if [ -e "$TMP/no-such-dir" ]; then fail "a directory was created"; fi
+  ;;
+
+missing-path)
+  nd scan -f jsonl "$S000" examples/no-such-file "$S001"
+  expect_rc 2
+  expect_stderr "neardup: cannot open 'examples/no-such-file': No such file or directory"
+  expect_golden "$OUT" missing.jsonl
+  # the other inputs are scanned: both documents are in the report
+  for p in "$S000" "$S001"; do
+    grep -q -F "\"$p\"" "$OUT" || fail "$p is missing from the report"
+  done
+  nd scan -q examples/no-such-file "$S000"
+  expect_rc 2
+  expect_stderr ""
+  ;;
+
+no-input)
+  nd scan examples/no-such-file examples/no-such-dir/x
+  expect_rc 2
+  expect_stdout ""
+  expect_stderr "neardup: cannot open 'examples/no-such-file': No such file or directory
+neardup: cannot open 'examples/no-such-dir/x': No such file or directory
+neardup: no input could be read"
+  ;;
+
+binary-file)
+  mkdir "$TMP/in"
+  cp "$S000" "$TMP/in/a.txt"
+  printf 'some text\0more text\n' > "$TMP/in/b.dat"
+  cp "$S001" "$TMP/in/c.txt"
+  ND_DIR=$TMP nd scan -f jsonl in
+  expect_rc 2
+  expect_stderr "neardup: skipping 'in/b.dat': binary file"
+  grep -q -F '"in/a.txt"' "$OUT" || fail "in/a.txt is missing from the report"
+  grep -q -F '"in/c.txt"' "$OUT" || fail "in/c.txt is missing from the report"
+  if grep -q -F 'b.dat' "$OUT"; then fail "in/b.dat is in the report"; fi
+  ;;
+
+gzip)
+  cp "$S003" "$TMP/plain.txt"
+  gzip -c -n "$S003" > "$TMP/packed.txt.gz"
+  cp "$TMP/packed.txt.gz" "$TMP/packed-no-suffix" # detected by magic bytes
+  ND_DIR=$TMP nd_as plain scan -f jsonl plain.txt
+  expect_rc 0
+  ND_DIR=$TMP nd_as packed scan -f jsonl packed.txt.gz
+  expect_rc 0
+  expect_stderr ""
+  ND_DIR=$TMP nd_as nosuffix scan -f jsonl packed-no-suffix
+  expect_rc 0
+  neutral "$TMP/plain.out" plain.txt > "$TMP/a"
+  neutral "$TMP/packed.out" packed.txt.gz > "$TMP/b"
+  neutral "$TMP/nosuffix.out" packed-no-suffix > "$TMP/c"
+  expect_nonempty "$TMP/a"
+  expect_same "$TMP/a" "$TMP/b" "the .gz copy gives other results than the plain file"
+  expect_same "$TMP/a" "$TMP/c" "gzip without .gz suffix gives other results"
+  if ! grep -q -F '"gzip":true' "$TMP/packed.out" && ! grep -q -F '"gzip":1' "$TMP/packed.out"; then
+    fail "the report does not mark packed.txt.gz as gzip"
+  fi
+  ;;
+
+corrupt-gzip)
+  gzip -c -n "$S000" > "$TMP/full.gz"
+  head -c 200 "$TMP/full.gz" > "$TMP/cut.gz"
+  ND_DIR=$TMP nd scan cut.gz "$SRC/$S001"
+  expect_rc 2
+  expect_stderr "neardup: skipping 'cut.gz': corrupt or truncated gzip data"
+  ;;
+
+stdin)
+  ND_STDIN=$S003 nd_as in scan -f jsonl -
+  expect_rc 0
+  expect_stderr ""
+  nd_as file scan -f jsonl "$S003"
+  neutral "$TMP/in.out" - > "$TMP/a"
+  neutral "$TMP/file.out" "$S003" > "$TMP/b"
+  expect_nonempty "$TMP/a"
+  expect_same "$TMP/b" "$TMP/a" "'-' (stdin) gives other results than the file"
+  # stdin among files, "-" after "--"
+  ND_STDIN=$S001 nd_as mixed scan -f jsonl "$S000" -- -
+  expect_rc 0
+  grep -q -F '"-"' "$TMP/mixed.out" || fail "the stdin document '-' is not in the report"
+  ;;
+
+given-twice)
+  nd scan -f jsonl "$S000" "$S000"
+  expect_rc 2
+  expect_stderr "neardup: skipping '$S000': given more than once"
+  nd_as once scan -f jsonl "$S000"
+  nd_as dirs scan -f jsonl "$SEEDS" "$SEEDS"
+  expect_rc 2
+  if [ ! -s "$TMP/dirs.err" ] || grep -v -q -E "^neardup: skipping '[^']*': given more than once$" "$TMP/dirs.err"; then
+    fail "a directory given twice: expected only 'given more than once' lines"
+    cat "$TMP/dirs.err"
+  fi
+  nd_as single scan -f jsonl "$SEEDS"
+  # the clusters are those of one copy (the summary counts the skips)
+  grep '"type":"cluster"' "$TMP/single.out" > "$TMP/a"
+  grep '"type":"cluster"' "$TMP/dirs.out" > "$TMP/b"
+  expect_same "$TMP/a" "$TMP/b" "a directory given twice changes the clusters"
+  ;;
+
+too-large)
+  nd scan --max-file-size 1K "$S000" "$S001"
+  expect_rc 2
+  expect_stdout ""
+  expect_stderr "neardup: skipping '$S000': file larger than --max-file-size (limit is 1024 bytes)
+neardup: skipping '$S001': file larger than --max-file-size (limit is 1024 bytes)
+neardup: no input could be read"
+  nd scan --max-file-size 10K "$S000" "$S001"
+  expect_rc 2
+  expect_stderr "neardup: skipping '$S001': file larger than --max-file-size (limit is 10240 bytes)"
+  ;;
+
+symlink-loop)
+  mkdir "$TMP/l"
+  ln -s loop "$TMP/l/loop"
+  cp "$S000" "$TMP/l/a.txt"
+  ND_DIR=$TMP nd scan l
+  expect_rc 2
+  expect_stderr "neardup: skipping 'l/loop': symbolic link loop"
+  ;;
+
+not-regular)
+  mkfifo "$TMP/fifo"
+  ND_DIR=$TMP nd scan fifo "$SRC/$S000"
+  expect_rc 2
+  expect_stderr "neardup: skipping 'fifo': not a regular file"
+  ;;
+
+escape-path)
+  nd scan $'examples/new\nline\x1b[31m\xff.txt' "$S000"
+  expect_rc 2
+  expect_stderr "neardup: cannot open 'examples/new\\x0aline\\x1b[31m\\xff.txt': No such file or directory"
+  nd scan examples/中文.txt "$S000"
+  expect_rc 2
+  expect_stderr "neardup: cannot open 'examples/中文.txt': No such file or directory"
+  ;;
+
+*)
+  echo "run.sh: unknown case '$CASE' (see $0 --list)" >&2
+  exit 2
+  ;;
+esac
+
+if [ "$FAILED" != 0 ]; then
+  exit 1
+fi
+echo "PASS [$CASE]"
+exit 0

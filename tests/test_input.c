@@ -1,0 +1,183 @@
+/* test_input.c - walking, reading, gzip, and reporting of skipped inputs. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "input.h"
+#include "support.h"
+
+typedef struct diag_log {
+    char lines[32][512];
+    int n;
+} diag_log;
+
+static void on_diag(void *user, const nd_diag *d) {
+    diag_log *log = user;
+    if (log->n < 32)
+        snprintf(log->lines[log->n++], sizeof log->lines[0], "%s|%s|%d", d->path,
+                 nd_strerror(d->status), d->sys_errno);
+}
+
+static char tmpdir[256];
+
+static void make_tmp(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nd-input-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void rm_tmp(void) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static const char *at(const char *rel) {
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, rel);
+    return buf[k];
+}
+
+static void put(const char *rel, const void *data, size_t len) {
+    FILE *f = fopen(at(rel), "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void put_gz(const char *rel, const char *text) {
+    gzFile g = gzopen(at(rel), "wb");
+    cr_assert_not_null(g);
+    cr_assert_eq(gzwrite(g, text, (unsigned)strlen(text)), (int)strlen(text));
+    gzclose(g);
+}
+
+TestSuite(input, .init = make_tmp, .fini = rm_tmp);
+
+Test(input, directories_are_walked_in_byte_order_skipping_hidden_entries) {
+    cr_assert_eq(mkdir(at("d"), 0755), 0);
+    cr_assert_eq(mkdir(at("d/sub"), 0755), 0);
+    put("d/b.txt", "b\n", 2);
+    put("d/a.txt", "a\n", 2);
+    put("d/B.txt", "B\n", 2);
+    put("d/.hidden", "h\n", 2);
+    put("d/sub/c.txt", "c\n", 2);
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1 << 20};
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("d")), ND_OK);
+    cr_assert_eq(dt.n, 4u);
+    cr_expect_str_eq(dt.docs[0].path, at("d/B.txt"));
+    cr_expect_str_eq(dt.docs[1].path, at("d/a.txt"));
+    cr_expect_str_eq(dt.docs[2].path, at("d/b.txt"));
+    cr_expect_str_eq(dt.docs[3].path, at("d/sub/c.txt"));
+    cr_expect_eq(cfg.skipped, 0u);
+    nd_doctab_release(&dt);
+}
+
+Test(input, gzip_is_decompressed_transparently_whatever_the_name) {
+    put_gz("x.gz", "hello gzip\n");
+    put_gz("y.txt", "named txt but gzip\n");
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1 << 20};
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("x.gz")), ND_OK);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("y.txt")), ND_OK);
+    cr_assert_eq(dt.n, 2u);
+    cr_expect_eq(dt.docs[0].size, 11u);
+    cr_expect(memcmp(dt.docs[0].data, "hello gzip\n", 11) == 0);
+    cr_expect_eq(dt.docs[0].gzip, 1);
+    cr_expect_eq(dt.docs[1].size, 19u);
+    nd_doctab_release(&dt);
+}
+
+Test(input, truncated_gzip_and_binary_files_are_reported_and_skipped) {
+    put_gz("full.gz", "some text that compresses a little bit, some text\n");
+    size_t len = 0;
+    char *gz = nd_test_read_file(at("full.gz"), &len);
+    put("cut.gz", gz, len - 6);
+    free(gz);
+    put("bin.dat", "abc\0def", 7);
+    put("ok.txt", "fine\n", 5);
+    diag_log log = {0};
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1 << 20, .diag = on_diag, .user = &log};
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, tmpdir), ND_OK);
+    cr_assert_eq(dt.n, 2u); /* full.gz and ok.txt */
+    cr_expect_eq(cfg.skipped, 2u);
+    cr_assert_eq(log.n, 2);
+    char want[512];
+    snprintf(want, sizeof want, "%s|binary file|0", at("bin.dat"));
+    cr_expect_str_eq(log.lines[0], want);
+    snprintf(want, sizeof want, "%s|corrupt or truncated gzip data|0", at("cut.gz"));
+    cr_expect_str_eq(log.lines[1], want);
+    nd_doctab_release(&dt);
+}
+
+Test(input, missing_files_fifos_loops_and_repeats_are_reported) {
+    cr_assert_eq(mkdir(at("d"), 0755), 0);
+    put("d/a.txt", "a\n", 2);
+    cr_assert_eq(symlink("..", at("d/up")), 0);      /* a directory cycle */
+    cr_assert_eq(symlink("self", at("self")), 0);    /* ELOOP */
+    cr_assert_eq(mkfifo(at("fifo"), 0644), 0);
+    diag_log log = {0};
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1 << 20, .diag = on_diag, .user = &log};
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("nope.txt")), ND_OK);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("self")), ND_OK);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("fifo")), ND_OK);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("d")), ND_OK);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("d/a.txt")), ND_OK);
+    cr_assert_eq(dt.n, 1u);
+    /* d/up leads back to the top directory: its entries are walked once
+     * (fifo and self reported again under that path) until d recurs */
+    cr_assert_eq(log.n, 7);
+    char want[512];
+    snprintf(want, sizeof want, "%s|input/output error|%d", at("nope.txt"), ENOENT);
+    cr_expect_str_eq(log.lines[0], want);
+    snprintf(want, sizeof want, "%s|symbolic link loop|0", at("self"));
+    cr_expect_str_eq(log.lines[1], want);
+    snprintf(want, sizeof want, "%s|not a regular file|0", at("fifo"));
+    cr_expect_str_eq(log.lines[2], want);
+    snprintf(want, sizeof want, "%s|symbolic link loop|0", at("d/up/d"));
+    cr_expect_str_eq(log.lines[3], want);
+    snprintf(want, sizeof want, "%s|not a regular file|0", at("d/up/fifo"));
+    cr_expect_str_eq(log.lines[4], want);
+    snprintf(want, sizeof want, "%s|symbolic link loop|0", at("d/up/self"));
+    cr_expect_str_eq(log.lines[5], want);
+    snprintf(want, sizeof want, "%s|given more than once|0", at("d/a.txt"));
+    cr_expect_str_eq(log.lines[6], want);
+    nd_doctab_release(&dt);
+}
+
+Test(input, files_over_the_size_limit_are_skipped_also_after_inflating) {
+    char big[4096];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    put("big.txt", big, sizeof big - 1);
+    put_gz("bomb.gz", big);
+    diag_log log = {0};
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1000, .diag = on_diag, .user = &log};
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("big.txt")), ND_OK);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("bomb.gz")), ND_OK);
+    cr_expect_eq(dt.n, 0u);
+    cr_assert_eq(log.n, 2);
+    char want[512];
+    snprintf(want, sizeof want, "%s|file larger than --max-file-size|0", at("bomb.gz"));
+    cr_expect_str_eq(log.lines[1], want);
+    nd_doctab_release(&dt);
+}
+
+Test(input, empty_file_is_a_document_with_no_bytes) {
+    put("empty.txt", "", 0);
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1 << 20};
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("empty.txt")), ND_OK);
+    cr_assert_eq(dt.n, 1u);
+    cr_expect_eq(dt.docs[0].size, 0u);
+    nd_doctab_release(&dt);
+}
