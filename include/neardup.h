@@ -330,7 +330,9 @@ nd_status nd_report_write(const nd_report *r, nd_format format,
 
 /* Writes the report to `path` atomically: into a temporary file in the same
  * directory, then renamed over path.  On failure nothing is left behind and,
- * if sys_errno is not NULL, *sys_errno receives the errno. */
+ * if sys_errno is not NULL, *sys_errno receives the errno.  A character
+ * device or fifo (/dev/null, a named pipe) is written in place instead;
+ * a directory gives ND_ERR_IO (EISDIR), a socket ND_ERR_NOT_REGULAR. */
 nd_status nd_report_write_path(const nd_report *r, nd_format format,
                                const nd_write_options *wo, const char *path,
                                int *sys_errno);

@@ -581,12 +581,11 @@ static void sync_dir(const char *dir) {
  * the target, so a reader sees either the old file or the complete new one,
  * never a partial report.  On any failure the temporary file is removed, the
  * target is untouched and *sys_errno receives the errno (ENOMEM for
- * ND_ERR_NOMEM).  Refused: a path that is a directory or ends in '/'
- * (ND_ERR_IO, EISDIR), an existing target that is not a regular file such as
- * a device or fifo (ND_ERR_NOT_REGULAR; renaming over /dev/stdout would
- * replace the device node - write to standard output with nd_report_write
- * instead).  A symbolic link at `path` is replaced by the new regular file,
- * like `sed -i` does.
+ * ND_ERR_NOMEM).  A character device or fifo (/dev/null, /dev/stdout, a
+ * named pipe) is opened and written in place: there is no file to replace.
+ * Refused: a path that is a directory or ends in '/' (ND_ERR_IO, EISDIR),
+ * and an existing socket or block device (ND_ERR_NOT_REGULAR).  A symbolic
+ * link at `path` is replaced by the new regular file, like `sed -i` does.
  */
 nd_status nd_report_write_path(const nd_report *r, nd_format format,
                                const nd_write_options *wo, const char *path,
@@ -614,11 +613,26 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
         err = EISDIR;
         goto out;
     }
-    if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
-        st = ND_ERR_NOT_REGULAR;
+    if (stat(path, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode))) {
+        /* /dev/null, /dev/stdout, a terminal or a pipe: nothing to replace
+         * atomically, so the report streams straight into it. */
+        fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+            err = errno;
+            st = ND_ERR_IO;
+            goto out;
+        }
+        fs.fd = fd;
+        st = nd_report_write(r, format, wo, fd_write, &fs);
+        if (st != ND_OK)
+            err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (fs.err ? fs.err : EIO) : 0;
         goto out;
     }
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) { /* link to a device */
+    if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
+        st = ND_ERR_NOT_REGULAR; /* a socket or block device */
+        goto out;
+    }
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) { /* link to one */
         st = ND_ERR_NOT_REGULAR;
         goto out;
     }

@@ -856,3 +856,33 @@ Test(write_path, refuses_a_directory) {
     free(dir);
     nd_report_free(r);
 }
+
+Test(write_path, streams_into_a_character_device_or_fifo_in_place) {
+    nd_report *r = tiny_report();
+    int err = 0;
+    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_JSONL, NULL, "/dev/null", &err), ND_OK);
+    struct stat sb;
+    cr_assert_eq(stat("/dev/null", &sb), 0);
+    cr_assert(S_ISCHR(sb.st_mode), "/dev/null is still a device");
+
+    /* a fifo: a child reads it; the bytes equal a write to a memory sink */
+    char *dir = make_temp_dir();
+    char fifo[1024];
+    cr_assert_lt(strlen(dir), 900u);
+    snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cat '%s' > '%s.out' &", fifo, fifo);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_CSV, NULL, fifo, &err), ND_OK);
+    snprintf(cmd, sizeof cmd, "wait; sleep 0.2; test -s '%s.out'", fifo);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(stat(fifo, &sb), 0);
+    cr_assert(S_ISFIFO(sb.st_mode), "the fifo was not replaced");
+    unlink(fifo);
+    snprintf(cmd, sizeof cmd, "%s.out", fifo);
+    unlink(cmd);
+    remove_dir(dir, NULL);
+    free(dir);
+    nd_report_free(r);
+}
