@@ -112,50 +112,14 @@
 size_t nd_utf8_decode(const uint8_t *s, size_t n, uint32_t *out) {
     size_t i = 0, k = 0;
     while (i < n) {
-        uint32_t b = s[i];
-        if (b < 0x80) {
-            out[k++] = b;
-            i++;
+        if (s[i] < 0x80) {
+            out[k++] = s[i++];
             continue;
         }
-        /* Number of continuation bytes and the range allowed for the first
-         * of them (Unicode Table 3-7, Well-Formed UTF-8 Byte Sequences). */
-        unsigned need;
-        uint32_t lo = 0x80, hi = 0xBF, cp;
-        if (b >= 0xC2 && b <= 0xDF) {
-            need = 1;
-            cp = b & 0x1F;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            need = 2;
-            cp = b & 0x0F;
-            if (b == 0xE0) lo = 0xA0;      /* no overlongs */
-            else if (b == 0xED) hi = 0x9F; /* no surrogates */
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            need = 3;
-            cp = b & 0x07;
-            if (b == 0xF0) lo = 0x90;      /* no overlongs */
-            else if (b == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
-        } else {
-            /* 80..C1, F5..FF: never the start of a well-formed sequence. */
-            out[k++] = ND_REPLACEMENT_CHAR;
-            i++;
-            continue;
-        }
-        size_t j = i + 1;
-        if (j >= n || s[j] < lo || s[j] > hi) {
-            out[k++] = ND_REPLACEMENT_CHAR; /* the lead byte alone */
-            i = j;
-            continue;
-        }
-        cp = (cp << 6) | (s[j++] & 0x3Fu);
-        unsigned got = 1;
-        while (got < need && j < n && (s[j] & 0xC0u) == 0x80u) {
-            cp = (cp << 6) | (s[j++] & 0x3Fu);
-            got++;
-        }
-        /* A truncated but so-far valid prefix is one maximal subpart. */
-        out[k++] = got == need ? cp : ND_REPLACEMENT_CHAR;
-        i = j;
+        size_t adv;
+        uint32_t cp = nd_utf8_next(s + i, n - i, &adv);
+        out[k++] = cp == ND_UTF8_INVALID ? ND_REPLACEMENT_CHAR : cp;
+        i += adv;
     }
     return k;
 }
@@ -550,4 +514,208 @@ nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
     *ntokens = nt;
     *nchars = nc;
     return ND_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Normalisation with a map back to the source bytes (for compare)          */
+/* ------------------------------------------------------------------------ */
+
+/* Length in bytes of the maximal subpart at s[0..n-1] that nd_utf8_decode
+ * turns into one code point (mirrors its rules exactly). */
+static size_t nd_utf8_step(const uint8_t *s, size_t n) {
+    uint32_t b = s[0];
+    if (b < 0x80) return 1;
+    unsigned need;
+    uint32_t lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) need = 1;
+    else if (b >= 0xE0 && b <= 0xEF) {
+        need = 2;
+        if (b == 0xE0) lo = 0xA0;
+        else if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        need = 3;
+        if (b == 0xF0) lo = 0x90;
+        else if (b == 0xF4) hi = 0x8F;
+    } else {
+        return 1;
+    }
+    size_t j = 1;
+    if (j >= n || s[j] < lo || s[j] > hi) return 1;
+    j++;
+    unsigned got = 1;
+    while (got < need && j < n && (s[j] & 0xC0u) == 0x80u) {
+        j++;
+        got++;
+    }
+    return j;
+}
+
+/* Appends v to (*arr, *cap) at index w. */
+static nd_status nd_map_put(uint32_t **cps, size_t **beg, size_t **end, size_t *cap,
+                            size_t w, uint32_t cp, size_t b, size_t e) {
+    if (w >= *cap) {
+        size_t c1 = *cap, c2 = *cap, c3 = *cap;
+        ND_TRY(ND_GROW(*cps, c1, w + 1));
+        ND_TRY(ND_GROW(*beg, c2, w + 1));
+        ND_TRY(ND_GROW(*end, c3, w + 1));
+        *cap = ND_MIN(c1, ND_MIN(c2, c3));
+    }
+    (*cps)[w] = cp;
+    (*beg)[w] = b;
+    (*end)[w] = e;
+    return ND_OK;
+}
+
+/*
+ * How the map is kept exact: decoding records each code point's byte span;
+ * pinyin removal drops whole code points; NFKC/case folding runs per "run" -
+ * a code point followed by the code points marked slow (combining marks,
+ * jamo, ...), which are exactly those that can compose with or reorder
+ * against what precedes them - so normalising each run on its own and
+ * concatenating equals normalising the whole text, and every output code
+ * point of a run maps to the run's bytes; T2S and the removal of step 5 are
+ * per code point.
+ */
+nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
+                               uint32_t **cps_out, size_t **begin_out,
+                               size_t **end_out, size_t *count) {
+    nd_status st = ND_OK;
+    uint32_t *cps = NULL, *tmp = NULL;
+    size_t *beg = NULL, *end = NULL, *sb = NULL, *se = NULL;
+    size_t cap = 0, m = 0, w = 0;
+    utf8proc_int32_t *run_buf = NULL;
+    size_t run_cap = 0;
+
+    *cps_out = NULL;
+    *begin_out = NULL;
+    *end_out = NULL;
+    *count = 0;
+    if (n == 0) return ND_OK;
+    /* 1. decode, with the byte span of every code point */
+    ND_CHECK(ND_GROW(nm->cps, nm->cps_cap, n));
+    m = nd_utf8_decode(s, n, nm->cps);
+    sb = nd_mallocn(m, sizeof *sb);
+    se = nd_mallocn(m, sizeof *se);
+    if (!sb || !se) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    {
+        size_t i = 0, k = 0;
+        while (i < n && k < m) {
+            size_t adv = nd_utf8_step(s + i, n - i);
+            sb[k] = i;
+            se[k] = i + adv;
+            i += adv;
+            k++;
+        }
+        if (i != n || k != m) {
+            st = ND_ERR_INTERNAL;
+            goto out;
+        }
+    }
+    /* 2. pinyin annotations (as nd_py_remove, keeping the spans aligned) */
+    if (nm->flags & ND_NORM_PINYIN) {
+        size_t k = 0;
+        for (size_t i = 0; i < m;) {
+            if (k > 0 && nd_is_open_paren(nm->cps[i])) {
+                size_t e = nd_py_match(nm->cps, m, i, nm->cps[k - 1]);
+                if (e != i) {
+                    i = e;
+                    continue;
+                }
+            }
+            nm->cps[k] = nm->cps[i];
+            sb[k] = sb[i];
+            se[k] = se[i];
+            k++;
+            i++;
+        }
+        m = k;
+    }
+    /* 3. NFKC / case folding per run; 4-5 per output code point */
+    {
+        const unsigned nfkc = nm->flags & ND_NORM_NFKC, cf = nm->flags & ND_NORM_CASEFOLD;
+        const int t2s = (nm->flags & ND_NORM_T2S) != 0;
+        const int strip = (nm->flags & ND_NORM_STRIP) != 0;
+        unsigned map = nfkc && cf ? ND_UT_MAP_NFKC_CF : nfkc ? ND_UT_MAP_NFKC : ND_UT_MAP_CF;
+        utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+        if (nfkc) opts |= UTF8PROC_COMPAT;
+        if (cf) opts |= UTF8PROC_CASEFOLD;
+        uint32_t one[1];
+        for (size_t i = 0; i < m;) {
+            size_t j = i + 1;
+            const uint32_t *piece;
+            size_t plen;
+            if (nfkc || cf) {
+                while (j < m && (nd_ut_prop(nm->cps[j]) & ND_UT_SLOW)) j++;
+            }
+            if (!nfkc && !cf) {
+                one[0] = nm->cps[i];
+                piece = one;
+                plen = 1;
+            } else if (j == i + 1 && !(nd_ut_prop(nm->cps[i]) & ND_UT_SLOW)) {
+                uint32_t e = nd_ut_map_entry(map, nm->cps[i]);
+                if (!(e & ND_UT_EXPAND)) {
+                    one[0] = nd_ut_apply(nm->cps[i], e);
+                    piece = one;
+                    plen = 1;
+                } else {
+                    piece = nd_ut_pool + ND_UT_EXP_OFF(e);
+                    plen = ND_UT_EXP_LEN(e);
+                }
+            } else {
+                size_t len = 0;
+                ND_CHECK(ND_GROW(nm->utf8, nm->utf8_cap, 4 * (j - i) + 1));
+                for (size_t k = i; k < j; k++)
+                    len += nd_utf8_encode(nm->cps[k], (uint8_t *)nm->utf8 + len);
+                utf8proc_ssize_t r;
+                if (run_cap < 4 * (j - i) + 8) ND_CHECK(ND_GROW(run_buf, run_cap, 4 * (j - i) + 8));
+                for (;;) {
+                    r = utf8proc_decompose((const utf8proc_uint8_t *)nm->utf8,
+                                           (utf8proc_ssize_t)len, run_buf,
+                                           (utf8proc_ssize_t)run_cap, opts);
+                    if (r < 0) {
+                        st = ND_ERR_INTERNAL;
+                        goto out;
+                    }
+                    if ((size_t)r <= run_cap) break;
+                    ND_CHECK(ND_GROW(run_buf, run_cap, (size_t)r));
+                }
+                r = utf8proc_normalize_utf32(run_buf, r, opts);
+                if (r < 0) {
+                    st = ND_ERR_INTERNAL;
+                    goto out;
+                }
+                piece = (const uint32_t *)run_buf;
+                plen = (size_t)r;
+            }
+            for (size_t k = 0; k < plen; k++) {
+                uint32_t cp = piece[k];
+                if (t2s) cp = nd_ut_apply(cp, nd_ut_map_entry(ND_UT_MAP_T2S, cp));
+                unsigned cls = nd_ut_prop(cp) & ND_UT_CLASS_MASK;
+                if (cls == ND_UT_CLASS_DROP || cls == ND_UT_CLASS_SPACE ||
+                    (cls == ND_UT_CLASS_PUNCT && strip))
+                    continue;
+                ND_CHECK(nd_map_put(&cps, &beg, &end, &cap, w, cp, sb[i], se[j - 1]));
+                w++;
+            }
+            i = j;
+        }
+    }
+    *cps_out = cps;
+    *begin_out = beg;
+    *end_out = end;
+    *count = w;
+    cps = NULL;
+    beg = end = NULL;
+out:
+    free(cps);
+    free(beg);
+    free(end);
+    free(sb);
+    free(se);
+    free(tmp);
+    free(run_buf);
+    return st;
 }

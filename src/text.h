@@ -30,6 +30,52 @@
 
 #define ND_REPLACEMENT_CHAR 0xFFFDu
 
+/* Returned by nd_utf8_next for an ill-formed sequence. */
+#define ND_UTF8_INVALID UINT32_C(0xFFFFFFFF)
+
+/* Decodes the character at s[0..n-1] (n >= 1).  Returns its code point, or
+ * ND_UTF8_INVALID for a bad lead byte, a bad or missing continuation, an
+ * overlong form, a surrogate or a value above U+10FFFF; *adv receives the
+ * bytes consumed (>= 1): for invalid input, one maximal subpart (Unicode's
+ * "best practice" for U+FFFD substitution, Table 3-7).  Every decoder in the
+ * project goes through this function. */
+static inline uint32_t nd_utf8_next(const uint8_t *s, size_t n, size_t *adv) {
+    uint32_t b = s[0];
+    if (b < 0x80) {
+        *adv = 1;
+        return b;
+    }
+    unsigned need;
+    uint32_t lo = 0x80, hi = 0xBF, cp;
+    if (b >= 0xC2 && b <= 0xDF) {
+        need = 1;
+        cp = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        need = 2;
+        cp = b & 0x0F;
+        if (b == 0xE0) lo = 0xA0;      /* no overlongs */
+        else if (b == 0xED) hi = 0x9F; /* no surrogates */
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        need = 3;
+        cp = b & 0x07;
+        if (b == 0xF0) lo = 0x90;      /* no overlongs */
+        else if (b == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        *adv = 1; /* 80..C1, F5..FF never start a well-formed sequence */
+        return ND_UTF8_INVALID;
+    }
+    if (n < 2 || s[1] < lo || s[1] > hi) {
+        *adv = 1; /* the lead byte alone */
+        return ND_UTF8_INVALID;
+    }
+    cp = (cp << 6) | (s[1] & 0x3Fu);
+    size_t j = 2;
+    while (j <= need && j < n && (s[j] & 0xC0u) == 0x80u) cp = (cp << 6) | (s[j++] & 0x3Fu);
+    *adv = j;
+    /* a truncated but so-far valid prefix is one maximal subpart */
+    return j == need + 1 ? cp : ND_UTF8_INVALID;
+}
+
 /* Decodes s[0..n-1] into out (which must hold n code points), replacing
  * invalid sequences with U+FFFD.  Returns the number of code points. */
 size_t nd_utf8_decode(const uint8_t *s, size_t n, uint32_t *out);
@@ -69,6 +115,16 @@ nd_status nd_norm_chars(nd_norm *nm, const uint8_t *s, size_t n,
 nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
                          const uint64_t **tokens, size_t *ntokens,
                          size_t *nchars);
+
+/* Normalises s[0..n-1] like nd_norm_chars (steps 1-5, same code points) and
+ * maps every normalised code point back to the input: (*begin)[i] and
+ * (*end)[i] delimit the bytes it came from (a character of a combining
+ * sequence maps to the whole sequence).  The three arrays of *count entries
+ * are malloc'ed and owned by the caller (all NULL when *count is 0).  Uses
+ * nm's scratch; one nm per thread.  ND_ERR_NOMEM on allocation failure. */
+nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
+                               uint32_t **cps, size_t **begin, size_t **end,
+                               size_t *count);
 
 /* Is cp a character that forms a token on its own (Han, kana, hangul)? */
 int nd_is_cjk_token(uint32_t cp);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "neardup.h"
+#include "text.h"
 
 #define ND_SINK_CAP ((size_t)64 * 1024)
 
@@ -53,17 +54,19 @@ uint64_t nd_unit_units(double v, unsigned decimals);
  * <0, 0, >0. */
 int nd_ratio_cmp(uint64_t num1, uint64_t den1, uint64_t num2, uint64_t den2);
 
-/* Decodes one UTF-8 character at s[0..n-1] (n >= 1).  Invalid input (bad
- * lead byte, bad or missing continuation, overlong form, surrogate, above
- * U+10FFFF) returns ND_WR_BAD and consumes one maximal subpart (Unicode's
- * "best practice", as the rest of the library decodes), which the writers
- * print as U+FFFD.  *adv receives the bytes consumed (>= 1). */
-#define ND_WR_BAD UINT32_C(0xFFFFFFFF)
-uint32_t nd_wr_utf8_next(const unsigned char *s, size_t n, size_t *adv);
-/* Encodes a scalar value; returns 1..4 bytes written into out[0..3]. */
-size_t nd_wr_utf8_put(uint32_t cp, char *out);
+/* UTF-8 for the writers: the library's one decoder and encoder (text.h).
+ * Invalid input decodes to ND_WR_BAD, which the writers print as U+FFFD. */
+#define ND_WR_BAD ND_UTF8_INVALID
+static inline uint32_t nd_wr_utf8_next(const unsigned char *s, size_t n, size_t *adv) {
+    return nd_utf8_next(s, n, adv);
+}
+static inline size_t nd_wr_utf8_put(uint32_t cp, char *out) {
+    return nd_utf8_encode(cp, (uint8_t *)out);
+}
 /* Terminal columns of a code point: 2 for East Asian wide, else 1. */
-unsigned nd_wr_char_width(uint32_t cp);
+static inline unsigned nd_wr_char_width(uint32_t cp) {
+    return nd_char_width(cp) == 2 ? 2u : 1u;
+}
 /* Display width of s[0..n-1] as nd_sink_text would print it. */
 size_t nd_wr_text_width(const char *s, size_t n);
 

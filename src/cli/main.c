@@ -7,6 +7,7 @@
  *
  * The program uses the public API (neardup.h) and libc only.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,9 +119,12 @@ int main(int argc, char **argv)
     } else {
         return unknown_command(argv[1]);
     }
-    /* Results go to stdout: a failed final flush must not pass unnoticed. */
-    if (fflush(stdout) != 0 && rc == CLI_EXIT_OK) {
-        fprintf(stderr, "neardup: cannot write standard output\n");
+    /* Results go to stdout: a failed write must not pass unnoticed. */
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_EXIT_OK) {
+        int err = errno;
+        fprintf(stderr, "neardup: cannot write standard output%s%s\n",
+                err ? ": " : "", err ? strerror(err) : "");
         rc = CLI_EXIT_FATAL;
     }
     return rc;

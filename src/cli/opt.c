@@ -305,10 +305,11 @@ enum opt_result opt_parse(const struct opt *table, const char *prog, int argc,
             enum opt_result r;
 
             if (!o) {
-                if (eq)
-                    a[eq - a] = '\0'; /* name the option, not its value */
+                char opt_name[VALUE_MAX];
+                /* name the option, not its value */
+                snprintf(opt_name, sizeof opt_name, "--%.*s", (int)len, name);
                 opt_error(prog, "unknown option '%s' (see '%s --help')",
-                          cli_escape(shown, sizeof shown, a), prog);
+                          cli_escape(shown, sizeof shown, opt_name), prog);
                 return OPT_ERROR;
             }
             if (!takes_value(o)) {

@@ -15,8 +15,8 @@ set(ND_CLI_CASES
   option-syntax params-default params-jsonl params-given
   scan-text scan-jsonl scan-json scan-csv scan-deterministic
   output-file write-error missing-path no-input binary-file gzip
-  corrupt-gzip stdin given-twice too-large symlink-loop not-regular
-  escape-path)
+  corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
+  symlink-loop not-regular escape-path)
 
 foreach(case ${ND_CLI_CASES})
   add_test(NAME cli_${case}

@@ -38,8 +38,8 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        option-syntax params-default params-jsonl params-given
        scan-text scan-jsonl scan-json scan-csv scan-deterministic
        output-file write-error missing-path no-input binary-file gzip
-       corrupt-gzip stdin given-twice too-large symlink-loop not-regular
-       escape-path)
+       corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
+       symlink-loop not-regular escape-path)
 
 if [ "$CASE" = "--list" ]; then
   printf '%s\n' "${CASES[@]}"
@@ -72,10 +72,10 @@ fail() {
 
 # nd ARGS... : runs the binary; stdout in $OUT, stderr in $ERR, status in $RC.
 # Runs in $ND_DIR if set (else the source directory); reads standard input
-# from $ND_STDIN if set, else from /dev/null.
+# from $ND_STDIN if set, else from /dev/null; writes to $ND_STDOUT if set.
 nd() {
   (cd "${ND_DIR:-$SRC}" && exec "${WRAP[@]}" "$BIN" "$@") \
-    > "$OUT" 2> "$RAWERR" < "${ND_STDIN:-/dev/null}"
+    > "${ND_STDOUT:-$OUT}" 2> "$RAWERR" < "${ND_STDIN:-/dev/null}"
   RC=$?
   grep -v -E '^==[0-9]+==' "$RAWERR" > "$ERR"
   if [ "$RC" = 99 ] || grep -q -E '^==[0-9]+==' "$RAWERR"; then
@@ -411,6 +411,14 @@ write-error)
   expect_stdout ""
   expect_stderr "neardup: cannot write '$TMP/no-such-dir/report.txt': No such file or directory"
   if [ -e "$TMP/no-such-dir" ]; then fail "a directory was created"; fi
+  if [ -w /dev/full ]; then # a full disk on standard output
+    ND_STDOUT=/dev/full nd scan "$S000"
+    expect_rc 3
+    expect_stderr "neardup: cannot write standard output: No space left on device"
+    ND_STDOUT=/dev/full nd params
+    expect_rc 3
+    expect_stderr "neardup: cannot write standard output: No space left on device"
+  fi
   ;;
 
 missing-path)
@@ -495,21 +503,63 @@ stdin)
   ;;
 
 given-twice)
-  nd scan -f jsonl "$S000" "$S000"
+  nd_as twice scan -f jsonl "$S000" "$S000"
   expect_rc 2
   expect_stderr "neardup: skipping '$S000': given more than once"
   nd_as once scan -f jsonl "$S000"
+  grep -v '"type":"summary"' "$TMP/once.out" > "$TMP/a"
+  grep -v '"type":"summary"' "$TMP/twice.out" > "$TMP/b"
+  expect_same "$TMP/a" "$TMP/b" "a file given twice is scanned twice"
   nd_as dirs scan -f jsonl "$SEEDS" "$SEEDS"
   expect_rc 2
-  if [ ! -s "$TMP/dirs.err" ] || grep -v -q -E "^neardup: skipping '[^']*': given more than once$" "$TMP/dirs.err"; then
-    fail "a directory given twice: expected only 'given more than once' lines"
-    cat "$TMP/dirs.err"
-  fi
+  : > "$TMP/dirs.expected"
+  for f in "$SEEDS"/*; do
+    echo "neardup: skipping '$f': given more than once" >> "$TMP/dirs.expected"
+  done
+  expect_same "$TMP/dirs.expected" "$TMP/dirs.err" "a directory given twice: stderr differs"
+  # the same file reached through another spelling of its path
+  nd scan -f jsonl "$SEEDS" "./$S001"
+  expect_rc 2
+  expect_stderr "neardup: skipping './$S001': given more than once"
   nd_as single scan -f jsonl "$SEEDS"
   # the clusters are those of one copy (the summary counts the skips)
   grep '"type":"cluster"' "$TMP/single.out" > "$TMP/a"
   grep '"type":"cluster"' "$TMP/dirs.out" > "$TMP/b"
   expect_same "$TMP/a" "$TMP/b" "a directory given twice changes the clusters"
+  ;;
+
+emit-paragraphs)
+  nd_as plain scan -f jsonl "$S000" "$S003"
+  expect_rc 0
+  nd_as paras scan -f jsonl --emit-paragraphs "$S000" "$S003"
+  expect_rc 0
+  expect_stderr ""
+  # the same records plus one "paragraph" record per paragraph
+  grep -v '"type":"paragraph"' "$TMP/paras.out" > "$TMP/a"
+  expect_same "$TMP/plain.out" "$TMP/a" "--emit-paragraphs changes the other records"
+  want=$(sed -n 's/.*"type":"summary".*"paragraphs":\([0-9]*\).*/\1/p' "$TMP/plain.out" | head -n 1)
+  got=$(grep -c '"type":"paragraph"' "$TMP/paras.out")
+  if [ -z "$want" ] || [ "$got" != "$want" ]; then
+    fail "--emit-paragraphs: $got paragraph records, the summary says '$want'"
+  fi
+  ;;
+
+norm-flags)
+  # each --no-X is accepted and reaches the library
+  nd_as all scan -f jsonl "$S003"
+  expect_rc 0
+  for flag in --no-nfkc --no-casefold --no-t2s --no-pinyin --no-strip; do
+    nd_as one scan -f jsonl "$flag" "$S003"
+    expect_rc 0
+    expect_stderr ""
+    expect_nonempty "$TMP/one.out"
+  done
+  nd_as nostrip scan -f jsonl --no-strip "$S003"
+  if cmp -s "$TMP/all.out" "$TMP/nostrip.out"; then
+    fail "--no-strip does not change the normalised character counts"
+  fi
+  nd_as both scan -f jsonl --no-strip --strip "$S003"
+  expect_same "$TMP/all.out" "$TMP/both.out" "--strip after --no-strip does not restore the default"
   ;;
 
 too-large)
