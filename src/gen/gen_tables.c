@@ -118,27 +118,9 @@ static uint32_t gen_pool_add(gen_pool *p, const uint32_t *seq, size_t len) {
 /* Unicode helpers                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* The generator links utf8proc anyway: its encoder is the one used here. */
 static size_t gen_utf8(uint32_t cp, uint8_t *out) {
-    if (cp < 0x80) {
-        out[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (uint8_t)(0xC0 | (cp >> 6));
-        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (uint8_t)(0xE0 | (cp >> 12));
-        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (uint8_t)(0xF0 | (cp >> 18));
-    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
+    return (size_t)utf8proc_encode_char((utf8proc_int32_t)cp, out);
 }
 
 static int gen_is_surrogate(uint32_t cp) { return cp >= 0xD800 && cp <= 0xDFFF; }
