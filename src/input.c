@@ -224,7 +224,7 @@ static nd_status read_stdin(nd_doctab *dt, nd_input_cfg *cfg) {
         ssize_t got = read(STDIN_FILENO, doc.heap + n, cap - n);
         if (got < 0) {
             if (errno == EINTR) continue;
-            report(cfg, "-", ND_ERR_IO, errno, NULL);
+            report(cfg, "-", ND_ERR_IO, errno, "read");
             goto out;
         }
         if (got == 0) break;
@@ -267,7 +267,7 @@ static nd_status read_file(nd_doctab *dt, nd_input_cfg *cfg, const char *path,
         if (map == MAP_FAILED) {
             int err = errno;
             close(fd);
-            report(cfg, path, ND_ERR_IO, err, NULL);
+            report(cfg, path, ND_ERR_IO, err, "read");
             return ND_OK;
         }
         (void)posix_madvise(map, size, POSIX_MADV_SEQUENTIAL);
@@ -320,7 +320,7 @@ static nd_status walk_dir(nd_doctab *dt, nd_input_cfg *cfg, const char *path,
         errno = 0;
         struct dirent *de = readdir(dir);
         if (!de) {
-            if (errno) report(cfg, path, ND_ERR_IO, errno, NULL);
+            if (errno) report(cfg, path, ND_ERR_IO, errno, "read");
             break;
         }
         if (de->d_name[0] == '.') continue; /* ".", ".." and hidden entries */
@@ -371,7 +371,14 @@ static nd_status add_any(nd_doctab *dt, nd_input_cfg *cfg, const char *path,
 
 nd_status nd_input_add_path(nd_doctab *dt, nd_input_cfg *cfg, const char *path) {
     if (!dt || !cfg || !path) return ND_ERR_INVALID;
-    if (strcmp(path, "-") == 0) return read_stdin(dt, cfg);
+    if (strcmp(path, "-") == 0) {
+        if (dt->stdin_seen) {
+            report(cfg, path, ND_ERR_DUPLICATE, 0, NULL);
+            return ND_OK;
+        }
+        dt->stdin_seen = 1;
+        return read_stdin(dt, cfg);
+    }
     walk_stack ws = {0};
     nd_status st = add_any(dt, cfg, path, &ws);
     free(ws.v);

@@ -181,3 +181,19 @@ Test(input, empty_file_is_a_document_with_no_bytes) {
     cr_expect_eq(dt.docs[0].size, 0u);
     nd_doctab_release(&dt);
 }
+
+Test(input, standard_input_given_twice_is_read_once) {
+    put("in.txt", "from stdin\n", 11);
+    cr_assert_not_null(freopen(at("in.txt"), "rb", stdin));
+    diag_log log = {0};
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1 << 20, .diag = on_diag, .user = &log};
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, "-"), ND_OK);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, "-"), ND_OK);
+    cr_assert_eq(dt.n, 1u);
+    cr_expect_eq(dt.docs[0].size, 11u);
+    cr_expect_str_eq(dt.docs[0].path, "-");
+    cr_assert_eq(log.n, 1);
+    cr_expect_str_eq(log.lines[0], "-|given more than once|0");
+    nd_doctab_release(&dt);
+}
