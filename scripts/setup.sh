@@ -16,16 +16,11 @@ PACKAGES=(build-essential cmake pkg-config
           libcriterion-dev libjson-c-dev
           clang valgrind hyperfine python3)
 
-need_install() {
+deps() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  printf '%s\n' "${missing[@]}"
-}
-
-deps() {
-  mapfile -t missing < <(need_install)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "setup: installing ${missing[*]}" >&2
   local SUDO=""
