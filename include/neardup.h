@@ -60,6 +60,7 @@ typedef enum nd_status {
     ND_ERR_MISMATCH,    /* persisted data was made with other parameters */
     ND_ERR_STATE,       /* call not allowed in the handle's current state */
     ND_ERR_INTERNAL,    /* a bug: an internal invariant did not hold */
+    ND_ERR_CANCELLED,   /* stopped by nd_scanner_cancel() */
     ND_STATUS_COUNT_    /* number of codes; not a status */
 } nd_status;
 
@@ -101,7 +102,30 @@ typedef struct nd_options {
     unsigned rows;          /* LSH rows per band; 0 = choose */
     uint64_t max_file_size; /* bytes after decompression; default 1 GiB */
     unsigned threads;       /* worker threads; 0 = number of cores */
+    uint32_t max_paragraph_bytes; /* a longer paragraph is cut into pieces of
+                               at most this many bytes (at a line end, a space
+                               or a character boundary), each hashed on its
+                               own, and a notice (status ND_OK) goes to the
+                               diag callback; no text is dropped.  Bounds the
+                               memory of one paragraph.  ND_MIN_PARAGRAPH_BYTES
+                               .. ND_MAX_PARAGRAPH_BYTES; default 1 MiB */
+    uint64_t memory_limit;  /* bytes the LSH stage may keep in memory (band
+                               keys and their sort buffers); past it, band
+                               keys go to sorted runs in a temporary file
+                               (see nd_scanner_set_tmpdir).  0 = default, a
+                               quarter of physical memory.  The result does
+                               not depend on it. */
+    unsigned common_docs;   /* a cluster with members in more documents than
+                               this is common text (boilerplate, templates):
+                               it counts towards the duplicated and found-
+                               elsewhere shares but not towards document-pair
+                               overlaps, which would otherwise grow with the
+                               square of the corpus.  0 = no limit; default
+                               100 */
 } nd_options;
+
+#define ND_MIN_PARAGRAPH_BYTES UINT32_C(64)
+#define ND_MAX_PARAGRAPH_BYTES (UINT32_C(1) << 26) /* 64 MiB */
 
 #define ND_DEFAULT_SEED UINT64_C(0x6e65617264757031) /* "neardup1" */
 
@@ -181,11 +205,16 @@ typedef struct nd_diag {
     const char *path;   /* the path as given or as found by the walk */
     nd_status status;   /* why it was skipped (or ND_OK for a notice) */
     int sys_errno;      /* errno for ND_ERR_IO, else 0 */
-    const char *detail; /* extra words or NULL, e.g. "limit is 1073741824 bytes" */
+    const char *detail; /* extra words or NULL, e.g. "limit is 1073741824 bytes";
+                           "read" for an ND_ERR_IO that happened after the
+                           input was opened */
 } nd_diag;
 
 /* Called once per problem, in input order, from the thread that called
- * nd_scanner_add_path().  Pointers are valid only during the call. */
+ * nd_scanner_add_path().  Notices about a document's contents (status ND_OK,
+ * e.g. paragraphs cut at max_paragraph_bytes) come from nd_scanner_run(), on
+ * its calling thread, once per document; they do not count as skipped.
+ * Pointers are valid only during the call. */
 typedef void (*nd_diag_fn)(void *user, const nd_diag *diag);
 
 /* Creates a scanner with a copy of *opt (NULL = defaults); checks the options
@@ -207,6 +236,50 @@ nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
 /* Adds an in-memory document named `name`; the bytes are copied. */
 nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
                                 const void *data, size_t len);
+
+/* Directory for temporary files (NULL = $TMPDIR, else /tmp); the string is
+ * copied.  Temporary files are unlinked as soon as they are created, so
+ * nothing is left behind however the process ends.  ND_ERR_NOMEM or ND_OK. */
+nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir);
+
+/* Stages of nd_scanner_run, in order (for progress and timings). */
+typedef enum nd_stage {
+    ND_STAGE_READ = 0, /* nd_scanner_add_path/add_buffer (before the run) */
+    ND_STAGE_SPLIT,    /* documents -> paragraphs */
+    ND_STAGE_SKETCH,   /* normalise, shingle, MinHash, band keys */
+    ND_STAGE_EXACT,    /* exact duplicates */
+    ND_STAGE_LSH,      /* band keys -> candidate pairs */
+    ND_STAGE_VERIFY,   /* exact Jaccard of candidate pairs */
+    ND_STAGE_CLUSTER,  /* clusters and similarities to representatives */
+    ND_STAGE_REPORT,   /* per-document shares, overlaps, totals */
+    ND_STAGE_COUNT_
+} nd_stage;
+
+/* Progress of a running scan: `done` of `total` units of `stage` (bytes for
+ * SPLIT and SKETCH, bands for LSH, pairs for VERIFY, clusters for CLUSTER;
+ * other stages report 0 of 0 at their start).  input_bytes is the size of
+ * all documents. */
+typedef struct nd_progress {
+    nd_stage stage;
+    uint64_t done, total;
+    uint64_t input_bytes;
+} nd_progress;
+
+/* Called from the thread that runs nd_scanner_run, at the start of each
+ * stage and after pieces of work of a few milliseconds each; pointers are
+ * valid only during the call.  The callback must not call into the scanner
+ * (except nd_scanner_cancel). */
+typedef void (*nd_progress_fn)(void *user, const nd_progress *p);
+
+/* Sets the progress callback (NULL = none).  Not during nd_scanner_run. */
+void nd_scanner_set_progress(nd_scanner *sc, nd_progress_fn fn, void *user);
+
+/* Asks a running (or future) nd_scanner_run to stop; it returns
+ * ND_ERR_CANCELLED soon after, having freed everything and removed its
+ * temporary files.  Async-signal-safe and thread-safe: it only stores to a
+ * lock-free atomic flag, so a SIGINT handler may call it.  The library
+ * installs no signal handler itself. */
+void nd_scanner_cancel(nd_scanner *sc);
 
 /* Number of inputs skipped so far. */
 size_t nd_scanner_skipped(const nd_scanner *sc);
@@ -236,8 +309,10 @@ typedef struct nd_summary {
                                   the first member of their cluster */
     uint64_t candidate_pairs; /* distinct pairs proposed by LSH */
     uint64_t verified_pairs;  /* candidate pairs with Jaccard >= threshold */
+    uint64_t common_clusters; /* clusters in more than common_docs documents */
     unsigned bands, rows, num_perm, shingle;
     double threshold;
+    unsigned common_docs;     /* the nd_options.common_docs in force */
 } nd_summary;
 
 typedef struct nd_document_info {
@@ -296,6 +371,21 @@ nd_status nd_report_cluster(const nd_report *r, size_t i, nd_cluster_info *out);
 size_t nd_report_overlap_count(const nd_report *r);
 nd_status nd_report_overlap(const nd_report *r, size_t i, nd_overlap_info *out);
 
+/* Wall-clock seconds per stage of the run that made the report, and what the
+ * run did to fit in memory.  Timings vary from run to run; nothing else in
+ * the report depends on them. */
+typedef struct nd_timings {
+    double stage[ND_STAGE_COUNT_]; /* seconds, indexed by nd_stage */
+    double total;                  /* READ + nd_scanner_run */
+    unsigned threads;              /* threads used */
+    uint64_t memory_limit;         /* the limit in force, bytes */
+    uint64_t spill_runs;           /* sorted runs written (0 = in memory) */
+    uint64_t spill_bytes;          /* bytes written to temporary files */
+} nd_timings;
+
+/* Fills *out; ND_ERR_INVALID if r or out is NULL. */
+nd_status nd_report_timings(const nd_report *r, nd_timings *out);
+
 /* ------------------------------------------------------------------------ */
 /* Writers                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -304,10 +394,12 @@ typedef enum nd_format {
     ND_FORMAT_TEXT = 0,
     ND_FORMAT_JSONL,
     ND_FORMAT_JSON,
-    ND_FORMAT_CSV
+    ND_FORMAT_CSV,
+    ND_FORMAT_HTML /* one self-contained HTML file (inline CSS/JS, no network) */
 } nd_format;
 
-/* Parses "text", "jsonl", "json" or "csv" into *out; ND_ERR_FORMAT otherwise. */
+/* Parses "text", "jsonl", "json", "csv" or "html" into *out; ND_ERR_FORMAT
+ * otherwise. */
 nd_status nd_format_parse(const char *name, nd_format *out);
 
 typedef struct nd_write_options {
@@ -336,6 +428,201 @@ nd_status nd_report_write(const nd_report *r, nd_format format,
 nd_status nd_report_write_path(const nd_report *r, nd_format format,
                                const nd_write_options *wo, const char *path,
                                int *sys_errno);
+
+/* ------------------------------------------------------------------------ */
+/* Clean: a deduplicated copy of the corpus                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Which member of a group of duplicates is kept. */
+typedef enum nd_keep {
+    ND_KEEP_FIRST = 0, /* earliest by path (byte order), then offset */
+    ND_KEEP_LONGEST    /* most normalised characters; ties -> FIRST */
+} nd_keep;
+
+/* Which repeats are removed. */
+typedef enum nd_scope {
+    ND_SCOPE_ALL = 0, /* every member but the one kept per cluster */
+    ND_SCOPE_CROSS,   /* members in other documents than the kept one */
+    ND_SCOPE_WITHIN   /* per cluster and document, all but one member */
+} nd_scope;
+
+typedef struct nd_clean_options {
+    nd_keep keep;   /* default ND_KEEP_FIRST */
+    nd_scope scope; /* default ND_SCOPE_ALL */
+} nd_clean_options;
+
+/* Fills *co with the defaults.  co must not be NULL. */
+void nd_clean_options_default(nd_clean_options *co);
+
+/* Parses "first"/"longest" and "all"/"cross"/"within"; ND_ERR_FORMAT for an
+ * unknown name, ND_ERR_INVALID for NULL arguments. */
+nd_status nd_keep_parse(const char *name, nd_keep *out);
+nd_status nd_scope_parse(const char *name, nd_scope *out);
+
+/* A removal plan: which byte spans of which documents a clean removes.  It
+ * borrows the report, which must outlive the plan.  Immutable once made, so
+ * it may be read from many threads. */
+typedef struct nd_clean_plan nd_clean_plan;
+
+/* One removed span.  A removed paragraph takes its line terminator with it,
+ * and, when it starts the file or follows a blank line, the blank lines
+ * after it, so no gap of blank lines is left behind. */
+typedef struct nd_removal_info {
+    uint32_t paragraph;  /* removed paragraph (report index) */
+    uint32_t kept;       /* the paragraph kept in its place (report index) */
+    uint32_t doc;        /* document of the removed paragraph */
+    uint32_t line;       /* its 1-based line */
+    uint64_t offset;     /* first removed byte (decompressed document) */
+    uint64_t length;     /* removed bytes, terminator and blank lines included */
+    double similarity;   /* exact Jaccard of the removed and kept paragraphs */
+} nd_removal_info;
+
+/* Plans the removals for report r with options co (NULL = defaults).  *out
+ * receives the plan (caller frees with nd_clean_plan_free).  Removals are
+ * ordered by (document, offset).  ND_ERR_INVALID for a NULL r/out or a bad
+ * option; ND_ERR_NOMEM. */
+nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
+                            nd_clean_plan **out);
+void nd_clean_plan_free(nd_clean_plan *p);
+
+size_t nd_clean_removal_count(const nd_clean_plan *p);
+/* Fills *out; ND_ERR_INVALID for an index out of range or NULL. */
+nd_status nd_clean_removal(const nd_clean_plan *p, size_t i,
+                           nd_removal_info *out);
+/* Removed bytes of document doc (0 when none); out of range gives 0. */
+uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc);
+
+/*
+ * The removal log as JSONL, one object per removal, in plan order:
+ *   {"path":"...","line":N,"offset":N,"length":N,"text":"...",
+ *    "kept_path":"...","kept_line":N,"kept_offset":N,"similarity":S}
+ * "text" holds the removed bytes exactly (JSON escapes only); when they are
+ * not valid UTF-8, "base64":"..." replaces "text".  Offsets are those of the
+ * original (decompressed) document, so inserting each text at its offset,
+ * in order, into the cleaned file rebuilds the input byte for byte.
+ * Returns ND_ERR_IO if fn failed.  Deterministic bytes.
+ */
+nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user);
+
+/* Why nd_clean_write_tree refused or failed; `path` names the file or
+ * directory concerned (valid until the next call on the plan). */
+typedef enum nd_clean_error {
+    ND_CLEAN_ERR_NONE = 0,
+    ND_CLEAN_ERR_INPUT_DIR,  /* the output directory is (inside) an input dir */
+    ND_CLEAN_ERR_INPUT_FILE, /* an output would replace an input file */
+    ND_CLEAN_ERR_EXISTS,     /* an output exists and force was not given */
+    ND_CLEAN_ERR_COLLISION,  /* two documents map to the same output */
+    ND_CLEAN_ERR_STDIN,      /* a document was read from standard input */
+    ND_CLEAN_ERR_IO          /* a system call failed (see sys_errno) */
+} nd_clean_error;
+
+typedef struct nd_clean_failure {
+    nd_clean_error what;
+    const char *path;
+    int sys_errno;
+} nd_clean_failure;
+
+/*
+ * Writes the cleaned copy of every document of the plan's report under
+ * out_dir.  `inputs` are the paths given to the scanner, in the same order
+ * (files or directories): a document found under directory D is written to
+ * out_dir/<its path below D>, a file given directly to out_dir/<its base
+ * name>.  out_dir and subdirectories are created as needed (mode 0777 &
+ * ~umask).  Documents without removals are copied from the input file
+ * unchanged; gzip inputs are written gzip-compressed.  Each file goes to a
+ * temporary name in its directory, is fsync'ed and renamed into place.
+ *
+ * Before anything is written, everything is checked, and nothing is written
+ * if a check fails: out_dir must not be or lie inside an input directory, no
+ * output may be an input file, two documents may not map to one output, and
+ * existing outputs are refused unless force is non-zero.  log_path (NULL =
+ * no log) gets the removal log, atomically, under the same checks.
+ * On failure *fail (if not NULL) says what and where.  Returns ND_OK,
+ * ND_ERR_INVALID (a refused check), ND_ERR_IO, ND_ERR_NOMEM.  Not thread safe
+ * for the same plan (it keeps the failure path).
+ */
+nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
+                              size_t ninputs, const char *out_dir,
+                              const char *log_path, int force,
+                              nd_clean_failure *fail);
+
+/* ------------------------------------------------------------------------ */
+/* Compare: shared passages of two documents                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct nd_compare_options {
+    unsigned min_passage;   /* shortest passage, normalised chars; default 30 */
+    unsigned max_gap;       /* fragments closer than this (chars, in both
+                               documents) merge into one passage; default 8 */
+    unsigned norm_flags;    /* ND_NORM_*; default ND_NORM_ALL */
+    uint64_t max_file_size; /* bytes after decompression; default 1 GiB */
+} nd_compare_options;
+
+void nd_compare_options_default(nd_compare_options *co);
+/* ND_ERR_INVALID with a one-line reason in msg when min_passage is 0 or
+ * above 100000 or max_gap above 100000. */
+nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
+                                   size_t msg_size);
+
+/* A finished comparison; immutable, may be read from many threads. */
+typedef struct nd_compare nd_compare;
+
+/* Compares two in-memory documents (bytes are copied).  Names are used in
+ * the output only.  *out is owned by the caller (nd_compare_free). */
+nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen,
+                             const char *name_b, const void *b, size_t blen,
+                             const nd_compare_options *co, nd_compare **out);
+
+/* Compares two files ("-" = standard input; gzip is decompressed).  A path
+ * that cannot be used is reported through diag (like the scanner's) and its
+ * status returned (ND_ERR_IO, ND_ERR_BINARY, ...); a directory gives
+ * ND_ERR_NOT_REGULAR. */
+nd_status nd_compare_paths(const char *path_a, const char *path_b,
+                           const nd_compare_options *co, nd_diag_fn diag,
+                           void *user, nd_compare **out);
+void nd_compare_free(nd_compare *c);
+
+typedef struct nd_compare_doc_info {
+    const char *path;
+    uint64_t bytes;         /* after decompression */
+    uint64_t chars;         /* normalised characters */
+    uint64_t covered_chars; /* characters inside some shared passage's
+                               matched fragments */
+    uint32_t lines;         /* lines (a last line without terminator counts) */
+    unsigned char gzip;
+} nd_compare_doc_info;
+
+/* which: 0 = A, 1 = B.  ND_ERR_INVALID otherwise. */
+nd_status nd_compare_document(const nd_compare *c, unsigned which,
+                              nd_compare_doc_info *out);
+/* The document's (decompressed) bytes, not NUL-terminated. */
+nd_status nd_compare_document_text(const nd_compare *c, unsigned which,
+                                   const char **text, size_t *len);
+
+typedef struct nd_passage_side {
+    uint64_t offset, length;  /* bytes of the original document */
+    uint32_t line, end_line;  /* 1-based lines of the first and last byte */
+    uint64_t start_char;      /* in the normalised text */
+    uint64_t chars;           /* normalised characters spanned */
+} nd_passage_side;
+
+typedef struct nd_passage_info {
+    nd_passage_side side[2];  /* [0] in A, [1] in B */
+    uint64_t matched_chars;   /* characters in exactly matching fragments */
+    uint32_t fragments;       /* exact fragments merged into the passage */
+} nd_passage_info;
+
+/* Passages are ordered by position in A, then in B. */
+size_t nd_compare_passage_count(const nd_compare *c);
+nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_info *out);
+
+/* Renders the comparison as text, jsonl or html (json and csv give
+ * ND_ERR_INVALID).  wo may be NULL; wo->preview limits the text format's
+ * excerpts (0 = whole passages).  Deterministic bytes; ND_ERR_IO if fn
+ * failed. */
+nd_status nd_compare_write(const nd_compare *c, nd_format format,
+                           const nd_write_options *wo, nd_write_fn fn,
+                           void *user);
 
 #ifdef __cplusplus
 }

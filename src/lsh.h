@@ -15,9 +15,10 @@
  * the members are similar, which sharing a whole band makes near-certain. */
 #define ND_BUCKET_ALL_PAIRS 64
 
-/* keys[j] = XXH3_64bits_withSeed(sig + j*rows, rows*4, j) for j < bands. */
+/* keys[j] = high 32 bits of XXH3_64bits_withSeed(sig + j*rows, rows*4, j)
+ * for j < bands. */
 void nd_lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows,
-                      uint64_t *keys);
+                      uint32_t *keys);
 
 /* A growable array of pairs packed as (a << 32 | b), a < b. */
 typedef struct nd_pairs {
@@ -27,10 +28,21 @@ typedef struct nd_pairs {
 
 void nd_pairs_release(nd_pairs *p);
 
-/* Candidate pairs among n items: keys is n x bands (row-major) band keys and
- * ids[i] the paragraph id of row i.  Appends to *out, which ends sorted and
- * duplicate-free. */
-nd_status nd_lsh_candidates(const uint64_t *keys, const uint32_t *ids, size_t n,
+/* Sorts p and drops repeats. */
+nd_status nd_pairs_finish(nd_pairs *p);
+
+/* Appends to *out the pairs of one bucket: run[0..m-1] are entries
+ * (key << 32 | id) with one key and ascending ids (see ND_BUCKET_ALL_PAIRS). */
+nd_status nd_lsh_bucket_pairs(const uint64_t *run, size_t m, nd_pairs *out);
+
+/* Appends the pairs of every bucket of a band's sorted entries. */
+nd_status nd_lsh_band_pairs(const uint64_t *e, size_t n, nd_pairs *out);
+
+/* Candidate pairs among n items: keys is n x bands (row-major) 32-bit band
+ * keys and ids[i] the paragraph id of row i, ascending.  Appends to *out,
+ * which ends sorted and duplicate-free.  (The scan runs the same steps per
+ * band on its threads, or from spilled runs.) */
+nd_status nd_lsh_candidates(const uint32_t *keys, const uint32_t *ids, size_t n,
                             unsigned bands, nd_pairs *out);
 
 #endif /* ND_LSH_H */

@@ -63,4 +63,9 @@ void nd_sort_key32(nd_key32 *v, nd_key32 *tmp, size_t n);
 /* Radix sort of plain 64-bit values, ascending.  tmp must hold n values. */
 void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
 
+/* Same result as nd_sort_u64, much faster when the low 32 bits of v are
+ * already ascending (band entries key << 32 | id built in id order): then
+ * only the high 32 bits are sorted, stably, in three 11-bit passes. */
+void nd_sort_hi32(uint64_t *v, uint64_t *tmp, size_t n);
+
 #endif /* ND_INTERNAL_H */

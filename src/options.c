@@ -23,6 +23,7 @@ static const char *const nd_status_names[ND_STATUS_COUNT_] = {
     [ND_ERR_MISMATCH] = "parameters do not match",
     [ND_ERR_STATE] = "operation not allowed in this state",
     [ND_ERR_INTERNAL] = "internal error",
+    [ND_ERR_CANCELLED] = "cancelled",
 };
 
 const char *nd_strerror(nd_status status) {
@@ -43,6 +44,8 @@ void nd_options_default(nd_options *opt) {
         .rows = 0,
         .max_file_size = UINT64_C(1) << 30,
         .threads = 0,
+        .max_paragraph_bytes = UINT32_C(1) << 20,
+        .common_docs = 100,
     };
 }
 
@@ -72,5 +75,9 @@ nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size) {
                 opt->rows, opt->num_perm);
     if (opt->max_file_size == 0) ND_FAIL("--max-file-size must be positive");
     if (opt->threads > 1024) ND_FAIL("--threads must be at most 1024");
+    if (opt->max_paragraph_bytes < ND_MIN_PARAGRAPH_BYTES ||
+        opt->max_paragraph_bytes > ND_MAX_PARAGRAPH_BYTES)
+        ND_FAIL("--max-paragraph-bytes must be between %u and %u",
+                (unsigned)ND_MIN_PARAGRAPH_BYTES, (unsigned)ND_MAX_PARAGRAPH_BYTES);
     return ND_OK;
 }

@@ -11,6 +11,15 @@
  *     whose cluster also has a member in b, and b_in_a the other way round;
  *   - the corpus's duplicated characters are those of every cluster member
  *     but the first, i.e. what keeping one copy of each cluster would remove.
+ *
+ * Common text.  A cluster spanning D documents touches D(D-1)/2 document
+ * pairs.  Navigation lines, licences and templates span thousands of
+ * documents, and would turn the pair list into a quadratic list of tiny
+ * overlaps that says nothing about copying.  Clusters in more than
+ * opt.common_docs documents are therefore counted as common text: they still
+ * count in the duplicated and found-elsewhere shares and are listed as
+ * clusters, but add nothing to document-pair overlaps.  This keeps the
+ * overlap stage linear in the number of (cluster, document) memberships.
  */
 #include "report.h"
 
@@ -82,6 +91,7 @@ nd_status nd_report_finish(nd_report *r) {
         if (r->chars[i] < r->opt.min_chars) s->short_paragraphs++;
     }
     s->clusters = r->ncl;
+    s->common_docs = r->opt.common_docs;
 
     for (size_t c = 0; c < r->ncl; c++) {
         const uint32_t *m = r->cl_members + r->cl_start[c];
@@ -108,6 +118,10 @@ nd_status nd_report_finish(nd_report *r) {
         r->cl_chars[c] = total;
         if (ndocs < 2) continue;
         for (size_t k = 0; k < ndocs; k++) r->d_elsewhere[cdocs[k]] += cchars[k];
+        if (r->opt.common_docs && ndocs > r->opt.common_docs) {
+            s->common_clusters++; /* common text: no document-pair records */
+            continue;
+        }
         size_t need = nitems + ndocs * (ndocs - 1) / 2;
         ND_CHECK(ND_GROW(items, items_cap, need));
         for (size_t x = 0; x < ndocs; x++)

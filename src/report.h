@@ -33,6 +33,7 @@ struct nd_report {
     /* document pairs sharing at least one cluster, in report order */
     nd_overlap_info *ov;
     size_t nov;
+    nd_timings timings; /* filled by the scan (scan.c) */
 };
 
 /* Given r->docs, r->pt, r->chars, r->cluster and the cluster arrays, computes

@@ -10,24 +10,36 @@
 #include "neardup.h"
 #include "text.h"
 
-/* The permutation family: value i of a signature is
- *     min over shingles x of  (uint32_t)((a[i] * x + b[i]) >> 32)
- * computed modulo 2^64 with a[i] odd; a and b come from splitmix64(seed). */
+/* One-permutation hashing with optimal densification (see sketch.c): each
+ * shingle hash x goes through one mixer h = mix(x); the high 32 bits of h
+ * pick one of k bins, the low 32 bits (UINT32_MAX mapped to UINT32_MAX - 1)
+ * are the value, and each bin keeps its minimum.  Empty bins are then filled
+ * by nd_minhash_finish() from a seeded probe sequence of other bins. */
+#define ND_MH_PROBES 8 /* probe steps per bin kept in a table */
+
 typedef struct nd_minhash {
     unsigned k;
-    uint64_t *a, *b;
+    uint64_t salt;  /* xor-ed into x before mixing */
+    uint64_t probe; /* seed of the densification probe sequence */
+    uint16_t *table; /* k x ND_MH_PROBES: the first probes of every bin */
 } nd_minhash;
 
 nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed);
 void nd_minhash_release(nd_minhash *mh);
 
-/* sig[0..k-1] = UINT32_MAX. */
+/* sig[0..k-1] = UINT32_MAX (every bin empty). */
 void nd_minhash_reset(const nd_minhash *mh, uint32_t *sig);
 
-/* Folds n shingle hashes into sig (running minimum); dispatches at run time to
- * an AVX-512, AVX2 or portable version of the same loop. */
+/* Folds n shingle hashes into the bins of sig (running minimum per bin); may
+ * be called several times.  The hash-and-bin loop is auto-vectorised and built
+ * for x86-64-v4, v3 and baseline (run-time dispatch). */
 void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
                        uint32_t *sig);
+
+/* Densifies sig: every empty bin i takes the value of the first non-empty
+ * bin on i's probe sequence.  A signature with no non-empty bin stays all
+ * UINT32_MAX.  Must be called once after the last update. */
+void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig);
 
 /* Shingle hashes of a token sequence: XXH3_64bits_withSeed over each window
  * of w token values (little-endian uint64), or over all tokens when there are
@@ -36,7 +48,8 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
 size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w,
                          uint64_t seed, uint64_t *out);
 
-/* Sorts h[0..n-1] and drops repeats in place; tmp holds n values.  Returns
+/* Sorts h[0..n-1] and drops repeats in place; tmp holds n values (radix
+ * sort for large n, an insertion/quick sort for small n).  Returns
  * the number of distinct values. */
 size_t nd_hashset_make(uint64_t *h, uint64_t *tmp, size_t n);
 

@@ -64,13 +64,28 @@ typedef struct line_it {
     const uint8_t *d;
     size_t size, pos;
     uint32_t lineno; /* 1-based number of the line last returned */
+    int cr;          /* 0: the text has no CR, lines end at LF only */
 } line_it;
+
+/* Performance: most texts have no CR at all; for them one memchr per
+ * document proves it and every line end is found with memchr (SIMD in
+ * glibc) instead of a byte loop testing two characters. */
+static line_it line_start(const uint8_t *data, size_t size) {
+    line_it it = {.d = data, .size = size};
+    it.cr = size > 0 && memchr(data, '\r', size) != NULL;
+    return it;
+}
 
 static int line_next(line_it *it, size_t *start, size_t *end) {
     if (it->pos >= it->size) return 0;
     size_t i = it->pos;
     const uint8_t *d = it->d;
-    while (i < it->size && d[i] != '\n' && d[i] != '\r') i++;
+    if (!it->cr) {
+        const uint8_t *nl = memchr(d + i, '\n', it->size - i);
+        i = nl ? (size_t)(nl - d) : it->size;
+    } else {
+        while (i < it->size && d[i] != '\n' && d[i] != '\r') i++;
+    }
     *start = it->pos;
     *end = i;
     if (i < it->size) {
@@ -121,7 +136,7 @@ static unsigned line_width(const uint8_t *s, size_t n) {
 nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
     size_t hist[ND_WIDTH_BUCKETS];
     memset(hist, 0, sizeof hist);
-    line_it it = {.d = data, .size = size};
+    line_it it = line_start(data, size);
     size_t s, e, inner = 0, blocks = 0;
     int prev_nonblank = 0;
     unsigned prev_width = 0;
@@ -156,28 +171,60 @@ nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
     return filled * 10 >= inner * 7 ? ND_SPLIT_BLANK : ND_SPLIT_LINE;
 }
 
+/* Where to end the piece of a block [start, end) longer than max bytes:
+ * *stop is the piece's end, *next where the following piece starts (after
+ * the line terminator when the cut is at one).  See split.h. */
+static void cut_point(const uint8_t *data, size_t start, size_t end, size_t max,
+                      size_t *stop, size_t *next) {
+    size_t limit = start + max, low = start + max / 2;
+    for (size_t j = limit; j > low; j--) { /* the last line terminator */
+        if (data[j] == '\n') {
+            *stop = data[j - 1] == '\r' ? j - 1 : j;
+            *next = j + 1;
+            return;
+        }
+        if (data[j] == '\r') {
+            *stop = j;
+            *next = j + 1 < end && data[j + 1] == '\n' ? j + 2 : j + 1;
+            return;
+        }
+    }
+    for (size_t j = limit; j > low; j--) { /* else the last space or tab */
+        if (data[j] == ' ' || data[j] == '\t') {
+            *stop = *next = j;
+            return;
+        }
+    }
+    size_t j = limit; /* else a character boundary (at most 3 bytes back) */
+    for (int k = 0; k < 3 && (data[j] & 0xC0) == 0x80; k++) j--;
+    if ((data[j] & 0xC0) == 0x80) j = limit; /* not UTF-8: cut anywhere */
+    *stop = *next = j;
+}
+
 /* Appends [start, end) as one or more paragraphs starting at line `lineno`,
- * cutting pieces longer than ND_MAX_PARAGRAPH_BYTES at character boundaries. */
+ * cutting pieces longer than pt->max_len (see split.h). */
 static nd_status push_span(nd_paratab *pt, uint32_t doc, const uint8_t *data,
                            size_t start, size_t end, uint32_t lineno) {
+    size_t max = pt->max_len && pt->max_len < ND_MAX_PARAGRAPH_BYTES
+                     ? pt->max_len
+                     : ND_MAX_PARAGRAPH_BYTES;
+    if (end - start > max) {
+        if (pt->ncut++ == 0) pt->cut_line = lineno;
+    }
     while (start < end) {
-        size_t stop = end;
-        if (stop - start > ND_MAX_PARAGRAPH_BYTES) {
-            stop = start + ND_MAX_PARAGRAPH_BYTES;
-            while (stop > start && (data[stop] & 0xC0) == 0x80) stop--;
-            if (stop == start) stop = start + ND_MAX_PARAGRAPH_BYTES;
-        }
+        size_t stop = end, next = end;
+        if (end - start > max) cut_point(data, start, end, max, &stop, &next);
         ND_TRY(paratab_reserve(pt, pt->n + 1));
         pt->doc[pt->n] = doc;
         pt->off[pt->n] = start;
         pt->len[pt->n] = (uint32_t)(stop - start);
         pt->line[pt->n] = lineno;
         pt->n++;
-        for (size_t i = start; i < stop; i++) { /* lines inside the piece */
+        for (size_t i = start; i < next; i++) { /* lines inside the piece */
             if (data[i] == '\n' || (data[i] == '\r' && !(i + 1 < end && data[i + 1] == '\n')))
                 lineno++;
         }
-        start = stop;
+        start = next;
     }
     return ND_OK;
 }
@@ -186,7 +233,9 @@ nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data,
                             size_t size, nd_split_mode mode, nd_split_mode *used) {
     if (mode == ND_SPLIT_AUTO) mode = nd_split_detect(data, size);
     if (used) *used = mode;
-    line_it it = {.d = data, .size = size};
+    pt->ncut = 0;
+    pt->cut_line = 0;
+    line_it it = line_start(data, size);
     size_t s, e;
     size_t bstart = 0, bend = 0;
     uint32_t bline = 0;

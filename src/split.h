@@ -9,17 +9,26 @@
 
 #include "neardup.h"
 
-/* Longest paragraph kept whole; a longer block is cut into pieces of at most
- * this many bytes, on UTF-8 character boundaries (no text is ever dropped). */
-#define ND_MAX_PARAGRAPH_BYTES (UINT32_C(1) << 26)
-
-/* Struct of arrays, one row per paragraph, ordered by (doc, offset). */
+/* Struct of arrays, one row per paragraph, ordered by (doc, offset).
+ *
+ * Long paragraphs: a block longer than max_len bytes (0 means
+ * ND_MAX_PARAGRAPH_BYTES, which is also the ceiling) is cut into pieces of
+ * at most max_len bytes - after the last line terminator in the second half
+ * of the piece, else before the last ASCII space or tab there, else at a
+ * UTF-8 character boundary - and each piece is a paragraph; the line
+ * terminator at a cut is left out of both pieces.  No other byte is dropped.
+ * After nd_split_document, ncut counts the blocks of that document that were
+ * cut and cut_line is the line of the first one (0 if none), so the caller
+ * can tell the user. */
 typedef struct nd_paratab {
     uint32_t *doc;
     uint64_t *off;
     uint32_t *len;
     uint32_t *line;
     size_t n, cap;
+    uint32_t max_len; /* set by the caller; 0 = ND_MAX_PARAGRAPH_BYTES */
+    size_t ncut;       /* blocks cut in the last document split */
+    uint32_t cut_line; /* line of the first of them, 0 if none */
 } nd_paratab;
 
 void nd_paratab_release(nd_paratab *pt);

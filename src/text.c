@@ -520,37 +520,7 @@ nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
 /* Normalisation with a map back to the source bytes (for compare)          */
 /* ------------------------------------------------------------------------ */
 
-/* Length in bytes of the maximal subpart at s[0..n-1] that nd_utf8_decode
- * turns into one code point (mirrors its rules exactly). */
-static size_t nd_utf8_step(const uint8_t *s, size_t n) {
-    uint32_t b = s[0];
-    if (b < 0x80) return 1;
-    unsigned need;
-    uint32_t lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) need = 1;
-    else if (b >= 0xE0 && b <= 0xEF) {
-        need = 2;
-        if (b == 0xE0) lo = 0xA0;
-        else if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        need = 3;
-        if (b == 0xF0) lo = 0x90;
-        else if (b == 0xF4) hi = 0x8F;
-    } else {
-        return 1;
-    }
-    size_t j = 1;
-    if (j >= n || s[j] < lo || s[j] > hi) return 1;
-    j++;
-    unsigned got = 1;
-    while (got < need && j < n && (s[j] & 0xC0u) == 0x80u) {
-        j++;
-        got++;
-    }
-    return j;
-}
-
-/* Appends v to (*arr, *cap) at index w. */
+/* Stores (cp, b, e) at index w of the three growable arrays. */
 static nd_status nd_map_put(uint32_t **cps, size_t **beg, size_t **end, size_t *cap,
                             size_t w, uint32_t cp, size_t b, size_t e) {
     if (w >= *cap) {
@@ -580,7 +550,7 @@ nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
                                uint32_t **cps_out, size_t **begin_out,
                                size_t **end_out, size_t *count) {
     nd_status st = ND_OK;
-    uint32_t *cps = NULL, *tmp = NULL;
+    uint32_t *cps = NULL;
     size_t *beg = NULL, *end = NULL, *sb = NULL, *se = NULL;
     size_t cap = 0, m = 0, w = 0;
     utf8proc_int32_t *run_buf = NULL;
@@ -603,7 +573,8 @@ nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
     {
         size_t i = 0, k = 0;
         while (i < n && k < m) {
-            size_t adv = nd_utf8_step(s + i, n - i);
+            size_t adv;
+            (void)nd_utf8_next(s + i, n - i, &adv);
             sb[k] = i;
             se[k] = i + adv;
             i += adv;
@@ -715,7 +686,6 @@ out:
     free(end);
     free(sb);
     free(se);
-    free(tmp);
     free(run_buf);
     return st;
 }

@@ -102,12 +102,13 @@
 #include <unistd.h>
 
 #include "nd_internal.h"
+#include "write_html.h"
 
 /* ------------------------------------------------------------------------ */
 /* Formats and options                                                       */
 /* ------------------------------------------------------------------------ */
 
-static const char *const format_names[] = {"text", "jsonl", "json", "csv"};
+static const char *const format_names[] = {"text", "jsonl", "json", "csv", "html"};
 
 nd_status nd_format_parse(const char *name, nd_format *out) {
     if (!name || !out) return ND_ERR_INVALID;
@@ -426,7 +427,8 @@ nd_status nd_report_write(const nd_report *r, nd_format format,
     nd_status st;
     if (!r || !fn) return ND_ERR_INVALID;
     if (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL &&
-        format != ND_FORMAT_JSON && format != ND_FORMAT_CSV)
+        format != ND_FORMAT_JSON && format != ND_FORMAT_CSV &&
+        format != ND_FORMAT_HTML)
         return ND_ERR_INVALID;
     if (!wo) {
         nd_write_options_default(&defaults);
@@ -438,6 +440,7 @@ nd_status nd_report_write(const nd_report *r, nd_format format,
     case ND_FORMAT_JSONL: st = nd_write_jsonl(r, wo, &sink); break;
     case ND_FORMAT_JSON: st = nd_write_json(r, wo, &sink); break;
     case ND_FORMAT_CSV: st = nd_write_csv(r, wo, &sink); break;
+    case ND_FORMAT_HTML: st = nd_write_html(r, wo, &sink); break;
     default: st = ND_ERR_INVALID; break;
     }
     if (st != ND_OK) goto out;

@@ -67,11 +67,13 @@ static nd_status summary_record(const nd_report *r, nd_sink *s, const char *type
     ND_TRY(put_share(s, ",\"duplicated_share\":", sm.duplicated_chars, sm.chars));
     ND_TRY(put_u64(s, ",\"candidate_pairs\":", sm.candidate_pairs));
     ND_TRY(put_u64(s, ",\"verified_pairs\":", sm.verified_pairs));
+    ND_TRY(put_u64(s, ",\"common_clusters\":", sm.common_clusters));
     ND_TRY(put_unit(s, ",\"params\":{\"threshold\":", sm.threshold));
     ND_TRY(put_u64(s, ",\"num_perm\":", sm.num_perm));
     ND_TRY(put_u64(s, ",\"bands\":", sm.bands));
     ND_TRY(put_u64(s, ",\"rows\":", sm.rows));
     ND_TRY(put_u64(s, ",\"shingle\":", sm.shingle));
+    ND_TRY(put_u64(s, ",\"common_docs\":", sm.common_docs));
     return nd_sink_puts(s, "}}");
 }
 

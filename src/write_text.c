@@ -9,8 +9,9 @@
  *     files        4 (0 skipped)
  *     paragraphs   8 (0 below --min-chars, not compared)
  *     clustered    5 paragraphs in 2 clusters
- *     duplicated   37.5% of normalised characters (240 of 640) would be
- *                  removed keeping only the first copy of each cluster
+ *     duplicated   37.5% of normalised characters (240 of 640)
+ *                  removable, keeping the first copy of each cluster
+ *     common text  2 clusters in more than 100 documents, left out of ...
  *     LSH          threshold 0.80, num_perm 128, 9 bands x 13 rows, shingle 5
  *
  *   Documents with the most text found elsewhere
@@ -29,7 +30,8 @@
  *     a.txt:1  1.0000  alpha bravo charlie delta echo foxtrot…
  *     b.txt:2  1.0000  alpha bravo charlie delta echo foxtrot…
  *
- * (the "duplicated" line is one line in the output).  Shares are
+ * (the "common text" line only when there are such clusters; it ends with
+ * "document pairs (--common-docs)").  Shares are
  * percentages with one decimal, rounded half up from exact integers.
  * Section 2 lists documents with text found in other documents, by that
  * share descending (ties: input order); "within" is the share repeated
@@ -154,7 +156,15 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm) {
     ND_TRY(nd_sink_u64(s, sm->duplicated_chars));
     ND_TRY(nd_sink_puts(s, " of "));
     ND_TRY(nd_sink_u64(s, sm->chars));
-    ND_TRY(nd_sink_puts(s, ") would be removed keeping only the first copy of each cluster\n"));
+    ND_TRY(nd_sink_puts(s, ")\n               removable, keeping the first copy of each cluster\n"));
+    if (sm->common_clusters) {
+        ND_TRY(nd_sink_puts(s, "  common text  "));
+        ND_TRY(nd_sink_u64(s, sm->common_clusters));
+        ND_TRY(nd_sink_puts(s, sm->common_clusters == 1 ? " cluster" : " clusters"));
+        ND_TRY(nd_sink_puts(s, " in more than "));
+        ND_TRY(nd_sink_u64(s, sm->common_docs));
+        ND_TRY(nd_sink_puts(s, " documents, left out of document pairs (--common-docs)\n"));
+    }
     ND_TRY(nd_sink_puts(s, "  LSH          threshold "));
     ND_TRY(put_threshold(s, sm->threshold));
     ND_TRY(nd_sink_puts(s, ", num_perm "));

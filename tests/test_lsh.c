@@ -66,7 +66,7 @@ Test(lsh, rejects_bad_threshold) {
 Test(lsh, equal_band_gives_sorted_distinct_candidates) {
     /* 4 items, 2 bands: items 10 and 30 share band 0, 20 and 30 share band
      * 1, and 10/30 also share band 1 -> pairs (10,30) once, (20,30). */
-    uint64_t keys[] = {
+    uint32_t keys[] = {
         /* id 30 */ 5, 9,
         /* id 10 */ 5, 9,
         /* id 20 */ 6, 9,
@@ -84,7 +84,7 @@ Test(lsh, equal_band_gives_sorted_distinct_candidates) {
 
 Test(lsh, huge_bucket_expands_to_star_and_chain_not_all_pairs) {
     enum { M = 1000 };
-    uint64_t *keys = malloc(M * sizeof *keys);
+    uint32_t *keys = malloc(M * sizeof *keys);
     uint32_t *ids = malloc(M * sizeof *ids);
     for (uint32_t i = 0; i < M; i++) {
         keys[i] = 42;
@@ -100,7 +100,7 @@ Test(lsh, huge_bucket_expands_to_star_and_chain_not_all_pairs) {
 
 Test(lsh, band_keys_depend_on_band_index_and_rows) {
     uint32_t sig[6] = {1, 2, 3, 1, 2, 3};
-    uint64_t k[2];
+    uint32_t k[2];
     nd_lsh_band_keys(sig, 2, 3, k);
     cr_expect_neq(k[0], k[1]); /* same values, different band */
 }

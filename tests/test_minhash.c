@@ -1,5 +1,7 @@
-/* test_minhash.c - shingles, MinHash against a slow 128-bit reference, sets. */
+/* test_minhash.c - shingles, one-permutation MinHash against a slow reference
+ * and against exact Jaccard, sets. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -7,72 +9,115 @@
 #include "sketch.h"
 #include "support.h"
 
-/* The reference computes a*x+b exactly in 128 bits and reduces modulo 2^64
- * by hand, so any overflow mistake in the fast loop shows up as a mismatch. */
-static uint32_t ref_h(uint64_t a, uint64_t b, uint64_t x) {
-    __extension__ typedef unsigned __int128 u128;
-    u128 full = (u128)a * x + b;
-    uint64_t mod = (uint64_t)(full & (((u128)1 << 64) - 1));
-    return (uint32_t)(mod >> 32);
+/* A slow, independent reference of the signature format (sketch.c): one
+ * mixer per shingle, bin from the high half, value from the low half, then
+ * optimal densification with probes computed one by one (no table). */
+static uint64_t ref_mix(uint64_t h) {
+    h ^= h >> 27;
+    h *= UINT64_C(0x3c79ac492ba7b653);
+    h ^= h >> 33;
+    h *= UINT64_C(0x1c69b3f74ac4ae35);
+    h ^= h >> 27;
+    return h;
 }
 
 static void ref_signature(uint64_t seed, unsigned k, const uint64_t *x, size_t n,
                           uint32_t *sig) {
     uint64_t state = seed ^ UINT64_C(0x6d696e6861736821);
-    for (unsigned i = 0; i < k; i++) {
-        uint64_t a = nd_splitmix64(&state) | 1u;
-        uint64_t b = nd_splitmix64(&state);
-        uint32_t m = UINT32_MAX;
-        for (size_t j = 0; j < n; j++) {
-            uint32_t v = ref_h(a, b, x[j]);
-            if (v < m) m = v;
-        }
-        sig[i] = m;
+    uint64_t salt = nd_splitmix64(&state), probe = nd_splitmix64(&state);
+    uint32_t *raw = malloc(k * sizeof *raw);
+    for (unsigned i = 0; i < k; i++) raw[i] = UINT32_MAX;
+    for (size_t j = 0; j < n; j++) {
+        uint64_t h = ref_mix(x[j] ^ salt);
+        unsigned bin = (unsigned)(((h >> 32) * (uint64_t)k) >> 32);
+        uint32_t v = (uint32_t)h;
+        if (v == UINT32_MAX) v = UINT32_MAX - 1;
+        if (v < raw[bin]) raw[bin] = v;
     }
+    unsigned filled = 0;
+    for (unsigned i = 0; i < k; i++) filled += raw[i] != UINT32_MAX;
+    for (unsigned i = 0; i < k; i++) {
+        sig[i] = raw[i];
+        if (raw[i] != UINT32_MAX || filled == 0) continue;
+        for (unsigned t = 1;; t++) {
+            uint64_t h = ref_mix(probe ^ ((uint64_t)i << 32 | t));
+            unsigned j = (unsigned)(((h >> 32) * (uint64_t)k) >> 32);
+            if (raw[j] != UINT32_MAX) {
+                sig[i] = raw[j];
+                break;
+            }
+        }
+    }
+    free(raw);
 }
 
-Test(minhash, fast_loop_matches_128_bit_reference) {
+Test(minhash, fast_path_matches_reference) {
     unsigned ks[] = {1, 7, 128, 256, 1000};
+    size_t ns[] = {0, 1, 3, 40, 300};
     uint64_t x[300];
     uint64_t st = 42;
     for (size_t j = 0; j < 300; j++) x[j] = nd_splitmix64(&st);
-    x[0] = UINT64_MAX; /* extreme inputs where a*x wraps */
+    x[0] = UINT64_MAX; /* extreme inputs */
     x[1] = 0;
     for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
-        unsigned k = ks[t];
-        nd_minhash mh;
-        cr_assert_eq(nd_minhash_init(&mh, k, 1234), ND_OK);
-        uint32_t *fast = malloc(k * sizeof *fast), *slow = malloc(k * sizeof *slow);
-        nd_minhash_reset(&mh, fast);
-        nd_minhash_update(&mh, x, 150, fast); /* in two calls: the update is a fold */
-        nd_minhash_update(&mh, x + 150, 150, fast);
-        ref_signature(1234, k, x, 300, slow);
-        cr_expect_arr_eq(fast, slow, k * sizeof *fast, "k=%u", k);
-        free(fast);
-        free(slow);
-        nd_minhash_release(&mh);
+        for (size_t u = 0; u < sizeof ns / sizeof *ns; u++) {
+            unsigned k = ks[t];
+            size_t n = ns[u];
+            nd_minhash mh;
+            cr_assert_eq(nd_minhash_init(&mh, k, 1234), ND_OK);
+            uint32_t *fast = malloc(k * sizeof *fast), *slow = malloc(k * sizeof *slow);
+            nd_minhash_reset(&mh, fast);
+            nd_minhash_update(&mh, x, n / 2, fast); /* two calls: the update is a fold */
+            nd_minhash_update(&mh, x + n / 2, n - n / 2, fast);
+            nd_minhash_finish(&mh, fast);
+            ref_signature(1234, k, x, n, slow);
+            cr_expect_arr_eq(fast, slow, k * sizeof *fast, "k=%u n=%zu", k, n);
+            free(fast);
+            free(slow);
+            nd_minhash_release(&mh);
+        }
     }
 }
 
-Test(minhash, estimate_tracks_exact_jaccard) {
-    /* Sets with known overlap: |A|=|B|=1000, |A n B|=600 -> J = 600/1400. */
-    enum { K = 512 };
-    uint64_t a[1000], b[1000], st = 9;
-    for (int i = 0; i < 1000; i++) a[i] = nd_splitmix64(&st);
-    for (int i = 0; i < 600; i++) b[i] = a[i];
-    for (int i = 600; i < 1000; i++) b[i] = nd_splitmix64(&st);
+/* The estimator against exact Jaccard over many pairs of paragraph-sized
+ * sets (20..400 shingles, J from 0.2 to 1): no bias, and an error no larger
+ * than k independent MinHashes would give (sqrt(J(1-J)/k)) give or take
+ * 25%. */
+Test(minhash, estimator_is_unbiased_with_minhash_variance) {
+    enum { K = 128, PAIRS = 2000 };
     nd_minhash mh;
     cr_assert_eq(nd_minhash_init(&mh, K, ND_DEFAULT_SEED), ND_OK);
-    uint32_t sa[K], sb[K];
-    nd_minhash_reset(&mh, sa);
-    nd_minhash_reset(&mh, sb);
-    nd_minhash_update(&mh, a, 1000, sa);
-    nd_minhash_update(&mh, b, 1000, sb);
-    int eq = 0;
-    for (int i = 0; i < K; i++) eq += sa[i] == sb[i];
-    double est = (double)eq / K, j = 600.0 / 1400.0;
-    /* 4 standard errors: sqrt(J(1-J)/K) = 0.0219 */
-    cr_expect(est > j - 0.088 && est < j + 0.088, "estimate %f vs %f", est, j);
+    uint64_t st = 7, a[800], b[800];
+    double bias = 0, sq = 0, var = 0;
+    for (int p = 0; p < PAIRS; p++) {
+        size_t u = 20 + nd_splitmix64(&st) % 381;  /* |A u B| */
+        size_t c = (size_t)((0.2 + 0.8 * (double)(nd_splitmix64(&st) % 1001) / 1000.0) * (double)u);
+        if (c == 0) c = 1;
+        size_t rest = u - c, na = 0, nb = 0;
+        for (size_t i = 0; i < c; i++) a[na++] = b[nb++] = nd_splitmix64(&st);
+        for (size_t i = 0; i < rest; i++) {
+            if (i % 2) a[na++] = nd_splitmix64(&st);
+            else b[nb++] = nd_splitmix64(&st);
+        }
+        double j = (double)c / (double)u;
+        uint32_t sa[K], sb[K];
+        nd_minhash_reset(&mh, sa);
+        nd_minhash_reset(&mh, sb);
+        nd_minhash_update(&mh, a, na, sa);
+        nd_minhash_update(&mh, b, nb, sb);
+        nd_minhash_finish(&mh, sa);
+        nd_minhash_finish(&mh, sb);
+        int eq = 0;
+        for (int i = 0; i < K; i++) eq += sa[i] == sb[i];
+        double e = (double)eq / K - j;
+        bias += e;
+        sq += e * e;
+        var += j * (1 - j) / K;
+    }
+    bias /= PAIRS;
+    double rmse = sqrt(sq / PAIRS), ref = sqrt(var / PAIRS);
+    cr_expect(fabs(bias) < 0.005, "bias %f", bias);
+    cr_expect(rmse < 1.25 * ref, "rmse %f vs MinHash %f", rmse, ref);
     nd_minhash_release(&mh);
 }
 
@@ -82,6 +127,7 @@ Test(minhash, empty_input_leaves_signature_at_max) {
     uint32_t sig[16];
     nd_minhash_reset(&mh, sig);
     nd_minhash_update(&mh, NULL, 0, sig);
+    nd_minhash_finish(&mh, sig);
     for (int i = 0; i < 16; i++) cr_expect_eq(sig[i], UINT32_MAX);
     nd_minhash_release(&mh);
 }
@@ -105,6 +151,19 @@ Test(shingle, exactly_w_tokens_give_one_window) {
     uint64_t tok[5] = {1, 2, 3, 4, 5}, out[1];
     cr_assert_eq(nd_shingle_hashes(tok, 5, 5, 0, out), 1u);
     cr_expect_eq(out[0], XXH3_64bits_withSeed(tok, 40, 0));
+}
+
+Test(hashset, make_sorts_sets_of_every_size) {
+    size_t sizes[] = {2, 17, 100, 2047, 2048, 5000};
+    for (size_t t = 0; t < 6; t++) {
+        size_t n = sizes[t];
+        uint64_t *v = malloc(n * sizeof *v), *tmp = malloc(n * sizeof *tmp), st = n;
+        for (size_t i = 0; i < n; i++) v[i] = nd_splitmix64(&st) % (n / 2 + 1); /* repeats */
+        size_t m = nd_hashset_make(v, tmp, n);
+        for (size_t i = 1; i < m; i++) cr_expect_lt(v[i - 1], v[i], "n=%zu i=%zu", n, i);
+        free(v);
+        free(tmp);
+    }
 }
 
 Test(hashset, make_sorts_and_removes_repeats) {

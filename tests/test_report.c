@@ -604,8 +604,9 @@ Test(text, tiny_corpus_gives_the_expected_lines) {
     assert_line(out, "  files        4 (0 skipped)");
     assert_line(out, "  paragraphs   8 (0 below --min-chars, not compared)");
     assert_line(out, "  clustered    5 paragraphs in 2 clusters");
-    assert_line(out, "  duplicated   37.5% of normalised characters (240 of 640) would be "
-                     "removed keeping only the first copy of each cluster");
+    assert_line(out, "  duplicated   37.5% of normalised characters (240 of 640)");
+    assert_line(out, "               removable, keeping the first copy of each cluster");
+    cr_assert_null(strstr(out, "common text"), "no common-text line without such clusters");
     cr_assert_not_null(strstr(out, "\n  LSH          threshold 0.80, num_perm 128, "));
 
     assert_line(out, "Documents with the most text found elsewhere");
@@ -884,5 +885,43 @@ Test(write_path, streams_into_a_character_device_or_fifo_in_place) {
     unlink(cmd);
     remove_dir(dir, NULL);
     free(dir);
+    nd_report_free(r);
+}
+
+Test(summary, clusters_in_more_than_common_docs_documents_leave_the_pair_list) {
+    /* P is in a, b and c (c has the near copy); with common_docs = 2 its
+     * cluster is common text: still counted as found elsewhere, but no
+     * document pair comes from it. */
+    nd_options opt;
+    nd_scanner *sc = NULL;
+    nd_report *r = NULL;
+    nd_options_default(&opt);
+    opt.split = ND_SPLIT_LINE;
+    opt.common_docs = 2;
+    cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
+    for (size_t i = 0; i < NTINY; i++)
+        cr_assert_eq(nd_scanner_add_buffer(sc, tiny[i].name, tiny[i].text, strlen(tiny[i].text)),
+                     ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_summary sm;
+    cr_assert_eq(nd_report_summary(r, &sm), ND_OK);
+    cr_expect_eq(sm.common_clusters, 1u);
+    cr_expect_eq(sm.common_docs, 2u);
+    cr_expect_eq(nd_report_overlap_count(r), 0u);
+    nd_document_info di;
+    cr_assert_eq(nd_report_document(r, 0, &di), ND_OK);
+    cr_expect_eq(di.elsewhere_chars, 80u, "P still counts as found elsewhere");
+    char *out = render(r, ND_FORMAT_TEXT, NULL, NULL);
+    assert_line(out, "  common text  1 cluster in more than 2 documents, left out of document "
+                     "pairs (--common-docs)");
+    free(out);
+    nd_report_free(r);
+    nd_scanner_free(sc);
+
+    /* the default (100) keeps the pairs */
+    r = tiny_report();
+    cr_assert_eq(nd_report_summary(r, &sm), ND_OK);
+    cr_expect_eq(sm.common_clusters, 0u);
+    cr_expect_eq(nd_report_overlap_count(r), 3u);
     nd_report_free(r);
 }

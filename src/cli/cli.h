@@ -14,12 +14,20 @@ enum {
     CLI_EXIT_OK = 0,      /* success */
     CLI_EXIT_USAGE = 1,   /* usage error: bad command, option or value */
     CLI_EXIT_SKIPPED = 2, /* done, but some inputs were skipped */
-    CLI_EXIT_FATAL = 3    /* fatal error: out of memory, cannot write, ... */
+    CLI_EXIT_FATAL = 3,   /* fatal error: out of memory, cannot write, ... */
+    CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM (128 + SIGINT) */
 };
 
 /* A subcommand: argv[0] is its name, as for main(). Returns an exit code. */
 int cmd_scan(int argc, char **argv);
 int cmd_params(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+
+/* Prints one skipped-input report of the library as `neardup: ...` on
+ * stderr, in the words scan uses (diag.c). */
+struct nd_diag;
+void cli_print_diag(const struct nd_diag *d);
 
 /*
  * Copies s into buf[0..size-1] (always NUL-terminated) with every control

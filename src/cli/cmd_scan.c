@@ -14,8 +14,12 @@
  * Exit 2 means the report was written but some inputs are missing from it.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "neardup.h"
 
@@ -28,11 +32,83 @@ struct scan_state {
     int quiet;
 };
 
+/* The scanner that SIGINT/SIGTERM cancel.  The handler only calls
+ * nd_scanner_cancel(), which is async-signal-safe; the run then returns
+ * ND_ERR_CANCELLED with its temporary files already gone. */
+static nd_scanner *_Atomic cli_running;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    nd_scanner *sc = atomic_load(&cli_running);
+    if (sc)
+        nd_scanner_cancel(sc);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Progress bar on stderr: stage, percentage, MB/s and ETA, at most ten
+ * redraws a second. */
+struct progress_state {
+    double start, stage_start, last;
+    int stage, drawn;
+};
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void on_progress(void *user, const nd_progress *p)
+{
+    static const char *const names[] = {"read", "split", "sketch", "exact",
+                                        "lsh", "verify", "cluster", "report"};
+    struct progress_state *ps = user;
+    double t = mono_now();
+    if ((int)p->stage != ps->stage) {
+        ps->stage = (int)p->stage;
+        ps->stage_start = t;
+    } else if (t - ps->last < 0.1) {
+        return;
+    }
+    ps->last = t;
+    double frac = p->total ? (double)p->done / (double)p->total : 0.0;
+    double el = t - ps->stage_start;
+    char rate[64] = "";
+    if ((p->stage == ND_STAGE_SPLIT || p->stage == ND_STAGE_SKETCH) && el > 0.05 &&
+        p->done > 0) {
+        double bps = (double)p->done / el;
+        snprintf(rate, sizeof rate, " %7.1f MB/s  ETA %4.0fs", bps / 1e6,
+                 (double)(p->total - p->done) / bps);
+    }
+    int width = 30, fill = (int)(frac * width + 0.5);
+    char bar[32];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r%-7s [%s] %3.0f%%%s  %.0fs\033[K",
+            (unsigned)p->stage < sizeof names / sizeof *names ? names[p->stage] : "?",
+            bar, frac * 100.0, rate, t - ps->start);
+    ps->drawn = 1;
+}
+
 static const struct opt_choice format_choices[] = {
     {"text", ND_FORMAT_TEXT},
     {"jsonl", ND_FORMAT_JSONL},
     {"json", ND_FORMAT_JSON},
     {"csv", ND_FORMAT_CSV},
+    {"html", ND_FORMAT_HTML},
     {NULL, 0},
 };
 
@@ -56,7 +132,8 @@ static void usage(const struct opt *table)
     opt_usage(table);
     printf("\n"
            "exit status: 0 success, 1 usage error, 2 some inputs were skipped,\n"
-           "3 fatal error (out of memory, cannot write the output).\n");
+           "3 fatal error (out of memory, cannot write the output),\n"
+           "130 interrupted (Ctrl-C or SIGTERM; temporary files are removed).\n");
 }
 
 /* Does an ND_ERR_IO detail say the failure happened while reading? */
@@ -136,6 +213,9 @@ int cmd_scan(int argc, char **argv)
     nd_options o;
     nd_write_options wo;
     struct scan_state ss = {0};
+    struct progress_state ps = {0};
+    const char *tmpdir = NULL;
+    unsigned progress = 0, progress_seen = 0;
     nd_scanner *sc = NULL;
     nd_report *rep = NULL;
     const char *output = NULL;
@@ -197,6 +277,17 @@ int cmd_scan(int argc, char **argv)
          NULL, NULL},
         {"threads", 0, "N", OPT_KIND_UNSIGNED, &o.threads, 0, 0, 0, 0, NULL,
          "worker threads, 0 = one per core", NULL, NULL},
+        {"common-docs", 0, "N", OPT_KIND_UNSIGNED, &o.common_docs, 0, 0, 0, 0, NULL,
+         "clusters in more documents are common text (boilerplate), left out "
+         "of document-pair overlaps; 0 = no limit", NULL, NULL},
+        {"memory", 0, "SIZE", OPT_KIND_SIZE, &o.memory_limit, 0, 0, 0, 0, NULL,
+         "memory for LSH band keys; past it they spill to --tmpdir (K, M, G)",
+         "1/4 of RAM", NULL},
+        {"tmpdir", 0, "DIR", OPT_KIND_STRING, &tmpdir, 0, 0, 0, 0, NULL,
+         "directory for temporary files", "$TMPDIR or /tmp", NULL},
+        {"progress", 0, NULL, OPT_KIND_NEGBIT, &progress, 1, 0, 0, 0, NULL,
+         "progress bar on stderr (--no-progress: none)",
+         "when stderr is a terminal", &progress_seen},
         {"quiet", 'q', NULL, OPT_KIND_FLAG, &ss.quiet, 0, 0, 0, 0, NULL,
          "no warnings about skipped inputs", NULL, NULL},
         {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
@@ -240,6 +331,17 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     nd_scanner_set_diag(sc, on_diag, &ss);
+    if (nd_scanner_set_tmpdir(sc, tmpdir) != ND_OK) {
+        fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(ND_ERR_NOMEM));
+        goto out;
+    }
+    if (progress_seen ? (progress & 1u) != 0 : isatty(STDERR_FILENO) == 1) {
+        ps.start = ps.last = mono_now();
+        ps.stage = -1;
+        nd_scanner_set_progress(sc, on_progress, &ps);
+    }
+    atomic_store(&cli_running, sc);
+    install_signals();
     for (int i = 0; i < npos; i++) {
         st = nd_scanner_add_path(sc, argv[i]);
         if (st != ND_OK) {
@@ -249,6 +351,14 @@ int cmd_scan(int argc, char **argv)
     }
     skipped = nd_scanner_skipped(sc);
     st = nd_scanner_run(sc, &rep);
+    atomic_store(&cli_running, NULL);
+    if (ps.drawn)
+        fputs("\r\033[K", stderr);
+    if (st == ND_ERR_CANCELLED) {
+        fprintf(stderr, "neardup: interrupted\n");
+        rc = CLI_EXIT_INTERRUPTED;
+        goto out;
+    }
     if (st != ND_OK) {
         fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
         goto out;
@@ -287,6 +397,7 @@ int cmd_scan(int argc, char **argv)
     }
     rc = skipped > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
 out:
+    atomic_store(&cli_running, NULL);
     nd_report_free(rep);
     nd_scanner_free(sc);
     return rc;

@@ -25,6 +25,8 @@ static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
     {"scan", cmd_scan, "find near-duplicate paragraphs and report overlap"},
+    {"clean", cmd_clean, "write a copy of the corpus without the duplicates"},
+    {"compare", cmd_compare, "show the passages two documents share"},
     {"params", cmd_params, "show the LSH bands and rows for a threshold"},
     {"help", cmd_help, "show the help of a command"},
 };

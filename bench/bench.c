@@ -1,0 +1,434 @@
+/*
+ * bench.c - end-to-end benchmark of a scan on a generated corpus.
+ *
+ *   bench [--corpus DIR | --size-mb M [--seed S] [--work DIR]] [--runs N]
+ *         [--threads N] [--memory BYTES] [--tmpdir DIR] [--no-floor]
+ *
+ * The corpus is a gen_corpus output directory (DIR/docs, DIR/truth.tsv);
+ * with --size-mb it is generated first into --work (default
+ * /tmp/nd-bench-<M>-<S>) unless it is already there.  Each run scans
+ * DIR/docs through the library with default options (plus --threads,
+ * --memory, --tmpdir) and renders the report as JSONL into a null sink, like
+ * `neardup scan --format jsonl -o /dev/null`.  Per stage it prints the median
+ * over the runs of the wall time (from nd_report_timings; "report" includes
+ * the writer), the throughput over the input bytes and the peak anonymous
+ * memory (RssAnon: the mapped input files' page cache is not counted)
+ * sampled every 2 ms by a helper thread and attributed to the stage in
+ * progress (known from the progress callback).  Then the total, the peak per
+ * paragraph, the recall on the planted pairs - every pair of truth.tsv whose
+ * exact Jaccard (nd_sketcher_jaccard, the library's own normalisation) is at
+ * least the threshold counts, and it is found when both paragraphs are in
+ * one cluster - and the floor: the median time of `xxhsum -H3` over the same
+ * files (page cache warm), with the ratio scan / floor.
+ *
+ * Timing numbers are printed, never checked: a benchmark is not a test.
+ * The ctest "bench_smoke" runs it on a 2 MB corpus and only requires that it
+ * completes and that recall is printed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "neardup.h"
+
+#ifndef ND_GEN_CORPUS
+#define ND_GEN_CORPUS "gen_corpus"
+#endif
+
+#define MAX_RUNS 99
+
+typedef struct bench_cfg {
+    const char *corpus;
+    unsigned size_mb;
+    unsigned long long seed;
+    const char *work;
+    unsigned runs;
+    unsigned threads;
+    unsigned long long memory;
+    const char *tmpdir;
+    int floor;
+} bench_cfg;
+
+/* --- memory sampler -------------------------------------------------------- */
+
+typedef struct sampler {
+    pthread_t tid;
+    atomic_int stop;
+    atomic_int stage;
+    atomic_ullong peak[ND_STAGE_COUNT_ + 1]; /* last slot: writer */
+} sampler;
+
+static unsigned long long rss_anon(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kb = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "RssAnon:", 8) == 0) {
+            kb = strtoull(line + 8, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb * 1024;
+}
+
+static void sample_once(sampler *s) {
+    unsigned long long v = rss_anon();
+    int st = atomic_load(&s->stage);
+    unsigned long long old = atomic_load(&s->peak[st]);
+    while (v > old && !atomic_compare_exchange_weak(&s->peak[st], &old, v)) {
+    }
+}
+
+static void *sampler_main(void *arg) {
+    sampler *s = arg;
+    struct timespec ts = {0, 2000000};
+    while (!atomic_load(&s->stop)) {
+        sample_once(s);
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static void on_progress(void *user, const nd_progress *p) {
+    sampler *s = user;
+    sample_once(s);
+    atomic_store(&s->stage, (int)p->stage);
+}
+
+static int null_sink(void *user, const void *buf, size_t len) {
+    (void)buf;
+    *(unsigned long long *)user += len;
+    return 0;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n) {
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int cmp_ull(const void *a, const void *b) {
+    unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --- recall ----------------------------------------------------------------- */
+
+typedef struct para_key {
+    size_t doc;
+    unsigned line;
+    size_t para;
+} para_key;
+
+static int cmp_key(const void *a, const void *b) {
+    const para_key *x = a, *y = b;
+    if (x->doc != y->doc) return x->doc < y->doc ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+typedef struct doc_name {
+    const char *rel; /* "docs/NNNNNN.txt" inside the document path */
+    size_t doc;
+} doc_name;
+
+static int cmp_name(const void *a, const void *b) {
+    return strcmp(((const doc_name *)a)->rel, ((const doc_name *)b)->rel);
+}
+
+static long find_para(const para_key *keys, size_t nk, const doc_name *names, size_t nn,
+                      const char *rel, unsigned line) {
+    doc_name probe = {.rel = rel};
+    const doc_name *d = bsearch(&probe, names, nn, sizeof *names, cmp_name);
+    if (!d) return -1;
+    para_key k = {.doc = d->doc, .line = line};
+    const para_key *p = bsearch(&k, keys, nk, sizeof *keys, cmp_key);
+    return p ? (long)p->para : -1;
+}
+
+/* Recall of planted pairs with exact J >= t; -1 if truth.tsv is missing. */
+static int recall(const nd_report *r, const char *truth, double t, size_t *want,
+                  size_t *found, size_t *want_est, size_t *found_est) {
+    int rc = -1;
+    FILE *f = fopen(truth, "r");
+    size_t nd = nd_report_document_count(r), np = nd_report_paragraph_count(r);
+    para_key *keys = calloc(np ? np : 1, sizeof *keys);
+    doc_name *names = calloc(nd ? nd : 1, sizeof *names);
+    nd_sketcher *sk = NULL;
+    char line[8192];
+    *want = *found = *want_est = *found_est = 0;
+    if (!f || !keys || !names || nd_sketcher_new(NULL, &sk) != ND_OK) goto out;
+    for (size_t i = 0; i < nd; i++) {
+        nd_document_info di;
+        nd_report_document(r, i, &di);
+        const char *rel = strstr(di.path, "docs/");
+        const char *last = rel;
+        while (last && (last = strstr(last + 1, "docs/"))) rel = last;
+        names[i] = (doc_name){.rel = rel ? rel : di.path, .doc = i};
+    }
+    qsort(names, nd, sizeof *names, cmp_name);
+    for (size_t i = 0; i < np; i++) {
+        nd_paragraph_info pi;
+        nd_report_paragraph(r, i, &pi);
+        keys[i] = (para_key){.doc = pi.doc, .line = pi.line, .para = i};
+    }
+    qsort(keys, np, sizeof *keys, cmp_key);
+    if (!fgets(line, sizeof line, f)) goto out; /* header */
+    while (fgets(line, sizeof line, f)) {
+        char da[256], db[256], kind[128];
+        unsigned la, lb;
+        double est;
+        if (sscanf(line, "%255s %u %255s %u %127s %lf", da, &la, db, &lb, kind, &est) != 6)
+            continue;
+        long a = find_para(keys, np, names, nd, da, la);
+        long b = find_para(keys, np, names, nd, db, lb);
+        if (a < 0 || b < 0) continue;
+        nd_paragraph_info pa, pb;
+        const char *ta, *tb;
+        size_t la2, lb2;
+        double j = 0;
+        nd_report_paragraph(r, (size_t)a, &pa);
+        nd_report_paragraph(r, (size_t)b, &pb);
+        nd_report_paragraph_text(r, (size_t)a, &ta, &la2);
+        nd_report_paragraph_text(r, (size_t)b, &tb, &lb2);
+        if (nd_sketcher_jaccard(sk, ta, la2, tb, lb2, &j) != ND_OK) goto out;
+        int same = pa.cluster >= 0 && pa.cluster == pb.cluster;
+        if (j >= t && pa.chars >= 20 && pb.chars >= 20) {
+            (*want)++;
+            *found += same;
+        }
+        if (est >= t) {
+            (*want_est)++;
+            *found_est += same;
+        }
+    }
+    rc = 0;
+out:
+    if (f) fclose(f);
+    free(keys);
+    free(names);
+    nd_sketcher_free(sk);
+    return rc;
+}
+
+/* --- main ------------------------------------------------------------------- */
+
+static void usage(void) {
+    fputs("usage: bench [--corpus DIR | --size-mb M [--seed S] [--work DIR]] [--runs N]\n"
+          "             [--threads N] [--memory BYTES] [--tmpdir DIR] [--no-floor]\n",
+          stderr);
+}
+
+static int parse_args(int argc, char **argv, bench_cfg *c) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        if (strcmp(a, "--no-floor") == 0) {
+            c->floor = 0;
+            continue;
+        }
+        if (!v) {
+            usage();
+            return -1;
+        }
+        i++;
+        errno = 0;
+        if (strcmp(a, "--corpus") == 0) {
+            c->corpus = v;
+            continue;
+        }
+        if (strcmp(a, "--work") == 0) {
+            c->work = v;
+            continue;
+        }
+        if (strcmp(a, "--tmpdir") == 0) {
+            c->tmpdir = v;
+            continue;
+        }
+        unsigned long long n = strtoull(v, &end, 10);
+        if (errno || end == v || *end) {
+            fprintf(stderr, "bench: %s: '%s' is not a number\n", a, v);
+            return -1;
+        }
+        if (strcmp(a, "--size-mb") == 0 && n >= 1 && n <= 50000)
+            c->size_mb = (unsigned)n;
+        else if (strcmp(a, "--seed") == 0)
+            c->seed = n;
+        else if (strcmp(a, "--runs") == 0 && n >= 1 && n <= MAX_RUNS)
+            c->runs = (unsigned)n;
+        else if (strcmp(a, "--threads") == 0 && n <= 1024)
+            c->threads = (unsigned)n;
+        else if (strcmp(a, "--memory") == 0)
+            c->memory = n;
+        else {
+            usage();
+            return -1;
+        }
+    }
+    if (!c->corpus && !c->size_mb) {
+        usage();
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    bench_cfg c = {.runs = 3, .seed = 42, .floor = 1};
+    char work[4096], docs[4200], truth[4200], cmd[9000];
+    if (parse_args(argc, argv, &c) != 0) return 1;
+    if (!c.corpus) {
+        if (c.work)
+            snprintf(work, sizeof work, "%s", c.work);
+        else
+            snprintf(work, sizeof work, "/tmp/nd-bench-%u-%llu", c.size_mb, c.seed);
+        snprintf(truth, sizeof truth, "%s/truth.tsv", work);
+        struct stat sb;
+        if (stat(truth, &sb) != 0) {
+            snprintf(cmd, sizeof cmd, "'%s' --seed %llu --size-mb %u --force --out '%s'",
+                     ND_GEN_CORPUS, c.seed, c.size_mb, work);
+            fprintf(stderr, "bench: generating %s\n", work);
+            if (system(cmd) != 0) {
+                fprintf(stderr, "bench: gen_corpus failed\n");
+                return 1;
+            }
+        }
+        c.corpus = work;
+    }
+    snprintf(docs, sizeof docs, "%s/docs", c.corpus);
+    snprintf(truth, sizeof truth, "%s/truth.tsv", c.corpus);
+
+    static const char *const names[ND_STAGE_COUNT_] = {
+        "read", "split", "normalise+shingle+MinHash", "exact duplicates",
+        "LSH", "verification", "clustering", "report (incl. JSONL writer)"};
+    double t_stage[ND_STAGE_COUNT_][MAX_RUNS], t_total[MAX_RUNS], t_floor[MAX_RUNS];
+    unsigned long long peak[ND_STAGE_COUNT_][MAX_RUNS], peak_all[MAX_RUNS];
+    unsigned long long bytes = 0, paragraphs = 0;
+    size_t want = 0, found = 0, want_est = 0, found_est = 0;
+    int have_recall = -1;
+    nd_timings tm0;
+    memset(&tm0, 0, sizeof tm0);
+
+    for (unsigned run = 0; run < c.runs; run++) {
+        nd_options opt;
+        nd_options_default(&opt);
+        opt.threads = c.threads;
+        opt.memory_limit = c.memory;
+        sampler s;
+        memset(&s, 0, sizeof s);
+        nd_scanner *sc = NULL;
+        nd_report *r = NULL;
+        nd_status st;
+        if (pthread_create(&s.tid, NULL, sampler_main, &s) != 0) return 1;
+        double t0 = now();
+        if ((st = nd_scanner_new(&opt, &sc)) != ND_OK ||
+            (st = nd_scanner_set_tmpdir(sc, c.tmpdir)) != ND_OK) {
+            fprintf(stderr, "bench: %s\n", nd_strerror(st));
+            return 1;
+        }
+        nd_scanner_set_progress(sc, on_progress, &s);
+        st = nd_scanner_add_path(sc, docs);
+        if (st == ND_OK) st = nd_scanner_run(sc, &r);
+        nd_scanner_free(sc);
+        if (st != ND_OK) {
+            fprintf(stderr, "bench: scan failed: %s\n", nd_strerror(st));
+            return 1;
+        }
+        double t1 = now();
+        atomic_store(&s.stage, ND_STAGE_COUNT_);
+        unsigned long long out_bytes = 0;
+        if (nd_report_write(r, ND_FORMAT_JSONL, NULL, null_sink, &out_bytes) != ND_OK) return 1;
+        double t2 = now();
+        sample_once(&s);
+        atomic_store(&s.stop, 1);
+        pthread_join(s.tid, NULL);
+
+        nd_timings tm;
+        nd_summary sum;
+        nd_report_timings(r, &tm);
+        nd_report_summary(r, &sum);
+        bytes = sum.bytes;
+        paragraphs = sum.paragraphs;
+        if (run == 0) tm0 = tm;
+        unsigned long long all = 0;
+        for (int k = 0; k < ND_STAGE_COUNT_; k++) {
+            t_stage[k][run] = tm.stage[k];
+            peak[k][run] = atomic_load(&s.peak[k]);
+            if (peak[k][run] > all) all = peak[k][run];
+        }
+        t_stage[ND_STAGE_REPORT][run] += t2 - t1;
+        unsigned long long pw = atomic_load(&s.peak[ND_STAGE_COUNT_]);
+        if (pw > peak[ND_STAGE_REPORT][run]) peak[ND_STAGE_REPORT][run] = pw;
+        if (pw > all) all = pw;
+        peak_all[run] = all;
+        t_total[run] = t2 - t0;
+        if (run == 0)
+            have_recall = recall(r, truth, opt.threshold, &want, &found, &want_est, &found_est);
+        nd_report_free(r);
+
+        if (c.floor) {
+            snprintf(cmd, sizeof cmd,
+                     "find '%s' -type f -print0 | xargs -0 xxhsum -H3 > /dev/null", docs);
+            double f0 = now();
+            if (system(cmd) != 0) {
+                fprintf(stderr, "bench: xxhsum failed (is xxhash installed?)\n");
+                c.floor = 0;
+            }
+            t_floor[run] = now() - f0;
+        }
+    }
+
+    double mb = (double)bytes / 1e6;
+    printf("corpus %s: %.1f MB, %llu paragraphs; %u run(s), medians; threads %u; "
+           "memory limit %llu MB%s\n",
+           c.corpus, mb, paragraphs, c.runs, tm0.threads,
+           (unsigned long long)(tm0.memory_limit >> 20),
+           tm0.spill_runs ? " (spilled)" : "");
+    printf("%-30s %10s %10s %14s\n", "stage", "time s", "MB/s", "peak anon MB");
+    for (int k = 0; k < ND_STAGE_COUNT_; k++) {
+        double t = median(t_stage[k], c.runs);
+        qsort(peak[k], c.runs, sizeof **peak, cmp_ull);
+        printf("%-30s %10.3f %10.1f %14.1f\n", names[k], t, t > 0 ? mb / t : 0.0,
+               (double)peak[k][c.runs / 2] / 1e6);
+    }
+    double tt = median(t_total, c.runs);
+    qsort(peak_all, c.runs, sizeof *peak_all, cmp_ull);
+    printf("%-30s %10.3f %10.1f %14.1f\n", "total", tt, mb / tt,
+           (double)peak_all[c.runs / 2] / 1e6);
+    printf("peak anon memory per paragraph: %.0f bytes\n",
+           paragraphs ? (double)peak_all[c.runs / 2] / (double)paragraphs : 0.0);
+    if (tm0.spill_runs)
+        printf("spilled: %llu runs, %.1f MB\n", (unsigned long long)tm0.spill_runs,
+               (double)tm0.spill_bytes / 1e6);
+    if (have_recall == 0) {
+        printf("recall (planted pairs, exact J >= 0.8): %zu / %zu = %.4f\n", found, want,
+               want ? (double)found / (double)want : 1.0);
+        printf("recall (planted pairs, jaccard_estimate >= 0.8): %zu / %zu = %.4f\n",
+               found_est, want_est, want_est ? (double)found_est / (double)want_est : 1.0);
+    } else {
+        printf("recall: no truth.tsv\n");
+    }
+    if (c.floor) {
+        double f = median(t_floor, c.runs);
+        printf("floor (xxhsum -H3 over the same files): %.3f s (%.1f MB/s); "
+               "scan / floor = %.1f\n",
+               f, mb / f, tt / f);
+    }
+    return 0;
+}

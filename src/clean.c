@@ -1,0 +1,849 @@
+/*
+ * clean.c - a deduplicated copy of the corpus (`neardup clean`).
+ *
+ * Plan.  For every cluster of the report one paragraph is kept and the
+ * others are removed, within the scope asked for:
+ *   all     every member except the kept one;
+ *   cross   the members that lie in another document than the kept one
+ *           (repeats inside the kept paragraph's document stay);
+ *   within  per document: all members of the cluster in that document except
+ *           one (other documents are not touched).
+ * The kept paragraph is the earliest by path (bytes, strcmp), then document
+ * index, then offset ("first"), or the one with most normalised characters,
+ * ties broken the same way ("longest").  For `within` the choice is made
+ * among the members in that document.
+ *
+ * Spans.  A removed paragraph takes its own line terminator (LF, CRLF or CR)
+ * with it; when it starts the file or follows a blank line, it also takes the
+ * blank lines after it, so "A\n\nB\n\nC\n" without B is "A\n\nC\n" and not
+ * "A\n\n\nC\n", while "A\nB\n\nC\n" without B keeps its blank line.  Spans
+ * never overlap (a paragraph's bytes belong to no other paragraph and the
+ * blank lines after it to no paragraph).  Everything outside the spans is
+ * copied byte for byte.
+ *
+ * The log records, for every span, its offset in the original document and
+ * its exact bytes, so the input is the cleaned file with each span inserted
+ * back at its offset, in order (tests/test_clean.c proves it).
+ *
+ * Safety of the writer (nd_clean_write_tree): all checks run before the
+ * first byte is written; each output is written to a temporary file in its
+ * target directory, fsync'ed and renamed into place, so an interrupted run
+ * leaves whole files or none.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "nd_internal.h"
+#include "report.h"
+#include "text.h"
+#include "write.h"
+
+struct nd_clean_plan {
+    const nd_report *r;
+    nd_clean_options opt;
+    nd_removal_info *rm;
+    size_t nrm;
+    uint64_t *doc_removed; /* per document: removed bytes */
+    char *fail_path;       /* the path named by the last failure */
+};
+
+void nd_clean_options_default(nd_clean_options *co) {
+    if (!co) return;
+    co->keep = ND_KEEP_FIRST;
+    co->scope = ND_SCOPE_ALL;
+}
+
+nd_status nd_keep_parse(const char *name, nd_keep *out) {
+    if (!name || !out) return ND_ERR_INVALID;
+    if (strcmp(name, "first") == 0) *out = ND_KEEP_FIRST;
+    else if (strcmp(name, "longest") == 0) *out = ND_KEEP_LONGEST;
+    else return ND_ERR_FORMAT;
+    return ND_OK;
+}
+
+nd_status nd_scope_parse(const char *name, nd_scope *out) {
+    if (!name || !out) return ND_ERR_INVALID;
+    if (strcmp(name, "all") == 0) *out = ND_SCOPE_ALL;
+    else if (strcmp(name, "cross") == 0) *out = ND_SCOPE_CROSS;
+    else if (strcmp(name, "within") == 0) *out = ND_SCOPE_WITHIN;
+    else return ND_ERR_FORMAT;
+    return ND_OK;
+}
+
+void nd_clean_plan_free(nd_clean_plan *p) {
+    if (!p) return;
+    free(p->rm);
+    free(p->doc_removed);
+    free(p->fail_path);
+    free(p);
+}
+
+size_t nd_clean_removal_count(const nd_clean_plan *p) { return p ? p->nrm : 0; }
+
+nd_status nd_clean_removal(const nd_clean_plan *p, size_t i, nd_removal_info *out) {
+    if (!p || !out || i >= p->nrm) return ND_ERR_INVALID;
+    *out = p->rm[i];
+    return ND_OK;
+}
+
+uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc) {
+    if (!p || doc >= p->r->docs.n) return 0;
+    return p->doc_removed[doc];
+}
+
+/* ------------------------------------------------------------------------ */
+/* Planning                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Is paragraph x preferred over y as the one to keep? */
+static int better(const nd_report *r, nd_keep keep, uint32_t x, uint32_t y) {
+    if (keep == ND_KEEP_LONGEST && r->chars[x] != r->chars[y])
+        return r->chars[x] > r->chars[y];
+    uint32_t dx = r->pt.doc[x], dy = r->pt.doc[y];
+    if (dx != dy) {
+        int c = strcmp(r->docs.docs[dx].path, r->docs.docs[dy].path);
+        if (c) return c < 0;
+        return dx < dy;
+    }
+    return r->pt.off[x] < r->pt.off[y];
+}
+
+/* Length of a white-space character at p[0..n-1] as split.c defines blank
+ * lines (ASCII space, tab, VT, FF; U+00A0, U+2000-U+200B, U+202F, U+205F,
+ * U+3000, U+FEFF), or 0. */
+static size_t blank_char(const uint8_t *p, size_t n) {
+    if (p[0] == ' ' || p[0] == '\t' || p[0] == '\v' || p[0] == '\f') return 1;
+    size_t adv;
+    uint32_t cp = nd_utf8_next(p, n, &adv);
+    if (cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F ||
+        cp == 0x3000 || cp == 0xFEFF)
+        return adv;
+    return 0;
+}
+
+/* End of the line starting at i (index of its terminator or n). */
+static size_t line_end(const uint8_t *d, size_t n, size_t i) {
+    while (i < n && d[i] != '\n' && d[i] != '\r') i++;
+    return i;
+}
+
+/* Index just past the terminator at i (i < n is a terminator). */
+static size_t past_terminator(const uint8_t *d, size_t n, size_t i) {
+    if (i >= n) return n;
+    if (d[i] == '\r' && i + 1 < n && d[i + 1] == '\n') return i + 2;
+    return i + 1;
+}
+
+static int is_blank(const uint8_t *d, size_t s, size_t e) {
+    while (s < e) {
+        size_t k = blank_char(d + s, e - s);
+        if (!k) return 0;
+        s += k;
+    }
+    return 1;
+}
+
+/* Does the line before offset `off` (which starts a line) hold only white
+ * space?  Start of file counts as yes. */
+static int after_blank(const uint8_t *d, size_t off) {
+    if (off == 0) return 1;
+    size_t e = off - 1; /* a terminator byte */
+    if (d[e] == '\n' && e > 0 && d[e - 1] == '\r') e--;
+    size_t s = e;
+    while (s > 0 && d[s - 1] != '\n' && d[s - 1] != '\r') s--;
+    return is_blank(d, s, e);
+}
+
+static void span_of(const nd_report *r, uint32_t para, uint64_t *off, uint64_t *len) {
+    const nd_doc *doc = &r->docs.docs[r->pt.doc[para]];
+    const uint8_t *d = doc->data;
+    size_t n = doc->size, s = (size_t)r->pt.off[para], e = s + r->pt.len[para];
+    int starts_line = s == 0 || d[s - 1] == '\n' || d[s - 1] == '\r';
+    if (e < n && (d[e] == '\n' || d[e] == '\r')) {
+        e = past_terminator(d, n, e);
+        if (starts_line && after_blank(d, s)) {
+            for (;;) {
+                size_t le = line_end(d, n, e);
+                if (e >= n || !is_blank(d, e, le)) break;
+                e = past_terminator(d, n, le);
+            }
+        }
+    }
+    *off = s;
+    *len = e - s;
+}
+
+static int removal_cmp(const void *x, const void *y) {
+    const nd_removal_info *p = x, *q = y;
+    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
+    if (p->offset != q->offset) return p->offset < q->offset ? -1 : 1;
+    return 0;
+}
+
+static nd_status add_removal(nd_clean_plan *p, nd_sketcher *sk, size_t *cap,
+                             uint32_t para, uint32_t kept) {
+    const nd_report *r = p->r;
+    const char *ta, *tb;
+    size_t la, lb;
+    nd_removal_info *ri;
+    ND_TRY(ND_GROW(p->rm, *cap, p->nrm + 1));
+    ri = &p->rm[p->nrm];
+    memset(ri, 0, sizeof *ri);
+    ri->paragraph = para;
+    ri->kept = kept;
+    ri->doc = r->pt.doc[para];
+    ri->line = r->pt.line[para];
+    span_of(r, para, &ri->offset, &ri->length);
+    ND_TRY(nd_report_paragraph_text(r, para, &ta, &la));
+    ND_TRY(nd_report_paragraph_text(r, kept, &tb, &lb));
+    ND_TRY(nd_sketcher_jaccard(sk, ta, la, tb, lb, &ri->similarity));
+    p->nrm++;
+    return ND_OK;
+}
+
+nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
+                            nd_clean_plan **out) {
+    nd_status st = ND_OK;
+    nd_clean_plan *p = NULL;
+    nd_sketcher *sk = NULL;
+    size_t cap = 0;
+
+    if (!r || !out) return ND_ERR_INVALID;
+    if (co && ((unsigned)co->keep > ND_KEEP_LONGEST || (unsigned)co->scope > ND_SCOPE_WITHIN))
+        return ND_ERR_INVALID;
+    p = nd_calloc(1, sizeof *p);
+    if (!p) return ND_ERR_NOMEM;
+    p->r = r;
+    if (co) p->opt = *co;
+    else nd_clean_options_default(&p->opt);
+    p->doc_removed = nd_calloc(r->docs.n ? r->docs.n : 1, sizeof *p->doc_removed);
+    if (!p->doc_removed) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    ND_CHECK(nd_sketcher_new(&r->opt, &sk));
+    for (size_t c = 0; c < r->ncl; c++) {
+        const uint32_t *m = r->cl_members + r->cl_start[c];
+        size_t n = r->cl_start[c + 1] - r->cl_start[c];
+        if (p->opt.scope == ND_SCOPE_WITHIN) {
+            /* members ascend by paragraph index, hence by document */
+            for (size_t g = 0; g < n;) {
+                size_t h = g + 1, best = g;
+                while (h < n && r->pt.doc[m[h]] == r->pt.doc[m[g]]) {
+                    if (better(r, p->opt.keep, m[h], m[best])) best = h;
+                    h++;
+                }
+                for (size_t i = g; i < h; i++)
+                    if (i != best) ND_CHECK(add_removal(p, sk, &cap, m[i], m[best]));
+                g = h;
+            }
+            continue;
+        }
+        size_t best = 0;
+        for (size_t i = 1; i < n; i++)
+            if (better(r, p->opt.keep, m[i], m[best])) best = i;
+        for (size_t i = 0; i < n; i++) {
+            if (i == best) continue;
+            if (p->opt.scope == ND_SCOPE_CROSS && r->pt.doc[m[i]] == r->pt.doc[m[best]])
+                continue;
+            ND_CHECK(add_removal(p, sk, &cap, m[i], m[best]));
+        }
+    }
+    if (p->nrm) qsort(p->rm, p->nrm, sizeof *p->rm, removal_cmp);
+    for (size_t i = 0; i < p->nrm; i++) p->doc_removed[p->rm[i].doc] += p->rm[i].length;
+    *out = p;
+    p = NULL;
+out:
+    nd_sketcher_free(sk);
+    nd_clean_plan_free(p);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The log                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int valid_utf8(const uint8_t *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        size_t adv;
+        if (nd_utf8_next(s + i, n - i, &adv) == ND_UTF8_INVALID) return 0;
+        i += adv;
+    }
+    return 1;
+}
+
+static nd_status put_base64(nd_sink *s, const uint8_t *d, size_t n) {
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)d[i + 1] << 8;
+        if (i + 2 < n) v |= d[i + 2];
+        char out[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63],
+                       i + 1 < n ? tab[(v >> 6) & 63] : '=', i + 2 < n ? tab[v & 63] : '='};
+        ND_TRY(nd_sink_write(s, out, 4));
+    }
+    return ND_OK;
+}
+
+nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user) {
+    nd_sink sink = {0};
+    nd_sink *s = &sink;
+    nd_status st;
+    if (!p || !fn) return ND_ERR_INVALID;
+    ND_CHECK(nd_sink_open(s, fn, user));
+    for (size_t i = 0; i < p->nrm; i++) {
+        const nd_removal_info *ri = &p->rm[i];
+        const nd_report *r = p->r;
+        const nd_doc *d = &r->docs.docs[ri->doc];
+        const nd_doc *kd = &r->docs.docs[r->pt.doc[ri->kept]];
+        const uint8_t *bytes = d->data + ri->offset;
+        ND_CHECK(nd_sink_puts(s, "{\"path\":"));
+        ND_CHECK(nd_sink_json_string(s, d->path, strlen(d->path)));
+        ND_CHECK(nd_sink_puts(s, ",\"line\":"));
+        ND_CHECK(nd_sink_u64(s, ri->line));
+        ND_CHECK(nd_sink_puts(s, ",\"offset\":"));
+        ND_CHECK(nd_sink_u64(s, ri->offset));
+        ND_CHECK(nd_sink_puts(s, ",\"length\":"));
+        ND_CHECK(nd_sink_u64(s, ri->length));
+        if (valid_utf8(bytes, (size_t)ri->length)) {
+            ND_CHECK(nd_sink_puts(s, ",\"text\":"));
+            ND_CHECK(nd_sink_json_string(s, (const char *)bytes, (size_t)ri->length));
+        } else {
+            ND_CHECK(nd_sink_puts(s, ",\"base64\":\""));
+            ND_CHECK(put_base64(s, bytes, (size_t)ri->length));
+            ND_CHECK(nd_sink_putc(s, '"'));
+        }
+        ND_CHECK(nd_sink_puts(s, ",\"kept_path\":"));
+        ND_CHECK(nd_sink_json_string(s, kd->path, strlen(kd->path)));
+        ND_CHECK(nd_sink_puts(s, ",\"kept_line\":"));
+        ND_CHECK(nd_sink_u64(s, r->pt.line[ri->kept]));
+        ND_CHECK(nd_sink_puts(s, ",\"kept_offset\":"));
+        ND_CHECK(nd_sink_u64(s, r->pt.off[ri->kept]));
+        ND_CHECK(nd_sink_puts(s, ",\"similarity\":"));
+        ND_CHECK(nd_sink_fixed(s, nd_unit_units(ri->similarity, 4), 4));
+        ND_CHECK(nd_sink_puts(s, "}\n"));
+    }
+    ND_CHECK(nd_sink_flush(s));
+out:
+    nd_sink_release(s);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing the tree                                                           */
+/* ------------------------------------------------------------------------ */
+
+static nd_status fail_at(nd_clean_plan *p, nd_clean_failure *f, nd_clean_error what,
+                         const char *path, int err, nd_status st) {
+    free(p->fail_path);
+    p->fail_path = nd_strdup(path ? path : "");
+    if (f) {
+        f->what = what;
+        f->path = p->fail_path ? p->fail_path : "";
+        f->sys_errno = err;
+    }
+    return st;
+}
+
+/* a + "/" + b, malloc'ed. */
+static char *join(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    int slash = la > 0 && a[la - 1] == '/';
+    char *s = malloc(la + lb + 2);
+    if (s) snprintf(s, la + lb + 2, "%s%s%s", a, slash ? "" : "/", b);
+    return s;
+}
+
+/* The canonical absolute form of path, which need not exist: realpath of
+ * its longest existing prefix plus the remaining components. */
+static char *canonical(const char *path) {
+    char *work = nd_strdup(path), *res = NULL, *rest = NULL;
+    if (!work) return NULL;
+    for (;;) {
+        char *rp = realpath(work[0] ? work : ".", NULL);
+        if (rp) {
+            if (!rest) {
+                res = rp;
+            } else {
+                res = join(rp, rest);
+                free(rp);
+            }
+            break;
+        }
+        /* drop the last component into rest */
+        size_t n = strlen(work);
+        while (n > 1 && work[n - 1] == '/') work[--n] = '\0';
+        char *slash = strrchr(work, '/');
+        const char *last = slash ? slash + 1 : work;
+        char *nr = rest ? join(last, rest) : nd_strdup(last);
+        free(rest);
+        rest = nr;
+        if (!rest) break;
+        if (slash == work) work[1] = '\0';
+        else if (slash) *slash = '\0';
+        else work[0] = '\0';
+    }
+    free(work);
+    free(rest);
+    return res;
+}
+
+/* Is `inner` the directory `outer` or inside it (canonical paths)? */
+static int is_within(const char *inner, const char *outer) {
+    size_t n = strlen(outer);
+    if (strncmp(inner, outer, n) != 0) return 0;
+    return inner[n] == '\0' || inner[n] == '/' || (n > 0 && outer[n - 1] == '/');
+}
+
+/* The output path below out_dir of document `path`, found under input
+ * argument `arg`, or NULL if the document does not come from arg. */
+static const char *relative_to(const char *path, const char *arg) {
+    size_t n = strlen(arg);
+    if (strcmp(path, arg) == 0) {
+        const char *base = strrchr(arg, '/');
+        return base ? base + 1 : arg;
+    }
+    if (n == 0 || strncmp(path, arg, n) != 0) return NULL;
+    if (arg[n - 1] != '/' && path[n] != '/') return NULL;
+    path += n;
+    while (*path == '/') path++;
+    return *path ? path : NULL;
+}
+
+static int mkdirs(char *dir) {
+    struct stat sb;
+    if (stat(dir, &sb) == 0) return S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        int rc = mkdirs(dir);
+        *slash = '/';
+        if (rc) return rc;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return errno;
+    return 0;
+}
+
+typedef struct fd_out {
+    int fd;
+    int err;
+} fd_out;
+
+static int fd_write_all(void *user, const void *buf, size_t len) {
+    fd_out *f = user;
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(f->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return f->err = errno ? errno : EIO;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The cleaned bytes of document d: everything outside the plan's spans,
+ * gzip-compressed when the input was. */
+static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, size_t first,
+                               fd_out *fo) {
+    const nd_doc *d = &p->r->docs.docs[doc];
+    nd_status st = ND_OK;
+    z_stream z;
+    int zinit = 0;
+    unsigned char *zbuf = NULL;
+    const size_t ZB = 1 << 16;
+    size_t pos = 0, i = first;
+
+    if (d->gzip) {
+        memset(&z, 0, sizeof z);
+        zbuf = malloc(ZB);
+        if (!zbuf || deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                                  Z_DEFAULT_STRATEGY) != Z_OK) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        zinit = 1;
+    }
+    for (;;) {
+        size_t stop = i < p->nrm && p->rm[i].doc == doc ? (size_t)p->rm[i].offset : d->size;
+        const uint8_t *chunk = d->data + pos;
+        size_t clen = stop - pos;
+        int last = stop == d->size;
+        if (!d->gzip) {
+            if (clen && fd_write_all(fo, chunk, clen) != 0) {
+                st = ND_ERR_IO;
+                goto out;
+            }
+        } else {
+            z.next_in = (Bytef *)(uintptr_t)chunk;
+            /* chunks above 4 GiB go through in several deflate calls */
+            size_t left = clen;
+            do {
+                uInt part = left > UINT_MAX ? UINT_MAX : (uInt)left;
+                z.next_in = (Bytef *)(uintptr_t)(chunk + (clen - left));
+                z.avail_in = part;
+                left -= part;
+                int flush = last && left == 0 ? Z_FINISH : Z_NO_FLUSH;
+                int zr;
+                do {
+                    z.next_out = zbuf;
+                    z.avail_out = (uInt)ZB;
+                    zr = deflate(&z, flush);
+                    if (zr == Z_STREAM_ERROR) {
+                        st = ND_ERR_INTERNAL;
+                        goto out;
+                    }
+                    size_t have = ZB - z.avail_out;
+                    if (have && fd_write_all(fo, zbuf, have) != 0) {
+                        st = ND_ERR_IO;
+                        goto out;
+                    }
+                } while (z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
+            } while (left > 0);
+        }
+        if (last) break;
+        pos = stop + (size_t)p->rm[i].length;
+        i++;
+    }
+out:
+    if (zinit) deflateEnd(&z);
+    free(zbuf);
+    return st;
+}
+
+/* Copies the file at src unchanged. */
+static nd_status copy_file(const char *src, fd_out *fo, int *err) {
+    char buf[1 << 16];
+    int fd = open(src, O_RDONLY | O_CLOEXEC);
+    nd_status st = ND_OK;
+    if (fd < 0) {
+        *err = errno;
+        return ND_ERR_IO;
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            *err = errno;
+            st = ND_ERR_IO;
+            break;
+        }
+        if (n == 0) break;
+        if (fd_write_all(fo, buf, (size_t)n) != 0) {
+            *err = fo->err;
+            st = ND_ERR_IO;
+            break;
+        }
+    }
+    (void)close(fd);
+    return st;
+}
+
+/* Temporary file next to target: "<dir>/.<base>.XXXXXX". */
+static char *temp_name(const char *target) {
+    const char *slash = strrchr(target, '/');
+    size_t dl = slash ? (size_t)(slash - target) + 1 : 0, n = strlen(target) + 16;
+    char *t = malloc(n);
+    if (t) snprintf(t, n, "%.*s.%s.XXXXXX", (int)dl, target, slash ? slash + 1 : target);
+    return t;
+}
+
+/* The process umask without changing it (Linux: /proc/self/status), else
+ * the conservative 022; calling umask() would change process-wide state. */
+static mode_t process_umask(void) {
+    mode_t mask = 022;
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return mask;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "Umask:", 6) == 0) {
+            char *end = NULL;
+            unsigned long v = strtoul(line + 6, &end, 8);
+            if (end != line + 6 && v <= 0777) mask = (mode_t)v;
+            break;
+        }
+    }
+    fclose(f);
+    return mask;
+}
+
+typedef nd_status (*fill_fn)(void *ctx, fd_out *fo, int *err);
+
+/* Writes target atomically with the bytes fill produces. */
+static nd_status write_atomic(const char *target, mode_t mode, fill_fn fill, void *ctx,
+                              int *err) {
+    char *tmp = temp_name(target);
+    nd_status st = ND_OK;
+    fd_out fo = {-1, 0};
+    if (!tmp) {
+        *err = ENOMEM;
+        return ND_ERR_NOMEM;
+    }
+    fo.fd = mkstemp(tmp);
+    if (fo.fd < 0) {
+        *err = errno;
+        free(tmp);
+        return ND_ERR_IO;
+    }
+    st = fill(ctx, &fo, err);
+    if (st == ND_ERR_IO && *err == 0) *err = fo.err ? fo.err : EIO;
+    if (st == ND_OK && (fchmod(fo.fd, mode) != 0 || fsync(fo.fd) != 0)) {
+        *err = errno;
+        st = ND_ERR_IO;
+    }
+    if (close(fo.fd) != 0 && st == ND_OK) {
+        *err = errno;
+        st = ND_ERR_IO;
+    }
+    if (st == ND_OK && rename(tmp, target) != 0) {
+        *err = errno;
+        st = ND_ERR_IO;
+    }
+    if (st != ND_OK) (void)unlink(tmp);
+    free(tmp);
+    return st;
+}
+
+typedef struct doc_ctx {
+    const nd_clean_plan *p;
+    uint32_t doc;
+    size_t first; /* first removal of the document, or nrm */
+} doc_ctx;
+
+static nd_status fill_doc(void *ctx, fd_out *fo, int *err) {
+    doc_ctx *c = ctx;
+    const nd_doc *d = &c->p->r->docs.docs[c->doc];
+    if (c->p->doc_removed[c->doc] == 0) return copy_file(d->path, fo, err);
+    nd_status st = write_cleaned(c->p, c->doc, c->first, fo);
+    if (st == ND_ERR_IO) *err = fo->err;
+    return st;
+}
+
+static int log_fn(void *user, const void *buf, size_t len) {
+    return fd_write_all(user, buf, len);
+}
+
+static nd_status fill_log(void *ctx, fd_out *fo, int *err) {
+    nd_status st = nd_clean_write_log(ctx, log_fn, fo);
+    if (st == ND_ERR_IO) *err = fo->err;
+    return st;
+}
+
+typedef struct target {
+    char *path;
+    size_t doc;
+} target;
+
+static int target_cmp(const void *x, const void *y) {
+    const target *p = x, *q = y;
+    int c = strcmp(p->path, q->path);
+    if (c) return c;
+    return p->doc < q->doc ? -1 : p->doc > q->doc;
+}
+
+/* Is path (which may not exist) one of the input documents' files? */
+static int is_input_file(const nd_report *r, const struct stat *in_ids, const char *path) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) return 0;
+    for (size_t i = 0; i < r->docs.n; i++)
+        if (in_ids[i].st_ino == sb.st_ino && in_ids[i].st_dev == sb.st_dev &&
+            in_ids[i].st_nlink != 0)
+            return 1;
+    return 0;
+}
+
+/* Refuses dir if it is (inside) an input directory. */
+static nd_status check_dir(nd_clean_plan *p, const char *dir, char *const *in_dirs,
+                           const char *const *inputs, size_t ninputs,
+                           nd_clean_failure *fail) {
+    char *canon = canonical(dir);
+    if (!canon) return fail_at(p, fail, ND_CLEAN_ERR_IO, dir, errno ? errno : ENOMEM, ND_ERR_IO);
+    for (size_t i = 0; i < ninputs; i++) {
+        if (in_dirs[i] && is_within(canon, in_dirs[i])) {
+            free(canon);
+            return fail_at(p, fail, ND_CLEAN_ERR_INPUT_DIR, inputs[i], 0, ND_ERR_INVALID);
+        }
+    }
+    free(canon);
+    return ND_OK;
+}
+
+nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
+                              size_t ninputs, const char *out_dir,
+                              const char *log_path, int force,
+                              nd_clean_failure *fail) {
+    nd_status st = ND_OK;
+    const nd_report *r;
+    target *tg = NULL;
+    char **in_dirs = NULL;
+    struct stat *ids = NULL;
+    size_t nd, *first = NULL;
+    int err = 0;
+
+    if (fail) {
+        fail->what = ND_CLEAN_ERR_NONE;
+        fail->path = "";
+        fail->sys_errno = 0;
+    }
+    if (!p || !out_dir || !*out_dir || (ninputs && !inputs)) return ND_ERR_INVALID;
+    r = p->r;
+    nd = r->docs.n;
+    tg = nd_calloc(nd ? nd : 1, sizeof *tg);
+    in_dirs = nd_calloc(ninputs ? ninputs : 1, sizeof *in_dirs);
+    ids = nd_calloc(nd ? nd : 1, sizeof *ids);
+    first = nd_mallocn(nd ? nd : 1, sizeof *first);
+    if (!tg || !in_dirs || !ids || !first) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    /* the input directories, canonical */
+    for (size_t i = 0; i < ninputs; i++) {
+        struct stat sb;
+        if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            in_dirs[i] = realpath(inputs[i], NULL);
+            if (!in_dirs[i]) {
+                st = fail_at(p, fail, ND_CLEAN_ERR_IO, inputs[i], errno, ND_ERR_IO);
+                goto out;
+            }
+        }
+    }
+    ND_CHECK(check_dir(p, out_dir, in_dirs, inputs, ninputs, fail));
+    if (log_path) {
+        char *ld = nd_strdup(log_path);
+        char *slash = ld ? strrchr(ld, '/') : NULL;
+        if (!ld) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        if (slash) slash[slash == ld ? 1 : 0] = '\0';
+        st = check_dir(p, slash ? ld : ".", in_dirs, inputs, ninputs, fail);
+        free(ld);
+        if (st != ND_OK) goto out;
+    }
+    /* targets */
+    for (size_t i = 0, arg = 0; i < nd; i++) {
+        const char *path = r->docs.docs[i].path, *rel = NULL;
+        if (strcmp(path, "-") == 0) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_STDIN, path, 0, ND_ERR_INVALID);
+            goto out;
+        }
+        while (arg < ninputs && !(rel = relative_to(path, inputs[arg]))) arg++;
+        if (!rel) { /* not from the inputs given: keep its base name */
+            const char *b = strrchr(path, '/');
+            rel = b ? b + 1 : path;
+            arg = 0;
+        }
+        tg[i].path = join(out_dir, rel);
+        tg[i].doc = i;
+        if (!tg[i].path) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        if (stat(path, &ids[i]) != 0) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, path, errno, ND_ERR_IO);
+            goto out;
+        }
+        if (ids[i].st_nlink == 0) ids[i].st_nlink = 1;
+    }
+    {
+        target *sorted = nd_mallocn(nd ? nd : 1, sizeof *sorted);
+        if (!sorted) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        if (nd) memcpy(sorted, tg, nd * sizeof *tg);
+        qsort(sorted, nd, sizeof *sorted, target_cmp);
+        for (size_t i = 1; i < nd; i++) {
+            if (strcmp(sorted[i].path, sorted[i - 1].path) == 0) {
+                st = fail_at(p, fail, ND_CLEAN_ERR_COLLISION, sorted[i].path, 0,
+                             ND_ERR_INVALID);
+                free(sorted);
+                goto out;
+            }
+        }
+        free(sorted);
+    }
+    for (size_t i = 0; i <= nd; i++) {
+        const char *t = i < nd ? tg[i].path : log_path;
+        struct stat sb;
+        if (!t) continue;
+        if (is_input_file(r, ids, t)) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_INPUT_FILE, t, 0, ND_ERR_INVALID);
+            goto out;
+        }
+        if (i == nd && log_path) {
+            for (size_t k = 0; k < nd; k++) {
+                if (strcmp(tg[k].path, log_path) == 0) {
+                    st = fail_at(p, fail, ND_CLEAN_ERR_COLLISION, log_path, 0, ND_ERR_INVALID);
+                    goto out;
+                }
+            }
+        }
+        if (lstat(t, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode)) {
+                st = fail_at(p, fail, ND_CLEAN_ERR_IO, t, EISDIR, ND_ERR_IO);
+                goto out;
+            }
+            if (!force) {
+                st = fail_at(p, fail, ND_CLEAN_ERR_EXISTS, t, 0, ND_ERR_INVALID);
+                goto out;
+            }
+        }
+    }
+    /* write */
+    for (size_t i = 0; i < nd; i++) first[i] = p->nrm;
+    for (size_t i = p->nrm; i-- > 0;) first[p->rm[i].doc] = i;
+    for (size_t i = 0; i < nd; i++) {
+        char *dir = nd_strdup(tg[i].path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        doc_ctx ctx = {p, (uint32_t)i, first[i]};
+        if (!dir) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        if (slash && slash != dir) {
+            *slash = '\0';
+            err = mkdirs(dir);
+        }
+        free(dir);
+        if (err) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, tg[i].path, err, ND_ERR_IO);
+            goto out;
+        }
+        err = 0;
+        st = write_atomic(tg[i].path, ids[i].st_mode & 07777, fill_doc, &ctx, &err);
+        if (st != ND_OK) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, tg[i].path, err, st);
+            goto out;
+        }
+    }
+    if (log_path) {
+        err = 0;
+        st = write_atomic(log_path, 0666 & ~process_umask(), fill_log, p, &err);
+        if (st != ND_OK) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, log_path, err, st);
+            goto out;
+        }
+    }
+out:
+    if (tg)
+        for (size_t i = 0; i < nd; i++) free(tg[i].path);
+    free(tg);
+    if (in_dirs)
+        for (size_t i = 0; i < ninputs; i++) free(in_dirs[i]);
+    free(in_dirs);
+    free(ids);
+    free(first);
+    return st;
+}

@@ -1,0 +1,234 @@
+/*
+ * cmd_compare.c - `neardup compare [options] A B`
+ *
+ * Finds the passages two documents share (nd_compare_paths) and prints them
+ * paired, with path:line in both files and the share of each document found
+ * in the other, as text, jsonl or html, on standard output or into -o FILE.
+ *
+ * Messages (stderr, one line each):
+ *   neardup compare: <usage error>                 exit 1
+ *   neardup: cannot open 'PATH': <strerror>        exit 2 (nothing compared)
+ *   neardup: skipping 'PATH': <reason>             exit 2
+ *   neardup: cannot write 'FILE': <reason>         exit 3
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "neardup.h"
+
+#include "cli.h"
+#include "opt.h"
+
+#define PROG "neardup compare"
+
+static const struct opt_choice format_choices[] = {
+    {"text", ND_FORMAT_TEXT},
+    {"jsonl", ND_FORMAT_JSONL},
+    {"html", ND_FORMAT_HTML},
+    {NULL, 0},
+};
+
+static void usage(const struct opt *table)
+{
+    printf("usage: neardup compare [options] A B\n"
+           "\n"
+           "Finds every passage of at least --min-passage normalised characters\n"
+           "that the documents A and B share, also inside paragraphs that are\n"
+           "otherwise different, and shows them paired with their lines in both\n"
+           "files and the share of each document that appears in the other.\n"
+           "'-' reads standard input; gzip data is decompressed.\n"
+           "\n"
+           "options:\n");
+    opt_usage(table);
+    printf("\n"
+           "exit status: 0 success, 1 usage error, 2 an input could not be read,\n"
+           "3 fatal error (out of memory, cannot write the output).\n");
+}
+
+static void on_diag(void *user, const nd_diag *d)
+{
+    (void)user;
+    cli_print_diag(d);
+}
+
+static int write_fd(void *user, const void *buf, size_t len)
+{
+    int fd = *(int *)user;
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno ? errno : EIO;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes the comparison to path atomically (temporary file + rename). */
+static int write_output(const nd_compare *c, nd_format fmt,
+                        const nd_write_options *wo, const char *path)
+{
+    char shown[CLI_ESCAPE_SIZE];
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    const char *slash = strrchr(path, '/');
+    int fd = -1, err = 0, rc = CLI_EXIT_FATAL;
+    nd_status st;
+
+    if (tmp == NULL) {
+        err = ENOMEM;
+        goto out;
+    }
+    snprintf(tmp, n, "%.*s.%s.XXXXXX",
+             slash ? (int)(slash - path) + 1 : 0, path,
+             slash ? slash + 1 : path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        err = errno;
+        tmp[0] = '\0';
+        goto out;
+    }
+    st = nd_compare_write(c, fmt, wo, write_fd, &fd);
+    if (st != ND_OK) {
+        err = st == ND_ERR_IO ? (errno ? errno : EIO) : ENOMEM;
+        goto out;
+    }
+    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+        err = errno;
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        err = errno;
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        err = errno;
+        goto out;
+    }
+    tmp[0] = '\0';
+    rc = CLI_EXIT_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp != NULL && tmp[0] != '\0')
+        unlink(tmp);
+    free(tmp);
+    if (rc != CLI_EXIT_OK)
+        fprintf(stderr, "neardup: cannot write '%s': %s\n",
+                cli_escape(shown, sizeof shown, path), strerror(err));
+    return rc;
+}
+
+static int write_stdout(void *user, const void *buf, size_t len)
+{
+    (void)user;
+    errno = 0;
+    if (len && fwrite(buf, 1, len, stdout) != len)
+        return errno ? errno : EIO;
+    return 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    nd_compare_options co;
+    nd_write_options wo;
+    nd_compare *c = NULL;
+    const char *output = NULL;
+    int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_FATAL;
+    nd_status st;
+    char msg[256];
+
+    nd_compare_options_default(&co);
+    nd_write_options_default(&wo);
+    wo.preview = 72;
+
+    const struct opt table[] = {
+        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0,
+         format_choices, "output format", NULL, NULL},
+        {"output", 'o', "FILE", OPT_KIND_STRING, &output, 0, 0, 0, 0, NULL,
+         "write to FILE (atomically) instead of standard output", "", NULL},
+        {"min-passage", 0, "N", OPT_KIND_UNSIGNED, &co.min_passage, 0, 1,
+         100000, 0, NULL, "shortest shared passage, in normalised characters",
+         NULL, NULL},
+        {"max-gap", 0, "N", OPT_KIND_UNSIGNED, &co.max_gap, 0, 0, 100000, 0,
+         NULL, "join matches separated by at most N differing characters",
+         NULL, NULL},
+        {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
+         "text: characters shown per passage, 0 = all", NULL, NULL},
+        {"nfkc", 0, NULL, OPT_KIND_NEGBIT, &co.norm_flags, ND_NORM_NFKC, 0, 0,
+         0, NULL, "no Unicode NFKC normalisation", NULL, NULL},
+        {"casefold", 0, NULL, OPT_KIND_NEGBIT, &co.norm_flags,
+         ND_NORM_CASEFOLD, 0, 0, 0, NULL, "no case folding", NULL, NULL},
+        {"t2s", 0, NULL, OPT_KIND_NEGBIT, &co.norm_flags, ND_NORM_T2S, 0, 0, 0,
+         NULL, "no Traditional -> Simplified Chinese mapping", NULL, NULL},
+        {"pinyin", 0, NULL, OPT_KIND_NEGBIT, &co.norm_flags, ND_NORM_PINYIN, 0,
+         0, 0, NULL, "keep pinyin annotations such as (tai)", NULL, NULL},
+        {"strip", 0, NULL, OPT_KIND_NEGBIT, &co.norm_flags, ND_NORM_STRIP, 0, 0,
+         0, NULL, "keep whitespace, punctuation and symbols", NULL, NULL},
+        {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &co.max_file_size, 0, 0, 0,
+         0, NULL, "refuse larger files (after decompression)", NULL, NULL},
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
+         "show this help", NULL, NULL},
+        OPT_END,
+    };
+
+    switch (opt_parse(table, PROG, argc, argv, &npos)) {
+    case OPT_HELP:
+        usage(table);
+        rc = CLI_EXIT_OK;
+        goto out;
+    case OPT_ERROR:
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    case OPT_OK:
+        break;
+    }
+    if (npos != 2) {
+        opt_error(PROG, "expected two documents A and B, got %d (see '" PROG
+                        " --help')", npos);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (nd_compare_options_check(&co, msg, sizeof msg) != ND_OK) {
+        opt_error(PROG, "%s", msg);
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    st = nd_compare_paths(argv[0], argv[1], &co, on_diag, NULL, &c);
+    if (st == ND_ERR_NOMEM || st == ND_ERR_INTERNAL || st == ND_ERR_INVALID) {
+        fprintf(stderr, "neardup: compare failed: %s\n", nd_strerror(st));
+        goto out;
+    }
+    if (st != ND_OK) {
+        rc = CLI_EXIT_SKIPPED;
+        goto out;
+    }
+    if (output != NULL && strcmp(output, "-") != 0) {
+        rc = write_output(c, (nd_format)format, &wo, output);
+        goto out;
+    }
+    st = nd_compare_write(c, (nd_format)format, &wo, write_stdout, NULL);
+    if (st == ND_OK && fflush(stdout) != 0)
+        st = ND_ERR_IO;
+    if (st != ND_OK) {
+        int err = errno;
+        fprintf(stderr, "neardup: cannot write standard output: %s\n",
+                st == ND_ERR_IO && err ? strerror(err) : nd_strerror(st));
+        goto out;
+    }
+    rc = CLI_EXIT_OK;
+out:
+    nd_compare_free(c);
+    return rc;
+}

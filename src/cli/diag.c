@@ -1,0 +1,54 @@
+/*
+ * diag.c - the words for a skipped input, shared by the commands that read
+ * files through the library (clean, compare), the same as scan prints them:
+ *   neardup: cannot open 'PATH': <strerror>
+ *   neardup: cannot read 'PATH': <strerror>
+ *   neardup: skipping 'PATH': <nd_strerror>[ (<detail>)]
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "neardup.h"
+
+#include "cli.h"
+
+static int is_call_name(const char *detail)
+{
+    static const char *const calls[] = {"open", "read", "stat", "lstat",
+                                        "fstat", "opendir", "readdir",
+                                        "mmap", "close", NULL};
+    for (size_t i = 0; calls[i]; i++)
+        if (strcmp(detail, calls[i]) == 0)
+            return 1;
+    return 0;
+}
+
+void cli_print_diag(const struct nd_diag *d)
+{
+    char path[CLI_ESCAPE_SIZE], detail[512];
+    int has_detail = d->detail != NULL && d->detail[0] != '\0';
+
+    cli_escape(path, sizeof path, d->path ? d->path : "");
+    if (has_detail)
+        cli_escape(detail, sizeof detail, d->detail);
+    if (d->status == ND_OK) {
+        fprintf(stderr, "neardup: note: '%s': %s\n", path,
+                has_detail ? detail : "(no detail)");
+    } else if (d->status == ND_ERR_IO) {
+        const char *verb = has_detail && strncmp(d->detail, "read", 4) == 0
+                               ? "read" : "open";
+        const char *why =
+            d->sys_errno ? strerror(d->sys_errno) : nd_strerror(d->status);
+        if (has_detail && !is_call_name(d->detail))
+            fprintf(stderr, "neardup: cannot %s '%s': %s (%s)\n", verb, path,
+                    why, detail);
+        else
+            fprintf(stderr, "neardup: cannot %s '%s': %s\n", verb, path, why);
+    } else if (has_detail) {
+        fprintf(stderr, "neardup: skipping '%s': %s (%s)\n", path,
+                nd_strerror(d->status), detail);
+    } else {
+        fprintf(stderr, "neardup: skipping '%s': %s\n", path,
+                nd_strerror(d->status));
+    }
+}

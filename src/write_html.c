@@ -1,0 +1,1000 @@
+/*
+ * write_html.c - the HTML writers: the scan report and the comparison of two
+ * documents, each as ONE self-contained file.
+ *
+ * Self-contained: the CSS and the JavaScript are inline, there are no
+ * external resources (no fonts, no CDN, no images), and a Content Security
+ * Policy meta tag (default-src 'none') makes the browser refuse any network
+ * access the page might attempt, so the file works opened from disk, offline,
+ * years from now.  Like every writer, the output is a pure function of the
+ * model and the options: the same scan gives the same bytes.
+ *
+ * Escaping: every string that comes from the data (paths, paragraph text) is
+ * written through nd_sink_html: & < > " ' become entities, bytes that are not
+ * valid UTF-8 become U+FFFD, control characters other than TAB/LF/CR become
+ * U+FFFD.  So a paragraph holding "<script>" is shown as text and never
+ * parsed as markup, in element content and in attribute values alike.
+ *
+ * The scan page:
+ *   - totals (the nd_summary);
+ *   - a heat map: one cell per (row document, column document); the colour is
+ *     the share of the row document's characters found in the column
+ *     document (sequential scale, legend shown), the diagonal the share
+ *     repeated within the document.  Hovering shows both directions' shares;
+ *     clicking a cell filters the cluster list to the clusters the two
+ *     documents share and jumps there.  With more than ND_HTML_MATRIX_MAX
+ *     documents the map shows the ND_HTML_MATRIX_MAX with the most text
+ *     found elsewhere (a note says so);
+ *   - a table of documents and a sortable table of document pairs (click a
+ *     column heading to sort; click a row to see the pair's clusters);
+ *   - the clusters (largest first, at most ND_HTML_MAX_CLUSTERS, each with
+ *     at most ND_HTML_MAX_MEMBERS members): each member with its path:line
+ *     and similarity, and its text with the character-level differences to
+ *     the representative marked (<del>: only in the representative, <ins>:
+ *     only in the member).  The diff is a longest common subsequence over
+ *     code points after stripping the common prefix and suffix; when the
+ *     remaining middle parts would need a table of more than ND_HTML_DIFF_AREA
+ *     cells the member is shown without marks (a note says so), so the cost
+ *     is bounded for long paragraphs.  Texts are cut at ND_HTML_MAX_CHARS.
+ *
+ * The compare page: both documents side by side, every shared passage
+ * highlighted in the same colour on both sides (8 colours in turn); hovering
+ * a passage highlights its partner, clicking scrolls the other side to it;
+ * a table lists the passages with path:line on both sides.
+ */
+#include "write_html.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nd_internal.h"
+#include "text.h"
+
+#define ND_HTML_MATRIX_MAX 150
+#define ND_HTML_MAX_CLUSTERS 500
+#define ND_HTML_MAX_MEMBERS 50
+#define ND_HTML_MAX_PAIRS 5000
+#define ND_HTML_MAX_CHARS 5000
+#define ND_HTML_DIFF_AREA ((size_t)1 << 20)
+
+/* ------------------------------------------------------------------------ */
+/* Escaping                                                                   */
+/* ------------------------------------------------------------------------ */
+
+nd_status nd_sink_html(nd_sink *s, const char *str, size_t n) {
+    static const char fffd[] = "\xEF\xBF\xBD";
+    const unsigned char *p = (const unsigned char *)str;
+    size_t i = 0, run = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t adv = 1;
+        const char *rep = NULL;
+        if (c >= 0x80) {
+            uint32_t cp = nd_wr_utf8_next(p + i, n - i, &adv);
+            if (cp == ND_WR_BAD || (cp >= 0x80 && cp <= 0x9F)) rep = fffd;
+        } else if (c == '&') rep = "&amp;";
+        else if (c == '<') rep = "&lt;";
+        else if (c == '>') rep = "&gt;";
+        else if (c == '"') rep = "&quot;";
+        else if (c == '\'') rep = "&#39;";
+        else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) rep = fffd;
+        if (rep) {
+            ND_TRY(nd_sink_write(s, p + run, i - run));
+            ND_TRY(nd_sink_puts(s, rep));
+            run = i + adv;
+        }
+        i += adv;
+    }
+    return nd_sink_write(s, p + run, n - run);
+}
+
+static nd_status put_html(nd_sink *s, const char *str) {
+    return nd_sink_html(s, str, strlen(str));
+}
+
+static nd_status put_percent(nd_sink *s, uint64_t num, uint64_t den) {
+    ND_TRY(nd_sink_fixed(s, nd_ratio_units(num, den, 3), 1));
+    return nd_sink_putc(s, '%');
+}
+
+static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
+    return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Page frame                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static const char page_css[] =
+    ":root{--fg:#1d2330;--muted:#5b6475;--line:#dde2ea;--bg:#f6f7f9;--card:#fff;"
+    "--accent:#2457c5}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+    "'Noto Sans','Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif;"
+    "color:var(--fg);background:var(--bg)}\n"
+    "header{background:#1d2330;color:#fff;padding:14px 24px}\n"
+    "header h1{margin:0;font-size:20px;font-weight:600}\n"
+    "header p{margin:4px 0 0;color:#c9d1e0}\n"
+    "main{padding:16px 24px;max-width:1400px}\n"
+    "section{background:var(--card);border:1px solid var(--line);border-radius:8px;"
+    "padding:12px 16px;margin:0 0 16px}\n"
+    "h2{font-size:16px;margin:0 0 10px}\n"
+    ".note{color:var(--muted);margin:4px 0 10px}\n"
+    ".totals{display:flex;flex-wrap:wrap;gap:10px;margin:0}\n"
+    ".totals div{border:1px solid var(--line);border-radius:6px;padding:6px 12px;"
+    "min-width:120px}\n"
+    ".totals dt{color:var(--muted);font-size:12px}\n"
+    ".totals dd{margin:0;font-size:18px;font-weight:600}\n"
+    "table{border-collapse:collapse}\n"
+    "table.list{width:100%}\n"
+    "table.list th,table.list td{border-bottom:1px solid var(--line);padding:4px 8px;"
+    "text-align:left;vertical-align:top}\n"
+    "table.list td.num,table.list th.num{text-align:right;"
+    "font-variant-numeric:tabular-nums}\n"
+    "table.sortable th{cursor:pointer;user-select:none}\n"
+    "table.sortable th[data-dir=asc]::after{content:' \\25B2'}\n"
+    "table.sortable th[data-dir=desc]::after{content:' \\25BC'}\n"
+    "table.sortable tbody tr{cursor:pointer}\n"
+    "table.list tbody tr:hover{background:#eef3fc}\n"
+    ".path{word-break:break-all}\n"
+    ".heatwrap{overflow:auto;max-height:80vh}\n"
+    "table.heat{font-size:11px}\n"
+    "table.heat td.cell{width:26px;min-width:26px;height:26px;text-align:center;"
+    "border:1px solid #fff;cursor:pointer;font-variant-numeric:tabular-nums}\n"
+    "table.heat td.cell.self{outline:1px dashed #9aa3b2;outline-offset:-3px}\n"
+    "table.heat td.cell:hover{outline:2px solid #1d2330;outline-offset:-2px}\n"
+    "table.heat th{font-weight:500;color:var(--muted);padding:0 4px}\n"
+    "table.heat th.row{text-align:right;max-width:320px;white-space:nowrap;"
+    "overflow:hidden;text-overflow:ellipsis}\n"
+    ".legend{display:flex;align-items:center;gap:8px;margin:0 0 8px;"
+    "color:var(--muted);font-size:12px}\n"
+    ".legend .bar{width:200px;height:12px;border-radius:3px;"
+    "background:linear-gradient(90deg,#f7fbff,#c6dbef,#6baed6,#2171b5,#08306b)}\n"
+    "#tip{position:fixed;pointer-events:none;background:#1d2330;color:#fff;"
+    "padding:6px 9px;border-radius:5px;font-size:12px;display:none;z-index:9;"
+    "max-width:420px}\n"
+    ".cluster{border-top:1px solid var(--line);padding:8px 0}\n"
+    ".cluster h3{font-size:14px;margin:0 0 6px}\n"
+    ".member{margin:0 0 6px 0;padding:4px 8px;border-left:3px solid var(--line)}\n"
+    ".member.rep{border-left-color:var(--accent)}\n"
+    ".loc{color:var(--muted);font-size:12px}\n"
+    ".text{white-space:pre-wrap;word-break:break-word}\n"
+    "del{background:#ffd7d5;color:#82071e;text-decoration:line-through}\n"
+    "ins{background:#ccf2d4;color:#055d20;text-decoration:none}\n"
+    "button{font:inherit;border:1px solid var(--line);background:#fff;"
+    "border-radius:5px;padding:2px 10px;cursor:pointer}\n"
+    ".sxs{display:grid;grid-template-columns:1fr 1fr;gap:16px}\n"
+    ".doc pre{white-space:pre-wrap;word-break:break-word;font:13px/1.6 inherit;"
+    "margin:0;max-height:75vh;overflow:auto}\n"
+    "mark{border-radius:3px;padding:1px 0;cursor:pointer}\n"
+    "mark.hot{outline:2px solid #1d2330}\n"
+    "mark.c0{background:#ffe08a}mark.c1{background:#a9def9}"
+    "mark.c2{background:#c6f1b3}mark.c3{background:#f9c6e0}"
+    "mark.c4{background:#d7c6f9}mark.c5{background:#ffc9a3}"
+    "mark.c6{background:#b3f1e6}mark.c7{background:#e8e8a0}\n";
+
+static nd_status page_start(nd_sink *s, const char *title) {
+    ND_TRY(nd_sink_puts(s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta name=\"generator\" content=\"neardup " ND_VERSION_STRING "\">\n<title>"));
+    ND_TRY(put_html(s, title));
+    ND_TRY(nd_sink_puts(s, "</title>\n<style>\n"));
+    ND_TRY(nd_sink_puts(s, page_css));
+    return nd_sink_puts(s, "</style>\n</head>\n<body>\n");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scan report                                                                */
+/* ------------------------------------------------------------------------ */
+
+static const char scan_js[] =
+    "(function(){\n"
+    "'use strict';\n"
+    "var tip=document.getElementById('tip');\n"
+    "function show(e,t){tip.textContent=t;tip.style.display='block';"
+    "var x=e.clientX+14,y=e.clientY+14;if(x+tip.offsetWidth>innerWidth)"
+    "x=e.clientX-tip.offsetWidth-8;tip.style.left=x+'px';tip.style.top=y+'px';}\n"
+    "function hide(){tip.style.display='none';}\n"
+    "var clusters=Array.prototype.slice.call(document.querySelectorAll('.cluster'));\n"
+    "var note=document.getElementById('filter-note');\n"
+    "function filter(a,b){var n=0;clusters.forEach(function(c){var ok;"
+    "if(a===b){ok=c.dataset.self.indexOf(' '+a+' ')>=0;}else{"
+    "ok=c.dataset.docs.indexOf(' '+a+' ')>=0&&c.dataset.docs.indexOf(' '+b+' ')>=0;}"
+    "c.hidden=!ok;if(ok)n++;});"
+    "var pa=document.getElementById('doc-'+a).dataset.path,"
+    "pb=document.getElementById('doc-'+b).dataset.path;"
+    "document.getElementById('filter-text').textContent=a===b?"
+    "n+' cluster(s) repeated within '+pa:n+' cluster(s) shared by '+pa+' and '+pb;"
+    "note.hidden=false;document.getElementById('clusters').scrollIntoView();}\n"
+    "document.getElementById('show-all').addEventListener('click',function(){"
+    "clusters.forEach(function(c){c.hidden=false;});note.hidden=true;});\n"
+    "document.querySelectorAll('td.cell').forEach(function(td){\n"
+    "td.addEventListener('mousemove',function(e){show(e,td.dataset.tip);});\n"
+    "td.addEventListener('mouseleave',hide);\n"
+    "td.addEventListener('click',function(){hide();"
+    "filter(td.dataset.a,td.dataset.b);});});\n"
+    "document.querySelectorAll('#pairs tbody tr').forEach(function(tr){"
+    "tr.addEventListener('click',function(){filter(tr.dataset.a,tr.dataset.b);});});\n"
+    "document.querySelectorAll('table.sortable').forEach(function(t){\n"
+    "var ths=t.tHead.rows[0].cells;\n"
+    "Array.prototype.forEach.call(ths,function(th,i){th.addEventListener('click',function(){\n"
+    "var dir=th.dataset.dir==='desc'?'asc':'desc';"
+    "Array.prototype.forEach.call(ths,function(h){delete h.dataset.dir;});th.dataset.dir=dir;\n"
+    "var tb=t.tBodies[0],rows=Array.prototype.slice.call(tb.rows);\n"
+    "rows.sort(function(x,y){var p=x.cells[i].dataset.v,q=y.cells[i].dataset.v,"
+    "c=th.dataset.type==='num'?parseFloat(p)-parseFloat(q):(p<q?-1:p>q?1:0);"
+    "return dir==='asc'?c:-c;});\n"
+    "rows.forEach(function(r){tb.appendChild(r);});});});});\n"
+    "document.documentElement.setAttribute('data-ready','1');\n"
+    "})();\n";
+
+/* Sequential blue scale (ColorBrewer "Blues" end points) for a share in
+ * per-mille; 5 stops, linear in between. */
+static void heat_colour(uint64_t permille, char *out, int *dark) {
+    static const unsigned stops[5][3] = {
+        {0xf7, 0xfb, 0xff}, {0xc6, 0xdb, 0xef}, {0x6b, 0xae, 0xd6},
+        {0x21, 0x71, 0xb5}, {0x08, 0x30, 0x6b}};
+    static const char hex[] = "0123456789abcdef";
+    if (permille > 1000) permille = 1000;
+    unsigned seg = (unsigned)(permille / 250), rest = (unsigned)(permille % 250);
+    if (seg >= 4) {
+        seg = 3;
+        rest = 250;
+    }
+    out[0] = '#';
+    for (int c = 0; c < 3; c++) {
+        int lo = (int)stops[seg][c], hi = (int)stops[seg + 1][c];
+        int v = lo + ((hi - lo) * (int)rest + (hi > lo ? 125 : -125)) / 250;
+        if (v < 0) v = 0;
+        if (v > 255) v = 255;
+        out[1 + 2 * c] = hex[v >> 4];
+        out[2 + 2 * c] = hex[v & 15];
+    }
+    out[7] = '\0';
+    *dark = permille >= 450;
+}
+
+/* Decodes up to max code points of s[0..n-1] into a new array. */
+static nd_status decode_cps(const char *str, size_t n, size_t max, uint32_t **out,
+                            size_t *count, int *cut) {
+    const unsigned char *p = (const unsigned char *)str;
+    uint32_t *v = nd_mallocn(ND_MIN(n, max) + 1, sizeof *v);
+    size_t i = 0, k = 0;
+    if (!v) return ND_ERR_NOMEM;
+    while (i < n && k < max) {
+        size_t adv;
+        uint32_t cp = nd_wr_utf8_next(p + i, n - i, &adv);
+        v[k++] = cp == ND_WR_BAD ? ND_REPLACEMENT_CHAR : cp;
+        i += adv;
+    }
+    *cut = i < n;
+    *out = v;
+    *count = k;
+    return ND_OK;
+}
+
+/* Writes code points v[0..n-1] escaped. */
+static nd_status put_cps(nd_sink *s, const uint32_t *v, size_t n) {
+    char buf[256];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len > sizeof buf - 4) {
+            ND_TRY(nd_sink_html(s, buf, len));
+            len = 0;
+        }
+        len += nd_wr_utf8_put(v[i], buf + len);
+    }
+    return nd_sink_html(s, buf, len);
+}
+
+enum { OP_EQ = 0, OP_DEL = 1, OP_INS = 2 };
+
+static nd_status put_op(nd_sink *s, int *cur, int op, const uint32_t *v, size_t n) {
+    static const char *const open_tag[3] = {"", "<del>", "<ins>"};
+    static const char *const close_tag[3] = {"", "</del>", "</ins>"};
+    if (*cur != op) {
+        ND_TRY(nd_sink_puts(s, close_tag[*cur]));
+        ND_TRY(nd_sink_puts(s, open_tag[op]));
+        *cur = op;
+    }
+    return put_cps(s, v, n);
+}
+
+/*
+ * Member text x against representative r (both code points): common prefix
+ * and suffix, and an LCS table over the middle parts when it is small
+ * enough.  Returns 0 in *diffed when the middle was too large (then the text
+ * is written plain).
+ */
+static nd_status put_diff(nd_sink *s, const uint32_t *r, size_t nr, const uint32_t *x,
+                          size_t nx, int *diffed) {
+    nd_status st = ND_OK;
+    uint32_t *L = NULL;
+    size_t pre = 0, suf = 0, n, m;
+    int cur = OP_EQ;
+    while (pre < nr && pre < nx && r[pre] == x[pre]) pre++;
+    while (suf < nr - pre && suf < nx - pre && r[nr - 1 - suf] == x[nx - 1 - suf]) suf++;
+    n = nr - pre - suf;
+    m = nx - pre - suf;
+    *diffed = 1;
+    if (n && m && (n + 1) > ND_HTML_DIFF_AREA / (m + 1)) {
+        *diffed = 0;
+        return put_cps(s, x, nx);
+    }
+    ND_CHECK(put_op(s, &cur, OP_EQ, x, pre));
+    if (n && m) {
+        const uint32_t *a = r + pre, *b = x + pre;
+        const size_t W = m + 1;
+        L = nd_calloc((n + 1) * W, sizeof *L);
+        if (!L) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        /* L[i][j] = LCS of a[i..] and b[j..] */
+        for (size_t i = n; i-- > 0;) {
+            for (size_t j = m; j-- > 0;) {
+                if (a[i] == b[j]) L[i * W + j] = L[(i + 1) * W + j + 1] + 1;
+                else {
+                    uint32_t d = L[(i + 1) * W + j], e = L[i * W + j + 1];
+                    L[i * W + j] = d >= e ? d : e;
+                }
+            }
+        }
+        size_t i = 0, j = 0;
+        while (i < n || j < m) {
+            if (i < n && j < m && a[i] == b[j]) {
+                ND_CHECK(put_op(s, &cur, OP_EQ, b + j, 1));
+                i++;
+                j++;
+            } else if (j >= m || (i < n && L[(i + 1) * W + j] >= L[i * W + j + 1])) {
+                ND_CHECK(put_op(s, &cur, OP_DEL, a + i, 1));
+                i++;
+            } else {
+                ND_CHECK(put_op(s, &cur, OP_INS, b + j, 1));
+                j++;
+            }
+        }
+    } else if (n) {
+        ND_CHECK(put_op(s, &cur, OP_DEL, r + pre, n));
+    } else if (m) {
+        ND_CHECK(put_op(s, &cur, OP_INS, x + pre, m));
+    }
+    ND_CHECK(put_op(s, &cur, OP_EQ, x + pre + m, suf));
+out:
+    free(L);
+    return st;
+}
+
+static nd_status put_total(nd_sink *s, const char *label, uint64_t v) {
+    ND_TRY(nd_sink_puts(s, "<div><dt>"));
+    ND_TRY(nd_sink_puts(s, label));
+    ND_TRY(nd_sink_puts(s, "</dt><dd>"));
+    ND_TRY(nd_sink_u64(s, v));
+    return nd_sink_puts(s, "</dd></div>\n");
+}
+
+static nd_status put_path_line(nd_sink *s, const char *path, uint64_t line) {
+    ND_TRY(put_html(s, path));
+    ND_TRY(nd_sink_putc(s, ':'));
+    return nd_sink_u64(s, line);
+}
+
+/* The documents shown in the heat map: all of them, or the
+ * ND_HTML_MATRIX_MAX with the highest share found elsewhere, in input
+ * order.  *sel receives the document indices (malloc'ed). */
+typedef struct doc_rank {
+    uint64_t num, den;
+    size_t doc;
+} doc_rank;
+
+static int rank_cmp(const void *x, const void *y) {
+    const doc_rank *p = x, *q = y;
+    int c = nd_ratio_cmp(q->num, q->den, p->num, p->den);
+    if (c) return c;
+    return p->doc < q->doc ? -1 : p->doc > q->doc;
+}
+
+static int size_cmp(const void *x, const void *y) {
+    size_t p = *(const size_t *)x, q = *(const size_t *)y;
+    return p < q ? -1 : p > q;
+}
+
+static nd_status select_docs(const nd_report *r, size_t **sel, size_t *nsel) {
+    size_t nd = nd_report_document_count(r), n = ND_MIN(nd, (size_t)ND_HTML_MATRIX_MAX);
+    doc_rank *rk = NULL;
+    size_t *v = nd_mallocn(n ? n : 1, sizeof *v);
+    nd_status st = ND_OK;
+    if (!v) return ND_ERR_NOMEM;
+    if (nd <= ND_HTML_MATRIX_MAX) {
+        for (size_t i = 0; i < nd; i++) v[i] = i;
+    } else {
+        rk = nd_mallocn(nd, sizeof *rk);
+        if (!rk) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < nd; i++) {
+            nd_document_info di;
+            ND_CHECK(nd_report_document(r, i, &di));
+            rk[i].num = di.elsewhere_chars;
+            rk[i].den = di.chars;
+            rk[i].doc = i;
+        }
+        qsort(rk, nd, sizeof *rk, rank_cmp);
+        for (size_t i = 0; i < n; i++) v[i] = rk[i].doc;
+        qsort(v, n, sizeof *v, size_cmp);
+    }
+    *sel = v;
+    *nsel = n;
+    v = NULL;
+out:
+    free(v);
+    free(rk);
+    return st;
+}
+
+static nd_status write_matrix(const nd_report *r, nd_sink *s) {
+    nd_status st = ND_OK;
+    size_t *sel = NULL, nsel = 0, nd = nd_report_document_count(r);
+    size_t *pos = NULL;   /* document -> row, or SIZE_MAX */
+    int64_t *cell = NULL; /* row * nsel + col -> overlap index, or -1 */
+    nd_document_info *di = NULL;
+    char colour[8];
+    int dark;
+
+    ND_CHECK(select_docs(r, &sel, &nsel));
+    pos = nd_mallocn(nd ? nd : 1, sizeof *pos);
+    cell = nd_mallocn(nsel ? nsel * nsel : 1, sizeof *cell);
+    di = nd_mallocn(nsel ? nsel : 1, sizeof *di);
+    if (!pos || !cell || !di) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nd; i++) pos[i] = SIZE_MAX;
+    for (size_t i = 0; i < nsel; i++) {
+        pos[sel[i]] = i;
+        ND_CHECK(nd_report_document(r, sel[i], &di[i]));
+    }
+    for (size_t i = 0; i < nsel * nsel; i++) cell[i] = -1;
+    for (size_t k = 0, no = nd_report_overlap_count(r); k < no; k++) {
+        nd_overlap_info ov;
+        ND_CHECK(nd_report_overlap(r, k, &ov));
+        if (pos[ov.a] == SIZE_MAX || pos[ov.b] == SIZE_MAX) continue;
+        cell[pos[ov.a] * nsel + pos[ov.b]] = (int64_t)k;
+        cell[pos[ov.b] * nsel + pos[ov.a]] = (int64_t)k;
+    }
+
+    ND_CHECK(nd_sink_puts(s, "<section id=\"matrix\">\n<h2>Overlap between documents</h2>\n"
+                             "<p class=\"note\">Each cell: the share of the row document's "
+                             "text that is found in the column document (the diagonal: "
+                             "text repeated within the document). Hover for both "
+                             "directions; click to see the shared clusters."));
+    if (nsel < nd) {
+        ND_CHECK(nd_sink_puts(s, " Showing the "));
+        ND_CHECK(nd_sink_u64(s, nsel));
+        ND_CHECK(nd_sink_puts(s, " documents with the most text found elsewhere, of "));
+        ND_CHECK(nd_sink_u64(s, nd));
+        ND_CHECK(nd_sink_putc(s, '.'));
+    }
+    ND_CHECK(nd_sink_puts(s, "</p>\n<div class=\"legend\">0%<span class=\"bar\"></span>100%"
+                             "</div>\n<div class=\"heatwrap\"><table class=\"heat\" "
+                             "id=\"heat\">\n<thead><tr><th></th>"));
+    for (size_t j = 0; j < nsel; j++) {
+        ND_CHECK(nd_sink_puts(s, "<th class=\"col\" title=\""));
+        ND_CHECK(put_html(s, di[j].path));
+        ND_CHECK(nd_sink_puts(s, "\">"));
+        ND_CHECK(nd_sink_u64(s, sel[j] + 1));
+        ND_CHECK(nd_sink_puts(s, "</th>"));
+    }
+    ND_CHECK(nd_sink_puts(s, "</tr></thead>\n<tbody>\n"));
+    for (size_t i = 0; i < nsel; i++) {
+        ND_CHECK(nd_sink_puts(s, "<tr><th class=\"row\" title=\""));
+        ND_CHECK(put_html(s, di[i].path));
+        ND_CHECK(nd_sink_puts(s, "\">"));
+        ND_CHECK(nd_sink_u64(s, sel[i] + 1));
+        ND_CHECK(nd_sink_puts(s, " &middot; "));
+        ND_CHECK(put_html(s, di[i].path));
+        ND_CHECK(nd_sink_puts(s, "</th>"));
+        for (size_t j = 0; j < nsel; j++) {
+            uint64_t ab = 0, ba = 0, ncl = 0, pm;
+            if (i == j) {
+                ab = ba = di[i].within_chars;
+            } else if (cell[i * nsel + j] >= 0) {
+                nd_overlap_info ov;
+                ND_CHECK(nd_report_overlap(r, (size_t)cell[i * nsel + j], &ov));
+                int row_is_a = ov.a == sel[i];
+                ab = row_is_a ? ov.a_in_b : ov.b_in_a;
+                ba = row_is_a ? ov.b_in_a : ov.a_in_b;
+                ncl = ov.clusters;
+            }
+            pm = nd_ratio_units(ab, di[i].chars, 3);
+            heat_colour(pm, colour, &dark);
+            ND_CHECK(nd_sink_puts(s, i == j ? "<td class=\"cell self\"" : "<td class=\"cell\""));
+            ND_CHECK(nd_sink_puts(s, " data-a=\""));
+            ND_CHECK(nd_sink_u64(s, sel[i]));
+            ND_CHECK(nd_sink_puts(s, "\" data-b=\""));
+            ND_CHECK(nd_sink_u64(s, sel[j]));
+            ND_CHECK(nd_sink_puts(s, "\" data-share=\""));
+            ND_CHECK(put_share(s, ab, di[i].chars));
+            ND_CHECK(nd_sink_puts(s, "\" style=\"background:"));
+            ND_CHECK(nd_sink_puts(s, colour));
+            if (dark) ND_CHECK(nd_sink_puts(s, ";color:#fff"));
+            ND_CHECK(nd_sink_puts(s, "\" data-tip=\""));
+            if (i == j) {
+                ND_CHECK(put_percent(s, ab, di[i].chars));
+                ND_CHECK(nd_sink_puts(s, " of "));
+                ND_CHECK(put_html(s, di[i].path));
+                ND_CHECK(nd_sink_puts(s, " is repeated within it"));
+            } else {
+                ND_CHECK(put_percent(s, ab, di[i].chars));
+                ND_CHECK(nd_sink_puts(s, " of "));
+                ND_CHECK(put_html(s, di[i].path));
+                ND_CHECK(nd_sink_puts(s, " appears in "));
+                ND_CHECK(put_html(s, di[j].path));
+                ND_CHECK(nd_sink_puts(s, "; "));
+                ND_CHECK(put_percent(s, ba, di[j].chars));
+                ND_CHECK(nd_sink_puts(s, " of "));
+                ND_CHECK(put_html(s, di[j].path));
+                ND_CHECK(nd_sink_puts(s, " appears in "));
+                ND_CHECK(put_html(s, di[i].path));
+                ND_CHECK(nd_sink_puts(s, "; "));
+                ND_CHECK(nd_sink_u64(s, ncl));
+                ND_CHECK(nd_sink_puts(s, ncl == 1 ? " shared cluster" : " shared clusters"));
+            }
+            ND_CHECK(nd_sink_puts(s, "\">"));
+            if (pm >= 5 && nsel <= 40) ND_CHECK(nd_sink_u64(s, (pm + 5) / 10));
+            ND_CHECK(nd_sink_puts(s, "</td>"));
+        }
+        ND_CHECK(nd_sink_puts(s, "</tr>\n"));
+    }
+    ND_CHECK(nd_sink_puts(s, "</tbody></table></div>\n</section>\n"));
+out:
+    free(sel);
+    free(pos);
+    free(cell);
+    free(di);
+    return st;
+}
+
+static nd_status write_documents(const nd_report *r, nd_sink *s) {
+    ND_TRY(nd_sink_puts(s, "<section id=\"documents\">\n<h2>Documents</h2>\n"
+                           "<table class=\"list sortable\">\n<thead><tr>"
+                           "<th class=\"num\" data-type=\"num\">#</th><th>path</th>"
+                           "<th class=\"num\" data-type=\"num\">paragraphs</th>"
+                           "<th class=\"num\" data-type=\"num\">characters</th>"
+                           "<th class=\"num\" data-type=\"num\">found elsewhere</th>"
+                           "<th class=\"num\" data-type=\"num\">repeated within</th>"
+                           "</tr></thead>\n<tbody>\n"));
+    for (size_t i = 0, n = nd_report_document_count(r); i < n; i++) {
+        nd_document_info di;
+        ND_TRY(nd_report_document(r, i, &di));
+        ND_TRY(nd_sink_puts(s, "<tr id=\"doc-"));
+        ND_TRY(nd_sink_u64(s, i));
+        ND_TRY(nd_sink_puts(s, "\" data-path=\""));
+        ND_TRY(put_html(s, di.path));
+        ND_TRY(nd_sink_puts(s, "\"><td class=\"num\" data-v=\""));
+        ND_TRY(nd_sink_u64(s, i + 1));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(nd_sink_u64(s, i + 1));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"path\" data-v=\""));
+        ND_TRY(put_html(s, di.path));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(put_html(s, di.path));
+        if (di.gzip) ND_TRY(nd_sink_puts(s, " <span class=\"loc\">(gzip)</span>"));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
+        ND_TRY(nd_sink_u64(s, di.paragraphs));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(nd_sink_u64(s, di.paragraphs));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
+        ND_TRY(nd_sink_u64(s, di.chars));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(nd_sink_u64(s, di.chars));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
+        ND_TRY(put_share(s, di.elsewhere_chars, di.chars));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(put_percent(s, di.elsewhere_chars, di.chars));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
+        ND_TRY(put_share(s, di.within_chars, di.chars));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(put_percent(s, di.within_chars, di.chars));
+        ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
+    }
+    return nd_sink_puts(s, "</tbody></table>\n</section>\n");
+}
+
+static nd_status write_pairs(const nd_report *r, nd_sink *s) {
+    size_t no = nd_report_overlap_count(r), shown = ND_MIN(no, (size_t)ND_HTML_MAX_PAIRS);
+    ND_TRY(nd_sink_puts(s, "<section id=\"pairs\">\n<h2>Document pairs</h2>\n"
+                           "<p class=\"note\">Click a heading to sort, a row to see the "
+                           "pair's clusters."));
+    if (shown < no) {
+        ND_TRY(nd_sink_puts(s, " Showing the "));
+        ND_TRY(nd_sink_u64(s, shown));
+        ND_TRY(nd_sink_puts(s, " pairs with the most overlap, of "));
+        ND_TRY(nd_sink_u64(s, no));
+        ND_TRY(nd_sink_putc(s, '.'));
+    }
+    ND_TRY(nd_sink_puts(s, "</p>\n<table class=\"list sortable\" id=\"pair-table\">\n"
+                           "<thead><tr><th>A</th><th>B</th>"
+                           "<th class=\"num\" data-type=\"num\">A in B</th>"
+                           "<th class=\"num\" data-type=\"num\">B in A</th>"
+                           "<th class=\"num\" data-type=\"num\">clusters</th>"
+                           "</tr></thead>\n<tbody>\n"));
+    for (size_t k = 0; k < shown; k++) {
+        nd_overlap_info ov;
+        nd_document_info da, db;
+        ND_TRY(nd_report_overlap(r, k, &ov));
+        ND_TRY(nd_report_document(r, ov.a, &da));
+        ND_TRY(nd_report_document(r, ov.b, &db));
+        ND_TRY(nd_sink_puts(s, "<tr data-a=\""));
+        ND_TRY(nd_sink_u64(s, ov.a));
+        ND_TRY(nd_sink_puts(s, "\" data-b=\""));
+        ND_TRY(nd_sink_u64(s, ov.b));
+        ND_TRY(nd_sink_puts(s, "\"><td class=\"path\" data-v=\""));
+        ND_TRY(put_html(s, da.path));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(put_html(s, da.path));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"path\" data-v=\""));
+        ND_TRY(put_html(s, db.path));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(put_html(s, db.path));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
+        ND_TRY(put_share(s, ov.a_in_b, da.chars));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(put_percent(s, ov.a_in_b, da.chars));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
+        ND_TRY(put_share(s, ov.b_in_a, db.chars));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(put_percent(s, ov.b_in_a, db.chars));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
+        ND_TRY(nd_sink_u64(s, ov.clusters));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(nd_sink_u64(s, ov.clusters));
+        ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
+    }
+    return nd_sink_puts(s, "</tbody></table>\n</section>\n");
+}
+
+static nd_status write_cluster(const nd_report *r, size_t c, nd_sink *s) {
+    nd_status st = ND_OK;
+    nd_cluster_info ci;
+    uint32_t *rep = NULL, *x = NULL;
+    size_t nrep = 0, nx = 0, shown;
+    int rep_cut = 0;
+    const char *text;
+    size_t len;
+
+    ND_CHECK(nd_report_cluster(r, c, &ci));
+    shown = ND_MIN(ci.size, (size_t)ND_HTML_MAX_MEMBERS);
+    ND_CHECK(nd_sink_puts(s, "<article class=\"cluster\" id=\"cluster-"));
+    ND_CHECK(nd_sink_u64(s, c));
+    /* data-docs: the documents of all members; data-self: documents holding
+     * two or more members (for the heat map's diagonal) */
+    ND_CHECK(nd_sink_puts(s, "\" data-docs=\" "));
+    {
+        uint32_t prev = UINT32_MAX;
+        for (size_t m = 0; m < ci.size; m++) { /* members ascend, so docs do too */
+            nd_paragraph_info pi;
+            ND_CHECK(nd_report_paragraph(r, ci.members[m], &pi));
+            if (pi.doc == prev) continue;
+            prev = pi.doc;
+            ND_CHECK(nd_sink_u64(s, pi.doc));
+            ND_CHECK(nd_sink_putc(s, ' '));
+        }
+        ND_CHECK(nd_sink_puts(s, "\" data-self=\" "));
+        uint32_t last_out = UINT32_MAX;
+        prev = UINT32_MAX;
+        for (size_t m = 0; m < ci.size; m++) {
+            nd_paragraph_info pi;
+            ND_CHECK(nd_report_paragraph(r, ci.members[m], &pi));
+            if (pi.doc == prev && pi.doc != last_out) {
+                ND_CHECK(nd_sink_u64(s, pi.doc));
+                ND_CHECK(nd_sink_putc(s, ' '));
+                last_out = pi.doc;
+            }
+            prev = pi.doc;
+        }
+    }
+    ND_CHECK(nd_sink_puts(s, "\">\n<h3>Cluster "));
+    ND_CHECK(nd_sink_u64(s, c + 1));
+    ND_CHECK(nd_sink_puts(s, " &middot; "));
+    ND_CHECK(nd_sink_u64(s, ci.size));
+    ND_CHECK(nd_sink_puts(s, " members in "));
+    ND_CHECK(nd_sink_u64(s, ci.documents));
+    ND_CHECK(nd_sink_puts(s, ci.documents == 1 ? " document" : " documents"));
+    ND_CHECK(nd_sink_puts(s, "</h3>\n"));
+    ND_CHECK(nd_report_paragraph_text(r, ci.members[0], &text, &len));
+    ND_CHECK(decode_cps(text, len, ND_HTML_MAX_CHARS, &rep, &nrep, &rep_cut));
+    for (size_t m = 0; m < shown; m++) {
+        nd_paragraph_info pi;
+        nd_document_info di;
+        int cut = 0, diffed = 1;
+        ND_CHECK(nd_report_paragraph(r, ci.members[m], &pi));
+        ND_CHECK(nd_report_document(r, pi.doc, &di));
+        ND_CHECK(nd_sink_puts(s, m == 0 ? "<div class=\"member rep\"><div class=\"loc\">"
+                                        : "<div class=\"member\"><div class=\"loc\">"));
+        ND_CHECK(put_path_line(s, di.path, pi.line));
+        if (m == 0) {
+            ND_CHECK(nd_sink_puts(s, " &middot; representative"));
+        } else {
+            ND_CHECK(nd_sink_puts(s, " &middot; similarity "));
+            ND_CHECK(nd_sink_fixed(s, nd_unit_units(pi.similarity, 4), 4));
+        }
+        ND_CHECK(nd_sink_puts(s, "</div><div class=\"text\">"));
+        if (m == 0) {
+            ND_CHECK(put_cps(s, rep, nrep));
+            cut = rep_cut;
+        } else {
+            ND_CHECK(nd_report_paragraph_text(r, ci.members[m], &text, &len));
+            free(x);
+            x = NULL;
+            ND_CHECK(decode_cps(text, len, ND_HTML_MAX_CHARS, &x, &nx, &cut));
+            if (cut || rep_cut) {
+                diffed = 0;
+                ND_CHECK(put_cps(s, x, nx));
+            } else {
+                ND_CHECK(put_diff(s, rep, nrep, x, nx, &diffed));
+            }
+        }
+        if (cut) ND_CHECK(nd_sink_puts(s, "&hellip;"));
+        ND_CHECK(nd_sink_puts(s, "</div>"));
+        if (!diffed)
+            ND_CHECK(nd_sink_puts(s, "<div class=\"loc\">(too long for a character "
+                                     "diff)</div>"));
+        ND_CHECK(nd_sink_puts(s, "</div>\n"));
+    }
+    if (shown < ci.size) {
+        ND_CHECK(nd_sink_puts(s, "<p class=\"note\">and "));
+        ND_CHECK(nd_sink_u64(s, ci.size - shown));
+        ND_CHECK(nd_sink_puts(s, " more members</p>\n"));
+    }
+    ND_CHECK(nd_sink_puts(s, "</article>\n"));
+out:
+    free(rep);
+    free(x);
+    return st;
+}
+
+nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
+    nd_summary sum;
+    size_t ncl = nd_report_cluster_count(r), shown = ND_MIN(ncl, (size_t)ND_HTML_MAX_CLUSTERS);
+    ND_UNUSED(wo);
+    ND_TRY(nd_report_summary(r, &sum));
+    ND_TRY(page_start(s, "neardup report"));
+    ND_TRY(nd_sink_puts(s, "<header><h1>neardup overlap report</h1><p>"));
+    ND_TRY(nd_sink_u64(s, sum.files));
+    ND_TRY(nd_sink_puts(s, sum.files == 1 ? " document, " : " documents, "));
+    ND_TRY(put_percent(s, sum.duplicated_chars, sum.chars));
+    ND_TRY(nd_sink_puts(s, " of the text is duplicated (Jaccard threshold "));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(sum.threshold, 2), 2));
+    ND_TRY(nd_sink_puts(s, ")</p></header>\n<main>\n<section id=\"totals\">\n<h2>Totals</h2>\n"
+                           "<dl class=\"totals\">\n"));
+    ND_TRY(put_total(s, "documents", sum.files));
+    ND_TRY(put_total(s, "skipped inputs", sum.skipped));
+    ND_TRY(put_total(s, "bytes", sum.bytes));
+    ND_TRY(put_total(s, "paragraphs", sum.paragraphs));
+    ND_TRY(put_total(s, "short paragraphs", sum.short_paragraphs));
+    ND_TRY(put_total(s, "characters", sum.chars));
+    ND_TRY(put_total(s, "clusters", sum.clusters));
+    ND_TRY(put_total(s, "paragraphs in clusters", sum.clustered_paragraphs));
+    ND_TRY(put_total(s, "duplicated characters", sum.duplicated_chars));
+    ND_TRY(nd_sink_puts(s, "<div><dt>duplicated share</dt><dd>"));
+    ND_TRY(put_percent(s, sum.duplicated_chars, sum.chars));
+    ND_TRY(nd_sink_puts(s, "</dd></div>\n</dl>\n<p class=\"note\">MinHash "));
+    ND_TRY(nd_sink_u64(s, sum.num_perm));
+    ND_TRY(nd_sink_puts(s, " permutations, LSH "));
+    ND_TRY(nd_sink_u64(s, sum.bands));
+    ND_TRY(nd_sink_puts(s, " bands &times; "));
+    ND_TRY(nd_sink_u64(s, sum.rows));
+    ND_TRY(nd_sink_puts(s, " rows, shingles of "));
+    ND_TRY(nd_sink_u64(s, sum.shingle));
+    ND_TRY(nd_sink_puts(s, " tokens; "));
+    ND_TRY(nd_sink_u64(s, sum.candidate_pairs));
+    ND_TRY(nd_sink_puts(s, " candidate pairs, "));
+    ND_TRY(nd_sink_u64(s, sum.verified_pairs));
+    ND_TRY(nd_sink_puts(s, " verified.</p>\n</section>\n"));
+    ND_TRY(write_matrix(r, s));
+    ND_TRY(write_pairs(r, s));
+    ND_TRY(write_documents(r, s));
+    ND_TRY(nd_sink_puts(s, "<section id=\"clusters\">\n<h2>Clusters ("));
+    ND_TRY(nd_sink_u64(s, ncl));
+    ND_TRY(nd_sink_puts(s, ")</h2>\n<p class=\"note\">Each member against the first "
+                           "(the representative): <del>only in the representative</del> "
+                           "<ins>only in the member</ins>."));
+    if (shown < ncl) {
+        ND_TRY(nd_sink_puts(s, " Showing the "));
+        ND_TRY(nd_sink_u64(s, shown));
+        ND_TRY(nd_sink_puts(s, " largest."));
+    }
+    ND_TRY(nd_sink_puts(s, "</p>\n<p class=\"note\" id=\"filter-note\" hidden><span "
+                           "id=\"filter-text\"></span> <button id=\"show-all\" "
+                           "type=\"button\">show all</button></p>\n"));
+    for (size_t c = 0; c < shown; c++) ND_TRY(write_cluster(r, c, s));
+    ND_TRY(nd_sink_puts(s, "</section>\n</main>\n<div id=\"tip\"></div>\n<script>\n"));
+    ND_TRY(nd_sink_puts(s, scan_js));
+    return nd_sink_puts(s, "</script>\n</body>\n</html>\n");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Compare report                                                             */
+/* ------------------------------------------------------------------------ */
+
+static const char compare_js[] =
+    "(function(){\n"
+    "'use strict';\n"
+    "function marks(p){return document.querySelectorAll('mark[data-p=\"'+p+'\"]');}\n"
+    "document.querySelectorAll('mark').forEach(function(m){\n"
+    "m.addEventListener('mouseenter',function(){marks(m.dataset.p).forEach("
+    "function(x){x.classList.add('hot');});});\n"
+    "m.addEventListener('mouseleave',function(){marks(m.dataset.p).forEach("
+    "function(x){x.classList.remove('hot');});});\n"
+    "m.addEventListener('click',function(){var other=m.dataset.s==='a'?'b':'a';"
+    "var t=document.getElementById(other+'-p'+m.dataset.p);"
+    "if(t)t.scrollIntoView({block:'center'});});});\n"
+    "document.documentElement.setAttribute('data-ready','1');\n"
+    "})();\n";
+
+static int u64_cmp(const void *x, const void *y) {
+    uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
+    return p < q ? -1 : p > q;
+}
+
+/* One document with the passages' spans on side `side` marked. */
+static nd_status write_marked(const nd_compare *c, unsigned side, nd_sink *s) {
+    nd_status st = ND_OK;
+    const char *text;
+    size_t len, np = nd_compare_passage_count(c), nb = 0;
+    uint64_t *bounds = NULL;
+    size_t *owner = NULL;
+    unsigned char *first = NULL;
+
+    ND_CHECK(nd_compare_document_text(c, side, &text, &len));
+    bounds = nd_mallocn(2 * np + 2, sizeof *bounds);
+    if (!bounds) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    bounds[nb++] = 0;
+    bounds[nb++] = len;
+    for (size_t p = 0; p < np; p++) {
+        nd_passage_info pi;
+        ND_CHECK(nd_compare_passage(c, p, &pi));
+        bounds[nb++] = pi.side[side].offset;
+        bounds[nb++] = pi.side[side].offset + pi.side[side].length;
+    }
+    qsort(bounds, nb, sizeof *bounds, u64_cmp);
+    {
+        size_t u = 0;
+        for (size_t i = 0; i < nb; i++)
+            if (u == 0 || bounds[i] != bounds[u - 1]) bounds[u++] = bounds[i];
+        nb = u;
+    }
+    /* segment i = [bounds[i], bounds[i+1]); owner = lowest passage covering it */
+    owner = nd_mallocn(nb, sizeof *owner);
+    first = nd_calloc(np ? np : 1, 1);
+    if (!owner || !first) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nb; i++) owner[i] = SIZE_MAX;
+    for (size_t p = np; p-- > 0;) {
+        nd_passage_info pi;
+        ND_CHECK(nd_compare_passage(c, p, &pi));
+        uint64_t b0 = pi.side[side].offset, b1 = b0 + pi.side[side].length;
+        size_t lo = 0, hi = nb;
+        while (lo < hi) { /* first bound >= b0 */
+            size_t mid = lo + (hi - lo) / 2;
+            if (bounds[mid] < b0) lo = mid + 1;
+            else hi = mid;
+        }
+        for (size_t i = lo; i + 1 < nb && bounds[i] < b1; i++) owner[i] = p;
+    }
+    ND_CHECK(nd_sink_puts(s, "<pre class=\"text\">"));
+    for (size_t i = 0; i + 1 < nb; i++) {
+        size_t p = owner[i];
+        const char *seg = text + bounds[i];
+        size_t sl = (size_t)(bounds[i + 1] - bounds[i]);
+        if (p == SIZE_MAX) {
+            ND_CHECK(nd_sink_html(s, seg, sl));
+            continue;
+        }
+        ND_CHECK(nd_sink_puts(s, "<mark class=\"c"));
+        ND_CHECK(nd_sink_u64(s, p % 8));
+        ND_CHECK(nd_sink_puts(s, "\" data-s=\""));
+        ND_CHECK(nd_sink_putc(s, side ? 'b' : 'a'));
+        ND_CHECK(nd_sink_puts(s, "\" data-p=\""));
+        ND_CHECK(nd_sink_u64(s, p));
+        ND_CHECK(nd_sink_putc(s, '"'));
+        if (!first[p]) { /* the id goes on the first piece of a passage */
+            first[p] = 1;
+            ND_CHECK(nd_sink_puts(s, " id=\""));
+            ND_CHECK(nd_sink_putc(s, side ? 'b' : 'a'));
+            ND_CHECK(nd_sink_puts(s, "-p"));
+            ND_CHECK(nd_sink_u64(s, p));
+            ND_CHECK(nd_sink_putc(s, '"'));
+        }
+        ND_CHECK(nd_sink_puts(s, " title=\"passage "));
+        ND_CHECK(nd_sink_u64(s, p + 1));
+        ND_CHECK(nd_sink_puts(s, "\">"));
+        ND_CHECK(nd_sink_html(s, seg, sl));
+        ND_CHECK(nd_sink_puts(s, "</mark>"));
+    }
+    ND_CHECK(nd_sink_puts(s, "</pre>\n"));
+out:
+    free(bounds);
+    free(owner);
+    free(first);
+    return st;
+}
+
+nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo,
+                                nd_sink *s) {
+    nd_compare_doc_info di[2];
+    size_t np = nd_compare_passage_count(c);
+    static const char *const label[2] = {"A", "B"};
+    ND_UNUSED(wo);
+    for (unsigned i = 0; i < 2; i++) ND_TRY(nd_compare_document(c, i, &di[i]));
+    ND_TRY(page_start(s, "neardup compare"));
+    ND_TRY(nd_sink_puts(s, "<header><h1>neardup compare</h1>\n"));
+    for (int i = 0; i < 2; i++) {
+        ND_TRY(nd_sink_puts(s, "<p class=\"share\" id=\"share-"));
+        ND_TRY(nd_sink_puts(s, i ? "b" : "a"));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(put_percent(s, di[i].covered_chars, di[i].chars));
+        ND_TRY(nd_sink_puts(s, i ? " of B (" : " of A ("));
+        ND_TRY(put_html(s, di[i].path));
+        ND_TRY(nd_sink_puts(s, i ? ") appears in A" : ") appears in B"));
+        ND_TRY(nd_sink_puts(s, "</p>\n"));
+    }
+    ND_TRY(nd_sink_puts(s, "</header>\n<main>\n<section id=\"passages\">\n<h2>"));
+    ND_TRY(nd_sink_u64(s, np));
+    ND_TRY(nd_sink_puts(s, np == 1 ? " shared passage" : " shared passages"));
+    ND_TRY(nd_sink_puts(s, "</h2>\n<table class=\"list\">\n<thead><tr><th class=\"num\">#"
+                           "</th><th>in A</th><th>in B</th><th class=\"num\">matching "
+                           "characters</th></tr></thead>\n<tbody>\n"));
+    for (size_t p = 0; p < np; p++) {
+        nd_passage_info pi;
+        ND_TRY(nd_compare_passage(c, p, &pi));
+        ND_TRY(nd_sink_puts(s, "<tr class=\"passage\"><td class=\"num\"><mark class=\"c"));
+        ND_TRY(nd_sink_u64(s, p % 8));
+        ND_TRY(nd_sink_puts(s, "\" data-p=\""));
+        ND_TRY(nd_sink_u64(s, p));
+        ND_TRY(nd_sink_puts(s, "\" data-s=\"t\">&nbsp;"));
+        ND_TRY(nd_sink_u64(s, p + 1));
+        ND_TRY(nd_sink_puts(s, "&nbsp;</mark></td>"));
+        for (int i = 0; i < 2; i++) {
+            ND_TRY(nd_sink_puts(s, "<td class=\"path\"><a href=\"#"));
+            ND_TRY(nd_sink_putc(s, i ? 'b' : 'a'));
+            ND_TRY(nd_sink_puts(s, "-p"));
+            ND_TRY(nd_sink_u64(s, p));
+            ND_TRY(nd_sink_puts(s, "\">"));
+            ND_TRY(put_path_line(s, di[i].path, pi.side[i].line));
+            if (pi.side[i].end_line != pi.side[i].line) {
+                ND_TRY(nd_sink_putc(s, '-'));
+                ND_TRY(nd_sink_u64(s, pi.side[i].end_line));
+            }
+            ND_TRY(nd_sink_puts(s, "</a></td>"));
+        }
+        ND_TRY(nd_sink_puts(s, "<td class=\"num\">"));
+        ND_TRY(nd_sink_u64(s, pi.matched_chars));
+        ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
+    }
+    ND_TRY(nd_sink_puts(s, "</tbody></table>\n</section>\n<div class=\"sxs\">\n"));
+    for (unsigned i = 0; i < 2; i++) {
+        ND_TRY(nd_sink_puts(s, "<section class=\"doc\" id=\"doc-"));
+        ND_TRY(nd_sink_putc(s, i ? 'b' : 'a'));
+        ND_TRY(nd_sink_puts(s, "\">\n<h2>"));
+        ND_TRY(nd_sink_puts(s, label[i]));
+        ND_TRY(nd_sink_puts(s, " &middot; <span class=\"path\">"));
+        ND_TRY(put_html(s, di[i].path));
+        ND_TRY(nd_sink_puts(s, "</span></h2>\n"));
+        ND_TRY(write_marked(c, i, s));
+        ND_TRY(nd_sink_puts(s, "</section>\n"));
+    }
+    ND_TRY(nd_sink_puts(s, "</div>\n</main>\n<script>\n"));
+    ND_TRY(nd_sink_puts(s, compare_js));
+    return nd_sink_puts(s, "</script>\n</body>\n</html>\n");
+}

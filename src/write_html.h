@@ -1,0 +1,21 @@
+/*
+ * write_html.h - the HTML writers (write_html.c), private.
+ */
+#ifndef ND_WRITE_HTML_H
+#define ND_WRITE_HTML_H
+
+#include "neardup.h"
+#include "write.h"
+
+/* The scan report as one self-contained HTML page (see write_html.c). */
+nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink *s);
+
+/* The comparison of two documents as one self-contained HTML page. */
+nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo,
+                                nd_sink *s);
+
+/* s[0..n-1] as HTML text: & < > " ' escaped, invalid UTF-8 replaced by
+ * U+FFFD, control characters other than TAB, LF and CR replaced by U+FFFD. */
+nd_status nd_sink_html(nd_sink *s, const char *str, size_t n);
+
+#endif /* ND_WRITE_HTML_H */

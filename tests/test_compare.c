@@ -1,0 +1,264 @@
+/*
+ * test_compare.c - shared passages of two documents (compare.c) and the
+ * normaliser's map back to source bytes (nd_norm_chars_mapped).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neardup.h"
+#include "text.h"
+
+typedef struct membuf {
+    char *data;
+    size_t len, cap;
+} membuf;
+
+static int mem_write(void *user, const void *buf, size_t len) {
+    membuf *m = user;
+    if (m->len + len + 1 > m->cap) {
+        m->cap = (m->len + len + 1) * 2;
+        m->data = realloc(m->data, m->cap);
+        cr_assert_not_null(m->data);
+    }
+    memcpy(m->data + m->len, buf, len);
+    m->len += len;
+    m->data[m->len] = '\0';
+    return 0;
+}
+
+static nd_compare *cmp(const char *a, const char *b, unsigned min_passage) {
+    nd_compare_options co;
+    nd_compare *c = NULL;
+    nd_compare_options_default(&co);
+    if (min_passage) co.min_passage = min_passage;
+    cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), &co, &c),
+                 ND_OK);
+    return c;
+}
+
+static const char *A_TEXT =
+    "Intro line here.\n"
+    "The quick brown fox jumps over the lazy dog near the river bank today.\n"
+    "Something else entirely different is written in this line.\n";
+static const char *B_TEXT =
+    "Other start.\n"
+    "He said that the quick brown fox jumped over the lazy dog near the river "
+    "bank today, and left.\n"
+    "Tail.\n";
+
+/* ------------------------------------------------------------------------ */
+
+Test(norm_mapped, gives_the_same_characters_as_nd_norm_chars) {
+    static const char *const texts[] = {
+        "Hello, World! 123",
+        "態(tài)度很好，們說。",
+        "ＦＵＬＬ　ｗｉｄｔｈ ﬁ",
+        "e\xCC\x81t\xC3\xA9 cafe\xCC\x81 \xE1\x84\x80\xE1\x85\xA1",
+        "bad \xFF\xE6\x97 bytes \xED\xA0\x80 end",
+        "",
+        "   \n\t  ",
+    };
+    nd_norm a, b;
+    nd_norm_init(&a, ND_NORM_ALL);
+    nd_norm_init(&b, ND_NORM_ALL);
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        const uint8_t *s = (const uint8_t *)texts[t];
+        size_t n = strlen(texts[t]), count_ref, count;
+        const uint32_t *ref;
+        uint32_t *cps;
+        size_t *beg, *end;
+        cr_assert_eq(nd_norm_chars(&a, s, n, &ref, &count_ref), ND_OK);
+        cr_assert_eq(nd_norm_chars_mapped(&b, s, n, &cps, &beg, &end, &count), ND_OK);
+        cr_assert_eq(count, count_ref, "text %zu: %zu vs %zu characters", t, count, count_ref);
+        for (size_t i = 0; i < count; i++) {
+            cr_assert_eq(cps[i], ref[i], "text %zu char %zu", t, i);
+            cr_assert_lt(beg[i], end[i]);
+            cr_assert_leq(end[i], n);
+            if (i) cr_assert_geq(beg[i], beg[i - 1]);
+        }
+        free(cps);
+        free(beg);
+        free(end);
+    }
+    nd_norm_release(&a);
+    nd_norm_release(&b);
+}
+
+Test(norm_mapped, maps_each_character_to_its_source_bytes) {
+    const char *s = "Ab 態(tài)，Ｃ";
+    nd_norm nm;
+    uint32_t *cps;
+    size_t *beg, *end, n;
+    nd_norm_init(&nm, ND_NORM_ALL);
+    cr_assert_eq(nd_norm_chars_mapped(&nm, (const uint8_t *)s, strlen(s), &cps, &beg, &end, &n),
+                 ND_OK);
+    cr_assert_eq(n, 4); /* a b 态 c */
+    cr_assert_eq(cps[0], 'a');
+    cr_assert_eq(cps[2], 0x6001);
+    cr_assert_eq(cps[3], 'c');
+    cr_assert_eq(beg[0], 0);
+    cr_assert_eq(end[0], 1);
+    cr_assert_eq(beg[2], 3);
+    cr_assert_eq(end[2], 6);
+    cr_assert_eq(beg[3], 15); /* after "(tài)" (6 bytes) and "，" (3) */
+    cr_assert_eq(end[3], 18);
+    free(cps);
+    free(beg);
+    free(end);
+    nd_norm_release(&nm);
+}
+
+Test(compare, finds_a_lightly_edited_sentence_inside_other_paragraphs) {
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    nd_compare_doc_info a, b;
+    nd_passage_info p;
+    cr_assert_eq(nd_compare_passage_count(c), 1);
+    cr_assert_eq(nd_compare_passage(c, 0, &p), ND_OK);
+    cr_assert_eq(p.side[0].line, 2);
+    cr_assert_eq(p.side[0].end_line, 2);
+    cr_assert_eq(p.side[0].offset, 17);
+    cr_assert_eq(p.side[0].length, 69); /* "The quick ... today" */
+    cr_assert_eq(p.side[1].line, 2);
+    cr_assert_eq(p.side[1].offset, 26);
+    cr_assert_eq(p.side[1].length, 70);
+    cr_assert_eq(p.matched_chars, 55);
+    cr_assert_eq(p.fragments, 2); /* "jumps" / "jumped" splits the run */
+    cr_assert_eq(nd_compare_document(c, 0, &a), ND_OK);
+    cr_assert_eq(nd_compare_document(c, 1, &b), ND_OK);
+    cr_assert_str_eq(a.path, "a.txt");
+    cr_assert_eq(a.chars, 118);
+    cr_assert_eq(a.covered_chars, 55);
+    cr_assert_eq(b.chars, 88);
+    cr_assert_eq(b.covered_chars, 55);
+    cr_assert_eq(a.lines, 3);
+    nd_compare_free(c);
+}
+
+Test(compare, text_output_pairs_the_passages_with_path_and_line) {
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    membuf m = {0};
+    nd_write_options wo;
+    nd_write_options_default(&wo);
+    wo.preview = 20;
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_TEXT, &wo, mem_write, &m), ND_OK);
+    cr_assert_str_eq(m.data,
+                     "A  a.txt  (118 characters)\n"
+                     "B  b.txt  (88 characters)\n"
+                     "\n"
+                     "46.6% of A appears in B (55 of 118 characters)\n"
+                     "62.5% of B appears in A (55 of 88 characters)\n"
+                     "1 shared passage of at least 30 characters\n"
+                     "\n"
+                     "#1  55 matching characters in 2 pieces\n"
+                     "  A  a.txt:2  The quick brown fox ...\n"
+                     "  B  b.txt:2  the quick brown fox ...\n");
+    free(m.data);
+    nd_compare_free(c);
+}
+
+Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    membuf m = {0};
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_JSONL, NULL, mem_write, &m), ND_OK);
+    cr_assert_str_eq(
+        m.data,
+        "{\"type\":\"compare\",\"a\":\"a.txt\",\"b\":\"b.txt\",\"a_bytes\":147,\"b_bytes\":114,"
+        "\"a_chars\":118,\"b_chars\":88,\"a_in_b_chars\":55,\"a_in_b_share\":0.4661,"
+        "\"b_in_a_chars\":55,\"b_in_a_share\":0.6250,\"passages\":1,\"min_passage\":30,"
+        "\"max_gap\":8}\n"
+        "{\"type\":\"passage\",\"id\":0,\"matched_chars\":55,\"fragments\":2,"
+        "\"a\":{\"line\":2,\"end_line\":2,\"offset\":17,\"length\":69,\"start_char\":13,"
+        "\"chars\":56},\"b\":{\"line\":2,\"end_line\":2,\"offset\":26,\"length\":70,"
+        "\"start_char\":20,\"chars\":57},"
+        "\"text_a\":\"The quick brown fox jumps over the lazy dog near the river bank today\","
+        "\"text_b\":\"the quick brown fox jumped over the lazy dog near the river bank "
+        "today\"}\n");
+    free(m.data);
+    nd_compare_free(c);
+}
+
+Test(compare, identical_documents_are_fully_covered) {
+    const char *t = "第一段文字内容在这里出现了。\n第二段是另外一些完全不同的句子，长度也足够。\n";
+    nd_compare *c = cmp(t, t, 10);
+    nd_compare_doc_info a;
+    nd_passage_info p;
+    cr_assert_eq(nd_compare_passage_count(c), 1);
+    cr_assert_eq(nd_compare_passage(c, 0, &p), ND_OK);
+    cr_assert_eq(p.side[0].line, 1);
+    cr_assert_eq(p.side[0].end_line, 2);
+    cr_assert_eq(nd_compare_document(c, 0, &a), ND_OK);
+    cr_assert_eq(a.covered_chars, a.chars);
+    nd_compare_free(c);
+}
+
+Test(compare, unrelated_documents_share_nothing) {
+    nd_compare *c = cmp("alpha beta gamma delta epsilon zeta eta theta iota kappa\n",
+                        "一二三四五六七八九十百千万亿兆京垓秭穰沟涧正载极\n", 0);
+    nd_compare_doc_info a;
+    cr_assert_eq(nd_compare_passage_count(c), 0);
+    cr_assert_eq(nd_compare_document(c, 0, &a), ND_OK);
+    cr_assert_eq(a.covered_chars, 0);
+    nd_compare_free(c);
+}
+
+/* A shared run of exactly min_passage characters is always found (the
+ * winnowing guarantee), one character less is not a passage. */
+Test(compare, honours_min_passage_exactly) {
+    const char *shared = "abcdefghijklmnopqrstuvwxyz0123"; /* 30 characters */
+    char a[256], b[256];
+    snprintf(a, sizeof a, "QQQQQQQQQQ %s WWWWWWWWWW\n", shared);
+    snprintf(b, sizeof b, "ZZZZZZZZZZ %s YYYYYYYYYY\n", shared);
+    nd_compare *c = cmp(a, b, 30);
+    cr_assert_eq(nd_compare_passage_count(c), 1);
+    nd_compare_free(c);
+    c = cmp(a, b, 31);
+    cr_assert_eq(nd_compare_passage_count(c), 0);
+    nd_compare_free(c);
+    for (unsigned t = 1; t <= 30; t++) {
+        c = cmp(a, b, t);
+        cr_assert_geq(nd_compare_passage_count(c), 1, "min_passage %u", t);
+        nd_compare_free(c);
+    }
+}
+
+Test(compare, finds_a_copy_across_scripts_and_punctuation) {
+    const char *a = "前言。\n這個報告說明了我們們的態度：經濟發展需要穩定的環境和長期的規劃。\n";
+    const char *b = "另外的开头\n有人写道这个报告说明了我们们的态度，经济发展需要稳定的环境和长期的规划！完\n";
+    nd_compare *c = cmp(a, b, 20);
+    nd_passage_info p;
+    cr_assert_eq(nd_compare_passage_count(c), 1);
+    cr_assert_eq(nd_compare_passage(c, 0, &p), ND_OK);
+    cr_assert_eq(p.side[0].line, 2);
+    cr_assert_eq(p.side[1].line, 2);
+    cr_assert_eq(p.matched_chars, 30);
+    nd_compare_free(c);
+}
+
+Test(compare, rejects_bad_options_and_formats) {
+    nd_compare_options co;
+    char msg[128];
+    nd_compare *c = NULL;
+    nd_compare_options_default(&co);
+    co.min_passage = 0;
+    cr_assert_eq(nd_compare_options_check(&co, msg, sizeof msg), ND_ERR_INVALID);
+    cr_assert_str_eq(msg, "--min-passage must be between 1 and 100000");
+    cr_assert_eq(nd_compare_buffers("a", "x", 1, "b", "y", 1, &co, &c), ND_ERR_INVALID);
+    cr_assert_null(c);
+    c = cmp("x", "y", 0);
+    membuf m = {0};
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_CSV, NULL, mem_write, &m), ND_ERR_INVALID);
+    cr_assert_eq(nd_compare_document(c, 2, &(nd_compare_doc_info){0}), ND_ERR_INVALID);
+    nd_compare_free(c);
+    nd_compare_free(NULL);
+}
+
+Test(compare, reports_a_missing_file_through_diag) {
+    nd_compare *c = NULL;
+    cr_assert_eq(nd_compare_paths("/nonexistent/a", "/nonexistent/b", NULL, NULL, NULL, &c),
+                 ND_ERR_IO);
+    cr_assert_null(c);
+    cr_assert_eq(nd_compare_paths("/", "/", NULL, NULL, NULL, &c), ND_ERR_NOT_REGULAR);
+}
