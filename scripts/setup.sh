@@ -14,7 +14,8 @@ PACKAGES=(build-essential cmake pkg-config
           libxxhash-dev xxhash zlib1g-dev libutf8proc-dev
           libopencc-dev libopencc-data
           libcriterion-dev libjson-c-dev
-          clang valgrind hyperfine python3)
+          clang valgrind hyperfine python3
+          chromium)
 
 deps() {
   local missing=()

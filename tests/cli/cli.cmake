@@ -16,7 +16,8 @@ set(ND_CLI_CASES
   scan-text scan-jsonl scan-json scan-csv scan-deterministic
   output-file write-error missing-path no-input binary-file gzip
   corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
-  symlink-loop not-regular escape-path)
+  symlink-loop not-regular escape-path
+  scan-html compare-text compare-errors clean clean-refuse)
 
 foreach(case ${ND_CLI_CASES})
   add_test(NAME cli_${case}

@@ -39,7 +39,8 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        scan-text scan-jsonl scan-json scan-csv scan-deterministic
        output-file write-error missing-path no-input binary-file gzip
        corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
-       symlink-loop not-regular escape-path)
+       symlink-loop not-regular escape-path
+       scan-html compare-text compare-errors clean clean-refuse)
 
 if [ "$CASE" = "--list" ]; then
   printf '%s\n' "${CASES[@]}"
@@ -241,7 +242,7 @@ bad-option-value)
   expect_stderr "neardup scan: --top: '4294967296' is not an integer in [0, 4294967295]"
   nd scan -f xml "$S000"
   expect_rc 1
-  expect_stderr "neardup scan: --format: 'xml' is not one of text, jsonl, json, csv"
+  expect_stderr "neardup scan: --format: 'xml' is not one of text, jsonl, json, csv, html"
   nd scan --split=para "$S000"
   expect_rc 1
   expect_stderr "neardup scan: --split: 'para' is not one of auto, line, blank"
@@ -597,6 +598,151 @@ escape-path)
   nd scan examples/中文.txt "$S000"
   expect_rc 2
   expect_stderr "neardup: cannot open 'examples/中文.txt': No such file or directory"
+  ;;
+
+scan-html)
+  nd scan -f html "$SEEDS"
+  expect_rc 0
+  expect_stderr ""
+  head -n 1 "$OUT" > "$TMP/first"
+  expect_text "$TMP/first" "<!DOCTYPE html>"
+  cp "$OUT" "$TMP/one.html"
+  nd scan -f html -o "$TMP/two.html" "$SEEDS"
+  expect_rc 0
+  expect_same "$TMP/one.html" "$TMP/two.html" "-o FILE html differs from stdout"
+  cells=$(grep -o '<td class="cell' "$TMP/one.html" | wc -l)
+  [ "$cells" = 25 ] || fail "$cells heat map cells for 5 documents"
+  ;;
+
+compare-text)
+  mkdir "$TMP/c"
+  printf 'Intro line here.\nThe quick brown fox jumps over the lazy dog near the river bank today.\nSomething else entirely different is written in this line.\n' > "$TMP/c/a.txt"
+  printf 'Other start.\nHe said that the quick brown fox jumped over the lazy dog near the river bank today, and left.\nTail.\n' > "$TMP/c/b.txt"
+  ND_DIR=$TMP/c nd compare --preview 20 a.txt b.txt
+  expect_rc 0
+  expect_stderr ""
+  expect_stdout "A  a.txt  (118 characters)
+B  b.txt  (88 characters)
+
+46.6% of A appears in B (55 of 118 characters)
+62.5% of B appears in A (55 of 88 characters)
+1 shared passage of at least 30 characters
+
+#1  55 matching characters in 2 pieces
+  A  a.txt:2  The quick brown fox ...
+  B  b.txt:2  the quick brown fox ..."
+  ND_DIR=$TMP/c nd compare -f jsonl --min-passage 60 a.txt b.txt
+  expect_rc 0
+  expect_stdout '{"type":"compare","a":"a.txt","b":"b.txt","a_bytes":147,"b_bytes":114,"a_chars":118,"b_chars":88,"a_in_b_chars":0,"a_in_b_share":0.0000,"b_in_a_chars":0,"b_in_a_share":0.0000,"passages":0,"min_passage":60,"max_gap":8}'
+  gzip -c -n "$TMP/c/b.txt" > "$TMP/c/b.gz"
+  ND_DIR=$TMP/c nd_as gz compare -f jsonl a.txt b.gz
+  ND_DIR=$TMP/c nd_as plain compare -f jsonl a.txt b.txt
+  sed 's/"b":"b.gz"/"b":"b.txt"/' "$TMP/gz.out" > "$TMP/gz.fixed"
+  expect_same "$TMP/plain.out" "$TMP/gz.fixed" "compare of a gzip copy differs"
+  ND_DIR=$TMP/c nd compare -f html -o out.html a.txt b.txt
+  expect_rc 0
+  expect_stdout ""
+  grep -q 'id="b-p0"' "$TMP/c/out.html" || fail "compare -o html: no passage in B"
+  ;;
+
+compare-errors)
+  nd compare "$S000"
+  expect_rc 1
+  expect_stdout ""
+  expect_stderr "neardup compare: expected two documents A and B, got 1 (see 'neardup compare --help')"
+  nd compare --min-passage 0 "$S000" "$S001"
+  expect_rc 1
+  expect_stderr "neardup compare: --min-passage: '0' is not an integer in [1, 100000]"
+  nd compare -f csv "$S000" "$S001"
+  expect_rc 1
+  expect_stderr "neardup compare: --format: 'csv' is not one of text, jsonl, html"
+  nd compare "$S000" examples/no-such-file
+  expect_rc 2
+  expect_stdout ""
+  expect_stderr "neardup: cannot open 'examples/no-such-file': No such file or directory"
+  nd compare "$SEEDS" "$S000"
+  expect_rc 2
+  expect_stderr "neardup: skipping '$SEEDS': not a regular file (a directory; compare takes two files)"
+  nd compare --help
+  expect_rc 0
+  for o in --format --output --min-passage --max-gap --preview --no-strip --help; do
+    grep -q -e "$o" "$OUT" || fail "compare --help does not list $o"
+  done
+  ;;
+
+clean)
+  mkdir -p "$TMP/in/sub"
+  P='这是一个用于测试的段落，内容相当长，足以被聚类算法识别为重复的段落之一。'
+  printf "Title A\r\n\r\n$P\r\n\r\nUnique paragraph number one about apples and oranges.\r\n" > "$TMP/in/a.txt"
+  printf "Intro B\n$P\nAnother unique line about the weather in Beijing today.\n$P\n" > "$TMP/in/sub/b.txt"
+  gzip -c -n "$TMP/in/sub/b.txt" > "$TMP/in/sub/c.txt.gz"
+  printf 'no duplicates here\n' > "$TMP/in/d.txt"
+  ND_DIR=$TMP nd clean --dry-run --out out in
+  expect_rc 0
+  expect_stderr ""
+  expect_stdout "in/sub/b.txt:2: remove 109 bytes, duplicate of in/a.txt:3 (similarity 1.0000)
+in/sub/b.txt:4: remove 109 bytes, duplicate of in/a.txt:3 (similarity 1.0000)
+in/sub/c.txt.gz:2: remove 109 bytes, duplicate of in/a.txt:3 (similarity 1.0000)
+in/sub/c.txt.gz:3: remove 56 bytes, duplicate of in/sub/b.txt:3 (similarity 1.0000)
+in/sub/c.txt.gz:4: remove 109 bytes, duplicate of in/a.txt:3 (similarity 1.0000)
+would remove 5 paragraphs (492 bytes) from 2 of 4 files"
+  [ -e "$TMP/out" ] && fail "--dry-run created the output directory"
+  ND_DIR=$TMP nd clean --out out --log removed.jsonl in
+  expect_rc 0
+  expect_stderr ""
+  expect_stdout "removed 5 paragraphs (492 bytes) from 2 of 4 files"
+  expect_same "$TMP/in/a.txt" "$TMP/out/a.txt" "a file without removals was changed"
+  expect_same "$TMP/in/d.txt" "$TMP/out/d.txt" "a file without removals was changed"
+  printf "Intro B\nAnother unique line about the weather in Beijing today.\n" > "$TMP/b.expected"
+  expect_same "$TMP/b.expected" "$TMP/out/sub/b.txt" "cleaned b.txt"
+  gzip -t "$TMP/out/sub/c.txt.gz" || fail "c.txt.gz is not gzip data"
+  printf "Intro B\n" > "$TMP/c.expected"
+  gzip -dc "$TMP/out/sub/c.txt.gz" > "$TMP/c.out"
+  expect_same "$TMP/c.expected" "$TMP/c.out" "cleaned c.txt.gz"
+  [ "$(wc -l < "$TMP/removed.jsonl")" = 5 ] || fail "the log does not have 5 lines"
+  head -n 1 "$TMP/removed.jsonl" > "$TMP/log1"
+  expect_text "$TMP/log1" "{\"path\":\"in/sub/b.txt\",\"line\":2,\"offset\":8,\"length\":109,\"text\":\"$P\\n\",\"kept_path\":\"in/a.txt\",\"kept_line\":3,\"kept_offset\":11,\"similarity\":1.0000}"
+  left=$(cd "$TMP/out" && find . -name '.*' ! -name . | wc -l)
+  [ "$left" = 0 ] || fail "temporary files left in the output"
+  # scope and keep
+  ND_DIR=$TMP nd clean -n --scope within --out out2 in
+  expect_rc 0
+  expect_stdout "in/sub/b.txt:4: remove 109 bytes, duplicate of in/sub/b.txt:2 (similarity 1.0000)
+in/sub/c.txt.gz:4: remove 109 bytes, duplicate of in/sub/c.txt.gz:2 (similarity 1.0000)
+would remove 2 paragraphs (218 bytes) from 2 of 4 files"
+  ;;
+
+clean-refuse)
+  mkdir -p "$TMP/in"
+  cp "$S000" "$S001" "$TMP/in/"
+  ND_DIR=$TMP nd clean --out in/cleaned in
+  expect_rc 1
+  expect_stdout ""
+  expect_stderr "neardup: refusing to write into input directory 'in'"
+  [ -e "$TMP/in/cleaned" ] && fail "an output directory was created inside the input"
+  ND_DIR=$TMP/in nd clean --force --out . 000_11051e509f6edff7.txt
+  expect_rc 1
+  expect_stderr "neardup: refusing to overwrite input file './000_11051e509f6edff7.txt'"
+  ND_DIR=$TMP nd clean --out out in
+  expect_rc 0
+  ND_DIR=$TMP nd clean --out out in
+  expect_rc 1
+  expect_stdout ""
+  expect_stderr "neardup: 'out/000_11051e509f6edff7.txt' exists (use --force to overwrite)"
+  ND_DIR=$TMP nd clean --force --out out in
+  expect_rc 0
+  ND_DIR=$TMP nd clean --force --out out --log in/log.jsonl in
+  expect_rc 1
+  expect_stderr "neardup: refusing to write into input directory 'in'"
+  ND_DIR=$TMP nd clean in
+  expect_rc 1
+  expect_stderr "neardup clean: --out DIR is required (see 'neardup clean --help')"
+  ND_DIR=$TMP nd clean --out out -
+  expect_rc 1
+  expect_stderr "neardup: cannot clean standard input; give files"
+  ND_DIR=$TMP nd clean --keep last --out out in
+  expect_rc 1
+  expect_stderr "neardup clean: --keep: 'last' is not one of first, longest"
   ;;
 
 *)
