@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 char *nd_test_read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -38,4 +39,17 @@ const char *nd_test_seed_path(const char *name) {
 
 const char *nd_test_data_path(const char *rel) {
     return env_path("ND_TEST_DATA", ND_SOURCE_DIR "/tests", rel);
+}
+
+int nd_test_buf_write(void *user, const void *buf, size_t len) {
+    nd_test_buf *m = user;
+    if (m->len + len + 1 > m->cap) {
+        m->cap = (m->len + len + 1) * 2;
+        m->data = realloc(m->data, m->cap);
+        cr_assert_not_null(m->data);
+    }
+    memcpy(m->data + m->len, buf, len);
+    m->len += len;
+    m->data[m->len] = '\0';
+    return 0;
 }

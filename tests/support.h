@@ -14,4 +14,13 @@ const char *nd_test_seed_path(const char *name);
 /* Path of a file under tests/ ($ND_TEST_DATA/rel) in a static buffer. */
 const char *nd_test_data_path(const char *rel);
 
+/* A growing memory buffer that is an nd_write_fn sink; data stays
+ * NUL-terminated.  Start from {0}; free(data) when done. */
+typedef struct nd_test_buf {
+    char *data;
+    size_t len, cap;
+} nd_test_buf;
+
+int nd_test_buf_write(void *user, const void *buf, size_t len);
+
 #endif

@@ -21,23 +21,7 @@
 #define P2 "The committee approved the annual budget after a long debate on Tuesday evening."
 #define P2X "The committee approved the annual budget after a long debate on Tuesday night."
 
-typedef struct membuf {
-    char *data;
-    size_t len, cap;
-} membuf;
 
-static int mem_write(void *user, const void *buf, size_t len) {
-    membuf *m = user;
-    if (m->len + len + 1 > m->cap) {
-        m->cap = (m->len + len + 1) * 2;
-        m->data = realloc(m->data, m->cap);
-        cr_assert_not_null(m->data);
-    }
-    memcpy(m->data + m->len, buf, len);
-    m->len += len;
-    m->data[m->len] = '\0';
-    return 0;
-}
 
 static char root[64];
 
@@ -448,9 +432,9 @@ Test(clean_tree, refuses_two_documents_with_one_output) {
 Test(clean_log, is_deterministic_jsonl) {
     nd_report *r = scan_buffers(DOCS, 3);
     nd_clean_plan *p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
-    membuf a = {0}, b = {0};
-    cr_assert_eq(nd_clean_write_log(p, mem_write, &a), ND_OK);
-    cr_assert_eq(nd_clean_write_log(p, mem_write, &b), ND_OK);
+    nd_test_buf a = {0}, b = {0};
+    cr_assert_eq(nd_clean_write_log(p, nd_test_buf_write, &a), ND_OK);
+    cr_assert_eq(nd_clean_write_log(p, nd_test_buf_write, &b), ND_OK);
     cr_assert_str_eq(a.data, b.data);
     const char *first_line_end = strchr(a.data, '\n');
     cr_assert_not_null(first_line_end);

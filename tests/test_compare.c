@@ -9,25 +9,10 @@
 #include <string.h>
 
 #include "neardup.h"
+#include "support.h"
 #include "text.h"
 
-typedef struct membuf {
-    char *data;
-    size_t len, cap;
-} membuf;
 
-static int mem_write(void *user, const void *buf, size_t len) {
-    membuf *m = user;
-    if (m->len + len + 1 > m->cap) {
-        m->cap = (m->len + len + 1) * 2;
-        m->data = realloc(m->data, m->cap);
-        cr_assert_not_null(m->data);
-    }
-    memcpy(m->data + m->len, buf, len);
-    m->len += len;
-    m->data[m->len] = '\0';
-    return 0;
-}
 
 static nd_compare *cmp(const char *a, const char *b, unsigned min_passage) {
     nd_compare_options co;
@@ -139,11 +124,11 @@ Test(compare, finds_a_lightly_edited_sentence_inside_other_paragraphs) {
 
 Test(compare, text_output_pairs_the_passages_with_path_and_line) {
     nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
-    membuf m = {0};
+    nd_test_buf m = {0};
     nd_write_options wo;
     nd_write_options_default(&wo);
     wo.preview = 20;
-    cr_assert_eq(nd_compare_write(c, ND_FORMAT_TEXT, &wo, mem_write, &m), ND_OK);
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_TEXT, &wo, nd_test_buf_write, &m), ND_OK);
     cr_assert_str_eq(m.data,
                      "A  a.txt  (118 characters)\n"
                      "B  b.txt  (88 characters)\n"
@@ -161,8 +146,8 @@ Test(compare, text_output_pairs_the_passages_with_path_and_line) {
 
 Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
     nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
-    membuf m = {0};
-    cr_assert_eq(nd_compare_write(c, ND_FORMAT_JSONL, NULL, mem_write, &m), ND_OK);
+    nd_test_buf m = {0};
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_JSONL, NULL, nd_test_buf_write, &m), ND_OK);
     cr_assert_str_eq(
         m.data,
         "{\"type\":\"compare\",\"a\":\"a.txt\",\"b\":\"b.txt\",\"a_bytes\":147,\"b_bytes\":114,"
@@ -248,8 +233,8 @@ Test(compare, rejects_bad_options_and_formats) {
     cr_assert_eq(nd_compare_buffers("a", "x", 1, "b", "y", 1, &co, &c), ND_ERR_INVALID);
     cr_assert_null(c);
     c = cmp("x", "y", 0);
-    membuf m = {0};
-    cr_assert_eq(nd_compare_write(c, ND_FORMAT_CSV, NULL, mem_write, &m), ND_ERR_INVALID);
+    nd_test_buf m = {0};
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_CSV, NULL, nd_test_buf_write, &m), ND_ERR_INVALID);
     cr_assert_eq(nd_compare_document(c, 2, &(nd_compare_doc_info){0}), ND_ERR_INVALID);
     nd_compare_free(c);
     nd_compare_free(NULL);

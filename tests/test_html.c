@@ -8,24 +8,9 @@
 #include <string.h>
 
 #include "neardup.h"
+#include "support.h"
 
-typedef struct membuf {
-    char *data;
-    size_t len, cap;
-} membuf;
 
-static int mem_write(void *user, const void *buf, size_t len) {
-    membuf *m = user;
-    if (m->len + len + 1 > m->cap) {
-        m->cap = (m->len + len + 1) * 2;
-        m->data = realloc(m->data, m->cap);
-        cr_assert_not_null(m->data);
-    }
-    memcpy(m->data + m->len, buf, len);
-    m->len += len;
-    m->data[m->len] = '\0';
-    return 0;
-}
 
 static size_t count(const char *hay, const char *needle) {
     size_t n = 0;
@@ -51,8 +36,8 @@ static nd_report *report3(void) {
 }
 
 static char *render(const nd_report *r) {
-    membuf m = {0};
-    cr_assert_eq(nd_report_write(r, ND_FORMAT_HTML, NULL, mem_write, &m), ND_OK);
+    nd_test_buf m = {0};
+    cr_assert_eq(nd_report_write(r, ND_FORMAT_HTML, NULL, nd_test_buf_write, &m), ND_OK);
     return m.data;
 }
 
@@ -124,11 +109,11 @@ Test(html, compare_page_highlights_each_passage_on_both_sides) {
     const char *b = "Start.\nHe said the quick brown fox jumps over the lazy dog near the "
                     "river bank today <b>.\n";
     nd_compare *c;
-    membuf m = {0};
+    nd_test_buf m = {0};
     cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), NULL, &c),
                  ND_OK);
     cr_assert_eq(nd_compare_passage_count(c), 1);
-    cr_assert_eq(nd_compare_write(c, ND_FORMAT_HTML, NULL, mem_write, &m), ND_OK);
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_HTML, NULL, nd_test_buf_write, &m), ND_OK);
     cr_assert_eq(count(m.data, "id=\"a-p0\""), 1);
     cr_assert_eq(count(m.data, "id=\"b-p0\""), 1);
     cr_assert_eq(count(m.data, "<mark class=\"c0\" data-s=\"a\" data-p=\"0\""), 1);

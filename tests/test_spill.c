@@ -77,24 +77,10 @@ Test(spill, file_is_gone_from_the_directory_at_once) {
     rmdir(dir);
 }
 
-typedef struct membuf {
-    char *p;
-    size_t n, cap;
-} membuf;
 
-static int to_mem(void *user, const void *buf, size_t len) {
-    membuf *m = user;
-    if (m->n + len > m->cap) {
-        m->cap = (m->n + len) * 2;
-        m->p = realloc(m->p, m->cap);
-    }
-    memcpy(m->p + m->n, buf, len);
-    m->n += len;
-    return 0;
-}
 
 static nd_status scan(uint64_t limit, unsigned threads, const char *tmpdir, int cancel,
-                      membuf *out, nd_timings *tm) {
+                      nd_test_buf *out, nd_timings *tm) {
     nd_options opt;
     nd_options_default(&opt);
     opt.memory_limit = limit;
@@ -113,7 +99,7 @@ static nd_status scan(uint64_t limit, unsigned threads, const char *tmpdir, int 
     nd_write_options_default(&wo);
     wo.emit_paragraphs = 1;
     memset(out, 0, sizeof *out);
-    cr_assert_eq(nd_report_write(r, ND_FORMAT_JSONL, &wo, to_mem, out), ND_OK);
+    cr_assert_eq(nd_report_write(r, ND_FORMAT_JSONL, &wo, nd_test_buf_write, out), ND_OK);
     nd_report_free(r);
     return ND_OK;
 }
@@ -121,7 +107,7 @@ static nd_status scan(uint64_t limit, unsigned threads, const char *tmpdir, int 
 Test(spill, tiny_memory_limit_gives_the_same_report, .timeout = 300) {
     char dir[] = "/tmp/nd-spill-XXXXXX";
     cr_assert(mkdtemp(dir) != NULL);
-    membuf mem, disk;
+    nd_test_buf mem, disk;
     nd_timings tm;
     cr_assert_eq(scan(0, 1, dir, 0, &mem, &tm), ND_OK);
     cr_expect_eq(tm.spill_runs, 0u, "the default limit keeps the corpus in memory");
@@ -134,29 +120,29 @@ Test(spill, tiny_memory_limit_gives_the_same_report, .timeout = 300) {
                          (unsigned long long)limits[l]);
             cr_expect_gt(tm.spill_bytes, 0u);
             cr_expect_eq(tm.memory_limit, limits[l]);
-            cr_expect(disk.n == mem.n && memcmp(disk.p, mem.p, mem.n) == 0,
+            cr_expect(disk.len == mem.len && memcmp(disk.data, mem.data, mem.len) == 0,
                       "limit %llu threads %u: report differs from the in-memory one",
                       (unsigned long long)limits[l], threads[t]);
-            free(disk.p);
+            free(disk.data);
             cr_expect_eq(dir_entries(dir), 0u, "temporary files left behind");
         }
     }
-    free(mem.p);
+    free(mem.data);
     rmdir(dir);
 }
 
 Test(spill, unusable_tmpdir_is_an_io_error_only_when_spilling) {
-    membuf m;
+    nd_test_buf m;
     nd_timings tm;
     cr_expect_eq(scan(1, 2, "/nonexistent/dir", 0, &m, &tm), ND_ERR_IO);
     cr_assert_eq(scan(0, 2, "/nonexistent/dir", 0, &m, &tm), ND_OK);
-    free(m.p);
+    free(m.data);
 }
 
 Test(spill, cancelled_scan_returns_cancelled_and_leaves_nothing) {
     char dir[] = "/tmp/nd-spill-XXXXXX";
     cr_assert(mkdtemp(dir) != NULL);
-    membuf m;
+    nd_test_buf m;
     nd_timings tm;
     cr_expect_eq(scan(1, 2, dir, 1, &m, &tm), ND_ERR_CANCELLED);
     cr_expect_eq(dir_entries(dir), 0u);

@@ -99,23 +99,9 @@ Test(pool, thread_count_zero_means_cores) {
 
 /* --- whole scans --------------------------------------------------------- */
 
-typedef struct membuf {
-    char *p;
-    size_t n, cap;
-} membuf;
 
-static int to_mem(void *user, const void *buf, size_t len) {
-    membuf *m = user;
-    if (m->n + len > m->cap) {
-        m->cap = (m->n + len) * 2;
-        m->p = realloc(m->p, m->cap);
-    }
-    memcpy(m->p + m->n, buf, len);
-    m->n += len;
-    return 0;
-}
 
-static membuf scan_jsonl(unsigned threads) {
+static nd_test_buf scan_jsonl(unsigned threads) {
     nd_options opt;
     nd_options_default(&opt);
     opt.threads = threads;
@@ -131,26 +117,26 @@ static membuf scan_jsonl(unsigned threads) {
     nd_write_options wo;
     nd_write_options_default(&wo);
     wo.emit_paragraphs = 1;
-    membuf m = {0};
-    cr_assert_eq(nd_report_write(r, ND_FORMAT_JSONL, &wo, to_mem, &m), ND_OK);
+    nd_test_buf m = {0};
+    cr_assert_eq(nd_report_write(r, ND_FORMAT_JSONL, &wo, nd_test_buf_write, &m), ND_OK);
     nd_report_free(r);
     nd_scanner_free(sc);
     return m;
 }
 
 Test(scan_threads, report_bytes_do_not_depend_on_thread_count, .timeout = 300) {
-    membuf one = scan_jsonl(1);
-    cr_assert_gt(one.n, 1000u);
-    cr_assert(strstr(one.p, "\"type\":\"cluster\"") != NULL, "the corpus has clusters");
+    nd_test_buf one = scan_jsonl(1);
+    cr_assert_gt(one.len, 1000u);
+    cr_assert(strstr(one.data, "\"type\":\"cluster\"") != NULL, "the corpus has clusters");
     unsigned counts[] = {2, 3, 7};
     for (size_t i = 0; i < 3; i++) {
-        membuf m = scan_jsonl(counts[i]);
-        cr_expect_eq(m.n, one.n, "threads=%u", counts[i]);
-        cr_expect(m.n == one.n && memcmp(m.p, one.p, one.n) == 0, "threads=%u differs",
+        nd_test_buf m = scan_jsonl(counts[i]);
+        cr_expect_eq(m.len, one.len, "threads=%u", counts[i]);
+        cr_expect(m.len == one.len && memcmp(m.data, one.data, one.len) == 0, "threads=%u differs",
                   counts[i]);
-        free(m.p);
+        free(m.data);
     }
-    free(one.p);
+    free(one.data);
 }
 
 /* The CLI: --threads 1 and --threads 2 give the same bytes. */

@@ -208,17 +208,8 @@ int cmd_clean(int argc, char **argv)
         OPT_END,
     };
 
-    switch (opt_parse(table, PROG, argc, argv, &npos)) {
-    case OPT_HELP:
-        usage(table);
-        rc = CLI_EXIT_OK;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
         goto out;
-    case OPT_ERROR:
-        rc = CLI_EXIT_USAGE;
-        goto out;
-    case OPT_OK:
-        break;
-    }
     if (out_dir == NULL || out_dir[0] == '\0') {
         opt_error(PROG, "--out DIR is required (see '" PROG " --help')");
         rc = CLI_EXIT_USAGE;

@@ -183,17 +183,8 @@ int cmd_compare(int argc, char **argv)
         OPT_END,
     };
 
-    switch (opt_parse(table, PROG, argc, argv, &npos)) {
-    case OPT_HELP:
-        usage(table);
-        rc = CLI_EXIT_OK;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
         goto out;
-    case OPT_ERROR:
-        rc = CLI_EXIT_USAGE;
-        goto out;
-    case OPT_OK:
-        break;
-    }
     if (npos != 2) {
         opt_error(PROG, "expected two documents A and B, got %d (see '" PROG
                         " --help')", npos);

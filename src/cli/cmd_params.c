@@ -137,16 +137,8 @@ int cmd_params(int argc, char **argv)
         OPT_END,
     };
 
-    switch (opt_parse(table, PROG, argc, argv, &npos)) {
-    case OPT_HELP:
-        usage(table);
-        rc = CLI_EXIT_OK;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
         goto out;
-    case OPT_ERROR:
-        goto out;
-    case OPT_OK:
-        break;
-    }
     if (npos > 0) {
         char shown[CLI_ESCAPE_SIZE];
         opt_error(PROG, "unexpected argument '%s' (see '" PROG " --help')",

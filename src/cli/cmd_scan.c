@@ -136,57 +136,12 @@ static void usage(const struct opt *table)
            "130 interrupted (Ctrl-C or SIGTERM; temporary files are removed).\n");
 }
 
-/* Does an ND_ERR_IO detail say the failure happened while reading? */
-static int is_read_failure(const char *detail)
-{
-    return detail != NULL && strncmp(detail, "read", 4) == 0;
-}
-
-/* Is the detail just the name of the failing call ("open", "read", ...)?
- * Then it is folded into the verb instead of being shown. */
-static int is_call_name(const char *detail)
-{
-    static const char *const calls[] = {"open", "read", "stat", "lstat",
-                                        "fstat", "opendir", "readdir",
-                                        "mmap", "close", NULL};
-    for (size_t i = 0; calls[i]; i++)
-        if (strcmp(detail, calls[i]) == 0)
-            return 1;
-    return 0;
-}
-
 static void on_diag(void *user, const nd_diag *d)
 {
     const struct scan_state *ss = user;
-    char path[CLI_ESCAPE_SIZE], detail[512];
-    int has_detail;
 
-    if (ss->quiet)
-        return;
-    cli_escape(path, sizeof path, d->path ? d->path : "");
-    has_detail = d->detail != NULL && d->detail[0] != '\0';
-    if (has_detail)
-        cli_escape(detail, sizeof detail, d->detail);
-    if (d->status == ND_OK) {
-        fprintf(stderr, "neardup: note: '%s': %s\n", path,
-                has_detail ? detail : "(no detail)");
-    } else if (d->status == ND_ERR_IO) {
-        const char *why =
-            d->sys_errno ? strerror(d->sys_errno) : nd_strerror(d->status);
-        if (has_detail && !is_call_name(d->detail))
-            fprintf(stderr, "neardup: cannot %s '%s': %s (%s)\n",
-                    is_read_failure(d->detail) ? "read" : "open", path, why,
-                    detail);
-        else
-            fprintf(stderr, "neardup: cannot %s '%s': %s\n",
-                    is_read_failure(d->detail) ? "read" : "open", path, why);
-    } else if (has_detail) {
-        fprintf(stderr, "neardup: skipping '%s': %s (%s)\n", path,
-                nd_strerror(d->status), detail);
-    } else {
-        fprintf(stderr, "neardup: skipping '%s': %s\n", path,
-                nd_strerror(d->status));
-    }
+    if (!ss->quiet)
+        cli_print_diag(d);
 }
 
 static int write_stdout(void *user, const void *buf, size_t len)
@@ -295,17 +250,8 @@ int cmd_scan(int argc, char **argv)
         OPT_END,
     };
 
-    switch (opt_parse(table, PROG, argc, argv, &npos)) {
-    case OPT_HELP:
-        usage(table);
-        rc = CLI_EXIT_OK;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
         goto out;
-    case OPT_ERROR:
-        rc = CLI_EXIT_USAGE;
-        goto out;
-    case OPT_OK:
-        break;
-    }
     if (bands_seen != rows_seen) {
         opt_error(PROG, "--bands and --rows must be given together");
         rc = CLI_EXIT_USAGE;

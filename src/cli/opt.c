@@ -472,3 +472,21 @@ void opt_usage(const struct opt *table)
         print_wrapped(text);
     }
 }
+
+int opt_parse_command(const struct opt *table, const char *prog, int argc,
+                      char **argv, int *npos,
+                      void (*usage)(const struct opt *table), int *exit_code)
+{
+    switch (opt_parse(table, prog, argc, argv, npos)) {
+    case OPT_HELP:
+        usage(table);
+        *exit_code = 0;
+        return 0;
+    case OPT_ERROR:
+        *exit_code = 1;
+        return 0;
+    case OPT_OK:
+        break;
+    }
+    return 1;
+}

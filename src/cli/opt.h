@@ -71,6 +71,16 @@ enum opt_result {
 enum opt_result opt_parse(const struct opt *table, const char *prog, int argc,
                           char **argv, int *npos);
 
+/*
+ * The common start of every subcommand: parses like opt_parse and, for
+ * --help, calls usage(table).  Returns 1 when the command should go on;
+ * returns 0 with *exit_code set (0 after --help, 1 after a usage error) when
+ * it should stop.
+ */
+int opt_parse_command(const struct opt *table, const char *prog, int argc,
+                      char **argv, int *npos,
+                      void (*usage)(const struct opt *table), int *exit_code);
+
 /* Prints the option list of table (for --help) on stdout. */
 void opt_usage(const struct opt *table);
 
