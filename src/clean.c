@@ -559,25 +559,6 @@ static char *temp_name(const char *target) {
     return t;
 }
 
-/* The process umask without changing it (Linux: /proc/self/status), else
- * the conservative 022; calling umask() would change process-wide state. */
-static mode_t process_umask(void) {
-    mode_t mask = 022;
-    char line[256];
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return mask;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "Umask:", 6) == 0) {
-            char *end = NULL;
-            unsigned long v = strtoul(line + 6, &end, 8);
-            if (end != line + 6 && v <= 0777) mask = (mode_t)v;
-            break;
-        }
-    }
-    fclose(f);
-    return mask;
-}
-
 typedef nd_status (*fill_fn)(void *ctx, fd_out *fo, int *err);
 
 /* Writes target atomically with the bytes fill produces. */
@@ -830,7 +811,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     }
     if (log_path) {
         err = 0;
-        st = write_atomic(log_path, 0666 & ~process_umask(), fill_log, p, &err);
+        st = write_atomic(log_path, 0666 & ~nd_process_umask(), fill_log, p, &err);
         if (st != ND_OK) {
             st = fail_at(p, fail, ND_CLEAN_ERR_IO, log_path, err, st);
             goto out;

@@ -43,6 +43,13 @@ void *nd_mallocn(size_t n, size_t size);
 /* Copy of s (NUL-terminated) or NULL on allocation failure. */
 char *nd_strdup(const char *s);
 
+/* The process umask without changing it: Linux reports it in
+ * /proc/self/status ("Umask:\t0022"); elsewhere the conservative 022.
+ * Calling umask() would briefly change process-wide state under other
+ * threads' feet.  Used to give atomically written files the mode open(2)
+ * would have given them. */
+unsigned nd_process_umask(void);
+
 /* splitmix64: the fixed generator used to derive every seeded constant. */
 static inline uint64_t nd_splitmix64(uint64_t *state) {
     uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));

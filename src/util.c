@@ -7,6 +7,7 @@
  * NULL as "out of memory" without special cases.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,4 +49,21 @@ char *nd_strdup(const char *s) {
     char *d = malloc(len + 1);
     if (d) memcpy(d, s, len + 1);
     return d;
+}
+
+unsigned nd_process_umask(void) {
+    unsigned mask = 022;
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return mask;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "Umask:", 6) == 0) {
+            char *end = NULL;
+            unsigned long v = strtoul(line + 6, &end, 8);
+            if (end != line + 6 && v <= 0777) mask = (unsigned)v;
+            break;
+        }
+    }
+    fclose(f);
+    return mask;
 }

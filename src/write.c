@@ -476,27 +476,6 @@ static int fd_write(void *user, const void *buf, size_t len) {
     return 0;
 }
 
-/* The process umask without changing it: Linux reports it in
- * /proc/self/status ("Umask:\t0022").  Where that is unavailable the
- * conservative 022 is assumed rather than calling umask(), which would
- * briefly change process-wide state under other threads' feet. */
-static mode_t current_umask(void) {
-    mode_t mask = 022;
-    char line[256];
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return mask;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "Umask:", 6) == 0) {
-            char *end = NULL;
-            unsigned long v = strtoul(line + 6, &end, 8);
-            if (end != line + 6 && v <= 0777) mask = (mode_t)v;
-            break;
-        }
-    }
-    fclose(f);
-    return mask;
-}
-
 /* Best effort: make the rename durable.  Errors are ignored - the data are
  * already on disk and the new name is visible. */
 static void sync_dir(const char *dir) {
@@ -601,7 +580,7 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
         err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (fs.err ? fs.err : EIO) : 0;
         goto out;
     }
-    if (fchmod(fd, 0666 & ~current_umask()) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0666 & ~nd_process_umask()) != 0 || fsync(fd) != 0) {
         err = errno;
         st = ND_ERR_IO;
         goto out;
