@@ -2,7 +2,7 @@
 # scripts/setup.sh - installs what is missing (Debian 12), builds, and runs.
 #
 #   scripts/setup.sh run    install, build, scan the bundled sample corpus
-#   scripts/setup.sh test   install, build (normal + ASan/UBSan), run every test
+#   scripts/setup.sh test   install, build (normal + ASan/UBSan + fuzz), run every test
 #   scripts/setup.sh deps   only install the Debian packages
 #   scripts/setup.sh build  install and build (build/)
 #
@@ -14,7 +14,7 @@ PACKAGES=(build-essential cmake pkg-config
           libxxhash-dev xxhash zlib1g-dev libutf8proc-dev
           libopencc-dev libopencc-data
           libcriterion-dev libjson-c-dev
-          clang valgrind hyperfine python3
+          clang libclang-rt-14-dev valgrind hyperfine python3
           chromium)
 
 deps() {
@@ -48,6 +48,9 @@ case "${1:-run}" in
     (cd build && ctest --output-on-failure -j "$JOBS")
     build build-asan -DND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DND_BUILD_BENCH=OFF
     (cd build-asan && ctest --output-on-failure -j "$JOBS" -LE valgrind)
+    # libFuzzer harnesses (tests/fuzz), a short fixed number of runs each
+    build build-fuzz -DND_FUZZ=ON -DCMAKE_C_COMPILER=clang -DND_BUILD_TESTS=OFF -DND_BUILD_BENCH=OFF
+    (cd build-fuzz && ctest --output-on-failure -j "$JOBS" -L fuzz)
     ;;
   *) echo "usage: scripts/setup.sh [run|test|deps|build]" >&2; exit 1 ;;
 esac

@@ -15,8 +15,9 @@
  * argument and a link) is read once; the second path is reported as
  * ND_ERR_DUPLICATE.
  *
- * Bytes.  Regular files are mapped read-only (no copy; the page cache is the
- * buffer).  Data that starts with the gzip magic 1f 8b is inflated with zlib
+ * Bytes.  Regular files up to 1 MiB are read into the heap; larger ones are
+ * mapped read-only (no copy; the page cache is the buffer).  Data that starts
+ * with the gzip magic 1f 8b is inflated with zlib
  * into the heap, whatever the file's name, bounded by max_file_size.  Standard
  * input ("-") is read into the heap.  Data with a NUL byte in its first 8 KiB
  * is binary and skipped.  Fifos, sockets and devices are never opened, so a
@@ -37,6 +38,7 @@
 #include "nd_internal.h"
 
 #define ND_SNIFF_BYTES 8192
+#define ND_READ_SMALL ((size_t)1 << 20) /* files up to this size are read, not mapped */
 
 static void report(nd_input_cfg *cfg, const char *path, nd_status st, int err,
                    const char *detail) {
@@ -66,17 +68,42 @@ void nd_doctab_release(nd_doctab *dt) {
     memset(dt, 0, sizeof *dt);
 }
 
-/* Returns 1 if the identity was already added, else records it. */
+/* The identities of added files: an open-addressing hash set (seen_cap is 0
+ * or a power of two, at most half full; empty slots are all-ones), so 100,000
+ * files cost 100,000 probes, not 5 * 10^9 comparisons. */
+#define ND_SEEN_EMPTY UINT64_MAX
+
+static size_t seen_slot(const nd_file_id *tab, size_t cap, uint64_t dev, uint64_t ino) {
+    uint64_t h = dev * UINT64_C(0x9e3779b97f4a7c15) ^ ino * UINT64_C(0xbf58476d1ce4e5b9);
+    size_t i = (size_t)(h ^ h >> 29) & (cap - 1);
+    while (!(tab[i].dev == ND_SEEN_EMPTY && tab[i].ino == ND_SEEN_EMPTY) &&
+           !(tab[i].dev == dev && tab[i].ino == ino))
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+/* Sets *dup to 1 if the identity was already added, else records it. */
 static nd_status seen_check(nd_doctab *dt, uint64_t dev, uint64_t ino, int *dup) {
-    for (size_t i = 0; i < dt->nseen; i++) {
-        if (dt->seen[i].dev == dev && dt->seen[i].ino == ino) {
-            *dup = 1;
-            return ND_OK;
+    if ((dt->nseen + 1) * 2 > dt->seen_cap) {
+        size_t cap = dt->seen_cap ? dt->seen_cap * 2 : 64;
+        nd_file_id *tab = nd_mallocn(cap, sizeof *tab);
+        if (!tab) return ND_ERR_NOMEM;
+        memset(tab, 0xff, cap * sizeof *tab);
+        for (size_t i = 0; i < dt->seen_cap; i++) {
+            nd_file_id e = dt->seen[i];
+            if (e.dev == ND_SEEN_EMPTY && e.ino == ND_SEEN_EMPTY) continue;
+            tab[seen_slot(tab, cap, e.dev, e.ino)] = e;
         }
+        free(dt->seen);
+        dt->seen = tab;
+        dt->seen_cap = cap;
     }
-    *dup = 0;
-    ND_TRY(ND_GROW(dt->seen, dt->seen_cap, dt->nseen + 1));
-    dt->seen[dt->nseen++] = (nd_file_id){dev, ino};
+    size_t i = seen_slot(dt->seen, dt->seen_cap, dev, ino);
+    *dup = dt->seen[i].dev == dev && dt->seen[i].ino == ino;
+    if (!*dup) {
+        dt->seen[i] = (nd_file_id){dev, ino};
+        dt->nseen++;
+    }
     return ND_OK;
 }
 
@@ -167,7 +194,8 @@ static nd_status finish_doc(nd_doctab *dt, nd_input_cfg *cfg, const char *path,
     const char *detail = NULL;
     char detail_buf[64];
 
-    if (doc->size >= 2 && doc->data[0] == 0x1f && doc->data[1] == 0x8b) {
+    int gz = doc->size >= 2 && doc->data[0] == 0x1f && doc->data[1] == 0x8b;
+    if (gz) {
         uint8_t *plain = NULL;
         size_t plain_len = 0;
         st = nd_gunzip(doc->data, doc->size, cfg->max_file_size, &plain, &plain_len);
@@ -198,8 +226,9 @@ static nd_status finish_doc(nd_doctab *dt, nd_input_cfg *cfg, const char *path,
     goto out;
 skip:
     if (st == ND_ERR_TOO_LARGE) {
-        snprintf(detail_buf, sizeof detail_buf, "limit is %llu bytes",
-                 (unsigned long long)cfg->max_file_size);
+        snprintf(detail_buf, sizeof detail_buf, "limit is %llu bytes%s",
+                 (unsigned long long)cfg->max_file_size,
+                 gz ? " after decompression" : "");
         detail = detail_buf;
     }
     report(cfg, path, st, 0, detail);
@@ -216,7 +245,10 @@ static nd_status read_stdin(nd_doctab *dt, nd_input_cfg *cfg) {
     for (;;) {
         if (n == cap) {
             if (n > cfg->max_file_size) {
-                report(cfg, "-", ND_ERR_TOO_LARGE, 0, NULL);
+                char detail[64];
+                snprintf(detail, sizeof detail, "limit is %llu bytes",
+                         (unsigned long long)cfg->max_file_size);
+                report(cfg, "-", ND_ERR_TOO_LARGE, 0, detail);
                 goto out;
             }
             ND_CHECK(ND_GROW(doc.heap, cap, cap ? cap * 2 : 65536));
@@ -260,9 +292,33 @@ static nd_status read_file(nd_doctab *dt, nd_input_cfg *cfg, const char *path,
         return ND_OK;
     }
     size_t size = (size_t)fsb.st_size;
-    /* The size limit applies to the bytes after inflating, so it is checked
-     * in finish_doc; mapping costs no memory until pages are touched. */
-    if (size > 0) {
+    /* Small files are read into the heap: a mapping each would exhaust the
+     * process's map count (vm.max_map_count, 65530) long before memory on a
+     * corpus of 100,000 small files, and malloc itself would then fail.  The
+     * size limit applies to the bytes after inflating, so it is checked in
+     * finish_doc; mapping costs no memory until pages are touched. */
+    if (size > 0 && size <= ND_READ_SMALL) {
+        size_t got = 0;
+        if (!(doc.heap = malloc(size))) {
+            close(fd);
+            return ND_ERR_NOMEM;
+        }
+        while (got < size) {
+            ssize_t r = read(fd, doc.heap + got, size - got);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) {
+                int err = errno;
+                close(fd);
+                doc_release(&doc);
+                report(cfg, path, ND_ERR_IO, err, "read");
+                return ND_OK;
+            }
+            if (r == 0) break; /* the file shrank meanwhile: take what is there */
+            got += (size_t)r;
+        }
+        doc.data = doc.heap;
+        doc.size = got;
+    } else if (size > 0) {
         void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
             int err = errno;

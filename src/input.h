@@ -29,7 +29,7 @@ typedef struct nd_file_id {
 typedef struct nd_doctab {
     nd_doc *docs; /* in input order; the document id is the index */
     size_t n, cap;
-    nd_file_id *seen; /* identities of added files (unsorted) */
+    nd_file_id *seen; /* identities of added files (hash set, see input.c) */
     int stdin_seen;   /* "-" was added */
     size_t nseen, seen_cap;
 } nd_doctab;

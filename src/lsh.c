@@ -71,7 +71,7 @@ nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands,
                         unsigned *rows) {
     if (!bands || !rows || num_perm == 0 || !(threshold > 0.0 && threshold <= 1.0))
         return ND_ERR_INVALID;
-    double best = INFINITY;
+    double best = HUGE_VAL; /* not INFINITY: a float, -Wdouble-promotion with clang */
     unsigned bb = 1, br = 1;
     for (unsigned r = 1; r <= num_perm; r++) {
         for (unsigned b = 1; b * r <= num_perm; b++) {

@@ -51,11 +51,19 @@
  *   verify   tasks = 64 consecutive candidate pairs; each writes one flag
  *            per pair; the unions are then done in pair order (the
  *            union-find's root is the smallest id anyway, so the components
- *            do not depend on the order).
+ *            do not depend on the order).  Sets are rebuilt from the text
+ *            (the current `a` is kept); a per-worker LRU memo of the last 8
+ *            `b` sets was tried and gave nothing (100 MB and 1 GB).
  *   cluster  similarities: tasks = 64 clusters, each writing its members'
  *            similarity.
  * tests/test_threads.c checks that reports are byte-identical for 1, 2 and
  * 3 threads, and the CLI test compares --threads 1 and 2.
+ *
+ * Band keys are stored band-major (all rows of band 0, then band 1, ...):
+ * an LSH task reads its band as one contiguous array.  Row-major, every
+ * band's pass strided over all the keys (72 bytes apart), which was cheap
+ * while they fitted in the cache (100 MB corpus: 0.11 s) and not after
+ * (1 GB: 1.6 s, 14x for 10x the input).
  *
  * Memory (nd_options.memory_limit, default a quarter of physical RAM).  What
  * grows with the corpus is, per paragraph: the paragraph table and report
@@ -229,7 +237,8 @@ typedef struct scan_work {
     uint32_t *pid;         /* idx -> paragraph id */
     uint32_t *idx_of;      /* paragraph id -> idx, or UINT32_MAX */
     XXH128_hash_t *ekey;   /* paragraph id, then (compacted) idx -> exact key */
-    uint32_t *bkeys;       /* rows x bands band keys (row-major) */
+    uint32_t *bkeys;       /* bands x rows band keys (band-major: band j of
+                              row r at j * batch_rows + r) */
     unsigned char *ok;     /* per row of the batch: clusterable */
     size_t batch0, batch1; /* paragraphs of the current batch */
     size_t batch_rows;     /* rows of bkeys */
@@ -428,7 +437,9 @@ static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
         nd_minhash_reset(&w->mh, k->sig);
         nd_minhash_update(&w->mh, h, nh, k->sig);
         nd_minhash_finish(&w->mh, k->sig);
-        nd_lsh_band_keys(k->sig, w->bands, w->rows, w->bkeys + row * w->bands);
+        uint32_t keys[1024]; /* bands <= num_perm <= 1024 */
+        nd_lsh_band_keys(k->sig, w->bands, w->rows, keys);
+        for (unsigned j = 0; j < w->bands; j++) w->bkeys[j * w->batch_rows + row] = keys[j];
     }
     task_done(w, worker, bytes);
     return ND_OK;
@@ -456,7 +467,7 @@ static nd_status spill_batch(scan_work *w) {
         size_t m = 0;
         for (size_t row = 0; row < rows; row++)
             if (w->ok[row])
-                k->e[m++] = (uint64_t)w->bkeys[row * w->bands + j] << 32 |
+                k->e[m++] = (uint64_t)w->bkeys[j * w->batch_rows + row] << 32 |
                             (uint32_t)(w->batch0 + row);
         nd_sort_hi32(k->e, k->etmp, m);
         nd_run *run = &w->runs[w->nbatches * w->bands + j];
@@ -489,8 +500,8 @@ static nd_status stage_sketch(scan_work *w) {
             w->idx_of[p] = (uint32_t)i;
             w->ekey[i] = w->ekey[p];
             if (!w->spilling && i != row)
-                memcpy(w->bkeys + i * w->bands, w->bkeys + row * w->bands,
-                       w->bands * sizeof *w->bkeys);
+                for (unsigned j = 0; j < w->bands; j++)
+                    w->bkeys[j * w->batch_rows + i] = w->bkeys[j * w->batch_rows + row];
         }
         if (w->spilling) ND_TRY(spill_batch(w));
     }
@@ -552,9 +563,8 @@ static nd_status pairs_compact(scan_worker *k, size_t *mark) {
 
 static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
     size_t m = 0;
-    const size_t b = w->bands;
     for (size_t i = 0; i < w->ncl; i++)
-        if (w->is_rep[i]) k->e[m++] = (uint64_t)w->bkeys[i * b + j] << 32 | w->pid[i];
+        if (w->is_rep[i]) k->e[m++] = (uint64_t)w->bkeys[j * w->batch_rows + i] << 32 | w->pid[i];
     nd_sort_hi32(k->e, k->etmp, m);
     return nd_lsh_band_pairs(k->e, m, &k->pairs);
 }

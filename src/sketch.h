@@ -15,7 +15,7 @@
  * pick one of k bins, the low 32 bits (UINT32_MAX mapped to UINT32_MAX - 1)
  * are the value, and each bin keeps its minimum.  Empty bins are then filled
  * by nd_minhash_finish() from a seeded probe sequence of other bins. */
-#define ND_MH_PROBES 8 /* probe steps per bin kept in a table */
+#define ND_MH_PROBES 32 /* probe steps per bin kept in a table (a multiple of 8) */
 
 typedef struct nd_minhash {
     unsigned k;

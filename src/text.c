@@ -87,6 +87,32 @@
  * needs no data files at run time and the hot loops do one or two array
  * lookups per code point and no library call.
  *
+ * The single-pass tokeniser.  For the default flags (and whenever NFKC,
+ * case folding and T2S are all on), nd_norm_tokens does steps 1-6 in ONE
+ * pass over the bytes instead of four passes over code point arrays:
+ *   - decoding is inline for ASCII and for well-formed 3-byte sequences
+ *     (all of CJK), nd_utf8_next for everything else;
+ *   - pinyin removal is only looked at on '(' and U+FF08: the annotation is
+ *     decoded on demand (nd_py_match_bytes, stopping at the first code point
+ *     that cannot belong to one) and judged by the same nd_py_match;
+ *   - one lookup in the generated fused table (unitab.h) gives what
+ *     NFKC+casefold, T2S and the class lookup give in three, with its own
+ *     pool for multi-code-point results; U+4E00..U+9FFF skip even the test
+ *     of the entry (all of them are one CJK code point);
+ *   - tokens are written directly: Han as their code point, word runs
+ *     encoded to UTF-8 on the fly and hashed when the run ends.
+ * A code point marked slow (combining marks etc.) makes it give up and the
+ * paragraph goes through the general path, which remains the reference for
+ * every flag combination.  tests/test_fastpath.c checks that both paths give
+ * identical tokens and character counts on the bundled corpus, the golden
+ * inputs, every code point alone and in brackets after a Han character, and
+ * random and hostile byte strings.  Measured on the 100 MB benchmark corpus,
+ * one thread (CPU seconds of a whole scan, loaded machine): 1.85 s -> 1.16 s
+ * with the fused pass, ~1.0 s once the CJK range skipped the entry test and
+ * ran in its own tight loop; the normaliser went from ~28% to ~21% of a
+ * scan that is itself twice as fast (bench/README.md, round 2).  Smaller copies of
+ * the CJK range's mapping were tried (unitab.h) and did not help.
+ *
  * Memory: an nd_norm owns four growable scratch arrays (nd_grow); once they
  * have reached the size of the largest paragraph seen, normalising allocates
  * nothing.
@@ -247,11 +273,12 @@ static unsigned nd_py_initial(const char *s, size_t *len) {
 /* Is s (NUL-terminated letters, 'v' = ü) a structurally valid syllable? */
 static int nd_py_valid(const char *s) {
     for (size_t i = 0; i < sizeof nd_py_special / sizeof *nd_py_special; i++)
-        if (strcmp(s, nd_py_special[i]) == 0) return 1;
+        if (s[0] == nd_py_special[i][0] && strcmp(s, nd_py_special[i]) == 0) return 1;
     size_t ilen;
     unsigned group = nd_py_initial(s, &ilen);
     for (size_t i = 0; i < sizeof nd_py_finals / sizeof *nd_py_finals; i++)
-        if ((nd_py_finals[i].initials & group) && strcmp(s + ilen, nd_py_finals[i].text) == 0)
+        if ((nd_py_finals[i].initials & group) && s[ilen] == nd_py_finals[i].text[0] &&
+            strcmp(s + ilen, nd_py_finals[i].text) == 0)
             return 1;
     return 0;
 }
@@ -505,10 +532,203 @@ nd_status nd_norm_chars(nd_norm *nm, const uint8_t *s, size_t n,
     return ND_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The single-pass tokeniser (default flags)                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Code points looked at after an opening parenthesis: a removable
+ * annotation has at most 6 letters, one diaeresis per letter, one tone mark
+ * and one tone digit, so it ends within 16 code points; a window of 32
+ * decides exactly as nd_py_match over the whole text would. */
+#define ND_PY_WINDOW 32
+
+/* Decodes up to ND_PY_WINDOW code points at s[0..n-1] (the first is the
+ * opening parenthesis) and returns the bytes an annotation starting there
+ * covers, or 0 when there is none (nd_py_match decides). */
+static size_t nd_py_match_bytes(const uint8_t *s, size_t n, uint32_t prev) {
+    uint32_t win[ND_PY_WINDOW];
+    size_t end[ND_PY_WINDOW];
+    size_t m = 0, i = 0;
+    while (i < n && m < ND_PY_WINDOW) {
+        size_t adv;
+        uint32_t cp = nd_utf8_next(s + i, n - i, &adv);
+        win[m] = cp == ND_UTF8_INVALID ? ND_REPLACEMENT_CHAR : cp;
+        i += adv;
+        end[m++] = i;
+        /* nd_py_match stops at the first code point that can be neither in
+         * a syllable nor its end, so decoding further cannot change it */
+        unsigned tones = 0;
+        if (m > 1 && !(cp >= '1' && cp <= '5') && cp != 0x0300 && cp != 0x0301 &&
+            cp != 0x0304 && cp != 0x030C && cp != 0x0308 && !nd_py_letter(cp, &tones))
+            break;
+    }
+    size_t e = nd_py_match(win, m, 0, prev);
+    return e == 0 ? 0 : end[e - 1];
+}
+
+/* Word-run state of the single-pass tokeniser. */
+typedef struct nd_fp_run {
+    size_t len;    /* code points in the run */
+    size_t bytes;  /* UTF-8 bytes of the run in nm->utf8 */
+    uint32_t first;
+} nd_fp_run;
+
+static inline uint64_t nd_fp_run_value(const nd_norm *nm, const nd_fp_run *r) {
+    if (r->len == 1) return r->first;
+    return (uint64_t)XXH3_64bits(nm->utf8, r->bytes) | (UINT64_C(1) << 63);
+}
+
+/*
+ * Steps 1-6 in one pass over the bytes for the flags NFKC + CASEFOLD + T2S
+ * (PINYIN and STRIP either way), with the fused table of unitab.h: decode
+ * (ASCII and well-formed 3-byte sequences inline, everything else through
+ * nd_utf8_next), pinyin annotations (only looked at on '(' and U+FF08),
+ * one table lookup for NFKC+casefold+T2S+class, then the token logic of
+ * nd_norm_finish.  It produces exactly the tokens and character count of
+ * nd_norm_run (tests/test_fastpath.c compares them on the bundled corpus,
+ * the golden inputs and random byte strings).  Returns ND_OK with *slow = 1
+ * as soon as a code point marked ND_UT_SLOW is reached; the caller then
+ * takes the general path, which normalises the paragraph as a whole.
+ */
+static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
+                                      size_t *nchars, size_t *ntokens, int *slow) {
+    const int strip = (nm->flags & ND_NORM_STRIP) != 0;
+    const int pinyin = (nm->flags & ND_NORM_PINYIN) != 0;
+    /* Invariant: tokens_cap >= nt + (run.len != 0) + (n - i): a code point
+     * that maps to one code point adds at most one token (besides ending the
+     * pending run) and consumes at least one byte; expansions grow the
+     * buffer first. */
+    ND_TRY(ND_GROW(nm->tokens, nm->tokens_cap, n));
+    uint64_t *tok = nm->tokens;
+    size_t i = 0, nt = 0, nc = 0;
+    uint32_t prev = 0;
+    int have_prev = 0;
+    nd_fp_run run = {0, 0, 0};
+    *slow = 0;
+    while (i < n) {
+        { /* the common case, in a tight loop: a run of Han tokens (every code
+           * point of U+4E00..U+9FFF maps to one code point of class CJK, and
+           * none of them can be overlong or a surrogate) */
+            size_t nt0 = nt;
+            uint32_t last = 0;
+            while (n - i >= 3) {
+                uint32_t b0 = s[i], b1 = s[i + 1], b2 = s[i + 2];
+                uint32_t cjk = (b0 & 0x0Fu) << 12 | (b1 & 0x3Fu) << 6 | (b2 & 0x3Fu);
+                if ((b0 & 0xF0u) != 0xE0u || ((b1 & 0xC0u) ^ 0x80u) != 0 ||
+                    ((b2 & 0xC0u) ^ 0x80u) != 0 || cjk - ND_UT_CJK_LO >= ND_UT_CJK_HI - ND_UT_CJK_LO)
+                    break;
+                if (run.len) {
+                    tok[nt++] = nd_fp_run_value(nm, &run);
+                    run.len = run.bytes = 0;
+                    nt0 = nt;
+                }
+                tok[nt++] = (cjk + nd_ut_fused(cjk)) & ND_UT_F_CP_MASK;
+                last = cjk;
+                i += 3;
+            }
+            if (nt != nt0) {
+                nc += nt - nt0;
+                prev = last;
+                have_prev = 1;
+            }
+            if (i >= n) break;
+        }
+        uint32_t c = s[i], cp;
+        size_t adv;
+        if (c < 0x80) {
+            cp = c;
+            adv = 1;
+        } else if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
+                   (s[i + 2] & 0xC0u) == 0x80u &&
+                   (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
+                    cp >= 0x800u && (cp < 0xD800u || cp > 0xDFFFu))) {
+            adv = 3;
+        } else {
+            cp = nd_utf8_next(s + i, n - i, &adv);
+            if (cp == ND_UTF8_INVALID) cp = ND_REPLACEMENT_CHAR;
+        }
+        if ((cp == '(' || cp == 0xFF08u) && pinyin && have_prev) {
+            size_t skip = nd_py_match_bytes(s + i, n - i, prev);
+            if (skip) {
+                i += skip;
+                continue;
+            }
+        }
+        prev = cp;
+        have_prev = 1;
+        i += adv;
+        uint32_t e = nd_ut_fused(cp);
+        const uint32_t *ex = &e;
+        size_t len = 1;
+        uint32_t one;
+        if (e & (ND_UT_F_SLOW | ND_UT_F_EXPAND)) {
+            if (e & ND_UT_F_SLOW) {
+                *slow = 1;
+                return ND_OK;
+            }
+            len = ND_UT_F_EXP_LEN(e);
+            ex = nd_ut_fused_pool + ND_UT_F_EXP_OFF(e);
+            ND_TRY(ND_GROW(nm->tokens, nm->tokens_cap, nt + 1 + len + (n - i)));
+            tok = nm->tokens;
+        } else {
+            one = ((cp + e) & ND_UT_F_CP_MASK) | (e & ~ND_UT_F_CP_MASK);
+            ex = &one;
+        }
+        for (size_t k = 0; k < len; k++) {
+            uint32_t out = ex[k] & ND_UT_F_CP_MASK;
+            unsigned cls = (ex[k] >> ND_UT_F_CLASS_SHIFT) & ND_UT_CLASS_MASK;
+            if (cls == ND_UT_CLASS_DROP) continue;
+            if (cls == ND_UT_CLASS_WORD) {
+                if (run.bytes + 4 > nm->utf8_cap)
+                    ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, run.bytes + 4));
+                if (run.len++ == 0) run.first = out;
+                run.bytes += nd_utf8_encode(out, (uint8_t *)nm->utf8 + run.bytes);
+                nc++;
+                continue;
+            }
+            if (run.len) { /* anything else ends a word run */
+                tok[nt++] = nd_fp_run_value(nm, &run);
+                run.len = run.bytes = 0;
+            }
+            if (cls == ND_UT_CLASS_SPACE || (cls == ND_UT_CLASS_PUNCT && strip)) continue;
+            tok[nt++] = out;
+            nc++;
+        }
+    }
+    if (run.len) tok[nt++] = nd_fp_run_value(nm, &run);
+    *nchars = nc;
+    *ntokens = nt;
+    return ND_OK;
+}
+
+/* The general path of nd_norm_tokens (any flags), for tests. */
+nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n,
+                                 const uint64_t **tokens, size_t *ntokens,
+                                 size_t *nchars) {
+    size_t nc, nt;
+    ND_TRY(nd_norm_run(nm, s, n, 1, &nc, &nt));
+    *tokens = nm->tokens;
+    *ntokens = nt;
+    *nchars = nc;
+    return ND_OK;
+}
+
+#define ND_NORM_FUSED_FLAGS (ND_NORM_NFKC | ND_NORM_CASEFOLD | ND_NORM_T2S)
+
 nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
                          const uint64_t **tokens, size_t *ntokens,
                          size_t *nchars) {
     size_t nc, nt;
+    if ((nm->flags & ND_NORM_FUSED_FLAGS) == ND_NORM_FUSED_FLAGS) {
+        int slow = 0;
+        ND_TRY(nd_norm_tokens_fused(nm, s, n, &nc, &nt, &slow));
+        if (!slow) {
+            *tokens = nm->tokens;
+            *ntokens = nt;
+            *nchars = nc;
+            return ND_OK;
+        }
+    }
     ND_TRY(nd_norm_run(nm, s, n, 1, &nc, &nt));
     *tokens = nm->tokens;
     *ntokens = nt;

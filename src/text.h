@@ -116,6 +116,13 @@ nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
                          const uint64_t **tokens, size_t *ntokens,
                          size_t *nchars);
 
+/* The same through the general multi-pass path whatever the flags (the
+ * single-pass one is used by nd_norm_tokens for NFKC+CASEFOLD+T2S); for the
+ * equivalence test. */
+nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n,
+                                 const uint64_t **tokens, size_t *ntokens,
+                                 size_t *nchars);
+
 /* Normalises s[0..n-1] like nd_norm_chars (steps 1-5, same code points) and
  * maps every normalised code point back to the input: (*begin)[i] and
  * (*end)[i] delimit the bytes it came from (a character of a combining

@@ -75,6 +75,46 @@ extern const uint16_t nd_ut_map_stage1[ND_UT_MAP_COUNT][ND_UT_STAGE1_SIZE];
 extern const uint32_t nd_ut_map_stage2[];
 extern const uint32_t nd_ut_pool[];
 
+/*
+ * The fused table (for the default flag combination NFKC + case folding +
+ * T2S, used by the single-pass tokeniser in text.c): one lookup gives what
+ * ND_UT_MAP_NFKC_CF, then ND_UT_MAP_T2S, then the class of the result give
+ * through three.  Entries (32 bits):
+ *     ND_UT_F_SLOW set      the code point is ND_UT_SLOW (whole-paragraph
+ *                           normalisation needed); nothing else is set
+ *     ND_UT_F_EXPAND clear  one code point: (cp + (entry & 0x1FFFFF)) &
+ *                           0x1FFFFF (a 21-bit delta, so equally shifted
+ *                           blocks are shared), its class in bits 21-23
+ *     ND_UT_F_EXPAND set    several: length in bits 16-20, offset into
+ *                           nd_ut_fused_pool in bits 0-15; each pool entry is
+ *                           a final code point (bits 0-20) and its class
+ *                           (bits 21-23)
+ */
+#define ND_UT_F_CP_MASK 0x1FFFFFu
+#define ND_UT_F_CLASS_SHIFT 21
+#define ND_UT_F_SLOW 0x01000000u
+#define ND_UT_F_EXPAND 0x02000000u
+#define ND_UT_F_EXP_LEN(e) (((e) >> 16) & 0x1Fu)
+#define ND_UT_F_EXP_OFF(e) ((e) & 0xFFFFu)
+
+extern const uint16_t nd_ut_fused_stage1[ND_UT_STAGE1_SIZE];
+extern const uint32_t nd_ut_fused_stage2[];
+extern const uint32_t nd_ut_fused_pool[];
+
+/* The CJK Unified Ideographs U+4E00..U+9FFF: every one has a fused entry of
+ * one code point of class CJK (the generator checks this), so text.c maps
+ * them with no test of the entry.  (Smaller copies of the range - 16-bit
+ * deltas, 42 KiB; or a bitmap of the T2S-mapped code points with ranks and
+ * targets, 17 KiB - were tried instead of the 82 KiB of fused stage2 blocks:
+ * no gain, and 10% slower for the bitmap.) */
+#define ND_UT_CJK_LO 0x4E00u
+#define ND_UT_CJK_HI 0xA000u
+
+static inline uint32_t nd_ut_fused(uint32_t cp) {
+    return nd_ut_fused_stage2[((size_t)nd_ut_fused_stage1[cp >> 8] << 8) |
+                              (cp & 0xFFu)];
+}
+
 /* Bytes of all generated tables together (for the record, and for tests). */
 extern const size_t nd_ut_table_bytes;
 /* Number of Traditional -> Simplified mappings in ND_UT_MAP_T2S. */

@@ -36,6 +36,9 @@ struct scan_state {
  * nd_scanner_cancel(), which is async-signal-safe; the run then returns
  * ND_ERR_CANCELLED with its temporary files already gone. */
 static nd_scanner *_Atomic cli_running;
+/* Set by the handler when no scan was running to cancel (the signal came
+ * after the run): the report is then not written. */
+static volatile sig_atomic_t cli_interrupted;
 
 static void on_signal(int sig)
 {
@@ -43,6 +46,8 @@ static void on_signal(int sig)
     nd_scanner *sc = atomic_load(&cli_running);
     if (sc)
         nd_scanner_cancel(sc);
+    else
+        cli_interrupted = 1;
 }
 
 static void install_signals(void)
@@ -182,6 +187,7 @@ int cmd_scan(int argc, char **argv)
     char msg[256];
 
     nd_options_default(&o);
+    uint64_t max_para = o.max_paragraph_bytes;
     nd_write_options_default(&wo);
     split = (int)o.split;
 
@@ -230,6 +236,9 @@ int cmd_scan(int argc, char **argv)
         {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &o.max_file_size, 0, 0, 0,
          0, NULL, "skip larger files (after decompression; K, M, G suffixes)",
          NULL, NULL},
+        {"max-paragraph-bytes", 0, "SIZE", OPT_KIND_SIZE, &max_para, 0, 0, 0,
+         0, NULL, "cut longer paragraphs into pieces (with a note); K, M suffixes",
+         NULL, NULL},
         {"threads", 0, "N", OPT_KIND_UNSIGNED, &o.threads, 0, 0, 0, 0, NULL,
          "worker threads, 0 = one per core", NULL, NULL},
         {"common-docs", 0, "N", OPT_KIND_UNSIGNED, &o.common_docs, 0, 0, 0, 0, NULL,
@@ -258,6 +267,8 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     o.split = (nd_split_mode)split;
+    o.max_paragraph_bytes =
+        max_para > UINT32_MAX ? UINT32_MAX : (uint32_t)max_para; /* checked below */
     if (nd_options_check(&o, msg, sizeof msg) != ND_OK) {
         opt_error(PROG, "%s", msg);
         rc = CLI_EXIT_USAGE;
@@ -323,9 +334,24 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
 
+    if (cli_interrupted) {
+        fprintf(stderr, "neardup: interrupted\n");
+        rc = CLI_EXIT_INTERRUPTED;
+        goto out;
+    }
     if (output != NULL && strcmp(output, "-") != 0) {
         int err = 0;
+        sigset_t block, saved;
+        /* The atomic write is not interruptible: with SIGINT/SIGTERM held
+         * back, a second Ctrl-C (SA_RESETHAND) cannot kill the program
+         * between mkstemp and rename and leave the temporary file behind;
+         * it takes effect once the report is complete. */
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        sigprocmask(SIG_BLOCK, &block, &saved);
         st = nd_report_write_path(rep, (nd_format)format, &wo, output, &err);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
         if (st != ND_OK) {
             report_write_error(output, st, err);
             goto out;

@@ -33,7 +33,10 @@ endforeach()
 # writer, -o, stdin, gzip) on small inputs, so valgrind stays fast.
 set(ND_CLI_VALGRIND_CASES
   version bad-option-value params-default missing-path no-input
-  binary-file corrupt-gzip stdin output-file write-error given-twice)
+  binary-file corrupt-gzip stdin output-file write-error given-twice
+  help unknown-command params-given scan-jsonl scan-json scan-csv scan-html
+  gzip too-large symlink-loop not-regular escape-path compare-text
+  compare-errors clean clean-refuse)
 
 find_program(ND_VALGRIND valgrind)
 if(ND_VALGRIND AND NOT ND_SANITIZE)

@@ -79,7 +79,7 @@ nd() {
     > "${ND_STDOUT:-$OUT}" 2> "$RAWERR" < "${ND_STDIN:-/dev/null}"
   RC=$?
   grep -v -E '^==[0-9]+==' "$RAWERR" > "$ERR"
-  if [ "$RC" = 99 ] || grep -q -E '^==[0-9]+==' "$RAWERR"; then
+  if [ "$RC" = 99 ] || grep -q -E '^==[0-9]+==|runtime error:|Sanitizer' "$RAWERR"; then
     fail "the wrapper (${WRAP[*]:-none}) reported errors for: neardup $*"
     cat "$RAWERR"
   fi

@@ -3,7 +3,7 @@
  * documents and runs the scan (shared by fuzz_scan.c and fuzz_write.c).
  *
  * Layout: 8 bytes of options (split, documents, norm flags, shingle,
- * min_chars, threshold, num_perm, max_paragraph_bytes), then per document a
+ * min_chars, threshold, num_perm and rows, max_paragraph_bytes), then per document a
  * name length byte (0-15) and the name, and for every document but the last
  * a two-byte length; the last document takes the rest.
  */
@@ -36,7 +36,12 @@ static void fuzz_docs_parse(const uint8_t *data, size_t size, fuzz_docs *fd) {
     fd->opt.shingle = 1 + fuzz_u8(&in) % 5;
     fd->opt.min_chars = fuzz_u8(&in) % 16;
     fd->opt.threshold = (1 + fuzz_u8(&in) % 100) / 100.0;
-    fd->opt.num_perm = 8 * (1 + fuzz_u8(&in) % 8);
+    unsigned np = fuzz_u8(&in);
+    fd->opt.num_perm = 8 * (1 + np % 8);
+    /* bands x rows given: nd_lsh_params' integration would cost ~25 ms a run
+     * under the fuzzer's instrumentation (it has its own tests) */
+    fd->opt.rows = 1 + (np >> 3) % 8;
+    fd->opt.bands = fd->opt.num_perm / fd->opt.rows;
     fd->opt.max_paragraph_bytes = ND_MIN_PARAGRAPH_BYTES + fuzz_u16(&in);
     fd->opt.threads = 1;
     for (size_t d = 0; d < fd->n; d++) {

@@ -1,0 +1,213 @@
+/* test_fastpath.c - the single-pass tokeniser of text.c (used by
+ * nd_norm_tokens for the flags NFKC+CASEFOLD+T2S) gives exactly the tokens
+ * and character counts of the general multi-pass path, on the bundled
+ * corpus, the golden inputs and random / hostile byte strings. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+#include "text.h"
+
+/* Flag sets the fast path serves (PINYIN and STRIP either way). */
+static const unsigned fast_flags[] = {
+    ND_NORM_ALL,
+    ND_NORM_ALL & ~(unsigned)ND_NORM_STRIP,
+    ND_NORM_ALL & ~(unsigned)ND_NORM_PINYIN,
+    ND_NORM_NFKC | ND_NORM_CASEFOLD | ND_NORM_T2S,
+};
+#define NFLAGS (sizeof fast_flags / sizeof *fast_flags)
+
+typedef struct pair_norm {
+    nd_norm fast[NFLAGS], gen[NFLAGS];
+    size_t checked;
+} pair_norm;
+
+static void pn_init(pair_norm *p) {
+    for (size_t f = 0; f < NFLAGS; f++) {
+        nd_norm_init(&p->fast[f], fast_flags[f]);
+        nd_norm_init(&p->gen[f], fast_flags[f]);
+    }
+    p->checked = 0;
+}
+
+static void pn_release(pair_norm *p) {
+    for (size_t f = 0; f < NFLAGS; f++) {
+        nd_norm_release(&p->fast[f]);
+        nd_norm_release(&p->gen[f]);
+    }
+}
+
+/* Both paths on s[0..n-1] under every flag set; they must agree. */
+static void check_same(pair_norm *p, const uint8_t *s, size_t n) {
+    for (size_t f = 0; f < NFLAGS; f++) {
+        const uint64_t *ta = NULL, *tb = NULL;
+        size_t na = 0, nb = 0, ca = 0, cb = 0;
+        cr_assert_eq(nd_norm_tokens(&p->fast[f], s, n, &ta, &na, &ca), ND_OK);
+        cr_assert_eq(nd_norm_tokens_general(&p->gen[f], s, n, &tb, &nb, &cb), ND_OK);
+        int same = na == nb && ca == cb && (na == 0 || memcmp(ta, tb, na * sizeof *ta) == 0);
+        if (!same) {
+            char hex[3 * 64 + 1];
+            size_t k = 0;
+            for (size_t i = 0; i < n && i < 64; i++)
+                k += (size_t)snprintf(hex + k, sizeof hex - k, "%02x ", s[i]);
+            hex[k] = '\0';
+            cr_assert(same, "flags 0x%x: %zu/%zu tokens, %zu/%zu chars (fast/general) on %zu bytes: %s",
+                      fast_flags[f], na, nb, ca, cb, n, hex);
+        }
+    }
+    p->checked++;
+}
+
+/* Every line and every whole file of a directory of *.txt files. */
+static void check_dir(pair_norm *p, const char *dir) {
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot open %s", dir);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 4 || strcmp(de->d_name + nl - 4, ".txt") != 0) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        size_t len = 0;
+        char *text = nd_test_read_file(path, &len);
+        check_same(p, (const uint8_t *)text, len);
+        for (size_t i = 0; i < len;) {
+            const char *nlp = memchr(text + i, '\n', len - i);
+            size_t e = nlp ? (size_t)(nlp - text) : len;
+            check_same(p, (const uint8_t *)text + i, e - i);
+            i = e + 1;
+        }
+        free(text);
+    }
+    closedir(d);
+}
+
+Test(fastpath, seed_corpus_lines_and_files) {
+    pair_norm p;
+    pn_init(&p);
+    check_dir(&p, getenv("ND_SEEDS") ? getenv("ND_SEEDS") : ND_SOURCE_DIR "/examples/seeds");
+    cr_assert_gt(p.checked, 1000);
+    pn_release(&p);
+}
+
+/* Set ND_FASTPATH_CORPUS to a gen_corpus docs/ directory to check it too
+ * (not part of the default run: 100 MB take a while). */
+Test(fastpath, optional_generated_corpus) {
+    const char *dir = getenv("ND_FASTPATH_CORPUS");
+    if (!dir) return;
+    pair_norm p;
+    pn_init(&p);
+    check_dir(&p, dir);
+    pn_release(&p);
+}
+
+Test(fastpath, golden_inputs) {
+    size_t len = 0;
+    char *text = nd_test_read_file(nd_test_data_path("golden/inputs.txt"), &len);
+    pair_norm p;
+    pn_init(&p);
+    for (size_t i = 0; i < len;) {
+        const char *nlp = memchr(text + i, '\n', len - i);
+        size_t e = nlp ? (size_t)(nlp - text) : len;
+        check_same(&p, (const uint8_t *)text + i, e - i);
+        i = e + 1;
+    }
+    cr_assert_gt(p.checked, 8);
+    pn_release(&p);
+    free(text);
+}
+
+static uint64_t rng_next(uint64_t *s) {
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Pieces that exercise every branch: pinyin annotations (valid, invalid,
+ * full-width parentheses, combining tones, tone digits, ü), Han in both
+ * scripts, full-width forms, expansions (U+FDFA, ligatures, fractions,
+ * ㍿), combining marks (slow path), hangul jamo, format and control
+ * characters, white space, ill-formed and truncated UTF-8. */
+static const char *const pieces[] = {
+    "態", "态", "們", "(tài)", "（tài）", "(ta\xCC\x80i)", "(tai4)", "(lv\xCC\x88)",
+    "(lu\xCC\x88)", "(a)", "(pm2.5)", "(二)", "(", ")", "（", "）", "(zhuāng)",
+    "(ǚ)", "(nǚ)", "(m)", "(hng)", "Y", "a", "Z", "9", "2013", " ", "\t", "\n",
+    "\xE3\x80\x80", "，", ",", "。", "！", "Ａ", "ｚ", "１", "\xEF\xB7\xBA", "ﬁ", "½",
+    "㍿", "\xCC\x81", "e\xCC\x81", "\xE1\x85\xA1", "\xE1\x84\x80", "\xEF\xBB\xBF",
+    "\xE2\x80\x8B", "\xC2\xAD", "\x01", "\x7F", "\xFF", "\x80", "\xC0\xAF",
+    "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE6\x97", "\xF0\x9F",
+    "\xF0\x9F\x98\x80", "\xC3\xA9", "\xC3\x89", "İ", "ß", "ﾃ", "ｶ", "가", "\xEF\xBF\xBD",
+    "\xEF\xBF\xBE", "𠀀", "丽", "\xEF\xA4\x80", "abc", "ABC", "ǎ", "ê", "ü", "ḿ",
+};
+#define NPIECES (sizeof pieces / sizeof *pieces)
+
+Test(fastpath, random_pieces_and_bytes) {
+    pair_norm p;
+    pn_init(&p);
+    uint64_t st = 42;
+    uint8_t buf[512];
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 0, want = rng_next(&st) % 120;
+        int mode = (int)(rng_next(&st) % 3);
+        while (n < want) {
+            if (mode == 0) { /* pieces */
+                const char *pc = pieces[rng_next(&st) % NPIECES];
+                size_t l = strlen(pc);
+                if (n + l > sizeof buf) break;
+                memcpy(buf + n, pc, l);
+                n += l;
+            } else if (mode == 1) { /* any bytes */
+                buf[n++] = (uint8_t)rng_next(&st);
+            } else { /* bytes biased towards UTF-8 lead/continuation bytes */
+                uint64_t r = rng_next(&st);
+                static const uint8_t pick[] = {0x28, 0x29, 0x61, 0x74, 0x80, 0xBF,
+                                               0xC3, 0xCC, 0xE3, 0xE6, 0xEF, 0xF0,
+                                               0xA0, 0x97, 0x20, 0xED};
+                buf[n++] = (r & 1) ? pick[(r >> 1) % sizeof pick] : (uint8_t)(r >> 8);
+            }
+        }
+        check_same(&p, buf, n);
+    }
+    /* every piece alone and every ordered pair of pieces */
+    for (size_t a = 0; a < NPIECES; a++)
+        for (size_t b = 0; b < NPIECES; b++) {
+            size_t la = strlen(pieces[a]), lb = strlen(pieces[b]);
+            memcpy(buf, pieces[a], la);
+            memcpy(buf + la, pieces[b], lb);
+            check_same(&p, buf, la);
+            check_same(&p, buf, la + lb);
+        }
+    pn_release(&p);
+}
+
+/* Every code point alone, and after a Han character (a few in brackets). */
+Test(fastpath, every_code_point) {
+    pair_norm p;
+    pn_init(&p);
+    uint8_t buf[32];
+    for (uint32_t cp = 0; cp <= 0x10FFFF; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        size_t l = nd_utf8_encode(cp, buf);
+        if ((cp & 0xFF) == 0 || cp < 0x3000 || (cp >= 0xF900 && cp < 0x10000)) {
+            check_same(&p, buf, l);
+            memcpy(buf, "\xE6\x85\x8B(", 4);
+            size_t k = 4 + nd_utf8_encode(cp, buf + 4);
+            buf[k++] = ')';
+            check_same(&p, buf, k);
+        } else {
+            /* only the first flag set, for speed */
+            const uint64_t *ta = NULL, *tb = NULL;
+            size_t na = 0, nb = 0, ca = 0, cb = 0;
+            cr_assert_eq(nd_norm_tokens(&p.fast[0], buf, l, &ta, &na, &ca), ND_OK);
+            cr_assert_eq(nd_norm_tokens_general(&p.gen[0], buf, l, &tb, &nb, &cb), ND_OK);
+            cr_assert(na == nb && ca == cb && (na == 0 || memcmp(ta, tb, na * sizeof *ta) == 0),
+                      "U+%04X", (unsigned)cp);
+        }
+    }
+    pn_release(&p);
+}
