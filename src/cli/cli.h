@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "opt.h"
+
 /* Exit codes of the program. */
 enum {
     CLI_EXIT_OK = 0,      /* success */
@@ -40,5 +42,22 @@ const char *cli_escape(char *buf, size_t size, const char *s);
 
 /* Large enough for any path a message shows in full. */
 #define CLI_ESCAPE_SIZE 8192
+
+/* The --split choices, shared by every command that splits paragraphs. */
+extern const struct opt_choice cli_split_choices[];
+
+/* The five --no-<step> rows of an option table, one per ND_NORM_* bit of
+ * `flags` (an unsigned lvalue), shared by scan, clean and compare. */
+#define CLI_NORM_OPTIONS(flags)                                                \
+    {"nfkc", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_NFKC, 0, 0, 0, NULL,   \
+     "no Unicode NFKC normalisation", NULL, NULL},                             \
+    {"casefold", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_CASEFOLD, 0, 0, 0, \
+     NULL, "no case folding", NULL, NULL},                                     \
+    {"t2s", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_T2S, 0, 0, 0, NULL,     \
+     "no Traditional -> Simplified Chinese mapping", NULL, NULL},              \
+    {"pinyin", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_PINYIN, 0, 0, 0,     \
+     NULL, "keep pinyin annotations such as (tai)", NULL, NULL},               \
+    {"strip", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_STRIP, 0, 0, 0, NULL, \
+     "keep whitespace, punctuation and symbols", NULL, NULL}
 
 #endif /* ND_CLI_H */

@@ -46,13 +46,6 @@ static const struct opt_choice scope_choices[] = {
     {NULL, 0},
 };
 
-static const struct opt_choice split_choices[] = {
-    {"auto", ND_SPLIT_AUTO},
-    {"line", ND_SPLIT_LINE},
-    {"blank", ND_SPLIT_BLANK},
-    {NULL, 0},
-};
-
 static void usage(const struct opt *table)
 {
     printf("usage: neardup clean --out DIR [options] PATH...\n"
@@ -181,7 +174,7 @@ int cmd_clean(int argc, char **argv)
          "show what would be removed; write nothing", NULL, NULL},
         {"force", 0, NULL, OPT_KIND_FLAG, &force, 0, 0, 0, 0, NULL,
          "overwrite existing output files", NULL, NULL},
-        {"split", 0, NULL, OPT_KIND_CHOICE, &split, 0, 0, 0, 0, split_choices,
+        {"split", 0, NULL, OPT_KIND_CHOICE, &split, 0, 0, 0, 0, cli_split_choices,
          "paragraphs: every line, blank-line blocks, or auto per file", NULL,
          NULL},
         {"min-chars", 0, "N", OPT_KIND_UNSIGNED, &o.min_chars, 0, 0, 0, 0,

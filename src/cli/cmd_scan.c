@@ -117,13 +117,6 @@ static const struct opt_choice format_choices[] = {
     {NULL, 0},
 };
 
-static const struct opt_choice split_choices[] = {
-    {"auto", ND_SPLIT_AUTO},
-    {"line", ND_SPLIT_LINE},
-    {"blank", ND_SPLIT_BLANK},
-    {NULL, 0},
-};
-
 static void usage(const struct opt *table)
 {
     printf("usage: neardup scan [options] PATH...\n"
@@ -197,7 +190,7 @@ int cmd_scan(int argc, char **argv)
         {"output", 'o', "FILE", OPT_KIND_STRING, &output, 0, 0, 0, 0, NULL,
          "write the report to FILE (atomically) instead of standard output",
          "", NULL},
-        {"split", 0, NULL, OPT_KIND_CHOICE, &split, 0, 0, 0, 0, split_choices,
+        {"split", 0, NULL, OPT_KIND_CHOICE, &split, 0, 0, 0, 0, cli_split_choices,
          "paragraphs: every line, blank-line blocks, or auto per file", NULL,
          NULL},
         {"min-chars", 0, "N", OPT_KIND_UNSIGNED, &o.min_chars, 0, 0, 0, 0,
@@ -217,16 +210,7 @@ int cmd_scan(int argc, char **argv)
          &rows_seen},
         {"seed", 0, "N", OPT_KIND_U64, &o.seed, 0, 0, 0, 0, NULL,
          "seed of the shingle hashes and permutations", NULL, NULL},
-        {"nfkc", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags, ND_NORM_NFKC, 0, 0,
-         0, NULL, "no Unicode NFKC normalisation", NULL, NULL},
-        {"casefold", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags,
-         ND_NORM_CASEFOLD, 0, 0, 0, NULL, "no case folding", NULL, NULL},
-        {"t2s", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags, ND_NORM_T2S, 0, 0, 0,
-         NULL, "no Traditional -> Simplified Chinese mapping", NULL, NULL},
-        {"pinyin", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags, ND_NORM_PINYIN, 0,
-         0, 0, NULL, "keep pinyin annotations such as (tai)", NULL, NULL},
-        {"strip", 0, NULL, OPT_KIND_NEGBIT, &o.norm_flags, ND_NORM_STRIP, 0, 0,
-         0, NULL, "keep whitespace, punctuation and symbols", NULL, NULL},
+        CLI_NORM_OPTIONS(o.norm_flags),
         {"emit-paragraphs", 0, NULL, OPT_KIND_FLAG, &wo.emit_paragraphs, 0, 0,
          0, 0, NULL, "jsonl/json: add one record per paragraph", NULL, NULL},
         {"top", 0, "N", OPT_KIND_UNSIGNED, &wo.top, 0, 0, 0, 0, NULL,

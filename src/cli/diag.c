@@ -11,6 +11,7 @@
 #include "neardup.h"
 
 #include "cli.h"
+#include "opt.h"
 
 static int is_call_name(const char *detail)
 {
@@ -52,3 +53,10 @@ void cli_print_diag(const struct nd_diag *d)
                 nd_strerror(d->status));
     }
 }
+
+const struct opt_choice cli_split_choices[] = {
+    {"auto", ND_SPLIT_AUTO},
+    {"line", ND_SPLIT_LINE},
+    {"blank", ND_SPLIT_BLANK},
+    {NULL, 0},
+};
