@@ -15,8 +15,14 @@
  * argument and a link) is read once; the second path is reported as
  * ND_ERR_DUPLICATE.
  *
- * Bytes.  Regular files up to 1 MiB are read into the heap; larger ones are
- * mapped read-only (no copy; the page cache is the buffer).  Data that starts
+ * Bytes.  Regular files of ND_MAP_MIN (16 KiB) and more are mapped read-only:
+ * no copy, and the page cache is the buffer, so a scan's resident memory does
+ * not grow with the input (bench/README.md counts anonymous memory only).
+ * Smaller files are read into the heap, where a mapping would cost more than
+ * the copy.  A process may hold only vm.max_map_count mappings (65530 by
+ * default) and malloc needs some of them too, so at most ND_MAX_MAPS files
+ * are mapped at once; past that, files are read into the heap as well (a
+ * corpus of 100,000 files then still works, with more memory).  Data that starts
  * with the gzip magic 1f 8b is inflated with zlib
  * into the heap, whatever the file's name, bounded by max_file_size.  Standard
  * input ("-") is read into the heap.  Data with a NUL byte in its first 8 KiB
@@ -38,7 +44,6 @@
 #include "nd_internal.h"
 
 #define ND_SNIFF_BYTES 8192
-#define ND_READ_SMALL ((size_t)1 << 20) /* files up to this size are read, not mapped */
 
 static void report(nd_input_cfg *cfg, const char *path, nd_status st, int err,
                    const char *detail) {
@@ -292,12 +297,11 @@ static nd_status read_file(nd_doctab *dt, nd_input_cfg *cfg, const char *path,
         return ND_OK;
     }
     size_t size = (size_t)fsb.st_size;
-    /* Small files are read into the heap: a mapping each would exhaust the
-     * process's map count (vm.max_map_count, 65530) long before memory on a
-     * corpus of 100,000 small files, and malloc itself would then fail.  The
-     * size limit applies to the bytes after inflating, so it is checked in
-     * finish_doc; mapping costs no memory until pages are touched. */
-    if (size > 0 && size <= ND_READ_SMALL) {
+    /* Small files, and every file once ND_MAX_MAPS are mapped, are read into
+     * the heap (see the top of this file).  The size limit applies to the
+     * bytes after inflating, so it is checked in finish_doc; mapping costs no
+     * memory until pages are touched. */
+    if (size > 0 && (size < ND_MAP_MIN || dt->nmaps >= ND_MAX_MAPS)) {
         size_t got = 0;
         if (!(doc.heap = malloc(size))) {
             close(fd);
@@ -327,6 +331,7 @@ static nd_status read_file(nd_doctab *dt, nd_input_cfg *cfg, const char *path,
             return ND_OK;
         }
         (void)posix_madvise(map, size, POSIX_MADV_SEQUENTIAL);
+        dt->nmaps++;
         doc.map = map;
         doc.map_len = size;
         doc.data = map;

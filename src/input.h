@@ -9,6 +9,9 @@
 
 #include "neardup.h"
 
+#define ND_MAP_MIN ((size_t)16 << 10) /* smaller files are read, not mapped */
+#define ND_MAX_MAPS ((size_t)32768)    /* files mapped at once, at most */
+
 /* One document: its name and its bytes (mapped or on the heap). */
 typedef struct nd_doc {
     char *path;          /* owned, as given or as found by the walk */
@@ -32,6 +35,7 @@ typedef struct nd_doctab {
     nd_file_id *seen; /* identities of added files (hash set, see input.c) */
     int stdin_seen;   /* "-" was added */
     size_t nseen, seen_cap;
+    size_t nmaps; /* files mapped so far (a bound on the live mappings) */
 } nd_doctab;
 
 /* What the reader needs to know and where it reports skipped inputs. */

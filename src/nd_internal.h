@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "neardup.h"
 
@@ -49,6 +50,15 @@ char *nd_strdup(const char *s);
  * threads' feet.  Used to give atomically written files the mode open(2)
  * would have given them. */
 unsigned nd_process_umask(void);
+
+/* v as 8 little-endian bytes at p (one store on little-endian machines). */
+static inline void nd_store_le64(uint8_t *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, sizeof v);
+#else
+    for (unsigned i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+#endif
+}
 
 /* splitmix64: the fixed generator used to derive every seeded constant. */
 static inline uint64_t nd_splitmix64(uint64_t *state) {

@@ -10,16 +10,15 @@
 #include "neardup.h"
 #include "text.h"
 
-/* One-permutation hashing with optimal densification (see sketch.c): each
- * shingle hash x goes through one mixer h = mix(x); the high 32 bits of h
- * pick one of k bins, the low 32 bits (UINT32_MAX mapped to UINT32_MAX - 1)
+/* One-permutation hashing with optimal densification (see sketch.c): the
+ * high 32 bits of each shingle hash x (already a seeded XXH3 value, uniform
+ * on 64 bits) pick one of k bins, the low 32 bits (UINT32_MAX mapped to UINT32_MAX - 1)
  * are the value, and each bin keeps its minimum.  Empty bins are then filled
  * by nd_minhash_finish() from a seeded probe sequence of other bins. */
 #define ND_MH_PROBES 32 /* probe steps per bin kept in a table (a multiple of 8) */
 
 typedef struct nd_minhash {
     unsigned k;
-    uint64_t salt;  /* xor-ed into x before mixing */
     uint64_t probe; /* seed of the densification probe sequence */
     uint16_t *table; /* k x ND_MH_PROBES: the first probes of every bin */
 } nd_minhash;
@@ -31,7 +30,8 @@ void nd_minhash_release(nd_minhash *mh);
 void nd_minhash_reset(const nd_minhash *mh, uint32_t *sig);
 
 /* Folds n shingle hashes into the bins of sig (running minimum per bin); may
- * be called several times.  The hash-and-bin loop is auto-vectorised and built
+ * be called several times.  The x must be uniformly distributed hash values
+ * (they are not mixed again).  The hash-and-bin loop is auto-vectorised and built
  * for x86-64-v4, v3 and baseline (run-time dispatch). */
 void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
                        uint32_t *sig);

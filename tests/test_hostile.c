@@ -142,7 +142,7 @@ Test(hostile, long_block_cut_at_a_line_end) {
 }
 
 /* 100,000 small files exhausted the process's map count (one mmap each):
- * files are read now, and the duplicate check is a hash set.  Here: 3000
+ * small files are read now, and the duplicate check is a hash set.  Here: 3000
  * files, each added twice, the second time reported as a duplicate. */
 Test(hostile, many_small_files) {
     char dir[] = "/tmp/nd-hostile-XXXXXX", path[128];
@@ -171,6 +171,42 @@ Test(hostile, many_small_files) {
     cr_assert_eq(dt.n, N);
     cr_assert_eq(memcmp(dt.docs[42].data, "file 42\n", 8), 0);
     nd_doctab_release(&dt);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Files of ND_MAP_MIN bytes and more are mapped (their pages stay in the
+ * page cache, not in the heap), smaller ones read; once ND_MAX_MAPS files are
+ * mapped, the rest are read too, with the same bytes. */
+Test(hostile, large_files_mapped_until_the_cap) {
+    char dir[] = "/tmp/nd-hostile-XXXXXX", path[128];
+    cr_assert_not_null(mkdtemp(dir));
+    const size_t sizes[3] = {ND_MAP_MIN - 1, ND_MAP_MIN, 3 * ND_MAP_MIN + 5};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/f%d.txt", dir, i);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        for (size_t b = 0; b < sizes[i]; b++) fputc(b % 61 == 60 ? '\n' : 'a' + (int)(b % 26), f);
+        fclose(f);
+    }
+    nd_input_cfg cfg = {.max_file_size = 1u << 20};
+    for (int capped = 0; capped < 2; capped++) {
+        nd_doctab dt = {0};
+        if (capped) dt.nmaps = ND_MAX_MAPS;
+        cr_assert_eq(nd_input_add_path(&dt, &cfg, dir), ND_OK);
+        cr_assert_eq(dt.n, 3);
+        for (int i = 0; i < 3; i++) {
+            int mapped = !capped && i > 0;
+            cr_assert_eq(dt.docs[i].map != NULL, mapped, "file %d, capped %d", i, capped);
+            cr_assert_eq(dt.docs[i].heap != NULL, !mapped, "file %d, capped %d", i, capped);
+            cr_assert_eq(dt.docs[i].size, sizes[i]);
+            for (size_t b = 0; b < sizes[i]; b++)
+                cr_assert_eq(dt.docs[i].data[b], b % 61 == 60 ? '\n' : 'a' + (int)(b % 26));
+        }
+        cr_assert_eq(dt.nmaps, capped ? ND_MAX_MAPS : 2);
+        nd_doctab_release(&dt);
+    }
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);

@@ -9,8 +9,8 @@
 #include "sketch.h"
 #include "support.h"
 
-/* A slow, independent reference of the signature format (sketch.c): one
- * mixer per shingle, bin from the high half, value from the low half, then
+/* A slow, independent reference of the signature format (sketch.c): bin
+ * from the high half of each shingle hash, value from its low half, then
  * optimal densification with probes computed one by one (no table). */
 static uint64_t ref_mix(uint64_t h) {
     h ^= h >> 27;
@@ -24,11 +24,11 @@ static uint64_t ref_mix(uint64_t h) {
 static void ref_signature(uint64_t seed, unsigned k, const uint64_t *x, size_t n,
                           uint32_t *sig) {
     uint64_t state = seed ^ UINT64_C(0x6d696e6861736821);
-    uint64_t salt = nd_splitmix64(&state), probe = nd_splitmix64(&state);
+    uint64_t probe = nd_splitmix64(&state);
     uint32_t *raw = malloc(k * sizeof *raw);
     for (unsigned i = 0; i < k; i++) raw[i] = UINT32_MAX;
     for (size_t j = 0; j < n; j++) {
-        uint64_t h = ref_mix(x[j] ^ salt);
+        uint64_t h = x[j];
         unsigned bin = (unsigned)(((h >> 32) * (uint64_t)k) >> 32);
         uint32_t v = (uint32_t)h;
         if (v == UINT32_MAX) v = UINT32_MAX - 1;
@@ -132,25 +132,70 @@ Test(minhash, empty_input_leaves_signature_at_max) {
     nd_minhash_release(&mh);
 }
 
-Test(shingle, windows_of_w_tokens_are_hashed_with_xxh3) {
-    uint64_t tok[7] = {1, 2, 3, 4, 5, 6, 7}, out[7];
+/* Reference of the shingle hash (sketch.c): up to 6 tokens below 2^21 are
+ * packed bit by bit, token j at bits 21j.., into 16 little-endian bytes;
+ * anything else is hashed as its 8-byte little-endian token values. */
+static uint64_t ref_shingle(const uint64_t *t, size_t m, uint64_t seed) {
+    int small = m <= 6;
+    for (size_t j = 0; j < m; j++) small &= t[j] < (UINT64_C(1) << 21);
+    if (!small) {
+        uint8_t b[8 * 16] = {0};
+        for (size_t j = 0; j < m; j++)
+            for (int i = 0; i < 8; i++) b[8 * j + (size_t)i] = (uint8_t)(t[j] >> (8 * i));
+        return XXH3_64bits_withSeed(b, 8 * m, seed);
+    }
+    uint8_t b[16] = {0};
+    for (unsigned bit = 0; bit < 128; bit++) {
+        size_t j = bit / 21;
+        if (j < m && (t[j] >> (bit % 21) & 1)) b[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    }
+    return XXH3_64bits_withSeed(b, 16, seed);
+}
+
+Test(shingle, windows_of_small_tokens_are_packed_into_16_bytes) {
+    uint64_t tok[7] = {1, 2, 3, 0x1FFFFF, 0x4e2d, 0x10FFFF, 7}, out[7];
     size_t n = nd_shingle_hashes(tok, 7, 5, 99, out);
     cr_assert_eq(n, 3u);
-    for (size_t i = 0; i < 3; i++)
-        cr_expect_eq(out[i], XXH3_64bits_withSeed(tok + i, 5 * sizeof *tok, 99));
+    for (size_t i = 0; i < 3; i++) cr_expect_eq(out[i], ref_shingle(tok + i, 5, 99), "window %zu", i);
+    /* the packing is what the reference says, not the 40-byte form */
+    cr_expect_neq(out[0], XXH3_64bits_withSeed(tok, 40, 99));
+}
+
+Test(shingle, windows_with_a_word_token_hash_the_token_values) {
+    uint64_t tok[6] = {0x4e2d, UINT64_C(1) << 63 | 12345, 0x6587, 3, 4, 5}, out[6];
+    cr_assert_eq(nd_shingle_hashes(tok, 6, 5, 7, out), 2u);
+    cr_expect_eq(out[0], XXH3_64bits_withSeed(tok, 40, 7));
+    cr_expect_eq(out[1], XXH3_64bits_withSeed(tok + 1, 40, 7));
+    tok[1] = UINT64_C(1) << 21; /* one bit too wide to pack */
+    cr_assert_eq(nd_shingle_hashes(tok, 6, 5, 7, out), 2u);
+    cr_expect_eq(out[0], XXH3_64bits_withSeed(tok, 40, 7));
+}
+
+Test(shingle, other_window_sizes_follow_the_same_rule) {
+    uint64_t tok[9] = {11, 12, 13, 14, 15, 16, 17, 18, 19}, out[9];
+    for (unsigned w = 1; w <= 8; w++) {
+        size_t n = nd_shingle_hashes(tok, 9, w, 3, out);
+        cr_assert_eq(n, 9 - w + 1);
+        for (size_t i = 0; i < n; i++)
+            cr_expect_eq(out[i], ref_shingle(tok + i, w, 3), "w %u window %zu", w, i);
+    }
 }
 
 Test(shingle, short_paragraph_gets_one_shingle_of_all_tokens) {
     uint64_t tok[3] = {0x4e2d, 0x6587, 0x5b57}, out[1];
     cr_assert_eq(nd_shingle_hashes(tok, 3, 5, 7, out), 1u);
-    cr_expect_eq(out[0], XXH3_64bits_withSeed(tok, 3 * sizeof *tok, 7));
+    cr_expect_eq(out[0], ref_shingle(tok, 3, 7));
     cr_expect_eq(nd_shingle_hashes(tok, 0, 5, 7, out), 0u);
+    /* shorter windows never pack like longer ones: no token is 0 */
+    uint64_t four[4] = {0x4e2d, 0x6587, 0x5b57, 0x4e00}, h4;
+    cr_assert_eq(nd_shingle_hashes(four, 4, 5, 7, &h4), 1u);
+    cr_expect_neq(h4, out[0]);
 }
 
 Test(shingle, exactly_w_tokens_give_one_window) {
     uint64_t tok[5] = {1, 2, 3, 4, 5}, out[1];
     cr_assert_eq(nd_shingle_hashes(tok, 5, 5, 0, out), 1u);
-    cr_expect_eq(out[0], XXH3_64bits_withSeed(tok, 40, 0));
+    cr_expect_eq(out[0], ref_shingle(tok, 5, 0));
 }
 
 Test(hashset, make_sorts_sets_of_every_size) {

@@ -163,7 +163,7 @@ case "$CASE" in
 version)
   nd --version
   expect_rc 0
-  expect_stdout "neardup 0.1.0"
+  expect_stdout "neardup 0.2.0"
   expect_stderr ""
   ;;
 
