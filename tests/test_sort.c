@@ -1,0 +1,108 @@
+/* test_sort.c - the radix sorts against a plain comparison sort: every size
+ * class (insertion, LSD and the MSD path), duplicate keys
+ * kept in input order, and inputs whose low halves are out of order.  The
+ * MSD path starts at 1572864 entries (ND_MSD_MIN in sort.c). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nd_internal.h"
+
+/* Reference: sort by the high 32 bits, ties by input position (stable). */
+typedef struct ref_item {
+    uint64_t v;
+    size_t pos;
+} ref_item;
+
+static int ref_cmp_hi(const void *x, const void *y) {
+    const ref_item *a = x, *b = y;
+    uint32_t ka = (uint32_t)(a->v >> 32), kb = (uint32_t)(b->v >> 32);
+    if (ka != kb) return ka < kb ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static int ref_cmp_u64(const void *x, const void *y) {
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Band entries: key << 32 | id with ids ascending; keys random, or drawn
+ * from `nkeys` distinct random values (few distinct keys = big buckets;
+ * 0 = all random). */
+static void make_entries(uint64_t *v, size_t n, uint64_t nkeys, uint64_t seed) {
+    uint64_t st = seed, keys[1000];
+    cr_assert_leq(nkeys, 1000);
+    for (uint64_t i = 0; i < nkeys; i++) keys[i] = nd_splitmix64(&st) >> 32;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = nkeys ? keys[nd_splitmix64(&st) % nkeys] : nd_splitmix64(&st) >> 32;
+        v[i] = key << 32 | (uint32_t)i;
+    }
+}
+
+static void check_hi32(size_t n, uint64_t nkeys) {
+    uint64_t *v = malloc((n ? n : 1) * sizeof *v), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    ref_item *ref = malloc((n ? n : 1) * sizeof *ref);
+    cr_assert(v && tmp && ref);
+    make_entries(v, n, nkeys, n * 31 + nkeys);
+    for (size_t i = 0; i < n; i++) ref[i] = (ref_item){v[i], i};
+    qsort(ref, n, sizeof *ref, ref_cmp_hi);
+    nd_sort_hi32(v, tmp, n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(v[i], ref[i].v, "n %zu keys %llu: entry %zu", n, (unsigned long long)nkeys, i);
+    free(v);
+    free(tmp);
+    free(ref);
+}
+
+Test(sort, hi32_orders_band_entries_by_key_then_id_at_every_size) {
+    size_t sizes[] = {0, 1, 2, 47, 48, 49, 1000, 300000, 1572863, 1572864, 2000000};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        check_hi32(sizes[i], 0);    /* random keys */
+        check_hi32(sizes[i], 1000);     /* buckets of ~n/1000 */
+    }
+}
+
+Test(sort, hi32_handles_one_key_for_all_entries) {
+    check_hi32(1600000, 1); /* one bucket holding everything: MSD path */
+    check_hi32(5000, 1);
+}
+
+Test(sort, hi32_falls_back_when_low_halves_are_out_of_order) {
+    enum { N = 150000 };
+    uint64_t *v = malloc(N * sizeof *v), *tmp = malloc(N * sizeof *tmp), *ref = malloc(N * sizeof *ref);
+    cr_assert(v && tmp && ref);
+    uint64_t st = 5;
+    for (size_t i = 0; i < N; i++) ref[i] = v[i] = nd_splitmix64(&st);
+    qsort(ref, N, sizeof *ref, ref_cmp_u64);
+    nd_sort_hi32(v, tmp, N);
+    cr_assert_arr_eq(v, ref, N * sizeof *v);
+    free(v);
+    free(tmp);
+    free(ref);
+}
+
+Test(sort, u64_sorts_values_with_shared_bytes) {
+    enum { N = 70000 };
+    uint64_t *v = malloc(N * sizeof *v), *tmp = malloc(N * sizeof *tmp), *ref = malloc(N * sizeof *ref);
+    cr_assert(v && tmp && ref);
+    uint64_t st = 9;
+    for (size_t i = 0; i < N; i++) ref[i] = v[i] = nd_splitmix64(&st) & UINT64_C(0x00FF00000000FFFF);
+    qsort(ref, N, sizeof *ref, ref_cmp_u64);
+    nd_sort_u64(v, tmp, N);
+    cr_assert_arr_eq(v, ref, N * sizeof *v);
+    free(v);
+    free(tmp);
+    free(ref);
+}
+
+Test(sort, key32_orders_by_key_then_value) {
+    enum { N = 5000 };
+    nd_key32 v[N], tmp[N];
+    uint64_t st = 3;
+    for (size_t i = 0; i < N; i++)
+        v[i] = (nd_key32){.key = nd_splitmix64(&st) % 50, .val = (uint32_t)(nd_splitmix64(&st) % 100000)};
+    nd_sort_key32(v, tmp, N);
+    for (size_t i = 1; i < N; i++)
+        cr_assert(v[i - 1].key < v[i].key || (v[i - 1].key == v[i].key && v[i - 1].val <= v[i].val),
+                  "entry %zu", i);
+}
