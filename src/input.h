@@ -4,6 +4,7 @@
 #ifndef ND_INPUT_H
 #define ND_INPUT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +36,8 @@ typedef struct nd_doctab {
     nd_file_id *seen; /* identities of added files (hash set, see input.c) */
     int stdin_seen;   /* "-" was added */
     size_t nseen, seen_cap;
-    size_t nmaps; /* files mapped so far (a bound on the live mappings) */
+    atomic_size_t nmaps; /* files of ND_MAP_MIN bytes or more met by loaders; the
+                            first ND_MAX_MAPS of them are mapped */
 } nd_doctab;
 
 /* What the reader needs to know and where it reports skipped inputs. */
@@ -44,6 +46,7 @@ typedef struct nd_input_cfg {
     nd_diag_fn diag;
     void *user;
     size_t skipped; /* incremented for every reported input */
+    unsigned threads; /* load the files of a walk on this many threads (0, 1: here) */
 } nd_input_cfg;
 
 /* Adds a file, a directory (recursively, sorted, hidden entries skipped) or

@@ -11,13 +11,13 @@
 #include "support.h"
 
 typedef struct diag_log {
-    char lines[32][512];
+    char lines[64][512];
     int n;
 } diag_log;
 
 static void on_diag(void *user, const nd_diag *d) {
     diag_log *log = user;
-    if (log->n < 32)
+    if (log->n < 64)
         snprintf(log->lines[log->n++], sizeof log->lines[0], "%s|%s|%d", d->path,
                  nd_strerror(d->status), d->sys_errno);
 }
@@ -196,4 +196,67 @@ Test(input, standard_input_given_twice_is_read_once) {
     cr_assert_eq(log.n, 1);
     cr_expect_str_eq(log.lines[0], "-|given more than once|0");
     nd_doctab_release(&dt);
+}
+
+/* A walk of many files (some binary, too large, truncated gzip, fifos,
+ * loops, repeats) gives the same documents, bytes and diagnostics, in the
+ * same order, whether its files are loaded here or on 2 or 3 threads. */
+Test(input, parallel_loading_keeps_the_walk_order_of_documents_and_reports) {
+    cr_assert_eq(mkdir(at("d"), 0755), 0);
+    char rel[64], text[64];
+    for (int i = 0; i < 600; i++) {
+        snprintf(rel, sizeof rel, "d/f%03d.txt", i);
+        int len = snprintf(text, sizeof text, "file %d\n", i);
+        switch (i % 50) {
+        case 7: put(rel, "bin\0ary", 7); break;
+        case 13: put_gz(rel, "gzip text\n"); break;
+        case 29: put(rel, text, sizeof text); break; /* NUL padding: binary */
+        case 31: {
+            char big[3000];
+            memset(big, 'y', sizeof big);
+            put(rel, big, sizeof big); /* over the limit below */
+            break;
+        }
+        case 41: cr_assert_eq(mkfifo(at(rel), 0644), 0); break;
+        default: put(rel, text, (size_t)len);
+        }
+    }
+    cr_assert_eq(symlink("f000.txt", at("d/f000b.txt")), 0); /* a repeat */
+    cr_assert_eq(symlink("..", at("d/up")), 0);              /* a cycle */
+    diag_log logs[3];
+    nd_doctab dts[3];
+    for (unsigned t = 0; t < 3; t++) {
+        memset(&logs[t], 0, sizeof logs[t]);
+        memset(&dts[t], 0, sizeof dts[t]);
+        nd_input_cfg cfg = {.max_file_size = 2000, .diag = on_diag, .user = &logs[t],
+                            .threads = t + 1};
+        cr_assert_eq(nd_input_add_path(&dts[t], &cfg, at("d")), ND_OK);
+    }
+    cr_assert_eq(dts[0].n, 600u - 4 * 12); /* not: 12 each of i % 50 = 7, 29, 31, 41 */
+    cr_assert_eq(logs[0].n, 1 + 4 * 12 + 1); /* and the repeat, the cycle */
+    for (unsigned t = 1; t < 3; t++) {
+        cr_assert_eq(dts[t].n, dts[0].n);
+        for (size_t i = 0; i < dts[0].n; i++) {
+            cr_assert_str_eq(dts[t].docs[i].path, dts[0].docs[i].path);
+            cr_assert_eq(dts[t].docs[i].size, dts[0].docs[i].size);
+            cr_assert_eq(dts[t].docs[i].gzip, dts[0].docs[i].gzip);
+            cr_assert(memcmp(dts[t].docs[i].data, dts[0].docs[i].data, dts[0].docs[i].size) == 0);
+        }
+        cr_assert_eq(logs[t].n, logs[0].n);
+        for (int i = 0; i < logs[0].n; i++) cr_assert_str_eq(logs[t].lines[i], logs[0].lines[i]);
+    }
+    char want[512];
+    snprintf(want, sizeof want, "%s|given more than once|0", at("d/f000b.txt"));
+    cr_expect_str_eq(logs[0].lines[0], want);
+    snprintf(want, sizeof want, "%s|binary file|0", at("d/f007.txt"));
+    cr_expect_str_eq(logs[0].lines[1], want);
+    snprintf(want, sizeof want, "%s|file larger than --max-file-size|0", at("d/f031.txt"));
+    cr_expect_str_eq(logs[0].lines[3], want);
+    snprintf(want, sizeof want, "%s|not a regular file|0", at("d/f041.txt"));
+    cr_expect_str_eq(logs[0].lines[4], want);
+    snprintf(want, sizeof want, "%s|symbolic link loop|0", at("d/up/d"));
+    cr_expect_str_eq(logs[0].lines[49], want);
+    cr_expect_eq(dts[0].docs[12].gzip, 1); /* f013.txt: 0..12 minus f007 */
+    cr_expect_str_eq(dts[0].docs[12].path, at("d/f013.txt"));
+    for (unsigned t = 0; t < 3; t++) nd_doctab_release(&dts[t]);
 }
