@@ -90,28 +90,37 @@
  * The single-pass tokeniser.  For the default flags (and whenever NFKC,
  * case folding and T2S are all on), nd_norm_tokens does steps 1-6 in ONE
  * pass over the bytes instead of four passes over code point arrays:
- *   - decoding is inline for ASCII and for well-formed 3-byte sequences
- *     (all of CJK), nd_utf8_next for everything else;
+ *   - decoding is inline for 1-, 2- and 3-byte sequences (4 bytes loaded
+ *     at once), nd_utf8_next for everything else;
  *   - pinyin removal is only looked at on '(' and U+FF08: the annotation is
  *     decoded on demand (nd_py_match_bytes, stopping at the first code point
- *     that cannot belong to one) and judged by the same nd_py_match;
+ *     that cannot belong to one) and judged by the same rules as nd_py_match
+ *     (nd_py_feed, nd_py_judge);
  *   - one lookup in the generated fused table (unitab.h) gives what
  *     NFKC+casefold, T2S and the class lookup give in three, with its own
  *     pool for multi-code-point results; U+4E00..U+9FFF skip even the test
- *     of the entry (all of them are one CJK code point);
+ *     of the entry (all of them are one CJK code point) and the first stage;
  *   - tokens are written directly: Han as their code point, word runs
- *     encoded to UTF-8 on the fly and hashed when the run ends.
+ *     encoded to UTF-8 on the fly and hashed when the run ends;
+ *   - everything that needs no more than one table entry of one code point
+ *     (Han, punctuation, spaces, annotations) stays in one inner loop,
+ *     nd_fp_plain; see the notes before it for what was measured.
  * A code point marked slow (combining marks etc.) makes it give up and the
  * paragraph goes through the general path, which remains the reference for
  * every flag combination.  tests/test_fastpath.c checks that both paths give
  * identical tokens and character counts on the bundled corpus, the golden
- * inputs, every code point alone and in brackets after a Han character, and
- * random and hostile byte strings.  Measured on the 100 MB benchmark corpus,
+ * inputs, every code point alone, in brackets after a Han character and
+ * inside the inner loop, annotations in every position, and random and
+ * hostile byte strings.  Measured on the 100 MB benchmark corpus,
  * one thread (CPU seconds of a whole scan, loaded machine): 1.85 s -> 1.16 s
  * with the fused pass, ~1.0 s once the CJK range skipped the entry test and
  * ran in its own tight loop; the normaliser went from ~28% to ~21% of a
  * scan that is itself twice as fast (bench/README.md, round 2).  Smaller copies of
- * the CJK range's mapping were tried (unitab.h) and did not help.
+ * the CJK range's mapping were tried (unitab.h) and did not help.  Round 3
+ * (the inner loop, the pinyin matcher): the normaliser alone 188 -> 119 ms
+ * per 100 MB; in a perf profile of a one-thread bench run its functions went
+ * from 27.8% of the samples (nd_norm_tokens 21.9%) to 20.4%, and the
+ * "normalise+shingle+MinHash" stage from 0.56 to 0.49 s.
  *
  * Memory: an nd_norm owns four growable scratch arrays (nd_grow); once they
  * have reached the size of the largest paragraph seen, normalising allocates
@@ -202,50 +211,56 @@ enum {
     PY_COMMON = PY_LAB | PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN
 };
 
-typedef struct nd_py_final {
-    const char *text; /* 'v' stands for ü */
-    unsigned initials;
-} nd_py_final;
+/* Four letters as a number, the first lowest (see nd_py_key). */
+#define ND_PY4(a, b, c, d)                                                          \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
-static const nd_py_final nd_py_finals[] = {
-    {"a", PY_NONE | PY_COMMON | PY_Y | PY_W},
-    {"o", PY_NONE | PY_LAB | PY_NL | PY_Y | PY_W},
-    {"e", PY_NONE | PY_COMMON | PY_Y},
-    {"ai", PY_NONE | PY_COMMON | PY_W},
-    {"ei", PY_NONE | PY_COMMON | PY_W},
-    {"ao", PY_NONE | PY_COMMON | PY_Y},
-    {"ou", PY_NONE | PY_COMMON | PY_Y},
-    {"an", PY_NONE | PY_COMMON | PY_Y | PY_W},
-    {"en", PY_NONE | PY_COMMON | PY_W},
-    {"ang", PY_NONE | PY_COMMON | PY_Y | PY_W},
-    {"eng", PY_NONE | PY_COMMON | PY_W},
-    {"ong", PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_Y},
-    {"er", PY_NONE},
-    {"i", PY_LAB | PY_DT | PY_NL | PY_JQX | PY_RET | PY_DEN | PY_Y},
-    {"ia", PY_DT | PY_NL | PY_JQX},
-    {"ie", PY_LAB | PY_DT | PY_NL | PY_JQX},
-    {"iao", PY_LAB | PY_DT | PY_NL | PY_JQX},
-    {"iu", PY_LAB | PY_DT | PY_NL | PY_JQX},
-    {"ian", PY_LAB | PY_DT | PY_NL | PY_JQX},
-    {"in", PY_LAB | PY_NL | PY_JQX | PY_Y},
-    {"iang", PY_NL | PY_JQX},
-    {"ing", PY_LAB | PY_DT | PY_NL | PY_JQX | PY_Y},
-    {"iong", PY_JQX},
-    {"u", PY_COMMON | PY_JQX | PY_Y | PY_W},
-    {"ua", PY_GKH | PY_RET},
-    {"uo", PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN},
-    {"uai", PY_GKH | PY_RET},
-    {"ui", PY_DT | PY_GKH | PY_RET | PY_DEN},
-    {"uan", PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y},
-    {"un", PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y},
-    {"uang", PY_GKH | PY_RET},
-    {"ue", PY_NL | PY_JQX | PY_Y},
-    {"v", PY_NL},
-    {"ve", PY_NL},
-};
+/* The finals ('v' stands for ü) by their letters packed as ND_PY4: the
+ * groups of initials each may follow; 0 for no final.  (A switch, which GCC
+ * makes a tree of a few comparisons: scanning a table of the 34 finals, with
+ * strcmp or comparing ND_PY4 numbers, was 5% of the whole normaliser.) */
+static unsigned nd_py_final(uint32_t f) {
+    switch (f) {
+    case ND_PY4('a', 0, 0, 0): return PY_NONE | PY_COMMON | PY_Y | PY_W; /* a */
+    case ND_PY4('o', 0, 0, 0): return PY_NONE | PY_LAB | PY_NL | PY_Y | PY_W; /* o */
+    case ND_PY4('e', 0, 0, 0): return PY_NONE | PY_COMMON | PY_Y; /* e */
+    case ND_PY4('a', 'i', 0, 0): return PY_NONE | PY_COMMON | PY_W; /* ai */
+    case ND_PY4('e', 'i', 0, 0): return PY_NONE | PY_COMMON | PY_W; /* ei */
+    case ND_PY4('a', 'o', 0, 0): return PY_NONE | PY_COMMON | PY_Y; /* ao */
+    case ND_PY4('o', 'u', 0, 0): return PY_NONE | PY_COMMON | PY_Y; /* ou */
+    case ND_PY4('a', 'n', 0, 0): return PY_NONE | PY_COMMON | PY_Y | PY_W; /* an */
+    case ND_PY4('e', 'n', 0, 0): return PY_NONE | PY_COMMON | PY_W; /* en */
+    case ND_PY4('a', 'n', 'g', 0): return PY_NONE | PY_COMMON | PY_Y | PY_W; /* ang */
+    case ND_PY4('e', 'n', 'g', 0): return PY_NONE | PY_COMMON | PY_W; /* eng */
+    case ND_PY4('o', 'n', 'g', 0): return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_Y; /* ong */
+    case ND_PY4('e', 'r', 0, 0): return PY_NONE; /* er */
+    case ND_PY4('i', 0, 0, 0): return PY_LAB | PY_DT | PY_NL | PY_JQX | PY_RET | PY_DEN | PY_Y; /* i */
+    case ND_PY4('i', 'a', 0, 0): return PY_DT | PY_NL | PY_JQX; /* ia */
+    case ND_PY4('i', 'e', 0, 0): return PY_LAB | PY_DT | PY_NL | PY_JQX; /* ie */
+    case ND_PY4('i', 'a', 'o', 0): return PY_LAB | PY_DT | PY_NL | PY_JQX; /* iao */
+    case ND_PY4('i', 'u', 0, 0): return PY_LAB | PY_DT | PY_NL | PY_JQX; /* iu */
+    case ND_PY4('i', 'a', 'n', 0): return PY_LAB | PY_DT | PY_NL | PY_JQX; /* ian */
+    case ND_PY4('i', 'n', 0, 0): return PY_LAB | PY_NL | PY_JQX | PY_Y; /* in */
+    case ND_PY4('i', 'a', 'n', 'g'): return PY_NL | PY_JQX; /* iang */
+    case ND_PY4('i', 'n', 'g', 0): return PY_LAB | PY_DT | PY_NL | PY_JQX | PY_Y; /* ing */
+    case ND_PY4('i', 'o', 'n', 'g'): return PY_JQX; /* iong */
+    case ND_PY4('u', 0, 0, 0): return PY_COMMON | PY_JQX | PY_Y | PY_W; /* u */
+    case ND_PY4('u', 'a', 0, 0): return PY_GKH | PY_RET; /* ua */
+    case ND_PY4('u', 'o', 0, 0): return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN; /* uo */
+    case ND_PY4('u', 'a', 'i', 0): return PY_GKH | PY_RET; /* uai */
+    case ND_PY4('u', 'i', 0, 0): return PY_DT | PY_GKH | PY_RET | PY_DEN; /* ui */
+    case ND_PY4('u', 'a', 'n', 0): return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y; /* uan */
+    case ND_PY4('u', 'n', 0, 0): return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y; /* un */
+    case ND_PY4('u', 'a', 'n', 'g'): return PY_GKH | PY_RET; /* uang */
+    case ND_PY4('u', 'e', 0, 0): return PY_NL | PY_JQX | PY_Y; /* ue */
+    case ND_PY4('v', 0, 0, 0): return PY_NL; /* v */
+    case ND_PY4('v', 'e', 0, 0): return PY_NL; /* ve */
+    default: return 0;
+    }
+}
 
 /* Syllables without a vowel (interjections). */
-static const char *const nd_py_special[] = {"m", "n", "ng", "hm", "hng"};
+static const char nd_py_special[][4] = {"m", "n", "ng", "hm", "hng"};
 
 /* The group of the initial at the start of s, and its length. */
 static unsigned nd_py_initial(const char *s, size_t *len) {
@@ -270,76 +285,121 @@ static unsigned nd_py_initial(const char *s, size_t *len) {
     return PY_NONE;
 }
 
-/* Is s (NUL-terminated letters, 'v' = ü) a structurally valid syllable? */
-static int nd_py_valid(const char *s) {
-    for (size_t i = 0; i < sizeof nd_py_special / sizeof *nd_py_special; i++)
-        if (s[0] == nd_py_special[i][0] && strcmp(s, nd_py_special[i]) == 0) return 1;
+/* The letters s[0..3] as a number, s[0] lowest (one load on most hosts). */
+static inline uint32_t nd_py_key(const char *s) {
+    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
+           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
+}
+
+/* Is the syllable of nl letters (1-6, 'v' = ü) packed in s, letter k in
+ * bits 8k..8k+7, structurally valid: an initial and a final that may follow
+ * it, or a special syllable? */
+static int nd_py_valid(uint64_t s, unsigned nl) {
+    char head[2] = {(char)(s & 0xFFu), (char)(s >> 8 & 0xFFu)};
     size_t ilen;
-    unsigned group = nd_py_initial(s, &ilen);
-    for (size_t i = 0; i < sizeof nd_py_finals / sizeof *nd_py_finals; i++)
-        if ((nd_py_finals[i].initials & group) && s[ilen] == nd_py_finals[i].text[0] &&
-            strcmp(s + ilen, nd_py_finals[i].text) == 0)
-            return 1;
+    unsigned group = nd_py_initial(head, &ilen);
+    uint64_t fin = s >> (8 * ilen);
+    if (!(fin >> 32) && (nd_py_final((uint32_t)fin) & group)) return 1;
+    if (nl <= 3) { /* the special syllables, rarer, have at most 3 letters */
+        for (size_t i = 0; i < sizeof nd_py_special / sizeof *nd_py_special; i++)
+            if (s == nd_py_key(nd_py_special[i])) return 1;
+    }
     return 0;
 }
 
-/* Maps a precomposed pinyin letter to its base letter ('v' for ü) and adds
- * its tone mark to *tones; returns 0 for anything that is not one. */
-static char nd_py_letter(uint32_t cp, unsigned *tones) {
+/* The precomposed pinyin letters of U+00E0..U+01FF: the base letter ('v' for
+ * ü), | ND_PY_TONED when it carries a tone mark; 0 for anything else. */
+#define ND_PY_TONED 0x80u
+#define ND_PY_T(cp, base, toned) [(cp) - 0xE0] = (unsigned char)((base) | ((toned) ? ND_PY_TONED : 0u))
+static const unsigned char nd_py_latin[0x200 - 0xE0] = {
+    ND_PY_T(0x0101, 'a', 1), ND_PY_T(0x00E1, 'a', 1), ND_PY_T(0x01CE, 'a', 1), ND_PY_T(0x00E0, 'a', 1),
+    ND_PY_T(0x0113, 'e', 1), ND_PY_T(0x00E9, 'e', 1), ND_PY_T(0x011B, 'e', 1), ND_PY_T(0x00E8, 'e', 1),
+    ND_PY_T(0x012B, 'i', 1), ND_PY_T(0x00ED, 'i', 1), ND_PY_T(0x01D0, 'i', 1), ND_PY_T(0x00EC, 'i', 1),
+    ND_PY_T(0x014D, 'o', 1), ND_PY_T(0x00F3, 'o', 1), ND_PY_T(0x01D2, 'o', 1), ND_PY_T(0x00F2, 'o', 1),
+    ND_PY_T(0x016B, 'u', 1), ND_PY_T(0x00FA, 'u', 1), ND_PY_T(0x01D4, 'u', 1), ND_PY_T(0x00F9, 'u', 1),
+    ND_PY_T(0x01D6, 'v', 1), ND_PY_T(0x01D8, 'v', 1), ND_PY_T(0x01DA, 'v', 1), ND_PY_T(0x01DC, 'v', 1),
+    ND_PY_T(0x0144, 'n', 1), ND_PY_T(0x0148, 'n', 1), ND_PY_T(0x01F9, 'n', 1),
+    ND_PY_T(0x00FC, 'v', 0), /* ü without tone */
+    ND_PY_T(0x00EA, 'e', 0), /* ê */
+};
+#undef ND_PY_T
+
+/* Maps a pinyin letter (a-z or precomposed) to its base letter ('v' for ü)
+ * and adds its tone mark to *tones; returns 0 for anything that is not one. */
+static inline char nd_py_letter(uint32_t cp, unsigned *tones) {
     if (cp >= 'a' && cp <= 'z') return (char)cp;
-    char base;
-    switch (cp) {
-    case 0x0101: case 0x00E1: case 0x01CE: case 0x00E0: base = 'a'; break;
-    case 0x0113: case 0x00E9: case 0x011B: case 0x00E8: base = 'e'; break;
-    case 0x012B: case 0x00ED: case 0x01D0: case 0x00EC: base = 'i'; break;
-    case 0x014D: case 0x00F3: case 0x01D2: case 0x00F2: base = 'o'; break;
-    case 0x016B: case 0x00FA: case 0x01D4: case 0x00F9: base = 'u'; break;
-    case 0x01D6: case 0x01D8: case 0x01DA: case 0x01DC: base = 'v'; break;
-    case 0x0144: case 0x0148: case 0x01F9: base = 'n'; break;
-    case 0x1E3F: base = 'm'; break;
-    case 0x00FC: return 'v'; /* ü without tone */
-    case 0x00EA: return 'e'; /* ê */
-    default: return 0;
+    if (cp - 0xE0u < sizeof nd_py_latin) {
+        unsigned v = nd_py_latin[cp - 0xE0u];
+        *tones += v >> 7;
+        return (char)(v & 0x7Fu);
     }
-    (*tones)++;
-    return base;
+    if (cp == 0x1E3F) { /* ḿ */
+        (*tones)++;
+        return 'm';
+    }
+    return 0;
 }
 
 static int nd_is_open_paren(uint32_t cp) { return cp == '(' || cp == 0xFF08; }
 static int nd_is_close_paren(uint32_t cp) { return cp == ')' || cp == 0xFF09; }
 
+/* What has been read of a possible annotation after its opening
+ * parenthesis.  Both matchers (nd_py_match over code points, nd_py_match_bytes
+ * over UTF-8) feed it the same code points and judge it the same way. */
+typedef struct nd_py_state {
+    uint64_t letters; /* letter k in bits 8k..8k+7 */
+    unsigned nl, tones, digit;
+} nd_py_state;
+
+/* Takes the next code point c (not a closing parenthesis); returns 0 as soon
+ * as no annotation can result whatever follows. */
+static inline int nd_py_feed(nd_py_state *st, uint32_t c) {
+    if (st->digit) return 0; /* nothing but ")" after the tone digit */
+    char l;
+    if (c >= 'a' && c <= 'z') {
+        l = (char)c;
+    } else if (c >= '1' && c <= '5' && st->nl > 0) {
+        st->digit = 1;
+        return 1;
+    } else if (c == 0x0300 || c == 0x0301 || c == 0x0304 || c == 0x030C) {
+        if (st->nl == 0) return 0;
+        return ++st->tones <= 1; /* more than one can never be an annotation */
+    } else if (c == 0x0308) { /* u + diaeresis = ü */
+        if (st->nl == 0 || (st->letters >> (8 * (st->nl - 1)) & 0xFFu) != 'u') return 0;
+        st->letters += (uint64_t)('v' - 'u') << (8 * (st->nl - 1));
+        return 1;
+    } else {
+        l = nd_py_letter(c, &st->tones);
+        if (!l || st->tones > 1) return 0;
+    }
+    if (st->nl == 6) return 0;
+    st->letters |= (uint64_t)(uint8_t)l << (8 * st->nl++);
+    return 1;
+}
+
+/* After the closing parenthesis: is it a removable annotation after the code
+ * point prev? */
+static int nd_py_judge(const nd_py_state *st, uint32_t prev) {
+    if (st->nl == 0 || st->tones > 1) return 0;
+    if (st->tones == 0 && !st->digit && st->nl == 1) return 0;
+    if (!nd_py_valid(st->letters, st->nl)) return 0;
+    unsigned p = nd_ut_prop(prev);
+    if (!(p & ND_UT_HAN)) {
+        if (st->tones != 1 || (p & ND_UT_CLASS_MASK) == ND_UT_CLASS_SPACE) return 0;
+    }
+    return 1;
+}
+
 /* If cps[i] (an opening parenthesis) starts a removable annotation after the
  * code point prev, returns the index just past its closing parenthesis;
  * otherwise returns i. */
 static size_t nd_py_match(const uint32_t *cps, size_t n, size_t i, uint32_t prev) {
-    char letters[8];
-    size_t nl = 0, j = i + 1;
-    unsigned tones = 0, digit = 0;
-    for (; j < n && !nd_is_close_paren(cps[j]); j++) {
-        uint32_t c = cps[j];
-        if (digit) return i; /* nothing but ")" after the tone digit */
-        if (c >= '1' && c <= '5' && nl > 0) {
-            digit = 1;
-        } else if (c == 0x0300 || c == 0x0301 || c == 0x0304 || c == 0x030C) {
-            if (nl == 0) return i;
-            tones++;
-        } else if (c == 0x0308) { /* u + diaeresis = ü */
-            if (nl == 0 || letters[nl - 1] != 'u') return i;
-            letters[nl - 1] = 'v';
-        } else {
-            char l = nd_py_letter(c, &tones);
-            if (!l || nl == 6) return i;
-            letters[nl++] = l;
-        }
-    }
-    if (j >= n || nl == 0 || tones > 1) return i;
-    if (tones == 0 && !digit && nl == 1) return i;
-    letters[nl] = '\0';
-    if (!nd_py_valid(letters)) return i;
-    unsigned p = nd_ut_prop(prev);
-    if (!(p & ND_UT_HAN)) {
-        if (tones != 1 || (p & ND_UT_CLASS_MASK) == ND_UT_CLASS_SPACE) return i;
-    }
+    nd_py_state st;
+    memset(&st, 0, sizeof st);
+    size_t j = i + 1;
+    for (; j < n && !nd_is_close_paren(cps[j]); j++)
+        if (!nd_py_feed(&st, cps[j])) return i;
+    if (j >= n || !nd_py_judge(&st, prev)) return i;
     return j + 1;
 }
 
@@ -536,34 +596,32 @@ nd_status nd_norm_chars(nd_norm *nm, const uint8_t *s, size_t n,
 /* The single-pass tokeniser (default flags)                                 */
 /* ------------------------------------------------------------------------ */
 
-/* Code points looked at after an opening parenthesis: a removable
- * annotation has at most 6 letters, one diaeresis per letter, one tone mark
- * and one tone digit, so it ends within 16 code points; a window of 32
- * decides exactly as nd_py_match over the whole text would. */
-#define ND_PY_WINDOW 32
-
-/* Decodes up to ND_PY_WINDOW code points at s[0..n-1] (the first is the
- * opening parenthesis) and returns the bytes an annotation starting there
- * covers, or 0 when there is none (nd_py_match decides). */
-static size_t nd_py_match_bytes(const uint8_t *s, size_t n, uint32_t prev) {
-    uint32_t win[ND_PY_WINDOW];
-    size_t end[ND_PY_WINDOW];
-    size_t m = 0, i = 0;
-    while (i < n && m < ND_PY_WINDOW) {
-        size_t adv;
-        uint32_t cp = nd_utf8_next(s + i, n - i, &adv);
-        win[m] = cp == ND_UTF8_INVALID ? ND_REPLACEMENT_CHAR : cp;
-        i += adv;
-        end[m++] = i;
-        /* nd_py_match stops at the first code point that can be neither in
-         * a syllable nor its end, so decoding further cannot change it */
-        unsigned tones = 0;
-        if (m > 1 && !(cp >= '1' && cp <= '5') && cp != 0x0300 && cp != 0x0301 &&
-            cp != 0x0304 && cp != 0x030C && cp != 0x0308 && !nd_py_letter(cp, &tones))
-            break;
+/* The opening parenthesis at s[0..open-1] (open bytes) follows the code
+ * point prev: returns the bytes of s[0..n-1] a removable annotation starting
+ * there covers, or 0 when there is none.  It decodes only as far as
+ * nd_py_feed accepts code points (at most 6 letters, one diaeresis, one tone
+ * mark, one digit: a handful), and decides exactly as nd_py_match over the
+ * decoded text would. */
+static size_t nd_py_match_bytes(const uint8_t *s, size_t n, size_t open, uint32_t prev) {
+    nd_py_state st;
+    memset(&st, 0, sizeof st);
+    size_t j = open;
+    for (;;) {
+        if (j >= n) return 0;
+        uint32_t c = s[j];
+        size_t adv = 1;
+        if (c >= 0xC2u && c <= 0xDFu && n - j >= 2 && (s[j + 1] & 0xC0u) == 0x80u) {
+            c = (c & 0x1Fu) << 6 | (s[j + 1] & 0x3Fu); /* toned vowels */
+            adv = 2;
+        } else if (c >= 0x80u) {
+            c = nd_utf8_next(s + j, n - j, &adv);
+            if (c == ND_UTF8_INVALID) c = ND_REPLACEMENT_CHAR;
+        }
+        j += adv;
+        if (nd_is_close_paren(c)) break;
+        if (!nd_py_feed(&st, c)) return 0;
     }
-    size_t e = nd_py_match(win, m, 0, prev);
-    return e == 0 ? 0 : end[e - 1];
+    return nd_py_judge(&st, prev) ? j : 0;
 }
 
 /* Word-run state of the single-pass tokeniser. */
@@ -576,6 +634,140 @@ typedef struct nd_fp_run {
 static inline uint64_t nd_fp_run_value(const nd_norm *nm, const nd_fp_run *r) {
     if (r->len == 1) return r->first;
     return (uint64_t)XXH3_64bits(nm->utf8, r->bytes) | (UINT64_C(1) << 63);
+}
+
+/* The ND_UT_F_KEY values nd_fp_plain handles: a plain code point of class
+ * DROP, SPACE, PUNCT or CJK (and no opening parenthesis). */
+#define ND_FP_KEY_OK                                                               \
+    ((uint64_t)1 << ND_UT_CLASS_DROP | (uint64_t)1 << ND_UT_CLASS_SPACE |          \
+     (uint64_t)1 << ND_UT_CLASS_PUNCT | (uint64_t)1 << ND_UT_CLASS_CJK)
+
+/* nd_fp_plain is kept out of line (inlined into nd_norm_tokens_fused, GCC 12
+ * spilled its pointers to the stack: 5% slower) and starts on a 64-byte
+ * boundary: where its Han loop fell relative to the instruction fetch
+ * blocks moved the whole normaliser by up to 6% between builds that
+ * differed only elsewhere in the file. */
+#if defined(__GNUC__)
+#define ND_FP_HOT __attribute__((noinline, aligned(64)))
+#else
+#define ND_FP_HOT
+#endif
+
+/* s[0..3] as a little-endian number, whatever the byte order of the host
+ * (compilers make this one load). */
+static inline uint32_t nd_fp_load(const uint8_t *s) {
+    return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
+}
+
+/* nd_fp_plain's "no code point consumed yet" (no code point is this large). */
+#define ND_FP_NO_PREV UINT32_MAX
+
+/*
+ * The inner loop of nd_norm_tokens_fused, entered with no word run pending
+ * at s[*pos].  It consumes what needs nothing but a fused entry that is one
+ * code point of class DROP, SPACE, PUNCT or CJK: Han first of all, then any
+ * other such code point encoded in 1, 2 or 3 bytes, and pinyin annotations
+ * (when pinyin is set; *last is the code point before, ND_FP_NO_PREV if
+ * none), storing one token per code point whose key is in key_keep at
+ * tok[nt...] (tok must have room for n - *pos more).  It stops at anything
+ * else - word characters, expansions, slow, 4-byte or ill-formed sequences -
+ * and before the last 3 bytes (every step loads 4).  Returns the new token
+ * count; *pos is advanced, and *last receives the last code point consumed
+ * (an annotation is not one).
+ *
+ * Design notes (round 3).  Measured with a driver that runs nd_norm_tokens
+ * over every line of the 100 MB benchmark corpus (316,667 lines; CPU time
+ * of one pass, median of 9, one thread, GCC 12 -O2, AMD EPYC Zen 3): 188 ms
+ * before.  The corpus is 88% Han by bytes, but a Han run is only 8.6
+ * characters long on average: punctuation (。，、“” and ASCII , ( )) and
+ * pinyin annotations come every few characters.  On Han-only text the loop
+ * takes ~6 cycles per character and is bound by instructions, not by the
+ * 82 KiB of table (an L1-sized table: no change; no lookup at all: -4%);
+ * on the corpus the rest is the branch at the end of every run.  What won:
+ *   - 4 bytes loaded at once, the shape and range of a Han character checked
+ *     on them, its entry read directly (the CJK blocks come first in stage 2,
+ *     unitab.h): 188 -> 164 ms; pointer arithmetic and no offset: -7 ms more;
+ *   - other one-code-point entries (ASCII and CJK punctuation, spaces,
+ *     2-byte symbols) and the annotations handled inside the loop, with a
+ *     key that says "plain, not a word character, not '('" (ND_UT_F_KEY,
+ *     one bit test): 164 -> 159 ms, and no re-entry from the general path;
+ *   - pinyin: nd_py_match_bytes decodes only what nd_py_feed accepts and
+ *     decides in the same pass (it used to decode a 32-code-point window and
+ *     run nd_py_match over it), letters packed in a register, precomposed
+ *     letters from a table, finals from a switch instead of a table scan with
+ *     strcmp: 36 ms -> 14 ms (the switch alone: -7 ms);
+ *   - out of line and 64-byte aligned (ND_FP_HOT).
+ * Tried and dropped (same driver):
+ *   - one branch-free step for ASCII and 3-byte code points alike (advance
+ *     selected by cmov): 225 ms, as the next load then waits for the last;
+ *   - the generic two-stage lookup for every 3-byte code point, so that CJK
+ *     punctuation does not break the Han loop: 170 ms vs 137, the exit
+ *     branch then waits for two dependent loads;
+ *   - AVX2 (runtime dispatch), 8 Han characters decoded per step with
+ *     vpermd + vpshufb, entries by vpgatherdd: 160 ms vs 137; by scalar
+ *     loads: 168 ms.  On Han-only text the latter is a third faster, but
+ *     runs of 8.6 leave most blocks part-used and add a branch per block;
+ *   - a 16-bit copy of the CJK deltas (42 KiB): no change; two Han
+ *     characters per step (8-byte loads): 148 ms vs 139; branch-free decoding
+ *     of the code point after a run: 130 vs 119; handling the last 3 bytes in
+ *     the loop (zero-padded): 129 vs 119; a loop for ASCII letters continuing
+ *     a word run in the general path: no change.
+ * Several of the losses were partly layout: small edits moved the loop by
+ * up to 6%, hence the alignment.
+ */
+ND_FP_HOT
+static size_t nd_fp_plain(const uint8_t *s, size_t n, size_t *pos, uint64_t *tok,
+                          size_t nt, uint64_t key_keep, int pinyin, uint32_t *last) {
+    const uint8_t *p = s + *pos, *const end = s + n;
+    uint32_t prev = *last;
+    while (end - p >= 4) {
+        uint32_t w = nd_fp_load(p), cp;
+        size_t adv;
+        /* the common case, in a tight loop: a run of Han tokens (every code
+         * point of U+4E00..U+9FFF maps to one code point of class CJK, and
+         * none of them can be overlong or a surrogate) */
+        cp = (w & 0x0Fu) << 12 | (w & 0x3F00u) >> 2 | (w >> 16 & 0x3Fu);
+        if ((w & 0xC0C0F0u) == 0x8080E0u && cp - ND_UT_CJK_LO < ND_UT_CJK_HI - ND_UT_CJK_LO) {
+            tok[nt++] = (cp + nd_ut_fused_cjk(cp)) & ND_UT_F_CP_MASK;
+            prev = cp;
+            p += 3;
+            continue;
+        }
+        /* then any other one-code-point entry, without leaving the loop */
+        if (!(w & 0x80u)) {
+            cp = w & 0x7Fu;
+            adv = 1;
+        } else if ((w & 0xC0C0F0u) == 0x8080E0u) {
+            if (cp < 0x800u || cp - 0xD800u < 0x800u) break; /* overlong, surrogate */
+            adv = 3;
+        } else if ((w & 0xC0E0u) == 0x80C0u) {
+            cp = (w & 0x1Fu) << 6 | (w >> 8 & 0x3Fu);
+            if (cp < 0x80u) break; /* overlong */
+            adv = 2;
+        } else {
+            break;
+        }
+        uint32_t e = nd_ut_fused(cp);
+        if (e & ND_UT_F_PAREN) {
+            if (pinyin && prev != ND_FP_NO_PREV) {
+                size_t skip = nd_py_match_bytes(p, (size_t)(end - p), adv, prev);
+                if (skip) {
+                    p += skip;
+                    continue;
+                }
+            }
+            e &= ~ND_UT_F_PAREN; /* otherwise just punctuation */
+        }
+        uint32_t key = ND_UT_F_KEY(e);
+        if (!((ND_FP_KEY_OK >> key) & 1u)) break;
+        tok[nt] = (cp + e) & ND_UT_F_CP_MASK;
+        nt += (size_t)(key_keep >> key) & 1u;
+        prev = cp;
+        p += adv;
+    }
+    *pos = (size_t)(p - s);
+    *last = prev;
+    return nt;
 }
 
 /*
@@ -601,36 +793,16 @@ static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
     ND_TRY(ND_GROW(nm->tokens, nm->tokens_cap, n));
     uint64_t *tok = nm->tokens;
     size_t i = 0, nt = 0, nc = 0;
-    uint32_t prev = 0;
-    int have_prev = 0;
+    uint32_t prev = ND_FP_NO_PREV; /* the code point before, for pinyin */
     nd_fp_run run = {0, 0, 0};
     *slow = 0;
+    /* the ND_UT_F_KEY values that give a token in nd_fp_plain */
+    const uint64_t key_keep = 1u << ND_UT_CLASS_CJK | (strip ? 0u : 1u << ND_UT_CLASS_PUNCT);
     while (i < n) {
-        { /* the common case, in a tight loop: a run of Han tokens (every code
-           * point of U+4E00..U+9FFF maps to one code point of class CJK, and
-           * none of them can be overlong or a surrogate) */
+        if (run.len == 0) {
             size_t nt0 = nt;
-            uint32_t last = 0;
-            while (n - i >= 3) {
-                uint32_t b0 = s[i], b1 = s[i + 1], b2 = s[i + 2];
-                uint32_t cjk = (b0 & 0x0Fu) << 12 | (b1 & 0x3Fu) << 6 | (b2 & 0x3Fu);
-                if ((b0 & 0xF0u) != 0xE0u || ((b1 & 0xC0u) ^ 0x80u) != 0 ||
-                    ((b2 & 0xC0u) ^ 0x80u) != 0 || cjk - ND_UT_CJK_LO >= ND_UT_CJK_HI - ND_UT_CJK_LO)
-                    break;
-                if (run.len) {
-                    tok[nt++] = nd_fp_run_value(nm, &run);
-                    run.len = run.bytes = 0;
-                    nt0 = nt;
-                }
-                tok[nt++] = (cjk + nd_ut_fused(cjk)) & ND_UT_F_CP_MASK;
-                last = cjk;
-                i += 3;
-            }
-            if (nt != nt0) {
-                nc += nt - nt0;
-                prev = last;
-                have_prev = 1;
-            }
+            nt = nd_fp_plain(s, n, &i, tok, nt, key_keep, pinyin, &prev);
+            nc += nt - nt0;
             if (i >= n) break;
         }
         uint32_t c = s[i], cp;
@@ -647,15 +819,14 @@ static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
             cp = nd_utf8_next(s + i, n - i, &adv);
             if (cp == ND_UTF8_INVALID) cp = ND_REPLACEMENT_CHAR;
         }
-        if ((cp == '(' || cp == 0xFF08u) && pinyin && have_prev) {
-            size_t skip = nd_py_match_bytes(s + i, n - i, prev);
+        if ((cp == '(' || cp == 0xFF08u) && pinyin && prev != ND_FP_NO_PREV) {
+            size_t skip = nd_py_match_bytes(s + i, n - i, adv, prev);
             if (skip) {
                 i += skip;
                 continue;
             }
         }
         prev = cp;
-        have_prev = 1;
         i += adv;
         uint32_t e = nd_ut_fused(cp);
         const uint32_t *ex = &e;

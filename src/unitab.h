@@ -89,11 +89,18 @@ extern const uint32_t nd_ut_pool[];
  *                           nd_ut_fused_pool in bits 0-15; each pool entry is
  *                           a final code point (bits 0-20) and its class
  *                           (bits 21-23)
+ *     ND_UT_F_PAREN         set (besides a one-code-point entry) on the two
+ *                           opening parentheses U+0028 and U+FF08 that may
+ *                           start a pinyin annotation
+ * so bits 21-26 of an entry (ND_UT_F_KEY) are 0-4 exactly for a plain
+ * single code point of class 0-4 that is not an opening parenthesis.
  */
 #define ND_UT_F_CP_MASK 0x1FFFFFu
 #define ND_UT_F_CLASS_SHIFT 21
 #define ND_UT_F_SLOW 0x01000000u
 #define ND_UT_F_EXPAND 0x02000000u
+#define ND_UT_F_PAREN 0x04000000u
+#define ND_UT_F_KEY(e) (((e) >> ND_UT_F_CLASS_SHIFT) & 0x3Fu)
 #define ND_UT_F_EXP_LEN(e) (((e) >> 16) & 0x1Fu)
 #define ND_UT_F_EXP_OFF(e) ((e) & 0xFFFFu)
 
@@ -109,6 +116,13 @@ extern const uint32_t nd_ut_fused_pool[];
  * no gain, and 10% slower for the bitmap.) */
 #define ND_UT_CJK_LO 0x4E00u
 #define ND_UT_CJK_HI 0xA000u
+/* The range's blocks are the first of nd_ut_fused_stage2, in order (the
+ * generator puts them there and checks it): the entry of U+4E00 + k is
+ * nd_ut_fused_stage2[k], one load instead of two.  cp must be in
+ * [ND_UT_CJK_LO, ND_UT_CJK_HI). */
+static inline uint32_t nd_ut_fused_cjk(uint32_t cp) {
+    return nd_ut_fused_stage2[cp - ND_UT_CJK_LO];
+}
 
 static inline uint32_t nd_ut_fused(uint32_t cp) {
     return nd_ut_fused_stage2[((size_t)nd_ut_fused_stage1[cp >> 8] << 8) |

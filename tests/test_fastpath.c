@@ -143,6 +143,14 @@ static const char *const pieces[] = {
     "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE6\x97", "\xF0\x9F",
     "\xF0\x9F\x98\x80", "\xC3\xA9", "\xC3\x89", "İ", "ß", "ﾃ", "ｶ", "가", "\xEF\xBF\xBD",
     "\xEF\xBF\xBE", "𠀀", "丽", "\xEF\xA4\x80", "abc", "ABC", "ǎ", "ê", "ü", "ḿ",
+    /* the single-pass loop's own paths: 2-byte punctuation, symbols and
+     * spaces, C1 controls, overlong 2-byte forms, CJK punctuation and
+     * Traditional Han between Han, full-width letters and digits, the CJK
+     * range's ends, a paren with no annotation */
+    "×", "·", "\xC2\xA0", "©", "\xC2\x80", "\xC1\xBF", "\xC2", "、", "“", "”", "《",
+    "\xE3\x80\x85", "\xE3\x80\xAA", "ｔ", "５", "\xE4\xB8\x80", "\xE9\xBF\xBF",
+    "\xE4\xB7\xBF", "\xEA\x80\x80", "(hng)", "(lǘ)", "(xx)", "国(guó)", "國（guó）",
+    "(zhuang1)", "(nü3)",
 };
 #define NPIECES (sizeof pieces / sizeof *pieces)
 
@@ -182,6 +190,76 @@ Test(fastpath, random_pieces_and_bytes) {
             check_same(&p, buf, la);
             check_same(&p, buf, la + lb);
         }
+    pn_release(&p);
+}
+
+/* Every code point with something after it, so that the single-pass loop
+ * (which needs 4 bytes ahead) reads it - a letter (which would join a word
+ * run), CJK punctuation, a letter and Han - and between Han and CJK
+ * punctuation. */
+Test(fastpath, every_code_point_in_the_loop) {
+    pair_norm p;
+    pn_init(&p);
+    uint8_t buf[32];
+    for (uint32_t cp = 0; cp <= 0x10FFFF; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        size_t l = nd_utf8_encode(cp, buf);
+        memcpy(buf + l, "a\xE3\x80\x82" "a\xE5\x9B\xBD", 8); /* a。a国 */
+        size_t k = l + 8;
+        int all = (cp & 0xFF) == 0 || cp < 0x3000 || (cp >= 0xF900 && cp < 0x10000);
+        for (size_t f = 0; f < (all ? NFLAGS : 1); f++) {
+            const uint64_t *ta = NULL, *tb = NULL;
+            size_t na = 0, nb = 0, ca = 0, cb = 0;
+            cr_assert_eq(nd_norm_tokens(&p.fast[f], buf, k, &ta, &na, &ca), ND_OK);
+            cr_assert_eq(nd_norm_tokens_general(&p.gen[f], buf, k, &tb, &nb, &cb), ND_OK);
+            cr_assert(na == nb && ca == cb && (na == 0 || memcmp(ta, tb, na * sizeof *ta) == 0),
+                      "U+%04X, flags 0x%x", (unsigned)cp, fast_flags[f]);
+        }
+        /* and after a Han character: U+5E74 then cp then 。 */
+        memcpy(buf, "\xE5\xB9\xB4", 3);
+        l = 3 + nd_utf8_encode(cp, buf + 3);
+        memcpy(buf + l, "\xE3\x80\x82", 3);
+        k = l + 3;
+        const uint64_t *ta = NULL, *tb = NULL;
+        size_t na = 0, nb = 0, ca = 0, cb = 0;
+        cr_assert_eq(nd_norm_tokens(&p.fast[0], buf, k, &ta, &na, &ca), ND_OK);
+        cr_assert_eq(nd_norm_tokens_general(&p.gen[0], buf, k, &tb, &nb, &cb), ND_OK);
+        cr_assert(na == nb && ca == cb && (na == 0 || memcmp(ta, tb, na * sizeof *ta) == 0),
+                  "U+5E74 U+%04X U+3002", (unsigned)cp);
+    }
+    pn_release(&p);
+}
+
+/* Annotations where the single-pass loop meets them: at the start, after
+ * Han, after punctuation, ASCII, a space and a word; in both kinds of
+ * parentheses; with what follows them in the same loop or not. */
+Test(fastpath, annotations_in_the_loop) {
+    static const char *const before[] = {"", "態", "态", "。", ",", " ", "abc", "12", "ｔ",
+                                         "×", "\xE2\x80\x8B", "偨Y", "\xFF", "𠀀"};
+    static const char *const ann[] = {"(tài)", "（tài）", "(ta\xCC\x80i)", "(tai4)",
+                                      "(lv\xCC\x88)", "(lu\xCC\x88" "e4)", "(a)", "(二)",
+                                      "(pm2.5)", "(zhuāng)", "(hng)", "(ḿ)", "(nǚ)",
+                                      "(xiàn", "(xiàn)x", "(shéi)", "(shuí)", "(ēn)",
+                                      "(tàì)", "(abcdefg)", "(chuāng)", "(er2)", "(r)"};
+    static const char *const after[] = {"", "态", "。態", "a", " ", ")", "(tài)", "国国国国"};
+    pair_norm p;
+    pn_init(&p);
+    uint8_t buf[128];
+    for (size_t a = 0; a < sizeof before / sizeof *before; a++)
+        for (size_t b = 0; b < sizeof ann / sizeof *ann; b++)
+            for (size_t c = 0; c < sizeof after / sizeof *after; c++)
+                for (int pad = 0; pad < 2; pad++) {
+                    size_t n = 0;
+                    if (pad) { /* so that the loop is running when it gets there */
+                        memcpy(buf, "中国人", 9);
+                        n = 9;
+                    }
+                    size_t la = strlen(before[a]), lb = strlen(ann[b]), lc = strlen(after[c]);
+                    memcpy(buf + n, before[a], la);
+                    memcpy(buf + n + la, ann[b], lb);
+                    memcpy(buf + n + la + lb, after[c], lc);
+                    check_same(&p, buf, n + la + lb + lc);
+                }
     pn_release(&p);
 }
 

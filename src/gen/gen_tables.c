@@ -410,6 +410,18 @@ int main(int argc, char **argv) {
         }
         fused[cp] = ND_UT_F_EXPAND | (uint32_t)len << 16 | off;
     }
+    /* the opening parentheses that may start a pinyin annotation: the bit
+     * tells text.c's inner loop, which handles every other plain code point
+     * of their class with one test, to look for one */
+    for (size_t k = 0; k < 2; k++) {
+        uint32_t cp = k == 0 ? 0x28u : 0xFF08u;
+        if (fused[cp] & (ND_UT_F_SLOW | ND_UT_F_EXPAND)) {
+            fprintf(stderr, "nd_gen_tables: U+%04X is not a plain code point (text.c assumes it)\n",
+                    (unsigned)cp);
+            goto out;
+        }
+        fused[cp] |= ND_UT_F_PAREN;
+    }
     for (uint32_t cp = ND_UT_CJK_LO; cp < ND_UT_CJK_HI; cp++) {
         if ((fused[cp] & (ND_UT_F_SLOW | ND_UT_F_EXPAND)) ||
             (fused[cp] >> ND_UT_F_CLASS_SHIFT & ND_UT_CLASS_MASK) != ND_UT_CLASS_CJK) {
@@ -419,7 +431,17 @@ int main(int argc, char **argv) {
         }
     }
 
-    /* 4. Two-stage compression. */
+    /* 4. Two-stage compression.  The fused blocks of the CJK range go first:
+     *    text.c reads U+4E00 + k at nd_ut_fused_stage2[k] (unitab.h); they
+     *    are all distinct, so they are blocks 0, 1, ... in order. */
+    for (uint32_t b = ND_UT_CJK_LO >> 8; b < ND_UT_CJK_HI >> 8; b++) {
+        fused1[b] = gen_blocks_add(&fblocks, fused + ((size_t)b << 8));
+        if (fused1[b] != b - (ND_UT_CJK_LO >> 8)) {
+            fputs("nd_gen_tables: the CJK blocks of the fused table are not blocks 0, 1, ...\n",
+                  stderr);
+            goto out;
+        }
+    }
     for (uint32_t b = 0; b < NBLOCKS; b++) {
         prop1[b] = gen_blocks_add(&pblocks, prop + ((size_t)b << 8));
         for (int m = 0; m < ND_UT_MAP_COUNT; m++)
