@@ -268,23 +268,94 @@ static inline uint64_t shingle_hash(const uint64_t *t, unsigned m, uint64_t seed
     return XXH3_64bits_withSeed(b, 16, seed);
 }
 
-/* Every window of w tokens; w == 5 (the default) gets a loop where the
- * packing and the XXH3 lengths are constants.  Same values either way. */
+/* One window of 5 tokens, packed if it can be (see shingle_hash). */
+static inline uint64_t shingle5(const uint64_t *t, uint64_t seed) {
+    uint64_t t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4];
+    if ((t0 | t1 | t2 | t3 | t4) >> ND_PACK_BITS) return XXH3_64bits_withSeed(t, 40, seed);
+    uint8_t b[16];
+    nd_store_le64(b, t0 | t1 << 21 | t2 << 42 | t3 << 63);
+    nd_store_le64(b + 8, t3 >> 1 | t4 << 20);
+    return XXH3_64bits_withSeed(b, 16, seed);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ND_SHINGLE_AVX2 1
+#include <immintrin.h>
+
+/*
+ * Four packed windows at once with AVX2: XXH3's 9-16-byte path computed in
+ * 64-bit lanes, bit for bit (tests/test_minhash.c compares every window of
+ * long random token runs with XXH3_64bits_withSeed).  AVX2 has no
+ * 64x64->128 multiply, so the one XXH3 needs is built from four 32x32->64
+ * ones (vpmuludq) and the avalanche's 64-bit multiply from three; that is
+ * still about a third of the scalar instruction count, where the scalar loop
+ * was bound by instructions, not by the multiplier's latency.  A group of
+ * four that holds a token too wide to pack goes through shingle5.  Returns
+ * the number of windows done (a multiple of 4).
+ */
+__attribute__((target("avx2"))) static size_t shingles5_avx2(const uint64_t *tok, size_t n,
+                                                             uint64_t seed, uint64_t *out) {
+    const uint8_t *sec = XXH3_kSecret;
+    const uint64_t f1 = (XXH_readLE64(sec + 24) ^ XXH_readLE64(sec + 32)) + seed;
+    const uint64_t f2 = (XXH_readLE64(sec + 40) ^ XXH_readLE64(sec + 48)) - seed;
+    const __m256i bf1 = _mm256_set1_epi64x((long long)f1), bf2 = _mm256_set1_epi64x((long long)f2);
+    const __m256i wide = _mm256_set1_epi64x(~(long long)((UINT64_C(1) << ND_PACK_BITS) - 1));
+    const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFll), len16 = _mm256_set1_epi64x(16);
+    const __m256i c_lo = _mm256_set1_epi64x(0x9E3779F9ll), c_hi = _mm256_set1_epi64x(0x16566791ll);
+    const __m256i swap = _mm256_setr_epi8(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8,
+                                          7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m256i *p = (const __m256i *)(const void *)(tok + i);
+        __m256i t0 = _mm256_loadu_si256(p), t1 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 1)),
+                t2 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 2)),
+                t3 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 3)),
+                t4 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 4));
+        __m256i any = _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(t0, t1), _mm256_or_si256(t2, t3)), t4);
+        if (!_mm256_testz_si256(any, wide)) {
+            for (size_t j = i; j < i + 4; j++) out[j] = shingle5(tok + j, seed);
+            continue;
+        }
+        __m256i lo = _mm256_or_si256(_mm256_or_si256(t0, _mm256_slli_epi64(t1, 21)),
+                                     _mm256_or_si256(_mm256_slli_epi64(t2, 42), _mm256_slli_epi64(t3, 63)));
+        __m256i hi = _mm256_or_si256(_mm256_srli_epi64(t3, 1), _mm256_slli_epi64(t4, 20));
+        __m256i a = _mm256_xor_si256(lo, bf1), b = _mm256_xor_si256(hi, bf2);
+        /* a * b as 128 bits, folded: lo64 ^ hi64 */
+        __m256i ah = _mm256_srli_epi64(a, 32), bh = _mm256_srli_epi64(b, 32);
+        __m256i p00 = _mm256_mul_epu32(a, b), p01 = _mm256_mul_epu32(a, bh);
+        __m256i p10 = _mm256_mul_epu32(ah, b), p11 = _mm256_mul_epu32(ah, bh);
+        __m256i mid = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(p00, 32),
+                                                        _mm256_and_si256(p01, low32)),
+                                       _mm256_and_si256(p10, low32));
+        __m256i plo = _mm256_or_si256(_mm256_and_si256(p00, low32), _mm256_slli_epi64(mid, 32));
+        __m256i phi = _mm256_add_epi64(_mm256_add_epi64(p11, _mm256_srli_epi64(p01, 32)),
+                                       _mm256_add_epi64(_mm256_srli_epi64(p10, 32),
+                                                        _mm256_srli_epi64(mid, 32)));
+        __m256i acc = _mm256_add_epi64(_mm256_add_epi64(len16, _mm256_shuffle_epi8(a, swap)),
+                                       _mm256_add_epi64(b, _mm256_xor_si256(plo, phi)));
+        /* XXH3_avalanche: h ^= h >> 37; h *= 0x165667919E3779F9; h ^= h >> 32 */
+        acc = _mm256_xor_si256(acc, _mm256_srli_epi64(acc, 37));
+        __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(acc, 32), c_lo),
+                                         _mm256_mul_epu32(acc, c_hi));
+        acc = _mm256_add_epi64(_mm256_mul_epu32(acc, c_lo), _mm256_slli_epi64(cross, 32));
+        acc = _mm256_xor_si256(acc, _mm256_srli_epi64(acc, 32));
+        _mm256_storeu_si256((__m256i *)(void *)(out + i), acc);
+    }
+    return i;
+}
+#endif
+
+/* Every window of w tokens; w == 5 (the default) gets loops where the
+ * packing and the XXH3 lengths are constants, four windows at a time with
+ * AVX2 where the CPU has it (checked at run time).  Same values either way. */
 static void shingle_windows(const uint64_t *tok, size_t n, unsigned w, uint64_t seed,
                             uint64_t *out) {
     if (w == 5) {
-        for (size_t i = 0; i < n; i++) {
-            const uint64_t *t = tok + i;
-            uint64_t t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4];
-            if ((t0 | t1 | t2 | t3 | t4) >> ND_PACK_BITS) {
-                out[i] = XXH3_64bits_withSeed(t, 40, seed);
-                continue;
-            }
-            uint8_t b[16];
-            nd_store_le64(b, t0 | t1 << 21 | t2 << 42 | t3 << 63);
-            nd_store_le64(b + 8, t3 >> 1 | t4 << 20);
-            out[i] = XXH3_64bits_withSeed(b, 16, seed);
-        }
+        size_t i = 0;
+#ifdef ND_SHINGLE_AVX2
+        if (__builtin_cpu_supports("avx2")) i = shingles5_avx2(tok, n, seed, out);
+#endif
+        for (; i < n; i++) out[i] = shingle5(tok + i, seed);
         return;
     }
     for (size_t i = 0; i < n; i++) out[i] = shingle_hash(tok + i, w, seed);

@@ -181,6 +181,27 @@ Test(shingle, other_window_sizes_follow_the_same_rule) {
     }
 }
 
+/* Long runs (the AVX2 path takes four windows at a time; a group holding a
+ * wide token falls back), every window checked against the reference, at
+ * every start offset so that groups and the scalar tail shift. */
+Test(shingle, long_runs_of_mixed_tokens_match_the_reference_window_by_window) {
+    enum { N = 2000 };
+    static uint64_t tok[N], out[N];
+    uint64_t st = 77;
+    for (size_t i = 0; i < N; i++) {
+        uint64_t r = nd_splitmix64(&st);
+        tok[i] = r % 23 == 0 ? (r | UINT64_C(1) << 63) /* word token */
+                 : r % 29 == 0 ? UINT64_C(1) << 21 /* just too wide */
+                               : 1 + r % 0x1FFFFF;
+    }
+    for (size_t off = 0; off < 9; off++) {
+        size_t n = nd_shingle_hashes(tok + off, N - off, 5, 12345, out);
+        cr_assert_eq(n, N - off - 4);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(out[i], ref_shingle(tok + off + i, 5, 12345), "offset %zu window %zu", off, i);
+    }
+}
+
 Test(shingle, short_paragraph_gets_one_shingle_of_all_tokens) {
     uint64_t tok[3] = {0x4e2d, 0x6587, 0x5b57}, out[1];
     cr_assert_eq(nd_shingle_hashes(tok, 3, 5, 7, out), 1u);
