@@ -416,7 +416,10 @@ typedef int (*nd_write_fn)(void *user, const void *buf, size_t len);
 
 /* Renders the report in `format` through fn.  wo may be NULL (defaults).
  * Returns ND_ERR_IO if the sink failed.  Output is a pure function of the
- * report and the options: the same input gives the same bytes. */
+ * report and the options: the same input gives the same bytes.  jsonl and
+ * json records are formatted on as many threads as the scan used
+ * (nd_timings.threads); fn is only ever called on the caller's thread, in
+ * order. */
 nd_status nd_report_write(const nd_report *r, nd_format format,
                           const nd_write_options *wo, nd_write_fn fn, void *user);
 

@@ -9,6 +9,11 @@
  * Linking by index instead of by rank gives up the inverse-Ackermann bound
  * in theory; with path halving the trees stay shallow in practice, and the
  * determinism is worth more here.
+ *
+ * Parallel use.  Every non-root's parent is smaller than itself (links go
+ * under the smaller root, halving only moves to an ancestor), so a parallel
+ * stage may link fresh singletons under roots (nd_uf_link, disjoint writes)
+ * or read roots (nd_uf_root, no writes) - never both in one stage.
  */
 #include "cluster.h"
 
@@ -47,4 +52,12 @@ int nd_uf_union(nd_uf *uf, uint32_t a, uint32_t b) {
     else
         uf->parent[ra] = rb;
     return 1;
+}
+
+void nd_uf_link(nd_uf *uf, uint32_t r, uint32_t x) { uf->parent[x] = r; }
+
+uint32_t nd_uf_root(const nd_uf *uf, uint32_t x) {
+    const uint32_t *p = uf->parent;
+    while (p[x] != x) x = p[x];
+    return x;
 }

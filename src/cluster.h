@@ -22,4 +22,13 @@ uint32_t nd_uf_find(nd_uf *uf, uint32_t x);
 /* Joins the sets of a and b; returns 1 if they were different sets. */
 int nd_uf_union(nd_uf *uf, uint32_t a, uint32_t b);
 
+/* Links x, still a singleton, under the root r < x: what nd_uf_union(r, x)
+ * does, without its finds, so that links of distinct x may run on several
+ * threads at once while nothing else uses the forest. */
+void nd_uf_link(nd_uf *uf, uint32_t r, uint32_t x);
+
+/* The root of x without path halving: the forest is only read, so several
+ * threads may call it at once while nothing changes the forest. */
+uint32_t nd_uf_root(const nd_uf *uf, uint32_t x);
+
 #endif /* ND_CLUSTER_H */

@@ -20,6 +20,25 @@
  * count in the duplicated and found-elsewhere shares and are listed as
  * clusters, but add nothing to document-pair overlaps.  This keeps the
  * overlap stage linear in the number of (cluster, document) memberships.
+ *
+ * Threads (pool.c).  nd_report_finish runs on the scan's pool, as three
+ * "parallel for" jobs whose tasks write disjoint slices; partial sums go to
+ * per-task slots, added up in task order:
+ *   clusters   tasks = ND_REPORT_TASK clusters: each cluster's documents,
+ *              characters and number of document-pair records, and per member
+ *              whether an earlier member is in the same document ("again");
+ *   documents  tasks = ranges of whole documents (paragraph chunks moved to
+ *              document boundaries): paragraphs and characters, and - from
+ *              each paragraph's cluster and "again" - its within and
+ *              elsewhere characters, so that no two tasks add to the same
+ *              document;
+ *   records    tasks = ND_REPORT_TASK clusters, each writing its records at
+ *              its own offset (prefix sums of the counts over the clusters).
+ * The records are then reduced by document pair and ranked with two radix
+ * sorts on one thread (finish_overlaps: 120,000 records and pairs on the 1 GB
+ * benchmark corpus, about 0.03 s, where the two qsorts it replaces took 0.05 s).
+ * The report order (rank, then a, then b) is a total order, so the result
+ * depends neither on the order of the records nor on the thread count.
  */
 #include "report.h"
 
@@ -33,49 +52,213 @@ typedef struct ov_item {
     uint64_t a_chars, b_chars;
 } ov_item;
 
-static int ov_item_cmp(const void *x, const void *y) {
-    const ov_item *a = x, *b = y;
-    return a->key < b->key ? -1 : a->key > b->key;
-}
-
 static double ov_rank(const nd_report *r, const nd_overlap_info *o) {
     double sa = r->d_chars[o->a] ? (double)o->a_in_b / (double)r->d_chars[o->a] : 0.0;
     double sb = r->d_chars[o->b] ? (double)o->b_in_a / (double)r->d_chars[o->b] : 0.0;
     return sa > sb ? sa : sb;
 }
 
-/* qsort has no context argument; the comparison needs the document sizes, so
- * ranks are computed first and sorted together with the records. */
-typedef struct ov_ranked {
-    double rank;
-    nd_overlap_info o;
-} ov_ranked;
+#define ND_REPORT_TASK 256    /* clusters per task */
+#define ND_REPORT_PARAS 65536 /* paragraphs per document task, about */
 
-static int ov_ranked_cmp(const void *x, const void *y) {
-    const ov_ranked *a = x, *b = y;
-    if (a->rank != b->rank) return a->rank > b->rank ? -1 : 1;
-    if (a->o.a != b->o.a) return a->o.a < b->o.a ? -1 : 1;
-    if (a->o.b != b->o.b) return a->o.b < b->o.b ? -1 : 1;
-    return 0;
+/* Per-task partial sums, added up in task order. */
+typedef struct finish_part {
+    uint64_t chars, short_paragraphs;
+    uint64_t clustered, duplicated, common;
+    size_t max_docs; /* most documents of a cluster with records */
+} finish_part;
+
+/* Per-worker scratch: the distinct documents of one cluster and their
+ * characters in it. */
+typedef struct finish_scratch {
+    uint32_t *docs;
+    uint64_t *chars;
+} finish_scratch;
+
+typedef struct finish_work {
+    nd_report *r;
+    finish_part *part;
+    unsigned char *again; /* per member: an earlier member is in its document */
+    size_t *rec;          /* ncl + 1: records per cluster, then offsets */
+    ov_item *items;
+    finish_scratch *scr;
+} finish_work;
+
+/* Whether a cluster in `ndocs` documents gives document-pair records. */
+static int cluster_has_records(const nd_report *r, size_t ndocs) {
+    return ndocs >= 2 && !(r->opt.common_docs && ndocs > r->opt.common_docs);
 }
 
-nd_status nd_report_finish(nd_report *r) {
+static nd_status finish_cluster_task(void *ctx, size_t t, unsigned worker) {
+    finish_work *x = ctx;
+    nd_report *r = x->r;
+    finish_part *fp = &x->part[t];
+    size_t c0 = t * ND_REPORT_TASK, c1 = ND_MIN(c0 + ND_REPORT_TASK, r->ncl);
+    ND_UNUSED(worker);
+    for (size_t c = c0; c < c1; c++) {
+        const uint32_t *m = r->cl_members + r->cl_start[c];
+        size_t size = r->cl_start[c + 1] - r->cl_start[c], ndocs = 0;
+        uint64_t total = 0;
+        fp->clustered += size;
+        /* members ascend by id, hence by document: count the runs */
+        for (size_t k = 0; k < size; k++) {
+            uint32_t p = m[k];
+            total += r->chars[p];
+            if (k > 0) fp->duplicated += r->chars[p];
+            int same = k > 0 && r->pt.doc[m[k - 1]] == r->pt.doc[p];
+            x->again[p] = (unsigned char)same;
+            ndocs += !same;
+        }
+        r->cl_docs[c] = ndocs;
+        r->cl_chars[c] = total;
+        x->rec[c] = 0;
+        if (ndocs < 2) continue;
+        if (!cluster_has_records(r, ndocs)) {
+            fp->common++; /* common text: no document-pair records */
+            continue;
+        }
+        x->rec[c] = ndocs * (ndocs - 1) / 2;
+        fp->max_docs = ND_MAX(fp->max_docs, ndocs);
+    }
+    return ND_OK;
+}
+
+/* The paragraphs of task t: a chunk of ND_REPORT_PARAS, moved forward to
+ * document boundaries (pt.doc ascends), so that a document belongs to one
+ * task; a document longer than a chunk leaves later tasks empty. */
+static size_t doc_task_start(const nd_report *r, size_t t) {
+    size_t np = r->pt.n, q = t * ND_REPORT_PARAS;
+    if (q == 0 || q >= np) return ND_MIN(q, np);
+    uint32_t d = r->pt.doc[q];
+    if (r->pt.doc[q - 1] != d) return q;
+    size_t lo = q, hi = np; /* first paragraph of a later document */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->pt.doc[mid] > d)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static nd_status finish_doc_task(void *ctx, size_t t, unsigned worker) {
+    finish_work *x = ctx;
+    nd_report *r = x->r;
+    finish_part *fp = &x->part[t];
+    size_t p0 = doc_task_start(r, t), p1 = doc_task_start(r, t + 1);
+    ND_UNUSED(worker);
+    for (size_t p = p0; p < p1; p++) {
+        uint32_t d = r->pt.doc[p], ch = r->chars[p];
+        r->d_paragraphs[d]++;
+        r->d_chars[d] += ch;
+        fp->chars += ch;
+        if (ch < r->opt.min_chars) fp->short_paragraphs++;
+        if (r->cluster[p] < 0) continue;
+        if (x->again[p]) r->d_within[d] += ch;
+        if (r->cl_docs[r->cluster[p]] >= 2) r->d_elsewhere[d] += ch;
+    }
+    return ND_OK;
+}
+
+static nd_status finish_record_task(void *ctx, size_t t, unsigned worker) {
+    finish_work *x = ctx;
+    nd_report *r = x->r;
+    finish_scratch *s = &x->scr[worker];
+    size_t c0 = t * ND_REPORT_TASK, c1 = ND_MIN(c0 + ND_REPORT_TASK, r->ncl);
+    for (size_t c = c0; c < c1; c++) {
+        if (x->rec[c + 1] == x->rec[c]) continue;
+        const uint32_t *m = r->cl_members + r->cl_start[c];
+        size_t size = r->cl_start[c + 1] - r->cl_start[c], ndocs = 0;
+        for (size_t k = 0; k < size; k++) {
+            uint32_t p = m[k], d = r->pt.doc[p];
+            if (!x->again[p]) {
+                s->docs[ndocs] = d;
+                s->chars[ndocs++] = 0;
+            }
+            s->chars[ndocs - 1] += r->chars[p];
+        }
+        ov_item *it = x->items + x->rec[c];
+        for (size_t a = 0; a < ndocs; a++)
+            for (size_t b = a + 1; b < ndocs; b++)
+                *it++ = (ov_item){(uint64_t)s->docs[a] << 32 | s->docs[b], s->chars[a],
+                                  s->chars[b]};
+    }
+    return ND_OK;
+}
+
+/* Reduces the records by document pair and puts the pairs in report order:
+ * rank descending, then a, then b.  Both sorts are radix sorts of (key,
+ * index): records by pair, then pairs - which come out in (a, b) order -
+ * stably by rank, whose bits order like the value (ranks are shares in
+ * [0, 1], never -0 or NaN).  That order is total, so it is the one any
+ * comparison sort would give. */
+static nd_status finish_overlaps(nd_report *r, const ov_item *items, size_t nitems) {
     nd_status st = ND_OK;
-    size_t nd = r->docs.n, np = r->pt.n;
-    ov_item *items = NULL;
-    size_t nitems = 0, items_cap = 0;
-    uint32_t *cdocs = NULL;  /* distinct documents of one cluster */
-    uint64_t *cchars = NULL; /* their characters in that cluster */
-    ov_ranked *ranked = NULL;
+    nd_key32 *kv = nd_mallocn(nitems ? nitems : 1, sizeof *kv);
+    nd_key32 *tmp = nd_mallocn(nitems ? nitems : 1, sizeof *tmp);
+    nd_overlap_info *ov = NULL;
+    if (!kv || !tmp) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nitems; i++)
+        kv[i] = (nd_key32){.key = items[i].key, .val = (uint32_t)i};
+    nd_sort_key32(kv, tmp, nitems);
+    size_t nov = 0;
+    for (size_t i = 0; i < nitems; i++)
+        if (i == 0 || kv[i].key != kv[i - 1].key) nov++;
+    if (!nov) goto out;
+    if (!(ov = nd_mallocn(nov, sizeof *ov)) || !(r->ov = nd_mallocn(nov, sizeof *r->ov))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nitems; i++) {
+        const ov_item *it = &items[kv[i].val];
+        if (i == 0 || kv[i].key != kv[i - 1].key)
+            ov[k++] = (nd_overlap_info){.a = (uint32_t)(it->key >> 32), .b = (uint32_t)it->key};
+        nd_overlap_info *o = &ov[k - 1];
+        o->a_in_b += it->a_chars;
+        o->b_in_a += it->b_chars;
+        o->clusters++;
+    }
+    for (size_t i = 0; i < nov; i++) {
+        double rank = ov_rank(r, &ov[i]);
+        uint64_t bits;
+        memcpy(&bits, &rank, sizeof bits);
+        kv[i] = (nd_key32){.key = ~bits, .val = (uint32_t)i};
+    }
+    nd_sort_key32(kv, tmp, nov);
+    for (size_t i = 0; i < nov; i++) r->ov[i] = ov[kv[i].val];
+    r->nov = nov;
+out:
+    free(kv);
+    free(tmp);
+    free(ov);
+    return st;
+}
+
+nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel) {
+    nd_status st = ND_OK;
+    size_t nd = r->docs.n, np = r->pt.n, ncl = r->ncl;
+    unsigned threads = nd_pool_threads(pool);
+    size_t ntc = (ncl + ND_REPORT_TASK - 1) / ND_REPORT_TASK;
+    size_t ntd = (np + ND_REPORT_PARAS - 1) / ND_REPORT_PARAS;
+    finish_work x;
+    memset(&x, 0, sizeof x);
+    x.r = r;
 
     r->d_paragraphs = nd_calloc(nd ? nd : 1, sizeof *r->d_paragraphs);
     r->d_chars = nd_calloc(nd ? nd : 1, sizeof *r->d_chars);
     r->d_elsewhere = nd_calloc(nd ? nd : 1, sizeof *r->d_elsewhere);
     r->d_within = nd_calloc(nd ? nd : 1, sizeof *r->d_within);
-    cdocs = nd_mallocn(nd ? nd : 1, sizeof *cdocs);
-    cchars = nd_mallocn(nd ? nd : 1, sizeof *cchars);
-    if (!r->d_paragraphs || !r->d_chars || !r->d_elsewhere || !r->d_within || !cdocs ||
-        !cchars) {
+    x.part = nd_calloc(ND_MAX(ntc, ntd) + 1, sizeof *x.part);
+    x.again = nd_mallocn(np ? np : 1, 1);
+    x.rec = nd_mallocn(ncl + 1, sizeof *x.rec);
+    x.scr = nd_calloc(threads, sizeof *x.scr);
+    if (!r->d_paragraphs || !r->d_chars || !r->d_elsewhere || !r->d_within || !x.part ||
+        !x.again || !x.rec || !x.scr) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -84,83 +267,64 @@ nd_status nd_report_finish(nd_report *r) {
     s->files = nd;
     s->paragraphs = np;
     for (size_t i = 0; i < nd; i++) s->bytes += r->docs.docs[i].size;
-    for (size_t i = 0; i < np; i++) {
-        r->d_paragraphs[r->pt.doc[i]]++;
-        r->d_chars[r->pt.doc[i]] += r->chars[i];
-        s->chars += r->chars[i];
-        if (r->chars[i] < r->opt.min_chars) s->short_paragraphs++;
-    }
-    s->clusters = r->ncl;
+    s->clusters = ncl;
     s->common_docs = r->opt.common_docs;
 
-    for (size_t c = 0; c < r->ncl; c++) {
-        const uint32_t *m = r->cl_members + r->cl_start[c];
-        size_t size = r->cl_start[c + 1] - r->cl_start[c];
-        s->clustered_paragraphs += size;
-        uint64_t total = 0;
-        /* members ascend by id, hence by document: group consecutive ones */
-        size_t ndocs = 0;
-        for (size_t k = 0; k < size; k++) {
-            uint32_t p = m[k];
-            uint32_t d = r->pt.doc[p];
-            total += r->chars[p];
-            if (k > 0) s->duplicated_chars += r->chars[p];
-            if (ndocs && cdocs[ndocs - 1] == d) {
-                cchars[ndocs - 1] += r->chars[p];
-                r->d_within[d] += r->chars[p];
-            } else {
-                cdocs[ndocs] = d;
-                cchars[ndocs] = r->chars[p];
-                ndocs++;
-            }
-        }
-        r->cl_docs[c] = ndocs;
-        r->cl_chars[c] = total;
-        if (ndocs < 2) continue;
-        for (size_t k = 0; k < ndocs; k++) r->d_elsewhere[cdocs[k]] += cchars[k];
-        if (r->opt.common_docs && ndocs > r->opt.common_docs) {
-            s->common_clusters++; /* common text: no document-pair records */
-            continue;
-        }
-        size_t need = nitems + ndocs * (ndocs - 1) / 2;
-        ND_CHECK(ND_GROW(items, items_cap, need));
-        for (size_t x = 0; x < ndocs; x++)
-            for (size_t y = x + 1; y < ndocs; y++)
-                items[nitems++] = (ov_item){(uint64_t)cdocs[x] << 32 | cdocs[y], cchars[x],
-                                            cchars[y]};
+    ND_CHECK(nd_pool_run(pool, ntc, finish_cluster_task, &x, cancel));
+    size_t max_docs = 0, nitems = 0;
+    for (size_t t = 0; t < ntc; t++) {
+        s->clustered_paragraphs += x.part[t].clustered;
+        s->duplicated_chars += x.part[t].duplicated;
+        s->common_clusters += x.part[t].common;
+        max_docs = ND_MAX(max_docs, x.part[t].max_docs);
     }
-
-    if (nitems) qsort(items, nitems, sizeof *items, ov_item_cmp);
-    size_t nov = 0;
-    for (size_t i = 0; i < nitems; i++)
-        if (i == 0 || items[i].key != items[i - 1].key) nov++;
-    if (nov) {
-        if (!(ranked = nd_mallocn(nov, sizeof *ranked)) ||
-            !(r->ov = nd_mallocn(nov, sizeof *r->ov))) {
+    for (size_t c = 0; c < ncl; c++) {
+        size_t n = x.rec[c];
+        x.rec[c] = nitems;
+        nitems += n;
+        /* record indices are 32-bit in the sort; that many records would
+         * need over 96 GB anyway */
+        if (nitems > UINT32_MAX) {
             st = ND_ERR_NOMEM;
             goto out;
         }
-        size_t k = 0;
-        for (size_t i = 0; i < nitems; i++) {
-            if (i == 0 || items[i].key != items[i - 1].key) {
-                ranked[k++].o = (nd_overlap_info){.a = (uint32_t)(items[i].key >> 32),
-                                                  .b = (uint32_t)items[i].key};
-            }
-            nd_overlap_info *o = &ranked[k - 1].o;
-            o->a_in_b += items[i].a_chars;
-            o->b_in_a += items[i].b_chars;
-            o->clusters++;
-        }
-        for (size_t i = 0; i < nov; i++) ranked[i].rank = ov_rank(r, &ranked[i].o);
-        qsort(ranked, nov, sizeof *ranked, ov_ranked_cmp);
-        for (size_t i = 0; i < nov; i++) r->ov[i] = ranked[i].o;
-        r->nov = nov;
     }
+    x.rec[ncl] = nitems;
+
+    memset(x.part, 0, (ND_MAX(ntc, ntd) + 1) * sizeof *x.part);
+    ND_CHECK(nd_pool_run(pool, ntd, finish_doc_task, &x, cancel));
+    for (size_t t = 0; t < ntd; t++) {
+        s->chars += x.part[t].chars;
+        s->short_paragraphs += x.part[t].short_paragraphs;
+    }
+
+    if (nitems) {
+        for (unsigned k = 0; k < threads; k++) {
+            x.scr[k].docs = nd_mallocn(max_docs, sizeof *x.scr[k].docs);
+            x.scr[k].chars = nd_mallocn(max_docs, sizeof *x.scr[k].chars);
+            if (!x.scr[k].docs || !x.scr[k].chars) {
+                st = ND_ERR_NOMEM;
+                goto out;
+            }
+        }
+        if (!(x.items = nd_mallocn(nitems, sizeof *x.items))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        ND_CHECK(nd_pool_run(pool, ntc, finish_record_task, &x, cancel));
+    }
+    ND_CHECK(finish_overlaps(r, x.items, nitems));
 out:
-    free(items);
-    free(cdocs);
-    free(cchars);
-    free(ranked);
+    if (x.scr)
+        for (unsigned k = 0; k < threads; k++) {
+            free(x.scr[k].docs);
+            free(x.scr[k].chars);
+        }
+    free(x.scr);
+    free(x.part);
+    free(x.again);
+    free(x.rec);
+    free(x.items);
     return st;
 }
 

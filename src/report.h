@@ -6,11 +6,13 @@
 #ifndef ND_REPORT_H
 #define ND_REPORT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "input.h"
 #include "neardup.h"
+#include "pool.h"
 #include "split.h"
 
 struct nd_report {
@@ -37,7 +39,9 @@ struct nd_report {
 };
 
 /* Given r->docs, r->pt, r->chars, r->cluster and the cluster arrays, computes
- * the per-document shares, the overlaps and the summary's totals. */
-nd_status nd_report_finish(nd_report *r);
+ * the per-document shares, the overlaps and the summary's totals, on the
+ * pool's threads (the result does not depend on their number).  cancel as
+ * for nd_pool_run. */
+nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel);
 
 #endif /* ND_REPORT_H */

@@ -11,7 +11,8 @@
  *                                         values) and b band keys
  *   3. exact      exact keys           -> groups of identical paragraphs,
  *                                         joined in the union-find; only the
- *                                         first of each group goes on
+ *                                         first of each group goes on (its
+ *                                         state stays ND_PARA_REP)
  *   4. lsh        band keys            -> candidate pairs, sorted, distinct
  *   5. verify     candidate pairs      -> pairs with exact Jaccard >= t,
  *                                         joined in the union-find (shingle
@@ -31,33 +32,42 @@
  * function of the input and the options - not of the thread count, nor of
  * the memory limit.
  *
- * Threads (pool.c).  Stages 1, 2, 4, 5 and 7 are "parallel for" loops whose
+ * Threads (pool.c).  Every stage is made of "parallel for" loops whose
  * tasks write into preallocated, disjoint slices; what is sequential is cheap
- * and runs in task order afterwards:
+ * (it grows with the tasks, the candidate pairs or the clusters, not with the
+ * paragraphs) and runs in task order afterwards:
  *   split    tasks = ranges of whole documents (about 16 per thread, balanced
- *            by bytes); each fills its own paragraph table, and the tables are
- *            concatenated in range order, so paragraph ids are the same as a
- *            sequential split.  (One huge document is one task; splitting is
- *            ~5% of a scan, and the stages after it are split by paragraph.)
+ *            by bytes); each fills its own paragraph table, and a second job
+ *            copies the tables to their places in range order (prefix sums
+ *            of their sizes), so paragraph ids are the same as a sequential
+ *            split.  (One huge document is one task; splitting is ~5% of a
+ *            scan, and the stages after it are split by paragraph.)
  *   sketch   tasks = 512 consecutive paragraphs; each worker has its own
  *            normaliser, shingle buffer and signature row and writes the
- *            paragraph's chars, exact key and band keys at the paragraph's own
- *            row; a sequential pass then numbers the clusterable paragraphs
- *            and compacts the rows in place (a row only moves down).
+ *            paragraph's chars, state (short or clusterable), exact key and
+ *            band keys at the paragraph's own row.  Nothing is compacted
+ *            afterwards: later stages skip the rows of short paragraphs (a
+ *            serial compaction of 18 band keys per row was 0.08 s of a 1 GB
+ *            scan, and the skipped rows are about 8% of them).
+ *   exact    partitions of the key space (see stage_exact).
  *   lsh      tasks = bands; each worker sorts its bands' entries in its own
  *            buffers and collects pairs in its own array; the arrays are
- *            concatenated and radix-sorted, so the order of bands does not
- *            matter.
+ *            sorted (tasks = workers) and merged into one sorted, distinct
+ *            array, so the order of bands does not matter.
  *   verify   tasks = 64 consecutive candidate pairs; each writes one flag
  *            per pair; the unions are then done in pair order (the
  *            union-find's root is the smallest id anyway, so the components
  *            do not depend on the order).  Sets are rebuilt from the text
  *            (the current `a` is kept); a per-worker LRU memo of the last 8
  *            `b` sets was tried and gave nothing (100 MB and 1 GB).
- *   cluster  similarities: tasks = 64 clusters, each writing its members'
- *            similarity.
+ *   cluster  read-only root finds by chunks of paragraphs, then tasks = 64
+ *            clusters, each writing its members and their similarity (see
+ *            stage_cluster).
+ *   report   nd_report_finish (report.c) runs on the same pool.
  * tests/test_threads.c checks that reports are byte-identical for 1, 2 and
- * 3 threads, and the CLI test compares --threads 1 and 2.
+ * 3 threads, and the CLI test compares --threads 1 and 2; tests/test_parallel.c
+ * does the same, and checks the report against a naive recomputation, on a
+ * corpus large enough for several chunks and key partitions.
  *
  * Band keys are stored band-major (all rows of band 0, then band 1, ...):
  * an LSH task reads its band as one contiguous array.  Row-major, every
@@ -67,7 +77,7 @@
  *
  * Memory (nd_options.memory_limit, default a quarter of physical RAM).  What
  * grows with the corpus is, per paragraph: the paragraph table and report
- * arrays (48 bytes), the exact key (16), the ids and the union-find (12),
+ * arrays (48 bytes), the exact key (16), the state and the union-find (5),
  * and the band keys, b 32-bit keys (72 bytes for b = 18), plus during LSH a
  * sort buffer of 16 bytes per paragraph per thread.  The band keys and the
  * LSH buffers are what the limit bounds: when they would exceed it, the
@@ -217,8 +227,14 @@ typedef struct scan_worker {
 #define ND_SIM_TASK 64     /* clusters per similarity task */
 #define ND_MIN_BATCH 64    /* fewest paragraphs per spilled batch */
 
-/* Working arrays of one run.  "idx" numbers the clusterable paragraphs
- * (>= min_chars characters) in paragraph order; pid is the paragraph id. */
+/* What the sketch and exact stages know of a paragraph. */
+enum {
+    ND_PARA_SHORT = 0, /* fewer than min_chars characters: never clustered */
+    ND_PARA_REP = 1,   /* clusterable, and the first of its exact group */
+    ND_PARA_COPY = 2   /* clusterable, an exact copy of an earlier paragraph */
+};
+
+/* Working arrays of one run, all indexed by paragraph id. */
 typedef struct scan_work {
     nd_report *r;
     nd_scanner *sc;
@@ -230,17 +246,17 @@ typedef struct scan_work {
     /* split */
     size_t nranges;
     size_t *range_start; /* nranges + 1 document indices */
+    size_t *range_base;  /* nranges + 1 first paragraph ids */
     nd_paratab *range_pt;
     size_t *doc_ncut;
     uint32_t *doc_cutline;
     /* sketch */
-    size_t ncl;            /* clusterable paragraphs */
-    uint32_t *pid;         /* idx -> paragraph id */
-    uint32_t *idx_of;      /* paragraph id -> idx, or UINT32_MAX */
-    XXH128_hash_t *ekey;   /* paragraph id, then (compacted) idx -> exact key */
-    uint32_t *bkeys;       /* bands x rows band keys (band-major: band j of
-                              row r at j * batch_rows + r) */
-    unsigned char *ok;     /* per row of the batch: clusterable */
+    unsigned char *state;  /* paragraph id -> ND_PARA_* */
+    size_t ncl;            /* clusterable paragraphs (counted by stage_exact) */
+    XXH128_hash_t *ekey;   /* paragraph id -> exact key (clusterable ones) */
+    uint32_t *bkeys;       /* bands x batch_rows band keys (band-major: band j
+                              of paragraph batch0 + r at j * batch_rows + r;
+                              unset for short paragraphs) */
     size_t batch0, batch1; /* paragraphs of the current batch */
     size_t batch_rows;     /* rows of bkeys */
     int spilling;
@@ -249,7 +265,6 @@ typedef struct scan_work {
     size_t nbatches, runs_cap;
     size_t merge_buf;      /* values per run buffer in a merge */
     /* later stages */
-    unsigned char *is_rep; /* idx -> first of its exact group */
     nd_uf uf;              /* over paragraph ids */
     nd_pairs pairs;
     unsigned char *pass;   /* per candidate pair: verified */
@@ -305,16 +320,14 @@ static void work_release(scan_work *w) {
         for (size_t i = 0; i < w->nranges; i++) nd_paratab_release(&w->range_pt[i]);
     free(w->range_pt);
     free(w->range_start);
+    free(w->range_base);
     free(w->doc_ncut);
     free(w->doc_cutline);
-    free(w->pid);
-    free(w->idx_of);
+    free(w->state);
     free(w->ekey);
     free(w->bkeys);
-    free(w->ok);
     free(w->runs);
     nd_spill_close(&w->spill);
-    free(w->is_rep);
     nd_uf_release(&w->uf);
     nd_pairs_release(&w->pairs);
     free(w->pass);
@@ -347,6 +360,23 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
     return ND_OK;
 }
 
+/* Copies range t's paragraph table to its place in the whole table (starting
+ * at range_base[t]) and frees it. */
+static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
+    scan_work *w = ctx;
+    nd_paratab *pt = &w->r->pt, *s = &w->range_pt[t];
+    size_t at = w->range_base[t];
+    ND_UNUSED(worker);
+    if (s->n) { /* s->doc etc. may be NULL: no memcpy from NULL */
+        memcpy(pt->doc + at, s->doc, s->n * sizeof *pt->doc);
+        memcpy(pt->off + at, s->off, s->n * sizeof *pt->off);
+        memcpy(pt->len + at, s->len, s->n * sizeof *pt->len);
+        memcpy(pt->line + at, s->line, s->n * sizeof *pt->line);
+    }
+    nd_paratab_release(s);
+    return ND_OK;
+}
+
 /* Splits every document; a document with paragraphs cut at
  * max_paragraph_bytes gets one notice (status ND_OK) through the diag, in
  * document order, on the caller's thread. */
@@ -374,8 +404,13 @@ static nd_status stage_split(scan_work *w) {
     stage_begin(w, ND_STAGE_SPLIT, w->input_bytes);
     ND_TRY(nd_pool_run(w->pool, nr, split_task, w, &w->sc->cancel));
 
+    if (!(w->range_base = nd_mallocn(nr + 1, sizeof *w->range_base))) return ND_ERR_NOMEM;
     size_t n = 0;
-    for (size_t i = 0; i < nr; i++) n += w->range_pt[i].n;
+    for (size_t i = 0; i < nr; i++) {
+        w->range_base[i] = n;
+        n += w->range_pt[i].n;
+    }
+    w->range_base[nr] = n;
     if (n >= UINT32_MAX) return ND_ERR_INVALID;
     nd_paratab *pt = &r->pt;
     size_t n1 = n ? n : 1;
@@ -386,19 +421,8 @@ static nd_status stage_split(scan_work *w) {
     if (!pt->doc || !pt->off || !pt->len || !pt->line) return ND_ERR_NOMEM;
     pt->cap = n1;
     pt->max_len = r->opt.max_paragraph_bytes;
-    for (size_t i = 0; i < nr; i++) {
-        nd_paratab *s = &w->range_pt[i];
-        if (s->n == 0) { /* s->doc etc. may be NULL: no memcpy from NULL */
-            nd_paratab_release(s);
-            continue;
-        }
-        memcpy(pt->doc + pt->n, s->doc, s->n * sizeof *pt->doc);
-        memcpy(pt->off + pt->n, s->off, s->n * sizeof *pt->off);
-        memcpy(pt->len + pt->n, s->len, s->n * sizeof *pt->len);
-        memcpy(pt->line + pt->n, s->line, s->n * sizeof *pt->line);
-        pt->n += s->n;
-        nd_paratab_release(s);
-    }
+    ND_TRY(nd_pool_run(w->pool, nr, split_join_task, w, &w->sc->cancel));
+    pt->n = n;
     const nd_input_cfg *in = &w->sc->in;
     for (size_t d = 0; d < nd && in->diag; d++) {
         if (!w->doc_ncut[d]) continue;
@@ -431,9 +455,9 @@ static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
         ND_TRY(nd_shingler_run(&k->sa, para_text(r, p), r->pt.len[p], &h, &nh, &nc, &tok,
                                &nt));
         r->chars[p] = nc > UINT32_MAX ? UINT32_MAX : (uint32_t)nc;
-        w->ok[row] = 0;
+        w->state[p] = ND_PARA_SHORT;
         if (nc < r->opt.min_chars || nh == 0) continue;
-        w->ok[row] = 1;
+        w->state[p] = ND_PARA_REP;
         w->ekey[p] = XXH3_128bits_withSeed(tok, nt * sizeof *tok, r->opt.seed);
         nd_minhash_reset(&w->mh, k->sig);
         nd_minhash_update(&w->mh, h, nh, k->sig);
@@ -467,7 +491,7 @@ static nd_status spill_batch(scan_work *w) {
     for (unsigned j = 0; j < w->bands; j++) {
         size_t m = 0;
         for (size_t row = 0; row < rows; row++)
-            if (w->ok[row])
+            if (w->state[w->batch0 + row] == ND_PARA_REP)
                 k->e[m++] = (uint64_t)w->bkeys[j * w->batch_rows + row] << 32 |
                             (uint32_t)(w->batch0 + row);
         nd_sort_hi32(k->e, k->etmp, m);
@@ -491,19 +515,6 @@ static nd_status stage_sketch(scan_work *w) {
         w->batch1 = ND_MIN(np, b0 + w->batch_rows);
         size_t ntasks = (w->batch1 - b0 + ND_SKETCH_TASK - 1) / ND_SKETCH_TASK;
         ND_TRY(nd_pool_run(w->pool, ntasks, sketch_task, w, &w->sc->cancel));
-        /* number the clusterable paragraphs; rows and keys only move down */
-        for (size_t p = b0; p < w->batch1; p++) {
-            size_t row = p - b0;
-            w->idx_of[p] = UINT32_MAX;
-            if (!w->ok[row]) continue;
-            size_t i = w->ncl++;
-            w->pid[i] = (uint32_t)p;
-            w->idx_of[p] = (uint32_t)i;
-            w->ekey[i] = w->ekey[p];
-            if (!w->spilling && i != row)
-                for (unsigned j = 0; j < w->bands; j++)
-                    w->bkeys[j * w->batch_rows + i] = w->bkeys[j * w->batch_rows + row];
-        }
         if (w->spilling) ND_TRY(spill_batch(w));
     }
     return ND_OK;
@@ -511,41 +522,140 @@ static nd_status stage_sketch(scan_work *w) {
 
 /* --- 3. exact duplicates ------------------------------------------------- */
 
-/* Groups identical paragraphs (equal 128-bit exact keys): joins each to the
- * first of its group and marks only that first one as representative. */
-static nd_status stage_exact(scan_work *w) {
-    nd_status st = ND_OK;
-    size_t n = w->ncl;
-    nd_key32 *kv = nd_mallocn(n ? n : 1, sizeof *kv);
-    nd_key32 *tmp = nd_mallocn(n ? n : 1, sizeof *tmp);
-    if (!kv || !tmp) {
-        st = ND_ERR_NOMEM;
-        goto out;
+/* Exact duplicates are found by sorting (exact key, paragraph id) pairs.  The
+ * pairs are partitioned by the top bits of the key's low half (equal 128-bit
+ * keys share them), so that the partitions sort and group in parallel:
+ *   count    tasks = chunks of consecutive paragraphs; each counts its
+ *            clusterable paragraphs per partition, in its own row of a
+ *            (chunk x partition) table;
+ *   scatter  the same chunks; prefix sums over the table, partition by
+ *            partition and chunk by chunk, give every chunk its own slice of
+ *            every partition, so each partition holds its pairs in id order
+ *            whatever ran where;
+ *   group    tasks = partitions; each radix-sorts its slice by key (stably,
+ *            so ids ascend among equal keys) and links every paragraph whose
+ *            128-bit key equals an earlier one's under the first of them,
+ *            the group's representative, marking it ND_PARA_COPY.
+ * The representative is its group's smallest id and still a root, and every
+ * copy is still a singleton (no union has happened yet), so the link is what
+ * nd_uf_union would do, and tasks write disjoint paragraphs.  The serial work
+ * is the prefix sum over the table, which the sizes below keep small (at most
+ * 256 x 4096 cells): about 16,384 pairs per partition, at least 65,536
+ * paragraphs per chunk.  Both depend on the paragraph count only, and the
+ * result on neither. */
+#define ND_EXACT_CHUNK 65536
+#define ND_EXACT_CHUNKS_MAX 256
+#define ND_EXACT_PART 16384
+#define ND_EXACT_BITS_MAX 12
+
+typedef struct exact_work {
+    scan_work *w;
+    size_t chunk, nchunks;
+    unsigned bits;  /* partition = top `bits` bits of the key's low half */
+    size_t nparts;
+    size_t *cell;   /* nchunks x nparts: counts, then next write positions */
+    size_t *part;   /* nparts + 1 partition starts */
+    nd_key32 *kv, *tmp;
+} exact_work;
+
+static size_t exact_part(const exact_work *x, uint64_t key) {
+    return x->bits ? (size_t)(key >> (64 - x->bits)) : 0;
+}
+
+static nd_status exact_count_task(void *ctx, size_t t, unsigned worker) {
+    exact_work *x = ctx;
+    scan_work *w = x->w;
+    size_t p0 = t * x->chunk, p1 = ND_MIN(p0 + x->chunk, w->r->pt.n);
+    size_t *cell = x->cell + t * x->nparts;
+    ND_UNUSED(worker);
+    for (size_t p = p0; p < p1; p++)
+        if (w->state[p] == ND_PARA_REP) cell[exact_part(x, w->ekey[p].low64)]++;
+    return ND_OK;
+}
+
+static nd_status exact_scatter_task(void *ctx, size_t t, unsigned worker) {
+    exact_work *x = ctx;
+    scan_work *w = x->w;
+    size_t p0 = t * x->chunk, p1 = ND_MIN(p0 + x->chunk, w->r->pt.n);
+    size_t *cell = x->cell + t * x->nparts;
+    ND_UNUSED(worker);
+    for (size_t p = p0; p < p1; p++) {
+        if (w->state[p] != ND_PARA_REP) continue;
+        uint64_t key = w->ekey[p].low64;
+        x->kv[cell[exact_part(x, key)]++] = (nd_key32){.key = key, .val = (uint32_t)p};
     }
-    for (size_t i = 0; i < n; i++) kv[i] = (nd_key32){.key = w->ekey[i].low64, .val = (uint32_t)i};
-    nd_sort_key32(kv, tmp, n);
-    for (size_t i = 0; i < n; i++) w->is_rep[i] = 1;
+    return ND_OK;
+}
+
+static nd_status exact_group_task(void *ctx, size_t t, unsigned worker) {
+    exact_work *x = ctx;
+    scan_work *w = x->w;
+    size_t s0 = x->part[t], n = x->part[t + 1] - s0;
+    nd_key32 *kv = x->kv + s0;
+    ND_UNUSED(worker);
+    nd_sort_key32(kv, x->tmp + s0, n);
     for (size_t s = 0; s < n;) {
         size_t e = s + 1;
         while (e < n && kv[e].key == kv[s].key) e++;
-        /* within a run of equal low halves (ascending idx), join each member
-         * to the first earlier one with the same high half */
+        /* within a run of equal low halves (ascending ids), link each member
+         * to the first earlier representative with the same high half */
         for (size_t k = s + 1; k < e; k++) {
-            uint32_t ik = kv[k].val;
+            uint32_t pk = kv[k].val;
             for (size_t j = s; j < k; j++) {
-                uint32_t ij = kv[j].val;
-                if (w->is_rep[ij] && w->ekey[ij].high64 == w->ekey[ik].high64) {
-                    w->is_rep[ik] = 0;
-                    nd_uf_union(&w->uf, w->pid[ij], w->pid[ik]);
+                uint32_t pj = kv[j].val;
+                if (w->state[pj] == ND_PARA_REP && w->ekey[pj].high64 == w->ekey[pk].high64) {
+                    w->state[pk] = ND_PARA_COPY;
+                    nd_uf_link(&w->uf, pj, pk);
                     break;
                 }
             }
         }
         s = e;
     }
+    return ND_OK;
+}
+
+static nd_status stage_exact(scan_work *w) {
+    nd_status st = ND_OK;
+    size_t np = w->r->pt.n;
+    exact_work x;
+    memset(&x, 0, sizeof x);
+    x.w = w;
+    x.chunk = ND_MAX((size_t)ND_EXACT_CHUNK, (np + ND_EXACT_CHUNKS_MAX - 1) / ND_EXACT_CHUNKS_MAX);
+    x.nchunks = (np + x.chunk - 1) / x.chunk;
+    while (x.bits < ND_EXACT_BITS_MAX && (np >> x.bits) > ND_EXACT_PART) x.bits++;
+    x.nparts = (size_t)1 << x.bits;
+    x.cell = nd_calloc(x.nchunks ? x.nchunks * x.nparts : 1, sizeof *x.cell);
+    x.part = nd_mallocn(x.nparts + 1, sizeof *x.part);
+    if (!x.cell || !x.part) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    ND_CHECK(nd_pool_run(w->pool, x.nchunks, exact_count_task, &x, &w->sc->cancel));
+    size_t sum = 0;
+    for (size_t q = 0; q < x.nparts; q++) {
+        x.part[q] = sum;
+        for (size_t t = 0; t < x.nchunks; t++) {
+            size_t c = x.cell[t * x.nparts + q];
+            x.cell[t * x.nparts + q] = sum;
+            sum += c;
+        }
+    }
+    x.part[x.nparts] = sum;
+    w->ncl = sum;
+    x.kv = nd_mallocn(sum ? sum : 1, sizeof *x.kv);
+    x.tmp = nd_mallocn(sum ? sum : 1, sizeof *x.tmp);
+    if (!x.kv || !x.tmp) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    ND_CHECK(nd_pool_run(w->pool, x.nchunks, exact_scatter_task, &x, &w->sc->cancel));
+    ND_CHECK(nd_pool_run(w->pool, x.nparts, exact_group_task, &x, &w->sc->cancel));
 out:
-    free(kv);
-    free(tmp);
+    free(x.cell);
+    free(x.part);
+    free(x.kv);
+    free(x.tmp);
     return st;
 }
 
@@ -563,9 +673,15 @@ static nd_status pairs_compact(scan_worker *k, size_t *mark) {
 }
 
 static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
-    size_t m = 0;
-    for (size_t i = 0; i < w->ncl; i++)
-        if (w->is_rep[i]) k->e[m++] = (uint64_t)w->bkeys[j * w->batch_rows + i] << 32 | w->pid[i];
+    size_t m = 0, np = w->r->pt.n;
+    const uint32_t *keys = w->bkeys + (size_t)j * w->batch_rows;
+    const unsigned char *state = w->state;
+    /* branch-free: short paragraphs and copies are interleaved unpredictably
+     * with representatives; e has room for one entry more than them */
+    for (size_t p = 0; p < np; p++) {
+        k->e[m] = (uint64_t)keys[p] << 32 | p;
+        m += state[p] == ND_PARA_REP;
+    }
     nd_sort_hi32(k->e, k->etmp, m);
     return nd_lsh_band_pairs(k->e, m, &k->pairs);
 }
@@ -583,10 +699,7 @@ static nd_status lsh_task_spilled(scan_work *w, unsigned j, scan_worker *k) {
         uint64_t v = 0;
         int more = 0;
         ND_CHECK(nd_merge_next(&mg, &v, &more));
-        if (more) {
-            uint32_t idx = w->idx_of[(uint32_t)v];
-            if (!w->is_rep[idx]) continue;
-        }
+        if (more && w->state[(uint32_t)v] != ND_PARA_REP) continue;
         if (m > 0 && (!more || (v >> 32) != (k->e[0] >> 32))) { /* a bucket ends */
             if (m > 1) ND_CHECK(nd_lsh_bucket_pairs(k->e, m, &k->pairs));
             m = 0;
@@ -618,12 +731,85 @@ static nd_status lsh_task(void *ctx, size_t t, unsigned worker) {
     return ND_OK;
 }
 
+/* Sorts and deduplicates worker t's pairs (any worker may run it). */
+static nd_status lsh_finish_task(void *ctx, size_t t, unsigned worker) {
+    scan_work *w = ctx;
+    ND_UNUSED(worker);
+    return nd_pairs_finish(&w->wk[t].pairs);
+}
+
+/* Merges the ascending, distinct a[0..na) and b[0..nb) into out, ascending
+ * and distinct; returns its length. */
+static size_t merge_distinct(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+                             uint64_t *out) {
+    size_t i = 0, j = 0, n = 0;
+    while (i < na && j < nb) {
+        uint64_t x = a[i], y = b[j];
+        out[n++] = x < y ? x : y;
+        i += x <= y;
+        j += y <= x;
+    }
+    while (i < na) out[n++] = a[i++];
+    while (j < nb) out[n++] = b[j++];
+    return n;
+}
+
+/* The candidate pairs: the union of the workers' pairs, each sorted and
+ * deduplicated in parallel (lsh_finish_task), then merged two runs at a time
+ * in log2(threads) rounds - the sorted, distinct array a sort of their
+ * concatenation would give, with the sorting off the serial path. */
+static nd_status lsh_merge(scan_work *w) {
+    nd_status st = ND_OK;
+    unsigned k = w->threads;
+    size_t total = 0;
+    uint64_t *a = NULL, *b = NULL;
+    size_t *run = nd_mallocn((size_t)k + 1, sizeof *run);
+    if (!run) return ND_ERR_NOMEM;
+    ND_CHECK(nd_pool_run(w->pool, k, lsh_finish_task, w, &w->sc->cancel));
+    for (unsigned t = 0; t < k; t++) total += w->wk[t].pairs.n;
+    a = nd_mallocn(total ? total : 1, sizeof *a);
+    b = nd_mallocn(total ? total : 1, sizeof *b);
+    if (!a || !b) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    run[0] = 0;
+    for (unsigned t = 0; t < k; t++) {
+        nd_pairs *p = &w->wk[t].pairs;
+        if (p->n) memcpy(a + run[t], p->v, p->n * sizeof *p->v);
+        run[t + 1] = run[t] + p->n;
+        nd_pairs_release(p);
+    }
+    for (size_t nr = k; nr > 1; nr = (nr + 1) / 2) {
+        size_t n = 0;
+        for (size_t i = 0; i < nr; i += 2) {
+            size_t s0 = run[i], s1 = run[ND_MIN(i + 1, nr)], s2 = run[ND_MIN(i + 2, nr)];
+            run[i / 2] = n;
+            n += merge_distinct(a + s0, s1 - s0, a + s1, s2 - s1, b + n);
+        }
+        run[(nr + 1) / 2] = n;
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    nd_pairs_release(&w->pairs);
+    w->pairs.v = a;
+    w->pairs.n = run[1];
+    w->pairs.cap = total ? total : 1;
+    a = NULL;
+out:
+    free(run);
+    free(a);
+    free(b);
+    return st;
+}
+
 static nd_status stage_lsh(scan_work *w) {
     stage_begin(w, ND_STAGE_LSH, w->bands);
     if (w->ncl >= 2) {
         if (!w->spilling)
             for (unsigned t = 0; t < w->threads; t++)
-                ND_TRY(worker_entries(&w->wk[t], w->ncl));
+                ND_TRY(worker_entries(&w->wk[t], w->ncl + 1));
         ND_TRY(nd_pool_run(w->pool, w->bands, lsh_task, w, &w->sc->cancel));
     }
     /* the entry buffers are not needed any more */
@@ -634,16 +820,7 @@ static nd_status stage_lsh(scan_work *w) {
         k->e = k->etmp = NULL;
         k->ecap = 0;
     }
-    size_t n = 0;
-    for (unsigned t = 0; t < w->threads; t++) n += w->wk[t].pairs.n;
-    ND_TRY(ND_GROW(w->pairs.v, w->pairs.cap, n ? n : 1));
-    for (unsigned t = 0; t < w->threads; t++) {
-        nd_pairs *p = &w->wk[t].pairs;
-        if (p->n) memcpy(w->pairs.v + w->pairs.n, p->v, p->n * sizeof *p->v);
-        w->pairs.n += p->n;
-        nd_pairs_release(p);
-    }
-    return nd_pairs_finish(&w->pairs);
+    return lsh_merge(w);
 }
 
 /* --- 5. verify ----------------------------------------------------------- */
@@ -687,105 +864,176 @@ static nd_status stage_verify(scan_work *w, uint64_t *verified) {
 
 /* --- 6. clusters, 7. similarities ---------------------------------------- */
 
-typedef struct root_count {
-    uint32_t root, count;
-} root_count;
+/* Clusters are the union-find's components of two or more paragraphs, in
+ * report order: size descending, then representative (the root, which is
+ * the smallest id) ascending; members ascend.  The forest no longer changes,
+ * so roots are found read-only (nd_uf_root) in parallel.  A paragraph is
+ * "linked" when it is not a root (parent != itself): exactly the members
+ * other than the representatives, usually a small part of all paragraphs.
+ *   count    tasks = ND_CLUSTER_TASK consecutive paragraphs; each sets its
+ *            paragraphs' cluster to -1 and counts its linked ones;
+ *   collect  the same tasks write (root << 32 | id) of their linked
+ *            paragraphs at their own offsets (prefix sums of the counts), so
+ *            the array is in id order;
+ *   order    a stable sort by root makes one run per cluster, ids ascending
+ *            in it, runs in root order; the runs are then stably sorted by
+ *            size, descending, which is the report order;
+ *   members  tasks = ND_SIM_TASK clusters; each writes its clusters' roots
+ *            and runs into their slices of cl_members, sets its members'
+ *            cluster, and computes their similarities (stage 7).
+ * The serial sorts and the prefix sums grow with the linked paragraphs and
+ * the clusters, not with the corpus. */
+#define ND_CLUSTER_TASK 65536
 
-static int root_count_cmp(const void *x, const void *y) {
-    const root_count *a = x, *b = y;
-    if (a->count != b->count) return a->count > b->count ? -1 : 1;
-    return a->root < b->root ? -1 : a->root > b->root;
+typedef struct cluster_work {
+    scan_work *w;
+    size_t ntasks;
+    size_t *off;   /* ntasks + 1: linked counts, then write positions */
+    uint64_t *lk;  /* linked paragraphs, root << 32 | id */
+    size_t nlk;
+    size_t *run;   /* nruns + 1 starts of the runs of lk */
+    uint64_t *ord; /* per cluster: (UINT32_MAX - size) << 32 | run */
+} cluster_work;
+
+static nd_status cluster_count_task(void *ctx, size_t t, unsigned worker) {
+    cluster_work *x = ctx;
+    nd_report *r = x->w->r;
+    const uint32_t *parent = x->w->uf.parent;
+    size_t p0 = t * ND_CLUSTER_TASK, p1 = ND_MIN(p0 + ND_CLUSTER_TASK, r->pt.n), n = 0;
+    ND_UNUSED(worker);
+    for (size_t p = p0; p < p1; p++) {
+        r->cluster[p] = -1;
+        n += parent[p] != p;
+    }
+    x->off[t] = n;
+    return ND_OK;
+}
+
+static nd_status cluster_collect_task(void *ctx, size_t t, unsigned worker) {
+    cluster_work *x = ctx;
+    const nd_uf *uf = &x->w->uf;
+    size_t p0 = t * ND_CLUSTER_TASK, p1 = ND_MIN(p0 + ND_CLUSTER_TASK, x->w->r->pt.n);
+    size_t k = x->off[t];
+    ND_UNUSED(worker);
+    for (size_t p = p0; p < p1; p++)
+        if (uf->parent[p] != p) x->lk[k++] = (uint64_t)nd_uf_root(uf, (uint32_t)p) << 32 | p;
+    return ND_OK;
+}
+
+/* Similarity of each member to the representative, members[0]. */
+static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_t *m,
+                                    size_t size) {
+    nd_report *r = w->r;
+    uint32_t rep = m[0];
+    const XXH128_hash_t *krep = &w->ekey[rep];
+    uint64_t *sa = NULL, *sb = NULL;
+    size_t na = 0, nb = 0;
+    int have_rep_set = 0;
+    r->sim[rep] = 1.0;
+    for (size_t k = 1; k < size; k++) {
+        if (XXH128_isEqual(*krep, w->ekey[m[k]])) {
+            r->sim[m[k]] = 1.0;
+            continue;
+        }
+        if (!have_rep_set) {
+            ND_TRY(nd_shingler_set(&wk->sa, para_text(r, rep), r->pt.len[rep], &sa, &na));
+            have_rep_set = 1;
+        }
+        ND_TRY(nd_shingler_set(&wk->sb, para_text(r, m[k]), r->pt.len[m[k]], &sb, &nb));
+        r->sim[m[k]] = nd_hashset_jaccard(sa, na, sb, nb);
+    }
+    return ND_OK;
+}
+
+static nd_status cluster_members_task(void *ctx, size_t t, unsigned worker) {
+    cluster_work *x = ctx;
+    scan_work *w = x->w;
+    nd_report *r = w->r;
+    size_t c0 = t * ND_SIM_TASK, c1 = ND_MIN(c0 + ND_SIM_TASK, r->ncl);
+    for (size_t c = c0; c < c1; c++) {
+        size_t g = (uint32_t)x->ord[c], i0 = x->run[g], i1 = x->run[g + 1];
+        uint32_t *m = r->cl_members + r->cl_start[c];
+        m[0] = (uint32_t)(x->lk[i0] >> 32);
+        for (size_t i = i0; i < i1; i++) m[1 + i - i0] = (uint32_t)x->lk[i];
+        size_t size = 1 + i1 - i0;
+        for (size_t k = 0; k < size; k++) r->cluster[m[k]] = (int64_t)c;
+        ND_TRY(cluster_similarity(w, &w->wk[worker], m, size));
+    }
+    task_done(w, worker, c1 - c0);
+    return ND_OK;
 }
 
 static nd_status stage_cluster(scan_work *w) {
     nd_status st = ND_OK;
     nd_report *r = w->r;
     size_t np = r->pt.n;
-    uint32_t *count = nd_calloc(np ? np : 1, sizeof *count);
-    uint32_t *cl_of_root = NULL;
-    root_count *roots = NULL;
-    size_t *fill = NULL;
-    if (!count) return ND_ERR_NOMEM;
-    for (size_t i = 0; i < w->ncl; i++) count[nd_uf_find(&w->uf, w->pid[i])]++;
-    size_t ncl = 0, nmem = 0;
-    for (size_t p = 0; p < np; p++)
-        if (count[p] >= 2) {
-            ncl++;
-            nmem += count[p];
-        }
-    roots = nd_mallocn(ncl ? ncl : 1, sizeof *roots);
-    cl_of_root = nd_mallocn(np ? np : 1, sizeof *cl_of_root);
-    r->cl_start = nd_calloc(ncl + 1, sizeof *r->cl_start);
-    r->cl_members = nd_mallocn(nmem ? nmem : 1, sizeof *r->cl_members);
-    r->cl_docs = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_docs);
-    r->cl_chars = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_chars);
-    fill = nd_mallocn(ncl ? ncl : 1, sizeof *fill);
-    if (!roots || !cl_of_root || !r->cl_start || !r->cl_members || !r->cl_docs ||
-        !r->cl_chars || !fill) {
+    uint64_t *tmp = NULL;
+    cluster_work x;
+    memset(&x, 0, sizeof x);
+    x.w = w;
+    x.ntasks = (np + ND_CLUSTER_TASK - 1) / ND_CLUSTER_TASK;
+    if (!(x.off = nd_mallocn(x.ntasks + 1, sizeof *x.off))) return ND_ERR_NOMEM;
+    ND_CHECK(nd_pool_run(w->pool, x.ntasks, cluster_count_task, &x, &w->sc->cancel));
+    size_t sum = 0;
+    for (size_t t = 0; t < x.ntasks; t++) {
+        size_t n = x.off[t];
+        x.off[t] = sum;
+        sum += n;
+    }
+    x.off[x.ntasks] = x.nlk = sum;
+    x.lk = nd_mallocn(sum ? sum : 1, sizeof *x.lk);
+    tmp = nd_mallocn(sum ? sum : 1, sizeof *tmp);
+    x.run = nd_mallocn(sum + 1, sizeof *x.run);
+    if (!x.lk || !tmp || !x.run) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    size_t k = 0;
-    for (size_t p = 0; p < np; p++)
-        if (count[p] >= 2) roots[k++] = (root_count){(uint32_t)p, count[p]};
-    qsort(roots, ncl, sizeof *roots, root_count_cmp);
-    for (size_t c = 0; c < ncl; c++) {
-        cl_of_root[roots[c].root] = (uint32_t)c;
-        r->cl_start[c + 1] = r->cl_start[c] + roots[c].count;
-        fill[c] = r->cl_start[c];
+    ND_CHECK(nd_pool_run(w->pool, x.ntasks, cluster_collect_task, &x, &w->sc->cancel));
+    ND_CHECK(check_cancel(w));
+
+    /* runs of equal roots; low halves (ids) ascend, so the sort is stable */
+    nd_sort_hi32(x.lk, tmp, x.nlk);
+    size_t ncl = 0;
+    for (size_t i = 0; i < x.nlk; i++)
+        if (i == 0 || x.lk[i] >> 32 != x.lk[i - 1] >> 32) x.run[ncl++] = i;
+    x.run[ncl] = x.nlk;
+    /* runs in root order, hence ascending run numbers; sort by size (the
+     * keys go to tmp, which holds nlk >= ncl values) */
+    for (size_t g = 0; g < ncl; g++) {
+        uint64_t size = 1 + x.run[g + 1] - x.run[g];
+        tmp[g] = (UINT32_MAX - size) << 32 | g;
     }
-    for (size_t i = 0; i < w->ncl; i++) { /* idx ascending = paragraph ascending */
-        uint32_t p = w->pid[i], root = nd_uf_find(&w->uf, p);
-        if (count[root] < 2) continue;
-        uint32_t c = cl_of_root[root];
-        r->cl_members[fill[c]++] = p;
-        r->cluster[p] = c;
+    x.ord = tmp;
+    tmp = NULL;
+    if (!(tmp = nd_mallocn(ncl ? ncl : 1, sizeof *tmp))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    nd_sort_hi32(x.ord, tmp, ncl);
+
+    r->cl_start = nd_calloc(ncl + 1, sizeof *r->cl_start);
+    r->cl_members = nd_mallocn(x.nlk + ncl ? x.nlk + ncl : 1, sizeof *r->cl_members);
+    r->cl_docs = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_docs);
+    r->cl_chars = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_chars);
+    if (!r->cl_start || !r->cl_members || !r->cl_docs || !r->cl_chars) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t c = 0; c < ncl; c++) {
+        size_t g = (uint32_t)x.ord[c];
+        r->cl_start[c + 1] = r->cl_start[c] + 1 + x.run[g + 1] - x.run[g];
     }
     r->ncl = ncl;
+    w->total = ncl;
+    ND_CHECK(nd_pool_run(w->pool, (ncl + ND_SIM_TASK - 1) / ND_SIM_TASK, cluster_members_task,
+                         &x, &w->sc->cancel));
 out:
-    free(count);
-    free(cl_of_root);
-    free(roots);
-    free(fill);
+    free(x.off);
+    free(x.lk);
+    free(x.run);
+    free(x.ord);
+    free(tmp);
     return st;
-}
-
-static nd_status similarity_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    scan_worker *wk = &w->wk[worker];
-    size_t c0 = t * ND_SIM_TASK, c1 = ND_MIN(c0 + ND_SIM_TASK, r->ncl);
-    for (size_t c = c0; c < c1; c++) {
-        const uint32_t *m = r->cl_members + r->cl_start[c];
-        size_t size = r->cl_start[c + 1] - r->cl_start[c];
-        uint32_t rep = m[0];
-        const XXH128_hash_t *krep = &w->ekey[w->idx_of[rep]];
-        uint64_t *sa = NULL, *sb = NULL;
-        size_t na = 0, nb = 0;
-        int have_rep_set = 0;
-        r->sim[rep] = 1.0;
-        for (size_t k = 1; k < size; k++) {
-            const XXH128_hash_t *km = &w->ekey[w->idx_of[m[k]]];
-            if (XXH128_isEqual(*krep, *km)) {
-                r->sim[m[k]] = 1.0;
-                continue;
-            }
-            if (!have_rep_set) {
-                ND_TRY(nd_shingler_set(&wk->sa, para_text(r, rep), r->pt.len[rep], &sa, &na));
-                have_rep_set = 1;
-            }
-            ND_TRY(nd_shingler_set(&wk->sb, para_text(r, m[k]), r->pt.len[m[k]], &sb, &nb));
-            r->sim[m[k]] = nd_hashset_jaccard(sa, na, sb, nb);
-        }
-    }
-    task_done(w, worker, c1 - c0);
-    return ND_OK;
-}
-
-static nd_status stage_similarity(scan_work *w) {
-    size_t n = w->r->ncl;
-    return nd_pool_run(w->pool, (n + ND_SIM_TASK - 1) / ND_SIM_TASK, similarity_task, w,
-                       &w->sc->cancel);
 }
 
 /* --- the run ------------------------------------------------------------- */
@@ -799,9 +1047,9 @@ static uint64_t default_memory_limit(void) {
 /* Decides between the in-memory path and batches spilled to disk. */
 static nd_status plan_memory(scan_work *w, uint64_t limit) {
     size_t np = w->r->pt.n;
-    /* per row: band keys, the ok flag; during LSH: entries + scratch per
-     * thread (in memory) */
-    uint64_t row_keys = (uint64_t)w->bands * sizeof *w->bkeys + 1;
+    /* per row: band keys; during LSH: entries + scratch per thread (in
+     * memory) */
+    uint64_t row_keys = (uint64_t)w->bands * sizeof *w->bkeys;
     uint64_t in_memory = (uint64_t)np * (row_keys + 16u * w->threads);
     w->spilling = in_memory > limit;
     if (!w->spilling) {
@@ -884,28 +1132,18 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     r->chars = nd_mallocn(n1, sizeof *r->chars);
     r->cluster = nd_mallocn(n1, sizeof *r->cluster);
     r->sim = nd_calloc(n1, sizeof *r->sim);
-    w.pid = nd_mallocn(n1, sizeof *w.pid);
-    w.idx_of = nd_mallocn(n1, sizeof *w.idx_of);
+    w.state = nd_mallocn(n1, sizeof *w.state);
     w.ekey = nd_mallocn(n1, sizeof *w.ekey);
     w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
-    w.ok = nd_mallocn(w.batch_rows, 1);
-    if (!r->chars || !r->cluster || !r->sim || !w.pid || !w.idx_of || !w.ekey ||
-        !w.bkeys || !w.ok) {
+    if (!r->chars || !r->cluster || !r->sim || !w.state || !w.ekey || !w.bkeys) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    for (size_t p = 0; p < np; p++) r->cluster[p] = -1;
     ND_CHECK(nd_uf_init(&w.uf, np));
 
     ND_CHECK(stage_sketch(&w));
-    free(w.ok);
-    w.ok = NULL;
     ND_LAP(ND_STAGE_SKETCH);
     stage_begin(&w, ND_STAGE_EXACT, 0);
-    if (!(w.is_rep = nd_mallocn(w.ncl ? w.ncl : 1, 1))) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
     ND_CHECK(stage_exact(&w));
     ND_LAP(ND_STAGE_EXACT);
     ND_CHECK(stage_lsh(&w));
@@ -920,8 +1158,6 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_LAP(ND_STAGE_VERIFY);
     stage_begin(&w, ND_STAGE_CLUSTER, 0);
     ND_CHECK(stage_cluster(&w));
-    w.total = r->ncl;
-    ND_CHECK(stage_similarity(&w));
     ND_LAP(ND_STAGE_CLUSTER);
 
     stage_begin(&w, ND_STAGE_REPORT, 0);
@@ -934,7 +1170,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     s->num_perm = r->opt.num_perm;
     s->shingle = r->opt.shingle;
     s->threshold = r->opt.threshold;
-    ND_CHECK(nd_report_finish(r));
+    ND_CHECK(nd_report_finish(r, w.pool, &sc->cancel));
     ND_LAP(ND_STAGE_REPORT);
     tm->total = now_seconds() - t_start + sc->read_seconds;
     *out = r;

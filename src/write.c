@@ -249,15 +249,21 @@ uint64_t nd_ratio_units(uint64_t num, uint64_t den, unsigned decimals) {
     uint64_t hi, lo;
     mul64(num, pow10u(decimals), &hi, &lo);
     if (hi >= den) return UINT64_MAX; /* quotient does not fit */
-    /* Shift-subtract division of (hi, lo) by den; r < den throughout. */
     uint64_t q = 0, r = hi;
-    for (int i = 63; i >= 0; i--) {
-        uint64_t top = r >> 63;
-        r = (r << 1) | ((lo >> i) & 1u);
-        q <<= 1;
-        if (top || r >= den) {
-            r -= den;
-            q |= 1;
+    if (hi == 0) { /* the usual case, one 64-bit division (a share's
+                    * bit-by-bit loop was 3% of the jsonl writer) */
+        q = lo / den;
+        r = lo % den;
+    } else {
+        /* Shift-subtract division of (hi, lo) by den; r < den throughout. */
+        for (int i = 63; i >= 0; i--) {
+            uint64_t top = r >> 63;
+            r = (r << 1) | ((lo >> i) & 1u);
+            q <<= 1;
+            if (top || r >= den) {
+                r -= den;
+                q |= 1;
+            }
         }
     }
     if (r >= den - r && q != UINT64_MAX) q++; /* half up */
