@@ -132,6 +132,14 @@ void nd_write_options_default(nd_write_options *wo) {
 /* The buffered sink                                                          */
 /* ------------------------------------------------------------------------ */
 
+int nd_membuf_append(void *user, const void *data, size_t len) {
+    nd_membuf *mb = user;
+    if (ND_GROW(mb->buf, mb->cap, mb->len + len) != ND_OK) return ENOMEM;
+    memcpy(mb->buf + mb->len, data, len);
+    mb->len += len;
+    return 0;
+}
+
 nd_status nd_sink_open(nd_sink *s, nd_write_fn fn, void *user) {
     s->fn = fn;
     s->user = user;

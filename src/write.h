@@ -29,6 +29,14 @@ typedef struct nd_sink {
 
 /* Allocates the buffer.  ND_ERR_NOMEM on failure (nothing to release). */
 nd_status nd_sink_open(nd_sink *s, nd_write_fn fn, void *user);
+
+/* A growing memory buffer, and the nd_write_fn that appends to it (user is
+ * the nd_membuf; it fails only with ENOMEM).  Zero-initialise; free buf. */
+typedef struct nd_membuf {
+    char *buf;
+    size_t len, cap;
+} nd_membuf;
+int nd_membuf_append(void *user, const void *data, size_t len);
 /* Hands the buffered bytes to fn; returns the sink's status. */
 nd_status nd_sink_flush(nd_sink *s);
 /* Frees the buffer without flushing.  Accepts a sink that failed to open. */

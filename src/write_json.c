@@ -63,21 +63,12 @@ static nd_status put_str(nd_sink *s, const char *key, const char *str) {
 /* Every document's path as a JSON string literal: document d's is
  * buf[off[d] .. off[d + 1]). */
 typedef struct json_paths {
-    char *buf;
-    size_t len, cap;
+    nd_membuf mb;
     size_t *off; /* documents + 1 */
 } json_paths;
 
-static int paths_append(void *user, const void *data, size_t len) {
-    json_paths *jp = user;
-    if (ND_GROW(jp->buf, jp->cap, jp->len + len) != ND_OK) return ENOMEM;
-    memcpy(jp->buf + jp->len, data, len);
-    jp->len += len;
-    return 0;
-}
-
 static void paths_release(json_paths *jp) {
-    free(jp->buf);
+    free(jp->mb.buf);
     free(jp->off);
 }
 
@@ -87,25 +78,25 @@ static nd_status paths_build(const nd_report *r, json_paths *jp) {
     nd_sink ps;
     memset(jp, 0, sizeof *jp);
     if (!(jp->off = nd_mallocn(nd + 1, sizeof *jp->off))) return ND_ERR_NOMEM;
-    ND_TRY(nd_sink_open(&ps, paths_append, jp));
+    ND_TRY(nd_sink_open(&ps, nd_membuf_append, &jp->mb));
     for (size_t d = 0; d < nd; d++) {
         nd_document_info di;
         ND_CHECK(nd_report_document(r, d, &di));
         const char *path = di.path ? di.path : "";
-        jp->off[d] = jp->len + ps.len;
+        jp->off[d] = jp->mb.len + ps.len;
         ND_CHECK(nd_sink_json_string(&ps, path, strlen(path)));
     }
-    jp->off[nd] = jp->len + ps.len;
+    jp->off[nd] = jp->mb.len + ps.len;
     ND_CHECK(nd_sink_flush(&ps));
 out:
-    if (st == ND_ERR_IO) st = ND_ERR_NOMEM; /* the only failure of paths_append */
+    if (st == ND_ERR_IO) st = ND_ERR_NOMEM; /* the only failure of nd_membuf_append */
     nd_sink_release(&ps);
     return st;
 }
 
 static nd_status put_path(nd_sink *s, const char *key, const json_paths *jp, size_t doc) {
     ND_TRY(nd_sink_puts(s, key));
-    return nd_sink_write(s, jp->buf + jp->off[doc], jp->off[doc + 1] - jp->off[doc]);
+    return nd_sink_write(s, jp->mb.buf + jp->off[doc], jp->off[doc + 1] - jp->off[doc]);
 }
 
 static const char *split_name(unsigned split) {
@@ -254,8 +245,7 @@ static const struct {
 /* A task's output: a sink in front of a growing buffer. */
 typedef struct json_slot {
     nd_sink sink;
-    char *buf;
-    size_t len, cap;
+    nd_membuf mb;
 } json_slot;
 
 /* The records of one kind, and everything a task needs to write them. */
@@ -270,14 +260,6 @@ typedef struct json_job {
     json_slot slot[ND_JSON_BATCH];
 } json_job;
 
-static int slot_append(void *user, const void *data, size_t len) {
-    json_slot *sl = user;
-    if (ND_GROW(sl->buf, sl->cap, sl->len + len) != ND_OK) return ENOMEM;
-    memcpy(sl->buf + sl->len, data, len);
-    sl->len += len;
-    return 0;
-}
-
 static nd_status job_open(json_job *j, const nd_report *r, const json_paths *jp) {
     nd_timings tm;
     memset(j, 0, sizeof *j);
@@ -286,14 +268,14 @@ static nd_status job_open(json_job *j, const nd_report *r, const json_paths *jp)
     ND_TRY(nd_report_timings(r, &tm));
     ND_TRY(nd_pool_new(tm.threads ? tm.threads : 1, &j->pool));
     for (size_t t = 0; t < ND_JSON_BATCH; t++)
-        ND_TRY(nd_sink_open(&j->slot[t].sink, slot_append, &j->slot[t]));
+        ND_TRY(nd_sink_open(&j->slot[t].sink, nd_membuf_append, &j->slot[t].mb));
     return ND_OK;
 }
 
 static void job_release(json_job *j) {
     for (size_t t = 0; t < ND_JSON_BATCH; t++) {
         nd_sink_release(&j->slot[t].sink);
-        free(j->slot[t].buf);
+        free(j->slot[t].mb.buf);
     }
     nd_pool_free(j->pool);
 }
@@ -331,52 +313,64 @@ static nd_status job_run(json_job *j, record_fn write, const char *type, size_t 
         if (st == ND_ERR_IO) st = ND_ERR_NOMEM;
         ND_TRY(st);
         for (size_t t = 0; t < nt; t++) {
-            ND_TRY(nd_sink_write(out, j->slot[t].buf, j->slot[t].len));
-            j->slot[t].len = 0;
+            ND_TRY(nd_sink_write(out, j->slot[t].mb.buf, j->slot[t].mb.len));
+            j->slot[t].mb.len = 0;
         }
     }
     return ND_OK;
 }
 
-nd_status nd_write_jsonl(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
+/* What a format writes around and between the job's records. */
+typedef nd_status (*json_body_fn)(const nd_report *r, const nd_write_options *wo, nd_sink *s,
+                                  json_job *job);
+
+static nd_status jsonl_body(const nd_report *r, const nd_write_options *wo, nd_sink *s,
+                            json_job *job) {
+    ND_TRY(summary_record(r, s, "summary"));
+    ND_TRY(nd_sink_putc(s, '\n'));
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        if (kinds[k].write == paragraph_record && !wo->emit_paragraphs) continue;
+        ND_TRY(job_run(job, kinds[k].write, kinds[k].type, kinds[k].count(r), s));
+    }
+    return ND_OK;
+}
+
+static nd_status json_body(const nd_report *r, const nd_write_options *wo, nd_sink *s,
+                           json_job *job) {
+    ND_TRY(nd_sink_puts(s, "{\n  \"summary\": "));
+    ND_TRY(summary_record(r, s, NULL));
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        if (kinds[k].write == paragraph_record && !wo->emit_paragraphs) continue;
+        size_t n = kinds[k].count(r);
+        ND_TRY(nd_sink_puts(s, ",\n  \""));
+        ND_TRY(nd_sink_puts(s, kinds[k].array));
+        ND_TRY(nd_sink_puts(s, n ? "\": [\n" : "\": []"));
+        ND_TRY(job_run(job, kinds[k].write, NULL, n, s));
+    }
+    return nd_sink_puts(s, "\n}\n");
+}
+
+/* Both formats: the escaped paths and the job (its threads), then body. */
+static nd_status json_write(const nd_report *r, const nd_write_options *wo, nd_sink *s,
+                            json_body_fn body) {
     nd_status st = ND_OK;
     json_paths jp;
     json_job job;
+    memset(&jp, 0, sizeof jp);
     memset(&job, 0, sizeof job); /* job_release works before job_open */
     ND_CHECK(paths_build(r, &jp));
     ND_CHECK(job_open(&job, r, &jp));
-    ND_CHECK(summary_record(r, s, "summary"));
-    ND_CHECK(nd_sink_putc(s, '\n'));
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        if (kinds[k].write == paragraph_record && !wo->emit_paragraphs) continue;
-        ND_CHECK(job_run(&job, kinds[k].write, kinds[k].type, kinds[k].count(r), s));
-    }
+    ND_CHECK(body(r, wo, s, &job));
 out:
     job_release(&job);
     paths_release(&jp);
     return st;
 }
 
+nd_status nd_write_jsonl(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
+    return json_write(r, wo, s, jsonl_body);
+}
+
 nd_status nd_write_json(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
-    nd_status st = ND_OK;
-    json_paths jp;
-    json_job job;
-    memset(&job, 0, sizeof job); /* job_release works before job_open */
-    ND_CHECK(paths_build(r, &jp));
-    ND_CHECK(job_open(&job, r, &jp));
-    ND_CHECK(nd_sink_puts(s, "{\n  \"summary\": "));
-    ND_CHECK(summary_record(r, s, NULL));
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        if (kinds[k].write == paragraph_record && !wo->emit_paragraphs) continue;
-        size_t n = kinds[k].count(r);
-        ND_CHECK(nd_sink_puts(s, ",\n  \""));
-        ND_CHECK(nd_sink_puts(s, kinds[k].array));
-        ND_CHECK(nd_sink_puts(s, n ? "\": [\n" : "\": []"));
-        ND_CHECK(job_run(&job, kinds[k].write, NULL, n, s));
-    }
-    ND_CHECK(nd_sink_puts(s, "\n}\n"));
-out:
-    job_release(&job);
-    paths_release(&jp);
-    return st;
+    return json_write(r, wo, s, json_body);
 }

@@ -67,32 +67,28 @@ Test(sort, hi32_handles_one_key_for_all_entries) {
     check_hi32(5000, 1);
 }
 
-Test(sort, hi32_falls_back_when_low_halves_are_out_of_order) {
-    enum { N = 150000 };
-    uint64_t *v = malloc(N * sizeof *v), *tmp = malloc(N * sizeof *tmp), *ref = malloc(N * sizeof *ref);
+/* sort() of n random values (masked) against qsort. */
+static void check_u64(void (*sort)(uint64_t *, uint64_t *, size_t), size_t n, uint64_t mask,
+                      uint64_t seed) {
+    uint64_t *v = malloc(n * sizeof *v), *tmp = malloc(n * sizeof *tmp), *ref = malloc(n * sizeof *ref);
     cr_assert(v && tmp && ref);
-    uint64_t st = 5;
-    for (size_t i = 0; i < N; i++) ref[i] = v[i] = nd_splitmix64(&st);
-    qsort(ref, N, sizeof *ref, ref_cmp_u64);
-    nd_sort_hi32(v, tmp, N);
-    cr_assert_arr_eq(v, ref, N * sizeof *v);
+    uint64_t st = seed;
+    for (size_t i = 0; i < n; i++) ref[i] = v[i] = nd_splitmix64(&st) & mask;
+    qsort(ref, n, sizeof *ref, ref_cmp_u64);
+    sort(v, tmp, n);
+    cr_assert_arr_eq(v, ref, n * sizeof *v);
     free(v);
     free(tmp);
     free(ref);
 }
 
+/* Random low halves are out of order: a full sort of the 64-bit values. */
+Test(sort, hi32_falls_back_when_low_halves_are_out_of_order) {
+    check_u64(nd_sort_hi32, 150000, UINT64_MAX, 5);
+}
+
 Test(sort, u64_sorts_values_with_shared_bytes) {
-    enum { N = 70000 };
-    uint64_t *v = malloc(N * sizeof *v), *tmp = malloc(N * sizeof *tmp), *ref = malloc(N * sizeof *ref);
-    cr_assert(v && tmp && ref);
-    uint64_t st = 9;
-    for (size_t i = 0; i < N; i++) ref[i] = v[i] = nd_splitmix64(&st) & UINT64_C(0x00FF00000000FFFF);
-    qsort(ref, N, sizeof *ref, ref_cmp_u64);
-    nd_sort_u64(v, tmp, N);
-    cr_assert_arr_eq(v, ref, N * sizeof *v);
-    free(v);
-    free(tmp);
-    free(ref);
+    check_u64(nd_sort_u64, 70000, UINT64_C(0x00FF00000000FFFF), 9);
 }
 
 Test(sort, key32_orders_by_key_then_value) {
