@@ -433,30 +433,10 @@ static int mkdirs(char *dir) {
     return 0;
 }
 
-typedef struct fd_out {
-    int fd;
-    int err;
-} fd_out;
-
-static int fd_write_all(void *user, const void *buf, size_t len) {
-    fd_out *f = user;
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(f->fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return f->err = errno ? errno : EIO;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The cleaned bytes of document d: everything outside the plan's spans,
  * gzip-compressed when the input was. */
 static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, size_t first,
-                               fd_out *fo) {
+                               nd_fd_out *fo) {
     const nd_doc *d = &p->r->docs.docs[doc];
     nd_status st = ND_OK;
     z_stream z;
@@ -481,7 +461,7 @@ static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, size_t firs
         size_t clen = stop - pos;
         int last = stop == d->size;
         if (!d->gzip) {
-            if (clen && fd_write_all(fo, chunk, clen) != 0) {
+            if (clen && nd_fd_write(fo, chunk, clen) != 0) {
                 st = ND_ERR_IO;
                 goto out;
             }
@@ -505,7 +485,7 @@ static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, size_t firs
                         goto out;
                     }
                     size_t have = ZB - z.avail_out;
-                    if (have && fd_write_all(fo, zbuf, have) != 0) {
+                    if (have && nd_fd_write(fo, zbuf, have) != 0) {
                         st = ND_ERR_IO;
                         goto out;
                     }
@@ -523,7 +503,7 @@ out:
 }
 
 /* Copies the file at src unchanged. */
-static nd_status copy_file(const char *src, fd_out *fo, int *err) {
+static nd_status copy_file(const char *src, nd_fd_out *fo, int *err) {
     char buf[1 << 16];
     int fd = open(src, O_RDONLY | O_CLOEXEC);
     nd_status st = ND_OK;
@@ -540,7 +520,7 @@ static nd_status copy_file(const char *src, fd_out *fo, int *err) {
             break;
         }
         if (n == 0) break;
-        if (fd_write_all(fo, buf, (size_t)n) != 0) {
+        if (nd_fd_write(fo, buf, (size_t)n) != 0) {
             *err = fo->err;
             st = ND_ERR_IO;
             break;
@@ -550,59 +530,13 @@ static nd_status copy_file(const char *src, fd_out *fo, int *err) {
     return st;
 }
 
-/* Temporary file next to target: "<dir>/.<base>.XXXXXX". */
-static char *temp_name(const char *target) {
-    const char *slash = strrchr(target, '/');
-    size_t dl = slash ? (size_t)(slash - target) + 1 : 0, n = strlen(target) + 16;
-    char *t = malloc(n);
-    if (t) snprintf(t, n, "%.*s.%s.XXXXXX", (int)dl, target, slash ? slash + 1 : target);
-    return t;
-}
-
-typedef nd_status (*fill_fn)(void *ctx, fd_out *fo, int *err);
-
-/* Writes target atomically with the bytes fill produces. */
-static nd_status write_atomic(const char *target, mode_t mode, fill_fn fill, void *ctx,
-                              int *err) {
-    char *tmp = temp_name(target);
-    nd_status st = ND_OK;
-    fd_out fo = {-1, 0};
-    if (!tmp) {
-        *err = ENOMEM;
-        return ND_ERR_NOMEM;
-    }
-    fo.fd = mkstemp(tmp);
-    if (fo.fd < 0) {
-        *err = errno;
-        free(tmp);
-        return ND_ERR_IO;
-    }
-    st = fill(ctx, &fo, err);
-    if (st == ND_ERR_IO && *err == 0) *err = fo.err ? fo.err : EIO;
-    if (st == ND_OK && (fchmod(fo.fd, mode) != 0 || fsync(fo.fd) != 0)) {
-        *err = errno;
-        st = ND_ERR_IO;
-    }
-    if (close(fo.fd) != 0 && st == ND_OK) {
-        *err = errno;
-        st = ND_ERR_IO;
-    }
-    if (st == ND_OK && rename(tmp, target) != 0) {
-        *err = errno;
-        st = ND_ERR_IO;
-    }
-    if (st != ND_OK) (void)unlink(tmp);
-    free(tmp);
-    return st;
-}
-
 typedef struct doc_ctx {
     const nd_clean_plan *p;
     uint32_t doc;
     size_t first; /* first removal of the document, or nrm */
 } doc_ctx;
 
-static nd_status fill_doc(void *ctx, fd_out *fo, int *err) {
+static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
     doc_ctx *c = ctx;
     const nd_doc *d = &c->p->r->docs.docs[c->doc];
     if (c->p->doc_removed[c->doc] == 0) return copy_file(d->path, fo, err);
@@ -611,12 +545,8 @@ static nd_status fill_doc(void *ctx, fd_out *fo, int *err) {
     return st;
 }
 
-static int log_fn(void *user, const void *buf, size_t len) {
-    return fd_write_all(user, buf, len);
-}
-
-static nd_status fill_log(void *ctx, fd_out *fo, int *err) {
-    nd_status st = nd_clean_write_log(ctx, log_fn, fo);
+static nd_status fill_log(void *ctx, nd_fd_out *fo, int *err) {
+    nd_status st = nd_clean_write_log(ctx, nd_fd_write, fo);
     if (st == ND_ERR_IO) *err = fo->err;
     return st;
 }
@@ -803,7 +733,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
             goto out;
         }
         err = 0;
-        st = write_atomic(tg[i].path, ids[i].st_mode & 07777, fill_doc, &ctx, &err);
+        st = nd_replace_file(tg[i].path, ids[i].st_mode & 07777, fill_doc, &ctx, &err);
         if (st != ND_OK) {
             st = fail_at(p, fail, ND_CLEAN_ERR_IO, tg[i].path, err, st);
             goto out;
@@ -811,7 +741,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     }
     if (log_path) {
         err = 0;
-        st = write_atomic(log_path, 0666 & ~nd_process_umask(), fill_log, p, &err);
+        st = nd_replace_file(log_path, 0666 & ~nd_process_umask(), fill_log, p, &err);
         if (st != ND_OK) {
             st = fail_at(p, fail, ND_CLEAN_ERR_IO, log_path, err, st);
             goto out;

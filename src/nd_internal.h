@@ -51,6 +51,27 @@ char *nd_strdup(const char *s);
  * would have given them. */
 unsigned nd_process_umask(void);
 
+/* A file descriptor as an nd_write_fn target: nd_fd_write(&out, ...) writes
+ * everything (retrying short writes and EINTR) or returns the errno, which
+ * it also keeps in err. */
+typedef struct nd_fd_out {
+    int fd;
+    int err;
+} nd_fd_out;
+int nd_fd_write(void *user, const void *buf, size_t len);
+
+/* Replaces `target` atomically: fill(ctx, out, err) writes the new bytes
+ * through out into a temporary file ".BASE.XXXXXX" (mkstemp) next to it,
+ * which is then given `mode`, fsync'ed and renamed over target, and the
+ * directory is fsync'ed (best effort).  A reader sees the old file or the
+ * complete new one.  On failure the temporary file is removed, target is
+ * untouched, and *err holds an errno (fill may set it; else ENOMEM for
+ * ND_ERR_NOMEM, the failed write's errno or EIO for ND_ERR_IO).  Returns
+ * ND_OK, fill's status, ND_ERR_IO or ND_ERR_NOMEM. */
+typedef nd_status (*nd_fill_fn)(void *ctx, nd_fd_out *out, int *err);
+nd_status nd_replace_file(const char *target, unsigned mode, nd_fill_fn fill, void *ctx,
+                          int *err);
+
 /* v as 8 little-endian bytes at p (one store on little-endian machines). */
 static inline void nd_store_le64(uint8_t *p, uint64_t v) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

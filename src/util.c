@@ -1,15 +1,22 @@
 /*
- * util.c - allocation helpers shared by the library's modules (nd_internal.h).
+ * util.c - helpers shared by the library's modules (nd_internal.h):
+ * allocation, the umask, and writing files (a write loop over a descriptor
+ * and the atomic replacement of a file, used by the report writer and by
+ * clean).
  *
  * Contracts: every helper checks the multiplication n * size for overflow and
  * reports failure (NULL / ND_ERR_NOMEM) instead of wrapping.  A request for
  * zero bytes still returns a unique non-NULL pointer, so callers can treat
  * NULL as "out of memory" without special cases.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nd_internal.h"
 
@@ -66,4 +73,85 @@ unsigned nd_process_umask(void) {
     }
     fclose(f);
     return mask;
+}
+
+int nd_fd_write(void *user, const void *buf, size_t len) {
+    nd_fd_out *f = user;
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(f->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return f->err = errno ? errno : EIO;
+        }
+        if (n == 0) return f->err = EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Best effort: make the rename durable.  Errors are ignored - the data are
+ * already on disk and the new name is visible. */
+static void sync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)fsync(fd);
+    (void)close(fd);
+}
+
+nd_status nd_replace_file(const char *target, unsigned mode, nd_fill_fn fill, void *ctx,
+                          int *err) {
+    nd_status st = ND_OK;
+    const char *slash = strrchr(target, '/');
+    const char *base = slash ? slash + 1 : target;
+    size_t dir_len = slash ? (size_t)(slash - target) : 0, tmp_size = strlen(target) + 16;
+    char *tmp = malloc(tmp_size), *dir = malloc(dir_len + 2);
+    nd_fd_out out = {-1, 0};
+    int rc;
+    *err = 0;
+    if (tmp) tmp[0] = '\0'; /* nothing to unlink yet */
+    if (!tmp || !dir) {
+        st = ND_ERR_NOMEM;
+        *err = ENOMEM;
+        goto out;
+    }
+    /* "<dir>/.<base>.XXXXXX"; the directory to sync is "/" for "/name" and
+     * "." for a bare name */
+    snprintf(tmp, tmp_size, "%.*s%s.%s.XXXXXX", (int)dir_len, target, slash ? "/" : "", base);
+    snprintf(dir, dir_len + 2, "%.*s", (int)dir_len, target);
+    if (!slash) snprintf(dir, 2, ".");
+    else if (dir_len == 0) snprintf(dir, 2, "/");
+    if ((out.fd = mkstemp(tmp)) < 0) {
+        st = ND_ERR_IO;
+        *err = errno;
+        tmp[0] = '\0'; /* nothing to unlink */
+        goto out;
+    }
+    st = fill(ctx, &out, err);
+    if (st != ND_OK) {
+        if (*err == 0)
+            *err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (out.err ? out.err : EIO) : 0;
+        goto out;
+    }
+    if (fchmod(out.fd, (mode_t)mode) != 0 || fsync(out.fd) != 0) {
+        st = ND_ERR_IO;
+        *err = errno;
+        goto out;
+    }
+    rc = close(out.fd);
+    out.fd = -1;
+    if (rc != 0 || rename(tmp, target) != 0) {
+        st = ND_ERR_IO;
+        *err = errno;
+        goto out;
+    }
+    tmp[0] = '\0'; /* renamed: nothing to unlink */
+    sync_dir(dir);
+out:
+    if (out.fd >= 0) (void)close(out.fd);
+    if (tmp && tmp[0]) (void)unlink(tmp);
+    free(tmp);
+    free(dir);
+    return st;
 }

@@ -468,35 +468,17 @@ out:
 /* Atomic output to a file                                                    */
 /* ------------------------------------------------------------------------ */
 
-typedef struct fd_sink {
-    int fd;
-    int err; /* errno of the failed write, or 0 */
-} fd_sink;
+/* The report as the new content of a file (nd_replace_file's fill). */
+typedef struct report_fill {
+    const nd_report *r;
+    nd_format format;
+    const nd_write_options *wo;
+} report_fill;
 
-static int fd_write(void *user, const void *buf, size_t len) {
-    fd_sink *f = user;
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(f->fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            f->err = errno ? errno : EIO;
-            return f->err;
-        }
-        if (n == 0) return f->err = EIO;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Best effort: make the rename durable.  Errors are ignored - the data are
- * already on disk and the new name is visible. */
-static void sync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    (void)fsync(fd);
-    (void)close(fd);
+static nd_status fill_report(void *ctx, nd_fd_out *out, int *err) {
+    report_fill *rf = ctx;
+    ND_UNUSED(err); /* nd_replace_file derives it from the status and out */
+    return nd_report_write(rf->r, rf->format, rf->wo, nd_fd_write, out);
 }
 
 /*
@@ -517,21 +499,15 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
                                int *sys_errno) {
     nd_status st = ND_OK;
     int err = 0;
-    char *tmp = NULL, *dir = NULL;
-    int fd = -1, rc;
-    fd_sink fs = {-1, 0};
     struct stat sb;
-    const char *slash, *base;
-    size_t dir_len, tmp_size;
+    const char *base;
 
     if (!r || !path || !*path) {
         st = ND_ERR_INVALID;
         err = EINVAL;
         goto out;
     }
-    slash = strrchr(path, '/');
-    base = slash ? slash + 1 : path;
-    dir_len = slash ? (size_t)(slash - path) : 0;
+    base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
         (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))) {
         st = ND_ERR_IO;
@@ -541,16 +517,16 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
     if (stat(path, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode))) {
         /* /dev/null, /dev/stdout, a terminal or a pipe: nothing to replace
          * atomically, so the report streams straight into it. */
-        fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0) {
+        nd_fd_out out = {open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC), 0};
+        if (out.fd < 0) {
             err = errno;
             st = ND_ERR_IO;
             goto out;
         }
-        fs.fd = fd;
-        st = nd_report_write(r, format, wo, fd_write, &fs);
+        st = nd_report_write(r, format, wo, nd_fd_write, &out);
         if (st != ND_OK)
-            err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (fs.err ? fs.err : EIO) : 0;
+            err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (out.err ? out.err : EIO) : 0;
+        (void)close(out.fd);
         goto out;
     }
     if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
@@ -561,64 +537,9 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
         st = ND_ERR_NOT_REGULAR;
         goto out;
     }
-
-    /* dir: "" + "/" for "/name", "." for "name", else the prefix. */
-    tmp_size = dir_len + strlen(base) + 16;
-    tmp = malloc(tmp_size);
-    dir = malloc(dir_len + 2);
-    if (!tmp || !dir) {
-        st = ND_ERR_NOMEM;
-        err = ENOMEM;
-        goto out;
-    }
-    if (slash) {
-        memcpy(dir, path, dir_len);
-        dir[dir_len] = '\0';
-        if (dir_len == 0) snprintf(dir, dir_len + 2, "/");
-        snprintf(tmp, tmp_size, "%.*s/.%s.XXXXXX", (int)dir_len, path, base);
-    } else {
-        snprintf(dir, 2, ".");
-        snprintf(tmp, tmp_size, ".%s.XXXXXX", base);
-    }
-
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        err = errno;
-        st = ND_ERR_IO;
-        tmp[0] = '\0'; /* nothing to unlink */
-        goto out;
-    }
-    fs.fd = fd;
-    st = nd_report_write(r, format, wo, fd_write, &fs);
-    if (st != ND_OK) {
-        err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (fs.err ? fs.err : EIO) : 0;
-        goto out;
-    }
-    if (fchmod(fd, 0666 & ~nd_process_umask()) != 0 || fsync(fd) != 0) {
-        err = errno;
-        st = ND_ERR_IO;
-        goto out;
-    }
-    rc = close(fd);
-    fd = -1;
-    if (rc != 0) {
-        err = errno;
-        st = ND_ERR_IO;
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        err = errno;
-        st = ND_ERR_IO;
-        goto out;
-    }
-    tmp[0] = '\0'; /* renamed: nothing to unlink */
-    sync_dir(dir);
-
+    report_fill rf = {r, format, wo};
+    st = nd_replace_file(path, 0666 & ~nd_process_umask(), fill_report, &rf, &err);
 out:
-    if (fd >= 0) (void)close(fd);
-    if (tmp && tmp[0]) (void)unlink(tmp);
-    free(tmp);
-    free(dir);
     if (st != ND_OK && sys_errno) *sys_errno = err;
     return st;
 }
