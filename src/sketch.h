@@ -21,6 +21,7 @@ typedef struct nd_minhash {
     unsigned k;
     uint64_t probe; /* seed of the densification probe sequence */
     uint16_t *table; /* k x ND_MH_PROBES: the first probes of every bin */
+    uint8_t *tab8;   /* for k <= 128: the first 8 of them as bytes, or NULL */
 } nd_minhash;
 
 nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed);

@@ -52,8 +52,8 @@ static void ref_signature(uint64_t seed, unsigned k, const uint64_t *x, size_t n
 }
 
 Test(minhash, fast_path_matches_reference) {
-    unsigned ks[] = {1, 7, 128, 256, 1000};
-    size_t ns[] = {0, 1, 3, 40, 300};
+    unsigned ks[] = {1, 7, 100, 128, 256, 1000};
+    size_t ns[] = {0, 1, 3, 5, 40, 300};
     uint64_t x[300];
     uint64_t st = 42;
     for (size_t j = 0; j < 300; j++) x[j] = nd_splitmix64(&st);
