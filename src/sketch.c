@@ -446,6 +446,18 @@ size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w,
     return n;
 }
 
+/* Moves h[i] down into the sorted h[0..i-1]; returns how far it moved. */
+static inline size_t insert_u64(uint64_t *h, size_t i) {
+    uint64_t v = h[i];
+    size_t j = i;
+    while (j > 0 && h[j - 1] > v) {
+        h[j] = h[j - 1];
+        j--;
+    }
+    h[j] = v;
+    return i - j;
+}
+
 /* Quicksort (median of three) finishing ranges of <= 16 with insertion
  * sort; the inputs are hashes, so the pivot choice is never adversarial. */
 static void qsort_u64(uint64_t *h, size_t n) {
@@ -474,15 +486,7 @@ static void qsort_u64(uint64_t *h, size_t n) {
             n = left;
         }
     }
-    for (size_t i = 1; i < n; i++) {
-        uint64_t v = h[i];
-        size_t j = i;
-        while (j > 0 && h[j - 1] > v) {
-            h[j] = h[j - 1];
-            j--;
-        }
-        h[j] = v;
-    }
+    for (size_t i = 1; i < n; i++) (void)insert_u64(h, i);
 }
 
 /* Sorts n < ND_BUCKET_MAX uniformly distributed hashes: one counting pass
@@ -503,14 +507,7 @@ static void bucket_sort_u64(uint64_t *h, uint64_t *tmp, size_t n) {
     for (size_t i = 0; i < n; i++) tmp[cnt[h[i] >> shift]++] = h[i];
     size_t moves = 0, budget = 16 * n; /* crafted hashes cannot make it quadratic */
     for (size_t i = 1; i < n; i++) {
-        uint64_t v = tmp[i];
-        size_t j = i;
-        while (j > 0 && tmp[j - 1] > v) {
-            tmp[j] = tmp[j - 1];
-            j--;
-        }
-        tmp[j] = v;
-        moves += i - j;
+        moves += insert_u64(tmp, i);
         if (moves > budget) {
             qsort_u64(tmp, n);
             break;

@@ -17,16 +17,9 @@
 # directory that is removed on exit.  Exit 0 = pass, 1 = fail (with diffs).
 set -u
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
+# shellcheck source=../case_args.sh
+. "$(dirname "$0")/../case_args.sh"
 EXP=$HERE/expected
-BIN=${ND_BIN:-}
-if [ "${1:-}" = "--bin" ]; then
-  BIN=$2
-  shift 2
-fi
-CASE=${1:-}
-read -r -a WRAP <<< "${ND_WRAP:-}"
 UPDATE=${ND_CLI_UPDATE:-0}
 
 SEEDS=examples/seeds

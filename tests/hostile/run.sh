@@ -15,15 +15,8 @@
 # long line to 32 MiB and the tiny files to 20,000; the checks stay the same.
 set -u
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-BIN=${ND_BIN:-}
-if [ "${1:-}" = "--bin" ]; then
-  BIN=$2
-  shift 2
-fi
-CASE=${1:-}
-read -r -a WRAP <<< "${ND_WRAP:-}"
+# shellcheck source=../case_args.sh
+. "$(dirname "$0")/../case_args.sh"
 
 CASES=(empty long-line max-paragraph nul-bytes bad-utf8 bom line-endings
        gzip-truncated gzip-corrupt gzip-bomb stdin-limits unreadable symlinks
