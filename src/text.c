@@ -675,7 +675,8 @@ static inline uint32_t nd_fp_load(const uint8_t *s) {
  * count; *pos is advanced, and *last receives the last code point consumed
  * (an annotation is not one).
  *
- * Design notes (round 3).  Measured with a driver that runs nd_norm_tokens
+ * Design notes (round 3).  Measured with a throwaway driver (not in the
+ * repository; bench/README.md has the bench figures) that runs nd_norm_tokens
  * over every line of the 100 MB benchmark corpus (316,667 lines; CPU time
  * of one pass, median of 9, one thread, GCC 12 -O2, AMD EPYC Zen 3): 188 ms
  * before.  The corpus is 88% Han by bytes, but a Han run is only 8.6
