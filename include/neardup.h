@@ -145,16 +145,19 @@ nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size);
  * `bands` bands of `rows` rows: 1 - (1 - s^rows)^bands. */
 double nd_lsh_probability(double s, unsigned bands, unsigned rows);
 
-/* Chooses bands and rows (bands * rows <= num_perm) that minimise
- *   ND_LSH_FP_WEIGHT * integral_0^t P(s) ds
- * + ND_LSH_FN_WEIGHT * integral_t^1 (1 - P(s)) ds
- * i.e. recall near the threshold is bought with extra (verified) candidates.
- * Returns ND_ERR_INVALID if threshold is outside (0,1] or num_perm is 0. */
+/* Chooses bands and rows (bands * rows <= num_perm) such that a pair with
+ * Jaccard similarity equal to the threshold becomes a candidate with
+ * probability at least ND_LSH_MIN_RECALL, and among those the pair with the
+ * fewest expected candidates (the smallest integral_0^t P(s) ds).  When no
+ * pair within num_perm values reaches ND_LSH_MIN_RECALL, the one with the
+ * highest P(threshold) (compare nd_lsh_probability with ND_LSH_MIN_RECALL to
+ * tell).  With num_perm = 128 the floor is met for every threshold in
+ * [0.05, 1].  Returns ND_ERR_INVALID if threshold is outside (0,1] or
+ * num_perm is 0.  Pure function; thread-safe. */
 nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands,
                         unsigned *rows);
 
-#define ND_LSH_FP_WEIGHT 0.01
-#define ND_LSH_FN_WEIGHT 0.99
+#define ND_LSH_MIN_RECALL 0.995
 
 /* ------------------------------------------------------------------------ */
 /* Sketcher: normalisation, shingles, MinHash of single texts                */
@@ -254,6 +257,11 @@ typedef enum nd_stage {
     ND_STAGE_REPORT,   /* per-document shares, overlaps, totals */
     ND_STAGE_COUNT_
 } nd_stage;
+
+/* The stage's name in reports and statistics: "read", "split", "sketch",
+ * "exact", "lsh", "verify", "cluster", "report"; "?" for other values.
+ * Static storage; thread-safe. */
+const char *nd_stage_name(nd_stage stage);
 
 /* Progress of a running scan: `done` of `total` units of `stage` (bytes for
  * SPLIT and SKETCH, bands for LSH, pairs for VERIFY, clusters for CLUSTER;
@@ -381,6 +389,10 @@ typedef struct nd_timings {
     uint64_t memory_limit;         /* the limit in force, bytes */
     uint64_t spill_runs;           /* sorted runs written (0 = in memory) */
     uint64_t spill_bytes;          /* bytes written to temporary files */
+    uint64_t peak_rss[ND_STAGE_COUNT_]; /* peak resident memory of the process
+                                           by the end of each stage, bytes
+                                           (getrusage; it includes mapped
+                                           input files); 0 if unknown */
 } nd_timings;
 
 /* Fills *out; ND_ERR_INVALID if r or out is NULL. */
@@ -406,6 +418,10 @@ typedef struct nd_write_options {
     int emit_paragraphs;   /* jsonl/json: add one record per paragraph */
     unsigned top;          /* text: rows per section; default 10 */
     unsigned preview;      /* text: preview length in characters; default 40 */
+    int stats;             /* jsonl/json: add the run's nd_timings to the
+                              summary as "stats" (seconds and peak memory per
+                              stage); these vary from run to run, so a report
+                              with stats is not byte-reproducible; default 0 */
 } nd_write_options;
 
 void nd_write_options_default(nd_write_options *wo);

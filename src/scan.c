@@ -96,6 +96,7 @@
  * 0 of the pool), after its own tasks, from counters the workers update.
  */
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -123,6 +124,19 @@ struct nd_scanner {
     atomic_int cancel;
     double read_seconds; /* time spent in add_path / add_buffer */
 };
+
+const char *nd_stage_name(nd_stage stage) {
+    static const char *const names[ND_STAGE_COUNT_] = {
+        "read", "split", "sketch", "exact", "lsh", "verify", "cluster", "report"};
+    return (unsigned)stage < ND_STAGE_COUNT_ ? names[stage] : "?";
+}
+
+/* Peak resident set size of the process so far, bytes (0 if unknown). */
+static uint64_t peak_rss_bytes(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0 || ru.ru_maxrss < 0) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u; /* Linux: kilobytes */
+}
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -1090,11 +1104,13 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     for (size_t d = 0; d < r->docs.n; d++) w.input_bytes += r->docs.docs[d].size;
     nd_timings *tm = &r->timings;
     tm->stage[ND_STAGE_READ] = sc->read_seconds;
+    tm->peak_rss[ND_STAGE_READ] = peak_rss_bytes();
     tm->memory_limit = r->opt.memory_limit ? r->opt.memory_limit : default_memory_limit();
 #define ND_LAP(stage_)                                                         \
     do {                                                                       \
         t1 = now_seconds();                                                    \
         tm->stage[stage_] += t1 - t0;                                          \
+        tm->peak_rss[stage_] = peak_rss_bytes();                               \
         t0 = t1;                                                               \
         ND_CHECK(check_cancel(&w));                                            \
     } while (0)

@@ -31,8 +31,15 @@
  *   {"type":"summary","files":N,"skipped":N,"bytes":N,"paragraphs":N,
  *    "short_paragraphs":N,"chars":N,"clustered_paragraphs":N,"clusters":N,
  *    "duplicated_chars":N,"duplicated_share":S,"candidate_pairs":N,
- *    "verified_pairs":N,"params":{"threshold":S,"num_perm":N,"bands":N,
- *    "rows":N,"shingle":N}}
+ *    "verified_pairs":N,"common_clusters":N,"params":{"threshold":S,
+ *    "num_perm":N,"bands":N,"rows":N,"shingle":N,"common_docs":N}}
+ *   with nd_write_options.stats the summary ends instead with
+ *    ...,"params":{...},"stats":{"threads":N,"seconds":{"read":T,"split":T,
+ *    "sketch":T,"exact":T,"lsh":T,"verify":T,"cluster":T,"report":T,
+ *    "total":T},"peak_rss_bytes":{"read":N,...,"report":N},
+ *    "memory_limit":N,"spill_runs":N,"spill_bytes":N}}
+ *   (T: seconds with 6 decimals; the nd_timings of the run, which vary from
+ *   run to run)
  *   then per document, in input order:
  *   {"type":"document","doc":i,"path":"...","bytes":N,"paragraphs":N,
  *    "chars":N,"elsewhere_chars":N,"elsewhere_share":S,"within_chars":N,
@@ -126,6 +133,7 @@ void nd_write_options_default(nd_write_options *wo) {
     wo->emit_paragraphs = 0;
     wo->top = 10;
     wo->preview = 40;
+    wo->stats = 0;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -107,7 +107,41 @@ static const char *split_name(unsigned split) {
     }
 }
 
-static nd_status summary_record(const nd_report *r, nd_sink *s, const char *type) {
+/* Seconds in microseconds, rounded (NaN and negatives -> 0). */
+static uint64_t seconds_units(double v) {
+    if (!(v > 0.0)) return 0;
+    if (v >= 1e12) return UINT64_C(1000000000000000000);
+    return (uint64_t)(v * 1e6 + 0.5);
+}
+
+/* ,"stats":{...}: the run's nd_timings (nd_write_options.stats). */
+static nd_status stats_member(const nd_report *r, nd_sink *s) {
+    nd_timings tm;
+    ND_TRY(nd_report_timings(r, &tm));
+    ND_TRY(put_u64(s, ",\"stats\":{\"threads\":", tm.threads));
+    ND_TRY(nd_sink_puts(s, ",\"seconds\":{"));
+    for (int st = 0; st < ND_STAGE_COUNT_; st++) {
+        ND_TRY(nd_sink_puts(s, st ? ",\"" : "\""));
+        ND_TRY(nd_sink_puts(s, nd_stage_name((nd_stage)st)));
+        ND_TRY(nd_sink_puts(s, "\":"));
+        ND_TRY(nd_sink_fixed(s, seconds_units(tm.stage[st]), 6));
+    }
+    ND_TRY(nd_sink_puts(s, ",\"total\":"));
+    ND_TRY(nd_sink_fixed(s, seconds_units(tm.total), 6));
+    ND_TRY(nd_sink_puts(s, "},\"peak_rss_bytes\":{"));
+    for (int st = 0; st < ND_STAGE_COUNT_; st++) {
+        ND_TRY(nd_sink_puts(s, st ? ",\"" : "\""));
+        ND_TRY(nd_sink_puts(s, nd_stage_name((nd_stage)st)));
+        ND_TRY(put_u64(s, "\":", tm.peak_rss[st]));
+    }
+    ND_TRY(put_u64(s, "},\"memory_limit\":", tm.memory_limit));
+    ND_TRY(put_u64(s, ",\"spill_runs\":", tm.spill_runs));
+    ND_TRY(put_u64(s, ",\"spill_bytes\":", tm.spill_bytes));
+    return nd_sink_putc(s, '}');
+}
+
+static nd_status summary_record(const nd_report *r, const nd_write_options *wo, nd_sink *s,
+                                const char *type) {
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
     ND_TRY(open_record(s, type));
@@ -130,7 +164,9 @@ static nd_status summary_record(const nd_report *r, nd_sink *s, const char *type
     ND_TRY(put_u64(s, ",\"rows\":", sm.rows));
     ND_TRY(put_u64(s, ",\"shingle\":", sm.shingle));
     ND_TRY(put_u64(s, ",\"common_docs\":", sm.common_docs));
-    return nd_sink_puts(s, "}}");
+    ND_TRY(nd_sink_putc(s, '}'));
+    if (wo->stats) ND_TRY(stats_member(r, s));
+    return nd_sink_putc(s, '}');
 }
 
 static nd_status document_record(const nd_report *r, const json_paths *jp, size_t i,
@@ -326,7 +362,7 @@ typedef nd_status (*json_body_fn)(const nd_report *r, const nd_write_options *wo
 
 static nd_status jsonl_body(const nd_report *r, const nd_write_options *wo, nd_sink *s,
                             json_job *job) {
-    ND_TRY(summary_record(r, s, "summary"));
+    ND_TRY(summary_record(r, wo, s, "summary"));
     ND_TRY(nd_sink_putc(s, '\n'));
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         if (kinds[k].write == paragraph_record && !wo->emit_paragraphs) continue;
@@ -338,7 +374,7 @@ static nd_status jsonl_body(const nd_report *r, const nd_write_options *wo, nd_s
 static nd_status json_body(const nd_report *r, const nd_write_options *wo, nd_sink *s,
                            json_job *job) {
     ND_TRY(nd_sink_puts(s, "{\n  \"summary\": "));
-    ND_TRY(summary_record(r, s, NULL));
+    ND_TRY(summary_record(r, wo, s, NULL));
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         if (kinds[k].write == paragraph_record && !wo->emit_paragraphs) continue;
         size_t n = kinds[k].count(r);

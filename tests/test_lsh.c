@@ -13,46 +13,69 @@ Test(lsh, probability_is_the_s_curve_formula) {
     cr_expect_float_eq(nd_lsh_probability(1.0, 18, 7), 1.0, 1e-12);
 }
 
-/* Brute-force objective with an independent integration (Simpson's rule). */
-static double objective(double t, unsigned b, unsigned r) {
+/* Area under the S-curve below t by an independent integration (Simpson's
+ * rule, 2000 intervals): proportional to the expected candidates. */
+static double fp_area(double t, unsigned b, unsigned r) {
     const int n = 2000;
-    double fp = 0, fn = 0;
+    double fp = 0;
     for (int i = 0; i <= n; i++) {
         double w = (i == 0 || i == n) ? 1 : (i % 2 ? 4 : 2);
-        double s1 = t * i / n, s2 = t + (1 - t) * i / n;
-        fp += w * (1 - pow(1 - pow(s1, r), b));
-        fn += w * pow(1 - pow(s2, r), b);
+        fp += w * (1 - pow(1 - pow(t * i / n, r), b));
     }
-    fp *= t / n / 3;
-    fn *= (1 - t) / n / 3;
-    return ND_LSH_FP_WEIGHT * fp + ND_LSH_FN_WEIGHT * fn;
+    return fp * t / n / 3;
 }
 
-Test(lsh, chosen_parameters_minimise_the_weighted_error) {
-    double ts[] = {0.5, 0.7, 0.8, 0.9};
+Test(lsh, chosen_parameters_meet_the_recall_floor_with_fewest_candidates) {
     unsigned ks[] = {64, 128, 256};
-    for (size_t i = 0; i < 4; i++) {
+    for (int ti = 50; ti <= 95; ti += 5) {
+        double t = ti / 100.0;
         for (size_t j = 0; j < 3; j++) {
-            unsigned b = 0, r = 0;
-            cr_assert_eq(nd_lsh_params(ts[i], ks[j], &b, &r), ND_OK);
-            cr_assert_leq(b * r, ks[j]);
-            double chosen = objective(ts[i], b, r);
-            for (unsigned rr = 1; rr <= ks[j]; rr++)
-                for (unsigned bb = 1; bb * rr <= ks[j]; bb++)
-                    cr_expect_leq(chosen, objective(ts[i], bb, rr) * (1 + 1e-3),
-                                  "t=%.2f k=%u: %ux%u beats chosen %ux%u", ts[i], ks[j], bb,
-                                  rr, b, r);
+            unsigned b = 0, r = 0, k = ks[j];
+            cr_assert_eq(nd_lsh_params(t, k, &b, &r), ND_OK);
+            cr_assert_leq(b * r, k);
+            cr_expect_geq(nd_lsh_probability(t, b, r), ND_LSH_MIN_RECALL,
+                          "t=%.2f k=%u: %ux%u misses the floor", t, k, b, r);
+            double chosen = fp_area(t, b, r);
+            /* brute force over every (b, r) that meets the floor */
+            for (unsigned rr = 1; rr <= k; rr++)
+                for (unsigned bb = 1; bb * rr <= k; bb++)
+                    if (nd_lsh_probability(t, bb, rr) >= ND_LSH_MIN_RECALL)
+                        cr_expect_leq(chosen, fp_area(t, bb, rr) * (1 + 1e-3),
+                                      "t=%.2f k=%u: %ux%u has fewer candidates than %ux%u", t,
+                                      k, bb, rr, b, r);
         }
     }
 }
 
-Test(lsh, default_parameters_favour_recall_at_the_threshold) {
+Test(lsh, default_permutations_meet_the_floor_at_every_threshold) {
+    for (int ti = 5; ti <= 100; ti++) {
+        unsigned b = 0, r = 0;
+        cr_assert_eq(nd_lsh_params(ti / 100.0, 128, &b, &r), ND_OK);
+        cr_expect_geq(nd_lsh_probability(ti / 100.0, b, r), ND_LSH_MIN_RECALL,
+                      "t=%.2f: %ux%u", ti / 100.0, b, r);
+    }
+}
+
+Test(lsh, default_parameters) {
     unsigned b = 0, r = 0;
     cr_assert_eq(nd_lsh_params(0.8, 128, &b, &r), ND_OK);
     cr_expect_eq(b, 18u);
-    cr_expect_eq(r, 7u);
-    cr_expect_gt(nd_lsh_probability(0.8, b, r), 0.98);
-    cr_expect_gt(nd_lsh_probability(0.85, b, r), 0.998);
+    cr_expect_eq(r, 6u);
+    cr_expect_float_eq(nd_lsh_probability(0.8, b, r), 0.99580, 1e-5);
+    cr_assert_eq(nd_lsh_params(0.6, 128, &b, &r), ND_OK);
+    cr_expect_eq(b, 22u);
+    cr_expect_eq(r, 3u);
+}
+
+Test(lsh, unreachable_floor_takes_the_highest_probability) {
+    unsigned b = 0, r = 0;
+    /* k = 4 at t = 0.5: 4 x 1 gives 0.9375, the best there is */
+    cr_assert_eq(nd_lsh_params(0.5, 4, &b, &r), ND_OK);
+    cr_expect_eq(b, 4u);
+    cr_expect_eq(r, 1u);
+    cr_assert_eq(nd_lsh_params(1.0, 4, &b, &r), ND_OK); /* P(1) = 1 for any: fewest candidates */
+    cr_expect_eq(b, 1u);
+    cr_expect_eq(r, 4u);
 }
 
 Test(lsh, rejects_bad_threshold) {

@@ -6,8 +6,9 @@
  * then verified exactly) with probability P(s) = 1 - (1 - s^rows)^bands.
  * Pairs below the threshold that become candidates only cost time; pairs at
  * or above it that do not are missed.  The table shows the S-curve at the
- * usual similarities and at the threshold, and the last line the share of
- * pairs exactly at the threshold that are missed (the false-negative rate).
+ * usual similarities and at the threshold, then the share of pairs exactly
+ * at the threshold that are missed (the false-negative rate) and whether the
+ * recall floor (ND_LSH_MIN_RECALL: P(candidate) at the threshold) is met.
  */
 #include <math.h>
 #include <stdio.h>
@@ -87,6 +88,16 @@ static void print_text(double t, unsigned k, unsigned b, unsigned r, int given)
     }
     printf("false-negative rate at %s: %.4f\n", ts,
            1.0 - nd_lsh_probability(t, b, r));
+    if (nd_lsh_probability(t, b, r) >= ND_LSH_MIN_RECALL)
+        printf("recall floor: P(candidate) >= %.3f at the threshold, met\n",
+               ND_LSH_MIN_RECALL);
+    else if (given)
+        printf("recall floor: P(candidate) >= %.3f at the threshold, NOT met "
+               "by these bands and rows\n", ND_LSH_MIN_RECALL);
+    else
+        printf("recall floor: P(candidate) >= %.3f at the threshold, NOT met: "
+               "no bands x rows within %u values reach it\n",
+               ND_LSH_MIN_RECALL, k);
 }
 
 static void print_jsonl(double t, unsigned k, unsigned b, unsigned r, int given)
@@ -98,7 +109,10 @@ static void print_jsonl(double t, unsigned k, unsigned b, unsigned r, int given)
            "\"values_used\":%u,\"chosen\":%s,",
            buf, k, b, r, b * r, given ? "false" : "true");
     opt_fmt_double(buf, sizeof buf, 1.0 - nd_lsh_probability(t, b, r));
-    printf("\"false_negative_rate\":%s,\"curve\":[", buf);
+    printf("\"false_negative_rate\":%s,", buf);
+    opt_fmt_double(buf, sizeof buf, ND_LSH_MIN_RECALL);
+    printf("\"recall_floor\":%s,\"recall_floor_met\":%s,\"curve\":[", buf,
+           nd_lsh_probability(t, b, r) >= ND_LSH_MIN_RECALL ? "true" : "false");
     for (size_t i = 0; i < N_SIM; i++) {
         opt_fmt_double(buf, sizeof buf, similarities[i]);
         opt_fmt_double(buf2, sizeof buf2,

@@ -12,6 +12,10 @@
  *   neardup: no input could be read                   exit 2
  *   neardup: cannot write 'FILE': <reason>            exit 3
  * Exit 2 means the report was written but some inputs are missing from it.
+ *
+ * --stats prints, after the report, the time and peak resident memory of
+ * each stage and the counts of the run to stderr (print_stats), and adds
+ * the same figures to the jsonl/json summary (nd_write_options.stats).
  */
 #include <errno.h>
 #include <signal.h>
@@ -161,6 +165,43 @@ static void report_write_error(const char *what, nd_status st, int err)
             err ? strerror(err) : nd_strerror(st));
 }
 
+static void print_mb(uint64_t bytes)
+{
+    if (bytes)
+        fprintf(stderr, "  %10.1f MB", (double)bytes / 1e6);
+}
+
+/* The --stats block on stderr: seconds and peak memory per stage, the
+ * writer's time, and the counts. */
+static void print_stats(const nd_report *rep, double write_seconds)
+{
+    nd_timings tm;
+    nd_summary sm;
+    if (nd_report_timings(rep, &tm) != ND_OK || nd_report_summary(rep, &sm) != ND_OK)
+        return;
+    fprintf(stderr, "neardup: stats (%u thread%s; peak memory is the "
+                    "process's resident set, mapped input included)\n",
+            tm.threads, tm.threads == 1 ? "" : "s");
+    fprintf(stderr, "  %-8s %9s  %13s\n", "stage", "seconds", "peak memory");
+    for (int s = 0; s < ND_STAGE_COUNT_; s++) {
+        fprintf(stderr, "  %-8s %9.3f", nd_stage_name((nd_stage)s), tm.stage[s]);
+        print_mb(tm.peak_rss[s]);
+        fputc('\n', stderr);
+    }
+    fprintf(stderr, "  %-8s %9.3f\n", "write", write_seconds);
+    fprintf(stderr, "  %-8s %9.3f\n", "total", tm.total + write_seconds);
+    fprintf(stderr, "  files %llu, bytes %llu, paragraphs %llu (%llu short), "
+                    "candidate pairs %llu, verified %llu, clusters %llu\n",
+            (unsigned long long)sm.files, (unsigned long long)sm.bytes,
+            (unsigned long long)sm.paragraphs, (unsigned long long)sm.short_paragraphs,
+            (unsigned long long)sm.candidate_pairs, (unsigned long long)sm.verified_pairs,
+            (unsigned long long)sm.clusters);
+    fprintf(stderr, "  LSH %u bands x %u rows, memory limit %.1f MB, %llu spill "
+                    "runs (%llu bytes)\n",
+            sm.bands, sm.rows, (double)tm.memory_limit / 1e6,
+            (unsigned long long)tm.spill_runs, (unsigned long long)tm.spill_bytes);
+}
+
 int cmd_scan(int argc, char **argv)
 {
     nd_options o;
@@ -236,6 +277,9 @@ int cmd_scan(int argc, char **argv)
         {"progress", 0, NULL, OPT_KIND_NEGBIT, &progress, 1, 0, 0, 0, NULL,
          "progress bar on stderr (--no-progress: none)",
          "when stderr is a terminal", &progress_seen},
+        {"stats", 0, NULL, OPT_KIND_FLAG, &wo.stats, 0, 0, 0, 0, NULL,
+         "print time and peak memory per stage and the counts to stderr "
+         "(jsonl/json: also in the summary)", NULL, NULL},
         {"quiet", 'q', NULL, OPT_KIND_FLAG, &ss.quiet, 0, 0, 0, 0, NULL,
          "no warnings about skipped inputs", NULL, NULL},
         {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
@@ -323,6 +367,7 @@ int cmd_scan(int argc, char **argv)
         rc = CLI_EXIT_INTERRUPTED;
         goto out;
     }
+    double write_start = mono_now();
     if (output != NULL && strcmp(output, "-") != 0) {
         int err = 0;
         sigset_t block, saved;
@@ -351,6 +396,8 @@ int cmd_scan(int argc, char **argv)
             goto out;
         }
     }
+    if (wo.stats)
+        print_stats(rep, mono_now() - write_start);
     rc = skipped > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
 out:
     atomic_store(&cli_running, NULL);

@@ -29,7 +29,7 @@ S003=$SEEDS/003_1d07424bca0ceb50.txt
 
 CASES=(version help unknown-command bad-option-value bands-without-rows
        option-syntax params-default params-jsonl params-given
-       scan-text scan-jsonl scan-json scan-csv scan-deterministic
+       scan-text scan-jsonl scan-json scan-csv scan-deterministic scan-stats
        output-file write-error missing-path no-input binary-file gzip
        corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
        symlink-loop not-regular escape-path
@@ -375,6 +375,37 @@ scan-deterministic)
     expect_rc 0
     expect_same "$TMP/one.out" "$TMP/t3.out" "$fmt: --threads 3 differs from the default"
   done
+  ;;
+
+scan-stats)
+  # --stats leaves the report as it is and prints the figures to stderr;
+  # digits are masked, since times and memory vary from run to run.
+  nd scan --stats "$SEEDS"
+  expect_rc 0
+  expect_golden "$OUT" seeds.text
+  sed -E 's/[0-9]+/N/g' "$ERR" > "$TMP/stats.txt"
+  expect_text "$TMP/stats.txt" "neardup: stats (N threads; peak memory is the process's resident set, mapped input included)
+  stage      seconds    peak memory
+  read         N.N         N.N MB
+  split        N.N         N.N MB
+  sketch       N.N         N.N MB
+  exact        N.N         N.N MB
+  lsh          N.N         N.N MB
+  verify       N.N         N.N MB
+  cluster      N.N         N.N MB
+  report       N.N         N.N MB
+  write        N.N
+  total        N.N
+  files N, bytes N, paragraphs N (N short), candidate pairs N, verified N, clusters N
+  LSH N bands x N rows, memory limit N.N MB, N spill runs (N bytes)"
+  grep -q -F "  files 5, bytes 697186, paragraphs 1197 (172 short), candidate pairs " "$ERR" ||
+    fail "--stats counts differ from the report's"
+  nd scan --stats --threads 1 -f jsonl "$SEEDS"
+  expect_rc 0
+  head -n 1 "$OUT" | sed -E 's/[0-9]+(\.[0-9]+)?/N/g; s/^.*(,"stats":)/\1/' > "$TMP/stats.json"
+  expect_text "$TMP/stats.json" ',"stats":{"threads":N,"seconds":{"read":N,"split":N,"sketch":N,"exact":N,"lsh":N,"verify":N,"cluster":N,"report":N,"total":N},"peak_rss_bytes":{"read":N,"split":N,"sketch":N,"exact":N,"lsh":N,"verify":N,"cluster":N,"report":N},"memory_limit":N,"spill_runs":N,"spill_bytes":N}}'
+  sed -E '1s/,"stats":\{.*\}\}$/}/' "$OUT" > "$TMP/nostats.jsonl"
+  expect_golden "$TMP/nostats.jsonl" seeds.jsonl
   ;;
 
 output-file)
