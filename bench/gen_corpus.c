@@ -2081,10 +2081,10 @@ static void en_lower_word(gen_t *g, buf_t *out)
         buf_putc(out, lower_c(*w));
 }
 
-/* An indented code block of 2-8 lines; returns the number of lines. */
+/* An indented code block of 2-5 lines; returns the number of lines. */
 static uint32_t en_code(gen_t *g, buf_t *out)
 {
-    uint32_t n = 2 + (uint32_t)rng_below(&g->rng, 7);
+    uint32_t n = 2 + (uint32_t)rng_below(&g->rng, 4);
     char num[24];
     for (uint32_t i = 0; i < n; i++) {
         buf_puts(out, "    ");
@@ -2208,12 +2208,12 @@ static void gen_doc_en(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *trut
                 buf_putc(&d->text, '\n');
                 continue;
             }
-            if (v < 0.14) {
+            if (v < 0.12) {
                 doc_line(d);
                 d->line += en_list(g, &d->text, width) - 1;
                 continue;
             }
-            if (v < 0.19) {
+            if (v < 0.16) {
                 doc_line(d);
                 d->line += en_code(g, &d->text) - 1;
                 continue;
