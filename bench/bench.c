@@ -33,7 +33,9 @@
  *
  * Timing numbers are printed, never checked: a benchmark is not a test.
  * The ctest "bench_smoke" runs it on a 2 MB corpus and only requires that it
- * completes and that recall is printed.
+ * completes and that recall is printed; "bench_smoke_en_wrapped" and
+ * "bench_smoke_en_lines" do the same on 2 MB English corpora (gen_corpus
+ * --lang en) and require a per-kind recall line.
  */
 #include <errno.h>
 #ifdef __GLIBC__

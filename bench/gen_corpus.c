@@ -104,6 +104,8 @@ static void buf_reserve(buf_t *b, size_t extra)
 
 static void buf_put(buf_t *b, const void *s, size_t n)
 {
+    if (n == 0)
+        return; /* b->p may still be NULL: no memcpy(NULL, s, 0) */
     buf_reserve(b, n);
     memcpy(b->p + b->len, s, n);
     b->len += n;
