@@ -1,8 +1,8 @@
 /*
  * gen_corpus.c - deterministic benchmark corpus generator for neardup.
  *
- *   gen_corpus --seed N --size-mb M [--dup-rate F] [--exact-rate F]
- *              [--seeds DIR] [--force] --out DIR
+ *   gen_corpus --seed N --size-mb M [--lang zh|en] [--layout wrapped|lines]
+ *              [--dup-rate F] [--exact-rate F] [--seeds DIR] [--force] --out DIR
  *
  * Writes DIR/docs/NNNNNN.txt (one paragraph per line, some documents with
  * blank lines between paragraphs), DIR/truth.tsv (every planted pair) and
@@ -14,6 +14,14 @@
  * paragraphs are planted near-copies of an earlier paragraph with character
  * edits, Simplified<->Traditional conversion (OpenCC), pinyin annotations and
  * full-width/half-width swaps; another fraction are exact copies.
+ *
+ * --lang en writes English instead (section "English" below): words, sentence
+ * lengths, punctuation and capitalisation drawn from statistics measured from
+ * Debian's English text by bench/en_stats.sh and compiled in
+ * (bench/en_vocab.inc), laid out as hard-wrapped Markdown-like blocks or one
+ * paragraph per line, with planted copies of kinds edit (word edits to a
+ * target Jaccard), case, punct, rewrap and multi.  Without --lang en the
+ * output is byte-identical to what it was before the English mode existed.
  *
  * Everything random comes from one xoshiro256** stream seeded by splitmix64
  * from --seed, and seed files are read in byte order of their names, so the
