@@ -188,6 +188,7 @@ typedef struct recall_t {
     size_t want_est, found_est; /* jaccard_estimate >= t */
     size_t hist[7];        /* exact J: < .5, .5-.6, .6-.7, .7-.8, .8-.9, .9-1, 1 */
     size_t est_off;        /* |jaccard_estimate - J| > 0.0001 */
+    size_t missed[3];      /* missed pairs by J: [t, t+.05), [t+.05, t+.1), >= t+.1 */
 } recall_t;
 
 typedef struct recall_set {
@@ -224,6 +225,7 @@ static void count_pair(recall_t *k, double j, double est, double t, int big, int
         if (j >= t) {
             k->want++;
             k->found += same;
+            if (!same) k->missed[j < t + 0.05 ? 0 : j < t + 0.1 ? 1 : 2]++;
         }
     }
     if (est >= t) {
@@ -560,6 +562,9 @@ int main(int argc, char **argv) {
                "jaccard_estimate off by > 0.0001: %zu of %zu rows; unmatched rows: %zu\n",
                a->hist[0], a->hist[1], a->hist[2], a->hist[3], a->hist[4], a->hist[5],
                a->hist[6], a->est_off, a->rows, rs.unmatched);
+        printf("missed pairs by exact J: %g-%g %zu, %g-%g %zu, >= %g %zu\n", threshold,
+               threshold + 0.05, a->missed[0], threshold + 0.05, threshold + 0.1, a->missed[1],
+               threshold + 0.1, a->missed[2]);
     } else {
         printf("recall: no truth.tsv\n");
     }
