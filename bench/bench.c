@@ -1,14 +1,16 @@
 /*
  * bench.c - end-to-end benchmark of a scan on a generated corpus.
  *
- *   bench [--corpus DIR | --size-mb M [--seed S] [--work DIR]] [--runs N]
- *         [--threads N] [--memory BYTES] [--tmpdir DIR] [--no-floor]
+ *   bench [--corpus DIR | --size-mb M [--seed S] [--lang zh|en]
+ *         [--layout wrapped|lines] [--work DIR]] [--runs N] [--threads N]
+ *         [--threshold T] [--memory BYTES] [--tmpdir DIR] [--no-floor]
  *
  * The corpus is a gen_corpus output directory (DIR/docs, DIR/truth.tsv);
  * with --size-mb it is generated first into --work (default
- * /tmp/nd-bench-<M>-<S>) unless it is already there.  Each run scans
- * DIR/docs through the library with default options (plus --threads,
- * --memory, --tmpdir) and renders the report as JSONL into a null sink, like
+ * /tmp/nd-bench-<M>-<S> for Chinese, /tmp/nd-bench-en-<layout>-<M>-<S> for
+ * English) unless it is already there.  Each run scans DIR/docs through the
+ * library with default options (plus --threads, --threshold, --memory,
+ * --tmpdir) and renders the report as JSONL into a null sink, like
  * `neardup scan --format jsonl -o /dev/null`.  Per stage it prints the median
  * over the runs of the wall time (from nd_report_timings; "report" includes
  * the writer), the throughput over the input bytes and the peak anonymous
@@ -23,12 +25,17 @@
  * paragraph, the recall on the planted pairs - every pair of truth.tsv whose
  * exact Jaccard (nd_sketcher_jaccard, the library's own normalisation) is at
  * least the threshold counts, and it is found when both paragraphs are in
- * one cluster - and the floor: the median time of `xxhsum -H3` over the same
- * files (page cache warm), with the ratio scan / floor.
+ * one cluster; the same per kind (truth.tsv's kind column, one line each),
+ * with a histogram of the exact Jaccard of the planted pairs - then the
+ * number of LSH candidate pairs and of verified pairs, and the floor: the
+ * median time of `xxhsum -H3` over the same files (page cache warm), with
+ * the ratio scan / floor.
  *
  * Timing numbers are printed, never checked: a benchmark is not a test.
  * The ctest "bench_smoke" runs it on a 2 MB corpus and only requires that it
- * completes and that recall is printed.
+ * completes and that recall is printed; "bench_smoke_en_wrapped" and
+ * "bench_smoke_en_lines" do the same on 2 MB English corpora (gen_corpus
+ * --lang en) and require a per-kind recall line.
  */
 #include <errno.h>
 #ifdef __GLIBC__
@@ -56,6 +63,9 @@ typedef struct bench_cfg {
     unsigned size_mb;
     unsigned long long seed;
     const char *work;
+    const char *lang;   /* gen_corpus --lang, NULL = its default (zh) */
+    const char *layout; /* gen_corpus --layout, NULL = its default */
+    double threshold;   /* 0 = the library's default */
     unsigned runs;
     unsigned threads;
     unsigned long long memory;
@@ -170,9 +180,65 @@ static long find_para(const para_key *keys, size_t nk, const doc_name *names, si
     return p ? (long)p->para : -1;
 }
 
-/* Recall of planted pairs with exact J >= t; -1 if truth.tsv is missing. */
-static int recall(const nd_report *r, const char *truth, double t, size_t *want,
-                  size_t *found, size_t *want_est, size_t *found_est) {
+/* Recall counts, overall or of one kind of planted pair. */
+typedef struct recall_t {
+    char kind[128];
+    size_t rows;           /* rows of truth.tsv found in the report */
+    size_t want, found;    /* exact J >= t, both paragraphs >= min_chars */
+    size_t want_est, found_est; /* jaccard_estimate >= t */
+    size_t hist[7];        /* exact J: < .5, .5-.6, .6-.7, .7-.8, .8-.9, .9-1, 1 */
+    size_t est_off;        /* |jaccard_estimate - J| > 0.0001 */
+    size_t missed[3];      /* missed pairs by J: [t, t+.05), [t+.05, t+.1), >= t+.1 */
+} recall_t;
+
+typedef struct recall_set {
+    recall_t all;
+    recall_t *kind; /* sorted by name after recall() */
+    size_t nkind, cap;
+    size_t unmatched; /* rows whose paragraphs are not in the report */
+} recall_set;
+
+static int cmp_kind(const void *a, const void *b) {
+    return strcmp(((const recall_t *)a)->kind, ((const recall_t *)b)->kind);
+}
+
+static recall_t *kind_slot(recall_set *rs, const char *kind) {
+    for (size_t i = 0; i < rs->nkind; i++)
+        if (strcmp(rs->kind[i].kind, kind) == 0) return &rs->kind[i];
+    if (rs->nkind == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 16;
+        recall_t *p = realloc(rs->kind, cap * sizeof *p);
+        if (!p) return NULL;
+        rs->kind = p;
+        rs->cap = cap;
+    }
+    recall_t *k = &rs->kind[rs->nkind++];
+    memset(k, 0, sizeof *k);
+    snprintf(k->kind, sizeof k->kind, "%s", kind);
+    return k;
+}
+
+static void count_pair(recall_t *k, double j, double est, double t, int big, int same) {
+    k->rows++;
+    if (big) {
+        k->hist[j < 0.5 ? 0 : j < 0.6 ? 1 : j < 0.7 ? 2 : j < 0.8 ? 3 : j < 0.9 ? 4 : j < 1.0 ? 5 : 6]++;
+        if (j >= t) {
+            k->want++;
+            k->found += same;
+            if (!same) k->missed[j < t + 0.05 ? 0 : j < t + 0.1 ? 1 : 2]++;
+        }
+    }
+    if (est >= t) {
+        k->want_est++;
+        k->found_est += same;
+    }
+    if (est - j > 0.0001 || j - est > 0.0001) k->est_off++;
+}
+
+/* Recall of planted pairs with exact J >= t, overall and per kind, into
+ * *rs (whose kind array the caller frees); -1 if truth.tsv is missing. */
+static int recall(const nd_report *r, const char *truth, const nd_options *opt,
+                  recall_set *rs) {
     int rc = -1;
     FILE *f = fopen(truth, "r");
     size_t nd = nd_report_document_count(r), np = nd_report_paragraph_count(r);
@@ -180,8 +246,8 @@ static int recall(const nd_report *r, const char *truth, double t, size_t *want,
     doc_name *names = calloc(nd ? nd : 1, sizeof *names);
     nd_sketcher *sk = NULL;
     char line[8192];
-    *want = *found = *want_est = *found_est = 0;
-    if (!f || !keys || !names || nd_sketcher_new(NULL, &sk) != ND_OK) goto out;
+    double t = opt->threshold;
+    if (!f || !keys || !names || nd_sketcher_new(opt, &sk) != ND_OK) goto out;
     for (size_t i = 0; i < nd; i++) {
         nd_document_info di;
         nd_report_document(r, i, &di);
@@ -206,7 +272,10 @@ static int recall(const nd_report *r, const char *truth, double t, size_t *want,
             continue;
         long a = find_para(keys, np, names, nd, da, la);
         long b = find_para(keys, np, names, nd, db, lb);
-        if (a < 0 || b < 0) continue;
+        if (a < 0 || b < 0) {
+            rs->unmatched++;
+            continue;
+        }
         nd_paragraph_info pa, pb;
         const char *ta, *tb;
         size_t la2, lb2;
@@ -217,15 +286,13 @@ static int recall(const nd_report *r, const char *truth, double t, size_t *want,
         nd_report_paragraph_text(r, (size_t)b, &tb, &lb2);
         if (nd_sketcher_jaccard(sk, ta, la2, tb, lb2, &j) != ND_OK) goto out;
         int same = pa.cluster >= 0 && pa.cluster == pb.cluster;
-        if (j >= t && pa.chars >= 20 && pb.chars >= 20) {
-            (*want)++;
-            *found += same;
-        }
-        if (est >= t) {
-            (*want_est)++;
-            *found_est += same;
-        }
+        int big = pa.chars >= opt->min_chars && pb.chars >= opt->min_chars;
+        recall_t *k = kind_slot(rs, kind);
+        if (!k) goto out;
+        count_pair(&rs->all, j, est, t, big, same);
+        count_pair(k, j, est, t, big, same);
     }
+    if (rs->nkind) qsort(rs->kind, rs->nkind, sizeof *rs->kind, cmp_kind);
     rc = 0;
 out:
     if (f) fclose(f);
@@ -238,8 +305,9 @@ out:
 /* --- main ------------------------------------------------------------------- */
 
 static void usage(void) {
-    fputs("usage: bench [--corpus DIR | --size-mb M [--seed S] [--work DIR]] [--runs N]\n"
-          "             [--threads N] [--memory BYTES] [--tmpdir DIR] [--no-floor]\n",
+    fputs("usage: bench [--corpus DIR | --size-mb M [--seed S] [--lang zh|en]\n"
+          "             [--layout wrapped|lines] [--work DIR]] [--runs N] [--threads N]\n"
+          "             [--threshold T] [--memory BYTES] [--tmpdir DIR] [--no-floor]\n",
           stderr);
 }
 
@@ -270,6 +338,31 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
             c->tmpdir = v;
             continue;
         }
+        if (strcmp(a, "--lang") == 0) {
+            if (strcmp(v, "zh") != 0 && strcmp(v, "en") != 0) {
+                fprintf(stderr, "bench: --lang: '%s' is not zh or en\n", v);
+                return -1;
+            }
+            c->lang = v;
+            continue;
+        }
+        if (strcmp(a, "--layout") == 0) {
+            if (strcmp(v, "wrapped") != 0 && strcmp(v, "lines") != 0) {
+                fprintf(stderr, "bench: --layout: '%s' is not wrapped or lines\n", v);
+                return -1;
+            }
+            c->layout = v;
+            continue;
+        }
+        if (strcmp(a, "--threshold") == 0) {
+            double t = strtod(v, &end);
+            if (errno || end == v || *end || !(t > 0.0 && t <= 1.0)) {
+                fprintf(stderr, "bench: --threshold: '%s' is not a number in (0, 1]\n", v);
+                return -1;
+            }
+            c->threshold = t;
+            continue;
+        }
         unsigned long long n = strtoull(v, &end, 10);
         if (errno || end == v || *end) {
             fprintf(stderr, "bench: %s: '%s' is not a number\n", a, v);
@@ -294,6 +387,10 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
         usage();
         return -1;
     }
+    if (c->layout && !(c->lang && strcmp(c->lang, "en") == 0)) {
+        fputs("bench: --layout needs --lang en\n", stderr);
+        return -1;
+    }
     return 0;
 }
 
@@ -302,18 +399,24 @@ int main(int argc, char **argv) {
     (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024); /* fixed: see the top */
 #endif
     bench_cfg c = {.runs = 3, .seed = 42, .floor = 1};
-    char work[4096], docs[4200], truth[4200], cmd[9000];
+    char work[4096], docs[4200], truth[4200], cmd[9000], genopt[64] = "";
     if (parse_args(argc, argv, &c) != 0) return 1;
     if (!c.corpus) {
+        int en = c.lang && strcmp(c.lang, "en") == 0;
+        const char *layout = c.layout ? c.layout : "wrapped";
+        if (en) snprintf(genopt, sizeof genopt, " --lang en --layout %s", layout);
         if (c.work)
             snprintf(work, sizeof work, "%s", c.work);
+        else if (en)
+            snprintf(work, sizeof work, "/tmp/nd-bench-en-%s-%u-%llu", layout, c.size_mb,
+                     c.seed);
         else
             snprintf(work, sizeof work, "/tmp/nd-bench-%u-%llu", c.size_mb, c.seed);
         snprintf(truth, sizeof truth, "%s/truth.tsv", work);
         struct stat sb;
         if (stat(truth, &sb) != 0) {
-            snprintf(cmd, sizeof cmd, "'%s' --seed %llu --size-mb %u --force --out '%s'",
-                     ND_GEN_CORPUS, c.seed, c.size_mb, work);
+            snprintf(cmd, sizeof cmd, "'%s' --seed %llu --size-mb %u%s --force --out '%s'",
+                     ND_GEN_CORPUS, c.seed, c.size_mb, genopt, work);
             fprintf(stderr, "bench: generating %s\n", work);
             if (system(cmd) != 0) {
                 fprintf(stderr, "bench: gen_corpus failed\n");
@@ -330,8 +433,11 @@ int main(int argc, char **argv) {
         "LSH", "verification", "clustering", "report (incl. JSONL writer)"};
     double t_stage[ND_STAGE_COUNT_][MAX_RUNS], t_total[MAX_RUNS], t_floor[MAX_RUNS];
     unsigned long long peak[ND_STAGE_COUNT_][MAX_RUNS], peak_all[MAX_RUNS];
-    unsigned long long bytes = 0, paragraphs = 0;
-    size_t want = 0, found = 0, want_est = 0, found_est = 0;
+    unsigned long long bytes = 0, paragraphs = 0, candidates = 0, verified = 0;
+    unsigned long long split_docs[3] = {0, 0, 0}; /* by nd_split_mode used */
+    recall_set rs;
+    memset(&rs, 0, sizeof rs);
+    double threshold = 0;
     int have_recall = -1;
     nd_timings tm0;
     memset(&tm0, 0, sizeof tm0);
@@ -341,6 +447,8 @@ int main(int argc, char **argv) {
         nd_options_default(&opt);
         opt.threads = c.threads;
         opt.memory_limit = c.memory;
+        if (c.threshold > 0) opt.threshold = c.threshold;
+        threshold = opt.threshold;
         sampler s;
         memset(&s, 0, sizeof s);
         nd_scanner *sc = NULL;
@@ -376,6 +484,14 @@ int main(int argc, char **argv) {
         nd_report_summary(r, &sum);
         bytes = sum.bytes;
         paragraphs = sum.paragraphs;
+        candidates = sum.candidate_pairs;
+        verified = sum.verified_pairs;
+        memset(split_docs, 0, sizeof split_docs);
+        for (size_t i = 0, nd = nd_report_document_count(r); i < nd; i++) {
+            nd_document_info di;
+            nd_report_document(r, i, &di);
+            split_docs[di.split < 3 ? di.split : 0]++;
+        }
         if (run == 0) tm0 = tm;
         unsigned long long all = 0;
         for (int k = 0; k < ND_STAGE_COUNT_; k++) {
@@ -389,8 +505,7 @@ int main(int argc, char **argv) {
         if (pw > all) all = pw;
         peak_all[run] = all;
         t_total[run] = t2 - t0;
-        if (run == 0)
-            have_recall = recall(r, truth, opt.threshold, &want, &found, &want_est, &found_est);
+        if (run == 0) have_recall = recall(r, truth, &opt, &rs);
         nd_report_free(r);
 
         if (c.floor) {
@@ -424,17 +539,38 @@ int main(int argc, char **argv) {
            (double)peak_all[c.runs / 2] / 1e6);
     printf("peak anon memory per paragraph: %.0f bytes\n",
            paragraphs ? (double)peak_all[c.runs / 2] / (double)paragraphs : 0.0);
+    printf("documents split by lines: %llu; by blank lines: %llu\n", split_docs[ND_SPLIT_LINE],
+           split_docs[ND_SPLIT_BLANK]);
     if (tm0.spill_runs)
         printf("spilled: %llu runs, %.1f MB\n", (unsigned long long)tm0.spill_runs,
                (double)tm0.spill_bytes / 1e6);
     if (have_recall == 0) {
-        printf("recall (planted pairs, exact J >= 0.8): %zu / %zu = %.4f\n", found, want,
-               want ? (double)found / (double)want : 1.0);
-        printf("recall (planted pairs, jaccard_estimate >= 0.8): %zu / %zu = %.4f\n",
-               found_est, want_est, want_est ? (double)found_est / (double)want_est : 1.0);
+        const recall_t *a = &rs.all;
+        printf("recall (planted pairs, exact J >= %g): %zu / %zu = %.4f\n", threshold, a->found,
+               a->want, a->want ? (double)a->found / (double)a->want : 1.0);
+        printf("recall (planted pairs, jaccard_estimate >= %g): %zu / %zu = %.4f\n", threshold,
+               a->found_est, a->want_est,
+               a->want_est ? (double)a->found_est / (double)a->want_est : 1.0);
+        for (size_t i = 0; i < rs.nkind; i++) {
+            const recall_t *k = &rs.kind[i];
+            printf("recall kind %-16s exact J >= %g: %zu / %zu = %.4f (%zu rows)\n", k->kind,
+                   threshold, k->found, k->want,
+                   k->want ? (double)k->found / (double)k->want : 1.0, k->rows);
+        }
+        printf("planted pairs by exact J (both >= min_chars): <0.5 %zu, 0.5-0.6 %zu, "
+               "0.6-0.7 %zu, 0.7-0.8 %zu, 0.8-0.9 %zu, 0.9-1 %zu, 1 %zu\n"
+               "jaccard_estimate off by > 0.0001: %zu of %zu rows; unmatched rows: %zu\n",
+               a->hist[0], a->hist[1], a->hist[2], a->hist[3], a->hist[4], a->hist[5],
+               a->hist[6], a->est_off, a->rows, rs.unmatched);
+        printf("missed pairs by exact J: %g-%g %zu, %g-%g %zu, >= %g %zu\n", threshold,
+               threshold + 0.05, a->missed[0], threshold + 0.05, threshold + 0.1, a->missed[1],
+               threshold + 0.1, a->missed[2]);
     } else {
         printf("recall: no truth.tsv\n");
     }
+    printf("candidate pairs (LSH): %llu; verified (J >= %g): %llu; verification %.3f s\n",
+           candidates, threshold, verified, median(t_stage[ND_STAGE_VERIFY], c.runs));
+    free(rs.kind);
     if (c.floor) {
         double f = median(t_floor, c.runs);
         printf("floor (xxhsum -H3 over the same files): %.3f s (%.1f MB/s); "

@@ -1,8 +1,8 @@
 /*
  * gen_corpus.c - deterministic benchmark corpus generator for neardup.
  *
- *   gen_corpus --seed N --size-mb M [--dup-rate F] [--exact-rate F]
- *              [--seeds DIR] [--force] --out DIR
+ *   gen_corpus --seed N --size-mb M [--lang zh|en] [--layout wrapped|lines]
+ *              [--dup-rate F] [--exact-rate F] [--seeds DIR] [--force] --out DIR
  *
  * Writes DIR/docs/NNNNNN.txt (one paragraph per line, some documents with
  * blank lines between paragraphs), DIR/truth.tsv (every planted pair) and
@@ -14,6 +14,14 @@
  * paragraphs are planted near-copies of an earlier paragraph with character
  * edits, Simplified<->Traditional conversion (OpenCC), pinyin annotations and
  * full-width/half-width swaps; another fraction are exact copies.
+ *
+ * --lang en writes English instead (section "English" below): words, sentence
+ * lengths, punctuation and capitalisation drawn from statistics measured from
+ * Debian's English text by bench/en_stats.sh and compiled in
+ * (bench/en_vocab.inc), laid out as hard-wrapped Markdown-like blocks or one
+ * paragraph per line, with planted copies of kinds edit (word edits to a
+ * target Jaccard), case, punct, rewrap and multi.  Without --lang en the
+ * output is byte-identical to what it was before the English mode existed.
  *
  * Everything random comes from one xoshiro256** stream seeded by splitmix64
  * from --seed, and seed files are read in byte order of their names, so the
@@ -33,6 +41,8 @@
 #include <unistd.h>
 
 #include <opencc.h>
+
+#include "en_vocab.inc" /* English statistics, made by bench/en_stats.sh */
 
 #ifndef ND_DEFAULT_SEEDS_DIR
 #define ND_DEFAULT_SEEDS_DIR "examples/seeds"
@@ -102,6 +112,8 @@ static void buf_reserve(buf_t *b, size_t extra)
 
 static void buf_put(buf_t *b, const void *s, size_t n)
 {
+    if (n == 0)
+        return; /* b->p may still be NULL: no memcpy(NULL, s, 0) */
     buf_reserve(b, n);
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -586,12 +598,52 @@ static void load_seeds(const char *dir, pool_t *raw)
 }
 
 /* ------------------------------------------------------------------------ */
+/* English generator state (--lang en; see "English" below)                 */
+/* ------------------------------------------------------------------------ */
+
+enum { LAYOUT_WRAPPED = 0, LAYOUT_LINES };
+
+/* A word as written: leading punctuation, the word (first to last ASCII
+ * letter or digit), trailing punctuation; all NUL-terminated. */
+typedef struct {
+    char pre[16], core[48], suf[16];
+} item_t;
+
+typedef struct {
+    item_t *p;
+    size_t len, cap;
+} itemv_t;
+
+/* A body paragraph of the current document: its one-line text in en_t.flat,
+ * the width it was wrapped at (0 = not wrapped) and its first line. */
+typedef struct {
+    size_t off;
+    uint32_t len, width, line;
+} enpara_t;
+
+typedef struct {
+    int layout;
+    uint64_t word_cum[EN_NWORDS]; /* cumulative EN_WORDS counts */
+    uint64_t sent_cum[61], psent_cum[21];
+    buf_t flat;  /* one-line texts of the current document's paragraphs */
+    enpara_t *ep;
+    size_t nep, capep;
+    itemv_t ia, ib, ic, ibest; /* scratch: source, copy, trial, best trial */
+    buf_t ra, rb, before;      /* scratch: rendered texts */
+    buf_t src, para;           /* the copy's source, the new paragraph */
+    uint64_t *ta, *tb;         /* token hashes */
+    size_t capta, captb;
+    uint64_t kinds[8];         /* near-copies per kind (statistics) */
+} en_t;
+
+/* ------------------------------------------------------------------------ */
 /* Generator state                                                          */
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
     char *text;
     uint32_t len, doc, line;
+    uint32_t width; /* English: wrap width of the source, 0 = one line */
 } src_t;
 
 typedef struct {
@@ -622,6 +674,9 @@ typedef struct {
 
     /* statistics */
     uint64_t paragraphs, near, exact, boiler;
+
+    /* English (--lang en); unused by the Chinese generator */
+    en_t en;
 } gen_t;
 
 /* Converts s[0..n-1] with OpenCC into out; returns 1 if the text changed. */
@@ -1257,7 +1312,8 @@ static void doc_add_para(gen_t *g, size_t off, size_t len, uint32_t line)
     g->ndp++;
 }
 
-static void pool_insert(gen_t *g, const char *s, size_t len, uint32_t doc, uint32_t line)
+static void pool_insert(gen_t *g, const char *s, size_t len, uint32_t doc, uint32_t line,
+                        uint32_t width)
 {
     size_t slot;
     if (g->npool < POOL_CAP) {
@@ -1270,6 +1326,7 @@ static void pool_insert(gen_t *g, const char *s, size_t len, uint32_t doc, uint3
     g->pool[slot].len = (uint32_t)len;
     g->pool[slot].doc = doc;
     g->pool[slot].line = line;
+    g->pool[slot].width = width;
 }
 
 static void gen_boiler(gen_t *g, doc_t *d, int site, int footer)
@@ -1373,7 +1430,851 @@ static void gen_doc(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
 
     for (size_t i = 0; i < g->ndp; i++)
         if (rng_chance(&g->rng, 0.25))
-            pool_insert(g, d->text.p + g->dp[i].off, g->dp[i].len, doc, g->dp[i].line);
+            pool_insert(g, d->text.p + g->dp[i].off, g->dp[i].len, doc, g->dp[i].line, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* English (--lang en)                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Fresh text follows the statistics in en_vocab.inc, measured by
+ * bench/en_stats.sh from English text installed by Debian: each word is
+ * EN_WORDS[i] with probability proportional to its count (Zipfian, as
+ * measured), sentences are EN_SENT_LEN words long (at least 3), wrapped
+ * paragraphs have EN_PARA_SENTS sentences (at least 8 words), a word is
+ * followed by , ; : at the measured rates, "(" opens a 2-5 word aside at the
+ * measured rate, and sentences end in . ? ! in the measured proportions.  The
+ * first word of a sentence is capitalised; every other word is spelled as it
+ * mostly was mid-sentence ("GNU", "Debian", "the").
+ *
+ * A paragraph is kept as one line of words separated by single spaces (its
+ * "flat" text) and written either as it is (--layout lines) or wrapped at
+ * the document's width (--layout wrapped); wrapping breaks only at spaces, so
+ * the same flat text and width always give the same bytes. */
+
+enum { EK_EDIT = 0, EK_CASE, EK_PUNCT, EK_REWRAP, EK_MULTI, EK_N };
+static const char *const EN_KIND[EK_N] = {"edit", "case", "punct", "rewrap", "multi"};
+
+static void en_init(en_t *e, int layout)
+{
+    uint64_t t = 0;
+    e->layout = layout;
+    for (size_t i = 0; i < EN_NWORDS; i++) {
+        t += EN_WORDS[i].n;
+        e->word_cum[i] = t;
+    }
+    t = 0;
+    for (size_t i = 0; i < 61; i++) {
+        t += EN_SENT_LEN[i];
+        e->sent_cum[i] = t;
+    }
+    t = 0;
+    for (size_t i = 0; i < 21; i++) {
+        t += EN_PARA_SENTS[i];
+        e->psent_cum[i] = t;
+    }
+}
+
+static void en_free(en_t *e)
+{
+    free(e->flat.p);
+    free(e->ep);
+    free(e->ia.p);
+    free(e->ib.p);
+    free(e->ic.p);
+    free(e->ibest.p);
+    free(e->ra.p);
+    free(e->rb.p);
+    free(e->before.p);
+    free(e->src.p);
+    free(e->para.p);
+    free(e->ta);
+    free(e->tb);
+}
+
+/* Index i with probability cum[i] - cum[i - 1] (cum[-1] = 0). */
+static size_t cum_pick(rng_t *r, const uint64_t *cum, size_t n)
+{
+    uint64_t u = rng_below(r, cum[n - 1]);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static void set_str(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap)
+        n = cap - 1;
+    memmove(dst, s, n);
+    dst[n] = '\0';
+}
+
+static void cat_str(char *dst, size_t cap, const char *s)
+{
+    size_t l = strlen(dst);
+    set_str(dst + l, cap - l, s, strlen(s));
+}
+
+static int is_alnum_c(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+static char lower_c(char ch) { return ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch; }
+
+static char upper_c(char ch) { return ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch; }
+
+static int eq_nocase(const char *a, const char *b)
+{
+    while (*a && lower_c(*a) == lower_c(*b))
+        a++, b++;
+    return *a == '\0' && *b == '\0';
+}
+
+static void itemv_reserve(itemv_t *v, size_t n)
+{
+    if (v->cap >= n)
+        return;
+    size_t nc = v->cap ? v->cap : 64;
+    while (nc < n)
+        nc *= 2;
+    v->p = xrealloc(v->p, nc * sizeof *v->p);
+    v->cap = nc;
+}
+
+static item_t *itemv_insert(itemv_t *v, size_t at)
+{
+    itemv_reserve(v, v->len + 1);
+    memmove(v->p + at + 1, v->p + at, (v->len - at) * sizeof *v->p);
+    v->len++;
+    memset(&v->p[at], 0, sizeof v->p[at]);
+    return &v->p[at];
+}
+
+static void itemv_erase(itemv_t *v, size_t at)
+{
+    memmove(v->p + at, v->p + at + 1, (v->len - at - 1) * sizeof *v->p);
+    v->len--;
+}
+
+static void itemv_copy(itemv_t *dst, const itemv_t *src)
+{
+    itemv_reserve(dst, src->len);
+    if (src->len)
+        memcpy(dst->p, src->p, src->len * sizeof *src->p);
+    dst->len = src->len;
+}
+
+static const char *en_word(gen_t *g)
+{
+    return EN_WORDS[cum_pick(&g->rng, g->en.word_cum, EN_NWORDS)].w;
+}
+
+static size_t en_sent_len(gen_t *g)
+{
+    size_t k = cum_pick(&g->rng, g->en.sent_cum, 61);
+    return k < 3 ? 3 : k;
+}
+
+/* Appends a sentence of nwords words to v. */
+static void en_sentence(gen_t *g, itemv_t *v, size_t nwords)
+{
+    size_t paren = 0;
+    for (size_t i = 0; i < nwords; i++) {
+        item_t *it = itemv_insert(v, v->len);
+        const char *w = en_word(g);
+        set_str(it->core, sizeof it->core, w, strlen(w));
+        if (i == 0)
+            it->core[0] = upper_c(it->core[0]);
+        if (paren == 0 && i + 3 < nwords && rng_chance(&g->rng, EN_PAREN_RATE)) {
+            set_str(it->pre, sizeof it->pre, "(", 1);
+            paren = 1 + (size_t)rng_below(&g->rng, 4);
+        } else if (paren > 0 && --paren == 0) {
+            cat_str(it->suf, sizeof it->suf, ")");
+        }
+        if (i + 1 == nwords) {
+            if (paren > 0)
+                cat_str(it->suf, sizeof it->suf, ")");
+            uint64_t u = rng_below(&g->rng, EN_TERM_DOT + EN_TERM_QUESTION + EN_TERM_BANG);
+            cat_str(it->suf, sizeof it->suf,
+                    u < EN_TERM_DOT ? "." : u < EN_TERM_DOT + EN_TERM_QUESTION ? "?" : "!");
+        } else {
+            double u = rng_unit(&g->rng);
+            if (u < EN_COMMA_RATE)
+                cat_str(it->suf, sizeof it->suf, ",");
+            else if (u < EN_COMMA_RATE + EN_SEMI_RATE)
+                cat_str(it->suf, sizeof it->suf, ";");
+            else if (u < EN_COMMA_RATE + EN_SEMI_RATE + EN_COLON_RATE)
+                cat_str(it->suf, sizeof it->suf, ":");
+        }
+    }
+}
+
+/* The flat text of v: its words joined by single spaces. */
+static void en_render(const itemv_t *v, buf_t *out)
+{
+    out->len = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        if (i)
+            buf_putc(out, ' ');
+        buf_puts(out, v->p[i].pre);
+        buf_puts(out, v->p[i].core);
+        buf_puts(out, v->p[i].suf);
+    }
+}
+
+/* Splits a flat text into words (runs of spaces separate them). */
+static void en_parse(const char *s, size_t n, itemv_t *v)
+{
+    size_t i = 0;
+    v->len = 0;
+    while (i < n) {
+        while (i < n && s[i] == ' ')
+            i++;
+        size_t j = i;
+        while (j < n && s[j] != ' ')
+            j++;
+        if (j == i)
+            break;
+        item_t *it = itemv_insert(v, v->len);
+        size_t a = i, b = j;
+        while (a < j && !is_alnum_c(s[a]))
+            a++;
+        if (a == j) {
+            set_str(it->pre, sizeof it->pre, s + i, j - i);
+        } else {
+            while (!is_alnum_c(s[b - 1]))
+                b--;
+            set_str(it->pre, sizeof it->pre, s + i, a - i);
+            set_str(it->core, sizeof it->core, s + a, b - a);
+            set_str(it->suf, sizeof it->suf, s + b, j - b);
+        }
+        i = j;
+    }
+}
+
+/* Writes the flat text s[0..n-1] as lines of at most width columns (0: one
+ * line), breaking only at spaces; the first line starts with `first`, the
+ * others with `rest`, and every line ends with '\n'.  A word longer than the
+ * width gets a line of its own.  Returns the number of lines. */
+static uint32_t en_wrap(buf_t *out, const char *s, size_t n, uint32_t width, const char *first,
+                        const char *rest)
+{
+    uint32_t lines = 1;
+    size_t col = strlen(first), i = 0;
+    int start = 1;
+    buf_puts(out, first);
+    while (i < n) {
+        size_t sp = i;
+        while (i < n && s[i] == ' ')
+            i++;
+        size_t w = i;
+        while (i < n && s[i] != ' ')
+            i++;
+        if (i == w)
+            break; /* trailing spaces */
+        size_t seplen = w - sp, wl = utf8_count(s + w, i - w);
+        if (start) {
+            buf_put(out, s + w, i - w);
+            col += wl;
+            start = 0;
+        } else if (width == 0 || col + seplen + wl <= width) {
+            buf_put(out, s + sp, i - sp);
+            col += seplen + wl;
+        } else {
+            buf_putc(out, '\n');
+            buf_puts(out, rest);
+            buf_put(out, s + w, i - w);
+            col = strlen(rest) + wl;
+            lines++;
+        }
+    }
+    buf_putc(out, '\n');
+    return lines;
+}
+
+/* Token hashes of a text as the library sees English: a token is a maximal
+ * run of ASCII letters and digits, lower-cased; anything else separates. */
+static size_t en_tokens(const char *s, size_t n, uint64_t **t, size_t *cap)
+{
+    size_t k = 0, i = 0;
+    while (i < n) {
+        while (i < n && !is_alnum_c(s[i]))
+            i++;
+        if (i == n)
+            break;
+        uint64_t x = UINT64_C(0xcbf29ce484222325);
+        while (i < n && is_alnum_c(s[i]))
+            x = (x ^ (unsigned char)lower_c(s[i++])) * UINT64_C(0x100000001b3);
+        if (k == *cap) {
+            *cap = *cap ? *cap * 2 : 256;
+            *t = xrealloc(*t, *cap * sizeof **t);
+        }
+        (*t)[k++] = x;
+    }
+    return k;
+}
+
+/* Turns the n token hashes in t into the sorted, distinct hashes of their
+ * SHINGLE-token shingles (one shingle if there are fewer tokens); returns
+ * how many. */
+static size_t en_shingles(uint64_t *t, size_t n)
+{
+    size_t m = n < SHINGLE ? (n ? 1 : 0) : n - SHINGLE + 1;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t x = UINT64_C(0x6e65617264757031);
+        size_t end = i + SHINGLE < n ? i + SHINGLE : n;
+        for (size_t j = i; j < end; j++)
+            x = rotl64(x, 27) ^ t[j];
+        t[i] = splitmix64(&x);
+    }
+    qsort(t, m, sizeof *t, u64_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++)
+        if (k == 0 || t[k - 1] != t[i])
+            t[k++] = t[i];
+    return k;
+}
+
+static double set_jaccard(const uint64_t *a, size_t x, const uint64_t *b, size_t y)
+{
+    size_t i = 0, j = 0, both = 0;
+    while (i < x && j < y) {
+        if (a[i] < b[j])
+            i++;
+        else if (a[i] > b[j])
+            j++;
+        else
+            both++, i++, j++;
+    }
+    size_t uni = x + y - both;
+    return uni ? (double)both / (double)uni : 0.0;
+}
+
+/* Jaccard of the shingles of text s[0..n-1] with the source's (e->ta). */
+static double en_jaccard_text(en_t *e, size_t na, const char *s, size_t n)
+{
+    size_t nb = en_tokens(s, n, &e->tb, &e->captb);
+    nb = en_shingles(e->tb, nb);
+    return set_jaccard(e->ta, na, e->tb, nb);
+}
+
+static double en_jaccard_items(en_t *e, size_t na, const itemv_t *v)
+{
+    en_render(v, &e->rb);
+    return en_jaccard_text(e, na, e->rb.p, e->rb.len);
+}
+
+/* One word substitution, insertion or deletion (deleting only a word without
+ * punctuation, from a paragraph of more than 4 words). */
+static void en_edit_op(gen_t *g, itemv_t *v)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        unsigned op = (unsigned)rng_below(&g->rng, 3);
+        if (op == 1 || v->len == 0)
+            break; /* insertion, below */
+        size_t i = (size_t)rng_below(&g->rng, v->len);
+        item_t *it = &v->p[i];
+        if (!it->core[0])
+            continue;
+        if (op == 0) {
+            const char *w = en_word(g);
+            if (eq_nocase(w, it->core))
+                continue;
+            int cap = it->core[0] >= 'A' && it->core[0] <= 'Z';
+            set_str(it->core, sizeof it->core, w, strlen(w));
+            if (cap)
+                it->core[0] = upper_c(it->core[0]);
+            return;
+        }
+        if (v->len <= 4 || it->pre[0] || it->suf[0])
+            continue;
+        itemv_erase(v, i);
+        return;
+    }
+    item_t *it = itemv_insert(v, (size_t)rng_below(&g->rng, v->len + 1));
+    const char *w = en_word(g);
+    set_str(it->core, sizeof it->core, w, strlen(w));
+}
+
+/* Word edits on e->ib, one at a time.  An edit is kept while the Jaccard
+ * with the source (shingles e->ta[0..na-1]) stays >= target; it stops when
+ * it is within 0.03 above the target, or after 12 rejected edits in a row.
+ * If no edit could be kept, the best rejected one is.  So the strength of
+ * the edits follows the target whatever the paragraph's length: a long
+ * paragraph takes many edits, a short one few, mostly near its ends. */
+static void en_edit(gen_t *g, size_t na, double target)
+{
+    en_t *e = &g->en;
+    double best = -1.0;
+    unsigned kept = 0, fails = 0;
+    while (fails < 12 && kept < 200) {
+        itemv_copy(&e->ic, &e->ib);
+        en_edit_op(g, &e->ic);
+        double j = en_jaccard_items(e, na, &e->ic);
+        if (j >= target) {
+            itemv_t t = e->ib;
+            e->ib = e->ic;
+            e->ic = t;
+            kept++;
+            fails = 0;
+            if (j < target + 0.03)
+                break;
+        } else {
+            fails++;
+            if (kept == 0 && j > best) {
+                best = j;
+                itemv_copy(&e->ibest, &e->ic);
+            }
+        }
+    }
+    if (kept == 0)
+        itemv_copy(&e->ib, &e->ibest);
+}
+
+/* Letter case: 0 all lower, 1 all upper, 2 Title Case, 3 some words upper,
+ * 4 the first letter of some words swapped. */
+static void en_case(gen_t *g, itemv_t *v, unsigned var)
+{
+    for (size_t i = 0; i < v->len; i++) {
+        char *c = v->p[i].core;
+        if (var == 3 && !rng_chance(&g->rng, 0.15))
+            continue;
+        if (var == 4) {
+            if (rng_chance(&g->rng, 0.3))
+                c[0] = c[0] >= 'a' && c[0] <= 'z' ? upper_c(c[0]) : lower_c(c[0]);
+            continue;
+        }
+        if (var == 2) {
+            c[0] = upper_c(c[0]);
+            continue;
+        }
+        for (; *c; c++)
+            *c = var == 0 ? lower_c(*c) : upper_c(*c);
+    }
+}
+
+/* Punctuation and spacing that do not change the words: 0 drop , ; :,
+ * 1 add commas, 2 sentence ends changed, 3 quotes around some words, 4 two
+ * spaces after sentences, 5 commas become dashes, 6 typographic
+ * apostrophes, 7 one added comma (or "!" at the end). */
+static void en_punct(gen_t *g, itemv_t *v, unsigned var)
+{
+    size_t n = v->len;
+    for (size_t i = 0; i < n; i++) {
+        item_t *it = &v->p[i];
+        size_t sl = strlen(it->suf);
+        char last = sl ? it->suf[sl - 1] : '\0';
+        switch (var) {
+        case 0: {
+            size_t k = 0;
+            for (size_t j = 0; j < sl; j++)
+                if (it->suf[j] != ',' && it->suf[j] != ';' && it->suf[j] != ':')
+                    it->suf[k++] = it->suf[j];
+            it->suf[k] = '\0';
+            break;
+        }
+        case 1:
+            if (!sl && i + 1 < n && it->core[0] && rng_chance(&g->rng, 0.15))
+                cat_str(it->suf, sizeof it->suf, ",");
+            break;
+        case 2:
+            if (last == '.' && i + 1 == n)
+                cat_str(it->suf, sizeof it->suf, "..");
+            else if (last == '.' && rng_chance(&g->rng, 0.5))
+                it->suf[sl - 1] = rng_chance(&g->rng, 0.5) ? ';' : '!';
+            break;
+        case 3:
+            if (it->core[0] && !it->pre[0] && !sl && i + 2 < n && rng_chance(&g->rng, 0.08)) {
+                int typo = rng_chance(&g->rng, 0.5);
+                size_t k = i + (size_t)rng_below(&g->rng, 3);
+                set_str(it->pre, sizeof it->pre, typo ? "\xe2\x80\x9c" : "\"", typo ? 3 : 1);
+                cat_str(v->p[k].suf, sizeof v->p[k].suf, typo ? "\xe2\x80\x9d" : "\"");
+                i = k;
+            }
+            break;
+        case 4:
+            if ((last == '.' || last == '?' || last == '!') && i + 1 < n)
+                cat_str(it->suf, sizeof it->suf, " ");
+            break;
+        case 5:
+            if (last == ',' && i + 1 < n && rng_chance(&g->rng, 0.6)) {
+                it->suf[sl - 1] = '\0';
+                cat_str(it->suf, sizeof it->suf, rng_chance(&g->rng, 0.5) ? " --" : " -");
+            }
+            break;
+        case 6: {
+            char *q = strchr(it->core, '\'');
+            if (q) {
+                char tmp[sizeof it->core];
+                set_str(tmp, sizeof tmp, it->core, (size_t)(q - it->core));
+                cat_str(tmp, sizeof tmp, "\xe2\x80\x99");
+                cat_str(tmp, sizeof tmp, q + 1);
+                set_str(it->core, sizeof it->core, tmp, strlen(tmp));
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (var == 7 && n > 0) {
+        size_t s = (size_t)rng_below(&g->rng, n);
+        for (size_t k = 0; k + 1 < n; k++) {
+            item_t *it = &v->p[(s + k) % (n - 1)];
+            if (!it->suf[0] && it->core[0]) {
+                cat_str(it->suf, sizeof it->suf, ",");
+                return;
+            }
+        }
+        cat_str(v->p[n - 1].suf, sizeof v->p[n - 1].suf, "!");
+    }
+}
+
+/* A wrap width 8-30 columns away from w, within 40..100. */
+static uint32_t en_other_width(gen_t *g, uint32_t w)
+{
+    uint32_t d = 8 + (uint32_t)rng_below(&g->rng, 23);
+    int up = rng_chance(&g->rng, 0.5);
+    if (up && w + d > 100)
+        up = 0;
+    if (!up && w < 40 + d)
+        up = 1;
+    uint32_t nw = up ? w + d : w - d;
+    return nw < 40 ? 40 : nw > 100 ? 100 : nw;
+}
+
+/* 1 if the flat texts s and t, wrapped at widths ws and wt, give the same
+ * bytes. */
+static int en_same_wrap(en_t *e, const char *s, size_t n, uint32_t ws, uint32_t wt)
+{
+    e->ra.len = 0;
+    e->rb.len = 0;
+    en_wrap(&e->ra, s, n, ws, "", "");
+    en_wrap(&e->rb, s, n, wt, "", "");
+    return e->ra.len == e->rb.len && memcmp(e->ra.p, e->rb.p, e->ra.len) == 0;
+}
+
+/* 1 if e->ib renders to the same text as before[0..n-1]. */
+static int en_unchanged(en_t *e, const char *before, size_t n)
+{
+    en_render(&e->ib, &e->rb);
+    return e->rb.len == n && memcmp(e->rb.p, before, n) == 0;
+}
+
+/* Writes a near-copy of the flat text src[0..n-1], wrapped at *width, into
+ * out (flat) and sets *width to the copy's wrap width and *jac to the
+ * Jaccard of the shingles.  Returns the kind (EK_*). */
+static unsigned make_near_en(gen_t *g, const char *src, size_t n, buf_t *out, uint32_t *width,
+                             double *jac)
+{
+    en_t *e = &g->en;
+    int wrapped = e->layout == LAYOUT_WRAPPED;
+    double u = rng_unit(&g->rng);
+    unsigned kind;
+    if (wrapped)
+        kind = u < 0.35 ? EK_EDIT : u < 0.47 ? EK_CASE : u < 0.60 ? EK_PUNCT : u < 0.75 ? EK_REWRAP : EK_MULTI;
+    else
+        kind = u < 0.40 ? EK_EDIT : u < 0.55 ? EK_CASE : u < 0.70 ? EK_PUNCT : EK_MULTI;
+    int ed = kind == EK_EDIT || kind == EK_MULTI, cs = kind == EK_CASE, pu = kind == EK_PUNCT;
+    int rw = kind == EK_REWRAP;
+    if (kind == EK_MULTI) {
+        cs = rng_chance(&g->rng, 0.6);
+        pu = rng_chance(&g->rng, 0.6);
+        rw = wrapped && rng_chance(&g->rng, 0.5);
+        if (!cs && !pu && !rw) {
+            if (rng_chance(&g->rng, 0.5))
+                cs = 1;
+            else
+                pu = 1;
+        }
+    }
+
+    size_t na = en_tokens(src, n, &e->ta, &e->capta);
+    na = en_shingles(e->ta, na);
+    en_parse(src, n, &e->ia);
+    itemv_copy(&e->ib, &e->ia);
+    if (ed)
+        en_edit(g, na, 0.5 + 0.45 * rng_unit(&g->rng));
+    if (cs) {
+        en_render(&e->ib, &e->before);
+        en_case(g, &e->ib, (unsigned)rng_below(&g->rng, 5));
+        if (en_unchanged(e, e->before.p, e->before.len))
+            en_case(g, &e->ib, 1);
+        if (en_unchanged(e, e->before.p, e->before.len))
+            en_case(g, &e->ib, 0);
+    }
+    if (pu) {
+        en_render(&e->ib, &e->before);
+        unsigned times = 1 + (unsigned)rng_below(&g->rng, 2);
+        for (unsigned t = 0; t < times; t++)
+            en_punct(g, &e->ib, (unsigned)rng_below(&g->rng, 7));
+        if (en_unchanged(e, e->before.p, e->before.len))
+            en_punct(g, &e->ib, 7);
+    }
+    en_render(&e->ib, out);
+    if (rw) {
+        uint32_t nw = *width;
+        for (int t = 0; t < 4 && nw == *width; t++) {
+            nw = en_other_width(g, *width);
+            if (en_same_wrap(e, out->p, out->len, *width, nw))
+                nw = *width;
+        }
+        if (nw == *width && en_same_wrap(e, out->p, out->len, *width, 40) == 0)
+            nw = 40;
+        if (nw == *width) {
+            /* too short to wrap differently: change punctuation instead */
+            en_punct(g, &e->ib, 7);
+            en_render(&e->ib, out);
+            if (kind == EK_REWRAP)
+                kind = EK_PUNCT;
+        }
+        *width = nw;
+    }
+    *jac = en_jaccard_text(e, na, out->p, out->len);
+    return kind;
+}
+
+/* A fresh paragraph's flat text into out. */
+static void en_fresh(gen_t *g, buf_t *out)
+{
+    en_t *e = &g->en;
+    itemv_t *v = &e->ic;
+    v->len = 0;
+    if (e->layout == LAYOUT_WRAPPED) {
+        size_t ns = cum_pick(&g->rng, e->psent_cum, 21);
+        for (size_t s = 0; s < ns || v->len < 8; s++)
+            en_sentence(g, v, en_sent_len(g));
+        en_render(v, out);
+        return;
+    }
+    /* lines: 40-120 characters */
+    size_t want = 40 + (size_t)rng_below(&g->rng, 81), len = 0;
+    while (len + 10 < want || len < 40) {
+        size_t k = en_sent_len(g), room = (want - len) / 6 + 1;
+        if (k > room)
+            k = room < 3 ? 3 : room;
+        en_sentence(g, v, k);
+        en_render(v, out);
+        len = out->len;
+    }
+    while (len > 120 && v->len > 1) {
+        v->len--;
+        item_t *it = &v->p[v->len - 1];
+        set_str(it->suf, sizeof it->suf, ".", 1);
+        en_render(v, out);
+        len = out->len;
+    }
+}
+
+/* k capitalised words. */
+static void en_title_words(gen_t *g, buf_t *out, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        const char *w = en_word(g);
+        if (i)
+            buf_putc(out, ' ');
+        buf_putc(out, upper_c(w[0]));
+        buf_puts(out, w + 1);
+    }
+}
+
+static void en_lower_word(gen_t *g, buf_t *out)
+{
+    for (const char *w = en_word(g); *w; w++)
+        buf_putc(out, lower_c(*w));
+}
+
+/* An indented code block of 2-5 lines; returns the number of lines. */
+static uint32_t en_code(gen_t *g, buf_t *out)
+{
+    uint32_t n = 2 + (uint32_t)rng_below(&g->rng, 4);
+    char num[24];
+    for (uint32_t i = 0; i < n; i++) {
+        buf_puts(out, "    ");
+        switch (rng_below(&g->rng, 4)) {
+        case 0:
+            buf_puts(out, "$ ");
+            en_lower_word(g, out);
+            buf_puts(out, " --");
+            en_lower_word(g, out);
+            buf_putc(out, ' ');
+            en_lower_word(g, out);
+            break;
+        case 1:
+            en_lower_word(g, out);
+            buf_puts(out, " = ");
+            en_lower_word(g, out);
+            buf_putc(out, '(');
+            en_lower_word(g, out);
+            snprintf(num, sizeof num, ", %u)", (unsigned)rng_below(&g->rng, 1000));
+            buf_puts(out, num);
+            break;
+        case 2:
+            en_lower_word(g, out);
+            buf_putc(out, '.');
+            en_lower_word(g, out);
+            buf_putc(out, '(');
+            en_lower_word(g, out);
+            buf_putc(out, ')');
+            break;
+        default:
+            buf_puts(out, "# ");
+            en_lower_word(g, out);
+            buf_putc(out, ' ');
+            en_lower_word(g, out);
+            buf_putc(out, ' ');
+            en_lower_word(g, out);
+            break;
+        }
+        buf_putc(out, '\n');
+    }
+    return n;
+}
+
+/* A list of 2-6 items of one sentence each, wrapped at width; returns the
+ * number of lines. */
+static uint32_t en_list(gen_t *g, buf_t *out, uint32_t width)
+{
+    en_t *e = &g->en;
+    unsigned n = 2 + (unsigned)rng_below(&g->rng, 5), style = (unsigned)rng_below(&g->rng, 3);
+    uint32_t lines = 0;
+    char mark[16];
+    for (unsigned i = 0; i < n; i++) {
+        e->ic.len = 0;
+        en_sentence(g, &e->ic, 3 + (size_t)rng_below(&g->rng, 13));
+        en_render(&e->ic, &e->rb);
+        if (style == 2)
+            snprintf(mark, sizeof mark, "%u. ", i + 1);
+        else
+            snprintf(mark, sizeof mark, "%c ", style ? '*' : '-');
+        lines += en_wrap(out, e->rb.p, e->rb.len, width, mark, style == 2 ? "   " : "  ");
+    }
+    return lines;
+}
+
+static void en_add_para(en_t *e, const char *s, size_t n, uint32_t width, uint32_t line)
+{
+    if (e->nep == e->capep) {
+        e->capep = e->capep ? e->capep * 2 : 256;
+        e->ep = xrealloc(e->ep, e->capep * sizeof *e->ep);
+    }
+    e->ep[e->nep].off = e->flat.len;
+    e->ep[e->nep].len = (uint32_t)n;
+    e->ep[e->nep].width = width;
+    e->ep[e->nep].line = line;
+    e->nep++;
+    buf_put(&e->flat, s, n);
+}
+
+/* Generates English document `doc` of about `want` bytes into d->text. */
+static void gen_doc_en(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
+{
+    en_t *e = &g->en;
+    int wrapped = e->layout == LAYOUT_WRAPPED;
+    uint32_t width = 0;
+    if (wrapped)
+        width = rng_chance(&g->rng, 0.5) ? 72 : 60 + (uint32_t)rng_below(&g->rng, 21);
+    d->text.len = 0;
+    d->line = 0;
+    d->blank = wrapped;
+    e->nep = 0;
+    e->flat.len = 0;
+
+    if (wrapped) {
+        doc_line(d);
+        if (rng_chance(&g->rng, 0.3)) { /* Setext heading: title, then ==== */
+            size_t t0 = d->text.len;
+            en_title_words(g, &d->text, 2 + (size_t)rng_below(&g->rng, 5));
+            size_t tl = d->text.len - t0;
+            buf_putc(&d->text, '\n');
+            for (size_t i = 0; i < tl; i++)
+                buf_putc(&d->text, '=');
+            d->line++;
+        } else {
+            buf_puts(&d->text, "# ");
+            en_title_words(g, &d->text, 2 + (size_t)rng_below(&g->rng, 5));
+        }
+        buf_putc(&d->text, '\n');
+    } else if (rng_chance(&g->rng, 0.5)) {
+        doc_line(d);
+        en_title_words(g, &d->text, 2 + (size_t)rng_below(&g->rng, 5));
+        buf_putc(&d->text, '\n');
+    }
+
+    while (d->text.len < want) {
+        if (wrapped) {
+            double v = rng_unit(&g->rng);
+            if (v < 0.06) {
+                doc_line(d);
+                buf_puts(&d->text, rng_chance(&g->rng, 0.7) ? "## " : "### ");
+                en_title_words(g, &d->text, 1 + (size_t)rng_below(&g->rng, 5));
+                buf_putc(&d->text, '\n');
+                continue;
+            }
+            if (v < 0.12) {
+                doc_line(d);
+                d->line += en_list(g, &d->text, width) - 1;
+                continue;
+            }
+            if (v < 0.16) {
+                doc_line(d);
+                d->line += en_code(g, &d->text) - 1;
+                continue;
+            }
+        }
+        uint32_t line = doc_line(d), pw = width;
+        double u = rng_unit(&g->rng);
+        int have_src = e->nep > 0 || g->npool > 0;
+        if (have_src && u < g->dup_rate + g->exact_rate) {
+            uint32_t sdoc, sline;
+            e->src.len = 0;
+            if (e->nep > 0 && (g->npool == 0 || rng_chance(&g->rng, 0.3))) {
+                const enpara_t *pp = &e->ep[rng_below(&g->rng, e->nep)];
+                buf_put(&e->src, e->flat.p + pp->off, pp->len);
+                pw = pp->width;
+                sdoc = doc;
+                sline = pp->line;
+            } else {
+                const src_t *sp = &g->pool[rng_below(&g->rng, g->npool)];
+                buf_put(&e->src, sp->text, sp->len);
+                pw = sp->width;
+                sdoc = sp->doc;
+                sline = sp->line;
+            }
+            const char *kname = "exact";
+            double jac = 1.0;
+            e->para.len = 0;
+            if (u < g->dup_rate) {
+                unsigned k = make_near_en(g, e->src.p, e->src.len, &e->para, &pw, &jac);
+                kname = EN_KIND[k];
+                e->kinds[k]++;
+                g->near++;
+            } else {
+                buf_put(&e->para, e->src.p, e->src.len);
+                g->exact++;
+            }
+            if (fprintf(truth, "docs/%06u.txt\t%u\tdocs/%06u.txt\t%u\t%s\t%.4f\n", sdoc, sline,
+                        doc, line, kname, jac) < 0)
+                die("cannot write truth.tsv: %s", strerror(errno));
+        } else {
+            en_fresh(g, &e->para);
+        }
+        d->line += en_wrap(&d->text, e->para.p, e->para.len, pw, "", "") - 1;
+        en_add_para(e, e->para.p, e->para.len, pw, line);
+        g->paragraphs++;
+    }
+
+    for (size_t i = 0; i < e->nep; i++)
+        if (rng_chance(&g->rng, 0.25))
+            pool_insert(g, e->flat.p + e->ep[i].off, e->ep[i].len, doc, e->ep[i].line,
+                        e->ep[i].width);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1382,13 +2283,18 @@ static void gen_doc(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
 
 static void usage(FILE *f)
 {
-    fputs("usage: gen_corpus --seed N --size-mb M [--dup-rate F] [--exact-rate F]\n"
-          "                  [--seeds DIR] [--force] --out DIR\n"
+    fputs("usage: gen_corpus --seed N --size-mb M [--lang zh|en] [--layout wrapped|lines]\n"
+          "                  [--dup-rate F] [--exact-rate F] [--seeds DIR] [--force] --out DIR\n"
           "  --seed N         PRNG seed (0..2^64-1); same seed and size, same bytes\n"
           "  --size-mb M      total size of DIR/docs in MB of 1,000,000 bytes (1..50000)\n"
+          "  --lang L         zh (default): Chinese from the seed corpus;\n"
+          "                   en: English from compiled-in statistics (bench/en_vocab.inc)\n"
+          "  --layout L       English only: wrapped (default; blank-line separated blocks\n"
+          "                   hard-wrapped at ~72 columns, Markdown-like) or lines (one\n"
+          "                   paragraph per line, 40-120 characters)\n"
           "  --dup-rate F     fraction of body paragraphs that are near-copies (default 0.10)\n"
           "  --exact-rate F   fraction of body paragraphs that are exact copies (default 0.02)\n"
-          "  --seeds DIR      seed corpus, *.txt one paragraph per line\n"
+          "  --seeds DIR      zh only: seed corpus, *.txt one paragraph per line\n"
           "                   (default " ND_DEFAULT_SEEDS_DIR ")\n"
           "  --out DIR        output: DIR/docs/NNNNNN.txt, DIR/truth.tsv, DIR/boilerplate.txt\n"
           "  --force          write into a non-empty DIR (removes files of an earlier run)\n",
@@ -1434,6 +2340,7 @@ int main(int argc, char **argv)
 {
     const char *seed_s = NULL, *size_s = NULL, *dup_s = NULL, *exact_s = NULL;
     const char *seeds = ND_DEFAULT_SEEDS_DIR, *out = NULL;
+    const char *lang_s = NULL, *layout_s = NULL;
     int force = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -1446,12 +2353,13 @@ int main(int argc, char **argv)
             force = 1;
             continue;
         }
-        static const char *const opts[] = {"--seed", "--size-mb", "--dup-rate",
-                                           "--exact-rate", "--seeds", "--out"};
-        const char **dst[] = {&seed_s, &size_s, &dup_s, &exact_s, &seeds, &out};
+        static const char *const opts[] = {"--seed",  "--size-mb", "--dup-rate", "--exact-rate",
+                                           "--seeds", "--out",     "--lang",     "--layout"};
+        const char **dst[] = {&seed_s, &size_s, &dup_s,   &exact_s,
+                              &seeds,  &out,    &lang_s, &layout_s};
         size_t k;
         const char *val = NULL;
-        for (k = 0; k < 6; k++) {
+        for (k = 0; k < 8; k++) {
             size_t ol = strlen(opts[k]);
             if (strncmp(a, opts[k], ol) != 0)
                 continue;
@@ -1466,7 +2374,7 @@ int main(int argc, char **argv)
                 break;
             }
         }
-        if (k == 6)
+        if (k == 8)
             usage_error("unknown argument '%s'", a);
         *dst[k] = val;
     }
@@ -1486,21 +2394,36 @@ int main(int argc, char **argv)
         usage_error("--dup-rate plus --exact-rate must not exceed 0.9");
     if (!*seeds)
         usage_error("--seeds needs a directory");
+    int en = 0, layout = LAYOUT_WRAPPED;
+    if (lang_s && strcmp(lang_s, "en") == 0)
+        en = 1;
+    else if (lang_s && strcmp(lang_s, "zh") != 0)
+        usage_error("--lang: '%s' is not zh or en", lang_s);
+    if (layout_s && !en)
+        usage_error("--layout needs --lang en");
+    if (layout_s && strcmp(layout_s, "lines") == 0)
+        layout = LAYOUT_LINES;
+    else if (layout_s && strcmp(layout_s, "wrapped") != 0)
+        usage_error("--layout: '%s' is not wrapped or lines", layout_s);
 
     rng_seed(&g.rng, seed);
-    g.s2t = opencc_open("s2t.json");
-    if (g.s2t == (opencc_t)-1)
-        die("cannot open OpenCC config 's2t.json': %s", opencc_error());
-    g.t2s = opencc_open("t2s.json");
-    if (g.t2s == (opencc_t)-1)
-        die("cannot open OpenCC config 't2s.json': %s", opencc_error());
+    if (en) {
+        en_init(&g.en, layout);
+    } else {
+        g.s2t = opencc_open("s2t.json");
+        if (g.s2t == (opencc_t)-1)
+            die("cannot open OpenCC config 's2t.json': %s", opencc_error());
+        g.t2s = opencc_open("t2s.json");
+        if (g.t2s == (opencc_t)-1)
+            die("cannot open OpenCC config 't2s.json': %s", opencc_error());
 
-    pool_t raw = {0};
-    load_seeds(seeds, &raw);
-    build_pools(&g, &raw);
-    free(raw.c);
-    free(raw.arena.p);
-    build_pinyin(&g);
+        pool_t raw = {0};
+        load_seeds(seeds, &raw);
+        build_pools(&g, &raw);
+        free(raw.c);
+        free(raw.arena.p);
+        build_pinyin(&g);
+    }
     g.pool = xrealloc(NULL, POOL_CAP * sizeof *g.pool);
 
     prepare_out(out, force);
@@ -1527,7 +2450,10 @@ int main(int argc, char **argv)
         size_t want = ((size_t)2048 << e) + (size_t)rng_below(&g.rng, (uint64_t)2048 << e);
         if (want > target - total)
             want = (size_t)(target - total);
-        gen_doc(&g, ndocs, want, &d, truth);
+        if (en)
+            gen_doc_en(&g, ndocs, want, &d, truth);
+        else
+            gen_doc(&g, ndocs, want, &d, truth);
         int w = snprintf(name, sizeof name, "/docs/%06u.txt", ndocs);
         if (w < 0 || (size_t)w >= sizeof name)
             die("document name too long");
@@ -1542,8 +2468,8 @@ int main(int argc, char **argv)
     if (fflush(truth) != 0 || ferror(truth) || fclose(truth) != 0)
         die("cannot write '%s/truth.tsv': %s", out, strerror(errno));
 
-    buf_t bp = {0};
-    for (size_t s = 0; s < N_SITES; s++)
+    buf_t bp = {0}; /* English documents have no boilerplate: an empty file */
+    for (size_t s = 0; s < (en ? 0 : N_SITES); s++)
         for (size_t i = 0; i < 8; i++)
             if (SITES[s][i]) {
                 buf_puts(&bp, SITES[s][i]);
@@ -1561,9 +2487,16 @@ int main(int argc, char **argv)
             ndocs, (unsigned long long)total, (unsigned long long)g.paragraphs,
             (unsigned long long)g.near, (unsigned long long)g.exact,
             (unsigned long long)g.boiler);
-
-    opencc_close(g.s2t);
-    opencc_close(g.t2s);
+    if (en) {
+        fprintf(stderr, PROG ": near-copies by kind:");
+        for (unsigned k = 0; k < EK_N; k++)
+            fprintf(stderr, " %s %llu", EN_KIND[k], (unsigned long long)g.en.kinds[k]);
+        fputc('\n', stderr);
+        en_free(&g.en);
+    } else {
+        opencc_close(g.s2t);
+        opencc_close(g.t2s);
+    }
     for (size_t i = 0; i < g.npool; i++)
         free(g.pool[i].text);
     free(g.pool);
