@@ -129,37 +129,99 @@ static int is_blank(const uint8_t *s, size_t n) {
     return 1;
 }
 
-#define ND_WIDTH_BUCKETS 256 /* widths >= 255 share the last bucket */
+/* What the auto decision needs to know about one line (see the essay). */
+typedef struct line_sum {
+    unsigned width;     /* display columns up to the last non-space byte */
+    unsigned nsep[5];   /* tab, ';', '|', ':' (not in "://"), ',' after the indentation */
+    uint8_t indented;   /* starts with a space or a tab */
+    uint8_t comment;    /* first non-space byte '#' or '!', or "//" */
+    uint8_t record;     /* one ASCII token, or a field separator inside a token */
+    uint8_t end;        /* 0: no sentence end; 1: ASCII . ! ? "; 2: CJK 。！？”」』 */
+} line_sum;
 
-/* Display width of a line, as far as the histogram needs it: any width of
- * at least ND_WIDTH_BUCKETS - 1 lands in the last bucket, so counting stops
- * there.  Chunks of 32 bytes are counted without branches (the compiler
- * vectorises the inner loop); the sum is per chunk, so it is exact up to
- * the cap. */
-static unsigned line_width(const uint8_t *s, size_t n) {
-    unsigned w = 0;
-    size_t i = 0;
-    for (; i + 32 <= n && w < ND_WIDTH_BUCKETS - 1; i += 32) {
-        unsigned c32 = 0;
-        for (size_t k = 0; k < 32; k++) {
-            uint8_t c = s[i + k];
-            c32 += (unsigned)((c & 0xC0) != 0x80) + (unsigned)(c >= 0xE0);
-        }
-        w += c32;
-    }
-    for (; i < n && w < ND_WIDTH_BUCKETS - 1; i++) {
+enum { SEP_TAB, SEP_SEMI, SEP_BAR, SEP_COLON, SEP_COMMA };
+
+static int is_alnum(uint8_t c) {
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* The full-width sentence ends in UTF-8: 。(E3 80 82) ！(EF BC 81) ？(EF BC 9F)
+ * ”(E2 80 9D) 」(E3 80 8D) 』(E3 80 8F). */
+static int cjk_end(const uint8_t *s, size_t n) {
+    if (n < 3) return 0;
+    uint8_t a = s[n - 3], b = s[n - 2], c = s[n - 1];
+    return (a == 0xE3 && b == 0x80 && (c == 0x82 || c == 0x8D || c == 0x8F)) ||
+           (a == 0xEF && b == 0xBC && (c == 0x81 || c == 0x9F)) ||
+           (a == 0xE2 && b == 0x80 && c == 0x9D);
+}
+
+/* One pass over the line's bytes; nothing is allocated. */
+static void line_summary(const uint8_t *s, size_t n, line_sum *ls) {
+    memset(ls, 0, sizeof *ls);
+    size_t b = 0, e = n;
+    while (b < e && (s[b] == ' ' || s[b] == '\t')) b++;
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\v' || s[e - 1] == '\f'))
+        e--;
+    ls->indented = b > 0;
+    if (b == e) return;
+    ls->comment = s[b] == '#' || s[b] == '!' || (s[b] == '/' && b + 1 < e && s[b + 1] == '/');
+    unsigned w = 0, spaces = 0, high = 0, field = 0;
+    for (size_t i = b; i < e; i++) {
         uint8_t c = s[i];
         w += (unsigned)((c & 0xC0) != 0x80) + (unsigned)(c >= 0xE0);
+        switch (c) {
+        case ' ': spaces++; break;
+        case '\t':
+            ls->nsep[SEP_TAB]++;
+            field |= i > b && is_alnum(s[i - 1]);
+            break;
+        case ';': ls->nsep[SEP_SEMI]++; goto inside;
+        case '|': ls->nsep[SEP_BAR]++; goto inside;
+        case ',': ls->nsep[SEP_COMMA]++; goto inside;
+        case ':':
+            if (!(i + 1 < e && s[i + 1] == '/')) ls->nsep[SEP_COLON]++;
+            goto inside;
+        case '=':
+        inside: /* a separator between two letters or digits: "a:b", "1,2" */
+            field |= i > b && i + 1 < e && is_alnum(s[i - 1]) && is_alnum(s[i + 1]);
+            break;
+        default: high |= c >= 0xE3; break;
+        }
     }
-    return w;
+    ls->width = w;
+    ls->record = field || (!spaces && !high);
+    uint8_t last = s[e - 1];
+    if (cjk_end(s + b, e - b))
+        ls->end = 2;
+    else if (last == '.' || last == '!' || last == '?' || last == '"')
+        ls->end = 1;
+}
+
+/* Lines of the same record layout: the same number of tabs, ';', '|' or
+ * ':' (at least one), or of ',' (at least two). */
+static int aligned(const line_sum *a, const line_sum *b) {
+    for (int k = SEP_TAB; k <= SEP_COLON; k++)
+        if (a->nsep[k] && a->nsep[k] == b->nsep[k]) return 1;
+    return a->nsep[SEP_COMMA] >= 2 && a->nsep[SEP_COMMA] == b->nsep[SEP_COMMA];
+}
+
+/* The vote of one join - line a followed by line b in the same block:
+ * 0 no vote, 1 join (blank mode is right), 2 keep apart (line mode). */
+static int join_vote(const line_sum *a, const line_sum *b) {
+    if (a->comment) return 0;
+    if (a->width > 160) return 2;                 /* wider than any wrap */
+    if (a->indented || b->indented) return 1;     /* hanging indent, code, verse */
+    if (a->record || aligned(a, b)) return 2;     /* records and tables */
+    if (a->end == 2 && a->width >= 60) return 2;  /* a whole CJK paragraph */
+    if (a->end && a->width >= 100) return 2;      /* a whole paragraph */
+    return 1;
 }
 
 nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
-    size_t hist[ND_WIDTH_BUCKETS];
-    memset(hist, 0, sizeof hist);
     line_it it = line_start(data, size);
-    size_t s, e, inner = 0, blocks = 0, ps = 0, pe = 0;
-    { /* most texts have no second block: find that out without widths */
+    size_t s, e;
+    { /* most texts have no second block: find that out without measuring */
+        size_t blocks = 0;
         int nb = 0, two = 0;
         while (!two && line_next(&it, &s, &e)) {
             int blank = is_blank(data + s, e - s);
@@ -167,40 +229,34 @@ nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
             nb = !blank;
         }
         if (!two) return ND_SPLIT_LINE;
-        blocks = 0;
         it = line_start(data, size);
     }
-    int prev_nonblank = 0;
+    /* Only lines inside multi-line blocks are summarised, each once: the
+     * previous line's summary is made when a second line follows it. */
+    line_sum prev, cur;
+    size_t ps = 0, pe = 0, votes[3] = {0, 0, 0};
+    int prev_nonblank = 0, prev_done = 0;
     while (line_next(&it, &s, &e)) {
-        int blank = is_blank(data + s, e - s);
-        if (!blank) {
-            if (prev_nonblank) { /* the previous line is an inner line */
-                unsigned pw = line_width(data + ps, pe - ps); /* only those are measured */
-                hist[ND_MIN(pw, (unsigned)ND_WIDTH_BUCKETS - 1)]++;
-                inner++;
-            } else {
-                blocks++;
-            }
-            ps = s;
-            pe = e;
+        if (is_blank(data + s, e - s)) {
+            prev_nonblank = 0;
+            continue;
         }
-        prev_nonblank = !blank;
-    }
-    if (blocks < 2 || inner == 0) return ND_SPLIT_LINE;
-    /* 95th percentile of inner widths. */
-    size_t want = inner - inner / 20, acc = 0;
-    unsigned p95 = 0;
-    for (unsigned w = 0; w < ND_WIDTH_BUCKETS; w++) {
-        acc += hist[w];
-        if (acc >= want) {
-            p95 = w;
-            break;
+        if (prev_nonblank) {
+            if (!prev_done) line_summary(data + ps, pe - ps, &prev);
+            line_summary(data + s, e - s, &cur);
+            votes[join_vote(&prev, &cur)]++;
+            prev = cur;
+            prev_done = 1;
+        } else {
+            prev_done = 0;
         }
+        ps = s;
+        pe = e;
+        prev_nonblank = 1;
     }
-    if (p95 < 40 || p95 > 160) return ND_SPLIT_LINE;
-    size_t filled = 0;
-    for (unsigned w = (p95 * 6 + 9) / 10; w < ND_WIDTH_BUCKETS; w++) filled += hist[w];
-    return filled * 10 >= inner * 7 ? ND_SPLIT_BLANK : ND_SPLIT_LINE;
+    /* no join at all: both modes give the same paragraphs, report line */
+    if (votes[1] + votes[2] == 0) return ND_SPLIT_LINE;
+    return votes[1] >= votes[2] ? ND_SPLIT_BLANK : ND_SPLIT_LINE;
 }
 
 /* Where to end the piece of a block [start, end) longer than max bytes:
