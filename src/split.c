@@ -207,13 +207,16 @@ static int aligned(const line_sum *a, const line_sum *b) {
 
 /* The vote of one join - line a followed by line b in the same block:
  * 0 no vote, 1 join (blank mode is right), 2 keep apart (line mode). */
+static int whole(const line_sum *a) {
+    return a->width > 160 || (a->end == 2 && a->width >= 60) || (a->end && a->width >= 100);
+}
+
 static int join_vote(const line_sum *a, const line_sum *b) {
     if (a->comment) return 0;
     if (a->width > 160) return 2;                 /* wider than any wrap */
     if (a->indented || b->indented) return 1;     /* hanging indent, code, verse */
     if (a->record || aligned(a, b)) return 2;     /* records and tables */
-    if (a->end == 2 && a->width >= 60) return 2;  /* a whole CJK paragraph */
-    if (a->end && a->width >= 100) return 2;      /* a whole paragraph */
+    if (whole(a) || whole(b)) return 2;           /* a whole paragraph */
     return 1;
 }
 
