@@ -155,7 +155,15 @@ static int cjk_end(const uint8_t *s, size_t n) {
            (a == 0xE2 && b == 0x80 && c == 0x9D);
 }
 
-/* One pass over the line's bytes; nothing is allocated. */
+/* The bytes line_summary has to look at one by one; all others only add
+ * to the width. */
+static const uint8_t summary_byte[256] = {
+    ['\t'] = 1, [';'] = 1, ['|'] = 1, [','] = 1, [':'] = 1, ['='] = 1,
+};
+
+/* One pass over the line's bytes; nothing is allocated.  Performance: the
+ * width, the space and the CJK tests are branch-free; only the six bytes of
+ * summary_byte take a branch. */
 static void line_summary(const uint8_t *s, size_t n, line_sum *ls) {
     memset(ls, 0, sizeof *ls);
     size_t b = 0, e = n;
@@ -169,24 +177,25 @@ static void line_summary(const uint8_t *s, size_t n, line_sum *ls) {
     for (size_t i = b; i < e; i++) {
         uint8_t c = s[i];
         w += (unsigned)((c & 0xC0) != 0x80) + (unsigned)(c >= 0xE0);
+        high |= c >= 0xE3;
+        spaces |= c == ' ';
+        if (!summary_byte[c]) continue;
+        int inside = 0; /* a separator between two letters or digits: "a:b", "1,2" */
         switch (c) {
-        case ' ': spaces++; break;
         case '\t':
             ls->nsep[SEP_TAB]++;
             field |= i > b && is_alnum(s[i - 1]);
             break;
-        case ';': ls->nsep[SEP_SEMI]++; goto inside;
-        case '|': ls->nsep[SEP_BAR]++; goto inside;
-        case ',': ls->nsep[SEP_COMMA]++; goto inside;
+        case ';': ls->nsep[SEP_SEMI]++; inside = 1; break;
+        case '|': ls->nsep[SEP_BAR]++; inside = 1; break;
+        case ',': ls->nsep[SEP_COMMA]++; inside = 1; break;
         case ':':
             if (!(i + 1 < e && s[i + 1] == '/')) ls->nsep[SEP_COLON]++;
-            goto inside;
-        case '=':
-        inside: /* a separator between two letters or digits: "a:b", "1,2" */
-            field |= i > b && i + 1 < e && is_alnum(s[i - 1]) && is_alnum(s[i + 1]);
+            inside = 1;
             break;
-        default: high |= c >= 0xE3; break;
+        default: inside = 1; break; /* '=' */
         }
+        if (inside) field |= i > b && i + 1 < e && is_alnum(s[i - 1]) && is_alnum(s[i + 1]);
     }
     ls->width = w;
     ls->record = field || (!spaces && !high);
@@ -220,6 +229,8 @@ static int join_vote(const line_sum *a, const line_sum *b) {
     return 1;
 }
 
+#define ND_SPLIT_VOTES 4096 /* joins that vote, at most: the first ones */
+
 nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
     line_it it = line_start(data, size);
     size_t s, e;
@@ -239,7 +250,7 @@ nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
     line_sum prev, cur;
     size_t ps = 0, pe = 0, votes[3] = {0, 0, 0};
     int prev_nonblank = 0, prev_done = 0;
-    while (line_next(&it, &s, &e)) {
+    while (votes[1] + votes[2] < ND_SPLIT_VOTES && line_next(&it, &s, &e)) {
         if (is_blank(data + s, e - s)) {
             prev_nonblank = 0;
             continue;
