@@ -99,6 +99,7 @@ def check(args):
         got = []
         if avail:
             r = subprocess.run([detect] + [a[0] for a in avail], capture_output=True, text=True)
+            sys.stderr.write(r.stderr)  # sanitizer reports reach ctest's FAIL_REGULAR_EXPRESSION
             if r.returncode != 0:
                 sys.exit(f"{detect} failed ({r.returncode}): {r.stderr}")
             got = r.stdout.split()
