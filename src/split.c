@@ -80,6 +80,7 @@
  */
 #include "split.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "nd_internal.h"
@@ -211,10 +212,11 @@ static void line_summary(const uint8_t *s, size_t n, line_sum *ls) {
     ls->indented = b > 0;
     if (b == e) return;
     ls->comment = s[b] == '#' || s[b] == '!' || (s[b] == '/' && b + 1 < e && s[b + 1] == '/');
-    unsigned w = 0, spaces = 0, high = 0, field = 0;
+    size_t w = 0; /* a 64-bit sum: no wrap-around even on a 4 GB line */
+    unsigned spaces = 0, high = 0, field = 0;
     for (size_t i = b; i < e; i++) {
         uint8_t c = s[i];
-        w += (unsigned)((c & 0xC0) != 0x80) + (unsigned)(c >= 0xE0);
+        w += (size_t)((c & 0xC0) != 0x80) + (size_t)(c >= 0xE0);
         high |= c >= 0xE3;
         spaces |= c == ' ';
         if (!summary_byte[c]) continue;
@@ -235,7 +237,7 @@ static void line_summary(const uint8_t *s, size_t n, line_sum *ls) {
         }
         if (inside) field |= i > b && i + 1 < e && is_alnum(s[i - 1]) && is_alnum(s[i + 1]);
     }
-    ls->width = w;
+    ls->width = w < UINT_MAX ? (unsigned)w : UINT_MAX;
     ls->record = field || (!spaces && !high);
     uint8_t last = s[e - 1];
     if (cjk_end(s + b, e - b))
@@ -252,12 +254,14 @@ static int aligned(const line_sum *a, const line_sum *b) {
     return a->nsep[SEP_COMMA] >= 2 && a->nsep[SEP_COMMA] == b->nsep[SEP_COMMA];
 }
 
-/* The vote of one join - line a followed by line b in the same block:
- * 0 no vote, 1 join (blank mode is right), 2 keep apart (line mode). */
+/* A line that is a whole paragraph by itself: wider than anyone wraps, or
+ * long and ending a sentence. */
 static int whole(const line_sum *a) {
     return a->width > 160 || (a->end == 2 && a->width >= 60) || (a->end && a->width >= 100);
 }
 
+/* The vote of one join - line a followed by line b in the same block:
+ * 0 no vote, 1 join (blank mode is right), 2 keep apart (line mode). */
 static int join_vote(const line_sum *a, const line_sum *b) {
     if (a->comment) return 0;
     if (a->width > 160) return 2;                 /* wider than any wrap */
