@@ -248,3 +248,30 @@ Test(split, auto_copyright_stanzas_are_blank) {
                     "License: ISC\n";
     cr_expect_eq(detect(t), ND_SPLIT_BLANK);
 }
+
+/* The report's summary counts the files split each way (what the text report
+ * prints in its totals) and agrees with the per-document split. */
+Test(split, report_summary_counts_files_split_each_way) {
+    const char *texts[] = {
+        wrapped,                                                        /* blank */
+        "first record,1,2\nsecond record,3,4\n\nthird,5,6\nfourth,7,8\n", /* line */
+        "no blank line here\nnor here\n", /* line: a single block */
+    };
+    nd_scanner *sc;
+    nd_report *r;
+    cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_eq(nd_scanner_add_buffer(sc, "doc", texts[i], strlen(texts[i])), ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_scanner_free(sc);
+    nd_summary sm;
+    cr_assert_eq(nd_report_summary(r, &sm), ND_OK);
+    cr_expect_eq(sm.split_blank, 1u);
+    cr_expect_eq(sm.split_line, 2u);
+    nd_document_info d;
+    cr_assert_eq(nd_report_document(r, 0, &d), ND_OK);
+    cr_expect_eq(d.split, (unsigned)ND_SPLIT_BLANK);
+    cr_assert_eq(nd_report_document(r, 1, &d), ND_OK);
+    cr_expect_eq(d.split, (unsigned)ND_SPLIT_LINE);
+    nd_report_free(r);
+}
