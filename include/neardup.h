@@ -306,6 +306,10 @@ void nd_report_free(nd_report *r);
 
 typedef struct nd_summary {
     uint64_t files;          /* documents scanned */
+    uint64_t split_line;     /* of those, split with one paragraph per line */
+    uint64_t split_blank;    /* of those, split at blank lines; with --split
+                                auto the two say what auto chose (per file:
+                                nd_document_info.split) */
     uint64_t skipped;        /* inputs skipped */
     uint64_t bytes;          /* bytes scanned (after decompression) */
     uint64_t paragraphs;     /* all paragraphs */

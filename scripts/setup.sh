@@ -15,7 +15,10 @@ PACKAGES=(build-essential cmake pkg-config
           libopencc-dev libopencc-data
           libcriterion-dev libjson-c-dev
           clang libclang-rt-14-dev valgrind hyperfine python3
-          chromium)
+          chromium
+          fortunes fortunes-min fortunes-zh python3-doc wamerican miscfiles
+          debian-reference-zh-cn git python3-pip distro-info-data netbase
+          publicsuffix)
 
 deps() {
   local missing=()

@@ -266,7 +266,13 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
     nd_summary *s = &r->sum;
     s->files = nd;
     s->paragraphs = np;
-    for (size_t i = 0; i < nd; i++) s->bytes += r->docs.docs[i].size;
+    for (size_t i = 0; i < nd; i++) {
+        s->bytes += r->docs.docs[i].size;
+        if (r->docs.docs[i].split == ND_SPLIT_BLANK)
+            s->split_blank++;
+        else
+            s->split_line++;
+    }
     s->clusters = ncl;
     s->common_docs = r->opt.common_docs;
 

@@ -141,7 +141,11 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm) {
     ND_TRY(nd_sink_u64(s, sm->files));
     ND_TRY(nd_sink_puts(s, " ("));
     ND_TRY(nd_sink_u64(s, sm->skipped));
-    ND_TRY(nd_sink_puts(s, " skipped)\n  paragraphs   "));
+    ND_TRY(nd_sink_puts(s, " skipped)\n  split        "));
+    ND_TRY(nd_sink_u64(s, sm->split_line));
+    ND_TRY(nd_sink_puts(s, sm->split_line == 1 ? " file by lines, " : " files by lines, "));
+    ND_TRY(nd_sink_u64(s, sm->split_blank));
+    ND_TRY(nd_sink_puts(s, " at blank lines\n  paragraphs   "));
     ND_TRY(nd_sink_u64(s, sm->paragraphs));
     ND_TRY(nd_sink_puts(s, " ("));
     ND_TRY(nd_sink_u64(s, sm->short_paragraphs));

@@ -109,3 +109,169 @@ Test(split, line_numbers_count_crlf_once_and_lone_cr) {
     expect_para(&pt, 2, t, "c", 5);
     nd_paratab_release(&pt);
 }
+
+/* --- auto: one case per structure (issue 11) ------------------------------ */
+
+static nd_split_mode detect(const char *t) {
+    return nd_split_detect((const uint8_t *)t, strlen(t));
+}
+
+Test(split, auto_verse_blocks_of_short_lines_are_blank) {
+    /* poems and quotations separated by blank lines: the block is the paragraph */
+    const char *t = "Twinkle, twinkle, little star,\n"
+                    "How I wonder what you are!\n"
+                    "Up above the world so high,\n"
+                    "Like a diamond in the sky.\n"
+                    "\t\t-- Jane Taylor\n"
+                    "\n"
+                    "Roses are red,\n"
+                    "Violets are blue,\n"
+                    "Sugar is sweet,\n"
+                    "And so are you.\n"
+                    "\n"
+                    "A fool and his money are soon parted.\n"
+                    "\t\t-- Thomas Tusser\n";
+    cr_expect_eq(detect(t), ND_SPLIT_BLANK);
+}
+
+Test(split, auto_chinese_verse_is_blank) {
+    /* every line ends with 。 but the lines are short: a poem per block */
+    const char *t = "《静夜思》\n作者：李白\n床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n\n"
+                    "《春晓》\n作者：孟浩然\n春眠不觉晓，处处闻啼鸟。\n夜来风雨声，花落知多少。\n";
+    cr_expect_eq(detect(t), ND_SPLIT_BLANK);
+}
+
+Test(split, auto_markdown_with_code_block_and_list_is_blank) {
+    const char *t = "# Building\n"
+                    "\n"
+                    "The library is built with CMake.  A C11 compiler and the\n"
+                    "development files of zlib are needed; everything else is\n"
+                    "bundled with the sources.\n"
+                    "\n"
+                    "```sh\n"
+                    "cmake -S . -B build\n"
+                    "cmake --build build -j2\n"
+                    "```\n"
+                    "\n"
+                    "Options:\n"
+                    "\n"
+                    "* `ND_WERROR` turns warnings into errors, which is what the\n"
+                    "  continuous integration does.\n"
+                    "* `ND_SANITIZE` builds with the address and undefined\n"
+                    "  behaviour sanitizers.\n";
+    cr_expect_eq(detect(t), ND_SPLIT_BLANK);
+}
+
+Test(split, auto_rest_with_table_is_blank) {
+    const char *t = "Options\n"
+                    "=======\n"
+                    "\n"
+                    "The scanner reads every file given on the command line and\n"
+                    "cuts it into paragraphs before it computes the sketches that\n"
+                    "find near-duplicates.\n"
+                    "\n"
+                    "=========  ========================================\n"
+                    "Option     Meaning\n"
+                    "=========  ========================================\n"
+                    "--split    how paragraphs are found\n"
+                    "--shingle  tokens per shingle\n"
+                    "=========  ========================================\n"
+                    "\n"
+                    ".. note::\n"
+                    "\n"
+                    "   The table above lists only the options that change the\n"
+                    "   paragraphs; see :ref:`options` for the others.\n";
+    cr_expect_eq(detect(t), ND_SPLIT_BLANK);
+}
+
+Test(split, auto_one_paragraph_per_line_long_lines_is_line) {
+    /* long, variable lines that each end a paragraph, an occasional blank line */
+    const char *t =
+        "The committee met on Tuesday to review the budget for the coming year, and after a long "
+        "discussion it approved the proposal with two amendments that the treasurer had asked for.\n"
+        "Members asked why the maintenance costs had risen so sharply since the last review.\n"
+        "The treasurer explained that most of the increase came from the new heating system, which "
+        "had been installed in the autumn and whose running costs had been underestimated.\n"
+        "\n"
+        "A vote on the amendments was held at the end of the meeting and both were carried by a "
+        "large majority, with three members abstaining and none voting against them.\n"
+        "The next meeting will take place in March, when the final accounts for the year are "
+        "expected to be ready for the members to examine in detail.\n";
+    cr_expect_eq(detect(t), ND_SPLIT_LINE);
+}
+
+Test(split, auto_chinese_one_paragraph_per_line_is_line) {
+    /* one paragraph per line, each a sentence or more, with blank lines */
+    const char *t = "今年以来，我局坚持以人民为中心的发展思想，认真落实各项工作部署，全面完成了年初确定的目标任务。\n"
+                    "一是加强组织领导，成立了由主要负责同志任组长的工作领导小组，定期研究解决工作中的重大问题。\n"
+                    "\n"
+                    "二是完善制度建设，先后出台了十余项管理制度，形成了用制度管人、按制度办事的良好局面。\n"
+                    "三是强化监督检查，对发现的问题建立台账、限期整改，确保各项工作落到实处、取得实效。\n";
+    cr_expect_eq(detect(t), ND_SPLIT_LINE);
+}
+
+Test(split, auto_chinese_wrapped_text_is_blank) {
+    /* hard-wrapped at 60 columns (30 CJK characters), lines end mid-sentence */
+    const char *t = "在 Debian 这种规模的项目中，很难避免遇到与你意见不和，或者难以合作\n"
+                    "的人。请接受这一事实，并保持礼貌。意见不一致并不是糟糕举止或者人身\n"
+                    "攻击的借口，而且让人感觉受到威胁显然不是健康的社区氛围。\n"
+                    "\n"
+                    "Debian 贡献者们可能会通过与您不一样的方式来达成我们对于自由操作\n"
+                    "系统的共同目标。请始终假设其他人都在为这一目标而付诸努力。需要注\n"
+                    "意的是，我们之中的许多贡献者的母语并不是英语。\n";
+    cr_expect_eq(detect(t), ND_SPLIT_BLANK);
+}
+
+Test(split, auto_records_in_blank_separated_groups_are_line) {
+    /* one record per line, groups with comment headers */
+    const char *t = "# Zone 2 is Africa\n"
+                    "20:Egypt\n212:Morocco\n213:Algeria\n216:Tunisia\n"
+                    "\n"
+                    "# Zone 3 is Europe\n"
+                    "30:Greece\n31:Netherlands\n32:Belgium\n33:France\n"
+                    "\n"
+                    "echo\t\t7/tcp\necho\t\t7/udp\ndiscard\t\t9/tcp\t\tsink null\n";
+    cr_expect_eq(detect(t), ND_SPLIT_LINE);
+}
+
+Test(split, auto_copyright_stanzas_are_blank) {
+    /* Debian copyright file: fields with indented continuation lines */
+    const char *t = "Files: *\n"
+                    "Copyright: 2009-2023 Some Body <some@example.org>\n"
+                    "           2011 Other Person\n"
+                    "License: ISC\n"
+                    " Permission to use, copy, modify, and/or distribute this software for any\n"
+                    " purpose with or without fee is hereby granted.\n"
+                    "\n"
+                    "Files: debian/*\n"
+                    "Copyright: 2020 Debian Maintainers\n"
+                    "License: ISC\n";
+    cr_expect_eq(detect(t), ND_SPLIT_BLANK);
+}
+
+/* The report's summary counts the files split each way (what the text report
+ * prints in its totals) and agrees with the per-document split. */
+Test(split, report_summary_counts_files_split_each_way) {
+    const char *texts[] = {
+        wrapped,                                                        /* blank */
+        "first record,1,2\nsecond record,3,4\n\nthird,5,6\nfourth,7,8\n", /* line */
+        "no blank line here\nnor here\n", /* line: a single block */
+    };
+    nd_scanner *sc;
+    nd_report *r;
+    cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_eq(nd_scanner_add_buffer(sc, "doc", texts[i], strlen(texts[i])), ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_scanner_free(sc);
+    nd_summary sm;
+    cr_assert_eq(nd_report_summary(r, &sm), ND_OK);
+    cr_expect_eq(sm.split_blank, 1u);
+    cr_expect_eq(sm.split_line, 2u);
+    nd_document_info d;
+    cr_assert_eq(nd_report_document(r, 0, &d), ND_OK);
+    cr_expect_eq(d.split, (unsigned)ND_SPLIT_BLANK);
+    cr_assert_eq(nd_report_document(r, 1, &d), ND_OK);
+    cr_expect_eq(d.split, (unsigned)ND_SPLIT_LINE);
+    nd_report_free(r);
+}
