@@ -74,7 +74,10 @@ const char *nd_strerror(nd_status status);
 
 /* How a document is cut into paragraphs (see README, "Paragraphs"). */
 typedef enum nd_split_mode {
-    ND_SPLIT_AUTO = 0, /* per file: BLANK for hard-wrapped text, else LINE */
+    ND_SPLIT_AUTO = 0, /* per file, from its structure: BLANK for wrapped prose,
+                          verse and other blank-line-separated blocks, LINE
+                          where every line is a paragraph or a record
+                          (the rule: src/split.c, README "Paragraphs") */
     ND_SPLIT_LINE,     /* every non-blank line is a paragraph */
     ND_SPLIT_BLANK     /* blocks of non-blank lines separated by blank lines */
 } nd_split_mode;

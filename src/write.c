@@ -28,7 +28,8 @@
  * pasted into HTML unescaped.
  *
  * jsonl (one JSON object per line, "\n" after each, in this order):
- *   {"type":"summary","files":N,"skipped":N,"bytes":N,"paragraphs":N,
+ *   {"type":"summary","files":N,"skipped":N,"split_line":N,"split_blank":N,
+ *    "bytes":N,"paragraphs":N,
  *    "short_paragraphs":N,"chars":N,"clustered_paragraphs":N,"clusters":N,
  *    "duplicated_chars":N,"duplicated_share":S,"candidate_pairs":N,
  *    "verified_pairs":N,"common_clusters":N,"params":{"threshold":S,

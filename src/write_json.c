@@ -147,6 +147,8 @@ static nd_status summary_record(const nd_report *r, const nd_write_options *wo, 
     ND_TRY(open_record(s, type));
     ND_TRY(put_u64(s, "\"files\":", sm.files));
     ND_TRY(put_u64(s, ",\"skipped\":", sm.skipped));
+    ND_TRY(put_u64(s, ",\"split_line\":", sm.split_line));
+    ND_TRY(put_u64(s, ",\"split_blank\":", sm.split_blank));
     ND_TRY(put_u64(s, ",\"bytes\":", sm.bytes));
     ND_TRY(put_u64(s, ",\"paragraphs\":", sm.paragraphs));
     ND_TRY(put_u64(s, ",\"short_paragraphs\":", sm.short_paragraphs));
