@@ -104,8 +104,10 @@
 
 #define ND_MH_SALT UINT64_C(0x6d696e6861736821) /* "minhash!" */
 #define ND_MH_MAX_K 1024 /* nd_options.num_perm is at most 1024 */
-#define ND_MH_GROUP 8 /* table probes tested at once (divides ND_MH_PROBES) */
-#define ND_MH_SHUF_K 128 /* k up to which the byte-shuffle densification works */
+#define ND_MH_GROUP 8    /* probes tested at once; rows are padded to a multiple */
+#ifndef ND_MH_WALK_COST
+#define ND_MH_WALK_COST 64
+#endif
 
 /* The mixer: xor-shift-multiply (two rounds of the murmur3 finaliser's
  * shape with the moremur constants). */
@@ -118,38 +120,67 @@ static inline uint64_t mh_mix(uint64_t h) {
     return h;
 }
 
-/* Bin probed by empty bin i at attempt t (t >= 1). */
-static inline unsigned probe_bin(uint64_t seed, unsigned i, unsigned t, unsigned k) {
-    uint64_t h = mh_mix(seed ^ ((uint64_t)i << 32 | t));
-    return (unsigned)(((h >> 32) * k) >> 32);
+/* Bin i's probe order: row[0] = i, then the other k - 1 bins (ascending,
+ * then shuffled by Fisher-Yates over positions 1..k-1 with splitmix64 from
+ * the state mh_mix(probe + i); the position drawn at step t = k-1 down to 2
+ * is 1 + ((r >> 32) * t >> 32), uniform on [1, t] up to 2^-32). */
+static void probe_order(uint64_t probe, unsigned i, unsigned k, uint16_t *row) {
+    row[0] = (uint16_t)i;
+    for (unsigned t = 1, b = 0; t < k; t++, b++) row[t] = (uint16_t)(b == i ? ++b : b);
+    uint64_t st = mh_mix(probe + i);
+    for (unsigned t = k - 1; t >= 2; t--) {
+        unsigned u = 1 + (unsigned)(((nd_splitmix64(&st) >> 32) * t) >> 32);
+        uint16_t v = row[t];
+        row[t] = row[u];
+        row[u] = v;
+    }
 }
 
 nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
+    nd_status st = ND_OK;
+    uint16_t *row = NULL;
     memset(mh, 0, sizeof *mh);
     if (k == 0 || k > ND_MH_MAX_K) return ND_ERR_INVALID;
     uint64_t state = seed ^ ND_MH_SALT;
     mh->probe = nd_splitmix64(&state);
     mh->k = k;
-    if (!(mh->table = nd_mallocn((size_t)k * ND_MH_PROBES, sizeof *mh->table)))
-        return ND_ERR_NOMEM;
-    for (unsigned i = 0; i < k; i++)
-        for (unsigned t = 1; t <= ND_MH_PROBES; t++)
-            mh->table[(size_t)i * ND_MH_PROBES + t - 1] = (uint16_t)probe_bin(mh->probe, i, t, k);
-    if (k <= ND_MH_SHUF_K) { /* the first ND_MH_GROUP probes again, as bytes */
-        if (!(mh->tab8 = nd_mallocn((size_t)k * ND_MH_GROUP, 1))) {
-            nd_minhash_release(mh);
-            return ND_ERR_NOMEM;
-        }
-        for (unsigned i = 0; i < k; i++)
-            for (unsigned t = 0; t < ND_MH_GROUP; t++)
-                mh->tab8[(size_t)i * ND_MH_GROUP + t] = (uint8_t)mh->table[(size_t)i * ND_MH_PROBES + t];
+    mh->stride = (k + ND_MH_GROUP - 1) / ND_MH_GROUP * ND_MH_GROUP;
+    const size_t esz = k <= 256 ? 1 : 2;
+    void *perm = nd_mallocn((size_t)k * mh->stride, esz), *rank = nd_mallocn((size_t)k * k, esz);
+    if (k <= 256) {
+        mh->perm8 = perm;
+        mh->rank8 = rank;
+    } else {
+        mh->perm16 = perm;
+        mh->rank16 = rank;
     }
-    return ND_OK;
+    if (!perm || !rank || !(row = nd_mallocn(k, sizeof *row))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < k; i++) {
+        probe_order(mh->probe, i, k, row);
+        for (unsigned t = 0; t < mh->stride; t++) { /* pads probe i: empty */
+            unsigned v = t < k ? row[t] : i;
+            if (k <= 256) mh->perm8[(size_t)i * mh->stride + t] = (uint8_t)v;
+            else mh->perm16[(size_t)i * mh->stride + t] = (uint16_t)v;
+        }
+        for (unsigned t = 0; t < k; t++) { /* column row[t], entry i: t */
+            if (k <= 256) mh->rank8[(size_t)row[t] * k + i] = (uint8_t)t;
+            else mh->rank16[(size_t)row[t] * k + i] = (uint16_t)t;
+        }
+    }
+out:
+    free(row);
+    if (st != ND_OK) nd_minhash_release(mh);
+    return st;
 }
 
 void nd_minhash_release(nd_minhash *mh) {
-    free(mh->table);
-    free(mh->tab8);
+    free(mh->perm8);
+    free(mh->rank8);
+    free(mh->perm16);
+    free(mh->rank16);
     memset(mh, 0, sizeof *mh);
 }
 
@@ -193,71 +224,74 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
     }
 }
 
-
-/* Densifies empty bin i from probe t0 on: groups of ND_MH_GROUP table probes
- * tested without branches (first hit by ctz), then the hashed sequence. */
-static void densify_bin(const nd_minhash *mh, uint32_t *sig, const unsigned char *fb,
-                        const uint64_t *full, unsigned i, unsigned t0) {
-    const uint16_t *tab = mh->table + (size_t)i * ND_MH_PROBES;
-    for (; t0 < ND_MH_PROBES; t0 += ND_MH_GROUP) {
-        unsigned m = 0;
-        for (unsigned t = 0; t < ND_MH_GROUP; t++) m |= (unsigned)fb[tab[t0 + t]] << t;
-        if (m) {
-            sig[i] = sig[tab[t0 + (unsigned)__builtin_ctz(m)]];
-            return;
-        }
+/* Column minimum: m[i] = min over the nf full bins j = fl[..] of rank[j][i],
+ * the position of the first full bin in bin i's probe order (a byte for
+ * k <= 256, auto-vectorised: k / 32 vpminub per full bin with AVX2). */
+#define ND_COLMIN_BODY(kk)                                                     \
+    for (unsigned f = 0; f < nf; f++) {                                        \
+        const T *c = rank + (size_t)fl[f] * (kk);                              \
+        for (unsigned i = 0; i < (kk); i++) m[i] = c[i] < m[i] ? c[i] : m[i];  \
     }
-    for (unsigned t = ND_MH_PROBES + 1;; t++) {
-        unsigned j = probe_bin(mh->probe, i, t, mh->k);
-        if (full[j >> 6] >> (j & 63) & 1) {
-            sig[i] = sig[j];
+#define T uint8_t
+ND_CLONES
+static void colmin8(const uint8_t *restrict rank, unsigned k, const uint16_t *restrict fl,
+                    unsigned nf, uint8_t *restrict m) {
+    memset(m, 0xFF, k);
+    if (k == 128) { /* the default: a constant trip count, fully unrolled */
+        ND_COLMIN_BODY(128)
+    } else {
+        ND_COLMIN_BODY(k)
+    }
+}
+#undef T
+#define T uint16_t
+ND_CLONES
+static void colmin16(const uint16_t *restrict rank, unsigned k, const uint16_t *restrict fl,
+                     unsigned nf, uint16_t *restrict m) {
+    memset(m, 0xFF, (size_t)k * sizeof *m);
+    ND_COLMIN_BODY(k)
+}
+#undef T
+#undef ND_COLMIN_BODY
+
+/* Empty bin i by walking its probe order ND_MH_GROUP entries at a time
+ * (branch-free inside a group, first hit by ctz).  Always ends within
+ * k - F + 1 entries: the row holds every bin and F >= 1 of them are full;
+ * row[0] and the pads are i, which is empty. */
+static void probe8(const nd_minhash *mh, uint32_t *sig, const unsigned char *fb, unsigned i) {
+    const uint8_t *p = mh->perm8 + (size_t)i * mh->stride;
+    for (unsigned t0 = 0;; t0 += ND_MH_GROUP) {
+        unsigned hit = 0;
+        for (unsigned t = 0; t < ND_MH_GROUP; t++) hit |= (unsigned)fb[p[t0 + t]] << t;
+        if (hit) {
+            sig[i] = sig[p[t0 + (unsigned)__builtin_ctz(hit)]];
             return;
         }
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ND_DENSIFY_AVX2 1
-#include <immintrin.h>
-
-/*
- * The first probe group of four empty bins at once (k <= 128): the 128
- * "full" bytes are eight 16-byte tables, so vpshufb looks up 32 probe bins
- * (4 bins x 8 probes) in each and a compare on the index's high bits keeps
- * the right one; movemask then gives 8 hit bits per bin.  About 40
- * instructions for four bins instead of ~25 per bin.  Bins with no hit in the
- * group go to miss[] (continued by densify_bin from probe 8).  Returns how
- * many of e[] were handled (a multiple of 4).
- */
-__attribute__((target("avx2"))) static size_t densify4_avx2(const nd_minhash *mh, uint32_t *sig,
-                                                            const unsigned char *fb,
-                                                            const unsigned *e, size_t ne,
-                                                            unsigned *miss, size_t *nmiss) {
-    __m256i tabs[8];
-    for (int b = 0; b < 8; b++)
-        tabs[b] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(fb + 16 * b)));
-    const __m256i low4 = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
-    size_t j = 0;
-    for (; j + 4 <= ne; j += 4) {
-        uint64_t q[4];
-        for (int u = 0; u < 4; u++) memcpy(&q[u], mh->tab8 + (size_t)e[j + (size_t)u] * ND_MH_GROUP, 8);
-        __m256i idx = _mm256_set_epi64x((long long)q[3], (long long)q[2], (long long)q[1], (long long)q[0]);
-        __m256i lo = _mm256_and_si256(idx, low4);
-        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(idx, 4), low4);
-        __m256i hit = zero;
-        for (int b = 0; b < 8; b++)
-            hit = _mm256_or_si256(hit, _mm256_and_si256(_mm256_shuffle_epi8(tabs[b], lo),
-                                                         _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)b))));
-        unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(hit, zero));
-        for (unsigned u = 0; u < 4; u++) {
-            unsigned bits = (m >> (8 * u)) & 0xFFu, i = e[j + u];
-            if (bits) sig[i] = sig[mh->tab8[(size_t)i * ND_MH_GROUP + (unsigned)__builtin_ctz(bits)]];
-            else miss[(*nmiss)++] = i;
+static void probe16(const nd_minhash *mh, uint32_t *sig, const unsigned char *fb, unsigned i) {
+    const uint16_t *p = mh->perm16 + (size_t)i * mh->stride;
+    for (unsigned t0 = 0;; t0 += ND_MH_GROUP) {
+        unsigned hit = 0;
+        for (unsigned t = 0; t < ND_MH_GROUP; t++) hit |= (unsigned)fb[p[t0 + t]] << t;
+        if (hit) {
+            sig[i] = sig[p[t0 + (unsigned)__builtin_ctz(hit)]];
+            return;
         }
     }
-    return j;
 }
-#endif
+
+/* Whether walking the probe orders is expected to be cheaper than the
+ * column minimum with F of the k bins full: (k - F) walks of about
+ * k / (F + 1) entries against F columns of k entries, with a walk's entry
+ * ND_MH_WALK_COST / 32 times as dear as a column's (it is a dependent,
+ * branching load; a column is k / 32 vector instructions).  Measured with
+ * k = 128 (see the essay), the two cross near F = 64.  Either way gives the
+ * same values; only the speed differs. */
+static inline int probing_is_cheaper(unsigned k, unsigned F) {
+    return (uint64_t)(k - F) * ND_MH_WALK_COST < (uint64_t)F * (F + 1);
+}
 
 void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
     const unsigned k = mh->k, nw = (k + 63) / 64;
@@ -265,8 +299,7 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
     unsigned char fb[ND_MH_MAX_K]; /* the same bits, one byte each */
     unsigned nfull = 0;
     for (unsigned i = 0; i < k; i++) fb[i] = sig[i] != UINT32_MAX;
-    /* the bitmap a word at a time, in registers (a read-modify-write of
-     * full[] per bin was a quarter of this function) */
+    /* the bitmap a word at a time, in registers */
     for (unsigned wd = 0; wd < nw; wd++) {
         unsigned i0 = wd * 64, i1 = ND_MIN(k, i0 + 64), i = i0;
         uint64_t f = 0;
@@ -283,29 +316,34 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
         nfull += (unsigned)__builtin_popcountll(f);
     }
     if (nfull == 0 || nfull == k) return;
-    /* Only the empty bins, found a word at a time.  Full bins never change,
-     * so reading sig[j] of a full j is the undensified value. */
-#ifdef ND_DENSIFY_AVX2
-    if (mh->tab8 && __builtin_cpu_supports("avx2")) {
-        unsigned e[ND_MH_SHUF_K], miss[ND_MH_SHUF_K];
-        size_t ne = 0, nmiss = 0;
-        for (unsigned i = k; i < ND_MH_SHUF_K; i++) fb[i] = 0; /* all 128 bytes are read */
+    /* Full bins never change, so reading sig[j] of a full j is the
+     * undensified value whichever way the empty bins are done. */
+    if (probing_is_cheaper(k, nfull)) {
         for (unsigned wd = 0; wd < nw; wd++) {
             uint64_t empty = ~full[wd];
             if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
-            for (; empty; empty &= empty - 1) e[ne++] = wd * 64 + (unsigned)__builtin_ctzll(empty);
+            for (; empty; empty &= empty - 1) {
+                unsigned i = wd * 64 + (unsigned)__builtin_ctzll(empty);
+                if (mh->perm8) probe8(mh, sig, fb, i);
+                else probe16(mh, sig, fb, i);
+            }
         }
-        size_t done = densify4_avx2(mh, sig, fb, e, ne, miss, &nmiss);
-        for (size_t j = done; j < ne; j++) densify_bin(mh, sig, fb, full, e[j], 0);
-        for (size_t j = 0; j < nmiss; j++) densify_bin(mh, sig, fb, full, miss[j], ND_MH_GROUP);
         return;
     }
-#endif
-    for (unsigned wd = 0; wd < nw; wd++) {
-        uint64_t empty = ~full[wd];
-        if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
-        for (; empty; empty &= empty - 1)
-            densify_bin(mh, sig, fb, full, wd * 64 + (unsigned)__builtin_ctzll(empty), 0);
+    uint16_t fl[ND_MH_MAX_K];
+    unsigned nf = 0;
+    for (unsigned wd = 0; wd < nw; wd++)
+        for (uint64_t f = full[wd]; f; f &= f - 1) fl[nf++] = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(f));
+    if (mh->perm8) {
+        uint8_t m[256];
+        colmin8(mh->rank8, k, fl, nf, m);
+        for (unsigned i = 0; i < k; i++) /* full bins: m[i] = 0, perm[0] = i */
+            sig[i] = sig[mh->perm8[(size_t)i * mh->stride + m[i]]];
+    } else {
+        uint16_t m[ND_MH_MAX_K];
+        colmin16(mh->rank16, k, fl, nf, m);
+        for (unsigned i = 0; i < k; i++)
+            sig[i] = sig[mh->perm16[(size_t)i * mh->stride + m[i]]];
     }
 }
 
