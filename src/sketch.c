@@ -145,16 +145,16 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
     mh->probe = nd_splitmix64(&state);
     mh->k = k;
     mh->stride = (k + ND_MH_GROUP - 1) / ND_MH_GROUP * ND_MH_GROUP;
-    const size_t esz = k <= 256 ? 1 : 2;
-    void *perm = nd_mallocn((size_t)k * mh->stride, esz), *rank = nd_mallocn((size_t)k * k, esz);
+    void *perm = nd_mallocn((size_t)k * mh->stride, k <= 256 ? 1 : 2);
+    void *col = nd_mallocn((size_t)k * k, sizeof(uint16_t));
     if (k <= 256) {
         mh->perm8 = perm;
-        mh->rank8 = rank;
+        mh->key16 = col;
     } else {
         mh->perm16 = perm;
-        mh->rank16 = rank;
+        mh->rank16 = col;
     }
-    if (!perm || !rank || !(row = nd_mallocn(k, sizeof *row))) {
+    if (!perm || !col || !(row = nd_mallocn(k, sizeof *row))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -166,7 +166,7 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
             else mh->perm16[(size_t)i * mh->stride + t] = (uint16_t)v;
         }
         for (unsigned t = 0; t < k; t++) { /* column row[t], entry i: t */
-            if (k <= 256) mh->rank8[(size_t)row[t] * k + i] = (uint8_t)t;
+            if (k <= 256) mh->key16[(size_t)row[t] * k + i] = (uint16_t)(t << 8 | row[t]);
             else mh->rank16[(size_t)row[t] * k + i] = (uint16_t)t;
         }
     }
@@ -178,7 +178,7 @@ out:
 
 void nd_minhash_release(nd_minhash *mh) {
     free(mh->perm8);
-    free(mh->rank8);
+    free(mh->key16);
     free(mh->perm16);
     free(mh->rank16);
     memset(mh, 0, sizeof *mh);
@@ -224,34 +224,26 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
     }
 }
 
-/* Column minimum: m[i] = min over the nf full bins j = fl[..] of rank[j][i],
- * the position of the first full bin in bin i's probe order (a byte for
- * k <= 256, auto-vectorised: k / 32 vpminub per full bin with AVX2). */
+/* Column minimum: m[i] = min over the nf full bins j = fl[..] of col[j][i]:
+ * for k <= 256 the key (position of j in bin i's probe order) << 8 | j, so
+ * the minimum names the first full bin of i's order in its low byte; for
+ * larger k the position alone.  Auto-vectorised: k / 16 vpminuw per full
+ * bin with AVX2. */
 #define ND_COLMIN_BODY(kk)                                                     \
     for (unsigned f = 0; f < nf; f++) {                                        \
-        const T *c = rank + (size_t)fl[f] * (kk);                              \
+        const uint16_t *c = col + (size_t)fl[f] * (kk);                        \
         for (unsigned i = 0; i < (kk); i++) m[i] = c[i] < m[i] ? c[i] : m[i];  \
     }
-#define T uint8_t
 ND_CLONES
-static void colmin8(const uint8_t *restrict rank, unsigned k, const uint16_t *restrict fl,
-                    unsigned nf, uint8_t *restrict m) {
-    memset(m, 0xFF, k);
+static void colmin(const uint16_t *restrict col, unsigned k, const uint16_t *restrict fl,
+                   unsigned nf, uint16_t *restrict m) {
+    memset(m, 0xFF, (size_t)k * sizeof *m);
     if (k == 128) { /* the default: a constant trip count, fully unrolled */
         ND_COLMIN_BODY(128)
     } else {
         ND_COLMIN_BODY(k)
     }
 }
-#undef T
-#define T uint16_t
-ND_CLONES
-static void colmin16(const uint16_t *restrict rank, unsigned k, const uint16_t *restrict fl,
-                     unsigned nf, uint16_t *restrict m) {
-    memset(m, 0xFF, (size_t)k * sizeof *m);
-    ND_COLMIN_BODY(k)
-}
-#undef T
 #undef ND_COLMIN_BODY
 
 /* Empty bin i by walking its probe order ND_MH_GROUP entries at a time
@@ -293,32 +285,88 @@ static inline int probing_is_cheaper(unsigned k, unsigned F) {
     return (uint64_t)(k - F) * ND_MH_WALK_COST < (uint64_t)F * (F + 1);
 }
 
-void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
-    const unsigned k = mh->k, nw = (k + 63) / 64;
-    uint64_t full[ND_MH_MAX_K / 64];
-    unsigned char fb[ND_MH_MAX_K]; /* the same bits, one byte each */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ND_FINISH_AVX2 1
+#include <immintrin.h>
+
+/* full[] (bit i: sig[i] is not UINT32_MAX), 8 bins per compare/movemask;
+ * returns the number of full bins. */
+__attribute__((target("avx2"))) static unsigned full_bits_avx2(const uint32_t *sig, unsigned k,
+                                                              uint64_t *full) {
+    const __m256i none = _mm256_set1_epi32(-1);
     unsigned nfull = 0;
-    for (unsigned i = 0; i < k; i++) fb[i] = sig[i] != UINT32_MAX;
-    /* the bitmap a word at a time, in registers */
-    for (unsigned wd = 0; wd < nw; wd++) {
-        unsigned i0 = wd * 64, i1 = ND_MIN(k, i0 + 64), i = i0;
+    for (unsigned wd = 0, i0 = 0; i0 < k; wd++, i0 += 64) {
+        unsigned i1 = ND_MIN(k, i0 + 64), i = i0;
+        uint64_t f = 0;
+        for (; i + 8 <= i1; i += 8) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(sig + i));
+            unsigned e = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, none)));
+            f |= (uint64_t)(e ^ 0xFFu) << (i - i0);
+        }
+        for (; i < i1; i++) f |= (uint64_t)(sig[i] != UINT32_MAX) << (i - i0);
+        full[wd] = f;
+        nfull += (unsigned)__builtin_popcountll(f);
+    }
+    return nfull;
+}
+
+/* sig[i] = sig[m[i] & 0xFF] for every bin, eight at a time with vpgatherdd
+ * (k <= 256).  In place: a gather reads only full bins (m[i] & 0xFF is
+ * always full, and i itself when i is full), which no store changes. */
+__attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uint16_t *m, unsigned k) {
+    const __m256i low = _mm256_set1_epi32(0xFF);
+    unsigned i = 0;
+    for (; i + 8 <= k; i += 8) {
+        __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
+        __m256i v = _mm256_i32gather_epi32((const int *)(const void *)sig, _mm256_and_si256(idx, low), 4);
+        _mm256_storeu_si256((__m256i *)(void *)(sig + i), v);
+    }
+    for (; i < k; i++) sig[i] = sig[m[i] & 0xFFu];
+}
+#endif
+
+/* The portable full[] of full_bits_avx2. */
+static unsigned full_bits(const uint32_t *sig, unsigned k, uint64_t *full) {
+    unsigned nfull = 0;
+    for (unsigned wd = 0, i0 = 0; i0 < k; wd++, i0 += 64) {
+        unsigned i1 = ND_MIN(k, i0 + 64), i = i0;
         uint64_t f = 0;
 #if defined(__SSE2__)
         const __m128i none = _mm_set1_epi32(-1);
         for (; i + 4 <= i1; i += 4) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(sig + i));
-            unsigned empty = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, none)));
-            f |= (uint64_t)(empty ^ 0xFu) << (i - i0);
+            unsigned e = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, none)));
+            f |= (uint64_t)(e ^ 0xFu) << (i - i0);
         }
 #endif
-        for (; i < i1; i++) f |= (uint64_t)fb[i] << (i - i0);
+        for (; i < i1; i++) f |= (uint64_t)(sig[i] != UINT32_MAX) << (i - i0);
         full[wd] = f;
         nfull += (unsigned)__builtin_popcountll(f);
     }
+    return nfull;
+}
+
+void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
+    const unsigned k = mh->k, nw = (k + 63) / 64;
+    uint64_t full[ND_MH_MAX_K / 64];
+    unsigned nfull;
+#ifdef ND_FINISH_AVX2
+    const int avx2 = __builtin_cpu_supports("avx2");
+    nfull = avx2 ? full_bits_avx2(sig, k, full) : full_bits(sig, k, full);
+#else
+    nfull = full_bits(sig, k, full);
+#endif
     if (nfull == 0 || nfull == k) return;
     /* Full bins never change, so reading sig[j] of a full j is the
      * undensified value whichever way the empty bins are done. */
     if (probing_is_cheaper(k, nfull)) {
+        unsigned char fb[ND_MH_MAX_K]; /* full[] as one byte (0 or 1) per bin */
+        for (unsigned i = 0; i < k; i += 8) { /* 8 bits to 8 bytes: spread, test */
+            uint64_t b = (full[i >> 6] >> (i & 63) & 0xFF) * UINT64_C(0x0101010101010101);
+            b &= UINT64_C(0x8040201008040201);
+            b = ((b + UINT64_C(0x7F7F7F7F7F7F7F7F)) | b) >> 7 & UINT64_C(0x0101010101010101);
+            nd_store_le64(fb + i, b); /* byte t is bit t */
+        }
         for (unsigned wd = 0; wd < nw; wd++) {
             uint64_t empty = ~full[wd];
             if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
@@ -330,20 +378,39 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
         }
         return;
     }
-    uint16_t fl[ND_MH_MAX_K];
+    uint16_t fl[ND_MH_MAX_K]; /* the full bins; nfull >= 1 of them */
     unsigned nf = 0;
+    fl[0] = 0; /* (GCC cannot see that the loop below writes it) */
     for (unsigned wd = 0; wd < nw; wd++)
         for (uint64_t f = full[wd]; f; f &= f - 1) fl[nf++] = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(f));
+    uint16_t m[ND_MH_MAX_K];
     if (mh->perm8) {
-        uint8_t m[256];
-        colmin8(mh->rank8, k, fl, nf, m);
-        for (unsigned i = 0; i < k; i++) /* full bins: m[i] = 0, perm[0] = i */
-            sig[i] = sig[mh->perm8[(size_t)i * mh->stride + m[i]]];
-    } else {
-        uint16_t m[ND_MH_MAX_K];
-        colmin16(mh->rank16, k, fl, nf, m);
-        for (unsigned i = 0; i < k; i++)
+        colmin(mh->key16, k, fl, nf, m);
+#ifdef ND_FINISH_AVX2
+        if (avx2) {
+            gather_avx2(sig, m, k);
+            return;
+        }
+#endif
+        /* only the empty bins are written; they read full bins only */
+        for (unsigned wd = 0; wd < nw; wd++) {
+            uint64_t empty = ~full[wd];
+            if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
+            for (; empty; empty &= empty - 1) {
+                unsigned i = wd * 64 + (unsigned)__builtin_ctzll(empty);
+                sig[i] = sig[m[i] & 0xFFu];
+            }
+        }
+        return;
+    }
+    colmin(mh->rank16, k, fl, nf, m);
+    for (unsigned wd = 0; wd < nw; wd++) {
+        uint64_t empty = ~full[wd];
+        if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
+        for (; empty; empty &= empty - 1) {
+            unsigned i = wd * 64 + (unsigned)__builtin_ctzll(empty);
             sig[i] = sig[mh->perm16[(size_t)i * mh->stride + m[i]]];
+        }
     }
 }
 

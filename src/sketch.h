@@ -22,9 +22,9 @@ typedef struct nd_minhash {
     unsigned stride;  /* row length of perm: k rounded up to a multiple of 8 */
     uint64_t probe;   /* seed of the probe orders */
     uint8_t *perm8;   /* k <= 256: perm8[i * stride + t] = t-th bin of i's order */
-    uint8_t *rank8;   /* k <= 256: rank8[j * k + i] = position of j in i's order */
-    uint16_t *perm16; /* k > 256: the same as 16-bit values */
-    uint16_t *rank16;
+    uint16_t *key16;  /* k <= 256: key16[j * k + i] = (position of j in i's order) << 8 | j */
+    uint16_t *perm16; /* k > 256: perm16 as perm8; */
+    uint16_t *rank16; /* rank16[j * k + i] = position of j in i's order */
 } nd_minhash;
 
 nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed);
