@@ -20,66 +20,113 @@
  * functions per shingle was the single largest cost of a scan (39% of the
  * time with k = 128 multiply-shift functions, even auto-vectorised).
  *
- * One-permutation hashing with optimal densification (Li, Owen & Zhang 2012;
- * Shrivastava, "Optimal Densification for Fast and Accurate Minwise Hashing",
- * ICML 2017) needs ONE hash per shingle, and the shingle hash x is already
- * one: a seeded XXH3 value, uniform on 64 bits.  Its high half picks the
- * bin, bin = (hi32(x) * k) >> 32 (Lemire's multiply-shift range reduction,
- * no modulo), the low half is the value, with UINT32_MAX folded to
- * UINT32_MAX - 1 so that UINT32_MAX means "empty
- * bin".  Each bin keeps its minimum.  Two sets agree in a bin that is
- * non-empty for both with probability J (the minimum of the union in that
- * bin is equally likely to be any union element).  Paragraphs have tens to a
- * few hundred shingles and k = 128, so many bins are empty; densification
- * fills empty bin i with the value of the first non-empty bin on a probe
- * sequence p(i, 1), p(i, 2), ... (a seeded hash of (i, attempt), again range
- * reduced; the first ND_MH_PROBES steps of every bin come from a table
- * made at init, which removes the hashing from the common case).  Because the
- * probe sequence depends only on i and the seed, two
- * sets that both have bin i empty borrow from the same place whenever their
- * non-empty patterns agree there, and Shrivastava shows the estimator
+ * One-permutation hashing (Li, Owen & Zhang 2012) needs ONE hash per
+ * shingle, and the shingle hash x is already one: a seeded XXH3 value,
+ * uniform on 64 bits.  Its high half picks the bin, bin = (hi32(x) * k) >>
+ * 32 (Lemire's multiply-shift range reduction, no modulo), the low half is
+ * the value, with UINT32_MAX folded to UINT32_MAX - 1 so that UINT32_MAX
+ * means "empty bin".  Each bin keeps its minimum.  Two sets agree in a bin
+ * that is non-empty for both with probability J (the minimum of the union in
+ * that bin is equally likely to be any union element).
  *
- *     J^ = (number of i with sig_A[i] == sig_B[i]) / k
+ * Densification by random probe orders.  Many bins are empty: an English
+ * paragraph of 10-60 words has 6-56 shingles (a word is one token) for
+ * k = 128 bins.  Every empty bin i takes the value of the first non-empty
+ * bin in its own probe order pi_i: i, then the other k - 1 bins in a
+ * uniformly random order (Fisher-Yates with splitmix64, seeded from
+ * splitmix64(seed ^ ND_MH_SALT) and i; probe_order() is the definition).
+ * This is optimal densification (Shrivastava, "Optimal Densification for
+ * Fast and Accurate Minwise Hashing", ICML 2017) with a random permutation
+ * per bin in place of its i.i.d. probe sequence, which is what bounds the
+ * cost (see also Mai et al., "On Densification for Minwise Hashing", UAI
+ * 2019).
  *
- * stays unbiased with variance close to that of k independent MinHashes
- * (the "rotation" densification of 2014 had much larger variance for
- * sparse sets).  A set with no shingle keeps all UINT32_MAX.
- * tests/test_minhash.c checks a slow reference implementation value for
- * value and the estimator against exact Jaccard (bias and spread over many
- * pairs of sizes typical of paragraphs).  The probe seed comes from
- * splitmix64(seed ^ ND_MH_SALT).  This is the signature format since 0.2.0
- * (the golden vectors in tests/golden hold it); 0.1.0 mixed every shingle
- * hash once more (two multiplies) and packed no shingles.
+ * Why the estimator J^ = #{i : sig_A[i] == sig_B[i]} / k is unbiased.  Take
+ * bin i empty in A u B, and j* the first bin of pi_i that is non-empty in
+ * A u B.  No bin before j* is non-empty for A or for B.  If the minimum of
+ * the union in j* is in A n B (probability J), it is the minimum of A and of
+ * B there, and both copy it: a match.  Otherwise it belongs to one set only:
+ * that set copies it, the other set copies something else (a value of
+ * another element; equal only on a 32-bit collision).  Bins non-empty in the
+ * union match with probability J as above, so E[J^] = J.  The orders of
+ * different bins are independent, so given which bins are full each empty
+ * bin copies an independent, uniformly chosen full bin: the same joint law
+ * as the i.i.d. sequence, hence the same variance.  That is close to k
+ * independent MinHashes' J(1-J)/k when |A u B| is comparable to k or larger
+ * (bins partition the union: 0.7-0.95x measured); for a handful of shingles
+ * it is up to 1.7x (two union elements sharing a bin, probability about
+ * |A u B|^2 / 2k, shifts the estimate by about 1/F), and the i.i.d. probes
+ * measured the same.  tests/test_minhash.c states and checks these bounds
+ * over sets of 3 to 1000 shingles and compares a slow reference (which
+ * walks each whole permutation) value for value, for every F from 1 to
+ * k - 1.  A set with no shingle keeps all UINT32_MAX.  This is the
+ * signature format since 0.3.0 (the golden vectors in tests/golden hold
+ * it).
  *
- * Measured on the 100 MB benchmark corpus (bench/README.md): the MinHash
- * share of a single-threaded scan fell from 39% to about 2%, and recall of
- * planted pairs was unchanged.
+ * Cost bound.  With F >= 1 full bins, pi_i holds at most k - F empty bins,
+ * i among them, so the first full bin is at most at position k - F: a walk
+ * is bounded, with no hashing fallback.  Its expected length is that of the
+ * first of F marked items in a random order of k - 1, k / (F + 1), so
+ * (k - F) k / (F + 1) entries in all: k^2 / 2 for F = 1.  For few full bins
+ * the same answer comes without walking: with pos_i(j) the position of bin
+ * j in pi_i, bin i copies the full j of least pos_i(j), a minimum over the F
+ * full columns of a k x k table.  The table holds, for k <= 256, the 16-bit
+ * key pos_i(j) << 8 | j, so the minimum's low byte names the bin (a full
+ * bin names itself: position 0), and the column minimum is auto-vectorised
+ * (k / 16 vpminuw per full bin with AVX2), followed by one vpgatherdd pass
+ * over the k bins: O(F k / 16 + k) for any pattern.  nd_minhash_finish takes
+ * whichever is expected cheaper, walking when (k - F) * 44 < F (F + 1), that
+ * is F >= 56 for k = 128, where builds forced to one or the other cross
+ * (forced walks 800 ticks at F = 48 and 625 at F = 64, forced columns 655
+ * and 790; see below for the units).
+ * Both give the same values, so every set size uses one scheme and any two
+ * paragraphs are comparable.  Walks test 8 entries at a time without
+ * branches against a byte per bin, and for k <= 128 with AVX2 the first 8
+ * entries of four empty bins at once with byte shuffles (walk4_avx2; the
+ * first 8 already hold a full bin with probability > 0.99 when F >= 56).
+ * Worst case per signature for k = 128: 55 columns (440 vpminuw with AVX2)
+ * or 72 walks of at most 72 entries.  Tables: k x k 16-bit keys and k rows
+ * of k - 1 order entries, 48 KiB for k = 128 (16-bit positions and orders
+ * above k = 256: 4 MiB at the maximum k = 1024), built once per nd_minhash.
  *
- * Speed.  The bin-and-value loop is branch-free and auto-vectorised into
- * a scratch array; GCC's target_clones builds it for x86-64-v4 (AVX-512),
- * x86-64-v3 (AVX2) and baseline x86-64 and the loader picks one at run time
- * (an ifunc), so one portable binary is fast everywhere.  The scatter-min
- * that follows is scalar.  Build with -DND_VEC_REPORT=ON to see the loops
- * vectorise.  Shingle hashes use an inlined XXH3 (XXH_INLINE_ALL), which
- * lets the compiler specialise it for the fixed 16- or 40-byte input; the
- * values are exactly those of XXH3_64bits_withSeed.
+ * Measured (AMD EPYC Zen 3 VM shared with other work, so the figures are
+ * best of 7 and still noisy to 20%): TSC ticks per nd_minhash_finish,
+ * k = 128, over 2000 random patterns with exactly F full bins:
  *
- * Densification cost.  With ~100 shingles in 128 bins about half the bins
- * are empty, and probing them one table entry at a time was 15% of a scan,
- * mostly mispredicted branches.  nd_minhash_finish now walks only the empty
- * bins (ctz over the bitmap of full ones), tests 8 table probes at once into
- * a mask (one byte per bin says "full") and takes the first hit with ctz;
- * the table holds ND_MH_PROBES = 32 probes per bin, so the hashing fallback
- * only runs for very sparse signatures.  Values are unchanged (the probe
- * sequence is the same; tests/test_minhash.c compares with the reference).
- * The bitmap of full bins is built four bins at a time with SSE2 (compare,
- * movemask) in a register; the bin-by-bin read-modify-write of the bitmap it
- * replaced was a quarter of this function.  For k <= 128 and AVX2 (checked
- * at run time) the first group of 8 probes of four empty bins is looked up
- * at once with byte shuffles (densify4_avx2): ~13% less time in
- * densification by perf's shares; the values are the same (the reference
- * test runs k = 7, 100 and 128 through it).  The scatter-min of
- * nd_minhash_update is branch-free (a store per value).
+ *       F            1      4     16     32     64     96    127
+ *   i.i.d. probes  71-109k 14-19k 3.1-4.4k 1.3-2.0k 0.6-1.1k 390-690 190-330
+ *   probe orders   260-420 300-470 420-640 570-920 860-1200 500-720 160-270
+ *
+ * and for reset + update + finish with n shingles: n = 1: 75,000 -> 290;
+ * n = 10: 2,900 -> 400; n = 40: 1,050 -> 750; n = 160: 950 -> 1,050;
+ * n = 1000: 3,100 -> 3,100.  Callgrind over 2.7 MB of English, one
+ * paragraph per line (29,057 signatures): 18,600 -> 910 instructions per
+ * nd_minhash_finish, the whole scan 1,063 M -> 554 M instructions; 3.3 MB of
+ * the Chinese bench corpus (7,279 signatures): 2,740 -> 2,280 per
+ * nd_minhash_finish, the whole scan 156.5 M -> 154.0 M.
+ *
+ * Not taken, by measurement: Fast Similarity Sketching (Dahlgaard, Knudsen
+ * & Thorup, FOCS 2017) re-hashes the whole set in rounds until every bin is
+ * full (about k ln k element-rounds for small sets; a permutation phase
+ * bounds it at 2k rounds).  Its estimator is better for tiny sets (mse
+ * 0.45-0.6x binomial: it samples without replacement), but a scalar
+ * prototype took 4,100-5,400 ticks per signature for n <= 80 and 12,400 for
+ * n = 1000, ten times the above where English spends its time.  SuperMinHash
+ * (Ertl 2017) draws O(k log k) random numbers per small set too and was not
+ * tried.
+ *
+ * Speed of the update.  The bin-and-value loop is branch-free and
+ * auto-vectorised into a scratch array; GCC's target_clones builds it (and
+ * the column minimum) for x86-64-v4 (AVX-512), x86-64-v3 (AVX2) and
+ * baseline x86-64 and the loader picks one at run time (an ifunc), so one
+ * portable binary is fast everywhere.  The scatter-min that follows is
+ * scalar and branch-free (a store per value).  Build with
+ * -DND_VEC_REPORT=ON to see the loops vectorise.  Shingle hashes use an
+ * inlined XXH3 (XXH_INLINE_ALL), which lets the compiler specialise it for
+ * the fixed 16- or 40-byte input; the values are exactly those of
+ * XXH3_64bits_withSeed.  The intrinsics paths (the bitmap of full bins, the
+ * gather, walk4_avx2, shingles5_avx2) run only where __builtin_cpu_supports
+ * says AVX2.
  *
  * Sets.  For exact verification a set is the sorted, duplicate-free array of
  * shingle hashes; intersection is a linear merge.  Sets of a paragraph are
@@ -106,7 +153,7 @@
 #define ND_MH_MAX_K 1024 /* nd_options.num_perm is at most 1024 */
 #define ND_MH_GROUP 8    /* probes tested at once; rows are padded to a multiple */
 #ifndef ND_MH_WALK_COST
-#define ND_MH_WALK_COST 64
+#define ND_MH_WALK_COST 44
 #endif
 
 /* The mixer: xor-shift-multiply (two rounds of the murmur3 finaliser's
@@ -279,10 +326,10 @@ static void probe16(const nd_minhash *mh, uint32_t *sig, const unsigned char *fb
 /* Whether walking the probe orders is expected to be cheaper than the
  * column minimum with F of the k bins full: (k - F) walks of about
  * k / (F + 1) entries against F columns of k entries, with a walk's entry
- * ND_MH_WALK_COST / 32 times as dear as a column's (it is a dependent,
- * branching load; a column is k / 32 vector instructions).  Measured with
- * k = 128 (see the essay), the two cross near F = 64.  Either way gives the
- * same values; only the speed differs. */
+ * ND_MH_WALK_COST times as dear as a column's.  Measured with k = 128 (see
+ * the essay), the two cross between F = 48 and 64; the constant puts the
+ * switch at F = 56.  Either way gives the same values; only the speed
+ * differs. */
 static inline int probing_is_cheaper(unsigned k, unsigned F) {
     return (uint64_t)(k - F) * ND_MH_WALK_COST < (uint64_t)F * (F + 1);
 }
@@ -324,6 +371,27 @@ __attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uin
         _mm256_storeu_si256((__m256i *)(void *)(sig + i), v);
     }
     for (; i < k; i++) sig[i] = sig[m[i] & 0xFFu];
+}
+
+/* fb[i] = 1 if sig[i] is full, else 0, 32 bins per step (k <= 128; the
+ * bytes up to 128 past k are 0). */
+__attribute__((target("avx2"))) static void flags_avx2(const uint32_t *sig, unsigned k,
+                                                      unsigned char *fb) {
+    const __m256i none = _mm256_set1_epi32(-1), one = _mm256_set1_epi8(1);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    unsigned i = 0;
+    for (; i + 32 <= k; i += 32) {
+        const __m256i *p = (const __m256i *)(const void *)(sig + i);
+        __m256i a = _mm256_cmpeq_epi32(_mm256_loadu_si256(p), none);
+        __m256i b = _mm256_cmpeq_epi32(_mm256_loadu_si256(p + 1), none);
+        __m256i c = _mm256_cmpeq_epi32(_mm256_loadu_si256(p + 2), none);
+        __m256i d = _mm256_cmpeq_epi32(_mm256_loadu_si256(p + 3), none);
+        __m256i e = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+        e = _mm256_permutevar8x32_epi32(e, order); /* undo the per-lane packing */
+        _mm256_storeu_si256((__m256i *)(void *)(fb + i), _mm256_add_epi8(e, one));
+    }
+    for (; i < k; i++) fb[i] = sig[i] != UINT32_MAX;
+    for (; i < 128; i++) fb[i] = 0;
 }
 
 /*
@@ -405,6 +473,11 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
      * undensified value whichever way the empty bins are done. */
     if (probing_is_cheaper(k, nfull)) {
         unsigned char fb[ND_MH_MAX_K]; /* full[] as one byte (0 or 1) per bin */
+#ifdef ND_FINISH_AVX2
+        if (avx2 && k <= 128)
+            flags_avx2(sig, k, fb);
+        else
+#endif
         for (unsigned i = 0; i < k; i += 8) { /* 8 bits to 8 bytes: spread, test */
             uint64_t b = (full[i >> 6] >> (i & 63) & 0xFF) * UINT64_C(0x0101010101010101);
             b &= UINT64_C(0x8040201008040201);
@@ -425,8 +498,7 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
 #ifdef ND_FINISH_AVX2
         if (avx2 && k <= 128) {
             uint16_t miss[128];
-            unsigned nmiss = 0;
-            for (unsigned i = (k + 7) & ~7u; i < 128; i++) fb[i] = 0; /* all 128 are read */
+            unsigned nmiss = 0; /* flags_avx2 zeroed fb[k..127]: all 128 are read */
             done = walk4_avx2(mh, sig, fb, e, ne, miss, &nmiss);
             for (unsigned j = 0; j < nmiss; j++) probe8(mh, sig, fb, miss[j], ND_MH_GROUP);
         }
