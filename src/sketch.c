@@ -82,8 +82,9 @@
  * Both give the same values, so every set size uses one scheme and any two
  * paragraphs are comparable.  Walks test 8 entries at a time without
  * branches against a byte per bin, and for k <= 128 with AVX2 the first 8
- * entries of four empty bins at once with byte shuffles (walk4_avx2; the
- * first 8 already hold a full bin with probability > 0.99 when F >= 56).
+ * entries of four empty bins at once with byte shuffles (walk4_avx2, from
+ * a k x 8 copy of the rows' first entries that stays in L1; the first 8
+ * already hold a full bin with probability > 0.99 when F >= 56).
  * Worst case per signature for k = 128: 55 columns (440 vpminuw with AVX2)
  * or 72 walks of at most 72 entries.  Tables: k x k 16-bit keys and k rows
  * of k - 1 order entries, 48 KiB for k = 128 (16-bit positions and orders
@@ -191,7 +192,7 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
     uint64_t state = seed ^ ND_MH_SALT;
     mh->probe = nd_splitmix64(&state);
     mh->k = k;
-    mh->stride = (k - 1 + ND_MH_GROUP) / ND_MH_GROUP * ND_MH_GROUP; /* >= k - 1, >= 1 */
+    mh->stride = (k + ND_MH_GROUP - 1) / ND_MH_GROUP * ND_MH_GROUP; /* k - 1 entries + pads */
     void *perm = nd_mallocn((size_t)k * mh->stride, k <= 256 ? 1 : 2);
     void *col = nd_mallocn((size_t)k * k, sizeof(uint16_t));
     if (k <= 256) {
@@ -201,7 +202,8 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
         mh->perm16 = perm;
         mh->rank16 = col;
     }
-    if (!perm || !col || !(row = nd_mallocn(k, sizeof *row))) {
+    if (k <= 256) mh->first8 = nd_mallocn((size_t)k, ND_MH_GROUP);
+    if (!perm || !col || (k <= 256 && !mh->first8) || !(row = nd_mallocn(k, sizeof *row))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -209,8 +211,12 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
         probe_order(mh->probe, i, k, row);
         for (unsigned t = 0; t < mh->stride; t++) { /* row[1..], padded with i */
             unsigned v = t + 1 < k ? row[t + 1] : i;
-            if (k <= 256) mh->perm8[(size_t)i * mh->stride + t] = (uint8_t)v;
-            else mh->perm16[(size_t)i * mh->stride + t] = (uint16_t)v;
+            if (k > 256) {
+                mh->perm16[(size_t)i * mh->stride + t] = (uint16_t)v;
+                continue;
+            }
+            mh->perm8[(size_t)i * mh->stride + t] = (uint8_t)v;
+            if (t < ND_MH_GROUP) mh->first8[(size_t)i * ND_MH_GROUP + t] = (uint8_t)v;
         }
         for (unsigned t = 0; t < k; t++) { /* column row[t], entry i: t */
             if (k <= 256) mh->key16[(size_t)row[t] * k + i] = (uint16_t)(t << 8 | row[t]);
@@ -225,6 +231,7 @@ out:
 
 void nd_minhash_release(nd_minhash *mh) {
     free(mh->perm8);
+    free(mh->first8);
     free(mh->key16);
     free(mh->perm16);
     free(mh->rank16);
@@ -416,7 +423,7 @@ __attribute__((target("avx2"))) static unsigned walk4_avx2(const nd_minhash *mh,
         const uint8_t *r[4];
         uint64_t q[4];
         for (int u = 0; u < 4; u++) {
-            r[u] = mh->perm8 + (size_t)e[j + (unsigned)u] * mh->stride;
+            r[u] = mh->first8 + (size_t)e[j + (unsigned)u] * ND_MH_GROUP;
             memcpy(&q[u], r[u], 8);
         }
         __m256i idx = _mm256_set_epi64x((long long)q[3], (long long)q[2], (long long)q[1], (long long)q[0]);
