@@ -87,24 +87,28 @@
  * already hold a full bin with probability > 0.99 when F >= 56).
  * Worst case per signature for k = 128: 55 columns (440 vpminuw with AVX2)
  * or 72 walks of at most 72 entries.  Tables: k x k 16-bit keys and k rows
- * of k - 1 order entries, 48 KiB for k = 128 (16-bit positions and orders
- * above k = 256: 4 MiB at the maximum k = 1024), built once per nd_minhash.
+ * of k - 1 order entries (and their first 8 again), 49 KiB for k = 128
+ * (16-bit positions and orders above k = 256: 4 MiB at the maximum
+ * k = 1024), built once per nd_minhash.
  *
- * Measured (AMD EPYC Zen 3 VM shared with other work, so the figures are
- * best of 7 and still noisy to 20%): TSC ticks per nd_minhash_finish,
- * k = 128, over 2000 random patterns with exactly F full bins:
+ * Measured (AMD EPYC Zen 3 VM shared with other work; TSC ticks, best of 7
+ * repeats of the mean over 2000 random patterns, quiet-period runs): one
+ * nd_minhash_finish with k = 128 and exactly F full bins:
  *
- *       F            1      4     16     32     64     96    127
- *   i.i.d. probes  71-109k 14-19k 3.1-4.4k 1.3-2.0k 0.6-1.1k 390-690 190-330
- *   probe orders   260-420 300-470 420-640 570-920 860-1200 500-720 160-270
+ *       F               1      4     16     32     48     64     96    127
+ *   0.2.0 (i.i.d.)  68700  13200   2930   1180    760    570    370    186
+ *   probe orders      270    302    435    605    776    565    341    141
  *
- * and for reset + update + finish with n shingles: n = 1: 75,000 -> 290;
- * n = 10: 2,900 -> 400; n = 40: 1,050 -> 750; n = 160: 950 -> 1,050;
- * n = 1000: 3,100 -> 3,100.  Callgrind over 2.7 MB of English, one
+ * and reset + update + finish of n random shingle hashes: n = 1: 67,500 ->
+ * 275; n = 10: 2,600 -> 380; n = 40: 990 -> 690; n = 80: 880 -> 870;
+ * n = 1000: 3,000 -> 2,930.  Callgrind over 2.7 MB of English, one
  * paragraph per line (29,057 signatures): 18,600 -> 910 instructions per
  * nd_minhash_finish, the whole scan 1,063 M -> 554 M instructions; 3.3 MB of
- * the Chinese bench corpus (7,279 signatures): 2,740 -> 2,280 per
- * nd_minhash_finish, the whole scan 156.5 M -> 154.0 M.
+ * the Chinese bench corpus (7,279 signatures): 2,740 -> 2,180 per
+ * nd_minhash_finish, the whole scan 156.5 M -> 153.4 M.  The 32 KiB key
+ * table does miss L1 on short Chinese paragraphs (248 k L1 read misses in
+ * colmin over those 7,279 signatures, cachegrind model), and end to end the
+ * Chinese scan measured the same as with 0.2.0 (12 alternating runs).
  *
  * Not taken, by measurement: Fast Similarity Sketching (Dahlgaard, Knudsen
  * & Thorup, FOCS 2017) re-hashes the whole set in rounds until every bin is
