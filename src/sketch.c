@@ -96,10 +96,12 @@
  * nd_minhash_finish with k = 128 and exactly F full bins:
  *
  *       F               1      4     16     32     48     64     96    127
- *   0.2.0 (i.i.d.)  68700  13200   2930   1180    760    570    370    186
+ *   i.i.d. probes   68700  13200   2930   1180    760    570    370    186
  *   probe orders      270    302    435    605    776    565    341    141
  *
- * and reset + update + finish of n random shingle hashes: n = 1: 67,500 ->
+ * (i.i.d. probes: Shrivastava's sequence, its first 32 probes per bin from
+ * a table, AVX2 byte shuffles for the first 8, hashing beyond),
+ * and for reset + update + finish of n random shingle hashes: n = 1: 67,500 ->
  * 275; n = 10: 2,600 -> 380; n = 40: 990 -> 690; n = 80: 880 -> 870;
  * n = 1000: 3,000 -> 2,930.  Callgrind over 2.7 MB of English, one
  * paragraph per line (29,057 signatures): 18,600 -> 910 instructions per
@@ -108,7 +110,8 @@
  * nd_minhash_finish, the whole scan 156.5 M -> 153.4 M.  The 32 KiB key
  * table does miss L1 on short Chinese paragraphs (248 k L1 read misses in
  * colmin over those 7,279 signatures, cachegrind model), and end to end the
- * Chinese scan measured the same as with 0.2.0 (12 alternating runs).
+ * Chinese scan measured the same as with i.i.d. probes (12 alternating
+ * runs).
  *
  * Not taken, by measurement: Fast Similarity Sketching (Dahlgaard, Knudsen
  * & Thorup, FOCS 2017) re-hashes the whole set in rounds until every bin is

@@ -151,7 +151,7 @@ Test(minhash, every_number_of_full_bins_matches_reference) {
  *           when it is small, two union elements sharing a bin (probability
  *           about |A u B|^2 / 2k) moves the estimate by about 1 / F of the
  *           F full bins (wider: 1.6-1.7 measured at |A u B| = 4 to 7, 1.5 at
- *           15, 1.3 at 50; the densification of 0.2.0, i.i.d. probes,
+ *           15, 1.3 at 50; densification by i.i.d. probe sequences
  *           measured the same, as the argument in sketch.c predicts).
  * The seed and the sets are fixed, so the test is deterministic. */
 Test(minhash, estimator_is_unbiased_with_binomial_spread) {
