@@ -20,66 +20,121 @@
  * functions per shingle was the single largest cost of a scan (39% of the
  * time with k = 128 multiply-shift functions, even auto-vectorised).
  *
- * One-permutation hashing with optimal densification (Li, Owen & Zhang 2012;
- * Shrivastava, "Optimal Densification for Fast and Accurate Minwise Hashing",
- * ICML 2017) needs ONE hash per shingle, and the shingle hash x is already
- * one: a seeded XXH3 value, uniform on 64 bits.  Its high half picks the
- * bin, bin = (hi32(x) * k) >> 32 (Lemire's multiply-shift range reduction,
- * no modulo), the low half is the value, with UINT32_MAX folded to
- * UINT32_MAX - 1 so that UINT32_MAX means "empty
- * bin".  Each bin keeps its minimum.  Two sets agree in a bin that is
- * non-empty for both with probability J (the minimum of the union in that
- * bin is equally likely to be any union element).  Paragraphs have tens to a
- * few hundred shingles and k = 128, so many bins are empty; densification
- * fills empty bin i with the value of the first non-empty bin on a probe
- * sequence p(i, 1), p(i, 2), ... (a seeded hash of (i, attempt), again range
- * reduced; the first ND_MH_PROBES steps of every bin come from a table
- * made at init, which removes the hashing from the common case).  Because the
- * probe sequence depends only on i and the seed, two
- * sets that both have bin i empty borrow from the same place whenever their
- * non-empty patterns agree there, and Shrivastava shows the estimator
+ * One-permutation hashing (Li, Owen & Zhang 2012) needs ONE hash per
+ * shingle, and the shingle hash x is already one: a seeded XXH3 value,
+ * uniform on 64 bits.  Its high half picks the bin, bin = (hi32(x) * k) >>
+ * 32 (Lemire's multiply-shift range reduction, no modulo), the low half is
+ * the value, with UINT32_MAX folded to UINT32_MAX - 1 so that UINT32_MAX
+ * means "empty bin".  Each bin keeps its minimum.  Two sets agree in a bin
+ * that is non-empty for both with probability J (the minimum of the union in
+ * that bin is equally likely to be any union element).
  *
- *     J^ = (number of i with sig_A[i] == sig_B[i]) / k
+ * Densification by random probe orders.  Many bins are empty: an English
+ * paragraph of 10-60 words has 6-56 shingles (a word is one token) for
+ * k = 128 bins.  Every empty bin i takes the value of the first non-empty
+ * bin in its own probe order pi_i: i, then the other k - 1 bins in a
+ * uniformly random order (Fisher-Yates with splitmix64, seeded from
+ * splitmix64(seed ^ ND_MH_SALT) and i; probe_order() is the definition).
+ * This is optimal densification (Shrivastava, "Optimal Densification for
+ * Fast and Accurate Minwise Hashing", ICML 2017) with a random permutation
+ * per bin in place of its i.i.d. probe sequence, which is what bounds the
+ * cost (see also Mai et al., "On Densification for Minwise Hashing", UAI
+ * 2019).
  *
- * stays unbiased with variance close to that of k independent MinHashes
- * (the "rotation" densification of 2014 had much larger variance for
- * sparse sets).  A set with no shingle keeps all UINT32_MAX.
- * tests/test_minhash.c checks a slow reference implementation value for
- * value and the estimator against exact Jaccard (bias and spread over many
- * pairs of sizes typical of paragraphs).  The probe seed comes from
- * splitmix64(seed ^ ND_MH_SALT).  This is the signature format since 0.2.0
- * (the golden vectors in tests/golden hold it); 0.1.0 mixed every shingle
- * hash once more (two multiplies) and packed no shingles.
+ * Why the estimator J^ = #{i : sig_A[i] == sig_B[i]} / k is unbiased.  Take
+ * bin i empty in A u B, and j* the first bin of pi_i that is non-empty in
+ * A u B.  No bin before j* is non-empty for A or for B.  If the minimum of
+ * the union in j* is in A n B (probability J), it is the minimum of A and of
+ * B there, and both copy it: a match.  Otherwise it belongs to one set only:
+ * that set copies it, the other set copies something else (a value of
+ * another element; equal only on a 32-bit collision).  Bins non-empty in the
+ * union match with probability J as above, so E[J^] = J.  The orders of
+ * different bins are independent, so given which bins are full each empty
+ * bin copies an independent, uniformly chosen full bin: the same joint law
+ * as the i.i.d. sequence, hence the same variance.  That is close to k
+ * independent MinHashes' J(1-J)/k when |A u B| is comparable to k or larger
+ * (bins partition the union: 0.7-0.95x measured); for a handful of shingles
+ * it is up to 1.7x (two union elements sharing a bin, probability about
+ * |A u B|^2 / 2k, shifts the estimate by about 1/F), and the i.i.d. probes
+ * measured the same.  tests/test_minhash.c states and checks these bounds
+ * over sets of 3 to 1000 shingles and compares a slow reference (which
+ * walks each whole permutation) value for value, for every F from 1 to
+ * k - 1.  A set with no shingle keeps all UINT32_MAX.  This is the
+ * signature format since 0.3.0 (the golden vectors in tests/golden hold
+ * it).
  *
- * Measured on the 100 MB benchmark corpus (bench/README.md): the MinHash
- * share of a single-threaded scan fell from 39% to about 2%, and recall of
- * planted pairs was unchanged.
+ * Cost bound.  With F >= 1 full bins, pi_i holds at most k - F empty bins,
+ * i among them, so the first full bin is at most at position k - F: a walk
+ * is bounded, with no hashing fallback.  Its expected length is that of the
+ * first of F marked items in a random order of k - 1, k / (F + 1), so
+ * (k - F) k / (F + 1) entries in all: k^2 / 2 for F = 1.  For few full bins
+ * the same answer comes without walking: with pos_i(j) the position of bin
+ * j in pi_i, bin i copies the full j of least pos_i(j), a minimum over the F
+ * full columns of a k x k table.  The table holds, for k <= 256, the 16-bit
+ * key pos_i(j) << 8 | j, so the minimum's low byte names the bin (a full
+ * bin names itself: position 0), and the column minimum is auto-vectorised
+ * (k / 16 vpminuw per full bin with AVX2), followed by one vpgatherdd pass
+ * over the k bins: O(F k / 16 + k) for any pattern.  nd_minhash_finish takes
+ * whichever is expected cheaper, walking when (k - F) * 44 < F (F + 1), that
+ * is F >= 56 for k = 128, where builds forced to one or the other cross
+ * (forced walks 800 ticks at F = 48 and 625 at F = 64, forced columns 655
+ * and 790; see below for the units).
+ * Both give the same values, so every set size uses one scheme and any two
+ * paragraphs are comparable.  Walks test 8 entries at a time without
+ * branches against a byte per bin, and for k <= 128 with AVX2 the first 8
+ * entries of four empty bins at once with byte shuffles (walk4_avx2, from
+ * a k x 8 copy of the rows' first entries that stays in L1; the first 8
+ * already hold a full bin with probability > 0.99 when F >= 56).
+ * Worst case per signature for k = 128: 55 columns (440 vpminuw with AVX2)
+ * or 72 walks of at most 72 entries.  Tables: k x k 16-bit keys and k rows
+ * of k - 1 order entries (and their first 8 again), 49 KiB for k = 128
+ * (16-bit positions and orders above k = 256: 4 MiB at the maximum
+ * k = 1024), built once per nd_minhash.
  *
- * Speed.  The bin-and-value loop is branch-free and auto-vectorised into
- * a scratch array; GCC's target_clones builds it for x86-64-v4 (AVX-512),
- * x86-64-v3 (AVX2) and baseline x86-64 and the loader picks one at run time
- * (an ifunc), so one portable binary is fast everywhere.  The scatter-min
- * that follows is scalar.  Build with -DND_VEC_REPORT=ON to see the loops
- * vectorise.  Shingle hashes use an inlined XXH3 (XXH_INLINE_ALL), which
- * lets the compiler specialise it for the fixed 16- or 40-byte input; the
- * values are exactly those of XXH3_64bits_withSeed.
+ * Measured (AMD EPYC Zen 3 VM shared with other work; TSC ticks, best of 7
+ * repeats of the mean over 2000 random patterns, quiet-period runs): one
+ * nd_minhash_finish with k = 128 and exactly F full bins:
  *
- * Densification cost.  With ~100 shingles in 128 bins about half the bins
- * are empty, and probing them one table entry at a time was 15% of a scan,
- * mostly mispredicted branches.  nd_minhash_finish now walks only the empty
- * bins (ctz over the bitmap of full ones), tests 8 table probes at once into
- * a mask (one byte per bin says "full") and takes the first hit with ctz;
- * the table holds ND_MH_PROBES = 32 probes per bin, so the hashing fallback
- * only runs for very sparse signatures.  Values are unchanged (the probe
- * sequence is the same; tests/test_minhash.c compares with the reference).
- * The bitmap of full bins is built four bins at a time with SSE2 (compare,
- * movemask) in a register; the bin-by-bin read-modify-write of the bitmap it
- * replaced was a quarter of this function.  For k <= 128 and AVX2 (checked
- * at run time) the first group of 8 probes of four empty bins is looked up
- * at once with byte shuffles (densify4_avx2): ~13% less time in
- * densification by perf's shares; the values are the same (the reference
- * test runs k = 7, 100 and 128 through it).  The scatter-min of
- * nd_minhash_update is branch-free (a store per value).
+ *       F               1      4     16     32     48     64     96    127
+ *   i.i.d. probes   68700  13200   2930   1180    760    570    370    186
+ *   probe orders      270    302    435    605    776    565    341    141
+ *
+ * (i.i.d. probes: Shrivastava's sequence, its first 32 probes per bin from
+ * a table, AVX2 byte shuffles for the first 8, hashing beyond),
+ * and for reset + update + finish of n random shingle hashes: n = 1: 67,500 ->
+ * 275; n = 10: 2,600 -> 380; n = 40: 990 -> 690; n = 80: 880 -> 870;
+ * n = 1000: 3,000 -> 2,930.  Callgrind over 2.7 MB of English, one
+ * paragraph per line (29,057 signatures): 18,600 -> 910 instructions per
+ * nd_minhash_finish, the whole scan 1,063 M -> 554 M instructions; 3.3 MB of
+ * the Chinese bench corpus (7,279 signatures): 2,740 -> 2,180 per
+ * nd_minhash_finish, the whole scan 156.5 M -> 153.4 M.  The 32 KiB key
+ * table does miss L1 on short Chinese paragraphs (248 k L1 read misses in
+ * colmin over those 7,279 signatures, cachegrind model), and end to end the
+ * Chinese scan measured the same as with i.i.d. probes (12 alternating
+ * runs).
+ *
+ * Not taken, by measurement: Fast Similarity Sketching (Dahlgaard, Knudsen
+ * & Thorup, FOCS 2017) re-hashes the whole set in rounds until every bin is
+ * full (about k ln k element-rounds for small sets; a permutation phase
+ * bounds it at 2k rounds).  Its estimator is better for tiny sets (mse
+ * 0.45-0.6x binomial: it samples without replacement), but a scalar
+ * prototype took 4,100-5,400 ticks per signature for n <= 80 and 12,400 for
+ * n = 1000, ten times the above where English spends its time.  SuperMinHash
+ * (Ertl 2017) draws O(k log k) random numbers per small set too and was not
+ * tried.
+ *
+ * Speed of the update.  The bin-and-value loop is branch-free and
+ * auto-vectorised into a scratch array; GCC's target_clones builds it (and
+ * the column minimum) for x86-64-v4 (AVX-512), x86-64-v3 (AVX2) and
+ * baseline x86-64 and the loader picks one at run time (an ifunc), so one
+ * portable binary is fast everywhere.  The scatter-min that follows is
+ * scalar and branch-free (a store per value).  Build with
+ * -DND_VEC_REPORT=ON to see the loops vectorise.  Shingle hashes use an
+ * inlined XXH3 (XXH_INLINE_ALL), which lets the compiler specialise it for
+ * the fixed 16- or 40-byte input; the values are exactly those of
+ * XXH3_64bits_withSeed.  The intrinsics paths (the bitmap of full bins, the
+ * gather, walk4_avx2, shingles5_avx2) run only where __builtin_cpu_supports
+ * says AVX2.
  *
  * Sets.  For exact verification a set is the sorted, duplicate-free array of
  * shingle hashes; intersection is a linear merge.  Sets of a paragraph are
@@ -104,8 +159,10 @@
 
 #define ND_MH_SALT UINT64_C(0x6d696e6861736821) /* "minhash!" */
 #define ND_MH_MAX_K 1024 /* nd_options.num_perm is at most 1024 */
-#define ND_MH_GROUP 8 /* table probes tested at once (divides ND_MH_PROBES) */
-#define ND_MH_SHUF_K 128 /* k up to which the byte-shuffle densification works */
+#define ND_MH_GROUP 8    /* probes tested at once; rows are padded to a multiple */
+#ifndef ND_MH_WALK_COST
+#define ND_MH_WALK_COST 44
+#endif
 
 /* The mixer: xor-shift-multiply (two rounds of the murmur3 finaliser's
  * shape with the moremur constants). */
@@ -118,38 +175,73 @@ static inline uint64_t mh_mix(uint64_t h) {
     return h;
 }
 
-/* Bin probed by empty bin i at attempt t (t >= 1). */
-static inline unsigned probe_bin(uint64_t seed, unsigned i, unsigned t, unsigned k) {
-    uint64_t h = mh_mix(seed ^ ((uint64_t)i << 32 | t));
-    return (unsigned)(((h >> 32) * k) >> 32);
+/* Bin i's probe order: row[0] = i, then the other k - 1 bins (ascending,
+ * then shuffled by Fisher-Yates over positions 1..k-1 with splitmix64 from
+ * the state mh_mix(probe + i); the position drawn at step t = k-1 down to 2
+ * is 1 + ((r >> 32) * t >> 32), uniform on [1, t] up to 2^-32). */
+static void probe_order(uint64_t probe, unsigned i, unsigned k, uint16_t *row) {
+    row[0] = (uint16_t)i;
+    for (unsigned t = 1, b = 0; t < k; t++, b++) row[t] = (uint16_t)(b == i ? ++b : b);
+    uint64_t st = mh_mix(probe + i);
+    for (unsigned t = k - 1; t >= 2; t--) {
+        unsigned u = 1 + (unsigned)(((nd_splitmix64(&st) >> 32) * t) >> 32);
+        uint16_t v = row[t];
+        row[t] = row[u];
+        row[u] = v;
+    }
 }
 
 nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
+    nd_status st = ND_OK;
+    uint16_t *row = NULL;
     memset(mh, 0, sizeof *mh);
     if (k == 0 || k > ND_MH_MAX_K) return ND_ERR_INVALID;
     uint64_t state = seed ^ ND_MH_SALT;
     mh->probe = nd_splitmix64(&state);
     mh->k = k;
-    if (!(mh->table = nd_mallocn((size_t)k * ND_MH_PROBES, sizeof *mh->table)))
-        return ND_ERR_NOMEM;
-    for (unsigned i = 0; i < k; i++)
-        for (unsigned t = 1; t <= ND_MH_PROBES; t++)
-            mh->table[(size_t)i * ND_MH_PROBES + t - 1] = (uint16_t)probe_bin(mh->probe, i, t, k);
-    if (k <= ND_MH_SHUF_K) { /* the first ND_MH_GROUP probes again, as bytes */
-        if (!(mh->tab8 = nd_mallocn((size_t)k * ND_MH_GROUP, 1))) {
-            nd_minhash_release(mh);
-            return ND_ERR_NOMEM;
-        }
-        for (unsigned i = 0; i < k; i++)
-            for (unsigned t = 0; t < ND_MH_GROUP; t++)
-                mh->tab8[(size_t)i * ND_MH_GROUP + t] = (uint8_t)mh->table[(size_t)i * ND_MH_PROBES + t];
+    mh->stride = (k + ND_MH_GROUP - 1) / ND_MH_GROUP * ND_MH_GROUP; /* k - 1 entries + pads */
+    void *perm = nd_mallocn((size_t)k * mh->stride, k <= 256 ? 1 : 2);
+    void *col = nd_mallocn((size_t)k * k, sizeof(uint16_t));
+    if (k <= 256) {
+        mh->perm8 = perm;
+        mh->key16 = col;
+    } else {
+        mh->perm16 = perm;
+        mh->rank16 = col;
     }
-    return ND_OK;
+    if (k <= 256) mh->first8 = nd_mallocn((size_t)k, ND_MH_GROUP);
+    if (!perm || !col || (k <= 256 && !mh->first8) || !(row = nd_mallocn(k, sizeof *row))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < k; i++) {
+        probe_order(mh->probe, i, k, row);
+        for (unsigned t = 0; t < mh->stride; t++) { /* row[1..], padded with i */
+            unsigned v = t + 1 < k ? row[t + 1] : i;
+            if (k > 256) {
+                mh->perm16[(size_t)i * mh->stride + t] = (uint16_t)v;
+                continue;
+            }
+            mh->perm8[(size_t)i * mh->stride + t] = (uint8_t)v;
+            if (t < ND_MH_GROUP) mh->first8[(size_t)i * ND_MH_GROUP + t] = (uint8_t)v;
+        }
+        for (unsigned t = 0; t < k; t++) { /* column row[t], entry i: t */
+            if (k <= 256) mh->key16[(size_t)row[t] * k + i] = (uint16_t)(t << 8 | row[t]);
+            else mh->rank16[(size_t)row[t] * k + i] = (uint16_t)t;
+        }
+    }
+out:
+    free(row);
+    if (st != ND_OK) nd_minhash_release(mh);
+    return st;
 }
 
 void nd_minhash_release(nd_minhash *mh) {
-    free(mh->table);
-    free(mh->tab8);
+    free(mh->perm8);
+    free(mh->first8);
+    free(mh->key16);
+    free(mh->perm16);
+    free(mh->rank16);
     memset(mh, 0, sizeof *mh);
 }
 
@@ -193,54 +285,154 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
     }
 }
 
-
-/* Densifies empty bin i from probe t0 on: groups of ND_MH_GROUP table probes
- * tested without branches (first hit by ctz), then the hashed sequence. */
-static void densify_bin(const nd_minhash *mh, uint32_t *sig, const unsigned char *fb,
-                        const uint64_t *full, unsigned i, unsigned t0) {
-    const uint16_t *tab = mh->table + (size_t)i * ND_MH_PROBES;
-    for (; t0 < ND_MH_PROBES; t0 += ND_MH_GROUP) {
-        unsigned m = 0;
-        for (unsigned t = 0; t < ND_MH_GROUP; t++) m |= (unsigned)fb[tab[t0 + t]] << t;
-        if (m) {
-            sig[i] = sig[tab[t0 + (unsigned)__builtin_ctz(m)]];
-            return;
-        }
+/* Column minimum: m[i] = min over the nf full bins j = fl[..] of col[j][i]:
+ * for k <= 256 the key (position of j in bin i's probe order) << 8 | j, so
+ * the minimum names the first full bin of i's order in its low byte; for
+ * larger k the position alone.  Auto-vectorised: k / 16 vpminuw per full
+ * bin with AVX2. */
+#define ND_COLMIN_BODY(kk)                                                     \
+    for (unsigned f = 0; f < nf; f++) {                                        \
+        const uint16_t *c = col + (size_t)fl[f] * (kk);                        \
+        for (unsigned i = 0; i < (kk); i++) m[i] = c[i] < m[i] ? c[i] : m[i];  \
     }
-    for (unsigned t = ND_MH_PROBES + 1;; t++) {
-        unsigned j = probe_bin(mh->probe, i, t, mh->k);
-        if (full[j >> 6] >> (j & 63) & 1) {
-            sig[i] = sig[j];
+ND_CLONES
+static void colmin(const uint16_t *restrict col, unsigned k, const uint16_t *restrict fl,
+                   unsigned nf, uint16_t *restrict m) {
+    memset(m, 0xFF, (size_t)k * sizeof *m);
+    if (k == 128) { /* the default: a constant trip count, fully unrolled */
+        ND_COLMIN_BODY(128)
+    } else {
+        ND_COLMIN_BODY(k)
+    }
+}
+#undef ND_COLMIN_BODY
+
+/* Empty bin i by walking its probe order from entry t0 (a multiple of
+ * ND_MH_GROUP) on, ND_MH_GROUP entries at a time (branch-free inside a
+ * group, first hit by ctz).  The row holds the k - 1 other bins (its first
+ * entry is order position 1), padded with i, which is empty; F >= 1 of them
+ * are full, so the walk ends within k - F entries. */
+static void probe8(const nd_minhash *mh, uint32_t *sig, const unsigned char *fb, unsigned i,
+                   unsigned t0) {
+    const uint8_t *p = mh->perm8 + (size_t)i * mh->stride;
+    for (;; t0 += ND_MH_GROUP) {
+        unsigned hit = 0;
+        for (unsigned t = 0; t < ND_MH_GROUP; t++) hit |= (unsigned)fb[p[t0 + t]] << t;
+        if (hit) {
+            sig[i] = sig[p[t0 + (unsigned)__builtin_ctz(hit)]];
             return;
         }
     }
 }
 
+static void probe16(const nd_minhash *mh, uint32_t *sig, const unsigned char *fb, unsigned i) {
+    const uint16_t *p = mh->perm16 + (size_t)i * mh->stride;
+    for (unsigned t0 = 0;; t0 += ND_MH_GROUP) {
+        unsigned hit = 0;
+        for (unsigned t = 0; t < ND_MH_GROUP; t++) hit |= (unsigned)fb[p[t0 + t]] << t;
+        if (hit) {
+            sig[i] = sig[p[t0 + (unsigned)__builtin_ctz(hit)]];
+            return;
+        }
+    }
+}
+
+/* Whether walking the probe orders is expected to be cheaper than the
+ * column minimum with F of the k bins full: (k - F) walks of about
+ * k / (F + 1) entries against F columns of k entries, with a walk's entry
+ * ND_MH_WALK_COST times as dear as a column's.  Measured with k = 128 (see
+ * the essay), the two cross between F = 48 and 64; the constant puts the
+ * switch at F = 56.  Either way gives the same values; only the speed
+ * differs. */
+static inline int probing_is_cheaper(unsigned k, unsigned F) {
+    return (uint64_t)(k - F) * ND_MH_WALK_COST < (uint64_t)F * (F + 1);
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ND_DENSIFY_AVX2 1
+#define ND_FINISH_AVX2 1
 #include <immintrin.h>
 
+/* full[] (bit i: sig[i] is not UINT32_MAX), 8 bins per compare/movemask;
+ * returns the number of full bins. */
+__attribute__((target("avx2"))) static unsigned full_bits_avx2(const uint32_t *sig, unsigned k,
+                                                              uint64_t *full) {
+    const __m256i none = _mm256_set1_epi32(-1);
+    unsigned nfull = 0;
+    for (unsigned wd = 0, i0 = 0; i0 < k; wd++, i0 += 64) {
+        unsigned i1 = ND_MIN(k, i0 + 64), i = i0;
+        uint64_t f = 0;
+        for (; i + 8 <= i1; i += 8) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(sig + i));
+            unsigned e = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, none)));
+            f |= (uint64_t)(e ^ 0xFFu) << (i - i0);
+        }
+        for (; i < i1; i++) f |= (uint64_t)(sig[i] != UINT32_MAX) << (i - i0);
+        full[wd] = f;
+        nfull += (unsigned)__builtin_popcountll(f);
+    }
+    return nfull;
+}
+
+/* sig[i] = sig[m[i] & 0xFF] for every bin, eight at a time with vpgatherdd
+ * (k <= 256).  In place: a gather reads only full bins (m[i] & 0xFF is
+ * always full, and i itself when i is full), which no store changes. */
+__attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uint16_t *m, unsigned k) {
+    const __m256i low = _mm256_set1_epi32(0xFF);
+    unsigned i = 0;
+    for (; i + 8 <= k; i += 8) {
+        __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
+        __m256i v = _mm256_i32gather_epi32((const int *)(const void *)sig, _mm256_and_si256(idx, low), 4);
+        _mm256_storeu_si256((__m256i *)(void *)(sig + i), v);
+    }
+    for (; i < k; i++) sig[i] = sig[m[i] & 0xFFu];
+}
+
+/* fb[i] = 1 if sig[i] is full, else 0, 32 bins per step (k <= 128; the
+ * bytes up to 128 past k are 0). */
+__attribute__((target("avx2"))) static void flags_avx2(const uint32_t *sig, unsigned k,
+                                                      unsigned char *fb) {
+    const __m256i none = _mm256_set1_epi32(-1), one = _mm256_set1_epi8(1);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    unsigned i = 0;
+    for (; i + 32 <= k; i += 32) {
+        const __m256i *p = (const __m256i *)(const void *)(sig + i);
+        __m256i a = _mm256_cmpeq_epi32(_mm256_loadu_si256(p), none);
+        __m256i b = _mm256_cmpeq_epi32(_mm256_loadu_si256(p + 1), none);
+        __m256i c = _mm256_cmpeq_epi32(_mm256_loadu_si256(p + 2), none);
+        __m256i d = _mm256_cmpeq_epi32(_mm256_loadu_si256(p + 3), none);
+        __m256i e = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+        e = _mm256_permutevar8x32_epi32(e, order); /* undo the per-lane packing */
+        _mm256_storeu_si256((__m256i *)(void *)(fb + i), _mm256_add_epi8(e, one));
+    }
+    for (; i < k; i++) fb[i] = sig[i] != UINT32_MAX;
+    for (; i < 128; i++) fb[i] = 0;
+}
+
 /*
- * The first probe group of four empty bins at once (k <= 128): the 128
- * "full" bytes are eight 16-byte tables, so vpshufb looks up 32 probe bins
- * (4 bins x 8 probes) in each and a compare on the index's high bits keeps
- * the right one; movemask then gives 8 hit bits per bin.  About 40
- * instructions for four bins instead of ~25 per bin.  Bins with no hit in the
- * group go to miss[] (continued by densify_bin from probe 8).  Returns how
- * many of e[] were handled (a multiple of 4).
+ * The first ND_MH_GROUP walk entries of four empty bins at once (k <= 128):
+ * the 128 flag bytes fb[] are eight 16-byte tables, so vpshufb looks up 32
+ * entries (4 bins x 8) in each, and a compare on the entry's high bits
+ * keeps the right table; movemask gives 8 hit bits per bin.  About 40
+ * instructions for four bins instead of ~25 per bin.  Bins without a hit in
+ * the group go to miss[] (walked on by probe8 from entry 8).  Returns how
+ * many of e[] were done (a multiple of 4).
  */
-__attribute__((target("avx2"))) static size_t densify4_avx2(const nd_minhash *mh, uint32_t *sig,
-                                                            const unsigned char *fb,
-                                                            const unsigned *e, size_t ne,
-                                                            unsigned *miss, size_t *nmiss) {
+__attribute__((target("avx2"))) static unsigned walk4_avx2(const nd_minhash *mh, uint32_t *sig,
+                                                          const unsigned char *fb,
+                                                          const uint16_t *e, unsigned ne,
+                                                          uint16_t *miss, unsigned *nmiss) {
     __m256i tabs[8];
     for (int b = 0; b < 8; b++)
         tabs[b] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(fb + 16 * b)));
     const __m256i low4 = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
-    size_t j = 0;
+    unsigned j = 0;
     for (; j + 4 <= ne; j += 4) {
+        const uint8_t *r[4];
         uint64_t q[4];
-        for (int u = 0; u < 4; u++) memcpy(&q[u], mh->tab8 + (size_t)e[j + (size_t)u] * ND_MH_GROUP, 8);
+        for (int u = 0; u < 4; u++) {
+            r[u] = mh->first8 + (size_t)e[j + (unsigned)u] * ND_MH_GROUP;
+            memcpy(&q[u], r[u], 8);
+        }
         __m256i idx = _mm256_set_epi64x((long long)q[3], (long long)q[2], (long long)q[1], (long long)q[0]);
         __m256i lo = _mm256_and_si256(idx, low4);
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(idx, 4), low4);
@@ -251,61 +443,116 @@ __attribute__((target("avx2"))) static size_t densify4_avx2(const nd_minhash *mh
         unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(hit, zero));
         for (unsigned u = 0; u < 4; u++) {
             unsigned bits = (m >> (8 * u)) & 0xFFu, i = e[j + u];
-            if (bits) sig[i] = sig[mh->tab8[(size_t)i * ND_MH_GROUP + (unsigned)__builtin_ctz(bits)]];
-            else miss[(*nmiss)++] = i;
+            if (bits) sig[i] = sig[r[u][__builtin_ctz(bits)]];
+            else miss[(*nmiss)++] = (uint16_t)i;
         }
     }
     return j;
 }
 #endif
 
-void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
-    const unsigned k = mh->k, nw = (k + 63) / 64;
-    uint64_t full[ND_MH_MAX_K / 64];
-    unsigned char fb[ND_MH_MAX_K]; /* the same bits, one byte each */
+/* The portable full[] of full_bits_avx2. */
+static unsigned full_bits(const uint32_t *sig, unsigned k, uint64_t *full) {
     unsigned nfull = 0;
-    for (unsigned i = 0; i < k; i++) fb[i] = sig[i] != UINT32_MAX;
-    /* the bitmap a word at a time, in registers (a read-modify-write of
-     * full[] per bin was a quarter of this function) */
-    for (unsigned wd = 0; wd < nw; wd++) {
-        unsigned i0 = wd * 64, i1 = ND_MIN(k, i0 + 64), i = i0;
+    for (unsigned wd = 0, i0 = 0; i0 < k; wd++, i0 += 64) {
+        unsigned i1 = ND_MIN(k, i0 + 64), i = i0;
         uint64_t f = 0;
 #if defined(__SSE2__)
         const __m128i none = _mm_set1_epi32(-1);
         for (; i + 4 <= i1; i += 4) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(sig + i));
-            unsigned empty = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, none)));
-            f |= (uint64_t)(empty ^ 0xFu) << (i - i0);
+            unsigned e = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, none)));
+            f |= (uint64_t)(e ^ 0xFu) << (i - i0);
         }
 #endif
-        for (; i < i1; i++) f |= (uint64_t)fb[i] << (i - i0);
+        for (; i < i1; i++) f |= (uint64_t)(sig[i] != UINT32_MAX) << (i - i0);
         full[wd] = f;
         nfull += (unsigned)__builtin_popcountll(f);
     }
+    return nfull;
+}
+
+void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
+    const unsigned k = mh->k, nw = (k + 63) / 64;
+    uint64_t full[ND_MH_MAX_K / 64];
+    unsigned nfull;
+#ifdef ND_FINISH_AVX2
+    const int avx2 = __builtin_cpu_supports("avx2");
+    nfull = avx2 ? full_bits_avx2(sig, k, full) : full_bits(sig, k, full);
+#else
+    nfull = full_bits(sig, k, full);
+#endif
     if (nfull == 0 || nfull == k) return;
-    /* Only the empty bins, found a word at a time.  Full bins never change,
-     * so reading sig[j] of a full j is the undensified value. */
-#ifdef ND_DENSIFY_AVX2
-    if (mh->tab8 && __builtin_cpu_supports("avx2")) {
-        unsigned e[ND_MH_SHUF_K], miss[ND_MH_SHUF_K];
-        size_t ne = 0, nmiss = 0;
-        for (unsigned i = k; i < ND_MH_SHUF_K; i++) fb[i] = 0; /* all 128 bytes are read */
+    /* Full bins never change, so reading sig[j] of a full j is the
+     * undensified value whichever way the empty bins are done. */
+    if (probing_is_cheaper(k, nfull)) {
+        unsigned char fb[ND_MH_MAX_K]; /* full[] as one byte (0 or 1) per bin */
+#ifdef ND_FINISH_AVX2
+        if (avx2 && k <= 128)
+            flags_avx2(sig, k, fb);
+        else
+#endif
+        for (unsigned i = 0; i < k; i += 8) { /* 8 bits to 8 bytes: spread, test */
+            uint64_t b = (full[i >> 6] >> (i & 63) & 0xFF) * UINT64_C(0x0101010101010101);
+            b &= UINT64_C(0x8040201008040201);
+            b = ((b + UINT64_C(0x7F7F7F7F7F7F7F7F)) | b) >> 7 & UINT64_C(0x0101010101010101);
+            nd_store_le64(fb + i, b); /* byte t is bit t */
+        }
+        uint16_t e[ND_MH_MAX_K];
+        unsigned ne = 0, done = 0;
         for (unsigned wd = 0; wd < nw; wd++) {
             uint64_t empty = ~full[wd];
             if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
-            for (; empty; empty &= empty - 1) e[ne++] = wd * 64 + (unsigned)__builtin_ctzll(empty);
+            for (; empty; empty &= empty - 1) e[ne++] = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(empty));
         }
-        size_t done = densify4_avx2(mh, sig, fb, e, ne, miss, &nmiss);
-        for (size_t j = done; j < ne; j++) densify_bin(mh, sig, fb, full, e[j], 0);
-        for (size_t j = 0; j < nmiss; j++) densify_bin(mh, sig, fb, full, miss[j], ND_MH_GROUP);
+        if (!mh->perm8) {
+            for (unsigned j = 0; j < ne; j++) probe16(mh, sig, fb, e[j]);
+            return;
+        }
+#ifdef ND_FINISH_AVX2
+        if (avx2 && k <= 128) {
+            uint16_t miss[128];
+            unsigned nmiss = 0; /* flags_avx2 zeroed fb[k..127]: all 128 are read */
+            done = walk4_avx2(mh, sig, fb, e, ne, miss, &nmiss);
+            for (unsigned j = 0; j < nmiss; j++) probe8(mh, sig, fb, miss[j], ND_MH_GROUP);
+        }
+#endif
+        for (unsigned j = done; j < ne; j++) probe8(mh, sig, fb, e[j], 0);
         return;
     }
+    uint16_t fl[ND_MH_MAX_K]; /* the full bins; nfull >= 1 of them */
+    unsigned nf = 0;
+    fl[0] = 0; /* (GCC cannot see that the loop below writes it) */
+    for (unsigned wd = 0; wd < nw; wd++)
+        for (uint64_t f = full[wd]; f; f &= f - 1) fl[nf++] = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(f));
+    uint16_t m[ND_MH_MAX_K];
+    if (mh->perm8) {
+        colmin(mh->key16, k, fl, nf, m);
+#ifdef ND_FINISH_AVX2
+        if (avx2) {
+            gather_avx2(sig, m, k);
+            return;
+        }
 #endif
+        /* only the empty bins are written; they read full bins only */
+        for (unsigned wd = 0; wd < nw; wd++) {
+            uint64_t empty = ~full[wd];
+            if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
+            for (; empty; empty &= empty - 1) {
+                unsigned i = wd * 64 + (unsigned)__builtin_ctzll(empty);
+                sig[i] = sig[m[i] & 0xFFu];
+            }
+        }
+        return;
+    }
+    colmin(mh->rank16, k, fl, nf, m);
     for (unsigned wd = 0; wd < nw; wd++) {
         uint64_t empty = ~full[wd];
         if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
-        for (; empty; empty &= empty - 1)
-            densify_bin(mh, sig, fb, full, wd * 64 + (unsigned)__builtin_ctzll(empty), 0);
+        for (; empty; empty &= empty - 1) {
+            unsigned i = wd * 64 + (unsigned)__builtin_ctzll(empty);
+            sig[i] = sig[mh->perm16[(size_t)i * mh->stride + m[i] - 1]]; /* m[i] >= 1 */
+        }
     }
 }
 

@@ -10,18 +10,22 @@
 #include "neardup.h"
 #include "text.h"
 
-/* One-permutation hashing with optimal densification (see sketch.c): the
- * high 32 bits of each shingle hash x (already a seeded XXH3 value, uniform
- * on 64 bits) pick one of k bins, the low 32 bits (UINT32_MAX mapped to UINT32_MAX - 1)
- * are the value, and each bin keeps its minimum.  Empty bins are then filled
- * by nd_minhash_finish() from a seeded probe sequence of other bins. */
-#define ND_MH_PROBES 32 /* probe steps per bin kept in a table (a multiple of 8) */
-
+/* One-permutation hashing with densification by random probe orders (see
+ * sketch.c): the high 32 bits of each shingle hash x (already a seeded XXH3
+ * value, uniform on 64 bits) pick one of k bins, the low 32 bits
+ * (UINT32_MAX mapped to UINT32_MAX - 1) are the value, and each bin keeps
+ * its minimum.  nd_minhash_finish() then gives every empty bin i the value
+ * of the first full bin in i's probe order, a seeded random permutation of
+ * the bins; the tables hold each order and its inverse. */
 typedef struct nd_minhash {
     unsigned k;
-    uint64_t probe; /* seed of the densification probe sequence */
-    uint16_t *table; /* k x ND_MH_PROBES: the first probes of every bin */
-    uint8_t *tab8;   /* for k <= 128: the first 8 of them as bytes, or NULL */
+    unsigned stride;  /* row length of perm: k rounded up to a multiple of 8 */
+    uint64_t probe;   /* seed of the probe orders */
+    uint8_t *perm8;   /* k <= 256: perm8[i * stride + t] = bin at position t + 1 of i's order */
+    uint8_t *first8;  /* k <= 256: the first 8 entries of each perm8 row, k x 8 */
+    uint16_t *key16;  /* k <= 256: key16[j * k + i] = (position of j in i's order) << 8 | j */
+    uint16_t *perm16; /* k > 256: as perm8 */
+    uint16_t *rank16; /* rank16[j * k + i] = position of j in i's order */
 } nd_minhash;
 
 nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed);
@@ -38,7 +42,7 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
                        uint32_t *sig);
 
 /* Densifies sig: every empty bin i takes the value of the first non-empty
- * bin on i's probe sequence.  A signature with no non-empty bin stays all
+ * bin in i's probe order (at most k - F + 1 steps with F non-empty bins).  A signature with no non-empty bin stays all
  * UINT32_MAX.  Must be called once after the last update. */
 void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig);
 
