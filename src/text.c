@@ -135,6 +135,10 @@
 #include <string.h>
 
 #include <utf8proc.h>
+/* inlined (static copies of the functions): a word token is hashed by a few
+ * dozen instructions, the call through the PLT and XXH3_64bits' length
+ * dispatch were a measurable part of it */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "nd_internal.h"
@@ -636,6 +640,105 @@ static inline uint64_t nd_fp_run_value(const nd_norm *nm, const nd_fp_run *r) {
     return (uint64_t)XXH3_64bits(nm->utf8, r->bytes) | (UINT64_C(1) << 63);
 }
 
+/* ASCII in the single-pass tokeniser: per byte, the folded byte of a letter
+ * or digit (class WORD; A-Z -> a-z, the only change NFKC, case folding and
+ * T2S make to ASCII), or the class of anything else as below (0 for bytes
+ * >= 0x80).  Every value for a letter or digit is >= ND_FA_WORD.
+ * tests/test_fastpath.c checks every byte against the fused table through
+ * the general path. */
+enum {
+    ND_FA_NONASCII = 0,
+    ND_FA_DROP = 1,  /* C0 controls other than 09-0D, and 7F */
+    ND_FA_SPACE = 2, /* 09-0D, 20 */
+    ND_FA_PUNCT = 3, /* the other printable characters */
+    ND_FA_PAREN = 4, /* '(' : punctuation, or the start of an annotation */
+    ND_FA_WORD = 0x30
+};
+static const uint8_t nd_fa_tab[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    2, 3, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 3, 3, 3, 3, 3, 3,
+    3, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 3, 3, 3, 3, 3,
+    3, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 3, 3, 3, 3, 1,
+    /* 0x80-0xFF: 0 */
+};
+
+/* nd_fp_plain's "no code point consumed yet" (no code point is this large). */
+#define ND_FP_NO_PREV UINT32_MAX
+
+/*
+ * The ASCII loop of nd_norm_tokens_fused, entered at an ASCII byte s[*pos]
+ * with the word run *run possibly pending (its bytes in nm->utf8).  It
+ * consumes ASCII up to the first byte >= 0x80 or the end, doing exactly what
+ * the per-code-point step does: letters and digits are folded through
+ * nd_fa_tab and appended to the run, a whole run of them in a tight loop;
+ * controls are dropped without ending the run; anything else ends it (its
+ * token is hashed there and then), white space gives nothing and
+ * punctuation a token of its own unless strip; '(' is first tried as a
+ * pinyin annotation after the code point *last (when pinyin).  The token
+ * buffer needs no growing (at most one token per byte, besides the pending
+ * run's); nm->utf8 is grown so that the rest of the paragraph fits.
+ * Updates *pos, *ntok, *nchars, *run and *last.
+ */
+static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *pos,
+                             size_t *ntok, size_t *nchars, nd_fp_run *run,
+                             uint32_t *last, int strip, int pinyin) {
+    const uint8_t *p = s + *pos, *const end = s + n;
+    if (run->bytes + (size_t)(end - p) > nm->utf8_cap)
+        ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, run->bytes + (size_t)(end - p)));
+    uint8_t *const buf = (uint8_t *)nm->utf8;
+    uint64_t *const tok = nm->tokens;
+    size_t nt = *ntok, nc = *nchars, len = run->len, b = run->bytes;
+    uint32_t prev = *last, first = run->first;
+    while (p < end) {
+        unsigned c = *p, v = nd_fa_tab[c];
+        if (v >= ND_FA_WORD) {
+            size_t b0 = b;
+            if (len == 0) first = v;
+            buf[b++] = (uint8_t)v;
+            while (++p < end && (v = nd_fa_tab[*p]) >= ND_FA_WORD) buf[b++] = (uint8_t)v;
+            len += b - b0;
+            nc += b - b0;
+            prev = p[-1];
+            continue;
+        }
+        if (v == ND_FA_NONASCII) break;
+        if (v == ND_FA_DROP) { /* invisible: does not end the run */
+            prev = c;
+            p++;
+            continue;
+        }
+        if (v == ND_FA_PAREN && pinyin && prev != ND_FP_NO_PREV) {
+            size_t skip = nd_py_match_bytes(p, (size_t)(end - p), 1, prev);
+            if (skip) {
+                p += skip;
+                continue;
+            }
+        }
+        if (len) {
+            tok[nt++] = len == 1 ? first : (uint64_t)XXH3_64bits(buf, b) | (UINT64_C(1) << 63);
+            len = b = 0;
+        }
+        prev = c;
+        p++;
+        if (v != ND_FA_SPACE && !strip) {
+            tok[nt++] = c;
+            nc++;
+        }
+    }
+    run->len = len;
+    run->bytes = b;
+    run->first = first;
+    *pos = (size_t)(p - s);
+    *ntok = nt;
+    *nchars = nc;
+    *last = prev;
+    return ND_OK;
+}
+
 /* The ND_UT_F_KEY values nd_fp_plain handles: a plain code point of class
  * DROP, SPACE, PUNCT or CJK (and no opening parenthesis). */
 #define ND_FP_KEY_OK                                                               \
@@ -658,9 +761,6 @@ static inline uint64_t nd_fp_run_value(const nd_norm *nm, const nd_fp_run *r) {
 static inline uint32_t nd_fp_load(const uint8_t *s) {
     return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
 }
-
-/* nd_fp_plain's "no code point consumed yet" (no code point is this large). */
-#define ND_FP_NO_PREV UINT32_MAX
 
 /*
  * The inner loop of nd_norm_tokens_fused, entered with no word run pending
@@ -809,9 +909,10 @@ static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
         uint32_t c = s[i], cp;
         size_t adv;
         if (c < 0x80) {
-            cp = c;
-            adv = 1;
-        } else if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
+            ND_TRY(nd_fp_ascii(nm, s, n, &i, &nt, &nc, &run, &prev, strip, pinyin));
+            continue;
+        }
+        if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
                    (s[i + 2] & 0xC0u) == 0x80u &&
                    (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
                     cp >= 0x800u && (cp < 0xD800u || cp > 0xDFFFu))) {
