@@ -669,6 +669,48 @@ static const uint8_t nd_fa_tab[256] = {
 /* nd_fp_plain's "no code point consumed yet" (no code point is this large). */
 #define ND_FP_NO_PREV UINT32_MAX
 
+/* Copies the run of ASCII letters and digits at p[0..] (p < end, *p one of
+ * them), folded, to buf[*b...] (which must have room for end - p + 8
+ * bytes); returns the pointer past the run and advances *b.  Eight bytes a
+ * step on little-endian GCC/Clang builds, with plain 64-bit arithmetic
+ * (SWAR; no instruction-set extension): for a byte x < 0x80, x >= lo is bit 7
+ * of x + (0x80 - lo), which cannot carry into the next byte; a byte >= 0x80
+ * can, but only into bytes after itself, and the run has ended before it.
+ * x | 0x20 maps A-Z onto a-z (and nothing else onto a-z), so letters are
+ * one range test; folding is or-ing in 0x20 on them.  All 8 bytes are
+ * stored, the bytes past the run are overwritten later. */
+static inline const uint8_t *nd_fa_word(const uint8_t *p, const uint8_t *end, uint8_t *buf,
+                                        size_t *b) {
+    size_t k = *b;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t l = UINT64_C(0x0101010101010101), h = UINT64_C(0x8080808080808080);
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t y = x | 0x20 * l;
+        uint64_t alpha = (y + (0x80 - 'a') * l) & ~(y + (0x80 - 'z' - 1) * l);
+        uint64_t digit = (x + (0x80 - '0') * l) & ~(x + (0x80 - '9' - 1) * l);
+        uint64_t stop = ~((alpha | digit) & ~x) & h;
+        uint64_t out = x | (alpha & ~x & h) >> 2;
+        memcpy(buf + k, &out, 8);
+        if (stop) {
+            size_t m = (size_t)__builtin_ctzll(stop) >> 3;
+            *b = k + m;
+            return p + m;
+        }
+        k += 8;
+        p += 8;
+    }
+#endif
+    unsigned v;
+    while (p < end && (v = nd_fa_tab[*p]) >= ND_FA_WORD) {
+        buf[k++] = (uint8_t)v;
+        p++;
+    }
+    *b = k;
+    return p;
+}
+
 /*
  * The ASCII loop of nd_norm_tokens_fused, entered at an ASCII byte s[*pos]
  * with the word run *run possibly pending (its bytes in nm->utf8).  It
@@ -687,8 +729,8 @@ static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *po
                              size_t *ntok, size_t *nchars, nd_fp_run *run,
                              uint32_t *last, int strip, int pinyin) {
     const uint8_t *p = s + *pos, *const end = s + n;
-    if (run->bytes + (size_t)(end - p) > nm->utf8_cap)
-        ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, run->bytes + (size_t)(end - p)));
+    if (run->bytes + (size_t)(end - p) + 8 > nm->utf8_cap)
+        ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, run->bytes + (size_t)(end - p) + 8));
     uint8_t *const buf = (uint8_t *)nm->utf8;
     uint64_t *const tok = nm->tokens;
     size_t nt = *ntok, nc = *nchars, len = run->len, b = run->bytes;
@@ -698,8 +740,7 @@ static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *po
         if (v >= ND_FA_WORD) {
             size_t b0 = b;
             if (len == 0) first = v;
-            buf[b++] = (uint8_t)v;
-            while (++p < end && (v = nd_fa_tab[*p]) >= ND_FA_WORD) buf[b++] = (uint8_t)v;
+            p = nd_fa_word(p, end, buf, &b);
             len += b - b0;
             nc += b - b0;
             prev = p[-1];
