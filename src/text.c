@@ -635,9 +635,25 @@ typedef struct nd_fp_run {
     uint32_t first;
 } nd_fp_run;
 
+/* The value of a token of two or more code points, bytes b[0..len-1]:
+ * XXH3_64bits | 1 << 63.  Words of up to 16 bytes - nearly all - go
+ * straight to the header's own short-input function (what XXH3_64bits
+ * calls for them, with the default secret and seed 0), inlined here: the
+ * call, and the registers it made the ASCII loop save, cost as much as the
+ * hash itself.  tests/test_fastpath.c compares the values with the shared
+ * libxxhash for every length up to 300. */
+static inline uint64_t nd_fp_hash(const void *b, size_t len) {
+#if XXH_VERSION_NUMBER >= 800 && XXH_VERSION_NUMBER < 900
+    if (len <= 16)
+        return (uint64_t)XXH3_len_0to16_64b((const xxh_u8 *)b, len, XXH3_kSecret, 0) |
+               (UINT64_C(1) << 63);
+#endif
+    return (uint64_t)XXH3_64bits(b, len) | (UINT64_C(1) << 63);
+}
+
 static inline uint64_t nd_fp_run_value(const nd_norm *nm, const nd_fp_run *r) {
     if (r->len == 1) return r->first;
-    return (uint64_t)XXH3_64bits(nm->utf8, r->bytes) | (UINT64_C(1) << 63);
+    return nd_fp_hash(nm->utf8, r->bytes);
 }
 
 /* ASCII in the single-pass tokeniser: per byte, the folded byte of a letter
@@ -734,7 +750,12 @@ static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *po
     uint8_t *const buf = (uint8_t *)nm->utf8;
     uint64_t *const tok = nm->tokens;
     size_t nt = *ntok, nc = *nchars, len = run->len, b = run->bytes;
-    uint32_t prev = *last, first = run->first;
+    uint32_t first = run->first;
+    /* The code point before p (for pinyin) is p[-1], except right at the
+     * start and right after an annotation (which is not one): there it is
+     * prev, and at is where that holds. */
+    uint32_t prev = *last;
+    const uint8_t *at = p;
     while (p < end) {
         unsigned c = *p, v = nd_fa_tab[c];
         if (v >= ND_FA_WORD) {
@@ -743,27 +764,29 @@ static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *po
             p = nd_fa_word(p, end, buf, &b);
             len += b - b0;
             nc += b - b0;
-            prev = p[-1];
             continue;
         }
-        if (v == ND_FA_NONASCII) break;
-        if (v == ND_FA_DROP) { /* invisible: does not end the run */
-            prev = c;
-            p++;
+        if (v <= ND_FA_DROP) {
+            if (v == ND_FA_NONASCII) break;
+            p++; /* a control: invisible, does not end the run */
             continue;
         }
-        if (v == ND_FA_PAREN && pinyin && prev != ND_FP_NO_PREV) {
-            size_t skip = nd_py_match_bytes(p, (size_t)(end - p), 1, prev);
-            if (skip) {
-                p += skip;
-                continue;
+        if (v == ND_FA_PAREN && pinyin) {
+            uint32_t before = p == at ? prev : p[-1];
+            if (before != ND_FP_NO_PREV) {
+                size_t skip = nd_py_match_bytes(p, (size_t)(end - p), 1, before);
+                if (skip) {
+                    p += skip;
+                    at = p;
+                    prev = before;
+                    continue;
+                }
             }
         }
         if (len) {
-            tok[nt++] = len == 1 ? first : (uint64_t)XXH3_64bits(buf, b) | (UINT64_C(1) << 63);
+            tok[nt++] = len == 1 ? first : nd_fp_hash(buf, b);
             len = b = 0;
         }
-        prev = c;
         p++;
         if (v != ND_FA_SPACE && !strip) {
             tok[nt++] = c;
@@ -776,7 +799,7 @@ static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *po
     *pos = (size_t)(p - s);
     *ntok = nt;
     *nchars = nc;
-    *last = prev;
+    *last = p == at ? prev : p[-1];
     return ND_OK;
 }
 
