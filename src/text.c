@@ -134,12 +134,14 @@
  * English (the ASCII loop), measured by instruction counts (callgrind,
  * whole `neardup scan --threads 1`, the first 120 documents of each
  * 100 MB benchmark corpus, generator seed 42): one paragraph per line
- * (5.4 MB) 1071 M -> 561 M instructions for the whole scan, nd_norm_tokens
- * with what it calls 658 M -> 148 M (122 -> 27 per byte); wrapped prose
- * (7.5 MB) 1441 M -> 747 M, nd_norm_tokens 879 M -> 185 M (117 -> 25 per
+ * (5.4 MB) 1071 M -> 554 M instructions for the whole scan, nd_norm_tokens
+ * with what it calls 658 M -> 141 M (122 -> 26 per byte); wrapped prose
+ * (7.5 MB) 1441 M -> 743 M, nd_norm_tokens 879 M -> 181 M (117 -> 24 per
  * byte); Chinese (6.4 MB) 315.5 M -> 314.5 M, nd_norm_tokens 105.5 M ->
- * 104.5 M.  Of the 148 M, XXH3 is 29 M (about 28 per word), the 8-byte
- * steps ~45 M, the separator logic the rest.  Finishing the last 0-7 bytes
+ * 104.6 M.  Of the 141 M, XXH3 is 29 M (about 28 per word), the 8-byte
+ * steps ~45 M, the separator logic most of the rest.  A paragraph that
+ * starts with ASCII goes to the ASCII loop without entering nd_fp_plain
+ * first (-5% on the lines corpus).  Finishing the last 0-7 bytes
  * of a word with one more 8-byte step (loading the 8 bytes that end the
  * paragraph) cost 5% more instructions than the byte loop, so the byte
  * loop stays.
@@ -987,7 +989,7 @@ static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
     /* the ND_UT_F_KEY values that give a token in nd_fp_plain */
     const uint64_t key_keep = 1u << ND_UT_CLASS_CJK | (strip ? 0u : 1u << ND_UT_CLASS_PUNCT);
     while (i < n) {
-        if (run.len == 0) {
+        if (run.len == 0 && s[i] >= 0x80) { /* ASCII: nd_fp_ascii below */
             size_t nt0 = nt;
             nt = nd_fp_plain(s, n, &i, tok, nt, key_keep, pinyin, &prev);
             nc += nt - nt0;
