@@ -102,6 +102,16 @@
  *     of the entry (all of them are one CJK code point) and the first stage;
  *   - tokens are written directly: Han as their code point, word runs
  *     encoded to UTF-8 on the fly and hashed when the run ends;
+ *   - ASCII never reaches the per-code-point step: nd_fp_ascii takes every
+ *     ASCII byte from where it starts to the next byte >= 0x80 (for English
+ *     prose, the whole paragraph).  Runs of letters and digits are
+ *     classified and folded 8 bytes a step with 64-bit arithmetic
+ *     (nd_fa_word; NFKC, case folding and T2S change nothing in ASCII but
+ *     A-Z -> a-z) and copied straight into the word buffer, with no decode
+ *     or encode; separators come from a 256-byte table (nd_fa_tab) in the
+ *     same loop, which hashes the word token when its run ends, with the
+ *     header's inlined XXH3 short-input function for words of up to 16
+ *     bytes (nd_fp_hash: the same values as XXH3_64bits);
  *   - everything that needs no more than one table entry of one code point
  *     (Han, punctuation, spaces, annotations) stays in one inner loop,
  *     nd_fp_plain; see the notes before it for what was measured.
@@ -121,10 +131,25 @@
  * per 100 MB; in a perf profile of a one-thread bench run its functions went
  * from 27.8% of the samples (nd_norm_tokens 21.9%) to 20.4%, and the
  * "normalise+shingle+MinHash" stage from 0.56 to 0.49 s.
+ * English (the ASCII loop), measured by instruction counts (callgrind,
+ * whole `neardup scan --threads 1`, the first 120 documents of each
+ * 100 MB benchmark corpus, generator seed 42): one paragraph per line
+ * (5.4 MB) 1071 M -> 554 M instructions for the whole scan, nd_norm_tokens
+ * with what it calls 658 M -> 141 M (122 -> 26 per byte); wrapped prose
+ * (7.5 MB) 1441 M -> 743 M, nd_norm_tokens 879 M -> 181 M (117 -> 24 per
+ * byte); Chinese (6.4 MB) 315.5 M -> 314.5 M, nd_norm_tokens 105.5 M ->
+ * 104.6 M.  Of the 141 M, XXH3 is 29 M (about 28 per word), the 8-byte
+ * steps ~45 M, the separator logic most of the rest.  A paragraph that
+ * starts with ASCII goes to the ASCII loop without entering nd_fp_plain
+ * first (-5% on the lines corpus).  Finishing the last 0-7 bytes
+ * of a word with one more 8-byte step (loading the 8 bytes that end the
+ * paragraph) cost 5% more instructions than the byte loop, so the byte
+ * loop stays.
  *
  * Memory: an nd_norm owns four growable scratch arrays (nd_grow); once they
  * have reached the size of the largest paragraph seen, normalising allocates
- * nothing.
+ * nothing.  (The word buffer is grown to the paragraph's length + 8 when
+ * the ASCII loop is entered, as the loop writes 8 bytes at a time.)
  *
  * References: Unicode Standard ch. 3.9 (U+FFFD substitution), UAX #15
  * (normalisation forms), UTS #18 (properties for tokenisation: White_Space,
@@ -135,6 +160,10 @@
 #include <string.h>
 
 #include <utf8proc.h>
+/* inlined (static copies of the functions): a word token is hashed by a few
+ * dozen instructions, the call through the PLT and XXH3_64bits' length
+ * dispatch were a measurable part of it */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "nd_internal.h"
@@ -631,9 +660,172 @@ typedef struct nd_fp_run {
     uint32_t first;
 } nd_fp_run;
 
+/* The value of a token of two or more code points, bytes b[0..len-1]:
+ * XXH3_64bits | 1 << 63.  Words of up to 16 bytes - nearly all - go
+ * straight to the header's own short-input function (what XXH3_64bits
+ * calls for them, with the default secret and seed 0), inlined here: the
+ * call, and the registers it made the ASCII loop save, cost as much as the
+ * hash itself.  tests/test_fastpath.c compares the values with the shared
+ * libxxhash for every length up to 300. */
+static inline uint64_t nd_fp_hash(const void *b, size_t len) {
+#if XXH_VERSION_NUMBER >= 800 && XXH_VERSION_NUMBER < 900
+    if (len <= 16)
+        return (uint64_t)XXH3_len_0to16_64b((const xxh_u8 *)b, len, XXH3_kSecret, 0) |
+               (UINT64_C(1) << 63);
+#endif
+    return (uint64_t)XXH3_64bits(b, len) | (UINT64_C(1) << 63);
+}
+
 static inline uint64_t nd_fp_run_value(const nd_norm *nm, const nd_fp_run *r) {
     if (r->len == 1) return r->first;
-    return (uint64_t)XXH3_64bits(nm->utf8, r->bytes) | (UINT64_C(1) << 63);
+    return nd_fp_hash(nm->utf8, r->bytes);
+}
+
+/* ASCII in the single-pass tokeniser: per byte, the folded byte of a letter
+ * or digit (class WORD; A-Z -> a-z, the only change NFKC, case folding and
+ * T2S make to ASCII), or the class of anything else as below (0 for bytes
+ * >= 0x80).  Every value for a letter or digit is >= ND_FA_WORD.
+ * tests/test_fastpath.c checks every byte against the fused table through
+ * the general path. */
+enum {
+    ND_FA_NONASCII = 0,
+    ND_FA_DROP = 1,  /* C0 controls other than 09-0D, and 7F */
+    ND_FA_SPACE = 2, /* 09-0D, 20 */
+    ND_FA_PUNCT = 3, /* the other printable characters */
+    ND_FA_PAREN = 4, /* '(' : punctuation, or the start of an annotation */
+    ND_FA_WORD = 0x30
+};
+static const uint8_t nd_fa_tab[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    2, 3, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 3, 3, 3, 3, 3, 3,
+    3, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 3, 3, 3, 3, 3,
+    3, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 3, 3, 3, 3, 1,
+    /* 0x80-0xFF: 0 */
+};
+
+/* nd_fp_plain's "no code point consumed yet" (no code point is this large). */
+#define ND_FP_NO_PREV UINT32_MAX
+
+/* Copies the run of ASCII letters and digits at p[0..] (p < end, *p one of
+ * them), folded, to buf[*b...] (which must have room for end - p + 8
+ * bytes); returns the pointer past the run and advances *b.  Eight bytes a
+ * step on little-endian GCC/Clang builds, with plain 64-bit arithmetic
+ * (SWAR; no instruction-set extension): for a byte x < 0x80, x >= lo is bit 7
+ * of x + (0x80 - lo), which cannot carry into the next byte; a byte >= 0x80
+ * can, but only into bytes after itself, and the run has ended before it.
+ * x | 0x20 maps A-Z onto a-z (and nothing else onto a-z), so letters are
+ * one range test; folding is or-ing in 0x20 on them.  All 8 bytes are
+ * stored, the bytes past the run are overwritten later. */
+static inline const uint8_t *nd_fa_word(const uint8_t *p, const uint8_t *end, uint8_t *buf,
+                                        size_t *b) {
+    size_t k = *b;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t l = UINT64_C(0x0101010101010101), h = UINT64_C(0x8080808080808080);
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t y = x | 0x20 * l;
+        uint64_t alpha = (y + (0x80 - 'a') * l) & ~(y + (0x80 - 'z' - 1) * l);
+        uint64_t digit = (x + (0x80 - '0') * l) & ~(x + (0x80 - '9' - 1) * l);
+        uint64_t stop = ~((alpha | digit) & ~x) & h;
+        uint64_t out = x | (alpha & ~x & h) >> 2;
+        memcpy(buf + k, &out, 8);
+        if (stop) {
+            size_t m = (size_t)__builtin_ctzll(stop) >> 3;
+            *b = k + m;
+            return p + m;
+        }
+        k += 8;
+        p += 8;
+    }
+#endif
+    unsigned v;
+    while (p < end && (v = nd_fa_tab[*p]) >= ND_FA_WORD) {
+        buf[k++] = (uint8_t)v;
+        p++;
+    }
+    *b = k;
+    return p;
+}
+
+/*
+ * The ASCII loop of nd_norm_tokens_fused, entered at an ASCII byte s[*pos]
+ * with the word run *run possibly pending (its bytes in nm->utf8).  It
+ * consumes ASCII up to the first byte >= 0x80 or the end, doing exactly what
+ * the per-code-point step does: letters and digits are folded through
+ * nd_fa_tab and appended to the run, a whole run of them in a tight loop;
+ * controls are dropped without ending the run; anything else ends it (its
+ * token is hashed there and then), white space gives nothing and
+ * punctuation a token of its own unless strip; '(' is first tried as a
+ * pinyin annotation after the code point *last (when pinyin).  The token
+ * buffer needs no growing (at most one token per byte, besides the pending
+ * run's); nm->utf8 is grown so that the rest of the paragraph fits.
+ * Updates *pos, *ntok, *nchars, *run and *last.
+ */
+static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *pos,
+                             size_t *ntok, size_t *nchars, nd_fp_run *run,
+                             uint32_t *last, int strip, int pinyin) {
+    const uint8_t *p = s + *pos, *const end = s + n;
+    if (run->bytes + (size_t)(end - p) + 8 > nm->utf8_cap)
+        ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, run->bytes + (size_t)(end - p) + 8));
+    uint8_t *const buf = (uint8_t *)nm->utf8;
+    uint64_t *const tok = nm->tokens;
+    size_t nt = *ntok, nc = *nchars, len = run->len, b = run->bytes;
+    uint32_t first = run->first;
+    /* The code point before p (for pinyin) is p[-1], except right at the
+     * start and right after an annotation (which is not one): there it is
+     * prev, and at is where that holds. */
+    uint32_t prev = *last;
+    const uint8_t *at = p;
+    while (p < end) {
+        unsigned c = *p, v = nd_fa_tab[c];
+        if (v >= ND_FA_WORD) {
+            size_t b0 = b;
+            if (len == 0) first = v;
+            p = nd_fa_word(p, end, buf, &b);
+            len += b - b0;
+            nc += b - b0;
+            continue;
+        }
+        if (v <= ND_FA_DROP) {
+            if (v == ND_FA_NONASCII) break;
+            p++; /* a control: invisible, does not end the run */
+            continue;
+        }
+        if (v == ND_FA_PAREN && pinyin) {
+            uint32_t before = p == at ? prev : p[-1];
+            if (before != ND_FP_NO_PREV) {
+                size_t skip = nd_py_match_bytes(p, (size_t)(end - p), 1, before);
+                if (skip) {
+                    p += skip;
+                    at = p;
+                    prev = before;
+                    continue;
+                }
+            }
+        }
+        if (len) {
+            tok[nt++] = len == 1 ? first : nd_fp_hash(buf, b);
+            len = b = 0;
+        }
+        p++;
+        if (v != ND_FA_SPACE && !strip) {
+            tok[nt++] = c;
+            nc++;
+        }
+    }
+    run->len = len;
+    run->bytes = b;
+    run->first = first;
+    *pos = (size_t)(p - s);
+    *ntok = nt;
+    *nchars = nc;
+    *last = p == at ? prev : p[-1];
+    return ND_OK;
 }
 
 /* The ND_UT_F_KEY values nd_fp_plain handles: a plain code point of class
@@ -658,9 +850,6 @@ static inline uint64_t nd_fp_run_value(const nd_norm *nm, const nd_fp_run *r) {
 static inline uint32_t nd_fp_load(const uint8_t *s) {
     return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
 }
-
-/* nd_fp_plain's "no code point consumed yet" (no code point is this large). */
-#define ND_FP_NO_PREV UINT32_MAX
 
 /*
  * The inner loop of nd_norm_tokens_fused, entered with no word run pending
@@ -800,7 +989,7 @@ static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
     /* the ND_UT_F_KEY values that give a token in nd_fp_plain */
     const uint64_t key_keep = 1u << ND_UT_CLASS_CJK | (strip ? 0u : 1u << ND_UT_CLASS_PUNCT);
     while (i < n) {
-        if (run.len == 0) {
+        if (run.len == 0 && s[i] >= 0x80) { /* ASCII: nd_fp_ascii below */
             size_t nt0 = nt;
             nt = nd_fp_plain(s, n, &i, tok, nt, key_keep, pinyin, &prev);
             nc += nt - nt0;
@@ -809,9 +998,10 @@ static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
         uint32_t c = s[i], cp;
         size_t adv;
         if (c < 0x80) {
-            cp = c;
-            adv = 1;
-        } else if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
+            ND_TRY(nd_fp_ascii(nm, s, n, &i, &nt, &nc, &run, &prev, strip, pinyin));
+            continue;
+        }
+        if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
                    (s[i + 2] & 0xC0u) == 0x80u &&
                    (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
                     cp >= 0x800u && (cp < 0xD800u || cp > 0xDFFFu))) {

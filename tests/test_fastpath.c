@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "support.h"
 #include "text.h"
 
@@ -280,4 +282,139 @@ Test(fastpath, every_code_point) {
         }
     }
     pn_release(&p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The ASCII loop (nd_fp_ascii, nd_fa_word)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Pieces for long mixed paragraphs: English words in every case, digits,
+ * every kind of ASCII separator and control, '(' with and without
+ * annotations, Latin-1 and other Latin letters (which continue a word run
+ * outside the ASCII loop), CJK, full-width forms, combining marks (the slow
+ * path), ill-formed UTF-8. */
+static const char *const mixed[] = {
+    "the", "The", "THE", "quick", "Brown", "fOX", "jumps", "over", "a", "I", "x",
+    "internationalization", "Antidisestablishmentarianism", "abcdefgh", "ABCDEFGHI",
+    "2024", "3", "v2", "42nd", "COVID19", "e", "q9Z", " ", "  ", "\t", "\n", "\r\n",
+    "\v", "\f", ",", ".", "'", "\"", "-", "--", "...", "!", "?", ";", ":", "@", "[",
+    "]", "^", "_", "`", "{", "|", "}", "~", "/", "\\", "#", "$", "%", "&", "*", "+",
+    "<", "=", ">", "(", ")", "()", "(x)", "(tai4)", "(r)", "\x01", "\x08", "\x0E",
+    "\x1F", "\x7F", "\x00", "(tài)", "(tài", "(zhuāng)", "（tài）", "é", "É", "ß", "Ä", "ø",
+    "Œ", "ﬁ", "İ", "ǎ", "ü", "ñ", "café", "naïve", "Straße", "e\xCC\x81",
+    "\xC2\xA0", "\xE2\x80\x94", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x8B",
+    "\xC2\xAD", "\xEF\xBB\xBF", "中", "國", "态", "們", "。", "，", "Ａ", "ｂ", "１",
+    "가", "カ", "\xFF", "\x80", "\xC3", "\xE6\x97", "\xF0\x9F\x98\x80", "\xED\xA0\x80",
+    "\xC0\xAF",
+};
+#define NMIXED (sizeof mixed / sizeof *mixed)
+
+static int is_ascii(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80) return 0;
+    return 1;
+}
+
+/* Long random paragraphs of mostly English (words and separators weighted
+ * like prose) mixed with the rest, up to 6 KB, compared under every flag
+ * set; and the same with the separators all ASCII, so that the ASCII loop
+ * runs over whole paragraphs. */
+Test(fastpath, ascii_long_mixed_paragraphs) {
+    pair_norm p;
+    pn_init(&p);
+    /* mixed[0..21] are words, [22..29] white space and a comma, then ASCII
+     * up to the first piece with a byte >= 0x80 */
+    cr_assert_eq(strcmp(mixed[21], "q9Z"), 0);
+    cr_assert_eq(strcmp(mixed[29], ","), 0);
+    size_t nascii = 0;
+    while (nascii < NMIXED && is_ascii(mixed[nascii])) nascii++;
+    cr_assert_eq(strcmp(mixed[nascii], "(tài)"), 0);
+    uint64_t st = 2024;
+    static uint8_t buf[6200];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 0, want = rng_next(&st) % 6000;
+        unsigned mode = (unsigned)(rng_next(&st) % 4);
+        while (n < want) {
+            uint64_t r = rng_next(&st);
+            const char *pc;
+            if (mode == 0 || (r & 7) < 5) /* words and plain separators */
+                pc = (r >> 3) & 1 ? mixed[(r >> 4) % 22] : mixed[22 + (r >> 4) % 8];
+            else if (mode == 1) /* ASCII only */
+                pc = mixed[(r >> 4) % nascii];
+            else
+                pc = mixed[(r >> 4) % NMIXED];
+            size_t l = strlen(pc);
+            if (l == 0) l = 1; /* the "\x00" piece */
+            if (n + l > sizeof buf) break;
+            memcpy(buf + n, pc, l);
+            n += l;
+        }
+        check_same(&p, buf, n);
+    }
+    pn_release(&p);
+}
+
+/* Every byte at every position of a word of 1..40 letters, before it and
+ * after it, so that every lane of the 8-byte steps meets every byte; words
+ * in three cases and with digits. */
+Test(fastpath, ascii_every_byte_in_and_around_words) {
+    pair_norm p;
+    pn_init(&p);
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    uint8_t buf[128];
+    uint64_t st = 7;
+    for (size_t len = 1; len <= 40; len++) {
+        for (int c = 0; c < 256; c++) {
+            for (size_t pos = 0; pos <= len + 1; pos++) {
+                size_t n = 0;
+                buf[n++] = 'Q';
+                buf[n++] = ' ';
+                for (size_t k = 0; k < len; k++)
+                    buf[n++] = (uint8_t)letters[rng_next(&st) % (sizeof letters - 1)];
+                buf[n++] = ' ';
+                buf[n++] = 'z';
+                buf[2 + pos - (pos > len)] = (uint8_t)c; /* in the word, or the space after */
+                /* every length of what follows, so that the 8-byte steps
+                 * end at every place */
+                size_t tail = rng_next(&st) % 12;
+                for (size_t k = 0; k < tail; k++) buf[n++] = (uint8_t)letters[k];
+                check_same_n(&p, buf, n, (pos % 8 == 0 || c >= 0x80) ? NFLAGS : 1);
+                check_same_n(&p, buf + 2, n - 2, 1);
+            }
+        }
+    }
+    pn_release(&p);
+}
+
+/* The definition of a token value (text.h), checked directly against the
+ * shared libxxhash for ASCII words of every length up to 300: the code
+ * point for one character, XXH3_64bits of the lower-cased bytes | 1 << 63
+ * otherwise.  (Paragraphs are just the word, then the word between
+ * punctuation and spaces.) */
+Test(fastpath, ascii_token_values_are_xxh3) {
+    nd_norm nm;
+    nd_norm_init(&nm, ND_NORM_ALL);
+    uint64_t st = 99;
+    uint8_t word[300], low[300], buf[320];
+    for (size_t len = 1; len <= 300; len++) {
+        for (int rep = 0; rep < 8; rep++) {
+            for (size_t k = 0; k < len; k++) {
+                uint64_t r = rng_next(&st) % 62;
+                word[k] = (uint8_t)(r < 26 ? 'a' + r : r < 52 ? 'A' + (r - 26) : '0' + (r - 52));
+                low[k] = (uint8_t)(word[k] >= 'A' && word[k] <= 'Z' ? word[k] + 32 : word[k]);
+            }
+            uint64_t want = len == 1 ? low[0] : (uint64_t)XXH3_64bits(low, len) | (UINT64_C(1) << 63);
+            const uint64_t *t = NULL;
+            size_t nt = 0, nc = 0;
+            cr_assert_eq(nd_norm_tokens(&nm, word, len, &t, &nt, &nc), ND_OK);
+            cr_assert(nt == 1 && nc == len && t[0] == want, "word of %zu bytes", len);
+            buf[0] = ',';
+            buf[1] = ' ';
+            memcpy(buf + 2, word, len);
+            memcpy(buf + 2 + len, ". x", 3);
+            cr_assert_eq(nd_norm_tokens(&nm, buf, len + 5, &t, &nt, &nc), ND_OK);
+            cr_assert(nt == 2 && nc == len + 1 && t[0] == want && t[1] == 'x', "word of %zu bytes", len);
+        }
+    }
+    nd_norm_release(&nm);
 }

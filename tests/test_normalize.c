@@ -423,6 +423,47 @@ Test(tokens, invisible_characters_do_not_split_a_word) {
     cr_assert_eq(r.nchars, 3);
 }
 
+/* English as the ASCII loop of the single-pass tokeniser sees it: capitals
+ * folded, words longer than 8 and 16 bytes (more than one 8-byte step, the
+ * long XXH3 path), a control inside a word, an annotation after a word
+ * (removed only with one tone mark), a word continued by a Latin-1 letter,
+ * and the same values without NFKC (the general path). */
+Test(tokens, ascii_words_fold_case_and_hash_their_lower_case_bytes) {
+    const char *s = "The QUICK brown Fox, internationalization! 42nd "
+                    "Antidisestablishmentarianism a\x01" "b x(tài)y z(tai4) caFÉ";
+    tok_result r = tokens_of(ND_NORM_ALL, s);
+    cr_assert_eq(r.ntok, 12);
+    cr_assert_eq(r.tok[0], HASHED("the"));
+    cr_assert_eq(r.tok[1], HASHED("quick"));
+    cr_assert_eq(r.tok[2], HASHED("brown"));
+    cr_assert_eq(r.tok[3], HASHED("fox"));
+    cr_assert_eq(r.tok[4], HASHED("internationalization"));
+    cr_assert_eq(r.tok[5], HASHED("42nd"));
+    cr_assert_eq(r.tok[6], HASHED("antidisestablishmentarianism"));
+    cr_assert_eq(r.tok[7], HASHED("ab"));
+    cr_assert_eq(r.tok[8], HASHED("xy"));
+    cr_assert_eq(r.tok[9], 'z'); /* untoned (tai4) after a letter: kept */
+    cr_assert_eq(r.tok[10], HASHED("tai4"));
+    cr_assert_eq(r.tok[11], HASHED("caf\xC3\xA9"));
+    cr_assert_eq(r.nchars, 81);
+    tok_result g = tokens_of(ND_NORM_CASEFOLD | ND_NORM_STRIP | ND_NORM_PINYIN, s);
+    cr_assert_eq(g.ntok, 12);
+    cr_assert_eq(memcmp(g.tok, r.tok, sizeof *r.tok * 12), 0);
+}
+
+Test(tokens, ascii_punctuation_kept_without_strip_and_controls_dropped) {
+    tok_result r = tokens_of(ND_NORM_ALL & ~ND_NORM_STRIP, "Hi, (x) \x7F\tok.");
+    cr_assert_eq(r.ntok, 7);
+    cr_assert_eq(r.tok[0], HASHED("hi"));
+    cr_assert_eq(r.tok[1], ',');
+    cr_assert_eq(r.tok[2], '(');
+    cr_assert_eq(r.tok[3], 'x');
+    cr_assert_eq(r.tok[4], ')');
+    cr_assert_eq(r.tok[5], HASHED("ok"));
+    cr_assert_eq(r.tok[6], '.');
+    cr_assert_eq(r.nchars, 9);
+}
+
 Test(tokens, empty_and_blank_text_have_no_tokens) {
     tok_result r = tokens_of(ND_NORM_ALL, "");
     cr_assert_eq(r.ntok, 0);
