@@ -4,15 +4,28 @@
  * What is estimated.  The Jaccard similarity J(A,B) = |A n B| / |A u B| of
  * two paragraphs' shingle sets.  A shingle is `w` consecutive tokens (default
  * 5; see text.h for tokens), hashed to 64 bits with XXH3-64 seeded with
- * opt.seed.  XXH3's input is the window's canonical encoding: when the
- * window has at most 6 tokens and every token is below 2^21 (every CJK
- * character and every one-code-point token), the tokens packed 21 bits each
- * into 16 bytes; otherwise the tokens' 64-bit values, little-endian, 8w
- * bytes.  The packed form takes XXH3's 9-16-byte path (one 64x64->128-bit
- * multiply) instead of the 17-128-byte one (four for w = 5), which made
- * shingle hashing 1.6x cheaper; no token is 0, so the encoding is
- * injective.  A paragraph with fewer than w tokens has one shingle made of
- * all its tokens, so no paragraph with text has an empty set.
+ * opt.seed.  XXH3's input is 16 bytes for every window of at most 6 tokens:
+ * when every token is below 2^21 (every CJK character and every
+ * one-code-point token), the tokens packed 21 bits each (injective, since
+ * no token is 0); otherwise - a window with a word token, which is a
+ * 64-bit XXH3 value of the word (text.h) - the tokens folded into two
+ * 64-bit lanes, token j rotated left by 21 (j mod 3) bits and xored into
+ * lane j / 3, and the high lane xored with 2^63.  The fold keeps small
+ * tokens in disjoint bit ranges, so two windows that differ only in
+ * code-point tokens never fold alike; any other difference involves a
+ * random 63-bit word value and collides with probability about 2^-63,
+ * below the 2^-64 the 64-bit shingle hash already accepts per pair.  The
+ * xored top bit keeps folded inputs apart from packed ones whenever the
+ * high lane holds only code points (a packed high lane is below 2^41).
+ * Windows of more than 6 tokens are hashed as their 64-bit values, 8w
+ * bytes.  The 16-byte form takes XXH3's 9-16-byte path (one
+ * 64x64->128-bit multiply) instead of the 17-128-byte one (four for w = 5):
+ * shingle hashing was 1.6x cheaper for Chinese with packing, and English
+ * windows (word tokens) cost XXH3's 40-byte path - 35 of the 51 million
+ * instructions of shingle hashing on a 5.4 MB sample of one-sentence-per-line
+ * English (callgrind) - until they were folded too.  A paragraph with fewer
+ * than w tokens has one shingle made of all its tokens, so no paragraph with
+ * text has an empty set.
  *
  * MinHash (Broder 1997).  For k independent hash functions h_i,
  * P[min h_i(A) = min h_i(B)] = J(A,B), so the share of equal signature
@@ -567,11 +580,29 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
 #define ND_PACK_MAX 6u
 #define ND_PACK_BITS 21u
 
+#define ND_FOLD_FLAG (UINT64_C(1) << 63) /* xored into a folded window's high lane */
+
+static inline uint64_t rotl64(uint64_t x, unsigned r) {
+    return r ? x << r | x >> (64 - r) : x;
+}
+
+/* XXH3 of the 16 little-endian bytes lo, hi. */
+static inline uint64_t hash16(uint64_t lo, uint64_t hi, uint64_t seed) {
+    uint8_t b[16];
+    nd_store_le64(b, lo);
+    nd_store_le64(b + 8, hi);
+    return XXH3_64bits_withSeed(b, 16, seed);
+}
+
 static inline uint64_t shingle_hash(const uint64_t *t, unsigned m, uint64_t seed) {
     uint64_t any = 0;
     for (unsigned j = 0; j < m; j++) any |= t[j];
-    if (m > ND_PACK_MAX || any >> ND_PACK_BITS)
-        return XXH3_64bits_withSeed(t, (size_t)m * sizeof *t, seed);
+    if (m > ND_PACK_MAX) return XXH3_64bits_withSeed(t, (size_t)m * sizeof *t, seed);
+    if (any >> ND_PACK_BITS) { /* a word token: folded */
+        uint64_t f[2] = {0, ND_FOLD_FLAG};
+        for (unsigned j = 0; j < m; j++) f[j / 3] ^= rotl64(t[j], ND_PACK_BITS * (j % 3));
+        return hash16(f[0], f[1], seed);
+    }
     uint64_t p[2] = {0, 0};
     for (unsigned j = 0; j < m; j++) {
         unsigned o = j * ND_PACK_BITS;
@@ -582,20 +613,16 @@ static inline uint64_t shingle_hash(const uint64_t *t, unsigned m, uint64_t seed
             p[1] |= t[j] << (o - 64);
         }
     }
-    uint8_t b[16];
-    nd_store_le64(b, p[0]);
-    nd_store_le64(b + 8, p[1]);
-    return XXH3_64bits_withSeed(b, 16, seed);
+    return hash16(p[0], p[1], seed);
 }
 
-/* One window of 5 tokens, packed if it can be (see shingle_hash). */
+/* One window of 5 tokens, packed or folded (see shingle_hash). */
 static inline uint64_t shingle5(const uint64_t *t, uint64_t seed) {
     uint64_t t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4];
-    if ((t0 | t1 | t2 | t3 | t4) >> ND_PACK_BITS) return XXH3_64bits_withSeed(t, 40, seed);
-    uint8_t b[16];
-    nd_store_le64(b, t0 | t1 << 21 | t2 << 42 | t3 << 63);
-    nd_store_le64(b + 8, t3 >> 1 | t4 << 20);
-    return XXH3_64bits_withSeed(b, 16, seed);
+    if ((t0 | t1 | t2 | t3 | t4) >> ND_PACK_BITS)
+        return hash16(t0 ^ rotl64(t1, 21) ^ rotl64(t2, 42), t3 ^ rotl64(t4, 21) ^ ND_FOLD_FLAG,
+                      seed);
+    return hash16(t0 | t1 << 21 | t2 << 42 | t3 << 63, t3 >> 1 | t4 << 20, seed);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -609,9 +636,10 @@ static inline uint64_t shingle5(const uint64_t *t, uint64_t seed) {
  * 64x64->128 multiply, so the one XXH3 needs is built from four 32x32->64
  * ones (vpmuludq) and the avalanche's 64-bit multiply from three; that is
  * still about a third of the scalar instruction count, where the scalar loop
- * was bound by instructions, not by the multiplier's latency.  A group of
- * four that holds a token too wide to pack goes through shingle5.  Returns
- * the number of windows done (a multiple of 4).
+ * was bound by instructions, not by the multiplier's latency.  Each lane
+ * takes the packed or the folded input by a blend on its own "wide" mask, so
+ * mixed groups need no fallback.  Returns the number of windows done (a
+ * multiple of 4).
  */
 __attribute__((target("avx2"))) static size_t shingles5_avx2(const uint64_t *tok, size_t n,
                                                              uint64_t seed, uint64_t *out) {
@@ -620,6 +648,7 @@ __attribute__((target("avx2"))) static size_t shingles5_avx2(const uint64_t *tok
     const uint64_t f2 = (XXH_readLE64(sec + 40) ^ XXH_readLE64(sec + 48)) - seed;
     const __m256i bf1 = _mm256_set1_epi64x((long long)f1), bf2 = _mm256_set1_epi64x((long long)f2);
     const __m256i wide = _mm256_set1_epi64x(~(long long)((UINT64_C(1) << ND_PACK_BITS) - 1));
+    const __m256i flag = _mm256_set1_epi64x((long long)ND_FOLD_FLAG);
     const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFll), len16 = _mm256_set1_epi64x(16);
     const __m256i c_lo = _mm256_set1_epi64x(0x9E3779F9ll), c_hi = _mm256_set1_epi64x(0x16566791ll);
     const __m256i swap = _mm256_setr_epi8(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8,
@@ -632,13 +661,19 @@ __attribute__((target("avx2"))) static size_t shingles5_avx2(const uint64_t *tok
                 t3 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 3)),
                 t4 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 4));
         __m256i any = _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(t0, t1), _mm256_or_si256(t2, t3)), t4);
-        if (!_mm256_testz_si256(any, wide)) {
-            for (size_t j = i; j < i + 4; j++) out[j] = shingle5(tok + j, seed);
-            continue;
-        }
         __m256i lo = _mm256_or_si256(_mm256_or_si256(t0, _mm256_slli_epi64(t1, 21)),
                                      _mm256_or_si256(_mm256_slli_epi64(t2, 42), _mm256_slli_epi64(t3, 63)));
         __m256i hi = _mm256_or_si256(_mm256_srli_epi64(t3, 1), _mm256_slli_epi64(t4, 20));
+        if (!_mm256_testz_si256(any, wide)) { /* some lane holds a word token: fold it */
+            __m256i isw = _mm256_cmpeq_epi64(_mm256_and_si256(any, wide), _mm256_setzero_si256());
+            __m256i r21_1 = _mm256_or_si256(_mm256_slli_epi64(t1, 21), _mm256_srli_epi64(t1, 43));
+            __m256i r42_2 = _mm256_or_si256(_mm256_slli_epi64(t2, 42), _mm256_srli_epi64(t2, 22));
+            __m256i r21_4 = _mm256_or_si256(_mm256_slli_epi64(t4, 21), _mm256_srli_epi64(t4, 43));
+            __m256i flo = _mm256_xor_si256(_mm256_xor_si256(t0, r21_1), r42_2);
+            __m256i fhi = _mm256_xor_si256(_mm256_xor_si256(t3, r21_4), flag);
+            lo = _mm256_blendv_epi8(flo, lo, isw); /* isw: all ones where packed */
+            hi = _mm256_blendv_epi8(fhi, hi, isw);
+        }
         __m256i a = _mm256_xor_si256(lo, bf1), b = _mm256_xor_si256(hi, bf2);
         /* a * b as 128 bits, folded: lo64 ^ hi64 */
         __m256i ah = _mm256_srli_epi64(a, 32), bh = _mm256_srli_epi64(b, 32);

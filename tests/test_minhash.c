@@ -229,11 +229,24 @@ Test(minhash, empty_input_leaves_signature_at_max) {
 }
 
 /* Reference of the shingle hash (sketch.c): up to 6 tokens below 2^21 are
- * packed bit by bit, token j at bits 21j.., into 16 little-endian bytes;
- * anything else is hashed as its 8-byte little-endian token values. */
+ * packed bit by bit, token j at bits 21j.., into 16 little-endian bytes; up
+ * to 6 tokens with a wider one are folded bit by bit, bit b of token j to
+ * bit 64 (j / 3) + (b + 21 (j % 3)) mod 64, xored, and bit 127 flipped;
+ * longer windows are hashed as their 8-byte little-endian token values. */
 static uint64_t ref_shingle(const uint64_t *t, size_t m, uint64_t seed) {
     int small = m <= 6;
     for (size_t j = 0; j < m; j++) small &= t[j] < (UINT64_C(1) << 21);
+    if (!small && m <= 6) {
+        uint8_t b[16] = {0};
+        for (size_t j = 0; j < m; j++)
+            for (unsigned bit = 0; bit < 64; bit++)
+                if (t[j] >> bit & 1) {
+                    unsigned to = 64 * (unsigned)(j / 3) + (bit + 21 * (unsigned)(j % 3)) % 64;
+                    b[to / 8] ^= (uint8_t)(1u << (to % 8));
+                }
+        b[15] ^= 0x80;
+        return XXH3_64bits_withSeed(b, 16, seed);
+    }
     if (!small) {
         uint8_t b[8 * 16] = {0};
         for (size_t j = 0; j < m; j++)
@@ -257,14 +270,29 @@ Test(shingle, windows_of_small_tokens_are_packed_into_16_bytes) {
     cr_expect_neq(out[0], XXH3_64bits_withSeed(tok, 40, 99));
 }
 
-Test(shingle, windows_with_a_word_token_hash_the_token_values) {
+Test(shingle, windows_with_a_word_token_are_folded_into_16_bytes) {
     uint64_t tok[6] = {0x4e2d, UINT64_C(1) << 63 | 12345, 0x6587, 3, 4, 5}, out[6];
     cr_assert_eq(nd_shingle_hashes(tok, 6, 5, 7, out), 2u);
-    cr_expect_eq(out[0], XXH3_64bits_withSeed(tok, 40, 7));
-    cr_expect_eq(out[1], XXH3_64bits_withSeed(tok + 1, 40, 7));
+    cr_expect_eq(out[0], ref_shingle(tok, 5, 7));
+    cr_expect_eq(out[1], ref_shingle(tok + 1, 5, 7));
+    /* by hand: lanes t0 ^ rotl(t1, 21) ^ rotl(t2, 42) and t3 ^ rotl(t4, 21) ^ 2^63 */
+    uint8_t b[16];
+    uint64_t lo = 0x4e2d ^ ((UINT64_C(12345) << 21) | (UINT64_C(1) << 20)) ^ (UINT64_C(0x6587) << 42);
+    uint64_t hi = 3 ^ (UINT64_C(4) << 21) ^ (UINT64_C(1) << 63);
+    for (int i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(lo >> (8 * i));
+        b[8 + i] = (uint8_t)(hi >> (8 * i));
+    }
+    cr_expect_eq(out[0], XXH3_64bits_withSeed(b, 16, 7));
     tok[1] = UINT64_C(1) << 21; /* one bit too wide to pack */
     cr_assert_eq(nd_shingle_hashes(tok, 6, 5, 7, out), 2u);
-    cr_expect_eq(out[0], XXH3_64bits_withSeed(tok, 40, 7));
+    cr_expect_eq(out[0], ref_shingle(tok, 5, 7));
+    /* windows that differ only in code-point tokens never fold alike */
+    uint64_t a[5] = {UINT64_C(1) << 63 | 99, 1, 1 << 14, 8, 9}, c[5] = {UINT64_C(1) << 63 | 99, 1, 1, 8, 9};
+    uint64_t ha, hc;
+    nd_shingle_hashes(a, 5, 5, 7, &ha);
+    nd_shingle_hashes(c, 5, 5, 7, &hc);
+    cr_expect_neq(ha, hc);
 }
 
 Test(shingle, other_window_sizes_follow_the_same_rule) {
