@@ -135,16 +135,23 @@ nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands,
     return ND_OK;
 }
 
+/* keys of `bands` bands of R rows each, R a constant at each use: XXH3
+ * then drops its length dispatch and is inlined for that length. */
+#define ND_BAND_KEYS(R)                                                        \
+    for (unsigned j = 0; j < bands; j++)                                       \
+        keys[j] = (uint32_t)(XXH3_64bits_withSeed(sig + (size_t)j * (R), (R) * sizeof *sig, j) >> 32)
+
 void nd_lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows,
                       uint32_t *keys) {
-    if (rows == 7) { /* the default; a constant length lets XXH3 drop its dispatch */
-        for (unsigned j = 0; j < bands; j++)
-            keys[j] = (uint32_t)(XXH3_64bits_withSeed(sig + (size_t)j * 7, 28, j) >> 32);
-        return;
+    switch (rows) { /* the rows nd_lsh_params picks for k = 128, t = 0.5 ... 0.95 */
+    case 3: ND_BAND_KEYS(3); return;
+    case 4: ND_BAND_KEYS(4); return;
+    case 6: ND_BAND_KEYS(6); return; /* the default threshold 0.8 */
+    case 7: ND_BAND_KEYS(7); return;
+    case 9: ND_BAND_KEYS(9); return;
+    case 14: ND_BAND_KEYS(14); return;
+    default: ND_BAND_KEYS(rows); return;
     }
-    for (unsigned j = 0; j < bands; j++)
-        keys[j] = (uint32_t)(XXH3_64bits_withSeed(sig + (size_t)j * rows,
-                                                  rows * sizeof *sig, j) >> 32);
 }
 
 void nd_pairs_release(nd_pairs *p) {
@@ -200,6 +207,30 @@ nd_status nd_lsh_band_pairs(const uint64_t *e, size_t n, nd_pairs *out) {
     return ND_OK;
 }
 
+size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_words) {
+    if (n < ND_DROP_MIN || tab_words < 2) return n;
+    /* 2^lb slots of 2 bits, 32 a word: about 8 per entry, at most the
+     * scratch; slot = the key's top lb bits */
+    unsigned lb = 6;
+    while (lb < 32 && ((size_t)1 << lb) < 8 * n && ((size_t)1 << (lb + 1)) / 32 <= tab_words)
+        lb++;
+    const size_t words = ((size_t)1 << lb) / 32;
+    const int sh = 64 - (int)lb;
+    memset(tab, 0, words * sizeof *tab);
+    for (size_t i = 0; i < n; i++) { /* seen bit, then the "seen again" bit */
+        uint64_t h = e[i] >> sh;
+        uint64_t bit = UINT64_C(1) << ((h & 31) * 2), x = tab[h >> 5];
+        tab[h >> 5] = x | bit | (x & bit) << 1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) { /* branch-free: most entries go */
+        uint64_t h = e[i] >> sh;
+        e[m] = e[i];
+        m += (tab[h >> 5] >> ((h & 31) * 2 + 1)) & 1;
+    }
+    return m;
+}
+
 nd_status nd_lsh_candidates(const uint32_t *keys, const uint32_t *ids, size_t n,
                             unsigned bands, nd_pairs *out) {
     nd_status st = ND_OK;
@@ -213,8 +244,9 @@ nd_status nd_lsh_candidates(const uint32_t *keys, const uint32_t *ids, size_t n,
     }
     for (unsigned j = 0; j < bands; j++) {
         for (size_t i = 0; i < n; i++) e[i] = (uint64_t)keys[i * bands + j] << 32 | ids[i];
-        nd_sort_hi32(e, tmp, n);
-        ND_CHECK(nd_lsh_band_pairs(e, n, out));
+        size_t m = nd_lsh_drop_singletons(e, n, tmp, n);
+        nd_sort_hi32(e, tmp, m);
+        ND_CHECK(nd_lsh_band_pairs(e, m, out));
     }
     ND_CHECK(nd_pairs_finish(out));
 out:

@@ -696,6 +696,7 @@ static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
         k->e[m] = (uint64_t)keys[p] << 32 | p;
         m += state[p] == ND_PARA_REP;
     }
+    m = nd_lsh_drop_singletons(k->e, m, k->etmp, k->ecap);
     nd_sort_hi32(k->e, k->etmp, m);
     return nd_lsh_band_pairs(k->e, m, &k->pairs);
 }
