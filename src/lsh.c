@@ -207,26 +207,58 @@ nd_status nd_lsh_band_pairs(const uint64_t *e, size_t n, nd_pairs *out) {
     return ND_OK;
 }
 
-size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_words) {
-    if (n < ND_DROP_MIN || tab_words < 2) return n;
-    /* 2^lb slots of 2 bits, 32 a word: about 8 per entry, at most the
-     * scratch; slot = the key's top lb bits */
+/* The singleton filter's table: 2^lb slots of 2 bits (seen, seen again),
+ * 32 a word, about 8 slots per entry but at most tab_words words; an
+ * entry's slot is its key's top lb bits. */
+static unsigned filter_bits(size_t n, size_t tab_words) {
     unsigned lb = 6;
     while (lb < 32 && ((size_t)1 << lb) < 8 * n && ((size_t)1 << (lb + 1)) / 32 <= tab_words)
         lb++;
-    const size_t words = ((size_t)1 << lb) / 32;
+    return lb;
+}
+
+static inline void filter_add(uint64_t *tab, uint64_t h, uint64_t on) {
+    uint64_t bit = on << ((h & 31) * 2), x = tab[h >> 5];
+    tab[h >> 5] = x | bit | (x & bit) << 1;
+}
+
+static inline uint64_t filter_again(const uint64_t *tab, uint64_t h) {
+    return (tab[h >> 5] >> ((h & 31) * 2 + 1)) & 1;
+}
+
+size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_words) {
+    if (n < ND_DROP_MIN || tab_words < 2) return n;
+    const unsigned lb = filter_bits(n, tab_words);
     const int sh = 64 - (int)lb;
-    memset(tab, 0, words * sizeof *tab);
-    for (size_t i = 0; i < n; i++) { /* seen bit, then the "seen again" bit */
-        uint64_t h = e[i] >> sh;
-        uint64_t bit = UINT64_C(1) << ((h & 31) * 2), x = tab[h >> 5];
-        tab[h >> 5] = x | bit | (x & bit) << 1;
-    }
+    memset(tab, 0, ((size_t)1 << lb) / 32 * sizeof *tab);
+    for (size_t i = 0; i < n; i++) filter_add(tab, e[i] >> sh, 1);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) { /* branch-free: most entries go */
-        uint64_t h = e[i] >> sh;
         e[m] = e[i];
-        m += (tab[h >> 5] >> ((h & 31) * 2 + 1)) & 1;
+        m += filter_again(tab, e[i] >> sh);
+    }
+    return m;
+}
+
+size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, unsigned char want,
+                           size_t np, uint64_t *e, uint64_t *tab, size_t tab_words) {
+    size_t m = 0;
+    if (np < ND_DROP_MIN || tab_words < 2) {
+        for (size_t p = 0; p < np; p++) { /* e has room for one more */
+            e[m] = (uint64_t)keys[p] << 32 | p;
+            m += state[p] == want;
+        }
+        return m;
+    }
+    const unsigned lb = filter_bits(np, tab_words);
+    const int sh = 32 - (int)lb;
+    memset(tab, 0, ((size_t)1 << lb) / 32 * sizeof *tab);
+    /* branch-free: the rows wanted are interleaved unpredictably with the
+     * others, and most keys do not repeat */
+    for (size_t p = 0; p < np; p++) filter_add(tab, keys[p] >> sh, state[p] == want);
+    for (size_t p = 0; p < np; p++) {
+        e[m] = (uint64_t)keys[p] << 32 | p;
+        m += (state[p] == want) & filter_again(tab, keys[p] >> sh);
     }
     return m;
 }

@@ -45,6 +45,14 @@ nd_status nd_lsh_bucket_pairs(const uint64_t *run, size_t m, nd_pairs *out);
  * n.  tab (tab_words words) is scratch for a 2-bit table. */
 size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_words);
 
+/* The entries (keys[p] << 32 | p), in order of p, of the rows p < np with
+ * state[p] == want whose key may occur more than once among those rows (as
+ * nd_lsh_drop_singletons, without making the entries that go); returns
+ * their number.  e has room for one entry more than those rows; tab as
+ * there. */
+size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, unsigned char want,
+                           size_t np, uint64_t *e, uint64_t *tab, size_t tab_words);
+
 /* Appends the pairs of every bucket of a band's sorted entries. */
 nd_status nd_lsh_band_pairs(const uint64_t *e, size_t n, nd_pairs *out);
 

@@ -687,16 +687,10 @@ static nd_status pairs_compact(scan_worker *k, size_t *mark) {
 }
 
 static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
-    size_t m = 0, np = w->r->pt.n;
     const uint32_t *keys = w->bkeys + (size_t)j * w->batch_rows;
-    const unsigned char *state = w->state;
-    /* branch-free: short paragraphs and copies are interleaved unpredictably
-     * with representatives; e has room for one entry more than them */
-    for (size_t p = 0; p < np; p++) {
-        k->e[m] = (uint64_t)keys[p] << 32 | p;
-        m += state[p] == ND_PARA_REP;
-    }
-    m = nd_lsh_drop_singletons(k->e, m, k->etmp, k->ecap);
+    /* only the representatives whose key may repeat: see lsh.h */
+    size_t m = nd_lsh_band_entries(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
+                                   k->ecap);
     nd_sort_hi32(k->e, k->etmp, m);
     return nd_lsh_band_pairs(k->e, m, &k->pairs);
 }

@@ -200,3 +200,43 @@ Test(lsh, band_keys_are_the_high_half_of_xxh3_for_every_row_count) {
                          "rows %u band %u", rows, j);
     }
 }
+
+Test(lsh, band_entries_are_the_wanted_rows_without_singletons) {
+    enum { N = 30000 };
+    uint32_t *keys = malloc(N * sizeof *keys);
+    unsigned char *state = malloc(N);
+    uint64_t *e = malloc((N + 1) * sizeof *e), *f = malloc((N + 1) * sizeof *f);
+    uint64_t *tab = malloc((N + 1) * sizeof *tab);
+    cr_assert(keys && state && e && f && tab);
+    uint64_t x = 0x2545F4914F6CDD1Du;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        keys[i] = x % 4 == 0 ? (uint32_t)(x % 3000) * 2654435761u : (uint32_t)(x >> 32);
+        state[i] = (unsigned char)(x >> 20) % 3; /* want 1: a third of the rows */
+    }
+    size_t words[] = {N + 1, 500, 2, 1};
+    for (int w = 0; w < 4; w++) {
+        size_t n = 0;
+        for (size_t p = 0; p < N; p++)
+            if (state[p] == 1) f[n++] = (uint64_t)keys[p] << 32 | p;
+        size_t m = nd_lsh_band_entries(keys, state, 1, N, e, tab, words[w]);
+        if (w == 0) cr_expect_lt(m, n / 2);
+        size_t j = 0; /* e[0..m) is a subsequence of f[0..n) */
+        for (size_t i = 0; i < n; i++)
+            if (j < m && e[j] == f[i]) j++;
+        cr_expect_eq(j, m);
+        nd_pairs all = {0}, kept = {0};
+        band_pairs_of(f, tab, n, &all);
+        band_pairs_of(e, tab, m, &kept);
+        cr_assert_eq(kept.n, all.n);
+        cr_expect_gt(all.n, 1000u);
+        cr_expect_eq(memcmp(kept.v, all.v, all.n * sizeof *all.v), 0);
+        nd_pairs_release(&all);
+        nd_pairs_release(&kept);
+    }
+    free(keys);
+    free(state);
+    free(e);
+    free(f);
+    free(tab);
+}
