@@ -282,6 +282,7 @@ typedef struct scan_work {
     nd_uf uf;              /* over paragraph ids */
     nd_pairs pairs;
     unsigned char *pass;   /* per candidate pair: verified */
+    double *jac;           /* per candidate pair: its exact Jaccard */
     /* progress */
     nd_stage stage;
     atomic_uint_fast64_t done;
@@ -345,6 +346,7 @@ static void work_release(scan_work *w) {
     nd_uf_release(&w->uf);
     nd_pairs_release(&w->pairs);
     free(w->pass);
+    free(w->jac);
 }
 
 static const uint8_t *para_text(const nd_report *r, size_t p) {
@@ -849,7 +851,8 @@ static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
             cur = a;
         }
         ND_TRY(nd_shingler_set(&k->sb, para_text(r, b), r->pt.len[b], &sb, &nb));
-        w->pass[i] = nd_hashset_jaccard(sa, na, sb, nb) >= r->opt.threshold;
+        w->jac[i] = nd_hashset_jaccard(sa, na, sb, nb);
+        w->pass[i] = w->jac[i] >= r->opt.threshold;
     }
     task_done(w, worker, i1 - i0);
     return ND_OK;
@@ -859,6 +862,7 @@ static nd_status stage_verify(scan_work *w, uint64_t *verified) {
     size_t n = w->pairs.n;
     stage_begin(w, ND_STAGE_VERIFY, n);
     if (!(w->pass = nd_calloc(n ? n : 1, 1))) return ND_ERR_NOMEM;
+    if (!(w->jac = nd_mallocn(n ? n : 1, sizeof *w->jac))) return ND_ERR_NOMEM;
     ND_TRY(nd_pool_run(w->pool, (n + ND_VERIFY_TASK - 1) / ND_VERIFY_TASK, verify_task, w,
                        &w->sc->cancel));
     uint64_t ok = 0;
@@ -929,7 +933,23 @@ static nd_status cluster_collect_task(void *ctx, size_t t, unsigned worker) {
     return ND_OK;
 }
 
-/* Similarity of each member to the representative, members[0]. */
+/* The index of pair (a << 32 | b) among the candidate pairs, or SIZE_MAX. */
+static size_t find_pair(const nd_pairs *p, uint64_t v) {
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->v[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
+}
+
+/* Similarity of each member to the representative, members[0].
+ * Performance: a member that was a candidate with the representative has
+ * its Jaccard from the verification (the same sets, the same function, so
+ * the same value); only the others have their shingle sets rebuilt. */
 static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_t *m,
                                     size_t size) {
     nd_report *r = w->r;
@@ -942,6 +962,11 @@ static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_
     for (size_t k = 1; k < size; k++) {
         if (XXH128_isEqual(*krep, w->ekey[m[k]])) {
             r->sim[m[k]] = 1.0;
+            continue;
+        }
+        size_t at = find_pair(&w->pairs, (uint64_t)rep << 32 | m[k]); /* rep < m[k] */
+        if (at != SIZE_MAX) {
+            r->sim[m[k]] = w->jac[at];
             continue;
         }
         if (!have_rep_set) {
