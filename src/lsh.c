@@ -60,6 +60,24 @@
  * can be spilled to disk and merged (spill.c).  Bands are independent, so
  * the scan gives each thread its own bands and concatenates their pairs
  * before the final sort.
+ *
+ * Singletons.  Most band keys occur once (one-paragraph-per-line English,
+ * 1.19 M paragraphs: 81 K candidate pairs over 18 bands), and an entry whose
+ * key is unique makes no pair, so before a band is sorted
+ * (nd_lsh_band_entries) a 2-bit table of "seen" and "seen again" flags,
+ * indexed by the key's top bits, is filled from the keys, and only the
+ * entries whose slot was seen twice are written and sorted: every entry of
+ * a repeated key survives (it shares its slot with the other), in id order,
+ * so the buckets and pairs are exactly those of all the entries.  The table
+ * has at least 8 slots per row (2^24 slots, 4 MiB, for 1.19 M rows, where
+ * an estimated 6% of the singletons survive by sharing a slot) and lives in
+ * the sort's scratch buffer, so it costs no memory.  Measured on that corpus, 1 thread
+ * (alternating runs against the unfiltered sort on a shared 2-core VM): the
+ * LSH stage 0.21-0.22 s instead of 0.39-0.40 s, 1.20 G instructions instead
+ * of 1.85 G.  Band keys: XXH3 is inlined for a constant length, so
+ * nd_lsh_band_keys has one copy per common row count (3, 4, 6, 7, 9, 14);
+ * with the default 18 x 6 that is 0.73 G instructions for those 1.19 M rows
+ * instead of 0.99 G through XXH3's length dispatch.
  */
 #include "lsh.h"
 

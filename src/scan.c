@@ -62,7 +62,13 @@
  *            `b` sets was tried and gave nothing (100 MB and 1 GB).
  *   cluster  read-only root finds by chunks of paragraphs, then tasks = 64
  *            clusters, each writing its members and their similarity (see
- *            stage_cluster).
+ *            stage_cluster).  The verification keeps each candidate pair's
+ *            Jaccard (8 bytes a pair), and a member that was a candidate
+ *            with its representative takes it from there (binary search in
+ *            the sorted pairs) instead of rebuilding both shingle sets:
+ *            clustering of one-paragraph-per-line English (1.19 M
+ *            paragraphs) fell from 0.135 to 0.055-0.076 s, Chinese (0.24 M)
+ *            from 0.032 to 0.009 s (1 thread, alternating runs).
  *   report   nd_report_finish (report.c) runs on the same pool.
  * tests/test_threads.c checks that reports are byte-identical for 1, 2 and
  * 3 threads, and the CLI test compares --threads 1 and 2; tests/test_parallel.c
