@@ -561,9 +561,9 @@ static nd_status stage_sketch(scan_work *w) {
  *            low 32 bits (stably, so ids ascend among equal keys; the group
  *            tasks take 0.13 G instructions for 1.19 M English paragraphs,
  *            0.20 G with a sort by the whole 64 bits) and links every
- *            paragraph whose
- *            128-bit key equals an earlier one's under the first of them,
- *            the group's representative, marking it ND_PARA_COPY.
+ *            paragraph whose 128-bit key equals an earlier one's under the
+ *            first of them, the group's representative, marking it
+ *            ND_PARA_COPY.
  * The representative is its group's smallest id and still a root, and every
  * copy is still a singleton (no union has happened yet), so the link is what
  * nd_uf_union would do, and tasks write disjoint paragraphs.  The serial work
