@@ -272,11 +272,17 @@ size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, uns
     const int sh = 32 - (int)lb;
     memset(tab, 0, ((size_t)1 << lb) / 32 * sizeof *tab);
     /* branch-free: the rows wanted are interleaved unpredictably with the
-     * others, and most keys do not repeat */
-    for (size_t p = 0; p < np; p++) filter_add(tab, keys[p] >> sh, state[p] == want);
+     * others, and most keys do not repeat.  The other rows' keys may never
+     * have been written (the scan leaves short paragraphs' rows alone), so
+     * they are masked to 0 before they index the table. */
     for (size_t p = 0; p < np; p++) {
+        uint32_t on = state[p] == want;
+        filter_add(tab, (keys[p] & (0u - on)) >> sh, on);
+    }
+    for (size_t p = 0; p < np; p++) {
+        uint32_t on = state[p] == want;
         e[m] = (uint64_t)keys[p] << 32 | p;
-        m += (state[p] == want) & filter_again(tab, keys[p] >> sh);
+        m += on & filter_again(tab, (keys[p] & (0u - on)) >> sh);
     }
     return m;
 }
