@@ -35,6 +35,24 @@ nd_status nd_pairs_finish(nd_pairs *p);
  * (key << 32 | id) with one key and ascending ids (see ND_BUCKET_ALL_PAIRS). */
 nd_status nd_lsh_bucket_pairs(const uint64_t *run, size_t m, nd_pairs *out);
 
+/* Entries fewer than this are not filtered by nd_lsh_drop_singletons. */
+#define ND_DROP_MIN 256
+
+/* Keeps, in order, the entries e[0..n-1] (key << 32 | id) whose key may
+ * occur more than once among them - every entry whose key does, and a few
+ * whose key shares its top bits with another - and returns their number; a
+ * band's buckets of two or more, hence its pairs, are the same as from all
+ * n.  tab (tab_words words) is scratch for a 2-bit table. */
+size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_words);
+
+/* The entries (keys[p] << 32 | p), in order of p, of the rows p < np with
+ * state[p] == want whose key may occur more than once among those rows (as
+ * nd_lsh_drop_singletons, without making the entries that go); returns
+ * their number.  e has room for one entry more than those rows; tab as
+ * there. */
+size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, unsigned char want,
+                           size_t np, uint64_t *e, uint64_t *tab, size_t tab_words);
+
 /* Appends the pairs of every bucket of a band's sorted entries. */
 nd_status nd_lsh_band_pairs(const uint64_t *e, size_t n, nd_pairs *out);
 

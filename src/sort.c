@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "nd_internal.h"
+#include "sort.h"
 
 /* One counting pass per byte, ping-ponging between v and tmp; returns the
  * buffer that holds the result after `passes` swaps. */
@@ -61,14 +62,17 @@
     }                                                                          \
     if (src != v) memcpy(v, src, n * sizeof *v);
 
+#define ND_HI_BITS 11
+#define ND_HI_BUCKETS (1u << ND_HI_BITS)
+
 #define ND_KEY_OF_KEY32(x) ((x).key)
 #define ND_KEY_OF_U64(x) (x)
 
 /* Sorts by val first (stable), then by key: the result is ordered by
  * (key, val).  The val pass is skipped when every val is already in order,
  * which is the normal case: callers append in val order. */
-void nd_sort_key32(nd_key32 *v, nd_key32 *tmp, size_t n) {
-    if (n < 2) return;
+/* Makes v ordered by val, stably (four 8-bit passes), unless it is. */
+static void sort_vals(nd_key32 *v, nd_key32 *tmp, size_t n) {
     int sorted_vals = 1;
     for (size_t i = 1; i < n && sorted_vals; i++)
         if (v[i].val < v[i - 1].val) sorted_vals = 0;
@@ -88,7 +92,42 @@ void nd_sort_key32(nd_key32 *v, nd_key32 *tmp, size_t n) {
             memcpy(v, tmp, n * sizeof *v);
         }
     }
+}
+
+void nd_sort_key32(nd_key32 *v, nd_key32 *tmp, size_t n) {
+    if (n < 2) return;
+    sort_vals(v, tmp, n);
     ND_RADIX_BODY(nd_key32, ND_KEY_OF_KEY32)
+}
+
+void nd_sort_key32_lo32(nd_key32 *v, nd_key32 *tmp, size_t n) {
+    if (n < 2) return;
+    sort_vals(v, tmp, n);
+    static const int shift[3] = {0, 11, 22};
+    size_t count[3][ND_HI_BUCKETS];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = (uint32_t)v[i].key;
+        count[0][k & (ND_HI_BUCKETS - 1)]++;
+        count[1][(k >> 11) & (ND_HI_BUCKETS - 1)]++;
+        count[2][k >> 22]++;
+    }
+    nd_key32 *src = v, *dst = tmp;
+    for (int b = 0; b < 3; b++) {
+        size_t *c = count[b], sum = 0;
+        const int sh = shift[b];
+        for (unsigned d = 0; d < ND_HI_BUCKETS; d++) {
+            size_t t = c[d];
+            c[d] = sum;
+            sum += t;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[c[((uint32_t)src[i].key >> sh) & (ND_HI_BUCKETS - 1)]++] = src[i];
+        nd_key32 *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, n * sizeof *v);
 }
 
 void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n) {
@@ -96,8 +135,6 @@ void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n) {
     ND_RADIX_BODY(uint64_t, ND_KEY_OF_U64)
 }
 
-#define ND_HI_BITS 11
-#define ND_HI_BUCKETS (1u << ND_HI_BITS)
 
 /* Stable insertion sort of v[0..n-1] by the high 32 bits. */
 static void insertion_hi32(uint64_t *v, size_t n) {

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "lsh.h"
 #include "nd_internal.h"
 
@@ -126,4 +128,115 @@ Test(lsh, band_keys_depend_on_band_index_and_rows) {
     uint32_t k[2];
     nd_lsh_band_keys(sig, 2, 3, k);
     cr_expect_neq(k[0], k[1]); /* same values, different band */
+}
+
+/* The pairs of one band's entries, sorted and deduplicated. */
+static void band_pairs_of(uint64_t *e, uint64_t *tmp, size_t n, nd_pairs *p) {
+    nd_sort_hi32(e, tmp, n);
+    cr_assert_eq(nd_lsh_band_pairs(e, n, p), ND_OK);
+    cr_assert_eq(nd_pairs_finish(p), ND_OK);
+}
+
+Test(lsh, dropping_singletons_keeps_every_repeated_key_in_order) {
+    enum { N = 20000 };
+    uint64_t *e = malloc(N * sizeof *e), *f = malloc(N * sizeof *f);
+    uint64_t *tmp = malloc(N * sizeof *tmp);
+    cr_assert(e && f && tmp);
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    /* tab_words: the whole scratch, a small table (many slots shared), two words */
+    size_t words[] = {N, 300, 2};
+    for (int w = 0; w < 3; w++) {
+        for (size_t i = 0; i < N; i++) { /* a third of the keys from 2000 values */
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint32_t key = (uint32_t)(x >> 32);
+            if (x % 3 == 0) key = (uint32_t)(x % 2000) * 2654435761u;
+            e[i] = (uint64_t)key << 32 | (uint32_t)i;
+        }
+        memcpy(f, e, N * sizeof *e);
+        size_t m = nd_lsh_drop_singletons(f, N, tmp, words[w]);
+        if (w == 0) cr_expect_lt(m, (size_t)N / 2); /* two words: all slots shared */
+        /* f[0..m) is a subsequence of e holding every entry of a key seen twice */
+        size_t j = 0, kept_repeats = 0, repeats = 0;
+        for (size_t i = 0; i < N && j <= m; i++)
+            if (j < m && f[j] == e[i]) j++;
+        cr_expect_eq(j, m, "kept entries are in their input order");
+        static unsigned char kept_id[N];
+        memset(kept_id, 0, sizeof kept_id);
+        for (size_t k = 0; k < m; k++) kept_id[(uint32_t)f[k]] = 1;
+        uint64_t *s = malloc(N * sizeof *s);
+        cr_assert(s);
+        memcpy(s, e, N * sizeof *e);
+        nd_sort_hi32(s, tmp, N);
+        for (size_t i = 0; i < N; i++) {
+            int rep = (i > 0 && s[i] >> 32 == s[i - 1] >> 32) ||
+                      (i + 1 < N && s[i] >> 32 == s[i + 1] >> 32);
+            if (!rep) continue;
+            repeats++;
+            kept_repeats += kept_id[(uint32_t)s[i]];
+        }
+        cr_expect_eq(kept_repeats, repeats);
+        nd_pairs all = {0}, kept = {0};
+        band_pairs_of(e, tmp, N, &all);
+        band_pairs_of(f, tmp, m, &kept);
+        cr_assert_eq(kept.n, all.n);
+        cr_expect_eq(memcmp(kept.v, all.v, all.n * sizeof *all.v), 0);
+        nd_pairs_release(&all);
+        nd_pairs_release(&kept);
+        free(s);
+    }
+    free(e);
+    free(f);
+    free(tmp);
+}
+
+Test(lsh, band_keys_are_the_high_half_of_xxh3_for_every_row_count) {
+    uint32_t sig[128], k[128];
+    for (unsigned i = 0; i < 128; i++) sig[i] = i * 2654435761u ^ 0x5bd1e995u;
+    for (unsigned rows = 1; rows <= 20; rows++) {
+        unsigned bands = 128 / rows;
+        nd_lsh_band_keys(sig, bands, rows, k);
+        for (unsigned j = 0; j < bands; j++)
+            cr_expect_eq(k[j], (uint32_t)(XXH3_64bits_withSeed(sig + j * rows, rows * 4, j) >> 32),
+                         "rows %u band %u", rows, j);
+    }
+}
+
+Test(lsh, band_entries_are_the_wanted_rows_without_singletons) {
+    enum { N = 30000 };
+    uint32_t *keys = malloc(N * sizeof *keys);
+    unsigned char *state = malloc(N);
+    uint64_t *e = malloc((N + 1) * sizeof *e), *f = malloc((N + 1) * sizeof *f);
+    uint64_t *tab = malloc((N + 1) * sizeof *tab);
+    cr_assert(keys && state && e && f && tab);
+    uint64_t x = 0x2545F4914F6CDD1Du;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        keys[i] = x % 4 == 0 ? (uint32_t)(x % 3000) * 2654435761u : (uint32_t)(x >> 32);
+        state[i] = (unsigned char)(x >> 20) % 3; /* want 1: a third of the rows */
+    }
+    size_t words[] = {N + 1, 500, 2, 1};
+    for (int w = 0; w < 4; w++) {
+        size_t n = 0;
+        for (size_t p = 0; p < N; p++)
+            if (state[p] == 1) f[n++] = (uint64_t)keys[p] << 32 | p;
+        size_t m = nd_lsh_band_entries(keys, state, 1, N, e, tab, words[w]);
+        if (w == 0) cr_expect_lt(m, n / 2);
+        size_t j = 0; /* e[0..m) is a subsequence of f[0..n) */
+        for (size_t i = 0; i < n; i++)
+            if (j < m && e[j] == f[i]) j++;
+        cr_expect_eq(j, m);
+        nd_pairs all = {0}, kept = {0};
+        band_pairs_of(f, tab, n, &all);
+        band_pairs_of(e, tab, m, &kept);
+        cr_assert_eq(kept.n, all.n);
+        cr_expect_gt(all.n, 1000u);
+        cr_expect_eq(memcmp(kept.v, all.v, all.n * sizeof *all.v), 0);
+        nd_pairs_release(&all);
+        nd_pairs_release(&kept);
+    }
+    free(keys);
+    free(state);
+    free(e);
+    free(f);
+    free(tab);
 }
