@@ -241,6 +241,16 @@ static void count_pair(recall_t *k, double j, double est, double t, int big, int
     if (est - j > 0.0001 || j - est > 0.0001) k->est_off++;
 }
 
+/* One line per entry: "recall kind NAME exact J >= t: found / want = r (rows)". */
+static void print_recall_list(const char *what, const recall_list *l, double t) {
+    int width = 22 - (int)strlen(what); /* names start in one column */
+    for (size_t i = 0; i < l->n; i++) {
+        const recall_t *k = &l->v[i];
+        printf("recall %s %-*s exact J >= %g: %zu / %zu = %.4f (%zu rows)\n", what, width, k->kind,
+               t, k->found, k->want, k->want ? (double)k->found / (double)k->want : 1.0, k->rows);
+    }
+}
+
 /* The group of a truth.tsv kind, as the issue tracker counts them: a kind
  * with two or more mutations ("edit,s2t", and gen_corpus --lang en's
  * "multi") is "several"; every other kind is its own group ("exact",
@@ -570,18 +580,8 @@ int main(int argc, char **argv) {
         printf("recall (planted pairs, jaccard_estimate >= %g): %zu / %zu = %.4f\n", threshold,
                a->found_est, a->want_est,
                a->want_est ? (double)a->found_est / (double)a->want_est : 1.0);
-        for (size_t i = 0; i < rs.kind.n; i++) {
-            const recall_t *k = &rs.kind.v[i];
-            printf("recall kind %-16s exact J >= %g: %zu / %zu = %.4f (%zu rows)\n", k->kind,
-                   threshold, k->found, k->want,
-                   k->want ? (double)k->found / (double)k->want : 1.0, k->rows);
-        }
-        for (size_t i = 0; i < rs.group.n; i++) {
-            const recall_t *k = &rs.group.v[i];
-            printf("recall group %-15s exact J >= %g: %zu / %zu = %.4f (%zu rows)\n", k->kind,
-                   threshold, k->found, k->want,
-                   k->want ? (double)k->found / (double)k->want : 1.0, k->rows);
-        }
+        print_recall_list("kind", &rs.kind, threshold);
+        print_recall_list("group", &rs.group, threshold);
         printf("planted pairs by exact J (both >= min_chars): <0.5 %zu, 0.5-0.6 %zu, "
                "0.6-0.7 %zu, 0.7-0.8 %zu, 0.8-0.9 %zu, 0.9-1 %zu, 1 %zu\n"
                "jaccard_estimate off by > 0.0001: %zu of %zu rows; unmatched rows: %zu\n",
