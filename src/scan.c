@@ -118,7 +118,6 @@
 #include "pool.h"
 #include "report.h"
 #include "sketch.h"
-#include "sort.h"
 #include "spill.h"
 #include "split.h"
 

@@ -30,7 +30,6 @@
 #include <string.h>
 
 #include "nd_internal.h"
-#include "sort.h"
 
 /* One counting pass per byte, ping-ponging between v and tmp; returns the
  * buffer that holds the result after `passes` swaps. */
@@ -67,11 +66,44 @@
 
 #define ND_KEY_OF_KEY32(x) ((x).key)
 #define ND_KEY_OF_U64(x) (x)
+#define ND_HI32_OF_U64(x) ((uint32_t)((x) >> 32))
+#define ND_LO32_OF_KEY32(x) ((uint32_t)(x).key)
 
-/* Sorts by val first (stable), then by key: the result is ordered by
- * (key, val).  The val pass is skipped when every val is already in order,
- * which is the normal case: callers append in val order. */
-/* Makes v ordered by val, stably (four 8-bit passes), unless it is. */
+/* Three stable 11-bit counting passes over the 32-bit digit KEY32OF(v[i]),
+ * skipping a pass whose digit is the same everywhere (2048 counters per
+ * pass stay in L1). */
+#define ND_RADIX11_BODY(TYPE, KEY32OF)                                         \
+    size_t count[3][ND_HI_BUCKETS];                                            \
+    memset(count, 0, sizeof count);                                            \
+    for (size_t i = 0; i < n; i++) {                                           \
+        uint32_t k = KEY32OF(v[i]);                                            \
+        count[0][k & (ND_HI_BUCKETS - 1)]++;                                   \
+        count[1][(k >> ND_HI_BITS) & (ND_HI_BUCKETS - 1)]++;                   \
+        count[2][k >> (2 * ND_HI_BITS)]++;                                     \
+    }                                                                          \
+    TYPE *src = v, *dst = tmp;                                                 \
+    for (int b = 0; b < 3; b++) {                                              \
+        size_t *c = count[b], sum = 0;                                         \
+        int trivial = 0;                                                       \
+        for (unsigned d = 0; d < ND_HI_BUCKETS; d++)                           \
+            if (c[d] == n) trivial = 1;                                        \
+        if (trivial) continue;                                                 \
+        for (unsigned d = 0; d < ND_HI_BUCKETS; d++) {                         \
+            size_t t = c[d];                                                   \
+            c[d] = sum;                                                        \
+            sum += t;                                                          \
+        }                                                                      \
+        const int sh = ND_HI_BITS * b;                                         \
+        for (size_t i = 0; i < n; i++)                                         \
+            dst[c[(KEY32OF(src[i]) >> sh) & (ND_HI_BUCKETS - 1)]++] = src[i];  \
+        TYPE *t = src;                                                         \
+        src = dst;                                                             \
+        dst = t;                                                               \
+    }                                                                          \
+    if (src != v) memcpy(v, src, n * sizeof *v);
+
+/* Makes v ordered by val, stably (four 8-bit passes), unless it is: callers
+ * normally append in val order, so the passes are skipped. */
 static void sort_vals(nd_key32 *v, nd_key32 *tmp, size_t n) {
     int sorted_vals = 1;
     for (size_t i = 1; i < n && sorted_vals; i++)
@@ -103,31 +135,7 @@ void nd_sort_key32(nd_key32 *v, nd_key32 *tmp, size_t n) {
 void nd_sort_key32_lo32(nd_key32 *v, nd_key32 *tmp, size_t n) {
     if (n < 2) return;
     sort_vals(v, tmp, n);
-    static const int shift[3] = {0, 11, 22};
-    size_t count[3][ND_HI_BUCKETS];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t k = (uint32_t)v[i].key;
-        count[0][k & (ND_HI_BUCKETS - 1)]++;
-        count[1][(k >> 11) & (ND_HI_BUCKETS - 1)]++;
-        count[2][k >> 22]++;
-    }
-    nd_key32 *src = v, *dst = tmp;
-    for (int b = 0; b < 3; b++) {
-        size_t *c = count[b], sum = 0;
-        const int sh = shift[b];
-        for (unsigned d = 0; d < ND_HI_BUCKETS; d++) {
-            size_t t = c[d];
-            c[d] = sum;
-            sum += t;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[c[((uint32_t)src[i].key >> sh) & (ND_HI_BUCKETS - 1)]++] = src[i];
-        nd_key32 *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != v) memcpy(v, src, n * sizeof *v);
+    ND_RADIX11_BODY(nd_key32, ND_LO32_OF_KEY32)
 }
 
 void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n) {
@@ -204,32 +212,5 @@ void nd_sort_hi32(uint64_t *v, uint64_t *tmp, size_t n) {
         sort_hi32_msd(v, tmp, n);
         return;
     }
-    static const int shift[3] = {32, 43, 54};
-    size_t count[3][ND_HI_BUCKETS];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = v[i];
-        count[0][(k >> 32) & (ND_HI_BUCKETS - 1)]++;
-        count[1][(k >> 43) & (ND_HI_BUCKETS - 1)]++;
-        count[2][k >> 54]++;
-    }
-    uint64_t *src = v, *dst = tmp;
-    for (int b = 0; b < 3; b++) {
-        size_t *c = count[b], sum = 0;
-        int trivial = 0;
-        for (unsigned d = 0; d < ND_HI_BUCKETS; d++)
-            if (c[d] == n) trivial = 1;
-        if (trivial) continue;
-        for (unsigned d = 0; d < ND_HI_BUCKETS; d++) {
-            size_t t = c[d];
-            c[d] = sum;
-            sum += t;
-        }
-        const int sh = shift[b];
-        for (size_t i = 0; i < n; i++) dst[c[(src[i] >> sh) & (ND_HI_BUCKETS - 1)]++] = src[i];
-        uint64_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != v) memcpy(v, src, n * sizeof *v);
+    ND_RADIX11_BODY(uint64_t, ND_HI32_OF_U64)
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "nd_internal.h"
-#include "sort.h"
 
 /* Reference: sort by the high 32 bits, ties by input position (stable). */
 typedef struct ref_item {
