@@ -485,8 +485,20 @@ static unsigned full_bits(const uint32_t *sig, unsigned k, uint64_t *full) {
     return nfull;
 }
 
+/* The bins whose bit in full[] is clear (of k), ascending, into e[];
+ * returns how many.  With the bits set instead, the full bins. */
+static unsigned list_bins(const uint64_t *full, unsigned k, int set, uint16_t *e) {
+    unsigned n = 0;
+    for (unsigned wd = 0, nw = (k + 63) / 64; wd < nw; wd++) {
+        uint64_t b = set ? full[wd] : ~full[wd];
+        if (wd == nw - 1 && (k & 63)) b &= (UINT64_C(1) << (k & 63)) - 1;
+        for (; b; b &= b - 1) e[n++] = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(b));
+    }
+    return n;
+}
+
 void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
-    const unsigned k = mh->k, nw = (k + 63) / 64;
+    const unsigned k = mh->k;
     uint64_t full[ND_MH_MAX_K / 64];
     unsigned nfull;
 #ifdef ND_FINISH_AVX2
@@ -512,12 +524,7 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
             nd_store_le64(fb + i, b); /* byte t is bit t */
         }
         uint16_t e[ND_MH_MAX_K];
-        unsigned ne = 0, done = 0;
-        for (unsigned wd = 0; wd < nw; wd++) {
-            uint64_t empty = ~full[wd];
-            if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
-            for (; empty; empty &= empty - 1) e[ne++] = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(empty));
-        }
+        unsigned ne = list_bins(full, k, 0, e), done = 0;
         if (!mh->perm8) {
             for (unsigned j = 0; j < ne; j++) probe16(mh, sig, fb, e[j]);
             return;
@@ -533,11 +540,9 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
         for (unsigned j = done; j < ne; j++) probe8(mh, sig, fb, e[j], 0);
         return;
     }
-    uint16_t fl[ND_MH_MAX_K]; /* the full bins; nfull >= 1 of them */
-    unsigned nf = 0;
-    fl[0] = 0; /* (GCC cannot see that the loop below writes it) */
-    for (unsigned wd = 0; wd < nw; wd++)
-        for (uint64_t f = full[wd]; f; f &= f - 1) fl[nf++] = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(f));
+    uint16_t fl[ND_MH_MAX_K], e[ND_MH_MAX_K]; /* the full bins (nfull >= 1), the empty ones */
+    fl[0] = 0; /* (GCC cannot see that list_bins writes it) */
+    unsigned nf = list_bins(full, k, 1, fl), ne;
     uint16_t m[ND_MH_MAX_K];
     if (mh->perm8) {
         colmin(mh->key16, k, fl, nf, m);
@@ -548,25 +553,14 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
         }
 #endif
         /* only the empty bins are written; they read full bins only */
-        for (unsigned wd = 0; wd < nw; wd++) {
-            uint64_t empty = ~full[wd];
-            if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
-            for (; empty; empty &= empty - 1) {
-                unsigned i = wd * 64 + (unsigned)__builtin_ctzll(empty);
-                sig[i] = sig[m[i] & 0xFFu];
-            }
-        }
+        ne = list_bins(full, k, 0, e);
+        for (unsigned j = 0; j < ne; j++) sig[e[j]] = sig[m[e[j]] & 0xFFu];
         return;
     }
     colmin(mh->rank16, k, fl, nf, m);
-    for (unsigned wd = 0; wd < nw; wd++) {
-        uint64_t empty = ~full[wd];
-        if (wd == nw - 1 && (k & 63)) empty &= (UINT64_C(1) << (k & 63)) - 1;
-        for (; empty; empty &= empty - 1) {
-            unsigned i = wd * 64 + (unsigned)__builtin_ctzll(empty);
-            sig[i] = sig[mh->perm16[(size_t)i * mh->stride + m[i] - 1]]; /* m[i] >= 1 */
-        }
-    }
+    ne = list_bins(full, k, 0, e);
+    for (unsigned j = 0; j < ne; j++) /* m[i] >= 1: i itself is empty */
+        sig[e[j]] = sig[mh->perm16[(size_t)e[j] * mh->stride + m[e[j]] - 1]];
 }
 
 /* Token values below 2^21 (every CJK character and every one-code-point

@@ -42,8 +42,9 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
                        uint32_t *sig);
 
 /* Densifies sig: every empty bin i takes the value of the first non-empty
- * bin in i's probe order (at most k - F + 1 steps with F non-empty bins).  A signature with no non-empty bin stays all
- * UINT32_MAX.  Must be called once after the last update. */
+ * bin in i's probe order (at most k - F + 1 steps with F non-empty bins).
+ * A signature with no non-empty bin stays all UINT32_MAX.  Must be called
+ * once after the last update. */
 void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig);
 
 /* Shingle hashes of a token sequence: XXH3_64bits_withSeed over each window
