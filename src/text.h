@@ -98,6 +98,9 @@ typedef struct nd_norm {
     size_t tokens_cap;
     char *utf8;            /* scratch for multi-code-point tokens */
     size_t utf8_cap;
+    int simd;              /* 1: nd_norm_tokens may take its AVX2 ASCII block
+                              loop; set by nd_norm_init from the CPU, cleared
+                              by tests to check the scalar loop alone */
 } nd_norm;
 
 void nd_norm_init(nd_norm *nm, unsigned flags);

@@ -36,6 +36,16 @@ static void pn_init(pair_norm *p) {
     p->checked = 0;
 }
 
+/* pn_init, with the fast path's AVX2 ASCII block loop (nd_fa_blocks) left
+ * on (where the CPU has it) or turned off, so that the ASCII tests check
+ * the block loop and the scalar loop each against the general path. */
+static void pn_init_simd(pair_norm *p, int simd) {
+    pn_init(p);
+    for (size_t f = 0; f < NFLAGS; f++) p->fast[f].simd = simd && p->fast[f].simd;
+    if (simd && !p->fast[0].simd)
+        cr_log_warn("this CPU has no AVX2: the ASCII block loop is not tested here");
+}
+
 static void pn_release(pair_norm *p) {
     for (size_t f = 0; f < NFLAGS; f++) {
         nd_norm_release(&p->fast[f]);
@@ -319,9 +329,9 @@ static int is_ascii(const char *s) {
  * like prose) mixed with the rest, up to 6 KB, compared under every flag
  * set; and the same with the separators all ASCII, so that the ASCII loop
  * runs over whole paragraphs. */
-Test(fastpath, ascii_long_mixed_paragraphs) {
+static void ascii_long_mixed(int simd) {
     pair_norm p;
-    pn_init(&p);
+    pn_init_simd(&p, simd);
     /* mixed[0..21] are words, [22..29] white space and a comma, then ASCII
      * up to the first piece with a byte >= 0x80 */
     cr_assert_eq(strcmp(mixed[21], "q9Z"), 0);
@@ -354,12 +364,15 @@ Test(fastpath, ascii_long_mixed_paragraphs) {
     pn_release(&p);
 }
 
+Test(fastpath, ascii_long_mixed_paragraphs) { ascii_long_mixed(1); }
+Test(fastpath, ascii_long_mixed_paragraphs_scalar) { ascii_long_mixed(0); }
+
 /* Every byte at every position of a word of 1..40 letters, before it and
  * after it, so that every lane of the 8-byte steps meets every byte; words
  * in three cases and with digits. */
-Test(fastpath, ascii_every_byte_in_and_around_words) {
+static void ascii_every_byte(int simd) {
     pair_norm p;
-    pn_init(&p);
+    pn_init_simd(&p, simd);
     static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     uint8_t buf[128];
     uint64_t st = 7;
@@ -384,6 +397,47 @@ Test(fastpath, ascii_every_byte_in_and_around_words) {
         }
     }
     pn_release(&p);
+}
+
+Test(fastpath, ascii_every_byte_in_and_around_words) { ascii_every_byte(1); }
+Test(fastpath, ascii_every_byte_in_and_around_words_scalar) { ascii_every_byte(0); }
+
+/* Every byte at every place of 32-byte blocks: English-like ASCII text of
+ * 100 bytes (words of 1-40 letters in three cases and with digits, between
+ * spaces and punctuation), then byte c at each position in turn, so that a
+ * special byte (>= 0x80, a dropped control, '(') ends a block step at every
+ * lane, a word or a run ends at every lane and crosses every block edge;
+ * compared with the block loop on and off. */
+Test(fastpath, ascii_blocks_every_byte_at_every_lane) {
+    pair_norm p[2];
+    pn_init_simd(&p[0], 1);
+    pn_init_simd(&p[1], 0);
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static const char seps[] = "  , . ; - ' ( ) \t\n";
+    uint64_t st = 11;
+    uint8_t base[100], buf[100];
+    for (int rep = 0; rep < 24; rep++) {
+        size_t n = 0;
+        unsigned maxw = 1 + (unsigned)(rep % 8) * 5; /* words up to 1, 6, ... 36 letters */
+        while (n < sizeof base) {
+            size_t wl = 1 + rng_next(&st) % maxw;
+            for (size_t k = 0; k < wl && n < sizeof base; k++)
+                base[n++] = (uint8_t)letters[rng_next(&st) % (sizeof letters - 1)];
+            size_t sl = 1 + rng_next(&st) % 2;
+            for (size_t k = 0; k < sl && n < sizeof base; k++)
+                base[n++] = (uint8_t)seps[rng_next(&st) % (sizeof seps - 1)];
+        }
+        for (int c = 0; c < 256; c++) {
+            for (size_t pos = 0; pos < sizeof base; pos++) {
+                memcpy(buf, base, sizeof base);
+                buf[pos] = (uint8_t)c;
+                for (int m = 0; m < 2; m++)
+                    check_same_n(&p[m], buf, sizeof buf, (pos + (size_t)c) % 5 == 0 ? NFLAGS : 1);
+            }
+        }
+    }
+    pn_release(&p[0]);
+    pn_release(&p[1]);
 }
 
 /* The definition of a token value (text.h), checked directly against the
