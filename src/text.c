@@ -776,10 +776,12 @@ static inline const uint8_t *nd_fa_word(const uint8_t *p, const uint8_t *end, ui
  * waited ~12 cycles; it was the hottest instruction of the normaliser).
  * This is XXH3_len_0to16_64b with seed 0 and the default secret, written
  * out from xxhash.h 0.8; tests/test_fastpath.c checks it against the
- * shared libxxhash for every length.  Tried: all three length cases
- * computed and one selected with masks, against the length branches that
- * English word lengths make hard to predict - half the mispredictions but
- * 60 more instructions a word, and 8-10% slower. */
+ * shared libxxhash for every length.  English word lengths make the
+ * branch between 1-3 and 4-8 bytes a coin toss, so both of those cases are
+ * computed and one kept with a mask (6% faster than the branch); with 9-16
+ * computed too (60 more instructions a word) it was 8-10% slower.  The
+ * 4-byte loads of a word of 2-3 bytes read up to 2 bytes past it, which
+ * nd_fa_blocks keeps inside its block (tail copy for the last 35 bytes). */
 static inline uint64_t nd_fa_word_hash(const uint8_t *w, size_t len) {
     const uint64_t f8 = UINT64_C(0x2020202020202020);
     uint64_t h;
@@ -789,15 +791,17 @@ static inline uint64_t nd_fa_word_hash(const uint8_t *w, size_t len) {
         const uint64_t hi = (XXH_readLE64(w + len - 8) | f8) ^
                             (XXH_readLE64(XXH3_kSecret + 40) ^ XXH_readLE64(XXH3_kSecret + 48));
         h = XXH3_avalanche(len + XXH_swap64(lo) + hi + XXH3_mul128_fold64(lo, hi));
-    } else if (len >= 4) {
-        const uint64_t in1 = XXH_readLE32(w) | 0x20202020u, in2 = XXH_readLE32(w + len - 4) | 0x20202020u;
-        h = XXH3_rrmxmx((in2 + (in1 << 32)) ^ (XXH_readLE64(XXH3_kSecret + 8) ^
+    } else {
+        const size_t o4 = len >= 4 ? len - 4 : 0;
+        const uint64_t in1 = XXH_readLE32(w) | 0x20202020u, in2 = XXH_readLE32(w + o4) | 0x20202020u;
+        const uint64_t h8 = XXH3_rrmxmx((in2 + (in1 << 32)) ^ (XXH_readLE64(XXH3_kSecret + 8) ^
                                                  XXH_readLE64(XXH3_kSecret + 16)),
                         len);
-    } else {
         const uint32_t c1 = w[0] | 0x20u, c2 = w[len >> 1] | 0x20u, c3 = w[len - 1] | 0x20u;
         const uint32_t comb = c1 << 16 | c2 << 24 | c3 | (uint32_t)len << 8;
-        h = XXH64_avalanche((uint64_t)comb ^ (XXH_readLE32(XXH3_kSecret) ^ XXH_readLE32(XXH3_kSecret + 4)));
+        const uint64_t h3 = XXH64_avalanche((uint64_t)comb ^ (XXH_readLE32(XXH3_kSecret) ^ XXH_readLE32(XXH3_kSecret + 4)));
+        const uint64_t m8 = 0 - (uint64_t)(len >= 4);
+        h = (h8 & m8) | (h3 & ~m8);
     }
     return h | UINT64_C(1) << 63;
 }
@@ -817,7 +821,7 @@ static inline uint64_t nd_fa_word_hash(const uint8_t *w, size_t len) {
  * then calls back here.  So the tokens, and their order, are those of the
  * scalar loop by construction: every byte below L is a word byte, white
  * space or punctuation, for which the scalar loop appends, ends or emits
- * exactly as here.  The last 1-31 bytes of the paragraph are stepped over
+ * exactly as here.  The last 1-35 bytes of the paragraph are stepped over
  * in a zero-padded copy (the NULs are special), and a run still pending at
  * the paragraph's end is ended here.  Returns the pointer to the first byte
  * not consumed: a special byte, or the end.  tests/test_fastpath.c runs its
@@ -838,7 +842,7 @@ nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
     size_t nt = st->nt, nc = st->nc, len = st->len, b = st->b;
     uint32_t first = st->first;
     _Alignas(32) uint8_t stage[64] = {0};
-    _Alignas(32) uint8_t tail[64] = {0}; /* the last < 32 bytes, zero-padded */
+    _Alignas(32) uint8_t tail[64] = {0}; /* the last < 36 bytes, zero-padded */
     const uint8_t *tail_at = NULL;          /* where they are in s */
     /* where the pending run starts (in s, or in tail) when it started in
      * this call, so that its bytes are contiguous there; else NULL */
@@ -848,7 +852,7 @@ nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
         /* the last bytes of the paragraph are a zero-padded copy: the NULs
          * are dropped controls, so the step stops at the paragraph's end */
         const uint8_t *q = p;
-        if (end - p < 32) {
+        if (end - p < 36) {
             if (!tail_at) { /* copied once: rsrc may point into it */
                 memcpy(tail, p, (size_t)(end - p));
                 tail_at = p;
