@@ -170,6 +170,12 @@
 
 #include "nd_internal.h"
 
+/* The AVX2 paths of nd_minhash_finish (taken where mh->simd says so). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ND_FINISH_AVX2 1
+#include <immintrin.h>
+#endif
+
 #define ND_MH_SALT UINT64_C(0x6d696e6861736821) /* "minhash!" */
 #define ND_MH_MAX_K 1024 /* nd_options.num_perm is at most 1024 */
 #define ND_MH_GROUP 8    /* probes tested at once; rows are padded to a multiple */
@@ -212,6 +218,9 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
     uint64_t state = seed ^ ND_MH_SALT;
     mh->probe = nd_splitmix64(&state);
     mh->k = k;
+#ifdef ND_FINISH_AVX2
+    mh->simd = __builtin_cpu_supports("avx2");
+#endif
     mh->stride = (k + ND_MH_GROUP - 1) / ND_MH_GROUP * ND_MH_GROUP; /* k - 1 entries + pads */
     void *perm = nd_mallocn((size_t)k * mh->stride, k <= 256 ? 1 : 2);
     void *col = nd_mallocn((size_t)k * k, sizeof(uint16_t));
@@ -361,9 +370,7 @@ static inline int probing_is_cheaper(unsigned k, unsigned F) {
     return (uint64_t)(k - F) * ND_MH_WALK_COST < (uint64_t)F * (F + 1);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ND_FINISH_AVX2 1
-#include <immintrin.h>
+#ifdef ND_FINISH_AVX2
 
 /* full[] (bit i: sig[i] is not UINT32_MAX), 8 bins per compare/movemask;
  * returns the number of full bins. */
@@ -502,7 +509,7 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
     uint64_t full[ND_MH_MAX_K / 64];
     unsigned nfull;
 #ifdef ND_FINISH_AVX2
-    const int avx2 = __builtin_cpu_supports("avx2");
+    const int avx2 = mh->simd;
     nfull = avx2 ? full_bits_avx2(sig, k, full) : full_bits(sig, k, full);
 #else
     nfull = full_bits(sig, k, full);

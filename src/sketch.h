@@ -26,6 +26,9 @@ typedef struct nd_minhash {
     uint16_t *key16;  /* k <= 256: key16[j * k + i] = (position of j in i's order) << 8 | j */
     uint16_t *perm16; /* k > 256: as perm8 */
     uint16_t *rank16; /* rank16[j * k + i] = position of j in i's order */
+    int simd;         /* 1: nd_minhash_finish may take its AVX2 paths; set by
+                         nd_minhash_init from the CPU, cleared by tests to
+                         check the portable paths on an AVX2 machine */
 } nd_minhash;
 
 nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed);

@@ -378,6 +378,13 @@ static int split_settled(size_t join, size_t apart) {
 }
 
 nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
+    size_t votes[3];
+    return nd_split_detect_votes(data, size, 1, votes);
+}
+
+nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd,
+                                    size_t votes[3]) {
+    votes[0] = votes[1] = votes[2] = 0;
     line_it it = line_start(data, size);
     size_t s, e;
     { /* most texts have no second block: find that out without measuring */
@@ -395,11 +402,12 @@ nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
      * previous line's summary is made when a second line follows it. */
     line_sum prev, cur;
 #ifdef ND_SPLIT_AVX2
-    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+    const int avx2 = simd && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
 #else
     const int avx2 = 0;
+    (void)simd;
 #endif
-    size_t ps = 0, pe = 0, votes[3] = {0, 0, 0};
+    size_t ps = 0, pe = 0;
     int prev_nonblank = 0, prev_done = 0;
     /* Performance: the loop also stops when one side has more than half of
      * the ND_SPLIT_VOTES votes - the rest cannot change the outcome. */

@@ -41,4 +41,10 @@ nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data,
 /* The decision ND_SPLIT_AUTO makes for this text: ND_SPLIT_BLANK or LINE. */
 nd_split_mode nd_split_detect(const uint8_t *data, size_t size);
 
+/* nd_split_detect, also giving the votes (votes[1] join, votes[2] apart;
+ * votes[0] the joins without a vote), with its AVX2 line summaries allowed
+ * (simd = 1, where the CPU has them) or not: tests compare the two. */
+nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd,
+                                    size_t votes[3]);
+
 #endif /* ND_SPLIT_H */

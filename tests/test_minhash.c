@@ -73,7 +73,7 @@ static void ref_signature(uint64_t seed, unsigned k, const uint64_t *x, size_t n
  * (the largest byte table), 257 and 1000 (16-bit tables); n from 0 to 1000,
  * so that both ways of densifying (column minimum for few full bins, walks
  * for many) run. */
-Test(minhash, fast_path_matches_reference) {
+static void fast_path_matches_reference(int simd) {
     unsigned ks[] = {1, 7, 100, 128, 256, 257, 1000};
     size_t ns[] = {0, 1, 2, 3, 5, 40, 100, 300, 1000};
     uint64_t x[1000];
@@ -87,6 +87,7 @@ Test(minhash, fast_path_matches_reference) {
             size_t n = ns[u];
             nd_minhash mh;
             cr_assert_eq(nd_minhash_init(&mh, k, 1234), ND_OK);
+            mh.simd = mh.simd && simd;
             uint32_t *fast = malloc(k * sizeof *fast), *slow = malloc(k * sizeof *slow);
             nd_minhash_reset(&mh, fast);
             nd_minhash_update(&mh, x, n / 2, fast); /* two calls: the update is a fold */
@@ -101,15 +102,21 @@ Test(minhash, fast_path_matches_reference) {
     }
 }
 
+/* With the AVX2 paths of nd_minhash_finish where the CPU has them, and
+ * with the portable paths only. */
+Test(minhash, fast_path_matches_reference) { fast_path_matches_reference(1); }
+Test(minhash, fast_path_matches_reference_portable) { fast_path_matches_reference(0); }
+
 /* Every number F of full bins from 1 to k - 1 (random patterns), value for
  * value against the reference. */
-Test(minhash, every_number_of_full_bins_matches_reference) {
+static void every_number_of_full_bins(int simd) {
     unsigned ks[] = {7, 100, 128, 256, 300};
     uint64_t st = 99;
     for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
         unsigned k = ks[t];
         nd_minhash mh;
         cr_assert_eq(nd_minhash_init(&mh, k, ND_DEFAULT_SEED), ND_OK);
+        mh.simd = mh.simd && simd;
         uint32_t *raw = malloc(k * sizeof *raw), *fast = malloc(k * sizeof *fast),
                  *slow = malloc(k * sizeof *slow);
         for (unsigned F = 1; F < k; F++) {
@@ -130,6 +137,11 @@ Test(minhash, every_number_of_full_bins_matches_reference) {
         free(slow);
         nd_minhash_release(&mh);
     }
+}
+
+Test(minhash, every_number_of_full_bins_matches_reference) { every_number_of_full_bins(1); }
+Test(minhash, every_number_of_full_bins_matches_reference_portable) {
+    every_number_of_full_bins(0);
 }
 
 /* The estimator against exact Jaccard, for pairs of sets of 3 to 1000

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "nd_internal.h"
 #include "split.h"
 #include "support.h"
 
@@ -274,4 +275,58 @@ Test(split, report_summary_counts_files_split_each_way) {
     cr_assert_eq(nd_report_document(r, 1, &d), ND_OK);
     cr_expect_eq(d.split, (unsigned)ND_SPLIT_LINE);
     nd_report_free(r);
+}
+
+/* --- the AVX2 line summaries against the byte loop ------------------------ */
+
+/* Random documents of blocks of lines built from every kind of piece the
+ * summaries look at - words, spaces, tabs, the separators ; | , : = and
+ * "://", 2-, 3- (CJK) and 4-byte characters, sentence ends of both kinds,
+ * comment starts, indentation, trailing white space - at every offset and
+ * length (lines up to ~400 bytes, so both full 32-byte chunks and the
+ * overlapping last chunk occur): the votes of nd_split_detect_votes must be
+ * the same with the AVX2 summaries as with the byte loop. */
+Test(split, avx2_line_summaries_vote_as_the_byte_loop) {
+    static const char *const pieces[] = {
+        "word", "Wrapped", "a", "longerwordwithoutspaces", " ", " ", " ", "  ", "\t", ";",
+        "|", ",", ":", "=", "://", "a:b", "1,2", "x;y", "k=v", "é", "ß", "中文", "。", "！",
+        "？", "”", "」", "』", "\xF0\x9F\x98\x80", ".", "!", "?", "\"", "#", "!", "//", "-",
+        "\xC2\xA0", "\xE3\x80\x80", "\v", "\f"};
+    enum { NP = sizeof pieces / sizeof *pieces };
+    static char doc[40000];
+    uint64_t st = 4242;
+    int avx2 = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+#endif
+    if (!avx2) cr_log_warn("this CPU has no AVX2: the AVX2 line summaries are not tested here");
+    size_t voted = 0;
+    for (int d = 0; d < 1500; d++) {
+        size_t n = 0;
+        unsigned nblocks = 2 + (unsigned)(nd_splitmix64(&st) % 12);
+        unsigned maxlen = 8 + (unsigned)(nd_splitmix64(&st) % 400);
+        for (unsigned b = 0; b < nblocks && n < sizeof doc - 1000; b++) {
+            unsigned nlines = 1 + (unsigned)(nd_splitmix64(&st) % 8);
+            for (unsigned l = 0; l < nlines && n < sizeof doc - 1000; l++) {
+                size_t want = nd_splitmix64(&st) % maxlen, start = n;
+                if (nd_splitmix64(&st) % 5 == 0) doc[n++] = nd_splitmix64(&st) % 2 ? ' ' : '\t';
+                while (n - start < want) {
+                    const char *pc = pieces[nd_splitmix64(&st) % NP];
+                    size_t l2 = strlen(pc);
+                    memcpy(doc + n, pc, l2);
+                    n += l2;
+                }
+                doc[n++] = '\n';
+            }
+            doc[n++] = '\n';
+        }
+        size_t va[3], vb[3];
+        nd_split_mode ma = nd_split_detect_votes((const uint8_t *)doc, n, 1, va);
+        nd_split_mode mb = nd_split_detect_votes((const uint8_t *)doc, n, 0, vb);
+        cr_assert(ma == mb && va[0] == vb[0] && va[1] == vb[1] && va[2] == vb[2],
+                  "document %d: votes %zu/%zu/%zu (AVX2) vs %zu/%zu/%zu (bytes)", d, va[0],
+                  va[1], va[2], vb[0], vb[1], vb[2]);
+        voted += va[1] + va[2];
+    }
+    cr_assert_gt(voted, 10000u);
 }
