@@ -34,11 +34,11 @@ extern "C" {
 #endif
 
 #define ND_VERSION_MAJOR 0
-#define ND_VERSION_MINOR 3
+#define ND_VERSION_MINOR 4
 #define ND_VERSION_PATCH 0
-#define ND_VERSION_STRING "0.3.0"
+#define ND_VERSION_STRING "0.4.0"
 
-/* Returns the library's version string, e.g. "0.3.0".  Never NULL. */
+/* Returns the library's version string, e.g. "0.4.0".  Never NULL. */
 const char *nd_version(void);
 
 /* ------------------------------------------------------------------------ */

@@ -81,6 +81,19 @@ static inline void nd_store_le64(uint8_t *p, uint64_t v) {
 #endif
 }
 
+/* The 8 little-endian bytes at p (one load on little-endian machines). */
+static inline uint64_t nd_load_le64(const uint8_t *p) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+#endif
+}
+
 /* splitmix64: the fixed generator used to derive every seeded constant. */
 static inline uint64_t nd_splitmix64(uint64_t *state) {
     uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));

@@ -73,8 +73,8 @@
  * over sets of 3 to 1000 shingles and compares a slow reference (which
  * walks each whole permutation) value for value, for every F from 1 to
  * k - 1.  A set with no shingle keeps all UINT32_MAX.  This is the
- * signature format since 0.3.0 (the golden vectors in tests/golden hold
- * it).
+ * signature format since 0.3.0, with the token values of 0.4.0 (text.h;
+ * the golden vectors in tests/golden hold it).
  *
  * Cost bound.  With F >= 1 full bins, pi_i holds at most k - F empty bins,
  * i among them, so the first full bin is at most at position k - F: a walk

@@ -75,8 +75,13 @@
  *   6. Tokenisation: each Han, kana or hangul character (class CJK) is one
  *      token; a maximal run of other letters, marks and numbers is one token.
  *      Token values: a one-code-point token is the code point; a longer token
- *      is XXH3_64bits of its UTF-8 bytes with bit 63 set (so it can never
- *      equal a code point).  The normalised character count is the number of
+ *      is a 64-bit hash of its UTF-8 bytes with bit 63 set (so it can never
+ *      equal a code point): up to 16 bytes one 64 x 64 -> 128-bit multiply
+ *      of the zero-padded bytes and a finaliser (nd_token_hash16, defined in
+ *      text.h), beyond that XXH3_64bits.  The short case replaced XXH3's
+ *      (1-3, 4-8 and 9-16 bytes, each its own code) because English word
+ *      lengths make those branches unpredictable: the ASCII tokeniser was
+ *      25% faster on the English bench corpora.  The normalised character count is the number of
  *      code points in all tokens.
  *
  * Table layout (src/unitab.h): two-stage tables, stage1[cp >> 8] selecting a
@@ -109,9 +114,8 @@
  *     (nd_fa_word; NFKC, case folding and T2S change nothing in ASCII but
  *     A-Z -> a-z) and copied straight into the word buffer, with no decode
  *     or encode; separators come from a 256-byte table (nd_fa_tab) in the
- *     same loop, which hashes the word token when its run ends, with the
- *     header's inlined XXH3 short-input function for words of up to 16
- *     bytes (nd_fp_hash: the same values as XXH3_64bits);
+ *     same loop, which hashes the word token when its run ends
+ *     (nd_token_hash);
  *   - everything that needs no more than one table entry of one code point
  *     (Han, punctuation, spaces, annotations) stays in one inner loop,
  *     nd_fp_plain; see the notes before it for what was measured.
@@ -170,7 +174,7 @@
 #include "unitab.h"
 
 /* The AVX2 ASCII block loop (nd_fa_blocks) is built for x86-64 GCC/Clang
- * and taken where the CPU has AVX2 and BMI1 (nd_norm_init asks). */
+ * and taken where the CPU has AVX2, BMI1 and BMI2 (nd_norm_init asks). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define ND_FA_BLOCKS 1
 #include <immintrin.h>
@@ -466,7 +470,8 @@ void nd_norm_init(nd_norm *nm, unsigned flags) {
     memset(nm, 0, sizeof *nm);
     nm->flags = flags;
 #if ND_FA_BLOCKS
-    nm->simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+    nm->simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+               __builtin_cpu_supports("bmi2");
 #endif
 }
 
@@ -537,6 +542,50 @@ static nd_status nd_norm_slow(nd_norm *nm, size_t n, utf8proc_option_t opts,
     return ND_OK;
 }
 
+/* The 128-bit product of a and b, its halves xor-ed. */
+static inline uint64_t nd_mul_fold64(uint64_t a, uint64_t b) {
+#if defined(__SIZEOF_INT128__)
+    __extension__ typedef unsigned __int128 u128; /* GCC, Clang: one mul */
+    u128 p = (u128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+#else
+    uint64_t al = a & 0xFFFFFFFFu, ah = a >> 32, bl = b & 0xFFFFFFFFu, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (lh & 0xFFFFFFFFu) + (hl & 0xFFFFFFFFu);
+    uint64_t lo = (ll & 0xFFFFFFFFu) | mid << 32;
+    uint64_t hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+    return lo ^ hi;
+#endif
+}
+
+/* Constants of the short-token hash (text.h): odd 64-bit numbers from
+ * splitmix64. */
+#define ND_TH_K1 UINT64_C(0x9E3779B97F4A7C15)
+#define ND_TH_K2 UINT64_C(0xC2B2AE3D27D4EB4F)
+#define ND_TH_K3 UINT64_C(0xBF58476D1CE4E5B9)
+
+/* The short-token hash of text.h, from the token's bytes as two
+ * little-endian words, zero past the token. */
+static inline uint64_t nd_token_hash16(uint64_t lo, uint64_t hi, size_t len) {
+    uint64_t h = nd_mul_fold64(lo ^ ND_TH_K1, hi ^ ND_TH_K2 ^ (uint64_t)len);
+    h ^= h >> 29;
+    h *= ND_TH_K3;
+    h ^= h >> 32;
+    return h | UINT64_C(1) << 63;
+}
+
+/* The value of a token of two or more code points, bytes b[0..len-1]
+ * (text.h): nd_token_hash16 up to 16 bytes, XXH3_64bits beyond, bit 63 set
+ * either way. */
+static inline uint64_t nd_token_hash(const void *b, size_t len) {
+    if (len <= 16) {
+        uint8_t w[16] = {0};
+        memcpy(w, b, len);
+        return nd_token_hash16(nd_load_le64(w), nd_load_le64(w + 8), len);
+    }
+    return (uint64_t)XXH3_64bits(b, len) | (UINT64_C(1) << 63);
+}
+
 /* Token value of cps[0..len-1] (len >= 1), per text.h. */
 static nd_status nd_token_value(nd_norm *nm, const uint32_t *cps, size_t len,
                                 uint64_t *value) {
@@ -548,7 +597,7 @@ static nd_status nd_token_value(nd_norm *nm, const uint32_t *cps, size_t len,
     ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, 4 * len));
     size_t b = 0;
     for (size_t i = 0; i < len; i++) b += nd_utf8_encode(cps[i], (uint8_t *)nm->utf8 + b);
-    *value = (uint64_t)XXH3_64bits(nm->utf8, b) | (UINT64_C(1) << 63);
+    *value = nd_token_hash(nm->utf8, b);
     return ND_OK;
 }
 
@@ -674,25 +723,9 @@ typedef struct nd_fp_run {
     uint32_t first;
 } nd_fp_run;
 
-/* The value of a token of two or more code points, bytes b[0..len-1]:
- * XXH3_64bits | 1 << 63.  Words of up to 16 bytes - nearly all - go
- * straight to the header's own short-input function (what XXH3_64bits
- * calls for them, with the default secret and seed 0), inlined here: the
- * call, and the registers it made the ASCII loop save, cost as much as the
- * hash itself.  tests/test_fastpath.c compares the values with the shared
- * libxxhash for every length up to 300. */
-static inline uint64_t nd_fp_hash(const void *b, size_t len) {
-#if XXH_VERSION_NUMBER >= 800 && XXH_VERSION_NUMBER < 900
-    if (len <= 16)
-        return (uint64_t)XXH3_len_0to16_64b((const xxh_u8 *)b, len, XXH3_kSecret, 0) |
-               (UINT64_C(1) << 63);
-#endif
-    return (uint64_t)XXH3_64bits(b, len) | (UINT64_C(1) << 63);
-}
-
 static inline uint64_t nd_fp_run_value(const nd_norm *nm, const nd_fp_run *r) {
     if (r->len == 1) return r->first;
-    return nd_fp_hash(nm->utf8, r->bytes);
+    return nd_token_hash(nm->utf8, r->bytes);
 }
 
 /* ASCII in the single-pass tokeniser: per byte, the folded byte of a letter
@@ -767,43 +800,20 @@ static inline const uint8_t *nd_fa_word(const uint8_t *p, const uint8_t *end, ui
 }
 
 #if ND_FA_BLOCKS
-/* The value of an ASCII word of 2..16 letters and digits at w[0..len-1]:
- * nd_fp_hash of its folded bytes, computed from the source bytes with the
- * folding applied to the loaded words (x | 0x20 folds a letter and leaves a
- * digit alone), so that nothing is read back from a buffer just written:
- * XXH3 reads a short input as two overlapping 4- or 8-byte words, and a
- * load that straddles a fresh 32-byte store is not forwarded (the load
- * waited ~12 cycles; it was the hottest instruction of the normaliser).
- * This is XXH3_len_0to16_64b with seed 0 and the default secret, written
- * out from xxhash.h 0.8; tests/test_fastpath.c checks it against the
- * shared libxxhash for every length.  English word lengths make the
- * branch between 1-3 and 4-8 bytes a coin toss, so both of those cases are
- * computed and one kept with a mask (6% faster than the branch); with 9-16
- * computed too (60 more instructions a word) it was 8-10% slower.  The
- * 4-byte loads of a word of 2-3 bytes read up to 2 bytes past it, which
- * nd_fa_blocks keeps inside its block (tail copy for the last 35 bytes). */
-static inline uint64_t nd_fa_word_hash(const uint8_t *w, size_t len) {
+/* The value of an ASCII word of 2..16 letters and digits at w[0..len-1]
+ * (nd_token_hash of its folded bytes), computed from the source bytes with
+ * the folding applied to the loaded words (x | 0x20 folds a letter and
+ * leaves a digit alone) and the bytes past the word cleared with bzhi, so
+ * that nothing is read back from a buffer just written (a load straddling
+ * a fresh 32-byte store is not forwarded: ~12 cycles) and nothing depends
+ * on the length but a mask.  It reads w[0..15]: nd_fa_blocks keeps that
+ * inside its block. */
+__attribute__((target("bmi2"))) static inline uint64_t nd_fa_word_hash(const uint8_t *w,
+                                                                      size_t len) {
     const uint64_t f8 = UINT64_C(0x2020202020202020);
-    uint64_t h;
-    if (len > 8) {
-        const uint64_t lo = (XXH_readLE64(w) | f8) ^
-                            (XXH_readLE64(XXH3_kSecret + 24) ^ XXH_readLE64(XXH3_kSecret + 32));
-        const uint64_t hi = (XXH_readLE64(w + len - 8) | f8) ^
-                            (XXH_readLE64(XXH3_kSecret + 40) ^ XXH_readLE64(XXH3_kSecret + 48));
-        h = XXH3_avalanche(len + XXH_swap64(lo) + hi + XXH3_mul128_fold64(lo, hi));
-    } else {
-        const size_t o4 = len >= 4 ? len - 4 : 0;
-        const uint64_t in1 = XXH_readLE32(w) | 0x20202020u, in2 = XXH_readLE32(w + o4) | 0x20202020u;
-        const uint64_t h8 = XXH3_rrmxmx((in2 + (in1 << 32)) ^ (XXH_readLE64(XXH3_kSecret + 8) ^
-                                                 XXH_readLE64(XXH3_kSecret + 16)),
-                        len);
-        const uint32_t c1 = w[0] | 0x20u, c2 = w[len >> 1] | 0x20u, c3 = w[len - 1] | 0x20u;
-        const uint32_t comb = c1 << 16 | c2 << 24 | c3 | (uint32_t)len << 8;
-        const uint64_t h3 = XXH64_avalanche((uint64_t)comb ^ (XXH_readLE32(XXH3_kSecret) ^ XXH_readLE32(XXH3_kSecret + 4)));
-        const uint64_t m8 = 0 - (uint64_t)(len >= 4);
-        h = (h8 & m8) | (h3 & ~m8);
-    }
-    return h | UINT64_C(1) << 63;
+    const uint64_t lo = _bzhi_u64(nd_load_le64(w) | f8, (unsigned)(8 * len));
+    const uint64_t hi = _bzhi_u64(nd_load_le64(w + 8) | f8, len > 8 ? (unsigned)(8 * len - 64) : 0u);
+    return nd_token_hash16(lo, hi, len);
 }
 
 /*
@@ -821,7 +831,7 @@ static inline uint64_t nd_fa_word_hash(const uint8_t *w, size_t len) {
  * then calls back here.  So the tokens, and their order, are those of the
  * scalar loop by construction: every byte below L is a word byte, white
  * space or punctuation, for which the scalar loop appends, ends or emits
- * exactly as here.  The last 1-35 bytes of the paragraph are stepped over
+ * exactly as here.  The last 1-47 bytes of the paragraph are stepped over
  * in a zero-padded copy (the NULs are special), and a run still pending at
  * the paragraph's end is ended here.  Returns the pointer to the first byte
  * not consumed: a special byte, or the end.  tests/test_fastpath.c runs its
@@ -836,13 +846,13 @@ typedef struct nd_fa_state {
     uint32_t first;        /* the pending run's first code point */
 } nd_fa_state;
 
-__attribute__((target("avx2,bmi"))) static const uint8_t *
+__attribute__((target("avx2,bmi,bmi2"))) static const uint8_t *
 nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
              nd_fa_state *st, int strip, int pinyin) {
     size_t nt = st->nt, nc = st->nc, len = st->len, b = st->b;
     uint32_t first = st->first;
     _Alignas(32) uint8_t stage[64] = {0};
-    _Alignas(32) uint8_t tail[64] = {0}; /* the last < 36 bytes, zero-padded */
+    _Alignas(32) uint8_t tail[96] = {0}; /* the last < 48 bytes, zero-padded */
     const uint8_t *tail_at = NULL;          /* where they are in s */
     /* where the pending run starts (in s, or in tail) when it started in
      * this call, so that its bytes are contiguous there; else NULL */
@@ -852,7 +862,7 @@ nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
         /* the last bytes of the paragraph are a zero-padded copy: the NULs
          * are dropped controls, so the step stops at the paragraph's end */
         const uint8_t *q = p;
-        if (end - p < 36) {
+        if (end - p < 48) {
             if (!tail_at) { /* copied once: rsrc may point into it */
                 memcpy(tail, p, (size_t)(end - p));
                 tail_at = p;
@@ -900,7 +910,7 @@ nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
             }
             tok[nt++] = len == 1              ? first
                         : rsrc && len <= 16 ? nd_fa_word_hash(rsrc, len)
-                                            : nd_fp_hash(buf, b);
+                                            : nd_token_hash(buf, b);
             len = b = 0;
             w &= ~((UINT32_C(1) << m) - 1); /* m < lim <= 32 */
         }
@@ -925,13 +935,13 @@ nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
             }
             tok[nt++] = m == 1    ? stage[i]
                         : m <= 16 ? nd_fa_word_hash(q + i, m)
-                                  : nd_fp_hash(stage + i, m);
+                                  : nd_token_hash(stage + i, m);
         }
         p += lim;
         if (lim < 32) break;
     }
     if (p == end && len) { /* the paragraph ends: so does the run */
-        tok[nt++] = len == 1 ? first : rsrc && len <= 16 ? nd_fa_word_hash(rsrc, len) : nd_fp_hash(buf, b);
+        tok[nt++] = len == 1 ? first : rsrc && len <= 16 ? nd_fa_word_hash(rsrc, len) : nd_token_hash(buf, b);
         len = b = 0;
     }
     st->nt = nt;
@@ -1016,7 +1026,7 @@ static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *po
             }
         }
         if (len) {
-            tok[nt++] = len == 1 ? first : nd_fp_hash(buf, b);
+            tok[nt++] = len == 1 ? first : nd_token_hash(buf, b);
             len = b = 0;
         }
         p++;

@@ -18,7 +18,13 @@
  * Token values (part of the signature format; changing them changes every
  * golden vector):
  *   - a token of one code point has the value of that code point;
- *   - a longer token has the value XXH3_64bits(its UTF-8 bytes) | 1 << 63.
+ *   - a longer token of up to 16 UTF-8 bytes b[0..n-1] has the value H16 | 1 << 63:
+ *     with lo, hi the bytes as two little-endian 64-bit words, zero past n,
+ *     p = (lo ^ 0x9E3779B97F4A7C15) * (hi ^ 0xC2B2AE3D27D4EB4F ^ n) as a 128-bit
+ *     product, h = low(p) ^ high(p), h ^= h >> 29, h *= 0xBF58476D1CE4E5B9,
+ *     H16 = h ^ h >> 32 (since 0.4.0: nearly every word, hashed without a
+ *     branch on its length);
+ *   - a longer token of more bytes has the value XXH3_64bits(its bytes) | 1 << 63.
  */
 #ifndef ND_TEXT_H
 #define ND_TEXT_H

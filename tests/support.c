@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 char *nd_test_read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -52,4 +53,26 @@ int nd_test_buf_write(void *user, const void *buf, size_t len) {
     m->len += len;
     m->data[m->len] = '\0';
     return 0;
+}
+
+uint64_t nd_test_token_value(const void *bytes, size_t len) {
+    const unsigned char *b = bytes;
+    if (len > 16) return (uint64_t)XXH3_64bits(b, len) | (UINT64_C(1) << 63);
+    uint64_t lo = 0, hi = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i < 8)
+            lo |= (uint64_t)b[i] << (8 * i);
+        else
+            hi |= (uint64_t)b[i] << (8 * (i - 8));
+    }
+    uint64_t a = lo ^ UINT64_C(0x9E3779B97F4A7C15), c = hi ^ UINT64_C(0xC2B2AE3D27D4EB4F) ^ len;
+    uint64_t al = a & 0xFFFFFFFFu, ah = a >> 32, cl = c & 0xFFFFFFFFu, ch = c >> 32;
+    uint64_t ll = al * cl, lh = al * ch, hl = ah * cl, hh = ah * ch;
+    uint64_t mid = (ll >> 32) + (lh & 0xFFFFFFFFu) + (hl & 0xFFFFFFFFu);
+    uint64_t plo = (ll & 0xFFFFFFFFu) | mid << 32, phi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+    uint64_t h = plo ^ phi;
+    h ^= h >> 29;
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= h >> 32;
+    return h | UINT64_C(1) << 63;
 }

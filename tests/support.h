@@ -3,6 +3,7 @@
 #define ND_TEST_SUPPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Reads a whole file into a new NUL-terminated buffer (caller frees);
  * aborts the test on failure.  *len may be NULL. */
@@ -22,5 +23,12 @@ typedef struct nd_test_buf {
 } nd_test_buf;
 
 int nd_test_buf_write(void *user, const void *buf, size_t len);
+
+/* The value of a token of two or more code points with UTF-8 bytes
+ * b[0..len-1] (src/text.h), computed independently of text.c: for up to 16
+ * bytes the short-token hash (the bytes as two little-endian words, zero
+ * past the token, multiplied in 32-bit limbs), for longer ones the shared
+ * libxxhash's XXH3_64bits; bit 63 set. */
+uint64_t nd_test_token_value(const void *b, size_t len);
 
 #endif

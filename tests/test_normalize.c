@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <utf8proc.h>
-#include <xxhash.h>
 
 #include "support.h"
 #include "text.h"
@@ -357,15 +356,15 @@ static tok_result tokens_of(unsigned flags, const char *s) {
     return r;
 }
 
-#define HASHED(s) (XXH3_64bits((s), strlen(s)) | (UINT64_C(1) << 63))
+#define HASHED(s) nd_test_token_value((s), strlen(s))
 
 Test(tokens, mixed_latin_and_han_text_gives_exact_token_values) {
     tok_result r = tokens_of(ND_NORM_ALL, "abc 中文 x1");
     cr_assert_eq(r.ntok, 4);
-    cr_assert_eq(r.tok[0], UINT64_C(0xf8af5f94892f3950)); /* "abc" */
+    cr_assert_eq(r.tok[0], UINT64_C(0x85ce21bb17cd97c1)); /* "abc" */
     cr_assert_eq(r.tok[1], 0x4E2D);
     cr_assert_eq(r.tok[2], 0x6587);
-    cr_assert_eq(r.tok[3], UINT64_C(0xfed336aa20e7a19d)); /* "x1" */
+    cr_assert_eq(r.tok[3], UINT64_C(0x9d6e6d697934de32)); /* "x1" */
     cr_assert_eq(r.tok[0], HASHED("abc"));
     cr_assert_eq(r.nchars, 7);
 }
@@ -373,11 +372,11 @@ Test(tokens, mixed_latin_and_han_text_gives_exact_token_values) {
 Test(tokens, normalisation_happens_before_hashing) {
     tok_result r = tokens_of(ND_NORM_ALL, "ＡＢＣ　中文\u3000Ｘ１");
     cr_assert_eq(r.ntok, 4);
-    cr_assert_eq(r.tok[0], UINT64_C(0xf8af5f94892f3950));
-    cr_assert_eq(r.tok[3], UINT64_C(0xfed336aa20e7a19d));
+    cr_assert_eq(r.tok[0], UINT64_C(0x85ce21bb17cd97c1));
+    cr_assert_eq(r.tok[3], UINT64_C(0x9d6e6d697934de32));
     tok_result s = tokens_of(ND_NORM_ALL, "Straße");
     cr_assert_eq(s.ntok, 1);
-    cr_assert_eq(s.tok[0], UINT64_C(0xea5260406c46e30c)); /* "strasse" */
+    cr_assert_eq(s.tok[0], UINT64_C(0xb0e1c4cb37aa1e47)); /* "strasse" */
     cr_assert_eq(s.nchars, 7);
 }
 
@@ -392,7 +391,7 @@ Test(tokens, single_letter_token_is_its_code_point) {
 Test(tokens, each_han_character_is_a_token_even_inside_latin_runs) {
     tok_result r = tokens_of(ND_NORM_ALL, "2020年ab");
     cr_assert_eq(r.ntok, 3);
-    cr_assert_eq(r.tok[0], UINT64_C(0xa14ed5b079cff421)); /* "2020" */
+    cr_assert_eq(r.tok[0], UINT64_C(0x882753da7e956b5b)); /* "2020" */
     cr_assert_eq(r.tok[1], 0x5E74);
     cr_assert_eq(r.tok[2], HASHED("ab"));
     cr_assert_eq(r.nchars, 7);

@@ -156,7 +156,7 @@ case "$CASE" in
 version)
   nd --version
   expect_rc 0
-  expect_stdout "neardup 0.3.0"
+  expect_stdout "neardup 0.4.0"
   expect_stderr ""
   ;;
 
