@@ -9,41 +9,16 @@
  * zero bytes still returns a unique non-NULL pointer, so callers can treat
  * NULL as "out of memory" without special cases.
  */
-#define _DEFAULT_SOURCE /* MADV_HUGEPAGE (glibc) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "nd_internal.h"
-
-/* Large tables (band keys, signatures, sort buffers, the paragraph table)
- * are asked to be backed by 2 MiB pages where the kernel does that on
- * request (Linux THP in "madvise" mode, Debian's default): their first
- * touch otherwise takes a page fault per 4 KiB, and the faults were 7% of a
- * scan of English with one paragraph per line (1.19 M paragraphs, perf,
- * do_anonymous_page).  Only whole 2 MiB pages inside the block are
- * advised; failure changes nothing but the speed. */
-#define ND_HUGE_PAGE ((uintptr_t)2 << 20)
-#define ND_HUGE_MIN ((size_t)8 << 20)
-
-static void *advise_huge(void *p, size_t bytes) {
-#if defined(MADV_HUGEPAGE)
-    if (p && bytes >= ND_HUGE_MIN) {
-        uintptr_t a = ((uintptr_t)p + ND_HUGE_PAGE - 1) & ~(ND_HUGE_PAGE - 1);
-        uintptr_t e = ((uintptr_t)p + bytes) & ~(ND_HUGE_PAGE - 1);
-        if (e > a) (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
-    }
-#else
-    (void)bytes;
-#endif
-    return p;
-}
 
 nd_status nd_grow(void **ptr, size_t *cap, size_t need, size_t elem_size) {
     if (need <= *cap) return ND_OK;
@@ -57,7 +32,7 @@ nd_status nd_grow(void **ptr, size_t *cap, size_t need, size_t elem_size) {
         ncap *= 2;
     }
     if (ncap > SIZE_MAX / elem_size) return ND_ERR_NOMEM;
-    void *p = advise_huge(realloc(*ptr, ncap * elem_size), ncap * elem_size);
+    void *p = realloc(*ptr, ncap * elem_size);
     if (!p) return ND_ERR_NOMEM;
     *ptr = p;
     *cap = ncap;
@@ -67,13 +42,13 @@ nd_status nd_grow(void **ptr, size_t *cap, size_t need, size_t elem_size) {
 void *nd_calloc(size_t n, size_t size) {
     if (n == 0 || size == 0) return calloc(1, 1);
     if (n > SIZE_MAX / size) return NULL;
-    return advise_huge(calloc(n, size), n * size);
+    return calloc(n, size);
 }
 
 void *nd_mallocn(size_t n, size_t size) {
     if (n == 0 || size == 0) return malloc(1);
     if (n > SIZE_MAX / size) return NULL;
-    return advise_huge(malloc(n * size), n * size);
+    return malloc(n * size);
 }
 
 char *nd_strdup(const char *s) {
