@@ -739,11 +739,13 @@ __attribute__((target("avx2"))) static size_t shingles5_avx2(const uint64_t *tok
  * packing and the XXH3 lengths are constants, four windows at a time with
  * AVX2 where the CPU has it (checked at run time).  Same values either way. */
 static void shingle_windows(const uint64_t *tok, size_t n, unsigned w, uint64_t seed,
-                            uint64_t *out) {
+                            int simd, uint64_t *out) {
     if (w == 5) {
         size_t i = 0;
 #ifdef ND_SHINGLE_AVX2
-        if (__builtin_cpu_supports("avx2")) i = shingles5_avx2(tok, n, seed, out);
+        if (simd && __builtin_cpu_supports("avx2")) i = shingles5_avx2(tok, n, seed, out);
+#else
+        (void)simd;
 #endif
         for (; i < n; i++) out[i] = shingle5(tok + i, seed);
         return;
@@ -751,16 +753,21 @@ static void shingle_windows(const uint64_t *tok, size_t n, unsigned w, uint64_t 
     for (size_t i = 0; i < n; i++) out[i] = shingle_hash(tok + i, w, seed);
 }
 
-size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w,
-                         uint64_t seed, uint64_t *out) {
+size_t nd_shingle_hashes_simd(const uint64_t *tok, size_t ntok, unsigned w, uint64_t seed,
+                              int simd, uint64_t *out) {
     if (ntok == 0) return 0;
     if (ntok < w) {
         out[0] = shingle_hash(tok, (unsigned)ntok, seed);
         return 1;
     }
     size_t n = ntok - w + 1;
-    shingle_windows(tok, n, w, seed, out);
+    shingle_windows(tok, n, w, seed, simd, out);
     return n;
+}
+
+size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w,
+                         uint64_t seed, uint64_t *out) {
+    return nd_shingle_hashes_simd(tok, ntok, w, seed, 1, out);
 }
 
 /* Moves h[i] down into the sorted h[0..i-1]; returns how far it moved. */

@@ -50,12 +50,18 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
  * once after the last update. */
 void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig);
 
-/* Shingle hashes of a token sequence: XXH3_64bits_withSeed over each window
- * of w token values (little-endian uint64), or over all tokens when there are
- * fewer than w.  out must hold max(ntok - w + 1, 1) values.  Returns the
- * count (0 when ntok is 0). */
+/* Shingle hashes of a token sequence: one XXH3-64 (seeded) per window of w
+ * tokens - of the window packed or folded into 16 bytes when w <= 6, of its
+ * little-endian token values otherwise (sketch.c) - or of all tokens when
+ * there are fewer than w.  out must hold max(ntok - w + 1, 1) values.
+ * Returns the count (0 when ntok is 0). */
 size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w,
                          uint64_t seed, uint64_t *out);
+
+/* nd_shingle_hashes with its AVX2 path (w = 5, four windows at a time)
+ * allowed where the CPU has it (simd = 1) or not: tests compare the two. */
+size_t nd_shingle_hashes_simd(const uint64_t *tok, size_t ntok, unsigned w, uint64_t seed,
+                              int simd, uint64_t *out);
 
 /* Sorts h[0..n-1] and drops repeats in place; tmp holds n values (radix
  * sort for large n, an insertion/quick sort for small n).  Returns

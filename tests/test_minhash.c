@@ -330,11 +330,14 @@ Test(shingle, long_runs_of_mixed_tokens_match_the_reference_window_by_window) {
                  : r % 29 == 0 ? UINT64_C(1) << 21 /* just too wide */
                                : 1 + r % 0x1FFFFF;
     }
-    for (size_t off = 0; off < 9; off++) {
-        size_t n = nd_shingle_hashes(tok + off, N - off, 5, 12345, out);
-        cr_assert_eq(n, N - off - 4);
-        for (size_t i = 0; i < n; i++)
-            cr_assert_eq(out[i], ref_shingle(tok + off + i, 5, 12345), "offset %zu window %zu", off, i);
+    for (int simd = 0; simd < 2; simd++) { /* the portable loop, then AVX2 where there */
+        for (size_t off = 0; off < 9; off++) {
+            size_t n = nd_shingle_hashes_simd(tok + off, N - off, 5, 12345, simd, out);
+            cr_assert_eq(n, N - off - 4);
+            for (size_t i = 0; i < n; i++)
+                cr_assert_eq(out[i], ref_shingle(tok + off + i, 5, 12345),
+                             "simd %d offset %zu window %zu", simd, off, i);
+        }
     }
 }
 
