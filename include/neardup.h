@@ -61,6 +61,9 @@ typedef enum nd_status {
     ND_ERR_STATE,       /* call not allowed in the handle's current state */
     ND_ERR_INTERNAL,    /* a bug: an internal invariant did not hold */
     ND_ERR_CANCELLED,   /* stopped by nd_scanner_cancel() */
+    ND_ERR_CHANGED,     /* the file changed while it was read (truncated,
+                           rewritten, grown, deleted or replaced); results for
+                           it may be incomplete */
     ND_STATUS_COUNT_    /* number of codes; not a status */
 } nd_status;
 
@@ -220,6 +223,10 @@ typedef struct nd_diag {
  * nd_scanner_add_path().  Notices about a document's contents (status ND_OK,
  * e.g. paragraphs cut at max_paragraph_bytes) come from nd_scanner_run(), on
  * its calling thread, once per document; they do not count as skipped.
+ * A file that changed while the run read it (ND_ERR_CHANGED) is reported
+ * once: by nd_scanner_run, in document order after its stages (counted in
+ * nd_summary.skipped), or, when only found later, by
+ * nd_report_paragraph_text or clean on their calling thread.
  * Pointers are valid only during the call. */
 typedef void (*nd_diag_fn)(void *user, const nd_diag *diag);
 
@@ -378,7 +385,13 @@ size_t nd_report_document_count(const nd_report *r);
 nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out);
 size_t nd_report_paragraph_count(const nd_report *r);
 nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out);
-/* The paragraph's original bytes (not NUL-terminated) and their length. */
+/* The paragraph's original bytes (not NUL-terminated) and their length.
+ * Input files are not kept in memory: the bytes are read from the file
+ * again and checked to be the ones scanned; the copy stays valid until
+ * nd_report_free (so it costs memory for the texts asked for).  If the file
+ * changed since, *text is "" and *len 0, and the file is reported once as
+ * ND_ERR_CHANGED through the scanner's diag callback, which must then still
+ * be callable.  Safe to call from several threads at once. */
 nd_status nd_report_paragraph_text(const nd_report *r, size_t i,
                                    const char **text, size_t *len);
 size_t nd_report_cluster_count(const nd_report *r);

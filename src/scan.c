@@ -237,6 +237,7 @@ nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
 
 /* Private state of one worker thread. */
 typedef struct scan_worker {
+    nd_reader rd; /* bytes of paragraphs (input.h) */
     nd_shingler sa, sb;
     uint32_t *sig;
     uint64_t *e, *etmp; /* LSH entries and sort scratch */
@@ -248,6 +249,7 @@ typedef struct scan_worker {
 #define ND_VERIFY_TASK 64  /* pairs per verify task */
 #define ND_SIM_TASK 64     /* clusters per similarity task */
 #define ND_MIN_BATCH 64    /* fewest paragraphs per spilled batch */
+#define ND_SKETCH_AHEAD ((size_t)1 << 20) /* bytes read ahead while sketching */
 
 /* What the sketch and exact stages know of a paragraph. */
 enum {
@@ -270,6 +272,7 @@ typedef struct scan_work {
     size_t *range_start; /* nranges + 1 document indices */
     size_t *range_base;  /* nranges + 1 first paragraph ids */
     nd_paratab *range_pt;
+    uint32_t **range_ph;   /* per range: its paragraphs' hashes */
     size_t *doc_ncut;
     uint32_t *doc_cutline;
     /* sketch */
@@ -328,6 +331,7 @@ static void work_release(scan_work *w) {
     if (w->wk) {
         for (unsigned t = 0; t < w->threads; t++) {
             scan_worker *k = &w->wk[t];
+            nd_reader_release(&k->rd);
             nd_shingler_release(&k->sa);
             nd_shingler_release(&k->sb);
             free(k->sig);
@@ -342,6 +346,9 @@ static void work_release(scan_work *w) {
     if (w->range_pt)
         for (size_t i = 0; i < w->nranges; i++) nd_paratab_release(&w->range_pt[i]);
     free(w->range_pt);
+    if (w->range_ph)
+        for (size_t i = 0; i < w->nranges; i++) free(w->range_ph[i]);
+    free(w->range_ph);
     free(w->range_start);
     free(w->range_base);
     free(w->doc_ncut);
@@ -357,25 +364,37 @@ static void work_release(scan_work *w) {
     free(w->jac);
 }
 
-static const uint8_t *para_text(const nd_report *r, size_t p) {
-    const nd_doc *d = &r->docs.docs[r->pt.doc[p]];
-    return d->data + r->pt.off[p];
-}
-
 /* --- 1. split ------------------------------------------------------------ */
 
+/* Splits range t's documents, each read whole into the worker's buffer and
+ * checked to be the file loaded (nd_reader_whole; a changed file is marked
+ * and gives no paragraphs), and hashes every paragraph's bytes, which later
+ * stages check when they read them again (nd_report_fetch). */
 static nd_status split_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
     nd_report *r = w->r;
     nd_paratab *pt = &w->range_pt[t];
+    nd_reader *rd = &w->wk[worker].rd;
+    size_t ph_cap = 0;
     uint64_t bytes = 0;
     pt->max_len = r->opt.max_paragraph_bytes;
     for (size_t d = w->range_start[t]; d < w->range_start[t + 1]; d++) {
         nd_doc *doc = &r->docs.docs[d];
         nd_split_mode used = ND_SPLIT_LINE;
-        ND_TRY(nd_split_document(pt, (uint32_t)d, doc->data, doc->size, r->opt.split,
-                                 &used));
+        const uint8_t *data = NULL;
+        size_t n0 = pt->n;
+        nd_status st = nd_reader_whole(rd, d, &data);
+        if (st == ND_ERR_CHANGED) {
+            (void)nd_doctab_mark_changed(&r->docs, d);
+            w->doc_ncut[d] = 0;
+            continue;
+        }
+        ND_TRY(st);
+        ND_TRY(nd_split_document(pt, (uint32_t)d, data, doc->size, r->opt.split, &used));
         doc->split = (unsigned char)used;
+        ND_TRY(ND_GROW(w->range_ph[t], ph_cap, pt->n ? pt->n : 1));
+        for (size_t i = n0; i < pt->n; i++)
+            w->range_ph[t][i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
         w->doc_ncut[d] = pt->ncut;
         w->doc_cutline[d] = pt->cut_line;
         bytes += doc->size;
@@ -396,7 +415,10 @@ static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
         memcpy(pt->off + at, s->off, s->n * sizeof *pt->off);
         memcpy(pt->len + at, s->len, s->n * sizeof *pt->len);
         memcpy(pt->line + at, s->line, s->n * sizeof *pt->line);
+        memcpy(w->r->phash + at, w->range_ph[t], s->n * sizeof *w->r->phash);
     }
+    free(w->range_ph[t]);
+    w->range_ph[t] = NULL;
     nd_paratab_release(s);
     return ND_OK;
 }
@@ -425,6 +447,7 @@ static nd_status stage_split(scan_work *w) {
     }
     w->nranges = nr;
     if (!(w->range_pt = nd_calloc(nr ? nr : 1, sizeof *w->range_pt))) return ND_ERR_NOMEM;
+    if (!(w->range_ph = nd_calloc(nr ? nr : 1, sizeof *w->range_ph))) return ND_ERR_NOMEM;
     stage_begin(w, ND_STAGE_SPLIT, w->input_bytes);
     ND_TRY(nd_pool_run(w->pool, nr, split_task, w, &w->sc->cancel));
 
@@ -442,11 +465,14 @@ static nd_status stage_split(scan_work *w) {
     pt->off = nd_mallocn(n1, sizeof *pt->off);
     pt->len = nd_mallocn(n1, sizeof *pt->len);
     pt->line = nd_mallocn(n1, sizeof *pt->line);
-    if (!pt->doc || !pt->off || !pt->len || !pt->line) return ND_ERR_NOMEM;
+    r->phash = nd_mallocn(n1, sizeof *r->phash);
+    if (!pt->doc || !pt->off || !pt->len || !pt->line || !r->phash) return ND_ERR_NOMEM;
     pt->cap = n1;
     pt->max_len = r->opt.max_paragraph_bytes;
     ND_TRY(nd_pool_run(w->pool, nr, split_join_task, w, &w->sc->cancel));
     pt->n = n;
+    /* whole documents are not needed any more: later stages read ranges */
+    for (unsigned i = 0; i < w->threads; i++) nd_reader_shrink(&w->wk[i].rd);
     const nd_input_cfg *in = &w->sc->in;
     for (size_t d = 0; d < nd && in->diag; d++) {
         if (!w->doc_ncut[d]) continue;
@@ -475,11 +501,15 @@ static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
         uint64_t *h = NULL;
         const uint64_t *tok = NULL;
         size_t nh = 0, nc = 0, nt = 0, row = p - w->batch0;
+        const uint8_t *text = NULL;
         bytes += r->pt.len[p];
-        ND_TRY(nd_shingler_run(&k->sa, para_text(r, p), r->pt.len[p], &h, &nh, &nc, &tok,
-                               &nt));
-        r->chars[p] = nc > UINT32_MAX ? UINT32_MAX : (uint32_t)nc;
+        r->chars[p] = 0;
         w->state[p] = ND_PARA_SHORT;
+        nd_status st = nd_report_fetch(r, &k->rd, p, ND_SKETCH_AHEAD, &text);
+        if (st == ND_ERR_CHANGED) continue; /* left out; the file is reported */
+        ND_TRY(st);
+        ND_TRY(nd_shingler_run(&k->sa, text, r->pt.len[p], &h, &nh, &nc, &tok, &nt));
+        r->chars[p] = nc > UINT32_MAX ? UINT32_MAX : (uint32_t)nc;
         if (nc < r->opt.min_chars || nh == 0) continue;
         w->state[p] = ND_PARA_REP;
         w->ekey[p] = XXH3_128bits_withSeed(tok, nt * sizeof *tok, r->opt.seed);
@@ -860,13 +890,26 @@ static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
     uint32_t cur = UINT32_MAX;
     uint64_t *sa = NULL, *sb = NULL;
     size_t na = 0, nb = 0;
+    int a_ok = 0;
     for (size_t i = i0; i < i1; i++) {
         uint32_t a = (uint32_t)(w->pairs.v[i] >> 32), b = (uint32_t)w->pairs.v[i];
-        if (a != cur) {
-            ND_TRY(nd_shingler_set(&k->sa, para_text(r, a), r->pt.len[a], &sa, &na));
+        const uint8_t *text = NULL;
+        nd_status st;
+        w->jac[i] = 0;
+        w->pass[i] = 0;
+        if (a != cur) { /* a paragraph that no longer reads back is not verified */
             cur = a;
+            st = nd_report_fetch(r, &k->rd, a, 0, &text);
+            a_ok = st == ND_OK;
+            if (st == ND_ERR_CHANGED) continue;
+            ND_TRY(st);
+            ND_TRY(nd_shingler_set(&k->sa, text, r->pt.len[a], &sa, &na));
         }
-        ND_TRY(nd_shingler_set(&k->sb, para_text(r, b), r->pt.len[b], &sb, &nb));
+        if (!a_ok) continue;
+        st = nd_report_fetch(r, &k->rd, b, 0, &text);
+        if (st == ND_ERR_CHANGED) continue;
+        ND_TRY(st);
+        ND_TRY(nd_shingler_set(&k->sb, text, r->pt.len[b], &sb, &nb));
         w->jac[i] = nd_hashset_jaccard(sa, na, sb, nb);
         w->pass[i] = w->jac[i] >= r->opt.threshold;
     }
@@ -973,7 +1016,9 @@ static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_
     const XXH128_hash_t *krep = &w->ekey[rep];
     uint64_t *sa = NULL, *sb = NULL;
     size_t na = 0, nb = 0;
-    int have_rep_set = 0;
+    int have_rep_set = 0; /* 1: built; -1: the text no longer reads back */
+    const uint8_t *text = NULL;
+    nd_status st;
     r->sim[rep] = 1.0;
     for (size_t k = 1; k < size; k++) {
         if (XXH128_isEqual(*krep, w->ekey[m[k]])) {
@@ -985,11 +1030,20 @@ static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_
             r->sim[m[k]] = w->jac[at];
             continue;
         }
+        /* a text that no longer reads back (its file changed) gives 0 */
+        r->sim[m[k]] = 0;
         if (!have_rep_set) {
-            ND_TRY(nd_shingler_set(&wk->sa, para_text(r, rep), r->pt.len[rep], &sa, &na));
-            have_rep_set = 1;
+            st = nd_report_fetch(r, &wk->rd, rep, 0, &text);
+            have_rep_set = st == ND_OK ? 1 : -1;
+            if (st != ND_ERR_CHANGED) ND_TRY(st);
+            if (st == ND_OK)
+                ND_TRY(nd_shingler_set(&wk->sa, text, r->pt.len[rep], &sa, &na));
         }
-        ND_TRY(nd_shingler_set(&wk->sb, para_text(r, m[k]), r->pt.len[m[k]], &sb, &nb));
+        if (have_rep_set < 0) continue;
+        st = nd_report_fetch(r, &wk->rd, m[k], 0, &text);
+        if (st == ND_ERR_CHANGED) continue;
+        ND_TRY(st);
+        ND_TRY(nd_shingler_set(&wk->sb, text, r->pt.len[m[k]], &sb, &nb));
         r->sim[m[k]] = nd_hashset_jaccard(sa, na, sb, nb);
     }
     return ND_OK;
@@ -1134,6 +1188,9 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     r->opt = sc->opt;
     r->docs = sc->docs; /* the report owns the documents from here on */
     memset(&sc->docs, 0, sizeof sc->docs);
+    r->diag = sc->in.diag;
+    r->diag_user = sc->in.user;
+    ND_CHECK(nd_report_text_init(r));
     w.r = r;
     w.sc = sc;
     atomic_init(&w.done, 0);
@@ -1165,6 +1222,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
         goto out;
     }
     for (unsigned t = 0; t < w.threads; t++) {
+        nd_reader_init(&w.wk[t].rd, &r->docs);
         nd_shingler_init(&w.wk[t].sa, &r->opt);
         nd_shingler_init(&w.wk[t].sb, &r->opt);
         if (!(w.wk[t].sig = nd_mallocn(r->opt.num_perm, sizeof *w.wk[t].sig))) {
@@ -1213,6 +1271,8 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_LAP(ND_STAGE_CLUSTER);
 
     stage_begin(&w, ND_STAGE_REPORT, 0);
+    /* files found changed by any stage, once each, in document order */
+    nd_doctab_report_changed(&r->docs, &sc->in);
     nd_summary *s = &r->sum;
     s->skipped = sc->in.skipped;
     s->candidate_pairs = w.pairs.n;
