@@ -416,7 +416,9 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
     uint8_t head[ND_SNIFF_BYTES];
     int fd = open(ld->path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
-        loaded_fail(ld, ND_ERR_IO, errno, NULL);
+        /* the walk saw it a moment ago: it was deleted or renamed meanwhile */
+        if (errno == ENOENT) loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
+        else loaded_fail(ld, ND_ERR_IO, errno, NULL);
         return ND_OK;
     }
     struct stat fsb;

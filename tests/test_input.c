@@ -1,6 +1,7 @@
 /* test_input.c - walking, reading, gzip, and reporting of skipped inputs. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -261,4 +262,100 @@ Test(input, parallel_loading_keeps_the_walk_order_of_documents_and_reports) {
     cr_expect_eq(dts[0].docs[12].gzip, 1); /* f013.txt: 0..12 minus f007 */
     cr_expect_str_eq(dts[0].docs[12].path, at("d/f013.txt"));
     for (unsigned t = 0; t < 3; t++) nd_doctab_release(&dts[t]);
+}
+
+/* Issue 12: nothing is mapped; a file that changes after it was loaded is
+ * found by the reader (nd_reader_whole, nd_reader_get, nd_doctab_own) and
+ * reported once, as ND_ERR_CHANGED, whatever the change.  The file's time is
+ * set in the past first, so a rewrite of the same size gets another
+ * modification time even within one clock tick. */
+static void put_old(const char *rel, const char *text) {
+    put(rel, text, strlen(text));
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    cr_assert_eq(utimensat(AT_FDCWD, at(rel), ts, 0), 0);
+}
+
+static void change(int how, const char *rel) {
+    switch (how) {
+    case 0: cr_assert_eq(truncate(at(rel), 0), 0); break;                  /* truncate */
+    case 1: put(rel, "HELLO WORLD, another text\n", 26); break;            /* rewrite */
+    case 2: cr_assert_eq(unlink(at(rel)), 0); break;                       /* delete */
+    case 3:                                                                /* replace */
+        put("new.tmp", "hello world, a text here.\n", 26);
+        cr_assert_eq(rename(at("new.tmp"), at(rel)), 0);
+        break;
+    default: {                                                             /* grow */
+        FILE *f = fopen(at(rel), "ab");
+        cr_assert_not_null(f);
+        fputs("more\n", f);
+        fclose(f);
+    }
+    }
+}
+
+Test(input, changed_files_are_found_when_read_again) {
+    static const char *const what[] = {"truncate", "rewrite", "delete", "replace", "grow"};
+    for (int kept = 0; kept < 2; kept++) {
+        for (int how = 0; how < 5; how++) {
+            nd_doctab dt = {0};
+            diag_log log = {0};
+            nd_input_cfg cfg = {.max_file_size = 1u << 20, .diag = on_diag, .user = &log};
+            const uint8_t *data = NULL;
+            put_old("x.txt", "hello world, a text here.\n");
+            if (!kept) dt.nfds = SIZE_MAX / 2; /* no descriptor kept: reopened by path */
+            cr_assert_eq(nd_input_add_path(&dt, &cfg, at("x.txt")), ND_OK);
+            cr_assert_eq(dt.n, 1);
+            cr_assert_null(dt.docs[0].data);
+            cr_assert_eq(dt.docs[0].kfd != 0, kept);
+            change(how, "x.txt");
+            nd_reader rd;
+            nd_reader_init(&rd, &dt);
+            nd_status want = kept && (how == 2 || how == 3) ? ND_OK : ND_ERR_CHANGED;
+            /* a kept descriptor still reads the deleted or replaced file,
+             * which is the file loaded, unchanged */
+            cr_expect_eq(nd_reader_whole(&rd, 0, &data), want, "%s, kept %d", what[how], kept);
+            if (want == ND_OK) cr_expect_eq(memcmp(data, "hello world", 11), 0);
+            nd_reader_release(&rd);
+            cr_expect_eq(nd_doctab_own(&dt, 0), want, "%s, kept %d", what[how], kept);
+            nd_doctab_report_changed(&dt, &cfg);
+            nd_doctab_report_changed(&dt, &cfg); /* once only */
+            if (want == ND_OK) {
+                cr_expect_eq(log.n, 0);
+                cr_expect_eq(memcmp(dt.docs[0].data, "hello world", 11), 0);
+            } else {
+                char line[600];
+                snprintf(line, sizeof line,
+                         "%s|changed while it was read; results for it may be incomplete|0",
+                         at("x.txt"));
+                cr_expect_eq(log.n, 1, "%s, kept %d", what[how], kept);
+                cr_expect_str_eq(log.lines[0], line);
+                cr_expect_eq(cfg.skipped, 1);
+            }
+            nd_doctab_release(&dt);
+            unlink(at("x.txt"));
+        }
+    }
+}
+
+/* A truncated file read by ranges gives ND_ERR_CHANGED, not a fault. */
+Test(input, a_range_past_the_end_of_a_truncated_file_is_a_change) {
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1u << 20};
+    char big[70000];
+    const uint8_t *data = NULL;
+    memset(big, 'a', sizeof big);
+    for (size_t i = 60; i < sizeof big; i += 61) big[i] = '\n';
+    put("big.txt", big, sizeof big);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("big.txt")), ND_OK);
+    nd_reader rd;
+    nd_reader_init(&rd, &dt);
+    cr_assert_eq(nd_reader_get(&rd, 0, 65000, 100, 0, &data), ND_OK);
+    cr_assert_eq(data[0], 'a');
+    cr_assert_eq(truncate(at("big.txt"), 4096), 0);
+    cr_expect_eq(nd_reader_get(&rd, 0, 65000, 10, 0, &data), ND_OK, "still in the window");
+    cr_expect_eq(nd_reader_get(&rd, 0, 30000, 100, 0, &data), ND_ERR_CHANGED);
+    cr_expect_eq(nd_reader_whole(&rd, 0, &data), ND_ERR_CHANGED);
+    cr_expect_eq(nd_reader_get(&rd, 0, 69990, 100, 0, &data), ND_ERR_INVALID, "past the size loaded");
+    nd_reader_release(&rd);
+    nd_doctab_release(&dt);
 }
