@@ -411,8 +411,8 @@ typedef struct nd_timings {
     uint64_t spill_bytes;          /* bytes written to temporary files */
     uint64_t peak_rss[ND_STAGE_COUNT_]; /* peak resident memory of the process
                                            by the end of each stage, bytes
-                                           (getrusage; it includes mapped
-                                           input files); 0 if unknown */
+                                           (getrusage; input files are read,
+                                           not mapped); 0 if unknown */
 } nd_timings;
 
 /* Fills *out; ND_ERR_INVALID if r or out is NULL. */

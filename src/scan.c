@@ -77,6 +77,17 @@
  * does the same, and checks the report against a naive recomputation, on a
  * corpus large enough for several chunks and key partitions.
  *
+ * Bytes (input.c, "Bytes").  No document's bytes stay in memory and
+ * nothing is mapped, so a file that changes during the run cannot fault.
+ * The split tasks read each document whole into their worker's reader
+ * buffer (checked with fstat before and after) and keep a 32-bit hash of
+ * every paragraph (nd_report.phash); the buffers are freed after the split.
+ * The sketch tasks read their paragraphs again with pread() in windows of
+ * up to 1 MiB (ND_SKETCH_AHEAD), verification and similarities read single
+ * paragraphs; nd_report_fetch checks each against its hash.  A paragraph
+ * that does not read back is left out (short, unverified, similarity 0) and
+ * its file reported once, after the stages, in document order.
+ *
  * Band keys are stored band-major (all rows of band 0, then band 1, ...):
  * an LSH task reads its band as one contiguous array.  Row-major, every
  * band's pass strided over all the keys (72 bytes apart), which was cheap

@@ -185,7 +185,7 @@ static void print_stats(const nd_report *rep, double write_seconds)
     if (nd_report_timings(rep, &tm) != ND_OK || nd_report_summary(rep, &sm) != ND_OK)
         return;
     fprintf(stderr, "neardup: stats (%u thread%s; peak memory is the "
-                    "process's resident set, mapped input included)\n",
+                    "process's resident set; input files are read, not mapped)\n",
             tm.threads, tm.threads == 1 ? "" : "s");
     fprintf(stderr, "  %-8s %9s  %13s\n", "stage", "seconds", "peak memory");
     for (int s = 0; s < ND_STAGE_COUNT_; s++) {
