@@ -83,8 +83,10 @@
  * buffer (checked with fstat before and after) and keep a 32-bit hash of
  * every paragraph (nd_report.phash); the buffers are freed after the split.
  * The sketch tasks read their paragraphs again with pread() in windows of
- * up to 1 MiB (ND_SKETCH_AHEAD), verification and similarities read single
- * paragraphs; nd_report_fetch checks each against its hash.  A paragraph
+ * up to 1 MiB (ND_SKETCH_AHEAD), and so does verification for its first
+ * members (they ascend); second members and similarities read single
+ * paragraphs, with a second reader; nd_report_fetch checks each against its
+ * hash.  A paragraph
  * that does not read back is left out (short, unverified, similarity 0) and
  * its file reported once, after the stages, in document order.
  *
@@ -248,7 +250,9 @@ nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
 
 /* Private state of one worker thread. */
 typedef struct scan_worker {
-    nd_reader rd; /* bytes of paragraphs (input.h) */
+    nd_reader rd; /* bytes of paragraphs (input.h): documents, sketch
+                     windows, verification's first members */
+    nd_reader rb; /* verification's second members, exactly */
     nd_shingler sa, sb;
     uint32_t *sig;
     uint64_t *e, *etmp; /* LSH entries and sort scratch */
@@ -343,6 +347,7 @@ static void work_release(scan_work *w) {
         for (unsigned t = 0; t < w->threads; t++) {
             scan_worker *k = &w->wk[t];
             nd_reader_release(&k->rd);
+            nd_reader_release(&k->rb);
             nd_shingler_release(&k->sa);
             nd_shingler_release(&k->sb);
             free(k->sig);
@@ -910,14 +915,15 @@ static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
         w->pass[i] = 0;
         if (a != cur) { /* a paragraph that no longer reads back is not verified */
             cur = a;
-            st = nd_report_fetch(r, &k->rd, a, 0, &text);
+            /* first members ascend: read in windows, like the sketch */
+            st = nd_report_fetch(r, &k->rd, a, ND_SKETCH_AHEAD, &text);
             a_ok = st == ND_OK;
             if (st == ND_ERR_CHANGED) continue;
             ND_TRY(st);
             ND_TRY(nd_shingler_set(&k->sa, text, r->pt.len[a], &sa, &na));
         }
         if (!a_ok) continue;
-        st = nd_report_fetch(r, &k->rd, b, 0, &text);
+        st = nd_report_fetch(r, &k->rb, b, 0, &text);
         if (st == ND_ERR_CHANGED) continue;
         ND_TRY(st);
         ND_TRY(nd_shingler_set(&k->sb, text, r->pt.len[b], &sb, &nb));
@@ -1051,7 +1057,7 @@ static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_
                 ND_TRY(nd_shingler_set(&wk->sa, text, r->pt.len[rep], &sa, &na));
         }
         if (have_rep_set < 0) continue;
-        st = nd_report_fetch(r, &wk->rd, m[k], 0, &text);
+        st = nd_report_fetch(r, &wk->rb, m[k], 0, &text);
         if (st == ND_ERR_CHANGED) continue;
         ND_TRY(st);
         ND_TRY(nd_shingler_set(&wk->sb, text, r->pt.len[m[k]], &sb, &nb));
@@ -1234,6 +1240,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     }
     for (unsigned t = 0; t < w.threads; t++) {
         nd_reader_init(&w.wk[t].rd, &r->docs);
+        nd_reader_init(&w.wk[t].rb, &r->docs);
         nd_shingler_init(&w.wk[t].sa, &r->opt);
         nd_shingler_init(&w.wk[t].sb, &r->opt);
         if (!(w.wk[t].sig = nd_mallocn(r->opt.num_perm, sizeof *w.wk[t].sig))) {
