@@ -35,7 +35,11 @@
  * at most 2^20; past that, documents are reopened by path and checked
  * to be the same file).  Later stages fetch bytes through an nd_reader:
  * the split stage reads each whole document with read() into a buffer
- * reused by its thread, checks with fstat before and after that it is the
+ * reused by its thread (a document over ND_WHOLE_MAX, 64 MiB, is instead
+ * copied with read() into an unlinked temporary file that no other process
+ * can reach, and mapped from there: only this process writes it, so the
+ * mapping cannot fault, and anonymous memory stays bounded), checks with
+ * fstat before and after that it is the
  * file loaded and unchanged, and keeps only the paragraph table with a
  * 32-bit hash of each paragraph's bytes; the sketch, verification and
  * similarity stages, report previews and clean pread() paragraph ranges
@@ -60,6 +64,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,6 +72,7 @@
 
 #include "nd_internal.h"
 #include "pool.h"
+#include "spill.h"
 
 #define ND_SNIFF_BYTES 8192
 
@@ -700,13 +706,21 @@ void nd_reader_init(nd_reader *rd, const nd_doctab *dt) {
     rd->wdoc = SIZE_MAX;
 }
 
+static void reader_unmap(nd_reader *rd) {
+    if (rd->map) (void)munmap(rd->map, rd->map_len);
+    rd->map = NULL;
+    rd->map_len = 0;
+}
+
 void nd_reader_release(nd_reader *rd) {
     if (rd->fd >= 0) (void)close(rd->fd);
+    reader_unmap(rd);
     free(rd->buf);
     nd_reader_init(rd, rd->dt);
 }
 
 void nd_reader_shrink(nd_reader *rd) {
+    reader_unmap(rd);
     free(rd->buf);
     rd->buf = NULL;
     rd->cap = 0;
@@ -766,6 +780,7 @@ static nd_status reader_room(nd_reader *rd, size_t need) {
 nd_status nd_reader_get(nd_reader *rd, size_t doc, uint64_t off, size_t len, size_t ahead,
                         const uint8_t **out) {
     const nd_doc *d = &rd->dt->docs[doc];
+    reader_unmap(rd);
     if (off > d->size || len > d->size - off) return ND_ERR_INVALID;
     if (d->data) {
         *out = d->data + off;
@@ -797,6 +812,7 @@ nd_status nd_reader_whole(nd_reader *rd, size_t doc, const uint8_t **out) {
     struct stat sb;
     size_t got = 0;
     int fd = -1;
+    reader_unmap(rd);
     if (d->data || d->size == 0) {
         *out = d->data ? d->data : (const uint8_t *)"";
         return ND_OK;
@@ -836,4 +852,50 @@ nd_status nd_doctab_own(nd_doctab *dt, size_t doc) {
     }
     nd_reader_release(&rd);
     return st;
+}
+
+#define ND_COPY_CHUNK ((size_t)1 << 20)
+
+/* Copies doc's file into the unlinked file sfd with read()s of ND_COPY_CHUNK
+ * bytes, checked as nd_reader_whole checks.  ND_ERR_IO when the copy cannot
+ * be written. */
+static nd_status copy_private(nd_reader *rd, size_t doc, int sfd) {
+    const nd_doc *d = &rd->dt->docs[doc];
+    struct stat sb;
+    int fd = -1;
+    ND_TRY(reader_room(rd, ND_COPY_CHUNK));
+    ND_TRY(reader_fd(rd, doc, &fd));
+    if (fstat(fd, &sb) != 0 || !same_file(d, &sb)) return ND_ERR_CHANGED;
+    for (uint64_t off = 0; off < d->size;) {
+        size_t want = (size_t)ND_MIN((uint64_t)ND_COPY_CHUNK, d->size - off), got = 0;
+        if (pread_all(fd, rd->buf, want, off, &got) != 0 || got < want) return ND_ERR_CHANGED;
+        nd_fd_out o = {sfd, 0};
+        if (nd_fd_write(&o, rd->buf, got) != 0) return ND_ERR_IO;
+        off += got;
+    }
+    if (fstat(fd, &sb) != 0 || !same_file(d, &sb)) return ND_ERR_CHANGED;
+    return ND_OK;
+}
+
+nd_status nd_reader_whole_private(nd_reader *rd, size_t doc, const char *tmpdir,
+                                  const uint8_t **out) {
+    const nd_doc *d = &rd->dt->docs[doc];
+    nd_spill sp;
+    int err = 0;
+    if (d->data || d->size <= ND_WHOLE_MAX) return nd_reader_whole(rd, doc, out);
+    reader_unmap(rd);
+    rd->wdoc = SIZE_MAX;
+    if (nd_spill_open(&sp, tmpdir, &err) != ND_OK) return nd_reader_whole(rd, doc, out);
+    nd_status st = copy_private(rd, doc, sp.fd);
+    void *map = MAP_FAILED;
+    if (st == ND_OK) map = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, sp.fd, 0);
+    nd_spill_close(&sp); /* the mapping keeps the unlinked copy */
+    if (st == ND_ERR_IO || (st == ND_OK && map == MAP_FAILED))
+        return nd_reader_whole(rd, doc, out); /* no room for a copy */
+    ND_TRY(st);
+    (void)posix_madvise(map, d->size, POSIX_MADV_SEQUENTIAL);
+    rd->map = map;
+    rd->map_len = d->size;
+    *out = map;
+    return ND_OK;
 }

@@ -107,6 +107,8 @@ typedef struct nd_reader {
                       wdoc SIZE_MAX */
     uint64_t woff;
     size_t wlen;
+    void *map;     /* a private copy mapped by nd_reader_whole_private, */
+    size_t map_len; /* unmapped by the next call, shrink or release */
 } nd_reader;
 
 void nd_reader_init(nd_reader *rd, const nd_doctab *dt);
@@ -129,5 +131,18 @@ nd_status nd_reader_get(nd_reader *rd, size_t doc, uint64_t off, size_t len, siz
  * checked to be the file loaded, unchanged (device, inode, size and
  * modification time before and after the read).  ND_ERR_CHANGED otherwise. */
 nd_status nd_reader_whole(nd_reader *rd, size_t doc, const uint8_t **out);
+
+/* Documents larger than this are not read into the reader's buffer by
+ * nd_reader_whole_private but copied to a private file. */
+#define ND_WHOLE_MAX ((size_t)64 << 20)
+
+/* As nd_reader_whole, but a file document larger than ND_WHOLE_MAX is copied
+ * (read(), checked as there) into an unlinked temporary file in `tmpdir`
+ * (NULL: $TMPDIR or /tmp) that only this process can reach, which is
+ * mapped: anonymous memory stays bounded, and no one else can truncate the
+ * copy, so the mapping cannot fault.  Falls back to nd_reader_whole when no
+ * temporary file can be written. */
+nd_status nd_reader_whole_private(nd_reader *rd, size_t doc, const char *tmpdir,
+                                  const uint8_t **out);
 
 #endif /* ND_INPUT_H */

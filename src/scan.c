@@ -80,8 +80,11 @@
  * Bytes (input.c, "Bytes").  No document's bytes stay in memory and
  * nothing is mapped, so a file that changes during the run cannot fault.
  * The split tasks read each document whole into their worker's reader
- * buffer (checked with fstat before and after) and keep a 32-bit hash of
- * every paragraph (nd_report.phash); the buffers are freed after the split.
+ * buffer (checked with fstat before and after; a document over
+ * ND_WHOLE_MAX, 64 MiB, is copied to a private unlinked file under
+ * --tmpdir and mapped from there instead, so the buffers stay bounded) and
+ * keep a 32-bit hash of every paragraph (nd_report.phash); the buffers are
+ * freed after the split.
  * The sketch tasks read their paragraphs again with pread() in windows of
  * up to 1 MiB (ND_SKETCH_AHEAD), and so does verification for its first
  * members (they ascend); second members and similarities read single
@@ -399,7 +402,7 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
         nd_split_mode used = ND_SPLIT_LINE;
         const uint8_t *data = NULL;
         size_t n0 = pt->n;
-        nd_status st = nd_reader_whole(rd, d, &data);
+        nd_status st = nd_reader_whole_private(rd, d, w->sc->tmpdir, &data);
         if (st == ND_ERR_CHANGED) {
             (void)nd_doctab_mark_changed(&r->docs, d);
             w->doc_ncut[d] = 0;
