@@ -359,3 +359,35 @@ Test(input, a_range_past_the_end_of_a_truncated_file_is_a_change) {
     nd_reader_release(&rd);
     nd_doctab_release(&dt);
 }
+
+/* A document over ND_WHOLE_MAX is split from a private, unlinked copy that
+ * is mapped (no heap buffer its size); the copy is checked like a read, and
+ * a change after the load is found. */
+Test(input, a_large_document_is_read_through_a_private_copy) {
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = UINT64_C(1) << 30};
+    static char chunk[1 << 20];
+    const uint8_t *data = NULL;
+    for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = i % 64 == 63 ? '\n' : 'a' + (char)(i % 26);
+    FILE *f = fopen(at("large.txt"), "wb");
+    cr_assert_not_null(f);
+    size_t chunks = ND_WHOLE_MAX / sizeof chunk + 1;
+    for (size_t c = 0; c < chunks; c++) cr_assert_eq(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
+    fclose(f);
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    cr_assert_eq(utimensat(AT_FDCWD, at("large.txt"), ts, 0), 0);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("large.txt")), ND_OK);
+    cr_assert_eq(dt.n, 1);
+    nd_reader rd;
+    nd_reader_init(&rd, &dt);
+    cr_assert_eq(nd_reader_whole_private(&rd, 0, tmpdir, &data), ND_OK);
+    cr_assert_not_null(rd.map, "mapped from the private copy");
+    cr_assert_lt(rd.cap, ND_WHOLE_MAX, "no buffer the size of the file");
+    cr_assert_eq(memcmp(data + (chunks - 1) * sizeof chunk, chunk, sizeof chunk), 0);
+    cr_assert_eq(truncate(at("large.txt"), 1000), 0);
+    cr_expect_eq(data[sizeof chunk + 5], chunk[5], "the copy is not the file: still readable");
+    cr_expect_eq(nd_reader_whole_private(&rd, 0, tmpdir, &data), ND_ERR_CHANGED);
+    cr_expect_null(rd.map);
+    nd_reader_release(&rd);
+    nd_doctab_release(&dt);
+}
