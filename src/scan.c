@@ -541,8 +541,8 @@ static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
             for (last = p; last + 1 < p1 && r->pt.doc[last + 1] == r->pt.doc[p];) last++;
         /* read ahead to the end of that paragraph, no further */
         uint64_t ahead = r->pt.off[last] + r->pt.len[last] - (r->pt.off[p] + r->pt.len[p]);
-        nd_status st = nd_report_fetch(r, &k->rd, p, (size_t)ND_MIN(ahead, (uint64_t)ND_SKETCH_AHEAD),
-                                       &text);
+        if (ahead > ND_SKETCH_AHEAD) ahead = ND_SKETCH_AHEAD;
+        nd_status st = nd_report_fetch(r, &k->rd, p, (size_t)ahead, &text);
         if (st == ND_ERR_CHANGED) continue; /* left out; the file is reported */
         ND_TRY(st);
         ND_TRY(nd_shingler_run(&k->sa, text, r->pt.len[p], &h, &nh, &nc, &tok, &nt));
