@@ -41,14 +41,18 @@
  * mapping cannot fault, and anonymous memory stays bounded), checks with
  * fstat before and after that it is the
  * file loaded and unchanged, and keeps only the paragraph table with a
- * 32-bit hash of each paragraph's bytes; the sketch, verification and
- * similarity stages, report previews and clean pread() paragraph ranges
- * again and compare them with the hash.  A file found changed at any point
+ * 32-bit hash of each paragraph's bytes; the split tasks sketch the
+ * paragraphs while the bytes are in the buffer (scan.c, "Fused"), and the
+ * verification and similarity stages (and the sketch stage, when it runs
+ * on its own), report previews and clean pread() paragraph ranges again and
+ * compare them with the hash.  A file found changed at any point
  * is marked (nd_doctab_mark_changed) and reported once, as ND_ERR_CHANGED;
  * its paragraphs that no longer read back are left out.  Measured on this
  * machine: read() of 100 MB into a 64 KiB buffer 0.07-0.08 s against
- * 0.10-0.15 s for mmap and touching every page, so reading the input twice
- * (split, then sketch) costs about what the page faults did.  Data that
+ * 0.10-0.15 s for mmap and touching every page; but reading the input
+ * twice (split, then a separate sketch stage) made the 1 GB scan 8% slower
+ * than mapping it (6.46 -> 7.00 s, 1 thread), hence the fused split and
+ * sketch, which reads it once.  Data that
  * cannot be read again from its file - gzip data, inflated with zlib into
  * the heap whatever the file's name (bounded by max_file_size), standard
  * input ("-") and buffers - is owned by the document, on the heap; nobody
