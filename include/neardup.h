@@ -518,8 +518,11 @@ typedef struct nd_removal_info {
 
 /* Plans the removals for report r with options co (NULL = defaults).  *out
  * receives the plan (caller frees with nd_clean_plan_free).  Removals are
- * ordered by (document, offset).  ND_ERR_INVALID for a NULL r/out or a bad
- * option; ND_ERR_NOMEM. */
+ * ordered by (document, offset).  Each document with removals is read again
+ * and checked against the scan; one that changed since gets no removals, nor
+ * do removals whose kept paragraph changed, and it is reported once as
+ * ND_ERR_CHANGED through the scanner's diag callback.  ND_ERR_INVALID for a
+ * NULL r/out or a bad option; ND_ERR_NOMEM. */
 nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
                             nd_clean_plan **out);
 void nd_clean_plan_free(nd_clean_plan *p);
@@ -570,6 +573,12 @@ typedef struct nd_clean_failure {
  * ~umask).  Documents without removals are copied from the input file
  * unchanged; gzip inputs are written gzip-compressed.  Each file goes to a
  * temporary name in its directory, is fsync'ed and renamed into place.
+ * Every document is read again, whole, and checked to be what was scanned
+ * (file identity, size, modification time and every paragraph's hash); one
+ * that changed is left out - no copy is written and an existing one is
+ * removed - and reported once as ND_ERR_CHANGED through the scanner's diag
+ * callback, so no output mixes old and new bytes; this is not a failure.
+ * The log leaves out the removals of such documents.
  *
  * Before anything is written, everything is checked, and nothing is written
  * if a check fails: out_dir must not be or lie inside an input directory, no
@@ -615,7 +624,9 @@ nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen,
 /* Compares two files ("-" = standard input; gzip is decompressed).  A path
  * that cannot be used is reported through diag (like the scanner's) and its
  * status returned (ND_ERR_IO, ND_ERR_BINARY, ...); a directory gives
- * ND_ERR_NOT_REGULAR. */
+ * ND_ERR_NOT_REGULAR.  Both files are read whole into memory (never mapped)
+ * and checked to be the files opened; one that changed while it was read
+ * gives ND_ERR_CHANGED. */
 nd_status nd_compare_paths(const char *path_a, const char *path_b,
                            const nd_compare_options *co, nd_diag_fn diag,
                            void *user, nd_compare **out);
