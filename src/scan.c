@@ -321,7 +321,7 @@ typedef struct scan_work {
     size_t batch0, batch1; /* paragraphs of the current batch */
     size_t batch_rows;     /* rows of bkeys */
     int spilling;
-    /* fused split and sketch (see "Fused" above stage_split) */
+    /* fused split and sketch (the essay: Threads, split, "Fused") */
     int fusing;              /* the split tasks sketch too */
     atomic_int fuse_off;     /* set when the sketched rows outgrow the limit */
     atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
@@ -686,10 +686,9 @@ static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
     uint64_t bytes = 0;
     size_t last = p0; /* the task's last paragraph in the document of p */
     for (size_t p = p0; p < p1; p++) {
-        uint64_t *h = NULL;
-        const uint64_t *tok = NULL;
-        size_t nh = 0, nc = 0, nt = 0, row = p - w->batch0;
+        size_t row = p - w->batch0;
         const uint8_t *text = NULL;
+        uint32_t keys[1024]; /* bands <= num_perm <= 1024 */
         bytes += r->pt.len[p];
         r->chars[p] = 0;
         w->state[p] = ND_PARA_SHORT;
@@ -701,16 +700,9 @@ static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
         nd_status st = nd_report_fetch(r, &k->rd, p, (size_t)ahead, &text);
         if (st == ND_ERR_CHANGED) continue; /* left out; the file is reported */
         ND_TRY(st);
-        ND_TRY(nd_shingler_run(&k->sa, text, r->pt.len[p], &h, &nh, &nc, &tok, &nt));
-        r->chars[p] = nc > UINT32_MAX ? UINT32_MAX : (uint32_t)nc;
-        if (nc < r->opt.min_chars || nh == 0) continue;
-        w->state[p] = ND_PARA_REP;
-        w->ekey[p] = XXH3_128bits_withSeed(tok, nt * sizeof *tok, r->opt.seed);
-        nd_minhash_reset(&w->mh, k->sig);
-        nd_minhash_update(&w->mh, h, nh, k->sig);
-        nd_minhash_finish(&w->mh, k->sig);
-        uint32_t keys[1024]; /* bands <= num_perm <= 1024 */
-        nd_lsh_band_keys(k->sig, w->bands, w->rows, keys);
+        ND_TRY(sketch_one(w, k, text, r->pt.len[p], &r->chars[p], &w->state[p], &w->ekey[p],
+                          keys));
+        if (w->state[p] != ND_PARA_REP) continue;
         for (unsigned j = 0; j < w->bands; j++) w->bkeys[j * w->batch_rows + row] = keys[j];
     }
     task_done(w, worker, bytes);
