@@ -53,10 +53,12 @@
  * twice (split, then a separate sketch stage) made the 1 GB scan 8% slower
  * than mapping it (6.46 -> 7.00 s, 1 thread), hence the fused split and
  * sketch, which reads it once.  Data that
- * cannot be read again from its file - gzip data, inflated with zlib into
- * the heap whatever the file's name (bounded by max_file_size), standard
- * input ("-") and buffers - is owned by the document, on the heap; nobody
- * else can change it.  Data with a NUL byte in its first 8 KiB is binary
+ * cannot be read again from its file - gzip data, inflated with zlib
+ * whatever the file's name (bounded by max_file_size), and standard input
+ * ("-") - is moved from the heap into the doctab's spool, an unlinked
+ * temporary file in cfg->tmpdir that nobody else can reach, and read from
+ * there like a file (spool_doc; it stays on the heap if no spool can be
+ * written); buffers given by the caller stay on the heap.  Data with a NUL byte in its first 8 KiB is binary
  * and skipped.  Fifos, sockets and devices are never opened, so a scan
  * cannot block on them.
  */
@@ -104,6 +106,8 @@ static void doc_release(nd_doc *doc) {
 }
 
 void nd_doctab_release(nd_doctab *dt) {
+    int spool = atomic_load(&dt->spool_fd1);
+    if (spool) (void)close(spool - 1);
     for (size_t i = 0; i < dt->n; i++) doc_release(&dt->docs[i]);
     free(dt->docs);
     free(dt->changed);
@@ -358,6 +362,8 @@ out:
     return st;
 }
 
+static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc);
+
 static nd_status read_stdin(nd_doctab *dt, nd_input_cfg *cfg) {
     nd_status st = ND_OK;
     nd_loaded ld;
@@ -388,10 +394,50 @@ static nd_status read_stdin(nd_doctab *dt, nd_input_cfg *cfg) {
     ld.doc.data = ld.doc.heap;
     ld.doc.size = n;
     ND_CHECK(prepare_doc(cfg, &ld));
+    if (ld.st == ND_OK) spool_doc(cfg, dt, &ld.doc);
     return commit(dt, cfg, &ld);
 out:
     loaded_release(&ld);
     return st;
+}
+
+/* Moves a document's owned heap bytes (inflated gzip data, standard input)
+ * into the doctab's spool: an unlinked temporary file in cfg->tmpdir that
+ * only this process can reach, created by the first loader that needs it
+ * (a loser of the race closes its own).  Each document reserves its range
+ * atomically, so loaders on any thread can spool at once.  Readers then
+ * pread() its bytes like a file's, without identity checks: nobody else can
+ * change them.  If the spool cannot be created or written, the bytes stay on
+ * the heap (nothing fails). */
+static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
+    if (!doc->heap || doc->size == 0 || atomic_load(&dt->spool_failed)) return;
+    int fd1 = atomic_load(&dt->spool_fd1);
+    if (!fd1) {
+        nd_spill sp;
+        int err = 0, want = 0;
+        if (nd_spill_open(&sp, cfg->tmpdir, &err) != ND_OK) {
+            atomic_store(&dt->spool_failed, 1);
+            return;
+        }
+        if (atomic_compare_exchange_strong(&dt->spool_fd1, &want, sp.fd + 1)) {
+            fd1 = sp.fd + 1;
+        } else {
+            nd_spill_close(&sp);
+            fd1 = want;
+        }
+    }
+    uint64_t off = atomic_fetch_add(&dt->spool_size, (uint64_t)doc->size);
+    for (size_t done = 0; done < doc->size;) {
+        ssize_t w = pwrite(fd1 - 1, doc->heap + done, doc->size - done, (off_t)(off + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return; /* a full disk: keep the heap copy */
+        done += (size_t)w;
+    }
+    free(doc->heap);
+    doc->heap = NULL;
+    doc->data = NULL;
+    doc->spooled = 1;
+    doc->spool_off = off;
 }
 
 /* pread() of up to len bytes at off, retrying short reads and EINTR; *got
@@ -469,7 +515,9 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
         }
         doc->data = doc->heap;
         doc->size = got; /* the file shrank meanwhile: take what is there */
-        return prepare_doc(cfg, ld);
+        ND_TRY(prepare_doc(cfg, ld));
+        if (ld->st == ND_OK) spool_doc(cfg, dt, doc);
+        return ND_OK;
     }
     if (size > cfg->max_file_size) {
         (void)close(fd);
@@ -743,6 +791,10 @@ static int same_file(const nd_doc *d, const struct stat *sb) {
  * to be the same, unchanged file. */
 static nd_status reader_fd(nd_reader *rd, size_t doc, int *fd) {
     const nd_doc *d = &rd->dt->docs[doc];
+    if (d->spooled) {
+        *fd = atomic_load(&rd->dt->spool_fd1) - 1;
+        return ND_OK;
+    }
     if (d->kfd) {
         *fd = d->kfd - 1;
         return ND_OK;
@@ -803,7 +855,8 @@ nd_status nd_reader_get(nd_reader *rd, size_t doc, uint64_t off, size_t len, siz
     rd->wdoc = SIZE_MAX;
     ND_TRY(reader_room(rd, want));
     ND_TRY(reader_fd(rd, doc, &fd));
-    if (pread_all(fd, rd->buf, want, off, &got) != 0 || got < len) return ND_ERR_CHANGED;
+    if (pread_all(fd, rd->buf, want, off + d->spool_off, &got) != 0 || got < len)
+        return ND_ERR_CHANGED;
     rd->wdoc = doc;
     rd->woff = off;
     rd->wlen = got;
@@ -828,10 +881,12 @@ nd_status nd_reader_whole(nd_reader *rd, size_t doc, const uint8_t **out) {
     rd->wdoc = SIZE_MAX;
     ND_TRY(reader_room(rd, d->size));
     ND_TRY(reader_fd(rd, doc, &fd));
-    if (fstat(fd, &sb) != 0 || !same_file(d, &sb)) return ND_ERR_CHANGED;
-    if (pread_all(fd, rd->buf, d->size, 0, &got) != 0 || got < d->size) return ND_ERR_CHANGED;
+    /* (the spool is private: no identity to check) */
+    if (!d->spooled && (fstat(fd, &sb) != 0 || !same_file(d, &sb))) return ND_ERR_CHANGED;
+    if (pread_all(fd, rd->buf, d->size, d->spool_off, &got) != 0 || got < d->size)
+        return ND_ERR_CHANGED;
     /* a file rewritten while it was read has another modification time */
-    if (fstat(fd, &sb) != 0 || !same_file(d, &sb)) return ND_ERR_CHANGED;
+    if (!d->spooled && (fstat(fd, &sb) != 0 || !same_file(d, &sb))) return ND_ERR_CHANGED;
     rd->wdoc = doc;
     rd->woff = 0;
     rd->wlen = got;
@@ -889,6 +944,17 @@ nd_status nd_reader_whole_private(nd_reader *rd, size_t doc, const char *tmpdir,
     if (d->data || d->size <= ND_WHOLE_MAX) return nd_reader_whole(rd, doc, out);
     reader_unmap(rd);
     rd->wdoc = SIZE_MAX;
+    if (d->spooled) { /* already in a private file: map its range */
+        long page = sysconf(_SC_PAGESIZE);
+        uint64_t skip = page > 0 ? d->spool_off % (uint64_t)page : 0;
+        void *map = mmap(NULL, d->size + skip, PROT_READ, MAP_PRIVATE,
+                         atomic_load(&rd->dt->spool_fd1) - 1, (off_t)(d->spool_off - skip));
+        if (map == MAP_FAILED) return nd_reader_whole(rd, doc, out);
+        rd->map = map;
+        rd->map_len = d->size + skip;
+        *out = (const uint8_t *)map + skip;
+        return ND_OK;
+    }
     if (nd_spill_open(&sp, tmpdir, &err) != ND_OK) return nd_reader_whole(rd, doc, out);
     nd_status st = copy_private(rd, doc, sp.fd);
     void *map = MAP_FAILED;

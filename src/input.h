@@ -23,6 +23,9 @@ typedef struct nd_doc {
     uint64_t dev, ino;   /* identity of the file (fstat at load) */
     int64_t mtime_ns;    /* its modification time then */
     int kfd;             /* kept open descriptor + 1, or 0 (reopen by path) */
+    uint64_t spool_off;  /* spooled: where its bytes are in the doctab's spool */
+    unsigned char spooled; /* 1: inflated gzip data or standard input, moved
+                              from the heap into the doctab's spool */
     unsigned char gzip;  /* 1 if the input was gzip data */
     unsigned char split; /* nd_split_mode used, set by the splitter */
 } nd_doc;
@@ -45,11 +48,17 @@ typedef struct nd_doctab {
     size_t nseen, seen_cap;
     atomic_size_t nfds; /* descriptors offered to loaders; the first
                            nd_input_fd_budget() of them are kept open */
+    atomic_int spool_fd1;  /* the spool (an unlinked temporary file) + 1, or 0;
+                              created by the first loader that needs it */
+    atomic_uint_fast64_t spool_size; /* bytes reserved in it */
+    atomic_int spool_failed; /* it could not be created: owned bytes stay
+                                on the heap */
 } nd_doctab;
 
 /* What the reader needs to know and where it reports skipped inputs. */
 typedef struct nd_input_cfg {
     uint64_t max_file_size;
+    const char *tmpdir; /* where the spool goes; NULL: $TMPDIR or /tmp */
     nd_diag_fn diag;
     void *user;
     size_t skipped; /* incremented for every reported input */

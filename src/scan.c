@@ -221,6 +221,7 @@ nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir) {
     if (dir && !(copy = nd_strdup(dir))) return ND_ERR_NOMEM;
     free(sc->tmpdir);
     sc->tmpdir = copy;
+    sc->in.tmpdir = copy; /* the spool of inflated gzip data and stdin */
     return ND_OK;
 }
 

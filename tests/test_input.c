@@ -89,7 +89,14 @@ Test(input, gzip_is_decompressed_transparently_whatever_the_name) {
     cr_assert_eq(nd_input_add_path(&dt, &cfg, at("y.txt")), ND_OK);
     cr_assert_eq(dt.n, 2u);
     cr_expect_eq(dt.docs[0].size, 11u);
-    cr_expect(memcmp(dt.docs[0].data, "hello gzip\n", 11) == 0);
+    nd_reader rd;
+    const uint8_t *bytes = NULL;
+    nd_reader_init(&rd, &dt);
+    cr_assert_eq(nd_reader_whole(&rd, 0, &bytes), ND_OK);
+    cr_expect(memcmp(bytes, "hello gzip\n", 11) == 0);
+    cr_expect_eq(dt.docs[0].spooled, 1, "inflated into the spool, not kept on the heap");
+    cr_expect_null(dt.docs[0].heap);
+    nd_reader_release(&rd);
     cr_expect_eq(dt.docs[0].gzip, 1);
     cr_expect_eq(dt.docs[1].size, 19u);
     nd_doctab_release(&dt);
