@@ -507,14 +507,19 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
             return ND_ERR_NOMEM;
         }
         err = pread_all(fd, doc->heap, size, 0, &got);
+        struct stat after;
+        int changed = !err && (got < size || fstat(fd, &after) != 0 ||
+                               (uint64_t)after.st_size != (uint64_t)size ||
+                               mtime_ns(&after) != doc->mtime_ns);
         (void)close(fd);
-        if (err) {
+        if (err || changed) { /* a gzip file changed while read: not "corrupt" */
             doc_release(doc);
-            loaded_fail(ld, ND_ERR_IO, err, "read");
+            if (err) loaded_fail(ld, ND_ERR_IO, err, "read");
+            else loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
             return ND_OK;
         }
         doc->data = doc->heap;
-        doc->size = got; /* the file shrank meanwhile: take what is there */
+        doc->size = got;
         ND_TRY(prepare_doc(cfg, ld));
         if (ld->st == ND_OK) spool_doc(cfg, dt, doc);
         return ND_OK;
