@@ -61,6 +61,9 @@ typedef enum nd_status {
     ND_ERR_STATE,       /* call not allowed in the handle's current state */
     ND_ERR_INTERNAL,    /* a bug: an internal invariant did not hold */
     ND_ERR_CANCELLED,   /* stopped by nd_scanner_cancel() */
+    ND_ERR_CHANGED,     /* the file changed while it was read (truncated,
+                           rewritten, grown, deleted or replaced); results for
+                           it may be incomplete */
     ND_STATUS_COUNT_    /* number of codes; not a status */
 } nd_status;
 
@@ -220,6 +223,10 @@ typedef struct nd_diag {
  * nd_scanner_add_path().  Notices about a document's contents (status ND_OK,
  * e.g. paragraphs cut at max_paragraph_bytes) come from nd_scanner_run(), on
  * its calling thread, once per document; they do not count as skipped.
+ * A file that changed while the run read it (ND_ERR_CHANGED) is reported
+ * once: by nd_scanner_run, in document order after its stages (counted in
+ * nd_summary.skipped), or, when only found later, by
+ * nd_report_paragraph_text or clean on their calling thread.
  * Pointers are valid only during the call. */
 typedef void (*nd_diag_fn)(void *user, const nd_diag *diag);
 
@@ -378,7 +385,13 @@ size_t nd_report_document_count(const nd_report *r);
 nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out);
 size_t nd_report_paragraph_count(const nd_report *r);
 nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out);
-/* The paragraph's original bytes (not NUL-terminated) and their length. */
+/* The paragraph's original bytes (not NUL-terminated) and their length.
+ * Input files are not kept in memory: the bytes are read from the file
+ * again and checked to be the ones scanned; the copy stays valid until
+ * nd_report_free (so it costs memory for the texts asked for).  If the file
+ * changed since, *text is "" and *len 0, and the file is reported once as
+ * ND_ERR_CHANGED through the scanner's diag callback, which must then still
+ * be callable.  Safe to call from several threads at once. */
 nd_status nd_report_paragraph_text(const nd_report *r, size_t i,
                                    const char **text, size_t *len);
 size_t nd_report_cluster_count(const nd_report *r);
@@ -398,8 +411,8 @@ typedef struct nd_timings {
     uint64_t spill_bytes;          /* bytes written to temporary files */
     uint64_t peak_rss[ND_STAGE_COUNT_]; /* peak resident memory of the process
                                            by the end of each stage, bytes
-                                           (getrusage; it includes mapped
-                                           input files); 0 if unknown */
+                                           (getrusage; input files are read,
+                                           not mapped); 0 if unknown */
 } nd_timings;
 
 /* Fills *out; ND_ERR_INVALID if r or out is NULL. */
@@ -505,8 +518,11 @@ typedef struct nd_removal_info {
 
 /* Plans the removals for report r with options co (NULL = defaults).  *out
  * receives the plan (caller frees with nd_clean_plan_free).  Removals are
- * ordered by (document, offset).  ND_ERR_INVALID for a NULL r/out or a bad
- * option; ND_ERR_NOMEM. */
+ * ordered by (document, offset).  Each document with removals is read again
+ * and checked against the scan; one that changed since gets no removals, nor
+ * do removals whose kept paragraph changed, and it is reported once as
+ * ND_ERR_CHANGED through the scanner's diag callback.  ND_ERR_INVALID for a
+ * NULL r/out or a bad option; ND_ERR_NOMEM. */
 nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
                             nd_clean_plan **out);
 void nd_clean_plan_free(nd_clean_plan *p);
@@ -557,6 +573,12 @@ typedef struct nd_clean_failure {
  * ~umask).  Documents without removals are copied from the input file
  * unchanged; gzip inputs are written gzip-compressed.  Each file goes to a
  * temporary name in its directory, is fsync'ed and renamed into place.
+ * Every document is read again, whole, and checked to be what was scanned
+ * (file identity, size, modification time and every paragraph's hash); one
+ * that changed is left out - no copy is written and an existing one is
+ * removed - and reported once as ND_ERR_CHANGED through the scanner's diag
+ * callback, so no output mixes old and new bytes; this is not a failure.
+ * The log leaves out the removals of such documents.
  *
  * Before anything is written, everything is checked, and nothing is written
  * if a check fails: out_dir must not be or lie inside an input directory, no
@@ -602,7 +624,9 @@ nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen,
 /* Compares two files ("-" = standard input; gzip is decompressed).  A path
  * that cannot be used is reported through diag (like the scanner's) and its
  * status returned (ND_ERR_IO, ND_ERR_BINARY, ...); a directory gives
- * ND_ERR_NOT_REGULAR. */
+ * ND_ERR_NOT_REGULAR.  Both files are read whole into memory (never mapped)
+ * and checked to be the files opened; one that changed while it was read
+ * gives ND_ERR_CHANGED. */
 nd_status nd_compare_paths(const char *path_a, const char *path_b,
                            const nd_compare_options *co, nd_diag_fn diag,
                            void *user, nd_compare **out);

@@ -29,6 +29,17 @@
  * first byte is written; each output is written to a temporary file in its
  * target directory, fsync'ed and renamed into place, so an interrupted run
  * leaves whole files or none.
+ *
+ * Inputs that change.  The report keeps no input bytes (input.c, "Bytes"):
+ * the plan and the writer read each document again, whole, with read()
+ * (nd_reader_whole: the same file - device, inode, size, modification time -
+ * before and after the read) and check every paragraph against the hash
+ * taken when it was split.  A document that fails is left out: its removals
+ * are dropped from the plan, no cleaned copy of it is written (an existing
+ * one is removed), and it is reported once as ND_ERR_CHANGED through the
+ * scanner's diag callback - so the cleaned tree never holds a mix of old and
+ * new bytes.  A removal whose kept paragraph no longer reads back is dropped
+ * too, so no text loses its last copy.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +49,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #include "nd_internal.h"
@@ -161,10 +173,10 @@ static int after_blank(const uint8_t *d, size_t off) {
     return is_blank(d, s, e);
 }
 
-static void span_of(const nd_report *r, uint32_t para, uint64_t *off, uint64_t *len) {
-    const nd_doc *doc = &r->docs.docs[r->pt.doc[para]];
-    const uint8_t *d = doc->data;
-    size_t n = doc->size, s = (size_t)r->pt.off[para], e = s + r->pt.len[para];
+/* The span of paragraph para in its document's bytes d[0..n-1]. */
+static void span_of(const nd_report *r, const uint8_t *d, size_t n, uint32_t para,
+                    uint64_t *off, uint64_t *len) {
+    size_t s = (size_t)r->pt.off[para], e = s + r->pt.len[para];
     int starts_line = s == 0 || d[s - 1] == '\n' || d[s - 1] == '\r';
     if (e < n && (d[e] == '\n' || d[e] == '\r')) {
         e = past_terminator(d, n, e);
@@ -187,11 +199,10 @@ static int removal_cmp(const void *x, const void *y) {
     return 0;
 }
 
-static nd_status add_removal(nd_clean_plan *p, nd_sketcher *sk, size_t *cap,
-                             uint32_t para, uint32_t kept) {
+/* Records a removal; its span and similarity are filled in by
+ * finish_removals, document by document. */
+static nd_status add_removal(nd_clean_plan *p, size_t *cap, uint32_t para, uint32_t kept) {
     const nd_report *r = p->r;
-    const char *ta, *tb;
-    size_t la, lb;
     nd_removal_info *ri;
     ND_TRY(ND_GROW(p->rm, *cap, p->nrm + 1));
     ri = &p->rm[p->nrm];
@@ -200,12 +211,83 @@ static nd_status add_removal(nd_clean_plan *p, nd_sketcher *sk, size_t *cap,
     ri->kept = kept;
     ri->doc = r->pt.doc[para];
     ri->line = r->pt.line[para];
-    span_of(r, para, &ri->offset, &ri->length);
-    ND_TRY(nd_report_paragraph_text(r, para, &ta, &la));
-    ND_TRY(nd_report_paragraph_text(r, kept, &tb, &lb));
-    ND_TRY(nd_sketcher_jaccard(sk, ta, la, tb, lb, &ri->similarity));
+    ri->offset = r->pt.off[para];
     p->nrm++;
     return ND_OK;
+}
+
+/* The first paragraph of document doc (paragraphs are ordered by document). */
+static size_t first_para(const nd_report *r, size_t doc) {
+    size_t lo = 0, hi = r->pt.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->pt.doc[mid] < doc) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Reads document doc whole with rd and checks every paragraph against its
+ * hash; ND_ERR_CHANGED (the document reported, once) if it is not what was
+ * scanned. */
+static nd_status load_doc(const nd_report *r, nd_reader *rd, size_t doc, const uint8_t **out) {
+    nd_status st = nd_reader_whole(rd, doc, out);
+    if (st == ND_OK && !r->docs.docs[doc].data) {
+        for (size_t q = first_para(r, doc); q < r->pt.n && r->pt.doc[q] == doc; q++) {
+            if ((uint32_t)XXH3_64bits(*out + r->pt.off[q], r->pt.len[q]) != r->phash[q]) {
+                st = ND_ERR_CHANGED;
+                break;
+            }
+        }
+    }
+    if (st == ND_ERR_CHANGED) nd_report_late_change(r, doc);
+    return st;
+}
+
+/* Spans and similarities of the removals (sorted by document and offset),
+ * each document read once; removals of a document that changed, or whose
+ * kept paragraph no longer reads back, are dropped. */
+static nd_status finish_removals(nd_clean_plan *p, nd_sketcher *sk) {
+    const nd_report *r = p->r;
+    nd_status st = ND_OK;
+    nd_reader rd, rk;
+    size_t n = 0;
+    nd_reader_init(&rd, &r->docs);
+    nd_reader_init(&rk, &r->docs);
+    for (size_t i = 0; i < p->nrm;) {
+        size_t doc = p->rm[i].doc, j = i;
+        const uint8_t *d = NULL;
+        while (j < p->nrm && p->rm[j].doc == doc) j++;
+        st = load_doc(r, &rd, doc, &d);
+        if (st == ND_ERR_CHANGED) {
+            st = ND_OK;
+            i = j;
+            continue;
+        }
+        ND_CHECK(st);
+        for (; i < j; i++) {
+            nd_removal_info ri = p->rm[i];
+            const uint8_t *kt = NULL;
+            uint32_t kept = ri.kept;
+            span_of(r, d, r->docs.docs[doc].size, ri.paragraph, &ri.offset, &ri.length);
+            st = nd_report_fetch(r, &rk, kept, 0, &kt);
+            if (st == ND_ERR_CHANGED) {
+                nd_report_late_change(r, r->pt.doc[kept]);
+                st = ND_OK;
+                continue;
+            }
+            ND_CHECK(st);
+            ND_CHECK(nd_sketcher_jaccard(sk, (const char *)d + r->pt.off[ri.paragraph],
+                                         r->pt.len[ri.paragraph], (const char *)kt,
+                                         r->pt.len[kept], &ri.similarity));
+            p->rm[n++] = ri;
+        }
+    }
+    p->nrm = n;
+out:
+    nd_reader_release(&rd);
+    nd_reader_release(&rk);
+    return st;
 }
 
 nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
@@ -241,7 +323,7 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
                     h++;
                 }
                 for (size_t i = g; i < h; i++)
-                    if (i != best) ND_CHECK(add_removal(p, sk, &cap, m[i], m[best]));
+                    if (i != best) ND_CHECK(add_removal(p, &cap, m[i], m[best]));
                 g = h;
             }
             continue;
@@ -253,10 +335,11 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
             if (i == best) continue;
             if (p->opt.scope == ND_SCOPE_CROSS && r->pt.doc[m[i]] == r->pt.doc[m[best]])
                 continue;
-            ND_CHECK(add_removal(p, sk, &cap, m[i], m[best]));
+            ND_CHECK(add_removal(p, &cap, m[i], m[best]));
         }
     }
     if (p->nrm) qsort(p->rm, p->nrm, sizeof *p->rm, removal_cmp);
+    ND_CHECK(finish_removals(p, sk));
     for (size_t i = 0; i < p->nrm; i++) p->doc_removed[p->rm[i].doc] += p->rm[i].length;
     *out = p;
     p = NULL;
@@ -294,18 +377,37 @@ static nd_status put_base64(nd_sink *s, const uint8_t *d, size_t n) {
     return ND_OK;
 }
 
+/* Is document doc left out of the cleaned tree (found changed)? */
+static int left_out(const nd_report *r, size_t doc) {
+    return atomic_load(&r->docs.changed[doc]) != ND_DOC_SAME;
+}
+
 nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user) {
     nd_sink sink = {0};
     nd_sink *s = &sink;
     nd_status st;
+    nd_reader rd;
     if (!p || !fn) return ND_ERR_INVALID;
+    nd_reader_init(&rd, &p->r->docs);
     ND_CHECK(nd_sink_open(s, fn, user));
     for (size_t i = 0; i < p->nrm; i++) {
         const nd_removal_info *ri = &p->rm[i];
         const nd_report *r = p->r;
         const nd_doc *d = &r->docs.docs[ri->doc];
         const nd_doc *kd = &r->docs.docs[r->pt.doc[ri->kept]];
-        const uint8_t *bytes = d->data + ri->offset;
+        const uint8_t *bytes = NULL;
+        /* the span is read again; a document left out, or one whose
+         * paragraph no longer reads back, has no records */
+        if (left_out(r, ri->doc)) continue;
+        st = nd_reader_get(&rd, ri->doc, ri->offset, (size_t)ri->length, 0, &bytes);
+        if (st == ND_OK && !d->data &&
+            (uint32_t)XXH3_64bits(bytes, r->pt.len[ri->paragraph]) != r->phash[ri->paragraph])
+            st = ND_ERR_CHANGED;
+        if (st == ND_ERR_CHANGED || st == ND_ERR_INVALID) {
+            nd_report_late_change(r, ri->doc);
+            continue;
+        }
+        ND_CHECK(st);
         ND_CHECK(nd_sink_puts(s, "{\"path\":"));
         ND_CHECK(nd_sink_json_string(s, d->path, strlen(d->path)));
         ND_CHECK(nd_sink_puts(s, ",\"line\":"));
@@ -335,6 +437,7 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
     ND_CHECK(nd_sink_flush(s));
 out:
     nd_sink_release(s);
+    nd_reader_release(&rd);
     return st;
 }
 
@@ -433,10 +536,10 @@ static int mkdirs(char *dir) {
     return 0;
 }
 
-/* The cleaned bytes of document d: everything outside the plan's spans,
- * gzip-compressed when the input was. */
-static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, size_t first,
-                               nd_fd_out *fo) {
+/* The cleaned bytes of document doc, whose bytes are data: everything
+ * outside the plan's spans, gzip-compressed when the input was. */
+static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8_t *data,
+                               size_t first, nd_fd_out *fo) {
     const nd_doc *d = &p->r->docs.docs[doc];
     nd_status st = ND_OK;
     z_stream z;
@@ -457,7 +560,7 @@ static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, size_t firs
     }
     for (;;) {
         size_t stop = i < p->nrm && p->rm[i].doc == doc ? (size_t)p->rm[i].offset : d->size;
-        const uint8_t *chunk = d->data + pos;
+        const uint8_t *chunk = data + pos;
         size_t clen = stop - pos;
         int last = stop == d->size;
         if (!d->gzip) {
@@ -502,14 +605,18 @@ out:
     return st;
 }
 
-/* Copies the file at src unchanged. */
-static nd_status copy_file(const char *src, nd_fd_out *fo, int *err) {
+/* Copies the (gzip) file of document d unchanged; ND_ERR_CHANGED unless it
+ * is the file loaded (device, inode, modification time) before and after. */
+static nd_status copy_file(const nd_doc *d, nd_fd_out *fo, int *err) {
     char buf[1 << 16];
-    int fd = open(src, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     nd_status st = ND_OK;
-    if (fd < 0) {
-        *err = errno;
-        return ND_ERR_IO;
+    if (fd < 0) return ND_ERR_CHANGED;
+    if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_dev != d->dev || (uint64_t)sb.st_ino != d->ino ||
+        (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec != d->mtime_ns) {
+        (void)close(fd);
+        return ND_ERR_CHANGED;
     }
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
@@ -526,21 +633,36 @@ static nd_status copy_file(const char *src, nd_fd_out *fo, int *err) {
             break;
         }
     }
+    if (st == ND_OK &&
+        (fstat(fd, &sb) != 0 ||
+         (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec != d->mtime_ns))
+        st = ND_ERR_CHANGED;
     (void)close(fd);
     return st;
 }
 
 typedef struct doc_ctx {
     const nd_clean_plan *p;
+    nd_reader *rd;
     uint32_t doc;
     size_t first; /* first removal of the document, or nrm */
 } doc_ctx;
 
+/* The document's bytes are read again, whole, and checked (load_doc), so
+ * what is written is exactly what was scanned; ND_ERR_CHANGED otherwise. */
 static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
     doc_ctx *c = ctx;
-    const nd_doc *d = &c->p->r->docs.docs[c->doc];
-    if (c->p->doc_removed[c->doc] == 0) return copy_file(d->path, fo, err);
-    nd_status st = write_cleaned(c->p, c->doc, c->first, fo);
+    const nd_report *r = c->p->r;
+    const nd_doc *d = &r->docs.docs[c->doc];
+    const uint8_t *data = NULL;
+    if (c->p->doc_removed[c->doc] == 0 && d->gzip) return copy_file(d, fo, err);
+    ND_TRY(load_doc(r, c->rd, c->doc, &data));
+    nd_status st = ND_OK;
+    if (c->p->doc_removed[c->doc] == 0) {
+        if (d->size && nd_fd_write(fo, data, d->size) != 0) st = ND_ERR_IO;
+    } else {
+        st = write_cleaned(c->p, c->doc, data, c->first, fo);
+    }
     if (st == ND_ERR_IO) *err = fo->err;
     return st;
 }
@@ -601,6 +723,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     struct stat *ids = NULL;
     size_t nd, *first = NULL;
     int err = 0;
+    nd_reader rd;
 
     if (fail) {
         fail->what = ND_CLEAN_ERR_NONE;
@@ -610,6 +733,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     if (!p || !out_dir || !*out_dir || (ninputs && !inputs)) return ND_ERR_INVALID;
     r = p->r;
     nd = r->docs.n;
+    nd_reader_init(&rd, &r->docs);
     tg = nd_calloc(nd ? nd : 1, sizeof *tg);
     in_dirs = nd_calloc(ninputs ? ninputs : 1, sizeof *in_dirs);
     ids = nd_calloc(nd ? nd : 1, sizeof *ids);
@@ -661,9 +785,14 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
             st = ND_ERR_NOMEM;
             goto out;
         }
-        if (stat(path, &ids[i]) != 0) {
-            st = fail_at(p, fail, ND_CLEAN_ERR_IO, path, errno, ND_ERR_IO);
-            goto out;
+        /* the input's identity as loaded (its path may be gone by now: a
+         * changed file is left out below) */
+        if (stat(path, &ids[i]) != 0 || (uint64_t)ids[i].st_dev != r->docs.docs[i].dev ||
+            (uint64_t)ids[i].st_ino != r->docs.docs[i].ino) {
+            memset(&ids[i], 0, sizeof ids[i]);
+            ids[i].st_dev = (dev_t)r->docs.docs[i].dev;
+            ids[i].st_ino = (ino_t)r->docs.docs[i].ino;
+            ids[i].st_mode = 0644;
         }
         if (ids[i].st_nlink == 0) ids[i].st_nlink = 1;
     }
@@ -718,7 +847,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     for (size_t i = 0; i < nd; i++) {
         char *dir = nd_strdup(tg[i].path);
         char *slash = dir ? strrchr(dir, '/') : NULL;
-        doc_ctx ctx = {p, (uint32_t)i, first[i]};
+        doc_ctx ctx = {p, &rd, (uint32_t)i, first[i]};
         if (!dir) {
             st = ND_ERR_NOMEM;
             goto out;
@@ -733,7 +862,15 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
             goto out;
         }
         err = 0;
-        st = nd_replace_file(tg[i].path, ids[i].st_mode & 07777, fill_doc, &ctx, &err);
+        st = left_out(r, i) ? ND_ERR_CHANGED
+                            : nd_replace_file(tg[i].path, ids[i].st_mode & 07777, fill_doc,
+                                              &ctx, &err);
+        if (st == ND_ERR_CHANGED) { /* left out (an old copy too), reported */
+            nd_report_late_change(r, i);
+            (void)unlink(tg[i].path);
+            st = ND_OK;
+            continue;
+        }
         if (st != ND_OK) {
             st = fail_at(p, fail, ND_CLEAN_ERR_IO, tg[i].path, err, st);
             goto out;
@@ -756,5 +893,6 @@ out:
     free(in_dirs);
     free(ids);
     free(first);
+    nd_reader_release(&rd);
     return st;
 }

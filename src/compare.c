@@ -568,6 +568,14 @@ static nd_status load_path(cmp_doc *d, const char *path, uint64_t max_size,
     }
     ND_TRY(nd_input_add_path(&d->tab, &cfg, path));
     if (d->tab.n != 1) return cd.first != ND_OK ? cd.first : ND_ERR_IO;
+    /* compare works on the whole text: read into the heap, checked to be the
+     * file loaded (nothing is mapped, so a change cannot fault) */
+    nd_status st = nd_doctab_own(&d->tab, 0);
+    if (st == ND_ERR_CHANGED) {
+        nd_diag dg = {.path = d->tab.docs[0].path, .status = ND_ERR_CHANGED};
+        if (fn) fn(user, &dg);
+    }
+    ND_TRY(st);
     attach(d);
     return ND_OK;
 }

@@ -10,17 +10,22 @@
 
 #include "neardup.h"
 
-#define ND_MAP_MIN ((size_t)16 << 10) /* smaller files are read, not mapped */
-#define ND_MAX_MAPS ((size_t)32768)    /* files mapped at once, at most */
-
-/* One document: its name and its bytes (mapped or on the heap). */
+/* One document: its name, where its bytes are, and what the loader saw of
+ * its file.  A document read from a regular file keeps no bytes (data is
+ * NULL): they are read again from the file when needed (nd_reader), and
+ * checked against what was seen when it was loaded (see input.c, "Bytes"). */
 typedef struct nd_doc {
     char *path;          /* owned, as given or as found by the walk */
-    const uint8_t *data; /* the (decompressed) bytes; NULL when size is 0 */
+    const uint8_t *data; /* owned bytes (gzip data inflated, standard input,
+                            a buffer), or NULL: the bytes are in the file */
     size_t size;
-    void *map;           /* mmap'ed region to unmap, or NULL */
-    size_t map_len;
     uint8_t *heap;       /* malloc'ed bytes to free, or NULL */
+    uint64_t dev, ino;   /* identity of the file (fstat at load) */
+    int64_t mtime_ns;    /* its modification time then */
+    int kfd;             /* kept open descriptor + 1, or 0 (reopen by path) */
+    uint64_t spool_off;  /* spooled: where its bytes are in the doctab's spool */
+    unsigned char spooled; /* 1: inflated gzip data or standard input, moved
+                              from the heap into the doctab's spool */
     unsigned char gzip;  /* 1 if the input was gzip data */
     unsigned char split; /* nd_split_mode used, set by the splitter */
 } nd_doc;
@@ -30,19 +35,30 @@ typedef struct nd_file_id {
     uint64_t dev, ino;
 } nd_file_id;
 
+/* Values of nd_doctab.changed[i]. */
+enum { ND_DOC_SAME = 0, ND_DOC_CHANGED = 1, ND_DOC_REPORTED = 2 };
+
 typedef struct nd_doctab {
     nd_doc *docs; /* in input order; the document id is the index */
     size_t n, cap;
+    atomic_uchar *changed; /* per document: ND_DOC_*; set by any thread */
+    size_t changed_cap;
     nd_file_id *seen; /* identities of added files (hash set, see input.c) */
     int stdin_seen;   /* "-" was added */
     size_t nseen, seen_cap;
-    atomic_size_t nmaps; /* files of ND_MAP_MIN bytes or more met by loaders; the
-                            first ND_MAX_MAPS of them are mapped */
+    atomic_size_t nfds; /* descriptors offered to loaders; the first
+                           nd_input_fd_budget() of them are kept open */
+    atomic_int spool_fd1;  /* the spool (an unlinked temporary file) + 1, or 0;
+                              created by the first loader that needs it */
+    atomic_uint_fast64_t spool_size; /* bytes reserved in it */
+    atomic_int spool_failed; /* it could not be created: owned bytes stay
+                                on the heap */
 } nd_doctab;
 
 /* What the reader needs to know and where it reports skipped inputs. */
 typedef struct nd_input_cfg {
     uint64_t max_file_size;
+    const char *tmpdir; /* where the spool goes; NULL: $TMPDIR or /tmp */
     nd_diag_fn diag;
     void *user;
     size_t skipped; /* incremented for every reported input */
@@ -66,5 +82,76 @@ nd_status nd_gunzip(const uint8_t *src, size_t len, uint64_t limit,
 
 /* Releases every document; *dt may be reused after nd_doctab_release. */
 void nd_doctab_release(nd_doctab *dt);
+
+/* Records that document `doc` was found changed (any thread; lock-free; the
+ * flags are atomic, so a const table may be marked).  Returns 1 if it had
+ * not been recorded before. */
+int nd_doctab_mark_changed(const nd_doctab *dt, size_t doc);
+
+/* Marks document `doc` as changed and reported; returns 1 if it had not been
+ * reported before (the caller then reports it), 0 otherwise.  Any thread. */
+int nd_doctab_take_changed(const nd_doctab *dt, size_t doc);
+
+/* Reports, in document order, each document recorded as changed and not yet
+ * reported, as ND_ERR_CHANGED through cfg (counted in cfg->skipped). */
+void nd_doctab_report_changed(nd_doctab *dt, nd_input_cfg *cfg);
+
+/* Reads document `doc` into its own heap bytes (compare works on whole
+ * documents).  ND_ERR_CHANGED if the file is not the one loaded any more
+ * (the document is then marked changed), ND_ERR_NOMEM. */
+nd_status nd_doctab_own(nd_doctab *dt, size_t doc);
+
+/* A reader fetches byte ranges of documents for one thread: a document's own
+ * bytes directly, a file's through pread() on its kept descriptor or on one
+ * the reader reopened by path (checked to be the same file: device, inode,
+ * size and modification time as loaded).  It keeps one reopened descriptor
+ * and one buffer, holding the last range read ("window"). */
+typedef struct nd_reader {
+    const nd_doctab *dt;
+    size_t fd_doc; /* document of fd, or SIZE_MAX */
+    int fd;        /* reopened descriptor, or -1 */
+    uint8_t *buf;
+    size_t cap;
+    size_t wdoc;   /* the window: bytes [woff, woff + wlen) of wdoc, or
+                      wdoc SIZE_MAX */
+    uint64_t woff;
+    size_t wlen;
+    void *map;     /* a private copy mapped by nd_reader_whole_private, */
+    size_t map_len; /* unmapped by the next call, shrink or release */
+} nd_reader;
+
+void nd_reader_init(nd_reader *rd, const nd_doctab *dt);
+/* Closes the descriptor and frees the buffer; rd may be initialised again. */
+void nd_reader_release(nd_reader *rd);
+/* Frees the buffer only (after a stage that needed whole documents). */
+void nd_reader_shrink(nd_reader *rd);
+
+/* Points *out at bytes [off, off + len) of document doc.  The pointer is into
+ * the document's own bytes or the reader's buffer, valid until the next call
+ * on rd.  With ahead > 0 up to `ahead` more bytes are read into the window,
+ * so that following ranges of the same document come without a system call.
+ * ND_ERR_CHANGED when the file cannot be reopened as the same file, or holds
+ * fewer bytes than asked for; ND_ERR_NOMEM.  Never faults: nothing is
+ * mapped. */
+nd_status nd_reader_get(nd_reader *rd, size_t doc, uint64_t off, size_t len, size_t ahead,
+                        const uint8_t **out);
+
+/* Points *out at the whole document (size bytes): the file is read and
+ * checked to be the file loaded, unchanged (device, inode, size and
+ * modification time before and after the read).  ND_ERR_CHANGED otherwise. */
+nd_status nd_reader_whole(nd_reader *rd, size_t doc, const uint8_t **out);
+
+/* Documents larger than this are not read into the reader's buffer by
+ * nd_reader_whole_private but copied to a private file. */
+#define ND_WHOLE_MAX ((size_t)64 << 20)
+
+/* As nd_reader_whole, but a file document larger than ND_WHOLE_MAX is copied
+ * (read(), checked as there) into an unlinked temporary file in `tmpdir`
+ * (NULL: $TMPDIR or /tmp) that only this process can reach, which is
+ * mapped: anonymous memory stays bounded, and no one else can truncate the
+ * copy, so the mapping cannot fault.  Falls back to nd_reader_whole when no
+ * temporary file can be written. */
+nd_status nd_reader_whole_private(nd_reader *rd, size_t doc, const char *tmpdir,
+                                  const uint8_t **out);
 
 #endif /* ND_INPUT_H */

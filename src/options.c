@@ -24,6 +24,7 @@ static const char *const nd_status_names[ND_STATUS_COUNT_] = {
     [ND_ERR_STATE] = "operation not allowed in this state",
     [ND_ERR_INTERNAL] = "internal error",
     [ND_ERR_CANCELLED] = "cancelled",
+    [ND_ERR_CHANGED] = "changed while it was read; results for it may be incomplete",
 };
 
 const char *nd_strerror(nd_status status) {

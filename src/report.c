@@ -43,8 +43,18 @@
 #include "report.h"
 
 #include <string.h>
+#include <xxhash.h>
 
 #include "nd_internal.h"
+
+/* A chunk of copied paragraph texts (nd_report_paragraph_text). */
+struct nd_text_chunk {
+    struct nd_text_chunk *next;
+    size_t used, cap;
+    uint8_t bytes[];
+};
+
+#define ND_TEXT_CHUNK ((size_t)1 << 16)
 
 /* One (document pair, cluster) contribution before reduction. */
 typedef struct ov_item {
@@ -334,8 +344,40 @@ out:
     return st;
 }
 
+nd_status nd_report_text_init(nd_report *r) {
+    if (pthread_mutex_init(&r->text_lock, NULL) != 0) return ND_ERR_NOMEM;
+    nd_reader_init(&r->text_rd, &r->docs); /* text_rd.dt set: the lock exists */
+    return ND_OK;
+}
+
+nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
+                          const uint8_t **out) {
+    uint32_t d = r->pt.doc[p];
+    size_t len = r->pt.len[p];
+    nd_status st = nd_reader_get(rd, d, r->pt.off[p], len, ahead, out);
+    if (st == ND_OK && !r->docs.docs[d].data && (uint32_t)XXH3_64bits(*out, len) != r->phash[p])
+        st = ND_ERR_CHANGED;
+    if (st == ND_ERR_CHANGED) (void)nd_doctab_mark_changed(&r->docs, d);
+    return st;
+}
+
+void nd_report_late_change(const nd_report *r, size_t doc) {
+    if (!nd_doctab_take_changed(&r->docs, doc) || !r->diag) return;
+    nd_diag dg = {.path = r->docs.docs[doc].path, .status = ND_ERR_CHANGED};
+    r->diag(r->diag_user, &dg);
+}
+
 void nd_report_free(nd_report *r) {
     if (!r) return;
+    if (r->text_rd.dt) {
+        nd_reader_release(&r->text_rd);
+        pthread_mutex_destroy(&r->text_lock);
+    }
+    for (struct nd_text_chunk *c = r->text, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(r->phash);
     nd_doctab_release(&r->docs);
     nd_paratab_release(&r->pt);
     free(r->chars);
@@ -393,11 +435,53 @@ nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *o
     return ND_OK;
 }
 
+/* Copies bytes[0..len-1] into r's text chunks (under text_lock). */
+static const char *keep_text(nd_report *r, const uint8_t *bytes, size_t len) {
+    struct nd_text_chunk *c = r->text;
+    if (!c || c->cap - c->used < len) {
+        size_t cap = ND_MAX(len, ND_TEXT_CHUNK);
+        if (cap > SIZE_MAX - sizeof *c || !(c = malloc(sizeof *c + cap))) return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = r->text;
+        r->text = c;
+    }
+    uint8_t *at = c->bytes + c->used;
+    memcpy(at, bytes, len);
+    c->used += len;
+    return (const char *)at;
+}
+
+/* The bytes of a file's paragraph are read again (nd_report_fetch) and
+ * copied into chunks that live as long as the report, so the pointer stays
+ * valid for the caller and other threads may ask at the same time; the copy
+ * costs memory only for the texts asked for.  A paragraph that no longer
+ * reads back as it was split gives "" (and its file is reported changed
+ * once, through the scanner's diag callback). */
 nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **text,
                                    size_t *len) {
     if (!r || !text || !len || i >= r->pt.n) return ND_ERR_INVALID;
     const nd_doc *d = &r->docs.docs[r->pt.doc[i]];
-    *text = d->data ? (const char *)d->data + r->pt.off[i] : "";
+    if (d->data || r->pt.len[i] == 0) {
+        *text = d->data ? (const char *)d->data + r->pt.off[i] : "";
+        *len = r->pt.len[i];
+        return ND_OK;
+    }
+    nd_report *w = (nd_report *)(uintptr_t)r; /* the lock and the chunks only */
+    const uint8_t *bytes = NULL;
+    const char *kept = NULL;
+    pthread_mutex_lock(&w->text_lock);
+    nd_status st = nd_report_fetch(r, &w->text_rd, i, 0, &bytes);
+    if (st == ND_OK && !(kept = keep_text(w, bytes, r->pt.len[i]))) st = ND_ERR_NOMEM;
+    pthread_mutex_unlock(&w->text_lock);
+    if (st == ND_ERR_CHANGED) {
+        nd_report_late_change(r, r->pt.doc[i]);
+        *text = "";
+        *len = 0;
+        return ND_OK;
+    }
+    if (st != ND_OK) return st;
+    *text = kept;
     *len = r->pt.len[i];
     return ND_OK;
 }

@@ -6,6 +6,7 @@
 #ifndef ND_REPORT_H
 #define ND_REPORT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,8 @@ struct nd_report {
     nd_summary sum;
     nd_doctab docs;        /* owns the document bytes */
     nd_paratab pt;         /* paragraphs, ordered by (doc, offset) */
+    uint32_t *phash;       /* per paragraph: low 32 bits of XXH3-64 of its
+                              bytes as split (nd_report_fetch checks them) */
     uint32_t *chars;       /* per paragraph: normalised characters */
     int64_t *cluster;      /* per paragraph: cluster index or -1 */
     double *sim;           /* per paragraph: Jaccard to representative */
@@ -36,7 +39,30 @@ struct nd_report {
     nd_overlap_info *ov;
     size_t nov;
     nd_timings timings; /* filled by the scan (scan.c) */
+    /* files found changed after the run are reported here (the scanner's
+     * diag callback, copied by the run) */
+    nd_diag_fn diag;
+    void *diag_user;
+    /* paragraph texts handed out by nd_report_paragraph_text: copies in
+     * chunks that live as long as the report, made under text_lock */
+    pthread_mutex_t text_lock;
+    nd_reader text_rd;
+    struct nd_text_chunk *text;
 };
+
+/* Readies the text accessor's lock and reader (after r->docs is set). */
+nd_status nd_report_text_init(nd_report *r);
+
+/* Points *out at paragraph p's bytes (see nd_reader_get; `ahead` as there),
+ * read with rd and checked against r->phash.  ND_ERR_CHANGED (the document
+ * is then marked changed) when they do not read back as they were split;
+ * ND_ERR_NOMEM.  Any thread, each with its own reader. */
+nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
+                          const uint8_t **out);
+
+/* A document found changed after the run: reported once through r->diag as
+ * ND_ERR_CHANGED (later calls for the same document do nothing). */
+void nd_report_late_change(const nd_report *r, size_t doc);
 
 /* Given r->docs, r->pt, r->chars, r->cluster and the cluster arrays, computes
  * the per-document shares, the overlaps and the summary's totals, on the

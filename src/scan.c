@@ -36,13 +36,29 @@
  * tasks write into preallocated, disjoint slices; what is sequential is cheap
  * (it grows with the tasks, the candidate pairs or the clusters, not with the
  * paragraphs) and runs in task order afterwards:
- *   split    tasks = ranges of whole documents (about 16 per thread, balanced
+ *   split    tasks = ranges of whole documents (about 64 per thread, balanced
  *            by bytes); each fills its own paragraph table, and a second job
  *            copies the tables to their places in range order (prefix sums
  *            of their sizes), so paragraph ids are the same as a sequential
  *            split.  (One huge document is one task; splitting is ~5% of a
  *            scan, and the stages after it are split by paragraph.)
- *   sketch   tasks = 512 consecutive paragraphs; each worker has its own
+ *            Fused: each task also sketches its paragraphs while the
+ *            document is in its buffer (sketch_one), staging chars, state
+ *            and exact keys per range (copied into place by the join) and
+ *            band keys per range, band-major, which the LSH tasks gather
+ *            band by band.  The input is then read once: with a separate
+ *            sketch stage it was read twice, and on the 1 GB corpus that
+ *            cost 8% (1 thread; 6.46 s for main with its mapped input,
+ *            7.00 s reading twice).  The split tasks stop sketching, and
+ *            the run falls back to the separate stage, when the band keys
+ *            would not fit the memory limit (the spilled path), or when one
+ *            range holds more than 1 / (2 x threads) of the input (a big
+ *            document would be sketched by one thread).  64 ranges per
+ *            thread rather than 16 keep the fused tasks short (~40 ms on
+ *            the 1 GB corpus), so the stage's tail, one thread finishing
+ *            the last range, is short too.
+ *   sketch   (when not fused) tasks = 512 consecutive paragraphs; each
+ *            worker has its own
  *            normaliser, shingle buffer and signature row and writes the
  *            paragraph's chars, state (short or clusterable), exact key and
  *            band keys at the paragraph's own row.  Nothing is compacted
@@ -76,6 +92,23 @@
  * 3 threads, and the CLI test compares --threads 1 and 2; tests/test_parallel.c
  * does the same, and checks the report against a naive recomputation, on a
  * corpus large enough for several chunks and key partitions.
+ *
+ * Bytes (input.c, "Bytes").  No document's bytes stay in memory and
+ * nothing is mapped, so a file that changes during the run cannot fault.
+ * The split tasks read each document whole into their worker's reader
+ * buffer (checked with fstat before and after; a document over
+ * ND_WHOLE_MAX, 64 MiB, is copied to a private unlinked file under
+ * --tmpdir and mapped from there instead, so the buffers stay bounded) and
+ * keep a 32-bit hash of every paragraph (nd_report.phash); the buffers are
+ * freed after the split.
+ * Fused, the split tasks sketch from those buffers; otherwise the sketch
+ * tasks read their paragraphs again with pread() in windows of up to 1 MiB
+ * (ND_SKETCH_AHEAD).  The texts of the paragraphs in candidate
+ * pairs are read once, in file order, before the verification (stage_texts),
+ * which, like the similarities, takes them from there; nd_report_fetch
+ * checks each read against its hash.  A paragraph
+ * that does not read back is left out (short, unverified, similarity 0) and
+ * its file reported once, after the stages, in document order.
  *
  * Band keys are stored band-major (all rows of band 0, then band 1, ...):
  * an LSH task reads its band as one contiguous array.  Row-major, every
@@ -191,6 +224,7 @@ nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir) {
     if (dir && !(copy = nd_strdup(dir))) return ND_ERR_NOMEM;
     free(sc->tmpdir);
     sc->tmpdir = copy;
+    sc->in.tmpdir = copy; /* the spool of inflated gzip data and stdin */
     return ND_OK;
 }
 
@@ -237,8 +271,15 @@ nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
 
 /* Private state of one worker thread. */
 typedef struct scan_worker {
+    nd_reader rd; /* bytes of paragraphs (input.h): documents, sketch
+                     windows, verification's first members */
+    nd_reader rb; /* verification's second members, exactly */
     nd_shingler sa, sb;
     uint32_t *sig;
+    uint32_t *band;     /* one band's keys gathered from the ranges (fused) */
+    size_t band_cap;
+    uint32_t *rowkeys;  /* a range's band keys, row-major, while it is split */
+    size_t rowkeys_cap;
     uint64_t *e, *etmp; /* LSH entries and sort scratch */
     size_t ecap;
     nd_pairs pairs;
@@ -248,6 +289,7 @@ typedef struct scan_worker {
 #define ND_VERIFY_TASK 64  /* pairs per verify task */
 #define ND_SIM_TASK 64     /* clusters per similarity task */
 #define ND_MIN_BATCH 64    /* fewest paragraphs per spilled batch */
+#define ND_SKETCH_AHEAD ((size_t)1 << 20) /* bytes read ahead while sketching */
 
 /* What the sketch and exact stages know of a paragraph. */
 enum {
@@ -270,6 +312,7 @@ typedef struct scan_work {
     size_t *range_start; /* nranges + 1 document indices */
     size_t *range_base;  /* nranges + 1 first paragraph ids */
     nd_paratab *range_pt;
+    uint32_t **range_ph;   /* per range: its paragraphs' hashes */
     size_t *doc_ncut;
     uint32_t *doc_cutline;
     /* sketch */
@@ -282,6 +325,12 @@ typedef struct scan_work {
     size_t batch0, batch1; /* paragraphs of the current batch */
     size_t batch_rows;     /* rows of bkeys */
     int spilling;
+    /* fused split and sketch (the essay: Threads, split, "Fused") */
+    int fusing;              /* the split tasks sketch too */
+    atomic_int fuse_off;     /* set when the sketched rows outgrow the limit */
+    atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
+    uint64_t limit;          /* the memory limit (plan_memory) */
+    struct range_sk *rsk;    /* per range: its sketch, staged */
     nd_spill spill;
     nd_run *runs;          /* nbatches x bands */
     size_t nbatches, runs_cap;
@@ -291,6 +340,13 @@ typedef struct scan_work {
     nd_pairs pairs;
     unsigned char *pass;   /* per candidate pair: verified */
     double *jac;           /* per candidate pair: its exact Jaccard */
+    /* texts of the paragraphs in candidate pairs (stage_texts), or none */
+    uint32_t *need;        /* paragraph id -> index among them, or UINT32_MAX */
+    uint32_t *need_id;     /* index -> paragraph id, ascending */
+    uint64_t *need_off;    /* index -> offset of its text in `texts` */
+    unsigned char *need_ok; /* index -> its text read back as it was split */
+    size_t nneed;
+    uint8_t *texts;
     /* progress */
     nd_stage stage;
     atomic_uint_fast64_t done;
@@ -324,13 +380,37 @@ static nd_status check_cancel(scan_work *w) {
     return atomic_load(&w->sc->cancel) ? ND_ERR_CANCELLED : ND_OK;
 }
 
+/* A range's sketch, staged by its split task (fused path): per paragraph of
+ * the range, in range order; band keys band-major (band j of row i at
+ * j * n + i) once the task is done. */
+typedef struct range_sk {
+    uint32_t *chars;
+    unsigned char *state;
+    XXH128_hash_t *ekey;
+    uint32_t *bk;
+    size_t n, cap;
+    int done; /* every document of the range sketched */
+} range_sk;
+
+static void range_sk_release(range_sk *s) {
+    free(s->chars);
+    free(s->state);
+    free(s->ekey);
+    free(s->bk);
+    memset(s, 0, sizeof *s);
+}
+
 static void work_release(scan_work *w) {
     if (w->wk) {
         for (unsigned t = 0; t < w->threads; t++) {
             scan_worker *k = &w->wk[t];
+            nd_reader_release(&k->rd);
+            nd_reader_release(&k->rb);
             nd_shingler_release(&k->sa);
             nd_shingler_release(&k->sb);
             free(k->sig);
+            free(k->band);
+            free(k->rowkeys);
             free(k->e);
             free(k->etmp);
             nd_pairs_release(&k->pairs);
@@ -342,6 +422,9 @@ static void work_release(scan_work *w) {
     if (w->range_pt)
         for (size_t i = 0; i < w->nranges; i++) nd_paratab_release(&w->range_pt[i]);
     free(w->range_pt);
+    if (w->range_ph)
+        for (size_t i = 0; i < w->nranges; i++) free(w->range_ph[i]);
+    free(w->range_ph);
     free(w->range_start);
     free(w->range_base);
     free(w->doc_ncut);
@@ -349,36 +432,121 @@ static void work_release(scan_work *w) {
     free(w->state);
     free(w->ekey);
     free(w->bkeys);
+    if (w->rsk)
+        for (size_t i = 0; i < w->nranges; i++) range_sk_release(&w->rsk[i]);
+    free(w->rsk);
     free(w->runs);
     nd_spill_close(&w->spill);
     nd_uf_release(&w->uf);
     nd_pairs_release(&w->pairs);
     free(w->pass);
     free(w->jac);
-}
-
-static const uint8_t *para_text(const nd_report *r, size_t p) {
-    const nd_doc *d = &r->docs.docs[r->pt.doc[p]];
-    return d->data + r->pt.off[p];
+    free(w->need);
+    free(w->need_id);
+    free(w->need_off);
+    free(w->need_ok);
+    free(w->texts);
 }
 
 /* --- 1. split ------------------------------------------------------------ */
 
+/* Sketches one paragraph's text: its normalised characters and state, and
+ * for a clusterable one its exact key and w->bands band keys. */
+static nd_status sketch_one(scan_work *w, scan_worker *k, const uint8_t *text, size_t len,
+                            uint32_t *chars, unsigned char *state, XXH128_hash_t *ekey,
+                            uint32_t *keys) {
+    const nd_options *o = &w->r->opt;
+    uint64_t *h = NULL;
+    const uint64_t *tok = NULL;
+    size_t nh = 0, nc = 0, nt = 0;
+    *chars = 0;
+    *state = ND_PARA_SHORT;
+    ND_TRY(nd_shingler_run(&k->sa, text, len, &h, &nh, &nc, &tok, &nt));
+    *chars = nc > UINT32_MAX ? UINT32_MAX : (uint32_t)nc;
+    if (nc < o->min_chars || nh == 0) return ND_OK;
+    *state = ND_PARA_REP;
+    *ekey = XXH3_128bits_withSeed(tok, nt * sizeof *tok, o->seed);
+    nd_minhash_reset(&w->mh, k->sig);
+    nd_minhash_update(&w->mh, h, nh, k->sig);
+    nd_minhash_finish(&w->mh, k->sig);
+    nd_lsh_band_keys(k->sig, w->bands, w->rows, keys);
+    return ND_OK;
+}
+
+/* Fused: sketches paragraphs [n0, pt->n) of range t from the document's
+ * bytes, into the range's staging (row-major band keys in the worker's
+ * rowkeys).  Stops (and says so through fuse_off) once the rows sketched by
+ * all tasks would not fit in the memory limit in memory. */
+static nd_status fuse_sketch(scan_work *w, size_t t, scan_worker *k, const nd_paratab *pt,
+                             size_t n0, const uint8_t *data) {
+    range_sk *s = &w->rsk[t];
+    size_t n = pt->n, cap = s->cap;
+    uint64_t row_bytes = (uint64_t)w->bands * sizeof(uint32_t) + 16u * w->threads;
+    uint64_t rows = atomic_fetch_add(&w->fuse_rows, (uint64_t)(n - n0)) + (n - n0);
+    if (rows * row_bytes > w->limit) atomic_store(&w->fuse_off, 1);
+    if (atomic_load(&w->fuse_off)) return ND_OK;
+    if (n > cap) {
+        size_t c1 = cap, c2 = cap;
+        ND_TRY(ND_GROW(s->chars, cap, n));
+        ND_TRY(ND_GROW(s->state, c1, n));
+        ND_TRY(ND_GROW(s->ekey, c2, n));
+        s->cap = cap;
+    }
+    ND_TRY(ND_GROW(k->rowkeys, k->rowkeys_cap, n * w->bands));
+    for (size_t i = n0; i < n; i++) {
+        uint32_t *keys = k->rowkeys + i * w->bands;
+        ND_TRY(sketch_one(w, k, data + pt->off[i], pt->len[i], &s->chars[i], &s->state[i],
+                          &s->ekey[i], keys));
+        if (s->state[i] != ND_PARA_REP) memset(keys, 0, w->bands * sizeof *keys);
+    }
+    s->n = n;
+    return ND_OK;
+}
+
+/* Splits range t's documents, each read whole into the worker's buffer and
+ * checked to be the file loaded (nd_reader_whole; a changed file is marked
+ * and gives no paragraphs), and hashes every paragraph's bytes, which later
+ * stages check when they read them again (nd_report_fetch). */
 static nd_status split_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
     nd_report *r = w->r;
     nd_paratab *pt = &w->range_pt[t];
+    nd_reader *rd = &w->wk[worker].rd;
+    size_t ph_cap = 0;
     uint64_t bytes = 0;
     pt->max_len = r->opt.max_paragraph_bytes;
     for (size_t d = w->range_start[t]; d < w->range_start[t + 1]; d++) {
         nd_doc *doc = &r->docs.docs[d];
         nd_split_mode used = ND_SPLIT_LINE;
-        ND_TRY(nd_split_document(pt, (uint32_t)d, doc->data, doc->size, r->opt.split,
-                                 &used));
+        const uint8_t *data = NULL;
+        size_t n0 = pt->n;
+        nd_status st = nd_reader_whole_private(rd, d, w->sc->tmpdir, &data);
+        if (st == ND_ERR_CHANGED) {
+            (void)nd_doctab_mark_changed(&r->docs, d);
+            w->doc_ncut[d] = 0;
+            continue;
+        }
+        ND_TRY(st);
+        ND_TRY(nd_split_document(pt, (uint32_t)d, data, doc->size, r->opt.split, &used));
         doc->split = (unsigned char)used;
+        ND_TRY(ND_GROW(w->range_ph[t], ph_cap, pt->n ? pt->n : 1));
+        for (size_t i = n0; i < pt->n; i++)
+            w->range_ph[t][i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
+        if (w->fusing) ND_TRY(fuse_sketch(w, t, &w->wk[worker], pt, n0, data));
         w->doc_ncut[d] = pt->ncut;
         w->doc_cutline[d] = pt->cut_line;
         bytes += doc->size;
+    }
+    if (w->fusing && !atomic_load(&w->fuse_off)) {
+        /* the range's band keys, band-major */
+        range_sk *s = &w->rsk[t];
+        const uint32_t *rk = w->wk[worker].rowkeys;
+        size_t n = pt->n;
+        if (!(s->bk = nd_mallocn(n ? n * w->bands : 1, sizeof *s->bk))) return ND_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            for (unsigned j = 0; j < w->bands; j++) s->bk[j * n + i] = rk[i * w->bands + j];
+        s->n = n;
+        s->done = 1;
     }
     task_done(w, worker, bytes);
     return ND_OK;
@@ -396,7 +564,25 @@ static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
         memcpy(pt->off + at, s->off, s->n * sizeof *pt->off);
         memcpy(pt->len + at, s->len, s->n * sizeof *pt->len);
         memcpy(pt->line + at, s->line, s->n * sizeof *pt->line);
+        memcpy(w->r->phash + at, w->range_ph[t], s->n * sizeof *w->r->phash);
+        if (w->fusing) {
+            range_sk *k = &w->rsk[t];
+            memcpy(w->r->chars + at, k->chars, s->n * sizeof *w->r->chars);
+            memcpy(w->state + at, k->state, s->n * sizeof *w->state);
+            memcpy(w->ekey + at, k->ekey, s->n * sizeof *w->ekey);
+        }
     }
+    if (w->fusing) { /* the band keys stay, for the LSH stage */
+        range_sk *k = &w->rsk[t];
+        free(k->chars);
+        free(k->state);
+        free(k->ekey);
+        k->chars = NULL;
+        k->state = NULL;
+        k->ekey = NULL;
+    }
+    free(w->range_ph[t]);
+    w->range_ph[t] = NULL;
     nd_paratab_release(s);
     return ND_OK;
 }
@@ -407,26 +593,48 @@ static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
 static nd_status stage_split(scan_work *w) {
     nd_report *r = w->r;
     size_t nd = r->docs.n;
-    uint64_t target = w->input_bytes / ((uint64_t)w->threads * 16) + 1;
+    uint64_t target = w->input_bytes / ((uint64_t)w->threads * 64) + 1;
     if (target < (UINT64_C(1) << 20)) target = UINT64_C(1) << 20;
     w->range_start = nd_mallocn(nd + 1, sizeof *w->range_start);
     w->doc_ncut = nd_calloc(nd ? nd : 1, sizeof *w->doc_ncut);
     w->doc_cutline = nd_calloc(nd ? nd : 1, sizeof *w->doc_cutline);
     if (!w->range_start || !w->doc_ncut || !w->doc_cutline) return ND_ERR_NOMEM;
     size_t nr = 0;
-    uint64_t acc = 0;
+    uint64_t acc = 0, most = 0;
     w->range_start[0] = 0;
     for (size_t d = 0; d < nd; d++) {
         acc += r->docs.docs[d].size;
         if (acc >= target || d + 1 == nd) {
             w->range_start[++nr] = d + 1;
+            most = ND_MAX(most, acc);
             acc = 0;
         }
     }
     w->nranges = nr;
+    /* sketching by ranges needs ranges small enough to share out: a range
+     * holding a large part of the input (one big document) leaves the
+     * other threads idle, so such a run sketches by paragraphs instead */
+    if (w->threads > 1 && most * 2 * w->threads > w->input_bytes) w->fusing = 0;
     if (!(w->range_pt = nd_calloc(nr ? nr : 1, sizeof *w->range_pt))) return ND_ERR_NOMEM;
+    if (!(w->range_ph = nd_calloc(nr ? nr : 1, sizeof *w->range_ph))) return ND_ERR_NOMEM;
+    if (w->fusing && !(w->rsk = nd_calloc(nr ? nr : 1, sizeof *w->rsk))) return ND_ERR_NOMEM;
     stage_begin(w, ND_STAGE_SPLIT, w->input_bytes);
     ND_TRY(nd_pool_run(w->pool, nr, split_task, w, &w->sc->cancel));
+    if (w->fusing) { /* every range sketched within the limit, or none kept */
+        int all = !atomic_load(&w->fuse_off);
+        for (size_t i = 0; i < nr && all; i++) all = w->rsk[i].done;
+        if (!all) {
+            for (size_t i = 0; i < nr; i++) range_sk_release(&w->rsk[i]);
+            free(w->rsk);
+            w->rsk = NULL;
+            w->fusing = 0;
+        }
+    }
+    for (unsigned i = 0; i < w->threads; i++) {
+        free(w->wk[i].rowkeys);
+        w->wk[i].rowkeys = NULL;
+        w->wk[i].rowkeys_cap = 0;
+    }
 
     if (!(w->range_base = nd_mallocn(nr + 1, sizeof *w->range_base))) return ND_ERR_NOMEM;
     size_t n = 0;
@@ -442,11 +650,20 @@ static nd_status stage_split(scan_work *w) {
     pt->off = nd_mallocn(n1, sizeof *pt->off);
     pt->len = nd_mallocn(n1, sizeof *pt->len);
     pt->line = nd_mallocn(n1, sizeof *pt->line);
-    if (!pt->doc || !pt->off || !pt->len || !pt->line) return ND_ERR_NOMEM;
+    r->phash = nd_mallocn(n1, sizeof *r->phash);
+    if (!pt->doc || !pt->off || !pt->len || !pt->line || !r->phash) return ND_ERR_NOMEM;
+    if (w->fusing) {
+        r->chars = nd_mallocn(n1, sizeof *r->chars);
+        w->state = nd_mallocn(n1, sizeof *w->state);
+        w->ekey = nd_mallocn(n1, sizeof *w->ekey);
+        if (!r->chars || !w->state || !w->ekey) return ND_ERR_NOMEM;
+    }
     pt->cap = n1;
     pt->max_len = r->opt.max_paragraph_bytes;
     ND_TRY(nd_pool_run(w->pool, nr, split_join_task, w, &w->sc->cancel));
     pt->n = n;
+    /* whole documents are not needed any more: later stages read ranges */
+    for (unsigned i = 0; i < w->threads; i++) nd_reader_shrink(&w->wk[i].rd);
     const nd_input_cfg *in = &w->sc->in;
     for (size_t d = 0; d < nd && in->diag; d++) {
         if (!w->doc_ncut[d]) continue;
@@ -471,23 +688,25 @@ static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
     size_t p0 = w->batch0 + t * ND_SKETCH_TASK;
     size_t p1 = ND_MIN(p0 + ND_SKETCH_TASK, w->batch1);
     uint64_t bytes = 0;
+    size_t last = p0; /* the task's last paragraph in the document of p */
     for (size_t p = p0; p < p1; p++) {
-        uint64_t *h = NULL;
-        const uint64_t *tok = NULL;
-        size_t nh = 0, nc = 0, nt = 0, row = p - w->batch0;
-        bytes += r->pt.len[p];
-        ND_TRY(nd_shingler_run(&k->sa, para_text(r, p), r->pt.len[p], &h, &nh, &nc, &tok,
-                               &nt));
-        r->chars[p] = nc > UINT32_MAX ? UINT32_MAX : (uint32_t)nc;
-        w->state[p] = ND_PARA_SHORT;
-        if (nc < r->opt.min_chars || nh == 0) continue;
-        w->state[p] = ND_PARA_REP;
-        w->ekey[p] = XXH3_128bits_withSeed(tok, nt * sizeof *tok, r->opt.seed);
-        nd_minhash_reset(&w->mh, k->sig);
-        nd_minhash_update(&w->mh, h, nh, k->sig);
-        nd_minhash_finish(&w->mh, k->sig);
+        size_t row = p - w->batch0;
+        const uint8_t *text = NULL;
         uint32_t keys[1024]; /* bands <= num_perm <= 1024 */
-        nd_lsh_band_keys(k->sig, w->bands, w->rows, keys);
+        bytes += r->pt.len[p];
+        r->chars[p] = 0;
+        w->state[p] = ND_PARA_SHORT;
+        if (last < p || r->pt.doc[last] != r->pt.doc[p])
+            for (last = p; last + 1 < p1 && r->pt.doc[last + 1] == r->pt.doc[p];) last++;
+        /* read ahead to the end of that paragraph, no further */
+        uint64_t ahead = r->pt.off[last] + r->pt.len[last] - (r->pt.off[p] + r->pt.len[p]);
+        if (ahead > ND_SKETCH_AHEAD) ahead = ND_SKETCH_AHEAD;
+        nd_status st = nd_report_fetch(r, &k->rd, p, (size_t)ahead, &text);
+        if (st == ND_ERR_CHANGED) continue; /* left out; the file is reported */
+        ND_TRY(st);
+        ND_TRY(sketch_one(w, k, text, r->pt.len[p], &r->chars[p], &w->state[p], &w->ekey[p],
+                          keys));
+        if (w->state[p] != ND_PARA_REP) continue;
         for (unsigned j = 0; j < w->bands; j++) w->bkeys[j * w->batch_rows + row] = keys[j];
     }
     task_done(w, worker, bytes);
@@ -706,6 +925,14 @@ static nd_status pairs_compact(scan_worker *k, size_t *mark) {
 
 static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
     const uint32_t *keys = w->bkeys + (size_t)j * w->batch_rows;
+    if (w->fusing) { /* band j gathered from the ranges' staged keys */
+        for (size_t t = 0; t < w->nranges; t++) {
+            const range_sk *s = &w->rsk[t];
+            if (s->n) memcpy(k->band + w->range_base[t], s->bk + (size_t)j * s->n,
+                             s->n * sizeof *k->band);
+        }
+        keys = k->band;
+    }
     /* only the representatives whose key may repeat: see lsh.h */
     size_t m = nd_lsh_band_entries(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
                                    k->ecap);
@@ -835,8 +1062,11 @@ static nd_status stage_lsh(scan_work *w) {
     stage_begin(w, ND_STAGE_LSH, w->bands);
     if (w->ncl >= 2) {
         if (!w->spilling)
-            for (unsigned t = 0; t < w->threads; t++)
+            for (unsigned t = 0; t < w->threads; t++) {
                 ND_TRY(worker_entries(&w->wk[t], w->ncl + 1));
+                if (w->fusing)
+                    ND_TRY(ND_GROW(w->wk[t].band, w->wk[t].band_cap, w->r->pt.n));
+            }
         ND_TRY(nd_pool_run(w->pool, w->bands, lsh_task, w, &w->sc->cancel));
     }
     /* the entry buffers are not needed any more */
@@ -846,11 +1076,109 @@ static nd_status stage_lsh(scan_work *w) {
         free(k->etmp);
         k->e = k->etmp = NULL;
         k->ecap = 0;
+        free(k->band);
+        k->band = NULL;
+        k->band_cap = 0;
     }
     return lsh_merge(w);
 }
 
 /* --- 5. verify ----------------------------------------------------------- */
+
+/* The texts of the paragraphs in candidate pairs, read in file order before
+ * the verification.  Fetching each pair's texts on its own cost a pread()
+ * per paragraph in pair order (about 1.5 microseconds each on the bench
+ * machine: +0.045 s of 0.08 s verifying the 100 MB corpus); read in id
+ * order, neighbours share one read (a window is extended to the next needed
+ * paragraph of the document when the gap is at most ND_TEXT_GAP bytes, up to
+ * ND_SKETCH_AHEAD).  The copies cost their bytes (about 50 bytes per corpus
+ * paragraph on the bench corpus, after the band keys are freed, so below the
+ * scan's peak); they are kept only when they fit in a quarter of the memory
+ * limit, else each text is read when needed.  Tasks = ND_TEXT_TASK needed
+ * paragraphs, each writing its own slice. */
+#define ND_TEXT_TASK 1024
+#define ND_TEXT_GAP ((uint64_t)4096)
+
+static nd_status texts_task(void *ctx, size_t t, unsigned worker) {
+    scan_work *w = ctx;
+    nd_report *r = w->r;
+    nd_reader *rd = &w->wk[worker].rd;
+    size_t i0 = t * ND_TEXT_TASK, i1 = ND_MIN(i0 + ND_TEXT_TASK, w->nneed), last = i0;
+    for (size_t i = i0; i < i1; i++) {
+        uint32_t p = w->need_id[i];
+        const uint8_t *text = NULL;
+        if (last <= i) { /* a new window: to the last close neighbour */
+            uint64_t start = r->pt.off[p];
+            for (last = i; last + 1 < i1; last++) {
+                uint32_t q = w->need_id[last], n = w->need_id[last + 1];
+                if (r->pt.doc[n] != r->pt.doc[p] ||
+                    r->pt.off[n] > r->pt.off[q] + r->pt.len[q] + ND_TEXT_GAP ||
+                    r->pt.off[n] + r->pt.len[n] - start > ND_SKETCH_AHEAD)
+                    break;
+            }
+            last++;
+        }
+        uint32_t q = w->need_id[last - 1];
+        uint64_t ahead = r->pt.off[q] + r->pt.len[q] - (r->pt.off[p] + r->pt.len[p]);
+        nd_status st = nd_report_fetch(r, rd, p, (size_t)ahead, &text);
+        w->need_ok[i] = st == ND_OK;
+        if (st == ND_ERR_CHANGED) continue;
+        ND_TRY(st);
+        if (r->pt.len[p]) memcpy(w->texts + w->need_off[i], text, r->pt.len[p]);
+    }
+    return ND_OK;
+}
+
+static nd_status stage_texts(scan_work *w, uint64_t limit) {
+    nd_report *r = w->r;
+    size_t np = r->pt.n, m = 0;
+    uint64_t total = 0;
+    if (w->pairs.n == 0) return ND_OK;
+    if (!(w->need = nd_mallocn(np, sizeof *w->need))) return ND_ERR_NOMEM;
+    memset(w->need, 0xff, np * sizeof *w->need);
+    for (size_t i = 0; i < w->pairs.n; i++) {
+        w->need[w->pairs.v[i] >> 32] = 0;
+        w->need[(uint32_t)w->pairs.v[i]] = 0;
+    }
+    for (size_t p = 0; p < np; p++) {
+        if (w->need[p] == UINT32_MAX) continue;
+        m++;
+        total += r->pt.len[p];
+    }
+    if (total > limit / 4) { /* too large to keep: read when needed */
+        free(w->need);
+        w->need = NULL;
+        return ND_OK;
+    }
+    w->need_id = nd_mallocn(m, sizeof *w->need_id);
+    w->need_off = nd_mallocn(m + 1, sizeof *w->need_off);
+    w->need_ok = nd_calloc(m, 1);
+    w->texts = nd_mallocn(total ? total : 1, 1);
+    if (!w->need_id || !w->need_off || !w->need_ok || !w->texts) return ND_ERR_NOMEM;
+    total = 0;
+    for (size_t p = 0, i = 0; p < np; p++) {
+        if (w->need[p] == UINT32_MAX) continue;
+        w->need[p] = (uint32_t)i;
+        w->need_id[i] = (uint32_t)p;
+        w->need_off[i++] = total;
+        total += r->pt.len[p];
+    }
+    w->need_off[m] = total;
+    w->nneed = m;
+    return nd_pool_run(w->pool, (m + ND_TEXT_TASK - 1) / ND_TEXT_TASK, texts_task, w,
+                       &w->sc->cancel);
+}
+
+/* Paragraph p's text: from stage_texts' copies, else read with rd. */
+static nd_status text_of(const scan_work *w, nd_reader *rd, uint32_t p, const uint8_t **out) {
+    if (w->need && w->need[p] != UINT32_MAX) {
+        uint32_t i = w->need[p];
+        if (!w->need_ok[i]) return ND_ERR_CHANGED;
+        *out = w->texts + w->need_off[i];
+        return ND_OK;
+    }
+    return nd_report_fetch(w->r, rd, p, 0, out);
+}
 
 static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
@@ -860,13 +1188,26 @@ static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
     uint32_t cur = UINT32_MAX;
     uint64_t *sa = NULL, *sb = NULL;
     size_t na = 0, nb = 0;
+    int a_ok = 0;
     for (size_t i = i0; i < i1; i++) {
         uint32_t a = (uint32_t)(w->pairs.v[i] >> 32), b = (uint32_t)w->pairs.v[i];
-        if (a != cur) {
-            ND_TRY(nd_shingler_set(&k->sa, para_text(r, a), r->pt.len[a], &sa, &na));
+        const uint8_t *text = NULL;
+        nd_status st;
+        w->jac[i] = 0;
+        w->pass[i] = 0;
+        if (a != cur) { /* a paragraph that no longer reads back is not verified */
             cur = a;
+            st = text_of(w, &k->rd, a, &text);
+            a_ok = st == ND_OK;
+            if (st == ND_ERR_CHANGED) continue;
+            ND_TRY(st);
+            ND_TRY(nd_shingler_set(&k->sa, text, r->pt.len[a], &sa, &na));
         }
-        ND_TRY(nd_shingler_set(&k->sb, para_text(r, b), r->pt.len[b], &sb, &nb));
+        if (!a_ok) continue;
+        st = text_of(w, &k->rb, b, &text);
+        if (st == ND_ERR_CHANGED) continue;
+        ND_TRY(st);
+        ND_TRY(nd_shingler_set(&k->sb, text, r->pt.len[b], &sb, &nb));
         w->jac[i] = nd_hashset_jaccard(sa, na, sb, nb);
         w->pass[i] = w->jac[i] >= r->opt.threshold;
     }
@@ -973,7 +1314,9 @@ static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_
     const XXH128_hash_t *krep = &w->ekey[rep];
     uint64_t *sa = NULL, *sb = NULL;
     size_t na = 0, nb = 0;
-    int have_rep_set = 0;
+    int have_rep_set = 0; /* 1: built; -1: the text no longer reads back */
+    const uint8_t *text = NULL;
+    nd_status st;
     r->sim[rep] = 1.0;
     for (size_t k = 1; k < size; k++) {
         if (XXH128_isEqual(*krep, w->ekey[m[k]])) {
@@ -985,11 +1328,20 @@ static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_
             r->sim[m[k]] = w->jac[at];
             continue;
         }
+        /* a text that no longer reads back (its file changed) gives 0 */
+        r->sim[m[k]] = 0;
         if (!have_rep_set) {
-            ND_TRY(nd_shingler_set(&wk->sa, para_text(r, rep), r->pt.len[rep], &sa, &na));
-            have_rep_set = 1;
+            st = text_of(w, &wk->rd, rep, &text);
+            have_rep_set = st == ND_OK ? 1 : -1;
+            if (st != ND_ERR_CHANGED) ND_TRY(st);
+            if (st == ND_OK)
+                ND_TRY(nd_shingler_set(&wk->sa, text, r->pt.len[rep], &sa, &na));
         }
-        ND_TRY(nd_shingler_set(&wk->sb, para_text(r, m[k]), r->pt.len[m[k]], &sb, &nb));
+        if (have_rep_set < 0) continue;
+        st = text_of(w, &wk->rb, m[k], &text);
+        if (st == ND_ERR_CHANGED) continue;
+        ND_TRY(st);
+        ND_TRY(nd_shingler_set(&wk->sb, text, r->pt.len[m[k]], &sb, &nb));
         r->sim[m[k]] = nd_hashset_jaccard(sa, na, sb, nb);
     }
     return ND_OK;
@@ -1134,6 +1486,9 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     r->opt = sc->opt;
     r->docs = sc->docs; /* the report owns the documents from here on */
     memset(&sc->docs, 0, sizeof sc->docs);
+    r->diag = sc->in.diag;
+    r->diag_user = sc->in.user;
+    ND_CHECK(nd_report_text_init(r));
     w.r = r;
     w.sc = sc;
     atomic_init(&w.done, 0);
@@ -1165,6 +1520,8 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
         goto out;
     }
     for (unsigned t = 0; t < w.threads; t++) {
+        nd_reader_init(&w.wk[t].rd, &r->docs);
+        nd_reader_init(&w.wk[t].rb, &r->docs);
         nd_shingler_init(&w.wk[t].sa, &r->opt);
         nd_shingler_init(&w.wk[t].sb, &r->opt);
         if (!(w.wk[t].sig = nd_mallocn(r->opt.num_perm, sizeof *w.wk[t].sig))) {
@@ -1175,25 +1532,39 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(nd_minhash_init(&w.mh, r->opt.num_perm, r->opt.seed));
 
     ND_CHECK(check_cancel(&w));
+    w.limit = tm->memory_limit;
+    w.fusing = 1; /* falls back to a separate sketch stage when too large */
+    atomic_init(&w.fuse_off, 0);
+    atomic_init(&w.fuse_rows, 0);
     ND_CHECK(stage_split(&w));
     ND_LAP(ND_STAGE_SPLIT);
 
     size_t np = r->pt.n;
     size_t n1 = np ? np : 1;
     ND_CHECK(plan_memory(&w, tm->memory_limit));
-    r->chars = nd_mallocn(n1, sizeof *r->chars);
+    if (w.fusing && w.spilling) { /* cannot happen (same bound); be safe */
+        for (size_t i = 0; i < w.nranges; i++) range_sk_release(&w.rsk[i]);
+        free(w.rsk);
+        w.rsk = NULL;
+        w.fusing = 0;
+    }
+    if (!r->chars) r->chars = nd_mallocn(n1, sizeof *r->chars);
     r->cluster = nd_mallocn(n1, sizeof *r->cluster);
     r->sim = nd_calloc(n1, sizeof *r->sim);
-    w.state = nd_mallocn(n1, sizeof *w.state);
-    w.ekey = nd_mallocn(n1, sizeof *w.ekey);
-    w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
-    if (!r->chars || !r->cluster || !r->sim || !w.state || !w.ekey || !w.bkeys) {
+    if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
+    if (!w.ekey) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
+    if (!w.fusing) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
+    if (!r->chars || !r->cluster || !r->sim || !w.state || !w.ekey ||
+        (!w.fusing && !w.bkeys)) {
         st = ND_ERR_NOMEM;
         goto out;
     }
     ND_CHECK(nd_uf_init(&w.uf, np));
 
-    ND_CHECK(stage_sketch(&w));
+    if (w.fusing)
+        stage_begin(&w, ND_STAGE_SKETCH, 0); /* done by the split tasks */
+    else
+        ND_CHECK(stage_sketch(&w));
     ND_LAP(ND_STAGE_SKETCH);
     stage_begin(&w, ND_STAGE_EXACT, 0);
     ND_CHECK(stage_exact(&w));
@@ -1201,11 +1572,14 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(stage_lsh(&w));
     free(w.bkeys);
     w.bkeys = NULL;
+    if (w.rsk)
+        for (size_t i = 0; i < w.nranges; i++) range_sk_release(&w.rsk[i]);
     tm->spill_runs = w.spilling ? (uint64_t)w.nbatches * w.bands : 0;
     tm->spill_bytes = w.spill.size;
     nd_spill_close(&w.spill);
     ND_LAP(ND_STAGE_LSH);
     uint64_t verified = 0;
+    ND_CHECK(stage_texts(&w, tm->memory_limit));
     ND_CHECK(stage_verify(&w, &verified));
     ND_LAP(ND_STAGE_VERIFY);
     stage_begin(&w, ND_STAGE_CLUSTER, 0);
@@ -1213,6 +1587,8 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_LAP(ND_STAGE_CLUSTER);
 
     stage_begin(&w, ND_STAGE_REPORT, 0);
+    /* files found changed by any stage, once each, in document order */
+    nd_doctab_report_changed(&r->docs, &sc->in);
     nd_summary *s = &r->sum;
     s->skipped = sc->in.skipped;
     s->candidate_pairs = w.pairs.n;

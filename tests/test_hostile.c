@@ -166,23 +166,28 @@ Test(hostile, many_small_files) {
         cr_assert_eq(nd_input_add_path(&dt, &cfg, path), ND_OK);
         dups = cfg.skipped;
         cr_assert_eq(dups, (size_t)i + 1);
-        cr_assert_null(dt.docs[i].map, "a small file is read, not mapped");
+        cr_assert_null(dt.docs[i].data, "a file's bytes are not kept");
     }
     cr_assert_eq(dt.n, N);
-    cr_assert_eq(memcmp(dt.docs[42].data, "file 42\n", 8), 0);
+    nd_reader rd;
+    const uint8_t *bytes = NULL;
+    nd_reader_init(&rd, &dt);
+    cr_assert_eq(nd_reader_whole(&rd, 42, &bytes), ND_OK);
+    cr_assert_eq(memcmp(bytes, "file 42\n", 8), 0);
+    nd_reader_release(&rd);
     nd_doctab_release(&dt);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
 }
 
-/* Files of ND_MAP_MIN bytes and more are mapped (their pages stay in the
- * page cache, not in the heap), smaller ones read; once ND_MAX_MAPS files are
- * mapped, the rest are read too, with the same bytes. */
-Test(hostile, large_files_mapped_until_the_cap) {
+/* Nothing is mapped and no file's bytes are kept: every size is read again
+ * through a reader, the same bytes; descriptors are kept open up to the
+ * budget, past it files are reopened by path. */
+Test(hostile, files_are_read_again_never_mapped) {
     char dir[] = "/tmp/nd-hostile-XXXXXX", path[128];
     cr_assert_not_null(mkdtemp(dir));
-    const size_t sizes[3] = {ND_MAP_MIN - 1, ND_MAP_MIN, 3 * ND_MAP_MIN + 5};
+    const size_t sizes[3] = {16383, 16384, 3 * 16384 + 5};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/f%d.txt", dir, i);
         FILE *f = fopen(path, "w");
@@ -193,18 +198,23 @@ Test(hostile, large_files_mapped_until_the_cap) {
     nd_input_cfg cfg = {.max_file_size = 1u << 20};
     for (int capped = 0; capped < 2; capped++) {
         nd_doctab dt = {0};
-        if (capped) dt.nmaps = ND_MAX_MAPS;
+        if (capped) dt.nfds = SIZE_MAX / 2; /* the budget is used up */
         cr_assert_eq(nd_input_add_path(&dt, &cfg, dir), ND_OK);
         cr_assert_eq(dt.n, 3);
+        nd_reader rd;
+        nd_reader_init(&rd, &dt);
         for (int i = 0; i < 3; i++) {
-            int mapped = !capped && i > 0;
-            cr_assert_eq(dt.docs[i].map != NULL, mapped, "file %d, capped %d", i, capped);
-            cr_assert_eq(dt.docs[i].heap != NULL, !mapped, "file %d, capped %d", i, capped);
+            const uint8_t *data = NULL;
+            cr_assert_null(dt.docs[i].data, "file %d keeps no bytes", i);
+            cr_assert_eq(dt.docs[i].kfd != 0, !capped, "file %d, capped %d", i, capped);
             cr_assert_eq(dt.docs[i].size, sizes[i]);
+            cr_assert_eq(nd_reader_whole(&rd, (size_t)i, &data), ND_OK);
             for (size_t b = 0; b < sizes[i]; b++)
-                cr_assert_eq(dt.docs[i].data[b], b % 61 == 60 ? '\n' : 'a' + (int)(b % 26));
+                cr_assert_eq(data[b], b % 61 == 60 ? '\n' : 'a' + (int)(b % 26));
+            cr_assert_eq(nd_reader_get(&rd, (size_t)i, 61, 5, 0, &data), ND_OK);
+            cr_assert_eq(memcmp(data, "jklmn", 5), 0);
         }
-        cr_assert_eq(dt.nmaps, (capped ? ND_MAX_MAPS : 0) + 2); /* counts candidates */
+        nd_reader_release(&rd);
         nd_doctab_release(&dt);
     }
     char cmd[160];

@@ -1,6 +1,7 @@
 /* test_input.c - walking, reading, gzip, and reporting of skipped inputs. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -88,7 +89,14 @@ Test(input, gzip_is_decompressed_transparently_whatever_the_name) {
     cr_assert_eq(nd_input_add_path(&dt, &cfg, at("y.txt")), ND_OK);
     cr_assert_eq(dt.n, 2u);
     cr_expect_eq(dt.docs[0].size, 11u);
-    cr_expect(memcmp(dt.docs[0].data, "hello gzip\n", 11) == 0);
+    nd_reader rd;
+    const uint8_t *bytes = NULL;
+    nd_reader_init(&rd, &dt);
+    cr_assert_eq(nd_reader_whole(&rd, 0, &bytes), ND_OK);
+    cr_expect(memcmp(bytes, "hello gzip\n", 11) == 0);
+    cr_expect_eq(dt.docs[0].spooled, 1, "inflated into the spool, not kept on the heap");
+    cr_expect_null(dt.docs[0].heap);
+    nd_reader_release(&rd);
     cr_expect_eq(dt.docs[0].gzip, 1);
     cr_expect_eq(dt.docs[1].size, 19u);
     nd_doctab_release(&dt);
@@ -240,7 +248,9 @@ Test(input, parallel_loading_keeps_the_walk_order_of_documents_and_reports) {
             cr_assert_str_eq(dts[t].docs[i].path, dts[0].docs[i].path);
             cr_assert_eq(dts[t].docs[i].size, dts[0].docs[i].size);
             cr_assert_eq(dts[t].docs[i].gzip, dts[0].docs[i].gzip);
-            cr_assert(memcmp(dts[t].docs[i].data, dts[0].docs[i].data, dts[0].docs[i].size) == 0);
+            cr_assert_eq(dts[t].docs[i].dev, dts[0].docs[i].dev);
+            cr_assert_eq(dts[t].docs[i].ino, dts[0].docs[i].ino);
+            cr_assert_eq(dts[t].docs[i].mtime_ns, dts[0].docs[i].mtime_ns);
         }
         cr_assert_eq(logs[t].n, logs[0].n);
         for (int i = 0; i < logs[0].n; i++) cr_assert_str_eq(logs[t].lines[i], logs[0].lines[i]);
@@ -259,4 +269,132 @@ Test(input, parallel_loading_keeps_the_walk_order_of_documents_and_reports) {
     cr_expect_eq(dts[0].docs[12].gzip, 1); /* f013.txt: 0..12 minus f007 */
     cr_expect_str_eq(dts[0].docs[12].path, at("d/f013.txt"));
     for (unsigned t = 0; t < 3; t++) nd_doctab_release(&dts[t]);
+}
+
+/* Issue 12: nothing is mapped; a file that changes after it was loaded is
+ * found by the reader (nd_reader_whole, nd_reader_get, nd_doctab_own) and
+ * reported once, as ND_ERR_CHANGED, whatever the change.  The file's time is
+ * set in the past first, so a rewrite of the same size gets another
+ * modification time even within one clock tick. */
+static void put_old(const char *rel, const char *text) {
+    put(rel, text, strlen(text));
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    cr_assert_eq(utimensat(AT_FDCWD, at(rel), ts, 0), 0);
+}
+
+static void change(int how, const char *rel) {
+    switch (how) {
+    case 0: cr_assert_eq(truncate(at(rel), 0), 0); break;                  /* truncate */
+    case 1: put(rel, "HELLO WORLD, another text\n", 26); break;            /* rewrite */
+    case 2: cr_assert_eq(unlink(at(rel)), 0); break;                       /* delete */
+    case 3:                                                                /* replace */
+        put("new.tmp", "hello world, a text here.\n", 26);
+        cr_assert_eq(rename(at("new.tmp"), at(rel)), 0);
+        break;
+    default: {                                                             /* grow */
+        FILE *f = fopen(at(rel), "ab");
+        cr_assert_not_null(f);
+        fputs("more\n", f);
+        fclose(f);
+    }
+    }
+}
+
+Test(input, changed_files_are_found_when_read_again) {
+    static const char *const what[] = {"truncate", "rewrite", "delete", "replace", "grow"};
+    for (int kept = 0; kept < 2; kept++) {
+        for (int how = 0; how < 5; how++) {
+            nd_doctab dt = {0};
+            diag_log log = {0};
+            nd_input_cfg cfg = {.max_file_size = 1u << 20, .diag = on_diag, .user = &log};
+            const uint8_t *data = NULL;
+            put_old("x.txt", "hello world, a text here.\n");
+            if (!kept) dt.nfds = SIZE_MAX / 2; /* no descriptor kept: reopened by path */
+            cr_assert_eq(nd_input_add_path(&dt, &cfg, at("x.txt")), ND_OK);
+            cr_assert_eq(dt.n, 1);
+            cr_assert_null(dt.docs[0].data);
+            cr_assert_eq(dt.docs[0].kfd != 0, kept);
+            change(how, "x.txt");
+            nd_reader rd;
+            nd_reader_init(&rd, &dt);
+            nd_status want = kept && (how == 2 || how == 3) ? ND_OK : ND_ERR_CHANGED;
+            /* a kept descriptor still reads the deleted or replaced file,
+             * which is the file loaded, unchanged */
+            cr_expect_eq(nd_reader_whole(&rd, 0, &data), want, "%s, kept %d", what[how], kept);
+            if (want == ND_OK) cr_expect_eq(memcmp(data, "hello world", 11), 0);
+            nd_reader_release(&rd);
+            cr_expect_eq(nd_doctab_own(&dt, 0), want, "%s, kept %d", what[how], kept);
+            nd_doctab_report_changed(&dt, &cfg);
+            nd_doctab_report_changed(&dt, &cfg); /* once only */
+            if (want == ND_OK) {
+                cr_expect_eq(log.n, 0);
+                cr_expect_eq(memcmp(dt.docs[0].data, "hello world", 11), 0);
+            } else {
+                char line[600];
+                snprintf(line, sizeof line,
+                         "%s|changed while it was read; results for it may be incomplete|0",
+                         at("x.txt"));
+                cr_expect_eq(log.n, 1, "%s, kept %d", what[how], kept);
+                cr_expect_str_eq(log.lines[0], line);
+                cr_expect_eq(cfg.skipped, 1);
+            }
+            nd_doctab_release(&dt);
+            unlink(at("x.txt"));
+        }
+    }
+}
+
+/* A truncated file read by ranges gives ND_ERR_CHANGED, not a fault. */
+Test(input, a_range_past_the_end_of_a_truncated_file_is_a_change) {
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1u << 20};
+    char big[70000];
+    const uint8_t *data = NULL;
+    memset(big, 'a', sizeof big);
+    for (size_t i = 60; i < sizeof big; i += 61) big[i] = '\n';
+    put("big.txt", big, sizeof big);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("big.txt")), ND_OK);
+    nd_reader rd;
+    nd_reader_init(&rd, &dt);
+    cr_assert_eq(nd_reader_get(&rd, 0, 65000, 100, 0, &data), ND_OK);
+    cr_assert_eq(data[0], 'a');
+    cr_assert_eq(truncate(at("big.txt"), 4096), 0);
+    cr_expect_eq(nd_reader_get(&rd, 0, 65000, 10, 0, &data), ND_OK, "still in the window");
+    cr_expect_eq(nd_reader_get(&rd, 0, 30000, 100, 0, &data), ND_ERR_CHANGED);
+    cr_expect_eq(nd_reader_whole(&rd, 0, &data), ND_ERR_CHANGED);
+    cr_expect_eq(nd_reader_get(&rd, 0, 69990, 100, 0, &data), ND_ERR_INVALID, "past the size loaded");
+    nd_reader_release(&rd);
+    nd_doctab_release(&dt);
+}
+
+/* A document over ND_WHOLE_MAX is split from a private, unlinked copy that
+ * is mapped (no heap buffer its size); the copy is checked like a read, and
+ * a change after the load is found. */
+Test(input, a_large_document_is_read_through_a_private_copy) {
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = UINT64_C(1) << 30};
+    static char chunk[1 << 20];
+    const uint8_t *data = NULL;
+    for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = i % 64 == 63 ? '\n' : 'a' + (char)(i % 26);
+    FILE *f = fopen(at("large.txt"), "wb");
+    cr_assert_not_null(f);
+    size_t chunks = ND_WHOLE_MAX / sizeof chunk + 1;
+    for (size_t c = 0; c < chunks; c++) cr_assert_eq(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
+    fclose(f);
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    cr_assert_eq(utimensat(AT_FDCWD, at("large.txt"), ts, 0), 0);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("large.txt")), ND_OK);
+    cr_assert_eq(dt.n, 1);
+    nd_reader rd;
+    nd_reader_init(&rd, &dt);
+    cr_assert_eq(nd_reader_whole_private(&rd, 0, tmpdir, &data), ND_OK);
+    cr_assert_not_null(rd.map, "mapped from the private copy");
+    cr_assert_lt(rd.cap, ND_WHOLE_MAX, "no buffer the size of the file");
+    cr_assert_eq(memcmp(data + (chunks - 1) * sizeof chunk, chunk, sizeof chunk), 0);
+    cr_assert_eq(truncate(at("large.txt"), 1000), 0);
+    cr_expect_eq(data[sizeof chunk + 5], chunk[5], "the copy is not the file: still readable");
+    cr_expect_eq(nd_reader_whole_private(&rd, 0, tmpdir, &data), ND_ERR_CHANGED);
+    cr_expect_null(rd.map);
+    nd_reader_release(&rd);
+    nd_doctab_release(&dt);
 }

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -924,4 +925,75 @@ Test(summary, clusters_in_more_than_common_docs_documents_leave_the_pair_list) {
     cr_expect_eq(sm.common_clusters, 0u);
     cr_expect_eq(nd_report_overlap_count(r), 3u);
     nd_report_free(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Inputs that change after the scan (issue 12)                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct change_log {
+    int n;
+    nd_status st;
+    char path[512];
+} change_log;
+
+static void on_change(void *user, const nd_diag *d) {
+    change_log *c = user;
+    c->n++;
+    c->st = d->status;
+    snprintf(c->path, sizeof c->path, "%s", d->path);
+}
+
+/* The report keeps no input bytes: a paragraph's text is read again and
+ * checked; a file rewritten after the scan gives "" and one ND_ERR_CHANGED
+ * through the scanner's diag callback, and never a fault or other bytes. */
+Test(report_text, a_file_changed_after_the_scan_is_reported_once) {
+    char dir[] = "/tmp/nd-report-XXXXXX", a[600], b[600];
+    cr_assert_not_null(mkdtemp(dir));
+    const char *para = "这是一个用于测试的段落，内容相当长，足以被聚类算法识别为重复的段落之一。\n";
+    snprintf(a, sizeof a, "%s/a.txt", dir);
+    snprintf(b, sizeof b, "%s/b.txt", dir);
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(k ? b : a, "w");
+        cr_assert_not_null(f);
+        fputs(para, f);
+        fclose(f);
+    }
+    nd_scanner *sc = NULL;
+    nd_report *r = NULL;
+    change_log log = {0};
+    cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
+    nd_scanner_set_diag(sc, on_change, &log);
+    cr_assert_eq(nd_scanner_add_path(sc, dir), ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_scanner_free(sc);
+    cr_assert_eq(nd_report_paragraph_count(r), 2);
+    cr_assert_eq(nd_report_cluster_count(r), 1);
+    const char *t = NULL;
+    size_t len = 0;
+    cr_assert_eq(nd_report_paragraph_text(r, 0, &t, &len), ND_OK);
+    cr_assert_eq(len, strlen(para) - 1);
+    cr_assert_eq(memcmp(t, para, len), 0);
+    cr_assert_eq(log.n, 0);
+    /* b.txt rewritten in place with the same size */
+    FILE *f = fopen(b, "r+");
+    cr_assert_not_null(f);
+    fputs("XX", f);
+    fclose(f);
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    cr_assert_eq(utimensat(AT_FDCWD, b, ts, 0), 0); /* even with an old time */
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(nd_report_paragraph_text(r, 1, &t, &len), ND_OK);
+        cr_expect_eq(len, 0);
+        cr_expect_str_eq(t, "");
+    }
+    cr_expect_eq(log.n, 1, "reported once");
+    cr_expect_eq(log.st, ND_ERR_CHANGED);
+    cr_expect_str_eq(log.path, b);
+    cr_assert_eq(nd_report_paragraph_text(r, 0, &t, &len), ND_OK); /* a.txt is fine */
+    cr_expect_eq(memcmp(t, para, len), 0);
+    nd_report_free(r);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
 }

@@ -16,6 +16,8 @@
  *   neardup: cannot clean standard input; give files            exit 1
  *   neardup: cannot write 'FILE': <strerror>                    exit 3
  *   skipped inputs as in scan                                   exit 2
+ *   neardup: 'PATH' changed while it was read; results for it may be incomplete
+ *   neardup: 'PATH' is left out of the cleaned copy             exit 2
  * Results (stdout): one summary line, or with --dry-run one line per removal
  * and the summary.
  */
@@ -31,6 +33,8 @@
 
 struct clean_state {
     int quiet;
+    int dry_run;
+    size_t changed; /* files reported as changed while read (any time) */
 };
 
 static const struct opt_choice keep_choices[] = {
@@ -66,9 +70,17 @@ static void usage(const struct opt *table)
 
 static void on_diag(void *user, const nd_diag *d)
 {
-    const struct clean_state *cs = user;
-    if (!cs->quiet)
-        cli_print_diag(d);
+    struct clean_state *cs = user;
+    char path[CLI_ESCAPE_SIZE];
+    if (d->status == ND_ERR_CHANGED)
+        cs->changed++;
+    if (cs->quiet)
+        return;
+    cli_print_diag(d);
+    /* the library leaves a changed file out of the cleaned tree */
+    if (d->status == ND_ERR_CHANGED && !cs->dry_run)
+        fprintf(stderr, "neardup: '%s' is left out of the cleaned copy\n",
+                cli_escape(path, sizeof path, d->path ? d->path : ""));
 }
 
 /* One line per planned removal, then the summary. */
@@ -242,8 +254,9 @@ int cmd_clean(int argc, char **argv)
             goto out;
         }
     }
-    skipped = nd_scanner_skipped(sc);
+    cs.dry_run = dry_run;
     st = nd_scanner_run(sc, &rep);
+    skipped = nd_scanner_skipped(sc); /* with files that changed during the run */
     if (st == ND_OK)
         st = nd_report_summary(rep, &sum);
     if (st != ND_OK) {
@@ -273,7 +286,8 @@ int cmd_clean(int argc, char **argv)
         }
         print_plan(rep, plan, 0);
     }
-    rc = skipped > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
+    /* files found changed while planning or writing count too */
+    rc = skipped > 0 || cs.changed > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
 out:
     nd_clean_plan_free(plan);
     nd_report_free(rep);

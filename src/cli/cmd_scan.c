@@ -9,6 +9,8 @@
  *   neardup scan: <usage error>                       exit 1
  *   neardup: cannot open 'PATH': <strerror>           input skipped
  *   neardup: skipping 'PATH': <nd_strerror>[ (<detail>)]  input skipped
+ *   neardup: 'PATH' changed while it was read; results for it may be incomplete
+ *                                                     exit 2, report written
  *   neardup: no input could be read                   exit 2
  *   neardup: cannot write 'FILE': <reason>            exit 3
  * Exit 2 means the report was written but some inputs are missing from it.
@@ -34,6 +36,7 @@
 
 struct scan_state {
     int quiet;
+    size_t changed; /* files reported as changed while read (any time) */
 };
 
 /* The scanner that SIGINT/SIGTERM cancel.  The handler only calls
@@ -140,8 +143,10 @@ static void usage(const struct opt *table)
 
 static void on_diag(void *user, const nd_diag *d)
 {
-    const struct scan_state *ss = user;
+    struct scan_state *ss = user;
 
+    if (d->status == ND_ERR_CHANGED)
+        ss->changed++;
     if (!ss->quiet)
         cli_print_diag(d);
 }
@@ -180,7 +185,7 @@ static void print_stats(const nd_report *rep, double write_seconds)
     if (nd_report_timings(rep, &tm) != ND_OK || nd_report_summary(rep, &sm) != ND_OK)
         return;
     fprintf(stderr, "neardup: stats (%u thread%s; peak memory is the "
-                    "process's resident set, mapped input included)\n",
+                    "process's resident set; input files are read, not mapped)\n",
             tm.threads, tm.threads == 1 ? "" : "s");
     fprintf(stderr, "  %-8s %9s  %13s\n", "stage", "seconds", "peak memory");
     for (int s = 0; s < ND_STAGE_COUNT_; s++) {
@@ -334,8 +339,8 @@ int cmd_scan(int argc, char **argv)
             goto out;
         }
     }
-    skipped = nd_scanner_skipped(sc);
     st = nd_scanner_run(sc, &rep);
+    skipped = nd_scanner_skipped(sc); /* with files that changed during the run */
     atomic_store(&cli_running, NULL);
     if (ps.drawn)
         fputs("\r\033[K", stderr);
@@ -398,7 +403,8 @@ int cmd_scan(int argc, char **argv)
     }
     if (wo.stats)
         print_stats(rep, mono_now() - write_start);
-    rc = skipped > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
+    /* files found changed while the report was written count too */
+    rc = skipped > 0 || ss.changed > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
 out:
     atomic_store(&cli_running, NULL);
     nd_report_free(rep);

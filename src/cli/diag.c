@@ -4,6 +4,7 @@
  *   neardup: cannot open 'PATH': <strerror>
  *   neardup: cannot read 'PATH': <strerror>
  *   neardup: skipping 'PATH': <nd_strerror>[ (<detail>)]
+ *   neardup: 'PATH' changed while it was read; results for it may be incomplete
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,9 @@ void cli_print_diag(const struct nd_diag *d)
     if (d->status == ND_OK) {
         fprintf(stderr, "neardup: note: '%s': %s\n", path,
                 has_detail ? detail : "(no detail)");
+    } else if (d->status == ND_ERR_CHANGED) {
+        /* "changed while it was read; results for it may be incomplete" */
+        fprintf(stderr, "neardup: '%s' %s\n", path, nd_strerror(d->status));
     } else if (d->status == ND_ERR_IO) {
         const char *verb = has_detail && strncmp(d->detail, "read", 4) == 0
                                ? "read" : "open";

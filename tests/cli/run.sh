@@ -385,7 +385,7 @@ scan-stats)
   expect_rc 0
   expect_golden "$OUT" seeds.text
   sed -E 's/[0-9]+/N/g; s/ +/ /g' "$ERR" > "$TMP/stats.txt"
-  expect_text "$TMP/stats.txt" "neardup: stats (N threads; peak memory is the process's resident set, mapped input included)
+  expect_text "$TMP/stats.txt" "neardup: stats (N threads; peak memory is the process's resident set; input files are read, not mapped)
  stage seconds peak memory
  read N.N N.N MB
  split N.N N.N MB
