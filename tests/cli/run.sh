@@ -35,19 +35,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        symlink-loop not-regular escape-path
        scan-html compare-text compare-errors clean clean-refuse)
 
-if [ "$CASE" = "--list" ]; then
-  printf '%s\n' "${CASES[@]}"
-  exit 0
-fi
-if [ -z "$CASE" ] || [ -z "$BIN" ]; then
-  echo "usage: ND_BIN=PATH $0 CASE   (cases: $0 --list)" >&2
-  exit 2
-fi
-if [ ! -x "$BIN" ]; then
-  echo "run.sh: '$BIN' is not an executable" >&2
-  exit 2
-fi
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+case_start "${CASES[@]}"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-cli.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT

@@ -22,15 +22,7 @@ CASES=(empty long-line max-paragraph nul-bytes bad-utf8 bom line-endings
        gzip-truncated gzip-corrupt gzip-bomb stdin-limits unreadable symlinks
        special-files names many-files full-disk interrupt)
 
-if [ "$CASE" = "--list" ]; then
-  printf '%s\n' "${CASES[@]}"
-  exit 0
-fi
-if [ -z "$CASE" ] || [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
-  echo "usage: ND_BIN=PATH $0 CASE   (cases: $0 --list)" >&2
-  exit 2
-fi
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+case_start "${CASES[@]}"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-hostile.XXXXXX") || exit 2
 MOUNTED=

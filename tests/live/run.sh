@@ -35,16 +35,8 @@ set -u
 . "$(dirname "$0")/../case_args.sh"
 
 CASES=(scan clean compare)
-if [ "$CASE" = "--list" ]; then
-  printf '%s\n' "${CASES[@]}"
-  exit 0
-fi
-if [ -z "$CASE" ] || [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
-  echo "usage: ND_BIN=PATH $0 CASE   (cases: $0 --list)" >&2
-  exit 2
-fi
+case_start "${CASES[@]}"
 case " ${CASES[*]} " in *" $CASE "*) ;; *) echo "unknown case '$CASE'" >&2; exit 2 ;; esac
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 
 SHORT=0
 if [ -n "${ND_WRAP:-}" ] || [ "${ND_LIVE_SMALL:-0}" = 1 ]; then SHORT=1; fi
