@@ -869,7 +869,7 @@ nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
             }
             q = tail + (p - tail_at);
         }
-        const __m256i x = _mm256_loadu_si256((const __m256i *)q);
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)q);
         const __m256i y = _mm256_or_si256(x, c20);
         /* signed compares: bytes >= 0x80 are negative and fail every range */
         const __m256i alpha = _mm256_and_si256(_mm256_cmpgt_epi8(y, _mm256_set1_epi8('a' - 1)),
@@ -890,7 +890,7 @@ nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
         if (pinyin)
             special |= (uint32_t)_mm256_movemask_epi8(
                 _mm256_cmpeq_epi8(x, _mm256_set1_epi8('(')));
-        _mm256_store_si256((__m256i *)stage,
+        _mm256_store_si256((__m256i *)(void *)stage,
                            _mm256_or_si256(x, _mm256_and_si256(alpha, c20)));
         const unsigned lim = special ? (unsigned)__builtin_ctz(special) : 32u;
         if (lim == 0) break;
