@@ -246,10 +246,13 @@ static inline uint64_t filter_again(const uint64_t *tab, uint64_t h) {
 
 /* The table is 4 MiB for a million rows: out of L2, every slot a cache
  * miss.  Both passes prefetch the slot of the entry ND_FILTER_AHEAD places
- * on.  Measured on 1.19 M random keys x 18 bands (best of 15, 1 thread,
- * shared VM): both passes 147 -> 110 ms; 8 to 16 ahead were alike, 4 and
- * 64 slower. */
+ * on, when the table is larger than ND_FILTER_PREFETCH (an L2 cache; a
+ * smaller table is mostly hit, and the prefetches were 5 M more
+ * instructions for 18 k paragraphs of Chinese).  Measured on 1.19 M random
+ * keys x 18 bands (best of 15, 1 thread, shared VM): both passes 147 -> 110
+ * ms; 8 to 16 ahead were alike, 4 and 64 slower. */
 #define ND_FILTER_AHEAD 12
+#define ND_FILTER_PREFETCH ((size_t)1 << 20)
 
 static inline void filter_prefetch(const uint64_t *tab, uint64_t h) {
 #if defined(__GNUC__)
@@ -265,13 +268,15 @@ size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_w
     const unsigned lb = filter_bits(n, tab_words);
     const int sh = 64 - (int)lb;
     memset(tab, 0, ((size_t)1 << lb) / 32 * sizeof *tab);
+    /* with no prefetch, the loops stop prefetching at once */
+    const size_t pf = ((size_t)1 << lb) / 4 > ND_FILTER_PREFETCH ? n : 0;
     for (size_t i = 0; i < n; i++) {
-        if (i + ND_FILTER_AHEAD < n) filter_prefetch(tab, e[i + ND_FILTER_AHEAD] >> sh);
+        if (i + ND_FILTER_AHEAD < pf) filter_prefetch(tab, e[i + ND_FILTER_AHEAD] >> sh);
         filter_add(tab, e[i] >> sh, 1);
     }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) { /* branch-free: most entries go */
-        if (i + ND_FILTER_AHEAD < n) filter_prefetch(tab, e[i + ND_FILTER_AHEAD] >> sh);
+        if (i + ND_FILTER_AHEAD < pf) filter_prefetch(tab, e[i + ND_FILTER_AHEAD] >> sh);
         e[m] = e[i];
         m += filter_again(tab, e[i] >> sh);
     }
@@ -298,12 +303,13 @@ size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, uns
      * (a no-op update of word 0) made the LSH stage 0.27-0.28 s instead of
      * 0.19-0.22 s on 1.19 M English paragraphs, and one that hashed them
      * from p 0.58-0.69 s. */
+    const size_t pf = ((size_t)1 << lb) / 4 > ND_FILTER_PREFETCH ? np : 0; /* see above */
     for (size_t p = 0; p < np; p++) {
-        if (p + ND_FILTER_AHEAD < np) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
+        if (p + ND_FILTER_AHEAD < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
         if (state[p] == want) filter_add(tab, keys[p] >> sh, 1);
     }
     for (size_t p = 0; p < np; p++) {
-        if (p + ND_FILTER_AHEAD < np) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
+        if (p + ND_FILTER_AHEAD < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
         uint32_t on = state[p] == want;
         e[m] = (uint64_t)keys[p] << 32 | p;
         m += on & filter_again(tab, (keys[p] & (0u - on)) >> sh);

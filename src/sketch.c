@@ -84,11 +84,13 @@
  * the same answer comes without walking: with pos_i(j) the position of bin
  * j in pi_i, bin i copies the full j of least pos_i(j), a minimum over the F
  * full columns of a k x k table.  The table holds, for k <= 256, the 16-bit
- * pos_i(j) << 8; or-ing in the index f of j among the full bins makes the
- * minimum's low byte name the bin (a full bin names itself: position 0),
- * and the column minimum is auto-vectorised (k / 16 vpor + vpminuw per full
- * bin with AVX2), followed by one pass over the k bins that looks the F
- * values up by f (lookup_avx2): O(F k / 16 + k) for any pattern.  nd_minhash_finish takes
+ * pos_i(j) << 8 | j, so the minimum's low byte names the bin (a full bin
+ * names itself: position 0), and the column minimum is auto-vectorised (k /
+ * 16 vpminuw per full bin with AVX2), followed by one vpgatherdd pass over
+ * the k bins: O(F k / 16 + k) for any pattern.  Up to 32 full bins a second
+ * table holds pos_i(j) << 8 and the index f of j among the full bins is
+ * or-ed in, so the F values are looked up from four registers instead
+ * (lookup_avx2).  nd_minhash_finish takes
  * whichever is expected cheaper, walking when (k - F) * 44 < F (F + 1), that
  * is F >= 56 for k = 128, where builds forced to one or the other cross
  * (forced walks 800 ticks at F = 48 and 625 at F = 64, forced columns 655
@@ -232,8 +234,12 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
         mh->perm16 = perm;
         mh->rank16 = col;
     }
-    if (k <= 256) mh->first8 = nd_mallocn((size_t)k, ND_MH_GROUP);
-    if (!perm || !col || (k <= 256 && !mh->first8) || !(row = nd_mallocn(k, sizeof *row))) {
+    if (k <= 256) {
+        mh->first8 = nd_mallocn((size_t)k, ND_MH_GROUP);
+        mh->keyj16 = nd_mallocn((size_t)k * k, sizeof(uint16_t));
+    }
+    if (!perm || !col || (k <= 256 && (!mh->first8 || !mh->keyj16)) ||
+        !(row = nd_mallocn(k, sizeof *row))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -249,7 +255,10 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
             if (t < ND_MH_GROUP) mh->first8[(size_t)i * ND_MH_GROUP + t] = (uint8_t)v;
         }
         for (unsigned t = 0; t < k; t++) { /* column row[t], entry i: t */
-            if (k <= 256) mh->key16[(size_t)row[t] * k + i] = (uint16_t)(t << 8);
+            if (k <= 256) {
+                mh->key16[(size_t)row[t] * k + i] = (uint16_t)(t << 8);
+                mh->keyj16[(size_t)row[t] * k + i] = (uint16_t)(t << 8 | row[t]);
+            }
             else mh->rank16[(size_t)row[t] * k + i] = (uint16_t)t;
         }
     }
@@ -263,6 +272,7 @@ void nd_minhash_release(nd_minhash *mh) {
     free(mh->perm8);
     free(mh->first8);
     free(mh->key16);
+    free(mh->keyj16);
     free(mh->perm16);
     free(mh->rank16);
     memset(mh, 0, sizeof *mh);
@@ -309,10 +319,10 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
 }
 
 /* Column minimum: m[i] = min over the nf full bins j = fl[f] of col[j][i] |
- * tag(f): for k <= 256 (tagged) the key (position of j in bin i's probe
+ * tag(f): tagged, with key16, the key (position of j in bin i's probe
  * order) << 8 | f, so the minimum names the first full bin of i's order by
- * its index f in fl, in the low byte; for larger k the position alone (tag
- * 0).  Auto-vectorised: k / 16 vpminuw (and vpor) per full bin with AVX2. */
+ * its index f in fl, in the low byte; untagged, keyj16 names it by j
+ * itself, and rank16 (k > 256) gives the position alone.  Auto-vectorised: k / 16 vpminuw (and vpor) per full bin with AVX2. */
 #define ND_COLMIN_BODY(kk)                                                     \
     for (unsigned f = 0; f < nf; f++) {                                        \
         const uint16_t *c = col + (size_t)fl[f] * (kk);                        \
@@ -399,44 +409,51 @@ __attribute__((target("avx2"))) static unsigned full_bits_avx2(const uint32_t *s
 }
 
 /* sig[i] = val[m[i] & 0xFF] for every bin (k <= 256; val holds the values
- * of the nf full bins, in fl order, and m[i] & 0xFF < nf), eight at a
- * time.  Up to 32 full bins - short paragraphs, where this step is most of
- * the densification - val is four registers, looked up with vpermd by the
- * low three bits and the right one picked by bits 3 and 4 (vblendvps on
- * the bit moved to the top): 16 x 7 instructions for k = 128.  More full
- * bins take vpgatherdd, which on the measuring machine (AMD EPYC, Zen 3)
- * cost ~12 cycles each, 190 per signature.  Measured with nd_minhash_finish
+ * of the nf <= 32 full bins, in fl order, padded to 32, and m[i] & 0xFF <
+ * nf), eight at a time: val is four registers, looked up with vpermd by the
+ * low three bits and the right one picked by bits 3 and 4 (vblendvps on the
+ * bit moved to the top): 16 x 7 instructions for k = 128, where
+ * gather_avx2's vpgatherdd cost ~12 cycles each on the measuring machine
+ * (AMD EPYC, Zen 3), 190 per signature.  Measured with nd_minhash_finish
  * alone on 20,000 random patterns (best of 15, shared VM): F = 5-25 full
- * bins 210 -> 180 ns per signature, F = 17-32 255 -> 235 ns, F = 30-50 the
- * same (350 ns). */
+ * bins 210 -> 180 ns per signature, F = 17-32 255 -> 235 ns.  Short
+ * paragraphs - English one per line - are where this step is most of the
+ * densification; with more full bins the tag costs more in the column
+ * minimum than it saves, so gather_avx2 stays. */
 __attribute__((target("avx2"))) static void lookup_avx2(uint32_t *sig, const uint16_t *m, unsigned k,
                                                        const uint32_t *val, unsigned nf) {
-    const __m256i low = _mm256_set1_epi32(0xFF);
+    const __m256i *vv = (const __m256i *)(const void *)val;
+    const __m256i t0 = _mm256_loadu_si256(vv), t1 = _mm256_loadu_si256(vv + 1);
+    const __m256i t2 = _mm256_loadu_si256(vv + 2), t3 = _mm256_loadu_si256(vv + 3);
     unsigned i = 0;
-    if (nf <= 32) {
-        const __m256i *vv = (const __m256i *)(const void *)val; /* val has 32 entries */
-        const __m256i t0 = _mm256_loadu_si256(vv), t1 = _mm256_loadu_si256(vv + 1);
-        const __m256i t2 = _mm256_loadu_si256(vv + 2), t3 = _mm256_loadu_si256(vv + 3);
-        for (; i + 8 <= k; i += 8) {
-            __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
-            __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
-            __m256 lo = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t0, idx)),
-                                         _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t1, idx)), b3);
-            if (nf > 16) {
-                __m256 hi = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t2, idx)),
-                                             _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t3, idx)), b3);
-                lo = _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27)));
-            }
-            _mm256_storeu_si256((__m256i *)(void *)(sig + i), _mm256_castps_si256(lo));
+    for (; i + 8 <= k; i += 8) {
+        __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
+        __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+        __m256 lo = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t0, idx)),
+                                     _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t1, idx)), b3);
+        if (nf > 16) {
+            __m256 hi = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t2, idx)),
+                                         _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t3, idx)), b3);
+            lo = _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27)));
         }
-    } else {
-        for (; i + 8 <= k; i += 8) {
-            __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
-            __m256i v = _mm256_i32gather_epi32((const int *)(const void *)val, _mm256_and_si256(idx, low), 4);
-            _mm256_storeu_si256((__m256i *)(void *)(sig + i), v);
-        }
+        _mm256_storeu_si256((__m256i *)(void *)(sig + i), _mm256_castps_si256(lo));
     }
     for (; i < k; i++) sig[i] = val[m[i] & 0xFFu];
+}
+
+/* sig[i] = sig[m[i] & 0xFF] for every bin, eight at a time with vpgatherdd
+ * (k <= 256; m from the untagged keys, whose low byte names the bin).  In
+ * place: a gather reads only full bins (m[i] & 0xFF is always full, and i
+ * itself when i is full), which no store changes. */
+__attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uint16_t *m, unsigned k) {
+    const __m256i low = _mm256_set1_epi32(0xFF);
+    unsigned i = 0;
+    for (; i + 8 <= k; i += 8) {
+        __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
+        __m256i v = _mm256_i32gather_epi32((const int *)(const void *)sig, _mm256_and_si256(idx, low), 4);
+        _mm256_storeu_si256((__m256i *)(void *)(sig + i), v);
+    }
+    for (; i < k; i++) sig[i] = sig[m[i] & 0xFFu];
 }
 
 /* fb[i] = 1 if sig[i] is full, else 0, 32 bins per step (k <= 128; the
@@ -584,18 +601,25 @@ void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig) {
     unsigned nf = list_bins(full, k, 1, fl), ne;
     uint16_t m[ND_MH_MAX_K];
     if (mh->perm8) {
-        colmin(mh->key16, k, fl, nf, 1, m);
-        uint32_t val[ND_MH_MAX_K]; /* the full bins' values, in fl order (nf < 56) */
-        for (unsigned f = 0; f < nf; f++) val[f] = sig[fl[f]];
-        for (unsigned f = nf; f < 32; f++) val[f] = 0; /* read by lookup_avx2, never kept */
 #ifdef ND_FINISH_AVX2
-        if (avx2) {
+        if (avx2 && nf <= 32) { /* keys tagged with f, values by f */
+            colmin(mh->key16, k, fl, nf, 1, m);
+            uint32_t val[32];
+            for (unsigned f = 0; f < 32; f++) val[f] = f < nf ? sig[fl[f]] : 0;
             lookup_avx2(sig, m, k, val, nf);
             return;
         }
 #endif
-        ne = list_bins(full, k, 0, e); /* only the empty bins need writing */
-        for (unsigned j = 0; j < ne; j++) sig[e[j]] = val[m[e[j]] & 0xFFu];
+        colmin(mh->keyj16, k, fl, nf, 0, m); /* the low byte names the bin */
+#ifdef ND_FINISH_AVX2
+        if (avx2) {
+            gather_avx2(sig, m, k);
+            return;
+        }
+#endif
+        /* only the empty bins are written; they read full bins only */
+        ne = list_bins(full, k, 0, e);
+        for (unsigned j = 0; j < ne; j++) sig[e[j]] = sig[m[e[j]] & 0xFFu];
         return;
     }
     colmin(mh->rank16, k, fl, nf, 0, m);
