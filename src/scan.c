@@ -924,14 +924,15 @@ static nd_status pairs_compact(scan_worker *k, size_t *mark) {
 }
 
 static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
-    const uint32_t *keys = w->bkeys + (size_t)j * w->batch_rows;
+    const uint32_t *keys = k->band; /* fusing: no w->bkeys (NULL) */
     if (w->fusing) { /* band j gathered from the ranges' staged keys */
         for (size_t t = 0; t < w->nranges; t++) {
             const range_sk *s = &w->rsk[t];
             if (s->n) memcpy(k->band + w->range_base[t], s->bk + (size_t)j * s->n,
                              s->n * sizeof *k->band);
         }
-        keys = k->band;
+    } else {
+        keys = w->bkeys + (size_t)j * w->batch_rows;
     }
     /* only the representatives whose key may repeat: see lsh.h */
     size_t m = nd_lsh_band_entries(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
