@@ -254,6 +254,12 @@ static inline uint64_t filter_again(const uint64_t *tab, uint64_t h) {
 #define ND_FILTER_AHEAD 12
 #define ND_FILTER_PREFETCH ((size_t)1 << 20)
 
+/* How far the passes over n entries prefetch for a table of 2^lb slots:
+ * all n when it is over ND_FILTER_PREFETCH bytes, else none. */
+static inline size_t filter_prefetch_end(unsigned lb, size_t n) {
+    return ((size_t)1 << lb) / 4 > ND_FILTER_PREFETCH ? n : 0;
+}
+
 static inline void filter_prefetch(const uint64_t *tab, uint64_t h) {
 #if defined(__GNUC__)
     __builtin_prefetch(tab + (h >> 5));
@@ -268,8 +274,7 @@ size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_w
     const unsigned lb = filter_bits(n, tab_words);
     const int sh = 64 - (int)lb;
     memset(tab, 0, ((size_t)1 << lb) / 32 * sizeof *tab);
-    /* with no prefetch, the loops stop prefetching at once */
-    const size_t pf = ((size_t)1 << lb) / 4 > ND_FILTER_PREFETCH ? n : 0;
+    const size_t pf = filter_prefetch_end(lb, n);
     for (size_t i = 0; i < n; i++) {
         if (i + ND_FILTER_AHEAD < pf) filter_prefetch(tab, e[i + ND_FILTER_AHEAD] >> sh);
         filter_add(tab, e[i] >> sh, 1);
@@ -303,7 +308,7 @@ size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, uns
      * (a no-op update of word 0) made the LSH stage 0.27-0.28 s instead of
      * 0.19-0.22 s on 1.19 M English paragraphs, and one that hashed them
      * from p 0.58-0.69 s. */
-    const size_t pf = ((size_t)1 << lb) / 4 > ND_FILTER_PREFETCH ? np : 0; /* see above */
+    const size_t pf = filter_prefetch_end(lb, np);
     for (size_t p = 0; p < np; p++) {
         if (p + ND_FILTER_AHEAD < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
         if (state[p] == want) filter_add(tab, keys[p] >> sh, 1);
