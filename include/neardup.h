@@ -64,6 +64,9 @@ typedef enum nd_status {
     ND_ERR_CHANGED,     /* the file changed while it was read (truncated,
                            rewritten, grown, deleted or replaced); results for
                            it may be incomplete */
+    ND_ERR_ENCODING,    /* a notice, not an error: the document's encoding
+                           was guessed (nd_diag.detail names the guess); it
+                           is read in that encoding and not skipped */
     ND_STATUS_COUNT_    /* number of codes; not a status */
 } nd_status;
 
@@ -94,6 +97,9 @@ enum {
     ND_NORM_STRIP = 1u << 4,    /* drop whitespace, punctuation and symbols */
     ND_NORM_ALL = 0x1fu
 };
+
+/* Size of nd_options.encoding, NUL included. */
+#define ND_ENCODING_MAX 32
 
 typedef struct nd_options {
     nd_split_mode split;    /* default ND_SPLIT_AUTO */
@@ -128,6 +134,14 @@ typedef struct nd_options {
                                overlaps, which would otherwise grow with the
                                square of the corpus.  0 = no limit; default
                                100 */
+    char encoding[ND_ENCODING_MAX]; /* how documents are decoded: "auto"
+                               (the default) decides per file - UTF-8 is read
+                               as it is, UTF-16/UTF-32 are known by their
+                               byte-order mark or their NUL bytes, anything
+                               else is detected by libuchardet - or an
+                               iconv name ("utf-8", "gbk", "utf-16le",
+                               "windows-1252", ...) used for every file.
+                               Reports give offsets of the original bytes. */
 } nd_options;
 
 #define ND_MIN_PARAGRAPH_BYTES UINT32_C(64)
@@ -339,7 +353,8 @@ typedef struct nd_summary {
 
 typedef struct nd_document_info {
     const char *path;
-    uint64_t bytes;          /* after decompression */
+    uint64_t bytes;          /* after decompression (original bytes, not
+                                decoded ones) */
     uint64_t paragraphs;
     uint64_t chars;          /* normalised characters */
     uint64_t elsewhere_chars; /* chars of paragraphs whose cluster has a member
@@ -348,13 +363,17 @@ typedef struct nd_document_info {
                                 their cluster in this same document */
     unsigned split;          /* the nd_split_mode actually used */
     unsigned char gzip;      /* 1 if the input was gzip-compressed */
+    const char *encoding;    /* the encoding it was read in, lower case:
+                                "utf-8", or the one decoded ("gb18030",
+                                "utf-16le", "windows-1252", ...) */
 } nd_document_info;
 
 typedef struct nd_paragraph_info {
     uint32_t doc;     /* document index */
     uint32_t line;    /* 1-based line of the paragraph's first byte */
-    uint64_t offset;  /* byte offset in the (decompressed) document */
-    uint32_t length;  /* bytes, without the final line terminator */
+    uint64_t offset;  /* byte offset in the (decompressed) document: of its
+                         original bytes, also when it was decoded */
+    uint32_t length;  /* original bytes, without the final line terminator */
     uint32_t chars;   /* normalised characters */
     int64_t cluster;  /* cluster index, or -1 */
     double similarity; /* exact Jaccard to the cluster representative, or 0 */
@@ -385,7 +404,9 @@ size_t nd_report_document_count(const nd_report *r);
 nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out);
 size_t nd_report_paragraph_count(const nd_report *r);
 nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out);
-/* The paragraph's original bytes (not NUL-terminated) and their length.
+/* The paragraph's bytes (not NUL-terminated) and their length: the
+ * original bytes, or for a document decoded from another encoding its
+ * UTF-8 text (nd_document_info.encoding says which).
  * Input files are not kept in memory: the bytes are read from the file
  * again and checked to be the ones scanned; the copy stays valid until
  * nd_report_free (so it costs memory for the texts asked for).  If the file

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config
-          libxxhash-dev xxhash zlib1g-dev libutf8proc-dev
+          libxxhash-dev xxhash zlib1g-dev libutf8proc-dev libuchardet-dev
           libopencc-dev libopencc-data
           libcriterion-dev libjson-c-dev
           clang libclang-rt-14-dev valgrind hyperfine python3

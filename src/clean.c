@@ -269,7 +269,13 @@ static nd_status finish_removals(nd_clean_plan *p, nd_sketcher *sk) {
             nd_removal_info ri = p->rm[i];
             const uint8_t *kt = NULL;
             uint32_t kept = ri.kept;
-            span_of(r, d, r->docs.docs[doc].size, ri.paragraph, &ri.offset, &ri.length);
+            const nd_doc *dd = &r->docs.docs[doc];
+            span_of(r, d, dd->size, ri.paragraph, &ri.offset, &ri.length);
+            /* spans are found in the text read; a decoded document's are
+             * given (and cut) in its original bytes */
+            uint64_t s0 = ri.offset, e0 = ri.offset + ri.length;
+            ri.offset = nd_doc_orig_off(dd, s0);
+            ri.length = nd_doc_orig_off(dd, e0) - ri.offset;
             st = nd_report_fetch(r, &rk, kept, 0, &kt);
             if (st == ND_ERR_CHANGED) {
                 nd_report_late_change(r, r->pt.doc[kept]);
@@ -399,8 +405,11 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         /* the span is read again; a document left out, or one whose
          * paragraph no longer reads back, has no records */
         if (left_out(r, ri->doc)) continue;
-        st = nd_reader_get(&rd, ri->doc, ri->offset, (size_t)ri->length, 0, &bytes);
-        if (st == ND_OK && !d->data &&
+        if (d->map.n) /* decoded: the original bytes, from the private spool */
+            st = nd_reader_orig_get(&rd, ri->doc, ri->offset, (size_t)ri->length, &bytes);
+        else
+            st = nd_reader_get(&rd, ri->doc, ri->offset, (size_t)ri->length, 0, &bytes);
+        if (st == ND_OK && !d->data && !d->map.n &&
             (uint32_t)XXH3_64bits(bytes, r->pt.len[ri->paragraph]) != r->phash[ri->paragraph])
             st = ND_ERR_CHANGED;
         if (st == ND_ERR_CHANGED || st == ND_ERR_INVALID) {
@@ -429,7 +438,7 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         ND_CHECK(nd_sink_puts(s, ",\"kept_line\":"));
         ND_CHECK(nd_sink_u64(s, r->pt.line[ri->kept]));
         ND_CHECK(nd_sink_puts(s, ",\"kept_offset\":"));
-        ND_CHECK(nd_sink_u64(s, r->pt.off[ri->kept]));
+        ND_CHECK(nd_sink_u64(s, nd_doc_orig_off(kd, r->pt.off[ri->kept])));
         ND_CHECK(nd_sink_puts(s, ",\"similarity\":"));
         ND_CHECK(nd_sink_fixed(s, nd_unit_units(ri->similarity, 4), 4));
         ND_CHECK(nd_sink_puts(s, "}\n"));
@@ -536,8 +545,8 @@ static int mkdirs(char *dir) {
     return 0;
 }
 
-/* The cleaned bytes of document doc, whose bytes are data: everything
- * outside the plan's spans, gzip-compressed when the input was. */
+/* The cleaned bytes of document doc, whose (original) bytes are data:
+ * everything outside the plan's spans, gzip-compressed when the input was. */
 static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8_t *data,
                                size_t first, nd_fd_out *fo) {
     const nd_doc *d = &p->r->docs.docs[doc];
@@ -546,7 +555,7 @@ static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8
     int zinit = 0;
     unsigned char *zbuf = NULL;
     const size_t ZB = 1 << 16;
-    size_t pos = 0, i = first;
+    size_t pos = 0, i = first, total = (size_t)nd_doc_orig_size(d);
 
     if (d->gzip) {
         memset(&z, 0, sizeof z);
@@ -559,10 +568,10 @@ static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8
         zinit = 1;
     }
     for (;;) {
-        size_t stop = i < p->nrm && p->rm[i].doc == doc ? (size_t)p->rm[i].offset : d->size;
+        size_t stop = i < p->nrm && p->rm[i].doc == doc ? (size_t)p->rm[i].offset : total;
         const uint8_t *chunk = data + pos;
         size_t clen = stop - pos;
-        int last = stop == d->size;
+        int last = stop == total;
         if (!d->gzip) {
             if (clen && nd_fd_write(fo, chunk, clen) != 0) {
                 st = ND_ERR_IO;
@@ -655,11 +664,15 @@ static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
     const nd_report *r = c->p->r;
     const nd_doc *d = &r->docs.docs[c->doc];
     const uint8_t *data = NULL;
+    size_t len = d->size;
     if (c->p->doc_removed[c->doc] == 0 && d->gzip) return copy_file(d, fo, err);
-    ND_TRY(load_doc(r, c->rd, c->doc, &data));
+    /* a decoded document is written from its original bytes, kept in the
+     * private spool since it was loaded (nothing else can change them) */
+    if (d->map.n) ND_TRY(nd_reader_orig_whole(c->rd, c->doc, &data, &len));
+    else ND_TRY(load_doc(r, c->rd, c->doc, &data));
     nd_status st = ND_OK;
     if (c->p->doc_removed[c->doc] == 0) {
-        if (d->size && nd_fd_write(fo, data, d->size) != 0) st = ND_ERR_IO;
+        if (len && nd_fd_write(fo, data, len) != 0) st = ND_ERR_IO;
     } else {
         st = write_cleaned(c->p, c->doc, data, c->first, fo);
     }

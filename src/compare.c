@@ -559,7 +559,9 @@ static void on_diag(void *user, const nd_diag *d) {
 static nd_status load_path(cmp_doc *d, const char *path, uint64_t max_size,
                            nd_diag_fn fn, void *user) {
     cmp_diag cd = {fn, user, ND_OK};
-    nd_input_cfg cfg = {.max_file_size = max_size, .diag = on_diag, .user = &cd};
+    /* compare reports offsets of the bytes it reads: no decoding (yet) */
+    nd_input_cfg cfg = {.max_file_size = max_size, .encoding = "utf-8", .diag = on_diag,
+                        .user = &cd};
     struct stat sb;
     if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         nd_diag dg = {path, ND_ERR_NOT_REGULAR, 0, "a directory; compare takes two files"};

@@ -98,9 +98,18 @@ static nd_status doctab_push(nd_doctab *dt, nd_doc *doc) {
     return ND_OK;
 }
 
+/* A notice about an input that is read (not skipped, not counted). */
+static void note(const nd_input_cfg *cfg, const char *path, nd_status st, const char *detail) {
+    if (!cfg->diag) return;
+    nd_diag d = {.path = path, .status = st, .sys_errno = 0, .detail = detail};
+    cfg->diag(cfg->user, &d);
+}
+
 static void doc_release(nd_doc *doc) {
     if (doc->kfd) (void)close(doc->kfd - 1);
     free(doc->heap);
+    free(doc->orig_heap);
+    nd_decmap_release(&doc->map);
     free(doc->path);
     memset(doc, 0, sizeof *doc);
 }
@@ -275,6 +284,7 @@ typedef struct nd_loaded {
     char detail[64];    /* detail made while loading (size limit), or "" */
     uint64_t dev, ino;  /* identity of the loaded file (fstat) */
     unsigned char load; /* a file still to load */
+    unsigned char guessed; /* its encoding was guessed: a notice at commit */
 } nd_loaded;
 
 static void loaded_fail(nd_loaded *ld, nd_status st, int err, const char *what) {
@@ -289,9 +299,41 @@ static void too_large(const nd_input_cfg *cfg, nd_loaded *ld, int gz) {
              (unsigned long long)cfg->max_file_size, gz ? " after decompression" : "");
 }
 
-/* Inflates gzip data, checks the size limit and sniffs for binary data, for
- * a document that owns its bytes (doc->heap).  Problems go into ld (and the
+/* Decodes a document that owns its bytes (doc->heap) as the sniff sn says
+ * (decode.c): the UTF-8 text takes the place of the bytes, which move to
+ * doc->orig_heap, with the offset map beside them.  When the detector finds
+ * UTF-8 after all, the bytes stay as they are.  Problems go into ld (and the
  * bytes are released); only ND_ERR_NOMEM is returned. */
+static nd_status decode_doc(const nd_input_cfg *cfg, nd_loaded *ld, const nd_sniff_out *sn) {
+    nd_doc *doc = &ld->doc;
+    nd_decode_out o;
+    nd_decode_in in = {doc->data, doc->size, sn->enc, sn->bom, cfg->max_file_size};
+    nd_status st = nd_decode(&in, &o);
+    if (st == ND_ERR_NOMEM) return st;
+    if (st != ND_OK) {
+        if (st == ND_ERR_TOO_LARGE) too_large(cfg, ld, 0);
+        else loaded_fail(ld, st, 0, "encoding");
+        doc_release(doc);
+        return ND_OK;
+    }
+    if (o.utf8) {
+        nd_decode_release(&o);
+        return ND_OK;
+    }
+    doc->orig_heap = doc->heap;
+    doc->heap = o.text;
+    doc->data = o.text;
+    doc->size = o.len;
+    doc->map = o.map;
+    memcpy(doc->enc, o.enc, sizeof doc->enc);
+    ld->guessed = o.unsure;
+    return ND_OK;
+}
+
+/* Inflates gzip data, checks the size limit, sniffs for binary data and
+ * decodes other encodings, for a document that owns its bytes (doc->heap).
+ * Problems go into ld (and the bytes are released); only ND_ERR_NOMEM is
+ * returned. */
 static nd_status prepare_doc(const nd_input_cfg *cfg, nd_loaded *ld) {
     nd_doc *doc = &ld->doc;
     int gz = doc->size >= 2 && doc->data[0] == 0x1f && doc->data[1] == 0x8b;
@@ -318,10 +360,15 @@ static nd_status prepare_doc(const nd_input_cfg *cfg, nd_loaded *ld) {
         too_large(cfg, ld, gz);
         goto fail;
     }
-    if (doc->size && memchr(doc->data, 0, ND_MIN(doc->size, (size_t)ND_SNIFF_BYTES))) {
+    nd_sniff_in si = {doc->data, ND_MIN(doc->size, (size_t)ND_SNIFF_BYTES), doc->size,
+                      cfg->encoding};
+    nd_sniff_out sn;
+    nd_decode_sniff(&si, &sn);
+    if (sn.kind == ND_SNIFF_BINARY) {
         loaded_fail(ld, ND_ERR_BINARY, 0, NULL);
         goto fail;
     }
+    if (sn.kind == ND_SNIFF_DECODE) return decode_doc(cfg, ld, &sn);
     return ND_OK;
 fail:
     doc_release(doc);
@@ -353,6 +400,7 @@ static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
         ld->doc.path = ld->path;
         st = doctab_push(dt, &ld->doc);
         if (st != ND_OK) doc_release(&ld->doc);
+        else if (ld->guessed) note(cfg, ld->path, ND_ERR_ENCODING, nd_doc_encoding(&ld->doc));
     }
     ld->path = NULL;
     memset(&ld->doc, 0, sizeof ld->doc);
@@ -409,8 +457,20 @@ out:
  * pread() its bytes like a file's, without identity checks: nobody else can
  * change them.  If the spool cannot be created or written, the bytes stay on
  * the heap (nothing fails). */
+static int spool_write(int fd, const uint8_t *p, size_t n, uint64_t off) {
+    for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(fd, p + done, n - done, (off_t)(off + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return 0;
+        done += (size_t)w;
+    }
+    return 1;
+}
+
 static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
-    if (!doc->heap || doc->size == 0 || atomic_load(&dt->spool_failed)) return;
+    /* a decoded document: its text, then its original bytes */
+    size_t olen = doc->orig_heap ? (size_t)nd_doc_orig_size(doc) : 0;
+    if (!doc->heap || (doc->size == 0 && olen == 0) || atomic_load(&dt->spool_failed)) return;
     int fd1 = atomic_load(&dt->spool_fd1);
     if (!fd1) {
         nd_spill sp;
@@ -426,18 +486,18 @@ static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
             fd1 = want;
         }
     }
-    uint64_t off = atomic_fetch_add(&dt->spool_size, (uint64_t)doc->size);
-    for (size_t done = 0; done < doc->size;) {
-        ssize_t w = pwrite(fd1 - 1, doc->heap + done, doc->size - done, (off_t)(off + done));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return; /* a full disk: keep the heap copy */
-        done += (size_t)w;
-    }
+    uint64_t off = atomic_fetch_add(&dt->spool_size, (uint64_t)doc->size + olen);
+    if (!spool_write(fd1 - 1, doc->heap, doc->size, off) ||
+        !spool_write(fd1 - 1, doc->orig_heap, olen, off + doc->size))
+        return; /* a full disk: keep the heap copy */
     free(doc->heap);
+    free(doc->orig_heap);
     doc->heap = NULL;
+    doc->orig_heap = NULL;
     doc->data = NULL;
     doc->spooled = 1;
     doc->spool_off = off;
+    doc->orig_spool_off = off + doc->size;
 }
 
 /* pread() of up to len bytes at off, retrying short reads and EINTR; *got
@@ -462,8 +522,36 @@ static int64_t mtime_ns(const struct stat *sb) {
     return (int64_t)sb->st_mtim.tv_sec * 1000000000 + (int64_t)sb->st_mtim.tv_nsec;
 }
 
+/* Reads all `size` bytes of the open file fd (loaded as doc) into
+ * doc->heap and closes fd; a read error or a file that changed meanwhile
+ * (short, other size or modification time after the read) goes into ld.
+ * Only ND_ERR_NOMEM is returned. */
+static nd_status read_whole(int fd, size_t size, nd_loaded *ld) {
+    nd_doc *doc = &ld->doc;
+    size_t got = 0;
+    if (!(doc->heap = malloc(size ? size : 1))) {
+        (void)close(fd);
+        return ND_ERR_NOMEM;
+    }
+    int err = pread_all(fd, doc->heap, size, 0, &got);
+    struct stat after;
+    int changed = !err && (got < size || fstat(fd, &after) != 0 ||
+                           (uint64_t)after.st_size != (uint64_t)size ||
+                           mtime_ns(&after) != doc->mtime_ns);
+    (void)close(fd);
+    if (err || changed) { /* a file changed while read: not "corrupt" */
+        doc_release(doc);
+        if (err) loaded_fail(ld, ND_ERR_IO, err, "read");
+        else loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
+        return ND_OK;
+    }
+    doc->data = doc->heap;
+    doc->size = got;
+    return ND_OK;
+}
+
 /* Opens, sniffs and records one file found by a walk; gzip data is read and
- * inflated.  Plain files keep no bytes (see "Bytes" above); their descriptor
+ * inflated, and text in other encodings than UTF-8 decoded.  Plain files keep no bytes (see "Bytes" above); their descriptor
  * is kept while fewer than `budget` are.  Runs on any thread: touches only
  * ld and dt->nfds, and reads cfg. */
 static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld,
@@ -502,24 +590,8 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
     }
     if (got >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
         /* gzip data cannot be read again by ranges: inflated into the heap */
-        if (!(doc->heap = malloc(size ? size : 1))) {
-            (void)close(fd);
-            return ND_ERR_NOMEM;
-        }
-        err = pread_all(fd, doc->heap, size, 0, &got);
-        struct stat after;
-        int changed = !err && (got < size || fstat(fd, &after) != 0 ||
-                               (uint64_t)after.st_size != (uint64_t)size ||
-                               mtime_ns(&after) != doc->mtime_ns);
-        (void)close(fd);
-        if (err || changed) { /* a gzip file changed while read: not "corrupt" */
-            doc_release(doc);
-            if (err) loaded_fail(ld, ND_ERR_IO, err, "read");
-            else loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
-            return ND_OK;
-        }
-        doc->data = doc->heap;
-        doc->size = got;
+        ND_TRY(read_whole(fd, size, ld));
+        if (ld->st != ND_OK) return ND_OK;
         ND_TRY(prepare_doc(cfg, ld));
         if (ld->st == ND_OK) spool_doc(cfg, dt, doc);
         return ND_OK;
@@ -529,9 +601,20 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
         too_large(cfg, ld, 0);
         return ND_OK;
     }
-    if (memchr(head, 0, got)) {
+    /* the one pass that decides (decode.c): UTF-8 goes on as it is */
+    nd_sniff_in si = {head, got, size, cfg->encoding};
+    nd_sniff_out sn;
+    nd_decode_sniff(&si, &sn);
+    if (sn.kind == ND_SNIFF_BINARY) {
         (void)close(fd);
         loaded_fail(ld, ND_ERR_BINARY, 0, NULL);
+        return ND_OK;
+    }
+    if (sn.kind == ND_SNIFF_DECODE) { /* read whole, decoded, spooled */
+        ND_TRY(read_whole(fd, size, ld));
+        if (ld->st != ND_OK) return ND_OK;
+        ND_TRY(decode_doc(cfg, ld, &sn));
+        if (ld->st == ND_OK) spool_doc(cfg, dt, doc);
         return ND_OK;
     }
     if (size > 0 && atomic_fetch_add(&dt->nfds, 1) < budget)
@@ -897,6 +980,42 @@ nd_status nd_reader_whole(nd_reader *rd, size_t doc, const uint8_t **out) {
     rd->wlen = got;
     *out = rd->buf;
     return ND_OK;
+}
+
+nd_status nd_reader_orig_get(nd_reader *rd, size_t doc, uint64_t off, size_t len,
+                             const uint8_t **out) {
+    const nd_doc *d = &rd->dt->docs[doc];
+    if (!d->map.n) return nd_reader_get(rd, doc, off, len, 0, out);
+    uint64_t osize = nd_doc_orig_size(d);
+    size_t got = 0;
+    reader_unmap(rd);
+    if (off > osize || len > osize - off) return ND_ERR_INVALID;
+    if (d->orig_heap) {
+        *out = d->orig_heap + off;
+        return ND_OK;
+    }
+    if (len == 0) {
+        *out = (const uint8_t *)"";
+        return ND_OK;
+    }
+    rd->wdoc = SIZE_MAX; /* the window holds decoded text only */
+    ND_TRY(reader_room(rd, len));
+    /* the spool is private: nobody else changes it */
+    if (pread_all(atomic_load(&rd->dt->spool_fd1) - 1, rd->buf, len, d->orig_spool_off + off,
+                  &got) != 0 || got < len)
+        return ND_ERR_IO;
+    *out = rd->buf;
+    return ND_OK;
+}
+
+nd_status nd_reader_orig_whole(nd_reader *rd, size_t doc, const uint8_t **out, size_t *len) {
+    const nd_doc *d = &rd->dt->docs[doc];
+    if (!d->map.n) {
+        *len = d->size;
+        return nd_reader_whole(rd, doc, out);
+    }
+    *len = (size_t)nd_doc_orig_size(d);
+    return nd_reader_orig_get(rd, doc, 0, *len, out);
 }
 
 nd_status nd_doctab_own(nd_doctab *dt, size_t doc) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decode.h"
 #include "neardup.h"
 
 /* One document: its name, where its bytes are, and what the loader saw of
@@ -28,7 +29,28 @@ typedef struct nd_doc {
                               from the heap into the doctab's spool */
     unsigned char gzip;  /* 1 if the input was gzip data */
     unsigned char split; /* nd_split_mode used, set by the splitter */
+    /* Decoded documents (decode.c): data/heap/spool_off/size above are the
+     * decoded UTF-8 text every stage reads; the original bytes (which
+     * reports and clean speak of) are kept beside it, in the spool right
+     * after the text (orig_spool_off) or on the heap (orig_heap), and map
+     * translates offsets.  map.n == 0: not decoded (text is the original). */
+    nd_decmap map;
+    uint8_t *orig_heap;      /* the original bytes when not spooled, or NULL */
+    uint64_t orig_spool_off; /* spooled: where the original bytes are */
+    char enc[ND_ENC_NAME];   /* the encoding read ("" = utf-8) */
 } nd_doc;
+
+/* The original offset of decoded offset `dec` of d, and d's original size
+ * (the same numbers for a document that was not decoded). */
+static inline uint64_t nd_doc_orig_off(const nd_doc *d, uint64_t dec) {
+    return d->map.n ? nd_decmap_orig(&d->map, dec) : dec;
+}
+static inline uint64_t nd_doc_orig_size(const nd_doc *d) {
+    return d->map.n ? nd_decmap_orig_size(&d->map) : (uint64_t)d->size;
+}
+static inline const char *nd_doc_encoding(const nd_doc *d) {
+    return d->enc[0] ? d->enc : "utf-8";
+}
 
 /* The identity of a file already added, to refuse the same file twice. */
 typedef struct nd_file_id {
@@ -58,6 +80,8 @@ typedef struct nd_doctab {
 /* What the reader needs to know and where it reports skipped inputs. */
 typedef struct nd_input_cfg {
     uint64_t max_file_size;
+    const char *encoding; /* nd_options.encoding: NULL, "" or "auto" detect;
+                             "utf-8" reads every file as it is */
     const char *tmpdir; /* where the spool goes; NULL: $TMPDIR or /tmp */
     nd_diag_fn diag;
     void *user;
@@ -140,6 +164,16 @@ nd_status nd_reader_get(nd_reader *rd, size_t doc, uint64_t off, size_t len, siz
  * checked to be the file loaded, unchanged (device, inode, size and
  * modification time before and after the read).  ND_ERR_CHANGED otherwise. */
 nd_status nd_reader_whole(nd_reader *rd, size_t doc, const uint8_t **out);
+
+/* Points *out at the whole original document (*len bytes): for a decoded
+ * document its original bytes, read from the spool (or the heap; never
+ * from the input file again), else what nd_reader_whole gives. */
+nd_status nd_reader_orig_whole(nd_reader *rd, size_t doc, const uint8_t **out, size_t *len);
+
+/* Points *out at original bytes [off, off + len) of document doc (decoded
+ * documents: of the original bytes; others: nd_reader_get). */
+nd_status nd_reader_orig_get(nd_reader *rd, size_t doc, uint64_t off, size_t len,
+                             const uint8_t **out);
 
 /* Documents larger than this are not read into the reader's buffer by
  * nd_reader_whole_private but copied to a private file. */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "decode.h"
 #include "nd_internal.h"
 
 const char *nd_version(void) { return ND_VERSION_STRING; }
@@ -25,6 +26,7 @@ static const char *const nd_status_names[ND_STATUS_COUNT_] = {
     [ND_ERR_INTERNAL] = "internal error",
     [ND_ERR_CANCELLED] = "cancelled",
     [ND_ERR_CHANGED] = "changed while it was read; results for it may be incomplete",
+    [ND_ERR_ENCODING] = "encoding guessed",
 };
 
 const char *nd_strerror(nd_status status) {
@@ -47,6 +49,7 @@ void nd_options_default(nd_options *opt) {
         .threads = 0,
         .max_paragraph_bytes = UINT32_C(1) << 20,
         .common_docs = 100,
+        .encoding = "auto",
     };
 }
 
@@ -80,5 +83,9 @@ nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size) {
         opt->max_paragraph_bytes > ND_MAX_PARAGRAPH_BYTES)
         ND_FAIL("--max-paragraph-bytes must be between %u and %u",
                 (unsigned)ND_MIN_PARAGRAPH_BYTES, (unsigned)ND_MAX_PARAGRAPH_BYTES);
+    if (!memchr(opt->encoding, '\0', sizeof opt->encoding))
+        ND_FAIL("encoding is longer than %u bytes", (unsigned)(sizeof opt->encoding - 1));
+    if (!nd_decode_name_ok(opt->encoding))
+        ND_FAIL("encoding '%s' is not \"auto\" nor a name iconv can decode", opt->encoding);
     return ND_OK;
 }

@@ -277,7 +277,7 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
     s->files = nd;
     s->paragraphs = np;
     for (size_t i = 0; i < nd; i++) {
-        s->bytes += r->docs.docs[i].size;
+        s->bytes += nd_doc_orig_size(&r->docs.docs[i]);
         if (r->docs.docs[i].split == ND_SPLIT_BLANK)
             s->split_blank++;
         else
@@ -408,13 +408,14 @@ nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out
     const nd_doc *d = &r->docs.docs[i];
     *out = (nd_document_info){
         .path = d->path,
-        .bytes = d->size,
+        .bytes = nd_doc_orig_size(d),
         .paragraphs = r->d_paragraphs[i],
         .chars = r->d_chars[i],
         .elsewhere_chars = r->d_elsewhere[i],
         .within_chars = r->d_within[i],
         .split = d->split,
         .gzip = d->gzip,
+        .encoding = nd_doc_encoding(d),
     };
     return ND_OK;
 }
@@ -423,11 +424,15 @@ size_t nd_report_paragraph_count(const nd_report *r) { return r ? r->pt.n : 0; }
 
 nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out) {
     if (!r || !out || i >= r->pt.n) return ND_ERR_INVALID;
+    /* a decoded document's paragraphs are given in its original bytes */
+    const nd_doc *d = &r->docs.docs[r->pt.doc[i]];
+    uint64_t off = nd_doc_orig_off(d, r->pt.off[i]);
+    uint64_t end = nd_doc_orig_off(d, r->pt.off[i] + r->pt.len[i]);
     *out = (nd_paragraph_info){
         .doc = r->pt.doc[i],
         .line = r->pt.line[i],
-        .offset = r->pt.off[i],
-        .length = r->pt.len[i],
+        .offset = off,
+        .length = (uint32_t)ND_MIN(end - off, (uint64_t)UINT32_MAX),
         .chars = r->chars[i],
         .cluster = r->cluster[i],
         .similarity = r->sim[i],

@@ -187,6 +187,7 @@ static nd_status document_record(const nd_report *r, const json_paths *jp, size_
     ND_TRY(put_share(s, ",\"within_share\":", d.within_chars, d.chars));
     ND_TRY(put_str(s, ",\"split\":", split_name(d.split)));
     ND_TRY(nd_sink_puts(s, d.gzip ? ",\"gzip\":true" : ",\"gzip\":false"));
+    ND_TRY(put_str(s, ",\"encoding\":", d.encoding));
     return nd_sink_putc(s, '}');
 }
 

@@ -43,6 +43,16 @@ const char *cli_escape(char *buf, size_t size, const char *s);
 /* Large enough for any path a message shows in full. */
 #define CLI_ESCAPE_SIZE 8192
 
+/* The --encoding row of scan and clean: NAME into the const char * `var`,
+ * copied into nd_options.encoding by cli_set_encoding (a name too long for
+ * the field is left unterminated there, so nd_options_check refuses it). */
+#define CLI_ENCODING_OPTION(var)                                               \
+    {"encoding", 0, "NAME", OPT_KIND_STRING, &(var), 0, 0, 0, 0, NULL,          \
+     "decode inputs from NAME (an iconv name: gbk, big5, shift_jis, "          \
+     "utf-16le, windows-1252, ...); auto detects per file", "auto", NULL}
+struct nd_options;
+void cli_set_encoding(struct nd_options *o, const char *name);
+
 /* The --split choices, shared by every command that splits paragraphs. */
 extern const struct opt_choice cli_split_choices[];
 

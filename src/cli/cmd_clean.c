@@ -165,6 +165,7 @@ int cmd_clean(int argc, char **argv)
     nd_status st;
     char msg[256];
 
+    const char *encoding = NULL;
     nd_options_default(&o);
     nd_clean_options_default(&co);
     keep = (int)co.keep;
@@ -201,6 +202,7 @@ int cmd_clean(int argc, char **argv)
          "tokens (characters or words) per shingle", NULL, NULL},
         {"seed", 0, "N", OPT_KIND_U64, &o.seed, 0, 0, 0, 0, NULL,
          "seed of the shingle hashes and permutations", NULL, NULL},
+        CLI_ENCODING_OPTION(encoding),
         {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &o.max_file_size, 0, 0, 0,
          0, NULL, "skip larger files (after decompression; K, M, G suffixes)",
          NULL, NULL},
@@ -228,6 +230,7 @@ int cmd_clean(int argc, char **argv)
     o.split = (nd_split_mode)split;
     co.keep = (nd_keep)keep;
     co.scope = (nd_scope)scope;
+    cli_set_encoding(&o, encoding);
     if (nd_options_check(&o, msg, sizeof msg) != ND_OK) {
         opt_error(PROG, "%s", msg);
         rc = CLI_EXIT_USAGE;

@@ -225,6 +225,7 @@ int cmd_scan(int argc, char **argv)
     nd_status st;
     char msg[256];
 
+    const char *encoding = NULL;
     nd_options_default(&o);
     uint64_t max_para = o.max_paragraph_bytes;
     nd_write_options_default(&wo);
@@ -263,6 +264,7 @@ int cmd_scan(int argc, char **argv)
          "text: rows per section", NULL, NULL},
         {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
          "text: characters of paragraph previews", NULL, NULL},
+        CLI_ENCODING_OPTION(encoding),
         {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &o.max_file_size, 0, 0, 0,
          0, NULL, "skip larger files (after decompression; K, M, G suffixes)",
          NULL, NULL},
@@ -302,6 +304,7 @@ int cmd_scan(int argc, char **argv)
     o.split = (nd_split_mode)split;
     o.max_paragraph_bytes =
         max_para > UINT32_MAX ? UINT32_MAX : (uint32_t)max_para; /* checked below */
+    cli_set_encoding(&o, encoding);
     if (nd_options_check(&o, msg, sizeof msg) != ND_OK) {
         opt_error(PROG, "%s", msg);
         rc = CLI_EXIT_USAGE;

@@ -5,6 +5,7 @@
  *   neardup: cannot read 'PATH': <strerror>
  *   neardup: skipping 'PATH': <nd_strerror>[ (<detail>)]
  *   neardup: 'PATH' changed while it was read; results for it may be incomplete
+ *   neardup: 'PATH': encoding guessed as NAME       (a notice; the file is read)
  */
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,9 @@ void cli_print_diag(const struct nd_diag *d)
     if (d->status == ND_OK) {
         fprintf(stderr, "neardup: note: '%s': %s\n", path,
                 has_detail ? detail : "(no detail)");
+    } else if (d->status == ND_ERR_ENCODING) {
+        fprintf(stderr, "neardup: '%s': encoding guessed as %s\n", path,
+                has_detail ? detail : "?");
     } else if (d->status == ND_ERR_CHANGED) {
         /* "changed while it was read; results for it may be incomplete" */
         fprintf(stderr, "neardup: '%s' %s\n", path, nd_strerror(d->status));
@@ -56,6 +60,16 @@ void cli_print_diag(const struct nd_diag *d)
         fprintf(stderr, "neardup: skipping '%s': %s\n", path,
                 nd_strerror(d->status));
     }
+}
+
+void cli_set_encoding(struct nd_options *o, const char *name)
+{
+    size_t n;
+    if (name == NULL)
+        return;
+    n = strlen(name);
+    memcpy(o->encoding, name,
+           n < sizeof o->encoding ? n + 1 : sizeof o->encoding);
 }
 
 const struct opt_choice cli_split_choices[] = {
