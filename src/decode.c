@@ -17,12 +17,16 @@
  * a control character (other than tab, line ends, form feed, escape), a C1
  * control, a noncharacter or a broken surrogate, and the valid reading that
  * looks most like text (line ends and spaces, ASCII, then letters of the
- * common scripts) wins; none valid = binary, as before.  Without NUL bytes,
+ * common scripts) wins; none valid = binary, as before (and a head less than
+ * a quarter NUL, control or high bytes is not tried at all: 8-bit text with
+ * a stray NUL stays binary).  Without NUL bytes,
  * a head that is valid UTF-8 (a sequence cut by the end of the head is
  * allowed) is read as UTF-8 as it is: a UTF-8 file pays for the validation
  * of its first 8 KiB and nothing else - no detector call, no copy.  Only a
  * head that is not UTF-8 makes the loader read the whole file and ask
- * libuchardet what it is.  The price of deciding on the head: a file whose
+ * libuchardet what it is - unless the whole file is UTF-8 with a few bad
+ * bytes (four valid multi-byte characters or more per bad byte), which is
+ * read as it is, as before.  The price of deciding on the head: a file whose
  * first 8 KiB are ASCII and whose later bytes are in a legacy encoding is
  * read as UTF-8 (its stray bytes become U+FFFD, as they always did);
  * `--encoding NAME` (nd_options.encoding) decodes every file from NAME.
@@ -218,6 +222,17 @@ static long wide_score(const uint8_t *h, size_t n, int cut, unsigned unit, int b
     return score;
 }
 
+/* Could h[0..n-1] be UTF-16/UTF-32 at all?  Read as bytes, such text is at
+ * least a quarter NUL bytes (Latin scripts), C0 control bytes (Cyrillic,
+ * Greek: 0x03, 0x04) or bytes above 0x7F (CJK) - never 8-bit text with a
+ * stray NUL, which stays binary. */
+static int looks_wide(const uint8_t *h, size_t n) {
+    size_t odd = 0;
+    for (size_t i = 0; i < n; i++)
+        odd += h[i] >= 0x80 || (h[i] < 0x20 && h[i] != '\n' && h[i] != '\r' && h[i] != '\t');
+    return odd * 4 >= n;
+}
+
 void nd_decode_sniff(const nd_sniff_in *in, nd_sniff_out *out) {
     const uint8_t *h = in->head;
     size_t n = in->len;
@@ -249,7 +264,7 @@ void nd_decode_sniff(const nd_sniff_in *in, nd_sniff_out *out) {
             return;
         }
     }
-    if (nul) {
+    if (nul && looks_wide(h, n)) {
         static const struct {
             unsigned unit;
             int be;
@@ -272,7 +287,8 @@ void nd_decode_sniff(const nd_sniff_in *in, nd_sniff_out *out) {
         lower_copy(out->enc, wide[pick].enc);
         return;
     }
-    out->kind = utf8_valid(h, n, cut) ? ND_SNIFF_UTF8 : ND_SNIFF_DECODE;
+    if (nul) out->kind = ND_SNIFF_BINARY;
+    else out->kind = utf8_valid(h, n, cut) ? ND_SNIFF_UTF8 : ND_SNIFF_DECODE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -326,6 +342,25 @@ static nd_status map_add(nd_decmap *m, uint64_t *dec, uint64_t *orig, unsigned d
 /* Detection and decoding                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* Is s[0..n-1] UTF-8 with a few bad bytes: at least four valid multi-byte
+ * characters per invalid byte?  Text in a legacy encoding forms a valid
+ * UTF-8 sequence only now and then (GBK: one pair in twelve), and breaks
+ * one at nearly every other character. */
+static int mostly_utf8(const uint8_t *s, size_t n) {
+    uint64_t good = 0, bad = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t adv = 0;
+        if (nd_utf8_next(s + i, n - i, &adv) == ND_UTF8_INVALID) bad += adv;
+        else good++;
+        i += adv ? adv : 1;
+    }
+    return bad * 4 <= good;
+}
+
 /* Asks libuchardet about s[0..n-1]: *utf8 for UTF-8 or ASCII, else the name
  * in enc ("" when it has no answer). */
 static nd_status detect(const uint8_t *s, size_t n, char enc[ND_ENC_NAME], int *utf8) {
@@ -367,8 +402,8 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
     if (!in || (!in->src && in->len) || !in->enc || in->bom > in->len) return ND_ERR_INVALID;
 
     if (!in->enc[0]) {
-        int utf8 = 0;
-        ND_CHECK(detect(in->src, in->len, o.enc, &utf8));
+        int utf8 = mostly_utf8(in->src, in->len);
+        if (!utf8) ND_CHECK(detect(in->src, in->len, o.enc, &utf8));
         if (utf8) {
             lower_copy(o.enc, "utf-8");
             o.utf8 = 1;
