@@ -41,9 +41,10 @@
  * Decoding (nd_decode).  iconv converts into UTF-32LE one character per
  * call (an output room of 4 bytes, an input window of 16 bytes), so every
  * call says exactly how many original bytes the character took; the code
- * point is encoded as UTF-8 here.  A byte that does not decode (EILSEQ, or
- * a sequence cut by the end, EINVAL) becomes U+FFFD and the conversion
- * state is reset, so any input decodes and nothing is dropped.  In encodings
+ * point is encoded as UTF-8 here.  A byte (in UTF-16/UTF-32: a code unit)
+ * that does not decode (EILSEQ, or a sequence cut by the end, EINVAL)
+ * becomes U+FFFD and the conversion state is reset, so any input decodes,
+ * nothing is dropped, and UTF-16 stays aligned after a lone surrogate.  In encodings
  * where a byte below 0x80 at a character boundary is always ASCII (EUC-*,
  * GB*, Big5, ISO-8859-*, Windows-125x, KOI8-*), runs of such bytes are
  * copied without a call.  UTF-16 and UTF-32 surrogate and range errors give
@@ -426,6 +427,9 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
         goto out;
     }
     int ascii = ascii_compatible(o.enc);
+    /* what one U+FFFD stands for: a code unit */
+    size_t unit = strncmp(o.enc, "utf-32", 6) == 0 || strncmp(o.enc, "ucs-4", 5) == 0 ? 4
+                  : strncmp(o.enc, "utf-16", 6) == 0 || strncmp(o.enc, "ucs-2", 5) == 0 ? 2 : 1;
     if (in->bom) ND_CHECK(map_add(&o.map, &dec, &orig, 0, in->bom, 1));
     size_t i = in->bom;
     while (i < in->len) {
@@ -458,12 +462,13 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
         }
         size_t ncp = (size_t)(op - (char *)u) / 4;
         ND_CHECK(ND_GROW(o.text, cap, o.len + ND_MAX(ncp, (size_t)1) * 4));
-        if (used == 0) { /* a byte that does not decode, or a cut sequence */
+        if (used == 0) { /* a unit that does not decode, or a cut sequence */
+            size_t skip = ND_MIN(unit, in->len - i);
             o.len += put_cp(o.text + o.len, 0xFFFD);
-            ND_CHECK(map_add(&o.map, &dec, &orig, 3, 1, 1));
+            ND_CHECK(map_add(&o.map, &dec, &orig, 3, (unsigned)skip, 1));
             o.invalid++;
             (void)iconv(cd, NULL, NULL, NULL, NULL);
-            i++;
+            i += skip;
             continue;
         }
         size_t w = 0;

@@ -97,11 +97,12 @@ typedef struct nd_decode_out {
     unsigned char unsure;   /* the encoding was guessed: no answer from the
                                detector, too few non-ASCII bytes to tell, or
                                bytes the guess cannot decode */
-    uint64_t invalid;       /* bytes that did not decode (each became U+FFFD) */
+    uint64_t invalid;       /* bytes (UTF-16/UTF-32: code units) that did not
+                               decode; each became one U+FFFD */
 } nd_decode_out;
 
 /* Decodes in->src into UTF-8.  Invalid or truncated sequences become U+FFFD,
- * one per byte, so any input decodes.  ND_ERR_FORMAT if in->enc is not an
+ * one per byte (UTF-16/UTF-32: per code unit), so any input decodes.  ND_ERR_FORMAT if in->enc is not an
  * encoding iconv knows, ND_ERR_TOO_LARGE, ND_ERR_NOMEM.  *out is filled on
  * success (release with nd_decode_release) and zeroed otherwise. */
 nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out);
