@@ -25,7 +25,9 @@ UPDATE=${ND_CLI_UPDATE:-0}
 SEEDS=examples/seeds
 S000=$SEEDS/000_11051e509f6edff7.txt
 S001=$SEEDS/001_67f235fca624bad1.txt
+S002=$SEEDS/002_13674df05d4d43f5.txt
 S003=$SEEDS/003_1d07424bca0ceb50.txt
+S004=$SEEDS/004_0d1cd47ed3852840.txt
 
 CASES=(version help unknown-command bad-option-value bands-without-rows
        option-syntax params-default params-jsonl params-given
@@ -33,7 +35,8 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        output-file write-error missing-path no-input binary-file gzip
        corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
        symlink-loop not-regular escape-path
-       scan-html compare-text compare-errors clean clean-refuse)
+       scan-html compare-text compare-errors clean clean-refuse
+       encodings encoding-guess encoding-option clean-encodings)
 
 case_start "${CASES[@]}"
 
@@ -723,6 +726,128 @@ would remove 5 paragraphs (492 bytes) from 2 of 4 files"
   expect_stdout "in/sub/b.txt:4: remove 109 bytes, duplicate of in/sub/b.txt:2 (similarity 1.0000)
 in/sub/c.txt.gz:4: remove 109 bytes, duplicate of in/sub/c.txt.gz:2 (similarity 1.0000)
 would remove 2 paragraphs (218 bytes) from 2 of 4 files"
+  ;;
+
+encodings)
+  # GBK, Big5, UTF-16LE without a mark and Windows-1252 copies beside their
+  # UTF-8 originals: they cluster with them (exact clusters: the golden
+  # file), are named in the "encoding" field, and every paragraph of a copy,
+  # read from the copy's own bytes at the offset and length reported, is the
+  # original's paragraph at the same line.
+  mkdir "$TMP/in"
+  head -c 4000 "$S000" | sed '$d' > "$TMP/in/a-utf8.txt"
+  iconv -f UTF-8 -t GBK "$TMP/in/a-utf8.txt" > "$TMP/in/a-gbk.txt" || fail "iconv GBK"
+  head -c 2600 "$S004" | sed '$d' > "$TMP/in/b-utf8.txt"
+  iconv -f UTF-8 -t BIG5 "$TMP/in/b-utf8.txt" > "$TMP/in/b-big5.txt" || fail "iconv BIG5"
+  head -c 3000 "$S001" | sed '$d' > "$TMP/in/c-utf8.txt"
+  iconv -f UTF-8 -t UTF-16LE "$TMP/in/c-utf8.txt" > "$TMP/in/c-utf16le.txt" || fail "iconv UTF-16LE"
+  cat > "$TMP/in/d-utf8.txt" <<'EOT'
+The café on the corner served crème brûlée and “proper” coffee, said the naïve señor.
+Résumé writing is an art: you don’t list everything — you choose what matters most.
+Le garçon apporta l’addition ; « déjà ? » demanda Zoë, étonnée par la rapidité.
+Über den Wolken muss die Freiheit wohl grenzenlos sein, sang er fröhlich im Café.
+EOT
+  iconv -f UTF-8 -t WINDOWS-1252 "$TMP/in/d-utf8.txt" > "$TMP/in/d-cp1252.txt" || fail "iconv 1252"
+  ND_DIR=$TMP nd scan -f jsonl --emit-paragraphs --split line in
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" encodings.jsonl
+  for pe in a-utf8.txt:utf-8 a-gbk.txt:gb18030 b-big5.txt:big5 c-utf16le.txt:utf-16le \
+            d-cp1252.txt:windows-1252; do
+    grep '"type":"document"' "$OUT" | grep -F "\"path\":\"in/${pe%%:*}\"" |
+      grep -q -F "\"encoding\":\"${pe#*:}\"" || fail "${pe%%:*} is not reported as ${pe#*:}"
+  done
+  # four copies, each a cluster mate of its original at every long line
+  python3 - "$OUT" "$TMP" <<'EOP' || fail "offsets or clusters of the copies"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+docs = {r["doc"]: r for r in recs if r["type"] == "document"}
+paras = {}
+for r in recs:
+    if r["type"] == "paragraph":
+        paras.setdefault(r["path"], []).append(r)
+py = {"gb18030": "gb18030", "big5": "big5", "utf-16le": "utf-16-le", "windows-1252": "cp1252"}
+ok = True
+for d in docs.values():
+    if d["encoding"] == "utf-8":
+        continue
+    twin = d["path"].split("-")[0] + "-utf8.txt"
+    raw = open(sys.argv[2] + "/" + d["path"], "rb").read()
+    mine, theirs = paras[d["path"]], paras[twin]
+    orig = open(sys.argv[2] + "/" + twin, "rb").read()
+    if len(mine) != len(theirs):
+        print("paragraph counts differ", d["path"]); ok = False; continue
+    for p, q in zip(mine, theirs):
+        text = raw[p["offset"]:p["offset"] + p["length"]].decode(py[d["encoding"]])
+        want = orig[q["offset"]:q["offset"] + q["length"]].decode("utf-8")
+        if text != want or p["line"] != q["line"]:
+            print("paragraph differs", d["path"], p["line"], p["offset"]); ok = False
+        if q["chars"] >= 20 and (p["cluster"] is None or p["cluster"] != q["cluster"]):
+            print("not clustered with its original", d["path"], p["line"]); ok = False
+sys.exit(0 if ok else 1)
+EOP
+  ;;
+
+encoding-guess)
+  # too few non-ASCII bytes to tell: read in the guess, with one warning
+  mkdir "$TMP/in"
+  printf 'Un caf\xe9 cr\xe8me\n' > "$TMP/in/small.txt"
+  cp "$S000" "$TMP/in/zh.txt"
+  ND_DIR=$TMP nd scan -f jsonl in
+  expect_rc 0
+  expect_stderr "neardup: 'in/small.txt': encoding guessed as iso-8859-1"
+  grep -q -F '"path":"in/small.txt","bytes":14,' "$OUT" || fail "small.txt is not in the report"
+  ND_DIR=$TMP nd scan -q -f jsonl in
+  expect_stderr ""
+  ;;
+
+encoding-option)
+  mkdir "$TMP/in"
+  head -c 4000 "$S000" | sed '$d' > "$TMP/in/a.txt"
+  iconv -f UTF-8 -t UTF-16LE "$TMP/in/a.txt" > "$TMP/in/b.txt"
+  ND_DIR=$TMP nd scan --encoding klingon in
+  expect_rc 1
+  expect_stderr "neardup scan: encoding 'klingon' is not \"auto\" nor a name iconv can decode"
+  ND_DIR=$TMP nd scan --encoding utf-8 -f jsonl in # as before: UTF-16 is binary
+  expect_rc 2
+  expect_stderr "neardup: skipping 'in/b.txt': binary file"
+  ND_DIR=$TMP nd scan --encoding UTF-16LE -f jsonl in/b.txt
+  expect_rc 0
+  grep -q -F '"encoding":"utf-16le"' "$OUT" || fail "--encoding UTF-16LE not used"
+  ND_DIR=$TMP nd_as auto scan -f jsonl in
+  expect_rc 0
+  ND_DIR=$TMP nd clean --encoding klingon --out out in
+  expect_rc 1
+  expect_stderr "neardup clean: encoding 'klingon' is not \"auto\" nor a name iconv can decode"
+  ;;
+
+clean-encodings)
+  # clean of GBK and UTF-16LE files writes their own bytes back, less the
+  # removed paragraphs; the log gives original offsets and bytes
+  mkdir "$TMP/in"
+  awk 'length($0) > 90' "$S000" | head -n 4 > "$TMP/dup.txt"
+  awk 'length($0) > 90' "$S001" | head -n 3 > "$TMP/uniq-GBK.txt"
+  awk 'length($0) > 90' "$S002" | head -n 3 > "$TMP/uniq-UTF-16LE.txt"
+  cp "$TMP/dup.txt" "$TMP/in/a.txt"
+  for e in GBK UTF-16LE; do
+    paste -d '\n' "$TMP/uniq-$e.txt" <(head -n 3 "$TMP/dup.txt") > "$TMP/mixed.txt"
+    tail -n 1 "$TMP/dup.txt" >> "$TMP/mixed.txt"
+    iconv -f UTF-8 -t $e "$TMP/mixed.txt" > "$TMP/in/b-$e.txt"
+    iconv -f UTF-8 -t $e "$TMP/uniq-$e.txt" > "$TMP/b-$e.expected"
+  done
+  ND_DIR=$TMP nd clean --split line --out out --log removed.jsonl in
+  expect_rc 0
+  expect_stderr ""
+  expect_stdout "removed 8 paragraphs (4664 bytes) from 2 of 3 files"
+  expect_same "$TMP/in/a.txt" "$TMP/out/a.txt" "a file without removals was changed"
+  for e in GBK UTF-16LE; do
+    expect_same "$TMP/b-$e.expected" "$TMP/out/b-$e.txt" "cleaned b-$e.txt"
+  done
+  # the first removal of b-GBK.txt starts after its first (unique) line
+  first=$(head -n 1 "$TMP/uniq-GBK.txt" | iconv -f UTF-8 -t GBK | wc -c)
+  head -n 1 "$TMP/removed.jsonl" | grep -q -F "\"path\":\"in/b-GBK.txt\",\"line\":2,\"offset\":$first," ||
+    fail "the first removal is not at GBK offset $first"
+  grep -c '"base64"' "$TMP/removed.jsonl" | grep -q -x 8 || fail "removed GBK/UTF-16 bytes not logged as base64"
   ;;
 
 clean-refuse)
