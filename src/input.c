@@ -58,9 +58,22 @@
  * ("-") - is moved from the heap into the doctab's spool, an unlinked
  * temporary file in cfg->tmpdir that nobody else can reach, and read from
  * there like a file (spool_doc; it stays on the heap if no spool can be
- * written); buffers given by the caller stay on the heap.  Data with a NUL byte in its first 8 KiB is binary
- * and skipped.  Fifos, sockets and devices are never opened, so a scan
- * cannot block on them.
+ * written); buffers given by the caller stay on the heap.
+ *
+ * Encodings.  The same 8 KiB sniff decides the encoding (decode.c,
+ * nd_decode_sniff): UTF-8 goes on as above, untouched; NUL bytes that are
+ * not UTF-16/UTF-32 text make the file binary, and it is skipped; any other
+ * file (UTF-16/UTF-32, or a head that is not UTF-8) is read whole with
+ * read() - checked as gzip files are: a file that changes meanwhile is
+ * ND_ERR_CHANGED - and decoded into UTF-8 (decode_doc); its text and, right
+ * after it, its original bytes go into the spool, so every later stage reads
+ * the decoded text like any spooled document and nothing ever reads the
+ * input file again: a private temporary file that only neardup writes is a
+ * safe home for decoded text.  The offset map (nd_doc.map) stays on the
+ * heap and turns decoded offsets into original ones for reports and clean.
+ * A guessed encoding is one notice (ND_ERR_ENCODING) at commit, in walk
+ * order.  Fifos, sockets and devices are never opened, so a scan cannot
+ * block on them.
  */
 #define _DEFAULT_SOURCE /* d_type and DT_REG in struct dirent (glibc, BSDs) */
 #include "input.h"
