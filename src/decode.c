@@ -65,6 +65,17 @@
  * decode twice.  A segment is 24 bytes; text that changes width at every
  * character (rare; mixed-script UTF-16) costs 24 bytes a character.
  *
+ * Look-ahead.  The map is exact when iconv turns each character's bytes
+ * into that character in the call that reads them - every stateless
+ * encoding above.  glibc's Windows-1255, Windows-1258 and TCVN decoders
+ * hold a letter back until they see whether a combining mark follows, so
+ * there a character is counted with the bytes of the call that released it
+ * (the call that held it back leaves a zero-width segment): offsets can be
+ * one character late.  In ISO-2022 the escape sequences are
+ * zero-width segments, so a paragraph starts after the shift that precedes
+ * it (clean leaves the shift in place).  tests/fuzz/fuzz_decode.c checks the
+ * map against a naive recomputation in all the others.
+ *
  * On disk.  Nothing here writes: input.c puts the decoded text, followed by
  * the original bytes, into the doctab's private spool (an unlinked file only
  * neardup writes), and keeps the map on the heap with the document.
@@ -392,6 +403,29 @@ static size_t put_cp(uint8_t *dst, uint32_t cp) {
     return nd_utf8_encode(cp, dst);
 }
 
+/* Ends iconv's state: characters it still holds (a letter waiting for a
+ * combining mark, a stateful encoding's last shift) are appended, with no
+ * original bytes of their own. */
+static nd_status flush(iconv_t cd, nd_decode_out *o, size_t *cap, uint64_t *dec,
+                       uint64_t *orig) {
+    uint8_t u[64];
+    char *op = (char *)u;
+    size_t ol = sizeof u;
+    if (iconv(cd, NULL, NULL, &op, &ol) == (size_t)-1 || op == (char *)u) {
+        (void)iconv(cd, NULL, NULL, NULL, NULL);
+        return ND_OK;
+    }
+    size_t ncp = (size_t)(op - (char *)u) / 4, w = 0;
+    ND_TRY(ND_GROW(o->text, *cap, o->len + ncp * 4));
+    for (size_t c = 0; c < ncp; c++) {
+        const uint8_t *b = u + 4 * c;
+        w += put_cp(o->text + o->len + w, (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+                                              (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+    }
+    o->len += w;
+    return map_add(&o->map, dec, orig, (unsigned)w, 0, 1);
+}
+
 nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
     nd_status st = ND_OK;
     iconv_t cd = (iconv_t)-1;
@@ -464,10 +498,11 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
         ND_CHECK(ND_GROW(o.text, cap, o.len + ND_MAX(ncp, (size_t)1) * 4));
         if (used == 0) { /* a unit that does not decode, or a cut sequence */
             size_t skip = ND_MIN(unit, in->len - i);
+            ND_CHECK(flush(cd, &o, &cap, &dec, &orig)); /* a letter held back */
+            ND_CHECK(ND_GROW(o.text, cap, o.len + 3));
             o.len += put_cp(o.text + o.len, 0xFFFD);
             ND_CHECK(map_add(&o.map, &dec, &orig, 3, (unsigned)skip, 1));
             o.invalid++;
-            (void)iconv(cd, NULL, NULL, NULL, NULL);
             i += skip;
             continue;
         }
@@ -482,22 +517,7 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
         ND_CHECK(map_add(&o.map, &dec, &orig, (unsigned)w, (unsigned)used, 1));
         i += used;
     }
-    { /* a stateful encoding may still hold characters */
-        uint8_t u[64];
-        char *op = (char *)u;
-        size_t ol = sizeof u;
-        if (iconv(cd, NULL, NULL, &op, &ol) != (size_t)-1 && op > (char *)u) {
-            size_t ncp = (size_t)(op - (char *)u) / 4, w = 0;
-            ND_CHECK(ND_GROW(o.text, cap, o.len + ncp * 4));
-            for (size_t c = 0; c < ncp; c++) {
-                const uint8_t *b = u + 4 * c;
-                w += put_cp(o.text + o.len + w, (uint32_t)b[0] | (uint32_t)b[1] << 8 |
-                                                    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
-            }
-            o.len += w;
-            ND_CHECK(map_add(&o.map, &dec, &orig, (unsigned)w, 0, 1));
-        }
-    }
+    ND_CHECK(flush(cd, &o, &cap, &dec, &orig));
     if (o.len > in->max_len) {
         st = ND_ERR_TOO_LARGE;
         goto out;

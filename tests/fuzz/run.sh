@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh --bin PATH [--runs N | --time SECONDS] [--dir DIR] [--fresh]
 #                     NAME [-- LIBFUZZER ARGS]
 #
-# NAME is norm, split, gzip, scan or write.  Seeds are made from the bundled
+# NAME is norm, split, gzip, scan, write or decode.  Seeds are made from the bundled
 # corpus (examples/seeds: the first 4 KiB of each file, with the harness's
 # parameter bytes in front; gzip copies for the gzip harness) plus a few
 # hostile snippets, into DIR/seeds-NAME (default: the current directory),
@@ -77,6 +77,25 @@ case $NAME in
     head -c 1000 "$f" | gzip -c | head -c 300 > "$SEEDS/truncated.gz"
     head -c 1000000 /dev/zero | gzip -9 -c > "$SEEDS/bomb.gz"
     printf '' | gzip -c > "$SEEDS/empty.gz" ;;
+  decode)
+    # first byte: the encoding (0 = detect, 1 gbk, 3 big5, 4 shift_jis,
+    # 7 windows-1252, 8 utf-16le, 11 utf-32be; see fuzz_decode.c)
+    for f in "${FILES[@]}"; do
+      b=$SEEDS/$(basename "$f")
+      { printf '\x00'; head -c 2048 "$f"; } > "$b.detect"
+      { printf '\x00'; head -c 2048 "$f" | iconv -c -f UTF-8 -t GBK; } > "$b.gbk-detect"
+      { printf '\x01'; head -c 2048 "$f" | iconv -c -f UTF-8 -t GBK; } > "$b.gbk"
+      { printf '\x03'; head -c 2048 "$f" | iconv -c -f UTF-8 -t BIG5; } > "$b.big5"
+      { printf '\x04'; head -c 2048 "$f" | iconv -c -f UTF-8 -t SHIFT_JIS; } > "$b.sjis"
+      { printf '\x00'; head -c 2048 "$f" | iconv -c -f UTF-8 -t UTF-16LE; } > "$b.utf16le"
+      { printf '\x0b'; head -c 1024 "$f" | iconv -c -f UTF-8 -t UTF-32BE; } > "$b.utf32be"
+    done
+    printf '\x00caf\xe9 cr\xe8me \x93quoted\x94 na\xefve\n' > "$SEEDS/snippet-cp1252"
+    printf '\x07\x80\x81\x8d\x8f\x90\x9d\xff' > "$SEEDS/snippet-cp1252-holes"
+    printf '\x08\x00\xd8a\x00\x00\xdcb\x00x' > "$SEEDS/snippet-surrogates"
+    printf '\x0d\x1b$B$3$s$K$A$O\x1b(B hello\n' > "$SEEDS/snippet-iso2022jp"
+    printf '\x00\xff\xfeh\x00i\x00' > "$SEEDS/snippet-bom16"
+    for h in "${HOSTILE[@]}"; do snippet "${h%%:*}" "\x00${h#*:}"; done ;;
   scan|write)
     # options (8 bytes): auto split / 2 documents, all norm flags, shingle 5,
     # min_chars 8, threshold 0.80, num_perm 64, max paragraph 64+0x0400;
