@@ -96,6 +96,9 @@
 #define ND_SURE_BYTES 16
 /* Input window of one iconv call: longer than any character (GB18030: 4). */
 #define ND_DECODE_WINDOW 16
+/* The detector reads at most this much of a file (its answer is settled
+ * long before; the rest would only cost time). */
+#define ND_DETECT_BYTES ((size_t)16 << 20)
 /* Guess when the detector has no answer. */
 #define ND_FALLBACK_ENC "windows-1252"
 
@@ -373,7 +376,7 @@ static int mostly_utf8(const uint8_t *s, size_t n) {
     return bad * 4 <= good;
 }
 
-/* Asks libuchardet about s[0..n-1]: *utf8 for UTF-8 or ASCII, else the name
+/* Asks libuchardet about s[0..n-1] (its first ND_DETECT_BYTES): *utf8 for UTF-8 or ASCII, else the name
  * in enc ("" when it has no answer). */
 static nd_status detect(const uint8_t *s, size_t n, char enc[ND_ENC_NAME], int *utf8) {
     uchardet_t ud = uchardet_new();
@@ -381,6 +384,7 @@ static nd_status detect(const uint8_t *s, size_t n, char enc[ND_ENC_NAME], int *
     enc[0] = '\0';
     *utf8 = 0;
     const size_t chunk = (size_t)1 << 20;
+    n = ND_MIN(n, ND_DETECT_BYTES);
     for (size_t i = 0; i < n; i += chunk)
         if (uchardet_handle_data(ud, (const char *)s + i, ND_MIN(chunk, n - i)) != 0) break;
     uchardet_data_end(ud);
