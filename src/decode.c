@@ -36,7 +36,10 @@
  * Windows-1252 is taken: it decodes nearly every byte), when the file holds
  * fewer than ND_SURE_BYTES non-ASCII bytes (too little to tell Latin-1 from
  * Latin-2), or when bytes did not decode in the guessed encoding.  The
- * loader then sends one notice naming the guess.
+ * loader then sends one notice naming the guess.  An answer of ISO-8859-1
+ * is read as Windows-1252, as browsers do (the WHATWG Encoding standard):
+ * the same letters, and quotes, dashes and the euro sign where ISO-8859-1
+ * has C1 controls.
  *
  * Decoding (nd_decode).  iconv converts into UTF-32LE one character per
  * call (an output room of 4 bytes, an input window of 16 bytes), so every
@@ -391,6 +394,10 @@ static nd_status detect(const uint8_t *s, size_t n, char enc[ND_ENC_NAME], int *
     const char *cs = uchardet_get_charset(ud);
     if (cs && (strcasecmp(cs, "ascii") == 0 || is_utf8_name(cs))) *utf8 = 1;
     else if (cs) lower_copy(enc, cs);
+    /* as browsers do (WHATWG Encoding): ISO-8859-1 text is read as its
+     * superset Windows-1252, whose 0x80-0x9F are quotes, dashes and the euro
+     * sign rather than C1 controls */
+    if (strcmp(enc, "iso-8859-1") == 0) lower_copy(enc, ND_FALLBACK_ENC);
     uchardet_delete(ud);
     return ND_OK;
 }

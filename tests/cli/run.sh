@@ -795,7 +795,7 @@ encoding-guess)
   cp "$S000" "$TMP/in/zh.txt"
   ND_DIR=$TMP nd scan -f jsonl in
   expect_rc 0
-  expect_stderr "neardup: 'in/small.txt': encoding guessed as iso-8859-1"
+  expect_stderr "neardup: 'in/small.txt': encoding guessed as windows-1252"
   grep -q -F '"path":"in/small.txt","bytes":14,' "$OUT" || fail "small.txt is not in the report"
   ND_DIR=$TMP nd scan -q -f jsonl in
   expect_stderr ""

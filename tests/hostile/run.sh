@@ -20,7 +20,7 @@ set -u
 
 CASES=(empty long-line max-paragraph nul-bytes bad-utf8 bom line-endings
        gzip-truncated gzip-corrupt gzip-bomb stdin-limits unreadable symlinks
-       special-files names many-files full-disk interrupt)
+       special-files names many-files full-disk interrupt encodings)
 
 case_start "${CASES[@]}"
 
@@ -417,6 +417,42 @@ full-disk)
   expect_stderr "neardup: cannot write 'full/report.json': No space left on device"
   left=$(ls -A full)
   [ -z "$left" ] || fail "left behind on the full disk: $left"
+  ;;
+
+encodings)
+  # broken text in other encodings: UTF-16 cut in the middle of a unit and
+  # with lone surrogates, UTF-32 beyond U+10FFFF, GBK cut inside a
+  # character, a byte-order mark and nothing else, a cp1252 file with the
+  # five bytes cp1252 leaves undefined; all read, none crashes, every
+  # output is valid UTF-8, offsets stay inside the files
+  printf '\xff\xfeh\0e\0l\0l\0o\0 \0w\0o\0r\0l\0d\0\n\0\x00\xd8x' > u16.txt
+  printf 'h\0i\0 \0t\0h\0e\0r\0e\0,\0 \0o\0k\0\n\0\x00\xdcx\0' > u16-nobom.txt
+  printf '\xff\xfe\0\0h\0\0\0\xff\xff\x11\0i\0\0\0' > u32.txt
+  iconv -f UTF-8 -t GBK < "$S000" | head -c 5001 > gbk-cut.txt
+  printf '\xff\xfe' > bom-only.txt
+  printf 'Na\xefve caf\xe9 \x81\x8d\x8f\x90\x9d \x93quotes\x94 and \x96 dashes \x97 here\n' > holes.txt
+  nd scan -f jsonl --emit-paragraphs --min-chars 1 u16.txt u16-nobom.txt u32.txt gbk-cut.txt \
+    bom-only.txt holes.txt
+  expect_rc 0
+  expect_stderr "neardup: 'gbk-cut.txt': encoding guessed as gb18030" \
+                "neardup: 'holes.txt': encoding guessed as windows-1252"
+  expect_summary files 6
+  iconv -f UTF-8 -t UTF-8 "$OUT" > /dev/null 2>&1 || fail "the report is not valid UTF-8"
+  python3 - "$OUT" <<'PY' || fail "an offset lies outside its file"
+import json, os, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+size = {r["path"]: r["bytes"] for r in recs if r["type"] == "document"}
+for p, n in size.items():
+    assert os.path.getsize(p) == n, (p, n)
+for r in recs:
+    if r["type"] == "paragraph":
+        assert r["offset"] + r["length"] <= size[r["path"]], r
+PY
+  for f in text json csv html; do
+    nd scan -f "$f" u16.txt u16-nobom.txt u32.txt gbk-cut.txt bom-only.txt holes.txt
+    expect_rc 0
+    iconv -f UTF-8 -t UTF-8 "$OUT" > /dev/null 2>&1 || fail "$f output is not valid UTF-8"
+  done
   ;;
 
 interrupt)
