@@ -532,7 +532,8 @@ typedef struct nd_removal_info {
     uint32_t kept;       /* the paragraph kept in its place (report index) */
     uint32_t doc;        /* document of the removed paragraph */
     uint32_t line;       /* its 1-based line */
-    uint64_t offset;     /* first removed byte (decompressed document) */
+    uint64_t offset;     /* first removed byte (decompressed document; of
+                            its original bytes when it was decoded) */
     uint64_t length;     /* removed bytes, terminator and blank lines included */
     double similarity;   /* exact Jaccard of the removed and kept paragraphs */
 } nd_removal_info;
@@ -560,8 +561,10 @@ uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc);
  *   {"path":"...","line":N,"offset":N,"length":N,"text":"...",
  *    "kept_path":"...","kept_line":N,"kept_offset":N,"similarity":S}
  * "text" holds the removed bytes exactly (JSON escapes only); when they are
- * not valid UTF-8, "base64":"..." replaces "text".  Offsets are those of the
- * original (decompressed) document, so inserting each text at its offset,
+ * not valid UTF-8, "base64":"..." replaces "text".  Offsets and bytes are
+ * those of the original (decompressed) document - for a document decoded
+ * from another encoding, its bytes in that encoding - so inserting each
+ * text at its offset,
  * in order, into the cleaned file rebuilds the input byte for byte.
  * Returns ND_ERR_IO if fn failed.  Deterministic bytes.
  */
@@ -592,7 +595,9 @@ typedef struct nd_clean_failure {
  * out_dir/<its path below D>, a file given directly to out_dir/<its base
  * name>.  out_dir and subdirectories are created as needed (mode 0777 &
  * ~umask).  Documents without removals are copied from the input file
- * unchanged; gzip inputs are written gzip-compressed.  Each file goes to a
+ * unchanged; gzip inputs are written gzip-compressed; a document decoded
+ * from another encoding is written in that encoding, from the original
+ * bytes kept since it was loaded.  Each file goes to a
  * temporary name in its directory, is fsync'ed and renamed into place.
  * Every document is read again, whole, and checked to be what was scanned
  * (file identity, size, modification time and every paragraph's hash); one

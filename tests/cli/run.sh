@@ -752,6 +752,11 @@ EOT
   expect_rc 0
   expect_stderr ""
   expect_golden "$OUT" encodings.jsonl
+  cp "$OUT" "$TMP/encodings.jsonl"
+  for t in 1 3; do # the same bytes on any number of threads
+    ND_DIR=$TMP nd scan -f jsonl --emit-paragraphs --split line --threads $t in
+    expect_same "$TMP/encodings.jsonl" "$OUT" "--threads $t gives another report"
+  done
   for pe in a-utf8.txt:utf-8 a-gbk.txt:gb18030 b-big5.txt:big5 c-utf16le.txt:utf-16le \
             d-cp1252.txt:windows-1252; do
     grep '"type":"document"' "$OUT" | grep -F "\"path\":\"in/${pe%%:*}\"" |
