@@ -500,6 +500,7 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
         size_t used = ND_MIN(in->len - i, (size_t)ND_DECODE_WINDOW) - il;
         if (r == (size_t)-1 && errno == E2BIG && used == 0) {
             /* one character that decodes to several code points */
+            op = (char *)u;
             ol = sizeof u;
             errno = 0;
             r = iconv(cd, &ip, &il, &op, &ol);
