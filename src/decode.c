@@ -499,9 +499,10 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
         size_t r = iconv(cd, &ip, &il, &op, &ol);
         size_t used = ND_MIN(in->len - i, (size_t)ND_DECODE_WINDOW) - il;
         if (r == (size_t)-1 && errno == E2BIG && used == 0) {
-            /* one character that decodes to several code points */
-            op = (char *)u;
-            ol = sizeof u;
+            /* one character that decodes to several code points, or a
+             * letter released before one that does not fit: more room
+             * after what was written */
+            ol = sizeof u - (size_t)(op - (char *)u);
             errno = 0;
             r = iconv(cd, &ip, &il, &op, &ol);
             used = ND_MIN(in->len - i, (size_t)ND_DECODE_WINDOW) - il;

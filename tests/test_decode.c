@@ -470,3 +470,34 @@ Test(decode_scan, a_guess_is_one_notice, .init = make_tmp, .fini = rm_tmp) {
     nd_report_free(r);
     nd_scanner_free(sc);
 }
+
+static int has(const uint8_t *s, size_t n, const char *needle) {
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(s + i, needle, k) == 0) return 1;
+    return 0;
+}
+
+/* tests/fuzz/regress/decode/retry-room-overflow: glibc's Windows-1255
+ * releases a letter it held back and then finds no room for the next one;
+ * the retry must write after the released letter, not over the end of its
+ * buffer, and keep it. */
+Test(decode, letter_released_before_a_full_buffer) {
+    size_t n;
+    char *raw = nd_test_read_file(nd_test_data_path("fuzz/regress/decode/retry-room-overflow"), &n);
+    cr_assert_gt(n, 1);
+    nd_decode_in in = {(const uint8_t *)raw + 1, n - 1, "windows-1255", 0, UINT64_MAX};
+    nd_decode_out out;
+    cr_assert_eq(nd_decode(&in, &out), ND_OK);
+    size_t i = 0;
+    while (i < out.len) {
+        size_t adv = 0;
+        cr_assert_neq(nd_utf8_next(out.text + i, out.len - i, &adv), ND_UTF8_INVALID);
+        i += adv;
+    }
+    cr_expect_eq(nd_decmap_orig(&out.map, out.len), n - 1);
+    cr_expect(has(out.text, out.len, "line one"));
+    cr_expect(has(out.text, out.len, "line two"));
+    nd_decode_release(&out);
+    free(raw);
+}
