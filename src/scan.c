@@ -935,9 +935,8 @@ static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
         keys = w->bkeys + (size_t)j * w->batch_rows;
     }
     /* only the representatives whose key may repeat: see lsh.h */
-    size_t m = nd_lsh_band_entries(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
-                                   k->ecap);
-    nd_sort_hi32(k->e, k->etmp, m);
+    size_t m = nd_lsh_band_sorted(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
+                                  k->ecap);
     return nd_lsh_band_pairs(k->e, m, &k->pairs);
 }
 
@@ -1064,7 +1063,7 @@ static nd_status stage_lsh(scan_work *w) {
     if (w->ncl >= 2) {
         if (!w->spilling)
             for (unsigned t = 0; t < w->threads; t++) {
-                ND_TRY(worker_entries(&w->wk[t], w->ncl + 1));
+                ND_TRY(worker_entries(&w->wk[t], w->ncl + 1 + ND_LSH_SORTED_EXTRA));
                 if (w->fusing)
                     ND_TRY(ND_GROW(w->wk[t].band, w->wk[t].band_cap, w->r->pt.n));
             }
