@@ -49,13 +49,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 #include <zlib.h>
 
 #include "nd_internal.h"
 #include "report.h"
 #include "text.h"
 #include "write.h"
+#include "xxh.h"
 
 struct nd_clean_plan {
     const nd_report *r;

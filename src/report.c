@@ -43,9 +43,9 @@
 #include "report.h"
 
 #include <string.h>
-#include <xxhash.h>
 
 #include "nd_internal.h"
+#include "xxh.h"
 
 /* A chunk of copied paragraph texts (nd_report_paragraph_text). */
 struct nd_text_chunk {

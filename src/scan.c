@@ -142,7 +142,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "cluster.h"
 #include "input.h"
@@ -153,6 +152,7 @@
 #include "sketch.h"
 #include "spill.h"
 #include "split.h"
+#include "xxh.h"
 
 struct nd_scanner {
     nd_options opt;
