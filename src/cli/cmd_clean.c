@@ -201,6 +201,8 @@ int cmd_clean(int argc, char **argv)
     nd_summary sum;
     nd_status st;
 
+    /* from the start: a signal before the scan cancels it when it starts */
+    cli_signals_install();
     cli_scan_args_init(&sa);
     nd_clean_options_default(&co);
     keep = (int)co.keep;
@@ -264,7 +266,6 @@ int cmd_clean(int argc, char **argv)
     if (cli_scanner_new(&sa, on_diag, &cs, &sc) != ND_OK)
         goto out;
     cli_signals_scanner(sc);
-    cli_signals_install();
     for (int i = 0; i < npos; i++) {
         st = nd_scanner_add_path(sc, argv[i]);
         if (st != ND_OK) {

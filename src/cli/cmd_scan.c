@@ -141,6 +141,8 @@ int cmd_scan(int argc, char **argv)
     nd_summary sum;
     nd_status st;
 
+    /* from the start: a signal before the scan cancels it when it starts */
+    cli_signals_install();
     cli_scan_args_init(&sa);
     nd_write_options_default(&wo);
 
@@ -182,7 +184,6 @@ int cmd_scan(int argc, char **argv)
     if (cli_scanner_new(&sa, on_diag, &ss, &sc) != ND_OK)
         goto out;
     cli_signals_scanner(sc);
-    cli_signals_install();
     for (int i = 0; i < npos; i++) {
         st = nd_scanner_add_path(sc, argv[i]);
         if (st != ND_OK) {
