@@ -206,7 +206,7 @@ for ((i = 0; i < RUNS; i++)); do
       fail "$what: the log was written, the output directory was not"
     fi
   else
-    interrupted=$((interrupted + 1))
+    [ "$rc" = 137 ] && interrupted=$((interrupted + 1))
     if [ "$state" = absent ] && [ -e "$TMP/w/removed.jsonl" ]; then
       cmp -s "$TMP/ref/removed.jsonl" "$TMP/w/removed.jsonl" ||
         fail "$what: an incomplete log without the output directory"
