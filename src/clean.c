@@ -26,9 +26,13 @@
  * back at its offset, in order (tests/test_clean.c proves it).
  *
  * Safety of the writer (nd_clean_write_tree): all checks run before the
- * first byte is written; each output is written to a temporary file in its
- * target directory, fsync'ed and renamed into place, so an interrupted run
- * leaves whole files or none.
+ * first byte is written; the whole tree is written into a temporary sibling
+ * of the output directory, DIR.neardup-tmp.XXXXXX, every file fsync'ed, and
+ * renamed to DIR at the end, after the log (LOG.neardup-tmp.XXXXXX, renamed
+ * to LOG), so DIR is absent or complete, and complete only with its log.
+ * nd_clean_cancel stops the writing and removes the temporaries; what a
+ * killed process leaves is found by nd_clean_leftovers and never reused
+ * (the order and what each step leaves: above nd_clean_write_tree).
  *
  * Inputs that change.  The report keeps no input bytes (input.c, "Bytes"):
  * the plan and the writer read each document again, whole, with read()
