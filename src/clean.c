@@ -78,7 +78,7 @@ void nd_clean_cancel(nd_clean_plan *p) {
 }
 
 static int cancelled(const nd_clean_plan *p) {
-    return atomic_load(&((nd_clean_plan *)(uintptr_t)p)->cancel) != 0;
+    return atomic_load(&p->cancel) != 0;
 }
 
 void nd_clean_options_default(nd_clean_options *co) {
