@@ -613,6 +613,13 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
                               const char *log_path, int force,
                               nd_clean_failure *fail);
 
+/* Sets a progress callback for nd_clean_write_tree on p (NULL = none): it is
+ * called on the calling thread with 0 of `total` input bytes at the start
+ * and after each document is written.  Not during nd_clean_write_tree. */
+void nd_clean_set_progress(nd_clean_plan *p,
+                           void (*fn)(void *user, uint64_t done, uint64_t total),
+                           void *user);
+
 /* Asks a running nd_clean_write_tree on p to stop (see there).  Only sets a
  * flag: async-signal-safe, callable from any thread or a signal handler. */
 void nd_clean_cancel(nd_clean_plan *p);

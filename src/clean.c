@@ -71,7 +71,16 @@ struct nd_clean_plan {
     uint64_t *doc_removed; /* per document: removed bytes */
     char *fail_path;       /* the path named by the last failure */
     atomic_int cancel;     /* set by nd_clean_cancel (a signal handler) */
+    void (*progress)(void *user, uint64_t done, uint64_t total);
+    void *progress_user;
 };
+
+void nd_clean_set_progress(nd_clean_plan *p, void (*fn)(void *user, uint64_t done, uint64_t total),
+                           void *user) {
+    if (!p) return;
+    p->progress = fn;
+    p->progress_user = user;
+}
 
 void nd_clean_cancel(nd_clean_plan *p) {
     if (p) atomic_store(&p->cancel, 1);
@@ -1015,6 +1024,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     char *parent = NULL, *log_tree_path = NULL;
     struct stat *ids = NULL;
     size_t nd, *first = NULL, nallowed = 0;
+    uint64_t total_bytes = 0, done_bytes = 0;
     int err = 0, dir_exists = 0, dir_empty = 1, log_fd = -1;
     unsigned dmode = 0777 & ~nd_process_umask();
     nd_reader rd;
@@ -1211,6 +1221,8 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     for (size_t i = 0; i < nd; i++) first[i] = p->nrm;
     for (size_t i = p->nrm; i-- > 0;)
         if (p->rm[i].doc < nd) first[p->rm[i].doc] = i;
+    for (size_t i = 0; i < nd; i++) total_bytes += r->docs.docs[i].size;
+    if (p->progress && nd) p->progress(p->progress_user, 0, total_bytes);
     for (size_t i = 0; i < nd; i++) {
         char *path = join(tmp_dir, tg[i].rel);
         char *slash = path ? strrchr(path, '/') : NULL;
@@ -1233,16 +1245,17 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         else
             st = err ? ND_ERR_IO : ND_ERR_CHANGED;
         free(path);
+        done_bytes += r->docs.docs[i].size;
         if (st == ND_ERR_CHANGED) { /* left out, reported */
             nd_report_late_change(r, i);
             st = ND_OK;
-            continue;
         }
         if (st == ND_ERR_CANCELLED) goto out;
         if (st != ND_OK) {
             st = fail_at(p, fail, ND_CLEAN_ERR_IO, tg[i].path, err, st);
             goto out;
         }
+        if (p->progress) p->progress(p->progress_user, done_bytes, total_bytes);
     }
     if (log_rel) { /* inside the tree: it appears with it */
         char *path = join(tmp_dir, log_rel);

@@ -69,6 +69,7 @@ extern const struct opt_choice cli_split_choices[];
 struct cli_progress {
     double start, stage_start, last;
     int stage, drawn;
+    int on; /* --progress, or stderr a terminal */
 };
 
 /* Room for the shared option rows and OPT_END. */
@@ -101,6 +102,8 @@ int cli_scan_args_finish(struct cli_scan_args *a, const char *prog);
  * or stderr a terminal).  Prints the failure ("neardup: ...") itself. */
 nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
                           nd_scanner **out);
+/* With the progress bar on, clean's writing of plan p draws it too. */
+void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p);
 /* Clears a drawn progress bar. */
 void cli_progress_end(struct cli_progress *ps);
 /* Seconds of a monotonic clock. */

@@ -298,12 +298,14 @@ int cmd_clean(int argc, char **argv)
         fprintf(stderr, "neardup: clean failed: %s\n", nd_strerror(st));
         goto out;
     }
+    cli_progress_clean(&sa, plan);
     cli_signals_clean(plan); /* cancels at once after a signal */
     if (!dry_run || log_path) {
         nd_clean_failure f;
         st = nd_clean_write_tree(plan, (const char *const *)argv, (size_t)npos,
                                  dry_run ? NULL : out_dir, log_path, force, &f);
         cli_signals_clean(NULL);
+        cli_progress_end(&sa.bar);
         if (st == ND_ERR_CANCELLED) {
             rc = interrupted();
             goto out;

@@ -88,39 +88,56 @@ double cli_now(void)
     return mono_now();
 }
 
-/* Progress bar on stderr: stage, percentage, MB/s and ETA, at most ten
- * redraws a second. */
-static void on_progress(void *user, const nd_progress *p)
+/* Draws the progress bar on stderr: stage, percentage, MB/s and ETA (when
+ * the units are bytes), at most ten redraws a second. */
+static void draw(struct cli_progress *ps, int stage, const char *name, uint64_t done,
+                 uint64_t total, int bytes)
 {
-    static const char *const names[] = {"read", "split", "sketch", "exact",
-                                        "lsh", "verify", "cluster", "report"};
-    struct cli_progress *ps = user;
     double t = mono_now();
-    if ((int)p->stage != ps->stage) {
-        ps->stage = (int)p->stage;
+    if (stage != ps->stage) {
+        ps->stage = stage;
         ps->stage_start = t;
     } else if (t - ps->last < 0.1) {
         return;
     }
     ps->last = t;
-    double frac = p->total ? (double)p->done / (double)p->total : 0.0;
+    double frac = total ? (double)done / (double)total : 0.0;
     double el = t - ps->stage_start;
     char rate[64] = "";
-    if ((p->stage == ND_STAGE_SPLIT || p->stage == ND_STAGE_SKETCH) && el > 0.05 &&
-        p->done > 0) {
-        double bps = (double)p->done / el;
+    if (bytes && el > 0.05 && done > 0) {
+        double bps = (double)done / el;
         snprintf(rate, sizeof rate, " %7.1f MB/s  ETA %4.0fs", bps / 1e6,
-                 (double)(p->total - p->done) / bps);
+                 (double)(total - done) / bps);
     }
     int width = 30, fill = (int)(frac * width + 0.5);
     char bar[32];
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r%-7s [%s] %3.0f%%%s  %.0fs\033[K",
-            (unsigned)p->stage < sizeof names / sizeof *names ? names[p->stage] : "?",
-            bar, frac * 100.0, rate, t - ps->start);
+    fprintf(stderr, "\r%-7s [%s] %3.0f%%%s  %.0fs\033[K", name, bar, frac * 100.0,
+            rate, t - ps->start);
     ps->drawn = 1;
+}
+
+static void on_progress(void *user, const nd_progress *p)
+{
+    static const char *const names[] = {"read", "split", "sketch", "exact",
+                                        "lsh", "verify", "cluster", "report"};
+    draw(user, (int)p->stage,
+         (unsigned)p->stage < sizeof names / sizeof *names ? names[p->stage] : "?",
+         p->done, p->total, p->stage == ND_STAGE_SPLIT || p->stage == ND_STAGE_SKETCH);
+}
+
+/* clean's writing, after the scan stages (stage -2: its own). */
+static void on_write_progress(void *user, uint64_t done, uint64_t total)
+{
+    draw(user, -2, "write", done, total, 1);
+}
+
+void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p)
+{
+    if (a->bar.on)
+        nd_clean_set_progress(p, on_write_progress, &a->bar);
 }
 
 void cli_progress_end(struct cli_progress *ps)
@@ -227,6 +244,7 @@ nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
     if (a->progress_seen ? (a->progress & 1u) != 0 : isatty(STDERR_FILENO) == 1) {
         a->bar.start = a->bar.last = mono_now();
         a->bar.stage = -1;
+        a->bar.on = 1;
         nd_scanner_set_progress(sc, on_progress, &a->bar);
     }
     *out = sc;

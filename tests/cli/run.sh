@@ -816,6 +816,7 @@ clean-options)
   ND_DIR=$TMP nd clean --progress --out out6 in
   expect_rc 0
   grep -q -a -F 'report  [' "$ERR" || fail "clean --progress drew no progress bar"
+  grep -q -a -F 'write   [' "$ERR" || fail "clean --progress drew no bar for the writing"
   printf '\r\033[K' > "$TMP/clear"
   [ "$(tail -c 4 "$RAWERR" | od -An -tx1)" = "$(od -An -tx1 < "$TMP/clear")" ] ||
     fail "the progress bar is not cleared at the end"
