@@ -257,7 +257,7 @@ int cmd_clean(int argc, char **argv)
         }
     }
     /* what a killed run left is named first, and never reused */
-    st = nd_clean_leftovers(dry_run ? NULL : out_dir, log_path, on_leftover, NULL);
+    st = nd_clean_leftovers(out_dir, log_path, on_leftover, NULL);
     if (st != ND_OK) {
         fprintf(stderr, "neardup: clean failed: %s\n", nd_strerror(st));
         goto out;
