@@ -160,6 +160,7 @@ struct nd_scanner {
     nd_input_cfg in;
     int ran;
     char *tmpdir;
+    char **walk_rules[2]; /* owned patterns by nd_walk_rule (in.include and in.exclude point here) */
     nd_progress_fn progress;
     void *progress_user;
     atomic_int cancel;
@@ -208,6 +209,10 @@ nd_status nd_scanner_new(const nd_options *opt, nd_scanner **out) {
 void nd_scanner_free(nd_scanner *sc) {
     if (!sc) return;
     nd_doctab_release(&sc->docs);
+    for (size_t i = 0; i < sc->in.ninclude; i++) free(sc->walk_rules[ND_WALK_INCLUDE][i]);
+    for (size_t i = 0; i < sc->in.nexclude; i++) free(sc->walk_rules[ND_WALK_EXCLUDE][i]);
+    free(sc->walk_rules[ND_WALK_INCLUDE]);
+    free(sc->walk_rules[ND_WALK_EXCLUDE]);
     free(sc->tmpdir);
     free(sc);
 }
@@ -216,6 +221,28 @@ void nd_scanner_set_diag(nd_scanner *sc, nd_diag_fn fn, void *user) {
     if (!sc) return;
     sc->in.diag = fn;
     sc->in.user = user;
+}
+
+nd_status nd_scanner_add_walk_rule(nd_scanner *sc, nd_walk_rule rule, const char *pattern) {
+    if (!sc || !pattern || !pattern[0] || (rule != ND_WALK_INCLUDE && rule != ND_WALK_EXCLUDE))
+        return ND_ERR_INVALID;
+    char ***list = &sc->walk_rules[rule];
+    size_t *n = rule == ND_WALK_INCLUDE ? &sc->in.ninclude : &sc->in.nexclude;
+    char *copy = nd_strdup(pattern);
+    char **grown = copy ? realloc(*list, (*n + 1) * sizeof **list) : NULL;
+    if (!grown) {
+        free(copy);
+        return ND_ERR_NOMEM;
+    }
+    grown[(*n)++] = copy;
+    *list = grown;
+    if (rule == ND_WALK_INCLUDE) sc->in.include = (const char *const *)grown;
+    else sc->in.exclude = (const char *const *)grown;
+    return ND_OK;
+}
+
+void nd_scanner_set_hidden(nd_scanner *sc, int hidden) {
+    if (sc) sc->in.hidden = hidden != 0;
 }
 
 nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir) {
