@@ -573,7 +573,9 @@ typedef enum nd_clean_error {
     ND_CLEAN_ERR_EXISTS,     /* an output exists and force was not given */
     ND_CLEAN_ERR_COLLISION,  /* two documents map to the same output */
     ND_CLEAN_ERR_STDIN,      /* a document was read from standard input */
-    ND_CLEAN_ERR_IO          /* a system call failed (see sys_errno) */
+    ND_CLEAN_ERR_IO,         /* a system call failed (see sys_errno) */
+    ND_CLEAN_ERR_FOREIGN     /* force, but the existing out_dir holds `path`,
+                                which is not part of the cleaned copy */
 } nd_clean_error;
 
 typedef struct nd_clean_failure {
@@ -583,34 +585,70 @@ typedef struct nd_clean_failure {
 } nd_clean_failure;
 
 /*
- * Writes the cleaned copy of every document of the plan's report under
- * out_dir.  `inputs` are the paths given to the scanner, in the same order
- * (files or directories): a document found under directory D is written to
+ * Writes the cleaned copy of every document of the plan's report as the new
+ * directory out_dir, all at once: the tree is built in a temporary sibling
+ * directory "<out_dir>.neardup-tmp.XXXXXX" (mkdtemp) and renamed to out_dir
+ * at the end, so out_dir is either absent (or as it was) or complete.
+ * `inputs` are the paths given to the scanner, in the same order (files or
+ * directories): a document found under directory D is written to
  * out_dir/<its path below D>, a file given directly to out_dir/<its base
- * name>.  out_dir and subdirectories are created as needed (mode 0777 &
- * ~umask).  Documents without removals are copied from the input file
- * unchanged; gzip inputs are written gzip-compressed.  Each file goes to a
- * temporary name in its directory, is fsync'ed and renamed into place.
- * Every document is read again, whole, and checked to be what was scanned
- * (file identity, size, modification time and every paragraph's hash); one
- * that changed is left out - no copy is written and an existing one is
- * removed - and reported once as ND_ERR_CHANGED through the scanner's diag
- * callback, so no output mixes old and new bytes; this is not a failure.
- * The log leaves out the removals of such documents.
+ * name>.  The parent of out_dir is created as needed (mode 0777 & ~umask).
+ * Documents without removals are copied from the input file unchanged; gzip
+ * inputs are written gzip-compressed.  Every file is fsync'ed before the
+ * rename.  Every document is read again, whole, and checked to be what was
+ * scanned (file identity, size, modification time and every paragraph's
+ * hash); one that changed is left out - no copy is written - and reported
+ * once as ND_ERR_CHANGED through the scanner's diag callback, so no output
+ * mixes old and new bytes; this is not a failure.  The log leaves out the
+ * removals of such documents.
+ *
+ * log_path (NULL = no log) gets the removal log: outside out_dir it is
+ * written to "<log_path>.neardup-tmp.XXXXXX" and renamed into place BEFORE
+ * the tree is renamed, so whenever out_dir holds the new tree, the log is
+ * complete; inside out_dir it is written into the tree.  out_dir NULL
+ * writes the log alone (a dry run), under the same checks.
  *
  * Before anything is written, everything is checked, and nothing is written
  * if a check fails: out_dir must not be or lie inside an input directory, no
- * output may be an input file, two documents may not map to one output, and
- * existing outputs are refused unless force is non-zero.  log_path (NULL =
- * no log) gets the removal log, atomically, under the same checks.
- * On failure *fail (if not NULL) says what and where.  Returns ND_OK,
- * ND_ERR_INVALID (a refused check), ND_ERR_IO, ND_ERR_NOMEM.  Not thread safe
- * for the same plan (it keeps the failure path).
+ * output may be an input file, two documents may not map to one output.  An
+ * existing out_dir must be an empty directory unless force is non-zero;
+ * with force it is replaced as a whole, and therefore only if it holds
+ * nothing but directories and the regular files this call writes (a
+ * previous cleaned copy; ND_CLEAN_ERR_FOREIGN otherwise).  An existing log
+ * is refused unless force is non-zero.
+ *
+ * nd_clean_cancel (async-signal-safe) stops the writing: the temporary tree
+ * and log are removed, out_dir and log_path are untouched, and
+ * ND_ERR_CANCELLED is returned.  A process killed while writing leaves the
+ * temporary siblings; nd_clean_leftovers names them, and they are never
+ * reused.  On failure *fail (if not NULL) says what and where.  Returns
+ * ND_OK, ND_ERR_INVALID (a refused check), ND_ERR_IO, ND_ERR_NOMEM,
+ * ND_ERR_CANCELLED.  Not thread safe for the same plan (it keeps the failure
+ * path).
  */
 nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
                               size_t ninputs, const char *out_dir,
                               const char *log_path, int force,
                               nd_clean_failure *fail);
+
+/* Sets a progress callback for nd_clean_write_tree on p (NULL = none): it is
+ * called on the calling thread with 0 of `total` input bytes at the start
+ * and after each document is written.  Not during nd_clean_write_tree. */
+void nd_clean_set_progress(nd_clean_plan *p,
+                           void (*fn)(void *user, uint64_t done, uint64_t total),
+                           void *user);
+
+/* Asks a running nd_clean_write_tree on p to stop (see there).  Only sets a
+ * flag: async-signal-safe, callable from any thread or a signal handler. */
+void nd_clean_cancel(nd_clean_plan *p);
+
+/* Calls fn(user, path) once for every temporary sibling that an interrupted
+ * nd_clean_write_tree left next to out_dir or log_path ("<out_dir>.neardup-
+ * tmp.XXXXXX", "<log_path>.neardup-tmp.XXXXXX"), in byte order.  Paths are
+ * named as out_dir and log_path are (a bare name gives a bare name).  Either
+ * may be NULL.  Returns ND_OK, ND_ERR_INVALID (fn NULL) or ND_ERR_NOMEM. */
+nd_status nd_clean_leftovers(const char *out_dir, const char *log_path,
+                             void (*fn)(void *user, const char *path), void *user);
 
 /* ------------------------------------------------------------------------ */
 /* Compare: shared passages of two documents                                 */

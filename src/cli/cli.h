@@ -8,6 +8,9 @@
 #define ND_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "neardup.h"
 
 #include "opt.h"
 
@@ -59,5 +62,60 @@ extern const struct opt_choice cli_split_choices[];
      NULL, "keep pinyin annotations such as (tai)", NULL, NULL},               \
     {"strip", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_STRIP, 0, 0, 0, NULL, \
      "keep whitespace, punctuation and symbols", NULL, NULL}
+
+/* ---- scanning.c: what scan and clean share ---- */
+
+/* The progress bar's state (scanning.c). */
+struct cli_progress {
+    double start, stage_start, last;
+    int stage, drawn;
+    int on; /* --progress, or stderr a terminal */
+};
+
+/* Room for the shared option rows and OPT_END. */
+#define CLI_SCAN_ROWS 32
+
+/* The options of every command that scans: what is compared (split,
+ * min-chars, threshold, num-perm, shingle, bands/rows, seed, the
+ * normalisation steps, max-paragraph-bytes, common-docs) and how the scan
+ * runs (max-file-size, threads, memory, tmpdir, progress, quiet), declared
+ * once in `rows`; a command's table includes them with OPT_TABLE(a.rows). */
+struct cli_scan_args {
+    nd_options o;
+    int split;
+    uint64_t max_para;
+    const char *tmpdir;
+    unsigned progress, progress_seen;
+    unsigned bands_seen, rows_seen;
+    int quiet;
+    struct cli_progress bar;
+    struct opt rows[CLI_SCAN_ROWS];
+};
+
+/* Defaults (nd_options_default) and the rows pointing into *a.  *a must not
+ * move afterwards. */
+void cli_scan_args_init(struct cli_scan_args *a);
+/* After parsing: checks the combination (a usage error is printed, prefixed
+ * by prog, and -1 returned) and completes a->o.  0 when fine. */
+int cli_scan_args_finish(struct cli_scan_args *a, const char *prog);
+/* A scanner for a->o with diag, a->tmpdir and the progress bar (--progress,
+ * or stderr a terminal).  Prints the failure ("neardup: ...") itself. */
+nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
+                          nd_scanner **out);
+/* With the progress bar on, clean's writing of plan p draws it too. */
+void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p);
+/* Clears a drawn progress bar. */
+void cli_progress_end(struct cli_progress *ps);
+/* Seconds of a monotonic clock. */
+double cli_now(void);
+
+/* SIGINT/SIGTERM: the handler cancels the registered scanner and clean plan
+ * and sets the flag cli_interrupted() returns (exit 130, "neardup:
+ * interrupted").  Register what is about to run (NULL when it is done);
+ * registering after a signal cancels at once. */
+void cli_signals_install(void);
+void cli_signals_scanner(nd_scanner *sc);
+void cli_signals_clean(nd_clean_plan *p);
+int cli_interrupted(void);
 
 #endif /* ND_CLI_H */

@@ -31,7 +31,9 @@ enum opt_kind {
     OPT_KIND_DOUBLE,   /* double *: number in (min|[min, max] */
     OPT_KIND_SIZE,     /* uint64_t *: bytes with optional K/M/G/T suffix */
     OPT_KIND_STRING,   /* const char **: the argument itself */
-    OPT_KIND_CHOICE    /* int *: the value of one of `choices` */
+    OPT_KIND_CHOICE,   /* int *: the value of one of `choices` */
+    OPT_KIND_TABLE     /* const struct opt *: the rows of another table,
+                          parsed and listed in this row's place */
 };
 
 struct opt_choice {
@@ -56,6 +58,12 @@ struct opt {
 
 #define OPT_END                                                                \
     { NULL, 0, NULL, OPT_KIND_END, NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+
+/* A row that includes the rows of table `rows` (ended by OPT_END) here: a
+ * list of options shared by several commands is declared once. */
+#define OPT_TABLE(rows)                                                        \
+    { "", 0, NULL, OPT_KIND_TABLE, (void *)(rows), 0, 0, 0, 0, NULL, "", NULL, \
+      NULL }
 
 enum opt_result {
     OPT_OK = 0,  /* parsed */

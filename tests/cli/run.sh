@@ -33,7 +33,8 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        output-file write-error missing-path no-input binary-file gzip
        corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
        symlink-loop not-regular escape-path
-       scan-html compare-text compare-errors clean clean-refuse)
+       scan-html compare-text compare-errors clean clean-refuse
+       clean-help clean-options clean-leftover)
 
 case_start "${CASES[@]}"
 
@@ -762,6 +763,116 @@ clean-refuse)
   ND_DIR=$TMP nd clean --keep last --out out in
   expect_rc 1
   expect_stderr "neardup clean: --keep: 'last' is not one of first, longest"
+  ;;
+
+clean-help)
+  nd clean --help
+  expect_rc 0
+  expect_golden "$OUT" clean-help.txt
+  expect_stderr ""
+  cp "$OUT" "$TMP/clean-help"
+  nd scan --help
+  cp "$OUT" "$TMP/scan-help"
+  # every scan option that changes what is compared or how the scan runs is
+  # a clean option too, with the same help line (one list: cli_scan_args)
+  for o in --split --min-chars --threshold --num-perm --shingle --bands --rows \
+           --seed --no-nfkc --no-casefold --no-t2s --no-pinyin --no-strip \
+           --max-file-size --max-paragraph-bytes --threads --common-docs \
+           --memory --tmpdir --progress --quiet; do
+    grep -A1 -E -e "^ +(-[a-z], )?$o( |\$)" "$TMP/scan-help" > "$TMP/scan-row"
+    grep -A1 -E -e "^ +(-[a-z], )?$o( |\$)" "$TMP/clean-help" > "$TMP/clean-row"
+    [ -s "$TMP/scan-row" ] || fail "scan --help does not list $o"
+    expect_same "$TMP/scan-row" "$TMP/clean-row" "clean --help differs from scan's for $o"
+  done
+  ;;
+
+clean-options)
+  mkdir -p "$TMP/in/sub"
+  P='这是一个用于测试的段落，内容相当长，足以被聚类算法识别为重复的段落之一。'
+  printf "Title A\n\n$P\n\nUnique paragraph number one about apples and oranges.\n" > "$TMP/in/a.txt"
+  printf "Intro B\n$P\nAnother unique line about the weather in Beijing today.\n$P\n" > "$TMP/in/sub/b.txt"
+  ND_DIR=$TMP nd clean --out out --log removed.jsonl in
+  expect_rc 0
+  expect_stdout "removed 2 paragraphs (218 bytes) from 1 of 2 files"
+  # the scan options are accepted and reach the scan
+  ND_DIR=$TMP nd clean --no-casefold --no-nfkc --bands 16 --rows 8 --common-docs 5 \
+    --max-paragraph-bytes 64K --memory 64M --tmpdir "$TMP" --no-progress \
+    --threads 1 --split auto --seed 7 --max-file-size 1M -q --out out2 in
+  expect_rc 0
+  expect_stderr ""
+  expect_stdout "removed 2 paragraphs (218 bytes) from 1 of 2 files"
+  expect_same "$TMP/out/sub/b.txt" "$TMP/out2/sub/b.txt" "clean with scan options"
+  ND_DIR=$TMP nd clean --min-chars 1000 --out out3 in
+  expect_rc 0
+  expect_stdout "removed 0 paragraphs (0 bytes) from 0 of 2 files"
+  ND_DIR=$TMP nd clean --bands 4 --out out4 in
+  expect_rc 1
+  expect_stderr "neardup clean: --bands and --rows must be given together"
+  [ -e "$TMP/out4" ] && fail "a usage error created the output"
+  # --dry-run writes the log the real run wrote, and no tree
+  ND_DIR=$TMP nd clean -n --out out5 --log dry.jsonl in
+  expect_rc 0
+  expect_stderr ""
+  expect_same "$TMP/removed.jsonl" "$TMP/dry.jsonl" "the --dry-run log differs from the log"
+  [ -e "$TMP/out5" ] && fail "--dry-run created the output directory"
+  ND_DIR=$TMP nd clean -n --out out5 --log dry.jsonl in
+  expect_rc 1
+  expect_stderr "neardup: 'dry.jsonl' exists (use --force to overwrite)"
+  # --progress draws the bar on stderr and clears it
+  ND_DIR=$TMP nd clean --progress --out out6 in
+  expect_rc 0
+  grep -q -a -F 'report  [' "$ERR" || fail "clean --progress drew no progress bar"
+  grep -q -a -F 'write   [' "$ERR" || fail "clean --progress drew no bar for the writing"
+  printf '\r\033[K' > "$TMP/clear"
+  [ "$(tail -c 4 "$RAWERR" | od -An -tx1)" = "$(od -An -tx1 < "$TMP/clear")" ] ||
+    fail "the progress bar is not cleared at the end"
+  ;;
+
+clean-leftover)
+  mkdir -p "$TMP/in"
+  cp "$S000" "$S001" "$S003" "$TMP/in/"
+  # what a killed run leaves: named, never reused, and the run succeeds
+  mkdir "$TMP/out.neardup-tmp.Ab12Cd"
+  printf 'partial' > "$TMP/out.neardup-tmp.Ab12Cd/000_11051e509f6edff7.txt"
+  printf '{"path":' > "$TMP/removed.jsonl.neardup-tmp.Zz99Yy"
+  ND_DIR=$TMP nd clean --out out --log removed.jsonl in
+  expect_rc 0
+  expect_stderr "neardup: 'out.neardup-tmp.Ab12Cd' is left from an interrupted run; remove it
+neardup: 'removed.jsonl.neardup-tmp.Zz99Yy' is left from an interrupted run; remove it"
+  [ "$(cat "$TMP/out.neardup-tmp.Ab12Cd/000_11051e509f6edff7.txt")" = partial ] ||
+    fail "the leftover was changed"
+  for f in "$TMP"/in/*; do
+    [ -f "$TMP/out/$(basename "$f")" ] || fail "$(basename "$f") is not in the cleaned copy"
+  done
+  rm -r "$TMP/out.neardup-tmp.Ab12Cd" "$TMP/removed.jsonl.neardup-tmp.Zz99Yy"
+  # paths are named as given
+  ND_DIR=$TMP/in nd clean --out ../sub/out2 .
+  expect_rc 0
+  mkdir "$TMP/sub/out2.neardup-tmp.Qw34Er"
+  ND_DIR=$TMP/in nd clean --force --out ../sub/out2/ .
+  expect_rc 0
+  expect_stderr "neardup: '../sub/out2.neardup-tmp.Qw34Er' is left from an interrupted run; remove it"
+  rmdir "$TMP/sub/out2.neardup-tmp.Qw34Er"
+  # an existing DIR: empty is fine; otherwise refused, and --force replaces
+  # it only when it holds a previous cleaned copy
+  mkdir "$TMP/empty"
+  ND_DIR=$TMP nd clean --out empty in
+  expect_rc 0
+  expect_stderr ""
+  mkdir "$TMP/other"
+  printf 'mine\n' > "$TMP/other/notes.txt"
+  ND_DIR=$TMP nd clean --out other in
+  expect_rc 1
+  expect_stderr "neardup: 'other' exists (use --force to overwrite)"
+  ND_DIR=$TMP nd clean --force --out other in
+  expect_rc 1
+  expect_stderr "neardup: 'other/notes.txt' is not part of a cleaned copy; not replacing 'other'"
+  [ "$(cat "$TMP/other/notes.txt")" = mine ] || fail "a foreign file was touched"
+  ND_DIR=$TMP nd clean --force --out out --log removed.jsonl in
+  expect_rc 0
+  expect_stderr ""
+  left=$(cd "$TMP" && find . -name '*.neardup-tmp.*' | wc -l)
+  [ "$left" = 0 ] || fail "temporary files left: $left"
   ;;
 
 *)
