@@ -88,6 +88,8 @@ struct cli_scan_args {
     unsigned progress, progress_seen;
     unsigned bands_seen, rows_seen;
     int quiet;
+    struct opt_list include, exclude; /* walk rules, in order */
+    int hidden;
     struct cli_progress bar;
     struct opt rows[CLI_SCAN_ROWS];
 };

@@ -31,7 +31,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        option-syntax params-default params-jsonl params-given
        scan-text scan-jsonl scan-json scan-csv scan-deterministic scan-stats
        output-file write-error missing-path no-input binary-file gzip
-       corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
+       corrupt-gzip stdin given-twice walk-rules emit-paragraphs norm-flags too-large
        symlink-loop not-regular escape-path
        scan-html compare-text compare-errors clean clean-refuse
        clean-help clean-options clean-leftover)
@@ -547,6 +547,34 @@ given-twice)
   expect_stderr "neardup: note: '$TMP/lic/b-real.txt': the same file as '$TMP/lic/a-link.txt', read once"
   grep -q '"type":"document".*"path":"[^"]*a-link.txt"' "$TMP/lic.out" || fail "the link's name is not the document's"
   if grep -q '"path":"[^"]*b-real.txt"' "$TMP/lic.out"; then fail "the file is a document twice"; fi
+  ;;
+
+walk-rules)
+  # --include/--exclude (a '/' matches the path below the directory given,
+  # else the name), --hidden; clean takes the same rows
+  mkdir -p "$TMP/w/docs/old" "$TMP/w/.git"
+  for f in a.txt b.md .hidden.txt .git/c.txt docs/d.txt docs/e.md docs/old/f.txt; do
+    cp "$S000" "$TMP/w/$f"
+  done
+  docs_of() { sed -n 's/.*"type":"document".*"path":"[^"]*\/w\/\([^"]*\)".*/\1/p' "$1" | tr '\n' ' '; }
+  nd_as all scan -f jsonl "$TMP/w"
+  expect_rc 0
+  got=$(docs_of "$TMP/all.out")
+  [ "$got" = "a.txt b.md docs/d.txt docs/e.md docs/old/f.txt " ] || fail "default walk: '$got'"
+  nd_as rules scan -f jsonl --include '*.txt' --exclude docs/old --hidden "$TMP/w"
+  expect_rc 0
+  got=$(docs_of "$TMP/rules.out")
+  [ "$got" = ".git/c.txt .hidden.txt a.txt docs/d.txt " ] || fail "--include/--exclude/--hidden: '$got'"
+  nd_as rel scan -f jsonl --include 'docs/*' "$TMP/w"
+  got=$(docs_of "$TMP/rel.out")
+  [ "$got" = "docs/d.txt docs/e.md " ] || fail "--include with a '/': '$got'"
+  nd_as empty scan --include '' "$TMP/w"
+  expect_rc 1
+  expect_stderr "neardup scan: --include: the pattern is empty"
+  nd_as cl clean --exclude '*.md' --out "$TMP/wout" "$TMP/w"
+  expect_rc 0
+  got=$(cd "$TMP/wout" && find . -type f | sort | tr '\n' ' ')
+  [ "$got" = "./a.txt ./docs/d.txt ./docs/old/f.txt " ] || fail "clean --exclude: '$got'"
   ;;
 
 emit-paragraphs)
