@@ -270,8 +270,20 @@ void nd_scanner_set_hidden(nd_scanner *sc, int hidden);
 
 /* Directory for temporary files (NULL = $TMPDIR, else /tmp); the string is
  * copied.  Temporary files are unlinked as soon as they are created, so
- * nothing is left behind however the process ends.  ND_ERR_NOMEM or ND_OK. */
+ * nothing is left behind however the process ends.  A directory given is
+ * checked at once by creating (and removing) a temporary file in it, so an
+ * unusable one fails before any input is read: ND_ERR_IO (see
+ * nd_scanner_sys_errno), ND_ERR_NOMEM or ND_OK. */
 nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir);
+
+/* After a call on sc returned ND_ERR_IO: the errno value of the system call
+ * that failed (0 if unknown) and the file or directory it concerned (NULL
+ * if none; for temporary files, their directory), as SQLite's
+ * sqlite3_system_errno.  The string belongs to sc and stays valid until the
+ * next failing call or nd_scanner_free.  Problems with single inputs are not
+ * errors of the call: they go to the diag callback (nd_diag.sys_errno). */
+int nd_scanner_sys_errno(const nd_scanner *sc);
+const char *nd_scanner_error_path(const nd_scanner *sc);
 
 /* Stages of nd_scanner_run, in order (for progress and timings). */
 typedef enum nd_stage {

@@ -149,6 +149,20 @@ void cli_progress_end(struct cli_progress *ps)
 
 /* ------------------------------------------------------------------------ */
 
+void cli_scan_failed(const nd_scanner *sc, nd_status st)
+{
+    const char *path = st == ND_ERR_IO ? nd_scanner_error_path(sc) : NULL;
+    int err = st == ND_ERR_IO ? nd_scanner_sys_errno(sc) : 0;
+
+    if (path && err) {
+        char esc[CLI_ESCAPE_SIZE];
+        cli_escape(esc, sizeof esc, path);
+        fprintf(stderr, "neardup: scan failed: '%s': %s\n", esc, strerror(err));
+    } else {
+        fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+    }
+}
+
 void cli_scan_args_init(struct cli_scan_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -252,6 +266,14 @@ nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
     nd_scanner_set_diag(sc, diag, user);
     nd_scanner_set_hidden(sc, a->hidden);
     st = nd_scanner_set_tmpdir(sc, a->tmpdir);
+    if (st == ND_ERR_IO) { /* before any input is read */
+        char dir[CLI_ESCAPE_SIZE];
+        cli_escape(dir, sizeof dir, a->tmpdir);
+        fprintf(stderr, "neardup: --tmpdir '%s': cannot create a temporary file there: %s\n",
+                dir, strerror(nd_scanner_sys_errno(sc)));
+        nd_scanner_free(sc);
+        return st;
+    }
     for (size_t i = 0; st == ND_OK && i < a->include.n; i++)
         st = nd_scanner_add_walk_rule(sc, ND_WALK_INCLUDE, a->include.v[i]);
     for (size_t i = 0; st == ND_OK && i < a->exclude.n; i++)

@@ -31,7 +31,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        option-syntax params-default params-jsonl params-given
        scan-text scan-jsonl scan-json scan-csv scan-deterministic scan-stats
        output-file write-error missing-path no-input binary-file gzip
-       corrupt-gzip stdin given-twice walk-rules emit-paragraphs norm-flags too-large
+       corrupt-gzip stdin given-twice walk-rules tmpdir-errors emit-paragraphs norm-flags too-large
        symlink-loop not-regular escape-path
        scan-html compare-text compare-errors clean clean-refuse
        clean-help clean-options clean-leftover)
@@ -575,6 +575,24 @@ walk-rules)
   expect_rc 0
   got=$(cd "$TMP/wout" && find . -type f | sort | tr '\n' ' ')
   [ "$got" = "./a.txt ./docs/d.txt ./docs/old/f.txt " ] || fail "clean --exclude: '$got'"
+  ;;
+
+tmpdir-errors)
+  # an unusable --tmpdir fails before any input is read (scan and clean);
+  # a failed write of temporary files names their directory and the error
+  nd scan --tmpdir "$TMP/none" "$SEEDS"
+  expect_rc 3
+  expect_stderr "neardup: --tmpdir '$TMP/none': cannot create a temporary file there: No such file or directory"
+  nd clean --tmpdir "$TMP/none" --out "$TMP/cl" "$SEEDS"
+  expect_rc 3
+  expect_stderr "neardup: --tmpdir '$TMP/none': cannot create a temporary file there: No such file or directory"
+  [ -e "$TMP/cl" ] && fail "clean made its output despite the bad --tmpdir"
+  mkdir -p "$TMP/spill"
+  # spilling 1197 paragraphs' band keys needs ~150 KB; files may have 1 KB
+  (trap '' XFSZ; ulimit -f 1; nd scan --memory 1K --tmpdir "$TMP/spill" "$SEEDS"; echo "$RC" > "$TMP/rc")
+  RC=$(cat "$TMP/rc")
+  expect_rc 3
+  expect_stderr "neardup: scan failed: '$TMP/spill': File too large"
   ;;
 
 emit-paragraphs)
