@@ -250,10 +250,40 @@ nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
 nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
                                 const void *data, size_t len);
 
+/* Which files a directory walk takes.  ND_WALK_INCLUDE: once any include
+ * pattern is set, a walked file is taken only if one matches;
+ * ND_WALK_EXCLUDE: a walked file or directory that matches is left out (a
+ * directory with everything under it).  A pattern with a '/' is matched
+ * against the path relative to the directory given to
+ * nd_scanner_add_path ("docs/[a-z]*.txt"; '*' and '?' do not match '/'),
+ * one without against the entry's name at any depth ("*.md"), with
+ * fnmatch(3) syntax.  Paths given to nd_scanner_add_path themselves are always taken.
+ * Set before adding paths; the string is copied.  ND_ERR_INVALID for an
+ * empty pattern, ND_ERR_NOMEM, or ND_OK. */
+typedef enum nd_walk_rule { ND_WALK_INCLUDE = 0, ND_WALK_EXCLUDE = 1 } nd_walk_rule;
+nd_status nd_scanner_add_walk_rule(nd_scanner *sc, nd_walk_rule rule, const char *pattern);
+
+/* Whether walks take entries whose name starts with '.' (hidden files and
+ * directories); default 0, as git, ripgrep and rsync's filters do.  A
+ * hidden path given to nd_scanner_add_path is always read. */
+void nd_scanner_set_hidden(nd_scanner *sc, int hidden);
+
 /* Directory for temporary files (NULL = $TMPDIR, else /tmp); the string is
  * copied.  Temporary files are unlinked as soon as they are created, so
- * nothing is left behind however the process ends.  ND_ERR_NOMEM or ND_OK. */
+ * nothing is left behind however the process ends.  A directory given is
+ * checked at once by creating (and removing) a temporary file in it, so an
+ * unusable one fails before any input is read: ND_ERR_IO (see
+ * nd_scanner_sys_errno), ND_ERR_NOMEM or ND_OK. */
 nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir);
+
+/* After a call on sc returned ND_ERR_IO: the errno value of the system call
+ * that failed (0 if unknown) and the file or directory it concerned (NULL
+ * if none; for temporary files, their directory), as SQLite's
+ * sqlite3_system_errno.  The string belongs to sc and stays valid until the
+ * next failing call or nd_scanner_free.  Problems with single inputs are not
+ * errors of the call: they go to the diag callback (nd_diag.sys_errno). */
+int nd_scanner_sys_errno(const nd_scanner *sc);
+const char *nd_scanner_error_path(const nd_scanner *sc);
 
 /* Stages of nd_scanner_run, in order (for progress and timings). */
 typedef enum nd_stage {

@@ -88,6 +88,8 @@ struct cli_scan_args {
     unsigned progress, progress_seen;
     unsigned bands_seen, rows_seen;
     int quiet;
+    struct opt_list include, exclude; /* walk rules, in order */
+    int hidden;
     struct cli_progress bar;
     struct opt rows[CLI_SCAN_ROWS];
 };
@@ -104,6 +106,9 @@ nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
                           nd_scanner **out);
 /* With the progress bar on, clean's writing of plan p draws it too. */
 void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p);
+/* "neardup: scan failed: ..." for status st of a call on sc: the path and
+ * system error of an ND_ERR_IO (nd_scanner_error_path), else the status. */
+void cli_scan_failed(const nd_scanner *sc, nd_status st);
 /* Clears a drawn progress bar. */
 void cli_progress_end(struct cli_progress *ps);
 /* Seconds of a monotonic clock. */

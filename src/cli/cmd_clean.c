@@ -269,7 +269,7 @@ int cmd_clean(int argc, char **argv)
     for (int i = 0; i < npos; i++) {
         st = nd_scanner_add_path(sc, argv[i]);
         if (st != ND_OK) {
-            fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+            cli_scan_failed(sc, st);
             goto out;
         }
     }
@@ -285,7 +285,7 @@ int cmd_clean(int argc, char **argv)
     if (st == ND_OK)
         st = nd_report_summary(rep, &sum);
     if (st != ND_OK) {
-        fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+        cli_scan_failed(sc, st);
         goto out;
     }
     if (sum.files == 0 && skipped > 0) {

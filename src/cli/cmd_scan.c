@@ -187,7 +187,7 @@ int cmd_scan(int argc, char **argv)
     for (int i = 0; i < npos; i++) {
         st = nd_scanner_add_path(sc, argv[i]);
         if (st != ND_OK) {
-            fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+            cli_scan_failed(sc, st);
             goto out;
         }
     }
@@ -201,7 +201,7 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     if (st != ND_OK) {
-        fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+        cli_scan_failed(sc, st);
         goto out;
     }
     nd_scanner_free(sc); /* the report keeps what it needs */

@@ -201,6 +201,15 @@ static int apply_value(const struct opt *o, const char *prog, const char *arg)
     case OPT_KIND_STRING:
         *(const char **)o->target = arg;
         return 0;
+    case OPT_KIND_LIST: {
+        struct opt_list *l = o->target;
+        if (l->n == OPT_LIST_MAX) {
+            opt_error(prog, "--%s: given more than %d times", o->name, OPT_LIST_MAX);
+            return -1;
+        }
+        l->v[l->n++] = arg;
+        return 0;
+    }
     case OPT_KIND_CHOICE:
         for (const struct opt_choice *c = o->choices; c && c->name; c++) {
             if (strcmp(c->name, arg) == 0) {
@@ -418,6 +427,7 @@ static void default_text(const struct opt *o, char *buf, size_t size)
     case OPT_KIND_FLAG:
     case OPT_KIND_NEGBIT:
     case OPT_KIND_TABLE:
+    case OPT_KIND_LIST: /* (none by default) */
         break;
     }
 }

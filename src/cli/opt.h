@@ -32,8 +32,17 @@ enum opt_kind {
     OPT_KIND_SIZE,     /* uint64_t *: bytes with optional K/M/G/T suffix */
     OPT_KIND_STRING,   /* const char **: the argument itself */
     OPT_KIND_CHOICE,   /* int *: the value of one of `choices` */
-    OPT_KIND_TABLE     /* const struct opt *: the rows of another table,
+    OPT_KIND_TABLE,    /* const struct opt *: the rows of another table,
                           parsed and listed in this row's place */
+    OPT_KIND_LIST      /* struct opt_list *: every argument, in order (the
+                          option may be repeated) */
+};
+
+/* The arguments of a repeatable option, at most OPT_LIST_MAX. */
+#define OPT_LIST_MAX 64
+struct opt_list {
+    const char *v[OPT_LIST_MAX];
+    size_t n;
 };
 
 struct opt_choice {

@@ -149,6 +149,20 @@ void cli_progress_end(struct cli_progress *ps)
 
 /* ------------------------------------------------------------------------ */
 
+void cli_scan_failed(const nd_scanner *sc, nd_status st)
+{
+    const char *path = st == ND_ERR_IO ? nd_scanner_error_path(sc) : NULL;
+    int err = st == ND_ERR_IO ? nd_scanner_sys_errno(sc) : 0;
+
+    if (path && err) {
+        char esc[CLI_ESCAPE_SIZE];
+        cli_escape(esc, sizeof esc, path);
+        fprintf(stderr, "neardup: scan failed: '%s': %s\n", esc, strerror(err));
+    } else {
+        fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+    }
+}
+
 void cli_scan_args_init(struct cli_scan_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -199,6 +213,14 @@ void cli_scan_args_init(struct cli_scan_args *a)
          "when stderr is a terminal", &a->progress_seen},
         {"quiet", 'q', NULL, OPT_KIND_FLAG, &a->quiet, 0, 0, 0, 0, NULL,
          "no warnings about skipped inputs", NULL, NULL},
+        {"include", 0, "GLOB", OPT_KIND_LIST, &a->include, 0, 0, 0, 0, NULL,
+         "walk only the files matching GLOB (repeatable): with a '/', the path "
+         "below the directory given, else the name", NULL, NULL},
+        {"exclude", 0, "GLOB", OPT_KIND_LIST, &a->exclude, 0, 0, 0, 0, NULL,
+         "leave out the walked files and directories matching GLOB "
+         "(repeatable; as --include)", NULL, NULL},
+        {"hidden", 0, NULL, OPT_KIND_FLAG, &a->hidden, 0, 0, 0, 0, NULL,
+         "walk files and directories whose name starts with '.'", NULL, NULL},
         OPT_END,
     };
     _Static_assert(sizeof rows / sizeof *rows <= CLI_SCAN_ROWS,
@@ -213,6 +235,13 @@ int cli_scan_args_finish(struct cli_scan_args *a, const char *prog)
     if (a->bands_seen != a->rows_seen) {
         opt_error(prog, "--bands and --rows must be given together");
         return -1;
+    }
+    for (size_t i = 0; i < a->include.n + a->exclude.n; i++) {
+        int inc = i < a->include.n;
+        if ((inc ? a->include.v[i] : a->exclude.v[i - a->include.n])[0] == '\0') {
+            opt_error(prog, "--%s: the pattern is empty", inc ? "include" : "exclude");
+            return -1;
+        }
     }
     a->o.split = (nd_split_mode)a->split;
     a->o.max_paragraph_bytes =
@@ -235,7 +264,20 @@ nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
         return st;
     }
     nd_scanner_set_diag(sc, diag, user);
+    nd_scanner_set_hidden(sc, a->hidden);
     st = nd_scanner_set_tmpdir(sc, a->tmpdir);
+    if (st == ND_ERR_IO) { /* before any input is read */
+        char dir[CLI_ESCAPE_SIZE];
+        cli_escape(dir, sizeof dir, a->tmpdir);
+        fprintf(stderr, "neardup: --tmpdir '%s': cannot create a temporary file there: %s\n",
+                dir, strerror(nd_scanner_sys_errno(sc)));
+        nd_scanner_free(sc);
+        return st;
+    }
+    for (size_t i = 0; st == ND_OK && i < a->include.n; i++)
+        st = nd_scanner_add_walk_rule(sc, ND_WALK_INCLUDE, a->include.v[i]);
+    for (size_t i = 0; st == ND_OK && i < a->exclude.n; i++)
+        st = nd_scanner_add_walk_rule(sc, ND_WALK_EXCLUDE, a->exclude.v[i]);
     if (st != ND_OK) {
         fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
         nd_scanner_free(sc);

@@ -31,7 +31,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        option-syntax params-default params-jsonl params-given
        scan-text scan-jsonl scan-json scan-csv scan-deterministic scan-stats
        output-file write-error missing-path no-input binary-file gzip
-       corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
+       corrupt-gzip stdin given-twice walk-rules tmpdir-errors emit-paragraphs norm-flags too-large
        symlink-loop not-regular escape-path
        scan-html compare-text compare-errors clean clean-refuse
        clean-help clean-options clean-leftover)
@@ -518,29 +518,81 @@ stdin)
   ;;
 
 given-twice)
+  # the same file reached twice is read once, with a note; nothing is skipped
   nd_as twice scan -f jsonl "$S000" "$S000"
-  expect_rc 2
-  expect_stderr "neardup: skipping '$S000': given more than once"
+  expect_rc 0
+  expect_stderr "neardup: note: '$S000': given more than once, read once"
   nd_as once scan -f jsonl "$S000"
-  grep -v '"type":"summary"' "$TMP/once.out" > "$TMP/a"
-  grep -v '"type":"summary"' "$TMP/twice.out" > "$TMP/b"
-  expect_same "$TMP/a" "$TMP/b" "a file given twice is scanned twice"
+  expect_same "$TMP/once.out" "$TMP/twice.out" "a file given twice is not read once"
   nd_as dirs scan -f jsonl "$SEEDS" "$SEEDS"
-  expect_rc 2
+  expect_rc 0
   : > "$TMP/dirs.expected"
   for f in "$SEEDS"/*; do
-    echo "neardup: skipping '$f': given more than once" >> "$TMP/dirs.expected"
+    echo "neardup: note: '$f': given more than once, read once" >> "$TMP/dirs.expected"
   done
   expect_same "$TMP/dirs.expected" "$TMP/dirs.err" "a directory given twice: stderr differs"
   # the same file reached through another spelling of its path
   nd scan -f jsonl "$SEEDS" "./$S001"
-  expect_rc 2
-  expect_stderr "neardup: skipping './$S001': given more than once"
+  expect_rc 0
+  expect_stderr "neardup: note: './$S001': the same file as '$S001', read once"
   nd_as single scan -f jsonl "$SEEDS"
-  # the clusters are those of one copy (the summary counts the skips)
-  grep '"type":"cluster"' "$TMP/single.out" > "$TMP/a"
-  grep '"type":"cluster"' "$TMP/dirs.out" > "$TMP/b"
-  expect_same "$TMP/a" "$TMP/b" "a directory given twice changes the clusters"
+  expect_same "$TMP/single.out" "$TMP/dirs.out" "a directory given twice changes the report"
+  # a link beside its target (as in /usr/share/common-licenses): one
+  # document, under the first name met
+  mkdir -p "$TMP/lic"
+  cp "$S000" "$TMP/lic/b-real.txt"
+  ln -s b-real.txt "$TMP/lic/a-link.txt"
+  nd_as lic scan -f jsonl "$TMP/lic"
+  expect_rc 0
+  expect_stderr "neardup: note: '$TMP/lic/b-real.txt': the same file as '$TMP/lic/a-link.txt', read once"
+  grep -q '"type":"document".*"path":"[^"]*a-link.txt"' "$TMP/lic.out" || fail "the link's name is not the document's"
+  if grep -q '"path":"[^"]*b-real.txt"' "$TMP/lic.out"; then fail "the file is a document twice"; fi
+  ;;
+
+walk-rules)
+  # --include/--exclude (a '/' matches the path below the directory given,
+  # else the name), --hidden; clean takes the same rows
+  mkdir -p "$TMP/w/docs/old" "$TMP/w/.git"
+  for f in a.txt b.md .hidden.txt .git/c.txt docs/d.txt docs/e.md docs/old/f.txt; do
+    cp "$S000" "$TMP/w/$f"
+  done
+  docs_of() { sed -n 's/.*"type":"document".*"path":"[^"]*\/w\/\([^"]*\)".*/\1/p' "$1" | tr '\n' ' '; }
+  nd_as all scan -f jsonl "$TMP/w"
+  expect_rc 0
+  got=$(docs_of "$TMP/all.out")
+  [ "$got" = "a.txt b.md docs/d.txt docs/e.md docs/old/f.txt " ] || fail "default walk: '$got'"
+  nd_as rules scan -f jsonl --include '*.txt' --exclude docs/old --hidden "$TMP/w"
+  expect_rc 0
+  got=$(docs_of "$TMP/rules.out")
+  [ "$got" = ".git/c.txt .hidden.txt a.txt docs/d.txt " ] || fail "--include/--exclude/--hidden: '$got'"
+  nd_as rel scan -f jsonl --include 'docs/*' "$TMP/w"
+  got=$(docs_of "$TMP/rel.out")
+  [ "$got" = "docs/d.txt docs/e.md " ] || fail "--include with a '/': '$got'"
+  nd_as empty scan --include '' "$TMP/w"
+  expect_rc 1
+  expect_stderr "neardup scan: --include: the pattern is empty"
+  nd_as cl clean --exclude '*.md' --out "$TMP/wout" "$TMP/w"
+  expect_rc 0
+  got=$(cd "$TMP/wout" && find . -type f | sort | tr '\n' ' ')
+  [ "$got" = "./a.txt ./docs/d.txt ./docs/old/f.txt " ] || fail "clean --exclude: '$got'"
+  ;;
+
+tmpdir-errors)
+  # an unusable --tmpdir fails before any input is read (scan and clean);
+  # a failed write of temporary files names their directory and the error
+  nd scan --tmpdir "$TMP/none" "$SEEDS"
+  expect_rc 3
+  expect_stderr "neardup: --tmpdir '$TMP/none': cannot create a temporary file there: No such file or directory"
+  nd clean --tmpdir "$TMP/none" --out "$TMP/cl" "$SEEDS"
+  expect_rc 3
+  expect_stderr "neardup: --tmpdir '$TMP/none': cannot create a temporary file there: No such file or directory"
+  [ -e "$TMP/cl" ] && fail "clean made its output despite the bad --tmpdir"
+  mkdir -p "$TMP/spill"
+  # spilling 1197 paragraphs' band keys needs ~150 KB; files may have 1 KB
+  (trap '' XFSZ; ulimit -f 1; nd scan --memory 1K --tmpdir "$TMP/spill" "$SEEDS"; echo "$RC" > "$TMP/rc")
+  RC=$(cat "$TMP/rc")
+  expect_rc 3
+  expect_stderr "neardup: scan failed: '$TMP/spill': File too large"
   ;;
 
 emit-paragraphs)
