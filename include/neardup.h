@@ -139,8 +139,10 @@ typedef struct nd_options {
 void nd_options_default(nd_options *opt);
 
 /* Checks every field of *opt.  Returns ND_OK or ND_ERR_INVALID; on error, if
- * msg is not NULL, writes a one-line reason (no trailing newline) such as
- * "--shingle must be between 1 and 64" into msg[0..msg_size-1]. */
+ * msg is not NULL, writes a one-line reason (no trailing newline) that names
+ * the fields as they are spelt here, such as "shingle must be between 1 and
+ * 64" or "bands x rows (20 x 7) exceeds num_perm 128", into
+ * msg[0..msg_size-1] (a program maps the names to its own options). */
 nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size);
 
 /* ------------------------------------------------------------------------ */
@@ -675,8 +677,9 @@ typedef struct nd_compare_options {
 } nd_compare_options;
 
 void nd_compare_options_default(nd_compare_options *co);
-/* ND_ERR_INVALID with a one-line reason in msg when min_passage is 0 or
- * above 100000 or max_gap above 100000. */
+/* ND_ERR_INVALID with a one-line reason in msg, naming fields as
+ * nd_options_check does, when min_passage is 0 or above 100000 or max_gap
+ * above 100000. */
 nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
                                    size_t msg_size);
 

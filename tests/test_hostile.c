@@ -69,7 +69,7 @@ Test(hostile, max_paragraph_bytes_is_checked) {
     cr_assert_eq(o.max_paragraph_bytes, 1u << 20);
     o.max_paragraph_bytes = ND_MIN_PARAGRAPH_BYTES - 1;
     cr_assert_eq(nd_options_check(&o, msg, sizeof msg), ND_ERR_INVALID);
-    cr_assert_str_eq(msg, "--max-paragraph-bytes must be between 64 and 67108864");
+    cr_assert_str_eq(msg, "max_paragraph_bytes must be between 64 and 67108864");
     o.max_paragraph_bytes = ND_MAX_PARAGRAPH_BYTES + 1;
     cr_assert_eq(nd_options_check(&o, msg, sizeof msg), ND_ERR_INVALID);
     o.max_paragraph_bytes = ND_MAX_PARAGRAPH_BYTES;

@@ -43,6 +43,12 @@ void cli_print_diag(const struct nd_diag *d);
  */
 const char *cli_escape(char *buf, size_t size, const char *s);
 
+/* Copies the library's option message msg (nd_options_check,
+ * nd_compare_options_check: fields named as in neardup.h, "num_perm") into
+ * out[0..size-1] with every field name replaced by its option ("--num-perm"),
+ * so the user reads the flags they typed.  Returns out. */
+const char *cli_option_message(const char *msg, char *out, size_t size);
+
 /* Large enough for any path a message shows in full. */
 #define CLI_ESCAPE_SIZE 8192
 

@@ -230,7 +230,7 @@ void cli_scan_args_init(struct cli_scan_args *a)
 
 int cli_scan_args_finish(struct cli_scan_args *a, const char *prog)
 {
-    char msg[256];
+    char msg[256], flags[512];
 
     if (a->bands_seen != a->rows_seen) {
         opt_error(prog, "--bands and --rows must be given together");
@@ -247,7 +247,7 @@ int cli_scan_args_finish(struct cli_scan_args *a, const char *prog)
     a->o.max_paragraph_bytes =
         a->max_para > UINT32_MAX ? UINT32_MAX : (uint32_t)a->max_para; /* checked below */
     if (nd_options_check(&a->o, msg, sizeof msg) != ND_OK) {
-        opt_error(prog, "%s", msg);
+        opt_error(prog, "%s", cli_option_message(msg, flags, sizeof flags));
         return -1;
     }
     return 0;

@@ -273,6 +273,16 @@ bands-without-rows)
   nd params --bands 16
   expect_rc 1
   expect_stderr "neardup params: --bands and --rows must be given together"
+  # the library's checks name option fields (num_perm); the CLI says the flags
+  nd scan --bands 30 --rows 7 "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --bands x --rows (30 x 7) exceeds --num-perm 128"
+  nd params --bands 30 --rows 7 --num-perm 64
+  expect_rc 1
+  expect_stderr "neardup params: --bands x --rows (30 x 7) exceeds --num-perm 64"
+  nd clean --max-paragraph-bytes 10 --out "$TMP/x" "$S000"
+  expect_rc 1
+  expect_stderr "neardup clean: --max-paragraph-bytes must be between 64 and 67108864"
   ;;
 
 option-syntax)
