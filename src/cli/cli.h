@@ -20,6 +20,7 @@ enum {
     CLI_EXIT_USAGE = 1,   /* usage error: bad command, option or value */
     CLI_EXIT_SKIPPED = 2, /* done, but some inputs were skipped */
     CLI_EXIT_FATAL = 3,   /* fatal error: out of memory, cannot write, ... */
+    CLI_EXIT_NO_INPUT = 4, /* no input could be read: nothing was written */
     CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM (128 + SIGINT) */
 };
 
@@ -112,6 +113,14 @@ nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
                           nd_scanner **out);
 /* With the progress bar on, clean's writing of plan p draws it too. */
 void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p);
+/* Whether an output can be made, tried before any input is read so that a
+ * long scan does not end in "cannot write": a file (-o, --log) needs a
+ * directory where a temporary file can be created beside it and must not
+ * be a directory itself (a character device or fifo is written in place); a
+ * directory (--out) needs its nearest existing ancestor to be a directory
+ * where a directory can be created.  Creates and removes a probe, prints
+ * "neardup: cannot create 'PATH': reason" and returns -1 when it cannot. */
+int cli_probe_output(const char *path, int is_dir);
 /* "neardup: scan failed: ..." for status st of a call on sc: the path and
  * system error of an ND_ERR_IO (nd_scanner_error_path), else the status. */
 void cli_scan_failed(const nd_scanner *sc, nd_status st);

@@ -81,7 +81,8 @@ static void usage(const struct opt *table)
     printf("\n"
            "exit status: 0 success, 1 usage error or refused output, 2 some\n"
            "inputs were skipped, 3 fatal error (cannot write, out of memory),\n"
-           "130 interrupted (Ctrl-C or SIGTERM; nothing is left behind).\n");
+           "4 no input could be read (nothing written), 130 interrupted\n"
+           "(Ctrl-C or SIGTERM; nothing is left behind).\n");
 }
 
 static void on_diag(void *user, const nd_diag *d)
@@ -256,6 +257,10 @@ int cmd_clean(int argc, char **argv)
             goto out;
         }
     }
+    /* outputs that cannot be made fail now, not after the scan */
+    if ((!dry_run && cli_probe_output(out_dir, 1) != 0) ||
+        (log_path && cli_probe_output(log_path, 0) != 0))
+        goto out;
     /* what a killed run left is named first, and never reused */
     st = nd_clean_leftovers(out_dir, log_path, on_leftover, NULL);
     if (st != ND_OK) {
@@ -290,7 +295,7 @@ int cmd_clean(int argc, char **argv)
     }
     if (sum.files == 0 && skipped > 0) {
         fprintf(stderr, "neardup: no input could be read\n");
-        rc = CLI_EXIT_SKIPPED;
+        rc = CLI_EXIT_NO_INPUT; /* not a partial report: none at all */
         goto out;
     }
     st = nd_clean_plan_new(rep, &co, &plan);

@@ -11,7 +11,7 @@
  *   neardup: skipping 'PATH': <nd_strerror>[ (<detail>)]  input skipped
  *   neardup: 'PATH' changed while it was read; results for it may be incomplete
  *                                                     exit 2, report written
- *   neardup: no input could be read                   exit 2
+ *   neardup: no input could be read                   exit 4, no report
  *   neardup: cannot write 'FILE': <reason>            exit 3
  * Exit 2 means the report was written but some inputs are missing from it.
  *
@@ -58,8 +58,9 @@ static void usage(const struct opt *table)
     opt_usage(table);
     printf("\n"
            "exit status: 0 success, 1 usage error, 2 some inputs were skipped,\n"
-           "3 fatal error (out of memory, cannot write the output),\n"
-           "130 interrupted (Ctrl-C or SIGTERM; temporary files are removed).\n");
+           "3 fatal error (out of memory, cannot write the output), 4 no input\n"
+           "could be read (no report), 130 interrupted (Ctrl-C or SIGTERM;\n"
+           "temporary files are removed).\n");
 }
 
 static void on_diag(void *user, const nd_diag *d)
@@ -181,6 +182,9 @@ int cmd_scan(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
+    /* an output that cannot be made fails now, not after the scan */
+    if (output != NULL && strcmp(output, "-") != 0 && cli_probe_output(output, 0) != 0)
+        goto out;
     if (cli_scanner_new(&sa, on_diag, &ss, &sc) != ND_OK)
         goto out;
     cli_signals_scanner(sc);
@@ -214,7 +218,7 @@ int cmd_scan(int argc, char **argv)
     }
     if (sum.files == 0 && skipped > 0) {
         fprintf(stderr, "neardup: no input could be read\n");
-        rc = CLI_EXIT_SKIPPED;
+        rc = CLI_EXIT_NO_INPUT; /* not a partial report: none at all */
         goto out;
     }
 

@@ -16,10 +16,13 @@
  * the flag (sequentially consistent atomics), so a signal is never lost
  * between the two.  SA_RESETHAND: a second Ctrl-C kills at once.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,6 +151,96 @@ void cli_progress_end(struct cli_progress *ps)
 }
 
 /* ------------------------------------------------------------------------ */
+
+/* The directory part of path ("." for a bare name), malloc'ed. */
+static char *dir_of(const char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    while (n > 0 && path[n - 1] != '/')
+        n--;
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    char *d = malloc(n ? n + 1 : 2);
+    if (!d)
+        return NULL;
+    if (n == 0) {
+        d[0] = '.';
+        d[1] = '\0';
+    } else {
+        memcpy(d, path, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static int probe_fail(const char *path, int err)
+{
+    char shown[CLI_ESCAPE_SIZE];
+    cli_escape(shown, sizeof shown, path);
+    fprintf(stderr, "neardup: cannot create '%s': %s\n", shown, strerror(err));
+    return -1;
+}
+
+int cli_probe_output(const char *path, int is_dir)
+{
+    struct stat sb;
+    char *dir = NULL, *probe = NULL;
+    int rc = -1, err = 0;
+
+    if (!is_dir && stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            return probe_fail(path, EISDIR);
+        if (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode))
+            return 0; /* written in place */
+    }
+    if (!(dir = dir_of(path)))
+        return probe_fail(path, ENOMEM);
+    /* a directory output's missing parents are made: the first that exists
+     * must take new entries */
+    while (is_dir && stat(dir, &sb) != 0 && errno == ENOENT && strcmp(dir, ".") != 0 &&
+           strcmp(dir, "/") != 0) {
+        char *up = dir_of(dir);
+        free(dir);
+        if (!(dir = up))
+            return probe_fail(path, ENOMEM);
+    }
+    if (stat(dir, &sb) != 0) {
+        err = errno;
+        goto out;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        err = ENOTDIR;
+        goto out;
+    }
+    size_t n = strlen(dir) + sizeof "/.neardup-probe.XXXXXX";
+    if (!(probe = malloc(n))) {
+        err = ENOMEM;
+        goto out;
+    }
+    snprintf(probe, n, "%s/.neardup-probe.XXXXXX", dir);
+    if (is_dir) {
+        if (!mkdtemp(probe)) {
+            err = errno;
+            goto out;
+        }
+        (void)rmdir(probe);
+    } else {
+        int fd = mkstemp(probe);
+        if (fd < 0) {
+            err = errno;
+            goto out;
+        }
+        close(fd);
+        (void)unlink(probe);
+    }
+    rc = 0;
+out:
+    free(dir);
+    free(probe);
+    return rc == 0 ? 0 : probe_fail(path, err);
+}
 
 void cli_scan_failed(const nd_scanner *sc, nd_status st)
 {

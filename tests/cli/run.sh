@@ -297,7 +297,7 @@ option-syntax)
   nd_as d scan -qfjsonl --top 3 -- "$S000" "$S001"
   expect_same "$TMP/a.out" "$TMP/d.out" "-qfjsonl -- differs"
   nd scan -f jsonl -- --no-such-file
-  expect_rc 2
+  expect_rc 4
   expect_stderr "neardup: cannot open '--no-such-file': No such file or directory
 neardup: no input could be read"
   # the defaults given explicitly change nothing
@@ -431,11 +431,25 @@ output-file)
   ;;
 
 write-error)
-  nd scan -o "$TMP/no-such-dir/report.txt" "$S000"
+  # an output that cannot be made is found before any input is read (the
+  # missing input is never reported)
+  nd scan -o "$TMP/no-such-dir/report.txt" "$S000" examples/no-such-file
   expect_rc 3
   expect_stdout ""
-  expect_stderr "neardup: cannot write '$TMP/no-such-dir/report.txt': No such file or directory"
+  expect_stderr "neardup: cannot create '$TMP/no-such-dir/report.txt': No such file or directory"
   if [ -e "$TMP/no-such-dir" ]; then fail "a directory was created"; fi
+  nd scan -o "$TMP" "$S000" examples/no-such-file
+  expect_rc 3
+  expect_stderr "neardup: cannot create '$TMP': Is a directory"
+  nd clean --out "$TMP/cl" --log "$TMP/no-such-dir/log.jsonl" "$S000" examples/no-such-file
+  expect_rc 3
+  expect_stderr "neardup: cannot create '$TMP/no-such-dir/log.jsonl': No such file or directory"
+  : > "$TMP/plain-file"
+  nd clean --out "$TMP/plain-file/sub/out" "$S000" examples/no-such-file
+  expect_rc 3
+  expect_stderr "neardup: cannot create '$TMP/plain-file/sub/out': Not a directory"
+  if [ -e "$TMP/cl" ]; then fail "clean made its output"; fi
+  ls -A "$TMP" | grep -q neardup-probe && fail "a probe was left behind"
   if [ -w /dev/full ]; then # a full disk on standard output
     ND_STDOUT=/dev/full nd scan "$S000"
     expect_rc 3
@@ -462,7 +476,7 @@ missing-path)
 
 no-input)
   nd scan examples/no-such-file examples/no-such-dir/x
-  expect_rc 2
+  expect_rc 4
   expect_stdout ""
   expect_stderr "neardup: cannot open 'examples/no-such-file': No such file or directory
 neardup: cannot open 'examples/no-such-dir/x': No such file or directory
@@ -641,7 +655,7 @@ norm-flags)
 
 too-large)
   nd scan --max-file-size 1K "$S000" "$S001"
-  expect_rc 2
+  expect_rc 4
   expect_stdout ""
   expect_stderr "neardup: skipping '$S000': file larger than --max-file-size (limit is 1024 bytes)
 neardup: skipping '$S001': file larger than --max-file-size (limit is 1024 bytes)
