@@ -492,13 +492,21 @@ nd_status nd_report_write(const nd_report *r, nd_format format,
                           const nd_write_options *wo, nd_write_fn fn, void *user);
 
 /* Writes the report to `path` atomically: into a temporary file in the same
- * directory, then renamed over path.  On failure nothing is left behind and,
- * if sys_errno is not NULL, *sys_errno receives the errno.  A character
- * device or fifo (/dev/null, a named pipe) is written in place instead;
- * a directory gives ND_ERR_IO (EISDIR), a socket ND_ERR_NOT_REGULAR. */
+ * directory, then renamed over path.  On failure nothing is left behind.  A
+ * character device or fifo (/dev/null, a named pipe) is written in place
+ * instead; a directory gives ND_ERR_IO (EISDIR), a socket
+ * ND_ERR_NOT_REGULAR. */
 nd_status nd_report_write_path(const nd_report *r, nd_format format,
-                               const nd_write_options *wo, const char *path,
-                               int *sys_errno);
+                               const nd_write_options *wo, const char *path);
+
+/* After a call on r returned ND_ERR_IO (nd_report_write: what the sink
+ * returned; nd_report_write_path: the failed system call): its errno value
+ * (0 if unknown) and the file concerned (NULL if none), as
+ * nd_scanner_sys_errno.  The string belongs to r, valid until the next
+ * failing call on r or nd_report_free; with several threads writing r at
+ * once, which failure is kept is unspecified. */
+int nd_report_sys_errno(const nd_report *r);
+const char *nd_report_error_path(const nd_report *r);
 
 /* ------------------------------------------------------------------------ */
 /* Clean: a deduplicated copy of the corpus                                  */

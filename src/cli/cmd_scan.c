@@ -229,7 +229,6 @@ int cmd_scan(int argc, char **argv)
     }
     double write_start = cli_now();
     if (output != NULL && strcmp(output, "-") != 0) {
-        int err = 0;
         sigset_t block, saved;
         /* The atomic write is not interruptible: with SIGINT/SIGTERM held
          * back, a second Ctrl-C (SA_RESETHAND) cannot kill the program
@@ -239,10 +238,10 @@ int cmd_scan(int argc, char **argv)
         sigaddset(&block, SIGINT);
         sigaddset(&block, SIGTERM);
         sigprocmask(SIG_BLOCK, &block, &saved);
-        st = nd_report_write_path(rep, (nd_format)format, &wo, output, &err);
+        st = nd_report_write_path(rep, (nd_format)format, &wo, output);
         sigprocmask(SIG_SETMASK, &saved, NULL);
         if (st != ND_OK) {
-            report_write_error(output, st, err);
+            report_write_error(output, st, st == ND_ERR_IO ? nd_report_sys_errno(rep) : 0);
             goto out;
         }
     } else {
@@ -250,7 +249,7 @@ int cmd_scan(int argc, char **argv)
         if (st == ND_OK && fflush(stdout) != 0)
             st = ND_ERR_IO;
         if (st != ND_OK) {
-            int err = errno;
+            int err = st == ND_ERR_IO && nd_report_sys_errno(rep) ? nd_report_sys_errno(rep) : errno;
             fprintf(stderr, "neardup: cannot write standard output: %s\n",
                     st == ND_ERR_IO && err ? strerror(err) : nd_strerror(st));
             goto out;
