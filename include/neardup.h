@@ -153,8 +153,10 @@ typedef struct nd_options {
 void nd_options_default(nd_options *opt);
 
 /* Checks every field of *opt.  Returns ND_OK or ND_ERR_INVALID; on error, if
- * msg is not NULL, writes a one-line reason (no trailing newline) such as
- * "--shingle must be between 1 and 64" into msg[0..msg_size-1]. */
+ * msg is not NULL, writes a one-line reason (no trailing newline) that names
+ * the fields as they are spelt here, such as "shingle must be between 1 and
+ * 64" or "bands x rows (20 x 7) exceeds num_perm 128", into
+ * msg[0..msg_size-1] (a program maps the names to its own options). */
 nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size);
 
 /* ------------------------------------------------------------------------ */
@@ -264,10 +266,40 @@ nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
 nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
                                 const void *data, size_t len);
 
+/* Which files a directory walk takes.  ND_WALK_INCLUDE: once any include
+ * pattern is set, a walked file is taken only if one matches;
+ * ND_WALK_EXCLUDE: a walked file or directory that matches is left out (a
+ * directory with everything under it).  A pattern with a '/' is matched
+ * against the path relative to the directory given to
+ * nd_scanner_add_path ("docs/[a-z]*.txt"; '*' and '?' do not match '/'),
+ * one without against the entry's name at any depth ("*.md"), with
+ * fnmatch(3) syntax.  Paths given to nd_scanner_add_path themselves are always taken.
+ * Set before adding paths; the string is copied.  ND_ERR_INVALID for an
+ * empty pattern, ND_ERR_NOMEM, or ND_OK. */
+typedef enum nd_walk_rule { ND_WALK_INCLUDE = 0, ND_WALK_EXCLUDE = 1 } nd_walk_rule;
+nd_status nd_scanner_add_walk_rule(nd_scanner *sc, nd_walk_rule rule, const char *pattern);
+
+/* Whether walks take entries whose name starts with '.' (hidden files and
+ * directories); default 0, as git, ripgrep and rsync's filters do.  A
+ * hidden path given to nd_scanner_add_path is always read. */
+void nd_scanner_set_hidden(nd_scanner *sc, int hidden);
+
 /* Directory for temporary files (NULL = $TMPDIR, else /tmp); the string is
  * copied.  Temporary files are unlinked as soon as they are created, so
- * nothing is left behind however the process ends.  ND_ERR_NOMEM or ND_OK. */
+ * nothing is left behind however the process ends.  A directory given is
+ * checked at once by creating (and removing) a temporary file in it, so an
+ * unusable one fails before any input is read: ND_ERR_IO (see
+ * nd_scanner_sys_errno), ND_ERR_NOMEM or ND_OK. */
 nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir);
+
+/* After a call on sc returned ND_ERR_IO: the errno value of the system call
+ * that failed (0 if unknown) and the file or directory it concerned (NULL
+ * if none; for temporary files, their directory), as SQLite's
+ * sqlite3_system_errno.  The string belongs to sc and stays valid until the
+ * next failing call or nd_scanner_free.  Problems with single inputs are not
+ * errors of the call: they go to the diag callback (nd_diag.sys_errno). */
+int nd_scanner_sys_errno(const nd_scanner *sc);
+const char *nd_scanner_error_path(const nd_scanner *sc);
 
 /* Stages of nd_scanner_run, in order (for progress and timings). */
 typedef enum nd_stage {
@@ -481,13 +513,21 @@ nd_status nd_report_write(const nd_report *r, nd_format format,
                           const nd_write_options *wo, nd_write_fn fn, void *user);
 
 /* Writes the report to `path` atomically: into a temporary file in the same
- * directory, then renamed over path.  On failure nothing is left behind and,
- * if sys_errno is not NULL, *sys_errno receives the errno.  A character
- * device or fifo (/dev/null, a named pipe) is written in place instead;
- * a directory gives ND_ERR_IO (EISDIR), a socket ND_ERR_NOT_REGULAR. */
+ * directory, then renamed over path.  On failure nothing is left behind.  A
+ * character device or fifo (/dev/null, a named pipe) is written in place
+ * instead; a directory gives ND_ERR_IO (EISDIR), a socket
+ * ND_ERR_NOT_REGULAR. */
 nd_status nd_report_write_path(const nd_report *r, nd_format format,
-                               const nd_write_options *wo, const char *path,
-                               int *sys_errno);
+                               const nd_write_options *wo, const char *path);
+
+/* After a call on r returned ND_ERR_IO (nd_report_write: what the sink
+ * returned; nd_report_write_path: the failed system call): its errno value
+ * (0 if unknown) and the file concerned (NULL if none), as
+ * nd_scanner_sys_errno.  The string belongs to r, valid until the next
+ * failing call on r or nd_report_free; with several threads writing r at
+ * once, which failure is kept is unspecified. */
+int nd_report_sys_errno(const nd_report *r);
+const char *nd_report_error_path(const nd_report *r);
 
 /* ------------------------------------------------------------------------ */
 /* Clean: a deduplicated copy of the corpus                                  */
@@ -579,7 +619,9 @@ typedef enum nd_clean_error {
     ND_CLEAN_ERR_EXISTS,     /* an output exists and force was not given */
     ND_CLEAN_ERR_COLLISION,  /* two documents map to the same output */
     ND_CLEAN_ERR_STDIN,      /* a document was read from standard input */
-    ND_CLEAN_ERR_IO          /* a system call failed (see sys_errno) */
+    ND_CLEAN_ERR_IO,         /* a system call failed (see sys_errno) */
+    ND_CLEAN_ERR_FOREIGN     /* force, but the existing out_dir holds `path`,
+                                which is not part of the cleaned copy */
 } nd_clean_error;
 
 typedef struct nd_clean_failure {
@@ -589,36 +631,72 @@ typedef struct nd_clean_failure {
 } nd_clean_failure;
 
 /*
- * Writes the cleaned copy of every document of the plan's report under
- * out_dir.  `inputs` are the paths given to the scanner, in the same order
- * (files or directories): a document found under directory D is written to
+ * Writes the cleaned copy of every document of the plan's report as the new
+ * directory out_dir, all at once: the tree is built in a temporary sibling
+ * directory "<out_dir>.neardup-tmp.XXXXXX" (mkdtemp) and renamed to out_dir
+ * at the end, so out_dir is either absent (or as it was) or complete.
+ * `inputs` are the paths given to the scanner, in the same order (files or
+ * directories): a document found under directory D is written to
  * out_dir/<its path below D>, a file given directly to out_dir/<its base
- * name>.  out_dir and subdirectories are created as needed (mode 0777 &
- * ~umask).  Documents without removals are copied from the input file
- * unchanged; gzip inputs are written gzip-compressed; a document decoded
- * from another encoding is written in that encoding, from the original
- * bytes kept since it was loaded.  Each file goes to a
- * temporary name in its directory, is fsync'ed and renamed into place.
- * Every document is read again, whole, and checked to be what was scanned
- * (file identity, size, modification time and every paragraph's hash); one
- * that changed is left out - no copy is written and an existing one is
- * removed - and reported once as ND_ERR_CHANGED through the scanner's diag
- * callback, so no output mixes old and new bytes; this is not a failure.
- * The log leaves out the removals of such documents.
+ * name>.  The parent of out_dir is created as needed (mode 0777 & ~umask).
+ * Documents without removals are copied from the input file unchanged; gzip
+ * inputs are written gzip-compressed; a document decoded from another
+ * encoding is written in that encoding, from the original bytes kept since
+ * it was loaded.  Every file is fsync'ed before the
+ * rename.  Every document is read again, whole, and checked to be what was
+ * scanned (file identity, size, modification time and every paragraph's
+ * hash); one that changed is left out - no copy is written - and reported
+ * once as ND_ERR_CHANGED through the scanner's diag callback, so no output
+ * mixes old and new bytes; this is not a failure.  The log leaves out the
+ * removals of such documents.
+ *
+ * log_path (NULL = no log) gets the removal log: outside out_dir it is
+ * written to "<log_path>.neardup-tmp.XXXXXX" and renamed into place BEFORE
+ * the tree is renamed, so whenever out_dir holds the new tree, the log is
+ * complete; inside out_dir it is written into the tree.  out_dir NULL
+ * writes the log alone (a dry run), under the same checks.
  *
  * Before anything is written, everything is checked, and nothing is written
  * if a check fails: out_dir must not be or lie inside an input directory, no
- * output may be an input file, two documents may not map to one output, and
- * existing outputs are refused unless force is non-zero.  log_path (NULL =
- * no log) gets the removal log, atomically, under the same checks.
- * On failure *fail (if not NULL) says what and where.  Returns ND_OK,
- * ND_ERR_INVALID (a refused check), ND_ERR_IO, ND_ERR_NOMEM.  Not thread safe
- * for the same plan (it keeps the failure path).
+ * output may be an input file, two documents may not map to one output.  An
+ * existing out_dir must be an empty directory unless force is non-zero;
+ * with force it is replaced as a whole, and therefore only if it holds
+ * nothing but directories and the regular files this call writes (a
+ * previous cleaned copy; ND_CLEAN_ERR_FOREIGN otherwise).  An existing log
+ * is refused unless force is non-zero.
+ *
+ * nd_clean_cancel (async-signal-safe) stops the writing: the temporary tree
+ * and log are removed, out_dir and log_path are untouched, and
+ * ND_ERR_CANCELLED is returned.  A process killed while writing leaves the
+ * temporary siblings; nd_clean_leftovers names them, and they are never
+ * reused.  On failure *fail (if not NULL) says what and where.  Returns
+ * ND_OK, ND_ERR_INVALID (a refused check), ND_ERR_IO, ND_ERR_NOMEM,
+ * ND_ERR_CANCELLED.  Not thread safe for the same plan (it keeps the failure
+ * path).
  */
 nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
                               size_t ninputs, const char *out_dir,
                               const char *log_path, int force,
                               nd_clean_failure *fail);
+
+/* Sets a progress callback for nd_clean_write_tree on p (NULL = none): it is
+ * called on the calling thread with 0 of `total` input bytes at the start
+ * and after each document is written.  Not during nd_clean_write_tree. */
+void nd_clean_set_progress(nd_clean_plan *p,
+                           void (*fn)(void *user, uint64_t done, uint64_t total),
+                           void *user);
+
+/* Asks a running nd_clean_write_tree on p to stop (see there).  Only sets a
+ * flag: async-signal-safe, callable from any thread or a signal handler. */
+void nd_clean_cancel(nd_clean_plan *p);
+
+/* Calls fn(user, path) once for every temporary sibling that an interrupted
+ * nd_clean_write_tree left next to out_dir or log_path ("<out_dir>.neardup-
+ * tmp.XXXXXX", "<log_path>.neardup-tmp.XXXXXX"), in byte order.  Paths are
+ * named as out_dir and log_path are (a bare name gives a bare name).  Either
+ * may be NULL.  Returns ND_OK, ND_ERR_INVALID (fn NULL) or ND_ERR_NOMEM. */
+nd_status nd_clean_leftovers(const char *out_dir, const char *log_path,
+                             void (*fn)(void *user, const char *path), void *user);
 
 /* ------------------------------------------------------------------------ */
 /* Compare: shared passages of two documents                                 */
@@ -633,8 +711,9 @@ typedef struct nd_compare_options {
 } nd_compare_options;
 
 void nd_compare_options_default(nd_compare_options *co);
-/* ND_ERR_INVALID with a one-line reason in msg when min_passage is 0 or
- * above 100000 or max_gap above 100000. */
+/* ND_ERR_INVALID with a one-line reason in msg, naming fields as
+ * nd_options_check does, when min_passage is 0 or above 100000 or max_gap
+ * above 100000. */
 nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
                                    size_t msg_size);
 

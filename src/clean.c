@@ -26,9 +26,13 @@
  * back at its offset, in order (tests/test_clean.c proves it).
  *
  * Safety of the writer (nd_clean_write_tree): all checks run before the
- * first byte is written; each output is written to a temporary file in its
- * target directory, fsync'ed and renamed into place, so an interrupted run
- * leaves whole files or none.
+ * first byte is written; the whole tree is written into a temporary sibling
+ * of the output directory, DIR.neardup-tmp.XXXXXX, every file fsync'ed, and
+ * renamed to DIR at the end, after the log (LOG.neardup-tmp.XXXXXX, renamed
+ * to LOG), so DIR is absent or complete, and complete only with its log.
+ * nd_clean_cancel stops the writing and removes the temporaries; what a
+ * killed process leaves is found by nd_clean_leftovers and never reused
+ * (the order and what each step leaves: above nd_clean_write_tree).
  *
  * Inputs that change.  The report keeps no input bytes (input.c, "Bytes"):
  * the plan and the writer read each document again, whole, with read()
@@ -41,21 +45,23 @@
  * new bytes.  A removal whose kept paragraph no longer reads back is dropped
  * too, so no text loses its last copy.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 #include <zlib.h>
 
 #include "nd_internal.h"
 #include "report.h"
 #include "text.h"
 #include "write.h"
+#include "xxh.h"
 
 struct nd_clean_plan {
     const nd_report *r;
@@ -64,7 +70,25 @@ struct nd_clean_plan {
     size_t nrm;
     uint64_t *doc_removed; /* per document: removed bytes */
     char *fail_path;       /* the path named by the last failure */
+    atomic_int cancel;     /* set by nd_clean_cancel (a signal handler) */
+    void (*progress)(void *user, uint64_t done, uint64_t total);
+    void *progress_user;
 };
+
+void nd_clean_set_progress(nd_clean_plan *p, void (*fn)(void *user, uint64_t done, uint64_t total),
+                           void *user) {
+    if (!p) return;
+    p->progress = fn;
+    p->progress_user = user;
+}
+
+void nd_clean_cancel(nd_clean_plan *p) {
+    if (p) atomic_store(&p->cancel, 1);
+}
+
+static int cancelled(const nd_clean_plan *p) {
+    return atomic_load(&p->cancel) != 0;
+}
 
 void nd_clean_options_default(nd_clean_options *co) {
     if (!co) return;
@@ -309,6 +333,7 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
     p = nd_calloc(1, sizeof *p);
     if (!p) return ND_ERR_NOMEM;
     p->r = r;
+    atomic_init(&p->cancel, 0);
     if (co) p->opt = *co;
     else nd_clean_options_default(&p->opt);
     p->doc_removed = nd_calloc(r->docs.n ? r->docs.n : 1, sizeof *p->doc_removed);
@@ -569,6 +594,10 @@ static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8
     }
     for (;;) {
         size_t stop = i < p->nrm && p->rm[i].doc == doc ? (size_t)p->rm[i].offset : total;
+        if (cancelled(p)) {
+            st = ND_ERR_CANCELLED;
+            goto out;
+        }
         const uint8_t *chunk = data + pos;
         size_t clen = stop - pos;
         int last = stop == total;
@@ -616,7 +645,7 @@ out:
 
 /* Copies the (gzip) file of document d unchanged; ND_ERR_CHANGED unless it
  * is the file loaded (device, inode, modification time) before and after. */
-static nd_status copy_file(const nd_doc *d, nd_fd_out *fo, int *err) {
+static nd_status copy_file(const nd_clean_plan *p, const nd_doc *d, nd_fd_out *fo, int *err) {
     char buf[1 << 16];
     struct stat sb;
     int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -628,6 +657,10 @@ static nd_status copy_file(const nd_doc *d, nd_fd_out *fo, int *err) {
         return ND_ERR_CHANGED;
     }
     for (;;) {
+        if (cancelled(p)) {
+            st = ND_ERR_CANCELLED;
+            break;
+        }
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -665,7 +698,8 @@ static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
     const nd_doc *d = &r->docs.docs[c->doc];
     const uint8_t *data = NULL;
     size_t len = d->size;
-    if (c->p->doc_removed[c->doc] == 0 && d->gzip) return copy_file(d, fo, err);
+    if (cancelled(c->p)) return ND_ERR_CANCELLED;
+    if (c->p->doc_removed[c->doc] == 0 && d->gzip) return copy_file(c->p, d, fo, err);
     /* a decoded document is written from its original bytes, kept in the
      * private spool since it was loaded (nothing else can change them) */
     if (d->map.n) ND_TRY(nd_reader_orig_whole(c->rd, c->doc, &data, &len));
@@ -686,17 +720,250 @@ static nd_status fill_log(void *ctx, nd_fd_out *fo, int *err) {
     return st;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The atomic tree                                                            */
+/* ------------------------------------------------------------------------ */
+
+#define TMP_MARK ".neardup-tmp."
+#define TMP_XLEN 6 /* the XXXXXX of mkdtemp/mkstemp */
+
+/* The name temporary siblings of path are derived from: path without
+ * trailing slashes, or its canonical form when that ends in "." or ".."
+ * (or is "/"), whose sibling would be inside it. */
+static char *sibling_base(const char *path) {
+    char *s = nd_strdup(path);
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    while (n > 1 && s[n - 1] == '/') s[--n] = '\0';
+    const char *slash = strrchr(s, '/');
+    const char *base = slash ? slash + 1 : s;
+    if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strcmp(s, "/") == 0) {
+        char *c = canonical(s);
+        free(s);
+        s = c;
+        if (s && strcmp(s, "/") == 0) { /* the root has no sibling */
+            free(s);
+            errno = EINVAL;
+            return NULL;
+        }
+    }
+    return s;
+}
+
+/* "<base>.neardup-tmp.XXXXXX", malloc'ed, for mkdtemp/mkstemp. */
+static char *tmp_template(const char *base) {
+    size_t n = strlen(base) + sizeof TMP_MARK + TMP_XLEN;
+    char *t = malloc(n);
+    if (t) snprintf(t, n, "%s" TMP_MARK "XXXXXX", base);
+    return t;
+}
+
+/* The directory holding base ("." for a bare name), malloc'ed. */
+static char *parent_of(const char *base) {
+    const char *slash = strrchr(base, '/');
+    if (!slash) return nd_strdup(".");
+    if (slash == base) return nd_strdup("/");
+    size_t n = (size_t)(slash - base);
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, base, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static void sync_path(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)fsync(fd);
+    (void)close(fd);
+}
+
+/* Removes path and, for a directory, everything below it (symbolic links are
+ * removed, never followed).  Returns 0 or an errno. */
+static int remove_tree(const char *path) {
+    struct stat sb;
+    int rc = 0;
+    if (lstat(path, &sb) != 0) return errno == ENOENT ? 0 : errno;
+    if (!S_ISDIR(sb.st_mode)) return unlink(path) == 0 ? 0 : errno;
+    DIR *d = opendir(path);
+    if (!d) return errno;
+    for (;;) {
+        struct dirent *de;
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            if (errno) rc = errno;
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        char *child = join(path, de->d_name);
+        if (!child) {
+            rc = ENOMEM;
+            break;
+        }
+        int crc = remove_tree(child);
+        free(child);
+        if (crc && !rc) rc = crc;
+    }
+    (void)closedir(d);
+    if (rmdir(path) != 0 && !rc) rc = errno;
+    return rc;
+}
+
+/* Writes a new file at path (which must not exist) with fill, gives it mode
+ * and fsyncs it; on failure nothing is left at path. */
+static nd_status write_new(const char *path, unsigned mode, nd_fill_fn fill, void *ctx, int *err) {
+    nd_fd_out fo = {-1, 0};
+    nd_status st = ND_OK;
+    *err = 0;
+    fo.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fo.fd < 0) {
+        *err = errno;
+        return ND_ERR_IO;
+    }
+    st = fill(ctx, &fo, err);
+    if (st == ND_OK && (fchmod(fo.fd, (mode_t)mode) != 0 || fsync(fo.fd) != 0)) {
+        st = ND_ERR_IO;
+        *err = errno;
+    }
+    if (close(fo.fd) != 0 && st == ND_OK) {
+        st = ND_ERR_IO;
+        *err = errno;
+    }
+    if (st != ND_OK) {
+        if (*err == 0)
+            *err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (fo.err ? fo.err : EIO) : 0;
+        (void)unlink(path);
+    }
+    return st;
+}
+
+typedef struct leftover_list {
+    char **paths;
+    size_t n, cap;
+} leftover_list;
+
+static int str_cmp(const void *x, const void *y) {
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Adds to l every "<path>.neardup-tmp.XXXXXX" next to path. */
+static nd_status find_leftovers(const char *path, leftover_list *l) {
+    nd_status st = ND_OK;
+    char *base = sibling_base(path), *dir = NULL;
+    DIR *d = NULL;
+    if (!base) return errno == EINVAL ? ND_OK : ND_ERR_NOMEM;
+    dir = parent_of(base);
+    if (!dir) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    const char *slash = strrchr(base, '/');
+    const char *name = slash ? slash + 1 : base;
+    size_t nlen = strlen(name), mlen = strlen(TMP_MARK);
+    d = opendir(dir);
+    if (!d) goto out; /* no parent yet: no leftovers */
+    for (;;) {
+        struct dirent *de = readdir(d);
+        if (!de) break;
+        const char *e = de->d_name;
+        if (strlen(e) != nlen + mlen + TMP_XLEN || strncmp(e, name, nlen) != 0 ||
+            strncmp(e + nlen, TMP_MARK, mlen) != 0)
+            continue;
+        ND_CHECK(ND_GROW(l->paths, l->cap, l->n + 1));
+        /* named as the caller named path: "out.neardup-tmp.X" for "out" */
+        l->paths[l->n] = slash ? join(dir, e) : nd_strdup(e);
+        if (!l->paths[l->n]) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        l->n++;
+    }
+out:
+    if (d) (void)closedir(d);
+    free(dir);
+    free(base);
+    return st;
+}
+
+nd_status nd_clean_leftovers(const char *out_dir, const char *log_path,
+                             void (*fn)(void *user, const char *path), void *user) {
+    leftover_list l = {NULL, 0, 0};
+    nd_status st = ND_OK;
+    if (!fn) return ND_ERR_INVALID;
+    if (out_dir && *out_dir) ND_CHECK(find_leftovers(out_dir, &l));
+    if (log_path && *log_path) ND_CHECK(find_leftovers(log_path, &l));
+    if (l.n) qsort(l.paths, l.n, sizeof *l.paths, str_cmp);
+    for (size_t i = 0; i < l.n; i++)
+        if (i == 0 || strcmp(l.paths[i], l.paths[i - 1]) != 0) fn(user, l.paths[i]);
+out:
+    for (size_t i = 0; i < l.n; i++) free(l.paths[i]);
+    free(l.paths);
+    return st;
+}
+
+/* Is `dir` empty?  1 yes, 0 no, -1 with errno. */
+static int dir_is_empty(const char *dir) {
+    DIR *d = opendir(dir);
+    int empty = 1;
+    if (!d) return -1;
+    for (;;) {
+        struct dirent *de = readdir(d);
+        if (!de) break;
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            empty = 0;
+            break;
+        }
+    }
+    (void)closedir(d);
+    return empty;
+}
+
+/* With force, an existing output directory is replaced as a whole - so it
+ * may hold only what this run writes (a previous cleaned copy): the target
+ * files (sorted paths in `allowed`) and directories.  Returns ND_OK, or
+ * fails naming the first other entry. */
+static nd_status check_replaceable(nd_clean_plan *p, const char *dir, char **allowed, size_t nallowed,
+                                   nd_clean_failure *fail) {
+    nd_status st = ND_OK;
+    DIR *d = opendir(dir);
+    if (!d) return fail_at(p, fail, ND_CLEAN_ERR_IO, dir, errno, ND_ERR_IO);
+    for (;;) {
+        struct dirent *de;
+        struct stat sb;
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            if (errno) st = fail_at(p, fail, ND_CLEAN_ERR_IO, dir, errno, ND_ERR_IO);
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        char *child = join(dir, de->d_name);
+        if (!child) {
+            st = ND_ERR_NOMEM;
+            break;
+        }
+        if (lstat(child, &sb) != 0) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, child, errno, ND_ERR_IO);
+        } else if (S_ISDIR(sb.st_mode)) {
+            st = check_replaceable(p, child, allowed, nallowed, fail);
+        } else if (!S_ISREG(sb.st_mode) ||
+                   !bsearch(&child, allowed, nallowed, sizeof *allowed, str_cmp)) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_FOREIGN, child, 0, ND_ERR_INVALID);
+        }
+        free(child);
+        if (st != ND_OK) break;
+    }
+    (void)closedir(d);
+    return st;
+}
+
 typedef struct target {
-    char *path;
+    char *path; /* below out_dir, as the caller named out_dir */
+    const char *rel; /* the part below out_dir (inside path) */
     size_t doc;
 } target;
-
-static int target_cmp(const void *x, const void *y) {
-    const target *p = x, *q = y;
-    int c = strcmp(p->path, q->path);
-    if (c) return c;
-    return p->doc < q->doc ? -1 : p->doc > q->doc;
-}
 
 /* Is path (which may not exist) one of the input documents' files? */
 static int is_input_file(const nd_report *r, const struct stat *in_ids, const char *path) {
@@ -725,6 +992,39 @@ static nd_status check_dir(nd_clean_plan *p, const char *dir, char *const *in_di
     return ND_OK;
 }
 
+/* The log's path below out_dir if it lies inside it (then it is written into
+ * the tree and appears with it), else NULL; malloc'ed. */
+static char *log_inside(const char *out_dir, const char *log_path) {
+    char *cd = canonical(out_dir), *cl = canonical(log_path), *rel = NULL;
+    if (cd && cl && is_within(cl, cd)) {
+        const char *r = cl + strlen(cd);
+        while (*r == '/') r++;
+        if (*r) rel = nd_strdup(r);
+    }
+    free(cd);
+    free(cl);
+    return rel;
+}
+
+/*
+ * The order of nd_clean_write_tree, what a reader sees at each step, and what
+ * an interruption at that step leaves:
+ *   1. checks; nothing written.
+ *   2. the whole tree is written into DIR.neardup-tmp.XXXXXX (mkdtemp) next to
+ *      DIR, every file fsync'ed; a log inside DIR goes into it too.
+ *   3. a log outside DIR is written to LOG.neardup-tmp.XXXXXX (mkstemp) next
+ *      to LOG, fsync'ed, and renamed to LOG.
+ *   4. the temporary tree is renamed to DIR (rename(2) of a directory onto a
+ *      missing name or an empty directory is atomic).  With force and an
+ *      existing DIR: DIR is first renamed to another temporary sibling, the
+ *      new tree renamed to DIR, then the old one removed.
+ * So whenever DIR is the new tree, LOG is complete.  A cancellation
+ * (nd_clean_cancel) or a failure at 2 or 3 removes the temporary tree and
+ * file, and DIR and LOG are untouched; after a kill (SIGKILL, power loss) the
+ * temporary siblings stay, under the names nd_clean_leftovers finds, and are
+ * never reused.  A kill between 3 and 4 leaves LOG complete and DIR missing
+ * (the new tree is then the leftover).
+ */
 nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
                               size_t ninputs, const char *out_dir,
                               const char *log_path, int force,
@@ -732,10 +1032,14 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     nd_status st = ND_OK;
     const nd_report *r;
     target *tg = NULL;
-    char **in_dirs = NULL;
+    char **in_dirs = NULL, **allowed = NULL;
+    char *base = NULL, *tmp_dir = NULL, *old_dir = NULL, *log_rel = NULL, *log_tmp = NULL;
+    char *parent = NULL, *log_tree_path = NULL;
     struct stat *ids = NULL;
-    size_t nd, *first = NULL;
-    int err = 0;
+    size_t nd, *first = NULL, nallowed = 0;
+    uint64_t total_bytes = 0, done_bytes = 0;
+    int err = 0, dir_exists = 0, dir_empty = 1, log_fd = -1;
+    unsigned dmode = 0777 & ~nd_process_umask();
     nd_reader rd;
 
     if (fail) {
@@ -743,15 +1047,17 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         fail->path = "";
         fail->sys_errno = 0;
     }
-    if (!p || !out_dir || !*out_dir || (ninputs && !inputs)) return ND_ERR_INVALID;
+    if (!p || (out_dir && !*out_dir) || (!out_dir && !log_path) || (ninputs && !inputs))
+        return ND_ERR_INVALID;
     r = p->r;
-    nd = r->docs.n;
+    nd = out_dir ? r->docs.n : 0; /* no out_dir: the log alone */
     nd_reader_init(&rd, &r->docs);
     tg = nd_calloc(nd ? nd : 1, sizeof *tg);
     in_dirs = nd_calloc(ninputs ? ninputs : 1, sizeof *in_dirs);
-    ids = nd_calloc(nd ? nd : 1, sizeof *ids);
+    ids = nd_calloc(r->docs.n ? r->docs.n : 1, sizeof *ids);
     first = nd_mallocn(nd ? nd : 1, sizeof *first);
-    if (!tg || !in_dirs || !ids || !first) {
+    allowed = nd_calloc(nd + 1, sizeof *allowed);
+    if (!tg || !in_dirs || !ids || !first || !allowed) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -766,7 +1072,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
             }
         }
     }
-    ND_CHECK(check_dir(p, out_dir, in_dirs, inputs, ninputs, fail));
+    if (out_dir) ND_CHECK(check_dir(p, out_dir, in_dirs, inputs, ninputs, fail));
     if (log_path) {
         char *ld = nd_strdup(log_path);
         char *slash = ld ? strrchr(ld, '/') : NULL;
@@ -779,13 +1085,26 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         free(ld);
         if (st != ND_OK) goto out;
     }
-    /* targets */
-    for (size_t i = 0, arg = 0; i < nd; i++) {
-        const char *path = r->docs.docs[i].path, *rel = NULL;
+    /* the input files as loaded (their paths may be gone by now: a changed
+     * file is left out below) */
+    for (size_t i = 0; i < r->docs.n; i++) {
+        const char *path = r->docs.docs[i].path;
         if (strcmp(path, "-") == 0) {
             st = fail_at(p, fail, ND_CLEAN_ERR_STDIN, path, 0, ND_ERR_INVALID);
             goto out;
         }
+        if (stat(path, &ids[i]) != 0 || (uint64_t)ids[i].st_dev != r->docs.docs[i].dev ||
+            (uint64_t)ids[i].st_ino != r->docs.docs[i].ino) {
+            memset(&ids[i], 0, sizeof ids[i]);
+            ids[i].st_dev = (dev_t)r->docs.docs[i].dev;
+            ids[i].st_ino = (ino_t)r->docs.docs[i].ino;
+            ids[i].st_mode = 0644;
+        }
+        if (ids[i].st_nlink == 0) ids[i].st_nlink = 1;
+    }
+    /* targets */
+    for (size_t i = 0, arg = 0; i < nd; i++) {
+        const char *path = r->docs.docs[i].path, *rel = NULL;
         while (arg < ninputs && !(rel = relative_to(path, inputs[arg]))) arg++;
         if (!rel) { /* not from the inputs given: keep its base name */
             const char *b = strrchr(path, '/');
@@ -798,38 +1117,29 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
             st = ND_ERR_NOMEM;
             goto out;
         }
-        /* the input's identity as loaded (its path may be gone by now: a
-         * changed file is left out below) */
-        if (stat(path, &ids[i]) != 0 || (uint64_t)ids[i].st_dev != r->docs.docs[i].dev ||
-            (uint64_t)ids[i].st_ino != r->docs.docs[i].ino) {
-            memset(&ids[i], 0, sizeof ids[i]);
-            ids[i].st_dev = (dev_t)r->docs.docs[i].dev;
-            ids[i].st_ino = (ino_t)r->docs.docs[i].ino;
-            ids[i].st_mode = 0644;
-        }
-        if (ids[i].st_nlink == 0) ids[i].st_nlink = 1;
+        tg[i].rel = tg[i].path + strlen(tg[i].path) - strlen(rel);
+        allowed[nallowed++] = tg[i].path;
     }
-    {
-        target *sorted = nd_mallocn(nd ? nd : 1, sizeof *sorted);
-        if (!sorted) {
-            st = ND_ERR_NOMEM;
-            goto out;
-        }
-        if (nd) memcpy(sorted, tg, nd * sizeof *tg);
-        qsort(sorted, nd, sizeof *sorted, target_cmp);
-        for (size_t i = 1; i < nd; i++) {
-            if (strcmp(sorted[i].path, sorted[i - 1].path) == 0) {
-                st = fail_at(p, fail, ND_CLEAN_ERR_COLLISION, sorted[i].path, 0,
-                             ND_ERR_INVALID);
-                free(sorted);
+    if (out_dir && log_path) {
+        log_rel = log_inside(out_dir, log_path);
+        if (log_rel) {
+            log_tree_path = join(out_dir, log_rel);
+            if (!log_tree_path) {
+                st = ND_ERR_NOMEM;
                 goto out;
             }
+            allowed[nallowed++] = log_tree_path;
         }
-        free(sorted);
+    }
+    qsort(allowed, nallowed, sizeof *allowed, str_cmp);
+    for (size_t i = 1; i < nallowed; i++) {
+        if (strcmp(allowed[i], allowed[i - 1]) == 0) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_COLLISION, allowed[i], 0, ND_ERR_INVALID);
+            goto out;
+        }
     }
     for (size_t i = 0; i <= nd; i++) {
         const char *t = i < nd ? tg[i].path : log_path;
-        struct stat sb;
         if (!t) continue;
         if (is_input_file(r, ids, t)) {
             st = fail_at(p, fail, ND_CLEAN_ERR_INPUT_FILE, t, 0, ND_ERR_INVALID);
@@ -843,69 +1153,250 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
                 }
             }
         }
-        if (lstat(t, &sb) == 0) {
+    }
+    /* the output directory: missing, empty, or (with force) a previous
+     * cleaned copy that is replaced as a whole */
+    if (out_dir) {
+        struct stat sb;
+        if (lstat(out_dir, &sb) == 0) {
+            if (!S_ISDIR(sb.st_mode)) {
+                st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, ENOTDIR, ND_ERR_IO);
+                goto out;
+            }
+            dir_exists = 1;
+            dir_empty = dir_is_empty(out_dir);
+            if (dir_empty < 0) {
+                st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, errno, ND_ERR_IO);
+                goto out;
+            }
+        } else if (errno != ENOENT) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, errno, ND_ERR_IO);
+            goto out;
+        }
+        if (dir_exists && !dir_empty) {
+            if (!force) {
+                const char *shown = out_dir;
+                for (size_t i = 0; i < nallowed; i++) {
+                    if (lstat(allowed[i], &sb) == 0) {
+                        shown = allowed[i];
+                        break;
+                    }
+                }
+                st = fail_at(p, fail, ND_CLEAN_ERR_EXISTS, shown, 0, ND_ERR_INVALID);
+                goto out;
+            }
+            ND_CHECK(check_replaceable(p, out_dir, allowed, nallowed, fail));
+        }
+    }
+    if (log_path && !log_rel) {
+        struct stat sb;
+        if (lstat(log_path, &sb) == 0) {
             if (S_ISDIR(sb.st_mode)) {
-                st = fail_at(p, fail, ND_CLEAN_ERR_IO, t, EISDIR, ND_ERR_IO);
+                st = fail_at(p, fail, ND_CLEAN_ERR_IO, log_path, EISDIR, ND_ERR_IO);
                 goto out;
             }
             if (!force) {
-                st = fail_at(p, fail, ND_CLEAN_ERR_EXISTS, t, 0, ND_ERR_INVALID);
+                st = fail_at(p, fail, ND_CLEAN_ERR_EXISTS, log_path, 0, ND_ERR_INVALID);
                 goto out;
             }
         }
     }
-    /* write */
-    for (size_t i = 0; i < nd; i++) first[i] = p->nrm;
-    for (size_t i = p->nrm; i-- > 0;) first[p->rm[i].doc] = i;
-    for (size_t i = 0; i < nd; i++) {
-        char *dir = nd_strdup(tg[i].path);
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        doc_ctx ctx = {p, &rd, (uint32_t)i, first[i]};
-        if (!dir) {
+
+    /* 2. the tree, in a temporary sibling of out_dir */
+    if (out_dir) {
+        base = sibling_base(out_dir);
+        if (!base) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, errno, ND_ERR_IO);
+            goto out;
+        }
+        parent = parent_of(base);
+        tmp_dir = tmp_template(base);
+        if (!parent || !tmp_dir) {
             st = ND_ERR_NOMEM;
             goto out;
         }
-        if (slash && slash != dir) {
-            *slash = '\0';
-            err = mkdirs(dir);
-        }
-        free(dir);
+        err = mkdirs(parent);
         if (err) {
-            st = fail_at(p, fail, ND_CLEAN_ERR_IO, tg[i].path, err, ND_ERR_IO);
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, err, ND_ERR_IO);
+            goto out;
+        }
+        if (!mkdtemp(tmp_dir)) {
+            err = errno;
+            tmp_dir[0] = '\0'; /* nothing to remove */
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, err, ND_ERR_IO);
+            goto out;
+        }
+        if (chmod(tmp_dir, (mode_t)dmode) != 0) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, errno, ND_ERR_IO);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < nd; i++) first[i] = p->nrm;
+    for (size_t i = p->nrm; i-- > 0;)
+        if (p->rm[i].doc < nd) first[p->rm[i].doc] = i;
+    for (size_t i = 0; i < nd; i++) total_bytes += r->docs.docs[i].size;
+    if (p->progress && nd) p->progress(p->progress_user, 0, total_bytes);
+    for (size_t i = 0; i < nd; i++) {
+        char *path = join(tmp_dir, tg[i].rel);
+        char *slash = path ? strrchr(path, '/') : NULL;
+        doc_ctx ctx = {p, &rd, (uint32_t)i, first[i]};
+        if (!path) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        if (cancelled(p)) {
+            free(path);
+            st = ND_ERR_CANCELLED;
             goto out;
         }
         err = 0;
-        st = left_out(r, i) ? ND_ERR_CHANGED
-                            : nd_replace_file(tg[i].path, ids[i].st_mode & 07777, fill_doc,
-                                              &ctx, &err);
-        if (st == ND_ERR_CHANGED) { /* left out (an old copy too), reported */
+        *slash = '\0';
+        err = mkdirs(path);
+        *slash = '/';
+        if (!err && !left_out(r, i))
+            st = write_new(path, ids[i].st_mode & 07777, fill_doc, &ctx, &err);
+        else
+            st = err ? ND_ERR_IO : ND_ERR_CHANGED;
+        free(path);
+        done_bytes += r->docs.docs[i].size;
+        if (st == ND_ERR_CHANGED) { /* left out, reported */
             nd_report_late_change(r, i);
-            (void)unlink(tg[i].path);
             st = ND_OK;
-            continue;
         }
+        if (st == ND_ERR_CANCELLED) goto out;
         if (st != ND_OK) {
             st = fail_at(p, fail, ND_CLEAN_ERR_IO, tg[i].path, err, st);
             goto out;
         }
+        if (p->progress) p->progress(p->progress_user, done_bytes, total_bytes);
     }
-    if (log_path) {
-        err = 0;
-        st = nd_replace_file(log_path, 0666 & ~nd_process_umask(), fill_log, p, &err);
+    if (log_rel) { /* inside the tree: it appears with it */
+        char *path = join(tmp_dir, log_rel);
+        char *slash = path ? strrchr(path, '/') : NULL;
+        if (!path) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        *slash = '\0';
+        err = mkdirs(path);
+        *slash = '/';
+        st = err ? ND_ERR_IO : write_new(path, 0666 & ~nd_process_umask(), fill_log, p, &err);
+        free(path);
         if (st != ND_OK) {
             st = fail_at(p, fail, ND_CLEAN_ERR_IO, log_path, err, st);
             goto out;
         }
     }
+    /* 3. a log outside the tree: complete before the tree appears */
+    if (log_path && !log_rel) {
+        char *lbase = sibling_base(log_path);
+        nd_fd_out fo = {-1, 0};
+        if (!lbase || !(log_tmp = tmp_template(lbase))) {
+            free(lbase);
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        free(lbase);
+        log_fd = mkstemp(log_tmp);
+        if (log_fd < 0) {
+            err = errno;
+            log_tmp[0] = '\0';
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, log_path, err, ND_ERR_IO);
+            goto out;
+        }
+        fo.fd = log_fd;
+        err = 0;
+        st = fill_log(p, &fo, &err);
+        if (st == ND_OK && (fchmod(log_fd, (mode_t)(0666 & ~nd_process_umask())) != 0 ||
+                            fsync(log_fd) != 0)) {
+            st = ND_ERR_IO;
+            err = errno;
+        }
+        if (close(log_fd) != 0 && st == ND_OK) {
+            st = ND_ERR_IO;
+            err = errno;
+        }
+        log_fd = -1;
+        if (st != ND_OK) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, log_path, err ? err : EIO, st);
+            goto out;
+        }
+    }
+    if (cancelled(p)) {
+        st = ND_ERR_CANCELLED;
+        goto out;
+    }
+    if (tmp_dir) sync_path(tmp_dir);
+    if (log_tmp) {
+        if (rename(log_tmp, log_path) != 0) {
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, log_path, errno, ND_ERR_IO);
+            goto out;
+        }
+        log_tmp[0] = '\0'; /* renamed */
+        {
+            char *lbase = sibling_base(log_path), *ldir = lbase ? parent_of(lbase) : NULL;
+            if (ldir) sync_path(ldir);
+            free(ldir);
+            free(lbase);
+        }
+    }
+    /* 4. the tree appears at once */
+    if (tmp_dir) {
+        if (dir_exists && !dir_empty) { /* force: move the old copy aside */
+            old_dir = tmp_template(base);
+            if (!old_dir) {
+                st = ND_ERR_NOMEM;
+                goto out;
+            }
+            if (!mkdtemp(old_dir)) {
+                err = errno;
+                free(old_dir);
+                old_dir = NULL;
+                st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, err, ND_ERR_IO);
+                goto out;
+            }
+            if (rename(out_dir, old_dir) != 0) { /* onto the empty directory */
+                err = errno;
+                (void)rmdir(old_dir);
+                free(old_dir);
+                old_dir = NULL;
+                st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, err, ND_ERR_IO);
+                goto out;
+            }
+        }
+        if (rename(tmp_dir, out_dir) != 0) {
+            err = errno;
+            if (old_dir && rename(old_dir, out_dir) == 0) { /* put it back */
+                free(old_dir);
+                old_dir = NULL;
+            }
+            st = fail_at(p, fail, ND_CLEAN_ERR_IO, out_dir, err, ND_ERR_IO);
+            goto out;
+        }
+        tmp_dir[0] = '\0'; /* renamed */
+        sync_path(parent);
+        if (old_dir) (void)remove_tree(old_dir); /* a failure leaves a named leftover */
+    }
 out:
+    if (log_fd >= 0) (void)close(log_fd);
+    if (log_tmp && log_tmp[0]) (void)unlink(log_tmp);
+    if (tmp_dir && tmp_dir[0]) (void)remove_tree(tmp_dir);
     if (tg)
         for (size_t i = 0; i < nd; i++) free(tg[i].path);
+    free(log_tree_path);
+    free(allowed); /* its strings are tg's and log_tree_path */
     free(tg);
     if (in_dirs)
         for (size_t i = 0; i < ninputs; i++) free(in_dirs[i]);
     free(in_dirs);
     free(ids);
     free(first);
+    free(base);
+    free(parent);
+    free(tmp_dir);
+    free(old_dir);
+    free(log_rel);
+    free(log_tmp);
     nd_reader_release(&rd);
     return st;
 }

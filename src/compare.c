@@ -94,13 +94,13 @@ nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
     const char *why = NULL;
     if (!co) why = "no options";
     else if (co->min_passage < 1 || co->min_passage > 100000)
-        why = "--min-passage must be between 1 and 100000";
+        why = "min_passage must be between 1 and 100000";
     else if (co->max_gap > 100000)
-        why = "--max-gap must be between 0 and 100000";
+        why = "max_gap must be between 0 and 100000";
     else if (co->norm_flags & ~(unsigned)ND_NORM_ALL)
         why = "unknown normalisation flags";
     else if (co->max_file_size == 0)
-        why = "--max-file-size must be at least 1";
+        why = "max_file_size must be at least 1";
     if (!why) return ND_OK;
     if (msg && msg_size) {
         size_t n = strlen(why);

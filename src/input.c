@@ -6,14 +6,20 @@
  * so the document ids - and with them every later order in the pipeline -
  * depend only on the file tree, never on readdir() order.  Entries whose name
  * starts with '.' are skipped inside walks (as git, ripgrep and rsync's
- * filters do), but a hidden path named explicitly is read.
+ * filters do) unless cfg->hidden, but a hidden path named explicitly is
+ * read.  cfg->exclude patterns leave walked files and directories out,
+ * cfg->include patterns (when there are any) are the only walked files
+ * taken; a pattern with a '/' is matched against the path relative to the
+ * walked directory, one without against the entry's name (walk_takes).
  *
  * Links.  Symbolic links are followed (stat, not lstat).  A directory whose
  * (device, inode) is already on the current walk stack is a cycle and is
  * reported as ND_ERR_LOOP; a self-referencing link fails stat() with ELOOP and
- * is reported the same way.  A file reached twice (by two arguments, or an
- * argument and a link) is added once; the second path is reported as
- * ND_ERR_DUPLICATE (by the (device, inode) its loader's fstat() saw).
+ * is reported the same way.  A file reached twice (by two arguments, an
+ * argument and a link, a directory and a file in it) is read once, under
+ * the first path met; the later path gets a notice naming it (status ND_OK,
+ * not a skipped input: nothing is missing), decided by the (device, inode)
+ * its loader's fstat() saw.
  *
  * Loading.  A walk first only lists: it stats directories and links (the
  * entry type from readdir() tells a regular file without a stat() call) and
@@ -81,6 +87,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -97,7 +104,7 @@
 
 static void report(nd_input_cfg *cfg, const char *path, nd_status st, int err,
                    const char *detail) {
-    cfg->skipped++;
+    if (st != ND_OK) cfg->skipped++; /* a notice skips nothing */
     if (!cfg->diag) return;
     nd_diag d = {.path = path, .status = st, .sys_errno = err, .detail = detail};
     cfg->diag(cfg->user, &d);
@@ -111,10 +118,11 @@ static nd_status doctab_push(nd_doctab *dt, nd_doc *doc) {
     return ND_OK;
 }
 
-/* A notice about an input that is read (not skipped, not counted). */
-static void note(const nd_input_cfg *cfg, const char *path, nd_status st, const char *detail) {
+/* The encoding of an input that is read was guessed: a notice (not
+ * counted as skipped). */
+static void encoding_note(const nd_input_cfg *cfg, const char *path, const char *enc) {
     if (!cfg->diag) return;
-    nd_diag d = {.path = path, .status = st, .sys_errno = 0, .detail = detail};
+    nd_diag d = {.path = path, .status = ND_ERR_ENCODING, .sys_errno = 0, .detail = enc};
     cfg->diag(cfg->user, &d);
 }
 
@@ -179,8 +187,10 @@ static size_t seen_slot(const nd_file_id *tab, size_t cap, uint64_t dev, uint64_
     return i;
 }
 
-/* Sets *dup to 1 if the identity was already added, else records it. */
-static nd_status seen_check(nd_doctab *dt, uint64_t dev, uint64_t ino, int *dup) {
+/* Sets *first to the document the identity was added as, or SIZE_MAX and
+ * records it as document `doc`. */
+static nd_status seen_check(nd_doctab *dt, uint64_t dev, uint64_t ino, size_t doc,
+                            size_t *first) {
     if ((dt->nseen + 1) * 2 > dt->seen_cap) {
         size_t cap = dt->seen_cap ? dt->seen_cap * 2 : 64;
         nd_file_id *tab = nd_mallocn(cap, sizeof *tab);
@@ -196,11 +206,13 @@ static nd_status seen_check(nd_doctab *dt, uint64_t dev, uint64_t ino, int *dup)
         dt->seen_cap = cap;
     }
     size_t i = seen_slot(dt->seen, dt->seen_cap, dev, ino);
-    *dup = dt->seen[i].dev == dev && dt->seen[i].ino == ino;
-    if (!*dup) {
-        dt->seen[i] = (nd_file_id){dev, ino};
-        dt->nseen++;
+    if (dt->seen[i].dev == dev && dt->seen[i].ino == ino) {
+        *first = dt->seen[i].doc;
+        return ND_OK;
     }
+    *first = SIZE_MAX;
+    dt->seen[i] = (nd_file_id){dev, ino, doc};
+    dt->nseen++;
     return ND_OK;
 }
 
@@ -394,31 +406,43 @@ static void loaded_release(nd_loaded *ld) {
     memset(ld, 0, sizeof *ld);
 }
 
-/* Adds ld's document, or reports its problem; ld's path is used up either
- * way. */
+/* Adds ld's document, or reports its problem, or notes that it is a file
+ * already added (read once, under the first path); ld's path is used up
+ * every way. */
 static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
     nd_status st = ND_OK;
+    char *note = NULL;
+    size_t first = SIZE_MAX;
     if (ld->st == ND_OK && ld->load) {
-        int dup = 0;
-        ND_CHECK(seen_check(dt, ld->dev, ld->ino, &dup));
-        if (dup) {
-            doc_release(&ld->doc);
-            loaded_fail(ld, ND_ERR_DUPLICATE, 0, NULL);
+        ND_CHECK(seen_check(dt, ld->dev, ld->ino, dt->n, &first));
+        if (first != SIZE_MAX) {
+            const char *fp = dt->docs[first].path;
+            size_t len = strlen(fp) + 40;
+            if (!(note = malloc(len))) {
+                st = ND_ERR_NOMEM;
+                goto out;
+            }
+            if (strcmp(fp, ld->path) == 0)
+                snprintf(note, len, "given more than once, read once");
+            else
+                snprintf(note, len, "the same file as '%s', read once", fp);
+            report(cfg, ld->path, ND_OK, 0, note);
         }
     }
     if (ld->st != ND_OK) {
         report(cfg, ld->path, ld->st, ld->err, ld->detail[0] ? ld->detail : ld->what);
-        free(ld->path);
-    } else {
+    } else if (first == SIZE_MAX) {
         ld->doc.path = ld->path;
+        ld->path = NULL; /* the document owns it now */
         st = doctab_push(dt, &ld->doc);
-        if (st != ND_OK) doc_release(&ld->doc);
-        else if (ld->guessed) note(cfg, ld->path, ND_ERR_ENCODING, nd_doc_encoding(&ld->doc));
+        if (st == ND_OK) {
+            memset(&ld->doc, 0, sizeof ld->doc); /* (else released below) */
+            const nd_doc *d = &dt->docs[dt->n - 1];
+            if (ld->guessed) encoding_note(cfg, d->path, nd_doc_encoding(d));
+        }
     }
-    ld->path = NULL;
-    memset(&ld->doc, 0, sizeof ld->doc);
-    return st;
 out:
+    free(note);
     loaded_release(ld);
     return st;
 }
@@ -647,6 +671,7 @@ typedef struct walk {
     nd_loaded *found;
     size_t n, cap;
     size_t budget; /* descriptors that may be kept open (fd_budget) */
+    size_t root_len; /* bytes of a walked path before its relative part */
 } walk;
 
 static nd_status walk_push(walk *wk, const char *path, nd_loaded **out) {
@@ -689,7 +714,26 @@ static int entry_cmp(const void *a, const void *b) {
     return strcmp(((const dir_entry *)a)->name, ((const dir_entry *)b)->name);
 }
 
-static nd_status add_any(walk *wk, const char *path);
+/* Whether pattern matches the walked entry: against rel (the path below
+ * the walked directory) when it has a '/', else against the name. */
+static int pattern_hit(const char *pattern, const char *rel, const char *name) {
+    if (strchr(pattern, '/')) return fnmatch(pattern, rel, FNM_PATHNAME) == 0;
+    return fnmatch(pattern, name, 0) == 0;
+}
+
+/* Whether a walk takes the entry rel / name: not excluded, and, for a file
+ * when include patterns are set, included. */
+static int walk_takes(const walk *wk, const char *rel, const char *name, int is_dir) {
+    const nd_input_cfg *cfg = wk->cfg;
+    for (size_t i = 0; i < cfg->nexclude; i++)
+        if (pattern_hit(cfg->exclude[i], rel, name)) return 0;
+    if (is_dir || cfg->ninclude == 0) return 1;
+    for (size_t i = 0; i < cfg->ninclude; i++)
+        if (pattern_hit(cfg->include[i], rel, name)) return 1;
+    return 0;
+}
+
+static nd_status add_any(walk *wk, const char *path, const char *name);
 
 static nd_status walk_dir(walk *wk, const char *path, const struct stat *sb) {
     nd_status st = ND_OK;
@@ -703,7 +747,7 @@ static nd_status walk_dir(walk *wk, const char *path, const struct stat *sb) {
         if (wk->stack[i].dev == (uint64_t)sb->st_dev && wk->stack[i].ino == (uint64_t)sb->st_ino)
             return walk_note(wk, path, ND_ERR_LOOP, 0, NULL);
     ND_TRY(ND_GROW(wk->stack, wk->stack_cap, wk->depth + 1));
-    wk->stack[wk->depth++] = (nd_file_id){(uint64_t)sb->st_dev, (uint64_t)sb->st_ino};
+    wk->stack[wk->depth++] = (nd_file_id){(uint64_t)sb->st_dev, (uint64_t)sb->st_ino, 0};
 
     dir = opendir(path);
     if (!dir) {
@@ -717,7 +761,10 @@ static nd_status walk_dir(walk *wk, const char *path, const struct stat *sb) {
             if (errno) ND_CHECK(walk_note(wk, path, ND_ERR_IO, errno, "read"));
             break;
         }
-        if (de->d_name[0] == '.') continue; /* ".", ".." and hidden entries */
+        if (de->d_name[0] == '.' && /* ".", "..", and hidden entries unless asked */
+            (!wk->cfg->hidden || de->d_name[1] == '\0' ||
+             (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+            continue;
         ND_CHECK(ND_GROW(names, cap, nnames + 1));
         if (!(names[nnames].name = nd_strdup(de->d_name))) {
             st = ND_ERR_NOMEM;
@@ -743,11 +790,12 @@ static nd_status walk_dir(walk *wk, const char *path, const struct stat *sb) {
          * (one path lookup fewer per file) */
 #ifdef DT_REG
         if (names[i].type == DT_REG) {
-            ND_CHECK(walk_file(wk, child));
+            if (walk_takes(wk, child + wk->root_len, names[i].name, 0))
+                ND_CHECK(walk_file(wk, child));
             continue;
         }
 #endif
-        ND_CHECK(add_any(wk, child));
+        ND_CHECK(add_any(wk, child, names[i].name));
     }
 out:
     wk->depth--;
@@ -758,14 +806,23 @@ out:
     return st;
 }
 
-static nd_status add_any(walk *wk, const char *path) {
+/* A path given (name NULL) or an entry `name` met by the walk (filtered
+ * by walk_takes once its kind is known). */
+static nd_status add_any(walk *wk, const char *path, const char *name) {
     struct stat sb;
+    const char *rel = path + wk->root_len;
     if (stat(path, &sb) != 0) {
         int err = errno;
+        if (name && !walk_takes(wk, rel, name, 0)) return ND_OK; /* not wanted anyway */
         return walk_note(wk, path, err == ELOOP ? ND_ERR_LOOP : ND_ERR_IO,
                          err == ELOOP ? 0 : err, NULL);
     }
-    if (S_ISDIR(sb.st_mode)) return walk_dir(wk, path, &sb);
+    if (name && !walk_takes(wk, rel, name, S_ISDIR(sb.st_mode))) return ND_OK;
+    if (S_ISDIR(sb.st_mode)) {
+        if (!name) /* the walked directory: relative paths start below it */
+            wk->root_len = strlen(path) + (path[0] && path[strlen(path) - 1] != '/');
+        return walk_dir(wk, path, &sb);
+    }
     if (!S_ISREG(sb.st_mode)) return walk_note(wk, path, ND_ERR_NOT_REGULAR, 0, NULL);
     return walk_file(wk, path);
 }
@@ -814,7 +871,7 @@ nd_status nd_input_add_path(nd_doctab *dt, nd_input_cfg *cfg, const char *path) 
     wk.dt = dt;
     wk.cfg = cfg;
     wk.budget = fd_budget();
-    nd_status st = add_any(&wk, path);
+    nd_status st = add_any(&wk, path, NULL);
     if (st == ND_OK) st = load_all(&wk);
     for (size_t i = 0; i < wk.n; i++) {
         if (st == ND_OK) st = commit(dt, cfg, &wk.found[i]);

@@ -52,9 +52,11 @@ static inline const char *nd_doc_encoding(const nd_doc *d) {
     return d->enc[0] ? d->enc : "utf-8";
 }
 
-/* The identity of a file already added, to refuse the same file twice. */
+/* The identity of a file already added (and the document it became), so
+ * the same file reached twice is read once. */
 typedef struct nd_file_id {
     uint64_t dev, ino;
+    size_t doc; /* its document id (seen set only) */
 } nd_file_id;
 
 /* Values of nd_doctab.changed[i]. */
@@ -87,10 +89,16 @@ typedef struct nd_input_cfg {
     void *user;
     size_t skipped; /* incremented for every reported input */
     unsigned threads; /* load the files of a walk on this many threads (0, 1: here) */
+    const char *const *include; /* walk patterns (nd_scanner_add_walk_rule) */
+    const char *const *exclude;
+    size_t ninclude, nexclude;
+    int hidden; /* walks take dot entries */
 } nd_input_cfg;
 
-/* Adds a file, a directory (recursively, sorted, hidden entries skipped) or
- * "-" (standard input).  Problems with single inputs go to cfg->diag; only
+/* Adds a file, a directory (recursively, sorted, hidden entries skipped
+ * unless cfg->hidden, filtered by cfg's include and exclude patterns) or
+ * "-" (standard input).  A file already added is not added again: a
+ * notice (status ND_OK, not counted as skipped) names the first path.  Problems with single inputs go to cfg->diag; only
  * ND_ERR_NOMEM is returned as an error. */
 nd_status nd_input_add_path(nd_doctab *dt, nd_input_cfg *cfg, const char *path);
 

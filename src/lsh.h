@@ -53,6 +53,24 @@ size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_w
 size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, unsigned char want,
                            size_t np, uint64_t *e, uint64_t *tab, size_t tab_words);
 
+/* The entries of nd_lsh_band_entries, sorted by key (ascending ids within a
+ * key), as nd_sort_hi32 would leave them; returns their number.  From
+ * about two million rows (where the filter's table outgrows the caches) by
+ * nd_lsh_band_grouped.  e has room for one entry more than the rows with
+ * state[p] == want; tmp (tmp_words entries) is scratch, at least that many
+ * plus ND_LSH_SORTED_EXTRA for the grouped way (with less it takes the flat
+ * filter: same result). */
+#define ND_LSH_SORTED_EXTRA ((size_t)1 << 11)
+size_t nd_lsh_band_sorted(const uint32_t *keys, const unsigned char *state, unsigned char want,
+                          size_t np, uint64_t *e, uint64_t *tmp, size_t tmp_words);
+
+/* The same entries, by scattering them first into groups by the key's top
+ * bits, so that each group's singleton filter fits in L1 instead of one
+ * table of many MiB (a cache miss per entry); the survivors' order is the
+ * same (sorted), the few singletons that survive may differ. */
+size_t nd_lsh_band_grouped(const uint32_t *keys, const unsigned char *state, unsigned char want,
+                           size_t np, uint64_t *e, uint64_t *tmp, size_t tmp_words);
+
 /* Appends the pairs of every bucket of a band's sorted entries. */
 nd_status nd_lsh_band_pairs(const uint64_t *e, size_t n, nd_pairs *out);
 

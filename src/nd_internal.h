@@ -125,5 +125,10 @@ void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
  * already ascending (band entries key << 32 | id built in id order): then
  * only the high 32 bits are sorted, stably, in three 11-bit passes. */
 void nd_sort_hi32(uint64_t *v, uint64_t *tmp, size_t n);
+/* Sorts v[0..n) as nd_sort_hi32 does (stable by the key in the high 32
+ * bits) when its entries all share the top `top` bits of the key: one
+ * counting pass on the next bits (2^b ~ n) and an insertion sort, for the
+ * small groups of an MSD pass.  tmp holds n entries. */
+void nd_sort_hi32_tail(uint64_t *v, uint64_t *tmp, size_t n, unsigned top);
 
 #endif /* ND_INTERNAL_H */

@@ -43,9 +43,9 @@
 #include "report.h"
 
 #include <string.h>
-#include <xxhash.h>
 
 #include "nd_internal.h"
+#include "xxh.h"
 
 /* A chunk of copied paragraph texts (nd_report_paragraph_text). */
 struct nd_text_chunk {
@@ -367,8 +367,23 @@ void nd_report_late_change(const nd_report *r, size_t doc) {
     r->diag(r->diag_user, &dg);
 }
 
+nd_status nd_report_io_error(const nd_report *r, int err, const char *path) {
+    nd_report *w = (nd_report *)(uintptr_t)r; /* the error fields only */
+    char *copy = path ? nd_strdup(path) : NULL;
+    free(atomic_exchange(&w->err_path, copy));
+    atomic_store(&w->err_errno, err);
+    return ND_ERR_IO;
+}
+
+int nd_report_sys_errno(const nd_report *r) { return r ? atomic_load(&r->err_errno) : 0; }
+
+const char *nd_report_error_path(const nd_report *r) {
+    return r ? atomic_load(&((nd_report *)(uintptr_t)r)->err_path) : NULL;
+}
+
 void nd_report_free(nd_report *r) {
     if (!r) return;
+    free(atomic_load(&r->err_path));
     if (r->text_rd.dt) {
         nd_reader_release(&r->text_rd);
         pthread_mutex_destroy(&r->text_lock);

@@ -48,7 +48,15 @@ struct nd_report {
     pthread_mutex_t text_lock;
     nd_reader text_rd;
     struct nd_text_chunk *text;
+    /* the last ND_ERR_IO of a call on the report (nd_report_sys_errno):
+     * written by nd_report_io_error, any thread */
+    atomic_int err_errno;
+    char *_Atomic err_path;
 };
+
+/* Records the system error behind an ND_ERR_IO a call on r is about to
+ * return (path copied, or NULL); returns ND_ERR_IO. */
+nd_status nd_report_io_error(const nd_report *r, int err, const char *path);
 
 /* Readies the text accessor's lock and reader (after r->docs is set). */
 nd_status nd_report_text_init(nd_report *r);

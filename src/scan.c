@@ -136,13 +136,13 @@
  * The progress callback is only ever called on the caller's thread (worker
  * 0 of the pool), after its own tasks, from counters the workers update.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "cluster.h"
 #include "input.h"
@@ -153,6 +153,7 @@
 #include "sketch.h"
 #include "spill.h"
 #include "split.h"
+#include "xxh.h"
 
 struct nd_scanner {
     nd_options opt;
@@ -160,11 +161,35 @@ struct nd_scanner {
     nd_input_cfg in;
     int ran;
     char *tmpdir;
+    char **walk_rules[2]; /* owned patterns by nd_walk_rule (in.include and in.exclude point here) */
     nd_progress_fn progress;
     void *progress_user;
     atomic_int cancel;
     double read_seconds; /* time spent in add_path / add_buffer */
+    int err_errno;  /* the last ND_ERR_IO: its errno (nd_scanner_sys_errno) */
+    char *err_path; /* and the file or directory it concerned, or NULL */
 };
+
+/* Records the system error behind an ND_ERR_IO about to be returned (the
+ * path is copied; if that fails, the error goes without it). */
+static nd_status scanner_io_error(nd_scanner *sc, int err, const char *path) {
+    free(sc->err_path);
+    sc->err_path = path ? nd_strdup(path) : NULL;
+    sc->err_errno = err;
+    return ND_ERR_IO;
+}
+
+/* The directory of temporary files: --tmpdir, else $TMPDIR, else /tmp. */
+static const char *scanner_tmpdir(const nd_scanner *sc) {
+    const char *dir = sc->tmpdir;
+    if (!dir || !*dir) dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    return dir;
+}
+
+int nd_scanner_sys_errno(const nd_scanner *sc) { return sc ? sc->err_errno : 0; }
+
+const char *nd_scanner_error_path(const nd_scanner *sc) { return sc ? sc->err_path : NULL; }
 
 const char *nd_stage_name(nd_stage stage) {
     static const char *const names[ND_STAGE_COUNT_] = {
@@ -209,7 +234,12 @@ nd_status nd_scanner_new(const nd_options *opt, nd_scanner **out) {
 void nd_scanner_free(nd_scanner *sc) {
     if (!sc) return;
     nd_doctab_release(&sc->docs);
+    for (size_t i = 0; i < sc->in.ninclude; i++) free(sc->walk_rules[ND_WALK_INCLUDE][i]);
+    for (size_t i = 0; i < sc->in.nexclude; i++) free(sc->walk_rules[ND_WALK_EXCLUDE][i]);
+    free(sc->walk_rules[ND_WALK_INCLUDE]);
+    free(sc->walk_rules[ND_WALK_EXCLUDE]);
     free(sc->tmpdir);
+    free(sc->err_path);
     free(sc);
 }
 
@@ -219,9 +249,37 @@ void nd_scanner_set_diag(nd_scanner *sc, nd_diag_fn fn, void *user) {
     sc->in.user = user;
 }
 
+nd_status nd_scanner_add_walk_rule(nd_scanner *sc, nd_walk_rule rule, const char *pattern) {
+    if (!sc || !pattern || !pattern[0] || (rule != ND_WALK_INCLUDE && rule != ND_WALK_EXCLUDE))
+        return ND_ERR_INVALID;
+    char ***list = &sc->walk_rules[rule];
+    size_t *n = rule == ND_WALK_INCLUDE ? &sc->in.ninclude : &sc->in.nexclude;
+    char *copy = nd_strdup(pattern);
+    char **grown = copy ? realloc(*list, (*n + 1) * sizeof **list) : NULL;
+    if (!grown) {
+        free(copy);
+        return ND_ERR_NOMEM;
+    }
+    grown[(*n)++] = copy;
+    *list = grown;
+    if (rule == ND_WALK_INCLUDE) sc->in.include = (const char *const *)grown;
+    else sc->in.exclude = (const char *const *)grown;
+    return ND_OK;
+}
+
+void nd_scanner_set_hidden(nd_scanner *sc, int hidden) {
+    if (sc) sc->in.hidden = hidden != 0;
+}
+
 nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir) {
     if (!sc) return ND_ERR_INVALID;
     char *copy = NULL;
+    if (dir) { /* usable? checked now, before any input is read */
+        nd_spill probe;
+        int e = 0;
+        if (nd_spill_open(&probe, dir, &e) != ND_OK) return scanner_io_error(sc, e, dir);
+        nd_spill_close(&probe); /* (created unlinked: nothing is left) */
+    }
     if (dir && !(copy = nd_strdup(dir))) return ND_ERR_NOMEM;
     free(sc->tmpdir);
     sc->tmpdir = copy;
@@ -301,6 +359,7 @@ enum {
 
 /* Working arrays of one run, all indexed by paragraph id. */
 typedef struct scan_work {
+    atomic_int io_errno; /* errno of a failed read of the spill (any thread, first wins) */
     nd_report *r;
     nd_scanner *sc;
     nd_pool *pool;
@@ -741,7 +800,8 @@ static nd_status spill_batch(scan_work *w) {
         nd_sort_hi32(k->e, k->etmp, m);
         nd_run *run = &w->runs[w->nbatches * w->bands + j];
         run->n = m;
-        ND_TRY(nd_spill_append(&w->spill, k->e, m, &run->off));
+        if (nd_spill_append(&w->spill, k->e, m, &run->off) != ND_OK)
+            return scanner_io_error(w->sc, errno ? errno : EIO, scanner_tmpdir(w->sc));
     }
     w->nbatches++;
     return ND_OK;
@@ -936,9 +996,8 @@ static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
         keys = w->bkeys + (size_t)j * w->batch_rows;
     }
     /* only the representatives whose key may repeat: see lsh.h */
-    size_t m = nd_lsh_band_entries(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
-                                   k->ecap);
-    nd_sort_hi32(k->e, k->etmp, m);
+    size_t m = nd_lsh_band_sorted(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
+                                  k->ecap);
     return nd_lsh_band_pairs(k->e, m, &k->pairs);
 }
 
@@ -969,6 +1028,10 @@ static nd_status lsh_task_spilled(scan_work *w, unsigned j, scan_worker *k) {
         k->e[m++] = v;
     }
 out:
+    if (st == ND_ERR_IO) { /* the first failed read's errno, for the driver */
+        int none = 0;
+        atomic_compare_exchange_strong(&w->io_errno, &none, errno ? errno : EIO);
+    }
     nd_merge_release(&mg);
     free(runs);
     return st;
@@ -1065,11 +1128,14 @@ static nd_status stage_lsh(scan_work *w) {
     if (w->ncl >= 2) {
         if (!w->spilling)
             for (unsigned t = 0; t < w->threads; t++) {
-                ND_TRY(worker_entries(&w->wk[t], w->ncl + 1));
+                ND_TRY(worker_entries(&w->wk[t], w->ncl + 1 + ND_LSH_SORTED_EXTRA));
                 if (w->fusing)
                     ND_TRY(ND_GROW(w->wk[t].band, w->wk[t].band_cap, w->r->pt.n));
             }
-        ND_TRY(nd_pool_run(w->pool, w->bands, lsh_task, w, &w->sc->cancel));
+        nd_status st = nd_pool_run(w->pool, w->bands, lsh_task, w, &w->sc->cancel);
+        if (st == ND_ERR_IO) /* reading the spilled runs back */
+            return scanner_io_error(w->sc, atomic_load(&w->io_errno), scanner_tmpdir(w->sc));
+        ND_TRY(st);
     }
     /* the entry buffers are not needed any more */
     for (unsigned t = 0; t < w->threads; t++) {
@@ -1470,6 +1536,7 @@ static nd_status plan_memory(scan_work *w, uint64_t limit) {
     w->merge_buf = (size_t)ND_MAX(ND_MIN(per, (uint64_t)1 << 16), (uint64_t)64);
     int e = 0;
     nd_status st = nd_spill_open(&w->spill, w->sc->tmpdir, &e);
+    if (st == ND_ERR_IO) return scanner_io_error(w->sc, e, scanner_tmpdir(w->sc));
     return st;
 }
 

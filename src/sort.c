@@ -201,6 +201,17 @@ static void sort_hi32_msd(uint64_t *v, uint64_t *tmp, size_t n) {
     }
 }
 
+void nd_sort_hi32_tail(uint64_t *v, uint64_t *tmp, size_t n, unsigned top) {
+    uint32_t local[1u << 12];
+    if (n > ND_BUCKET_SMALL && top < 32) {
+        unsigned b = 1;
+        while (b < 12 && b < 32 - top && ((size_t)1 << b) < n) b++;
+        memcpy(tmp, v, n * sizeof *v);
+        counting_pass(tmp, v, n, 64 - (int)top - (int)b, (1u << b) - 1, local);
+    }
+    insertion_hi32(v, n);
+}
+
 void nd_sort_hi32(uint64_t *v, uint64_t *tmp, size_t n) {
     if (n < 2) return;
     for (size_t i = 1; i < n; i++)

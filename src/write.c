@@ -110,6 +110,7 @@
 #include <unistd.h>
 
 #include "nd_internal.h"
+#include "report.h"
 #include "write_html.h"
 
 /* ------------------------------------------------------------------------ */
@@ -469,6 +470,8 @@ nd_status nd_report_write(const nd_report *r, nd_format format,
     if (st != ND_OK) goto out;
     ND_CHECK(nd_sink_flush(&sink));
 out:
+    if (st == ND_ERR_IO) /* what the sink's fn said */
+        (void)nd_report_io_error(r, sink.sys_errno, NULL);
     nd_sink_release(&sink);
     return st;
 }
@@ -496,16 +499,15 @@ static nd_status fill_report(void *ctx, nd_fd_out *out, int *err) {
  * 0666 & ~umask (what open(2) would have given a new file), and renamed over
  * the target, so a reader sees either the old file or the complete new one,
  * never a partial report.  On any failure the temporary file is removed, the
- * target is untouched and *sys_errno receives the errno (ENOMEM for
- * ND_ERR_NOMEM).  A character device or fifo (/dev/null, /dev/stdout, a
+ * target is untouched and an ND_ERR_IO's errno and path are kept by the
+ * report (nd_report_sys_errno).  A character device or fifo (/dev/null, /dev/stdout, a
  * named pipe) is opened and written in place: there is no file to replace.
  * Refused: a path that is a directory or ends in '/' (ND_ERR_IO, EISDIR),
  * and an existing socket or block device (ND_ERR_NOT_REGULAR).  A symbolic
  * link at `path` is replaced by the new regular file, like `sed -i` does.
  */
 nd_status nd_report_write_path(const nd_report *r, nd_format format,
-                               const nd_write_options *wo, const char *path,
-                               int *sys_errno) {
+                               const nd_write_options *wo, const char *path) {
     nd_status st = ND_OK;
     int err = 0;
     struct stat sb;
@@ -549,6 +551,6 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
     report_fill rf = {r, format, wo};
     st = nd_replace_file(path, 0666 & ~nd_process_umask(), fill_report, &rf, &err);
 out:
-    if (st != ND_OK && sys_errno) *sys_errno = err;
+    if (st == ND_ERR_IO && r) (void)nd_report_io_error(r, err ? err : EIO, path);
     return st;
 }

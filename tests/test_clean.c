@@ -449,3 +449,82 @@ Test(clean_log, is_deterministic_jsonl) {
     nd_clean_plan_free(p);
     nd_report_free(r);
 }
+
+static void collect_leftover(void *user, const char *path) {
+    char *buf = user;
+    strncat(buf, path, 511 - strlen(buf));
+    strncat(buf, "\n", 511 - strlen(buf));
+}
+
+/* A cancelled write leaves nothing: no DIR, no log, no temporary sibling. */
+Test(clean_tree, cancelled_write_leaves_nothing) {
+    char in[128], out[128], logp[128], seen[512] = "";
+    make_root();
+    mk("in");
+    put_file("in/a.txt", DOCS[0], strlen(DOCS[0]));
+    put_file("in/b.txt", DOCS[1], strlen(DOCS[1]));
+    snprintf(in, sizeof in, "%s/in", root);
+    snprintf(out, sizeof out, "%s/out", root);
+    snprintf(logp, sizeof logp, "%s/removed.jsonl", root);
+    nd_report *r = scan_dir(in);
+    nd_clean_plan *p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
+    const char *inputs[] = {in};
+    nd_clean_failure f;
+    struct stat sb;
+    nd_clean_cancel(p);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, logp, 0, &f), ND_ERR_CANCELLED);
+    cr_assert_neq(stat(out, &sb), 0);
+    cr_assert_neq(stat(logp, &sb), 0);
+    cr_assert_eq(nd_clean_leftovers(out, logp, collect_leftover, seen), ND_OK);
+    cr_assert_str_eq(seen, "");
+    nd_clean_plan_free(p);
+    nd_report_free(r);
+    remove_root();
+}
+
+/* The siblings of a killed run are found, in byte order; others are not. */
+Test(clean_tree, leftovers_are_named) {
+    char out[128], logp[128], seen[512] = "", want[512];
+    make_root();
+    mk("out.neardup-tmp.Ab12Cd");
+    mk("out.neardup-tmp.toolong1");
+    mk("outx.neardup-tmp.Ab12Cd");
+    put_file("log.jsonl.neardup-tmp.aaaaaa", "x", 1);
+    snprintf(out, sizeof out, "%s/out/", root);
+    snprintf(logp, sizeof logp, "%s/log.jsonl", root);
+    cr_assert_eq(nd_clean_leftovers(out, logp, collect_leftover, seen), ND_OK);
+    snprintf(want, sizeof want, "%s/log.jsonl.neardup-tmp.aaaaaa\n%s/out.neardup-tmp.Ab12Cd\n",
+             root, root);
+    cr_assert_str_eq(seen, want);
+    cr_assert_eq(nd_clean_leftovers(NULL, NULL, NULL, NULL), ND_ERR_INVALID);
+    remove_root();
+}
+
+/* force replaces a previous cleaned copy, and nothing else. */
+Test(clean_tree, force_replaces_only_a_cleaned_copy) {
+    char in[128], out[128], extra[160];
+    make_root();
+    mk("in");
+    put_file("in/a.txt", DOCS[0], strlen(DOCS[0]));
+    put_file("in/b.txt", DOCS[1], strlen(DOCS[1]));
+    snprintf(in, sizeof in, "%s/in", root);
+    snprintf(out, sizeof out, "%s/out", root);
+    nd_report *r = scan_dir(in);
+    nd_clean_plan *p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
+    const char *inputs[] = {in};
+    nd_clean_failure f;
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 0, &f), ND_OK);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 1, &f), ND_OK);
+    put_file("out/mine.txt", "mine\n", 5);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 1, &f), ND_ERR_INVALID);
+    cr_assert_eq(f.what, ND_CLEAN_ERR_FOREIGN);
+    snprintf(extra, sizeof extra, "%s/mine.txt", out);
+    cr_assert_str_eq(f.path, extra);
+    size_t n;
+    char *mine = nd_test_read_file(extra, &n);
+    cr_assert_eq(n, 5);
+    free(mine);
+    nd_clean_plan_free(p);
+    nd_report_free(r);
+    remove_root();
+}

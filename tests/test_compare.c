@@ -229,7 +229,7 @@ Test(compare, rejects_bad_options_and_formats) {
     nd_compare_options_default(&co);
     co.min_passage = 0;
     cr_assert_eq(nd_compare_options_check(&co, msg, sizeof msg), ND_ERR_INVALID);
-    cr_assert_str_eq(msg, "--min-passage must be between 1 and 100000");
+    cr_assert_str_eq(msg, "min_passage must be between 1 and 100000");
     cr_assert_eq(nd_compare_buffers("a", "x", 1, "b", "y", 1, &co, &c), ND_ERR_INVALID);
     cr_assert_null(c);
     c = cmp("x", "y", 0);

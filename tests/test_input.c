@@ -19,8 +19,10 @@ typedef struct diag_log {
 static void on_diag(void *user, const nd_diag *d) {
     diag_log *log = user;
     if (log->n < 64)
-        snprintf(log->lines[log->n++], sizeof log->lines[0], "%s|%s|%d", d->path,
-                 nd_strerror(d->status), d->sys_errno);
+        snprintf(log->lines[log->n++], sizeof log->lines[0], "%s|%s|%d%s%s", d->path,
+                 nd_strerror(d->status), d->sys_errno, /* a notice: its words too */
+                 d->status == ND_OK && d->detail ? "|" : "",
+                 d->status == ND_OK && d->detail ? d->detail : "");
 }
 
 static char tmpdir[256];
@@ -156,8 +158,10 @@ Test(input, missing_files_fifos_loops_and_repeats_are_reported) {
     cr_expect_str_eq(log.lines[4], want);
     snprintf(want, sizeof want, "%s|symbolic link loop|0", at("d/up/self"));
     cr_expect_str_eq(log.lines[5], want);
-    snprintf(want, sizeof want, "%s|given more than once|0", at("d/a.txt"));
+    /* the file itself again: read once, a notice (not a skipped input) */
+    snprintf(want, sizeof want, "%s|success|0|given more than once, read once", at("d/a.txt"));
     cr_expect_str_eq(log.lines[6], want);
+    cr_expect_eq(cfg.skipped, 6u);
     nd_doctab_release(&dt);
 }
 
@@ -256,7 +260,8 @@ Test(input, parallel_loading_keeps_the_walk_order_of_documents_and_reports) {
         for (int i = 0; i < logs[0].n; i++) cr_assert_str_eq(logs[t].lines[i], logs[0].lines[i]);
     }
     char want[512];
-    snprintf(want, sizeof want, "%s|given more than once|0", at("d/f000b.txt"));
+    snprintf(want, sizeof want, "%s|success|0|the same file as '%s', read once",
+             at("d/f000b.txt"), at("d/f000.txt"));
     cr_expect_str_eq(logs[0].lines[0], want);
     snprintf(want, sizeof want, "%s|binary file|0", at("d/f007.txt"));
     cr_expect_str_eq(logs[0].lines[1], want);
@@ -396,5 +401,85 @@ Test(input, a_large_document_is_read_through_a_private_copy) {
     cr_expect_eq(nd_reader_whole_private(&rd, 0, tmpdir, &data), ND_ERR_CHANGED);
     cr_expect_null(rd.map);
     nd_reader_release(&rd);
+    nd_doctab_release(&dt);
+}
+
+/* Walk rules: exclude leaves files and whole directories out, include keeps
+ * only matching files (directories are still walked), a pattern with '/'
+ * matches the path below the walked directory, one without the name; dot
+ * entries only with hidden; a path given explicitly is always taken. */
+Test(input, walk_rules_and_hidden_entries) {
+    cr_assert_eq(mkdir(at("w"), 0755), 0);
+    cr_assert_eq(mkdir(at("w/docs"), 0755), 0);
+    cr_assert_eq(mkdir(at("w/docs/old"), 0755), 0);
+    cr_assert_eq(mkdir(at("w/.git"), 0755), 0);
+    put("w/a.txt", "a\n", 2);
+    put("w/b.md", "b\n", 2);
+    put("w/.hidden.txt", "h\n", 2);
+    put("w/.git/config.txt", "g\n", 2);
+    put("w/docs/c.txt", "c\n", 2);
+    put("w/docs/d.md", "d\n", 2);
+    put("w/docs/old/e.txt", "e\n", 2);
+    const char *inc_txt[] = {"*.txt"}, *exc_old[] = {"old"}, *inc_docs[] = {"docs/*.txt"},
+               *exc_rel[] = {"docs/old"}, *exc_star[] = {"*"};
+    struct {
+        const char **inc, **exc;
+        size_t ninc, nexc;
+        int hidden;
+        const char *want;
+    } cases[] = {
+        {NULL, NULL, 0, 0, 0, "a.txt b.md docs/c.txt docs/d.md docs/old/e.txt"},
+        {NULL, NULL, 0, 0, 1, ".git/config.txt .hidden.txt a.txt b.md docs/c.txt docs/d.md docs/old/e.txt"},
+        {inc_txt, NULL, 1, 0, 0, "a.txt docs/c.txt docs/old/e.txt"},
+        {inc_txt, exc_old, 1, 1, 0, "a.txt docs/c.txt"},
+        {inc_docs, NULL, 1, 0, 0, "docs/c.txt"},
+        {NULL, exc_rel, 0, 1, 0, "a.txt b.md docs/c.txt docs/d.md"},
+        {inc_txt, NULL, 1, 0, 1, ".git/config.txt .hidden.txt a.txt docs/c.txt docs/old/e.txt"},
+        {NULL, exc_star, 0, 1, 0, ""},
+    };
+    size_t root = strlen(at("w")) + 1;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        diag_log log = {0};
+        nd_doctab dt = {0};
+        nd_input_cfg cfg = {.max_file_size = 1 << 20, .diag = on_diag, .user = &log,
+                            .include = cases[c].inc, .ninclude = cases[c].ninc,
+                            .exclude = cases[c].exc, .nexclude = cases[c].nexc,
+                            .hidden = cases[c].hidden};
+        cr_assert_eq(nd_input_add_path(&dt, &cfg, at("w")), ND_OK);
+        char got[512] = "";
+        for (size_t i = 0; i < dt.n; i++) {
+            size_t len = strlen(got);
+            snprintf(got + len, sizeof got - len, "%s%s", i ? " " : "", dt.docs[i].path + root);
+        }
+        cr_expect_str_eq(got, cases[c].want, "case %zu", c);
+        cr_expect_eq(log.n, 0, "case %zu", c);
+        /* a path named explicitly is taken whatever the rules */
+        cr_assert_eq(nd_input_add_path(&dt, &cfg, at("w/docs/old/e.txt")), ND_OK);
+        cr_expect_str_eq(dt.docs[dt.n - 1].path, at("w/docs/old/e.txt"), "case %zu", c);
+        nd_doctab_release(&dt);
+    }
+}
+
+/* A directory holding a link before its target (as /usr/share/common-licenses
+ * holds GPL -> GPL-3): the file is read once, under the first name met, with
+ * a notice that is not a skipped input. */
+Test(input, a_link_beside_its_target_is_read_once_under_the_first_name) {
+    cr_assert_eq(mkdir(at("lic"), 0755), 0);
+    put("lic/GPL-3", "the licence\n", 12);
+    cr_assert_eq(symlink("GPL-3", at("lic/GPL")), 0);
+    put("lic/MIT", "mit\n", 4);
+    diag_log log = {0};
+    nd_doctab dt = {0};
+    nd_input_cfg cfg = {.max_file_size = 1 << 20, .diag = on_diag, .user = &log};
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, at("lic")), ND_OK);
+    cr_assert_eq(dt.n, 2u);
+    cr_expect_str_eq(dt.docs[0].path, at("lic/GPL"));
+    cr_expect_str_eq(dt.docs[1].path, at("lic/MIT"));
+    cr_expect_eq(cfg.skipped, 0u);
+    cr_assert_eq(log.n, 1);
+    char want[512];
+    snprintf(want, sizeof want, "%s|success|0|the same file as '%s', read once", at("lic/GPL-3"),
+             at("lic/GPL"));
+    cr_expect_str_eq(log.lines[0], want);
     nd_doctab_release(&dt);
 }

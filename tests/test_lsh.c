@@ -240,3 +240,50 @@ Test(lsh, band_entries_are_the_wanted_rows_without_singletons) {
     free(f);
     free(tab);
 }
+
+/* nd_lsh_band_grouped gives exactly the entries nd_lsh_band_entries keeps,
+ * sorted by nd_sort_hi32 (the grouped way filters with other tables, so the
+ * few singletons that survive differ: compared after dropping every key
+ * that occurs once); keys spread, skewed into one group, all equal, and a
+ * scratch too small for the groups. */
+Test(lsh, band_grouped_is_the_filtered_sort) {
+    enum { N = 200000 };
+    uint32_t *keys = malloc(N * sizeof *keys);
+    unsigned char *state = malloc(N);
+    uint64_t *e = malloc((N + 1) * sizeof *e), *f = malloc((N + 1) * sizeof *f);
+    uint64_t *tab = malloc((N + 1 + ND_LSH_SORTED_EXTRA) * sizeof *tab);
+    cr_assert(keys && state && e && f && tab);
+    for (int kind = 0; kind < 4; kind++) {
+        uint64_t x = 0x9E3779B97F4A7C15u + (uint64_t)kind;
+        for (size_t i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint32_t k = x % 5 == 0 ? (uint32_t)(x % 20000) * 2654435761u : (uint32_t)(x >> 32);
+            if (kind == 1) k = (k & 0xFFFFu) | 0xABC00000u; /* one top-bit group */
+            if (kind == 2) k = 77;
+            keys[i] = k;
+            state[i] = (unsigned char)((x >> 20) % 4 != 0); /* want 1: three quarters */
+        }
+        size_t words = kind == 3 ? N / 2 : N + 1 + ND_LSH_SORTED_EXTRA;
+        size_t m = nd_lsh_band_grouped(keys, state, 1, N, e, tab, words);
+        size_t n = nd_lsh_band_entries(keys, state, 1, N, f, tab, N + 1);
+        nd_sort_hi32(f, tab, n);
+        /* both sorted by (key, id): keep the keys that repeat, then compare */
+        size_t a = 0, b = 0;
+        for (size_t i = 0; i < m; i++) {
+            cr_assert(i == 0 || e[i - 1] < e[i], "kind %d: not sorted at %zu", kind, i);
+            if ((i > 0 && e[i - 1] >> 32 == e[i] >> 32) || (i + 1 < m && e[i + 1] >> 32 == e[i] >> 32))
+                e[a++] = e[i];
+        }
+        for (size_t i = 0; i < n; i++)
+            if ((i > 0 && f[i - 1] >> 32 == f[i] >> 32) || (i + 1 < n && f[i + 1] >> 32 == f[i] >> 32))
+                f[b++] = f[i];
+        cr_assert_eq(a, b, "kind %d: %zu repeated entries, want %zu", kind, a, b);
+        cr_assert_gt(a, 1000u);
+        cr_assert_eq(memcmp(e, f, a * sizeof *e), 0, "kind %d", kind);
+    }
+    free(keys);
+    free(state);
+    free(e);
+    free(f);
+    free(tab);
+}

@@ -797,8 +797,7 @@ Test(write_path, replaces_the_file_atomically_and_leaves_no_temp_file) {
     struct stat before;
     cr_assert_eq(stat(path, &before), 0);
 
-    int err = -1;
-    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_JSON, NULL, path, &err), ND_OK);
+    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_JSON, NULL, path), ND_OK);
     size_t len, want_len;
     char *got = nd_test_read_file(path, &len);
     char *want = render(r, ND_FORMAT_JSON, NULL, &want_len);
@@ -822,9 +821,9 @@ Test(write_path, fails_in_a_missing_directory_without_leaving_anything) {
     char *dir = make_temp_dir();
     char path[4096];
     snprintf(path, sizeof path, "%s/missing/report.json", dir);
-    int err = 0;
-    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_JSONL, NULL, path, &err), ND_ERR_IO);
-    cr_assert_eq(err, ENOENT);
+    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_JSONL, NULL, path), ND_ERR_IO);
+    cr_assert_eq(nd_report_sys_errno(r), ENOENT);
+    cr_assert_str_eq(nd_report_error_path(r), path);
     cr_assert_eq(dir_entries(dir), 0);
     remove_dir(dir, NULL);
     free(dir);
@@ -836,8 +835,7 @@ Test(write_path, removes_the_temp_file_when_the_writer_fails) {
     char *dir = make_temp_dir();
     char path[4096];
     snprintf(path, sizeof path, "%s/report.txt", dir);
-    int err = 0;
-    cr_assert_neq(nd_report_write_path(r, (nd_format)42, NULL, path, &err), ND_OK);
+    cr_assert_neq(nd_report_write_path(r, (nd_format)42, NULL, path), ND_OK);
     cr_assert_eq(dir_entries(dir), 0, "no temporary file left behind");
     remove_dir(dir, NULL);
     free(dir);
@@ -847,9 +845,8 @@ Test(write_path, removes_the_temp_file_when_the_writer_fails) {
 Test(write_path, refuses_a_directory) {
     nd_report *r = tiny_report();
     char *dir = make_temp_dir();
-    int err = 0;
-    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_TEXT, NULL, dir, &err), ND_ERR_IO);
-    cr_assert_eq(err, EISDIR);
+    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_TEXT, NULL, dir), ND_ERR_IO);
+    cr_assert_eq(nd_report_sys_errno(r), EISDIR);
     struct stat sb;
     cr_assert_eq(stat(dir, &sb), 0);
     cr_assert(S_ISDIR(sb.st_mode), "the directory is still there");
@@ -861,8 +858,7 @@ Test(write_path, refuses_a_directory) {
 
 Test(write_path, streams_into_a_character_device_or_fifo_in_place) {
     nd_report *r = tiny_report();
-    int err = 0;
-    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_JSONL, NULL, "/dev/null", &err), ND_OK);
+    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_JSONL, NULL, "/dev/null"), ND_OK);
     struct stat sb;
     cr_assert_eq(stat("/dev/null", &sb), 0);
     cr_assert(S_ISCHR(sb.st_mode), "/dev/null is still a device");
@@ -876,7 +872,7 @@ Test(write_path, streams_into_a_character_device_or_fifo_in_place) {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "cat '%s' > '%s.out' &", fifo, fifo);
     cr_assert_eq(system(cmd), 0);
-    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_CSV, NULL, fifo, &err), ND_OK);
+    cr_assert_eq(nd_report_write_path(r, ND_FORMAT_CSV, NULL, fifo), ND_OK);
     snprintf(cmd, sizeof cmd, "wait; sleep 0.2; test -s '%s.out'", fifo);
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(stat(fifo, &sb), 0);

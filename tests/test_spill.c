@@ -2,6 +2,7 @@
  * report as the in-memory path; temporary files never outlive the scan. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static nd_status scan(uint64_t limit, unsigned threads, const char *tmpdir, int 
     nd_scanner *sc = NULL;
     nd_report *r = NULL;
     cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
-    cr_assert_eq(nd_scanner_set_tmpdir(sc, tmpdir), ND_OK);
+    if (tmpdir) cr_assert_eq(nd_scanner_set_tmpdir(sc, tmpdir), ND_OK);
     cr_assert_eq(nd_scanner_add_path(sc, nd_test_seed_path("")), ND_OK);
     if (cancel) nd_scanner_cancel(sc);
     nd_status st = nd_scanner_run(sc, &r);
@@ -131,12 +132,40 @@ Test(spill, tiny_memory_limit_gives_the_same_report, .timeout = 300) {
     rmdir(dir);
 }
 
-Test(spill, unusable_tmpdir_is_an_io_error_only_when_spilling) {
+/* A --tmpdir that cannot hold a file fails when it is set, before any input
+ * is read, with its errno and path kept by the scanner; an unusable $TMPDIR
+ * (not checked in advance) fails when the scan spills, naming it, and only
+ * then. */
+Test(spill, unusable_tmpdir_fails_early_and_names_itself) {
+    nd_scanner *sc = NULL;
+    cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
+    cr_expect_eq(nd_scanner_sys_errno(sc), 0);
+    cr_expect_null(nd_scanner_error_path(sc));
+    cr_expect_eq(nd_scanner_set_tmpdir(sc, "/nonexistent/dir"), ND_ERR_IO);
+    cr_expect_eq(nd_scanner_sys_errno(sc), ENOENT);
+    cr_expect_str_eq(nd_scanner_error_path(sc), "/nonexistent/dir");
+    nd_scanner_free(sc);
+
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    cr_assert_eq(setenv("TMPDIR", "/nonexistent/env-dir", 1), 0);
     nd_test_buf m;
     nd_timings tm;
-    cr_expect_eq(scan(1, 2, "/nonexistent/dir", 0, &m, &tm), ND_ERR_IO);
-    cr_assert_eq(scan(0, 2, "/nonexistent/dir", 0, &m, &tm), ND_OK);
+    cr_expect_eq(scan(0, 2, NULL, 0, &m, &tm), ND_OK); /* no spill: not needed */
     free(m.data);
+    nd_options opt;
+    nd_options_default(&opt);
+    opt.memory_limit = 1;
+    cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, nd_test_seed_path("")), ND_OK);
+    nd_report *r = NULL;
+    cr_expect_eq(nd_scanner_run(sc, &r), ND_ERR_IO);
+    cr_expect_eq(nd_scanner_sys_errno(sc), ENOENT);
+    cr_expect_str_eq(nd_scanner_error_path(sc), "/nonexistent/env-dir");
+    nd_scanner_free(sc);
+    if (saved) setenv("TMPDIR", saved, 1);
+    else unsetenv("TMPDIR");
+    free(saved);
 }
 
 Test(spill, cancelled_scan_returns_cancelled_and_leaves_nothing) {

@@ -8,6 +8,9 @@
 #define ND_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "neardup.h"
 
 #include "opt.h"
 
@@ -17,6 +20,7 @@ enum {
     CLI_EXIT_USAGE = 1,   /* usage error: bad command, option or value */
     CLI_EXIT_SKIPPED = 2, /* done, but some inputs were skipped */
     CLI_EXIT_FATAL = 3,   /* fatal error: out of memory, cannot write, ... */
+    CLI_EXIT_NO_INPUT = 4, /* no input could be read: nothing was written */
     CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM (128 + SIGINT) */
 };
 
@@ -39,6 +43,12 @@ void cli_print_diag(const struct nd_diag *d);
  * Returns buf.
  */
 const char *cli_escape(char *buf, size_t size, const char *s);
+
+/* Copies the library's option message msg (nd_options_check,
+ * nd_compare_options_check: fields named as in neardup.h, "num_perm") into
+ * out[0..size-1] with every field name replaced by its option ("--num-perm"),
+ * so the user reads the flags they typed.  Returns out. */
+const char *cli_option_message(const char *msg, char *out, size_t size);
 
 /* Large enough for any path a message shows in full. */
 #define CLI_ESCAPE_SIZE 8192
@@ -69,5 +79,74 @@ extern const struct opt_choice cli_split_choices[];
      NULL, "keep pinyin annotations such as (tai)", NULL, NULL},               \
     {"strip", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_STRIP, 0, 0, 0, NULL, \
      "keep whitespace, punctuation and symbols", NULL, NULL}
+
+/* ---- scanning.c: what scan and clean share ---- */
+
+/* The progress bar's state (scanning.c). */
+struct cli_progress {
+    double start, stage_start, last;
+    int stage, drawn;
+    int on; /* --progress, or stderr a terminal */
+};
+
+/* Room for the shared option rows and OPT_END. */
+#define CLI_SCAN_ROWS 32
+
+/* The options of every command that scans: what is compared (split,
+ * min-chars, threshold, num-perm, shingle, bands/rows, seed, the
+ * normalisation steps, max-paragraph-bytes, common-docs) and how the scan
+ * runs (max-file-size, threads, memory, tmpdir, progress, quiet), declared
+ * once in `rows`; a command's table includes them with OPT_TABLE(a.rows). */
+struct cli_scan_args {
+    nd_options o;
+    int split;
+    uint64_t max_para;
+    const char *tmpdir;
+    const char *encoding; /* --encoding NAME, or NULL */
+    unsigned progress, progress_seen;
+    unsigned bands_seen, rows_seen;
+    int quiet;
+    struct opt_list include, exclude; /* walk rules, in order */
+    int hidden;
+    struct cli_progress bar;
+    struct opt rows[CLI_SCAN_ROWS];
+};
+
+/* Defaults (nd_options_default) and the rows pointing into *a.  *a must not
+ * move afterwards. */
+void cli_scan_args_init(struct cli_scan_args *a);
+/* After parsing: checks the combination (a usage error is printed, prefixed
+ * by prog, and -1 returned) and completes a->o.  0 when fine. */
+int cli_scan_args_finish(struct cli_scan_args *a, const char *prog);
+/* A scanner for a->o with diag, a->tmpdir and the progress bar (--progress,
+ * or stderr a terminal).  Prints the failure ("neardup: ...") itself. */
+nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
+                          nd_scanner **out);
+/* With the progress bar on, clean's writing of plan p draws it too. */
+void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p);
+/* Whether an output can be made, tried before any input is read so that a
+ * long scan does not end in "cannot write": a file (-o, --log) needs a
+ * directory where a temporary file can be created beside it and must not
+ * be a directory itself (a character device or fifo is written in place); a
+ * directory (--out) needs its nearest existing ancestor to be a directory
+ * where a directory can be created.  Creates and removes a probe, prints
+ * "neardup: cannot create 'PATH': reason" and returns -1 when it cannot. */
+int cli_probe_output(const char *path, int is_dir);
+/* "neardup: scan failed: ..." for status st of a call on sc: the path and
+ * system error of an ND_ERR_IO (nd_scanner_error_path), else the status. */
+void cli_scan_failed(const nd_scanner *sc, nd_status st);
+/* Clears a drawn progress bar. */
+void cli_progress_end(struct cli_progress *ps);
+/* Seconds of a monotonic clock. */
+double cli_now(void);
+
+/* SIGINT/SIGTERM: the handler cancels the registered scanner and clean plan
+ * and sets the flag cli_interrupted() returns (exit 130, "neardup:
+ * interrupted").  Register what is about to run (NULL when it is done);
+ * registering after a signal cancels at once. */
+void cli_signals_install(void);
+void cli_signals_scanner(nd_scanner *sc);
+void cli_signals_clean(nd_clean_plan *p);
+int cli_interrupted(void);
 
 #endif /* ND_CLI_H */

@@ -1,20 +1,34 @@
 /*
  * cmd_clean.c - `neardup clean --out DIR [options] PATH...`
  *
- * Scans PATH... like `neardup scan`, plans the removals (nd_clean_plan_new:
- * one paragraph kept per cluster, --keep and --scope) and writes a copy of
- * the input tree into DIR without the removed paragraphs, plus, with --log,
- * the JSONL removal log from which the inputs can be rebuilt exactly.
- * --dry-run prints what would be removed and writes nothing.
+ * Scans PATH... like `neardup scan` (the same option rows: cli_scan_args),
+ * plans the removals (nd_clean_plan_new: one paragraph kept per cluster,
+ * --keep and --scope) and writes a copy of the input tree as the new
+ * directory DIR without the removed paragraphs, plus, with --log, the JSONL
+ * removal log from which the inputs can be rebuilt exactly.  --dry-run
+ * prints what would be removed and writes only the log (--log).
+ *
+ * All or nothing (nd_clean_write_tree): the tree is built in
+ * DIR.neardup-tmp.XXXXXX next to DIR and renamed to DIR at the end; the log
+ * is written to LOG.neardup-tmp.XXXXXX and renamed to LOG just before, so
+ * DIR present => LOG complete.  SIGINT/SIGTERM cancel the scan or the
+ * writing (scanning.c): the temporaries are removed, DIR and LOG stay as
+ * they were, "neardup: interrupted", exit 130.  Temporaries left by a killed
+ * run are named before anything else (nd_clean_leftovers) and never reused.
  *
  * Messages (stderr, one line each):
  *   neardup clean: <usage error>                                exit 1
+ *   neardup: 'DIR.neardup-tmp.XXXXXX' is left from an interrupted run; remove it
+ *                                                               (a warning)
  *   neardup: refusing to write into input directory 'DIR'       exit 1
  *   neardup: refusing to overwrite input file 'FILE'            exit 1
  *   neardup: 'FILE' exists (use --force to overwrite)           exit 1
+ *   neardup: 'FILE' is not part of a cleaned copy; not replacing 'DIR'
+ *                                                               exit 1
  *   neardup: two inputs would be written to 'FILE'              exit 1
  *   neardup: cannot clean standard input; give files            exit 1
  *   neardup: cannot write 'FILE': <strerror>                    exit 3
+ *   neardup: interrupted                                        exit 130
  *   skipped inputs as in scan                                   exit 2
  *   neardup: 'PATH' changed while it was read; results for it may be incomplete
  *   neardup: 'PATH' is left out of the cleaned copy             exit 2
@@ -54,18 +68,21 @@ static void usage(const struct opt *table)
 {
     printf("usage: neardup clean --out DIR [options] PATH...\n"
            "\n"
-           "Writes a copy of the given files and directories into DIR (same\n"
-           "relative paths below each PATH) in which every cluster of\n"
-           "near-duplicate paragraphs keeps one paragraph.  Everything else is\n"
-           "preserved byte for byte; gzip inputs are written gzip-compressed.\n"
-           "Never writes into an input directory or over an input file; each\n"
-           "file is written to a temporary name and renamed into place.\n"
+           "Writes a copy of the given files and directories as the new\n"
+           "directory DIR (same relative paths below each PATH) in which every\n"
+           "cluster of near-duplicate paragraphs keeps one paragraph.  Everything\n"
+           "else is preserved byte for byte; gzip inputs are written\n"
+           "gzip-compressed.  Never writes into an input directory or over an\n"
+           "input file.  DIR appears at once and complete (it is built in\n"
+           "DIR.neardup-tmp.XXXXXX and renamed), after the log is complete.\n"
            "\n"
            "options:\n");
     opt_usage(table);
     printf("\n"
            "exit status: 0 success, 1 usage error or refused output, 2 some\n"
-           "inputs were skipped, 3 fatal error (cannot write, out of memory).\n");
+           "inputs were skipped, 3 fatal error (cannot write, out of memory),\n"
+           "4 no input could be read (nothing written), 130 interrupted\n"
+           "(Ctrl-C or SIGTERM; nothing is left behind).\n");
 }
 
 static void on_diag(void *user, const nd_diag *d)
@@ -118,9 +135,11 @@ static void print_plan(const nd_report *rep, const nd_clean_plan *plan,
            (unsigned long long)bytes, touched, ndocs, ndocs == 1 ? "" : "s");
 }
 
-static void print_failure(const nd_clean_failure *f, nd_status st)
+static void print_failure(const nd_clean_failure *f, nd_status st,
+                          const char *dir)
 {
-    char p[CLI_ESCAPE_SIZE];
+    char p[CLI_ESCAPE_SIZE], out_dir[CLI_ESCAPE_SIZE];
+    cli_escape(out_dir, sizeof out_dir, dir ? dir : "");
     cli_escape(p, sizeof p, f->path ? f->path : "");
     switch (f->what) {
     case ND_CLEAN_ERR_INPUT_DIR:
@@ -142,6 +161,10 @@ static void print_failure(const nd_clean_failure *f, nd_status st)
         fprintf(stderr, "neardup: cannot write '%s': %s\n", p,
                 f->sys_errno ? strerror(f->sys_errno) : nd_strerror(st));
         break;
+    case ND_CLEAN_ERR_FOREIGN:
+        fprintf(stderr, "neardup: '%s' is not part of a cleaned copy; not "
+                        "replacing '%s'\n", p, out_dir);
+        break;
     case ND_CLEAN_ERR_NONE:
     default:
         fprintf(stderr, "neardup: clean failed: %s\n", nd_strerror(st));
@@ -149,32 +172,46 @@ static void print_failure(const nd_clean_failure *f, nd_status st)
     }
 }
 
+/* The message and exit code of an interrupted run. */
+static int interrupted(void)
+{
+    fprintf(stderr, "neardup: interrupted\n");
+    return CLI_EXIT_INTERRUPTED;
+}
+
+static void on_leftover(void *user, const char *path)
+{
+    char p[CLI_ESCAPE_SIZE];
+    (void)user;
+    fprintf(stderr, "neardup: '%s' is left from an interrupted run; remove it\n",
+            cli_escape(p, sizeof p, path));
+}
+
 int cmd_clean(int argc, char **argv)
 {
-    nd_options o;
+    struct cli_scan_args sa; /* its rows point into it: it stays here */
     nd_clean_options co;
     struct clean_state cs = {0};
     nd_scanner *sc = NULL;
     nd_report *rep = NULL;
     nd_clean_plan *plan = NULL;
     const char *out_dir = NULL, *log_path = NULL;
-    int keep, scope, split, dry_run = 0, force = 0, npos = 0;
+    int keep, scope, dry_run = 0, force = 0, npos = 0;
     int rc = CLI_EXIT_FATAL;
     size_t skipped;
     nd_summary sum;
     nd_status st;
-    char msg[256];
 
-    const char *encoding = NULL;
-    nd_options_default(&o);
+    /* from the start: a signal before the scan cancels it when it starts */
+    cli_signals_install();
+    cli_scan_args_init(&sa);
     nd_clean_options_default(&co);
     keep = (int)co.keep;
     scope = (int)co.scope;
-    split = (int)o.split;
 
     const struct opt table[] = {
         {"out", 0, "DIR", OPT_KIND_STRING, &out_dir, 0, 0, 0, 0, NULL,
-         "write the cleaned copy into DIR (required)", "", NULL},
+         "write the cleaned copy as the new directory DIR (required)", "", NULL},
         {"keep", 0, NULL, OPT_KIND_CHOICE, &keep, 0, 0, 0, 0, keep_choices,
          "keep the first (by path, then offset) or the longest paragraph",
          NULL, NULL},
@@ -184,32 +221,11 @@ int cmd_clean(int argc, char **argv)
         {"log", 0, "FILE", OPT_KIND_STRING, &log_path, 0, 0, 0, 0, NULL,
          "write the removal log (JSONL) to FILE", "", NULL},
         {"dry-run", 'n', NULL, OPT_KIND_FLAG, &dry_run, 0, 0, 0, 0, NULL,
-         "show what would be removed; write nothing", NULL, NULL},
+         "show what would be removed; write only the log (--log)", NULL, NULL},
         {"force", 0, NULL, OPT_KIND_FLAG, &force, 0, 0, 0, 0, NULL,
-         "overwrite existing output files", NULL, NULL},
-        {"split", 0, NULL, OPT_KIND_CHOICE, &split, 0, 0, 0, 0, cli_split_choices,
-         "paragraphs: every line, blank-line blocks, or auto per file", NULL,
-         NULL},
-        {"min-chars", 0, "N", OPT_KIND_UNSIGNED, &o.min_chars, 0, 0, 0, 0,
-         NULL, "shorter paragraphs (normalised characters) are kept", NULL,
-         NULL},
-        {"threshold", 0, "T", OPT_KIND_DOUBLE, &o.threshold, 0, 0, 1, 1, NULL,
-         "Jaccard similarity in (0, 1] that makes paragraphs duplicates",
-         NULL, NULL},
-        {"num-perm", 0, "K", OPT_KIND_UNSIGNED, &o.num_perm, 0, 0, 0, 0, NULL,
-         "MinHash values per paragraph", NULL, NULL},
-        {"shingle", 0, "N", OPT_KIND_UNSIGNED, &o.shingle, 0, 0, 0, 0, NULL,
-         "tokens (characters or words) per shingle", NULL, NULL},
-        {"seed", 0, "N", OPT_KIND_U64, &o.seed, 0, 0, 0, 0, NULL,
-         "seed of the shingle hashes and permutations", NULL, NULL},
-        CLI_ENCODING_OPTION(encoding),
-        {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &o.max_file_size, 0, 0, 0,
-         0, NULL, "skip larger files (after decompression; K, M, G suffixes)",
-         NULL, NULL},
-        {"threads", 0, "N", OPT_KIND_UNSIGNED, &o.threads, 0, 0, 0, 0, NULL,
-         "worker threads, 0 = one per core", NULL, NULL},
-        {"quiet", 'q', NULL, OPT_KIND_FLAG, &cs.quiet, 0, 0, 0, 0, NULL,
-         "no warnings about skipped inputs", NULL, NULL},
+         "replace an existing log, and an existing DIR that holds a previous "
+         "cleaned copy", NULL, NULL},
+        OPT_TABLE(sa.rows),
         {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
          "show this help", NULL, NULL},
         OPT_END,
@@ -227,15 +243,13 @@ int cmd_clean(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    o.split = (nd_split_mode)split;
     co.keep = (nd_keep)keep;
     co.scope = (nd_scope)scope;
-    cli_set_encoding(&o, encoding);
-    if (nd_options_check(&o, msg, sizeof msg) != ND_OK) {
-        opt_error(PROG, "%s", msg);
+    if (cli_scan_args_finish(&sa, PROG) != 0) {
         rc = CLI_EXIT_USAGE;
         goto out;
     }
+    cs.quiet = sa.quiet;
     for (int i = 0; i < npos; i++) {
         if (strcmp(argv[i], "-") == 0) {
             fprintf(stderr, "neardup: cannot clean standard input; give files\n");
@@ -243,32 +257,45 @@ int cmd_clean(int argc, char **argv)
             goto out;
         }
     }
-
-    st = nd_scanner_new(&o, &sc);
+    /* outputs that cannot be made fail now, not after the scan */
+    if ((!dry_run && cli_probe_output(out_dir, 1) != 0) ||
+        (log_path && cli_probe_output(log_path, 0) != 0))
+        goto out;
+    /* what a killed run left is named first, and never reused */
+    st = nd_clean_leftovers(out_dir, log_path, on_leftover, NULL);
     if (st != ND_OK) {
-        fprintf(stderr, "neardup: cannot start the scan: %s\n", nd_strerror(st));
+        fprintf(stderr, "neardup: clean failed: %s\n", nd_strerror(st));
         goto out;
     }
-    nd_scanner_set_diag(sc, on_diag, &cs);
+
+    if (cli_scanner_new(&sa, on_diag, &cs, &sc) != ND_OK)
+        goto out;
+    cli_signals_scanner(sc);
     for (int i = 0; i < npos; i++) {
         st = nd_scanner_add_path(sc, argv[i]);
         if (st != ND_OK) {
-            fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+            cli_scan_failed(sc, st);
             goto out;
         }
     }
     cs.dry_run = dry_run;
     st = nd_scanner_run(sc, &rep);
     skipped = nd_scanner_skipped(sc); /* with files that changed during the run */
+    cli_signals_scanner(NULL);
+    cli_progress_end(&sa.bar);
+    if (st == ND_ERR_CANCELLED || (st == ND_OK && cli_interrupted())) {
+        rc = interrupted();
+        goto out;
+    }
     if (st == ND_OK)
         st = nd_report_summary(rep, &sum);
     if (st != ND_OK) {
-        fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
+        cli_scan_failed(sc, st);
         goto out;
     }
     if (sum.files == 0 && skipped > 0) {
         fprintf(stderr, "neardup: no input could be read\n");
-        rc = CLI_EXIT_SKIPPED;
+        rc = CLI_EXIT_NO_INPUT; /* not a partial report: none at all */
         goto out;
     }
     st = nd_clean_plan_new(rep, &co, &plan);
@@ -276,22 +303,35 @@ int cmd_clean(int argc, char **argv)
         fprintf(stderr, "neardup: clean failed: %s\n", nd_strerror(st));
         goto out;
     }
-    if (dry_run) {
-        print_plan(rep, plan, 1);
-    } else {
+    cli_progress_clean(&sa, plan);
+    cli_signals_clean(plan); /* cancels at once after a signal */
+    if (!dry_run || log_path) {
         nd_clean_failure f;
         st = nd_clean_write_tree(plan, (const char *const *)argv, (size_t)npos,
-                                 out_dir, log_path, force, &f);
+                                 dry_run ? NULL : out_dir, log_path, force, &f);
+        cli_signals_clean(NULL);
+        cli_progress_end(&sa.bar);
+        if (st == ND_ERR_CANCELLED) {
+            rc = interrupted();
+            goto out;
+        }
         if (st != ND_OK) {
-            print_failure(&f, st);
+            print_failure(&f, st, out_dir);
             rc = st == ND_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
             goto out;
         }
-        print_plan(rep, plan, 0);
     }
+    cli_signals_clean(NULL);
+    print_plan(rep, plan, dry_run);
     /* files found changed while planning or writing count too */
     rc = skipped > 0 || cs.changed > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
+    /* a signal that came too late to stop the writing (the output is
+     * complete) still ends the program as interrupted */
+    if (cli_interrupted())
+        rc = interrupted();
 out:
+    cli_signals_scanner(NULL);
+    cli_signals_clean(NULL);
     nd_clean_plan_free(plan);
     nd_report_free(rep);
     nd_scanner_free(sc);

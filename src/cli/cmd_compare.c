@@ -147,7 +147,7 @@ int cmd_compare(int argc, char **argv)
     const char *output = NULL;
     int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_FATAL;
     nd_status st;
-    char msg[256];
+    char msg[256], flags[512];
 
     nd_compare_options_default(&co);
     nd_write_options_default(&wo);
@@ -183,7 +183,7 @@ int cmd_compare(int argc, char **argv)
         goto out;
     }
     if (nd_compare_options_check(&co, msg, sizeof msg) != ND_OK) {
-        opt_error(PROG, "%s", msg);
+        opt_error(PROG, "%s", cli_option_message(msg, flags, sizeof flags));
         rc = CLI_EXIT_USAGE;
         goto out;
     }

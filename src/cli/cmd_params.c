@@ -128,7 +128,7 @@ int cmd_params(int argc, char **argv)
     nd_options o;
     int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_USAGE;
     unsigned bands_seen = 0, rows_seen = 0, b = 0, r = 0;
-    char msg[256];
+    char msg[256], flags[512];
     nd_status st;
 
     nd_options_default(&o);
@@ -164,7 +164,7 @@ int cmd_params(int argc, char **argv)
         goto out;
     }
     if (nd_options_check(&o, msg, sizeof msg) != ND_OK) {
-        opt_error(PROG, "%s", msg);
+        opt_error(PROG, "%s", cli_option_message(msg, flags, sizeof flags));
         goto out;
     }
     if (bands_seen) {

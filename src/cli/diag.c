@@ -72,6 +72,67 @@ void cli_set_encoding(struct nd_options *o, const char *name)
            n < sizeof o->encoding ? n + 1 : sizeof o->encoding);
 }
 
+/* Option fields of the library (nd_options, nd_compare_options) and the
+ * flags that set them. */
+static const struct {
+    const char *field, *flag;
+} field_flags[] = {
+    {"split", "--split"},
+    {"min_chars", "--min-chars"},
+    {"shingle", "--shingle"},
+    {"num_perm", "--num-perm"},
+    {"seed", "--seed"},
+    {"threshold", "--threshold"},
+    {"bands", "--bands"},
+    {"rows", "--rows"},
+    {"max_file_size", "--max-file-size"},
+    {"threads", "--threads"},
+    {"max_paragraph_bytes", "--max-paragraph-bytes"},
+    {"memory_limit", "--memory"},
+    {"common_docs", "--common-docs"},
+    {"encoding", "--encoding"},
+    {"min_passage", "--min-passage"},
+    {"max_gap", "--max-gap"},
+};
+
+static int field_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+const char *cli_option_message(const char *msg, char *out, size_t size)
+{
+    size_t n = 0;
+
+    if (size == 0)
+        return out;
+    for (const char *p = msg; *p && n + 1 < size;) {
+        const char *w = p, *put = NULL;
+        size_t len = 1;
+        while (field_char(*p))
+            p++;
+        if (p > w) { /* a word: a field name? */
+            len = (size_t)(p - w);
+            for (size_t i = 0; i < sizeof field_flags / sizeof *field_flags; i++)
+                if (strlen(field_flags[i].field) == len &&
+                    memcmp(field_flags[i].field, w, len) == 0)
+                    put = field_flags[i].flag;
+        } else {
+            p++;
+        }
+        if (put) {
+            w = put;
+            len = strlen(put);
+        }
+        if (len > size - 1 - n)
+            len = size - 1 - n;
+        memcpy(out + n, w, len);
+        n += len;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 const struct opt_choice cli_split_choices[] = {
     {"auto", ND_SPLIT_AUTO},
     {"line", ND_SPLIT_LINE},

@@ -46,7 +46,7 @@ void opt_fmt_double(char *buf, size_t size, double x)
 static int takes_value(const struct opt *o)
 {
     return o->kind != OPT_KIND_HELP && o->kind != OPT_KIND_FLAG &&
-           o->kind != OPT_KIND_NEGBIT;
+           o->kind != OPT_KIND_NEGBIT && o->kind != OPT_KIND_TABLE;
 }
 
 static int has_range(const struct opt *o)
@@ -201,6 +201,15 @@ static int apply_value(const struct opt *o, const char *prog, const char *arg)
     case OPT_KIND_STRING:
         *(const char **)o->target = arg;
         return 0;
+    case OPT_KIND_LIST: {
+        struct opt_list *l = o->target;
+        if (l->n == OPT_LIST_MAX) {
+            opt_error(prog, "--%s: given more than %d times", o->name, OPT_LIST_MAX);
+            return -1;
+        }
+        l->v[l->n++] = arg;
+        return 0;
+    }
     case OPT_KIND_CHOICE:
         for (const struct opt_choice *c = o->choices; c && c->name; c++) {
             if (strcmp(c->name, arg) == 0) {
@@ -219,6 +228,7 @@ static int apply_value(const struct opt *o, const char *prog, const char *arg)
     case OPT_KIND_HELP:
     case OPT_KIND_FLAG:
     case OPT_KIND_NEGBIT:
+    case OPT_KIND_TABLE:
         break;
     }
     return -1;
@@ -228,6 +238,12 @@ static const struct opt *find_long(const struct opt *table, const char *name,
                                    size_t len, int *negated)
 {
     for (const struct opt *o = table; o->kind != OPT_KIND_END; o++) {
+        if (o->kind == OPT_KIND_TABLE) {
+            const struct opt *in = find_long(o->target, name, len, negated);
+            if (in)
+                return in;
+            continue;
+        }
         if (strlen(o->name) == len && memcmp(o->name, name, len) == 0) {
             *negated = 0;
             return o;
@@ -244,9 +260,15 @@ static const struct opt *find_long(const struct opt *table, const char *name,
 
 static const struct opt *find_short(const struct opt *table, char c)
 {
-    for (const struct opt *o = table; o->kind != OPT_KIND_END; o++)
-        if (o->short_name && o->short_name == c)
+    for (const struct opt *o = table; o->kind != OPT_KIND_END; o++) {
+        if (o->kind == OPT_KIND_TABLE) {
+            const struct opt *in = find_short(o->target, c);
+            if (in)
+                return in;
+        } else if (o->short_name && o->short_name == c) {
             return o;
+        }
+    }
     return NULL;
 }
 
@@ -404,6 +426,8 @@ static void default_text(const struct opt *o, char *buf, size_t size)
     case OPT_KIND_HELP:
     case OPT_KIND_FLAG:
     case OPT_KIND_NEGBIT:
+    case OPT_KIND_TABLE:
+    case OPT_KIND_LIST: /* (none by default) */
         break;
     }
 }
@@ -436,6 +460,11 @@ void opt_usage(const struct opt *table)
     for (const struct opt *o = table; o->kind != OPT_KIND_END; o++) {
         char left[160], meta[128], def[64], text[512];
         int n;
+
+        if (o->kind == OPT_KIND_TABLE) {
+            opt_usage(o->target);
+            continue;
+        }
 
         meta[0] = '\0';
         if (takes_value(o)) {

@@ -31,7 +31,18 @@ enum opt_kind {
     OPT_KIND_DOUBLE,   /* double *: number in (min|[min, max] */
     OPT_KIND_SIZE,     /* uint64_t *: bytes with optional K/M/G/T suffix */
     OPT_KIND_STRING,   /* const char **: the argument itself */
-    OPT_KIND_CHOICE    /* int *: the value of one of `choices` */
+    OPT_KIND_CHOICE,   /* int *: the value of one of `choices` */
+    OPT_KIND_TABLE,    /* const struct opt *: the rows of another table,
+                          parsed and listed in this row's place */
+    OPT_KIND_LIST      /* struct opt_list *: every argument, in order (the
+                          option may be repeated) */
+};
+
+/* The arguments of a repeatable option, at most OPT_LIST_MAX. */
+#define OPT_LIST_MAX 64
+struct opt_list {
+    const char *v[OPT_LIST_MAX];
+    size_t n;
 };
 
 struct opt_choice {
@@ -56,6 +67,12 @@ struct opt {
 
 #define OPT_END                                                                \
     { NULL, 0, NULL, OPT_KIND_END, NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+
+/* A row that includes the rows of table `rows` (ended by OPT_END) here: a
+ * list of options shared by several commands is declared once. */
+#define OPT_TABLE(rows)                                                        \
+    { "", 0, NULL, OPT_KIND_TABLE, (void *)(rows), 0, 0, 0, 0, NULL, "", NULL, \
+      NULL }
 
 enum opt_result {
     OPT_OK = 0,  /* parsed */

@@ -16,4 +16,5 @@ nd_add_case_tests(cli ${CMAKE_CURRENT_LIST_DIR}/run.sh
     binary-file corrupt-gzip stdin output-file write-error given-twice
     help unknown-command params-given scan-jsonl scan-json scan-csv scan-html
     gzip too-large symlink-loop not-regular escape-path compare-text
-    compare-errors clean clean-refuse encodings clean-encodings)
+    compare-errors clean clean-refuse clean-leftover encodings
+    clean-encodings)

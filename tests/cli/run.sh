@@ -33,9 +33,10 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        option-syntax params-default params-jsonl params-given
        scan-text scan-jsonl scan-json scan-csv scan-deterministic scan-stats
        output-file write-error missing-path no-input binary-file gzip
-       corrupt-gzip stdin given-twice emit-paragraphs norm-flags too-large
+       corrupt-gzip stdin given-twice walk-rules tmpdir-errors emit-paragraphs norm-flags too-large
        symlink-loop not-regular escape-path
        scan-html compare-text compare-errors clean clean-refuse
+       clean-help clean-options clean-leftover
        encodings encoding-guess encoding-option clean-encodings)
 
 case_start "${CASES[@]}"
@@ -275,6 +276,16 @@ bands-without-rows)
   nd params --bands 16
   expect_rc 1
   expect_stderr "neardup params: --bands and --rows must be given together"
+  # the library's checks name option fields (num_perm); the CLI says the flags
+  nd scan --bands 30 --rows 7 "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: --bands x --rows (30 x 7) exceeds --num-perm 128"
+  nd params --bands 30 --rows 7 --num-perm 64
+  expect_rc 1
+  expect_stderr "neardup params: --bands x --rows (30 x 7) exceeds --num-perm 64"
+  nd clean --max-paragraph-bytes 10 --out "$TMP/x" "$S000"
+  expect_rc 1
+  expect_stderr "neardup clean: --max-paragraph-bytes must be between 64 and 67108864"
   ;;
 
 option-syntax)
@@ -289,7 +300,7 @@ option-syntax)
   nd_as d scan -qfjsonl --top 3 -- "$S000" "$S001"
   expect_same "$TMP/a.out" "$TMP/d.out" "-qfjsonl -- differs"
   nd scan -f jsonl -- --no-such-file
-  expect_rc 2
+  expect_rc 4
   expect_stderr "neardup: cannot open '--no-such-file': No such file or directory
 neardup: no input could be read"
   # the defaults given explicitly change nothing
@@ -423,11 +434,25 @@ output-file)
   ;;
 
 write-error)
-  nd scan -o "$TMP/no-such-dir/report.txt" "$S000"
+  # an output that cannot be made is found before any input is read (the
+  # missing input is never reported)
+  nd scan -o "$TMP/no-such-dir/report.txt" "$S000" examples/no-such-file
   expect_rc 3
   expect_stdout ""
-  expect_stderr "neardup: cannot write '$TMP/no-such-dir/report.txt': No such file or directory"
+  expect_stderr "neardup: cannot create '$TMP/no-such-dir/report.txt': No such file or directory"
   if [ -e "$TMP/no-such-dir" ]; then fail "a directory was created"; fi
+  nd scan -o "$TMP" "$S000" examples/no-such-file
+  expect_rc 3
+  expect_stderr "neardup: cannot create '$TMP': Is a directory"
+  nd clean --out "$TMP/cl" --log "$TMP/no-such-dir/log.jsonl" "$S000" examples/no-such-file
+  expect_rc 3
+  expect_stderr "neardup: cannot create '$TMP/no-such-dir/log.jsonl': No such file or directory"
+  : > "$TMP/plain-file"
+  nd clean --out "$TMP/plain-file/sub/out" "$S000" examples/no-such-file
+  expect_rc 3
+  expect_stderr "neardup: cannot create '$TMP/plain-file/sub/out': Not a directory"
+  if [ -e "$TMP/cl" ]; then fail "clean made its output"; fi
+  ls -A "$TMP" | grep -q neardup-probe && fail "a probe was left behind"
   if [ -w /dev/full ]; then # a full disk on standard output
     ND_STDOUT=/dev/full nd scan "$S000"
     expect_rc 3
@@ -454,7 +479,7 @@ missing-path)
 
 no-input)
   nd scan examples/no-such-file examples/no-such-dir/x
-  expect_rc 2
+  expect_rc 4
   expect_stdout ""
   expect_stderr "neardup: cannot open 'examples/no-such-file': No such file or directory
 neardup: cannot open 'examples/no-such-dir/x': No such file or directory
@@ -520,29 +545,81 @@ stdin)
   ;;
 
 given-twice)
+  # the same file reached twice is read once, with a note; nothing is skipped
   nd_as twice scan -f jsonl "$S000" "$S000"
-  expect_rc 2
-  expect_stderr "neardup: skipping '$S000': given more than once"
+  expect_rc 0
+  expect_stderr "neardup: note: '$S000': given more than once, read once"
   nd_as once scan -f jsonl "$S000"
-  grep -v '"type":"summary"' "$TMP/once.out" > "$TMP/a"
-  grep -v '"type":"summary"' "$TMP/twice.out" > "$TMP/b"
-  expect_same "$TMP/a" "$TMP/b" "a file given twice is scanned twice"
+  expect_same "$TMP/once.out" "$TMP/twice.out" "a file given twice is not read once"
   nd_as dirs scan -f jsonl "$SEEDS" "$SEEDS"
-  expect_rc 2
+  expect_rc 0
   : > "$TMP/dirs.expected"
   for f in "$SEEDS"/*; do
-    echo "neardup: skipping '$f': given more than once" >> "$TMP/dirs.expected"
+    echo "neardup: note: '$f': given more than once, read once" >> "$TMP/dirs.expected"
   done
   expect_same "$TMP/dirs.expected" "$TMP/dirs.err" "a directory given twice: stderr differs"
   # the same file reached through another spelling of its path
   nd scan -f jsonl "$SEEDS" "./$S001"
-  expect_rc 2
-  expect_stderr "neardup: skipping './$S001': given more than once"
+  expect_rc 0
+  expect_stderr "neardup: note: './$S001': the same file as '$S001', read once"
   nd_as single scan -f jsonl "$SEEDS"
-  # the clusters are those of one copy (the summary counts the skips)
-  grep '"type":"cluster"' "$TMP/single.out" > "$TMP/a"
-  grep '"type":"cluster"' "$TMP/dirs.out" > "$TMP/b"
-  expect_same "$TMP/a" "$TMP/b" "a directory given twice changes the clusters"
+  expect_same "$TMP/single.out" "$TMP/dirs.out" "a directory given twice changes the report"
+  # a link beside its target (as in /usr/share/common-licenses): one
+  # document, under the first name met
+  mkdir -p "$TMP/lic"
+  cp "$S000" "$TMP/lic/b-real.txt"
+  ln -s b-real.txt "$TMP/lic/a-link.txt"
+  nd_as lic scan -f jsonl "$TMP/lic"
+  expect_rc 0
+  expect_stderr "neardup: note: '$TMP/lic/b-real.txt': the same file as '$TMP/lic/a-link.txt', read once"
+  grep -q '"type":"document".*"path":"[^"]*a-link.txt"' "$TMP/lic.out" || fail "the link's name is not the document's"
+  if grep -q '"path":"[^"]*b-real.txt"' "$TMP/lic.out"; then fail "the file is a document twice"; fi
+  ;;
+
+walk-rules)
+  # --include/--exclude (a '/' matches the path below the directory given,
+  # else the name), --hidden; clean takes the same rows
+  mkdir -p "$TMP/w/docs/old" "$TMP/w/.git"
+  for f in a.txt b.md .hidden.txt .git/c.txt docs/d.txt docs/e.md docs/old/f.txt; do
+    cp "$S000" "$TMP/w/$f"
+  done
+  docs_of() { sed -n 's/.*"type":"document".*"path":"[^"]*\/w\/\([^"]*\)".*/\1/p' "$1" | tr '\n' ' '; }
+  nd_as all scan -f jsonl "$TMP/w"
+  expect_rc 0
+  got=$(docs_of "$TMP/all.out")
+  [ "$got" = "a.txt b.md docs/d.txt docs/e.md docs/old/f.txt " ] || fail "default walk: '$got'"
+  nd_as rules scan -f jsonl --include '*.txt' --exclude docs/old --hidden "$TMP/w"
+  expect_rc 0
+  got=$(docs_of "$TMP/rules.out")
+  [ "$got" = ".git/c.txt .hidden.txt a.txt docs/d.txt " ] || fail "--include/--exclude/--hidden: '$got'"
+  nd_as rel scan -f jsonl --include 'docs/*' "$TMP/w"
+  got=$(docs_of "$TMP/rel.out")
+  [ "$got" = "docs/d.txt docs/e.md " ] || fail "--include with a '/': '$got'"
+  nd_as empty scan --include '' "$TMP/w"
+  expect_rc 1
+  expect_stderr "neardup scan: --include: the pattern is empty"
+  nd_as cl clean --exclude '*.md' --out "$TMP/wout" "$TMP/w"
+  expect_rc 0
+  got=$(cd "$TMP/wout" && find . -type f | sort | tr '\n' ' ')
+  [ "$got" = "./a.txt ./docs/d.txt ./docs/old/f.txt " ] || fail "clean --exclude: '$got'"
+  ;;
+
+tmpdir-errors)
+  # an unusable --tmpdir fails before any input is read (scan and clean);
+  # a failed write of temporary files names their directory and the error
+  nd scan --tmpdir "$TMP/none" "$SEEDS"
+  expect_rc 3
+  expect_stderr "neardup: --tmpdir '$TMP/none': cannot create a temporary file there: No such file or directory"
+  nd clean --tmpdir "$TMP/none" --out "$TMP/cl" "$SEEDS"
+  expect_rc 3
+  expect_stderr "neardup: --tmpdir '$TMP/none': cannot create a temporary file there: No such file or directory"
+  [ -e "$TMP/cl" ] && fail "clean made its output despite the bad --tmpdir"
+  mkdir -p "$TMP/spill"
+  # spilling 1197 paragraphs' band keys needs ~150 KB; files may have 1 KB
+  (trap '' XFSZ; ulimit -f 1; nd scan --memory 1K --tmpdir "$TMP/spill" "$SEEDS"; echo "$RC" > "$TMP/rc")
+  RC=$(cat "$TMP/rc")
+  expect_rc 3
+  expect_stderr "neardup: scan failed: '$TMP/spill': File too large"
   ;;
 
 emit-paragraphs)
@@ -581,7 +658,7 @@ norm-flags)
 
 too-large)
   nd scan --max-file-size 1K "$S000" "$S001"
-  expect_rc 2
+  expect_rc 4
   expect_stdout ""
   expect_stderr "neardup: skipping '$S000': file larger than --max-file-size (limit is 1024 bytes)
 neardup: skipping '$S001': file larger than --max-file-size (limit is 1024 bytes)
@@ -812,7 +889,7 @@ encoding-option)
   iconv -f UTF-8 -t UTF-16LE "$TMP/in/a.txt" > "$TMP/in/b.txt"
   ND_DIR=$TMP nd scan --encoding klingon in
   expect_rc 1
-  expect_stderr "neardup scan: encoding 'klingon' is not \"auto\" nor a name iconv can decode"
+  expect_stderr "neardup scan: --encoding 'klingon' is not \"auto\" nor a name iconv can decode"
   ND_DIR=$TMP nd scan --encoding utf-8 -f jsonl in # as before: UTF-16 is binary
   expect_rc 2
   expect_stderr "neardup: skipping 'in/b.txt': binary file"
@@ -823,7 +900,7 @@ encoding-option)
   expect_rc 0
   ND_DIR=$TMP nd clean --encoding klingon --out out in
   expect_rc 1
-  expect_stderr "neardup clean: encoding 'klingon' is not \"auto\" nor a name iconv can decode"
+  expect_stderr "neardup clean: --encoding 'klingon' is not \"auto\" nor a name iconv can decode"
   ;;
 
 clean-encodings)
@@ -886,6 +963,116 @@ clean-refuse)
   ND_DIR=$TMP nd clean --keep last --out out in
   expect_rc 1
   expect_stderr "neardup clean: --keep: 'last' is not one of first, longest"
+  ;;
+
+clean-help)
+  nd clean --help
+  expect_rc 0
+  expect_golden "$OUT" clean-help.txt
+  expect_stderr ""
+  cp "$OUT" "$TMP/clean-help"
+  nd scan --help
+  cp "$OUT" "$TMP/scan-help"
+  # every scan option that changes what is compared or how the scan runs is
+  # a clean option too, with the same help line (one list: cli_scan_args)
+  for o in --split --min-chars --threshold --num-perm --shingle --bands --rows \
+           --seed --no-nfkc --no-casefold --no-t2s --no-pinyin --no-strip \
+           --max-file-size --max-paragraph-bytes --threads --common-docs \
+           --memory --tmpdir --progress --quiet; do
+    grep -A1 -E -e "^ +(-[a-z], )?$o( |\$)" "$TMP/scan-help" > "$TMP/scan-row"
+    grep -A1 -E -e "^ +(-[a-z], )?$o( |\$)" "$TMP/clean-help" > "$TMP/clean-row"
+    [ -s "$TMP/scan-row" ] || fail "scan --help does not list $o"
+    expect_same "$TMP/scan-row" "$TMP/clean-row" "clean --help differs from scan's for $o"
+  done
+  ;;
+
+clean-options)
+  mkdir -p "$TMP/in/sub"
+  P='这是一个用于测试的段落，内容相当长，足以被聚类算法识别为重复的段落之一。'
+  printf "Title A\n\n$P\n\nUnique paragraph number one about apples and oranges.\n" > "$TMP/in/a.txt"
+  printf "Intro B\n$P\nAnother unique line about the weather in Beijing today.\n$P\n" > "$TMP/in/sub/b.txt"
+  ND_DIR=$TMP nd clean --out out --log removed.jsonl in
+  expect_rc 0
+  expect_stdout "removed 2 paragraphs (218 bytes) from 1 of 2 files"
+  # the scan options are accepted and reach the scan
+  ND_DIR=$TMP nd clean --no-casefold --no-nfkc --bands 16 --rows 8 --common-docs 5 \
+    --max-paragraph-bytes 64K --memory 64M --tmpdir "$TMP" --no-progress \
+    --threads 1 --split auto --seed 7 --max-file-size 1M -q --out out2 in
+  expect_rc 0
+  expect_stderr ""
+  expect_stdout "removed 2 paragraphs (218 bytes) from 1 of 2 files"
+  expect_same "$TMP/out/sub/b.txt" "$TMP/out2/sub/b.txt" "clean with scan options"
+  ND_DIR=$TMP nd clean --min-chars 1000 --out out3 in
+  expect_rc 0
+  expect_stdout "removed 0 paragraphs (0 bytes) from 0 of 2 files"
+  ND_DIR=$TMP nd clean --bands 4 --out out4 in
+  expect_rc 1
+  expect_stderr "neardup clean: --bands and --rows must be given together"
+  [ -e "$TMP/out4" ] && fail "a usage error created the output"
+  # --dry-run writes the log the real run wrote, and no tree
+  ND_DIR=$TMP nd clean -n --out out5 --log dry.jsonl in
+  expect_rc 0
+  expect_stderr ""
+  expect_same "$TMP/removed.jsonl" "$TMP/dry.jsonl" "the --dry-run log differs from the log"
+  [ -e "$TMP/out5" ] && fail "--dry-run created the output directory"
+  ND_DIR=$TMP nd clean -n --out out5 --log dry.jsonl in
+  expect_rc 1
+  expect_stderr "neardup: 'dry.jsonl' exists (use --force to overwrite)"
+  # --progress draws the bar on stderr and clears it
+  ND_DIR=$TMP nd clean --progress --out out6 in
+  expect_rc 0
+  grep -q -a -F 'report  [' "$ERR" || fail "clean --progress drew no progress bar"
+  grep -q -a -F 'write   [' "$ERR" || fail "clean --progress drew no bar for the writing"
+  printf '\r\033[K' > "$TMP/clear"
+  [ "$(tail -c 4 "$RAWERR" | od -An -tx1)" = "$(od -An -tx1 < "$TMP/clear")" ] ||
+    fail "the progress bar is not cleared at the end"
+  ;;
+
+clean-leftover)
+  mkdir -p "$TMP/in"
+  cp "$S000" "$S001" "$S003" "$TMP/in/"
+  # what a killed run leaves: named, never reused, and the run succeeds
+  mkdir "$TMP/out.neardup-tmp.Ab12Cd"
+  printf 'partial' > "$TMP/out.neardup-tmp.Ab12Cd/000_11051e509f6edff7.txt"
+  printf '{"path":' > "$TMP/removed.jsonl.neardup-tmp.Zz99Yy"
+  ND_DIR=$TMP nd clean --out out --log removed.jsonl in
+  expect_rc 0
+  expect_stderr "neardup: 'out.neardup-tmp.Ab12Cd' is left from an interrupted run; remove it
+neardup: 'removed.jsonl.neardup-tmp.Zz99Yy' is left from an interrupted run; remove it"
+  [ "$(cat "$TMP/out.neardup-tmp.Ab12Cd/000_11051e509f6edff7.txt")" = partial ] ||
+    fail "the leftover was changed"
+  for f in "$TMP"/in/*; do
+    [ -f "$TMP/out/$(basename "$f")" ] || fail "$(basename "$f") is not in the cleaned copy"
+  done
+  rm -r "$TMP/out.neardup-tmp.Ab12Cd" "$TMP/removed.jsonl.neardup-tmp.Zz99Yy"
+  # paths are named as given
+  ND_DIR=$TMP/in nd clean --out ../sub/out2 .
+  expect_rc 0
+  mkdir "$TMP/sub/out2.neardup-tmp.Qw34Er"
+  ND_DIR=$TMP/in nd clean --force --out ../sub/out2/ .
+  expect_rc 0
+  expect_stderr "neardup: '../sub/out2.neardup-tmp.Qw34Er' is left from an interrupted run; remove it"
+  rmdir "$TMP/sub/out2.neardup-tmp.Qw34Er"
+  # an existing DIR: empty is fine; otherwise refused, and --force replaces
+  # it only when it holds a previous cleaned copy
+  mkdir "$TMP/empty"
+  ND_DIR=$TMP nd clean --out empty in
+  expect_rc 0
+  expect_stderr ""
+  mkdir "$TMP/other"
+  printf 'mine\n' > "$TMP/other/notes.txt"
+  ND_DIR=$TMP nd clean --out other in
+  expect_rc 1
+  expect_stderr "neardup: 'other' exists (use --force to overwrite)"
+  ND_DIR=$TMP nd clean --force --out other in
+  expect_rc 1
+  expect_stderr "neardup: 'other/notes.txt' is not part of a cleaned copy; not replacing 'other'"
+  [ "$(cat "$TMP/other/notes.txt")" = mine ] || fail "a foreign file was touched"
+  ND_DIR=$TMP nd clean --force --out out --log removed.jsonl in
+  expect_rc 0
+  expect_stderr ""
+  left=$(cd "$TMP" && find . -name '*.neardup-tmp.*' | wc -l)
+  [ "$left" = 0 ] || fail "temporary files left: $left"
   ;;
 
 *)

@@ -190,7 +190,7 @@ nul-bytes)
   expect_summary files 1
   expect_summary skipped 1
   nd scan nul.txt
-  expect_rc 2
+  expect_rc 4
   expect_stderr "neardup: skipping 'nul.txt': binary file" "neardup: no input could be read"
   ;;
 
@@ -292,12 +292,12 @@ stdin-limits)
   # standard input is bounded too, read past the limit or inflated past it
   cat "$SEEDS"/*.txt > all.txt
   ND_STDIN=all.txt nd scan --max-file-size 100K -
-  expect_rc 2
+  expect_rc 4
   expect_stderr "neardup: skipping '-': file larger than --max-file-size (limit is 102400 bytes)" \
                 "neardup: no input could be read"
   head -c 50M /dev/zero | gzip -1 -c > bomb.gz
   ND_STDIN=bomb.gz nd scan --max-file-size 1M -
-  expect_rc 2
+  expect_rc 4
   expect_stderr "neardup: skipping '-': file larger than --max-file-size (limit is 1048576 bytes after decompression)" \
                 "neardup: no input could be read"
   ;;
