@@ -501,3 +501,62 @@ Test(decode, letter_released_before_a_full_buffer) {
     nd_decode_release(&out);
     free(raw);
 }
+
+/* The sniff's UTF-8 test against decoding with nd_utf8_next, character by
+ * character (the reference the validator's shortcuts must agree with): for
+ * random mixes of ASCII, valid and invalid sequences of every length, with
+ * and without a character cut off at the end. */
+static int ref_utf8_valid(const uint8_t *h, size_t n, int cut) {
+    unsigned multi = 0;
+    for (size_t i = 0; i < n && multi < 256;) { /* decode.c: ND_UTF8_ENOUGH */
+        size_t adv = 0;
+        if (nd_utf8_next(h + i, n - i, &adv) == ND_UTF8_INVALID) {
+            unsigned need = h[i] >= 0xF0 && h[i] <= 0xF4 ? 4 : h[i] >= 0xE0 && h[i] <= 0xEF ? 3
+                            : h[i] >= 0xC2 && h[i] <= 0xDF ? 2 : 0;
+            if (!cut || !need || n - i >= need) return 0;
+            for (size_t j = i + 1; j < n; j++)
+                if ((h[j] & 0xC0) != 0x80) return 0;
+            return 1;
+        }
+        multi += adv > 1;
+        i += adv;
+    }
+    return 1;
+}
+
+Test(decode, utf8_test_agrees_with_decoding) {
+    static const uint8_t pieces[][4] = {
+        {'a'}, {' '}, {0xC3, 0xA9}, {0xE4, 0xB8, 0xAD}, {0xE0, 0xA0, 0x80}, {0xE0, 0x9F, 0x80},
+        {0xED, 0x9F, 0xBF}, {0xED, 0xA0, 0x80}, {0xEF, 0xBF, 0xBD}, {0xF0, 0x90, 0x80, 0x80},
+        {0xF0, 0x8F, 0x80, 0x80}, {0xF4, 0x8F, 0xBF, 0xBF}, {0xF4, 0x90, 0x80, 0x80},
+        {0xC0, 0x80}, {0xC1, 0xBF}, {0xF5, 0x80, 0x80, 0x80}, {0x80}, {0xBF}, {0xE4, 0x41},
+        {0xE4, 0xB8}, {0xC3}, {0xF0, 0x90, 0x80}, {0xFF}};
+    static const unsigned plen[] = {1, 1, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 2, 2, 4, 1, 1, 2, 2, 1, 3, 1};
+    uint8_t buf[1200];
+    uint64_t x = 0x243F6A8885A308D3u;
+    size_t agree_valid = 0;
+    for (int t = 0; t < 200000; t++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned k = (x >> 50) % 8 == 0 ? 300 : (unsigned)(x % 12) + 1, bad = (unsigned)(x >> 8) % 4 == 0;
+        buf[n++] = 'x'; /* no byte-order mark at the start */
+        for (unsigned j = 0; j < k; j++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            unsigned pc = bad ? (unsigned)(x % 23) : (unsigned)(x % 13);
+            if (x >> 40 & 1) pc = (unsigned)(x >> 20) % 4; /* runs of ASCII and common CJK */
+            for (unsigned b = 0; b < plen[pc] && n < sizeof buf; b++) buf[n++] = pieces[pc][b];
+        }
+        size_t len = n;
+        if ((x >> 33) % 3 == 0 && len > 1) len -= 1 + (size_t)((x >> 35) % 2); /* cut the end */
+        for (int cut = 0; cut < 2; cut++) {
+            nd_sniff_in in = {buf, len, cut ? (uint64_t)len + 100 : (uint64_t)len, "auto"};
+            nd_sniff_out out;
+            nd_decode_sniff(&in, &out);
+            int want = ref_utf8_valid(buf, len, cut);
+            cr_assert_eq(out.kind == ND_SNIFF_UTF8, want, "case %d cut %d len %zu", t, cut, len);
+            agree_valid += (size_t)want;
+        }
+    }
+    cr_expect_gt(agree_valid, 50000u);
+    cr_expect_lt(agree_valid, 350000u);
+}
