@@ -1,5 +1,5 @@
 # tests/case_args.sh - the arguments of the case scripts (tests/cli/run.sh,
-# tests/hostile/run.sh, tests/live/run.sh), sourced by each:  [--bin PATH]
+# tests/hostile/run.sh, tests/live/run.sh, tests/interrupt/run.sh), sourced by each:  [--bin PATH]
 # CASE, with ND_BIN for the binary when --bin is not given and ND_WRAP for a
 # command prefix (valgrind).  Sets HERE (the script's directory), SRC (the
 # source tree), BIN, CASE and the array WRAP; case_start does the rest.
@@ -30,4 +30,19 @@ case_start() {
     exit 2
   fi
   BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+}
+
+# fail MESSAGE...: the case fails ("FAIL [CASE]: MESSAGE"; FAILED=1, which
+# the script turns into its exit status).
+FAILED=0
+fail() {
+  echo "FAIL [$CASE]: $*"
+  FAILED=1
+}
+
+# case_tmp NAME: TMP is a new directory /tmp/nd-NAME.XXXXXX (under $TMPDIR if
+# set), removed with everything in it when the script exits.
+case_tmp() {
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-$1.XXXXXX") || exit 2
+  trap 'rm -rf "$TMP"' EXIT
 }

@@ -76,3 +76,33 @@ uint64_t nd_test_token_value(const void *bytes, size_t len) {
     h ^= h >> 32;
     return h | UINT64_C(1) << 63;
 }
+
+static char tmp_root[256];
+
+void nd_test_tmp_make(const char *name) {
+    snprintf(tmp_root, sizeof tmp_root, "/tmp/nd-%s-XXXXXX", name);
+    cr_assert_not_null(mkdtemp(tmp_root));
+}
+
+void nd_test_tmp_remove(void) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+const char *nd_test_tmp_dir(void) { return tmp_root; }
+
+const char *nd_test_tmp_at(const char *rel) {
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmp_root, rel);
+    return buf[k];
+}
+
+void nd_test_tmp_put(const char *rel, const void *data, size_t len) {
+    FILE *f = fopen(nd_test_tmp_at(rel), "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}

@@ -31,4 +31,15 @@ int nd_test_buf_write(void *user, const void *buf, size_t len);
  * libxxhash's XXH3_64bits; bit 63 set. */
 uint64_t nd_test_token_value(const void *b, size_t len);
 
+/* A temporary directory per test (Criterion runs each test in its own
+ * process): nd_test_tmp_make creates /tmp/nd-NAME-XXXXXX (a suite's .init,
+ * through a wrapper), nd_test_tmp_remove removes it with everything in it
+ * (.fini); nd_test_tmp_at gives the path of rel inside it (one of four
+ * rotating static buffers) and nd_test_tmp_put writes a file there. */
+void nd_test_tmp_make(const char *name);
+void nd_test_tmp_remove(void);
+const char *nd_test_tmp_dir(void);
+const char *nd_test_tmp_at(const char *rel);
+void nd_test_tmp_put(const char *rel, const void *data, size_t len);
+
 #endif

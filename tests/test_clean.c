@@ -23,27 +23,12 @@
 
 
 
-static char root[64];
+static void make_root(void) { nd_test_tmp_make("clean"); }
 
-static void make_root(void) {
-    snprintf(root, sizeof root, "/tmp/nd-clean.XXXXXX");
-    cr_assert_not_null(mkdtemp(root));
-}
+static void remove_root(void) { nd_test_tmp_remove(); }
 
-static void remove_root(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    cr_assert_eq(system(cmd), 0);
-}
-
-static void put_file(const char *rel, const void *data, size_t len) {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-    cr_assert_eq(fwrite(data, 1, len, f), len);
-    cr_assert_eq(fclose(f), 0);
-}
+#define root nd_test_tmp_dir()
+#define put_file nd_test_tmp_put
 
 static void put_gz(const char *rel, const char *text) {
     char path[256];
@@ -348,18 +333,27 @@ Test(clean_tree, cleaned_files_and_log_reconstruct_every_input) {
     remove_root();
 }
 
-Test(clean_tree, refuses_unsafe_outputs_and_writes_nothing) {
-    char in[128], out[128], inner[128], logp[128], infile[160];
+/* The tree most tests start from: root/in/a.txt and b.txt (DOCS[0], [1]),
+ * scanned and planned (keep first, all scopes); in and out receive root/in
+ * and root/out. */
+static nd_clean_plan *two_docs(char *in, size_t in_size, char *out, size_t out_size,
+                               nd_report **r) {
     make_root();
     mk("in");
     put_file("in/a.txt", DOCS[0], strlen(DOCS[0]));
     put_file("in/b.txt", DOCS[1], strlen(DOCS[1]));
-    snprintf(in, sizeof in, "%s/in", root);
-    snprintf(out, sizeof out, "%s/out", root);
+    snprintf(in, in_size, "%s/in", root);
+    snprintf(out, out_size, "%s/out", root);
+    *r = scan_dir(in);
+    return plan_for(*r, ND_KEEP_FIRST, ND_SCOPE_ALL);
+}
+
+Test(clean_tree, refuses_unsafe_outputs_and_writes_nothing) {
+    char in[128], out[128], inner[128], logp[128], infile[160];
+    nd_report *r = NULL;
+    nd_clean_plan *p = two_docs(in, sizeof in, out, sizeof out, &r);
     snprintf(inner, sizeof inner, "%s/in/clean", root);
     snprintf(infile, sizeof infile, "%s/in/a.txt", root);
-    nd_report *r = scan_dir(in);
-    nd_clean_plan *p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
     const char *inputs[] = {in};
     nd_clean_failure f;
     struct stat sb;
@@ -459,15 +453,9 @@ static void collect_leftover(void *user, const char *path) {
 /* A cancelled write leaves nothing: no DIR, no log, no temporary sibling. */
 Test(clean_tree, cancelled_write_leaves_nothing) {
     char in[128], out[128], logp[128], seen[512] = "";
-    make_root();
-    mk("in");
-    put_file("in/a.txt", DOCS[0], strlen(DOCS[0]));
-    put_file("in/b.txt", DOCS[1], strlen(DOCS[1]));
-    snprintf(in, sizeof in, "%s/in", root);
-    snprintf(out, sizeof out, "%s/out", root);
+    nd_report *r = NULL;
+    nd_clean_plan *p = two_docs(in, sizeof in, out, sizeof out, &r);
     snprintf(logp, sizeof logp, "%s/removed.jsonl", root);
-    nd_report *r = scan_dir(in);
-    nd_clean_plan *p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
     const char *inputs[] = {in};
     nd_clean_failure f;
     struct stat sb;
@@ -503,14 +491,8 @@ Test(clean_tree, leftovers_are_named) {
 /* force replaces a previous cleaned copy, and nothing else. */
 Test(clean_tree, force_replaces_only_a_cleaned_copy) {
     char in[128], out[128], extra[160];
-    make_root();
-    mk("in");
-    put_file("in/a.txt", DOCS[0], strlen(DOCS[0]));
-    put_file("in/b.txt", DOCS[1], strlen(DOCS[1]));
-    snprintf(in, sizeof in, "%s/in", root);
-    snprintf(out, sizeof out, "%s/out", root);
-    nd_report *r = scan_dir(in);
-    nd_clean_plan *p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
+    nd_report *r = NULL;
+    nd_clean_plan *p = two_docs(in, sizeof in, out, sizeof out, &r);
     const char *inputs[] = {in};
     nd_clean_failure f;
     cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 0, &f), ND_OK);

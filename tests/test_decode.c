@@ -338,33 +338,12 @@ Test(decode, sniff_decides_on_the_head) {
 
 /* ---- whole scans ----------------------------------------------------------- */
 
-static char tmpdir[256];
+static void make_tmp(void) { nd_test_tmp_make("decode"); }
 
-static void make_tmp(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nd-decode-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
+static void rm_tmp(void) { nd_test_tmp_remove(); }
 
-static void rm_tmp(void) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-static const char *at(const char *rel) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, rel);
-    return buf[k];
-}
-
-static void put(const char *rel, const void *data, size_t len) {
-    FILE *f = fopen(at(rel), "wb");
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
+#define at nd_test_tmp_at
+#define put nd_test_tmp_put
 
 typedef struct notes {
     char lines[16][256];
@@ -403,7 +382,7 @@ Test(decode_scan, copies_cluster_with_originals_at_original_offsets, .init = mak
     notes log = {0};
     cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
     nd_scanner_set_diag(sc, on_diag, &log);
-    cr_assert_eq(nd_scanner_add_path(sc, tmpdir), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, nd_test_tmp_dir()), ND_OK);
     /* the decoded texts live in the spool: the files may go now */
     for (int e = 0; e < 3; e++) cr_assert_eq(truncate(at(names[e]), 0), 0);
     cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
@@ -461,7 +440,7 @@ Test(decode_scan, a_guess_is_one_notice, .init = make_tmp, .fini = rm_tmp) {
     notes log = {0};
     cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
     nd_scanner_set_diag(sc, on_diag, &log);
-    cr_assert_eq(nd_scanner_add_path(sc, tmpdir), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, nd_test_tmp_dir()), ND_OK);
     cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
     cr_assert_eq(log.n, 2);
     cr_expect_str_eq(log.lines[0], "bin.dat|binary file|");

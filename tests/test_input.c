@@ -25,33 +25,12 @@ static void on_diag(void *user, const nd_diag *d) {
                  d->status == ND_OK && d->detail ? d->detail : "");
 }
 
-static char tmpdir[256];
+static void make_tmp(void) { nd_test_tmp_make("input"); }
 
-static void make_tmp(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nd-input-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
+static void rm_tmp(void) { nd_test_tmp_remove(); }
 
-static void rm_tmp(void) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-static const char *at(const char *rel) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, rel);
-    return buf[k];
-}
-
-static void put(const char *rel, const void *data, size_t len) {
-    FILE *f = fopen(at(rel), "wb");
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
+#define at nd_test_tmp_at
+#define put nd_test_tmp_put
 
 static void put_gz(const char *rel, const char *text) {
     gzFile g = gzopen(at(rel), "wb");
@@ -115,7 +94,7 @@ Test(input, truncated_gzip_and_binary_files_are_reported_and_skipped) {
     diag_log log = {0};
     nd_doctab dt = {0};
     nd_input_cfg cfg = {.max_file_size = 1 << 20, .diag = on_diag, .user = &log};
-    cr_assert_eq(nd_input_add_path(&dt, &cfg, tmpdir), ND_OK);
+    cr_assert_eq(nd_input_add_path(&dt, &cfg, nd_test_tmp_dir()), ND_OK);
     cr_assert_eq(dt.n, 2u); /* full.gz and ok.txt */
     cr_expect_eq(cfg.skipped, 2u);
     cr_assert_eq(log.n, 2);
@@ -392,13 +371,13 @@ Test(input, a_large_document_is_read_through_a_private_copy) {
     cr_assert_eq(dt.n, 1);
     nd_reader rd;
     nd_reader_init(&rd, &dt);
-    cr_assert_eq(nd_reader_whole_private(&rd, 0, tmpdir, &data), ND_OK);
+    cr_assert_eq(nd_reader_whole_private(&rd, 0, nd_test_tmp_dir(), &data), ND_OK);
     cr_assert_not_null(rd.map, "mapped from the private copy");
     cr_assert_lt(rd.cap, ND_WHOLE_MAX, "no buffer the size of the file");
     cr_assert_eq(memcmp(data + (chunks - 1) * sizeof chunk, chunk, sizeof chunk), 0);
     cr_assert_eq(truncate(at("large.txt"), 1000), 0);
     cr_expect_eq(data[sizeof chunk + 5], chunk[5], "the copy is not the file: still readable");
-    cr_expect_eq(nd_reader_whole_private(&rd, 0, tmpdir, &data), ND_ERR_CHANGED);
+    cr_expect_eq(nd_reader_whole_private(&rd, 0, nd_test_tmp_dir(), &data), ND_ERR_CHANGED);
     cr_expect_null(rd.map);
     nd_reader_release(&rd);
     nd_doctab_release(&dt);

@@ -41,20 +41,13 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
 
 case_start "${CASES[@]}"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-cli.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
+case_tmp cli
 cd "$SRC" || exit 2
 
-FAILED=0
 OUT=$TMP/stdout
 ERR=$TMP/stderr
 RAWERR=$TMP/stderr.raw
 RC=0
-
-fail() {
-  echo "FAIL [$CASE]: $*"
-  FAILED=1
-}
 
 # nd ARGS... : runs the binary; stdout in $OUT, stderr in $ERR, status in $RC.
 # Runs in $ND_DIR if set (else the source directory); reads standard input

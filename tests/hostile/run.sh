@@ -37,16 +37,10 @@ SEEDS=$SRC/examples/seeds
 S000=$SEEDS/000_11051e509f6edff7.txt
 S001=$SEEDS/001_67f235fca624bad1.txt
 
-FAILED=0
 OUT=$TMP/.stdout
 ERR=$TMP/.stderr
 RAWERR=$TMP/.stderr.raw
 RC=0
-
-fail() {
-  echo "FAIL [$CASE]: $*"
-  FAILED=1
-}
 
 skip() {
   echo "SKIP [$CASE]: $*"

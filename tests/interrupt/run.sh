@@ -51,13 +51,7 @@ if [ "${ND_INTR_SMALL:-0}" = 1 ]; then
 fi
 RANDOM=${ND_INTR_SEED:-13}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-intr.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
-FAILED=0
-fail() {
-  echo "FAIL [$CASE]: $*"
-  FAILED=1
-}
+case_tmp intr
 
 mkdir "$TMP/in" "$TMP/ref" "$TMP/w"
 awk -v seed=7 -v nfiles="$FILES" -v want=16384 -v dir="$TMP/in" 'BEGIN {

@@ -50,13 +50,7 @@ if [ "$SHORT" = 1 ]; then
 fi
 RANDOM=${ND_LIVE_SEED:-12}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-live.XXXXXX") || exit 2
-trap 'rm -rf "$TMP"' EXIT
-FAILED=0
-fail() {
-  echo "FAIL [$CASE]: $*"
-  FAILED=1
-}
+case_tmp live
 
 # gen SEED BYTES FILE: paragraphs of 20-70 words from a fixed vocabulary,
 # blank-line separated; every fourth paragraph repeats one of the last 200
