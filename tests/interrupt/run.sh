@@ -54,26 +54,8 @@ RANDOM=${ND_INTR_SEED:-13}
 case_tmp intr
 
 mkdir "$TMP/in" "$TMP/ref" "$TMP/w"
-awk -v seed=7 -v nfiles="$FILES" -v want=16384 -v dir="$TMP/in" 'BEGIN {
-  srand(seed);
-  split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu river stone cloud field light green house paper water night", v, " ");
-  nv = 36; np = 0;
-  for (f = 0; f < nfiles; f++) {
-    name = sprintf("%s/f%04d.txt", dir, f); n = 0;
-    while (n < want) {
-      if (np > 4 && np % 4 == 0) {
-        p = hist[int(rand() * (np < 200 ? np : 200))];
-        sub(/^[a-z]+/, v[1 + int(rand() * nv)], p);
-      } else {
-        k = 20 + int(rand() * 50); p = "";
-        for (i = 0; i < k; i++) p = p (i ? " " : "") v[1 + int(rand() * nv)] (int(rand() * 50));
-      }
-      hist[np % 200] = p; np++;
-      p = p "\n\n"; printf "%s", p > name; n += length(p);
-    }
-    close(name);
-  }
-}' || exit 2
+awk -v seed=7 -v nfiles="$FILES" -v want=16384 -v dir="$TMP/in" \
+  -f "$SRC/tests/paragraphs.awk" || exit 2
 
 # rebuild IN OUT LOG: every input file is the cleaned file with the log's
 # spans inserted back at their offsets, and OUT holds nothing else

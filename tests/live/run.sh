@@ -52,31 +52,10 @@ RANDOM=${ND_LIVE_SEED:-12}
 
 case_tmp live
 
-# gen SEED BYTES FILE: paragraphs of 20-70 words from a fixed vocabulary,
-# blank-line separated; every fourth paragraph repeats one of the last 200
-# with one word changed, so clusters exist.  Exactly BYTES bytes.
+# gen SEED BYTES FILE: exactly BYTES bytes of tests/paragraphs.awk's
+# paragraphs (near-duplicates among them, so clusters exist).
 gen() {
-  awk -v seed="$1" -v want="$2" 'BEGIN {
-    srand(seed);
-    split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu river stone cloud field light green house paper water night", v, " ");
-    nv = 36; n = 0; np = 0;
-    while (n < want) {
-      if (np > 4 && np % 4 == 0) {
-        p = hist[int(rand() * (np < 200 ? np : 200))];
-        sub(/^[a-z]+/, v[1 + int(rand() * nv)], p);
-      } else {
-        k = 20 + int(rand() * 50); p = "";
-        for (i = 0; i < k; i++) {
-          w = v[1 + int(rand() * nv)] (int(rand() * 50));
-          p = p (i ? " " : "") w;
-        }
-      }
-      hist[np % 200] = p; np++;
-      p = p "\n\n";
-      if (n + length(p) > want) p = substr(p, 1, want - n);
-      printf "%s", p; n += length(p);
-    }
-  }' > "$3"
+  awk -v seed="$1" -v want="$2" -f "$SRC/tests/paragraphs.awk" > "$3"
 }
 
 TPL=$TMP/tpl
