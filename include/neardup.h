@@ -624,11 +624,6 @@ typedef enum nd_clean_error {
                                 which is not part of the cleaned copy */
 } nd_clean_error;
 
-typedef struct nd_clean_failure {
-    nd_clean_error what;
-    const char *path;
-    int sys_errno;
-} nd_clean_failure;
 
 /*
  * Writes the cleaned copy of every document of the plan's report as the new
@@ -669,15 +664,25 @@ typedef struct nd_clean_failure {
  * and log are removed, out_dir and log_path are untouched, and
  * ND_ERR_CANCELLED is returned.  A process killed while writing leaves the
  * temporary siblings; nd_clean_leftovers names them, and they are never
- * reused.  On failure *fail (if not NULL) says what and where.  Returns
+ * reused.  On failure nd_clean_error_kind and its companions say what and
+ * where.  Returns
  * ND_OK, ND_ERR_INVALID (a refused check), ND_ERR_IO, ND_ERR_NOMEM,
  * ND_ERR_CANCELLED.  Not thread safe for the same plan (it keeps the failure
  * path).
  */
 nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
                               size_t ninputs, const char *out_dir,
-                              const char *log_path, int force,
-                              nd_clean_failure *fail);
+                              const char *log_path, int force);
+
+/* After nd_clean_write_tree returned an error on p: why (ND_CLEAN_ERR_NONE
+ * when it did not fail, or failed for a reason below), the file or directory
+ * concerned ("" if none) and, for ND_CLEAN_ERR_IO, the errno value (0
+ * otherwise), as nd_scanner_sys_errno does for a scanner.  The string
+ * belongs to p and stays valid until the next nd_clean_write_tree on p or
+ * nd_clean_plan_free. */
+nd_clean_error nd_clean_error_kind(const nd_clean_plan *p);
+const char *nd_clean_error_path(const nd_clean_plan *p);
+int nd_clean_sys_errno(const nd_clean_plan *p);
 
 /* Sets a progress callback for nd_clean_write_tree on p (NULL = none): it is
  * called on the calling thread with 0 of `total` input bytes at the start

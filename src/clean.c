@@ -63,6 +63,13 @@
 #include "write.h"
 #include "xxh.h"
 
+/* What and where nd_clean_write_tree failed (the plan's last failure). */
+typedef struct nd_clean_failure {
+    nd_clean_error what;
+    const char *path; /* fail_path, or "" */
+    int sys_errno;
+} nd_clean_failure;
+
 struct nd_clean_plan {
     const nd_report *r;
     nd_clean_options opt;
@@ -70,6 +77,7 @@ struct nd_clean_plan {
     size_t nrm;
     uint64_t *doc_removed; /* per document: removed bytes */
     char *fail_path;       /* the path named by the last failure */
+    nd_clean_failure last; /* the last failure (nd_clean_error_kind ...) */
     atomic_int cancel;     /* set by nd_clean_cancel (a signal handler) */
     void (*progress)(void *user, uint64_t done, uint64_t total);
     void *progress_user;
@@ -1025,10 +1033,19 @@ static char *log_inside(const char *out_dir, const char *log_path) {
  * never reused.  A kill between 3 and 4 leaves LOG complete and DIR missing
  * (the new tree is then the leftover).
  */
+nd_clean_error nd_clean_error_kind(const nd_clean_plan *p) {
+    return p ? p->last.what : ND_CLEAN_ERR_NONE;
+}
+
+const char *nd_clean_error_path(const nd_clean_plan *p) {
+    return p && p->last.path ? p->last.path : "";
+}
+
+int nd_clean_sys_errno(const nd_clean_plan *p) { return p ? p->last.sys_errno : 0; }
+
 nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
                               size_t ninputs, const char *out_dir,
-                              const char *log_path, int force,
-                              nd_clean_failure *fail) {
+                              const char *log_path, int force) {
     nd_status st = ND_OK;
     const nd_report *r;
     target *tg = NULL;
@@ -1042,12 +1059,12 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     unsigned dmode = 0777 & ~nd_process_umask();
     nd_reader rd;
 
-    if (fail) {
-        fail->what = ND_CLEAN_ERR_NONE;
-        fail->path = "";
-        fail->sys_errno = 0;
-    }
-    if (!p || (out_dir && !*out_dir) || (!out_dir && !log_path) || (ninputs && !inputs))
+    if (!p) return ND_ERR_INVALID;
+    nd_clean_failure *fail = &p->last;
+    fail->what = ND_CLEAN_ERR_NONE;
+    fail->path = "";
+    fail->sys_errno = 0;
+    if ((out_dir && !*out_dir) || (!out_dir && !log_path) || (ninputs && !inputs))
         return ND_ERR_INVALID;
     r = p->r;
     nd = out_dir ? r->docs.n : 0; /* no out_dir: the log alone */

@@ -234,8 +234,7 @@ Test(clean_tree, cleaned_files_and_log_reconstruct_every_input) {
     nd_report *r = scan_dir(in);
     nd_clean_plan *p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
     const char *inputs[] = {in};
-    nd_clean_failure f;
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, logp, 0, &f), ND_OK);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, logp, 0), ND_OK);
     cr_assert_geq(nd_clean_removal_count(p), 4);
 
     /* rebuild: insert each logged span back at its offset */
@@ -355,27 +354,35 @@ Test(clean_tree, refuses_unsafe_outputs_and_writes_nothing) {
     snprintf(inner, sizeof inner, "%s/in/clean", root);
     snprintf(infile, sizeof infile, "%s/in/a.txt", root);
     const char *inputs[] = {in};
-    nd_clean_failure f;
     struct stat sb;
 
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, inner, NULL, 0, &f), ND_ERR_INVALID);
-    cr_assert_eq(f.what, ND_CLEAN_ERR_INPUT_DIR);
-    cr_assert_str_eq(f.path, in);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, inner, NULL, 0), ND_ERR_INVALID);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_INPUT_DIR);
+    cr_assert_str_eq(nd_clean_error_path(p), in);
     cr_assert_neq(stat(inner, &sb), 0, "nothing may be created");
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, in, NULL, 1, &f), ND_ERR_INVALID);
-    cr_assert_eq(f.what, ND_CLEAN_ERR_INPUT_DIR);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, in, NULL, 1), ND_ERR_INVALID);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_INPUT_DIR);
 
     /* the log may not replace an input file either */
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, infile, 1, &f), ND_ERR_INVALID);
-    cr_assert_eq(f.what, ND_CLEAN_ERR_INPUT_DIR);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, infile, 1), ND_ERR_INVALID);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_INPUT_DIR);
 
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 0, &f), ND_OK);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 0), ND_OK);
     /* a second run without force refuses, with force overwrites */
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 0, &f), ND_ERR_INVALID);
-    cr_assert_eq(f.what, ND_CLEAN_ERR_EXISTS);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 0), ND_ERR_INVALID);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_EXISTS);
     snprintf(logp, sizeof logp, "%s/out/a.txt", root);
-    cr_assert_str_eq(f.path, logp);
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 1, &f), ND_OK);
+    cr_assert_str_eq(nd_clean_error_path(p), logp);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 1), ND_OK);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_NONE, "a success clears the failure");
+    cr_assert_eq(nd_clean_sys_errno(p), 0);
+    /* a system error: the plan keeps the errno and the path */
+    char under_file[200];
+    snprintf(under_file, sizeof under_file, "%s/a.txt/sub", out);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, under_file, NULL, 0), ND_ERR_IO);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_IO);
+    cr_assert_eq(nd_clean_sys_errno(p), ENOTDIR);
+    cr_assert_neq(nd_clean_error_path(p)[0], '\0');
     nd_clean_plan_free(p);
     nd_report_free(r);
 
@@ -389,8 +396,8 @@ Test(clean_tree, refuses_unsafe_outputs_and_writes_nothing) {
     p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
     const char *inputs2[] = {logp};
     snprintf(out, sizeof out, "%s/out", root);
-    cr_assert_eq(nd_clean_write_tree(p, inputs2, 1, out, NULL, 1, &f), ND_ERR_INVALID);
-    cr_assert_eq(f.what, ND_CLEAN_ERR_INPUT_FILE);
+    cr_assert_eq(nd_clean_write_tree(p, inputs2, 1, out, NULL, 1), ND_ERR_INVALID);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_INPUT_FILE);
     nd_clean_plan_free(p);
     nd_report_free(r);
     remove_root();
@@ -415,9 +422,8 @@ Test(clean_tree, refuses_two_documents_with_one_output) {
     nd_scanner_free(sc);
     nd_clean_plan *p = plan_for(r, ND_KEEP_FIRST, ND_SCOPE_ALL);
     const char *inputs[] = {d1, d2};
-    nd_clean_failure f;
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 2, out, NULL, 0, &f), ND_ERR_INVALID);
-    cr_assert_eq(f.what, ND_CLEAN_ERR_COLLISION);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 2, out, NULL, 0), ND_ERR_INVALID);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_COLLISION);
     nd_clean_plan_free(p);
     nd_report_free(r);
     remove_root();
@@ -457,10 +463,9 @@ Test(clean_tree, cancelled_write_leaves_nothing) {
     nd_clean_plan *p = two_docs(in, sizeof in, out, sizeof out, &r);
     snprintf(logp, sizeof logp, "%s/removed.jsonl", root);
     const char *inputs[] = {in};
-    nd_clean_failure f;
     struct stat sb;
     nd_clean_cancel(p);
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, logp, 0, &f), ND_ERR_CANCELLED);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, logp, 0), ND_ERR_CANCELLED);
     cr_assert_neq(stat(out, &sb), 0);
     cr_assert_neq(stat(logp, &sb), 0);
     cr_assert_eq(nd_clean_leftovers(out, logp, collect_leftover, seen), ND_OK);
@@ -494,14 +499,13 @@ Test(clean_tree, force_replaces_only_a_cleaned_copy) {
     nd_report *r = NULL;
     nd_clean_plan *p = two_docs(in, sizeof in, out, sizeof out, &r);
     const char *inputs[] = {in};
-    nd_clean_failure f;
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 0, &f), ND_OK);
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 1, &f), ND_OK);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 0), ND_OK);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 1), ND_OK);
     put_file("out/mine.txt", "mine\n", 5);
-    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 1, &f), ND_ERR_INVALID);
-    cr_assert_eq(f.what, ND_CLEAN_ERR_FOREIGN);
+    cr_assert_eq(nd_clean_write_tree(p, inputs, 1, out, NULL, 1), ND_ERR_INVALID);
+    cr_assert_eq(nd_clean_error_kind(p), ND_CLEAN_ERR_FOREIGN);
     snprintf(extra, sizeof extra, "%s/mine.txt", out);
-    cr_assert_str_eq(f.path, extra);
+    cr_assert_str_eq(nd_clean_error_path(p), extra);
     size_t n;
     char *mine = nd_test_read_file(extra, &n);
     cr_assert_eq(n, 5);

@@ -135,13 +135,14 @@ static void print_plan(const nd_report *rep, const nd_clean_plan *plan,
            (unsigned long long)bytes, touched, ndocs, ndocs == 1 ? "" : "s");
 }
 
-static void print_failure(const nd_clean_failure *f, nd_status st,
+static void print_failure(const nd_clean_plan *plan, nd_status st,
                           const char *dir)
 {
     char p[CLI_ESCAPE_SIZE], out_dir[CLI_ESCAPE_SIZE];
+    int err = nd_clean_sys_errno(plan);
     cli_escape(out_dir, sizeof out_dir, dir ? dir : "");
-    cli_escape(p, sizeof p, f->path ? f->path : "");
-    switch (f->what) {
+    cli_escape(p, sizeof p, nd_clean_error_path(plan));
+    switch (nd_clean_error_kind(plan)) {
     case ND_CLEAN_ERR_INPUT_DIR:
         fprintf(stderr, "neardup: refusing to write into input directory '%s'\n", p);
         break;
@@ -159,7 +160,7 @@ static void print_failure(const nd_clean_failure *f, nd_status st,
         break;
     case ND_CLEAN_ERR_IO:
         fprintf(stderr, "neardup: cannot write '%s': %s\n", p,
-                f->sys_errno ? strerror(f->sys_errno) : nd_strerror(st));
+                err ? strerror(err) : nd_strerror(st));
         break;
     case ND_CLEAN_ERR_FOREIGN:
         fprintf(stderr, "neardup: '%s' is not part of a cleaned copy; not "
@@ -306,9 +307,8 @@ int cmd_clean(int argc, char **argv)
     cli_progress_clean(&sa, plan);
     cli_signals_clean(plan); /* cancels at once after a signal */
     if (!dry_run || log_path) {
-        nd_clean_failure f;
         st = nd_clean_write_tree(plan, (const char *const *)argv, (size_t)npos,
-                                 dry_run ? NULL : out_dir, log_path, force, &f);
+                                 dry_run ? NULL : out_dir, log_path, force);
         cli_signals_clean(NULL);
         cli_progress_end(&sa.bar);
         if (st == ND_ERR_CANCELLED) {
@@ -316,7 +316,7 @@ int cmd_clean(int argc, char **argv)
             goto out;
         }
         if (st != ND_OK) {
-            print_failure(&f, st, out_dir);
+            print_failure(plan, st, out_dir);
             rc = st == ND_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
             goto out;
         }
