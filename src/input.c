@@ -104,7 +104,7 @@
 
 static void report(nd_input_cfg *cfg, const char *path, nd_status st, int err,
                    const char *detail) {
-    if (st != ND_OK) cfg->skipped++; /* a notice skips nothing */
+    cfg->skipped++;
     if (!cfg->diag) return;
     nd_diag d = {.path = path, .status = st, .sys_errno = err, .detail = detail};
     cfg->diag(cfg->user, &d);
@@ -118,11 +118,11 @@ static nd_status doctab_push(nd_doctab *dt, nd_doc *doc) {
     return ND_OK;
 }
 
-/* The encoding of an input that is read was guessed: a notice (not
- * counted as skipped). */
-static void encoding_note(const nd_input_cfg *cfg, const char *path, const char *enc) {
+/* A notice about an input that is read (status ND_OK, or ND_ERR_ENCODING
+ * for a guessed encoding): not counted as skipped. */
+static void note(const nd_input_cfg *cfg, const char *path, nd_status st, const char *detail) {
     if (!cfg->diag) return;
-    nd_diag d = {.path = path, .status = ND_ERR_ENCODING, .sys_errno = 0, .detail = enc};
+    nd_diag d = {.path = path, .status = st, .sys_errno = 0, .detail = detail};
     cfg->diag(cfg->user, &d);
 }
 
@@ -411,22 +411,22 @@ static void loaded_release(nd_loaded *ld) {
  * every way. */
 static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
     nd_status st = ND_OK;
-    char *note = NULL;
+    char *same = NULL; /* the notice for a file already added */
     size_t first = SIZE_MAX;
     if (ld->st == ND_OK && ld->load) {
         ND_CHECK(seen_check(dt, ld->dev, ld->ino, dt->n, &first));
         if (first != SIZE_MAX) {
             const char *fp = dt->docs[first].path;
             size_t len = strlen(fp) + 40;
-            if (!(note = malloc(len))) {
+            if (!(same = malloc(len))) {
                 st = ND_ERR_NOMEM;
                 goto out;
             }
             if (strcmp(fp, ld->path) == 0)
-                snprintf(note, len, "given more than once, read once");
+                snprintf(same, len, "given more than once, read once");
             else
-                snprintf(note, len, "the same file as '%s', read once", fp);
-            report(cfg, ld->path, ND_OK, 0, note);
+                snprintf(same, len, "the same file as '%s', read once", fp);
+            note(cfg, ld->path, ND_OK, same); /* not a skipped input */
         }
     }
     if (ld->st != ND_OK) {
@@ -438,11 +438,11 @@ static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
         if (st == ND_OK) {
             memset(&ld->doc, 0, sizeof ld->doc); /* (else released below) */
             const nd_doc *d = &dt->docs[dt->n - 1];
-            if (ld->guessed) encoding_note(cfg, d->path, nd_doc_encoding(d));
+            if (ld->guessed) note(cfg, d->path, ND_ERR_ENCODING, nd_doc_encoding(d));
         }
     }
 out:
-    free(note);
+    free(same);
     loaded_release(ld);
     return st;
 }
