@@ -67,6 +67,9 @@ typedef enum nd_status {
     ND_ERR_ENCODING,    /* a notice, not an error: the document's encoding
                            was guessed (nd_diag.detail names the guess); it
                            is read in that encoding and not skipped */
+    ND_ERR_ARCHIVE,     /* a corrupt or truncated archive (tar, zip): the
+                           members read before the damage are documents,
+                           nd_diag.detail says what libarchive found */
     ND_STATUS_COUNT_    /* number of codes; not a status */
 } nd_status;
 
