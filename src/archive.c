@@ -34,8 +34,11 @@
  * (directories, symbolic and hard links, devices) are returned too, with
  * `regular` 0, so that indexes count every entry and the writer can
  * re-create all of them.  Damage (a truncated or corrupt stream, a bad
- * header, an unreadable member) is ND_ERR_ARCHIVE with libarchive's own
- * words; what was read before stays valid.  A warning of libarchive's (an
+ * header) is ND_ERR_ARCHIVE with libarchive's own words; what was read
+ * before stays valid.  A member whose contents cannot be read (a wrong size
+ * or checksum, an encrypted member, an unsupported method) is
+ * ND_ERR_ARCHIVE too, but the entries after it can still be read unless
+ * libarchive says the stream itself is broken (nd_archive_broken).  A warning of libarchive's (an
  * unknown pax keyword, a name it could not convert) is not damage.
  *
  * Names.  The member's name as stored: the raw bytes of a tar header, or the
@@ -366,9 +369,9 @@ nd_status nd_archive_read(nd_archive_reader *r, void *buf, size_t cap, size_t *g
     if (r->failed || !r->e) return ND_ERR_ARCHIVE;
     la_ssize_t n = archive_read_data(r->a, buf, cap);
     if (n < 0) {
-        /* ARCHIVE_WARN with no data is not damage (e.g. an empty entry
-         * libarchive comments on); anything else is */
-        if (n == ARCHIVE_WARN) return ND_OK;
+        /* a member that cannot be read (a bad size or checksum, an
+         * unsupported method): ARCHIVE_WARN or ARCHIVE_FAILED, and the next
+         * entry may still be read; ARCHIVE_FATAL: nothing more can */
         keep_error(r, "unreadable member");
         r->failed = n == ARCHIVE_FATAL;
         return ND_ERR_ARCHIVE;
@@ -378,6 +381,8 @@ nd_status nd_archive_read(nd_archive_reader *r, void *buf, size_t cap, size_t *g
 }
 
 const char *nd_archive_error(const nd_archive_reader *r) { return r ? r->err : ""; }
+
+int nd_archive_broken(const nd_archive_reader *r) { return r ? r->failed : 1; }
 
 uint64_t nd_archive_src_read(const nd_archive_reader *r) { return r ? r->read : 0; }
 
@@ -395,11 +400,13 @@ struct nd_archive_writer {
     nd_write_fn fn;
     void *user;
     int io_failed; /* fn failed: ND_ERR_IO, not libarchive's words */
+    int discard;   /* after a failure: bytes are dropped, not written */
     uint64_t left; /* bytes of the replaced member still to come */
 };
 
 static la_ssize_t out_write(struct archive *a, void *client, const void *buf, size_t n) {
     nd_archive_writer *w = client;
+    if (w->discard) return (la_ssize_t)n;
     if (w->fn(w->user, buf, n) != 0) {
         w->io_failed = 1;
         archive_set_error(a, EIO, "write error");
@@ -474,7 +481,7 @@ nd_status nd_archive_rewrite(const nd_archive_src *src, const nd_archive_kind *k
                              size_t why_size) {
     nd_status st = ND_OK;
     nd_archive_reader *r = NULL;
-    nd_archive_writer w = {NULL, fn, user, 0, 0};
+    nd_archive_writer w = {NULL, fn, user, 0, 0, 0};
     uint8_t *buf = NULL;
     int opened = 0;
     if (why && why_size) why[0] = '\0';
@@ -551,7 +558,10 @@ nd_status nd_archive_rewrite(const nd_archive_src *src, const nd_archive_kind *k
     }
 out:
     if (w.w) {
-        if (opened) (void)archive_write_fail(w.w);
+        /* closed, not archive_write_fail'ed: libarchive 3.6 frees its
+         * output block only when closing; what it still writes is dropped */
+        w.discard = 1;
+        if (opened) (void)archive_write_close(w.w);
         archive_write_free(w.w);
     }
     if (st == ND_ERR_IO) set_why(why, why_size, "write error");

@@ -139,6 +139,8 @@ void nd_doctab_release(nd_doctab *dt) {
     int spool = atomic_load(&dt->spool_fd1);
     if (spool) (void)close(spool - 1);
     for (size_t i = 0; i < dt->n; i++) doc_release(&dt->docs[i]);
+    for (size_t i = 0; i < dt->narchives; i++) free(dt->archives[i].path);
+    free(dt->archives);
     free(dt->docs);
     free(dt->changed);
     free(dt->seen);
@@ -307,9 +309,18 @@ typedef struct nd_loaded {
     int err;            /* errno for the report, or 0 */
     const char *what;   /* static detail ("read"), or NULL */
     char detail[64];    /* detail made while loading (size limit), or "" */
+    char *why;          /* a longer detail (libarchive's words), malloc'ed */
     uint64_t dev, ino;  /* identity of the loaded file (fstat) */
     unsigned char load; /* a file still to load */
     unsigned char guessed; /* its encoding was guessed: a notice at commit */
+    unsigned char notice;  /* st/detail are a notice (not counted as skipped) */
+    /* A file that yields several documents (an archive): what each part
+     * became, in order - a document, a skipped member or a notice - and,
+     * for an archive, its record; ld's own st then reports on the file as a
+     * whole after its parts (damage, a change while it was read). */
+    struct nd_loaded *parts;
+    size_t nparts, parts_cap;
+    nd_archive_file *archive;
 } nd_loaded;
 
 static void loaded_fail(nd_loaded *ld, nd_status st, int err, const char *what) {
@@ -402,21 +413,74 @@ fail:
 
 static void loaded_release(nd_loaded *ld) {
     free(ld->path);
+    free(ld->why);
     doc_release(&ld->doc);
+    for (size_t i = 0; i < ld->nparts; i++) loaded_release(&ld->parts[i]);
+    free(ld->parts);
+    if (ld->archive) free(ld->archive->path);
+    free(ld->archive);
     memset(ld, 0, sizeof *ld);
 }
 
-/* Adds ld's document, or reports its problem, or notes that it is a file
- * already added (read once, under the first path); ld's path is used up
- * every way. */
+/* seen_check's document number for an archive (its index in
+ * dt->archives with this bit set): a file read once may be an archive. */
+#define ND_SEEN_ARCHIVE ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
+static const char *loaded_detail(const nd_loaded *ld) {
+    return ld->why ? ld->why : ld->detail[0] ? ld->detail : ld->what;
+}
+
+/* Pushes ld's document (ld->st ND_OK) under ld's path, or reports ld's
+ * problem or notice. */
+static nd_status commit_one(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld, uint32_t archive) {
+    if (ld->notice) {
+        note(cfg, ld->path, ld->st, loaded_detail(ld));
+        return ND_OK;
+    }
+    if (ld->st != ND_OK) {
+        report(cfg, ld->path, ld->st, ld->err, loaded_detail(ld));
+        return ND_OK;
+    }
+    ld->doc.path = ld->path;
+    ld->path = NULL; /* the document owns it now */
+    ld->doc.archive = archive;
+    ND_TRY(doctab_push(dt, &ld->doc));
+    memset(&ld->doc, 0, sizeof ld->doc); /* (else released by the caller) */
+    const nd_doc *d = &dt->docs[dt->n - 1];
+    if (ld->guessed) note(cfg, d->path, ND_ERR_ENCODING, nd_doc_encoding(d));
+    return ND_OK;
+}
+
+/* An archive: its record, then its parts in order (members as documents,
+ * skipped members, notices), then what befell the archive as a whole. */
+static nd_status commit_archive(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
+    size_t docs = dt->n;
+    ND_TRY(ND_GROW(dt->archives, dt->archives_cap, dt->narchives + 1));
+    dt->archives[dt->narchives++] = *ld->archive;
+    free(ld->archive); /* its path is the table's now */
+    ld->archive = NULL;
+    for (size_t i = 0; i < ld->nparts; i++)
+        ND_TRY(commit_one(dt, cfg, &ld->parts[i], (uint32_t)dt->narchives));
+    if (ld->st != ND_OK)
+        report(cfg, ld->path, ld->st, ld->err, loaded_detail(ld));
+    else if (dt->n == docs)
+        note(cfg, ld->path, ND_OK, "no text member in this archive");
+    return ND_OK;
+}
+
+/* Adds ld's document (or an archive's), or reports its problem, or notes
+ * that it is a file already added (read once, under the first path); ld's
+ * path is used up every way. */
 static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
     nd_status st = ND_OK;
     char *same = NULL; /* the notice for a file already added */
     size_t first = SIZE_MAX;
-    if (ld->st == ND_OK && ld->load) {
-        ND_CHECK(seen_check(dt, ld->dev, ld->ino, dt->n, &first));
+    if (ld->load && (ld->st == ND_OK || ld->archive)) {
+        size_t id = ld->archive ? ND_SEEN_ARCHIVE | dt->narchives : dt->n;
+        ND_CHECK(seen_check(dt, ld->dev, ld->ino, id, &first));
         if (first != SIZE_MAX) {
-            const char *fp = dt->docs[first].path;
+            const char *fp = first & ND_SEEN_ARCHIVE ? dt->archives[first & ~ND_SEEN_ARCHIVE].path
+                                                     : dt->docs[first].path;
             size_t len = strlen(fp) + 40;
             if (!(same = malloc(len))) {
                 st = ND_ERR_NOMEM;
@@ -429,18 +493,9 @@ static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
             note(cfg, ld->path, ND_OK, same); /* not a skipped input */
         }
     }
-    if (ld->st != ND_OK) {
-        report(cfg, ld->path, ld->st, ld->err, ld->detail[0] ? ld->detail : ld->what);
-    } else if (first == SIZE_MAX) {
-        ld->doc.path = ld->path;
-        ld->path = NULL; /* the document owns it now */
-        st = doctab_push(dt, &ld->doc);
-        if (st == ND_OK) {
-            memset(&ld->doc, 0, sizeof ld->doc); /* (else released below) */
-            const nd_doc *d = &dt->docs[dt->n - 1];
-            if (ld->guessed) note(cfg, d->path, ND_ERR_ENCODING, nd_doc_encoding(d));
-        }
-    }
+    if (first != SIZE_MAX) goto out;
+    if (ld->archive) st = commit_archive(dt, cfg, ld);
+    else st = commit_one(dt, cfg, ld, 0);
 out:
     free(same);
     loaded_release(ld);
@@ -504,17 +559,17 @@ static int spool_write(int fd, const uint8_t *p, size_t n, uint64_t off) {
     return 1;
 }
 
-static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
-    /* a decoded document: its text, then its original bytes */
-    size_t olen = doc->orig_heap ? (size_t)nd_doc_orig_size(doc) : 0;
-    if (!doc->heap || (doc->size == 0 && olen == 0) || atomic_load(&dt->spool_failed)) return;
+/* The spool's descriptor + 1, created by the first caller; 0 when no
+ * spool can be made. */
+static int spool_fd1(const nd_input_cfg *cfg, nd_doctab *dt) {
+    if (atomic_load(&dt->spool_failed)) return 0;
     int fd1 = atomic_load(&dt->spool_fd1);
     if (!fd1) {
         nd_spill sp;
         int err = 0, want = 0;
         if (nd_spill_open(&sp, cfg->tmpdir, &err) != ND_OK) {
             atomic_store(&dt->spool_failed, 1);
-            return;
+            return 0;
         }
         if (atomic_compare_exchange_strong(&dt->spool_fd1, &want, sp.fd + 1)) {
             fd1 = sp.fd + 1;
@@ -523,6 +578,15 @@ static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
             fd1 = want;
         }
     }
+    return fd1;
+}
+
+static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
+    /* a decoded document: its text, then its original bytes */
+    size_t olen = doc->orig_heap ? (size_t)nd_doc_orig_size(doc) : 0;
+    if (!doc->heap || (doc->size == 0 && olen == 0)) return;
+    int fd1 = spool_fd1(cfg, dt);
+    if (!fd1) return;
     uint64_t off = atomic_fetch_add(&dt->spool_size, (uint64_t)doc->size + olen);
     if (!spool_write(fd1 - 1, doc->heap, doc->size, off) ||
         !spool_write(fd1 - 1, doc->orig_heap, olen, off + doc->size))
@@ -587,6 +651,241 @@ static nd_status read_whole(int fd, size_t size, nd_loaded *ld) {
     return ND_OK;
 }
 
+/* ---- Archives ------------------------------------------------------------ */
+
+/* Reads up to cap bytes of the current member, as many as there are: *got
+ * less than cap only at its end. */
+static nd_status member_fill(nd_archive_reader *ar, uint8_t *buf, size_t cap, size_t *got) {
+    *got = 0;
+    while (*got < cap) {
+        size_t k = 0;
+        ND_TRY(nd_archive_read(ar, buf + *got, cap - *got, &k));
+        if (k == 0) break;
+        *got += k;
+    }
+    return ND_OK;
+}
+
+/* A part of ld for member m, named ARCHIVE//MEMBER. */
+static nd_status part_push(nd_loaded *ld, const nd_archive_member *m, nd_loaded **out) {
+    ND_TRY(ND_GROW(ld->parts, ld->parts_cap, ld->nparts + 1));
+    nd_loaded *p = &ld->parts[ld->nparts];
+    size_t len = strlen(ld->path) + 2 + strlen(m->name) + 1;
+    memset(p, 0, sizeof *p);
+    if (!(p->path = malloc(len))) return ND_ERR_NOMEM;
+    snprintf(p->path, len, "%s//%s", ld->path, m->name);
+    ld->nparts++;
+    *out = p;
+    return ND_OK;
+}
+
+/* ld (or part p) failed with libarchive's words and `tail`. */
+static nd_status archive_fail(nd_loaded *ld, nd_archive_reader *ar, const char *tail) {
+    const char *w = nd_archive_error(ar);
+    size_t len = strlen(w) + strlen(tail) + 1;
+    loaded_fail(ld, ND_ERR_ARCHIVE, 0, NULL);
+    free(ld->why);
+    if (!(ld->why = malloc(len))) return ND_ERR_NOMEM;
+    snprintf(ld->why, len, "%s%s", w, tail);
+    return ND_OK;
+}
+
+/* A notice about part p (status ND_OK): it is not a document, nothing is
+ * missing. */
+static void part_note(nd_loaded *p, const char *what) {
+    doc_release(&p->doc);
+    p->st = ND_OK;
+    p->notice = 1;
+    p->what = what;
+}
+
+/* Member m of the archive being read becomes part p: a document whose
+ * bytes go into the spool, a skipped member (too large, unreadable) or a
+ * notice (binary, an archive or compressed data: not expanded).  The
+ * first 8 KiB decide as for a file (decode.c); a UTF-8 member of known
+ * size is streamed into a range of the spool reserved for it, anything
+ * else (another encoding, an unknown size, no spool) is read whole,
+ * bounded by max_file_size, and goes the way of a decoded or inflated
+ * file.  Only ND_ERR_NOMEM is returned; damage is left in p and, when the
+ * archive cannot go on, in nd_archive_broken. */
+static nd_status load_member(const nd_input_cfg *cfg, nd_doctab *dt, nd_archive_reader *ar,
+                             const nd_archive_member *m, const nd_archive_file *af,
+                             nd_loaded *p) {
+    nd_doc *doc = &p->doc;
+    uint8_t head[ND_SNIFF_BYTES];
+    size_t hn = 0, cap = 0;
+    nd_status st;
+    doc->dev = af->dev;
+    doc->ino = af->ino;
+    doc->member = m->index;
+    doc->mtime_ns = m->mtime_ns;
+    if (m->size_known && m->size > cfg->max_file_size) {
+        too_large(cfg, p, 0); /* its bytes are skipped with the next header */
+        return ND_OK;
+    }
+    st = member_fill(ar, head, sizeof head, &hn);
+    if (st == ND_ERR_ARCHIVE) return archive_fail(p, ar, "; member skipped");
+    ND_TRY(st);
+    if (nd_archive_magic(head, hn)) {
+        part_note(p, "an archive or compressed data inside an archive: not expanded");
+        return ND_OK;
+    }
+    uint64_t size = m->size_known ? m->size : hn < sizeof head ? hn : UINT64_MAX;
+    nd_sniff_in si = {head, hn, size, cfg->encoding};
+    nd_sniff_out sn;
+    nd_decode_sniff(&si, &sn);
+    if (sn.kind == ND_SNIFF_BINARY) {
+        part_note(p, "binary member: not read");
+        return ND_OK;
+    }
+    int fd1 = sn.kind == ND_SNIFF_UTF8 && m->size_known && m->size > 0 ? spool_fd1(cfg, dt) : 0;
+    if (fd1) { /* streamed into its range of the spool */
+        uint64_t off = atomic_fetch_add(&dt->spool_size, m->size), done = hn;
+        uint8_t buf[ND_SNIFF_BYTES];
+        if (!spool_write(fd1 - 1, head, hn, off)) {
+            loaded_fail(p, ND_ERR_IO, errno ? errno : EIO, "read");
+            return ND_OK;
+        }
+        for (;;) {
+            size_t got = 0;
+            st = nd_archive_read(ar, buf, sizeof buf, &got);
+            if (st == ND_ERR_ARCHIVE) return archive_fail(p, ar, "; member skipped");
+            ND_TRY(st);
+            if (got == 0) break;
+            if (got > m->size - done) {
+                loaded_fail(p, ND_ERR_ARCHIVE, 0, "more bytes than its header says");
+                return ND_OK;
+            }
+            if (!spool_write(fd1 - 1, buf, got, off + done)) {
+                loaded_fail(p, ND_ERR_IO, errno ? errno : EIO, "read");
+                return ND_OK;
+            }
+            done += got;
+        }
+        if (done != m->size) {
+            loaded_fail(p, ND_ERR_ARCHIVE, 0, "fewer bytes than its header says");
+            return ND_OK;
+        }
+        doc->spooled = 1;
+        doc->spool_off = off;
+        doc->size = (size_t)m->size;
+        return ND_OK;
+    }
+    /* read whole onto the heap, then as a decoded (or inflated) file */
+    size_t limit = cfg->max_file_size >= SIZE_MAX ? SIZE_MAX : (size_t)cfg->max_file_size + 1;
+    cap = m->size_known ? (size_t)m->size : hn;
+    if (!(doc->heap = malloc(cap ? cap : 1))) return ND_ERR_NOMEM;
+    memcpy(doc->heap, head, hn);
+    doc->size = hn;
+    for (;;) {
+        size_t got = 0;
+        uint8_t probe;
+        if (doc->size == cap && m->size_known) { /* its end must come now */
+            st = nd_archive_read(ar, &probe, 1, &got);
+            if (st == ND_OK && got) {
+                doc_release(doc);
+                loaded_fail(p, ND_ERR_ARCHIVE, 0, "more bytes than its header says");
+                return ND_OK;
+            }
+        } else {
+            if (doc->size == cap) {
+                if (doc->size > cfg->max_file_size) break;
+                ND_TRY(ND_GROW(doc->heap, cap, ND_MIN(cap * 2 + 4096, limit)));
+            }
+            st = nd_archive_read(ar, doc->heap + doc->size, cap - doc->size, &got);
+        }
+        if (st == ND_ERR_ARCHIVE) {
+            doc_release(doc);
+            return archive_fail(p, ar, "; member skipped");
+        }
+        ND_TRY(st);
+        if (got == 0) break;
+        doc->size += got;
+    }
+    doc->data = doc->heap;
+    if (doc->size > cfg->max_file_size) {
+        too_large(cfg, p, 0);
+        doc_release(doc);
+        return ND_OK;
+    }
+    nd_sniff_in whole = {doc->data, ND_MIN(doc->size, (size_t)ND_SNIFF_BYTES), doc->size,
+                         cfg->encoding};
+    nd_decode_sniff(&whole, &sn);
+    if (sn.kind == ND_SNIFF_DECODE) ND_TRY(decode_doc(cfg, p, &sn));
+    if (p->st == ND_OK) spool_doc(cfg, dt, doc);
+    return ND_OK;
+}
+
+/* Reads the open file fd (loaded as ld->doc) as an archive when it is one
+ * (*was 1): each regular member becomes a part of ld (load_member), in
+ * archive order; damage ends the walk and is ld's status, with the members
+ * before it kept; an archive that changed while it was read keeps none.
+ * *was 0: not an archive, ld untouched.  Only ND_ERR_NOMEM is returned. */
+static nd_status load_archive(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, int fd,
+                              int *was) {
+    nd_status st = ND_OK;
+    nd_archive_reader *ar = NULL;
+    nd_archive_src src = {fd, NULL, 0};
+    size_t members = 0;
+    *was = 0;
+    st = nd_archive_open(&src, &ar);
+    if (st == ND_ERR_FORMAT) return ND_OK;
+    ND_TRY(st);
+    *was = 1;
+    if (!(ld->archive = calloc(1, sizeof *ld->archive)) ||
+        !(ld->archive->path = nd_strdup(ld->path))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    nd_archive_file *af = ld->archive;
+    af->dev = ld->doc.dev;
+    af->ino = ld->doc.ino;
+    af->size = ld->doc.size;
+    af->mtime_ns = ld->doc.mtime_ns;
+    for (;;) {
+        nd_archive_member m;
+        nd_loaded *p = NULL;
+        int more = 0;
+        char tail[96];
+        st = nd_archive_next(ar, &m, &more);
+        if (st == ND_ERR_ARCHIVE) {
+            snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
+                     members == 1 ? "" : "s");
+            ND_CHECK(archive_fail(ld, ar, tail));
+            break;
+        }
+        ND_CHECK(st);
+        if (!more) break;
+        if (!m.regular) continue;
+        ND_CHECK(part_push(ld, &m, &p));
+        ND_CHECK(load_member(cfg, dt, ar, &m, af, p));
+        if (nd_archive_broken(ar)) { /* the member cut by the damage is no part */
+            loaded_release(p);
+            ld->nparts--;
+            snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
+                     members == 1 ? "" : "s");
+            ND_CHECK(archive_fail(ld, ar, tail));
+            break;
+        }
+        members++;
+    }
+    nd_archive_kind_of(ar, &af->kind);
+    af->damaged = ld->st == ND_ERR_ARCHIVE;
+    struct stat after;
+    if (fstat(fd, &after) != 0 || (uint64_t)after.st_size != af->size ||
+        mtime_ns(&after) != af->mtime_ns) {
+        for (size_t i = 0; i < ld->nparts; i++) loaded_release(&ld->parts[i]);
+        ld->nparts = 0;
+        free(ld->why);
+        ld->why = NULL;
+        loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
+    }
+out:
+    ld->doc.size = 0; /* the archive itself is no document */
+    nd_archive_close(ar);
+    return st;
+}
+
 /* Opens, sniffs and records one file found by a walk; gzip data is read and
  * inflated, and text in other encodings than UTF-8 decoded.  Plain files keep no bytes (see "Bytes" above); their descriptor
  * is kept while fewer than `budget` are.  Runs on any thread: touches only
@@ -624,6 +923,14 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
         (void)close(fd);
         loaded_fail(ld, ND_ERR_IO, err, "read");
         return ND_OK;
+    }
+    if (nd_archive_magic(head, got)) { /* by content (archive.c), then as before */
+        int was = 0;
+        nd_status st = load_archive(cfg, dt, ld, fd, &was);
+        if (st != ND_OK || was) {
+            (void)close(fd);
+            return st;
+        }
     }
     if (got >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
         /* gzip data cannot be read again by ranges: inflated into the heap */

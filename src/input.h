@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "nd_archive.h"
 #include "neardup.h"
 
 /* One document: its name, where its bytes are, and what the loader saw of
@@ -38,7 +39,23 @@ typedef struct nd_doc {
     uint8_t *orig_heap;      /* the original bytes when not spooled, or NULL */
     uint64_t orig_spool_off; /* spooled: where the original bytes are */
     char enc[ND_ENC_NAME];   /* the encoding read ("" = utf-8) */
+    /* Archive members (archive.c): always spooled (or, without a spool, on
+     * the heap); path is "ARCHIVE//MEMBER" and dev/ino the archive's. */
+    uint32_t archive;        /* the archive (nd_doctab.archives) + 1, or 0 */
+    uint64_t member;         /* its entry index in the archive */
 } nd_doc;
+
+/* An archive whose members are documents: what clean needs to write it
+ * again (the file, checked to be the one loaded, and its kind). */
+typedef struct nd_archive_file {
+    char *path;           /* owned, as given or found by the walk */
+    uint64_t dev, ino;    /* identity, size and modification time at load */
+    uint64_t size;
+    int64_t mtime_ns;
+    nd_archive_kind kind;
+    unsigned char damaged; /* damage was met: the members before it are
+                              documents, and clean does not write it */
+} nd_archive_file;
 
 /* The original offset of decoded offset `dec` of d, and d's original size
  * (the same numbers for a document that was not decoded). */
@@ -67,6 +84,8 @@ typedef struct nd_doctab {
     size_t n, cap;
     atomic_uchar *changed; /* per document: ND_DOC_*; set by any thread */
     size_t changed_cap;
+    nd_archive_file *archives; /* archives whose members are documents */
+    size_t narchives, archives_cap;
     nd_file_id *seen; /* identities of added files (hash set, see input.c) */
     int stdin_seen;   /* "-" was added */
     size_t nseen, seen_cap;

@@ -70,9 +70,14 @@ void nd_archive_kind_of(const nd_archive_reader *ar, nd_archive_kind *out);
 nd_status nd_archive_next(nd_archive_reader *ar, nd_archive_member *m, int *more);
 
 /* Reads up to cap bytes of the current entry's contents into buf: *got
- * bytes, 0 at its end.  ND_ERR_ARCHIVE when they cannot be read (damage,
- * an encrypted or unsupported member; nd_archive_error says which). */
+ * bytes, 0 at its end.  ND_ERR_ARCHIVE when they cannot be read (a wrong
+ * size or checksum, an encrypted member or an unsupported method, a
+ * truncated stream; nd_archive_error says which): the next entry can still
+ * be asked for unless nd_archive_broken. */
 nd_status nd_archive_read(nd_archive_reader *ar, void *buf, size_t cap, size_t *got);
+
+/* 1 once the archive's stream is damaged: no entry follows. */
+int nd_archive_broken(const nd_archive_reader *ar);
 
 /* libarchive's words for the last failure ("" when none), valid until the
  * next call on the reader. */
