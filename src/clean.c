@@ -57,6 +57,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "nd_archive.h"
 #include "nd_internal.h"
 #include "report.h"
 #include "text.h"
@@ -579,9 +580,10 @@ static int mkdirs(char *dir) {
 }
 
 /* The cleaned bytes of document doc, whose (original) bytes are data:
- * everything outside the plan's spans, gzip-compressed when the input was. */
+ * everything outside the plan's spans, gzip-compressed when the input was,
+ * written through fn (ND_ERR_IO when it fails). */
 static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8_t *data,
-                               size_t first, nd_fd_out *fo) {
+                               size_t first, nd_write_fn fn, void *fo) {
     const nd_doc *d = &p->r->docs.docs[doc];
     nd_status st = ND_OK;
     z_stream z;
@@ -610,7 +612,7 @@ static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8
         size_t clen = stop - pos;
         int last = stop == total;
         if (!d->gzip) {
-            if (clen && nd_fd_write(fo, chunk, clen) != 0) {
+            if (clen && fn(fo, chunk, clen) != 0) {
                 st = ND_ERR_IO;
                 goto out;
             }
@@ -634,7 +636,7 @@ static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8
                         goto out;
                     }
                     size_t have = ZB - z.avail_out;
-                    if (have && nd_fd_write(fo, zbuf, have) != 0) {
+                    if (have && fn(fo, zbuf, have) != 0) {
                         st = ND_ERR_IO;
                         goto out;
                     }
@@ -716,10 +718,103 @@ static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
     if (c->p->doc_removed[c->doc] == 0) {
         if (len && nd_fd_write(fo, data, len) != 0) st = ND_ERR_IO;
     } else {
-        st = write_cleaned(c->p, c->doc, data, c->first, fo);
+        st = write_cleaned(c->p, c->doc, data, c->first, nd_fd_write, fo);
     }
     if (st == ND_ERR_IO) *err = fo->err;
     return st;
+}
+
+/* An archive: written again whole (archive.c), its member documents with
+ * removals replaced by their cleaned bytes, every other entry copied from
+ * the archive, which must still be the file loaded (device, inode, size,
+ * modification time, before and after, and each member document's name at
+ * its place); ND_ERR_CHANGED otherwise, ND_ERR_ARCHIVE (c->why) when
+ * libarchive cannot read or write it. */
+typedef struct archive_ctx {
+    const nd_clean_plan *p;
+    nd_reader *rd;
+    const nd_archive_file *af;
+    size_t doc1;         /* its member documents are [cur, doc1) */
+    size_t cur;          /* the next member document */
+    const size_t *first; /* first removal of each document, or nrm */
+    char why[256];
+} archive_ctx;
+
+static int same_archive(const nd_archive_file *af, int fd) {
+    struct stat sb;
+    return fstat(fd, &sb) == 0 && (uint64_t)sb.st_dev == af->dev &&
+           (uint64_t)sb.st_ino == af->ino && (uint64_t)sb.st_size == af->size &&
+           (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec == af->mtime_ns;
+}
+
+static nd_status archive_choose(void *ctx, const nd_archive_member *m, int *replace,
+                                uint64_t *size) {
+    archive_ctx *c = ctx;
+    const nd_report *r = c->p->r;
+    *replace = 0;
+    if (c->cur >= c->doc1 || r->docs.docs[c->cur].member != m->index) return ND_OK;
+    const nd_doc *d = &r->docs.docs[c->cur];
+    size_t alen = strlen(c->af->path);
+    /* the member document here must be this entry: else the archive changed */
+    if (strncmp(d->path, c->af->path, alen) != 0 || strncmp(d->path + alen, "//", 2) != 0 ||
+        strcmp(d->path + alen + 2, m->name) != 0)
+        return ND_ERR_CHANGED;
+    uint64_t removed = c->p->doc_removed[c->cur];
+    if (removed && !left_out(r, c->cur)) {
+        *replace = 1;
+        *size = nd_doc_orig_size(d) - removed;
+    } else {
+        c->cur++; /* copied as it is in the archive */
+    }
+    return ND_OK;
+}
+
+static int archive_put_fn(void *user, const void *buf, size_t len) {
+    return nd_archive_put(user, buf, len) == ND_OK ? 0 : EIO;
+}
+
+static nd_status archive_put(void *ctx, const nd_archive_member *m, nd_archive_writer *w) {
+    archive_ctx *c = ctx;
+    size_t doc = c->cur++, len = 0;
+    const nd_doc *d = &c->p->r->docs.docs[doc];
+    const uint8_t *data = NULL;
+    ND_UNUSED(m);
+    if (d->map.n) ND_TRY(nd_reader_orig_whole(c->rd, doc, &data, &len));
+    else ND_TRY(load_doc(c->p->r, c->rd, doc, &data));
+    return write_cleaned(c->p, (uint32_t)doc, data, c->first[doc], archive_put_fn, w);
+}
+
+static int archive_cancelled(void *ctx) { return cancelled(((archive_ctx *)ctx)->p); }
+
+static nd_status fill_archive(void *ctx, nd_fd_out *fo, int *err) {
+    archive_ctx *c = ctx;
+    nd_status st;
+    int fd = open(c->af->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return ND_ERR_CHANGED;
+    if (!same_archive(c->af, fd)) {
+        (void)close(fd);
+        return ND_ERR_CHANGED;
+    }
+    nd_archive_src src = {fd, NULL, 0};
+    nd_archive_edit ed = {archive_choose, archive_put, c, archive_cancelled};
+    st = nd_archive_rewrite(&src, &c->af->kind, &ed, nd_fd_write, fo, c->why, sizeof c->why);
+    if ((st == ND_OK || st == ND_ERR_ARCHIVE) && !same_archive(c->af, fd)) st = ND_ERR_CHANGED;
+    (void)close(fd);
+    if (st == ND_ERR_IO) *err = fo->err ? fo->err : EIO;
+    return st;
+}
+
+/* Archive af is not in the cleaned copy: said once, with the archive's
+ * path (its member documents are marked reported). */
+static void archive_left_out(const nd_report *r, const nd_archive_file *af, size_t doc0,
+                             size_t doc1, nd_status why, const char *words) {
+    char detail[320];
+    for (size_t i = doc0; i < doc1; i++) (void)nd_doctab_take_changed(&r->docs, i);
+    if (!r->diag) return;
+    snprintf(detail, sizeof detail, "%s%sleft out of the cleaned copy", words ? words : "",
+             words && *words ? "; " : "");
+    nd_diag dg = {.path = af->path, .status = why, .detail = why == ND_ERR_ARCHIVE ? detail : NULL};
+    r->diag(r->diag_user, &dg);
 }
 
 static nd_status fill_log(void *ctx, nd_fd_out *fo, int *err) {
@@ -973,6 +1068,13 @@ typedef struct target {
     size_t doc;
 } target;
 
+/* The file document doc was read from: an archive member's archive, or the
+ * document's own path. */
+static const char *doc_file(const nd_report *r, size_t doc) {
+    const nd_doc *d = &r->docs.docs[doc];
+    return d->archive ? r->docs.archives[d->archive - 1].path : d->path;
+}
+
 /* Is path (which may not exist) one of the input documents' files? */
 static int is_input_file(const nd_report *r, const struct stat *in_ids, const char *path) {
     struct stat sb;
@@ -1105,7 +1207,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     /* the input files as loaded (their paths may be gone by now: a changed
      * file is left out below) */
     for (size_t i = 0; i < r->docs.n; i++) {
-        const char *path = r->docs.docs[i].path;
+        const char *path = doc_file(r, i);
         if (strcmp(path, "-") == 0) {
             st = fail_at(p, fail, ND_CLEAN_ERR_STDIN, path, 0, ND_ERR_INVALID);
             goto out;
@@ -1121,7 +1223,11 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     }
     /* targets */
     for (size_t i = 0, arg = 0; i < nd; i++) {
-        const char *path = r->docs.docs[i].path, *rel = NULL;
+        const char *path = doc_file(r, i), *rel = NULL;
+        /* an archive is one target, at its first member document */
+        if (i > 0 && r->docs.docs[i].archive &&
+            r->docs.docs[i].archive == r->docs.docs[i - 1].archive)
+            continue;
         while (arg < ninputs && !(rel = relative_to(path, inputs[arg]))) arg++;
         if (!rel) { /* not from the inputs given: keep its base name */
             const char *b = strrchr(path, '/');
@@ -1164,7 +1270,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         }
         if (i == nd && log_path) {
             for (size_t k = 0; k < nd; k++) {
-                if (strcmp(tg[k].path, log_path) == 0) {
+                if (tg[k].path && strcmp(tg[k].path, log_path) == 0) {
                     st = fail_at(p, fail, ND_CLEAN_ERR_COLLISION, log_path, 0, ND_ERR_INVALID);
                     goto out;
                 }
@@ -1254,9 +1360,22 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     for (size_t i = 0; i < nd; i++) total_bytes += r->docs.docs[i].size;
     if (p->progress && nd) p->progress(p->progress_user, 0, total_bytes);
     for (size_t i = 0; i < nd; i++) {
+        if (!tg[i].path) { /* a member of the archive written before */
+            done_bytes += r->docs.docs[i].size;
+            continue;
+        }
         char *path = join(tmp_dir, tg[i].rel);
         char *slash = path ? strrchr(path, '/') : NULL;
         doc_ctx ctx = {p, &rd, (uint32_t)i, first[i]};
+        const nd_archive_file *af = NULL;
+        archive_ctx actx;
+        size_t doc1 = i + 1;
+        if (r->docs.docs[i].archive) { /* the archive and all its members */
+            af = &r->docs.archives[r->docs.docs[i].archive - 1];
+            while (doc1 < nd && r->docs.docs[doc1].archive == r->docs.docs[i].archive) doc1++;
+            memset(&actx, 0, sizeof actx);
+            actx = (archive_ctx){.p = p, .rd = &rd, .af = af, .doc1 = doc1, .cur = i, .first = first};
+        }
         if (!path) {
             st = ND_ERR_NOMEM;
             goto out;
@@ -1270,12 +1389,21 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         *slash = '\0';
         err = mkdirs(path);
         *slash = '/';
-        if (!err && !left_out(r, i))
+        if (af && !err && af->damaged) /* damage met when it was read */
+            st = ND_ERR_ARCHIVE;
+        else if (af && !err)
+            st = write_new(path, ids[i].st_mode & 07777, fill_archive, &actx, &err);
+        else if (!err && !left_out(r, i))
             st = write_new(path, ids[i].st_mode & 07777, fill_doc, &ctx, &err);
         else
             st = err ? ND_ERR_IO : ND_ERR_CHANGED;
         free(path);
         done_bytes += r->docs.docs[i].size;
+        if (af && (st == ND_ERR_CHANGED || st == ND_ERR_ARCHIVE)) { /* left out, reported */
+            archive_left_out(r, af, i, doc1, st,
+                             af->damaged ? "damaged when it was read" : actx.why);
+            st = ND_OK;
+        }
         if (st == ND_ERR_CHANGED) { /* left out, reported */
             nd_report_late_change(r, i);
             st = ND_OK;
