@@ -336,6 +336,7 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
     size_t cap = 0;
 
     if (!r || !out) return ND_ERR_INVALID;
+    if (r->docs.nconts) return ND_ERR_STATE; /* containers: not yet written back */
     if (co && ((unsigned)co->keep > ND_KEEP_LONGEST || (unsigned)co->scope > ND_SCOPE_WITHIN))
         return ND_ERR_INVALID;
     p = nd_calloc(1, sizeof *p);

@@ -80,6 +80,24 @@
  * A guessed encoding is one notice (ND_ERR_ENCODING) at commit, in walk
  * order.  Fifos, sockets and devices are never opened, so a scan cannot
  * block on them.
+ *
+ * Containers.  A file may be read as several documents: with
+ * cfg->jsonl_field set, a file named *.jsonl or *.jsonl.gz is a JSON Lines
+ * file whose records are the documents (jsonl.c); archives are the other
+ * kind meant to come (nd_input_container_kind decides, by name).  The
+ * loader reads such a file whole with read() - checked as gzip files are -
+ * inflates gzip data, and hands the bytes to the container's reader, which
+ * adds documents to the slot's nd_parts (nd_parts_add: a name, a text and
+ * an offset map into the container's bytes) and records the parts it skips
+ * (nd_parts_problem).  The texts go to the spool, batched into writes of
+ * ND_PARTS_BATCH bytes, so nothing of the input stays in memory but the
+ * maps.  At commit the file is checked against the files already added
+ * like any other, recorded in nd_doctab.conts (path, identity, gzip, and
+ * its documents' id range), the problems are reported in their place, and
+ * the parts become documents in their order, each knowing its container
+ * (nd_doc.cont) and where in the container's bytes it lies (part_off,
+ * src_off), which is what clean needs to write the container back
+ * (nd_container_read reads it again, checked to be the file loaded).
  */
 #define _DEFAULT_SOURCE /* d_type and DT_REG in struct dirent (glibc, BSDs) */
 #include "input.h"
@@ -96,6 +114,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "jsonl.h"
 #include "nd_internal.h"
 #include "pool.h"
 #include "spill.h"
@@ -126,6 +145,11 @@ static void note(const nd_input_cfg *cfg, const char *path, nd_status st, const 
     cfg->diag(cfg->user, &d);
 }
 
+static void cont_release(nd_container *c) {
+    free(c->path);
+    memset(c, 0, sizeof *c);
+}
+
 static void doc_release(nd_doc *doc) {
     if (doc->kfd) (void)close(doc->kfd - 1);
     free(doc->heap);
@@ -139,6 +163,8 @@ void nd_doctab_release(nd_doctab *dt) {
     int spool = atomic_load(&dt->spool_fd1);
     if (spool) (void)close(spool - 1);
     for (size_t i = 0; i < dt->n; i++) doc_release(&dt->docs[i]);
+    for (size_t i = 0; i < dt->nconts; i++) cont_release(&dt->conts[i]);
+    free(dt->conts);
     free(dt->docs);
     free(dt->changed);
     free(dt->seen);
@@ -177,6 +203,8 @@ static size_t fd_budget(void) {
  * or a power of two, at most half full; empty slots are all-ones), so 100,000
  * files cost 100,000 probes, not 5 * 10^9 comparisons. */
 #define ND_SEEN_EMPTY UINT64_MAX
+/* nd_file_id.doc of a container: its index in dt->conts with this bit */
+#define ND_SEEN_CONT (~(SIZE_MAX >> 1))
 
 static size_t seen_slot(const nd_file_id *tab, size_t cap, uint64_t dev, uint64_t ino) {
     uint64_t h = dev * UINT64_C(0x9e3779b97f4a7c15) ^ ino * UINT64_C(0xbf58476d1ce4e5b9);
@@ -310,6 +338,9 @@ typedef struct nd_loaded {
     uint64_t dev, ino;  /* identity of the loaded file (fstat) */
     unsigned char load; /* a file still to load */
     unsigned char guessed; /* its encoding was guessed: a notice at commit */
+    unsigned char kind;    /* ND_CONT_*: a container, whose documents are
+                              in parts (doc keeps its identity only) */
+    nd_parts parts;
 } nd_loaded;
 
 static void loaded_fail(nd_loaded *ld, nd_status st, int err, const char *what) {
@@ -403,7 +434,44 @@ fail:
 static void loaded_release(nd_loaded *ld) {
     free(ld->path);
     doc_release(&ld->doc);
+    nd_parts_release(&ld->parts);
     memset(ld, 0, sizeof *ld);
+}
+
+/* Commits a container: recorded in dt->conts, its problems reported and
+ * its parts added as documents, in order.  ld->path is used up. */
+static nd_status commit_parts(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
+    nd_parts *ps = &ld->parts;
+    ND_TRY(ND_GROW(dt->conts, dt->conts_cap, dt->nconts + 1));
+    ND_TRY(ND_GROW(dt->docs, dt->cap, dt->n + ps->n));
+    ND_TRY(ND_GROW(dt->changed, dt->changed_cap, dt->n + ps->n));
+    nd_container *c = &dt->conts[dt->nconts++];
+    memset(c, 0, sizeof *c);
+    c->path = ld->path;
+    ld->path = NULL;
+    c->dev = ld->doc.dev;
+    c->ino = ld->doc.ino;
+    c->mtime_ns = ld->doc.mtime_ns;
+    c->size = ld->doc.size;
+    c->kind = ld->kind;
+    c->gzip = ld->doc.gzip;
+    c->first = dt->n;
+    c->n = ps->n;
+    for (size_t i = 0, k = 0; i <= ps->n; i++) {
+        for (; k < ps->nprobs && ps->probs[k].before == i; k++)
+            report(cfg, ps->probs[k].name, ps->probs[k].st, 0, ps->probs[k].detail);
+        if (i == ps->n) break;
+        nd_doc *d = &ps->docs[i];
+        d->cont = (uint32_t)dt->nconts;
+        d->dev = c->dev;
+        d->ino = c->ino;
+        d->mtime_ns = c->mtime_ns;
+        d->gzip = c->gzip;
+        atomic_init(&dt->changed[dt->n], ND_DOC_SAME);
+        dt->docs[dt->n++] = *d;
+        memset(d, 0, sizeof *d); /* the table owns it now */
+    }
+    return ND_OK;
 }
 
 /* Adds ld's document, or reports its problem, or notes that it is a file
@@ -414,9 +482,12 @@ static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
     char *same = NULL; /* the notice for a file already added */
     size_t first = SIZE_MAX;
     if (ld->st == ND_OK && ld->load) {
-        ND_CHECK(seen_check(dt, ld->dev, ld->ino, dt->n, &first));
+        /* a container is recorded by its index, marked by ND_SEEN_CONT */
+        size_t id = ld->kind ? ND_SEEN_CONT | dt->nconts : dt->n;
+        ND_CHECK(seen_check(dt, ld->dev, ld->ino, id, &first));
         if (first != SIZE_MAX) {
-            const char *fp = dt->docs[first].path;
+            const char *fp = first & ND_SEEN_CONT ? dt->conts[first & ~ND_SEEN_CONT].path
+                                                  : dt->docs[first].path;
             size_t len = strlen(fp) + 40;
             if (!(same = malloc(len))) {
                 st = ND_ERR_NOMEM;
@@ -431,6 +502,8 @@ static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
     }
     if (ld->st != ND_OK) {
         report(cfg, ld->path, ld->st, ld->err, ld->detail[0] ? ld->detail : ld->what);
+    } else if (first == SIZE_MAX && ld->kind) {
+        st = commit_parts(dt, cfg, ld);
     } else if (first == SIZE_MAX) {
         ld->doc.path = ld->path;
         ld->path = NULL; /* the document owns it now */
@@ -504,17 +577,17 @@ static int spool_write(int fd, const uint8_t *p, size_t n, uint64_t off) {
     return 1;
 }
 
-static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
-    /* a decoded document: its text, then its original bytes */
-    size_t olen = doc->orig_heap ? (size_t)nd_doc_orig_size(doc) : 0;
-    if (!doc->heap || (doc->size == 0 && olen == 0) || atomic_load(&dt->spool_failed)) return;
+/* The spool's descriptor + 1, created by the first caller, or 0 when it
+ * cannot be created. */
+static int spool_fd1(const nd_input_cfg *cfg, nd_doctab *dt) {
+    if (atomic_load(&dt->spool_failed)) return 0;
     int fd1 = atomic_load(&dt->spool_fd1);
     if (!fd1) {
         nd_spill sp;
         int err = 0, want = 0;
         if (nd_spill_open(&sp, cfg->tmpdir, &err) != ND_OK) {
             atomic_store(&dt->spool_failed, 1);
-            return;
+            return 0;
         }
         if (atomic_compare_exchange_strong(&dt->spool_fd1, &want, sp.fd + 1)) {
             fd1 = sp.fd + 1;
@@ -523,6 +596,15 @@ static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
             fd1 = want;
         }
     }
+    return fd1;
+}
+
+static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
+    /* a decoded document: its text, then its original bytes */
+    size_t olen = doc->orig_heap ? (size_t)nd_doc_orig_size(doc) : 0;
+    if (!doc->heap || (doc->size == 0 && olen == 0)) return;
+    int fd1 = spool_fd1(cfg, dt);
+    if (!fd1) return;
     uint64_t off = atomic_fetch_add(&dt->spool_size, (uint64_t)doc->size + olen);
     if (!spool_write(fd1 - 1, doc->heap, doc->size, off) ||
         !spool_write(fd1 - 1, doc->orig_heap, olen, off + doc->size))
@@ -535,6 +617,104 @@ static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
     doc->spooled = 1;
     doc->spool_off = off;
     doc->orig_spool_off = off + doc->size;
+}
+
+/* ---- Containers' parts --------------------------------------------------- */
+
+/* Texts of parts are gathered and written to the spool in one pwrite() per
+ * this many bytes (a record is often a few hundred). */
+#define ND_PARTS_BATCH ((size_t)1 << 20)
+
+nd_status nd_parts_finish(nd_parts *ps) {
+    nd_status st = ND_OK;
+    int fd1 = ps->plen ? spool_fd1(ps->cfg, ps->dt) : 0;
+    uint64_t base = 0;
+    int spooled = 0;
+    if (fd1) {
+        base = atomic_fetch_add(&ps->dt->spool_size, (uint64_t)ps->plen);
+        spooled = spool_write(fd1 - 1, ps->pend, ps->plen, base);
+    }
+    for (size_t i = ps->pfirst; i < ps->n; i++) {
+        nd_doc *d = &ps->docs[i];
+        if (d->size == 0) {
+            d->spool_off = 0;
+            continue;
+        }
+        if (spooled) {
+            d->spooled = 1;
+            d->spool_off += base;
+            continue;
+        }
+        /* no spool: the text stays on the heap */
+        if (!(d->heap = malloc(d->size))) {
+            st = ND_ERR_NOMEM;
+            continue; /* (released with the parts) */
+        }
+        memcpy(d->heap, ps->pend + d->spool_off, d->size);
+        d->data = d->heap;
+        d->spool_off = 0;
+    }
+    ps->plen = 0;
+    ps->pfirst = ps->n;
+    return st;
+}
+
+nd_status nd_parts_add(nd_parts *ps, nd_doc *doc) {
+    nd_status st = ND_OK;
+    if (ps->plen && ps->plen + doc->size > ND_PARTS_BATCH) ND_CHECK(nd_parts_finish(ps));
+    ND_CHECK(ND_GROW(ps->docs, ps->cap, ps->n + 1));
+    ND_CHECK(ND_GROW(ps->pend, ps->pcap, ps->plen + doc->size));
+    if (doc->size) memcpy(ps->pend + ps->plen, doc->heap, doc->size);
+    free(doc->heap);
+    doc->heap = NULL;
+    doc->data = NULL;
+    doc->spool_off = ps->plen;
+    ps->plen += doc->size;
+    ps->docs[ps->n++] = *doc;
+    memset(doc, 0, sizeof *doc);
+    if (ps->plen >= ND_PARTS_BATCH) ND_CHECK(nd_parts_finish(ps));
+    return ND_OK;
+out:
+    doc_release(doc);
+    return st;
+}
+
+nd_status nd_parts_problem(nd_parts *ps, const char *name, nd_status st, const char *detail) {
+    ND_TRY(ND_GROW(ps->probs, ps->probs_cap, ps->nprobs + 1));
+    nd_part_problem *p = &ps->probs[ps->nprobs];
+    memset(p, 0, sizeof *p);
+    p->st = st;
+    p->before = ps->n;
+    if (!(p->name = nd_strdup(name)) || (detail && !(p->detail = nd_strdup(detail)))) {
+        free(p->name);
+        return ND_ERR_NOMEM;
+    }
+    ps->nprobs++;
+    return ND_OK;
+}
+
+void nd_parts_release(nd_parts *ps) {
+    for (size_t i = 0; i < ps->n; i++) doc_release(&ps->docs[i]);
+    for (size_t i = 0; i < ps->nprobs; i++) {
+        free(ps->probs[i].name);
+        free(ps->probs[i].detail);
+    }
+    free(ps->docs);
+    free(ps->probs);
+    free(ps->pend);
+    memset(ps, 0, sizeof *ps);
+}
+
+static int ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && memcmp(s + n - t, tail, t) == 0;
+}
+
+int nd_input_container_kind(const nd_input_cfg *cfg, const char *path) {
+    if (cfg->jsonl_field && cfg->jsonl_field[0] &&
+        (ends_with(path, ".jsonl") || ends_with(path, ".jsonl.gz")))
+        return ND_CONT_JSONL;
+    return 0;
 }
 
 /* pread() of up to len bytes at off, retrying short reads and EINTR; *got
@@ -587,6 +767,50 @@ static nd_status read_whole(int fd, size_t size, nd_loaded *ld) {
     return ND_OK;
 }
 
+/* Reads container ld (open as fd, `size` bytes, gzip data if gz) whole,
+ * inflated, and hands it to its reader, which adds its parts.  Problems go
+ * into ld; only ND_ERR_NOMEM is returned. */
+static nd_status load_container(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, int fd,
+                                size_t size, int gz) {
+    nd_doc *doc = &ld->doc;
+    nd_status st = ND_OK;
+    if (!gz && size > cfg->max_file_size) {
+        (void)close(fd);
+        too_large(cfg, ld, 0);
+        return ND_OK;
+    }
+    ND_TRY(read_whole(fd, size, ld));
+    if (ld->st != ND_OK) return ND_OK;
+    doc->size = size; /* on disk, for the checks when it is read again */
+    const uint8_t *bytes = doc->heap;
+    size_t len = size;
+    uint8_t *plain = NULL;
+    if (gz) {
+        st = nd_gunzip(doc->heap, size, cfg->max_file_size, &plain, &len);
+        if (st == ND_ERR_NOMEM) goto out;
+        if (st != ND_OK) {
+            if (st == ND_ERR_TOO_LARGE) too_large(cfg, ld, 1);
+            else loaded_fail(ld, st, 0, NULL);
+            st = ND_OK;
+            goto out;
+        }
+        free(doc->heap);
+        doc->heap = NULL;
+        bytes = plain;
+        doc->gzip = 1;
+    }
+    ld->parts.cfg = cfg;
+    ld->parts.dt = dt;
+    st = nd_jsonl_read(cfg, ld->path, bytes, len, &ld->parts);
+    if (st == ND_OK) st = nd_parts_finish(&ld->parts);
+out:
+    free(plain);
+    free(doc->heap);
+    doc->heap = NULL;
+    doc->data = NULL;
+    return st;
+}
+
 /* Opens, sniffs and records one file found by a walk; gzip data is read and
  * inflated, and text in other encodings than UTF-8 decoded.  Plain files keep no bytes (see "Bytes" above); their descriptor
  * is kept while fewer than `budget` are.  Runs on any thread: touches only
@@ -619,12 +843,15 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
     ld->ino = doc->ino = (uint64_t)fsb.st_ino;
     doc->mtime_ns = mtime_ns(&fsb);
     doc->size = size;
+    ld->kind = (unsigned char)nd_input_container_kind(cfg, ld->path);
     int err = pread_all(fd, head, ND_MIN(size, sizeof head), 0, &got);
     if (err) {
         (void)close(fd);
         loaded_fail(ld, ND_ERR_IO, err, "read");
         return ND_OK;
     }
+    if (ld->kind) return load_container(cfg, dt, ld, fd, size, got >= 2 && head[0] == 0x1f &&
+                                                                 head[1] == 0x8b);
     if (got >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
         /* gzip data cannot be read again by ranges: inflated into the heap */
         ND_TRY(read_whole(fd, size, ld));
@@ -1162,4 +1389,46 @@ nd_status nd_reader_whole_private(nd_reader *rd, size_t doc, const char *tmpdir,
     rd->map_len = d->size;
     *out = map;
     return ND_OK;
+}
+
+nd_status nd_container_read(const nd_container *c, uint64_t limit, uint8_t **out, size_t *len) {
+    nd_status st = ND_OK;
+    uint8_t *buf = NULL;
+    struct stat sb;
+    size_t got = 0;
+    int fd = open(c->path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    *out = NULL;
+    *len = 0;
+    if (fd < 0) return ND_ERR_CHANGED;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_dev != c->dev ||
+        (uint64_t)sb.st_ino != c->ino || (uint64_t)sb.st_size != c->size ||
+        mtime_ns(&sb) != c->mtime_ns) {
+        st = ND_ERR_CHANGED;
+        goto out;
+    }
+    if (c->size > SIZE_MAX - 1 || !(buf = malloc((size_t)c->size + 1))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    if (pread_all(fd, buf, (size_t)c->size, 0, &got) != 0 || got < c->size ||
+        fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != c->size || mtime_ns(&sb) != c->mtime_ns) {
+        st = ND_ERR_CHANGED;
+        goto out;
+    }
+    if (c->gzip) {
+        uint8_t *plain = NULL;
+        size_t plen = 0;
+        st = nd_gunzip(buf, got, limit, &plain, &plen);
+        if (st != ND_OK) goto out;
+        free(buf);
+        buf = plain;
+        got = plen;
+    }
+    *out = buf;
+    *len = got;
+    buf = NULL;
+out:
+    free(buf);
+    (void)close(fd);
+    return st;
 }
