@@ -67,6 +67,10 @@ typedef enum nd_status {
     ND_ERR_ENCODING,    /* a notice, not an error: the document's encoding
                            was guessed (nd_diag.detail names the guess); it
                            is read in that encoding and not skipped */
+    ND_ERR_RECORD,      /* a JSON Lines record that is not a JSON object
+                           with nd_options.jsonl_field as a string
+                           (nd_diag.path is "FILE:LINE", detail the reason);
+                           the record is skipped */
     ND_ERR_ARCHIVE,     /* a corrupt or truncated archive (tar, zip): the
                            members read before the damage are documents,
                            nd_diag.detail says what libarchive found */
@@ -103,6 +107,8 @@ enum {
 
 /* Size of nd_options.encoding, NUL included. */
 #define ND_ENCODING_MAX 32
+/* Size of nd_options.jsonl_field and id_field, NUL included. */
+#define ND_FIELD_MAX 64
 
 typedef struct nd_options {
     nd_split_mode split;    /* default ND_SPLIT_AUTO */
@@ -145,6 +151,20 @@ typedef struct nd_options {
                                iconv name ("utf-8", "gbk", "utf-16le",
                                "windows-1252", ...) used for every file.
                                Reports give offsets of the original bytes. */
+    char jsonl_field[ND_FIELD_MAX]; /* "" (the default): off.  A field name:
+                               every file named *.jsonl or *.jsonl.gz is
+                               read as JSON Lines, each record (line) one
+                               document, the text of this top-level field
+                               (a JSON string, decoded), named "FILE:LINE";
+                               a malformed record is reported as
+                               ND_ERR_RECORD and skipped.  Offsets of its
+                               paragraphs are byte offsets in the file
+                               (after gzip decompression) where the
+                               character's JSON text starts. */
+    char id_field[ND_FIELD_MAX]; /* "" (the default) or a field whose value
+                               (a string, or a number as written) names
+                               each record instead of "FILE:LINE"; needs
+                               jsonl_field */
 } nd_options;
 
 #define ND_MIN_PARAGRAPH_BYTES UINT32_C(64)

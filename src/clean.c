@@ -337,6 +337,8 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
     size_t cap = 0;
 
     if (!r || !out) return ND_ERR_INVALID;
+    for (size_t i = 0; i < r->docs.nconts; i++) /* JSONL: not yet written back */
+        if (r->docs.conts[i].kind != ND_CONT_ARCHIVE) return ND_ERR_STATE;
     if (co && ((unsigned)co->keep > ND_KEEP_LONGEST || (unsigned)co->scope > ND_SCOPE_WITHIN))
         return ND_ERR_INVALID;
     p = nd_calloc(1, sizeof *p);
@@ -733,14 +735,14 @@ static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
 typedef struct archive_ctx {
     const nd_clean_plan *p;
     nd_reader *rd;
-    const nd_archive_file *af;
+    const nd_container *af;
     size_t doc1;         /* its member documents are [cur, doc1) */
     size_t cur;          /* the next member document */
     const size_t *first; /* first removal of each document, or nrm */
     char why[256];
 } archive_ctx;
 
-static int same_archive(const nd_archive_file *af, int fd) {
+static int same_archive(const nd_container *af, int fd) {
     struct stat sb;
     return fstat(fd, &sb) == 0 && (uint64_t)sb.st_dev == af->dev &&
            (uint64_t)sb.st_ino == af->ino && (uint64_t)sb.st_size == af->size &&
@@ -752,7 +754,7 @@ static nd_status archive_choose(void *ctx, const nd_archive_member *m, int *repl
     archive_ctx *c = ctx;
     const nd_report *r = c->p->r;
     *replace = 0;
-    if (c->cur >= c->doc1 || r->docs.docs[c->cur].member != m->index) return ND_OK;
+    if (c->cur >= c->doc1 || r->docs.docs[c->cur].part_no != m->index) return ND_OK;
     const nd_doc *d = &r->docs.docs[c->cur];
     size_t alen = strlen(c->af->path);
     /* the member document here must be this entry: else the archive changed */
@@ -797,7 +799,7 @@ static nd_status fill_archive(void *ctx, nd_fd_out *fo, int *err) {
     }
     nd_archive_src src = {fd, NULL, 0};
     nd_archive_edit ed = {archive_choose, archive_put, c, archive_cancelled};
-    st = nd_archive_rewrite(&src, &c->af->kind, &ed, nd_fd_write, fo, c->why, sizeof c->why);
+    st = nd_archive_rewrite(&src, &c->af->archive, &ed, nd_fd_write, fo, c->why, sizeof c->why);
     if ((st == ND_OK || st == ND_ERR_ARCHIVE) && !same_archive(c->af, fd)) st = ND_ERR_CHANGED;
     (void)close(fd);
     if (st == ND_ERR_IO) *err = fo->err ? fo->err : EIO;
@@ -806,7 +808,7 @@ static nd_status fill_archive(void *ctx, nd_fd_out *fo, int *err) {
 
 /* Archive af is not in the cleaned copy: said once, with the archive's
  * path (its member documents are marked reported). */
-static void archive_left_out(const nd_report *r, const nd_archive_file *af, size_t doc0,
+static void archive_left_out(const nd_report *r, const nd_container *af, size_t doc0,
                              size_t doc1, nd_status why, const char *words) {
     char detail[320];
     for (size_t i = doc0; i < doc1; i++) (void)nd_doctab_take_changed(&r->docs, i);
@@ -1072,7 +1074,7 @@ typedef struct target {
  * document's own path. */
 static const char *doc_file(const nd_report *r, size_t doc) {
     const nd_doc *d = &r->docs.docs[doc];
-    return d->archive ? r->docs.archives[d->archive - 1].path : d->path;
+    return d->cont ? r->docs.conts[d->cont - 1].path : d->path;
 }
 
 /* Is path (which may not exist) one of the input documents' files? */
@@ -1225,8 +1227,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     for (size_t i = 0, arg = 0; i < nd; i++) {
         const char *path = doc_file(r, i), *rel = NULL;
         /* an archive is one target, at its first member document */
-        if (i > 0 && r->docs.docs[i].archive &&
-            r->docs.docs[i].archive == r->docs.docs[i - 1].archive)
+        if (i > 0 && r->docs.docs[i].cont && r->docs.docs[i].cont == r->docs.docs[i - 1].cont)
             continue;
         while (arg < ninputs && !(rel = relative_to(path, inputs[arg]))) arg++;
         if (!rel) { /* not from the inputs given: keep its base name */
@@ -1367,12 +1368,12 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         char *path = join(tmp_dir, tg[i].rel);
         char *slash = path ? strrchr(path, '/') : NULL;
         doc_ctx ctx = {p, &rd, (uint32_t)i, first[i]};
-        const nd_archive_file *af = NULL;
+        const nd_container *af = NULL;
         archive_ctx actx;
         size_t doc1 = i + 1;
-        if (r->docs.docs[i].archive) { /* the archive and all its members */
-            af = &r->docs.archives[r->docs.docs[i].archive - 1];
-            while (doc1 < nd && r->docs.docs[doc1].archive == r->docs.docs[i].archive) doc1++;
+        if (r->docs.docs[i].cont) { /* the archive and all its members */
+            af = &r->docs.conts[r->docs.docs[i].cont - 1];
+            doc1 = af->first + af->n;
             memset(&actx, 0, sizeof actx);
             actx = (archive_ctx){.p = p, .rd = &rd, .af = af, .doc1 = doc1, .cur = i, .first = first};
         }

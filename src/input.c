@@ -80,6 +80,24 @@
  * A guessed encoding is one notice (ND_ERR_ENCODING) at commit, in walk
  * order.  Fifos, sockets and devices are never opened, so a scan cannot
  * block on them.
+ *
+ * Containers.  A file may be read as several documents: with
+ * cfg->jsonl_field set, a file named *.jsonl or *.jsonl.gz is a JSON Lines
+ * file whose records are the documents (jsonl.c); archives are the other
+ * kind meant to come (nd_input_container_kind decides, by name).  The
+ * loader reads such a file whole with read() - checked as gzip files are -
+ * inflates gzip data, and hands the bytes to the container's reader, which
+ * adds documents to the slot's nd_parts (nd_parts_add: a name, a text and
+ * an offset map into the container's bytes) and records the parts it skips
+ * (nd_parts_problem).  The texts go to the spool, batched into writes of
+ * ND_PARTS_BATCH bytes, so nothing of the input stays in memory but the
+ * maps.  At commit the file is checked against the files already added
+ * like any other, recorded in nd_doctab.conts (path, identity, gzip, and
+ * its documents' id range), the problems are reported in their place, and
+ * the parts become documents in their order, each knowing its container
+ * (nd_doc.cont) and where in the container's bytes it lies (part_off,
+ * src_off), which is what clean needs to write the container back
+ * (nd_container_read reads it again, checked to be the file loaded).
  */
 #define _DEFAULT_SOURCE /* d_type and DT_REG in struct dirent (glibc, BSDs) */
 #include "input.h"
@@ -96,6 +114,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "jsonl.h"
 #include "nd_internal.h"
 #include "pool.h"
 #include "spill.h"
@@ -126,6 +145,11 @@ static void note(const nd_input_cfg *cfg, const char *path, nd_status st, const 
     cfg->diag(cfg->user, &d);
 }
 
+static void cont_release(nd_container *c) {
+    free(c->path);
+    memset(c, 0, sizeof *c);
+}
+
 static void doc_release(nd_doc *doc) {
     if (doc->kfd) (void)close(doc->kfd - 1);
     free(doc->heap);
@@ -139,8 +163,8 @@ void nd_doctab_release(nd_doctab *dt) {
     int spool = atomic_load(&dt->spool_fd1);
     if (spool) (void)close(spool - 1);
     for (size_t i = 0; i < dt->n; i++) doc_release(&dt->docs[i]);
-    for (size_t i = 0; i < dt->narchives; i++) free(dt->archives[i].path);
-    free(dt->archives);
+    for (size_t i = 0; i < dt->nconts; i++) cont_release(&dt->conts[i]);
+    free(dt->conts);
     free(dt->docs);
     free(dt->changed);
     free(dt->seen);
@@ -179,6 +203,8 @@ static size_t fd_budget(void) {
  * or a power of two, at most half full; empty slots are all-ones), so 100,000
  * files cost 100,000 probes, not 5 * 10^9 comparisons. */
 #define ND_SEEN_EMPTY UINT64_MAX
+/* nd_file_id.doc of a container: its index in dt->conts with this bit */
+#define ND_SEEN_CONT (~(SIZE_MAX >> 1))
 
 static size_t seen_slot(const nd_file_id *tab, size_t cap, uint64_t dev, uint64_t ino) {
     uint64_t h = dev * UINT64_C(0x9e3779b97f4a7c15) ^ ino * UINT64_C(0xbf58476d1ce4e5b9);
@@ -309,18 +335,16 @@ typedef struct nd_loaded {
     int err;            /* errno for the report, or 0 */
     const char *what;   /* static detail ("read"), or NULL */
     char detail[64];    /* detail made while loading (size limit), or "" */
-    char *why;          /* a longer detail (libarchive's words), malloc'ed */
     uint64_t dev, ino;  /* identity of the loaded file (fstat) */
     unsigned char load; /* a file still to load */
     unsigned char guessed; /* its encoding was guessed: a notice at commit */
-    unsigned char notice;  /* st/detail are a notice (not counted as skipped) */
-    /* A file that yields several documents (an archive): what each part
-     * became, in order - a document, a skipped member or a notice - and,
-     * for an archive, its record; ld's own st then reports on the file as a
-     * whole after its parts (damage, a change while it was read). */
-    struct nd_loaded *parts;
-    size_t nparts, parts_cap;
-    nd_archive_file *archive;
+    unsigned char kind;    /* ND_CONT_*: a container, whose documents are
+                              in parts (doc keeps its identity only) */
+    nd_parts parts;
+    unsigned char notice;  /* (an archive member) st/what are a notice */
+    char *why;             /* a longer detail (libarchive's words), malloc'ed */
+    nd_archive_kind akind; /* ND_CONT_ARCHIVE: its format and filter */
+    unsigned char damaged; /* ND_CONT_ARCHIVE: damage met */
 } nd_loaded;
 
 static void loaded_fail(nd_loaded *ld, nd_status st, int err, const char *what) {
@@ -415,72 +439,65 @@ static void loaded_release(nd_loaded *ld) {
     free(ld->path);
     free(ld->why);
     doc_release(&ld->doc);
-    for (size_t i = 0; i < ld->nparts; i++) loaded_release(&ld->parts[i]);
-    free(ld->parts);
-    if (ld->archive) free(ld->archive->path);
-    free(ld->archive);
+    nd_parts_release(&ld->parts);
     memset(ld, 0, sizeof *ld);
 }
 
-/* seen_check's document number for an archive (its index in
- * dt->archives with this bit set): a file read once may be an archive. */
-#define ND_SEEN_ARCHIVE ((size_t)1 << (sizeof(size_t) * 8 - 1))
-
-static const char *loaded_detail(const nd_loaded *ld) {
-    return ld->why ? ld->why : ld->detail[0] ? ld->detail : ld->what;
-}
-
-/* Pushes ld's document (ld->st ND_OK) under ld's path, or reports ld's
- * problem or notice. */
-static nd_status commit_one(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld, uint32_t archive) {
-    if (ld->notice) {
-        note(cfg, ld->path, ld->st, loaded_detail(ld));
-        return ND_OK;
+/* Commits a container: recorded in dt->conts, its problems reported and
+ * its parts added as documents, in order.  ld->path is used up. */
+static nd_status commit_parts(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
+    nd_parts *ps = &ld->parts;
+    ND_TRY(ND_GROW(dt->conts, dt->conts_cap, dt->nconts + 1));
+    ND_TRY(ND_GROW(dt->docs, dt->cap, dt->n + ps->n));
+    ND_TRY(ND_GROW(dt->changed, dt->changed_cap, dt->n + ps->n));
+    nd_container *c = &dt->conts[dt->nconts++];
+    memset(c, 0, sizeof *c);
+    c->path = ld->path;
+    ld->path = NULL;
+    c->dev = ld->doc.dev;
+    c->ino = ld->doc.ino;
+    c->mtime_ns = ld->doc.mtime_ns;
+    c->size = ld->doc.size;
+    c->kind = ld->kind;
+    c->gzip = ld->doc.gzip;
+    c->first = dt->n;
+    c->n = ps->n;
+    c->archive = ld->akind;
+    c->damaged = ld->damaged;
+    for (size_t i = 0, k = 0; i <= ps->n; i++) {
+        for (; k < ps->nprobs && ps->probs[k].before == i; k++) {
+            const nd_part_problem *pp = &ps->probs[k];
+            if (pp->notice) note(cfg, pp->name, pp->st, pp->detail);
+            else report(cfg, pp->name, pp->st, 0, pp->detail);
+        }
+        if (i == ps->n) break;
+        nd_doc *d = &ps->docs[i];
+        d->cont = (uint32_t)dt->nconts;
+        d->dev = c->dev;
+        d->ino = c->ino;
+        d->mtime_ns = c->mtime_ns;
+        d->gzip = c->gzip;
+        atomic_init(&dt->changed[dt->n], ND_DOC_SAME);
+        dt->docs[dt->n++] = *d;
+        memset(d, 0, sizeof *d); /* the table owns it now */
     }
-    if (ld->st != ND_OK) {
-        report(cfg, ld->path, ld->st, ld->err, loaded_detail(ld));
-        return ND_OK;
-    }
-    ld->doc.path = ld->path;
-    ld->path = NULL; /* the document owns it now */
-    ld->doc.archive = archive;
-    ND_TRY(doctab_push(dt, &ld->doc));
-    memset(&ld->doc, 0, sizeof ld->doc); /* (else released by the caller) */
-    const nd_doc *d = &dt->docs[dt->n - 1];
-    if (ld->guessed) note(cfg, d->path, ND_ERR_ENCODING, nd_doc_encoding(d));
     return ND_OK;
 }
 
-/* An archive: its record, then its parts in order (members as documents,
- * skipped members, notices), then what befell the archive as a whole. */
-static nd_status commit_archive(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
-    size_t docs = dt->n;
-    ND_TRY(ND_GROW(dt->archives, dt->archives_cap, dt->narchives + 1));
-    dt->archives[dt->narchives++] = *ld->archive;
-    free(ld->archive); /* its path is the table's now */
-    ld->archive = NULL;
-    for (size_t i = 0; i < ld->nparts; i++)
-        ND_TRY(commit_one(dt, cfg, &ld->parts[i], (uint32_t)dt->narchives));
-    if (ld->st != ND_OK)
-        report(cfg, ld->path, ld->st, ld->err, loaded_detail(ld));
-    else if (dt->n == docs)
-        note(cfg, ld->path, ND_OK, "no text member in this archive");
-    return ND_OK;
-}
-
-/* Adds ld's document (or an archive's), or reports its problem, or notes
- * that it is a file already added (read once, under the first path); ld's
- * path is used up every way. */
+/* Adds ld's document, or reports its problem, or notes that it is a file
+ * already added (read once, under the first path); ld's path is used up
+ * every way. */
 static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
     nd_status st = ND_OK;
     char *same = NULL; /* the notice for a file already added */
     size_t first = SIZE_MAX;
-    if (ld->load && (ld->st == ND_OK || ld->archive)) {
-        size_t id = ld->archive ? ND_SEEN_ARCHIVE | dt->narchives : dt->n;
+    if (ld->st == ND_OK && ld->load) {
+        /* a container is recorded by its index, marked by ND_SEEN_CONT */
+        size_t id = ld->kind ? ND_SEEN_CONT | dt->nconts : dt->n;
         ND_CHECK(seen_check(dt, ld->dev, ld->ino, id, &first));
         if (first != SIZE_MAX) {
-            const char *fp = first & ND_SEEN_ARCHIVE ? dt->archives[first & ~ND_SEEN_ARCHIVE].path
-                                                     : dt->docs[first].path;
+            const char *fp = first & ND_SEEN_CONT ? dt->conts[first & ~ND_SEEN_CONT].path
+                                                  : dt->docs[first].path;
             size_t len = strlen(fp) + 40;
             if (!(same = malloc(len))) {
                 st = ND_ERR_NOMEM;
@@ -493,9 +510,20 @@ static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
             note(cfg, ld->path, ND_OK, same); /* not a skipped input */
         }
     }
-    if (first != SIZE_MAX) goto out;
-    if (ld->archive) st = commit_archive(dt, cfg, ld);
-    else st = commit_one(dt, cfg, ld, 0);
+    if (ld->st != ND_OK) {
+        report(cfg, ld->path, ld->st, ld->err, ld->detail[0] ? ld->detail : ld->what);
+    } else if (first == SIZE_MAX && ld->kind) {
+        st = commit_parts(dt, cfg, ld);
+    } else if (first == SIZE_MAX) {
+        ld->doc.path = ld->path;
+        ld->path = NULL; /* the document owns it now */
+        st = doctab_push(dt, &ld->doc);
+        if (st == ND_OK) {
+            memset(&ld->doc, 0, sizeof ld->doc); /* (else released below) */
+            const nd_doc *d = &dt->docs[dt->n - 1];
+            if (ld->guessed) note(cfg, d->path, ND_ERR_ENCODING, nd_doc_encoding(d));
+        }
+    }
 out:
     free(same);
     loaded_release(ld);
@@ -559,8 +587,8 @@ static int spool_write(int fd, const uint8_t *p, size_t n, uint64_t off) {
     return 1;
 }
 
-/* The spool's descriptor + 1, created by the first caller; 0 when no
- * spool can be made. */
+/* The spool's descriptor + 1, created by the first caller, or 0 when it
+ * cannot be created. */
 static int spool_fd1(const nd_input_cfg *cfg, nd_doctab *dt) {
     if (atomic_load(&dt->spool_failed)) return 0;
     int fd1 = atomic_load(&dt->spool_fd1);
@@ -599,6 +627,123 @@ static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc) {
     doc->spooled = 1;
     doc->spool_off = off;
     doc->orig_spool_off = off + doc->size;
+}
+
+/* ---- Containers' parts --------------------------------------------------- */
+
+/* Texts of parts are gathered and written to the spool in one pwrite() per
+ * this many bytes (a record is often a few hundred). */
+#define ND_PARTS_BATCH ((size_t)1 << 20)
+
+nd_status nd_parts_finish(nd_parts *ps) {
+    nd_status st = ND_OK;
+    int fd1 = ps->plen ? spool_fd1(ps->cfg, ps->dt) : 0;
+    uint64_t base = 0;
+    int spooled = 0;
+    if (fd1) {
+        base = atomic_fetch_add(&ps->dt->spool_size, (uint64_t)ps->plen);
+        spooled = spool_write(fd1 - 1, ps->pend, ps->plen, base);
+    }
+    for (size_t i = ps->pfirst; i < ps->n; i++) {
+        nd_doc *d = &ps->docs[i];
+        if (d->size == 0) {
+            d->spool_off = 0;
+            continue;
+        }
+        if (spooled) {
+            d->spooled = 1;
+            d->spool_off += base;
+            continue;
+        }
+        /* no spool: the text stays on the heap */
+        if (!(d->heap = malloc(d->size))) {
+            st = ND_ERR_NOMEM;
+            continue; /* (released with the parts) */
+        }
+        memcpy(d->heap, ps->pend + d->spool_off, d->size);
+        d->data = d->heap;
+        d->spool_off = 0;
+    }
+    ps->plen = 0;
+    ps->pfirst = ps->n;
+    return st;
+}
+
+nd_status nd_parts_add(nd_parts *ps, nd_doc *doc) {
+    nd_status st = ND_OK;
+    if (ps->plen && ps->plen + doc->size > ND_PARTS_BATCH) ND_CHECK(nd_parts_finish(ps));
+    ND_CHECK(ND_GROW(ps->docs, ps->cap, ps->n + 1));
+    ND_CHECK(ND_GROW(ps->pend, ps->pcap, ps->plen + doc->size));
+    if (doc->size) memcpy(ps->pend + ps->plen, doc->heap, doc->size);
+    free(doc->heap);
+    doc->heap = NULL;
+    doc->data = NULL;
+    doc->spool_off = ps->plen;
+    ps->plen += doc->size;
+    ps->docs[ps->n++] = *doc;
+    memset(doc, 0, sizeof *doc);
+    if (ps->plen >= ND_PARTS_BATCH) ND_CHECK(nd_parts_finish(ps));
+    return ND_OK;
+out:
+    doc_release(doc);
+    return st;
+}
+
+nd_status nd_parts_problem(nd_parts *ps, const char *name, nd_status st, const char *detail) {
+    ND_TRY(ND_GROW(ps->probs, ps->probs_cap, ps->nprobs + 1));
+    nd_part_problem *p = &ps->probs[ps->nprobs];
+    memset(p, 0, sizeof *p);
+    p->st = st;
+    p->before = ps->n;
+    if (!(p->name = nd_strdup(name)) || (detail && !(p->detail = nd_strdup(detail)))) {
+        free(p->name);
+        return ND_ERR_NOMEM;
+    }
+    ps->nprobs++;
+    return ND_OK;
+}
+
+nd_status nd_parts_note(nd_parts *ps, const char *name, nd_status st, const char *detail) {
+    ND_TRY(nd_parts_problem(ps, name, st, detail));
+    ps->probs[ps->nprobs - 1].notice = 1;
+    return ND_OK;
+}
+
+nd_status nd_parts_add_spooled(nd_parts *ps, nd_doc *doc) {
+    nd_status st = nd_parts_finish(ps); /* the texts gathered before it */
+    if (st == ND_OK) st = ND_GROW(ps->docs, ps->cap, ps->n + 1);
+    if (st != ND_OK) {
+        doc_release(doc);
+        return st;
+    }
+    ps->docs[ps->n++] = *doc;
+    ps->pfirst = ps->n; /* its spool_off is final */
+    memset(doc, 0, sizeof *doc);
+    return ND_OK;
+}
+
+void nd_parts_release(nd_parts *ps) {
+    for (size_t i = 0; i < ps->n; i++) doc_release(&ps->docs[i]);
+    for (size_t i = 0; i < ps->nprobs; i++) {
+        free(ps->probs[i].name);
+        free(ps->probs[i].detail);
+    }
+    free(ps->docs);
+    free(ps->probs);
+    free(ps->pend);
+    memset(ps, 0, sizeof *ps);
+}
+
+static int ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && memcmp(s + n - t, tail, t) == 0;
+}
+
+int nd_input_container_kind(const nd_input_cfg *cfg, const char *path) {
+    if (cfg->jsonl_field && cfg->jsonl_field[0] &&
+        (ends_with(path, ".jsonl") || ends_with(path, ".jsonl.gz")))
+        return ND_CONT_JSONL;
+    return 0;
 }
 
 /* pread() of up to len bytes at off, retrying short reads and EINTR; *got
@@ -651,6 +796,50 @@ static nd_status read_whole(int fd, size_t size, nd_loaded *ld) {
     return ND_OK;
 }
 
+/* Reads container ld (open as fd, `size` bytes, gzip data if gz) whole,
+ * inflated, and hands it to its reader, which adds its parts.  Problems go
+ * into ld; only ND_ERR_NOMEM is returned. */
+static nd_status load_container(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, int fd,
+                                size_t size, int gz) {
+    nd_doc *doc = &ld->doc;
+    nd_status st = ND_OK;
+    if (!gz && size > cfg->max_file_size) {
+        (void)close(fd);
+        too_large(cfg, ld, 0);
+        return ND_OK;
+    }
+    ND_TRY(read_whole(fd, size, ld));
+    if (ld->st != ND_OK) return ND_OK;
+    doc->size = size; /* on disk, for the checks when it is read again */
+    const uint8_t *bytes = doc->heap;
+    size_t len = size;
+    uint8_t *plain = NULL;
+    if (gz) {
+        st = nd_gunzip(doc->heap, size, cfg->max_file_size, &plain, &len);
+        if (st == ND_ERR_NOMEM) goto out;
+        if (st != ND_OK) {
+            if (st == ND_ERR_TOO_LARGE) too_large(cfg, ld, 1);
+            else loaded_fail(ld, st, 0, NULL);
+            st = ND_OK;
+            goto out;
+        }
+        free(doc->heap);
+        doc->heap = NULL;
+        bytes = plain;
+        doc->gzip = 1;
+    }
+    ld->parts.cfg = cfg;
+    ld->parts.dt = dt;
+    st = nd_jsonl_read(cfg, ld->path, bytes, len, &ld->parts);
+    if (st == ND_OK) st = nd_parts_finish(&ld->parts);
+out:
+    free(plain);
+    free(doc->heap);
+    doc->heap = NULL;
+    doc->data = NULL;
+    return st;
+}
+
 /* ---- Archives ------------------------------------------------------------ */
 
 /* Reads up to cap bytes of the current member, as many as there are: *got
@@ -663,19 +852,6 @@ static nd_status member_fill(nd_archive_reader *ar, uint8_t *buf, size_t cap, si
         if (k == 0) break;
         *got += k;
     }
-    return ND_OK;
-}
-
-/* A part of ld for member m, named ARCHIVE//MEMBER. */
-static nd_status part_push(nd_loaded *ld, const nd_archive_member *m, nd_loaded **out) {
-    ND_TRY(ND_GROW(ld->parts, ld->parts_cap, ld->nparts + 1));
-    nd_loaded *p = &ld->parts[ld->nparts];
-    size_t len = strlen(ld->path) + 2 + strlen(m->name) + 1;
-    memset(p, 0, sizeof *p);
-    if (!(p->path = malloc(len))) return ND_ERR_NOMEM;
-    snprintf(p->path, len, "%s//%s", ld->path, m->name);
-    ld->nparts++;
-    *out = p;
     return ND_OK;
 }
 
@@ -709,15 +885,14 @@ static void part_note(nd_loaded *p, const char *what) {
  * file.  Only ND_ERR_NOMEM is returned; damage is left in p and, when the
  * archive cannot go on, in nd_archive_broken. */
 static nd_status load_member(const nd_input_cfg *cfg, nd_doctab *dt, nd_archive_reader *ar,
-                             const nd_archive_member *m, const nd_archive_file *af,
-                             nd_loaded *p) {
+                             const nd_archive_member *m, const nd_file_id *af, nd_loaded *p) {
     nd_doc *doc = &p->doc;
     uint8_t head[ND_SNIFF_BYTES];
     size_t hn = 0, cap = 0;
     nd_status st;
     doc->dev = af->dev;
     doc->ino = af->ino;
-    doc->member = m->index;
+    doc->part_no = m->index;
     doc->mtime_ns = m->mtime_ns;
     if (m->size_known && m->size > cfg->max_file_size) {
         too_large(cfg, p, 0); /* its bytes are skipped with the next header */
@@ -816,72 +991,106 @@ static nd_status load_member(const nd_input_cfg *cfg, nd_doctab *dt, nd_archive_
     return ND_OK;
 }
 
+/* Hands member part p to the archive's parts: a document (named p->path,
+ * which it takes), a skipped member or a notice, in archive order. */
+static nd_status member_commit(nd_parts *ps, nd_loaded *p, const nd_archive_member *m) {
+    const char *detail = p->why ? p->why : p->detail[0] ? p->detail : p->what;
+    char err[128];
+    if (p->notice) return nd_parts_note(ps, p->path, ND_OK, detail);
+    if (p->st == ND_ERR_IO && p->err) { /* the spool could not be written */
+        snprintf(err, sizeof err, "%s", strerror(p->err));
+        detail = err;
+    }
+    if (p->st != ND_OK) return nd_parts_problem(ps, p->path, p->st, detail);
+    nd_doc *doc = &p->doc;
+    doc->path = p->path;
+    p->path = NULL;
+    doc->part_no = m->index;
+    doc->part_off = doc->src_off = 0;
+    doc->part_len = doc->src_len = nd_doc_orig_size(doc);
+    int guessed = p->guessed;
+    char enc[ND_ENC_NAME];
+    snprintf(enc, sizeof enc, "%s", nd_doc_encoding(doc));
+    char *name = nd_strdup(doc->path);
+    if (!name) return ND_ERR_NOMEM;
+    nd_status st = nd_parts_add_spooled(ps, doc);
+    if (st == ND_OK && guessed) st = nd_parts_note(ps, name, ND_ERR_ENCODING, enc);
+    free(name);
+    return st;
+}
+
 /* Reads the open file fd (loaded as ld->doc) as an archive when it is one
  * (*was 1): each regular member becomes a part of ld (load_member), in
- * archive order; damage ends the walk and is ld's status, with the members
- * before it kept; an archive that changed while it was read keeps none.
- * *was 0: not an archive, ld untouched.  Only ND_ERR_NOMEM is returned. */
+ * archive order, named ARCHIVE//MEMBER; damage ends the walk and is the
+ * last problem of the parts, naming the archive, with the members before
+ * it kept; an archive that changed while it was read keeps none (ld's
+ * status).  *was 0: not an archive, ld untouched.  Only ND_ERR_NOMEM is
+ * returned. */
 static nd_status load_archive(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, int fd,
                               int *was) {
     nd_status st = ND_OK;
     nd_archive_reader *ar = NULL;
     nd_archive_src src = {fd, NULL, 0};
-    size_t members = 0;
+    nd_parts *ps = &ld->parts;
+    nd_loaded p;
+    size_t members = 0, docs = 0;
     *was = 0;
+    memset(&p, 0, sizeof p);
     st = nd_archive_open(&src, &ar);
     if (st == ND_ERR_FORMAT) return ND_OK;
     ND_TRY(st);
     *was = 1;
-    if (!(ld->archive = calloc(1, sizeof *ld->archive)) ||
-        !(ld->archive->path = nd_strdup(ld->path))) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    nd_archive_file *af = ld->archive;
-    af->dev = ld->doc.dev;
-    af->ino = ld->doc.ino;
-    af->size = ld->doc.size;
-    af->mtime_ns = ld->doc.mtime_ns;
+    ld->kind = ND_CONT_ARCHIVE;
+    ps->cfg = cfg;
+    ps->dt = dt;
+    nd_file_id af = {ld->doc.dev, ld->doc.ino, 0};
     for (;;) {
         nd_archive_member m;
-        nd_loaded *p = NULL;
         int more = 0;
         char tail[96];
         st = nd_archive_next(ar, &m, &more);
         if (st == ND_ERR_ARCHIVE) {
             snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
                      members == 1 ? "" : "s");
-            ND_CHECK(archive_fail(ld, ar, tail));
+            ND_CHECK(archive_fail(&p, ar, tail));
+            ND_CHECK(nd_parts_problem(ps, ld->path, ND_ERR_ARCHIVE, p.why));
+            ld->damaged = 1;
             break;
         }
         ND_CHECK(st);
         if (!more) break;
         if (!m.regular) continue;
-        ND_CHECK(part_push(ld, &m, &p));
-        ND_CHECK(load_member(cfg, dt, ar, &m, af, p));
+        size_t len = strlen(ld->path) + 2 + strlen(m.name) + 1;
+        loaded_release(&p);
+        if (!(p.path = malloc(len))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        snprintf(p.path, len, "%s//%s", ld->path, m.name);
+        ND_CHECK(load_member(cfg, dt, ar, &m, &af, &p));
         if (nd_archive_broken(ar)) { /* the member cut by the damage is no part */
-            loaded_release(p);
-            ld->nparts--;
             snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
                      members == 1 ? "" : "s");
-            ND_CHECK(archive_fail(ld, ar, tail));
+            ND_CHECK(archive_fail(&p, ar, tail));
+            ND_CHECK(nd_parts_problem(ps, ld->path, ND_ERR_ARCHIVE, p.why));
+            ld->damaged = 1;
             break;
         }
+        docs += p.st == ND_OK && !p.notice;
+        ND_CHECK(member_commit(ps, &p, &m));
         members++;
     }
-    nd_archive_kind_of(ar, &af->kind);
-    af->damaged = ld->st == ND_ERR_ARCHIVE;
+    nd_archive_kind_of(ar, &ld->akind);
+    if (!docs && !ld->damaged) ND_CHECK(nd_parts_note(ps, ld->path, ND_OK, "no text member in this archive"));
+    ND_CHECK(nd_parts_finish(ps));
     struct stat after;
-    if (fstat(fd, &after) != 0 || (uint64_t)after.st_size != af->size ||
-        mtime_ns(&after) != af->mtime_ns) {
-        for (size_t i = 0; i < ld->nparts; i++) loaded_release(&ld->parts[i]);
-        ld->nparts = 0;
-        free(ld->why);
-        ld->why = NULL;
+    if (fstat(fd, &after) != 0 || (uint64_t)after.st_size != (uint64_t)ld->doc.size ||
+        mtime_ns(&after) != ld->doc.mtime_ns) {
+        nd_parts_release(ps);
         loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
     }
 out:
-    ld->doc.size = 0; /* the archive itself is no document */
+    loaded_release(&p);
     nd_archive_close(ar);
     return st;
 }
@@ -918,12 +1127,15 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
     ld->ino = doc->ino = (uint64_t)fsb.st_ino;
     doc->mtime_ns = mtime_ns(&fsb);
     doc->size = size;
+    ld->kind = (unsigned char)nd_input_container_kind(cfg, ld->path);
     int err = pread_all(fd, head, ND_MIN(size, sizeof head), 0, &got);
     if (err) {
         (void)close(fd);
         loaded_fail(ld, ND_ERR_IO, err, "read");
         return ND_OK;
     }
+    if (ld->kind) return load_container(cfg, dt, ld, fd, size, got >= 2 && head[0] == 0x1f &&
+                                                                 head[1] == 0x8b);
     if (nd_archive_magic(head, got)) { /* by content (archive.c), then as before */
         int was = 0;
         nd_status st = load_archive(cfg, dt, ld, fd, &was);
@@ -1469,4 +1681,46 @@ nd_status nd_reader_whole_private(nd_reader *rd, size_t doc, const char *tmpdir,
     rd->map_len = d->size;
     *out = map;
     return ND_OK;
+}
+
+nd_status nd_container_read(const nd_container *c, uint64_t limit, uint8_t **out, size_t *len) {
+    nd_status st = ND_OK;
+    uint8_t *buf = NULL;
+    struct stat sb;
+    size_t got = 0;
+    int fd = open(c->path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    *out = NULL;
+    *len = 0;
+    if (fd < 0) return ND_ERR_CHANGED;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_dev != c->dev ||
+        (uint64_t)sb.st_ino != c->ino || (uint64_t)sb.st_size != c->size ||
+        mtime_ns(&sb) != c->mtime_ns) {
+        st = ND_ERR_CHANGED;
+        goto out;
+    }
+    if (c->size > SIZE_MAX - 1 || !(buf = malloc((size_t)c->size + 1))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    if (pread_all(fd, buf, (size_t)c->size, 0, &got) != 0 || got < c->size ||
+        fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != c->size || mtime_ns(&sb) != c->mtime_ns) {
+        st = ND_ERR_CHANGED;
+        goto out;
+    }
+    if (c->gzip) {
+        uint8_t *plain = NULL;
+        size_t plen = 0;
+        st = nd_gunzip(buf, got, limit, &plain, &plen);
+        if (st != ND_OK) goto out;
+        free(buf);
+        buf = plain;
+        got = plen;
+    }
+    *out = buf;
+    *len = got;
+    buf = NULL;
+out:
+    free(buf);
+    (void)close(fd);
+    return st;
 }

@@ -39,31 +39,54 @@ typedef struct nd_doc {
     uint8_t *orig_heap;      /* the original bytes when not spooled, or NULL */
     uint64_t orig_spool_off; /* spooled: where the original bytes are */
     char enc[ND_ENC_NAME];   /* the encoding read ("" = utf-8) */
-    /* Archive members (archive.c): always spooled (or, without a spool, on
-     * the heap); path is "ARCHIVE//MEMBER" and dev/ino the archive's. */
-    uint32_t archive;        /* the archive (nd_doctab.archives) + 1, or 0 */
-    uint64_t member;         /* its entry index in the archive */
+    /* A part of a container file (a JSONL record, jsonl.c; an archive
+     * member): its text is in the spool (or on the heap), map turns text
+     * offsets into offsets of the container's (inflated) bytes, and
+     * the fields below say where in those bytes the part lies.  cont 0:
+     * a document of its own. */
+    uint32_t cont;     /* its container's index in nd_doctab.conts + 1, or 0 */
+    uint64_t part_no;  /* JSONL: the 1-based line; archives: the member's
+                          entry index (every entry counts, from 0) */
+    uint64_t part_off, part_len; /* the part's bytes in the container's
+                                    stream (JSONL: the line, without its
+                                    terminator; archives: 0 and the
+                                    member's size) */
+    uint64_t src_off, src_len;   /* the bytes its text was decoded from
+                                    (JSONL: the field's JSON string, quotes
+                                    included), inside the part (archives:
+                                    the whole member) */
 } nd_doc;
 
-/* An archive whose members are documents: what clean needs to write it
- * again (the file, checked to be the one loaded, and its kind). */
-typedef struct nd_archive_file {
-    char *path;           /* owned, as given or found by the walk */
-    uint64_t dev, ino;    /* identity, size and modification time at load */
-    uint64_t size;
+/* Kinds of container (nd_container.kind). */
+enum { ND_CONT_JSONL = 1, ND_CONT_ARCHIVE = 2 };
+
+/* A file read as several documents (see input.c, "Containers"): what was
+ * loaded, for the checks when it is read again (clean), and which
+ * documents it became. */
+typedef struct nd_container {
+    char *path;          /* owned: the file as given or found by the walk */
+    uint64_t dev, ino;   /* its identity at load (fstat) */
     int64_t mtime_ns;
-    nd_archive_kind kind;
-    unsigned char damaged; /* damage was met: the members before it are
-                              documents, and clean does not write it */
-} nd_archive_file;
+    uint64_t size;       /* its size on disk */
+    unsigned char kind;  /* ND_CONT_* */
+    unsigned char gzip;  /* its bytes were gzip data (offsets are of the
+                            inflated stream) */
+    size_t first, n;     /* its documents: ids first .. first + n - 1, in
+                            the order of their parts */
+    nd_archive_kind archive; /* ND_CONT_ARCHIVE: its format and filter */
+    unsigned char damaged;   /* ND_CONT_ARCHIVE: damage was met when it was
+                                read (the members before it are documents) */
+} nd_container;
 
 /* The original offset of decoded offset `dec` of d, and d's original size
- * (the same numbers for a document that was not decoded). */
+ * (the same numbers for a document that was not decoded).  For a part of
+ * a container, offsets are of the container's bytes and the size is that
+ * of the bytes the text was decoded from (the map's span). */
 static inline uint64_t nd_doc_orig_off(const nd_doc *d, uint64_t dec) {
     return d->map.n ? nd_decmap_orig(&d->map, dec) : dec;
 }
 static inline uint64_t nd_doc_orig_size(const nd_doc *d) {
-    return d->map.n ? nd_decmap_orig_size(&d->map) : (uint64_t)d->size;
+    return d->map.n ? nd_decmap_orig_size(&d->map) - d->map.seg[0].orig : (uint64_t)d->size;
 }
 static inline const char *nd_doc_encoding(const nd_doc *d) {
     return d->enc[0] ? d->enc : "utf-8";
@@ -84,8 +107,8 @@ typedef struct nd_doctab {
     size_t n, cap;
     atomic_uchar *changed; /* per document: ND_DOC_*; set by any thread */
     size_t changed_cap;
-    nd_archive_file *archives; /* archives whose members are documents */
-    size_t narchives, archives_cap;
+    nd_container *conts; /* files read as several documents, in input order */
+    size_t nconts, conts_cap;
     nd_file_id *seen; /* identities of added files (hash set, see input.c) */
     int stdin_seen;   /* "-" was added */
     size_t nseen, seen_cap;
@@ -112,7 +135,76 @@ typedef struct nd_input_cfg {
     const char *const *exclude;
     size_t ninclude, nexclude;
     int hidden; /* walks take dot entries */
+    const char *jsonl_field; /* nd_options.jsonl_field: "" or NULL = off */
+    const char *id_field;    /* nd_options.id_field: "" or NULL = FILE:LINE */
 } nd_input_cfg;
+
+/* ---- Containers: one file, several documents ----------------------------
+ *
+ * A container reader (jsonl.c; archive.c) gets a loaded file's bytes and
+ * hands back its documents, in order, through an nd_parts: nd_parts_add for
+ * each document (the reader makes its name, text and offset map; the text
+ * goes to the private spool here), nd_parts_problem for each part that is
+ * skipped (reported at commit, in order, counted as skipped).  The loader
+ * commits the parts in walk order, like single documents, so ids never
+ * depend on the thread count. */
+typedef struct nd_part_problem {
+    char *name;        /* owned: the part's name ("FILE:LINE") */
+    nd_status st;
+    unsigned char notice; /* a notice (nd_parts_note), not a skipped part */
+    char *detail;      /* owned, or NULL */
+    size_t before;     /* reported before part `before` is added */
+} nd_part_problem;
+
+typedef struct nd_parts {
+    const nd_input_cfg *cfg;
+    nd_doctab *dt;     /* the spool's owner */
+    nd_doc *docs;      /* the documents, in order (ids assigned at commit) */
+    size_t n, cap;
+    nd_part_problem *probs;
+    size_t nprobs, probs_cap;
+    uint8_t *pend;     /* texts of docs[pfirst ..] not yet spooled (each at
+                          its doc's spool_off in pend) */
+    size_t plen, pcap, pfirst;
+} nd_parts;
+
+/* Takes doc (its path, heap text and map; data must be doc->heap or NULL)
+ * as the next part: its text goes to the spool (kept on the heap if no
+ * spool can be written).  *doc is zeroed either way; on ND_ERR_NOMEM it is
+ * released.  Any thread (one nd_parts per thread). */
+nd_status nd_parts_add(nd_parts *ps, nd_doc *doc);
+
+/* Records that part `name` is skipped for status st (detail may be NULL):
+ * reported at commit, before the next part added. */
+nd_status nd_parts_problem(nd_parts *ps, const char *name, nd_status st, const char *detail);
+
+/* A notice about part `name` (st ND_OK or ND_ERR_ENCODING; not counted as
+ * skipped), given at commit before the next part added. */
+nd_status nd_parts_note(nd_parts *ps, const char *name, nd_status st, const char *detail);
+
+/* Takes doc as the next part when its text is already where it stays: in
+ * the spool (doc->spooled; a decoded one with its original bytes after it,
+ * as input.c's spool_doc puts them) or, without a spool, on the heap.  *doc
+ * is zeroed either way (released on ND_ERR_NOMEM). */
+nd_status nd_parts_add_spooled(nd_parts *ps, nd_doc *doc);
+
+/* Spools the texts still gathered (nd_parts_add writes them in batches);
+ * the loader calls it when the reader is done.  Only ND_ERR_NOMEM fails. */
+nd_status nd_parts_finish(nd_parts *ps);
+
+void nd_parts_release(nd_parts *ps);
+
+/* The kind of container path is read as under cfg (ND_CONT_JSONL for a
+ * name ending in ".jsonl" or ".jsonl.gz" when cfg->jsonl_field is set), or
+ * 0: one document. */
+int nd_input_container_kind(const nd_input_cfg *cfg, const char *path);
+
+/* Reads container c's bytes again, whole (inflated when c->gzip), into a
+ * new malloc'ed buffer, checking that the file is the one loaded (device,
+ * inode, size, modification time before and after): ND_ERR_CHANGED
+ * otherwise; ND_ERR_NOMEM; ND_ERR_GZIP. */
+nd_status nd_container_read(const nd_container *c, uint64_t limit, uint8_t **out,
+                            size_t *len);
 
 /* Adds a file, a directory (recursively, sorted, hidden entries skipped
  * unless cfg->hidden, filtered by cfg's include and exclude patterns) or

@@ -27,6 +27,7 @@ static const char *const nd_status_names[ND_STATUS_COUNT_] = {
     [ND_ERR_CANCELLED] = "cancelled",
     [ND_ERR_CHANGED] = "changed while it was read; results for it may be incomplete",
     [ND_ERR_ENCODING] = "encoding guessed",
+    [ND_ERR_RECORD] = "malformed JSON Lines record",
     [ND_ERR_ARCHIVE] = "corrupt or truncated archive",
 };
 
@@ -88,5 +89,10 @@ nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size) {
         ND_FAIL("encoding is longer than %u bytes", (unsigned)(sizeof opt->encoding - 1));
     if (!nd_decode_name_ok(opt->encoding))
         ND_FAIL("encoding '%s' is not \"auto\" nor a name iconv can decode", opt->encoding);
+    if (!memchr(opt->jsonl_field, '\0', sizeof opt->jsonl_field))
+        ND_FAIL("jsonl_field is longer than %u bytes", (unsigned)(sizeof opt->jsonl_field - 1));
+    if (!memchr(opt->id_field, '\0', sizeof opt->id_field))
+        ND_FAIL("id_field is longer than %u bytes", (unsigned)(sizeof opt->id_field - 1));
+    if (opt->id_field[0] && !opt->jsonl_field[0]) ND_FAIL("id_field needs jsonl_field");
     return ND_OK;
 }

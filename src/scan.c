@@ -225,6 +225,8 @@ nd_status nd_scanner_new(const nd_options *opt, nd_scanner **out) {
     }
     sc->in.max_file_size = sc->opt.max_file_size;
     sc->in.encoding = sc->opt.encoding; /* lives as long as the scanner */
+    sc->in.jsonl_field = sc->opt.jsonl_field;
+    sc->in.id_field = sc->opt.id_field;
     sc->in.threads = nd_pool_resolve_threads(sc->opt.threads);
     atomic_init(&sc->cancel, 0);
     *out = sc;

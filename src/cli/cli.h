@@ -62,6 +62,9 @@ const char *cli_option_message(const char *msg, char *out, size_t size);
      "utf-16le, windows-1252, ...); auto detects per file", "auto", NULL}
 struct nd_options;
 void cli_set_encoding(struct nd_options *o, const char *name);
+/* Copies name (NULL: nothing) into the char array dst[size], left
+ * unterminated when too long (nd_options_check refuses it then). */
+void cli_set_field(char *dst, size_t size, const char *name);
 
 /* The --split choices, shared by every command that splits paragraphs. */
 extern const struct opt_choice cli_split_choices[];
@@ -103,6 +106,8 @@ struct cli_scan_args {
     uint64_t max_para;
     const char *tmpdir;
     const char *encoding; /* --encoding NAME, or NULL */
+    const char *jsonl;    /* --jsonl FIELD, or NULL */
+    const char *id_field; /* --id-field NAME, or NULL */
     unsigned progress, progress_seen;
     unsigned bands_seen, rows_seen;
     int quiet;

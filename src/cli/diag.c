@@ -68,14 +68,18 @@ void cli_print_diag(const struct nd_diag *d)
     }
 }
 
-void cli_set_encoding(struct nd_options *o, const char *name)
+void cli_set_field(char *dst, size_t size, const char *name)
 {
     size_t n;
     if (name == NULL)
         return;
     n = strlen(name);
-    memcpy(o->encoding, name,
-           n < sizeof o->encoding ? n + 1 : sizeof o->encoding);
+    memcpy(dst, name, n < size ? n + 1 : size);
+}
+
+void cli_set_encoding(struct nd_options *o, const char *name)
+{
+    cli_set_field(o->encoding, sizeof o->encoding, name);
 }
 
 /* Option fields of the library (nd_options, nd_compare_options) and the
@@ -97,6 +101,8 @@ static const struct {
     {"memory_limit", "--memory"},
     {"common_docs", "--common-docs"},
     {"encoding", "--encoding"},
+    {"jsonl_field", "--jsonl"},
+    {"id_field", "--id-field"},
     {"min_passage", "--min-passage"},
     {"max_gap", "--max-gap"},
 };

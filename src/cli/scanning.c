@@ -286,6 +286,12 @@ void cli_scan_args_init(struct cli_scan_args *a)
          "seed of the shingle hashes and permutations", NULL, NULL},
         CLI_NORM_OPTIONS(a->o.norm_flags),
         CLI_ENCODING_OPTION(a->encoding),
+        {"jsonl", 0, "FIELD", OPT_KIND_STRING, &a->jsonl, 0, 0, 0, 0, NULL,
+         "read *.jsonl and *.jsonl.gz files as JSON Lines: each record's FIELD "
+         "(a string) is one document, named FILE:LINE", NULL, NULL},
+        {"id-field", 0, "NAME", OPT_KIND_STRING, &a->id_field, 0, 0, 0, 0, NULL,
+         "with --jsonl: name each record by the value of its field NAME",
+         "FILE:LINE", NULL},
         {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &a->o.max_file_size, 0, 0, 0,
          0, NULL, "skip larger files (after decompression; K, M, G suffixes)",
          NULL, NULL},
@@ -341,6 +347,12 @@ int cli_scan_args_finish(struct cli_scan_args *a, const char *prog)
     a->o.max_paragraph_bytes =
         a->max_para > UINT32_MAX ? UINT32_MAX : (uint32_t)a->max_para; /* checked below */
     cli_set_encoding(&a->o, a->encoding);
+    if ((a->jsonl && !a->jsonl[0]) || (a->id_field && !a->id_field[0])) {
+        opt_error(prog, "--%s: the field name is empty", a->jsonl && !a->jsonl[0] ? "jsonl" : "id-field");
+        return -1;
+    }
+    cli_set_field(a->o.jsonl_field, sizeof a->o.jsonl_field, a->jsonl);
+    cli_set_field(a->o.id_field, sizeof a->o.id_field, a->id_field);
     if (nd_options_check(&a->o, msg, sizeof msg) != ND_OK) {
         opt_error(prog, "%s", cli_option_message(msg, flags, sizeof flags));
         return -1;

@@ -37,7 +37,8 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        symlink-loop not-regular escape-path
        scan-html compare-text compare-errors clean clean-refuse
        clean-help clean-options clean-leftover
-       encodings encoding-guess encoding-option clean-encodings)
+       encodings encoding-guess encoding-option clean-encodings
+       jsonl-scan)
 
 case_start "${CASES[@]}"
 
@@ -861,6 +862,78 @@ for d in docs.values():
             print("not clustered with its original", d["path"], p["line"]); ok = False
 sys.exit(0 if ok else 1)
 EOP
+  ;;
+
+jsonl-scan)
+  # --jsonl text: every record of r.jsonl (one written with \uXXXX escapes
+  # and a surrogate pair, one with raw UTF-8 and other fields) and of its
+  # gzip copy is a document named FILE:LINE; malformed lines are one warning
+  # each (exit 2); the escaped record clusters with the plain file holding
+  # the same text, and every reported offset and length, read from the
+  # file's (inflated) bytes as a JSON string, is the paragraph's text.
+  mkdir "$TMP/in"
+  head -c 3000 "$S000" | sed '$d' > "$TMP/in/plain.txt"
+  python3 - "$TMP/in" <<'EOP' || fail "making the records"
+import json, sys
+d = sys.argv[1]
+t = open(d + "/plain.txt", encoding="utf-8").read()
+paras = t.split("\n")
+with open(d + "/r.jsonl", "w") as f:
+    f.write(json.dumps({"id": "esc", "text": t + "\U0001F600 a line with an emoji, long enough\n"}) + "\n")
+    f.write("{bad json\n")
+    f.write("\n")
+    f.write(json.dumps({"id": 2, "text": 5}) + "\n")
+    f.write(json.dumps({"id": 3, "meta": {"a": [1, "x}"]}, "text": "\n".join(paras[2:6])},
+                       ensure_ascii=False) + "\r\n")
+    f.write(json.dumps({"text": "no id here, and a \"quoted\" word"}) + "\n")
+EOP
+  gzip -c "$TMP/in/r.jsonl" > "$TMP/in/r2.jsonl.gz"
+  ND_DIR=$TMP nd scan -f jsonl --emit-paragraphs --split line --jsonl text in
+  expect_rc 2
+  expect_golden "$ERR" jsonl-scan.err
+  expect_golden "$OUT" jsonl-scan.jsonl
+  cp "$OUT" "$TMP/scan.jsonl"
+  for t in 1 3; do # the same bytes on any number of threads
+    ND_DIR=$TMP nd scan -f jsonl --emit-paragraphs --split line --jsonl text --threads $t in
+    expect_same "$TMP/scan.jsonl" "$OUT" "--threads $t gives another report"
+  done
+  python3 - "$TMP/scan.jsonl" "$TMP" <<'EOP' || fail "offsets or clusters of the records"
+import gzip, json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+paras = {}
+for r in recs:
+    if r["type"] == "paragraph":
+        paras.setdefault(r["path"], []).append(r)
+plain = {p["line"]: p for p in paras["in/plain.txt"]}
+ok = True
+for path, ps in paras.items():
+    if ".jsonl" not in path:
+        continue
+    f = path.rsplit(":", 1)[0]
+    raw = open(sys.argv[2] + "/" + f, "rb").read()
+    if f.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    for p in ps:
+        text = json.loads(b'"' + raw[p["offset"]:p["offset"] + p["length"]] + b'"')
+        if path.endswith(":1") and p["line"] in plain:
+            q = plain[p["line"]]
+            if text.encode() != open(sys.argv[2] + "/in/plain.txt", "rb").read()[q["offset"]:q["offset"] + q["length"]]:
+                print("paragraph differs", path, p["line"]); ok = False
+            if q["chars"] >= 20 and p["cluster"] != q["cluster"]:
+                print("not clustered with the plain file", path, p["line"]); ok = False
+sys.exit(0 if ok else 1)
+EOP
+  ND_DIR=$TMP nd scan -f jsonl --jsonl text --id-field id in/r.jsonl
+  expect_rc 2
+  expect_stderr "neardup: skipping 'in/r.jsonl:2': malformed JSON Lines record (bad JSON: quoted object property name expected)
+neardup: skipping 'in/r.jsonl:4': malformed JSON Lines record (field \"text\" is not a string)
+neardup: skipping 'in/r.jsonl:6': malformed JSON Lines record (no id field \"id\")"
+  grep '"type":"document"' "$OUT" | grep -o '"path":"[^"]*"' > "$TMP/names"
+  expect_text "$TMP/names" '"path":"esc"
+"path":"3"'
+  ND_DIR=$TMP nd scan --id-field id in/r.jsonl
+  expect_rc 1
+  expect_stderr "neardup scan: --id-field needs --jsonl"
   ;;
 
 encoding-guess)
