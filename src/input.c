@@ -983,6 +983,12 @@ static nd_status load_member(const nd_input_cfg *cfg, nd_doctab *dt, nd_archive_
         doc_release(doc);
         return ND_OK;
     }
+    if (doc->size == 0) { /* an empty member: nothing to keep */
+        free(doc->heap);
+        doc->heap = NULL;
+        doc->data = NULL;
+        return ND_OK;
+    }
     nd_sniff_in whole = {doc->data, ND_MIN(doc->size, (size_t)ND_SNIFF_BYTES), doc->size,
                          cfg->encoding};
     nd_decode_sniff(&whole, &sn);
