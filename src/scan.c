@@ -65,7 +65,7 @@
  *            afterwards: later stages skip the rows of short paragraphs (a
  *            serial compaction of 18 band keys per row was 0.08 s of a 1 GB
  *            scan, and the skipped rows are about 8% of them).
- *   exact    partitions of the key space (see stage_exact).
+ *   exact    partitions of the key space (stage_exact.c).
  *   lsh      tasks = bands; each worker sorts its bands' entries in its own
  *            buffers and collects pairs in its own array; the arrays are
  *            sorted (tasks = workers) and merged into one sorted, distinct
@@ -153,6 +153,7 @@
 #include "sketch.h"
 #include "spill.h"
 #include "split.h"
+#include "stage.h"
 #include "xxh.h"
 
 struct nd_scanner {
@@ -328,43 +329,18 @@ nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
 /* The run                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Private state of one worker thread. */
-typedef struct scan_worker {
-    nd_reader rd; /* bytes of paragraphs (input.h): documents, sketch
-                     windows, verification's first members */
-    nd_reader rb; /* verification's second members, exactly */
-    nd_shingler sa, sb;
-    uint32_t *sig;
-    uint32_t *band;     /* one band's keys gathered from the ranges (fused) */
-    size_t band_cap;
-    uint32_t *rowkeys;  /* a range's band keys, row-major, while it is split */
-    size_t rowkeys_cap;
-    uint64_t *e, *etmp; /* LSH entries and sort scratch */
-    size_t ecap;
-    nd_pairs pairs;
-} scan_worker;
-
 #define ND_SKETCH_TASK 512 /* paragraphs per sketch task */
 #define ND_VERIFY_TASK 64  /* pairs per verify task */
 #define ND_SIM_TASK 64     /* clusters per similarity task */
 #define ND_MIN_BATCH 64    /* fewest paragraphs per spilled batch */
 #define ND_SKETCH_AHEAD ((size_t)1 << 20) /* bytes read ahead while sketching */
 
-/* What the sketch and exact stages know of a paragraph. */
-enum {
-    ND_PARA_SHORT = 0, /* fewer than min_chars characters: never clustered */
-    ND_PARA_REP = 1,   /* clusterable, and the first of its exact group */
-    ND_PARA_COPY = 2   /* clusterable, an exact copy of an earlier paragraph */
-};
-
 /* Working arrays of one run, all indexed by paragraph id. */
 typedef struct scan_work {
     atomic_int io_errno; /* errno of a failed read of the spill (any thread, first wins) */
     nd_report *r;
     nd_scanner *sc;
-    nd_pool *pool;
-    unsigned threads;
-    scan_worker *wk;
+    nd_exec x;             /* pool, workers, cancel, progress */
     unsigned bands, rows;
     nd_minhash mh;
     /* split */
@@ -377,7 +353,7 @@ typedef struct scan_work {
     uint32_t *doc_cutline;
     /* sketch */
     unsigned char *state;  /* paragraph id -> ND_PARA_* */
-    size_t ncl;            /* clusterable paragraphs (counted by stage_exact) */
+    size_t ncl;            /* clusterable paragraphs (counted by nd_stage_exact) */
     XXH128_hash_t *ekey;   /* paragraph id -> exact key (clusterable ones) */
     uint32_t *bkeys;       /* bands x batch_rows band keys (band-major: band j
                               of paragraph batch0 + r at j * batch_rows + r;
@@ -407,38 +383,7 @@ typedef struct scan_work {
     unsigned char *need_ok; /* index -> its text read back as it was split */
     size_t nneed;
     uint8_t *texts;
-    /* progress */
-    nd_stage stage;
-    atomic_uint_fast64_t done;
-    uint64_t total;
-    uint64_t input_bytes;
 } scan_work;
-
-static void report_progress(scan_work *w) {
-    if (!w->sc->progress) return;
-    nd_progress p = {.stage = w->stage,
-                     .done = atomic_load_explicit(&w->done, memory_order_relaxed),
-                     .total = w->total,
-                     .input_bytes = w->input_bytes};
-    w->sc->progress(w->sc->progress_user, &p);
-}
-
-static void stage_begin(scan_work *w, nd_stage st, uint64_t total) {
-    w->stage = st;
-    atomic_store(&w->done, 0);
-    w->total = total;
-    report_progress(w);
-}
-
-/* Counts work done by a task; worker 0 (the caller's thread) reports. */
-static void task_done(scan_work *w, unsigned worker, uint64_t units) {
-    atomic_fetch_add_explicit(&w->done, units, memory_order_relaxed);
-    if (worker == 0) report_progress(w);
-}
-
-static nd_status check_cancel(scan_work *w) {
-    return atomic_load(&w->sc->cancel) ? ND_ERR_CANCELLED : ND_OK;
-}
 
 /* A range's sketch, staged by its split task (fused path): per paragraph of
  * the range, in range order; band keys band-major (band j of row i at
@@ -461,9 +406,9 @@ static void range_sk_release(range_sk *s) {
 }
 
 static void work_release(scan_work *w) {
-    if (w->wk) {
-        for (unsigned t = 0; t < w->threads; t++) {
-            scan_worker *k = &w->wk[t];
+    if (w->x.wk) {
+        for (unsigned t = 0; t < w->x.threads; t++) {
+            nd_worker *k = &w->x.wk[t];
             nd_reader_release(&k->rd);
             nd_reader_release(&k->rb);
             nd_shingler_release(&k->sa);
@@ -475,9 +420,9 @@ static void work_release(scan_work *w) {
             free(k->etmp);
             nd_pairs_release(&k->pairs);
         }
-        free(w->wk);
+        free(w->x.wk);
     }
-    nd_pool_free(w->pool);
+    nd_pool_free(w->x.pool);
     nd_minhash_release(&w->mh);
     if (w->range_pt)
         for (size_t i = 0; i < w->nranges; i++) nd_paratab_release(&w->range_pt[i]);
@@ -512,7 +457,7 @@ static void work_release(scan_work *w) {
 
 /* Sketches one paragraph's text: its normalised characters and state, and
  * for a clusterable one its exact key and w->bands band keys. */
-static nd_status sketch_one(scan_work *w, scan_worker *k, const uint8_t *text, size_t len,
+static nd_status sketch_one(scan_work *w, nd_worker *k, const uint8_t *text, size_t len,
                             uint32_t *chars, unsigned char *state, XXH128_hash_t *ekey,
                             uint32_t *keys) {
     const nd_options *o = &w->r->opt;
@@ -537,11 +482,11 @@ static nd_status sketch_one(scan_work *w, scan_worker *k, const uint8_t *text, s
  * bytes, into the range's staging (row-major band keys in the worker's
  * rowkeys).  Stops (and says so through fuse_off) once the rows sketched by
  * all tasks would not fit in the memory limit in memory. */
-static nd_status fuse_sketch(scan_work *w, size_t t, scan_worker *k, const nd_paratab *pt,
+static nd_status fuse_sketch(scan_work *w, size_t t, nd_worker *k, const nd_paratab *pt,
                              size_t n0, const uint8_t *data) {
     range_sk *s = &w->rsk[t];
     size_t n = pt->n, cap = s->cap;
-    uint64_t row_bytes = (uint64_t)w->bands * sizeof(uint32_t) + 16u * w->threads;
+    uint64_t row_bytes = (uint64_t)w->bands * sizeof(uint32_t) + 16u * w->x.threads;
     uint64_t rows = atomic_fetch_add(&w->fuse_rows, (uint64_t)(n - n0)) + (n - n0);
     if (rows * row_bytes > w->limit) atomic_store(&w->fuse_off, 1);
     if (atomic_load(&w->fuse_off)) return ND_OK;
@@ -571,7 +516,7 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
     nd_report *r = w->r;
     nd_paratab *pt = &w->range_pt[t];
-    nd_reader *rd = &w->wk[worker].rd;
+    nd_reader *rd = &w->x.wk[worker].rd;
     size_t ph_cap = 0;
     uint64_t bytes = 0;
     pt->max_len = r->opt.max_paragraph_bytes;
@@ -592,7 +537,7 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
         ND_TRY(ND_GROW(w->range_ph[t], ph_cap, pt->n ? pt->n : 1));
         for (size_t i = n0; i < pt->n; i++)
             w->range_ph[t][i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
-        if (w->fusing) ND_TRY(fuse_sketch(w, t, &w->wk[worker], pt, n0, data));
+        if (w->fusing) ND_TRY(fuse_sketch(w, t, &w->x.wk[worker], pt, n0, data));
         w->doc_ncut[d] = pt->ncut;
         w->doc_cutline[d] = pt->cut_line;
         bytes += doc->size;
@@ -600,7 +545,7 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
     if (w->fusing && !atomic_load(&w->fuse_off)) {
         /* the range's band keys, band-major */
         range_sk *s = &w->rsk[t];
-        const uint32_t *rk = w->wk[worker].rowkeys;
+        const uint32_t *rk = w->x.wk[worker].rowkeys;
         size_t n = pt->n;
         if (!(s->bk = nd_mallocn(n ? n * w->bands : 1, sizeof *s->bk))) return ND_ERR_NOMEM;
         for (size_t i = 0; i < n; i++)
@@ -608,7 +553,7 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
         s->n = n;
         s->done = 1;
     }
-    task_done(w, worker, bytes);
+    nd_exec_done(&w->x, worker, bytes);
     return ND_OK;
 }
 
@@ -653,7 +598,7 @@ static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
 static nd_status stage_split(scan_work *w) {
     nd_report *r = w->r;
     size_t nd = r->docs.n;
-    uint64_t target = w->input_bytes / ((uint64_t)w->threads * 64) + 1;
+    uint64_t target = w->x.input_bytes / ((uint64_t)w->x.threads * 64) + 1;
     if (target < (UINT64_C(1) << 20)) target = UINT64_C(1) << 20;
     w->range_start = nd_mallocn(nd + 1, sizeof *w->range_start);
     w->doc_ncut = nd_calloc(nd ? nd : 1, sizeof *w->doc_ncut);
@@ -674,12 +619,12 @@ static nd_status stage_split(scan_work *w) {
     /* sketching by ranges needs ranges small enough to share out: a range
      * holding a large part of the input (one big document) leaves the
      * other threads idle, so such a run sketches by paragraphs instead */
-    if (w->threads > 1 && most * 2 * w->threads > w->input_bytes) w->fusing = 0;
+    if (w->x.threads > 1 && most * 2 * w->x.threads > w->x.input_bytes) w->fusing = 0;
     if (!(w->range_pt = nd_calloc(nr ? nr : 1, sizeof *w->range_pt))) return ND_ERR_NOMEM;
     if (!(w->range_ph = nd_calloc(nr ? nr : 1, sizeof *w->range_ph))) return ND_ERR_NOMEM;
     if (w->fusing && !(w->rsk = nd_calloc(nr ? nr : 1, sizeof *w->rsk))) return ND_ERR_NOMEM;
-    stage_begin(w, ND_STAGE_SPLIT, w->input_bytes);
-    ND_TRY(nd_pool_run(w->pool, nr, split_task, w, &w->sc->cancel));
+    nd_exec_begin(&w->x, ND_STAGE_SPLIT, w->x.input_bytes);
+    ND_TRY(nd_exec_run(&w->x, nr, split_task, w));
     if (w->fusing) { /* every range sketched within the limit, or none kept */
         int all = !atomic_load(&w->fuse_off);
         for (size_t i = 0; i < nr && all; i++) all = w->rsk[i].done;
@@ -690,10 +635,10 @@ static nd_status stage_split(scan_work *w) {
             w->fusing = 0;
         }
     }
-    for (unsigned i = 0; i < w->threads; i++) {
-        free(w->wk[i].rowkeys);
-        w->wk[i].rowkeys = NULL;
-        w->wk[i].rowkeys_cap = 0;
+    for (unsigned i = 0; i < w->x.threads; i++) {
+        free(w->x.wk[i].rowkeys);
+        w->x.wk[i].rowkeys = NULL;
+        w->x.wk[i].rowkeys_cap = 0;
     }
 
     if (!(w->range_base = nd_mallocn(nr + 1, sizeof *w->range_base))) return ND_ERR_NOMEM;
@@ -720,10 +665,10 @@ static nd_status stage_split(scan_work *w) {
     }
     pt->cap = n1;
     pt->max_len = r->opt.max_paragraph_bytes;
-    ND_TRY(nd_pool_run(w->pool, nr, split_join_task, w, &w->sc->cancel));
+    ND_TRY(nd_exec_run(&w->x, nr, split_join_task, w));
     pt->n = n;
     /* whole documents are not needed any more: later stages read ranges */
-    for (unsigned i = 0; i < w->threads; i++) nd_reader_shrink(&w->wk[i].rd);
+    for (unsigned i = 0; i < w->x.threads; i++) nd_reader_shrink(&w->x.wk[i].rd);
     const nd_input_cfg *in = &w->sc->in;
     for (size_t d = 0; d < nd && in->diag; d++) {
         if (!w->doc_ncut[d]) continue;
@@ -744,7 +689,7 @@ static nd_status stage_split(scan_work *w) {
 static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
     nd_report *r = w->r;
-    scan_worker *k = &w->wk[worker];
+    nd_worker *k = &w->x.wk[worker];
     size_t p0 = w->batch0 + t * ND_SKETCH_TASK;
     size_t p1 = ND_MIN(p0 + ND_SKETCH_TASK, w->batch1);
     uint64_t bytes = 0;
@@ -769,26 +714,15 @@ static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
         if (w->state[p] != ND_PARA_REP) continue;
         for (unsigned j = 0; j < w->bands; j++) w->bkeys[j * w->batch_rows + row] = keys[j];
     }
-    task_done(w, worker, bytes);
-    return ND_OK;
-}
-
-/* Worker buffers for n LSH entries. */
-static nd_status worker_entries(scan_worker *k, size_t n) {
-    if (n <= k->ecap) return ND_OK;
-    size_t cap = k->ecap;
-    ND_TRY(ND_GROW(k->e, cap, n));
-    cap = k->ecap;
-    ND_TRY(ND_GROW(k->etmp, cap, n));
-    k->ecap = cap;
+    nd_exec_done(&w->x, worker, bytes);
     return ND_OK;
 }
 
 /* Sorts the current batch's band keys per band and appends them as runs. */
 static nd_status spill_batch(scan_work *w) {
     size_t rows = w->batch1 - w->batch0;
-    scan_worker *k = &w->wk[0];
-    ND_TRY(worker_entries(k, rows ? rows : 1));
+    nd_worker *k = &w->x.wk[0];
+    ND_TRY(nd_worker_entries(k, rows ? rows : 1));
     if (w->nbatches * w->bands + w->bands > w->runs_cap)
         ND_TRY(ND_GROW(w->runs, w->runs_cap, (w->nbatches + 1) * w->bands));
     for (unsigned j = 0; j < w->bands; j++) {
@@ -812,163 +746,16 @@ static nd_status stage_sketch(scan_work *w) {
     size_t np = r->pt.n;
     uint64_t para_bytes = 0;
     for (size_t p = 0; p < np; p++) para_bytes += r->pt.len[p];
-    stage_begin(w, ND_STAGE_SKETCH, para_bytes);
+    nd_exec_begin(&w->x, ND_STAGE_SKETCH, para_bytes);
     for (size_t b0 = 0; b0 < np || (b0 == 0 && np == 0); b0 += w->batch_rows) {
         if (np == 0) break;
         w->batch0 = b0;
         w->batch1 = ND_MIN(np, b0 + w->batch_rows);
         size_t ntasks = (w->batch1 - b0 + ND_SKETCH_TASK - 1) / ND_SKETCH_TASK;
-        ND_TRY(nd_pool_run(w->pool, ntasks, sketch_task, w, &w->sc->cancel));
+        ND_TRY(nd_exec_run(&w->x, ntasks, sketch_task, w));
         if (w->spilling) ND_TRY(spill_batch(w));
     }
     return ND_OK;
-}
-
-/* --- 3. exact duplicates ------------------------------------------------- */
-
-/* Exact duplicates are found by sorting (exact key, paragraph id) pairs.  The
- * pairs are partitioned by the top bits of the key's low half (equal 128-bit
- * keys share them), so that the partitions sort and group in parallel:
- *   count    tasks = chunks of consecutive paragraphs; each counts its
- *            clusterable paragraphs per partition, in its own row of a
- *            (chunk x partition) table;
- *   scatter  the same chunks; prefix sums over the table, partition by
- *            partition and chunk by chunk, give every chunk its own slice of
- *            every partition, so each partition holds its pairs in id order
- *            whatever ran where;
- *   group    tasks = partitions; each radix-sorts its slice by the key's
- *            low 32 bits (stably, so ids ascend among equal keys; the group
- *            tasks take 0.13 G instructions for 1.19 M English paragraphs,
- *            0.20 G with a sort by the whole 64 bits) and links every
- *            paragraph whose 128-bit key equals an earlier one's under the
- *            first of them, the group's representative, marking it
- *            ND_PARA_COPY.
- * The representative is its group's smallest id and still a root, and every
- * copy is still a singleton (no union has happened yet), so the link is what
- * nd_uf_union would do, and tasks write disjoint paragraphs.  The serial work
- * is the prefix sum over the table, which the sizes below keep small (at most
- * 256 x 4096 cells): about 16,384 pairs per partition, at least 65,536
- * paragraphs per chunk.  Both depend on the paragraph count only, and the
- * result on neither. */
-#define ND_EXACT_CHUNK 65536
-#define ND_EXACT_CHUNKS_MAX 256
-#define ND_EXACT_PART 16384
-#define ND_EXACT_BITS_MAX 12
-
-typedef struct exact_work {
-    scan_work *w;
-    size_t chunk, nchunks;
-    unsigned bits;  /* partition = top `bits` bits of the key's low half */
-    size_t nparts;
-    size_t *cell;   /* nchunks x nparts: counts, then next write positions */
-    size_t *part;   /* nparts + 1 partition starts */
-    nd_key32 *kv, *tmp;
-} exact_work;
-
-static size_t exact_part(const exact_work *x, uint64_t key) {
-    return x->bits ? (size_t)(key >> (64 - x->bits)) : 0;
-}
-
-static nd_status exact_count_task(void *ctx, size_t t, unsigned worker) {
-    exact_work *x = ctx;
-    scan_work *w = x->w;
-    size_t p0 = t * x->chunk, p1 = ND_MIN(p0 + x->chunk, w->r->pt.n);
-    size_t *cell = x->cell + t * x->nparts;
-    ND_UNUSED(worker);
-    for (size_t p = p0; p < p1; p++)
-        if (w->state[p] == ND_PARA_REP) cell[exact_part(x, w->ekey[p].low64)]++;
-    return ND_OK;
-}
-
-static nd_status exact_scatter_task(void *ctx, size_t t, unsigned worker) {
-    exact_work *x = ctx;
-    scan_work *w = x->w;
-    size_t p0 = t * x->chunk, p1 = ND_MIN(p0 + x->chunk, w->r->pt.n);
-    size_t *cell = x->cell + t * x->nparts;
-    ND_UNUSED(worker);
-    for (size_t p = p0; p < p1; p++) {
-        if (w->state[p] != ND_PARA_REP) continue;
-        uint64_t key = w->ekey[p].low64;
-        x->kv[cell[exact_part(x, key)]++] = (nd_key32){.key = key, .val = (uint32_t)p};
-    }
-    return ND_OK;
-}
-
-static nd_status exact_group_task(void *ctx, size_t t, unsigned worker) {
-    exact_work *x = ctx;
-    scan_work *w = x->w;
-    size_t s0 = x->part[t], n = x->part[t + 1] - s0;
-    nd_key32 *kv = x->kv + s0;
-    ND_UNUSED(worker);
-    /* Performance: sorted by the key's low 32 bits only (three passes, not
-     * up to eight); a run then holds all the entries of its keys, ids
-     * ascending, and the rare other keys that share those bits are told
-     * apart below. */
-    nd_sort_key32_lo32(kv, x->tmp + s0, n);
-    for (size_t s = 0; s < n;) {
-        size_t e = s + 1;
-        while (e < n && (uint32_t)kv[e].key == (uint32_t)kv[s].key) e++;
-        /* within a run (ascending ids), link each member to the first
-         * earlier representative with the same 128-bit key */
-        for (size_t k = s + 1; k < e; k++) {
-            uint32_t pk = kv[k].val;
-            for (size_t j = s; j < k; j++) {
-                uint32_t pj = kv[j].val;
-                if (w->state[pj] == ND_PARA_REP && kv[j].key == kv[k].key &&
-                    w->ekey[pj].high64 == w->ekey[pk].high64) {
-                    w->state[pk] = ND_PARA_COPY;
-                    nd_uf_link(&w->uf, pj, pk);
-                    break;
-                }
-            }
-        }
-        s = e;
-    }
-    return ND_OK;
-}
-
-static nd_status stage_exact(scan_work *w) {
-    nd_status st = ND_OK;
-    size_t np = w->r->pt.n;
-    exact_work x;
-    memset(&x, 0, sizeof x);
-    x.w = w;
-    x.chunk = ND_MAX((size_t)ND_EXACT_CHUNK, (np + ND_EXACT_CHUNKS_MAX - 1) / ND_EXACT_CHUNKS_MAX);
-    x.nchunks = (np + x.chunk - 1) / x.chunk;
-    while (x.bits < ND_EXACT_BITS_MAX && (np >> x.bits) > ND_EXACT_PART) x.bits++;
-    x.nparts = (size_t)1 << x.bits;
-    x.cell = nd_calloc(x.nchunks ? x.nchunks * x.nparts : 1, sizeof *x.cell);
-    x.part = nd_mallocn(x.nparts + 1, sizeof *x.part);
-    if (!x.cell || !x.part) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    ND_CHECK(nd_pool_run(w->pool, x.nchunks, exact_count_task, &x, &w->sc->cancel));
-    size_t sum = 0;
-    for (size_t q = 0; q < x.nparts; q++) {
-        x.part[q] = sum;
-        for (size_t t = 0; t < x.nchunks; t++) {
-            size_t c = x.cell[t * x.nparts + q];
-            x.cell[t * x.nparts + q] = sum;
-            sum += c;
-        }
-    }
-    x.part[x.nparts] = sum;
-    w->ncl = sum;
-    x.kv = nd_mallocn(sum ? sum : 1, sizeof *x.kv);
-    x.tmp = nd_mallocn(sum ? sum : 1, sizeof *x.tmp);
-    if (!x.kv || !x.tmp) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    ND_CHECK(nd_pool_run(w->pool, x.nchunks, exact_scatter_task, &x, &w->sc->cancel));
-    ND_CHECK(nd_pool_run(w->pool, x.nparts, exact_group_task, &x, &w->sc->cancel));
-out:
-    free(x.cell);
-    free(x.part);
-    free(x.kv);
-    free(x.tmp);
-    return st;
 }
 
 /* --- 4. LSH -------------------------------------------------------------- */
@@ -977,14 +764,14 @@ out:
  * bounds them by the distinct candidates plus one band's worth. */
 #define ND_PAIRS_COMPACT (UINT64_C(1) << 20)
 
-static nd_status pairs_compact(scan_worker *k, size_t *mark) {
+static nd_status pairs_compact(nd_worker *k, size_t *mark) {
     if (k->pairs.n - *mark < ND_PAIRS_COMPACT) return ND_OK;
     ND_TRY(nd_pairs_finish(&k->pairs));
     *mark = k->pairs.n;
     return ND_OK;
 }
 
-static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
+static nd_status lsh_task_memory(scan_work *w, unsigned j, nd_worker *k) {
     const uint32_t *keys = k->band; /* fusing: no w->bkeys (NULL) */
     if (w->fusing) { /* band j gathered from the ranges' staged keys */
         for (size_t t = 0; t < w->nranges; t++) {
@@ -1001,7 +788,7 @@ static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
     return nd_lsh_band_pairs(k->e, m, &k->pairs);
 }
 
-static nd_status lsh_task_spilled(scan_work *w, unsigned j, scan_worker *k) {
+static nd_status lsh_task_spilled(scan_work *w, unsigned j, nd_worker *k) {
     nd_status st = ND_OK;
     nd_run *runs = NULL;
     nd_merge mg;
@@ -1039,14 +826,14 @@ out:
 
 static nd_status lsh_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
-    scan_worker *k = &w->wk[worker];
+    nd_worker *k = &w->x.wk[worker];
     size_t mark = 0;
     if (w->spilling)
         ND_TRY(lsh_task_spilled(w, (unsigned)t, k));
     else
         ND_TRY(lsh_task_memory(w, (unsigned)t, k));
     ND_TRY(pairs_compact(k, &mark));
-    task_done(w, worker, 1);
+    nd_exec_done(&w->x, worker, 1);
     return ND_OK;
 }
 
@@ -1054,7 +841,7 @@ static nd_status lsh_task(void *ctx, size_t t, unsigned worker) {
 static nd_status lsh_finish_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
     ND_UNUSED(worker);
-    return nd_pairs_finish(&w->wk[t].pairs);
+    return nd_pairs_finish(&w->x.wk[t].pairs);
 }
 
 /* Merges the ascending, distinct a[0..na) and b[0..nb) into out, ascending
@@ -1079,13 +866,13 @@ static size_t merge_distinct(const uint64_t *a, size_t na, const uint64_t *b, si
  * concatenation would give, with the sorting off the serial path. */
 static nd_status lsh_merge(scan_work *w) {
     nd_status st = ND_OK;
-    unsigned k = w->threads;
+    unsigned k = w->x.threads;
     size_t total = 0;
     uint64_t *a = NULL, *b = NULL;
     size_t *run = nd_mallocn((size_t)k + 1, sizeof *run);
     if (!run) return ND_ERR_NOMEM;
-    ND_CHECK(nd_pool_run(w->pool, k, lsh_finish_task, w, &w->sc->cancel));
-    for (unsigned t = 0; t < k; t++) total += w->wk[t].pairs.n;
+    ND_CHECK(nd_exec_run(&w->x, k, lsh_finish_task, w));
+    for (unsigned t = 0; t < k; t++) total += w->x.wk[t].pairs.n;
     a = nd_mallocn(total ? total : 1, sizeof *a);
     b = nd_mallocn(total ? total : 1, sizeof *b);
     if (!a || !b) {
@@ -1094,7 +881,7 @@ static nd_status lsh_merge(scan_work *w) {
     }
     run[0] = 0;
     for (unsigned t = 0; t < k; t++) {
-        nd_pairs *p = &w->wk[t].pairs;
+        nd_pairs *p = &w->x.wk[t].pairs;
         if (p->n) memcpy(a + run[t], p->v, p->n * sizeof *p->v);
         run[t + 1] = run[t] + p->n;
         nd_pairs_release(p);
@@ -1124,22 +911,22 @@ out:
 }
 
 static nd_status stage_lsh(scan_work *w) {
-    stage_begin(w, ND_STAGE_LSH, w->bands);
+    nd_exec_begin(&w->x, ND_STAGE_LSH, w->bands);
     if (w->ncl >= 2) {
         if (!w->spilling)
-            for (unsigned t = 0; t < w->threads; t++) {
-                ND_TRY(worker_entries(&w->wk[t], w->ncl + 1 + ND_LSH_SORTED_EXTRA));
+            for (unsigned t = 0; t < w->x.threads; t++) {
+                ND_TRY(nd_worker_entries(&w->x.wk[t], w->ncl + 1 + ND_LSH_SORTED_EXTRA));
                 if (w->fusing)
-                    ND_TRY(ND_GROW(w->wk[t].band, w->wk[t].band_cap, w->r->pt.n));
+                    ND_TRY(ND_GROW(w->x.wk[t].band, w->x.wk[t].band_cap, w->r->pt.n));
             }
-        nd_status st = nd_pool_run(w->pool, w->bands, lsh_task, w, &w->sc->cancel);
+        nd_status st = nd_exec_run(&w->x, w->bands, lsh_task, w);
         if (st == ND_ERR_IO) /* reading the spilled runs back */
             return scanner_io_error(w->sc, atomic_load(&w->io_errno), scanner_tmpdir(w->sc));
         ND_TRY(st);
     }
     /* the entry buffers are not needed any more */
-    for (unsigned t = 0; t < w->threads; t++) {
-        scan_worker *k = &w->wk[t];
+    for (unsigned t = 0; t < w->x.threads; t++) {
+        nd_worker *k = &w->x.wk[t];
         free(k->e);
         free(k->etmp);
         k->e = k->etmp = NULL;
@@ -1170,7 +957,7 @@ static nd_status stage_lsh(scan_work *w) {
 static nd_status texts_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
     nd_report *r = w->r;
-    nd_reader *rd = &w->wk[worker].rd;
+    nd_reader *rd = &w->x.wk[worker].rd;
     size_t i0 = t * ND_TEXT_TASK, i1 = ND_MIN(i0 + ND_TEXT_TASK, w->nneed), last = i0;
     for (size_t i = i0; i < i1; i++) {
         uint32_t p = w->need_id[i];
@@ -1233,8 +1020,7 @@ static nd_status stage_texts(scan_work *w, uint64_t limit) {
     }
     w->need_off[m] = total;
     w->nneed = m;
-    return nd_pool_run(w->pool, (m + ND_TEXT_TASK - 1) / ND_TEXT_TASK, texts_task, w,
-                       &w->sc->cancel);
+    return nd_exec_run(&w->x, (m + ND_TEXT_TASK - 1) / ND_TEXT_TASK, texts_task, w);
 }
 
 /* Paragraph p's text: from stage_texts' copies, else read with rd. */
@@ -1251,7 +1037,7 @@ static nd_status text_of(const scan_work *w, nd_reader *rd, uint32_t p, const ui
 static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
     scan_work *w = ctx;
     nd_report *r = w->r;
-    scan_worker *k = &w->wk[worker];
+    nd_worker *k = &w->x.wk[worker];
     size_t i0 = t * ND_VERIFY_TASK, i1 = ND_MIN(i0 + ND_VERIFY_TASK, w->pairs.n);
     uint32_t cur = UINT32_MAX;
     uint64_t *sa = NULL, *sb = NULL;
@@ -1279,17 +1065,16 @@ static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
         w->jac[i] = nd_hashset_jaccard(sa, na, sb, nb);
         w->pass[i] = w->jac[i] >= r->opt.threshold;
     }
-    task_done(w, worker, i1 - i0);
+    nd_exec_done(&w->x, worker, i1 - i0);
     return ND_OK;
 }
 
 static nd_status stage_verify(scan_work *w, uint64_t *verified) {
     size_t n = w->pairs.n;
-    stage_begin(w, ND_STAGE_VERIFY, n);
+    nd_exec_begin(&w->x, ND_STAGE_VERIFY, n);
     if (!(w->pass = nd_calloc(n ? n : 1, 1))) return ND_ERR_NOMEM;
     if (!(w->jac = nd_mallocn(n ? n : 1, sizeof *w->jac))) return ND_ERR_NOMEM;
-    ND_TRY(nd_pool_run(w->pool, (n + ND_VERIFY_TASK - 1) / ND_VERIFY_TASK, verify_task, w,
-                       &w->sc->cancel));
+    ND_TRY(nd_exec_run(&w->x, (n + ND_VERIFY_TASK - 1) / ND_VERIFY_TASK, verify_task, w));
     uint64_t ok = 0;
     for (size_t i = 0; i < n; i++) {
         if (!w->pass[i]) continue;
@@ -1375,7 +1160,7 @@ static size_t find_pair(const nd_pairs *p, uint64_t v) {
  * Performance: a member that was a candidate with the representative has
  * its Jaccard from the verification (the same sets, the same function, so
  * the same value); only the others have their shingle sets rebuilt. */
-static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_t *m,
+static nd_status cluster_similarity(scan_work *w, nd_worker *wk, const uint32_t *m,
                                     size_t size) {
     nd_report *r = w->r;
     uint32_t rep = m[0];
@@ -1427,9 +1212,9 @@ static nd_status cluster_members_task(void *ctx, size_t t, unsigned worker) {
         for (size_t i = i0; i < i1; i++) m[1 + i - i0] = (uint32_t)x->lk[i];
         size_t size = 1 + i1 - i0;
         for (size_t k = 0; k < size; k++) r->cluster[m[k]] = (int64_t)c;
-        ND_TRY(cluster_similarity(w, &w->wk[worker], m, size));
+        ND_TRY(cluster_similarity(w, &w->x.wk[worker], m, size));
     }
-    task_done(w, worker, c1 - c0);
+    nd_exec_done(&w->x, worker, c1 - c0);
     return ND_OK;
 }
 
@@ -1443,7 +1228,7 @@ static nd_status stage_cluster(scan_work *w) {
     x.w = w;
     x.ntasks = (np + ND_CLUSTER_TASK - 1) / ND_CLUSTER_TASK;
     if (!(x.off = nd_mallocn(x.ntasks + 1, sizeof *x.off))) return ND_ERR_NOMEM;
-    ND_CHECK(nd_pool_run(w->pool, x.ntasks, cluster_count_task, &x, &w->sc->cancel));
+    ND_CHECK(nd_exec_run(&w->x, x.ntasks, cluster_count_task, &x));
     size_t sum = 0;
     for (size_t t = 0; t < x.ntasks; t++) {
         size_t n = x.off[t];
@@ -1458,8 +1243,8 @@ static nd_status stage_cluster(scan_work *w) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    ND_CHECK(nd_pool_run(w->pool, x.ntasks, cluster_collect_task, &x, &w->sc->cancel));
-    ND_CHECK(check_cancel(w));
+    ND_CHECK(nd_exec_run(&w->x, x.ntasks, cluster_collect_task, &x));
+    ND_CHECK(nd_exec_check(&w->x));
 
     /* runs of equal roots; low halves (ids) ascend, so the sort is stable */
     nd_sort_hi32(x.lk, tmp, x.nlk);
@@ -1494,9 +1279,9 @@ static nd_status stage_cluster(scan_work *w) {
         r->cl_start[c + 1] = r->cl_start[c] + 1 + x.run[g + 1] - x.run[g];
     }
     r->ncl = ncl;
-    w->total = ncl;
-    ND_CHECK(nd_pool_run(w->pool, (ncl + ND_SIM_TASK - 1) / ND_SIM_TASK, cluster_members_task,
-                         &x, &w->sc->cancel));
+    w->x.total = ncl;
+    ND_CHECK(nd_exec_run(&w->x, (ncl + ND_SIM_TASK - 1) / ND_SIM_TASK, cluster_members_task,
+                         &x));
 out:
     free(x.off);
     free(x.lk);
@@ -1520,7 +1305,7 @@ static nd_status plan_memory(scan_work *w, uint64_t limit) {
     /* per row: band keys; during LSH: entries + scratch per thread (in
      * memory) */
     uint64_t row_keys = (uint64_t)w->bands * sizeof *w->bkeys;
-    uint64_t in_memory = (uint64_t)np * (row_keys + 16u * w->threads);
+    uint64_t in_memory = (uint64_t)np * (row_keys + 16u * w->x.threads);
     w->spilling = in_memory > limit;
     if (!w->spilling) {
         w->batch_rows = np ? np : 1;
@@ -1532,7 +1317,7 @@ static nd_status plan_memory(scan_work *w, uint64_t limit) {
     w->batch_rows = (size_t)ND_MIN(rows, (uint64_t)np);
     size_t nb = (np + w->batch_rows - 1) / w->batch_rows;
     /* merge buffers: nb runs per band, one band per thread at a time */
-    uint64_t per = limit / ((uint64_t)w->threads * nb * sizeof(uint64_t));
+    uint64_t per = limit / ((uint64_t)w->x.threads * nb * sizeof(uint64_t));
     w->merge_buf = (size_t)ND_MAX(ND_MIN(per, (uint64_t)1 << 16), (uint64_t)64);
     int e = 0;
     nd_status st = nd_spill_open(&w->spill, w->sc->tmpdir, &e);
@@ -1560,8 +1345,11 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(nd_report_text_init(r));
     w.r = r;
     w.sc = sc;
-    atomic_init(&w.done, 0);
-    for (size_t d = 0; d < r->docs.n; d++) w.input_bytes += r->docs.docs[d].size;
+    atomic_init(&w.x.done, 0);
+    w.x.cancel = &sc->cancel;
+    w.x.progress = sc->progress;
+    w.x.progress_user = sc->progress_user;
+    for (size_t d = 0; d < r->docs.n; d++) w.x.input_bytes += r->docs.docs[d].size;
     nd_timings *tm = &r->timings;
     tm->stage[ND_STAGE_READ] = sc->read_seconds;
     tm->peak_rss[ND_STAGE_READ] = peak_rss_bytes();
@@ -1572,7 +1360,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
         tm->stage[stage_] += t1 - t0;                                          \
         tm->peak_rss[stage_] = peak_rss_bytes();                               \
         t0 = t1;                                                               \
-        ND_CHECK(check_cancel(&w));                                            \
+        ND_CHECK(nd_exec_check(&w.x));                                            \
     } while (0)
 
     if (r->opt.bands) {
@@ -1581,26 +1369,26 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     } else {
         ND_CHECK(nd_lsh_params(r->opt.threshold, r->opt.num_perm, &w.bands, &w.rows));
     }
-    w.threads = nd_pool_resolve_threads(r->opt.threads);
-    tm->threads = w.threads;
-    ND_CHECK(nd_pool_new(w.threads, &w.pool));
-    if (!(w.wk = nd_calloc(w.threads, sizeof *w.wk))) {
+    w.x.threads = nd_pool_resolve_threads(r->opt.threads);
+    tm->threads = w.x.threads;
+    ND_CHECK(nd_pool_new(w.x.threads, &w.x.pool));
+    if (!(w.x.wk = nd_calloc(w.x.threads, sizeof *w.x.wk))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    for (unsigned t = 0; t < w.threads; t++) {
-        nd_reader_init(&w.wk[t].rd, &r->docs);
-        nd_reader_init(&w.wk[t].rb, &r->docs);
-        nd_shingler_init(&w.wk[t].sa, &r->opt);
-        nd_shingler_init(&w.wk[t].sb, &r->opt);
-        if (!(w.wk[t].sig = nd_mallocn(r->opt.num_perm, sizeof *w.wk[t].sig))) {
+    for (unsigned t = 0; t < w.x.threads; t++) {
+        nd_reader_init(&w.x.wk[t].rd, &r->docs);
+        nd_reader_init(&w.x.wk[t].rb, &r->docs);
+        nd_shingler_init(&w.x.wk[t].sa, &r->opt);
+        nd_shingler_init(&w.x.wk[t].sb, &r->opt);
+        if (!(w.x.wk[t].sig = nd_mallocn(r->opt.num_perm, sizeof *w.x.wk[t].sig))) {
             st = ND_ERR_NOMEM;
             goto out;
         }
     }
     ND_CHECK(nd_minhash_init(&w.mh, r->opt.num_perm, r->opt.seed));
 
-    ND_CHECK(check_cancel(&w));
+    ND_CHECK(nd_exec_check(&w.x));
     w.limit = tm->memory_limit;
     w.fusing = 1; /* falls back to a separate sketch stage when too large */
     atomic_init(&w.fuse_off, 0);
@@ -1631,12 +1419,15 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(nd_uf_init(&w.uf, np));
 
     if (w.fusing)
-        stage_begin(&w, ND_STAGE_SKETCH, 0); /* done by the split tasks */
+        nd_exec_begin(&w.x, ND_STAGE_SKETCH, 0); /* done by the split tasks */
     else
         ND_CHECK(stage_sketch(&w));
     ND_LAP(ND_STAGE_SKETCH);
-    stage_begin(&w, ND_STAGE_EXACT, 0);
-    ND_CHECK(stage_exact(&w));
+    nd_exec_begin(&w.x, ND_STAGE_EXACT, 0);
+    nd_exact_in exin = {.n = np, .ekey = w.ekey};
+    nd_exact_out exout = {.state = w.state, .uf = &w.uf};
+    ND_CHECK(nd_stage_exact(&w.x, &exin, &exout));
+    w.ncl = exout.ncl;
     ND_LAP(ND_STAGE_EXACT);
     ND_CHECK(stage_lsh(&w));
     free(w.bkeys);
@@ -1651,11 +1442,11 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(stage_texts(&w, tm->memory_limit));
     ND_CHECK(stage_verify(&w, &verified));
     ND_LAP(ND_STAGE_VERIFY);
-    stage_begin(&w, ND_STAGE_CLUSTER, 0);
+    nd_exec_begin(&w.x, ND_STAGE_CLUSTER, 0);
     ND_CHECK(stage_cluster(&w));
     ND_LAP(ND_STAGE_CLUSTER);
 
-    stage_begin(&w, ND_STAGE_REPORT, 0);
+    nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);
     /* files found changed by any stage, once each, in document order */
     nd_doctab_report_changed(&r->docs, &sc->in);
     nd_summary *s = &r->sum;
@@ -1667,7 +1458,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     s->num_perm = r->opt.num_perm;
     s->shingle = r->opt.shingle;
     s->threshold = r->opt.threshold;
-    ND_CHECK(nd_report_finish(r, w.pool, &sc->cancel));
+    ND_CHECK(nd_report_finish(r, w.x.pool, &sc->cancel));
     ND_LAP(ND_STAGE_REPORT);
     tm->total = now_seconds() - t_start + sc->read_seconds;
     *out = r;

@@ -1,0 +1,95 @@
+/*
+ * stage.h - what the stages of a scan share (private): the pool and its
+ * workers' scratch, cancellation and progress (nd_exec), and the states a
+ * paragraph goes through.
+ *
+ * A stage is one file (stage_exact.c, stage_verify.c, ...) with one entry
+ * point, nd_stage_NAME(nd_exec *, const nd_NAME_in *, nd_NAME_out *): the
+ * input struct lists everything the stage reads, the output struct
+ * everything it writes, and the stage touches nothing else.  The driver
+ * (scan.c) owns the arrays and wires one stage's output to the next one's
+ * input, so the index and the distributed run can call the same stages on
+ * boxes they load or receive (../shared/DESIGN.md).  Tasks of a stage run
+ * on x->pool and write into disjoint, preallocated slices, so no result
+ * depends on the thread count.
+ */
+#ifndef ND_STAGE_H
+#define ND_STAGE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "input.h"
+#include "lsh.h"
+#include "neardup.h"
+#include "pool.h"
+#include "sketch.h"
+#include "xxh.h"
+
+/* What the sketch and exact stages know of a paragraph. */
+enum {
+    ND_PARA_SHORT = 0, /* fewer than min_chars characters: never clustered */
+    ND_PARA_REP = 1,   /* clusterable, and the first of its exact group */
+    ND_PARA_COPY = 2   /* clusterable, an exact copy of an earlier paragraph */
+};
+
+/* Private scratch of one worker thread, reused by every stage. */
+typedef struct nd_worker {
+    nd_reader rd; /* bytes of paragraphs (input.h): documents, sketch
+                     windows, verification's first members */
+    nd_reader rb; /* verification's second members, exactly */
+    nd_shingler sa, sb;
+    uint32_t *sig;
+    uint32_t *band;     /* one band's keys gathered from the ranges (fused) */
+    size_t band_cap;
+    uint32_t *rowkeys;  /* a range's band keys, row-major, while it is split */
+    size_t rowkeys_cap;
+    uint64_t *e, *etmp; /* LSH entries and sort scratch */
+    size_t ecap;
+    nd_pairs pairs;
+} nd_worker;
+
+/* How a stage runs: threads, their scratch, cancellation, progress. */
+typedef struct nd_exec {
+    nd_pool *pool;
+    unsigned threads;
+    nd_worker *wk;            /* threads workers */
+    const atomic_int *cancel; /* non-zero: stop (ND_ERR_CANCELLED) */
+    nd_progress_fn progress;  /* called on worker 0 only, or NULL */
+    void *progress_user;
+    nd_stage stage;
+    atomic_uint_fast64_t done;
+    uint64_t total;
+    uint64_t input_bytes;
+} nd_exec;
+
+/* Starts counting progress of stage st towards total units. */
+void nd_exec_begin(nd_exec *x, nd_stage st, uint64_t total);
+/* Counts work done by a task; worker 0 (the caller's thread) reports. */
+void nd_exec_done(nd_exec *x, unsigned worker, uint64_t units);
+/* ND_ERR_CANCELLED once cancelled, else ND_OK. */
+nd_status nd_exec_check(const nd_exec *x);
+/* nd_pool_run on x's pool with x's cancel flag. */
+nd_status nd_exec_run(nd_exec *x, size_t ntasks, nd_task_fn fn, void *ctx);
+/* Worker k's LSH entry buffers hold at least n entries. */
+nd_status nd_worker_entries(nd_worker *k, size_t n);
+
+/* --- 3. exact duplicates (stage_exact.c) --- */
+typedef struct nd_exact_in {
+    size_t n;                   /* paragraphs */
+    const XXH128_hash_t *ekey;  /* n exact keys (read where state is REP) */
+} nd_exact_in;
+
+typedef struct nd_exact_out {
+    unsigned char *state; /* n states: in SHORT or REP; out REP becomes COPY
+                             for every paragraph with an earlier equal key */
+    nd_uf *uf;            /* over the n paragraphs, all singletons: each copy
+                             is linked under its group's first paragraph */
+    size_t ncl;           /* clusterable paragraphs (REP on entry) */
+} nd_exact_out;
+
+nd_status nd_stage_exact(nd_exec *x, const nd_exact_in *in, nd_exact_out *out);
+
+#endif /* ND_STAGE_H */
