@@ -330,10 +330,7 @@ nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
 /* ------------------------------------------------------------------------ */
 
 #define ND_SKETCH_TASK 512 /* paragraphs per sketch task */
-#define ND_VERIFY_TASK 64  /* pairs per verify task */
-#define ND_SIM_TASK 64     /* clusters per similarity task */
 #define ND_MIN_BATCH 64    /* fewest paragraphs per spilled batch */
-#define ND_SKETCH_AHEAD ((size_t)1 << 20) /* bytes read ahead while sketching */
 
 /* Working arrays of one run, all indexed by paragraph id. */
 typedef struct scan_work {
@@ -376,13 +373,7 @@ typedef struct scan_work {
     nd_pairs pairs;
     unsigned char *pass;   /* per candidate pair: verified */
     double *jac;           /* per candidate pair: its exact Jaccard */
-    /* texts of the paragraphs in candidate pairs (stage_texts), or none */
-    uint32_t *need;        /* paragraph id -> index among them, or UINT32_MAX */
-    uint32_t *need_id;     /* index -> paragraph id, ascending */
-    uint64_t *need_off;    /* index -> offset of its text in `texts` */
-    unsigned char *need_ok; /* index -> its text read back as it was split */
-    size_t nneed;
-    uint8_t *texts;
+    nd_texts texts;        /* of the paragraphs in candidate pairs */
 } scan_work;
 
 /* A range's sketch, staged by its split task (fused path): per paragraph of
@@ -446,11 +437,7 @@ static void work_release(scan_work *w) {
     nd_pairs_release(&w->pairs);
     free(w->pass);
     free(w->jac);
-    free(w->need);
-    free(w->need_id);
-    free(w->need_off);
-    free(w->need_ok);
-    free(w->texts);
+    nd_texts_release(&w->texts);
 }
 
 /* --- 1. split ------------------------------------------------------------ */
@@ -938,359 +925,6 @@ static nd_status stage_lsh(scan_work *w) {
     return lsh_merge(w);
 }
 
-/* --- 5. verify ----------------------------------------------------------- */
-
-/* The texts of the paragraphs in candidate pairs, read in file order before
- * the verification.  Fetching each pair's texts on its own cost a pread()
- * per paragraph in pair order (about 1.5 microseconds each on the bench
- * machine: +0.045 s of 0.08 s verifying the 100 MB corpus); read in id
- * order, neighbours share one read (a window is extended to the next needed
- * paragraph of the document when the gap is at most ND_TEXT_GAP bytes, up to
- * ND_SKETCH_AHEAD).  The copies cost their bytes (about 50 bytes per corpus
- * paragraph on the bench corpus, after the band keys are freed, so below the
- * scan's peak); they are kept only when they fit in a quarter of the memory
- * limit, else each text is read when needed.  Tasks = ND_TEXT_TASK needed
- * paragraphs, each writing its own slice. */
-#define ND_TEXT_TASK 1024
-#define ND_TEXT_GAP ((uint64_t)4096)
-
-static nd_status texts_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    nd_reader *rd = &w->x.wk[worker].rd;
-    size_t i0 = t * ND_TEXT_TASK, i1 = ND_MIN(i0 + ND_TEXT_TASK, w->nneed), last = i0;
-    for (size_t i = i0; i < i1; i++) {
-        uint32_t p = w->need_id[i];
-        const uint8_t *text = NULL;
-        if (last <= i) { /* a new window: to the last close neighbour */
-            uint64_t start = r->pt.off[p];
-            for (last = i; last + 1 < i1; last++) {
-                uint32_t q = w->need_id[last], n = w->need_id[last + 1];
-                if (r->pt.doc[n] != r->pt.doc[p] ||
-                    r->pt.off[n] > r->pt.off[q] + r->pt.len[q] + ND_TEXT_GAP ||
-                    r->pt.off[n] + r->pt.len[n] - start > ND_SKETCH_AHEAD)
-                    break;
-            }
-            last++;
-        }
-        uint32_t q = w->need_id[last - 1];
-        uint64_t ahead = r->pt.off[q] + r->pt.len[q] - (r->pt.off[p] + r->pt.len[p]);
-        nd_status st = nd_report_fetch(r, rd, p, (size_t)ahead, &text);
-        w->need_ok[i] = st == ND_OK;
-        if (st == ND_ERR_CHANGED) continue;
-        ND_TRY(st);
-        if (r->pt.len[p]) memcpy(w->texts + w->need_off[i], text, r->pt.len[p]);
-    }
-    return ND_OK;
-}
-
-static nd_status stage_texts(scan_work *w, uint64_t limit) {
-    nd_report *r = w->r;
-    size_t np = r->pt.n, m = 0;
-    uint64_t total = 0;
-    if (w->pairs.n == 0) return ND_OK;
-    if (!(w->need = nd_mallocn(np, sizeof *w->need))) return ND_ERR_NOMEM;
-    memset(w->need, 0xff, np * sizeof *w->need);
-    for (size_t i = 0; i < w->pairs.n; i++) {
-        w->need[w->pairs.v[i] >> 32] = 0;
-        w->need[(uint32_t)w->pairs.v[i]] = 0;
-    }
-    for (size_t p = 0; p < np; p++) {
-        if (w->need[p] == UINT32_MAX) continue;
-        m++;
-        total += r->pt.len[p];
-    }
-    if (total > limit / 4) { /* too large to keep: read when needed */
-        free(w->need);
-        w->need = NULL;
-        return ND_OK;
-    }
-    w->need_id = nd_mallocn(m, sizeof *w->need_id);
-    w->need_off = nd_mallocn(m + 1, sizeof *w->need_off);
-    w->need_ok = nd_calloc(m, 1);
-    w->texts = nd_mallocn(total ? total : 1, 1);
-    if (!w->need_id || !w->need_off || !w->need_ok || !w->texts) return ND_ERR_NOMEM;
-    total = 0;
-    for (size_t p = 0, i = 0; p < np; p++) {
-        if (w->need[p] == UINT32_MAX) continue;
-        w->need[p] = (uint32_t)i;
-        w->need_id[i] = (uint32_t)p;
-        w->need_off[i++] = total;
-        total += r->pt.len[p];
-    }
-    w->need_off[m] = total;
-    w->nneed = m;
-    return nd_exec_run(&w->x, (m + ND_TEXT_TASK - 1) / ND_TEXT_TASK, texts_task, w);
-}
-
-/* Paragraph p's text: from stage_texts' copies, else read with rd. */
-static nd_status text_of(const scan_work *w, nd_reader *rd, uint32_t p, const uint8_t **out) {
-    if (w->need && w->need[p] != UINT32_MAX) {
-        uint32_t i = w->need[p];
-        if (!w->need_ok[i]) return ND_ERR_CHANGED;
-        *out = w->texts + w->need_off[i];
-        return ND_OK;
-    }
-    return nd_report_fetch(w->r, rd, p, 0, out);
-}
-
-static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    nd_worker *k = &w->x.wk[worker];
-    size_t i0 = t * ND_VERIFY_TASK, i1 = ND_MIN(i0 + ND_VERIFY_TASK, w->pairs.n);
-    uint32_t cur = UINT32_MAX;
-    uint64_t *sa = NULL, *sb = NULL;
-    size_t na = 0, nb = 0;
-    int a_ok = 0;
-    for (size_t i = i0; i < i1; i++) {
-        uint32_t a = (uint32_t)(w->pairs.v[i] >> 32), b = (uint32_t)w->pairs.v[i];
-        const uint8_t *text = NULL;
-        nd_status st;
-        w->jac[i] = 0;
-        w->pass[i] = 0;
-        if (a != cur) { /* a paragraph that no longer reads back is not verified */
-            cur = a;
-            st = text_of(w, &k->rd, a, &text);
-            a_ok = st == ND_OK;
-            if (st == ND_ERR_CHANGED) continue;
-            ND_TRY(st);
-            ND_TRY(nd_shingler_set(&k->sa, text, r->pt.len[a], &sa, &na));
-        }
-        if (!a_ok) continue;
-        st = text_of(w, &k->rb, b, &text);
-        if (st == ND_ERR_CHANGED) continue;
-        ND_TRY(st);
-        ND_TRY(nd_shingler_set(&k->sb, text, r->pt.len[b], &sb, &nb));
-        w->jac[i] = nd_hashset_jaccard(sa, na, sb, nb);
-        w->pass[i] = w->jac[i] >= r->opt.threshold;
-    }
-    nd_exec_done(&w->x, worker, i1 - i0);
-    return ND_OK;
-}
-
-static nd_status stage_verify(scan_work *w, uint64_t *verified) {
-    size_t n = w->pairs.n;
-    nd_exec_begin(&w->x, ND_STAGE_VERIFY, n);
-    if (!(w->pass = nd_calloc(n ? n : 1, 1))) return ND_ERR_NOMEM;
-    if (!(w->jac = nd_mallocn(n ? n : 1, sizeof *w->jac))) return ND_ERR_NOMEM;
-    ND_TRY(nd_exec_run(&w->x, (n + ND_VERIFY_TASK - 1) / ND_VERIFY_TASK, verify_task, w));
-    uint64_t ok = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!w->pass[i]) continue;
-        nd_uf_union(&w->uf, (uint32_t)(w->pairs.v[i] >> 32), (uint32_t)w->pairs.v[i]);
-        ok++;
-    }
-    *verified = ok;
-    return ND_OK;
-}
-
-/* --- 6. clusters, 7. similarities ---------------------------------------- */
-
-/* Clusters are the union-find's components of two or more paragraphs, in
- * report order: size descending, then representative (the root, which is
- * the smallest id) ascending; members ascend.  The forest no longer changes,
- * so roots are found read-only (nd_uf_root) in parallel.  A paragraph is
- * "linked" when it is not a root (parent != itself): exactly the members
- * other than the representatives, usually a small part of all paragraphs.
- *   count    tasks = ND_CLUSTER_TASK consecutive paragraphs; each sets its
- *            paragraphs' cluster to -1 and counts its linked ones;
- *   collect  the same tasks write (root << 32 | id) of their linked
- *            paragraphs at their own offsets (prefix sums of the counts), so
- *            the array is in id order;
- *   order    a stable sort by root makes one run per cluster, ids ascending
- *            in it, runs in root order; the runs are then stably sorted by
- *            size, descending, which is the report order;
- *   members  tasks = ND_SIM_TASK clusters; each writes its clusters' roots
- *            and runs into their slices of cl_members, sets its members'
- *            cluster, and computes their similarities (stage 7).
- * The serial sorts and the prefix sums grow with the linked paragraphs and
- * the clusters, not with the corpus. */
-#define ND_CLUSTER_TASK 65536
-
-typedef struct cluster_work {
-    scan_work *w;
-    size_t ntasks;
-    size_t *off;   /* ntasks + 1: linked counts, then write positions */
-    uint64_t *lk;  /* linked paragraphs, root << 32 | id */
-    size_t nlk;
-    size_t *run;   /* nruns + 1 starts of the runs of lk */
-    uint64_t *ord; /* per cluster: (UINT32_MAX - size) << 32 | run */
-} cluster_work;
-
-static nd_status cluster_count_task(void *ctx, size_t t, unsigned worker) {
-    cluster_work *x = ctx;
-    nd_report *r = x->w->r;
-    const uint32_t *parent = x->w->uf.parent;
-    size_t p0 = t * ND_CLUSTER_TASK, p1 = ND_MIN(p0 + ND_CLUSTER_TASK, r->pt.n), n = 0;
-    ND_UNUSED(worker);
-    for (size_t p = p0; p < p1; p++) {
-        r->cluster[p] = -1;
-        n += parent[p] != p;
-    }
-    x->off[t] = n;
-    return ND_OK;
-}
-
-static nd_status cluster_collect_task(void *ctx, size_t t, unsigned worker) {
-    cluster_work *x = ctx;
-    const nd_uf *uf = &x->w->uf;
-    size_t p0 = t * ND_CLUSTER_TASK, p1 = ND_MIN(p0 + ND_CLUSTER_TASK, x->w->r->pt.n);
-    size_t k = x->off[t];
-    ND_UNUSED(worker);
-    for (size_t p = p0; p < p1; p++)
-        if (uf->parent[p] != p) x->lk[k++] = (uint64_t)nd_uf_root(uf, (uint32_t)p) << 32 | p;
-    return ND_OK;
-}
-
-/* The index of pair (a << 32 | b) among the candidate pairs, or SIZE_MAX. */
-static size_t find_pair(const nd_pairs *p, uint64_t v) {
-    size_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->v[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
-}
-
-/* Similarity of each member to the representative, members[0].
- * Performance: a member that was a candidate with the representative has
- * its Jaccard from the verification (the same sets, the same function, so
- * the same value); only the others have their shingle sets rebuilt. */
-static nd_status cluster_similarity(scan_work *w, nd_worker *wk, const uint32_t *m,
-                                    size_t size) {
-    nd_report *r = w->r;
-    uint32_t rep = m[0];
-    const XXH128_hash_t *krep = &w->ekey[rep];
-    uint64_t *sa = NULL, *sb = NULL;
-    size_t na = 0, nb = 0;
-    int have_rep_set = 0; /* 1: built; -1: the text no longer reads back */
-    const uint8_t *text = NULL;
-    nd_status st;
-    r->sim[rep] = 1.0;
-    for (size_t k = 1; k < size; k++) {
-        if (XXH128_isEqual(*krep, w->ekey[m[k]])) {
-            r->sim[m[k]] = 1.0;
-            continue;
-        }
-        size_t at = find_pair(&w->pairs, (uint64_t)rep << 32 | m[k]); /* rep < m[k] */
-        if (at != SIZE_MAX) {
-            r->sim[m[k]] = w->jac[at];
-            continue;
-        }
-        /* a text that no longer reads back (its file changed) gives 0 */
-        r->sim[m[k]] = 0;
-        if (!have_rep_set) {
-            st = text_of(w, &wk->rd, rep, &text);
-            have_rep_set = st == ND_OK ? 1 : -1;
-            if (st != ND_ERR_CHANGED) ND_TRY(st);
-            if (st == ND_OK)
-                ND_TRY(nd_shingler_set(&wk->sa, text, r->pt.len[rep], &sa, &na));
-        }
-        if (have_rep_set < 0) continue;
-        st = text_of(w, &wk->rb, m[k], &text);
-        if (st == ND_ERR_CHANGED) continue;
-        ND_TRY(st);
-        ND_TRY(nd_shingler_set(&wk->sb, text, r->pt.len[m[k]], &sb, &nb));
-        r->sim[m[k]] = nd_hashset_jaccard(sa, na, sb, nb);
-    }
-    return ND_OK;
-}
-
-static nd_status cluster_members_task(void *ctx, size_t t, unsigned worker) {
-    cluster_work *x = ctx;
-    scan_work *w = x->w;
-    nd_report *r = w->r;
-    size_t c0 = t * ND_SIM_TASK, c1 = ND_MIN(c0 + ND_SIM_TASK, r->ncl);
-    for (size_t c = c0; c < c1; c++) {
-        size_t g = (uint32_t)x->ord[c], i0 = x->run[g], i1 = x->run[g + 1];
-        uint32_t *m = r->cl_members + r->cl_start[c];
-        m[0] = (uint32_t)(x->lk[i0] >> 32);
-        for (size_t i = i0; i < i1; i++) m[1 + i - i0] = (uint32_t)x->lk[i];
-        size_t size = 1 + i1 - i0;
-        for (size_t k = 0; k < size; k++) r->cluster[m[k]] = (int64_t)c;
-        ND_TRY(cluster_similarity(w, &w->x.wk[worker], m, size));
-    }
-    nd_exec_done(&w->x, worker, c1 - c0);
-    return ND_OK;
-}
-
-static nd_status stage_cluster(scan_work *w) {
-    nd_status st = ND_OK;
-    nd_report *r = w->r;
-    size_t np = r->pt.n;
-    uint64_t *tmp = NULL;
-    cluster_work x;
-    memset(&x, 0, sizeof x);
-    x.w = w;
-    x.ntasks = (np + ND_CLUSTER_TASK - 1) / ND_CLUSTER_TASK;
-    if (!(x.off = nd_mallocn(x.ntasks + 1, sizeof *x.off))) return ND_ERR_NOMEM;
-    ND_CHECK(nd_exec_run(&w->x, x.ntasks, cluster_count_task, &x));
-    size_t sum = 0;
-    for (size_t t = 0; t < x.ntasks; t++) {
-        size_t n = x.off[t];
-        x.off[t] = sum;
-        sum += n;
-    }
-    x.off[x.ntasks] = x.nlk = sum;
-    x.lk = nd_mallocn(sum ? sum : 1, sizeof *x.lk);
-    tmp = nd_mallocn(sum ? sum : 1, sizeof *tmp);
-    x.run = nd_mallocn(sum + 1, sizeof *x.run);
-    if (!x.lk || !tmp || !x.run) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    ND_CHECK(nd_exec_run(&w->x, x.ntasks, cluster_collect_task, &x));
-    ND_CHECK(nd_exec_check(&w->x));
-
-    /* runs of equal roots; low halves (ids) ascend, so the sort is stable */
-    nd_sort_hi32(x.lk, tmp, x.nlk);
-    size_t ncl = 0;
-    for (size_t i = 0; i < x.nlk; i++)
-        if (i == 0 || x.lk[i] >> 32 != x.lk[i - 1] >> 32) x.run[ncl++] = i;
-    x.run[ncl] = x.nlk;
-    /* runs in root order, hence ascending run numbers; sort by size (the
-     * keys go to tmp, which holds nlk >= ncl values) */
-    for (size_t g = 0; g < ncl; g++) {
-        uint64_t size = 1 + x.run[g + 1] - x.run[g];
-        tmp[g] = (UINT32_MAX - size) << 32 | g;
-    }
-    x.ord = tmp;
-    tmp = NULL;
-    if (!(tmp = nd_mallocn(ncl ? ncl : 1, sizeof *tmp))) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    nd_sort_hi32(x.ord, tmp, ncl);
-
-    r->cl_start = nd_calloc(ncl + 1, sizeof *r->cl_start);
-    r->cl_members = nd_mallocn(x.nlk + ncl ? x.nlk + ncl : 1, sizeof *r->cl_members);
-    r->cl_docs = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_docs);
-    r->cl_chars = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_chars);
-    if (!r->cl_start || !r->cl_members || !r->cl_docs || !r->cl_chars) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t c = 0; c < ncl; c++) {
-        size_t g = (uint32_t)x.ord[c];
-        r->cl_start[c + 1] = r->cl_start[c] + 1 + x.run[g + 1] - x.run[g];
-    }
-    r->ncl = ncl;
-    w->x.total = ncl;
-    ND_CHECK(nd_exec_run(&w->x, (ncl + ND_SIM_TASK - 1) / ND_SIM_TASK, cluster_members_task,
-                         &x));
-out:
-    free(x.off);
-    free(x.lk);
-    free(x.run);
-    free(x.ord);
-    free(tmp);
-    return st;
-}
-
 /* --- the run ------------------------------------------------------------- */
 
 static uint64_t default_memory_limit(void) {
@@ -1438,12 +1072,29 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     tm->spill_bytes = w.spill.size;
     nd_spill_close(&w.spill);
     ND_LAP(ND_STAGE_LSH);
-    uint64_t verified = 0;
-    ND_CHECK(stage_texts(&w, tm->memory_limit));
-    ND_CHECK(stage_verify(&w, &verified));
+    nd_verify_in vin = {.r = r, .pairs = &w.pairs, .limit = tm->memory_limit};
+    nd_verify_out vout = {.texts = &w.texts, .uf = &w.uf};
+    st = nd_stage_verify(&w.x, &vin, &vout);
+    w.pass = vout.pass; /* owned by the run from here */
+    w.jac = vout.jac;
+    ND_CHECK(st);
+    uint64_t verified = vout.verified;
     ND_LAP(ND_STAGE_VERIFY);
     nd_exec_begin(&w.x, ND_STAGE_CLUSTER, 0);
-    ND_CHECK(stage_cluster(&w));
+    nd_cluster_in cin = {.r = r, .uf = &w.uf, .pairs = &w.pairs, .jac = w.jac,
+                         .ekey = w.ekey, .texts = &w.texts};
+    nd_cluster_out cout = {.cluster = r->cluster, .sim = r->sim};
+    st = nd_stage_cluster(&w.x, &cin, &cout);
+    r->ncl = cout.ncl; /* the report owns them from here */
+    r->cl_start = cout.cl_start;
+    r->cl_members = cout.cl_members;
+    ND_CHECK(st);
+    r->cl_docs = nd_calloc(r->ncl ? r->ncl : 1, sizeof *r->cl_docs);
+    r->cl_chars = nd_calloc(r->ncl ? r->ncl : 1, sizeof *r->cl_chars);
+    if (!r->cl_docs || !r->cl_chars) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
     ND_LAP(ND_STAGE_CLUSTER);
 
     nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);

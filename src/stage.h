@@ -28,6 +28,9 @@
 #include "sketch.h"
 #include "xxh.h"
 
+/* Bytes read ahead while sketching or fetching texts. */
+#define ND_SKETCH_AHEAD ((size_t)1 << 20)
+
 /* What the sketch and exact stages know of a paragraph. */
 enum {
     ND_PARA_SHORT = 0, /* fewer than min_chars characters: never clustered */
@@ -91,5 +94,65 @@ typedef struct nd_exact_out {
 } nd_exact_out;
 
 nd_status nd_stage_exact(nd_exec *x, const nd_exact_in *in, nd_exact_out *out);
+
+/* --- 5. verify (stage_verify.c) --- */
+
+/* The texts of the paragraphs in candidate pairs, copied once in file
+ * order; need == NULL when they did not fit (each is then read when
+ * needed). */
+typedef struct nd_texts {
+    uint32_t *need;      /* paragraph id -> index among them, or UINT32_MAX */
+    uint32_t *id;        /* index -> paragraph id, ascending */
+    uint64_t *off;       /* index -> offset of its text in bytes */
+    unsigned char *ok;   /* index -> its text read back as it was split */
+    size_t n;
+    uint8_t *bytes;
+} nd_texts;
+
+void nd_texts_release(nd_texts *t);
+/* Paragraph p's text: from t's copies, else read with rd (nd_report_fetch).
+ * ND_ERR_CHANGED when it no longer reads back as it was split. */
+nd_status nd_texts_get(const nd_texts *t, const nd_report *r, nd_reader *rd, uint32_t p,
+                       const uint8_t **out);
+
+typedef struct nd_verify_in {
+    const nd_report *r;     /* paragraph table, documents, opt.threshold */
+    const nd_pairs *pairs;  /* candidate pairs, ascending, distinct */
+    uint64_t limit;         /* memory limit: texts are kept below limit / 4 */
+} nd_verify_in;
+
+typedef struct nd_verify_out {
+    nd_texts *texts;        /* filled (empty on entry) */
+    unsigned char *pass;    /* allocated: per pair, Jaccard >= threshold */
+    double *jac;            /* allocated: per pair, its exact Jaccard */
+    nd_uf *uf;              /* the verified pairs are joined in it */
+    uint64_t verified;      /* pairs that passed */
+} nd_verify_out;
+
+nd_status nd_stage_verify(nd_exec *x, const nd_verify_in *in, nd_verify_out *out);
+
+/* --- 6. clusters, 7. similarities (stage_cluster.c) --- */
+typedef struct nd_cluster_in {
+    const nd_report *r;         /* paragraph table, documents, opt */
+    const nd_uf *uf;            /* the final forest over all paragraphs */
+    const nd_pairs *pairs;      /* candidate pairs, ascending */
+    const double *jac;          /* their exact Jaccard */
+    const XXH128_hash_t *ekey;  /* exact keys (of clusterable paragraphs) */
+    const nd_texts *texts;      /* from the verify stage */
+} nd_cluster_in;
+
+typedef struct nd_cluster_out {
+    int64_t *cluster;     /* uf->n, preallocated: cluster index or -1 */
+    double *sim;          /* uf->n, preallocated: Jaccard to the
+                             representative (members only) */
+    size_t ncl;           /* clusters, in report order: size descending,
+                             then representative ascending */
+    size_t *cl_start;     /* allocated, ncl + 1 */
+    uint32_t *cl_members; /* allocated: cluster c is cl_members[cl_start[c]
+                             .. cl_start[c + 1] - 1], representative first,
+                             then ascending */
+} nd_cluster_out;
+
+nd_status nd_stage_cluster(nd_exec *x, const nd_cluster_in *in, nd_cluster_out *out);
 
 #endif /* ND_STAGE_H */
