@@ -334,7 +334,6 @@ nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
 
 /* Working arrays of one run, all indexed by paragraph id. */
 typedef struct scan_work {
-    atomic_int io_errno; /* errno of a failed read of the spill (any thread, first wins) */
     nd_report *r;
     nd_scanner *sc;
     nd_exec x;             /* pool, workers, cancel, progress */
@@ -363,7 +362,7 @@ typedef struct scan_work {
     atomic_int fuse_off;     /* set when the sketched rows outgrow the limit */
     atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
     uint64_t limit;          /* the memory limit (plan_memory) */
-    struct range_sk *rsk;    /* per range: its sketch, staged */
+    nd_range_sketch *rsk;    /* per range: its sketch, staged */
     nd_spill spill;
     nd_run *runs;          /* nbatches x bands */
     size_t nbatches, runs_cap;
@@ -375,26 +374,6 @@ typedef struct scan_work {
     double *jac;           /* per candidate pair: its exact Jaccard */
     nd_texts texts;        /* of the paragraphs in candidate pairs */
 } scan_work;
-
-/* A range's sketch, staged by its split task (fused path): per paragraph of
- * the range, in range order; band keys band-major (band j of row i at
- * j * n + i) once the task is done. */
-typedef struct range_sk {
-    uint32_t *chars;
-    unsigned char *state;
-    XXH128_hash_t *ekey;
-    uint32_t *bk;
-    size_t n, cap;
-    int done; /* every document of the range sketched */
-} range_sk;
-
-static void range_sk_release(range_sk *s) {
-    free(s->chars);
-    free(s->state);
-    free(s->ekey);
-    free(s->bk);
-    memset(s, 0, sizeof *s);
-}
 
 static void work_release(scan_work *w) {
     if (w->x.wk) {
@@ -429,7 +408,7 @@ static void work_release(scan_work *w) {
     free(w->ekey);
     free(w->bkeys);
     if (w->rsk)
-        for (size_t i = 0; i < w->nranges; i++) range_sk_release(&w->rsk[i]);
+        for (size_t i = 0; i < w->nranges; i++) nd_range_sketch_release(&w->rsk[i]);
     free(w->rsk);
     free(w->runs);
     nd_spill_close(&w->spill);
@@ -471,7 +450,7 @@ static nd_status sketch_one(scan_work *w, nd_worker *k, const uint8_t *text, siz
  * all tasks would not fit in the memory limit in memory. */
 static nd_status fuse_sketch(scan_work *w, size_t t, nd_worker *k, const nd_paratab *pt,
                              size_t n0, const uint8_t *data) {
-    range_sk *s = &w->rsk[t];
+    nd_range_sketch *s = &w->rsk[t];
     size_t n = pt->n, cap = s->cap;
     uint64_t row_bytes = (uint64_t)w->bands * sizeof(uint32_t) + 16u * w->x.threads;
     uint64_t rows = atomic_fetch_add(&w->fuse_rows, (uint64_t)(n - n0)) + (n - n0);
@@ -531,7 +510,7 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
     }
     if (w->fusing && !atomic_load(&w->fuse_off)) {
         /* the range's band keys, band-major */
-        range_sk *s = &w->rsk[t];
+        nd_range_sketch *s = &w->rsk[t];
         const uint32_t *rk = w->x.wk[worker].rowkeys;
         size_t n = pt->n;
         if (!(s->bk = nd_mallocn(n ? n * w->bands : 1, sizeof *s->bk))) return ND_ERR_NOMEM;
@@ -558,14 +537,14 @@ static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
         memcpy(pt->line + at, s->line, s->n * sizeof *pt->line);
         memcpy(w->r->phash + at, w->range_ph[t], s->n * sizeof *w->r->phash);
         if (w->fusing) {
-            range_sk *k = &w->rsk[t];
+            nd_range_sketch *k = &w->rsk[t];
             memcpy(w->r->chars + at, k->chars, s->n * sizeof *w->r->chars);
             memcpy(w->state + at, k->state, s->n * sizeof *w->state);
             memcpy(w->ekey + at, k->ekey, s->n * sizeof *w->ekey);
         }
     }
     if (w->fusing) { /* the band keys stay, for the LSH stage */
-        range_sk *k = &w->rsk[t];
+        nd_range_sketch *k = &w->rsk[t];
         free(k->chars);
         free(k->state);
         free(k->ekey);
@@ -616,7 +595,7 @@ static nd_status stage_split(scan_work *w) {
         int all = !atomic_load(&w->fuse_off);
         for (size_t i = 0; i < nr && all; i++) all = w->rsk[i].done;
         if (!all) {
-            for (size_t i = 0; i < nr; i++) range_sk_release(&w->rsk[i]);
+            for (size_t i = 0; i < nr; i++) nd_range_sketch_release(&w->rsk[i]);
             free(w->rsk);
             w->rsk = NULL;
             w->fusing = 0;
@@ -745,186 +724,6 @@ static nd_status stage_sketch(scan_work *w) {
     return ND_OK;
 }
 
-/* --- 4. LSH -------------------------------------------------------------- */
-
-/* Pairs of a worker are deduplicated whenever they pass this many, which
- * bounds them by the distinct candidates plus one band's worth. */
-#define ND_PAIRS_COMPACT (UINT64_C(1) << 20)
-
-static nd_status pairs_compact(nd_worker *k, size_t *mark) {
-    if (k->pairs.n - *mark < ND_PAIRS_COMPACT) return ND_OK;
-    ND_TRY(nd_pairs_finish(&k->pairs));
-    *mark = k->pairs.n;
-    return ND_OK;
-}
-
-static nd_status lsh_task_memory(scan_work *w, unsigned j, nd_worker *k) {
-    const uint32_t *keys = k->band; /* fusing: no w->bkeys (NULL) */
-    if (w->fusing) { /* band j gathered from the ranges' staged keys */
-        for (size_t t = 0; t < w->nranges; t++) {
-            const range_sk *s = &w->rsk[t];
-            if (s->n) memcpy(k->band + w->range_base[t], s->bk + (size_t)j * s->n,
-                             s->n * sizeof *k->band);
-        }
-    } else {
-        keys = w->bkeys + (size_t)j * w->batch_rows;
-    }
-    /* only the representatives whose key may repeat: see lsh.h */
-    size_t m = nd_lsh_band_sorted(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
-                                  k->ecap);
-    return nd_lsh_band_pairs(k->e, m, &k->pairs);
-}
-
-static nd_status lsh_task_spilled(scan_work *w, unsigned j, nd_worker *k) {
-    nd_status st = ND_OK;
-    nd_run *runs = NULL;
-    nd_merge mg;
-    memset(&mg, 0, sizeof mg);
-    if (!(runs = nd_mallocn(w->nbatches ? w->nbatches : 1, sizeof *runs))) return ND_ERR_NOMEM;
-    for (size_t b = 0; b < w->nbatches; b++) runs[b] = w->runs[b * w->bands + j];
-    ND_CHECK(nd_merge_init(&mg, &w->spill, runs, w->nbatches, w->merge_buf));
-    size_t m = 0;
-    for (;;) {
-        uint64_t v = 0;
-        int more = 0;
-        ND_CHECK(nd_merge_next(&mg, &v, &more));
-        if (more && w->state[(uint32_t)v] != ND_PARA_REP) continue;
-        if (m > 0 && (!more || (v >> 32) != (k->e[0] >> 32))) { /* a bucket ends */
-            if (m > 1) ND_CHECK(nd_lsh_bucket_pairs(k->e, m, &k->pairs));
-            m = 0;
-        }
-        if (!more) break;
-        if (m == k->ecap) {
-            size_t cap = k->ecap;
-            ND_CHECK(ND_GROW(k->e, cap, m + 1));
-            k->ecap = cap;
-        }
-        k->e[m++] = v;
-    }
-out:
-    if (st == ND_ERR_IO) { /* the first failed read's errno, for the driver */
-        int none = 0;
-        atomic_compare_exchange_strong(&w->io_errno, &none, errno ? errno : EIO);
-    }
-    nd_merge_release(&mg);
-    free(runs);
-    return st;
-}
-
-static nd_status lsh_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_worker *k = &w->x.wk[worker];
-    size_t mark = 0;
-    if (w->spilling)
-        ND_TRY(lsh_task_spilled(w, (unsigned)t, k));
-    else
-        ND_TRY(lsh_task_memory(w, (unsigned)t, k));
-    ND_TRY(pairs_compact(k, &mark));
-    nd_exec_done(&w->x, worker, 1);
-    return ND_OK;
-}
-
-/* Sorts and deduplicates worker t's pairs (any worker may run it). */
-static nd_status lsh_finish_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    ND_UNUSED(worker);
-    return nd_pairs_finish(&w->x.wk[t].pairs);
-}
-
-/* Merges the ascending, distinct a[0..na) and b[0..nb) into out, ascending
- * and distinct; returns its length. */
-static size_t merge_distinct(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
-                             uint64_t *out) {
-    size_t i = 0, j = 0, n = 0;
-    while (i < na && j < nb) {
-        uint64_t x = a[i], y = b[j];
-        out[n++] = x < y ? x : y;
-        i += x <= y;
-        j += y <= x;
-    }
-    while (i < na) out[n++] = a[i++];
-    while (j < nb) out[n++] = b[j++];
-    return n;
-}
-
-/* The candidate pairs: the union of the workers' pairs, each sorted and
- * deduplicated in parallel (lsh_finish_task), then merged two runs at a time
- * in log2(threads) rounds - the sorted, distinct array a sort of their
- * concatenation would give, with the sorting off the serial path. */
-static nd_status lsh_merge(scan_work *w) {
-    nd_status st = ND_OK;
-    unsigned k = w->x.threads;
-    size_t total = 0;
-    uint64_t *a = NULL, *b = NULL;
-    size_t *run = nd_mallocn((size_t)k + 1, sizeof *run);
-    if (!run) return ND_ERR_NOMEM;
-    ND_CHECK(nd_exec_run(&w->x, k, lsh_finish_task, w));
-    for (unsigned t = 0; t < k; t++) total += w->x.wk[t].pairs.n;
-    a = nd_mallocn(total ? total : 1, sizeof *a);
-    b = nd_mallocn(total ? total : 1, sizeof *b);
-    if (!a || !b) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    run[0] = 0;
-    for (unsigned t = 0; t < k; t++) {
-        nd_pairs *p = &w->x.wk[t].pairs;
-        if (p->n) memcpy(a + run[t], p->v, p->n * sizeof *p->v);
-        run[t + 1] = run[t] + p->n;
-        nd_pairs_release(p);
-    }
-    for (size_t nr = k; nr > 1; nr = (nr + 1) / 2) {
-        size_t n = 0;
-        for (size_t i = 0; i < nr; i += 2) {
-            size_t s0 = run[i], s1 = run[ND_MIN(i + 1, nr)], s2 = run[ND_MIN(i + 2, nr)];
-            run[i / 2] = n;
-            n += merge_distinct(a + s0, s1 - s0, a + s1, s2 - s1, b + n);
-        }
-        run[(nr + 1) / 2] = n;
-        uint64_t *t = a;
-        a = b;
-        b = t;
-    }
-    nd_pairs_release(&w->pairs);
-    w->pairs.v = a;
-    w->pairs.n = run[1];
-    w->pairs.cap = total ? total : 1;
-    a = NULL;
-out:
-    free(run);
-    free(a);
-    free(b);
-    return st;
-}
-
-static nd_status stage_lsh(scan_work *w) {
-    nd_exec_begin(&w->x, ND_STAGE_LSH, w->bands);
-    if (w->ncl >= 2) {
-        if (!w->spilling)
-            for (unsigned t = 0; t < w->x.threads; t++) {
-                ND_TRY(nd_worker_entries(&w->x.wk[t], w->ncl + 1 + ND_LSH_SORTED_EXTRA));
-                if (w->fusing)
-                    ND_TRY(ND_GROW(w->x.wk[t].band, w->x.wk[t].band_cap, w->r->pt.n));
-            }
-        nd_status st = nd_exec_run(&w->x, w->bands, lsh_task, w);
-        if (st == ND_ERR_IO) /* reading the spilled runs back */
-            return scanner_io_error(w->sc, atomic_load(&w->io_errno), scanner_tmpdir(w->sc));
-        ND_TRY(st);
-    }
-    /* the entry buffers are not needed any more */
-    for (unsigned t = 0; t < w->x.threads; t++) {
-        nd_worker *k = &w->x.wk[t];
-        free(k->e);
-        free(k->etmp);
-        k->e = k->etmp = NULL;
-        k->ecap = 0;
-        free(k->band);
-        k->band = NULL;
-        k->band_cap = 0;
-    }
-    return lsh_merge(w);
-}
-
 /* --- the run ------------------------------------------------------------- */
 
 static uint64_t default_memory_limit(void) {
@@ -1034,7 +833,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     size_t n1 = np ? np : 1;
     ND_CHECK(plan_memory(&w, tm->memory_limit));
     if (w.fusing && w.spilling) { /* cannot happen (same bound); be safe */
-        for (size_t i = 0; i < w.nranges; i++) range_sk_release(&w.rsk[i]);
+        for (size_t i = 0; i < w.nranges; i++) nd_range_sketch_release(&w.rsk[i]);
         free(w.rsk);
         w.rsk = NULL;
         w.fusing = 0;
@@ -1063,11 +862,28 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(nd_stage_exact(&w.x, &exin, &exout));
     w.ncl = exout.ncl;
     ND_LAP(ND_STAGE_EXACT);
-    ND_CHECK(stage_lsh(&w));
+    nd_lsh_in lin = {.n = np,
+                     .state = w.state,
+                     .ncl = w.ncl,
+                     .bands = w.bands,
+                     .rsk = w.fusing ? w.rsk : NULL,
+                     .range_base = w.range_base,
+                     .nranges = w.nranges,
+                     .bkeys = w.bkeys,
+                     .batch_rows = w.batch_rows,
+                     .spill = w.spilling ? &w.spill : NULL,
+                     .runs = w.runs,
+                     .nbatches = w.nbatches,
+                     .merge_buf = w.merge_buf};
+    nd_lsh_out lout = {.pairs = &w.pairs};
+    st = nd_stage_lsh(&w.x, &lin, &lout);
+    if (st == ND_ERR_IO) /* reading the spilled runs back */
+        st = scanner_io_error(sc, lout.io_errno, scanner_tmpdir(sc));
+    ND_CHECK(st);
     free(w.bkeys);
     w.bkeys = NULL;
     if (w.rsk)
-        for (size_t i = 0; i < w.nranges; i++) range_sk_release(&w.rsk[i]);
+        for (size_t i = 0; i < w.nranges; i++) nd_range_sketch_release(&w.rsk[i]);
     tm->spill_runs = w.spilling ? (uint64_t)w.nbatches * w.bands : 0;
     tm->spill_bytes = w.spill.size;
     nd_spill_close(&w.spill);

@@ -3,6 +3,8 @@
  */
 #include "stage.h"
 
+#include <string.h>
+
 #include "nd_internal.h"
 
 static void exec_report(nd_exec *x) {
@@ -42,4 +44,12 @@ nd_status nd_worker_entries(nd_worker *k, size_t n) {
     ND_TRY(ND_GROW(k->etmp, cap, n));
     k->ecap = cap;
     return ND_OK;
+}
+
+void nd_range_sketch_release(nd_range_sketch *s) {
+    free(s->chars);
+    free(s->state);
+    free(s->ekey);
+    free(s->bk);
+    memset(s, 0, sizeof *s);
 }

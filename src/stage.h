@@ -26,6 +26,7 @@
 #include "neardup.h"
 #include "pool.h"
 #include "sketch.h"
+#include "spill.h"
 #include "xxh.h"
 
 /* Bytes read ahead while sketching or fetching texts. */
@@ -78,6 +79,20 @@ nd_status nd_exec_check(const nd_exec *x);
 nd_status nd_exec_run(nd_exec *x, size_t ntasks, nd_task_fn fn, void *ctx);
 /* Worker k's LSH entry buffers hold at least n entries. */
 nd_status nd_worker_entries(nd_worker *k, size_t n);
+
+/* A range's sketch, staged by its split task (fused path): per paragraph of
+ * the range, in range order; band keys band-major (band j of row i at
+ * j * n + i) once the task is done. */
+typedef struct nd_range_sketch {
+    uint32_t *chars;
+    unsigned char *state;
+    XXH128_hash_t *ekey;
+    uint32_t *bk;
+    size_t n, cap;
+    int done; /* every document of the range sketched */
+} nd_range_sketch;
+
+void nd_range_sketch_release(nd_range_sketch *s);
 
 /* --- 3. exact duplicates (stage_exact.c) --- */
 typedef struct nd_exact_in {
@@ -154,5 +169,30 @@ typedef struct nd_cluster_out {
 } nd_cluster_out;
 
 nd_status nd_stage_cluster(nd_exec *x, const nd_cluster_in *in, nd_cluster_out *out);
+
+/* --- 4. LSH (stage_lsh.c) --- */
+typedef struct nd_lsh_in {
+    size_t n;                    /* paragraphs */
+    const unsigned char *state;  /* n states: REP rows take part */
+    size_t ncl;                  /* clusterable paragraphs (nd_exact_out) */
+    unsigned bands;
+    /* the band keys, from exactly one of: */
+    const nd_range_sketch *rsk;  /* nranges staged ranges (fused split), */
+    const size_t *range_base;    /* first paragraph of each range */
+    size_t nranges;
+    const uint32_t *bkeys;       /* or one batch: band j of paragraph p at */
+    size_t batch_rows;           /* bkeys[j * batch_rows + p] (n rows), */
+    const nd_spill *spill;       /* or runs in the spill (not NULL: these) */
+    const nd_run *runs;          /* nbatches x bands, batch-major */
+    size_t nbatches;
+    size_t merge_buf;            /* values per run buffer in a merge */
+} nd_lsh_in;
+
+typedef struct nd_lsh_out {
+    nd_pairs *pairs;  /* replaced by the candidate pairs, ascending, distinct */
+    int io_errno;     /* after ND_ERR_IO: the failed read's errno */
+} nd_lsh_out;
+
+nd_status nd_stage_lsh(nd_exec *x, const nd_lsh_in *in, nd_lsh_out *out);
 
 #endif /* ND_STAGE_H */
