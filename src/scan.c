@@ -32,83 +32,33 @@
  * function of the input and the options - not of the thread count, nor of
  * the memory limit.
  *
- * Threads (pool.c).  Every stage is made of "parallel for" loops whose
- * tasks write into preallocated, disjoint slices; what is sequential is cheap
- * (it grows with the tasks, the candidate pairs or the clusters, not with the
- * paragraphs) and runs in task order afterwards:
- *   split    tasks = ranges of whole documents (about 64 per thread, balanced
- *            by bytes); each fills its own paragraph table, and a second job
- *            copies the tables to their places in range order (prefix sums
- *            of their sizes), so paragraph ids are the same as a sequential
- *            split.  (One huge document is one task; splitting is ~5% of a
- *            scan, and the stages after it are split by paragraph.)
- *            Fused: each task also sketches its paragraphs while the
- *            document is in its buffer (sketch_one), staging chars, state
- *            and exact keys per range (copied into place by the join) and
- *            band keys per range, band-major, which the LSH tasks gather
- *            band by band.  The input is then read once: with a separate
- *            sketch stage it was read twice, and on the 1 GB corpus that
- *            cost 8% (1 thread; 6.46 s for main with its mapped input,
- *            7.00 s reading twice).  The split tasks stop sketching, and
- *            the run falls back to the separate stage, when the band keys
- *            would not fit the memory limit (the spilled path), or when one
- *            range holds more than 1 / (2 x threads) of the input (a big
- *            document would be sketched by one thread).  64 ranges per
- *            thread rather than 16 keep the fused tasks short (~40 ms on
- *            the 1 GB corpus), so the stage's tail, one thread finishing
- *            the last range, is short too.
- *   sketch   (when not fused) tasks = 512 consecutive paragraphs; each
- *            worker has its own
- *            normaliser, shingle buffer and signature row and writes the
- *            paragraph's chars, state (short or clusterable), exact key and
- *            band keys at the paragraph's own row.  Nothing is compacted
- *            afterwards: later stages skip the rows of short paragraphs (a
- *            serial compaction of 18 band keys per row was 0.08 s of a 1 GB
- *            scan, and the skipped rows are about 8% of them).
- *   exact    partitions of the key space (stage_exact.c).
- *   lsh      tasks = bands; each worker sorts its bands' entries in its own
- *            buffers and collects pairs in its own array; the arrays are
- *            sorted (tasks = workers) and merged into one sorted, distinct
- *            array, so the order of bands does not matter.
- *   verify   tasks = 64 consecutive candidate pairs; each writes one flag
- *            per pair; the unions are then done in pair order (the
- *            union-find's root is the smallest id anyway, so the components
- *            do not depend on the order).  Sets are rebuilt from the text
- *            (the current `a` is kept); a per-worker LRU memo of the last 8
- *            `b` sets was tried and gave nothing (100 MB and 1 GB).
- *   cluster  read-only root finds by chunks of paragraphs, then tasks = 64
- *            clusters, each writing its members and their similarity (see
- *            stage_cluster).  The verification keeps each candidate pair's
- *            Jaccard (8 bytes a pair), and a member that was a candidate
- *            with its representative takes it from there (binary search in
- *            the sorted pairs) instead of rebuilding both shingle sets:
- *            clustering of one-paragraph-per-line English (1.19 M
- *            paragraphs) takes 0.055-0.076 s and 0.05 G instructions in
- *            the similarity tasks, against 0.135 s and 0.61 G rebuilding
- *            every set; Chinese (0.24 M) 0.009 s against 0.032 s (1 thread,
- *            alternating runs).
- *   report   nd_report_finish (report.c) runs on the same pool.
- * tests/test_threads.c checks that reports are byte-identical for 1, 2 and
- * 3 threads, and the CLI test compares --threads 1 and 2; tests/test_parallel.c
- * does the same, and checks the report against a naive recomputation, on a
- * corpus large enough for several chunks and key partitions.
+ * Files.  Each stage is one file with an input and an output struct
+ * (stage.h): stage_split.c (1, and 2 fused into it), stage_sketch.c (2 when
+ * it is not), stage_exact.c (3), stage_lsh.c (4), stage_verify.c (5, with
+ * the texts box it reads once), stage_cluster.c (6 and 7), report.c (8).
+ * This file keeps the scanner handle and the driver, nd_scanner_run, which
+ * owns the arrays, wires each stage's output to the next one's input, times
+ * the stages, and decides between memory and spill (plan_memory).
+ *
+ * Threads (pool.c, nd_exec in stage.h).  Every stage is made of "parallel
+ * for" loops whose tasks write into preallocated, disjoint slices; what is
+ * sequential is cheap (it grows with the tasks, the candidate pairs or the
+ * clusters, not with the paragraphs) and runs in task order afterwards.
+ * How each stage cuts its work is told in its file.  tests/test_threads.c
+ * checks that reports are byte-identical for 1, 2 and 3 threads, and the
+ * CLI test compares --threads 1 and 2; tests/test_parallel.c does the same,
+ * and checks the report against a naive recomputation, on a corpus large
+ * enough for several chunks and key partitions.
  *
  * Bytes (input.c, "Bytes").  No document's bytes stay in memory and
  * nothing is mapped, so a file that changes during the run cannot fault.
- * The split tasks read each document whole into their worker's reader
- * buffer (checked with fstat before and after; a document over
- * ND_WHOLE_MAX, 64 MiB, is copied to a private unlinked file under
- * --tmpdir and mapped from there instead, so the buffers stay bounded) and
- * keep a 32-bit hash of every paragraph (nd_report.phash); the buffers are
- * freed after the split.
- * Fused, the split tasks sketch from those buffers; otherwise the sketch
- * tasks read their paragraphs again with pread() in windows of up to 1 MiB
- * (ND_SKETCH_AHEAD).  The texts of the paragraphs in candidate
- * pairs are read once, in file order, before the verification (stage_texts),
- * which, like the similarities, takes them from there; nd_report_fetch
- * checks each read against its hash.  A paragraph
- * that does not read back is left out (short, unverified, similarity 0) and
- * its file reported once, after the stages, in document order.
+ * The split reads each document whole into its worker's buffer and keeps a
+ * 32-bit hash of every paragraph (nd_report.phash); every later read
+ * (sketch windows, the verification's texts, similarities, previews, clean)
+ * goes through nd_report_fetch, which checks it against that hash.  A
+ * paragraph that does not read back is left out (short, unverified,
+ * similarity 0) and its file reported once, after the stages, in document
+ * order.
  *
  * Band keys are stored band-major (all rows of band 0, then band 1, ...):
  * an LSH task reads its band as one contiguous array.  Row-major, every
@@ -339,33 +289,23 @@ typedef struct scan_work {
     nd_exec x;             /* pool, workers, cancel, progress */
     unsigned bands, rows;
     nd_minhash mh;
-    /* split */
+    /* split: the ranges' staged sketches (fused), cut paragraphs */
     size_t nranges;
-    size_t *range_start; /* nranges + 1 document indices */
-    size_t *range_base;  /* nranges + 1 first paragraph ids */
-    nd_paratab *range_pt;
-    uint32_t **range_ph;   /* per range: its paragraphs' hashes */
+    size_t *range_base;    /* nranges + 1 first paragraph ids */
+    nd_range_sketch *rsk;  /* per range: its sketch, staged */
+    int fusing;            /* the split sketched every paragraph */
     size_t *doc_ncut;
     uint32_t *doc_cutline;
     /* sketch */
     unsigned char *state;  /* paragraph id -> ND_PARA_* */
     size_t ncl;            /* clusterable paragraphs (counted by nd_stage_exact) */
     XXH128_hash_t *ekey;   /* paragraph id -> exact key (clusterable ones) */
-    uint32_t *bkeys;       /* bands x batch_rows band keys (band-major: band j
-                              of paragraph batch0 + r at j * batch_rows + r;
-                              unset for short paragraphs) */
-    size_t batch0, batch1; /* paragraphs of the current batch */
+    uint32_t *bkeys;       /* bands x batch_rows band keys (unfused) */
     size_t batch_rows;     /* rows of bkeys */
     int spilling;
-    /* fused split and sketch (the essay: Threads, split, "Fused") */
-    int fusing;              /* the split tasks sketch too */
-    atomic_int fuse_off;     /* set when the sketched rows outgrow the limit */
-    atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
-    uint64_t limit;          /* the memory limit (plan_memory) */
-    nd_range_sketch *rsk;    /* per range: its sketch, staged */
     nd_spill spill;
     nd_run *runs;          /* nbatches x bands */
-    size_t nbatches, runs_cap;
+    size_t nbatches;
     size_t merge_buf;      /* values per run buffer in a merge */
     /* later stages */
     nd_uf uf;              /* over paragraph ids */
@@ -394,13 +334,6 @@ static void work_release(scan_work *w) {
     }
     nd_pool_free(w->x.pool);
     nd_minhash_release(&w->mh);
-    if (w->range_pt)
-        for (size_t i = 0; i < w->nranges; i++) nd_paratab_release(&w->range_pt[i]);
-    free(w->range_pt);
-    if (w->range_ph)
-        for (size_t i = 0; i < w->nranges; i++) free(w->range_ph[i]);
-    free(w->range_ph);
-    free(w->range_start);
     free(w->range_base);
     free(w->doc_ncut);
     free(w->doc_cutline);
@@ -419,224 +352,15 @@ static void work_release(scan_work *w) {
     nd_texts_release(&w->texts);
 }
 
-/* --- 1. split ------------------------------------------------------------ */
+/* --- the run ------------------------------------------------------------- */
 
-/* Sketches one paragraph's text: its normalised characters and state, and
- * for a clusterable one its exact key and w->bands band keys. */
-static nd_status sketch_one(scan_work *w, nd_worker *k, const uint8_t *text, size_t len,
-                            uint32_t *chars, unsigned char *state, XXH128_hash_t *ekey,
-                            uint32_t *keys) {
-    const nd_options *o = &w->r->opt;
-    uint64_t *h = NULL;
-    const uint64_t *tok = NULL;
-    size_t nh = 0, nc = 0, nt = 0;
-    *chars = 0;
-    *state = ND_PARA_SHORT;
-    ND_TRY(nd_shingler_run(&k->sa, text, len, &h, &nh, &nc, &tok, &nt));
-    *chars = nc > UINT32_MAX ? UINT32_MAX : (uint32_t)nc;
-    if (nc < o->min_chars || nh == 0) return ND_OK;
-    *state = ND_PARA_REP;
-    *ekey = XXH3_128bits_withSeed(tok, nt * sizeof *tok, o->seed);
-    nd_minhash_reset(&w->mh, k->sig);
-    nd_minhash_update(&w->mh, h, nh, k->sig);
-    nd_minhash_finish(&w->mh, k->sig);
-    nd_lsh_band_keys(k->sig, w->bands, w->rows, keys);
-    return ND_OK;
-}
-
-/* Fused: sketches paragraphs [n0, pt->n) of range t from the document's
- * bytes, into the range's staging (row-major band keys in the worker's
- * rowkeys).  Stops (and says so through fuse_off) once the rows sketched by
- * all tasks would not fit in the memory limit in memory. */
-static nd_status fuse_sketch(scan_work *w, size_t t, nd_worker *k, const nd_paratab *pt,
-                             size_t n0, const uint8_t *data) {
-    nd_range_sketch *s = &w->rsk[t];
-    size_t n = pt->n, cap = s->cap;
-    uint64_t row_bytes = (uint64_t)w->bands * sizeof(uint32_t) + 16u * w->x.threads;
-    uint64_t rows = atomic_fetch_add(&w->fuse_rows, (uint64_t)(n - n0)) + (n - n0);
-    if (rows * row_bytes > w->limit) atomic_store(&w->fuse_off, 1);
-    if (atomic_load(&w->fuse_off)) return ND_OK;
-    if (n > cap) {
-        size_t c1 = cap, c2 = cap;
-        ND_TRY(ND_GROW(s->chars, cap, n));
-        ND_TRY(ND_GROW(s->state, c1, n));
-        ND_TRY(ND_GROW(s->ekey, c2, n));
-        s->cap = cap;
-    }
-    ND_TRY(ND_GROW(k->rowkeys, k->rowkeys_cap, n * w->bands));
-    for (size_t i = n0; i < n; i++) {
-        uint32_t *keys = k->rowkeys + i * w->bands;
-        ND_TRY(sketch_one(w, k, data + pt->off[i], pt->len[i], &s->chars[i], &s->state[i],
-                          &s->ekey[i], keys));
-        if (s->state[i] != ND_PARA_REP) memset(keys, 0, w->bands * sizeof *keys);
-    }
-    s->n = n;
-    return ND_OK;
-}
-
-/* Splits range t's documents, each read whole into the worker's buffer and
- * checked to be the file loaded (nd_reader_whole; a changed file is marked
- * and gives no paragraphs), and hashes every paragraph's bytes, which later
- * stages check when they read them again (nd_report_fetch). */
-static nd_status split_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    nd_paratab *pt = &w->range_pt[t];
-    nd_reader *rd = &w->x.wk[worker].rd;
-    size_t ph_cap = 0;
-    uint64_t bytes = 0;
-    pt->max_len = r->opt.max_paragraph_bytes;
-    for (size_t d = w->range_start[t]; d < w->range_start[t + 1]; d++) {
-        nd_doc *doc = &r->docs.docs[d];
-        nd_split_mode used = ND_SPLIT_LINE;
-        const uint8_t *data = NULL;
-        size_t n0 = pt->n;
-        nd_status st = nd_reader_whole_private(rd, d, w->sc->tmpdir, &data);
-        if (st == ND_ERR_CHANGED) {
-            (void)nd_doctab_mark_changed(&r->docs, d);
-            w->doc_ncut[d] = 0;
-            continue;
-        }
-        ND_TRY(st);
-        ND_TRY(nd_split_document(pt, (uint32_t)d, data, doc->size, r->opt.split, &used));
-        doc->split = (unsigned char)used;
-        ND_TRY(ND_GROW(w->range_ph[t], ph_cap, pt->n ? pt->n : 1));
-        for (size_t i = n0; i < pt->n; i++)
-            w->range_ph[t][i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
-        if (w->fusing) ND_TRY(fuse_sketch(w, t, &w->x.wk[worker], pt, n0, data));
-        w->doc_ncut[d] = pt->ncut;
-        w->doc_cutline[d] = pt->cut_line;
-        bytes += doc->size;
-    }
-    if (w->fusing && !atomic_load(&w->fuse_off)) {
-        /* the range's band keys, band-major */
-        nd_range_sketch *s = &w->rsk[t];
-        const uint32_t *rk = w->x.wk[worker].rowkeys;
-        size_t n = pt->n;
-        if (!(s->bk = nd_mallocn(n ? n * w->bands : 1, sizeof *s->bk))) return ND_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++)
-            for (unsigned j = 0; j < w->bands; j++) s->bk[j * n + i] = rk[i * w->bands + j];
-        s->n = n;
-        s->done = 1;
-    }
-    nd_exec_done(&w->x, worker, bytes);
-    return ND_OK;
-}
-
-/* Copies range t's paragraph table to its place in the whole table (starting
- * at range_base[t]) and frees it. */
-static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_paratab *pt = &w->r->pt, *s = &w->range_pt[t];
-    size_t at = w->range_base[t];
-    ND_UNUSED(worker);
-    if (s->n) { /* s->doc etc. may be NULL: no memcpy from NULL */
-        memcpy(pt->doc + at, s->doc, s->n * sizeof *pt->doc);
-        memcpy(pt->off + at, s->off, s->n * sizeof *pt->off);
-        memcpy(pt->len + at, s->len, s->n * sizeof *pt->len);
-        memcpy(pt->line + at, s->line, s->n * sizeof *pt->line);
-        memcpy(w->r->phash + at, w->range_ph[t], s->n * sizeof *w->r->phash);
-        if (w->fusing) {
-            nd_range_sketch *k = &w->rsk[t];
-            memcpy(w->r->chars + at, k->chars, s->n * sizeof *w->r->chars);
-            memcpy(w->state + at, k->state, s->n * sizeof *w->state);
-            memcpy(w->ekey + at, k->ekey, s->n * sizeof *w->ekey);
-        }
-    }
-    if (w->fusing) { /* the band keys stay, for the LSH stage */
-        nd_range_sketch *k = &w->rsk[t];
-        free(k->chars);
-        free(k->state);
-        free(k->ekey);
-        k->chars = NULL;
-        k->state = NULL;
-        k->ekey = NULL;
-    }
-    free(w->range_ph[t]);
-    w->range_ph[t] = NULL;
-    nd_paratab_release(s);
-    return ND_OK;
-}
-
-/* Splits every document; a document with paragraphs cut at
- * max_paragraph_bytes gets one notice (status ND_OK) through the diag, in
- * document order, on the caller's thread. */
-static nd_status stage_split(scan_work *w) {
-    nd_report *r = w->r;
-    size_t nd = r->docs.n;
-    uint64_t target = w->x.input_bytes / ((uint64_t)w->x.threads * 64) + 1;
-    if (target < (UINT64_C(1) << 20)) target = UINT64_C(1) << 20;
-    w->range_start = nd_mallocn(nd + 1, sizeof *w->range_start);
-    w->doc_ncut = nd_calloc(nd ? nd : 1, sizeof *w->doc_ncut);
-    w->doc_cutline = nd_calloc(nd ? nd : 1, sizeof *w->doc_cutline);
-    if (!w->range_start || !w->doc_ncut || !w->doc_cutline) return ND_ERR_NOMEM;
-    size_t nr = 0;
-    uint64_t acc = 0, most = 0;
-    w->range_start[0] = 0;
-    for (size_t d = 0; d < nd; d++) {
-        acc += r->docs.docs[d].size;
-        if (acc >= target || d + 1 == nd) {
-            w->range_start[++nr] = d + 1;
-            most = ND_MAX(most, acc);
-            acc = 0;
-        }
-    }
-    w->nranges = nr;
-    /* sketching by ranges needs ranges small enough to share out: a range
-     * holding a large part of the input (one big document) leaves the
-     * other threads idle, so such a run sketches by paragraphs instead */
-    if (w->x.threads > 1 && most * 2 * w->x.threads > w->x.input_bytes) w->fusing = 0;
-    if (!(w->range_pt = nd_calloc(nr ? nr : 1, sizeof *w->range_pt))) return ND_ERR_NOMEM;
-    if (!(w->range_ph = nd_calloc(nr ? nr : 1, sizeof *w->range_ph))) return ND_ERR_NOMEM;
-    if (w->fusing && !(w->rsk = nd_calloc(nr ? nr : 1, sizeof *w->rsk))) return ND_ERR_NOMEM;
-    nd_exec_begin(&w->x, ND_STAGE_SPLIT, w->x.input_bytes);
-    ND_TRY(nd_exec_run(&w->x, nr, split_task, w));
-    if (w->fusing) { /* every range sketched within the limit, or none kept */
-        int all = !atomic_load(&w->fuse_off);
-        for (size_t i = 0; i < nr && all; i++) all = w->rsk[i].done;
-        if (!all) {
-            for (size_t i = 0; i < nr; i++) nd_range_sketch_release(&w->rsk[i]);
-            free(w->rsk);
-            w->rsk = NULL;
-            w->fusing = 0;
-        }
-    }
-    for (unsigned i = 0; i < w->x.threads; i++) {
-        free(w->x.wk[i].rowkeys);
-        w->x.wk[i].rowkeys = NULL;
-        w->x.wk[i].rowkeys_cap = 0;
-    }
-
-    if (!(w->range_base = nd_mallocn(nr + 1, sizeof *w->range_base))) return ND_ERR_NOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < nr; i++) {
-        w->range_base[i] = n;
-        n += w->range_pt[i].n;
-    }
-    w->range_base[nr] = n;
-    if (n >= UINT32_MAX) return ND_ERR_INVALID;
-    nd_paratab *pt = &r->pt;
-    size_t n1 = n ? n : 1;
-    pt->doc = nd_mallocn(n1, sizeof *pt->doc);
-    pt->off = nd_mallocn(n1, sizeof *pt->off);
-    pt->len = nd_mallocn(n1, sizeof *pt->len);
-    pt->line = nd_mallocn(n1, sizeof *pt->line);
-    r->phash = nd_mallocn(n1, sizeof *r->phash);
-    if (!pt->doc || !pt->off || !pt->len || !pt->line || !r->phash) return ND_ERR_NOMEM;
-    if (w->fusing) {
-        r->chars = nd_mallocn(n1, sizeof *r->chars);
-        w->state = nd_mallocn(n1, sizeof *w->state);
-        w->ekey = nd_mallocn(n1, sizeof *w->ekey);
-        if (!r->chars || !w->state || !w->ekey) return ND_ERR_NOMEM;
-    }
-    pt->cap = n1;
-    pt->max_len = r->opt.max_paragraph_bytes;
-    ND_TRY(nd_exec_run(&w->x, nr, split_join_task, w));
-    pt->n = n;
-    /* whole documents are not needed any more: later stages read ranges */
-    for (unsigned i = 0; i < w->x.threads; i++) nd_reader_shrink(&w->x.wk[i].rd);
+/* A document with paragraphs cut at max_paragraph_bytes gets one notice
+ * (status ND_OK) through the diag, in document order, on the caller's
+ * thread. */
+static void split_notices(const scan_work *w) {
+    const nd_report *r = w->r;
     const nd_input_cfg *in = &w->sc->in;
-    for (size_t d = 0; d < nd && in->diag; d++) {
+    for (size_t d = 0; d < r->docs.n && in->diag; d++) {
         if (!w->doc_ncut[d]) continue;
         char detail[160];
         snprintf(detail, sizeof detail,
@@ -647,84 +371,7 @@ static nd_status stage_split(scan_work *w) {
         nd_diag dg = {.path = r->docs.docs[d].path, .status = ND_OK, .detail = detail};
         in->diag(in->user, &dg);
     }
-    return ND_OK;
 }
-
-/* --- 2. sketch ----------------------------------------------------------- */
-
-static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    nd_worker *k = &w->x.wk[worker];
-    size_t p0 = w->batch0 + t * ND_SKETCH_TASK;
-    size_t p1 = ND_MIN(p0 + ND_SKETCH_TASK, w->batch1);
-    uint64_t bytes = 0;
-    size_t last = p0; /* the task's last paragraph in the document of p */
-    for (size_t p = p0; p < p1; p++) {
-        size_t row = p - w->batch0;
-        const uint8_t *text = NULL;
-        uint32_t keys[1024]; /* bands <= num_perm <= 1024 */
-        bytes += r->pt.len[p];
-        r->chars[p] = 0;
-        w->state[p] = ND_PARA_SHORT;
-        if (last < p || r->pt.doc[last] != r->pt.doc[p])
-            for (last = p; last + 1 < p1 && r->pt.doc[last + 1] == r->pt.doc[p];) last++;
-        /* read ahead to the end of that paragraph, no further */
-        uint64_t ahead = r->pt.off[last] + r->pt.len[last] - (r->pt.off[p] + r->pt.len[p]);
-        if (ahead > ND_SKETCH_AHEAD) ahead = ND_SKETCH_AHEAD;
-        nd_status st = nd_report_fetch(r, &k->rd, p, (size_t)ahead, &text);
-        if (st == ND_ERR_CHANGED) continue; /* left out; the file is reported */
-        ND_TRY(st);
-        ND_TRY(sketch_one(w, k, text, r->pt.len[p], &r->chars[p], &w->state[p], &w->ekey[p],
-                          keys));
-        if (w->state[p] != ND_PARA_REP) continue;
-        for (unsigned j = 0; j < w->bands; j++) w->bkeys[j * w->batch_rows + row] = keys[j];
-    }
-    nd_exec_done(&w->x, worker, bytes);
-    return ND_OK;
-}
-
-/* Sorts the current batch's band keys per band and appends them as runs. */
-static nd_status spill_batch(scan_work *w) {
-    size_t rows = w->batch1 - w->batch0;
-    nd_worker *k = &w->x.wk[0];
-    ND_TRY(nd_worker_entries(k, rows ? rows : 1));
-    if (w->nbatches * w->bands + w->bands > w->runs_cap)
-        ND_TRY(ND_GROW(w->runs, w->runs_cap, (w->nbatches + 1) * w->bands));
-    for (unsigned j = 0; j < w->bands; j++) {
-        size_t m = 0;
-        for (size_t row = 0; row < rows; row++)
-            if (w->state[w->batch0 + row] == ND_PARA_REP)
-                k->e[m++] = (uint64_t)w->bkeys[j * w->batch_rows + row] << 32 |
-                            (uint32_t)(w->batch0 + row);
-        nd_sort_hi32(k->e, k->etmp, m);
-        nd_run *run = &w->runs[w->nbatches * w->bands + j];
-        run->n = m;
-        if (nd_spill_append(&w->spill, k->e, m, &run->off) != ND_OK)
-            return scanner_io_error(w->sc, errno ? errno : EIO, scanner_tmpdir(w->sc));
-    }
-    w->nbatches++;
-    return ND_OK;
-}
-
-static nd_status stage_sketch(scan_work *w) {
-    nd_report *r = w->r;
-    size_t np = r->pt.n;
-    uint64_t para_bytes = 0;
-    for (size_t p = 0; p < np; p++) para_bytes += r->pt.len[p];
-    nd_exec_begin(&w->x, ND_STAGE_SKETCH, para_bytes);
-    for (size_t b0 = 0; b0 < np || (b0 == 0 && np == 0); b0 += w->batch_rows) {
-        if (np == 0) break;
-        w->batch0 = b0;
-        w->batch1 = ND_MIN(np, b0 + w->batch_rows);
-        size_t ntasks = (w->batch1 - b0 + ND_SKETCH_TASK - 1) / ND_SKETCH_TASK;
-        ND_TRY(nd_exec_run(&w->x, ntasks, sketch_task, w));
-        if (w->spilling) ND_TRY(spill_batch(w));
-    }
-    return ND_OK;
-}
-
-/* --- the run ------------------------------------------------------------- */
 
 static uint64_t default_memory_limit(void) {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
@@ -822,11 +469,26 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(nd_minhash_init(&w.mh, r->opt.num_perm, r->opt.seed));
 
     ND_CHECK(nd_exec_check(&w.x));
-    w.limit = tm->memory_limit;
-    w.fusing = 1; /* falls back to a separate sketch stage when too large */
-    atomic_init(&w.fuse_off, 0);
-    atomic_init(&w.fuse_rows, 0);
-    ND_CHECK(stage_split(&w));
+    nd_sketch_params skp = {.opt = &r->opt, .mh = &w.mh, .bands = w.bands, .rows = w.rows};
+    nd_split_in spin = {.opt = &r->opt,
+                        .tmpdir = sc->tmpdir,
+                        .sk = skp,
+                        .fuse = 1, /* falls back to the sketch stage when too large */
+                        .limit = tm->memory_limit};
+    nd_split_out spout = {.docs = &r->docs, .pt = &r->pt};
+    st = nd_stage_split(&w.x, &spin, &spout);
+    r->phash = spout.phash; /* the report and the run own them from here */
+    r->chars = spout.chars;
+    w.state = spout.state;
+    w.ekey = spout.ekey;
+    w.rsk = spout.rsk;
+    w.range_base = spout.range_base;
+    w.nranges = spout.nranges;
+    w.fusing = spout.fused;
+    w.doc_ncut = spout.doc_ncut;
+    w.doc_cutline = spout.doc_cutline;
+    ND_CHECK(st);
+    split_notices(&w);
     ND_LAP(ND_STAGE_SPLIT);
 
     size_t np = r->pt.n;
@@ -851,10 +513,21 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     }
     ND_CHECK(nd_uf_init(&w.uf, np));
 
-    if (w.fusing)
+    if (w.fusing) {
         nd_exec_begin(&w.x, ND_STAGE_SKETCH, 0); /* done by the split tasks */
-    else
-        ND_CHECK(stage_sketch(&w));
+    } else {
+        nd_sketch_in skin = {.r = r,
+                             .sk = skp,
+                             .batch_rows = w.batch_rows,
+                             .spill = w.spilling ? &w.spill : NULL};
+        nd_sketch_out skout = {.chars = r->chars, .state = w.state, .ekey = w.ekey,
+                               .bkeys = w.bkeys};
+        st = nd_stage_sketch(&w.x, &skin, &skout);
+        w.runs = skout.runs;
+        w.nbatches = skout.nbatches;
+        if (st == ND_ERR_IO) st = scanner_io_error(sc, skout.io_errno, scanner_tmpdir(sc));
+        ND_CHECK(st);
+    }
     ND_LAP(ND_STAGE_SKETCH);
     nd_exec_begin(&w.x, ND_STAGE_EXACT, 0);
     nd_exact_in exin = {.n = np, .ekey = w.ekey};

@@ -27,6 +27,7 @@
 #include "pool.h"
 #include "sketch.h"
 #include "spill.h"
+#include "split.h"
 #include "xxh.h"
 
 /* Bytes read ahead while sketching or fetching texts. */
@@ -93,6 +94,71 @@ typedef struct nd_range_sketch {
 } nd_range_sketch;
 
 void nd_range_sketch_release(nd_range_sketch *s);
+
+/* What nd_sketch_paragraph needs besides the text. */
+typedef struct nd_sketch_params {
+    const nd_options *opt;  /* min_chars, seed (and the shingler's options) */
+    const nd_minhash *mh;
+    unsigned bands, rows;
+} nd_sketch_params;
+
+/* Sketches one paragraph's text with worker k's scratch: *chars its
+ * normalised characters, *state ND_PARA_SHORT or ND_PARA_REP, and for a
+ * clusterable one *ekey its exact key and keys[0 .. bands - 1] its band
+ * keys.  ND_ERR_NOMEM. */
+nd_status nd_sketch_paragraph(const nd_sketch_params *sp, nd_worker *k, const uint8_t *text,
+                              size_t len, uint32_t *chars, unsigned char *state,
+                              XXH128_hash_t *ekey, uint32_t *keys);
+
+/* --- 1. split (stage_split.c) --- */
+typedef struct nd_split_in {
+    const nd_options *opt;  /* split, max_paragraph_bytes */
+    const char *tmpdir;     /* private copies of documents over ND_WHOLE_MAX */
+    nd_sketch_params sk;    /* for the fused sketch */
+    int fuse;               /* sketch while splitting, when it fits */
+    uint64_t limit;         /* the memory limit */
+} nd_split_in;
+
+typedef struct nd_split_out {
+    nd_doctab *docs;        /* in and out: each document's split mode is set,
+                               a document that changed is marked */
+    nd_paratab *pt;         /* filled: paragraphs in (document, offset) order */
+    uint32_t *phash;        /* allocated: per paragraph, the low 32 bits of
+                               XXH3-64 of its bytes */
+    size_t *doc_ncut;       /* allocated: per document, paragraphs cut at
+                               max_paragraph_bytes, */
+    uint32_t *doc_cutline;  /* and the line of the first cut */
+    int fused;              /* 1: every paragraph is sketched, and: */
+    uint32_t *chars;        /* allocated: per paragraph, characters */
+    unsigned char *state;   /* allocated: ND_PARA_SHORT or ND_PARA_REP */
+    XXH128_hash_t *ekey;    /* allocated: exact keys (REP rows) */
+    nd_range_sketch *rsk;   /* allocated: nranges ranges' band keys */
+    size_t *range_base;     /* allocated: nranges + 1 first paragraph ids */
+    size_t nranges;
+} nd_split_out;
+
+nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out);
+
+/* --- 2. sketch (stage_sketch.c), when the split did not --- */
+typedef struct nd_sketch_in {
+    const nd_report *r;     /* paragraph table and documents (texts) */
+    nd_sketch_params sk;
+    size_t batch_rows;      /* paragraphs per batch (all, without spill) */
+    nd_spill *spill;        /* batches' runs go here, or NULL: one batch */
+} nd_sketch_in;
+
+typedef struct nd_sketch_out {
+    uint32_t *chars;        /* n, preallocated */
+    unsigned char *state;   /* n, preallocated */
+    XXH128_hash_t *ekey;    /* n, preallocated */
+    uint32_t *bkeys;        /* bands x batch_rows, preallocated: band j of
+                               the batch's row i at j * batch_rows + i */
+    nd_run *runs;           /* with a spill: nbatches x bands runs */
+    size_t nbatches, runs_cap;
+    int io_errno;           /* after ND_ERR_IO: the failed write's errno */
+} nd_sketch_out;
+
+nd_status nd_stage_sketch(nd_exec *x, const nd_sketch_in *in, nd_sketch_out *out);
 
 /* --- 3. exact duplicates (stage_exact.c) --- */
 typedef struct nd_exact_in {

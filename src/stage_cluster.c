@@ -7,6 +7,15 @@
  * compare).  Out: per paragraph its cluster (or -1) and its similarity to
  * the representative; the clusters in report order with their members.
  *
+ * Similarities.  The verification keeps each candidate pair's Jaccard (8
+ * bytes a pair), and a member that was a candidate with its representative
+ * takes it from there (binary search in the sorted pairs) instead of
+ * rebuilding both shingle sets: clustering of one-paragraph-per-line
+ * English (1.19 M paragraphs) takes 0.055-0.076 s and 0.05 G instructions
+ * in the similarity tasks, against 0.135 s and 0.61 G rebuilding every
+ * set; Chinese (0.24 M) 0.009 s against 0.032 s (1 thread, alternating
+ * runs).  An exact copy of the representative (equal exact keys) is 1.
+ *
  * Clusters are the union-find's components of two or more paragraphs, in
  * report order: size descending, then representative (the root, which is
  * the smallest id) ascending; members ascend.  The forest no longer changes,
