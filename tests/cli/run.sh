@@ -1000,6 +1000,12 @@ EOP
   grep -q -F '"path":"in/t.zip//d/sub/gbk.txt","bytes":' "$TMP/scan.jsonl" &&
     grep '"path":"in/t.zip//d/sub/gbk.txt"' "$TMP/scan.jsonl" | grep -q -F '"encoding":"gb18030"' ||
     fail "the GBK member is not decoded"
+  # compare takes single documents: an archive of several is refused
+  ND_DIR=$TMP nd compare in/t.tar in/plain.txt
+  expect_rc 2
+  expect_stderr "neardup: note: 'in/t.tar//d/bin.dat': binary member: not read
+neardup: note: 'in/t.tar//d/sub/nested.txt.gz': an archive or compressed data inside an archive: not expanded
+neardup: skipping 'in/t.tar': unknown format or malformed data (holds 2 documents; compare takes two single documents)"
   ;;
 
 archive-clean)
