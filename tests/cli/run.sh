@@ -1020,6 +1020,8 @@ archive-clean)
   paste -d '\n' "$TMP/uniq.txt" <(head -n 3 "$TMP/dup.txt") > "$TMP/src/d/a.txt"
   tail -n 1 "$TMP/dup.txt" >> "$TMP/src/d/a.txt"
   awk 'length($0) > 90' "$S002" | head -n 2 > "$TMP/src/d/b.txt"
+  awk 'length($0) > 90' "$S003" | sed -n 5,6p | iconv -f UTF-8 -t GBK > "$TMP/uniq-g.txt"
+  { cat "$TMP/uniq-g.txt"; head -n 2 "$TMP/dup.txt" | iconv -f UTF-8 -t GBK; } > "$TMP/src/d/g.txt"
   awk 'length($0) > 90' "$S004" | head -n 3 > "$TMP/uniq-z.txt"
   { head -n 2 "$TMP/dup.txt"; cat "$TMP/uniq-z.txt"; } > "$TMP/src/e/a.txt"
   awk 'length($0) > 90' "$S003" | head -n 2 > "$TMP/src/e/b.txt"
@@ -1037,7 +1039,7 @@ archive-clean)
   expect_rc 0
   expect_stderr "neardup: note: 'in/t.tar.gz//d/bin.dat': binary member: not read
 neardup: note: 'in/z.zip//e/bin.dat': binary member: not read"
-  expect_stdout "removed 6 paragraphs (5361 bytes) from 2 of 5 files"
+  expect_stdout "removed 8 paragraphs (6664 bytes) from 3 of 6 files"
   expect_golden "$TMP/removed.jsonl" archive-clean-log.jsonl
   head -c 2 "$TMP/out/t.tar.gz" | od -An -tx1 | grep -q '1f 8b' || fail "out/t.tar.gz is not gzip data"
   for f in t.tar.gz; do
@@ -1055,7 +1057,7 @@ neardup: note: 'in/z.zip//e/bin.dat': binary member: not read"
     expect_same "$TMP/names.in" "$TMP/names.out" "the times, names or order in $f changed"
   done
   python3 - "$TMP" <<'EOP' || fail "the cleaned archives or the log"
-import io, json, sys, tarfile, zipfile
+import base64, json, sys, tarfile, zipfile
 t = sys.argv[1]
 log = [json.loads(l) for l in open(t + "/removed.jsonl")]
 ok = True
@@ -1067,7 +1069,8 @@ def members_zip(p):
     # the mode and type are the high 16 bits (MS-DOS attributes are not kept)
     with zipfile.ZipFile(p) as a:
         return [(i.filename, i.external_attr >> 16, i.date_time, None, None, a.read(i)) for i in a.infolist()]
-want = {"d/a.txt": open(t + "/uniq.txt", "rb").read(), "e/a.txt": open(t + "/uniq-z.txt", "rb").read()}
+want = {"d/a.txt": open(t + "/uniq.txt", "rb").read(), "e/a.txt": open(t + "/uniq-z.txt", "rb").read(),
+        "d/g.txt": open(t + "/uniq-g.txt", "rb").read()}  # GBK: its own bytes less the removals
 for arch, read in (("t.tar.gz", members_tar), ("z.zip", members_zip)):
     before, after = read(t + "/in/" + arch), read(t + "/out/" + arch)
     if [m[:5] for m in before] != [m[:5] for m in after]:
@@ -1080,7 +1083,8 @@ for arch, read in (("t.tar.gz", members_tar), ("z.zip", members_zip)):
             # rebuilt from the log: each text back at its offset, in order
             text = a[5]
             for r in [r for r in log if r["path"] == "in/%s//%s" % (arch, name)]:
-                text = text[:r["offset"]] + r["text"].encode() + text[r["offset"]:]
+                cut = r["text"].encode() if "text" in r else base64.b64decode(r["base64"])
+                text = text[:r["offset"]] + cut + text[r["offset"]:]
             if text != b[5]:
                 print(arch, "the log does not rebuild", name); ok = False
         elif b[5] != a[5]:
