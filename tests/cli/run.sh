@@ -1045,9 +1045,9 @@ neardup: note: 'in/z.zip//e/bin.dat': binary member: not read"
   for f in t.tar.gz; do
     tar -tvz --numeric-owner -f "$TMP/in/$f" > "$TMP/list.in"
     tar -tvz --numeric-owner -f "$TMP/out/$f" > "$TMP/list.out"
-    # only the cleaned member's size differs
-    grep -v ' d/a.txt$' "$TMP/list.in" > "$TMP/list.in2"
-    grep -v ' d/a.txt$' "$TMP/list.out" > "$TMP/list.out2"
+    # only the cleaned members' sizes differ
+    grep -v -E ' d/[ag].txt$' "$TMP/list.in" > "$TMP/list.in2"
+    grep -v -E ' d/[ag].txt$' "$TMP/list.out" > "$TMP/list.out2"
     expect_same "$TMP/list.in2" "$TMP/list.out2" "the entries of $f changed"
     cut -c1-30 "$TMP/list.in" | awk '{print $1, $2}' > "$TMP/modes.in"
     cut -c1-30 "$TMP/list.out" | awk '{print $1, $2}' > "$TMP/modes.out"
