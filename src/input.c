@@ -963,9 +963,13 @@ static nd_status load_member(const nd_input_cfg *cfg, nd_doctab *dt, nd_archive_
                 return ND_OK;
             }
         } else {
-            if (doc->size == cap) {
+            if (doc->size == cap) { /* grown to the limit + 1 at most */
                 if (doc->size > cfg->max_file_size) break;
-                ND_TRY(ND_GROW(doc->heap, cap, ND_MIN(cap * 2 + 4096, limit)));
+                size_t want = cap > (SIZE_MAX - 4096) / 2 ? limit : ND_MIN(cap * 2 + 4096, limit);
+                uint8_t *bigger = realloc(doc->heap, want);
+                if (!bigger) return ND_ERR_NOMEM;
+                doc->heap = bigger;
+                cap = want;
             }
             st = nd_archive_read(ar, doc->heap + doc->size, cap - doc->size, &got);
         }

@@ -302,6 +302,21 @@ PY
     "neardup: 'crc.zip': corrupt or truncated archive (ZIP bad CRC: 0x2fb0d785 should be 0x96868f05; left out of the cleaned copy)"
   [ -e out/cut.tar.gz ] || [ -e out/crc.zip ] && fail "a damaged archive was written"
   [ -e out/001_67f235fca624bad1.txt ] || fail "the plain file was not written"
+  # a zip written to a pipe (sizes only after the data) without its central
+  # directory: members of unknown size, read up to the limit
+  (cd src && zip -q - d/a.txt d/b.txt > ../stream.zip)
+  python3 -c 'import sys; d = open("stream.zip", "rb").read(); open("stream-cut.zip", "wb").write(d[:d.find(b"PK\x01\x02")])'
+  nd scan -f jsonl stream-cut.zip
+  expect_rc 2
+  expect_stderr "neardup: 'stream-cut.zip': corrupt or truncated archive (unreadable header; 2 members before it read)"
+  grep -q -F '"path":"stream-cut.zip//d/b.txt","bytes":' "$OUT" || fail "the members of stream-cut.zip are not read"
+  nd scan -f jsonl --max-file-size 100K stream-cut.zip
+  expect_rc 4
+  expect_stderr \
+    "neardup: skipping 'stream-cut.zip//d/a.txt': file larger than --max-file-size (limit is 102400 bytes)" \
+    "neardup: skipping 'stream-cut.zip//d/b.txt': file larger than --max-file-size (limit is 102400 bytes)" \
+    "neardup: 'stream-cut.zip': corrupt or truncated archive (unreadable header; 2 members before it read)" \
+    "neardup: no input could be read"
   ;;
 
 gzip-truncated)
