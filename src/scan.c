@@ -271,12 +271,6 @@ nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name, const void *da
 
 size_t nd_scanner_skipped(const nd_scanner *sc) { return sc ? sc->in.skipped : 0; }
 
-nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
-    if (!r || !out) return ND_ERR_INVALID;
-    *out = r->timings;
-    return ND_OK;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The run                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -291,7 +285,14 @@ typedef struct scan_work {
     nd_exec x;             /* pool, workers, cancel, progress */
     unsigned bands, rows;
     nd_minhash mh;
-    /* split: the ranges' staged sketches (fused), cut paragraphs */
+    /* split: the paragraphs until the report takes them, the ranges'
+     * staged sketches (fused), cut paragraphs */
+    nd_paratab pt;
+    uint32_t *phash;
+    unsigned char *doc_split;
+    uint32_t *chars;       /* until the report takes them */
+    int64_t *cluster;
+    double *sim;
     size_t nranges;
     size_t *range_base;    /* nranges + 1 first paragraph ids */
     nd_range_sketch *rsk;  /* per range: its sketch, staged */
@@ -337,6 +338,12 @@ static void work_release(scan_work *w) {
     nd_pool_free(w->x.pool);
     nd_minhash_release(&w->mh);
     free(w->range_base);
+    nd_paratab_release(&w->pt);
+    free(w->phash);
+    free(w->doc_split);
+    free(w->chars);
+    free(w->cluster);
+    free(w->sim);
     free(w->doc_ncut);
     free(w->doc_cutline);
     free(w->state);
@@ -418,21 +425,17 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     if (sc->ran) return ND_ERR_STATE;
     sc->ran = 1;
 
-    if (!(r = nd_calloc(1, sizeof *r))) return ND_ERR_NOMEM;
-    r->opt = sc->opt;
-    r->docs = sc->docs; /* the report owns the documents from here on */
-    memset(&sc->docs, 0, sizeof sc->docs);
-    r->diag = sc->in.diag;
-    r->diag_user = sc->in.user;
-    ND_CHECK(nd_report_text_init(r));
+    ND_TRY(nd_report_begin(&sc->opt, &sc->docs, sc->in.diag, sc->in.user, &r));
     w.r = r;
     w.sc = sc;
     atomic_init(&w.x.done, 0);
     w.x.cancel = &sc->cancel;
     w.x.progress = sc->progress;
     w.x.progress_user = sc->progress_user;
-    for (size_t d = 0; d < r->docs.n; d++) w.x.input_bytes += r->docs.docs[d].size;
-    nd_timings *tm = &r->timings;
+    nd_doctab *docs = nd_report_doctab(r);
+    for (size_t d = 0; d < docs->n; d++) w.x.input_bytes += docs->docs[d].size;
+    nd_timings timings, *tm = &timings;
+    memset(tm, 0, sizeof *tm);
     tm->stage[ND_STAGE_READ] = sc->read_seconds;
     tm->peak_rss[ND_STAGE_READ] = peak_rss_bytes();
     tm->memory_limit = r->opt.memory_limit ? r->opt.memory_limit : default_memory_limit();
@@ -459,8 +462,8 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
         goto out;
     }
     for (unsigned t = 0; t < w.x.threads; t++) {
-        nd_reader_init(&w.x.wk[t].rd, &r->docs);
-        nd_reader_init(&w.x.wk[t].rb, &r->docs);
+        nd_reader_init(&w.x.wk[t].rd, docs);
+        nd_reader_init(&w.x.wk[t].rb, docs);
         nd_shingler_init(&w.x.wk[t].sa, &r->opt);
         nd_shingler_init(&w.x.wk[t].sb, &r->opt);
         if (!(w.x.wk[t].sig = nd_mallocn(r->opt.num_perm, sizeof *w.x.wk[t].sig))) {
@@ -473,14 +476,16 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(nd_exec_check(&w.x));
     nd_sketch_params skp = {.opt = &r->opt, .mh = &w.mh, .bands = w.bands, .rows = w.rows};
     nd_split_in spin = {.opt = &r->opt,
+                        .docs = docs,
                         .tmpdir = sc->tmpdir,
                         .sk = skp,
                         .fuse = 1, /* falls back to the sketch stage when too large */
                         .limit = tm->memory_limit};
-    nd_split_out spout = {.docs = &r->docs, .pt = &r->pt};
+    nd_split_out spout = {.pt = &w.pt};
     st = nd_stage_split(&w.x, &spin, &spout);
-    r->phash = spout.phash; /* the report and the run own them from here */
-    r->chars = spout.chars;
+    w.phash = spout.phash; /* the run owns them from here */
+    w.doc_split = spout.doc_split;
+    w.chars = spout.chars;
     w.state = spout.state;
     w.ekey = spout.ekey;
     w.rsk = spout.rsk;
@@ -490,6 +495,8 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     w.doc_ncut = spout.doc_ncut;
     w.doc_cutline = spout.doc_cutline;
     ND_CHECK(st);
+    nd_report_set_paragraphs(r, &w.pt, w.phash, w.doc_split); /* and the report */
+    w.phash = NULL;
     split_notices(&w);
     ND_LAP(ND_STAGE_SPLIT);
 
@@ -502,13 +509,13 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
         w.rsk = NULL;
         w.fusing = 0;
     }
-    if (!r->chars) r->chars = nd_mallocn(n1, sizeof *r->chars);
-    r->cluster = nd_mallocn(n1, sizeof *r->cluster);
-    r->sim = nd_calloc(n1, sizeof *r->sim);
+    if (!w.chars) w.chars = nd_mallocn(n1, sizeof *w.chars);
+    w.cluster = nd_mallocn(n1, sizeof *w.cluster);
+    w.sim = nd_calloc(n1, sizeof *w.sim);
     if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
     if (!w.ekey) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
     if (!w.fusing) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
-    if (!r->chars || !r->cluster || !r->sim || !w.state || !w.ekey ||
+    if (!w.chars || !w.cluster || !w.sim || !w.state || !w.ekey ||
         (!w.fusing && !w.bkeys)) {
         st = ND_ERR_NOMEM;
         goto out;
@@ -522,7 +529,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
                              .sk = skp,
                              .batch_rows = w.batch_rows,
                              .spill = w.spilling ? &w.spill : NULL};
-        nd_sketch_out skout = {.chars = r->chars, .state = w.state, .ekey = w.ekey,
+        nd_sketch_out skout = {.chars = w.chars, .state = w.state, .ekey = w.ekey,
                                .bkeys = w.bkeys};
         st = nd_stage_sketch(&w.x, &skin, &skout);
         w.runs = skout.runs;
@@ -530,6 +537,8 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
         if (st == ND_ERR_IO) st = scanner_io_error(sc, skout.io_errno, scanner_tmpdir(sc));
         ND_CHECK(st);
     }
+    nd_report_set_chars(r, w.chars);
+    w.chars = NULL;
     ND_LAP(ND_STAGE_SKETCH);
     nd_exec_begin(&w.x, ND_STAGE_EXACT, 0);
     nd_exact_in exin = {.n = np, .ekey = w.ekey};
@@ -574,35 +583,24 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     nd_exec_begin(&w.x, ND_STAGE_CLUSTER, 0);
     nd_cluster_in cin = {.r = r, .uf = &w.uf, .pairs = &w.pairs, .jac = w.jac,
                          .ekey = w.ekey, .texts = &w.texts};
-    nd_cluster_out cout = {.cluster = r->cluster, .sim = r->sim};
+    nd_cluster_out cout = {.cluster = w.cluster, .sim = w.sim};
     st = nd_stage_cluster(&w.x, &cin, &cout);
-    r->ncl = cout.ncl; /* the report owns them from here */
-    r->cl_start = cout.cl_start;
-    r->cl_members = cout.cl_members;
+    nd_status st2 = nd_report_set_clusters(r, w.cluster, w.sim, cout.ncl, cout.cl_start,
+                                           cout.cl_members); /* the report owns them */
+    w.cluster = NULL;
+    w.sim = NULL;
     ND_CHECK(st);
-    r->cl_docs = nd_calloc(r->ncl ? r->ncl : 1, sizeof *r->cl_docs);
-    r->cl_chars = nd_calloc(r->ncl ? r->ncl : 1, sizeof *r->cl_chars);
-    if (!r->cl_docs || !r->cl_chars) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
+    ND_CHECK(st2);
     ND_LAP(ND_STAGE_CLUSTER);
 
     nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);
     /* files found changed by any stage, once each, in document order */
-    nd_doctab_report_changed(&r->docs, &sc->in);
-    nd_summary *s = &r->sum;
-    s->skipped = sc->in.skipped;
-    s->candidate_pairs = w.pairs.n;
-    s->verified_pairs = verified;
-    s->bands = w.bands;
-    s->rows = w.rows;
-    s->num_perm = r->opt.num_perm;
-    s->shingle = r->opt.shingle;
-    s->threshold = r->opt.threshold;
+    nd_doctab_report_changed(docs, &sc->in);
+    nd_report_set_summary(r, sc->in.skipped, w.pairs.n, verified, w.bands, w.rows);
     ND_CHECK(nd_report_finish(r, w.x.pool, &sc->cancel));
     ND_LAP(ND_STAGE_REPORT);
     tm->total = now_seconds() - t_start + sc->read_seconds;
+    nd_report_set_timings(r, tm);
     *out = r;
     r = NULL;
 out:

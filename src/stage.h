@@ -113,6 +113,8 @@ nd_status nd_sketch_paragraph(const nd_sketch_params *sp, nd_worker *k, const ui
 /* --- 1. split (stage_split.c) --- */
 typedef struct nd_split_in {
     const nd_options *opt;  /* split, max_paragraph_bytes */
+    nd_doctab *docs;        /* the documents (read; one that changed is
+                               marked, an atomic flag of the input layer) */
     const char *tmpdir;     /* private copies of documents over ND_WHOLE_MAX */
     nd_sketch_params sk;    /* for the fused sketch */
     int fuse;               /* sketch while splitting, when it fits */
@@ -120,14 +122,13 @@ typedef struct nd_split_in {
 } nd_split_in;
 
 typedef struct nd_split_out {
-    nd_doctab *docs;        /* in and out: each document's split mode is set,
-                               a document that changed is marked */
     nd_paratab *pt;         /* filled: paragraphs in (document, offset) order */
     uint32_t *phash;        /* allocated: per paragraph, the low 32 bits of
                                XXH3-64 of its bytes */
     size_t *doc_ncut;       /* allocated: per document, paragraphs cut at
                                max_paragraph_bytes, */
     uint32_t *doc_cutline;  /* and the line of the first cut */
+    unsigned char *doc_split; /* allocated: per document, its nd_split_mode */
     int fused;              /* 1: every paragraph is sketched, and: */
     uint32_t *chars;        /* allocated: per paragraph, characters */
     unsigned char *state;   /* allocated: ND_PARA_SHORT or ND_PARA_REP */

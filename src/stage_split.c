@@ -94,7 +94,7 @@ static nd_status fuse_sketch(split_work *w, size_t t, nd_worker *k, const nd_par
 static nd_status split_task(void *ctx, size_t t, unsigned worker) {
     split_work *w = ctx;
     const nd_options *opt = w->in->opt;
-    nd_doctab *docs = w->out->docs;
+    nd_doctab *docs = w->in->docs;
     nd_paratab *pt = &w->range_pt[t];
     nd_reader *rd = &w->x->wk[worker].rd;
     size_t ph_cap = 0;
@@ -113,7 +113,7 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
         }
         ND_TRY(st);
         ND_TRY(nd_split_document(pt, (uint32_t)d, data, doc->size, opt->split, &used));
-        doc->split = (unsigned char)used;
+        w->out->doc_split[d] = (unsigned char)used;
         ND_TRY(ND_GROW(w->range_ph[t], ph_cap, pt->n ? pt->n : 1));
         for (size_t i = n0; i < pt->n; i++)
             w->range_ph[t][i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
@@ -186,7 +186,7 @@ static void split_work_release(split_work *w, size_t nr) {
 
 nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out) {
     nd_status st = ND_OK;
-    size_t nd = out->docs->n, nr = 0;
+    size_t nd = in->docs->n, nr = 0;
     split_work wk, *w = &wk;
     memset(w, 0, sizeof *w);
     w->x = x;
@@ -201,14 +201,15 @@ nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out) {
     w->range_start = nd_mallocn(nd + 1, sizeof *w->range_start);
     out->doc_ncut = nd_calloc(nd ? nd : 1, sizeof *out->doc_ncut);
     out->doc_cutline = nd_calloc(nd ? nd : 1, sizeof *out->doc_cutline);
-    if (!w->range_start || !out->doc_ncut || !out->doc_cutline) {
+    out->doc_split = nd_calloc(nd ? nd : 1, sizeof *out->doc_split);
+    if (!w->range_start || !out->doc_ncut || !out->doc_cutline || !out->doc_split) {
         st = ND_ERR_NOMEM;
         goto out;
     }
     uint64_t acc = 0, most = 0;
     w->range_start[0] = 0;
     for (size_t d = 0; d < nd; d++) {
-        acc += out->docs->docs[d].size;
+        acc += in->docs->docs[d].size;
         if (acc >= target || d + 1 == nd) {
             w->range_start[++nr] = d + 1;
             most = ND_MAX(most, acc);
