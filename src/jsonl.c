@@ -320,6 +320,19 @@ nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, u
     json_tokener_reset(jp->tok);
     obj = json_tokener_parse_ex(jp->tok, (const char *)line, (int)len);
     enum json_tokener_error je = json_tokener_get_error(jp->tok);
+    if (je != json_tokener_success) {
+        /* json-c 0.16's reset keeps a pending high surrogate of a string
+         * that failed (found by fuzz_jsonl): a failed parse gets a new
+         * tokener */
+        json_tokener *fresh = json_tokener_new();
+        if (!fresh) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        json_tokener_set_flags(fresh, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        json_tokener_free(jp->tok);
+        jp->tok = fresh;
+    }
     if (!obj && je == json_tokener_continue) {
         *why = "bad JSON: the record ends early";
         st = ND_ERR_RECORD;

@@ -479,3 +479,23 @@ Test(jsonl, a_jsonl_file_changed_before_clean_writes_it_is_left_out, .init = mak
     nd_report_free(r);
     nd_scanner_free(sc);
 }
+
+/* Found by fuzz_jsonl (tests/fuzz/regress/jsonl/surrogate-after-failed-
+ * record): json-c's reset kept the high surrogate of a record that failed
+ * inside a string, so the next record's lone surrogate decoded otherwise
+ * and the record was refused ("cannot locate field"). */
+Test(jsonl, a_record_after_one_that_failed_in_a_surrogate_pair_reads) {
+    nd_jsonl_parser *jp = NULL;
+    nd_jsonl_rec rec;
+    const char *why = NULL;
+    const char *bad = "{\"text\":\"x\\ud83d\\ud/\"}", *good = "{\"text\":\"\\ud800 lone\"}";
+    cr_assert_eq(nd_jsonl_parser_new("text", NULL, &jp), ND_OK);
+    cr_assert_eq(nd_jsonl_parse(jp, (const uint8_t *)bad, strlen(bad), 0, &rec, &why),
+                 ND_ERR_RECORD);
+    cr_assert_eq(nd_jsonl_parse(jp, (const uint8_t *)good, strlen(good), 0, &rec, &why), ND_OK,
+                 "%s", why ? why : "");
+    cr_assert_eq(rec.len, 8);
+    cr_assert_eq(memcmp(rec.text, "\xef\xbf\xbd lone", 8), 0);
+    nd_jsonl_rec_release(&rec);
+    nd_jsonl_parser_free(jp);
+}
