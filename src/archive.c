@@ -246,7 +246,7 @@ static int read_header(nd_archive_reader *r) {
         return -1;
     }
     int format = archive_format(r->a);
-    if (format == ARCHIVE_FORMAT_ZIP || (format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) {
+    if ((format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) {
         r->is_zip = 1;
     } else {
         int rank = tar_rank(format);
@@ -537,10 +537,9 @@ nd_status nd_archive_rewrite(const nd_archive_src *src, const nd_archive_kind *k
             if (st == ND_OK && w.left != 0) st = ND_ERR_INTERNAL; /* fewer than announced */
         } else {
             st = copy_data(r, &w, buf);
-            if (st == ND_ERR_ARCHIVE)
-                set_why(why, why_size, w.io_failed ? "" : nd_archive_error(r)[0]
-                                                              ? nd_archive_error(r)
-                                                              : archive_error_string(w.w));
+            if (st == ND_ERR_ARCHIVE) /* the source's words, else the writer's */
+                set_why(why, why_size,
+                        nd_archive_error(r)[0] ? nd_archive_error(r) : archive_error_string(w.w));
         }
         if (st != ND_OK) goto out;
         if (archive_write_finish_entry(w.w) != ARCHIVE_OK) {

@@ -83,9 +83,9 @@
  *
  * Containers.  A file may be read as several documents: with
  * cfg->jsonl_field set, a file named *.jsonl or *.jsonl.gz is a JSON Lines
- * file whose records are the documents (jsonl.c); archives are the other
- * kind meant to come (nd_input_container_kind decides, by name).  The
- * loader reads such a file whole with read() - checked as gzip files are -
+ * file whose records are the documents (jsonl.c; nd_input_container_kind
+ * decides, by name); a tar or zip archive is the other kind (below).  The
+ * loader reads a JSON Lines file whole with read() - checked as gzip files are -
  * inflates gzip data, and hands the bytes to the container's reader, which
  * adds documents to the slot's nd_parts (nd_parts_add: a name, a text and
  * an offset map into the container's bytes) and records the parts it skips
@@ -98,6 +98,24 @@
  * (nd_doc.cont) and where in the container's bytes it lies (part_off,
  * src_off), which is what clean needs to write the container back
  * (nd_container_read reads it again, checked to be the file loaded).
+ *
+ * Archives.  A file whose head has an archive's or a compressor's magic
+ * (nd_archive_magic) is offered to archive.c, which decides by content with
+ * libarchive; a plain .gz of text is no archive and goes on to the gzip path
+ * above.  An archive is never read whole: libarchive reads it from the open
+ * descriptor with pread(), and each regular member, in archive order,
+ * becomes a part named ARCHIVE//MEMBER (load_member): its first 8 KiB decide
+ * as a file's do (decode.c), a UTF-8 member of known size is streamed into a
+ * range of the spool reserved for it (nd_parts_add_spooled), a member in
+ * another encoding or of unknown size is read whole - bounded by
+ * max_file_size, as a decoded file is - and decoded into the spool with its
+ * original bytes after the text, so offsets are the member's own.  Binary
+ * members and archives or compressed data inside (not expanded) are notices
+ * (nd_parts_note), not skipped inputs; a member over the limit or one
+ * libarchive cannot read is a skipped part; damage to the archive ends it,
+ * keeps the members before it and is the archive's last problem.  The file
+ * is checked unchanged (size, modification time) after the last member, and
+ * the container records the archive's format and filter, for clean.
  */
 #define _DEFAULT_SOURCE /* d_type and DT_REG in struct dirent (glibc, BSDs) */
 #include "input.h"

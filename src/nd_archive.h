@@ -90,13 +90,13 @@ void nd_archive_close(nd_archive_reader *ar);
 
 /* ---- Writing ------------------------------------------------------------- */
 
-/* The contents of a member whose bytes are replaced: exactly `size` bytes,
- * written by put(ctx, ...) through nd_archive_put. */
+/* The archive being written (nd_archive_rewrite's). */
 typedef struct nd_archive_writer nd_archive_writer;
 
-/* What the rewrite does with entry m of the source: *replace 0 copies it
- * (header, metadata and contents) unchanged; 1 writes its header with the
- * size *size instead, and then calls put for the new contents. */
+/* What the rewrite does with entry m of the source: choose sets *replace 0
+ * to copy it (header, metadata and contents) unchanged, or 1 to write its
+ * header with the size *size instead; put then writes exactly *size bytes of
+ * new contents through nd_archive_put. */
 typedef struct nd_archive_edit {
     nd_status (*choose)(void *ctx, const nd_archive_member *m, int *replace, uint64_t *size);
     nd_status (*put)(void *ctx, const nd_archive_member *m, nd_archive_writer *w);
