@@ -523,6 +523,14 @@ nd_status nd_archive_rewrite(const nd_archive_src *src, const nd_archive_kind *k
         st = nd_archive_next(r, &m, &more);
         if (st == ND_ERR_ARCHIVE) set_why(why, why_size, nd_archive_error(r));
         if (st != ND_OK || !more) break;
+        /* libarchive 3.6's zip writer dereferences a missing name (found by
+         * fuzz_archive): such an archive is not written again */
+        if (!archive_entry_pathname(r->e) && !archive_entry_pathname_utf8(r->e) &&
+            !archive_entry_pathname_w(r->e)) {
+            set_why(why, why_size, "an entry without a name");
+            st = ND_ERR_ARCHIVE;
+            goto out;
+        }
         ND_CHECK(ed->choose(ed->ctx, &m, &replace, &size));
         if (replace) archive_entry_set_size(r->e, (la_int64_t)size);
         int rc = archive_write_header(w.w, r->e);

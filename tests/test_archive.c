@@ -667,10 +667,12 @@ Test(archive_input, the_same_documents_on_any_number_of_threads) {
 
 /* tests/fuzz/regress/archive: zip-bad-method-and-size (a member with an
  * unsupported method, then one of the wrong size: libarchive's ARCHIVE_WARN
- * was once taken for the member's end) and rewrite-fails-leak (a rewrite
- * that fails half-way leaked libarchive's output block when the writer was
- * archive_write_fail'ed; ASan's leak check sees it).  Each input is read to
- * its end and rewritten with every member copied. */
+ * was once taken for the member's end), rewrite-fails-leak (a rewrite that
+ * fails half-way leaked libarchive's output block when the writer was
+ * archive_write_fail'ed; ASan's leak check sees it) and zip-entry-without-name
+ * (libarchive's zip writer read a NULL name: SEGV; such an entry is now
+ * refused).  Each input is read to its end and rewritten with every member
+ * copied. */
 static nd_status copy_all(void *ctx, const nd_archive_member *m, int *replace, uint64_t *size) {
     ND_UNUSED(ctx);
     ND_UNUSED(m);
@@ -681,8 +683,9 @@ static nd_status copy_all(void *ctx, const nd_archive_member *m, int *replace, u
 
 Test(archive, fuzz_regressions) {
     const char *inputs[] = {"fuzz/regress/archive/zip-bad-method-and-size",
-                            "fuzz/regress/archive/rewrite-fails-leak"};
-    for (size_t k = 0; k < 2; k++) {
+                            "fuzz/regress/archive/rewrite-fails-leak",
+                            "fuzz/regress/archive/zip-entry-without-name"};
+    for (size_t k = 0; k < 3; k++) {
         size_t n = 0;
         char *raw = nd_test_read_file(nd_test_data_path(inputs[k]), &n);
         nd_archive_src src = {-1, (const uint8_t *)raw, n};
