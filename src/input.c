@@ -662,12 +662,19 @@ nd_status nd_parts_finish(nd_parts *ps) {
 }
 
 nd_status nd_parts_add(nd_parts *ps, nd_doc *doc) {
+    uint8_t *heap = doc->heap;
+    doc->heap = NULL; /* (released here, whatever happens) */
+    nd_status st = nd_parts_add_text(ps, doc, heap);
+    free(heap);
+    return st;
+}
+
+nd_status nd_parts_add_text(nd_parts *ps, nd_doc *doc, const uint8_t *text) {
     nd_status st = ND_OK;
     if (ps->plen && ps->plen + doc->size > ND_PARTS_BATCH) ND_CHECK(nd_parts_finish(ps));
     ND_CHECK(ND_GROW(ps->docs, ps->cap, ps->n + 1));
     ND_CHECK(ND_GROW(ps->pend, ps->pcap, ps->plen + doc->size));
-    if (doc->size) memcpy(ps->pend + ps->plen, doc->heap, doc->size);
-    free(doc->heap);
+    if (doc->size) memcpy(ps->pend + ps->plen, text, doc->size);
     doc->heap = NULL;
     doc->data = NULL;
     doc->spool_off = ps->plen;

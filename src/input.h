@@ -167,6 +167,10 @@ typedef struct nd_parts {
  * released.  Any thread (one nd_parts per thread). */
 nd_status nd_parts_add(nd_parts *ps, nd_doc *doc);
 
+/* As nd_parts_add, with the text given apart: text[0..doc->size-1] is
+ * copied into the spool batch (doc->heap must be NULL). */
+nd_status nd_parts_add_text(nd_parts *ps, nd_doc *doc, const uint8_t *text);
+
 /* Records that part `name` is skipped for status st (detail may be NULL):
  * reported at commit, before the next part added.  name may be NULL when
  * the reader names the problem (probs[].name) before the parts are

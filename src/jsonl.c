@@ -21,11 +21,12 @@
  * offsets of the input file, so the field's JSON string is then found again
  * by a small scanner of the top-level object (locate: keys compared after
  * unescaping, other values skipped by bracket depth; the last occurrence of
- * a key wins, as it does in json-c), and decoded here once more while the
- * offset map is built.  The two decodings must agree byte for byte (else
- * the record is a problem, "cannot locate the field"); fuzz_jsonl checks
- * that they always do.  A string without a backslash - most text - costs a
- * memchr and a copy.
+ * a key wins, as it does in json-c), and walked once more to build the
+ * offset map (unescape without output: a memchr per run of plain text).
+ * The text is json-c's, copied straight into the parts' spool batch; the
+ * walk must give its length (else the record is a problem, "cannot locate
+ * the field"), and fuzz_jsonl checks the map against json-c's decoding of
+ * every prefix (nd_jsonl_parse, the copying form, is what it calls).
  *
  * The offset map (decode.h's nd_decmap, shared with the encoding decoder)
  * turns an offset in the decoded text into the offset in the container's
@@ -81,6 +82,7 @@
 
 struct nd_jsonl_parser {
     json_tokener *tok;
+    json_object *obj; /* the last record parsed (its text is borrowed) */
     const char *field, *id_field; /* borrowed */
     size_t field_len, id_len;
     uint8_t *key; /* an unescaped key */
@@ -107,6 +109,7 @@ nd_status nd_jsonl_parser_new(const char *field, const char *id_field, nd_jsonl_
 
 void nd_jsonl_parser_free(nd_jsonl_parser *jp) {
     if (!jp) return;
+    if (jp->obj) json_object_put(jp->obj);
     json_tokener_free(jp->tok);
     free(jp->key);
     free(jp);
@@ -206,8 +209,8 @@ static nd_status map_add(nd_decmap *m, uint64_t *dec, uint64_t *orig, unsigned d
 }
 
 /* Decodes the contents of the JSON string s[a..b-1] (between the quotes)
- * into out (room for b - a bytes: a string never grows when decoded); with
- * m, the map from out to s + base is built.  *len is the decoded length.
+ * into out (room for b - a bytes: a string never grows when decoded; NULL:
+ * only measured); with m, the map from out to s + base is built.  *len is the decoded length.
  * Escapes were validated by json-c; a lone surrogate becomes U+FFFD. */
 static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, size_t *len,
                           nd_decmap *m, uint64_t base) {
@@ -217,7 +220,7 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
         const uint8_t *bs = memchr(s + i, '\\', b - i);
         size_t run = bs ? (size_t)(bs - s) - i : b - i;
         if (run) {
-            memcpy(out + o, s + i, run);
+            if (out) memcpy(out + o, s + i, run);
             o += run;
             i += run;
             if (m) ND_TRY(map_add(m, &dec, &orig, 1, 1, run));
@@ -238,7 +241,8 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
         default: return ND_ERR_FORMAT;
         }
         if (c != 'u') {
-            out[o++] = one;
+            if (out) out[o] = one;
+            o++;
             i += 2;
             if (m) ND_TRY(map_add(m, &dec, &orig, 1, 2, 1));
             continue;
@@ -257,7 +261,8 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             cp = 0xFFFD;
         }
-        size_t w = nd_utf8_encode(cp, out + o);
+        uint8_t tmp[4];
+        size_t w = nd_utf8_encode(cp, out ? out + o : tmp);
         o += w;
         i += ow;
         if (m) ND_TRY(map_add(m, &dec, &orig, (unsigned)w, ow, 1));
@@ -325,13 +330,20 @@ static const char *reason(nd_jsonl_parser *jp, const char *pre, const char *name
     return jp->why;
 }
 
-nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, uint64_t base,
-                         nd_jsonl_rec *out, const char **why) {
+/* nd_jsonl_parse; with copy 0, out->text is not copied but points into
+ * json-c's object, kept by jp until the next call (out->text must not be
+ * freed: nd_jsonl_rec_release is called with it set to NULL first). */
+static nd_status parse_line(nd_jsonl_parser *jp, const uint8_t *line, size_t len, uint64_t base,
+                            nd_jsonl_rec *out, const char **why, int copy) {
     nd_status st = ND_OK;
     json_object *obj = NULL, *fv = NULL, *iv = NULL;
     size_t f0, f1, i0, i1;
     memset(out, 0, sizeof *out);
     *why = NULL;
+    if (jp->obj) {
+        json_object_put(jp->obj);
+        jp->obj = NULL;
+    }
     if (len > INT_MAX) {
         *why = "record longer than 2 GiB";
         return ND_ERR_RECORD;
@@ -418,16 +430,25 @@ nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, u
         st = ND_ERR_RECORD;
         goto out;
     }
-    if (!(out->text = malloc(f1 - f0))) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    st = unescape(line, f0 + 1, f1 - 1, out->text, &out->len, &out->map, base);
+    /* the map, from the field's JSON text; the text is json-c's (the two
+     * decodings agree: fuzz_jsonl checks the map against json-c) */
+    st = unescape(line, f0 + 1, f1 - 1, NULL, &out->len, &out->map, base);
     if (st == ND_ERR_NOMEM) goto out;
-    if (st != ND_OK || out->len != want_len || memcmp(out->text, want, want_len) != 0) {
+    if (st != ND_OK || out->len != want_len) {
         *why = reason(jp, "cannot locate field \"", jp->field, "\"");
         st = ND_ERR_RECORD;
         goto out;
+    }
+    if (copy) {
+        if (!(out->text = malloc(want_len ? want_len : 1))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        memcpy(out->text, want, want_len);
+    } else {
+        out->text = (uint8_t *)(uintptr_t)want; /* borrowed from jp->obj */
+        jp->obj = obj;
+        obj = NULL;
     }
     /* trimmed: most maps are two segments */
     if (out->map.cap > out->map.n) {
@@ -441,8 +462,16 @@ nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, u
     out->src_len = f1 - f0;
 out:
     if (obj) json_object_put(obj);
-    if (st != ND_OK) nd_jsonl_rec_release(out);
+    if (st != ND_OK) {
+        if (!copy) out->text = NULL;
+        nd_jsonl_rec_release(out);
+    }
     return st;
+}
+
+nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, uint64_t base,
+                         nd_jsonl_rec *out, const char **why) {
+    return parse_line(jp, line, len, base, out, why, 1);
 }
 
 /* ---- A whole file ----------------------------------------------------------
@@ -483,7 +512,7 @@ static nd_status read_range(const nd_input_cfg *cfg, const char *path, const uin
             continue;
         }
         const char *why = NULL;
-        st = nd_jsonl_parse(jp, b + pos, e - pos, base + pos, &rec, &why);
+        st = parse_line(jp, b + pos, e - pos, base + pos, &rec, &why, 0);
         if (st == ND_ERR_RECORD) {
             ND_CHECK(nd_parts_problem(ps, NULL, ND_ERR_RECORD, why));
             ps->probs[ps->nprobs - 1].part_no = lineno;
@@ -496,8 +525,7 @@ static nd_status read_range(const nd_input_cfg *cfg, const char *path, const uin
         memset(&doc, 0, sizeof doc);
         doc.path = rec.id; /* or NULL: named by its line later */
         rec.id = NULL;
-        doc.heap = rec.text;
-        doc.data = rec.text;
+        const uint8_t *text = rec.text; /* json-c's, copied into the batch */
         doc.size = rec.len;
         doc.map = rec.map;
         rec.text = NULL;
@@ -508,7 +536,7 @@ static nd_status read_range(const nd_input_cfg *cfg, const char *path, const uin
         doc.src_off = base + pos + rec.src_off;
         doc.src_len = rec.src_len;
         nd_jsonl_rec_release(&rec);
-        ND_CHECK(nd_parts_add(ps, &doc));
+        ND_CHECK(nd_parts_add_text(ps, &doc, text));
         pos = next;
     }
     *lines = lineno;
