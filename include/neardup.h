@@ -757,12 +757,15 @@ typedef struct nd_compare_options {
                                documents) merge into one passage; default 8 */
     unsigned norm_flags;    /* ND_NORM_*; default ND_NORM_ALL */
     uint64_t max_file_size; /* bytes after decompression; default 1 GiB */
+    char encoding[ND_ENCODING_MAX]; /* how the files are decoded, as
+                               nd_options.encoding: "auto" (default) or a
+                               name iconv knows */
 } nd_compare_options;
 
 void nd_compare_options_default(nd_compare_options *co);
 /* ND_ERR_INVALID with a one-line reason in msg, naming fields as
- * nd_options_check does, when min_passage is 0 or above 100000 or max_gap
- * above 100000. */
+ * nd_options_check does, when min_passage is 0 or above 100000, max_gap
+ * above 100000, or encoding is not "auto" nor a name iconv can decode. */
 nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
                                    size_t msg_size);
 
@@ -775,12 +778,14 @@ nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen,
                              const char *name_b, const void *b, size_t blen,
                              const nd_compare_options *co, nd_compare **out);
 
-/* Compares two files ("-" = standard input; gzip is decompressed).  A path
- * that cannot be used is reported through diag (like the scanner's) and its
- * status returned (ND_ERR_IO, ND_ERR_BINARY, ...); a directory gives
- * ND_ERR_NOT_REGULAR.  Both files are read whole into memory (never mapped)
- * and checked to be the files opened; one that changed while it was read
- * gives ND_ERR_CHANGED. */
+/* Compares two files ("-" = standard input; gzip is decompressed; a file in
+ * another encoding is decoded as the scanner decodes it, co->encoding, and
+ * compared as UTF-8 text).  A path that cannot be used is reported through
+ * diag (like the scanner's) and its status returned (ND_ERR_IO,
+ * ND_ERR_BINARY, ...); a directory gives ND_ERR_NOT_REGULAR.  A guessed
+ * encoding is a notice through diag (ND_ERR_ENCODING), not a failure.  Both
+ * files are read whole into memory (never mapped) and checked to be the
+ * files opened; one that changed while it was read gives ND_ERR_CHANGED. */
 nd_status nd_compare_paths(const char *path_a, const char *path_b,
                            const nd_compare_options *co, nd_diag_fn diag,
                            void *user, nd_compare **out);
@@ -788,23 +793,31 @@ void nd_compare_free(nd_compare *c);
 
 typedef struct nd_compare_doc_info {
     const char *path;
-    uint64_t bytes;         /* after decompression */
+    uint64_t bytes;         /* after decompression, before decoding */
     uint64_t chars;         /* normalised characters */
     uint64_t covered_chars; /* characters inside some shared passage's
                                matched fragments */
     uint32_t lines;         /* lines (a last line without terminator counts) */
     unsigned char gzip;
+    const char *encoding;   /* the encoding it was read in, lower case
+                               ("utf-8" when not decoded); owned by c */
 } nd_compare_doc_info;
 
 /* which: 0 = A, 1 = B.  ND_ERR_INVALID otherwise. */
 nd_status nd_compare_document(const nd_compare *c, unsigned which,
                               nd_compare_doc_info *out);
-/* The document's (decompressed) bytes, not NUL-terminated. */
+/* The text compared, not NUL-terminated: the document's (decompressed)
+ * bytes, or for a document decoded from another encoding its UTF-8 text.
+ * nd_passage_side.text_offset and text_length index it. */
 nd_status nd_compare_document_text(const nd_compare *c, unsigned which,
                                    const char **text, size_t *len);
 
 typedef struct nd_passage_side {
     uint64_t offset, length;  /* bytes of the original document */
+    uint64_t text_offset, text_length; /* the same bytes in the text compared
+                                          (nd_compare_document_text): equal
+                                          to offset and length unless the
+                                          document was decoded */
     uint32_t line, end_line;  /* 1-based lines of the first and last byte */
     uint64_t start_char;      /* in the normalised text */
     uint64_t chars;           /* normalised characters spanned */
@@ -827,6 +840,10 @@ nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_info *out
 nd_status nd_compare_write(const nd_compare *c, nd_format format,
                            const nd_write_options *wo, nd_write_fn fn,
                            void *user);
+/* After nd_compare_write returned ND_ERR_IO: the errno value the write
+ * function returned (0 if unknown), as nd_report_sys_errno.  Problems with
+ * the input files reach nd_compare_paths' diag, with their errno. */
+int nd_compare_sys_errno(const nd_compare *c);
 
 #ifdef __cplusplus
 }

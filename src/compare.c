@@ -43,11 +43,14 @@
  * matched fragments' characters in A, divided by A's normalised characters;
  * the same for B.  Computed exactly in integers; the output rounds.
  */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "decode.h"
 #include "input.h"
 #include "nd_internal.h"
 #include "text.h"
@@ -79,6 +82,8 @@ struct nd_compare {
     cmp_doc d[2];
     nd_passage_info *ps;
     size_t nps;
+    atomic_int err_errno; /* the last ND_ERR_IO of nd_compare_write: what
+                             the write function returned (any thread) */
 };
 
 void nd_compare_options_default(nd_compare_options *co) {
@@ -87,6 +92,8 @@ void nd_compare_options_default(nd_compare_options *co) {
     co->max_gap = 8;
     co->norm_flags = ND_NORM_ALL;
     co->max_file_size = UINT64_C(1) << 30;
+    memset(co->encoding, 0, sizeof co->encoding);
+    memcpy(co->encoding, "auto", 5);
 }
 
 nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
@@ -101,6 +108,9 @@ nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
         why = "unknown normalisation flags";
     else if (co->max_file_size == 0)
         why = "max_file_size must be at least 1";
+    else if (!memchr(co->encoding, '\0', sizeof co->encoding) ||
+             !nd_decode_name_ok(co->encoding))
+        why = "encoding is not \"auto\" nor a name iconv can decode";
     if (!why) return ND_OK;
     if (msg && msg_size) {
         size_t n = strlen(why);
@@ -374,8 +384,11 @@ static int passage_cmp(const void *x, const void *y) {
 
 static void fill_side(const cmp_doc *d, size_t c0, size_t c1, nd_passage_side *s) {
     size_t off = d->beg[c0], end = d->end[c1 - 1];
-    s->offset = off;
-    s->length = end - off;
+    const nd_doc *doc = &d->tab.docs[0];
+    s->text_offset = off;
+    s->text_length = end - off;
+    s->offset = nd_doc_orig_off(doc, off); /* of the original bytes */
+    s->length = nd_doc_orig_off(doc, end) - s->offset;
     s->line = line_of(d, off);
     s->end_line = line_of(d, end > off ? end - 1 : off);
     s->start_char = c0;
@@ -552,16 +565,18 @@ typedef struct cmp_diag {
 
 static void on_diag(void *user, const nd_diag *d) {
     cmp_diag *cd = user;
-    if (cd->first == ND_OK && d->status != ND_OK) cd->first = d->status;
+    /* a guessed encoding is a notice: the file is read */
+    if (cd->first == ND_OK && d->status != ND_OK && d->status != ND_ERR_ENCODING)
+        cd->first = d->status;
     if (cd->fn) cd->fn(cd->user, d);
 }
 
-static nd_status load_path(cmp_doc *d, const char *path, uint64_t max_size,
+static nd_status load_path(cmp_doc *d, const char *path, const nd_compare_options *co,
                            nd_diag_fn fn, void *user) {
     cmp_diag cd = {fn, user, ND_OK};
-    /* compare reports offsets of the bytes it reads: no decoding (yet) */
-    nd_input_cfg cfg = {.max_file_size = max_size, .encoding = "utf-8", .diag = on_diag,
-                        .user = &cd};
+    /* decoded as the scanner decodes; offsets are mapped back (fill_side) */
+    nd_input_cfg cfg = {.max_file_size = co->max_file_size, .encoding = co->encoding,
+                        .diag = on_diag, .user = &cd};
     struct stat sb;
     if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         nd_diag dg = {path, ND_ERR_NOT_REGULAR, 0, "a directory; compare takes two files"};
@@ -590,8 +605,8 @@ nd_status nd_compare_paths(const char *path_a, const char *path_b,
     if (!path_a || !path_b || !out) return ND_ERR_INVALID;
     ND_CHECK(compare_new(co, &c));
     /* both paths are tried, so every problem is reported at once */
-    st = load_path(&c->d[0], path_a, c->opt.max_file_size, diag, user);
-    st_b = load_path(&c->d[1], path_b, c->opt.max_file_size, diag, user);
+    st = load_path(&c->d[0], path_a, &c->opt, diag, user);
+    st_b = load_path(&c->d[1], path_b, &c->opt, diag, user);
     if (st == ND_OK) st = st_b;
     if (st != ND_OK) goto out;
     ND_CHECK(run_compare(c));
@@ -607,7 +622,8 @@ nd_status nd_compare_document(const nd_compare *c, unsigned which,
     if (!c || !out || which > 1) return ND_ERR_INVALID;
     const cmp_doc *d = &c->d[which];
     out->path = d->tab.docs[0].path;
-    out->bytes = d->size;
+    out->bytes = nd_doc_orig_size(&d->tab.docs[0]);
+    out->encoding = nd_doc_encoding(&d->tab.docs[0]);
     out->chars = d->nch;
     out->covered_chars = d->covered;
     out->lines = d->size ? (uint32_t)d->nlines : 0;
@@ -678,7 +694,12 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo,
         ND_TRY(nd_sink_text(s, di[i].path, strlen(di[i].path)));
         ND_TRY(nd_sink_puts(s, "  ("));
         ND_TRY(nd_sink_u64(s, di[i].chars));
-        ND_TRY(nd_sink_puts(s, " characters)\n"));
+        ND_TRY(nd_sink_puts(s, " characters"));
+        if (strcmp(di[i].encoding, "utf-8") != 0) { /* decoded */
+            ND_TRY(nd_sink_puts(s, ", read as "));
+            ND_TRY(nd_sink_puts(s, di[i].encoding));
+        }
+        ND_TRY(nd_sink_puts(s, ")\n"));
     }
     ND_TRY(nd_sink_putc(s, '\n'));
     for (int i = 0; i < 2; i++) {
@@ -709,8 +730,8 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo,
         ND_TRY(nd_sink_putc(s, '\n'));
         for (int i = 0; i < 2; i++) {
             const nd_passage_side *ps = &pi->side[i];
-            const char *text = (const char *)c->d[i].data + ps->offset;
-            size_t len = (size_t)ps->length, shown = len, wdt;
+            const char *text = (const char *)c->d[i].data + ps->text_offset;
+            size_t len = (size_t)ps->text_length, shown = len, wdt;
             int cut = 0;
             ND_TRY(nd_sink_puts(s, "  "));
             ND_TRY(nd_sink_puts(s, label[i]));
@@ -766,6 +787,10 @@ static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
     ND_TRY(nd_sink_u64(s, di[0].bytes));
     ND_TRY(nd_sink_puts(s, ",\"b_bytes\":"));
     ND_TRY(nd_sink_u64(s, di[1].bytes));
+    ND_TRY(nd_sink_puts(s, ",\"a_encoding\":"));
+    ND_TRY(nd_sink_json_string(s, di[0].encoding, strlen(di[0].encoding)));
+    ND_TRY(nd_sink_puts(s, ",\"b_encoding\":"));
+    ND_TRY(nd_sink_json_string(s, di[1].encoding, strlen(di[1].encoding)));
     ND_TRY(nd_sink_puts(s, ",\"a_chars\":"));
     ND_TRY(nd_sink_u64(s, di[0].chars));
     ND_TRY(nd_sink_puts(s, ",\"b_chars\":"));
@@ -801,8 +826,8 @@ static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
         for (int i = 0; i < 2; i++) {
             ND_TRY(nd_sink_putc(s, ','));
             ND_TRY(put_key(s, i == 0 ? "text_a" : "text_b"));
-            ND_TRY(nd_sink_json_string(s, (const char *)c->d[i].data + pi->side[i].offset,
-                                       (size_t)pi->side[i].length));
+            ND_TRY(nd_sink_json_string(s, (const char *)c->d[i].data + pi->side[i].text_offset,
+                                       (size_t)pi->side[i].text_length));
         }
         ND_TRY(nd_sink_puts(s, "}\n"));
     }
@@ -829,6 +854,10 @@ nd_status nd_compare_write(const nd_compare *c, nd_format format,
     if (st != ND_OK) goto out;
     ND_CHECK(nd_sink_flush(&sink));
 out:
+    if (st == ND_ERR_IO) /* the error fields only: c is otherwise read-only */
+        atomic_store(&((nd_compare *)(uintptr_t)c)->err_errno, sink.sys_errno);
     nd_sink_release(&sink);
     return st;
 }
+
+int nd_compare_sys_errno(const nd_compare *c) { return c ? atomic_load(&c->err_errno) : 0; }

@@ -48,7 +48,7 @@
  * fstat before and after that it is the
  * file loaded and unchanged, and keeps only the paragraph table with a
  * 32-bit hash of each paragraph's bytes; the split tasks sketch the
- * paragraphs while the bytes are in the buffer (scan.c, "Fused"), and the
+ * paragraphs while the bytes are in the buffer (stage_split.c, "Fused"), and the
  * verification and similarity stages (and the sketch stage, when it runs
  * on its own), report previews and clean pread() paragraph ranges again and
  * compare them with the hash.  A file found changed at any point

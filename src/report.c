@@ -344,11 +344,80 @@ out:
     return st;
 }
 
-nd_status nd_report_text_init(nd_report *r) {
+/* Readies the text accessor's lock and reader (after r->docs is set). */
+static nd_status report_text_init(nd_report *r) {
     if (pthread_mutex_init(&r->text_lock, NULL) != 0) return ND_ERR_NOMEM;
     nd_reader_init(&r->text_rd, &r->docs); /* text_rd.dt set: the lock exists */
     return ND_OK;
 }
+
+nd_status nd_report_begin(const nd_options *opt, nd_doctab *docs, nd_diag_fn diag, void *user,
+                          nd_report **out) {
+    nd_report *r = nd_calloc(1, sizeof *r);
+    if (!r) return ND_ERR_NOMEM;
+    r->opt = *opt;
+    r->docs = *docs; /* the report owns the documents from here on */
+    memset(docs, 0, sizeof *docs);
+    r->diag = diag;
+    r->diag_user = user;
+    nd_status st = report_text_init(r);
+    if (st != ND_OK) {
+        nd_report_free(r);
+        return st;
+    }
+    *out = r;
+    return ND_OK;
+}
+
+nd_doctab *nd_report_doctab(nd_report *r) { return &r->docs; }
+
+void nd_report_set_paragraphs(nd_report *r, nd_paratab *pt, uint32_t *phash,
+                              const unsigned char *doc_split) {
+    nd_paratab_release(&r->pt);
+    r->pt = *pt;
+    memset(pt, 0, sizeof *pt);
+    free(r->phash);
+    r->phash = phash;
+    for (size_t d = 0; d < r->docs.n && doc_split; d++) r->docs.docs[d].split = doc_split[d];
+}
+
+void nd_report_set_chars(nd_report *r, uint32_t *chars) {
+    free(r->chars);
+    r->chars = chars;
+}
+
+nd_status nd_report_set_clusters(nd_report *r, int64_t *cluster, double *sim, size_t ncl,
+                                 size_t *cl_start, uint32_t *cl_members) {
+    free(r->cluster);
+    free(r->sim);
+    free(r->cl_start);
+    free(r->cl_members);
+    free(r->cl_docs);
+    free(r->cl_chars);
+    r->cluster = cluster;
+    r->sim = sim;
+    r->ncl = ncl;
+    r->cl_start = cl_start;
+    r->cl_members = cl_members;
+    r->cl_docs = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_docs);
+    r->cl_chars = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_chars);
+    return r->cl_docs && r->cl_chars ? ND_OK : ND_ERR_NOMEM;
+}
+
+void nd_report_set_summary(nd_report *r, size_t skipped, uint64_t candidate_pairs,
+                           uint64_t verified_pairs, unsigned bands, unsigned rows) {
+    nd_summary *s = &r->sum;
+    s->skipped = skipped;
+    s->candidate_pairs = candidate_pairs;
+    s->verified_pairs = verified_pairs;
+    s->bands = bands;
+    s->rows = rows;
+    s->num_perm = r->opt.num_perm;
+    s->shingle = r->opt.shingle;
+    s->threshold = r->opt.threshold;
+}
+
+void nd_report_set_timings(nd_report *r, const nd_timings *tm) { r->timings = *tm; }
 
 nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
                           const uint8_t **out) {
@@ -408,6 +477,12 @@ void nd_report_free(nd_report *r) {
     free(r->cl_chars);
     free(r->ov);
     free(r);
+}
+
+nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
+    if (!r || !out) return ND_ERR_INVALID;
+    *out = r->timings;
+    return ND_OK;
 }
 
 nd_status nd_report_summary(const nd_report *r, nd_summary *out) {

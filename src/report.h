@@ -1,6 +1,8 @@
 /*
- * report.h - the report model (private).  Built once by the scan; every
- * writer renders the same model through the public accessors, so the formats
+ * report.h - the report model (private).  Built once by the scan, through
+ * the builder functions below (the only code that writes a report: the
+ * scan's driver hands each box over as a stage makes it); every writer
+ * renders the same model through the public accessors, so the formats
  * cannot disagree.
  */
 #ifndef ND_REPORT_H
@@ -58,8 +60,42 @@ struct nd_report {
  * return (path copied, or NULL); returns ND_ERR_IO. */
 nd_status nd_report_io_error(const nd_report *r, int err, const char *path);
 
-/* Readies the text accessor's lock and reader (after r->docs is set). */
-nd_status nd_report_text_init(nd_report *r);
+/* --- The builder: the only functions that write a report.  The scan's
+ * driver (scan.c) hands each box over as a stage makes it; ownership moves
+ * with it.  Stages and writers only read a report. */
+
+/* A new report of a run with options opt over *docs, which it takes (docs
+ * is left empty); diag receives changes found after the run.  *out is owned
+ * by the caller (nd_report_free).  ND_ERR_NOMEM. */
+nd_status nd_report_begin(const nd_options *opt, nd_doctab *docs, nd_diag_fn diag, void *user,
+                          nd_report **out);
+
+/* The documents, for the stages that read them and mark changed ones (the
+ * marks are atomic: any thread). */
+nd_doctab *nd_report_doctab(nd_report *r);
+
+/* Takes the paragraph table *pt (left empty) and phash (per paragraph the
+ * low 32 bits of XXH3-64 of its bytes), and sets each document's split mode
+ * from doc_split (one nd_split_mode per document; read, not taken). */
+void nd_report_set_paragraphs(nd_report *r, nd_paratab *pt, uint32_t *phash,
+                              const unsigned char *doc_split);
+
+/* Takes chars: per paragraph its normalised characters. */
+void nd_report_set_chars(nd_report *r, uint32_t *chars);
+
+/* Takes the clusters: per paragraph cluster (index or -1) and sim, and the
+ * ncl clusters' members (cl_start, cl_members as in nd_cluster_out); readies
+ * the per-cluster totals nd_report_finish fills.  ND_ERR_NOMEM (the arrays
+ * are taken all the same). */
+nd_status nd_report_set_clusters(nd_report *r, int64_t *cluster, double *sim, size_t ncl,
+                                 size_t *cl_start, uint32_t *cl_members);
+
+/* The run's counts, and the parameters it compared with. */
+void nd_report_set_summary(nd_report *r, size_t skipped, uint64_t candidate_pairs,
+                           uint64_t verified_pairs, unsigned bands, unsigned rows);
+
+/* The run's stage times and peak memory. */
+void nd_report_set_timings(nd_report *r, const nd_timings *tm);
 
 /* Points *out at paragraph p's bytes (see nd_reader_get; `ahead` as there),
  * read with rd and checked against r->phash.  ND_ERR_CHANGED (the document

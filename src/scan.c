@@ -32,83 +32,33 @@
  * function of the input and the options - not of the thread count, nor of
  * the memory limit.
  *
- * Threads (pool.c).  Every stage is made of "parallel for" loops whose
- * tasks write into preallocated, disjoint slices; what is sequential is cheap
- * (it grows with the tasks, the candidate pairs or the clusters, not with the
- * paragraphs) and runs in task order afterwards:
- *   split    tasks = ranges of whole documents (about 64 per thread, balanced
- *            by bytes); each fills its own paragraph table, and a second job
- *            copies the tables to their places in range order (prefix sums
- *            of their sizes), so paragraph ids are the same as a sequential
- *            split.  (One huge document is one task; splitting is ~5% of a
- *            scan, and the stages after it are split by paragraph.)
- *            Fused: each task also sketches its paragraphs while the
- *            document is in its buffer (sketch_one), staging chars, state
- *            and exact keys per range (copied into place by the join) and
- *            band keys per range, band-major, which the LSH tasks gather
- *            band by band.  The input is then read once: with a separate
- *            sketch stage it was read twice, and on the 1 GB corpus that
- *            cost 8% (1 thread; 6.46 s for main with its mapped input,
- *            7.00 s reading twice).  The split tasks stop sketching, and
- *            the run falls back to the separate stage, when the band keys
- *            would not fit the memory limit (the spilled path), or when one
- *            range holds more than 1 / (2 x threads) of the input (a big
- *            document would be sketched by one thread).  64 ranges per
- *            thread rather than 16 keep the fused tasks short (~40 ms on
- *            the 1 GB corpus), so the stage's tail, one thread finishing
- *            the last range, is short too.
- *   sketch   (when not fused) tasks = 512 consecutive paragraphs; each
- *            worker has its own
- *            normaliser, shingle buffer and signature row and writes the
- *            paragraph's chars, state (short or clusterable), exact key and
- *            band keys at the paragraph's own row.  Nothing is compacted
- *            afterwards: later stages skip the rows of short paragraphs (a
- *            serial compaction of 18 band keys per row was 0.08 s of a 1 GB
- *            scan, and the skipped rows are about 8% of them).
- *   exact    partitions of the key space (see stage_exact).
- *   lsh      tasks = bands; each worker sorts its bands' entries in its own
- *            buffers and collects pairs in its own array; the arrays are
- *            sorted (tasks = workers) and merged into one sorted, distinct
- *            array, so the order of bands does not matter.
- *   verify   tasks = 64 consecutive candidate pairs; each writes one flag
- *            per pair; the unions are then done in pair order (the
- *            union-find's root is the smallest id anyway, so the components
- *            do not depend on the order).  Sets are rebuilt from the text
- *            (the current `a` is kept); a per-worker LRU memo of the last 8
- *            `b` sets was tried and gave nothing (100 MB and 1 GB).
- *   cluster  read-only root finds by chunks of paragraphs, then tasks = 64
- *            clusters, each writing its members and their similarity (see
- *            stage_cluster).  The verification keeps each candidate pair's
- *            Jaccard (8 bytes a pair), and a member that was a candidate
- *            with its representative takes it from there (binary search in
- *            the sorted pairs) instead of rebuilding both shingle sets:
- *            clustering of one-paragraph-per-line English (1.19 M
- *            paragraphs) takes 0.055-0.076 s and 0.05 G instructions in
- *            the similarity tasks, against 0.135 s and 0.61 G rebuilding
- *            every set; Chinese (0.24 M) 0.009 s against 0.032 s (1 thread,
- *            alternating runs).
- *   report   nd_report_finish (report.c) runs on the same pool.
- * tests/test_threads.c checks that reports are byte-identical for 1, 2 and
- * 3 threads, and the CLI test compares --threads 1 and 2; tests/test_parallel.c
- * does the same, and checks the report against a naive recomputation, on a
- * corpus large enough for several chunks and key partitions.
+ * Files.  Each stage is one file with an input and an output struct
+ * (stage.h): stage_split.c (1, and 2 fused into it), stage_sketch.c (2 when
+ * it is not), stage_exact.c (3), stage_lsh.c (4), stage_verify.c (5, with
+ * the texts box it reads once), stage_cluster.c (6 and 7), report.c (8).
+ * This file keeps the scanner handle and the driver, nd_scanner_run, which
+ * owns the arrays, wires each stage's output to the next one's input, times
+ * the stages, and decides between memory and spill (plan_memory).
+ *
+ * Threads (pool.c, nd_exec in stage.h).  Every stage is made of "parallel
+ * for" loops whose tasks write into preallocated, disjoint slices; what is
+ * sequential is cheap (it grows with the tasks, the candidate pairs or the
+ * clusters, not with the paragraphs) and runs in task order afterwards.
+ * How each stage cuts its work is told in its file.  tests/test_threads.c
+ * checks that reports are byte-identical for 1, 2 and 3 threads, and the
+ * CLI test compares --threads 1 and 2; tests/test_parallel.c does the same,
+ * and checks the report against a naive recomputation, on a corpus large
+ * enough for several chunks and key partitions.
  *
  * Bytes (input.c, "Bytes").  No document's bytes stay in memory and
  * nothing is mapped, so a file that changes during the run cannot fault.
- * The split tasks read each document whole into their worker's reader
- * buffer (checked with fstat before and after; a document over
- * ND_WHOLE_MAX, 64 MiB, is copied to a private unlinked file under
- * --tmpdir and mapped from there instead, so the buffers stay bounded) and
- * keep a 32-bit hash of every paragraph (nd_report.phash); the buffers are
- * freed after the split.
- * Fused, the split tasks sketch from those buffers; otherwise the sketch
- * tasks read their paragraphs again with pread() in windows of up to 1 MiB
- * (ND_SKETCH_AHEAD).  The texts of the paragraphs in candidate
- * pairs are read once, in file order, before the verification (stage_texts),
- * which, like the similarities, takes them from there; nd_report_fetch
- * checks each read against its hash.  A paragraph
- * that does not read back is left out (short, unverified, similarity 0) and
- * its file reported once, after the stages, in document order.
+ * The split reads each document whole into its worker's buffer and keeps a
+ * 32-bit hash of every paragraph (nd_report.phash); every later read
+ * (sketch windows, the verification's texts, similarities, previews, clean)
+ * goes through nd_report_fetch, which checks it against that hash.  A
+ * paragraph that does not read back is left out (short, unverified,
+ * similarity 0) and its file reported once, after the stages, in document
+ * order.
  *
  * Band keys are stored band-major (all rows of band 0, then band 1, ...):
  * an LSH task reads its band as one contiguous array.  Row-major, every
@@ -153,6 +103,7 @@
 #include "sketch.h"
 #include "spill.h"
 #include "split.h"
+#include "stage.h"
 #include "xxh.h"
 
 struct nd_scanner {
@@ -320,152 +271,57 @@ nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name, const void *da
 
 size_t nd_scanner_skipped(const nd_scanner *sc) { return sc ? sc->in.skipped : 0; }
 
-nd_status nd_report_timings(const nd_report *r, nd_timings *out) {
-    if (!r || !out) return ND_ERR_INVALID;
-    *out = r->timings;
-    return ND_OK;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The run                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Private state of one worker thread. */
-typedef struct scan_worker {
-    nd_reader rd; /* bytes of paragraphs (input.h): documents, sketch
-                     windows, verification's first members */
-    nd_reader rb; /* verification's second members, exactly */
-    nd_shingler sa, sb;
-    uint32_t *sig;
-    uint32_t *band;     /* one band's keys gathered from the ranges (fused) */
-    size_t band_cap;
-    uint32_t *rowkeys;  /* a range's band keys, row-major, while it is split */
-    size_t rowkeys_cap;
-    uint64_t *e, *etmp; /* LSH entries and sort scratch */
-    size_t ecap;
-    nd_pairs pairs;
-} scan_worker;
-
 #define ND_SKETCH_TASK 512 /* paragraphs per sketch task */
-#define ND_VERIFY_TASK 64  /* pairs per verify task */
-#define ND_SIM_TASK 64     /* clusters per similarity task */
 #define ND_MIN_BATCH 64    /* fewest paragraphs per spilled batch */
-#define ND_SKETCH_AHEAD ((size_t)1 << 20) /* bytes read ahead while sketching */
-
-/* What the sketch and exact stages know of a paragraph. */
-enum {
-    ND_PARA_SHORT = 0, /* fewer than min_chars characters: never clustered */
-    ND_PARA_REP = 1,   /* clusterable, and the first of its exact group */
-    ND_PARA_COPY = 2   /* clusterable, an exact copy of an earlier paragraph */
-};
 
 /* Working arrays of one run, all indexed by paragraph id. */
 typedef struct scan_work {
-    atomic_int io_errno; /* errno of a failed read of the spill (any thread, first wins) */
     nd_report *r;
     nd_scanner *sc;
-    nd_pool *pool;
-    unsigned threads;
-    scan_worker *wk;
+    nd_exec x;             /* pool, workers, cancel, progress */
     unsigned bands, rows;
     nd_minhash mh;
-    /* split */
+    /* split: the paragraphs until the report takes them, the ranges'
+     * staged sketches (fused), cut paragraphs */
+    nd_paratab pt;
+    uint32_t *phash;
+    unsigned char *doc_split;
+    uint32_t *chars;       /* until the report takes them */
+    int64_t *cluster;
+    double *sim;
     size_t nranges;
-    size_t *range_start; /* nranges + 1 document indices */
-    size_t *range_base;  /* nranges + 1 first paragraph ids */
-    nd_paratab *range_pt;
-    uint32_t **range_ph;   /* per range: its paragraphs' hashes */
+    size_t *range_base;    /* nranges + 1 first paragraph ids */
+    nd_range_sketch *rsk;  /* per range: its sketch, staged */
+    int fusing;            /* the split sketched every paragraph */
     size_t *doc_ncut;
     uint32_t *doc_cutline;
     /* sketch */
     unsigned char *state;  /* paragraph id -> ND_PARA_* */
-    size_t ncl;            /* clusterable paragraphs (counted by stage_exact) */
+    size_t ncl;            /* clusterable paragraphs (counted by nd_stage_exact) */
     XXH128_hash_t *ekey;   /* paragraph id -> exact key (clusterable ones) */
-    uint32_t *bkeys;       /* bands x batch_rows band keys (band-major: band j
-                              of paragraph batch0 + r at j * batch_rows + r;
-                              unset for short paragraphs) */
-    size_t batch0, batch1; /* paragraphs of the current batch */
+    uint32_t *bkeys;       /* bands x batch_rows band keys (unfused) */
     size_t batch_rows;     /* rows of bkeys */
     int spilling;
-    /* fused split and sketch (the essay: Threads, split, "Fused") */
-    int fusing;              /* the split tasks sketch too */
-    atomic_int fuse_off;     /* set when the sketched rows outgrow the limit */
-    atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
-    uint64_t limit;          /* the memory limit (plan_memory) */
-    struct range_sk *rsk;    /* per range: its sketch, staged */
     nd_spill spill;
     nd_run *runs;          /* nbatches x bands */
-    size_t nbatches, runs_cap;
+    size_t nbatches;
     size_t merge_buf;      /* values per run buffer in a merge */
     /* later stages */
     nd_uf uf;              /* over paragraph ids */
     nd_pairs pairs;
     unsigned char *pass;   /* per candidate pair: verified */
     double *jac;           /* per candidate pair: its exact Jaccard */
-    /* texts of the paragraphs in candidate pairs (stage_texts), or none */
-    uint32_t *need;        /* paragraph id -> index among them, or UINT32_MAX */
-    uint32_t *need_id;     /* index -> paragraph id, ascending */
-    uint64_t *need_off;    /* index -> offset of its text in `texts` */
-    unsigned char *need_ok; /* index -> its text read back as it was split */
-    size_t nneed;
-    uint8_t *texts;
-    /* progress */
-    nd_stage stage;
-    atomic_uint_fast64_t done;
-    uint64_t total;
-    uint64_t input_bytes;
+    nd_texts texts;        /* of the paragraphs in candidate pairs */
 } scan_work;
 
-static void report_progress(scan_work *w) {
-    if (!w->sc->progress) return;
-    nd_progress p = {.stage = w->stage,
-                     .done = atomic_load_explicit(&w->done, memory_order_relaxed),
-                     .total = w->total,
-                     .input_bytes = w->input_bytes};
-    w->sc->progress(w->sc->progress_user, &p);
-}
-
-static void stage_begin(scan_work *w, nd_stage st, uint64_t total) {
-    w->stage = st;
-    atomic_store(&w->done, 0);
-    w->total = total;
-    report_progress(w);
-}
-
-/* Counts work done by a task; worker 0 (the caller's thread) reports. */
-static void task_done(scan_work *w, unsigned worker, uint64_t units) {
-    atomic_fetch_add_explicit(&w->done, units, memory_order_relaxed);
-    if (worker == 0) report_progress(w);
-}
-
-static nd_status check_cancel(scan_work *w) {
-    return atomic_load(&w->sc->cancel) ? ND_ERR_CANCELLED : ND_OK;
-}
-
-/* A range's sketch, staged by its split task (fused path): per paragraph of
- * the range, in range order; band keys band-major (band j of row i at
- * j * n + i) once the task is done. */
-typedef struct range_sk {
-    uint32_t *chars;
-    unsigned char *state;
-    XXH128_hash_t *ekey;
-    uint32_t *bk;
-    size_t n, cap;
-    int done; /* every document of the range sketched */
-} range_sk;
-
-static void range_sk_release(range_sk *s) {
-    free(s->chars);
-    free(s->state);
-    free(s->ekey);
-    free(s->bk);
-    memset(s, 0, sizeof *s);
-}
-
 static void work_release(scan_work *w) {
-    if (w->wk) {
-        for (unsigned t = 0; t < w->threads; t++) {
-            scan_worker *k = &w->wk[t];
+    if (w->x.wk) {
+        for (unsigned t = 0; t < w->x.threads; t++) {
+            nd_worker *k = &w->x.wk[t];
             nd_reader_release(&k->rd);
             nd_reader_release(&k->rb);
             nd_shingler_release(&k->sa);
@@ -477,25 +333,24 @@ static void work_release(scan_work *w) {
             free(k->etmp);
             nd_pairs_release(&k->pairs);
         }
-        free(w->wk);
+        free(w->x.wk);
     }
-    nd_pool_free(w->pool);
+    nd_pool_free(w->x.pool);
     nd_minhash_release(&w->mh);
-    if (w->range_pt)
-        for (size_t i = 0; i < w->nranges; i++) nd_paratab_release(&w->range_pt[i]);
-    free(w->range_pt);
-    if (w->range_ph)
-        for (size_t i = 0; i < w->nranges; i++) free(w->range_ph[i]);
-    free(w->range_ph);
-    free(w->range_start);
     free(w->range_base);
+    nd_paratab_release(&w->pt);
+    free(w->phash);
+    free(w->doc_split);
+    free(w->chars);
+    free(w->cluster);
+    free(w->sim);
     free(w->doc_ncut);
     free(w->doc_cutline);
     free(w->state);
     free(w->ekey);
     free(w->bkeys);
     if (w->rsk)
-        for (size_t i = 0; i < w->nranges; i++) range_sk_release(&w->rsk[i]);
+        for (size_t i = 0; i < w->nranges; i++) nd_range_sketch_release(&w->rsk[i]);
     free(w->rsk);
     free(w->runs);
     nd_spill_close(&w->spill);
@@ -503,231 +358,18 @@ static void work_release(scan_work *w) {
     nd_pairs_release(&w->pairs);
     free(w->pass);
     free(w->jac);
-    free(w->need);
-    free(w->need_id);
-    free(w->need_off);
-    free(w->need_ok);
-    free(w->texts);
+    nd_texts_release(&w->texts);
 }
 
-/* --- 1. split ------------------------------------------------------------ */
+/* --- the run ------------------------------------------------------------- */
 
-/* Sketches one paragraph's text: its normalised characters and state, and
- * for a clusterable one its exact key and w->bands band keys. */
-static nd_status sketch_one(scan_work *w, scan_worker *k, const uint8_t *text, size_t len,
-                            uint32_t *chars, unsigned char *state, XXH128_hash_t *ekey,
-                            uint32_t *keys) {
-    const nd_options *o = &w->r->opt;
-    uint64_t *h = NULL;
-    const uint64_t *tok = NULL;
-    size_t nh = 0, nc = 0, nt = 0;
-    *chars = 0;
-    *state = ND_PARA_SHORT;
-    ND_TRY(nd_shingler_run(&k->sa, text, len, &h, &nh, &nc, &tok, &nt));
-    *chars = nc > UINT32_MAX ? UINT32_MAX : (uint32_t)nc;
-    if (nc < o->min_chars || nh == 0) return ND_OK;
-    *state = ND_PARA_REP;
-    *ekey = XXH3_128bits_withSeed(tok, nt * sizeof *tok, o->seed);
-    nd_minhash_reset(&w->mh, k->sig);
-    nd_minhash_update(&w->mh, h, nh, k->sig);
-    nd_minhash_finish(&w->mh, k->sig);
-    nd_lsh_band_keys(k->sig, w->bands, w->rows, keys);
-    return ND_OK;
-}
-
-/* Fused: sketches paragraphs [n0, pt->n) of range t from the document's
- * bytes, into the range's staging (row-major band keys in the worker's
- * rowkeys).  Stops (and says so through fuse_off) once the rows sketched by
- * all tasks would not fit in the memory limit in memory. */
-static nd_status fuse_sketch(scan_work *w, size_t t, scan_worker *k, const nd_paratab *pt,
-                             size_t n0, const uint8_t *data) {
-    range_sk *s = &w->rsk[t];
-    size_t n = pt->n, cap = s->cap;
-    uint64_t row_bytes = (uint64_t)w->bands * sizeof(uint32_t) + 16u * w->threads;
-    uint64_t rows = atomic_fetch_add(&w->fuse_rows, (uint64_t)(n - n0)) + (n - n0);
-    if (rows * row_bytes > w->limit) atomic_store(&w->fuse_off, 1);
-    if (atomic_load(&w->fuse_off)) return ND_OK;
-    if (n > cap) {
-        size_t c1 = cap, c2 = cap;
-        ND_TRY(ND_GROW(s->chars, cap, n));
-        ND_TRY(ND_GROW(s->state, c1, n));
-        ND_TRY(ND_GROW(s->ekey, c2, n));
-        s->cap = cap;
-    }
-    ND_TRY(ND_GROW(k->rowkeys, k->rowkeys_cap, n * w->bands));
-    for (size_t i = n0; i < n; i++) {
-        uint32_t *keys = k->rowkeys + i * w->bands;
-        ND_TRY(sketch_one(w, k, data + pt->off[i], pt->len[i], &s->chars[i], &s->state[i],
-                          &s->ekey[i], keys));
-        if (s->state[i] != ND_PARA_REP) memset(keys, 0, w->bands * sizeof *keys);
-    }
-    s->n = n;
-    return ND_OK;
-}
-
-/* Splits range t's documents, each read whole into the worker's buffer and
- * checked to be the file loaded (nd_reader_whole; a changed file is marked
- * and gives no paragraphs), and hashes every paragraph's bytes, which later
- * stages check when they read them again (nd_report_fetch). */
-static nd_status split_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    nd_paratab *pt = &w->range_pt[t];
-    nd_reader *rd = &w->wk[worker].rd;
-    size_t ph_cap = 0;
-    uint64_t bytes = 0;
-    pt->max_len = r->opt.max_paragraph_bytes;
-    for (size_t d = w->range_start[t]; d < w->range_start[t + 1]; d++) {
-        nd_doc *doc = &r->docs.docs[d];
-        nd_split_mode used = ND_SPLIT_LINE;
-        const uint8_t *data = NULL;
-        size_t n0 = pt->n;
-        nd_status st = nd_reader_whole_private(rd, d, w->sc->tmpdir, &data);
-        if (st == ND_ERR_CHANGED) {
-            (void)nd_doctab_mark_changed(&r->docs, d);
-            w->doc_ncut[d] = 0;
-            continue;
-        }
-        ND_TRY(st);
-        ND_TRY(nd_split_document(pt, (uint32_t)d, data, doc->size, r->opt.split, &used));
-        doc->split = (unsigned char)used;
-        ND_TRY(ND_GROW(w->range_ph[t], ph_cap, pt->n ? pt->n : 1));
-        for (size_t i = n0; i < pt->n; i++)
-            w->range_ph[t][i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
-        if (w->fusing) ND_TRY(fuse_sketch(w, t, &w->wk[worker], pt, n0, data));
-        w->doc_ncut[d] = pt->ncut;
-        w->doc_cutline[d] = pt->cut_line;
-        bytes += doc->size;
-    }
-    if (w->fusing && !atomic_load(&w->fuse_off)) {
-        /* the range's band keys, band-major */
-        range_sk *s = &w->rsk[t];
-        const uint32_t *rk = w->wk[worker].rowkeys;
-        size_t n = pt->n;
-        if (!(s->bk = nd_mallocn(n ? n * w->bands : 1, sizeof *s->bk))) return ND_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++)
-            for (unsigned j = 0; j < w->bands; j++) s->bk[j * n + i] = rk[i * w->bands + j];
-        s->n = n;
-        s->done = 1;
-    }
-    task_done(w, worker, bytes);
-    return ND_OK;
-}
-
-/* Copies range t's paragraph table to its place in the whole table (starting
- * at range_base[t]) and frees it. */
-static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_paratab *pt = &w->r->pt, *s = &w->range_pt[t];
-    size_t at = w->range_base[t];
-    ND_UNUSED(worker);
-    if (s->n) { /* s->doc etc. may be NULL: no memcpy from NULL */
-        memcpy(pt->doc + at, s->doc, s->n * sizeof *pt->doc);
-        memcpy(pt->off + at, s->off, s->n * sizeof *pt->off);
-        memcpy(pt->len + at, s->len, s->n * sizeof *pt->len);
-        memcpy(pt->line + at, s->line, s->n * sizeof *pt->line);
-        memcpy(w->r->phash + at, w->range_ph[t], s->n * sizeof *w->r->phash);
-        if (w->fusing) {
-            range_sk *k = &w->rsk[t];
-            memcpy(w->r->chars + at, k->chars, s->n * sizeof *w->r->chars);
-            memcpy(w->state + at, k->state, s->n * sizeof *w->state);
-            memcpy(w->ekey + at, k->ekey, s->n * sizeof *w->ekey);
-        }
-    }
-    if (w->fusing) { /* the band keys stay, for the LSH stage */
-        range_sk *k = &w->rsk[t];
-        free(k->chars);
-        free(k->state);
-        free(k->ekey);
-        k->chars = NULL;
-        k->state = NULL;
-        k->ekey = NULL;
-    }
-    free(w->range_ph[t]);
-    w->range_ph[t] = NULL;
-    nd_paratab_release(s);
-    return ND_OK;
-}
-
-/* Splits every document; a document with paragraphs cut at
- * max_paragraph_bytes gets one notice (status ND_OK) through the diag, in
- * document order, on the caller's thread. */
-static nd_status stage_split(scan_work *w) {
-    nd_report *r = w->r;
-    size_t nd = r->docs.n;
-    uint64_t target = w->input_bytes / ((uint64_t)w->threads * 64) + 1;
-    if (target < (UINT64_C(1) << 20)) target = UINT64_C(1) << 20;
-    w->range_start = nd_mallocn(nd + 1, sizeof *w->range_start);
-    w->doc_ncut = nd_calloc(nd ? nd : 1, sizeof *w->doc_ncut);
-    w->doc_cutline = nd_calloc(nd ? nd : 1, sizeof *w->doc_cutline);
-    if (!w->range_start || !w->doc_ncut || !w->doc_cutline) return ND_ERR_NOMEM;
-    size_t nr = 0;
-    uint64_t acc = 0, most = 0;
-    w->range_start[0] = 0;
-    for (size_t d = 0; d < nd; d++) {
-        acc += r->docs.docs[d].size;
-        if (acc >= target || d + 1 == nd) {
-            w->range_start[++nr] = d + 1;
-            most = ND_MAX(most, acc);
-            acc = 0;
-        }
-    }
-    w->nranges = nr;
-    /* sketching by ranges needs ranges small enough to share out: a range
-     * holding a large part of the input (one big document) leaves the
-     * other threads idle, so such a run sketches by paragraphs instead */
-    if (w->threads > 1 && most * 2 * w->threads > w->input_bytes) w->fusing = 0;
-    if (!(w->range_pt = nd_calloc(nr ? nr : 1, sizeof *w->range_pt))) return ND_ERR_NOMEM;
-    if (!(w->range_ph = nd_calloc(nr ? nr : 1, sizeof *w->range_ph))) return ND_ERR_NOMEM;
-    if (w->fusing && !(w->rsk = nd_calloc(nr ? nr : 1, sizeof *w->rsk))) return ND_ERR_NOMEM;
-    stage_begin(w, ND_STAGE_SPLIT, w->input_bytes);
-    ND_TRY(nd_pool_run(w->pool, nr, split_task, w, &w->sc->cancel));
-    if (w->fusing) { /* every range sketched within the limit, or none kept */
-        int all = !atomic_load(&w->fuse_off);
-        for (size_t i = 0; i < nr && all; i++) all = w->rsk[i].done;
-        if (!all) {
-            for (size_t i = 0; i < nr; i++) range_sk_release(&w->rsk[i]);
-            free(w->rsk);
-            w->rsk = NULL;
-            w->fusing = 0;
-        }
-    }
-    for (unsigned i = 0; i < w->threads; i++) {
-        free(w->wk[i].rowkeys);
-        w->wk[i].rowkeys = NULL;
-        w->wk[i].rowkeys_cap = 0;
-    }
-
-    if (!(w->range_base = nd_mallocn(nr + 1, sizeof *w->range_base))) return ND_ERR_NOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < nr; i++) {
-        w->range_base[i] = n;
-        n += w->range_pt[i].n;
-    }
-    w->range_base[nr] = n;
-    if (n >= UINT32_MAX) return ND_ERR_INVALID;
-    nd_paratab *pt = &r->pt;
-    size_t n1 = n ? n : 1;
-    pt->doc = nd_mallocn(n1, sizeof *pt->doc);
-    pt->off = nd_mallocn(n1, sizeof *pt->off);
-    pt->len = nd_mallocn(n1, sizeof *pt->len);
-    pt->line = nd_mallocn(n1, sizeof *pt->line);
-    r->phash = nd_mallocn(n1, sizeof *r->phash);
-    if (!pt->doc || !pt->off || !pt->len || !pt->line || !r->phash) return ND_ERR_NOMEM;
-    if (w->fusing) {
-        r->chars = nd_mallocn(n1, sizeof *r->chars);
-        w->state = nd_mallocn(n1, sizeof *w->state);
-        w->ekey = nd_mallocn(n1, sizeof *w->ekey);
-        if (!r->chars || !w->state || !w->ekey) return ND_ERR_NOMEM;
-    }
-    pt->cap = n1;
-    pt->max_len = r->opt.max_paragraph_bytes;
-    ND_TRY(nd_pool_run(w->pool, nr, split_join_task, w, &w->sc->cancel));
-    pt->n = n;
-    /* whole documents are not needed any more: later stages read ranges */
-    for (unsigned i = 0; i < w->threads; i++) nd_reader_shrink(&w->wk[i].rd);
+/* A document with paragraphs cut at max_paragraph_bytes gets one notice
+ * (status ND_OK) through the diag, in document order, on the caller's
+ * thread. */
+static void split_notices(const scan_work *w) {
+    const nd_report *r = w->r;
     const nd_input_cfg *in = &w->sc->in;
-    for (size_t d = 0; d < nd && in->diag; d++) {
+    for (size_t d = 0; d < r->docs.n && in->diag; d++) {
         if (!w->doc_ncut[d]) continue;
         char detail[160];
         snprintf(detail, sizeof detail,
@@ -738,777 +380,7 @@ static nd_status stage_split(scan_work *w) {
         nd_diag dg = {.path = r->docs.docs[d].path, .status = ND_OK, .detail = detail};
         in->diag(in->user, &dg);
     }
-    return ND_OK;
 }
-
-/* --- 2. sketch ----------------------------------------------------------- */
-
-static nd_status sketch_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    scan_worker *k = &w->wk[worker];
-    size_t p0 = w->batch0 + t * ND_SKETCH_TASK;
-    size_t p1 = ND_MIN(p0 + ND_SKETCH_TASK, w->batch1);
-    uint64_t bytes = 0;
-    size_t last = p0; /* the task's last paragraph in the document of p */
-    for (size_t p = p0; p < p1; p++) {
-        size_t row = p - w->batch0;
-        const uint8_t *text = NULL;
-        uint32_t keys[1024]; /* bands <= num_perm <= 1024 */
-        bytes += r->pt.len[p];
-        r->chars[p] = 0;
-        w->state[p] = ND_PARA_SHORT;
-        if (last < p || r->pt.doc[last] != r->pt.doc[p])
-            for (last = p; last + 1 < p1 && r->pt.doc[last + 1] == r->pt.doc[p];) last++;
-        /* read ahead to the end of that paragraph, no further */
-        uint64_t ahead = r->pt.off[last] + r->pt.len[last] - (r->pt.off[p] + r->pt.len[p]);
-        if (ahead > ND_SKETCH_AHEAD) ahead = ND_SKETCH_AHEAD;
-        nd_status st = nd_report_fetch(r, &k->rd, p, (size_t)ahead, &text);
-        if (st == ND_ERR_CHANGED) continue; /* left out; the file is reported */
-        ND_TRY(st);
-        ND_TRY(sketch_one(w, k, text, r->pt.len[p], &r->chars[p], &w->state[p], &w->ekey[p],
-                          keys));
-        if (w->state[p] != ND_PARA_REP) continue;
-        for (unsigned j = 0; j < w->bands; j++) w->bkeys[j * w->batch_rows + row] = keys[j];
-    }
-    task_done(w, worker, bytes);
-    return ND_OK;
-}
-
-/* Worker buffers for n LSH entries. */
-static nd_status worker_entries(scan_worker *k, size_t n) {
-    if (n <= k->ecap) return ND_OK;
-    size_t cap = k->ecap;
-    ND_TRY(ND_GROW(k->e, cap, n));
-    cap = k->ecap;
-    ND_TRY(ND_GROW(k->etmp, cap, n));
-    k->ecap = cap;
-    return ND_OK;
-}
-
-/* Sorts the current batch's band keys per band and appends them as runs. */
-static nd_status spill_batch(scan_work *w) {
-    size_t rows = w->batch1 - w->batch0;
-    scan_worker *k = &w->wk[0];
-    ND_TRY(worker_entries(k, rows ? rows : 1));
-    if (w->nbatches * w->bands + w->bands > w->runs_cap)
-        ND_TRY(ND_GROW(w->runs, w->runs_cap, (w->nbatches + 1) * w->bands));
-    for (unsigned j = 0; j < w->bands; j++) {
-        size_t m = 0;
-        for (size_t row = 0; row < rows; row++)
-            if (w->state[w->batch0 + row] == ND_PARA_REP)
-                k->e[m++] = (uint64_t)w->bkeys[j * w->batch_rows + row] << 32 |
-                            (uint32_t)(w->batch0 + row);
-        nd_sort_hi32(k->e, k->etmp, m);
-        nd_run *run = &w->runs[w->nbatches * w->bands + j];
-        run->n = m;
-        if (nd_spill_append(&w->spill, k->e, m, &run->off) != ND_OK)
-            return scanner_io_error(w->sc, errno ? errno : EIO, scanner_tmpdir(w->sc));
-    }
-    w->nbatches++;
-    return ND_OK;
-}
-
-static nd_status stage_sketch(scan_work *w) {
-    nd_report *r = w->r;
-    size_t np = r->pt.n;
-    uint64_t para_bytes = 0;
-    for (size_t p = 0; p < np; p++) para_bytes += r->pt.len[p];
-    stage_begin(w, ND_STAGE_SKETCH, para_bytes);
-    for (size_t b0 = 0; b0 < np || (b0 == 0 && np == 0); b0 += w->batch_rows) {
-        if (np == 0) break;
-        w->batch0 = b0;
-        w->batch1 = ND_MIN(np, b0 + w->batch_rows);
-        size_t ntasks = (w->batch1 - b0 + ND_SKETCH_TASK - 1) / ND_SKETCH_TASK;
-        ND_TRY(nd_pool_run(w->pool, ntasks, sketch_task, w, &w->sc->cancel));
-        if (w->spilling) ND_TRY(spill_batch(w));
-    }
-    return ND_OK;
-}
-
-/* --- 3. exact duplicates ------------------------------------------------- */
-
-/* Exact duplicates are found by sorting (exact key, paragraph id) pairs.  The
- * pairs are partitioned by the top bits of the key's low half (equal 128-bit
- * keys share them), so that the partitions sort and group in parallel:
- *   count    tasks = chunks of consecutive paragraphs; each counts its
- *            clusterable paragraphs per partition, in its own row of a
- *            (chunk x partition) table;
- *   scatter  the same chunks; prefix sums over the table, partition by
- *            partition and chunk by chunk, give every chunk its own slice of
- *            every partition, so each partition holds its pairs in id order
- *            whatever ran where;
- *   group    tasks = partitions; each radix-sorts its slice by the key's
- *            low 32 bits (stably, so ids ascend among equal keys; the group
- *            tasks take 0.13 G instructions for 1.19 M English paragraphs,
- *            0.20 G with a sort by the whole 64 bits) and links every
- *            paragraph whose 128-bit key equals an earlier one's under the
- *            first of them, the group's representative, marking it
- *            ND_PARA_COPY.
- * The representative is its group's smallest id and still a root, and every
- * copy is still a singleton (no union has happened yet), so the link is what
- * nd_uf_union would do, and tasks write disjoint paragraphs.  The serial work
- * is the prefix sum over the table, which the sizes below keep small (at most
- * 256 x 4096 cells): about 16,384 pairs per partition, at least 65,536
- * paragraphs per chunk.  Both depend on the paragraph count only, and the
- * result on neither. */
-#define ND_EXACT_CHUNK 65536
-#define ND_EXACT_CHUNKS_MAX 256
-#define ND_EXACT_PART 16384
-#define ND_EXACT_BITS_MAX 12
-
-typedef struct exact_work {
-    scan_work *w;
-    size_t chunk, nchunks;
-    unsigned bits;  /* partition = top `bits` bits of the key's low half */
-    size_t nparts;
-    size_t *cell;   /* nchunks x nparts: counts, then next write positions */
-    size_t *part;   /* nparts + 1 partition starts */
-    nd_key32 *kv, *tmp;
-} exact_work;
-
-static size_t exact_part(const exact_work *x, uint64_t key) {
-    return x->bits ? (size_t)(key >> (64 - x->bits)) : 0;
-}
-
-static nd_status exact_count_task(void *ctx, size_t t, unsigned worker) {
-    exact_work *x = ctx;
-    scan_work *w = x->w;
-    size_t p0 = t * x->chunk, p1 = ND_MIN(p0 + x->chunk, w->r->pt.n);
-    size_t *cell = x->cell + t * x->nparts;
-    ND_UNUSED(worker);
-    for (size_t p = p0; p < p1; p++)
-        if (w->state[p] == ND_PARA_REP) cell[exact_part(x, w->ekey[p].low64)]++;
-    return ND_OK;
-}
-
-static nd_status exact_scatter_task(void *ctx, size_t t, unsigned worker) {
-    exact_work *x = ctx;
-    scan_work *w = x->w;
-    size_t p0 = t * x->chunk, p1 = ND_MIN(p0 + x->chunk, w->r->pt.n);
-    size_t *cell = x->cell + t * x->nparts;
-    ND_UNUSED(worker);
-    for (size_t p = p0; p < p1; p++) {
-        if (w->state[p] != ND_PARA_REP) continue;
-        uint64_t key = w->ekey[p].low64;
-        x->kv[cell[exact_part(x, key)]++] = (nd_key32){.key = key, .val = (uint32_t)p};
-    }
-    return ND_OK;
-}
-
-static nd_status exact_group_task(void *ctx, size_t t, unsigned worker) {
-    exact_work *x = ctx;
-    scan_work *w = x->w;
-    size_t s0 = x->part[t], n = x->part[t + 1] - s0;
-    nd_key32 *kv = x->kv + s0;
-    ND_UNUSED(worker);
-    /* Performance: sorted by the key's low 32 bits only (three passes, not
-     * up to eight); a run then holds all the entries of its keys, ids
-     * ascending, and the rare other keys that share those bits are told
-     * apart below. */
-    nd_sort_key32_lo32(kv, x->tmp + s0, n);
-    for (size_t s = 0; s < n;) {
-        size_t e = s + 1;
-        while (e < n && (uint32_t)kv[e].key == (uint32_t)kv[s].key) e++;
-        /* within a run (ascending ids), link each member to the first
-         * earlier representative with the same 128-bit key */
-        for (size_t k = s + 1; k < e; k++) {
-            uint32_t pk = kv[k].val;
-            for (size_t j = s; j < k; j++) {
-                uint32_t pj = kv[j].val;
-                if (w->state[pj] == ND_PARA_REP && kv[j].key == kv[k].key &&
-                    w->ekey[pj].high64 == w->ekey[pk].high64) {
-                    w->state[pk] = ND_PARA_COPY;
-                    nd_uf_link(&w->uf, pj, pk);
-                    break;
-                }
-            }
-        }
-        s = e;
-    }
-    return ND_OK;
-}
-
-static nd_status stage_exact(scan_work *w) {
-    nd_status st = ND_OK;
-    size_t np = w->r->pt.n;
-    exact_work x;
-    memset(&x, 0, sizeof x);
-    x.w = w;
-    x.chunk = ND_MAX((size_t)ND_EXACT_CHUNK, (np + ND_EXACT_CHUNKS_MAX - 1) / ND_EXACT_CHUNKS_MAX);
-    x.nchunks = (np + x.chunk - 1) / x.chunk;
-    while (x.bits < ND_EXACT_BITS_MAX && (np >> x.bits) > ND_EXACT_PART) x.bits++;
-    x.nparts = (size_t)1 << x.bits;
-    x.cell = nd_calloc(x.nchunks ? x.nchunks * x.nparts : 1, sizeof *x.cell);
-    x.part = nd_mallocn(x.nparts + 1, sizeof *x.part);
-    if (!x.cell || !x.part) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    ND_CHECK(nd_pool_run(w->pool, x.nchunks, exact_count_task, &x, &w->sc->cancel));
-    size_t sum = 0;
-    for (size_t q = 0; q < x.nparts; q++) {
-        x.part[q] = sum;
-        for (size_t t = 0; t < x.nchunks; t++) {
-            size_t c = x.cell[t * x.nparts + q];
-            x.cell[t * x.nparts + q] = sum;
-            sum += c;
-        }
-    }
-    x.part[x.nparts] = sum;
-    w->ncl = sum;
-    x.kv = nd_mallocn(sum ? sum : 1, sizeof *x.kv);
-    x.tmp = nd_mallocn(sum ? sum : 1, sizeof *x.tmp);
-    if (!x.kv || !x.tmp) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    ND_CHECK(nd_pool_run(w->pool, x.nchunks, exact_scatter_task, &x, &w->sc->cancel));
-    ND_CHECK(nd_pool_run(w->pool, x.nparts, exact_group_task, &x, &w->sc->cancel));
-out:
-    free(x.cell);
-    free(x.part);
-    free(x.kv);
-    free(x.tmp);
-    return st;
-}
-
-/* --- 4. LSH -------------------------------------------------------------- */
-
-/* Pairs of a worker are deduplicated whenever they pass this many, which
- * bounds them by the distinct candidates plus one band's worth. */
-#define ND_PAIRS_COMPACT (UINT64_C(1) << 20)
-
-static nd_status pairs_compact(scan_worker *k, size_t *mark) {
-    if (k->pairs.n - *mark < ND_PAIRS_COMPACT) return ND_OK;
-    ND_TRY(nd_pairs_finish(&k->pairs));
-    *mark = k->pairs.n;
-    return ND_OK;
-}
-
-static nd_status lsh_task_memory(scan_work *w, unsigned j, scan_worker *k) {
-    const uint32_t *keys = k->band; /* fusing: no w->bkeys (NULL) */
-    if (w->fusing) { /* band j gathered from the ranges' staged keys */
-        for (size_t t = 0; t < w->nranges; t++) {
-            const range_sk *s = &w->rsk[t];
-            if (s->n) memcpy(k->band + w->range_base[t], s->bk + (size_t)j * s->n,
-                             s->n * sizeof *k->band);
-        }
-    } else {
-        keys = w->bkeys + (size_t)j * w->batch_rows;
-    }
-    /* only the representatives whose key may repeat: see lsh.h */
-    size_t m = nd_lsh_band_sorted(keys, w->state, ND_PARA_REP, w->r->pt.n, k->e, k->etmp,
-                                  k->ecap);
-    return nd_lsh_band_pairs(k->e, m, &k->pairs);
-}
-
-static nd_status lsh_task_spilled(scan_work *w, unsigned j, scan_worker *k) {
-    nd_status st = ND_OK;
-    nd_run *runs = NULL;
-    nd_merge mg;
-    memset(&mg, 0, sizeof mg);
-    if (!(runs = nd_mallocn(w->nbatches ? w->nbatches : 1, sizeof *runs))) return ND_ERR_NOMEM;
-    for (size_t b = 0; b < w->nbatches; b++) runs[b] = w->runs[b * w->bands + j];
-    ND_CHECK(nd_merge_init(&mg, &w->spill, runs, w->nbatches, w->merge_buf));
-    size_t m = 0;
-    for (;;) {
-        uint64_t v = 0;
-        int more = 0;
-        ND_CHECK(nd_merge_next(&mg, &v, &more));
-        if (more && w->state[(uint32_t)v] != ND_PARA_REP) continue;
-        if (m > 0 && (!more || (v >> 32) != (k->e[0] >> 32))) { /* a bucket ends */
-            if (m > 1) ND_CHECK(nd_lsh_bucket_pairs(k->e, m, &k->pairs));
-            m = 0;
-        }
-        if (!more) break;
-        if (m == k->ecap) {
-            size_t cap = k->ecap;
-            ND_CHECK(ND_GROW(k->e, cap, m + 1));
-            k->ecap = cap;
-        }
-        k->e[m++] = v;
-    }
-out:
-    if (st == ND_ERR_IO) { /* the first failed read's errno, for the driver */
-        int none = 0;
-        atomic_compare_exchange_strong(&w->io_errno, &none, errno ? errno : EIO);
-    }
-    nd_merge_release(&mg);
-    free(runs);
-    return st;
-}
-
-static nd_status lsh_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    scan_worker *k = &w->wk[worker];
-    size_t mark = 0;
-    if (w->spilling)
-        ND_TRY(lsh_task_spilled(w, (unsigned)t, k));
-    else
-        ND_TRY(lsh_task_memory(w, (unsigned)t, k));
-    ND_TRY(pairs_compact(k, &mark));
-    task_done(w, worker, 1);
-    return ND_OK;
-}
-
-/* Sorts and deduplicates worker t's pairs (any worker may run it). */
-static nd_status lsh_finish_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    ND_UNUSED(worker);
-    return nd_pairs_finish(&w->wk[t].pairs);
-}
-
-/* Merges the ascending, distinct a[0..na) and b[0..nb) into out, ascending
- * and distinct; returns its length. */
-static size_t merge_distinct(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
-                             uint64_t *out) {
-    size_t i = 0, j = 0, n = 0;
-    while (i < na && j < nb) {
-        uint64_t x = a[i], y = b[j];
-        out[n++] = x < y ? x : y;
-        i += x <= y;
-        j += y <= x;
-    }
-    while (i < na) out[n++] = a[i++];
-    while (j < nb) out[n++] = b[j++];
-    return n;
-}
-
-/* The candidate pairs: the union of the workers' pairs, each sorted and
- * deduplicated in parallel (lsh_finish_task), then merged two runs at a time
- * in log2(threads) rounds - the sorted, distinct array a sort of their
- * concatenation would give, with the sorting off the serial path. */
-static nd_status lsh_merge(scan_work *w) {
-    nd_status st = ND_OK;
-    unsigned k = w->threads;
-    size_t total = 0;
-    uint64_t *a = NULL, *b = NULL;
-    size_t *run = nd_mallocn((size_t)k + 1, sizeof *run);
-    if (!run) return ND_ERR_NOMEM;
-    ND_CHECK(nd_pool_run(w->pool, k, lsh_finish_task, w, &w->sc->cancel));
-    for (unsigned t = 0; t < k; t++) total += w->wk[t].pairs.n;
-    a = nd_mallocn(total ? total : 1, sizeof *a);
-    b = nd_mallocn(total ? total : 1, sizeof *b);
-    if (!a || !b) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    run[0] = 0;
-    for (unsigned t = 0; t < k; t++) {
-        nd_pairs *p = &w->wk[t].pairs;
-        if (p->n) memcpy(a + run[t], p->v, p->n * sizeof *p->v);
-        run[t + 1] = run[t] + p->n;
-        nd_pairs_release(p);
-    }
-    for (size_t nr = k; nr > 1; nr = (nr + 1) / 2) {
-        size_t n = 0;
-        for (size_t i = 0; i < nr; i += 2) {
-            size_t s0 = run[i], s1 = run[ND_MIN(i + 1, nr)], s2 = run[ND_MIN(i + 2, nr)];
-            run[i / 2] = n;
-            n += merge_distinct(a + s0, s1 - s0, a + s1, s2 - s1, b + n);
-        }
-        run[(nr + 1) / 2] = n;
-        uint64_t *t = a;
-        a = b;
-        b = t;
-    }
-    nd_pairs_release(&w->pairs);
-    w->pairs.v = a;
-    w->pairs.n = run[1];
-    w->pairs.cap = total ? total : 1;
-    a = NULL;
-out:
-    free(run);
-    free(a);
-    free(b);
-    return st;
-}
-
-static nd_status stage_lsh(scan_work *w) {
-    stage_begin(w, ND_STAGE_LSH, w->bands);
-    if (w->ncl >= 2) {
-        if (!w->spilling)
-            for (unsigned t = 0; t < w->threads; t++) {
-                ND_TRY(worker_entries(&w->wk[t], w->ncl + 1 + ND_LSH_SORTED_EXTRA));
-                if (w->fusing)
-                    ND_TRY(ND_GROW(w->wk[t].band, w->wk[t].band_cap, w->r->pt.n));
-            }
-        nd_status st = nd_pool_run(w->pool, w->bands, lsh_task, w, &w->sc->cancel);
-        if (st == ND_ERR_IO) /* reading the spilled runs back */
-            return scanner_io_error(w->sc, atomic_load(&w->io_errno), scanner_tmpdir(w->sc));
-        ND_TRY(st);
-    }
-    /* the entry buffers are not needed any more */
-    for (unsigned t = 0; t < w->threads; t++) {
-        scan_worker *k = &w->wk[t];
-        free(k->e);
-        free(k->etmp);
-        k->e = k->etmp = NULL;
-        k->ecap = 0;
-        free(k->band);
-        k->band = NULL;
-        k->band_cap = 0;
-    }
-    return lsh_merge(w);
-}
-
-/* --- 5. verify ----------------------------------------------------------- */
-
-/* The texts of the paragraphs in candidate pairs, read in file order before
- * the verification.  Fetching each pair's texts on its own cost a pread()
- * per paragraph in pair order (about 1.5 microseconds each on the bench
- * machine: +0.045 s of 0.08 s verifying the 100 MB corpus); read in id
- * order, neighbours share one read (a window is extended to the next needed
- * paragraph of the document when the gap is at most ND_TEXT_GAP bytes, up to
- * ND_SKETCH_AHEAD).  The copies cost their bytes (about 50 bytes per corpus
- * paragraph on the bench corpus, after the band keys are freed, so below the
- * scan's peak); they are kept only when they fit in a quarter of the memory
- * limit, else each text is read when needed.  Tasks = ND_TEXT_TASK needed
- * paragraphs, each writing its own slice. */
-#define ND_TEXT_TASK 1024
-#define ND_TEXT_GAP ((uint64_t)4096)
-
-static nd_status texts_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    nd_reader *rd = &w->wk[worker].rd;
-    size_t i0 = t * ND_TEXT_TASK, i1 = ND_MIN(i0 + ND_TEXT_TASK, w->nneed), last = i0;
-    for (size_t i = i0; i < i1; i++) {
-        uint32_t p = w->need_id[i];
-        const uint8_t *text = NULL;
-        if (last <= i) { /* a new window: to the last close neighbour */
-            uint64_t start = r->pt.off[p];
-            for (last = i; last + 1 < i1; last++) {
-                uint32_t q = w->need_id[last], n = w->need_id[last + 1];
-                if (r->pt.doc[n] != r->pt.doc[p] ||
-                    r->pt.off[n] > r->pt.off[q] + r->pt.len[q] + ND_TEXT_GAP ||
-                    r->pt.off[n] + r->pt.len[n] - start > ND_SKETCH_AHEAD)
-                    break;
-            }
-            last++;
-        }
-        uint32_t q = w->need_id[last - 1];
-        uint64_t ahead = r->pt.off[q] + r->pt.len[q] - (r->pt.off[p] + r->pt.len[p]);
-        nd_status st = nd_report_fetch(r, rd, p, (size_t)ahead, &text);
-        w->need_ok[i] = st == ND_OK;
-        if (st == ND_ERR_CHANGED) continue;
-        ND_TRY(st);
-        if (r->pt.len[p]) memcpy(w->texts + w->need_off[i], text, r->pt.len[p]);
-    }
-    return ND_OK;
-}
-
-static nd_status stage_texts(scan_work *w, uint64_t limit) {
-    nd_report *r = w->r;
-    size_t np = r->pt.n, m = 0;
-    uint64_t total = 0;
-    if (w->pairs.n == 0) return ND_OK;
-    if (!(w->need = nd_mallocn(np, sizeof *w->need))) return ND_ERR_NOMEM;
-    memset(w->need, 0xff, np * sizeof *w->need);
-    for (size_t i = 0; i < w->pairs.n; i++) {
-        w->need[w->pairs.v[i] >> 32] = 0;
-        w->need[(uint32_t)w->pairs.v[i]] = 0;
-    }
-    for (size_t p = 0; p < np; p++) {
-        if (w->need[p] == UINT32_MAX) continue;
-        m++;
-        total += r->pt.len[p];
-    }
-    if (total > limit / 4) { /* too large to keep: read when needed */
-        free(w->need);
-        w->need = NULL;
-        return ND_OK;
-    }
-    w->need_id = nd_mallocn(m, sizeof *w->need_id);
-    w->need_off = nd_mallocn(m + 1, sizeof *w->need_off);
-    w->need_ok = nd_calloc(m, 1);
-    w->texts = nd_mallocn(total ? total : 1, 1);
-    if (!w->need_id || !w->need_off || !w->need_ok || !w->texts) return ND_ERR_NOMEM;
-    total = 0;
-    for (size_t p = 0, i = 0; p < np; p++) {
-        if (w->need[p] == UINT32_MAX) continue;
-        w->need[p] = (uint32_t)i;
-        w->need_id[i] = (uint32_t)p;
-        w->need_off[i++] = total;
-        total += r->pt.len[p];
-    }
-    w->need_off[m] = total;
-    w->nneed = m;
-    return nd_pool_run(w->pool, (m + ND_TEXT_TASK - 1) / ND_TEXT_TASK, texts_task, w,
-                       &w->sc->cancel);
-}
-
-/* Paragraph p's text: from stage_texts' copies, else read with rd. */
-static nd_status text_of(const scan_work *w, nd_reader *rd, uint32_t p, const uint8_t **out) {
-    if (w->need && w->need[p] != UINT32_MAX) {
-        uint32_t i = w->need[p];
-        if (!w->need_ok[i]) return ND_ERR_CHANGED;
-        *out = w->texts + w->need_off[i];
-        return ND_OK;
-    }
-    return nd_report_fetch(w->r, rd, p, 0, out);
-}
-
-static nd_status verify_task(void *ctx, size_t t, unsigned worker) {
-    scan_work *w = ctx;
-    nd_report *r = w->r;
-    scan_worker *k = &w->wk[worker];
-    size_t i0 = t * ND_VERIFY_TASK, i1 = ND_MIN(i0 + ND_VERIFY_TASK, w->pairs.n);
-    uint32_t cur = UINT32_MAX;
-    uint64_t *sa = NULL, *sb = NULL;
-    size_t na = 0, nb = 0;
-    int a_ok = 0;
-    for (size_t i = i0; i < i1; i++) {
-        uint32_t a = (uint32_t)(w->pairs.v[i] >> 32), b = (uint32_t)w->pairs.v[i];
-        const uint8_t *text = NULL;
-        nd_status st;
-        w->jac[i] = 0;
-        w->pass[i] = 0;
-        if (a != cur) { /* a paragraph that no longer reads back is not verified */
-            cur = a;
-            st = text_of(w, &k->rd, a, &text);
-            a_ok = st == ND_OK;
-            if (st == ND_ERR_CHANGED) continue;
-            ND_TRY(st);
-            ND_TRY(nd_shingler_set(&k->sa, text, r->pt.len[a], &sa, &na));
-        }
-        if (!a_ok) continue;
-        st = text_of(w, &k->rb, b, &text);
-        if (st == ND_ERR_CHANGED) continue;
-        ND_TRY(st);
-        ND_TRY(nd_shingler_set(&k->sb, text, r->pt.len[b], &sb, &nb));
-        w->jac[i] = nd_hashset_jaccard(sa, na, sb, nb);
-        w->pass[i] = w->jac[i] >= r->opt.threshold;
-    }
-    task_done(w, worker, i1 - i0);
-    return ND_OK;
-}
-
-static nd_status stage_verify(scan_work *w, uint64_t *verified) {
-    size_t n = w->pairs.n;
-    stage_begin(w, ND_STAGE_VERIFY, n);
-    if (!(w->pass = nd_calloc(n ? n : 1, 1))) return ND_ERR_NOMEM;
-    if (!(w->jac = nd_mallocn(n ? n : 1, sizeof *w->jac))) return ND_ERR_NOMEM;
-    ND_TRY(nd_pool_run(w->pool, (n + ND_VERIFY_TASK - 1) / ND_VERIFY_TASK, verify_task, w,
-                       &w->sc->cancel));
-    uint64_t ok = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!w->pass[i]) continue;
-        nd_uf_union(&w->uf, (uint32_t)(w->pairs.v[i] >> 32), (uint32_t)w->pairs.v[i]);
-        ok++;
-    }
-    *verified = ok;
-    return ND_OK;
-}
-
-/* --- 6. clusters, 7. similarities ---------------------------------------- */
-
-/* Clusters are the union-find's components of two or more paragraphs, in
- * report order: size descending, then representative (the root, which is
- * the smallest id) ascending; members ascend.  The forest no longer changes,
- * so roots are found read-only (nd_uf_root) in parallel.  A paragraph is
- * "linked" when it is not a root (parent != itself): exactly the members
- * other than the representatives, usually a small part of all paragraphs.
- *   count    tasks = ND_CLUSTER_TASK consecutive paragraphs; each sets its
- *            paragraphs' cluster to -1 and counts its linked ones;
- *   collect  the same tasks write (root << 32 | id) of their linked
- *            paragraphs at their own offsets (prefix sums of the counts), so
- *            the array is in id order;
- *   order    a stable sort by root makes one run per cluster, ids ascending
- *            in it, runs in root order; the runs are then stably sorted by
- *            size, descending, which is the report order;
- *   members  tasks = ND_SIM_TASK clusters; each writes its clusters' roots
- *            and runs into their slices of cl_members, sets its members'
- *            cluster, and computes their similarities (stage 7).
- * The serial sorts and the prefix sums grow with the linked paragraphs and
- * the clusters, not with the corpus. */
-#define ND_CLUSTER_TASK 65536
-
-typedef struct cluster_work {
-    scan_work *w;
-    size_t ntasks;
-    size_t *off;   /* ntasks + 1: linked counts, then write positions */
-    uint64_t *lk;  /* linked paragraphs, root << 32 | id */
-    size_t nlk;
-    size_t *run;   /* nruns + 1 starts of the runs of lk */
-    uint64_t *ord; /* per cluster: (UINT32_MAX - size) << 32 | run */
-} cluster_work;
-
-static nd_status cluster_count_task(void *ctx, size_t t, unsigned worker) {
-    cluster_work *x = ctx;
-    nd_report *r = x->w->r;
-    const uint32_t *parent = x->w->uf.parent;
-    size_t p0 = t * ND_CLUSTER_TASK, p1 = ND_MIN(p0 + ND_CLUSTER_TASK, r->pt.n), n = 0;
-    ND_UNUSED(worker);
-    for (size_t p = p0; p < p1; p++) {
-        r->cluster[p] = -1;
-        n += parent[p] != p;
-    }
-    x->off[t] = n;
-    return ND_OK;
-}
-
-static nd_status cluster_collect_task(void *ctx, size_t t, unsigned worker) {
-    cluster_work *x = ctx;
-    const nd_uf *uf = &x->w->uf;
-    size_t p0 = t * ND_CLUSTER_TASK, p1 = ND_MIN(p0 + ND_CLUSTER_TASK, x->w->r->pt.n);
-    size_t k = x->off[t];
-    ND_UNUSED(worker);
-    for (size_t p = p0; p < p1; p++)
-        if (uf->parent[p] != p) x->lk[k++] = (uint64_t)nd_uf_root(uf, (uint32_t)p) << 32 | p;
-    return ND_OK;
-}
-
-/* The index of pair (a << 32 | b) among the candidate pairs, or SIZE_MAX. */
-static size_t find_pair(const nd_pairs *p, uint64_t v) {
-    size_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->v[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
-}
-
-/* Similarity of each member to the representative, members[0].
- * Performance: a member that was a candidate with the representative has
- * its Jaccard from the verification (the same sets, the same function, so
- * the same value); only the others have their shingle sets rebuilt. */
-static nd_status cluster_similarity(scan_work *w, scan_worker *wk, const uint32_t *m,
-                                    size_t size) {
-    nd_report *r = w->r;
-    uint32_t rep = m[0];
-    const XXH128_hash_t *krep = &w->ekey[rep];
-    uint64_t *sa = NULL, *sb = NULL;
-    size_t na = 0, nb = 0;
-    int have_rep_set = 0; /* 1: built; -1: the text no longer reads back */
-    const uint8_t *text = NULL;
-    nd_status st;
-    r->sim[rep] = 1.0;
-    for (size_t k = 1; k < size; k++) {
-        if (XXH128_isEqual(*krep, w->ekey[m[k]])) {
-            r->sim[m[k]] = 1.0;
-            continue;
-        }
-        size_t at = find_pair(&w->pairs, (uint64_t)rep << 32 | m[k]); /* rep < m[k] */
-        if (at != SIZE_MAX) {
-            r->sim[m[k]] = w->jac[at];
-            continue;
-        }
-        /* a text that no longer reads back (its file changed) gives 0 */
-        r->sim[m[k]] = 0;
-        if (!have_rep_set) {
-            st = text_of(w, &wk->rd, rep, &text);
-            have_rep_set = st == ND_OK ? 1 : -1;
-            if (st != ND_ERR_CHANGED) ND_TRY(st);
-            if (st == ND_OK)
-                ND_TRY(nd_shingler_set(&wk->sa, text, r->pt.len[rep], &sa, &na));
-        }
-        if (have_rep_set < 0) continue;
-        st = text_of(w, &wk->rb, m[k], &text);
-        if (st == ND_ERR_CHANGED) continue;
-        ND_TRY(st);
-        ND_TRY(nd_shingler_set(&wk->sb, text, r->pt.len[m[k]], &sb, &nb));
-        r->sim[m[k]] = nd_hashset_jaccard(sa, na, sb, nb);
-    }
-    return ND_OK;
-}
-
-static nd_status cluster_members_task(void *ctx, size_t t, unsigned worker) {
-    cluster_work *x = ctx;
-    scan_work *w = x->w;
-    nd_report *r = w->r;
-    size_t c0 = t * ND_SIM_TASK, c1 = ND_MIN(c0 + ND_SIM_TASK, r->ncl);
-    for (size_t c = c0; c < c1; c++) {
-        size_t g = (uint32_t)x->ord[c], i0 = x->run[g], i1 = x->run[g + 1];
-        uint32_t *m = r->cl_members + r->cl_start[c];
-        m[0] = (uint32_t)(x->lk[i0] >> 32);
-        for (size_t i = i0; i < i1; i++) m[1 + i - i0] = (uint32_t)x->lk[i];
-        size_t size = 1 + i1 - i0;
-        for (size_t k = 0; k < size; k++) r->cluster[m[k]] = (int64_t)c;
-        ND_TRY(cluster_similarity(w, &w->wk[worker], m, size));
-    }
-    task_done(w, worker, c1 - c0);
-    return ND_OK;
-}
-
-static nd_status stage_cluster(scan_work *w) {
-    nd_status st = ND_OK;
-    nd_report *r = w->r;
-    size_t np = r->pt.n;
-    uint64_t *tmp = NULL;
-    cluster_work x;
-    memset(&x, 0, sizeof x);
-    x.w = w;
-    x.ntasks = (np + ND_CLUSTER_TASK - 1) / ND_CLUSTER_TASK;
-    if (!(x.off = nd_mallocn(x.ntasks + 1, sizeof *x.off))) return ND_ERR_NOMEM;
-    ND_CHECK(nd_pool_run(w->pool, x.ntasks, cluster_count_task, &x, &w->sc->cancel));
-    size_t sum = 0;
-    for (size_t t = 0; t < x.ntasks; t++) {
-        size_t n = x.off[t];
-        x.off[t] = sum;
-        sum += n;
-    }
-    x.off[x.ntasks] = x.nlk = sum;
-    x.lk = nd_mallocn(sum ? sum : 1, sizeof *x.lk);
-    tmp = nd_mallocn(sum ? sum : 1, sizeof *tmp);
-    x.run = nd_mallocn(sum + 1, sizeof *x.run);
-    if (!x.lk || !tmp || !x.run) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    ND_CHECK(nd_pool_run(w->pool, x.ntasks, cluster_collect_task, &x, &w->sc->cancel));
-    ND_CHECK(check_cancel(w));
-
-    /* runs of equal roots; low halves (ids) ascend, so the sort is stable */
-    nd_sort_hi32(x.lk, tmp, x.nlk);
-    size_t ncl = 0;
-    for (size_t i = 0; i < x.nlk; i++)
-        if (i == 0 || x.lk[i] >> 32 != x.lk[i - 1] >> 32) x.run[ncl++] = i;
-    x.run[ncl] = x.nlk;
-    /* runs in root order, hence ascending run numbers; sort by size (the
-     * keys go to tmp, which holds nlk >= ncl values) */
-    for (size_t g = 0; g < ncl; g++) {
-        uint64_t size = 1 + x.run[g + 1] - x.run[g];
-        tmp[g] = (UINT32_MAX - size) << 32 | g;
-    }
-    x.ord = tmp;
-    tmp = NULL;
-    if (!(tmp = nd_mallocn(ncl ? ncl : 1, sizeof *tmp))) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    nd_sort_hi32(x.ord, tmp, ncl);
-
-    r->cl_start = nd_calloc(ncl + 1, sizeof *r->cl_start);
-    r->cl_members = nd_mallocn(x.nlk + ncl ? x.nlk + ncl : 1, sizeof *r->cl_members);
-    r->cl_docs = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_docs);
-    r->cl_chars = nd_calloc(ncl ? ncl : 1, sizeof *r->cl_chars);
-    if (!r->cl_start || !r->cl_members || !r->cl_docs || !r->cl_chars) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t c = 0; c < ncl; c++) {
-        size_t g = (uint32_t)x.ord[c];
-        r->cl_start[c + 1] = r->cl_start[c] + 1 + x.run[g + 1] - x.run[g];
-    }
-    r->ncl = ncl;
-    w->total = ncl;
-    ND_CHECK(nd_pool_run(w->pool, (ncl + ND_SIM_TASK - 1) / ND_SIM_TASK, cluster_members_task,
-                         &x, &w->sc->cancel));
-out:
-    free(x.off);
-    free(x.lk);
-    free(x.run);
-    free(x.ord);
-    free(tmp);
-    return st;
-}
-
-/* --- the run ------------------------------------------------------------- */
 
 static uint64_t default_memory_limit(void) {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
@@ -1522,7 +394,7 @@ static nd_status plan_memory(scan_work *w, uint64_t limit) {
     /* per row: band keys; during LSH: entries + scratch per thread (in
      * memory) */
     uint64_t row_keys = (uint64_t)w->bands * sizeof *w->bkeys;
-    uint64_t in_memory = (uint64_t)np * (row_keys + 16u * w->threads);
+    uint64_t in_memory = (uint64_t)np * (row_keys + 16u * w->x.threads);
     w->spilling = in_memory > limit;
     if (!w->spilling) {
         w->batch_rows = np ? np : 1;
@@ -1534,7 +406,7 @@ static nd_status plan_memory(scan_work *w, uint64_t limit) {
     w->batch_rows = (size_t)ND_MIN(rows, (uint64_t)np);
     size_t nb = (np + w->batch_rows - 1) / w->batch_rows;
     /* merge buffers: nb runs per band, one band per thread at a time */
-    uint64_t per = limit / ((uint64_t)w->threads * nb * sizeof(uint64_t));
+    uint64_t per = limit / ((uint64_t)w->x.threads * nb * sizeof(uint64_t));
     w->merge_buf = (size_t)ND_MAX(ND_MIN(per, (uint64_t)1 << 16), (uint64_t)64);
     int e = 0;
     nd_status st = nd_spill_open(&w->spill, w->sc->tmpdir, &e);
@@ -1553,18 +425,17 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     if (sc->ran) return ND_ERR_STATE;
     sc->ran = 1;
 
-    if (!(r = nd_calloc(1, sizeof *r))) return ND_ERR_NOMEM;
-    r->opt = sc->opt;
-    r->docs = sc->docs; /* the report owns the documents from here on */
-    memset(&sc->docs, 0, sizeof sc->docs);
-    r->diag = sc->in.diag;
-    r->diag_user = sc->in.user;
-    ND_CHECK(nd_report_text_init(r));
+    ND_TRY(nd_report_begin(&sc->opt, &sc->docs, sc->in.diag, sc->in.user, &r));
     w.r = r;
     w.sc = sc;
-    atomic_init(&w.done, 0);
-    for (size_t d = 0; d < r->docs.n; d++) w.input_bytes += r->docs.docs[d].size;
-    nd_timings *tm = &r->timings;
+    atomic_init(&w.x.done, 0);
+    w.x.cancel = &sc->cancel;
+    w.x.progress = sc->progress;
+    w.x.progress_user = sc->progress_user;
+    nd_doctab *docs = nd_report_doctab(r);
+    for (size_t d = 0; d < docs->n; d++) w.x.input_bytes += docs->docs[d].size;
+    nd_timings timings, *tm = &timings;
+    memset(tm, 0, sizeof *tm);
     tm->stage[ND_STAGE_READ] = sc->read_seconds;
     tm->peak_rss[ND_STAGE_READ] = peak_rss_bytes();
     tm->memory_limit = r->opt.memory_limit ? r->opt.memory_limit : default_memory_limit();
@@ -1574,7 +445,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
         tm->stage[stage_] += t1 - t0;                                          \
         tm->peak_rss[stage_] = peak_rss_bytes();                               \
         t0 = t1;                                                               \
-        ND_CHECK(check_cancel(&w));                                            \
+        ND_CHECK(nd_exec_check(&w.x));                                            \
     } while (0)
 
     if (r->opt.bands) {
@@ -1583,95 +454,153 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     } else {
         ND_CHECK(nd_lsh_params(r->opt.threshold, r->opt.num_perm, &w.bands, &w.rows));
     }
-    w.threads = nd_pool_resolve_threads(r->opt.threads);
-    tm->threads = w.threads;
-    ND_CHECK(nd_pool_new(w.threads, &w.pool));
-    if (!(w.wk = nd_calloc(w.threads, sizeof *w.wk))) {
+    w.x.threads = nd_pool_resolve_threads(r->opt.threads);
+    tm->threads = w.x.threads;
+    ND_CHECK(nd_pool_new(w.x.threads, &w.x.pool));
+    if (!(w.x.wk = nd_calloc(w.x.threads, sizeof *w.x.wk))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    for (unsigned t = 0; t < w.threads; t++) {
-        nd_reader_init(&w.wk[t].rd, &r->docs);
-        nd_reader_init(&w.wk[t].rb, &r->docs);
-        nd_shingler_init(&w.wk[t].sa, &r->opt);
-        nd_shingler_init(&w.wk[t].sb, &r->opt);
-        if (!(w.wk[t].sig = nd_mallocn(r->opt.num_perm, sizeof *w.wk[t].sig))) {
+    for (unsigned t = 0; t < w.x.threads; t++) {
+        nd_reader_init(&w.x.wk[t].rd, docs);
+        nd_reader_init(&w.x.wk[t].rb, docs);
+        nd_shingler_init(&w.x.wk[t].sa, &r->opt);
+        nd_shingler_init(&w.x.wk[t].sb, &r->opt);
+        if (!(w.x.wk[t].sig = nd_mallocn(r->opt.num_perm, sizeof *w.x.wk[t].sig))) {
             st = ND_ERR_NOMEM;
             goto out;
         }
     }
     ND_CHECK(nd_minhash_init(&w.mh, r->opt.num_perm, r->opt.seed));
 
-    ND_CHECK(check_cancel(&w));
-    w.limit = tm->memory_limit;
-    w.fusing = 1; /* falls back to a separate sketch stage when too large */
-    atomic_init(&w.fuse_off, 0);
-    atomic_init(&w.fuse_rows, 0);
-    ND_CHECK(stage_split(&w));
+    ND_CHECK(nd_exec_check(&w.x));
+    nd_sketch_params skp = {.opt = &r->opt, .mh = &w.mh, .bands = w.bands, .rows = w.rows};
+    nd_split_in spin = {.opt = &r->opt,
+                        .docs = docs,
+                        .tmpdir = sc->tmpdir,
+                        .sk = skp,
+                        .fuse = 1, /* falls back to the sketch stage when too large */
+                        .limit = tm->memory_limit};
+    nd_split_out spout = {.pt = &w.pt};
+    st = nd_stage_split(&w.x, &spin, &spout);
+    w.phash = spout.phash; /* the run owns them from here */
+    w.doc_split = spout.doc_split;
+    w.chars = spout.chars;
+    w.state = spout.state;
+    w.ekey = spout.ekey;
+    w.rsk = spout.rsk;
+    w.range_base = spout.range_base;
+    w.nranges = spout.nranges;
+    w.fusing = spout.fused;
+    w.doc_ncut = spout.doc_ncut;
+    w.doc_cutline = spout.doc_cutline;
+    ND_CHECK(st);
+    nd_report_set_paragraphs(r, &w.pt, w.phash, w.doc_split); /* and the report */
+    w.phash = NULL;
+    split_notices(&w);
     ND_LAP(ND_STAGE_SPLIT);
 
     size_t np = r->pt.n;
     size_t n1 = np ? np : 1;
     ND_CHECK(plan_memory(&w, tm->memory_limit));
     if (w.fusing && w.spilling) { /* cannot happen (same bound); be safe */
-        for (size_t i = 0; i < w.nranges; i++) range_sk_release(&w.rsk[i]);
+        for (size_t i = 0; i < w.nranges; i++) nd_range_sketch_release(&w.rsk[i]);
         free(w.rsk);
         w.rsk = NULL;
         w.fusing = 0;
     }
-    if (!r->chars) r->chars = nd_mallocn(n1, sizeof *r->chars);
-    r->cluster = nd_mallocn(n1, sizeof *r->cluster);
-    r->sim = nd_calloc(n1, sizeof *r->sim);
+    if (!w.chars) w.chars = nd_mallocn(n1, sizeof *w.chars);
+    w.cluster = nd_mallocn(n1, sizeof *w.cluster);
+    w.sim = nd_calloc(n1, sizeof *w.sim);
     if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
     if (!w.ekey) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
     if (!w.fusing) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
-    if (!r->chars || !r->cluster || !r->sim || !w.state || !w.ekey ||
+    if (!w.chars || !w.cluster || !w.sim || !w.state || !w.ekey ||
         (!w.fusing && !w.bkeys)) {
         st = ND_ERR_NOMEM;
         goto out;
     }
     ND_CHECK(nd_uf_init(&w.uf, np));
 
-    if (w.fusing)
-        stage_begin(&w, ND_STAGE_SKETCH, 0); /* done by the split tasks */
-    else
-        ND_CHECK(stage_sketch(&w));
+    if (w.fusing) {
+        nd_exec_begin(&w.x, ND_STAGE_SKETCH, 0); /* done by the split tasks */
+    } else {
+        nd_sketch_in skin = {.r = r,
+                             .sk = skp,
+                             .batch_rows = w.batch_rows,
+                             .spill = w.spilling ? &w.spill : NULL};
+        nd_sketch_out skout = {.chars = w.chars, .state = w.state, .ekey = w.ekey,
+                               .bkeys = w.bkeys};
+        st = nd_stage_sketch(&w.x, &skin, &skout);
+        w.runs = skout.runs;
+        w.nbatches = skout.nbatches;
+        if (st == ND_ERR_IO) st = scanner_io_error(sc, skout.io_errno, scanner_tmpdir(sc));
+        ND_CHECK(st);
+    }
+    nd_report_set_chars(r, w.chars);
+    w.chars = NULL;
     ND_LAP(ND_STAGE_SKETCH);
-    stage_begin(&w, ND_STAGE_EXACT, 0);
-    ND_CHECK(stage_exact(&w));
+    nd_exec_begin(&w.x, ND_STAGE_EXACT, 0);
+    nd_exact_in exin = {.n = np, .ekey = w.ekey};
+    nd_exact_out exout = {.state = w.state, .uf = &w.uf};
+    ND_CHECK(nd_stage_exact(&w.x, &exin, &exout));
+    w.ncl = exout.ncl;
     ND_LAP(ND_STAGE_EXACT);
-    ND_CHECK(stage_lsh(&w));
+    nd_lsh_in lin = {.n = np,
+                     .state = w.state,
+                     .ncl = w.ncl,
+                     .bands = w.bands,
+                     .rsk = w.fusing ? w.rsk : NULL,
+                     .range_base = w.range_base,
+                     .nranges = w.nranges,
+                     .bkeys = w.bkeys,
+                     .batch_rows = w.batch_rows,
+                     .spill = w.spilling ? &w.spill : NULL,
+                     .runs = w.runs,
+                     .nbatches = w.nbatches,
+                     .merge_buf = w.merge_buf};
+    nd_lsh_out lout = {.pairs = &w.pairs};
+    st = nd_stage_lsh(&w.x, &lin, &lout);
+    if (st == ND_ERR_IO) /* reading the spilled runs back */
+        st = scanner_io_error(sc, lout.io_errno, scanner_tmpdir(sc));
+    ND_CHECK(st);
     free(w.bkeys);
     w.bkeys = NULL;
     if (w.rsk)
-        for (size_t i = 0; i < w.nranges; i++) range_sk_release(&w.rsk[i]);
+        for (size_t i = 0; i < w.nranges; i++) nd_range_sketch_release(&w.rsk[i]);
     tm->spill_runs = w.spilling ? (uint64_t)w.nbatches * w.bands : 0;
     tm->spill_bytes = w.spill.size;
     nd_spill_close(&w.spill);
     ND_LAP(ND_STAGE_LSH);
-    uint64_t verified = 0;
-    ND_CHECK(stage_texts(&w, tm->memory_limit));
-    ND_CHECK(stage_verify(&w, &verified));
+    nd_verify_in vin = {.r = r, .pairs = &w.pairs, .limit = tm->memory_limit};
+    nd_verify_out vout = {.texts = &w.texts, .uf = &w.uf};
+    st = nd_stage_verify(&w.x, &vin, &vout);
+    w.pass = vout.pass; /* owned by the run from here */
+    w.jac = vout.jac;
+    ND_CHECK(st);
+    uint64_t verified = vout.verified;
     ND_LAP(ND_STAGE_VERIFY);
-    stage_begin(&w, ND_STAGE_CLUSTER, 0);
-    ND_CHECK(stage_cluster(&w));
+    nd_exec_begin(&w.x, ND_STAGE_CLUSTER, 0);
+    nd_cluster_in cin = {.r = r, .uf = &w.uf, .pairs = &w.pairs, .jac = w.jac,
+                         .ekey = w.ekey, .texts = &w.texts};
+    nd_cluster_out cout = {.cluster = w.cluster, .sim = w.sim};
+    st = nd_stage_cluster(&w.x, &cin, &cout);
+    nd_status st2 = nd_report_set_clusters(r, w.cluster, w.sim, cout.ncl, cout.cl_start,
+                                           cout.cl_members); /* the report owns them */
+    w.cluster = NULL;
+    w.sim = NULL;
+    ND_CHECK(st);
+    ND_CHECK(st2);
     ND_LAP(ND_STAGE_CLUSTER);
 
-    stage_begin(&w, ND_STAGE_REPORT, 0);
+    nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);
     /* files found changed by any stage, once each, in document order */
-    nd_doctab_report_changed(&r->docs, &sc->in);
-    nd_summary *s = &r->sum;
-    s->skipped = sc->in.skipped;
-    s->candidate_pairs = w.pairs.n;
-    s->verified_pairs = verified;
-    s->bands = w.bands;
-    s->rows = w.rows;
-    s->num_perm = r->opt.num_perm;
-    s->shingle = r->opt.shingle;
-    s->threshold = r->opt.threshold;
-    ND_CHECK(nd_report_finish(r, w.pool, &sc->cancel));
+    nd_doctab_report_changed(docs, &sc->in);
+    nd_report_set_summary(r, sc->in.skipped, w.pairs.n, verified, w.bands, w.rows);
+    ND_CHECK(nd_report_finish(r, w.x.pool, &sc->cancel));
     ND_LAP(ND_STAGE_REPORT);
     tm->total = now_seconds() - t_start + sc->read_seconds;
+    nd_report_set_timings(r, tm);
     *out = r;
     r = NULL;
 out:

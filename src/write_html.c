@@ -863,8 +863,8 @@ static nd_status write_marked(const nd_compare *c, unsigned side, nd_sink *s) {
     for (size_t p = 0; p < np; p++) {
         nd_passage_info pi;
         ND_CHECK(nd_compare_passage(c, p, &pi));
-        bounds[nb++] = pi.side[side].offset;
-        bounds[nb++] = pi.side[side].offset + pi.side[side].length;
+        bounds[nb++] = pi.side[side].text_offset;
+        bounds[nb++] = pi.side[side].text_offset + pi.side[side].text_length;
     }
     qsort(bounds, nb, sizeof *bounds, u64_cmp);
     {
@@ -884,7 +884,7 @@ static nd_status write_marked(const nd_compare *c, unsigned side, nd_sink *s) {
     for (size_t p = np; p-- > 0;) {
         nd_passage_info pi;
         ND_CHECK(nd_compare_passage(c, p, &pi));
-        uint64_t b0 = pi.side[side].offset, b1 = b0 + pi.side[side].length;
+        uint64_t b0 = pi.side[side].text_offset, b1 = b0 + pi.side[side].text_length;
         size_t lo = 0, hi = nb;
         while (lo < hi) { /* first bound >= b0 */
             size_t mid = lo + (hi - lo) / 2;

@@ -4,6 +4,8 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +153,7 @@ Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
     cr_assert_str_eq(
         m.data,
         "{\"type\":\"compare\",\"a\":\"a.txt\",\"b\":\"b.txt\",\"a_bytes\":147,\"b_bytes\":114,"
-        "\"a_chars\":118,\"b_chars\":88,\"a_in_b_chars\":55,\"a_in_b_share\":0.4661,"
+        "\"a_encoding\":\"utf-8\",\"b_encoding\":\"utf-8\",\"a_chars\":118,\"b_chars\":88,\"a_in_b_chars\":55,\"a_in_b_share\":0.4661,"
         "\"b_in_a_chars\":55,\"b_in_a_share\":0.6250,\"passages\":1,\"min_passage\":30,"
         "\"max_gap\":8}\n"
         "{\"type\":\"passage\",\"id\":0,\"matched_chars\":55,\"fragments\":2,"
@@ -246,4 +248,102 @@ Test(compare, reports_a_missing_file_through_diag) {
                  ND_ERR_IO);
     cr_assert_null(c);
     cr_assert_eq(nd_compare_paths("/", "/", NULL, NULL, NULL, &c), ND_ERR_NOT_REGULAR);
+}
+
+/* GBK bytes of s (glibc's iconv), malloc'ed; *n their length. */
+static char *to_gbk(const char *s, size_t *n) {
+    iconv_t cd = iconv_open("GBK", "UTF-8");
+    cr_assert_neq(cd, (iconv_t)-1);
+    size_t in = strlen(s), cap = in + 1, left = cap;
+    char *out = malloc(cap), *src = (char *)(uintptr_t)s, *dst = out;
+    cr_assert_neq(iconv(cd, &src, &in, &dst, &left), (size_t)-1);
+    iconv_close(cd);
+    *n = cap - left;
+    return out;
+}
+
+Test(compare, decodes_another_encoding_and_locates_passages_in_its_own_bytes) {
+    const char *utf8 = "前言：这一段不同。\n"
+                       "我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩效考核的主要内容。\n";
+    const char *other = "我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩效考核的主要内容。\n";
+    size_t glen = 0;
+    char *gbk = to_gbk(other, &glen);
+    nd_test_tmp_make("cmpenc");
+    nd_test_tmp_put("a.txt", utf8, strlen(utf8));
+    nd_test_tmp_put("b.txt", gbk, glen);
+    nd_compare_options co;
+    nd_compare_options_default(&co);
+    memcpy(co.encoding, "gbk", 4);
+    nd_compare *c = NULL;
+    /* the encoding option applies to both files: a.txt is not GBK text,
+     * so this compare must not find the passage in it as GBK */
+    cr_assert_eq(nd_compare_paths(nd_test_tmp_at("a.txt"), nd_test_tmp_at("b.txt"), &co, NULL,
+                                  NULL, &c),
+                 ND_OK);
+    cr_assert_eq(nd_compare_passage_count(c), 0);
+    nd_compare_free(c);
+    c = NULL;
+    nd_compare_options_default(&co); /* auto: each file its own */
+    cr_assert_eq(nd_compare_paths(nd_test_tmp_at("a.txt"), nd_test_tmp_at("b.txt"), &co, NULL,
+                                  NULL, &c),
+                 ND_OK);
+    nd_compare_doc_info di;
+    cr_assert_eq(nd_compare_document(c, 1, &di), ND_OK);
+    cr_assert_eq(di.bytes, glen);                      /* its own bytes */
+    cr_assert_neq(strcmp(di.encoding, "utf-8"), 0);   /* decoded */
+    cr_assert_eq(nd_compare_passage_count(c), 1);
+    nd_passage_info pi;
+    cr_assert_eq(nd_compare_passage(c, 0, &pi), ND_OK);
+    const char *text = NULL;
+    size_t tlen = 0;
+    cr_assert_eq(nd_compare_document_text(c, 1, &text, &tlen), ND_OK);
+    cr_assert_eq(tlen, strlen(other));
+    cr_assert_eq(memcmp(text, other, tlen), 0); /* the text compared is UTF-8 */
+    /* B's passage starts the file and is most of it; its original bytes
+     * are the GBK encoding of its text, wherever that ends */
+    const nd_passage_side *sb = &pi.side[1];
+    cr_assert_eq(sb->offset, 0);
+    cr_assert_eq(sb->text_offset, 0);
+    cr_assert_gt(sb->text_length, tlen / 2);
+    char *slice = strndup(text + sb->text_offset, (size_t)sb->text_length);
+    size_t slen = 0;
+    char *gslice = to_gbk(slice, &slen);
+    cr_assert_eq(sb->length, slen);
+    cr_assert_eq(memcmp(gbk + sb->offset, gslice, slen), 0);
+    cr_assert_lt(sb->length, sb->text_length); /* two bytes a character, not three */
+    free(slice);
+    free(gslice);
+    /* A is not decoded: both pairs of offsets agree */
+    const char *second = strchr(utf8, '\n') + 1;
+    cr_assert_eq(pi.side[0].offset, (uint64_t)(second - utf8));
+    cr_assert_eq(pi.side[0].text_offset, pi.side[0].offset);
+    cr_assert_eq(pi.side[0].length, pi.side[0].text_length);
+    nd_compare_free(c);
+    free(gbk);
+    nd_test_tmp_remove();
+}
+
+Test(compare, refuses_an_encoding_iconv_does_not_know) {
+    nd_compare_options co;
+    char msg[128];
+    nd_compare_options_default(&co);
+    memcpy(co.encoding, "no-such-code", 13);
+    cr_assert_eq(nd_compare_options_check(&co, msg, sizeof msg), ND_ERR_INVALID);
+    cr_assert_str_eq(msg, "encoding is not \"auto\" nor a name iconv can decode");
+}
+
+static int write_enospc(void *user, const void *buf, size_t len) {
+    (void)user;
+    (void)buf;
+    (void)len;
+    return ENOSPC;
+}
+
+Test(compare, a_failed_write_keeps_its_errno_on_the_handle) {
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    cr_assert_eq(nd_compare_sys_errno(c), 0);
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_JSONL, NULL, write_enospc, NULL), ND_ERR_IO);
+    cr_assert_eq(nd_compare_sys_errno(c), ENOSPC);
+    cr_assert_eq(nd_compare_sys_errno(NULL), 0);
+    nd_compare_free(c);
 }

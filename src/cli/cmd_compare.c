@@ -41,7 +41,8 @@ static void usage(const struct opt *table)
            "that the documents A and B share, also inside paragraphs that are\n"
            "otherwise different, and shows them paired with their lines in both\n"
            "files and the share of each document that appears in the other.\n"
-           "'-' reads standard input; gzip data is decompressed.\n"
+           "'-' reads standard input; gzip data is decompressed; files in other\n"
+           "encodings are decoded (--encoding) and located by their own bytes.\n"
            "\n"
            "options:\n");
     opt_usage(table);
@@ -99,7 +100,9 @@ static int write_output(const nd_compare *c, nd_format fmt,
     }
     st = nd_compare_write(c, fmt, wo, write_fd, &fd);
     if (st != ND_OK) {
-        err = st == ND_ERR_IO ? (errno ? errno : EIO) : ENOMEM;
+        err = st == ND_ERR_IO ? nd_compare_sys_errno(c) : ENOMEM;
+        if (err == 0)
+            err = EIO;
         goto out;
     }
     if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
@@ -144,7 +147,7 @@ int cmd_compare(int argc, char **argv)
     nd_compare_options co;
     nd_write_options wo;
     nd_compare *c = NULL;
-    const char *output = NULL;
+    const char *output = NULL, *encoding = NULL;
     int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_FATAL;
     nd_status st;
     char msg[256], flags[512];
@@ -169,6 +172,7 @@ int cmd_compare(int argc, char **argv)
         CLI_NORM_OPTIONS(co.norm_flags),
         {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &co.max_file_size, 0, 0, 0,
          0, NULL, "refuse larger files (after decompression)", NULL, NULL},
+        CLI_ENCODING_OPTION(encoding),
         {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
          "show this help", NULL, NULL},
         OPT_END,
@@ -182,9 +186,15 @@ int cmd_compare(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
+    cli_set_field(co.encoding, sizeof co.encoding, encoding);
     if (nd_compare_options_check(&co, msg, sizeof msg) != ND_OK) {
         opt_error(PROG, "%s", cli_option_message(msg, flags, sizeof flags));
         rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    /* an output that cannot be created is said before anything is read */
+    if (output != NULL && strcmp(output, "-") != 0 && cli_probe_output(output, 0) != 0) {
+        rc = CLI_EXIT_FATAL;
         goto out;
     }
     st = nd_compare_paths(argv[0], argv[1], &co, on_diag, NULL, &c);
@@ -201,10 +211,12 @@ int cmd_compare(int argc, char **argv)
         goto out;
     }
     st = nd_compare_write(c, (nd_format)format, &wo, write_stdout, NULL);
-    if (st == ND_OK && fflush(stdout) != 0)
+    int err = st == ND_ERR_IO ? nd_compare_sys_errno(c) : 0;
+    if (st == ND_OK && fflush(stdout) != 0) {
         st = ND_ERR_IO;
+        err = errno;
+    }
     if (st != ND_OK) {
-        int err = errno;
         fprintf(stderr, "neardup: cannot write standard output: %s\n",
                 st == ND_ERR_IO && err ? strerror(err) : nd_strerror(st));
         goto out;

@@ -38,7 +38,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        scan-html compare-text compare-errors clean clean-refuse
        clean-help clean-options clean-leftover
        encodings encoding-guess encoding-option clean-encodings
-       jsonl-scan jsonl-clean)
+       jsonl-scan jsonl-clean compare-encodings)
 
 case_start "${CASES[@]}"
 
@@ -720,7 +720,7 @@ B  b.txt  (88 characters)
   B  b.txt:2  the quick brown fox ..."
   ND_DIR=$TMP/c nd compare -f jsonl --min-passage 60 a.txt b.txt
   expect_rc 0
-  expect_stdout '{"type":"compare","a":"a.txt","b":"b.txt","a_bytes":147,"b_bytes":114,"a_chars":118,"b_chars":88,"a_in_b_chars":0,"a_in_b_share":0.0000,"b_in_a_chars":0,"b_in_a_share":0.0000,"passages":0,"min_passage":60,"max_gap":8}'
+  expect_stdout '{"type":"compare","a":"a.txt","b":"b.txt","a_bytes":147,"b_bytes":114,"a_encoding":"utf-8","b_encoding":"utf-8","a_chars":118,"b_chars":88,"a_in_b_chars":0,"a_in_b_share":0.0000,"b_in_a_chars":0,"b_in_a_share":0.0000,"passages":0,"min_passage":60,"max_gap":8}'
   gzip -c -n "$TMP/c/b.txt" > "$TMP/c/b.gz"
   ND_DIR=$TMP/c nd_as gz compare -f jsonl a.txt b.gz
   ND_DIR=$TMP/c nd_as plain compare -f jsonl a.txt b.txt
@@ -750,11 +750,46 @@ compare-errors)
   nd compare "$SEEDS" "$S000"
   expect_rc 2
   expect_stderr "neardup: skipping '$SEEDS': not a regular file (a directory; compare takes two files)"
+  ND_STDOUT=/dev/full nd compare "$S000" "$S001"
+  expect_rc 3
+  expect_stderr "neardup: cannot write standard output: No space left on device"
   nd compare --help
   expect_rc 0
-  for o in --format --output --min-passage --max-gap --preview --no-strip --help; do
+  for o in --format --output --min-passage --max-gap --preview --encoding --no-strip --help; do
     grep -q -e "$o" "$OUT" || fail "compare --help does not list $o"
   done
+  ;;
+
+compare-encodings)
+  # A GBK copy of a text compared with its UTF-8 original: all of it is
+  # shared (before decoding, nothing was), the passage's offset and length
+  # are of the copy's own bytes (read back and decoded, they are the
+  # passage's text), and --encoding utf-8 takes the decoding away again.
+  head -c 3000 "$S000" | sed '$d' > "$TMP/a.txt"
+  iconv -f UTF-8 -t GBK "$TMP/a.txt" > "$TMP/b-gbk.txt" || fail "iconv GBK"
+  ND_DIR=$TMP nd compare a.txt b-gbk.txt
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" compare-encodings.txt
+  ND_DIR=$TMP nd compare -f jsonl a.txt b-gbk.txt
+  expect_rc 0
+  grep -q '"b_bytes":'"$(wc -c < "$TMP/b-gbk.txt")"',"a_encoding":"utf-8","b_encoding":"gb18030"' "$OUT" \
+    || fail "the compare record does not give b's own size and encoding"
+  off=$(sed -n 2p "$OUT" | sed 's/.*"b":{[^}]*"offset":\([0-9]*\),"length":\([0-9]*\).*/\1 \2/')
+  set -- $off
+  tail -c +$(($1 + 1)) "$TMP/b-gbk.txt" | head -c "$2" | iconv -f GBK -t UTF-8 > "$TMP/b-slice.txt" \
+    || fail "the reported range is not whole GBK characters"
+  head -c "$(wc -c < "$TMP/b-slice.txt")" "$TMP/a.txt" | cmp -s - "$TMP/b-slice.txt" \
+    || fail "the reported range of b-gbk.txt is not the shared text"
+  ND_DIR=$TMP nd compare -f jsonl --encoding utf-8 a.txt b-gbk.txt
+  expect_rc 0
+  grep -q '"passages":0' "$OUT" || fail "--encoding utf-8 still decoded the GBK copy"
+  ND_DIR=$TMP nd compare --encoding no-such-code a.txt b-gbk.txt
+  expect_rc 1
+  expect_stderr "neardup compare: --encoding is not \"auto\" nor a name iconv can decode"
+  ND_DIR=$TMP nd compare -o no-such-dir/out.txt a.txt b-gbk.txt
+  expect_rc 3
+  expect_stderr "neardup: cannot create 'no-such-dir/out.txt': No such file or directory"
   ;;
 
 clean)

@@ -1,0 +1,55 @@
+/*
+ * stage.c - the execution context the stages share (stage.h).
+ */
+#include "stage.h"
+
+#include <string.h>
+
+#include "nd_internal.h"
+
+static void exec_report(nd_exec *x) {
+    if (!x->progress) return;
+    nd_progress p = {.stage = x->stage,
+                     .done = atomic_load_explicit(&x->done, memory_order_relaxed),
+                     .total = x->total,
+                     .input_bytes = x->input_bytes};
+    x->progress(x->progress_user, &p);
+}
+
+void nd_exec_begin(nd_exec *x, nd_stage st, uint64_t total) {
+    x->stage = st;
+    atomic_store(&x->done, 0);
+    x->total = total;
+    exec_report(x);
+}
+
+void nd_exec_done(nd_exec *x, unsigned worker, uint64_t units) {
+    atomic_fetch_add_explicit(&x->done, units, memory_order_relaxed);
+    if (worker == 0) exec_report(x);
+}
+
+nd_status nd_exec_check(const nd_exec *x) {
+    return x->cancel && atomic_load(x->cancel) ? ND_ERR_CANCELLED : ND_OK;
+}
+
+nd_status nd_exec_run(nd_exec *x, size_t ntasks, nd_task_fn fn, void *ctx) {
+    return nd_pool_run(x->pool, ntasks, fn, ctx, x->cancel);
+}
+
+nd_status nd_worker_entries(nd_worker *k, size_t n) {
+    if (n <= k->ecap) return ND_OK;
+    size_t cap = k->ecap;
+    ND_TRY(ND_GROW(k->e, cap, n));
+    cap = k->ecap;
+    ND_TRY(ND_GROW(k->etmp, cap, n));
+    k->ecap = cap;
+    return ND_OK;
+}
+
+void nd_range_sketch_release(nd_range_sketch *s) {
+    free(s->chars);
+    free(s->state);
+    free(s->ekey);
+    free(s->bk);
+    memset(s, 0, sizeof *s);
+}

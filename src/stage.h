@@ -1,0 +1,265 @@
+/*
+ * stage.h - what the stages of a scan share (private): the pool and its
+ * workers' scratch, cancellation and progress (nd_exec), and the states a
+ * paragraph goes through.
+ *
+ * A stage is one file (stage_exact.c, stage_verify.c, ...) with one entry
+ * point, nd_stage_NAME(nd_exec *, const nd_NAME_in *, nd_NAME_out *): the
+ * input struct lists everything the stage reads, the output struct
+ * everything it writes, and the stage touches nothing else.  The driver
+ * (scan.c) owns the arrays and wires one stage's output to the next one's
+ * input, so the index and the distributed run can call the same stages on
+ * boxes they load or receive (../shared/DESIGN.md).  Tasks of a stage run
+ * on x->pool and write into disjoint, preallocated slices, so no result
+ * depends on the thread count.
+ */
+#ifndef ND_STAGE_H
+#define ND_STAGE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "input.h"
+#include "lsh.h"
+#include "neardup.h"
+#include "pool.h"
+#include "sketch.h"
+#include "spill.h"
+#include "split.h"
+#include "xxh.h"
+
+/* Bytes read ahead while sketching or fetching texts. */
+#define ND_SKETCH_AHEAD ((size_t)1 << 20)
+
+/* What the sketch and exact stages know of a paragraph. */
+enum {
+    ND_PARA_SHORT = 0, /* fewer than min_chars characters: never clustered */
+    ND_PARA_REP = 1,   /* clusterable, and the first of its exact group */
+    ND_PARA_COPY = 2   /* clusterable, an exact copy of an earlier paragraph */
+};
+
+/* Private scratch of one worker thread, reused by every stage. */
+typedef struct nd_worker {
+    nd_reader rd; /* bytes of paragraphs (input.h): documents, sketch
+                     windows, verification's first members */
+    nd_reader rb; /* verification's second members, exactly */
+    nd_shingler sa, sb;
+    uint32_t *sig;
+    uint32_t *band;     /* one band's keys gathered from the ranges (fused) */
+    size_t band_cap;
+    uint32_t *rowkeys;  /* a range's band keys, row-major, while it is split */
+    size_t rowkeys_cap;
+    uint64_t *e, *etmp; /* LSH entries and sort scratch */
+    size_t ecap;
+    nd_pairs pairs;
+} nd_worker;
+
+/* How a stage runs: threads, their scratch, cancellation, progress. */
+typedef struct nd_exec {
+    nd_pool *pool;
+    unsigned threads;
+    nd_worker *wk;            /* threads workers */
+    const atomic_int *cancel; /* non-zero: stop (ND_ERR_CANCELLED) */
+    nd_progress_fn progress;  /* called on worker 0 only, or NULL */
+    void *progress_user;
+    nd_stage stage;
+    atomic_uint_fast64_t done;
+    uint64_t total;
+    uint64_t input_bytes;
+} nd_exec;
+
+/* Starts counting progress of stage st towards total units. */
+void nd_exec_begin(nd_exec *x, nd_stage st, uint64_t total);
+/* Counts work done by a task; worker 0 (the caller's thread) reports. */
+void nd_exec_done(nd_exec *x, unsigned worker, uint64_t units);
+/* ND_ERR_CANCELLED once cancelled, else ND_OK. */
+nd_status nd_exec_check(const nd_exec *x);
+/* nd_pool_run on x's pool with x's cancel flag. */
+nd_status nd_exec_run(nd_exec *x, size_t ntasks, nd_task_fn fn, void *ctx);
+/* Worker k's LSH entry buffers hold at least n entries. */
+nd_status nd_worker_entries(nd_worker *k, size_t n);
+
+/* A range's sketch, staged by its split task (fused path): per paragraph of
+ * the range, in range order; band keys band-major (band j of row i at
+ * j * n + i) once the task is done. */
+typedef struct nd_range_sketch {
+    uint32_t *chars;
+    unsigned char *state;
+    XXH128_hash_t *ekey;
+    uint32_t *bk;
+    size_t n, cap;
+    int done; /* every document of the range sketched */
+} nd_range_sketch;
+
+void nd_range_sketch_release(nd_range_sketch *s);
+
+/* What nd_sketch_paragraph needs besides the text. */
+typedef struct nd_sketch_params {
+    const nd_options *opt;  /* min_chars, seed (and the shingler's options) */
+    const nd_minhash *mh;
+    unsigned bands, rows;
+} nd_sketch_params;
+
+/* Sketches one paragraph's text with worker k's scratch: *chars its
+ * normalised characters, *state ND_PARA_SHORT or ND_PARA_REP, and for a
+ * clusterable one *ekey its exact key and keys[0 .. bands - 1] its band
+ * keys.  ND_ERR_NOMEM. */
+nd_status nd_sketch_paragraph(const nd_sketch_params *sp, nd_worker *k, const uint8_t *text,
+                              size_t len, uint32_t *chars, unsigned char *state,
+                              XXH128_hash_t *ekey, uint32_t *keys);
+
+/* --- 1. split (stage_split.c) --- */
+typedef struct nd_split_in {
+    const nd_options *opt;  /* split, max_paragraph_bytes */
+    nd_doctab *docs;        /* the documents (read; one that changed is
+                               marked, an atomic flag of the input layer) */
+    const char *tmpdir;     /* private copies of documents over ND_WHOLE_MAX */
+    nd_sketch_params sk;    /* for the fused sketch */
+    int fuse;               /* sketch while splitting, when it fits */
+    uint64_t limit;         /* the memory limit */
+} nd_split_in;
+
+typedef struct nd_split_out {
+    nd_paratab *pt;         /* filled: paragraphs in (document, offset) order */
+    uint32_t *phash;        /* allocated: per paragraph, the low 32 bits of
+                               XXH3-64 of its bytes */
+    size_t *doc_ncut;       /* allocated: per document, paragraphs cut at
+                               max_paragraph_bytes, */
+    uint32_t *doc_cutline;  /* and the line of the first cut */
+    unsigned char *doc_split; /* allocated: per document, its nd_split_mode */
+    int fused;              /* 1: every paragraph is sketched, and: */
+    uint32_t *chars;        /* allocated: per paragraph, characters */
+    unsigned char *state;   /* allocated: ND_PARA_SHORT or ND_PARA_REP */
+    XXH128_hash_t *ekey;    /* allocated: exact keys (REP rows) */
+    nd_range_sketch *rsk;   /* allocated: nranges ranges' band keys */
+    size_t *range_base;     /* allocated: nranges + 1 first paragraph ids */
+    size_t nranges;
+} nd_split_out;
+
+nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out);
+
+/* --- 2. sketch (stage_sketch.c), when the split did not --- */
+typedef struct nd_sketch_in {
+    const nd_report *r;     /* paragraph table and documents (texts) */
+    nd_sketch_params sk;
+    size_t batch_rows;      /* paragraphs per batch (all, without spill) */
+    nd_spill *spill;        /* batches' runs go here, or NULL: one batch */
+} nd_sketch_in;
+
+typedef struct nd_sketch_out {
+    uint32_t *chars;        /* n, preallocated */
+    unsigned char *state;   /* n, preallocated */
+    XXH128_hash_t *ekey;    /* n, preallocated */
+    uint32_t *bkeys;        /* bands x batch_rows, preallocated: band j of
+                               the batch's row i at j * batch_rows + i */
+    nd_run *runs;           /* with a spill: nbatches x bands runs */
+    size_t nbatches, runs_cap;
+    int io_errno;           /* after ND_ERR_IO: the failed write's errno */
+} nd_sketch_out;
+
+nd_status nd_stage_sketch(nd_exec *x, const nd_sketch_in *in, nd_sketch_out *out);
+
+/* --- 3. exact duplicates (stage_exact.c) --- */
+typedef struct nd_exact_in {
+    size_t n;                   /* paragraphs */
+    const XXH128_hash_t *ekey;  /* n exact keys (read where state is REP) */
+} nd_exact_in;
+
+typedef struct nd_exact_out {
+    unsigned char *state; /* n states: in SHORT or REP; out REP becomes COPY
+                             for every paragraph with an earlier equal key */
+    nd_uf *uf;            /* over the n paragraphs, all singletons: each copy
+                             is linked under its group's first paragraph */
+    size_t ncl;           /* clusterable paragraphs (REP on entry) */
+} nd_exact_out;
+
+nd_status nd_stage_exact(nd_exec *x, const nd_exact_in *in, nd_exact_out *out);
+
+/* --- 5. verify (stage_verify.c) --- */
+
+/* The texts of the paragraphs in candidate pairs, copied once in file
+ * order; need == NULL when they did not fit (each is then read when
+ * needed). */
+typedef struct nd_texts {
+    uint32_t *need;      /* paragraph id -> index among them, or UINT32_MAX */
+    uint32_t *id;        /* index -> paragraph id, ascending */
+    uint64_t *off;       /* index -> offset of its text in bytes */
+    unsigned char *ok;   /* index -> its text read back as it was split */
+    size_t n;
+    uint8_t *bytes;
+} nd_texts;
+
+void nd_texts_release(nd_texts *t);
+/* Paragraph p's text: from t's copies, else read with rd (nd_report_fetch).
+ * ND_ERR_CHANGED when it no longer reads back as it was split. */
+nd_status nd_texts_get(const nd_texts *t, const nd_report *r, nd_reader *rd, uint32_t p,
+                       const uint8_t **out);
+
+typedef struct nd_verify_in {
+    const nd_report *r;     /* paragraph table, documents, opt.threshold */
+    const nd_pairs *pairs;  /* candidate pairs, ascending, distinct */
+    uint64_t limit;         /* memory limit: texts are kept below limit / 4 */
+} nd_verify_in;
+
+typedef struct nd_verify_out {
+    nd_texts *texts;        /* filled (empty on entry) */
+    unsigned char *pass;    /* allocated: per pair, Jaccard >= threshold */
+    double *jac;            /* allocated: per pair, its exact Jaccard */
+    nd_uf *uf;              /* the verified pairs are joined in it */
+    uint64_t verified;      /* pairs that passed */
+} nd_verify_out;
+
+nd_status nd_stage_verify(nd_exec *x, const nd_verify_in *in, nd_verify_out *out);
+
+/* --- 6. clusters, 7. similarities (stage_cluster.c) --- */
+typedef struct nd_cluster_in {
+    const nd_report *r;         /* paragraph table, documents, opt */
+    const nd_uf *uf;            /* the final forest over all paragraphs */
+    const nd_pairs *pairs;      /* candidate pairs, ascending */
+    const double *jac;          /* their exact Jaccard */
+    const XXH128_hash_t *ekey;  /* exact keys (of clusterable paragraphs) */
+    const nd_texts *texts;      /* from the verify stage */
+} nd_cluster_in;
+
+typedef struct nd_cluster_out {
+    int64_t *cluster;     /* uf->n, preallocated: cluster index or -1 */
+    double *sim;          /* uf->n, preallocated: Jaccard to the
+                             representative (members only) */
+    size_t ncl;           /* clusters, in report order: size descending,
+                             then representative ascending */
+    size_t *cl_start;     /* allocated, ncl + 1 */
+    uint32_t *cl_members; /* allocated: cluster c is cl_members[cl_start[c]
+                             .. cl_start[c + 1] - 1], representative first,
+                             then ascending */
+} nd_cluster_out;
+
+nd_status nd_stage_cluster(nd_exec *x, const nd_cluster_in *in, nd_cluster_out *out);
+
+/* --- 4. LSH (stage_lsh.c) --- */
+typedef struct nd_lsh_in {
+    size_t n;                    /* paragraphs */
+    const unsigned char *state;  /* n states: REP rows take part */
+    size_t ncl;                  /* clusterable paragraphs (nd_exact_out) */
+    unsigned bands;
+    /* the band keys, from exactly one of: */
+    const nd_range_sketch *rsk;  /* nranges staged ranges (fused split), */
+    const size_t *range_base;    /* first paragraph of each range */
+    size_t nranges;
+    const uint32_t *bkeys;       /* or one batch: band j of paragraph p at */
+    size_t batch_rows;           /* bkeys[j * batch_rows + p] (n rows), */
+    const nd_spill *spill;       /* or runs in the spill (not NULL: these) */
+    const nd_run *runs;          /* nbatches x bands, batch-major */
+    size_t nbatches;
+    size_t merge_buf;            /* values per run buffer in a merge */
+} nd_lsh_in;
+
+typedef struct nd_lsh_out {
+    nd_pairs *pairs;  /* replaced by the candidate pairs, ascending, distinct */
+    int io_errno;     /* after ND_ERR_IO: the failed read's errno */
+} nd_lsh_out;
+
+nd_status nd_stage_lsh(nd_exec *x, const nd_lsh_in *in, nd_lsh_out *out);
+
+#endif /* ND_STAGE_H */
