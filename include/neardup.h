@@ -569,6 +569,10 @@ typedef enum nd_scope {
 typedef struct nd_clean_options {
     nd_keep keep;   /* default ND_KEEP_FIRST */
     nd_scope scope; /* default ND_SCOPE_ALL */
+    int drop_empty; /* JSON Lines input (nd_options.jsonl_field): leave out
+                       the records whose text became empty (all of it was
+                       removed; a record that was empty stays); default 0:
+                       every record is kept */
 } nd_clean_options;
 
 /* Fills *co with the defaults.  co must not be NULL. */
@@ -593,7 +597,8 @@ typedef struct nd_removal_info {
     uint32_t doc;        /* document of the removed paragraph */
     uint32_t line;       /* its 1-based line */
     uint64_t offset;     /* first removed byte (decompressed document; of
-                            its original bytes when it was decoded) */
+                            its original bytes when it was decoded; for a
+                            JSON Lines record, of its decoded field text) */
     uint64_t length;     /* removed bytes, terminator and blank lines included */
     double similarity;   /* exact Jaccard of the removed and kept paragraphs */
 } nd_removal_info;
@@ -626,6 +631,20 @@ uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc);
  * from another encoding, its bytes in that encoding - so inserting each
  * text at its offset,
  * in order, into the cleaned file rebuilds the input byte for byte.
+ *
+ * A removal from a JSON Lines record (nd_options.jsonl_field) names the file
+ * and the record instead, and gives offsets and text of the record's
+ * decoded field text:
+ *   {"path":"FILE","record":LINE,"name":"...","line":N,"offset":N,
+ *    "length":N,"text":"...","kept_path":"...",["kept_record":LINE,]
+ *    "kept_name":"...","kept_line":N,"kept_offset":N,"similarity":S}
+ * (name is the document's name, FILE:LINE or its id; a kept paragraph in a
+ * record has kept_record, and kept_offset in its field text), so inserting
+ * each text at its offset, in order, into the field's value in the cleaned
+ * record rebuilds the field's value.  With drop_empty, a record left out
+ * gets one more object after its removals, {"path":"FILE","record":LINE,
+ * "name":"...","dropped":"<the record's line and its line terminator,
+ * exactly>"}, to put back before the record that followed it.
  * Returns ND_ERR_IO if fn failed.  Deterministic bytes.
  */
 nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user);
@@ -655,7 +674,12 @@ typedef enum nd_clean_error {
  * out_dir/<its path below D>, a file given directly to out_dir/<its base
  * name>.  The parent of out_dir is created as needed (mode 0777 & ~umask).
  * Documents without removals are copied from the input file unchanged; gzip
- * inputs are written gzip-compressed; a document decoded from another
+ * inputs are written gzip-compressed; a JSON Lines file (records as
+ * documents, nd_options.jsonl_field) is written as one file, every line in
+ * its place and unchanged except the field's string in records that lost
+ * paragraphs (written anew as JSON, with the removed spans cut out; the
+ * other fields keep their bytes), and, with drop_empty, without the records
+ * whose text became empty; a document decoded from another
  * encoding is written in that encoding, from the original bytes kept since
  * it was loaded.  Every file is fsync'ed before the
  * rename.  Every document is read again, whole, and checked to be what was

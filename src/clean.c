@@ -57,6 +57,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "input.h"
 #include "nd_internal.h"
 #include "report.h"
 #include "text.h"
@@ -146,13 +147,20 @@ uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc) {
 /* Planning                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* The path a document is ordered by: its file's (a record's container, so
+ * that records keep their order in the file). */
+static const char *order_path(const nd_report *r, uint32_t doc) {
+    const nd_doc *d = &r->docs.docs[doc];
+    return d->cont ? r->docs.conts[d->cont - 1].path : d->path;
+}
+
 /* Is paragraph x preferred over y as the one to keep? */
 static int better(const nd_report *r, nd_keep keep, uint32_t x, uint32_t y) {
     if (keep == ND_KEEP_LONGEST && r->chars[x] != r->chars[y])
         return r->chars[x] > r->chars[y];
     uint32_t dx = r->pt.doc[x], dy = r->pt.doc[y];
     if (dx != dy) {
-        int c = strcmp(r->docs.docs[dx].path, r->docs.docs[dy].path);
+        int c = strcmp(order_path(r, dx), order_path(r, dy));
         if (c) return c < 0;
         return dx < dy;
     }
@@ -304,10 +312,13 @@ static nd_status finish_removals(nd_clean_plan *p, nd_sketcher *sk) {
             const nd_doc *dd = &r->docs.docs[doc];
             span_of(r, d, dd->size, ri.paragraph, &ri.offset, &ri.length);
             /* spans are found in the text read; a decoded document's are
-             * given (and cut) in its original bytes */
-            uint64_t s0 = ri.offset, e0 = ri.offset + ri.length;
-            ri.offset = nd_doc_orig_off(dd, s0);
-            ri.length = nd_doc_orig_off(dd, e0) - ri.offset;
+             * given (and cut) in its original bytes, a record's in its
+             * decoded field text (the record is written anew) */
+            if (!dd->cont) {
+                uint64_t s0 = ri.offset, e0 = ri.offset + ri.length;
+                ri.offset = nd_doc_orig_off(dd, s0);
+                ri.length = nd_doc_orig_off(dd, e0) - ri.offset;
+            }
             st = nd_report_fetch(r, &rk, kept, 0, &kt);
             if (st == ND_ERR_CHANGED) {
                 nd_report_late_change(r, r->pt.doc[kept]);
@@ -336,7 +347,6 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
     size_t cap = 0;
 
     if (!r || !out) return ND_ERR_INVALID;
-    if (r->docs.nconts) return ND_ERR_STATE; /* containers: not yet written back */
     if (co && ((unsigned)co->keep > ND_KEEP_LONGEST || (unsigned)co->scope > ND_SCOPE_WITHIN))
         return ND_ERR_INVALID;
     p = nd_calloc(1, sizeof *p);
@@ -422,12 +432,81 @@ static int left_out(const nd_report *r, size_t doc) {
     return atomic_load(&r->docs.changed[doc]) != ND_DOC_SAME;
 }
 
+/* Is record doc left out of the cleaned copy (drop_empty, and its text,
+ * not empty before, became empty)? */
+static int dropped(const nd_clean_plan *p, size_t doc) {
+    const nd_doc *d = &p->r->docs.docs[doc];
+    return p->opt.drop_empty && d->cont && d->size > 0 && p->doc_removed[doc] == d->size;
+}
+
+/* Container c (of the report's doctab) was found changed when read again:
+ * all its records are left out, and the file is reported once. */
+static void cont_late_change(const nd_report *r, const nd_container *c) {
+    int first = 0;
+    for (size_t k = c->first; k < c->first + c->n; k++)
+        if (nd_doctab_take_changed(&r->docs, k)) first = 1;
+    if (!first || !r->diag) return;
+    nd_diag dg = {.path = c->path, .status = ND_ERR_CHANGED};
+    r->diag(r->diag_user, &dg);
+}
+
+/* Is any record of container c left out (it was found changed)? */
+static int cont_left_out(const nd_report *r, const nd_container *c) {
+    for (size_t k = c->first; k < c->first + c->n; k++)
+        if (left_out(r, k)) return 1;
+    return 0;
+}
+
+/* A container's bytes, read again when asked for a record of another one. */
+typedef struct cont_cache {
+    uint32_t cont; /* container + 1, or 0 */
+    nd_status st;
+    uint8_t *buf;
+    size_t len;
+} cont_cache;
+
+static nd_status cont_bytes(const nd_report *r, cont_cache *cc, uint32_t cont) {
+    if (cc->cont != cont) {
+        free(cc->buf);
+        cc->buf = NULL;
+        cc->len = 0;
+        cc->cont = cont;
+        cc->st = nd_container_read(&r->docs.conts[cont - 1], r->opt.max_file_size, &cc->buf,
+                                   &cc->len);
+        if (cc->st == ND_ERR_CHANGED || cc->st == ND_ERR_GZIP) {
+            cont_late_change(r, &r->docs.conts[cont - 1]);
+            cc->st = ND_ERR_CHANGED;
+        }
+    }
+    return cc->st;
+}
+
+/* "path":..., and for a record "path":FILE,"record":N,"name":...; `pre` is
+ * "" or "kept_". */
+static nd_status put_where(nd_sink *s, const nd_report *r, const nd_doc *d, const char *pre) {
+    ND_TRY(nd_sink_puts(s, pre[0] ? ",\"" : "\""));
+    ND_TRY(nd_sink_puts(s, pre));
+    ND_TRY(nd_sink_puts(s, "path\":"));
+    if (!d->cont) return nd_sink_json_string(s, d->path, strlen(d->path));
+    const char *cp = r->docs.conts[d->cont - 1].path;
+    ND_TRY(nd_sink_json_string(s, cp, strlen(cp)));
+    ND_TRY(nd_sink_puts(s, ",\""));
+    ND_TRY(nd_sink_puts(s, pre));
+    ND_TRY(nd_sink_puts(s, "record\":"));
+    ND_TRY(nd_sink_u64(s, d->part_no));
+    ND_TRY(nd_sink_puts(s, ",\""));
+    ND_TRY(nd_sink_puts(s, pre));
+    ND_TRY(nd_sink_puts(s, "name\":"));
+    return nd_sink_json_string(s, d->path, strlen(d->path));
+}
+
 nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user) {
     nd_sink sink = {0};
     nd_sink *s = &sink;
     nd_status st;
     nd_reader rd;
     if (!p || !fn) return ND_ERR_INVALID;
+    cont_cache cc = {0, ND_OK, NULL, 0};
     nd_reader_init(&rd, &p->r->docs);
     ND_CHECK(nd_sink_open(s, fn, user));
     for (size_t i = 0; i < p->nrm; i++) {
@@ -439,7 +518,9 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         /* the span is read again; a document left out, or one whose
          * paragraph no longer reads back, has no records */
         if (left_out(r, ri->doc)) continue;
-        if (d->map.n) /* decoded: the original bytes, from the private spool */
+        if (d->cont) /* a record: its decoded text, from the private spool */
+            st = nd_reader_get(&rd, ri->doc, ri->offset, (size_t)ri->length, 0, &bytes);
+        else if (d->map.n) /* decoded: the original bytes, from the private spool */
             st = nd_reader_orig_get(&rd, ri->doc, ri->offset, (size_t)ri->length, &bytes);
         else
             st = nd_reader_get(&rd, ri->doc, ri->offset, (size_t)ri->length, 0, &bytes);
@@ -451,8 +532,8 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
             continue;
         }
         ND_CHECK(st);
-        ND_CHECK(nd_sink_puts(s, "{\"path\":"));
-        ND_CHECK(nd_sink_json_string(s, d->path, strlen(d->path)));
+        ND_CHECK(nd_sink_putc(s, '{'));
+        ND_CHECK(put_where(s, r, d, ""));
         ND_CHECK(nd_sink_puts(s, ",\"line\":"));
         ND_CHECK(nd_sink_u64(s, ri->line));
         ND_CHECK(nd_sink_puts(s, ",\"offset\":"));
@@ -467,18 +548,38 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
             ND_CHECK(put_base64(s, bytes, (size_t)ri->length));
             ND_CHECK(nd_sink_putc(s, '"'));
         }
-        ND_CHECK(nd_sink_puts(s, ",\"kept_path\":"));
-        ND_CHECK(nd_sink_json_string(s, kd->path, strlen(kd->path)));
+        ND_CHECK(put_where(s, r, kd, "kept_"));
         ND_CHECK(nd_sink_puts(s, ",\"kept_line\":"));
         ND_CHECK(nd_sink_u64(s, r->pt.line[ri->kept]));
         ND_CHECK(nd_sink_puts(s, ",\"kept_offset\":"));
-        ND_CHECK(nd_sink_u64(s, nd_doc_orig_off(kd, r->pt.off[ri->kept])));
+        ND_CHECK(nd_sink_u64(s, kd->cont ? r->pt.off[ri->kept]
+                                         : nd_doc_orig_off(kd, r->pt.off[ri->kept])));
         ND_CHECK(nd_sink_puts(s, ",\"similarity\":"));
         ND_CHECK(nd_sink_fixed(s, nd_unit_units(ri->similarity, 4), 4));
         ND_CHECK(nd_sink_puts(s, "}\n"));
+        /* after the last removal of a record left out: the record itself */
+        if ((i + 1 == p->nrm || p->rm[i + 1].doc != ri->doc) && dropped(p, ri->doc)) {
+            st = cont_bytes(r, &cc, d->cont);
+            if (st == ND_ERR_CHANGED) {
+                st = ND_OK;
+                continue;
+            }
+            ND_CHECK(st);
+            if (d->part_off + d->part_len > cc.len) continue; /* (not the file scanned) */
+            ND_CHECK(nd_sink_putc(s, '{'));
+            ND_CHECK(put_where(s, r, d, ""));
+            ND_CHECK(nd_sink_puts(s, ",\"dropped\":"));
+            size_t e = (size_t)(d->part_off + d->part_len); /* with its terminator */
+            if (e < cc.len && cc.buf[e] == '\r') e++;
+            if (e < cc.len && cc.buf[e] == '\n') e++;
+            ND_CHECK(nd_sink_json_string(s, (const char *)cc.buf + d->part_off,
+                                         e - (size_t)d->part_off));
+            ND_CHECK(nd_sink_puts(s, "}\n"));
+        }
     }
     ND_CHECK(nd_sink_flush(s));
 out:
+    free(cc.buf);
     nd_sink_release(s);
     nd_reader_release(&rd);
     return st;
@@ -579,76 +680,84 @@ static int mkdirs(char *dir) {
     return 0;
 }
 
+/* An output that is gzip-compressed or not: the cleaned copy of a gzip
+ * input is gzip data again. */
+typedef struct zout {
+    nd_fd_out *fo;
+    int gz, zinit;
+    z_stream z;
+    unsigned char *buf;
+} zout;
+
+#define ZOUT_BUF ((size_t)1 << 16)
+
+static nd_status zout_open(zout *o, nd_fd_out *fo, int gz) {
+    memset(o, 0, sizeof *o);
+    o->fo = fo;
+    o->gz = gz;
+    if (!gz) return ND_OK;
+    o->buf = malloc(ZOUT_BUF);
+    if (!o->buf || deflateInit2(&o->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                                Z_DEFAULT_STRATEGY) != Z_OK)
+        return ND_ERR_NOMEM;
+    o->zinit = 1;
+    return ND_OK;
+}
+
+/* Writes p[0..n-1]; `last` ends the output (the gzip trailer). */
+static nd_status zout_write(zout *o, const uint8_t *p, size_t n, int last) {
+    if (!o->gz) return n && nd_fd_write(o->fo, p, n) != 0 ? ND_ERR_IO : ND_OK;
+    /* chunks above 4 GiB go through in several deflate calls */
+    size_t left = n;
+    do {
+        uInt part = left > UINT_MAX ? UINT_MAX : (uInt)left;
+        o->z.next_in = (Bytef *)(uintptr_t)(p + (n - left));
+        o->z.avail_in = part;
+        left -= part;
+        int flush = last && left == 0 ? Z_FINISH : Z_NO_FLUSH;
+        int zr;
+        do {
+            o->z.next_out = o->buf;
+            o->z.avail_out = (uInt)ZOUT_BUF;
+            zr = deflate(&o->z, flush);
+            if (zr == Z_STREAM_ERROR) return ND_ERR_INTERNAL;
+            size_t have = ZOUT_BUF - o->z.avail_out;
+            if (have && nd_fd_write(o->fo, o->buf, have) != 0) return ND_ERR_IO;
+        } while (o->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
+    } while (left > 0);
+    return ND_OK;
+}
+
+static void zout_close(zout *o) {
+    if (o->zinit) deflateEnd(&o->z);
+    free(o->buf);
+    memset(o, 0, sizeof *o);
+}
+
 /* The cleaned bytes of document doc, whose (original) bytes are data:
  * everything outside the plan's spans, gzip-compressed when the input was. */
 static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8_t *data,
                                size_t first, nd_fd_out *fo) {
     const nd_doc *d = &p->r->docs.docs[doc];
     nd_status st = ND_OK;
-    z_stream z;
-    int zinit = 0;
-    unsigned char *zbuf = NULL;
-    const size_t ZB = 1 << 16;
+    zout z;
     size_t pos = 0, i = first, total = (size_t)nd_doc_orig_size(d);
 
-    if (d->gzip) {
-        memset(&z, 0, sizeof z);
-        zbuf = malloc(ZB);
-        if (!zbuf || deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                                  Z_DEFAULT_STRATEGY) != Z_OK) {
-            st = ND_ERR_NOMEM;
-            goto out;
-        }
-        zinit = 1;
-    }
+    ND_CHECK(zout_open(&z, fo, d->gzip));
     for (;;) {
         size_t stop = i < p->nrm && p->rm[i].doc == doc ? (size_t)p->rm[i].offset : total;
         if (cancelled(p)) {
             st = ND_ERR_CANCELLED;
             goto out;
         }
-        const uint8_t *chunk = data + pos;
-        size_t clen = stop - pos;
         int last = stop == total;
-        if (!d->gzip) {
-            if (clen && nd_fd_write(fo, chunk, clen) != 0) {
-                st = ND_ERR_IO;
-                goto out;
-            }
-        } else {
-            z.next_in = (Bytef *)(uintptr_t)chunk;
-            /* chunks above 4 GiB go through in several deflate calls */
-            size_t left = clen;
-            do {
-                uInt part = left > UINT_MAX ? UINT_MAX : (uInt)left;
-                z.next_in = (Bytef *)(uintptr_t)(chunk + (clen - left));
-                z.avail_in = part;
-                left -= part;
-                int flush = last && left == 0 ? Z_FINISH : Z_NO_FLUSH;
-                int zr;
-                do {
-                    z.next_out = zbuf;
-                    z.avail_out = (uInt)ZB;
-                    zr = deflate(&z, flush);
-                    if (zr == Z_STREAM_ERROR) {
-                        st = ND_ERR_INTERNAL;
-                        goto out;
-                    }
-                    size_t have = ZB - z.avail_out;
-                    if (have && nd_fd_write(fo, zbuf, have) != 0) {
-                        st = ND_ERR_IO;
-                        goto out;
-                    }
-                } while (z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
-            } while (left > 0);
-        }
+        ND_CHECK(zout_write(&z, data + pos, stop - pos, last));
         if (last) break;
         pos = stop + (size_t)p->rm[i].length;
         i++;
     }
 out:
-    if (zinit) deflateEnd(&z);
-    free(zbuf);
+    zout_close(&z);
     return st;
 }
 
@@ -720,6 +829,104 @@ static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
         st = write_cleaned(c->p, c->doc, data, c->first, fo);
     }
     if (st == ND_ERR_IO) *err = fo->err;
+    return st;
+}
+
+typedef struct cont_ctx {
+    const nd_clean_plan *p;
+    nd_reader *rd;
+    uint32_t cont;       /* container index */
+    const size_t *first; /* per document: its first removal, or nrm */
+} cont_ctx;
+
+/* The cleaned field text of record doc (text[0..n-1], decoded) as a JSON
+ * string, into mb. */
+static nd_status cleaned_json(const nd_clean_plan *p, size_t doc, size_t first,
+                              const uint8_t *text, size_t n, nd_membuf *mb) {
+    nd_status st = ND_OK;
+    nd_membuf cut = {NULL, 0, 0};
+    nd_sink sink = {0};
+    size_t pos = 0;
+    for (size_t i = first; i < p->nrm && p->rm[i].doc == doc; i++) {
+        size_t s0 = (size_t)p->rm[i].offset;
+        if (s0 > n || s0 < pos) {
+            st = ND_ERR_INTERNAL;
+            goto out;
+        }
+        if (nd_membuf_append(&cut, text + pos, s0 - pos) != 0) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        pos = s0 + (size_t)p->rm[i].length;
+    }
+    if (pos > n || nd_membuf_append(&cut, text + pos, n - pos) != 0) {
+        st = pos > n ? ND_ERR_INTERNAL : ND_ERR_NOMEM;
+        goto out;
+    }
+    mb->len = 0;
+    ND_CHECK(nd_sink_open(&sink, nd_membuf_append, mb));
+    ND_CHECK(nd_sink_json_string(&sink, cut.buf ? cut.buf : "", cut.len));
+    ND_CHECK(nd_sink_flush(&sink));
+out:
+    nd_sink_release(&sink);
+    free(cut.buf);
+    return st;
+}
+
+/* A JSON Lines file written back: its bytes read again (checked to be the
+ * file scanned), every line copied except the records that lost
+ * paragraphs, whose field's JSON string is replaced by the cleaned text's,
+ * and the records dropped (drop_empty) with their line terminator.
+ * ND_ERR_CHANGED if the file is not the one scanned. */
+static nd_status fill_container(void *ctx, nd_fd_out *fo, int *err) {
+    cont_ctx *c = ctx;
+    const nd_clean_plan *p = c->p;
+    const nd_report *r = p->r;
+    const nd_container *ct = &r->docs.conts[c->cont];
+    nd_status st = ND_OK;
+    uint8_t *buf = NULL;
+    size_t len = 0, pos = 0;
+    nd_membuf js = {NULL, 0, 0};
+    zout z;
+    memset(&z, 0, sizeof z);
+    if (cancelled(p)) return ND_ERR_CANCELLED;
+    st = nd_container_read(ct, r->opt.max_file_size, &buf, &len);
+    if (st == ND_ERR_GZIP) st = ND_ERR_CHANGED; /* (same identity, other bytes) */
+    ND_CHECK(st);
+    ND_CHECK(zout_open(&z, fo, ct->gzip));
+    for (size_t doc = ct->first; doc < ct->first + ct->n; doc++) {
+        const nd_doc *d = &r->docs.docs[doc];
+        const uint8_t *text = NULL;
+        if (p->doc_removed[doc] == 0) continue; /* copied as it is */
+        if (cancelled(p)) {
+            st = ND_ERR_CANCELLED;
+            goto out;
+        }
+        if (d->part_off < pos || d->part_off + d->part_len > len || d->src_off < d->part_off ||
+            d->src_off + d->src_len > d->part_off + d->part_len) {
+            st = ND_ERR_CHANGED; /* (cannot be: the file is the one scanned) */
+            goto out;
+        }
+        ND_CHECK(zout_write(&z, buf + pos, (size_t)d->part_off - pos, 0));
+        if (dropped(p, doc)) { /* the line and its terminator */
+            pos = (size_t)(d->part_off + d->part_len);
+            if (pos < len && buf[pos] == '\r') pos++;
+            if (pos < len && buf[pos] == '\n') pos++;
+            continue;
+        }
+        ND_CHECK(zout_write(&z, buf + d->part_off, (size_t)(d->src_off - d->part_off), 0));
+        ND_CHECK(nd_reader_whole(c->rd, doc, &text));
+        ND_CHECK(cleaned_json(p, doc, c->first[doc], text, d->size, &js));
+        ND_CHECK(zout_write(&z, (const uint8_t *)js.buf, js.len, 0));
+        pos = (size_t)(d->src_off + d->src_len);
+    }
+    ND_CHECK(zout_write(&z, buf + pos, len - pos, 1));
+out:
+    if (st == ND_ERR_IO) *err = fo->err;
+    if (st == ND_ERR_NOMEM) *err = ENOMEM;
+    zout_close(&z);
+    free(js.buf);
+    free(buf);
     return st;
 }
 
@@ -969,9 +1176,10 @@ static nd_status check_replaceable(nd_clean_plan *p, const char *dir, char **all
 }
 
 typedef struct target {
-    char *path; /* below out_dir, as the caller named out_dir */
+    char *path; /* below out_dir, as the caller named out_dir; NULL for a
+                   record (its file is the container's target) */
     const char *rel; /* the part below out_dir (inside path) */
-    size_t doc;
+    size_t doc;      /* targets < nd: the document; after: nd + container */
 } target;
 
 /* Is path (which may not exist) one of the input documents' files? */
@@ -1054,7 +1262,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     char *base = NULL, *tmp_dir = NULL, *old_dir = NULL, *log_rel = NULL, *log_tmp = NULL;
     char *parent = NULL, *log_tree_path = NULL;
     struct stat *ids = NULL;
-    size_t nd, *first = NULL, nallowed = 0;
+    size_t nd, nt, *first = NULL, nallowed = 0;
     uint64_t total_bytes = 0, done_bytes = 0;
     int err = 0, dir_exists = 0, dir_empty = 1, log_fd = -1;
     unsigned dmode = 0777 & ~nd_process_umask();
@@ -1069,12 +1277,14 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         return ND_ERR_INVALID;
     r = p->r;
     nd = out_dir ? r->docs.n : 0; /* no out_dir: the log alone */
+    /* targets: the documents, then the containers (files of records) */
+    nt = nd + (out_dir ? r->docs.nconts : 0);
     nd_reader_init(&rd, &r->docs);
-    tg = nd_calloc(nd ? nd : 1, sizeof *tg);
+    tg = nd_calloc(nt ? nt : 1, sizeof *tg);
     in_dirs = nd_calloc(ninputs ? ninputs : 1, sizeof *in_dirs);
     ids = nd_calloc(r->docs.n ? r->docs.n : 1, sizeof *ids);
     first = nd_mallocn(nd ? nd : 1, sizeof *first);
-    allowed = nd_calloc(nd + 1, sizeof *allowed);
+    allowed = nd_calloc(nt + 1, sizeof *allowed);
     if (!tg || !in_dirs || !ids || !first || !allowed) {
         st = ND_ERR_NOMEM;
         goto out;
@@ -1120,17 +1330,20 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         }
         if (ids[i].st_nlink == 0) ids[i].st_nlink = 1;
     }
-    /* targets */
-    for (size_t i = 0, arg = 0; i < nd; i++) {
-        const char *path = r->docs.docs[i].path, *rel = NULL;
-        while (arg < ninputs && !(rel = relative_to(path, inputs[arg]))) arg++;
+    /* targets (documents and containers each in input order) */
+    for (size_t i = 0, arg = 0, carg = 0; i < nt; i++) {
+        const char *path = i < nd ? r->docs.docs[i].path : r->docs.conts[i - nd].path;
+        const char *rel = NULL;
+        size_t *a = i < nd ? &arg : &carg;
+        tg[i].doc = i;
+        if (i < nd && r->docs.docs[i].cont) continue; /* a record */
+        while (*a < ninputs && !(rel = relative_to(path, inputs[*a]))) (*a)++;
         if (!rel) { /* not from the inputs given: keep its base name */
             const char *b = strrchr(path, '/');
             rel = b ? b + 1 : path;
-            arg = 0;
+            *a = 0;
         }
         tg[i].path = join(out_dir, rel);
-        tg[i].doc = i;
         if (!tg[i].path) {
             st = ND_ERR_NOMEM;
             goto out;
@@ -1156,16 +1369,16 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
             goto out;
         }
     }
-    for (size_t i = 0; i <= nd; i++) {
-        const char *t = i < nd ? tg[i].path : log_path;
+    for (size_t i = 0; i <= nt; i++) {
+        const char *t = i < nt ? tg[i].path : log_path;
         if (!t) continue;
         if (is_input_file(r, ids, t)) {
             st = fail_at(p, fail, ND_CLEAN_ERR_INPUT_FILE, t, 0, ND_ERR_INVALID);
             goto out;
         }
-        if (i == nd && log_path) {
-            for (size_t k = 0; k < nd; k++) {
-                if (strcmp(tg[k].path, log_path) == 0) {
+        if (i == nt && log_path) {
+            for (size_t k = 0; k < nt; k++) {
+                if (tg[k].path && strcmp(tg[k].path, log_path) == 0) {
                     st = fail_at(p, fail, ND_CLEAN_ERR_COLLISION, log_path, 0, ND_ERR_INVALID);
                     goto out;
                 }
@@ -1252,12 +1465,17 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     for (size_t i = 0; i < nd; i++) first[i] = p->nrm;
     for (size_t i = p->nrm; i-- > 0;)
         if (p->rm[i].doc < nd) first[p->rm[i].doc] = i;
-    for (size_t i = 0; i < nd; i++) total_bytes += r->docs.docs[i].size;
-    if (p->progress && nd) p->progress(p->progress_user, 0, total_bytes);
-    for (size_t i = 0; i < nd; i++) {
+    for (size_t i = 0; i < nt; i++)
+        total_bytes += i < nd ? r->docs.docs[i].size : r->docs.conts[i - nd].size;
+    if (p->progress && nt) p->progress(p->progress_user, 0, total_bytes);
+    for (size_t i = 0; i < nt; i++) {
+        if (!tg[i].path) continue; /* a record: written with its file */
+        const nd_container *ct = i < nd ? NULL : &r->docs.conts[i - nd];
         char *path = join(tmp_dir, tg[i].rel);
         char *slash = path ? strrchr(path, '/') : NULL;
-        doc_ctx ctx = {p, &rd, (uint32_t)i, first[i]};
+        doc_ctx ctx = {p, &rd, (uint32_t)i, i < nd ? first[i] : 0};
+        cont_ctx cctx = {p, &rd, (uint32_t)(i - nd), first};
+        unsigned mode = 0644;
         if (!path) {
             st = ND_ERR_NOMEM;
             goto out;
@@ -1271,14 +1489,24 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         *slash = '\0';
         err = mkdirs(path);
         *slash = '/';
-        if (!err && !left_out(r, i))
-            st = write_new(path, ids[i].st_mode & 07777, fill_doc, &ctx, &err);
+        if (ct) {
+            struct stat sb;
+            if (stat(ct->path, &sb) == 0 && (uint64_t)sb.st_dev == ct->dev &&
+                (uint64_t)sb.st_ino == ct->ino)
+                mode = (unsigned)sb.st_mode & 07777;
+        } else {
+            mode = (unsigned)ids[i].st_mode & 07777;
+        }
+        if (!err && !(ct ? cont_left_out(r, ct) : left_out(r, i)))
+            st = ct ? write_new(path, mode, fill_container, &cctx, &err)
+                    : write_new(path, mode, fill_doc, &ctx, &err);
         else
             st = err ? ND_ERR_IO : ND_ERR_CHANGED;
         free(path);
-        done_bytes += r->docs.docs[i].size;
+        done_bytes += ct ? ct->size : r->docs.docs[i].size;
         if (st == ND_ERR_CHANGED) { /* left out, reported */
-            nd_report_late_change(r, i);
+            if (ct) cont_late_change(r, ct);
+            else nd_report_late_change(r, i);
             st = ND_OK;
         }
         if (st == ND_ERR_CANCELLED) goto out;
@@ -1400,7 +1628,7 @@ out:
     if (log_tmp && log_tmp[0]) (void)unlink(log_tmp);
     if (tmp_dir && tmp_dir[0]) (void)remove_tree(tmp_dir);
     if (tg)
-        for (size_t i = 0; i < nd; i++) free(tg[i].path);
+        for (size_t i = 0; i < nt; i++) free(tg[i].path);
     free(log_tree_path);
     free(allowed); /* its strings are tg's and log_tree_path */
     free(tg);

@@ -72,7 +72,9 @@ static void usage(const struct opt *table)
            "directory DIR (same relative paths below each PATH) in which every\n"
            "cluster of near-duplicate paragraphs keeps one paragraph.  Everything\n"
            "else is preserved byte for byte; gzip inputs are written\n"
-           "gzip-compressed.  Never writes into an input directory or over an\n"
+           "gzip-compressed; a JSON Lines file (--jsonl) keeps every record, in\n"
+           "order, with the removed paragraphs cut from its text field.  Never\n"
+           "writes into an input directory or over an\n"
            "input file.  DIR appears at once and complete (it is built in\n"
            "DIR.neardup-tmp.XXXXXX and renamed), after the log is complete.\n"
            "\n"
@@ -197,7 +199,7 @@ int cmd_clean(int argc, char **argv)
     nd_report *rep = NULL;
     nd_clean_plan *plan = NULL;
     const char *out_dir = NULL, *log_path = NULL;
-    int keep, scope, dry_run = 0, force = 0, npos = 0;
+    int keep, scope, dry_run = 0, force = 0, drop_empty = 0, npos = 0;
     int rc = CLI_EXIT_FATAL;
     size_t skipped;
     nd_summary sum;
@@ -223,6 +225,9 @@ int cmd_clean(int argc, char **argv)
          "write the removal log (JSONL) to FILE", "", NULL},
         {"dry-run", 'n', NULL, OPT_KIND_FLAG, &dry_run, 0, 0, 0, 0, NULL,
          "show what would be removed; write only the log (--log)", NULL, NULL},
+        {"drop-empty", 0, NULL, OPT_KIND_FLAG, &drop_empty, 0, 0, 0, 0, NULL,
+         "with --jsonl: leave out the records whose text became empty (all "
+         "of it removed); the log keeps each one", NULL, NULL},
         {"force", 0, NULL, OPT_KIND_FLAG, &force, 0, 0, 0, 0, NULL,
          "replace an existing log, and an existing DIR that holds a previous "
          "cleaned copy", NULL, NULL},
@@ -246,6 +251,7 @@ int cmd_clean(int argc, char **argv)
     }
     co.keep = (nd_keep)keep;
     co.scope = (nd_scope)scope;
+    co.drop_empty = drop_empty;
     if (cli_scan_args_finish(&sa, PROG) != 0) {
         rc = CLI_EXIT_USAGE;
         goto out;

@@ -38,7 +38,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        scan-html compare-text compare-errors clean clean-refuse
        clean-help clean-options clean-leftover
        encodings encoding-guess encoding-option clean-encodings
-       jsonl-scan compare-encodings)
+       jsonl-scan jsonl-clean compare-encodings)
 
 case_start "${CASES[@]}"
 
@@ -969,6 +969,95 @@ neardup: skipping 'in/r.jsonl:6': malformed JSON Lines record (no id field \"id\
   ND_DIR=$TMP nd scan --id-field id in/r.jsonl
   expect_rc 1
   expect_stderr "neardup scan: --id-field needs --jsonl"
+  ;;
+
+jsonl-clean)
+  # clean of JSON Lines writes JSON Lines: every line in its place (bad ones
+  # too), unchanged but for the text field of records that lost paragraphs;
+  # other fields keep their values; --drop-empty leaves out the records whose
+  # text became empty (only those); the log rebuilds every field's value
+  # (and, with --drop-empty, every dropped record); .jsonl.gz stays gzip.
+  mkdir "$TMP/in"
+  python3 - "$TMP/in" "$S000" <<'EOP' || fail "making the records"
+import json, sys
+paras = [p for p in open(sys.argv[2], encoding="utf-8").read().split("\n") if len(p) > 60][:12]
+with open(sys.argv[1] + "/a.jsonl", "w") as f:
+    f.write(json.dumps({"id": 1, "text": "\n".join(paras[0:6]), "n": [1, {"x": "y"}]}) + "\n")
+    f.write(json.dumps({"id": 2, "text": "\n".join(paras[3:5])}, ensure_ascii=False) + "\n")
+    f.write("not json at all\n")
+    f.write(json.dumps({"id": 3, "text": ""}) + "\n")
+    f.write(json.dumps({"id": 4, "text": paras[0] + "\n\n" + "A short new line that stays.\n" + paras[7]}) + "\r\n")
+    f.write(json.dumps({"text": paras[8] + "\n" + paras[9], "id": 5}, ensure_ascii=False) + "\n")
+    f.write(json.dumps({"id": 6, "text": paras[9] + "\n" + paras[8] + "\n" + paras[10]}))
+EOP
+  gzip -c "$TMP/in/a.jsonl" > "$TMP/in/b.jsonl.gz"
+  ND_DIR=$TMP nd clean --jsonl text --out out --log log.jsonl in
+  expect_rc 2
+  expect_stderr "neardup: skipping 'in/a.jsonl:3': malformed JSON Lines record (bad JSON: null expected)
+neardup: skipping 'in/b.jsonl.gz:3': malformed JSON Lines record (bad JSON: null expected)"
+  expect_golden "$TMP/log.jsonl" jsonl-clean-log.jsonl
+  ND_DIR=$TMP nd clean --jsonl text --drop-empty --out out2 --log log2.jsonl in
+  expect_rc 2
+  ND_DIR=$TMP nd clean -q --jsonl text --drop-empty --dry-run --out out3 --log log3.jsonl in
+  expect_rc 2
+  expect_same "$TMP/log2.jsonl" "$TMP/log3.jsonl" "--dry-run writes another log"
+  gzip -t "$TMP/out/b.jsonl.gz" || fail "b.jsonl.gz is not gzip data"
+  python3 - "$TMP" <<'EOP' || fail "the cleaned records or the log"
+import gzip, json, sys
+t = sys.argv[1]
+ok = True
+def lines(path):
+    raw = open(path, "rb").read()
+    if path.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return raw.split(b"\n")
+for out, log, drop in (("out", "log.jsonl", False), ("out2", "log2.jsonl", True)):
+    recs = [json.loads(l) for l in open(t + "/" + log)]
+    for name in ("a.jsonl", "b.jsonl.gz"):
+        orig, new = lines(t + "/in/" + name), lines(t + "/" + out + "/" + name)
+        if new[-1] == b"" and orig[-1] != b"":
+            new.pop()  # the last record dropped: the one before keeps its LF
+        mine = [r for r in recs if r["path"] == "in/" + name]
+        dropped = {r["record"]: r["dropped"].encode() for r in mine if "dropped" in r}
+        for n, line in dropped.items():  # the line with its terminator
+            if not line.endswith(b"\n") and n != len(orig):
+                print(out, name, "record", n, "dropped without its terminator"); ok = False
+            dropped[n] = line[:-1] if line.endswith(b"\n") else line
+        if drop != bool(dropped):
+            print(out, name, "dropped records:", sorted(dropped)); ok = False
+        # put the dropped lines back, in their place
+        rebuilt, k = [], 0
+        for n in range(1, len(orig) + 1):
+            if n in dropped:
+                rebuilt.append(dropped[n])
+            else:
+                rebuilt.append(new[k]); k += 1
+        if k != len(new):
+            print(out, name, "line count"); ok = False; continue
+        for n, (a, b) in enumerate(zip(orig, rebuilt), 1):
+            if a == b:
+                continue
+            ja, jb = json.loads(a), json.loads(b)
+            text = jb["text"]
+            for r in [r for r in mine if r["record"] == n and "text" in r]:
+                bt = text.encode()
+                bt = bt[:r["offset"]] + r["text"].encode() + bt[r["offset"]:]
+                text = bt.decode()
+            if text != ja["text"] or {k: v for k, v in ja.items() if k != "text"} != \
+                    {k: v for k, v in jb.items() if k != "text"}:
+                print(out, name, "record", n, "does not rebuild"); ok = False
+            if (jb["text"] == "") and drop and ja["text"] != "":
+                print(out, name, "record", n, "became empty but was kept"); ok = False
+            # the line differs only inside the text field's string
+            if b.endswith(b"\r") != a.endswith(b"\r"):
+                print(out, name, "record", n, "lost its CR"); ok = False
+sys.exit(0 if ok else 1)
+EOP
+  # an empty record stays; a record whose text became empty is dropped
+  grep -c '"id": 3' "$TMP/out2/a.jsonl" > "$TMP/n3"
+  expect_text "$TMP/n3" 1
+  grep -c '"dropped"' "$TMP/log2.jsonl" > "$TMP/nd"
+  expect_text "$TMP/nd" 6
   ;;
 
 encoding-guess)

@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh --bin PATH [--runs N | --time SECONDS] [--dir DIR] [--fresh]
 #                     NAME [-- LIBFUZZER ARGS]
 #
-# NAME is norm, split, gzip, scan, write or decode.  Seeds are made from the bundled
+# NAME is norm, split, gzip, scan, write, decode or jsonl.  Seeds are made from the bundled
 # corpus (examples/seeds: the first 4 KiB of each file, with the harness's
 # parameter bytes in front; gzip copies for the gzip harness) plus a few
 # hostile snippets, into DIR/seeds-NAME (default: the current directory),
@@ -96,6 +96,21 @@ case $NAME in
     printf '\x0d\x1b$B$3$s$K$A$O\x1b(B hello\n' > "$SEEDS/snippet-iso2022jp"
     printf '\x00\xff\xfeh\x00i\x00' > "$SEEDS/snippet-bom16"
     for h in "${HOSTILE[@]}"; do snippet "${h%%:*}" "\x00${h#*:}"; done ;;
+  jsonl)
+    # first byte: flags (0: field "text"; 1: and records named by "id")
+    for f in "${FILES[@]}"; do
+      b=$SEEDS/$(basename "$f")
+      { printf '\x00'; head -c 3000 "$f" | python3 -c 'import json,sys
+t = sys.stdin.buffer.read().decode("utf-8", "ignore")
+for i, p in enumerate(t.split("\n")[:6]):
+    print(json.dumps({"id": i, "text": p, "meta": {"k": [1, "}"]}}, ensure_ascii=i % 2 == 0))'; } > "$b.jsonl"
+    done
+    printf '\x01{"id":"a","text":"x\\n\\u00e9\\ud83d\\ude00 \\"q\\" \\\\ \\/"}\r\n\n{"text":"\\ud800 lone","id":7}\n' \
+      > "$SEEDS/snippet-escapes"
+    printf '\x00\xef\xbb\xbf{"text":"bom"}\n{bad\n{"text":5}\n[1]\n{"text":"a","text":"dup"}\n{"text":"x"} y\n' \
+      > "$SEEDS/snippet-malformed"
+    printf '\x02{"t":"short field","text":1}\n{"a":{"t":"nested"},"t":"top"}\n' > "$SEEDS/snippet-field-t"
+    ;;
   scan|write)
     # options (8 bytes): auto split / 2 documents, all norm flags, shingle 5,
     # min_chars 8, threshold 0.80, num_perm 64, max paragraph 64+0x0400;

@@ -20,7 +20,8 @@ set -u
 
 CASES=(empty long-line max-paragraph nul-bytes bad-utf8 bom line-endings
        gzip-truncated gzip-corrupt gzip-bomb stdin-limits unreadable symlinks
-       special-files names many-files full-disk interrupt encodings)
+       special-files names many-files full-disk interrupt encodings
+       jsonl-malformed jsonl-escapes jsonl-gzip)
 
 case_start "${CASES[@]}"
 
@@ -447,6 +448,102 @@ PY
     expect_rc 0
     iconv -f UTF-8 -t UTF-8 "$OUT" > /dev/null 2>&1 || fail "$f output is not valid UTF-8"
   done
+  ;;
+
+jsonl-malformed)
+  # every malformed line is one warning naming FILE:LINE and why, and is
+  # skipped (exit 2); blank lines are no records; the good records are read,
+  # invalid UTF-8 in a text as in a plain file (U+FFFD)
+  python3 - <<'PY'
+with open("m.jsonl", "wb") as f:
+    f.write(b"\xef\xbb\xbf" + b'{"text":"A first good record, long enough to be a paragraph."}\n')
+    f.write(b'{"text":"cut in the middle\n')                  # 2
+    f.write(b'{"text":"bad \xff byte"}\n')                    # 3: read (U+FFFD)
+    f.write(b'{"text":"a NUL \x00 byte"}\n')                  # 4: raw control
+    f.write(b"[" * 100000 + b"]" * 100000 + b"\n")           # 5: deep nesting
+    f.write(b'{"text":"lone \\ud800 surrogate is U+FFFD"}\n') # 6: read
+    f.write(b'{"text":"bad escape \\x41"}\n')                 # 7
+    f.write(b'{"text":"\\u12"}\n')                            # 8: short \u
+    f.write(b"\n  \t\r\n")                                    # 9, 10: blank
+    f.write(b'{"text":["not","a","string"]}\n')               # 11
+    f.write(b'{"txt":"no field"}\n')                          # 12
+    f.write(b'"just a string"\n')                             # 13
+    f.write(b'{"text":"two"} {"text":"values"}\n')            # 14
+    f.write(b'{"text":"A last good record without a line terminator at the end."}')
+PY
+  nd scan -f jsonl --jsonl text m.jsonl
+  expect_rc 2
+  expect_stderr "neardup: skipping 'm.jsonl:2': malformed JSON Lines record (bad JSON: the record ends early)" \
+    "neardup: skipping 'm.jsonl:4': malformed JSON Lines record (bad JSON: unexpected end of data)" \
+    "neardup: skipping 'm.jsonl:5': malformed JSON Lines record (bad JSON: nesting too deep)" \
+    "neardup: skipping 'm.jsonl:7': malformed JSON Lines record (bad JSON: invalid string sequence)" \
+    "neardup: skipping 'm.jsonl:8': malformed JSON Lines record (bad JSON: invalid string sequence)" \
+    "neardup: skipping 'm.jsonl:11': malformed JSON Lines record (field \"text\" is not a string)" \
+    "neardup: skipping 'm.jsonl:12': malformed JSON Lines record (no field \"text\")" \
+    "neardup: skipping 'm.jsonl:13': malformed JSON Lines record (not a JSON object)" \
+    "neardup: skipping 'm.jsonl:14': malformed JSON Lines record (bad JSON: unexpected character)"
+  expect_summary files 4
+  expect_summary skipped 9
+  grep '"type":"document"' "$OUT" | grep -o '"path":"[^"]*"' | tr '\n' ' ' > names
+  [ "$(cat names)" = '"path":"m.jsonl:1" "path":"m.jsonl:3" "path":"m.jsonl:6" "path":"m.jsonl:15" ' ] ||
+    fail "documents: $(cat names)"
+  # a file of nothing but blank lines, an empty one: no records, no warning
+  printf '\n\n' > blank.jsonl
+  : > empty.jsonl
+  nd scan -f jsonl --jsonl text blank.jsonl empty.jsonl
+  expect_rc 0
+  expect_stderr
+  expect_summary files 0
+  ;;
+
+jsonl-escapes)
+  # the same text as a plain file, as raw UTF-8 JSON, and as JSON with every
+  # non-ASCII character escaped (astral ones as surrogate pairs): every
+  # paragraph of each record clusters with the plain file's
+  python3 - "$S001" <<'PY'
+import json, sys
+t = open(sys.argv[1], encoding="utf-8").read()[:6000]
+t = t[:t.rfind("\n") + 1] + "Emoji \U0001F600\U0001F4A9 and \u00e9\u00e8 in a long enough paragraph.\n"
+open("plain.txt", "w", encoding="utf-8").write(t)
+with open("r.jsonl", "w", encoding="utf-8") as f:
+    f.write(json.dumps({"text": t}, ensure_ascii=True) + "\n")
+    f.write(json.dumps({"text": t}, ensure_ascii=False) + "\n")
+PY
+  grep -q 'ud83d' r.jsonl || fail "no surrogate pair in the fixture"
+  nd scan -f jsonl --emit-paragraphs --split line --jsonl text plain.txt r.jsonl
+  expect_rc 0
+  expect_stderr
+  python3 - "$OUT" <<'PY' || fail "records do not match the plain file"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+docs = [r for r in recs if r["type"] == "document"]
+paras = [r for r in recs if r["type"] == "paragraph"]
+assert [d["path"] for d in docs] == ["plain.txt", "r.jsonl:1", "r.jsonl:2"], docs
+by = {}
+for p in paras:
+    by.setdefault(p["doc"], []).append(p)
+ok = len(by[0]) == len(by[1]) == len(by[2])
+for a, b, c in zip(by[0], by[1], by[2]):
+    if a["chars"] >= 20 and not (a["cluster"] is not None and a["cluster"] == b["cluster"] == c["cluster"]):
+        ok = False; print("not one cluster:", a["line"])
+    if a["chars"] != b["chars"] or a["chars"] != c["chars"]:
+        ok = False; print("chars differ:", a["line"])
+sys.exit(0 if ok else 1)
+PY
+  ;;
+
+jsonl-gzip)
+  # .jsonl.gz: records of the inflated stream; a corrupt one is skipped whole
+  head -c 3000 "$S000" | python3 -c 'import json,sys; print(json.dumps({"text": sys.stdin.read()}))' > r.jsonl
+  gzip -c r.jsonl > good.jsonl.gz
+  head -c 100 good.jsonl.gz > cut.jsonl.gz
+  cp good.jsonl.gz fake.jsonl   # gzip data whatever the name
+  nd scan -f jsonl --jsonl text good.jsonl.gz cut.jsonl.gz fake.jsonl r.jsonl
+  expect_rc 2
+  expect_stderr "neardup: skipping 'cut.jsonl.gz': corrupt or truncated gzip data"
+  grep '"type":"document"' "$OUT" | grep -c '"gzip":true' > ngz
+  [ "$(cat ngz)" = 2 ] || fail "gzip documents: $(cat ngz)"
+  expect_summary files 3
   ;;
 
 interrupt)
