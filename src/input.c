@@ -711,7 +711,7 @@ nd_status nd_parts_append(nd_parts *ps, nd_parts *from) {
         ps->probs[ps->nprobs] = from->probs[i];
         ps->probs[ps->nprobs++].before += ps->n;
     }
-    memcpy(ps->docs + ps->n, from->docs, from->n * sizeof *from->docs);
+    if (from->n) memcpy(ps->docs + ps->n, from->docs, from->n * sizeof *from->docs);
     ps->n += from->n;
     ps->pfirst = ps->n;
     from->n = from->nprobs = 0; /* moved */

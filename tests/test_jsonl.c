@@ -557,3 +557,24 @@ Test(jsonl, a_large_file_reads_the_same_on_any_thread_count, .init = make_tmp, .
     nd_reader_release(&rd0);
     for (unsigned t = 0; t < 3; t++) nd_doctab_release(&dts[t]);
 }
+
+/* Found by fuzz_jsonl (tests/fuzz/regress/jsonl/no-record-no-docs): a file
+ * of one malformed line appended a chunk with no documents, and the copy of
+ * none added an offset to the null array (UBSan). */
+Test(jsonl, a_file_without_records_has_problems_and_no_documents) {
+    nd_doctab dt;
+    memset(&dt, 0, sizeof dt);
+    atomic_store(&dt.spool_failed, 1);
+    nd_input_cfg cfg = {.max_file_size = 1 << 20, .jsonl_field = "text"};
+    nd_parts ps;
+    memset(&ps, 0, sizeof ps);
+    ps.cfg = &cfg;
+    ps.dt = &dt;
+    nd_jsonl_src src = {(const uint8_t *)"\xb8", -1, 1};
+    cr_assert_eq(nd_jsonl_read(&cfg, "f", &src, 1, &ps), ND_OK);
+    cr_assert_eq(ps.n, 0);
+    cr_assert_eq(ps.nprobs, 1);
+    cr_assert_str_eq(ps.probs[0].name, "f:1");
+    nd_parts_release(&ps);
+    nd_doctab_release(&dt);
+}
