@@ -843,6 +843,10 @@ nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_info *out
 nd_status nd_compare_write(const nd_compare *c, nd_format format,
                            const nd_write_options *wo, nd_write_fn fn,
                            void *user);
+/* After nd_compare_write returned ND_ERR_IO: the errno value the write
+ * function returned (0 if unknown), as nd_report_sys_errno.  Problems with
+ * the input files reach nd_compare_paths' diag, with their errno. */
+int nd_compare_sys_errno(const nd_compare *c);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,8 @@
  * matched fragments' characters in A, divided by A's normalised characters;
  * the same for B.  Computed exactly in integers; the output rounds.
  */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,8 @@ struct nd_compare {
     cmp_doc d[2];
     nd_passage_info *ps;
     size_t nps;
+    atomic_int err_errno; /* the last ND_ERR_IO of nd_compare_write: what
+                             the write function returned (any thread) */
 };
 
 void nd_compare_options_default(nd_compare_options *co) {
@@ -858,6 +862,10 @@ nd_status nd_compare_write(const nd_compare *c, nd_format format,
     if (st != ND_OK) goto out;
     ND_CHECK(nd_sink_flush(&sink));
 out:
+    if (st == ND_ERR_IO) /* the error fields only: c is otherwise read-only */
+        atomic_store(&((nd_compare *)(uintptr_t)c)->err_errno, sink.sys_errno);
     nd_sink_release(&sink);
     return st;
 }
+
+int nd_compare_sys_errno(const nd_compare *c) { return c ? atomic_load(&c->err_errno) : 0; }

@@ -85,9 +85,11 @@
  * cfg->jsonl_field set, a file named *.jsonl or *.jsonl.gz is a JSON Lines
  * file whose records are the documents (jsonl.c; nd_input_container_kind
  * decides, by name); a tar or zip archive is the other kind (below).  The
- * loader reads a JSON Lines file whole with read() - checked as gzip files are -
- * inflates gzip data, and hands the bytes to the container's reader, which
- * adds documents to the slot's nd_parts (nd_parts_add: a name, a text and
+ * loader hands a JSON Lines file to the container's reader - gzip data read
+ * whole and inflated, as gzip documents are; a plain file as its open
+ * descriptor, which the reader reads in chunks with pread(), never whole,
+ * checked after to be the file loaded (size and modification time) - and
+ * the reader adds documents to the slot's nd_parts (nd_parts_add: a name, a text and
  * an offset map into the container's bytes) and records the parts it skips
  * (nd_parts_problem).  The texts go to the spool, batched into writes of
  * ND_PARTS_BATCH bytes, so nothing of the input stays in memory but the
@@ -688,12 +690,19 @@ nd_status nd_parts_finish(nd_parts *ps) {
 }
 
 nd_status nd_parts_add(nd_parts *ps, nd_doc *doc) {
+    uint8_t *heap = doc->heap;
+    doc->heap = NULL; /* (released here, whatever happens) */
+    nd_status st = nd_parts_add_text(ps, doc, heap);
+    free(heap);
+    return st;
+}
+
+nd_status nd_parts_add_text(nd_parts *ps, nd_doc *doc, const uint8_t *text) {
     nd_status st = ND_OK;
     if (ps->plen && ps->plen + doc->size > ND_PARTS_BATCH) ND_CHECK(nd_parts_finish(ps));
     ND_CHECK(ND_GROW(ps->docs, ps->cap, ps->n + 1));
     ND_CHECK(ND_GROW(ps->pend, ps->pcap, ps->plen + doc->size));
-    if (doc->size) memcpy(ps->pend + ps->plen, doc->heap, doc->size);
-    free(doc->heap);
+    if (doc->size) memcpy(ps->pend + ps->plen, text, doc->size);
     doc->heap = NULL;
     doc->data = NULL;
     doc->spool_off = ps->plen;
@@ -713,7 +722,7 @@ nd_status nd_parts_problem(nd_parts *ps, const char *name, nd_status st, const c
     memset(p, 0, sizeof *p);
     p->st = st;
     p->before = ps->n;
-    if (!(p->name = nd_strdup(name)) || (detail && !(p->detail = nd_strdup(detail)))) {
+    if ((name && !(p->name = nd_strdup(name))) || (detail && !(p->detail = nd_strdup(detail)))) {
         free(p->name);
         return ND_ERR_NOMEM;
     }
@@ -737,6 +746,22 @@ nd_status nd_parts_add_spooled(nd_parts *ps, nd_doc *doc) {
     ps->docs[ps->n++] = *doc;
     ps->pfirst = ps->n; /* its spool_off is final */
     memset(doc, 0, sizeof *doc);
+    return ND_OK;
+}
+
+nd_status nd_parts_append(nd_parts *ps, nd_parts *from) {
+    ND_TRY(nd_parts_finish(from));
+    ND_TRY(nd_parts_finish(ps));
+    ND_TRY(ND_GROW(ps->docs, ps->cap, ps->n + from->n));
+    ND_TRY(ND_GROW(ps->probs, ps->probs_cap, ps->nprobs + from->nprobs));
+    for (size_t i = 0; i < from->nprobs; i++) {
+        ps->probs[ps->nprobs] = from->probs[i];
+        ps->probs[ps->nprobs++].before += ps->n;
+    }
+    if (from->n) memcpy(ps->docs + ps->n, from->docs, from->n * sizeof *from->docs);
+    ps->n += from->n;
+    ps->pfirst = ps->n;
+    from->n = from->nprobs = 0; /* moved */
     return ND_OK;
 }
 
@@ -814,26 +839,32 @@ static nd_status read_whole(int fd, size_t size, nd_loaded *ld) {
     return ND_OK;
 }
 
-/* Reads container ld (open as fd, `size` bytes, gzip data if gz) whole,
- * inflated, and hands it to its reader, which adds its parts.  Problems go
- * into ld; only ND_ERR_NOMEM is returned. */
+/* Reads container ld (open as fd, `size` bytes, gzip data if gz) and
+ * hands it to its reader, which adds its parts: gzip data is read whole
+ * and inflated (as gzip documents are), a plain file is read by the
+ * reader in chunks and checked afterwards to be the file loaded,
+ * unchanged (size and modification time).  Closes fd.  Problems go into
+ * ld; only ND_ERR_NOMEM is returned. */
 static nd_status load_container(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, int fd,
-                                size_t size, int gz) {
+                                size_t size, int gz, unsigned threads) {
     nd_doc *doc = &ld->doc;
     nd_status st = ND_OK;
+    uint8_t *plain = NULL;
+    nd_jsonl_src src = {NULL, fd, size};
     if (!gz && size > cfg->max_file_size) {
         (void)close(fd);
         too_large(cfg, ld, 0);
         return ND_OK;
     }
-    ND_TRY(read_whole(fd, size, ld));
-    if (ld->st != ND_OK) return ND_OK;
-    doc->size = size; /* on disk, for the checks when it is read again */
-    const uint8_t *bytes = doc->heap;
-    size_t len = size;
-    uint8_t *plain = NULL;
     if (gz) {
+        size_t len = 0;
+        ND_TRY(read_whole(fd, size, ld)); /* closes fd */
+        fd = -1;
+        if (ld->st != ND_OK) return ND_OK;
         st = nd_gunzip(doc->heap, size, cfg->max_file_size, &plain, &len);
+        free(doc->heap);
+        doc->heap = NULL;
+        doc->data = NULL;
         if (st == ND_ERR_NOMEM) goto out;
         if (st != ND_OK) {
             if (st == ND_ERR_TOO_LARGE) too_large(cfg, ld, 1);
@@ -841,20 +872,28 @@ static nd_status load_container(const nd_input_cfg *cfg, nd_doctab *dt, nd_loade
             st = ND_OK;
             goto out;
         }
-        free(doc->heap);
-        doc->heap = NULL;
-        bytes = plain;
+        src = (nd_jsonl_src){plain, -1, len};
         doc->gzip = 1;
     }
+    doc->size = size; /* on disk, for the checks when it is read again */
     ld->parts.cfg = cfg;
     ld->parts.dt = dt;
-    st = nd_jsonl_read(cfg, ld->path, bytes, len, &ld->parts);
+    st = nd_jsonl_read(cfg, ld->path, &src, threads, &ld->parts);
     if (st == ND_OK) st = nd_parts_finish(&ld->parts);
+    if (st == ND_OK && fd >= 0) { /* the file read was the file loaded */
+        struct stat after;
+        if (fstat(fd, &after) != 0 || (uint64_t)after.st_size != (uint64_t)size ||
+            mtime_ns(&after) != doc->mtime_ns)
+            st = ND_ERR_CHANGED;
+    }
+    if (st == ND_ERR_CHANGED) {
+        nd_parts_release(&ld->parts);
+        loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
+        st = ND_OK;
+    }
 out:
+    if (fd >= 0) (void)close(fd);
     free(plain);
-    free(doc->heap);
-    doc->heap = NULL;
-    doc->data = NULL;
     return st;
 }
 
@@ -1128,7 +1167,7 @@ out:
  * is kept while fewer than `budget` are.  Runs on any thread: touches only
  * ld and dt->nfds, and reads cfg. */
 static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld,
-                           size_t budget) {
+                           size_t budget, unsigned threads) {
     nd_doc *doc = &ld->doc;
     uint8_t head[ND_SNIFF_BYTES];
     int fd = open(ld->path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
@@ -1162,8 +1201,9 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
         loaded_fail(ld, ND_ERR_IO, err, "read");
         return ND_OK;
     }
-    if (ld->kind) return load_container(cfg, dt, ld, fd, size, got >= 2 && head[0] == 0x1f &&
-                                                                 head[1] == 0x8b);
+    if (ld->kind)
+        return load_container(cfg, dt, ld, fd, size, got >= 2 && head[0] == 0x1f && head[1] == 0x8b,
+                              threads);
     if (nd_archive_magic(head, got)) { /* by content (archive.c), then as before */
         int was = 0;
         nd_status st = load_archive(cfg, dt, ld, fd, &was);
@@ -1219,6 +1259,8 @@ typedef struct walk {
     size_t n, cap;
     size_t budget; /* descriptors that may be kept open (fd_budget) */
     size_t root_len; /* bytes of a walked path before its relative part */
+    unsigned inner;  /* threads a container may read its parts on: the
+                        loader's when files load here, 1 in the pool */
 } walk;
 
 static nd_status walk_push(walk *wk, const char *path, nd_loaded **out) {
@@ -1382,7 +1424,8 @@ static nd_status load_task(void *ctx, size_t t, unsigned worker) {
     ND_UNUSED(worker);
     size_t i1 = ND_MIN(wk->n, (t + 1) * ND_LOAD_TASK);
     for (size_t i = t * ND_LOAD_TASK; i < i1; i++)
-        if (wk->found[i].load) ND_TRY(load_file(wk->cfg, wk->dt, &wk->found[i], wk->budget));
+        if (wk->found[i].load)
+            ND_TRY(load_file(wk->cfg, wk->dt, &wk->found[i], wk->budget, wk->inner));
     return ND_OK;
 }
 
@@ -1392,8 +1435,10 @@ static nd_status load_task(void *ctx, size_t t, unsigned worker) {
 static nd_status load_all(walk *wk) {
     size_t ntasks = (wk->n + ND_LOAD_TASK - 1) / ND_LOAD_TASK;
     unsigned threads = wk->cfg->threads;
+    wk->inner = threads > 1 ? threads : 1;
     if (threads > 1 && wk->n >= ND_LOAD_PARALLEL) {
         nd_pool *pool = NULL;
+        wk->inner = 1;
         ND_TRY(nd_pool_new(threads, &pool));
         nd_status st = nd_pool_run(pool, ntasks, load_task, wk, NULL);
         nd_pool_free(pool);

@@ -150,6 +150,7 @@ typedef struct nd_input_cfg {
  * depend on the thread count. */
 typedef struct nd_part_problem {
     char *name;        /* owned: the part's name ("FILE:LINE") */
+    uint64_t part_no;  /* the part's number (JSONL: its line), or 0 */
     nd_status st;
     unsigned char notice; /* a notice (nd_parts_note), not a skipped part */
     char *detail;      /* owned, or NULL */
@@ -174,8 +175,14 @@ typedef struct nd_parts {
  * released.  Any thread (one nd_parts per thread). */
 nd_status nd_parts_add(nd_parts *ps, nd_doc *doc);
 
+/* As nd_parts_add, with the text given apart: text[0..doc->size-1] is
+ * copied into the spool batch (doc->heap must be NULL). */
+nd_status nd_parts_add_text(nd_parts *ps, nd_doc *doc, const uint8_t *text);
+
 /* Records that part `name` is skipped for status st (detail may be NULL):
- * reported at commit, before the next part added. */
+ * reported at commit, before the next part added.  name may be NULL when
+ * the reader names the problem (probs[].name) before the parts are
+ * committed. */
 nd_status nd_parts_problem(nd_parts *ps, const char *name, nd_status st, const char *detail);
 
 /* A notice about part `name` (st ND_OK or ND_ERR_ENCODING; not counted as
@@ -191,6 +198,10 @@ nd_status nd_parts_add_spooled(nd_parts *ps, nd_doc *doc);
 /* Spools the texts still gathered (nd_parts_add writes them in batches);
  * the loader calls it when the reader is done.  Only ND_ERR_NOMEM fails. */
 nd_status nd_parts_finish(nd_parts *ps);
+
+/* Moves every part and problem of `from` (both finished first) to the end
+ * of ps, in order; `from` is left empty.  ND_ERR_NOMEM. */
+nd_status nd_parts_append(nd_parts *ps, nd_parts *from);
 
 void nd_parts_release(nd_parts *ps);
 

@@ -15,17 +15,18 @@
  * of the file is skipped.  JSON is UTF-8 (RFC 8259): no other encoding is
  * detected, and invalid UTF-8 makes a record malformed.
  *
- * Parsing.  Every line is parsed by json-c (strict mode, UTF-8 validated),
+ * Parsing.  Every line is parsed by json-c (strict mode),
  * which decides what is valid JSON and gives the field's value.  json-c
  * does not say where in the line a value was, and reports must give byte
  * offsets of the input file, so the field's JSON string is then found again
  * by a small scanner of the top-level object (locate: keys compared after
  * unescaping, other values skipped by bracket depth; the last occurrence of
- * a key wins, as it does in json-c), and decoded here once more while the
- * offset map is built.  The two decodings must agree byte for byte (else
- * the record is a problem, "cannot locate the field"); fuzz_jsonl checks
- * that they always do.  A string without a backslash - most text - costs a
- * memchr and a copy.
+ * a key wins, as it does in json-c), and walked once more to build the
+ * offset map (unescape without output: a memchr per run of plain text).
+ * The text is json-c's, copied straight into the parts' spool batch; the
+ * walk must give its length (else the record is a problem, "cannot locate
+ * the field"), and fuzz_jsonl checks the map against json-c's decoding of
+ * every prefix (nd_jsonl_parse, the copying form, is what it calls).
  *
  * The offset map (decode.h's nd_decmap, shared with the encoding decoder)
  * turns an offset in the decoded text into the offset in the container's
@@ -46,22 +47,42 @@
  * JSON string: src_off, src_len) stay with the document for reports and
  * for clean, which writes the file back record by record (clean.c).
  *
- * Throughput.  json-c parses long text fields at about 430 MB/s on the
- * bench machine and the second pass costs a memchr for plain text; see
- * bench/README.md for the measured cost against plain files.
+ * UTF-8.  json-c's own UTF-8 check (JSON_TOKENER_VALIDATE_UTF8) made its
+ * parse of Chinese text 40% slower and is not used: invalid UTF-8 in a
+ * record is read as it is in a plain file (each bad byte U+FFFD when
+ * normalised; clean writes a cut field with U+FFFD in its place).
+ *
+ * Chunks and threads.  A file is cut into chunks of ND_JSONL_CHUNK bytes;
+ * a chunk holds the lines that start in it (each read to its end, past
+ * the chunk if need be), and is read (a plain file with pread() into a
+ * buffer of its own, so the file is never held whole and never read
+ * twice here) and parsed as one task, on the loader's threads when the
+ * file is loaded on the calling thread.  Line numbers are counted per
+ * chunk and made absolute, and records named, when the chunks' parts are
+ * appended in order (name_parts, nd_parts_append), so names, ids and
+ * diagnostics never depend on the thread count.
+ *
+ * Throughput.  json-c parses long text fields at 220-430 MB/s on the bench
+ * machine and the second pass costs a memchr for plain text; see
+ * bench/README.md ("JSON Lines input") for the measured cost against plain
+ * files.
  */
 #include "jsonl.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "nd_internal.h"
+#include "pool.h"
 #include "text.h"
 
 struct nd_jsonl_parser {
     json_tokener *tok;
+    json_object *obj; /* the last record parsed (its text is borrowed) */
     const char *field, *id_field; /* borrowed */
     size_t field_len, id_len;
     uint8_t *key; /* an unescaped key */
@@ -77,7 +98,7 @@ nd_status nd_jsonl_parser_new(const char *field, const char *id_field, nd_jsonl_
         free(jp);
         return ND_ERR_NOMEM;
     }
-    json_tokener_set_flags(jp->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_tokener_set_flags(jp->tok, JSON_TOKENER_STRICT);
     jp->field = field ? field : "";
     jp->id_field = id_field && id_field[0] ? id_field : NULL;
     jp->field_len = strlen(jp->field);
@@ -88,6 +109,7 @@ nd_status nd_jsonl_parser_new(const char *field, const char *id_field, nd_jsonl_
 
 void nd_jsonl_parser_free(nd_jsonl_parser *jp) {
     if (!jp) return;
+    if (jp->obj) json_object_put(jp->obj);
     json_tokener_free(jp->tok);
     free(jp->key);
     free(jp);
@@ -187,8 +209,8 @@ static nd_status map_add(nd_decmap *m, uint64_t *dec, uint64_t *orig, unsigned d
 }
 
 /* Decodes the contents of the JSON string s[a..b-1] (between the quotes)
- * into out (room for b - a bytes: a string never grows when decoded); with
- * m, the map from out to s + base is built.  *len is the decoded length.
+ * into out (room for b - a bytes: a string never grows when decoded; NULL:
+ * only measured); with m, the map from out to s + base is built.  *len is the decoded length.
  * Escapes were validated by json-c; a lone surrogate becomes U+FFFD. */
 static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, size_t *len,
                           nd_decmap *m, uint64_t base) {
@@ -198,7 +220,7 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
         const uint8_t *bs = memchr(s + i, '\\', b - i);
         size_t run = bs ? (size_t)(bs - s) - i : b - i;
         if (run) {
-            memcpy(out + o, s + i, run);
+            if (out) memcpy(out + o, s + i, run);
             o += run;
             i += run;
             if (m) ND_TRY(map_add(m, &dec, &orig, 1, 1, run));
@@ -219,7 +241,8 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
         default: return ND_ERR_FORMAT;
         }
         if (c != 'u') {
-            out[o++] = one;
+            if (out) out[o] = one;
+            o++;
             i += 2;
             if (m) ND_TRY(map_add(m, &dec, &orig, 1, 2, 1));
             continue;
@@ -238,7 +261,8 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             cp = 0xFFFD;
         }
-        size_t w = nd_utf8_encode(cp, out + o);
+        uint8_t tmp[4];
+        size_t w = nd_utf8_encode(cp, out ? out + o : tmp);
         o += w;
         i += ow;
         if (m) ND_TRY(map_add(m, &dec, &orig, (unsigned)w, ow, 1));
@@ -306,13 +330,20 @@ static const char *reason(nd_jsonl_parser *jp, const char *pre, const char *name
     return jp->why;
 }
 
-nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, uint64_t base,
-                         nd_jsonl_rec *out, const char **why) {
+/* nd_jsonl_parse; with copy 0, out->text is not copied but points into
+ * json-c's object, kept by jp until the next call (out->text must not be
+ * freed: nd_jsonl_rec_release is called with it set to NULL first). */
+static nd_status parse_line(nd_jsonl_parser *jp, const uint8_t *line, size_t len, uint64_t base,
+                            nd_jsonl_rec *out, const char **why, int copy) {
     nd_status st = ND_OK;
     json_object *obj = NULL, *fv = NULL, *iv = NULL;
     size_t f0, f1, i0, i1;
     memset(out, 0, sizeof *out);
     *why = NULL;
+    if (jp->obj) {
+        json_object_put(jp->obj);
+        jp->obj = NULL;
+    }
     if (len > INT_MAX) {
         *why = "record longer than 2 GiB";
         return ND_ERR_RECORD;
@@ -329,7 +360,7 @@ nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, u
             st = ND_ERR_NOMEM;
             goto out;
         }
-        json_tokener_set_flags(fresh, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        json_tokener_set_flags(fresh, JSON_TOKENER_STRICT);
         json_tokener_free(jp->tok);
         jp->tok = fresh;
     }
@@ -399,16 +430,25 @@ nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, u
         st = ND_ERR_RECORD;
         goto out;
     }
-    if (!(out->text = malloc(f1 - f0))) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    st = unescape(line, f0 + 1, f1 - 1, out->text, &out->len, &out->map, base);
+    /* the map, from the field's JSON text; the text is json-c's (the two
+     * decodings agree: fuzz_jsonl checks the map against json-c) */
+    st = unescape(line, f0 + 1, f1 - 1, NULL, &out->len, &out->map, base);
     if (st == ND_ERR_NOMEM) goto out;
-    if (st != ND_OK || out->len != want_len || memcmp(out->text, want, want_len) != 0) {
+    if (st != ND_OK || out->len != want_len) {
         *why = reason(jp, "cannot locate field \"", jp->field, "\"");
         st = ND_ERR_RECORD;
         goto out;
+    }
+    if (copy) {
+        if (!(out->text = malloc(want_len ? want_len : 1))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        memcpy(out->text, want, want_len);
+    } else {
+        out->text = (uint8_t *)(uintptr_t)want; /* borrowed from jp->obj */
+        jp->obj = obj;
+        obj = NULL;
     }
     /* trimmed: most maps are two segments */
     if (out->map.cap > out->map.n) {
@@ -422,8 +462,16 @@ nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, u
     out->src_len = f1 - f0;
 out:
     if (obj) json_object_put(obj);
-    if (st != ND_OK) nd_jsonl_rec_release(out);
+    if (st != ND_OK) {
+        if (!copy) out->text = NULL;
+        nd_jsonl_rec_release(out);
+    }
     return st;
+}
+
+nd_status nd_jsonl_parse(nd_jsonl_parser *jp, const uint8_t *line, size_t len, uint64_t base,
+                         nd_jsonl_rec *out, const char **why) {
+    return parse_line(jp, line, len, base, out, why, 1);
 }
 
 /* ---- A whole file ----------------------------------------------------------
@@ -437,20 +485,23 @@ static char *record_name(const char *path, uint64_t line) {
     return s;
 }
 
-nd_status nd_jsonl_read(const nd_input_cfg *cfg, const char *path, const uint8_t *b, size_t len,
-                        nd_parts *ps) {
+/* Reads the lines of b[0..n-1], which are the bytes at offset `base` of
+ * the file (base at a line start), into ps; offsets in the documents are
+ * the file's, line numbers (part_no) count from 1 at b and are made
+ * absolute by the caller, which also names the parts that have no id
+ * (path NULL) and the problems (name NULL).  *lines gets the lines read. */
+static nd_status read_range(const nd_input_cfg *cfg, const char *path, const uint8_t *b, size_t n,
+                            uint64_t base, uint64_t *lines, nd_parts *ps) {
     nd_status st = ND_OK;
     nd_jsonl_parser *jp = NULL;
-    char *name = NULL;
     nd_jsonl_rec rec;
+    ND_UNUSED(path);
     memset(&rec, 0, sizeof rec);
     ND_TRY(nd_jsonl_parser_new(cfg->jsonl_field, cfg->id_field, &jp));
     uint64_t lineno = 0;
-    /* a UTF-8 byte-order mark before the first record is no part of it */
-    size_t bom = len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF ? 3 : 0;
-    for (size_t pos = bom; pos < len;) {
-        const uint8_t *nl = memchr(b + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - b) : len, next = nl ? end + 1 : len;
+    for (size_t pos = 0; pos < n;) {
+        const uint8_t *nl = memchr(b + pos, '\n', n - pos);
+        size_t end = nl ? (size_t)(nl - b) : n, next = nl ? end + 1 : n;
         size_t e = end;
         lineno++;
         if (e > pos && b[e - 1] == '\r') e--;
@@ -461,14 +512,10 @@ nd_status nd_jsonl_read(const nd_input_cfg *cfg, const char *path, const uint8_t
             continue;
         }
         const char *why = NULL;
-        free(name);
-        if (!(name = record_name(path, lineno))) {
-            st = ND_ERR_NOMEM;
-            goto out;
-        }
-        st = nd_jsonl_parse(jp, b + pos, e - pos, pos, &rec, &why);
+        st = parse_line(jp, b + pos, e - pos, base + pos, &rec, &why, 0);
         if (st == ND_ERR_RECORD) {
-            ND_CHECK(nd_parts_problem(ps, name, ND_ERR_RECORD, why));
+            ND_CHECK(nd_parts_problem(ps, NULL, ND_ERR_RECORD, why));
+            ps->probs[ps->nprobs - 1].part_no = lineno;
             st = ND_OK;
             pos = next;
             continue;
@@ -476,29 +523,177 @@ nd_status nd_jsonl_read(const nd_input_cfg *cfg, const char *path, const uint8_t
         ND_CHECK(st);
         nd_doc doc;
         memset(&doc, 0, sizeof doc);
-        doc.path = rec.id ? rec.id : name;
-        if (rec.id)
-            rec.id = NULL;
-        else
-            name = NULL;
-        doc.heap = rec.text;
-        doc.data = rec.text;
+        doc.path = rec.id; /* or NULL: named by its line later */
+        rec.id = NULL;
+        const uint8_t *text = rec.text; /* json-c's, copied into the batch */
         doc.size = rec.len;
         doc.map = rec.map;
         rec.text = NULL;
         memset(&rec.map, 0, sizeof rec.map);
         doc.part_no = lineno;
-        doc.part_off = pos;
+        doc.part_off = base + pos;
         doc.part_len = e - pos;
-        doc.src_off = pos + rec.src_off;
+        doc.src_off = base + pos + rec.src_off;
         doc.src_len = rec.src_len;
         nd_jsonl_rec_release(&rec);
-        ND_CHECK(nd_parts_add(ps, &doc));
+        ND_CHECK(nd_parts_add_text(ps, &doc, text));
         pos = next;
     }
+    *lines = lineno;
 out:
     nd_jsonl_rec_release(&rec);
-    free(name);
     nd_jsonl_parser_free(jp);
+    return st;
+}
+
+/* A file is read in chunks of about this many bytes, cut at line ends:
+ * one task each, on `threads` threads when there are several. */
+#define ND_JSONL_CHUNK ((size_t)4 << 20)
+
+typedef struct chunk {
+    uint64_t lines; /* lines that start in it */
+    nd_parts parts;
+} chunk;
+
+typedef struct read_job {
+    const nd_input_cfg *cfg;
+    const char *path;
+    const nd_jsonl_src *src;
+    size_t bom;
+    size_t nch;
+    chunk *ch;
+} read_job;
+
+/* pread() of exactly len bytes at off; 0, or -1 (short: the file changed,
+ * or an error). */
+static int pread_exact(int fd, uint8_t *buf, size_t len, uint64_t off) {
+    for (size_t n = 0; n < len;) {
+        ssize_t r = pread(fd, buf + n, len - n, (off_t)(off + n));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        n += (size_t)r;
+    }
+    return 0;
+}
+
+/* Chunk t holds the lines that start in [bom + t * ND_JSONL_CHUNK, + that)
+ * (the last one: to the end); each runs to its line end, past the chunk's
+ * end if need be.  A file's chunk is read from the byte before its start
+ * (a line starts at the start if that byte is a LF) to the line end after
+ * its end. */
+static nd_status chunk_task(void *ctx, size_t t, unsigned worker) {
+    read_job *job = ctx;
+    chunk *c = &job->ch[t];
+    const nd_jsonl_src *src = job->src;
+    nd_status st = ND_OK;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    uint64_t len = src->len, from = job->bom + (uint64_t)t * ND_JSONL_CHUNK;
+    uint64_t to = t + 1 == job->nch ? len : ND_MIN(len, from + ND_JSONL_CHUNK);
+    uint64_t lo = t == 0 ? from : from - 1, hi; /* the window [lo, hi) */
+    const uint8_t *w;
+    ND_UNUSED(worker);
+    if (src->mem) {
+        w = src->mem + lo;
+        hi = len;
+    } else { /* to the chunk's end first, then on to a line end */
+        hi = ND_MIN(len, to + 4096);
+        cap = (size_t)(hi - lo);
+        if (!(buf = malloc(cap ? cap : 1))) return ND_ERR_NOMEM;
+        if (pread_exact(src->fd, buf, cap, lo) != 0) {
+            st = ND_ERR_CHANGED;
+            goto out;
+        }
+        for (;;) {
+            uint64_t k0 = to > lo ? to - 1 : lo;
+            if (hi >= len || memchr(buf + (k0 - lo), '\n', (size_t)(hi - k0))) break;
+            uint64_t more = ND_MIN(len - hi, (uint64_t)cap);
+            uint8_t *nb = realloc(buf, cap + (size_t)more);
+            if (!nb) {
+                st = ND_ERR_NOMEM;
+                goto out;
+            }
+            buf = nb;
+            if (pread_exact(src->fd, buf + cap, (size_t)more, hi) != 0) {
+                st = ND_ERR_CHANGED;
+                goto out;
+            }
+            cap += (size_t)more;
+            hi += more;
+        }
+        w = buf;
+    }
+    /* the first line that starts in the chunk, and the end of the last */
+    uint64_t first = from;
+    if (t > 0) {
+        const uint8_t *nl = memchr(w, '\n', (size_t)(hi - lo));
+        first = nl ? lo + (uint64_t)(nl - w) + 1 : len;
+    }
+    if (first >= to) goto out; /* no line starts here */
+    uint64_t end = len;
+    const uint8_t *nl = memchr(w + (to - 1 - lo), '\n', (size_t)(hi - (to - 1)));
+    if (nl) end = lo + (uint64_t)(nl - w) + 1;
+    ND_CHECK(read_range(job->cfg, job->path, w + (first - lo), (size_t)(end - first), first,
+                        &c->lines, &c->parts));
+    st = nd_parts_finish(&c->parts);
+out:
+    free(buf);
+    return st;
+}
+
+/* Numbers chunk c's parts from line0 + 1 and names those without an id
+ * (and its problems) "path:LINE". */
+static nd_status name_parts(const char *path, chunk *c, uint64_t line0) {
+    nd_parts *ps = &c->parts;
+    for (size_t i = 0; i < ps->n; i++) {
+        nd_doc *d = &ps->docs[i];
+        d->part_no += line0;
+        if (!d->path && !(d->path = record_name(path, d->part_no))) return ND_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < ps->nprobs; i++) {
+        nd_part_problem *p = &ps->probs[i];
+        p->part_no += line0;
+        if (!p->name && !(p->name = record_name(path, p->part_no))) return ND_ERR_NOMEM;
+    }
+    return ND_OK;
+}
+
+nd_status nd_jsonl_read(const nd_input_cfg *cfg, const char *path, const nd_jsonl_src *src,
+                        unsigned threads, nd_parts *ps) {
+    nd_status st = ND_OK;
+    nd_pool *pool = NULL;
+    chunk *ch = NULL;
+    size_t nch = 0, bom = 0;
+    uint8_t head[3] = {0, 0, 0};
+    /* a UTF-8 byte-order mark before the first record is no part of it */
+    if (src->len >= 3) {
+        if (src->mem) memcpy(head, src->mem, 3);
+        else if (pread_exact(src->fd, head, 3, 0) != 0) return ND_ERR_CHANGED;
+        bom = head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF ? 3 : 0;
+    }
+    if (src->len <= bom) return ND_OK;
+    nch = (size_t)((src->len - bom + ND_JSONL_CHUNK - 1) / ND_JSONL_CHUNK);
+    if (!(ch = nd_calloc(nch, sizeof *ch))) return ND_ERR_NOMEM;
+    for (size_t k = 0; k < nch; k++) {
+        ch[k].parts.cfg = ps->cfg;
+        ch[k].parts.dt = ps->dt;
+    }
+    read_job job = {cfg, path, src, bom, nch, ch};
+    if (threads > 1 && nch > 1) {
+        ND_CHECK(nd_pool_new(threads, &pool));
+        ND_CHECK(nd_pool_run(pool, nch, chunk_task, &job, NULL));
+    } else {
+        for (size_t k = 0; k < nch; k++) ND_CHECK(chunk_task(&job, k, 0));
+    }
+    uint64_t line0 = 0;
+    for (size_t k = 0; k < nch; k++) {
+        ND_CHECK(name_parts(path, &ch[k], line0));
+        line0 += ch[k].lines;
+        ND_CHECK(nd_parts_append(ps, &ch[k].parts));
+    }
+out:
+    nd_pool_free(pool);
+    for (size_t k = 0; k < nch; k++) nd_parts_release(&ch[k].parts);
+    free(ch);
     return st;
 }

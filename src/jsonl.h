@@ -12,13 +12,25 @@
 #include "input.h"
 #include "neardup.h"
 
-/* Reads the JSON Lines bytes b[0..len-1] of the file `path` (inflated when
- * it was gzip data) under cfg->jsonl_field and cfg->id_field: every record
- * whose field is a string becomes a document of ps, every other non-blank
- * line a problem of ps ("FILE:LINE", ND_ERR_RECORD, the reason).  Only
- * ND_ERR_NOMEM fails.  Any thread. */
-nd_status nd_jsonl_read(const nd_input_cfg *cfg, const char *path, const uint8_t *b, size_t len,
-                        nd_parts *ps);
+/* Where a JSON Lines file's bytes are: in memory (inflated gzip data) or
+ * in the open file fd (read in chunks with pread(), never whole). */
+typedef struct nd_jsonl_src {
+    const uint8_t *mem; /* the bytes, or NULL: read from fd */
+    int fd;
+    uint64_t len;
+} nd_jsonl_src;
+
+/* Reads the JSON Lines file `path` (src) under cfg->jsonl_field and
+ * cfg->id_field: every record whose field is a string becomes a document
+ * of ps, every other non-blank line a problem of ps ("FILE:LINE",
+ * ND_ERR_RECORD, the reason).  The file is cut into chunks of whole lines
+ * (ND_JSONL_CHUNK), read one at a time or on `threads` threads (a pool of
+ * its own: not from a pool's task) and merged in order, so the documents
+ * are the same for any thread count; a plain file is never held whole.
+ * ND_ERR_CHANGED when the file holds fewer bytes than src->len (the
+ * caller checks its identity after); otherwise only ND_ERR_NOMEM fails. */
+nd_status nd_jsonl_read(const nd_input_cfg *cfg, const char *path, const nd_jsonl_src *src,
+                        unsigned threads, nd_parts *ps);
 
 /* A parser of single records (owns json-c's tokener); one per thread. */
 typedef struct nd_jsonl_parser nd_jsonl_parser;

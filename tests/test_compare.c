@@ -331,3 +331,19 @@ Test(compare, refuses_an_encoding_iconv_does_not_know) {
     cr_assert_eq(nd_compare_options_check(&co, msg, sizeof msg), ND_ERR_INVALID);
     cr_assert_str_eq(msg, "encoding is not \"auto\" nor a name iconv can decode");
 }
+
+static int write_enospc(void *user, const void *buf, size_t len) {
+    (void)user;
+    (void)buf;
+    (void)len;
+    return ENOSPC;
+}
+
+Test(compare, a_failed_write_keeps_its_errno_on_the_handle) {
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    cr_assert_eq(nd_compare_sys_errno(c), 0);
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_JSONL, NULL, write_enospc, NULL), ND_ERR_IO);
+    cr_assert_eq(nd_compare_sys_errno(c), ENOSPC);
+    cr_assert_eq(nd_compare_sys_errno(NULL), 0);
+    nd_compare_free(c);
+}

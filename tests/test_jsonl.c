@@ -107,7 +107,6 @@ Test(jsonl, malformed_records_say_why) {
         {"{\"text\":null}", "field \"text\" is not a string"},
         {"{\"text\":\"a\"} x", NULL},   /* text after the value */
         {"{'text':'a'}", NULL},         /* strict: single quotes are not JSON */
-        {"{\"text\":\"a\xff\"}", NULL}, /* invalid UTF-8 */
         {"{\"text\":\"a\",}", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -127,6 +126,10 @@ Test(jsonl, malformed_records_say_why) {
     cr_expect_str_eq(why, "no id field \"id\"");
     cr_expect_eq(parse("{\"text\":\"a\",\"id\":[1]}", "id", &rec, &why), ND_ERR_RECORD);
     cr_expect_str_eq(why, "id field \"id\" is not a string or number");
+    /* invalid UTF-8 is text, as in plain files (U+FFFD when normalised) */
+    cr_assert_eq(parse("{\"text\":\"a\xff\"}", NULL, &rec, &why), ND_OK);
+    cr_assert_eq(rec.len, 2);
+    nd_jsonl_rec_release(&rec);
     cr_assert_eq(parse("{\"text\":\"a\",\"id\":42}", "id", &rec, &why), ND_OK);
     cr_expect_str_eq(rec.id, "42");
     nd_jsonl_rec_release(&rec);
@@ -498,4 +501,80 @@ Test(jsonl, a_record_after_one_that_failed_in_a_surrogate_pair_reads) {
     cr_assert_eq(memcmp(rec.text, "\xef\xbf\xbd lone", 8), 0);
     nd_jsonl_rec_release(&rec);
     nd_jsonl_parser_free(jp);
+}
+
+/* A large file is read in chunks on several threads: the same documents,
+ * names, places and problems, in the same order, as on one. */
+Test(jsonl, a_large_file_reads_the_same_on_any_thread_count, .init = make_tmp, .fini = rm_tmp) {
+    FILE *f = fopen(at("big.jsonl"), "wb");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 40000; i++) {
+        if (i % 997 == 0) fprintf(f, "{\"text\":%d}\n", i);
+        else if (i % 1009 == 0) fprintf(f, "\n");
+        else fprintf(f, "{\"id\":%d,\"text\":\"record %d \\u00e9 with some words to be long enough, "
+                        "and more words: %d %d %d %d\\n%d\"}\r\n",
+                     i, i, i * 7, i * 11, i * 13, i * 17, i);
+    }
+    fclose(f);
+    diag_log logs[3];
+    nd_doctab dts[3];
+    for (unsigned t = 0; t < 3; t++) {
+        memset(&logs[t], 0, sizeof logs[t]);
+        memset(&dts[t], 0, sizeof dts[t]);
+        nd_input_cfg cfg = {.max_file_size = 1 << 30, .diag = on_diag, .user = &logs[t],
+                            .threads = t + 1, .jsonl_field = "text"};
+        cr_assert_eq(nd_input_add_path(&dts[t], &cfg, at("big.jsonl")), ND_OK);
+        cr_assert_eq(cfg.skipped, 41u);
+    }
+    cr_assert_gt(dts[0].conts[0].n, 39000u);
+    nd_reader rd0, rd;
+    nd_reader_init(&rd0, &dts[0]);
+    for (unsigned t = 1; t < 3; t++) {
+        cr_assert_eq(dts[t].n, dts[0].n);
+        nd_reader_init(&rd, &dts[t]);
+        for (size_t i = 0; i < dts[0].n; i++) {
+            const nd_doc *a = &dts[0].docs[i], *b = &dts[t].docs[i];
+            cr_assert_str_eq(a->path, b->path);
+            cr_assert_eq(a->part_no, b->part_no);
+            cr_assert_eq(a->part_off, b->part_off);
+            cr_assert_eq(a->src_off, b->src_off);
+            cr_assert_eq(a->size, b->size);
+            cr_assert_eq(nd_doc_orig_off(a, 3), nd_doc_orig_off(b, 3));
+            if (i % 101 == 0) {
+                const uint8_t *x = NULL, *y = NULL;
+                cr_assert_eq(nd_reader_whole(&rd0, i, &x), ND_OK);
+                cr_assert_eq(nd_reader_whole(&rd, i, &y), ND_OK);
+                cr_assert_eq(memcmp(x, y, a->size), 0);
+            }
+        }
+        nd_reader_release(&rd);
+        cr_assert_eq(logs[t].n, logs[0].n);
+        for (int i = 0; i < logs[0].n; i++) cr_assert_str_eq(logs[t].lines[i], logs[0].lines[i]);
+    }
+    char want[512];
+    snprintf(want, sizeof want, "%s:2", at("big.jsonl"));
+    cr_assert_str_eq(dts[0].docs[0].path, want);
+    nd_reader_release(&rd0);
+    for (unsigned t = 0; t < 3; t++) nd_doctab_release(&dts[t]);
+}
+
+/* Found by fuzz_jsonl (tests/fuzz/regress/jsonl/no-record-no-docs): a file
+ * of one malformed line appended a chunk with no documents, and the copy of
+ * none added an offset to the null array (UBSan). */
+Test(jsonl, a_file_without_records_has_problems_and_no_documents) {
+    nd_doctab dt;
+    memset(&dt, 0, sizeof dt);
+    atomic_store(&dt.spool_failed, 1);
+    nd_input_cfg cfg = {.max_file_size = 1 << 20, .jsonl_field = "text"};
+    nd_parts ps;
+    memset(&ps, 0, sizeof ps);
+    ps.cfg = &cfg;
+    ps.dt = &dt;
+    nd_jsonl_src src = {(const uint8_t *)"\xb8", -1, 1};
+    cr_assert_eq(nd_jsonl_read(&cfg, "f", &src, 1, &ps), ND_OK);
+    cr_assert_eq(ps.n, 0);
+    cr_assert_eq(ps.nprobs, 1);
+    cr_assert_str_eq(ps.probs[0].name, "f:1");
+    nd_parts_release(&ps);
+    nd_doctab_release(&dt);
 }

@@ -100,7 +100,9 @@ static int write_output(const nd_compare *c, nd_format fmt,
     }
     st = nd_compare_write(c, fmt, wo, write_fd, &fd);
     if (st != ND_OK) {
-        err = st == ND_ERR_IO ? (errno ? errno : EIO) : ENOMEM;
+        err = st == ND_ERR_IO ? nd_compare_sys_errno(c) : ENOMEM;
+        if (err == 0)
+            err = EIO;
         goto out;
     }
     if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
@@ -209,10 +211,12 @@ int cmd_compare(int argc, char **argv)
         goto out;
     }
     st = nd_compare_write(c, (nd_format)format, &wo, write_stdout, NULL);
-    if (st == ND_OK && fflush(stdout) != 0)
+    int err = st == ND_ERR_IO ? nd_compare_sys_errno(c) : 0;
+    if (st == ND_OK && fflush(stdout) != 0) {
         st = ND_ERR_IO;
+        err = errno;
+    }
     if (st != ND_OK) {
-        int err = errno;
         fprintf(stderr, "neardup: cannot write standard output: %s\n",
                 st == ND_ERR_IO && err ? strerror(err) : nd_strerror(st));
         goto out;

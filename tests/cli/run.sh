@@ -750,9 +750,12 @@ compare-errors)
   nd compare "$SEEDS" "$S000"
   expect_rc 2
   expect_stderr "neardup: skipping '$SEEDS': not a regular file (a directory; compare takes two files)"
+  ND_STDOUT=/dev/full nd compare "$S000" "$S001"
+  expect_rc 3
+  expect_stderr "neardup: cannot write standard output: No space left on device"
   nd compare --help
   expect_rc 0
-  for o in --format --output --min-passage --max-gap --preview --no-strip --help; do
+  for o in --format --output --min-passage --max-gap --preview --encoding --no-strip --help; do
     grep -q -e "$o" "$OUT" || fail "compare --help does not list $o"
   done
   ;;

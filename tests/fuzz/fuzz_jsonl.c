@@ -7,8 +7,7 @@
  * the field is "t" instead of "text"), then the file's bytes.  Checks, for
  * every line: a record parses (ND_OK) or is malformed (ND_ERR_RECORD, with
  * a reason), nothing else; a record's text is what json-c decoded (checked
- * inside nd_jsonl_parse) and valid UTF-8 but for raw bytes json-c let
- * through; its JSON string lies inside the line between quotes; the map
+ * inside nd_jsonl_parse: "cannot locate" never happens); its JSON string lies inside the line between quotes; the map
  * starts after the opening quote, ends at the closing one and tiles both
  * texts; at every character boundary (the first 64), the JSON text from the
  * opening quote to the mapped offset, parsed by json-c as a string, is
@@ -117,7 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&ps, 0, sizeof ps);
     ps.cfg = &cfg;
     ps.dt = &dt;
-    nd_status st = nd_jsonl_read(&cfg, "f", src, n, &ps);
+    nd_jsonl_src js = {src, -1, n};
+    nd_status st = nd_jsonl_read(&cfg, "f", &js, 1, &ps);
     if (st == ND_OK) st = nd_parts_finish(&ps);
     FUZZ_CHECK(st == ND_OK || st == ND_ERR_NOMEM, "nd_jsonl_read: %d", (int)st);
 
