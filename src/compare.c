@@ -9,20 +9,11 @@
  * passage copied from Traditional into Simplified script, or re-punctuated,
  * is still found, and is reported at its lines in the original files.
  *
- * Fingerprints: winnowing (Schleimer, Wilkerson and Aiken, "Winnowing: Local
- * Algorithms for Document Fingerprinting", SIGMOD 2003).  Every k-gram of
- * normalised characters is hashed (a rolling polynomial hash, finalised with
- * the splitmix64 mixer so that minima are uniformly placed); in every window
- * of w consecutive k-gram hashes the minimum is selected (the rightmost one
- * on ties, "robust winnowing"), and consecutive windows that select the same
- * k-gram record it once.  The guarantee: any common substring of at least
- * t = w + k - 1 characters contains a whole window, hence a selected k-gram
- * of the same hash in both documents.  We set t = min_passage,
- * k = min(t, 15) and w = t - k + 1, so every shared run of min_passage
- * characters is found (the density is about 2 / (w + 1) fingerprints per
- * character).  Hash values that occur more than ND_CMP_MAX_OCC times in a
- * document (boilerplate such as a repeated separator) are ignored, which
- * bounds the work at O(n log n) for any input.
+ * Fingerprints: winnowing (winnow.c, with nd_winnow_params' k and w for
+ * t = min_passage), so every shared run of min_passage characters is found.
+ * Hash values that occur more than ND_CMP_MAX_OCC times in a document
+ * (boilerplate such as a repeated separator) are ignored, which bounds the
+ * work at O(n log n) for any input.
  *
  * Extension: each pair of equal fingerprints is checked character by
  * character (hash collisions are discarded) and extended left and right to a
@@ -55,11 +46,10 @@
 #include "nd_internal.h"
 #include "text.h"
 #include "write.h"
+#include "winnow.h"
 #include "write_html.h"
 
-#define ND_CMP_K_MAX 15u
 #define ND_CMP_MAX_OCC 64u
-#define ND_CMP_HASH_MUL UINT64_C(0x100000001b3)
 
 typedef struct cmp_frag {
     size_t a, b, len;
@@ -166,73 +156,36 @@ static uint32_t line_of(const cmp_doc *d, size_t off) {
     return (uint32_t)(lo + 1);
 }
 
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* Winnowing fingerprints of d: (hash, position) pairs into *fp (malloc'ed),
- * sorted by (hash, position). */
+/* Winnowing fingerprints of d (winnow.c): (hash, position) pairs into *fp
+ * (malloc'ed), sorted by (hash, position). */
 static nd_status winnow(const cmp_doc *d, unsigned k, unsigned w, nd_key32 **fp,
                         size_t *nfp) {
     nd_status st = ND_OK;
-    uint64_t *h = NULL;
-    size_t *dq = NULL;
+    uint64_t *hash = NULL, *scratch = NULL;
+    uint32_t *pos = NULL;
+    size_t cap = 0, n = 0, scap = 0;
     nd_key32 *out = NULL, *tmp = NULL;
-    size_t n, cap = 0, nout = 0;
 
     *fp = NULL;
     *nfp = 0;
-    if (d->nch < (size_t)k + w - 1) return ND_OK;
-    n = d->nch - k + 1;
-    h = nd_mallocn(n, sizeof *h);
-    dq = nd_mallocn(n, sizeof *dq);
-    if (!h || !dq) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    {
-        uint64_t top = 1, v = 0;
-        for (unsigned i = 1; i < k; i++) top *= ND_CMP_HASH_MUL;
-        for (size_t i = 0; i < d->nch; i++) {
-            if (i >= k) v -= top * d->cps[i - k];
-            v = v * ND_CMP_HASH_MUL + d->cps[i];
-            if (i + 1 >= k) h[i + 1 - k] = mix64(v ^ UINT64_C(0x6e64636d70));
-        }
-    }
-    {
-        /* Monotone deque of positions with increasing hashes; the front is
-         * the window's minimum, the rightmost one on ties (<= pops). */
-        size_t head = 0, tail = 0, last = SIZE_MAX;
-        for (size_t i = 0; i < n; i++) {
-            while (tail > head && h[dq[tail - 1]] >= h[i]) tail--;
-            dq[tail++] = i;
-            if (dq[head] + w <= i) head++;
-            if (i + 1 >= w && dq[head] != last) {
-                last = dq[head];
-                ND_CHECK(ND_GROW(out, cap, nout + 1));
-                out[nout].key = h[last];
-                out[nout].val = (uint32_t)last;
-                out[nout].pad_ = 0;
-                nout++;
-            }
-        }
-    }
-    if (nout) {
-        tmp = nd_mallocn(nout, sizeof *tmp);
-        if (!tmp) {
+    ND_CHECK(nd_winnow(d->cps, d->nch, k, w, &hash, &pos, &cap, &n, &scratch, &scap));
+    if (n) {
+        out = nd_mallocn(n, sizeof *out);
+        tmp = nd_mallocn(n, sizeof *tmp);
+        if (!out || !tmp) {
             st = ND_ERR_NOMEM;
             goto out;
         }
-        nd_sort_key32(out, tmp, nout);
+        for (size_t i = 0; i < n; i++) out[i] = (nd_key32){.key = hash[i], .val = pos[i]};
+        nd_sort_key32(out, tmp, n);
     }
     *fp = out;
-    *nfp = nout;
+    *nfp = n;
     out = NULL;
 out:
-    free(h);
-    free(dq);
+    free(hash);
+    free(pos);
+    free(scratch);
     free(out);
     free(tmp);
     return st;
@@ -402,7 +355,8 @@ static nd_status run_compare(nd_compare *c) {
     size_t *chain_of = NULL, *active = NULL, *iv = NULL;
     size_t nfr = 0, nch = 0, chcap = 0, nact = 0;
     const unsigned t = c->opt.min_passage, G = c->opt.max_gap;
-    const unsigned k = ND_MIN(t, ND_CMP_K_MAX), w = t - k + 1;
+    unsigned k, w;
+    nd_winnow_params(t, &k, &w);
     nd_norm nm;
 
     nd_norm_init(&nm, c->opt.norm_flags);

@@ -262,4 +262,31 @@ typedef struct nd_lsh_out {
 
 nd_status nd_stage_lsh(nd_exec *x, const nd_lsh_in *in, nd_lsh_out *out);
 
+/* --- passages, 1: fingerprints and seeds (stage_fingerprint.c) --- */
+
+/* Two places that begin the same selected k-gram: documents a <= b and
+ * character positions in their normalised text; a == b: pa + k <= pb. */
+typedef struct nd_seed {
+    uint32_t a, b;
+    uint32_t pa, pb;
+} nd_seed;
+
+typedef struct nd_fingerprint_in {
+    nd_doctab *docs;       /* the documents (read; one that changed is marked) */
+    const char *tmpdir;    /* private copies of documents over ND_WHOLE_MAX */
+    unsigned norm_flags;   /* ND_NORM_*, as the scan normalises */
+    unsigned min_passage;  /* shortest passage, normalised characters (>= 1) */
+    unsigned common_docs;  /* a k-gram in more documents is common text */
+} nd_fingerprint_in;
+
+typedef struct nd_fingerprint_out {
+    uint64_t *doc_chars;   /* allocated: per document, normalised characters */
+    nd_seed *seeds;        /* allocated: sorted by (a, b, pa - pb, pa) */
+    size_t nseeds, seed_cap;
+    uint64_t fingerprints; /* selected k-grams in all documents */
+    uint64_t common;       /* distinct k-grams given no seeds as common text */
+} nd_fingerprint_out;
+
+nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_fingerprint_out *out);
+
 #endif /* ND_STAGE_H */
