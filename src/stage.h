@@ -289,4 +289,34 @@ typedef struct nd_fingerprint_out {
 
 nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_fingerprint_out *out);
 
+/* --- passages, 2: seeds extended into pairwise passages (stage_align.c) --- */
+
+/* A passage two places share: documents a <= b, spans in normalised
+ * characters and in bytes of the text read (decoded text for a decoded
+ * document). */
+typedef struct nd_pair_passage {
+    uint32_t a, b;
+    uint64_t a_char, a_chars, b_char, b_chars;
+    uint64_t a_off, a_len, b_off, b_len;
+    uint64_t matched;   /* characters in its exact fragments */
+    uint32_t fragments;
+} nd_pair_passage;
+
+typedef struct nd_align_in {
+    nd_doctab *docs;       /* the documents (read; one that changed is marked) */
+    const char *tmpdir;
+    unsigned norm_flags;   /* as for nd_stage_fingerprint */
+    unsigned min_passage;  /* as for nd_stage_fingerprint */
+    unsigned max_gap;      /* fragments this close in both texts chain */
+    const nd_seed *seeds;  /* nd_fingerprint_out's seeds, in its order */
+    size_t nseeds;
+} nd_align_in;
+
+typedef struct nd_align_out {
+    nd_pair_passage *ps;   /* allocated: sorted by (a, b, a_char) */
+    size_t n;
+} nd_align_out;
+
+nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out);
+
 #endif /* ND_STAGE_H */

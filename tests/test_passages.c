@@ -260,3 +260,96 @@ Test(fingerprint, folded_scripts_share_seeds) {
     fingerprint_out_release(&o);
     nd_doctab_release(&c.docs);
 }
+
+/* --- step 2: pairwise passages, against compare on the same two texts --- */
+
+static void align_corpus(corpus *c, unsigned threads, unsigned min_passage, unsigned max_gap,
+                         nd_align_out *out) {
+    nd_fingerprint_out fo;
+    fingerprints(c, threads, min_passage, 100, &fo);
+    corpus_exec(c, threads);
+    nd_align_in in = {.docs = &c->docs,
+                      .norm_flags = ND_NORM_ALL,
+                      .min_passage = min_passage,
+                      .max_gap = max_gap,
+                      .seeds = fo.seeds,
+                      .nseeds = fo.nseeds};
+    cr_assert_eq(nd_stage_align(&c->x, &in, out), ND_OK);
+    corpus_exec_release(c);
+    fingerprint_out_release(&fo);
+}
+
+static const char *WORDS[] = {"river", "stone", "quiet", "morning", "letter", "garden", "north",
+                              "window", "silver", "market", "lamp", "harbor", "winter", "paper",
+                              "bridge", "orchard", "candle", "meadow", "thunder", "velvet"};
+
+/* n random words (with a few commas and full stops) appended to buf. */
+static void words(char *buf, size_t cap, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, cap - l, "%s%s", WORDS[rnd(20)],
+                 rnd(9) == 0 ? ". " : rnd(7) == 0 ? ", " : " ");
+    }
+}
+
+Test(align, pairs_of_a_two_document_corpus_are_what_compare_finds) {
+    static char a[16384], b[16384];
+    for (int round = 0; round < 12; round++) {
+        a[0] = b[0] = '\0';
+        words(a, sizeof a, 150);
+        words(b, sizeof b, 60);
+        /* b copies a stretch of a with a few words changed */
+        size_t from = strlen(a) / 3, len = 200 + rnd(300), l = strlen(b);
+        memcpy(b + l, a + from, len);
+        b[l + len] = '\0';
+        for (int e = 0; e < 3; e++) b[l + 20 + rnd((uint32_t)len - 40)] = 'x';
+        words(b, sizeof b, 40);
+        if (round % 3 == 2) { /* and a repeat inside b */
+            l = strlen(b);
+            memcpy(b + l, b + 5, 120);
+            b[l + 120] = '\0';
+        }
+        corpus c;
+        memset(&c, 0, sizeof c);
+        corpus_add(&c, "a.txt", a);
+        corpus_add(&c, "b.txt", b);
+        nd_align_out o;
+        align_corpus(&c, 1 + (unsigned)round % 3, 30, 8, &o);
+        nd_compare *cmp = NULL;
+        cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), NULL, &cmp),
+                     ND_OK);
+        size_t np = nd_compare_passage_count(cmp), k = 0;
+        cr_assert_gt(np, 0);
+        for (size_t i = 0; i < o.n; i++) {
+            const nd_pair_passage *p = &o.ps[i];
+            if (p->a != 0 || p->b != 1) continue; /* the repeat inside b */
+            cr_assert_lt(k, np, "more passages than compare finds");
+            nd_passage_info pi;
+            cr_assert_eq(nd_compare_passage(cmp, k++, &pi), ND_OK);
+            cr_expect_eq(p->a_char, pi.side[0].start_char);
+            cr_expect_eq(p->a_chars, pi.side[0].chars);
+            cr_expect_eq(p->b_char, pi.side[1].start_char);
+            cr_expect_eq(p->b_chars, pi.side[1].chars);
+            cr_expect_eq(p->a_off, pi.side[0].offset);
+            cr_expect_eq(p->a_len, pi.side[0].length);
+            cr_expect_eq(p->b_off, pi.side[1].offset);
+            cr_expect_eq(p->b_len, pi.side[1].length);
+            cr_expect_eq(p->matched, pi.matched_chars);
+            cr_expect_eq(p->fragments, pi.fragments);
+        }
+        cr_assert_eq(k, np, "round %d: %zu passages, compare finds %zu", round, k, np);
+        if (round % 3 == 2) { /* the repeat inside b: one passage (1, 1) */
+            int self = 0;
+            for (size_t i = 0; i < o.n; i++)
+                if (o.ps[i].a == 1 && o.ps[i].b == 1) {
+                    self = 1;
+                    cr_assert_leq(o.ps[i].a_off + o.ps[i].a_len, o.ps[i].b_off,
+                                  "a repeat overlaps itself");
+                }
+            cr_assert(self, "round %d: the repeat inside b was not found", round);
+        }
+        nd_compare_free(cmp);
+        free(o.ps);
+        nd_doctab_release(&c.docs);
+    }
+}
