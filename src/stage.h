@@ -319,4 +319,40 @@ typedef struct nd_align_out {
 
 nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out);
 
+/* --- passages, 3: records (stage_passage.c) --- */
+
+/* One place of a passage: bytes [off, off + len) of the text read. */
+typedef struct nd_passage_loc {
+    uint32_t doc;
+    uint64_t off, len;
+    uint64_t chars;      /* normalised characters */
+} nd_passage_loc;
+
+typedef struct nd_passage_record {
+    nd_passage_loc *loc; /* nloc places, by (document, offset); into
+                            nd_passage_out.loc */
+    size_t nloc;
+    uint32_t docs;       /* distinct documents among them */
+    uint64_t chars;      /* normalised characters (its longest place) */
+    double similarity;   /* lowest matched / longer side over its pairs */
+    int common;          /* in more than common_docs documents */
+} nd_passage_record;
+
+typedef struct nd_passage_in {
+    const nd_pair_passage *ps; /* nd_align_out's passages, in its order */
+    size_t n;
+    unsigned common_docs;
+} nd_passage_in;
+
+typedef struct nd_passage_out {
+    nd_passage_record *rec; /* allocated: chars descending, then first place */
+    size_t nrec;
+    nd_passage_loc *loc;    /* allocated: every record's places */
+    size_t nloc;
+} nd_passage_out;
+
+/* Serial: the work is proportional to the pairwise passages. */
+nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out);
+void nd_passage_out_release(nd_passage_out *o);
+
 #endif /* ND_STAGE_H */

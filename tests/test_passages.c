@@ -353,3 +353,126 @@ Test(align, pairs_of_a_two_document_corpus_are_what_compare_finds) {
         nd_doctab_release(&c.docs);
     }
 }
+
+/* --- step 3: records --- */
+
+static void records(corpus *c, unsigned min_passage, unsigned common, nd_passage_out *out) {
+    nd_align_out ao;
+    align_corpus(c, 2, min_passage, 8, &ao);
+    nd_passage_in in = {.ps = ao.ps, .n = ao.n, .common_docs = common};
+    cr_assert_eq(nd_stage_passage(&in, out), ND_OK);
+    free(ao.ps);
+}
+
+/* CJK text of n characters from a large alphabet (no chance repeats). */
+static char *cjk(size_t n) {
+    uint32_t *cp = malloc(n * sizeof *cp);
+    random_cjk(cp, n, 5000);
+    char *s = utf8_of(cp, n);
+    free(cp);
+    return s;
+}
+
+static char *cat3(const char *x, const char *y, const char *z) {
+    size_t n = strlen(x) + strlen(y) + strlen(z) + 1;
+    char *s = malloc(n);
+    snprintf(s, n, "%s%s%s", x, y, z);
+    return s;
+}
+
+Test(passage, one_record_per_passage_with_all_its_places) {
+    char *p = cjk(80), *f[6], *doc[6];
+    for (int d = 0; d < 6; d++) f[d] = cjk(60);
+    /* the passage in documents 0, 2, 3 and 5; 1 and 4 share nothing */
+    for (int d = 0; d < 6; d++) {
+        char *g = cjk(50);
+        doc[d] = d == 1 || d == 4 ? cat3(f[d], g, "") : cat3(f[d], p, g);
+        free(g);
+    }
+    for (unsigned common = 3; common <= 4; common++) {
+        corpus c;
+        memset(&c, 0, sizeof c);
+        for (int d = 0; d < 6; d++) corpus_add(&c, d % 2 ? "odd" : "even", doc[d]);
+        nd_passage_out o;
+        records(&c, 30, common, &o);
+        cr_assert_eq(o.nrec, 1, "%zu records", o.nrec);
+        const nd_passage_record *r = &o.rec[0];
+        cr_assert_eq(r->nloc, 4);
+        cr_assert_eq(r->docs, 4);
+        uint32_t want[4] = {0, 2, 3, 5};
+        for (int i = 0; i < 4; i++) {
+            cr_assert_eq(r->loc[i].doc, want[i]);
+            cr_assert_eq(r->loc[i].off, 60 * 3, "the passage starts after 60 characters");
+            cr_assert_eq(r->loc[i].len, 80 * 3);
+            cr_assert_eq(r->loc[i].chars, 80);
+        }
+        cr_assert_eq(r->chars, 80);
+        cr_assert_float_eq(r->similarity, 1.0, 1e-12);
+        cr_assert_eq(r->common, common < 4, "common_docs %u", common);
+        nd_passage_out_release(&o);
+        nd_doctab_release(&c.docs);
+    }
+    for (int d = 0; d < 6; d++) {
+        free(f[d]);
+        free(doc[d]);
+    }
+    free(p);
+}
+
+/* A sentence of a paragraph that A and B share, copied alone into E, is its
+ * own record {A, B, E}; it does not join the paragraph's record {A, B}. */
+Test(passage, a_sentence_of_a_shared_paragraph_is_its_own_record) {
+    char *s1 = cjk(40), *s2 = cjk(40), *s3 = cjk(40), *pa = cat3(s1, s2, s3);
+    char *ga = cjk(30), *gb = cjk(30), *ge = cjk(30), *he = cjk(30);
+    char *a = cat3(ga, pa, ""), *b = cat3(gb, pa, ""), *e = cat3(ge, s2, he);
+    corpus c;
+    memset(&c, 0, sizeof c);
+    corpus_add(&c, "a", a);
+    corpus_add(&c, "b", b);
+    corpus_add(&c, "e", e);
+    nd_passage_out o;
+    records(&c, 30, 100, &o);
+    cr_assert_eq(o.nrec, 2, "%zu records", o.nrec);
+    /* largest first: the paragraph in A and B */
+    cr_assert_eq(o.rec[0].nloc, 2);
+    cr_assert_eq(o.rec[0].chars, 120);
+    cr_assert_eq(o.rec[0].loc[0].doc, 0);
+    cr_assert_eq(o.rec[0].loc[1].doc, 1);
+    cr_assert_eq(o.rec[1].nloc, 3);
+    cr_assert_eq(o.rec[1].chars, 40);
+    for (uint32_t d = 0; d < 3; d++) {
+        cr_assert_eq(o.rec[1].loc[d].doc, d);
+        cr_assert_eq(o.rec[1].loc[d].len, 40 * 3);
+    }
+    cr_assert_eq(o.rec[1].loc[0].off, (30 + 40) * 3);
+    cr_assert_eq(o.rec[1].loc[2].off, 30 * 3);
+    nd_passage_out_release(&o);
+    nd_doctab_release(&c.docs);
+    char *all[] = {s1, s2, s3, pa, ga, gb, ge, he, a, b, e};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
+}
+
+/* Two places of one document are two locations of the record. */
+Test(passage, a_repeat_inside_a_document_is_two_places) {
+    char *p = cjk(50), *x = cjk(40), *y = cjk(40), *z = cjk(40), *u = cjk(40), *v = cjk(40);
+    char *d0a = cat3(x, p, y), *d0 = cat3(d0a, p, z), *d1 = cat3(u, p, v);
+    corpus c;
+    memset(&c, 0, sizeof c);
+    corpus_add(&c, "twice", d0);
+    corpus_add(&c, "once", d1);
+    nd_passage_out o;
+    records(&c, 30, 100, &o);
+    cr_assert_eq(o.nrec, 1, "%zu records", o.nrec);
+    cr_assert_eq(o.rec[0].nloc, 3);
+    cr_assert_eq(o.rec[0].docs, 2);
+    cr_assert_eq(o.rec[0].loc[0].doc, 0);
+    cr_assert_eq(o.rec[0].loc[0].off, 40 * 3);
+    cr_assert_eq(o.rec[0].loc[1].doc, 0);
+    cr_assert_eq(o.rec[0].loc[1].off, (40 + 50 + 40) * 3);
+    cr_assert_eq(o.rec[0].loc[2].doc, 1);
+    cr_assert_eq(o.rec[0].loc[2].off, 40 * 3);
+    nd_passage_out_release(&o);
+    nd_doctab_release(&c.docs);
+    char *all[] = {p, x, y, z, u, v, d0a, d0, d1};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
+}
