@@ -324,6 +324,7 @@ nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out);
 /* One place of a passage: bytes [off, off + len) of the text read. */
 typedef struct nd_passage_loc {
     uint32_t doc;
+    uint32_t line;       /* 1-based line of off (nd_passage_lines) */
     uint64_t off, len;
     uint64_t chars;      /* normalised characters */
 } nd_passage_loc;
@@ -354,5 +355,10 @@ typedef struct nd_passage_out {
 /* Serial: the work is proportional to the pairwise passages. */
 nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out);
 void nd_passage_out_release(nd_passage_out *o);
+
+/* Sets the line of every place, reading each document with places once
+ * (worker 0's reader; a document that changed is marked, its places keep
+ * line 0).  ND_ERR_NOMEM, or a read error. */
+nd_status nd_passage_lines(nd_exec *x, nd_doctab *docs, const char *tmpdir, nd_passage_out *o);
 
 #endif /* ND_STAGE_H */

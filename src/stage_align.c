@@ -163,7 +163,7 @@ nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    nd_exec_begin(x, ND_STAGE_VERIFY, in->nseeds);
+    nd_exec_begin(x, ND_STAGE_PASSAGE, in->nseeds);
     ND_CHECK(nd_exec_run(x, nt, align_task, &v));
     for (size_t t = 0; t < nt; t++) total += v.part[t].n;
     if (total) {

@@ -206,7 +206,7 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
         st = ND_ERR_NOMEM;
         goto out;
     }
-    nd_exec_begin(x, ND_STAGE_SPLIT, all);
+    nd_exec_begin(x, ND_STAGE_PASSAGE, all);
     ND_CHECK(nd_exec_run(x, nr, fp_task, &v));
     for (size_t t = 0; t < nr; t++) total += v.part[t].n;
     out->fingerprints = total;

@@ -150,7 +150,7 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
                 continue;
             }
             ndocs += !last || last->doc != p->doc;
-            r->loc[r->nloc++] = (nd_passage_loc){p->doc, p->off, p->end - p->off, p->chars};
+            r->loc[r->nloc++] = (nd_passage_loc){p->doc, 0, p->off, p->end - p->off, p->chars};
         }
         out->nloc += r->nloc;
         r->docs = ndocs;
@@ -165,5 +165,50 @@ out:
     free(node);
     free(key);
     free(sim);
+    return st;
+}
+
+/* Places by (document, offset), as pointers. */
+static int loc_cmp(const void *x, const void *y) {
+    const nd_passage_loc *p = *(nd_passage_loc *const *)x, *q = *(nd_passage_loc *const *)y;
+    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
+    return p->off < q->off ? -1 : p->off > q->off;
+}
+
+nd_status nd_passage_lines(nd_exec *x, nd_doctab *docs, const char *tmpdir, nd_passage_out *o) {
+    nd_status st = ND_OK;
+    nd_passage_loc **by = NULL;
+    if (o->nloc == 0) return ND_OK;
+    if (!(by = nd_mallocn(o->nloc, sizeof *by))) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < o->nloc; i++) by[i] = &o->loc[i];
+    qsort(by, o->nloc, sizeof *by, loc_cmp);
+    nd_reader *rd = &x->wk[0].rd;
+    for (size_t i = 0; i < o->nloc;) {
+        size_t j = i + 1, doc = by[i]->doc;
+        while (j < o->nloc && by[j]->doc == doc) j++;
+        const uint8_t *data = NULL;
+        st = nd_reader_whole_private(rd, doc, tmpdir, &data);
+        if (st == ND_ERR_CHANGED) {
+            (void)nd_doctab_mark_changed(docs, doc);
+            st = ND_OK;
+            i = j;
+            continue;
+        }
+        ND_CHECK(st);
+        /* lines end at LF, CRLF or a lone CR, as the split counts them */
+        uint64_t at = 0, size = docs->docs[doc].size;
+        uint32_t line = 1;
+        for (size_t q = i; q < j; q++) {
+            uint64_t off = ND_MIN(by[q]->off, size);
+            for (; at < off; at++) {
+                uint8_t c = data[at];
+                if (c == '\n' || (c == '\r' && (at + 1 >= size || data[at + 1] != '\n'))) line++;
+            }
+            by[q]->line = line;
+        }
+        i = j;
+    }
+out:
+    free(by);
     return st;
 }
