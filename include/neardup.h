@@ -165,6 +165,17 @@ typedef struct nd_options {
                                (a string, or a number as written) names
                                each record instead of "FILE:LINE"; needs
                                jsonl_field */
+    unsigned passages;      /* 0 (the default): off.  1: the scan also
+                               finds every passage of at least min_passage
+                               normalised characters that appears in two or
+                               more places, across documents and within
+                               one, wherever paragraph boundaries fall
+                               (nd_report_passage_count ...) */
+    unsigned min_passage;   /* shortest passage, normalised characters,
+                               1..100000; default 50 */
+    unsigned max_gap;       /* exact fragments at most this many characters
+                               apart (in both places) make one passage,
+                               0..100000; default 8 */
 } nd_options;
 
 #define ND_MIN_PARAGRAPH_BYTES UINT32_C(64)
@@ -333,6 +344,7 @@ typedef enum nd_stage {
     ND_STAGE_LSH,      /* band keys -> candidate pairs */
     ND_STAGE_VERIFY,   /* exact Jaccard of candidate pairs */
     ND_STAGE_CLUSTER,  /* clusters and similarities to representatives */
+    ND_STAGE_PASSAGE,  /* copied passages (nd_options.passages) */
     ND_STAGE_REPORT,   /* per-document shares, overlaps, totals */
     ND_STAGE_COUNT_
 } nd_stage;
@@ -404,6 +416,10 @@ typedef struct nd_summary {
     unsigned bands, rows, num_perm, shingle;
     double threshold;
     unsigned common_docs;     /* the nd_options.common_docs in force */
+    unsigned passages;        /* the nd_options.passages in force, */
+    unsigned min_passage;     /* and min_passage */
+    uint64_t passage_records; /* copied passages found (when passages) */
+    uint64_t common_passages; /* of which common text */
 } nd_summary;
 
 typedef struct nd_document_info {
@@ -470,6 +486,38 @@ nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *o
  * be callable.  Safe to call from several threads at once. */
 nd_status nd_report_paragraph_text(const nd_report *r, size_t i,
                                    const char **text, size_t *len);
+/* Copied passages (nd_options.passages): one record per passage, with all
+ * its places.  Records are ordered by characters, descending, then by their
+ * first place; places by (document, offset). */
+typedef struct nd_passage_record_info {
+    size_t places;       /* places, >= 2 (nd_report_passage_place) */
+    size_t documents;    /* distinct documents among them */
+    uint64_t chars;      /* normalised characters (its longest place) */
+    double similarity;   /* 1.0 for verbatim copies; for edited ones the
+                            lowest share of exactly matching characters
+                            between two of its places */
+    int common;          /* in more than common_docs documents: common text
+                            (boilerplate) */
+} nd_passage_record_info;
+
+typedef struct nd_passage_place {
+    uint32_t doc;        /* document index */
+    uint32_t line;       /* 1-based line of its first byte */
+    uint64_t offset;     /* bytes of the original document, as paragraphs' */
+    uint64_t length;
+    uint64_t chars;      /* normalised characters */
+} nd_passage_place;
+
+size_t nd_report_passage_count(const nd_report *r);
+nd_status nd_report_passage(const nd_report *r, size_t i, nd_passage_record_info *out);
+/* Place j of passage i. */
+nd_status nd_report_passage_place(const nd_report *r, size_t i, size_t j,
+                                  nd_passage_place *out);
+/* The text of place j of passage i (not NUL-terminated): as
+ * nd_report_paragraph_text gives a paragraph's (read again; UTF-8 text for a
+ * decoded document; "" if its file changed since, reported once). */
+nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const char **text,
+                                 size_t *len);
 size_t nd_report_cluster_count(const nd_report *r);
 nd_status nd_report_cluster(const nd_report *r, size_t i, nd_cluster_info *out);
 size_t nd_report_overlap_count(const nd_report *r);

@@ -9,39 +9,17 @@
  * passage copied from Traditional into Simplified script, or re-punctuated,
  * is still found, and is reported at its lines in the original files.
  *
- * Fingerprints: winnowing (Schleimer, Wilkerson and Aiken, "Winnowing: Local
- * Algorithms for Document Fingerprinting", SIGMOD 2003).  Every k-gram of
- * normalised characters is hashed (a rolling polynomial hash, finalised with
- * the splitmix64 mixer so that minima are uniformly placed); in every window
- * of w consecutive k-gram hashes the minimum is selected (the rightmost one
- * on ties, "robust winnowing"), and consecutive windows that select the same
- * k-gram record it once.  The guarantee: any common substring of at least
- * t = w + k - 1 characters contains a whole window, hence a selected k-gram
- * of the same hash in both documents.  We set t = min_passage,
- * k = min(t, 15) and w = t - k + 1, so every shared run of min_passage
- * characters is found (the density is about 2 / (w + 1) fingerprints per
- * character).  Hash values that occur more than ND_CMP_MAX_OCC times in a
- * document (boilerplate such as a repeated separator) are ignored, which
- * bounds the work at O(n log n) for any input.
+ * Fingerprints: winnowing (winnow.c, with nd_winnow_params' k and w for
+ * t = min_passage), so every shared run of min_passage characters is found.
+ * Hash values that occur more than ND_CMP_MAX_OCC times in a document
+ * (boilerplate such as a repeated separator) are ignored, which bounds the
+ * work at O(n log n) for any input.
  *
- * Extension: each pair of equal fingerprints is checked character by
- * character (hash collisions are discarded) and extended left and right to a
- * maximal exact match.  Pairs are processed by diagonal (pos_a - pos_b) and
- * position, so a pair inside a match already found is skipped in O(1), and
- * each maximal match is found exactly once.
- *
- * Merging: a lightly edited copy is a chain of exact fragments on nearby
- * diagonals separated by short gaps.  Fragments sorted by position in A are
- * chained when the next one starts at most max_gap characters after the
- * chain's end in both documents (overlaps of up to max_gap are trimmed off
- * the new fragment).  A chain is reported as a passage when its matched
- * characters reach min_passage.  Fragments shorter than min_passage are
- * found on a best-effort basis (when one of their k-grams was selected);
- * runs of min_passage characters always are.
- *
- * Coverage: "x% of A appears in B" is the union, over all passages, of the
- * matched fragments' characters in A, divided by A's normalised characters;
- * the same for B.  Computed exactly in integers; the output rounds.
+ * Extension, merging and coverage: align.c (the same code the corpus-wide
+ * passages use): equal fingerprints are extended to maximal exact matches,
+ * fragments chained across edits of up to max_gap characters, a chain with
+ * min_passage matched characters is a passage, and "x% of A appears in B"
+ * is the union of the passages' fragments in A over A's characters.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -50,20 +28,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "align.h"
 #include "decode.h"
 #include "input.h"
 #include "nd_internal.h"
 #include "text.h"
 #include "write.h"
+#include "winnow.h"
 #include "write_html.h"
 
-#define ND_CMP_K_MAX 15u
 #define ND_CMP_MAX_OCC 64u
-#define ND_CMP_HASH_MUL UINT64_C(0x100000001b3)
 
-typedef struct cmp_frag {
-    size_t a, b, len;
-} cmp_frag;
 
 typedef struct cmp_doc {
     nd_doctab tab;          /* owns the bytes (exactly one document) */
@@ -166,107 +141,49 @@ static uint32_t line_of(const cmp_doc *d, size_t off) {
     return (uint32_t)(lo + 1);
 }
 
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* Winnowing fingerprints of d: (hash, position) pairs into *fp (malloc'ed),
- * sorted by (hash, position). */
+/* Winnowing fingerprints of d (winnow.c): (hash, position) pairs into *fp
+ * (malloc'ed), sorted by (hash, position). */
 static nd_status winnow(const cmp_doc *d, unsigned k, unsigned w, nd_key32 **fp,
                         size_t *nfp) {
     nd_status st = ND_OK;
-    uint64_t *h = NULL;
-    size_t *dq = NULL;
+    uint64_t *hash = NULL, *scratch = NULL;
+    uint32_t *pos = NULL;
+    size_t cap = 0, n = 0, scap = 0;
     nd_key32 *out = NULL, *tmp = NULL;
-    size_t n, cap = 0, nout = 0;
 
     *fp = NULL;
     *nfp = 0;
-    if (d->nch < (size_t)k + w - 1) return ND_OK;
-    n = d->nch - k + 1;
-    h = nd_mallocn(n, sizeof *h);
-    dq = nd_mallocn(n, sizeof *dq);
-    if (!h || !dq) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    {
-        uint64_t top = 1, v = 0;
-        for (unsigned i = 1; i < k; i++) top *= ND_CMP_HASH_MUL;
-        for (size_t i = 0; i < d->nch; i++) {
-            if (i >= k) v -= top * d->cps[i - k];
-            v = v * ND_CMP_HASH_MUL + d->cps[i];
-            if (i + 1 >= k) h[i + 1 - k] = mix64(v ^ UINT64_C(0x6e64636d70));
-        }
-    }
-    {
-        /* Monotone deque of positions with increasing hashes; the front is
-         * the window's minimum, the rightmost one on ties (<= pops). */
-        size_t head = 0, tail = 0, last = SIZE_MAX;
-        for (size_t i = 0; i < n; i++) {
-            while (tail > head && h[dq[tail - 1]] >= h[i]) tail--;
-            dq[tail++] = i;
-            if (dq[head] + w <= i) head++;
-            if (i + 1 >= w && dq[head] != last) {
-                last = dq[head];
-                ND_CHECK(ND_GROW(out, cap, nout + 1));
-                out[nout].key = h[last];
-                out[nout].val = (uint32_t)last;
-                out[nout].pad_ = 0;
-                nout++;
-            }
-        }
-    }
-    if (nout) {
-        tmp = nd_mallocn(nout, sizeof *tmp);
-        if (!tmp) {
+    ND_CHECK(nd_winnow(d->cps, d->nch, k, w, &hash, &pos, &cap, &n, &scratch, &scap));
+    if (n) {
+        out = nd_mallocn(n, sizeof *out);
+        tmp = nd_mallocn(n, sizeof *tmp);
+        if (!out || !tmp) {
             st = ND_ERR_NOMEM;
             goto out;
         }
-        nd_sort_key32(out, tmp, nout);
+        for (size_t i = 0; i < n; i++) out[i] = (nd_key32){.key = hash[i], .val = pos[i]};
+        nd_sort_key32(out, tmp, n);
     }
     *fp = out;
-    *nfp = nout;
+    *nfp = n;
     out = NULL;
 out:
-    free(h);
-    free(dq);
+    free(hash);
+    free(pos);
+    free(scratch);
     free(out);
     free(tmp);
     return st;
 }
 
-/* Candidate pair: diagonal-major order. */
-typedef struct cmp_pair {
-    uint64_t diag; /* pos_a - pos_b + nch_b, never negative */
-    uint64_t a;
-} cmp_pair;
-
-static int pair_cmp(const void *x, const void *y) {
-    const cmp_pair *p = x, *q = y;
-    if (p->diag != q->diag) return p->diag < q->diag ? -1 : 1;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    return 0;
-}
-
-static int frag_cmp(const void *x, const void *y) {
-    const cmp_frag *p = x, *q = y;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    if (p->b != q->b) return p->b < q->b ? -1 : 1;
-    if (p->len != q->len) return p->len > q->len ? -1 : 1;
-    return 0;
-}
-
-/* Exact maximal matches (length >= k) reachable from equal fingerprints. */
+/* Exact maximal matches (length >= k) reachable from equal fingerprints
+ * (align.c), sorted by position in A. */
 static nd_status find_fragments(const cmp_doc *A, const cmp_doc *B, unsigned k,
-                                unsigned w, cmp_frag **frags, size_t *nfrags) {
+                                unsigned w, nd_align_frag **frags, size_t *nfrags) {
     nd_status st = ND_OK;
     nd_key32 *fa = NULL, *fb = NULL;
-    size_t na = 0, nb = 0, npairs = 0, pcap = 0, fcap = 0, nf = 0;
-    cmp_pair *pairs = NULL;
-    cmp_frag *out = NULL;
+    size_t na = 0, nb = 0, npairs = 0, pcap = 0;
+    nd_align_seed *pairs = NULL;
 
     *frags = NULL;
     *nfrags = 0;
@@ -288,8 +205,8 @@ static nd_status find_fragments(const cmp_doc *A, const cmp_doc *B, unsigned k,
             for (size_t x = i; x < ie; x++) {
                 for (size_t y = j; y < je; y++) {
                     ND_CHECK(ND_GROW(pairs, pcap, npairs + 1));
-                    pairs[npairs].diag = (uint64_t)fa[x].val + B->nch - fb[y].val;
                     pairs[npairs].a = fa[x].val;
+                    pairs[npairs].b = fb[y].val;
                     npairs++;
                 }
             }
@@ -297,78 +214,13 @@ static nd_status find_fragments(const cmp_doc *A, const cmp_doc *B, unsigned k,
         i = ie;
         j = je;
     }
-    if (npairs) qsort(pairs, npairs, sizeof *pairs, pair_cmp);
-    {
-        uint64_t cur_diag = UINT64_MAX;
-        size_t cur_end = 0; /* end in A of the last match on cur_diag */
-        for (size_t p = 0; p < npairs; p++) {
-            size_t a = (size_t)pairs[p].a;
-            size_t b = (size_t)(pairs[p].a + B->nch - pairs[p].diag);
-            if (pairs[p].diag == cur_diag && a < cur_end) continue;
-            if (memcmp(A->cps + a, B->cps + b, (size_t)k * sizeof *A->cps) != 0)
-                continue; /* hash collision */
-            size_t s = a, t = b, e = a + k, f = b + k;
-            while (s > 0 && t > 0 && A->cps[s - 1] == B->cps[t - 1]) {
-                s--;
-                t--;
-            }
-            while (e < A->nch && f < B->nch && A->cps[e] == B->cps[f]) {
-                e++;
-                f++;
-            }
-            cur_diag = pairs[p].diag;
-            cur_end = e;
-            ND_CHECK(ND_GROW(out, fcap, nf + 1));
-            out[nf].a = s;
-            out[nf].b = t;
-            out[nf].len = e - s;
-            nf++;
-        }
-    }
-    if (nf) qsort(out, nf, sizeof *out, frag_cmp);
-    *frags = out;
-    *nfrags = nf;
-    out = NULL;
+    nd_align_sort_seeds(pairs, npairs);
+    ND_CHECK(nd_align_extend(A->cps, A->nch, B->cps, B->nch, 0, k, pairs, npairs, frags, nfrags));
 out:
     free(fa);
     free(fb);
     free(pairs);
-    free(out);
     return st;
-}
-
-typedef struct cmp_chain {
-    size_t a0, b0, ae, be; /* span in A and B */
-    uint64_t matched;
-    uint32_t nfrag;
-    size_t first;          /* first trimmed fragment in the chain list */
-} cmp_chain;
-
-static int range_cmp(const void *x, const void *y) {
-    const size_t *p = x, *q = y;
-    if (p[0] != q[0]) return p[0] < q[0] ? -1 : 1;
-    return p[1] < q[1] ? -1 : p[1] > q[1];
-}
-
-/* Size of the union of intervals iv[2i..2i+1] (sorted in place). */
-static uint64_t union_len(size_t *iv, size_t n) {
-    uint64_t total = 0;
-    size_t cur_s = 0, cur_e = 0;
-    int open = 0;
-    if (n) qsort(iv, n, 2 * sizeof *iv, range_cmp);
-    for (size_t i = 0; i < n; i++) {
-        size_t s = iv[2 * i], e = iv[2 * i + 1];
-        if (open && s <= cur_e) {
-            if (e > cur_e) cur_e = e;
-            continue;
-        }
-        if (open) total += cur_e - cur_s;
-        cur_s = s;
-        cur_e = e;
-        open = 1;
-    }
-    if (open) total += cur_e - cur_s;
-    return total;
 }
 
 static int passage_cmp(const void *x, const void *y) {
@@ -397,12 +249,12 @@ static void fill_side(const cmp_doc *d, size_t c0, size_t c1, nd_passage_side *s
 
 static nd_status run_compare(nd_compare *c) {
     nd_status st = ND_OK;
-    cmp_frag *fr = NULL, *trim = NULL;
-    cmp_chain *ch = NULL;
-    size_t *chain_of = NULL, *active = NULL, *iv = NULL;
-    size_t nfr = 0, nch = 0, chcap = 0, nact = 0;
+    nd_align_frag *fr = NULL;
+    nd_align_chain_info *ch = NULL;
+    size_t nfr = 0, nch = 0;
     const unsigned t = c->opt.min_passage, G = c->opt.max_gap;
-    const unsigned k = ND_MIN(t, ND_CMP_K_MAX), w = t - k + 1;
+    unsigned k, w;
+    nd_winnow_params(t, &k, &w);
     nd_norm nm;
 
     nd_norm_init(&nm, c->opt.norm_flags);
@@ -413,106 +265,26 @@ static nd_status run_compare(nd_compare *c) {
         ND_CHECK(index_lines(d));
     }
     ND_CHECK(find_fragments(&c->d[0], &c->d[1], k, w, &fr, &nfr));
-    if (nfr == 0) goto out;
-    trim = nd_mallocn(nfr, sizeof *trim);
-    chain_of = nd_mallocn(nfr, sizeof *chain_of);
-    active = nd_mallocn(nfr, sizeof *active);
-    if (!trim || !chain_of || !active) {
+    ND_CHECK(nd_align_chain(fr, nfr, G, t, &ch, &nch, &c->d[0].covered, &c->d[1].covered));
+    if (nch == 0) goto out;
+    /* Passages: chains with enough matched characters (all of them). */
+    c->ps = nd_calloc(nch, sizeof *c->ps);
+    if (!c->ps) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    /* Chain fragments in A order (see the essay above). */
-    for (size_t i = 0; i < nfr; i++) {
-        cmp_frag f = fr[i];
-        size_t best = SIZE_MAX, ov = 0;
-        for (size_t x = 0; x < nact;) { /* retire chains left behind */
-            if (ch[active[x]].ae + G < f.a) active[x] = active[--nact];
-            else x++;
-        }
-        /* the oldest chain that f continues (active is in no fixed order) */
-        for (size_t x = 0; x < nact; x++) {
-            const cmp_chain *cc = &ch[active[x]];
-            if (active[x] >= best) continue;
-            if (f.a + G < cc->ae || f.b + G < cc->be) continue; /* overlap > G */
-            if (f.a > cc->ae + G || f.b > cc->be + G) continue; /* gap > G */
-            if (f.b < cc->b0) continue;
-            size_t o = 0;
-            if (cc->ae > f.a) o = cc->ae - f.a;
-            if (cc->be > f.b && cc->be - f.b > o) o = cc->be - f.b;
-            if (o >= f.len) continue;
-            best = active[x];
-            ov = o;
-        }
-        f.a += ov;
-        f.b += ov;
-        f.len -= ov;
-        trim[i] = f;
-        if (best == SIZE_MAX) {
-            ND_CHECK(ND_GROW(ch, chcap, nch + 1));
-            ch[nch].a0 = f.a;
-            ch[nch].b0 = f.b;
-            ch[nch].ae = f.a + f.len;
-            ch[nch].be = f.b + f.len;
-            ch[nch].matched = f.len;
-            ch[nch].nfrag = 1;
-            ch[nch].first = i;
-            best = nch++;
-            active[nact++] = best;
-        } else {
-            cmp_chain *cc = &ch[best];
-            cc->ae = f.a + f.len;
-            cc->be = f.b + f.len;
-            cc->matched += f.len;
-            cc->nfrag++;
-        }
-        chain_of[i] = best;
+    for (size_t i = 0; i < nch; i++) {
+        nd_passage_info *p = &c->ps[c->nps++];
+        fill_side(&c->d[0], ch[i].a0, ch[i].ae, &p->side[0]);
+        fill_side(&c->d[1], ch[i].b0, ch[i].be, &p->side[1]);
+        p->matched_chars = ch[i].matched;
+        p->fragments = ch[i].nfrag;
     }
-    /* Passages: chains with enough matched characters. */
-    {
-        size_t n = 0;
-        for (size_t i = 0; i < nch; i++)
-            if (ch[i].matched >= t) n++;
-        if (n == 0) goto out;
-        c->ps = nd_calloc(n, sizeof *c->ps);
-        if (!c->ps) {
-            st = ND_ERR_NOMEM;
-            goto out;
-        }
-        for (size_t i = 0; i < nch; i++) {
-            if (ch[i].matched < t) continue;
-            nd_passage_info *p = &c->ps[c->nps++];
-            fill_side(&c->d[0], ch[i].a0, ch[i].ae, &p->side[0]);
-            fill_side(&c->d[1], ch[i].b0, ch[i].be, &p->side[1]);
-            p->matched_chars = ch[i].matched;
-            p->fragments = ch[i].nfrag;
-        }
-        qsort(c->ps, c->nps, sizeof *c->ps, passage_cmp);
-    }
-    /* Coverage: union of the kept chains' fragments, per document. */
-    iv = nd_mallocn(nfr, 2 * sizeof *iv);
-    if (!iv) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    for (int s = 0; s < 2; s++) {
-        size_t n = 0;
-        for (size_t i = 0; i < nfr; i++) {
-            if (ch[chain_of[i]].matched < t) continue;
-            size_t start = s == 0 ? trim[i].a : trim[i].b;
-            iv[2 * n] = start;
-            iv[2 * n + 1] = start + trim[i].len;
-            n++;
-        }
-        c->d[s].covered = union_len(iv, n);
-    }
+    qsort(c->ps, c->nps, sizeof *c->ps, passage_cmp);
 out:
     nd_norm_release(&nm);
     free(fr);
-    free(trim);
     free(ch);
-    free(chain_of);
-    free(active);
-    free(iv);
     return st;
 }
 

@@ -380,6 +380,22 @@ uint64_t nd_decmap_orig(const nd_decmap *m, uint64_t dec) {
     return s->orig + k * s->ow;
 }
 
+uint64_t nd_escmap_orig(const nd_escmap *m, uint64_t dec) {
+    if (dec > m->len) dec = m->len;
+    size_t lo = 0, hi = m->n; /* escapes at offsets below dec */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->pos[mid] < dec) lo = mid + 1;
+        else hi = mid;
+    }
+    return m->base + dec + lo;
+}
+
+void nd_escmap_release(nd_escmap *m) {
+    free(m->pos);
+    memset(m, 0, sizeof *m);
+}
+
 uint64_t nd_decmap_orig_size(const nd_decmap *m) {
     return m->n ? m->seg[m->n - 1].orig : 0;
 }

@@ -77,6 +77,23 @@ uint64_t nd_decmap_orig_size(const nd_decmap *m);
 
 void nd_decmap_release(nd_decmap *m);
 
+/* A lighter map for a text that differs from its original only by escapes
+ * that each take one byte more than the character they stand for (JSON's
+ * \n, \", \\, \/, \b, \f, \r, \t): the decoded offsets of the escaped
+ * characters, 4 bytes each (an nd_decmap needs two 24-byte segments per
+ * escape).  jsonl.c uses it for records without \uXXXX escapes. */
+typedef struct nd_escmap {
+    uint64_t base;  /* the original offset of decoded offset 0 */
+    uint64_t len;   /* the decoded length (< 2^32) */
+    uint32_t *pos;  /* decoded offsets of the escaped characters, ascending */
+    size_t n, cap;
+    unsigned char on; /* the map is in use (n may be 0) */
+} nd_escmap;
+
+/* base + dec + the escapes before dec (dec past the end: the end). */
+uint64_t nd_escmap_orig(const nd_escmap *m, uint64_t dec);
+void nd_escmap_release(nd_escmap *m);
+
 /* ---- Decoding ------------------------------------------------------------ */
 
 typedef struct nd_decode_in {

@@ -175,6 +175,7 @@ static void doc_release(nd_doc *doc) {
     free(doc->heap);
     free(doc->orig_heap);
     nd_decmap_release(&doc->map);
+    nd_escmap_release(&doc->esc);
     free(doc->path);
     memset(doc, 0, sizeof *doc);
 }

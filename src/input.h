@@ -36,6 +36,8 @@ typedef struct nd_doc {
      * after the text (orig_spool_off) or on the heap (orig_heap), and map
      * translates offsets.  map.n == 0: not decoded (text is the original). */
     nd_decmap map;
+    nd_escmap esc;           /* instead of map, for JSON text whose only
+                                escapes are one-byte-more ones (jsonl.c) */
     uint8_t *orig_heap;      /* the original bytes when not spooled, or NULL */
     uint64_t orig_spool_off; /* spooled: where the original bytes are */
     char enc[ND_ENC_NAME];   /* the encoding read ("" = utf-8) */
@@ -83,9 +85,11 @@ typedef struct nd_container {
  * a container, offsets are of the container's bytes and the size is that
  * of the bytes the text was decoded from (the map's span). */
 static inline uint64_t nd_doc_orig_off(const nd_doc *d, uint64_t dec) {
+    if (d->esc.on) return nd_escmap_orig(&d->esc, dec);
     return d->map.n ? nd_decmap_orig(&d->map, dec) : dec;
 }
 static inline uint64_t nd_doc_orig_size(const nd_doc *d) {
+    if (d->esc.on) return d->esc.len + d->esc.n;
     return d->map.n ? nd_decmap_orig_size(&d->map) - d->map.seg[0].orig : (uint64_t)d->size;
 }
 static inline const char *nd_doc_encoding(const nd_doc *d) {

@@ -37,8 +37,12 @@
  * is dw 4, ow 12.  A lone surrogate decodes to U+FFFD (dw 3, ow 6), as
  * json-c does.  The map's first segment starts after the opening quote and
  * its sentinel sits at the closing quote, so nd_doc_orig_size is the
- * length of the JSON string's contents.  The map is trimmed to its size: a
- * record of plain text costs two segments (48 bytes).
+ * length of the JSON string's contents.  Most text has no \u escape, only
+ * \n, \" and the like, each one byte longer than its character; such a
+ * record gets the lighter nd_escmap instead (the decoded offsets of its
+ * escapes, 4 bytes each, against two 24-byte segments per escape: English
+ * hard-wrapped at 70 columns would otherwise cost 0.6 bytes of map per
+ * byte of text).  Maps are trimmed to their size.
  *
  * Where the text goes.  The decoded text is handed to nd_parts_add, which
  * batches texts into the doctab's private spool (an unlinked file only
@@ -119,6 +123,7 @@ void nd_jsonl_rec_release(nd_jsonl_rec *rec) {
     free(rec->text);
     free(rec->id);
     nd_decmap_release(&rec->map);
+    nd_escmap_release(&rec->esc);
     memset(rec, 0, sizeof *rec);
 }
 
@@ -272,6 +277,36 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
         ND_TRY(ND_GROW(m->seg, m->cap, m->n + 1));
         m->seg[m->n++] = (nd_decmap_seg){dec, orig, 0, 0, 0, 0};
     }
+    return ND_OK;
+}
+
+/* The escape map (decode.h) of the JSON string contents s[a..b-1], whose
+ * original starts at base + a, and its decoded length: ND_ERR_FORMAT when
+ * it holds a \u escape (the caller then builds an nd_decmap) or is longer
+ * than an nd_escmap takes. */
+static nd_status escapes(const uint8_t *s, size_t a, size_t b, size_t *len, nd_escmap *m,
+                         uint64_t base) {
+    size_t o = 0;
+    memset(m, 0, sizeof *m);
+    if (b - a >= UINT32_MAX) return ND_ERR_FORMAT;
+    for (size_t i = a; i < b;) {
+        const uint8_t *bs = memchr(s + i, '\\', b - i);
+        if (!bs) {
+            o += b - i;
+            break;
+        }
+        size_t k = (size_t)(bs - s);
+        o += k - i;
+        if (k + 1 >= b || s[k + 1] == 'u') return ND_ERR_FORMAT;
+        ND_TRY(ND_GROW(m->pos, m->cap, m->n + 1));
+        m->pos[m->n++] = (uint32_t)o;
+        o++;
+        i = k + 2;
+    }
+    m->base = base + a;
+    m->len = o;
+    m->on = 1;
+    *len = o;
     return ND_OK;
 }
 
@@ -432,7 +467,11 @@ static nd_status parse_line(nd_jsonl_parser *jp, const uint8_t *line, size_t len
     }
     /* the map, from the field's JSON text; the text is json-c's (the two
      * decodings agree: fuzz_jsonl checks the map against json-c) */
-    st = unescape(line, f0 + 1, f1 - 1, NULL, &out->len, &out->map, base);
+    st = escapes(line, f0 + 1, f1 - 1, &out->len, &out->esc, base);
+    if (st == ND_ERR_FORMAT) { /* a \uXXXX escape: the general map */
+        nd_escmap_release(&out->esc);
+        st = unescape(line, f0 + 1, f1 - 1, NULL, &out->len, &out->map, base);
+    }
     if (st == ND_ERR_NOMEM) goto out;
     if (st != ND_OK || out->len != want_len) {
         *why = reason(jp, "cannot locate field \"", jp->field, "\"");
@@ -450,7 +489,14 @@ static nd_status parse_line(nd_jsonl_parser *jp, const uint8_t *line, size_t len
         jp->obj = obj;
         obj = NULL;
     }
-    /* trimmed: most maps are two segments */
+    /* trimmed */
+    if (out->esc.cap > out->esc.n && out->esc.n) {
+        uint32_t *pos = realloc(out->esc.pos, out->esc.n * sizeof *pos);
+        if (pos) {
+            out->esc.pos = pos;
+            out->esc.cap = out->esc.n;
+        }
+    }
     if (out->map.cap > out->map.n) {
         nd_decmap_seg *seg = realloc(out->map.seg, out->map.n * sizeof *seg);
         if (seg) {
@@ -528,8 +574,10 @@ static nd_status read_range(const nd_input_cfg *cfg, const char *path, const uin
         const uint8_t *text = rec.text; /* json-c's, copied into the batch */
         doc.size = rec.len;
         doc.map = rec.map;
+        doc.esc = rec.esc;
         rec.text = NULL;
         memset(&rec.map, 0, sizeof rec.map);
+        memset(&rec.esc, 0, sizeof rec.esc);
         doc.part_no = lineno;
         doc.part_off = base + pos;
         doc.part_len = e - pos;

@@ -43,7 +43,9 @@ typedef struct nd_jsonl_rec {
     uint8_t *text; /* malloc'ed: the field's value, decoded (UTF-8) */
     size_t len;
     nd_decmap map;           /* text offsets -> offsets of the line + `base` where
-                                each character's JSON text starts */
+                                each character's JSON text starts; or, when
+                                esc.on (no \u escape in the string), esc */
+    nd_escmap esc;
     size_t src_off, src_len; /* the field's JSON string in the line, quotes
                                 included */
     char *id;                /* malloc'ed value of the id field, or NULL */

@@ -52,6 +52,8 @@ void nd_options_default(nd_options *opt) {
         .max_paragraph_bytes = UINT32_C(1) << 20,
         .common_docs = 100,
         .encoding = "auto",
+        .min_passage = 50,
+        .max_gap = 8,
     };
 }
 
@@ -89,6 +91,10 @@ nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size) {
         ND_FAIL("encoding is longer than %u bytes", (unsigned)(sizeof opt->encoding - 1));
     if (!nd_decode_name_ok(opt->encoding))
         ND_FAIL("encoding '%s' is not \"auto\" nor a name iconv can decode", opt->encoding);
+    if (opt->passages > 1) ND_FAIL("passages must be 0 or 1");
+    if (opt->min_passage < 1 || opt->min_passage > 100000)
+        ND_FAIL("min_passage must be between 1 and 100000");
+    if (opt->max_gap > 100000) ND_FAIL("max_gap must be between 0 and 100000");
     if (!memchr(opt->jsonl_field, '\0', sizeof opt->jsonl_field))
         ND_FAIL("jsonl_field is longer than %u bytes", (unsigned)(sizeof opt->jsonl_field - 1));
     if (!memchr(opt->id_field, '\0', sizeof opt->id_field))

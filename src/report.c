@@ -41,6 +41,7 @@
  * depends neither on the order of the records nor on the thread count.
  */
 #include "report.h"
+#include "stage.h"
 
 #include <string.h>
 
@@ -415,9 +416,96 @@ void nd_report_set_summary(nd_report *r, size_t skipped, uint64_t candidate_pair
     s->num_perm = r->opt.num_perm;
     s->shingle = r->opt.shingle;
     s->threshold = r->opt.threshold;
+    s->passages = r->opt.passages;
+    s->min_passage = r->opt.min_passage;
 }
 
 void nd_report_set_timings(nd_report *r, const nd_timings *tm) { r->timings = *tm; }
+
+static const char *keep_text(nd_report *r, const uint8_t *bytes, size_t len);
+
+nd_status nd_report_set_passages(nd_report *r, nd_passage_out *po) {
+    nd_passage_out *kept = nd_calloc(1, sizeof *kept);
+    if (!kept) {
+        nd_passage_out_release(po);
+        return ND_ERR_NOMEM;
+    }
+    *kept = *po;
+    memset(po, 0, sizeof *po);
+    r->sum.passage_records = kept->nrec;
+    r->sum.common_passages = 0;
+    for (size_t i = 0; i < kept->nrec; i++) r->sum.common_passages += kept->rec[i].common != 0;
+    if (r->passages) nd_passage_out_release(r->passages);
+    free(r->passages);
+    r->passages = kept;
+    return ND_OK;
+}
+
+size_t nd_report_passage_count(const nd_report *r) {
+    return r && r->passages ? r->passages->nrec : 0;
+}
+
+nd_status nd_report_passage(const nd_report *r, size_t i, nd_passage_record_info *out) {
+    if (!r || !out || i >= nd_report_passage_count(r)) return ND_ERR_INVALID;
+    const nd_passage_record *p = &r->passages->rec[i];
+    *out = (nd_passage_record_info){
+        .places = p->nloc,
+        .documents = p->docs,
+        .chars = p->chars,
+        .similarity = p->similarity,
+        .common = p->common,
+    };
+    return ND_OK;
+}
+
+nd_status nd_report_passage_place(const nd_report *r, size_t i, size_t j,
+                                  nd_passage_place *out) {
+    if (!r || !out || i >= nd_report_passage_count(r) || j >= r->passages->rec[i].nloc)
+        return ND_ERR_INVALID;
+    const nd_passage_loc *l = &r->passages->rec[i].loc[j];
+    const nd_doc *d = &r->docs.docs[l->doc];
+    uint64_t off = nd_doc_orig_off(d, l->off); /* original bytes, as paragraphs' */
+    *out = (nd_passage_place){
+        .doc = l->doc,
+        .line = l->line,
+        .offset = off,
+        .length = nd_doc_orig_off(d, l->off + l->len) - off,
+        .chars = l->chars,
+    };
+    return ND_OK;
+}
+
+nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const char **text,
+                                 size_t *len) {
+    if (!r || !text || !len || i >= nd_report_passage_count(r) ||
+        j >= r->passages->rec[i].nloc)
+        return ND_ERR_INVALID;
+    const nd_passage_loc *l = &r->passages->rec[i].loc[j];
+    const nd_doc *d = &r->docs.docs[l->doc];
+    if (d->data || l->len == 0) {
+        *text = d->data ? (const char *)d->data + l->off : "";
+        *len = (size_t)l->len;
+        return ND_OK;
+    }
+    nd_report *w = (nd_report *)(uintptr_t)r; /* the lock and the chunks only */
+    const uint8_t *bytes = NULL;
+    const char *kept = NULL;
+    pthread_mutex_lock(&w->text_lock);
+    nd_status st = nd_reader_get(&w->text_rd, l->doc, l->off, (size_t)l->len, 0, &bytes);
+    if (st == ND_ERR_CHANGED) (void)nd_doctab_mark_changed(&w->docs, l->doc);
+    if (st == ND_OK && !(kept = keep_text(w, bytes, (size_t)l->len))) st = ND_ERR_NOMEM;
+    pthread_mutex_unlock(&w->text_lock);
+    if (st == ND_ERR_CHANGED) {
+        nd_report_late_change(r, l->doc);
+        *text = "";
+        *len = 0;
+        return ND_OK;
+    }
+    if (st != ND_OK) return st;
+    *text = kept;
+    *len = (size_t)l->len;
+    return ND_OK;
+}
 
 nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
                           const uint8_t **out) {
@@ -476,6 +564,8 @@ void nd_report_free(nd_report *r) {
     free(r->cl_docs);
     free(r->cl_chars);
     free(r->ov);
+    if (r->passages) nd_passage_out_release(r->passages);
+    free(r->passages);
     free(r);
 }
 

@@ -41,6 +41,7 @@ struct nd_report {
     nd_overlap_info *ov;
     size_t nov;
     nd_timings timings; /* filled by the scan (scan.c) */
+    struct nd_passage_out *passages; /* copied passages (stage.h), or NULL */
     /* files found changed after the run are reported here (the scanner's
      * diag callback, copied by the run) */
     nd_diag_fn diag;
@@ -93,6 +94,9 @@ nd_status nd_report_set_clusters(nd_report *r, int64_t *cluster, double *sim, si
 /* The run's counts, and the parameters it compared with. */
 void nd_report_set_summary(nd_report *r, size_t skipped, uint64_t candidate_pairs,
                            uint64_t verified_pairs, unsigned bands, unsigned rows);
+
+/* Takes the copied passages (stage_passage.c; *po is left empty). */
+nd_status nd_report_set_passages(nd_report *r, struct nd_passage_out *po);
 
 /* The run's stage times and peak memory. */
 void nd_report_set_timings(nd_report *r, const nd_timings *tm);

@@ -87,6 +87,7 @@
  * 0 of the pool), after its own tasks, from counters the workers update.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -144,7 +145,7 @@ const char *nd_scanner_error_path(const nd_scanner *sc) { return sc ? sc->err_pa
 
 const char *nd_stage_name(nd_stage stage) {
     static const char *const names[ND_STAGE_COUNT_] = {
-        "read", "split", "sketch", "exact", "lsh", "verify", "cluster", "report"};
+        "read", "split", "sketch", "exact", "lsh", "verify", "cluster", "passage", "report"};
     return (unsigned)stage < ND_STAGE_COUNT_ ? names[stage] : "?";
 }
 
@@ -362,6 +363,44 @@ static void work_release(scan_work *w) {
 }
 
 /* --- the run ------------------------------------------------------------- */
+
+/* Copied passages (nd_options.passages): fingerprints, pairwise passages,
+ * records, their lines - the stages stage_fingerprint.c, stage_align.c and
+ * stage_passage.c - handed to the report. */
+static nd_status run_passages(scan_work *w, nd_doctab *docs) {
+    nd_status st = ND_OK;
+    const nd_options *o = &w->r->opt;
+    nd_fingerprint_out fo;
+    nd_align_out ao;
+    nd_passage_out po;
+    memset(&fo, 0, sizeof fo);
+    memset(&ao, 0, sizeof ao);
+    memset(&po, 0, sizeof po);
+    nd_fingerprint_in fi = {.docs = docs,
+                            .tmpdir = w->sc->tmpdir,
+                            .norm_flags = o->norm_flags,
+                            .min_passage = o->min_passage,
+                            .common_docs = o->common_docs ? o->common_docs : UINT_MAX};
+    ND_CHECK(nd_stage_fingerprint(&w->x, &fi, &fo));
+    nd_align_in ai = {.docs = docs,
+                      .tmpdir = w->sc->tmpdir,
+                      .norm_flags = o->norm_flags,
+                      .min_passage = o->min_passage,
+                      .max_gap = o->max_gap,
+                      .seeds = fo.seeds,
+                      .nseeds = fo.nseeds};
+    ND_CHECK(nd_stage_align(&w->x, &ai, &ao));
+    nd_passage_in pi = {.ps = ao.ps, .n = ao.n, .common_docs = fi.common_docs};
+    ND_CHECK(nd_stage_passage(&pi, &po));
+    ND_CHECK(nd_passage_lines(&w->x, docs, w->sc->tmpdir, &po));
+    ND_CHECK(nd_report_set_passages(w->r, &po));
+out:
+    free(fo.doc_chars);
+    free(fo.seeds);
+    free(ao.ps);
+    nd_passage_out_release(&po);
+    return st;
+}
 
 /* A document with paragraphs cut at max_paragraph_bytes gets one notice
  * (status ND_OK) through the diag, in document order, on the caller's
@@ -592,6 +631,9 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(st);
     ND_CHECK(st2);
     ND_LAP(ND_STAGE_CLUSTER);
+
+    if (r->opt.passages) ND_CHECK(run_passages(&w, docs));
+    ND_LAP(ND_STAGE_PASSAGE);
 
     nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);
     /* files found changed by any stage, once each, in document order */

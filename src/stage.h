@@ -262,4 +262,103 @@ typedef struct nd_lsh_out {
 
 nd_status nd_stage_lsh(nd_exec *x, const nd_lsh_in *in, nd_lsh_out *out);
 
+/* --- passages, 1: fingerprints and seeds (stage_fingerprint.c) --- */
+
+/* Two places that begin the same selected k-gram: documents a <= b and
+ * character positions in their normalised text; a == b: pa + k <= pb. */
+typedef struct nd_seed {
+    uint32_t a, b;
+    uint32_t pa, pb;
+} nd_seed;
+
+typedef struct nd_fingerprint_in {
+    nd_doctab *docs;       /* the documents (read; one that changed is marked) */
+    const char *tmpdir;    /* private copies of documents over ND_WHOLE_MAX */
+    unsigned norm_flags;   /* ND_NORM_*, as the scan normalises */
+    unsigned min_passage;  /* shortest passage, normalised characters (>= 1) */
+    unsigned common_docs;  /* a k-gram in more documents is common text */
+} nd_fingerprint_in;
+
+typedef struct nd_fingerprint_out {
+    uint64_t *doc_chars;   /* allocated: per document, normalised characters */
+    nd_seed *seeds;        /* allocated: sorted by (a, b, pa - pb, pa) */
+    size_t nseeds, seed_cap;
+    uint64_t fingerprints; /* selected k-grams in all documents */
+    uint64_t common;       /* distinct k-grams given no seeds as common text */
+} nd_fingerprint_out;
+
+nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_fingerprint_out *out);
+
+/* --- passages, 2: seeds extended into pairwise passages (stage_align.c) --- */
+
+/* A passage two places share: documents a <= b, spans in normalised
+ * characters and in bytes of the text read (decoded text for a decoded
+ * document). */
+typedef struct nd_pair_passage {
+    uint32_t a, b;
+    uint64_t a_char, a_chars, b_char, b_chars;
+    uint64_t a_off, a_len, b_off, b_len;
+    uint64_t matched;   /* characters in its exact fragments */
+    uint32_t fragments;
+} nd_pair_passage;
+
+typedef struct nd_align_in {
+    nd_doctab *docs;       /* the documents (read; one that changed is marked) */
+    const char *tmpdir;
+    unsigned norm_flags;   /* as for nd_stage_fingerprint */
+    unsigned min_passage;  /* as for nd_stage_fingerprint */
+    unsigned max_gap;      /* fragments this close in both texts chain */
+    const nd_seed *seeds;  /* nd_fingerprint_out's seeds, in its order */
+    size_t nseeds;
+} nd_align_in;
+
+typedef struct nd_align_out {
+    nd_pair_passage *ps;   /* allocated: sorted by (a, b, a_char) */
+    size_t n;
+} nd_align_out;
+
+nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out);
+
+/* --- passages, 3: records (stage_passage.c) --- */
+
+/* One place of a passage: bytes [off, off + len) of the text read. */
+typedef struct nd_passage_loc {
+    uint32_t doc;
+    uint32_t line;       /* 1-based line of off (nd_passage_lines) */
+    uint64_t off, len;
+    uint64_t chars;      /* normalised characters */
+} nd_passage_loc;
+
+typedef struct nd_passage_record {
+    nd_passage_loc *loc; /* nloc places, by (document, offset); into
+                            nd_passage_out.loc */
+    size_t nloc;
+    uint32_t docs;       /* distinct documents among them */
+    uint64_t chars;      /* normalised characters (its longest place) */
+    double similarity;   /* lowest matched / longer side over its pairs */
+    int common;          /* in more than common_docs documents */
+} nd_passage_record;
+
+typedef struct nd_passage_in {
+    const nd_pair_passage *ps; /* nd_align_out's passages, in its order */
+    size_t n;
+    unsigned common_docs;
+} nd_passage_in;
+
+typedef struct nd_passage_out {
+    nd_passage_record *rec; /* allocated: chars descending, then first place */
+    size_t nrec;
+    nd_passage_loc *loc;    /* allocated: every record's places */
+    size_t nloc;
+} nd_passage_out;
+
+/* Serial: the work is proportional to the pairwise passages. */
+nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out);
+void nd_passage_out_release(nd_passage_out *o);
+
+/* Sets the line of every place, reading each document with places once
+ * (worker 0's reader; a document that changed is marked, its places keep
+ * line 0).  ND_ERR_NOMEM, or a read error. */
+nd_status nd_passage_lines(nd_exec *x, nd_doctab *docs, const char *tmpdir, nd_passage_out *o);
+
 #endif /* ND_STAGE_H */

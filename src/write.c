@@ -144,7 +144,7 @@ void nd_write_options_default(nd_write_options *wo) {
 
 int nd_membuf_append(void *user, const void *data, size_t len) {
     nd_membuf *mb = user;
-    if (len == 0) return 0; /* (mb->buf may still be NULL: no memcpy to it) */
+    if (len == 0) return 0; /* (buf may still be NULL) */
     if (ND_GROW(mb->buf, mb->cap, mb->len + len) != ND_OK) return ENOMEM;
     memcpy(mb->buf + mb->len, data, len);
     mb->len += len;

@@ -160,12 +160,17 @@ static nd_status summary_record(const nd_report *r, const nd_write_options *wo, 
     ND_TRY(put_u64(s, ",\"candidate_pairs\":", sm.candidate_pairs));
     ND_TRY(put_u64(s, ",\"verified_pairs\":", sm.verified_pairs));
     ND_TRY(put_u64(s, ",\"common_clusters\":", sm.common_clusters));
+    if (sm.passages) {
+        ND_TRY(put_u64(s, ",\"passages\":", sm.passage_records));
+        ND_TRY(put_u64(s, ",\"common_passages\":", sm.common_passages));
+    }
     ND_TRY(put_unit(s, ",\"params\":{\"threshold\":", sm.threshold));
     ND_TRY(put_u64(s, ",\"num_perm\":", sm.num_perm));
     ND_TRY(put_u64(s, ",\"bands\":", sm.bands));
     ND_TRY(put_u64(s, ",\"rows\":", sm.rows));
     ND_TRY(put_u64(s, ",\"shingle\":", sm.shingle));
     ND_TRY(put_u64(s, ",\"common_docs\":", sm.common_docs));
+    if (sm.passages) ND_TRY(put_u64(s, ",\"min_passage\":", sm.min_passage));
     ND_TRY(nd_sink_putc(s, '}'));
     if (wo->stats) ND_TRY(stats_member(r, s));
     return nd_sink_putc(s, '}');
@@ -262,10 +267,40 @@ static nd_status overlap_record(const nd_report *r, const json_paths *jp, size_t
     return nd_sink_putc(s, '}');
 }
 
+static nd_status passage_record(const nd_report *r, const json_paths *jp, size_t i,
+                                nd_sink *s, const char *type) {
+    nd_passage_record_info pi;
+    ND_TRY(nd_report_passage(r, i, &pi));
+    ND_TRY(open_record(s, type));
+    ND_TRY(put_u64(s, "\"id\":", i));
+    ND_TRY(put_u64(s, ",\"chars\":", pi.chars));
+    ND_TRY(nd_sink_puts(s, pi.common ? ",\"common\":true" : ",\"common\":false"));
+    ND_TRY(put_unit(s, ",\"similarity\":", pi.similarity));
+    ND_TRY(put_u64(s, ",\"documents\":", pi.documents));
+    ND_TRY(nd_sink_puts(s, ",\"locations\":["));
+    for (size_t j = 0; j < pi.places; j++) {
+        nd_passage_place pl;
+        ND_TRY(nd_report_passage_place(r, i, j, &pl));
+        if (j) ND_TRY(nd_sink_putc(s, ','));
+        ND_TRY(put_path(s, "{\"path\":", jp, pl.doc));
+        ND_TRY(put_u64(s, ",\"doc\":", pl.doc));
+        ND_TRY(put_u64(s, ",\"line\":", pl.line));
+        ND_TRY(put_u64(s, ",\"offset\":", pl.offset));
+        ND_TRY(put_u64(s, ",\"length\":", pl.length));
+        ND_TRY(nd_sink_putc(s, '}'));
+    }
+    const char *text = NULL;
+    size_t len = 0;
+    ND_TRY(nd_report_passage_text(r, i, 0, &text, &len));
+    ND_TRY(nd_sink_puts(s, "],\"text\":"));
+    ND_TRY(nd_sink_json_string(s, text, len));
+    return nd_sink_putc(s, '}');
+}
+
 typedef nd_status (*record_fn)(const nd_report *r, const json_paths *jp, size_t i,
                                nd_sink *s, const char *type);
 
-/* The record kinds in output order; `emit_paragraphs` gates "paragraph". */
+/* The record kinds in output order; kind_on says which are written. */
 static const struct {
     const char *type;  /* jsonl "type" */
     const char *array; /* json member name */
@@ -276,7 +311,18 @@ static const struct {
     {"paragraph", "paragraphs", nd_report_paragraph_count, paragraph_record},
     {"cluster", "clusters", nd_report_cluster_count, cluster_record},
     {"overlap", "overlaps", nd_report_overlap_count, overlap_record},
+    {"passage", "passages", nd_report_passage_count, passage_record},
 };
+
+/* Whether kind k is written: paragraphs with emit_paragraphs, passages
+ * when the scan looked for them. */
+static int kind_on(const nd_report *r, const nd_write_options *wo, size_t k) {
+    nd_summary sm;
+    if (kinds[k].write == paragraph_record) return wo->emit_paragraphs;
+    if (kinds[k].write == passage_record)
+        return nd_report_summary(r, &sm) == ND_OK && sm.passages;
+    return 1;
+}
 
 #define ND_JSON_TASK 256 /* records per task */
 #define ND_JSON_BATCH 32 /* tasks whose buffers are held at once */
@@ -368,7 +414,7 @@ static nd_status jsonl_body(const nd_report *r, const nd_write_options *wo, nd_s
     ND_TRY(summary_record(r, wo, s, "summary"));
     ND_TRY(nd_sink_putc(s, '\n'));
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        if (kinds[k].write == paragraph_record && !wo->emit_paragraphs) continue;
+        if (!kind_on(r, wo, k)) continue;
         ND_TRY(job_run(job, kinds[k].write, kinds[k].type, kinds[k].count(r), s));
     }
     return ND_OK;
@@ -379,7 +425,7 @@ static nd_status json_body(const nd_report *r, const nd_write_options *wo, nd_si
     ND_TRY(nd_sink_puts(s, "{\n  \"summary\": "));
     ND_TRY(summary_record(r, wo, s, NULL));
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        if (kinds[k].write == paragraph_record && !wo->emit_paragraphs) continue;
+        if (!kind_on(r, wo, k)) continue;
         size_t n = kinds[k].count(r);
         ND_TRY(nd_sink_puts(s, ",\n  \""));
         ND_TRY(nd_sink_puts(s, kinds[k].array));

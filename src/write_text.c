@@ -30,6 +30,12 @@
  *     a.txt:1  1.0000  alpha bravo charlie delta echo foxtrot…
  *     b.txt:2  1.0000  alpha bravo charlie delta echo foxtrot…
  *
+ *   Copied passages                                   (with --passages)
+ *   #0  120 characters in 3 places, 2 documents
+ *     a.txt:4  In the morning the river was quiet and the stones…
+ *     a.txt:9  In the morning the river was quiet and the stones…
+ *     b.txt:1  In the morning the river was quiet and the stones…
+ *
  * (the "common text" line only when there are such clusters; it ends with
  * "document pairs (--common-docs)").  Shares are
  * percentages with one decimal, rounded half up from exact integers.
@@ -44,7 +50,10 @@
  * characters of the original text, "…" when cut (spaces before the "…"
  * are dropped).  When there are no
  * clusters, sections 2-5 are replaced by one line, "No repeated paragraphs
- * found at threshold 0.80.".  Columns are aligned by display width (East
+ * found at threshold 0.80.".  Section 6, only with --passages, lists the
+ * copied passages largest first, at most 10 places each (path:line and a
+ * preview), with their similarity when below 1 and "(common text)" when in
+ * more than common_docs documents.  Columns are aligned by display width (East
  * Asian wide characters count 2); paths and previews are printed with
  * control characters as spaces and invalid UTF-8 as U+FFFD.
  */
@@ -168,6 +177,19 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm) {
         ND_TRY(nd_sink_puts(s, " in more than "));
         ND_TRY(nd_sink_u64(s, sm->common_docs));
         ND_TRY(nd_sink_puts(s, " documents, left out of document pairs (--common-docs)\n"));
+    }
+    if (sm->passages) {
+        ND_TRY(nd_sink_puts(s, "  passages     "));
+        ND_TRY(nd_sink_u64(s, sm->passage_records));
+        ND_TRY(nd_sink_puts(s, " copied passages of "));
+        ND_TRY(nd_sink_u64(s, sm->min_passage));
+        ND_TRY(nd_sink_puts(s, "+ characters"));
+        if (sm->common_passages) {
+            ND_TRY(nd_sink_puts(s, ", "));
+            ND_TRY(nd_sink_u64(s, sm->common_passages));
+            ND_TRY(nd_sink_puts(s, " of them common text"));
+        }
+        ND_TRY(nd_sink_puts(s, "\n"));
     }
     ND_TRY(nd_sink_puts(s, "  LSH          threshold "));
     ND_TRY(put_threshold(s, sm->threshold));
@@ -455,6 +477,87 @@ static nd_status section_clusters(const nd_report *r, const nd_write_options *wo
     return ND_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Section 6: copied passages (--passages)                                    */
+/* ------------------------------------------------------------------------ */
+
+static size_t place_width(const nd_document_info *d, const nd_passage_place *p) {
+    char buf[32];
+    return path_width(d->path) + 1 + fmt_u64(buf, sizeof buf, p->line);
+}
+
+static nd_status passage_block(const nd_report *r, const nd_write_options *wo, size_t i,
+                               nd_sink *s) {
+    nd_passage_record_info pi;
+    size_t width = 0;
+    ND_TRY(nd_report_passage(r, i, &pi));
+    size_t shown = ND_MIN(pi.places, (size_t)MAX_MEMBERS_SHOWN);
+    ND_TRY(nd_sink_putc(s, '#'));
+    ND_TRY(nd_sink_u64(s, i));
+    ND_TRY(nd_sink_puts(s, "  "));
+    ND_TRY(nd_sink_u64(s, pi.chars));
+    ND_TRY(nd_sink_puts(s, " characters in "));
+    ND_TRY(nd_sink_u64(s, pi.places));
+    ND_TRY(nd_sink_puts(s, " places, "));
+    ND_TRY(nd_sink_u64(s, pi.documents));
+    ND_TRY(nd_sink_puts(s, pi.documents == 1 ? " document" : " documents"));
+    if (pi.similarity < 1.0) {
+        ND_TRY(nd_sink_puts(s, ", similarity "));
+        ND_TRY(nd_sink_fixed(s, nd_unit_units(pi.similarity, 4), 4));
+    }
+    ND_TRY(nd_sink_puts(s, pi.common ? " (common text)\n" : "\n"));
+    for (size_t j = 0; j < shown; j++) {
+        nd_passage_place p;
+        nd_document_info d;
+        ND_TRY(nd_report_passage_place(r, i, j, &p));
+        ND_TRY(nd_report_document(r, p.doc, &d));
+        width = ND_MAX(width, place_width(&d, &p));
+    }
+    for (size_t j = 0; j < shown; j++) {
+        nd_passage_place p;
+        nd_document_info d;
+        ND_TRY(nd_report_passage_place(r, i, j, &p));
+        ND_TRY(nd_report_document(r, p.doc, &d));
+        size_t w = place_width(&d, &p);
+        ND_TRY(nd_sink_puts(s, "  "));
+        ND_TRY(put_path(s, d.path, 0));
+        ND_TRY(nd_sink_putc(s, ':'));
+        ND_TRY(nd_sink_u64(s, p.line));
+        if (wo->preview) {
+            const char *text;
+            size_t len;
+            int cut;
+            ND_TRY(nd_sink_repeat(s, ' ', width - w));
+            ND_TRY(nd_report_passage_text(r, i, j, &text, &len));
+            len = nd_wr_prefix_chars(text, len, wo->preview, &cut);
+            while (cut && len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t')) len--;
+            ND_TRY(nd_sink_puts(s, "  "));
+            ND_TRY(nd_sink_text(s, text, len));
+            if (cut) ND_TRY(nd_sink_puts(s, ELLIPSIS));
+        }
+        ND_TRY(nd_sink_putc(s, '\n'));
+    }
+    return put_more(s, pi.places - shown);
+}
+
+static nd_status section_passages(const nd_report *r, const nd_write_options *wo,
+                                  nd_sink *s) {
+    size_t n = nd_report_passage_count(r);
+    size_t shown = cap_rows(n, wo->top);
+    ND_TRY(nd_sink_puts(s, "\nCopied passages\n"));
+    if (n == 0) return nd_sink_puts(s, "  none of --min-passage characters or more\n");
+    for (size_t i = 0; i < shown; i++) {
+        if (i) ND_TRY(nd_sink_putc(s, '\n'));
+        ND_TRY(passage_block(r, wo, i, s));
+    }
+    if (n > shown) {
+        ND_TRY(nd_sink_puts(s, "\n" ELLIPSIS " and "));
+        ND_TRY(nd_sink_u64(s, n - shown));
+        ND_TRY(nd_sink_puts(s, n - shown == 1 ? " more passage\n" : " more passages\n"));
+    }
+    return ND_OK;
+}
+
 nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
@@ -462,10 +565,12 @@ nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, nd_sink 
     if (nd_report_cluster_count(r) == 0) {
         ND_TRY(nd_sink_puts(s, "\nNo repeated paragraphs found at threshold "));
         ND_TRY(put_threshold(s, sm.threshold));
-        return nd_sink_puts(s, ".\n");
+        ND_TRY(nd_sink_puts(s, ".\n"));
+    } else {
+        ND_TRY(section_elsewhere(r, wo, s));
+        ND_TRY(section_pairs(r, wo, s));
+        ND_TRY(section_within(r, wo, s));
+        ND_TRY(section_clusters(r, wo, s));
     }
-    ND_TRY(section_elsewhere(r, wo, s));
-    ND_TRY(section_pairs(r, wo, s));
-    ND_TRY(section_within(r, wo, s));
-    return section_clusters(r, wo, s);
+    return sm.passages ? section_passages(r, wo, s) : ND_OK;
 }

@@ -83,6 +83,13 @@ extern const struct opt_choice cli_split_choices[];
     {"strip", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_STRIP, 0, 0, 0, NULL, \
      "keep whitespace, punctuation and symbols", NULL, NULL}
 
+/* The passage options of scan --passages and compare (unsigned fields). */
+#define CLI_PASSAGE_OPTIONS(min_passage, max_gap)                              \
+    {"min-passage", 0, "N", OPT_KIND_UNSIGNED, &(min_passage), 0, 1, 100000, 0, \
+     NULL, "shortest shared passage, in normalised characters", NULL, NULL},   \
+    {"max-gap", 0, "N", OPT_KIND_UNSIGNED, &(max_gap), 0, 0, 100000, 0, NULL,   \
+     "join matches separated by at most N differing characters", NULL, NULL}
+
 /* ---- scanning.c: what scan and clean share ---- */
 
 /* The progress bar's state (scanning.c). */

@@ -111,6 +111,8 @@ static void print_stats(const nd_report *rep, double write_seconds)
             tm.threads, tm.threads == 1 ? "" : "s");
     fprintf(stderr, "  %-8s %9s  %13s\n", "stage", "seconds", "peak memory");
     for (int s = 0; s < ND_STAGE_COUNT_; s++) {
+        if (s == ND_STAGE_PASSAGE && !sm.passages)
+            continue; /* not asked for */
         fprintf(stderr, "  %-8s %9.3f", nd_stage_name((nd_stage)s), tm.stage[s]);
         print_mb(tm.peak_rss[s]);
         fputc('\n', stderr);
@@ -123,6 +125,10 @@ static void print_stats(const nd_report *rep, double write_seconds)
             (unsigned long long)sm.paragraphs, (unsigned long long)sm.short_paragraphs,
             (unsigned long long)sm.candidate_pairs, (unsigned long long)sm.verified_pairs,
             (unsigned long long)sm.clusters);
+    if (sm.passages)
+        fprintf(stderr, "  passages %llu (%llu common text)\n",
+                (unsigned long long)sm.passage_records,
+                (unsigned long long)sm.common_passages);
     fprintf(stderr, "  LSH %u bands x %u rows, memory limit %.1f MB, %llu spill "
                     "runs (%llu bytes)\n",
             sm.bands, sm.rows, (double)tm.memory_limit / 1e6,
@@ -137,7 +143,7 @@ int cmd_scan(int argc, char **argv)
     nd_scanner *sc = NULL;
     nd_report *rep = NULL;
     const char *output = NULL;
-    int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_FATAL;
+    int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_FATAL, passages = 0;
     size_t skipped;
     nd_summary sum;
     nd_status st;
@@ -159,6 +165,11 @@ int cmd_scan(int argc, char **argv)
          "text: rows per section", NULL, NULL},
         {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
          "text: characters of paragraph previews", NULL, NULL},
+        {"passages", 0, NULL, OPT_KIND_FLAG, &passages, 0, 0, 0, 0, NULL,
+         "also find every passage of at least --min-passage characters that "
+         "appears in two or more places, wherever paragraphs begin and end",
+         NULL, NULL},
+        CLI_PASSAGE_OPTIONS(sa.o.min_passage, sa.o.max_gap),
         {"stats", 0, NULL, OPT_KIND_FLAG, &wo.stats, 0, 0, 0, 0, NULL,
          "print time and peak memory per stage and the counts to stderr "
          "(jsonl/json: also in the summary)", NULL, NULL},
@@ -170,6 +181,7 @@ int cmd_scan(int argc, char **argv)
 
     if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
         goto out;
+    sa.o.passages = passages != 0;
     if (cli_scan_args_finish(&sa, PROG) != 0) {
         rc = CLI_EXIT_USAGE;
         goto out;

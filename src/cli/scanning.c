@@ -124,11 +124,8 @@ static void draw(struct cli_progress *ps, int stage, const char *name, uint64_t 
 
 static void on_progress(void *user, const nd_progress *p)
 {
-    static const char *const names[] = {"read", "split", "sketch", "exact",
-                                        "lsh", "verify", "cluster", "report"};
-    draw(user, (int)p->stage,
-         (unsigned)p->stage < sizeof names / sizeof *names ? names[p->stage] : "?",
-         p->done, p->total, p->stage == ND_STAGE_SPLIT || p->stage == ND_STAGE_SKETCH);
+    draw(user, (int)p->stage, nd_stage_name(p->stage), p->done, p->total,
+         p->stage == ND_STAGE_SPLIT || p->stage == ND_STAGE_SKETCH);
 }
 
 /* clean's writing, after the scan stages (stage -2: its own). */

@@ -38,7 +38,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        scan-html compare-text compare-errors clean clean-refuse
        clean-help clean-options clean-leftover
        encodings encoding-guess encoding-option clean-encodings
-       jsonl-scan jsonl-clean compare-encodings archive-scan archive-clean)
+       jsonl-scan jsonl-clean compare-encodings scan-passages archive-scan archive-clean)
 
 case_start "${CASES[@]}"
 
@@ -400,7 +400,7 @@ scan-stats)
   nd scan --stats --threads 1 -f jsonl "$SEEDS"
   expect_rc 0
   head -n 1 "$OUT" | sed -E 's/[0-9]+(\.[0-9]+)?/N/g; s/^.*(,"stats":)/\1/' > "$TMP/stats.json"
-  expect_text "$TMP/stats.json" ',"stats":{"threads":N,"seconds":{"read":N,"split":N,"sketch":N,"exact":N,"lsh":N,"verify":N,"cluster":N,"report":N,"total":N},"peak_rss_bytes":{"read":N,"split":N,"sketch":N,"exact":N,"lsh":N,"verify":N,"cluster":N,"report":N},"memory_limit":N,"spill_runs":N,"spill_bytes":N}}'
+  expect_text "$TMP/stats.json" ',"stats":{"threads":N,"seconds":{"read":N,"split":N,"sketch":N,"exact":N,"lsh":N,"verify":N,"cluster":N,"passage":N,"report":N,"total":N},"peak_rss_bytes":{"read":N,"split":N,"sketch":N,"exact":N,"lsh":N,"verify":N,"cluster":N,"passage":N,"report":N},"memory_limit":N,"spill_runs":N,"spill_bytes":N}}'
   sed -E '1s/,"stats":\{.*\}\}$/}/' "$OUT" > "$TMP/nostats.jsonl"
   expect_golden "$TMP/nostats.jsonl" seeds.jsonl
   ;;
@@ -758,6 +758,36 @@ compare-errors)
   for o in --format --output --min-passage --max-gap --preview --encoding --no-strip --help; do
     grep -q -e "$o" "$OUT" || fail "compare --help does not list $o"
   done
+  ;;
+
+scan-passages)
+  # Passages copied into otherwise different paragraphs (which whole-
+  # paragraph clustering cannot see): an English sentence in a.txt and b.txt
+  # and, twice, in c.txt; a Chinese passage in b.txt copied into c.txt in
+  # Traditional script.  One record each, with every place (golden files),
+  # the same bytes on 1 and 3 threads, and nothing of it without --passages.
+  mkdir "$TMP/in"
+  S='The harbour lights were counted twice by the keeper before the winter storm arrived from the north.'
+  printf 'A first paragraph about gardens, %s And it went on about other things entirely.\n\nUnrelated closing words for a.\n' "$S" > "$TMP/in/a.txt"
+  printf 'Letters from the market: prices rose. %s Nobody minded much.\n\n我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩效考核的主要内容，不断增强干部职工的责任意识。\n' "$S" > "$TMP/in/b.txt"
+  printf '%s\nSomething else in between.\n%s\n\n前言不同。我們堅持把意識形態工作同業務工作同部署、同落實、同檢查、同考核，納入年終績效考核的主要內容，不斷增強幹部職工的責任意識。\n' "$S" "$S" > "$TMP/in/c.txt"
+  ND_DIR=$TMP nd scan --passages --min-passage 40 in
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" scan-passages.txt
+  ND_DIR=$TMP nd scan --passages --min-passage 40 -f jsonl in
+  expect_rc 0
+  expect_golden "$OUT" scan-passages.jsonl
+  cp "$OUT" "$TMP/passages.jsonl"
+  ND_DIR=$TMP nd scan --passages --min-passage 40 -f jsonl --threads 3 in
+  expect_same "$TMP/passages.jsonl" "$OUT" "--threads 3 gives other passages"
+  ND_DIR=$TMP nd scan -f jsonl in
+  grep -q '"passage' "$OUT" && fail "passages without --passages"
+  ND_DIR=$TMP nd scan in
+  grep -q 'Copied passages' "$OUT" && fail "a passages section without --passages"
+  ND_DIR=$TMP nd scan --passages --min-passage 0 in
+  expect_rc 1
+  expect_stderr "neardup scan: --min-passage: '0' is not an integer in [1, 100000]"
   ;;
 
 compare-encodings)

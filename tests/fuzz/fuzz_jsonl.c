@@ -9,7 +9,8 @@
  * a reason), nothing else; a record's text is what json-c decoded (checked
  * inside nd_jsonl_parse: "cannot locate" never happens); its JSON string lies inside the line between quotes; the map
  * starts after the opening quote, ends at the closing one and tiles both
- * texts; at every character boundary (the first 64), the JSON text from the
+ * texts (or, for a string without \u escapes, the escape list is in order
+ * and of the right size); at every character boundary (the first 64), the JSON text from the
  * opening quote to the mapped offset, parsed by json-c as a string, is
  * exactly the text before the boundary (a naive recomputation of the map).
  * For the whole file: nd_jsonl_read gives one document or one problem per
@@ -53,13 +54,36 @@ static char *json_c_string(json_tokener *tok, const uint8_t *s, size_t n, size_t
     return out;
 }
 
+static void check_map(const nd_decmap *m, const nd_jsonl_rec *rec, uint64_t q0, uint64_t q1);
+static void check_prefixes(json_tokener *tok, const uint8_t *line, uint64_t base,
+                           const nd_jsonl_rec *rec, uint64_t q0, uint64_t q1);
+
 static void check_record(json_tokener *tok, const uint8_t *line, size_t n, uint64_t base,
                          const nd_jsonl_rec *rec) {
     FUZZ_CHECK(rec->src_len >= 2 && rec->src_off + rec->src_len <= n, "string outside the line");
     FUZZ_CHECK(line[rec->src_off] == '"' && line[rec->src_off + rec->src_len - 1] == '"',
                "not a string");
     const nd_decmap *m = &rec->map;
+    const nd_escmap *em = &rec->esc;
     uint64_t q0 = base + rec->src_off + 1, q1 = base + rec->src_off + rec->src_len - 1;
+    if (em->on) { /* the escape list: ascending, inside the text, the right size */
+        FUZZ_CHECK(m->n == 0, "two maps");
+        FUZZ_CHECK(em->base == q0 && em->len == rec->len, "escape map does not start at the quote");
+        FUZZ_CHECK(em->base + em->len + em->n == q1, "escape map does not end at the quote");
+        for (size_t i = 0; i < em->n; i++)
+            FUZZ_CHECK(em->pos[i] < em->len && (i == 0 || em->pos[i] > em->pos[i - 1]),
+                       "escape %zu out of order", i);
+    } else {
+        check_map(m, rec, q0, q1);
+    }
+    check_prefixes(tok, line, base, rec, q0, q1);
+}
+
+static uint64_t rec_orig(const nd_jsonl_rec *rec, uint64_t dec) {
+    return rec->esc.on ? nd_escmap_orig(&rec->esc, dec) : nd_decmap_orig(&rec->map, dec);
+}
+
+static void check_map(const nd_decmap *m, const nd_jsonl_rec *rec, uint64_t q0, uint64_t q1) {
     FUZZ_CHECK(m->n >= 1, "no sentinel");
     FUZZ_CHECK(m->seg[0].dec == 0 && m->seg[0].orig == q0, "map does not start after the quote");
     for (size_t i = 0; i + 1 < m->n; i++) {
@@ -70,10 +94,14 @@ static void check_record(json_tokener *tok, const uint8_t *line, size_t n, uint6
     }
     FUZZ_CHECK(m->seg[m->n - 1].dec == rec->len && m->seg[m->n - 1].orig == q1,
                "sentinel not at the closing quote");
-    /* the naive recomputation at character boundaries */
+}
+
+/* The naive recomputation at character boundaries. */
+static void check_prefixes(json_tokener *tok, const uint8_t *line, uint64_t base,
+                           const nd_jsonl_rec *rec, uint64_t q0, uint64_t q1) {
     size_t checked = 0;
     for (size_t dec = 0; dec <= rec->len && checked < 64;) {
-        uint64_t orig = nd_decmap_orig(m, dec);
+        uint64_t orig = rec_orig(rec, dec);
         FUZZ_CHECK(orig >= q0 && orig <= q1, "offset %llu outside the string",
                    (unsigned long long)orig);
         size_t len = 0;

@@ -1,0 +1,57 @@
+/*
+ * align.h - passages between two normalised character streams, from seeds
+ * (private; align.c).  Shared by compare (compare.c) and the corpus-wide
+ * passages (stage_fingerprint.c and the stages after it).
+ */
+#ifndef ND_ALIGN_H
+#define ND_ALIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "neardup.h"
+
+/* Two places, A[a..] and B[b..], that may begin a shared run. */
+typedef struct nd_align_seed {
+    uint64_t a, b;
+} nd_align_seed;
+
+/* An exact maximal match A[a .. a + len) == B[b .. b + len). */
+typedef struct nd_align_frag {
+    size_t a, b, len;
+} nd_align_frag;
+
+/* A passage: fragments chained across edits of at most max_gap
+ * characters; spans [a0, ae) in A and [b0, be) in B. */
+typedef struct nd_align_chain_info {
+    size_t a0, b0, ae, be;
+    uint64_t matched; /* characters in its fragments */
+    uint32_t nfrag;
+} nd_align_chain_info;
+
+/* Orders seeds by diagonal (a - b), then a: the order nd_align_extend
+ * needs. */
+void nd_align_sort_seeds(nd_align_seed *s, size_t n);
+
+/* Every exact maximal match of at least k characters through the seeds
+ * s[0..n-1] (sorted by nd_align_sort_seeds): a seed whose k characters
+ * differ (a hash collision) is dropped, a seed inside a match already
+ * found on its diagonal is skipped in O(1).  *frags (malloc'ed, *nfrags)
+ * are sorted by (a, b, length descending).  With same != 0, A and B are one
+ * text, every seed has a < b, and a match never overlaps itself (its A side
+ * ends where its B side begins, at the latest).  ND_ERR_NOMEM. */
+nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
+                          unsigned k, const nd_align_seed *s, size_t n, nd_align_frag **frags,
+                          size_t *nfrags);
+
+/* Chains the fragments fr[0..n-1] (sorted as nd_align_extend gives them)
+ * into passages across gaps and overlaps of at most max_gap characters in
+ * both texts; keeps those with at least min_matched matched characters, in
+ * order of their first fragment, into *out (malloc'ed, *nout).  cover_a and
+ * cover_b (may be NULL) receive the size of the union of the kept
+ * passages' fragments in A and in B.  ND_ERR_NOMEM. */
+nd_status nd_align_chain(const nd_align_frag *fr, size_t n, unsigned max_gap,
+                         unsigned min_matched, nd_align_chain_info **out, size_t *nout,
+                         uint64_t *cover_a, uint64_t *cover_b);
+
+#endif /* ND_ALIGN_H */

@@ -1,0 +1,186 @@
+/*
+ * stage_align.c - passages, step 2: the seeds of each pair of documents
+ * extended into passages (stage.h).
+ *
+ * In: the documents, the normalisation, min_passage and max_gap, and the
+ * seeds of stage_fingerprint.c, sorted by (a, b, diagonal, pa).  Out: every
+ * passage two places share, pair by pair: its span in both documents in
+ * normalised characters and in bytes of the text read (decoded text for a
+ * decoded document; nd_doc_orig_off turns them into original offsets), its
+ * matched characters and fragments; sorted by (a, b, position in a).
+ *
+ * Each pair's seeds go through align.c, the code compare uses: extended to
+ * maximal exact matches, chained across edits of up to max_gap characters,
+ * kept with min_passage matched characters.  So the passages of a corpus of
+ * two documents are exactly those `compare A B` finds (tests/test_passages.c
+ * checks it), and a pair of places inside one document (a == b) never
+ * overlaps itself.
+ *
+ * Threads: tasks = runs of seeds with the same first document a, so a is
+ * read and normalised once per task; each b of the run is read and
+ * normalised in turn (nd_reader_whole_private, checked; a document that
+ * changed is marked and its passages left out).  Each task writes its own
+ * array; the arrays are joined in task order, so the output does not depend
+ * on the thread count.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "align.h"
+#include "nd_internal.h"
+#include "stage.h"
+#include "text.h"
+#include "winnow.h"
+
+/* A document's normalised text and its map to bytes. */
+typedef struct norm_doc {
+    size_t doc; /* SIZE_MAX: none */
+    uint32_t *cps;
+    size_t *beg, *end, n;
+    int ok;     /* 0: it no longer reads back */
+} norm_doc;
+
+typedef struct align_part {
+    nd_pair_passage *ps;
+    size_t n, cap;
+} align_part;
+
+typedef struct align_work {
+    nd_exec *x;
+    const nd_align_in *in;
+    size_t *task;     /* ntasks + 1 first seeds */
+    align_part *part; /* per task */
+    unsigned k;
+} align_work;
+
+static void norm_doc_release(norm_doc *d) {
+    free(d->cps);
+    free(d->beg);
+    free(d->end);
+    memset(d, 0, sizeof *d);
+    d->doc = SIZE_MAX;
+}
+
+static nd_status norm_doc_load(norm_doc *d, size_t doc, const nd_align_in *in, nd_reader *rd,
+                               nd_norm *nm) {
+    const uint8_t *data = NULL;
+    norm_doc_release(d);
+    d->doc = doc;
+    nd_status st = nd_reader_whole_private(rd, doc, in->tmpdir, &data);
+    if (st == ND_ERR_CHANGED) {
+        (void)nd_doctab_mark_changed(in->docs, doc);
+        return ND_OK; /* d->ok stays 0 */
+    }
+    ND_TRY(st);
+    ND_TRY(nd_norm_chars_mapped(nm, data, in->docs->docs[doc].size, &d->cps, &d->beg, &d->end,
+                                &d->n));
+    d->ok = 1;
+    return ND_OK;
+}
+
+/* The passages of one pair (a, b) from its seeds s[0..n-1]. */
+static nd_status align_pair(const align_work *v, const norm_doc *A, const norm_doc *B,
+                            const nd_seed *s, size_t n, align_part *p) {
+    nd_status st = ND_OK;
+    nd_align_seed *sd = nd_mallocn(n, sizeof *sd);
+    nd_align_frag *fr = NULL;
+    nd_align_chain_info *ch = NULL;
+    size_t nfr = 0, nch = 0;
+    if (!sd) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) sd[i] = (nd_align_seed){s[i].pa, s[i].pb};
+    ND_CHECK(nd_align_extend(A->cps, A->n, B->cps, B->n, A->doc == B->doc, v->k, sd, n, &fr,
+                             &nfr));
+    ND_CHECK(nd_align_chain(fr, nfr, v->in->max_gap, v->in->min_passage, &ch, &nch, NULL, NULL));
+    for (size_t i = 0; i < nch; i++) {
+        const nd_align_chain_info *c = &ch[i];
+        ND_CHECK(ND_GROW(p->ps, p->cap, p->n + 1));
+        p->ps[p->n++] = (nd_pair_passage){
+            .a = (uint32_t)A->doc,
+            .b = (uint32_t)B->doc,
+            .a_char = c->a0,
+            .a_chars = c->ae - c->a0,
+            .b_char = c->b0,
+            .b_chars = c->be - c->b0,
+            .a_off = A->beg[c->a0],
+            .a_len = A->end[c->ae - 1] - A->beg[c->a0],
+            .b_off = B->beg[c->b0],
+            .b_len = B->end[c->be - 1] - B->beg[c->b0],
+            .matched = c->matched,
+            .fragments = c->nfrag,
+        };
+    }
+out:
+    free(sd);
+    free(fr);
+    free(ch);
+    return st;
+}
+
+static nd_status align_task(void *ctx, size_t t, unsigned worker) {
+    align_work *v = ctx;
+    const nd_seed *seeds = v->in->seeds;
+    nd_reader *rd = &v->x->wk[worker].rd;
+    norm_doc A = {.doc = SIZE_MAX}, B = {.doc = SIZE_MAX};
+    nd_status st = ND_OK;
+    nd_norm nm;
+    nd_norm_init(&nm, v->in->norm_flags);
+    size_t s0 = v->task[t], s1 = v->task[t + 1];
+    ND_CHECK(norm_doc_load(&A, seeds[s0].a, v->in, rd, &nm));
+    for (size_t i = s0; i < s1;) {
+        size_t j = i + 1;
+        while (j < s1 && seeds[j].b == seeds[i].b) j++;
+        if (A.ok) {
+            const norm_doc *b = &A;
+            if (seeds[i].b != seeds[i].a) {
+                ND_CHECK(norm_doc_load(&B, seeds[i].b, v->in, rd, &nm));
+                b = &B;
+            }
+            if (b->ok) ND_CHECK(align_pair(v, &A, b, seeds + i, j - i, &v->part[t]));
+        }
+        i = j;
+    }
+    nd_exec_done(v->x, worker, s1 - s0);
+out:
+    norm_doc_release(&A);
+    norm_doc_release(&B);
+    nd_norm_release(&nm);
+    return st;
+}
+
+nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out) {
+    nd_status st = ND_OK;
+    align_work v = {.x = x, .in = in};
+    size_t nt = 0, total = 0;
+    unsigned w;
+    memset(out, 0, sizeof *out);
+    nd_winnow_params(in->min_passage, &v.k, &w);
+    /* tasks: runs of seeds with the same first document */
+    if (!(v.task = nd_mallocn(in->nseeds + 1, sizeof *v.task))) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < in->nseeds; i++)
+        if (i == 0 || in->seeds[i].a != in->seeds[i - 1].a) v.task[nt++] = i;
+    v.task[nt] = in->nseeds;
+    if (!(v.part = nd_calloc(nt ? nt : 1, sizeof *v.part))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    nd_exec_begin(x, ND_STAGE_PASSAGE, in->nseeds);
+    ND_CHECK(nd_exec_run(x, nt, align_task, &v));
+    for (size_t t = 0; t < nt; t++) total += v.part[t].n;
+    if (total) {
+        if (!(out->ps = nd_mallocn(total, sizeof *out->ps))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        for (size_t t = 0; t < nt; t++) {
+            if (v.part[t].n)
+                memcpy(out->ps + out->n, v.part[t].ps, v.part[t].n * sizeof *out->ps);
+            out->n += v.part[t].n;
+        }
+    }
+out:
+    if (v.part)
+        for (size_t t = 0; t < nt; t++) free(v.part[t].ps);
+    free(v.part);
+    free(v.task);
+    return st;
+}

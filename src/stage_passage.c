@@ -1,0 +1,214 @@
+/*
+ * stage_passage.c - passages, step 3: pairwise passages grouped into
+ * records, one per copied passage with all its places (stage.h).
+ *
+ * In: the pairwise passages of stage_align.c and common_docs.  Out: the
+ * records, each with its locations (document, byte span of the text read,
+ * normalised characters), sorted by (document, offset), and whether it is
+ * common text; records ordered by size (characters, largest first), then
+ * by their first location.
+ *
+ * Why records.  A paragraph copied into ten documents is 45 pairwise
+ * passages; a reader wants one entry with ten places.  Every side of a
+ * pairwise passage is a node (document, span); the two sides of a passage
+ * are joined, and so are two nodes of one document whose spans are nearly
+ * the same place: each covers at least ND_SAME_PLACE (80%) of the other.
+ * The rule is symmetric and does not chain a sentence into the paragraph
+ * around it: a sentence copied into C from a paragraph shared by A and B is
+ * its own record {A, B, C} beside the record of the paragraph {A, B} (the
+ * pairs A-C and B-C give the sentence's nodes in A and B).  A component's
+ * locations are, per document, the union spans of its nodes that overlap
+ * (two places of one document stay two locations when they are apart).
+ *
+ * Similarity: the lowest, over the pairwise passages of the record, of
+ * matched characters over the longer side's characters - 1.0 for verbatim
+ * copies, lower for edited ones.  Common text: a record with locations in
+ * more than common_docs documents (boilerplate); it is reported as such and
+ * kept out of document overlaps by the stages that use them.
+ *
+ * Deterministic: nodes are numbered in the order of the pairwise passages
+ * (sorted by the align stage), components are labelled by their smallest
+ * node (union-find with smallest roots), and every sort has a total order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "nd_internal.h"
+#include "stage.h"
+
+#define ND_SAME_PLACE_NUM 4 /* a node covers 4/5 of the other */
+#define ND_SAME_PLACE_DEN 5
+
+typedef struct pnode {
+    uint32_t doc;
+    uint64_t off, end;    /* bytes of the text read */
+    uint64_t chars;
+    uint32_t id;          /* its index */
+} pnode;
+
+static int node_cmp(const void *x, const void *y) {
+    const pnode *p = x, *q = y;
+    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
+    if (p->off != q->off) return p->off < q->off ? -1 : 1;
+    if (p->end != q->end) return p->end < q->end ? -1 : 1;
+    return p->id < q->id ? -1 : p->id > q->id;
+}
+
+/* p and q (one document) are the same place: each covers 4/5 of the other. */
+static int same_place(const pnode *p, const pnode *q) {
+    uint64_t lo = ND_MAX(p->off, q->off), hi = ND_MIN(p->end, q->end);
+    if (hi <= lo) return 0;
+    uint64_t ov = hi - lo;
+    return ov * ND_SAME_PLACE_DEN >= (p->end - p->off) * ND_SAME_PLACE_NUM &&
+           ov * ND_SAME_PLACE_DEN >= (q->end - q->off) * ND_SAME_PLACE_NUM;
+}
+
+/* (component << 32 | node-sorted index), to group nodes by record. */
+static int u64_cmp(const void *x, const void *y) {
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static int record_cmp(const void *x, const void *y) {
+    const nd_passage_record *p = x, *q = y;
+    if (p->chars != q->chars) return p->chars > q->chars ? -1 : 1;
+    const nd_passage_loc *a = p->loc, *b = q->loc;
+    if (a->doc != b->doc) return a->doc < b->doc ? -1 : 1;
+    if (a->off != b->off) return a->off < b->off ? -1 : 1;
+    return p->nloc < q->nloc ? -1 : p->nloc > q->nloc;
+}
+
+void nd_passage_out_release(nd_passage_out *o) {
+    free(o->rec);
+    free(o->loc);
+    memset(o, 0, sizeof *o);
+}
+
+nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
+    nd_status st = ND_OK;
+    size_t nn = 2 * in->n, nrec = 0;
+    pnode *node = NULL;
+    uint64_t *key = NULL;
+    double *sim = NULL;
+    nd_uf uf;
+    memset(&uf, 0, sizeof uf);
+    memset(out, 0, sizeof *out);
+    if (in->n == 0) return ND_OK;
+    if (nn > UINT32_MAX) return ND_ERR_INVALID;
+    node = nd_mallocn(nn, sizeof *node);
+    key = nd_mallocn(nn, sizeof *key);
+    sim = nd_mallocn(nn, sizeof *sim);
+    if (!node || !key || !sim) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    ND_CHECK(nd_uf_init(&uf, nn));
+    for (size_t i = 0; i < in->n; i++) {
+        const nd_pair_passage *p = &in->ps[i];
+        node[2 * i] = (pnode){p->a, p->a_off, p->a_off + p->a_len, p->a_chars, (uint32_t)(2 * i)};
+        node[2 * i + 1] =
+            (pnode){p->b, p->b_off, p->b_off + p->b_len, p->b_chars, (uint32_t)(2 * i + 1)};
+        nd_uf_union(&uf, (uint32_t)(2 * i), (uint32_t)(2 * i + 1));
+        uint64_t longer = ND_MAX(p->a_chars, p->b_chars);
+        sim[2 * i] = sim[2 * i + 1] = longer ? (double)p->matched / (double)longer : 0;
+    }
+    /* nodes of one document by offset: each is compared with the nodes
+     * after it that start before it ends (the only ones it can overlap) */
+    qsort(node, nn, sizeof *node, node_cmp);
+    for (size_t i = 0; i < nn; i++)
+        for (size_t j = i + 1; j < nn && node[j].doc == node[i].doc && node[j].off < node[i].end;
+             j++)
+            if (same_place(&node[i], &node[j])) nd_uf_union(&uf, node[i].id, node[j].id);
+    /* records: nodes grouped by component (its smallest node id), in
+     * (document, offset) order inside */
+    for (size_t i = 0; i < nn; i++) key[i] = (uint64_t)nd_uf_find(&uf, node[i].id) << 32 | i;
+    qsort(key, nn, sizeof *key, u64_cmp);
+    for (size_t i = 0; i < nn; i++) nrec += i == 0 || key[i] >> 32 != key[i - 1] >> 32;
+    out->rec = nd_calloc(nrec, sizeof *out->rec);
+    out->loc = nd_mallocn(nn, sizeof *out->loc);
+    if (!out->rec || !out->loc) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nn;) {
+        size_t j = i + 1;
+        while (j < nn && key[j] >> 32 == key[i] >> 32) j++;
+        nd_passage_record *r = &out->rec[out->nrec++];
+        r->loc = out->loc + out->nloc;
+        r->similarity = 1.0;
+        uint32_t ndocs = 0;
+        for (size_t q = i; q < j; q++) {
+            const pnode *p = &node[(uint32_t)key[q]];
+            if (sim[p->id] < r->similarity) r->similarity = sim[p->id];
+            nd_passage_loc *last = r->nloc ? &r->loc[r->nloc - 1] : NULL;
+            if (last && last->doc == p->doc && p->off < last->off + last->len) {
+                /* overlaps the location before it: one place */
+                uint64_t end = ND_MAX(last->off + last->len, p->end);
+                last->len = end - last->off;
+                if (p->chars > last->chars) last->chars = p->chars;
+                continue;
+            }
+            ndocs += !last || last->doc != p->doc;
+            r->loc[r->nloc++] = (nd_passage_loc){p->doc, 0, p->off, p->end - p->off, p->chars};
+        }
+        out->nloc += r->nloc;
+        r->docs = ndocs;
+        r->common = ndocs > in->common_docs;
+        for (size_t q = 0; q < r->nloc; q++) r->chars = ND_MAX(r->chars, r->loc[q].chars);
+        i = j;
+    }
+    qsort(out->rec, out->nrec, sizeof *out->rec, record_cmp);
+out:
+    if (st != ND_OK) nd_passage_out_release(out);
+    nd_uf_release(&uf);
+    free(node);
+    free(key);
+    free(sim);
+    return st;
+}
+
+/* Places by (document, offset), as pointers. */
+static int loc_cmp(const void *x, const void *y) {
+    const nd_passage_loc *p = *(nd_passage_loc *const *)x, *q = *(nd_passage_loc *const *)y;
+    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
+    return p->off < q->off ? -1 : p->off > q->off;
+}
+
+nd_status nd_passage_lines(nd_exec *x, nd_doctab *docs, const char *tmpdir, nd_passage_out *o) {
+    nd_status st = ND_OK;
+    nd_passage_loc **by = NULL;
+    if (o->nloc == 0) return ND_OK;
+    if (!(by = nd_mallocn(o->nloc, sizeof *by))) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < o->nloc; i++) by[i] = &o->loc[i];
+    qsort(by, o->nloc, sizeof *by, loc_cmp);
+    nd_reader *rd = &x->wk[0].rd;
+    for (size_t i = 0; i < o->nloc;) {
+        size_t j = i + 1, doc = by[i]->doc;
+        while (j < o->nloc && by[j]->doc == doc) j++;
+        const uint8_t *data = NULL;
+        st = nd_reader_whole_private(rd, doc, tmpdir, &data);
+        if (st == ND_ERR_CHANGED) {
+            (void)nd_doctab_mark_changed(docs, doc);
+            st = ND_OK;
+            i = j;
+            continue;
+        }
+        ND_CHECK(st);
+        /* lines end at LF, CRLF or a lone CR, as the split counts them */
+        uint64_t at = 0, size = docs->docs[doc].size;
+        uint32_t line = 1;
+        for (size_t q = i; q < j; q++) {
+            uint64_t off = ND_MIN(by[q]->off, size);
+            for (; at < off; at++) {
+                uint8_t c = data[at];
+                if (c == '\n' || (c == '\r' && (at + 1 >= size || data[at + 1] != '\n'))) line++;
+            }
+            by[q]->line = line;
+        }
+        i = j;
+    }
+out:
+    free(by);
+    return st;
+}

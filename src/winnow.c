@@ -1,0 +1,76 @@
+/*
+ * winnow.c - winnowing fingerprints (Schleimer, Wilkerson and Aiken,
+ * "Winnowing: Local Algorithms for Document Fingerprinting", SIGMOD 2003).
+ *
+ * Every k-gram of normalised characters is hashed with a rolling
+ * polynomial hash (multiplier 2^40 + 2^8 + 0xb3, the FNV-64 prime), finalised
+ * with the splitmix64 mixer so that minima are uniformly placed; in every
+ * window of w consecutive k-gram hashes the minimum is selected (the
+ * rightmost one on ties, "robust winnowing", so a run of equal hashes - a
+ * repeated character - selects few), and consecutive windows that select
+ * the same k-gram record it once.  The guarantee: any common substring of at
+ * least t = w + k - 1 characters contains a whole window, hence a selected
+ * k-gram of the same hash in both documents.  nd_winnow_params sets
+ * t = min_passage, k = min(t, 15), w = t - k + 1: 15 characters make a
+ * k-gram that is rarely common by chance in either script (a Chinese
+ * phrase, two or three English words), and the density is about 2 / (w + 1)
+ * fingerprints per character.  A monotone deque finds each window's
+ * minimum in O(1) amortised.  Used by compare (compare.c) and the
+ * corpus-wide passages (stage_fingerprint.c): the same hash of the same
+ * k-gram in both.
+ */
+#include "winnow.h"
+
+#include "nd_internal.h"
+
+#define ND_WINNOW_K_MAX 15u
+#define ND_WINNOW_MUL UINT64_C(0x100000001b3)
+
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+void nd_winnow_params(unsigned min_passage, unsigned *k, unsigned *w) {
+    *k = min_passage < ND_WINNOW_K_MAX ? min_passage : ND_WINNOW_K_MAX;
+    *w = min_passage - *k + 1;
+}
+
+nd_status nd_winnow(const uint32_t *cps, size_t n, unsigned k, unsigned w, uint64_t **hash,
+                    uint32_t **pos, size_t *cap, size_t *count, uint64_t **scratch,
+                    size_t *scratch_cap) {
+    if (k == 0 || w == 0 || n < (size_t)k + w - 1) return ND_OK;
+    size_t m = n - k + 1; /* k-grams */
+    ND_TRY(ND_GROW(*scratch, *scratch_cap, 2 * m));
+    uint64_t *h = *scratch, *dq = *scratch + m;
+    uint64_t top = 1, v = 0;
+    for (unsigned i = 1; i < k; i++) top *= ND_WINNOW_MUL;
+    for (size_t i = 0; i < n; i++) {
+        if (i >= k) v -= top * cps[i - k];
+        v = v * ND_WINNOW_MUL + cps[i];
+        if (i + 1 >= k) h[i + 1 - k] = mix64(v ^ UINT64_C(0x6e64636d70));
+    }
+    /* a monotone deque of positions with increasing hashes; the front is
+     * the window's minimum, the rightmost one on ties (>= pops) */
+    size_t head = 0, tail = 0, last = SIZE_MAX;
+    for (size_t i = 0; i < m; i++) {
+        while (tail > head && h[dq[tail - 1]] >= h[i]) tail--;
+        dq[tail++] = i;
+        if (dq[head] + w <= i) head++;
+        if (i + 1 >= w && dq[head] != last) {
+            last = (size_t)dq[head];
+            if (*count == *cap) {
+                size_t c1 = *cap;
+                ND_TRY(ND_GROW(*hash, c1, *count + 1));
+                size_t c2 = *cap;
+                ND_TRY(ND_GROW(*pos, c2, *count + 1));
+                *cap = c1 < c2 ? c1 : c2;
+            }
+            (*hash)[*count] = h[last];
+            (*pos)[*count] = (uint32_t)last;
+            (*count)++;
+        }
+    }
+    return ND_OK;
+}

@@ -1,0 +1,29 @@
+/*
+ * winnow.h - winnowing fingerprints of a normalised character stream
+ * (private; winnow.c).
+ */
+#ifndef ND_WINNOW_H
+#define ND_WINNOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "neardup.h"
+
+/* The k-gram and window sizes that guarantee every shared run of at least
+ * min_passage characters a shared fingerprint: k = min(min_passage, 15),
+ * w = min_passage - k + 1. */
+void nd_winnow_params(unsigned min_passage, unsigned *k, unsigned *w);
+
+/* Robust winnowing of cps[0..n-1]: every k-gram is hashed (a rolling
+ * polynomial hash, mixed), and of every window of w consecutive k-gram
+ * hashes the minimum is selected, the rightmost on ties, each selected
+ * k-gram once.  Appends (hash, position of its first character) to the
+ * arrays *hash and *pos (grown with ND_GROW; *cap their capacity, *count
+ * their length), in increasing position.  Nothing when n < k + w - 1.
+ * scratch: 16 bytes per k-gram, grown likewise.  ND_ERR_NOMEM. */
+nd_status nd_winnow(const uint32_t *cps, size_t n, unsigned k, unsigned w, uint64_t **hash,
+                    uint32_t **pos, size_t *cap, size_t *count, uint64_t **scratch,
+                    size_t *scratch_cap);
+
+#endif /* ND_WINNOW_H */

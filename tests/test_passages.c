@@ -1,0 +1,478 @@
+/* test_passages.c - corpus-wide passages: winnowing and the fingerprint
+ * stage's seeds, against a naive search for shared runs. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "input.h"
+#include "nd_internal.h"
+#include "stage.h"
+#include "support.h"
+#include "winnow.h"
+
+/* --- a corpus of in-memory documents and the context to run stages on --- */
+
+typedef struct corpus {
+    nd_doctab docs;
+    nd_exec x;
+} corpus;
+
+static void corpus_add(corpus *c, const char *name, const char *text) {
+    cr_assert_eq(nd_input_add_buffer(&c->docs, name, text, strlen(text)), ND_OK);
+}
+
+static void corpus_exec(corpus *c, unsigned threads) {
+    memset(&c->x, 0, sizeof c->x);
+    c->x.threads = threads;
+    cr_assert_eq(nd_pool_new(threads, &c->x.pool), ND_OK);
+    c->x.wk = calloc(threads, sizeof *c->x.wk);
+    cr_assert_not_null(c->x.wk);
+    for (unsigned t = 0; t < threads; t++) nd_reader_init(&c->x.wk[t].rd, &c->docs);
+}
+
+static void corpus_exec_release(corpus *c) {
+    for (unsigned t = 0; t < c->x.threads; t++) nd_reader_release(&c->x.wk[t].rd);
+    free(c->x.wk);
+    nd_pool_free(c->x.pool);
+    memset(&c->x, 0, sizeof c->x);
+}
+
+static void fingerprints(corpus *c, unsigned threads, unsigned min_passage, unsigned common,
+                         nd_fingerprint_out *out) {
+    corpus_exec(c, threads);
+    nd_fingerprint_in in = {.docs = &c->docs,
+                            .norm_flags = ND_NORM_ALL,
+                            .min_passage = min_passage,
+                            .common_docs = common};
+    cr_assert_eq(nd_stage_fingerprint(&c->x, &in, out), ND_OK);
+    corpus_exec_release(c);
+}
+
+static void fingerprint_out_release(nd_fingerprint_out *o) {
+    free(o->doc_chars);
+    free(o->seeds);
+    memset(o, 0, sizeof *o);
+}
+
+/* --- random CJK text: characters the normalisation keeps as they are --- */
+
+static uint64_t rng = 0x9E3779B97F4A7C15u;
+
+static uint32_t rnd(uint32_t n) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (uint32_t)(rng >> 33) % n;
+}
+
+/* n code points from U+4E00 + [0, alphabet), as UTF-8, into buf. */
+static void random_cjk(uint32_t *cp, size_t n, uint32_t alphabet) {
+    for (size_t i = 0; i < n; i++) cp[i] = 0x4E00 + rnd(alphabet);
+}
+
+static char *utf8_of(const uint32_t *cp, size_t n) {
+    char *s = malloc(3 * n + 1), *o = s;
+    cr_assert_not_null(s);
+    for (size_t i = 0; i < n; i++) {
+        *o++ = (char)(0xE0 | cp[i] >> 12);
+        *o++ = (char)(0x80 | (cp[i] >> 6 & 0x3F));
+        *o++ = (char)(0x80 | (cp[i] & 0x3F));
+    }
+    *o = '\0';
+    return s;
+}
+
+/* Is there a seed of (a, b) on diagonal pa - pb inside [pa, pa + len)? */
+static int has_seed(const nd_fingerprint_out *o, uint32_t a, uint32_t b, uint32_t pa,
+                    uint32_t pb, size_t len) {
+    for (size_t i = 0; i < o->nseeds; i++) {
+        const nd_seed *s = &o->seeds[i];
+        if (s->a == a && s->b == b && (int64_t)s->pa - s->pb == (int64_t)pa - pb &&
+            s->pa >= pa && s->pa < pa + len)
+            return 1;
+    }
+    return 0;
+}
+
+Test(winnow, params_guarantee_min_passage) {
+    unsigned k, w;
+    nd_winnow_params(50, &k, &w);
+    cr_assert_eq(k, 15);
+    cr_assert_eq(w + k - 1, 50);
+    nd_winnow_params(8, &k, &w);
+    cr_assert_eq(k, 8);
+    cr_assert_eq(w, 1);
+}
+
+/* Every maximal run of at least t equal characters shared by two places of
+ * a small random corpus (found naively, all pairs of positions) has a seed
+ * on its diagonal, inside the run; and every seed lies on such a run (its
+ * k-gram is equal in both places). */
+Test(fingerprint, every_shared_run_of_min_passage_has_a_seed) {
+    enum { NDOC = 6, LEN = 700, T = 24 };
+    static uint32_t cp[NDOC][LEN];
+    corpus c;
+    memset(&c, 0, sizeof c);
+    /* a small alphabet makes chance repeats of a few characters; planted
+     * runs of 20-60 characters make real ones, across and within documents */
+    for (int d = 0; d < NDOC; d++) random_cjk(cp[d], LEN, 40);
+    for (int r = 0; r < 30; r++) {
+        int a = (int)rnd(NDOC), b = (int)rnd(NDOC);
+        uint32_t len = 20 + rnd(41), pa = rnd(LEN - len), pb = rnd(LEN - len);
+        memmove(&cp[b][pb], &cp[a][pa], len * sizeof **cp);
+    }
+    char *text[NDOC];
+    char name[16];
+    for (int d = 0; d < NDOC; d++) {
+        text[d] = utf8_of(cp[d], LEN);
+        snprintf(name, sizeof name, "d%d", d);
+        corpus_add(&c, name, text[d]);
+    }
+    nd_fingerprint_out o;
+    fingerprints(&c, 1, T, 100, &o);
+    for (int d = 0; d < NDOC; d++) cr_assert_eq(o.doc_chars[d], LEN);
+    unsigned k, w;
+    nd_winnow_params(T, &k, &w);
+    size_t runs = 0;
+    for (uint32_t a = 0; a < NDOC; a++)
+        for (uint32_t b = a; b < NDOC; b++)
+            for (int64_t diag = -(LEN - 1); diag < LEN; diag++) {
+                /* places pa = pb + diag along the diagonal */
+                size_t run = 0;
+                for (int64_t pb = 0; pb <= LEN; pb++) {
+                    int64_t pa = pb + diag;
+                    int eq = pb < LEN && pa >= 0 && pa < LEN && (a != b || pa < pb) &&
+                             cp[a][pa] == cp[b][pb];
+                    if (eq) {
+                        run++;
+                        continue;
+                    }
+                    /* a run ends at pb - 1: [pb - run, pb) in b */
+                    if (run >= T && (a != b || pb - run >= pb - run + diag + (int64_t)k)) {
+                        uint32_t sb = (uint32_t)(pb - (int64_t)run), sa = (uint32_t)(sb + diag);
+                        runs++;
+                        cr_expect(has_seed(&o, a, b, sa, sb, run),
+                                  "no seed for the run of %zu at d%u:%u and d%u:%u", run, a, sa,
+                                  b, sb);
+                    }
+                    run = 0;
+                }
+            }
+    cr_assert_gt(runs, 15, "the planted runs were found naively (%zu)", runs);
+    for (size_t i = 0; i < o.nseeds; i++) {
+        const nd_seed *s = &o.seeds[i];
+        cr_assert(s->a < s->b || (s->a == s->b && s->pa + k <= s->pb));
+        cr_expect_eq(memcmp(&cp[s->a][s->pa], &cp[s->b][s->pb], k * sizeof **cp), 0,
+                     "seed %zu is not an equal k-gram (a hash collision kept)", i);
+        if (i) { /* sorted by (a, b, diagonal, pa) */
+            const nd_seed *p = &o.seeds[i - 1];
+            int64_t dp = (int64_t)p->pa - p->pb, ds = (int64_t)s->pa - s->pb;
+            cr_assert(p->a < s->a || (p->a == s->a && (p->b < s->b || (p->b == s->b &&
+                      (dp < ds || (dp == ds && p->pa < s->pa))))));
+        }
+    }
+    /* the same seeds for any thread count */
+    for (unsigned t = 2; t <= 3; t++) {
+        nd_fingerprint_out o2;
+        fingerprints(&c, t, T, 100, &o2);
+        cr_assert_eq(o2.nseeds, o.nseeds);
+        cr_assert_eq(memcmp(o2.seeds, o.seeds, o.nseeds * sizeof *o.seeds), 0);
+        cr_assert_eq(o2.fingerprints, o.fingerprints);
+        fingerprint_out_release(&o2);
+    }
+    fingerprint_out_release(&o);
+    nd_doctab_release(&c.docs);
+    for (int d = 0; d < NDOC; d++) free(text[d]);
+}
+
+/* A run in more than common_docs documents is common text: no seeds, and
+ * counted; in exactly common_docs documents it pairs them all. */
+Test(fingerprint, common_text_gives_no_seeds) {
+    enum { NDOC = 5, LEN = 300, RUN = 60 };
+    uint32_t cp[LEN], shared[RUN];
+    random_cjk(shared, RUN, 3000);
+    for (unsigned common = NDOC - 1; common <= NDOC; common++) {
+        corpus c;
+        memset(&c, 0, sizeof c);
+        char *text[NDOC];
+        for (int d = 0; d < NDOC; d++) {
+            random_cjk(cp, LEN, 3000); /* a large alphabet: no chance repeats */
+            memcpy(cp + 100, shared, sizeof shared);
+            text[d] = utf8_of(cp, LEN);
+            corpus_add(&c, d == 0 ? "a" : d == 1 ? "b" : d == 2 ? "c" : d == 3 ? "d" : "e",
+                       text[d]);
+        }
+        nd_fingerprint_out o;
+        fingerprints(&c, 2, 30, common, &o);
+        if (common < NDOC) {
+            cr_assert_eq(o.nseeds, 0, "common text made %zu seeds", o.nseeds);
+            cr_assert_gt(o.common, 0);
+        } else {
+            cr_assert_eq(o.common, 0);
+            for (uint32_t a = 0; a < NDOC; a++)
+                for (uint32_t b = a + 1; b < NDOC; b++)
+                    cr_assert(has_seed(&o, a, b, 100, 100, RUN), "d%u and d%u not paired", a, b);
+        }
+        fingerprint_out_release(&o);
+        nd_doctab_release(&c.docs);
+        for (int d = 0; d < NDOC; d++) free(text[d]);
+    }
+}
+
+/* A passage repeated inside one document pairs with itself; a periodic
+ * run does not pair overlapping places. */
+Test(fingerprint, repeats_inside_one_document) {
+    enum { LEN = 400, RUN = 50 };
+    uint32_t cp[LEN];
+    random_cjk(cp, LEN, 3000);
+    memcpy(cp + 300, cp + 20, RUN * sizeof *cp);
+    for (int i = 150; i < 250; i++) cp[i] = 0x4E00 + (uint32_t)(i % 2); /* ababab... */
+    char *text = utf8_of(cp, LEN);
+    corpus c;
+    memset(&c, 0, sizeof c);
+    corpus_add(&c, "self", text);
+    nd_fingerprint_out o;
+    fingerprints(&c, 1, 30, 100, &o);
+    unsigned k, w;
+    nd_winnow_params(30, &k, &w);
+    cr_assert(has_seed(&o, 0, 0, 20, 300, RUN), "the repeat inside the document has no seed");
+    for (size_t i = 0; i < o.nseeds; i++) {
+        cr_assert_eq(o.seeds[i].a, 0);
+        cr_assert_geq(o.seeds[i].pb, o.seeds[i].pa + k, "overlapping places paired");
+    }
+    fingerprint_out_release(&o);
+    nd_doctab_release(&c.docs);
+    free(text);
+}
+
+/* Normalisation applies: a copy in Traditional script and full width still
+ * seeds with its Simplified original. */
+Test(fingerprint, folded_scripts_share_seeds) {
+    corpus c;
+    memset(&c, 0, sizeof c);
+    corpus_add(&c, "simplified", "开头不同的句子。我们坚持把意识形态工作同业务工作同部署同落实同检查同考核纳入年终绩效考核的主要内容。");
+    corpus_add(&c, "traditional", "我們堅持把意識形態工作同業務工作同部署同落實同檢查同考核納入年終績效考核的主要內容。後面也不同。");
+    nd_fingerprint_out o;
+    fingerprints(&c, 1, 30, 100, &o);
+    cr_assert_gt(o.nseeds, 0);
+    cr_assert_eq(o.seeds[0].a, 0);
+    cr_assert_eq(o.seeds[0].b, 1);
+    fingerprint_out_release(&o);
+    nd_doctab_release(&c.docs);
+}
+
+/* --- step 2: pairwise passages, against compare on the same two texts --- */
+
+static void align_corpus(corpus *c, unsigned threads, unsigned min_passage, unsigned max_gap,
+                         nd_align_out *out) {
+    nd_fingerprint_out fo;
+    fingerprints(c, threads, min_passage, 100, &fo);
+    corpus_exec(c, threads);
+    nd_align_in in = {.docs = &c->docs,
+                      .norm_flags = ND_NORM_ALL,
+                      .min_passage = min_passage,
+                      .max_gap = max_gap,
+                      .seeds = fo.seeds,
+                      .nseeds = fo.nseeds};
+    cr_assert_eq(nd_stage_align(&c->x, &in, out), ND_OK);
+    corpus_exec_release(c);
+    fingerprint_out_release(&fo);
+}
+
+static const char *WORDS[] = {"river", "stone", "quiet", "morning", "letter", "garden", "north",
+                              "window", "silver", "market", "lamp", "harbor", "winter", "paper",
+                              "bridge", "orchard", "candle", "meadow", "thunder", "velvet"};
+
+/* n random words (with a few commas and full stops) appended to buf. */
+static void words(char *buf, size_t cap, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, cap - l, "%s%s", WORDS[rnd(20)],
+                 rnd(9) == 0 ? ". " : rnd(7) == 0 ? ", " : " ");
+    }
+}
+
+Test(align, pairs_of_a_two_document_corpus_are_what_compare_finds) {
+    static char a[16384], b[16384];
+    for (int round = 0; round < 12; round++) {
+        a[0] = b[0] = '\0';
+        words(a, sizeof a, 150);
+        words(b, sizeof b, 60);
+        /* b copies a stretch of a with a few words changed */
+        size_t from = strlen(a) / 3, len = 200 + rnd(300), l = strlen(b);
+        memcpy(b + l, a + from, len);
+        b[l + len] = '\0';
+        for (int e = 0; e < 3; e++) b[l + 20 + rnd((uint32_t)len - 40)] = 'x';
+        words(b, sizeof b, 40);
+        if (round % 3 == 2) { /* and a repeat inside b */
+            l = strlen(b);
+            memcpy(b + l, b + 5, 120);
+            b[l + 120] = '\0';
+        }
+        corpus c;
+        memset(&c, 0, sizeof c);
+        corpus_add(&c, "a.txt", a);
+        corpus_add(&c, "b.txt", b);
+        nd_align_out o;
+        align_corpus(&c, 1 + (unsigned)round % 3, 30, 8, &o);
+        nd_compare *cmp = NULL;
+        cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), NULL, &cmp),
+                     ND_OK);
+        size_t np = nd_compare_passage_count(cmp), k = 0;
+        cr_assert_gt(np, 0);
+        for (size_t i = 0; i < o.n; i++) {
+            const nd_pair_passage *p = &o.ps[i];
+            if (p->a != 0 || p->b != 1) continue; /* the repeat inside b */
+            cr_assert_lt(k, np, "more passages than compare finds");
+            nd_passage_info pi;
+            cr_assert_eq(nd_compare_passage(cmp, k++, &pi), ND_OK);
+            cr_expect_eq(p->a_char, pi.side[0].start_char);
+            cr_expect_eq(p->a_chars, pi.side[0].chars);
+            cr_expect_eq(p->b_char, pi.side[1].start_char);
+            cr_expect_eq(p->b_chars, pi.side[1].chars);
+            cr_expect_eq(p->a_off, pi.side[0].offset);
+            cr_expect_eq(p->a_len, pi.side[0].length);
+            cr_expect_eq(p->b_off, pi.side[1].offset);
+            cr_expect_eq(p->b_len, pi.side[1].length);
+            cr_expect_eq(p->matched, pi.matched_chars);
+            cr_expect_eq(p->fragments, pi.fragments);
+        }
+        cr_assert_eq(k, np, "round %d: %zu passages, compare finds %zu", round, k, np);
+        if (round % 3 == 2) { /* the repeat inside b: one passage (1, 1) */
+            int self = 0;
+            for (size_t i = 0; i < o.n; i++)
+                if (o.ps[i].a == 1 && o.ps[i].b == 1) {
+                    self = 1;
+                    cr_assert_leq(o.ps[i].a_off + o.ps[i].a_len, o.ps[i].b_off,
+                                  "a repeat overlaps itself");
+                }
+            cr_assert(self, "round %d: the repeat inside b was not found", round);
+        }
+        nd_compare_free(cmp);
+        free(o.ps);
+        nd_doctab_release(&c.docs);
+    }
+}
+
+/* --- step 3: records --- */
+
+static void records(corpus *c, unsigned min_passage, unsigned common, nd_passage_out *out) {
+    nd_align_out ao;
+    align_corpus(c, 2, min_passage, 8, &ao);
+    nd_passage_in in = {.ps = ao.ps, .n = ao.n, .common_docs = common};
+    cr_assert_eq(nd_stage_passage(&in, out), ND_OK);
+    free(ao.ps);
+}
+
+/* CJK text of n characters from a large alphabet (no chance repeats). */
+static char *cjk(size_t n) {
+    uint32_t *cp = malloc(n * sizeof *cp);
+    random_cjk(cp, n, 5000);
+    char *s = utf8_of(cp, n);
+    free(cp);
+    return s;
+}
+
+static char *cat3(const char *x, const char *y, const char *z) {
+    size_t n = strlen(x) + strlen(y) + strlen(z) + 1;
+    char *s = malloc(n);
+    snprintf(s, n, "%s%s%s", x, y, z);
+    return s;
+}
+
+Test(passage, one_record_per_passage_with_all_its_places) {
+    char *p = cjk(80), *f[6], *doc[6];
+    for (int d = 0; d < 6; d++) f[d] = cjk(60);
+    /* the passage in documents 0, 2, 3 and 5; 1 and 4 share nothing */
+    for (int d = 0; d < 6; d++) {
+        char *g = cjk(50);
+        doc[d] = d == 1 || d == 4 ? cat3(f[d], g, "") : cat3(f[d], p, g);
+        free(g);
+    }
+    for (unsigned common = 3; common <= 4; common++) {
+        corpus c;
+        memset(&c, 0, sizeof c);
+        for (int d = 0; d < 6; d++) corpus_add(&c, d % 2 ? "odd" : "even", doc[d]);
+        nd_passage_out o;
+        records(&c, 30, common, &o);
+        cr_assert_eq(o.nrec, 1, "%zu records", o.nrec);
+        const nd_passage_record *r = &o.rec[0];
+        cr_assert_eq(r->nloc, 4);
+        cr_assert_eq(r->docs, 4);
+        uint32_t want[4] = {0, 2, 3, 5};
+        for (int i = 0; i < 4; i++) {
+            cr_assert_eq(r->loc[i].doc, want[i]);
+            cr_assert_eq(r->loc[i].off, 60 * 3, "the passage starts after 60 characters");
+            cr_assert_eq(r->loc[i].len, 80 * 3);
+            cr_assert_eq(r->loc[i].chars, 80);
+        }
+        cr_assert_eq(r->chars, 80);
+        cr_assert_float_eq(r->similarity, 1.0, 1e-12);
+        cr_assert_eq(r->common, common < 4, "common_docs %u", common);
+        nd_passage_out_release(&o);
+        nd_doctab_release(&c.docs);
+    }
+    for (int d = 0; d < 6; d++) {
+        free(f[d]);
+        free(doc[d]);
+    }
+    free(p);
+}
+
+/* A sentence of a paragraph that A and B share, copied alone into E, is its
+ * own record {A, B, E}; it does not join the paragraph's record {A, B}. */
+Test(passage, a_sentence_of_a_shared_paragraph_is_its_own_record) {
+    char *s1 = cjk(40), *s2 = cjk(40), *s3 = cjk(40), *pa = cat3(s1, s2, s3);
+    char *ga = cjk(30), *gb = cjk(30), *ge = cjk(30), *he = cjk(30);
+    char *a = cat3(ga, pa, ""), *b = cat3(gb, pa, ""), *e = cat3(ge, s2, he);
+    corpus c;
+    memset(&c, 0, sizeof c);
+    corpus_add(&c, "a", a);
+    corpus_add(&c, "b", b);
+    corpus_add(&c, "e", e);
+    nd_passage_out o;
+    records(&c, 30, 100, &o);
+    cr_assert_eq(o.nrec, 2, "%zu records", o.nrec);
+    /* largest first: the paragraph in A and B */
+    cr_assert_eq(o.rec[0].nloc, 2);
+    cr_assert_eq(o.rec[0].chars, 120);
+    cr_assert_eq(o.rec[0].loc[0].doc, 0);
+    cr_assert_eq(o.rec[0].loc[1].doc, 1);
+    cr_assert_eq(o.rec[1].nloc, 3);
+    cr_assert_eq(o.rec[1].chars, 40);
+    for (uint32_t d = 0; d < 3; d++) {
+        cr_assert_eq(o.rec[1].loc[d].doc, d);
+        cr_assert_eq(o.rec[1].loc[d].len, 40 * 3);
+    }
+    cr_assert_eq(o.rec[1].loc[0].off, (30 + 40) * 3);
+    cr_assert_eq(o.rec[1].loc[2].off, 30 * 3);
+    nd_passage_out_release(&o);
+    nd_doctab_release(&c.docs);
+    char *all[] = {s1, s2, s3, pa, ga, gb, ge, he, a, b, e};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
+}
+
+/* Two places of one document are two locations of the record. */
+Test(passage, a_repeat_inside_a_document_is_two_places) {
+    char *p = cjk(50), *x = cjk(40), *y = cjk(40), *z = cjk(40), *u = cjk(40), *v = cjk(40);
+    char *d0a = cat3(x, p, y), *d0 = cat3(d0a, p, z), *d1 = cat3(u, p, v);
+    corpus c;
+    memset(&c, 0, sizeof c);
+    corpus_add(&c, "twice", d0);
+    corpus_add(&c, "once", d1);
+    nd_passage_out o;
+    records(&c, 30, 100, &o);
+    cr_assert_eq(o.nrec, 1, "%zu records", o.nrec);
+    cr_assert_eq(o.rec[0].nloc, 3);
+    cr_assert_eq(o.rec[0].docs, 2);
+    cr_assert_eq(o.rec[0].loc[0].doc, 0);
+    cr_assert_eq(o.rec[0].loc[0].off, 40 * 3);
+    cr_assert_eq(o.rec[0].loc[1].doc, 0);
+    cr_assert_eq(o.rec[0].loc[1].off, (40 + 50 + 40) * 3);
+    cr_assert_eq(o.rec[0].loc[2].doc, 1);
+    cr_assert_eq(o.rec[0].loc[2].off, 40 * 3);
+    nd_passage_out_release(&o);
+    nd_doctab_release(&c.docs);
+    char *all[] = {p, x, y, z, u, v, d0a, d0, d1};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]);
+}
