@@ -71,6 +71,9 @@ typedef enum nd_status {
                            with nd_options.jsonl_field as a string
                            (nd_diag.path is "FILE:LINE", detail the reason);
                            the record is skipped */
+    ND_ERR_ARCHIVE,     /* a corrupt or truncated archive (tar, zip): the
+                           members read before the damage are documents,
+                           nd_diag.detail says what libarchive found */
     ND_STATUS_COUNT_    /* number of codes; not a status */
 } nd_status;
 

@@ -58,6 +58,7 @@
 #include <zlib.h>
 
 #include "input.h"
+#include "nd_archive.h"
 #include "nd_internal.h"
 #include "report.h"
 #include "text.h"
@@ -152,6 +153,13 @@ uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc) {
 static const char *order_path(const nd_report *r, uint32_t doc) {
     const nd_doc *d = &r->docs.docs[doc];
     return d->cont ? r->docs.conts[d->cont - 1].path : d->path;
+}
+
+/* Is doc a JSON Lines record (written back as JSON, its offsets those of
+ * its decoded text)?  An archive member is written back as a file of its
+ * own: its offsets are of its original bytes, as a plain document's. */
+static int is_record(const nd_report *r, const nd_doc *d) {
+    return d->cont && r->docs.conts[d->cont - 1].kind == ND_CONT_JSONL;
 }
 
 /* Is paragraph x preferred over y as the one to keep? */
@@ -314,7 +322,7 @@ static nd_status finish_removals(nd_clean_plan *p, nd_sketcher *sk) {
             /* spans are found in the text read; a decoded document's are
              * given (and cut) in its original bytes, a record's in its
              * decoded field text (the record is written anew) */
-            if (!dd->cont) {
+            if (!is_record(r, dd)) {
                 uint64_t s0 = ri.offset, e0 = ri.offset + ri.length;
                 ri.offset = nd_doc_orig_off(dd, s0);
                 ri.length = nd_doc_orig_off(dd, e0) - ri.offset;
@@ -436,7 +444,8 @@ static int left_out(const nd_report *r, size_t doc) {
  * not empty before, became empty)? */
 static int dropped(const nd_clean_plan *p, size_t doc) {
     const nd_doc *d = &p->r->docs.docs[doc];
-    return p->opt.drop_empty && d->cont && d->size > 0 && p->doc_removed[doc] == d->size;
+    return p->opt.drop_empty && is_record(p->r, d) && d->size > 0 &&
+           p->doc_removed[doc] == d->size;
 }
 
 /* Container c (of the report's doctab) was found changed when read again:
@@ -487,7 +496,7 @@ static nd_status put_where(nd_sink *s, const nd_report *r, const nd_doc *d, cons
     ND_TRY(nd_sink_puts(s, pre[0] ? ",\"" : "\""));
     ND_TRY(nd_sink_puts(s, pre));
     ND_TRY(nd_sink_puts(s, "path\":"));
-    if (!d->cont) return nd_sink_json_string(s, d->path, strlen(d->path));
+    if (!is_record(r, d)) return nd_sink_json_string(s, d->path, strlen(d->path));
     const char *cp = r->docs.conts[d->cont - 1].path;
     ND_TRY(nd_sink_json_string(s, cp, strlen(cp)));
     ND_TRY(nd_sink_puts(s, ",\""));
@@ -518,7 +527,7 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         /* the span is read again; a document left out, or one whose
          * paragraph no longer reads back, has no records */
         if (left_out(r, ri->doc)) continue;
-        if (d->cont) /* a record: its decoded text, from the private spool */
+        if (is_record(r, d)) /* a record: its decoded text, from the private spool */
             st = nd_reader_get(&rd, ri->doc, ri->offset, (size_t)ri->length, 0, &bytes);
         else if (d->map.n) /* decoded: the original bytes, from the private spool */
             st = nd_reader_orig_get(&rd, ri->doc, ri->offset, (size_t)ri->length, &bytes);
@@ -552,7 +561,7 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         ND_CHECK(nd_sink_puts(s, ",\"kept_line\":"));
         ND_CHECK(nd_sink_u64(s, r->pt.line[ri->kept]));
         ND_CHECK(nd_sink_puts(s, ",\"kept_offset\":"));
-        ND_CHECK(nd_sink_u64(s, kd->cont ? r->pt.off[ri->kept]
+        ND_CHECK(nd_sink_u64(s, is_record(r, kd) ? r->pt.off[ri->kept]
                                          : nd_doc_orig_off(kd, r->pt.off[ri->kept])));
         ND_CHECK(nd_sink_puts(s, ",\"similarity\":"));
         ND_CHECK(nd_sink_fixed(s, nd_unit_units(ri->similarity, 4), 4));
@@ -683,7 +692,8 @@ static int mkdirs(char *dir) {
 /* An output that is gzip-compressed or not: the cleaned copy of a gzip
  * input is gzip data again. */
 typedef struct zout {
-    nd_fd_out *fo;
+    nd_write_fn fn; /* where the bytes go (nd_fd_write; an archive member) */
+    void *user;
     int gz, zinit;
     z_stream z;
     unsigned char *buf;
@@ -691,9 +701,10 @@ typedef struct zout {
 
 #define ZOUT_BUF ((size_t)1 << 16)
 
-static nd_status zout_open(zout *o, nd_fd_out *fo, int gz) {
+static nd_status zout_open_fn(zout *o, nd_write_fn fn, void *user, int gz) {
     memset(o, 0, sizeof *o);
-    o->fo = fo;
+    o->fn = fn;
+    o->user = user;
     o->gz = gz;
     if (!gz) return ND_OK;
     o->buf = malloc(ZOUT_BUF);
@@ -704,9 +715,13 @@ static nd_status zout_open(zout *o, nd_fd_out *fo, int gz) {
     return ND_OK;
 }
 
+static nd_status zout_open(zout *o, nd_fd_out *fo, int gz) {
+    return zout_open_fn(o, nd_fd_write, fo, gz);
+}
+
 /* Writes p[0..n-1]; `last` ends the output (the gzip trailer). */
 static nd_status zout_write(zout *o, const uint8_t *p, size_t n, int last) {
-    if (!o->gz) return n && nd_fd_write(o->fo, p, n) != 0 ? ND_ERR_IO : ND_OK;
+    if (!o->gz) return n && o->fn(o->user, p, n) != 0 ? ND_ERR_IO : ND_OK;
     /* chunks above 4 GiB go through in several deflate calls */
     size_t left = n;
     do {
@@ -722,7 +737,7 @@ static nd_status zout_write(zout *o, const uint8_t *p, size_t n, int last) {
             zr = deflate(&o->z, flush);
             if (zr == Z_STREAM_ERROR) return ND_ERR_INTERNAL;
             size_t have = ZOUT_BUF - o->z.avail_out;
-            if (have && nd_fd_write(o->fo, o->buf, have) != 0) return ND_ERR_IO;
+            if (have && o->fn(o->user, o->buf, have) != 0) return ND_ERR_IO;
         } while (o->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
     } while (left > 0);
     return ND_OK;
@@ -735,15 +750,16 @@ static void zout_close(zout *o) {
 }
 
 /* The cleaned bytes of document doc, whose (original) bytes are data:
- * everything outside the plan's spans, gzip-compressed when the input was. */
+ * everything outside the plan's spans, gzip-compressed when the input was,
+ * written through fn (ND_ERR_IO when it fails). */
 static nd_status write_cleaned(const nd_clean_plan *p, uint32_t doc, const uint8_t *data,
-                               size_t first, nd_fd_out *fo) {
+                               size_t first, nd_write_fn fn, void *fo) {
     const nd_doc *d = &p->r->docs.docs[doc];
     nd_status st = ND_OK;
     zout z;
     size_t pos = 0, i = first, total = (size_t)nd_doc_orig_size(d);
 
-    ND_CHECK(zout_open(&z, fo, d->gzip));
+    ND_CHECK(zout_open_fn(&z, fn, fo, d->gzip));
     for (;;) {
         size_t stop = i < p->nrm && p->rm[i].doc == doc ? (size_t)p->rm[i].offset : total;
         if (cancelled(p)) {
@@ -826,7 +842,7 @@ static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
     if (c->p->doc_removed[c->doc] == 0) {
         if (len && nd_fd_write(fo, data, len) != 0) st = ND_ERR_IO;
     } else {
-        st = write_cleaned(c->p, c->doc, data, c->first, fo);
+        st = write_cleaned(c->p, c->doc, data, c->first, nd_fd_write, fo);
     }
     if (st == ND_ERR_IO) *err = fo->err;
     return st;
@@ -928,6 +944,99 @@ out:
     free(js.buf);
     free(buf);
     return st;
+}
+
+/* An archive: written again whole (archive.c), its member documents with
+ * removals replaced by their cleaned bytes, every other entry copied from
+ * the archive, which must still be the file loaded (device, inode, size,
+ * modification time, before and after, and each member document's name at
+ * its place); ND_ERR_CHANGED otherwise, ND_ERR_ARCHIVE (c->why) when
+ * libarchive cannot read or write it. */
+typedef struct archive_ctx {
+    const nd_clean_plan *p;
+    nd_reader *rd;
+    const nd_container *af;
+    size_t doc1;         /* its member documents are [cur, doc1) */
+    size_t cur;          /* the next member document */
+    const size_t *first; /* first removal of each document, or nrm */
+    char why[256];
+} archive_ctx;
+
+static int same_archive(const nd_container *af, int fd) {
+    struct stat sb;
+    return fstat(fd, &sb) == 0 && (uint64_t)sb.st_dev == af->dev &&
+           (uint64_t)sb.st_ino == af->ino && (uint64_t)sb.st_size == af->size &&
+           (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec == af->mtime_ns;
+}
+
+static nd_status archive_choose(void *ctx, const nd_archive_member *m, int *replace,
+                                uint64_t *size) {
+    archive_ctx *c = ctx;
+    const nd_report *r = c->p->r;
+    *replace = 0;
+    if (c->cur >= c->doc1 || r->docs.docs[c->cur].part_no != m->index) return ND_OK;
+    const nd_doc *d = &r->docs.docs[c->cur];
+    size_t alen = strlen(c->af->path);
+    /* the member document here must be this entry: else the archive changed */
+    if (strncmp(d->path, c->af->path, alen) != 0 || strncmp(d->path + alen, "//", 2) != 0 ||
+        strcmp(d->path + alen + 2, m->name) != 0)
+        return ND_ERR_CHANGED;
+    uint64_t removed = c->p->doc_removed[c->cur];
+    if (removed && !left_out(r, c->cur)) {
+        *replace = 1;
+        *size = nd_doc_orig_size(d) - removed;
+    } else {
+        c->cur++; /* copied as it is in the archive */
+    }
+    return ND_OK;
+}
+
+static int archive_put_fn(void *user, const void *buf, size_t len) {
+    return nd_archive_put(user, buf, len) == ND_OK ? 0 : EIO;
+}
+
+static nd_status archive_put(void *ctx, const nd_archive_member *m, nd_archive_writer *w) {
+    archive_ctx *c = ctx;
+    size_t doc = c->cur++, len = 0;
+    const nd_doc *d = &c->p->r->docs.docs[doc];
+    const uint8_t *data = NULL;
+    ND_UNUSED(m);
+    if (d->map.n) ND_TRY(nd_reader_orig_whole(c->rd, doc, &data, &len));
+    else ND_TRY(load_doc(c->p->r, c->rd, doc, &data));
+    return write_cleaned(c->p, (uint32_t)doc, data, c->first[doc], archive_put_fn, w);
+}
+
+static int archive_cancelled(void *ctx) { return cancelled(((archive_ctx *)ctx)->p); }
+
+static nd_status fill_archive(void *ctx, nd_fd_out *fo, int *err) {
+    archive_ctx *c = ctx;
+    nd_status st;
+    int fd = open(c->af->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return ND_ERR_CHANGED;
+    if (!same_archive(c->af, fd)) {
+        (void)close(fd);
+        return ND_ERR_CHANGED;
+    }
+    nd_archive_src src = {fd, NULL, 0};
+    nd_archive_edit ed = {archive_choose, archive_put, c, archive_cancelled};
+    st = nd_archive_rewrite(&src, &c->af->archive, &ed, nd_fd_write, fo, c->why, sizeof c->why);
+    if ((st == ND_OK || st == ND_ERR_ARCHIVE) && !same_archive(c->af, fd)) st = ND_ERR_CHANGED;
+    (void)close(fd);
+    if (st == ND_ERR_IO) *err = fo->err ? fo->err : EIO;
+    return st;
+}
+
+/* Archive af is not in the cleaned copy: said once, with the archive's
+ * path (its member documents are marked reported). */
+static void archive_left_out(const nd_report *r, const nd_container *af, size_t doc0,
+                             size_t doc1, nd_status why, const char *words) {
+    char detail[320];
+    for (size_t i = doc0; i < doc1; i++) (void)nd_doctab_take_changed(&r->docs, i);
+    if (!r->diag) return;
+    snprintf(detail, sizeof detail, "%s%sleft out of the cleaned copy", words ? words : "",
+             words && *words ? "; " : "");
+    nd_diag dg = {.path = af->path, .status = why, .detail = why == ND_ERR_ARCHIVE ? detail : NULL};
+    r->diag(r->diag_user, &dg);
 }
 
 static nd_status fill_log(void *ctx, nd_fd_out *fo, int *err) {
@@ -1182,6 +1291,13 @@ typedef struct target {
     size_t doc;      /* targets < nd: the document; after: nd + container */
 } target;
 
+/* The file document doc was read from: an archive member's archive, or the
+ * document's own path. */
+static const char *doc_file(const nd_report *r, size_t doc) {
+    const nd_doc *d = &r->docs.docs[doc];
+    return d->cont ? r->docs.conts[d->cont - 1].path : d->path;
+}
+
 /* Is path (which may not exist) one of the input documents' files? */
 static int is_input_file(const nd_report *r, const struct stat *in_ids, const char *path) {
     struct stat sb;
@@ -1316,7 +1432,7 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
     /* the input files as loaded (their paths may be gone by now: a changed
      * file is left out below) */
     for (size_t i = 0; i < r->docs.n; i++) {
-        const char *path = r->docs.docs[i].path;
+        const char *path = doc_file(r, i);
         if (strcmp(path, "-") == 0) {
             st = fail_at(p, fail, ND_CLEAN_ERR_STDIN, path, 0, ND_ERR_INVALID);
             goto out;
@@ -1476,6 +1592,13 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         doc_ctx ctx = {p, &rd, (uint32_t)i, i < nd ? first[i] : 0};
         cont_ctx cctx = {p, &rd, (uint32_t)(i - nd), first};
         unsigned mode = 0644;
+        /* an archive (archive.c) is written again as an archive */
+        int is_arch = ct && ct->kind == ND_CONT_ARCHIVE;
+        archive_ctx actx;
+        memset(&actx, 0, sizeof actx);
+        if (is_arch)
+            actx = (archive_ctx){.p = p, .rd = &rd, .af = ct, .doc1 = ct->first + ct->n,
+                                 .cur = ct->first, .first = first};
         if (!path) {
             st = ND_ERR_NOMEM;
             goto out;
@@ -1497,13 +1620,21 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         } else {
             mode = (unsigned)ids[i].st_mode & 07777;
         }
-        if (!err && !(ct ? cont_left_out(r, ct) : left_out(r, i)))
-            st = ct ? write_new(path, mode, fill_container, &cctx, &err)
-                    : write_new(path, mode, fill_doc, &ctx, &err);
+        if (is_arch && !err && ct->damaged) /* damage met when it was read */
+            st = ND_ERR_ARCHIVE;
+        else if (!err && !(ct ? cont_left_out(r, ct) : left_out(r, i)))
+            st = is_arch ? write_new(path, mode, fill_archive, &actx, &err)
+                 : ct    ? write_new(path, mode, fill_container, &cctx, &err)
+                         : write_new(path, mode, fill_doc, &ctx, &err);
         else
             st = err ? ND_ERR_IO : ND_ERR_CHANGED;
         free(path);
         done_bytes += ct ? ct->size : r->docs.docs[i].size;
+        if (is_arch && (st == ND_ERR_CHANGED || st == ND_ERR_ARCHIVE)) { /* left out, said */
+            archive_left_out(r, ct, ct->first, ct->first + ct->n, st,
+                             ct->damaged ? "damaged when it was read" : actx.why);
+            st = ND_OK;
+        }
         if (st == ND_ERR_CHANGED) { /* left out, reported */
             if (ct) cont_late_change(r, ct);
             else nd_report_late_change(r, i);

@@ -356,6 +356,14 @@ static nd_status load_path(cmp_doc *d, const char *path, const nd_compare_option
         return ND_ERR_NOT_REGULAR;
     }
     ND_TRY(nd_input_add_path(&d->tab, &cfg, path));
+    if (d->tab.n != 1 && d->tab.nconts) { /* an archive of several members */
+        char what[96];
+        snprintf(what, sizeof what, "holds %zu documents; compare takes two single documents",
+                 d->tab.n);
+        nd_diag dg = {path, ND_ERR_FORMAT, 0, what};
+        if (fn) fn(user, &dg);
+        return ND_ERR_FORMAT;
+    }
     if (d->tab.n != 1) return cd.first != ND_OK ? cd.first : ND_ERR_IO;
     /* compare works on the whole text: read into the heap, checked to be the
      * file loaded (nothing is mapped, so a change cannot fault) */

@@ -83,9 +83,9 @@
  *
  * Containers.  A file may be read as several documents: with
  * cfg->jsonl_field set, a file named *.jsonl or *.jsonl.gz is a JSON Lines
- * file whose records are the documents (jsonl.c); archives are the other
- * kind meant to come (nd_input_container_kind decides, by name).  The
- * loader hands such a file to the container's reader - gzip data read
+ * file whose records are the documents (jsonl.c; nd_input_container_kind
+ * decides, by name); a tar or zip archive is the other kind (below).  The
+ * loader hands a JSON Lines file to the container's reader - gzip data read
  * whole and inflated, as gzip documents are; a plain file as its open
  * descriptor, which the reader reads in chunks with pread(), never whole,
  * checked after to be the file loaded (size and modification time) - and
@@ -100,6 +100,24 @@
  * (nd_doc.cont) and where in the container's bytes it lies (part_off,
  * src_off), which is what clean needs to write the container back
  * (nd_container_read reads it again, checked to be the file loaded).
+ *
+ * Archives.  A file whose head has an archive's or a compressor's magic
+ * (nd_archive_magic) is offered to archive.c, which decides by content with
+ * libarchive; a plain .gz of text is no archive and goes on to the gzip path
+ * above.  An archive is never read whole: libarchive reads it from the open
+ * descriptor with pread(), and each regular member, in archive order,
+ * becomes a part named ARCHIVE//MEMBER (load_member): its first 8 KiB decide
+ * as a file's do (decode.c), a UTF-8 member of known size is streamed into a
+ * range of the spool reserved for it (nd_parts_add_spooled), a member in
+ * another encoding or of unknown size is read whole - bounded by
+ * max_file_size, as a decoded file is - and decoded into the spool with its
+ * original bytes after the text, so offsets are the member's own.  Binary
+ * members and archives or compressed data inside (not expanded) are notices
+ * (nd_parts_note), not skipped inputs; a member over the limit or one
+ * libarchive cannot read is a skipped part; damage to the archive ends it,
+ * keeps the members before it and is the archive's last problem.  The file
+ * is checked unchanged (size, modification time) after the last member, and
+ * the container records the archive's format and filter, for clean.
  */
 #define _DEFAULT_SOURCE /* d_type and DT_REG in struct dirent (glibc, BSDs) */
 #include "input.h"
@@ -344,6 +362,10 @@ typedef struct nd_loaded {
     unsigned char kind;    /* ND_CONT_*: a container, whose documents are
                               in parts (doc keeps its identity only) */
     nd_parts parts;
+    unsigned char notice;  /* (an archive member) st/what are a notice */
+    char *why;             /* a longer detail (libarchive's words), malloc'ed */
+    nd_archive_kind akind; /* ND_CONT_ARCHIVE: its format and filter */
+    unsigned char damaged; /* ND_CONT_ARCHIVE: damage met */
 } nd_loaded;
 
 static void loaded_fail(nd_loaded *ld, nd_status st, int err, const char *what) {
@@ -436,6 +458,7 @@ fail:
 
 static void loaded_release(nd_loaded *ld) {
     free(ld->path);
+    free(ld->why);
     doc_release(&ld->doc);
     nd_parts_release(&ld->parts);
     memset(ld, 0, sizeof *ld);
@@ -460,9 +483,14 @@ static nd_status commit_parts(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
     c->gzip = ld->doc.gzip;
     c->first = dt->n;
     c->n = ps->n;
+    c->archive = ld->akind;
+    c->damaged = ld->damaged;
     for (size_t i = 0, k = 0; i <= ps->n; i++) {
-        for (; k < ps->nprobs && ps->probs[k].before == i; k++)
-            report(cfg, ps->probs[k].name, ps->probs[k].st, 0, ps->probs[k].detail);
+        for (; k < ps->nprobs && ps->probs[k].before == i; k++) {
+            const nd_part_problem *pp = &ps->probs[k];
+            if (pp->notice) note(cfg, pp->name, pp->st, pp->detail);
+            else report(cfg, pp->name, pp->st, 0, pp->detail);
+        }
         if (i == ps->n) break;
         nd_doc *d = &ps->docs[i];
         d->cont = (uint32_t)dt->nconts;
@@ -703,6 +731,25 @@ nd_status nd_parts_problem(nd_parts *ps, const char *name, nd_status st, const c
     return ND_OK;
 }
 
+nd_status nd_parts_note(nd_parts *ps, const char *name, nd_status st, const char *detail) {
+    ND_TRY(nd_parts_problem(ps, name, st, detail));
+    ps->probs[ps->nprobs - 1].notice = 1;
+    return ND_OK;
+}
+
+nd_status nd_parts_add_spooled(nd_parts *ps, nd_doc *doc) {
+    nd_status st = nd_parts_finish(ps); /* the texts gathered before it */
+    if (st == ND_OK) st = ND_GROW(ps->docs, ps->cap, ps->n + 1);
+    if (st != ND_OK) {
+        doc_release(doc);
+        return st;
+    }
+    ps->docs[ps->n++] = *doc;
+    ps->pfirst = ps->n; /* its spool_off is final */
+    memset(doc, 0, sizeof *doc);
+    return ND_OK;
+}
+
 nd_status nd_parts_append(nd_parts *ps, nd_parts *from) {
     ND_TRY(nd_parts_finish(from));
     ND_TRY(nd_parts_finish(ps));
@@ -851,6 +898,271 @@ out:
     return st;
 }
 
+/* ---- Archives ------------------------------------------------------------ */
+
+/* Reads up to cap bytes of the current member, as many as there are: *got
+ * less than cap only at its end. */
+static nd_status member_fill(nd_archive_reader *ar, uint8_t *buf, size_t cap, size_t *got) {
+    *got = 0;
+    while (*got < cap) {
+        size_t k = 0;
+        ND_TRY(nd_archive_read(ar, buf + *got, cap - *got, &k));
+        if (k == 0) break;
+        *got += k;
+    }
+    return ND_OK;
+}
+
+/* ld (or part p) failed with libarchive's words and `tail`. */
+static nd_status archive_fail(nd_loaded *ld, nd_archive_reader *ar, const char *tail) {
+    const char *w = nd_archive_error(ar);
+    size_t len = strlen(w) + strlen(tail) + 1;
+    loaded_fail(ld, ND_ERR_ARCHIVE, 0, NULL);
+    free(ld->why);
+    if (!(ld->why = malloc(len))) return ND_ERR_NOMEM;
+    snprintf(ld->why, len, "%s%s", w, tail);
+    return ND_OK;
+}
+
+/* A notice about part p (status ND_OK): it is not a document, nothing is
+ * missing. */
+static void part_note(nd_loaded *p, const char *what) {
+    doc_release(&p->doc);
+    p->st = ND_OK;
+    p->notice = 1;
+    p->what = what;
+}
+
+/* Member m of the archive being read becomes part p: a document whose
+ * bytes go into the spool, a skipped member (too large, unreadable) or a
+ * notice (binary, an archive or compressed data: not expanded).  The
+ * first 8 KiB decide as for a file (decode.c); a UTF-8 member of known
+ * size is streamed into a range of the spool reserved for it, anything
+ * else (another encoding, an unknown size, no spool) is read whole,
+ * bounded by max_file_size, and goes the way of a decoded or inflated
+ * file.  Only ND_ERR_NOMEM is returned; damage is left in p and, when the
+ * archive cannot go on, in nd_archive_broken. */
+static nd_status load_member(const nd_input_cfg *cfg, nd_doctab *dt, nd_archive_reader *ar,
+                             const nd_archive_member *m, const nd_file_id *af, nd_loaded *p) {
+    nd_doc *doc = &p->doc;
+    uint8_t head[ND_SNIFF_BYTES];
+    size_t hn = 0, cap = 0;
+    nd_status st;
+    doc->dev = af->dev;
+    doc->ino = af->ino;
+    doc->part_no = m->index;
+    doc->mtime_ns = m->mtime_ns;
+    if (m->size_known && m->size > cfg->max_file_size) {
+        too_large(cfg, p, 0); /* its bytes are skipped with the next header */
+        return ND_OK;
+    }
+    st = member_fill(ar, head, sizeof head, &hn);
+    if (st == ND_ERR_ARCHIVE) return archive_fail(p, ar, "; member skipped");
+    ND_TRY(st);
+    if (nd_archive_magic(head, hn)) {
+        part_note(p, "an archive or compressed data inside an archive: not expanded");
+        return ND_OK;
+    }
+    uint64_t size = m->size_known ? m->size : hn < sizeof head ? hn : UINT64_MAX;
+    nd_sniff_in si = {head, hn, size, cfg->encoding};
+    nd_sniff_out sn;
+    nd_decode_sniff(&si, &sn);
+    if (sn.kind == ND_SNIFF_BINARY) {
+        part_note(p, "binary member: not read");
+        return ND_OK;
+    }
+    int fd1 = sn.kind == ND_SNIFF_UTF8 && m->size_known && m->size > 0 ? spool_fd1(cfg, dt) : 0;
+    if (fd1) { /* streamed into its range of the spool */
+        uint64_t off = atomic_fetch_add(&dt->spool_size, m->size), done = hn;
+        uint8_t buf[ND_SNIFF_BYTES];
+        if (!spool_write(fd1 - 1, head, hn, off)) {
+            loaded_fail(p, ND_ERR_IO, errno ? errno : EIO, "read");
+            return ND_OK;
+        }
+        for (;;) {
+            size_t got = 0;
+            st = nd_archive_read(ar, buf, sizeof buf, &got);
+            if (st == ND_ERR_ARCHIVE) return archive_fail(p, ar, "; member skipped");
+            ND_TRY(st);
+            if (got == 0) break;
+            if (got > m->size - done) {
+                loaded_fail(p, ND_ERR_ARCHIVE, 0, "more bytes than its header says");
+                return ND_OK;
+            }
+            if (!spool_write(fd1 - 1, buf, got, off + done)) {
+                loaded_fail(p, ND_ERR_IO, errno ? errno : EIO, "read");
+                return ND_OK;
+            }
+            done += got;
+        }
+        if (done != m->size) {
+            loaded_fail(p, ND_ERR_ARCHIVE, 0, "fewer bytes than its header says");
+            return ND_OK;
+        }
+        doc->spooled = 1;
+        doc->spool_off = off;
+        doc->size = (size_t)m->size;
+        return ND_OK;
+    }
+    /* read whole onto the heap, then as a decoded (or inflated) file */
+    size_t limit = cfg->max_file_size >= SIZE_MAX ? SIZE_MAX : (size_t)cfg->max_file_size + 1;
+    cap = m->size_known ? (size_t)m->size : hn;
+    if (!(doc->heap = malloc(cap ? cap : 1))) return ND_ERR_NOMEM;
+    memcpy(doc->heap, head, hn);
+    doc->size = hn;
+    for (;;) {
+        size_t got = 0;
+        uint8_t probe;
+        if (doc->size == cap && m->size_known) { /* its end must come now */
+            st = nd_archive_read(ar, &probe, 1, &got);
+            if (st == ND_OK && got) {
+                doc_release(doc);
+                loaded_fail(p, ND_ERR_ARCHIVE, 0, "more bytes than its header says");
+                return ND_OK;
+            }
+        } else {
+            if (doc->size == cap) { /* grown to the limit + 1 at most */
+                if (doc->size > cfg->max_file_size) break;
+                size_t want = cap > (SIZE_MAX - 4096) / 2 ? limit : ND_MIN(cap * 2 + 4096, limit);
+                uint8_t *bigger = realloc(doc->heap, want);
+                if (!bigger) return ND_ERR_NOMEM;
+                doc->heap = bigger;
+                cap = want;
+            }
+            st = nd_archive_read(ar, doc->heap + doc->size, cap - doc->size, &got);
+        }
+        if (st == ND_ERR_ARCHIVE) {
+            doc_release(doc);
+            return archive_fail(p, ar, "; member skipped");
+        }
+        ND_TRY(st);
+        if (got == 0) break;
+        doc->size += got;
+    }
+    doc->data = doc->heap;
+    if (doc->size > cfg->max_file_size) {
+        too_large(cfg, p, 0);
+        doc_release(doc);
+        return ND_OK;
+    }
+    if (doc->size == 0) { /* an empty member: nothing to keep */
+        free(doc->heap);
+        doc->heap = NULL;
+        doc->data = NULL;
+        return ND_OK;
+    }
+    nd_sniff_in whole = {doc->data, ND_MIN(doc->size, (size_t)ND_SNIFF_BYTES), doc->size,
+                         cfg->encoding};
+    nd_decode_sniff(&whole, &sn);
+    if (sn.kind == ND_SNIFF_DECODE) ND_TRY(decode_doc(cfg, p, &sn));
+    if (p->st == ND_OK) spool_doc(cfg, dt, doc);
+    return ND_OK;
+}
+
+/* Hands member part p to the archive's parts: a document (named p->path,
+ * which it takes), a skipped member or a notice, in archive order. */
+static nd_status member_commit(nd_parts *ps, nd_loaded *p, const nd_archive_member *m) {
+    const char *detail = p->why ? p->why : p->detail[0] ? p->detail : p->what;
+    char err[128];
+    if (p->notice) return nd_parts_note(ps, p->path, ND_OK, detail);
+    if (p->st == ND_ERR_IO && p->err) { /* the spool could not be written */
+        snprintf(err, sizeof err, "%s", strerror(p->err));
+        detail = err;
+    }
+    if (p->st != ND_OK) return nd_parts_problem(ps, p->path, p->st, detail);
+    nd_doc *doc = &p->doc;
+    doc->path = p->path;
+    p->path = NULL;
+    doc->part_no = m->index;
+    doc->part_off = doc->src_off = 0;
+    doc->part_len = doc->src_len = nd_doc_orig_size(doc);
+    int guessed = p->guessed;
+    char enc[ND_ENC_NAME];
+    snprintf(enc, sizeof enc, "%s", nd_doc_encoding(doc));
+    char *name = nd_strdup(doc->path);
+    if (!name) return ND_ERR_NOMEM;
+    nd_status st = nd_parts_add_spooled(ps, doc);
+    if (st == ND_OK && guessed) st = nd_parts_note(ps, name, ND_ERR_ENCODING, enc);
+    free(name);
+    return st;
+}
+
+/* Reads the open file fd (loaded as ld->doc) as an archive when it is one
+ * (*was 1): each regular member becomes a part of ld (load_member), in
+ * archive order, named ARCHIVE//MEMBER; damage ends the walk and is the
+ * last problem of the parts, naming the archive, with the members before
+ * it kept; an archive that changed while it was read keeps none (ld's
+ * status).  *was 0: not an archive, ld untouched.  Only ND_ERR_NOMEM is
+ * returned. */
+static nd_status load_archive(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, int fd,
+                              int *was) {
+    nd_status st = ND_OK;
+    nd_archive_reader *ar = NULL;
+    nd_archive_src src = {fd, NULL, 0};
+    nd_parts *ps = &ld->parts;
+    nd_loaded p;
+    size_t members = 0, docs = 0;
+    *was = 0;
+    memset(&p, 0, sizeof p);
+    st = nd_archive_open(&src, &ar);
+    if (st == ND_ERR_FORMAT) return ND_OK;
+    ND_TRY(st);
+    *was = 1;
+    ld->kind = ND_CONT_ARCHIVE;
+    ps->cfg = cfg;
+    ps->dt = dt;
+    nd_file_id af = {ld->doc.dev, ld->doc.ino, 0};
+    for (;;) {
+        nd_archive_member m;
+        int more = 0;
+        char tail[96];
+        st = nd_archive_next(ar, &m, &more);
+        if (st == ND_ERR_ARCHIVE) {
+            snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
+                     members == 1 ? "" : "s");
+            ND_CHECK(archive_fail(&p, ar, tail));
+            ND_CHECK(nd_parts_problem(ps, ld->path, ND_ERR_ARCHIVE, p.why));
+            ld->damaged = 1;
+            break;
+        }
+        ND_CHECK(st);
+        if (!more) break;
+        if (!m.regular) continue;
+        size_t len = strlen(ld->path) + 2 + strlen(m.name) + 1;
+        loaded_release(&p);
+        if (!(p.path = malloc(len))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        snprintf(p.path, len, "%s//%s", ld->path, m.name);
+        ND_CHECK(load_member(cfg, dt, ar, &m, &af, &p));
+        if (nd_archive_broken(ar)) { /* the member cut by the damage is no part */
+            snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
+                     members == 1 ? "" : "s");
+            ND_CHECK(archive_fail(&p, ar, tail));
+            ND_CHECK(nd_parts_problem(ps, ld->path, ND_ERR_ARCHIVE, p.why));
+            ld->damaged = 1;
+            break;
+        }
+        docs += p.st == ND_OK && !p.notice;
+        ND_CHECK(member_commit(ps, &p, &m));
+        members++;
+    }
+    nd_archive_kind_of(ar, &ld->akind);
+    if (!docs && !ld->damaged) ND_CHECK(nd_parts_note(ps, ld->path, ND_OK, "no text member in this archive"));
+    ND_CHECK(nd_parts_finish(ps));
+    struct stat after;
+    if (fstat(fd, &after) != 0 || (uint64_t)after.st_size != (uint64_t)ld->doc.size ||
+        mtime_ns(&after) != ld->doc.mtime_ns) {
+        nd_parts_release(ps);
+        loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
+    }
+out:
+    loaded_release(&p);
+    nd_archive_close(ar);
+    return st;
+}
+
 /* Opens, sniffs and records one file found by a walk; gzip data is read and
  * inflated, and text in other encodings than UTF-8 decoded.  Plain files keep no bytes (see "Bytes" above); their descriptor
  * is kept while fewer than `budget` are.  Runs on any thread: touches only
@@ -893,6 +1205,14 @@ static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld
     if (ld->kind)
         return load_container(cfg, dt, ld, fd, size, got >= 2 && head[0] == 0x1f && head[1] == 0x8b,
                               threads);
+    if (nd_archive_magic(head, got)) { /* by content (archive.c), then as before */
+        int was = 0;
+        nd_status st = load_archive(cfg, dt, ld, fd, &was);
+        if (st != ND_OK || was) {
+            (void)close(fd);
+            return st;
+        }
+    }
     if (got >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
         /* gzip data cannot be read again by ranges: inflated into the heap */
         ND_TRY(read_whole(fd, size, ld));

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "nd_archive.h"
 #include "neardup.h"
 
 /* One document: its name, where its bytes are, and what the loader saw of
@@ -46,13 +47,16 @@ typedef struct nd_doc {
      * the fields below say where in those bytes the part lies.  cont 0:
      * a document of its own. */
     uint32_t cont;     /* its container's index in nd_doctab.conts + 1, or 0 */
-    uint64_t part_no;  /* JSONL: the 1-based line; archives: member index */
+    uint64_t part_no;  /* JSONL: the 1-based line; archives: the member's
+                          entry index (every entry counts, from 0) */
     uint64_t part_off, part_len; /* the part's bytes in the container's
                                     stream (JSONL: the line, without its
-                                    terminator) */
+                                    terminator; archives: 0 and the
+                                    member's size) */
     uint64_t src_off, src_len;   /* the bytes its text was decoded from
                                     (JSONL: the field's JSON string, quotes
-                                    included), inside the part */
+                                    included), inside the part (archives:
+                                    the whole member) */
 } nd_doc;
 
 /* Kinds of container (nd_container.kind). */
@@ -71,6 +75,9 @@ typedef struct nd_container {
                             inflated stream) */
     size_t first, n;     /* its documents: ids first .. first + n - 1, in
                             the order of their parts */
+    nd_archive_kind archive; /* ND_CONT_ARCHIVE: its format and filter */
+    unsigned char damaged;   /* ND_CONT_ARCHIVE: damage was met when it was
+                                read (the members before it are documents) */
 } nd_container;
 
 /* The original offset of decoded offset `dec` of d, and d's original size
@@ -149,6 +156,7 @@ typedef struct nd_part_problem {
     char *name;        /* owned: the part's name ("FILE:LINE") */
     uint64_t part_no;  /* the part's number (JSONL: its line), or 0 */
     nd_status st;
+    unsigned char notice; /* a notice (nd_parts_note), not a skipped part */
     char *detail;      /* owned, or NULL */
     size_t before;     /* reported before part `before` is added */
 } nd_part_problem;
@@ -180,6 +188,16 @@ nd_status nd_parts_add_text(nd_parts *ps, nd_doc *doc, const uint8_t *text);
  * the reader names the problem (probs[].name) before the parts are
  * committed. */
 nd_status nd_parts_problem(nd_parts *ps, const char *name, nd_status st, const char *detail);
+
+/* A notice about part `name` (st ND_OK or ND_ERR_ENCODING; not counted as
+ * skipped), given at commit before the next part added. */
+nd_status nd_parts_note(nd_parts *ps, const char *name, nd_status st, const char *detail);
+
+/* Takes doc as the next part when its text is already where it stays: in
+ * the spool (doc->spooled; a decoded one with its original bytes after it,
+ * as input.c's spool_doc puts them) or, without a spool, on the heap.  *doc
+ * is zeroed either way (released on ND_ERR_NOMEM). */
+nd_status nd_parts_add_spooled(nd_parts *ps, nd_doc *doc);
 
 /* Spools the texts still gathered (nd_parts_add writes them in batches);
  * the loader calls it when the reader is done.  Only ND_ERR_NOMEM fails. */

@@ -28,6 +28,7 @@ static const char *const nd_status_names[ND_STATUS_COUNT_] = {
     [ND_ERR_CHANGED] = "changed while it was read; results for it may be incomplete",
     [ND_ERR_ENCODING] = "encoding guessed",
     [ND_ERR_RECORD] = "malformed JSON Lines record",
+    [ND_ERR_ARCHIVE] = "corrupt or truncated archive",
 };
 
 const char *nd_strerror(nd_status status) {

@@ -6,6 +6,8 @@
  *   neardup: skipping 'PATH': <nd_strerror>[ (<detail>)]
  *   neardup: 'PATH' changed while it was read; results for it may be incomplete
  *   neardup: 'PATH': encoding guessed as NAME       (a notice; the file is read)
+ *   neardup: 'PATH': corrupt or truncated archive (<libarchive's words>; ...)
+ *                                        (PATH an archive or ARCHIVE//MEMBER)
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +41,10 @@ void cli_print_diag(const struct nd_diag *d)
                 has_detail ? detail : "(no detail)");
     } else if (d->status == ND_ERR_ENCODING) {
         fprintf(stderr, "neardup: '%s': encoding guessed as %s\n", path,
+                has_detail ? detail : "?");
+    } else if (d->status == ND_ERR_ARCHIVE) {
+        /* the members before the damage are read: not "skipping" */
+        fprintf(stderr, "neardup: '%s': %s (%s)\n", path, nd_strerror(d->status),
                 has_detail ? detail : "?");
     } else if (d->status == ND_ERR_CHANGED) {
         /* "changed while it was read; results for it may be incomplete" */

@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh --bin PATH [--runs N | --time SECONDS] [--dir DIR] [--fresh]
 #                     NAME [-- LIBFUZZER ARGS]
 #
-# NAME is norm, split, gzip, scan, write, decode or jsonl.  Seeds are made from the bundled
+# NAME is norm, split, gzip, scan, write, decode, jsonl or archive.  Seeds are made from the bundled
 # corpus (examples/seeds: the first 4 KiB of each file, with the harness's
 # parameter bytes in front; gzip copies for the gzip harness) plus a few
 # hostile snippets, into DIR/seeds-NAME (default: the current directory),
@@ -96,6 +96,27 @@ case $NAME in
     printf '\x0d\x1b$B$3$s$K$A$O\x1b(B hello\n' > "$SEEDS/snippet-iso2022jp"
     printf '\x00\xff\xfeh\x00i\x00' > "$SEEDS/snippet-bom16"
     for h in "${HOSTILE[@]}"; do snippet "${h%%:*}" "\x00${h#*:}"; done ;;
+  archive)
+    # tar(1) and zip(1) archives of small pieces of the corpus, in every
+    # kind read (GNU, ustar, pax; gzip, bzip2, xz, zstd; zip), and damaged ones
+    work=$SEEDS/.src
+    mkdir -p "$work/d/sub"
+    for f in "${FILES[@]:0:2}"; do head -c 700 "$f" > "$work/d/$(basename "$f")"; done
+    printf 'short\n\nsecond paragraph\n' > "$work/d/sub/s.txt"
+    ln -s s.txt "$work/d/sub/link"
+    T=(tar -C "$work" --sort=name --mtime=@1600000000 --owner=0 --group=0 --numeric-owner)
+    "${T[@]}" --format=gnu -cf "$SEEDS/gnu.tar" d
+    "${T[@]}" --format=ustar -cf "$SEEDS/ustar.tar" d
+    "${T[@]}" --format=pax -cf "$SEEDS/pax.tar" d
+    "${T[@]}" -czf "$SEEDS/a.tar.gz" d
+    "${T[@]}" -cjf "$SEEDS/a.tar.bz2" d 2>/dev/null
+    "${T[@]}" -cJf "$SEEDS/a.tar.xz" d 2>/dev/null
+    command -v zstd >/dev/null && "${T[@]}" --zstd -cf "$SEEDS/a.tar.zst" d
+    command -v zip >/dev/null && (cd "$work" && TZ=UTC zip -qry "$SEEDS/a.zip" d)
+    head -c 1500 "$SEEDS/gnu.tar" > "$SEEDS/truncated.tar"
+    [ -f "$SEEDS/a.zip" ] && head -c 900 "$SEEDS/a.zip" > "$SEEDS/truncated.zip"
+    head -c 1000 "${FILES[0]}" | gzip -c > "$SEEDS/text.gz"
+    rm -rf "$work" ;;
   jsonl)
     # first byte: flags (0: field "text"; 1: and records named by "id")
     for f in "${FILES[@]}"; do

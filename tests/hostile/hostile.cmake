@@ -22,7 +22,7 @@ nd_add_case_tests(hostile ${CMAKE_CURRENT_LIST_DIR}/run.sh
   VALGRIND
     empty max-paragraph nul-bytes bad-utf8 bom line-endings gzip-truncated
     gzip-corrupt stdin-limits unreadable symlinks special-files names
-    full-disk)
+    full-disk archives)
 # the 200 MiB and 100,000-file cases are heavy: never two at once
 set_tests_properties(hostile_long-line hostile_many-files hostile_gzip-bomb
   PROPERTIES RESOURCE_LOCK nd_hostile_big)

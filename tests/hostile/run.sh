@@ -20,7 +20,7 @@ set -u
 
 CASES=(empty long-line max-paragraph nul-bytes bad-utf8 bom line-endings
        gzip-truncated gzip-corrupt gzip-bomb stdin-limits unreadable symlinks
-       special-files names many-files full-disk interrupt encodings
+       special-files names many-files full-disk interrupt encodings archives
        jsonl-malformed jsonl-escapes jsonl-gzip)
 
 case_start "${CASES[@]}"
@@ -235,6 +235,89 @@ for p in ps:
     by.setdefault(p["doc"], []).append((p["line"], p["length"]))
 assert by[0] == by[1] == by[2] == [(1, 19), (2, 18), (4, 11)], by
 PY
+  ;;
+
+archives)
+  # a truncated .tar.gz, a tar with a damaged header in the middle and a zip
+  # whose deflate data is corrupt: one warning each naming the archive and
+  # libarchive's reason, the members before the damage are documents, exit
+  # 2; a stored zip member with a bad CRC is skipped on its own and the
+  # members after it are read; a member over --max-file-size is skipped
+  # without being inflated; a gzip file named .tar.gz that holds text is
+  # one document; clean leaves the damaged archives out, saying so
+  python3 - <<'PY'
+import os, random
+r = random.Random(7)
+w = ["alpha", "beta", "gamma", "delta", "river", "stone", "cloud", "paper"]
+os.makedirs("src/d")
+for n in "abc":
+    with open("src/d/%s.txt" % n, "w") as f:
+        for i in range(3000):
+            f.write(" ".join(r.choice(w) + str(r.randrange(1000)) for _ in range(12)) + "\n")
+PY
+  find src -exec touch -h -d @1600000000 {} +
+  T=(tar -C src --sort=name --owner=0 --group=0 --numeric-owner)
+  "${T[@]}" -czf full.tar.gz d
+  size=$(stat -c %s full.tar.gz)
+  head -c $((size * 6 / 10)) full.tar.gz > cut.tar.gz
+  "${T[@]}" -cf t.tar d
+  (cd src && zip -q -X ../z9.zip d/a.txt d/b.txt d/c.txt && zip -q -0 -X ../z0.zip d/a.txt d/b.txt d/c.txt)
+  python3 - <<'PY'
+import tarfile, zipfile
+d = bytearray(open("t.tar", "rb").read())
+m = tarfile.open("t.tar").getmember("d/b.txt")
+d[m.offset + 148] ^= 0x07          # the header's checksum no longer holds
+open("badhdr.tar", "wb").write(d)
+for src, dst, x in (("z9.zip", "inflate.zip", 0xff), ("z0.zip", "crc.zip", 0x20)):
+    i = zipfile.ZipFile(src).getinfo("d/b.txt")
+    d = bytearray(open(src, "rb").read())
+    d[i.header_offset + 30 + len(i.filename) + len(i.extra) + 100] ^= x
+    open(dst, "wb").write(d)
+PY
+  head -c 50M /dev/zero > zeros.txt
+  zip -q -X bomb.zip zeros.txt src/d/a.txt
+  head -c 3000 "$S000" | gzip -c -n > text.tar.gz
+  nd scan -f jsonl --max-file-size 1M cut.tar.gz badhdr.tar inflate.zip crc.zip bomb.zip text.tar.gz
+  expect_rc 2
+  expect_stderr \
+    "neardup: 'cut.tar.gz': corrupt or truncated archive (truncated gzip input; 1 member before it read)" \
+    "neardup: 'badhdr.tar': corrupt or truncated archive (Damaged tar archive; 1 member before it read)" \
+    "neardup: 'inflate.zip': corrupt or truncated archive (ZIP decompression failed (-3); 1 member before it read)" \
+    "neardup: 'crc.zip//d/b.txt': corrupt or truncated archive (ZIP bad CRC: 0x2fb0d785 should be 0x96868f05; member skipped)" \
+    "neardup: skipping 'bomb.zip//zeros.txt': file larger than --max-file-size (limit is 1048576 bytes)"
+  python3 - "$OUT" <<'PY' || fail "the documents read"
+import json, sys
+docs = [json.loads(l)["path"] for l in open(sys.argv[1]) if '"type":"document"' in l]
+want = ["bomb.zip//src/d/a.txt", "badhdr.tar//d/a.txt", "crc.zip//d/a.txt", "crc.zip//d/c.txt",
+        "cut.tar.gz//d/a.txt", "inflate.zip//d/a.txt", "text.tar.gz"]
+if sorted(docs) != sorted(want):
+    print("documents:", docs)
+    sys.exit(1)
+PY
+  nd clean --out out cut.tar.gz crc.zip "$S001"
+  expect_rc 2
+  expect_stderr \
+    "neardup: 'cut.tar.gz': corrupt or truncated archive (truncated gzip input; 1 member before it read)" \
+    "neardup: 'crc.zip//d/b.txt': corrupt or truncated archive (ZIP bad CRC: 0x2fb0d785 should be 0x96868f05; member skipped)" \
+    "neardup: 'cut.tar.gz': corrupt or truncated archive (damaged when it was read; left out of the cleaned copy)" \
+    "neardup: 'crc.zip': corrupt or truncated archive (ZIP bad CRC: 0x2fb0d785 should be 0x96868f05; left out of the cleaned copy)"
+  [ -e out/cut.tar.gz ] || [ -e out/crc.zip ] && fail "a damaged archive was written"
+  [ -e out/001_67f235fca624bad1.txt ] || fail "the plain file was not written"
+  # a zip written to a pipe (sizes only after the data) without its central
+  # directory: members of unknown size, read up to the limit
+  (cd src && zip -q - d/a.txt d/b.txt > ../stream.zip)
+  python3 -c 'import sys; d = open("stream.zip", "rb").read(); open("stream-cut.zip", "wb").write(d[:d.find(b"PK\x01\x02")])'
+  nd scan -f jsonl stream-cut.zip
+  expect_rc 2
+  expect_stderr "neardup: 'stream-cut.zip': corrupt or truncated archive (unreadable header; 2 members before it read)"
+  grep -q -F '"path":"stream-cut.zip//d/b.txt","bytes":' "$OUT" || fail "the members of stream-cut.zip are not read"
+  nd scan -f jsonl --max-file-size 100K stream-cut.zip
+  expect_rc 4
+  expect_stderr \
+    "neardup: skipping 'stream-cut.zip//d/a.txt': file larger than --max-file-size (limit is 102400 bytes)" \
+    "neardup: skipping 'stream-cut.zip//d/b.txt': file larger than --max-file-size (limit is 102400 bytes)" \
+    "neardup: 'stream-cut.zip': corrupt or truncated archive (unreadable header; 2 members before it read)" \
+    "neardup: no input could be read"
   ;;
 
 gzip-truncated)
