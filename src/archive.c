@@ -17,7 +17,9 @@
  * libarchive, so a text file pays nothing.  A yes is only a maybe: the
  * archive is opened with libarchive's filter bidders (gzip, bzip2, xz, zstd
  * and none) and format bidders (tar in all its variants, zip), and it is an
- * archive when a format is recognised.  So a .gz that holds text, not a tar,
+ * archive when a format is recognised and, for a tar, its first entry read
+ * (a tar of no entries is only zero blocks, which compressed zeros - a gzip
+ * bomb of /dev/zero - also are).  So a .gz that holds text, not a tar,
  * is no archive (no format bids) and goes on to input.c's gzip path as
  * before; compressed data inside compressed data (a .tar.gz.xz) and other
  * formats (cpio, 7z, rar, ar) are not archives here either.  A recognised
@@ -308,7 +310,9 @@ nd_status nd_archive_open(const nd_archive_src *src, nd_archive_reader **out) {
     if (got < 0) r->failed = 1;
     if (got == 0) r->ended = 1;
     r->pending = got > 0 ? 1 : 0;
-    if (got == 0 && archive_format(r->a) == 0) {
+    /* a tar without entries is only zero blocks - as is compressed nothing
+     * (gzip of /dev/zero): no archive; an empty zip is one */
+    if (got == 0 && (archive_format(r->a) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_ZIP) {
         st = ND_ERR_FORMAT;
         goto out;
     }

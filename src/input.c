@@ -553,6 +553,9 @@ out:
 
 static void spool_doc(const nd_input_cfg *cfg, nd_doctab *dt, nd_doc *doc);
 
+static nd_status load_archive_src(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld,
+                                  const nd_archive_src *src, int *was);
+
 static nd_status read_stdin(nd_doctab *dt, nd_input_cfg *cfg) {
     nd_status st = ND_OK;
     nd_loaded ld;
@@ -582,6 +585,18 @@ static nd_status read_stdin(nd_doctab *dt, nd_input_cfg *cfg) {
     }
     ld.doc.data = ld.doc.heap;
     ld.doc.size = n;
+    if (nd_archive_magic(ld.doc.heap, ND_MIN(n, (size_t)ND_SNIFF_BYTES))) {
+        /* an archive: its members from the bytes read (archive.c) */
+        int was = 0;
+        nd_archive_src src = {-1, ld.doc.heap, n};
+        ND_CHECK(load_archive_src(cfg, dt, &ld, &src, &was));
+        if (was) {
+            free(ld.doc.heap);
+            ld.doc.heap = NULL;
+            ld.doc.data = NULL;
+            return commit(dt, cfg, &ld);
+        }
+    }
     ND_CHECK(prepare_doc(cfg, &ld));
     if (ld.st == ND_OK) spool_doc(cfg, dt, &ld.doc);
     return commit(dt, cfg, &ld);
@@ -1087,24 +1102,24 @@ static nd_status member_commit(nd_parts *ps, nd_loaded *p, const nd_archive_memb
     return st;
 }
 
-/* Reads the open file fd (loaded as ld->doc) as an archive when it is one
- * (*was 1): each regular member becomes a part of ld (load_member), in
- * archive order, named ARCHIVE//MEMBER; damage ends the walk and is the
+/* Reads src - the open file loaded as ld->doc, or standard input's bytes -
+ * as an archive when it is one (*was 1): each regular member becomes a part
+ * of ld (load_member), in archive order, named ARCHIVE//MEMBER (standard
+ * input's: -//MEMBER); damage ends the walk and is the
  * last problem of the parts, naming the archive, with the members before
- * it kept; an archive that changed while it was read keeps none (ld's
+ * it kept; a file that changed while it was read keeps none (ld's
  * status).  *was 0: not an archive, ld untouched.  Only ND_ERR_NOMEM is
  * returned. */
-static nd_status load_archive(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, int fd,
-                              int *was) {
+static nd_status load_archive_src(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld,
+                                  const nd_archive_src *src, int *was) {
     nd_status st = ND_OK;
     nd_archive_reader *ar = NULL;
-    nd_archive_src src = {fd, NULL, 0};
     nd_parts *ps = &ld->parts;
     nd_loaded p;
     size_t members = 0, docs = 0;
     *was = 0;
     memset(&p, 0, sizeof p);
-    st = nd_archive_open(&src, &ar);
+    st = nd_archive_open(src, &ar);
     if (st == ND_ERR_FORMAT) return ND_OK;
     ND_TRY(st);
     *was = 1;
@@ -1152,8 +1167,9 @@ static nd_status load_archive(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded 
     if (!docs && !ld->damaged) ND_CHECK(nd_parts_note(ps, ld->path, ND_OK, "no text member in this archive"));
     ND_CHECK(nd_parts_finish(ps));
     struct stat after;
-    if (fstat(fd, &after) != 0 || (uint64_t)after.st_size != (uint64_t)ld->doc.size ||
-        mtime_ns(&after) != ld->doc.mtime_ns) {
+    if (src->fd >= 0 && (fstat(src->fd, &after) != 0 ||
+                         (uint64_t)after.st_size != (uint64_t)ld->doc.size ||
+                         mtime_ns(&after) != ld->doc.mtime_ns)) {
         nd_parts_release(ps);
         loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
     }
@@ -1161,6 +1177,13 @@ out:
     loaded_release(&p);
     nd_archive_close(ar);
     return st;
+}
+
+/* The open file fd (loaded as ld->doc) as an archive, when it is one. */
+static nd_status load_archive(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, int fd,
+                              int *was) {
+    nd_archive_src src = {fd, NULL, 0};
+    return load_archive_src(cfg, dt, ld, &src, was);
 }
 
 /* Opens, sniffs and records one file found by a walk; gzip data is read and

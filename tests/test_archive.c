@@ -251,6 +251,26 @@ Test(archive, text_gzip_and_other_formats_are_not_archives) {
     cr_expect_eq(nd_archive_open(&src, &ar), ND_ERR_FORMAT);
     free(xz);
     free(tgz);
+    /* compressed zeros (a gzip bomb of /dev/zero) read as a tar of no entries
+     * to libarchive: no archive, so the gzip path bounds it as before */
+    static uint8_t zeros[1 << 16], zgz[1 << 12];
+    memset(&z, 0, sizeof z);
+    cr_assert_eq(deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = zeros;
+    z.avail_in = sizeof zeros;
+    z.next_out = zgz;
+    z.avail_out = sizeof zgz;
+    cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    src = (nd_archive_src){-1, zgz, z.total_out};
+    deflateEnd(&z);
+    cr_expect_eq(nd_archive_open(&src, &ar), ND_ERR_FORMAT, "gzip of zeros");
+    /* an empty zip is an archive, of no entries */
+    size_t zlen = 0;
+    uint8_t *ez = make(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, sample, 0, &zlen);
+    src = (nd_archive_src){-1, ez, zlen};
+    cr_expect_eq(nd_archive_open(&src, &ar), ND_OK, "an empty zip");
+    nd_archive_close(ar);
+    free(ez);
     /* nothing at all */
     src = (nd_archive_src){-1, NULL, 0};
     cr_expect_eq(nd_archive_open(&src, &ar), ND_ERR_FORMAT);

@@ -1065,6 +1065,12 @@ EOP
   grep -q -F '"path":"in/t.zip//d/sub/gbk.txt","bytes":' "$TMP/scan.jsonl" &&
     grep '"path":"in/t.zip//d/sub/gbk.txt"' "$TMP/scan.jsonl" | grep -q -F '"encoding":"gb18030"' ||
     fail "the GBK member is not decoded"
+  # an archive on standard input: members named -//MEMBER
+  ND_STDIN=$TMP/in/t.tar.zst ND_DIR=$TMP nd scan -f jsonl --split line -
+  expect_rc 0
+  grep '"type":"document"' "$OUT" | grep -o '"path":"[^"]*"' > "$TMP/names"
+  expect_text "$TMP/names" '"path":"-//d/a.txt"
+"path":"-//d/sub/gbk.txt"'
   # compare takes single documents: an archive of several is refused
   ND_DIR=$TMP nd compare in/t.tar in/plain.txt
   expect_rc 2
