@@ -18,6 +18,16 @@
  * than the winnowing guarantee are found on a best-effort basis (when one of
  * their k-grams was selected); runs of at least the guarantee always are.
  *
+ * Whole words.  The normalised text has no spaces (they are stripped), so a
+ * word boundary is read from the map to the source: between characters i - 1
+ * and i when bytes were dropped between them (a space, punctuation: end[i -
+ * 1] < beg[i]), or when either is a Han, kana or hangul character (each its
+ * own token).  A passage whose start is not a boundary in both texts loses
+ * characters until it is (a matching run began inside a word: "d. Early
+ * settlers" becomes "Early settlers"), and likewise at its end; the first
+ * and last fragments are trimmed with it, so coverage and matched counts
+ * stay those of what is reported.
+ *
  * Coverage: the union, over the kept passages, of their fragments in each
  * text - "x% of A appears in B" - computed exactly in integers.
  */
@@ -27,6 +37,7 @@
 #include <string.h>
 
 #include "nd_internal.h"
+#include "text.h"
 
 static int seed_cmp(const void *x, const void *y) {
     const nd_align_seed *p = x, *q = y;
@@ -116,9 +127,53 @@ static uint64_t union_len(size_t *iv, size_t n) {
     return total;
 }
 
+/* Is there a token boundary before character i of t? */
+static int boundary_before(const nd_align_text *t, size_t i) {
+    if (i == 0 || i >= t->n) return 1;
+    return t->end[i - 1] < t->beg[i] || nd_is_cjk_token(t->cps[i - 1]) ||
+           nd_is_cjk_token(t->cps[i]);
+}
+
+/* Trims chain c (fragments first..last of trim[], in order) to token
+ * boundaries in both texts: returns 0 when nothing is left. */
+static int snap_words(nd_align_chain_info *c, nd_align_frag *trim, const size_t *frag_of,
+                      size_t nfrag, const nd_align_text *ta, const nd_align_text *tb) {
+    size_t head = 0, tail = 0, len = c->ae - c->a0;
+    while (head < len && !(boundary_before(ta, c->a0 + head) && boundary_before(tb, c->b0 + head)))
+        head++;
+    while (tail < len - head &&
+           !(boundary_before(ta, c->ae - tail) && boundary_before(tb, c->be - tail)))
+        tail++;
+    if (head + tail >= len) return 0;
+    /* drop the characters from the fragments at the ends */
+    for (size_t k = 0, cut = head; k < nfrag && cut; k++) {
+        nd_align_frag *f = &trim[frag_of[k]];
+        size_t skip = f->a < c->a0 + head ? ND_MIN(f->len, c->a0 + head - f->a) : 0;
+        f->a += skip;
+        f->b += skip;
+        f->len -= skip;
+        c->matched -= skip;
+        cut = f->len == 0 ? cut : 0;
+    }
+    for (size_t k = nfrag; k-- > 0;) {
+        nd_align_frag *f = &trim[frag_of[k]];
+        size_t keep_end = c->ae - tail;
+        if (f->a + f->len <= keep_end) break;
+        size_t drop = ND_MIN(f->len, f->a + f->len - ND_MAX(keep_end, f->a));
+        f->len -= drop;
+        c->matched -= drop;
+    }
+    c->a0 += head;
+    c->b0 += head;
+    c->ae -= tail;
+    c->be -= tail;
+    return 1;
+}
+
 nd_status nd_align_chain(const nd_align_frag *fr, size_t nfr, unsigned max_gap,
-                         unsigned min_matched, nd_align_chain_info **out, size_t *nout,
-                         uint64_t *cover_a, uint64_t *cover_b) {
+                         unsigned min_matched, const nd_align_text *ta, const nd_align_text *tb,
+                         nd_align_chain_info **out, size_t *nout, uint64_t *cover_a,
+                         uint64_t *cover_b) {
     nd_status st = ND_OK;
     nd_align_frag *trim = NULL;
     nd_align_chain_info *ch = NULL, *kept = NULL;
@@ -175,6 +230,25 @@ nd_status nd_align_chain(const nd_align_frag *fr, size_t nfr, unsigned max_gap,
             cc->nfrag++;
         }
         chain_of[i] = best;
+    }
+    if (ta && tb) { /* whole words: each chain's fragments, in order */
+        size_t *frag_of = NULL, *start = NULL;
+        if (!(frag_of = nd_mallocn(nfr, sizeof *frag_of)) ||
+            !(start = nd_calloc(nch + 1, sizeof *start))) {
+            free(frag_of);
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < nfr; i++) start[chain_of[i] + 1]++;
+        for (size_t c = 0; c < nch; c++) start[c + 1] += start[c];
+        for (size_t i = 0; i < nfr; i++) frag_of[start[chain_of[i]]++] = i;
+        for (size_t c = nch; c > 0; c--) start[c] = start[c - 1];
+        start[0] = 0;
+        for (size_t c = 0; c < nch; c++)
+            if (!snap_words(&ch[c], trim, frag_of + start[c], start[c + 1] - start[c], ta, tb))
+                ch[c].matched = 0; /* nothing left: not kept */
+        free(frag_of);
+        free(start);
     }
     for (size_t i = 0; i < nch; i++) nkept += ch[i].matched >= min_matched;
     if (nkept) {

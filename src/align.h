@@ -29,6 +29,14 @@ typedef struct nd_align_chain_info {
     uint32_t nfrag;
 } nd_align_chain_info;
 
+/* A normalised text and where each character came from (nd_norm_chars_mapped):
+ * character i was bytes [beg[i], end[i]) of the text read. */
+typedef struct nd_align_text {
+    const uint32_t *cps;
+    const size_t *beg, *end;
+    size_t n;
+} nd_align_text;
+
 /* Orders seeds by diagonal (a - b), then a: the order nd_align_extend
  * needs. */
 void nd_align_sort_seeds(nd_align_seed *s, size_t n);
@@ -49,9 +57,14 @@ nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_
  * both texts; keeps those with at least min_matched matched characters, in
  * order of their first fragment, into *out (malloc'ed, *nout).  cover_a and
  * cover_b (may be NULL) receive the size of the union of the kept
- * passages' fragments in A and in B.  ND_ERR_NOMEM. */
+ * passages' fragments in A and in B.  With ta and tb (the two texts; both or
+ * neither), a passage begins and ends on token boundaries in both: a word
+ * of letters and digits is never cut, so a passage does not start with the
+ * last letters of a word (characters are dropped from its ends, and it is
+ * kept only if min_matched characters remain).  ND_ERR_NOMEM. */
 nd_status nd_align_chain(const nd_align_frag *fr, size_t n, unsigned max_gap,
-                         unsigned min_matched, nd_align_chain_info **out, size_t *nout,
-                         uint64_t *cover_a, uint64_t *cover_b);
+                         unsigned min_matched, const nd_align_text *ta, const nd_align_text *tb,
+                         nd_align_chain_info **out, size_t *nout, uint64_t *cover_a,
+                         uint64_t *cover_b);
 
 #endif /* ND_ALIGN_H */

@@ -265,7 +265,10 @@ static nd_status run_compare(nd_compare *c) {
         ND_CHECK(index_lines(d));
     }
     ND_CHECK(find_fragments(&c->d[0], &c->d[1], k, w, &fr, &nfr));
-    ND_CHECK(nd_align_chain(fr, nfr, G, t, &ch, &nch, &c->d[0].covered, &c->d[1].covered));
+    nd_align_text ta = {c->d[0].cps, c->d[0].beg, c->d[0].end, c->d[0].nch};
+    nd_align_text tb = {c->d[1].cps, c->d[1].beg, c->d[1].end, c->d[1].nch};
+    ND_CHECK(nd_align_chain(fr, nfr, G, t, &ta, &tb, &ch, &nch, &c->d[0].covered,
+                            &c->d[1].covered));
     if (nch == 0) goto out;
     /* Passages: chains with enough matched characters (all of them). */
     c->ps = nd_calloc(nch, sizeof *c->ps);

@@ -90,7 +90,9 @@ static nd_status align_pair(const align_work *v, const norm_doc *A, const norm_d
     for (size_t i = 0; i < n; i++) sd[i] = (nd_align_seed){s[i].pa, s[i].pb};
     ND_CHECK(nd_align_extend(A->cps, A->n, B->cps, B->n, A->doc == B->doc, v->k, sd, n, &fr,
                              &nfr));
-    ND_CHECK(nd_align_chain(fr, nfr, v->in->max_gap, v->in->min_passage, &ch, &nch, NULL, NULL));
+    nd_align_text ta = {A->cps, A->beg, A->end, A->n}, tb = {B->cps, B->beg, B->end, B->n};
+    ND_CHECK(nd_align_chain(fr, nfr, v->in->max_gap, v->in->min_passage, &ta, &tb, &ch, &nch,
+                            NULL, NULL));
     for (size_t i = 0; i < nch; i++) {
         const nd_align_chain_info *c = &ch[i];
         ND_CHECK(ND_GROW(p->ps, p->cap, p->n + 1));

@@ -397,32 +397,40 @@ out:
 /* ------------------------------------------------------------------------ */
 
 /* Display width of "path:line". */
-static size_t location_width(const nd_document_info *d, const nd_paragraph_info *p) {
+static size_t location_width(const char *path, uint32_t line) {
     char buf[32];
-    return path_width(d->path) + 1 + fmt_u64(buf, sizeof buf, p->line);
+    return path_width(path) + 1 + fmt_u64(buf, sizeof buf, line);
 }
 
-static nd_status put_location(nd_sink *s, const nd_document_info *d,
-                              const nd_paragraph_info *p, size_t width) {
-    size_t w = location_width(d, p);
-    ND_TRY(put_path(s, d->path, 0));
+/* "  path:line", padded to width. */
+static nd_status put_location(nd_sink *s, const char *path, uint32_t line, size_t width) {
+    size_t w = location_width(path, line);
+    ND_TRY(nd_sink_puts(s, "  "));
+    ND_TRY(put_path(s, path, 0));
     ND_TRY(nd_sink_putc(s, ':'));
-    ND_TRY(nd_sink_u64(s, p->line));
+    ND_TRY(nd_sink_u64(s, line));
     return w < width ? nd_sink_repeat(s, ' ', width - w) : ND_OK;
 }
 
-static nd_status put_preview(const nd_report *r, uint32_t para, unsigned preview,
-                             nd_sink *s) {
-    const char *text;
-    size_t len;
+/* "  " and the first `preview` characters of text, "…" when cut (spaces
+ * before it dropped); nothing when preview is 0. */
+static nd_status put_preview_text(nd_sink *s, const char *text, size_t len, unsigned preview) {
     int cut;
     if (preview == 0) return ND_OK;
-    ND_TRY(nd_report_paragraph_text(r, para, &text, &len));
     len = nd_wr_prefix_chars(text, len, preview, &cut);
     while (cut && len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t')) len--;
     ND_TRY(nd_sink_puts(s, "  "));
     ND_TRY(nd_sink_text(s, text, len));
     return cut ? nd_sink_puts(s, ELLIPSIS) : ND_OK;
+}
+
+/* "\n… and N more clusters" after a capped section. */
+static nd_status put_more_blocks(nd_sink *s, size_t more, const char *one, const char *many) {
+    if (more == 0) return ND_OK;
+    ND_TRY(nd_sink_puts(s, "\n" ELLIPSIS " and "));
+    ND_TRY(nd_sink_u64(s, more));
+    ND_TRY(nd_sink_puts(s, more == 1 ? one : many));
+    return nd_sink_putc(s, '\n');
 }
 
 static nd_status cluster_block(const nd_report *r, const nd_write_options *wo,
@@ -443,18 +451,20 @@ static nd_status cluster_block(const nd_report *r, const nd_write_options *wo,
         nd_document_info d;
         ND_TRY(nd_report_paragraph(r, c.members[m], &p));
         ND_TRY(nd_report_document(r, p.doc, &d));
-        width = ND_MAX(width, location_width(&d, &p));
+        width = ND_MAX(width, location_width(d.path, p.line));
     }
     for (size_t m = 0; m < shown; m++) {
         nd_paragraph_info p;
         nd_document_info d;
+        const char *text = "";
+        size_t len = 0;
         ND_TRY(nd_report_paragraph(r, c.members[m], &p));
         ND_TRY(nd_report_document(r, p.doc, &d));
-        ND_TRY(nd_sink_puts(s, "  "));
-        ND_TRY(put_location(s, &d, &p, width));
+        ND_TRY(put_location(s, d.path, p.line, width));
         ND_TRY(nd_sink_puts(s, "  "));
         ND_TRY(nd_sink_fixed(s, nd_unit_units(m == 0 ? 1.0 : p.similarity, 4), 4));
-        ND_TRY(put_preview(r, c.members[m], wo->preview, s));
+        if (wo->preview) ND_TRY(nd_report_paragraph_text(r, c.members[m], &text, &len));
+        ND_TRY(put_preview_text(s, text, len, wo->preview));
         ND_TRY(nd_sink_putc(s, '\n'));
     }
     return put_more(s, c.size - shown);
@@ -469,22 +479,12 @@ static nd_status section_clusters(const nd_report *r, const nd_write_options *wo
         if (k) ND_TRY(nd_sink_putc(s, '\n'));
         ND_TRY(cluster_block(r, wo, k, s));
     }
-    if (n > shown) {
-        ND_TRY(nd_sink_puts(s, "\n" ELLIPSIS " and "));
-        ND_TRY(nd_sink_u64(s, n - shown));
-        ND_TRY(nd_sink_puts(s, n - shown == 1 ? " more cluster\n" : " more clusters\n"));
-    }
-    return ND_OK;
+    return put_more_blocks(s, n - shown, " more cluster", " more clusters");
 }
 
 /* ------------------------------------------------------------------------ */
 /* Section 6: copied passages (--passages)                                    */
 /* ------------------------------------------------------------------------ */
-
-static size_t place_width(const nd_document_info *d, const nd_passage_place *p) {
-    char buf[32];
-    return path_width(d->path) + 1 + fmt_u64(buf, sizeof buf, p->line);
-}
 
 static nd_status passage_block(const nd_report *r, const nd_write_options *wo, size_t i,
                                nd_sink *s) {
@@ -511,30 +511,18 @@ static nd_status passage_block(const nd_report *r, const nd_write_options *wo, s
         nd_document_info d;
         ND_TRY(nd_report_passage_place(r, i, j, &p));
         ND_TRY(nd_report_document(r, p.doc, &d));
-        width = ND_MAX(width, place_width(&d, &p));
+        width = ND_MAX(width, location_width(d.path, p.line));
     }
     for (size_t j = 0; j < shown; j++) {
         nd_passage_place p;
         nd_document_info d;
+        const char *text = "";
+        size_t len = 0;
         ND_TRY(nd_report_passage_place(r, i, j, &p));
         ND_TRY(nd_report_document(r, p.doc, &d));
-        size_t w = place_width(&d, &p);
-        ND_TRY(nd_sink_puts(s, "  "));
-        ND_TRY(put_path(s, d.path, 0));
-        ND_TRY(nd_sink_putc(s, ':'));
-        ND_TRY(nd_sink_u64(s, p.line));
-        if (wo->preview) {
-            const char *text;
-            size_t len;
-            int cut;
-            ND_TRY(nd_sink_repeat(s, ' ', width - w));
-            ND_TRY(nd_report_passage_text(r, i, j, &text, &len));
-            len = nd_wr_prefix_chars(text, len, wo->preview, &cut);
-            while (cut && len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t')) len--;
-            ND_TRY(nd_sink_puts(s, "  "));
-            ND_TRY(nd_sink_text(s, text, len));
-            if (cut) ND_TRY(nd_sink_puts(s, ELLIPSIS));
-        }
+        ND_TRY(put_location(s, d.path, p.line, wo->preview ? width : 0));
+        if (wo->preview) ND_TRY(nd_report_passage_text(r, i, j, &text, &len));
+        ND_TRY(put_preview_text(s, text, len, wo->preview));
         ND_TRY(nd_sink_putc(s, '\n'));
     }
     return put_more(s, pi.places - shown);
@@ -550,12 +538,7 @@ static nd_status section_passages(const nd_report *r, const nd_write_options *wo
         if (i) ND_TRY(nd_sink_putc(s, '\n'));
         ND_TRY(passage_block(r, wo, i, s));
     }
-    if (n > shown) {
-        ND_TRY(nd_sink_puts(s, "\n" ELLIPSIS " and "));
-        ND_TRY(nd_sink_u64(s, n - shown));
-        ND_TRY(nd_sink_puts(s, n - shown == 1 ? " more passage\n" : " more passages\n"));
-    }
-    return ND_OK;
+    return put_more_blocks(s, n - shown, " more passage", " more passages");
 }
 
 nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, nd_sink *s) {

@@ -347,3 +347,28 @@ Test(compare, a_failed_write_keeps_its_errno_on_the_handle) {
     cr_assert_eq(nd_compare_sys_errno(NULL), 0);
     nd_compare_free(c);
 }
+
+/* A shared run that begins or ends inside a word is cut back to whole words
+ * in both documents: "paved." and "word." share the "d" before "Early", and
+ * "houses"/"housing" share "hous". */
+Test(compare, passages_begin_and_end_on_whole_words) {
+    const char *a = "The road was paved. Early settlers came by boat and built the first wooden "
+                    "houses near the bay.";
+    const char *b = "Something else entirely, a third word. Early settlers came by boat and built "
+                    "the first wooden housing.";
+    nd_compare *c = cmp(a, b, 20);
+    cr_assert_eq(nd_compare_passage_count(c), 1);
+    nd_passage_info pi;
+    cr_assert_eq(nd_compare_passage(c, 0, &pi), ND_OK);
+    const char *want = "Early settlers came by boat and built the first wooden";
+    cr_assert_eq(pi.side[0].length, strlen(want));
+    cr_assert_eq(memcmp(a + pi.side[0].offset, want, strlen(want)), 0, "A: %.*s",
+                 (int)pi.side[0].length, a + pi.side[0].offset);
+    cr_assert_eq(memcmp(b + pi.side[1].offset, want, strlen(want)), 0, "B: %.*s",
+                 (int)pi.side[1].length, b + pi.side[1].offset);
+    nd_compare_doc_info da;
+    cr_assert_eq(nd_compare_document(c, 0, &da), ND_OK);
+    cr_assert_eq(da.covered_chars, pi.side[0].chars); /* no cut-off letters counted */
+    cr_assert_eq(pi.matched_chars, pi.side[0].chars);
+    nd_compare_free(c);
+}
