@@ -596,7 +596,9 @@ out:
 
 /* A file is read in chunks of about this many bytes, cut at line ends:
  * one task each, on `threads` threads when there are several. */
+#ifndef ND_JSONL_CHUNK /* (fuzz builds make it small, so chunks meet lines) */
 #define ND_JSONL_CHUNK ((size_t)4 << 20)
+#endif
 
 typedef struct chunk {
     uint64_t lines; /* lines that start in it */

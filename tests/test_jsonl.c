@@ -578,3 +578,33 @@ Test(jsonl, a_file_without_records_has_problems_and_no_documents) {
     nd_parts_release(&ps);
     nd_doctab_release(&dt);
 }
+
+/* A .jsonl that shrinks while its chunks are read is a change, not a
+ * shorter file: nd_jsonl_read says ND_ERR_CHANGED (the loader then skips
+ * the file and reports it). */
+Test(jsonl, a_file_shorter_than_loaded_is_a_change, .init = make_tmp, .fini = rm_tmp) {
+    put("s.jsonl", "{\"text\":\"one record\"}\n{\"text\":\"two\"}\n");
+    int fd = open(at("s.jsonl"), O_RDONLY);
+    cr_assert_geq(fd, 0);
+    nd_doctab dt;
+    memset(&dt, 0, sizeof dt);
+    atomic_store(&dt.spool_failed, 1);
+    nd_input_cfg cfg = {.max_file_size = 1 << 20, .jsonl_field = "text"};
+    nd_parts ps;
+    memset(&ps, 0, sizeof ps);
+    ps.cfg = &cfg;
+    ps.dt = &dt;
+    nd_jsonl_src src = {NULL, fd, 4096}; /* as if it had been 4096 bytes */
+    cr_assert_eq(nd_jsonl_read(&cfg, "s.jsonl", &src, 1, &ps), ND_ERR_CHANGED);
+    nd_parts_release(&ps);
+    memset(&ps, 0, sizeof ps);
+    ps.cfg = &cfg;
+    ps.dt = &dt;
+    src.len = 37; /* the real size */
+    cr_assert_eq(nd_jsonl_read(&cfg, "s.jsonl", &src, 1, &ps), ND_OK);
+    cr_assert_eq(ps.n, 2);
+    cr_assert_str_eq(ps.docs[1].path, "s.jsonl:2");
+    close(fd);
+    nd_parts_release(&ps);
+    nd_doctab_release(&dt);
+}
