@@ -458,11 +458,15 @@ typedef struct nd_cluster_info {
                                  the representative; owned by the report */
 } nd_cluster_info;
 
+/* With nd_options.passages the overlaps come from the copied passages, so
+ * they count copies inside otherwise different paragraphs: a_in_b is then
+ * a's characters inside passages it shares with b (common text left out),
+ * and clusters the pairwise passages between them. */
 typedef struct nd_overlap_info {
     uint32_t a, b;     /* document indices, a < b */
     uint64_t a_in_b;   /* chars of a in paragraphs whose cluster reaches b */
     uint64_t b_in_a;   /* chars of b in paragraphs whose cluster reaches a */
-    uint64_t clusters; /* clusters with members in both */
+    uint64_t clusters; /* clusters with members in both (passages: see above) */
 } nd_overlap_info;
 
 /* The accessors below fill *out and return ND_OK, or ND_ERR_INVALID for an

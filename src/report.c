@@ -61,6 +61,7 @@ struct nd_text_chunk {
 typedef struct ov_item {
     uint64_t key; /* a << 32 | b */
     uint64_t a_chars, b_chars;
+    uint64_t count; /* clusters (1 an item) or passages */
 } ov_item;
 
 static double ov_rank(const nd_report *r, const nd_overlap_info *o) {
@@ -193,7 +194,7 @@ static nd_status finish_record_task(void *ctx, size_t t, unsigned worker) {
         for (size_t a = 0; a < ndocs; a++)
             for (size_t b = a + 1; b < ndocs; b++)
                 *it++ = (ov_item){(uint64_t)s->docs[a] << 32 | s->docs[b], s->chars[a],
-                                  s->chars[b]};
+                                  s->chars[b], 1};
     }
     return ND_OK;
 }
@@ -232,7 +233,7 @@ static nd_status finish_overlaps(nd_report *r, const ov_item *items, size_t nite
         nd_overlap_info *o = &ov[k - 1];
         o->a_in_b += it->a_chars;
         o->b_in_a += it->b_chars;
-        o->clusters++;
+        o->clusters += it->count;
     }
     for (size_t i = 0; i < nov; i++) {
         double rank = ov_rank(r, &ov[i]);
@@ -329,6 +330,18 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
             goto out;
         }
         ND_CHECK(nd_pool_run(pool, ntc, finish_record_task, &x, cancel));
+    }
+    if (r->passages) { /* overlaps from the passages, not the clusters */
+        const nd_passage_out *po = r->passages;
+        free(x.items);
+        if (!(x.items = nd_mallocn(po->nov ? po->nov : 1, sizeof *x.items))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < po->nov; i++)
+            x.items[i] = (ov_item){(uint64_t)po->ov[i].a << 32 | po->ov[i].b, po->ov[i].a_in_b,
+                                   po->ov[i].b_in_a, po->ov[i].passages};
+        nitems = po->nov;
     }
     ND_CHECK(finish_overlaps(r, x.items, nitems));
 out:

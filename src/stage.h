@@ -345,11 +345,22 @@ typedef struct nd_passage_in {
     unsigned common_docs;
 } nd_passage_in;
 
+/* What two documents share in passages that are not common text. */
+typedef struct nd_passage_overlap {
+    uint32_t a, b;          /* a < b */
+    uint64_t a_in_b;        /* characters of a inside passages shared with b
+                               (the union of their spans) */
+    uint64_t b_in_a;
+    uint64_t passages;      /* pairwise passages between them */
+} nd_passage_overlap;
+
 typedef struct nd_passage_out {
     nd_passage_record *rec; /* allocated: chars descending, then first place */
     size_t nrec;
     nd_passage_loc *loc;    /* allocated: every record's places */
     size_t nloc;
+    nd_passage_overlap *ov; /* allocated: by (a, b) */
+    size_t nov;
 } nd_passage_out;
 
 /* Serial: the work is proportional to the pairwise passages. */

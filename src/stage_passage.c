@@ -26,6 +26,12 @@
  * more than common_docs documents (boilerplate); it is reported as such and
  * kept out of document overlaps by the stages that use them.
  *
+ * Overlaps.  Per pair of documents, the characters of each inside the
+ * passages they share, common text left out (as clusters in more than
+ * common_docs documents are left out of the clusters' overlaps): the union
+ * of the spans of their pairwise passages, so a sentence copied twice is
+ * counted once.
+ *
  * Deterministic: nodes are numbered in the order of the pairwise passages
  * (sorted by the align stage), components are labelled by their smallest
  * node (union-find with smallest roots), and every sort has a total order.
@@ -79,9 +85,80 @@ static int record_cmp(const void *x, const void *y) {
     return p->nloc < q->nloc ? -1 : p->nloc > q->nloc;
 }
 
+/* A span of one document seen from another: (doc, other) and [s, e). */
+typedef struct pspan {
+    uint32_t doc, other;
+    uint64_t s, e;
+} pspan;
+
+static int pspan_cmp(const void *x, const void *y) {
+    const pspan *p = x, *q = y;
+    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
+    if (p->other != q->other) return p->other < q->other ? -1 : 1;
+    if (p->s != q->s) return p->s < q->s ? -1 : 1;
+    return p->e < q->e ? -1 : p->e > q->e;
+}
+
+/* The overlap of (a, b) in ov[0..n-1], sorted by (a, b); it is there. */
+static nd_passage_overlap *find_overlap(nd_passage_overlap *ov, size_t n, uint32_t a, uint32_t b) {
+    size_t lo = 0, hi = n;
+    uint64_t want = (uint64_t)a << 32 | b;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (((uint64_t)ov[mid].a << 32 | ov[mid].b) <= want) lo = mid;
+        else hi = mid;
+    }
+    return &ov[lo];
+}
+
+/* out->ov from the pairwise passages of two documents that are not common:
+ * every span is listed from both sides, (doc, other, start), and each run of
+ * one (doc, other) is a union.  Runs with doc < other come first in sorted
+ * order and make the entries; the others fill in b_in_a. */
+static nd_status overlaps(const nd_passage_in *in, const char *pair_common, nd_passage_out *out) {
+    size_t n = 0;
+    pspan *sp = nd_mallocn(2 * in->n + 1, sizeof *sp);
+    if (!sp) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < in->n; i++) {
+        const nd_pair_passage *p = &in->ps[i];
+        if (p->a == p->b || pair_common[i]) continue;
+        sp[n++] = (pspan){p->a, p->b, p->a_char, p->a_char + p->a_chars};
+        sp[n++] = (pspan){p->b, p->a, p->b_char, p->b_char + p->b_chars};
+    }
+    if (n > 1) qsort(sp, n, sizeof *sp, pspan_cmp);
+    if (!(out->ov = nd_mallocn(n / 2 + 1, sizeof *out->ov))) {
+        free(sp);
+        return ND_ERR_NOMEM;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n;) {
+            size_t j = i;
+            uint64_t total = 0, cs = sp[i].s, ce = sp[i].e, count = 0;
+            for (; j < n && sp[j].doc == sp[i].doc && sp[j].other == sp[i].other; j++) {
+                count++;
+                if (sp[j].s > ce) {
+                    total += ce - cs;
+                    cs = sp[j].s;
+                    ce = sp[j].e;
+                } else if (sp[j].e > ce) {
+                    ce = sp[j].e;
+                }
+            }
+            total += ce - cs;
+            if (pass == 0 && sp[i].doc < sp[i].other)
+                out->ov[out->nov++] = (nd_passage_overlap){sp[i].doc, sp[i].other, total, 0, count};
+            else if (pass == 1 && sp[i].doc > sp[i].other)
+                find_overlap(out->ov, out->nov, sp[i].other, sp[i].doc)->b_in_a = total;
+            i = j;
+        }
+    free(sp);
+    return ND_OK;
+}
+
 void nd_passage_out_release(nd_passage_out *o) {
     free(o->rec);
     free(o->loc);
+    free(o->ov);
     memset(o, 0, sizeof *o);
 }
 
@@ -91,6 +168,7 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
     pnode *node = NULL;
     uint64_t *key = NULL;
     double *sim = NULL;
+    char *pair_common = NULL;
     nd_uf uf;
     memset(&uf, 0, sizeof uf);
     memset(out, 0, sizeof *out);
@@ -99,7 +177,8 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
     node = nd_mallocn(nn, sizeof *node);
     key = nd_mallocn(nn, sizeof *key);
     sim = nd_mallocn(nn, sizeof *sim);
-    if (!node || !key || !sim) {
+    pair_common = nd_calloc(in->n, 1);
+    if (!node || !key || !sim || !pair_common) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -155,16 +234,19 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
         out->nloc += r->nloc;
         r->docs = ndocs;
         r->common = ndocs > in->common_docs;
+        for (size_t q = i; q < j; q++) pair_common[node[(uint32_t)key[q]].id / 2] = (char)r->common;
         for (size_t q = 0; q < r->nloc; q++) r->chars = ND_MAX(r->chars, r->loc[q].chars);
         i = j;
     }
     qsort(out->rec, out->nrec, sizeof *out->rec, record_cmp);
+    ND_CHECK(overlaps(in, pair_common, out));
 out:
     if (st != ND_OK) nd_passage_out_release(out);
     nd_uf_release(&uf);
     free(node);
     free(key);
     free(sim);
+    free(pair_common);
     return st;
 }
 

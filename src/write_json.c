@@ -263,7 +263,10 @@ static nd_status overlap_record(const nd_report *r, const json_paths *jp, size_t
     ND_TRY(put_share(s, ",\"a_in_b_share\":", o.a_in_b, da.chars));
     ND_TRY(put_u64(s, ",\"b_in_a_chars\":", o.b_in_a));
     ND_TRY(put_share(s, ",\"b_in_a_share\":", o.b_in_a, db.chars));
-    ND_TRY(put_u64(s, ",\"clusters\":", o.clusters));
+    nd_summary sm;
+    ND_TRY(nd_report_summary(r, &sm));
+    /* with --passages the overlaps come from the passages */
+    ND_TRY(put_u64(s, sm.passages ? ",\"passages\":" : ",\"clusters\":", o.clusters));
     return nd_sink_putc(s, '}');
 }
 

@@ -294,6 +294,8 @@ static nd_status section_pairs(const nd_report *r, const nd_write_options *wo,
                                nd_sink *s) {
     size_t n = nd_report_overlap_count(r);
     size_t shown = cap_rows(n, wo->top), wa = 0, wb = 0;
+    nd_summary sm;
+    ND_TRY(nd_report_summary(r, &sm));
     ND_TRY(nd_sink_puts(s, "\nDocument pairs with the most overlap\n"));
     if (n == 0) return nd_sink_puts(s, "  (none)\n");
     for (size_t i = 0; i < shown; i++) {
@@ -325,7 +327,10 @@ static nd_status section_pairs(const nd_report *r, const nd_write_options *wo,
         ND_TRY(put_path(s, da.path, wa));
         ND_TRY(nd_sink_puts(s, "   ("));
         ND_TRY(nd_sink_u64(s, o.clusters));
-        ND_TRY(nd_sink_puts(s, o.clusters == 1 ? " cluster)\n" : " clusters)\n"));
+        if (sm.passages) /* the overlaps come from the passages */
+            ND_TRY(nd_sink_puts(s, o.clusters == 1 ? " passage)\n" : " passages)\n"));
+        else
+            ND_TRY(nd_sink_puts(s, o.clusters == 1 ? " cluster)\n" : " clusters)\n"));
     }
     return put_more(s, n - shown);
 }
