@@ -1437,6 +1437,10 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
             st = fail_at(p, fail, ND_CLEAN_ERR_STDIN, path, 0, ND_ERR_INVALID);
             goto out;
         }
+        if (i > 0 && r->docs.docs[i].cont && r->docs.docs[i].cont == r->docs.docs[i - 1].cont) {
+            ids[i] = ids[i - 1]; /* the same container: one stat() for all its parts */
+            continue;
+        }
         if (stat(path, &ids[i]) != 0 || (uint64_t)ids[i].st_dev != r->docs.docs[i].dev ||
             (uint64_t)ids[i].st_ino != r->docs.docs[i].ino) {
             memset(&ids[i], 0, sizeof ids[i]);
