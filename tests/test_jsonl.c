@@ -511,7 +511,8 @@ Test(jsonl, a_large_file_reads_the_same_on_any_thread_count, .init = make_tmp, .
     for (int i = 0; i < 40000; i++) {
         if (i % 997 == 0) fprintf(f, "{\"text\":%d}\n", i);
         else if (i % 1009 == 0) fprintf(f, "\n");
-        else fprintf(f, "{\"id\":%d,\"text\":\"record %d \\u00e9 with some words to be long enough, "
+        else fprintf(f,
+                     "{\"id\":%d,\"text\":\"record %d \\u00e9 with some words to be long enough, "
                         "and more words: %d %d %d %d\\n%d\"}\r\n",
                      i, i, i * 7, i * 11, i * 13, i * 17, i);
     }

@@ -6,13 +6,14 @@
  * Input: one byte of flags (bit 0: name records by an "id" field; bit 1:
  * the field is "t" instead of "text"), then the file's bytes.  Checks, for
  * every line: a record parses (ND_OK) or is malformed (ND_ERR_RECORD, with
- * a reason), nothing else; a record's text is what json-c decoded (checked
- * inside nd_jsonl_parse: "cannot locate" never happens); its JSON string lies inside the line between quotes; the map
- * starts after the opening quote, ends at the closing one and tiles both
- * texts (or, for a string without \u escapes, the escape list is in order
- * and of the right size); at every character boundary (the first 64), the JSON text from the
- * opening quote to the mapped offset, parsed by json-c as a string, is
- * exactly the text before the boundary (a naive recomputation of the map).
+ * a reason), nothing else, and never "cannot locate" (the field's walk and
+ * json-c agree); its JSON string lies inside the line between quotes; the
+ * map starts after the opening quote, ends at the closing one and tiles
+ * both texts (or, for a string without \u escapes, the escape list is in
+ * order and of the right size); at every character boundary (the first
+ * 64), the JSON text from the opening quote to the mapped offset, parsed by
+ * json-c as a string, is exactly the text before the boundary (a naive
+ * recomputation of the map).
  * For the whole file: nd_jsonl_read gives one document or one problem per
  * non-blank line, in order, with the texts and places of the line parse.
  */
@@ -174,13 +175,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check_record(tok, src + pos, e - pos, pos, &rec);
             FUZZ_CHECK(docs < ps.n, "a record missing from the file's documents");
             const nd_doc *d = &ps.docs[docs];
-            FUZZ_CHECK(d->size == rec.len && (rec.len == 0 || memcmp(d->data, rec.text, rec.len) == 0),
+            FUZZ_CHECK(d->size == rec.len &&
+                           (rec.len == 0 || memcmp(d->data, rec.text, rec.len) == 0),
                        "document %zu is not its record", docs);
             FUZZ_CHECK(d->part_off == pos && d->part_len == e - pos &&
                            d->src_off == pos + rec.src_off && d->src_len == rec.src_len,
                        "document %zu is not in its place", docs);
             FUZZ_CHECK(nd_doc_orig_size(d) == rec.src_len - 2, "size of document %zu", docs);
-            if (id) FUZZ_CHECK(rec.id && strcmp(d->path, rec.id) == 0, "name of document %zu", docs);
+            if (id)
+                FUZZ_CHECK(rec.id && strcmp(d->path, rec.id) == 0, "name of document %zu", docs);
             docs++;
             nd_jsonl_rec_release(&rec);
         }
