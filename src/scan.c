@@ -366,8 +366,11 @@ static void work_release(scan_work *w) {
 
 /* Copied passages (nd_options.passages): fingerprints, pairwise passages,
  * records, their lines - the stages stage_fingerprint.c, stage_align.c and
- * stage_passage.c - handed to the report. */
-static nd_status run_passages(scan_work *w, nd_doctab *docs) {
+ * stage_passage.c - handed to the report.  The fingerprints keep each
+ * document's normalised text for the alignment while they fit in a quarter
+ * of the memory limit (about 20 bytes a character); the others are
+ * normalised again for each pair of documents they are in. */
+static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
     nd_status st = ND_OK;
     const nd_options *o = &w->r->opt;
     nd_fingerprint_out fo;
@@ -377,6 +380,7 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs) {
     memset(&ao, 0, sizeof ao);
     memset(&po, 0, sizeof po);
     nd_fingerprint_in fi = {.docs = docs,
+                            .keep_bytes = limit / 4,
                             .tmpdir = w->sc->tmpdir,
                             .norm_flags = o->norm_flags,
                             .min_passage = o->min_passage,
@@ -388,7 +392,8 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs) {
                       .min_passage = o->min_passage,
                       .max_gap = o->max_gap,
                       .seeds = fo.seeds,
-                      .nseeds = fo.nseeds};
+                      .nseeds = fo.nseeds,
+                      .texts = fo.texts};
     ND_CHECK(nd_stage_align(&w->x, &ai, &ao));
     nd_passage_in pi = {.ps = ao.ps, .n = ao.n, .common_docs = fi.common_docs};
     ND_CHECK(nd_stage_passage(&pi, &po));
@@ -397,6 +402,7 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs) {
 out:
     free(fo.doc_chars);
     free(fo.seeds);
+    nd_norm_texts_free(fo.texts, docs->n);
     free(ao.ps);
     nd_passage_out_release(&po);
     return st;
@@ -632,7 +638,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     ND_CHECK(st2);
     ND_LAP(ND_STAGE_CLUSTER);
 
-    if (r->opt.passages) ND_CHECK(run_passages(&w, docs));
+    if (r->opt.passages) ND_CHECK(run_passages(&w, docs, tm->memory_limit));
     ND_LAP(ND_STAGE_PASSAGE);
 
     nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);

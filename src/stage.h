@@ -271,8 +271,18 @@ typedef struct nd_seed {
     uint32_t pa, pb;
 } nd_seed;
 
+/* A document's normalised text and its map (nd_norm_chars_mapped), kept
+ * between the passage stages so that no document is normalised twice. */
+typedef struct nd_norm_text {
+    uint32_t *cps;
+    size_t *beg, *end;
+    size_t n;
+    int kept;              /* 1: the arrays are here */
+} nd_norm_text;
+
 typedef struct nd_fingerprint_in {
     nd_doctab *docs;       /* the documents (read; one that changed is marked) */
+    uint64_t keep_bytes;   /* normalised texts kept up to this many bytes */
     const char *tmpdir;    /* private copies of documents over ND_WHOLE_MAX */
     unsigned norm_flags;   /* ND_NORM_*, as the scan normalises */
     unsigned min_passage;  /* shortest passage, normalised characters (>= 1) */
@@ -281,6 +291,9 @@ typedef struct nd_fingerprint_in {
 
 typedef struct nd_fingerprint_out {
     uint64_t *doc_chars;   /* allocated: per document, normalised characters */
+    nd_norm_text *texts;   /* allocated: per document, its normalised text
+                              when it fitted keep_bytes (nd_norm_texts_free) */
+    size_t ndocs;          /* documents (entries of doc_chars and texts) */
     nd_seed *seeds;        /* allocated: sorted by (a, b, pa - pb, pa) */
     size_t nseeds, seed_cap;
     uint64_t fingerprints; /* selected k-grams in all documents */
@@ -288,6 +301,7 @@ typedef struct nd_fingerprint_out {
 } nd_fingerprint_out;
 
 nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_fingerprint_out *out);
+void nd_norm_texts_free(nd_norm_text *t, size_t n);
 
 /* --- passages, 2: seeds extended into pairwise passages (stage_align.c) --- */
 
@@ -310,6 +324,7 @@ typedef struct nd_align_in {
     unsigned max_gap;      /* fragments this close in both texts chain */
     const nd_seed *seeds;  /* nd_fingerprint_out's seeds, in its order */
     size_t nseeds;
+    const nd_norm_text *texts; /* nd_fingerprint_out's kept texts, or NULL */
 } nd_align_in;
 
 typedef struct nd_align_out {

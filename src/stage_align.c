@@ -38,6 +38,8 @@ typedef struct norm_doc {
     uint32_t *cps;
     size_t *beg, *end, n;
     int ok;     /* 0: it no longer reads back */
+    int owned;  /* the arrays are this struct's (else the fingerprint
+                   stage's kept text) */
 } norm_doc;
 
 typedef struct align_part {
@@ -54,9 +56,11 @@ typedef struct align_work {
 } align_work;
 
 static void norm_doc_release(norm_doc *d) {
-    free(d->cps);
-    free(d->beg);
-    free(d->end);
+    if (d->owned) {
+        free(d->cps);
+        free(d->beg);
+        free(d->end);
+    }
     memset(d, 0, sizeof *d);
     d->doc = SIZE_MAX;
 }
@@ -66,6 +70,16 @@ static nd_status norm_doc_load(norm_doc *d, size_t doc, const nd_align_in *in, n
     const uint8_t *data = NULL;
     norm_doc_release(d);
     d->doc = doc;
+    if (in->texts && in->texts[doc].kept) { /* normalised by the fingerprints */
+        const nd_norm_text *t = &in->texts[doc];
+        d->cps = t->cps;
+        d->beg = t->beg;
+        d->end = t->end;
+        d->n = t->n;
+        d->ok = 1;
+        return ND_OK;
+    }
+    d->owned = 1;
     nd_status st = nd_reader_whole_private(rd, doc, in->tmpdir, &data);
     if (st == ND_ERR_CHANGED) {
         (void)nd_doctab_mark_changed(in->docs, doc);

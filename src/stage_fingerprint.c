@@ -40,6 +40,7 @@
  * are to spill under the memory limit like the band keys, and the sort to
  * partition by hash across threads like stage_exact.c.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,7 @@ typedef struct fp_part {
 } fp_part;
 
 typedef struct fp_work {
+    atomic_uint_fast64_t kept; /* bytes of normalised texts kept */
     nd_exec *x;
     const nd_fingerprint_in *in;
     nd_fingerprint_out *out;
@@ -106,9 +108,16 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         p->cap = cap;
         ND_CHECK(ND_GROW(p->doc, p->doc_cap, p->n ? p->n : 1));
         for (size_t i = n0; i < p->n; i++) p->doc[i] = (uint32_t)d;
-        free(cps);
-        free(beg);
-        free(end);
+        /* kept for the alignment when there is room (which ones does not
+         * change the result: a text not kept is normalised again there) */
+        uint64_t need = (uint64_t)nch * (sizeof *cps + 2 * sizeof *beg);
+        if (atomic_fetch_add(&v->kept, need) + need <= in->keep_bytes) {
+            v->out->texts[d] = (nd_norm_text){cps, beg, end, nch, 1};
+        } else {
+            free(cps);
+            free(beg);
+            free(end);
+        }
         cps = NULL;
         beg = end = NULL;
     }
@@ -188,7 +197,10 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
     uint32_t *doc = NULL, *pos = NULL;
     memset(out, 0, sizeof *out);
     nd_winnow_params(in->min_passage, &v.k, &v.w);
+    atomic_init(&v.kept, 0);
     if (!(out->doc_chars = nd_calloc(nd ? nd : 1, sizeof *out->doc_chars))) return ND_ERR_NOMEM;
+    if (!(out->texts = nd_calloc(nd ? nd : 1, sizeof *out->texts))) return ND_ERR_NOMEM;
+    out->ndocs = nd;
     if (!(v.range = nd_mallocn(nd + 1, sizeof *v.range))) return ND_ERR_NOMEM;
     /* ranges of whole documents, about 16 per thread, at least 1 MiB each */
     uint64_t all = 0, acc = 0;
@@ -246,4 +258,14 @@ out:
     free(doc);
     free(pos);
     return st;
+}
+
+void nd_norm_texts_free(nd_norm_text *t, size_t n) {
+    if (!t) return;
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].cps);
+        free(t[i].beg);
+        free(t[i].end);
+    }
+    free(t);
 }
