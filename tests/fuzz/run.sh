@@ -156,4 +156,7 @@ ARGS=(-seed=1 -max_len=16384 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
 # fixed bugs, read (never written) on every run
 DIRS=("$CORPUS" "$SEEDS")
 [ -d "$HERE/regress/$NAME" ] && DIRS+=("$HERE/regress/$NAME")
+# corpus/NAME: the corpus a campaign grew (libFuzzer -merge=1 minimised),
+# read by timed runs only, so the CI smoke runs stay short
+[ -n "$TIME" ] && [ -d "$HERE/corpus/$NAME" ] && DIRS+=("$HERE/corpus/$NAME")
 exec "$BIN" "${ARGS[@]}" "$@" "${DIRS[@]}"
