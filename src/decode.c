@@ -400,9 +400,8 @@ uint64_t nd_decmap_orig_size(const nd_decmap *m) {
     return m->n ? m->seg[m->n - 1].orig : 0;
 }
 
-/* Appends `count` characters of widths (dw, ow) at (*dec, *orig). */
-static nd_status map_add(nd_decmap *m, uint64_t *dec, uint64_t *orig, unsigned dw, unsigned ow,
-                         uint64_t count) {
+nd_status nd_decmap_add(nd_decmap *m, uint64_t *dec, uint64_t *orig, unsigned dw, unsigned ow,
+                        uint64_t count) {
     while (count) {
         nd_decmap_seg *last = m->n ? &m->seg[m->n - 1] : NULL;
         if (!last || last->dw != dw || last->ow != ow || last->n == UINT32_MAX) {
@@ -497,7 +496,7 @@ static nd_status flush(iconv_t cd, nd_decode_out *o, size_t *cap, uint64_t *dec,
                                               (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
     }
     o->len += w;
-    return map_add(&o->map, dec, orig, (unsigned)w, 0, 1);
+    return nd_decmap_add(&o->map, dec, orig, (unsigned)w, 0, 1);
 }
 
 nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
@@ -538,7 +537,7 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
     /* what one U+FFFD stands for: a code unit */
     size_t unit = strncmp(o.enc, "utf-32", 6) == 0 || strncmp(o.enc, "ucs-4", 5) == 0 ? 4
                   : strncmp(o.enc, "utf-16", 6) == 0 || strncmp(o.enc, "ucs-2", 5) == 0 ? 2 : 1;
-    if (in->bom) ND_CHECK(map_add(&o.map, &dec, &orig, 0, in->bom, 1));
+    if (in->bom) ND_CHECK(nd_decmap_add(&o.map, &dec, &orig, 0, in->bom, 1));
     size_t i = in->bom;
     while (i < in->len) {
         if (o.len > in->max_len) {
@@ -551,7 +550,7 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
             ND_CHECK(ND_GROW(o.text, cap, o.len + (j - i)));
             memcpy(o.text + o.len, in->src + i, j - i);
             o.len += j - i;
-            ND_CHECK(map_add(&o.map, &dec, &orig, 1, 1, j - i));
+            ND_CHECK(nd_decmap_add(&o.map, &dec, &orig, 1, 1, j - i));
             i = j;
             continue;
         }
@@ -577,7 +576,7 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
             ND_CHECK(flush(cd, &o, &cap, &dec, &orig)); /* a letter held back */
             ND_CHECK(ND_GROW(o.text, cap, o.len + 3));
             o.len += put_cp(o.text + o.len, 0xFFFD);
-            ND_CHECK(map_add(&o.map, &dec, &orig, 3, (unsigned)skip, 1));
+            ND_CHECK(nd_decmap_add(&o.map, &dec, &orig, 3, (unsigned)skip, 1));
             o.invalid++;
             i += skip;
             continue;
@@ -590,7 +589,7 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
             w += put_cp(o.text + o.len + w, cp);
         }
         o.len += w;
-        ND_CHECK(map_add(&o.map, &dec, &orig, (unsigned)w, (unsigned)used, 1));
+        ND_CHECK(nd_decmap_add(&o.map, &dec, &orig, (unsigned)w, (unsigned)used, 1));
         i += used;
     }
     ND_CHECK(flush(cd, &o, &cap, &dec, &orig));

@@ -74,6 +74,11 @@ uint64_t nd_decmap_orig(const nd_decmap *m, uint64_t dec);
 
 /* The original size (0 for an empty map). */
 uint64_t nd_decmap_orig_size(const nd_decmap *m);
+/* Appends `count` characters of widths dw (decoded bytes) and ow (original
+ * bytes) at (*dec, *orig), which it advances; a run of equal widths is one
+ * segment.  ND_ERR_NOMEM. */
+nd_status nd_decmap_add(nd_decmap *m, uint64_t *dec, uint64_t *orig, unsigned dw, unsigned ow,
+                        uint64_t count);
 
 void nd_decmap_release(nd_decmap *m);
 

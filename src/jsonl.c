@@ -194,25 +194,6 @@ static uint32_t u_escape(const uint8_t *s, size_t n, size_t i) {
     return v;
 }
 
-/* Appends `count` characters of widths (dw, ow) at (*dec, *orig). */
-static nd_status map_add(nd_decmap *m, uint64_t *dec, uint64_t *orig, unsigned dw, unsigned ow,
-                         uint64_t count) {
-    while (count) {
-        nd_decmap_seg *last = m->n ? &m->seg[m->n - 1] : NULL;
-        if (!last || last->dw != dw || last->ow != ow || last->n == UINT32_MAX) {
-            ND_TRY(ND_GROW(m->seg, m->cap, m->n + 1));
-            m->seg[m->n++] = (nd_decmap_seg){*dec, *orig, 0, (uint8_t)dw, (uint8_t)ow, 0};
-            continue;
-        }
-        uint64_t take = ND_MIN(count, (uint64_t)(UINT32_MAX - last->n));
-        last->n += (uint32_t)take;
-        *dec += take * dw;
-        *orig += take * ow;
-        count -= take;
-    }
-    return ND_OK;
-}
-
 /* Decodes the contents of the JSON string s[a..b-1] (between the quotes)
  * into out (room for b - a bytes: a string never grows when decoded; NULL:
  * only measured); with m, the map from out to s + base is built.  *len is the decoded length.
@@ -228,7 +209,7 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
             if (out) memcpy(out + o, s + i, run);
             o += run;
             i += run;
-            if (m) ND_TRY(map_add(m, &dec, &orig, 1, 1, run));
+            if (m) ND_TRY(nd_decmap_add(m, &dec, &orig, 1, 1, run));
         }
         if (i >= b) break;
         if (i + 1 >= b) return ND_ERR_FORMAT;
@@ -249,7 +230,7 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
             if (out) out[o] = one;
             o++;
             i += 2;
-            if (m) ND_TRY(map_add(m, &dec, &orig, 1, 2, 1));
+            if (m) ND_TRY(nd_decmap_add(m, &dec, &orig, 1, 2, 1));
             continue;
         }
         uint32_t cp = u_escape(s, b, i);
@@ -270,7 +251,7 @@ static nd_status unescape(const uint8_t *s, size_t a, size_t b, uint8_t *out, si
         size_t w = nd_utf8_encode(cp, out ? out + o : tmp);
         o += w;
         i += ow;
-        if (m) ND_TRY(map_add(m, &dec, &orig, (unsigned)w, ow, 1));
+        if (m) ND_TRY(nd_decmap_add(m, &dec, &orig, (unsigned)w, ow, 1));
     }
     *len = o;
     if (m) { /* the sentinel, at the closing quote */
