@@ -307,6 +307,10 @@ nd_status nd_archive_open(const nd_archive_src *src, nd_archive_reader **out) {
         st = ND_ERR_FORMAT; /* no format recognised: not an archive */
         goto out;
     }
+    /* a zip whose first header is damaged is still a zip (read_header only
+     * learns the format from a header it could read): rewritten, it stays
+     * a zip instead of becoming an empty tar */
+    if ((archive_format(r->a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) r->is_zip = 1;
     if (got < 0) r->failed = 1;
     if (got == 0) r->ended = 1;
     r->pending = got > 0 ? 1 : 0;

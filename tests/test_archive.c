@@ -741,3 +741,37 @@ Test(archive, fuzz_regressions) {
         free(raw);
     }
 }
+
+/* tests/fuzz/regress/archive/zip-first-header-damaged (fuzz_archive, CI
+ * smoke run): a zip whose first header cannot be read was taken for a tar
+ * (the format was learnt only from a readable header), so its rewrite was
+ * an empty tar - ten zero blocks that are no archive.  It is a zip, and its
+ * rewrite is a zip that reads back. */
+Test(archive, a_zip_with_a_damaged_first_header_stays_a_zip) {
+    size_t n = 0;
+    char *raw = nd_test_read_file(
+        nd_test_data_path("fuzz/regress/archive/zip-first-header-damaged"), &n);
+    nd_archive_src src = {-1, (const uint8_t *)raw, n};
+    nd_archive_reader *ar = NULL;
+    nd_archive_kind kind;
+    cr_assert_eq(nd_archive_open(&src, &ar), ND_OK);
+    nd_archive_kind_of(ar, &kind);
+    nd_archive_close(ar);
+    cr_assert_eq(kind.format, ARCHIVE_FORMAT_ZIP);
+    nd_archive_edit ed = {copy_all, NULL, NULL, NULL};
+    nd_test_buf out = {0};
+    char why[256];
+    nd_status st = nd_archive_rewrite(&src, &kind, &ed, nd_test_buf_write, &out, why, sizeof why);
+    if (st == ND_OK) { /* written: it must read back as an archive */
+        nd_archive_src back = {-1, (const uint8_t *)out.data, out.len};
+        cr_assert_eq(nd_archive_open(&back, &ar), ND_OK);
+        nd_archive_kind_of(ar, &kind);
+        cr_assert_eq(kind.format, ARCHIVE_FORMAT_ZIP);
+        nd_archive_close(ar);
+    } else {
+        cr_assert_eq(st, ND_ERR_ARCHIVE);
+        cr_assert_neq(why[0], '\0');
+    }
+    free(out.data);
+    free(raw);
+}
