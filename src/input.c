@@ -939,6 +939,19 @@ static nd_status archive_fail(nd_loaded *ld, nd_archive_reader *ar, const char *
     return ND_OK;
 }
 
+/* The archive of ld is damaged: one problem naming it and how many members
+ * were read before the damage; ld is marked damaged.  p is scratch. */
+static nd_status archive_damaged(nd_loaded *ld, nd_parts *ps, nd_loaded *p,
+                                 nd_archive_reader *ar, size_t members) {
+    char tail[96];
+    snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
+             members == 1 ? "" : "s");
+    ND_TRY(archive_fail(p, ar, tail));
+    ND_TRY(nd_parts_problem(ps, ld->path, ND_ERR_ARCHIVE, p->why));
+    ld->damaged = 1;
+    return ND_OK;
+}
+
 /* A notice about part p (status ND_OK): it is not a document, nothing is
  * missing. */
 static void part_note(nd_loaded *p, const char *what) {
@@ -1130,14 +1143,9 @@ static nd_status load_archive_src(const nd_input_cfg *cfg, nd_doctab *dt, nd_loa
     for (;;) {
         nd_archive_member m;
         int more = 0;
-        char tail[96];
         st = nd_archive_next(ar, &m, &more);
         if (st == ND_ERR_ARCHIVE) {
-            snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
-                     members == 1 ? "" : "s");
-            ND_CHECK(archive_fail(&p, ar, tail));
-            ND_CHECK(nd_parts_problem(ps, ld->path, ND_ERR_ARCHIVE, p.why));
-            ld->damaged = 1;
+            ND_CHECK(archive_damaged(ld, ps, &p, ar, members));
             break;
         }
         ND_CHECK(st);
@@ -1152,11 +1160,7 @@ static nd_status load_archive_src(const nd_input_cfg *cfg, nd_doctab *dt, nd_loa
         snprintf(p.path, len, "%s//%s", ld->path, m.name);
         ND_CHECK(load_member(cfg, dt, ar, &m, &af, &p));
         if (nd_archive_broken(ar)) { /* the member cut by the damage is no part */
-            snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
-                     members == 1 ? "" : "s");
-            ND_CHECK(archive_fail(&p, ar, tail));
-            ND_CHECK(nd_parts_problem(ps, ld->path, ND_ERR_ARCHIVE, p.why));
-            ld->damaged = 1;
+            ND_CHECK(archive_damaged(ld, ps, &p, ar, members));
             break;
         }
         docs += p.st == ND_OK && !p.notice;
