@@ -144,12 +144,14 @@ static int seed_cmp(const void *x, const void *y) {
 /* The seeds of one group of places sharing a hash: g[0..n-1] are indices
  * into doc/pos, in (document, position) order. */
 static nd_status group_seeds(const nd_key32 *g, size_t n, const uint32_t *doc,
-                             const uint32_t *pos, unsigned k, nd_fingerprint_out *out) {
+                             const uint32_t *pos, unsigned k, const nd_fingerprint_in *in,
+                             nd_fingerprint_out *out) {
     for (size_t i = 0; i < n; i++) {
         uint32_t a = doc[g[i].val], pa = pos[g[i].val];
         for (size_t j = i + 1; j < n; j++) {
             uint32_t b = doc[g[j].val], pb = pos[g[j].val];
             if (a == b && pb < pa + k) continue; /* overlapping places */
+            if (!nd_fp_pair_wanted(in, a, b)) continue; /* query runs: stage.h */
             ND_TRY(ND_GROW(out->seeds, out->seed_cap, out->nseeds + 1));
             out->seeds[out->nseeds++] = (nd_seed){a, b, pa, pb};
         }
@@ -181,7 +183,7 @@ static nd_status make_seeds(const nd_key32 *kv, size_t n, const uint32_t *doc,
         if (ndocs > in->common_docs)
             out->common++;
         else if (m > 1)
-            ND_CHECK(group_seeds(keep, m, doc, pos, k, out));
+            ND_CHECK(group_seeds(keep, m, doc, pos, k, in, out));
         s = e;
     }
 out:
