@@ -380,8 +380,8 @@ static nd_status passage_lines(scan_work *w, nd_doctab *docs, nd_passage_out *po
     nd_status st = ND_OK;
     nd_passage_out all;
     memset(&all, 0, sizeof all);
+    if (ao->n > (SIZE_MAX - po->nloc) / 4 - 1) return ND_ERR_NOMEM;
     size_t n = po->nloc + 4 * ao->n;
-    if (ao->n > (SIZE_MAX - po->nloc) / 4) return ND_ERR_NOMEM;
     all.loc = nd_mallocn(n ? n : 1, sizeof *all.loc);
     *lines = nd_mallocn(4 * ao->n + 1, sizeof **lines);
     if (!all.loc || !*lines) {
