@@ -841,6 +841,10 @@ compare-corpus)
   ND_DIR=$TMP nd compare in in
   expect_rc 2
   expect_stderr "neardup: skipping 'in': not a regular file (a directory; compare takes one FILE)"
+  (cd "$TMP" && tar cf two.tar in/a.txt in/b.txt)
+  ND_DIR=$TMP nd compare two.tar in
+  expect_rc 2
+  expect_stderr "neardup: skipping 'two.tar': unknown format or malformed data (holds 2 documents; compare takes one FILE)"
   ;;
 
 compare-encodings)
