@@ -838,33 +838,52 @@ static const char compare_js[] =
     "document.documentElement.setAttribute('data-ready','1');\n"
     "})();\n";
 
+/* A span of a text to mark: bytes [off, end), of the passage at position q
+ * of the page's list of passages (which picks its colour). */
+typedef struct mark_span {
+    uint64_t off, end;
+    size_t q;
+} mark_span;
+
+/* How put_marked names the marks of one side. */
+typedef struct mark_style {
+    char side;             /* 'a' or 'b': data-s, and in the id */
+    const char *view;      /* "" (compare) or a pair view's number: data-v,
+                              and the id's prefix "v<view>-" */
+    const size_t *ids;     /* q -> the passage's number (data-p, id), or
+                              NULL: q itself */
+    const unsigned char *common; /* q -> 1: common text (class cm), or NULL */
+    int title_id;          /* title "passage #<id>" (1), or "passage <q+1>" (0) */
+    size_t nq;             /* positions q in the list */
+} mark_style;
+
 static int u64_cmp(const void *x, const void *y) {
     uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
     return p < q ? -1 : p > q;
 }
 
-/* One document with the passages' spans on side `side` marked. */
-static nd_status write_marked(const nd_compare *c, unsigned side, nd_sink *s) {
+/* text[0..len-1] in a <pre>, with the spans sp[0..n-1] (ordered by q)
+ * marked: a byte covered by several spans goes to the first of them; the
+ * first piece of each passage gets the id the other side links to.  Spans
+ * past len are cut there. */
+static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark_span *sp,
+                            size_t n, const mark_style *ms) {
     nd_status st = ND_OK;
-    const char *text;
-    size_t len, np = nd_compare_passage_count(c), nb = 0;
+    size_t nb = 0;
     uint64_t *bounds = NULL;
     size_t *owner = NULL;
     unsigned char *first = NULL;
 
-    ND_CHECK(nd_compare_document_text(c, side, &text, &len));
-    bounds = nd_mallocn(2 * np + 2, sizeof *bounds);
+    bounds = nd_mallocn(2 * n + 2, sizeof *bounds);
     if (!bounds) {
         st = ND_ERR_NOMEM;
         goto out;
     }
     bounds[nb++] = 0;
     bounds[nb++] = len;
-    for (size_t p = 0; p < np; p++) {
-        nd_passage_info pi;
-        ND_CHECK(nd_compare_passage(c, p, &pi));
-        bounds[nb++] = pi.side[side].text_offset;
-        bounds[nb++] = pi.side[side].text_offset + pi.side[side].text_length;
+    for (size_t k = 0; k < n; k++) {
+        bounds[nb++] = ND_MIN(sp[k].off, (uint64_t)len);
+        bounds[nb++] = ND_MIN(sp[k].end, (uint64_t)len);
     }
     qsort(bounds, nb, sizeof *bounds, u64_cmp);
     {
@@ -873,52 +892,65 @@ static nd_status write_marked(const nd_compare *c, unsigned side, nd_sink *s) {
             if (u == 0 || bounds[i] != bounds[u - 1]) bounds[u++] = bounds[i];
         nb = u;
     }
-    /* segment i = [bounds[i], bounds[i+1]); owner = lowest passage covering it */
+    /* segment i = [bounds[i], bounds[i+1]); owner = first span covering it */
     owner = nd_mallocn(nb, sizeof *owner);
-    first = nd_calloc(np ? np : 1, 1);
+    first = nd_calloc(ms->nq ? ms->nq : 1, 1);
     if (!owner || !first) {
         st = ND_ERR_NOMEM;
         goto out;
     }
     for (size_t i = 0; i < nb; i++) owner[i] = SIZE_MAX;
-    for (size_t p = np; p-- > 0;) {
-        nd_passage_info pi;
-        ND_CHECK(nd_compare_passage(c, p, &pi));
-        uint64_t b0 = pi.side[side].text_offset, b1 = b0 + pi.side[side].text_length;
+    for (size_t k = n; k-- > 0;) {
+        uint64_t b0 = sp[k].off, b1 = sp[k].end;
         size_t lo = 0, hi = nb;
         while (lo < hi) { /* first bound >= b0 */
             size_t mid = lo + (hi - lo) / 2;
             if (bounds[mid] < b0) lo = mid + 1;
             else hi = mid;
         }
-        for (size_t i = lo; i + 1 < nb && bounds[i] < b1; i++) owner[i] = p;
+        for (size_t i = lo; i + 1 < nb && bounds[i] < b1; i++) owner[i] = k;
     }
     ND_CHECK(nd_sink_puts(s, "<pre class=\"text\">"));
     for (size_t i = 0; i + 1 < nb; i++) {
-        size_t p = owner[i];
         const char *seg = text + bounds[i];
         size_t sl = (size_t)(bounds[i + 1] - bounds[i]);
-        if (p == SIZE_MAX) {
+        if (owner[i] == SIZE_MAX) {
             ND_CHECK(nd_sink_html(s, seg, sl));
             continue;
         }
-        ND_CHECK(nd_sink_puts(s, "<mark class=\"c"));
-        ND_CHECK(nd_sink_u64(s, p % 8));
-        ND_CHECK(nd_sink_puts(s, "\" data-s=\""));
-        ND_CHECK(nd_sink_putc(s, side ? 'b' : 'a'));
-        ND_CHECK(nd_sink_puts(s, "\" data-p=\""));
-        ND_CHECK(nd_sink_u64(s, p));
-        ND_CHECK(nd_sink_putc(s, '"'));
-        if (!first[p]) { /* the id goes on the first piece of a passage */
-            first[p] = 1;
-            ND_CHECK(nd_sink_puts(s, " id=\""));
-            ND_CHECK(nd_sink_putc(s, side ? 'b' : 'a'));
-            ND_CHECK(nd_sink_puts(s, "-p"));
-            ND_CHECK(nd_sink_u64(s, p));
+        size_t q = sp[owner[i]].q, id = ms->ids ? ms->ids[q] : q;
+        if (ms->common && ms->common[q]) {
+            ND_CHECK(nd_sink_puts(s, "<mark class=\"cm\""));
+        } else {
+            ND_CHECK(nd_sink_puts(s, "<mark class=\"c"));
+            ND_CHECK(nd_sink_u64(s, q % 8));
             ND_CHECK(nd_sink_putc(s, '"'));
         }
-        ND_CHECK(nd_sink_puts(s, " title=\"passage "));
-        ND_CHECK(nd_sink_u64(s, p + 1));
+        if (*ms->view) {
+            ND_CHECK(nd_sink_puts(s, " data-v=\""));
+            ND_CHECK(nd_sink_puts(s, ms->view));
+            ND_CHECK(nd_sink_putc(s, '"'));
+        }
+        ND_CHECK(nd_sink_puts(s, " data-s=\""));
+        ND_CHECK(nd_sink_putc(s, ms->side));
+        ND_CHECK(nd_sink_puts(s, "\" data-p=\""));
+        ND_CHECK(nd_sink_u64(s, id));
+        ND_CHECK(nd_sink_putc(s, '"'));
+        if (!first[q]) { /* the id goes on the first piece of a passage */
+            first[q] = 1;
+            ND_CHECK(nd_sink_puts(s, " id=\""));
+            if (*ms->view) {
+                ND_CHECK(nd_sink_putc(s, 'v'));
+                ND_CHECK(nd_sink_puts(s, ms->view));
+                ND_CHECK(nd_sink_putc(s, '-'));
+            }
+            ND_CHECK(nd_sink_putc(s, ms->side));
+            ND_CHECK(nd_sink_puts(s, "-p"));
+            ND_CHECK(nd_sink_u64(s, id));
+            ND_CHECK(nd_sink_putc(s, '"'));
+        }
+        ND_CHECK(nd_sink_puts(s, ms->title_id ? " title=\"passage #" : " title=\"passage "));
+        ND_CHECK(nd_sink_u64(s, ms->title_id ? id : q + 1));
         ND_CHECK(nd_sink_puts(s, "\">"));
         ND_CHECK(nd_sink_html(s, seg, sl));
         ND_CHECK(nd_sink_puts(s, "</mark>"));
@@ -928,6 +960,32 @@ out:
     free(bounds);
     free(owner);
     free(first);
+    return st;
+}
+
+/* One document with the passages' spans on side `side` marked. */
+static nd_status write_marked(const nd_compare *c, unsigned side, nd_sink *s) {
+    nd_status st = ND_OK;
+    const char *text;
+    size_t len, np = nd_compare_passage_count(c);
+    mark_span *sp = NULL;
+
+    ND_CHECK(nd_compare_document_text(c, side, &text, &len));
+    if (!(sp = nd_mallocn(np ? np : 1, sizeof *sp))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t p = 0; p < np; p++) {
+        nd_passage_info pi;
+        ND_CHECK(nd_compare_passage(c, p, &pi));
+        sp[p].off = pi.side[side].text_offset;
+        sp[p].end = pi.side[side].text_offset + pi.side[side].text_length;
+        sp[p].q = p;
+    }
+    mark_style ms = {side ? 'b' : 'a', "", NULL, NULL, 0, np};
+    ND_CHECK(put_marked(s, text, len, sp, np, &ms));
+out:
+    free(sp);
     return st;
 }
 
