@@ -213,8 +213,24 @@ typedef struct mark_style {
                               NULL: q itself */
     const unsigned char *common; /* q -> 1: common text (class cm), or NULL */
     int title_id;          /* title "passage #<id>" (1), or "passage <q+1>" (0) */
+    int innermost;         /* a byte in several spans goes to the shortest
+                              (1: a sentence inside a longer passage keeps
+                              its mark), or to the first (0) */
     size_t nq;             /* positions q in the list */
 } mark_style;
+
+/* A span's length and index, to give bytes to the shortest span last. */
+typedef struct span_order {
+    uint64_t len;
+    size_t k;
+} span_order;
+
+/* Longest first; of equal ones the later first. */
+static int span_order_cmp(const void *x, const void *y) {
+    const span_order *p = x, *q = y;
+    if (p->len != q->len) return p->len > q->len ? -1 : 1;
+    return p->k > q->k ? -1 : p->k < q->k;
+}
 
 static int u64_cmp(const void *x, const void *y) {
     uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
@@ -222,9 +238,9 @@ static int u64_cmp(const void *x, const void *y) {
 }
 
 /* text[0..len-1] in a <pre>, with the spans sp[0..n-1] (ordered by q)
- * marked: a byte covered by several spans goes to the first of them; the
- * first piece of each passage gets the id the other side links to.  Spans
- * past len are cut there. */
+ * marked: a byte covered by several spans goes to the first of them, or with
+ * ms->innermost to the shortest; the first piece of each passage gets the id
+ * the other side links to.  Spans past len are cut there. */
 static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark_span *sp,
                             size_t n, const mark_style *ms) {
     nd_status st = ND_OK;
@@ -232,9 +248,11 @@ static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark
     uint64_t *bounds = NULL;
     size_t *owner = NULL;
     unsigned char *first = NULL;
+    span_order *order = NULL;
 
     bounds = nd_mallocn(2 * n + 2, sizeof *bounds);
-    if (!bounds) {
+    order = nd_mallocn(n ? n : 1, sizeof *order);
+    if (!bounds || !order) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -251,7 +269,8 @@ static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark
             if (u == 0 || bounds[i] != bounds[u - 1]) bounds[u++] = bounds[i];
         nb = u;
     }
-    /* segment i = [bounds[i], bounds[i+1]); owner = first span covering it */
+    /* segment i = [bounds[i], bounds[i+1]); owner = the span that covers it
+     * and comes last in `order`: the first, or the shortest */
     owner = nd_mallocn(nb, sizeof *owner);
     first = nd_calloc(ms->nq ? ms->nq : 1, 1);
     if (!owner || !first) {
@@ -259,7 +278,11 @@ static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark
         goto out;
     }
     for (size_t i = 0; i < nb; i++) owner[i] = SIZE_MAX;
-    for (size_t k = n; k-- > 0;) {
+    for (size_t k = 0; k < n; k++)
+        order[k] = (span_order){ms->innermost ? sp[k].end - sp[k].off : 0, k};
+    qsort(order, n, sizeof *order, span_order_cmp);
+    for (size_t o = 0; o < n; o++) {
+        size_t k = order[o].k;
         uint64_t b0 = sp[k].off, b1 = sp[k].end;
         size_t lo = 0, hi = nb;
         while (lo < hi) { /* first bound >= b0 */
@@ -319,6 +342,7 @@ out:
     free(bounds);
     free(owner);
     free(first);
+    free(order);
     return st;
 }
 
@@ -1177,7 +1201,7 @@ static nd_status write_views(const nd_report *r, nd_sink *s) {
                 y++;
             }
         }
-        mark_style ms = {'a', view + vl, ids, common, 1, nv};
+        mark_style ms = {'a', view + vl, ids, common, 1, 1, nv};
         ND_CHECK(nd_sink_puts(s, "<details class=\"pairview\" id=\"pair-"));
         ND_CHECK(nd_sink_u64(s, ov.a));
         ND_CHECK(nd_sink_putc(s, '-'));
@@ -1330,7 +1354,7 @@ static nd_status write_marked(const nd_compare *c, unsigned side, nd_sink *s) {
         sp[p].end = pi.side[side].text_offset + pi.side[side].text_length;
         sp[p].q = p;
     }
-    mark_style ms = {side ? 'b' : 'a', "", NULL, NULL, 0, np};
+    mark_style ms = {side ? 'b' : 'a', "", NULL, NULL, 0, 0, np};
     ND_CHECK(put_marked(s, text, len, sp, np, &ms));
 out:
     free(sp);
