@@ -35,7 +35,22 @@
  *     code points after stripping the common prefix and suffix; when the
  *     remaining middle parts would need a table of more than ND_HTML_DIFF_AREA
  *     cells the member is shown without marks (a note says so), so the cost
- *     is bounded for long paragraphs.  Texts are cut at ND_HTML_MAX_CHARS.
+ *     is bounded for long paragraphs.  Texts are cut at ND_HTML_MAX_CHARS;
+ *   - only with passages (nd_options.passages; without them the page is the
+ *     same bytes as before they existed): the totals count them, the heat
+ *     map and the pair table speak of passages (the overlaps come from them),
+ *     and a section of pair views: one <details> per overlap (the first
+ *     ND_HTML_MAX_VIEWS; a pair that shares only passages is an overlap too)
+ *     with the passages the two documents share (the first
+ *     ND_HTML_MAX_VIEW_PASSAGES, largest first: characters, similarity,
+ *     the places in A and in B as path:line linked to their marks, a
+ *     preview, common text marked) and both documents' texts side by side
+ *     (the first ND_HTML_MAX_VIEW_BYTES of each) with those passages marked,
+ *     one colour per passage on both sides (common text grey); a byte in two
+ *     passages goes to the shorter, so a sentence inside a longer copied
+ *     passage keeps its own mark.  Hovering a mark lights up its other side,
+ *     clicking scrolls there; clicking a pair in the table or the heat map
+ *     opens its view.
  *
  * The compare page: both documents side by side, every shared passage
  * highlighted in the same colour on both sides (8 colours in turn); hovering
