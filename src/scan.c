@@ -409,9 +409,9 @@ out:
 /* Copied passages (nd_options.passages): fingerprints, pairwise passages,
  * records, their lines - the stages stage_fingerprint.c, stage_align.c and
  * stage_passage.c - handed to the report.  The fingerprints keep each
- * document's normalised text for the alignment while they fit in a quarter
- * of the memory limit (about 20 bytes a character); the others are
- * normalised again for each pair of documents they are in. */
+ * document's normalised text for the alignment (about 20 bytes a
+ * character): in memory up to a quarter of the memory limit, the others in
+ * private spill files in the scan's tmpdir. */
 static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
     nd_status st = ND_OK;
     const nd_options *o = &w->r->opt;
@@ -450,9 +450,7 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
     lines = NULL;
     fo.doc_chars = NULL;
 out:
-    free(fo.doc_chars);
-    free(fo.seeds);
-    nd_norm_texts_free(fo.texts, docs->n);
+    nd_fingerprint_out_release(&fo);
     free(ao.ps);
     free(lines);
     nd_passage_out_release(&po);

@@ -35,6 +35,18 @@
  * extended is skipped in O(1), as in compare.c), and a pure function of the
  * input - the same for any thread count.
  *
+ * The normalised texts.  The alignment needs each document's normalised
+ * text and byte map again (20 bytes a character), once per pair of
+ * documents it is in; normalising it again per pair was the whole cost of
+ * the stage on a large corpus (1 GB: the alignment ran for more than ten
+ * minutes).  So this stage keeps every text it made: in memory while
+ * keep_bytes allow (scan: a quarter of the memory limit), the others in a
+ * private spill file per worker (unlinked at creation; only neardup writes
+ * it, so mapping it cannot fault the way a mapped input can), mapped
+ * read-only once the stage ends.  The disk holds 20 bytes per normalised
+ * character of the documents beyond the memory budget; if no spill file
+ * can be written the text is just not kept and is normalised again.
+ *
  * Not yet: the fingerprints live in memory (16 bytes each, plus 16 of sort
  * scratch, about 0.1-0.2 bytes per input byte for the default t = 50); they
  * are to spill under the memory limit like the band keys, and the sort to
@@ -43,8 +55,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nd_internal.h"
+#include "spill.h"
 #include "stage.h"
 #include "text.h"
 #include "winnow.h"
@@ -61,6 +75,8 @@ typedef struct fp_part {
 
 typedef struct fp_work {
     atomic_uint_fast64_t kept; /* bytes of normalised texts kept */
+    atomic_int spill_failed;   /* a spill file could not be written */
+    nd_spill *spill;           /* per worker; fd -1 until first used */
     nd_exec *x;
     const nd_fingerprint_in *in;
     nd_fingerprint_out *out;
@@ -74,6 +90,29 @@ static void fp_part_release(fp_part *p) {
     free(p->pos);
     free(p->doc);
     memset(p, 0, sizeof *p);
+}
+
+/* Writes a normalised text to the worker's spill file - code points (padded
+ * to 8 bytes), then the begin and end offsets - and marks *t as spilled
+ * there.  On any failure the text is simply not kept (the alignment
+ * normalises it again): the spill only saves time. */
+static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, const size_t *beg,
+                       const size_t *end, size_t n, nd_norm_text *t) {
+    static const uint8_t pad[8];
+    nd_spill *sp = &v->spill[worker];
+    uint64_t off, o;
+    size_t cb = n * sizeof *cps;
+    if (atomic_load(&v->spill_failed)) return;
+    if (sp->fd < 0 && nd_spill_open(sp, v->in->tmpdir, NULL) != ND_OK) goto fail;
+    if (nd_spill_write(sp, cps, cb, &off) != ND_OK ||
+        (cb % 8 && nd_spill_write(sp, pad, 8 - cb % 8, &o) != ND_OK) ||
+        nd_spill_write(sp, beg, n * sizeof *beg, &o) != ND_OK ||
+        nd_spill_write(sp, end, n * sizeof *end, &o) != ND_OK)
+        goto fail;
+    *t = (nd_norm_text){.n = n, .kept = 2, .file = worker, .off = off};
+    return;
+fail:
+    atomic_store(&v->spill_failed, 1);
 }
 
 static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
@@ -108,12 +147,13 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         p->cap = cap;
         ND_CHECK(ND_GROW(p->doc, p->doc_cap, p->n ? p->n : 1));
         for (size_t i = n0; i < p->n; i++) p->doc[i] = (uint32_t)d;
-        /* kept for the alignment when there is room (which ones does not
-         * change the result: a text not kept is normalised again there) */
+        /* kept for the alignment: in memory while there is room, else in
+         * the spill file (which ones does not change the result) */
         uint64_t need = (uint64_t)nch * (sizeof *cps + 2 * sizeof *beg);
         if (atomic_fetch_add(&v->kept, need) + need <= in->keep_bytes) {
-            v->out->texts[d] = (nd_norm_text){cps, beg, end, nch, 1};
+            v->out->texts[d] = (nd_norm_text){cps, beg, end, nch, 1, 0, 0};
         } else {
+            if (nch) spill_text(v, worker, cps, beg, end, nch, &v->out->texts[d]);
             free(cps);
             free(beg);
             free(end);
@@ -132,6 +172,33 @@ out:
 }
 
 /* Seeds of one pair of documents: by diagonal, then position in a. */
+/* Maps each worker's spill file read-only and points the spilled texts
+ * into it; a file that cannot be mapped leaves its texts not kept. */
+static void map_spilled(fp_work *v, nd_fingerprint_out *out) {
+    for (unsigned k = 0; k < out->nmaps; k++) {
+        nd_spill *sp = &v->spill[k];
+        if (sp->fd >= 0 && sp->size > 0 && sp->size <= SIZE_MAX) {
+            void *m = mmap(NULL, (size_t)sp->size, PROT_READ, MAP_SHARED, sp->fd, 0);
+            if (m != MAP_FAILED) out->maps[k] = (nd_text_map){m, (size_t)sp->size};
+        }
+        nd_spill_close(sp); /* the mapping keeps the unlinked file */
+    }
+    for (size_t d = 0; d < out->ndocs; d++) {
+        nd_norm_text *t = &out->texts[d];
+        if (t->kept != 2) continue;
+        const nd_text_map *m = &out->maps[t->file];
+        size_t cb = (t->n * sizeof *t->cps + 7) / 8 * 8;
+        if (!m->base || t->off + cb + 2 * t->n * sizeof *t->beg > m->len) {
+            *t = (nd_norm_text){0};
+            continue;
+        }
+        uint8_t *p = (uint8_t *)m->base + t->off;
+        t->cps = (uint32_t *)(void *)p;
+        t->beg = (size_t *)(void *)(p + cb);
+        t->end = t->beg + t->n;
+    }
+}
+
 static int seed_diag_cmp(const void *x, const void *y) {
     const nd_seed *s = x, *t = y;
     int64_t ds = (int64_t)s->pa - s->pb, dt = (int64_t)t->pa - t->pb;
@@ -254,12 +321,18 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
             acc = 0;
         }
     }
-    if (!(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part))) {
+    if (!(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part)) ||
+        !(v.spill = nd_calloc(x->threads, sizeof *v.spill)) ||
+        !(out->maps = nd_calloc(x->threads, sizeof *out->maps))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
+    out->nmaps = x->threads;
+    for (unsigned k = 0; k < x->threads; k++) v.spill[k].fd = -1;
+    atomic_init(&v.spill_failed, 0);
     nd_exec_begin(x, ND_STAGE_PASSAGE, all);
     ND_CHECK(nd_exec_run(x, nr, fp_task, &v));
+    map_spilled(&v, out);
     for (size_t t = 0; t < nr; t++) total += v.part[t].n;
     out->fingerprints = total;
     if (total > UINT32_MAX) {
@@ -293,6 +366,9 @@ out:
         for (size_t t = 0; t < nr; t++) fp_part_release(&v.part[t]);
     free(v.part);
     free(v.range);
+    if (v.spill)
+        for (unsigned k = 0; k < x->threads; k++) nd_spill_close(&v.spill[k]);
+    free(v.spill);
     free(kv);
     free(tmp);
     free(doc);
@@ -300,12 +376,20 @@ out:
     return st;
 }
 
-void nd_norm_texts_free(nd_norm_text *t, size_t n) {
-    if (!t) return;
-    for (size_t i = 0; i < n; i++) {
-        free(t[i].cps);
-        free(t[i].beg);
-        free(t[i].end);
-    }
-    free(t);
+void nd_fingerprint_out_release(nd_fingerprint_out *out) {
+    if (out->texts)
+        for (size_t i = 0; i < out->ndocs; i++) {
+            if (out->texts[i].kept != 1) continue;
+            free(out->texts[i].cps);
+            free(out->texts[i].beg);
+            free(out->texts[i].end);
+        }
+    if (out->maps)
+        for (size_t k = 0; k < out->nmaps; k++)
+            if (out->maps[k].base) (void)munmap(out->maps[k].base, out->maps[k].len);
+    free(out->texts);
+    free(out->maps);
+    free(out->doc_chars);
+    free(out->seeds);
+    memset(out, 0, sizeof *out);
 }
