@@ -852,6 +852,8 @@ compare-corpus)
   ND_DIR=$TMP nd compare two.tar in
   expect_rc 2
   expect_stderr "neardup: skipping 'two.tar': unknown format or malformed data (holds 2 documents; compare takes one FILE)"
+  ;;
+
 scan-passages-formats)
   # The passages of the scan-passages fixture in csv and html (golden files;
   # the html's generator line, which names the version, is left out).  csv:
