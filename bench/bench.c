@@ -4,7 +4,7 @@
  *   bench [--corpus DIR | --size-mb M [--seed S] [--lang zh|en]
  *         [--layout wrapped|lines] [--passages RATE] [--work DIR]] [--runs N]
  *         [--threads N] [--threshold T] [--memory BYTES] [--tmpdir DIR]
- *         [--no-floor]
+ *         [--no-floor] [--show N]
  *
  * The corpus is a gen_corpus output directory (DIR/docs, DIR/truth.tsv);
  * with --size-mb it is generated first into --work (default
@@ -41,7 +41,7 @@
  *     cover at least 90% of the span's normalised characters each (the
  *     characters nd_sketcher_normalize leaves in the overlap of place and
  *     span, over those of the span); overall, per kind, per mutation and per
- *     kind/mutation; the first 10 misses are listed with the best record
+ *     kind/mutation; the first 10 (--show N) misses are listed with the best record
  *     found (its coverage of either side), to diagnose them;
  *   - precision: a record (common text left out) is right when the text of
  *     every place (nd_report_passage_text) has an exact token-shingle
@@ -488,7 +488,7 @@ static void preview(const char *t, size_t n, char *out, size_t cap) {
 
 #define P_COVER 0.9    /* a planted passage is found when this share of each side is covered */
 #define P_JACCARD 0.8  /* a record is right when every place has this J with the first */
-#define P_SHOW 10      /* misses and wrong records listed */
+static size_t p_show = 10; /* misses and wrong records listed (--show) */
 
 /* Recall of passages.tsv's planted passages and precision of the report's
  * passage records (see the top).  Prints its lines; -1 on an error. */
@@ -602,7 +602,7 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
         if (!c1 || !c2 || !c3) goto out;
         c1->want++, c2->want++, c3->want++;
         c1->found += ok, c2->found += ok, c3->found += ok;
-        if (!ok && shown < P_SHOW) {
+        if (!ok && shown < p_show) {
             shown++;
             printf("passage miss %s/%s: %s %llu+%llu (%ld chars) <-> %s %llu+%llu (%ld chars)", kind,
                    mut, da, oa, la, ca_n, db, ob, lb, cb_n);
@@ -670,7 +670,7 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
         if (ok) continue;
         jh[minj <= 0 ? 3 : minj < 0.5 ? 0 : minj < 0.7 ? 1 : 2]++;
         verbatim_wrong += ri.similarity >= 1.0;
-        if (shown < P_SHOW) {
+        if (shown < p_show) {
             nd_passage_place q0, qj;
             nd_document_info d0, dj;
             char p0[160], pj[160];
@@ -783,7 +783,7 @@ static int passage_runs(const bench_cfg *c, const char *docs, const char *ptruth
 static void usage(void) {
     fputs("usage: bench [--corpus DIR | --size-mb M [--seed S] [--lang zh|en]\n"
           "             [--layout wrapped|lines] [--passages RATE] [--work DIR]] [--runs N]\n"
-          "             [--threads N]\n"
+          "             [--threads N] [--show N]\n"
           "             [--threshold T] [--memory BYTES] [--tmpdir DIR] [--no-floor]\n",
           stderr);
 }
@@ -864,6 +864,8 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
             c->threads = (unsigned)n;
         else if (strcmp(a, "--memory") == 0)
             c->memory = n;
+        else if (strcmp(a, "--show") == 0)
+            p_show = (size_t)n;
         else {
             usage();
             return -1;
