@@ -636,7 +636,7 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
     /* precision: every place's text against the first place's */
     size_t judged = 0, right = 0, common = 0, mjudged = 0, mright = 0, verbatim_wrong = 0;
     size_t j2 = 0, r2 = 0; /* records of two places */
-    size_t jh[4] = {0, 0, 0, 0}; /* wrong records by lowest J: < .5, .5-.7, .7-.8, 0 (empty) */
+    size_t jh[4] = {0, 0, 0, 0}; /* wrong records by lowest J: < .5, .5-.7, .7-.8, 0 */
     shown = 0;
     for (size_t i = 0; i < nrec; i++) {
         nd_passage_record_info ri;
@@ -699,9 +699,9 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
            "%zu / %zu = %.4f\n",
            r2, j2, j2 ? (double)r2 / (double)j2 : 1.0, right - r2, judged - j2,
            judged > j2 ? (double)(right - r2) / (double)(judged - j2) : 1.0);
-    printf("passage records below J %.1f: lowest J < 0.5 %zu, 0.5-0.7 %zu, 0.7-0.8 %zu, "
-           "0 (a place without tokens) %zu; verbatim (similarity 1) %zu\n",
-           P_JACCARD, jh[0], jh[1], jh[2], jh[3], verbatim_wrong);
+    printf("passage records below J %.1f, by lowest J: 0 %zu, 0-0.5 %zu, 0.5-0.7 %zu, "
+           "0.7-0.8 %zu; of them verbatim (similarity 1) %zu\n",
+           P_JACCARD, jh[3], jh[0], jh[1], jh[2], verbatim_wrong);
     rc = 0;
 out:
     if (f) fclose(f);
