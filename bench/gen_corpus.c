@@ -2,7 +2,8 @@
  * gen_corpus.c - deterministic benchmark corpus generator for neardup.
  *
  *   gen_corpus --seed N --size-mb M [--lang zh|en] [--layout wrapped|lines]
- *              [--dup-rate F] [--exact-rate F] [--seeds DIR] [--force] --out DIR
+ *              [--dup-rate F] [--exact-rate F] [--passages F] [--seeds DIR]
+ *              [--force] --out DIR
  *
  * Writes DIR/docs/NNNNNN.txt (one paragraph per line, some documents with
  * blank lines between paragraphs), DIR/truth.tsv (every planted pair) and
@@ -22,6 +23,19 @@
  * paragraph per line, with planted copies of kinds edit (word edits to a
  * target Jaccard), case, punct, rewrap and multi.  Without --lang en the
  * output is byte-identical to what it was before the English mode existed.
+ *
+ * Passages (--passages F > 0, for issue 14's copied passages): a body
+ * paragraph is, with probability F, a fresh paragraph with a run of 60-400
+ * normalised characters of an earlier paragraph inserted in its middle
+ * (sentence), two earlier paragraphs merged into one (merge) or one split
+ * into two consecutive paragraphs (split); document 8 and about 1 in 250
+ * others are one line of 1-3 MB with such runs planted in it (longline).
+ * Each run or part is mutated or not (zh: OpenCC script, width, pinyin; en:
+ * case, punctuation, one word substituted).  Every planted passage is a row
+ * of DIR/passages.tsv with both spans in bytes of the written files.  With
+ * F = 0 (the default) no random number is drawn for it and no file written,
+ * so the output stays byte-identical.  See bench/README.md, "Planted
+ * passages".
  *
  * Everything random comes from one xoshiro256** stream seeded by splitmix64
  * from --seed, and seed files are read in byte order of their names, so the
