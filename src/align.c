@@ -245,7 +245,8 @@ nd_status nd_align_chain(const nd_align_frag *fr, size_t nfr, unsigned max_gap,
         for (size_t c = nch; c > 0; c--) start[c] = start[c - 1];
         start[0] = 0;
         for (size_t c = 0; c < nch; c++)
-            if (!snap_words(&ch[c], trim, frag_of + start[c], start[c + 1] - start[c], ta, tb))
+            if (ch[c].matched >= min_matched && /* snapping only removes */
+                !snap_words(&ch[c], trim, frag_of + start[c], start[c + 1] - start[c], ta, tb))
                 ch[c].matched = 0; /* nothing left: not kept */
         free(frag_of);
         free(start);

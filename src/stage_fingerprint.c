@@ -131,14 +131,52 @@ out:
     return st;
 }
 
-static int seed_cmp(const void *x, const void *y) {
+/* Seeds of one pair of documents: by diagonal, then position in a. */
+static int seed_diag_cmp(const void *x, const void *y) {
     const nd_seed *s = x, *t = y;
-    if (s->a != t->a) return s->a < t->a ? -1 : 1;
-    if (s->b != t->b) return s->b < t->b ? -1 : 1;
     int64_t ds = (int64_t)s->pa - s->pb, dt = (int64_t)t->pa - t->pb;
     if (ds != dt) return ds < dt ? -1 : 1;
     if (s->pa != t->pa) return s->pa < t->pa ? -1 : 1;
     return 0;
+}
+
+/* Sorts the seeds by (a, b, diagonal, pa): a radix sort by the pair, then
+ * each pair's seeds (a few dozen, typically) by diagonal - a quarter of the
+ * comparisons of one qsort of all of them. */
+static nd_status sort_seeds(nd_fingerprint_out *out) {
+    size_t n = out->nseeds;
+    nd_key32 *kv = NULL, *tmp = NULL;
+    nd_seed *sorted = NULL;
+    nd_status st = ND_OK;
+    if (n < 2) return ND_OK;
+    if (n > UINT32_MAX) return ND_ERR_INVALID;
+    kv = nd_mallocn(n, sizeof *kv);
+    tmp = nd_mallocn(n, sizeof *tmp);
+    sorted = nd_mallocn(n, sizeof *sorted);
+    if (!kv || !tmp || !sorted) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        kv[i] = (nd_key32){.key = (uint64_t)out->seeds[i].a << 32 | out->seeds[i].b,
+                           .val = (uint32_t)i};
+    nd_sort_key32(kv, tmp, n);
+    for (size_t i = 0; i < n; i++) sorted[i] = out->seeds[kv[i].val];
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && kv[j].key == kv[i].key) j++;
+        if (j - i > 1) qsort(sorted + i, j - i, sizeof *sorted, seed_diag_cmp);
+        i = j;
+    }
+    free(out->seeds);
+    out->seeds = sorted;
+    out->seed_cap = n;
+    sorted = NULL;
+out:
+    free(kv);
+    free(tmp);
+    free(sorted);
+    return st;
 }
 
 /* The seeds of one group of places sharing a hash: g[0..n-1] are indices
@@ -247,7 +285,7 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
     free(tmp);
     tmp = NULL;
     ND_CHECK(make_seeds(kv, total, doc, pos, in, v.k, out));
-    if (out->nseeds > 1) qsort(out->seeds, out->nseeds, sizeof *out->seeds, seed_cmp);
+    ND_CHECK(sort_seeds(out));
 out:
     if (v.part)
         for (size_t t = 0; t < nr; t++) fp_part_release(&v.part[t]);

@@ -277,11 +277,21 @@ nd_status nd_passage_lines(nd_exec *x, nd_doctab *docs, const char *tmpdir, nd_p
             continue;
         }
         ND_CHECK(st);
-        /* lines end at LF, CRLF or a lone CR, as the split counts them */
+        /* lines end at LF, CRLF or a lone CR, as the split counts them;
+         * without CR (most text, one memchr proves it) memchr finds them */
         uint64_t at = 0, size = docs->docs[doc].size;
         uint32_t line = 1;
+        int cr = size > 0 && memchr(data, '\r', size) != NULL;
         for (size_t q = i; q < j; q++) {
             uint64_t off = ND_MIN(by[q]->off, size);
+            if (!cr) {
+                const uint8_t *nl;
+                while (at < off && (nl = memchr(data + at, '\n', off - at)) != NULL) {
+                    line++;
+                    at = (uint64_t)(nl - data) + 1;
+                }
+                at = ND_MAX(at, off);
+            }
             for (; at < off; at++) {
                 uint8_t c = data[at];
                 if (c == '\n' || (c == '\r' && (at + 1 >= size || data[at + 1] != '\n'))) line++;

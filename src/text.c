@@ -481,6 +481,7 @@ void nd_norm_release(nd_norm *nm) {
     free(nm->out);
     free(nm->tokens);
     free(nm->utf8);
+    free(nm->span);
     int simd = nm->simd;
     nd_norm_init(nm, nm->flags);
     nm->simd = simd;
@@ -1343,6 +1344,19 @@ static nd_status nd_map_put(uint32_t **cps, size_t **beg, size_t **end, size_t *
     return ND_OK;
 }
 
+/* Gives back the unfilled tail of the three arrays of a mapped text (w of
+ * cap entries filled, w > 0): realloc shrinks in place, so nothing is copied;
+ * a failed shrink keeps the larger array. */
+static void map_shrink(uint32_t **cps, size_t **beg, size_t **end, size_t w, size_t cap) {
+    if (w + 64 >= cap) return;
+    uint32_t *c = realloc(*cps, w * sizeof **cps);
+    if (c) *cps = c;
+    size_t *b = realloc(*beg, w * sizeof **beg);
+    if (b) *beg = b;
+    size_t *e = realloc(*end, w * sizeof **end);
+    if (e) *end = e;
+}
+
 /*
  * How the map is kept exact: decoding records each code point's byte span;
  * pinyin removal drops whole code points; NFKC/case folding runs per "run" -
@@ -1353,9 +1367,9 @@ static nd_status nd_map_put(uint32_t **cps, size_t **beg, size_t **end, size_t *
  * point of a run maps to the run's bytes; T2S and the removal of step 5 are
  * per code point.
  */
-nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
-                               uint32_t **cps_out, size_t **begin_out,
-                               size_t **end_out, size_t *count) {
+nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,
+                                       uint32_t **cps_out, size_t **begin_out,
+                                       size_t **end_out, size_t *count) {
     nd_status st = ND_OK;
     uint32_t *cps = NULL;
     size_t *beg = NULL, *end = NULL, *sb = NULL, *se = NULL;
@@ -1371,12 +1385,13 @@ nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
     /* 1. decode, with the byte span of every code point */
     ND_CHECK(ND_GROW(nm->cps, nm->cps_cap, n));
     m = nd_utf8_decode(s, n, nm->cps);
-    sb = nd_mallocn(m, sizeof *sb);
-    se = nd_mallocn(m, sizeof *se);
-    if (!sb || !se) {
+    if (m > SIZE_MAX / 2) {
         st = ND_ERR_NOMEM;
         goto out;
     }
+    ND_CHECK(ND_GROW(nm->span, nm->span_cap, 2 * m));
+    sb = nm->span;
+    se = nm->span + m;
     {
         size_t i = 0, k = 0;
         while (i < n && k < m) {
@@ -1410,6 +1425,17 @@ nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
             i++;
         }
         m = k;
+    }
+    /* the output is sized for one code point out per code point in (most
+     * text: expansions and drops nearly cancel); nd_map_put grows it when a
+     * text expands more, so the arrays are not copied while they fill */
+    cap = m + 64;
+    cps = nd_mallocn(cap, sizeof *cps);
+    beg = nd_mallocn(cap, sizeof *beg);
+    end = nd_mallocn(cap, sizeof *end);
+    if (!cps || !beg || !end) {
+        st = ND_ERR_NOMEM;
+        goto out;
     }
     /* 3. NFKC / case folding per run; 4-5 per output code point */
     {
@@ -1481,18 +1507,149 @@ nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
             i = j;
         }
     }
-    *cps_out = cps;
-    *begin_out = beg;
-    *end_out = end;
+    if (w) {
+        map_shrink(&cps, &beg, &end, w, cap);
+        *cps_out = cps;
+        *begin_out = beg;
+        *end_out = end;
+        cps = NULL;
+        beg = end = NULL;
+    }
     *count = w;
-    cps = NULL;
-    beg = end = NULL;
 out:
     free(cps);
     free(beg);
     free(end);
-    free(sb);
-    free(se);
     free(run_buf);
     return st;
+}
+
+/*
+ * nd_norm_chars_mapped for the flags NFKC + CASEFOLD + T2S (PINYIN and STRIP
+ * either way) in one pass over the bytes, with the fused table, as
+ * nd_norm_tokens_fused does for tokens: decode (ASCII and well-formed 3-byte
+ * sequences inline), pinyin annotations on '(' and U+FF08 only, one lookup
+ * for the mapping and the class, and each output code point mapped to the
+ * bytes of the code point it came from - what the general path gives, since
+ * every run there is one code point when none is marked ND_UT_SLOW.  On the
+ * first such code point it stops with *slow = 1 and the caller takes the
+ * general path for the whole text.  The output is sized for one code point
+ * per input code point (counted first; expansions grow it), so the arrays
+ * are not copied while they fill - the passage stage keeps them, and the
+ * copies and page faults of doubling were a fifth of its time.
+ * tests/test_fastpath.c checks it against the general path.
+ */
+static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps_out,
+                                    size_t **begin_out, size_t **end_out, size_t *count,
+                                    int *slow) {
+    const int strip = (nm->flags & ND_NORM_STRIP) != 0;
+    const int pinyin = (nm->flags & ND_NORM_PINYIN) != 0;
+    nd_status st = ND_OK;
+    uint32_t *cps = NULL, prev = ND_FP_NO_PREV;
+    size_t *beg = NULL, *end = NULL, cap = 0, w = 0, m = 0, i = 0;
+    *slow = 0;
+    { /* code points: bytes that are not continuation bytes, 8 at a time */
+        size_t k = 0, cont = 0;
+        for (; k + 8 <= n; k += 8) {
+            uint64_t x;
+            memcpy(&x, s + k, 8);
+            uint64_t y = (x & ~(x << 1) & UINT64_C(0x8080808080808080)) >> 7;
+            cont += (size_t)((y * UINT64_C(0x0101010101010101)) >> 56); /* bytes 0/1 */
+        }
+        for (; k < n; k++) cont += (s[k] & 0xC0u) == 0x80u;
+        m = n - cont;
+    }
+    cap = m + ND_UT_MAX_EXPANSION + 64;
+    cps = nd_mallocn(cap, sizeof *cps);
+    beg = nd_mallocn(cap, sizeof *beg);
+    end = nd_mallocn(cap, sizeof *end);
+    if (!cps || !beg || !end) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    while (i < n) {
+        uint32_t c = s[i], cp;
+        size_t adv;
+        if (c < 0x80u) {
+            cp = c;
+            adv = 1;
+        } else if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
+                   (s[i + 2] & 0xC0u) == 0x80u &&
+                   (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
+                    cp >= 0x800u && (cp < 0xD800u || cp > 0xDFFFu))) {
+            adv = 3;
+        } else {
+            cp = nd_utf8_next(s + i, n - i, &adv);
+            if (cp == ND_UTF8_INVALID) cp = ND_REPLACEMENT_CHAR;
+        }
+        if ((cp == '(' || cp == 0xFF08u) && pinyin && prev != ND_FP_NO_PREV) {
+            size_t skip = nd_py_match_bytes(s + i, n - i, adv, prev);
+            if (skip) {
+                i += skip;
+                continue;
+            }
+        }
+        uint32_t e = nd_ut_fused(cp);
+        if (e & ND_UT_F_SLOW) {
+            *slow = 1;
+            goto out;
+        }
+        const uint32_t *ex = &e;
+        size_t len = 1;
+        uint32_t one;
+        if (e & ND_UT_F_EXPAND) {
+            len = ND_UT_F_EXP_LEN(e);
+            ex = nd_ut_fused_pool + ND_UT_F_EXP_OFF(e);
+        } else {
+            one = ((cp + e) & ND_UT_F_CP_MASK) | (e & ~ND_UT_F_CP_MASK);
+            ex = &one;
+        }
+        if (w + len > cap) {
+            size_t c1 = cap, c2 = cap, c3 = cap;
+            ND_CHECK(ND_GROW(cps, c1, w + len));
+            ND_CHECK(ND_GROW(beg, c2, w + len));
+            ND_CHECK(ND_GROW(end, c3, w + len));
+            cap = ND_MIN(c1, ND_MIN(c2, c3));
+        }
+        for (size_t k = 0; k < len; k++) {
+            unsigned cls = (ex[k] >> ND_UT_F_CLASS_SHIFT) & ND_UT_CLASS_MASK;
+            if (cls == ND_UT_CLASS_DROP || cls == ND_UT_CLASS_SPACE ||
+                (cls == ND_UT_CLASS_PUNCT && strip))
+                continue;
+            cps[w] = ex[k] & ND_UT_F_CP_MASK;
+            beg[w] = i;
+            end[w] = i + adv;
+            w++;
+        }
+        prev = cp;
+        i += adv;
+    }
+    if (w) {
+        map_shrink(&cps, &beg, &end, w, cap);
+        *cps_out = cps;
+        *begin_out = beg;
+        *end_out = end;
+        cps = NULL;
+        beg = end = NULL;
+    }
+    *count = w;
+out:
+    free(cps);
+    free(beg);
+    free(end);
+    return st;
+}
+
+nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps,
+                               size_t **begin, size_t **end, size_t *count) {
+    *cps = NULL;
+    *begin = NULL;
+    *end = NULL;
+    *count = 0;
+    if ((nm->flags & ND_NORM_FUSED_FLAGS) == ND_NORM_FUSED_FLAGS && n) {
+        int slow = 0;
+        ND_TRY(chars_mapped_fused(nm, s, n, cps, begin, end, count, &slow));
+        if (!slow) return ND_OK;
+    }
+    return nd_norm_chars_mapped_general(nm, s, n, cps, begin, end, count);
 }

@@ -104,6 +104,9 @@ typedef struct nd_norm {
     size_t tokens_cap;
     char *utf8;            /* scratch for multi-code-point tokens */
     size_t utf8_cap;
+    size_t *span;          /* scratch of nd_norm_chars_mapped: each decoded
+                              code point's first and end byte */
+    size_t span_cap;
     int simd;              /* 1: nd_norm_tokens may take its AVX2 ASCII block
                               loop; set by nd_norm_init from the CPU, cleared
                               by tests to check the scalar loop alone */
@@ -141,6 +144,12 @@ nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n,
 nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
                                uint32_t **cps, size_t **begin, size_t **end,
                                size_t *count);
+
+/* The same through the general multi-pass path whatever the flags (the
+ * single-pass one serves NFKC+CASEFOLD+T2S); for the equivalence test. */
+nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,
+                                       uint32_t **cps, size_t **begin, size_t **end,
+                                       size_t *count);
 
 /* Is cp a character that forms a token on its own (Han, kana, hangul)? */
 int nd_is_cjk_token(uint32_t cp);

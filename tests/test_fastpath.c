@@ -1,6 +1,8 @@
 /* test_fastpath.c - the single-pass tokeniser of text.c (used by
  * nd_norm_tokens for the flags NFKC+CASEFOLD+T2S) gives exactly the tokens
- * and character counts of the general multi-pass path, on the bundled
+ * and character counts of the general multi-pass path, and the single-pass
+ * mapped normaliser (nd_norm_chars_mapped) exactly its characters and byte
+ * spans, on the bundled
  * corpus, the golden inputs and random / hostile byte strings. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -70,6 +72,26 @@ static void check_same_n(pair_norm *p, const uint8_t *s, size_t n, size_t nflags
             cr_assert(same, "flags 0x%x: %zu/%zu tokens, %zu/%zu chars (fast/general) on %zu bytes: %s",
                       fast_flags[f], na, nb, ca, cb, n, hex);
         }
+    }
+    for (size_t f = 0; f < nflags; f++) { /* the mapped characters */
+        uint32_t *ca = NULL, *cb = NULL;
+        size_t *ba = NULL, *bb = NULL, *ea = NULL, *eb = NULL, na = 0, nb = 0;
+        cr_assert_eq(nd_norm_chars_mapped(&p->fast[f], s, n, &ca, &ba, &ea, &na), ND_OK);
+        cr_assert_eq(nd_norm_chars_mapped_general(&p->gen[f], s, n, &cb, &bb, &eb, &nb), ND_OK);
+        cr_assert_eq(na, nb, "flags 0x%x: %zu/%zu mapped characters on %zu bytes",
+                     fast_flags[f], na, nb, n);
+        for (size_t i = 0; i < na; i++)
+            cr_assert(ca[i] == cb[i] && ba[i] == bb[i] && ea[i] == eb[i],
+                      "flags 0x%x: character %zu: U+%04X [%zu,%zu) / U+%04X [%zu,%zu)",
+                      fast_flags[f], i, (unsigned)ca[i], ba[i], ea[i], (unsigned)cb[i], bb[i],
+                      eb[i]);
+        cr_assert(na || (!ca && !ba && !ea && !cb && !bb && !eb), "no characters: no arrays");
+        free(ca);
+        free(ba);
+        free(ea);
+        free(cb);
+        free(bb);
+        free(eb);
     }
     p->checked++;
 }
