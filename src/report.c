@@ -520,6 +520,43 @@ nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const c
     return ND_OK;
 }
 
+nd_status nd_report_document_text(const nd_report *r, size_t doc, size_t max, char **buf,
+                                  size_t *cap, size_t *len, uint64_t *size) {
+    if (!r || !buf || !cap || !len || !size || doc >= r->docs.n) return ND_ERR_INVALID;
+    const nd_doc *d = &r->docs.docs[doc];
+    size_t n = ND_MIN(d->size, max);
+    *len = 0;
+    *size = d->size;
+    ND_TRY(ND_GROW(*buf, *cap, n + 1));
+    if (d->data || n == 0) {
+        if (n) memcpy(*buf, d->data, n);
+        *len = n;
+        return ND_OK;
+    }
+    nd_report *w = (nd_report *)(uintptr_t)r; /* the lock and the reader only */
+    const uint8_t *bytes = NULL;
+    pthread_mutex_lock(&w->text_lock);
+    nd_status st = nd_reader_get(&w->text_rd, doc, 0, n, 0, &bytes);
+    if (st == ND_ERR_CHANGED) (void)nd_doctab_mark_changed(&w->docs, doc);
+    if (st == ND_OK) memcpy(*buf, bytes, n);
+    pthread_mutex_unlock(&w->text_lock);
+    if (st == ND_ERR_CHANGED) {
+        nd_report_late_change(r, doc);
+        return ND_OK;
+    }
+    if (st == ND_OK) *len = n;
+    return st;
+}
+
+nd_status nd_report_passage_span(const nd_report *r, size_t i, size_t j, uint64_t *off,
+                                 uint64_t *len) {
+    if (!r || !off || !len || i >= nd_report_passage_count(r) || j >= r->passages->rec[i].nloc)
+        return ND_ERR_INVALID;
+    *off = r->passages->rec[i].loc[j].off;
+    *len = r->passages->rec[i].loc[j].len;
+    return ND_OK;
+}
+
 nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
                           const uint8_t **out) {
     uint32_t d = r->pt.doc[p];

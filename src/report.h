@@ -108,6 +108,20 @@ void nd_report_set_timings(nd_report *r, const nd_timings *tm);
 nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
                           const uint8_t **out);
 
+/* For the html writer's pair views (write_html.c): document doc's text as
+ * read (decoded UTF-8 for a decoded document), its first min(size, max)
+ * bytes, copied into *buf (grown as ND_GROW, *cap its size; the caller
+ * frees it); *len its bytes, *size the whole text's.  A file changed since
+ * the run gives *len 0 (reported once, as nd_report_passage_text does).
+ * ND_ERR_NOMEM, ND_ERR_INVALID.  Any thread (the reads are under text_lock). */
+nd_status nd_report_document_text(const nd_report *r, size_t doc, size_t max, char **buf,
+                                  size_t *cap, size_t *len, uint64_t *size);
+
+/* Place j of passage i as a span of its document's text as read (what
+ * nd_report_document_text gives), not of the original file. */
+nd_status nd_report_passage_span(const nd_report *r, size_t i, size_t j, uint64_t *off,
+                                 uint64_t *len);
+
 /* A document found changed after the run: reported once through r->diag as
  * ND_ERR_CHANGED (later calls for the same document do nothing). */
 void nd_report_late_change(const nd_report *r, size_t doc);

@@ -367,9 +367,9 @@ static void work_release(scan_work *w) {
 /* Copied passages (nd_options.passages): fingerprints, pairwise passages,
  * records, their lines - the stages stage_fingerprint.c, stage_align.c and
  * stage_passage.c - handed to the report.  The fingerprints keep each
- * document's normalised text for the alignment while they fit in a quarter
- * of the memory limit (about 20 bytes a character); the others are
- * normalised again for each pair of documents they are in. */
+ * document's normalised text for the alignment (about 20 bytes a
+ * character): in memory up to a quarter of the memory limit, the others in
+ * private spill files in the scan's tmpdir. */
 static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
     nd_status st = ND_OK;
     const nd_options *o = &w->r->opt;
@@ -400,9 +400,7 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
     ND_CHECK(nd_passage_lines(&w->x, docs, w->sc->tmpdir, &po));
     ND_CHECK(nd_report_set_passages(w->r, &po));
 out:
-    free(fo.doc_chars);
-    free(fo.seeds);
-    nd_norm_texts_free(fo.texts, docs->n);
+    nd_fingerprint_out_release(&fo);
     free(ao.ps);
     nd_passage_out_release(&po);
     return st;

@@ -143,6 +143,12 @@ void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n) {
     ND_RADIX_BODY(uint64_t, ND_KEY_OF_U64)
 }
 
+#define ND_KEY_OF_FP(x) ((x).hash)
+void nd_sort_fp(nd_fp *v, nd_fp *tmp, size_t n) {
+    if (n < 2) return;
+    ND_RADIX_BODY(nd_fp, ND_KEY_OF_FP)
+}
+
 
 /* Stable insertion sort of v[0..n-1] by the high 32 bits. */
 static void insertion_hi32(uint64_t *v, size_t n) {

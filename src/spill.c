@@ -59,8 +59,12 @@ void nd_spill_close(nd_spill *s) {
 }
 
 nd_status nd_spill_append(nd_spill *s, const uint64_t *v, size_t n, uint64_t *offset) {
-    const char *p = (const char *)v;
-    size_t left = n * sizeof *v;
+    return nd_spill_write(s, v, n * sizeof *v, offset);
+}
+
+nd_status nd_spill_write(nd_spill *s, const void *v, size_t len, uint64_t *offset) {
+    const char *p = v;
+    size_t left = len;
     *offset = s->size;
     while (left > 0) {
         ssize_t w = pwrite(s->fd, p, left, (off_t)s->size);

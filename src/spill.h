@@ -26,6 +26,8 @@ void nd_spill_close(nd_spill *s);
 
 /* Appends n values; *offset receives their byte offset in the file. */
 nd_status nd_spill_append(nd_spill *s, const uint64_t *v, size_t n, uint64_t *offset);
+/* Appends len bytes; *offset receives their byte offset in the file. */
+nd_status nd_spill_write(nd_spill *s, const void *p, size_t len, uint64_t *offset);
 
 /* A run: n ascending values at byte offset off. */
 typedef struct nd_run {

@@ -272,17 +272,32 @@ typedef struct nd_seed {
 } nd_seed;
 
 /* A document's normalised text and its map (nd_norm_chars_mapped), kept
- * between the passage stages so that no document is normalised twice. */
+ * between the passage stages so that no document is normalised twice: in
+ * memory while keep_bytes allow, else in the stage's private spill files,
+ * mapped read-only. */
 typedef struct nd_norm_text {
     uint32_t *cps;
     size_t *beg, *end;
     size_t n;
-    int kept;              /* 1: the arrays are here */
+    int kept;              /* 0: not kept (normalise it again), 1: the
+                              arrays are malloc'ed, 2: they point into a
+                              mapping of nd_fingerprint_out.maps */
+    unsigned file;         /* kept == 2: the worker's spill file ... */
+    uint64_t off;          /* ... and the byte offset in it */
 } nd_norm_text;
+
+/* A read-only mapping of a spill file of normalised texts. */
+typedef struct nd_text_map {
+    void *base;
+    size_t len;
+} nd_text_map;
 
 typedef struct nd_fingerprint_in {
     nd_doctab *docs;       /* the documents (read; one that changed is marked) */
-    uint64_t keep_bytes;   /* normalised texts kept up to this many bytes */
+    uint64_t keep_bytes;   /* normalised texts kept in memory up to this
+                              many bytes; the others go to spill files in
+                              tmpdir (or, if none can be written, are
+                              normalised again where needed) */
     const char *tmpdir;    /* private copies of documents over ND_WHOLE_MAX */
     unsigned norm_flags;   /* ND_NORM_*, as the scan normalises */
     unsigned min_passage;  /* shortest passage, normalised characters (>= 1) */
@@ -291,8 +306,10 @@ typedef struct nd_fingerprint_in {
 
 typedef struct nd_fingerprint_out {
     uint64_t *doc_chars;   /* allocated: per document, normalised characters */
-    nd_norm_text *texts;   /* allocated: per document, its normalised text
-                              when it fitted keep_bytes (nd_norm_texts_free) */
+    nd_norm_text *texts;   /* allocated: per document, its normalised text */
+    nd_text_map *maps;     /* allocated: per worker, its spill file mapped
+                              (base NULL: none) */
+    size_t nmaps;
     size_t ndocs;          /* documents (entries of doc_chars and texts) */
     nd_seed *seeds;        /* allocated: sorted by (a, b, pa - pb, pa) */
     size_t nseeds, seed_cap;
@@ -301,7 +318,8 @@ typedef struct nd_fingerprint_out {
 } nd_fingerprint_out;
 
 nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_fingerprint_out *out);
-void nd_norm_texts_free(nd_norm_text *t, size_t n);
+/* Frees and unmaps everything *out holds (it may be partly filled). */
+void nd_fingerprint_out_release(nd_fingerprint_out *out);
 
 /* --- passages, 2: seeds extended into pairwise passages (stage_align.c) --- */
 

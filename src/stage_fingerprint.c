@@ -18,9 +18,14 @@
  * winnowed (nd_winnow_params: k = min(t, 15), w = t - k + 1 for
  * t = min_passage), on the pool's threads, a range of whole documents per
  * task, each task into its own arrays.  The fingerprints - about 2 / (w + 1)
- * per character, 16 bytes each in the sort - are then sorted by hash
- * (nd_sort_key32 over (hash, index), stable, so equal hashes keep document
- * and position order) and grouped:
+ * per character - are then scattered, task after task, into 256 buckets by
+ * the top byte of their hash (one array of (hash, document, position)
+ * records, 16 bytes each: the tasks' arrays are freed as they are copied),
+ * and each bucket is sorted by hash (nd_sort_fp, stable, so equal hashes
+ * keep document and position order) and grouped by its own task on the
+ * pool's threads, in the caches, reading its records in place (an earlier
+ * global sort of (hash, index) keys looked documents and positions up at
+ * random and ran on one thread):
  *   - a hash repeated more than ND_FP_MAX_OCC times in one document (a
  *     separator line, a repeated word) is dropped for that document, as
  *     compare does, so a degenerate document cannot make quadratic work;
@@ -30,27 +35,46 @@
  *   - otherwise every pair of its places gives a seed (a, pa, b, pb) with
  *     (a, pa) < (b, pb); two places in one document must not overlap
  *     (pb >= pa + k), so a run like "abababab" does not pair with itself.
- * Seeds are sorted by (a, b, diagonal pa - pb, pa): the order in which the
+ * The buckets' seeds are joined in bucket order and sorted by (a, b,
+ * diagonal pa - pb, pa) - a radix sort by pair, then each pair's few seeds
+ * by diagonal: the order in which the
  * extension walks them (on one diagonal, a seed inside a match already
  * extended is skipped in O(1), as in compare.c), and a pure function of the
  * input - the same for any thread count.
  *
- * Not yet: the fingerprints live in memory (16 bytes each, plus 16 of sort
- * scratch, about 0.1-0.2 bytes per input byte for the default t = 50); they
- * are to spill under the memory limit like the band keys, and the sort to
- * partition by hash across threads like stage_exact.c.
+ * The normalised texts.  The alignment needs each document's normalised
+ * text and byte map again (20 bytes a character), once per pair of
+ * documents it is in; normalising it again per pair was the whole cost of
+ * the stage on a large corpus (1 GB: the alignment ran for more than ten
+ * minutes).  So this stage keeps every text it made: in memory while
+ * keep_bytes allow (scan: a quarter of the memory limit), the others in a
+ * private spill file per worker (unlinked at creation; only neardup writes
+ * it, so mapping it cannot fault the way a mapped input can), mapped
+ * read-only once the stage ends.  The disk holds 20 bytes per normalised
+ * character of the documents beyond the memory budget; if no spill file
+ * can be written the text is just not kept and is normalised again.
+ *
+ * Not yet: the fingerprints live in memory (16 bytes each while the
+ * buckets are filled, twice that during the copy; 0.3 bytes per input byte
+ * at the peak on the Chinese bench corpus with t = 50), and so do the seeds
+ * (16 bytes, 48 while sorted); the buckets are to spill under the memory
+ * limit like the band keys.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nd_internal.h"
+#include "spill.h"
 #include "stage.h"
 #include "text.h"
 #include "winnow.h"
 
 #define ND_FP_MAX_OCC 64u          /* places of one hash in one document */
 #define ND_FP_TASK_BYTES (1u << 20) /* input bytes per task, at least */
+#define ND_FP_BUCKET_SHIFT 56       /* buckets by the top 8 bits of a hash */
+#define ND_FP_BUCKETS (1u << (64 - ND_FP_BUCKET_SHIFT))
 
 /* One task's fingerprints, in document and position order. */
 typedef struct fp_part {
@@ -61,6 +85,8 @@ typedef struct fp_part {
 
 typedef struct fp_work {
     atomic_uint_fast64_t kept; /* bytes of normalised texts kept */
+    atomic_int spill_failed;   /* a spill file could not be written */
+    nd_spill *spill;           /* per worker; fd -1 until first used */
     nd_exec *x;
     const nd_fingerprint_in *in;
     nd_fingerprint_out *out;
@@ -74,6 +100,29 @@ static void fp_part_release(fp_part *p) {
     free(p->pos);
     free(p->doc);
     memset(p, 0, sizeof *p);
+}
+
+/* Writes a normalised text to the worker's spill file - code points (padded
+ * to 8 bytes), then the begin and end offsets - and marks *t as spilled
+ * there.  On any failure the text is simply not kept (the alignment
+ * normalises it again): the spill only saves time. */
+static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, const size_t *beg,
+                       const size_t *end, size_t n, nd_norm_text *t) {
+    static const uint8_t pad[8];
+    nd_spill *sp = &v->spill[worker];
+    uint64_t off, o;
+    size_t cb = n * sizeof *cps;
+    if (atomic_load(&v->spill_failed)) return;
+    if (sp->fd < 0 && nd_spill_open(sp, v->in->tmpdir, NULL) != ND_OK) goto fail;
+    if (nd_spill_write(sp, cps, cb, &off) != ND_OK ||
+        (cb % 8 && nd_spill_write(sp, pad, 8 - cb % 8, &o) != ND_OK) ||
+        nd_spill_write(sp, beg, n * sizeof *beg, &o) != ND_OK ||
+        nd_spill_write(sp, end, n * sizeof *end, &o) != ND_OK)
+        goto fail;
+    *t = (nd_norm_text){.n = n, .kept = 2, .file = worker, .off = off};
+    return;
+fail:
+    atomic_store(&v->spill_failed, 1);
 }
 
 static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
@@ -108,12 +157,13 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         p->cap = cap;
         ND_CHECK(ND_GROW(p->doc, p->doc_cap, p->n ? p->n : 1));
         for (size_t i = n0; i < p->n; i++) p->doc[i] = (uint32_t)d;
-        /* kept for the alignment when there is room (which ones does not
-         * change the result: a text not kept is normalised again there) */
+        /* kept for the alignment: in memory while there is room, else in
+         * the spill file (which ones does not change the result) */
         uint64_t need = (uint64_t)nch * (sizeof *cps + 2 * sizeof *beg);
         if (atomic_fetch_add(&v->kept, need) + need <= in->keep_bytes) {
-            v->out->texts[d] = (nd_norm_text){cps, beg, end, nch, 1};
+            v->out->texts[d] = (nd_norm_text){cps, beg, end, nch, 1, 0, 0};
         } else {
+            if (nch) spill_text(v, worker, cps, beg, end, nch, &v->out->texts[d]);
             free(cps);
             free(beg);
             free(end);
@@ -132,6 +182,33 @@ out:
 }
 
 /* Seeds of one pair of documents: by diagonal, then position in a. */
+/* Maps each worker's spill file read-only and points the spilled texts
+ * into it; a file that cannot be mapped leaves its texts not kept. */
+static void map_spilled(fp_work *v, nd_fingerprint_out *out) {
+    for (unsigned k = 0; k < out->nmaps; k++) {
+        nd_spill *sp = &v->spill[k];
+        if (sp->fd >= 0 && sp->size > 0 && sp->size <= SIZE_MAX) {
+            void *m = mmap(NULL, (size_t)sp->size, PROT_READ, MAP_SHARED, sp->fd, 0);
+            if (m != MAP_FAILED) out->maps[k] = (nd_text_map){m, (size_t)sp->size};
+        }
+        nd_spill_close(sp); /* the mapping keeps the unlinked file */
+    }
+    for (size_t d = 0; d < out->ndocs; d++) {
+        nd_norm_text *t = &out->texts[d];
+        if (t->kept != 2) continue;
+        const nd_text_map *m = &out->maps[t->file];
+        size_t cb = (t->n * sizeof *t->cps + 7) / 8 * 8;
+        if (!m->base || t->off + cb + 2 * t->n * sizeof *t->beg > m->len) {
+            *t = (nd_norm_text){0};
+            continue;
+        }
+        uint8_t *p = (uint8_t *)m->base + t->off;
+        t->cps = (uint32_t *)(void *)p;
+        t->beg = (size_t *)(void *)(p + cb);
+        t->end = t->beg + t->n;
+    }
+}
+
 static int seed_diag_cmp(const void *x, const void *y) {
     const nd_seed *s = x, *t = y;
     int64_t ds = (int64_t)s->pa - s->pb, dt = (int64_t)t->pa - t->pb;
@@ -179,47 +256,64 @@ out:
     return st;
 }
 
-/* The seeds of one group of places sharing a hash: g[0..n-1] are indices
- * into doc/pos, in (document, position) order. */
-static nd_status group_seeds(const nd_key32 *g, size_t n, const uint32_t *doc,
-                             const uint32_t *pos, unsigned k, nd_fingerprint_out *out) {
+/* A bucket's seeds and its count of common k-grams. */
+typedef struct fp_bucket {
+    nd_seed *seeds;
+    size_t n, cap;
+    uint64_t common;
+} fp_bucket;
+
+/* The grouping: the fingerprints scattered by the top bits of their hash
+ * into ND_FP_BUCKETS buckets, each sorted and grouped by its own task. */
+typedef struct group_work {
+    const nd_fingerprint_in *in;
+    nd_fp *fp;        /* all fingerprints, bucket after bucket */
+    size_t *start;    /* ND_FP_BUCKETS + 1 first entries */
+    nd_fp **tmp;      /* per worker: sort scratch */
+    size_t *tmp_cap;
+    fp_bucket *bk;    /* per bucket */
+    unsigned k;
+} group_work;
+
+/* The seeds of one group of places sharing a hash, g[0..n-1] in (document,
+ * position) order. */
+static nd_status group_seeds(const nd_fp *g, size_t n, unsigned k, fp_bucket *o) {
     for (size_t i = 0; i < n; i++) {
-        uint32_t a = doc[g[i].val], pa = pos[g[i].val];
+        uint32_t a = g[i].doc, pa = g[i].pos;
         for (size_t j = i + 1; j < n; j++) {
-            uint32_t b = doc[g[j].val], pb = pos[g[j].val];
+            uint32_t b = g[j].doc, pb = g[j].pos;
             if (a == b && pb < pa + k) continue; /* overlapping places */
-            ND_TRY(ND_GROW(out->seeds, out->seed_cap, out->nseeds + 1));
-            out->seeds[out->nseeds++] = (nd_seed){a, b, pa, pb};
+            ND_TRY(ND_GROW(o->seeds, o->cap, o->n + 1));
+            o->seeds[o->n++] = (nd_seed){a, b, pa, pb};
         }
     }
     return ND_OK;
 }
 
-/* Groups the sorted fingerprints kv[0..n-1] by hash into seeds. */
-static nd_status make_seeds(const nd_key32 *kv, size_t n, const uint32_t *doc,
-                            const uint32_t *pos, const nd_fingerprint_in *in, unsigned k,
-                            nd_fingerprint_out *out) {
-    nd_key32 *keep = NULL;
+/* Groups the sorted fingerprints v[0..n-1] by hash into seeds. */
+static nd_status make_seeds(const nd_fp *v, size_t n, const nd_fingerprint_in *in, unsigned k,
+                            fp_bucket *o) {
+    nd_fp *keep = NULL;
     size_t cap = 0;
     nd_status st = ND_OK;
     for (size_t s = 0; s < n;) {
         size_t e = s + 1;
-        while (e < n && kv[e].key == kv[s].key) e++;
+        while (e < n && v[e].hash == v[s].hash) e++;
         /* documents of the group, each at most ND_FP_MAX_OCC places */
         size_t ndocs = 0, m = 0;
         ND_CHECK(ND_GROW(keep, cap, e - s));
         for (size_t i = s; i < e;) {
             size_t j = i + 1;
-            while (j < e && doc[kv[j].val] == doc[kv[i].val]) j++;
+            while (j < e && v[j].doc == v[i].doc) j++;
             ndocs++;
             if (j - i <= ND_FP_MAX_OCC)
-                for (size_t q = i; q < j; q++) keep[m++] = kv[q];
+                for (size_t q = i; q < j; q++) keep[m++] = v[q];
             i = j;
         }
         if (ndocs > in->common_docs)
-            out->common++;
+            o->common++;
         else if (m > 1)
-            ND_CHECK(group_seeds(keep, m, doc, pos, k, out));
+            ND_CHECK(group_seeds(keep, m, k, o));
         s = e;
     }
 out:
@@ -227,12 +321,89 @@ out:
     return st;
 }
 
+static nd_status group_task(void *ctx, size_t t, unsigned worker) {
+    group_work *g = ctx;
+    size_t s = g->start[t], n = g->start[t + 1] - s;
+    ND_TRY(ND_GROW(g->tmp[worker], g->tmp_cap[worker], n ? n : 1));
+    nd_sort_fp(g->fp + s, g->tmp[worker], n);
+    return make_seeds(g->fp + s, n, g->in, g->k, &g->bk[t]);
+}
+
+/* From the tasks' fingerprints to the sorted seeds: scattered into buckets
+ * by hash (parts freed as they go), buckets grouped on the pool's threads,
+ * their seeds joined in bucket order and sorted - the same whatever the
+ * thread count. */
+static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out *out) {
+    nd_status st = ND_OK;
+    group_work g = {.in = v->in, .k = v->k};
+    size_t total = 0, *fill = NULL;
+    for (size_t t = 0; t < nr; t++) total += v->part[t].n;
+    out->fingerprints = total;
+    g.start = nd_calloc(ND_FP_BUCKETS + 1, sizeof *g.start);
+    fill = nd_calloc(ND_FP_BUCKETS, sizeof *fill);
+    g.fp = nd_mallocn(total ? total : 1, sizeof *g.fp);
+    g.tmp = nd_calloc(x->threads, sizeof *g.tmp);
+    g.tmp_cap = nd_calloc(x->threads, sizeof *g.tmp_cap);
+    g.bk = nd_calloc(ND_FP_BUCKETS, sizeof *g.bk);
+    if (!g.start || !fill || !g.fp || !g.tmp || !g.tmp_cap || !g.bk) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t t = 0; t < nr; t++)
+        for (size_t j = 0; j < v->part[t].n; j++) g.start[v->part[t].hash[j] >> ND_FP_BUCKET_SHIFT]++;
+    for (size_t b = 0, sum = 0; b <= ND_FP_BUCKETS; b++) {
+        size_t c = b < ND_FP_BUCKETS ? g.start[b] : 0;
+        g.start[b] = sum;
+        if (b < ND_FP_BUCKETS) fill[b] = sum;
+        sum += c;
+    }
+    for (size_t t = 0; t < nr; t++) { /* in task order: places stay in order */
+        fp_part *p = &v->part[t];
+        for (size_t j = 0; j < p->n; j++)
+            g.fp[fill[p->hash[j] >> ND_FP_BUCKET_SHIFT]++] = (nd_fp){p->hash[j], p->doc[j], p->pos[j]};
+        fp_part_release(p);
+    }
+    ND_CHECK(nd_exec_run(x, ND_FP_BUCKETS, group_task, &g));
+    free(g.fp);
+    g.fp = NULL;
+    size_t ns = 0;
+    for (size_t b = 0; b < ND_FP_BUCKETS; b++) {
+        ns += g.bk[b].n;
+        out->common += g.bk[b].common;
+    }
+    if (ns) {
+        if (!(out->seeds = nd_mallocn(ns, sizeof *out->seeds))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        out->seed_cap = ns;
+        for (size_t b = 0; b < ND_FP_BUCKETS; b++) {
+            if (g.bk[b].n)
+                memcpy(out->seeds + out->nseeds, g.bk[b].seeds, g.bk[b].n * sizeof *out->seeds);
+            out->nseeds += g.bk[b].n;
+            free(g.bk[b].seeds);
+            g.bk[b].seeds = NULL;
+        }
+    }
+    ND_CHECK(sort_seeds(out));
+out:
+    if (g.tmp)
+        for (unsigned k = 0; k < x->threads; k++) free(g.tmp[k]);
+    if (g.bk)
+        for (size_t b = 0; b < ND_FP_BUCKETS; b++) free(g.bk[b].seeds);
+    free(g.tmp);
+    free(g.tmp_cap);
+    free(g.bk);
+    free(g.fp);
+    free(g.start);
+    free(fill);
+    return st;
+}
+
 nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_fingerprint_out *out) {
     nd_status st = ND_OK;
-    size_t nd = in->docs->n, nr = 0, total = 0;
+    size_t nd = in->docs->n, nr = 0;
     fp_work v = {.x = x, .in = in, .out = out};
-    nd_key32 *kv = NULL, *tmp = NULL;
-    uint32_t *doc = NULL, *pos = NULL;
     memset(out, 0, sizeof *out);
     nd_winnow_params(in->min_passage, &v.k, &v.w);
     atomic_init(&v.kept, 0);
@@ -252,58 +423,44 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
             acc = 0;
         }
     }
-    if (!(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part))) {
+    if (!(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part)) ||
+        !(v.spill = nd_calloc(x->threads, sizeof *v.spill)) ||
+        !(out->maps = nd_calloc(x->threads, sizeof *out->maps))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
+    out->nmaps = x->threads;
+    for (unsigned k = 0; k < x->threads; k++) v.spill[k].fd = -1;
+    atomic_init(&v.spill_failed, 0);
     nd_exec_begin(x, ND_STAGE_PASSAGE, all);
     ND_CHECK(nd_exec_run(x, nr, fp_task, &v));
-    for (size_t t = 0; t < nr; t++) total += v.part[t].n;
-    out->fingerprints = total;
-    if (total > UINT32_MAX) {
-        st = ND_ERR_INVALID;
-        goto out;
-    }
-    kv = nd_mallocn(total ? total : 1, sizeof *kv);
-    tmp = nd_mallocn(total ? total : 1, sizeof *tmp);
-    doc = nd_mallocn(total ? total : 1, sizeof *doc);
-    pos = nd_mallocn(total ? total : 1, sizeof *pos);
-    if (!kv || !tmp || !doc || !pos) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t t = 0, i = 0; t < nr; t++) {
-        fp_part *p = &v.part[t];
-        for (size_t j = 0; j < p->n; j++, i++) {
-            kv[i] = (nd_key32){.key = p->hash[j], .val = (uint32_t)i};
-            doc[i] = p->doc[j];
-            pos[i] = p->pos[j];
-        }
-        fp_part_release(p);
-    }
-    nd_sort_key32(kv, tmp, total); /* (hash, index): places stay in order */
-    free(tmp);
-    tmp = NULL;
-    ND_CHECK(make_seeds(kv, total, doc, pos, in, v.k, out));
-    ND_CHECK(sort_seeds(out));
+    map_spilled(&v, out);
+    ND_CHECK(group_all(x, &v, nr, out));
 out:
     if (v.part)
         for (size_t t = 0; t < nr; t++) fp_part_release(&v.part[t]);
     free(v.part);
     free(v.range);
-    free(kv);
-    free(tmp);
-    free(doc);
-    free(pos);
+    if (v.spill)
+        for (unsigned k = 0; k < x->threads; k++) nd_spill_close(&v.spill[k]);
+    free(v.spill);
     return st;
 }
 
-void nd_norm_texts_free(nd_norm_text *t, size_t n) {
-    if (!t) return;
-    for (size_t i = 0; i < n; i++) {
-        free(t[i].cps);
-        free(t[i].beg);
-        free(t[i].end);
-    }
-    free(t);
+void nd_fingerprint_out_release(nd_fingerprint_out *out) {
+    if (out->texts)
+        for (size_t i = 0; i < out->ndocs; i++) {
+            if (out->texts[i].kept != 1) continue;
+            free(out->texts[i].cps);
+            free(out->texts[i].beg);
+            free(out->texts[i].end);
+        }
+    if (out->maps)
+        for (size_t k = 0; k < out->nmaps; k++)
+            if (out->maps[k].base) (void)munmap(out->maps[k].base, out->maps[k].len);
+    free(out->texts);
+    free(out->maps);
+    free(out->doc_chars);
+    free(out->seeds);
+    memset(out, 0, sizeof *out);
 }

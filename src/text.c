@@ -1570,6 +1570,21 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
     while (i < n) {
         uint32_t c = s[i], cp;
         size_t adv;
+        /* CJK Unified Ideographs (most of Chinese text): one code point of
+         * class CJK each, never '(' (unitab.h), so no test of the entry */
+        if (c - 0xE4u <= 0xE9u - 0xE4u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
+            (s[i + 2] & 0xC0u) == 0x80u &&
+            (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
+             cp - ND_UT_CJK_LO < ND_UT_CJK_HI - ND_UT_CJK_LO) &&
+            w < cap) {
+            cps[w] = (cp + nd_ut_fused_cjk(cp)) & ND_UT_F_CP_MASK;
+            beg[w] = i;
+            end[w] = i + 3;
+            w++;
+            prev = cp;
+            i += 3;
+            continue;
+        }
         if (c < 0x80u) {
             cp = c;
             adv = 1;

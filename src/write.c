@@ -81,6 +81,19 @@
  *   members in cluster order (member 0 is the representative).  preview is
  *   the first `preview` characters (code points) of the paragraph's original
  *   text, unchanged except for the U+FFFD replacement - newlines included.
+ *   With passages (nd_options.passages) the header is instead
+ *     kind,id,size,documents,member,path,doc,line,offset,length,chars,
+ *     similarity,common,text
+ *   so that one table holds both kinds of rows and a spreadsheet filters
+ *   them on kind: first the cluster members as above (kind "cluster", id
+ *   the cluster, size its members, documents its distinct documents, common
+ *   empty, text the preview), then one row per place of each passage, records
+ *   in report order (largest first), places by (doc, offset) (kind
+ *   "passage", id the passage as the jsonl "id", size its places, member the
+ *   place's index, path..length the place in bytes of the original file,
+ *   chars and similarity the record's, common true|false, text the first
+ *   place's whole text - the jsonl "text" - on every row, so that a row
+ *   filtered on its own still has it).
  *   A field is quoted when it contains a comma, a quote, CR or LF; quotes
  *   inside are doubled.  Fields are not defused against spreadsheet formula
  *   injection (a leading = + - @ is kept as it is): the file is data.

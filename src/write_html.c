@@ -35,7 +35,22 @@
  *     code points after stripping the common prefix and suffix; when the
  *     remaining middle parts would need a table of more than ND_HTML_DIFF_AREA
  *     cells the member is shown without marks (a note says so), so the cost
- *     is bounded for long paragraphs.  Texts are cut at ND_HTML_MAX_CHARS.
+ *     is bounded for long paragraphs.  Texts are cut at ND_HTML_MAX_CHARS;
+ *   - only with passages (nd_options.passages; without them the page is the
+ *     same bytes as before they existed): the totals count them, the heat
+ *     map and the pair table speak of passages (the overlaps come from them),
+ *     and a section of pair views: one <details> per overlap (the first
+ *     ND_HTML_MAX_VIEWS; a pair that shares only passages is an overlap too)
+ *     with the passages the two documents share (the first
+ *     ND_HTML_MAX_VIEW_PASSAGES, largest first: characters, similarity,
+ *     the places in A and in B as path:line linked to their marks, a
+ *     preview, common text marked) and both documents' texts side by side
+ *     (the first ND_HTML_MAX_VIEW_BYTES of each) with those passages marked,
+ *     one colour per passage on both sides (common text grey); a byte in two
+ *     passages goes to the shorter, so a sentence inside a longer copied
+ *     passage keeps its own mark.  Hovering a mark lights up its other side,
+ *     clicking scrolls there; clicking a pair in the table or the heat map
+ *     opens its view.
  *
  * The compare page: both documents side by side, every shared passage
  * highlighted in the same colour on both sides (8 colours in turn); hovering
@@ -48,6 +63,7 @@
 #include <string.h>
 
 #include "nd_internal.h"
+#include "report.h"
 #include "text.h"
 
 #define ND_HTML_MATRIX_MAX 150
@@ -56,6 +72,10 @@
 #define ND_HTML_MAX_PAIRS 5000
 #define ND_HTML_MAX_CHARS 5000
 #define ND_HTML_DIFF_AREA ((size_t)1 << 20)
+#define ND_HTML_MAX_VIEWS 100            /* pair views (--passages) */
+#define ND_HTML_MAX_VIEW_PASSAGES 200    /* passages listed and marked per view */
+#define ND_HTML_MAX_VIEW_BYTES 200000    /* text shown of each side */
+#define ND_HTML_PREVIEW 120              /* characters of a passage's preview */
 
 /* ------------------------------------------------------------------------ */
 /* Escaping                                                                   */
@@ -174,7 +194,7 @@ static const char page_css[] =
     "mark.c4{background:#d7c6f9}mark.c5{background:#ffc9a3}"
     "mark.c6{background:#b3f1e6}mark.c7{background:#e8e8a0}\n";
 
-static nd_status page_start(nd_sink *s, const char *title) {
+static nd_status page_start(nd_sink *s, const char *title, const char *extra_css) {
     ND_TRY(nd_sink_puts(s,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -184,7 +204,161 @@ static nd_status page_start(nd_sink *s, const char *title) {
     ND_TRY(put_html(s, title));
     ND_TRY(nd_sink_puts(s, "</title>\n<style>\n"));
     ND_TRY(nd_sink_puts(s, page_css));
+    if (extra_css) ND_TRY(nd_sink_puts(s, extra_css));
     return nd_sink_puts(s, "</style>\n</head>\n<body>\n");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Marked text (the compare page, the scan report's pair views)               */
+/* ------------------------------------------------------------------------ */
+
+/* A span of a text to mark: bytes [off, end), of the passage at position q
+ * of the page's list of passages (which picks its colour). */
+typedef struct mark_span {
+    uint64_t off, end;
+    size_t q;
+} mark_span;
+
+/* How put_marked names the marks of one side. */
+typedef struct mark_style {
+    char side;             /* 'a' or 'b': data-s, and in the id */
+    const char *view;      /* "" (compare) or a pair view's number: data-v,
+                              and the id's prefix "v<view>-" */
+    const size_t *ids;     /* q -> the passage's number (data-p, id), or
+                              NULL: q itself */
+    const unsigned char *common; /* q -> 1: common text (class cm), or NULL */
+    int title_id;          /* title "passage #<id>" (1), or "passage <q+1>" (0) */
+    int innermost;         /* a byte in several spans goes to the shortest
+                              (1: a sentence inside a longer passage keeps
+                              its mark), or to the first (0) */
+    size_t nq;             /* positions q in the list */
+} mark_style;
+
+/* A span's length and index, to give bytes to the shortest span last. */
+typedef struct span_order {
+    uint64_t len;
+    size_t k;
+} span_order;
+
+/* Longest first; of equal ones the later first. */
+static int span_order_cmp(const void *x, const void *y) {
+    const span_order *p = x, *q = y;
+    if (p->len != q->len) return p->len > q->len ? -1 : 1;
+    return p->k > q->k ? -1 : p->k < q->k;
+}
+
+static int u64_cmp(const void *x, const void *y) {
+    uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
+    return p < q ? -1 : p > q;
+}
+
+/* text[0..len-1] in a <pre>, with the spans sp[0..n-1] (ordered by q)
+ * marked: a byte covered by several spans goes to the first of them, or with
+ * ms->innermost to the shortest; the first piece of each passage gets the id
+ * the other side links to.  Spans past len are cut there. */
+static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark_span *sp,
+                            size_t n, const mark_style *ms) {
+    nd_status st = ND_OK;
+    size_t nb = 0;
+    uint64_t *bounds = NULL;
+    size_t *owner = NULL;
+    unsigned char *first = NULL;
+    span_order *order = NULL;
+
+    bounds = nd_mallocn(2 * n + 2, sizeof *bounds);
+    order = nd_mallocn(n ? n : 1, sizeof *order);
+    if (!bounds || !order) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    bounds[nb++] = 0;
+    bounds[nb++] = len;
+    for (size_t k = 0; k < n; k++) {
+        bounds[nb++] = ND_MIN(sp[k].off, (uint64_t)len);
+        bounds[nb++] = ND_MIN(sp[k].end, (uint64_t)len);
+    }
+    qsort(bounds, nb, sizeof *bounds, u64_cmp);
+    {
+        size_t u = 0;
+        for (size_t i = 0; i < nb; i++)
+            if (u == 0 || bounds[i] != bounds[u - 1]) bounds[u++] = bounds[i];
+        nb = u;
+    }
+    /* segment i = [bounds[i], bounds[i+1]); owner = the span that covers it
+     * and comes last in `order`: the first, or the shortest */
+    owner = nd_mallocn(nb, sizeof *owner);
+    first = nd_calloc(ms->nq ? ms->nq : 1, 1);
+    if (!owner || !first) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nb; i++) owner[i] = SIZE_MAX;
+    for (size_t k = 0; k < n; k++)
+        order[k] = (span_order){ms->innermost ? sp[k].end - sp[k].off : 0, k};
+    qsort(order, n, sizeof *order, span_order_cmp);
+    for (size_t o = 0; o < n; o++) {
+        size_t k = order[o].k;
+        uint64_t b0 = sp[k].off, b1 = sp[k].end;
+        size_t lo = 0, hi = nb;
+        while (lo < hi) { /* first bound >= b0 */
+            size_t mid = lo + (hi - lo) / 2;
+            if (bounds[mid] < b0) lo = mid + 1;
+            else hi = mid;
+        }
+        for (size_t i = lo; i + 1 < nb && bounds[i] < b1; i++) owner[i] = k;
+    }
+    ND_CHECK(nd_sink_puts(s, "<pre class=\"text\">"));
+    for (size_t i = 0; i + 1 < nb; i++) {
+        const char *seg = text + bounds[i];
+        size_t sl = (size_t)(bounds[i + 1] - bounds[i]);
+        if (owner[i] == SIZE_MAX) {
+            ND_CHECK(nd_sink_html(s, seg, sl));
+            continue;
+        }
+        size_t q = sp[owner[i]].q, id = ms->ids ? ms->ids[q] : q;
+        if (ms->common && ms->common[q]) {
+            ND_CHECK(nd_sink_puts(s, "<mark class=\"cm\""));
+        } else {
+            ND_CHECK(nd_sink_puts(s, "<mark class=\"c"));
+            ND_CHECK(nd_sink_u64(s, q % 8));
+            ND_CHECK(nd_sink_putc(s, '"'));
+        }
+        if (*ms->view) {
+            ND_CHECK(nd_sink_puts(s, " data-v=\""));
+            ND_CHECK(nd_sink_puts(s, ms->view));
+            ND_CHECK(nd_sink_putc(s, '"'));
+        }
+        ND_CHECK(nd_sink_puts(s, " data-s=\""));
+        ND_CHECK(nd_sink_putc(s, ms->side));
+        ND_CHECK(nd_sink_puts(s, "\" data-p=\""));
+        ND_CHECK(nd_sink_u64(s, id));
+        ND_CHECK(nd_sink_putc(s, '"'));
+        if (!first[q]) { /* the id goes on the first piece of a passage */
+            first[q] = 1;
+            ND_CHECK(nd_sink_puts(s, " id=\""));
+            if (*ms->view) {
+                ND_CHECK(nd_sink_putc(s, 'v'));
+                ND_CHECK(nd_sink_puts(s, ms->view));
+                ND_CHECK(nd_sink_putc(s, '-'));
+            }
+            ND_CHECK(nd_sink_putc(s, ms->side));
+            ND_CHECK(nd_sink_puts(s, "-p"));
+            ND_CHECK(nd_sink_u64(s, id));
+            ND_CHECK(nd_sink_putc(s, '"'));
+        }
+        ND_CHECK(nd_sink_puts(s, ms->title_id ? " title=\"passage #" : " title=\"passage "));
+        ND_CHECK(nd_sink_u64(s, ms->title_id ? id : q + 1));
+        ND_CHECK(nd_sink_puts(s, "\">"));
+        ND_CHECK(nd_sink_html(s, seg, sl));
+        ND_CHECK(nd_sink_puts(s, "</mark>"));
+    }
+    ND_CHECK(nd_sink_puts(s, "</pre>\n"));
+out:
+    free(bounds);
+    free(owner);
+    free(first);
+    free(order);
+    return st;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -437,7 +611,7 @@ out:
     return st;
 }
 
-static nd_status write_matrix(const nd_report *r, nd_sink *s) {
+static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
     nd_status st = ND_OK;
     size_t *sel = NULL, nsel = 0, nd = nd_report_document_count(r);
     size_t *pos = NULL;   /* document -> row, or SIZE_MAX */
@@ -472,7 +646,8 @@ static nd_status write_matrix(const nd_report *r, nd_sink *s) {
                              "<p class=\"note\">Each cell: the share of the row document's "
                              "text that is found in the column document (the diagonal: "
                              "text repeated within the document). Hover for both "
-                             "directions; click to see the shared clusters."));
+                             "directions; click to see the shared "));
+    ND_CHECK(nd_sink_puts(s, passages ? "passages." : "clusters."));
     if (nsel < nd) {
         ND_CHECK(nd_sink_puts(s, " Showing the "));
         ND_CHECK(nd_sink_u64(s, nsel));
@@ -543,7 +718,9 @@ static nd_status write_matrix(const nd_report *r, nd_sink *s) {
                 ND_CHECK(put_html(s, di[i].path));
                 ND_CHECK(nd_sink_puts(s, "; "));
                 ND_CHECK(nd_sink_u64(s, ncl));
-                ND_CHECK(nd_sink_puts(s, ncl == 1 ? " shared cluster" : " shared clusters"));
+                ND_CHECK(nd_sink_puts(s, " shared "));
+                ND_CHECK(nd_sink_puts(s, passages ? (ncl == 1 ? "passage" : "passages")
+                                                  : (ncl == 1 ? "cluster" : "clusters")));
             }
             ND_CHECK(nd_sink_puts(s, "\">"));
             if (pm >= 5 && nsel <= 40) ND_CHECK(nd_sink_u64(s, (pm + 5) / 10));
@@ -606,11 +783,11 @@ static nd_status write_documents(const nd_report *r, nd_sink *s) {
     return nd_sink_puts(s, "</tbody></table>\n</section>\n");
 }
 
-static nd_status write_pairs(const nd_report *r, nd_sink *s) {
+static nd_status write_pairs(const nd_report *r, int passages, nd_sink *s) {
     size_t no = nd_report_overlap_count(r), shown = ND_MIN(no, (size_t)ND_HTML_MAX_PAIRS);
     ND_TRY(nd_sink_puts(s, "<section id=\"pairs\">\n<h2>Document pairs</h2>\n"
-                           "<p class=\"note\">Click a heading to sort, a row to see the "
-                           "pair's clusters."));
+                           "<p class=\"note\">Click a heading to sort, a row to see the "));
+    ND_TRY(nd_sink_puts(s, passages ? "passages the pair shares." : "pair's clusters."));
     if (shown < no) {
         ND_TRY(nd_sink_puts(s, " Showing the "));
         ND_TRY(nd_sink_u64(s, shown));
@@ -622,8 +799,9 @@ static nd_status write_pairs(const nd_report *r, nd_sink *s) {
                            "<thead><tr><th>A</th><th>B</th>"
                            "<th class=\"num\" data-type=\"num\">A in B</th>"
                            "<th class=\"num\" data-type=\"num\">B in A</th>"
-                           "<th class=\"num\" data-type=\"num\">clusters</th>"
-                           "</tr></thead>\n<tbody>\n"));
+                           "<th class=\"num\" data-type=\"num\">"));
+    ND_TRY(nd_sink_puts(s, passages ? "passages</th></tr></thead>\n<tbody>\n"
+                                    : "clusters</th></tr></thead>\n<tbody>\n"));
     for (size_t k = 0; k < shown; k++) {
         nd_overlap_info ov;
         nd_document_info da, db;
@@ -759,12 +937,337 @@ out:
     return st;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Pair views (--passages)                                                    */
+/* ------------------------------------------------------------------------ */
+
+static const char views_css[] =
+    ".pairview{border-top:1px solid var(--line);padding:8px 0}\n"
+    ".pairview summary{cursor:pointer}\n"
+    ".pairview .sxs{margin-top:10px}\n"
+    ".pairview h3{font-size:13px;margin:0 0 6px}\n"
+    "mark.cm{background:#e3e6eb;outline:1px dashed #9aa3b2}\n"
+    ".common{color:var(--muted);font-style:italic}\n";
+
+static const char views_js[] =
+    "(function(){\n"
+    "'use strict';\n"
+    "function marks(m){return document.querySelectorAll('mark[data-v=\"'+m.dataset.v+"
+    "'\"][data-p=\"'+m.dataset.p+'\"]');}\n"
+    "document.querySelectorAll('.pairview mark').forEach(function(m){\n"
+    "m.addEventListener('mouseenter',function(){marks(m).forEach("
+    "function(x){x.classList.add('hot');});});\n"
+    "m.addEventListener('mouseleave',function(){marks(m).forEach("
+    "function(x){x.classList.remove('hot');});});\n"
+    "m.addEventListener('click',function(){var o=m.dataset.s==='a'?'b':'a';"
+    "var t=document.getElementById('v'+m.dataset.v+'-'+o+'-p'+m.dataset.p);"
+    "if(t)t.scrollIntoView({block:'center'});});});\n"
+    "function open(a,b){var v=document.getElementById('pair-'+a+'-'+b)||"
+    "document.getElementById('pair-'+b+'-'+a);if(v){v.open=true;v.scrollIntoView();}}\n"
+    "document.querySelectorAll('#pairs tbody tr').forEach(function(tr){"
+    "tr.addEventListener('click',function(){open(tr.dataset.a,tr.dataset.b);});});\n"
+    "document.querySelectorAll('td.cell').forEach(function(td){"
+    "td.addEventListener('click',function(){open(td.dataset.a,td.dataset.b);});});\n"
+    "document.documentElement.setAttribute('data-views','1');\n"
+    "})();\n";
+
+/* Per document, the passages with a place in it, ascending:
+ * pass[start[d] .. start[d+1]-1]. */
+typedef struct view_index {
+    size_t *start;
+    size_t *pass;
+} view_index;
+
+static void view_index_free(view_index *vx) {
+    free(vx->start);
+    free(vx->pass);
+}
+
+static nd_status view_index_build(const nd_report *r, view_index *vx) {
+    nd_status st = ND_OK;
+    size_t nd = nd_report_document_count(r), np = nd_report_passage_count(r);
+    size_t *cur = NULL;
+    vx->start = nd_calloc(nd + 1, sizeof *vx->start);
+    cur = nd_calloc(nd + 1, sizeof *cur);
+    if (!vx->start || !cur) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (int fill = 0; fill < 2; fill++) {
+        for (size_t i = 0; i < np; i++) {
+            nd_passage_record_info pi;
+            uint32_t prev = UINT32_MAX;
+            ND_CHECK(nd_report_passage(r, i, &pi));
+            for (size_t j = 0; j < pi.places; j++) { /* places by (doc, offset) */
+                nd_passage_place pl;
+                ND_CHECK(nd_report_passage_place(r, i, j, &pl));
+                if (pl.doc == prev) continue;
+                prev = pl.doc;
+                if (fill) vx->pass[cur[pl.doc]++] = i;
+                else vx->start[pl.doc + 1]++;
+            }
+        }
+        if (fill) break;
+        for (size_t d = 0; d < nd; d++) {
+            vx->start[d + 1] += vx->start[d];
+            cur[d] = vx->start[d];
+        }
+        if (!(vx->pass = nd_mallocn(vx->start[nd] ? vx->start[nd] : 1, sizeof *vx->pass))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+    }
+out:
+    free(cur);
+    return st;
+}
+
+/* The places of passage i in document doc: "path:line, line, ...", the
+ * first linked to its mark in the view. */
+static nd_status put_view_places(const nd_report *r, size_t i, uint32_t doc, const char *view,
+                                 char side, nd_sink *s) {
+    nd_passage_record_info pi;
+    nd_document_info di;
+    int first = 1;
+    ND_TRY(nd_report_passage(r, i, &pi));
+    ND_TRY(nd_report_document(r, doc, &di));
+    for (size_t j = 0; j < pi.places; j++) {
+        nd_passage_place pl;
+        ND_TRY(nd_report_passage_place(r, i, j, &pl));
+        if (pl.doc != doc) continue;
+        if (first) {
+            ND_TRY(nd_sink_puts(s, "<a href=\"#v"));
+            ND_TRY(nd_sink_puts(s, view));
+            ND_TRY(nd_sink_putc(s, '-'));
+            ND_TRY(nd_sink_putc(s, side));
+            ND_TRY(nd_sink_puts(s, "-p"));
+            ND_TRY(nd_sink_u64(s, i));
+            ND_TRY(nd_sink_puts(s, "\">"));
+            ND_TRY(put_path_line(s, di.path, pl.line));
+            ND_TRY(nd_sink_puts(s, "</a>"));
+            first = 0;
+        } else {
+            ND_TRY(nd_sink_puts(s, ", "));
+            ND_TRY(nd_sink_u64(s, pl.line));
+        }
+    }
+    return ND_OK;
+}
+
+/* One side of a view: the document's text (its first ND_HTML_MAX_VIEW_BYTES)
+ * with the places of the view's passages ids[0..n-1] in it marked. */
+static nd_status write_view_side(const nd_report *r, uint32_t doc, const mark_style *ms,
+                                 char **tbuf, size_t *tcap, mark_span **sp, size_t *spcap,
+                                 nd_sink *s) {
+    nd_document_info di;
+    size_t tlen, nsp = 0;
+    uint64_t tsize;
+    ND_TRY(nd_report_document(r, doc, &di));
+    ND_TRY(nd_report_document_text(r, doc, ND_HTML_MAX_VIEW_BYTES + 4, tbuf, tcap, &tlen,
+                                   &tsize));
+    if (tlen > ND_HTML_MAX_VIEW_BYTES) { /* cut on a character boundary */
+        tlen = ND_HTML_MAX_VIEW_BYTES;
+        while (tlen > 0 && ((unsigned char)(*tbuf)[tlen] & 0xC0) == 0x80) tlen--;
+    }
+    for (size_t q = 0; q < ms->nq; q++) {
+        nd_passage_record_info pi;
+        ND_TRY(nd_report_passage(r, ms->ids[q], &pi));
+        for (size_t j = 0; j < pi.places; j++) {
+            nd_passage_place pl;
+            uint64_t off, len;
+            ND_TRY(nd_report_passage_place(r, ms->ids[q], j, &pl));
+            if (pl.doc != doc) continue;
+            ND_TRY(nd_report_passage_span(r, ms->ids[q], j, &off, &len));
+            ND_TRY(ND_GROW(*sp, *spcap, nsp + 1));
+            (*sp)[nsp++] = (mark_span){off, off + len, q};
+        }
+    }
+    ND_TRY(nd_sink_puts(s, "<section class=\"doc\">\n<h3>"));
+    ND_TRY(nd_sink_puts(s, ms->side == 'a' ? "A" : "B"));
+    ND_TRY(nd_sink_puts(s, " &middot; <span class=\"path\">"));
+    ND_TRY(put_html(s, di.path));
+    ND_TRY(nd_sink_puts(s, "</span></h3>\n"));
+    if (tlen < tsize) {
+        ND_TRY(nd_sink_puts(s, "<p class=\"note\">"));
+        if (tlen == 0) {
+            ND_TRY(nd_sink_puts(s, "The file changed since the scan.</p>\n"));
+        } else {
+            ND_TRY(nd_sink_puts(s, "The first "));
+            ND_TRY(nd_sink_u64(s, tlen));
+            ND_TRY(nd_sink_puts(s, " bytes of "));
+            ND_TRY(nd_sink_u64(s, tsize));
+            ND_TRY(nd_sink_puts(s, ".</p>\n"));
+        }
+    }
+    ND_TRY(put_marked(s, *tbuf, tlen, *sp, nsp, ms));
+    return nd_sink_puts(s, "</section>\n");
+}
+
+/* The row of passage ids[q] in view `view` of documents a and b. */
+static nd_status write_view_row(const nd_report *r, const mark_style *ms, size_t q,
+                                uint32_t a, uint32_t b, nd_sink *s) {
+    nd_passage_record_info pi;
+    size_t i = ms->ids[q], ja = 0, len;
+    const char *text;
+    int cut;
+    ND_TRY(nd_report_passage(r, i, &pi));
+    for (size_t j = 0; j < pi.places; j++) { /* the preview: its text in a */
+        nd_passage_place pl;
+        ND_TRY(nd_report_passage_place(r, i, j, &pl));
+        if (pl.doc == a) {
+            ja = j;
+            break;
+        }
+    }
+    ND_TRY(nd_sink_puts(s, pi.common ? "<tr><td class=\"num\"><mark class=\"cm\""
+                                     : "<tr><td class=\"num\"><mark class=\"c"));
+    if (!pi.common) {
+        ND_TRY(nd_sink_u64(s, q % 8));
+        ND_TRY(nd_sink_putc(s, '"'));
+    }
+    ND_TRY(nd_sink_puts(s, " data-v=\""));
+    ND_TRY(nd_sink_puts(s, ms->view));
+    ND_TRY(nd_sink_puts(s, "\" data-s=\"t\" data-p=\""));
+    ND_TRY(nd_sink_u64(s, i));
+    ND_TRY(nd_sink_puts(s, "\">&nbsp;#"));
+    ND_TRY(nd_sink_u64(s, i));
+    ND_TRY(nd_sink_puts(s, "&nbsp;</mark></td><td class=\"num\">"));
+    ND_TRY(nd_sink_u64(s, pi.chars));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(pi.similarity, 4), 4));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"path\">"));
+    ND_TRY(put_view_places(r, i, a, ms->view, 'a', s));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"path\">"));
+    ND_TRY(put_view_places(r, i, b, ms->view, 'b', s));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"text\">"));
+    ND_TRY(nd_report_passage_text(r, i, ja, &text, &len));
+    len = nd_wr_prefix_chars(text, len, ND_HTML_PREVIEW, &cut);
+    ND_TRY(nd_sink_html(s, text, len));
+    if (cut) ND_TRY(nd_sink_puts(s, "&hellip;"));
+    if (pi.common) ND_TRY(nd_sink_puts(s, " <span class=\"common\">(common text)</span>"));
+    return nd_sink_puts(s, "</td></tr>\n");
+}
+
+/* The pairs of the overlaps (with passages they come from the passages, so
+ * a pair that shares no cluster has its view too), each with the passages
+ * it shares and both texts side by side with them marked. */
+static nd_status write_views(const nd_report *r, nd_sink *s) {
+    nd_status st = ND_OK;
+    view_index vx = {0};
+    size_t *ids = NULL, np = nd_report_passage_count(r), tcap = 0, spcap = 0;
+    size_t no = nd_report_overlap_count(r), shown = ND_MIN(no, (size_t)ND_HTML_MAX_VIEWS);
+    unsigned char *common = NULL;
+    char *tbuf = NULL;
+    mark_span *sp = NULL;
+    nd_summary sum;
+
+    ND_CHECK(nd_report_summary(r, &sum));
+    ND_CHECK(view_index_build(r, &vx));
+    ids = nd_mallocn(ND_MIN(np, (size_t)ND_HTML_MAX_VIEW_PASSAGES) + 1, sizeof *ids);
+    common = nd_calloc(ND_MIN(np, (size_t)ND_HTML_MAX_VIEW_PASSAGES) + 1, 1);
+    if (!ids || !common) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    ND_CHECK(nd_sink_puts(s, "<section id=\"pair-views\">\n<h2>Copied passages by document "
+                             "pair</h2>\n<p class=\"note\">Per document pair: the passages "
+                             "the two documents share (largest first) and both texts side "
+                             "by side with them marked (a passage is listed once, with its "
+                             "places in each document); hover a passage to see its other "
+                             "side, click it to scroll there. <span class=\"common\">Common "
+                             "text</span> (passages in more than "));
+    ND_CHECK(nd_sink_u64(s, sum.common_docs));
+    ND_CHECK(nd_sink_puts(s, " documents) is marked grey and left out of the overlaps."));
+    if (shown < no) {
+        ND_CHECK(nd_sink_puts(s, " Showing the "));
+        ND_CHECK(nd_sink_u64(s, shown));
+        ND_CHECK(nd_sink_puts(s, " pairs with the most overlap, of "));
+        ND_CHECK(nd_sink_u64(s, no));
+        ND_CHECK(nd_sink_putc(s, '.'));
+    }
+    ND_CHECK(nd_sink_puts(s, "</p>\n"));
+    for (size_t k = 0; k < shown; k++) {
+        nd_overlap_info ov;
+        nd_document_info da, db;
+        char view[24];
+        size_t nv = 0, nshared = 0, vl = sizeof view, v = k;
+        ND_CHECK(nd_report_overlap(r, k, &ov));
+        ND_CHECK(nd_report_document(r, ov.a, &da));
+        ND_CHECK(nd_report_document(r, ov.b, &db));
+        view[--vl] = '\0'; /* k in decimal, in the marks' data-v and ids */
+        do {
+            view[--vl] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        /* the passages with places in both: the two ascending lists' common part */
+        for (size_t x = vx.start[ov.a], y = vx.start[ov.b];
+             x < vx.start[ov.a + 1] && y < vx.start[ov.b + 1];) {
+            if (vx.pass[x] < vx.pass[y]) x++;
+            else if (vx.pass[y] < vx.pass[x]) y++;
+            else {
+                if (nv < ND_HTML_MAX_VIEW_PASSAGES) {
+                    nd_passage_record_info pi;
+                    ND_CHECK(nd_report_passage(r, vx.pass[x], &pi));
+                    common[nv] = pi.common != 0;
+                    ids[nv++] = vx.pass[x];
+                }
+                nshared++;
+                x++;
+                y++;
+            }
+        }
+        mark_style ms = {'a', view + vl, ids, common, 1, 1, nv};
+        ND_CHECK(nd_sink_puts(s, "<details class=\"pairview\" id=\"pair-"));
+        ND_CHECK(nd_sink_u64(s, ov.a));
+        ND_CHECK(nd_sink_putc(s, '-'));
+        ND_CHECK(nd_sink_u64(s, ov.b));
+        ND_CHECK(nd_sink_puts(s, "\" data-a=\""));
+        ND_CHECK(nd_sink_u64(s, ov.a));
+        ND_CHECK(nd_sink_puts(s, "\" data-b=\""));
+        ND_CHECK(nd_sink_u64(s, ov.b));
+        ND_CHECK(nd_sink_puts(s, "\">\n<summary><span class=\"path\">"));
+        ND_CHECK(put_html(s, da.path));
+        ND_CHECK(nd_sink_puts(s, "</span> &harr; <span class=\"path\">"));
+        ND_CHECK(put_html(s, db.path));
+        ND_CHECK(nd_sink_puts(s, "</span> &middot; "));
+        ND_CHECK(nd_sink_u64(s, nshared));
+        ND_CHECK(nd_sink_puts(s, nshared == 1 ? " passage &middot; " : " passages &middot; "));
+        ND_CHECK(put_percent(s, ov.a_in_b, da.chars));
+        ND_CHECK(nd_sink_puts(s, " of A in B, "));
+        ND_CHECK(put_percent(s, ov.b_in_a, db.chars));
+        ND_CHECK(nd_sink_puts(s, " of B in A</summary>\n<table class=\"list\">\n<thead><tr>"
+                                 "<th class=\"num\">#</th><th class=\"num\">characters</th>"
+                                 "<th class=\"num\">similarity</th><th>in A</th><th>in B"
+                                 "</th><th>text</th></tr></thead>\n<tbody>\n"));
+        for (size_t q = 0; q < nv; q++) ND_CHECK(write_view_row(r, &ms, q, ov.a, ov.b, s));
+        ND_CHECK(nd_sink_puts(s, "</tbody></table>\n"));
+        if (nv < nshared) {
+            ND_CHECK(nd_sink_puts(s, "<p class=\"note\">and "));
+            ND_CHECK(nd_sink_u64(s, nshared - nv));
+            ND_CHECK(nd_sink_puts(s, " more passages, not listed or marked</p>\n"));
+        }
+        ND_CHECK(nd_sink_puts(s, "<div class=\"sxs\">\n"));
+        ND_CHECK(write_view_side(r, ov.a, &ms, &tbuf, &tcap, &sp, &spcap, s));
+        ms.side = 'b';
+        ND_CHECK(write_view_side(r, ov.b, &ms, &tbuf, &tcap, &sp, &spcap, s));
+        ND_CHECK(nd_sink_puts(s, "</div>\n</details>\n"));
+    }
+    ND_CHECK(nd_sink_puts(s, "</section>\n"));
+out:
+    view_index_free(&vx);
+    free(ids);
+    free(common);
+    free(tbuf);
+    free(sp);
+    return st;
+}
+
 nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
     nd_summary sum;
     size_t ncl = nd_report_cluster_count(r), shown = ND_MIN(ncl, (size_t)ND_HTML_MAX_CLUSTERS);
     ND_UNUSED(wo);
     ND_TRY(nd_report_summary(r, &sum));
-    ND_TRY(page_start(s, "neardup report"));
+    ND_TRY(page_start(s, "neardup report", sum.passages ? views_css : NULL));
     ND_TRY(nd_sink_puts(s, "<header><h1>neardup overlap report</h1><p>"));
     ND_TRY(nd_sink_u64(s, sum.files));
     ND_TRY(nd_sink_puts(s, sum.files == 1 ? " document, " : " documents, "));
@@ -782,6 +1285,10 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
     ND_TRY(put_total(s, "clusters", sum.clusters));
     ND_TRY(put_total(s, "paragraphs in clusters", sum.clustered_paragraphs));
     ND_TRY(put_total(s, "duplicated characters", sum.duplicated_chars));
+    if (sum.passages) {
+        ND_TRY(put_total(s, "copied passages", sum.passage_records));
+        ND_TRY(put_total(s, "common-text passages", sum.common_passages));
+    }
     ND_TRY(nd_sink_puts(s, "<div><dt>duplicated share</dt><dd>"));
     ND_TRY(put_percent(s, sum.duplicated_chars, sum.chars));
     ND_TRY(nd_sink_puts(s, "</dd></div>\n</dl>\n<p class=\"note\">MinHash "));
@@ -797,8 +1304,9 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
     ND_TRY(nd_sink_puts(s, " candidate pairs, "));
     ND_TRY(nd_sink_u64(s, sum.verified_pairs));
     ND_TRY(nd_sink_puts(s, " verified.</p>\n</section>\n"));
-    ND_TRY(write_matrix(r, s));
-    ND_TRY(write_pairs(r, s));
+    ND_TRY(write_matrix(r, sum.passages != 0, s));
+    ND_TRY(write_pairs(r, sum.passages != 0, s));
+    if (sum.passages) ND_TRY(write_views(r, s));
     ND_TRY(write_documents(r, s));
     ND_TRY(nd_sink_puts(s, "<section id=\"clusters\">\n<h2>Clusters ("));
     ND_TRY(nd_sink_u64(s, ncl));
@@ -816,6 +1324,10 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
     for (size_t c = 0; c < shown; c++) ND_TRY(write_cluster(r, c, s));
     ND_TRY(nd_sink_puts(s, "</section>\n</main>\n<div id=\"tip\"></div>\n<script>\n"));
     ND_TRY(nd_sink_puts(s, scan_js));
+    if (sum.passages) { /* after scan_js: a row's click opens the view last */
+        ND_TRY(nd_sink_puts(s, "</script>\n<script>\n"));
+        ND_TRY(nd_sink_puts(s, views_js));
+    }
     return nd_sink_puts(s, "</script>\n</body>\n</html>\n");
 }
 
@@ -838,96 +1350,29 @@ static const char compare_js[] =
     "document.documentElement.setAttribute('data-ready','1');\n"
     "})();\n";
 
-static int u64_cmp(const void *x, const void *y) {
-    uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
-    return p < q ? -1 : p > q;
-}
-
 /* One document with the passages' spans on side `side` marked. */
 static nd_status write_marked(const nd_compare *c, unsigned side, nd_sink *s) {
     nd_status st = ND_OK;
     const char *text;
-    size_t len, np = nd_compare_passage_count(c), nb = 0;
-    uint64_t *bounds = NULL;
-    size_t *owner = NULL;
-    unsigned char *first = NULL;
+    size_t len, np = nd_compare_passage_count(c);
+    mark_span *sp = NULL;
 
     ND_CHECK(nd_compare_document_text(c, side, &text, &len));
-    bounds = nd_mallocn(2 * np + 2, sizeof *bounds);
-    if (!bounds) {
+    if (!(sp = nd_mallocn(np ? np : 1, sizeof *sp))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    bounds[nb++] = 0;
-    bounds[nb++] = len;
     for (size_t p = 0; p < np; p++) {
         nd_passage_info pi;
         ND_CHECK(nd_compare_passage(c, p, &pi));
-        bounds[nb++] = pi.side[side].text_offset;
-        bounds[nb++] = pi.side[side].text_offset + pi.side[side].text_length;
+        sp[p].off = pi.side[side].text_offset;
+        sp[p].end = pi.side[side].text_offset + pi.side[side].text_length;
+        sp[p].q = p;
     }
-    qsort(bounds, nb, sizeof *bounds, u64_cmp);
-    {
-        size_t u = 0;
-        for (size_t i = 0; i < nb; i++)
-            if (u == 0 || bounds[i] != bounds[u - 1]) bounds[u++] = bounds[i];
-        nb = u;
-    }
-    /* segment i = [bounds[i], bounds[i+1]); owner = lowest passage covering it */
-    owner = nd_mallocn(nb, sizeof *owner);
-    first = nd_calloc(np ? np : 1, 1);
-    if (!owner || !first) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < nb; i++) owner[i] = SIZE_MAX;
-    for (size_t p = np; p-- > 0;) {
-        nd_passage_info pi;
-        ND_CHECK(nd_compare_passage(c, p, &pi));
-        uint64_t b0 = pi.side[side].text_offset, b1 = b0 + pi.side[side].text_length;
-        size_t lo = 0, hi = nb;
-        while (lo < hi) { /* first bound >= b0 */
-            size_t mid = lo + (hi - lo) / 2;
-            if (bounds[mid] < b0) lo = mid + 1;
-            else hi = mid;
-        }
-        for (size_t i = lo; i + 1 < nb && bounds[i] < b1; i++) owner[i] = p;
-    }
-    ND_CHECK(nd_sink_puts(s, "<pre class=\"text\">"));
-    for (size_t i = 0; i + 1 < nb; i++) {
-        size_t p = owner[i];
-        const char *seg = text + bounds[i];
-        size_t sl = (size_t)(bounds[i + 1] - bounds[i]);
-        if (p == SIZE_MAX) {
-            ND_CHECK(nd_sink_html(s, seg, sl));
-            continue;
-        }
-        ND_CHECK(nd_sink_puts(s, "<mark class=\"c"));
-        ND_CHECK(nd_sink_u64(s, p % 8));
-        ND_CHECK(nd_sink_puts(s, "\" data-s=\""));
-        ND_CHECK(nd_sink_putc(s, side ? 'b' : 'a'));
-        ND_CHECK(nd_sink_puts(s, "\" data-p=\""));
-        ND_CHECK(nd_sink_u64(s, p));
-        ND_CHECK(nd_sink_putc(s, '"'));
-        if (!first[p]) { /* the id goes on the first piece of a passage */
-            first[p] = 1;
-            ND_CHECK(nd_sink_puts(s, " id=\""));
-            ND_CHECK(nd_sink_putc(s, side ? 'b' : 'a'));
-            ND_CHECK(nd_sink_puts(s, "-p"));
-            ND_CHECK(nd_sink_u64(s, p));
-            ND_CHECK(nd_sink_putc(s, '"'));
-        }
-        ND_CHECK(nd_sink_puts(s, " title=\"passage "));
-        ND_CHECK(nd_sink_u64(s, p + 1));
-        ND_CHECK(nd_sink_puts(s, "\">"));
-        ND_CHECK(nd_sink_html(s, seg, sl));
-        ND_CHECK(nd_sink_puts(s, "</mark>"));
-    }
-    ND_CHECK(nd_sink_puts(s, "</pre>\n"));
+    mark_style ms = {side ? 'b' : 'a', "", NULL, NULL, 0, 0, np};
+    ND_CHECK(put_marked(s, text, len, sp, np, &ms));
 out:
-    free(bounds);
-    free(owner);
-    free(first);
+    free(sp);
     return st;
 }
 
@@ -938,7 +1383,7 @@ nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo,
     static const char *const label[2] = {"A", "B"};
     ND_UNUSED(wo);
     for (unsigned i = 0; i < 2; i++) ND_TRY(nd_compare_document(c, i, &di[i]));
-    ND_TRY(page_start(s, "neardup compare"));
+    ND_TRY(page_start(s, "neardup compare", NULL));
     ND_TRY(nd_sink_puts(s, "<header><h1>neardup compare</h1>\n"));
     for (int i = 0; i < 2; i++) {
         ND_TRY(nd_sink_puts(s, "<p class=\"share\" id=\"share-"));

@@ -39,26 +39,30 @@ static void corpus_exec_release(corpus *c) {
     memset(&c->x, 0, sizeof c->x);
 }
 
-static uint64_t keep_texts; /* nd_fingerprint_in.keep_bytes of the next runs */
+/* Where the fingerprint stage keeps the normalised texts in the next runs:
+ * nowhere (the alignment normalises them again: no spill file can be made
+ * in a directory that does not exist), in memory, or in its spill files. */
+enum { KEEP_NONE, KEEP_MEMORY, KEEP_SPILL };
+static int keep_mode;
 
 static void fingerprints(corpus *c, unsigned threads, unsigned min_passage, unsigned common,
                          nd_fingerprint_out *out) {
     corpus_exec(c, threads);
     nd_fingerprint_in in = {.docs = &c->docs,
-                            .keep_bytes = keep_texts,
+                            .keep_bytes = keep_mode == KEEP_MEMORY ? UINT64_MAX : 0,
+                            .tmpdir = keep_mode == KEEP_NONE ? "/nonexistent/neardup-test" : NULL,
                             .norm_flags = ND_NORM_ALL,
                             .min_passage = min_passage,
                             .common_docs = common};
     cr_assert_eq(nd_stage_fingerprint(&c->x, &in, out), ND_OK);
+    for (size_t d = 0; d < out->ndocs; d++)
+        if (out->doc_chars[d])
+            cr_assert_eq(out->texts[d].kept, keep_mode == KEEP_MEMORY ? 1 : keep_mode == KEEP_SPILL ? 2 : 0,
+                         "document %zu kept as %d in mode %d", d, out->texts[d].kept, keep_mode);
     corpus_exec_release(c);
 }
 
-static void fingerprint_out_release(nd_fingerprint_out *o) {
-    nd_norm_texts_free(o->texts, o->ndocs);
-    free(o->doc_chars);
-    free(o->seeds);
-    memset(o, 0, sizeof *o);
-}
+static void fingerprint_out_release(nd_fingerprint_out *o) { nd_fingerprint_out_release(o); }
 
 /* --- random CJK text: characters the normalisation keeps as they are --- */
 
@@ -319,8 +323,9 @@ Test(align, pairs_of_a_two_document_corpus_are_what_compare_finds) {
         corpus_add(&c, "a.txt", a);
         corpus_add(&c, "b.txt", b);
         nd_align_out o;
-        /* the texts kept by the fingerprints, or normalised again: the same */
-        keep_texts = round % 2 ? UINT64_MAX : 0;
+        /* the texts kept by the fingerprints in memory or in their spill
+         * files, or normalised again: the same */
+        keep_mode = round / 4 == 0 ? KEEP_MEMORY : round / 4 == 1 ? KEEP_SPILL : KEEP_NONE;
         align_corpus(&c, 1 + (unsigned)round % 3, 30, 8, &o);
         nd_compare *cmp = NULL;
         cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), NULL, &cmp),

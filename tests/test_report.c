@@ -594,6 +594,97 @@ Test(csv, preview_is_cut_on_a_character_boundary) {
     nd_report_free(r);
 }
 
+/* A passage with a comma, quotes, markup and a newline in it, copied into
+ * otherwise different paragraphs of a file with a hostile name and of a
+ * plain one: csv rows parse back to 14 fields with the record's fields and
+ * text; the html pair view escapes the path and the text. */
+#define COPIED "He wrote, \"<b>" P "</b>\"\nand " Q
+
+static nd_report *scan_passages(const doc *docs, size_t n) {
+    nd_options opt;
+    nd_scanner *sc = NULL;
+    nd_report *r = NULL;
+    nd_options_default(&opt);
+    opt.split = ND_SPLIT_BLANK;
+    opt.passages = 1;
+    opt.min_passage = 40;
+    cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(nd_scanner_add_buffer(sc, docs[i].name, docs[i].text, strlen(docs[i].text)),
+                     ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_scanner_free(sc);
+    return r;
+}
+
+static const doc copied_docs[] = {
+    {"we,ird \"<name>\"\n.txt", "Intro " R " then " COPIED " and a different ending here.\n"},
+    {"plain.txt", T " so " COPIED " closing words of another kind.\n"},
+};
+
+Test(csv, passages_are_rows_of_their_own_that_parse_back) {
+    nd_report *r = scan_passages(copied_docs, 2);
+    cr_assert_geq(nd_report_passage_count(r), 1);
+    nd_passage_record_info pi;
+    const char *text;
+    size_t tlen, len;
+    cr_assert_eq(nd_report_passage(r, 0, &pi), ND_OK);
+    cr_assert_eq(nd_report_passage_text(r, 0, 0, &text, &tlen), ND_OK);
+    char *out = render(r, ND_FORMAT_CSV, NULL, &len);
+    csv_table t;
+    csv_parse(out, len, &t);
+    static const char *const header[] = {"kind", "id", "size", "documents", "member",
+                                         "path", "doc", "line", "offset", "length",
+                                         "chars", "similarity", "common", "text"};
+    cr_assert_eq(t.nfields[0], 14);
+    for (size_t f = 0; f < 14; f++) cr_assert_str_eq(t.rows[0][f], header[f]);
+    size_t places = 0;
+    for (size_t row = 1; row < t.nrows; row++) {
+        cr_assert_eq(t.nfields[row], 14, "row %zu:\n%s", row, out);
+        if (strcmp(t.rows[row][0], "passage") != 0) {
+            cr_assert_str_eq(t.rows[row][0], "cluster");
+            cr_assert(places == 0, "cluster rows come first");
+            continue;
+        }
+        if (strcmp(t.rows[row][1], "0") != 0) continue;
+        nd_passage_place pl;
+        char num[32];
+        cr_assert_eq(nd_report_passage_place(r, 0, places, &pl), ND_OK);
+        snprintf(num, sizeof num, "%zu", places);
+        cr_assert_str_eq(t.rows[row][4], num);
+        cr_assert_str_eq(t.rows[row][5], pl.doc == 0 ? copied_docs[0].name : "plain.txt");
+        snprintf(num, sizeof num, "%llu", (unsigned long long)pl.offset);
+        cr_assert_str_eq(t.rows[row][8], num);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)pi.chars);
+        cr_assert_str_eq(t.rows[row][10], num);
+        cr_assert_str_eq(t.rows[row][12], pi.common ? "true" : "false");
+        cr_assert_eq(strlen(t.rows[row][13]), tlen);
+        cr_assert_eq(memcmp(t.rows[row][13], text, tlen), 0, "every row has the whole text");
+        places++;
+    }
+    cr_assert_eq(places, pi.places);
+    cr_assert_not_null(strstr(text, "<b>"), "the passage holds the markup: %.*s", (int)tlen, text);
+    csv_free(&t);
+    free(out);
+    nd_report_free(r);
+}
+
+Test(html, pair_view_escapes_paths_and_passages) {
+    nd_report *r = scan_passages(copied_docs, 2);
+    cr_assert_eq(nd_report_overlap_count(r), 1);
+    char *out = render(r, ND_FORMAT_HTML, NULL, NULL);
+    cr_assert_not_null(strstr(out, "<details class=\"pairview\" id=\"pair-0-1\""));
+    cr_assert_not_null(strstr(out, "we,ird &quot;&lt;name&gt;&quot;\n.txt"));
+    cr_assert_null(strstr(out, "<name>"), "a path as markup");
+    cr_assert_null(strstr(out, "<b>"), "passage text as markup");
+    cr_assert_not_null(strstr(out, "&quot;&lt;b&gt;able acid"));
+    cr_assert_not_null(strstr(out, "id=\"v0-a-p0\""));
+    cr_assert_not_null(strstr(out, "id=\"v0-b-p0\""));
+    cr_assert_not_null(strstr(out, "href=\"#v0-a-p0\""));
+    free(out);
+    nd_report_free(r);
+}
+
 /* ------------------------------------------------------------------------ */
 /* text                                                                       */
 /* ------------------------------------------------------------------------ */

@@ -17,4 +17,5 @@ nd_add_case_tests(cli ${CMAKE_CURRENT_LIST_DIR}/run.sh
     help unknown-command params-given scan-jsonl scan-json scan-csv scan-html
     gzip too-large symlink-loop not-regular escape-path compare-text
     compare-errors clean clean-refuse clean-leftover encodings
-    clean-encodings scan-passages compare-encodings archive-clean)
+    clean-encodings scan-passages scan-passages-formats compare-encodings
+    archive-clean)

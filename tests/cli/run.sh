@@ -38,7 +38,8 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        scan-html compare-text compare-errors clean clean-refuse
        clean-help clean-options clean-leftover
        encodings encoding-guess encoding-option clean-encodings
-       jsonl-scan jsonl-clean compare-encodings scan-passages archive-scan archive-clean)
+       jsonl-scan jsonl-clean compare-encodings scan-passages scan-passages-formats
+       archive-scan archive-clean)
 
 case_start "${CASES[@]}"
 
@@ -136,6 +137,17 @@ expect_nonempty() {
 # ("gzip") neutralised, so cluster lists can be compared.
 neutral() { # neutral FILE OLD_PATH
   sed -e "s|\"$2\"|\"PATH\"|g" -e 's/"gzip":[a-z0-9]*/"gzip":X/g' "$1"
+}
+
+# The scan-passages fixture in $TMP/in: an English sentence in a.txt and
+# b.txt and, twice, in c.txt (a.txt and b.txt share it and no paragraph); a
+# Chinese passage in b.txt copied into c.txt in Traditional script.
+passages_fixture() {
+  mkdir "$TMP/in"
+  local S='The harbour lights were counted twice by the keeper before the winter storm arrived from the north.'
+  printf 'A first paragraph about gardens, %s And it went on about other things entirely.\n\nUnrelated closing words for a.\n' "$S" > "$TMP/in/a.txt"
+  printf 'Letters from the market: prices rose. %s Nobody minded much.\n\n我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩效考核的主要内容，不断增强干部职工的责任意识。\n' "$S" > "$TMP/in/b.txt"
+  printf '%s\nSomething else in between.\n%s\n\n前言不同。我們堅持把意識形態工作同業務工作同部署、同落實、同檢查、同考核，納入年終績效考核的主要內容，不斷增強幹部職工的責任意識。\n' "$S" "$S" > "$TMP/in/c.txt"
 }
 
 case "$CASE" in
@@ -766,11 +778,7 @@ scan-passages)
   # and, twice, in c.txt; a Chinese passage in b.txt copied into c.txt in
   # Traditional script.  One record each, with every place (golden files),
   # the same bytes on 1 and 3 threads, and nothing of it without --passages.
-  mkdir "$TMP/in"
-  S='The harbour lights were counted twice by the keeper before the winter storm arrived from the north.'
-  printf 'A first paragraph about gardens, %s And it went on about other things entirely.\n\nUnrelated closing words for a.\n' "$S" > "$TMP/in/a.txt"
-  printf 'Letters from the market: prices rose. %s Nobody minded much.\n\n我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩效考核的主要内容，不断增强干部职工的责任意识。\n' "$S" > "$TMP/in/b.txt"
-  printf '%s\nSomething else in between.\n%s\n\n前言不同。我們堅持把意識形態工作同業務工作同部署、同落實、同檢查、同考核，納入年終績效考核的主要內容，不斷增強幹部職工的責任意識。\n' "$S" "$S" > "$TMP/in/c.txt"
+  passages_fixture
   ND_DIR=$TMP nd scan --passages --min-passage 40 in
   expect_rc 0
   expect_stderr ""
@@ -788,6 +796,42 @@ scan-passages)
   ND_DIR=$TMP nd scan --passages --min-passage 0 in
   expect_rc 1
   expect_stderr "neardup scan: --min-passage: '0' is not an integer in [1, 100000]"
+  ;;
+
+scan-passages-formats)
+  # The passages of the scan-passages fixture in csv and html (golden files;
+  # the html's generator line, which names the version, is left out).  csv:
+  # one row per place behind a kind column.  html: a view per document pair
+  # - a.txt and b.txt share the sentence and no paragraph, and still get
+  # theirs - with each passage marked on both sides and linked.  Without
+  # --passages neither has any of it (scan-csv checks that csv's bytes).
+  passages_fixture
+  ND_DIR=$TMP nd scan --passages --min-passage 40 -f csv in
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" scan-passages.csv
+  [ "$(grep -c '^passage,' "$OUT")" = 6 ] || fail "csv: not one row per place (6)"
+  ND_DIR=$TMP nd scan --passages --min-passage 40 -f html in
+  expect_rc 0
+  expect_stderr ""
+  grep -v '^<meta name="generator"' "$OUT" > "$TMP/passages.html"
+  expect_golden "$TMP/passages.html" scan-passages.html
+  grep -q '<details class="pairview" id="pair-0-1" data-a="0" data-b="1">' "$OUT" ||
+    fail "html: no view of a.txt and b.txt, which share only a passage"
+  for v in 0 1 2; do
+    for side in a b; do
+      grep -q "href=\"#v$v-$side-p0\"" "$OUT" || fail "html: view $v lists no link to side $side"
+      grep -q "id=\"v$v-$side-p0\"" "$OUT" || fail "html: view $v marks nothing on side $side"
+    done
+  done
+  ND_DIR=$TMP nd scan --passages --min-passage 40 -f html --threads 3 in
+  grep -v '^<meta name="generator"' "$OUT" > "$TMP/passages3.html"
+  expect_same "$TMP/passages.html" "$TMP/passages3.html" "html: --threads 3 gives other bytes"
+  ND_DIR=$TMP nd scan -f html in
+  grep -q 'pairview\|data-views' "$OUT" && fail "html: pair views without --passages"
+  ND_DIR=$TMP nd scan -f csv in
+  head -n 1 "$OUT" > "$TMP/first"
+  expect_text "$TMP/first" "cluster,size,member,path,doc,line,offset,length,chars,similarity,preview"
   ;;
 
 compare-encodings)

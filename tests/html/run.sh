@@ -64,6 +64,30 @@ rows=$(count '<tr data-a=' "$TMP/dom.html")
 grep -q '<del>' "$TMP/dom.html" || grep -q '<ins>' "$TMP/dom.html" || fail "no character differences marked"
 if grep -E -q '(src|href)="(https?:)?//' "$TMP/report.html"; then fail "the report loads something from the network"; fi
 
+# --- scan report with passages ----------------------------------------------
+# A view per document pair, each passage marked on both sides with the ids its
+# table links to; the <script> paragraph, copied, is text in the views too.
+"$BIN" scan --passages -f html -o "$TMP/passages.html" "$CORPUS" || fail "scan --passages -f html failed"
+"$BIN" scan --passages -f jsonl "$CORPUS" > "$TMP/passages.jsonl" || fail "scan --passages -f jsonl failed"
+browser --dump-dom "file://$TMP/passages.html" > "$TMP/pdom.html" || fail "chromium --dump-dom (passages) failed"
+grep -q 'data-ready="1"' "$TMP/pdom.html" || fail "passages: the page's script did not run to the end"
+grep -q 'data-views="1"' "$TMP/pdom.html" || fail "passages: the pair views' script did not run to the end"
+pairs=$(count '"type":"overlap"' "$TMP/passages.jsonl")
+views=$(count '<details class="pairview"' "$TMP/pdom.html")
+[ "$views" = "$pairs" ] || fail "passages: $views pair views, the report has $pairs overlaps"
+[ "$pairs" -ge 3 ] || fail "passages: only $pairs overlapping pairs in the test corpus"
+rows=$(count '<td class="num"><mark class="c[0-9m]*" data-v=' "$TMP/pdom.html")
+[ "$rows" -ge "$pairs" ] || fail "passages: $rows passage rows for $pairs views"
+for side in a b; do
+  links=$(count "href=\"#v[0-9]*-$side-p[0-9]*\"" "$TMP/pdom.html")
+  ids=$(count "id=\"v[0-9]*-$side-p[0-9]*\"" "$TMP/pdom.html")
+  [ "$links" = "$rows" ] || fail "passages: $links links to side $side for $rows passage rows"
+  [ "$ids" = "$rows" ] || fail "passages: side $side marks $ids passages for $rows passage rows"
+done
+grep -q '&lt;/script&gt; is not a tag' "$TMP/pdom.html" || fail "passages: <script> text not escaped"
+if grep -q '<html[^>]*data-pwned' "$TMP/pdom.html"; then fail "passages: the <script> paragraph was executed"; fi
+if grep -E -q '(src|href)="(https?:)?//' "$TMP/passages.html"; then fail "passages: the report loads something from the network"; fi
+
 # --- compare report ----------------------------------------------------------
 "$BIN" compare -f html -o "$TMP/compare.html" "$CORPUS/01_report_2023.txt" "$CORPUS/02_news_copy.txt" ||
   fail "compare -f html failed"
@@ -87,4 +111,4 @@ fi
 [ -n "$SHOT" ] && cp "$TMP/shot.png" "$SHOT"
 
 if [ "$FAILED" != 0 ]; then exit 1; fi
-echo "PASS [html]: $docs documents, $cells cells, $clusters clusters, $np passages"
+echo "PASS [html]: $docs documents, $cells cells, $clusters clusters, $views pair views, $np passages"
