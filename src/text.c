@@ -1559,6 +1559,22 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
         for (; k < n; k++) cont += (s[k] & 0xC0u) == 0x80u;
         m = n - cont;
     }
+    /* ASCII by a table made here (punctuation depends on strip): the
+     * output character, 0 when it is dropped, 0xFF for what the general
+     * loop below must see ('(' may open a pinyin annotation) */
+    uint8_t ascii[128];
+    for (uint32_t c = 0; c < 128; c++) {
+        uint32_t e = nd_ut_fused(c);
+        uint32_t out = (c + e) & ND_UT_F_CP_MASK;
+        unsigned cls = (e >> ND_UT_F_CLASS_SHIFT) & ND_UT_CLASS_MASK;
+        if (c == '(' || (e & (ND_UT_F_SLOW | ND_UT_F_EXPAND)) || out >= 0x80u)
+            ascii[c] = 0xFF;
+        else if (cls == ND_UT_CLASS_DROP || cls == ND_UT_CLASS_SPACE ||
+                 (cls == ND_UT_CLASS_PUNCT && strip))
+            ascii[c] = 0;
+        else
+            ascii[c] = out ? (uint8_t)out : 0xFF;
+    }
     cap = m + ND_UT_MAX_EXPANSION + 64;
     cps = nd_mallocn(cap, sizeof *cps);
     beg = nd_mallocn(cap, sizeof *beg);
@@ -1570,6 +1586,17 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
     while (i < n) {
         uint32_t c = s[i], cp;
         size_t adv;
+        if (c < 0x80u && ascii[c] != 0xFF && w < cap) {
+            if (ascii[c]) {
+                cps[w] = ascii[c];
+                beg[w] = i;
+                end[w] = i + 1;
+                w++;
+            }
+            prev = c;
+            i++;
+            continue;
+        }
         /* CJK Unified Ideographs (most of Chinese text): one code point of
          * class CJK each, never '(' (unitab.h), so no test of the entry */
         if (c - 0xE4u <= 0xE9u - 0xE4u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&

@@ -112,6 +112,51 @@ Test(winnow, params_guarantee_min_passage) {
     cr_assert_eq(w, 1);
 }
 
+/* nd_winnow selects, in every window of w k-gram hashes, the rightmost
+ * minimum, recording consecutive equal selections once: checked against a
+ * naive window scan over all hashes (nd_winnow with w = 1 selects every
+ * k-gram), on random text over small alphabets (many equal hashes: ties)
+ * and window sizes around the block boundaries. */
+Test(winnow, selection_is_the_naive_rightmost_minimum) {
+    static uint32_t cp[3000];
+    uint64_t *all = NULL, *hash = NULL, *scratch = NULL;
+    uint32_t *apos = NULL, *pos = NULL;
+    size_t acap = 0, cap = 0, scap = 0;
+    for (int round = 0; round < 60; round++) {
+        size_t n = 1 + rnd(3000);
+        uint32_t alpha = round % 3 == 0 ? 2 : round % 3 == 1 ? 5 : 5000;
+        for (size_t i = 0; i < n; i++) cp[i] = 0x4E00 + rnd(alpha);
+        unsigned k = 1 + rnd(15), w = 1 + rnd(round % 2 ? 8 : 60);
+        size_t na = 0, nw = 0;
+        cr_assert_eq(nd_winnow(cp, n, k, 1, &all, &apos, &acap, &na, &scratch, &scap), ND_OK);
+        cr_assert_eq(nd_winnow(cp, n, k, w, &hash, &pos, &cap, &nw, &scratch, &scap), ND_OK);
+        if (n < (size_t)k + w - 1) {
+            cr_assert_eq(nw, 0);
+            continue;
+        }
+        cr_assert_eq(na, n - k + 1);
+        size_t j = 0, last = SIZE_MAX;
+        for (size_t e = w - 1; e < na; e++) { /* the window [e - w + 1, e] */
+            size_t best = e - w + 1;
+            for (size_t q = e - w + 1; q <= e; q++)
+                if (all[q] <= all[best]) best = q;
+            if (best == last) continue;
+            last = best;
+            cr_assert_lt(j, nw, "round %d: fewer selections than the naive scan", round);
+            cr_assert_eq(pos[j], best, "round %d (n %zu, k %u, w %u): selection %zu at %u, naive %zu",
+                         round, n, k, w, j, pos[j], best);
+            cr_assert_eq(hash[j], all[best]);
+            j++;
+        }
+        cr_assert_eq(j, nw, "round %d: %zu selections, naive %zu", round, nw, j);
+    }
+    free(all);
+    free(apos);
+    free(hash);
+    free(pos);
+    free(scratch);
+}
+
 /* Every maximal run of at least t equal characters shared by two places of
  * a small random corpus (found naively, all pairs of positions) has a seed
  * on its diagonal, inside the run; and every seed lies on such a run (its
