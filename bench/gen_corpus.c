@@ -2,7 +2,8 @@
  * gen_corpus.c - deterministic benchmark corpus generator for neardup.
  *
  *   gen_corpus --seed N --size-mb M [--lang zh|en] [--layout wrapped|lines]
- *              [--dup-rate F] [--exact-rate F] [--seeds DIR] [--force] --out DIR
+ *              [--dup-rate F] [--exact-rate F] [--passages F] [--seeds DIR]
+ *              [--force] --out DIR
  *
  * Writes DIR/docs/NNNNNN.txt (one paragraph per line, some documents with
  * blank lines between paragraphs), DIR/truth.tsv (every planted pair) and
@@ -22,6 +23,19 @@
  * paragraph per line, with planted copies of kinds edit (word edits to a
  * target Jaccard), case, punct, rewrap and multi.  Without --lang en the
  * output is byte-identical to what it was before the English mode existed.
+ *
+ * Passages (--passages F > 0, for issue 14's copied passages): a body
+ * paragraph is, with probability F, a fresh paragraph with a run of 60-400
+ * normalised characters of an earlier paragraph inserted in its middle
+ * (sentence), two earlier paragraphs merged into one (merge) or one split
+ * into two consecutive paragraphs (split); document 8 and about 1 in 250
+ * others are one line of 1-3 MB with such runs planted in it (longline).
+ * Each run or part is mutated or not (zh: OpenCC script, width, pinyin; en:
+ * case, punctuation, one word substituted).  Every planted passage is a row
+ * of DIR/passages.tsv with both spans in bytes of the written files.  With
+ * F = 0 (the default) no random number is drawn for it and no file written,
+ * so the output stays byte-identical.  See bench/README.md, "Planted
+ * passages".
  *
  * Everything random comes from one xoshiro256** stream seeded by splitmix64
  * from --seed, and seed files are read in byte order of their names, so the
@@ -619,6 +633,7 @@ typedef struct {
 typedef struct {
     size_t off;
     uint32_t len, width, line;
+    size_t foff; /* where its first line starts in the document's file */
 } enpara_t;
 
 typedef struct {
@@ -644,6 +659,7 @@ typedef struct {
     char *text;
     uint32_t len, doc, line;
     uint32_t width; /* English: wrap width of the source, 0 = one line */
+    uint64_t off;   /* byte offset of the paragraph's text in its file */
 } src_t;
 
 typedef struct {
@@ -677,6 +693,16 @@ typedef struct {
 
     /* English (--lang en); unused by the Chinese generator */
     en_t en;
+
+    /* Planted passages (--passages); unused when prate is 0 */
+    double prate;
+    FILE *ptruth;                 /* DIR/passages.tsv */
+    buf_t ps1, ps2, pf, pm1, pm2; /* sources, fresh text, mutated parts */
+    buf_t pd, pwrap;              /* English: flat paragraph, scratch wrap */
+    cpv_t pc1, pc2;
+    size_t *pb; /* cut points (cuts()) */
+    size_t npb, cappb;
+    uint64_t prows[4], plong; /* rows per passage kind; long-line documents */
 } gen_t;
 
 /* Converts s[0..n-1] with OpenCC into out; returns 1 if the text changed. */
@@ -1241,8 +1267,8 @@ static void prepare_out(const char *out, int force)
 
     buf_t p = {0};
     if (!empty) {
-        static const char *const files[] = {"truth.tsv", "boilerplate.txt"};
-        for (size_t i = 0; i < 2; i++) {
+        static const char *const files[] = {"truth.tsv", "boilerplate.txt", "passages.tsv"};
+        for (size_t i = 0; i < 3; i++) {
             p.len = 0;
             buf_puts(&p, out);
             buf_putc(&p, '/');
@@ -1313,7 +1339,7 @@ static void doc_add_para(gen_t *g, size_t off, size_t len, uint32_t line)
 }
 
 static void pool_insert(gen_t *g, const char *s, size_t len, uint32_t doc, uint32_t line,
-                        uint32_t width)
+                        uint32_t width, uint64_t off)
 {
     size_t slot;
     if (g->npool < POOL_CAP) {
@@ -1327,6 +1353,7 @@ static void pool_insert(gen_t *g, const char *s, size_t len, uint32_t doc, uint3
     g->pool[slot].doc = doc;
     g->pool[slot].line = line;
     g->pool[slot].width = width;
+    g->pool[slot].off = off;
 }
 
 static void gen_boiler(gen_t *g, doc_t *d, int site, int footer)
@@ -1342,8 +1369,322 @@ static void gen_boiler(gen_t *g, doc_t *d, int site, int footer)
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Planted passages (--passages; see "Passages" in the opening comment)     */
+/* ------------------------------------------------------------------------ */
+
+enum { PK_SENTENCE = 0, PK_MERGE, PK_SPLIT, PK_LONGLINE, PK_N };
+static const char *const PK_NAME[PK_N] = {"sentence", "merge", "split", "longline"};
+#define P_MIN_NORM 60u /* normalised characters of every planted passage, at least */
+#define P_MAX_WANT 400u
+
+static void ptruth_row(gen_t *g, unsigned kind, const char *mut, uint32_t da, uint64_t oa,
+                       uint64_t la, uint32_t db, uint64_t ob, uint64_t lb)
+{
+    if (fprintf(g->ptruth, "%s\t%s\tdocs/%06u.txt\t%llu\t%llu\tdocs/%06u.txt\t%llu\t%llu\n",
+                PK_NAME[kind], mut, da, (unsigned long long)oa, (unsigned long long)la, db,
+                (unsigned long long)ob, (unsigned long long)lb) < 0)
+        die("cannot write passages.tsv: %s", strerror(errno));
+    g->prows[kind]++;
+}
+
+/* Characters of s[0..n-1] left by approx_norm (letters, digits, CJK). */
+static size_t norm_len(gen_t *g, const char *s, size_t n)
+{
+    decode_all(s, n, &g->pc1);
+    approx_norm(&g->pc1, &g->pc2);
+    return g->pc2.len;
+}
+
+static int is_delim(uint32_t c)
+{
+    switch (c) {
+    case ',': case ';': case ':': case '!': case '?':
+    case 0x3001: case 0x3002: case 0xFF0C: case 0xFF1B: case 0xFF1A:
+    case 0xFF01: case 0xFF1F: case 0xFF61: case 0xFF64:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void pb_push(gen_t *g, size_t v)
+{
+    if (g->npb == g->cappb) {
+        g->cappb = g->cappb ? g->cappb * 2 : 256;
+        g->pb = xrealloc(g->pb, g->cappb * sizeof *g->pb);
+    }
+    g->pb[g->npb++] = v;
+}
+
+/* Cut points of s[0..n-1] into g->pb: 0, the byte after every clause
+ * delimiter (Chinese) or the start of every word (English), and n.  Returns
+ * how many. */
+static size_t cuts(gen_t *g, const char *s, size_t n, int en)
+{
+    g->npb = 0;
+    pb_push(g, 0);
+    if (en) {
+        for (size_t i = 1; i < n; i++)
+            if (s[i - 1] == ' ' && s[i] != ' ')
+                pb_push(g, i);
+    } else {
+        size_t i = 0;
+        while (i < n) {
+            uint32_t c;
+            i += utf8_dec((const unsigned char *)s + i, n - i, &c);
+            if (is_delim(c) && i < n)
+                pb_push(g, i);
+        }
+    }
+    if (n > 0)
+        pb_push(g, n);
+    return g->npb;
+}
+
+/* Drops trailing spaces and clause delimiters of s[rs..*re-1]. */
+static void trim_end(const char *s, size_t rs, size_t *re)
+{
+    while (*re > rs) {
+        if (s[*re - 1] == ' ') {
+            (*re)--;
+            continue;
+        }
+        size_t b = *re - 1;
+        while (b > rs && is_cont((unsigned char)s[b]))
+            b--;
+        uint32_t c;
+        utf8_dec((const unsigned char *)s + b, *re - b, &c);
+        if (!is_delim(c))
+            break;
+        *re = b;
+    }
+}
+
+/* A run of whole units of s (between the m cut points in g->pb) from a
+ * random unit, of at least `want` normalised characters (or to the end of s,
+ * then grown backwards to P_MIN_NORM), trailing delimiters dropped: s[*rs,
+ * *re).  Returns 0 when all of s is shorter than P_MIN_NORM. */
+static int pick_run(gen_t *g, const char *s, size_t m, size_t want, size_t *rs, size_t *re)
+{
+    if (m < 2)
+        return 0;
+    size_t nu = m - 1, i = (size_t)rng_below(&g->rng, nu), j = i + 1;
+    for (;; j++)
+        if (j == nu || norm_len(g, s + g->pb[i], g->pb[j] - g->pb[i]) >= want)
+            break;
+    while (i > 0 && norm_len(g, s + g->pb[i], g->pb[j] - g->pb[i]) < P_MIN_NORM)
+        i--;
+    if (norm_len(g, s + g->pb[i], g->pb[j] - g->pb[i]) < P_MIN_NORM)
+        return 0;
+    *rs = g->pb[i];
+    *re = g->pb[j];
+    trim_end(s, *rs, re);
+    return 1;
+}
+
+/* A random cut point k of s (1 <= k < m - 1) leaving at least P_MIN_NORM
+ * normalised characters on either side; 0 if there is none. */
+static size_t pick_split(gen_t *g, const char *s, size_t n, size_t m)
+{
+    size_t ok = 0, first = 0;
+    for (size_t k = 1; k + 1 < m; k++)
+        if (norm_len(g, s, g->pb[k]) >= P_MIN_NORM &&
+            norm_len(g, s + g->pb[k], n - g->pb[k]) >= P_MIN_NORM) {
+            if (!ok)
+                first = k;
+            ok++;
+        }
+    /* the valid cut points are consecutive: the prefix grows, the rest shrinks */
+    return ok ? first + (size_t)rng_below(&g->rng, ok) : 0;
+}
+
+/* The mutation of a planted passage: 0 none (40 %), 1-3 (20 % each): zh
+ * script, width, pinyin; en case, punct, edit. */
+static unsigned pick_mut(gen_t *g)
+{
+    uint64_t u = rng_below(&g->rng, 10);
+    return u < 4 ? 0u : u < 6 ? 1u : u < 8 ? 2u : 3u;
+}
+
+static unsigned pick_kind(gen_t *g)
+{
+    uint64_t u = rng_below(&g->rng, 10);
+    return u < 6 ? PK_SENTENCE : u < 8 ? PK_MERGE : PK_SPLIT;
+}
+
+/* s[0..n-1] with mutation m into out (s must not be out); returns its
+ * name, "none" when it changed nothing. */
+static const char *mutate_zh(gen_t *g, unsigned m, const char *s, size_t n, buf_t *out)
+{
+    if (m == 1) {
+        int dir = rng_chance(&g->rng, 0.5);
+        if (convert(dir ? g->s2t : g->t2s, s, n, out) ||
+            convert(dir ? g->t2s : g->s2t, s, n, out))
+            return "script";
+    } else if (m == 2) {
+        decode_all(s, n, &g->pc1);
+        if (swap_width(g, &g->pc1)) {
+            encode_all(&g->pc1, out);
+            return "width";
+        }
+    } else if (m == 3) {
+        decode_all(s, n, &g->pc1);
+        if (add_pinyin(g, &g->pc1, &g->pc2)) {
+            encode_all(&g->pc2, out);
+            return "pinyin";
+        }
+    }
+    out->len = 0;
+    buf_put(out, s, n);
+    return "none";
+}
+
+/* A copy of a random earlier paragraph (this document's or the pool's)
+ * into out, with its document and byte offset. */
+static int pick_src_zh(gen_t *g, const doc_t *d, uint32_t doc, buf_t *out, uint32_t *sdoc,
+                       uint64_t *soff)
+{
+    out->len = 0;
+    if (g->ndp > 0 && (g->npool == 0 || rng_chance(&g->rng, 0.3))) {
+        const para_t *pp = &g->dp[rng_below(&g->rng, g->ndp)];
+        buf_put(out, d->text.p + pp->off, pp->len);
+        *sdoc = doc;
+        *soff = pp->off;
+    } else if (g->npool > 0) {
+        const src_t *sp = &g->pool[rng_below(&g->rng, g->npool)];
+        buf_put(out, sp->text, sp->len);
+        *sdoc = sp->doc;
+        *soff = sp->off;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* A run of a random earlier paragraph, mutated, into g->pm1, its source
+ * span into *sdoc, *soff, *slen; returns the mutation's name, NULL if the
+ * paragraph was too short. */
+static const char *run_zh(gen_t *g, const doc_t *d, uint32_t doc, uint32_t *sdoc, uint64_t *soff,
+                          uint64_t *slen)
+{
+    unsigned m = pick_mut(g);
+    size_t want = P_MIN_NORM + (size_t)rng_below(&g->rng, P_MAX_WANT - P_MIN_NORM + 1), rs, re;
+    if (!pick_src_zh(g, d, doc, &g->ps1, sdoc, soff))
+        return NULL;
+    size_t mc = cuts(g, g->ps1.p, g->ps1.len, 0);
+    if (!pick_run(g, g->ps1.p, mc, want, &rs, &re))
+        return NULL;
+    *soff += rs;
+    *slen = re - rs;
+    return mutate_zh(g, m, g->ps1.p + rs, re - rs, &g->pm1);
+}
+
+/* Ends a body paragraph begun at off on line `line`. */
+static void end_para_zh(gen_t *g, doc_t *d, size_t off, uint32_t line)
+{
+    doc_add_para(g, off, d->text.len - off, line);
+    buf_putc(&d->text, '\n');
+    g->paragraphs++;
+}
+
+/* Writes a body paragraph with a planted passage (two for a split) whose
+ * line `line` is started and indented, its text beginning at off.  Returns
+ * 0, having written nothing, when the sources drawn were too short. */
+static int plant_zh(gen_t *g, const style_t *st, doc_t *d, uint32_t doc, uint32_t line,
+                    size_t off)
+{
+    unsigned kind = pick_kind(g);
+    uint32_t sd1, sd2;
+    uint64_t so1, so2, sl1;
+    if (kind == PK_SENTENCE) {
+        const char *mn = run_zh(g, d, doc, &sd1, &so1, &sl1);
+        if (!mn)
+            return 0;
+        g->pf.len = 0;
+        gen_fresh(g, st, &g->pf);
+        size_t nf = cuts(g, g->pf.p, g->pf.len, 0) - 1; /* last cut point */
+        size_t lo = nf / 4, p = g->pb[lo + (size_t)rng_below(&g->rng, nf / 2 + 1)];
+        buf_put(&d->text, g->pf.p, p);
+        size_t boff = d->text.len;
+        buf_put(&d->text, g->pm1.p, g->pm1.len);
+        buf_puts(&d->text, "\xe3\x80\x82"); /* 。 */
+        buf_put(&d->text, g->pf.p + p, g->pf.len - p);
+        ptruth_row(g, PK_SENTENCE, mn, sd1, so1, sl1, doc, boff, g->pm1.len);
+        end_para_zh(g, d, off, line);
+        return 1;
+    }
+    unsigned m = pick_mut(g), t;
+    size_t need = kind == PK_MERGE ? P_MIN_NORM : 2 * P_MIN_NORM;
+    for (t = 0; t < 8; t++) /* a source long enough, in a few tries */
+        if (!pick_src_zh(g, d, doc, &g->ps1, &sd1, &so1) ||
+            norm_len(g, g->ps1.p, g->ps1.len) >= need)
+            break;
+    if (t == 8 || g->ps1.len == 0)
+        return 0;
+    if (kind == PK_MERGE) {
+        for (t = 0; t < 8; t++)
+            if (!pick_src_zh(g, d, doc, &g->ps2, &sd2, &so2) ||
+                norm_len(g, g->ps2.p, g->ps2.len) >= need)
+                break;
+        if (t == 8 || g->ps2.len == 0 || (sd1 == sd2 && so1 == so2))
+            return 0;
+        const char *mn1 = mutate_zh(g, m, g->ps1.p, g->ps1.len, &g->pm1);
+        const char *mn2 = mutate_zh(g, m, g->ps2.p, g->ps2.len, &g->pm2);
+        size_t o1 = d->text.len;
+        buf_put(&d->text, g->pm1.p, g->pm1.len);
+        size_t o2 = d->text.len;
+        buf_put(&d->text, g->pm2.p, g->pm2.len);
+        ptruth_row(g, PK_MERGE, mn1, sd1, so1, g->ps1.len, doc, o1, g->pm1.len);
+        ptruth_row(g, PK_MERGE, mn2, sd2, so2, g->ps2.len, doc, o2, g->pm2.len);
+        end_para_zh(g, d, off, line);
+        return 1;
+    }
+    size_t mc = cuts(g, g->ps1.p, g->ps1.len, 0);
+    size_t k = pick_split(g, g->ps1.p, g->ps1.len, mc);
+    if (!k)
+        return 0;
+    size_t p = g->pb[k];
+    const char *mn1 = mutate_zh(g, m, g->ps1.p, p, &g->pm1);
+    const char *mn2 = mutate_zh(g, m, g->ps1.p + p, g->ps1.len - p, &g->pm2);
+    buf_put(&d->text, g->pm1.p, g->pm1.len);
+    end_para_zh(g, d, off, line);
+    uint32_t line2 = doc_line(d);
+    if (st->indent)
+        buf_puts(&d->text, "\xe3\x80\x80\xe3\x80\x80");
+    size_t off2 = d->text.len;
+    buf_put(&d->text, g->pm2.p, g->pm2.len);
+    end_para_zh(g, d, off2, line2);
+    ptruth_row(g, PK_SPLIT, mn1, sd1, so1, p, doc, off, g->pm1.len);
+    ptruth_row(g, PK_SPLIT, mn2, sd1, so1 + p, g->ps1.len - p, doc, off2, g->pm2.len);
+    return 1;
+}
+
+/* The body of a long-line document: one line of fresh paragraphs with runs
+ * of earlier paragraphs planted in it, until d->text reaches want. */
+static void long_line_zh(gen_t *g, const style_t *st, doc_t *d, uint32_t doc, size_t want)
+{
+    doc_line(d);
+    while (d->text.len < want) {
+        uint32_t sd;
+        uint64_t so, sl;
+        const char *mn;
+        if (g->npool > 0 && rng_chance(&g->rng, 0.05) &&
+            (mn = run_zh(g, d, doc, &sd, &so, &sl)) != NULL) {
+            size_t boff = d->text.len;
+            buf_put(&d->text, g->pm1.p, g->pm1.len);
+            buf_puts(&d->text, "\xe3\x80\x82"); /* 。 */
+            ptruth_row(g, PK_LONGLINE, mn, sd, so, sl, doc, boff, g->pm1.len);
+        } else {
+            gen_fresh(g, st, &d->text);
+        }
+    }
+    buf_putc(&d->text, '\n');
+    g->paragraphs++;
+}
+
 /* Generates document `doc` of about `want` bytes into d->text. */
-static void gen_doc(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
+static void gen_doc(gen_t *g, uint32_t doc, size_t want, int longline, doc_t *d, FILE *truth)
 {
     style_t st;
     st.script = rng_chance(&g->rng, 0.3);
@@ -1372,7 +1713,9 @@ static void gen_doc(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
     }
 
     char kname[64];
-    while (d->text.len < want) {
+    if (longline)
+        long_line_zh(g, &st, d, doc, want);
+    while (!longline && d->text.len < want) {
         if (rng_chance(&g->rng, 0.06)) {
             doc_line(d);
             gen_heading(g, &st, &d->text);
@@ -1383,6 +1726,9 @@ static void gen_doc(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
         if (st.indent)
             buf_puts(&d->text, "\xe3\x80\x80\xe3\x80\x80");
         size_t off = d->text.len;
+        if (g->prate > 0 && (g->ndp > 0 || g->npool > 0) && rng_chance(&g->rng, g->prate) &&
+            plant_zh(g, &st, d, doc, line, off))
+            continue;
         double u = rng_unit(&g->rng);
         int have_src = g->ndp > 0 || g->npool > 0;
         if (have_src && u < g->dup_rate + g->exact_rate) {
@@ -1430,7 +1776,8 @@ static void gen_doc(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
 
     for (size_t i = 0; i < g->ndp; i++)
         if (rng_chance(&g->rng, 0.25))
-            pool_insert(g, d->text.p + g->dp[i].off, g->dp[i].len, doc, g->dp[i].line, 0);
+            pool_insert(g, d->text.p + g->dp[i].off, g->dp[i].len, doc, g->dp[i].line, 0,
+                        g->dp[i].off);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2159,7 +2506,8 @@ static uint32_t en_list(gen_t *g, buf_t *out, uint32_t width)
     return lines;
 }
 
-static void en_add_para(en_t *e, const char *s, size_t n, uint32_t width, uint32_t line)
+static void en_add_para(en_t *e, const char *s, size_t n, uint32_t width, uint32_t line,
+                        size_t foff)
 {
     if (e->nep == e->capep) {
         e->capep = e->capep ? e->capep * 2 : 256;
@@ -2169,12 +2517,271 @@ static void en_add_para(en_t *e, const char *s, size_t n, uint32_t width, uint32
     e->ep[e->nep].len = (uint32_t)n;
     e->ep[e->nep].width = width;
     e->ep[e->nep].line = line;
+    e->ep[e->nep].foff = foff;
     e->nep++;
     buf_put(&e->flat, s, n);
 }
 
+/* Offsets in out[0..on-1], which en_wrap(out, flat, n, width, "", "") wrote,
+ * of the flat positions pos[0..k-1] (ascending) into res: en_wrap only turns
+ * a run of spaces into one '\n'. */
+static void wrap_map(const char *flat, size_t n, const char *out, size_t on, const size_t *pos,
+                     size_t *res, size_t k)
+{
+    size_t i = 0, o = 0, q = 0;
+    while (i < n && o < on) {
+        while (q < k && pos[q] <= i)
+            res[q++] = o;
+        if (flat[i] == out[o]) {
+            i++, o++;
+        } else if (out[o] == '\n' && flat[i] == ' ') {
+            while (i < n && flat[i] == ' ')
+                i++;
+            o++;
+        } else {
+            die("internal error: wrapped text does not match its source");
+        }
+    }
+    while (q < k)
+        res[q++] = o;
+}
+
+/* The file span (offset, length) of flat[a..b-1], a paragraph written at
+ * file offset foff wrapped at width. */
+static void en_file_span(gen_t *g, const char *flat, size_t n, uint32_t width, uint64_t foff,
+                         size_t a, size_t b, uint64_t *off, uint64_t *len)
+{
+    size_t pos[2] = {a, b}, res[2];
+    g->pwrap.len = 0;
+    en_wrap(&g->pwrap, flat, n, width, "", "");
+    wrap_map(flat, n, g->pwrap.p, g->pwrap.len, pos, res, 2);
+    *off = foff + res[0];
+    *len = res[1] - res[0];
+}
+
+/* A copy of a random earlier paragraph's flat text into out, with its
+ * document, file offset and wrap width. */
+static int pick_src_en(gen_t *g, uint32_t doc, buf_t *out, uint32_t *sdoc, uint64_t *soff,
+                       uint32_t *swidth)
+{
+    en_t *e = &g->en;
+    out->len = 0;
+    if (e->nep > 0 && (g->npool == 0 || rng_chance(&g->rng, 0.3))) {
+        const enpara_t *pp = &e->ep[rng_below(&g->rng, e->nep)];
+        buf_put(out, e->flat.p + pp->off, pp->len);
+        *sdoc = doc;
+        *soff = pp->foff;
+        *swidth = pp->width;
+    } else if (g->npool > 0) {
+        const src_t *sp = &g->pool[rng_below(&g->rng, g->npool)];
+        buf_put(out, sp->text, sp->len);
+        *sdoc = sp->doc;
+        *soff = sp->off;
+        *swidth = sp->width;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* s[0..n-1] with mutation m (1 case, 2 punct, 3 one word of the middle
+ * half substituted) into out; returns its name, "none" when it changed
+ * nothing. */
+static const char *mutate_en(gen_t *g, unsigned m, const char *s, size_t n, buf_t *out)
+{
+    static const char *const names[4] = {"none", "case", "punct", "edit"};
+    itemv_t *v = &g->en.ib;
+    out->len = 0;
+    if (m == 0) {
+        buf_put(out, s, n);
+        return "none";
+    }
+    en_parse(s, n, v);
+    if (m == 1) {
+        en_case(g, v, (unsigned)rng_below(&g->rng, 5));
+    } else if (m == 2) {
+        en_punct(g, v, (unsigned)rng_below(&g->rng, 8));
+    } else {
+        for (int tries = 0; tries < 16 && v->len > 0; tries++) {
+            size_t i = v->len / 4 + (size_t)rng_below(&g->rng, v->len / 2 + 1);
+            item_t *it = &v->p[i < v->len ? i : v->len - 1];
+            const char *w = en_word(g);
+            if (!it->core[0] || eq_nocase(w, it->core))
+                continue;
+            int cap = it->core[0] >= 'A' && it->core[0] <= 'Z';
+            set_str(it->core, sizeof it->core, w, strlen(w));
+            if (cap)
+                it->core[0] = upper_c(it->core[0]);
+            break;
+        }
+    }
+    en_render(v, out);
+    if (out->len == n && memcmp(out->p, s, n) == 0)
+        return "none";
+    return names[m];
+}
+
+/* A run of a random earlier paragraph, mutated, into g->pm1, its source
+ * span into *sdoc, *soff, *slen; NULL if the paragraph was too short.  An
+ * edited run is 330-400 characters, so that one substituted word (5 of its
+ * token 5-shingles) leaves a token-shingle Jaccard of about 0.8 or more. */
+static const char *run_en(gen_t *g, uint32_t doc, uint32_t *sdoc, uint64_t *soff, uint64_t *slen)
+{
+    unsigned m = pick_mut(g);
+    size_t want = m == 3 ? 330 + (size_t)rng_below(&g->rng, 71)
+                         : P_MIN_NORM + (size_t)rng_below(&g->rng, P_MAX_WANT - P_MIN_NORM + 1);
+    size_t rs, re;
+    uint32_t sw;
+    for (unsigned t = 0; t < 8; t++) /* an edit wants a long paragraph: a few tries */
+        if (!pick_src_en(g, doc, &g->ps1, sdoc, soff, &sw) || m != 3 ||
+            norm_len(g, g->ps1.p, g->ps1.len) >= want)
+            break;
+    if (g->ps1.len == 0)
+        return NULL;
+    size_t mc = cuts(g, g->ps1.p, g->ps1.len, 1);
+    if (!pick_run(g, g->ps1.p, mc, want, &rs, &re))
+        return NULL;
+    en_file_span(g, g->ps1.p, g->ps1.len, sw, *soff, rs, re, soff, slen);
+    if (m == 3 && norm_len(g, g->ps1.p + rs, re - rs) < 270)
+        m = 2; /* the paragraph ended first: too short for an edit, punct instead */
+    return mutate_en(g, m, g->ps1.p + rs, re - rs, &g->pm1);
+}
+
+/* Writes the flat text g->pd as a body paragraph begun on line `line`
+ * (wrapped at width), registers it and maps the flat positions pos[0..k-1]
+ * to file offsets in res. */
+static void put_para_en(gen_t *g, doc_t *d, uint32_t line, uint32_t width, const size_t *pos,
+                        size_t *res, size_t k)
+{
+    size_t foff = d->text.len;
+    d->line += en_wrap(&d->text, g->pd.p, g->pd.len, width, "", "") - 1;
+    wrap_map(g->pd.p, g->pd.len, d->text.p + foff, d->text.len - foff, pos, res, k);
+    for (size_t i = 0; i < k; i++)
+        res[i] += foff;
+    en_add_para(&g->en, g->pd.p, g->pd.len, width, line, foff);
+    g->paragraphs++;
+}
+
+/* The English plant_zh: a body paragraph (two for a split) on line `line`,
+ * already started, wrapped at width; 0 (nothing written) when the sources
+ * drawn were too short. */
+static int plant_en(gen_t *g, doc_t *d, uint32_t doc, uint32_t line, uint32_t width)
+{
+    unsigned kind = pick_kind(g);
+    uint32_t sd1, sd2, sw1, sw2;
+    uint64_t so1, so2, sl1, sl2;
+    size_t pos[4], res[4];
+    if (kind == PK_SENTENCE) {
+        const char *mn = run_en(g, doc, &sd1, &so1, &sl1);
+        if (!mn)
+            return 0;
+        en_fresh(g, &g->pf);
+        size_t nf = cuts(g, g->pf.p, g->pf.len, 1) - 1;
+        size_t p = g->pb[nf / 4 + (size_t)rng_below(&g->rng, nf / 2 + 1)];
+        g->pd.len = 0;
+        buf_put(&g->pd, g->pf.p, p);
+        if (p > 0 && g->pf.p[p - 1] != ' ')
+            buf_putc(&g->pd, ' ');
+        pos[0] = g->pd.len;
+        buf_put(&g->pd, g->pm1.p, g->pm1.len);
+        pos[1] = g->pd.len;
+        if (p < g->pf.len) {
+            buf_putc(&g->pd, ' ');
+            buf_put(&g->pd, g->pf.p + p, g->pf.len - p);
+        }
+        put_para_en(g, d, line, width, pos, res, 2);
+        ptruth_row(g, PK_SENTENCE, mn, sd1, so1, sl1, doc, res[0], res[1] - res[0]);
+        return 1;
+    }
+    unsigned m = pick_mut(g);
+    if (m == 3)
+        m = 2; /* a word edit needs a long passage; whole paragraphs are often short */
+    unsigned t;
+    size_t need = kind == PK_MERGE ? P_MIN_NORM : 2 * P_MIN_NORM;
+    for (t = 0; t < 8; t++) /* a source long enough, in a few tries */
+        if (!pick_src_en(g, doc, &g->ps1, &sd1, &so1, &sw1) ||
+            norm_len(g, g->ps1.p, g->ps1.len) >= need)
+            break;
+    if (t == 8 || g->ps1.len == 0)
+        return 0;
+    if (kind == PK_MERGE) {
+        for (t = 0; t < 8; t++)
+            if (!pick_src_en(g, doc, &g->ps2, &sd2, &so2, &sw2) ||
+                norm_len(g, g->ps2.p, g->ps2.len) >= need)
+                break;
+        if (t == 8 || g->ps2.len == 0 || (sd1 == sd2 && so1 == so2))
+            return 0;
+        const char *mn1 = mutate_en(g, m, g->ps1.p, g->ps1.len, &g->pm1);
+        const char *mn2 = mutate_en(g, m, g->ps2.p, g->ps2.len, &g->pm2);
+        g->pd.len = 0;
+        pos[0] = 0;
+        buf_put(&g->pd, g->pm1.p, g->pm1.len);
+        pos[1] = g->pd.len;
+        buf_putc(&g->pd, ' ');
+        pos[2] = g->pd.len;
+        buf_put(&g->pd, g->pm2.p, g->pm2.len);
+        pos[3] = g->pd.len;
+        put_para_en(g, d, line, width, pos, res, 4);
+        en_file_span(g, g->ps1.p, g->ps1.len, sw1, so1, 0, g->ps1.len, &so1, &sl1);
+        en_file_span(g, g->ps2.p, g->ps2.len, sw2, so2, 0, g->ps2.len, &so2, &sl2);
+        ptruth_row(g, PK_MERGE, mn1, sd1, so1, sl1, doc, res[0], res[1] - res[0]);
+        ptruth_row(g, PK_MERGE, mn2, sd2, so2, sl2, doc, res[2], res[3] - res[2]);
+        return 1;
+    }
+    size_t mc = cuts(g, g->ps1.p, g->ps1.len, 1);
+    size_t k = pick_split(g, g->ps1.p, g->ps1.len, mc);
+    if (!k)
+        return 0;
+    size_t p = g->pb[k], e1 = p;
+    trim_end(g->ps1.p, 0, &e1);
+    const char *mn1 = mutate_en(g, m, g->ps1.p, e1, &g->pm1);
+    const char *mn2 = mutate_en(g, m, g->ps1.p + p, g->ps1.len - p, &g->pm2);
+    uint64_t a1, l1, a2, l2;
+    en_file_span(g, g->ps1.p, g->ps1.len, sw1, so1, 0, e1, &a1, &l1);
+    en_file_span(g, g->ps1.p, g->ps1.len, sw1, so1, p, g->ps1.len, &a2, &l2);
+    g->pd.len = 0;
+    buf_put(&g->pd, g->pm1.p, g->pm1.len);
+    pos[0] = 0;
+    pos[1] = g->pd.len;
+    put_para_en(g, d, line, width, pos, res, 2);
+    ptruth_row(g, PK_SPLIT, mn1, sd1, a1, l1, doc, res[0], res[1] - res[0]);
+    uint32_t line2 = doc_line(d);
+    g->pd.len = 0;
+    buf_put(&g->pd, g->pm2.p, g->pm2.len);
+    pos[1] = g->pd.len;
+    put_para_en(g, d, line2, width, pos, res, 2);
+    ptruth_row(g, PK_SPLIT, mn2, sd1, a2, l2, doc, res[0], res[1] - res[0]);
+    return 1;
+}
+
+/* The body of an English long-line document: one line of fresh paragraphs
+ * joined by spaces with runs of earlier paragraphs planted in it. */
+static void long_line_en(gen_t *g, doc_t *d, uint32_t doc, size_t want)
+{
+    doc_line(d);
+    size_t start = d->text.len;
+    while (d->text.len < want) {
+        uint32_t sd;
+        uint64_t so, sl;
+        const char *mn;
+        if (d->text.len > start)
+            buf_putc(&d->text, ' ');
+        if (g->npool > 0 && rng_chance(&g->rng, 0.05) &&
+            (mn = run_en(g, doc, &sd, &so, &sl)) != NULL) {
+            ptruth_row(g, PK_LONGLINE, mn, sd, so, sl, doc, d->text.len, g->pm1.len);
+            buf_put(&d->text, g->pm1.p, g->pm1.len);
+        } else {
+            en_fresh(g, &g->pf);
+            buf_put(&d->text, g->pf.p, g->pf.len);
+        }
+    }
+    buf_putc(&d->text, '\n');
+    g->paragraphs++;
+}
+
 /* Generates English document `doc` of about `want` bytes into d->text. */
-static void gen_doc_en(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *truth)
+static void gen_doc_en(gen_t *g, uint32_t doc, size_t want, int longline, doc_t *d,
+                       FILE *truth)
 {
     en_t *e = &g->en;
     int wrapped = e->layout == LAYOUT_WRAPPED;
@@ -2208,7 +2815,9 @@ static void gen_doc_en(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *trut
         buf_putc(&d->text, '\n');
     }
 
-    while (d->text.len < want) {
+    if (longline)
+        long_line_en(g, d, doc, want);
+    while (!longline && d->text.len < want) {
         if (wrapped) {
             double v = rng_unit(&g->rng);
             if (v < 0.06) {
@@ -2230,6 +2839,9 @@ static void gen_doc_en(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *trut
             }
         }
         uint32_t line = doc_line(d), pw = width;
+        if (g->prate > 0 && (e->nep > 0 || g->npool > 0) && rng_chance(&g->rng, g->prate) &&
+            plant_en(g, d, doc, line, width))
+            continue;
         double u = rng_unit(&g->rng);
         int have_src = e->nep > 0 || g->npool > 0;
         if (have_src && u < g->dup_rate + g->exact_rate) {
@@ -2266,15 +2878,16 @@ static void gen_doc_en(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *trut
         } else {
             en_fresh(g, &e->para);
         }
+        size_t foff = d->text.len;
         d->line += en_wrap(&d->text, e->para.p, e->para.len, pw, "", "") - 1;
-        en_add_para(e, e->para.p, e->para.len, pw, line);
+        en_add_para(e, e->para.p, e->para.len, pw, line, foff);
         g->paragraphs++;
     }
 
     for (size_t i = 0; i < e->nep; i++)
         if (rng_chance(&g->rng, 0.25))
             pool_insert(g, e->flat.p + e->ep[i].off, e->ep[i].len, doc, e->ep[i].line,
-                        e->ep[i].width);
+                        e->ep[i].width, e->ep[i].foff);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2284,7 +2897,8 @@ static void gen_doc_en(gen_t *g, uint32_t doc, size_t want, doc_t *d, FILE *trut
 static void usage(FILE *f)
 {
     fputs("usage: gen_corpus --seed N --size-mb M [--lang zh|en] [--layout wrapped|lines]\n"
-          "                  [--dup-rate F] [--exact-rate F] [--seeds DIR] [--force] --out DIR\n"
+          "                  [--dup-rate F] [--exact-rate F] [--passages F] [--seeds DIR]\n"
+          "                  [--force] --out DIR\n"
           "  --seed N         PRNG seed (0..2^64-1); same seed and size, same bytes\n"
           "  --size-mb M      total size of DIR/docs in MB of 1,000,000 bytes (1..50000)\n"
           "  --lang L         zh (default): Chinese from the seed corpus;\n"
@@ -2294,6 +2908,10 @@ static void usage(FILE *f)
           "                   paragraph per line, 40-120 characters)\n"
           "  --dup-rate F     fraction of body paragraphs that are near-copies (default 0.10)\n"
           "  --exact-rate F   fraction of body paragraphs that are exact copies (default 0.02)\n"
+          "  --passages F     fraction of body paragraphs with a planted passage (a run of\n"
+          "                   another paragraph inside fresh text, two paragraphs merged,\n"
+          "                   one split), plus long-line documents; listed in\n"
+          "                   DIR/passages.tsv (default 0: none, no file)\n"
           "  --seeds DIR      zh only: seed corpus, *.txt one paragraph per line\n"
           "                   (default " ND_DEFAULT_SEEDS_DIR ")\n"
           "  --out DIR        output: DIR/docs/NNNNNN.txt, DIR/truth.tsv, DIR/boilerplate.txt\n"
@@ -2340,7 +2958,7 @@ int main(int argc, char **argv)
 {
     const char *seed_s = NULL, *size_s = NULL, *dup_s = NULL, *exact_s = NULL;
     const char *seeds = ND_DEFAULT_SEEDS_DIR, *out = NULL;
-    const char *lang_s = NULL, *layout_s = NULL;
+    const char *lang_s = NULL, *layout_s = NULL, *passages_s = NULL;
     int force = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -2354,12 +2972,13 @@ int main(int argc, char **argv)
             continue;
         }
         static const char *const opts[] = {"--seed",  "--size-mb", "--dup-rate", "--exact-rate",
-                                           "--seeds", "--out",     "--lang",     "--layout"};
-        const char **dst[] = {&seed_s, &size_s, &dup_s,   &exact_s,
-                              &seeds,  &out,    &lang_s, &layout_s};
+                                           "--seeds", "--out",     "--lang",     "--layout",
+                                           "--passages"};
+        const char **dst[] = {&seed_s, &size_s, &dup_s,   &exact_s,   &seeds,
+                              &out,    &lang_s, &layout_s, &passages_s};
         size_t k;
         const char *val = NULL;
-        for (k = 0; k < 8; k++) {
+        for (k = 0; k < 9; k++) {
             size_t ol = strlen(opts[k]);
             if (strncmp(a, opts[k], ol) != 0)
                 continue;
@@ -2374,7 +2993,7 @@ int main(int argc, char **argv)
                 break;
             }
         }
-        if (k == 8)
+        if (k == 9)
             usage_error("unknown argument '%s'", a);
         *dst[k] = val;
     }
@@ -2392,6 +3011,7 @@ int main(int argc, char **argv)
     g.exact_rate = exact_s ? parse_rate("--exact-rate", exact_s, 0.5) : 0.02;
     if (g.dup_rate + g.exact_rate > 0.9)
         usage_error("--dup-rate plus --exact-rate must not exceed 0.9");
+    g.prate = passages_s ? parse_rate("--passages", passages_s, 0.5) : 0.0;
     if (!*seeds)
         usage_error("--seeds needs a directory");
     int en = 0, layout = LAYOUT_WRAPPED;
@@ -2438,6 +3058,18 @@ int main(int argc, char **argv)
     static char tbuf[1 << 20];
     setvbuf(truth, tbuf, _IOFBF, sizeof tbuf);
     fputs("doc_a\tline_a\tdoc_b\tline_b\tkind\tjaccard_estimate\n", truth);
+    static char pbuf[1 << 20];
+    if (g.prate > 0) {
+        path.len = 0;
+        buf_puts(&path, out);
+        buf_puts(&path, "/passages.tsv");
+        buf_putc(&path, '\0');
+        if (!(g.ptruth = fopen(path.p, "w")))
+            die("cannot open '%s': %s", path.p, strerror(errno));
+        setvbuf(g.ptruth, pbuf, _IOFBF, sizeof pbuf);
+        fputs("kind\tmutation\tdoc_a\toffset_a\tlength_a\tdoc_b\toffset_b\tlength_b\n",
+              g.ptruth);
+    }
 
     uint64_t target = size_mb * MB_BYTES, total = 0;
     uint32_t ndocs = 0;
@@ -2448,12 +3080,18 @@ int main(int argc, char **argv)
             die("too many documents (limit %u)", MAX_DOCS);
         unsigned e = (unsigned)rng_below(&g.rng, 7);
         size_t want = ((size_t)2048 << e) + (size_t)rng_below(&g.rng, (uint64_t)2048 << e);
+        int longline = 0;
+        if (g.prate > 0 && (ndocs == 8 || rng_chance(&g.rng, 0.004))) {
+            longline = 1; /* one line of 1-3 MB */
+            want = 1000000 + (size_t)rng_below(&g.rng, 2000001);
+            g.plong++;
+        }
         if (want > target - total)
             want = (size_t)(target - total);
         if (en)
-            gen_doc_en(&g, ndocs, want, &d, truth);
+            gen_doc_en(&g, ndocs, want, longline, &d, truth);
         else
-            gen_doc(&g, ndocs, want, &d, truth);
+            gen_doc(&g, ndocs, want, longline, &d, truth);
         int w = snprintf(name, sizeof name, "/docs/%06u.txt", ndocs);
         if (w < 0 || (size_t)w >= sizeof name)
             die("document name too long");
@@ -2467,6 +3105,8 @@ int main(int argc, char **argv)
     }
     if (fflush(truth) != 0 || ferror(truth) || fclose(truth) != 0)
         die("cannot write '%s/truth.tsv': %s", out, strerror(errno));
+    if (g.ptruth && (fflush(g.ptruth) != 0 || ferror(g.ptruth) || fclose(g.ptruth) != 0))
+        die("cannot write '%s/passages.tsv': %s", out, strerror(errno));
 
     buf_t bp = {0}; /* English documents have no boilerplate: an empty file */
     for (size_t s = 0; s < (en ? 0 : N_SITES); s++)
@@ -2487,6 +3127,13 @@ int main(int argc, char **argv)
             ndocs, (unsigned long long)total, (unsigned long long)g.paragraphs,
             (unsigned long long)g.near, (unsigned long long)g.exact,
             (unsigned long long)g.boiler);
+    if (g.prate > 0)
+        fprintf(stderr,
+                PROG ": planted passages (passages.tsv rows): sentence %llu, merge %llu, "
+                     "split %llu, longline %llu; %llu long-line documents\n",
+                (unsigned long long)g.prows[PK_SENTENCE], (unsigned long long)g.prows[PK_MERGE],
+                (unsigned long long)g.prows[PK_SPLIT], (unsigned long long)g.prows[PK_LONGLINE],
+                (unsigned long long)g.plong);
     if (en) {
         fprintf(stderr, PROG ": near-copies by kind:");
         for (unsigned k = 0; k < EK_N; k++)
@@ -2500,6 +3147,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < g.npool; i++)
         free(g.pool[i].text);
     free(g.pool);
+    buf_t *pbufs[] = {&g.ps1, &g.ps2, &g.pf, &g.pm1, &g.pm2, &g.pd, &g.pwrap};
+    for (size_t i = 0; i < sizeof pbufs / sizeof pbufs[0]; i++)
+        free(pbufs[i]->p);
+    free(g.pc1.p);
+    free(g.pc2.p);
+    free(g.pb);
     free(d.text.p);
     free(path.p);
     free(bp.p);

@@ -448,9 +448,13 @@ typedef struct nd_document_info {
     uint64_t paragraphs;
     uint64_t chars;          /* normalised characters */
     uint64_t elsewhere_chars; /* chars of paragraphs whose cluster has a member
-                                 in another document */
+                                 in another document; with passages on,
+                                 chars inside passages shared with another
+                                 document (common text left out) */
     uint64_t within_chars;   /* chars of paragraphs with an earlier member of
-                                their cluster in this same document */
+                                their cluster in this same document; with
+                                passages on, chars inside later copies of
+                                its own passages */
     unsigned split;          /* the nd_split_mode actually used */
     unsigned char gzip;      /* 1 if the input was gzip-compressed */
     const char *encoding;    /* the encoding it was read in, lower case:

@@ -333,6 +333,14 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
     }
     if (r->passages) { /* overlaps from the passages, not the clusters */
         const nd_passage_out *po = r->passages;
+        /* and so are a document's shares found elsewhere and repeated
+         * within (at most its characters: the paragraphs' normalisation may
+         * count a few less at their edges) */
+        if (po->elsewhere && po->within)
+            for (size_t d = 0; d < nd; d++) {
+                r->d_elsewhere[d] = ND_MIN(po->elsewhere[d], r->d_chars[d]);
+                r->d_within[d] = ND_MIN(po->within[d], r->d_chars[d]);
+            }
         free(x.items);
         if (!(x.items = nd_mallocn(po->nov ? po->nov : 1, sizeof *x.items))) {
             st = ND_ERR_NOMEM;
@@ -445,6 +453,7 @@ nd_status nd_report_set_passages(nd_report *r, nd_passage_out *po) {
     }
     *kept = *po;
     memset(po, 0, sizeof *po);
+
     r->sum.passage_records = kept->nrec;
     r->sum.common_passages = 0;
     for (size_t i = 0; i < kept->nrec; i++) r->sum.common_passages += kept->rec[i].common != 0;

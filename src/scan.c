@@ -441,7 +441,7 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
                       .nseeds = fo.nseeds,
                       .texts = fo.texts};
     ND_CHECK(nd_stage_align(&w->x, &ai, &ao));
-    nd_passage_in pi = {.ps = ao.ps, .n = ao.n, .common_docs = fi.common_docs};
+    nd_passage_in pi = {.ps = ao.ps, .n = ao.n, .common_docs = fi.common_docs, .ndocs = docs->n};
     ND_CHECK(nd_stage_passage(&pi, &po));
     ND_CHECK(passage_lines(w, docs, &po, &ao, &lines));
     ND_CHECK(nd_report_set_passages(w->r, &po));

@@ -389,6 +389,7 @@ typedef struct nd_passage_in {
     const nd_pair_passage *ps; /* nd_align_out's passages, in its order */
     size_t n;
     unsigned common_docs;
+    size_t ndocs;              /* documents (0: no per-document counts) */
 } nd_passage_in;
 
 /* What two documents share in passages that are not common text. */
@@ -407,6 +408,11 @@ typedef struct nd_passage_out {
     size_t nloc;
     nd_passage_overlap *ov; /* allocated: by (a, b) */
     size_t nov;
+    uint64_t *elsewhere;    /* allocated (ndocs > 0): per document, its
+                               normalised characters inside passages it
+                               shares with other documents ... */
+    uint64_t *within;       /* ... and inside later copies of its own
+                               passages; common text left out of both */
 } nd_passage_out;
 
 /* Serial: the work is proportional to the pairwise passages. */

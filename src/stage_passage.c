@@ -155,10 +155,51 @@ static nd_status overlaps(const nd_passage_in *in, const char *pair_common, nd_p
     return ND_OK;
 }
 
+/* out->elsewhere and out->within: per document, the union of its sides of
+ * pairwise passages with other documents, and of the later sides of its
+ * passages with itself (a repetition counts where it repeats, as a
+ * paragraph's "again" does), common text left out. */
+static nd_status doc_cover(const nd_passage_in *in, const char *pair_common, nd_passage_out *out) {
+    size_t n = 0;
+    pspan *sp = nd_mallocn(2 * in->n + 1, sizeof *sp);
+    if (!sp) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < in->n; i++) {
+        const nd_pair_passage *p = &in->ps[i];
+        if (pair_common[i]) continue;
+        if (p->a != p->b) { /* other = 0: found elsewhere */
+            sp[n++] = (pspan){p->a, 0, p->a_char, p->a_char + p->a_chars};
+            sp[n++] = (pspan){p->b, 0, p->b_char, p->b_char + p->b_chars};
+        } else { /* other = 1: repeated within (the later place) */
+            sp[n++] = (pspan){p->b, 1, p->b_char, p->b_char + p->b_chars};
+        }
+    }
+    if (n > 1) qsort(sp, n, sizeof *sp, pspan_cmp);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        uint64_t total = 0, cs = sp[i].s, ce = sp[i].e;
+        for (; j < n && sp[j].doc == sp[i].doc && sp[j].other == sp[i].other; j++) {
+            if (sp[j].s > ce) {
+                total += ce - cs;
+                cs = sp[j].s;
+                ce = sp[j].e;
+            } else if (sp[j].e > ce) {
+                ce = sp[j].e;
+            }
+        }
+        total += ce - cs;
+        if (sp[i].doc < in->ndocs) (sp[i].other ? out->within : out->elsewhere)[sp[i].doc] = total;
+        i = j;
+    }
+    free(sp);
+    return ND_OK;
+}
+
 void nd_passage_out_release(nd_passage_out *o) {
     free(o->rec);
     free(o->loc);
     free(o->ov);
+    free(o->elsewhere);
+    free(o->within);
     memset(o, 0, sizeof *o);
 }
 
@@ -172,8 +213,19 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
     nd_uf uf;
     memset(&uf, 0, sizeof uf);
     memset(out, 0, sizeof *out);
+    if (in->ndocs) {
+        out->elsewhere = nd_calloc(in->ndocs, sizeof *out->elsewhere);
+        out->within = nd_calloc(in->ndocs, sizeof *out->within);
+        if (!out->elsewhere || !out->within) {
+            nd_passage_out_release(out);
+            return ND_ERR_NOMEM;
+        }
+    }
     if (in->n == 0) return ND_OK;
-    if (nn > UINT32_MAX) return ND_ERR_INVALID;
+    if (nn > UINT32_MAX) {
+        nd_passage_out_release(out);
+        return ND_ERR_INVALID;
+    }
     node = nd_mallocn(nn, sizeof *node);
     key = nd_mallocn(nn, sizeof *key);
     sim = nd_mallocn(nn, sizeof *sim);
@@ -240,6 +292,7 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
     }
     qsort(out->rec, out->nrec, sizeof *out->rec, record_cmp);
     ND_CHECK(overlaps(in, pair_common, out));
+    if (in->ndocs) ND_CHECK(doc_cover(in, pair_common, out));
 out:
     if (st != ND_OK) nd_passage_out_release(out);
     nd_uf_release(&uf);

@@ -44,13 +44,15 @@
  * inside the document itself.  Section 3 follows the report's order of
  * overlaps.  Section 4 lists documents that repeat their own paragraphs, by
  * share descending; "repeated" counts paragraphs whose cluster has an
- * earlier member in the same document.  Section 5 shows the largest
+ * earlier member in the same document (with --passages: places of a passage
+ * after its first in the document).  Section 5 shows the largest
  * clusters, at most 10 members each: path:line, the Jaccard similarity to
  * the representative (the first member) and a preview of `preview`
  * characters of the original text, "…" when cut (spaces before the "…"
  * are dropped).  When there are no
  * clusters, sections 2-5 are replaced by one line, "No repeated paragraphs
- * found at threshold 0.80.".  Section 6, only with --passages, lists the
+ * found at threshold 0.80." (with --passages only section 5 is: sections
+ * 2-4 then come from the passages).  Section 6, only with --passages, lists the
  * copied passages largest first, at most 10 places each (path:line and a
  * preview), with their similarity when below 1 and "(common text)" when in
  * more than common_docs documents.  Columns are aligned by display width (East
@@ -181,7 +183,8 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm) {
     if (sm->passages) {
         ND_TRY(nd_sink_puts(s, "  passages     "));
         ND_TRY(nd_sink_u64(s, sm->passage_records));
-        ND_TRY(nd_sink_puts(s, " copied passages of "));
+        ND_TRY(nd_sink_puts(s, sm->passage_records == 1 ? " copied passage of "
+                                                         : " copied passages of "));
         ND_TRY(nd_sink_u64(s, sm->min_passage));
         ND_TRY(nd_sink_puts(s, "+ characters"));
         if (sm->common_passages) {
@@ -340,10 +343,28 @@ static nd_status section_pairs(const nd_report *r, const nd_write_options *wo,
 /* ------------------------------------------------------------------------ */
 
 /* repeated[d] = paragraphs of document d whose cluster has an earlier member
- * in d.  Cluster members are ascending paragraph indices and paragraphs are
+ * in d (with passages on: places of passages with an earlier place in d).  Cluster members are ascending paragraph indices and paragraphs are
  * ordered by document, so a member repeats one of its own document exactly
  * when the member before it belongs to the same document. */
 static nd_status count_repeated(const nd_report *r, uint64_t *repeated) {
+    nd_summary sum;
+    ND_TRY(nd_report_summary(r, &sum));
+    if (sum.passages) { /* the within share comes from passages: so do these,
+                           each place of a passage after its first in d */
+        for (size_t k = 0; k < nd_report_passage_count(r); k++) {
+            nd_passage_record_info pi;
+            uint32_t prev_doc = UINT32_MAX;
+            ND_TRY(nd_report_passage(r, k, &pi));
+            if (pi.common) continue;
+            for (size_t j = 0; j < pi.places; j++) {
+                nd_passage_place pl;
+                ND_TRY(nd_report_passage_place(r, k, j, &pl));
+                if (pl.doc == prev_doc) repeated[pl.doc]++;
+                prev_doc = pl.doc;
+            }
+        }
+        return ND_OK;
+    }
     size_t nclusters = nd_report_cluster_count(r);
     for (size_t k = 0; k < nclusters; k++) {
         nd_cluster_info c;
@@ -550,15 +571,18 @@ nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, nd_sink 
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
     ND_TRY(section_totals(s, &sm));
-    if (nd_report_cluster_count(r) == 0) {
-        ND_TRY(nd_sink_puts(s, "\nNo repeated paragraphs found at threshold "));
-        ND_TRY(put_threshold(s, sm.threshold));
-        ND_TRY(nd_sink_puts(s, ".\n"));
-    } else {
+    int clusters = nd_report_cluster_count(r) > 0;
+    if (clusters || sm.passages) { /* with passages, sections 2-4 are theirs */
         ND_TRY(section_elsewhere(r, wo, s));
         ND_TRY(section_pairs(r, wo, s));
         ND_TRY(section_within(r, wo, s));
+    }
+    if (clusters) {
         ND_TRY(section_clusters(r, wo, s));
+    } else {
+        ND_TRY(nd_sink_puts(s, "\nNo repeated paragraphs found at threshold "));
+        ND_TRY(put_threshold(s, sm.threshold));
+        ND_TRY(nd_sink_puts(s, ".\n"));
     }
     return sm.passages ? section_passages(r, wo, s) : ND_OK;
 }

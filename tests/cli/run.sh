@@ -789,6 +789,14 @@ scan-passages)
   cp "$OUT" "$TMP/passages.jsonl"
   ND_DIR=$TMP nd scan --passages --min-passage 40 -f jsonl --threads 3 in
   expect_same "$TMP/passages.jsonl" "$OUT" "--threads 3 gives other passages"
+  # the normalised texts in spill files instead of memory: the same
+  ND_DIR=$TMP nd scan --passages --min-passage 40 -f jsonl --threads 2 --memory 1K in
+  expect_same "$TMP/passages.jsonl" "$OUT" "--memory 1K gives other passages"
+  # a.txt and b.txt share a sentence and no paragraph: no cluster, yet the
+  # documents, the pair and the passage are reported (from the passages)
+  ND_DIR=$TMP nd scan --passages --min-passage 40 in/a.txt in/b.txt
+  expect_rc 0
+  expect_golden "$OUT" scan-passages-ab.txt
   ND_DIR=$TMP nd scan -f jsonl in
   grep -q '"passage' "$OUT" && fail "passages without --passages"
   ND_DIR=$TMP nd scan in
