@@ -3,7 +3,7 @@
  *
  *   bench [--corpus DIR | --size-mb M [--seed S] [--lang zh|en]
  *         [--layout wrapped|lines] [--passages RATE] [--work DIR]] [--runs N]
- *         [--threads N] [--threshold T] [--memory BYTES] [--tmpdir DIR]
+ *         [--threads N] [--threshold T] [--max-gap N] [--memory BYTES] [--tmpdir DIR]
  *         [--no-floor] [--show N]
  *
  * The corpus is a gen_corpus output directory (DIR/docs, DIR/truth.tsv);
@@ -94,6 +94,7 @@ typedef struct bench_cfg {
     const char *lang;   /* gen_corpus --lang, NULL = its default (zh) */
     const char *layout; /* gen_corpus --layout, NULL = its default */
     double threshold;   /* 0 = the library's default */
+    long max_gap;       /* passages' nd_options.max_gap; -1 = the default */
     unsigned runs;
     unsigned threads;
     unsigned long long memory;
@@ -729,6 +730,7 @@ static int passage_runs(const bench_cfg *c, const char *docs, const char *ptruth
         opt.threads = c->threads;
         opt.memory_limit = c->memory;
         if (c->threshold > 0) opt.threshold = c->threshold;
+        if (c->max_gap >= 0) opt.max_gap = (unsigned)c->max_gap;
         opt.passages = 1;
         nd_scanner *sc = NULL;
         nd_report *r = NULL;
@@ -784,7 +786,8 @@ static void usage(void) {
     fputs("usage: bench [--corpus DIR | --size-mb M [--seed S] [--lang zh|en]\n"
           "             [--layout wrapped|lines] [--passages RATE] [--work DIR]] [--runs N]\n"
           "             [--threads N] [--show N]\n"
-          "             [--threshold T] [--memory BYTES] [--tmpdir DIR] [--no-floor]\n",
+          "             [--threshold T] [--max-gap N] [--memory BYTES] [--tmpdir DIR]\n"
+          "             [--no-floor]\n",
           stderr);
 }
 
@@ -866,6 +869,8 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
             c->memory = n;
         else if (strcmp(a, "--show") == 0)
             p_show = (size_t)n;
+        else if (strcmp(a, "--max-gap") == 0 && n <= 100000)
+            c->max_gap = (long)n;
         else {
             usage();
             return -1;
@@ -891,7 +896,7 @@ int main(int argc, char **argv) {
 #ifdef __GLIBC__
     (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024); /* fixed: see the top */
 #endif
-    bench_cfg c = {.runs = 3, .seed = 42, .floor = 1};
+    bench_cfg c = {.runs = 3, .seed = 42, .floor = 1, .max_gap = -1};
     char work[4096], docs[4200], truth[4200], ptruth[4200], cmd[9000], genopt[96] = "";
     char psuf[32] = "";
     if (parse_args(argc, argv, &c) != 0) return 1;

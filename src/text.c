@@ -397,6 +397,12 @@ typedef struct nd_py_state {
  * as no annotation can result whatever follows. */
 static inline int nd_py_feed(nd_py_state *st, uint32_t c) {
     if (st->digit) return 0; /* nothing but ")" after the tone digit */
+    /* full-width letters and digits are read as the ASCII ones they fold
+     * to: "监（ｊｉāｎ）督" is annotated like "监(jiān)督" */
+    if (c - 0xFF41u <= 0xFF5Au - 0xFF41u)
+        c = c - 0xFF41u + 'a';
+    else if (c - 0xFF10u <= 0xFF19u - 0xFF10u)
+        c = c - 0xFF10u + '0';
     char l;
     if (c >= 'a' && c <= 'z') {
         l = (char)c;

@@ -80,6 +80,16 @@ Test(pinyin, fullwidth_parentheses_are_recognised) {
     EXPECT_NORM(ONLY(ND_NORM_PINYIN), "形態（tài)工作", "形態工作");
 }
 
+/* full-width letters and digits inside (a width-swapped copy of an
+ * annotated text) are read as the ASCII ones they fold to */
+Test(pinyin, fullwidth_letters_and_digits_are_recognised) {
+    EXPECT_NORM(ONLY(ND_NORM_PINYIN), "監（ｊｉāｎ）督", "監督");
+    EXPECT_NORM(ONLY(ND_NORM_PINYIN), "態(ｔａｉ４)度", "態度");
+    EXPECT_NORM(ND_NORM_ALL, "監（ｊｉāｎ）督", "监督");
+    /* full-width capitals are not pinyin, as ASCII capitals are not */
+    EXPECT_NORM(ONLY(ND_NORM_PINYIN), "態（ＴＡＩ）度", "態（ＴＡＩ）度");
+}
+
 Test(pinyin, untoned_digit_toned_and_decomposed_syllables_after_han_are_removed) {
     EXPECT_NORM(ONLY(ND_NORM_PINYIN), "態(tai)度", "態度");
     EXPECT_NORM(ONLY(ND_NORM_PINYIN), "態(tai4)度", "態度");
