@@ -296,6 +296,25 @@ void nd_scanner_set_diag(nd_scanner *sc, nd_diag_fn fn, void *user);
  * ND_ERR_STATE (after nd_scanner_run) for fatal problems. */
 nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
 
+/* Adds query documents: as nd_scanner_add_path (the same walk, rules,
+ * decoding, diag and skipped count), and every document the path yields is
+ * a query document (nd_document_info.query).  This is how one document is
+ * checked against a corpus (`neardup compare FILE PATH...`, a plagiarism
+ * check): once a run has a query document, the copied passages
+ * (nd_options.passages) are computed only between a query document and
+ * another document - none among the other documents, none inside one
+ * document - so the work grows with what the query shares, not with the
+ * square of the corpus.  The pairwise passages (nd_report_pair_passage)
+ * are then exactly those a run without query documents finds for the same
+ * pairs; the records (nd_report_passage) group them as seen from the query
+ * documents.  Paragraph clusters are computed corpus-wide as ever.
+ * Add query paths before the corpus: a file reached twice is read once,
+ * under the first name met (ND_ERR_DUPLICATE notice), so a query file that
+ * also lies under a corpus directory stays the query and is not compared
+ * with itself, while a file already added as a corpus document stays one.
+ * Returns as nd_scanner_add_path. */
+nd_status nd_scanner_add_query_path(nd_scanner *sc, const char *path);
+
 /* Adds an in-memory document named `name`; the bytes are copied. */
 nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
                                 const void *data, size_t len);
@@ -441,6 +460,11 @@ typedef struct nd_document_info {
     const char *encoding;    /* the encoding it was read in, lower case:
                                 "utf-8", or the one decoded ("gb18030",
                                 "utf-16le", "windows-1252", ...) */
+    unsigned char query;     /* 1: added by nd_scanner_add_query_path */
+    uint64_t text_chars;     /* with nd_options.passages: normalised
+                                characters of the whole text, in which the
+                                passages' start_char and chars count (chars
+                                above counts its paragraphs'); else 0 */
 } nd_document_info;
 
 typedef struct nd_paragraph_info {
@@ -526,6 +550,45 @@ nd_status nd_report_passage_place(const nd_report *r, size_t i, size_t j,
  * decoded document; "" if its file changed since, reported once). */
 nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const char **text,
                                  size_t *len);
+/* One passage two places share, seen in both (compare, and the pairwise
+ * passages of a report: nd_report_pair_passage). */
+typedef struct nd_passage_side {
+    uint64_t offset, length;  /* bytes of the original document */
+    uint64_t text_offset, text_length; /* the same bytes in the text compared
+                                          (nd_compare_document_text): equal
+                                          to offset and length unless the
+                                          document was decoded */
+    uint32_t line, end_line;  /* 1-based lines of the first and last byte */
+    uint64_t start_char;      /* in the normalised text */
+    uint64_t chars;           /* normalised characters spanned */
+} nd_passage_side;
+
+typedef struct nd_passage_info {
+    nd_passage_side side[2];  /* [0] in A, [1] in B */
+    uint64_t matched_chars;   /* characters in exactly matching fragments */
+    uint32_t fragments;       /* exact fragments merged into the passage */
+} nd_passage_info;
+
+/* Pairwise passages (nd_options.passages): every passage two places share,
+ * pair by pair, as compare finds them for two documents - the material the
+ * records above are grouped from.  side[0] is in document a, side[1] in
+ * document b, a <= b (a == b: two places inside one document); ordered by
+ * (a, b, position in a).  Offsets are of the original bytes, text_offset and
+ * text_length of the text read (nd_report_pair_passage_text), start_char and
+ * chars of the normalised text, lines 1-based.  Common text is not left
+ * out here (nd_passage_record_info.common says which records are).  With
+ * query documents (nd_scanner_add_query_path) only pairs with one. */
+typedef struct nd_pair_passage_info {
+    uint32_t a, b;         /* document indices */
+    nd_passage_info p;     /* side[0] in a, side[1] in b */
+} nd_pair_passage_info;
+
+size_t nd_report_pair_passage_count(const nd_report *r);
+nd_status nd_report_pair_passage(const nd_report *r, size_t i, nd_pair_passage_info *out);
+/* The text of side `side` (0: in a, 1: in b) of pairwise passage i, as
+ * nd_report_passage_text gives a place's. */
+nd_status nd_report_pair_passage_text(const nd_report *r, size_t i, unsigned side,
+                                      const char **text, size_t *len);
 size_t nd_report_cluster_count(const nd_report *r);
 nd_status nd_report_cluster(const nd_report *r, size_t i, nd_cluster_info *out);
 size_t nd_report_overlap_count(const nd_report *r);
@@ -581,6 +644,23 @@ void nd_write_options_default(nd_write_options *wo);
 /* Sink for writers: must consume all len bytes and return 0, or return
  * non-zero (an errno value if known) to stop the writer. */
 typedef int (*nd_write_fn)(void *user, const void *buf, size_t len);
+
+/* Renders the report of a query run - one query document
+ * (nd_scanner_add_query_path) checked against the corpus, with
+ * nd_options.passages - as `neardup compare FILE PATH...` prints it, in
+ * text, jsonl or html (json and csv: ND_ERR_INVALID): the query's share
+ * found in the corpus (its characters inside any pairwise passage with
+ * another document, union of the spans), then every document that shares
+ * a passage with it, by the share of the query found in it (largest first,
+ * ties by path), with that share, the document's share found in the query,
+ * and the passages, by position in the query, with path:line in both and
+ * a preview (wo->preview characters, 0 = whole).  Shares count normalised
+ * characters of the whole texts (nd_document_info.text_chars); common text
+ * is not left out.  ND_ERR_STATE unless the report has exactly one query
+ * document and passages on.  Deterministic bytes; ND_ERR_IO if fn failed
+ * (nd_report_sys_errno). */
+nd_status nd_report_write_query(const nd_report *r, nd_format format,
+                                const nd_write_options *wo, nd_write_fn fn, void *user);
 
 /* Renders the report in `format` through fn.  wo may be NULL (defaults).
  * Returns ND_ERR_IO if the sink failed.  Output is a pure function of the
@@ -871,22 +951,7 @@ nd_status nd_compare_document(const nd_compare *c, unsigned which,
 nd_status nd_compare_document_text(const nd_compare *c, unsigned which,
                                    const char **text, size_t *len);
 
-typedef struct nd_passage_side {
-    uint64_t offset, length;  /* bytes of the original document */
-    uint64_t text_offset, text_length; /* the same bytes in the text compared
-                                          (nd_compare_document_text): equal
-                                          to offset and length unless the
-                                          document was decoded */
-    uint32_t line, end_line;  /* 1-based lines of the first and last byte */
-    uint64_t start_char;      /* in the normalised text */
-    uint64_t chars;           /* normalised characters spanned */
-} nd_passage_side;
-
-typedef struct nd_passage_info {
-    nd_passage_side side[2];  /* [0] in A, [1] in B */
-    uint64_t matched_chars;   /* characters in exactly matching fragments */
-    uint32_t fragments;       /* exact fragments merged into the passage */
-} nd_passage_info;
+/* nd_passage_side and nd_passage_info: see the report's pairwise passages. */
 
 /* Passages are ordered by position in A, then in B. */
 size_t nd_compare_passage_count(const nd_compare *c);

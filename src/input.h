@@ -30,6 +30,7 @@ typedef struct nd_doc {
                               from the heap into the doctab's spool */
     unsigned char gzip;  /* 1 if the input was gzip data */
     unsigned char split; /* nd_split_mode used, set by the splitter */
+    unsigned char query; /* 1: a query document (nd_scanner_add_query_path) */
     /* Decoded documents (decode.c): data/heap/spool_off/size above are the
      * decoded UTF-8 text every stage reads; the original bytes (which
      * reports and clean speak of) are kept beside it, in the spool right

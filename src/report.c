@@ -497,36 +497,96 @@ nd_status nd_report_passage_place(const nd_report *r, size_t i, size_t j,
     return ND_OK;
 }
 
-nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const char **text,
-                                 size_t *len) {
-    if (!r || !text || !len || i >= nd_report_passage_count(r) ||
-        j >= r->passages->rec[i].nloc)
-        return ND_ERR_INVALID;
-    const nd_passage_loc *l = &r->passages->rec[i].loc[j];
-    const nd_doc *d = &r->docs.docs[l->doc];
-    if (d->data || l->len == 0) {
-        *text = d->data ? (const char *)d->data + l->off : "";
-        *len = (size_t)l->len;
+/* Bytes [off, off + n) of the text read of document doc, kept as long as
+ * the report (see nd_report_passage_text). */
+static nd_status span_text(const nd_report *r, uint32_t doc, uint64_t off, uint64_t n,
+                           const char **text, size_t *len) {
+    const nd_doc *d = &r->docs.docs[doc];
+    if (d->data || n == 0) {
+        *text = d->data ? (const char *)d->data + off : "";
+        *len = (size_t)n;
         return ND_OK;
     }
     nd_report *w = (nd_report *)(uintptr_t)r; /* the lock and the chunks only */
     const uint8_t *bytes = NULL;
     const char *kept = NULL;
     pthread_mutex_lock(&w->text_lock);
-    nd_status st = nd_reader_get(&w->text_rd, l->doc, l->off, (size_t)l->len, 0, &bytes);
-    if (st == ND_ERR_CHANGED) (void)nd_doctab_mark_changed(&w->docs, l->doc);
-    if (st == ND_OK && !(kept = keep_text(w, bytes, (size_t)l->len))) st = ND_ERR_NOMEM;
+    nd_status st = nd_reader_get(&w->text_rd, doc, off, (size_t)n, 0, &bytes);
+    if (st == ND_ERR_CHANGED) (void)nd_doctab_mark_changed(&w->docs, doc);
+    if (st == ND_OK && !(kept = keep_text(w, bytes, (size_t)n))) st = ND_ERR_NOMEM;
     pthread_mutex_unlock(&w->text_lock);
     if (st == ND_ERR_CHANGED) {
-        nd_report_late_change(r, l->doc);
+        nd_report_late_change(r, doc);
         *text = "";
         *len = 0;
         return ND_OK;
     }
     if (st != ND_OK) return st;
     *text = kept;
-    *len = (size_t)l->len;
+    *len = (size_t)n;
     return ND_OK;
+}
+
+nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const char **text,
+                                 size_t *len) {
+    if (!r || !text || !len || i >= nd_report_passage_count(r) ||
+        j >= r->passages->rec[i].nloc)
+        return ND_ERR_INVALID;
+    const nd_passage_loc *l = &r->passages->rec[i].loc[j];
+    return span_text(r, l->doc, l->off, l->len, text, len);
+}
+
+void nd_report_set_pair_passages(nd_report *r, nd_pair_passage *ps, size_t n, uint32_t *lines,
+                                 uint64_t *text_chars) {
+    free(r->pp);
+    free(r->pp_lines);
+    free(r->text_chars);
+    r->pp = ps;
+    r->npp = n;
+    r->pp_lines = lines;
+    r->text_chars = text_chars;
+}
+
+size_t nd_report_pair_passage_count(const nd_report *r) { return r ? r->npp : 0; }
+
+/* One side of pairwise passage p: in document doc, normalised characters
+ * [c, c + nc), bytes [off, off + len) of the text read, lines l[0], l[1]. */
+static nd_passage_side pair_side(const nd_report *r, uint32_t doc, uint64_t c, uint64_t nc,
+                                 uint64_t off, uint64_t len, const uint32_t *l) {
+    const nd_doc *d = &r->docs.docs[doc];
+    uint64_t o = nd_doc_orig_off(d, off); /* original bytes, as paragraphs' */
+    return (nd_passage_side){
+        .offset = o,
+        .length = nd_doc_orig_off(d, off + len) - o,
+        .text_offset = off,
+        .text_length = len,
+        .line = l[0],
+        .end_line = l[1],
+        .start_char = c,
+        .chars = nc,
+    };
+}
+
+nd_status nd_report_pair_passage(const nd_report *r, size_t i, nd_pair_passage_info *out) {
+    if (!r || !out || i >= r->npp) return ND_ERR_INVALID;
+    const nd_pair_passage *p = &r->pp[i];
+    const uint32_t *l = &r->pp_lines[4 * i];
+    memset(out, 0, sizeof *out);
+    out->a = p->a;
+    out->b = p->b;
+    out->p.side[0] = pair_side(r, p->a, p->a_char, p->a_chars, p->a_off, p->a_len, l);
+    out->p.side[1] = pair_side(r, p->b, p->b_char, p->b_chars, p->b_off, p->b_len, l + 2);
+    out->p.matched_chars = p->matched;
+    out->p.fragments = p->fragments;
+    return ND_OK;
+}
+
+nd_status nd_report_pair_passage_text(const nd_report *r, size_t i, unsigned side,
+                                      const char **text, size_t *len) {
+    if (!r || !text || !len || i >= r->npp || side > 1) return ND_ERR_INVALID;
+    const nd_pair_passage *p = &r->pp[i];
+    return side == 0 ? span_text(r, p->a, p->a_off, p->a_len, text, len)
+                     : span_text(r, p->b, p->b_off, p->b_len, text, len);
 }
 
 nd_status nd_report_document_text(const nd_report *r, size_t doc, size_t max, char **buf,
@@ -625,6 +685,9 @@ void nd_report_free(nd_report *r) {
     free(r->ov);
     if (r->passages) nd_passage_out_release(r->passages);
     free(r->passages);
+    free(r->pp);
+    free(r->pp_lines);
+    free(r->text_chars);
     free(r);
 }
 
@@ -655,6 +718,8 @@ nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out
         .split = d->split,
         .gzip = d->gzip,
         .encoding = nd_doc_encoding(d),
+        .query = d->query,
+        .text_chars = r->text_chars ? r->text_chars[i] : 0,
     };
     return ND_OK;
 }

@@ -42,6 +42,12 @@ struct nd_report {
     size_t nov;
     nd_timings timings; /* filled by the scan (scan.c) */
     struct nd_passage_out *passages; /* copied passages (stage.h), or NULL */
+    struct nd_pair_passage *pp; /* pairwise passages (stage.h), npp of them */
+    size_t npp;
+    uint32_t *pp_lines;    /* 4 per pairwise passage: lines of a's first and
+                              last byte, then b's */
+    uint64_t *text_chars;  /* per document: normalised characters of its
+                              whole text (passages), or NULL */
     /* files found changed after the run are reported here (the scanner's
      * diag callback, copied by the run) */
     nd_diag_fn diag;
@@ -97,6 +103,12 @@ void nd_report_set_summary(nd_report *r, size_t skipped, uint64_t candidate_pair
 
 /* Takes the copied passages (stage_passage.c; *po is left empty). */
 nd_status nd_report_set_passages(nd_report *r, struct nd_passage_out *po);
+
+/* Takes the pairwise passages ps[0..n-1] (stage_align.c's order), their
+ * lines (4 per passage, see nd_report.pp_lines) and per document the
+ * normalised characters of its text (text_chars).  Cannot fail. */
+void nd_report_set_pair_passages(nd_report *r, struct nd_pair_passage *ps, size_t n,
+                                 uint32_t *lines, uint64_t *text_chars);
 
 /* The run's stage times and peak memory. */
 void nd_report_set_timings(nd_report *r, const nd_timings *tm);

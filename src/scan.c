@@ -260,6 +260,14 @@ nd_status nd_scanner_add_path(nd_scanner *sc, const char *path) {
     return st;
 }
 
+nd_status nd_scanner_add_query_path(nd_scanner *sc, const char *path) {
+    if (!sc || !path) return ND_ERR_INVALID;
+    size_t n0 = sc->docs.n;
+    nd_status st = nd_scanner_add_path(sc, path);
+    for (size_t d = n0; d < sc->docs.n; d++) sc->docs.docs[d].query = 1;
+    return st;
+}
+
 nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name, const void *data,
                                 size_t len) {
     if (!sc) return ND_ERR_INVALID;
@@ -364,6 +372,40 @@ static void work_release(scan_work *w) {
 
 /* --- the run ------------------------------------------------------------- */
 
+/* The lines of the records' places (into po) and of the pairwise passages'
+ * first and last bytes (*lines: 4 per passage, a's first and last, then
+ * b's), in one reading of each document (nd_passage_lines). */
+static nd_status passage_lines(scan_work *w, nd_doctab *docs, nd_passage_out *po,
+                               const nd_align_out *ao, uint32_t **lines) {
+    nd_status st = ND_OK;
+    nd_passage_out all;
+    memset(&all, 0, sizeof all);
+    if (ao->n > (SIZE_MAX - po->nloc) / 4 - 1) return ND_ERR_NOMEM;
+    size_t n = po->nloc + 4 * ao->n;
+    all.loc = nd_mallocn(n ? n : 1, sizeof *all.loc);
+    *lines = nd_mallocn(4 * ao->n + 1, sizeof **lines);
+    if (!all.loc || !*lines) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    all.nloc = n;
+    if (po->nloc) memcpy(all.loc, po->loc, po->nloc * sizeof *all.loc);
+    for (size_t i = 0; i < ao->n; i++) {
+        const nd_pair_passage *p = &ao->ps[i];
+        nd_passage_loc *l = &all.loc[po->nloc + 4 * i];
+        l[0] = (nd_passage_loc){.doc = p->a, .off = p->a_off};
+        l[1] = (nd_passage_loc){.doc = p->a, .off = p->a_off + (p->a_len ? p->a_len - 1 : 0)};
+        l[2] = (nd_passage_loc){.doc = p->b, .off = p->b_off};
+        l[3] = (nd_passage_loc){.doc = p->b, .off = p->b_off + (p->b_len ? p->b_len - 1 : 0)};
+    }
+    ND_CHECK(nd_passage_lines(&w->x, docs, w->sc->tmpdir, &all));
+    for (size_t i = 0; i < po->nloc; i++) po->loc[i].line = all.loc[i].line;
+    for (size_t i = 0; i < 4 * ao->n; i++) (*lines)[i] = all.loc[po->nloc + i].line;
+out:
+    free(all.loc);
+    return st;
+}
+
 /* Copied passages (nd_options.passages): fingerprints, pairwise passages,
  * records, their lines - the stages stage_fingerprint.c, stage_align.c and
  * stage_passage.c - handed to the report.  The fingerprints keep each
@@ -379,7 +421,11 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
     memset(&fo, 0, sizeof fo);
     memset(&ao, 0, sizeof ao);
     memset(&po, 0, sizeof po);
+    uint32_t *lines = NULL;
+    int query_only = 0;
+    for (size_t d = 0; d < docs->n && !query_only; d++) query_only = docs->docs[d].query;
     nd_fingerprint_in fi = {.docs = docs,
+                            .query_only = query_only,
                             .keep_bytes = limit / 4,
                             .tmpdir = w->sc->tmpdir,
                             .norm_flags = o->norm_flags,
@@ -397,11 +443,16 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
     ND_CHECK(nd_stage_align(&w->x, &ai, &ao));
     nd_passage_in pi = {.ps = ao.ps, .n = ao.n, .common_docs = fi.common_docs, .ndocs = docs->n};
     ND_CHECK(nd_stage_passage(&pi, &po));
-    ND_CHECK(nd_passage_lines(&w->x, docs, w->sc->tmpdir, &po));
+    ND_CHECK(passage_lines(w, docs, &po, &ao, &lines));
     ND_CHECK(nd_report_set_passages(w->r, &po));
+    nd_report_set_pair_passages(w->r, ao.ps, ao.n, lines, fo.doc_chars);
+    ao.ps = NULL;
+    lines = NULL;
+    fo.doc_chars = NULL;
 out:
     nd_fingerprint_out_release(&fo);
     free(ao.ps);
+    free(lines);
     nd_passage_out_release(&po);
     return st;
 }

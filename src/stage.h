@@ -302,7 +302,20 @@ typedef struct nd_fingerprint_in {
     unsigned norm_flags;   /* ND_NORM_*, as the scan normalises */
     unsigned min_passage;  /* shortest passage, normalised characters (>= 1) */
     unsigned common_docs;  /* a k-gram in more documents is common text */
+    int query_only;        /* 1: seeds only for pairs of two documents of
+                              which one is a query document (nd_doc.query,
+                              nd_scanner_add_query_path); 0: every pair */
 } nd_fingerprint_in;
+
+/* Whether the fingerprint stage makes seeds for documents a and b: with
+ * query_only, only a pair of two different documents of which at least one
+ * is a query document (one document checked against a corpus), so no work
+ * is spent on pairs the caller will not show.  A pair's seeds do not depend
+ * on which other pairs are kept, so its passages are those of a full run. */
+static inline int nd_fp_pair_wanted(const nd_fingerprint_in *in, uint32_t a, uint32_t b) {
+    return !in->query_only ||
+           (a != b && (in->docs->docs[a].query || in->docs->docs[b].query));
+}
 
 typedef struct nd_fingerprint_out {
     uint64_t *doc_chars;   /* allocated: per document, normalised characters */

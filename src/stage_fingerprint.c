@@ -277,12 +277,14 @@ typedef struct group_work {
 
 /* The seeds of one group of places sharing a hash, g[0..n-1] in (document,
  * position) order. */
-static nd_status group_seeds(const nd_fp *g, size_t n, unsigned k, fp_bucket *o) {
+static nd_status group_seeds(const nd_fp *g, size_t n, unsigned k, const nd_fingerprint_in *in,
+                             fp_bucket *o) {
     for (size_t i = 0; i < n; i++) {
         uint32_t a = g[i].doc, pa = g[i].pos;
         for (size_t j = i + 1; j < n; j++) {
             uint32_t b = g[j].doc, pb = g[j].pos;
             if (a == b && pb < pa + k) continue; /* overlapping places */
+            if (!nd_fp_pair_wanted(in, a, b)) continue; /* query runs: stage.h */
             ND_TRY(ND_GROW(o->seeds, o->cap, o->n + 1));
             o->seeds[o->n++] = (nd_seed){a, b, pa, pb};
         }
@@ -313,7 +315,7 @@ static nd_status make_seeds(const nd_fp *v, size_t n, const nd_fingerprint_in *i
         if (ndocs > in->common_docs)
             o->common++;
         else if (m > 1)
-            ND_CHECK(group_seeds(keep, m, k, o));
+            ND_CHECK(group_seeds(keep, m, k, in, o));
         s = e;
     }
 out:

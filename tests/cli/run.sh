@@ -39,7 +39,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        clean-help clean-options clean-leftover
        encodings encoding-guess encoding-option clean-encodings
        jsonl-scan jsonl-clean compare-encodings scan-passages scan-passages-formats
-       archive-scan archive-clean)
+       archive-scan archive-clean compare-corpus)
 
 case_start "${CASES[@]}"
 
@@ -804,6 +804,62 @@ scan-passages)
   ND_DIR=$TMP nd scan --passages --min-passage 0 in
   expect_rc 1
   expect_stderr "neardup scan: --min-passage: '0' is not an integer in [1, 100000]"
+  ;;
+
+compare-corpus)
+  # One document against a corpus: q.txt shares a sentence with a.txt, a
+  # Chinese paragraph with c.txt (in Traditional script there), nothing with
+  # b.txt; a.txt and b.txt share a sentence that is no business of q.txt's.
+  # The golden files show the ranking, shares and passages; each document's
+  # passages are those `compare q.txt DOC` finds; FILE inside the corpus is
+  # read once and not compared with itself; errors about FILE are exit 2.
+  mkdir "$TMP/in"
+  S='The harbour lights were counted twice by the keeper before the winter storm arrived from the north.'
+  T='An unrelated line that the two corpus documents a and b share, but never the query document.'
+  printf 'My own opening words, which nobody copied from me.\n%s\n\n我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩效考核的主要内容。\n' "$S" > "$TMP/q.txt"
+  printf 'Letters from the market: prices rose. %s Nobody minded much.\n%s\n' "$S" "$T" > "$TMP/in/a.txt"
+  printf 'Mountains and valleys only.\n%s\n' "$T" > "$TMP/in/b.txt"
+  printf '前言不同。我們堅持把意識形態工作同業務工作同部署、同落實、同檢查、同考核，納入年終績效考核的主要內容。\n' > "$TMP/in/c.txt"
+  ND_DIR=$TMP nd compare --min-passage 40 q.txt in
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" compare-corpus.txt
+  ND_DIR=$TMP nd compare --min-passage 40 -f jsonl q.txt in
+  expect_rc 0
+  expect_golden "$OUT" compare-corpus.jsonl
+  cp "$OUT" "$TMP/corpus.jsonl"
+  ND_DIR=$TMP nd compare --min-passage 40 -f jsonl --threads 3 q.txt in/c.txt in/a.txt in/b.txt
+  sed 's/"doc":[0-9]*,//' "$TMP/corpus.jsonl" > "$TMP/corpus.nodoc"
+  sed 's/"doc":[0-9]*,//' "$OUT" > "$TMP/named.nodoc"
+  expect_same "$TMP/corpus.nodoc" "$TMP/named.nodoc" "naming the files (and 3 threads) gives other passages"
+  for d in a b c; do # the passages of each pair, as compare A B finds them
+    ND_DIR=$TMP nd compare --min-passage 40 -f jsonl q.txt "in/$d.txt"
+    grep '"type":"passage"' "$OUT" | sed -e 's/.*"a":\({[^}]*}\),"b":\({[^}]*}\).*/\1 \2/' > "$TMP/pair.$d"
+    grep '"type":"passage"' "$TMP/corpus.jsonl" | grep "\"path\":\"in/$d.txt\"" |
+      sed -e 's/.*"query":\({[^}]*}\),"doc":\({[^}]*}\).*/\1 \2/' > "$TMP/corpus.$d"
+    expect_same "$TMP/pair.$d" "$TMP/corpus.$d" "compare q.txt DIR differs from compare q.txt in/$d.txt"
+  done
+  [ -s "$TMP/pair.a" ] && [ -s "$TMP/pair.c" ] && [ ! -s "$TMP/pair.b" ] || fail "passages expected with a and c only"
+  ND_DIR=$TMP nd compare --min-passage 40 -f html -o out.html q.txt in
+  expect_rc 0
+  grep -q '我們堅持' "$TMP/out.html" || fail "compare -o html: no passage of c.txt"
+  ND_DIR=$TMP nd compare --min-passage 40 in/a.txt in
+  expect_rc 0
+  expect_stderr "neardup: note: 'in/a.txt': given more than once, read once"
+  grep -q 'compared with 2 documents; 1 shares' "$OUT" || fail "in/a.txt compared with itself"
+  ND_DIR=$TMP nd compare q.txt no-such.txt in
+  expect_rc 2
+  expect_stderr "neardup: cannot open 'no-such.txt': No such file or directory"
+  ND_DIR=$TMP nd compare no-such.txt in
+  expect_rc 2
+  expect_stderr "neardup: cannot open 'no-such.txt': No such file or directory"
+  ND_DIR=$TMP nd compare in in
+  expect_rc 2
+  expect_stderr "neardup: skipping 'in': not a regular file (a directory; compare takes one FILE)"
+  (cd "$TMP" && tar cf two.tar in/a.txt in/b.txt)
+  ND_DIR=$TMP nd compare two.tar in
+  expect_rc 2
+  expect_stderr "neardup: skipping 'two.tar': unknown format or malformed data (holds 2 documents; compare takes one FILE)"
   ;;
 
 scan-passages-formats)
