@@ -364,40 +364,12 @@ out:
 /* --- passages ---------------------------------------------------------------- */
 
 /* Found / wanted planted passages, or right / judged records, under a name. */
-typedef struct pcount {
-    char name[48];
-    size_t want, found;
-} pcount;
-
-typedef struct pcount_list {
-    pcount *v;
-    size_t n, cap;
-} pcount_list;
-
-static pcount *pcount_slot(pcount_list *l, const char *name) {
+/* Planted passages wanted and found, per kind, mutation or both: the
+ * recall lists' slots (kind_slot), of which only want and found are used. */
+static void print_pcounts(const char *what, recall_list *l) {
+    if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_kind);
     for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i].name, name) == 0) return &l->v[i];
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        pcount *p = realloc(l->v, cap * sizeof *p);
-        if (!p) return NULL;
-        l->v = p;
-        l->cap = cap;
-    }
-    pcount *k = &l->v[l->n++];
-    memset(k, 0, sizeof *k);
-    snprintf(k->name, sizeof k->name, "%s", name);
-    return k;
-}
-
-static int cmp_pcount(const void *a, const void *b) {
-    return strcmp(((const pcount *)a)->name, ((const pcount *)b)->name);
-}
-
-static void print_pcounts(const char *what, pcount_list *l) {
-    if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_pcount);
-    for (size_t i = 0; i < l->n; i++)
-        printf("passage recall %-9s %-16s: %zu / %zu = %.4f\n", what, l->v[i].name,
+        printf("passage recall %-9s %-16s: %zu / %zu = %.4f\n", what, l->v[i].kind,
                l->v[i].found, l->v[i].want,
                l->v[i].want ? (double)l->v[i].found / (double)l->v[i].want : 1.0);
 }
@@ -502,7 +474,7 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
     unsigned char *matched = calloc(nrec ? nrec : 1, 1); /* records matching a planted one */
     nd_sketcher *sk = NULL;
     doc_cache dc;
-    pcount_list kinds = {0}, muts = {0}, both = {0};
+    recall_list kinds = {0}, muts = {0}, both = {0};
     size_t want = 0, found = 0, shown = 0, bad_rows = 0;
     char line[8192];
     memset(&dc, 0, sizeof dc);
@@ -598,8 +570,8 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
         want++;
         found += ok;
         snprintf(km, sizeof km, "%s/%s", kind, mut);
-        pcount *c1 = pcount_slot(&kinds, kind), *c2 = pcount_slot(&muts, mut),
-               *c3 = pcount_slot(&both, km);
+        recall_t *c1 = kind_slot(&kinds, kind), *c2 = kind_slot(&muts, mut),
+                 *c3 = kind_slot(&both, km);
         if (!c1 || !c2 || !c3) goto out;
         c1->want++, c2->want++, c3->want++;
         c1->found += ok, c2->found += ok, c3->found += ok;

@@ -543,22 +543,6 @@ static nd_status put_key(nd_sink *s, const char *key) {
     return nd_sink_puts(s, "\":");
 }
 
-static nd_status put_side_json(nd_sink *s, const nd_passage_side *ps) {
-    ND_TRY(nd_sink_puts(s, "{\"line\":"));
-    ND_TRY(nd_sink_u64(s, ps->line));
-    ND_TRY(nd_sink_puts(s, ",\"end_line\":"));
-    ND_TRY(nd_sink_u64(s, ps->end_line));
-    ND_TRY(nd_sink_puts(s, ",\"offset\":"));
-    ND_TRY(nd_sink_u64(s, ps->offset));
-    ND_TRY(nd_sink_puts(s, ",\"length\":"));
-    ND_TRY(nd_sink_u64(s, ps->length));
-    ND_TRY(nd_sink_puts(s, ",\"start_char\":"));
-    ND_TRY(nd_sink_u64(s, ps->start_char));
-    ND_TRY(nd_sink_puts(s, ",\"chars\":"));
-    ND_TRY(nd_sink_u64(s, ps->chars));
-    return nd_sink_putc(s, '}');
-}
-
 static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
     nd_compare_doc_info di[2];
     for (unsigned i = 0; i < 2; i++) ND_TRY(nd_compare_document(c, i, &di[i]));
@@ -604,7 +588,7 @@ static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
         for (int i = 0; i < 2; i++) {
             ND_TRY(nd_sink_putc(s, ','));
             ND_TRY(put_key(s, i == 0 ? "a" : "b"));
-            ND_TRY(put_side_json(s, &pi->side[i]));
+            ND_TRY(nd_sink_passage_side(s, &pi->side[i]));
         }
         for (int i = 0; i < 2; i++) {
             ND_TRY(nd_sink_putc(s, ','));

@@ -99,6 +99,24 @@ static int pspan_cmp(const void *x, const void *y) {
     return p->e < q->e ? -1 : p->e > q->e;
 }
 
+/* The length of the union of the spans sp[i..*next), the run of sorted
+ * spans with sp[i]'s (doc, other). */
+static uint64_t run_union(const pspan *sp, size_t n, size_t i, size_t *next) {
+    uint64_t total = 0, cs = sp[i].s, ce = sp[i].e;
+    size_t j = i;
+    for (; j < n && sp[j].doc == sp[i].doc && sp[j].other == sp[i].other; j++) {
+        if (sp[j].s > ce) {
+            total += ce - cs;
+            cs = sp[j].s;
+            ce = sp[j].e;
+        } else if (sp[j].e > ce) {
+            ce = sp[j].e;
+        }
+    }
+    *next = j;
+    return total + (ce - cs);
+}
+
 /* The overlap of (a, b) in ov[0..n-1], sorted by (a, b); it is there. */
 static nd_passage_overlap *find_overlap(nd_passage_overlap *ov, size_t n, uint32_t a, uint32_t b) {
     size_t lo = 0, hi = n;
@@ -131,25 +149,12 @@ static nd_status overlaps(const nd_passage_in *in, const char *pair_common, nd_p
         return ND_ERR_NOMEM;
     }
     for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < n;) {
-            size_t j = i;
-            uint64_t total = 0, cs = sp[i].s, ce = sp[i].e, count = 0;
-            for (; j < n && sp[j].doc == sp[i].doc && sp[j].other == sp[i].other; j++) {
-                count++;
-                if (sp[j].s > ce) {
-                    total += ce - cs;
-                    cs = sp[j].s;
-                    ce = sp[j].e;
-                } else if (sp[j].e > ce) {
-                    ce = sp[j].e;
-                }
-            }
-            total += ce - cs;
+        for (size_t i = 0, j; i < n; i = j) {
+            uint64_t total = run_union(sp, n, i, &j), count = j - i;
             if (pass == 0 && sp[i].doc < sp[i].other)
                 out->ov[out->nov++] = (nd_passage_overlap){sp[i].doc, sp[i].other, total, 0, count};
             else if (pass == 1 && sp[i].doc > sp[i].other)
                 find_overlap(out->ov, out->nov, sp[i].other, sp[i].doc)->b_in_a = total;
-            i = j;
         }
     free(sp);
     return ND_OK;
@@ -174,21 +179,9 @@ static nd_status doc_cover(const nd_passage_in *in, const char *pair_common, nd_
         }
     }
     if (n > 1) qsort(sp, n, sizeof *sp, pspan_cmp);
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        uint64_t total = 0, cs = sp[i].s, ce = sp[i].e;
-        for (; j < n && sp[j].doc == sp[i].doc && sp[j].other == sp[i].other; j++) {
-            if (sp[j].s > ce) {
-                total += ce - cs;
-                cs = sp[j].s;
-                ce = sp[j].e;
-            } else if (sp[j].e > ce) {
-                ce = sp[j].e;
-            }
-        }
-        total += ce - cs;
+    for (size_t i = 0, j; i < n; i = j) {
+        uint64_t total = run_union(sp, n, i, &j);
         if (sp[i].doc < in->ndocs) (sp[i].other ? out->within : out->elsewhere)[sp[i].doc] = total;
-        i = j;
     }
     free(sp);
     return ND_OK;

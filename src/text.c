@@ -1192,6 +1192,34 @@ static size_t nd_fp_plain(const uint8_t *s, size_t n, size_t *pos, uint64_t *tok
     return nt;
 }
 
+/* The code point at s[i] (i < n) for the single-pass loops, *adv its
+ * bytes: ASCII and well-formed 3-byte sequences inline, the rest through
+ * nd_utf8_next (an invalid sequence is U+FFFD, as nd_utf8_decode gives). */
+static inline uint32_t fused_next(const uint8_t *s, size_t n, size_t i, size_t *adv) {
+    uint32_t c = s[i], cp;
+    if (c < 0x80u) {
+        *adv = 1;
+        return c;
+    }
+    if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
+        (s[i + 2] & 0xC0u) == 0x80u &&
+        (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
+         cp >= 0x800u && (cp < 0xD800u || cp > 0xDFFFu))) {
+        *adv = 3;
+        return cp;
+    }
+    cp = nd_utf8_next(s + i, n - i, adv);
+    return cp == ND_UTF8_INVALID ? ND_REPLACEMENT_CHAR : cp;
+}
+
+/* For the single-pass loops: the bytes of the pinyin annotation that the
+ * code point cp (adv bytes at s[i]) opens after prev, 0 if none. */
+static inline size_t fused_annotation(const uint8_t *s, size_t n, size_t i, size_t adv,
+                                      uint32_t cp, int pinyin, uint32_t prev) {
+    if ((cp != '(' && cp != 0xFF08u) || !pinyin || prev == ND_FP_NO_PREV) return 0;
+    return nd_py_match_bytes(s + i, n - i, adv, prev);
+}
+
 /*
  * Steps 1-6 in one pass over the bytes for the flags NFKC + CASEFOLD + T2S
  * (PINYIN and STRIP either way), with the fused table of unitab.h: decode
@@ -1233,21 +1261,11 @@ static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
             ND_TRY(nd_fp_ascii(nm, s, n, &i, &nt, &nc, &run, &prev, strip, pinyin));
             continue;
         }
-        if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
-                   (s[i + 2] & 0xC0u) == 0x80u &&
-                   (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
-                    cp >= 0x800u && (cp < 0xD800u || cp > 0xDFFFu))) {
-            adv = 3;
-        } else {
-            cp = nd_utf8_next(s + i, n - i, &adv);
-            if (cp == ND_UTF8_INVALID) cp = ND_REPLACEMENT_CHAR;
-        }
-        if ((cp == '(' || cp == 0xFF08u) && pinyin && prev != ND_FP_NO_PREV) {
-            size_t skip = nd_py_match_bytes(s + i, n - i, adv, prev);
-            if (skip) {
-                i += skip;
-                continue;
-            }
+        cp = fused_next(s, n, i, &adv);
+        size_t skip = fused_annotation(s, n, i, adv, cp, pinyin, prev);
+        if (skip) {
+            i += skip;
+            continue;
         }
         prev = cp;
         i += adv;
@@ -1618,24 +1636,11 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
             i += 3;
             continue;
         }
-        if (c < 0x80u) {
-            cp = c;
-            adv = 1;
-        } else if ((c & 0xF0u) == 0xE0u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
-                   (s[i + 2] & 0xC0u) == 0x80u &&
-                   (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
-                    cp >= 0x800u && (cp < 0xD800u || cp > 0xDFFFu))) {
-            adv = 3;
-        } else {
-            cp = nd_utf8_next(s + i, n - i, &adv);
-            if (cp == ND_UTF8_INVALID) cp = ND_REPLACEMENT_CHAR;
-        }
-        if ((cp == '(' || cp == 0xFF08u) && pinyin && prev != ND_FP_NO_PREV) {
-            size_t skip = nd_py_match_bytes(s + i, n - i, adv, prev);
-            if (skip) {
-                i += skip;
-                continue;
-            }
+        cp = fused_next(s, n, i, &adv);
+        size_t skip = fused_annotation(s, n, i, adv, cp, pinyin, prev);
+        if (skip) {
+            i += skip;
+            continue;
         }
         uint32_t e = nd_ut_fused(cp);
         if (e & ND_UT_F_SLOW) {

@@ -568,3 +568,19 @@ out:
     if (st == ND_ERR_IO && r) (void)nd_report_io_error(r, err ? err : EIO, path);
     return st;
 }
+
+nd_status nd_sink_passage_side(nd_sink *s, const nd_passage_side *ps) {
+    ND_TRY(nd_sink_puts(s, "{\"line\":"));
+    ND_TRY(nd_sink_u64(s, ps->line));
+    ND_TRY(nd_sink_puts(s, ",\"end_line\":"));
+    ND_TRY(nd_sink_u64(s, ps->end_line));
+    ND_TRY(nd_sink_puts(s, ",\"offset\":"));
+    ND_TRY(nd_sink_u64(s, ps->offset));
+    ND_TRY(nd_sink_puts(s, ",\"length\":"));
+    ND_TRY(nd_sink_u64(s, ps->length));
+    ND_TRY(nd_sink_puts(s, ",\"start_char\":"));
+    ND_TRY(nd_sink_u64(s, ps->start_char));
+    ND_TRY(nd_sink_puts(s, ",\"chars\":"));
+    ND_TRY(nd_sink_u64(s, ps->chars));
+    return nd_sink_putc(s, '}');
+}

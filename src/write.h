@@ -82,6 +82,9 @@ size_t nd_wr_text_width(const char *s, size_t n);
  * control characters escaped, invalid UTF-8 replaced by U+FFFD, other
  * characters (non-ASCII included) as they are. */
 nd_status nd_sink_json_string(nd_sink *s, const char *str, size_t n);
+/* One side of a passage as a JSON object: line, end_line, offset, length,
+ * start_char, chars (compare's and the query report's jsonl). */
+nd_status nd_sink_passage_side(nd_sink *s, const nd_passage_side *ps);
 /* s[0..n-1] as one RFC 4180 field: quoted (with "" for ") when it contains
  * a comma, a quote, CR or LF; invalid UTF-8 replaced by U+FFFD. */
 nd_status nd_sink_csv_field(nd_sink *s, const char *str, size_t n);

@@ -334,22 +334,6 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
     return ND_OK;
 }
 
-static nd_status put_side_json(nd_sink *s, const nd_passage_side *ps) {
-    ND_TRY(nd_sink_puts(s, "{\"line\":"));
-    ND_TRY(nd_sink_u64(s, ps->line));
-    ND_TRY(nd_sink_puts(s, ",\"end_line\":"));
-    ND_TRY(nd_sink_u64(s, ps->end_line));
-    ND_TRY(nd_sink_puts(s, ",\"offset\":"));
-    ND_TRY(nd_sink_u64(s, ps->offset));
-    ND_TRY(nd_sink_puts(s, ",\"length\":"));
-    ND_TRY(nd_sink_u64(s, ps->length));
-    ND_TRY(nd_sink_puts(s, ",\"start_char\":"));
-    ND_TRY(nd_sink_u64(s, ps->start_char));
-    ND_TRY(nd_sink_puts(s, ",\"chars\":"));
-    ND_TRY(nd_sink_u64(s, ps->chars));
-    return nd_sink_putc(s, '}');
-}
-
 static nd_status put_str(nd_sink *s, const char *key, const char *str) {
     ND_TRY(nd_sink_puts(s, key));
     return nd_sink_json_string(s, str, strlen(str));
@@ -404,9 +388,9 @@ static nd_status write_jsonl(const q_view *v, nd_sink *s) {
             ND_TRY(put_num(s, ",\"matched_chars\":", it->matched));
             ND_TRY(put_num(s, ",\"fragments\":", it->fragments));
             ND_TRY(nd_sink_puts(s, ",\"query\":"));
-            ND_TRY(put_side_json(s, &it->q));
+            ND_TRY(nd_sink_passage_side(s, &it->q));
             ND_TRY(nd_sink_puts(s, ",\"doc\":"));
-            ND_TRY(put_side_json(s, &it->d));
+            ND_TRY(nd_sink_passage_side(s, &it->d));
             ND_TRY(item_text(v, it, 0, &text, &len));
             ND_TRY(nd_sink_puts(s, ",\"text_query\":"));
             ND_TRY(nd_sink_json_string(s, text, len));
