@@ -1368,17 +1368,29 @@ static nd_status nd_map_put(uint32_t **cps, size_t **beg, size_t **end, size_t *
     return ND_OK;
 }
 
-/* Gives back the unfilled tail of the three arrays of a mapped text (w of
- * cap entries filled, w > 0): realloc shrinks in place, so nothing is copied;
- * a failed shrink keeps the larger array. */
-static void map_shrink(uint32_t **cps, size_t **beg, size_t **end, size_t w, size_t cap) {
-    if (w + 64 >= cap) return;
-    uint32_t *c = realloc(*cps, w * sizeof **cps);
-    if (c) *cps = c;
-    size_t *b = realloc(*beg, w * sizeof **beg);
-    if (b) *beg = b;
-    size_t *e = realloc(*end, w * sizeof **end);
-    if (e) *end = e;
+/* Hands the three arrays of a mapped text (w of cap entries filled) to the
+ * caller's out-parameters, leaving the locals NULL; with w == 0 they stay
+ * with the caller's cleanup and the outputs NULL.  The unfilled tail is
+ * given back first: realloc shrinks in place, so nothing is copied, and a
+ * failed shrink keeps the larger array. */
+static void map_hand_over(uint32_t **cps, size_t **beg, size_t **end, size_t w, size_t cap,
+                          uint32_t **cps_out, size_t **begin_out, size_t **end_out,
+                          size_t *count) {
+    *count = w;
+    if (w == 0) return;
+    if (w + 64 < cap) {
+        uint32_t *c = realloc(*cps, w * sizeof **cps);
+        if (c) *cps = c;
+        size_t *b = realloc(*beg, w * sizeof **beg);
+        if (b) *beg = b;
+        size_t *e = realloc(*end, w * sizeof **end);
+        if (e) *end = e;
+    }
+    *cps_out = *cps;
+    *begin_out = *beg;
+    *end_out = *end;
+    *cps = NULL;
+    *beg = *end = NULL;
 }
 
 /*
@@ -1531,15 +1543,7 @@ nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,
             i = j;
         }
     }
-    if (w) {
-        map_shrink(&cps, &beg, &end, w, cap);
-        *cps_out = cps;
-        *begin_out = beg;
-        *end_out = end;
-        cps = NULL;
-        beg = end = NULL;
-    }
-    *count = w;
+    map_hand_over(&cps, &beg, &end, w, cap, cps_out, begin_out, end_out, count);
 out:
     free(cps);
     free(beg);
@@ -1677,15 +1681,7 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
         prev = cp;
         i += adv;
     }
-    if (w) {
-        map_shrink(&cps, &beg, &end, w, cap);
-        *cps_out = cps;
-        *begin_out = beg;
-        *end_out = end;
-        cps = NULL;
-        beg = end = NULL;
-    }
-    *count = w;
+    map_hand_over(&cps, &beg, &end, w, cap, cps_out, begin_out, end_out, count);
 out:
     free(cps);
     free(beg);
