@@ -210,6 +210,20 @@ static long find_para(const para_key *keys, size_t nk, const doc_name *names, si
     return p ? (long)p->para : -1;
 }
 
+/* names[0..nd-1]: each document's path from its last "docs/" on (as the
+ * truth files write them), sorted for bsearch with cmp_name. */
+static void name_documents(const nd_report *r, doc_name *names, size_t nd) {
+    for (size_t i = 0; i < nd; i++) {
+        nd_document_info di;
+        nd_report_document(r, i, &di);
+        const char *rel = strstr(di.path, "docs/");
+        const char *last = rel;
+        while (last && (last = strstr(last + 1, "docs/"))) rel = last;
+        names[i] = (doc_name){.rel = rel ? rel : di.path, .doc = i};
+    }
+    qsort(names, nd, sizeof *names, cmp_name);
+}
+
 /* Recall counts, overall or of one kind of planted pair. */
 typedef struct recall_t {
     char kind[128];
@@ -304,15 +318,7 @@ static int recall(const nd_report *r, const char *truth, const nd_options *opt,
     char line[8192];
     double t = opt->threshold;
     if (!f || !keys || !names || nd_sketcher_new(opt, &sk) != ND_OK) goto out;
-    for (size_t i = 0; i < nd; i++) {
-        nd_document_info di;
-        nd_report_document(r, i, &di);
-        const char *rel = strstr(di.path, "docs/");
-        const char *last = rel;
-        while (last && (last = strstr(last + 1, "docs/"))) rel = last;
-        names[i] = (doc_name){.rel = rel ? rel : di.path, .doc = i};
-    }
-    qsort(names, nd, sizeof *names, cmp_name);
+    name_documents(r, names, nd);
     for (size_t i = 0; i < np; i++) {
         nd_paragraph_info pi;
         nd_report_paragraph(r, i, &pi);
@@ -479,15 +485,7 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
     char line[8192];
     memset(&dc, 0, sizeof dc);
     if (!f || !names || !matched || nd_sketcher_new(opt, &sk) != ND_OK) goto out;
-    for (size_t i = 0; i < nd; i++) {
-        nd_document_info di;
-        nd_report_document(r, i, &di);
-        const char *rel = strstr(di.path, "docs/");
-        const char *last = rel;
-        while (last && (last = strstr(last + 1, "docs/"))) rel = last;
-        names[i] = (doc_name){.rel = rel ? rel : di.path, .doc = i};
-    }
-    qsort(names, nd, sizeof *names, cmp_name);
+    name_documents(r, names, nd);
     for (size_t i = 0; i < nrec; i++) {
         nd_passage_record_info ri;
         if (nd_report_passage(r, i, &ri) != ND_OK) goto out;
