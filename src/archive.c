@@ -367,7 +367,13 @@ nd_status nd_archive_next(nd_archive_reader *r, nd_archive_member *m, int *more)
     m->size = m->size_known ? (uint64_t)archive_entry_size(e) : 0;
     if (archive_entry_mtime_is_set(e))
         m->mtime_ns = (int64_t)archive_entry_mtime(e) * 1000000000 + archive_entry_mtime_nsec(e);
-    m->regular = archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e);
+    /* a name that ends in '/' is a directory whatever its type says (old
+     * tar's regular typeflag '\0' with a trailing slash, which libarchive
+     * reads as a file and writes back as one that then reads as a
+     * directory): GNU tar and Python read it so, and clean copies it */
+    size_t nl = strlen(m->name);
+    m->regular = archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e) &&
+                 !(nl && m->name[nl - 1] == '/');
     *more = 1;
     return ND_OK;
 }

@@ -775,3 +775,53 @@ Test(archive, a_zip_with_a_damaged_first_header_stays_a_zip) {
     free(out.data);
     free(raw);
 }
+
+/* Regular members and their names, in archive order, of the archive in
+ * src (at most 8). */
+static size_t regular_members(const nd_archive_src *src, char names[8][64]) {
+    nd_archive_reader *ar = NULL;
+    size_t n = 0;
+    cr_assert_eq(nd_archive_open(src, &ar), ND_OK);
+    for (;;) {
+        nd_archive_member m;
+        int more = 0;
+        if (nd_archive_next(ar, &m, &more) != ND_OK || !more) break;
+        if (m.regular && n < 8) snprintf(names[n++], 64, "%s", m.name);
+    }
+    nd_archive_close(ar);
+    return n;
+}
+
+/* tests/fuzz/regress/archive/tar-slash-name-typeflag-nul (fuzz_archive,
+ * campaign): a pax tar whose directory entry "d/" has the old regular-file
+ * typeflag '\0'.  libarchive read it as a regular file, the rewrite wrote
+ * it with typeflag '0', and read back that was a directory: the member
+ * count changed under clean.  A name that ends in '/' is a directory, as
+ * GNU tar and Python read it: not a document, copied as it is, and the
+ * rewrite has the same regular members. */
+Test(archive, a_member_named_with_a_trailing_slash_is_not_a_document) {
+    size_t n = 0;
+    char *raw = nd_test_read_file(
+        nd_test_data_path("fuzz/regress/archive/tar-slash-name-typeflag-nul"), &n);
+    nd_archive_src src = {-1, (const uint8_t *)raw, n};
+    char before[8][64], after[8][64];
+    size_t nb = regular_members(&src, before);
+    cr_assert_eq(nb, 2, "%zu regular members", nb);
+    cr_assert_str_eq(before[0], "d/000_11051e509f6edff7.txt");
+    cr_assert_str_eq(before[1], "d/001_67f235fca624bad1.txt");
+    nd_archive_reader *ar = NULL;
+    nd_archive_kind kind;
+    cr_assert_eq(nd_archive_open(&src, &ar), ND_OK);
+    nd_archive_kind_of(ar, &kind);
+    nd_archive_close(ar);
+    nd_archive_edit ed = {copy_all, NULL, NULL, NULL};
+    nd_test_buf out = {0};
+    char why[256];
+    cr_assert_eq(nd_archive_rewrite(&src, &kind, &ed, nd_test_buf_write, &out, why, sizeof why),
+                 ND_OK, "%s", why);
+    nd_archive_src back = {-1, (const uint8_t *)out.data, out.len};
+    cr_assert_eq(regular_members(&back, after), nb);
+    for (size_t i = 0; i < nb; i++) cr_assert_str_eq(after[i], before[i]);
+    free(out.data);
+    free(raw);
+}
