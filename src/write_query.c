@@ -209,9 +209,11 @@ static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
     return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
 }
 
-/* "path:line" or "path:line-end", and its display width. */
-static nd_status put_loc(nd_sink *s, const char *path, const nd_passage_side *ps) {
-    ND_TRY(nd_sink_text(s, path, strlen(path)));
+/* "path:line" or "path:line-end", the path through put_path (nd_sink_text
+ * for the terminal, nd_sink_html for html). */
+static nd_status put_loc_with(nd_sink *s, const char *path, const nd_passage_side *ps,
+                              nd_status (*put_path)(nd_sink *, const char *, size_t)) {
+    ND_TRY(put_path(s, path, strlen(path)));
     ND_TRY(nd_sink_putc(s, ':'));
     ND_TRY(nd_sink_u64(s, ps->line));
     if (ps->end_line != ps->line) {
@@ -321,7 +323,7 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
                 int cut = 0;
                 ND_TRY(item_text(v, it, w, &text, &len));
                 ND_TRY(nd_sink_puts(s, "     "));
-                ND_TRY(put_loc(s, path, ps));
+                ND_TRY(put_loc_with(s, path, ps, nd_sink_text));
                 ND_TRY(nd_sink_repeat(s, ' ', locw - loc_width(path, ps) + 2));
                 shown = len;
                 if (wo->preview) shown = nd_wr_prefix_chars(text, len, wo->preview, &cut);
@@ -417,16 +419,6 @@ static const char query_css[] =
     ".bar{display:inline-block;height:8px;background:#2457c5;border-radius:2px;"
     "vertical-align:middle;margin-right:6px}\n";
 
-static nd_status put_html_loc(nd_sink *s, const char *path, const nd_passage_side *ps) {
-    ND_TRY(nd_sink_html(s, path, strlen(path)));
-    ND_TRY(nd_sink_putc(s, ':'));
-    ND_TRY(nd_sink_u64(s, ps->line));
-    if (ps->end_line != ps->line) {
-        ND_TRY(nd_sink_putc(s, '-'));
-        ND_TRY(nd_sink_u64(s, ps->end_line));
-    }
-    return ND_OK;
-}
 
 static nd_status write_html(const q_view *v, nd_sink *s) {
     ND_TRY(nd_sink_puts(s, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -480,9 +472,9 @@ static nd_status write_html(const q_view *v, nd_sink *s) {
                     ND_TRY(nd_sink_putc(s, '#'));
                     ND_TRY(nd_sink_u64(s, i - m->first + 1));
                     ND_TRY(nd_sink_puts(s, " "));
-                    ND_TRY(put_html_loc(s, v->qi.path, &it->q));
+                    ND_TRY(put_loc_with(s, v->qi.path, &it->q, nd_sink_html));
                 } else {
-                    ND_TRY(put_html_loc(s, di.path, &it->d));
+                    ND_TRY(put_loc_with(s, di.path, &it->d, nd_sink_html));
                 }
                 ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
                 ND_TRY(nd_sink_html(s, text, len));
