@@ -55,7 +55,7 @@ typedef enum nd_status {
     ND_ERR_TOO_LARGE,   /* file larger than nd_options.max_file_size */
     ND_ERR_NOT_REGULAR, /* not a regular file or directory (fifo, device, socket) */
     ND_ERR_LOOP,        /* symbolic link loop or directory cycle */
-    ND_ERR_DUPLICATE,   /* the same file was given more than once */
+    ND_ERR_DUPLICATE,   /* no longer returned: a repeat is a notice (kept for the numbering) */
     ND_ERR_FORMAT,      /* unknown format name or malformed data */
     ND_ERR_MISMATCH,    /* persisted data was made with other parameters */
     ND_ERR_STATE,       /* call not allowed in the handle's current state */
@@ -309,7 +309,7 @@ nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
  * pairs; the records (nd_report_passage) group them as seen from the query
  * documents.  Paragraph clusters are computed corpus-wide as ever.
  * Add query paths before the corpus: a file reached twice is read once,
- * under the first name met (ND_ERR_DUPLICATE notice), so a query file that
+ * under the first name met (a notice: nd_diag with status ND_OK), so a query file that
  * also lies under a corpus directory stays the query and is not compared
  * with itself, while a file already added as a corpus document stays one.
  * Returns as nd_scanner_add_path. */

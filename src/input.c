@@ -19,7 +19,8 @@
  * argument and a link, a directory and a file in it) is read once, under
  * the first path met; the later path gets a notice naming it (status ND_OK,
  * not a skipped input: nothing is missing), decided by the (device, inode)
- * its loader's fstat() saw.
+ * its loader's fstat() saw.  Standard input ("-") given twice is read once
+ * the same way: the second "-" is a notice.
  *
  * Loading.  A walk first only lists: it stats directories and links (the
  * entry type from readdir() tells a regular file without a stat() call) and
@@ -1479,8 +1480,8 @@ static nd_status load_all(walk *wk) {
 nd_status nd_input_add_path(nd_doctab *dt, nd_input_cfg *cfg, const char *path) {
     if (!dt || !cfg || !path) return ND_ERR_INVALID;
     if (strcmp(path, "-") == 0) {
-        if (dt->stdin_seen) {
-            report(cfg, path, ND_ERR_DUPLICATE, 0, NULL);
+        if (dt->stdin_seen) { /* as a file given twice: read once, a notice */
+            note(cfg, path, ND_OK, "given more than once, read once");
             return ND_OK;
         }
         dt->stdin_seen = 1;

@@ -184,8 +184,9 @@ Test(input, standard_input_given_twice_is_read_once) {
     cr_assert_eq(dt.n, 1u);
     cr_expect_eq(dt.docs[0].size, 11u);
     cr_expect_str_eq(dt.docs[0].path, "-");
+    cr_expect_eq(cfg.skipped, 0u); /* a notice, as for a file given twice */
     cr_assert_eq(log.n, 1);
-    cr_expect_str_eq(log.lines[0], "-|given more than once|0");
+    cr_expect_str_eq(log.lines[0], "-|success|0|given more than once, read once");
     nd_doctab_release(&dt);
 }
 

@@ -548,6 +548,11 @@ stdin)
   ND_STDIN=$S001 nd_as mixed scan -f jsonl "$S000" -- -
   expect_rc 0
   grep -q -F '"-"' "$TMP/mixed.out" || fail "the stdin document '-' is not in the report"
+  # "-" twice: read once, a note (as for a file given twice), not a skipped input
+  ND_STDIN=$S003 nd_as twice scan -f jsonl - -
+  expect_rc 0
+  expect_stderr "neardup: note: '-': given more than once, read once"
+  expect_same "$TMP/in.out" "$TMP/twice.out" "'- -' gives other results than '-'"
   ;;
 
 given-twice)
