@@ -14,7 +14,7 @@
 #include "text.h"
 
 /* text[0..n-1] converted by iconv from `from` to `to` in one call (the
- * reference; the decoder converts one character at a time). */
+ * reference; the decoder converts a character or a block at a time). */
 static uint8_t *conv(const char *from, const char *to, const void *text, size_t n,
                      size_t *out_len) {
     iconv_t cd = iconv_open(to, from);
@@ -121,6 +121,71 @@ Test(decode, utf16_utf32_map_matches_naive) {
     roundtrip(mix, n, "UTF-16LE", "\xFF\xFE", 2);
     roundtrip(mix, n, "UTF-32LE", NULL, 0);
     roundtrip(mix, n, "UTF-32BE", "\x00\x00\xFE\xFF", 4);
+}
+
+/* Long UTF-16 and UTF-32 text, decoded a block at a time (decode.c,
+ * decode_wide): text and map at every character boundary against the
+ * encoding written here unit by unit, with surrogate pairs and invalid
+ * units (a lone surrogate; in UTF-32 a value past U+10FFFF) at random
+ * places, so that some fall on the blocks' edges; and a unit cut by the
+ * end.  Each invalid unit is one U+FFFD standing for its bytes. */
+static void wide_check(unsigned unit, int be, uint32_t seed) {
+    const size_t nch = 30000;
+    uint8_t *src = malloc(nch * 4 + 4), *want = malloc(nch * 4 + 4);
+    uint64_t *dpos = malloc((nch + 1) * sizeof *dpos), *opos = malloc((nch + 1) * sizeof *opos);
+    size_t n = 0, w = 0, k = 0, bad = 0;
+    for (size_t c = 0; c < nch; c++) {
+        seed = seed * 1103515245u + 12345u;
+        const unsigned r = (seed >> 16) % 1000;
+        uint32_t cp = r < 300 ? 'a' + r % 26 : r < 700 ? 0x4E00 + r : r < 990 ? 0x1F600 + r % 64
+                                                                              : 0xFFFFFFFF;
+        dpos[k] = w;
+        opos[k++] = n;
+        uint32_t units[2];
+        unsigned nu = 1;
+        if (cp == 0xFFFFFFFF) { /* invalid: a lone low surrogate, or past U+10FFFF */
+            units[0] = unit == 2 ? 0xDC00 + r : 0x110000 + r;
+            bad++;
+        } else if (unit == 2 && cp > 0xFFFF) {
+            units[0] = 0xD800 + ((cp - 0x10000) >> 10);
+            units[1] = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+            nu = 2;
+        } else {
+            units[0] = cp;
+        }
+        for (unsigned j = 0; j < nu; j++)
+            for (unsigned b = 0; b < unit; b++)
+                src[n++] = (uint8_t)(units[j] >> (8 * (be ? unit - 1 - b : b)));
+        w += nd_utf8_encode(cp == 0xFFFFFFFF ? 0xFFFD : cp, want + w);
+    }
+    src[n++] = 'z'; /* a unit cut by the end: one more U+FFFD */
+    dpos[k] = w;
+    opos[k++] = n - 1;
+    w += nd_utf8_encode(0xFFFD, want + w);
+    const char *enc = unit == 2 ? (be ? "utf-16be" : "utf-16le") : (be ? "utf-32be" : "utf-32le");
+    nd_decode_in in = {src, n, enc, 0, UINT64_MAX};
+    nd_decode_out out;
+    cr_assert_eq(nd_decode(&in, &out), ND_OK, "%s", enc);
+    cr_expect_eq(out.invalid, bad + 1, "%s: %zu invalid, expected %zu", enc, out.invalid, bad + 1);
+    cr_assert_eq(out.len, w, "%s: %zu decoded bytes, expected %zu", enc, out.len, w);
+    cr_assert_eq(memcmp(out.text, want, w), 0, "%s: decoded text differs", enc);
+    for (size_t c = 0; c < k; c++)
+        cr_assert_eq(nd_decmap_orig(&out.map, dpos[c]), opos[c], "%s: character %zu at %llu, not %llu",
+                     enc, c, (unsigned long long)nd_decmap_orig(&out.map, dpos[c]),
+                     (unsigned long long)opos[c]);
+    cr_expect_eq(nd_decmap_orig(&out.map, w), n);
+    nd_decode_release(&out);
+    free(src);
+    free(want);
+    free(dpos);
+    free(opos);
+}
+
+Test(decode, long_utf16_utf32_with_invalid_units_map_matches_naive) {
+    wide_check(2, 0, 1);
+    wide_check(2, 1, 2);
+    wide_check(4, 0, 3);
+    wide_check(4, 1, 4);
 }
 
 /* Bytes that do not decode become U+FFFD, one per byte, and the map counts
