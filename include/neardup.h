@@ -894,6 +894,11 @@ typedef struct nd_compare_options {
     unsigned min_passage;   /* shortest passage, normalised chars; default 30 */
     unsigned max_gap;       /* fragments closer than this (chars, in both
                                documents) merge into one passage; default 8 */
+    double threshold;       /* a passage's two places have token-shingle
+                               Jaccard >= this, else it is cut at its widest
+                               gaps (as nd_options.threshold for a scan's
+                               passages); (0, 1], default 0.8 */
+    unsigned shingle;       /* tokens per shingle for that; default 5 */
     unsigned norm_flags;    /* ND_NORM_*; default ND_NORM_ALL */
     uint64_t max_file_size; /* bytes after decompression; default 1 GiB */
     char encoding[ND_ENCODING_MAX]; /* how the files are decoded, as
@@ -904,7 +909,8 @@ typedef struct nd_compare_options {
 void nd_compare_options_default(nd_compare_options *co);
 /* ND_ERR_INVALID with a one-line reason in msg, naming fields as
  * nd_options_check does, when min_passage is 0 or above 100000, max_gap
- * above 100000, or encoding is not "auto" nor a name iconv can decode. */
+ * above 100000, threshold outside (0, 1], shingle outside 1-64, or encoding
+ * is not "auto" nor a name iconv can decode. */
 nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
                                    size_t msg_size);
 

@@ -170,25 +170,115 @@ static int snap_words(nd_align_chain_info *c, nd_align_frag *trim, const size_t 
     return 1;
 }
 
+/* The chain of the fragments frag_of[0..n-1] (in order; empty ones skipped). */
+static nd_align_chain_info chain_of_frags(const nd_align_frag *trim, const size_t *frag_of,
+                                          size_t n) {
+    nd_align_chain_info c = {0, 0, 0, 0, 0, 0};
+    int first = 1;
+    for (size_t k = 0; k < n; k++) {
+        const nd_align_frag *f = &trim[frag_of[k]];
+        if (f->len == 0) continue;
+        if (first) {
+            c.a0 = f->a;
+            c.b0 = f->b;
+            first = 0;
+        }
+        c.ae = f->a + f->len;
+        c.be = f->b + f->len;
+        c.matched += f->len;
+        c.nfrag++;
+    }
+    return c;
+}
+
+/* The exact check of one chain (its fragments frag_of[0..n-1], snapped):
+ * kept whole when its sides' token-shingle Jaccard reaches the threshold
+ * or it is one exact fragment, else cut at its widest gap (the larger of
+ * the two texts' gaps; the first of equal ones) and each side checked the
+ * same way, left before right, after snapping its new ends to tokens.
+ * Pieces below min_matched are dropped.  Kept pieces are appended to
+ * *kept and their fragments marked in keep[]. */
+static nd_status check_chain(nd_align_frag *trim, size_t *frag_of, size_t n, unsigned min_matched,
+                             const nd_align_text *ta, const nd_align_text *tb,
+                             const nd_align_check *chk, size_t *stack, nd_align_chain_info **kept,
+                             size_t *nkept, size_t *kcap, unsigned char *keep) {
+    size_t top = 0;
+    stack[top++] = 0;
+    stack[top++] = n;
+    while (top) {
+        const size_t hi = stack[--top], lo = stack[--top];
+        nd_align_chain_info c = chain_of_frags(trim, frag_of + lo, hi - lo);
+        if (c.matched < min_matched || !snap_words(&c, trim, frag_of + lo, hi - lo, ta, tb) ||
+            c.matched < min_matched)
+            continue;
+        double j = 1.0;
+        if (c.nfrag > 1)
+            ND_TRY(chk->jaccard(chk->ctx, ta->beg[c.a0], ta->end[c.ae - 1] - ta->beg[c.a0],
+                                tb->beg[c.b0], tb->end[c.be - 1] - tb->beg[c.b0], &j));
+        if (j >= chk->threshold || c.nfrag == 1) {
+            ND_TRY(ND_GROW(*kept, *kcap, *nkept + 1));
+            (*kept)[(*nkept)++] = c;
+            for (size_t k = lo; k < hi; k++) keep[frag_of[k]] = 1;
+            continue;
+        }
+        size_t cut = lo, widest = 0, prev = SIZE_MAX; /* cut after fragment cut */
+        int found = 0;
+        for (size_t k = lo; k < hi; k++) {
+            const nd_align_frag *f = &trim[frag_of[k]];
+            if (f->len == 0) continue;
+            if (prev != SIZE_MAX) {
+                const nd_align_frag *e = &trim[frag_of[prev]];
+                size_t ga = f->a > e->a + e->len ? f->a - (e->a + e->len) : 0;
+                size_t gb = f->b > e->b + e->len ? f->b - (e->b + e->len) : 0;
+                if (!found || ND_MAX(ga, gb) > widest) {
+                    widest = ND_MAX(ga, gb);
+                    cut = prev;
+                    found = 1;
+                }
+            }
+            prev = k;
+        }
+        stack[top++] = cut + 1; /* right, checked after the left */
+        stack[top++] = hi;
+        stack[top++] = lo;
+        stack[top++] = cut + 1;
+    }
+    return ND_OK;
+}
+
+static int chain_cmp(const void *x, const void *y) {
+    const nd_align_chain_info *p = x, *q = y;
+    if (p->a0 != q->a0) return p->a0 < q->a0 ? -1 : 1;
+    if (p->b0 != q->b0) return p->b0 < q->b0 ? -1 : 1;
+    if (p->ae != q->ae) return p->ae < q->ae ? -1 : 1;
+    return p->be < q->be ? -1 : p->be > q->be;
+}
+
 nd_status nd_align_chain(const nd_align_frag *fr, size_t nfr, unsigned max_gap,
                          unsigned min_matched, const nd_align_text *ta, const nd_align_text *tb,
-                         nd_align_chain_info **out, size_t *nout, uint64_t *cover_a,
-                         uint64_t *cover_b) {
+                         const nd_align_check *chk, nd_align_chain_info **out, size_t *nout,
+                         uint64_t *cover_a, uint64_t *cover_b) {
     nd_status st = ND_OK;
     nd_align_frag *trim = NULL;
     nd_align_chain_info *ch = NULL, *kept = NULL;
-    size_t *chain_of = NULL, *active = NULL, *iv = NULL;
-    size_t nch = 0, chcap = 0, nact = 0, nkept = 0;
+    size_t *chain_of = NULL, *active = NULL, *iv = NULL, *frag_of = NULL, *start = NULL;
+    size_t *stack = NULL;
+    unsigned char *keep = NULL;
+    size_t nch = 0, chcap = 0, nact = 0, nkept = 0, kcap = 0;
     const size_t G = max_gap;
     *out = NULL;
     *nout = 0;
     if (cover_a) *cover_a = 0;
     if (cover_b) *cover_b = 0;
     if (nfr == 0) return ND_OK;
+    if (chk && !(ta && tb)) return ND_ERR_INVALID;
     trim = nd_mallocn(nfr, sizeof *trim);
     chain_of = nd_mallocn(nfr, sizeof *chain_of);
     active = nd_mallocn(nfr, sizeof *active);
-    if (!trim || !chain_of || !active) {
+    frag_of = nd_mallocn(nfr, sizeof *frag_of);
+    keep = nd_calloc(nfr, 1);
+    if (!trim || !chain_of || !active || !frag_of || !keep ||
+        (chk && !(stack = nd_mallocn(nfr + 1, 4 * sizeof *stack)))) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -231,35 +321,32 @@ nd_status nd_align_chain(const nd_align_frag *fr, size_t nfr, unsigned max_gap,
         }
         chain_of[i] = best;
     }
-    if (ta && tb) { /* whole words: each chain's fragments, in order */
-        size_t *frag_of = NULL, *start = NULL;
-        if (!(frag_of = nd_mallocn(nfr, sizeof *frag_of)) ||
-            !(start = nd_calloc(nch + 1, sizeof *start))) {
-            free(frag_of);
-            st = ND_ERR_NOMEM;
-            goto out;
-        }
-        for (size_t i = 0; i < nfr; i++) start[chain_of[i] + 1]++;
-        for (size_t c = 0; c < nch; c++) start[c + 1] += start[c];
-        for (size_t i = 0; i < nfr; i++) frag_of[start[chain_of[i]]++] = i;
-        for (size_t c = nch; c > 0; c--) start[c] = start[c - 1];
-        start[0] = 0;
-        for (size_t c = 0; c < nch; c++)
-            if (ch[c].matched >= min_matched && /* snapping only removes */
-                !snap_words(&ch[c], trim, frag_of + start[c], start[c + 1] - start[c], ta, tb))
-                ch[c].matched = 0; /* nothing left: not kept */
-        free(frag_of);
-        free(start);
+    /* each chain's fragments, in order: frag_of[start[c] .. start[c + 1]) */
+    if (!(start = nd_calloc(nch + 1, sizeof *start))) {
+        st = ND_ERR_NOMEM;
+        goto out;
     }
-    for (size_t i = 0; i < nch; i++) nkept += ch[i].matched >= min_matched;
-    if (nkept) {
-        if (!(kept = nd_mallocn(nkept, sizeof *kept))) {
-            st = ND_ERR_NOMEM;
-            goto out;
+    for (size_t i = 0; i < nfr; i++) start[chain_of[i] + 1]++;
+    for (size_t c = 0; c < nch; c++) start[c + 1] += start[c];
+    for (size_t i = 0; i < nfr; i++) frag_of[start[chain_of[i]]++] = i;
+    for (size_t c = nch; c > 0; c--) start[c] = start[c - 1];
+    start[0] = 0;
+    for (size_t c = 0; c < nch; c++) {
+        const size_t *fo = frag_of + start[c], nf = start[c + 1] - start[c];
+        if (ch[c].matched < min_matched) continue;
+        if (chk) { /* snapped there, piece by piece */
+            ND_CHECK(check_chain(trim, frag_of + start[c], nf, min_matched, ta, tb, chk, stack,
+                                 &kept, &nkept, &kcap, keep));
+            continue;
         }
-        for (size_t i = 0, j = 0; i < nch; i++)
-            if (ch[i].matched >= min_matched) kept[j++] = ch[i];
+        /* whole words: snapping only removes */
+        if (ta && tb && (!snap_words(&ch[c], trim, fo, nf, ta, tb) || ch[c].matched < min_matched))
+            continue;
+        ND_CHECK(ND_GROW(kept, kcap, nkept + 1));
+        kept[nkept++] = ch[c];
+        for (size_t k = 0; k < nf; k++) keep[fo[k]] = 1;
     }
+    if (nkept > 1) qsort(kept, nkept, sizeof *kept, chain_cmp);
     /* coverage: union of the kept chains' fragments, per text */
     if (!(iv = nd_mallocn(nfr, 2 * sizeof *iv))) {
         st = ND_ERR_NOMEM;
@@ -270,10 +357,10 @@ nd_status nd_align_chain(const nd_align_frag *fr, size_t nfr, unsigned max_gap,
         size_t n = 0;
         if (!cover) continue;
         for (size_t i = 0; i < nfr; i++) {
-            if (ch[chain_of[i]].matched < min_matched) continue;
-            size_t start = s == 0 ? trim[i].a : trim[i].b;
-            iv[2 * n] = start;
-            iv[2 * n + 1] = start + trim[i].len;
+            if (!keep[i] || trim[i].len == 0) continue;
+            size_t at = s == 0 ? trim[i].a : trim[i].b;
+            iv[2 * n] = at;
+            iv[2 * n + 1] = at + trim[i].len;
             n++;
         }
         *cover = union_len(iv, n);
@@ -288,5 +375,9 @@ out:
     free(chain_of);
     free(active);
     free(iv);
+    free(frag_of);
+    free(start);
+    free(stack);
+    free(keep);
     return st;
 }

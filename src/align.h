@@ -37,6 +37,18 @@ typedef struct nd_align_text {
     size_t n;
 } nd_align_text;
 
+/* The exact check of passages (nd_align_chain): jaccard(ctx, ...) puts in
+ * *j the Jaccard similarity of the token-shingle sets of bytes [a_off,
+ * a_off + a_len) of A's text and [b_off, b_off + b_len) of B's, as the
+ * scan's verification measures paragraphs; its status (not ND_OK) ends
+ * nd_align_chain with that status. */
+typedef struct nd_align_check {
+    double threshold;
+    nd_status (*jaccard)(void *ctx, size_t a_off, size_t a_len, size_t b_off, size_t b_len,
+                         double *j);
+    void *ctx;
+} nd_align_check;
+
 /* Orders seeds by diagonal (a - b), then a: the order nd_align_extend
  * needs. */
 void nd_align_sort_seeds(nd_align_seed *s, size_t n);
@@ -54,17 +66,21 @@ nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_
 
 /* Chains the fragments fr[0..n-1] (sorted as nd_align_extend gives them)
  * into passages across gaps and overlaps of at most max_gap characters in
- * both texts; keeps those with at least min_matched matched characters, in
- * order of their first fragment, into *out (malloc'ed, *nout).  cover_a and
- * cover_b (may be NULL) receive the size of the union of the kept
- * passages' fragments in A and in B.  With ta and tb (the two texts; both or
+ * both texts; keeps those with at least min_matched matched characters,
+ * sorted by (a0, b0), into *out (malloc'ed, *nout).  cover_a and cover_b
+ * (may be NULL) receive the size of the union of the kept passages'
+ * fragments in A and in B.  With ta and tb (the two texts; both or
  * neither), a passage begins and ends on token boundaries in both: a word
  * of letters and digits is never cut, so a passage does not start with the
  * last letters of a word (characters are dropped from its ends, and it is
- * kept only if min_matched characters remain).  ND_ERR_NOMEM. */
+ * kept only if min_matched characters remain).  With chk (needs ta and tb),
+ * a passage whose two sides' token-shingle Jaccard is below chk->threshold
+ * is cut in two at its widest gap, and so on, until every piece passes, is
+ * one exact fragment, or falls below min_matched (dropped).  ND_ERR_NOMEM,
+ * or what chk->jaccard returned. */
 nd_status nd_align_chain(const nd_align_frag *fr, size_t n, unsigned max_gap,
                          unsigned min_matched, const nd_align_text *ta, const nd_align_text *tb,
-                         nd_align_chain_info **out, size_t *nout, uint64_t *cover_a,
-                         uint64_t *cover_b);
+                         const nd_align_check *chk, nd_align_chain_info **out, size_t *nout,
+                         uint64_t *cover_a, uint64_t *cover_b);
 
 #endif /* ND_ALIGN_H */

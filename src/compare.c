@@ -32,6 +32,7 @@
 #include "decode.h"
 #include "input.h"
 #include "nd_internal.h"
+#include "sketch.h"
 #include "text.h"
 #include "write.h"
 #include "winnow.h"
@@ -65,6 +66,8 @@ void nd_compare_options_default(nd_compare_options *co) {
     if (!co) return;
     co->min_passage = 30;
     co->max_gap = 8;
+    co->threshold = 0.8;
+    co->shingle = 5;
     co->norm_flags = ND_NORM_ALL;
     co->max_file_size = UINT64_C(1) << 30;
     memset(co->encoding, 0, sizeof co->encoding);
@@ -79,6 +82,10 @@ nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
         why = "min_passage must be between 1 and 100000";
     else if (co->max_gap > 100000)
         why = "max_gap must be between 0 and 100000";
+    else if (!(co->threshold > 0.0 && co->threshold <= 1.0))
+        why = "threshold must be in (0, 1]";
+    else if (co->shingle < 1 || co->shingle > 64)
+        why = "shingle must be between 1 and 64";
     else if (co->norm_flags & ~(unsigned)ND_NORM_ALL)
         why = "unknown normalisation flags";
     else if (co->max_file_size == 0)
@@ -247,6 +254,24 @@ static void fill_side(const cmp_doc *d, size_t c0, size_t c1, nd_passage_side *s
     s->chars = c1 - c0;
 }
 
+/* The exact check of a passage (nd_align_check): both sides' bytes
+ * shingled as a scan with the same options shingles paragraphs. */
+typedef struct cmp_check {
+    const nd_compare *c;
+    nd_shingler sa, sb;
+} cmp_check;
+
+static nd_status cmp_jaccard(void *ctx, size_t a_off, size_t a_len, size_t b_off, size_t b_len,
+                             double *j) {
+    cmp_check *k = ctx;
+    uint64_t *sa = NULL, *sb = NULL;
+    size_t na = 0, nb = 0;
+    ND_TRY(nd_shingler_set(&k->sa, k->c->d[0].data + a_off, a_len, &sa, &na));
+    ND_TRY(nd_shingler_set(&k->sb, k->c->d[1].data + b_off, b_len, &sb, &nb));
+    *j = nd_hashset_jaccard(sa, na, sb, nb);
+    return ND_OK;
+}
+
 static nd_status run_compare(nd_compare *c) {
     nd_status st = ND_OK;
     nd_align_frag *fr = NULL;
@@ -256,6 +281,14 @@ static nd_status run_compare(nd_compare *c) {
     unsigned k, w;
     nd_winnow_params(t, &k, &w);
     nd_norm nm;
+    nd_options so; /* the scan options the exact check's shingling takes */
+    nd_options_default(&so);
+    so.norm_flags = c->opt.norm_flags;
+    so.shingle = c->opt.shingle;
+    cmp_check ck = {.c = c};
+    nd_shingler_init(&ck.sa, &so);
+    nd_shingler_init(&ck.sb, &so);
+    const nd_align_check chk = {c->opt.threshold, cmp_jaccard, &ck};
 
     nd_norm_init(&nm, c->opt.norm_flags);
     for (int i = 0; i < 2; i++) {
@@ -267,7 +300,7 @@ static nd_status run_compare(nd_compare *c) {
     ND_CHECK(find_fragments(&c->d[0], &c->d[1], k, w, &fr, &nfr));
     nd_align_text ta = {c->d[0].cps, c->d[0].beg, c->d[0].end, c->d[0].nch};
     nd_align_text tb = {c->d[1].cps, c->d[1].beg, c->d[1].end, c->d[1].nch};
-    ND_CHECK(nd_align_chain(fr, nfr, G, t, &ta, &tb, &ch, &nch, &c->d[0].covered,
+    ND_CHECK(nd_align_chain(fr, nfr, G, t, &ta, &tb, &chk, &ch, &nch, &c->d[0].covered,
                             &c->d[1].covered));
     if (nch == 0) goto out;
     /* Passages: chains with enough matched characters (all of them). */
@@ -286,6 +319,8 @@ static nd_status run_compare(nd_compare *c) {
     qsort(c->ps, c->nps, sizeof *c->ps, passage_cmp);
 out:
     nd_norm_release(&nm);
+    nd_shingler_release(&ck.sa);
+    nd_shingler_release(&ck.sb);
     free(fr);
     free(ch);
     return st;
@@ -576,6 +611,10 @@ static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
     ND_TRY(nd_sink_u64(s, c->opt.min_passage));
     ND_TRY(nd_sink_puts(s, ",\"max_gap\":"));
     ND_TRY(nd_sink_u64(s, c->opt.max_gap));
+    ND_TRY(nd_sink_puts(s, ",\"threshold\":"));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(c->opt.threshold, 4), 4));
+    ND_TRY(nd_sink_puts(s, ",\"shingle\":"));
+    ND_TRY(nd_sink_u64(s, c->opt.shingle));
     ND_TRY(nd_sink_puts(s, "}\n"));
     for (size_t p = 0; p < c->nps; p++) {
         const nd_passage_info *pi = &c->ps[p];

@@ -437,6 +437,7 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
                       .norm_flags = o->norm_flags,
                       .min_passage = o->min_passage,
                       .max_gap = o->max_gap,
+                      .threshold = o->threshold,
                       .seeds = fo.seeds,
                       .nseeds = fo.nseeds,
                       .texts = fo.texts};

@@ -353,6 +353,9 @@ typedef struct nd_align_in {
     unsigned norm_flags;   /* as for nd_stage_fingerprint */
     unsigned min_passage;  /* as for nd_stage_fingerprint */
     unsigned max_gap;      /* fragments this close in both texts chain */
+    double threshold;      /* a passage whose sides' token-shingle Jaccard
+                              (the workers' shinglers) is below it is cut at
+                              its widest gaps (nd_align_chain); 0: no check */
     const nd_seed *seeds;  /* nd_fingerprint_out's seeds, in its order */
     size_t nseeds;
     const nd_norm_text *texts; /* nd_fingerprint_out's kept texts, or NULL */

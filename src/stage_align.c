@@ -92,10 +92,42 @@ static nd_status norm_doc_load(norm_doc *d, size_t doc, const nd_align_in *in, n
     return ND_OK;
 }
 
-/* The passages of one pair (a, b) from its seeds s[0..n-1]. */
-static nd_status align_pair(const align_work *v, const norm_doc *A, const norm_doc *B,
-                            const nd_seed *s, size_t n, align_part *p) {
+/* The exact check of a pair's passages (nd_align_check): the two sides'
+ * bytes read again (pread of the span, through the worker's two readers)
+ * and shingled by the worker's shinglers, as the verification does. */
+typedef struct pair_check {
+    nd_worker *wk;
+    nd_doctab *docs;
+    size_t a, b;
+    int changed; /* a side no longer reads back (its document is marked) */
+} pair_check;
+
+static nd_status pair_jaccard(void *ctx, size_t a_off, size_t a_len, size_t b_off, size_t b_len,
+                              double *j) {
+    pair_check *pc = ctx;
+    const uint8_t *ta = NULL, *tb = NULL;
+    uint64_t *sa = NULL, *sb = NULL;
+    size_t na = 0, nb = 0;
+    nd_status st = nd_reader_get(&pc->wk->rd, pc->a, a_off, a_len, 0, &ta);
+    if (st == ND_ERR_CHANGED) (void)nd_doctab_mark_changed(pc->docs, pc->a);
+    if (st == ND_OK && (st = nd_reader_get(&pc->wk->rb, pc->b, b_off, b_len, 0, &tb)) ==
+                           ND_ERR_CHANGED)
+        (void)nd_doctab_mark_changed(pc->docs, pc->b);
+    if (st == ND_ERR_CHANGED) pc->changed = 1;
+    ND_TRY(st);
+    ND_TRY(nd_shingler_set(&pc->wk->sa, ta, a_len, &sa, &na));
+    ND_TRY(nd_shingler_set(&pc->wk->sb, tb, b_len, &sb, &nb));
+    *j = nd_hashset_jaccard(sa, na, sb, nb);
+    return ND_OK;
+}
+
+/* The passages of one pair (a, b) from its seeds s[0..n-1]; none when a
+ * side no longer reads back for the exact check. */
+static nd_status align_pair(const align_work *v, nd_worker *wk, const norm_doc *A,
+                            const norm_doc *B, const nd_seed *s, size_t n, align_part *p) {
     nd_status st = ND_OK;
+    pair_check pc = {wk, v->in->docs, A->doc, B->doc, 0};
+    const nd_align_check chk = {v->in->threshold, pair_jaccard, &pc};
     nd_align_seed *sd = nd_mallocn(n, sizeof *sd);
     nd_align_frag *fr = NULL;
     nd_align_chain_info *ch = NULL;
@@ -105,8 +137,13 @@ static nd_status align_pair(const align_work *v, const norm_doc *A, const norm_d
     ND_CHECK(nd_align_extend(A->cps, A->n, B->cps, B->n, A->doc == B->doc, v->k, sd, n, &fr,
                              &nfr));
     nd_align_text ta = {A->cps, A->beg, A->end, A->n}, tb = {B->cps, B->beg, B->end, B->n};
-    ND_CHECK(nd_align_chain(fr, nfr, v->in->max_gap, v->in->min_passage, &ta, &tb, &ch, &nch,
-                            NULL, NULL));
+    st = nd_align_chain(fr, nfr, v->in->max_gap, v->in->min_passage, &ta, &tb,
+                        v->in->threshold > 0 ? &chk : NULL, &ch, &nch, NULL, NULL);
+    if (st == ND_ERR_CHANGED && pc.changed) { /* marked: its passages are left out */
+        st = ND_OK;
+        goto out;
+    }
+    ND_CHECK(st);
     for (size_t i = 0; i < nch; i++) {
         const nd_align_chain_info *c = &ch[i];
         ND_CHECK(ND_GROW(p->ps, p->cap, p->n + 1));
@@ -151,7 +188,8 @@ static nd_status align_task(void *ctx, size_t t, unsigned worker) {
                 ND_CHECK(norm_doc_load(&B, seeds[i].b, v->in, rd, &nm));
                 b = &B;
             }
-            if (b->ok) ND_CHECK(align_pair(v, &A, b, seeds + i, j - i, &v->part[t]));
+            if (b->ok)
+                ND_CHECK(align_pair(v, &v->x->wk[worker], &A, b, seeds + i, j - i, &v->part[t]));
         }
         i = j;
     }

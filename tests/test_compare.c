@@ -16,16 +16,22 @@
 
 
 
-static nd_compare *cmp(const char *a, const char *b, unsigned min_passage) {
+/* threshold 0: the default */
+static nd_compare *cmp(const char *a, const char *b, unsigned min_passage, double threshold) {
     nd_compare_options co;
     nd_compare *c = NULL;
     nd_compare_options_default(&co);
     if (min_passage) co.min_passage = min_passage;
+    if (threshold > 0) co.threshold = threshold;
     cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), &co, &c),
                  ND_OK);
     return c;
 }
 
+/* One word differs ("jumps"/"jumped"): its 5-word shingles differ, so the
+ * sentence's two sides have token-shingle Jaccard 5/15; at threshold LOW the
+ * edit is bridged, at the default (0.8) the passage is cut there. */
+#define LOW 0.3
 static const char *A_TEXT =
     "Intro line here.\n"
     "The quick brown fox jumps over the lazy dog near the river bank today.\n"
@@ -99,7 +105,7 @@ Test(norm_mapped, maps_each_character_to_its_source_bytes) {
 }
 
 Test(compare, finds_a_lightly_edited_sentence_inside_other_paragraphs) {
-    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0, LOW);
     nd_compare_doc_info a, b;
     nd_passage_info p;
     cr_assert_eq(nd_compare_passage_count(c), 1);
@@ -124,8 +130,29 @@ Test(compare, finds_a_lightly_edited_sentence_inside_other_paragraphs) {
     nd_compare_free(c);
 }
 
+/* At the default threshold the edited sentence's two sides (Jaccard 1/3)
+ * are not one passage: it is cut at the edit, and the part after it ("over
+ * the lazy dog near the river bank today", 35 characters) is the passage;
+ * the part before ("the quick brown fox jump", 19) is below min_passage. */
+Test(compare, an_edited_sentence_below_the_threshold_is_cut_at_the_edit) {
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0, 0);
+    nd_compare_doc_info a;
+    nd_passage_info p;
+    cr_assert_eq(nd_compare_passage_count(c), 1);
+    cr_assert_eq(nd_compare_passage(c, 0, &p), ND_OK);
+    cr_assert_eq(p.fragments, 1);
+    cr_assert_eq(p.matched_chars, 35);
+    cr_assert_eq(p.side[0].offset, 17 + 26); /* "over ..." */
+    cr_assert_eq(p.side[0].length, 43);
+    cr_assert_eq(p.side[1].offset, 26 + 27);
+    cr_assert_eq(p.side[1].length, 43);
+    cr_assert_eq(nd_compare_document(c, 0, &a), ND_OK);
+    cr_assert_eq(a.covered_chars, 35);
+    nd_compare_free(c);
+}
+
 Test(compare, text_output_pairs_the_passages_with_path_and_line) {
-    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0, LOW);
     nd_test_buf m = {0};
     nd_write_options wo;
     nd_write_options_default(&wo);
@@ -147,7 +174,7 @@ Test(compare, text_output_pairs_the_passages_with_path_and_line) {
 }
 
 Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
-    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0, LOW);
     nd_test_buf m = {0};
     cr_assert_eq(nd_compare_write(c, ND_FORMAT_JSONL, NULL, nd_test_buf_write, &m), ND_OK);
     cr_assert_str_eq(
@@ -155,7 +182,7 @@ Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
         "{\"type\":\"compare\",\"a\":\"a.txt\",\"b\":\"b.txt\",\"a_bytes\":147,\"b_bytes\":114,"
         "\"a_encoding\":\"utf-8\",\"b_encoding\":\"utf-8\",\"a_chars\":118,\"b_chars\":88,\"a_in_b_chars\":55,\"a_in_b_share\":0.4661,"
         "\"b_in_a_chars\":55,\"b_in_a_share\":0.6250,\"passages\":1,\"min_passage\":30,"
-        "\"max_gap\":8}\n"
+        "\"max_gap\":8,\"threshold\":0.3000,\"shingle\":5}\n"
         "{\"type\":\"passage\",\"id\":0,\"matched_chars\":55,\"fragments\":2,"
         "\"a\":{\"line\":2,\"end_line\":2,\"offset\":17,\"length\":69,\"start_char\":13,"
         "\"chars\":56},\"b\":{\"line\":2,\"end_line\":2,\"offset\":26,\"length\":70,"
@@ -169,7 +196,7 @@ Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
 
 Test(compare, identical_documents_are_fully_covered) {
     const char *t = "第一段文字内容在这里出现了。\n第二段是另外一些完全不同的句子，长度也足够。\n";
-    nd_compare *c = cmp(t, t, 10);
+    nd_compare *c = cmp(t, t, 10, 0);
     nd_compare_doc_info a;
     nd_passage_info p;
     cr_assert_eq(nd_compare_passage_count(c), 1);
@@ -183,7 +210,7 @@ Test(compare, identical_documents_are_fully_covered) {
 
 Test(compare, unrelated_documents_share_nothing) {
     nd_compare *c = cmp("alpha beta gamma delta epsilon zeta eta theta iota kappa\n",
-                        "一二三四五六七八九十百千万亿兆京垓秭穰沟涧正载极\n", 0);
+                        "一二三四五六七八九十百千万亿兆京垓秭穰沟涧正载极\n", 0, 0);
     nd_compare_doc_info a;
     cr_assert_eq(nd_compare_passage_count(c), 0);
     cr_assert_eq(nd_compare_document(c, 0, &a), ND_OK);
@@ -198,14 +225,14 @@ Test(compare, honours_min_passage_exactly) {
     char a[256], b[256];
     snprintf(a, sizeof a, "QQQQQQQQQQ %s WWWWWWWWWW\n", shared);
     snprintf(b, sizeof b, "ZZZZZZZZZZ %s YYYYYYYYYY\n", shared);
-    nd_compare *c = cmp(a, b, 30);
+    nd_compare *c = cmp(a, b, 30, 0);
     cr_assert_eq(nd_compare_passage_count(c), 1);
     nd_compare_free(c);
-    c = cmp(a, b, 31);
+    c = cmp(a, b, 31, 0);
     cr_assert_eq(nd_compare_passage_count(c), 0);
     nd_compare_free(c);
     for (unsigned t = 1; t <= 30; t++) {
-        c = cmp(a, b, t);
+        c = cmp(a, b, t, 0);
         cr_assert_geq(nd_compare_passage_count(c), 1, "min_passage %u", t);
         nd_compare_free(c);
     }
@@ -214,7 +241,7 @@ Test(compare, honours_min_passage_exactly) {
 Test(compare, finds_a_copy_across_scripts_and_punctuation) {
     const char *a = "前言。\n這個報告說明了我們們的態度：經濟發展需要穩定的環境和長期的規劃。\n";
     const char *b = "另外的开头\n有人写道这个报告说明了我们们的态度，经济发展需要稳定的环境和长期的规划！完\n";
-    nd_compare *c = cmp(a, b, 20);
+    nd_compare *c = cmp(a, b, 20, 0);
     nd_passage_info p;
     cr_assert_eq(nd_compare_passage_count(c), 1);
     cr_assert_eq(nd_compare_passage(c, 0, &p), ND_OK);
@@ -234,7 +261,7 @@ Test(compare, rejects_bad_options_and_formats) {
     cr_assert_str_eq(msg, "min_passage must be between 1 and 100000");
     cr_assert_eq(nd_compare_buffers("a", "x", 1, "b", "y", 1, &co, &c), ND_ERR_INVALID);
     cr_assert_null(c);
-    c = cmp("x", "y", 0);
+    c = cmp("x", "y", 0, 0);
     nd_test_buf m = {0};
     cr_assert_eq(nd_compare_write(c, ND_FORMAT_CSV, NULL, nd_test_buf_write, &m), ND_ERR_INVALID);
     cr_assert_eq(nd_compare_document(c, 2, &(nd_compare_doc_info){0}), ND_ERR_INVALID);
@@ -340,7 +367,7 @@ static int write_enospc(void *user, const void *buf, size_t len) {
 }
 
 Test(compare, a_failed_write_keeps_its_errno_on_the_handle) {
-    nd_compare *c = cmp(A_TEXT, B_TEXT, 0);
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0, LOW);
     cr_assert_eq(nd_compare_sys_errno(c), 0);
     cr_assert_eq(nd_compare_write(c, ND_FORMAT_JSONL, NULL, write_enospc, NULL), ND_ERR_IO);
     cr_assert_eq(nd_compare_sys_errno(c), ENOSPC);
@@ -356,7 +383,7 @@ Test(compare, passages_begin_and_end_on_whole_words) {
                     "houses near the bay.";
     const char *b = "Something else entirely, a third word. Early settlers came by boat and built "
                     "the first wooden housing.";
-    nd_compare *c = cmp(a, b, 20);
+    nd_compare *c = cmp(a, b, 20, 0);
     cr_assert_eq(nd_compare_passage_count(c), 1);
     nd_passage_info pi;
     cr_assert_eq(nd_compare_passage(c, 0, &pi), ND_OK);

@@ -29,11 +29,23 @@ static void corpus_exec(corpus *c, unsigned threads) {
     cr_assert_eq(nd_pool_new(threads, &c->x.pool), ND_OK);
     c->x.wk = calloc(threads, sizeof *c->x.wk);
     cr_assert_not_null(c->x.wk);
-    for (unsigned t = 0; t < threads; t++) nd_reader_init(&c->x.wk[t].rd, &c->docs);
+    nd_options o; /* the exact check's shinglers: the default options */
+    nd_options_default(&o);
+    for (unsigned t = 0; t < threads; t++) {
+        nd_reader_init(&c->x.wk[t].rd, &c->docs);
+        nd_reader_init(&c->x.wk[t].rb, &c->docs);
+        nd_shingler_init(&c->x.wk[t].sa, &o);
+        nd_shingler_init(&c->x.wk[t].sb, &o);
+    }
 }
 
 static void corpus_exec_release(corpus *c) {
-    for (unsigned t = 0; t < c->x.threads; t++) nd_reader_release(&c->x.wk[t].rd);
+    for (unsigned t = 0; t < c->x.threads; t++) {
+        nd_reader_release(&c->x.wk[t].rd);
+        nd_reader_release(&c->x.wk[t].rb);
+        nd_shingler_release(&c->x.wk[t].sa);
+        nd_shingler_release(&c->x.wk[t].sb);
+    }
     free(c->x.wk);
     nd_pool_free(c->x.pool);
     memset(&c->x, 0, sizeof c->x);
@@ -325,6 +337,7 @@ static void align_corpus(corpus *c, unsigned threads, unsigned min_passage, unsi
                       .norm_flags = ND_NORM_ALL,
                       .min_passage = min_passage,
                       .max_gap = max_gap,
+                      .threshold = 0.8, /* as compare's default */
                       .seeds = fo.seeds,
                       .nseeds = fo.nseeds,
                       .texts = fo.texts};

@@ -99,12 +99,17 @@ static const char *const corpus_rows[] = {
     "common-docs", "memory", "tmpdir", "progress", "quiet", NULL,
 };
 
-static void pick_rows(const struct opt *rows, struct opt *out)
+/* scan's rows that both modes take (copied into nd_compare_options for two
+ * documents) */
+static const char *const both_rows[] = {"threshold", "shingle", NULL};
+
+/* The rows of `rows` named in names[], in rows' order, into out (ended). */
+static void pick_rows(const struct opt *rows, const char *const *names, struct opt *out)
 {
     size_t n = 0;
     for (const struct opt *r = rows; r->kind != OPT_KIND_END; r++)
-        for (size_t i = 0; corpus_rows[i]; i++)
-            if (strcmp(r->name, corpus_rows[i]) == 0)
+        for (size_t i = 0; names[i]; i++)
+            if (strcmp(r->name, names[i]) == 0)
                 out[n++] = *r;
     out[n] = (struct opt)OPT_END;
 }
@@ -349,7 +354,7 @@ int cmd_compare(int argc, char **argv)
     nd_status st;
     char msg[256], flags[512];
     struct cli_scan_args *a = NULL;
-    struct opt picked[CLI_SCAN_ROWS];
+    struct opt picked[CLI_SCAN_ROWS], both[CLI_SCAN_ROWS];
     struct stat sb;
 
     nd_compare_options_default(&co);
@@ -360,7 +365,8 @@ int cmd_compare(int argc, char **argv)
         goto out;
     }
     cli_scan_args_init(a);
-    pick_rows(a->rows, picked);
+    pick_rows(a->rows, corpus_rows, picked);
+    pick_rows(a->rows, both_rows, both);
 
     const struct opt table[] = {
         {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0,
@@ -368,6 +374,7 @@ int cmd_compare(int argc, char **argv)
         {"output", 'o', "FILE", OPT_KIND_STRING, &output, 0, 0, 0, 0, NULL,
          "write to FILE (atomically) instead of standard output", "", NULL},
         CLI_PASSAGE_OPTIONS(co.min_passage, co.max_gap),
+        OPT_TABLE(both),
         {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
          "text: characters shown per passage, 0 = all", NULL, NULL},
         CLI_NORM_OPTIONS(co.norm_flags),
@@ -392,6 +399,8 @@ int cmd_compare(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
+    co.threshold = a->o.threshold;
+    co.shingle = a->o.shingle;
     if (corpus || npos > 2 || a->include.n || a->exclude.n || a->hidden || a->jsonl ||
         (strcmp(argv[1], "-") != 0 && stat(argv[1], &sb) == 0 && S_ISDIR(sb.st_mode))) {
         if (nd_compare_options_check(&co, msg, sizeof msg) != ND_OK) {

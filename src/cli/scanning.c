@@ -268,7 +268,8 @@ void cli_scan_args_init(struct cli_scan_args *a)
          NULL, "shorter paragraphs (normalised characters) are not clustered",
          NULL, NULL},
         {"threshold", 0, "T", OPT_KIND_DOUBLE, &a->o.threshold, 0, 0, 1, 1, NULL,
-         "Jaccard similarity in (0, 1] that makes paragraphs duplicates",
+         "token-shingle Jaccard in (0, 1] that makes paragraphs duplicates and "
+         "a passage's places copies (cut at its gaps below it)",
          NULL, NULL},
         {"num-perm", 0, "K", OPT_KIND_UNSIGNED, &a->o.num_perm, 0, 0, 0, 0, NULL,
          "MinHash values per paragraph", NULL, NULL},

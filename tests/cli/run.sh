@@ -722,7 +722,23 @@ compare-text)
   mkdir "$TMP/c"
   printf 'Intro line here.\nThe quick brown fox jumps over the lazy dog near the river bank today.\nSomething else entirely different is written in this line.\n' > "$TMP/c/a.txt"
   printf 'Other start.\nHe said that the quick brown fox jumped over the lazy dog near the river bank today, and left.\nTail.\n' > "$TMP/c/b.txt"
+  # one word edited: the sentence's sides have token-shingle Jaccard 1/3,
+  # so at the default --threshold 0.8 the passage is the part after the edit
   ND_DIR=$TMP/c nd compare --preview 20 a.txt b.txt
+  expect_rc 0
+  expect_stderr ""
+  expect_stdout "A  a.txt  (118 characters)
+B  b.txt  (88 characters)
+
+29.7% of A appears in B (35 of 118 characters)
+39.8% of B appears in A (35 of 88 characters)
+1 shared passage of at least 30 characters
+
+#1  35 matching characters
+  A  a.txt:2  over the lazy dog ne...
+  B  b.txt:2  over the lazy dog ne..."
+  # and at --threshold 0.3 the edit is bridged: one passage in 2 pieces
+  ND_DIR=$TMP/c nd compare --preview 20 --threshold 0.3 a.txt b.txt
   expect_rc 0
   expect_stderr ""
   expect_stdout "A  a.txt  (118 characters)
@@ -737,7 +753,7 @@ B  b.txt  (88 characters)
   B  b.txt:2  the quick brown fox ..."
   ND_DIR=$TMP/c nd compare -f jsonl --min-passage 60 a.txt b.txt
   expect_rc 0
-  expect_stdout '{"type":"compare","a":"a.txt","b":"b.txt","a_bytes":147,"b_bytes":114,"a_encoding":"utf-8","b_encoding":"utf-8","a_chars":118,"b_chars":88,"a_in_b_chars":0,"a_in_b_share":0.0000,"b_in_a_chars":0,"b_in_a_share":0.0000,"passages":0,"min_passage":60,"max_gap":8}'
+  expect_stdout '{"type":"compare","a":"a.txt","b":"b.txt","a_bytes":147,"b_bytes":114,"a_encoding":"utf-8","b_encoding":"utf-8","a_chars":118,"b_chars":88,"a_in_b_chars":0,"a_in_b_share":0.0000,"b_in_a_chars":0,"b_in_a_share":0.0000,"passages":0,"min_passage":60,"max_gap":8,"threshold":0.8000,"shingle":5}'
   gzip -c -n "$TMP/c/b.txt" > "$TMP/c/b.gz"
   ND_DIR=$TMP/c nd_as gz compare -f jsonl a.txt b.gz
   ND_DIR=$TMP/c nd_as plain compare -f jsonl a.txt b.txt
