@@ -175,7 +175,9 @@ typedef struct nd_options {
                                1..100000; default 50 */
     unsigned max_gap;       /* exact fragments at most this many characters
                                apart (in both places) make one passage,
-                               0..100000; default 8 */
+                               0..100000; default 16; a passage whose places'
+                               token-shingle Jaccard is below threshold is
+                               cut at its widest gaps */
 } nd_options;
 
 #define ND_MIN_PARAGRAPH_BYTES UINT32_C(64)
@@ -893,7 +895,7 @@ nd_status nd_clean_leftovers(const char *out_dir, const char *log_path,
 typedef struct nd_compare_options {
     unsigned min_passage;   /* shortest passage, normalised chars; default 30 */
     unsigned max_gap;       /* fragments closer than this (chars, in both
-                               documents) merge into one passage; default 8 */
+                               documents) merge into one passage; default 16 */
     double threshold;       /* a passage's two places have token-shingle
                                Jaccard >= this, else it is cut at its widest
                                gaps (as nd_options.threshold for a scan's

@@ -65,7 +65,7 @@ struct nd_compare {
 void nd_compare_options_default(nd_compare_options *co) {
     if (!co) return;
     co->min_passage = 30;
-    co->max_gap = 8;
+    co->max_gap = 16;
     co->threshold = 0.8;
     co->shingle = 5;
     co->norm_flags = ND_NORM_ALL;

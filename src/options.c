@@ -53,7 +53,7 @@ void nd_options_default(nd_options *opt) {
         .common_docs = 100,
         .encoding = "auto",
         .min_passage = 50,
-        .max_gap = 8,
+        .max_gap = 16,
     };
 }
 

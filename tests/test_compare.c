@@ -182,7 +182,7 @@ Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
         "{\"type\":\"compare\",\"a\":\"a.txt\",\"b\":\"b.txt\",\"a_bytes\":147,\"b_bytes\":114,"
         "\"a_encoding\":\"utf-8\",\"b_encoding\":\"utf-8\",\"a_chars\":118,\"b_chars\":88,\"a_in_b_chars\":55,\"a_in_b_share\":0.4661,"
         "\"b_in_a_chars\":55,\"b_in_a_share\":0.6250,\"passages\":1,\"min_passage\":30,"
-        "\"max_gap\":8,\"threshold\":0.3000,\"shingle\":5}\n"
+        "\"max_gap\":16,\"threshold\":0.3000,\"shingle\":5}\n"
         "{\"type\":\"passage\",\"id\":0,\"matched_chars\":55,\"fragments\":2,"
         "\"a\":{\"line\":2,\"end_line\":2,\"offset\":17,\"length\":69,\"start_char\":13,"
         "\"chars\":56},\"b\":{\"line\":2,\"end_line\":2,\"offset\":26,\"length\":70,"
