@@ -21,7 +21,7 @@ void nd_winnow_params(unsigned min_passage, unsigned *k, unsigned *w);
  * k-gram once.  Appends (hash, position of its first character) to the
  * arrays *hash and *pos (grown with ND_GROW; *cap their capacity, *count
  * their length), in increasing position.  Nothing when n < k + w - 1.
- * scratch: 16 bytes per k-gram, grown likewise.  ND_ERR_NOMEM. */
+ * scratch: 8 bytes per k-gram, grown likewise.  ND_ERR_NOMEM. */
 nd_status nd_winnow(const uint32_t *cps, size_t n, unsigned k, unsigned w, uint64_t **hash,
                     uint32_t **pos, size_t *cap, size_t *count, uint64_t **scratch,
                     size_t *scratch_cap);
