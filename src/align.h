@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "neardup.h"
+#include "text.h"
 
 /* Two places, A[a..] and B[b..], that may begin a shared run. */
 typedef struct nd_align_seed {
@@ -33,7 +34,7 @@ typedef struct nd_align_chain_info {
  * character i was bytes [beg[i], end[i]) of the text read. */
 typedef struct nd_align_text {
     const uint32_t *cps;
-    const size_t *beg, *end;
+    const nd_map_off *beg, *end;
     size_t n;
 } nd_align_text;
 

@@ -46,7 +46,7 @@ typedef struct cmp_doc {
     const uint8_t *data;
     size_t size;
     uint32_t *cps;          /* normalised characters */
-    size_t *beg, *end;      /* their source byte spans */
+    nd_map_off *beg, *end;  /* their source byte spans */
     size_t nch;
     size_t *lines;          /* byte offset of the start of every line */
     size_t nlines;

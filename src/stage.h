@@ -277,7 +277,7 @@ typedef struct nd_seed {
  * mapped read-only. */
 typedef struct nd_norm_text {
     uint32_t *cps;
-    size_t *beg, *end;
+    nd_map_off *beg, *end;
     size_t n;
     int kept;              /* 0: not kept (normalise it again), 1: the
                               arrays are malloc'ed, 2: they point into a

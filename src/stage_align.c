@@ -36,7 +36,8 @@
 typedef struct norm_doc {
     size_t doc; /* SIZE_MAX: none */
     uint32_t *cps;
-    size_t *beg, *end, n;
+    nd_map_off *beg, *end;
+    size_t n;
     int ok;     /* 0: it no longer reads back */
     int owned;  /* the arrays are this struct's (else the fingerprint
                    stage's kept text) */

@@ -1353,7 +1353,7 @@ nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
 /* ------------------------------------------------------------------------ */
 
 /* Stores (cp, b, e) at index w of the three growable arrays. */
-static nd_status nd_map_put(uint32_t **cps, size_t **beg, size_t **end, size_t *cap,
+static nd_status nd_map_put(uint32_t **cps, nd_map_off **beg, nd_map_off **end, size_t *cap,
                             size_t w, uint32_t cp, size_t b, size_t e) {
     if (w >= *cap) {
         size_t c1 = *cap, c2 = *cap, c3 = *cap;
@@ -1363,8 +1363,8 @@ static nd_status nd_map_put(uint32_t **cps, size_t **beg, size_t **end, size_t *
         *cap = ND_MIN(c1, ND_MIN(c2, c3));
     }
     (*cps)[w] = cp;
-    (*beg)[w] = b;
-    (*end)[w] = e;
+    (*beg)[w] = (nd_map_off)b;
+    (*end)[w] = (nd_map_off)e;
     return ND_OK;
 }
 
@@ -1373,17 +1373,17 @@ static nd_status nd_map_put(uint32_t **cps, size_t **beg, size_t **end, size_t *
  * with the caller's cleanup and the outputs NULL.  The unfilled tail is
  * given back first: realloc shrinks in place, so nothing is copied, and a
  * failed shrink keeps the larger array. */
-static void map_hand_over(uint32_t **cps, size_t **beg, size_t **end, size_t w, size_t cap,
-                          uint32_t **cps_out, size_t **begin_out, size_t **end_out,
+static void map_hand_over(uint32_t **cps, nd_map_off **beg, nd_map_off **end, size_t w,
+                          size_t cap, uint32_t **cps_out, nd_map_off **begin_out, nd_map_off **end_out,
                           size_t *count) {
     *count = w;
     if (w == 0) return;
     if (w + 64 < cap) {
         uint32_t *c = realloc(*cps, w * sizeof **cps);
         if (c) *cps = c;
-        size_t *b = realloc(*beg, w * sizeof **beg);
+        nd_map_off *b = realloc(*beg, w * sizeof **beg);
         if (b) *beg = b;
-        size_t *e = realloc(*end, w * sizeof **end);
+        nd_map_off *e = realloc(*end, w * sizeof **end);
         if (e) *end = e;
     }
     *cps_out = *cps;
@@ -1404,11 +1404,12 @@ static void map_hand_over(uint32_t **cps, size_t **beg, size_t **end, size_t w, 
  * per code point.
  */
 nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,
-                                       uint32_t **cps_out, size_t **begin_out,
-                                       size_t **end_out, size_t *count) {
+                                       uint32_t **cps_out, nd_map_off **begin_out,
+                                       nd_map_off **end_out, size_t *count) {
     nd_status st = ND_OK;
     uint32_t *cps = NULL;
-    size_t *beg = NULL, *end = NULL, *sb = NULL, *se = NULL;
+    nd_map_off *beg = NULL, *end = NULL;
+    size_t *sb = NULL, *se = NULL;
     size_t cap = 0, m = 0, w = 0;
     utf8proc_int32_t *run_buf = NULL;
     size_t run_cap = 0;
@@ -1418,6 +1419,7 @@ nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,
     *end_out = NULL;
     *count = 0;
     if (n == 0) return ND_OK;
+    if (n > ND_MAP_MAX) return ND_ERR_TOO_LARGE;
     /* 1. decode, with the byte span of every code point */
     ND_CHECK(ND_GROW(nm->cps, nm->cps_cap, n));
     m = nd_utf8_decode(s, n, nm->cps);
@@ -1568,13 +1570,14 @@ out:
  * tests/test_fastpath.c checks it against the general path.
  */
 static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps_out,
-                                    size_t **begin_out, size_t **end_out, size_t *count,
+                                    nd_map_off **begin_out, nd_map_off **end_out, size_t *count,
                                     int *slow) {
     const int strip = (nm->flags & ND_NORM_STRIP) != 0;
     const int pinyin = (nm->flags & ND_NORM_PINYIN) != 0;
     nd_status st = ND_OK;
     uint32_t *cps = NULL, prev = ND_FP_NO_PREV;
-    size_t *beg = NULL, *end = NULL, cap = 0, w = 0, m = 0, i = 0;
+    nd_map_off *beg = NULL, *end = NULL;
+    size_t cap = 0, w = 0, m = 0, i = 0;
     *slow = 0;
     { /* code points: bytes that are not continuation bytes, 8 at a time */
         size_t k = 0, cont = 0;
@@ -1617,8 +1620,8 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
         if (c < 0x80u && ascii[c] != 0xFF && w < cap) {
             if (ascii[c]) {
                 cps[w] = ascii[c];
-                beg[w] = i;
-                end[w] = i + 1;
+                beg[w] = (nd_map_off)i;
+                end[w] = (nd_map_off)(i + 1);
                 w++;
             }
             prev = c;
@@ -1633,8 +1636,8 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
              cp - ND_UT_CJK_LO < ND_UT_CJK_HI - ND_UT_CJK_LO) &&
             w < cap) {
             cps[w] = (cp + nd_ut_fused_cjk(cp)) & ND_UT_F_CP_MASK;
-            beg[w] = i;
-            end[w] = i + 3;
+            beg[w] = (nd_map_off)i;
+            end[w] = (nd_map_off)(i + 3);
             w++;
             prev = cp;
             i += 3;
@@ -1674,8 +1677,8 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
                 (cls == ND_UT_CLASS_PUNCT && strip))
                 continue;
             cps[w] = ex[k] & ND_UT_F_CP_MASK;
-            beg[w] = i;
-            end[w] = i + adv;
+            beg[w] = (nd_map_off)i;
+            end[w] = (nd_map_off)(i + adv);
             w++;
         }
         prev = cp;
@@ -1690,11 +1693,12 @@ out:
 }
 
 nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps,
-                               size_t **begin, size_t **end, size_t *count) {
+                               nd_map_off **begin, nd_map_off **end, size_t *count) {
     *cps = NULL;
     *begin = NULL;
     *end = NULL;
     *count = 0;
+    if (n > ND_MAP_MAX) return ND_ERR_TOO_LARGE;
     if ((nm->flags & ND_NORM_FUSED_FLAGS) == ND_NORM_FUSED_FLAGS && n) {
         int slow = 0;
         ND_TRY(chars_mapped_fused(nm, s, n, cps, begin, end, count, &slow));

@@ -135,20 +135,27 @@ nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n,
                                  const uint64_t **tokens, size_t *ntokens,
                                  size_t *nchars);
 
+/* A byte offset in the text of a mapped normalisation: 32 bits (12 bytes
+ * a character with the code point, where 64-bit offsets took 20), so a
+ * mapped text is at most ND_MAP_MAX bytes. */
+typedef uint32_t nd_map_off;
+#define ND_MAP_MAX ((size_t)UINT32_MAX)
+
 /* Normalises s[0..n-1] like nd_norm_chars (steps 1-5, same code points) and
  * maps every normalised code point back to the input: (*begin)[i] and
  * (*end)[i] delimit the bytes it came from (a character of a combining
  * sequence maps to the whole sequence).  The three arrays of *count entries
  * are malloc'ed and owned by the caller (all NULL when *count is 0).  Uses
- * nm's scratch; one nm per thread.  ND_ERR_NOMEM on allocation failure. */
+ * nm's scratch; one nm per thread.  ND_ERR_TOO_LARGE when n > ND_MAP_MAX,
+ * ND_ERR_NOMEM on allocation failure. */
 nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
-                               uint32_t **cps, size_t **begin, size_t **end,
+                               uint32_t **cps, nd_map_off **begin, nd_map_off **end,
                                size_t *count);
 
 /* The same through the general multi-pass path whatever the flags (the
  * single-pass one serves NFKC+CASEFOLD+T2S); for the equivalence test. */
 nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,
-                                       uint32_t **cps, size_t **begin, size_t **end,
+                                       uint32_t **cps, nd_map_off **begin, nd_map_off **end,
                                        size_t *count);
 
 /* Is cp a character that forms a token on its own (Han, kana, hangul)? */

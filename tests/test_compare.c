@@ -62,7 +62,7 @@ Test(norm_mapped, gives_the_same_characters_as_nd_norm_chars) {
         size_t n = strlen(texts[t]), count_ref, count;
         const uint32_t *ref;
         uint32_t *cps;
-        size_t *beg, *end;
+        nd_map_off *beg, *end;
         cr_assert_eq(nd_norm_chars(&a, s, n, &ref, &count_ref), ND_OK);
         cr_assert_eq(nd_norm_chars_mapped(&b, s, n, &cps, &beg, &end, &count), ND_OK);
         cr_assert_eq(count, count_ref, "text %zu: %zu vs %zu characters", t, count, count_ref);
@@ -84,7 +84,8 @@ Test(norm_mapped, maps_each_character_to_its_source_bytes) {
     const char *s = "Ab 態(tài)，Ｃ";
     nd_norm nm;
     uint32_t *cps;
-    size_t *beg, *end, n;
+    nd_map_off *beg, *end;
+    size_t n;
     nd_norm_init(&nm, ND_NORM_ALL);
     cr_assert_eq(nd_norm_chars_mapped(&nm, (const uint8_t *)s, strlen(s), &cps, &beg, &end, &n),
                  ND_OK);

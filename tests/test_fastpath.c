@@ -75,7 +75,8 @@ static void check_same_n(pair_norm *p, const uint8_t *s, size_t n, size_t nflags
     }
     for (size_t f = 0; f < nflags; f++) { /* the mapped characters */
         uint32_t *ca = NULL, *cb = NULL;
-        size_t *ba = NULL, *bb = NULL, *ea = NULL, *eb = NULL, na = 0, nb = 0;
+        nd_map_off *ba = NULL, *bb = NULL, *ea = NULL, *eb = NULL;
+        size_t na = 0, nb = 0;
         cr_assert_eq(nd_norm_chars_mapped(&p->fast[f], s, n, &ca, &ba, &ea, &na), ND_OK);
         cr_assert_eq(nd_norm_chars_mapped_general(&p->gen[f], s, n, &cb, &bb, &eb, &nb), ND_OK);
         cr_assert_eq(na, nb, "flags 0x%x: %zu/%zu mapped characters on %zu bytes",
