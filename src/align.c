@@ -130,7 +130,10 @@ static uint64_t union_len(size_t *iv, size_t n) {
 /* Is there a token boundary before character i of t? */
 static int boundary_before(const nd_align_text *t, size_t i) {
     if (i == 0 || i >= t->n) return 1;
-    return t->end[i - 1] < t->beg[i] || nd_is_cjk_token(t->cps[i - 1]) ||
+    /* bytes dropped between them: end[i - 1] < beg[i], that is (compact)
+     * len[i - 1] < beg[i] - beg[i - 1] */
+    const int gap = t->beg ? t->end[i - 1] < t->beg[i] : t->cm.len[i - 1] < t->cm.adv[i];
+    return gap || nd_is_cjk_token(t->cps[i - 1]) ||
            nd_is_cjk_token(t->cps[i]);
 }
 
@@ -212,9 +215,11 @@ static nd_status check_chain(nd_align_frag *trim, size_t *frag_of, size_t n, uns
             c.matched < min_matched)
             continue;
         double j = 1.0;
-        if (c.nfrag > 1)
-            ND_TRY(chk->jaccard(chk->ctx, ta->beg[c.a0], ta->end[c.ae - 1] - ta->beg[c.a0],
-                                tb->beg[c.b0], tb->end[c.be - 1] - tb->beg[c.b0], &j));
+        if (c.nfrag > 1) {
+            const size_t a0 = nd_align_beg(ta, c.a0), b0 = nd_align_beg(tb, c.b0);
+            ND_TRY(chk->jaccard(chk->ctx, a0, nd_align_end(ta, c.ae - 1) - a0, b0,
+                                nd_align_end(tb, c.be - 1) - b0, &j));
+        }
         if (j >= chk->threshold || c.nfrag == 1) {
             ND_TRY(ND_GROW(*kept, *kcap, *nkept + 1));
             (*kept)[(*nkept)++] = c;

@@ -31,12 +31,22 @@ typedef struct nd_align_chain_info {
 } nd_align_chain_info;
 
 /* A normalised text and where each character came from (nd_norm_chars_mapped):
- * character i was bytes [beg[i], end[i]) of the text read. */
+ * character i was bytes [beg[i], end[i]) of the text read, or, when beg is
+ * NULL, what the compact map cm says (nd_cmap_beg, nd_cmap_end). */
 typedef struct nd_align_text {
     const uint32_t *cps;
     const nd_map_off *beg, *end;
     size_t n;
+    nd_cmap cm;
 } nd_align_text;
+
+static inline size_t nd_align_beg(const nd_align_text *t, size_t i) {
+    return t->beg ? t->beg[i] : nd_cmap_beg(&t->cm, i);
+}
+
+static inline size_t nd_align_end(const nd_align_text *t, size_t i) {
+    return t->beg ? t->end[i] : nd_cmap_end(&t->cm, i);
+}
 
 /* The exact check of passages (nd_align_chain): jaccard(ctx, ...) puts in
  * *j the Jaccard similarity of the token-shingle sets of bytes [a_off,

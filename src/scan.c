@@ -409,7 +409,7 @@ out:
 /* Copied passages (nd_options.passages): fingerprints, pairwise passages,
  * records, their lines - the stages stage_fingerprint.c, stage_align.c and
  * stage_passage.c - handed to the report.  The fingerprints keep each
- * document's normalised text for the alignment (about 12 bytes a
+ * document's normalised text for the alignment (about 6 bytes a
  * character): in memory up to a quarter of the memory limit, the others in
  * private spill files in the scan's tmpdir. */
 static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {

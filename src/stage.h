@@ -277,13 +277,15 @@ typedef struct nd_seed {
  * mapped read-only. */
 typedef struct nd_norm_text {
     uint32_t *cps;
-    nd_map_off *beg, *end;
+    nd_map_off *beg, *end; /* the map, or NULL when it is compact: */
+    void *cmap;            /* the nd_cmap block (nd_cmap_at), or NULL */
     size_t n;
     int kept;              /* 0: not kept (normalise it again), 1: the
                               arrays are malloc'ed, 2: they point into a
                               mapping of nd_fingerprint_out.maps */
     unsigned file;         /* kept == 2: the worker's spill file ... */
-    uint64_t off;          /* ... and the byte offset in it */
+    uint64_t off;          /* ... and the byte offset in it, */
+    int compact;           /* ... and whether the map there is compact */
 } nd_norm_text;
 
 /* A read-only mapping of a spill file of normalised texts. */

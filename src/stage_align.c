@@ -36,7 +36,8 @@
 typedef struct norm_doc {
     size_t doc; /* SIZE_MAX: none */
     uint32_t *cps;
-    nd_map_off *beg, *end;
+    nd_map_off *beg, *end;  /* NULL with a compact map: */
+    nd_cmap cm;
     size_t n;
     int ok;     /* 0: it no longer reads back */
     int owned;  /* the arrays are this struct's (else the fingerprint
@@ -76,6 +77,7 @@ static nd_status norm_doc_load(norm_doc *d, size_t doc, const nd_align_in *in, n
         d->cps = t->cps;
         d->beg = t->beg;
         d->end = t->end;
+        if (t->cmap) nd_cmap_at(t->cmap, t->n, &d->cm);
         d->n = t->n;
         d->ok = 1;
         return ND_OK;
@@ -137,7 +139,8 @@ static nd_status align_pair(const align_work *v, nd_worker *wk, const norm_doc *
     for (size_t i = 0; i < n; i++) sd[i] = (nd_align_seed){s[i].pa, s[i].pb};
     ND_CHECK(nd_align_extend(A->cps, A->n, B->cps, B->n, A->doc == B->doc, v->k, sd, n, &fr,
                              &nfr));
-    nd_align_text ta = {A->cps, A->beg, A->end, A->n}, tb = {B->cps, B->beg, B->end, B->n};
+    nd_align_text ta = {A->cps, A->beg, A->end, A->n, A->cm},
+                  tb = {B->cps, B->beg, B->end, B->n, B->cm};
     st = nd_align_chain(fr, nfr, v->in->max_gap, v->in->min_passage, &ta, &tb,
                         v->in->threshold > 0 ? &chk : NULL, &ch, &nch, NULL, NULL);
     if (st == ND_ERR_CHANGED && pc.changed) { /* marked: its passages are left out */
@@ -155,10 +158,10 @@ static nd_status align_pair(const align_work *v, nd_worker *wk, const norm_doc *
             .a_chars = c->ae - c->a0,
             .b_char = c->b0,
             .b_chars = c->be - c->b0,
-            .a_off = A->beg[c->a0],
-            .a_len = A->end[c->ae - 1] - A->beg[c->a0],
-            .b_off = B->beg[c->b0],
-            .b_len = B->end[c->be - 1] - B->beg[c->b0],
+            .a_off = nd_align_beg(&ta, c->a0),
+            .a_len = nd_align_end(&ta, c->ae - 1) - nd_align_beg(&ta, c->a0),
+            .b_off = nd_align_beg(&tb, c->b0),
+            .b_len = nd_align_end(&tb, c->be - 1) - nd_align_beg(&tb, c->b0),
             .matched = c->matched,
             .fragments = c->nfrag,
         };

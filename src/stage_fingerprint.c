@@ -43,23 +43,26 @@
  * input - the same for any thread count.
  *
  * The normalised texts.  The alignment needs each document's normalised
- * text and byte map again (12 bytes a character: the code point and
- * 32-bit begin and end offsets, nd_map_off), once per pair of
+ * text and byte map again, once per pair of
  * documents it is in; normalising it again per pair was the whole cost of
  * the stage on a large corpus (1 GB: the alignment ran for more than ten
  * minutes).  So this stage keeps every text it made: in memory while
  * keep_bytes allow (scan: a quarter of the memory limit), the others in a
  * private spill file per worker (unlinked at creation; only neardup writes
  * it, so mapping it cannot fault the way a mapped input can), mapped
- * read-only once the stage ends.  The disk holds 12 bytes per normalised
+ * read-only once the stage ends.  The disk holds 6 bytes per normalised
  * character of the documents beyond the memory budget; if no spill file
- * can be written the text is just not kept and is normalised again.  The
- * offsets were 64-bit (20 bytes a character): 32 bits took the English 100
- * MB bench corpus's peak resident memory with --passages from 1.84 to 1.23
- * GB, and its passage stage (1 thread) from 5.3 to 4.0 s with the winnow
- * change of the same round (page faults: system time 2.0 -> 1.3 s).  A
- * document over 4 GiB (ND_MAP_MAX) therefore gets no fingerprints: it has
- * no passages (its paragraphs are clustered as ever).
+ * can be written the text is just not kept and is normalised again.  A
+ * kept map is compact (nd_cmap, text.h: the step from the last character's
+ * begin and the span, a byte each, and every 64th begin offset) unless a
+ * step or a span reaches 255 bytes: 6 bytes a character with the code
+ * point.  The offsets were 64-bit (20 bytes a character); 32-bit ones
+ * (12) and then the compact map took the English 100 MB bench corpus's
+ * peak resident memory with --passages from 1.84 to 1.23 to 0.76 GB (1
+ * thread; system time 2.0 -> 1.0 s), the 1 GB Chinese one's from 4.2 to
+ * 2.6 GB (2 threads; system time 10.5 -> 4.7 s).  A document over 4 GiB
+ * (ND_MAP_MAX) gets no fingerprints: it has no passages (its paragraphs
+ * are clustered as ever).
  *
  * Not yet: the fingerprints live in memory (16 bytes each while the
  * buckets are filled, twice that during the copy; 0.3 bytes per input byte
@@ -114,7 +117,7 @@ static void fp_part_release(fp_part *p) {
  * there.  On any failure the text is simply not kept (the alignment
  * normalises it again): the spill only saves time. */
 static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, const nd_map_off *beg,
-                       const nd_map_off *end, size_t n, nd_norm_text *t) {
+                       const nd_map_off *end, const void *cmap, size_t n, nd_norm_text *t) {
     static const uint8_t pad[8];
     nd_spill *sp = &v->spill[worker];
     uint64_t off, o;
@@ -122,11 +125,18 @@ static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, const n
     if (atomic_load(&v->spill_failed)) return;
     if (sp->fd < 0 && nd_spill_open(sp, v->in->tmpdir, NULL) != ND_OK) goto fail;
     if (nd_spill_write(sp, cps, cb, &off) != ND_OK ||
-        (cb % 8 && nd_spill_write(sp, pad, 8 - cb % 8, &o) != ND_OK) ||
-        nd_spill_write(sp, beg, n * sizeof *beg, &o) != ND_OK ||
-        nd_spill_write(sp, end, n * sizeof *end, &o) != ND_OK)
+        (cb % 8 && nd_spill_write(sp, pad, 8 - cb % 8, &o) != ND_OK))
         goto fail;
-    *t = (nd_norm_text){.n = n, .kept = 2, .file = worker, .off = off};
+    if (cmap) {
+        size_t mb = nd_cmap_bytes(n);
+        if (nd_spill_write(sp, cmap, mb, &o) != ND_OK ||
+            (mb % 8 && nd_spill_write(sp, pad, 8 - mb % 8, &o) != ND_OK))
+            goto fail;
+    } else if (nd_spill_write(sp, beg, n * sizeof *beg, &o) != ND_OK ||
+               nd_spill_write(sp, end, n * sizeof *end, &o) != ND_OK) {
+        goto fail;
+    }
+    *t = (nd_norm_text){.n = n, .kept = 2, .file = worker, .off = off, .compact = cmap != NULL};
     return;
 fail:
     atomic_store(&v->spill_failed, 1);
@@ -170,16 +180,30 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         p->cap = cap;
         ND_CHECK(ND_GROW(p->doc, p->doc_cap, p->n ? p->n : 1));
         for (size_t i = n0; i < p->n; i++) p->doc[i] = (uint32_t)d;
-        /* kept for the alignment: in memory while there is room, else in
-         * the spill file (which ones does not change the result) */
-        uint64_t need = (uint64_t)nch * (sizeof *cps + 2 * sizeof *beg);
-        if (atomic_fetch_add(&v->kept, need) + need <= in->keep_bytes) {
-            v->out->texts[d] = (nd_norm_text){cps, beg, end, nch, 1, 0, 0};
+        /* kept for the alignment, its map compact where it can be
+         * (nd_cmap: 6 bytes a character with the code point, not 12): in
+         * memory while there is room, else in the spill file (which ones
+         * does not change the result) */
+        void *cmap = nch ? malloc(nd_cmap_bytes(nch)) : NULL;
+        nd_cmap cm;
+        if (cmap && nd_cmap_fill(beg, end, nch, cmap, &cm)) {
+            free(beg);
+            free(end);
+            beg = end = NULL;
         } else {
-            if (nch) spill_text(v, worker, cps, beg, end, nch, &v->out->texts[d]);
+            free(cmap);
+            cmap = NULL;
+        }
+        uint64_t need = (uint64_t)nch * sizeof *cps +
+                        (cmap ? nd_cmap_bytes(nch) : (uint64_t)nch * 2 * sizeof(nd_map_off));
+        if (atomic_fetch_add(&v->kept, need) + need <= in->keep_bytes) {
+            v->out->texts[d] = (nd_norm_text){cps, beg, end, cmap, nch, 1, 0, 0, 0};
+        } else {
+            if (nch) spill_text(v, worker, cps, beg, end, cmap, nch, &v->out->texts[d]);
             free(cps);
             free(beg);
             free(end);
+            free(cmap);
         }
         cps = NULL;
         beg = end = NULL;
@@ -211,14 +235,19 @@ static void map_spilled(fp_work *v, nd_fingerprint_out *out) {
         if (t->kept != 2) continue;
         const nd_text_map *m = &out->maps[t->file];
         size_t cb = (t->n * sizeof *t->cps + 7) / 8 * 8;
-        if (!m->base || t->off + cb + 2 * t->n * sizeof *t->beg > m->len) {
+        size_t mb = t->compact ? nd_cmap_bytes(t->n) : 2 * t->n * sizeof(nd_map_off);
+        if (!m->base || t->off + cb + mb > m->len) {
             *t = (nd_norm_text){0};
             continue;
         }
         uint8_t *p = (uint8_t *)m->base + t->off;
         t->cps = (uint32_t *)(void *)p;
-        t->beg = (nd_map_off *)(void *)(p + cb);
-        t->end = t->beg + t->n;
+        if (t->compact) {
+            t->cmap = p + cb;
+        } else {
+            t->beg = (nd_map_off *)(void *)(p + cb);
+            t->end = t->beg + t->n;
+        }
     }
 }
 
@@ -469,6 +498,7 @@ void nd_fingerprint_out_release(nd_fingerprint_out *out) {
             free(out->texts[i].cps);
             free(out->texts[i].beg);
             free(out->texts[i].end);
+            free(out->texts[i].cmap);
         }
     if (out->maps)
         for (size_t k = 0; k < out->nmaps; k++)

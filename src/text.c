@@ -1352,6 +1352,32 @@ nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
 /* Normalisation with a map back to the source bytes (for compare)          */
 /* ------------------------------------------------------------------------ */
 
+size_t nd_cmap_bytes(size_t n) {
+    return (n + ND_CMAP_BLOCK - 1) / ND_CMAP_BLOCK * sizeof(nd_map_off) + 2 * n;
+}
+
+void nd_cmap_at(void *block, size_t n, nd_cmap *m) {
+    uint8_t *p = block;
+    m->base = (const nd_map_off *)block;
+    m->adv = p + (n + ND_CMAP_BLOCK - 1) / ND_CMAP_BLOCK * sizeof(nd_map_off);
+    m->len = m->adv + n;
+}
+
+int nd_cmap_fill(const nd_map_off *beg, const nd_map_off *end, size_t n, void *block, nd_cmap *m) {
+    nd_map_off *base = block;
+    nd_cmap_at(block, n, m);
+    uint8_t *adv = (uint8_t *)(uintptr_t)m->adv, *len = (uint8_t *)(uintptr_t)m->len;
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = i ? beg[i] - beg[i - 1] : 0, l = end[i] - beg[i];
+        bad |= (unsigned)(a >= 255) | (unsigned)(l >= 255);
+        adv[i] = (uint8_t)a;
+        len[i] = (uint8_t)l;
+        if (i % ND_CMAP_BLOCK == 0) base[i / ND_CMAP_BLOCK] = beg[i];
+    }
+    return !bad;
+}
+
 /* Stores (cp, b, e) at index w of the three growable arrays. */
 static nd_status nd_map_put(uint32_t **cps, nd_map_off **beg, nd_map_off **end, size_t *cap,
                             size_t w, uint32_t cp, size_t b, size_t e) {

@@ -141,6 +141,37 @@ nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n,
 typedef uint32_t nd_map_off;
 #define ND_MAP_MAX ((size_t)UINT32_MAX)
 
+/* A mapped text's offsets in about 2 bytes a character instead of 8, for
+ * the texts the passage stages keep (stage_fingerprint.c): adv[i] = beg[i]
+ * - beg[i - 1] (adv[0] = 0) and len[i] = end[i] - beg[i], each below 255,
+ * and base[b] = beg[64 b].  One block of nd_cmap_bytes(n) bytes holds the
+ * three arrays (base first, 4-byte aligned).  A begin offset is a sum of at
+ * most 63 steps; the passage stages read offsets only at passage ends. */
+typedef struct nd_cmap {
+    const nd_map_off *base;
+    const uint8_t *adv, *len;
+} nd_cmap;
+#define ND_CMAP_BLOCK 64
+
+/* Bytes of the block for n characters. */
+size_t nd_cmap_bytes(size_t n);
+/* Fills the block `block` (nd_cmap_bytes(n) bytes, 4-byte aligned) from
+ * beg/end[0..n-1] and points *m into it; 0 (and nothing usable) when a step
+ * or a span is 255 bytes or more. */
+int nd_cmap_fill(const nd_map_off *beg, const nd_map_off *end, size_t n, void *block, nd_cmap *m);
+/* Points *m into a block filled by nd_cmap_fill for n characters. */
+void nd_cmap_at(void *block, size_t n, nd_cmap *m);
+
+static inline size_t nd_cmap_beg(const nd_cmap *m, size_t i) {
+    size_t b = m->base[i / ND_CMAP_BLOCK];
+    for (size_t k = i - i % ND_CMAP_BLOCK + 1; k <= i; k++) b += m->adv[k];
+    return b;
+}
+
+static inline size_t nd_cmap_end(const nd_cmap *m, size_t i) {
+    return nd_cmap_beg(m, i) + m->len[i];
+}
+
 /* Normalises s[0..n-1] like nd_norm_chars (steps 1-5, same code points) and
  * maps every normalised code point back to the input: (*begin)[i] and
  * (*end)[i] delimit the bytes it came from (a character of a combining

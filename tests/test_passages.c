@@ -114,6 +114,44 @@ static int has_seed(const nd_fingerprint_out *o, uint32_t a, uint32_t b, uint32_
     return 0;
 }
 
+/* The compact map (text.h, nd_cmap) gives every character's begin and end
+ * offsets as the arrays it was made from, across blocks of 64, for random
+ * steps and spans below 255 (expansions: steps of 0); a step or a span of
+ * 255 makes it refuse. */
+Test(cmap, gives_the_offsets_it_was_made_from) {
+    for (int round = 0; round < 40; round++) {
+        size_t n = 1 + rnd(700);
+        nd_map_off *beg = malloc(n * sizeof *beg), *end = malloc(n * sizeof *end);
+        size_t at = rnd(1000);
+        for (size_t i = 0; i < n; i++) {
+            at += i == 0 ? 0 : rnd(5) == 0 ? 0 : rnd(round % 2 ? 254 : 6);
+            beg[i] = (nd_map_off)at;
+            end[i] = (nd_map_off)(at + rnd(round % 3 ? 4 : 254) + 1);
+        }
+        void *block = malloc(nd_cmap_bytes(n));
+        nd_cmap m;
+        cr_assert(nd_cmap_fill(beg, end, n, block, &m), "round %d", round);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(nd_cmap_beg(&m, i), beg[i], "round %d char %zu", round, i);
+            cr_assert_eq(nd_cmap_end(&m, i), end[i], "round %d char %zu", round, i);
+        }
+        nd_cmap again;
+        nd_cmap_at(block, n, &again);
+        cr_assert_eq(nd_cmap_beg(&again, n - 1), beg[n - 1]);
+        if (n > 1) { /* a step of 255, then a span of 255 */
+            size_t i = 1 + rnd((uint32_t)n - 1);
+            for (size_t j = i; j < n; j++) beg[j] += 255, end[j] += 255;
+            cr_assert_not(nd_cmap_fill(beg, end, n, block, &m));
+            for (size_t j = i; j < n; j++) beg[j] -= 255, end[j] -= 255;
+            end[i] = beg[i] + 255;
+            cr_assert_not(nd_cmap_fill(beg, end, n, block, &m));
+        }
+        free(block);
+        free(beg);
+        free(end);
+    }
+}
+
 Test(winnow, params_guarantee_min_passage) {
     unsigned k, w;
     nd_winnow_params(50, &k, &w);
@@ -364,6 +402,12 @@ Test(align, pairs_of_a_two_document_corpus_are_what_compare_finds) {
     for (int round = 0; round < 12; round++) {
         a[0] = b[0] = '\0';
         words(a, sizeof a, 150);
+        if (round % 4 == 3) { /* 300 dropped bytes: a map that is not compact */
+            size_t l = strlen(a);
+            memset(a + l, ' ', 300);
+            a[l + 300] = '\0';
+            words(a, sizeof a, 20);
+        }
         words(b, sizeof b, 60);
         /* b copies a stretch of a with a few words changed */
         size_t from = strlen(a) / 3, len = 200 + rnd(300), l = strlen(b);
