@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t *cps = malloc((n ? n : 1) * sizeof *cps);
     uint64_t *tok1 = NULL;
     uint32_t *mcps = NULL;
-    size_t *mbeg = NULL, *mend = NULL;
+    nd_map_off *mbeg = NULL, *mend = NULL;
     FUZZ_CHECK(cps != NULL, "malloc");
     size_t k = nd_utf8_decode(s, n, cps);
     FUZZ_CHECK(k <= n, "%zu code points from %zu bytes", k, n);
@@ -108,9 +108,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (j = 0; j < mcount; j++) {
         FUZZ_CHECK(mcps[j] == nc[j], "mapped code point %zu differs", j);
         FUZZ_CHECK(mbeg[j] <= mend[j] && mend[j] <= n, "range %zu: [%zu,%zu) of %zu", j,
-                   mbeg[j], mend[j], n);
+                   (size_t)mbeg[j], (size_t)mend[j], n);
         FUZZ_CHECK(j == 0 || mbeg[j] >= mbeg[j - 1], "begins go back at %zu", j);
     }
+    /* the compact map the passage stages keep gives the same offsets */
+    void *block = mcount ? malloc(nd_cmap_bytes(mcount)) : NULL;
+    nd_cmap cm;
+    if (block && nd_cmap_fill(mbeg, mend, mcount, block, &cm))
+        for (j = 0; j < mcount; j++)
+            FUZZ_CHECK(nd_cmap_beg(&cm, j) == mbeg[j] && nd_cmap_end(&cm, j) == mend[j],
+                       "compact map differs at %zu", j);
+    free(block);
     nd_norm_release(&nm);
     free(mcps);
     free(mbeg);
