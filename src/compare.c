@@ -18,8 +18,12 @@
  * Extension, merging and coverage: align.c (the same code the corpus-wide
  * passages use): equal fingerprints are extended to maximal exact matches,
  * fragments chained across edits of up to max_gap characters, a chain with
- * min_passage matched characters is a passage, and "x% of A appears in B"
- * is the union of the passages' fragments in A over A's characters.
+ * min_passage matched characters is a passage when its two places have a
+ * token-shingle Jaccard of at least threshold (else it is cut at its
+ * widest gaps: align.c's exact check, shingled here as a scan with the
+ * same options would), and "x% of A appears in B" is the union of the
+ * passages' fragments in A over A's characters.  A document over 4 GiB
+ * (ND_MAP_MAX, the mapped text's 32-bit offsets) is refused, ND_ERR_TOO_LARGE.
  */
 #include <stdatomic.h>
 #include <stdint.h>
