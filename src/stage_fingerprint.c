@@ -113,7 +113,8 @@ static void fp_part_release(fp_part *p) {
 }
 
 /* Writes a normalised text to the worker's spill file - code points (padded
- * to 8 bytes), then the begin and end offsets - and marks *t as spilled
+ * to 8 bytes), then the compact map (cmap, padded to 8 bytes) or else the
+ * begin and end offsets - and marks *t as spilled
  * there.  On any failure the text is simply not kept (the alignment
  * normalises it again): the spill only saves time. */
 static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, const nd_map_off *beg,
