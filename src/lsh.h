@@ -15,10 +15,15 @@
  * the members are similar, which sharing a whole band makes near-certain. */
 #define ND_BUCKET_ALL_PAIRS 64
 
-/* keys[j] = high 32 bits of XXH3_64bits_withSeed(sig + j*rows, rows*4, j)
- * for j < bands. */
+/* keys[j] = the high 32 bits of (j * 0xD1B54A32D192ED03 + sum over r < rows
+ * of nd_lsh_band_mul(r) * sig[j*rows + r]) mod 2^64, for j < bands: the
+ * vector multiply-shift hash of band j's rows (lsh.c). */
 void nd_lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows,
                       uint32_t *keys);
+
+/* The multiplier of row position r in nd_lsh_band_keys: splitmix64's
+ * finaliser of r + 1. */
+uint64_t nd_lsh_band_mul(unsigned r);
 
 /* A growable array of pairs packed as (a << 32 | b), a < b. */
 typedef struct nd_pairs {
