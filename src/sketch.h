@@ -53,6 +53,14 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
  * once after the last update. */
 void nd_minhash_finish(const nd_minhash *mh, uint32_t *sig);
 
+/* reset, update with x[0..n-1] and finish in one call, for bins [0, need)
+ * only (need > k: all): sig[0..need-1] are those of the three calls, the
+ * other bins hold their undensified values (LSH reads only bands x rows
+ * bins; nd_sketch_paragraph).  Small sets skip the pass over the bins that
+ * finds the full ones. */
+void nd_minhash_sketch(const nd_minhash *mh, const uint64_t *x, size_t n, unsigned need,
+                       uint32_t *sig);
+
 /* Shingle hashes of a token sequence: one XXH3-64 (seeded) per window of w
  * tokens - of the window packed or folded into 16 bytes when w <= 6, of its
  * little-endian token values otherwise (sketch.c) - or of all tokens when

@@ -51,9 +51,7 @@ nd_status nd_sketch_paragraph(const nd_sketch_params *sp, nd_worker *k, const ui
     if (nc < o->min_chars || nh == 0) return ND_OK;
     *state = ND_PARA_REP;
     *ekey = XXH3_128bits_withSeed(tok, nt * sizeof *tok, o->seed);
-    nd_minhash_reset(sp->mh, k->sig);
-    nd_minhash_update(sp->mh, h, nh, k->sig);
-    nd_minhash_finish(sp->mh, k->sig);
+    nd_minhash_sketch(sp->mh, h, nh, sp->bands * sp->rows, k->sig);
     nd_lsh_band_keys(k->sig, sp->bands, sp->rows, keys);
     return ND_OK;
 }

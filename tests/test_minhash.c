@@ -107,6 +107,42 @@ static void fast_path_matches_reference(int simd) {
 Test(minhash, fast_path_matches_reference) { fast_path_matches_reference(1); }
 Test(minhash, fast_path_matches_reference_portable) { fast_path_matches_reference(0); }
 
+/* nd_minhash_sketch (reset + update + finish of the bins [0, need)) gives
+ * the reference's values on those bins, for sets small enough to take its
+ * sparse path and larger, every way of densifying, with and without AVX2. */
+static void sketch_matches_reference(int simd) {
+    unsigned ks[] = {1, 7, 100, 128, 256, 257};
+    size_t ns[] = {0, 1, 2, 3, 5, 17, 39, 40, 41, 100, 300};
+    unsigned needs[] = {1, 5, 8, 100, 108, 112, 127, 128, 257, 5000};
+    uint64_t x[300];
+    uint64_t st = 4242;
+    for (size_t j = 0; j < 300; j++) x[j] = nd_splitmix64(&st);
+    x[0] = UINT64_MAX;
+    for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+        unsigned k = ks[t];
+        nd_minhash mh;
+        cr_assert_eq(nd_minhash_init(&mh, k, 77), ND_OK);
+        mh.simd = mh.simd && simd;
+        uint32_t *fast = malloc(k * sizeof *fast), *slow = malloc(k * sizeof *slow);
+        for (size_t u = 0; u < sizeof ns / sizeof *ns; u++) {
+            for (size_t v = 0; v < sizeof needs / sizeof *needs; v++) {
+                size_t n = ns[u];
+                unsigned need = needs[v] < k ? needs[v] : k;
+                nd_minhash_sketch(&mh, x, n, needs[v], fast);
+                ref_signature(77, k, x, n, slow);
+                cr_expect_arr_eq(fast, slow, need * sizeof *fast, "k=%u n=%zu need=%u", k, n,
+                                 needs[v]);
+            }
+        }
+        free(fast);
+        free(slow);
+        nd_minhash_release(&mh);
+    }
+}
+
+Test(minhash, sketch_matches_reference) { sketch_matches_reference(1); }
+Test(minhash, sketch_matches_reference_portable) { sketch_matches_reference(0); }
+
 /* Every number F of full bins from 1 to k - 1 (random patterns), value for
  * value against the reference. */
 static void every_number_of_full_bins(int simd) {
