@@ -673,17 +673,18 @@ void nd_minhash_sketch(const nd_minhash *mh, const uint64_t *x, size_t n, unsign
     if (k <= 128 && n <= ND_MH_SPARSE) {
         uint32_t bin[ND_MH_SPARSE], val[ND_MH_SPARSE];
         uint64_t f0 = 0, f1 = 0;
+        nfull = 0; /* counted as bits are set (no popcnt in the baseline ISA) */
         oph_hash(k, x, n, bin, val);
         for (size_t j = 0; j < n; j++) {
             uint32_t b = bin[j], cur = sig[b], v = val[j];
-            uint64_t bit = UINT64_C(1) << (b & 63);
+            uint64_t bit = UINT64_C(1) << (b & 63), lo = b < 64 ? bit : 0, hi = bit ^ lo;
             sig[b] = v < cur ? v : cur;
-            f0 |= b < 64 ? bit : 0;
-            f1 |= b < 64 ? 0 : bit;
+            nfull += ((f0 & lo) | (f1 & hi)) == 0;
+            f0 |= lo;
+            f1 |= hi;
         }
         full[0] = f0;
         full[1] = f1;
-        nfull = (unsigned)(__builtin_popcountll(f0) + __builtin_popcountll(f1));
     } else {
         nd_minhash_update(mh, x, n, sig);
         nfull = full_of(mh, sig, full);
