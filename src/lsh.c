@@ -350,6 +350,27 @@ size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_w
     return m;
 }
 
+/* The two passes of nd_lsh_band_entries over a table of 2^(32 - sh) slots,
+ * prefetching ND_FILTER_AHEAD entries on when `ahead` (a constant at each
+ * call: each call is its own copy of the loops). */
+static inline size_t band_filter(const uint32_t *keys, const unsigned char *state,
+                                 unsigned char want, size_t np, uint64_t *e, uint64_t *tab,
+                                 int sh, int ahead) {
+    size_t m = 0;
+    const size_t pf = np > ND_FILTER_AHEAD ? np - ND_FILTER_AHEAD : 0;
+    for (size_t p = 0; p < np; p++) {
+        if (ahead && p < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
+        if (state[p] == want) filter_add(tab, keys[p] >> sh, 1);
+    }
+    for (size_t p = 0; p < np; p++) {
+        if (ahead && p < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
+        uint32_t on = state[p] == want;
+        e[m] = (uint64_t)keys[p] << 32 | p;
+        m += on & filter_again(tab, (keys[p] & (0u - on)) >> sh);
+    }
+    return m;
+}
+
 size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, unsigned char want,
                            size_t np, uint64_t *e, uint64_t *tab, size_t tab_words) {
     size_t m = 0;
@@ -371,17 +392,9 @@ size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, uns
      * 0.19-0.22 s on 1.19 M English paragraphs, and one that hashed them
      * from p 0.58-0.69 s. */
     const size_t pf = filter_prefetch_end(lb, np);
-    for (size_t p = 0; p < np; p++) {
-        if (p + ND_FILTER_AHEAD < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
-        if (state[p] == want) filter_add(tab, keys[p] >> sh, 1);
-    }
-    for (size_t p = 0; p < np; p++) {
-        if (p + ND_FILTER_AHEAD < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
-        uint32_t on = state[p] == want;
-        e[m] = (uint64_t)keys[p] << 32 | p;
-        m += on & filter_again(tab, (keys[p] & (0u - on)) >> sh);
-    }
-    return m;
+    if (pf == 0) /* a table in cache: the loops without the prefetch's test */
+        return band_filter(keys, state, want, np, e, tab, sh, 0);
+    return band_filter(keys, state, want, np, e, tab, sh, 1);
 }
 
 /* Groups for nd_lsh_band_grouped: 2^bits groups of about ND_PART_ROWS rows
