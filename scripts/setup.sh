@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake pkg-config
           libxxhash-dev xxhash zlib1g-dev libutf8proc-dev libuchardet-dev
           libopencc-dev libopencc-data libarchive-dev xz-utils zstd zip unzip
-          libcriterion-dev libjson-c-dev
+          libcriterion-dev libjson-c-dev libsqlite3-dev
           clang libclang-rt-14-dev valgrind hyperfine python3
           chromium
           fortunes fortunes-min fortunes-zh python3-doc wamerican miscfiles
