@@ -74,6 +74,8 @@ typedef enum nd_status {
     ND_ERR_ARCHIVE,     /* a corrupt or truncated archive (tar, zip): the
                            members read before the damage are documents,
                            nd_diag.detail says what libarchive found */
+    ND_ERR_BUSY,        /* another process holds the index's write lock
+                           past the busy timeout (nd_index_errmsg says so) */
     ND_STATUS_COUNT_    /* number of codes; not a status */
 } nd_status;
 
@@ -976,6 +978,233 @@ nd_status nd_compare_write(const nd_compare *c, nd_format format,
  * function returned (0 if unknown), as nd_report_sys_errno.  Problems with
  * the input files reach nd_compare_paths' diag, with their errno. */
 int nd_compare_sys_errno(const nd_compare *c);
+
+/* ------------------------------------------------------------------------ */
+/* Index: a persistent corpus in SQLite, queried without rescanning it        */
+/* ------------------------------------------------------------------------ */
+
+/* An index is one SQLite database file holding what the scan computes for
+ * every paragraph of a corpus - its place, characters, exact key, LSH band
+ * keys - and, per distinct paragraph, its normalised token stream, so that a
+ * new document is checked against the corpus with exact Jaccard similarity
+ * without reading the corpus again (not even when its files moved or
+ * changed).  Every parameter that changes what is compared is stored in the
+ * database (nd_options: split, min_chars, norm_flags, shingle, num_perm,
+ * seed, threshold, bands and rows as resolved, max_paragraph_bytes,
+ * encoding, jsonl_field, id_field) with the format and sketch versions;
+ * asking for other values is refused with ND_ERR_MISMATCH, never mixed.
+ * Layout and reasons: src/index.c.
+ *
+ * One handle must not be used by two threads at once; separate handles on
+ * the same file may be used from separate threads or processes: readers
+ * (queries) run while one writer adds or removes (SQLite's WAL mode); a
+ * second writer waits up to the busy timeout (5 s) and then fails with
+ * ND_ERR_BUSY.  Every nd_index_add and nd_index_remove is one transaction:
+ * a process killed in the middle leaves the index as it was before. */
+typedef struct nd_index nd_index;
+
+/* The on-disk format this library reads and writes (meta key "format"). */
+#define ND_INDEX_FORMAT 1
+
+/* Opens the index at `path`.  create != 0: makes a new index there with
+ * *opt (NULL: the defaults; bands and rows are resolved and stored as
+ * numbers) - a file that already exists is refused (ND_ERR_STATE).
+ * create == 0: opens an existing index (a missing file: ND_ERR_IO); with opt
+ * NULL it uses the stored options (nd_index_options), else every stored
+ * parameter must equal opt's: the first that differs gives ND_ERR_MISMATCH
+ * and a message naming it and both values ("the index was made with
+ * threshold 0.8, not 0.9").  A file that is not a neardup index gives
+ * ND_ERR_FORMAT, one of another format or sketch version ND_ERR_MISMATCH.
+ * Options that do not change what is compared (threads, memory_limit,
+ * common_docs, max_file_size, passages...) are taken from opt when given.
+ * Unlike other functions, *out receives a handle also when the call fails
+ * (except ND_ERR_INVALID for a NULL path or out, and ND_ERR_NOMEM before
+ * the handle exists), so that nd_index_errmsg can say why, as
+ * sqlite3_open does; close it with nd_index_close.  Only
+ * nd_index_errmsg and nd_index_close may be called on a handle whose open
+ * failed (others give ND_ERR_STATE).  The caller owns the handle. */
+nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_index **out);
+
+/* Closes the database and frees the handle.  Accepts NULL. */
+void nd_index_close(nd_index *idx);
+
+/* A one-line English message about the last failing call on idx (no
+ * trailing newline; "" when none; the field names of nd_options as in
+ * nd_options_check's messages).  Owned by idx, valid until the next call
+ * on it.  NULL idx gives "". */
+const char *nd_index_errmsg(const nd_index *idx);
+
+/* The options stored in the index (those that do not affect comparison:
+ * as given to nd_index_open, or the defaults), into *out. */
+nd_status nd_index_options(const nd_index *idx, nd_options *out);
+
+/* Where problems with single inputs of nd_index_add and nd_index_query go
+ * (as nd_scanner_set_diag; NULL = nowhere).  Not an error of the call. */
+void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user);
+
+/* What one nd_index_add did. */
+typedef struct nd_index_add_info {
+    uint64_t files_new;       /* files indexed for the first time */
+    uint64_t files_changed;   /* files whose content changed: re-indexed */
+    uint64_t files_unchanged; /* same content hash: nothing written */
+    uint64_t skipped;         /* inputs reported through the diag callback */
+    uint64_t documents;       /* documents written (new and changed files) */
+    uint64_t paragraphs;      /* paragraphs written */
+} nd_index_add_info;
+
+/* Adds a file or a directory (walked, filtered and decoded as
+ * nd_scanner_add_path does: gzip, encodings, archives, JSON Lines with
+ * jsonl_field; standard input "-" is refused with ND_ERR_INVALID) to the
+ * index, in one transaction.  A file already indexed under the same path
+ * costs one hash of its bytes when unchanged (XXH3-128 of the file as it is
+ * on disk); a changed one is indexed again in place of its old rows.
+ * Paths are stored as given (as the scan names documents).  Inputs that
+ * cannot be read go to the diag callback and are counted in info->skipped;
+ * that is not an error.  info may be NULL.  Returns ND_OK, ND_ERR_BUSY,
+ * ND_ERR_IO (the database could not be written: a full disk, with the
+ * message), ND_ERR_NOMEM, ND_ERR_INVALID; on failure the index is as it
+ * was before the call. */
+nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info);
+
+/* Removes the file `path`, or every file below the directory `path` (the
+ * stored paths that start with "path/"), with their documents and
+ * paragraphs, in one transaction.  *removed (may be NULL) receives the
+ * number of files removed; none is not an error.  ND_ERR_BUSY, ND_ERR_IO,
+ * ND_ERR_NOMEM. */
+nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed);
+
+/* Checks the index: SQLite's PRAGMA integrity_check, then the index's own
+ * invariants - every paragraph's document and every document's file exist,
+ * every distinct paragraph (token stream) is used by a paragraph and
+ * decodes to its stored token count and shingle count and hashes to its
+ * exact key, the band keys are exactly those stored with each distinct
+ * paragraph, and the files', documents' paragraph and character counts
+ * add up.  ND_OK when all hold; ND_ERR_FORMAT with the first failure in
+ * nd_index_errmsg; ND_ERR_IO, ND_ERR_NOMEM. */
+nd_status nd_index_check(nd_index *idx);
+
+/* Sizes of the index (nd_index_counts). */
+typedef struct nd_index_counts {
+    uint64_t files, documents, paragraphs;
+    uint64_t distinct;     /* distinct clusterable paragraphs (token streams) */
+    uint64_t band_keys;    /* rows of the band-key table */
+    uint64_t token_bytes;  /* compressed token streams, bytes */
+    uint64_t db_bytes;     /* the database file (page_count x page_size) */
+} nd_index_counts;
+
+nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out);
+
+/* How an indexed file stands on disk now (nd_index_status). */
+typedef enum nd_index_file_state {
+    ND_INDEX_FILE_SAME = 0, /* same size and modification time, or same
+                               content hash */
+    ND_INDEX_FILE_CHANGED,  /* other content: nd_index_add would re-index it */
+    ND_INDEX_FILE_GONE      /* cannot be opened (deleted, moved) */
+} nd_index_file_state;
+
+/* Calls fn(user, path, state) for every indexed file, in byte order of
+ * paths (path valid during the call only).  A file whose size and
+ * modification time are those indexed is SAME without being read; otherwise
+ * its content hash decides.  ND_OK, ND_ERR_IO, ND_ERR_NOMEM. */
+nd_status nd_index_status(nd_index *idx,
+                          void (*fn)(void *user, const char *path, nd_index_file_state state),
+                          void *user);
+
+/* The result of one query: immutable, may be read from many threads, owned
+ * by the caller (nd_query_free); it does not refer to the index, which may
+ * be closed first. */
+typedef struct nd_query nd_query;
+
+/* Checks the documents of `path` (a file or directory, walked and decoded
+ * as nd_index_add reads them; "-" is standard input) against the index:
+ * each is split and sketched exactly as the scan does, and for each of its
+ * clusterable paragraphs every indexed paragraph with an exact token-shingle
+ * Jaccard >= the index's threshold is found - candidates by the stored LSH
+ * band keys, then verified with the stored token stream, so results stay
+ * exact after the indexed files moved, changed or were deleted.  A document
+ * is not matched with an indexed document of the same name (a file queried
+ * against an index that holds it).  Inputs that cannot be read go to the
+ * diag callback (a query with no document is not an error).  *out receives
+ * the result.  ND_ERR_NOMEM, ND_ERR_IO (the database), ND_ERR_STATE. */
+nd_status nd_index_query(nd_index *idx, const char *path, nd_query **out);
+
+void nd_query_free(nd_query *q);
+
+/* A query document (in walk order). */
+typedef struct nd_query_doc_info {
+    const char *path;
+    uint64_t bytes;          /* original bytes */
+    uint64_t paragraphs;
+    uint64_t chars;          /* normalised characters */
+    uint64_t matched_chars;  /* of those, in paragraphs with a match */
+    const char *encoding;    /* as nd_document_info.encoding */
+} nd_query_doc_info;
+
+/* A paragraph of a query document; its matches are
+ * first_match .. first_match + matches - 1. */
+typedef struct nd_query_paragraph_info {
+    uint32_t doc;            /* query document index */
+    uint32_t line;           /* 1-based */
+    uint64_t offset;         /* original bytes, as nd_paragraph_info */
+    uint32_t length;
+    uint32_t chars;
+    size_t first_match, matches;
+} nd_query_paragraph_info;
+
+/* An indexed document that holds at least one match (a "target"). */
+typedef struct nd_query_target_info {
+    const char *path;        /* its name in the index, as stored */
+    uint64_t bytes;          /* original bytes when indexed */
+    uint64_t paragraphs;
+    uint64_t chars;          /* normalised characters */
+} nd_query_target_info;
+
+/* One indexed paragraph near-duplicating a query paragraph. */
+typedef struct nd_query_match_info {
+    uint32_t paragraph;      /* query paragraph index */
+    uint32_t target;         /* nd_query_target index */
+    uint32_t line;           /* of the indexed paragraph, 1-based */
+    uint64_t offset;         /* original bytes of the indexed document */
+    uint32_t length;
+    uint32_t chars;
+    double similarity;       /* exact token-shingle Jaccard, >= threshold */
+} nd_query_match_info;
+
+/* What a query document shares with a target. */
+typedef struct nd_query_overlap_info {
+    uint32_t doc, target;
+    uint64_t doc_in_target;  /* the query document's characters in
+                                paragraphs with a match in the target */
+    uint64_t target_in_doc;  /* the target's characters in paragraphs that
+                                match a paragraph of the query document */
+    uint64_t matches;        /* matching paragraph pairs */
+} nd_query_overlap_info;
+
+/* Accessors: ND_OK, or ND_ERR_INVALID for an index out of range or NULL.
+ * Orders: documents in walk order, paragraphs by (document, offset);
+ * targets by path; matches by paragraph, then similarity descending, then
+ * target, then offset; overlaps by document, then doc_in_target descending,
+ * then target. */
+nd_status nd_query_threshold(const nd_query *q, double *out);
+size_t nd_query_document_count(const nd_query *q);
+nd_status nd_query_document(const nd_query *q, size_t i, nd_query_doc_info *out);
+size_t nd_query_paragraph_count(const nd_query *q);
+nd_status nd_query_paragraph(const nd_query *q, size_t i, nd_query_paragraph_info *out);
+size_t nd_query_target_count(const nd_query *q);
+nd_status nd_query_target(const nd_query *q, size_t i, nd_query_target_info *out);
+size_t nd_query_match_count(const nd_query *q);
+nd_status nd_query_match(const nd_query *q, size_t i, nd_query_match_info *out);
+size_t nd_query_overlap_count(const nd_query *q);
+nd_status nd_query_overlap(const nd_query *q, size_t i, nd_query_overlap_info *out);
+
+/* Renders the result as text or jsonl (others: ND_ERR_INVALID).  Text: per
+ * query document its shares and overlaps, then per paragraph with matches
+ * its line and each match as path:line and similarity.  jsonl: one
+ * "query" record per document, one "overlap" record per target, one
+ * "match" record per match (layouts at the top of src/write_index.c).
+ * Deterministic bytes; ND_ERR_IO if fn failed. */
+nd_status nd_query_write(const nd_query *q, nd_format format, const nd_write_options *wo,
+                         nd_write_fn fn, void *user);
 
 #ifdef __cplusplus
 }

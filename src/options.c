@@ -29,6 +29,7 @@ static const char *const nd_status_names[ND_STATUS_COUNT_] = {
     [ND_ERR_ENCODING] = "encoding guessed",
     [ND_ERR_RECORD] = "malformed JSON Lines record",
     [ND_ERR_ARCHIVE] = "corrupt or truncated archive",
+    [ND_ERR_BUSY] = "the index is locked by another writer",
 };
 
 const char *nd_strerror(nd_status status) {

@@ -29,6 +29,8 @@ int cmd_scan(int argc, char **argv);
 int cmd_params(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 
 /* Prints one skipped-input report of the library as `neardup: ...` on
  * stderr, in the words scan uses (diag.c). */

@@ -28,6 +28,8 @@ static const struct command commands[] = {
     {"clean", cmd_clean, "write a copy of the corpus without the duplicates"},
     {"compare", cmd_compare, "show the passages two documents share"},
     {"params", cmd_params, "show the LSH bands and rows for a threshold"},
+    {"index", cmd_index, "keep a corpus in an index file (create, add, remove, check, status)"},
+    {"query", cmd_query, "check documents against an index"},
     {"help", cmd_help, "show the help of a command"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

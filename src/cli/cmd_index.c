@@ -1,0 +1,268 @@
+/*
+ * cmd_index.c - `neardup index create|add|remove|check|status DB ...`
+ *
+ * The persistent index (nd_index_*, src/index.c): a corpus's paragraphs,
+ * band keys and token streams in one SQLite file, which `neardup query`
+ * checks new documents against without rescanning the corpus.
+ *
+ *   index create DB [scan options] PATH...  a new index of PATH...; the
+ *                                           options that change what is
+ *                                           compared are stored in DB
+ *   index add DB PATH...                    new files added, changed ones
+ *                                           indexed again (content hash)
+ *   index remove DB PATH...                 files (or directories) dropped
+ *   index check DB                          SQLite's integrity check and
+ *                                           the index's own invariants
+ *   index status DB                         files changed or gone since
+ *
+ * The comparison options of create are scan's rows (scanning.c), picked by
+ * name as compare picks them: declared once.
+ *
+ * Messages (stderr, one line each):
+ *   neardup index: <usage error>                     exit 1
+ *   neardup: skipping 'PATH': <reason>  (as scan)    exit 2 after the rest
+ *   neardup: <the index's message>                   exit 3 (cannot open
+ *            DB, a mismatch, locked by another writer, a damaged index)
+ * Results (stdout): the counts of create/add/remove, "DB: ok" for check,
+ * "changed  PATH" / "gone     PATH" for status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neardup.h"
+
+#include "cli.h"
+#include "opt.h"
+
+#define PROG "neardup index"
+
+/* scan's rows that create takes: what is compared and how files are read */
+static const char *const create_rows[] = {
+    "split",   "min-chars", "threshold", "num-perm", "shingle", "bands",  "rows",
+    "seed",    "nfkc",      "casefold",  "t2s",      "pinyin",  "strip",  "encoding",
+    "jsonl",   "id-field",  "max-file-size", "max-paragraph-bytes", "quiet", NULL,
+};
+
+static void pick_rows(const struct opt *rows, const char *const *names, struct opt *out)
+{
+    size_t n = 0;
+    for (const struct opt *r = rows; r->kind != OPT_KIND_END; r++)
+        for (size_t i = 0; names[i]; i++)
+            if (strcmp(r->name, names[i]) == 0)
+                out[n++] = *r;
+    out[n] = (struct opt)OPT_END;
+}
+
+static void usage(const struct opt *table)
+{
+    printf("usage: neardup index create DB [options] PATH...\n"
+           "       neardup index add DB PATH...\n"
+           "       neardup index remove DB PATH...\n"
+           "       neardup index check DB\n"
+           "       neardup index status DB\n"
+           "\n"
+           "Keeps a corpus's paragraphs, band keys and normalised token streams\n"
+           "in the SQLite file DB, so that 'neardup query DB FILE' checks new\n"
+           "documents against it without rescanning it.  create stores the\n"
+           "options that change what is compared; every later command uses\n"
+           "them.  add indexes new files and changed ones again (an unchanged\n"
+           "file costs one hash); remove drops files, or every file below a\n"
+           "directory; check runs SQLite's integrity check and the index's own\n"
+           "checks; status lists the files changed or gone since they were\n"
+           "indexed.  Paths are stored as given: run later commands from the\n"
+           "same directory, or give absolute paths.\n"
+           "\n"
+           "options (create):\n");
+    opt_usage(table);
+    printf("\n"
+           "exit status: 0 success, 1 usage error, 2 some inputs were skipped,\n"
+           "3 the index could not be opened, written or checked (its message\n"
+           "says why).\n");
+}
+
+struct index_state {
+    int quiet;
+    size_t problems; /* inputs reported (not notices) */
+};
+
+static void on_diag(void *user, const nd_diag *d)
+{
+    struct index_state *s = user;
+    if (d->status != ND_OK && d->status != ND_ERR_ENCODING)
+        s->problems++;
+    if (!s->quiet)
+        cli_print_diag(d);
+}
+
+static int index_failed(const nd_index *idx, nd_status st)
+{
+    const char *m = nd_index_errmsg(idx);
+    char shown[CLI_ESCAPE_SIZE], flags[CLI_ESCAPE_SIZE];
+    if (!m[0])
+        m = nd_strerror(st);
+    cli_escape(shown, sizeof shown, m);
+    fprintf(stderr, "neardup: %s\n", cli_option_message(shown, flags, sizeof flags));
+    return CLI_EXIT_FATAL;
+}
+
+/* Adds every path; prints the counts.  Returns an exit code. */
+static int add_paths(nd_index *idx, char **paths, int n, const char *verb,
+                     struct index_state *s)
+{
+    nd_index_add_info sum;
+    memset(&sum, 0, sizeof sum);
+    for (int i = 0; i < n; i++) {
+        nd_index_add_info ai;
+        nd_status st = nd_index_add(idx, paths[i], &ai);
+        if (st != ND_OK)
+            return index_failed(idx, st);
+        sum.files_new += ai.files_new;
+        sum.files_changed += ai.files_changed;
+        sum.files_unchanged += ai.files_unchanged;
+        sum.documents += ai.documents;
+        sum.paragraphs += ai.paragraphs;
+    }
+    printf("%s %llu file%s (%llu new, %llu changed, %llu unchanged): %llu documents, "
+           "%llu paragraphs written\n",
+           verb, (unsigned long long)(sum.files_new + sum.files_changed + sum.files_unchanged),
+           sum.files_new + sum.files_changed + sum.files_unchanged == 1 ? "" : "s",
+           (unsigned long long)sum.files_new, (unsigned long long)sum.files_changed,
+           (unsigned long long)sum.files_unchanged, (unsigned long long)sum.documents,
+           (unsigned long long)sum.paragraphs);
+    return s->problems ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
+}
+
+static void on_status(void *user, const char *path, nd_index_file_state state)
+{
+    char shown[CLI_ESCAPE_SIZE];
+    size_t *n = user;
+    if (state == ND_INDEX_FILE_SAME)
+        return;
+    n[state]++;
+    printf("%-8s %s\n", state == ND_INDEX_FILE_CHANGED ? "changed" : "gone",
+           cli_escape(shown, sizeof shown, path));
+}
+
+int cmd_index(int argc, char **argv)
+{
+    int rc = CLI_EXIT_USAGE, npos = 0;
+    struct cli_scan_args *a = NULL;
+    struct opt picked[CLI_SCAN_ROWS];
+    struct index_state s = {0, 0};
+    nd_index *idx = NULL;
+    nd_status st;
+
+    /* the options are create's: others take -q only (the index keeps its
+     * own options) */
+    const char *first = NULL;
+    for (int i = 1; i < argc && !first; i++)
+        if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)
+            first = argv[i];
+    if (first && strcmp(first, "create") != 0)
+        for (int i = 1; i < argc; i++) {
+            if (strcmp(argv[i], "--") == 0)
+                break;
+            if (argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "-q") != 0 &&
+                strcmp(argv[i], "--quiet") != 0 && strcmp(argv[i], "-h") != 0 &&
+                strcmp(argv[i], "--help") != 0) {
+                char shown[CLI_ESCAPE_SIZE];
+                opt_error(PROG, "%s: unknown option '%s' (only create takes options; the "
+                                "index keeps its own)",
+                          first, cli_escape(shown, sizeof shown, argv[i]));
+                return CLI_EXIT_USAGE;
+            }
+        }
+    if (!(a = malloc(sizeof *a))) { /* the rows point into it: it stays put */
+        fprintf(stderr, "neardup: index failed: %s\n", nd_strerror(ND_ERR_NOMEM));
+        return CLI_EXIT_FATAL;
+    }
+    cli_scan_args_init(a);
+    pick_rows(a->rows, create_rows, picked);
+    const struct opt table[] = {
+        OPT_TABLE(picked),
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL,
+         NULL},
+        OPT_END,
+    };
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
+        goto out;
+    rc = CLI_EXIT_USAGE;
+    if (npos < 1) {
+        opt_error(PROG, "expected create, add, remove, check or status (see '" PROG
+                        " --help')");
+        goto out;
+    }
+    const char *sub = argv[0];
+    int create = strcmp(sub, "create") == 0, add = strcmp(sub, "add") == 0,
+        remove_ = strcmp(sub, "remove") == 0, check = strcmp(sub, "check") == 0,
+        status = strcmp(sub, "status") == 0;
+    if (!create && !add && !remove_ && !check && !status) {
+        char shown[CLI_ESCAPE_SIZE];
+        opt_error(PROG, "unknown subcommand '%s' (see '" PROG " --help')",
+                  cli_escape(shown, sizeof shown, sub));
+        goto out;
+    }
+    if (npos < 2) {
+        opt_error(PROG, "%s: expected the index file DB", sub);
+        goto out;
+    }
+    if ((check || status) && npos > 2) {
+        opt_error(PROG, "%s: expected only DB", sub);
+        goto out;
+    }
+    if ((create || add || remove_) && npos < 3) {
+        opt_error(PROG, "%s: expected DB and at least one PATH", sub);
+        goto out;
+    }
+    if (cli_scan_args_finish(a, PROG) != 0)
+        goto out;
+    s.quiet = a->quiet;
+    st = nd_index_open(argv[1], create ? &a->o : NULL, create, &idx);
+    if (st != ND_OK) {
+        rc = idx ? index_failed(idx, st) : CLI_EXIT_FATAL;
+        if (!idx)
+            fprintf(stderr, "neardup: %s\n", nd_strerror(st));
+        goto out;
+    }
+    nd_index_set_diag(idx, on_diag, &s);
+    if (create || add) {
+        rc = add_paths(idx, argv + 2, npos - 2, create ? "indexed" : "added", &s);
+    } else if (remove_) {
+        uint64_t sum = 0;
+        rc = CLI_EXIT_OK;
+        for (int i = 2; i < npos; i++) {
+            uint64_t n = 0;
+            st = nd_index_remove(idx, argv[i], &n);
+            if (st != ND_OK) {
+                rc = index_failed(idx, st);
+                goto out;
+            }
+            if (n == 0) {
+                char shown[CLI_ESCAPE_SIZE];
+                fprintf(stderr, "neardup: '%s' is not in the index\n",
+                        cli_escape(shown, sizeof shown, argv[i]));
+                rc = CLI_EXIT_SKIPPED;
+            }
+            sum += n;
+        }
+        printf("removed %llu file%s\n", (unsigned long long)sum, sum == 1 ? "" : "s");
+    } else if (check) {
+        st = nd_index_check(idx);
+        if (st != ND_OK) {
+            rc = index_failed(idx, st);
+            goto out;
+        }
+        char shown[CLI_ESCAPE_SIZE];
+        printf("%s: ok\n", cli_escape(shown, sizeof shown, argv[1]));
+        rc = CLI_EXIT_OK;
+    } else {
+        size_t n[3] = {0, 0, 0};
+        st = nd_index_status(idx, on_status, n);
+        rc = st != ND_OK ? index_failed(idx, st) : CLI_EXIT_OK;
+    }
+out:
+    nd_index_close(idx);
+    free(a);
+    return rc;
+}

@@ -1,0 +1,1822 @@
+/*
+ * index.c - the persistent index: a corpus's paragraphs, exact keys, LSH
+ * band keys and token streams in one SQLite database, so that a new
+ * document is checked against the corpus without rescanning it (issue 15).
+ *
+ * What.  `index create/add` runs the scan's first two stages on each file -
+ * the same walk and decoders (input.c), the same splitter (split.c:
+ * nd_split_document) and the same per-paragraph sketch
+ * (stage_sketch.c: nd_sketch_paragraph, which normalises, tokenises,
+ * shingles, takes the MinHash signature and its band keys) - and writes
+ * their plain-data output (DESIGN.md's boxes) into tables instead of
+ * handing it to the exact, LSH and verify stages.  `query` sketches the
+ * query document the same way, finds candidates by its band keys in the
+ * table (the LSH stage's "equal key in a band"), and verifies each with the
+ * exact token-shingle Jaccard from the stored token stream (the verify
+ * stage's nd_hashset_jaccard over the set nd_shingle_hashes and
+ * nd_hashset_make give, as nd_shingler_set does), accepting J >= threshold
+ * as stage_verify.c does.  No algorithm has a second implementation here:
+ * index and scan agree by construction, and tests/test_index.c compares
+ * the two.
+ *
+ * Why SQLite.  Embedded, one file, ACID transactions with a write-ahead
+ * log (readers never block the writer or each other), a B-tree per table
+ * with point and range lookups, and an integrity check (Debian 12:
+ * libsqlite3-dev 3.40).  The references: the SQLite file format and WAL
+ * documentation (sqlite.org/fileformat2.html, sqlite.org/wal.html);
+ * Broder 1997 and Indyk-Motwani 1998 for MinHash and LSH (see sketch.c and
+ * lsh.c); and the persistent LSH tables of e.g. datasketch's storage
+ * backends, which keep (band, key) -> id the way `bandkeys` does.
+ *
+ * Schema (format 1; ND_INDEX_FORMAT):
+ *
+ *   meta(key TEXT PRIMARY KEY, value TEXT)            WITHOUT ROWID
+ *       magic "neardup index", format, sketch (the signature and token
+ *       format, SKETCH_VERSION), created_by (library version), and every
+ *       parameter that changes what is compared, named as nd_options'
+ *       fields: split, min_chars, norm_flags, shingle, num_perm, seed,
+ *       threshold, bands, rows (resolved: never 0), max_paragraph_bytes,
+ *       encoding, jsonl_field, id_field.  Opening with other values fails
+ *       with ND_ERR_MISMATCH naming the first one and both values.
+ *   files(id, path UNIQUE, size, mtime_ns, hash, documents, paragraphs)
+ *       one row per file on disk (a JSON Lines file or an archive is one
+ *       file of several documents); hash = XXH3-128 of its bytes as on
+ *       disk, so `add` of an unchanged file costs one hash.
+ *   docs(id, file, name, bytes, paragraphs, chars, split, encoding)
+ *       one row per document (name as a scan names it: PATH, FILE:LINE,
+ *       ARCHIVE//MEMBER); bytes are original bytes, chars normalised ones.
+ *   paras(doc, off, len, line, chars, sset)      PRIMARY KEY (doc, off),
+ *       WITHOUT ROWID: a document's paragraphs are one B-tree range.
+ *       off/len are original bytes (as reports give them); sset is the
+ *       distinct paragraph (NULL for short ones: fewer than min_chars
+ *       characters or no token, never clustered, as in the scan).
+ *       Partial index paras_sset(sset) WHERE sset IS NOT NULL.
+ *   sets(id, ekey UNIQUE, ntok, nshingle, bkeys, tokens)
+ *       one row per distinct clusterable paragraph, keyed by the scan's
+ *       exact key (XXH3-128 of the token values): paragraphs repeated
+ *       across the corpus (boilerplate, licences) store their tokens and
+ *       band keys once.  tokens: byte 0 the method (0 stored, 1 zlib), a
+ *       varint of the raw length, then the token values as varints (7 bits
+ *       a byte for 8 bytes, then 8: a CJK character or a letter is 1-3
+ *       bytes, a word's 64-bit hash 9), deflated when that is shorter.  The
+ *       token stream rather than the shingle set: a set is 8 random bytes a
+ *       shingle that no compressor shrinks, the stream of a Chinese
+ *       paragraph about 3 bytes a character before zlib, and the stream is
+ *       what exact verification needs (shingles are hashed from it by
+ *       nd_shingle_hashes, exactly as from the text) and what passages will
+ *       need.  bkeys: the `bands` 32-bit band keys, little-endian, so that
+ *       a set's rows in `bandkeys` are found and deleted without an index
+ *       on bandkeys(sset).
+ *   bandkeys(bk, sset)     PRIMARY KEY (bk, sset), WITHOUT ROWID
+ *       bk = band << 32 | key: one B-tree lookup per band of the query
+ *       paragraph gives its candidates.
+ *
+ * Size (examples/seeds, defaults, 5 documents, 2,061 paragraphs of which
+ * 1,460 distinct clusterable ones): see README "The index"; measured with
+ * nd_index_counts_get (db_bytes / paragraphs).
+ *
+ * Transactions.  Every nd_index_add and nd_index_remove is one write
+ * transaction (BEGIN IMMEDIATE: the write lock is taken first, so a second
+ * writer waits up to the busy timeout and then fails with ND_ERR_BUSY
+ * rather than deadlocking on a lock upgrade), with a savepoint per file so
+ * that a file found changed while it is read is left out alone.  One
+ * transaction per call rather than per file: commits are the cost of a
+ * small-file corpus (an fsync each), and a crash then leaves the old state
+ * or the new one, never half an add.  WAL mode with synchronous=NORMAL:
+ * readers (queries) see the last committed state while a writer works, a
+ * commit is durable across a process crash (a power loss may lose the last
+ * commits, never consistency).  Statements are prepared once per handle
+ * (SQLITE_PREPARE_PERSISTENT) and bound, never formatted.
+ *
+ * Not yet (issue 15 continues): scan --db (the report from the index),
+ * passages in the index, threads for the sketch of an add, a walk that
+ * does not load files before their hash says they are unchanged (the
+ * loader sniffs 8 KiB of each, and reads decoded, gzip, JSON Lines and
+ * archive files whole), the crash and concurrency tests, the benchmarks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include "index.h"
+#include "input.h"
+#include "lsh.h"
+#include "nd_internal.h"
+#include "sketch.h"
+#include "split.h"
+#include "stage.h"
+#include "xxh.h"
+
+#define MAGIC "neardup index"
+/* The signature format (sketch.c: "signature format since 0.3.0, with the
+ * token values of 0.4.0") and the token values stored (text.h). */
+#define SKETCH_VERSION "0.4.0"
+#define BUSY_MS 5000
+
+/* Prepared statements, by purpose. */
+enum {
+    S_FILE_GET, S_FILE_INS, S_FILE_UPD, S_FILE_TOUCH, S_FILE_DEL, S_FILE_LIKE,
+    S_DOC_INS, S_DOC_UPD, S_DOC_GET,
+    S_PARA_INS, S_FSETS, S_PARA_DEL, S_DOC_DEL, S_SET_USED,
+    S_SET_GET, S_SET_INS, S_SET_LOAD, S_SET_BKEYS, S_SET_DEL,
+    S_BK_INS, S_BK_GET, S_BK_DEL, S_PARA_OF_SET,
+    S_COUNT_
+};
+
+static const char *const sql_text[S_COUNT_] = {
+    [S_FILE_GET] = "SELECT id, hash FROM files WHERE path = ?1",
+    [S_FILE_INS] = "INSERT INTO files(path, size, mtime_ns, hash, documents, paragraphs) "
+                   "VALUES(?1, ?2, ?3, ?4, 0, 0)",
+    [S_FILE_UPD] = "UPDATE files SET size = ?2, mtime_ns = ?3, hash = ?4, documents = ?5, "
+                   "paragraphs = ?6 WHERE id = ?1",
+    [S_FILE_TOUCH] = "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE id = ?1",
+    [S_FILE_DEL] = "DELETE FROM files WHERE id = ?1",
+    [S_FILE_LIKE] = "SELECT id FROM files WHERE path = ?1 OR (path > ?2 AND path < ?3) "
+                    "ORDER BY path",
+    [S_DOC_INS] = "INSERT INTO docs(file, name, bytes, paragraphs, chars, split, encoding) "
+                  "VALUES(?1, ?2, ?3, 0, 0, ?4, ?5)",
+    [S_DOC_UPD] = "UPDATE docs SET paragraphs = ?2, chars = ?3 WHERE id = ?1",
+    [S_DOC_GET] = "SELECT name, bytes, paragraphs, chars FROM docs WHERE id = ?1",
+    [S_PARA_INS] = "INSERT INTO paras(doc, off, len, line, chars, sset) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_FSETS] = "SELECT DISTINCT p.sset FROM docs d JOIN paras p ON p.doc = d.id "
+                "WHERE d.file = ?1 AND p.sset IS NOT NULL",
+    [S_PARA_DEL] = "DELETE FROM paras WHERE doc IN (SELECT id FROM docs WHERE file = ?1)",
+    [S_DOC_DEL] = "DELETE FROM docs WHERE file = ?1",
+    [S_SET_USED] = "SELECT 1 FROM paras WHERE sset = ?1 LIMIT 1",
+    [S_SET_GET] = "SELECT id FROM sets WHERE ekey = ?1",
+    [S_SET_INS] = "INSERT INTO sets(ekey, ntok, nshingle, bkeys, tokens) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_SET_LOAD] = "SELECT ntok, nshingle, tokens FROM sets WHERE id = ?1",
+    [S_SET_BKEYS] = "SELECT bkeys FROM sets WHERE id = ?1",
+    [S_SET_DEL] = "DELETE FROM sets WHERE id = ?1",
+    [S_BK_INS] = "INSERT OR IGNORE INTO bandkeys(bk, sset) VALUES(?1, ?2)",
+    [S_BK_GET] = "SELECT sset FROM bandkeys WHERE bk = ?1",
+    [S_BK_DEL] = "DELETE FROM bandkeys WHERE bk = ?1 AND sset = ?2",
+    [S_PARA_OF_SET] = "SELECT doc, off, len, line, chars FROM paras WHERE sset = ?1",
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+    " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, hash BLOB NOT NULL,"
+    " documents INTEGER NOT NULL, paragraphs INTEGER NOT NULL);"
+    "CREATE TABLE docs(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, name TEXT NOT NULL,"
+    " bytes INTEGER NOT NULL, paragraphs INTEGER NOT NULL, chars INTEGER NOT NULL,"
+    " split INTEGER NOT NULL, encoding TEXT NOT NULL);"
+    "CREATE INDEX docs_file ON docs(file);"
+    "CREATE TABLE paras(doc INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL,"
+    " line INTEGER NOT NULL, chars INTEGER NOT NULL, sset INTEGER,"
+    " PRIMARY KEY(doc, off)) WITHOUT ROWID;"
+    "CREATE INDEX paras_sset ON paras(sset) WHERE sset IS NOT NULL;"
+    "CREATE TABLE sets(id INTEGER PRIMARY KEY, ekey BLOB NOT NULL UNIQUE,"
+    " ntok INTEGER NOT NULL, nshingle INTEGER NOT NULL, bkeys BLOB NOT NULL,"
+    " tokens BLOB NOT NULL);"
+    "CREATE TABLE bandkeys(bk INTEGER NOT NULL, sset INTEGER NOT NULL,"
+    " PRIMARY KEY(bk, sset)) WITHOUT ROWID;";
+
+struct nd_index {
+    sqlite3 *db;
+    char *path;
+    int ok;                 /* opened and checked: usable */
+    nd_options opt;         /* bands and rows resolved */
+    nd_minhash mh;
+    nd_sketch_params sp;
+    nd_worker wk;           /* sa: nd_sketch_paragraph; sb: tokens, query sets */
+    sqlite3_stmt *st[S_COUNT_];
+    nd_diag_fn diag;
+    void *diag_user;
+    nd_paratab pt;          /* the document being split */
+    uint8_t *raw, *zbuf;    /* token stream scratch */
+    size_t raw_cap, zbuf_cap;
+    uint64_t *tok, *sh, *shtmp; /* decoded tokens, their shingle set */
+    size_t tok_cap, sh_cap;
+    int64_t *ids;           /* set ids (deletes, candidates) */
+    size_t ids_cap;
+    char msg[1024];
+};
+
+/* ------------------------------------------------------------------------ */
+/* Messages and SQLite errors                                                */
+/* ------------------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static nd_status fail(nd_index *idx, nd_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(idx->msg, sizeof idx->msg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* The status and message of a failed SQLite call (rc its result code). */
+static nd_status db_fail(nd_index *idx, int rc) {
+    const char *why = idx->db ? sqlite3_errmsg(idx->db) : sqlite3_errstr(rc);
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return fail(idx, ND_ERR_NOMEM, "out of memory");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return fail(idx, ND_ERR_BUSY,
+                    "'%s' is locked by another writer (waited %d s); try again when it is done",
+                    idx->path, BUSY_MS / 1000);
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_FORMAT:
+        return fail(idx, ND_ERR_FORMAT, "'%s': %s", idx->path, why);
+    default:
+        return fail(idx, ND_ERR_IO, "'%s': %s", idx->path, why);
+    }
+}
+
+static nd_status exec(nd_index *idx, const char *sql) {
+    int rc = sqlite3_exec(idx->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? ND_OK : db_fail(idx, rc);
+}
+
+/* The prepared statement k, reset and cleared of its bindings. */
+static nd_status stmt(nd_index *idx, int k, sqlite3_stmt **out) {
+    if (!idx->st[k]) {
+        int rc = sqlite3_prepare_v3(idx->db, sql_text[k], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &idx->st[k], NULL);
+        if (rc != SQLITE_OK) return db_fail(idx, rc);
+    }
+    sqlite3_reset(idx->st[k]);
+    sqlite3_clear_bindings(idx->st[k]);
+    *out = idx->st[k];
+    return ND_OK;
+}
+
+/* Steps a statement that returns no row (or whose row is not wanted). */
+static nd_status step_done(nd_index *idx, sqlite3_stmt *s) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_reset(s);
+        return ND_OK;
+    }
+    nd_status st = db_fail(idx, rc);
+    sqlite3_reset(s);
+    return st;
+}
+
+/* Steps s: 1 with a row, 0 when done, -1 on error (status in *st). */
+static int step_row(nd_index *idx, sqlite3_stmt *s, nd_status *st) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc == SQLITE_DONE) return 0;
+    *st = db_fail(idx, rc);
+    sqlite3_reset(s);
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Meta: the parameters, as text                                             */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    M_SPLIT, M_MIN_CHARS, M_NORM, M_SHINGLE, M_NUM_PERM, M_SEED, M_THRESHOLD, M_BANDS,
+    M_ROWS, M_MAX_PARA, M_ENCODING, M_JSONL, M_ID, M_COUNT_
+};
+static const char *const meta_names[M_COUNT_] = {
+    "split", "min_chars", "norm_flags", "shingle", "num_perm", "seed", "threshold",
+    "bands", "rows", "max_paragraph_bytes", "encoding", "jsonl_field", "id_field"};
+static const char *const split_names[] = {"auto", "line", "blank"};
+static const char *const norm_names[] = {"nfkc", "casefold", "t2s", "pinyin", "strip"};
+
+#define META_VAL 96
+
+/* Shortest decimal form of x that reads back as x. */
+static void fmt_double(char *buf, size_t size, double x) {
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) return;
+    }
+}
+
+/* The stored text of every compared parameter of o (bands, rows resolved). */
+static void meta_values(const nd_options *o, char v[M_COUNT_][META_VAL]) {
+    snprintf(v[M_SPLIT], META_VAL, "%s",
+             (unsigned)o->split < 3 ? split_names[o->split] : "?");
+    snprintf(v[M_MIN_CHARS], META_VAL, "%u", o->min_chars);
+    size_t n = 0;
+    v[M_NORM][0] = '\0';
+    for (unsigned b = 0; b < 5; b++)
+        if (o->norm_flags & (1u << b))
+            n += (size_t)snprintf(v[M_NORM] + n, META_VAL - n, "%s%s", n ? "," : "",
+                                  norm_names[b]);
+    if (!n) snprintf(v[M_NORM], META_VAL, "none");
+    snprintf(v[M_SHINGLE], META_VAL, "%u", o->shingle);
+    snprintf(v[M_NUM_PERM], META_VAL, "%u", o->num_perm);
+    snprintf(v[M_SEED], META_VAL, "%llu", (unsigned long long)o->seed);
+    fmt_double(v[M_THRESHOLD], META_VAL, o->threshold);
+    snprintf(v[M_BANDS], META_VAL, "%u", o->bands);
+    snprintf(v[M_ROWS], META_VAL, "%u", o->rows);
+    snprintf(v[M_MAX_PARA], META_VAL, "%u", (unsigned)o->max_paragraph_bytes);
+    snprintf(v[M_ENCODING], META_VAL, "%.*s", (int)sizeof o->encoding, o->encoding);
+    snprintf(v[M_JSONL], META_VAL, "%.*s", (int)sizeof o->jsonl_field, o->jsonl_field);
+    snprintf(v[M_ID], META_VAL, "%.*s", (int)sizeof o->id_field, o->id_field);
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
+    char *end = NULL;
+    if (!*s || *s == '-' || *s == ' ') return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Sets o's compared fields from their stored text; -1 names a bad one. */
+static int meta_parse(nd_options *o, char v[M_COUNT_][META_VAL]) {
+    uint64_t u = 0;
+    int s = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(v[M_SPLIT], split_names[i]) == 0) s = i;
+    if (s < 0) return M_SPLIT;
+    o->split = (nd_split_mode)s;
+    unsigned flags = 0;
+    if (strcmp(v[M_NORM], "none") != 0) {
+        for (const char *p = v[M_NORM]; *p;) {
+            size_t len = strcspn(p, ",");
+            int hit = 0;
+            for (unsigned b = 0; b < 5; b++)
+                if (strlen(norm_names[b]) == len && memcmp(norm_names[b], p, len) == 0) {
+                    flags |= 1u << b;
+                    hit = 1;
+                }
+            if (!hit) return M_NORM;
+            p += len + (p[len] == ',');
+        }
+    }
+    o->norm_flags = flags;
+    if (parse_u64(v[M_MIN_CHARS], UINT32_MAX, &u)) return M_MIN_CHARS;
+    o->min_chars = (unsigned)u;
+    if (parse_u64(v[M_SHINGLE], UINT32_MAX, &u)) return M_SHINGLE;
+    o->shingle = (unsigned)u;
+    if (parse_u64(v[M_NUM_PERM], UINT32_MAX, &u)) return M_NUM_PERM;
+    o->num_perm = (unsigned)u;
+    if (parse_u64(v[M_SEED], UINT64_MAX, &o->seed)) return M_SEED;
+    char *end = NULL;
+    o->threshold = strtod(v[M_THRESHOLD], &end);
+    if (!v[M_THRESHOLD][0] || *end) return M_THRESHOLD;
+    if (parse_u64(v[M_BANDS], UINT32_MAX, &u) || u == 0) return M_BANDS;
+    o->bands = (unsigned)u;
+    if (parse_u64(v[M_ROWS], UINT32_MAX, &u) || u == 0) return M_ROWS;
+    o->rows = (unsigned)u;
+    if (parse_u64(v[M_MAX_PARA], UINT32_MAX, &u)) return M_MAX_PARA;
+    o->max_paragraph_bytes = (uint32_t)u;
+    const int str[3] = {M_ENCODING, M_JSONL, M_ID};
+    char *dst[3] = {o->encoding, o->jsonl_field, o->id_field};
+    size_t cap[3] = {sizeof o->encoding, sizeof o->jsonl_field, sizeof o->id_field};
+    for (int i = 0; i < 3; i++) {
+        size_t len = strlen(v[str[i]]);
+        if (len >= cap[i]) return str[i];
+        memcpy(dst[i], v[str[i]], len + 1);
+    }
+    return -1;
+}
+
+/* Reads meta key `key` into buf; 0 found, 1 missing, -1 error (*st). */
+static int meta_get(nd_index *idx, const char *key, char *buf, size_t size, nd_status *st) {
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(idx->db, "SELECT value FROM meta WHERE key = ?1", -1, &s, NULL);
+    if (rc != SQLITE_OK) {
+        *st = db_fail(idx, rc);
+        if (*st == ND_ERR_IO && strstr(sqlite3_errmsg(idx->db), "no such table"))
+            *st = fail(idx, ND_ERR_FORMAT, "'%s' is not a neardup index (no meta table)",
+                       idx->path);
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    int found = 1;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        snprintf(buf, size, "%s", t ? (const char *)t : "");
+        found = 0;
+    } else if (rc != SQLITE_DONE) {
+        *st = db_fail(idx, rc);
+        found = -1;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+static nd_status meta_put(nd_index *idx, const char *key, const char *value) {
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(idx->db, "INSERT INTO meta(key, value) VALUES(?1, ?2)", -1, &s,
+                                NULL);
+    if (rc != SQLITE_OK) return db_fail(idx, rc);
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? ND_OK : db_fail(idx, rc);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open, close                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* opt with bands and rows resolved from threshold and num_perm when 0. */
+static nd_status resolve_options(nd_index *idx, const nd_options *opt, nd_options *out) {
+    char why[256];
+    *out = *opt;
+    if (nd_options_check(out, why, sizeof why) != ND_OK)
+        return fail(idx, ND_ERR_INVALID, "%s", why);
+    if (!out->bands) {
+        nd_status st = nd_lsh_params(out->threshold, out->num_perm, &out->bands, &out->rows);
+        if (st != ND_OK) return fail(idx, st, "no LSH parameters for threshold and num_perm");
+    }
+    return ND_OK;
+}
+
+static nd_status create_schema(nd_index *idx) {
+    char v[M_COUNT_][META_VAL], num[32];
+    nd_status st = ND_OK;
+    meta_values(&idx->opt, v);
+    ND_TRY(exec(idx, "PRAGMA journal_mode=WAL"));
+    ND_TRY(exec(idx, "BEGIN IMMEDIATE"));
+    ND_CHECK(exec(idx, schema_sql));
+    ND_CHECK(meta_put(idx, "magic", MAGIC));
+    snprintf(num, sizeof num, "%d", ND_INDEX_FORMAT);
+    ND_CHECK(meta_put(idx, "format", num));
+    ND_CHECK(meta_put(idx, "sketch", SKETCH_VERSION));
+    ND_CHECK(meta_put(idx, "created_by", nd_version()));
+    for (int i = 0; i < M_COUNT_; i++) ND_CHECK(meta_put(idx, meta_names[i], v[i]));
+    ND_CHECK(exec(idx, "COMMIT"));
+    return ND_OK;
+out:
+    (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+/* Reads and checks the meta table; sets idx->opt's compared fields from it
+ * (want: the caller's options, whose values must match, or NULL). */
+static nd_status read_meta(nd_index *idx, const nd_options *want) {
+    char v[M_COUNT_][META_VAL], buf[META_VAL], num[32];
+    nd_status st = ND_OK;
+    int r = meta_get(idx, "magic", buf, sizeof buf, &st);
+    if (r < 0) return st;
+    if (r > 0 || strcmp(buf, MAGIC) != 0)
+        return fail(idx, ND_ERR_FORMAT, "'%s' is not a neardup index", idx->path);
+    if ((r = meta_get(idx, "format", buf, sizeof buf, &st)) < 0) return st;
+    snprintf(num, sizeof num, "%d", ND_INDEX_FORMAT);
+    if (r > 0 || strcmp(buf, num) != 0)
+        return fail(idx, ND_ERR_MISMATCH,
+                    "'%s' is an index of format %s; this library reads format %s", idx->path,
+                    r ? "?" : buf, num);
+    if ((r = meta_get(idx, "sketch", buf, sizeof buf, &st)) < 0) return st;
+    if (r > 0 || strcmp(buf, SKETCH_VERSION) != 0)
+        return fail(idx, ND_ERR_MISMATCH,
+                    "'%s' holds sketches of version %s; this library makes version %s",
+                    idx->path, r ? "?" : buf, SKETCH_VERSION);
+    for (int i = 0; i < M_COUNT_; i++) {
+        if ((r = meta_get(idx, meta_names[i], v[i], META_VAL, &st)) < 0) return st;
+        if (r > 0)
+            return fail(idx, ND_ERR_FORMAT, "'%s': the parameter %s is missing", idx->path,
+                        meta_names[i]);
+    }
+    if (want) {
+        char w[M_COUNT_][META_VAL];
+        meta_values(want, w);
+        for (int i = 0; i < M_COUNT_; i++)
+            if (strcmp(v[i], w[i]) != 0)
+                return fail(idx, ND_ERR_MISMATCH,
+                            "the index was made with %s %s%s%s, not %s%s%s", meta_names[i],
+                            v[i][0] ? "" : "\"", v[i], v[i][0] ? "" : "\"",
+                            w[i][0] ? "" : "\"", w[i], w[i][0] ? "" : "\"");
+    }
+    int bad = meta_parse(&idx->opt, v);
+    if (bad >= 0)
+        return fail(idx, ND_ERR_FORMAT, "'%s': the parameter %s has a bad value '%s'",
+                    idx->path, meta_names[bad], v[bad]);
+    char why[256];
+    if (nd_options_check(&idx->opt, why, sizeof why) != ND_OK)
+        return fail(idx, ND_ERR_FORMAT, "'%s': stored parameters are invalid: %s", idx->path,
+                    why);
+    return ND_OK;
+}
+
+/* The sketching state for idx->opt. */
+static nd_status sketch_setup(nd_index *idx) {
+    nd_shingler_init(&idx->wk.sa, &idx->opt);
+    nd_shingler_init(&idx->wk.sb, &idx->opt);
+    if (!(idx->wk.sig = nd_mallocn(idx->opt.num_perm, sizeof *idx->wk.sig)))
+        return fail(idx, ND_ERR_NOMEM, "out of memory");
+    ND_TRY(nd_minhash_init(&idx->mh, idx->opt.num_perm, idx->opt.seed));
+    idx->sp = (nd_sketch_params){
+        .opt = &idx->opt, .mh = &idx->mh, .bands = idx->opt.bands, .rows = idx->opt.rows};
+    return ND_OK;
+}
+
+nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_index **out) {
+    nd_status st = ND_OK;
+    nd_options want;
+    struct stat sb;
+    if (!path || !out) return ND_ERR_INVALID;
+    nd_index *idx = nd_calloc(1, sizeof *idx);
+    if (!idx) return ND_ERR_NOMEM;
+    *out = idx;
+    if (!(idx->path = nd_strdup(path))) return fail(idx, ND_ERR_NOMEM, "out of memory");
+    nd_options_default(&idx->opt);
+    if (opt) ND_TRY(resolve_options(idx, opt, &want));
+    if (create) {
+        if (stat(path, &sb) == 0)
+            return fail(idx, ND_ERR_STATE, "'%s' already exists", path);
+        if (opt) idx->opt = want;
+        else ND_TRY(resolve_options(idx, &idx->opt, &idx->opt));
+    } else {
+        if (stat(path, &sb) != 0)
+            return fail(idx, ND_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+        if (opt) idx->opt = want; /* compared fields are read from the index */
+    }
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+                SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(path, &idx->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (!idx->db) return fail(idx, ND_ERR_NOMEM, "out of memory");
+        return fail(idx, (rc & 0xff) == SQLITE_NOMEM ? ND_ERR_NOMEM : ND_ERR_IO,
+                    "cannot open '%s': %s", path, sqlite3_errmsg(idx->db));
+    }
+    sqlite3_busy_timeout(idx->db, BUSY_MS);
+    ND_TRY(exec(idx, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
+                     " PRAGMA temp_store=MEMORY"));
+    if (create) {
+        st = create_schema(idx);
+        if (st != ND_OK) {
+            sqlite3_close_v2(idx->db);
+            idx->db = NULL;
+            (void)unlink(path); /* no half-made index is left */
+            return st;
+        }
+    } else {
+        ND_TRY(read_meta(idx, opt ? &want : NULL));
+    }
+    ND_TRY(sketch_setup(idx));
+    idx->ok = 1;
+    idx->msg[0] = '\0';
+    return ND_OK;
+}
+
+void nd_index_close(nd_index *idx) {
+    if (!idx) return;
+    for (int k = 0; k < S_COUNT_; k++) sqlite3_finalize(idx->st[k]);
+    if (idx->db) sqlite3_close_v2(idx->db);
+    nd_shingler_release(&idx->wk.sa);
+    nd_shingler_release(&idx->wk.sb);
+    free(idx->wk.sig);
+    nd_minhash_release(&idx->mh);
+    nd_paratab_release(&idx->pt);
+    free(idx->raw);
+    free(idx->zbuf);
+    free(idx->tok);
+    free(idx->sh);
+    free(idx->shtmp);
+    free(idx->ids);
+    free(idx->path);
+    free(idx);
+}
+
+const char *nd_index_errmsg(const nd_index *idx) { return idx ? idx->msg : ""; }
+
+nd_status nd_index_options(const nd_index *idx, nd_options *out) {
+    if (!idx || !out) return ND_ERR_INVALID;
+    if (!idx->ok) return ND_ERR_STATE;
+    *out = idx->opt;
+    return ND_OK;
+}
+
+void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user) {
+    if (!idx) return;
+    idx->diag = fn;
+    idx->diag_user = user;
+}
+
+static nd_status usable(nd_index *idx) {
+    if (!idx) return ND_ERR_INVALID;
+    if (!idx->ok) return ND_ERR_STATE;
+    idx->msg[0] = '\0';
+    return ND_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Token streams                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* v as 1-9 bytes: 7 bits a byte with a continuation bit for 8 bytes, then
+ * the last 8 bits whole (SQLite's varint, little-endian). */
+static size_t put_varint(uint8_t *p, uint64_t v) {
+    for (size_t i = 0; i < 8; i++) {
+        if (v < 0x80) {
+            p[i] = (uint8_t)v;
+            return i + 1;
+        }
+        p[i] = (uint8_t)(v & 0x7f) | 0x80;
+        v >>= 7;
+    }
+    p[8] = (uint8_t)v;
+    return 9;
+}
+
+/* Reads a varint at p[0..n-1]; returns the bytes used, 0 if cut short. */
+static size_t get_varint(const uint8_t *p, size_t n, uint64_t *v) {
+    uint64_t x = 0;
+    for (size_t i = 0; i < 8; i++) {
+        if (i >= n) return 0;
+        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            *v = x;
+            return i + 1;
+        }
+    }
+    if (n < 9) return 0;
+    *v = x | (uint64_t)p[8] << 56;
+    return 9;
+}
+
+/* The stored form of tokens tok[0..nt-1] in idx->zbuf (*len bytes). */
+static nd_status tokens_encode(nd_index *idx, const uint64_t *tok, size_t nt, size_t *len) {
+    if (nt > SIZE_MAX / 9 - 32) return ND_ERR_NOMEM;
+    ND_TRY(ND_GROW(idx->raw, idx->raw_cap, nt * 9 + 1));
+    size_t raw = 0;
+    for (size_t i = 0; i < nt; i++) raw += put_varint(idx->raw + raw, tok[i]);
+    uLong bound = compressBound((uLong)raw);
+    ND_TRY(ND_GROW(idx->zbuf, idx->zbuf_cap, (size_t)bound + 16));
+    size_t h = 1 + put_varint(idx->zbuf + 1, raw);
+    uLongf zlen = (uLongf)(idx->zbuf_cap - h);
+    if (raw >= 64 &&
+        compress2(idx->zbuf + h, &zlen, idx->raw, (uLong)raw, Z_DEFAULT_COMPRESSION) == Z_OK &&
+        zlen < raw) {
+        idx->zbuf[0] = 1;
+        *len = h + zlen;
+    } else {
+        idx->zbuf[0] = 0;
+        memcpy(idx->zbuf + h, idx->raw, raw);
+        *len = h + raw;
+    }
+    return ND_OK;
+}
+
+/* Decodes a stored token stream of ntok tokens into idx->tok. */
+static nd_status tokens_decode(nd_index *idx, const uint8_t *b, size_t n, uint64_t ntok) {
+    uint64_t raw = 0;
+    size_t h;
+    if (n < 2 || b[0] > 1 || !(h = get_varint(b + 1, n - 1, &raw)) || ntok > SIZE_MAX / 9 ||
+        raw > ntok * 9)
+        return fail(idx, ND_ERR_FORMAT, "'%s': a token stream is damaged", idx->path);
+    h += 1;
+    const uint8_t *p = b + h;
+    if (b[0] == 1) {
+        ND_TRY(ND_GROW(idx->raw, idx->raw_cap, (size_t)raw + 1));
+        uLongf got = (uLongf)raw;
+        if (uncompress(idx->raw, &got, b + h, (uLong)(n - h)) != Z_OK || got != raw)
+            return fail(idx, ND_ERR_FORMAT, "'%s': a token stream does not inflate",
+                        idx->path);
+        p = idx->raw;
+    } else if (n - h != raw) {
+        return fail(idx, ND_ERR_FORMAT, "'%s': a token stream has a bad length", idx->path);
+    }
+    ND_TRY(ND_GROW(idx->tok, idx->tok_cap, (size_t)ntok + 1));
+    size_t at = 0;
+    for (uint64_t i = 0; i < ntok; i++) {
+        size_t u = get_varint(p + at, (size_t)raw - at, &idx->tok[i]);
+        if (!u) return fail(idx, ND_ERR_FORMAT, "'%s': a token stream is cut", idx->path);
+        at += u;
+    }
+    if (at != raw)
+        return fail(idx, ND_ERR_FORMAT, "'%s': a token stream is too long", idx->path);
+    return ND_OK;
+}
+
+/* The shingle set of tokens tok[0..nt-1] (idx->sh, *n values): the steps
+ * of nd_shingler_set after its tokeniser - nd_shingle_hashes, then
+ * nd_hashset_make - so a set from stored tokens is the set of the text. */
+static nd_status shingle_set(nd_index *idx, const uint64_t *tok, size_t nt, size_t *n) {
+    unsigned w = idx->opt.shingle;
+    size_t need = nt ? (nt >= w ? nt - w + 1 : 1) : 1;
+    size_t cap = idx->sh_cap;
+    ND_TRY(ND_GROW(idx->sh, cap, need));
+    cap = idx->sh_cap;
+    ND_TRY(ND_GROW(idx->shtmp, cap, need));
+    idx->sh_cap = cap;
+    size_t m = nd_shingle_hashes(tok, nt, w, idx->opt.seed, idx->sh);
+    *n = nd_hashset_make(idx->sh, idx->shtmp, m);
+    return ND_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* A file as it is on disk: its identity, size, modification time and
+ * content hash. */
+typedef struct file_seen {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+    uint8_t hash[16];
+} file_seen;
+
+static int64_t stat_mtime(const struct stat *sb) {
+    return (int64_t)sb->st_mtim.tv_sec * 1000000000 + (int64_t)sb->st_mtim.tv_nsec;
+}
+
+static void hash_bytes(const XXH128_hash_t *h, uint8_t out[16]) {
+    nd_store_le64(out, h->high64);
+    nd_store_le64(out + 8, h->low64);
+}
+
+/* Reads path whole and hashes it (XXH3-128), checking that it did not
+ * change meanwhile.  0, or an errno (ESTALE: it changed). */
+static int hash_file(const char *path, file_seen *f) {
+    struct stat a, b;
+    uint8_t buf[1 << 16];
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = 0;
+    XXH3_state_t *xs = XXH3_createState();
+    if (!xs) {
+        (void)close(fd);
+        return ENOMEM;
+    }
+    uint64_t got = 0;
+    if (fstat(fd, &a) != 0) {
+        err = errno;
+        goto out;
+    }
+    XXH3_128bits_reset(xs);
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            err = errno;
+            goto out;
+        }
+        if (n == 0) break;
+        XXH3_128bits_update(xs, buf, (size_t)n);
+        got += (uint64_t)n;
+    }
+    if (fstat(fd, &b) != 0) {
+        err = errno;
+        goto out;
+    }
+    if (got != (uint64_t)a.st_size || a.st_size != b.st_size ||
+        stat_mtime(&a) != stat_mtime(&b)) {
+        err = ESTALE;
+        goto out;
+    }
+    XXH128_hash_t h = XXH3_128bits_digest(xs);
+    hash_bytes(&h, f->hash);
+    f->dev = (uint64_t)a.st_dev;
+    f->ino = (uint64_t)a.st_ino;
+    f->size = (uint64_t)a.st_size;
+    f->mtime_ns = stat_mtime(&a);
+out:
+    XXH3_freeState(xs);
+    (void)close(fd);
+    return err;
+}
+
+static void report(nd_index *idx, nd_input_cfg *cfg, const char *path, nd_status st, int err,
+                   const char *detail) {
+    cfg->skipped++;
+    if (!idx->diag) return;
+    nd_diag dg = {.path = path, .status = st, .sys_errno = err, .detail = detail};
+    idx->diag(idx->diag_user, &dg);
+}
+
+/* Deletes the documents and paragraphs of file fid, and the distinct
+ * paragraphs (with their band keys) no other paragraph uses. */
+static nd_status delete_file_rows(nd_index *idx, int64_t fid) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    size_t n = 0;
+    ND_TRY(stmt(idx, S_FSETS, &s));
+    sqlite3_bind_int64(s, 1, fid);
+    int r;
+    while ((r = step_row(idx, s, &st)) == 1) {
+        ND_TRY(ND_GROW(idx->ids, idx->ids_cap, n + 1));
+        idx->ids[n++] = sqlite3_column_int64(s, 0);
+    }
+    if (r < 0) return st;
+    ND_TRY(stmt(idx, S_PARA_DEL, &s));
+    sqlite3_bind_int64(s, 1, fid);
+    ND_TRY(step_done(idx, s));
+    ND_TRY(stmt(idx, S_DOC_DEL, &s));
+    sqlite3_bind_int64(s, 1, fid);
+    ND_TRY(step_done(idx, s));
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = idx->ids[i];
+        ND_TRY(stmt(idx, S_SET_USED, &s));
+        sqlite3_bind_int64(s, 1, id);
+        if ((r = step_row(idx, s, &st)) < 0) return st;
+        sqlite3_reset(s);
+        if (r == 1) continue; /* still used elsewhere */
+        ND_TRY(stmt(idx, S_SET_BKEYS, &s));
+        sqlite3_bind_int64(s, 1, id);
+        if ((r = step_row(idx, s, &st)) < 0) return st;
+        uint32_t keys[1024];
+        size_t nk = 0;
+        if (r == 1) {
+            const uint8_t *b = sqlite3_column_blob(s, 0);
+            size_t len = (size_t)sqlite3_column_bytes(s, 0);
+            for (; b && nk < 1024 && nk * 4 + 4 <= len; nk++)
+                keys[nk] = (uint32_t)b[4 * nk] | (uint32_t)b[4 * nk + 1] << 8 |
+                           (uint32_t)b[4 * nk + 2] << 16 | (uint32_t)b[4 * nk + 3] << 24;
+        }
+        sqlite3_reset(s);
+        for (size_t j = 0; j < nk; j++) {
+            ND_TRY(stmt(idx, S_BK_DEL, &s));
+            sqlite3_bind_int64(s, 1, (sqlite3_int64)((uint64_t)j << 32 | keys[j]));
+            sqlite3_bind_int64(s, 2, id);
+            ND_TRY(step_done(idx, s));
+        }
+        ND_TRY(stmt(idx, S_SET_DEL, &s));
+        sqlite3_bind_int64(s, 1, id);
+        ND_TRY(step_done(idx, s));
+    }
+    return ND_OK;
+}
+
+/* The distinct paragraph of a clusterable paragraph (text[0..len-1], exact
+ * key ekey, band keys keys): found by its key, or added with its token
+ * stream and band keys.  *id receives its row id. */
+static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t *keys,
+                        const uint8_t *text, size_t len, int64_t *id) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    uint8_t kb[16];
+    hash_bytes(ekey, kb);
+    ND_TRY(stmt(idx, S_SET_GET, &s));
+    sqlite3_bind_blob(s, 1, kb, 16, SQLITE_STATIC);
+    int r = step_row(idx, s, &st);
+    if (r < 0) return st;
+    if (r == 1) {
+        *id = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+        return ND_OK;
+    }
+    /* new: its tokens, from the scan's own tokeniser */
+    uint64_t *h = NULL;
+    const uint64_t *tok = NULL;
+    size_t nh = 0, nc = 0, nt = 0, nset = 0, blen = 0;
+    ND_TRY(nd_shingler_run(&idx->wk.sb, text, len, &h, &nh, &nc, &tok, &nt));
+    ND_TRY(shingle_set(idx, tok, nt, &nset));
+    ND_TRY(tokens_encode(idx, tok, nt, &blen));
+    uint8_t bk[4 * 1024];
+    unsigned bands = idx->opt.bands;
+    for (unsigned j = 0; j < bands; j++) {
+        bk[4 * j] = (uint8_t)keys[j];
+        bk[4 * j + 1] = (uint8_t)(keys[j] >> 8);
+        bk[4 * j + 2] = (uint8_t)(keys[j] >> 16);
+        bk[4 * j + 3] = (uint8_t)(keys[j] >> 24);
+    }
+    ND_TRY(stmt(idx, S_SET_INS, &s));
+    sqlite3_bind_blob(s, 1, kb, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)nt);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)nset);
+    sqlite3_bind_blob(s, 4, bk, (int)(4 * bands), SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, idx->zbuf, (int)blen, SQLITE_STATIC);
+    ND_TRY(step_done(idx, s));
+    *id = sqlite3_last_insert_rowid(idx->db);
+    for (unsigned j = 0; j < bands; j++) {
+        ND_TRY(stmt(idx, S_BK_INS, &s));
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)((uint64_t)j << 32 | keys[j]));
+        sqlite3_bind_int64(s, 2, *id);
+        ND_TRY(step_done(idx, s));
+    }
+    return ND_OK;
+}
+
+/* Indexes document d of dt as a document of file fid; *paras receives its
+ * paragraphs.  ND_ERR_CHANGED when its file is not the one loaded. */
+static nd_status index_doc(nd_index *idx, nd_doctab *dt, nd_reader *rd, size_t d, int64_t fid,
+                           uint64_t *paras) {
+    sqlite3_stmt *s;
+    const nd_doc *doc = &dt->docs[d];
+    const uint8_t *data = NULL;
+    nd_split_mode used = ND_SPLIT_LINE;
+    ND_TRY(nd_reader_whole_private(rd, d, NULL, &data));
+    idx->pt.n = 0;
+    idx->pt.max_len = idx->opt.max_paragraph_bytes;
+    ND_TRY(nd_split_document(&idx->pt, 0, data, doc->size, idx->opt.split, &used));
+    ND_TRY(stmt(idx, S_DOC_INS, &s));
+    sqlite3_bind_int64(s, 1, fid);
+    sqlite3_bind_text(s, 2, doc->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)nd_doc_orig_size(doc));
+    sqlite3_bind_int(s, 4, (int)used);
+    sqlite3_bind_text(s, 5, nd_doc_encoding(doc), -1, SQLITE_STATIC);
+    ND_TRY(step_done(idx, s));
+    int64_t did = sqlite3_last_insert_rowid(idx->db);
+    uint64_t chars_sum = 0;
+    for (size_t i = 0; i < idx->pt.n; i++) {
+        const uint8_t *text = data + idx->pt.off[i];
+        size_t len = idx->pt.len[i];
+        uint32_t chars = 0, keys[1024];
+        unsigned char state = ND_PARA_SHORT;
+        XXH128_hash_t ekey = {0, 0};
+        int64_t sid = 0;
+        ND_TRY(nd_sketch_paragraph(&idx->sp, &idx->wk, text, len, &chars, &state, &ekey, keys));
+        if (state == ND_PARA_REP) ND_TRY(set_of(idx, &ekey, keys, text, len, &sid));
+        uint64_t off = nd_doc_orig_off(doc, idx->pt.off[i]);
+        uint64_t end = nd_doc_orig_off(doc, idx->pt.off[i] + len);
+        ND_TRY(stmt(idx, S_PARA_INS, &s));
+        sqlite3_bind_int64(s, 1, did);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)off);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)(end - off));
+        sqlite3_bind_int64(s, 4, idx->pt.line[i]);
+        sqlite3_bind_int64(s, 5, chars);
+        if (sid) sqlite3_bind_int64(s, 6, sid);
+        else sqlite3_bind_null(s, 6);
+        ND_TRY(step_done(idx, s));
+        chars_sum += chars;
+    }
+    ND_TRY(stmt(idx, S_DOC_UPD, &s));
+    sqlite3_bind_int64(s, 1, did);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)idx->pt.n);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)chars_sum);
+    ND_TRY(step_done(idx, s));
+    *paras = idx->pt.n;
+    return ND_OK;
+}
+
+/* Indexes the documents first .. first + n - 1 of dt, which are file
+ * fpath (loaded as dev/ino/mtime): one hash when it is unchanged, else its
+ * rows replaced, under a savepoint so that a file that changes while it is
+ * read is left out alone. */
+static nd_status index_file(nd_index *idx, nd_doctab *dt, nd_input_cfg *cfg, nd_reader *rd,
+                            size_t first, size_t n, const char *fpath, const file_seen *loaded,
+                            nd_index_add_info *ai) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    file_seen f;
+    int err = hash_file(fpath, &f);
+    if (!err && (f.dev != loaded->dev || f.ino != loaded->ino ||
+                 f.mtime_ns != loaded->mtime_ns))
+        err = ESTALE;
+    if (err == ENOMEM) return fail(idx, ND_ERR_NOMEM, "out of memory");
+    if (err) {
+        if (err == ESTALE || err == ENOENT) report(idx, cfg, fpath, ND_ERR_CHANGED, 0, NULL);
+        else report(idx, cfg, fpath, ND_ERR_IO, err, "read");
+        return ND_OK;
+    }
+    ND_TRY(stmt(idx, S_FILE_GET, &s));
+    sqlite3_bind_text(s, 1, fpath, -1, SQLITE_STATIC);
+    int r = step_row(idx, s, &st);
+    if (r < 0) return st;
+    int64_t fid = 0;
+    int same = 0;
+    if (r == 1) {
+        fid = sqlite3_column_int64(s, 0);
+        const void *h = sqlite3_column_blob(s, 1);
+        same = h && sqlite3_column_bytes(s, 1) == 16 && memcmp(h, f.hash, 16) == 0;
+    }
+    sqlite3_reset(s);
+    if (same) { /* one hash: unchanged (its time may be new) */
+        ND_TRY(stmt(idx, S_FILE_TOUCH, &s));
+        sqlite3_bind_int64(s, 1, fid);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)f.size);
+        sqlite3_bind_int64(s, 3, f.mtime_ns);
+        ND_TRY(step_done(idx, s));
+        ai->files_unchanged++;
+        return ND_OK;
+    }
+    ND_TRY(exec(idx, "SAVEPOINT file"));
+    int was = fid != 0;
+    if (was) {
+        ND_CHECK(delete_file_rows(idx, fid));
+    } else {
+        ND_CHECK(stmt(idx, S_FILE_INS, &s));
+        sqlite3_bind_text(s, 1, fpath, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)f.size);
+        sqlite3_bind_int64(s, 3, f.mtime_ns);
+        sqlite3_bind_blob(s, 4, f.hash, 16, SQLITE_STATIC);
+        ND_CHECK(step_done(idx, s));
+        fid = sqlite3_last_insert_rowid(idx->db);
+    }
+    uint64_t paras = 0;
+    for (size_t d = first; d < first + n; d++) {
+        uint64_t np = 0;
+        st = index_doc(idx, dt, rd, d, fid, &np);
+        if (st == ND_ERR_CHANGED) { /* left out; the old rows stay */
+            ND_CHECK(exec(idx, "ROLLBACK TO file; RELEASE file"));
+            report(idx, cfg, fpath, ND_ERR_CHANGED, 0, NULL);
+            return ND_OK;
+        }
+        ND_CHECK(st);
+        paras += np;
+    }
+    ND_CHECK(stmt(idx, S_FILE_UPD, &s));
+    sqlite3_bind_int64(s, 1, fid);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)f.size);
+    sqlite3_bind_int64(s, 3, f.mtime_ns);
+    sqlite3_bind_blob(s, 4, f.hash, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)n);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)paras);
+    ND_CHECK(step_done(idx, s));
+    ND_CHECK(exec(idx, "RELEASE file"));
+    if (was) ai->files_changed++;
+    else ai->files_new++;
+    ai->documents += n;
+    ai->paragraphs += paras;
+    return ND_OK;
+out:
+    return st; /* the caller rolls the transaction back */
+}
+
+/* What the loader needs, from the index's options. */
+static void input_cfg(const nd_index *idx, nd_input_cfg *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_file_size = idx->opt.max_file_size;
+    cfg->encoding = idx->opt.encoding;
+    cfg->jsonl_field = idx->opt.jsonl_field;
+    cfg->id_field = idx->opt.id_field;
+    cfg->diag = idx->diag;
+    cfg->user = idx->diag_user;
+    cfg->threads = 1;
+}
+
+/* Takes the write lock (waiting up to the busy timeout). */
+static nd_status begin_write(nd_index *idx) {
+    int rc = sqlite3_exec(idx->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? ND_OK : db_fail(idx, rc);
+}
+
+nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info) {
+    nd_status st = ND_OK;
+    nd_doctab dt;
+    nd_input_cfg cfg;
+    nd_reader rd;
+    nd_index_add_info ai;
+    int began = 0;
+    memset(&dt, 0, sizeof dt);
+    memset(&ai, 0, sizeof ai);
+    ND_TRY(usable(idx));
+    if (!path) return ND_ERR_INVALID;
+    if (strcmp(path, "-") == 0)
+        return fail(idx, ND_ERR_INVALID, "standard input cannot be indexed (it has no path)");
+    input_cfg(idx, &cfg);
+    nd_reader_init(&rd, &dt);
+    ND_CHECK(nd_input_add_path(&dt, &cfg, path));
+    ND_CHECK(begin_write(idx));
+    began = 1;
+    for (size_t d = 0; d < dt.n;) {
+        const nd_doc *doc = &dt.docs[d];
+        size_t first = d, n = 1;
+        const char *fpath = doc->path;
+        file_seen loaded = {.dev = doc->dev, .ino = doc->ino, .mtime_ns = doc->mtime_ns};
+        if (doc->cont) {
+            const nd_container *c = &dt.conts[doc->cont - 1];
+            first = c->first;
+            n = c->n;
+            fpath = c->path;
+            loaded = (file_seen){.dev = c->dev, .ino = c->ino, .mtime_ns = c->mtime_ns};
+        }
+        if (first != d || n == 0) { /* cannot happen: parts are contiguous */
+            st = fail(idx, ND_ERR_INTERNAL, "documents of '%s' are not contiguous", fpath);
+            goto out;
+        }
+        ND_CHECK(index_file(idx, &dt, &cfg, &rd, first, n, fpath, &loaded, &ai));
+        d = first + n;
+    }
+    ND_CHECK(exec(idx, "COMMIT"));
+    began = 0;
+    ai.skipped = cfg.skipped;
+    if (info) *info = ai;
+out:
+    if (began) (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+    if (st == ND_ERR_NOMEM && !idx->msg[0]) fail(idx, st, "out of memory");
+    nd_reader_release(&rd);
+    nd_doctab_release(&dt);
+    return st;
+}
+
+nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed) {
+    nd_status st = ND_OK;
+    sqlite3_stmt *s;
+    char *lo = NULL, *hi = NULL;
+    int64_t *fids = NULL;
+    size_t n = 0, cap = 0;
+    int began = 0;
+    ND_TRY(usable(idx));
+    if (!path || !*path) return ND_ERR_INVALID;
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') len--;
+    /* the file itself, or the paths in (DIR/, DIR0): '0' follows '/' */
+    lo = nd_mallocn(len + 2, 1);
+    hi = nd_mallocn(len + 2, 1);
+    if (!lo || !hi) {
+        st = fail(idx, ND_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(lo, path, len);
+    memcpy(hi, path, len);
+    lo[len] = '/';
+    hi[len] = '0';
+    lo[len + 1] = hi[len + 1] = '\0';
+    ND_CHECK(begin_write(idx));
+    began = 1;
+    ND_CHECK(stmt(idx, S_FILE_LIKE, &s));
+    sqlite3_bind_text(s, 1, path, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, hi, -1, SQLITE_STATIC);
+    int r;
+    while ((r = step_row(idx, s, &st)) == 1) {
+        if (n == cap && ND_GROW(fids, cap, n + 1) != ND_OK) {
+            sqlite3_reset(s);
+            st = fail(idx, ND_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        fids[n++] = sqlite3_column_int64(s, 0);
+    }
+    if (r < 0) goto out;
+    sqlite3_reset(s);
+    for (size_t i = 0; i < n; i++) {
+        ND_CHECK(delete_file_rows(idx, fids[i]));
+        ND_CHECK(stmt(idx, S_FILE_DEL, &s));
+        sqlite3_bind_int64(s, 1, fids[i]);
+        ND_CHECK(step_done(idx, s));
+    }
+    ND_CHECK(exec(idx, "COMMIT"));
+    began = 0;
+    if (removed) *removed = n;
+out:
+    if (began) (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+    free(lo);
+    free(hi);
+    free(fids);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Check, counts, status                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Runs a query of one integer; *v its value. */
+static nd_status scalar(nd_index *idx, const char *sql, int64_t *v) {
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(idx->db, sql, -1, &s, NULL);
+    if (rc != SQLITE_OK) return db_fail(idx, rc);
+    rc = sqlite3_step(s);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    nd_status st = rc == SQLITE_ROW || rc == SQLITE_DONE ? ND_OK : db_fail(idx, rc);
+    sqlite3_finalize(s);
+    return st;
+}
+
+/* The invariants that one query each can count violations of. */
+static const struct {
+    const char *sql, *what;
+} checks[] = {
+    {"SELECT count(*) FROM paras p WHERE NOT EXISTS (SELECT 1 FROM docs d WHERE d.id = p.doc)",
+     "paragraphs of a document that is not in the index"},
+    {"SELECT count(*) FROM docs d WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = d.file)",
+     "documents of a file that is not in the index"},
+    {"SELECT count(*) FROM paras p WHERE p.sset IS NOT NULL AND NOT EXISTS "
+     "(SELECT 1 FROM sets s WHERE s.id = p.sset)",
+     "paragraphs whose distinct paragraph is missing"},
+    {"SELECT count(*) FROM sets s WHERE NOT EXISTS (SELECT 1 FROM paras p WHERE p.sset = s.id)",
+     "distinct paragraphs that no paragraph uses"},
+    {"SELECT count(*) FROM bandkeys b WHERE NOT EXISTS (SELECT 1 FROM sets s WHERE s.id = b.sset)",
+     "band keys of a distinct paragraph that is missing"},
+    {"SELECT count(*) FROM docs d WHERE d.paragraphs != (SELECT count(*) FROM paras p WHERE "
+     "p.doc = d.id) OR d.chars != (SELECT coalesce(sum(p.chars), 0) FROM paras p WHERE "
+     "p.doc = d.id)",
+     "documents whose paragraph or character count is wrong"},
+    {"SELECT count(*) FROM files f WHERE f.documents != (SELECT count(*) FROM docs d WHERE "
+     "d.file = f.id) OR f.paragraphs != (SELECT coalesce(sum(d.paragraphs), 0) FROM docs d "
+     "WHERE d.file = f.id)",
+     "files whose document or paragraph count is wrong"},
+    {"SELECT count(*) FROM files WHERE length(hash) != 16", "files without a content hash"},
+};
+
+/* Every distinct paragraph: its tokens decode, hash to its exact key and
+ * give its shingle count; its band keys are in bandkeys. */
+static nd_status check_sets(nd_index *idx) {
+    sqlite3_stmt *s = NULL, *q;
+    nd_status st = ND_OK;
+    int rc = sqlite3_prepare_v2(idx->db, "SELECT id, ekey, ntok, nshingle, bkeys, tokens FROM sets",
+                                -1, &s, NULL);
+    if (rc != SQLITE_OK) return db_fail(idx, rc);
+    unsigned bands = idx->opt.bands;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+        const uint8_t *ek = sqlite3_column_blob(s, 1);
+        int64_t nt = sqlite3_column_int64(s, 2), ns = sqlite3_column_int64(s, 3);
+        const uint8_t *bk = sqlite3_column_blob(s, 4);
+        size_t bklen = (size_t)sqlite3_column_bytes(s, 4);
+        const uint8_t *tb = sqlite3_column_blob(s, 5);
+        size_t tlen = (size_t)sqlite3_column_bytes(s, 5);
+        if (!ek || sqlite3_column_bytes(s, 1) != 16 || nt < 1 || ns < 1 || !bk ||
+            bklen != 4u * bands || !tb) {
+            st = fail(idx, ND_ERR_FORMAT, "'%s': distinct paragraph %lld has damaged columns",
+                      idx->path, (long long)id);
+            goto out;
+        }
+        ND_CHECK(tokens_decode(idx, tb, tlen, (uint64_t)nt));
+        XXH128_hash_t h = XXH3_128bits_withSeed(idx->tok, (size_t)nt * sizeof *idx->tok,
+                                                idx->opt.seed);
+        uint8_t kb[16];
+        hash_bytes(&h, kb);
+        if (memcmp(kb, ek, 16) != 0) {
+            st = fail(idx, ND_ERR_FORMAT,
+                      "'%s': distinct paragraph %lld: its tokens do not hash to its exact key",
+                      idx->path, (long long)id);
+            goto out;
+        }
+        size_t nset = 0;
+        ND_CHECK(shingle_set(idx, idx->tok, (size_t)nt, &nset));
+        if ((int64_t)nset != ns) {
+            st = fail(idx, ND_ERR_FORMAT,
+                      "'%s': distinct paragraph %lld: %zu shingles from its tokens, %lld stored",
+                      idx->path, (long long)id, nset, (long long)ns);
+            goto out;
+        }
+        for (unsigned j = 0; j < bands; j++) {
+            uint32_t key = (uint32_t)bk[4 * j] | (uint32_t)bk[4 * j + 1] << 8 |
+                           (uint32_t)bk[4 * j + 2] << 16 | (uint32_t)bk[4 * j + 3] << 24;
+            ND_CHECK(stmt(idx, S_BK_GET, &q));
+            sqlite3_bind_int64(q, 1, (sqlite3_int64)((uint64_t)j << 32 | key));
+            int r, hit = 0;
+            while ((r = step_row(idx, q, &st)) == 1) hit |= sqlite3_column_int64(q, 0) == id;
+            if (r < 0) goto out;
+            sqlite3_reset(q);
+            if (!hit) {
+                st = fail(idx, ND_ERR_FORMAT, "'%s': distinct paragraph %lld: band %u's key is missing",
+                          idx->path, (long long)id, j);
+                goto out;
+            }
+        }
+    }
+    if (rc != SQLITE_DONE) st = db_fail(idx, rc);
+out:
+    sqlite3_finalize(s);
+    return st;
+}
+
+nd_status nd_index_check(nd_index *idx) {
+    nd_status st = ND_OK;
+    sqlite3_stmt *s = NULL;
+    ND_TRY(usable(idx));
+    ND_TRY(exec(idx, "BEGIN")); /* one snapshot for every check */
+    int rc = sqlite3_prepare_v2(idx->db, "PRAGMA integrity_check", -1, &s, NULL);
+    if (rc != SQLITE_OK) {
+        st = db_fail(idx, rc);
+        goto out;
+    }
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        st = db_fail(idx, rc);
+        goto out;
+    }
+    const unsigned char *t = sqlite3_column_text(s, 0);
+    if (!t || strcmp((const char *)t, "ok") != 0) {
+        st = fail(idx, ND_ERR_FORMAT, "'%s': SQLite's integrity check: %s", idx->path,
+                  t ? (const char *)t : "?");
+        goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    for (size_t i = 0; i < sizeof checks / sizeof *checks; i++) {
+        int64_t bad = 0;
+        ND_CHECK(scalar(idx, checks[i].sql, &bad));
+        if (bad) {
+            st = fail(idx, ND_ERR_FORMAT, "'%s': %lld %s", idx->path, (long long)bad,
+                      checks[i].what);
+            goto out;
+        }
+    }
+    int64_t nsets = 0, nbk = 0;
+    ND_CHECK(scalar(idx, "SELECT count(*) FROM sets", &nsets));
+    ND_CHECK(scalar(idx, "SELECT count(*) FROM bandkeys", &nbk));
+    if (nbk != nsets * (int64_t)idx->opt.bands) {
+        st = fail(idx, ND_ERR_FORMAT, "'%s': %lld band keys for %lld distinct paragraphs of %u bands",
+                  idx->path, (long long)nbk, (long long)nsets, idx->opt.bands);
+        goto out;
+    }
+    st = check_sets(idx);
+out:
+    sqlite3_finalize(s);
+    (void)sqlite3_exec(idx->db, "COMMIT", NULL, NULL, NULL);
+    return st;
+}
+
+nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out) {
+    nd_status st = ND_OK;
+    int64_t v[7];
+    static const char *const sql[7] = {
+        "SELECT count(*) FROM files", "SELECT count(*) FROM docs", "SELECT count(*) FROM paras",
+        "SELECT count(*) FROM sets", "SELECT count(*) FROM bandkeys",
+        "SELECT coalesce(sum(length(tokens)), 0) FROM sets",
+        "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"};
+    ND_TRY(usable(idx));
+    if (!out) return ND_ERR_INVALID;
+    for (int i = 0; i < 7; i++) ND_TRY(scalar(idx, sql[i], &v[i]));
+    *out = (nd_index_counts){.files = (uint64_t)v[0],
+                             .documents = (uint64_t)v[1],
+                             .paragraphs = (uint64_t)v[2],
+                             .distinct = (uint64_t)v[3],
+                             .band_keys = (uint64_t)v[4],
+                             .token_bytes = (uint64_t)v[5],
+                             .db_bytes = (uint64_t)v[6]};
+    return st;
+}
+
+nd_status nd_index_status(nd_index *idx,
+                          void (*fn)(void *user, const char *path, nd_index_file_state state),
+                          void *user) {
+    sqlite3_stmt *s = NULL;
+    nd_status st = ND_OK;
+    ND_TRY(usable(idx));
+    if (!fn) return ND_ERR_INVALID;
+    int rc = sqlite3_prepare_v2(idx->db,
+                                "SELECT path, size, mtime_ns, hash FROM files ORDER BY path", -1,
+                                &s, NULL);
+    if (rc != SQLITE_OK) return db_fail(idx, rc);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(s, 0);
+        int64_t size = sqlite3_column_int64(s, 1), mt = sqlite3_column_int64(s, 2);
+        const void *h = sqlite3_column_blob(s, 3);
+        int hlen = sqlite3_column_bytes(s, 3);
+        struct stat sb;
+        nd_index_file_state state = ND_INDEX_FILE_SAME;
+        if (!path) continue;
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            state = ND_INDEX_FILE_GONE;
+        } else if ((int64_t)sb.st_size != size || stat_mtime(&sb) != mt) {
+            file_seen f;
+            int err = hash_file(path, &f);
+            if (err == ENOMEM) {
+                st = fail(idx, ND_ERR_NOMEM, "out of memory");
+                break;
+            }
+            if (err) state = err == ENOENT ? ND_INDEX_FILE_GONE : ND_INDEX_FILE_CHANGED;
+            else if (!h || hlen != 16 || memcmp(h, f.hash, 16) != 0)
+                state = ND_INDEX_FILE_CHANGED;
+        }
+        fn(user, path, state);
+    }
+    if (st == ND_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) st = db_fail(idx, rc);
+    sqlite3_finalize(s);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Query                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* A match while the query is gathered: the indexed document by row id. */
+typedef struct qmatch {
+    nd_query_match_info m;
+    int64_t doc;
+} qmatch;
+
+typedef struct qwork {
+    nd_query *q;
+    qmatch *m;
+    size_t nm, mcap;
+    int64_t *cand;
+    size_t ncand, ccap;
+} qwork;
+
+void nd_query_free(nd_query *q) {
+    if (!q) return;
+    for (size_t i = 0; i < q->ndocs; i++) {
+        free(q->docs[i].path);
+        free(q->docs[i].encoding);
+    }
+    for (size_t i = 0; i < q->ntargets; i++) free(q->targets[i].path);
+    free(q->docs);
+    free(q->paras);
+    free(q->targets);
+    free(q->matches);
+    free(q->overlaps);
+    free(q);
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The indexed paragraphs near-duplicating query paragraph qp (its text
+ * and band keys): candidates by band key, kept when their exact Jaccard
+ * with it is >= threshold (as stage_verify.c: jac >= opt.threshold).
+ * Appended to w->m. */
+static nd_status query_paragraph(nd_index *idx, qwork *w, uint32_t qp, const uint8_t *text,
+                                 size_t len, const uint32_t *keys) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    int r;
+    w->ncand = 0;
+    for (unsigned j = 0; j < idx->opt.bands; j++) {
+        ND_TRY(stmt(idx, S_BK_GET, &s));
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)((uint64_t)j << 32 | keys[j]));
+        while ((r = step_row(idx, s, &st)) == 1) {
+            ND_TRY(ND_GROW(w->cand, w->ccap, w->ncand + 1));
+            w->cand[w->ncand++] = sqlite3_column_int64(s, 0);
+        }
+        if (r < 0) return st;
+    }
+    if (!w->ncand) return ND_OK;
+    qsort(w->cand, w->ncand, sizeof *w->cand, cmp_i64);
+    size_t nc = 1;
+    for (size_t i = 1; i < w->ncand; i++)
+        if (w->cand[i] != w->cand[nc - 1]) w->cand[nc++] = w->cand[i];
+    /* the query paragraph's shingle set, as the verify stage makes it */
+    uint64_t *qs = NULL;
+    size_t nq = 0;
+    ND_TRY(nd_shingler_set(&idx->wk.sb, text, len, &qs, &nq));
+    for (size_t c = 0; c < nc; c++) {
+        int64_t sid = w->cand[c];
+        ND_TRY(stmt(idx, S_SET_LOAD, &s));
+        sqlite3_bind_int64(s, 1, sid);
+        if ((r = step_row(idx, s, &st)) < 0) return st;
+        if (r == 0) continue;
+        sqlite3_int64 nt = sqlite3_column_int64(s, 0), ns = sqlite3_column_int64(s, 1);
+        /* J <= min / max of the set sizes: no need to look further */
+        double lo = (double)ND_MIN((uint64_t)ns, nq), hi = (double)ND_MAX((uint64_t)ns, nq);
+        if (nt < 1 || ns < 1 || hi == 0 || lo / hi < idx->opt.threshold) {
+            sqlite3_reset(s);
+            continue;
+        }
+        st = tokens_decode(idx, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
+                           (uint64_t)nt);
+        sqlite3_reset(s);
+        ND_TRY(st);
+        size_t nset = 0;
+        ND_TRY(shingle_set(idx, idx->tok, (size_t)nt, &nset));
+        double jac = nd_hashset_jaccard(qs, nq, idx->sh, nset);
+        if (!(jac >= idx->opt.threshold)) continue;
+        ND_TRY(stmt(idx, S_PARA_OF_SET, &s));
+        sqlite3_bind_int64(s, 1, sid);
+        while ((r = step_row(idx, s, &st)) == 1) {
+            ND_TRY(ND_GROW(w->m, w->mcap, w->nm + 1));
+            qmatch *m = &w->m[w->nm++];
+            m->doc = sqlite3_column_int64(s, 0);
+            m->m = (nd_query_match_info){
+                .paragraph = qp,
+                .offset = (uint64_t)sqlite3_column_int64(s, 1),
+                .length = (uint32_t)sqlite3_column_int64(s, 2),
+                .line = (uint32_t)sqlite3_column_int64(s, 3),
+                .chars = (uint32_t)sqlite3_column_int64(s, 4),
+                .similarity = jac,
+            };
+        }
+        if (r < 0) return st;
+    }
+    return ND_OK;
+}
+
+/* Splits and sketches query document d and gathers its matches. */
+static nd_status query_doc(nd_index *idx, qwork *w, nd_doctab *dt, nd_reader *rd, size_t d) {
+    nd_query *q = w->q;
+    const nd_doc *doc = &dt->docs[d];
+    const uint8_t *data = NULL;
+    nd_split_mode used = ND_SPLIT_LINE;
+    ND_TRY(nd_reader_whole_private(rd, d, NULL, &data));
+    idx->pt.n = 0;
+    idx->pt.max_len = idx->opt.max_paragraph_bytes;
+    ND_TRY(nd_split_document(&idx->pt, 0, data, doc->size, idx->opt.split, &used));
+    ND_TRY(ND_GROW(q->docs, q->docs_cap, q->ndocs + 1));
+    nd_qdoc *qd = &q->docs[q->ndocs];
+    memset(qd, 0, sizeof *qd);
+    qd->path = nd_strdup(doc->path);
+    qd->encoding = nd_strdup(nd_doc_encoding(doc));
+    q->ndocs++; /* owned from here, freed with q */
+    if (!qd->path || !qd->encoding) return ND_ERR_NOMEM;
+    qd->bytes = nd_doc_orig_size(doc);
+    qd->paragraphs = idx->pt.n;
+    uint32_t qdi = (uint32_t)(q->ndocs - 1);
+    for (size_t i = 0; i < idx->pt.n; i++) {
+        const uint8_t *text = data + idx->pt.off[i];
+        size_t len = idx->pt.len[i];
+        uint32_t chars = 0, keys[1024];
+        unsigned char state = ND_PARA_SHORT;
+        XXH128_hash_t ekey = {0, 0};
+        ND_TRY(nd_sketch_paragraph(&idx->sp, &idx->wk, text, len, &chars, &state, &ekey, keys));
+        uint64_t off = nd_doc_orig_off(doc, idx->pt.off[i]);
+        uint64_t end = nd_doc_orig_off(doc, idx->pt.off[i] + len);
+        if (q->nparas >= UINT32_MAX) return ND_ERR_NOMEM;
+        ND_TRY(ND_GROW(q->paras, q->paras_cap, q->nparas + 1));
+        uint32_t qp = (uint32_t)q->nparas++;
+        q->paras[qp] = (nd_query_paragraph_info){
+            .doc = qdi,
+            .line = idx->pt.line[i],
+            .offset = off,
+            .length = (uint32_t)ND_MIN(end - off, (uint64_t)UINT32_MAX),
+            .chars = chars,
+        };
+        qd->chars += chars;
+        if (state == ND_PARA_REP) ND_TRY(query_paragraph(idx, w, qp, text, len, keys));
+    }
+    return ND_OK;
+}
+
+static int cmp_target(const void *a, const void *b) {
+    const nd_qtarget *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_match(const void *a, const void *b) {
+    const nd_query_match_info *x = a, *y = b;
+    if (x->paragraph != y->paragraph) return x->paragraph < y->paragraph ? -1 : 1;
+    if (x->similarity != y->similarity) return x->similarity > y->similarity ? -1 : 1;
+    if (x->target != y->target) return x->target < y->target ? -1 : 1;
+    return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+/* (query document, target, key, chars) for the overlap sums. */
+typedef struct ovkey {
+    uint32_t doc, target;
+    uint64_t key, chars;
+} ovkey;
+
+static int cmp_ovkey(const void *a, const void *b) {
+    const ovkey *x = a, *y = b;
+    if (x->doc != y->doc) return x->doc < y->doc ? -1 : 1;
+    if (x->target != y->target) return x->target < y->target ? -1 : 1;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+static int cmp_overlap(const void *a, const void *b) {
+    const nd_query_overlap_info *x = a, *y = b;
+    if (x->doc != y->doc) return x->doc < y->doc ? -1 : 1;
+    if (x->doc_in_target != y->doc_in_target) return x->doc_in_target > y->doc_in_target ? -1 : 1;
+    return (x->target > y->target) - (x->target < y->target);
+}
+
+/* The index of row id `doc` among the targets (sorted by id in ids). */
+static size_t target_of(const int64_t *ids, const size_t *pos, size_t n, int64_t doc) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < doc) lo = mid + 1;
+        else hi = mid;
+    }
+    return pos[lo];
+}
+
+/* The targets (names read while the snapshot is open), matches of a
+ * document with itself left out, orders, per-paragraph ranges, shares and
+ * overlaps. */
+static nd_status query_finish(nd_index *idx, qwork *w) {
+    nd_query *q = w->q;
+    nd_status st = ND_OK;
+    int64_t *ids = NULL;
+    size_t *pos = NULL, nt = 0;
+    ovkey *ka = NULL, *kb = NULL;
+    /* distinct documents, by row id */
+    ids = nd_mallocn(w->nm + 1, sizeof *ids);
+    if (!ids) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < w->nm; i++) ids[i] = w->m[i].doc;
+    qsort(ids, w->nm, sizeof *ids, cmp_i64);
+    for (size_t i = 0; i < w->nm; i++)
+        if (!nt || ids[i] != ids[nt - 1]) ids[nt++] = ids[i];
+    q->targets = nd_calloc(nt + 1, sizeof *q->targets);
+    pos = nd_mallocn(nt + 1, sizeof *pos);
+    if (!q->targets || !pos) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        sqlite3_stmt *s;
+        int r;
+        ND_CHECK(stmt(idx, S_DOC_GET, &s));
+        sqlite3_bind_int64(s, 1, ids[i]);
+        if ((r = step_row(idx, s, &st)) < 0) goto out;
+        nd_qtarget *t = &q->targets[q->ntargets++];
+        t->id = ids[i];
+        if (r == 1) {
+            const char *name = (const char *)sqlite3_column_text(s, 0);
+            t->path = nd_strdup(name ? name : "");
+            t->bytes = (uint64_t)sqlite3_column_int64(s, 1);
+            t->paragraphs = (uint64_t)sqlite3_column_int64(s, 2);
+            t->chars = (uint64_t)sqlite3_column_int64(s, 3);
+        } else {
+            t->path = nd_strdup("");
+        }
+        sqlite3_reset(s);
+        if (!t->path) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+    }
+    qsort(q->targets, nt, sizeof *q->targets, cmp_target);
+    /* ids stay sorted by row id: pos maps each to its sorted place */
+    for (size_t i = 0; i < nt; i++) {
+        size_t lo = 0, hi = nt;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ids[mid] < q->targets[i].id) lo = mid + 1;
+            else hi = mid;
+        }
+        pos[lo] = i;
+    }
+    /* a query document is not matched with an indexed one of its name */
+    size_t nm = 0;
+    unsigned char *used = nd_calloc(nt + 1, 1);
+    if (!used) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < w->nm; i++) {
+        qmatch m = w->m[i];
+        size_t t = target_of(ids, pos, nt, m.doc);
+        const nd_qdoc *qd = &q->docs[q->paras[m.m.paragraph].doc];
+        if (strcmp(q->targets[t].path, qd->path) == 0) continue;
+        m.m.target = (uint32_t)t;
+        used[t] = 1;
+        w->m[nm++] = m;
+    }
+    /* drop the targets left without a match, renumbering the others */
+    size_t *renum = pos; /* reused: target -> new index */
+    size_t kept = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (used[i]) {
+            renum[i] = kept;
+            q->targets[kept++] = q->targets[i];
+        } else {
+            free(q->targets[i].path);
+        }
+    }
+    free(used);
+    q->ntargets = kept;
+    q->matches = nd_mallocn(nm + 1, sizeof *q->matches);
+    if (!q->matches) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nm; i++) {
+        q->matches[i] = w->m[i].m;
+        q->matches[i].target = (uint32_t)renum[q->matches[i].target];
+    }
+    q->nmatches = nm;
+    qsort(q->matches, nm, sizeof *q->matches, cmp_match);
+    for (size_t i = 0; i < nm;) {
+        size_t j = i;
+        while (j < nm && q->matches[j].paragraph == q->matches[i].paragraph) j++;
+        nd_query_paragraph_info *p = &q->paras[q->matches[i].paragraph];
+        p->first_match = i;
+        p->matches = j - i;
+        q->docs[p->doc].matched_chars += p->chars;
+        i = j;
+    }
+    /* overlaps: distinct query paragraphs and distinct target paragraphs
+     * per (document, target) */
+    ka = nd_mallocn(nm + 1, sizeof *ka);
+    kb = nd_mallocn(nm + 1, sizeof *kb);
+    if (!ka || !kb) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nm; i++) {
+        const nd_query_match_info *m = &q->matches[i];
+        uint32_t d = q->paras[m->paragraph].doc;
+        ka[i] = (ovkey){d, m->target, m->paragraph, q->paras[m->paragraph].chars};
+        kb[i] = (ovkey){d, m->target, m->offset, m->chars};
+    }
+    qsort(ka, nm, sizeof *ka, cmp_ovkey);
+    qsort(kb, nm, sizeof *kb, cmp_ovkey);
+    q->overlaps = nd_calloc(nm + 1, sizeof *q->overlaps);
+    if (!q->overlaps) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    size_t no = 0;
+    for (size_t i = 0, j = 0; i < nm;) {
+        nd_query_overlap_info *o = &q->overlaps[no++];
+        o->doc = ka[i].doc;
+        o->target = ka[i].target;
+        size_t i1 = i;
+        for (; i1 < nm && ka[i1].doc == o->doc && ka[i1].target == o->target; i1++) {
+            if (i1 == i || ka[i1].key != ka[i1 - 1].key) o->doc_in_target += ka[i1].chars;
+            o->matches++;
+        }
+        size_t j1 = j;
+        for (; j1 < nm && kb[j1].doc == o->doc && kb[j1].target == o->target; j1++)
+            if (j1 == j || kb[j1].key != kb[j1 - 1].key) o->target_in_doc += kb[j1].chars;
+        i = i1;
+        j = j1;
+    }
+    q->noverlaps = no;
+    qsort(q->overlaps, no, sizeof *q->overlaps, cmp_overlap);
+out:
+    free(ids);
+    free(pos);
+    free(ka);
+    free(kb);
+    return st;
+}
+
+nd_status nd_index_query(nd_index *idx, const char *path, nd_query **out) {
+    nd_status st = ND_OK;
+    nd_doctab dt;
+    nd_input_cfg cfg;
+    nd_reader rd;
+    qwork w;
+    int began = 0;
+    memset(&dt, 0, sizeof dt);
+    memset(&w, 0, sizeof w);
+    ND_TRY(usable(idx));
+    if (!path || !out) return ND_ERR_INVALID;
+    if (!(w.q = nd_calloc(1, sizeof *w.q))) return ND_ERR_NOMEM;
+    w.q->threshold = idx->opt.threshold;
+    input_cfg(idx, &cfg);
+    nd_reader_init(&rd, &dt);
+    ND_CHECK(nd_input_add_path(&dt, &cfg, path));
+    ND_CHECK(exec(idx, "BEGIN")); /* one snapshot: an add may commit meanwhile */
+    began = 1;
+    for (size_t d = 0; d < dt.n; d++) {
+        st = query_doc(idx, &w, &dt, &rd, d);
+        if (st == ND_ERR_CHANGED) {
+            (void)nd_doctab_mark_changed(&dt, d);
+            st = ND_OK;
+            continue;
+        }
+        ND_CHECK(st);
+    }
+    ND_CHECK(query_finish(idx, &w));
+    nd_doctab_report_changed(&dt, &cfg);
+    *out = w.q;
+    w.q = NULL;
+out:
+    if (began) (void)sqlite3_exec(idx->db, "COMMIT", NULL, NULL, NULL);
+    if (st == ND_ERR_NOMEM && !idx->msg[0]) fail(idx, st, "out of memory");
+    nd_query_free(w.q);
+    free(w.m);
+    free(w.cand);
+    nd_reader_release(&rd);
+    nd_doctab_release(&dt);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Query accessors                                                           */
+/* ------------------------------------------------------------------------ */
+
+nd_status nd_query_threshold(const nd_query *q, double *out) {
+    if (!q || !out) return ND_ERR_INVALID;
+    *out = q->threshold;
+    return ND_OK;
+}
+
+size_t nd_query_document_count(const nd_query *q) { return q ? q->ndocs : 0; }
+
+nd_status nd_query_document(const nd_query *q, size_t i, nd_query_doc_info *out) {
+    if (!q || !out || i >= q->ndocs) return ND_ERR_INVALID;
+    const nd_qdoc *d = &q->docs[i];
+    *out = (nd_query_doc_info){.path = d->path,
+                               .bytes = d->bytes,
+                               .paragraphs = d->paragraphs,
+                               .chars = d->chars,
+                               .matched_chars = d->matched_chars,
+                               .encoding = d->encoding};
+    return ND_OK;
+}
+
+size_t nd_query_paragraph_count(const nd_query *q) { return q ? q->nparas : 0; }
+
+nd_status nd_query_paragraph(const nd_query *q, size_t i, nd_query_paragraph_info *out) {
+    if (!q || !out || i >= q->nparas) return ND_ERR_INVALID;
+    *out = q->paras[i];
+    return ND_OK;
+}
+
+size_t nd_query_target_count(const nd_query *q) { return q ? q->ntargets : 0; }
+
+nd_status nd_query_target(const nd_query *q, size_t i, nd_query_target_info *out) {
+    if (!q || !out || i >= q->ntargets) return ND_ERR_INVALID;
+    const nd_qtarget *t = &q->targets[i];
+    *out = (nd_query_target_info){
+        .path = t->path, .bytes = t->bytes, .paragraphs = t->paragraphs, .chars = t->chars};
+    return ND_OK;
+}
+
+size_t nd_query_match_count(const nd_query *q) { return q ? q->nmatches : 0; }
+
+nd_status nd_query_match(const nd_query *q, size_t i, nd_query_match_info *out) {
+    if (!q || !out || i >= q->nmatches) return ND_ERR_INVALID;
+    *out = q->matches[i];
+    return ND_OK;
+}
+
+size_t nd_query_overlap_count(const nd_query *q) { return q ? q->noverlaps : 0; }
+
+nd_status nd_query_overlap(const nd_query *q, size_t i, nd_query_overlap_info *out) {
+    if (!q || !out || i >= q->noverlaps) return ND_ERR_INVALID;
+    *out = q->overlaps[i];
+    return ND_OK;
+}

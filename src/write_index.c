@@ -1,0 +1,191 @@
+/*
+ * write_index.c - renders a query of the index (nd_query, index.c) as text
+ * or JSON Lines, through the writers' sink (write.h), reading the result
+ * only through its public accessors.
+ *
+ * Text, per query document:
+ *
+ *   QUERY q.txt  (4 paragraphs, 163 characters)
+ *   75.5% of it near-duplicates indexed paragraphs (123 of 163 characters)
+ *
+ *   in/a.txt  (202 characters)
+ *      50.3% of q.txt is in it, 40.6% of it is in q.txt (2 paragraphs)
+ *
+ *   q.txt:2  ->  in/a.txt:1  similarity 0.8571
+ *
+ * JSON Lines, per query document, in this order:
+ *
+ *   {"type":"query","path":"q.txt","bytes":N,"paragraphs":N,"chars":N,
+ *    "matched_chars":N,"matched_share":S,"threshold":T,"encoding":"utf-8"}
+ *   {"type":"overlap","path":"q.txt","target":"in/a.txt","target_chars":N,
+ *    "doc_in_target_chars":N,"doc_in_target_share":S,
+ *    "target_in_doc_chars":N,"target_in_doc_share":S,"matches":N}
+ *   {"type":"match","path":"q.txt","line":N,"offset":N,"length":N,"chars":N,
+ *    "target":"in/a.txt","target_line":N,"target_offset":N,
+ *    "target_length":N,"target_chars":N,"similarity":S}
+ *
+ * Shares and similarities with four decimals, rounded half up exactly
+ * (nd_ratio_units, nd_unit_units); offsets are original bytes.
+ */
+#include "nd_internal.h"
+#include "write.h"
+
+static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
+    return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
+}
+
+static nd_status put_name(nd_sink *s, const char *path) {
+    return nd_sink_text(s, path, strlen(path));
+}
+
+static nd_status write_text(const nd_query *q, nd_sink *s) {
+    nd_query_doc_info d;
+    nd_query_paragraph_info p;
+    nd_query_match_info m;
+    nd_query_overlap_info o;
+    nd_query_target_info t;
+    size_t no = nd_query_overlap_count(q), oi = 0;
+    for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
+        ND_TRY(nd_query_document(q, di, &d));
+        if (di) ND_TRY(nd_sink_putc(s, '\n'));
+        ND_TRY(nd_sink_puts(s, "QUERY "));
+        ND_TRY(put_name(s, d.path));
+        ND_TRY(nd_sink_puts(s, "  ("));
+        ND_TRY(nd_sink_u64(s, d.paragraphs));
+        ND_TRY(nd_sink_puts(s, d.paragraphs == 1 ? " paragraph, " : " paragraphs, "));
+        ND_TRY(nd_sink_u64(s, d.chars));
+        ND_TRY(nd_sink_puts(s, " characters)\n"));
+        ND_TRY(nd_sink_fixed(s, nd_ratio_units(d.matched_chars, d.chars, 3), 1));
+        ND_TRY(nd_sink_puts(s, "% of it near-duplicates indexed paragraphs ("));
+        ND_TRY(nd_sink_u64(s, d.matched_chars));
+        ND_TRY(nd_sink_puts(s, " of "));
+        ND_TRY(nd_sink_u64(s, d.chars));
+        ND_TRY(nd_sink_puts(s, " characters)\n"));
+        for (; oi < no; oi++) {
+            ND_TRY(nd_query_overlap(q, oi, &o));
+            if (o.doc != di) break;
+            ND_TRY(nd_query_target(q, o.target, &t));
+            ND_TRY(nd_sink_puts(s, "\n"));
+            ND_TRY(put_name(s, t.path));
+            ND_TRY(nd_sink_puts(s, "  ("));
+            ND_TRY(nd_sink_u64(s, t.chars));
+            ND_TRY(nd_sink_puts(s, " characters)\n   "));
+            ND_TRY(nd_sink_fixed(s, nd_ratio_units(o.doc_in_target, d.chars, 3), 1));
+            ND_TRY(nd_sink_puts(s, "% of the query is in it, "));
+            ND_TRY(nd_sink_fixed(s, nd_ratio_units(o.target_in_doc, t.chars, 3), 1));
+            ND_TRY(nd_sink_puts(s, "% of it is in the query ("));
+            ND_TRY(nd_sink_u64(s, o.matches));
+            ND_TRY(nd_sink_puts(s, o.matches == 1 ? " match)\n" : " matches)\n"));
+        }
+        int first = 1;
+        for (; pi < nd_query_paragraph_count(q); pi++) {
+            ND_TRY(nd_query_paragraph(q, pi, &p));
+            if (p.doc != di) break;
+            for (size_t k = 0; k < p.matches; k++) {
+                ND_TRY(nd_query_match(q, p.first_match + k, &m));
+                ND_TRY(nd_query_target(q, m.target, &t));
+                if (first) ND_TRY(nd_sink_putc(s, '\n'));
+                first = 0;
+                ND_TRY(put_name(s, d.path));
+                ND_TRY(nd_sink_putc(s, ':'));
+                ND_TRY(nd_sink_u64(s, p.line));
+                ND_TRY(nd_sink_puts(s, "  ->  "));
+                ND_TRY(put_name(s, t.path));
+                ND_TRY(nd_sink_putc(s, ':'));
+                ND_TRY(nd_sink_u64(s, m.line));
+                ND_TRY(nd_sink_puts(s, "  similarity "));
+                ND_TRY(nd_sink_fixed(s, nd_unit_units(m.similarity, 4), 4));
+                ND_TRY(nd_sink_putc(s, '\n'));
+            }
+        }
+    }
+    return ND_OK;
+}
+
+static nd_status put_field_u64(nd_sink *s, const char *name, uint64_t v) {
+    ND_TRY(nd_sink_puts(s, name));
+    return nd_sink_u64(s, v);
+}
+
+static nd_status put_json_name(nd_sink *s, const char *key, const char *v) {
+    ND_TRY(nd_sink_puts(s, key));
+    return nd_sink_json_string(s, v, strlen(v));
+}
+
+static nd_status write_jsonl(const nd_query *q, nd_sink *s) {
+    nd_query_doc_info d;
+    nd_query_paragraph_info p;
+    nd_query_match_info m;
+    nd_query_overlap_info o;
+    nd_query_target_info t;
+    double thr = 0;
+    ND_TRY(nd_query_threshold(q, &thr));
+    size_t no = nd_query_overlap_count(q), oi = 0;
+    for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
+        ND_TRY(nd_query_document(q, di, &d));
+        ND_TRY(put_json_name(s, "{\"type\":\"query\",\"path\":", d.path));
+        ND_TRY(put_field_u64(s, ",\"bytes\":", d.bytes));
+        ND_TRY(put_field_u64(s, ",\"paragraphs\":", d.paragraphs));
+        ND_TRY(put_field_u64(s, ",\"chars\":", d.chars));
+        ND_TRY(put_field_u64(s, ",\"matched_chars\":", d.matched_chars));
+        ND_TRY(nd_sink_puts(s, ",\"matched_share\":"));
+        ND_TRY(put_share(s, d.matched_chars, d.chars));
+        ND_TRY(nd_sink_puts(s, ",\"threshold\":"));
+        ND_TRY(nd_sink_fixed(s, nd_unit_units(thr, 4), 4));
+        ND_TRY(put_json_name(s, ",\"encoding\":", d.encoding));
+        ND_TRY(nd_sink_puts(s, "}\n"));
+        for (; oi < no; oi++) {
+            ND_TRY(nd_query_overlap(q, oi, &o));
+            if (o.doc != di) break;
+            ND_TRY(nd_query_target(q, o.target, &t));
+            ND_TRY(put_json_name(s, "{\"type\":\"overlap\",\"path\":", d.path));
+            ND_TRY(put_json_name(s, ",\"target\":", t.path));
+            ND_TRY(put_field_u64(s, ",\"target_chars\":", t.chars));
+            ND_TRY(put_field_u64(s, ",\"doc_in_target_chars\":", o.doc_in_target));
+            ND_TRY(nd_sink_puts(s, ",\"doc_in_target_share\":"));
+            ND_TRY(put_share(s, o.doc_in_target, d.chars));
+            ND_TRY(put_field_u64(s, ",\"target_in_doc_chars\":", o.target_in_doc));
+            ND_TRY(nd_sink_puts(s, ",\"target_in_doc_share\":"));
+            ND_TRY(put_share(s, o.target_in_doc, t.chars));
+            ND_TRY(put_field_u64(s, ",\"matches\":", o.matches));
+            ND_TRY(nd_sink_puts(s, "}\n"));
+        }
+        for (; pi < nd_query_paragraph_count(q); pi++) {
+            ND_TRY(nd_query_paragraph(q, pi, &p));
+            if (p.doc != di) break;
+            for (size_t k = 0; k < p.matches; k++) {
+                ND_TRY(nd_query_match(q, p.first_match + k, &m));
+                ND_TRY(nd_query_target(q, m.target, &t));
+                ND_TRY(put_json_name(s, "{\"type\":\"match\",\"path\":", d.path));
+                ND_TRY(put_field_u64(s, ",\"line\":", p.line));
+                ND_TRY(put_field_u64(s, ",\"offset\":", p.offset));
+                ND_TRY(put_field_u64(s, ",\"length\":", p.length));
+                ND_TRY(put_field_u64(s, ",\"chars\":", p.chars));
+                ND_TRY(put_json_name(s, ",\"target\":", t.path));
+                ND_TRY(put_field_u64(s, ",\"target_line\":", m.line));
+                ND_TRY(put_field_u64(s, ",\"target_offset\":", m.offset));
+                ND_TRY(put_field_u64(s, ",\"target_length\":", m.length));
+                ND_TRY(put_field_u64(s, ",\"target_chars\":", m.chars));
+                ND_TRY(nd_sink_puts(s, ",\"similarity\":"));
+                ND_TRY(nd_sink_fixed(s, nd_unit_units(m.similarity, 4), 4));
+                ND_TRY(nd_sink_puts(s, "}\n"));
+            }
+        }
+    }
+    return ND_OK;
+}
+
+nd_status nd_query_write(const nd_query *q, nd_format format, const nd_write_options *wo,
+                         nd_write_fn fn, void *user) {
+    nd_sink sink = {0};
+    nd_status st;
+    ND_UNUSED(wo);
+    if (!q || !fn || (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL))
+        return ND_ERR_INVALID;
+    ND_CHECK(nd_sink_open(&sink, fn, user));
+    ND_CHECK(format == ND_FORMAT_TEXT ? write_text(q, &sink) : write_jsonl(q, &sink));
+    ND_CHECK(nd_sink_flush(&sink));
+out:
+    nd_sink_release(&sink);
+    return st;
+}
