@@ -18,4 +18,4 @@ nd_add_case_tests(cli ${CMAKE_CURRENT_LIST_DIR}/run.sh
     gzip too-large symlink-loop not-regular escape-path compare-text
     compare-errors clean clean-refuse clean-leftover encodings
     clean-encodings scan-passages scan-passages-formats compare-encodings
-    archive-clean compare-corpus)
+    archive-clean compare-corpus index index-errors)

@@ -39,7 +39,7 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        clean-help clean-options clean-leftover
        encodings encoding-guess encoding-option clean-encodings
        jsonl-scan jsonl-clean compare-encodings scan-passages scan-passages-formats
-       archive-scan archive-clean compare-corpus)
+       archive-scan archive-clean compare-corpus index index-errors)
 
 case_start "${CASES[@]}"
 
@@ -1590,6 +1590,122 @@ neardup: 'removed.jsonl.neardup-tmp.Zz99Yy' is left from an interrupted run; rem
   expect_stderr ""
   left=$(cd "$TMP" && find . -name '*.neardup-tmp.*' | wc -l)
   [ "$left" = 0 ] || fail "temporary files left: $left"
+  ;;
+
+index)
+  # a small index of three seeds; q.txt holds a verbatim copy of a paragraph
+  # of 000, an edited copy of one of 001 and a line of its own
+  mkdir -p "$TMP/in"
+  cp "$S000" "$S001" "$S002" "$TMP/in/"
+  { sed -n '5p' "$S000"; echo; sed -n '7p' "$S001" | sed -e 's/扎实抓好/认真做好/' -e 's/深入学习/全面学习/';
+    echo; echo 'A line of its own that no indexed document holds, long enough to count.'; } > "$TMP/q.txt"
+  ND_DIR=$TMP nd index create idx.db in
+  expect_rc 0
+  expect_stderr ""
+  expect_stdout "indexed 3 files (3 new, 0 changed, 0 unchanged): 3 documents, 75 paragraphs written"
+  ND_DIR=$TMP nd index check idx.db
+  expect_rc 0
+  expect_stdout "idx.db: ok"
+  ND_DIR=$TMP nd_as query-text query idx.db q.txt
+  expect_rc 0
+  expect_stderr ""
+  expect_golden "$OUT" index-query.txt
+  ND_DIR=$TMP nd query -f jsonl idx.db q.txt
+  expect_rc 0
+  expect_golden "$OUT" index-query.jsonl
+  # the shares are the scan's: q.txt's found-elsewhere share in a scan of
+  # the same files is the query's matched share
+  share=$(grep -o '"matched_share":[0-9.]*' "$OUT" | cut -d: -f2)
+  ND_DIR=$TMP nd scan -f jsonl in q.txt
+  grep -q "\"path\":\"q.txt\".*\"elsewhere_share\":$share," "$OUT" ||
+    fail "the query's matched share $share is not the scan's"
+  # unchanged files cost one hash each: nothing is written
+  ND_DIR=$TMP nd index add idx.db in
+  expect_rc 0
+  expect_stdout "added 3 files (0 new, 0 changed, 3 unchanged): 0 documents, 0 paragraphs written"
+  ND_DIR=$TMP nd index status idx.db
+  expect_rc 0
+  expect_stdout ""
+  # a changed file and a deleted one
+  printf 'A new closing line for this report, long enough to be a paragraph.\n' >> "$TMP/in/002_13674df05d4d43f5.txt"
+  mv "$TMP/in/000_11051e509f6edff7.txt" "$TMP/moved.txt"
+  ND_DIR=$TMP nd index status idx.db
+  expect_rc 0
+  expect_stdout "gone     in/000_11051e509f6edff7.txt
+changed  in/002_13674df05d4d43f5.txt"
+  ND_DIR=$TMP nd index add idx.db in
+  expect_rc 0
+  expect_stdout "added 2 files (0 new, 1 changed, 1 unchanged): 1 documents, 21 paragraphs written"
+  ND_DIR=$TMP nd index check idx.db
+  expect_stdout "idx.db: ok"
+  # the query is exact without the indexed file on disk
+  ND_DIR=$TMP nd query idx.db q.txt
+  expect_rc 0
+  expect_same "$TMP/query-text.out" "$OUT" "the query changed after the indexed file moved"
+  ND_DIR=$TMP nd index remove idx.db in/000_11051e509f6edff7.txt nothing.txt
+  expect_rc 2
+  expect_stdout "removed 1 file"
+  expect_stderr "neardup: 'nothing.txt' is not in the index"
+  ND_DIR=$TMP nd index check idx.db
+  expect_stdout "idx.db: ok"
+  ND_DIR=$TMP nd query -f jsonl idx.db q.txt
+  expect_rc 0
+  grep -q '000_11051e509f6edff7' "$OUT" && fail "a removed file still matches"
+  grep -q '"type":"match".*001_67f235fca624bad1' "$OUT" || fail "the edited copy is not found"
+  # an input that cannot be read is skipped (exit 2); the rest is added
+  ND_DIR=$TMP nd index add idx.db missing.txt moved.txt
+  expect_rc 2
+  expect_stderr "neardup: cannot open 'missing.txt': No such file or directory"
+  expect_stdout "added 1 file (1 new, 0 changed, 0 unchanged): 1 documents, 27 paragraphs written"
+  ;;
+
+index-errors)
+  mkdir -p "$TMP/in"
+  cp "$S000" "$TMP/in/"
+  printf 'not an index\n' > "$TMP/text.txt"
+  nd index
+  expect_rc 1
+  expect_stderr "neardup index: expected create, add, remove, check or status (see 'neardup index --help')"
+  nd index frob x.db
+  expect_rc 1
+  expect_stderr "neardup index: unknown subcommand 'frob' (see 'neardup index --help')"
+  nd index add x.db
+  expect_rc 1
+  expect_stderr "neardup index: add: expected DB and at least one PATH"
+  nd index check
+  expect_rc 1
+  expect_stderr "neardup index: check: expected the index file DB"
+  nd index add --threshold 0.9 x.db in
+  expect_rc 1
+  expect_stderr "neardup index: add: unknown option '--threshold' (only create takes options; the index keeps its own)"
+  nd index create --threshold 2 x.db in
+  expect_rc 1
+  [ -s "$ERR" ] || fail "no message for a bad --threshold"
+  nd query x.db
+  expect_rc 1
+  expect_stderr "neardup query: expected DB and at least one FILE (see 'neardup query --help')"
+  ND_DIR=$TMP nd index check missing.db
+  expect_rc 3
+  expect_stderr "neardup: cannot open 'missing.db': No such file or directory"
+  ND_DIR=$TMP nd query missing.db in
+  expect_rc 3
+  expect_stderr "neardup: cannot open 'missing.db': No such file or directory"
+  ND_DIR=$TMP nd index check text.txt
+  expect_rc 3
+  expect_stderr "neardup: 'text.txt': file is not a database"
+  ND_DIR=$TMP nd index create idx.db in
+  expect_rc 0
+  ND_DIR=$TMP nd index create idx.db in
+  expect_rc 3
+  expect_stderr "neardup: 'idx.db' already exists"
+  ND_DIR=$TMP nd index add idx.db -
+  expect_rc 3
+  expect_stderr "neardup: standard input cannot be indexed (it has no path)"
+  nd index --help
+  expect_rc 0
+  grep -q -- '--num-perm' "$OUT" || fail "index --help does not list the scan options"
+  nd query --help
+  expect_rc 0
   ;;
 
 *)

@@ -1,0 +1,488 @@
+/* test_index.c - the persistent index (nd_index_*, src/index.c; issue 15):
+ * a query finds exactly the pairs a brute-force exact Jaccard over the
+ * scan's paragraphs finds, with the similarity the scan's verification
+ * gives; options stored and a mismatch refused with both values; re-adding
+ * an unchanged file changes nothing, a changed one is indexed again,
+ * removal drops every row; the check passes on a good index and fails on
+ * one damaged through SQL; results stay exact after the indexed files are
+ * deleted.  Corpora are generated here (deterministic word soup with
+ * planted near-copies). */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "neardup.h"
+#include "support.h"
+
+static const char *const words[] = {
+    "harbour", "lantern", "keeper",  "winter", "stone",  "river",   "meadow", "copper",
+    "window",  "letter",  "garden",  "silver", "bridge", "orchard", "candle", "valley",
+    "thunder", "pillow",  "market",  "anchor", "forest", "mirror",  "shadow", "ladder",
+    "basket",  "feather", "island",  "kettle", "marble", "needle",  "parcel", "quarry",
+    "ribbon",  "saddle",  "timber",  "velvet", "wagon",  "yellow",  "zephyr", "amber"};
+#define NWORDS (sizeof words / sizeof *words)
+
+static uint64_t rng = 1;
+static uint32_t next_rand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 11);
+}
+
+/* A paragraph of n random words (with a word count of the 64-bit values
+ * the tokeniser gives, every word is one token). */
+static void para(char *buf, size_t size, unsigned n) {
+    size_t at = 0;
+    for (unsigned i = 0; i < n; i++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%s", i ? " " : "",
+                               words[next_rand() % NWORDS]);
+    snprintf(buf + at, size - at, ".");
+}
+
+/* Replaces the word starting after the k-th space of s by "edited". */
+static void edit_word(const char *s, unsigned k, char *out, size_t size) {
+    const char *p = s;
+    for (unsigned i = 0; i < k && p; i++) p = strchr(p + 1, ' ');
+    cr_assert_not_null(p);
+    const char *e = strchr(p + 1, ' ');
+    cr_assert_not_null(e);
+    snprintf(out, size, "%.*s edited%s", (int)(p - s), s, e);
+}
+
+static char planted[2048], planted_b[2048], planted_q[2048];
+
+/* in/a.txt and in/b.txt: 6 random paragraphs each, b holding a copy of
+ * a's third paragraph with one word edited; q.txt: a copy with two words
+ * edited, between paragraphs of its own. */
+static void setup(void) {
+    char p[2048], file[16384];
+    nd_test_tmp_make("index");
+    cr_assert_eq(mkdir(nd_test_tmp_at("in"), 0777), 0);
+    rng = 88172645463325252ull;
+    size_t at = 0;
+    for (int i = 0; i < 6; i++) {
+        para(p, sizeof p, 120);
+        if (i == 2) memcpy(planted, p, strlen(p) + 1);
+        at += (size_t)snprintf(file + at, sizeof file - at, "%s\n\n", p);
+    }
+    nd_test_tmp_put("in/a.txt", file, at);
+    edit_word(planted, 60, planted_b, sizeof planted_b);
+    at = 0;
+    for (int i = 0; i < 6; i++) {
+        para(p, sizeof p, 100);
+        at += (size_t)snprintf(file + at, sizeof file - at, "%s\n\n", i == 4 ? planted_b : p);
+    }
+    nd_test_tmp_put("in/b.txt", file, at);
+    char tmp[2048];
+    edit_word(planted, 30, tmp, sizeof tmp);
+    edit_word(tmp, 90, planted_q, sizeof planted_q);
+    para(p, sizeof p, 80);
+    at = (size_t)snprintf(file, sizeof file, "A short title\n\n%s\n\n%s\n\n", p, planted_q);
+    para(p, sizeof p, 70);
+    at += (size_t)snprintf(file + at, sizeof file - at, "%s\n", p);
+    nd_test_tmp_put("q.txt", file, at);
+}
+
+TestSuite(index, .init = setup, .fini = nd_test_tmp_remove);
+
+static nd_index *create(const char *db, const nd_options *o) {
+    nd_index *idx = NULL;
+    nd_status st = nd_index_open(nd_test_tmp_at(db), o, 1, &idx);
+    cr_assert_eq(st, ND_OK, "create: %s: %s", nd_strerror(st), nd_index_errmsg(idx));
+    st = nd_index_add(idx, nd_test_tmp_at("in"), NULL);
+    cr_assert_eq(st, ND_OK, "add: %s: %s", nd_strerror(st), nd_index_errmsg(idx));
+    return idx;
+}
+
+static nd_query *query(nd_index *idx, const char *rel) {
+    nd_query *q = NULL;
+    nd_status st = nd_index_query(idx, nd_test_tmp_at(rel), &q);
+    cr_assert_eq(st, ND_OK, "query: %s: %s", nd_strerror(st), nd_index_errmsg(idx));
+    return q;
+}
+
+/* One (query paragraph, indexed paragraph) pair with its similarity. */
+typedef struct pair {
+    uint32_t qline;
+    char path[512];
+    uint32_t line;
+    double sim;
+} pair;
+
+static size_t query_pairs(const nd_query *q, pair *out, size_t cap) {
+    size_t n = 0;
+    for (size_t i = 0; i < nd_query_match_count(q); i++) {
+        nd_query_match_info m;
+        nd_query_paragraph_info p;
+        nd_query_target_info t;
+        cr_assert_eq(nd_query_match(q, i, &m), ND_OK);
+        cr_assert_eq(nd_query_paragraph(q, m.paragraph, &p), ND_OK);
+        cr_assert_eq(nd_query_target(q, m.target, &t), ND_OK);
+        cr_assert_lt(n, cap);
+        out[n].qline = p.line;
+        snprintf(out[n].path, sizeof out[n].path, "%s", t.path);
+        out[n].line = m.line;
+        out[n].sim = m.similarity;
+        n++;
+    }
+    return n;
+}
+
+/* The pairs a brute-force exact Jaccard over the scan's paragraphs gives:
+ * every paragraph of q.txt against every paragraph of in/, both with at
+ * least min_chars characters (the scan's clusterable ones), J >= 0.8;
+ * and the scan's own similarity of q.txt's member where the scan clusters
+ * it with an indexed representative. */
+static size_t scan_pairs(pair *out, size_t cap, double *scan_sim, uint32_t *scan_qline) {
+    nd_scanner *sc = NULL;
+    nd_report *r = NULL;
+    nd_sketcher *sk = NULL;
+    cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, nd_test_tmp_at("in")), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, nd_test_tmp_at("q.txt")), ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    cr_assert_eq(nd_sketcher_new(NULL, &sk), ND_OK);
+    size_t n = 0, np = nd_report_paragraph_count(r);
+    uint32_t qdoc = (uint32_t)nd_report_document_count(r) - 1;
+    *scan_sim = -1;
+    for (size_t i = 0; i < np; i++) {
+        nd_paragraph_info a, b;
+        cr_assert_eq(nd_report_paragraph(r, i, &a), ND_OK);
+        if (a.doc != qdoc || a.chars < 20) continue;
+        if (a.cluster >= 0) {
+            nd_cluster_info c;
+            nd_paragraph_info rep;
+            cr_assert_eq(nd_report_cluster(r, (size_t)a.cluster, &c), ND_OK);
+            cr_assert_eq(nd_report_paragraph(r, c.members[0], &rep), ND_OK);
+            if (rep.doc != qdoc) {
+                *scan_sim = a.similarity;
+                *scan_qline = a.line;
+            }
+        }
+        const char *ta = NULL, *tb = NULL;
+        size_t la = 0, lb = 0;
+        cr_assert_eq(nd_report_paragraph_text(r, i, &ta, &la), ND_OK);
+        for (size_t j = 0; j < np; j++) {
+            cr_assert_eq(nd_report_paragraph(r, j, &b), ND_OK);
+            if (b.doc == qdoc || b.chars < 20) continue;
+            cr_assert_eq(nd_report_paragraph_text(r, j, &tb, &lb), ND_OK);
+            double jac = 0;
+            cr_assert_eq(nd_sketcher_jaccard(sk, ta, la, tb, lb, &jac), ND_OK);
+            if (jac < 0.8) continue;
+            nd_document_info d;
+            cr_assert_eq(nd_report_document(r, b.doc, &d), ND_OK);
+            cr_assert_lt(n, cap);
+            out[n].qline = a.line;
+            snprintf(out[n].path, sizeof out[n].path, "%s", d.path);
+            out[n].line = b.line;
+            out[n].sim = jac;
+            n++;
+        }
+    }
+    nd_sketcher_free(sk);
+    nd_report_free(r);
+    nd_scanner_free(sc);
+    return n;
+}
+
+static int cmp_pair(const void *a, const void *b) {
+    const pair *x = a, *y = b;
+    if (x->qline != y->qline) return x->qline < y->qline ? -1 : 1;
+    int c = strcmp(x->path, y->path);
+    if (c) return c;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static void expect_same_pairs(pair *a, size_t na, pair *b, size_t nb) {
+    qsort(a, na, sizeof *a, cmp_pair);
+    qsort(b, nb, sizeof *b, cmp_pair);
+    cr_assert_eq(na, nb, "%zu pairs from the index, %zu by brute force", na, nb);
+    for (size_t i = 0; i < na; i++) {
+        cr_expect_eq(a[i].qline, b[i].qline);
+        cr_expect_str_eq(a[i].path, b[i].path);
+        cr_expect_eq(a[i].line, b[i].line);
+        cr_expect(a[i].sim == b[i].sim, "similarity %.17g, brute force %.17g", a[i].sim,
+                  b[i].sim);
+    }
+}
+
+Test(index, query_matches_scan) {
+    nd_index *idx = create("t.db", NULL);
+    nd_query *q = query(idx, "q.txt");
+    pair got[64], want[64];
+    size_t ng = query_pairs(q, got, 64);
+    double scan_sim = -1;
+    uint32_t scan_qline = 0;
+    size_t nw = scan_pairs(want, 64, &scan_sim, &scan_qline);
+    cr_assert_geq(nw, 1, "the planted copy is not a near-duplicate");
+    expect_same_pairs(got, ng, want, nw);
+    /* the scan clusters q's copy under a's paragraph (the representative):
+     * its similarity there is the index's for that pair */
+    cr_assert_geq(scan_sim, 0.8);
+    int seen = 0;
+    for (size_t i = 0; i < ng; i++)
+        if (got[i].qline == scan_qline && strstr(got[i].path, "in/a.txt")) {
+            cr_expect(got[i].sim == scan_sim, "index %.17g, scan %.17g", got[i].sim, scan_sim);
+            seen = 1;
+        }
+    cr_expect(seen, "no match of q.txt:%u in a.txt", scan_qline);
+    /* shares: the query document's matched characters are its paragraph's */
+    nd_query_doc_info d;
+    cr_assert_eq(nd_query_document_count(q), 1);
+    cr_assert_eq(nd_query_document(q, 0, &d), ND_OK);
+    cr_expect_gt(d.matched_chars, 0);
+    cr_expect_lt(d.matched_chars, d.chars);
+    cr_expect_geq(nd_query_overlap_count(q), 1);
+    nd_test_buf out = {0};
+    cr_assert_eq(nd_query_write(q, ND_FORMAT_JSONL, NULL, nd_test_buf_write, &out), ND_OK);
+    cr_expect(strstr(out.data, "\"type\":\"match\"") != NULL);
+    free(out.data);
+    nd_query_free(q);
+    nd_index_close(idx);
+}
+
+Test(index, options_stored_and_mismatch_refused) {
+    nd_options o;
+    nd_options_default(&o);
+    o.threshold = 0.75;
+    nd_index_close(create("t.db", &o));
+    nd_index *idx = NULL;
+    /* stored options are used when none are given */
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_OK);
+    nd_options got;
+    cr_assert_eq(nd_index_options(idx, &got), ND_OK);
+    cr_expect(got.threshold == 0.75);
+    cr_expect_gt(got.bands, 0);
+    nd_index_close(idx);
+    /* other values are refused, naming the parameter and both values */
+    o.threshold = 0.9;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), &o, 0, &idx), ND_ERR_MISMATCH);
+    cr_expect_str_eq(nd_index_errmsg(idx), "the index was made with threshold 0.75, not 0.9");
+    nd_index_close(idx);
+    o.threshold = 0.75;
+    o.shingle = 4;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), &o, 0, &idx), ND_ERR_MISMATCH);
+    cr_expect_str_eq(nd_index_errmsg(idx), "the index was made with shingle 5, not 4");
+    nd_index_close(idx);
+    o.shingle = 5;
+    o.norm_flags &= ~(unsigned)ND_NORM_CASEFOLD;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), &o, 0, &idx), ND_ERR_MISMATCH);
+    cr_expect_str_eq(nd_index_errmsg(idx), "the index was made with norm_flags "
+                                           "nfkc,casefold,t2s,pinyin,strip, not "
+                                           "nfkc,t2s,pinyin,strip");
+    nd_index_close(idx);
+    /* the same values are fine; options that do not compare may differ */
+    nd_options_default(&o);
+    o.threshold = 0.75;
+    o.threads = 3;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), &o, 0, &idx), ND_OK);
+    nd_index_close(idx);
+    /* create refuses an existing file; open refuses a missing one */
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 1, &idx), ND_ERR_STATE);
+    nd_index_close(idx);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("none.db"), NULL, 0, &idx), ND_ERR_IO);
+    cr_expect(strstr(nd_index_errmsg(idx), "none.db") != NULL);
+    nd_index_close(idx);
+    /* not an index; an index of another format */
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("q.txt"), NULL, 0, &idx), ND_ERR_FORMAT);
+    nd_index_close(idx);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "UPDATE meta SET value = '2' WHERE key = 'format'", NULL, NULL,
+                              NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
+    cr_expect(strstr(nd_index_errmsg(idx), "format 2") != NULL, "%s", nd_index_errmsg(idx));
+    nd_index_close(idx);
+}
+
+/* Every row of every table, in a fixed order, as text. */
+static char *dump(const char *rel) {
+    static const char *const sql[] = {
+        "SELECT * FROM meta ORDER BY key", "SELECT * FROM files ORDER BY id",
+        "SELECT * FROM docs ORDER BY id", "SELECT * FROM paras ORDER BY doc, off",
+        "SELECT * FROM sets ORDER BY id", "SELECT * FROM bandkeys ORDER BY bk, sset"};
+    sqlite3 *db = NULL;
+    nd_test_buf out = {0};
+    cr_assert_eq(sqlite3_open(nd_test_tmp_at(rel), &db), SQLITE_OK);
+    for (size_t k = 0; k < sizeof sql / sizeof *sql; k++) {
+        sqlite3_stmt *s = NULL;
+        cr_assert_eq(sqlite3_prepare_v2(db, sql[k], -1, &s, NULL), SQLITE_OK);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(s); c++) {
+                const void *b = sqlite3_column_blob(s, c);
+                int n = sqlite3_column_bytes(s, c);
+                if (b) nd_test_buf_write(&out, b, (size_t)n);
+                nd_test_buf_write(&out, "|", 1);
+            }
+            nd_test_buf_write(&out, "\n", 1);
+        }
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return out.data;
+}
+
+static nd_index_counts counts(nd_index *idx) {
+    nd_index_counts c;
+    cr_assert_eq(nd_index_counts_get(idx, &c), ND_OK);
+    return c;
+}
+
+Test(index, readd_unchanged_changes_nothing) {
+    nd_index *idx = create("t.db", NULL);
+    nd_index_counts c = counts(idx);
+    cr_expect_eq(c.files, 2);
+    cr_expect_eq(c.documents, 2);
+    cr_expect_eq(c.paragraphs, 12);
+    cr_expect_eq(c.distinct, 12);
+    char *before = dump("t.db");
+    nd_index_add_info ai;
+    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("in"), &ai), ND_OK);
+    cr_expect_eq(ai.files_unchanged, 2);
+    cr_expect_eq(ai.files_new + ai.files_changed + ai.documents + ai.paragraphs, 0);
+    char *after = dump("t.db");
+    cr_expect_str_eq(before, after, "re-adding unchanged files changed the index");
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    free(before);
+    free(after);
+    nd_index_close(idx);
+}
+
+Test(index, changed_file_reindexed) {
+    nd_index *idx = create("t.db", NULL);
+    /* b.txt loses the planted copy and gains q's copy */
+    char *b = nd_test_read_file(nd_test_tmp_at("in/b.txt"), NULL);
+    char *at = strstr(b, planted_b), nb[16384];
+    cr_assert_not_null(at);
+    int len = snprintf(nb, sizeof nb, "%.*s%s%s", (int)(at - b), b, planted_q,
+                       at + strlen(planted_b));
+    nd_test_tmp_put("in/b.txt", nb, (size_t)len);
+    free(b);
+    nd_index_add_info ai;
+    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("in"), &ai), ND_OK);
+    cr_expect_eq(ai.files_changed, 1);
+    cr_expect_eq(ai.files_unchanged, 1);
+    cr_expect_eq(ai.documents, 1);
+    cr_expect_eq(ai.paragraphs, 6);
+    nd_index_counts c = counts(idx);
+    cr_expect_eq(c.files, 2);
+    cr_expect_eq(c.paragraphs, 12);
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    /* q's copy is now in b.txt verbatim: similarity 1 */
+    nd_query *q = query(idx, "q.txt");
+    int exact = 0;
+    for (size_t i = 0; i < nd_query_match_count(q); i++) {
+        nd_query_match_info m;
+        nd_query_target_info t;
+        cr_assert_eq(nd_query_match(q, i, &m), ND_OK);
+        cr_assert_eq(nd_query_target(q, m.target, &t), ND_OK);
+        if (strstr(t.path, "in/b.txt") && m.similarity == 1.0) exact = 1;
+    }
+    cr_expect(exact, "the re-indexed b.txt does not hold q's paragraph");
+    nd_query_free(q);
+    nd_index_close(idx);
+}
+
+Test(index, remove_drops_rows) {
+    nd_index *idx = create("t.db", NULL);
+    uint64_t n = 0;
+    cr_assert_eq(nd_index_remove(idx, nd_test_tmp_at("in/a.txt"), &n), ND_OK);
+    cr_expect_eq(n, 1);
+    nd_index_counts c = counts(idx);
+    cr_expect_eq(c.files, 1);
+    cr_expect_eq(c.documents, 1);
+    cr_expect_eq(c.paragraphs, 6);
+    cr_expect_eq(c.distinct, 6);
+    cr_expect_eq(c.band_keys, 6 * 18);
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    nd_query *q = query(idx, "q.txt");
+    for (size_t i = 0; i < nd_query_target_count(q); i++) {
+        nd_query_target_info t;
+        cr_assert_eq(nd_query_target(q, i, &t), ND_OK);
+        cr_expect(strstr(t.path, "in/a.txt") == NULL, "a removed file still matches");
+    }
+    nd_query_free(q);
+    /* a directory, given with a trailing slash: everything below it */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/", nd_test_tmp_at("in"));
+    cr_assert_eq(nd_index_remove(idx, dir, &n), ND_OK);
+    cr_expect_eq(n, 1);
+    c = counts(idx);
+    cr_expect_eq(c.files + c.documents + c.paragraphs + c.distinct + c.band_keys, 0);
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    nd_index_close(idx);
+}
+
+/* The check of a copy of a good index damaged by `sql`: ND_ERR_FORMAT with
+ * a message holding `want`. */
+static void damaged(const char *sql, const char *want) {
+    nd_index *idx = create("d.db", NULL);
+    cr_assert_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    nd_index_close(idx);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(nd_test_tmp_at("d.db"), &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_changes(db), 1, "%s changed %d rows", sql, sqlite3_changes(db));
+    sqlite3_close(db);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("d.db"), NULL, 0, &idx), ND_OK);
+    cr_expect_eq(nd_index_check(idx), ND_ERR_FORMAT, "%s: the check passed", sql);
+    cr_expect(strstr(nd_index_errmsg(idx), want) != NULL, "%s: '%s'", sql,
+              nd_index_errmsg(idx));
+    nd_index_close(idx);
+    cr_assert_eq(unlink(nd_test_tmp_at("d.db")), 0);
+    (void)unlink(nd_test_tmp_at("d.db-wal"));
+    (void)unlink(nd_test_tmp_at("d.db-shm"));
+}
+
+Test(index, check_finds_damage) {
+    damaged("DELETE FROM bandkeys WHERE bk = (SELECT min(bk) FROM bandkeys)", "band keys");
+    damaged("UPDATE sets SET tokens = x'0005' WHERE id = 3", "token stream");
+    damaged("UPDATE sets SET ekey = zeroblob(16) WHERE id = 2", "exact key");
+    damaged("UPDATE sets SET nshingle = nshingle + 1 WHERE id = 1", "shingles");
+    damaged("DELETE FROM docs WHERE id = 1", "paragraphs of a document");
+    damaged("UPDATE paras SET chars = chars + 1 WHERE doc = 2 AND off = 0",
+            "character count");
+    damaged("DELETE FROM paras WHERE doc = 1 AND off = 0", "no paragraph uses");
+    damaged("UPDATE files SET documents = 2 WHERE id = 1", "document or paragraph count");
+}
+
+Test(index, exact_after_files_deleted) {
+    nd_index *idx = create("t.db", NULL);
+    nd_query *q = query(idx, "q.txt");
+    pair before[64], after[64];
+    size_t nb = query_pairs(q, before, 64);
+    cr_assert_geq(nb, 1);
+    nd_query_free(q);
+    cr_assert_eq(unlink(nd_test_tmp_at("in/a.txt")), 0);
+    nd_test_tmp_put("in/b.txt", "something else entirely\n", 24);
+    q = query(idx, "q.txt");
+    size_t na = query_pairs(q, after, 64);
+    expect_same_pairs(after, na, before, nb);
+    nd_query_free(q);
+    nd_index_close(idx);
+}
+
+/* Size on the bundled corpus (the figure in README "The index"). */
+Test(index, size_on_seeds) {
+    nd_index *idx = NULL;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("s.db"), NULL, 1, &idx), ND_OK);
+    cr_assert_eq(nd_index_add(idx, getenv("ND_SEEDS"), NULL), ND_OK, "%s",
+                 nd_index_errmsg(idx));
+    nd_index_counts c = counts(idx);
+    cr_expect_eq(c.files, 5);
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    cr_log_info("seeds: %llu paragraphs, %llu distinct, %llu band keys, %llu token bytes, "
+                "%llu database bytes (%.0f a paragraph)",
+                (unsigned long long)c.paragraphs, (unsigned long long)c.distinct,
+                (unsigned long long)c.band_keys, (unsigned long long)c.token_bytes,
+                (unsigned long long)c.db_bytes, (double)c.db_bytes / (double)c.paragraphs);
+    nd_index_close(idx);
+}
