@@ -23,7 +23,8 @@
  *   neardup: skipping 'PATH': <reason>  (as scan)    exit 2 after the rest
  *   neardup: <the index's message>                   exit 3 (cannot open
  *            DB, a mismatch, locked by another writer, a damaged index)
- * Results (stdout): the counts of create/add/remove, "DB: ok" for check,
+ * Results (stdout): the counts of create/add/remove, "DB: ok (N files, N
+ * documents, N paragraphs, N distinct)" for check,
  * "changed  PATH" / "gone     PATH" for status.
  */
 #include <stdio.h>
@@ -254,7 +255,16 @@ int cmd_index(int argc, char **argv)
             goto out;
         }
         char shown[CLI_ESCAPE_SIZE];
-        printf("%s: ok\n", cli_escape(shown, sizeof shown, argv[1]));
+        nd_index_counts c;
+        st = nd_index_counts_get(idx, &c);
+        if (st != ND_OK) {
+            rc = index_failed(idx, st);
+            goto out;
+        }
+        printf("%s: ok (%llu files, %llu documents, %llu paragraphs, %llu distinct)\n",
+               cli_escape(shown, sizeof shown, argv[1]), (unsigned long long)c.files,
+               (unsigned long long)c.documents, (unsigned long long)c.paragraphs,
+               (unsigned long long)c.distinct);
         rc = CLI_EXIT_OK;
     } else {
         size_t n[3] = {0, 0, 0};

@@ -1605,7 +1605,7 @@ index)
   expect_stdout "indexed 3 files (3 new, 0 changed, 0 unchanged): 3 documents, 75 paragraphs written"
   ND_DIR=$TMP nd index check idx.db
   expect_rc 0
-  expect_stdout "idx.db: ok"
+  expect_stdout "idx.db: ok (3 files, 3 documents, 75 paragraphs, 51 distinct)"
   ND_DIR=$TMP nd_as query-text query idx.db q.txt
   expect_rc 0
   expect_stderr ""
@@ -1637,7 +1637,7 @@ changed  in/002_13674df05d4d43f5.txt"
   expect_rc 0
   expect_stdout "added 2 files (0 new, 1 changed, 1 unchanged): 1 documents, 21 paragraphs written"
   ND_DIR=$TMP nd index check idx.db
-  expect_stdout "idx.db: ok"
+  expect_stdout "idx.db: ok (3 files, 3 documents, 75 paragraphs, 52 distinct)"
   # the query is exact without the indexed file on disk
   ND_DIR=$TMP nd query idx.db q.txt
   expect_rc 0
@@ -1647,7 +1647,7 @@ changed  in/002_13674df05d4d43f5.txt"
   expect_stdout "removed 1 file"
   expect_stderr "neardup: 'nothing.txt' is not in the index"
   ND_DIR=$TMP nd index check idx.db
-  expect_stdout "idx.db: ok"
+  expect_stdout "idx.db: ok (2 files, 2 documents, 48 paragraphs, 35 distinct)"
   ND_DIR=$TMP nd query -f jsonl idx.db q.txt
   expect_rc 0
   grep -q '000_11051e509f6edff7' "$OUT" && fail "a removed file still matches"
