@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# tests/index/run.sh - `neardup index add` killed at random moments (issue 15).
+#
+#   tests/index/run.sh [--bin PATH] CASE   (or ND_BIN=PATH tests/index/run.sh CASE)
+#   tests/index/run.sh --list
+#
+# Case sigkill: an index of a base corpus (tests/paragraphs.awk, 40 files)
+# is made once; a second corpus of ND_INDEX_FILES files (default 200, of
+# 16 KiB) is added to copies of it, and one undisturbed add gives the time T
+# and the counts of the new state ("index check" prints them).  Then
+# ND_INDEX_RUNS runs (default 24) each get SIGKILL at a moment drawn from
+# [0, T] (bash RANDOM seeded with ND_INDEX_SEED, default 15).  After every
+# kill:
+#   - `index check` passes (SQLite's integrity check and the index's own
+#     invariants) and its counts are those of the old state or of the new
+#     one, never a mix;
+#   - a rerun of the add exits 0, and the index then checks with the
+#     counts of the new state.
+# At least one kill must have hit a running add (old state found).
+# ND_INDEX_SMALL=1 (sanitizer builds) shortens it: 80 files, 8 runs.
+# Exit 0 = pass, 1 = fail.
+set -u
+
+# shellcheck source=../case_args.sh
+. "$(dirname "$0")/../case_args.sh"
+
+CASES=(sigkill)
+case_start "${CASES[@]}"
+case " ${CASES[*]} " in *" $CASE "*) ;; *) echo "unknown case '$CASE'" >&2; exit 2 ;; esac
+
+FILES=${ND_INDEX_FILES:-200}
+RUNS=${ND_INDEX_RUNS:-24}
+if [ "${ND_INDEX_SMALL:-0}" = 1 ]; then
+  FILES=${ND_INDEX_FILES:-80}
+  RUNS=${ND_INDEX_RUNS:-8}
+fi
+RANDOM=${ND_INDEX_SEED:-15}
+
+case_tmp idx
+cd "$TMP" || exit 2
+mkdir base more
+awk -v seed=3 -v nfiles=40 -v want=16384 -v dir=base -f "$SRC/tests/paragraphs.awk" || exit 2
+awk -v seed=9 -v nfiles="$FILES" -v want=16384 -v dir=more -f "$SRC/tests/paragraphs.awk" || exit 2
+
+# checked DB: the counts `index check` prints, or FAIL
+checked() {
+  local out rc
+  out=$("${WRAP[@]}" "$BIN" index check "$1" 2>&1)
+  rc=$?
+  if [ "$rc" != 0 ]; then
+    fail "index check failed ($rc): $out"
+    echo "BAD"
+    return
+  fi
+  echo "${out#*: ok }"
+}
+
+"$BIN" index create base.db base > /dev/null || { fail "create failed"; exit 1; }
+OLD=$(checked base.db)
+cp base.db ref.db
+t0=$(date +%s%N)
+"$BIN" index add ref.db more > /dev/null || { fail "the undisturbed add failed"; exit 1; }
+t1=$(date +%s%N)
+NEW=$(checked ref.db)
+T=$(( (t1 - t0) / 1000 )) # microseconds
+[ "$OLD" != "$NEW" ] || fail "the add changed nothing"
+echo "old state $OLD, new state $NEW, add takes $T us"
+
+old_seen=0
+for run in $(seq 1 "$RUNS"); do
+  rm -f w.db w.db-wal w.db-shm
+  cp base.db w.db
+  delay=$(( (RANDOM * 32768 + RANDOM) % (T + 1) ))
+  "$BIN" index add w.db more > /dev/null 2>&1 &
+  pid=$!
+  sleep "$(printf '%d.%06d' $((delay / 1000000)) $((delay % 1000000)))"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  got=$(checked w.db)
+  if [ "$got" = "$OLD" ]; then
+    old_seen=$((old_seen + 1))
+  elif [ "$got" != "$NEW" ]; then
+    fail "run $run (kill after $delay us): the index holds neither state: $got"
+  fi
+  if ! "$BIN" index add w.db more > /dev/null 2> rerun.err; then
+    fail "run $run: the rerun failed: $(cat rerun.err)"
+  fi
+  got=$(checked w.db)
+  [ "$got" = "$NEW" ] || fail "run $run: after the rerun: $got, not $NEW"
+done
+echo "$RUNS kills, $old_seen before the commit"
+[ "$old_seen" -ge 1 ] || fail "no kill hit a running add"
+
+if [ "$FAILED" != 0 ]; then
+  exit 1
+fi
+echo "PASS [$CASE]"
+exit 0
