@@ -133,9 +133,14 @@
 #include "xxh.h"
 
 #define MAGIC "neardup index"
-/* The signature format (sketch.c: "signature format since 0.3.0, with the
- * token values of 0.4.0") and the token values stored (text.h). */
-#define SKETCH_VERSION "0.4.0"
+/* What the stored keys and tokens were made with: the token values and
+ * the signature format of 0.4.0 (text.h; sketch.c: "signature format since
+ * 0.3.0, with the token values of 0.4.0") and the band keys by vector
+ * multiply-shift (lsh.c, after 0.4.0).  It must change whenever any of
+ * them changes; an index of another version is refused (ND_ERR_MISMATCH).
+ * (sketch.h and lsh.h keep no such constant yet: when they do, this is
+ * made from theirs.) */
+#define SKETCH_VERSION "0.4.0+mulshift-bands"
 #define BUSY_MS 5000
 
 /* Prepared statements, by purpose. */

@@ -301,6 +301,17 @@ Test(index, options_stored_and_mismatch_refused) {
     cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
     cr_expect(strstr(nd_index_errmsg(idx), "format 2") != NULL, "%s", nd_index_errmsg(idx));
     nd_index_close(idx);
+    cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "UPDATE meta SET value = '1' WHERE key = 'format';"
+                              "UPDATE meta SET value = '0.3.0' WHERE key = 'sketch'",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
+    cr_expect(strstr(nd_index_errmsg(idx), "sketches of version 0.3.0") != NULL, "%s",
+              nd_index_errmsg(idx));
+    nd_index_close(idx);
 }
 
 /* Every row of every table, in a fixed order, as text. */

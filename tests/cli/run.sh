@@ -1619,6 +1619,11 @@ index)
   ND_DIR=$TMP nd scan -f jsonl in q.txt
   grep -q "\"path\":\"q.txt\".*\"elsewhere_share\":$share," "$OUT" ||
     fail "the query's matched share $share is not the scan's"
+  # standard input is a query document named '-'
+  ND_DIR=$TMP ND_STDIN=$TMP/q.txt nd query -f jsonl idx.db -
+  expect_rc 0
+  sed 's/"path":"q.txt"/"path":"-"/' "$EXP/index-query.jsonl" > "$TMP/stdin.jsonl"
+  expect_same "$TMP/stdin.jsonl" "$OUT" "a query from standard input differs"
   # unchanged files cost one hash each: nothing is written
   ND_DIR=$TMP nd index add idx.db in
   expect_rc 0
