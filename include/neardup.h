@@ -998,9 +998,10 @@ int nd_compare_sys_errno(const nd_compare *c);
  * One handle must not be used by two threads at once; separate handles on
  * the same file may be used from separate threads or processes: readers
  * (queries) run while one writer adds or removes (SQLite's WAL mode); a
- * second writer waits up to the busy timeout (5 s) and then fails with
- * ND_ERR_BUSY.  Every nd_index_add and nd_index_remove is one transaction:
- * a process killed in the middle leaves the index as it was before. */
+ * second writer waits up to the busy timeout (5 s,
+ * nd_index_set_busy_timeout) and then fails with ND_ERR_BUSY.  Every
+ * nd_index_add and nd_index_remove is one transaction: a process killed in
+ * the middle leaves the index as it was before. */
 typedef struct nd_index nd_index;
 
 /* The on-disk format this library reads and writes (meta key "format"). */
@@ -1041,6 +1042,11 @@ nd_status nd_index_options(const nd_index *idx, nd_options *out);
 /* Where problems with single inputs of nd_index_add and nd_index_query go
  * (as nd_scanner_set_diag; NULL = nowhere).  Not an error of the call. */
 void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user);
+
+/* How long nd_index_add and nd_index_remove wait for another writer to
+ * finish before they fail with ND_ERR_BUSY (default 5000 ms; 0: not at
+ * all).  Queries never wait: they read the last committed state. */
+void nd_index_set_busy_timeout(nd_index *idx, unsigned ms);
 
 /* What one nd_index_add did. */
 typedef struct nd_index_add_info {

@@ -113,6 +113,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,7 @@ struct nd_index {
     sqlite3_stmt *st[S_COUNT_];
     nd_diag_fn diag;
     void *diag_user;
+    unsigned busy_ms;       /* how long a writer waits for the lock */
     nd_paratab pt;          /* the document being split */
     uint8_t *raw, *zbuf;    /* token stream scratch */
     size_t raw_cap, zbuf_cap;
@@ -252,8 +254,9 @@ static nd_status db_fail(nd_index *idx, int rc) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return fail(idx, ND_ERR_BUSY,
-                    "'%s' is locked by another writer (waited %d s); try again when it is done",
-                    idx->path, BUSY_MS / 1000);
+                    "'%s' is locked by another writer (waited %u.%03u s); try again when it "
+                    "is done",
+                    idx->path, idx->busy_ms / 1000, idx->busy_ms % 1000);
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
     case SQLITE_FORMAT:
@@ -574,6 +577,7 @@ nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_
         return fail(idx, (rc & 0xff) == SQLITE_NOMEM ? ND_ERR_NOMEM : ND_ERR_IO,
                     "cannot open '%s': %s", path, sqlite3_errmsg(idx->db));
     }
+    idx->busy_ms = BUSY_MS;
     sqlite3_busy_timeout(idx->db, BUSY_MS);
     ND_TRY(exec(idx, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
                      " PRAGMA temp_store=MEMORY"));
@@ -622,6 +626,12 @@ nd_status nd_index_options(const nd_index *idx, nd_options *out) {
     if (!idx->ok) return ND_ERR_STATE;
     *out = idx->opt;
     return ND_OK;
+}
+
+void nd_index_set_busy_timeout(nd_index *idx, unsigned ms) {
+    if (!idx || !idx->db) return;
+    idx->busy_ms = ms;
+    sqlite3_busy_timeout(idx->db, ms > INT_MAX ? INT_MAX : (int)ms);
 }
 
 void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user) {

@@ -481,6 +481,44 @@ Test(index, exact_after_files_deleted) {
     nd_index_close(idx);
 }
 
+/* Another writer holds the write lock with uncommitted changes: a query
+ * reads the last committed state (WAL), a writer waits for the busy
+ * timeout and fails with ND_ERR_BUSY and a message that says so, and
+ * succeeds once the lock is released. */
+Test(index, reader_beside_writer_and_busy_writer) {
+    nd_index *idx = create("t.db", NULL);
+    nd_query *q = query(idx, "q.txt");
+    pair before[64], during[64];
+    size_t nb = query_pairs(q, before, 64);
+    cr_assert_geq(nb, 1);
+    nd_query_free(q);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE; DELETE FROM paras; DELETE FROM bandkeys",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    q = query(idx, "q.txt");
+    size_t nd = query_pairs(q, during, 64);
+    expect_same_pairs(during, nd, before, nb);
+    nd_query_free(q);
+    nd_index_set_busy_timeout(idx, 150);
+    nd_index_add_info ai;
+    nd_test_tmp_put("in/c.txt", planted_q, strlen(planted_q));
+    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("in"), &ai), ND_ERR_BUSY);
+    cr_expect(strstr(nd_index_errmsg(idx), "is locked by another writer (waited 0.150 s)"),
+              "%s", nd_index_errmsg(idx));
+    uint64_t n = 0;
+    cr_assert_eq(nd_index_remove(idx, nd_test_tmp_at("in/a.txt"), &n), ND_ERR_BUSY);
+    cr_assert_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("in"), &ai), ND_OK, "%s",
+                 nd_index_errmsg(idx));
+    cr_expect_eq(ai.files_new, 1);
+    cr_expect_eq(ai.files_unchanged, 2);
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    nd_index_close(idx);
+}
+
 /* Size on the bundled corpus (the figure in README "The index"). */
 Test(index, size_on_seeds) {
     nd_index *idx = NULL;

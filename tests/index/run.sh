@@ -17,6 +17,12 @@
 #   - a rerun of the add exits 0, and the index then checks with the
 #     counts of the new state.
 # At least one kill must have hit a running add (old state found).
+#
+# Case concurrent: while one `index add` writes the second corpus, queries
+# run again and again (each must succeed and give the result of the old
+# state or of the new one, never an error or a mix), and a second writer
+# adding a third corpus waits for the lock and succeeds; afterwards the
+# index checks with both corpora in it.
 # ND_INDEX_SMALL=1 (sanitizer builds) shortens it: 80 files, 8 runs.
 # Exit 0 = pass, 1 = fail.
 set -u
@@ -24,7 +30,7 @@ set -u
 # shellcheck source=../case_args.sh
 . "$(dirname "$0")/../case_args.sh"
 
-CASES=(sigkill)
+CASES=(sigkill concurrent)
 case_start "${CASES[@]}"
 case " ${CASES[*]} " in *" $CASE "*) ;; *) echo "unknown case '$CASE'" >&2; exit 2 ;; esac
 
@@ -56,6 +62,49 @@ checked() {
 }
 
 "$BIN" index create base.db base > /dev/null || { fail "create failed"; exit 1; }
+
+if [ "$CASE" = concurrent ]; then
+  mkdir extra
+  awk -v seed=21 -v nfiles=5 -v want=16384 -v dir=extra -f "$SRC/tests/paragraphs.awk" || exit 2
+  # the query: a paragraph of the second corpus and one of the base
+  { awk 'BEGIN{RS=""} NR==3' more/f0007.txt; echo; awk 'BEGIN{RS=""} NR==2' base/f0001.txt; } > q.txt
+  "$BIN" query -f jsonl base.db q.txt > old.jsonl || fail "query of the old state failed"
+  cp base.db ref.db
+  "$BIN" index add ref.db more > /dev/null || fail "the undisturbed add failed"
+  "$BIN" query -f jsonl ref.db q.txt > new.jsonl || fail "query of the new state failed"
+  cmp -s old.jsonl new.jsonl && fail "the add does not change the query's result"
+  "$BIN" index add ref.db extra > /dev/null || fail "the undisturbed second add failed"
+  WANT=$(checked ref.db)
+  cp base.db w.db
+  "$BIN" index add w.db more > add1.out 2> add1.err &
+  pid1=$!
+  sleep 0.1
+  "$BIN" index add w.db extra > add2.out 2> add2.err &
+  pid2=$!
+  nq=0 nold=0 nnew=0
+  while kill -0 "$pid1" 2>/dev/null; do
+    if ! "$BIN" query -f jsonl w.db q.txt > got.jsonl 2> got.err; then
+      fail "a query during the add failed: $(cat got.err)"
+      break
+    fi
+    nq=$((nq + 1))
+    if cmp -s got.jsonl old.jsonl; then nold=$((nold + 1))
+    elif cmp -s got.jsonl new.jsonl; then nnew=$((nnew + 1))
+    else fail "a query during the add gave neither state's result"; diff old.jsonl got.jsonl | head -5
+    fi
+  done
+  wait "$pid1" || fail "the first add failed: $(cat add1.err)"
+  wait "$pid2" || fail "the second add failed: $(cat add2.err)"
+  [ "$nold" -ge 1 ] || fail "no query ran while the add wrote ($nq queries)"
+  echo "$nq queries during the add: $nold of the old state, $nnew of the new"
+  got=$(checked w.db)
+  [ "$got" = "$WANT" ] || fail "after both adds: $got, not $WANT"
+  if [ "$FAILED" != 0 ]; then
+    exit 1
+  fi
+  echo "PASS [$CASE]"
+  exit 0
+fi
 OLD=$(checked base.db)
 cp base.db ref.db
 t0=$(date +%s%N)
