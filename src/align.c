@@ -75,15 +75,13 @@ static int frag_cmp(const void *x, const void *y) {
     return 0;
 }
 
-nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
-                          unsigned k, const nd_align_seed *sd, size_t n, nd_align_frag **frags,
-                          size_t *nfrags) {
-    nd_status st = ND_OK;
-    nd_align_frag *out = NULL;
-    size_t cap = 0, nf = 0;
+nd_status nd_align_extend_into(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
+                               unsigned k, const nd_align_seed *sd, size_t n, nd_align_frag **buf,
+                               size_t *cap, size_t *nfrags) {
+    nd_align_frag *out = *buf;
+    size_t nf = 0;
     uint64_t cur_a = UINT64_MAX, cur_b = 0; /* diagonal of the last match */
     size_t cur_end = 0;                     /* its end in A */
-    *frags = NULL;
     *nfrags = 0;
     for (size_t p = 0; p < n; p++) {
         size_t a = (size_t)sd[p].a, b = (size_t)sd[p].b;
@@ -103,15 +101,29 @@ nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_
         cur_a = a;
         cur_b = b;
         cur_end = e;
-        ND_CHECK(ND_GROW(out, cap, nf + 1));
+        if (nf >= *cap) {
+            ND_TRY(ND_GROW(*buf, *cap, nf + 1));
+            out = *buf;
+        }
         out[nf++] = (nd_align_frag){s, t, e - s};
     }
     if (nf > 1) qsort(out, nf, sizeof *out, frag_cmp);
-    *frags = out;
     *nfrags = nf;
-    out = NULL;
-out:
-    free(out);
+    return ND_OK;
+}
+
+nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
+                          unsigned k, const nd_align_seed *sd, size_t n, nd_align_frag **frags,
+                          size_t *nfrags) {
+    nd_align_frag *buf = NULL;
+    size_t cap = 0;
+    nd_status st = nd_align_extend_into(A, na, B, nb, same, k, sd, n, &buf, &cap, nfrags);
+    if (st != ND_OK || *nfrags == 0) {
+        free(buf);
+        buf = NULL;
+        *nfrags = 0;
+    }
+    *frags = buf;
     return st;
 }
 
@@ -292,6 +304,12 @@ nd_status nd_align_chain(const nd_align_frag *fr, size_t nfr, unsigned max_gap,
     if (cover_b) *cover_b = 0;
     if (nfr == 0) return ND_OK;
     if (chk && !(ta && tb)) return ND_ERR_INVALID;
+    { /* a chain's matched characters are at most all of them: most pairs of
+       * a corpus share one short fragment by chance and end here */
+        uint64_t all = 0;
+        for (size_t i = 0; i < nfr; i++) all += fr[i].len;
+        if (all < min_matched) return ND_OK;
+    }
     trim = nd_mallocn(nfr, sizeof *trim);
     chain_of = nd_mallocn(nfr, sizeof *chain_of);
     active = nd_mallocn(nfr, sizeof *active);

@@ -75,6 +75,13 @@ nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_
                           unsigned k, const nd_align_seed *s, size_t n, nd_align_frag **frags,
                           size_t *nfrags);
 
+/* The same into the caller's buffer *buf of *cap fragments (grown as
+ * needed, kept on failure), so that a caller aligning many pairs does not
+ * allocate per pair. */
+nd_status nd_align_extend_into(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
+                               unsigned k, const nd_align_seed *s, size_t n, nd_align_frag **buf,
+                               size_t *cap, size_t *nfrags);
+
 /* Chains the fragments fr[0..n-1] (sorted as nd_align_extend gives them)
  * into passages across gaps and overlaps of at most max_gap characters in
  * both texts; keeps those with at least min_matched matched characters,

@@ -124,24 +124,32 @@ static nd_status pair_jaccard(void *ctx, size_t a_off, size_t a_len, size_t b_of
     return ND_OK;
 }
 
+/* A task's buffers, reused from pair to pair (most pairs share one short
+ * fragment by chance, and allocating per pair was a tenth of the stage). */
+typedef struct align_scratch {
+    nd_align_seed *sd;
+    size_t sd_cap;
+    nd_align_frag *fr;
+    size_t fr_cap;
+} align_scratch;
+
 /* The passages of one pair (a, b) from its seeds s[0..n-1]; none when a
  * side no longer reads back for the exact check. */
 static nd_status align_pair(const align_work *v, nd_worker *wk, const norm_doc *A,
-                            const norm_doc *B, const nd_seed *s, size_t n, align_part *p) {
+                            const norm_doc *B, const nd_seed *s, size_t n, align_scratch *sc,
+                            align_part *p) {
     nd_status st = ND_OK;
     pair_check pc = {wk, v->in->docs, A->doc, B->doc, 0};
     const nd_align_check chk = {v->in->threshold, pair_jaccard, &pc};
-    nd_align_seed *sd = nd_mallocn(n, sizeof *sd);
-    nd_align_frag *fr = NULL;
     nd_align_chain_info *ch = NULL;
     size_t nfr = 0, nch = 0;
-    if (!sd) return ND_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) sd[i] = (nd_align_seed){s[i].pa, s[i].pb};
-    ND_CHECK(nd_align_extend(A->cps, A->n, B->cps, B->n, A->doc == B->doc, v->k, sd, n, &fr,
-                             &nfr));
+    ND_TRY(ND_GROW(sc->sd, sc->sd_cap, n));
+    for (size_t i = 0; i < n; i++) sc->sd[i] = (nd_align_seed){s[i].pa, s[i].pb};
+    ND_TRY(nd_align_extend_into(A->cps, A->n, B->cps, B->n, A->doc == B->doc, v->k, sc->sd, n,
+                                &sc->fr, &sc->fr_cap, &nfr));
     nd_align_text ta = {A->cps, A->beg, A->end, A->n, A->cm},
                   tb = {B->cps, B->beg, B->end, B->n, B->cm};
-    st = nd_align_chain(fr, nfr, v->in->max_gap, v->in->min_passage, &ta, &tb,
+    st = nd_align_chain(sc->fr, nfr, v->in->max_gap, v->in->min_passage, &ta, &tb,
                         v->in->threshold > 0 ? &chk : NULL, &ch, &nch, NULL, NULL);
     if (st == ND_ERR_CHANGED && pc.changed) { /* marked: its passages are left out */
         st = ND_OK;
@@ -167,8 +175,6 @@ static nd_status align_pair(const align_work *v, nd_worker *wk, const norm_doc *
         };
     }
 out:
-    free(sd);
-    free(fr);
     free(ch);
     return st;
 }
@@ -178,6 +184,7 @@ static nd_status align_task(void *ctx, size_t t, unsigned worker) {
     const nd_seed *seeds = v->in->seeds;
     nd_reader *rd = &v->x->wk[worker].rd;
     norm_doc A = {.doc = SIZE_MAX}, B = {.doc = SIZE_MAX};
+    align_scratch sc = {0};
     nd_status st = ND_OK;
     nd_norm nm;
     nd_norm_init(&nm, v->in->norm_flags);
@@ -193,7 +200,8 @@ static nd_status align_task(void *ctx, size_t t, unsigned worker) {
                 b = &B;
             }
             if (b->ok)
-                ND_CHECK(align_pair(v, &v->x->wk[worker], &A, b, seeds + i, j - i, &v->part[t]));
+                ND_CHECK(align_pair(v, &v->x->wk[worker], &A, b, seeds + i, j - i, &sc,
+                                    &v->part[t]));
         }
         i = j;
     }
@@ -202,6 +210,8 @@ out:
     norm_doc_release(&A);
     norm_doc_release(&B);
     nd_norm_release(&nm);
+    free(sc.sd);
+    free(sc.fr);
     return st;
 }
 
