@@ -14,7 +14,8 @@
  *
  * How.  Each document is read whole (nd_reader_whole_private, as the split
  * reads it: checked to be the file loaded; one that changed is marked and
- * gives nothing), normalised with its source map (nd_norm_chars_mapped) and
+ * gives nothing), normalised with its source map (nd_norm_chars_cmapped:
+ * the map compact as it is written, below) and
  * winnowed (nd_winnow_params: k = min(t, 15), w = t - k + 1 for
  * t = min_passage), on the pool's threads, a range of whole documents per
  * task, each task into its own arrays.  The fingerprints - about 2 / (w + 1)
@@ -58,13 +59,16 @@
  * kept map is compact (nd_cmap, text.h: the step from the last character's
  * begin and the span, a byte each, and every 64th begin offset) unless a
  * step or a span reaches 255 bytes: 6 bytes a character with the code
- * point.  The offsets were 64-bit (20 bytes a character); 32-bit ones
- * (12) and then the compact map took the English 100 MB bench corpus's
- * peak resident memory with --passages from 1.84 to 1.23 to 0.76 GB (1
- * thread; system time 2.0 -> 1.0 s), the 1 GB Chinese one's from 4.2 to
- * 2.6 GB (2 threads; system time 10.5 -> 4.7 s).  A document over 4 GiB
- * (ND_MAP_MAX) gets no fingerprints: it has no passages (its paragraphs
- * are clustered as ever).
+ * point.  The normaliser writes the compact map directly (one pass, no
+ * offsets of 8 bytes a character to allocate, fault in and pack: callgrind
+ * on a 20 MB Chinese corpus, 1 thread, normalisation and packing 583 M ->
+ * 537 M instructions).  The offsets were 64-bit (20 bytes a character);
+ * 32-bit ones (12) and then the compact map took the English 100 MB bench
+ * corpus's peak resident memory with --passages from 1.84 to 1.23 to 0.76
+ * GB (1 thread; system time 2.0 -> 1.0 s), the 1 GB Chinese one's from 4.2
+ * to 2.6 GB (2 threads; system time 10.5 -> 4.7 s).  A document over 4 GiB
+ * (ND_MAP_MAX), or of more than 2^32 normalised characters, gets no
+ * fingerprints: it has no passages (its paragraphs are clustered as ever).
  *
  * Not yet: the fingerprints live in memory (16 bytes each while the
  * buckets are filled, twice that during the copy; 0.3 bytes per input byte
@@ -154,6 +158,7 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
     nd_norm nm;
     uint32_t *cps = NULL;
     nd_map_off *beg = NULL, *end = NULL;
+    void *cmap = NULL;
     size_t nch = 0;
     uint64_t *scratch = NULL, bytes = 0;
     size_t scap = 0;
@@ -169,15 +174,24 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
             continue;
         }
         ND_CHECK(st);
-        st = nd_norm_chars_mapped(&nm, data, size, &cps, &beg, &end, &nch);
+        st = nd_norm_chars_cmapped(&nm, data, size, &cps, &cmap, &beg, &end, &nch);
         if (st == ND_ERR_TOO_LARGE) { /* over ND_MAP_MAX bytes: no passages */
             st = ND_OK;
             continue;
         }
         ND_CHECK(st);
+        if (nch > UINT32_MAX) { /* positions are 32-bit: no passages */
+            free(cps);
+            free(beg);
+            free(end);
+            free(cmap);
+            cps = NULL;
+            beg = end = NULL;
+            cmap = NULL;
+            continue;
+        }
         v->out->doc_chars[d] = nch;
         size_t n0 = p->n, cap = p->cap;
-        if (nch > UINT32_MAX) nch = UINT32_MAX; /* positions are 32-bit */
         ND_CHECK(nd_winnow(cps, nch, v->k, v->w, &p->hash, &p->pos, &cap, &p->n, &scratch,
                            &scap));
         p->cap = cap;
@@ -187,16 +201,6 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
          * (nd_cmap: 6 bytes a character with the code point, not 12): in
          * memory while there is room, else in the spill file (which ones
          * does not change the result) */
-        void *cmap = nch ? malloc(nd_cmap_bytes(nch)) : NULL;
-        nd_cmap cm;
-        if (cmap && nd_cmap_fill(beg, end, nch, cmap, &cm)) {
-            free(beg);
-            free(end);
-            beg = end = NULL;
-        } else {
-            free(cmap);
-            cmap = NULL;
-        }
         uint64_t need = (uint64_t)nch * sizeof *cps +
                         (cmap ? nd_cmap_bytes(nch) : (uint64_t)nch * 2 * sizeof(nd_map_off));
         if (atomic_fetch_add(&v->kept, need) + need <= in->keep_bytes) {
@@ -210,12 +214,14 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         }
         cps = NULL;
         beg = end = NULL;
+        cmap = NULL;
     }
     nd_exec_done(v->x, worker, bytes);
 out:
     free(cps);
     free(beg);
     free(end);
+    free(cmap);
     free(scratch);
     nd_norm_release(&nm);
     return st;

@@ -1636,6 +1636,81 @@ out:
     return st;
 }
 
+/* The output of the single-pass mapped normaliser: code points and either
+ * the begin and end offsets (wide) or the compact map (nd_cmap) written as
+ * it goes - the steps and spans in adv[] and len[] of cap entries, the
+ * block's base[] of one begin per ND_CMAP_BLOCK - laid out for cap
+ * characters in one block and moved to the layout of w when done. */
+typedef struct map_out {
+    uint32_t *cps;
+    nd_map_off *beg, *end; /* wide */
+    void *blk;             /* compact: nd_cmap_bytes(cap) bytes */
+    nd_map_off *base;
+    uint8_t *adv, *len;
+    size_t cap, w;
+    size_t last;  /* compact: begin of the last character */
+    unsigned bad; /* compact: a step or a span of 255 bytes or more */
+} map_out;
+
+static void map_out_release(map_out *o) {
+    free(o->cps);
+    free(o->beg);
+    free(o->end);
+    free(o->blk);
+    memset(o, 0, sizeof *o);
+}
+
+/* Points base, adv and len into o->blk laid out for cap characters. */
+static void map_out_layout(map_out *o, size_t cap) {
+    nd_cmap m;
+    nd_cmap_at(o->blk, cap, &m);
+    o->base = (nd_map_off *)o->blk;
+    o->adv = (uint8_t *)(uintptr_t)m.adv;
+    o->len = (uint8_t *)(uintptr_t)m.len;
+}
+
+/* Room for at least need characters (o->w kept). */
+static nd_status map_out_grow(map_out *o, int compact, size_t need) {
+    size_t c1 = o->cap, c2 = o->cap;
+    if (need <= o->cap) return ND_OK;
+    ND_TRY(ND_GROW(o->cps, c1, need));
+    if (!compact) {
+        size_t c3 = o->cap;
+        ND_TRY(ND_GROW(o->beg, c2, need));
+        ND_TRY(ND_GROW(o->end, c3, need));
+        o->cap = ND_MIN(c1, ND_MIN(c2, c3));
+        return ND_OK;
+    }
+    /* a new block: its layout depends on the capacity */
+    size_t cap = c1;
+    void *blk = malloc(nd_cmap_bytes(cap));
+    if (!blk) return ND_ERR_NOMEM;
+    map_out old = *o;
+    o->blk = blk;
+    map_out_layout(o, cap);
+    memcpy(o->base, old.base, (o->w + ND_CMAP_BLOCK - 1) / ND_CMAP_BLOCK * sizeof *o->base);
+    memcpy(o->adv, old.adv, o->w);
+    memcpy(o->len, old.len, o->w);
+    free(old.blk);
+    o->cap = cap;
+    return ND_OK;
+}
+
+static nd_status map_out_init(map_out *o, int compact, size_t cap) {
+    memset(o, 0, sizeof *o);
+    o->cps = nd_mallocn(cap, sizeof *o->cps);
+    if (compact) {
+        o->blk = malloc(nd_cmap_bytes(cap));
+        if (o->blk) map_out_layout(o, cap);
+    } else {
+        o->beg = nd_mallocn(cap, sizeof *o->beg);
+        o->end = nd_mallocn(cap, sizeof *o->end);
+    }
+    if (!o->cps || (compact ? !o->blk : !o->beg || !o->end)) return ND_ERR_NOMEM;
+    o->cap = cap;
+    return ND_OK;
+}
+
 /*
  * nd_norm_chars_mapped for the flags NFKC + CASEFOLD + T2S (PINYIN and STRIP
  * either way) in one pass over the bytes, with the fused table, as
@@ -1648,18 +1723,19 @@ out:
  * general path for the whole text.  The output is sized for one code point
  * per input code point (counted first; expansions grow it), so the arrays
  * are not copied while they fill - the passage stage keeps them, and the
- * copies and page faults of doubling were a fifth of its time.
- * tests/test_fastpath.c checks it against the general path.
+ * copies and page faults of doubling were a fifth of its time.  With
+ * compact, the map is written compact as it goes (nd_norm_chars_cmapped;
+ * *o->bad when it cannot be), not as offsets to be packed after.
+ * tests/test_fastpath.c checks it against the general path,
+ * tests/test_passages.c the compact map against the offsets.
  */
-static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps_out,
-                                    nd_map_off **begin_out, nd_map_off **end_out, size_t *count,
-                                    int *slow) {
+static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, int compact,
+                                    map_out *o, int *slow) {
     const int strip = (nm->flags & ND_NORM_STRIP) != 0;
     const int pinyin = (nm->flags & ND_NORM_PINYIN) != 0;
     nd_status st = ND_OK;
-    uint32_t *cps = NULL, prev = ND_FP_NO_PREV;
-    nd_map_off *beg = NULL, *end = NULL;
-    size_t cap = 0, w = 0, m = 0, i = 0;
+    uint32_t prev = ND_FP_NO_PREV;
+    size_t m = 0, i = 0;
     *slow = 0;
     { /* code points: bytes that are not continuation bytes, 8 at a time */
         size_t k = 0, cont = 0;
@@ -1688,39 +1764,61 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
         else
             ascii[c] = out ? (uint8_t)out : 0xFF;
     }
-    cap = m + ND_UT_MAX_EXPANSION + 64;
-    cps = nd_mallocn(cap, sizeof *cps);
-    beg = nd_mallocn(cap, sizeof *beg);
-    end = nd_mallocn(cap, sizeof *end);
-    if (!cps || !beg || !end) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
+    /* the output in locals: stores through adv and len (bytes) may alias
+     * any field of *o, which the loop would then load again and again */
+    size_t w = 0, last = 0;
+    unsigned bad = 0;
+    ND_CHECK(map_out_init(o, compact, m + ND_UT_MAX_EXPANSION + 64));
+    uint32_t *cps = o->cps;
+    nd_map_off *beg = o->beg, *end = o->end, *base = o->base;
+    uint8_t *advs = o->adv, *lens = o->len;
+    size_t cap = o->cap;
+#define ND_MAP_PUT(cp_, b_, e_)                                                                    \
+    do {                                                                                           \
+        size_t b0 = (b_), e0 = (e_);                                                               \
+        cps[w] = (cp_);                                                                            \
+        if (compact) {                                                                             \
+            size_t a0 = w ? b0 - last : 0, l0 = e0 - b0;                                           \
+            bad |= (unsigned)(a0 >= 255) | (unsigned)(l0 >= 255);                                  \
+            advs[w] = (uint8_t)a0;                                                                 \
+            lens[w] = (uint8_t)l0;                                                                 \
+            if (w % ND_CMAP_BLOCK == 0) base[w / ND_CMAP_BLOCK] = (nd_map_off)b0;                  \
+            last = b0;                                                                             \
+        } else {                                                                                   \
+            beg[w] = (nd_map_off)b0;                                                               \
+            end[w] = (nd_map_off)e0;                                                               \
+        }                                                                                          \
+        w++;                                                                                       \
+    } while (0)
     while (i < n) {
         uint32_t c = s[i], cp;
         size_t adv;
         if (c < 0x80u && ascii[c] != 0xFF && w < cap) {
-            if (ascii[c]) {
-                cps[w] = ascii[c];
-                beg[w] = (nd_map_off)i;
-                end[w] = (nd_map_off)(i + 1);
-                w++;
-            }
+            if (ascii[c]) ND_MAP_PUT(ascii[c], i, i + 1);
             prev = c;
             i++;
             continue;
         }
         /* CJK Unified Ideographs (most of Chinese text): one code point of
-         * class CJK each, never '(' (unitab.h), so no test of the entry */
+         * class CJK each, never '(' (unitab.h), so no test of the entry;
+         * tested on four bytes loaded at once where there are four, as
+         * nd_fp_plain does (callgrind: a third of the loop's instructions) */
+        if (n - i >= 4 && w < cap) {
+            uint32_t x = nd_fp_load(s + i);
+            cp = (x & 0x0Fu) << 12 | (x & 0x3F00u) >> 2 | (x >> 16 & 0x3Fu);
+            if ((x & 0xC0C0F0u) == 0x8080E0u && cp - ND_UT_CJK_LO < ND_UT_CJK_HI - ND_UT_CJK_LO) {
+                ND_MAP_PUT((cp + nd_ut_fused_cjk(cp)) & ND_UT_F_CP_MASK, i, i + 3);
+                prev = cp;
+                i += 3;
+                continue;
+            }
+        }
         if (c - 0xE4u <= 0xE9u - 0xE4u && n - i >= 3 && (s[i + 1] & 0xC0u) == 0x80u &&
             (s[i + 2] & 0xC0u) == 0x80u &&
             (cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu),
              cp - ND_UT_CJK_LO < ND_UT_CJK_HI - ND_UT_CJK_LO) &&
             w < cap) {
-            cps[w] = (cp + nd_ut_fused_cjk(cp)) & ND_UT_F_CP_MASK;
-            beg[w] = (nd_map_off)i;
-            end[w] = (nd_map_off)(i + 3);
-            w++;
+            ND_MAP_PUT((cp + nd_ut_fused_cjk(cp)) & ND_UT_F_CP_MASK, i, i + 3);
             prev = cp;
             i += 3;
             continue;
@@ -1747,30 +1845,30 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, uin
             ex = &one;
         }
         if (w + len > cap) {
-            size_t c1 = cap, c2 = cap, c3 = cap;
-            ND_CHECK(ND_GROW(cps, c1, w + len));
-            ND_CHECK(ND_GROW(beg, c2, w + len));
-            ND_CHECK(ND_GROW(end, c3, w + len));
-            cap = ND_MIN(c1, ND_MIN(c2, c3));
+            o->w = w;
+            ND_CHECK(map_out_grow(o, compact, w + len));
+            cps = o->cps;
+            beg = o->beg;
+            end = o->end;
+            base = o->base;
+            advs = o->adv;
+            lens = o->len;
+            cap = o->cap;
         }
         for (size_t k = 0; k < len; k++) {
             unsigned cls = (ex[k] >> ND_UT_F_CLASS_SHIFT) & ND_UT_CLASS_MASK;
             if (cls == ND_UT_CLASS_DROP || cls == ND_UT_CLASS_SPACE ||
                 (cls == ND_UT_CLASS_PUNCT && strip))
                 continue;
-            cps[w] = ex[k] & ND_UT_F_CP_MASK;
-            beg[w] = (nd_map_off)i;
-            end[w] = (nd_map_off)(i + adv);
-            w++;
+            ND_MAP_PUT(ex[k] & ND_UT_F_CP_MASK, i, i + adv);
         }
         prev = cp;
         i += adv;
     }
-    map_hand_over(&cps, &beg, &end, w, cap, cps_out, begin_out, end_out, count);
+#undef ND_MAP_PUT
 out:
-    free(cps);
-    free(beg);
-    free(end);
+    o->w = w;
+    o->bad = bad;
     return st;
 }
 
@@ -1783,8 +1881,69 @@ nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n, uint32_t
     if (n > ND_MAP_MAX) return ND_ERR_TOO_LARGE;
     if ((nm->flags & ND_NORM_FUSED_FLAGS) == ND_NORM_FUSED_FLAGS && n) {
         int slow = 0;
-        ND_TRY(chars_mapped_fused(nm, s, n, cps, begin, end, count, &slow));
-        if (!slow) return ND_OK;
+        map_out o;
+        nd_status st = chars_mapped_fused(nm, s, n, 0, &o, &slow);
+        if (st == ND_OK && !slow)
+            map_hand_over(&o.cps, &o.beg, &o.end, o.w, o.cap, cps, begin, end, count);
+        map_out_release(&o);
+        if (st != ND_OK || !slow) return st;
     }
     return nd_norm_chars_mapped_general(nm, s, n, cps, begin, end, count);
+}
+
+/* Moves a compact output's adv and len down to the layout of its o->w
+ * characters, gives the rest back and hands the block and the code points
+ * over. */
+static void map_hand_over_compact(map_out *o, uint32_t **cps, void **cmap, size_t *count) {
+    size_t w = o->w;
+    nd_cmap m;
+    *count = w;
+    if (w == 0) return;
+    nd_cmap_at(o->blk, w, &m);
+    memmove((uint8_t *)(uintptr_t)m.adv, o->adv, w);
+    memmove((uint8_t *)(uintptr_t)m.len, o->len, w);
+    if (w + 64 < o->cap) {
+        uint32_t *c = realloc(o->cps, w * sizeof *o->cps);
+        if (c) o->cps = c;
+        void *b = realloc(o->blk, nd_cmap_bytes(w));
+        if (b) o->blk = b;
+    }
+    *cps = o->cps;
+    *cmap = o->blk;
+    o->cps = NULL;
+    o->blk = NULL;
+}
+
+nd_status nd_norm_chars_cmapped(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps,
+                                void **cmap, nd_map_off **begin, nd_map_off **end, size_t *count) {
+    nd_status st = ND_OK;
+    *cps = NULL;
+    *cmap = NULL;
+    *begin = NULL;
+    *end = NULL;
+    *count = 0;
+    if (n > ND_MAP_MAX) return ND_ERR_TOO_LARGE;
+    if ((nm->flags & ND_NORM_FUSED_FLAGS) == ND_NORM_FUSED_FLAGS && n) {
+        int slow = 0;
+        map_out o;
+        st = chars_mapped_fused(nm, s, n, 1, &o, &slow);
+        const unsigned bad = o.bad;
+        if (st == ND_OK && !slow && !bad) map_hand_over_compact(&o, cps, cmap, count);
+        map_out_release(&o);
+        if (st != ND_OK || (!slow && !bad)) return st;
+        if (!slow) return nd_norm_chars_mapped(nm, s, n, cps, begin, end, count); /* wide */
+    }
+    /* the general path, then packed when it can be */
+    ND_TRY(nd_norm_chars_mapped_general(nm, s, n, cps, begin, end, count));
+    void *blk = *count ? malloc(nd_cmap_bytes(*count)) : NULL;
+    nd_cmap m;
+    if (blk && nd_cmap_fill(*begin, *end, *count, blk, &m)) {
+        free(*begin);
+        free(*end);
+        *begin = *end = NULL;
+        *cmap = blk;
+    } else {
+        free(blk);
+    }
+    return st;
 }

@@ -183,6 +183,15 @@ nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
                                uint32_t **cps, nd_map_off **begin, nd_map_off **end,
                                size_t *count);
 
+/* Like nd_norm_chars_mapped, with the map compact where it can be: *cmap
+ * (malloc'ed, nd_cmap_bytes(*count) bytes, read with nd_cmap_at) and
+ * *begin, *end NULL; else (a step or span of 255 bytes or more) *cmap NULL
+ * and the offsets in *begin, *end - exactly what nd_norm_chars_mapped and
+ * nd_cmap_fill give, without the offsets' 8 bytes a character in between
+ * (the single-pass path writes the compact map directly). */
+nd_status nd_norm_chars_cmapped(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps,
+                                void **cmap, nd_map_off **begin, nd_map_off **end, size_t *count);
+
 /* The same through the general multi-pass path whatever the flags (the
  * single-pass one serves NFKC+CASEFOLD+T2S); for the equivalence test. */
 nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,

@@ -9,6 +9,7 @@
 #include "input.h"
 #include "nd_internal.h"
 #include "stage.h"
+#include "text.h"
 #include "support.h"
 #include "winnow.h"
 
@@ -149,6 +150,83 @@ Test(cmap, gives_the_offsets_it_was_made_from) {
         free(block);
         free(beg);
         free(end);
+    }
+}
+
+/* Pieces of text for nd_norm_chars_cmapped: Han, ASCII words, spaces,
+ * fullwidth and traditional forms, a pinyin annotation, expansions (U+FB03
+ * "ffi", U+3392 "MHz"), a combining mark (the general path), invalid bytes,
+ * and runs of 300 spaces or a 300-byte dropped run (a step of 255 or more:
+ * the wide map); some texts are expansions only, so the output outgrows
+ * its first size. */
+static const char *const cmap_piece[] = {
+    "\xe6\x96\x87\xe6\x9c\xac", "Early settlers ", " ", "\xef\xbc\xa1\xef\xbd\x82",
+    "\xe6\x85\x8b(t\xc3\xa0i)", "\xef\xac\x83", "\xe3\x8e\x92", "e\xcc\x81", "\xff\xfe",
+    "\xe9\x80\x99\xe5\x80\x8b", ",.;!", "\xe3\x80\x82"};
+
+/* nd_norm_chars_cmapped gives what nd_norm_chars_mapped and nd_cmap_fill
+ * give: the same code points, and the compact map with the same offsets
+ * when it can be made, else the same wide offsets - for every set of flags
+ * (the single-pass path and the general one), on random mixes of pieces. */
+Test(cmap, cmapped_normaliser_is_mapped_then_packed) {
+    static char buf[40000];
+    for (int round = 0; round < 300; round++) {
+        size_t n = 0, np = 1 + rnd(round % 4 ? 400 : 3000);
+        const int gaps = round % 5 == 0, slow = round % 7 == 0;
+        for (size_t k = 0; k < np && n + 400 < sizeof buf; k++) {
+            uint32_t r = rnd(sizeof cmap_piece / sizeof *cmap_piece);
+            if (round % 13 == 5) r = 5 + rnd(2); /* expansions only: the output grows */
+            if (gaps && rnd(50) == 0) {
+                memset(buf + n, rnd(2) ? ' ' : '-', 300);
+                n += 300;
+                continue;
+            }
+            if (!slow && r == 7) continue; /* keep most texts on the single pass */
+            size_t l = strlen(cmap_piece[r]);
+            memcpy(buf + n, cmap_piece[r], l);
+            n += l;
+        }
+        unsigned flags = round % 3 == 2 ? (ND_NORM_ALL & ~ND_NORM_T2S) : ND_NORM_ALL;
+        if (round % 11 == 3) flags &= ~ND_NORM_STRIP;
+        nd_norm a, b;
+        nd_norm_init(&a, flags);
+        nd_norm_init(&b, flags);
+        uint32_t *ca = NULL, *cb = NULL;
+        nd_map_off *ba = NULL, *ea = NULL, *bb = NULL, *eb = NULL;
+        void *cm = NULL;
+        size_t na = 0, nb = 0;
+        cr_assert_eq(nd_norm_chars_mapped(&a, (const uint8_t *)buf, n, &ca, &ba, &ea, &na), ND_OK);
+        cr_assert_eq(nd_norm_chars_cmapped(&b, (const uint8_t *)buf, n, &cb, &cm, &bb, &eb, &nb),
+                     ND_OK);
+        cr_assert_eq(na, nb, "round %d", round);
+        if (na) cr_assert(memcmp(ca, cb, na * sizeof *ca) == 0, "round %d", round);
+        void *block = na ? malloc(nd_cmap_bytes(na)) : NULL;
+        nd_cmap m, got;
+        int packs = na && nd_cmap_fill(ba, ea, na, block, &m);
+        cr_assert_eq(packs, cm != NULL, "round %d: compact %d, expected %d", round, cm != NULL,
+                     packs);
+        cr_assert_eq(bb == NULL, packs || !na, "round %d", round);
+        if (packs) {
+            cr_assert(memcmp(cm, block, nd_cmap_bytes(na)) == 0, "round %d", round);
+            nd_cmap_at(cm, nb, &got);
+            for (size_t i = 0; i < nb; i++) {
+                cr_assert_eq(nd_cmap_beg(&got, i), ba[i], "round %d char %zu", round, i);
+                cr_assert_eq(nd_cmap_end(&got, i), ea[i], "round %d char %zu", round, i);
+            }
+        } else if (na) {
+            cr_assert(memcmp(ba, bb, na * sizeof *ba) == 0, "round %d", round);
+            cr_assert(memcmp(ea, eb, na * sizeof *ea) == 0, "round %d", round);
+        }
+        free(block);
+        free(ca);
+        free(cb);
+        free(ba);
+        free(ea);
+        free(bb);
+        free(eb);
+        free(cm);
+        nd_norm_release(&a);
+        nd_norm_release(&b);
     }
 }
 
