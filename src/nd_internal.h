@@ -121,12 +121,13 @@ void nd_sort_key32_lo32(nd_key32 *v, nd_key32 *tmp, size_t n);
 /* Radix sort of plain 64-bit values, ascending.  tmp must hold n values. */
 void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
 
-/* A fingerprint's place (stage_fingerprint.c): its k-gram hash, document
- * and position.  nd_sort_fp orders by hash, stably (equal hashes keep
+/* A fingerprint's place (stage_fingerprint.c): its k-gram hash, document,
+ * position and context.  nd_sort_fp orders by hash, stably (equal hashes keep
  * their input order); tmp must hold n elements. */
 typedef struct nd_fp {
     uint64_t hash;
     uint32_t doc, pos;
+    uint32_t ctx; /* its k-gram's neighbours (nd_winnow_ctx) */
 } nd_fp;
 void nd_sort_fp(nd_fp *v, nd_fp *tmp, size_t n);
 

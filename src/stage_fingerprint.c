@@ -36,6 +36,20 @@
  *   - otherwise every pair of its places gives a seed (a, pa, b, pb) with
  *     (a, pa) < (b, pb); two places in one document must not overlap
  *     (pb >= pa + k), so a run like "abababab" does not pair with itself.
+ * Lone seeds.  Most pairs of documents of a large corpus share one chance
+ * k-gram and nothing more: on the 1 GB bench corpus 4.58 M pairs had 7.04
+ * M seeds, and their 6.16 M fragments averaged 24 characters.  A pair of
+ * one seed has one fragment, a passage only if it reaches min_passage =
+ * w + k - 1 characters, that is at least (w - 1) / 2 around the seed's
+ * k-gram on one side - k or more when (w - 1) / 2 >= k (min_passage >=
+ * 3k: the default 50 with k = 15).  So each fingerprint carries 15 bits of
+ * the hashes of the k-grams just before and just after it (nd_winnow_ctx),
+ * each seed whether its places agree on one of them, and a pair left with
+ * one seed that agrees on neither is dropped when the seeds are sorted: it
+ * could not give a passage (tests/test_passages.c plants lone runs of
+ * exactly min_passage).  The 1 GB corpus keeps 3.43 M seeds of 7.04 M;
+ * each dropped one was a read of two texts at places seldom in the caches
+ * (the first compare of the extension was its costliest instruction).
  * The buckets' seeds are sorted by (a, b, diagonal pa - pb, pa): scattered
  * by a into ranges of documents, each range sorted by its own task on the
  * pool's threads - a radix sort by pair, then each pair's few seeds by
@@ -95,7 +109,7 @@
 /* One task's fingerprints, in document and position order. */
 typedef struct fp_part {
     uint64_t *hash;
-    uint32_t *pos, *doc;
+    uint32_t *pos, *doc, *ctx;
     size_t n, cap, doc_cap;
 } fp_part;
 
@@ -115,6 +129,7 @@ static void fp_part_release(fp_part *p) {
     free(p->hash);
     free(p->pos);
     free(p->doc);
+    free(p->ctx);
     memset(p, 0, sizeof *p);
 }
 
@@ -192,8 +207,8 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         }
         v->out->doc_chars[d] = nch;
         size_t n0 = p->n, cap = p->cap;
-        ND_CHECK(nd_winnow(cps, nch, v->k, v->w, &p->hash, &p->pos, &cap, &p->n, &scratch,
-                           &scap));
+        ND_CHECK(nd_winnow_ctx(cps, nch, v->k, v->w, &p->hash, &p->pos, &p->ctx, &cap, &p->n,
+                               &scratch, &scap));
         p->cap = cap;
         ND_CHECK(ND_GROW(p->doc, p->doc_cap, p->n ? p->n : 1));
         for (size_t i = n0; i < p->n; i++) p->doc[i] = (uint32_t)d;
@@ -271,7 +286,8 @@ static int seed_diag_cmp(const void *x, const void *y) {
 /* A bucket's seeds and its count of common k-grams. */
 typedef struct fp_bucket {
     nd_seed *seeds;
-    size_t n, cap;
+    uint8_t *one; /* per seed: its places may share k characters on a side */
+    size_t n, cap, one_cap;
     uint64_t common;
 } fp_bucket;
 
@@ -279,7 +295,10 @@ typedef struct fp_bucket {
  * of documents, each range sorted by its own task. */
 typedef struct sort_work {
     nd_seed *seeds;   /* range after range */
+    uint8_t *one;     /* per seed (nd_winnow_ctx_side of its places) */
+    int drop;         /* drop pairs of one seed whose one[] is 0 */
     size_t *start;    /* nranges + 1 first seeds */
+    size_t *kept;     /* per range: its seeds left */
     nd_key32 **kv;    /* per worker: keys, radix scratch, sorted seeds */
     nd_key32 **tmp;
     nd_seed **sorted;
@@ -293,6 +312,8 @@ static nd_status sort_range(void *ctx, size_t t, unsigned worker) {
     sort_work *g = ctx;
     nd_seed *sd = g->seeds + g->start[t];
     size_t n = g->start[t + 1] - g->start[t];
+    g->kept[t] = n;
+    if (n == 1 && g->drop && !g->one[g->start[t]]) g->kept[t] = 0;
     if (n < 2) return ND_OK;
     if (n > g->cap[worker]) {
         size_t c1 = g->cap[worker], c2 = c1, c3 = c1;
@@ -306,14 +327,22 @@ static nd_status sort_range(void *ctx, size_t t, unsigned worker) {
     for (size_t i = 0; i < n; i++)
         kv[i] = (nd_key32){.key = (uint64_t)sd[i].a << 32 | sd[i].b, .val = (uint32_t)i};
     nd_sort_key32(kv, g->tmp[worker], n);
-    for (size_t i = 0; i < n; i++) sorted[i] = sd[kv[i].val];
+    const uint8_t *one = g->one + g->start[t];
+    size_t m = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && kv[j].key == kv[i].key) j++;
-        if (j - i > 1) qsort(sorted + i, j - i, sizeof *sorted, seed_diag_cmp);
+        if (j - i == 1 && g->drop && !one[kv[i].val]) { /* no passage: see above */
+            i = j;
+            continue;
+        }
+        for (size_t q = i; q < j; q++) sorted[m + q - i] = sd[kv[q].val];
+        if (j - i > 1) qsort(sorted + m, j - i, sizeof *sorted, seed_diag_cmp);
+        m += j - i;
         i = j;
     }
-    memcpy(sd, sorted, n * sizeof *sd);
+    memcpy(sd, sorted, m * sizeof *sd);
+    g->kept[t] = m;
     return ND_OK;
 }
 
@@ -323,7 +352,7 @@ static nd_status sort_range(void *ctx, size_t t, unsigned worker) {
  * threads (the one sort of all seeds on one thread was a tenth of the
  * passage stage on the 1 GB bench corpus).  The order is a total one
  * (seeds equal in it are equal), so it does not depend on the ranges. */
-static nd_status sort_seeds(nd_exec *x, fp_bucket *bk, size_t nb, size_t ndocs,
+static nd_status sort_seeds(nd_exec *x, fp_bucket *bk, size_t nb, size_t ndocs, int drop,
                             nd_fingerprint_out *out) {
     nd_status st = ND_OK;
     sort_work g = {0};
@@ -333,13 +362,17 @@ static nd_status sort_seeds(nd_exec *x, fp_bucket *bk, size_t nb, size_t ndocs,
     if (ns > UINT32_MAX) return ND_ERR_INVALID;
     count = nd_calloc(ndocs + 1, sizeof *count);
     g.start = nd_mallocn(ndocs + 2, sizeof *g.start);
+    g.kept = nd_mallocn(ndocs + 1, sizeof *g.kept);
+    g.one = nd_mallocn(ns, 1);
+    g.drop = drop;
     rng = nd_mallocn(ndocs + 1, sizeof *rng);
     out->seeds = nd_mallocn(ns, sizeof *out->seeds);
     g.kv = nd_calloc(x->threads, sizeof *g.kv);
     g.tmp = nd_calloc(x->threads, sizeof *g.tmp);
     g.sorted = nd_calloc(x->threads, sizeof *g.sorted);
     g.cap = nd_calloc(x->threads, sizeof *g.cap);
-    if (!count || !g.start || !rng || !out->seeds || !g.kv || !g.tmp || !g.sorted || !g.cap) {
+    if (!count || !g.start || !g.kept || !g.one || !rng || !out->seeds || !g.kv || !g.tmp ||
+        !g.sorted || !g.cap) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -361,14 +394,24 @@ static nd_status sort_seeds(nd_exec *x, fp_bucket *bk, size_t nb, size_t ndocs,
     size_t *pos = count; /* reused: the next free seed of each range */
     for (size_t r = 0; r < nr; r++) pos[r] = g.start[r];
     for (size_t b = 0; b < nb; b++) {
-        for (size_t i = 0; i < bk[b].n; i++)
-            out->seeds[pos[rng[bk[b].seeds[i].a]]++] = bk[b].seeds[i];
+        for (size_t i = 0; i < bk[b].n; i++) {
+            size_t to = pos[rng[bk[b].seeds[i].a]]++;
+            out->seeds[to] = bk[b].seeds[i];
+            g.one[to] = bk[b].one[i];
+        }
         free(bk[b].seeds);
+        free(bk[b].one);
         bk[b].seeds = NULL;
+        bk[b].one = NULL;
     }
-    out->nseeds = ns;
     g.seeds = out->seeds;
     ND_CHECK(nd_exec_run(x, nr, sort_range, &g));
+    for (size_t r = 0; r < nr; r++) { /* the ranges' kept seeds, joined */
+        if (g.kept[r] && out->nseeds != g.start[r])
+            memmove(out->seeds + out->nseeds, out->seeds + g.start[r],
+                    g.kept[r] * sizeof *out->seeds);
+        out->nseeds += g.kept[r];
+    }
 out:
     if (g.kv)
         for (unsigned k = 0; k < x->threads; k++) {
@@ -380,6 +423,8 @@ out:
     free(g.tmp);
     free(g.sorted);
     free(g.cap);
+    free(g.kept);
+    free(g.one);
     free(g.start);
     free(rng);
     free(count);
@@ -409,6 +454,8 @@ static nd_status group_seeds(const nd_fp *g, size_t n, unsigned k, const nd_fing
             if (a == b && pb < pa + k) continue; /* overlapping places */
             if (!nd_fp_pair_wanted(in, a, b)) continue; /* query runs: stage.h */
             ND_TRY(ND_GROW(o->seeds, o->cap, o->n + 1));
+            ND_TRY(ND_GROW(o->one, o->one_cap, o->n + 1));
+            o->one[o->n] = (uint8_t)nd_winnow_ctx_side(g[i].ctx, g[j].ctx);
             o->seeds[o->n++] = (nd_seed){a, b, pa, pb};
         }
     }
@@ -485,19 +532,27 @@ static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out
     for (size_t t = 0; t < nr; t++) { /* in task order: places stay in order */
         fp_part *p = &v->part[t];
         for (size_t j = 0; j < p->n; j++)
-            g.fp[fill[p->hash[j] >> ND_FP_BUCKET_SHIFT]++] = (nd_fp){p->hash[j], p->doc[j], p->pos[j]};
+            g.fp[fill[p->hash[j] >> ND_FP_BUCKET_SHIFT]++] =
+                (nd_fp){p->hash[j], p->doc[j], p->pos[j], p->ctx[j]};
         fp_part_release(p);
     }
     ND_CHECK(nd_exec_run(x, ND_FP_BUCKETS, group_task, &g));
     free(g.fp);
     g.fp = NULL;
     for (size_t b = 0; b < ND_FP_BUCKETS; b++) out->common += g.bk[b].common;
-    ND_CHECK(sort_seeds(x, g.bk, ND_FP_BUCKETS, out->ndocs, out));
+    /* a pair with one seed has one fragment, a passage only if it reaches
+     * min_passage = w + k - 1 characters: k of them on one side of the
+     * seed's k-gram when (w - 1) / 2 >= k, unless its contexts differ */
+    const int drop = (v->w - 1) / 2 >= v->k;
+    ND_CHECK(sort_seeds(x, g.bk, ND_FP_BUCKETS, out->ndocs, drop, out));
 out:
     if (g.tmp)
         for (unsigned k = 0; k < x->threads; k++) free(g.tmp[k]);
     if (g.bk)
-        for (size_t b = 0; b < ND_FP_BUCKETS; b++) free(g.bk[b].seeds);
+        for (size_t b = 0; b < ND_FP_BUCKETS; b++) {
+            free(g.bk[b].seeds);
+            free(g.bk[b].one);
+        }
     free(g.tmp);
     free(g.tmp_cap);
     free(g.bk);

@@ -22,7 +22,11 @@
  * MB English bench corpus, 1 thread, median of 3: 5.02 -> 4.40 s).
  * Used by compare (compare.c) and the
  * corpus-wide passages (stage_fingerprint.c): the same hash of the same
- * k-gram in both.
+ * k-gram in both.  For the latter, nd_winnow_ctx also gives each selected
+ * k-gram 15 bits of the hashes of the k-grams before and after it, so
+ * that two places can be told unable to share a run reaching k characters
+ * beyond their k-gram without reading their texts (stage_fingerprint.c,
+ * "Lone seeds").
  */
 #include "winnow.h"
 
@@ -42,9 +46,23 @@ void nd_winnow_params(unsigned min_passage, unsigned *k, unsigned *w) {
     *w = min_passage - *k + 1;
 }
 
+/* The context of the k-gram at `at` of the m k-gram hashes h[]: the k-grams
+ * just before it and just after it, 16 bits each (nd_winnow_ctx). */
+static inline uint32_t context(const uint64_t *h, size_t m, size_t at, unsigned k) {
+    uint32_t left = at >= k ? 0x8000u | (uint32_t)(h[at - k] >> 49) : 0;
+    uint32_t right = at + k < m ? 0x8000u | (uint32_t)(h[at + k] >> 49) : 0;
+    return left << 16 | right;
+}
+
 nd_status nd_winnow(const uint32_t *cps, size_t n, unsigned k, unsigned w, uint64_t **hash,
                     uint32_t **pos, size_t *cap, size_t *count, uint64_t **scratch,
                     size_t *scratch_cap) {
+    return nd_winnow_ctx(cps, n, k, w, hash, pos, NULL, cap, count, scratch, scratch_cap);
+}
+
+nd_status nd_winnow_ctx(const uint32_t *cps, size_t n, unsigned k, unsigned w, uint64_t **hash,
+                        uint32_t **pos, uint32_t **ctx, size_t *cap, size_t *count,
+                        uint64_t **scratch, size_t *scratch_cap) {
     if (k == 0 || w == 0 || n < (size_t)k + w - 1) return ND_OK;
     size_t m = n - k + 1; /* k-grams */
     ND_TRY(ND_GROW(*scratch, *scratch_cap, m));
@@ -78,14 +96,16 @@ nd_status nd_winnow(const uint32_t *cps, size_t n, unsigned k, unsigned w, uint6
         if (i + 1 >= w && at != last) {
             last = at;
             if (*count == *cap) {
-                size_t c1 = *cap;
+                size_t c1 = *cap, c2 = *cap, c3 = *cap;
                 ND_TRY(ND_GROW(*hash, c1, *count + 1));
-                size_t c2 = *cap;
                 ND_TRY(ND_GROW(*pos, c2, *count + 1));
-                *cap = c1 < c2 ? c1 : c2;
+                if (ctx) ND_TRY(ND_GROW(*ctx, c3, *count + 1));
+                else c3 = c2;
+                *cap = ND_MIN(c1, ND_MIN(c2, c3));
             }
             (*hash)[*count] = best;
             (*pos)[*count] = (uint32_t)at;
+            if (ctx) (*ctx)[*count] = context(h, m, at, k);
             (*count)++;
         }
     }

@@ -285,21 +285,24 @@ Test(winnow, selection_is_the_naive_rightmost_minimum) {
     free(scratch);
 }
 
-/* Every maximal run of at least t equal characters shared by two places of
+/* Every maximal run of at least T equal characters shared by two places of
  * a small random corpus (found naively, all pairs of positions) has a seed
  * on its diagonal, inside the run; and every seed lies on such a run (its
- * k-gram is equal in both places). */
-Test(fingerprint, every_shared_run_of_min_passage_has_a_seed) {
-    enum { NDOC = 6, LEN = 700, T = 24 };
+ * k-gram is equal in both places).  With T = 50 the pairs of one seed
+ * whose contexts differ on both sides are dropped (nd_winnow_ctx): the
+ * runs must keep their seeds all the same, and some seeds must go. */
+static void check_runs_have_seeds(unsigned T, uint32_t plant_max, size_t min_runs) {
+    enum { NDOC = 6, LEN = 700 };
     static uint32_t cp[NDOC][LEN];
     corpus c;
     memset(&c, 0, sizeof c);
     /* a small alphabet makes chance repeats of a few characters; planted
-     * runs of 20-60 characters make real ones, across and within documents */
+     * runs of 20 to plant_max characters make real ones, across and within
+     * documents */
     for (int d = 0; d < NDOC; d++) random_cjk(cp[d], LEN, 40);
     for (int r = 0; r < 30; r++) {
         int a = (int)rnd(NDOC), b = (int)rnd(NDOC);
-        uint32_t len = 20 + rnd(41), pa = rnd(LEN - len), pb = rnd(LEN - len);
+        uint32_t len = 20 + rnd(plant_max - 19), pa = rnd(LEN - len), pb = rnd(LEN - len);
         memmove(&cp[b][pb], &cp[a][pa], len * sizeof **cp);
     }
     char *text[NDOC];
@@ -339,7 +342,36 @@ Test(fingerprint, every_shared_run_of_min_passage_has_a_seed) {
                     run = 0;
                 }
             }
-    cr_assert_gt(runs, 15, "the planted runs were found naively (%zu)", runs);
+    cr_assert_gt(runs, min_runs, "the planted runs were found naively (%zu)", runs);
+    if (T >= 50) { /* fewer seeds than pairs of places of a selected k-gram */
+        uint64_t *hash[NDOC] = {NULL}, *scratch = NULL;
+        uint32_t *pos[NDOC] = {NULL};
+        size_t cap[NDOC] = {0}, cnt[NDOC] = {0}, scap = 0, pairs = 0;
+        nd_norm nm; /* the stage's text: some of these characters fold (T2S) */
+        nd_norm_init(&nm, ND_NORM_ALL);
+        for (int d = 0; d < NDOC; d++) {
+            const uint32_t *nc = NULL;
+            size_t nn = 0;
+            cr_assert_eq(nd_norm_chars(&nm, (const uint8_t *)text[d], strlen(text[d]), &nc, &nn),
+                         ND_OK);
+            cr_assert_eq(nd_winnow(nc, nn, k, w, &hash[d], &pos[d], &cap[d], &cnt[d], &scratch,
+                                   &scap), ND_OK);
+        }
+        nd_norm_release(&nm);
+        for (int a = 0; a < NDOC; a++)
+            for (int b = a; b < NDOC; b++)
+                for (size_t i = 0; i < cnt[a]; i++)
+                    for (size_t j = 0; j < cnt[b]; j++)
+                        pairs += hash[a][i] == hash[b][j] &&
+                                 (a != b || pos[b][j] >= pos[a][i] + k);
+        cr_assert_lt(o.nseeds, pairs, "no lone seed dropped (%zu seeds, %zu pairs)", o.nseeds,
+                     pairs);
+        for (int d = 0; d < NDOC; d++) {
+            free(hash[d]);
+            free(pos[d]);
+        }
+        free(scratch);
+    }
     for (size_t i = 0; i < o.nseeds; i++) {
         const nd_seed *s = &o.seeds[i];
         cr_assert(s->a < s->b || (s->a == s->b && s->pa + k <= s->pb));
@@ -361,6 +393,55 @@ Test(fingerprint, every_shared_run_of_min_passage_has_a_seed) {
         cr_assert_eq(o2.fingerprints, o.fingerprints);
         fingerprint_out_release(&o2);
     }
+    fingerprint_out_release(&o);
+    nd_doctab_release(&c.docs);
+    for (int d = 0; d < NDOC; d++) free(text[d]);
+}
+
+Test(fingerprint, every_shared_run_of_min_passage_has_a_seed) {
+    check_runs_have_seeds(24, 60, 15);
+}
+
+Test(fingerprint, every_shared_run_has_a_seed_when_lone_seeds_are_dropped) {
+    check_runs_have_seeds(50, 90, 8);
+}
+
+/* A pair of documents sharing one run of exactly min_passage (50)
+ * characters has often one seed: the lone seed must stay (its contexts
+ * agree on a side), or the passage is lost.  Runs planted between pairs of
+ * documents of random text over a large alphabet (no chance repeats). */
+Test(fingerprint, a_pair_of_one_run_of_min_passage_keeps_its_lone_seed) {
+    enum { NDOC = 60, LEN = 300, RUNS = 30, T = 50 };
+    static uint32_t cp[NDOC][LEN];
+    corpus c;
+    memset(&c, 0, sizeof c);
+    for (int d = 0; d < NDOC; d++) random_cjk(cp[d], LEN, 3000);
+    uint32_t pl[RUNS][4];
+    for (int r = 0; r < RUNS; r++) { /* documents 2r and 2r + 1: one run each */
+        uint32_t a = (uint32_t)(2 * r), b = a + 1, pa = rnd(LEN - T), pb = rnd(LEN - T);
+        memcpy(&cp[b][pb], &cp[a][pa], T * sizeof **cp);
+        pl[r][0] = a, pl[r][1] = b, pl[r][2] = pa, pl[r][3] = pb;
+    }
+    char *text[NDOC];
+    char name[16];
+    for (int d = 0; d < NDOC; d++) {
+        text[d] = utf8_of(cp[d], LEN);
+        snprintf(name, sizeof name, "d%02d", d);
+        corpus_add(&c, name, text[d]);
+    }
+    nd_fingerprint_out o;
+    fingerprints(&c, 2, T, 100, &o);
+    size_t lone = 0;
+    for (int r = 0; r < RUNS; r++) {
+        size_t n = 0;
+        for (size_t i = 0; i < o.nseeds; i++)
+            n += o.seeds[i].a == pl[r][0] && o.seeds[i].b == pl[r][1];
+        lone += n == 1;
+        cr_expect(has_seed(&o, pl[r][0], pl[r][1], pl[r][2], pl[r][3], T),
+                  "no seed for the run of d%u:%u and d%u:%u", pl[r][0], pl[r][2], pl[r][1],
+                  pl[r][3]);
+    }
+    cr_assert_gt(lone, 3, "pairs of one seed: %zu", lone);
     fingerprint_out_release(&o);
     nd_doctab_release(&c.docs);
     for (int d = 0; d < NDOC; d++) free(text[d]);
