@@ -305,6 +305,21 @@ typedef struct sort_work {
     size_t *cap;
 } sort_work;
 
+/* The seeds s[0..n-1] of one pair by (diagonal, pa): one to three, mostly,
+ * by insertion. */
+static void sort_by_diag(nd_seed *s, size_t n) {
+    if (n > 16) {
+        qsort(s, n, sizeof *s, seed_diag_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        nd_seed x = s[i];
+        size_t j = i;
+        for (; j > 0 && seed_diag_cmp(&x, &s[j - 1]) < 0; j--) s[j] = s[j - 1];
+        s[j] = x;
+    }
+}
+
 /* Sorts one range's seeds by (a, b, diagonal, pa): a radix sort by the pair,
  * then each pair's seeds (one or two, typically) by diagonal - a quarter of
  * the comparisons of one qsort of all of them. */
@@ -337,7 +352,7 @@ static nd_status sort_range(void *ctx, size_t t, unsigned worker) {
             continue;
         }
         for (size_t q = i; q < j; q++) sorted[m + q - i] = sd[kv[q].val];
-        if (j - i > 1) qsort(sorted + m, j - i, sizeof *sorted, seed_diag_cmp);
+        if (j - i > 1) sort_by_diag(sorted + m, j - i);
         m += j - i;
         i = j;
     }
