@@ -1810,6 +1810,28 @@ static nd_status chars_mapped_fused(nd_norm *nm, const uint8_t *s, size_t n, int
                 ND_MAP_PUT((cp + nd_ut_fused_cjk(cp)) & ND_UT_F_CP_MASK, i, i + 3);
                 prev = cp;
                 i += 3;
+                /* the rest of a run of them: each begins 3 bytes after the
+                 * last, a step and a span of 3 */
+                while (n - i >= 4 && w < cap) {
+                    x = nd_fp_load(s + i);
+                    cp = (x & 0x0Fu) << 12 | (x & 0x3F00u) >> 2 | (x >> 16 & 0x3Fu);
+                    if ((x & 0xC0C0F0u) != 0x8080E0u ||
+                        cp - ND_UT_CJK_LO >= ND_UT_CJK_HI - ND_UT_CJK_LO)
+                        break;
+                    cps[w] = (cp + nd_ut_fused_cjk(cp)) & ND_UT_F_CP_MASK;
+                    if (compact) {
+                        advs[w] = 3;
+                        lens[w] = 3;
+                        if (w % ND_CMAP_BLOCK == 0) base[w / ND_CMAP_BLOCK] = (nd_map_off)i;
+                        last = i;
+                    } else {
+                        beg[w] = (nd_map_off)i;
+                        end[w] = (nd_map_off)(i + 3);
+                    }
+                    w++;
+                    prev = cp;
+                    i += 3;
+                }
                 continue;
             }
         }
