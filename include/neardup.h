@@ -1048,6 +1048,14 @@ void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user);
  * all).  Queries never wait: they read the last committed state. */
 void nd_index_set_busy_timeout(nd_index *idx, unsigned ms);
 
+/* Which files the walks of nd_index_add and nd_index_query take, as
+ * nd_scanner_add_walk_rule and nd_scanner_set_hidden do for a scan (the
+ * same patterns, the same rules); not stored in the index.  Set before
+ * adding; the pattern is copied.  ND_ERR_INVALID for an empty pattern,
+ * ND_ERR_NOMEM, or ND_OK. */
+nd_status nd_index_add_walk_rule(nd_index *idx, nd_walk_rule rule, const char *pattern);
+void nd_index_set_hidden(nd_index *idx, int hidden);
+
 /* What one nd_index_add did. */
 typedef struct nd_index_add_info {
     uint64_t files_new;       /* files indexed for the first time */

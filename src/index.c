@@ -225,6 +225,9 @@ struct nd_index {
     nd_diag_fn diag;
     void *diag_user;
     unsigned busy_ms;       /* how long a writer waits for the lock */
+    char **rules[2];        /* walk patterns by nd_walk_rule, owned */
+    size_t nrules[2];
+    int hidden;             /* walks take dot entries */
     nd_paratab pt;          /* the document being split */
     uint8_t *raw, *zbuf;    /* token stream scratch */
     size_t raw_cap, zbuf_cap;
@@ -622,6 +625,10 @@ void nd_index_close(nd_index *idx) {
     free(idx->sh);
     free(idx->shtmp);
     free(idx->ids);
+    for (int r = 0; r < 2; r++) {
+        for (size_t i = 0; i < idx->nrules[r]; i++) free(idx->rules[r][i]);
+        free(idx->rules[r]);
+    }
     free(idx->path);
     free(idx);
 }
@@ -633,6 +640,23 @@ nd_status nd_index_options(const nd_index *idx, nd_options *out) {
     if (!idx->ok) return ND_ERR_STATE;
     *out = idx->opt;
     return ND_OK;
+}
+
+nd_status nd_index_add_walk_rule(nd_index *idx, nd_walk_rule rule, const char *pattern) {
+    if (!idx || !pattern || !pattern[0] || (rule != ND_WALK_INCLUDE && rule != ND_WALK_EXCLUDE))
+        return ND_ERR_INVALID;
+    size_t n = idx->nrules[rule], cap = n;
+    char *copy = nd_strdup(pattern);
+    if (!copy || ND_GROW(idx->rules[rule], cap, n + 1) != ND_OK) {
+        free(copy);
+        return ND_ERR_NOMEM;
+    }
+    idx->rules[rule][idx->nrules[rule]++] = copy;
+    return ND_OK;
+}
+
+void nd_index_set_hidden(nd_index *idx, int hidden) {
+    if (idx) idx->hidden = hidden != 0;
 }
 
 void nd_index_set_busy_timeout(nd_index *idx, unsigned ms) {
@@ -1114,6 +1138,11 @@ static void input_cfg(const nd_index *idx, nd_input_cfg *cfg) {
     cfg->diag = idx->diag;
     cfg->user = idx->diag_user;
     cfg->threads = 1;
+    cfg->include = (const char *const *)idx->rules[ND_WALK_INCLUDE];
+    cfg->ninclude = idx->nrules[ND_WALK_INCLUDE];
+    cfg->exclude = (const char *const *)idx->rules[ND_WALK_EXCLUDE];
+    cfg->nexclude = idx->nrules[ND_WALK_EXCLUDE];
+    cfg->hidden = idx->hidden;
 }
 
 /* Takes the write lock (waiting up to the busy timeout). */

@@ -42,8 +42,16 @@
 static const char *const create_rows[] = {
     "split",   "min-chars", "threshold", "num-perm", "shingle", "bands",  "rows",
     "seed",    "nfkc",      "casefold",  "t2s",      "pinyin",  "strip",  "encoding",
-    "jsonl",   "id-field",  "max-file-size", "max-paragraph-bytes", "quiet", NULL,
+    "jsonl",   "id-field",  "max-file-size", "max-paragraph-bytes", "quiet", "include",
+    "exclude", "hidden",    NULL,
 };
+
+/* the rows every subcommand takes (not stored: how this run walks) */
+static int walk_row(const char *name)
+{
+    return strcmp(name, "quiet") == 0 || strcmp(name, "include") == 0 ||
+           strcmp(name, "exclude") == 0 || strcmp(name, "hidden") == 0;
+}
 
 static void pick_rows(const struct opt *rows, const char *const *names, struct opt *out)
 {
@@ -58,7 +66,7 @@ static void pick_rows(const struct opt *rows, const char *const *names, struct o
 static void usage(const struct opt *table)
 {
     printf("usage: neardup index create DB [options] PATH...\n"
-           "       neardup index add DB PATH...\n"
+           "       neardup index add [walk options] DB PATH...\n"
            "       neardup index remove DB PATH...\n"
            "       neardup index check DB\n"
            "       neardup index status DB\n"
@@ -74,7 +82,8 @@ static void usage(const struct opt *table)
            "indexed.  Paths are stored as given: run later commands from the\n"
            "same directory, or give absolute paths.\n"
            "\n"
-           "options (create):\n");
+           "options (all but --quiet, --include, --exclude and --hidden are\n"
+           "create's):\n");
     opt_usage(table);
     printf("\n"
            "exit status: 0 success, 1 usage error, 2 some inputs were skipped,\n"
@@ -154,32 +163,17 @@ int cmd_index(int argc, char **argv)
     nd_index *idx = NULL;
     nd_status st;
 
-    /* the options are create's: others take -q only (the index keeps its
-     * own options) */
-    const char *first = NULL;
-    for (int i = 1; i < argc && !first; i++)
-        if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)
-            first = argv[i];
-    if (first && strcmp(first, "create") != 0)
-        for (int i = 1; i < argc; i++) {
-            if (strcmp(argv[i], "--") == 0)
-                break;
-            if (argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "-q") != 0 &&
-                strcmp(argv[i], "--quiet") != 0 && strcmp(argv[i], "-h") != 0 &&
-                strcmp(argv[i], "--help") != 0) {
-                char shown[CLI_ESCAPE_SIZE];
-                opt_error(PROG, "%s: unknown option '%s' (only create takes options; the "
-                                "index keeps its own)",
-                          first, cli_escape(shown, sizeof shown, argv[i]));
-                return CLI_EXIT_USAGE;
-            }
-        }
     if (!(a = malloc(sizeof *a))) { /* the rows point into it: it stays put */
         fprintf(stderr, "neardup: index failed: %s\n", nd_strerror(ND_ERR_NOMEM));
         return CLI_EXIT_FATAL;
     }
     cli_scan_args_init(a);
     pick_rows(a->rows, create_rows, picked);
+    /* which of create's options were given, to refuse them elsewhere */
+    unsigned given[CLI_SCAN_ROWS] = {0};
+    for (size_t i = 0; picked[i].kind != OPT_KIND_END; i++)
+        if (!picked[i].seen && !walk_row(picked[i].name))
+            picked[i].seen = &given[i];
     const struct opt table[] = {
         OPT_TABLE(picked),
         {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL,
@@ -216,6 +210,16 @@ int cmd_index(int argc, char **argv)
         opt_error(PROG, "%s: expected DB and at least one PATH", sub);
         goto out;
     }
+    for (size_t i = 0; !create && picked[i].kind != OPT_KIND_END; i++) {
+        int was = picked[i].seen == &given[i] ? given[i] != 0
+                  : strcmp(picked[i].name, "bands") == 0 ? a->bands_seen != 0
+                  : strcmp(picked[i].name, "rows") == 0 ? a->rows_seen != 0 : 0;
+        if (was) {
+            opt_error(PROG, "%s: --%s is an option of create (the index keeps its own)", sub,
+                      picked[i].name);
+            goto out;
+        }
+    }
     if (cli_scan_args_finish(a, PROG) != 0)
         goto out;
     s.quiet = a->quiet;
@@ -227,6 +231,15 @@ int cmd_index(int argc, char **argv)
         goto out;
     }
     nd_index_set_diag(idx, on_diag, &s);
+    nd_index_set_hidden(idx, a->hidden);
+    for (size_t i = 0; st == ND_OK && i < a->include.n + a->exclude.n; i++)
+        st = i < a->include.n
+                 ? nd_index_add_walk_rule(idx, ND_WALK_INCLUDE, a->include.v[i])
+                 : nd_index_add_walk_rule(idx, ND_WALK_EXCLUDE, a->exclude.v[i - a->include.n]);
+    if (st != ND_OK) {
+        rc = index_failed(idx, st);
+        goto out;
+    }
     if (create || add) {
         rc = add_paths(idx, argv + 2, npos - 2, create ? "indexed" : "added", &s);
     } else if (remove_) {

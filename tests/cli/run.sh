@@ -1657,6 +1657,17 @@ changed  in/002_13674df05d4d43f5.txt"
   expect_rc 0
   grep -q '000_11051e509f6edff7' "$OUT" && fail "a removed file still matches"
   grep -q '"type":"match".*001_67f235fca624bad1' "$OUT" || fail "the edited copy is not found"
+  # walk rules: only what they take
+  mkdir -p "$TMP/more/sub"
+  printf 'A paragraph of a markdown file that the walk rules leave out of it.\n' > "$TMP/more/a.md"
+  printf 'A paragraph of a text file that the walk rules take into the index.\n' > "$TMP/more/sub/b.txt"
+  printf 'A hidden paragraph in a hidden file that only --hidden would take.\n' > "$TMP/more/.c.txt"
+  ND_DIR=$TMP nd index add --exclude '*.md' -q idx.db more
+  expect_rc 0
+  expect_stdout "added 1 file (1 new, 0 changed, 0 unchanged): 1 documents, 1 paragraphs written"
+  ND_DIR=$TMP nd index add --include '*.txt' --hidden idx.db more
+  expect_rc 0
+  expect_stdout "added 2 files (1 new, 0 changed, 1 unchanged): 1 documents, 1 paragraphs written"
   # an input that cannot be read is skipped (exit 2); the rest is added
   ND_DIR=$TMP nd index add idx.db missing.txt moved.txt
   expect_rc 2
@@ -1682,7 +1693,10 @@ index-errors)
   expect_stderr "neardup index: check: expected the index file DB"
   nd index add --threshold 0.9 x.db in
   expect_rc 1
-  expect_stderr "neardup index: add: unknown option '--threshold' (only create takes options; the index keeps its own)"
+  expect_stderr "neardup index: add: --threshold is an option of create (the index keeps its own)"
+  nd index add --bands 4 --rows 4 x.db in
+  expect_rc 1
+  expect_stderr "neardup index: add: --bands is an option of create (the index keeps its own)"
   nd index create --threshold 2 x.db in
   expect_rc 1
   [ -s "$ERR" ] || fail "no message for a bad --threshold"
