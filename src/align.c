@@ -14,7 +14,10 @@
  * chained when the next one starts at most max_gap characters after the
  * chain's end in both texts (overlaps of up to max_gap are trimmed off the
  * new fragment), joining the oldest chain it continues.  A chain is a
- * passage when its matched characters reach min_matched.  Fragments shorter
+ * passage when its matched characters reach min_matched, so fragments
+ * that together fall short end the call at once (most pairs of documents
+ * of a corpus share one short chance fragment; nd_align_extend_into lets
+ * the caller keep one buffer for all of them).  Fragments shorter
  * than the winnowing guarantee are found on a best-effort basis (when one of
  * their k-grams was selected); runs of at least the guarantee always are.
  *
