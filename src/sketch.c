@@ -334,7 +334,8 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
  * tag(f): tagged, with key16, the key (position of j in bin i's probe
  * order) << 8 | f, so the minimum names the first full bin of i's order by
  * its index f in fl, in the low byte; untagged, keyj16 names it by j
- * itself, and rank16 (k > 256) gives the position alone.  Auto-vectorised: k / 16 vpminuw (and vpor) per full bin with AVX2. */
+ * itself, and rank16 (k > 256) gives the position alone.  Auto-vectorised:
+ * n / 16 vpminuw (and vpor) per full bin with AVX2. */
 #define ND_COLMIN_BODY(kk, nn)                                                 \
     for (unsigned f = 0; f < nf; f++) {                                        \
         const uint16_t *c = col + (size_t)fl[f] * (kk);                        \
