@@ -124,6 +124,10 @@ typedef struct nd_doctab {
     atomic_uint_fast64_t spool_size; /* bytes reserved in it */
     atomic_int spool_failed; /* it could not be created: owned bytes stay
                                 on the heap */
+    /* read-only mappings of the spool's first bytes, newest first, made by
+     * readers when they first need them (input.c, spool_view) and unmapped
+     * with the doctab */
+    _Atomic(struct nd_spool_view *) spool_views;
 } nd_doctab;
 
 /* What the reader needs to know and where it reports skipped inputs. */
@@ -172,6 +176,11 @@ typedef struct nd_parts {
     uint8_t *pend;     /* texts of docs[pfirst ..] not yet spooled (each at
                           its doc's spool_off in pend) */
     size_t plen, pcap, pfirst;
+    /* or, after nd_parts_add_borrowed, the texts where their owner keeps
+     * them: lent[i] is docs[pfirst + i]'s, given back (release(owner))
+     * once spooled or copied; pend is then unused */
+    struct nd_lent_text *lent;
+    size_t nlent, lent_cap;
 } nd_parts;
 
 /* Takes doc (its path, heap text and map; data must be doc->heap or NULL)
@@ -183,6 +192,14 @@ nd_status nd_parts_add(nd_parts *ps, nd_doc *doc);
 /* As nd_parts_add, with the text given apart: text[0..doc->size-1] is
  * copied into the spool batch (doc->heap must be NULL). */
 nd_status nd_parts_add_text(nd_parts *ps, nd_doc *doc, const uint8_t *text);
+
+/* As nd_parts_add_text, without the copy into the batch: text stays where
+ * it is until the batch is written to the spool (one pwritev() of the
+ * batch's texts) or, without a spool, copied to the heap; then
+ * release(owner) is called (also when this fails, and by
+ * nd_parts_release). */
+nd_status nd_parts_add_borrowed(nd_parts *ps, nd_doc *doc, const uint8_t *text,
+                                void (*release)(void *), void *owner);
 
 /* Records that part `name` is skipped for status st (detail may be NULL):
  * reported at commit, before the next part added.  name may be NULL when

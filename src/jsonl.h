@@ -49,6 +49,9 @@ typedef struct nd_jsonl_rec {
     size_t src_off, src_len; /* the field's JSON string in the line, quotes
                                 included */
     char *id;                /* malloc'ed value of the id field, or NULL */
+    void *owner;             /* parsed without a copy (jsonl.c's read of a
+                                file): json-c's object that holds text,
+                                which is then not malloc'ed; or NULL */
 } nd_jsonl_rec;
 
 /* Parses line[0..len-1] (no terminator) with json-c and locates and
