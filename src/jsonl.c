@@ -584,8 +584,14 @@ out:
 #ifndef ND_JSONL_CHUNK /* (fuzz builds make it small, so chunks meet lines) */
 #define ND_JSONL_CHUNK ((size_t)4 << 20)
 #endif
-/* Room kept past a chunk for the end of its last line. */
+/* Room kept past a chunk for the end of its last line, and how much of it
+ * is read first. */
+#ifndef ND_JSONL_SLACK
 #define ND_JSONL_SLACK ((uint64_t)256 << 10)
+#endif
+#ifndef ND_JSONL_STEP
+#define ND_JSONL_STEP ((uint64_t)4096)
+#endif
 
 typedef struct chunk {
     uint64_t lines; /* lines that start in it */
@@ -635,13 +641,13 @@ static nd_status chunk_task(void *ctx, size_t t, unsigned worker) {
         hi = len;
     } else {
         /* to the chunk's end first, then on to a line end, reading 4 KiB
-         * past it, then twice as much each time, into room kept for
+         * (ND_JSONL_STEP) past it, then twice as much each time, into room kept for
          * ND_JSONL_SLACK past it (a record crosses the chunk's end in most
          * chunks: growing the whole buffer by its size each time copied
          * and read again 4 MiB a chunk, 2 % of a scan of 55 KB records) */
-        uint64_t k0 = to > lo ? to - 1 : lo, step = 4096;
+        uint64_t k0 = to > lo ? to - 1 : lo, step = ND_JSONL_STEP;
         hi = ND_MIN(len, to + step);
-        cap = (size_t)(ND_MIN(len, to + ND_JSONL_SLACK) - lo);
+        cap = (size_t)(ND_MAX(hi, ND_MIN(len, to + ND_JSONL_SLACK)) - lo);
         if (!(buf = malloc(cap ? cap : 1))) return ND_ERR_NOMEM;
         if (pread_exact(src->fd, buf, (size_t)(hi - lo), lo) != 0) {
             st = ND_ERR_CHANGED;

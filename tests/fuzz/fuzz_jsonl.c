@@ -18,6 +18,7 @@
  * non-blank line, in order, with the texts and places of the line parse.
  */
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +191,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         pos = nl ? end + 1 : n;
     }
     if (st == ND_OK) FUZZ_CHECK(docs == ps.n && probs == ps.nprobs, "extra documents or problems");
+
+    /* The same bytes read from a file descriptor (a chunk at a time with
+     * pread, each chunk's last line read on past it, as scan reads a
+     * .jsonl): the same documents and problems. */
+    FILE *tf = st == ND_OK ? tmpfile() : NULL;
+    if (tf && fwrite(src, 1, n, tf) == n && fflush(tf) == 0) {
+        nd_parts pf;
+        memset(&pf, 0, sizeof pf);
+        pf.cfg = &cfg;
+        pf.dt = &dt;
+        nd_jsonl_src jf = {NULL, fileno(tf), n};
+        nd_status sf = nd_jsonl_read(&cfg, "f", &jf, 1, &pf);
+        if (sf == ND_OK) sf = nd_parts_finish(&pf);
+        FUZZ_CHECK(sf == ND_OK || sf == ND_ERR_NOMEM, "nd_jsonl_read of a file: %d", (int)sf);
+        if (sf == ND_OK) {
+            FUZZ_CHECK(pf.n == ps.n && pf.nprobs == ps.nprobs, "a file read otherwise");
+            for (size_t i = 0; i < pf.n; i++) {
+                const nd_doc *a = &ps.docs[i], *b = &pf.docs[i];
+                FUZZ_CHECK(a->size == b->size && a->part_off == b->part_off &&
+                               a->part_len == b->part_len && a->part_no == b->part_no &&
+                               (a->size == 0 || memcmp(a->data, b->data, a->size) == 0),
+                           "document %zu of the file", i);
+            }
+            for (size_t i = 0; i < pf.nprobs; i++)
+                FUZZ_CHECK(pf.probs[i].before == ps.probs[i].before &&
+                               pf.probs[i].part_no == ps.probs[i].part_no,
+                           "problem %zu of the file", i);
+        }
+        nd_parts_release(&pf);
+    }
+    if (tf) fclose(tf);
     nd_parts_release(&ps);
     nd_doctab_release(&dt);
     nd_jsonl_parser_free(jp);
