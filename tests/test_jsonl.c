@@ -552,6 +552,23 @@ Test(jsonl, a_large_file_reads_the_same_on_any_thread_count, .init = make_tmp, .
         cr_assert_eq(logs[t].n, logs[0].n);
         for (int i = 0; i < logs[0].n; i++) cr_assert_str_eq(logs[t].lines[i], logs[0].lines[i]);
     }
+    /* every text reads back as its record says, whole and in windows
+     * (the spool, over 1 MiB here, is read through its mapping) */
+    for (size_t i = 0; i < dts[0].n; i++) {
+        const nd_doc *a = &dts[0].docs[i];
+        unsigned r = (unsigned)(a->part_no - 1); /* record r is on line r + 1 */
+        char text[256];
+        int n = snprintf(text, sizeof text,
+                         "record %u \xc3\xa9 with some words to be long enough, and more "
+                         "words: %u %u %u %u\n%u",
+                         r, r * 7, r * 11, r * 13, r * 17, r);
+        const uint8_t *x = NULL;
+        cr_assert_eq(a->size, (size_t)n);
+        cr_assert_eq(nd_reader_whole(&rd0, i, &x), ND_OK);
+        cr_assert_eq(memcmp(x, text, (size_t)n), 0, "record %u", r);
+        cr_assert_eq(nd_reader_get(&rd0, i, 7, 5, 0, &x), ND_OK);
+        cr_assert_eq(memcmp(x, text + 7, 5), 0, "record %u, a window", r);
+    }
     char want[512];
     snprintf(want, sizeof want, "%s:2", at("big.jsonl"));
     cr_assert_str_eq(dts[0].docs[0].path, want);
