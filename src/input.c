@@ -737,52 +737,17 @@ static int spool_writev(int fd, const struct nd_lent_text *lt, size_t n, uint64_
     }
 }
 
-/* nd_parts_finish of a batch of lent texts. */
-static nd_status finish_lent(nd_parts *ps) {
+nd_status nd_parts_finish(nd_parts *ps) {
     nd_status st = ND_OK;
     int fd1 = ps->plen ? spool_fd1(ps->cfg, ps->dt) : 0;
     uint64_t base = 0;
     int spooled = 0;
     if (fd1) {
         base = atomic_fetch_add(&ps->dt->spool_size, (uint64_t)ps->plen);
-        spooled = spool_writev(fd1 - 1, ps->lent, ps->nlent, base);
+        spooled = ps->nlent ? spool_writev(fd1 - 1, ps->lent, ps->nlent, base)
+                            : spool_write(fd1 - 1, ps->pend, ps->plen, base);
     }
     for (size_t i = ps->pfirst, j = 0; i < ps->n; i++, j++) {
-        nd_doc *d = &ps->docs[i];
-        if (d->size == 0) {
-            d->spool_off = 0;
-            continue;
-        }
-        if (spooled) {
-            d->spooled = 1;
-            d->spool_off += base;
-            continue;
-        }
-        if (!(d->heap = malloc(d->size))) { /* no spool: the text goes to the heap */
-            st = ND_ERR_NOMEM;
-            continue; /* (released with the parts) */
-        }
-        memcpy(d->heap, ps->lent[j].text, d->size);
-        d->data = d->heap;
-        d->spool_off = 0;
-    }
-    lent_release(ps);
-    ps->plen = 0;
-    ps->pfirst = ps->n;
-    return st;
-}
-
-nd_status nd_parts_finish(nd_parts *ps) {
-    if (ps->nlent) return finish_lent(ps);
-    nd_status st = ND_OK;
-    int fd1 = ps->plen ? spool_fd1(ps->cfg, ps->dt) : 0;
-    uint64_t base = 0;
-    int spooled = 0;
-    if (fd1) {
-        base = atomic_fetch_add(&ps->dt->spool_size, (uint64_t)ps->plen);
-        spooled = spool_write(fd1 - 1, ps->pend, ps->plen, base);
-    }
-    for (size_t i = ps->pfirst; i < ps->n; i++) {
         nd_doc *d = &ps->docs[i];
         if (d->size == 0) {
             d->spool_off = 0;
@@ -798,10 +763,11 @@ nd_status nd_parts_finish(nd_parts *ps) {
             st = ND_ERR_NOMEM;
             continue; /* (released with the parts) */
         }
-        memcpy(d->heap, ps->pend + d->spool_off, d->size);
+        memcpy(d->heap, ps->nlent ? ps->lent[j].text : ps->pend + d->spool_off, d->size);
         d->data = d->heap;
         d->spool_off = 0;
     }
+    lent_release(ps);
     ps->plen = 0;
     ps->pfirst = ps->n;
     return st;
