@@ -37,6 +37,9 @@ int cmd_query(int argc, char **argv);
 struct nd_diag;
 void cli_print_diag(const struct nd_diag *d);
 
+/* A writer's sink (nd_write_fn) to standard output: 0, or the errno. */
+int cli_write_stdout(void *user, const void *buf, size_t len);
+
 /*
  * Copies s into buf[0..size-1] (always NUL-terminated) with every control
  * character (C0, DEL, C1) and every byte that is not part of valid UTF-8

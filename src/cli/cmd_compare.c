@@ -103,16 +103,6 @@ static const char *const corpus_rows[] = {
  * documents) */
 static const char *const both_rows[] = {"threshold", "shingle", NULL};
 
-/* The rows of `rows` named in names[], in rows' order, into out (ended). */
-static void pick_rows(const struct opt *rows, const char *const *names, struct opt *out)
-{
-    size_t n = 0;
-    for (const struct opt *r = rows; r->kind != OPT_KIND_END; r++)
-        for (size_t i = 0; names[i]; i++)
-            if (strcmp(r->name, names[i]) == 0)
-                out[n++] = *r;
-    out[n] = (struct opt)OPT_END;
-}
 
 /* What is written: a comparison of two documents or a query report. */
 struct output {
@@ -214,22 +204,13 @@ out:
     return rc;
 }
 
-static int write_stdout(void *user, const void *buf, size_t len)
-{
-    (void)user;
-    errno = 0;
-    if (len && fwrite(buf, 1, len, stdout) != len)
-        return errno ? errno : EIO;
-    return 0;
-}
-
 /* Writes o to -o FILE (atomically) or standard output; an exit code. */
 static int write_result(const struct output *o, nd_format fmt, const nd_write_options *wo,
                         const char *output)
 {
     if (output != NULL && strcmp(output, "-") != 0)
         return write_output(o, fmt, wo, output);
-    nd_status st = emit(o, fmt, wo, write_stdout, NULL);
+    nd_status st = emit(o, fmt, wo, cli_write_stdout, NULL);
     int err = st == ND_ERR_IO ? emit_errno(o) : 0;
     if (st == ND_OK && fflush(stdout) != 0) {
         st = ND_ERR_IO;
@@ -365,8 +346,8 @@ int cmd_compare(int argc, char **argv)
         goto out;
     }
     cli_scan_args_init(a);
-    pick_rows(a->rows, corpus_rows, picked);
-    pick_rows(a->rows, both_rows, both);
+    opt_pick(a->rows, corpus_rows, picked);
+    opt_pick(a->rows, both_rows, both);
 
     const struct opt table[] = {
         {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0,

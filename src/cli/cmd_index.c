@@ -53,15 +53,6 @@ static int walk_row(const char *name)
            strcmp(name, "exclude") == 0 || strcmp(name, "hidden") == 0;
 }
 
-static void pick_rows(const struct opt *rows, const char *const *names, struct opt *out)
-{
-    size_t n = 0;
-    for (const struct opt *r = rows; r->kind != OPT_KIND_END; r++)
-        for (size_t i = 0; names[i]; i++)
-            if (strcmp(r->name, names[i]) == 0)
-                out[n++] = *r;
-    out[n] = (struct opt)OPT_END;
-}
 
 static void usage(const struct opt *table)
 {
@@ -168,7 +159,7 @@ int cmd_index(int argc, char **argv)
         return CLI_EXIT_FATAL;
     }
     cli_scan_args_init(a);
-    pick_rows(a->rows, create_rows, picked);
+    opt_pick(a->rows, create_rows, picked);
     /* which of create's options were given, to refuse them elsewhere */
     unsigned given[CLI_SCAN_ROWS] = {0};
     for (size_t i = 0; picked[i].kind != OPT_KIND_END; i++)

@@ -62,17 +62,6 @@ static void on_diag(void *user, const nd_diag *d)
         cli_print_diag(d);
 }
 
-static int write_stdout(void *user, const void *buf, size_t len)
-{
-    (void)user;
-    if (len == 0)
-        return 0;
-    errno = 0;
-    if (fwrite(buf, 1, len, stdout) != len)
-        return errno ? errno : EIO;
-    return 0;
-}
-
 static int failed(const nd_index *idx, nd_status st)
 {
     char shown[CLI_ESCAPE_SIZE];
@@ -117,7 +106,7 @@ int cmd_query(int argc, char **argv)
             rc = failed(idx, st);
             goto out;
         }
-        st = nd_query_write(q, (nd_format)format, NULL, write_stdout, NULL);
+        st = nd_query_write(q, (nd_format)format, NULL, cli_write_stdout, NULL);
         nd_query_free(q);
         q = NULL;
         if (st != ND_OK) {

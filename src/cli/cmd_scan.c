@@ -73,17 +73,6 @@ static void on_diag(void *user, const nd_diag *d)
         cli_print_diag(d);
 }
 
-static int write_stdout(void *user, const void *buf, size_t len)
-{
-    (void)user;
-    if (len == 0)
-        return 0;
-    errno = 0;
-    if (fwrite(buf, 1, len, stdout) != len)
-        return errno ? errno : EIO;
-    return 0;
-}
-
 static void report_write_error(const char *what, nd_status st, int err)
 {
     char shown[CLI_ESCAPE_SIZE];
@@ -257,7 +246,7 @@ int cmd_scan(int argc, char **argv)
             goto out;
         }
     } else {
-        st = nd_report_write(rep, (nd_format)format, &wo, write_stdout, NULL);
+        st = nd_report_write(rep, (nd_format)format, &wo, cli_write_stdout, NULL);
         if (st == ND_OK && fflush(stdout) != 0)
             st = ND_ERR_IO;
         if (st != ND_OK) {

@@ -9,6 +9,7 @@
  *   neardup: 'PATH': corrupt or truncated archive (<libarchive's words>; ...)
  *                                        (PATH an archive or ARCHIVE//MEMBER)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -151,3 +152,12 @@ const struct opt_choice cli_split_choices[] = {
     {"blank", ND_SPLIT_BLANK},
     {NULL, 0},
 };
+
+int cli_write_stdout(void *user, const void *buf, size_t len)
+{
+    (void)user;
+    errno = 0;
+    if (len && fwrite(buf, 1, len, stdout) != len)
+        return errno ? errno : EIO;
+    return 0;
+}

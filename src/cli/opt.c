@@ -519,3 +519,13 @@ int opt_parse_command(const struct opt *table, const char *prog, int argc,
     }
     return 1;
 }
+
+void opt_pick(const struct opt *rows, const char *const *names, struct opt *out)
+{
+    size_t n = 0;
+    for (const struct opt *r = rows; r->kind != OPT_KIND_END; r++)
+        for (size_t i = 0; names[i]; i++)
+            if (strcmp(r->name, names[i]) == 0)
+                out[n++] = *r;
+    out[n] = (struct opt)OPT_END;
+}

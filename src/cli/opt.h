@@ -111,4 +111,9 @@ void opt_error(const char *prog, const char *fmt, ...)
 /* Shortest decimal form of x that reads back as x, into buf. */
 void opt_fmt_double(char *buf, size_t size, double x);
 
+/* The rows of `rows` named in names[] (NULL-ended), in rows' order, into
+ * out, ended by OPT_END: how a command takes some of another's shared
+ * rows (compare and index take scan's) without declaring them again. */
+void opt_pick(const struct opt *rows, const char *const *names, struct opt *out);
+
 #endif /* ND_CLI_OPT_H */
