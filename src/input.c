@@ -64,8 +64,11 @@
  * whatever the file's name (bounded by max_file_size), and standard input
  * ("-") - is moved from the heap into the doctab's spool, an unlinked
  * temporary file in cfg->tmpdir that nobody else can reach, and read from
- * there like a file (spool_doc; it stays on the heap if no spool can be
- * written); buffers given by the caller stay on the heap.
+ * there (spool_doc; it stays on the heap if no spool can be written):
+ * through one read-only mapping of the spool shared by every reader once
+ * it holds 1 MiB (spool_view: the only file ever mapped, since only this
+ * process writes it and nobody truncates it), else with pread() like a
+ * file; buffers given by the caller stay on the heap.
  *
  * Encodings.  The same 8 KiB sniff decides the encoding (decode.c,
  * nd_decode_sniff): UTF-8 goes on as above, untouched; NUL bytes that are
