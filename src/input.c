@@ -784,6 +784,18 @@ nd_status nd_parts_add(nd_parts *ps, nd_doc *doc) {
     return st;
 }
 
+/* Takes doc (room made in ps->docs, its text in the batch at ps->plen) as
+ * the next part; the batch is written once it is full.  *doc is zeroed. */
+static nd_status parts_push(nd_parts *ps, nd_doc *doc) {
+    doc->heap = NULL;
+    doc->data = NULL;
+    doc->spool_off = ps->plen;
+    ps->plen += doc->size;
+    ps->docs[ps->n++] = *doc;
+    memset(doc, 0, sizeof *doc);
+    return ps->plen >= ND_PARTS_BATCH ? nd_parts_finish(ps) : ND_OK;
+}
+
 nd_status nd_parts_add_borrowed(nd_parts *ps, nd_doc *doc, const uint8_t *text,
                                 void (*release)(void *), void *owner) {
     nd_status st = ND_OK;
@@ -793,15 +805,7 @@ nd_status nd_parts_add_borrowed(nd_parts *ps, nd_doc *doc, const uint8_t *text,
     ND_CHECK(ND_GROW(ps->docs, ps->cap, ps->n + 1));
     ND_CHECK(ND_GROW(ps->lent, ps->lent_cap, ps->nlent + 1));
     ps->lent[ps->nlent++] = (struct nd_lent_text){text, doc->size, release, owner};
-    release = NULL; /* (given back with the batch now) */
-    doc->heap = NULL;
-    doc->data = NULL;
-    doc->spool_off = ps->plen;
-    ps->plen += doc->size;
-    ps->docs[ps->n++] = *doc;
-    memset(doc, 0, sizeof *doc);
-    if (ps->plen >= ND_PARTS_BATCH) ND_CHECK(nd_parts_finish(ps));
-    return ND_OK;
+    return parts_push(ps, doc);
 out:
     if (release) release(owner);
     doc_release(doc);
@@ -815,14 +819,7 @@ nd_status nd_parts_add_text(nd_parts *ps, nd_doc *doc, const uint8_t *text) {
     ND_CHECK(ND_GROW(ps->docs, ps->cap, ps->n + 1));
     ND_CHECK(ND_GROW(ps->pend, ps->pcap, ps->plen + doc->size));
     if (doc->size) memcpy(ps->pend + ps->plen, text, doc->size);
-    doc->heap = NULL;
-    doc->data = NULL;
-    doc->spool_off = ps->plen;
-    ps->plen += doc->size;
-    ps->docs[ps->n++] = *doc;
-    memset(doc, 0, sizeof *doc);
-    if (ps->plen >= ND_PARTS_BATCH) ND_CHECK(nd_parts_finish(ps));
-    return ND_OK;
+    return parts_push(ps, doc);
 out:
     doc_release(doc);
     return st;

@@ -164,6 +164,18 @@ fail:
     atomic_store(&v->spill_failed, 1);
 }
 
+/* Frees a document's normalised characters and maps and clears the
+ * pointers. */
+static void text_drop(uint32_t **cps, nd_map_off **beg, nd_map_off **end, void **cmap) {
+    free(*cps);
+    free(*beg);
+    free(*end);
+    free(*cmap);
+    *cps = NULL;
+    *beg = *end = NULL;
+    *cmap = NULL;
+}
+
 static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
     fp_work *v = ctx;
     const nd_fingerprint_in *in = v->in;
@@ -196,13 +208,7 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         }
         ND_CHECK(st);
         if (nch > UINT32_MAX) { /* positions are 32-bit: no passages */
-            free(cps);
-            free(beg);
-            free(end);
-            free(cmap);
-            cps = NULL;
-            beg = end = NULL;
-            cmap = NULL;
+            text_drop(&cps, &beg, &end, &cmap);
             continue;
         }
         v->out->doc_chars[d] = nch;
@@ -222,21 +228,15 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
             v->out->texts[d] = (nd_norm_text){cps, beg, end, cmap, nch, 1, 0, 0, 0};
         } else {
             if (nch) spill_text(v, worker, cps, beg, end, cmap, nch, &v->out->texts[d]);
-            free(cps);
-            free(beg);
-            free(end);
-            free(cmap);
+            text_drop(&cps, &beg, &end, &cmap);
         }
-        cps = NULL;
+        cps = NULL; /* (kept: now the text's) */
         beg = end = NULL;
         cmap = NULL;
     }
     nd_exec_done(v->x, worker, bytes);
 out:
-    free(cps);
-    free(beg);
-    free(end);
-    free(cmap);
+    text_drop(&cps, &beg, &end, &cmap);
     free(scratch);
     nd_norm_release(&nm);
     return st;
