@@ -101,6 +101,7 @@
 #include "nd_internal.h"
 #include "pool.h"
 #include "report.h"
+#include "scan_hook.h"
 #include "sketch.h"
 #include "spill.h"
 #include "split.h"
@@ -509,7 +510,8 @@ static nd_status plan_memory(scan_work *w, uint64_t limit) {
     return st;
 }
 
-nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
+/* nd_scanner_run, or with stages 1-2 done by front (scan_hook.h). */
+static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out) {
     nd_status st = ND_OK;
     nd_report *r = NULL;
     scan_work w;
@@ -577,7 +579,19 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
                         .fuse = 1, /* falls back to the sketch stage when too large */
                         .limit = tm->memory_limit};
     nd_split_out spout = {.pt = &w.pt};
-    st = nd_stage_split(&w.x, &spin, &spout);
+    int stop = 0;
+    if (front) { /* scan_hook.h: stages 1-2 done elsewhere, band keys in memory */
+        nd_front_out fo;
+        memset(&fo, 0, sizeof fo);
+        fo.split.pt = &w.pt;
+        st = front(user, &w.x, r, &spin, &fo);
+        spout = fo.split;
+        spout.fused = 0;
+        w.bkeys = fo.bkeys;
+        stop = fo.stop;
+    } else {
+        st = nd_stage_split(&w.x, &spin, &spout);
+    }
     w.phash = spout.phash; /* the run owns them from here */
     w.doc_split = spout.doc_split;
     w.chars = spout.chars;
@@ -590,6 +604,7 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     w.doc_ncut = spout.doc_ncut;
     w.doc_cutline = spout.doc_cutline;
     ND_CHECK(st);
+    if (stop) goto out; /* this process's part is done (no report) */
     nd_report_set_paragraphs(r, &w.pt, w.phash, w.doc_split); /* and the report */
     w.phash = NULL;
     split_notices(&w);
@@ -597,7 +612,10 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
 
     size_t np = r->pt.n;
     size_t n1 = np ? np : 1;
-    ND_CHECK(plan_memory(&w, tm->memory_limit));
+    if (front)
+        w.batch_rows = np ? np : 1; /* the front's band keys, one batch */
+    else
+        ND_CHECK(plan_memory(&w, tm->memory_limit));
     if (w.fusing && w.spilling) { /* cannot happen (same bound); be safe */
         for (size_t i = 0; i < w.nranges; i++) nd_range_sketch_release(&w.rsk[i]);
         free(w.rsk);
@@ -609,7 +627,8 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     w.sim = nd_calloc(n1, sizeof *w.sim);
     if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
     if (!w.ekey) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
-    if (!w.fusing) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
+    if (!w.fusing && !w.bkeys)
+        w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
     if (!w.chars || !w.cluster || !w.sim || !w.state || !w.ekey ||
         (!w.fusing && !w.bkeys)) {
         st = ND_ERR_NOMEM;
@@ -617,8 +636,8 @@ nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
     }
     ND_CHECK(nd_uf_init(&w.uf, np));
 
-    if (w.fusing) {
-        nd_exec_begin(&w.x, ND_STAGE_SKETCH, 0); /* done by the split tasks */
+    if (w.fusing || front) {
+        nd_exec_begin(&w.x, ND_STAGE_SKETCH, 0); /* done by the split tasks (or the front) */
     } else {
         nd_sketch_in skin = {.r = r,
                              .sk = skp,
@@ -706,4 +725,14 @@ out:
     work_release(&w);
     nd_report_free(r);
     return st;
+}
+
+nd_status nd_scanner_run(nd_scanner *sc, nd_report **out) {
+    return scanner_run(sc, NULL, NULL, out);
+}
+
+nd_status nd_scanner_run_front(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out) {
+    if (!front) return ND_ERR_INVALID;
+    if (out) *out = NULL;
+    return scanner_run(sc, front, user, out);
 }

@@ -119,6 +119,11 @@ typedef struct nd_split_in {
     nd_sketch_params sk;    /* for the fused sketch */
     int fuse;               /* sketch while splitting, when it fits */
     uint64_t limit;         /* the memory limit */
+    /* Only documents [doc_first, doc_end) (doc_end 0: all of them), as one
+     * rank of a distributed run splits its share (src/mpi/mpi_scan.c): the
+     * paragraphs keep their global document ids, the per-document arrays
+     * stay zero outside the share. */
+    size_t doc_first, doc_end;
 } nd_split_in;
 
 typedef struct nd_split_out {

@@ -207,10 +207,12 @@ nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out) {
         goto out;
     }
     uint64_t acc = 0, most = 0;
-    w->range_start[0] = 0;
-    for (size_t d = 0; d < nd; d++) {
+    size_t d0 = in->doc_end ? ND_MIN(in->doc_first, in->doc_end) : 0; /* a share */
+    size_t d1 = in->doc_end ? ND_MIN(in->doc_end, nd) : nd;
+    w->range_start[0] = d0;
+    for (size_t d = d0; d < d1; d++) {
         acc += in->docs->docs[d].size;
-        if (acc >= target || d + 1 == nd) {
+        if (acc >= target || d + 1 == d1) {
             w->range_start[++nr] = d + 1;
             most = ND_MAX(most, acc);
             acc = 0;

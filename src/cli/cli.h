@@ -32,6 +32,18 @@ int cmd_compare(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 
+/* What a program built around `scan` (neardup-mpi, src/mpi/) changes in it:
+ * who runs the scanner, and whether this process prints messages and
+ * writes the report.  cmd_scan is cli_scan_main(argc, argv, NULL). */
+struct cli_scan_hooks {
+    /* Runs sc in place of nd_scanner_run (stats: --stats was given);
+     * ND_OK with *out NULL: this process has no report to write. */
+    nd_status (*run)(void *user, nd_scanner *sc, int stats, nd_report **out);
+    void *user;
+    int writer; /* 1: messages, progress and the report come from here */
+};
+int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h);
+
 /* Prints one skipped-input report of the library as `neardup: ...` on
  * stderr, in the words scan uses (diag.c). */
 struct nd_diag;

@@ -126,6 +126,12 @@ static void print_stats(const nd_report *rep, double write_seconds)
 
 int cmd_scan(int argc, char **argv)
 {
+    return cli_scan_main(argc, argv, NULL);
+}
+
+int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
+{
+    int writer = !h || h->writer; /* this process speaks and writes the report */
     struct cli_scan_args sa; /* its rows point into it: it stays here */
     nd_write_options wo;
     struct scan_state ss = {0};
@@ -175,7 +181,11 @@ int cmd_scan(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    ss.quiet = sa.quiet;
+    ss.quiet = sa.quiet || !writer;
+    if (!writer) { /* no progress bar either */
+        sa.progress = 0;
+        sa.progress_seen = 1;
+    }
 
     if (npos == 0) {
         opt_error(PROG, "no PATH given ('-' reads standard input; see '"
@@ -184,7 +194,8 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     /* an output that cannot be made fails now, not after the scan */
-    if (output != NULL && strcmp(output, "-") != 0 && cli_probe_output(output, 0) != 0)
+    if (writer && output != NULL && strcmp(output, "-") != 0 &&
+        cli_probe_output(output, 0) != 0)
         goto out;
     if (cli_scanner_new(&sa, on_diag, &ss, &sc) != ND_OK)
         goto out;
@@ -196,7 +207,7 @@ int cmd_scan(int argc, char **argv)
             goto out;
         }
     }
-    st = nd_scanner_run(sc, &rep);
+    st = h ? h->run(h->user, sc, wo.stats, &rep) : nd_scanner_run(sc, &rep);
     skipped = nd_scanner_skipped(sc); /* with files that changed during the run */
     cli_signals_scanner(NULL);
     cli_progress_end(&sa.bar);
@@ -206,7 +217,12 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     if (st != ND_OK) {
-        cli_scan_failed(sc, st);
+        if (writer)
+            cli_scan_failed(sc, st);
+        goto out;
+    }
+    if (!rep) { /* h->run: this process had no report to write */
+        rc = CLI_EXIT_OK;
         goto out;
     }
     nd_scanner_free(sc); /* the report keeps what it needs */

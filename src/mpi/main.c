@@ -1,0 +1,66 @@
+/*
+ * main.c - the neardup-mpi program: `mpirun -n N neardup-mpi scan [scan
+ * options] PATH...` (mpi_scan.c tells how the work is shared out).
+ *
+ * Every rank parses the same command line with neardup's own `scan`
+ * (src/cli/cmd_scan.c, through cli_scan_main and its hooks): the options,
+ * their defaults and checks, the report and its writing are the plain
+ * program's, so the two cannot drift.  Rank 0 prints messages and writes
+ * the report; the other ranks are quiet.  The program links the static
+ * library and its internals (scan_hook.h), which the plain neardup does
+ * not; neardup itself never links MPI.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <mpi.h>
+
+#include "neardup.h"
+
+#include "../cli/cli.h"
+#include "mpi_scan.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: mpirun -n N neardup-mpi scan [options] PATH...\n"
+               "       neardup-mpi --version\n"
+               "       neardup-mpi --help\n"
+               "\n"
+               "The scan of `neardup scan` with the split and sketch of the\n"
+               "documents shared out among MPI ranks (by bytes); rank 0 runs the\n"
+               "later stages and writes the same report, byte for byte.  The\n"
+               "inputs must be on a filesystem every rank sees at the same paths.\n"
+               "Options: see 'neardup scan --help'.\n");
+}
+
+int main(int argc, char **argv) {
+    int provided = 0, rc = CLI_EXIT_USAGE;
+    nd_mpi_ctx c;
+    memset(&c, 0, sizeof c);
+    /* the library's threads never call MPI: only this one does */
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "neardup-mpi: MPI_Init_thread failed\n");
+        return CLI_EXIT_FATAL;
+    }
+    c.comm = MPI_COMM_WORLD;
+    MPI_Comm_rank(c.comm, &c.rank);
+    MPI_Comm_size(c.comm, &c.size);
+    if (argc >= 2 && strcmp(argv[1], "scan") == 0) {
+        struct cli_scan_hooks h = {.run = nd_mpi_scan_run, .user = &c, .writer = c.rank == 0};
+        rc = cli_scan_main(argc - 1, argv + 1, &h);
+    } else if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        if (c.rank == 0) printf("neardup-mpi %s\n", nd_version());
+        rc = CLI_EXIT_OK;
+    } else if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        if (c.rank == 0) usage(stdout);
+        rc = CLI_EXIT_OK;
+    } else if (c.rank == 0) {
+        if (argc >= 2)
+            fprintf(stderr, "neardup-mpi: only 'scan' runs under MPI (see 'neardup-mpi --help')\n");
+        else
+            usage(stderr);
+    }
+    nd_mpi_scan_skip(&c); /* a rank that never reached the run: tell the others */
+    fflush(stdout);
+    MPI_Finalize();
+    return rc;
+}

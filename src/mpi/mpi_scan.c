@@ -1,0 +1,568 @@
+/*
+ * mpi_scan.c - `mpirun -n N neardup-mpi scan [scan options] PATH...`: the
+ * scan of one machine, with its front (split and sketch) shared out among
+ * MPI ranks.  The first slice of issue 16; what is not done yet is listed
+ * at the end of this essay.
+ *
+ * What.  Every rank runs the same command line.  Each walks the paths
+ * (cheap: names and sizes; see "Limits" for decoded inputs), so each holds
+ * the same document table - sorted paths, dense ids - and computes the same
+ * shares: contiguous runs of documents balanced by bytes (share_bounds: a
+ * document goes to rank floor(N x the middle of its bytes / all bytes)).
+ * Rank r splits and sketches its share with the single-process stage files
+ * - nd_stage_split restricted to documents [doc_first, doc_end) (its one
+ * new input), fused with the sketch when it can, else nd_stage_sketch over
+ * those paragraphs - on its own threads.  The rows then go to rank 0, which
+ * hands them to the unchanged driver (nd_scanner_run_front, scan_hook.h)
+ * as if its own split had made them: exact groups, LSH, verification (which
+ * reads the paragraphs it compares from the shared filesystem, checked
+ * against the hash each row carries), clusters, similarities and the
+ * report, written by the existing writers.  No stage has a second
+ * implementation, so the report is the one `neardup scan` writes, byte for
+ * byte, in every format (tests/mpi/run.sh checks text, jsonl, json, csv and
+ * html for 1, 2 and 4 ranks).
+ *
+ * Why this cut first.  Splitting, normalising, shingling and MinHash are
+ * most of a scan's time on one machine (bench/README.md: the sketch is
+ * 60-80% of the CPU of an English scan) and they are embarrassingly
+ * parallel by document; what follows grows with the paragraphs' keys, not
+ * their text.  Paragraph ids are dense and ordered by (document, offset),
+ * and shares are contiguous runs of documents, so rank r's rows are ids
+ * base_r .. base_r + n_r - 1 with base_r the sum of the earlier ranks'
+ * counts: placing them needs no sort and the order cannot depend on timing.
+ *
+ * The exchange, in order (all collective on the communicator):
+ *   1. ready vote (MPI_Iallreduce MIN of 1; a rank that failed before the
+ *      run votes 0 in nd_mpi_scan_skip, and every rank returns);
+ *   2. each rank splits and sketches its share; status vote (MAX of its
+ *      nd_status): any failure stops every rank;
+ *   3. MPI_Gather of the row counts to rank 0, which checks the total
+ *      (< 2^32 - 1, the paragraph id's width), allocates, and broadcasts
+ *      whether it could;
+ *   4. per document, MPI_Reduce to rank 0: paragraphs cut (SUM), the line
+ *      of the first cut (MAX), the split mode used (MAX) and the changed
+ *      flag (MAX) - each is non-zero on the one rank that split it;
+ *   5. rows, rank by rank in rank order (MPI_Send / MPI_Recv of at most
+ *      ROWS_MSG_BYTES each, tag ND_TAG_ROWS); rank 0 copies its own through
+ *      the same packing.
+ * While rank 0 runs the later stages the other ranks wait in an
+ * MPI_Ibarrier polled with a 1 ms sleep (wait_req), not in a spinning
+ * blocking call, so on an oversubscribed node they leave rank 0 the cores.
+ *
+ * On-wire row (host byte order: the ranks must share one architecture;
+ * Open MPI on a homogeneous cluster), ROW_FIXED = 48 bytes, then the band
+ * keys:
+ *     0  u64 offset of the paragraph in its document's text
+ *     8  u32 document id          12  u32 length in bytes
+ *    16  u32 line                 20  u32 hash of its bytes (phash)
+ *    24  u32 normalised chars     28  u8  state (ND_PARA_*), 3 zero bytes
+ *    32  u64 exact key low64      40  u64 exact key high64
+ *    48  u32 x bands band keys (zero for rows that are not REP)
+ * That is 120 bytes a paragraph with the default 18 bands: on the 1 GB
+ * English corpus (about 5.5 M paragraphs) 0.66 GB go to rank 0, against
+ * 1 GB of text each rank would otherwise read.
+ *
+ * Errors.  MPI errors abort the job (MPI_ERRORS_ARE_FATAL, the default).
+ * An nd_status failure on any rank is voted (2.) so every rank leaves the
+ * run together; rank 0 prints it.  Standard input ('-') is refused: only
+ * rank 0 would read it.
+ *
+ * Limits of this slice (not done yet; issue 16 asks for them):
+ *   - rank 0 holds every row, runs exact, LSH, verification and clustering
+ *     alone and keeps the band keys in memory (the spilled path of
+ *     plan_memory is not taken): its memory is that of a single-process
+ *     scan without --memory's spill.  The all-to-all exchange of band keys
+ *     and exact keys by key hash (MPI_Alltoallv in rounds bounded by
+ *     --memory), verification by the owner of a pair's smaller id and a
+ *     distributed union-find are the next slices;
+ *   - every rank walks every path: for plain files that is metadata and a
+ *     sniff of the first bytes, but gzip data, JSON Lines and archives are
+ *     decoded by every rank's walk (their documents live in each rank's
+ *     private spool), so for such inputs the read stage is not shared;
+ *   - one huge file is one document, split by one rank (not cut at
+ *     paragraph boundaries across ranks);
+ *   - --passages runs on rank 0 after the gather, unshared; `clean` has no
+ *     MPI form;
+ *   - messages of the shared scan code say "neardup:", and per-document
+ *     notices of the split (paragraphs cut) come from rank 0 after the
+ *     gather, in document order, as in a single process.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "mpi_scan.h"
+#include "nd_internal.h"
+#include "report.h"
+#include "scan_hook.h"
+#include "stage.h"
+
+#define ROW_FIXED 48u
+#define ROWS_MSG_BYTES ((size_t)8 << 20) /* bytes of rows per message, at most */
+#define ND_TAG_ROWS 1601
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t peak_rss_bytes(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0 || ru.ru_maxrss < 0) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u;
+}
+
+/* Completes req, sleeping 1 ms between tests, so that a waiting rank does
+ * not spin on a core another rank needs. */
+static void wait_req(MPI_Request *req) {
+    int done = 0;
+    struct timespec ms = {0, 1000000};
+    for (;;) {
+        MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        nanosleep(&ms, NULL);
+    }
+}
+
+/* The vote of step 1: 1 ready, 0 not; returns the minimum. */
+static int ready_vote(nd_mpi_ctx *c, int ready) {
+    int all = 0;
+    MPI_Request req;
+    MPI_Iallreduce(&ready, &all, 1, MPI_INT, MPI_MIN, c->comm, &req);
+    wait_req(&req);
+    return all;
+}
+
+void nd_mpi_scan_skip(nd_mpi_ctx *c) {
+    if (!c->entered) (void)ready_vote(c, 0);
+    c->entered = 1;
+}
+
+/* first[0 .. size]: rank r's documents are first[r] .. first[r + 1] - 1,
+ * contiguous and balanced by bytes; the same on every rank. */
+static void share_bounds(const nd_doctab *docs, int size, size_t *first) {
+    uint64_t total = 0, before = 0;
+    for (size_t d = 0; d < docs->n; d++) total += docs->docs[d].size;
+    int r = 0;
+    first[0] = 0;
+    for (size_t d = 0; d < docs->n; d++) {
+        uint64_t mid = before + docs->docs[d].size / 2;
+        int owner = total ? (int)((double)mid / (double)total * size) : 0;
+        if (owner >= size) owner = size - 1;
+        while (r < owner) first[++r] = d; /* ranks r+1 .. owner start here */
+        before += docs->docs[d].size;
+    }
+    while (r < size) first[++r] = docs->n;
+}
+
+/* This rank's rows, as its split and sketch made them. */
+typedef struct local_rows {
+    size_t n;
+    uint32_t *chars;
+    unsigned char *state;
+    XXH128_hash_t *ekey;
+    uint32_t *bkeys; /* band-major, n1 rows */
+    size_t n1;
+} local_rows;
+
+static void local_rows_release(local_rows *l) {
+    free(l->chars);
+    free(l->state);
+    free(l->ekey);
+    free(l->bkeys);
+    memset(l, 0, sizeof *l);
+}
+
+/* Step 2: splits and sketches documents [d0, d1) with the stage files; the
+ * paragraph table and its hashes go into r (nd_report_set_paragraphs), the
+ * rest into *l.  sp receives the per-document arrays. */
+static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, size_t d0,
+                             size_t d1, nd_split_out *sp, local_rows *l) {
+    nd_status st = ND_OK;
+    nd_doctab *docs = nd_report_doctab(r);
+    unsigned bands = in->sk.bands;
+    nd_paratab pt;
+    memset(&pt, 0, sizeof pt);
+    uint64_t saved = x->input_bytes, bytes = 0;
+    for (size_t d = d0; d < d1; d++) bytes += docs->docs[d].size;
+    size_t nd1 = docs->n ? docs->n : 1;
+    sp->pt = &pt;
+    if (d1 > d0) {
+        nd_split_in in2 = *in;
+        in2.doc_first = d0;
+        in2.doc_end = d1;
+        x->input_bytes = bytes; /* the split's ranges and progress: the share */
+        st = nd_stage_split(x, &in2, sp);
+        x->input_bytes = saved;
+        ND_CHECK(st);
+    } else { /* an empty share: no paragraphs */
+        sp->doc_ncut = nd_calloc(nd1, sizeof *sp->doc_ncut);
+        sp->doc_cutline = nd_calloc(nd1, sizeof *sp->doc_cutline);
+        sp->doc_split = nd_calloc(nd1, sizeof *sp->doc_split);
+        if (!sp->doc_ncut || !sp->doc_cutline || !sp->doc_split) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+    }
+    l->n = pt.n;
+    l->n1 = pt.n ? pt.n : 1;
+    l->bkeys = nd_calloc(l->n1, (size_t)bands * sizeof *l->bkeys);
+    if (!l->bkeys) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    if (sp->fused) { /* keys staged per range, band-major: into one block */
+        l->chars = sp->chars;
+        l->state = sp->state;
+        l->ekey = sp->ekey;
+        sp->chars = NULL;
+        sp->state = NULL;
+        sp->ekey = NULL;
+        for (size_t t = 0; t < sp->nranges; t++) {
+            const nd_range_sketch *k = &sp->rsk[t];
+            size_t base = sp->range_base[t];
+            for (unsigned j = 0; j < bands; j++)
+                if (k->n) memcpy(l->bkeys + (size_t)j * l->n1 + base, k->bk + (size_t)j * k->n,
+                                 k->n * sizeof *l->bkeys);
+        }
+        nd_report_set_paragraphs(r, &pt, sp->phash, sp->doc_split);
+        sp->phash = NULL;
+    } else {
+        l->chars = nd_calloc(l->n1, sizeof *l->chars);
+        l->state = nd_calloc(l->n1, sizeof *l->state);
+        l->ekey = nd_calloc(l->n1, sizeof *l->ekey);
+        if (!l->chars || !l->state || !l->ekey) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        nd_report_set_paragraphs(r, &pt, sp->phash, sp->doc_split);
+        sp->phash = NULL;
+        nd_sketch_in skin = {.r = r, .sk = in->sk, .batch_rows = l->n1, .spill = NULL};
+        nd_sketch_out skout = {.chars = l->chars, .state = l->state, .ekey = l->ekey,
+                               .bkeys = l->bkeys};
+        x->input_bytes = bytes;
+        st = nd_stage_sketch(x, &skin, &skout);
+        x->input_bytes = saved;
+        free(skout.runs);
+        ND_CHECK(st);
+    }
+out:
+    nd_paratab_release(&pt);
+    sp->pt = NULL;
+    if (sp->rsk)
+        for (size_t t = 0; t < sp->nranges; t++) nd_range_sketch_release(&sp->rsk[t]);
+    free(sp->rsk);
+    sp->rsk = NULL;
+    free(sp->range_base);
+    sp->range_base = NULL;
+    free(sp->chars);
+    free(sp->state);
+    free(sp->ekey);
+    free(sp->phash);
+    sp->chars = NULL;
+    sp->state = NULL;
+    sp->ekey = NULL;
+    sp->phash = NULL;
+    return st;
+}
+
+/* Packs rows [i0, i0 + m) of this rank (paragraph table in r) into buf. */
+static void pack_rows(const nd_report *r, const local_rows *l, unsigned bands, size_t i0,
+                      size_t m, unsigned char *buf) {
+    size_t rs = ROW_FIXED + (size_t)bands * 4u;
+    for (size_t i = i0; i < i0 + m; i++) {
+        unsigned char *b = buf + (i - i0) * rs;
+        uint32_t u[5] = {r->pt.doc[i], r->pt.len[i], r->pt.line[i], r->phash[i], l->chars[i]};
+        uint64_t k[2] = {l->ekey[i].low64, l->ekey[i].high64};
+        memset(b, 0, ROW_FIXED);
+        memcpy(b, &r->pt.off[i], 8);
+        memcpy(b + 8, u, sizeof u);
+        b[28] = l->state[i];
+        if (l->state[i] == ND_PARA_REP) memcpy(b + 32, k, sizeof k);
+        for (unsigned j = 0; j < bands; j++) {
+            uint32_t key = l->state[i] == ND_PARA_REP ? l->bkeys[(size_t)j * l->n1 + i] : 0;
+            memcpy(b + ROW_FIXED + (size_t)j * 4u, &key, 4);
+        }
+    }
+}
+
+/* Unpacks m rows from buf into the whole run's arrays at ids base .. */
+static void unpack_rows(const unsigned char *buf, size_t m, unsigned bands, size_t base,
+                        nd_front_out *o, size_t n1) {
+    size_t rs = ROW_FIXED + (size_t)bands * 4u;
+    nd_paratab *pt = o->split.pt;
+    for (size_t i = 0; i < m; i++) {
+        const unsigned char *b = buf + i * rs;
+        size_t p = base + i;
+        uint32_t u[5];
+        uint64_t k[2];
+        memcpy(&pt->off[p], b, 8);
+        memcpy(u, b + 8, sizeof u);
+        pt->doc[p] = u[0];
+        pt->len[p] = u[1];
+        pt->line[p] = u[2];
+        o->split.phash[p] = u[3];
+        o->split.chars[p] = u[4];
+        o->split.state[p] = b[28];
+        memcpy(k, b + 32, sizeof k);
+        o->split.ekey[p].low64 = k[0];
+        o->split.ekey[p].high64 = k[1];
+        for (unsigned j = 0; j < bands; j++)
+            memcpy(&o->bkeys[(size_t)j * n1 + p], b + ROW_FIXED + (size_t)j * 4u, 4);
+    }
+}
+
+/* Rank 0: the whole run's arrays for n paragraphs and nd documents. */
+static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, unsigned bands,
+                             uint32_t max_len) {
+    size_t n1 = n ? n : 1, nd1 = nd ? nd : 1;
+    nd_paratab *pt = o->split.pt;
+    pt->doc = nd_mallocn(n1, sizeof *pt->doc);
+    pt->off = nd_mallocn(n1, sizeof *pt->off);
+    pt->len = nd_mallocn(n1, sizeof *pt->len);
+    pt->line = nd_mallocn(n1, sizeof *pt->line);
+    pt->cap = n1;
+    pt->n = n;
+    pt->max_len = max_len;
+    o->split.phash = nd_mallocn(n1, sizeof *o->split.phash);
+    o->split.chars = nd_mallocn(n1, sizeof *o->split.chars);
+    o->split.state = nd_mallocn(n1, sizeof *o->split.state);
+    o->split.ekey = nd_mallocn(n1, sizeof *o->split.ekey);
+    o->bkeys = nd_mallocn(n1, (size_t)bands * sizeof *o->bkeys);
+    o->split.doc_ncut = nd_calloc(nd1, sizeof *o->split.doc_ncut);
+    o->split.doc_cutline = nd_calloc(nd1, sizeof *o->split.doc_cutline);
+    o->split.doc_split = nd_calloc(nd1, sizeof *o->split.doc_split);
+    if (!pt->doc || !pt->off || !pt->len || !pt->line || !o->split.phash || !o->split.chars ||
+        !o->split.state || !o->split.ekey || !o->bkeys || !o->split.doc_ncut ||
+        !o->split.doc_cutline || !o->split.doc_split)
+        return ND_ERR_NOMEM;
+    return ND_OK;
+}
+
+/* Step 4: the per-document arrays, reduced to rank 0 (which marks the
+ * documents another rank found changed). */
+static nd_status reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const nd_split_out *sp,
+                             nd_front_out *o) {
+    nd_status st = ND_OK;
+    size_t nd = docs->n, nd1 = nd ? nd : 1;
+    uint64_t *ncut = nd_calloc(nd1, sizeof *ncut), *ncut_all = NULL;
+    unsigned char *chg = nd_calloc(nd1, 1), *chg_all = NULL;
+    if (c->rank == 0) {
+        ncut_all = nd_calloc(nd1, sizeof *ncut_all);
+        chg_all = nd_calloc(nd1, 1);
+    }
+    /* a failed allocation here ends the job: the other ranks are already
+     * in the reductions */
+    if (!ncut || !chg || (c->rank == 0 && (!ncut_all || !chg_all))) {
+        fprintf(stderr, "neardup-mpi: rank %d: out of memory\n", c->rank);
+        MPI_Abort(c->comm, 3);
+    }
+    for (size_t d = 0; d < nd; d++) {
+        ncut[d] = sp->doc_ncut[d];
+        chg[d] = atomic_load(&docs->changed[d]) != ND_DOC_SAME;
+    }
+    int cnt = (int)nd;
+    MPI_Reduce(ncut, ncut_all, cnt, MPI_UINT64_T, MPI_SUM, 0, c->comm);
+    MPI_Reduce(sp->doc_cutline, c->rank == 0 ? o->split.doc_cutline : NULL, cnt, MPI_UINT32_T,
+               MPI_MAX, 0, c->comm);
+    MPI_Reduce(sp->doc_split, c->rank == 0 ? o->split.doc_split : NULL, cnt, MPI_UNSIGNED_CHAR,
+               MPI_MAX, 0, c->comm);
+    MPI_Reduce(chg, chg_all, cnt, MPI_UNSIGNED_CHAR, MPI_MAX, 0, c->comm);
+    if (c->rank != 0) c->st.bytes_sent += (uint64_t)nd * (8 + 4 + 1 + 1);
+    if (c->rank == 0)
+        for (size_t d = 0; d < nd; d++) {
+            o->split.doc_ncut[d] = (size_t)ncut_all[d];
+            if (chg_all[d]) (void)nd_doctab_mark_changed(docs, d);
+        }
+    free(ncut);
+    free(ncut_all);
+    free(chg);
+    free(chg_all);
+    return st;
+}
+
+/* Step 5 on rank 0: its own rows, then every other rank's, in rank order. */
+static nd_status gather_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l,
+                             unsigned bands, const uint64_t *counts, nd_front_out *o, size_t n1) {
+    size_t rs = ROW_FIXED + (size_t)bands * 4u;
+    size_t per = ROWS_MSG_BYTES / rs ? ROWS_MSG_BYTES / rs : 1;
+    unsigned char *buf = nd_mallocn(per, rs);
+    if (!buf) {
+        fprintf(stderr, "neardup-mpi: rank 0: out of memory\n");
+        MPI_Abort(c->comm, 3);
+    }
+    size_t base = 0;
+    for (size_t i0 = 0; i0 < l->n; i0 += per) {
+        size_t m = ND_MIN(per, l->n - i0);
+        pack_rows(r, l, bands, i0, m, buf);
+        unpack_rows(buf, m, bands, i0, o, n1);
+    }
+    base = l->n;
+    for (int k = 1; k < c->size; k++) {
+        uint64_t left = counts[k];
+        while (left) {
+            MPI_Status ms;
+            int bytes = 0;
+            MPI_Recv(buf, (int)(per * rs), MPI_BYTE, k, ND_TAG_ROWS, c->comm, &ms);
+            MPI_Get_count(&ms, MPI_BYTE, &bytes);
+            size_t m = (size_t)bytes / rs;
+            if (m == 0 || m > left || (size_t)bytes % rs) {
+                fprintf(stderr, "neardup-mpi: rank 0: malformed rows from rank %d\n", k);
+                MPI_Abort(c->comm, 3);
+            }
+            unpack_rows(buf, m, bands, base, o, n1);
+            base += m;
+            left -= m;
+            c->st.bytes_recv += (uint64_t)bytes;
+        }
+    }
+    free(buf);
+    return ND_OK;
+}
+
+/* Step 5 on the other ranks. */
+static void send_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l, unsigned bands) {
+    size_t rs = ROW_FIXED + (size_t)bands * 4u;
+    size_t per = ROWS_MSG_BYTES / rs ? ROWS_MSG_BYTES / rs : 1;
+    unsigned char *buf = nd_mallocn(per, rs);
+    if (!buf) {
+        fprintf(stderr, "neardup-mpi: rank %d: out of memory\n", c->rank);
+        MPI_Abort(c->comm, 3);
+    }
+    for (size_t i0 = 0; i0 < l->n; i0 += per) {
+        size_t m = ND_MIN(per, l->n - i0);
+        pack_rows(r, l, bands, i0, m, buf);
+        MPI_Send(buf, (int)(m * rs), MPI_BYTE, 0, ND_TAG_ROWS, c->comm);
+        c->st.bytes_sent += (uint64_t)(m * rs);
+    }
+    free(buf);
+}
+
+/* The front (scan_hook.h): steps 2 to 5. */
+static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_in *in,
+                           nd_front_out *out) {
+    nd_mpi_ctx *c = user;
+    nd_status st = ND_OK;
+    nd_doctab *docs = nd_report_doctab(r);
+    unsigned bands = in->sk.bands;
+    size_t *first = nd_mallocn((size_t)c->size + 1, sizeof *first);
+    uint64_t *counts = c->rank == 0 ? nd_mallocn((size_t)c->size, sizeof *counts) : NULL;
+    nd_split_out sp;
+    local_rows l;
+    memset(&sp, 0, sizeof sp);
+    memset(&l, 0, sizeof l);
+    double t0 = now_seconds();
+
+    /* 2. this rank's share; then every rank learns whether all went well */
+    if (!first || (c->rank == 0 && !counts)) st = ND_ERR_NOMEM;
+    if (st == ND_OK && (docs->stdin_seen || docs->n > (size_t)INT_MAX)) st = ND_ERR_INVALID;
+    if (st == ND_OK) {
+        share_bounds(docs, c->size, first);
+        c->st.doc_first = first[c->rank];
+        c->st.doc_end = first[c->rank + 1];
+        for (size_t d = first[c->rank]; d < first[c->rank + 1]; d++)
+            c->st.share_bytes += docs->docs[d].size;
+        st = split_share(x, r, in, first[c->rank], first[c->rank + 1], &sp, &l);
+        c->st.rows = l.n;
+    }
+    double t1 = now_seconds();
+    c->st.t_local = t1 - t0;
+    int mine = (int)st, worst = 0;
+    MPI_Request req;
+    MPI_Iallreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, c->comm, &req);
+    wait_req(&req);
+    if (worst != ND_OK) {
+        if (c->rank == 0 && docs->stdin_seen)
+            fprintf(stderr, "neardup-mpi: standard input ('-') cannot be shared among ranks\n");
+        st = st != ND_OK ? st : (nd_status)worst;
+        goto out;
+    }
+
+    /* 3. counts; rank 0 makes room for everything */
+    uint64_t n_local = l.n, total = 0;
+    MPI_Gather(&n_local, 1, MPI_UINT64_T, counts, 1, MPI_UINT64_T, 0, c->comm);
+    int ok = ND_OK;
+    if (c->rank == 0) {
+        for (int k = 0; k < c->size; k++) total += counts[k];
+        out->split.pt->max_len = in->opt->max_paragraph_bytes;
+        if (total >= UINT32_MAX) ok = ND_ERR_INVALID;
+        else ok = alloc_whole(out, (size_t)total, docs->n, bands, in->opt->max_paragraph_bytes);
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, c->comm);
+    if (ok != ND_OK) {
+        st = (nd_status)ok;
+        goto out;
+    }
+
+    /* 4. per document; 5. rows */
+    ND_CHECK(reduce_docs(c, docs, &sp, out));
+    if (c->rank == 0)
+        ND_CHECK(gather_rows(c, r, &l, bands, counts, out, total ? (size_t)total : 1));
+    else
+        send_rows(c, r, &l, bands);
+    if (c->rank != 0) out->stop = 1;
+out:
+    c->st.t_exchange = now_seconds() - t1;
+    local_rows_release(&l);
+    free(sp.doc_ncut);
+    free(sp.doc_cutline);
+    free(sp.doc_split);
+    free(first);
+    free(counts);
+    return st;
+}
+
+/* --stats: one line per rank, printed by rank 0 in rank order. */
+static void print_rank_stats(nd_mpi_ctx *c) {
+    nd_mpi_stats *all = c->rank == 0 ? nd_mallocn((size_t)c->size, sizeof *all) : NULL;
+    int have = c->rank != 0 || all != NULL, every = 0;
+    MPI_Allreduce(&have, &every, 1, MPI_INT, MPI_MIN, c->comm);
+    if (!every) return; /* (rank 0 out of memory: no table) */
+    MPI_Gather(&c->st, (int)sizeof c->st, MPI_BYTE, all, (int)sizeof c->st, MPI_BYTE, 0,
+               c->comm);
+    if (c->rank == 0) {
+        fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs exact, lsh, "
+                        "verify, cluster and report)\n",
+                c->size, c->size == 1 ? "" : "s");
+        fprintf(stderr, "  %4s %21s %12s %10s %9s %9s %9s %12s %12s %10s\n", "rank", "documents",
+                "bytes", "paragraphs", "front s", "exch s", "run s", "sent", "received",
+                "peak MB");
+        for (int k = 0; k < c->size; k++) {
+            const nd_mpi_stats *s = &all[k];
+            char docs[32];
+            snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
+                     (unsigned long long)s->doc_end);
+            fprintf(stderr, "  %4d %21s %12llu %10llu %9.3f %9.3f %9.3f %12llu %12llu %10.1f\n",
+                    k, docs, (unsigned long long)s->share_bytes, (unsigned long long)s->rows,
+                    s->t_local, s->t_exchange, s->t_run, (unsigned long long)s->bytes_sent,
+                    (unsigned long long)s->bytes_recv, (double)s->peak_rss / 1e6);
+        }
+    }
+    free(all);
+}
+
+nd_status nd_mpi_scan_run(void *user, nd_scanner *sc, int stats, nd_report **out) {
+    nd_mpi_ctx *c = user;
+    nd_status st;
+    double t0 = now_seconds();
+    c->entered = 1;
+    *out = NULL;
+    if (!ready_vote(c, 1)) { /* 1. a rank could not start */
+        c->peer_failed = 1;
+        if (c->rank == 0)
+            fprintf(stderr, "neardup-mpi: another rank failed before the scan; stopping\n");
+        return ND_ERR_STATE;
+    }
+    st = nd_scanner_run_front(sc, mpi_front, c, out);
+    /* the other ranks wait here, idle, while rank 0 runs the later stages */
+    MPI_Request req;
+    MPI_Ibarrier(c->comm, &req);
+    wait_req(&req);
+    c->st.t_run = now_seconds() - t0;
+    c->st.peak_rss = peak_rss_bytes();
+    if (stats) print_rank_stats(c);
+    return st;
+}

@@ -1,0 +1,44 @@
+/*
+ * mpi_scan.h - the distributed scan of neardup-mpi (mpi_scan.c).
+ */
+#ifndef ND_MPI_SCAN_H
+#define ND_MPI_SCAN_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "neardup.h"
+
+/* What one rank did, for --stats. */
+typedef struct nd_mpi_stats {
+    uint64_t doc_first, doc_end; /* its share of the documents */
+    uint64_t share_bytes;        /* their bytes */
+    uint64_t rows;               /* paragraphs it split and sketched */
+    uint64_t bytes_sent;         /* bytes it handed to MPI (to other ranks) */
+    uint64_t bytes_recv;         /* bytes it received from other ranks */
+    double t_local;              /* seconds: split + sketch of its share */
+    double t_exchange;           /* seconds: agreeing, gathering rows */
+    double t_run;                /* seconds: the whole run, from the walk's end */
+    uint64_t peak_rss;           /* peak resident set, bytes */
+} nd_mpi_stats;
+
+/* One process of the run. */
+typedef struct nd_mpi_ctx {
+    MPI_Comm comm;
+    int rank, size;
+    int entered;    /* nd_mpi_scan_run was called (the ready vote is cast) */
+    int peer_failed; /* another rank could not start the run */
+    nd_mpi_stats st;
+} nd_mpi_ctx;
+
+/* struct cli_scan_hooks.run for neardup-mpi: runs sc with this rank's share
+ * of stages 1-2 and, on rank 0, the rest of the scan (nd_scanner_run_front);
+ * *out is the report on rank 0, NULL on the others.  Collective. */
+nd_status nd_mpi_scan_run(void *user, nd_scanner *sc, int stats, nd_report **out);
+
+/* For a rank that did not reach nd_mpi_scan_run (a usage error, --help, an
+ * input that could not be added): casts its "not ready" vote, so the ranks
+ * that did reach it return instead of waiting.  Collective. */
+void nd_mpi_scan_skip(nd_mpi_ctx *c);
+
+#endif /* ND_MPI_SCAN_H */
