@@ -18,7 +18,9 @@ PACKAGES=(build-essential cmake pkg-config
           chromium
           fortunes fortunes-min fortunes-zh python3-doc wamerican miscfiles
           debian-reference-zh-cn git python3-pip distro-info-data netbase
-          publicsuffix)
+          publicsuffix
+          # neardup-mpi and its tests (issue 16)
+          libopenmpi-dev openmpi-bin)
 
 deps() {
   local missing=()
