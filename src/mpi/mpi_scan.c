@@ -115,6 +115,14 @@ static uint64_t peak_rss_bytes(void) {
     return (uint64_t)ru.ru_maxrss * 1024u;
 }
 
+/* CPU seconds of the process so far, all threads (user + system). */
+static double cpu_seconds(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
 /* Completes req, sleeping 1 ms between tests, so that a waiting rank does
  * not spin on a core another rank needs. */
 static void wait_req(MPI_Request *req) {
@@ -454,7 +462,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     local_rows l;
     memset(&sp, 0, sizeof sp);
     memset(&l, 0, sizeof l);
-    double t0 = now_seconds();
+    double t0 = now_seconds(), c0 = cpu_seconds();
 
     /* 2. this rank's share; then every rank learns whether all went well */
     if (!first || (c->rank == 0 && !counts)) st = ND_ERR_NOMEM;
@@ -470,6 +478,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     }
     double t1 = now_seconds();
     c->st.t_local = t1 - t0;
+    c->st.cpu_local = cpu_seconds() - c0;
     int mine = (int)st, worst = 0;
     MPI_Request req;
     MPI_Iallreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, c->comm, &req);
@@ -527,18 +536,20 @@ static void print_rank_stats(nd_mpi_ctx *c) {
         fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs exact, lsh, "
                         "verify, cluster and report)\n",
                 c->size, c->size == 1 ? "" : "s");
-        fprintf(stderr, "  %4s %21s %12s %10s %9s %9s %9s %12s %12s %10s\n", "rank", "documents",
-                "bytes", "paragraphs", "front s", "exch s", "run s", "sent", "received",
-                "peak MB");
+        fprintf(stderr, "  %4s %13s %11s %10s %8s %8s %8s %8s %8s %11s %11s %8s\n", "rank",
+                "documents", "bytes", "paragraphs", "front s", "cpu s", "exch s", "run s",
+                "cpu s", "sent", "received", "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
             char docs[32];
             snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
                      (unsigned long long)s->doc_end);
-            fprintf(stderr, "  %4d %21s %12llu %10llu %9.3f %9.3f %9.3f %12llu %12llu %10.1f\n",
+            fprintf(stderr,
+                    "  %4d %13s %11llu %10llu %8.3f %8.3f %8.3f %8.3f %8.3f %11llu %11llu %8.1f\n",
                     k, docs, (unsigned long long)s->share_bytes, (unsigned long long)s->rows,
-                    s->t_local, s->t_exchange, s->t_run, (unsigned long long)s->bytes_sent,
-                    (unsigned long long)s->bytes_recv, (double)s->peak_rss / 1e6);
+                    s->t_local, s->cpu_local, s->t_exchange, s->t_run, s->cpu_run,
+                    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_recv,
+                    (double)s->peak_rss / 1e6);
         }
     }
     free(all);
@@ -563,6 +574,7 @@ nd_status nd_mpi_scan_run(void *user, nd_scanner *sc, int stats, nd_report **out
     wait_req(&req);
     c->st.t_run = now_seconds() - t0;
     c->st.peak_rss = peak_rss_bytes();
+    c->st.cpu_run = cpu_seconds();
     if (stats) print_rank_stats(c);
     return st;
 }

@@ -19,6 +19,8 @@ typedef struct nd_mpi_stats {
     double t_local;              /* seconds: split + sketch of its share */
     double t_exchange;           /* seconds: agreeing, gathering rows */
     double t_run;                /* seconds: the whole run, from the walk's end */
+    double cpu_local;            /* CPU seconds (all threads) of t_local */
+    double cpu_run;              /* CPU seconds of the process at the run's end */
     uint64_t peak_rss;           /* peak resident set, bytes */
 } nd_mpi_stats;
 
