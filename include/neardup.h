@@ -22,6 +22,19 @@
  *     A finished nd_report is immutable and may be read from many threads.
  *   - Strings are NUL-terminated UTF-8 unless a length is given.  Paths are
  *     byte strings exactly as the caller gave them.
+ *   - Every function of the library is declared here, marked ND_API; the
+ *     shared library exports these and nothing else.
+ *
+ * ABI (the shared library's SONAME is libneardup.so.0 while the version is
+ * 0.x): within one SONAME, functions and enum values are only added, never
+ * removed or renumbered; a struct passed by value or filled by the library
+ * (nd_options, nd_summary, the *_info structs, ...) keeps its size and
+ * layout, and an enum keeps its values, so such a change, or a changed
+ * signature, comes only with a new SONAME (libneardup.so.1, ...).  Handles
+ * are opaque and may change freely.  Before 1.0, the API (this header)
+ * may change between minor versions, and the SONAME changes with it when
+ * the ABI does; ND_VERSION_* give the version compiled against, nd_version()
+ * the one running.
  */
 #ifndef NEARDUP_H
 #define NEARDUP_H
@@ -33,13 +46,22 @@
 extern "C" {
 #endif
 
+/* Marks the exported functions.  The library is compiled with hidden
+ * visibility and ND_BUILDING_LIBRARY defined; for programs that use it the
+ * macro is empty. */
+#if defined(ND_BUILDING_LIBRARY) && defined(__GNUC__)
+#define ND_API __attribute__((visibility("default")))
+#else
+#define ND_API
+#endif
+
 #define ND_VERSION_MAJOR 0
 #define ND_VERSION_MINOR 4
 #define ND_VERSION_PATCH 0
 #define ND_VERSION_STRING "0.4.0"
 
 /* Returns the library's version string, e.g. "0.4.0".  Never NULL. */
-const char *nd_version(void);
+ND_API const char *nd_version(void);
 
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                              */
@@ -81,7 +103,7 @@ typedef enum nd_status {
 
 /* Returns a short lower-case English description of a status code, e.g.
  * "out of memory".  Never NULL; unknown codes give "unknown status". */
-const char *nd_strerror(nd_status status);
+ND_API const char *nd_strerror(nd_status status);
 
 /* ------------------------------------------------------------------------ */
 /* Options                                                                   */
@@ -188,14 +210,14 @@ typedef struct nd_options {
 #define ND_DEFAULT_SEED UINT64_C(0x6e65617264757031) /* "neardup1" */
 
 /* Fills *opt with the defaults listed above.  opt must not be NULL. */
-void nd_options_default(nd_options *opt);
+ND_API void nd_options_default(nd_options *opt);
 
 /* Checks every field of *opt.  Returns ND_OK or ND_ERR_INVALID; on error, if
  * msg is not NULL, writes a one-line reason (no trailing newline) that names
  * the fields as they are spelt here, such as "shingle must be between 1 and
  * 64" or "bands x rows (20 x 7) exceeds num_perm 128", into
  * msg[0..msg_size-1] (a program maps the names to its own options). */
-nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size);
+ND_API nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size);
 
 /* ------------------------------------------------------------------------ */
 /* LSH parameters                                                            */
@@ -203,7 +225,7 @@ nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size);
 
 /* Probability that a pair with Jaccard similarity s becomes a candidate with
  * `bands` bands of `rows` rows: 1 - (1 - s^rows)^bands. */
-double nd_lsh_probability(double s, unsigned bands, unsigned rows);
+ND_API double nd_lsh_probability(double s, unsigned bands, unsigned rows);
 
 /* Chooses bands and rows (bands * rows <= num_perm) such that a pair with
  * Jaccard similarity equal to the threshold becomes a candidate with
@@ -214,8 +236,8 @@ double nd_lsh_probability(double s, unsigned bands, unsigned rows);
  * tell).  With num_perm = 128 the floor is met for every threshold in
  * [0.05, 1].  Returns ND_ERR_INVALID if threshold is outside (0,1] or
  * num_perm is 0.  Pure function; thread-safe. */
-nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands,
-                        unsigned *rows);
+ND_API nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands,
+                               unsigned *rows);
 
 #define ND_LSH_MIN_RECALL 0.995
 
@@ -230,31 +252,31 @@ typedef struct nd_sketcher nd_sketcher;
 
 /* Creates a sketcher for opt (NULL = defaults).  *out receives the handle,
  * owned by the caller, released with nd_sketcher_free(). */
-nd_status nd_sketcher_new(const nd_options *opt, nd_sketcher **out);
-void nd_sketcher_free(nd_sketcher *sk);
+ND_API nd_status nd_sketcher_new(const nd_options *opt, nd_sketcher **out);
+ND_API void nd_sketcher_free(nd_sketcher *sk);
 
 /* Normalises text[0..len-1] (invalid UTF-8 becomes U+FFFD first) and returns
  * the normalised characters as UTF-8 in a new malloc'ed, NUL-terminated buffer
  * *out (caller frees) of *out_len bytes.  Characters removed by ND_NORM_STRIP
  * do not appear. */
-nd_status nd_sketcher_normalize(nd_sketcher *sk, const char *text, size_t len,
-                                char **out, size_t *out_len);
+ND_API nd_status nd_sketcher_normalize(nd_sketcher *sk, const char *text, size_t len,
+                                       char **out, size_t *out_len);
 
 /* Computes the sorted, duplicate-free set of 64-bit shingle hashes of text.
  * *out is malloc'ed (caller frees), *count >= 1 for any text with at least one
  * token, 0 (and *out NULL) for a text with no token. */
-nd_status nd_sketcher_shingles(nd_sketcher *sk, const char *text, size_t len,
-                               uint64_t **out, size_t *count);
+ND_API nd_status nd_sketcher_shingles(nd_sketcher *sk, const char *text, size_t len,
+                                      uint64_t **out, size_t *count);
 
 /* Writes the MinHash signature (opt.num_perm values) of text into sig, which
  * must hold num_perm values.  A text with no token gets all UINT32_MAX. */
-nd_status nd_sketcher_signature(nd_sketcher *sk, const char *text, size_t len,
-                                uint32_t *sig);
+ND_API nd_status nd_sketcher_signature(nd_sketcher *sk, const char *text, size_t len,
+                                       uint32_t *sig);
 
 /* Exact Jaccard similarity of the shingle sets of two texts, into *out.
  * Two texts without tokens have similarity 0. */
-nd_status nd_sketcher_jaccard(nd_sketcher *sk, const char *a, size_t alen,
-                              const char *b, size_t blen, double *out);
+ND_API nd_status nd_sketcher_jaccard(nd_sketcher *sk, const char *a, size_t alen,
+                                     const char *b, size_t blen, double *out);
 
 /* ------------------------------------------------------------------------ */
 /* Scanner: gathers documents, runs the pipeline, yields a report            */
@@ -286,11 +308,11 @@ typedef void (*nd_diag_fn)(void *user, const nd_diag *diag);
 
 /* Creates a scanner with a copy of *opt (NULL = defaults); checks the options
  * (ND_ERR_INVALID).  Released with nd_scanner_free(). */
-nd_status nd_scanner_new(const nd_options *opt, nd_scanner **out);
-void nd_scanner_free(nd_scanner *sc);
+ND_API nd_status nd_scanner_new(const nd_options *opt, nd_scanner **out);
+ND_API void nd_scanner_free(nd_scanner *sc);
 
 /* Sets the callback that receives skipped-input reports (NULL = none). */
-void nd_scanner_set_diag(nd_scanner *sc, nd_diag_fn fn, void *user);
+ND_API void nd_scanner_set_diag(nd_scanner *sc, nd_diag_fn fn, void *user);
 
 /* Adds a file, a directory (walked recursively in byte order of names,
  * following symbolic links but never a loop) or "-" (standard input).
@@ -298,7 +320,7 @@ void nd_scanner_set_diag(nd_scanner *sc, nd_diag_fn fn, void *user);
  * reported through the diag callback, counted in nd_scanner_skipped() and
  * left out; that is not an error.  Returns ND_OK, or ND_ERR_NOMEM /
  * ND_ERR_STATE (after nd_scanner_run) for fatal problems. */
-nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
+ND_API nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
 
 /* Adds query documents: as nd_scanner_add_path (the same walk, rules,
  * decoding, diag and skipped count), and every document the path yields is
@@ -317,11 +339,11 @@ nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
  * also lies under a corpus directory stays the query and is not compared
  * with itself, while a file already added as a corpus document stays one.
  * Returns as nd_scanner_add_path. */
-nd_status nd_scanner_add_query_path(nd_scanner *sc, const char *path);
+ND_API nd_status nd_scanner_add_query_path(nd_scanner *sc, const char *path);
 
 /* Adds an in-memory document named `name`; the bytes are copied. */
-nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
-                                const void *data, size_t len);
+ND_API nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
+                                       const void *data, size_t len);
 
 /* Which files a directory walk takes.  ND_WALK_INCLUDE: once any include
  * pattern is set, a walked file is taken only if one matches;
@@ -334,12 +356,12 @@ nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
  * Set before adding paths; the string is copied.  ND_ERR_INVALID for an
  * empty pattern, ND_ERR_NOMEM, or ND_OK. */
 typedef enum nd_walk_rule { ND_WALK_INCLUDE = 0, ND_WALK_EXCLUDE = 1 } nd_walk_rule;
-nd_status nd_scanner_add_walk_rule(nd_scanner *sc, nd_walk_rule rule, const char *pattern);
+ND_API nd_status nd_scanner_add_walk_rule(nd_scanner *sc, nd_walk_rule rule, const char *pattern);
 
 /* Whether walks take entries whose name starts with '.' (hidden files and
  * directories); default 0, as git, ripgrep and rsync's filters do.  A
  * hidden path given to nd_scanner_add_path is always read. */
-void nd_scanner_set_hidden(nd_scanner *sc, int hidden);
+ND_API void nd_scanner_set_hidden(nd_scanner *sc, int hidden);
 
 /* Directory for temporary files (NULL = $TMPDIR, else /tmp); the string is
  * copied.  Temporary files are unlinked as soon as they are created, so
@@ -347,7 +369,7 @@ void nd_scanner_set_hidden(nd_scanner *sc, int hidden);
  * checked at once by creating (and removing) a temporary file in it, so an
  * unusable one fails before any input is read: ND_ERR_IO (see
  * nd_scanner_sys_errno), ND_ERR_NOMEM or ND_OK. */
-nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir);
+ND_API nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir);
 
 /* After a call on sc returned ND_ERR_IO: the errno value of the system call
  * that failed (0 if unknown) and the file or directory it concerned (NULL
@@ -355,8 +377,8 @@ nd_status nd_scanner_set_tmpdir(nd_scanner *sc, const char *dir);
  * sqlite3_system_errno.  The string belongs to sc and stays valid until the
  * next failing call or nd_scanner_free.  Problems with single inputs are not
  * errors of the call: they go to the diag callback (nd_diag.sys_errno). */
-int nd_scanner_sys_errno(const nd_scanner *sc);
-const char *nd_scanner_error_path(const nd_scanner *sc);
+ND_API int nd_scanner_sys_errno(const nd_scanner *sc);
+ND_API const char *nd_scanner_error_path(const nd_scanner *sc);
 
 /* Stages of nd_scanner_run, in order (for progress and timings). */
 typedef enum nd_stage {
@@ -375,7 +397,7 @@ typedef enum nd_stage {
 /* The stage's name in reports and statistics: "read", "split", "sketch",
  * "exact", "lsh", "verify", "cluster", "report"; "?" for other values.
  * Static storage; thread-safe. */
-const char *nd_stage_name(nd_stage stage);
+ND_API const char *nd_stage_name(nd_stage stage);
 
 /* Progress of a running scan: `done` of `total` units of `stage` (bytes for
  * SPLIT and SKETCH, bands for LSH, pairs for VERIFY, clusters for CLUSTER;
@@ -394,29 +416,29 @@ typedef struct nd_progress {
 typedef void (*nd_progress_fn)(void *user, const nd_progress *p);
 
 /* Sets the progress callback (NULL = none).  Not during nd_scanner_run. */
-void nd_scanner_set_progress(nd_scanner *sc, nd_progress_fn fn, void *user);
+ND_API void nd_scanner_set_progress(nd_scanner *sc, nd_progress_fn fn, void *user);
 
 /* Asks a running (or future) nd_scanner_run to stop; it returns
  * ND_ERR_CANCELLED soon after, having freed everything and removed its
  * temporary files.  Async-signal-safe and thread-safe: it only stores to a
  * lock-free atomic flag, so a SIGINT handler may call it.  The library
  * installs no signal handler itself. */
-void nd_scanner_cancel(nd_scanner *sc);
+ND_API void nd_scanner_cancel(nd_scanner *sc);
 
 /* Number of inputs skipped so far. */
-size_t nd_scanner_skipped(const nd_scanner *sc);
+ND_API size_t nd_scanner_skipped(const nd_scanner *sc);
 
 /* Runs the pipeline over all documents added so far and returns the report in
  * *out (caller frees with nd_report_free).  The report keeps the document
  * bytes alive; the scanner may be freed before the report.  Can be called
  * once per scanner. */
-nd_status nd_scanner_run(nd_scanner *sc, nd_report **out);
+ND_API nd_status nd_scanner_run(nd_scanner *sc, nd_report **out);
 
 /* ------------------------------------------------------------------------ */
 /* Report model (read-only)                                                   */
 /* ------------------------------------------------------------------------ */
 
-void nd_report_free(nd_report *r);
+ND_API void nd_report_free(nd_report *r);
 
 typedef struct nd_summary {
     uint64_t files;          /* documents scanned */
@@ -506,11 +528,11 @@ typedef struct nd_overlap_info {
  * Orders: documents in input order; paragraphs by (document, offset);
  * clusters by size descending, then representative ascending; overlaps by
  * max(a_in_b/chars(a), b_in_a/chars(b)) descending, then (a, b). */
-nd_status nd_report_summary(const nd_report *r, nd_summary *out);
-size_t nd_report_document_count(const nd_report *r);
-nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out);
-size_t nd_report_paragraph_count(const nd_report *r);
-nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out);
+ND_API nd_status nd_report_summary(const nd_report *r, nd_summary *out);
+ND_API size_t nd_report_document_count(const nd_report *r);
+ND_API nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out);
+ND_API size_t nd_report_paragraph_count(const nd_report *r);
+ND_API nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out);
 /* The paragraph's bytes (not NUL-terminated) and their length: the
  * original bytes, or for a document decoded from another encoding its
  * UTF-8 text (nd_document_info.encoding says which).
@@ -520,8 +542,8 @@ nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *o
  * changed since, *text is "" and *len 0, and the file is reported once as
  * ND_ERR_CHANGED through the scanner's diag callback, which must then still
  * be callable.  Safe to call from several threads at once. */
-nd_status nd_report_paragraph_text(const nd_report *r, size_t i,
-                                   const char **text, size_t *len);
+ND_API nd_status nd_report_paragraph_text(const nd_report *r, size_t i,
+                                          const char **text, size_t *len);
 /* Copied passages (nd_options.passages): one record per passage, with all
  * its places.  Records are ordered by characters, descending, then by their
  * first place; places by (document, offset). */
@@ -544,16 +566,16 @@ typedef struct nd_passage_place {
     uint64_t chars;      /* normalised characters */
 } nd_passage_place;
 
-size_t nd_report_passage_count(const nd_report *r);
-nd_status nd_report_passage(const nd_report *r, size_t i, nd_passage_record_info *out);
+ND_API size_t nd_report_passage_count(const nd_report *r);
+ND_API nd_status nd_report_passage(const nd_report *r, size_t i, nd_passage_record_info *out);
 /* Place j of passage i. */
-nd_status nd_report_passage_place(const nd_report *r, size_t i, size_t j,
-                                  nd_passage_place *out);
+ND_API nd_status nd_report_passage_place(const nd_report *r, size_t i, size_t j,
+                                         nd_passage_place *out);
 /* The text of place j of passage i (not NUL-terminated): as
  * nd_report_paragraph_text gives a paragraph's (read again; UTF-8 text for a
  * decoded document; "" if its file changed since, reported once). */
-nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const char **text,
-                                 size_t *len);
+ND_API nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const char **text,
+                                        size_t *len);
 /* One passage two places share, seen in both (compare, and the pairwise
  * passages of a report: nd_report_pair_passage). */
 typedef struct nd_passage_side {
@@ -587,16 +609,16 @@ typedef struct nd_pair_passage_info {
     nd_passage_info p;     /* side[0] in a, side[1] in b */
 } nd_pair_passage_info;
 
-size_t nd_report_pair_passage_count(const nd_report *r);
-nd_status nd_report_pair_passage(const nd_report *r, size_t i, nd_pair_passage_info *out);
+ND_API size_t nd_report_pair_passage_count(const nd_report *r);
+ND_API nd_status nd_report_pair_passage(const nd_report *r, size_t i, nd_pair_passage_info *out);
 /* The text of side `side` (0: in a, 1: in b) of pairwise passage i, as
  * nd_report_passage_text gives a place's. */
-nd_status nd_report_pair_passage_text(const nd_report *r, size_t i, unsigned side,
-                                      const char **text, size_t *len);
-size_t nd_report_cluster_count(const nd_report *r);
-nd_status nd_report_cluster(const nd_report *r, size_t i, nd_cluster_info *out);
-size_t nd_report_overlap_count(const nd_report *r);
-nd_status nd_report_overlap(const nd_report *r, size_t i, nd_overlap_info *out);
+ND_API nd_status nd_report_pair_passage_text(const nd_report *r, size_t i, unsigned side,
+                                             const char **text, size_t *len);
+ND_API size_t nd_report_cluster_count(const nd_report *r);
+ND_API nd_status nd_report_cluster(const nd_report *r, size_t i, nd_cluster_info *out);
+ND_API size_t nd_report_overlap_count(const nd_report *r);
+ND_API nd_status nd_report_overlap(const nd_report *r, size_t i, nd_overlap_info *out);
 
 /* Wall-clock seconds per stage of the run that made the report, and what the
  * run did to fit in memory.  Timings vary from run to run; nothing else in
@@ -615,7 +637,7 @@ typedef struct nd_timings {
 } nd_timings;
 
 /* Fills *out; ND_ERR_INVALID if r or out is NULL. */
-nd_status nd_report_timings(const nd_report *r, nd_timings *out);
+ND_API nd_status nd_report_timings(const nd_report *r, nd_timings *out);
 
 /* ------------------------------------------------------------------------ */
 /* Writers                                                                   */
@@ -631,7 +653,7 @@ typedef enum nd_format {
 
 /* Parses "text", "jsonl", "json", "csv" or "html" into *out; ND_ERR_FORMAT
  * otherwise. */
-nd_status nd_format_parse(const char *name, nd_format *out);
+ND_API nd_status nd_format_parse(const char *name, nd_format *out);
 
 typedef struct nd_write_options {
     int emit_paragraphs;   /* jsonl/json: add one record per paragraph */
@@ -643,7 +665,7 @@ typedef struct nd_write_options {
                               with stats is not byte-reproducible; default 0 */
 } nd_write_options;
 
-void nd_write_options_default(nd_write_options *wo);
+ND_API void nd_write_options_default(nd_write_options *wo);
 
 /* Sink for writers: must consume all len bytes and return 0, or return
  * non-zero (an errno value if known) to stop the writer. */
@@ -663,8 +685,8 @@ typedef int (*nd_write_fn)(void *user, const void *buf, size_t len);
  * is not left out.  ND_ERR_STATE unless the report has exactly one query
  * document and passages on.  Deterministic bytes; ND_ERR_IO if fn failed
  * (nd_report_sys_errno). */
-nd_status nd_report_write_query(const nd_report *r, nd_format format,
-                                const nd_write_options *wo, nd_write_fn fn, void *user);
+ND_API nd_status nd_report_write_query(const nd_report *r, nd_format format,
+                                       const nd_write_options *wo, nd_write_fn fn, void *user);
 
 /* Renders the report in `format` through fn.  wo may be NULL (defaults).
  * Returns ND_ERR_IO if the sink failed.  Output is a pure function of the
@@ -672,16 +694,16 @@ nd_status nd_report_write_query(const nd_report *r, nd_format format,
  * json records are formatted on as many threads as the scan used
  * (nd_timings.threads); fn is only ever called on the caller's thread, in
  * order. */
-nd_status nd_report_write(const nd_report *r, nd_format format,
-                          const nd_write_options *wo, nd_write_fn fn, void *user);
+ND_API nd_status nd_report_write(const nd_report *r, nd_format format,
+                                 const nd_write_options *wo, nd_write_fn fn, void *user);
 
 /* Writes the report to `path` atomically: into a temporary file in the same
  * directory, then renamed over path.  On failure nothing is left behind.  A
  * character device or fifo (/dev/null, a named pipe) is written in place
  * instead; a directory gives ND_ERR_IO (EISDIR), a socket
  * ND_ERR_NOT_REGULAR. */
-nd_status nd_report_write_path(const nd_report *r, nd_format format,
-                               const nd_write_options *wo, const char *path);
+ND_API nd_status nd_report_write_path(const nd_report *r, nd_format format,
+                                      const nd_write_options *wo, const char *path);
 
 /* After a call on r returned ND_ERR_IO (nd_report_write: what the sink
  * returned; nd_report_write_path: the failed system call): its errno value
@@ -689,8 +711,8 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
  * nd_scanner_sys_errno.  The string belongs to r, valid until the next
  * failing call on r or nd_report_free; with several threads writing r at
  * once, which failure is kept is unspecified. */
-int nd_report_sys_errno(const nd_report *r);
-const char *nd_report_error_path(const nd_report *r);
+ND_API int nd_report_sys_errno(const nd_report *r);
+ND_API const char *nd_report_error_path(const nd_report *r);
 
 /* ------------------------------------------------------------------------ */
 /* Clean: a deduplicated copy of the corpus                                  */
@@ -719,12 +741,12 @@ typedef struct nd_clean_options {
 } nd_clean_options;
 
 /* Fills *co with the defaults.  co must not be NULL. */
-void nd_clean_options_default(nd_clean_options *co);
+ND_API void nd_clean_options_default(nd_clean_options *co);
 
 /* Parses "first"/"longest" and "all"/"cross"/"within"; ND_ERR_FORMAT for an
  * unknown name, ND_ERR_INVALID for NULL arguments. */
-nd_status nd_keep_parse(const char *name, nd_keep *out);
-nd_status nd_scope_parse(const char *name, nd_scope *out);
+ND_API nd_status nd_keep_parse(const char *name, nd_keep *out);
+ND_API nd_status nd_scope_parse(const char *name, nd_scope *out);
 
 /* A removal plan: which byte spans of which documents a clean removes.  It
  * borrows the report, which must outlive the plan.  Immutable once made, so
@@ -753,16 +775,16 @@ typedef struct nd_removal_info {
  * do removals whose kept paragraph changed, and it is reported once as
  * ND_ERR_CHANGED through the scanner's diag callback.  ND_ERR_INVALID for a
  * NULL r/out or a bad option; ND_ERR_NOMEM. */
-nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
-                            nd_clean_plan **out);
-void nd_clean_plan_free(nd_clean_plan *p);
+ND_API nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
+                                   nd_clean_plan **out);
+ND_API void nd_clean_plan_free(nd_clean_plan *p);
 
-size_t nd_clean_removal_count(const nd_clean_plan *p);
+ND_API size_t nd_clean_removal_count(const nd_clean_plan *p);
 /* Fills *out; ND_ERR_INVALID for an index out of range or NULL. */
-nd_status nd_clean_removal(const nd_clean_plan *p, size_t i,
-                           nd_removal_info *out);
+ND_API nd_status nd_clean_removal(const nd_clean_plan *p, size_t i,
+                                  nd_removal_info *out);
 /* Removed bytes of document doc (0 when none); out of range gives 0. */
-uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc);
+ND_API uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc);
 
 /*
  * The removal log as JSONL, one object per removal, in plan order:
@@ -790,7 +812,7 @@ uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc);
  * exactly>"}, to put back before the record that followed it.
  * Returns ND_ERR_IO if fn failed.  Deterministic bytes.
  */
-nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user);
+ND_API nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user);
 
 /* Why nd_clean_write_tree refused or failed; `path` names the file or
  * directory concerned (valid until the next call on the plan). */
@@ -857,9 +879,9 @@ typedef enum nd_clean_error {
  * ND_ERR_CANCELLED.  Not thread safe for the same plan (it keeps the failure
  * path).
  */
-nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
-                              size_t ninputs, const char *out_dir,
-                              const char *log_path, int force);
+ND_API nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
+                                     size_t ninputs, const char *out_dir,
+                                     const char *log_path, int force);
 
 /* After nd_clean_write_tree returned an error on p: why (ND_CLEAN_ERR_NONE
  * when it did not fail, or failed for a reason below), the file or directory
@@ -867,28 +889,28 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
  * otherwise), as nd_scanner_sys_errno does for a scanner.  The string
  * belongs to p and stays valid until the next nd_clean_write_tree on p or
  * nd_clean_plan_free. */
-nd_clean_error nd_clean_error_kind(const nd_clean_plan *p);
-const char *nd_clean_error_path(const nd_clean_plan *p);
-int nd_clean_sys_errno(const nd_clean_plan *p);
+ND_API nd_clean_error nd_clean_error_kind(const nd_clean_plan *p);
+ND_API const char *nd_clean_error_path(const nd_clean_plan *p);
+ND_API int nd_clean_sys_errno(const nd_clean_plan *p);
 
 /* Sets a progress callback for nd_clean_write_tree on p (NULL = none): it is
  * called on the calling thread with 0 of `total` input bytes at the start
  * and after each document is written.  Not during nd_clean_write_tree. */
-void nd_clean_set_progress(nd_clean_plan *p,
-                           void (*fn)(void *user, uint64_t done, uint64_t total),
-                           void *user);
+ND_API void nd_clean_set_progress(nd_clean_plan *p,
+                                  void (*fn)(void *user, uint64_t done, uint64_t total),
+                                  void *user);
 
 /* Asks a running nd_clean_write_tree on p to stop (see there).  Only sets a
  * flag: async-signal-safe, callable from any thread or a signal handler. */
-void nd_clean_cancel(nd_clean_plan *p);
+ND_API void nd_clean_cancel(nd_clean_plan *p);
 
 /* Calls fn(user, path) once for every temporary sibling that an interrupted
  * nd_clean_write_tree left next to out_dir or log_path ("<out_dir>.neardup-
  * tmp.XXXXXX", "<log_path>.neardup-tmp.XXXXXX"), in byte order.  Paths are
  * named as out_dir and log_path are (a bare name gives a bare name).  Either
  * may be NULL.  Returns ND_OK, ND_ERR_INVALID (fn NULL) or ND_ERR_NOMEM. */
-nd_status nd_clean_leftovers(const char *out_dir, const char *log_path,
-                             void (*fn)(void *user, const char *path), void *user);
+ND_API nd_status nd_clean_leftovers(const char *out_dir, const char *log_path,
+                                    void (*fn)(void *user, const char *path), void *user);
 
 /* ------------------------------------------------------------------------ */
 /* Compare: shared passages of two documents                                 */
@@ -910,22 +932,22 @@ typedef struct nd_compare_options {
                                name iconv knows */
 } nd_compare_options;
 
-void nd_compare_options_default(nd_compare_options *co);
+ND_API void nd_compare_options_default(nd_compare_options *co);
 /* ND_ERR_INVALID with a one-line reason in msg, naming fields as
  * nd_options_check does, when min_passage is 0 or above 100000, max_gap
  * above 100000, threshold outside (0, 1], shingle outside 1-64, or encoding
  * is not "auto" nor a name iconv can decode. */
-nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
-                                   size_t msg_size);
+ND_API nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
+                                          size_t msg_size);
 
 /* A finished comparison; immutable, may be read from many threads. */
 typedef struct nd_compare nd_compare;
 
 /* Compares two in-memory documents (bytes are copied).  Names are used in
  * the output only.  *out is owned by the caller (nd_compare_free). */
-nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen,
-                             const char *name_b, const void *b, size_t blen,
-                             const nd_compare_options *co, nd_compare **out);
+ND_API nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen,
+                                    const char *name_b, const void *b, size_t blen,
+                                    const nd_compare_options *co, nd_compare **out);
 
 /* Compares two files ("-" = standard input; gzip is decompressed; a file in
  * another encoding is decoded as the scanner decodes it, co->encoding, and
@@ -935,10 +957,10 @@ nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen,
  * encoding is a notice through diag (ND_ERR_ENCODING), not a failure.  Both
  * files are read whole into memory (never mapped) and checked to be the
  * files opened; one that changed while it was read gives ND_ERR_CHANGED. */
-nd_status nd_compare_paths(const char *path_a, const char *path_b,
-                           const nd_compare_options *co, nd_diag_fn diag,
-                           void *user, nd_compare **out);
-void nd_compare_free(nd_compare *c);
+ND_API nd_status nd_compare_paths(const char *path_a, const char *path_b,
+                                  const nd_compare_options *co, nd_diag_fn diag,
+                                  void *user, nd_compare **out);
+ND_API void nd_compare_free(nd_compare *c);
 
 typedef struct nd_compare_doc_info {
     const char *path;
@@ -953,31 +975,31 @@ typedef struct nd_compare_doc_info {
 } nd_compare_doc_info;
 
 /* which: 0 = A, 1 = B.  ND_ERR_INVALID otherwise. */
-nd_status nd_compare_document(const nd_compare *c, unsigned which,
-                              nd_compare_doc_info *out);
+ND_API nd_status nd_compare_document(const nd_compare *c, unsigned which,
+                                     nd_compare_doc_info *out);
 /* The text compared, not NUL-terminated: the document's (decompressed)
  * bytes, or for a document decoded from another encoding its UTF-8 text.
  * nd_passage_side.text_offset and text_length index it. */
-nd_status nd_compare_document_text(const nd_compare *c, unsigned which,
-                                   const char **text, size_t *len);
+ND_API nd_status nd_compare_document_text(const nd_compare *c, unsigned which,
+                                          const char **text, size_t *len);
 
 /* nd_passage_side and nd_passage_info: see the report's pairwise passages. */
 
 /* Passages are ordered by position in A, then in B. */
-size_t nd_compare_passage_count(const nd_compare *c);
-nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_info *out);
+ND_API size_t nd_compare_passage_count(const nd_compare *c);
+ND_API nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_info *out);
 
 /* Renders the comparison as text, jsonl or html (json and csv give
  * ND_ERR_INVALID).  wo may be NULL; wo->preview limits the text format's
  * excerpts (0 = whole passages).  Deterministic bytes; ND_ERR_IO if fn
  * failed. */
-nd_status nd_compare_write(const nd_compare *c, nd_format format,
-                           const nd_write_options *wo, nd_write_fn fn,
-                           void *user);
+ND_API nd_status nd_compare_write(const nd_compare *c, nd_format format,
+                                  const nd_write_options *wo, nd_write_fn fn,
+                                  void *user);
 /* After nd_compare_write returned ND_ERR_IO: the errno value the write
  * function returned (0 if unknown), as nd_report_sys_errno.  Problems with
  * the input files reach nd_compare_paths' diag, with their errno. */
-int nd_compare_sys_errno(const nd_compare *c);
+ND_API int nd_compare_sys_errno(const nd_compare *c);
 
 /* ------------------------------------------------------------------------ */
 /* Index: a persistent corpus in SQLite, queried without rescanning it        */
@@ -1024,37 +1046,37 @@ typedef struct nd_index nd_index;
  * sqlite3_open does; close it with nd_index_close.  Only
  * nd_index_errmsg and nd_index_close may be called on a handle whose open
  * failed (others give ND_ERR_STATE).  The caller owns the handle. */
-nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_index **out);
+ND_API nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_index **out);
 
 /* Closes the database and frees the handle.  Accepts NULL. */
-void nd_index_close(nd_index *idx);
+ND_API void nd_index_close(nd_index *idx);
 
 /* A one-line English message about the last failing call on idx (no
  * trailing newline; "" when none; the field names of nd_options as in
  * nd_options_check's messages).  Owned by idx, valid until the next call
  * on it.  NULL idx gives "". */
-const char *nd_index_errmsg(const nd_index *idx);
+ND_API const char *nd_index_errmsg(const nd_index *idx);
 
 /* The options stored in the index (those that do not affect comparison:
  * as given to nd_index_open, or the defaults), into *out. */
-nd_status nd_index_options(const nd_index *idx, nd_options *out);
+ND_API nd_status nd_index_options(const nd_index *idx, nd_options *out);
 
 /* Where problems with single inputs of nd_index_add and nd_index_query go
  * (as nd_scanner_set_diag; NULL = nowhere).  Not an error of the call. */
-void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user);
+ND_API void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user);
 
 /* How long nd_index_add and nd_index_remove wait for another writer to
  * finish before they fail with ND_ERR_BUSY (default 5000 ms; 0: not at
  * all).  Queries never wait: they read the last committed state. */
-void nd_index_set_busy_timeout(nd_index *idx, unsigned ms);
+ND_API void nd_index_set_busy_timeout(nd_index *idx, unsigned ms);
 
 /* Which files the walks of nd_index_add and nd_index_query take, as
  * nd_scanner_add_walk_rule and nd_scanner_set_hidden do for a scan (the
  * same patterns, the same rules); not stored in the index.  Set before
  * adding; the pattern is copied.  ND_ERR_INVALID for an empty pattern,
  * ND_ERR_NOMEM, or ND_OK. */
-nd_status nd_index_add_walk_rule(nd_index *idx, nd_walk_rule rule, const char *pattern);
-void nd_index_set_hidden(nd_index *idx, int hidden);
+ND_API nd_status nd_index_add_walk_rule(nd_index *idx, nd_walk_rule rule, const char *pattern);
+ND_API void nd_index_set_hidden(nd_index *idx, int hidden);
 
 /* What one nd_index_add did. */
 typedef struct nd_index_add_info {
@@ -1078,14 +1100,14 @@ typedef struct nd_index_add_info {
  * ND_ERR_IO (the database could not be written: a full disk, with the
  * message), ND_ERR_NOMEM, ND_ERR_INVALID; on failure the index is as it
  * was before the call. */
-nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info);
+ND_API nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info);
 
 /* Removes the file `path`, or every file below the directory `path` (the
  * stored paths that start with "path/"), with their documents and
  * paragraphs, in one transaction.  *removed (may be NULL) receives the
  * number of files removed; none is not an error.  ND_ERR_BUSY, ND_ERR_IO,
  * ND_ERR_NOMEM. */
-nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed);
+ND_API nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed);
 
 /* Checks the index: SQLite's PRAGMA integrity_check, then the index's own
  * invariants - every paragraph's document and every document's file exist,
@@ -1095,7 +1117,7 @@ nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed);
  * paragraph, and the files', documents' paragraph and character counts
  * add up.  ND_OK when all hold; ND_ERR_FORMAT with the first failure in
  * nd_index_errmsg; ND_ERR_IO, ND_ERR_NOMEM. */
-nd_status nd_index_check(nd_index *idx);
+ND_API nd_status nd_index_check(nd_index *idx);
 
 /* Sizes of the index (nd_index_counts). */
 typedef struct nd_index_counts {
@@ -1106,7 +1128,7 @@ typedef struct nd_index_counts {
     uint64_t db_bytes;     /* the database file (page_count x page_size) */
 } nd_index_counts;
 
-nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out);
+ND_API nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out);
 
 /* How an indexed file stands on disk now (nd_index_status). */
 typedef enum nd_index_file_state {
@@ -1120,9 +1142,9 @@ typedef enum nd_index_file_state {
  * paths (path valid during the call only).  A file whose size and
  * modification time are those indexed is SAME without being read; otherwise
  * its content hash decides.  ND_OK, ND_ERR_IO, ND_ERR_NOMEM. */
-nd_status nd_index_status(nd_index *idx,
-                          void (*fn)(void *user, const char *path, nd_index_file_state state),
-                          void *user);
+ND_API nd_status nd_index_status(nd_index *idx,
+                                 void (*fn)(void *user, const char *path, nd_index_file_state state),
+                                 void *user);
 
 /* The result of one query: immutable, may be read from many threads, owned
  * by the caller (nd_query_free); it does not refer to the index, which may
@@ -1140,9 +1162,9 @@ typedef struct nd_query nd_query;
  * against an index that holds it).  Inputs that cannot be read go to the
  * diag callback (a query with no document is not an error).  *out receives
  * the result.  ND_ERR_NOMEM, ND_ERR_IO (the database), ND_ERR_STATE. */
-nd_status nd_index_query(nd_index *idx, const char *path, nd_query **out);
+ND_API nd_status nd_index_query(nd_index *idx, const char *path, nd_query **out);
 
-void nd_query_free(nd_query *q);
+ND_API void nd_query_free(nd_query *q);
 
 /* A query document (in walk order). */
 typedef struct nd_query_doc_info {
@@ -1199,17 +1221,17 @@ typedef struct nd_query_overlap_info {
  * targets by path; matches by paragraph, then similarity descending, then
  * target, then offset; overlaps by document, then doc_in_target descending,
  * then target. */
-nd_status nd_query_threshold(const nd_query *q, double *out);
-size_t nd_query_document_count(const nd_query *q);
-nd_status nd_query_document(const nd_query *q, size_t i, nd_query_doc_info *out);
-size_t nd_query_paragraph_count(const nd_query *q);
-nd_status nd_query_paragraph(const nd_query *q, size_t i, nd_query_paragraph_info *out);
-size_t nd_query_target_count(const nd_query *q);
-nd_status nd_query_target(const nd_query *q, size_t i, nd_query_target_info *out);
-size_t nd_query_match_count(const nd_query *q);
-nd_status nd_query_match(const nd_query *q, size_t i, nd_query_match_info *out);
-size_t nd_query_overlap_count(const nd_query *q);
-nd_status nd_query_overlap(const nd_query *q, size_t i, nd_query_overlap_info *out);
+ND_API nd_status nd_query_threshold(const nd_query *q, double *out);
+ND_API size_t nd_query_document_count(const nd_query *q);
+ND_API nd_status nd_query_document(const nd_query *q, size_t i, nd_query_doc_info *out);
+ND_API size_t nd_query_paragraph_count(const nd_query *q);
+ND_API nd_status nd_query_paragraph(const nd_query *q, size_t i, nd_query_paragraph_info *out);
+ND_API size_t nd_query_target_count(const nd_query *q);
+ND_API nd_status nd_query_target(const nd_query *q, size_t i, nd_query_target_info *out);
+ND_API size_t nd_query_match_count(const nd_query *q);
+ND_API nd_status nd_query_match(const nd_query *q, size_t i, nd_query_match_info *out);
+ND_API size_t nd_query_overlap_count(const nd_query *q);
+ND_API nd_status nd_query_overlap(const nd_query *q, size_t i, nd_query_overlap_info *out);
 
 /* Renders the result as text or jsonl (others: ND_ERR_INVALID).  Text: per
  * query document its shares and overlaps, then per paragraph with matches
@@ -1217,8 +1239,8 @@ nd_status nd_query_overlap(const nd_query *q, size_t i, nd_query_overlap_info *o
  * "query" record per document, one "overlap" record per target, one
  * "match" record per match (layouts at the top of src/write_index.c).
  * Deterministic bytes; ND_ERR_IO if fn failed. */
-nd_status nd_query_write(const nd_query *q, nd_format format, const nd_write_options *wo,
-                         nd_write_fn fn, void *user);
+ND_API nd_status nd_query_write(const nd_query *q, nd_format format, const nd_write_options *wo,
+                                nd_write_fn fn, void *user);
 
 #ifdef __cplusplus
 }

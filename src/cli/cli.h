@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "neardup.h"
 
@@ -23,6 +24,21 @@ enum {
     CLI_EXIT_NO_INPUT = 4, /* no input could be read: nothing was written */
     CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM (128 + SIGINT) */
 };
+
+/* A row of the program's command table (main.c). */
+struct cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* argv[0] is the name */
+    const char *summary;
+};
+
+/* `neardup --doc KIND DEST` (doc.c), run by the build: KIND man writes the
+ * pages neardup.1 and neardup-COMMAND.1 into the directory DEST; bash and
+ * zsh write the completion script DEST.  Everything comes from the command
+ * table, each command's --help text (usage) and its option table.  Returns
+ * an exit code. */
+int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds,
+            size_t n, void (*usage)(FILE *f));
 
 /* A subcommand: argv[0] is its name, as for main(). Returns an exit code. */
 int cmd_scan(int argc, char **argv);

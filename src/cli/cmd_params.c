@@ -44,6 +44,9 @@ static void usage(const struct opt *table)
            "\n"
            "options:\n");
     opt_usage(table);
+    printf("\n"
+           "exit status: 0 success, 1 usage error, 3 the output could not be\n"
+           "written.\n");
 }
 
 /* At least two decimals, more only when needed to show x exactly. */

@@ -15,15 +15,9 @@
 
 #include "cli.h"
 
-struct command {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *summary;
-};
-
 static int cmd_help(int argc, char **argv);
 
-static const struct command commands[] = {
+static const struct cli_command commands[] = {
     {"scan", cmd_scan, "find near-duplicate paragraphs and report overlap"},
     {"clean", cmd_clean, "write a copy of the corpus without the duplicates"},
     {"compare", cmd_compare, "show the passages two documents share"},
@@ -52,7 +46,7 @@ static void usage(FILE *f)
                "for its options.\n");
 }
 
-static const struct command *find_command(const char *name)
+static const struct cli_command *find_command(const char *name)
 {
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(commands[i].name, name) == 0)
@@ -71,7 +65,7 @@ static int unknown_command(const char *name)
 /* `neardup help [COMMAND]`: the same as `neardup COMMAND --help`. */
 static int cmd_help(int argc, char **argv)
 {
-    const struct command *c;
+    const struct cli_command *c;
     char help_opt[] = "--help";
     char *sub_argv[3];
 
@@ -100,7 +94,7 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    const struct command *c;
+    const struct cli_command *c;
     int rc;
 
     if (argc < 2) {
@@ -110,6 +104,13 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         rc = CLI_EXIT_OK;
+    } else if (strcmp(argv[1], "--doc") == 0) {
+        /* hidden: the build writes the man pages and completions (doc.c) */
+        if (argc != 4) {
+            fprintf(stderr, "neardup: usage: neardup --doc man|bash|zsh DEST\n");
+            return CLI_EXIT_USAGE;
+        }
+        return cli_doc(argv[2], argv[3], commands, N_COMMANDS, usage);
     } else if (strcmp(argv[1], "--version") == 0) {
         printf("neardup %s\n", nd_version());
         rc = CLI_EXIT_OK;

@@ -455,47 +455,69 @@ static void print_wrapped(const char *text)
     }
 }
 
+void opt_describe(const struct opt *o, struct opt_row_text *t)
+{
+    t->name[0] = t->meta[0] = t->def[0] = '\0';
+    t->negated = 0;
+    if (takes_value(o)) {
+        if (o->metavar)
+            snprintf(t->meta, sizeof t->meta, "%s", o->metavar);
+        else if (o->choices)
+            choice_list(o, "|", t->meta, sizeof t->meta);
+    }
+    /* NEGBIT: show the form that changes something: --no-X when X is on */
+    if (o->kind == OPT_KIND_NEGBIT)
+        t->negated = (*(const unsigned *)o->target & o->mask) != 0;
+    snprintf(t->name, sizeof t->name, "%s%s", t->negated ? "no-" : "", o->name);
+    default_text(o, t->def, sizeof t->def);
+}
+
+int opt_takes_value(const struct opt *o)
+{
+    return takes_value(o);
+}
+
+/* Documentation mode (opt_doc_hook): the command's table goes to doc_fn. */
+static opt_doc_fn doc_fn;
+static void *doc_user;
+
+void opt_doc_hook(opt_doc_fn fn, void *user)
+{
+    doc_fn = fn;
+    doc_user = user;
+}
+
 void opt_usage(const struct opt *table)
 {
+    if (doc_fn) {
+        printf("%s\n", OPT_DOC_MARK);
+        doc_fn(doc_user, table);
+        return;
+    }
     for (const struct opt *o = table; o->kind != OPT_KIND_END; o++) {
-        char left[160], meta[128], def[64], text[512];
+        char left[160], text[512];
+        struct opt_row_text t;
         int n;
 
         if (o->kind == OPT_KIND_TABLE) {
             opt_usage(o->target);
             continue;
         }
-
-        meta[0] = '\0';
-        if (takes_value(o)) {
-            if (o->metavar)
-                snprintf(meta, sizeof meta, " %s", o->metavar);
-            else if (o->choices) {
-                char list[120];
-                choice_list(o, "|", list, sizeof list);
-                snprintf(meta, sizeof meta, " %s", list);
-            }
-        }
-        if (o->kind == OPT_KIND_NEGBIT) {
-            /* show the form that changes something: --no-X when X is on */
-            int on = (*(const unsigned *)o->target & o->mask) != 0;
-            n = snprintf(left, sizeof left, "      --%s%s", on ? "no-" : "",
-                         o->name);
-        } else if (o->short_name) {
-            n = snprintf(left, sizeof left, "  -%c, --%s%s", o->short_name,
-                         o->name, meta);
-        } else {
-            n = snprintf(left, sizeof left, "      --%s%s", o->name, meta);
-        }
-        default_text(o, def, sizeof def);
+        opt_describe(o, &t);
+        if (o->short_name && o->kind != OPT_KIND_NEGBIT)
+            n = snprintf(left, sizeof left, "  -%c, --%s%s%s", o->short_name,
+                         t.name, t.meta[0] ? " " : "", t.meta);
+        else
+            n = snprintf(left, sizeof left, "      --%s%s%s", t.name,
+                         t.meta[0] ? " " : "", t.meta);
         if (n < 0)
             n = 0;
         if (n + 2 > HELP_COLUMN)
             printf("%s\n%*s", left, HELP_COLUMN, "");
         else
             printf("%-*s", HELP_COLUMN, left);
-        if (def[0])
-            snprintf(text, sizeof text, "%s (default: %s)", o->help, def);
+        if (t.def[0])
+            snprintf(text, sizeof text, "%s (default: %s)", o->help, t.def);
         else
             snprintf(text, sizeof text, "%s", o->help);
         print_wrapped(text);
@@ -506,6 +528,11 @@ int opt_parse_command(const struct opt *table, const char *prog, int argc,
                       char **argv, int *npos,
                       void (*usage)(const struct opt *table), int *exit_code)
 {
+    if (doc_fn) { /* documentation mode: the table, not the arguments */
+        usage(table);
+        *exit_code = 0;
+        return 0;
+    }
     switch (opt_parse(table, prog, argc, argv, npos)) {
     case OPT_HELP:
         usage(table);

@@ -101,6 +101,33 @@ int opt_parse_command(const struct opt *table, const char *prog, int argc,
 /* Prints the option list of table (for --help) on stdout. */
 void opt_usage(const struct opt *table);
 
+/* What the option list shows of one row (not an OPT_KIND_TABLE row): the
+ * long name as shown ("no-nfkc" for a NEGBIT row that is on by default,
+ * negated set then), the value's name ("N", "text|jsonl", "" without a
+ * value) and the default ("" for none).  --help, the man pages and the
+ * completions (doc.c) all describe options through it. */
+struct opt_row_text {
+    char name[64];
+    char meta[128];
+    char def[64];
+    int negated;
+};
+void opt_describe(const struct opt *o, struct opt_row_text *t);
+/* Whether the option takes a value. */
+int opt_takes_value(const struct opt *o);
+
+/*
+ * Documentation mode (`neardup --doc`, doc.c): with a hook set,
+ * opt_parse_command parses nothing; it calls the command's usage function,
+ * in which opt_usage prints the line OPT_DOC_MARK in place of the option list
+ * and hands the table to fn, and then stops the command (exit code 0).  So
+ * the man pages and completions read the very tables --help prints.  NULL
+ * ends the mode.
+ */
+typedef void (*opt_doc_fn)(void *user, const struct opt *table);
+void opt_doc_hook(opt_doc_fn fn, void *user);
+#define OPT_DOC_MARK "\001neardup-doc-options"
+
 /* Prints "PROG: MESSAGE" on stderr, one line. */
 void opt_error(const char *prog, const char *fmt, ...)
 #if defined(__GNUC__)
