@@ -1,30 +1,42 @@
 #!/usr/bin/env bash
 # scripts/setup.sh - installs what is missing (Debian 12), builds, and runs.
 #
-#   scripts/setup.sh run    install, build, scan the bundled sample corpus
-#   scripts/setup.sh test   install, build (normal + ASan/UBSan + fuzz), run every test
-#   scripts/setup.sh deps   only install the Debian packages
-#   scripts/setup.sh build  install and build (build/)
+#   scripts/setup.sh run    install what running needs, build (no tests), scan
+#                           the bundled sample corpus
+#   scripts/setup.sh test   install everything, make three builds (normal,
+#                           ASan/UBSan, libFuzzer), run every test
+#   scripts/setup.sh deps   only install the Debian packages (all of them)
+#   scripts/setup.sh build  install everything and build (build/, with tests)
 #
 # Needs root or sudo for apt-get when packages are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake pkg-config
-          libxxhash-dev xxhash zlib1g-dev libutf8proc-dev libuchardet-dev
-          libopencc-dev libopencc-data libarchive-dev xz-utils zstd zip unzip
-          libcriterion-dev libjson-c-dev libsqlite3-dev
-          clang libclang-rt-14-dev valgrind hyperfine python3
-          chromium
-          fortunes fortunes-min fortunes-zh python3-doc wamerican miscfiles
-          debian-reference-zh-cn git python3-pip distro-info-data netbase
-          publicsuffix
-          # neardup-mpi and its tests (issue 16)
-          libopenmpi-dev openmpi-bin)
+# --- packages: what running needs, and what only the tests need (issue 17) ---
+# `run` installs RUN_PACKAGES and builds without the tests; `test`, `build`
+# and `deps` install TEST_PACKAGES and MPI_PACKAGES too.
+RUN_PACKAGES=(build-essential cmake pkg-config
+              libxxhash-dev zlib1g-dev libutf8proc-dev libuchardet-dev
+              libopencc-dev libopencc-data libarchive-dev libjson-c-dev
+              libsqlite3-dev)
+# Criterion (unit tests), the test archives, clang + its sanitizer runtime
+# (fuzz build), valgrind, hyperfine and xxhsum (benchmarks), python3 (the
+# real-text test), chromium (HTML test), groff/man-db and zsh (man pages and
+# completions, tests/install), and the packages whose texts tests/realtext
+# reads
+TEST_PACKAGES=(libcriterion-dev xxhash xz-utils zstd zip unzip
+               clang libclang-rt-14-dev valgrind hyperfine python3
+               chromium groff-base man-db zsh
+               fortunes fortunes-min fortunes-zh python3-doc wamerican miscfiles
+               debian-reference-zh-cn git python3-pip distro-info-data netbase
+               publicsuffix)
+# neardup-mpi and its tests (issue 16): installed with test and build (the
+# program is built when CMake finds MPI; `run` does not need it)
+MPI_PACKAGES=(libopenmpi-dev openmpi-bin)
 
-deps() {
+deps() {  # deps PACKAGE...
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -34,6 +46,7 @@ deps() {
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+# --- end of the packages block ---
 
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -44,12 +57,13 @@ build() {  # build DIR [cmake args...]
 }
 
 case "${1:-run}" in
-  deps)  deps ;;
-  build) deps; build build ;;
-  run)   deps; build build; ./build/neardup scan examples/seeds ;;
+  deps)  deps "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${MPI_PACKAGES[@]}" ;;
+  build) deps "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${MPI_PACKAGES[@]}"; build build -DND_BUILD_TESTS=ON -DND_BUILD_BENCH=ON ;;
+  run)   deps "${RUN_PACKAGES[@]}"; build build -DND_BUILD_TESTS=OFF -DND_BUILD_BENCH=OFF
+         ./build/neardup scan examples/seeds ;;
   test)
-    deps
-    build build
+    deps "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${MPI_PACKAGES[@]}"
+    build build -DND_BUILD_TESTS=ON -DND_BUILD_BENCH=ON
     (cd build && ctest --output-on-failure -j "$JOBS")
     build build-asan -DND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DND_BUILD_BENCH=OFF
     (cd build-asan && ctest --output-on-failure -j "$JOBS" -LE valgrind)
