@@ -37,3 +37,43 @@ foreach(case ${nd_install_cases})
     set_tests_properties(install_${case} PROPERTIES FIXTURES_REQUIRED nd_prefix)
   endif()
 endforeach()
+
+# The Python binding (python/): pytest over the installed library (label
+# python), and `pip install ./python` into a new virtual environment with no
+# package index.  Not in sanitizer builds: python itself is not built with
+# the sanitizers, so an instrumented libneardup.so cannot be loaded into it.
+if(ND_SANITIZE OR ND_FUZZ)
+  message(STATUS "python tests: not registered in a sanitizer build")
+else()
+  add_executable(nd_py_layout ${CMAKE_SOURCE_DIR}/python/tests/layout.c)
+  target_include_directories(nd_py_layout PRIVATE ${CMAKE_SOURCE_DIR}/include)
+  target_compile_options(nd_py_layout PRIVATE ${ND_WARNINGS})
+  find_program(ND_PYTEST NAMES pytest-3 pytest)
+  find_package(Python3 COMPONENTS Interpreter)
+  set(ND_PYTHON_ENV
+    "NEARDUP_LIBRARY=${ND_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/libneardup.so.0"
+    "NEARDUP_BIN=${ND_INSTALL_PREFIX}/bin/neardup"
+    "NEARDUP_LAYOUT=$<TARGET_FILE:nd_py_layout>"
+    "ND_SEEDS=${CMAKE_SOURCE_DIR}/examples/seeds"
+    "PYTHONPATH=${CMAKE_SOURCE_DIR}/python"
+    "PYTHONDONTWRITEBYTECODE=1")
+  if(ND_PYTEST)
+    add_test(NAME python_pytest
+      COMMAND ${ND_PYTEST} -p no:cacheprovider -q ${CMAKE_SOURCE_DIR}/python/tests)
+  else()
+    # pytest missing is a failure, as a missing browser is (setup.sh test
+    # installs python3-pytest)
+    add_test(NAME python_pytest
+      COMMAND ${CMAKE_COMMAND} -E echo "FAIL: pytest not found (python3-pytest)")
+    set_tests_properties(python_pytest PROPERTIES WILL_FAIL ON)
+  endif()
+  set_tests_properties(python_pytest PROPERTIES
+    ENVIRONMENT "${ND_PYTHON_ENV}" FIXTURES_REQUIRED nd_prefix
+    LABELS python TIMEOUT 300)
+  add_test(NAME python_pip
+    COMMAND ${BASH_PROGRAM} ${CMAKE_SOURCE_DIR}/python/tests/pip.sh
+            ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/python)
+  set_tests_properties(python_pip PROPERTIES
+    ENVIRONMENT "${ND_PYTHON_ENV};ND_PREFIX=${ND_INSTALL_PREFIX}"
+    FIXTURES_REQUIRED nd_prefix LABELS python TIMEOUT 300)
+endif()
