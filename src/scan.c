@@ -326,6 +326,7 @@ typedef struct scan_work {
     unsigned char *pass;   /* per candidate pair: verified */
     double *jac;           /* per candidate pair: its exact Jaccard */
     nd_texts texts;        /* of the paragraphs in candidate pairs */
+    uint32_t *link;        /* a front's exact groups (scan_hook.h) */
 } scan_work;
 
 static void work_release(scan_work *w) {
@@ -369,6 +370,7 @@ static void work_release(scan_work *w) {
     free(w->pass);
     free(w->jac);
     nd_texts_release(&w->texts);
+    free(w->link);
 }
 
 /* --- the run ------------------------------------------------------------- */
@@ -510,7 +512,15 @@ static nd_status plan_memory(scan_work *w, uint64_t limit) {
     return st;
 }
 
-/* nd_scanner_run, or with stages 1-2 done by front (scan_hook.h). */
+/* A front's exact groups (scan_hook.h): each copy linked under its group's
+ * first paragraph, as nd_stage_exact links them. */
+static void front_links(scan_work *w, size_t np, size_t ncl, nd_exact_out *exout) {
+    for (size_t p = 0; p < np; p++)
+        if (w->link[p] != p) nd_uf_link(exout->uf, w->link[p], (uint32_t)p);
+    exout->ncl = ncl;
+}
+
+/* nd_scanner_run, or with stages 1-4 done by front (scan_hook.h). */
 static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out) {
     nd_status st = ND_OK;
     nd_report *r = NULL;
@@ -580,14 +590,17 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
                         .limit = tm->memory_limit};
     nd_split_out spout = {.pt = &w.pt};
     int stop = 0;
-    if (front) { /* scan_hook.h: stages 1-2 done elsewhere, band keys in memory */
+    size_t front_ncl = 0;
+    if (front) { /* scan_hook.h: stages 1-4 done elsewhere */
         nd_front_out fo;
         memset(&fo, 0, sizeof fo);
         fo.split.pt = &w.pt;
         st = front(user, &w.x, r, &spin, &fo);
         spout = fo.split;
         spout.fused = 0;
-        w.bkeys = fo.bkeys;
+        w.link = fo.link;
+        w.pairs = fo.pairs;
+        front_ncl = fo.ncl;
         stop = fo.stop;
     } else {
         st = nd_stage_split(&w.x, &spin, &spout);
@@ -612,10 +625,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
 
     size_t np = r->pt.n;
     size_t n1 = np ? np : 1;
-    if (front)
-        w.batch_rows = np ? np : 1; /* the front's band keys, one batch */
-    else
-        ND_CHECK(plan_memory(&w, tm->memory_limit));
+    if (!front) ND_CHECK(plan_memory(&w, tm->memory_limit));
     if (w.fusing && w.spilling) { /* cannot happen (same bound); be safe */
         for (size_t i = 0; i < w.nranges; i++) nd_range_sketch_release(&w.rsk[i]);
         free(w.rsk);
@@ -627,10 +637,9 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     w.sim = nd_calloc(n1, sizeof *w.sim);
     if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
     if (!w.ekey) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
-    if (!w.fusing && !w.bkeys)
-        w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
+    if (!w.fusing && !front) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
     if (!w.chars || !w.cluster || !w.sim || !w.state || !w.ekey ||
-        (!w.fusing && !w.bkeys)) {
+        (!w.fusing && !front && !w.bkeys)) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -657,7 +666,10 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     nd_exec_begin(&w.x, ND_STAGE_EXACT, 0);
     nd_exact_in exin = {.n = np, .ekey = w.ekey};
     nd_exact_out exout = {.state = w.state, .uf = &w.uf};
-    ND_CHECK(nd_stage_exact(&w.x, &exin, &exout));
+    if (front) /* the front's exact groups (scan_hook.h) */
+        front_links(&w, np, front_ncl, &exout);
+    else
+        ND_CHECK(nd_stage_exact(&w.x, &exin, &exout));
     w.ncl = exout.ncl;
     ND_LAP(ND_STAGE_EXACT);
     nd_lsh_in lin = {.n = np,
@@ -674,7 +686,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
                      .nbatches = w.nbatches,
                      .merge_buf = w.merge_buf};
     nd_lsh_out lout = {.pairs = &w.pairs};
-    st = nd_stage_lsh(&w.x, &lin, &lout);
+    st = front ? ND_OK : nd_stage_lsh(&w.x, &lin, &lout); /* a front made the pairs */
     if (st == ND_ERR_IO) /* reading the spilled runs back */
         st = scanner_io_error(sc, lout.io_errno, scanner_tmpdir(sc));
     ND_CHECK(st);

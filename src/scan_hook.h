@@ -3,12 +3,13 @@
  * programs of the project that link the library and use its internals, such
  * as neardup-mpi, src/mpi/).
  *
- * The front of a scan is stages 1 and 2 (split and sketch): documents in,
- * paragraph table, characters, states, exact keys and band keys out.  A
- * distributed run computes them elsewhere (each rank its share of the
- * documents) and hands them to the same driver, which runs stages 3 to 8
- * (exact, LSH, verify, cluster, report) exactly as nd_scanner_run does, so
- * the report is the same.
+ * The front of a scan is stages 1 to 4 (split, sketch, exact, LSH):
+ * documents in; paragraph table, characters, states, exact groups and
+ * candidate pairs out.  A distributed run computes them elsewhere (each
+ * rank splits and sketches its share of the documents, and groups its range
+ * of exact keys and band keys) and hands them to the same driver, which runs
+ * stages 5 to 8 (verify, cluster, passages, report) exactly as
+ * nd_scanner_run does, so the report is the same.
  */
 #ifndef ND_SCAN_HOOK_H
 #define ND_SCAN_HOOK_H
@@ -18,13 +19,17 @@
 #include "stage.h"
 
 /* What a front hands to the rest of the run, for all of the run's
- * documents: the split's output (split.pt filled, split.phash, doc_ncut,
+ * documents: the split's output (split.pt filled; split.phash, doc_ncut,
  * doc_cutline, doc_split, chars, state and ekey allocated, one entry per
- * paragraph or document; split.fused 0, no ranges) and the band keys. */
+ * paragraph or document; split.fused 0, no ranges), with the exact stage
+ * applied (state ND_PARA_COPY for every paragraph with an earlier equal
+ * exact key, and link), and the LSH stage's candidate pairs. */
 typedef struct nd_front_out {
     nd_split_out split;
-    uint32_t *bkeys;   /* allocated: band j of paragraph p at bkeys[j * n + p]
-                          (n = paragraphs, or 1 if none); read for REP rows */
+    uint32_t *link;    /* allocated: per paragraph, for an ND_PARA_COPY the
+                          first paragraph of its exact group, else itself */
+    size_t ncl;        /* clusterable paragraphs (REP or COPY) */
+    nd_pairs pairs;    /* the candidate pairs, ascending, distinct */
     int stop;          /* 1: this process's part of the run ends here: the
                           run returns ND_OK with *out NULL (the arrays above
                           are then not read, only freed) */
@@ -39,9 +44,9 @@ typedef struct nd_front_out {
 typedef nd_status (*nd_front_fn)(void *user, nd_exec *x, nd_report *r, const nd_split_in *in,
                                  nd_front_out *out);
 
-/* nd_scanner_run with stages 1-2 done by front(user, ...) instead of by
- * nd_stage_split and nd_stage_sketch.  The band keys stay in memory (the
- * spilled path is not taken).  *out is NULL when the front set stop. */
+/* nd_scanner_run with stages 1-4 done by front(user, ...) instead of by
+ * nd_stage_split, nd_stage_sketch, nd_stage_exact and nd_stage_lsh.  *out is
+ * NULL when the front set stop. */
 nd_status nd_scanner_run_front(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out);
 
 #endif /* ND_SCAN_HOOK_H */

@@ -101,9 +101,11 @@
 #include "scan_hook.h"
 #include "stage.h"
 
-#define ROW_FIXED 48u
-#define ROWS_MSG_BYTES ((size_t)8 << 20) /* bytes of rows per message, at most */
+#define ROW_BYTES 56u                             /* a paragraph row to rank 0 */
+#define ROWS_MSG_BYTES ((size_t)8 << 20)          /* bytes of rows per message, at most */
+#define PAIRS_MSG ((size_t)1 << 20)               /* pairs per message, at most */
 #define ND_TAG_ROWS 1601
+#define ND_TAG_PAIRS 1602
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -146,9 +148,27 @@ static int ready_vote(nd_mpi_ctx *c, int ready) {
     return all;
 }
 
+/* A status vote: every rank's st, the largest (ND_OK = 0 when all are). */
+static nd_status status_vote(nd_mpi_ctx *c, nd_status st) {
+    int mine = (int)st, worst = 0;
+    MPI_Request req;
+    MPI_Iallreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, c->comm, &req);
+    wait_req(&req);
+    return st != ND_OK ? st : (nd_status)worst;
+}
+
 void nd_mpi_scan_skip(nd_mpi_ctx *c) {
     if (!c->entered) (void)ready_vote(c, 0);
     c->entered = 1;
+}
+
+/* An allocation the other ranks cannot wait out: the job ends. */
+static void *must(nd_mpi_ctx *c, void *p) {
+    if (!p) {
+        fprintf(stderr, "neardup-mpi: rank %d: out of memory in an exchange\n", c->rank);
+        MPI_Abort(c->comm, 3);
+    }
+    return p;
 }
 
 /* first[0 .. size]: rank r's documents are first[r] .. first[r + 1] - 1,
@@ -168,14 +188,36 @@ static void share_bounds(const nd_doctab *docs, int size, size_t *first) {
     while (r < size) first[++r] = docs->n;
 }
 
+/* Which rank groups an exact key, and band j's key (a multiply-shift mix,
+ * so that ranges of keys spread). */
+static int exact_owner(const XXH128_hash_t *k, int size) {
+    return (int)(((k->low64 ^ k->high64) * UINT64_C(0x9E3779B97F4A7C15) >> 32) % (uint64_t)size);
+}
+static int band_owner(unsigned j, uint32_t key, int size) {
+    uint64_t h = ((uint64_t)key << 8 | j) * UINT64_C(0xD6E8FEB86659FD93);
+    return (int)((h >> 32) % (uint64_t)size);
+}
+
+/* The rank whose share holds paragraph id p (base[0 .. size], ascending). */
+static int id_owner(const uint64_t *base, int size, uint64_t p) {
+    int lo = 0, hi = size - 1;
+    while (lo < hi) { /* the last rank r with base[r] <= p */
+        int mid = (lo + hi + 1) / 2;
+        if (base[mid] <= p) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 /* This rank's rows, as its split and sketch made them. */
 typedef struct local_rows {
-    size_t n;
+    size_t n, n1;
+    uint64_t base;     /* the id of its first row */
     uint32_t *chars;
     unsigned char *state;
     XXH128_hash_t *ekey;
-    uint32_t *bkeys; /* band-major, n1 rows */
-    size_t n1;
+    uint32_t *bkeys;   /* band-major, n1 rows */
+    uint32_t *link;    /* global ids: the first of its exact group, or itself */
 } local_rows;
 
 static void local_rows_release(local_rows *l) {
@@ -183,6 +225,7 @@ static void local_rows_release(local_rows *l) {
     free(l->state);
     free(l->ekey);
     free(l->bkeys);
+    free(l->link);
     memset(l, 0, sizeof *l);
 }
 
@@ -220,7 +263,8 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
     l->n = pt.n;
     l->n1 = pt.n ? pt.n : 1;
     l->bkeys = nd_calloc(l->n1, (size_t)bands * sizeof *l->bkeys);
-    if (!l->bkeys) {
+    l->link = nd_mallocn(l->n1, sizeof *l->link);
+    if (!l->bkeys || !l->link) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -279,33 +323,267 @@ out:
     return st;
 }
 
+/* One all-to-all of `size`-byte records: send[] holds cnt[k] records for
+ * rank k, in rank order; *recv (allocated) receives rcnt[k] from rank k, in
+ * rank order.  Counts over INT_MAX bytes are refused on every rank alike
+ * (ND_ERR_INVALID: more ranks are needed). */
+static nd_status all_to_all(nd_mpi_ctx *c, const void *send, const uint64_t *cnt, size_t size,
+                            void **recv, uint64_t *rcnt) {
+    int n = c->size;
+    int *sc = must(c, nd_mallocn((size_t)n * 4, sizeof *sc));
+    int *sd = sc + n, *rc = sc + 2 * n, *rd = sc + 3 * n;
+    uint64_t stot = 0, rtot = 0;
+    MPI_Alltoall(cnt, 1, MPI_UINT64_T, rcnt, 1, MPI_UINT64_T, c->comm);
+    for (int k = 0; k < n; k++) {
+        stot += cnt[k] * size;
+        rtot += rcnt[k] * size;
+    }
+    int big = stot > (uint64_t)INT_MAX || rtot > (uint64_t)INT_MAX, any = 0;
+    MPI_Allreduce(&big, &any, 1, MPI_INT, MPI_MAX, c->comm);
+    if (any) {
+        free(sc);
+        *recv = NULL;
+        return ND_ERR_INVALID;
+    }
+    int so = 0, ro = 0;
+    for (int k = 0; k < n; k++) {
+        sc[k] = (int)(cnt[k] * size);
+        sd[k] = so;
+        so += sc[k];
+        rc[k] = (int)(rcnt[k] * size);
+        rd[k] = ro;
+        ro += rc[k];
+        if (k != c->rank) {
+            c->st.bytes_sent += (uint64_t)sc[k];
+            c->st.bytes_recv += (uint64_t)rc[k];
+        }
+    }
+    *recv = must(c, nd_mallocn(ro ? (size_t)ro : 1, 1));
+    MPI_Request req;
+    MPI_Ialltoallv(send, sc, sd, MPI_BYTE, *recv, rc, rd, MPI_BYTE, c->comm, &req);
+    wait_req(&req);
+    free(sc);
+    return ND_OK;
+}
+
+/* Step 5: exact keys to their owners, grouped there by nd_stage_exact over
+ * the keys received (ascending ids: the senders' shares are in rank order),
+ * and each copy's (copy, first) sent back to the copy's rank, which marks
+ * it ND_PARA_COPY and links it. */
+static nd_status exchange_exact(nd_mpi_ctx *c, nd_exec *x, const uint64_t *base, local_rows *l) {
+    nd_status st = ND_OK;
+    int n = c->size;
+    uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
+    uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
+    uint64_t *send = NULL, *recv = NULL, *note = NULL, *rnote = NULL;
+    XXH128_hash_t *key = NULL;
+    unsigned char *state = NULL;
+    nd_uf uf;
+    memset(&uf, 0, sizeof uf);
+    for (size_t i = 0; i < l->n; i++) {
+        l->link[i] = (uint32_t)(l->base + i);
+        if (l->state[i] == ND_PARA_REP) cnt[exact_owner(&l->ekey[i], n)]++;
+    }
+    for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
+    send = must(c, nd_mallocn(at[n] ? at[n] * 3 : 1, sizeof *send)); /* low, high, id */
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->state[i] != ND_PARA_REP) continue;
+        uint64_t *e = send + 3 * at[exact_owner(&l->ekey[i], n)]++;
+        e[0] = l->ekey[i].low64;
+        e[1] = l->ekey[i].high64;
+        e[2] = l->base + i;
+    }
+    ND_CHECK(all_to_all(c, send, cnt, 24, (void **)&recv, rcnt));
+    free(send);
+    send = NULL;
+    size_t m = 0;
+    for (int k = 0; k < n; k++) m += (size_t)rcnt[k];
+    key = must(c, nd_mallocn(m ? m : 1, sizeof *key));
+    state = must(c, nd_mallocn(m ? m : 1, sizeof *state));
+    for (size_t i = 0; i < m; i++) {
+        key[i].low64 = recv[3 * i];
+        key[i].high64 = recv[3 * i + 1];
+        state[i] = ND_PARA_REP;
+        if (i && recv[3 * i + 2] <= recv[3 * i - 1]) st = ND_ERR_INTERNAL; /* not ascending */
+    }
+    if (st == ND_OK) st = nd_uf_init(&uf, m);
+    if (st == ND_OK) {
+        nd_exact_in ein = {.n = m, .ekey = key};
+        nd_exact_out eout = {.state = state, .uf = &uf};
+        st = nd_stage_exact(x, &ein, &eout);
+    }
+    st = status_vote(c, st);
+    ND_CHECK(st);
+    /* (copy, first) to the copy's rank */
+    memset(cnt, 0, (size_t)n * sizeof *cnt);
+    for (size_t i = 0; i < m; i++)
+        if (state[i] == ND_PARA_COPY) cnt[id_owner(base, n, recv[3 * i + 2])]++;
+    at[0] = 0;
+    for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
+    note = must(c, nd_mallocn(at[n] ? at[n] : 1, sizeof *note));
+    for (size_t i = 0; i < m; i++) {
+        if (state[i] != ND_PARA_COPY) continue;
+        uint64_t copy = recv[3 * i + 2], first = recv[3 * nd_uf_find(&uf, (uint32_t)i) + 2];
+        note[at[id_owner(base, n, copy)]++] = copy << 32 | first;
+    }
+    ND_CHECK(all_to_all(c, note, cnt, 8, (void **)&rnote, rcnt));
+    size_t mn = 0;
+    for (int k = 0; k < n; k++) mn += (size_t)rcnt[k];
+    for (size_t i = 0; i < mn; i++) {
+        uint64_t copy = rnote[i] >> 32;
+        l->state[copy - l->base] = ND_PARA_COPY;
+        l->link[copy - l->base] = (uint32_t)rnote[i];
+    }
+out:
+    nd_uf_release(&uf);
+    free(cnt);
+    free(at);
+    free(send);
+    free(recv);
+    free(note);
+    free(rnote);
+    free(key);
+    free(state);
+    return st;
+}
+
+/* Step 6: band keys of the representatives to their owners, one band per
+ * round (the memory of a round is one band's entries); each rank appends
+ * what it receives from rank s for band j as run (s, j) of its spill file,
+ * sorted as nd_stage_sketch's spilled batches are, and nd_stage_lsh merges
+ * the runs band by band into the candidate pairs of its buckets. */
+static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in, uint64_t total,
+                                local_rows *l, nd_pairs *pairs) {
+    nd_status st = ND_OK;
+    int n = c->size;
+    unsigned bands = in->sk.bands;
+    uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
+    uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
+    uint64_t *e = must(c, nd_mallocn(l->n1, sizeof *e)), *tmp = must(c, nd_mallocn(l->n1, sizeof *tmp));
+    uint64_t *recv = NULL;
+    nd_run *runs = must(c, nd_calloc((size_t)n * bands, sizeof *runs));
+    unsigned char *rep = NULL;
+    nd_spill sp;
+    memset(&sp, 0, sizeof sp);
+    sp.fd = -1;
+    int err = 0;
+    st = nd_spill_open(&sp, in->tmpdir, &err);
+    st = status_vote(c, st);
+    ND_CHECK(st);
+    nd_exec_begin(x, ND_STAGE_LSH, bands);
+    for (unsigned j = 0; j < bands && st == ND_OK; j++) {
+        size_t m = 0;
+        for (size_t i = 0; i < l->n; i++)
+            if (l->state[i] == ND_PARA_REP)
+                e[m++] = (uint64_t)l->bkeys[(size_t)j * l->n1 + i] << 32 | (l->base + i);
+        nd_sort_hi32(e, tmp, m); /* (key, id) */
+        memset(cnt, 0, (size_t)n * sizeof *cnt);
+        for (size_t i = 0; i < m; i++) cnt[band_owner(j, (uint32_t)(e[i] >> 32), n)]++;
+        at[0] = 0;
+        for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
+        for (size_t i = 0; i < m; i++) tmp[at[band_owner(j, (uint32_t)(e[i] >> 32), n)]++] = e[i];
+        ND_CHECK(all_to_all(c, tmp, cnt, 8, (void **)&recv, rcnt));
+        uint64_t off = 0;
+        for (int k = 0; k < n && st == ND_OK; k++) {
+            nd_run *run = &runs[(size_t)k * bands + j];
+            run->n = rcnt[k];
+            if (rcnt[k]) st = nd_spill_append(&sp, recv + off, (size_t)rcnt[k], &run->off);
+            off += rcnt[k];
+        }
+        free(recv);
+        recv = NULL;
+        st = status_vote(c, st); /* a failed write of the spill stops every rank */
+    }
+    ND_CHECK(st);
+    free(e);
+    free(tmp);
+    e = tmp = NULL;
+    /* the owners sent only representatives: every row takes part */
+    rep = nd_mallocn(total ? (size_t)total : 1, 1);
+    if (!rep) st = ND_ERR_NOMEM;
+    if (st == ND_OK) {
+        memset(rep, ND_PARA_REP, total ? (size_t)total : 1);
+        uint64_t per = in->limit / ((uint64_t)x->threads * (uint64_t)n * sizeof(uint64_t) + 1);
+        nd_lsh_in lin = {.n = (size_t)total,
+                         .state = rep,
+                         .ncl = (size_t)total,
+                         .bands = bands,
+                         .spill = &sp,
+                         .runs = runs,
+                         .nbatches = (size_t)n,
+                         .merge_buf = (size_t)ND_MAX(ND_MIN(per, (uint64_t)1 << 16), (uint64_t)64)};
+        nd_lsh_out lout = {.pairs = pairs};
+        st = nd_stage_lsh(x, &lin, &lout);
+    }
+    c->st.spill_bytes = sp.size;
+    st = status_vote(c, st);
+out:
+    nd_spill_close(&sp);
+    free(cnt);
+    free(at);
+    free(e);
+    free(tmp);
+    free(recv);
+    free(runs);
+    free(rep);
+    return st;
+}
+
+/* Step 7: every rank's candidate pairs to rank 0, which sorts their
+ * concatenation and drops repeats (a pair found in buckets of two ranks). */
+static nd_status gather_pairs(nd_mpi_ctx *c, nd_pairs *mine, nd_pairs *all) {
+    uint64_t n = mine->n, *cnt = NULL;
+    if (c->rank == 0) cnt = must(c, nd_mallocn((size_t)c->size, sizeof *cnt));
+    MPI_Gather(&n, 1, MPI_UINT64_T, cnt, 1, MPI_UINT64_T, 0, c->comm);
+    if (c->rank != 0) {
+        for (size_t i = 0; i < mine->n; i += PAIRS_MSG) {
+            size_t m = ND_MIN(PAIRS_MSG, mine->n - i);
+            MPI_Send(mine->v + i, (int)m, MPI_UINT64_T, 0, ND_TAG_PAIRS, c->comm);
+            c->st.bytes_sent += m * 8;
+        }
+        return ND_OK;
+    }
+    uint64_t total = 0;
+    for (int k = 0; k < c->size; k++) total += cnt[k];
+    all->v = must(c, nd_mallocn(total ? (size_t)total : 1, sizeof *all->v));
+    all->cap = total ? (size_t)total : 1;
+    if (mine->n) memcpy(all->v, mine->v, mine->n * sizeof *all->v);
+    size_t at = mine->n;
+    for (int k = 1; k < c->size; k++)
+        for (uint64_t left = cnt[k]; left;) {
+            size_t m = (size_t)ND_MIN((uint64_t)PAIRS_MSG, left);
+            MPI_Recv(all->v + at, (int)m, MPI_UINT64_T, k, ND_TAG_PAIRS, c->comm,
+                     MPI_STATUS_IGNORE);
+            at += m;
+            left -= m;
+            c->st.bytes_recv += m * 8;
+        }
+    all->n = at;
+    free(cnt);
+    return nd_pairs_finish(all);
+}
+
 /* Packs rows [i0, i0 + m) of this rank (paragraph table in r) into buf. */
-static void pack_rows(const nd_report *r, const local_rows *l, unsigned bands, size_t i0,
-                      size_t m, unsigned char *buf) {
-    size_t rs = ROW_FIXED + (size_t)bands * 4u;
+static void pack_rows(const nd_report *r, const local_rows *l, size_t i0, size_t m,
+                      unsigned char *buf) {
     for (size_t i = i0; i < i0 + m; i++) {
-        unsigned char *b = buf + (i - i0) * rs;
+        unsigned char *b = buf + (i - i0) * ROW_BYTES;
         uint32_t u[5] = {r->pt.doc[i], r->pt.len[i], r->pt.line[i], r->phash[i], l->chars[i]};
         uint64_t k[2] = {l->ekey[i].low64, l->ekey[i].high64};
-        memset(b, 0, ROW_FIXED);
+        memset(b, 0, ROW_BYTES);
         memcpy(b, &r->pt.off[i], 8);
         memcpy(b + 8, u, sizeof u);
         b[28] = l->state[i];
-        if (l->state[i] == ND_PARA_REP) memcpy(b + 32, k, sizeof k);
-        for (unsigned j = 0; j < bands; j++) {
-            uint32_t key = l->state[i] == ND_PARA_REP ? l->bkeys[(size_t)j * l->n1 + i] : 0;
-            memcpy(b + ROW_FIXED + (size_t)j * 4u, &key, 4);
-        }
+        if (l->state[i] != ND_PARA_SHORT) memcpy(b + 32, k, sizeof k);
+        memcpy(b + 48, &l->link[i], 4);
     }
 }
 
 /* Unpacks m rows from buf into the whole run's arrays at ids base .. */
-static void unpack_rows(const unsigned char *buf, size_t m, unsigned bands, size_t base,
-                        nd_front_out *o, size_t n1) {
-    size_t rs = ROW_FIXED + (size_t)bands * 4u;
+static void unpack_rows(const unsigned char *buf, size_t m, size_t base, nd_front_out *o) {
     nd_paratab *pt = o->split.pt;
     for (size_t i = 0; i < m; i++) {
-        const unsigned char *b = buf + i * rs;
+        const unsigned char *b = buf + i * ROW_BYTES;
         size_t p = base + i;
         uint32_t u[5];
         uint64_t k[2];
@@ -320,14 +598,12 @@ static void unpack_rows(const unsigned char *buf, size_t m, unsigned bands, size
         memcpy(k, b + 32, sizeof k);
         o->split.ekey[p].low64 = k[0];
         o->split.ekey[p].high64 = k[1];
-        for (unsigned j = 0; j < bands; j++)
-            memcpy(&o->bkeys[(size_t)j * n1 + p], b + ROW_FIXED + (size_t)j * 4u, 4);
+        memcpy(&o->link[p], b + 48, 4);
     }
 }
 
 /* Rank 0: the whole run's arrays for n paragraphs and nd documents. */
-static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, unsigned bands,
-                             uint32_t max_len) {
+static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, uint32_t max_len) {
     size_t n1 = n ? n : 1, nd1 = nd ? nd : 1;
     nd_paratab *pt = o->split.pt;
     pt->doc = nd_mallocn(n1, sizeof *pt->doc);
@@ -341,12 +617,12 @@ static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, unsigned band
     o->split.chars = nd_mallocn(n1, sizeof *o->split.chars);
     o->split.state = nd_mallocn(n1, sizeof *o->split.state);
     o->split.ekey = nd_mallocn(n1, sizeof *o->split.ekey);
-    o->bkeys = nd_mallocn(n1, (size_t)bands * sizeof *o->bkeys);
+    o->link = nd_mallocn(n1, sizeof *o->link);
     o->split.doc_ncut = nd_calloc(nd1, sizeof *o->split.doc_ncut);
     o->split.doc_cutline = nd_calloc(nd1, sizeof *o->split.doc_cutline);
     o->split.doc_split = nd_calloc(nd1, sizeof *o->split.doc_split);
     if (!pt->doc || !pt->off || !pt->len || !pt->line || !o->split.phash || !o->split.chars ||
-        !o->split.state || !o->split.ekey || !o->bkeys || !o->split.doc_ncut ||
+        !o->split.state || !o->split.ekey || !o->link || !o->split.doc_ncut ||
         !o->split.doc_cutline || !o->split.doc_split)
         return ND_ERR_NOMEM;
     return ND_OK;
@@ -354,21 +630,13 @@ static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, unsigned band
 
 /* Step 4: the per-document arrays, reduced to rank 0 (which marks the
  * documents another rank found changed). */
-static nd_status reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const nd_split_out *sp,
-                             nd_front_out *o) {
-    nd_status st = ND_OK;
+static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const nd_split_out *sp, nd_front_out *o) {
     size_t nd = docs->n, nd1 = nd ? nd : 1;
-    uint64_t *ncut = nd_calloc(nd1, sizeof *ncut), *ncut_all = NULL;
-    unsigned char *chg = nd_calloc(nd1, 1), *chg_all = NULL;
+    uint64_t *ncut = must(c, nd_calloc(nd1, sizeof *ncut)), *ncut_all = NULL;
+    unsigned char *chg = must(c, nd_calloc(nd1, 1)), *chg_all = NULL;
     if (c->rank == 0) {
-        ncut_all = nd_calloc(nd1, sizeof *ncut_all);
-        chg_all = nd_calloc(nd1, 1);
-    }
-    /* a failed allocation here ends the job: the other ranks are already
-     * in the reductions */
-    if (!ncut || !chg || (c->rank == 0 && (!ncut_all || !chg_all))) {
-        fprintf(stderr, "neardup-mpi: rank %d: out of memory\n", c->rank);
-        MPI_Abort(c->comm, 3);
+        ncut_all = must(c, nd_calloc(nd1, sizeof *ncut_all));
+        chg_all = must(c, nd_calloc(nd1, 1));
     }
     for (size_t d = 0; d < nd; d++) {
         ncut[d] = sp->doc_ncut[d];
@@ -391,86 +659,76 @@ static nd_status reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const nd_split_out 
     free(ncut_all);
     free(chg);
     free(chg_all);
-    return st;
 }
 
-/* Step 5 on rank 0: its own rows, then every other rank's, in rank order. */
-static nd_status gather_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l,
-                             unsigned bands, const uint64_t *counts, nd_front_out *o, size_t n1) {
-    size_t rs = ROW_FIXED + (size_t)bands * 4u;
-    size_t per = ROWS_MSG_BYTES / rs ? ROWS_MSG_BYTES / rs : 1;
-    unsigned char *buf = nd_mallocn(per, rs);
-    if (!buf) {
-        fprintf(stderr, "neardup-mpi: rank 0: out of memory\n");
-        MPI_Abort(c->comm, 3);
-    }
-    size_t base = 0;
+/* Step 8 on rank 0: its own rows, then every other rank's, in rank order. */
+static void gather_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l,
+                        const uint64_t *counts, nd_front_out *o) {
+    size_t per = ROWS_MSG_BYTES / ROW_BYTES;
+    unsigned char *buf = must(c, nd_mallocn(per, ROW_BYTES));
     for (size_t i0 = 0; i0 < l->n; i0 += per) {
         size_t m = ND_MIN(per, l->n - i0);
-        pack_rows(r, l, bands, i0, m, buf);
-        unpack_rows(buf, m, bands, i0, o, n1);
+        pack_rows(r, l, i0, m, buf);
+        unpack_rows(buf, m, i0, o);
     }
-    base = l->n;
+    size_t base = l->n;
     for (int k = 1; k < c->size; k++) {
         uint64_t left = counts[k];
         while (left) {
             MPI_Status ms;
             int bytes = 0;
-            MPI_Recv(buf, (int)(per * rs), MPI_BYTE, k, ND_TAG_ROWS, c->comm, &ms);
+            MPI_Recv(buf, (int)(per * ROW_BYTES), MPI_BYTE, k, ND_TAG_ROWS, c->comm, &ms);
             MPI_Get_count(&ms, MPI_BYTE, &bytes);
-            size_t m = (size_t)bytes / rs;
-            if (m == 0 || m > left || (size_t)bytes % rs) {
+            size_t m = (size_t)bytes / ROW_BYTES;
+            if (m == 0 || m > left || (size_t)bytes % ROW_BYTES) {
                 fprintf(stderr, "neardup-mpi: rank 0: malformed rows from rank %d\n", k);
                 MPI_Abort(c->comm, 3);
             }
-            unpack_rows(buf, m, bands, base, o, n1);
+            unpack_rows(buf, m, base, o);
             base += m;
             left -= m;
             c->st.bytes_recv += (uint64_t)bytes;
         }
     }
     free(buf);
-    return ND_OK;
 }
 
-/* Step 5 on the other ranks. */
-static void send_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l, unsigned bands) {
-    size_t rs = ROW_FIXED + (size_t)bands * 4u;
-    size_t per = ROWS_MSG_BYTES / rs ? ROWS_MSG_BYTES / rs : 1;
-    unsigned char *buf = nd_mallocn(per, rs);
-    if (!buf) {
-        fprintf(stderr, "neardup-mpi: rank %d: out of memory\n", c->rank);
-        MPI_Abort(c->comm, 3);
-    }
+/* Step 8 on the other ranks. */
+static void send_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l) {
+    size_t per = ROWS_MSG_BYTES / ROW_BYTES;
+    unsigned char *buf = must(c, nd_mallocn(per, ROW_BYTES));
     for (size_t i0 = 0; i0 < l->n; i0 += per) {
         size_t m = ND_MIN(per, l->n - i0);
-        pack_rows(r, l, bands, i0, m, buf);
-        MPI_Send(buf, (int)(m * rs), MPI_BYTE, 0, ND_TAG_ROWS, c->comm);
-        c->st.bytes_sent += (uint64_t)(m * rs);
+        pack_rows(r, l, i0, m, buf);
+        MPI_Send(buf, (int)(m * ROW_BYTES), MPI_BYTE, 0, ND_TAG_ROWS, c->comm);
+        c->st.bytes_sent += (uint64_t)(m * ROW_BYTES);
     }
     free(buf);
 }
 
-/* The front (scan_hook.h): steps 2 to 5. */
+/* The front (scan_hook.h): steps 2 to 8. */
 static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_in *in,
                            nd_front_out *out) {
     nd_mpi_ctx *c = user;
     nd_status st = ND_OK;
     nd_doctab *docs = nd_report_doctab(r);
-    unsigned bands = in->sk.bands;
-    size_t *first = nd_mallocn((size_t)c->size + 1, sizeof *first);
-    uint64_t *counts = c->rank == 0 ? nd_mallocn((size_t)c->size, sizeof *counts) : NULL;
+    int n = c->size;
+    size_t *first = nd_mallocn((size_t)n + 1, sizeof *first);
+    uint64_t *counts = must(c, nd_mallocn((size_t)n, sizeof *counts));
+    uint64_t *base = must(c, nd_mallocn((size_t)n + 1, sizeof *base));
     nd_split_out sp;
     local_rows l;
+    nd_pairs pairs;
     memset(&sp, 0, sizeof sp);
     memset(&l, 0, sizeof l);
+    memset(&pairs, 0, sizeof pairs);
     double t0 = now_seconds(), c0 = cpu_seconds();
 
     /* 2. this rank's share; then every rank learns whether all went well */
-    if (!first || (c->rank == 0 && !counts)) st = ND_ERR_NOMEM;
+    if (!first) st = ND_ERR_NOMEM;
     if (st == ND_OK && (docs->stdin_seen || docs->n > (size_t)INT_MAX)) st = ND_ERR_INVALID;
     if (st == ND_OK) {
-        share_bounds(docs, c->size, first);
+        share_bounds(docs, n, first);
         c->st.doc_first = first[c->rank];
         c->st.doc_end = first[c->rank + 1];
         for (size_t d = first[c->rank]; d < first[c->rank + 1]; d++)
@@ -481,48 +739,57 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     double t1 = now_seconds();
     c->st.t_local = t1 - t0;
     c->st.cpu_local = cpu_seconds() - c0;
-    int mine = (int)st, worst = 0;
-    MPI_Request req;
-    MPI_Iallreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, c->comm, &req);
-    wait_req(&req);
-    if (worst != ND_OK) {
+    st = status_vote(c, st);
+    if (st != ND_OK) {
         if (c->rank == 0 && docs->stdin_seen)
             fprintf(stderr, "neardup-mpi: standard input ('-') cannot be shared among ranks\n");
-        st = st != ND_OK ? st : (nd_status)worst;
         goto out;
     }
 
-    /* 3. counts; rank 0 makes room for everything */
-    uint64_t n_local = l.n, total = 0;
-    MPI_Gather(&n_local, 1, MPI_UINT64_T, counts, 1, MPI_UINT64_T, 0, c->comm);
-    int ok = ND_OK;
-    if (c->rank == 0) {
-        for (int k = 0; k < c->size; k++) total += counts[k];
-        out->split.pt->max_len = in->opt->max_paragraph_bytes;
-        if (total >= UINT32_MAX) ok = ND_ERR_INVALID;
-        else ok = alloc_whole(out, (size_t)total, docs->n, bands, in->opt->max_paragraph_bytes);
-    }
-    MPI_Bcast(&ok, 1, MPI_INT, 0, c->comm);
-    if (ok != ND_OK) {
-        st = (nd_status)ok;
+    /* 3. counts: every rank learns the ids of every share */
+    uint64_t n_local = l.n;
+    MPI_Allgather(&n_local, 1, MPI_UINT64_T, counts, 1, MPI_UINT64_T, c->comm);
+    base[0] = 0;
+    for (int k = 0; k < n; k++) base[k + 1] = base[k] + counts[k];
+    l.base = base[c->rank];
+    uint64_t total = base[n];
+    if (total >= UINT32_MAX) { /* the same on every rank */
+        st = ND_ERR_INVALID;
         goto out;
     }
-
-    /* 4. per document; 5. rows */
-    ND_CHECK(reduce_docs(c, docs, &sp, out));
     if (c->rank == 0)
-        ND_CHECK(gather_rows(c, r, &l, bands, counts, out, total ? (size_t)total : 1));
-    else
-        send_rows(c, r, &l, bands);
-    if (c->rank != 0) out->stop = 1;
+        st = alloc_whole(out, (size_t)total, docs->n, in->opt->max_paragraph_bytes);
+    st = status_vote(c, st);
+    ND_CHECK(st);
+
+    /* 4. per document; 5. exact groups; 6. LSH buckets; 7. pairs; 8. rows */
+    reduce_docs(c, docs, &sp, out);
+    double t2 = now_seconds();
+    nd_exec_begin(x, ND_STAGE_EXACT, 0);
+    ND_CHECK(exchange_exact(c, x, base, &l));
+    double t3 = now_seconds();
+    c->st.t_exact = t3 - t2;
+    ND_CHECK(exchange_bands(c, x, in, total, &l, &pairs));
+    c->st.t_lsh = now_seconds() - t3;
+    c->st.pairs = pairs.n;
+    ND_CHECK(status_vote(c, gather_pairs(c, &pairs, &out->pairs)));
+    if (c->rank == 0) {
+        gather_rows(c, r, &l, counts, out);
+        for (size_t p = 0; p < (size_t)total; p++) out->ncl += out->split.state[p] != ND_PARA_SHORT;
+    } else {
+        send_rows(c, r, &l);
+        out->stop = 1;
+    }
 out:
     c->st.t_exchange = now_seconds() - t1;
+    nd_pairs_release(&pairs);
     local_rows_release(&l);
     free(sp.doc_ncut);
     free(sp.doc_cutline);
     free(sp.doc_split);
     free(first);
     free(counts);
+    free(base);
     return st;
 }
 
@@ -535,23 +802,24 @@ static void print_rank_stats(nd_mpi_ctx *c) {
     MPI_Gather(&c->st, (int)sizeof c->st, MPI_BYTE, all, (int)sizeof c->st, MPI_BYTE, 0,
                c->comm);
     if (c->rank == 0) {
-        fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs exact, lsh, "
-                        "verify, cluster and report)\n",
+        fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs verify, "
+                        "cluster and report)\n",
                 c->size, c->size == 1 ? "" : "s");
-        fprintf(stderr, "  %4s %13s %11s %10s %8s %8s %8s %8s %8s %11s %11s %8s\n", "rank",
-                "documents", "bytes", "paragraphs", "front s", "cpu s", "exch s", "run s",
-                "cpu s", "sent", "received", "peak MB");
+        fprintf(stderr, "  %4s %11s %10s %9s %8s %8s %8s %8s %8s %8s %8s %11s %11s %7s\n",
+                "rank", "documents", "MB", "paragr.", "front s", "cpu s", "exact s", "lsh s",
+                "pairs", "run s", "cpu s", "sent", "received", "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
             char docs[32];
             snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
                      (unsigned long long)s->doc_end);
             fprintf(stderr,
-                    "  %4d %13s %11llu %10llu %8.3f %8.3f %8.3f %8.3f %8.3f %11llu %11llu %8.1f\n",
-                    k, docs, (unsigned long long)s->share_bytes, (unsigned long long)s->rows,
-                    s->t_local, s->cpu_local, s->t_exchange, s->t_run, s->cpu_run,
-                    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_recv,
-                    (double)s->peak_rss / 1e6);
+                    "  %4d %11s %10.1f %9llu %8.3f %8.3f %8.3f %8.3f %8llu %8.3f %8.3f %11llu "
+                    "%11llu %7.1f\n",
+                    k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows,
+                    s->t_local, s->cpu_local, s->t_exact, s->t_lsh, (unsigned long long)s->pairs,
+                    s->t_run, s->cpu_run, (unsigned long long)s->bytes_sent,
+                    (unsigned long long)s->bytes_recv, (double)s->peak_rss / 1e6);
         }
     }
     free(all);

@@ -17,7 +17,10 @@ typedef struct nd_mpi_stats {
     uint64_t bytes_sent;         /* bytes it handed to MPI (to other ranks) */
     uint64_t bytes_recv;         /* bytes it received from other ranks */
     double t_local;              /* seconds: split + sketch of its share */
-    double t_exchange;           /* seconds: agreeing, gathering rows */
+    double t_exchange;           /* seconds: from the front's end to the rows' */
+    double t_exact, t_lsh;       /* seconds of it: exact keys, band keys + LSH */
+    uint64_t pairs;              /* candidate pairs its buckets gave */
+    uint64_t spill_bytes;        /* band entries it received, kept in its spill */
     double t_run;                /* seconds: the whole run, from the walk's end */
     double cpu_local;            /* CPU seconds (all threads) of t_local */
     double cpu_run;              /* CPU seconds of the process at the run's end */
