@@ -25,10 +25,11 @@ static void usage(FILE *f) {
                "       neardup-mpi --version\n"
                "       neardup-mpi --help\n"
                "\n"
-               "The scan of `neardup scan` with the split and sketch of the\n"
-               "documents shared out among MPI ranks (by bytes); rank 0 runs the\n"
-               "later stages and writes the same report, byte for byte.  The\n"
-               "inputs must be on a filesystem every rank sees at the same paths.\n"
+               "The scan of `neardup scan` with its split and sketch (documents\n"
+               "shared out by bytes) and its exact and LSH grouping (keys shared\n"
+               "out by hash) spread over the MPI ranks; rank 0 verifies, clusters\n"
+               "and writes the same report, byte for byte.  The inputs must be on\n"
+               "a filesystem every rank sees at the same paths.\n"
                "Options: see 'neardup scan --help'.\n");
 }
 

@@ -1,86 +1,112 @@
 /*
  * mpi_scan.c - `mpirun -n N neardup-mpi scan [scan options] PATH...`: the
- * scan of one machine, with its front (split and sketch) shared out among
- * MPI ranks.  The first slice of issue 16; what is not done yet is listed
- * at the end of this essay.
+ * scan of one machine with its first four stages (split, sketch, exact,
+ * LSH) shared out among MPI ranks; rank 0 verifies, clusters and writes the
+ * report.  A slice of issue 16; what is not done yet is listed at the end
+ * of this essay.
  *
- * What.  Every rank runs the same command line.  Each walks the paths
- * (cheap: names and sizes; see "Limits" for decoded inputs), so each holds
- * the same document table - sorted paths, dense ids - and computes the same
- * shares: contiguous runs of documents balanced by bytes (share_bounds: a
- * document goes to rank floor(N x the middle of its bytes / all bytes)).
- * Rank r splits and sketches its share with the single-process stage files
- * - nd_stage_split restricted to documents [doc_first, doc_end) (its one
- * new input), fused with the sketch when it can, else nd_stage_sketch over
- * those paragraphs - on its own threads.  The rows then go to rank 0, which
- * hands them to the unchanged driver (nd_scanner_run_front, scan_hook.h)
- * as if its own split had made them: exact groups, LSH, verification (which
- * reads the paragraphs it compares from the shared filesystem, checked
- * against the hash each row carries), clusters, similarities and the
- * report, written by the existing writers.  No stage has a second
- * implementation, so the report is the one `neardup scan` writes, byte for
- * byte, in every format (tests/mpi/run.sh checks text, jsonl, json, csv and
- * html for 1, 2 and 4 ranks).
+ * What.  Every rank runs the same command line.  Each walks the paths, so
+ * each holds the same document table - sorted paths, dense ids - and
+ * computes the same shares: contiguous runs of documents balanced by bytes
+ * (share_bounds: a document goes to rank floor(N x the middle of its bytes /
+ * all bytes)).  Rank r splits and sketches its share with the single-process
+ * stage files - nd_stage_split restricted to documents [doc_first, doc_end)
+ * (its one new input), fused with the sketch when it can, else
+ * nd_stage_sketch over those paragraphs - on its own threads.  Exact keys
+ * and band keys then go all-to-all by key hash, and each rank groups the
+ * keys it owns with nd_stage_exact and nd_stage_lsh; rank 0 receives the
+ * paragraph rows (without band keys) and the candidate pairs and hands them
+ * to the unchanged driver (nd_scanner_run_front, scan_hook.h) as if its own
+ * stages 1-4 had made them: verification (which reads the paragraphs it
+ * compares from the shared filesystem, checked against the hash each row
+ * carries), clusters, similarities and the report, written by the existing
+ * writers.  No stage has a second implementation, so the report is the one
+ * `neardup scan` writes, byte for byte, in every format (tests/mpi/run.sh
+ * checks text, jsonl, json, csv and html for 1, 2 and 4 ranks).
  *
- * Why this cut first.  Splitting, normalising, shingling and MinHash are
- * most of a scan's time on one machine (the fused split and sketch were
- * 71% of a one-thread scan of 200 MB of generated Chinese, 70% and 62% of
- * wrapped and one-per-line English) and they are embarrassingly
- * parallel by document; what follows grows with the paragraphs' keys, not
- * their text.  Paragraph ids are dense and ordered by (document, offset),
- * and shares are contiguous runs of documents, so rank r's rows are ids
- * base_r .. base_r + n_r - 1 with base_r the sum of the earlier ranks'
- * counts: placing them needs no sort and the order cannot depend on timing.
+ * Why the same stages give the same answer.  Paragraph ids are dense and
+ * ordered by (document, offset), and shares are contiguous runs of
+ * documents, so rank r's rows are ids base_r .. base_r + n_r - 1: placing
+ * them needs no sort, and what a rank receives from ranks 0, 1, ... in turn
+ * is in ascending id order.  An exact key's group lands whole on one rank,
+ * in id order, so nd_stage_exact over the received keys marks the same
+ * copies and the same first paragraphs (the union-find's root is the
+ * smallest id) as over all of them.  A band's bucket - one (band, key) -
+ * lands whole on one rank too; each sender sorts its entries (key << 32 |
+ * id) per band as the spilled sketch does (nd_sort_hi32), so the runs a
+ * rank receives are exactly the spilled path's runs, one per sender and
+ * band, and nd_stage_lsh's merge of them yields each bucket's entries in
+ * the order of a single-process sort, hence the same pairs.  The union of
+ * the ranks' pairs, sorted and deduplicated on rank 0 (nd_pairs_finish),
+ * is the single-process candidate set.
  *
  * The exchange, in order (all collective on the communicator):
  *   1. ready vote (MPI_Iallreduce MIN of 1; a rank that failed before the
  *      run votes 0 in nd_mpi_scan_skip, and every rank returns);
  *   2. each rank splits and sketches its share; status vote (MAX of its
- *      nd_status): any failure stops every rank;
- *   3. MPI_Gather of the row counts to rank 0, which checks the total
- *      (< 2^32 - 1, the paragraph id's width), allocates, and broadcasts
- *      whether it could;
+ *      nd_status): any failure stops every rank together;
+ *   3. MPI_Allgather of the row counts: every rank knows every share's ids
+ *      (the total must stay below 2^32 - 1, the paragraph id's width); rank
+ *      0 allocates the whole run's rows; vote;
  *   4. per document, MPI_Reduce to rank 0: paragraphs cut (SUM), the line
  *      of the first cut (MAX), the split mode used (MAX) and the changed
  *      flag (MAX) - each is non-zero on the one rank that split it;
- *   5. rows, rank by rank in rank order (MPI_Send / MPI_Recv of at most
- *      ROWS_MSG_BYTES each, tag ND_TAG_ROWS); rank 0 copies its own through
- *      the same packing.
- * While rank 0 runs the later stages the other ranks wait in an
- * MPI_Ibarrier polled with a 1 ms sleep (wait_req), not in a spinning
- * blocking call, so on an oversubscribed node they leave rank 0 the cores.
+ *   5. exact keys of the clusterable rows, 24 bytes each (low64, high64,
+ *      id), to rank exact_owner(key); each rank runs nd_stage_exact on what
+ *      it got and sends each copy's (copy << 32 | first) back to the rank
+ *      owning the copy, which marks it ND_PARA_COPY and keeps the link;
+ *   6. band keys of the representatives, one band per round (so a round
+ *      holds one band's entries): 8 bytes each (key << 32 | id) to rank
+ *      band_owner(band, key); each rank appends every (sender, band) chunk
+ *      to its spill file (unlinked, under --tmpdir) as a run, and
+ *      nd_stage_lsh merges the runs band by band into its pairs;
+ *   7. candidate pairs (8 bytes each) to rank 0 (MPI_Send / MPI_Recv, at
+ *      most PAIRS_MSG a message), sorted and deduplicated there;
+ *   8. paragraph rows, rank by rank in rank order (at most ROWS_MSG_BYTES a
+ *      message); rank 0 copies its own through the same packing.
+ * All-to-alls are MPI_Ialltoallv with byte counts; the collectives are
+ * non-blocking calls completed by wait_req, which polls with a 1 ms sleep,
+ * so a waiting rank does not spin on a core another rank needs (this
+ * matters on an oversubscribed node, and while rank 0 runs the last stages
+ * the others wait in an MPI_Ibarrier the same way).
  *
- * On-wire row (host byte order: the ranks must share one architecture;
- * Open MPI on a homogeneous cluster), ROW_FIXED = 48 bytes, then the band
- * keys:
+ * On-wire paragraph row to rank 0 (host byte order: the ranks must share
+ * one architecture), ROW_BYTES = 56:
  *     0  u64 offset of the paragraph in its document's text
  *     8  u32 document id          12  u32 length in bytes
  *    16  u32 line                 20  u32 hash of its bytes (phash)
  *    24  u32 normalised chars     28  u8  state (ND_PARA_*), 3 zero bytes
- *    32  u64 exact key low64      40  u64 exact key high64
- *    48  u32 x bands band keys (zero for rows that are not REP)
- * That is 120 bytes a paragraph with the default 18 bands: per GB of
- * input, 0.31 GB to rank 0 for generated Chinese (2.6 M paragraphs a GB),
- * 0.63 GB for wrapped English (5.3 M), 1.5 GB for English one paragraph a
- * line (12.4 M) - bench/README.md, "MPI scale-out".
+ *    32  u64 exact key low64      40  u64 exact key high64 (0 if SHORT)
+ *    48  u32 link: first paragraph of its exact group, or itself; 4 zero
+ * Traffic per paragraph, with the default 18 bands: 56 bytes to rank 0,
+ * 24 for its exact key and up to 18 x 8 = 144 for its band entries (a
+ * representative's) to the key owners - (N - 1) / N of them leave the
+ * rank - plus 8 per candidate pair found by each bucket owner and 8 per
+ * copy (bench/README.md, "MPI scale-out", measures it).
  *
- * Errors.  MPI errors abort the job (MPI_ERRORS_ARE_FATAL, the default).
- * An nd_status failure on any rank is voted (2.) so every rank leaves the
- * run together; rank 0 prints it.  Standard input ('-') is refused: only
- * rank 0 would read it.
+ * Errors.  MPI errors abort the job (MPI_ERRORS_ARE_FATAL, the default), and
+ * so does running out of memory in the middle of an exchange (must()): the
+ * other ranks are already in it.  Every other nd_status failure on any rank
+ * is voted so that every rank leaves the run together; rank 0 prints it.
+ * An exchange whose counts would pass INT_MAX bytes on any rank is refused
+ * on all (ND_ERR_INVALID; more ranks needed).  Standard input ('-') is
+ * refused: only rank 0 would read it.
  *
  * Limits of this slice (not done yet; issue 16 asks for them):
- *   - rank 0 holds every row, runs exact, LSH, verification and clustering
- *     alone and keeps the band keys in memory (the spilled path of
- *     plan_memory is not taken): its memory is that of a single-process
- *     scan without --memory's spill.  The all-to-all exchange of band keys
- *     and exact keys by key hash (MPI_Alltoallv in rounds bounded by
- *     --memory), verification by the owner of a pair's smaller id and a
- *     distributed union-find are the next slices;
- *   - every rank walks every path: for plain files that is metadata and a
- *     sniff of the first bytes, but gzip data, JSON Lines and archives are
- *     decoded by every rank's walk (their documents live in each rank's
- *     private spool), so for such inputs the read stage is not shared;
+ *   - rank 0 still holds every paragraph row (56 bytes, and the driver's
+ *     arrays: about what a single process holds, less the band keys) and
+ *     every candidate pair, and alone runs verification, clustering, the
+ *     similarities and the report; verification by the owner of a pair's
+ *     smaller id (fetching the other text from the shared filesystem), a
+ *     distributed union-find and reduced statistics are the next slices;
+ *   - the rounds of step 6 are per band, not sized by --memory, and each
+ *     rank's LSH needs one state byte per paragraph of the whole run; the
+ *     exact keys of step 5 go in one round;
+ *   - every rank walks every path: for plain UTF-8 files that is metadata
+ *     and the first 8 KiB of each, but documents in other encodings, gzip
+ *     data, JSON Lines and archives are decoded by every rank's walk (into
+ *     each rank's private spool), so for such inputs the read stage is not
+ *     shared;
  *   - one huge file is one document, split by one rank (not cut at
  *     paragraph boundaries across ranks);
  *   - --passages runs on rank 0 after the gather, unshared; `clean` has no

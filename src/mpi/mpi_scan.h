@@ -37,7 +37,7 @@ typedef struct nd_mpi_ctx {
 } nd_mpi_ctx;
 
 /* struct cli_scan_hooks.run for neardup-mpi: runs sc with this rank's share
- * of stages 1-2 and, on rank 0, the rest of the scan (nd_scanner_run_front);
+ * of stages 1-4 and, on rank 0, the rest of the scan (nd_scanner_run_front);
  * *out is the report on rank 0, NULL on the others.  Collective. */
 nd_status nd_mpi_scan_run(void *user, nd_scanner *sc, int stats, nd_report **out);
 
