@@ -520,7 +520,18 @@ static void front_links(scan_work *w, size_t np, size_t ncl, nd_exact_out *exout
     exout->ncl = ncl;
 }
 
-/* nd_scanner_run, or with stages 1-4 done by front (scan_hook.h). */
+/* A front's verification (scan_hook.h): the passing pairs joined, as
+ * nd_stage_verify joins them. */
+static void front_verified(scan_work *w, nd_verify_out *vout) {
+    vout->verified = 0;
+    for (size_t i = 0; i < w->pairs.n; i++) {
+        if (!w->pass[i]) continue;
+        nd_uf_union(vout->uf, (uint32_t)(w->pairs.v[i] >> 32), (uint32_t)w->pairs.v[i]);
+        vout->verified++;
+    }
+}
+
+/* nd_scanner_run, or with stages 1-5 done by front (scan_hook.h). */
 static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out) {
     nd_status st = ND_OK;
     nd_report *r = NULL;
@@ -591,7 +602,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     nd_split_out spout = {.pt = &w.pt};
     int stop = 0;
     size_t front_ncl = 0;
-    if (front) { /* scan_hook.h: stages 1-4 done elsewhere */
+    if (front) { /* scan_hook.h: stages 1-5 done elsewhere */
         nd_front_out fo;
         memset(&fo, 0, sizeof fo);
         fo.split.pt = &w.pt;
@@ -600,6 +611,8 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
         spout.fused = 0;
         w.link = fo.link;
         w.pairs = fo.pairs;
+        w.pass = fo.pass;
+        w.jac = fo.jac;
         front_ncl = fo.ncl;
         stop = fo.stop;
     } else {
@@ -700,10 +713,14 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     ND_LAP(ND_STAGE_LSH);
     nd_verify_in vin = {.r = r, .pairs = &w.pairs, .limit = tm->memory_limit};
     nd_verify_out vout = {.texts = &w.texts, .uf = &w.uf};
-    st = nd_stage_verify(&w.x, &vin, &vout);
-    w.pass = vout.pass; /* owned by the run from here */
-    w.jac = vout.jac;
-    ND_CHECK(st);
+    if (front) { /* the front's verdicts (scan_hook.h) */
+        front_verified(&w, &vout);
+    } else {
+        st = nd_stage_verify(&w.x, &vin, &vout);
+        w.pass = vout.pass; /* owned by the run from here */
+        w.jac = vout.jac;
+        ND_CHECK(st);
+    }
     uint64_t verified = vout.verified;
     ND_LAP(ND_STAGE_VERIFY);
     nd_exec_begin(&w.x, ND_STAGE_CLUSTER, 0);

@@ -3,13 +3,14 @@
  * programs of the project that link the library and use its internals, such
  * as neardup-mpi, src/mpi/).
  *
- * The front of a scan is stages 1 to 4 (split, sketch, exact, LSH):
- * documents in; paragraph table, characters, states, exact groups and
- * candidate pairs out.  A distributed run computes them elsewhere (each
- * rank splits and sketches its share of the documents, and groups its range
- * of exact keys and band keys) and hands them to the same driver, which runs
- * stages 5 to 8 (verify, cluster, passages, report) exactly as
- * nd_scanner_run does, so the report is the same.
+ * The front of a scan is stages 1 to 5 (split, sketch, exact, LSH,
+ * verify): documents in; paragraph table, characters, states, exact
+ * groups, candidate pairs and their verification out.  A distributed run
+ * computes them elsewhere (each rank splits and sketches its share of the
+ * documents, groups its range of exact keys and band keys, and verifies the
+ * pairs of its paragraphs) and hands them to the same driver, which runs
+ * stages 6 to 8 (cluster, passages, report) exactly as nd_scanner_run does,
+ * so the report is the same.
  */
 #ifndef ND_SCAN_HOOK_H
 #define ND_SCAN_HOOK_H
@@ -23,13 +24,16 @@
  * doc_cutline, doc_split, chars, state and ekey allocated, one entry per
  * paragraph or document; split.fused 0, no ranges), with the exact stage
  * applied (state ND_PARA_COPY for every paragraph with an earlier equal
- * exact key, and link), and the LSH stage's candidate pairs. */
+ * exact key, and link), the LSH stage's candidate pairs and, per pair, the
+ * verify stage's verdict. */
 typedef struct nd_front_out {
     nd_split_out split;
     uint32_t *link;    /* allocated: per paragraph, for an ND_PARA_COPY the
                           first paragraph of its exact group, else itself */
     size_t ncl;        /* clusterable paragraphs (REP or COPY) */
     nd_pairs pairs;    /* the candidate pairs, ascending, distinct */
+    double *jac;       /* allocated: per pair, its exact Jaccard */
+    unsigned char *pass; /* allocated: per pair, Jaccard >= threshold */
     int stop;          /* 1: this process's part of the run ends here: the
                           run returns ND_OK with *out NULL (the arrays above
                           are then not read, only freed) */
@@ -44,9 +48,10 @@ typedef struct nd_front_out {
 typedef nd_status (*nd_front_fn)(void *user, nd_exec *x, nd_report *r, const nd_split_in *in,
                                  nd_front_out *out);
 
-/* nd_scanner_run with stages 1-4 done by front(user, ...) instead of by
- * nd_stage_split, nd_stage_sketch, nd_stage_exact and nd_stage_lsh.  *out is
- * NULL when the front set stop. */
+/* nd_scanner_run with stages 1-5 done by front(user, ...) instead of by
+ * nd_stage_split, nd_stage_sketch, nd_stage_exact, nd_stage_lsh and
+ * nd_stage_verify (the cluster stage then reads each text it needs: no
+ * texts box).  *out is NULL when the front set stop. */
 nd_status nd_scanner_run_front(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out);
 
 #endif /* ND_SCAN_HOOK_H */

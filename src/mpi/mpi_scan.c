@@ -555,38 +555,244 @@ out:
     return st;
 }
 
-/* Step 7: every rank's candidate pairs to rank 0, which sorts their
- * concatenation and drops repeats (a pair found in buckets of two ranks). */
-static nd_status gather_pairs(nd_mpi_ctx *c, nd_pairs *mine, nd_pairs *all) {
-    uint64_t n = mine->n, *cnt = NULL;
-    if (c->rank == 0) cnt = must(c, nd_mallocn((size_t)c->size, sizeof *cnt));
-    MPI_Gather(&n, 1, MPI_UINT64_T, cnt, 1, MPI_UINT64_T, 0, c->comm);
-    if (c->rank != 0) {
-        for (size_t i = 0; i < mine->n; i += PAIRS_MSG) {
-            size_t m = ND_MIN(PAIRS_MSG, mine->n - i);
-            MPI_Send(mine->v + i, (int)m, MPI_UINT64_T, 0, ND_TAG_PAIRS, c->comm);
-            c->st.bytes_sent += m * 8;
+/* Step 7: candidate pairs to the rank owning their first paragraph (a < b),
+ * which sorts them and drops repeats (a pair found in the buckets of
+ * several bands, owned by different ranks). */
+static nd_status route_pairs(nd_mpi_ctx *c, const uint64_t *base, nd_pairs *mine,
+                             nd_pairs *owned) {
+    int n = c->size;
+    uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
+    uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
+    uint64_t *send = must(c, nd_mallocn(mine->n ? mine->n : 1, sizeof *send));
+    void *recv = NULL;
+    for (size_t i = 0; i < mine->n; i++) cnt[id_owner(base, n, mine->v[i] >> 32)]++;
+    for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
+    for (size_t i = 0; i < mine->n; i++) send[at[id_owner(base, n, mine->v[i] >> 32)]++] = mine->v[i];
+    nd_status st = all_to_all(c, send, cnt, 8, &recv, rcnt);
+    free(send);
+    free(at);
+    if (st == ND_OK) {
+        owned->v = recv;
+        owned->n = 0;
+        for (int k = 0; k < n; k++) owned->n += (size_t)rcnt[k];
+        owned->cap = owned->n ? owned->n : 1;
+        st = nd_pairs_finish(owned);
+    }
+    free(cnt);
+    return st;
+}
+
+/* A paragraph's row as the verification needs it (24 bytes on the wire). */
+typedef struct text_row {
+    uint64_t off;
+    uint32_t doc, len, phash, line;
+} text_row;
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The index of id in ids[0 .. n) (ascending; it is there). */
+static uint32_t index_of(const uint32_t *ids, size_t n, uint32_t id) {
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] <= id) lo = mid;
+        else hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+/* Step 8: this rank verifies its pairs with nd_stage_verify.  The rows of
+ * second members another rank split are asked of that rank (their
+ * document, offset, length, hash: a request round, 8 bytes out and 24 back
+ * a row); the texts themselves are read from the shared filesystem.  The
+ * stage runs on a table of just the paragraphs these pairs name, handed to
+ * r (nd_report_set_paragraphs; the driver replaces it), with the pairs
+ * renumbered into it - in the same order, as the renumbering is monotonic.
+ * Writes *jac and *pass, one per owned pair. */
+static nd_status verify_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_split_in *in,
+                              const uint64_t *base, const local_rows *l, const nd_pairs *owned,
+                              double **jac, unsigned char **pass) {
+    nd_status st = ND_OK;
+    int n = c->size;
+    size_t np = owned->n;
+    uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
+    uint32_t *ids = must(c, nd_mallocn(2 * np + 1, sizeof *ids));
+    uint64_t *ask = NULL, *asked = NULL;
+    text_row *reply = NULL, *got = NULL;
+    nd_paratab pt;
+    uint32_t *phash = NULL;
+    nd_pairs local;
+    nd_texts texts;
+    nd_uf uf;
+    memset(&pt, 0, sizeof pt);
+    memset(&local, 0, sizeof local);
+    memset(&texts, 0, sizeof texts);
+    memset(&uf, 0, sizeof uf);
+    /* the paragraphs named, ascending and distinct */
+    size_t k = 0;
+    for (size_t i = 0; i < np; i++) {
+        ids[k++] = (uint32_t)(owned->v[i] >> 32);
+        ids[k++] = (uint32_t)owned->v[i];
+    }
+    qsort(ids, k, sizeof *ids, cmp_u32);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || ids[i] != ids[m - 1]) ids[m++] = ids[i];
+    /* the request round: ids of other ranks' paragraphs, in rank order */
+    size_t nask = 0;
+    for (size_t i = 0; i < m; i++)
+        if (ids[i] < l->base || ids[i] >= l->base + l->n) nask++;
+    ask = must(c, nd_mallocn(nask ? nask : 1, sizeof *ask));
+    nask = 0;
+    for (size_t i = 0; i < m; i++)
+        if (ids[i] < l->base || ids[i] >= l->base + l->n) {
+            ask[nask++] = ids[i];
+            cnt[id_owner(base, n, ids[i])]++;
         }
-        return ND_OK;
+    ND_CHECK(all_to_all(c, ask, cnt, 8, (void **)&asked, rcnt));
+    size_t nasked = 0;
+    for (int q = 0; q < n; q++) nasked += (size_t)rcnt[q];
+    reply = must(c, nd_mallocn(nasked ? nasked : 1, sizeof *reply));
+    int bad = 0;
+    for (size_t i = 0; i < nasked; i++) {
+        size_t p = (size_t)(asked[i] - l->base); /* one of this rank's rows */
+        if (asked[i] < l->base || p >= l->n) {
+            bad = 1;
+            memset(&reply[i], 0, sizeof reply[i]);
+            continue;
+        }
+        reply[i] = (text_row){.off = r->pt.off[p], .doc = r->pt.doc[p], .len = r->pt.len[p],
+                              .phash = r->phash[p], .line = r->pt.line[p]};
+    }
+    for (int q = 0; q < n; q++) { /* replies go back: counts swap */
+        uint64_t t = cnt[q];
+        cnt[q] = rcnt[q];
+        rcnt[q] = t;
+    }
+    ND_CHECK(all_to_all(c, reply, cnt, sizeof *reply, (void **)&got, rcnt));
+    if (bad) st = ND_ERR_INTERNAL; /* a request for a row this rank does not have */
+    /* the table of the named paragraphs */
+    size_t m1 = m ? m : 1;
+    pt.doc = nd_mallocn(m1, sizeof *pt.doc);
+    pt.off = nd_mallocn(m1, sizeof *pt.off);
+    pt.len = nd_mallocn(m1, sizeof *pt.len);
+    pt.line = nd_mallocn(m1, sizeof *pt.line);
+    phash = nd_mallocn(m1, sizeof *phash);
+    local.v = nd_mallocn(np ? np : 1, sizeof *local.v);
+    if (!pt.doc || !pt.off || !pt.len || !pt.line || !phash || !local.v) st = ND_ERR_NOMEM;
+    if (st == ND_OK) {
+        for (size_t i = 0, g = 0; i < m; i++) {
+            text_row row;
+            if (ids[i] >= l->base && ids[i] < l->base + l->n) {
+                size_t p = (size_t)(ids[i] - l->base);
+                row = (text_row){.off = r->pt.off[p], .doc = r->pt.doc[p], .len = r->pt.len[p],
+                                 .phash = r->phash[p], .line = r->pt.line[p]};
+            } else {
+                row = got[g++];
+            }
+            pt.doc[i] = row.doc;
+            pt.off[i] = row.off;
+            pt.len[i] = row.len;
+            pt.line[i] = row.line;
+            phash[i] = row.phash;
+        }
+        pt.n = m;
+        pt.cap = m1;
+        pt.max_len = in->opt->max_paragraph_bytes;
+        for (size_t i = 0; i < np; i++)
+            local.v[i] = (uint64_t)index_of(ids, m, (uint32_t)(owned->v[i] >> 32)) << 32 |
+                         index_of(ids, m, (uint32_t)owned->v[i]);
+        local.n = np;
+        local.cap = np ? np : 1;
+        nd_report_set_paragraphs(r, &pt, phash, NULL); /* r takes them */
+        phash = NULL;
+        st = nd_uf_init(&uf, m);
+    }
+    if (st == ND_OK) {
+        nd_verify_in vin = {.r = r, .pairs = &local, .limit = in->limit};
+        nd_verify_out vout = {.texts = &texts, .uf = &uf};
+        st = nd_stage_verify(x, &vin, &vout);
+        *jac = vout.jac;
+        *pass = vout.pass;
+    }
+out:
+    nd_paratab_release(&pt);
+    free(phash);
+    nd_pairs_release(&local);
+    nd_texts_release(&texts);
+    nd_uf_release(&uf);
+    free(cnt);
+    free(ids);
+    free(ask);
+    free(asked);
+    free(reply);
+    free(got);
+    return st;
+}
+
+/* Step 9: the changed flags again (the verification reads texts), to rank
+ * 0, which marks them. */
+static void reduce_changed(nd_mpi_ctx *c, nd_doctab *docs) {
+    size_t nd = docs->n, nd1 = nd ? nd : 1;
+    unsigned char *chg = must(c, nd_calloc(nd1, 1)), *all = NULL;
+    if (c->rank == 0) all = must(c, nd_calloc(nd1, 1));
+    for (size_t d = 0; d < nd; d++) chg[d] = atomic_load(&docs->changed[d]) != ND_DOC_SAME;
+    MPI_Reduce(chg, all, (int)nd, MPI_UNSIGNED_CHAR, MPI_MAX, 0, c->comm);
+    if (c->rank == 0)
+        for (size_t d = 0; d < nd; d++)
+            if (all[d]) (void)nd_doctab_mark_changed(docs, d);
+    free(chg);
+    free(all);
+}
+
+/* Step 10: every rank's verified pairs to rank 0, in rank order - which is
+ * the order of the pairs, as each rank holds the pairs of its own ids. */
+static void gather_verdicts(nd_mpi_ctx *c, const nd_pairs *owned, const double *jac,
+                            const unsigned char *pass, nd_front_out *o) {
+    uint64_t mine = owned->n, *cnt = NULL;
+    if (c->rank == 0) cnt = must(c, nd_mallocn((size_t)c->size, sizeof *cnt));
+    MPI_Gather(&mine, 1, MPI_UINT64_T, cnt, 1, MPI_UINT64_T, 0, c->comm);
+    if (c->rank != 0) {
+        for (size_t i = 0; i < owned->n; i += PAIRS_MSG) {
+            size_t m = ND_MIN(PAIRS_MSG, owned->n - i);
+            MPI_Send(owned->v + i, (int)m, MPI_UINT64_T, 0, ND_TAG_PAIRS, c->comm);
+            MPI_Send(jac + i, (int)m, MPI_DOUBLE, 0, ND_TAG_PAIRS + 1, c->comm);
+            MPI_Send(pass + i, (int)m, MPI_UNSIGNED_CHAR, 0, ND_TAG_PAIRS + 2, c->comm);
+            c->st.bytes_sent += m * 17;
+        }
+        return;
     }
     uint64_t total = 0;
     for (int k = 0; k < c->size; k++) total += cnt[k];
-    all->v = must(c, nd_mallocn(total ? (size_t)total : 1, sizeof *all->v));
-    all->cap = total ? (size_t)total : 1;
-    if (mine->n) memcpy(all->v, mine->v, mine->n * sizeof *all->v);
-    size_t at = mine->n;
+    size_t t1 = total ? (size_t)total : 1;
+    o->pairs.v = must(c, nd_mallocn(t1, sizeof *o->pairs.v));
+    o->jac = must(c, nd_mallocn(t1, sizeof *o->jac));
+    o->pass = must(c, nd_mallocn(t1, 1));
+    o->pairs.cap = t1;
+    if (owned->n) {
+        memcpy(o->pairs.v, owned->v, owned->n * sizeof *owned->v);
+        memcpy(o->jac, jac, owned->n * sizeof *jac);
+        memcpy(o->pass, pass, owned->n);
+    }
+    size_t at = owned->n;
     for (int k = 1; k < c->size; k++)
         for (uint64_t left = cnt[k]; left;) {
             size_t m = (size_t)ND_MIN((uint64_t)PAIRS_MSG, left);
-            MPI_Recv(all->v + at, (int)m, MPI_UINT64_T, k, ND_TAG_PAIRS, c->comm,
+            MPI_Recv(o->pairs.v + at, (int)m, MPI_UINT64_T, k, ND_TAG_PAIRS, c->comm,
+                     MPI_STATUS_IGNORE);
+            MPI_Recv(o->jac + at, (int)m, MPI_DOUBLE, k, ND_TAG_PAIRS + 1, c->comm,
+                     MPI_STATUS_IGNORE);
+            MPI_Recv(o->pass + at, (int)m, MPI_UNSIGNED_CHAR, k, ND_TAG_PAIRS + 2, c->comm,
                      MPI_STATUS_IGNORE);
             at += m;
             left -= m;
-            c->st.bytes_recv += m * 8;
+            c->st.bytes_recv += m * 17;
         }
-    all->n = at;
+    o->pairs.n = at;
     free(cnt);
-    return nd_pairs_finish(all);
 }
 
 /* Packs rows [i0, i0 + m) of this rank (paragraph table in r) into buf. */
@@ -744,10 +950,13 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     uint64_t *base = must(c, nd_mallocn((size_t)n + 1, sizeof *base));
     nd_split_out sp;
     local_rows l;
-    nd_pairs pairs;
+    nd_pairs pairs, owned;
+    double *jac = NULL;
+    unsigned char *pass = NULL;
     memset(&sp, 0, sizeof sp);
     memset(&l, 0, sizeof l);
     memset(&pairs, 0, sizeof pairs);
+    memset(&owned, 0, sizeof owned);
     double t0 = now_seconds(), c0 = cpu_seconds();
 
     /* 2. this rank's share; then every rank learns whether all went well */
@@ -798,17 +1007,29 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     ND_CHECK(exchange_bands(c, x, in, total, &l, &pairs));
     c->st.t_lsh = now_seconds() - t3;
     c->st.pairs = pairs.n;
-    ND_CHECK(status_vote(c, gather_pairs(c, &pairs, &out->pairs)));
-    if (c->rank == 0) {
+    ND_CHECK(status_vote(c, route_pairs(c, base, &pairs, &owned)));
+    nd_pairs_release(&pairs);
+    if (c->rank == 0) { /* rows first: the verification replaces r's table */
         gather_rows(c, r, &l, counts, out);
         for (size_t p = 0; p < (size_t)total; p++) out->ncl += out->split.state[p] != ND_PARA_SHORT;
     } else {
         send_rows(c, r, &l);
-        out->stop = 1;
     }
+    double t4 = now_seconds(), c4 = cpu_seconds();
+    nd_exec_begin(x, ND_STAGE_VERIFY, owned.n);
+    ND_CHECK(status_vote(c, verify_share(c, x, r, in, base, &l, &owned, &jac, &pass)));
+    c->st.t_verify = now_seconds() - t4;
+    c->st.cpu_verify = cpu_seconds() - c4;
+    c->st.verified = owned.n;
+    reduce_changed(c, docs);
+    gather_verdicts(c, &owned, jac, pass, out);
+    if (c->rank != 0) out->stop = 1;
 out:
     c->st.t_exchange = now_seconds() - t1;
     nd_pairs_release(&pairs);
+    nd_pairs_release(&owned);
+    free(jac);
+    free(pass);
     local_rows_release(&l);
     free(sp.doc_ncut);
     free(sp.doc_cutline);
@@ -828,23 +1049,25 @@ static void print_rank_stats(nd_mpi_ctx *c) {
     MPI_Gather(&c->st, (int)sizeof c->st, MPI_BYTE, all, (int)sizeof c->st, MPI_BYTE, 0,
                c->comm);
     if (c->rank == 0) {
-        fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs verify, "
-                        "cluster and report)\n",
+        fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs the "
+                        "cluster stage and the report)\n",
                 c->size, c->size == 1 ? "" : "s");
-        fprintf(stderr, "  %4s %11s %10s %9s %8s %8s %8s %8s %8s %8s %8s %11s %11s %7s\n",
+        fprintf(stderr, "  %4s %11s %8s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %11s %7s\n",
                 "rank", "documents", "MB", "paragr.", "front s", "cpu s", "exact s", "lsh s",
-                "pairs", "run s", "cpu s", "sent", "received", "peak MB");
+                "pairs", "verify s", "cpu s", "verif.", "run s", "cpu s", "sent", "received",
+                "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
             char docs[32];
             snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
                      (unsigned long long)s->doc_end);
             fprintf(stderr,
-                    "  %4d %11s %10.1f %9llu %8.3f %8.3f %8.3f %8.3f %8llu %8.3f %8.3f %11llu "
-                    "%11llu %7.1f\n",
+                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %8llu %8.3f %8.3f %8llu %8.3f "
+                    "%8.3f %11llu %11llu %7.1f\n",
                     k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows,
                     s->t_local, s->cpu_local, s->t_exact, s->t_lsh, (unsigned long long)s->pairs,
-                    s->t_run, s->cpu_run, (unsigned long long)s->bytes_sent,
+                    s->t_verify, s->cpu_verify, (unsigned long long)s->verified, s->t_run,
+                    s->cpu_run, (unsigned long long)s->bytes_sent,
                     (unsigned long long)s->bytes_recv, (double)s->peak_rss / 1e6);
         }
     }
