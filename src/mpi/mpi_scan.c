@@ -1,7 +1,7 @@
 /*
  * mpi_scan.c - `mpirun -n N neardup-mpi scan [scan options] PATH...`: the
- * scan of one machine with its first four stages (split, sketch, exact,
- * LSH) shared out among MPI ranks; rank 0 verifies, clusters and writes the
+ * scan of one machine with its first five stages (split, sketch, exact,
+ * LSH, verify) shared out among MPI ranks; rank 0 clusters and writes the
  * report.  A slice of issue 16; what is not done yet is listed at the end
  * of this essay.
  *
@@ -14,13 +14,14 @@
  * (its one new input), fused with the sketch when it can, else
  * nd_stage_sketch over those paragraphs - on its own threads.  Exact keys
  * and band keys then go all-to-all by key hash, and each rank groups the
- * keys it owns with nd_stage_exact and nd_stage_lsh; rank 0 receives the
- * paragraph rows (without band keys) and the candidate pairs and hands them
- * to the unchanged driver (nd_scanner_run_front, scan_hook.h) as if its own
- * stages 1-4 had made them: verification (which reads the paragraphs it
- * compares from the shared filesystem, checked against the hash each row
- * carries), clusters, similarities and the report, written by the existing
- * writers.  No stage has a second implementation, so the report is the one
+ * keys it owns with nd_stage_exact and nd_stage_lsh.  Each candidate pair
+ * goes to the rank that split its first paragraph, which verifies it with
+ * nd_stage_verify, reading both texts from the shared filesystem (checked
+ * against the hash each row carries).  Rank 0 receives the paragraph rows
+ * (without band keys) and the verified pairs and hands them to the
+ * unchanged driver (nd_scanner_run_front, scan_hook.h) as if its own stages
+ * 1-5 had made them: clusters, similarities and the report, written by the
+ * existing writers.  No stage has a second implementation, so the report is the one
  * `neardup scan` writes, byte for byte, in every format (tests/mpi/run.sh
  * checks text, jsonl, json, csv and html for 1, 2 and 4 ranks).
  *
@@ -38,7 +39,10 @@
  * band, and nd_stage_lsh's merge of them yields each bucket's entries in
  * the order of a single-process sort, hence the same pairs.  The union of
  * the ranks' pairs, sorted and deduplicated on rank 0 (nd_pairs_finish),
- * is the single-process candidate set.
+ * is the single-process candidate set.  A pair's Jaccard is a function of
+ * its two texts and the options, wherever it is computed; and as each rank
+ * verifies the pairs whose first id is in its share, the ranks' verdicts
+ * in rank order are in pair order.
  *
  * The exchange, in order (all collective on the communicator):
  *   1. ready vote (MPI_Iallreduce MIN of 1; a rank that failed before the
@@ -60,10 +64,19 @@
  *      band_owner(band, key); each rank appends every (sender, band) chunk
  *      to its spill file (unlinked, under --tmpdir) as a run, and
  *      nd_stage_lsh merges the runs band by band into its pairs;
- *   7. candidate pairs (8 bytes each) to rank 0 (MPI_Send / MPI_Recv, at
- *      most PAIRS_MSG a message), sorted and deduplicated there;
+ *   7. candidate pairs (8 bytes each) to the rank owning their first
+ *      paragraph, which sorts them and drops repeats (nd_pairs_finish);
  *   8. paragraph rows, rank by rank in rank order (at most ROWS_MSG_BYTES a
- *      message); rank 0 copies its own through the same packing.
+ *      message); rank 0 copies its own through the same packing;
+ *   9. the request round: each rank asks the owners of the second members
+ *      it lacks for their rows (8 bytes an id out; 24 back: offset,
+ *      document, length, hash, line), then runs nd_stage_verify on a table
+ *      of just the paragraphs its pairs name (handed to its own report,
+ *      which the driver replaces), the pairs renumbered into it - the
+ *      renumbering is monotonic, so the order holds;
+ *  10. the changed flags again (MAX to rank 0: verification reads texts),
+ *      and the verdicts - pair, Jaccard, pass: 17 bytes - to rank 0 in rank
+ *      order (at most PAIRS_MSG pairs a message).
  * All-to-alls are MPI_Ialltoallv with byte counts; the collectives are
  * non-blocking calls completed by wait_req, which polls with a 1 ms sleep,
  * so a waiting rank does not spin on a core another rank needs (this
@@ -81,7 +94,8 @@
  * Traffic per paragraph, with the default 18 bands: 56 bytes to rank 0,
  * 24 for its exact key and up to 18 x 8 = 144 for its band entries (a
  * representative's) to the key owners - (N - 1) / N of them leave the
- * rank - plus 8 per candidate pair found by each bucket owner and 8 per
+ * rank; per candidate pair 8 bytes for each bucket that found it, 8 + 24
+ * for a second member's row asked of another rank, 17 to rank 0; 8 per
  * copy (bench/README.md, "MPI scale-out", measures it).
  *
  * Errors.  MPI errors abort the job (MPI_ERRORS_ARE_FATAL, the default), and
@@ -95,10 +109,12 @@
  * Limits of this slice (not done yet; issue 16 asks for them):
  *   - rank 0 still holds every paragraph row (56 bytes, and the driver's
  *     arrays: about what a single process holds, less the band keys) and
- *     every candidate pair, and alone runs verification, clustering, the
- *     similarities and the report; verification by the owner of a pair's
- *     smaller id (fetching the other text from the shared filesystem), a
- *     distributed union-find and reduced statistics are the next slices;
+ *     every candidate pair with its verdict, and alone runs the union-find,
+ *     the clusters, the similarities to each representative (reading their
+ *     texts again) and the report's statistics; a distributed union-find
+ *     (label propagation over the verified pairs, by owner), similarities
+ *     computed by the members' ranks and statistics reduced are the next
+ *     slices;
  *   - the rounds of step 6 are per band, not sized by --memory, and each
  *     rank's LSH needs one state byte per paragraph of the whole run; the
  *     exact keys of step 5 go in one round;
