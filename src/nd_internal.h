@@ -122,14 +122,16 @@ void nd_sort_key32_lo32(nd_key32 *v, nd_key32 *tmp, size_t n);
 void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
 
 /* A fingerprint's place (stage_fingerprint.c): its k-gram hash, document,
- * position and context.  nd_sort_fp orders by hash, stably (equal hashes keep
- * their input order); tmp must hold n elements. */
+ * position and context.  nd_sort_fp_top writes src[0..n-1], whose hashes
+ * share their top `top` bits, to dst ordered by hash, stably (equal hashes
+ * keep their input order); count is scratch of 2^ND_FP_SORT_BITS. */
 typedef struct nd_fp {
     uint64_t hash;
     uint32_t doc, pos;
     uint32_t ctx; /* its k-gram's neighbours (nd_winnow_ctx) */
 } nd_fp;
-void nd_sort_fp(nd_fp *v, nd_fp *tmp, size_t n);
+#define ND_FP_SORT_BITS 16
+void nd_sort_fp_top(const nd_fp *src, nd_fp *dst, size_t n, unsigned top, uint32_t *count);
 
 /* Same result as nd_sort_u64, much faster when the low 32 bits of v are
  * already ascending (band entries key << 32 | id built in id order): then

@@ -143,10 +143,42 @@ void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n) {
     ND_RADIX_BODY(uint64_t, ND_KEY_OF_U64)
 }
 
-#define ND_KEY_OF_FP(x) ((x).hash)
-void nd_sort_fp(nd_fp *v, nd_fp *tmp, size_t n) {
-    if (n < 2) return;
-    ND_RADIX_BODY(nd_fp, ND_KEY_OF_FP)
+/* Fingerprints that share the top `top` bits of their hash (one bucket of
+ * stage_fingerprint.c): one stable counting pass from src into dst on the
+ * next b bits, 2^b ~ n (at most 2^ND_FP_SORT_BITS), then a stable insertion
+ * sort by the whole hash that has about n/4 inversions left to undo.  The
+ * 8-bit LSD sort of 24-byte records (seven passes: the top byte is the
+ * bucket's) did the same in seven scatters of buckets larger than L2. */
+static void insertion_fp(nd_fp *v, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        nd_fp x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1].hash > x.hash; j--) v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+void nd_sort_fp_top(const nd_fp *src, nd_fp *dst, size_t n, unsigned top, uint32_t *count) {
+    unsigned b = 1;
+    if (n == 0) return;
+    if (n > UINT32_MAX || top >= 63) { /* (never: buckets are far smaller) */
+        memcpy(dst, src, n * sizeof *dst);
+        insertion_fp(dst, n);
+        return;
+    }
+    while (b < ND_FP_SORT_BITS && b < 64 - top && ((size_t)1 << b) < n) b++;
+    const int sh = 64 - (int)top - (int)b;
+    const uint32_t mask = (1u << b) - 1;
+    memset(count, 0, ((size_t)mask + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++) count[(src[i].hash >> sh) & mask]++;
+    uint32_t sum = 0;
+    for (uint32_t d = 0; d <= mask; d++) {
+        uint32_t t = count[d];
+        count[d] = sum;
+        sum += t;
+    }
+    for (size_t i = 0; i < n; i++) dst[count[(src[i].hash >> sh) & mask]++] = src[i];
+    insertion_fp(dst, n);
 }
 
 

@@ -18,15 +18,19 @@
  * the map compact as it is written, below) and
  * winnowed (nd_winnow_params: k = min(t, 15), w = t - k + 1 for
  * t = min_passage), on the pool's threads, a range of whole documents per
- * task, each task into its own arrays.  The fingerprints - about 2 / (w + 1)
- * per character - are then scattered, task after task, into 256 buckets by
- * the top byte of their hash (one array of (hash, document, position)
- * records, 16 bytes each: the tasks' arrays are freed as they are copied),
- * and each bucket is sorted by hash (nd_sort_fp, stable, so equal hashes
- * keep document and position order) and grouped by its own task on the
- * pool's threads, in the caches, reading its records in place (an earlier
- * global sort of (hash, index) keys looked documents and positions up at
- * random and ran on one thread):
+ * task.  Each task puts its fingerprints - about 2 / (w + 1) per character,
+ * (hash, document, position, context) records of 24 bytes - straight into
+ * its own 256 buckets by the top byte of the hash.  Each bucket is then
+ * gathered from the tasks' buckets in task order (so in document and
+ * position order), sorted by hash (nd_sort_fp_top: one counting pass on
+ * the next bits and an insertion sort; stable, so equal hashes keep
+ * document and position order) and grouped, by its own task on the pool's
+ * threads.  (A serial scatter of all tasks' fingerprints into one array
+ * of buckets, then a seven-pass LSD radix sort of each bucket, was 8.4 %
+ * of the 1 GB bench corpus's `scan --passages` CPU samples at 2 threads;
+ * this is 4.4 %, none of it serial.  An earlier global sort of (hash,
+ * index) keys looked documents and positions up at random and ran on one
+ * thread.)  The groups:
  *   - a hash repeated more than ND_FP_MAX_OCC times in one document (a
  *     separator line, a repeated word) is dropped for that document, as
  *     compare does, so a degenerate document cannot make quadratic work;
@@ -84,9 +88,9 @@
  * (ND_MAP_MAX), or of more than 2^32 normalised characters, gets no
  * fingerprints: it has no passages (its paragraphs are clustered as ever).
  *
- * Not yet: the fingerprints live in memory (16 bytes each while the
- * buckets are filled, twice that during the copy; 0.3 bytes per input byte
- * at the peak on the Chinese bench corpus with t = 50), and so do the seeds
+ * Not yet: the fingerprints live in memory (24 bytes each in the tasks'
+ * buckets, plus two copies of the largest bucket per worker while it is
+ * sorted), and so do the seeds
  * (16 bytes, 48 while sorted); the buckets are to spill under the memory
  * limit like the band keys.
  */
@@ -106,11 +110,11 @@
 #define ND_FP_BUCKET_SHIFT 56       /* buckets by the top 8 bits of a hash */
 #define ND_FP_BUCKETS (1u << (64 - ND_FP_BUCKET_SHIFT))
 
-/* One task's fingerprints, in document and position order. */
+/* One task's fingerprints, by bucket (the top bits of the hash), each in
+ * document and position order. */
 typedef struct fp_part {
-    uint64_t *hash;
-    uint32_t *pos, *doc, *ctx;
-    size_t n, cap, doc_cap;
+    nd_fp *b[ND_FP_BUCKETS];
+    size_t n[ND_FP_BUCKETS], cap[ND_FP_BUCKETS];
 } fp_part;
 
 typedef struct fp_work {
@@ -126,10 +130,7 @@ typedef struct fp_work {
 } fp_work;
 
 static void fp_part_release(fp_part *p) {
-    free(p->hash);
-    free(p->pos);
-    free(p->doc);
-    free(p->ctx);
+    for (size_t b = 0; b < ND_FP_BUCKETS; b++) free(p->b[b]);
     memset(p, 0, sizeof *p);
 }
 
@@ -187,8 +188,9 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
     nd_map_off *beg = NULL, *end = NULL;
     void *cmap = NULL;
     size_t nch = 0;
-    uint64_t *scratch = NULL, bytes = 0;
-    size_t scap = 0;
+    uint64_t *scratch = NULL, bytes = 0, *hash = NULL;
+    uint32_t *pos = NULL, *fctx = NULL;
+    size_t scap = 0, fcap = 0;
     nd_norm_init(&nm, in->norm_flags);
     for (size_t d = v->range[t]; d < v->range[t + 1]; d++) {
         const uint8_t *data = NULL;
@@ -212,12 +214,14 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
             continue;
         }
         v->out->doc_chars[d] = nch;
-        size_t n0 = p->n, cap = p->cap;
-        ND_CHECK(nd_winnow_ctx(cps, nch, v->k, v->w, &p->hash, &p->pos, &p->ctx, &cap, &p->n,
-                               &scratch, &scap));
-        p->cap = cap;
-        ND_CHECK(ND_GROW(p->doc, p->doc_cap, p->n ? p->n : 1));
-        for (size_t i = n0; i < p->n; i++) p->doc[i] = (uint32_t)d;
+        size_t nfp = 0;
+        ND_CHECK(nd_winnow_ctx(cps, nch, v->k, v->w, &hash, &pos, &fctx, &fcap, &nfp, &scratch,
+                               &scap));
+        for (size_t i = 0; i < nfp; i++) { /* into the task's buckets */
+            size_t b = hash[i] >> ND_FP_BUCKET_SHIFT;
+            if (p->n[b] == p->cap[b]) ND_CHECK(ND_GROW(p->b[b], p->cap[b], p->n[b] + 1));
+            p->b[b][p->n[b]++] = (nd_fp){hash[i], (uint32_t)d, pos[i], fctx[i]};
+        }
         /* kept for the alignment, its map compact where it can be
          * (nd_cmap: 6 bytes a character with the code point, not 12): in
          * memory while there is room, else in the spill file (which ones
@@ -238,6 +242,9 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
 out:
     text_drop(&cps, &beg, &end, &cmap);
     free(scratch);
+    free(hash);
+    free(pos);
+    free(fctx);
     nd_norm_release(&nm);
     return st;
 }
@@ -446,14 +453,16 @@ out:
     return st;
 }
 
-/* The grouping: the fingerprints scattered by the top bits of their hash
- * into ND_FP_BUCKETS buckets, each sorted and grouped by its own task. */
+/* The grouping: each bucket's fingerprints gathered from the tasks' parts
+ * (in task order, so in document and position order), sorted by hash and
+ * grouped by its own task. */
 typedef struct group_work {
     const nd_fingerprint_in *in;
-    nd_fp *fp;        /* all fingerprints, bucket after bucket */
-    size_t *start;    /* ND_FP_BUCKETS + 1 first entries */
-    nd_fp **tmp;      /* per worker: sort scratch */
-    size_t *tmp_cap;
+    fp_part *part;    /* per fingerprint task */
+    size_t nparts;
+    nd_fp **buf, **tmp; /* per worker: the bucket gathered, then sorted */
+    size_t *cap;
+    uint32_t **count; /* per worker: the sort's counters */
     fp_bucket *bk;    /* per bucket */
     unsigned k;
 } group_work;
@@ -510,50 +519,56 @@ out:
 
 static nd_status group_task(void *ctx, size_t t, unsigned worker) {
     group_work *g = ctx;
-    size_t s = g->start[t], n = g->start[t + 1] - s;
-    ND_TRY(ND_GROW(g->tmp[worker], g->tmp_cap[worker], n ? n : 1));
-    nd_sort_fp(g->fp + s, g->tmp[worker], n);
-    return make_seeds(g->fp + s, n, g->in, g->k, &g->bk[t]);
+    size_t n = 0, at = 0;
+    for (size_t r = 0; r < g->nparts; r++) n += g->part[r].n[t];
+    if (n > g->cap[worker]) {
+        size_t c1 = g->cap[worker], c2 = c1;
+        ND_TRY(ND_GROW(g->buf[worker], c1, n));
+        ND_TRY(ND_GROW(g->tmp[worker], c2, n));
+        g->cap[worker] = ND_MIN(c1, c2);
+    }
+    if (!g->count[worker] &&
+        !(g->count[worker] = nd_mallocn((size_t)1 << ND_FP_SORT_BITS, sizeof **g->count)))
+        return ND_ERR_NOMEM;
+    nd_fp *buf = g->buf[worker], *sorted = g->tmp[worker];
+    for (size_t r = 0; r < g->nparts; r++) { /* in task order; freed as copied */
+        fp_part *p = &g->part[r];
+        if (p->n[t]) memcpy(buf + at, p->b[t], p->n[t] * sizeof *buf);
+        at += p->n[t];
+        free(p->b[t]);
+        p->b[t] = NULL;
+        p->n[t] = p->cap[t] = 0;
+    }
+    nd_sort_fp_top(buf, sorted, n, 64 - ND_FP_BUCKET_SHIFT, g->count[worker]);
+    return make_seeds(sorted, n, g->in, g->k, &g->bk[t]);
 }
 
-/* From the tasks' fingerprints to the sorted seeds: scattered into buckets
- * by hash (parts freed as they go), buckets grouped on the pool's threads,
- * their seeds joined in bucket order and sorted - the same whatever the
- * thread count. */
+/* From the tasks' fingerprints to the sorted seeds: buckets gathered,
+ * sorted and grouped on the pool's threads (no serial pass over all
+ * fingerprints), their seeds joined in bucket order and sorted - the same
+ * whatever the thread count. */
 static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out *out) {
     nd_status st = ND_OK;
-    group_work g = {.in = v->in, .k = v->k};
-    size_t total = 0, *fill = NULL;
-    for (size_t t = 0; t < nr; t++) total += v->part[t].n;
+    group_work g = {.in = v->in, .k = v->k, .part = v->part, .nparts = nr};
+    uint64_t total = 0;
+    for (size_t t = 0; t < nr; t++)
+        for (size_t b = 0; b < ND_FP_BUCKETS; b++) total += v->part[t].n[b];
     out->fingerprints = total;
-    g.start = nd_calloc(ND_FP_BUCKETS + 1, sizeof *g.start);
-    fill = nd_calloc(ND_FP_BUCKETS, sizeof *fill);
-    g.fp = nd_mallocn(total ? total : 1, sizeof *g.fp);
+    g.buf = nd_calloc(x->threads, sizeof *g.buf);
     g.tmp = nd_calloc(x->threads, sizeof *g.tmp);
-    g.tmp_cap = nd_calloc(x->threads, sizeof *g.tmp_cap);
+    g.cap = nd_calloc(x->threads, sizeof *g.cap);
+    g.count = nd_calloc(x->threads, sizeof *g.count);
     g.bk = nd_calloc(ND_FP_BUCKETS, sizeof *g.bk);
-    if (!g.start || !fill || !g.fp || !g.tmp || !g.tmp_cap || !g.bk) {
+    if (!g.buf || !g.tmp || !g.cap || !g.count || !g.bk) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    for (size_t t = 0; t < nr; t++)
-        for (size_t j = 0; j < v->part[t].n; j++) g.start[v->part[t].hash[j] >> ND_FP_BUCKET_SHIFT]++;
-    for (size_t b = 0, sum = 0; b <= ND_FP_BUCKETS; b++) {
-        size_t c = b < ND_FP_BUCKETS ? g.start[b] : 0;
-        g.start[b] = sum;
-        if (b < ND_FP_BUCKETS) fill[b] = sum;
-        sum += c;
-    }
-    for (size_t t = 0; t < nr; t++) { /* in task order: places stay in order */
-        fp_part *p = &v->part[t];
-        for (size_t j = 0; j < p->n; j++)
-            g.fp[fill[p->hash[j] >> ND_FP_BUCKET_SHIFT]++] =
-                (nd_fp){p->hash[j], p->doc[j], p->pos[j], p->ctx[j]};
-        fp_part_release(p);
-    }
     ND_CHECK(nd_exec_run(x, ND_FP_BUCKETS, group_task, &g));
-    free(g.fp);
-    g.fp = NULL;
+    for (unsigned k = 0; k < x->threads; k++) {
+        free(g.buf[k]);
+        free(g.tmp[k]);
+        g.buf[k] = g.tmp[k] = NULL;
+    }
     for (size_t b = 0; b < ND_FP_BUCKETS; b++) out->common += g.bk[b].common;
     /* a pair with one seed has one fragment, a passage only if it reaches
      * min_passage = w + k - 1 characters: k of them on one side of the
@@ -561,19 +576,22 @@ static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out
     const int drop = (v->w - 1) / 2 >= v->k;
     ND_CHECK(sort_seeds(x, g.bk, ND_FP_BUCKETS, out->ndocs, drop, out));
 out:
+    if (g.buf)
+        for (unsigned k = 0; k < x->threads; k++) free(g.buf[k]);
     if (g.tmp)
         for (unsigned k = 0; k < x->threads; k++) free(g.tmp[k]);
+    if (g.count)
+        for (unsigned k = 0; k < x->threads; k++) free(g.count[k]);
     if (g.bk)
         for (size_t b = 0; b < ND_FP_BUCKETS; b++) {
             free(g.bk[b].seeds);
             free(g.bk[b].one);
         }
+    free(g.buf);
     free(g.tmp);
-    free(g.tmp_cap);
+    free(g.cap);
+    free(g.count);
     free(g.bk);
-    free(g.fp);
-    free(g.start);
-    free(fill);
     return st;
 }
 
