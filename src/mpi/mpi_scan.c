@@ -15,7 +15,8 @@
  * nd_stage_sketch over those paragraphs - on its own threads.  Exact keys
  * and band keys then go all-to-all by key hash, and each rank groups the
  * keys it owns with nd_stage_exact and nd_stage_lsh.  Each candidate pair
- * goes to the rank that split its first paragraph, which verifies it with
+ * goes to the rank that split one of its paragraphs (which one, a hash of
+ * the pair decides: pair_owner), which verifies it with
  * nd_stage_verify, reading both texts from the shared filesystem (checked
  * against the hash each row carries).  Rank 0 receives the paragraph rows
  * (without band keys) and the verified pairs and hands them to the
@@ -40,9 +41,9 @@
  * the order of a single-process sort, hence the same pairs.  The union of
  * the ranks' pairs, sorted and deduplicated on rank 0 (nd_pairs_finish),
  * is the single-process candidate set.  A pair's Jaccard is a function of
- * its two texts and the options, wherever it is computed; and as each rank
- * verifies the pairs whose first id is in its share, the ranks' verdicts
- * in rank order are in pair order.
+ * its two texts and the options, wherever it is computed; rank 0 merges
+ * the ranks' verdicts, each run ascending and all disjoint (every copy of a
+ * pair goes to the same verifier), back into pair order.
  *
  * The exchange, in order (all collective on the communicator):
  *   1. ready vote (MPI_Iallreduce MIN of 1; a rank that failed before the
@@ -64,8 +65,11 @@
  *      band_owner(band, key); each rank appends every (sender, band) chunk
  *      to its spill file (unlinked, under --tmpdir) as a run, and
  *      nd_stage_lsh merges the runs band by band into its pairs;
- *   7. candidate pairs (8 bytes each) to the rank owning their first
- *      paragraph, which sorts them and drops repeats (nd_pairs_finish);
+ *   7. candidate pairs (8 bytes each) to their verifier, the rank owning
+ *      their first or their second paragraph as a hash of the pair picks
+ *      (a paragraph copied all over the corpus is the first member of
+ *      every pair its earliest copy is in: always picking the first would
+ *      load the first ranks), which sorts them and drops repeats;
  *   8. paragraph rows, rank by rank in rank order (at most ROWS_MSG_BYTES a
  *      message); rank 0 copies its own through the same packing;
  *   9. the request round: each rank asks the owners of the second members
@@ -75,8 +79,8 @@
  *      which the driver replaces), the pairs renumbered into it - the
  *      renumbering is monotonic, so the order holds;
  *  10. the changed flags again (MAX to rank 0: verification reads texts),
- *      and the verdicts - pair, Jaccard, pass: 17 bytes - to rank 0 in rank
- *      order (at most PAIRS_MSG pairs a message).
+ *      and the verdicts - pair, Jaccard, pass: 17 bytes - to rank 0 (at
+ *      most PAIRS_MSG pairs a message), which merges them (merge_verdicts).
  * All-to-alls are MPI_Ialltoallv with byte counts; the collectives are
  * non-blocking calls completed by wait_req, which polls with a 1 ms sleep,
  * so a waiting rank does not spin on a core another rank needs (this
@@ -571,9 +575,18 @@ out:
     return st;
 }
 
-/* Step 7: candidate pairs to the rank owning their first paragraph (a < b),
- * which sorts them and drops repeats (a pair found in the buckets of
- * several bands, owned by different ranks). */
+/* Which rank verifies pair v (a << 32 | b): the owner of a or of b, picked
+ * by a hash of the pair, so that a paragraph copied all over the corpus -
+ * its earliest copy is the first member of every pair it is in - does not
+ * load its rank with all of them. */
+static int pair_owner(const uint64_t *base, int size, uint64_t v) {
+    uint64_t side = (v * UINT64_C(0x9E3779B97F4A7C15)) >> 63 ? v >> 32 : (uint32_t)v;
+    return id_owner(base, size, side);
+}
+
+/* Step 7: candidate pairs to their verifier (pair_owner), which sorts them
+ * and drops repeats (a pair found in the buckets of several bands, owned by
+ * different ranks: every copy of it goes to the same verifier). */
 static nd_status route_pairs(nd_mpi_ctx *c, const uint64_t *base, nd_pairs *mine,
                              nd_pairs *owned) {
     int n = c->size;
@@ -581,9 +594,9 @@ static nd_status route_pairs(nd_mpi_ctx *c, const uint64_t *base, nd_pairs *mine
     uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
     uint64_t *send = must(c, nd_mallocn(mine->n ? mine->n : 1, sizeof *send));
     void *recv = NULL;
-    for (size_t i = 0; i < mine->n; i++) cnt[id_owner(base, n, mine->v[i] >> 32)]++;
+    for (size_t i = 0; i < mine->n; i++) cnt[pair_owner(base, n, mine->v[i])]++;
     for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
-    for (size_t i = 0; i < mine->n; i++) send[at[id_owner(base, n, mine->v[i] >> 32)]++] = mine->v[i];
+    for (size_t i = 0; i < mine->n; i++) send[at[pair_owner(base, n, mine->v[i])]++] = mine->v[i];
     nd_status st = all_to_all(c, send, cnt, 8, &recv, rcnt);
     free(send);
     free(at);
@@ -764,8 +777,46 @@ static void reduce_changed(nd_mpi_ctx *c, nd_doctab *docs) {
     free(all);
 }
 
-/* Step 10: every rank's verified pairs to rank 0, in rank order - which is
- * the order of the pairs, as each rank holds the pairs of its own ids. */
+/* Merges the verdict runs [run[i], run[i + 1]) of (v, jac, pass), each
+ * ascending by pair and disjoint, two at a time in log2(runs) rounds (as
+ * the LSH stage merges its workers' pairs), into one ascending run in
+ * (*v, *jac, *pass); the scratch arrays hold as many. */
+static void merge_verdicts(nd_mpi_ctx *c, uint64_t **v, double **jac, unsigned char **pass,
+                           size_t *run, size_t nr) {
+    size_t total = run[nr], t1 = total ? total : 1;
+    uint64_t *v2 = must(c, nd_mallocn(t1, sizeof *v2));
+    double *j2 = must(c, nd_mallocn(t1, sizeof *j2));
+    unsigned char *p2 = must(c, nd_mallocn(t1, 1));
+    for (; nr > 1; nr = (nr + 1) / 2) {
+        size_t n = 0;
+        for (size_t i = 0; i < nr; i += 2) {
+            size_t x = run[i], xe = run[ND_MIN(i + 1, nr)], y = xe, ye = run[ND_MIN(i + 2, nr)];
+            run[i / 2] = n;
+            while (x < xe || y < ye) {
+                size_t f = (y >= ye || (x < xe && (*v)[x] < (*v)[y])) ? x++ : y++;
+                v2[n] = (*v)[f];
+                j2[n] = (*jac)[f];
+                p2[n++] = (*pass)[f];
+            }
+        }
+        run[(nr + 1) / 2] = n;
+        uint64_t *tv = *v;
+        double *tj = *jac;
+        unsigned char *tp = *pass;
+        *v = v2;
+        *jac = j2;
+        *pass = p2;
+        v2 = tv;
+        j2 = tj;
+        p2 = tp;
+    }
+    free(v2);
+    free(j2);
+    free(p2);
+}
+
+/* Step 10: every rank's verified pairs to rank 0, which merges them into
+ * pair order. */
 static void gather_verdicts(nd_mpi_ctx *c, const nd_pairs *owned, const double *jac,
                             const unsigned char *pass, nd_front_out *o) {
     uint64_t mine = owned->n, *cnt = NULL;
@@ -794,7 +845,10 @@ static void gather_verdicts(nd_mpi_ctx *c, const nd_pairs *owned, const double *
         memcpy(o->pass, pass, owned->n);
     }
     size_t at = owned->n;
-    for (int k = 1; k < c->size; k++)
+    size_t *run = must(c, nd_mallocn((size_t)c->size + 1, sizeof *run));
+    run[0] = 0;
+    run[1] = at;
+    for (int k = 1; k < c->size; k++) {
         for (uint64_t left = cnt[k]; left;) {
             size_t m = (size_t)ND_MIN((uint64_t)PAIRS_MSG, left);
             MPI_Recv(o->pairs.v + at, (int)m, MPI_UINT64_T, k, ND_TAG_PAIRS, c->comm,
@@ -807,7 +861,11 @@ static void gather_verdicts(nd_mpi_ctx *c, const nd_pairs *owned, const double *
             left -= m;
             c->st.bytes_recv += m * 17;
         }
+        run[k + 1] = at;
+    }
     o->pairs.n = at;
+    merge_verdicts(c, &o->pairs.v, &o->jac, &o->pass, run, (size_t)c->size);
+    free(run);
     free(cnt);
 }
 
