@@ -625,14 +625,19 @@ static void zsh_row(FILE *f, const struct doc_row *r)
                 r->kind != OPT_KIND_NEGBIT;
     const char *rep = r->kind == OPT_KIND_LIST ? "*" : "";
 
+    /* "(EXCLUDED)*-x+" / "--name=": --help excludes everything else */
     fputs("    ", f);
-    if (r->kind == OPT_KIND_HELP)
-        fputs("'(- *)'", f);
-    if (r->short_name)
-        fprintf(f, "%s'(-%c --%s)'{-%c%s,--%s%s}'[", rep, r->short_name, r->base,
-                r->short_name, value ? "+" : "", r->base, value ? "=" : "");
-    else /* a NEGBIT row by the form --help shows */
-        fprintf(f, "'%s--%s%s[", rep, r->t.name, value ? "=" : "");
+    if (r->short_name) {
+        if (r->kind == OPT_KIND_HELP)
+            fputs("'(- *)'", f);
+        else
+            fprintf(f, "'(-%c --%s)%s'", r->short_name, r->base, rep);
+        fprintf(f, "{-%c%s,--%s%s}'[", r->short_name, value ? "+" : "", r->base,
+                value ? "=" : "");
+    } else { /* a NEGBIT row by the form --help shows */
+        fprintf(f, "'%s%s--%s%s[", r->kind == OPT_KIND_HELP ? "(- *)" : "", rep,
+                r->t.name, value ? "=" : "");
+    }
     zsh_put(f, r->help);
     fputs("]", f);
     if (value) {
