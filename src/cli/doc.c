@@ -511,7 +511,7 @@ static void bash_words(FILE *f, const struct doc_row *r, int *first)
 
 static void bash_command(FILE *f, const struct doc_cmd *d)
 {
-    int first = 0, any_value = 0;
+    int first = 0;
 
     fprintf(f, "    %s)\n", d->c->name);
     if (d->n_subcommands) {
@@ -551,7 +551,6 @@ static void bash_command(FILE *f, const struct doc_cmd *d)
             if (r->short_name)
                 fprintf(f, "-%c|", r->short_name);
             fprintf(f, "--%s", r->base);
-            any_value = 1;
         }
         if (n && pass == 1)
             fputs(")\n            return 0 ;; # a file name (complete -o default)\n", f);
@@ -560,7 +559,6 @@ static void bash_command(FILE *f, const struct doc_cmd *d)
                   "            return 0 ;; # a value: nothing to offer\n",
                   f);
     }
-    (void)any_value;
     fputs("        esac\n        opts='", f);
     for (size_t i = 0; i < d->n_rows; i++)
         bash_words(f, &d->rows[i], &first);
