@@ -285,6 +285,44 @@ Test(winnow, selection_is_the_naive_rightmost_minimum) {
     free(scratch);
 }
 
+/* The k-gram hashes (nd_winnow with w = 1 gives every one): the rolling
+ * hash, computed two characters at a time in two chains, against the
+ * polynomial of each k-gram computed on its own (sum of c_j MUL^(k-1-j)
+ * mod 2^64, then the splitmix64 finaliser of winnow.c), for every length n
+ * from k to k + 9 (both ends of the two-step loop) and longer texts, with
+ * large code points (multiplies that wrap). */
+static uint64_t naive_kgram_hash(const uint32_t *c, unsigned k) {
+    uint64_t v = 0;
+    for (unsigned j = 0; j < k; j++) v = v * UINT64_C(0x100000001b3) + c[j];
+    uint64_t z = v ^ UINT64_C(0x6e64636d70);
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+Test(winnow, kgram_hashes_are_the_polynomial_of_each_kgram) {
+    static uint32_t cp[600];
+    uint64_t *all = NULL, *scratch = NULL;
+    uint32_t *pos = NULL;
+    size_t cap = 0, scap = 0;
+    for (int round = 0; round < 200; round++) {
+        unsigned k = 1 + rnd(15);
+        size_t n = round < 100 ? k + (size_t)(round % 10) : k + rnd(580);
+        for (size_t i = 0; i < n; i++) cp[i] = round % 2 ? 0x4E00 + rnd(50) : rnd(0x110000);
+        size_t na = 0;
+        cr_assert_eq(nd_winnow(cp, n, k, 1, &all, &pos, &cap, &na, &scratch, &scap), ND_OK);
+        cr_assert_eq(na, n - k + 1);
+        for (size_t i = 0; i < na; i++) {
+            cr_assert_eq(pos[i], i);
+            cr_assert_eq(all[i], naive_kgram_hash(cp + i, k), "round %d (n %zu, k %u): k-gram %zu",
+                         round, n, k, i);
+        }
+    }
+    free(all);
+    free(pos);
+    free(scratch);
+}
+
 /* Every maximal run of at least T equal characters shared by two places of
  * a small random corpus (found naively, all pairs of positions) has a seed
  * on its diagonal, inside the run; and every seed lies on such a run (its
