@@ -41,6 +41,15 @@
  * of the spans of their pairwise passages, so a sentence copied twice is
  * counted once.
  *
+ * Lines (nd_passage_lines): each place's 1-based line, counted in one
+ * reading of its document.  The places are grouped by document with a
+ * counting sort, and ranges of documents go to the pool's tasks, each
+ * sorting its documents' few places by offset and reading them with its
+ * worker's reader.  (A qsort of pointers to all places and the readings on
+ * the caller's thread were a serial 3 % of the 1 GB bench corpus's
+ * `scan --passages` CPU samples at 2 threads: 0.64-1.11 s of its wall
+ * time, now 0.30-0.41 s.)
+ *
  * Deterministic: nodes are numbered in the order of the pairwise passages
  * (sorted by the align stage), components are labelled by their smallest
  * node (union-find with smallest roots), and every sort has a total order.
@@ -305,57 +314,122 @@ out:
     return st;
 }
 
-/* Places by (document, offset), as pointers. */
-static int loc_cmp(const void *x, const void *y) {
-    const nd_passage_loc *p = *(nd_passage_loc *const *)x, *q = *(nd_passage_loc *const *)y;
-    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
-    return p->off < q->off ? -1 : p->off > q->off;
+/* A place's offset and index, to sort one document's places. */
+typedef struct loc_ref {
+    uint64_t off;
+    size_t i;
+} loc_ref;
+
+static int loc_ref_cmp(const void *x, const void *y) {
+    const loc_ref *p = x, *q = y;
+    if (p->off != q->off) return p->off < q->off ? -1 : 1;
+    return p->i < q->i ? -1 : p->i > q->i;
+}
+
+/* The line numbers: the places grouped by document (a counting sort), and
+ * ranges of documents handed to the pool's tasks, each reading its
+ * documents with its worker's reader. */
+typedef struct lines_work {
+    nd_exec *x;
+    nd_doctab *docs;
+    const char *tmpdir;
+    nd_passage_out *o;
+    loc_ref *ref;   /* places, document after document */
+    size_t *first;  /* per document + 1: its first place in ref */
+    size_t *range;  /* ntasks + 1 first documents */
+} lines_work;
+
+/* Document d's places ref[0..n-1], sorted by offset, get their lines: in
+ * one reading of it, counting lines as the split does (LF, CRLF or a lone
+ * CR; without CR - most text, one memchr proves it - memchr finds them). */
+static nd_status doc_lines(lines_work *g, unsigned worker, size_t d, loc_ref *ref, size_t n) {
+    const uint8_t *data = NULL;
+    nd_status st = nd_reader_whole_private(&g->x->wk[worker].rd, d, g->tmpdir, &data);
+    if (st == ND_ERR_CHANGED) {
+        (void)nd_doctab_mark_changed(g->docs, d);
+        return ND_OK;
+    }
+    ND_TRY(st);
+    if (n <= 16) { /* by insertion: most documents have a few places */
+        for (size_t i = 1; i < n; i++) {
+            loc_ref x = ref[i];
+            size_t j = i;
+            for (; j > 0 && loc_ref_cmp(&x, &ref[j - 1]) < 0; j--) ref[j] = ref[j - 1];
+            ref[j] = x;
+        }
+    } else {
+        qsort(ref, n, sizeof *ref, loc_ref_cmp);
+    }
+    uint64_t at = 0, size = g->docs->docs[d].size;
+    uint32_t line = 1;
+    int cr = size > 0 && memchr(data, '\r', size) != NULL;
+    for (size_t q = 0; q < n; q++) {
+        uint64_t off = ND_MIN(ref[q].off, size);
+        if (!cr) {
+            const uint8_t *nl;
+            while (at < off && (nl = memchr(data + at, '\n', off - at)) != NULL) {
+                line++;
+                at = (uint64_t)(nl - data) + 1;
+            }
+            at = ND_MAX(at, off);
+        }
+        for (; at < off; at++) {
+            uint8_t c = data[at];
+            if (c == '\n' || (c == '\r' && (at + 1 >= size || data[at + 1] != '\n'))) line++;
+        }
+        g->o->loc[ref[q].i].line = line;
+    }
+    return ND_OK;
+}
+
+static nd_status lines_task(void *ctx, size_t t, unsigned worker) {
+    lines_work *g = ctx;
+    for (size_t d = g->range[t]; d < g->range[t + 1]; d++) {
+        size_t n = g->first[d + 1] - g->first[d];
+        if (n) ND_TRY(doc_lines(g, worker, d, g->ref + g->first[d], n));
+    }
+    return ND_OK;
 }
 
 nd_status nd_passage_lines(nd_exec *x, nd_doctab *docs, const char *tmpdir, nd_passage_out *o) {
     nd_status st = ND_OK;
-    nd_passage_loc **by = NULL;
+    size_t nd = docs->n, nr = 0;
+    lines_work g = {.x = x, .docs = docs, .tmpdir = tmpdir, .o = o};
     if (o->nloc == 0) return ND_OK;
-    if (!(by = nd_mallocn(o->nloc, sizeof *by))) return ND_ERR_NOMEM;
-    for (size_t i = 0; i < o->nloc; i++) by[i] = &o->loc[i];
-    qsort(by, o->nloc, sizeof *by, loc_cmp);
-    nd_reader *rd = &x->wk[0].rd;
-    for (size_t i = 0; i < o->nloc;) {
-        size_t j = i + 1, doc = by[i]->doc;
-        while (j < o->nloc && by[j]->doc == doc) j++;
-        const uint8_t *data = NULL;
-        st = nd_reader_whole_private(rd, doc, tmpdir, &data);
-        if (st == ND_ERR_CHANGED) {
-            (void)nd_doctab_mark_changed(docs, doc);
-            st = ND_OK;
-            i = j;
-            continue;
-        }
-        ND_CHECK(st);
-        /* lines end at LF, CRLF or a lone CR, as the split counts them;
-         * without CR (most text, one memchr proves it) memchr finds them */
-        uint64_t at = 0, size = docs->docs[doc].size;
-        uint32_t line = 1;
-        int cr = size > 0 && memchr(data, '\r', size) != NULL;
-        for (size_t q = i; q < j; q++) {
-            uint64_t off = ND_MIN(by[q]->off, size);
-            if (!cr) {
-                const uint8_t *nl;
-                while (at < off && (nl = memchr(data + at, '\n', off - at)) != NULL) {
-                    line++;
-                    at = (uint64_t)(nl - data) + 1;
-                }
-                at = ND_MAX(at, off);
-            }
-            for (; at < off; at++) {
-                uint8_t c = data[at];
-                if (c == '\n' || (c == '\r' && (at + 1 >= size || data[at + 1] != '\n'))) line++;
-            }
-            by[q]->line = line;
-        }
-        i = j;
+    g.ref = nd_mallocn(o->nloc, sizeof *g.ref);
+    g.first = nd_calloc(nd + 2, sizeof *g.first);
+    g.range = nd_mallocn(nd + 1, sizeof *g.range);
+    if (!g.ref || !g.first || !g.range) {
+        st = ND_ERR_NOMEM;
+        goto out;
     }
+    for (size_t i = 0; i < o->nloc; i++) {
+        if (o->loc[i].doc >= nd) { /* (never: places are of the corpus) */
+            st = ND_ERR_INVALID;
+            goto out;
+        }
+        g.first[o->loc[i].doc + 2]++;
+    }
+    for (size_t d = 0; d < nd; d++) g.first[d + 2] += g.first[d + 1];
+    for (size_t i = 0; i < o->nloc; i++) /* first[d + 1]: the next free slot of d */
+        g.ref[g.first[o->loc[i].doc + 1]++] = (loc_ref){o->loc[i].off, i};
+    /* ranges of whole documents, about 16 per thread by the bytes read */
+    uint64_t all = 0, acc = 0;
+    for (size_t d = 0; d < nd; d++)
+        if (g.first[d + 1] > g.first[d]) all += docs->docs[d].size + 1;
+    uint64_t target = all / ((uint64_t)x->threads * 16) + 1;
+    g.range[0] = 0;
+    for (size_t d = 0; d < nd; d++) {
+        if (g.first[d + 1] > g.first[d]) acc += docs->docs[d].size + 1;
+        if (acc >= target || d + 1 == nd) {
+            g.range[++nr] = d + 1;
+            acc = 0;
+        }
+    }
+    ND_CHECK(nd_exec_run(x, nr, lines_task, &g));
 out:
-    free(by);
+    free(g.ref);
+    free(g.first);
+    free(g.range);
     return st;
 }
