@@ -106,6 +106,8 @@
  * so does running out of memory in the middle of an exchange (must()): the
  * other ranks are already in it.  Every other nd_status failure on any rank
  * is voted so that every rank leaves the run together; rank 0 prints it.
+ * A rank whose driver fails before it reaches the front (its set-up) casts
+ * the vote of step 2 in nd_mpi_scan_run instead (not exercised by a test).
  * An exchange whose counts would pass INT_MAX bytes on any rank is refused
  * on all (ND_ERR_INVALID; more ranks needed).  Standard input ('-') is
  * refused: only rank 0 would read it.
@@ -1019,6 +1021,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     nd_status st = ND_OK;
     nd_doctab *docs = nd_report_doctab(r);
     int n = c->size;
+    c->in_front = 1;
     size_t *first = nd_mallocn((size_t)n + 1, sizeof *first);
     uint64_t *counts = must(c, nd_mallocn((size_t)n, sizeof *counts));
     uint64_t *base = must(c, nd_mallocn((size_t)n + 1, sizeof *base));
@@ -1160,7 +1163,11 @@ nd_status nd_mpi_scan_run(void *user, nd_scanner *sc, int stats, nd_report **out
             fprintf(stderr, "neardup-mpi: another rank failed before the scan; stopping\n");
         return ND_ERR_STATE;
     }
+    c->in_front = 0;
     st = nd_scanner_run_front(sc, mpi_front, c, out);
+    /* the driver failed before its front (set-up): cast the status vote of
+     * step 2 the others are waiting in, so that they stop too */
+    if (!c->in_front) (void)status_vote(c, st != ND_OK ? st : ND_ERR_INTERNAL);
     /* the other ranks wait here, idle, while rank 0 runs the later stages */
     MPI_Request req;
     MPI_Ibarrier(c->comm, &req);
