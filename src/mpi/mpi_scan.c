@@ -60,11 +60,14 @@
  *      id), to rank exact_owner(key); each rank runs nd_stage_exact on what
  *      it got and sends each copy's (copy << 32 | first) back to the rank
  *      owning the copy, which marks it ND_PARA_COPY and keeps the link;
- *   6. band keys of the representatives, one band per round (so a round
- *      holds one band's entries): 8 bytes each (key << 32 | id) to rank
- *      band_owner(band, key); each rank appends every (sender, band) chunk
- *      to its spill file (unlinked, under --tmpdir) as a run, and
- *      nd_stage_lsh merges the runs band by band into its pairs;
+ *   6. band keys of the representatives, 8 bytes each (key << 32 | id), to
+ *      rank band_owner(band, key), in rounds bounded by --memory
+ *      (plan_rounds: a quarter of it for a round's entries, its scratch and
+ *      what it receives: several bands a round when they fit - all 18 in
+ *      one round by default - else one band in row chunks); each rank
+ *      appends every (sub-round, sender, band) chunk to its spill file
+ *      (unlinked, under --tmpdir) as a run, and nd_stage_lsh merges the
+ *      runs band by band into its pairs;
  *   7. candidate pairs (8 bytes each) to their verifier, the rank owning
  *      their first or their second paragraph as a hash of the pair picks
  *      (a paragraph copied all over the corpus is the first member of
@@ -121,9 +124,11 @@
  *     (label propagation over the verified pairs, by owner), similarities
  *     computed by the members' ranks and statistics reduced are the next
  *     slices;
- *   - the rounds of step 6 are per band, not sized by --memory, and each
+ *   - the rounds of step 6 are sized by the busiest rank's sending side
+ *     (what a rank receives depends on the keys, and is not bounded); each
  *     rank's LSH needs one state byte per paragraph of the whole run; the
- *     exact keys of step 5 go in one round;
+ *     exact keys of step 5 go in one round, and rank 0 is not bounded by
+ *     --memory at all (it holds every row and pair; no spilling there);
  *   - every rank walks every path: for plain UTF-8 files that is metadata
  *     and the first 8 KiB of each, but documents in other encodings, gzip
  *     data, JSON Lines and archives are decoded by every rank's walk (into
@@ -495,21 +500,50 @@ out:
     return st;
 }
 
-/* Step 6: band keys of the representatives to their owners, one band per
- * round (the memory of a round is one band's entries); each rank appends
- * what it receives from rank s for band j as run (s, j) of its spill file,
- * sorted as nd_stage_sketch's spilled batches are, and nd_stage_lsh merges
- * the runs band by band into the candidate pairs of its buckets. */
+/* Step 6: band keys of the representatives to their owners, in rounds
+ * bounded by the memory limit: a round carries bands [j0, j0 + nb) of a
+ * nsub-th of each rank's rows (plan_rounds: several bands a round when they
+ * fit in a quarter of --memory, else one band in nsub row chunks).  Each
+ * rank appends what it receives from rank s for band j in sub-round u to
+ * its spill file as run (u x size + s, j), sorted as nd_stage_sketch's
+ * spilled batches are, and nd_stage_lsh merges the runs band by band into
+ * the candidate pairs of its buckets (a merge of sorted runs gives the
+ * same sequence however the entries were cut into runs).  On the wire, a
+ * sender's part for one rank is nb counts, then the entries band by band. */
+static void plan_rounds(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l,
+                        unsigned *nb, size_t *nsub) {
+    unsigned bands = in->sk.bands;
+    uint64_t rep = 0, most = 0;
+    for (size_t i = 0; i < l->n; i++) rep += l->state[i] == ND_PARA_REP;
+    MPI_Allreduce(&rep, &most, 1, MPI_UINT64_T, MPI_MAX, c->comm);
+    /* a band of a rank's rows: entries, sort scratch, and about as many
+     * received: 24 bytes a row */
+    uint64_t budget = ND_MAX(in->limit / 4, (uint64_t)1 << 16), band = most * 24 + 1;
+    if (band <= budget) {
+        *nb = (unsigned)ND_MIN((uint64_t)bands, budget / band);
+        *nsub = 1;
+    } else {
+        *nb = 1;
+        *nsub = (size_t)((band + budget - 1) / budget);
+    }
+}
+
 static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in, uint64_t total,
                                 local_rows *l, nd_pairs *pairs) {
     nd_status st = ND_OK;
     int n = c->size;
-    unsigned bands = in->sk.bands;
+    unsigned bands = in->sk.bands, nb = 1;
+    size_t nsub = 1;
+    plan_rounds(c, in, l, &nb, &nsub);
+    size_t chunk = (l->n + nsub - 1) / nsub, c1 = chunk ? chunk : 1;
     uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
     uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
-    uint64_t *e = must(c, nd_mallocn(l->n1, sizeof *e)), *tmp = must(c, nd_mallocn(l->n1, sizeof *tmp));
+    uint64_t *bcnt = must(c, nd_calloc((size_t)n * nb, sizeof *bcnt));
+    uint64_t *pos = must(c, nd_calloc((size_t)n * nb, sizeof *pos));
+    uint64_t *e = must(c, nd_mallocn(c1, sizeof *e)), *tmp = must(c, nd_mallocn(c1, sizeof *tmp));
+    uint64_t *send = must(c, nd_mallocn(c1 * nb + (size_t)n * nb, sizeof *send));
     uint64_t *recv = NULL;
-    nd_run *runs = must(c, nd_calloc((size_t)n * bands, sizeof *runs));
+    nd_run *runs = must(c, nd_calloc(nsub * (size_t)n * bands, sizeof *runs));
     unsigned char *rep = NULL;
     nd_spill sp;
     memset(&sp, 0, sizeof sp);
@@ -519,46 +553,73 @@ static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
     st = status_vote(c, st);
     ND_CHECK(st);
     nd_exec_begin(x, ND_STAGE_LSH, bands);
-    for (unsigned j = 0; j < bands && st == ND_OK; j++) {
-        size_t m = 0;
-        for (size_t i = 0; i < l->n; i++)
-            if (l->state[i] == ND_PARA_REP)
-                e[m++] = (uint64_t)l->bkeys[(size_t)j * l->n1 + i] << 32 | (l->base + i);
-        nd_sort_hi32(e, tmp, m); /* (key, id) */
-        memset(cnt, 0, (size_t)n * sizeof *cnt);
-        for (size_t i = 0; i < m; i++) cnt[band_owner(j, (uint32_t)(e[i] >> 32), n)]++;
-        at[0] = 0;
-        for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
-        for (size_t i = 0; i < m; i++) tmp[at[band_owner(j, (uint32_t)(e[i] >> 32), n)]++] = e[i];
-        ND_CHECK(all_to_all(c, tmp, cnt, 8, (void **)&recv, rcnt));
-        uint64_t off = 0;
-        for (int k = 0; k < n && st == ND_OK; k++) {
-            nd_run *run = &runs[(size_t)k * bands + j];
-            run->n = rcnt[k];
-            if (rcnt[k]) st = nd_spill_append(&sp, recv + off, (size_t)rcnt[k], &run->off);
-            off += rcnt[k];
+    for (unsigned j0 = 0; j0 < bands && st == ND_OK; j0 += nb) {
+        unsigned nj = ND_MIN(nb, bands - j0);
+        for (size_t u = 0; u < nsub && st == ND_OK; u++) {
+            size_t r0 = ND_MIN(u * chunk, l->n), r1 = ND_MIN(r0 + chunk, l->n);
+            memset(bcnt, 0, (size_t)n * nb * sizeof *bcnt);
+            for (unsigned b = 0; b < nj; b++)
+                for (size_t i = r0; i < r1; i++)
+                    if (l->state[i] == ND_PARA_REP)
+                        bcnt[(size_t)band_owner(j0 + b, l->bkeys[(size_t)(j0 + b) * l->n1 + i], n) *
+                                 nb + b]++;
+            at[0] = 0;
+            for (int k = 0; k < n; k++) {
+                cnt[k] = nj;
+                for (unsigned b = 0; b < nj; b++) {
+                    send[at[k] + b] = bcnt[(size_t)k * nb + b]; /* the header */
+                    pos[(size_t)k * nb + b] = at[k] + cnt[k];
+                    cnt[k] += bcnt[(size_t)k * nb + b];
+                }
+                at[k + 1] = at[k] + cnt[k];
+            }
+            for (unsigned b = 0; b < nj; b++) {
+                unsigned j = j0 + b;
+                size_t m = 0;
+                for (size_t i = r0; i < r1; i++)
+                    if (l->state[i] == ND_PARA_REP)
+                        e[m++] = (uint64_t)l->bkeys[(size_t)j * l->n1 + i] << 32 | (l->base + i);
+                nd_sort_hi32(e, tmp, m); /* (key, id) */
+                for (size_t i = 0; i < m; i++)
+                    send[pos[(size_t)band_owner(j, (uint32_t)(e[i] >> 32), n) * nb + b]++] = e[i];
+            }
+            ND_CHECK(all_to_all(c, send, cnt, 8, (void **)&recv, rcnt));
+            c->st.rounds++;
+            uint64_t off = 0;
+            for (int k = 0; k < n && st == ND_OK; k++) {
+                const uint64_t *seg = recv + off, *ent = seg + nj;
+                for (unsigned b = 0; b < nj && st == ND_OK; b++) {
+                    nd_run *run = &runs[((u * (size_t)n + (size_t)k) * bands) + j0 + b];
+                    run->n = seg[b];
+                    if (seg[b]) st = nd_spill_append(&sp, ent, (size_t)seg[b], &run->off);
+                    ent += seg[b];
+                }
+                off += rcnt[k];
+            }
+            free(recv);
+            recv = NULL;
+            st = status_vote(c, st); /* a failed write of the spill stops every rank */
         }
-        free(recv);
-        recv = NULL;
-        st = status_vote(c, st); /* a failed write of the spill stops every rank */
     }
     ND_CHECK(st);
     free(e);
     free(tmp);
-    e = tmp = NULL;
+    free(send);
+    e = tmp = send = NULL;
     /* the owners sent only representatives: every row takes part */
     rep = nd_mallocn(total ? (size_t)total : 1, 1);
     if (!rep) st = ND_ERR_NOMEM;
     if (st == ND_OK) {
         memset(rep, ND_PARA_REP, total ? (size_t)total : 1);
-        uint64_t per = in->limit / ((uint64_t)x->threads * (uint64_t)n * sizeof(uint64_t) + 1);
+        uint64_t per =
+            in->limit / ((uint64_t)x->threads * nsub * (uint64_t)n * sizeof(uint64_t) + 1);
         nd_lsh_in lin = {.n = (size_t)total,
                          .state = rep,
                          .ncl = (size_t)total,
                          .bands = bands,
                          .spill = &sp,
                          .runs = runs,
-                         .nbatches = (size_t)n,
+                         .nbatches = nsub * (size_t)n,
                          .merge_buf = (size_t)ND_MAX(ND_MIN(per, (uint64_t)1 << 16), (uint64_t)64)};
         nd_lsh_out lout = {.pairs = pairs};
         st = nd_stage_lsh(x, &lin, &lout);
@@ -569,8 +630,11 @@ out:
     nd_spill_close(&sp);
     free(cnt);
     free(at);
+    free(bcnt);
+    free(pos);
     free(e);
     free(tmp);
+    free(send);
     free(recv);
     free(runs);
     free(rep);
@@ -1129,9 +1193,9 @@ static void print_rank_stats(nd_mpi_ctx *c) {
         fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs the "
                         "cluster stage and the report)\n",
                 c->size, c->size == 1 ? "" : "s");
-        fprintf(stderr, "  %4s %11s %8s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %11s %7s\n",
+        fprintf(stderr, "  %4s %11s %8s %9s %8s %8s %8s %8s %6s %8s %8s %8s %8s %8s %8s %11s %11s %7s\n",
                 "rank", "documents", "MB", "paragr.", "front s", "cpu s", "exact s", "lsh s",
-                "pairs", "verify s", "cpu s", "verif.", "run s", "cpu s", "sent", "received",
+                "rounds", "pairs", "verify s", "cpu s", "verif.", "run s", "cpu s", "sent", "received",
                 "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
@@ -1139,10 +1203,11 @@ static void print_rank_stats(nd_mpi_ctx *c) {
             snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
                      (unsigned long long)s->doc_end);
             fprintf(stderr,
-                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %8llu %8.3f %8.3f %8llu %8.3f "
+                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %6llu %8llu %8.3f %8.3f %8llu %8.3f "
                     "%8.3f %11llu %11llu %7.1f\n",
                     k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows,
-                    s->t_local, s->cpu_local, s->t_exact, s->t_lsh, (unsigned long long)s->pairs,
+                    s->t_local, s->cpu_local, s->t_exact, s->t_lsh, (unsigned long long)s->rounds,
+                    (unsigned long long)s->pairs,
                     s->t_verify, s->cpu_verify, (unsigned long long)s->verified, s->t_run,
                     s->cpu_run, (unsigned long long)s->bytes_sent,
                     (unsigned long long)s->bytes_recv, (double)s->peak_rss / 1e6);

@@ -21,6 +21,7 @@ typedef struct nd_mpi_stats {
     double t_exact, t_lsh;       /* seconds of it: exact keys, band keys + LSH */
     uint64_t pairs;              /* candidate pairs its buckets gave */
     uint64_t spill_bytes;        /* band entries it received, kept in its spill */
+    uint64_t rounds;             /* all-to-all rounds of band keys */
     double t_verify, cpu_verify; /* seconds, CPU seconds: verifying its pairs */
     uint64_t verified;           /* candidate pairs it verified */
     double t_run;                /* seconds: the whole run, from the walk's end */

@@ -107,6 +107,13 @@ case $CASE in
   corpus-zh) # issue 16's generated corpus: 50 MB of Chinese (ND_MPI_SIZE_MB)
     gen "$TMP/zh" --seed 42 --size-mb "${ND_MPI_SIZE_MB:-50}"
     for n in 1 2 4; do every_format "$n" "$TMP/zh"; done
+    # band keys in rounds bounded by --memory: with 4M, two row chunks per
+    # band with 2 ranks (36 rounds), one band a round with 4 (neardup
+    # itself spills); with 16M, two to four bands a round
+    for mem in 4M 16M; do
+      same 2 --memory "$mem" -f jsonl "$TMP/zh"
+      same 4 --memory "$mem" -f text "$TMP/zh"
+    done
     ;;
   corpus-en) # English, one paragraph per line, and blank-line blocks
     gen "$TMP/en" --seed 42 --size-mb 8 --lang en --layout lines
