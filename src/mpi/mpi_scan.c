@@ -62,9 +62,9 @@
  *      owning the copy, which marks it ND_PARA_COPY and keeps the link;
  *   6. band keys of the representatives, 8 bytes each (key << 32 | id), to
  *      rank band_owner(band, key), in rounds bounded by --memory
- *      (plan_rounds: a quarter of it for a round's entries, its scratch and
- *      what it receives: several bands a round when they fit - all 18 in
- *      one round by default - else one band in row chunks); each rank
+ *      (plan_rounds: a quarter of it, and at most ND_ROUND_MAX, for a
+ *      round's entries, its scratch and what it receives: several bands a
+ *      round when they fit, else one band in row chunks); each rank
  *      appends every (sub-round, sender, band) chunk to its spill file
  *      (unlinked, under --tmpdir) as a run, and nd_stage_lsh merges the
  *      runs band by band into its pairs;
@@ -157,6 +157,11 @@
 #define ROW_BYTES 56u                             /* a paragraph row to rank 0 */
 #define ROWS_MSG_BYTES ((size_t)8 << 20)          /* bytes of rows per message, at most */
 #define PAIRS_MSG ((size_t)1 << 20)               /* pairs per message, at most */
+/* A band-key round's bytes at most, below --memory's quarter: fewer, larger
+ * rounds save latency, but each byte of a round is held three times over
+ * (entries, their sort scratch, what is received) on top of the band keys
+ * themselves, so 32 MiB rounds keep a rank's peak near a single process's. */
+#define ND_ROUND_MAX ((uint64_t)32 << 20)
 #define ND_TAG_ROWS 1601
 #define ND_TAG_PAIRS 1602
 
@@ -518,7 +523,8 @@ static void plan_rounds(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *
     MPI_Allreduce(&rep, &most, 1, MPI_UINT64_T, MPI_MAX, c->comm);
     /* a band of a rank's rows: entries, sort scratch, and about as many
      * received: 24 bytes a row */
-    uint64_t budget = ND_MAX(in->limit / 4, (uint64_t)1 << 16), band = most * 24 + 1;
+    uint64_t budget = ND_MAX(ND_MIN(in->limit / 4, ND_ROUND_MAX), (uint64_t)1 << 16);
+    uint64_t band = most * 24 + 1;
     if (band <= budget) {
         *nb = (unsigned)ND_MIN((uint64_t)bands, budget / band);
         *nsub = 1;
