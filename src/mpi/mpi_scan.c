@@ -36,10 +36,11 @@
  * smallest id) as over all of them.  A band's bucket - one (band, key) -
  * lands whole on one rank too; each sender sorts its entries (key << 32 |
  * id) per band as the spilled sketch does (nd_sort_hi32), so the runs a
- * rank receives are exactly the spilled path's runs, one per sender and
- * band, and nd_stage_lsh's merge of them yields each bucket's entries in
- * the order of a single-process sort, hence the same pairs.  The union of
- * the ranks' pairs, sorted and deduplicated on rank 0 (nd_pairs_finish),
+ * rank receives are sorted runs like the spilled path's, one per
+ * (sub-round, sender, band), and nd_stage_lsh's merge of them yields each
+ * bucket's entries in the order of a single-process sort, hence the same
+ * pairs.  Every copy of a pair goes to the same verifier, which sorts its
+ * pairs and drops repeats (nd_pairs_finish), so the union over the ranks
  * is the single-process candidate set.  A pair's Jaccard is a function of
  * its two texts and the options, wherever it is computed; rank 0 merges
  * the ranks' verdicts, each run ascending and all disjoint (every copy of a
@@ -75,8 +76,8 @@
  *      load the first ranks), which sorts them and drops repeats;
  *   8. paragraph rows, rank by rank in rank order (at most ROWS_MSG_BYTES a
  *      message); rank 0 copies its own through the same packing;
- *   9. the request round: each rank asks the owners of the second members
- *      it lacks for their rows (8 bytes an id out; 24 back: offset,
+ *   9. the request round: each rank asks the owners of the paragraphs its
+ *      pairs name and it did not split for their rows (8 bytes an id out; 24 back: offset,
  *      document, length, hash, line), then runs nd_stage_verify on a table
  *      of just the paragraphs its pairs name (handed to its own report,
  *      which the driver replaces), the pairs renumbered into it - the
@@ -705,8 +706,8 @@ static uint32_t index_of(const uint32_t *ids, size_t n, uint32_t id) {
     return (uint32_t)lo;
 }
 
-/* Step 8: this rank verifies its pairs with nd_stage_verify.  The rows of
- * second members another rank split are asked of that rank (their
+/* Step 9: this rank verifies its pairs with nd_stage_verify.  The rows of
+ * paragraphs another rank split are asked of that rank (their
  * document, offset, length, hash: a request round, 8 bytes out and 24 back
  * a row); the texts themselves are read from the shared filesystem.  The
  * stage runs on a table of just the paragraphs these pairs name, handed to
@@ -834,7 +835,7 @@ out:
     return st;
 }
 
-/* Step 9: the changed flags again (the verification reads texts), to rank
+/* Step 10: the changed flags again (the verification reads texts), to rank
  * 0, which marks them. */
 static void reduce_changed(nd_mpi_ctx *c, nd_doctab *docs) {
     size_t nd = docs->n, nd1 = nd ? nd : 1;
