@@ -50,6 +50,10 @@
  * `scan --passages` CPU samples at 2 threads: 0.64-1.11 s of its wall
  * time, now 0.30-0.41 s.)
  *
+ * The nodes' (component, index) keys are distinct, so they are sorted with
+ * the radix sort (nd_sort_u64) for qsort's order (pb-zh-100, 1 thread,
+ * callgrind: this stage 260 M -> 240 M instructions).
+ *
  * Deterministic: nodes are numbered in the order of the pairwise passages
  * (sorted by the align stage), components are labelled by their smallest
  * node (union-find with smallest roots), and every sort has a total order.
@@ -86,12 +90,6 @@ static int same_place(const pnode *p, const pnode *q) {
     uint64_t ov = hi - lo;
     return ov * ND_SAME_PLACE_DEN >= (p->end - p->off) * ND_SAME_PLACE_NUM &&
            ov * ND_SAME_PLACE_DEN >= (q->end - q->off) * ND_SAME_PLACE_NUM;
-}
-
-/* (component << 32 | node-sorted index), to group nodes by record. */
-static int u64_cmp(const void *x, const void *y) {
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
 }
 
 static int record_cmp(const void *x, const void *y) {
@@ -265,7 +263,15 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
     /* records: nodes grouped by component (its smallest node id), in
      * (document, offset) order inside */
     for (size_t i = 0; i < nn; i++) key[i] = (uint64_t)nd_uf_find(&uf, node[i].id) << 32 | i;
-    qsort(key, nn, sizeof *key, u64_cmp);
+    { /* distinct keys: the radix sort gives qsort's order */
+        uint64_t *tmp = nd_mallocn(nn, sizeof *tmp);
+        if (!tmp) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        nd_sort_u64(key, tmp, nn);
+        free(tmp);
+    }
     for (size_t i = 0; i < nn; i++) nrec += i == 0 || key[i] >> 32 != key[i - 1] >> 32;
     out->rec = nd_calloc(nrec, sizeof *out->rec);
     out->loc = nd_mallocn(nn, sizeof *out->loc);
