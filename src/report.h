@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "split.h"
 
+#define ND_SPAN_READERS 4 /* readers of passages' texts (span_text) */
 struct nd_report {
     nd_options opt;
     nd_summary sum;
@@ -57,6 +58,11 @@ struct nd_report {
     pthread_mutex_t text_lock;
     nd_reader text_rd;
     struct nd_text_chunk *text;
+    /* passages' texts are read by any free one of these readers, each under
+     * its own lock (text_lock then only guards the chunks): the JSON
+     * writer's tasks ask for them at the same time */
+    pthread_mutex_t span_lock[ND_SPAN_READERS];
+    nd_reader span_rd[ND_SPAN_READERS];
     /* the last ND_ERR_IO of a call on the report (nd_report_sys_errno):
      * written by nd_report_io_error, any thread */
     atomic_int err_errno;
