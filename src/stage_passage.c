@@ -51,8 +51,12 @@
  * time, now 0.30-0.41 s.)
  *
  * The nodes' (component, index) keys are distinct, so they are sorted with
- * the radix sort (nd_sort_u64) for qsort's order (pb-zh-100, 1 thread,
- * callgrind: this stage 260 M -> 240 M instructions).
+ * the radix sort (nd_sort_u64) for qsort's order, and the overlaps' and
+ * covers' spans by a counting sort on the document, then a qsort of each
+ * document's run (sort_spans): the same arrays, fewer comparisons
+ * (pb-zh-100, 1 thread, callgrind: this stage 260 M -> 240 M -> 159 M
+ * instructions; the 1 GB bench corpus, 2 threads: 0.42-0.43 s -> 0.30-0.37
+ * s, three alternated runs).  It still runs on one thread.
  *
  * Deterministic: nodes are numbered in the order of the pairwise passages
  * (sorted by the align stage), components are labelled by their smallest
@@ -115,6 +119,42 @@ static int pspan_cmp(const void *x, const void *y) {
     return p->e < q->e ? -1 : p->e > q->e;
 }
 
+/* Sorts sp[0..n-1] by pspan_cmp: a counting sort by document, then each
+ * document's run by qsort - the same array as one qsort of all of them
+ * (pspan_cmp orders by every field, so equal spans are equal bytes), with
+ * the comparisons of runs of a document's spans instead of all spans. */
+static nd_status sort_spans(pspan *sp, size_t n) {
+    nd_status st = ND_OK;
+    uint32_t maxd = 0;
+    size_t *first = NULL;
+    pspan *tmp = NULL;
+    if (n < 2) return ND_OK;
+    for (size_t i = 0; i < n; i++) maxd = ND_MAX(maxd, sp[i].doc);
+    if ((size_t)maxd > 4 * n + 1024) { /* (sparse documents: not from a scan) */
+        qsort(sp, n, sizeof *sp, pspan_cmp);
+        return ND_OK;
+    }
+    first = nd_calloc((size_t)maxd + 2, sizeof *first);
+    tmp = nd_mallocn(n, sizeof *tmp);
+    if (!first || !tmp) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) first[sp[i].doc + 1]++;
+    for (size_t d = 0; d <= maxd; d++) first[d + 1] += first[d];
+    for (size_t i = 0; i < n; i++) tmp[first[sp[i].doc]++] = sp[i]; /* first[d]: end of d */
+    for (size_t d = 0, at = 0; d <= maxd; d++) {
+        size_t m = first[d] - at;
+        if (m > 1) qsort(tmp + at, m, sizeof *tmp, pspan_cmp);
+        at = first[d];
+    }
+    memcpy(sp, tmp, n * sizeof *sp);
+out:
+    free(first);
+    free(tmp);
+    return st;
+}
+
 /* The length of the union of the spans sp[i..*next), the run of sorted
  * spans with sp[i]'s (doc, other). */
 static uint64_t run_union(const pspan *sp, size_t n, size_t i, size_t *next) {
@@ -159,8 +199,7 @@ static nd_status overlaps(const nd_passage_in *in, const char *pair_common, nd_p
         sp[n++] = (pspan){p->a, p->b, p->a_char, p->a_char + p->a_chars};
         sp[n++] = (pspan){p->b, p->a, p->b_char, p->b_char + p->b_chars};
     }
-    if (n > 1) qsort(sp, n, sizeof *sp, pspan_cmp);
-    if (!(out->ov = nd_mallocn(n / 2 + 1, sizeof *out->ov))) {
+    if (sort_spans(sp, n) != ND_OK || !(out->ov = nd_mallocn(n / 2 + 1, sizeof *out->ov))) {
         free(sp);
         return ND_ERR_NOMEM;
     }
@@ -194,7 +233,10 @@ static nd_status doc_cover(const nd_passage_in *in, const char *pair_common, nd_
             sp[n++] = (pspan){p->b, 1, p->b_char, p->b_char + p->b_chars};
         }
     }
-    if (n > 1) qsort(sp, n, sizeof *sp, pspan_cmp);
+    if (sort_spans(sp, n) != ND_OK) {
+        free(sp);
+        return ND_ERR_NOMEM;
+    }
     for (size_t i = 0, j; i < n; i = j) {
         uint64_t total = run_union(sp, n, i, &j);
         if (sp[i].doc < in->ndocs) (sp[i].other ? out->within : out->elsewhere)[sp[i].doc] = total;
