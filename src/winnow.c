@@ -18,15 +18,19 @@
  * w hashes, each block's running minima from its start and from its end
  * (van Herk / Gil-Werman: a window is the end of one block and the start
  * of the next), computed with conditional moves and the minimum's value
- * in a register; the hashes by two interleaved chains of the rolling
- * polynomial (two characters a step).  Both replace dependency chains and
- * branches taken at random by independent work: keeping the minimum and
- * scanning the window again when it left (itself faster than a monotone
- * deque, whose pops are such a branch) mispredicted about once per new
- * minimum and per rescan.  More instructions (callgrind, 20 MB Chinese
- * corpus, `scan --passages`, 1 thread: 280 M -> 362 M) but fewer cycles:
- * 500 random 20,000-character Chinese texts, k 15, w 36, both versions in
- * one program, perf samples: 49.4 % old, 42.7 % new (-13 %).
+ * in a register; the rolling hash with the leaving character's term
+ * computed apart from the chain, so the chain from one k-gram to the next
+ * is a multiply and an add.  Both replace dependency chains and branches
+ * taken at random by independent work: keeping the minimum and scanning
+ * the window again when it left (itself faster than a monotone deque,
+ * whose pops are such a branch) mispredicted about once per new minimum
+ * and per rescan.  More instructions (callgrind, 20 MB Chinese corpus,
+ * `scan --passages`, 1 thread: 280 M -> 362 M) but fewer cycles: 500
+ * random 20,000-character Chinese texts, k 15, w 36, both versions in one
+ * program, perf samples: 49.4 % old, 42.7 % new (-13 %).  (Two
+ * interleaved chains, two characters a step, measured the same as one
+ * within the noise, 45.2-45.9 % against 45.5-46.1 %: the hash is bound by
+ * its four multiplies a character, not the chain.)
  * Used by compare (compare.c) and the
  * corpus-wide passages (stage_fingerprint.c): the same hash of the same
  * k-gram in both.  For the latter, nd_winnow_ctx also gives each selected
@@ -78,29 +82,18 @@ nd_status nd_winnow_ctx(const uint32_t *cps, size_t n, unsigned k, unsigned w, u
     uint64_t *h = *scratch;
     uint32_t *pre = (uint32_t *)(void *)(h + m), *suf = pre + m;
     /* the hash of the k-gram ending at i: v_i = (v_{i-1} - top c_{i-k}) MUL
-     * + c_i = v_{i-1} MUL + t_i, t_i = c_i - top MUL c_{i-k}; computed two
-     * steps at a time, v_i = v_{i-2} MUL^2 + (t_{i-1} MUL + t_i), as two
-     * chains of a multiply and an add (mod 2^64: the same values) */
-    const uint64_t salt = UINT64_C(0x6e64636d70), mul2 = ND_WINNOW_MUL * ND_WINNOW_MUL;
-    uint64_t top = 1, a = 0;
+     * + c_i = v_{i-1} MUL + t_i, t_i = c_i - top MUL c_{i-k}: t_i does not
+     * depend on v, so the loop's chain is one multiply and one add (mod
+     * 2^64: the same values) */
+    const uint64_t salt = UINT64_C(0x6e64636d70);
+    uint64_t top = 1, v = 0;
     for (unsigned i = 1; i < k; i++) top *= ND_WINNOW_MUL;
     const uint64_t topm = top * ND_WINNOW_MUL;
-    for (size_t i = 0; i < k; i++) a = a * ND_WINNOW_MUL + cps[i];
-    h[0] = mix64(a ^ salt);
-    if (m > 1) {
-        uint64_t tprev = cps[k] - topm * cps[0];
-        uint64_t b = a * ND_WINNOW_MUL + tprev; /* a = v_{k-1}, b = v_k */
-        h[1] = mix64(b ^ salt);
-        size_t i = k + 1;
-        for (; i + 1 < n; i += 2) { /* a = v_{i-2}, b = v_{i-1}, tprev = t_{i-1} */
-            uint64_t t0 = cps[i] - topm * cps[i - k], t1 = cps[i + 1] - topm * cps[i + 1 - k];
-            a = a * mul2 + (tprev * ND_WINNOW_MUL + t0);
-            b = b * mul2 + (t0 * ND_WINNOW_MUL + t1);
-            h[i + 1 - k] = mix64(a ^ salt);
-            h[i + 2 - k] = mix64(b ^ salt);
-            tprev = t1;
-        }
-        if (i < n) h[i + 1 - k] = mix64((b * ND_WINNOW_MUL + cps[i] - topm * cps[i - k]) ^ salt);
+    for (size_t i = 0; i < k; i++) v = v * ND_WINNOW_MUL + cps[i];
+    h[0] = mix64(v ^ salt);
+    for (size_t i = k; i < n; i++) {
+        v = v * ND_WINNOW_MUL + (cps[i] - topm * cps[i - k]);
+        h[i + 1 - k] = mix64(v ^ salt);
     }
     /* the rightmost minimum of every window of w hashes (van Herk / Gil and
      * Werman): the hashes cut into blocks of w, each block's running
