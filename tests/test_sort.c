@@ -124,3 +124,51 @@ Test(sort, key32_lo32_orders_by_low_half_then_value) {
     free(v);
     free(tmp);
 }
+
+/* nd_sort_fp_top (a bucket of stage_fingerprint.c: hashes that share their
+ * top bits) against a stable comparison sort, at sizes below, at and above
+ * 2^ND_FP_SORT_BITS (the counting pass's digits stop growing there), with
+ * hashes drawn from few values (many equal ones: their input order, that
+ * is document and position order, must stay) and with top 0 and 8. */
+typedef struct ref_fp {
+    nd_fp f;
+    size_t pos;
+} ref_fp;
+
+static int ref_cmp_fp(const void *x, const void *y) {
+    const ref_fp *a = x, *b = y;
+    if (a->f.hash != b->f.hash) return a->f.hash < b->f.hash ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+Test(sort, fp_top_orders_by_hash_keeping_input_order_of_equal_hashes) {
+    static const size_t sizes[] = {1, 2, 3, 47, 1000, 65536, 65537, 200000};
+    uint32_t *count = malloc(((size_t)1 << ND_FP_SORT_BITS) * sizeof *count);
+    cr_assert_not_null(count);
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (unsigned top = 0; top <= 8; top += 8)
+            for (int few = 0; few < 2; few++) {
+                size_t n = sizes[si];
+                nd_fp *src = malloc(n * sizeof *src), *dst = malloc(n * sizeof *dst);
+                ref_fp *ref = malloc(n * sizeof *ref);
+                cr_assert(src && dst && ref);
+                for (size_t i = 0; i < n; i++) {
+                    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                    uint64_t h = few ? (x % 97) * 0x9E3779B97F4A7C15u : x;
+                    if (top) h = (h >> top) | (UINT64_C(0xA5) << 56); /* one bucket */
+                    src[i] = (nd_fp){h, (uint32_t)(i / 7), (uint32_t)i, (uint32_t)(x >> 40)};
+                    ref[i] = (ref_fp){src[i], i};
+                }
+                nd_sort_fp_top(src, dst, n, top, count);
+                qsort(ref, n, sizeof *ref, ref_cmp_fp);
+                for (size_t i = 0; i < n; i++)
+                    cr_assert(dst[i].hash == ref[i].f.hash && dst[i].doc == ref[i].f.doc &&
+                                  dst[i].pos == ref[i].f.pos && dst[i].ctx == ref[i].f.ctx,
+                              "n %zu top %u few %d: entry %zu differs", n, top, few, i);
+                free(src);
+                free(dst);
+                free(ref);
+            }
+    free(count);
+}
