@@ -25,12 +25,13 @@
  * the window again when it left (itself faster than a monotone deque,
  * whose pops are such a branch) mispredicted about once per new minimum
  * and per rescan.  More instructions (callgrind, 20 MB Chinese corpus,
- * `scan --passages`, 1 thread: 280 M -> 362 M) but fewer cycles: 500
+ * `scan --passages`, 1 thread: 280 M -> 341 M) but fewer cycles: 500
  * random 20,000-character Chinese texts, k 15, w 36, both versions in one
- * program, perf samples: 49.4 % old, 42.7 % new (-13 %).  (Two
- * interleaved chains, two characters a step, measured the same as one
- * within the noise, 45.2-45.9 % against 45.5-46.1 %: the hash is bound by
- * its four multiplies a character, not the chain.)
+ * program, perf samples: 49.4 % old, 42.7 % new (-13 %; that new had the
+ * hash in two interleaved chains, two characters a step, and the one
+ * chain measured no slower in three more such runs: 45.2-45.9 % against
+ * the two chains' 46.0-48.7 % - the hash is bound by its four multiplies
+ * a character rather than by the chain).
  * Used by compare (compare.c) and the
  * corpus-wide passages (stage_fingerprint.c): the same hash of the same
  * k-gram in both.  For the latter, nd_winnow_ctx also gives each selected
