@@ -1027,7 +1027,7 @@ ND_API int nd_compare_sys_errno(const nd_compare *c);
 typedef struct nd_index nd_index;
 
 /* The on-disk format this library reads and writes (meta key "format"). */
-#define ND_INDEX_FORMAT 1
+#define ND_INDEX_FORMAT 2
 
 /* Opens the index at `path`.  create != 0: makes a new index there with
  * *opt (NULL: the defaults; bands and rows are resolved and stored as
@@ -1122,9 +1122,10 @@ ND_API nd_status nd_index_check(nd_index *idx);
 /* Sizes of the index (nd_index_counts). */
 typedef struct nd_index_counts {
     uint64_t files, documents, paragraphs;
-    uint64_t distinct;     /* distinct clusterable paragraphs (token streams) */
-    uint64_t band_keys;    /* rows of the band-key table */
-    uint64_t token_bytes;  /* compressed token streams, bytes */
+    uint64_t distinct;     /* distinct clusterable paragraphs (texts kept) */
+    uint64_t band_keys;    /* band-key entries in the segments (those of removed
+                              paragraphs included until segments merge) */
+    uint64_t text_bytes;   /* the distinct paragraphs' texts, bytes */
     uint64_t db_bytes;     /* the database file (page_count x page_size) */
 } nd_index_counts;
 

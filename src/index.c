@@ -1,7 +1,7 @@
 /*
  * index.c - the persistent index: a corpus's paragraphs, exact keys, LSH
- * band keys and token streams in one SQLite database, so that a new
- * document is checked against the corpus without rescanning it (issue 15).
+ * band keys and texts in one SQLite database, so that a new document is
+ * checked against the corpus without rescanning it (issue 15).
  *
  * What.  `index create/add` runs the scan's first two stages on each file -
  * the same walk and decoders (input.c), the same splitter (split.c:
@@ -11,13 +11,11 @@
  * their plain-data output (DESIGN.md's boxes) into tables instead of
  * handing it to the exact, LSH and verify stages.  `query` sketches the
  * query document the same way, finds candidates by its band keys in the
- * table (the LSH stage's "equal key in a band"), and verifies each with the
- * exact token-shingle Jaccard from the stored token stream (the verify
- * stage's nd_hashset_jaccard over the set nd_shingle_hashes and
- * nd_hashset_make give, as nd_shingler_set does), accepting J >= threshold
- * as stage_verify.c does.  No algorithm has a second implementation here:
- * index and scan agree by construction, and tests/test_index.c compares
- * the two.
+ * segments (the LSH stage's "equal key in a band"), and verifies each with
+ * the exact token-shingle Jaccard of the two texts (nd_shingler_set and
+ * nd_hashset_jaccard, as stage_verify.c does from the files), accepting
+ * J >= threshold.  No algorithm has a second implementation here: index
+ * and scan agree by construction, and tests/test_index.c compares the two.
  *
  * Why SQLite.  Embedded, one file, ACID transactions with a write-ahead
  * log (readers never block the writer or each other), a B-tree per table
@@ -25,10 +23,11 @@
  * libsqlite3-dev 3.40).  The references: the SQLite file format and WAL
  * documentation (sqlite.org/fileformat2.html, sqlite.org/wal.html);
  * Broder 1997 and Indyk-Motwani 1998 for MinHash and LSH (see sketch.c and
- * lsh.c); and the persistent LSH tables of e.g. datasketch's storage
- * backends, which keep (band, key) -> id the way `bandkeys` does.
+ * lsh.c); Bentley and Saxe's logarithmic method ("Decomposable searching
+ * problems I", J. Algorithms 1980) and O'Neil et al.'s log-structured
+ * merge-tree (Acta Informatica 1996) for the segments below.
  *
- * Schema (format 1; ND_INDEX_FORMAT):
+ * Schema (format 2; ND_INDEX_FORMAT):
  *
  *   meta(key TEXT PRIMARY KEY, value TEXT)            WITHOUT ROWID
  *       magic "neardup index", format, sketch (the signature and token
@@ -51,53 +50,56 @@
  *       distinct paragraph (NULL for short ones: fewer than min_chars
  *       characters or no token, never clustered, as in the scan).
  *       Partial index paras_sset(sset) WHERE sset IS NOT NULL.
- *   sets(id, ekey UNIQUE, ntok, nshingle, bkeys, tokens)
+ *   sets(id AUTOINCREMENT, ekey UNIQUE, bkeys, text)
  *       one row per distinct clusterable paragraph, keyed by the scan's
  *       exact key (XXH3-128 of the token values): paragraphs repeated
- *       across the corpus (boilerplate, licences) store their tokens and
- *       band keys once.  tokens: byte 0 the method (0 stored, 1 zlib), a
- *       varint of the raw length, then the token values as varints (7 bits
- *       a byte for 8 bytes, then 8: a CJK character or a letter is 1-3
- *       bytes, a word's 64-bit hash 9), deflated (raw deflate, RFC 1951)
- *       when that is shorter.  The
- *       token stream rather than the shingle set: a set is 8 random bytes a
- *       shingle that no compressor shrinks, the stream of a Chinese
- *       paragraph about 3 bytes a character before zlib, and the stream is
- *       what exact verification needs (shingles are hashed from it by
- *       nd_shingle_hashes, exactly as from the text) and what passages will
- *       need.  bkeys: the `bands` 32-bit band keys, little-endian, so that
- *       a set's rows in `bandkeys` are found and deleted without an index
- *       on bandkeys(sset).
- *   bandkeys(bk, sset)     PRIMARY KEY (bk, sset), WITHOUT ROWID
- *       bk = band << 32 | key: one B-tree lookup per band of the query
- *       paragraph gives its candidates.
+ *       across the corpus (boilerplate, licences) store their text and
+ *       band keys once.  text: the UTF-8 bytes the paragraph was sketched
+ *       from (after decoding), which verification normalises and shingles
+ *       again exactly as the scan's verify stage does with the file's bytes
+ *       - so a query stays exact after the files move or change - and which
+ *       a report can quote.  bkeys: the `bands` 32-bit band keys,
+ *       little-endian (what `check` compares the segments with).  Ids are
+ *       never reused (AUTOINCREMENT), since segments may still name a
+ *       removed one; ids stay below 2^32 (an entry holds 32 bits).
+ *   dead(sset)    ids of distinct paragraphs removed whose band keys are
+ *       still in a segment; emptied when segments merge into one.
+ *   segs(id AUTOINCREMENT, entries)   and
+ *   pages(id, band, seg, lo, data)    UNIQUE INDEX pages_at(band, seg, lo)
+ *       The LSH tables as sorted runs.  Every add writes its new distinct
+ *       paragraphs' band keys as one segment: per band, the entries (key <<
+ *       32 | set id) sorted and cut into pages of up to ND_PAGE_ENTRIES
+ *       entries of 8 bytes (key, id; little-endian), a run of equal keys
+ *       never cut, lo = the page's first key.  A lookup of key K in band j
+ *       reads, per segment, the page of greatest lo <= K (one probe of
+ *       pages_at) and binary-searches it.  Segments are kept few by the
+ *       logarithmic method (seg_compact: the newest merged into the one
+ *       before while at least as large), so there are at most log2 of the
+ *       entries of them and each entry is rewritten at most log2 times;
+ *       a merge drops the entries of dead ids.  A removal that leaves dead
+ *       entries a quarter of all or more merges everything into one.
+ *
+ * Why segments and not a row per band key.  Format 1 kept bandkeys(band <<
+ * 32 | key, sset) as a WITHOUT ROWID table: 18 B-tree inserts at random
+ * places per distinct paragraph, which were two thirds of an index's
+ * creation and made `add` rewrite pages all over a large table.  Measured
+ * (1 thread, 10 MB bench corpora, `index create`, same loaded machine,
+ * user CPU): Chinese 3.13 -> 0.32 s, wrapped English 7.43 -> 0.82 s; wall
+ * 6.1 -> 1.1 s and 15.0 -> 2.1 s.  The rest of format 1's cost was the
+ * token stream: the paragraph tokenised again and deflated (51 % of the
+ * remaining samples on English, whose 64-bit word tokens deflate cannot
+ * shrink), which the text replaces.
  *
  * Size, measured on examples/seeds with the defaults (5 Chinese documents,
  * 1,197 paragraphs, 1,025 clusterable, 551 distinct; SQLite's dbstat):
- * 552,960 bytes, 462 a paragraph.  By table: sets 299 KB (543 bytes a
- * distinct paragraph: its token stream 389 - 107,740 tokens in 214,419
- * bytes, 2.0 a token after deflate at level 1 (level 6: 1% smaller, no
- * faster to read), where the raw varints of CJK characters are 3 and the
- * sorted shingle sets would be 822 KB, 3.8x more - its 72 bytes of band
- * keys, its exact key and row), bandkeys 156 KB (18 entries of about 16
- * bytes a distinct paragraph), paras 33 KB (27 bytes a paragraph), the
- * indexes on sets(ekey) and paras(sset) 20 KB each.  (tests/test_index.c,
- * size_on_seeds, logs the counts.)  English is dearer: on 100 files of
- * tests/paragraphs.awk (4,685 paragraphs of numbered words, nearly all
- * distinct) 4.03 MB, 860 bytes a paragraph, of which the token streams
- * 1.77 MB: a word's token value is a 64-bit hash (9 varint bytes) that
- * deflate cannot shrink, so there the sorted shingle set (1.49 MB) would
- * be 16% smaller.  Next: store a word token as its normalised letters and
- * hash it again on reading (text.h's token value), which makes English
- * streams about as small as the text.
- *
- * Speed (first measure, 100 generated English files of 16 KiB, 4,685
- * paragraphs, one thread): 0.35 s of CPU for `index create`, against
- * 0.02 s for a scan: about 20 SQLite statements per distinct paragraph
- * (its lookup, its row, 18 band keys, the paragraph's row) are 60% of it,
- * deflate 25%.  A deflateInit per paragraph (256 KB allocated and cleared)
- * was 60% before the stream was kept and reset.  Next: band keys inserted
- * in key order, in multi-row statements, and the sketch on the pool.
+ * 790,528 bytes, 660 a paragraph.  By table: sets 524 KB (951 bytes a
+ * distinct paragraph, 700 of them its text: Chinese is 3 bytes a
+ * character in UTF-8, where format 1's deflated token stream was 389),
+ * pages 152 KB (9,918 entries of 8 bytes in 36 pages, half full at this
+ * size), paras 33 KB (27 bytes a paragraph), the indexes on sets(ekey) and
+ * paras(sset) 20 KB each.  English is cheaper: the 10 MB wrapped bench
+ * corpus (52,716 paragraphs, 47,644 distinct) 26.3 MB, 498 bytes a
+ * paragraph (format 1: 860), the text being about as long as the file's.
  *
  * Transactions.  Every nd_index_add and nd_index_remove is one write
  * transaction (BEGIN IMMEDIATE: the write lock is taken first, so a second
@@ -109,14 +111,17 @@
  * or the new one, never half an add.  WAL mode with synchronous=NORMAL:
  * readers (queries) see the last committed state while a writer works, a
  * commit is durable across a process crash (a power loss may lose the last
- * commits, never consistency).  Statements are prepared once per handle
- * (SQLITE_PREPARE_PERSISTENT) and bound, never formatted.
+ * commits, never consistency).  The segment is written, and merged, in
+ * the same transaction, so it commits or vanishes with its sets; a file
+ * rolled back to its savepoint drops its pending entries too.  Statements
+ * are prepared once per handle (SQLITE_PREPARE_PERSISTENT) and bound,
+ * never formatted.
  *
  * Not yet (issue 15 continues): scan --db (the report from the index),
  * passages in the index, threads for the sketch of an add, a walk that
  * does not load files before their hash says they are unchanged (the
  * loader sniffs 8 KiB of each, and reads decoded, gzip, JSON Lines and
- * archive files whole), the crash and concurrency tests, the benchmarks.
+ * archive files whole).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -129,7 +134,6 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
-#include <zlib.h>
 
 #include "index.h"
 #include "input.h"
@@ -156,8 +160,10 @@ enum {
     S_FILE_GET, S_FILE_INS, S_FILE_UPD, S_FILE_TOUCH, S_FILE_DEL, S_FILE_LIKE,
     S_DOC_INS, S_DOC_UPD, S_DOC_GET,
     S_PARA_INS, S_FSETS, S_PARA_DEL, S_DOC_DEL, S_SET_USED,
-    S_SET_GET, S_SET_INS, S_SET_LOAD, S_SET_BKEYS, S_SET_DEL,
-    S_BK_INS, S_BK_GET, S_BK_DEL, S_PARA_OF_SET,
+    S_SET_GET, S_SET_INS, S_SET_TEXT, S_SET_DEL, S_DEAD_INS,
+    S_SEG_INS, S_SEG_LIST, S_SEG_SET, S_SEG_DEL,
+    S_PAGE_INS, S_PAGE_FIND, S_PAGE_BAND, S_PAGE_DEL,
+    S_PARA_OF_SET,
     S_COUNT_
 };
 
@@ -183,14 +189,19 @@ static const char *const sql_text[S_COUNT_] = {
     [S_DOC_DEL] = "DELETE FROM docs WHERE file = ?1",
     [S_SET_USED] = "SELECT 1 FROM paras WHERE sset = ?1 LIMIT 1",
     [S_SET_GET] = "SELECT id FROM sets WHERE ekey = ?1",
-    [S_SET_INS] = "INSERT INTO sets(ekey, ntok, nshingle, bkeys, tokens) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5)",
-    [S_SET_LOAD] = "SELECT ntok, nshingle, tokens FROM sets WHERE id = ?1",
-    [S_SET_BKEYS] = "SELECT bkeys FROM sets WHERE id = ?1",
+    [S_SET_INS] = "INSERT INTO sets(ekey, bkeys, text) VALUES(?1, ?2, ?3)",
+    [S_SET_TEXT] = "SELECT text FROM sets WHERE id = ?1",
     [S_SET_DEL] = "DELETE FROM sets WHERE id = ?1",
-    [S_BK_INS] = "INSERT OR IGNORE INTO bandkeys(bk, sset) VALUES(?1, ?2)",
-    [S_BK_GET] = "SELECT sset FROM bandkeys WHERE bk = ?1",
-    [S_BK_DEL] = "DELETE FROM bandkeys WHERE bk = ?1 AND sset = ?2",
+    [S_DEAD_INS] = "INSERT INTO dead(sset) VALUES(?1)",
+    [S_SEG_INS] = "INSERT INTO segs(entries) VALUES(?1)",
+    [S_SEG_LIST] = "SELECT id, entries FROM segs ORDER BY id",
+    [S_SEG_SET] = "UPDATE segs SET entries = ?2 WHERE id = ?1",
+    [S_SEG_DEL] = "DELETE FROM segs WHERE id = ?1",
+    [S_PAGE_INS] = "INSERT INTO pages(band, seg, lo, data) VALUES(?1, ?2, ?3, ?4)",
+    [S_PAGE_FIND] = "SELECT data FROM pages WHERE band = ?1 AND seg = ?2 AND lo <= ?3 "
+                    "ORDER BY lo DESC LIMIT 1",
+    [S_PAGE_BAND] = "SELECT data FROM pages WHERE band = ?1 AND seg = ?2 ORDER BY lo",
+    [S_PAGE_DEL] = "DELETE FROM pages WHERE band = ?1 AND seg = ?2",
     [S_PARA_OF_SET] = "SELECT doc, off, len, line, chars FROM paras WHERE sset = ?1",
 };
 
@@ -207,11 +218,13 @@ static const char schema_sql[] =
     " line INTEGER NOT NULL, chars INTEGER NOT NULL, sset INTEGER,"
     " PRIMARY KEY(doc, off)) WITHOUT ROWID;"
     "CREATE INDEX paras_sset ON paras(sset) WHERE sset IS NOT NULL;"
-    "CREATE TABLE sets(id INTEGER PRIMARY KEY, ekey BLOB NOT NULL UNIQUE,"
-    " ntok INTEGER NOT NULL, nshingle INTEGER NOT NULL, bkeys BLOB NOT NULL,"
-    " tokens BLOB NOT NULL);"
-    "CREATE TABLE bandkeys(bk INTEGER NOT NULL, sset INTEGER NOT NULL,"
-    " PRIMARY KEY(bk, sset)) WITHOUT ROWID;";
+    "CREATE TABLE sets(id INTEGER PRIMARY KEY AUTOINCREMENT, ekey BLOB NOT NULL UNIQUE,"
+    " bkeys BLOB NOT NULL, text BLOB NOT NULL);"
+    "CREATE TABLE dead(sset INTEGER PRIMARY KEY);"
+    "CREATE TABLE segs(id INTEGER PRIMARY KEY AUTOINCREMENT, entries INTEGER NOT NULL);"
+    "CREATE TABLE pages(id INTEGER PRIMARY KEY, band INTEGER NOT NULL, seg INTEGER NOT NULL,"
+    " lo INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX pages_at ON pages(band, seg, lo);";
 
 struct nd_index {
     sqlite3 *db;
@@ -229,14 +242,17 @@ struct nd_index {
     size_t nrules[2];
     int hidden;             /* walks take dot entries */
     nd_paratab pt;          /* the document being split */
-    uint8_t *raw, *zbuf;    /* token stream scratch */
-    size_t raw_cap, zbuf_cap;
-    z_stream zd, zi;        /* raw deflate and inflate, reset per stream */
-    int zd_ok, zi_ok;
-    uint64_t *tok, *sh, *shtmp; /* decoded tokens, their shingle set */
-    size_t tok_cap, sh_cap;
+    uint32_t *pend_ids;     /* the new distinct paragraphs of this write, */
+    uint32_t *pend_keys;    /* with their band keys (bands a row): the */
+    size_t npend, pend_cap, keys_cap; /* next segment's entries */
+    uint64_t *ent, *ent_tmp; /* a band's entries while a segment is written */
+    size_t ent_cap, tmp_cap;
+    uint8_t *page;          /* a page's bytes */
+    size_t page_cap;
     int64_t *ids;           /* set ids (deletes, candidates) */
     size_t ids_cap;
+    int64_t *segs;          /* the segments a query reads */
+    size_t nsegs, segs_cap;
     char msg[1024];
 };
 
@@ -617,14 +633,13 @@ void nd_index_close(nd_index *idx) {
     free(idx->wk.sig);
     nd_minhash_release(&idx->mh);
     nd_paratab_release(&idx->pt);
-    if (idx->zd_ok) deflateEnd(&idx->zd);
-    if (idx->zi_ok) inflateEnd(&idx->zi);
-    free(idx->raw);
-    free(idx->zbuf);
-    free(idx->tok);
-    free(idx->sh);
-    free(idx->shtmp);
+    free(idx->pend_ids);
+    free(idx->pend_keys);
+    free(idx->ent);
+    free(idx->ent_tmp);
+    free(idx->page);
     free(idx->ids);
+    free(idx->segs);
     for (int r = 0; r < 2; r++) {
         for (size_t i = 0; i < idx->nrules[r]; i++) free(idx->rules[r][i]);
         free(idx->rules[r]);
@@ -679,133 +694,263 @@ static nd_status usable(nd_index *idx) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Token streams                                                             */
+/* Band-key segments                                                         */
 /* ------------------------------------------------------------------------ */
 
-/* v as 1-9 bytes: 7 bits a byte with a continuation bit for 8 bytes, then
- * the last 8 bits whole (SQLite's varint, little-endian). */
-static size_t put_varint(uint8_t *p, uint64_t v) {
-    for (size_t i = 0; i < 8; i++) {
-        if (v < 0x80) {
-            p[i] = (uint8_t)v;
-            return i + 1;
-        }
-        p[i] = (uint8_t)(v & 0x7f) | 0x80;
-        v >>= 7;
-    }
-    p[8] = (uint8_t)v;
-    return 9;
+/* Entries a page holds (8 bytes each: 3,968 bytes, inside one 4 KiB SQLite
+ * page with its row); a page is longer only to keep a run of equal keys
+ * whole. */
+#define ND_PAGE_ENTRIES 496
+/* New distinct paragraphs held before their entries are written as a
+ * segment of their own (8 x bands bytes each in memory). */
+#define ND_PEND_MAX ((size_t)1 << 20)
+/* Segments beyond which the newest two are merged whatever their sizes. */
+#define ND_SEGS_MAX 16
+
+static nd_status scalar(nd_index *idx, const char *sql, int64_t *v);
+
+static uint32_t le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Reads a varint at p[0..n-1]; returns the bytes used, 0 if cut short. */
-static size_t get_varint(const uint8_t *p, size_t n, uint64_t *v) {
-    uint64_t x = 0;
-    for (size_t i = 0; i < 8; i++) {
-        if (i >= n) return 0;
-        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            *v = x;
-            return i + 1;
-        }
-    }
-    if (n < 9) return 0;
-    *v = x | (uint64_t)p[8] << 56;
-    return 9;
+static void put_le32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
 }
 
-/* The stored form of tokens tok[0..nt-1] in idx->zbuf (*len bytes).  One
- * deflate state per handle, reset per stream: a deflateInit per paragraph
- * allocated and cleared 256 KB each time, 60% of an add's time. */
-static nd_status tokens_encode(nd_index *idx, const uint64_t *tok, size_t nt, size_t *len) {
-    if (nt > SIZE_MAX / 9 - 32) return ND_ERR_NOMEM;
-    ND_TRY(ND_GROW(idx->raw, idx->raw_cap, nt * 9 + 1));
-    size_t raw = 0;
-    for (size_t i = 0; i < nt; i++) raw += put_varint(idx->raw + raw, tok[i]);
-    if (!idx->zd_ok) {
-        memset(&idx->zd, 0, sizeof idx->zd);
-        /* raw deflate (no zlib header or checksum: the exact key checks
-         * the tokens); memLevel 6: a paragraph needs no larger hash */
-        if (deflateInit2(&idx->zd, Z_BEST_SPEED, Z_DEFLATED, -15, 6,
-                         Z_DEFAULT_STRATEGY) != Z_OK)
-            return ND_ERR_NOMEM;
-        idx->zd_ok = 1;
-    } else if (deflateReset(&idx->zd) != Z_OK) {
-        return ND_ERR_INTERNAL;
-    }
-    uLong bound = deflateBound(&idx->zd, (uLong)raw);
-    ND_TRY(ND_GROW(idx->zbuf, idx->zbuf_cap, (size_t)bound + 16));
-    size_t h = 1 + put_varint(idx->zbuf + 1, raw);
-    idx->zd.next_in = idx->raw;
-    idx->zd.avail_in = (uInt)raw;
-    idx->zd.next_out = idx->zbuf + h;
-    idx->zd.avail_out = (uInt)(idx->zbuf_cap - h);
-    if (raw >= 64 && raw < UINT32_MAX && deflate(&idx->zd, Z_FINISH) == Z_STREAM_END &&
-        idx->zd.total_out < raw) {
-        idx->zbuf[0] = 1;
-        *len = h + idx->zd.total_out;
-    } else {
-        idx->zbuf[0] = 0;
-        memcpy(idx->zbuf + h, idx->raw, raw);
-        *len = h + raw;
+/* Writes band `band` of segment seg from its entries e[0..n-1] (key << 32 |
+ * set id, sorted) as pages. */
+static nd_status pages_write(nd_index *idx, int64_t seg, unsigned band, const uint64_t *e,
+                             size_t n) {
+    sqlite3_stmt *s;
+    for (size_t i = 0; i < n;) {
+        size_t end = ND_MIN(n, i + ND_PAGE_ENTRIES);
+        while (end < n && e[end] >> 32 == e[end - 1] >> 32) end++; /* a run stays whole */
+        ND_TRY(ND_GROW(idx->page, idx->page_cap, (end - i) * 8));
+        for (size_t k = i; k < end; k++) {
+            put_le32(idx->page + 8 * (k - i), (uint32_t)(e[k] >> 32));
+            put_le32(idx->page + 8 * (k - i) + 4, (uint32_t)e[k]);
+        }
+        ND_TRY(stmt(idx, S_PAGE_INS, &s));
+        sqlite3_bind_int(s, 1, (int)band);
+        sqlite3_bind_int64(s, 2, seg);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)(e[i] >> 32));
+        sqlite3_bind_blob(s, 4, idx->page, (int)((end - i) * 8), SQLITE_STATIC);
+        ND_TRY(step_done(idx, s));
+        i = end;
     }
     return ND_OK;
 }
 
-/* Decodes a stored token stream of ntok tokens into idx->tok. */
-static nd_status tokens_decode(nd_index *idx, const uint8_t *b, size_t n, uint64_t ntok) {
-    uint64_t raw = 0;
-    size_t h;
-    if (n < 2 || b[0] > 1 || !(h = get_varint(b + 1, n - 1, &raw)) || ntok > SIZE_MAX / 9 ||
-        raw > ntok * 9)
-        return fail(idx, ND_ERR_FORMAT, "'%s': a token stream is damaged", idx->path);
-    h += 1;
-    const uint8_t *p = b + h;
-    if (b[0] == 1) {
-        ND_TRY(ND_GROW(idx->raw, idx->raw_cap, (size_t)raw + 1));
-        if (!idx->zi_ok) {
-            memset(&idx->zi, 0, sizeof idx->zi);
-            if (inflateInit2(&idx->zi, -15) != Z_OK) return ND_ERR_NOMEM;
-            idx->zi_ok = 1;
-        } else if (inflateReset(&idx->zi) != Z_OK) {
-            return ND_ERR_INTERNAL;
-        }
-        idx->zi.next_in = (Bytef *)(uintptr_t)(b + h);
-        idx->zi.avail_in = (uInt)(n - h);
-        idx->zi.next_out = idx->raw;
-        idx->zi.avail_out = (uInt)raw;
-        if (n - h >= UINT32_MAX || inflate(&idx->zi, Z_FINISH) != Z_STREAM_END ||
-            idx->zi.total_out != raw || idx->zi.avail_in != 0)
-            return fail(idx, ND_ERR_FORMAT, "'%s': a token stream does not inflate",
-                        idx->path);
-        p = idx->raw;
-    } else if (n - h != raw) {
-        return fail(idx, ND_ERR_FORMAT, "'%s': a token stream has a bad length", idx->path);
+/* Room for n entries of a band (and the sort's scratch). */
+static nd_status entries_room(nd_index *idx, size_t n) {
+    ND_TRY(ND_GROW(idx->ent, idx->ent_cap, n ? n : 1));
+    return ND_GROW(idx->ent_tmp, idx->tmp_cap, n ? n : 1);
+}
+
+/* Writes the pending distinct paragraphs' band keys as a new segment. */
+static nd_status seg_flush(nd_index *idx) {
+    sqlite3_stmt *s;
+    const size_t n = idx->npend;
+    const unsigned bands = idx->opt.bands;
+    if (!n) return ND_OK;
+    ND_TRY(stmt(idx, S_SEG_INS, &s));
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)(n * bands));
+    ND_TRY(step_done(idx, s));
+    int64_t seg = sqlite3_last_insert_rowid(idx->db);
+    ND_TRY(entries_room(idx, n));
+    for (unsigned j = 0; j < bands; j++) {
+        for (size_t i = 0; i < n; i++)
+            idx->ent[i] = (uint64_t)idx->pend_keys[i * bands + j] << 32 | idx->pend_ids[i];
+        nd_sort_u64(idx->ent, idx->ent_tmp, n);
+        ND_TRY(pages_write(idx, seg, j, idx->ent, n));
     }
-    ND_TRY(ND_GROW(idx->tok, idx->tok_cap, (size_t)ntok + 1));
-    size_t at = 0;
-    for (uint64_t i = 0; i < ntok; i++) {
-        size_t u = get_varint(p + at, (size_t)raw - at, &idx->tok[i]);
-        if (!u) return fail(idx, ND_ERR_FORMAT, "'%s': a token stream is cut", idx->path);
-        at += u;
-    }
-    if (at != raw)
-        return fail(idx, ND_ERR_FORMAT, "'%s': a token stream is too long", idx->path);
+    idx->npend = 0;
     return ND_OK;
 }
 
-/* The shingle set of tokens tok[0..nt-1] (idx->sh, *n values): the steps
- * of nd_shingler_set after its tokeniser - nd_shingle_hashes, then
- * nd_hashset_make - so a set from stored tokens is the set of the text. */
-static nd_status shingle_set(nd_index *idx, const uint64_t *tok, size_t nt, size_t *n) {
-    unsigned w = idx->opt.shingle;
-    size_t need = nt ? (nt >= w ? nt - w + 1 : 1) : 1;
-    size_t cap = idx->sh_cap;
-    ND_TRY(ND_GROW(idx->sh, cap, need));
-    cap = idx->sh_cap;
-    ND_TRY(ND_GROW(idx->shtmp, cap, need));
-    idx->sh_cap = cap;
-    size_t m = nd_shingle_hashes(tok, nt, w, idx->opt.seed, idx->sh);
-    *n = nd_hashset_make(idx->sh, idx->shtmp, m);
+/* Appends the entries of band `band` of segment seg to idx->ent[*n...]. */
+static nd_status band_load(nd_index *idx, int64_t seg, unsigned band, size_t *n) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    int r;
+    ND_TRY(stmt(idx, S_PAGE_BAND, &s));
+    sqlite3_bind_int(s, 1, (int)band);
+    sqlite3_bind_int64(s, 2, seg);
+    while ((r = step_row(idx, s, &st)) == 1) {
+        const uint8_t *b = sqlite3_column_blob(s, 0);
+        size_t len = (size_t)sqlite3_column_bytes(s, 0), m = len / 8;
+        if (len % 8 || !b) {
+            sqlite3_reset(s);
+            return fail(idx, ND_ERR_FORMAT, "'%s': a band-key page of segment %lld is damaged",
+                        idx->path, (long long)seg);
+        }
+        st = entries_room(idx, *n + m);
+        if (st != ND_OK) {
+            sqlite3_reset(s);
+            return st;
+        }
+        for (size_t k = 0; k < m; k++)
+            idx->ent[(*n)++] = (uint64_t)le32(b + 8 * k) << 32 | le32(b + 8 * k + 4);
+    }
+    return r < 0 ? st : ND_OK;
+}
+
+/* The dead set ids, sorted, into idx->ids (*n of them). */
+static nd_status dead_load(nd_index *idx, size_t *n) {
+    sqlite3_stmt *s = NULL;
+    *n = 0;
+    int rc = sqlite3_prepare_v2(idx->db, "SELECT sset FROM dead ORDER BY sset", -1, &s, NULL);
+    if (rc != SQLITE_OK) return db_fail(idx, rc);
+    nd_status st = ND_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((st = ND_GROW(idx->ids, idx->ids_cap, *n + 1)) != ND_OK) break;
+        idx->ids[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    if (st == ND_OK && rc != SQLITE_DONE) st = db_fail(idx, rc);
+    sqlite3_finalize(s);
+    return st;
+}
+
+static int is_dead(const int64_t *dead, size_t n, int64_t id) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dead[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && dead[lo] == id;
+}
+
+/* Merges segment b into segment a (a < b; b = 0: a alone): per band,
+ * both segments' entries less those of dead sets, sorted, rewritten under
+ * a; b is deleted.  last: no other segment is left, so nothing refers to
+ * the dead sets any more and their list is emptied. */
+static nd_status seg_merge(nd_index *idx, int64_t a, int64_t b, int last) {
+    sqlite3_stmt *s;
+    size_t ndead = 0;
+    uint64_t total = 0;
+    ND_TRY(dead_load(idx, &ndead));
+    for (unsigned j = 0; j < idx->opt.bands; j++) {
+        size_t n = 0, m = 0;
+        ND_TRY(band_load(idx, a, j, &n));
+        if (b) ND_TRY(band_load(idx, b, j, &n));
+        for (size_t i = 0; i < n; i++) {
+            idx->ent[m] = idx->ent[i];
+            m += !is_dead(idx->ids, ndead, (int64_t)(uint32_t)idx->ent[i]);
+        }
+        nd_sort_u64(idx->ent, idx->ent_tmp, m);
+        for (int k = 0; k < (b ? 2 : 1); k++) {
+            ND_TRY(stmt(idx, S_PAGE_DEL, &s));
+            sqlite3_bind_int(s, 1, (int)j);
+            sqlite3_bind_int64(s, 2, k ? b : a);
+            ND_TRY(step_done(idx, s));
+        }
+        ND_TRY(pages_write(idx, a, j, idx->ent, m));
+        total += m;
+    }
+    ND_TRY(stmt(idx, S_SEG_SET, &s));
+    sqlite3_bind_int64(s, 1, a);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)total);
+    ND_TRY(step_done(idx, s));
+    if (b) {
+        ND_TRY(stmt(idx, S_SEG_DEL, &s));
+        sqlite3_bind_int64(s, 1, b);
+        ND_TRY(step_done(idx, s));
+    }
+    if (last) ND_TRY(exec(idx, "DELETE FROM dead"));
+    return ND_OK;
+}
+
+/* The segments, oldest first: ids into idx->segs, and their entries into
+ * ent (when not NULL, at least idx->nsegs long). */
+static nd_status segs_list(nd_index *idx, int64_t *entries, size_t room) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    int r;
+    idx->nsegs = 0;
+    ND_TRY(stmt(idx, S_SEG_LIST, &s));
+    while ((r = step_row(idx, s, &st)) == 1) {
+        st = ND_GROW(idx->segs, idx->segs_cap, idx->nsegs + 1);
+        if (st != ND_OK) {
+            sqlite3_reset(s);
+            return st;
+        }
+        if (entries && idx->nsegs < room) entries[idx->nsegs] = sqlite3_column_int64(s, 1);
+        idx->segs[idx->nsegs++] = sqlite3_column_int64(s, 0);
+    }
+    return r < 0 ? st : ND_OK;
+}
+
+/* Keeps the segments few (the logarithmic method, as a binary counter): the
+ * newest is merged into the one before it while it is at least as large,
+ * or while there are more than ND_SEGS_MAX; so sizes halve at least from
+ * the oldest to the newest, there are at most log2 of the entries
+ * segments, and an entry is rewritten at most log2 times. */
+static nd_status seg_compact(nd_index *idx) {
+    for (;;) {
+        int64_t ent[ND_SEGS_MAX + 2];
+        ND_TRY(segs_list(idx, ent, ND_SEGS_MAX + 2));
+        size_t c = idx->nsegs;
+        if (c < 2) return ND_OK;
+        if (c <= ND_SEGS_MAX && ent[c - 1] < ent[c - 2]) return ND_OK;
+        ND_TRY(seg_merge(idx, idx->segs[c - 2], idx->segs[c - 1], c == 2));
+    }
+}
+
+/* After a removal: when the dead sets' entries are a quarter of all or
+ * more, every segment is merged into one without them (a query reads them
+ * only to find their sets gone). */
+static nd_status seg_purge(nd_index *idx) {
+    int64_t ent[ND_SEGS_MAX + 2], ndead = 0;
+    ND_TRY(scalar(idx, "SELECT count(*) FROM dead", &ndead));
+    if (!ndead) return ND_OK;
+    ND_TRY(segs_list(idx, ent, ND_SEGS_MAX + 2));
+    uint64_t total = 0;
+    for (size_t g = 0; g < idx->nsegs && g < ND_SEGS_MAX + 2; g++) total += (uint64_t)ent[g];
+    if (idx->nsegs == 0) return exec(idx, "DELETE FROM dead");
+    if ((uint64_t)ndead * idx->opt.bands * 4 < total) return ND_OK;
+    const size_t n = idx->nsegs;
+    if (n == 1) return seg_merge(idx, idx->segs[0], 0, 1);
+    int64_t first = idx->segs[0];
+    for (size_t g = 1; g < n; g++) {
+        ND_TRY(segs_list(idx, NULL, 0)); /* seg_merge reuses idx->segs */
+        ND_TRY(seg_merge(idx, first, idx->segs[1], g == n - 1));
+    }
+    return ND_OK;
+}
+
+/* The distinct paragraphs whose band `band` key is `key`, from the page of
+ * each segment that holds it, appended to *out (*n, *cap). */
+static nd_status band_lookup(nd_index *idx, unsigned band, uint32_t key, int64_t **out,
+                             size_t *n, size_t *cap) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    for (size_t g = 0; g < idx->nsegs; g++) {
+        ND_TRY(stmt(idx, S_PAGE_FIND, &s));
+        sqlite3_bind_int(s, 1, (int)band);
+        sqlite3_bind_int64(s, 2, idx->segs[g]);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)key);
+        int r = step_row(idx, s, &st);
+        if (r < 0) return st;
+        if (r == 0) continue;
+        const uint8_t *b = sqlite3_column_blob(s, 0);
+        size_t m = (size_t)sqlite3_column_bytes(s, 0) / 8, lo = 0, hi = m;
+        while (b && lo < hi) { /* the first entry whose key is >= key */
+            size_t mid = lo + (hi - lo) / 2;
+            if (le32(b + 8 * mid) < key) lo = mid + 1;
+            else hi = mid;
+        }
+        for (; b && lo < m && le32(b + 8 * lo) == key; lo++) {
+            st = ND_GROW(*out, *cap, *n + 1);
+            if (st != ND_OK) break;
+            (*out)[(*n)++] = (int64_t)le32(b + 8 * lo + 4);
+        }
+        sqlite3_reset(s);
+        ND_TRY(st);
+    }
     return ND_OK;
 }
 
@@ -890,7 +1035,8 @@ static void report(nd_index *idx, nd_input_cfg *cfg, const char *path, nd_status
 }
 
 /* Deletes the documents and paragraphs of file fid, and the distinct
- * paragraphs (with their band keys) no other paragraph uses. */
+ * paragraphs no other paragraph uses (their ids listed as dead, since
+ * their band keys stay in the segments until a merge drops them). */
 static nd_status delete_file_rows(nd_index *idx, int64_t fid) {
     sqlite3_stmt *s;
     nd_status st = ND_OK;
@@ -916,25 +1062,9 @@ static nd_status delete_file_rows(nd_index *idx, int64_t fid) {
         if ((r = step_row(idx, s, &st)) < 0) return st;
         sqlite3_reset(s);
         if (r == 1) continue; /* still used elsewhere */
-        ND_TRY(stmt(idx, S_SET_BKEYS, &s));
+        ND_TRY(stmt(idx, S_DEAD_INS, &s)); /* its band keys stay until a merge */
         sqlite3_bind_int64(s, 1, id);
-        if ((r = step_row(idx, s, &st)) < 0) return st;
-        uint32_t keys[1024];
-        size_t nk = 0;
-        if (r == 1) {
-            const uint8_t *b = sqlite3_column_blob(s, 0);
-            size_t len = (size_t)sqlite3_column_bytes(s, 0);
-            for (; b && nk < 1024 && nk * 4 + 4 <= len; nk++)
-                keys[nk] = (uint32_t)b[4 * nk] | (uint32_t)b[4 * nk + 1] << 8 |
-                           (uint32_t)b[4 * nk + 2] << 16 | (uint32_t)b[4 * nk + 3] << 24;
-        }
-        sqlite3_reset(s);
-        for (size_t j = 0; j < nk; j++) {
-            ND_TRY(stmt(idx, S_BK_DEL, &s));
-            sqlite3_bind_int64(s, 1, (sqlite3_int64)((uint64_t)j << 32 | keys[j]));
-            sqlite3_bind_int64(s, 2, id);
-            ND_TRY(step_done(idx, s));
-        }
+        ND_TRY(step_done(idx, s));
         ND_TRY(stmt(idx, S_SET_DEL, &s));
         sqlite3_bind_int64(s, 1, id);
         ND_TRY(step_done(idx, s));
@@ -943,8 +1073,9 @@ static nd_status delete_file_rows(nd_index *idx, int64_t fid) {
 }
 
 /* The distinct paragraph of a clusterable paragraph (text[0..len-1], exact
- * key ekey, band keys keys): found by its key, or added with its token
- * stream and band keys.  *id receives its row id. */
+ * key ekey, band keys keys): found by its key, or added with its text and
+ * band keys, which wait in idx->pend_* for the write's segment.  *id
+ * receives its row id. */
 static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t *keys,
                         const uint8_t *text, size_t len, int64_t *id) {
     sqlite3_stmt *s;
@@ -960,35 +1091,26 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
         sqlite3_reset(s);
         return ND_OK;
     }
-    /* new: its tokens, from the scan's own tokeniser */
-    uint64_t *h = NULL;
-    const uint64_t *tok = NULL;
-    size_t nh = 0, nc = 0, nt = 0, nset = 0, blen = 0;
-    ND_TRY(nd_shingler_run(&idx->wk.sb, text, len, &h, &nh, &nc, &tok, &nt));
-    ND_TRY(shingle_set(idx, tok, nt, &nset));
-    ND_TRY(tokens_encode(idx, tok, nt, &blen));
     uint8_t bk[4 * 1024];
-    unsigned bands = idx->opt.bands;
-    for (unsigned j = 0; j < bands; j++) {
-        bk[4 * j] = (uint8_t)keys[j];
-        bk[4 * j + 1] = (uint8_t)(keys[j] >> 8);
-        bk[4 * j + 2] = (uint8_t)(keys[j] >> 16);
-        bk[4 * j + 3] = (uint8_t)(keys[j] >> 24);
-    }
+    const unsigned bands = idx->opt.bands;
+    for (unsigned j = 0; j < bands; j++) put_le32(bk + 4 * j, keys[j]);
+    if (len > INT_MAX) return fail(idx, ND_ERR_NOMEM, "a paragraph is too long to index");
     ND_TRY(stmt(idx, S_SET_INS, &s));
     sqlite3_bind_blob(s, 1, kb, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)nt);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)nset);
-    sqlite3_bind_blob(s, 4, bk, (int)(4 * bands), SQLITE_STATIC);
-    sqlite3_bind_blob(s, 5, idx->zbuf, (int)blen, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, bk, (int)(4 * bands), SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, len ? (const void *)text : "", (int)len, SQLITE_STATIC);
     ND_TRY(step_done(idx, s));
     *id = sqlite3_last_insert_rowid(idx->db);
-    for (unsigned j = 0; j < bands; j++) {
-        ND_TRY(stmt(idx, S_BK_INS, &s));
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)((uint64_t)j << 32 | keys[j]));
-        sqlite3_bind_int64(s, 2, *id);
-        ND_TRY(step_done(idx, s));
-    }
+    if (*id <= 0 || *id > (int64_t)UINT32_MAX)
+        return fail(idx, ND_ERR_NOMEM, "'%s' holds 2^32 distinct paragraphs, its limit",
+                    idx->path);
+    size_t kc = idx->keys_cap;
+    ND_TRY(ND_GROW(idx->pend_ids, idx->pend_cap, idx->npend + 1));
+    ND_TRY(ND_GROW(idx->pend_keys, kc, (idx->npend + 1) * bands));
+    idx->keys_cap = kc;
+    idx->pend_ids[idx->npend] = (uint32_t)*id;
+    memcpy(idx->pend_keys + idx->npend * bands, keys, bands * sizeof *keys);
+    idx->npend++;
     return ND_OK;
 }
 
@@ -1086,6 +1208,7 @@ static nd_status index_file(nd_index *idx, nd_doctab *dt, nd_input_cfg *cfg, nd_
         return ND_OK;
     }
     ND_TRY(exec(idx, "SAVEPOINT file"));
+    const size_t npend = idx->npend; /* the file's new sets come after these */
     int was = fid != 0;
     if (was) {
         ND_CHECK(delete_file_rows(idx, fid));
@@ -1104,6 +1227,7 @@ static nd_status index_file(nd_index *idx, nd_doctab *dt, nd_input_cfg *cfg, nd_
         st = index_doc(idx, dt, rd, d, fid, &np);
         if (st == ND_ERR_CHANGED) { /* left out; the old rows stay */
             ND_CHECK(exec(idx, "ROLLBACK TO file; RELEASE file"));
+            idx->npend = npend;
             report(idx, cfg, fpath, ND_ERR_CHANGED, 0, NULL);
             return ND_OK;
         }
@@ -1186,14 +1310,18 @@ nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info)
             goto out;
         }
         ND_CHECK(index_file(idx, &dt, &cfg, &rd, first, n, fpath, &loaded, &ai));
+        if (idx->npend >= ND_PEND_MAX) ND_CHECK(seg_flush(idx));
         d = first + n;
     }
+    ND_CHECK(seg_flush(idx));
+    ND_CHECK(seg_compact(idx));
     ND_CHECK(exec(idx, "COMMIT"));
     began = 0;
     ai.skipped = cfg.skipped;
     if (info) *info = ai;
 out:
     if (began) (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+    idx->npend = 0; /* rolled back with their rows, or written */
     if (st == ND_ERR_NOMEM && !idx->msg[0]) fail(idx, st, "out of memory");
     nd_reader_release(&rd);
     nd_doctab_release(&dt);
@@ -1246,6 +1374,7 @@ nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed) {
         sqlite3_bind_int64(s, 1, fids[i]);
         ND_CHECK(step_done(idx, s));
     }
+    ND_CHECK(seg_purge(idx));
     ND_CHECK(exec(idx, "COMMIT"));
     began = 0;
     if (removed) *removed = n;
@@ -1286,8 +1415,10 @@ static const struct {
      "paragraphs whose distinct paragraph is missing"},
     {"SELECT count(*) FROM sets s WHERE NOT EXISTS (SELECT 1 FROM paras p WHERE p.sset = s.id)",
      "distinct paragraphs that no paragraph uses"},
-    {"SELECT count(*) FROM bandkeys b WHERE NOT EXISTS (SELECT 1 FROM sets s WHERE s.id = b.sset)",
-     "band keys of a distinct paragraph that is missing"},
+    {"SELECT count(*) FROM pages p WHERE NOT EXISTS (SELECT 1 FROM segs g WHERE g.id = p.seg)",
+     "band-key pages of a segment that is not in the index"},
+    {"SELECT count(*) FROM dead d WHERE EXISTS (SELECT 1 FROM sets s WHERE s.id = d.sset)",
+     "distinct paragraphs listed as dead but still in the index"},
     {"SELECT count(*) FROM docs d WHERE d.paragraphs != (SELECT count(*) FROM paras p WHERE "
      "p.doc = d.id) OR d.chars != (SELECT coalesce(sum(p.chars), 0) FROM paras p WHERE "
      "p.doc = d.id)",
@@ -1299,67 +1430,150 @@ static const struct {
     {"SELECT count(*) FROM files WHERE length(hash) != 16", "files without a content hash"},
 };
 
-/* Every distinct paragraph: its tokens decode, hash to its exact key and
- * give its shingle count; its band keys are in bandkeys. */
+/* A distinct paragraph as the check holds it: its id and stored band
+ * keys, and a bit per band whose entry the segments hold. */
+typedef struct check_set {
+    int64_t id;
+    uint32_t *keys;   /* bands, in check_sets' keys array */
+    uint64_t *seen;   /* (bands + 63) / 64 words */
+} check_set;
+
+static size_t check_find(const check_set *v, size_t n, int64_t id) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].id < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && v[lo].id == id ? lo : SIZE_MAX;
+}
+
+/* Every distinct paragraph: its text sketches to its exact key and band
+ * keys (the scan's nd_sketch_paragraph again); every entry of every
+ * segment names a distinct paragraph (or a dead one) and its key in that
+ * band, each band's entries sorted and each paragraph's key in each band
+ * held exactly once; each segment's entry count is the one recorded. */
 static nd_status check_sets(nd_index *idx) {
-    sqlite3_stmt *s = NULL, *q;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
-    int rc = sqlite3_prepare_v2(idx->db, "SELECT id, ekey, ntok, nshingle, bkeys, tokens FROM sets",
-                                -1, &s, NULL);
+    const unsigned bands = idx->opt.bands, words = (bands + 63) / 64;
+    check_set *v = NULL;
+    uint32_t *keys = NULL;
+    uint64_t *seen = NULL;
+    size_t n = 0, cap = 0, kcap = 0, ndead = 0;
+    int rc = sqlite3_prepare_v2(idx->db, "SELECT id, ekey, bkeys, text FROM sets ORDER BY id", -1,
+                                &s, NULL);
     if (rc != SQLITE_OK) return db_fail(idx, rc);
-    unsigned bands = idx->opt.bands;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(s, 0);
         const uint8_t *ek = sqlite3_column_blob(s, 1);
-        int64_t nt = sqlite3_column_int64(s, 2), ns = sqlite3_column_int64(s, 3);
-        const uint8_t *bk = sqlite3_column_blob(s, 4);
-        size_t bklen = (size_t)sqlite3_column_bytes(s, 4);
-        const uint8_t *tb = sqlite3_column_blob(s, 5);
-        size_t tlen = (size_t)sqlite3_column_bytes(s, 5);
-        if (!ek || sqlite3_column_bytes(s, 1) != 16 || nt < 1 || ns < 1 || !bk ||
-            bklen != 4u * bands || !tb) {
+        const uint8_t *bk = sqlite3_column_blob(s, 2);
+        const uint8_t *text = sqlite3_column_blob(s, 3);
+        size_t len = (size_t)sqlite3_column_bytes(s, 3);
+        if (!ek || sqlite3_column_bytes(s, 1) != 16 || !bk ||
+            (size_t)sqlite3_column_bytes(s, 2) != 4u * bands || id <= 0 ||
+            id > (int64_t)UINT32_MAX) {
             st = fail(idx, ND_ERR_FORMAT, "'%s': distinct paragraph %lld has damaged columns",
                       idx->path, (long long)id);
             goto out;
         }
-        ND_CHECK(tokens_decode(idx, tb, tlen, (uint64_t)nt));
-        XXH128_hash_t h = XXH3_128bits_withSeed(idx->tok, (size_t)nt * sizeof *idx->tok,
-                                                idx->opt.seed);
+        uint32_t chars = 0, kk[1024];
+        unsigned char state = ND_PARA_SHORT;
+        XXH128_hash_t h = {0, 0};
+        ND_CHECK(nd_sketch_paragraph(&idx->sp, &idx->wk, text ? text : (const uint8_t *)"", len,
+                                     &chars, &state, &h, kk));
         uint8_t kb[16];
         hash_bytes(&h, kb);
-        if (memcmp(kb, ek, 16) != 0) {
+        if (state != ND_PARA_REP || memcmp(kb, ek, 16) != 0) {
             st = fail(idx, ND_ERR_FORMAT,
-                      "'%s': distinct paragraph %lld: its tokens do not hash to its exact key",
+                      "'%s': distinct paragraph %lld: its text does not give its exact key",
                       idx->path, (long long)id);
             goto out;
         }
-        size_t nset = 0;
-        ND_CHECK(shingle_set(idx, idx->tok, (size_t)nt, &nset));
-        if ((int64_t)nset != ns) {
-            st = fail(idx, ND_ERR_FORMAT,
-                      "'%s': distinct paragraph %lld: %zu shingles from its tokens, %lld stored",
-                      idx->path, (long long)id, nset, (long long)ns);
-            goto out;
-        }
-        for (unsigned j = 0; j < bands; j++) {
-            uint32_t key = (uint32_t)bk[4 * j] | (uint32_t)bk[4 * j + 1] << 8 |
-                           (uint32_t)bk[4 * j + 2] << 16 | (uint32_t)bk[4 * j + 3] << 24;
-            ND_CHECK(stmt(idx, S_BK_GET, &q));
-            sqlite3_bind_int64(q, 1, (sqlite3_int64)((uint64_t)j << 32 | key));
-            int r, hit = 0;
-            while ((r = step_row(idx, q, &st)) == 1) hit |= sqlite3_column_int64(q, 0) == id;
-            if (r < 0) goto out;
-            sqlite3_reset(q);
-            if (!hit) {
-                st = fail(idx, ND_ERR_FORMAT, "'%s': distinct paragraph %lld: band %u's key is missing",
-                          idx->path, (long long)id, j);
+        for (unsigned j = 0; j < bands; j++)
+            if (le32(bk + 4 * j) != kk[j]) {
+                st = fail(idx, ND_ERR_FORMAT,
+                          "'%s': distinct paragraph %lld: its text does not give its band keys",
+                          idx->path, (long long)id);
                 goto out;
             }
+        ND_CHECK(ND_GROW(v, cap, n + 1));
+        ND_CHECK(ND_GROW(keys, kcap, (n + 1) * bands));
+        memcpy(keys + n * bands, kk, bands * sizeof *kk);
+        v[n++].id = id;
+    }
+    if (rc != SQLITE_DONE) {
+        st = db_fail(idx, rc);
+        goto out;
+    }
+    if (n && !(seen = nd_calloc(n * words, sizeof *seen))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i].keys = keys + i * bands;
+        v[i].seen = seen + i * words;
+    }
+    ND_CHECK(dead_load(idx, &ndead)); /* idx->ids */
+    int64_t ent[ND_SEGS_MAX + 2];
+    ND_CHECK(segs_list(idx, ent, ND_SEGS_MAX + 2));
+    if (idx->nsegs > ND_SEGS_MAX + 1) {
+        st = fail(idx, ND_ERR_FORMAT, "'%s': %zu band-key segments, more than %d", idx->path,
+                  idx->nsegs, ND_SEGS_MAX + 1);
+        goto out;
+    }
+    for (size_t g = 0; g < idx->nsegs; g++) {
+        uint64_t total = 0;
+        for (unsigned j = 0; j < bands; j++) {
+            size_t m = 0;
+            ND_CHECK(band_load(idx, idx->segs[g], j, &m));
+            total += m;
+            for (size_t e = 0; e < m; e++) {
+                uint64_t x = idx->ent[e];
+                int64_t sid = (int64_t)(uint32_t)x;
+                if (e && x <= idx->ent[e - 1]) {
+                    st = fail(idx, ND_ERR_FORMAT,
+                              "'%s': band %u of segment %lld: band keys out of order",
+                              idx->path, j, (long long)idx->segs[g]);
+                    goto out;
+                }
+                if (is_dead(idx->ids, ndead, sid)) continue;
+                size_t k = check_find(v, n, sid);
+                if (k == SIZE_MAX || v[k].keys[j] != (uint32_t)(x >> 32) ||
+                    (v[k].seen[j / 64] >> (j % 64) & 1u)) {
+                    st = fail(idx, ND_ERR_FORMAT,
+                              "'%s': band %u of segment %lld: a band key of distinct paragraph "
+                              "%lld %s",
+                              idx->path, j, (long long)idx->segs[g], (long long)sid,
+                              k == SIZE_MAX ? "that is missing"
+                              : v[k].keys[j] != (uint32_t)(x >> 32) ? "that is not its own"
+                                                                      : "held twice");
+                    goto out;
+                }
+                v[k].seen[j / 64] |= UINT64_C(1) << (j % 64);
+            }
+        }
+        if (total != (uint64_t)ent[g]) {
+            st = fail(idx, ND_ERR_FORMAT,
+                      "'%s': segment %lld holds %llu band keys, %lld recorded", idx->path,
+                      (long long)idx->segs[g], (unsigned long long)total, (long long)ent[g]);
+            goto out;
         }
     }
-    if (rc != SQLITE_DONE) st = db_fail(idx, rc);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned j = 0; j < bands; j++)
+            if (!(v[i].seen[j / 64] >> (j % 64) & 1u)) {
+                st = fail(idx, ND_ERR_FORMAT,
+                          "'%s': distinct paragraph %lld: no segment holds its band key of "
+                          "band %u",
+                          idx->path, (long long)v[i].id, j);
+                goto out;
+            }
 out:
     sqlite3_finalize(s);
+    free(v);
+    free(keys);
+    free(seen);
     return st;
 }
 
@@ -1395,14 +1609,6 @@ nd_status nd_index_check(nd_index *idx) {
             goto out;
         }
     }
-    int64_t nsets = 0, nbk = 0;
-    ND_CHECK(scalar(idx, "SELECT count(*) FROM sets", &nsets));
-    ND_CHECK(scalar(idx, "SELECT count(*) FROM bandkeys", &nbk));
-    if (nbk != nsets * (int64_t)idx->opt.bands) {
-        st = fail(idx, ND_ERR_FORMAT, "'%s': %lld band keys for %lld distinct paragraphs of %u bands",
-                  idx->path, (long long)nbk, (long long)nsets, idx->opt.bands);
-        goto out;
-    }
     st = check_sets(idx);
 out:
     sqlite3_finalize(s);
@@ -1415,8 +1621,8 @@ nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out) {
     int64_t v[7];
     static const char *const sql[7] = {
         "SELECT count(*) FROM files", "SELECT count(*) FROM docs", "SELECT count(*) FROM paras",
-        "SELECT count(*) FROM sets", "SELECT count(*) FROM bandkeys",
-        "SELECT coalesce(sum(length(tokens)), 0) FROM sets",
+        "SELECT count(*) FROM sets", "SELECT coalesce(sum(entries), 0) FROM segs",
+        "SELECT coalesce(sum(length(text)), 0) FROM sets",
         "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"};
     ND_TRY(usable(idx));
     if (!out) return ND_ERR_INVALID;
@@ -1426,7 +1632,7 @@ nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out) {
                              .paragraphs = (uint64_t)v[2],
                              .distinct = (uint64_t)v[3],
                              .band_keys = (uint64_t)v[4],
-                             .token_bytes = (uint64_t)v[5],
+                             .text_bytes = (uint64_t)v[5],
                              .db_bytes = (uint64_t)v[6]};
     return st;
 }
@@ -1518,44 +1724,31 @@ static nd_status query_paragraph(nd_index *idx, qwork *w, uint32_t qp, const uin
     nd_status st = ND_OK;
     int r;
     w->ncand = 0;
-    for (unsigned j = 0; j < idx->opt.bands; j++) {
-        ND_TRY(stmt(idx, S_BK_GET, &s));
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)((uint64_t)j << 32 | keys[j]));
-        while ((r = step_row(idx, s, &st)) == 1) {
-            ND_TRY(ND_GROW(w->cand, w->ccap, w->ncand + 1));
-            w->cand[w->ncand++] = sqlite3_column_int64(s, 0);
-        }
-        if (r < 0) return st;
-    }
+    for (unsigned j = 0; j < idx->opt.bands; j++)
+        ND_TRY(band_lookup(idx, j, keys[j], &w->cand, &w->ncand, &w->ccap));
     if (!w->ncand) return ND_OK;
     qsort(w->cand, w->ncand, sizeof *w->cand, cmp_i64);
     size_t nc = 1;
     for (size_t i = 1; i < w->ncand; i++)
         if (w->cand[i] != w->cand[nc - 1]) w->cand[nc++] = w->cand[i];
-    /* the query paragraph's shingle set, as the verify stage makes it */
+    /* the query paragraph's shingle set, as the verify stage makes it (sb;
+     * sa, which sketched it, is free for the candidates' sets) */
     uint64_t *qs = NULL;
     size_t nq = 0;
     ND_TRY(nd_shingler_set(&idx->wk.sb, text, len, &qs, &nq));
     for (size_t c = 0; c < nc; c++) {
         int64_t sid = w->cand[c];
-        ND_TRY(stmt(idx, S_SET_LOAD, &s));
+        ND_TRY(stmt(idx, S_SET_TEXT, &s));
         sqlite3_bind_int64(s, 1, sid);
         if ((r = step_row(idx, s, &st)) < 0) return st;
-        if (r == 0) continue;
-        sqlite3_int64 nt = sqlite3_column_int64(s, 0), ns = sqlite3_column_int64(s, 1);
-        /* J <= min / max of the set sizes: no need to look further */
-        double lo = (double)ND_MIN((uint64_t)ns, nq), hi = (double)ND_MAX((uint64_t)ns, nq);
-        if (nt < 1 || ns < 1 || hi == 0 || lo / hi < idx->opt.threshold) {
-            sqlite3_reset(s);
-            continue;
-        }
-        st = tokens_decode(idx, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
-                           (uint64_t)nt);
+        if (r == 0) continue; /* a dead set's entry, not yet merged away */
+        uint64_t *cs = NULL;
+        size_t ncs = 0;
+        st = nd_shingler_set(&idx->wk.sa, sqlite3_column_blob(s, 0),
+                             (size_t)sqlite3_column_bytes(s, 0), &cs, &ncs);
         sqlite3_reset(s);
         ND_TRY(st);
-        size_t nset = 0;
-        ND_TRY(shingle_set(idx, idx->tok, (size_t)nt, &nset));
-        double jac = nd_hashset_jaccard(qs, nq, idx->sh, nset);
+        double jac = nd_hashset_jaccard(qs, nq, cs, ncs);
         if (!(jac >= idx->opt.threshold)) continue;
         ND_TRY(stmt(idx, S_PARA_OF_SET, &s));
         sqlite3_bind_int64(s, 1, sid);
@@ -1837,6 +2030,7 @@ nd_status nd_index_query(nd_index *idx, const char *path, nd_query **out) {
     ND_CHECK(nd_input_add_path(&dt, &cfg, path));
     ND_CHECK(exec(idx, "BEGIN")); /* one snapshot: an add may commit meanwhile */
     began = 1;
+    ND_CHECK(segs_list(idx, NULL, 0));
     for (size_t d = 0; d < dt.n; d++) {
         st = query_doc(idx, &w, &dt, &rd, d);
         if (st == ND_ERR_CHANGED) {

@@ -294,16 +294,16 @@ Test(index, options_stored_and_mismatch_refused) {
     nd_index_close(idx);
     sqlite3 *db = NULL;
     cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "UPDATE meta SET value = '2' WHERE key = 'format'", NULL, NULL,
+    cr_assert_eq(sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key = 'format'", NULL, NULL,
                               NULL),
                  SQLITE_OK);
     sqlite3_close(db);
     cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
-    cr_expect(strstr(nd_index_errmsg(idx), "format 2") != NULL, "%s", nd_index_errmsg(idx));
+    cr_expect(strstr(nd_index_errmsg(idx), "format 99") != NULL, "%s", nd_index_errmsg(idx));
     nd_index_close(idx);
     cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
     cr_assert_eq(sqlite3_exec(db,
-                              "UPDATE meta SET value = '1' WHERE key = 'format';"
+                              "UPDATE meta SET value = '2' WHERE key = 'format';"
                               "UPDATE meta SET value = '0.3.0' WHERE key = 'sketch'",
                               NULL, NULL, NULL),
                  SQLITE_OK);
@@ -319,7 +319,8 @@ static char *dump(const char *rel) {
     static const char *const sql[] = {
         "SELECT * FROM meta ORDER BY key", "SELECT * FROM files ORDER BY id",
         "SELECT * FROM docs ORDER BY id", "SELECT * FROM paras ORDER BY doc, off",
-        "SELECT * FROM sets ORDER BY id", "SELECT * FROM bandkeys ORDER BY bk, sset"};
+        "SELECT * FROM sets ORDER BY id", "SELECT * FROM dead ORDER BY sset",
+        "SELECT * FROM segs ORDER BY id", "SELECT band, seg, lo, data FROM pages ORDER BY band, seg, lo"};
     sqlite3 *db = NULL;
     nd_test_buf out = {0};
     cr_assert_eq(sqlite3_open(nd_test_tmp_at(rel), &db), SQLITE_OK);
@@ -454,10 +455,16 @@ static void damaged(const char *sql, const char *want) {
 }
 
 Test(index, check_finds_damage) {
-    damaged("DELETE FROM bandkeys WHERE bk = (SELECT min(bk) FROM bandkeys)", "band keys");
-    damaged("UPDATE sets SET tokens = x'0005' WHERE id = 3", "token stream");
+    damaged("DELETE FROM pages WHERE id = (SELECT min(id) FROM pages)", "band keys");
+    damaged("UPDATE segs SET entries = entries + 1", "recorded");
+    damaged("UPDATE pages SET data = substr(data, 9) || substr(data, 1, 8) "
+            "WHERE id = (SELECT min(id) FROM pages)", "out of order");
+    damaged("UPDATE pages SET seg = seg + 1 WHERE id = (SELECT max(id) FROM pages)",
+            "segment that is not in the index");
+    damaged("INSERT INTO dead VALUES(1)", "listed as dead");
+    damaged("UPDATE sets SET text = CAST('other words here' AS BLOB) WHERE id = 3", "exact key");
     damaged("UPDATE sets SET ekey = zeroblob(16) WHERE id = 2", "exact key");
-    damaged("UPDATE sets SET nshingle = nshingle + 1 WHERE id = 1", "shingles");
+    damaged("UPDATE sets SET bkeys = zeroblob(72) WHERE id = 1", "band keys");
     damaged("DELETE FROM docs WHERE id = 1", "paragraphs of a document");
     damaged("UPDATE paras SET chars = chars + 1 WHERE doc = 2 AND off = 0",
             "character count");
@@ -494,7 +501,7 @@ Test(index, reader_beside_writer_and_busy_writer) {
     nd_query_free(q);
     sqlite3 *db = NULL;
     cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE; DELETE FROM paras; DELETE FROM bandkeys",
+    cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE; DELETE FROM paras; DELETE FROM pages",
                               NULL, NULL, NULL),
                  SQLITE_OK, "%s", sqlite3_errmsg(db));
     q = query(idx, "q.txt");
@@ -528,10 +535,10 @@ Test(index, size_on_seeds) {
     nd_index_counts c = counts(idx);
     cr_expect_eq(c.files, 5);
     cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
-    cr_log_info("seeds: %llu paragraphs, %llu distinct, %llu band keys, %llu token bytes, "
+    cr_log_info("seeds: %llu paragraphs, %llu distinct, %llu band keys, %llu text bytes, "
                 "%llu database bytes (%.0f a paragraph)",
                 (unsigned long long)c.paragraphs, (unsigned long long)c.distinct,
-                (unsigned long long)c.band_keys, (unsigned long long)c.token_bytes,
+                (unsigned long long)c.band_keys, (unsigned long long)c.text_bytes,
                 (unsigned long long)c.db_bytes, (double)c.db_bytes / (double)c.paragraphs);
     nd_index_close(idx);
 }

@@ -2,7 +2,7 @@
  * cmd_index.c - `neardup index create|add|remove|check|status DB ...`
  *
  * The persistent index (nd_index_*, src/index.c): a corpus's paragraphs,
- * band keys and token streams in one SQLite file, which `neardup query`
+ * band keys and texts in one SQLite file, which `neardup query`
  * checks new documents against without rescanning the corpus.
  *
  *   index create DB [scan options] PATH...  a new index of PATH...; the
@@ -62,7 +62,7 @@ static void usage(const struct opt *table)
            "       neardup index check DB\n"
            "       neardup index status DB\n"
            "\n"
-           "Keeps a corpus's paragraphs, band keys and normalised token streams\n"
+           "Keeps a corpus's paragraphs, band keys and distinct paragraphs' texts\n"
            "in the SQLite file DB, so that 'neardup query DB FILE' checks new\n"
            "documents against it without rescanning it.  create stores the\n"
            "options that change what is compared; every later command uses\n"
