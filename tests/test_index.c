@@ -542,3 +542,73 @@ Test(index, size_on_seeds) {
                 (unsigned long long)c.db_bytes, (double)c.db_bytes / (double)c.paragraphs);
     nd_index_close(idx);
 }
+
+/* Rows of `sql` (one integer) in the index file rel. */
+static long long db_int(const char *rel, const char *sql) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+    cr_assert_eq(sqlite3_open(nd_test_tmp_at(rel), &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Band keys in segments: 24 files added one at a time (24 segments made,
+ * merged as they come), then 4 removed one at a time (their entries left
+ * behind as dead until a purge), give the check's approval and the same
+ * query results as one add of the 20 files left; the segments stay at
+ * most log2 of the adds plus one. */
+Test(index, segments_after_many_adds_and_removes) {
+    char p[2048], file[8192], rel[64];
+    cr_assert_eq(mkdir(nd_test_tmp_at("many"), 0777), 0);
+    for (int f = 0; f < 24; f++) {
+        size_t at = 0;
+        for (int i = 0; i < 3; i++) {
+            para(p, sizeof p, 60 + 10 * (unsigned)i);
+            at += (size_t)snprintf(file + at, sizeof file - at, "%s\n\n", p);
+        }
+        if (f % 3 == 0) { /* a copy of q's planted paragraph, edited at word 40 + f */
+            char e[2048];
+            edit_word(planted_q, (unsigned)(40 + f), e, sizeof e);
+            at += (size_t)snprintf(file + at, sizeof file - at, "%s\n", e);
+        }
+        snprintf(rel, sizeof rel, "many/f%02d.txt", f);
+        nd_test_tmp_put(rel, file, at);
+    }
+    nd_index *a = NULL, *b = NULL;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("a.db"), NULL, 1, &a), ND_OK);
+    for (int f = 0; f < 24; f++) {
+        snprintf(rel, sizeof rel, "many/f%02d.txt", f);
+        cr_assert_eq(nd_index_add(a, nd_test_tmp_at(rel), NULL), ND_OK, "%s", nd_index_errmsg(a));
+        cr_expect_leq(db_int("a.db", "SELECT count(*) FROM segs"), 6, "after add %d", f);
+    }
+    cr_expect_eq(nd_index_check(a), ND_OK, "%s", nd_index_errmsg(a));
+    for (int f = 0; f < 4; f++) { /* f00 and f03 held copies */
+        snprintf(rel, sizeof rel, "many/f%02d.txt", f);
+        cr_assert_eq(nd_index_remove(a, nd_test_tmp_at(rel), NULL), ND_OK);
+        cr_expect_eq(nd_index_check(a), ND_OK, "%s", nd_index_errmsg(a));
+        cr_assert_eq(unlink(nd_test_tmp_at(rel)), 0);
+    }
+    /* the removals left their entries behind, listed as dead */
+    cr_expect_gt(db_int("a.db", "SELECT count(*) FROM dead"), 0);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("b.db"), NULL, 1, &b), ND_OK);
+    cr_assert_eq(nd_index_add(b, nd_test_tmp_at("many"), NULL), ND_OK, "%s",
+                 nd_index_errmsg(b));
+    cr_expect_eq(db_int("b.db", "SELECT count(*) FROM segs"), 1);
+    nd_index_counts ca = counts(a), cb = counts(b);
+    cr_expect_eq(ca.paragraphs, cb.paragraphs);
+    cr_expect_eq(ca.distinct, cb.distinct);
+    cr_expect_geq(ca.band_keys, cb.band_keys);
+    nd_query *qa = query(a, "q.txt"), *qb = query(b, "q.txt");
+    pair pa[64], pb[64];
+    size_t na = query_pairs(qa, pa, 64), nb = query_pairs(qb, pb, 64);
+    cr_expect_eq(nb, 6, "the copies in f06, f09 ... f21 are found");
+    expect_same_pairs(pa, na, pb, nb);
+    nd_query_free(qa);
+    nd_query_free(qb);
+    nd_index_close(a);
+    nd_index_close(b);
+}
