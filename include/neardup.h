@@ -1186,6 +1186,10 @@ typedef struct nd_query_paragraph_info {
     uint32_t length;
     uint32_t chars;
     size_t first_match, matches;
+    const char *text;        /* its text (UTF-8, as read and decoded; not
+                                NUL-terminated) when it has a match, else
+                                NULL; owned by the query */
+    size_t text_len;
 } nd_query_paragraph_info;
 
 /* An indexed document that holds at least one match (a "target"). */
@@ -1205,6 +1209,11 @@ typedef struct nd_query_match_info {
     uint32_t length;
     uint32_t chars;
     double similarity;       /* exact token-shingle Jaccard, >= threshold */
+    const char *text;        /* the indexed paragraph's text as the index
+                                keeps it (UTF-8, not NUL-terminated; the
+                                first paragraph indexed with these tokens);
+                                owned by the query */
+    size_t text_len;
 } nd_query_match_info;
 
 /* What a query document shares with a target. */
@@ -1234,12 +1243,15 @@ ND_API nd_status nd_query_match(const nd_query *q, size_t i, nd_query_match_info
 ND_API size_t nd_query_overlap_count(const nd_query *q);
 ND_API nd_status nd_query_overlap(const nd_query *q, size_t i, nd_query_overlap_info *out);
 
-/* Renders the result as text or jsonl (others: ND_ERR_INVALID).  Text: per
- * query document its shares and overlaps, then per paragraph with matches
- * its line and each match as path:line and similarity.  jsonl: one
- * "query" record per document, one "overlap" record per target, one
- * "match" record per match (layouts at the top of src/write_index.c).
- * Deterministic bytes; ND_ERR_IO if fn failed. */
+/* Renders the result as text, jsonl, csv or html (json: ND_ERR_INVALID).
+ * Text: per query document its shares and overlaps, then per paragraph
+ * with matches its line and each match as path:line and similarity.
+ * jsonl: one "query" record per document, one "overlap" record per
+ * target, one "match" record per match; csv: the same records as rows of
+ * one table with a "kind" column, matches with both texts; html: one
+ * self-contained page, per query document its overlaps and its matches
+ * side by side (layouts at the top of src/write_index.c).  Deterministic
+ * bytes; ND_ERR_IO if fn failed. */
 ND_API nd_status nd_query_write(const nd_query *q, nd_format format, const nd_write_options *wo,
                                 nd_write_fn fn, void *user);
 

@@ -1684,6 +1684,7 @@ nd_status nd_index_status(nd_index *idx,
 typedef struct qmatch {
     nd_query_match_info m;
     int64_t doc;
+    size_t toff;      /* its text in q->arena (m.text is set at the end) */
 } qmatch;
 
 typedef struct qwork {
@@ -1706,12 +1707,23 @@ void nd_query_free(nd_query *q) {
     free(q->targets);
     free(q->matches);
     free(q->overlaps);
+    free(q->arena);
+    free(q->ptext);
     free(q);
 }
 
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
+}
+
+/* Appends b[0..n-1] to the query's arena; *off receives where. */
+static nd_status arena_put(nd_query *q, const void *b, size_t n, size_t *off) {
+    ND_TRY(ND_GROW(q->arena, q->arena_cap, q->arena_n + n + 1));
+    if (n) memcpy(q->arena + q->arena_n, b, n);
+    *off = q->arena_n;
+    q->arena_n += n;
+    return ND_OK;
 }
 
 /* The indexed paragraphs near-duplicating query paragraph qp (its text
@@ -1743,12 +1755,13 @@ static nd_status query_paragraph(nd_index *idx, qwork *w, uint32_t qp, const uin
         if ((r = step_row(idx, s, &st)) < 0) return st;
         if (r == 0) continue; /* a dead set's entry, not yet merged away */
         uint64_t *cs = NULL;
-        size_t ncs = 0;
-        st = nd_shingler_set(&idx->wk.sa, sqlite3_column_blob(s, 0),
-                             (size_t)sqlite3_column_bytes(s, 0), &cs, &ncs);
+        size_t ncs = 0, toff = 0, tlen = (size_t)sqlite3_column_bytes(s, 0);
+        const void *tb = sqlite3_column_blob(s, 0);
+        st = nd_shingler_set(&idx->wk.sa, tb, tlen, &cs, &ncs);
+        double jac = nd_hashset_jaccard(qs, nq, cs, ncs);
+        if (st == ND_OK && jac >= idx->opt.threshold) st = arena_put(w->q, tb, tlen, &toff);
         sqlite3_reset(s);
         ND_TRY(st);
-        double jac = nd_hashset_jaccard(qs, nq, cs, ncs);
         if (!(jac >= idx->opt.threshold)) continue;
         ND_TRY(stmt(idx, S_PARA_OF_SET, &s));
         sqlite3_bind_int64(s, 1, sid);
@@ -1763,7 +1776,9 @@ static nd_status query_paragraph(nd_index *idx, qwork *w, uint32_t qp, const uin
                 .line = (uint32_t)sqlite3_column_int64(s, 3),
                 .chars = (uint32_t)sqlite3_column_int64(s, 4),
                 .similarity = jac,
+                .text_len = tlen,
             };
+            m->toff = toff;
         }
         if (r < 0) return st;
     }
@@ -1810,7 +1825,12 @@ static nd_status query_doc(nd_index *idx, qwork *w, nd_doctab *dt, nd_reader *rd
             .chars = chars,
         };
         qd->chars += chars;
+        size_t nm = w->nm, toff = 0;
         if (state == ND_PARA_REP) ND_TRY(query_paragraph(idx, w, qp, text, len, keys));
+        ND_TRY(ND_GROW(q->ptext, q->ptext_cap, 2 * ((size_t)qp + 1)));
+        if (w->nm > nm) ND_TRY(arena_put(q, text, len, &toff));
+        q->ptext[2 * qp] = toff;
+        q->ptext[2 * qp + 1] = w->nm > nm ? len : 0;
     }
     return ND_OK;
 }
@@ -1950,9 +1970,10 @@ static nd_status query_finish(nd_index *idx, qwork *w) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    for (size_t i = 0; i < nm; i++) {
+    for (size_t i = 0; i < nm; i++) { /* the arena is whole: texts by address */
         q->matches[i] = w->m[i].m;
         q->matches[i].target = (uint32_t)renum[q->matches[i].target];
+        q->matches[i].text = q->arena + w->m[i].toff;
     }
     q->nmatches = nm;
     qsort(q->matches, nm, sizeof *q->matches, cmp_match);
@@ -1962,6 +1983,8 @@ static nd_status query_finish(nd_index *idx, qwork *w) {
         nd_query_paragraph_info *p = &q->paras[q->matches[i].paragraph];
         p->first_match = i;
         p->matches = j - i;
+        p->text = q->arena + q->ptext[2 * (size_t)q->matches[i].paragraph];
+        p->text_len = (size_t)q->ptext[2 * (size_t)q->matches[i].paragraph + 1];
         q->docs[p->doc].matched_chars += p->chars;
         i = j;
     }

@@ -36,6 +36,11 @@ struct nd_query {
     size_t nmatches, matches_cap;
     nd_query_overlap_info *overlaps;
     size_t noverlaps;
+    char *arena;               /* the texts of matches and their paragraphs */
+    size_t arena_n, arena_cap;
+    uint64_t *ptext;           /* per paragraph: arena offset, length (0, 0:
+                                  none) */
+    size_t ptext_cap;
 };
 
 #endif /* ND_INDEX_H */

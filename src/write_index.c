@@ -24,11 +24,31 @@
  *    "target":"in/a.txt","target_line":N,"target_offset":N,
  *    "target_length":N,"target_chars":N,"similarity":S}
  *
+ * CSV (RFC 4180, LF line ends): the same records as rows of one table,
+ * told apart by "kind"; a column a kind has no value for is empty:
+ *
+ *   kind,path,line,offset,length,chars,matched_chars,share,target,
+ *   target_line,target_offset,target_length,target_chars,
+ *   target_matched_chars,target_share,matches,similarity,text,target_text
+ *
+ *   query:   path, chars, matched_chars, share (matched_chars / chars)
+ *   overlap: path, chars, matched_chars and share of the query in the
+ *            target, target, target_chars, target_matched_chars and
+ *            target_share of the target in the query, matches
+ *   match:   path, line, offset, length, chars, target, target_line,
+ *            target_offset, target_length, target_chars, similarity, and
+ *            both paragraphs' texts
+ *
+ * HTML: one self-contained page (no script, no external resource); per
+ * query document its totals, a table of the indexed documents it shares
+ * paragraphs with, and its matches with both texts side by side.
+ *
  * Shares and similarities with four decimals, rounded half up exactly
  * (nd_ratio_units, nd_unit_units); offsets are original bytes.
  */
 #include "nd_internal.h"
 #include "write.h"
+#include "write_html.h"
 
 static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
     return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
@@ -175,15 +195,223 @@ static nd_status write_jsonl(const nd_query *q, nd_sink *s) {
     return ND_OK;
 }
 
+static const char csv_header[] =
+    "kind,path,line,offset,length,chars,matched_chars,share,target,target_line,target_offset,"
+    "target_length,target_chars,target_matched_chars,target_share,matches,similarity,text,"
+    "target_text\n";
+
+static nd_status csv_str(nd_sink *s, const char *str, size_t n) {
+    ND_TRY(nd_sink_csv_field(s, str, n));
+    return nd_sink_putc(s, ',');
+}
+
+static nd_status csv_u64(nd_sink *s, uint64_t v) {
+    ND_TRY(nd_sink_u64(s, v));
+    return nd_sink_putc(s, ',');
+}
+
+static nd_status csv_share(nd_sink *s, uint64_t num, uint64_t den) {
+    ND_TRY(put_share(s, num, den));
+    return nd_sink_putc(s, ',');
+}
+
+static nd_status write_csv(const nd_query *q, nd_sink *s) {
+    nd_query_doc_info d;
+    nd_query_paragraph_info p;
+    nd_query_match_info m;
+    nd_query_overlap_info o;
+    nd_query_target_info t;
+    size_t no = nd_query_overlap_count(q), oi = 0;
+    ND_TRY(nd_sink_puts(s, csv_header));
+    for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
+        ND_TRY(nd_query_document(q, di, &d));
+        ND_TRY(nd_sink_puts(s, "query,"));
+        ND_TRY(csv_str(s, d.path, strlen(d.path)));
+        ND_TRY(nd_sink_puts(s, ",,,"));
+        ND_TRY(csv_u64(s, d.chars));
+        ND_TRY(csv_u64(s, d.matched_chars));
+        ND_TRY(put_share(s, d.matched_chars, d.chars));
+        ND_TRY(nd_sink_puts(s, ",,,,,,,,,,,\n"));
+        for (; oi < no; oi++) {
+            ND_TRY(nd_query_overlap(q, oi, &o));
+            if (o.doc != di) break;
+            ND_TRY(nd_query_target(q, o.target, &t));
+            ND_TRY(nd_sink_puts(s, "overlap,"));
+            ND_TRY(csv_str(s, d.path, strlen(d.path)));
+            ND_TRY(nd_sink_puts(s, ",,,"));
+            ND_TRY(csv_u64(s, d.chars));
+            ND_TRY(csv_u64(s, o.doc_in_target));
+            ND_TRY(csv_share(s, o.doc_in_target, d.chars));
+            ND_TRY(csv_str(s, t.path, strlen(t.path)));
+            ND_TRY(nd_sink_puts(s, ",,,"));
+            ND_TRY(csv_u64(s, t.chars));
+            ND_TRY(csv_u64(s, o.target_in_doc));
+            ND_TRY(csv_share(s, o.target_in_doc, t.chars));
+            ND_TRY(nd_sink_u64(s, o.matches));
+            ND_TRY(nd_sink_puts(s, ",,,\n"));
+        }
+        for (; pi < nd_query_paragraph_count(q); pi++) {
+            ND_TRY(nd_query_paragraph(q, pi, &p));
+            if (p.doc != di) break;
+            for (size_t k = 0; k < p.matches; k++) {
+                ND_TRY(nd_query_match(q, p.first_match + k, &m));
+                ND_TRY(nd_query_target(q, m.target, &t));
+                ND_TRY(nd_sink_puts(s, "match,"));
+                ND_TRY(csv_str(s, d.path, strlen(d.path)));
+                ND_TRY(csv_u64(s, p.line));
+                ND_TRY(csv_u64(s, p.offset));
+                ND_TRY(csv_u64(s, p.length));
+                ND_TRY(csv_u64(s, p.chars));
+                ND_TRY(nd_sink_puts(s, ",,"));
+                ND_TRY(csv_str(s, t.path, strlen(t.path)));
+                ND_TRY(csv_u64(s, m.line));
+                ND_TRY(csv_u64(s, m.offset));
+                ND_TRY(csv_u64(s, m.length));
+                ND_TRY(csv_u64(s, m.chars));
+                ND_TRY(nd_sink_puts(s, ",,,"));
+                ND_TRY(nd_sink_fixed(s, nd_unit_units(m.similarity, 4), 4));
+                ND_TRY(nd_sink_putc(s, ','));
+                ND_TRY(csv_str(s, p.text, p.text_len));
+                ND_TRY(nd_sink_csv_field(s, m.text, m.text_len));
+                ND_TRY(nd_sink_putc(s, '\n'));
+            }
+        }
+    }
+    return ND_OK;
+}
+
+static const char html_css[] =
+    "body{font:15px/1.45 system-ui,sans-serif;color:#1d2330;background:#f6f7f9;"
+    "margin:0;padding:24px}\n"
+    "h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:0 0 6px}\n"
+    ".muted{color:#5b6475}.total{font-size:18px;margin:8px 0 12px}\n"
+    "section{background:#fff;border:1px solid #dde2ea;border-radius:6px;"
+    "padding:12px 16px;margin:0 0 16px}\n"
+    "table{border-collapse:collapse;width:100%;margin:0 0 12px}"
+    "td,th{border-top:1px solid #dde2ea;padding:6px 8px;vertical-align:top;text-align:left}\n"
+    "td.num{text-align:right;white-space:nowrap}\n"
+    "td.loc{white-space:nowrap;font-family:ui-monospace,monospace;font-size:13px}\n"
+    "td.txt{white-space:pre-wrap;word-break:break-word;width:45%}\n";
+
+/* num / den as a percentage with one decimal, never 100.0 below 1. */
+static nd_status html_percent(nd_sink *s, uint64_t num, uint64_t den) {
+    uint64_t u = nd_ratio_units(num, den, 3);
+    if (u == 1000 && num < den) u = 999;
+    ND_TRY(nd_sink_fixed(s, u, 1));
+    return nd_sink_putc(s, '%');
+}
+
+static nd_status html_loc(nd_sink *s, const char *path, uint32_t line) {
+    ND_TRY(nd_sink_html(s, path, strlen(path)));
+    ND_TRY(nd_sink_putc(s, ':'));
+    return nd_sink_u64(s, line);
+}
+
+static nd_status write_html(const nd_query *q, nd_sink *s) {
+    nd_query_doc_info d;
+    nd_query_paragraph_info p;
+    nd_query_match_info m;
+    nd_query_overlap_info o;
+    nd_query_target_info t;
+    double thr = 0;
+    ND_TRY(nd_query_threshold(q, &thr));
+    size_t no = nd_query_overlap_count(q), oi = 0;
+    ND_TRY(nd_sink_puts(s, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                           "<title>neardup query</title>\n<style>\n"));
+    ND_TRY(nd_sink_puts(s, html_css));
+    ND_TRY(nd_sink_puts(s, "</style>\n</head>\n<body>\n<h1>neardup query</h1>\n"
+                           "<div class=\"muted\">paragraphs with an indexed near-duplicate of "
+                           "exact Jaccard at least "));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(thr, 4), 4));
+    ND_TRY(nd_sink_puts(s, "</div>\n"));
+    if (nd_query_document_count(q) == 0)
+        ND_TRY(nd_sink_puts(s, "<p>No query document was read.</p>\n"));
+    for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
+        ND_TRY(nd_query_document(q, di, &d));
+        ND_TRY(nd_sink_puts(s, "<section>\n<h2>"));
+        ND_TRY(nd_sink_html(s, d.path, strlen(d.path)));
+        ND_TRY(nd_sink_puts(s, "</h2>\n<div class=\"muted\">"));
+        ND_TRY(nd_sink_u64(s, d.paragraphs));
+        ND_TRY(nd_sink_puts(s, d.paragraphs == 1 ? " paragraph, " : " paragraphs, "));
+        ND_TRY(nd_sink_u64(s, d.chars));
+        ND_TRY(nd_sink_puts(s, " characters</div>\n<div class=\"total\"><b>"));
+        ND_TRY(html_percent(s, d.matched_chars, d.chars));
+        ND_TRY(nd_sink_puts(s, "</b> of it near-duplicates indexed paragraphs ("));
+        ND_TRY(nd_sink_u64(s, d.matched_chars));
+        ND_TRY(nd_sink_puts(s, " of "));
+        ND_TRY(nd_sink_u64(s, d.chars));
+        ND_TRY(nd_sink_puts(s, " characters)</div>\n"));
+        int any = 0;
+        for (; oi < no; oi++) {
+            ND_TRY(nd_query_overlap(q, oi, &o));
+            if (o.doc != di) break;
+            ND_TRY(nd_query_target(q, o.target, &t));
+            if (!any)
+                ND_TRY(nd_sink_puts(s, "<table>\n<tr><th>indexed document</th><th>characters</th>"
+                                       "<th>of the query in it</th><th>of it in the query</th>"
+                                       "<th>matches</th></tr>\n"));
+            any = 1;
+            ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
+            ND_TRY(nd_sink_html(s, t.path, strlen(t.path)));
+            ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+            ND_TRY(nd_sink_u64(s, t.chars));
+            ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+            ND_TRY(html_percent(s, o.doc_in_target, d.chars));
+            ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+            ND_TRY(html_percent(s, o.target_in_doc, t.chars));
+            ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+            ND_TRY(nd_sink_u64(s, o.matches));
+            ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
+        }
+        if (any) ND_TRY(nd_sink_puts(s, "</table>\n"));
+        else ND_TRY(nd_sink_puts(s, "<p>No indexed paragraph near-duplicates it.</p>\n"));
+        any = 0;
+        for (; pi < nd_query_paragraph_count(q); pi++) {
+            ND_TRY(nd_query_paragraph(q, pi, &p));
+            if (p.doc != di) break;
+            for (size_t k = 0; k < p.matches; k++) {
+                ND_TRY(nd_query_match(q, p.first_match + k, &m));
+                ND_TRY(nd_query_target(q, m.target, &t));
+                if (!any)
+                    ND_TRY(nd_sink_puts(s, "<table>\n<tr><th>query paragraph</th><th></th>"
+                                           "<th>indexed paragraph</th><th></th>"
+                                           "<th>similarity</th></tr>\n"));
+                any = 1;
+                ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
+                ND_TRY(html_loc(s, d.path, p.line));
+                ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
+                ND_TRY(nd_sink_html(s, p.text, p.text_len));
+                ND_TRY(nd_sink_puts(s, "</td><td class=\"loc\">"));
+                ND_TRY(html_loc(s, t.path, m.line));
+                ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
+                ND_TRY(nd_sink_html(s, m.text, m.text_len));
+                ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+                ND_TRY(nd_sink_fixed(s, nd_unit_units(m.similarity, 4), 4));
+                ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
+            }
+        }
+        if (any) ND_TRY(nd_sink_puts(s, "</table>\n"));
+        ND_TRY(nd_sink_puts(s, "</section>\n"));
+    }
+    return nd_sink_puts(s, "</body>\n</html>\n");
+}
+
 nd_status nd_query_write(const nd_query *q, nd_format format, const nd_write_options *wo,
                          nd_write_fn fn, void *user) {
     nd_sink sink = {0};
     nd_status st;
     ND_UNUSED(wo);
-    if (!q || !fn || (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL))
+    if (!q || !fn || (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL &&
+                      format != ND_FORMAT_CSV && format != ND_FORMAT_HTML))
         return ND_ERR_INVALID;
     ND_CHECK(nd_sink_open(&sink, fn, user));
-    ND_CHECK(format == ND_FORMAT_TEXT ? write_text(q, &sink) : write_jsonl(q, &sink));
+    switch (format) {
+    case ND_FORMAT_TEXT: st = write_text(q, &sink); break;
+    case ND_FORMAT_JSONL: st = write_jsonl(q, &sink); break;
+    case ND_FORMAT_CSV: st = write_csv(q, &sink); break;
+    default: st = write_html(q, &sink); break;
+    }
+    ND_CHECK(st);
     ND_CHECK(nd_sink_flush(&sink));
 out:
     nd_sink_release(&sink);

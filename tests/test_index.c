@@ -239,6 +239,35 @@ Test(index, query_matches_scan) {
     cr_expect_gt(d.matched_chars, 0);
     cr_expect_lt(d.matched_chars, d.chars);
     cr_expect_geq(nd_query_overlap_count(q), 1);
+    /* texts: the query paragraph's are its bytes in q.txt, the match's the
+     * indexed paragraph's, and their exact Jaccard is the similarity */
+    size_t qlen = 0;
+    char *qfile = nd_test_read_file(nd_test_tmp_at("q.txt"), &qlen);
+    nd_sketcher *sk = NULL;
+    cr_assert_eq(nd_sketcher_new(NULL, &sk), ND_OK);
+    for (size_t i = 0; i < nd_query_paragraph_count(q); i++) {
+        nd_query_paragraph_info p;
+        cr_assert_eq(nd_query_paragraph(q, i, &p), ND_OK);
+        if (!p.matches) {
+            cr_expect_null(p.text);
+            continue;
+        }
+        cr_assert_not_null(p.text);
+        cr_assert_eq(p.text_len, p.length);
+        cr_expect(memcmp(p.text, qfile + p.offset, p.length) == 0);
+        for (size_t k = 0; k < p.matches; k++) {
+            nd_query_match_info m;
+            double jac = -1;
+            cr_assert_eq(nd_query_match(q, p.first_match + k, &m), ND_OK);
+            cr_assert_not_null(m.text);
+            cr_assert_eq(nd_sketcher_jaccard(sk, p.text, p.text_len, m.text, m.text_len, &jac),
+                         ND_OK);
+            cr_expect(jac == m.similarity, "texts give %.17g, the match %.17g", jac,
+                      m.similarity);
+        }
+    }
+    nd_sketcher_free(sk);
+    free(qfile);
     nd_test_buf out = {0};
     cr_assert_eq(nd_query_write(q, ND_FORMAT_JSONL, NULL, nd_test_buf_write, &out), ND_OK);
     cr_expect(strstr(out.data, "\"type\":\"match\"") != NULL);

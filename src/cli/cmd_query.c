@@ -1,5 +1,5 @@
 /*
- * cmd_query.c - `neardup query [-f text|jsonl] DB FILE...`
+ * cmd_query.c - `neardup query [-f text|jsonl|csv|html] DB FILE...`
  *
  * Checks each FILE (a file, a directory walked as scan walks it, or '-')
  * against the index DB (cmd_index.c): per paragraph, the indexed paragraphs
@@ -27,6 +27,8 @@
 static const struct opt_choice format_choices[] = {
     {"text", ND_FORMAT_TEXT},
     {"jsonl", ND_FORMAT_JSONL},
+    {"csv", ND_FORMAT_CSV},
+    {"html", ND_FORMAT_HTML},
     {NULL, 0},
 };
 

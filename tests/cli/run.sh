@@ -1619,6 +1619,12 @@ index)
   ND_DIR=$TMP nd scan -f jsonl in q.txt
   grep -q "\"path\":\"q.txt\".*\"elsewhere_share\":$share," "$OUT" ||
     fail "the query's matched share $share is not the scan's"
+  ND_DIR=$TMP nd query -f csv idx.db q.txt
+  expect_rc 0
+  expect_golden "$OUT" index-query.csv
+  ND_DIR=$TMP nd query -f html idx.db q.txt
+  expect_rc 0
+  expect_golden "$OUT" index-query.html
   # standard input is a query document named '-'
   ND_DIR=$TMP ND_STDIN=$TMP/q.txt nd query -f jsonl idx.db -
   expect_rc 0
