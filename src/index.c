@@ -252,6 +252,9 @@ struct nd_index {
     int64_t *ids;           /* set ids (deletes, candidates) */
     size_t ids_cap;
     int64_t *segs;          /* the segments a query reads */
+    struct newset *fresh;   /* this write's new distinct paragraphs by exact */
+    size_t fresh_n, fresh_cap; /* key (open addressing; cap a power of 2) */
+    int had_sets;           /* the index held sets when this write began */
     size_t nsegs, segs_cap;
     char msg[1024];
 };
@@ -605,7 +608,7 @@ nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_
     }
     idx->busy_ms = BUSY_MS;
     sqlite3_busy_timeout(idx->db, BUSY_MS);
-    ND_TRY(exec(idx, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
+    ND_TRY(exec(idx, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072;"
                      " PRAGMA temp_store=MEMORY"));
     if (create) {
         st = create_schema(idx);
@@ -640,6 +643,7 @@ void nd_index_close(nd_index *idx) {
     free(idx->page);
     free(idx->ids);
     free(idx->segs);
+    free(idx->fresh);
     for (int r = 0; r < 2; r++) {
         for (size_t i = 0; i < idx->nrules[r]; i++) free(idx->rules[r][i]);
         free(idx->rules[r]);
@@ -1072,6 +1076,46 @@ static nd_status delete_file_rows(nd_index *idx, int64_t fid) {
     return ND_OK;
 }
 
+/* A distinct paragraph added by the current write: its exact key and id
+ * (id 0: an empty slot). */
+struct newset {
+    uint64_t hi, lo;
+    uint32_t id;
+};
+
+/* The slot of exact key (hi, lo) in idx->fresh: where it is, or the empty
+ * slot where it goes. */
+static size_t fresh_slot(const nd_index *idx, uint64_t hi, uint64_t lo) {
+    size_t mask = idx->fresh_cap - 1, i = (size_t)(lo ^ (hi >> 17)) & mask;
+    while (idx->fresh[i].id && (idx->fresh[i].hi != hi || idx->fresh[i].lo != lo))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Room for one more key in idx->fresh at a load of at most a half. */
+static nd_status fresh_room(nd_index *idx) {
+    if (2 * (idx->fresh_n + 1) <= idx->fresh_cap) return ND_OK;
+    size_t cap = idx->fresh_cap ? 2 * idx->fresh_cap : 4096, old = idx->fresh_cap;
+    struct newset *prev = idx->fresh;
+    if (!(idx->fresh = nd_calloc(cap, sizeof *idx->fresh))) {
+        idx->fresh = prev;
+        return ND_ERR_NOMEM;
+    }
+    idx->fresh_cap = cap;
+    for (size_t i = 0; i < old; i++)
+        if (prev[i].id) idx->fresh[fresh_slot(idx, prev[i].hi, prev[i].lo)] = prev[i];
+    free(prev);
+    return ND_OK;
+}
+
+/* Forgets this write's new sets (at its end, or when a file's were rolled
+ * back: the write then looks every key up in the database, where the
+ * sets it kept are). */
+static void fresh_clear(nd_index *idx) {
+    if (idx->fresh_n) memset(idx->fresh, 0, idx->fresh_cap * sizeof *idx->fresh);
+    idx->fresh_n = 0;
+}
+
 /* The distinct paragraph of a clusterable paragraph (text[0..len-1], exact
  * key ekey, band keys keys): found by its key, or added with its text and
  * band keys, which wait in idx->pend_* for the write's segment.  *id
@@ -1082,14 +1126,22 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
     nd_status st = ND_OK;
     uint8_t kb[16];
     hash_bytes(ekey, kb);
-    ND_TRY(stmt(idx, S_SET_GET, &s));
-    sqlite3_bind_blob(s, 1, kb, 16, SQLITE_STATIC);
-    int r = step_row(idx, s, &st);
-    if (r < 0) return st;
-    if (r == 1) {
-        *id = sqlite3_column_int64(s, 0);
-        sqlite3_reset(s);
+    ND_TRY(fresh_room(idx));
+    size_t slot = fresh_slot(idx, ekey->high64, ekey->low64);
+    if (idx->fresh[slot].id) { /* added by this write already */
+        *id = idx->fresh[slot].id;
         return ND_OK;
+    }
+    if (idx->had_sets) { /* an index that was empty needs no lookup */
+        ND_TRY(stmt(idx, S_SET_GET, &s));
+        sqlite3_bind_blob(s, 1, kb, 16, SQLITE_STATIC);
+        int r = step_row(idx, s, &st);
+        if (r < 0) return st;
+        if (r == 1) {
+            *id = sqlite3_column_int64(s, 0);
+            sqlite3_reset(s);
+            return ND_OK;
+        }
     }
     uint8_t bk[4 * 1024];
     const unsigned bands = idx->opt.bands;
@@ -1108,6 +1160,8 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
     ND_TRY(ND_GROW(idx->pend_ids, idx->pend_cap, idx->npend + 1));
     ND_TRY(ND_GROW(idx->pend_keys, kc, (idx->npend + 1) * bands));
     idx->keys_cap = kc;
+    idx->fresh[slot] = (struct newset){ekey->high64, ekey->low64, (uint32_t)*id};
+    idx->fresh_n++;
     idx->pend_ids[idx->npend] = (uint32_t)*id;
     memcpy(idx->pend_keys + idx->npend * bands, keys, bands * sizeof *keys);
     idx->npend++;
@@ -1227,6 +1281,8 @@ static nd_status index_file(nd_index *idx, nd_doctab *dt, nd_input_cfg *cfg, nd_
         st = index_doc(idx, dt, rd, d, fid, &np);
         if (st == ND_ERR_CHANGED) { /* left out; the old rows stay */
             ND_CHECK(exec(idx, "ROLLBACK TO file; RELEASE file"));
+            fresh_clear(idx);
+            idx->had_sets = 1;
             idx->npend = npend;
             report(idx, cfg, fpath, ND_ERR_CHANGED, 0, NULL);
             return ND_OK;
@@ -1275,6 +1331,14 @@ static nd_status begin_write(nd_index *idx) {
     return rc == SQLITE_OK ? ND_OK : db_fail(idx, rc);
 }
 
+/* Whether the index holds any distinct paragraph (in the write's snapshot). */
+static nd_status any_sets(nd_index *idx, int *out) {
+    int64_t v = 0;
+    ND_TRY(scalar(idx, "SELECT EXISTS (SELECT 1 FROM sets)", &v));
+    *out = v != 0;
+    return ND_OK;
+}
+
 nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info) {
     nd_status st = ND_OK;
     nd_doctab dt;
@@ -1293,6 +1357,7 @@ nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info)
     ND_CHECK(nd_input_add_path(&dt, &cfg, path));
     ND_CHECK(begin_write(idx));
     began = 1;
+    ND_CHECK(any_sets(idx, &idx->had_sets));
     for (size_t d = 0; d < dt.n;) {
         const nd_doc *doc = &dt.docs[d];
         size_t first = d, n = 1;
@@ -1322,6 +1387,7 @@ nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info)
 out:
     if (began) (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
     idx->npend = 0; /* rolled back with their rows, or written */
+    fresh_clear(idx);
     if (st == ND_ERR_NOMEM && !idx->msg[0]) fail(idx, st, "out of memory");
     nd_reader_release(&rd);
     nd_doctab_release(&dt);
