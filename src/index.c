@@ -188,7 +188,7 @@ static const char *const sql_text[S_COUNT_] = {
     [S_PARA_DEL] = "DELETE FROM paras WHERE doc IN (SELECT id FROM docs WHERE file = ?1)",
     [S_DOC_DEL] = "DELETE FROM docs WHERE file = ?1",
     [S_SET_USED] = "SELECT 1 FROM paras WHERE sset = ?1 LIMIT 1",
-    [S_SET_GET] = "SELECT id FROM sets WHERE ekey = ?1",
+    [S_SET_GET] = "SELECT ekey FROM sets WHERE id = ?1",
     [S_SET_INS] = "INSERT INTO sets(ekey, bkeys, text) VALUES(?1, ?2, ?3)",
     [S_SET_TEXT] = "SELECT text FROM sets WHERE id = ?1",
     [S_SET_DEL] = "DELETE FROM sets WHERE id = ?1",
@@ -218,7 +218,7 @@ static const char schema_sql[] =
     " line INTEGER NOT NULL, chars INTEGER NOT NULL, sset INTEGER,"
     " PRIMARY KEY(doc, off)) WITHOUT ROWID;"
     "CREATE INDEX paras_sset ON paras(sset) WHERE sset IS NOT NULL;"
-    "CREATE TABLE sets(id INTEGER PRIMARY KEY AUTOINCREMENT, ekey BLOB NOT NULL UNIQUE,"
+    "CREATE TABLE sets(id INTEGER PRIMARY KEY AUTOINCREMENT, ekey BLOB NOT NULL,"
     " bkeys BLOB NOT NULL, text BLOB NOT NULL);"
     "CREATE TABLE dead(sset INTEGER PRIMARY KEY);"
     "CREATE TABLE segs(id INTEGER PRIMARY KEY AUTOINCREMENT, entries INTEGER NOT NULL);"
@@ -252,6 +252,8 @@ struct nd_index {
     int64_t *ids;           /* set ids (deletes, candidates) */
     size_t ids_cap;
     int64_t *segs;          /* the segments a query reads */
+    int64_t *look;          /* set ids an exact key's lookup found */
+    size_t look_cap;
     struct newset *fresh;   /* this write's new distinct paragraphs by exact */
     size_t fresh_n, fresh_cap; /* key (open addressing; cap a power of 2) */
     int had_sets;           /* the index held sets when this write began */
@@ -643,6 +645,7 @@ void nd_index_close(nd_index *idx) {
     free(idx->page);
     free(idx->ids);
     free(idx->segs);
+    free(idx->look);
     free(idx->fresh);
     for (int r = 0; r < 2; r++) {
         for (size_t i = 0; i < idx->nrules[r]; i++) free(idx->rules[r][i]);
@@ -713,6 +716,13 @@ static nd_status usable(nd_index *idx) {
 
 static nd_status scalar(nd_index *idx, const char *sql, int64_t *v);
 
+/* Segments hold the `bands` LSH bands and, as band number `bands`, the
+ * exact keys (their top 32 bits), by which an add finds a distinct
+ * paragraph already indexed. */
+static unsigned seg_bands(const nd_index *idx) { return idx->opt.bands + 1; }
+
+static uint32_t ekey32(const XXH128_hash_t *h) { return (uint32_t)(h->high64 >> 32); }
+
 static uint32_t le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -758,7 +768,7 @@ static nd_status entries_room(nd_index *idx, size_t n) {
 static nd_status seg_flush(nd_index *idx) {
     sqlite3_stmt *s;
     const size_t n = idx->npend;
-    const unsigned bands = idx->opt.bands;
+    const unsigned bands = seg_bands(idx);
     if (!n) return ND_OK;
     ND_TRY(stmt(idx, S_SEG_INS, &s));
     sqlite3_bind_int64(s, 1, (sqlite3_int64)(n * bands));
@@ -768,7 +778,7 @@ static nd_status seg_flush(nd_index *idx) {
     for (unsigned j = 0; j < bands; j++) {
         for (size_t i = 0; i < n; i++)
             idx->ent[i] = (uint64_t)idx->pend_keys[i * bands + j] << 32 | idx->pend_ids[i];
-        nd_sort_u64(idx->ent, idx->ent_tmp, n);
+        nd_sort_hi32(idx->ent, idx->ent_tmp, n); /* stable: ids ascend already */
         ND_TRY(pages_write(idx, seg, j, idx->ent, n));
     }
     idx->npend = 0;
@@ -837,7 +847,7 @@ static nd_status seg_merge(nd_index *idx, int64_t a, int64_t b, int last) {
     size_t ndead = 0;
     uint64_t total = 0;
     ND_TRY(dead_load(idx, &ndead));
-    for (unsigned j = 0; j < idx->opt.bands; j++) {
+    for (unsigned j = 0; j < seg_bands(idx); j++) {
         size_t n = 0, m = 0;
         ND_TRY(band_load(idx, a, j, &n));
         if (b) ND_TRY(band_load(idx, b, j, &n));
@@ -845,7 +855,9 @@ static nd_status seg_merge(nd_index *idx, int64_t a, int64_t b, int last) {
             idx->ent[m] = idx->ent[i];
             m += !is_dead(idx->ids, ndead, (int64_t)(uint32_t)idx->ent[i]);
         }
-        nd_sort_u64(idx->ent, idx->ent_tmp, m);
+        /* stable by key: a's ids are all below b's (segments are written
+         * in id order), so the entries end in (key, id) order */
+        nd_sort_hi32(idx->ent, idx->ent_tmp, m);
         for (int k = 0; k < (b ? 2 : 1); k++) {
             ND_TRY(stmt(idx, S_PAGE_DEL, &s));
             sqlite3_bind_int(s, 1, (int)j);
@@ -915,7 +927,7 @@ static nd_status seg_purge(nd_index *idx) {
     uint64_t total = 0;
     for (size_t g = 0; g < idx->nsegs && g < ND_SEGS_MAX + 2; g++) total += (uint64_t)ent[g];
     if (idx->nsegs == 0) return exec(idx, "DELETE FROM dead");
-    if ((uint64_t)ndead * idx->opt.bands * 4 < total) return ND_OK;
+    if ((uint64_t)ndead * seg_bands(idx) * 4 < total) return ND_OK;
     const size_t n = idx->nsegs;
     if (n == 1) return seg_merge(idx, idx->segs[0], 0, 1);
     int64_t first = idx->segs[0];
@@ -1133,18 +1145,24 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
         return ND_OK;
     }
     if (idx->had_sets) { /* an index that was empty needs no lookup */
-        ND_TRY(stmt(idx, S_SET_GET, &s));
-        sqlite3_bind_blob(s, 1, kb, 16, SQLITE_STATIC);
-        int r = step_row(idx, s, &st);
-        if (r < 0) return st;
-        if (r == 1) {
-            *id = sqlite3_column_int64(s, 0);
+        size_t n = 0;
+        ND_TRY(band_lookup(idx, idx->opt.bands, ekey32(ekey), &idx->look, &n, &idx->look_cap));
+        for (size_t c = 0; c < n; c++) { /* the same top 32 bits: compare all 128 */
+            ND_TRY(stmt(idx, S_SET_GET, &s));
+            sqlite3_bind_int64(s, 1, idx->look[c]);
+            int r = step_row(idx, s, &st);
+            if (r < 0) return st;
+            int same = r == 1 && sqlite3_column_bytes(s, 0) == 16 &&
+                       memcmp(sqlite3_column_blob(s, 0), kb, 16) == 0;
             sqlite3_reset(s);
-            return ND_OK;
+            if (same) { /* a dead id has no row: never the same */
+                *id = idx->look[c];
+                return ND_OK;
+            }
         }
     }
     uint8_t bk[4 * 1024];
-    const unsigned bands = idx->opt.bands;
+    const unsigned bands = idx->opt.bands, sb = seg_bands(idx);
     for (unsigned j = 0; j < bands; j++) put_le32(bk + 4 * j, keys[j]);
     if (len > INT_MAX) return fail(idx, ND_ERR_NOMEM, "a paragraph is too long to index");
     ND_TRY(stmt(idx, S_SET_INS, &s));
@@ -1158,12 +1176,13 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
                     idx->path);
     size_t kc = idx->keys_cap;
     ND_TRY(ND_GROW(idx->pend_ids, idx->pend_cap, idx->npend + 1));
-    ND_TRY(ND_GROW(idx->pend_keys, kc, (idx->npend + 1) * bands));
+    ND_TRY(ND_GROW(idx->pend_keys, kc, (idx->npend + 1) * sb));
     idx->keys_cap = kc;
     idx->fresh[slot] = (struct newset){ekey->high64, ekey->low64, (uint32_t)*id};
     idx->fresh_n++;
     idx->pend_ids[idx->npend] = (uint32_t)*id;
-    memcpy(idx->pend_keys + idx->npend * bands, keys, bands * sizeof *keys);
+    memcpy(idx->pend_keys + idx->npend * sb, keys, bands * sizeof *keys);
+    idx->pend_keys[idx->npend * sb + bands] = ekey32(ekey);
     idx->npend++;
     return ND_OK;
 }
@@ -1358,6 +1377,7 @@ nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info)
     ND_CHECK(begin_write(idx));
     began = 1;
     ND_CHECK(any_sets(idx, &idx->had_sets));
+    ND_CHECK(segs_list(idx, NULL, 0)); /* the exact keys' lookups read them */
     for (size_t d = 0; d < dt.n;) {
         const nd_doc *doc = &dt.docs[d];
         size_t first = d, n = 1;
@@ -1514,6 +1534,25 @@ static size_t check_find(const check_set *v, size_t n, int64_t id) {
     return lo < n && v[lo].id == id ? lo : SIZE_MAX;
 }
 
+/* No two distinct paragraphs share an exact key (the table has no UNIQUE
+ * index: the segments find keys), read in key order. */
+static nd_status check_unique(nd_index *idx) {
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(idx->db,
+                                "SELECT count(*) FROM (SELECT ekey FROM sets GROUP BY ekey "
+                                "HAVING count(*) > 1)",
+                                -1, &s, NULL);
+    if (rc != SQLITE_OK) return db_fail(idx, rc);
+    rc = sqlite3_step(s);
+    int64_t dup = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    nd_status st = rc == SQLITE_ROW ? ND_OK : db_fail(idx, rc);
+    sqlite3_finalize(s);
+    if (st == ND_OK && dup)
+        st = fail(idx, ND_ERR_FORMAT, "'%s': %lld exact keys held by more than one distinct "
+                  "paragraph", idx->path, (long long)dup);
+    return st;
+}
+
 /* Every distinct paragraph: its text sketches to its exact key and band
  * keys (the scan's nd_sketch_paragraph again); every entry of every
  * segment names a distinct paragraph (or a dead one) and its key in that
@@ -1522,7 +1561,7 @@ static size_t check_find(const check_set *v, size_t n, int64_t id) {
 static nd_status check_sets(nd_index *idx) {
     sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
-    const unsigned bands = idx->opt.bands, words = (bands + 63) / 64;
+    const unsigned bands = idx->opt.bands, sb = seg_bands(idx), words = (sb + 63) / 64;
     check_set *v = NULL;
     uint32_t *keys = NULL;
     uint64_t *seen = NULL;
@@ -1564,8 +1603,9 @@ static nd_status check_sets(nd_index *idx) {
                 goto out;
             }
         ND_CHECK(ND_GROW(v, cap, n + 1));
-        ND_CHECK(ND_GROW(keys, kcap, (n + 1) * bands));
-        memcpy(keys + n * bands, kk, bands * sizeof *kk);
+        ND_CHECK(ND_GROW(keys, kcap, (n + 1) * sb));
+        memcpy(keys + n * sb, kk, bands * sizeof *kk);
+        keys[n * sb + bands] = ekey32(&h);
         v[n++].id = id;
     }
     if (rc != SQLITE_DONE) {
@@ -1577,7 +1617,7 @@ static nd_status check_sets(nd_index *idx) {
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        v[i].keys = keys + i * bands;
+        v[i].keys = keys + i * sb;
         v[i].seen = seen + i * words;
     }
     ND_CHECK(dead_load(idx, &ndead)); /* idx->ids */
@@ -1590,7 +1630,7 @@ static nd_status check_sets(nd_index *idx) {
     }
     for (size_t g = 0; g < idx->nsegs; g++) {
         uint64_t total = 0;
-        for (unsigned j = 0; j < bands; j++) {
+        for (unsigned j = 0; j < sb; j++) {
             size_t m = 0;
             ND_CHECK(band_load(idx, idx->segs[g], j, &m));
             total += m;
@@ -1627,14 +1667,14 @@ static nd_status check_sets(nd_index *idx) {
         }
     }
     for (size_t i = 0; i < n; i++)
-        for (unsigned j = 0; j < bands; j++)
+        for (unsigned j = 0; j < sb; j++)
             if (!(v[i].seen[j / 64] >> (j % 64) & 1u)) {
                 st = fail(idx, ND_ERR_FORMAT,
-                          "'%s': distinct paragraph %lld: no segment holds its band key of "
-                          "band %u",
-                          idx->path, (long long)v[i].id, j);
+                          "'%s': distinct paragraph %lld: no segment holds its %s", idx->path,
+                          (long long)v[i].id, j < bands ? "band key" : "exact key");
                 goto out;
             }
+    ND_CHECK(check_unique(idx));
 out:
     sqlite3_finalize(s);
     free(v);
@@ -1697,7 +1737,8 @@ nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out) {
                              .documents = (uint64_t)v[1],
                              .paragraphs = (uint64_t)v[2],
                              .distinct = (uint64_t)v[3],
-                             .band_keys = (uint64_t)v[4],
+                             /* the segments' entries less the exact keys' */
+                             .band_keys = (uint64_t)v[4] / seg_bands(idx) * idx->opt.bands,
                              .text_bytes = (uint64_t)v[5],
                              .db_bytes = (uint64_t)v[6]};
     return st;

@@ -588,8 +588,9 @@ static long long db_int(const char *rel, const char *sql) {
 /* Band keys in segments: 24 files added one at a time (24 segments made,
  * merged as they come), then 4 removed one at a time (their entries left
  * behind as dead until a purge), give the check's approval and the same
- * query results as one add of the 20 files left; the segments stay at
- * most log2 of the adds plus one. */
+ * counts and query results as one add of the 20 files left; the segments
+ * stay at most log2 of the adds plus one; a paragraph every file holds is
+ * one distinct paragraph. */
 Test(index, segments_after_many_adds_and_removes) {
     char p[2048], file[8192], rel[64];
     cr_assert_eq(mkdir(nd_test_tmp_at("many"), 0777), 0);
@@ -599,6 +600,9 @@ Test(index, segments_after_many_adds_and_removes) {
             para(p, sizeof p, 60 + 10 * (unsigned)i);
             at += (size_t)snprintf(file + at, sizeof file - at, "%s\n\n", p);
         }
+        /* every file holds the same paragraph: each add after the first
+         * finds it indexed already, by its exact key in the segments */
+        at += (size_t)snprintf(file + at, sizeof file - at, "%s\n\n", planted_b);
         if (f % 3 == 0) { /* a copy of q's planted paragraph, edited at word 40 + f */
             char e[2048];
             edit_word(planted_q, (unsigned)(40 + f), e, sizeof e);
@@ -630,6 +634,7 @@ Test(index, segments_after_many_adds_and_removes) {
     nd_index_counts ca = counts(a), cb = counts(b);
     cr_expect_eq(ca.paragraphs, cb.paragraphs);
     cr_expect_eq(ca.distinct, cb.distinct);
+    cr_expect_eq(ca.distinct, 20 * 3 + 1 + 6, "20 x 3 random, the shared one, 6 copies");
     cr_expect_geq(ca.band_keys, cb.band_keys);
     nd_query *qa = query(a, "q.txt"), *qb = query(b, "q.txt");
     pair pa[64], pb[64];
