@@ -511,7 +511,7 @@ static nd_status create_schema(nd_index *idx) {
     char v[M_COUNT_][META_VAL], num[32];
     nd_status st = ND_OK;
     meta_values(&idx->opt, v);
-    ND_TRY(exec(idx, "PRAGMA journal_mode=WAL"));
+    /* rollback-journal mode until the first write is done (wal_on) */
     ND_TRY(exec(idx, "BEGIN IMMEDIATE"));
     ND_CHECK(exec(idx, schema_sql));
     ND_CHECK(meta_put(idx, "magic", MAGIC));
@@ -1448,6 +1448,17 @@ static void input_cfg(const nd_index *idx, nd_input_cfg *cfg) {
     cfg->hidden = idx->hidden;
 }
 
+/* After a write: WAL mode, if the index is not in it yet (a new index's
+ * first write ran with a rollback journal, which writes its new pages once
+ * where WAL writes them to the log and again at the checkpoint).  Without
+ * waiting: when another connection is open the switch is left to the next
+ * write. */
+static void wal_on(nd_index *idx) {
+    sqlite3_busy_timeout(idx->db, 0);
+    (void)sqlite3_exec(idx->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    sqlite3_busy_timeout(idx->db, idx->busy_ms > INT_MAX ? INT_MAX : (int)idx->busy_ms);
+}
+
 /* Takes the write lock (waiting up to the busy timeout). */
 static nd_status begin_write(nd_index *idx) {
     int rc = sqlite3_exec(idx->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -1517,6 +1528,7 @@ nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info)
     ND_CHECK(seg_compact(idx));
     ND_CHECK(exec(idx, "COMMIT"));
     began = 0;
+    wal_on(idx);
     ai.skipped = cfg.skipped;
     if (info) *info = ai;
 out:
@@ -1579,6 +1591,7 @@ nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed) {
     ND_CHECK(seg_purge(idx));
     ND_CHECK(exec(idx, "COMMIT"));
     began = 0;
+    wal_on(idx);
     if (removed) *removed = n;
 out:
     if (began) (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);

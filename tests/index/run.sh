@@ -23,6 +23,8 @@
 # state or of the new one, never an error or a mix), and a second writer
 # adding a third corpus waits for the lock and succeeds; afterwards the
 # index checks with both corpora in it.
+# The concurrent case's second corpus has 2,000 files (600 with
+# ND_INDEX_SMALL), so that the add outlasts the first queries.
 # ND_INDEX_SMALL=1 (sanitizer builds) shortens it: 80 files, 8 runs.
 # Exit 0 = pass, 1 = fail.
 set -u
@@ -39,6 +41,12 @@ RUNS=${ND_INDEX_RUNS:-24}
 if [ "${ND_INDEX_SMALL:-0}" = 1 ]; then
   FILES=${ND_INDEX_FILES:-80}
   RUNS=${ND_INDEX_RUNS:-8}
+fi
+# concurrent: the add must outlast the first queries (a query takes some
+# tens of milliseconds; an add of 200 files about 0.2 s), so more files
+if [ "$CASE" = concurrent ]; then
+  FILES=${ND_INDEX_FILES:-2000}
+  [ "${ND_INDEX_SMALL:-0}" = 1 ] && FILES=${ND_INDEX_FILES:-600}
 fi
 RANDOM=${ND_INDEX_SEED:-15}
 
