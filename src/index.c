@@ -50,9 +50,9 @@
  *       distinct paragraph (NULL for short ones: fewer than min_chars
  *       characters or no token, never clustered, as in the scan).
  *       Partial index paras_sset(sset) WHERE sset IS NOT NULL.
- *   sets(id AUTOINCREMENT, ekey UNIQUE, bkeys, text)
- *       one row per distinct clusterable paragraph, keyed by the scan's
- *       exact key (XXH3-128 of the token values): paragraphs repeated
+ *   sets(id AUTOINCREMENT, ekey, bkeys, text)
+ *       one row per distinct clusterable paragraph, told apart by the
+ *       scan's exact key (XXH3-128 of the token values): paragraphs repeated
  *       across the corpus (boilerplate, licences) store their text and
  *       band keys once.  text: the UTF-8 bytes the paragraph was sketched
  *       from (after decoding), which verification normalises and shingles
@@ -60,14 +60,18 @@
  *       - so a query stays exact after the files move or change - and which
  *       a report can quote.  bkeys: the `bands` 32-bit band keys,
  *       little-endian (what `check` compares the segments with).  Ids are
- *       never reused (AUTOINCREMENT), since segments may still name a
- *       removed one; ids stay below 2^32 (an entry holds 32 bits).
+ *       given by the index, above every id ever given (AUTOINCREMENT's
+ *       sqlite_sequence), never reused, since segments may still name a
+ *       removed one; they stay below 2^32 (an entry holds 32 bits).  No
+ *       index on ekey: the segments find exact keys (below).
  *   dead(sset)    ids of distinct paragraphs removed whose band keys are
  *       still in a segment; emptied when segments merge into one.
  *   segs(id AUTOINCREMENT, entries)   and
  *   pages(id, band, seg, lo, data)    UNIQUE INDEX pages_at(band, seg, lo)
- *       The LSH tables as sorted runs.  Every add writes its new distinct
- *       paragraphs' band keys as one segment: per band, the entries (key <<
+ *       The LSH tables as sorted runs, and the exact keys as one more
+ *       band (number `bands`, key = the exact key's top 32 bits; a hit is
+ *       compared with sets.ekey).  Every add writes its new distinct
+ *       paragraphs' keys as one segment: per band, the entries (key <<
  *       32 | set id) sorted and cut into pages of up to ND_PAGE_ENTRIES
  *       entries of 8 bytes (key, id; little-endian), a run of equal keys
  *       never cut, lo = the page's first key.  A lookup of key K in band j
@@ -79,7 +83,7 @@
  *       a merge drops the entries of dead ids.  A removal that leaves dead
  *       entries a quarter of all or more merges everything into one.
  *
- * Why segments and not a row per band key.  Format 1 kept bandkeys(band <<
+ * Why segments and not a row per key.  Format 1 kept bandkeys(band <<
  * 32 | key, sset) as a WITHOUT ROWID table: 18 B-tree inserts at random
  * places per distinct paragraph, which were two thirds of an index's
  * creation and made `add` rewrite pages all over a large table.  Measured
@@ -88,7 +92,20 @@
  * 6.1 -> 1.1 s and 15.0 -> 2.1 s.  The rest of format 1's cost was the
  * token stream: the paragraph tokenised again and deflated (51 % of the
  * remaining samples on English, whose 64-bit word tokens deflate cannot
- * shrink), which the text replaces.
+ * shrink), which the text replaces.  The exact keys left a UNIQUE index on
+ * sets(ekey), inserted at random places: once it outgrew the page cache,
+ * every insert read and wrote a page (100 MB Chinese: 6.0 -> 2.4 s of CPU
+ * with the exact keys in the segments).  An add keeps its own new sets in
+ * a hash map by exact key, and looks a key up in the segments only when the
+ * index held sets before it began, so `index create` does no lookup at all.
+ * Rows are written at the end of each document by multi-row INSERTs (16
+ * sets, 64 paragraphs a statement: SQLite spent some 1,850 instructions
+ * ending each single-row statement; 10 MB Chinese 0.92 -> 0.76 G
+ * instructions), and a new index's first write runs with a rollback
+ * journal instead of the WAL: its pages are new, so they are written once,
+ * not to the log and again at the checkpoint (100 MB Chinese create
+ * 2.35 -> 1.67 s); queries wait for that write, and every later one is in
+ * WAL mode (wal_on).
  *
  * Size, measured on examples/seeds with the defaults (5 Chinese documents,
  * 1,197 paragraphs, 1,025 clusterable, 551 distinct; SQLite's dbstat):
