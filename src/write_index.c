@@ -1,7 +1,9 @@
 /*
- * write_index.c - renders a query of the index (nd_query, index.c) as text
- * or JSON Lines, through the writers' sink (write.h), reading the result
- * only through its public accessors.
+ * write_index.c - renders a query of the index (nd_query, index.c) as text,
+ * JSON Lines, CSV or HTML, through the writers' sink (write.h), reading the
+ * result only through its public accessors: one walk (query_walk) visits
+ * every query document, its overlaps and its matches in order, and each
+ * format says what it writes at each step (a qvisit).
  *
  * Text, per query document:
  *
@@ -54,11 +56,27 @@ static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
     return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
 }
 
-static nd_status put_name(nd_sink *s, const char *path) {
-    return nd_sink_text(s, path, strlen(path));
-}
+/* ------------------------------------------------------------------------ */
+/* The walk every format shares                                              */
+/* ------------------------------------------------------------------------ */
 
-static nd_status write_text(const nd_query *q, nd_sink *s) {
+/* What a format writes at each step of the walk (query_walk): a query
+ * document, each of its overlaps (k-th of the document), the end of them
+ * (n of them), each match of its paragraphs (k-th of the document), the
+ * document's end (n matches).  A NULL step writes nothing. */
+typedef struct qvisit {
+    nd_status (*doc)(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d);
+    nd_status (*overlap)(nd_sink *s, const nd_query_doc_info *d, const nd_query_overlap_info *o,
+                         const nd_query_target_info *t, size_t k);
+    nd_status (*overlaps_end)(nd_sink *s, size_t n);
+    nd_status (*match)(nd_sink *s, const nd_query_doc_info *d, const nd_query_paragraph_info *p,
+                       const nd_query_match_info *m, const nd_query_target_info *t, size_t k);
+    nd_status (*doc_end)(nd_sink *s, size_t n);
+} qvisit;
+
+/* Per query document: the document, its overlaps (by doc_in_target), its
+ * matches (by paragraph), through the public accessors only. */
+static nd_status query_walk(const nd_query *q, const qvisit *v, nd_sink *s) {
     nd_query_doc_info d;
     nd_query_paragraph_info p;
     nd_query_match_info m;
@@ -67,60 +85,95 @@ static nd_status write_text(const nd_query *q, nd_sink *s) {
     size_t no = nd_query_overlap_count(q), oi = 0;
     for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
         ND_TRY(nd_query_document(q, di, &d));
-        if (di) ND_TRY(nd_sink_putc(s, '\n'));
-        ND_TRY(nd_sink_puts(s, "QUERY "));
-        ND_TRY(put_name(s, d.path));
-        ND_TRY(nd_sink_puts(s, "  ("));
-        ND_TRY(nd_sink_u64(s, d.paragraphs));
-        ND_TRY(nd_sink_puts(s, d.paragraphs == 1 ? " paragraph, " : " paragraphs, "));
-        ND_TRY(nd_sink_u64(s, d.chars));
-        ND_TRY(nd_sink_puts(s, " characters)\n"));
-        ND_TRY(nd_sink_fixed(s, nd_ratio_units(d.matched_chars, d.chars, 3), 1));
-        ND_TRY(nd_sink_puts(s, "% of it near-duplicates indexed paragraphs ("));
-        ND_TRY(nd_sink_u64(s, d.matched_chars));
-        ND_TRY(nd_sink_puts(s, " of "));
-        ND_TRY(nd_sink_u64(s, d.chars));
-        ND_TRY(nd_sink_puts(s, " characters)\n"));
-        for (; oi < no; oi++) {
+        if (v->doc) ND_TRY(v->doc(s, q, di, &d));
+        size_t k = 0;
+        for (; oi < no; oi++, k++) {
             ND_TRY(nd_query_overlap(q, oi, &o));
             if (o.doc != di) break;
             ND_TRY(nd_query_target(q, o.target, &t));
-            ND_TRY(nd_sink_puts(s, "\n"));
-            ND_TRY(put_name(s, t.path));
-            ND_TRY(nd_sink_puts(s, "  ("));
-            ND_TRY(nd_sink_u64(s, t.chars));
-            ND_TRY(nd_sink_puts(s, " characters)\n   "));
-            ND_TRY(nd_sink_fixed(s, nd_ratio_units(o.doc_in_target, d.chars, 3), 1));
-            ND_TRY(nd_sink_puts(s, "% of the query is in it, "));
-            ND_TRY(nd_sink_fixed(s, nd_ratio_units(o.target_in_doc, t.chars, 3), 1));
-            ND_TRY(nd_sink_puts(s, "% of it is in the query ("));
-            ND_TRY(nd_sink_u64(s, o.matches));
-            ND_TRY(nd_sink_puts(s, o.matches == 1 ? " match)\n" : " matches)\n"));
+            if (v->overlap) ND_TRY(v->overlap(s, &d, &o, &t, k));
         }
-        int first = 1;
+        if (v->overlaps_end) ND_TRY(v->overlaps_end(s, k));
+        k = 0;
         for (; pi < nd_query_paragraph_count(q); pi++) {
             ND_TRY(nd_query_paragraph(q, pi, &p));
             if (p.doc != di) break;
-            for (size_t k = 0; k < p.matches; k++) {
-                ND_TRY(nd_query_match(q, p.first_match + k, &m));
+            for (size_t j = 0; j < p.matches; j++, k++) {
+                ND_TRY(nd_query_match(q, p.first_match + j, &m));
                 ND_TRY(nd_query_target(q, m.target, &t));
-                if (first) ND_TRY(nd_sink_putc(s, '\n'));
-                first = 0;
-                ND_TRY(put_name(s, d.path));
-                ND_TRY(nd_sink_putc(s, ':'));
-                ND_TRY(nd_sink_u64(s, p.line));
-                ND_TRY(nd_sink_puts(s, "  ->  "));
-                ND_TRY(put_name(s, t.path));
-                ND_TRY(nd_sink_putc(s, ':'));
-                ND_TRY(nd_sink_u64(s, m.line));
-                ND_TRY(nd_sink_puts(s, "  similarity "));
-                ND_TRY(nd_sink_fixed(s, nd_unit_units(m.similarity, 4), 4));
-                ND_TRY(nd_sink_putc(s, '\n'));
+                if (v->match) ND_TRY(v->match(s, &d, &p, &m, &t, k));
             }
         }
+        if (v->doc_end) ND_TRY(v->doc_end(s, k));
     }
     return ND_OK;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Text                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static nd_status put_name(nd_sink *s, const char *path) {
+    return nd_sink_text(s, path, strlen(path));
+}
+
+static nd_status text_doc(nd_sink *s, const nd_query *q, size_t di,
+                         const nd_query_doc_info *d) {
+    ND_UNUSED(q);
+    if (di) ND_TRY(nd_sink_putc(s, '\n'));
+    ND_TRY(nd_sink_puts(s, "QUERY "));
+    ND_TRY(put_name(s, d->path));
+    ND_TRY(nd_sink_puts(s, "  ("));
+    ND_TRY(nd_sink_u64(s, d->paragraphs));
+    ND_TRY(nd_sink_puts(s, d->paragraphs == 1 ? " paragraph, " : " paragraphs, "));
+    ND_TRY(nd_sink_u64(s, d->chars));
+    ND_TRY(nd_sink_puts(s, " characters)\n"));
+    ND_TRY(nd_sink_fixed(s, nd_ratio_units(d->matched_chars, d->chars, 3), 1));
+    ND_TRY(nd_sink_puts(s, "% of it near-duplicates indexed paragraphs ("));
+    ND_TRY(nd_sink_u64(s, d->matched_chars));
+    ND_TRY(nd_sink_puts(s, " of "));
+    ND_TRY(nd_sink_u64(s, d->chars));
+    return nd_sink_puts(s, " characters)\n");
+}
+
+static nd_status text_overlap(nd_sink *s, const nd_query_doc_info *d,
+                              const nd_query_overlap_info *o, const nd_query_target_info *t,
+                              size_t k) {
+    ND_UNUSED(k);
+    ND_TRY(nd_sink_puts(s, "\n"));
+    ND_TRY(put_name(s, t->path));
+    ND_TRY(nd_sink_puts(s, "  ("));
+    ND_TRY(nd_sink_u64(s, t->chars));
+    ND_TRY(nd_sink_puts(s, " characters)\n   "));
+    ND_TRY(nd_sink_fixed(s, nd_ratio_units(o->doc_in_target, d->chars, 3), 1));
+    ND_TRY(nd_sink_puts(s, "% of the query is in it, "));
+    ND_TRY(nd_sink_fixed(s, nd_ratio_units(o->target_in_doc, t->chars, 3), 1));
+    ND_TRY(nd_sink_puts(s, "% of it is in the query ("));
+    ND_TRY(nd_sink_u64(s, o->matches));
+    return nd_sink_puts(s, o->matches == 1 ? " match)\n" : " matches)\n");
+}
+
+static nd_status text_match(nd_sink *s, const nd_query_doc_info *d,
+                            const nd_query_paragraph_info *p, const nd_query_match_info *m,
+                            const nd_query_target_info *t, size_t k) {
+    if (k == 0) ND_TRY(nd_sink_putc(s, '\n'));
+    ND_TRY(put_name(s, d->path));
+    ND_TRY(nd_sink_putc(s, ':'));
+    ND_TRY(nd_sink_u64(s, p->line));
+    ND_TRY(nd_sink_puts(s, "  ->  "));
+    ND_TRY(put_name(s, t->path));
+    ND_TRY(nd_sink_putc(s, ':'));
+    ND_TRY(nd_sink_u64(s, m->line));
+    ND_TRY(nd_sink_puts(s, "  similarity "));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(m->similarity, 4), 4));
+    return nd_sink_putc(s, '\n');
+}
+
+static const qvisit text_visit = {text_doc, text_overlap, NULL, text_match, NULL};
+
+/* ------------------------------------------------------------------------ */
+/* JSON Lines                                                                */
+/* ------------------------------------------------------------------------ */
 
 static nd_status put_field_u64(nd_sink *s, const char *name, uint64_t v) {
     ND_TRY(nd_sink_puts(s, name));
@@ -132,68 +185,65 @@ static nd_status put_json_name(nd_sink *s, const char *key, const char *v) {
     return nd_sink_json_string(s, v, strlen(v));
 }
 
-static nd_status write_jsonl(const nd_query *q, nd_sink *s) {
-    nd_query_doc_info d;
-    nd_query_paragraph_info p;
-    nd_query_match_info m;
-    nd_query_overlap_info o;
-    nd_query_target_info t;
+static nd_status jsonl_doc(nd_sink *s, const nd_query *q, size_t di,
+                          const nd_query_doc_info *d) {
     double thr = 0;
+    ND_UNUSED(di);
     ND_TRY(nd_query_threshold(q, &thr));
-    size_t no = nd_query_overlap_count(q), oi = 0;
-    for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
-        ND_TRY(nd_query_document(q, di, &d));
-        ND_TRY(put_json_name(s, "{\"type\":\"query\",\"path\":", d.path));
-        ND_TRY(put_field_u64(s, ",\"bytes\":", d.bytes));
-        ND_TRY(put_field_u64(s, ",\"paragraphs\":", d.paragraphs));
-        ND_TRY(put_field_u64(s, ",\"chars\":", d.chars));
-        ND_TRY(put_field_u64(s, ",\"matched_chars\":", d.matched_chars));
-        ND_TRY(nd_sink_puts(s, ",\"matched_share\":"));
-        ND_TRY(put_share(s, d.matched_chars, d.chars));
-        ND_TRY(nd_sink_puts(s, ",\"threshold\":"));
-        ND_TRY(nd_sink_fixed(s, nd_unit_units(thr, 4), 4));
-        ND_TRY(put_json_name(s, ",\"encoding\":", d.encoding));
-        ND_TRY(nd_sink_puts(s, "}\n"));
-        for (; oi < no; oi++) {
-            ND_TRY(nd_query_overlap(q, oi, &o));
-            if (o.doc != di) break;
-            ND_TRY(nd_query_target(q, o.target, &t));
-            ND_TRY(put_json_name(s, "{\"type\":\"overlap\",\"path\":", d.path));
-            ND_TRY(put_json_name(s, ",\"target\":", t.path));
-            ND_TRY(put_field_u64(s, ",\"target_chars\":", t.chars));
-            ND_TRY(put_field_u64(s, ",\"doc_in_target_chars\":", o.doc_in_target));
-            ND_TRY(nd_sink_puts(s, ",\"doc_in_target_share\":"));
-            ND_TRY(put_share(s, o.doc_in_target, d.chars));
-            ND_TRY(put_field_u64(s, ",\"target_in_doc_chars\":", o.target_in_doc));
-            ND_TRY(nd_sink_puts(s, ",\"target_in_doc_share\":"));
-            ND_TRY(put_share(s, o.target_in_doc, t.chars));
-            ND_TRY(put_field_u64(s, ",\"matches\":", o.matches));
-            ND_TRY(nd_sink_puts(s, "}\n"));
-        }
-        for (; pi < nd_query_paragraph_count(q); pi++) {
-            ND_TRY(nd_query_paragraph(q, pi, &p));
-            if (p.doc != di) break;
-            for (size_t k = 0; k < p.matches; k++) {
-                ND_TRY(nd_query_match(q, p.first_match + k, &m));
-                ND_TRY(nd_query_target(q, m.target, &t));
-                ND_TRY(put_json_name(s, "{\"type\":\"match\",\"path\":", d.path));
-                ND_TRY(put_field_u64(s, ",\"line\":", p.line));
-                ND_TRY(put_field_u64(s, ",\"offset\":", p.offset));
-                ND_TRY(put_field_u64(s, ",\"length\":", p.length));
-                ND_TRY(put_field_u64(s, ",\"chars\":", p.chars));
-                ND_TRY(put_json_name(s, ",\"target\":", t.path));
-                ND_TRY(put_field_u64(s, ",\"target_line\":", m.line));
-                ND_TRY(put_field_u64(s, ",\"target_offset\":", m.offset));
-                ND_TRY(put_field_u64(s, ",\"target_length\":", m.length));
-                ND_TRY(put_field_u64(s, ",\"target_chars\":", m.chars));
-                ND_TRY(nd_sink_puts(s, ",\"similarity\":"));
-                ND_TRY(nd_sink_fixed(s, nd_unit_units(m.similarity, 4), 4));
-                ND_TRY(nd_sink_puts(s, "}\n"));
-            }
-        }
-    }
-    return ND_OK;
+    ND_TRY(put_json_name(s, "{\"type\":\"query\",\"path\":", d->path));
+    ND_TRY(put_field_u64(s, ",\"bytes\":", d->bytes));
+    ND_TRY(put_field_u64(s, ",\"paragraphs\":", d->paragraphs));
+    ND_TRY(put_field_u64(s, ",\"chars\":", d->chars));
+    ND_TRY(put_field_u64(s, ",\"matched_chars\":", d->matched_chars));
+    ND_TRY(nd_sink_puts(s, ",\"matched_share\":"));
+    ND_TRY(put_share(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_puts(s, ",\"threshold\":"));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(thr, 4), 4));
+    ND_TRY(put_json_name(s, ",\"encoding\":", d->encoding));
+    return nd_sink_puts(s, "}\n");
 }
+
+static nd_status jsonl_overlap(nd_sink *s, const nd_query_doc_info *d,
+                               const nd_query_overlap_info *o, const nd_query_target_info *t,
+                               size_t k) {
+    ND_UNUSED(k);
+    ND_TRY(put_json_name(s, "{\"type\":\"overlap\",\"path\":", d->path));
+    ND_TRY(put_json_name(s, ",\"target\":", t->path));
+    ND_TRY(put_field_u64(s, ",\"target_chars\":", t->chars));
+    ND_TRY(put_field_u64(s, ",\"doc_in_target_chars\":", o->doc_in_target));
+    ND_TRY(nd_sink_puts(s, ",\"doc_in_target_share\":"));
+    ND_TRY(put_share(s, o->doc_in_target, d->chars));
+    ND_TRY(put_field_u64(s, ",\"target_in_doc_chars\":", o->target_in_doc));
+    ND_TRY(nd_sink_puts(s, ",\"target_in_doc_share\":"));
+    ND_TRY(put_share(s, o->target_in_doc, t->chars));
+    ND_TRY(put_field_u64(s, ",\"matches\":", o->matches));
+    return nd_sink_puts(s, "}\n");
+}
+
+static nd_status jsonl_match(nd_sink *s, const nd_query_doc_info *d,
+                             const nd_query_paragraph_info *p, const nd_query_match_info *m,
+                             const nd_query_target_info *t, size_t k) {
+    ND_UNUSED(k);
+    ND_TRY(put_json_name(s, "{\"type\":\"match\",\"path\":", d->path));
+    ND_TRY(put_field_u64(s, ",\"line\":", p->line));
+    ND_TRY(put_field_u64(s, ",\"offset\":", p->offset));
+    ND_TRY(put_field_u64(s, ",\"length\":", p->length));
+    ND_TRY(put_field_u64(s, ",\"chars\":", p->chars));
+    ND_TRY(put_json_name(s, ",\"target\":", t->path));
+    ND_TRY(put_field_u64(s, ",\"target_line\":", m->line));
+    ND_TRY(put_field_u64(s, ",\"target_offset\":", m->offset));
+    ND_TRY(put_field_u64(s, ",\"target_length\":", m->length));
+    ND_TRY(put_field_u64(s, ",\"target_chars\":", m->chars));
+    ND_TRY(nd_sink_puts(s, ",\"similarity\":"));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(m->similarity, 4), 4));
+    return nd_sink_puts(s, "}\n");
+}
+
+static const qvisit jsonl_visit = {jsonl_doc, jsonl_overlap, NULL, jsonl_match, NULL};
+
+/* ------------------------------------------------------------------------ */
+/* CSV                                                                       */
+/* ------------------------------------------------------------------------ */
 
 static const char csv_header[] =
     "kind,path,line,offset,length,chars,matched_chars,share,target,target_line,target_offset,"
@@ -215,70 +265,66 @@ static nd_status csv_share(nd_sink *s, uint64_t num, uint64_t den) {
     return nd_sink_putc(s, ',');
 }
 
-static nd_status write_csv(const nd_query *q, nd_sink *s) {
-    nd_query_doc_info d;
-    nd_query_paragraph_info p;
-    nd_query_match_info m;
-    nd_query_overlap_info o;
-    nd_query_target_info t;
-    size_t no = nd_query_overlap_count(q), oi = 0;
-    ND_TRY(nd_sink_puts(s, csv_header));
-    for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
-        ND_TRY(nd_query_document(q, di, &d));
-        ND_TRY(nd_sink_puts(s, "query,"));
-        ND_TRY(csv_str(s, d.path, strlen(d.path)));
-        ND_TRY(nd_sink_puts(s, ",,,"));
-        ND_TRY(csv_u64(s, d.chars));
-        ND_TRY(csv_u64(s, d.matched_chars));
-        ND_TRY(put_share(s, d.matched_chars, d.chars));
-        ND_TRY(nd_sink_puts(s, ",,,,,,,,,,,\n"));
-        for (; oi < no; oi++) {
-            ND_TRY(nd_query_overlap(q, oi, &o));
-            if (o.doc != di) break;
-            ND_TRY(nd_query_target(q, o.target, &t));
-            ND_TRY(nd_sink_puts(s, "overlap,"));
-            ND_TRY(csv_str(s, d.path, strlen(d.path)));
-            ND_TRY(nd_sink_puts(s, ",,,"));
-            ND_TRY(csv_u64(s, d.chars));
-            ND_TRY(csv_u64(s, o.doc_in_target));
-            ND_TRY(csv_share(s, o.doc_in_target, d.chars));
-            ND_TRY(csv_str(s, t.path, strlen(t.path)));
-            ND_TRY(nd_sink_puts(s, ",,,"));
-            ND_TRY(csv_u64(s, t.chars));
-            ND_TRY(csv_u64(s, o.target_in_doc));
-            ND_TRY(csv_share(s, o.target_in_doc, t.chars));
-            ND_TRY(nd_sink_u64(s, o.matches));
-            ND_TRY(nd_sink_puts(s, ",,,\n"));
-        }
-        for (; pi < nd_query_paragraph_count(q); pi++) {
-            ND_TRY(nd_query_paragraph(q, pi, &p));
-            if (p.doc != di) break;
-            for (size_t k = 0; k < p.matches; k++) {
-                ND_TRY(nd_query_match(q, p.first_match + k, &m));
-                ND_TRY(nd_query_target(q, m.target, &t));
-                ND_TRY(nd_sink_puts(s, "match,"));
-                ND_TRY(csv_str(s, d.path, strlen(d.path)));
-                ND_TRY(csv_u64(s, p.line));
-                ND_TRY(csv_u64(s, p.offset));
-                ND_TRY(csv_u64(s, p.length));
-                ND_TRY(csv_u64(s, p.chars));
-                ND_TRY(nd_sink_puts(s, ",,"));
-                ND_TRY(csv_str(s, t.path, strlen(t.path)));
-                ND_TRY(csv_u64(s, m.line));
-                ND_TRY(csv_u64(s, m.offset));
-                ND_TRY(csv_u64(s, m.length));
-                ND_TRY(csv_u64(s, m.chars));
-                ND_TRY(nd_sink_puts(s, ",,,"));
-                ND_TRY(nd_sink_fixed(s, nd_unit_units(m.similarity, 4), 4));
-                ND_TRY(nd_sink_putc(s, ','));
-                ND_TRY(csv_str(s, p.text, p.text_len));
-                ND_TRY(nd_sink_csv_field(s, m.text, m.text_len));
-                ND_TRY(nd_sink_putc(s, '\n'));
-            }
-        }
-    }
-    return ND_OK;
+static nd_status csv_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
+    ND_UNUSED(q);
+    ND_UNUSED(di);
+    ND_TRY(nd_sink_puts(s, "query,"));
+    ND_TRY(csv_str(s, d->path, strlen(d->path)));
+    ND_TRY(nd_sink_puts(s, ",,,"));
+    ND_TRY(csv_u64(s, d->chars));
+    ND_TRY(csv_u64(s, d->matched_chars));
+    ND_TRY(put_share(s, d->matched_chars, d->chars));
+    return nd_sink_puts(s, ",,,,,,,,,,,\n");
 }
+
+static nd_status csv_overlap(nd_sink *s, const nd_query_doc_info *d,
+                             const nd_query_overlap_info *o, const nd_query_target_info *t,
+                             size_t k) {
+    ND_UNUSED(k);
+    ND_TRY(nd_sink_puts(s, "overlap,"));
+    ND_TRY(csv_str(s, d->path, strlen(d->path)));
+    ND_TRY(nd_sink_puts(s, ",,,"));
+    ND_TRY(csv_u64(s, d->chars));
+    ND_TRY(csv_u64(s, o->doc_in_target));
+    ND_TRY(csv_share(s, o->doc_in_target, d->chars));
+    ND_TRY(csv_str(s, t->path, strlen(t->path)));
+    ND_TRY(nd_sink_puts(s, ",,,"));
+    ND_TRY(csv_u64(s, t->chars));
+    ND_TRY(csv_u64(s, o->target_in_doc));
+    ND_TRY(csv_share(s, o->target_in_doc, t->chars));
+    ND_TRY(nd_sink_u64(s, o->matches));
+    return nd_sink_puts(s, ",,,\n");
+}
+
+static nd_status csv_match(nd_sink *s, const nd_query_doc_info *d,
+                           const nd_query_paragraph_info *p, const nd_query_match_info *m,
+                           const nd_query_target_info *t, size_t k) {
+    ND_UNUSED(k);
+    ND_TRY(nd_sink_puts(s, "match,"));
+    ND_TRY(csv_str(s, d->path, strlen(d->path)));
+    ND_TRY(csv_u64(s, p->line));
+    ND_TRY(csv_u64(s, p->offset));
+    ND_TRY(csv_u64(s, p->length));
+    ND_TRY(csv_u64(s, p->chars));
+    ND_TRY(nd_sink_puts(s, ",,"));
+    ND_TRY(csv_str(s, t->path, strlen(t->path)));
+    ND_TRY(csv_u64(s, m->line));
+    ND_TRY(csv_u64(s, m->offset));
+    ND_TRY(csv_u64(s, m->length));
+    ND_TRY(csv_u64(s, m->chars));
+    ND_TRY(nd_sink_puts(s, ",,,"));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(m->similarity, 4), 4));
+    ND_TRY(nd_sink_putc(s, ','));
+    ND_TRY(csv_str(s, p->text, p->text_len));
+    ND_TRY(nd_sink_csv_field(s, m->text, m->text_len));
+    return nd_sink_putc(s, '\n');
+}
+
+static const qvisit csv_visit = {csv_doc, csv_overlap, NULL, csv_match, NULL};
+
+/* ------------------------------------------------------------------------ */
+/* HTML                                                                      */
+/* ------------------------------------------------------------------------ */
 
 static const char html_css[] =
     "body{font:15px/1.45 system-ui,sans-serif;color:#1d2330;background:#f6f7f9;"
@@ -307,15 +353,79 @@ static nd_status html_loc(nd_sink *s, const char *path, uint32_t line) {
     return nd_sink_u64(s, line);
 }
 
+static nd_status html_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
+    ND_UNUSED(q);
+    ND_UNUSED(di);
+    ND_TRY(nd_sink_puts(s, "<section>\n<h2>"));
+    ND_TRY(nd_sink_html(s, d->path, strlen(d->path)));
+    ND_TRY(nd_sink_puts(s, "</h2>\n<div class=\"muted\">"));
+    ND_TRY(nd_sink_u64(s, d->paragraphs));
+    ND_TRY(nd_sink_puts(s, d->paragraphs == 1 ? " paragraph, " : " paragraphs, "));
+    ND_TRY(nd_sink_u64(s, d->chars));
+    ND_TRY(nd_sink_puts(s, " characters</div>\n<div class=\"total\"><b>"));
+    ND_TRY(html_percent(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_puts(s, "</b> of it near-duplicates indexed paragraphs ("));
+    ND_TRY(nd_sink_u64(s, d->matched_chars));
+    ND_TRY(nd_sink_puts(s, " of "));
+    ND_TRY(nd_sink_u64(s, d->chars));
+    return nd_sink_puts(s, " characters)</div>\n");
+}
+
+static nd_status html_overlap(nd_sink *s, const nd_query_doc_info *d,
+                              const nd_query_overlap_info *o, const nd_query_target_info *t,
+                              size_t k) {
+    if (k == 0)
+        ND_TRY(nd_sink_puts(s, "<table>\n<tr><th>indexed document</th><th>characters</th>"
+                               "<th>of the query in it</th><th>of it in the query</th>"
+                               "<th>matches</th></tr>\n"));
+    ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
+    ND_TRY(nd_sink_html(s, t->path, strlen(t->path)));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+    ND_TRY(nd_sink_u64(s, t->chars));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+    ND_TRY(html_percent(s, o->doc_in_target, d->chars));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+    ND_TRY(html_percent(s, o->target_in_doc, t->chars));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+    ND_TRY(nd_sink_u64(s, o->matches));
+    return nd_sink_puts(s, "</td></tr>\n");
+}
+
+static nd_status html_overlaps_end(nd_sink *s, size_t n) {
+    return nd_sink_puts(s, n ? "</table>\n" : "<p>No indexed paragraph near-duplicates it.</p>\n");
+}
+
+static nd_status html_match(nd_sink *s, const nd_query_doc_info *d,
+                            const nd_query_paragraph_info *p, const nd_query_match_info *m,
+                            const nd_query_target_info *t, size_t k) {
+    if (k == 0)
+        ND_TRY(nd_sink_puts(s, "<table>\n<tr><th>query paragraph</th><th></th>"
+                               "<th>indexed paragraph</th><th></th>"
+                               "<th>similarity</th></tr>\n"));
+    ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
+    ND_TRY(html_loc(s, d->path, p->line));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
+    ND_TRY(nd_sink_html(s, p->text, p->text_len));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"loc\">"));
+    ND_TRY(html_loc(s, t->path, m->line));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
+    ND_TRY(nd_sink_html(s, m->text, m->text_len));
+    ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
+    ND_TRY(nd_sink_fixed(s, nd_unit_units(m->similarity, 4), 4));
+    return nd_sink_puts(s, "</td></tr>\n");
+}
+
+static nd_status html_doc_end(nd_sink *s, size_t n) {
+    if (n) ND_TRY(nd_sink_puts(s, "</table>\n"));
+    return nd_sink_puts(s, "</section>\n");
+}
+
+static const qvisit html_visit = {html_doc, html_overlap, html_overlaps_end, html_match,
+                                  html_doc_end};
+
 static nd_status write_html(const nd_query *q, nd_sink *s) {
-    nd_query_doc_info d;
-    nd_query_paragraph_info p;
-    nd_query_match_info m;
-    nd_query_overlap_info o;
-    nd_query_target_info t;
     double thr = 0;
     ND_TRY(nd_query_threshold(q, &thr));
-    size_t no = nd_query_overlap_count(q), oi = 0;
     ND_TRY(nd_sink_puts(s, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                            "<title>neardup query</title>\n<style>\n"));
     ND_TRY(nd_sink_puts(s, html_css));
@@ -326,73 +436,7 @@ static nd_status write_html(const nd_query *q, nd_sink *s) {
     ND_TRY(nd_sink_puts(s, "</div>\n"));
     if (nd_query_document_count(q) == 0)
         ND_TRY(nd_sink_puts(s, "<p>No query document was read.</p>\n"));
-    for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
-        ND_TRY(nd_query_document(q, di, &d));
-        ND_TRY(nd_sink_puts(s, "<section>\n<h2>"));
-        ND_TRY(nd_sink_html(s, d.path, strlen(d.path)));
-        ND_TRY(nd_sink_puts(s, "</h2>\n<div class=\"muted\">"));
-        ND_TRY(nd_sink_u64(s, d.paragraphs));
-        ND_TRY(nd_sink_puts(s, d.paragraphs == 1 ? " paragraph, " : " paragraphs, "));
-        ND_TRY(nd_sink_u64(s, d.chars));
-        ND_TRY(nd_sink_puts(s, " characters</div>\n<div class=\"total\"><b>"));
-        ND_TRY(html_percent(s, d.matched_chars, d.chars));
-        ND_TRY(nd_sink_puts(s, "</b> of it near-duplicates indexed paragraphs ("));
-        ND_TRY(nd_sink_u64(s, d.matched_chars));
-        ND_TRY(nd_sink_puts(s, " of "));
-        ND_TRY(nd_sink_u64(s, d.chars));
-        ND_TRY(nd_sink_puts(s, " characters)</div>\n"));
-        int any = 0;
-        for (; oi < no; oi++) {
-            ND_TRY(nd_query_overlap(q, oi, &o));
-            if (o.doc != di) break;
-            ND_TRY(nd_query_target(q, o.target, &t));
-            if (!any)
-                ND_TRY(nd_sink_puts(s, "<table>\n<tr><th>indexed document</th><th>characters</th>"
-                                       "<th>of the query in it</th><th>of it in the query</th>"
-                                       "<th>matches</th></tr>\n"));
-            any = 1;
-            ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
-            ND_TRY(nd_sink_html(s, t.path, strlen(t.path)));
-            ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-            ND_TRY(nd_sink_u64(s, t.chars));
-            ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-            ND_TRY(html_percent(s, o.doc_in_target, d.chars));
-            ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-            ND_TRY(html_percent(s, o.target_in_doc, t.chars));
-            ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-            ND_TRY(nd_sink_u64(s, o.matches));
-            ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
-        }
-        if (any) ND_TRY(nd_sink_puts(s, "</table>\n"));
-        else ND_TRY(nd_sink_puts(s, "<p>No indexed paragraph near-duplicates it.</p>\n"));
-        any = 0;
-        for (; pi < nd_query_paragraph_count(q); pi++) {
-            ND_TRY(nd_query_paragraph(q, pi, &p));
-            if (p.doc != di) break;
-            for (size_t k = 0; k < p.matches; k++) {
-                ND_TRY(nd_query_match(q, p.first_match + k, &m));
-                ND_TRY(nd_query_target(q, m.target, &t));
-                if (!any)
-                    ND_TRY(nd_sink_puts(s, "<table>\n<tr><th>query paragraph</th><th></th>"
-                                           "<th>indexed paragraph</th><th></th>"
-                                           "<th>similarity</th></tr>\n"));
-                any = 1;
-                ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
-                ND_TRY(html_loc(s, d.path, p.line));
-                ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
-                ND_TRY(nd_sink_html(s, p.text, p.text_len));
-                ND_TRY(nd_sink_puts(s, "</td><td class=\"loc\">"));
-                ND_TRY(html_loc(s, t.path, m.line));
-                ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
-                ND_TRY(nd_sink_html(s, m.text, m.text_len));
-                ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-                ND_TRY(nd_sink_fixed(s, nd_unit_units(m.similarity, 4), 4));
-                ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
-            }
-        }
-        if (any) ND_TRY(nd_sink_puts(s, "</table>\n"));
-        ND_TRY(nd_sink_puts(s, "</section>\n"));
-    }
+    ND_TRY(query_walk(q, &html_visit, s));
     return nd_sink_puts(s, "</body>\n</html>\n");
 }
 
@@ -406,9 +450,12 @@ nd_status nd_query_write(const nd_query *q, nd_format format, const nd_write_opt
         return ND_ERR_INVALID;
     ND_CHECK(nd_sink_open(&sink, fn, user));
     switch (format) {
-    case ND_FORMAT_TEXT: st = write_text(q, &sink); break;
-    case ND_FORMAT_JSONL: st = write_jsonl(q, &sink); break;
-    case ND_FORMAT_CSV: st = write_csv(q, &sink); break;
+    case ND_FORMAT_TEXT: st = query_walk(q, &text_visit, &sink); break;
+    case ND_FORMAT_JSONL: st = query_walk(q, &jsonl_visit, &sink); break;
+    case ND_FORMAT_CSV:
+        st = nd_sink_puts(&sink, csv_header);
+        if (st == ND_OK) st = query_walk(q, &csv_visit, &sink);
+        break;
     default: st = write_html(q, &sink); break;
     }
     ND_CHECK(st);
