@@ -17,7 +17,9 @@
 #   4. N queries (default 1000) of 10 KB documents: the first 10 KB of
 #      documents of the corpus, cut at the last whole line (each has a
 #      match), by bench/index_query with the index open, warm.
-# Prints the database's size per paragraph too.
+# Prints the database's size per paragraph too.  Each step starts after a
+# sync: without it the add's first fsync would write back the copy of the
+# index made just before (1.7 GB at 1 GB of input: 2.3 s instead of 0.44 s).
 set -u
 BUILD=build CORPUS= SIZE=100 THREADS=2 NQ=1000 WORK=
 while [ $# -gt 0 ]; do
@@ -51,6 +53,7 @@ rm -rf "$WORK/new" "$WORK"/idx*.db* "$WORK/q"
 timed() {
   local label=$1; shift
   local out
+  sync # no step pays for the dirty pages of the one before (a copy of the index)
   /usr/bin/time -o "$WORK/time.txt" -f "%e %U %S" "$@" >/dev/null 2>"$WORK/stderr.txt" ||
     { cat "$WORK/stderr.txt" >&2; exit 1; }
   out=$(tail -1 "$WORK/time.txt")
