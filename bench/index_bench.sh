@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift 2 ;;
     --queries) NQ=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;;
-    *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
   esac
 done
 [ -n "$WORK" ] || WORK=/tmp/nd-index-bench-$SIZE
