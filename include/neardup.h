@@ -1019,7 +1019,9 @@ ND_API int nd_compare_sys_errno(const nd_compare *c);
  *
  * One handle must not be used by two threads at once; separate handles on
  * the same file may be used from separate threads or processes: readers
- * (queries) run while one writer adds or removes (SQLite's WAL mode); a
+ * (queries) run while one writer adds or removes (SQLite's WAL mode; but
+ * the first write of a new index runs with a rollback journal, which writes
+ * its new pages once, and readers wait for it); a
  * second writer waits up to the busy timeout (5 s,
  * nd_index_set_busy_timeout) and then fails with ND_ERR_BUSY.  Every
  * nd_index_add and nd_index_remove is one transaction: a process killed in
