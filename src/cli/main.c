@@ -31,7 +31,7 @@ static const struct cli_command commands[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: neardup <command> [options] [args]\n"
-               "       neardup --version\n"
+               "       neardup -V, --version\n"
                "       neardup --help\n"
                "\n"
                "Finds copied and near-duplicate paragraphs in a corpus of\n"
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
         return cli_doc(argv[2], argv[3], commands, N_COMMANDS, usage);
-    } else if (strcmp(argv[1], "--version") == 0) {
+    } else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("neardup %s\n", nd_version());
         rc = CLI_EXIT_OK;
     } else if (argv[1][0] == '-' && argv[1][1] != '\0') {

@@ -258,6 +258,40 @@ static const struct opt *find_long(const struct opt *table, const char *name,
     return NULL;
 }
 
+/* The options whose name (or no-NAME, for a NEGBIT row) starts with
+ * name[0..len-1], as git and GNU getopt accept them: up to `room` of them
+ * into found[] (and whether each is negated), their number returned (an
+ * option reached through two shared tables counts once). */
+static size_t find_prefix(const struct opt *table, const char *name, size_t len,
+                          const struct opt **found, int *neg, size_t n, size_t room)
+{
+    for (const struct opt *o = table; o->kind != OPT_KIND_END; o++) {
+        if (o->kind == OPT_KIND_TABLE) {
+            n = find_prefix(o->target, name, len, found, neg, n, room);
+            continue;
+        }
+        for (int negated = 0; negated < 2; negated++) {
+            char full[VALUE_MAX];
+            if (negated && o->kind != OPT_KIND_NEGBIT)
+                break;
+            snprintf(full, sizeof full, "%s%s", negated ? "no-" : "", o->name);
+            if (strlen(full) < len || memcmp(full, name, len) != 0)
+                continue;
+            size_t k = 0;
+            while (k < n && k < room && !(found[k] == o && neg[k] == negated))
+                k++;
+            if (k < n)
+                continue; /* already counted */
+            if (n < room) {
+                found[n] = o;
+                neg[n] = negated;
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
 static const struct opt *find_short(const struct opt *table, char c)
 {
     for (const struct opt *o = table; o->kind != OPT_KIND_END; o++) {
@@ -326,6 +360,28 @@ enum opt_result opt_parse(const struct opt *table, const char *prog, int argc,
             const struct opt *o = find_long(table, name, len, &negated);
             enum opt_result r;
 
+            if (!o && len > 0) { /* a unique prefix of a long name */
+                const struct opt *found[8];
+                int neg[8];
+                size_t n = find_prefix(table, name, len, found, neg, 0, 8);
+                if (n == 1) {
+                    o = found[0];
+                    negated = neg[0];
+                } else if (n > 1) {
+                    char list[VALUE_MAX];
+                    size_t at = 0;
+                    for (size_t k = 0; k < n && k < 8 && at < sizeof list; k++)
+                        at += (size_t)snprintf(list + at, sizeof list - at, "%s--%s%s",
+                                               k ? ", " : "", neg[k] ? "no-" : "",
+                                               found[k]->name);
+                    char opt_name[VALUE_MAX];
+                    snprintf(opt_name, sizeof opt_name, "--%.*s", (int)len, name);
+                    opt_error(prog, "option '%s' is ambiguous: %s%s",
+                              cli_escape(shown, sizeof shown, opt_name), list,
+                              n > 8 ? ", ..." : "");
+                    return OPT_ERROR;
+                }
+            }
             if (!o) {
                 char opt_name[VALUE_MAX];
                 /* name the option, not its value */

@@ -156,6 +156,9 @@ version)
   expect_rc 0
   expect_stdout "neardup 0.4.0"
   expect_stderr ""
+  nd -V
+  expect_rc 0
+  expect_stdout "neardup 0.4.0"
   ;;
 
 help)
@@ -309,6 +312,16 @@ option-syntax)
   expect_rc 4
   expect_stderr "neardup: cannot open '--no-such-file': No such file or directory
 neardup: no input could be read"
+  # a unique prefix of a long option is that option (as git and getopt);
+  # an ambiguous one is refused, naming the candidates
+  nd_as g scan --form=jsonl --to 3 "$S000" "$S001"
+  expect_same "$TMP/a.out" "$TMP/g.out" "--form=jsonl --to 3 differs from --format=jsonl --top=3"
+  nd scan --th 0.9 "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: option '--th' is ambiguous: --threshold, --threads"
+  nd_as h scan -f jsonl --no-pin "$S000" "$S001"
+  nd_as i scan -f jsonl --no-pinyin "$S000" "$S001"
+  expect_same "$TMP/h.out" "$TMP/i.out" "--no-pin differs from --no-pinyin"
   # the defaults given explicitly change nothing
   nd_as e scan -f jsonl --threshold 0.8 --num-perm 128 --shingle 5 \
     --min-chars 20 --max-file-size 1G --split auto "$S000" "$S001"
