@@ -473,15 +473,6 @@ nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_info *out
 /* Writers: text and jsonl (html is in write_html.c)                         */
 /* ------------------------------------------------------------------------ */
 
-static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
-    return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
-}
-
-static nd_status put_percent(nd_sink *s, uint64_t num, uint64_t den) {
-    ND_TRY(nd_sink_fixed(s, nd_ratio_units(num, den, 3), 1));
-    return nd_sink_putc(s, '%');
-}
-
 static nd_status put_lines(nd_sink *s, const nd_passage_side *ps) {
     ND_TRY(nd_sink_u64(s, ps->line));
     if (ps->end_line != ps->line) {
@@ -525,7 +516,7 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo,
     }
     ND_TRY(nd_sink_putc(s, '\n'));
     for (int i = 0; i < 2; i++) {
-        ND_TRY(put_percent(s, di[i].covered_chars, di[i].chars));
+        ND_TRY(nd_sink_percent(s, di[i].covered_chars, di[i].chars));
         ND_TRY(nd_sink_puts(s, i == 0 ? " of A appears in B (" : " of B appears in A ("));
         ND_TRY(nd_sink_u64(s, di[i].covered_chars));
         ND_TRY(nd_sink_puts(s, " of "));
@@ -604,11 +595,11 @@ static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
     ND_TRY(nd_sink_puts(s, ",\"a_in_b_chars\":"));
     ND_TRY(nd_sink_u64(s, di[0].covered_chars));
     ND_TRY(nd_sink_puts(s, ",\"a_in_b_share\":"));
-    ND_TRY(put_share(s, di[0].covered_chars, di[0].chars));
+    ND_TRY(nd_sink_share(s, di[0].covered_chars, di[0].chars));
     ND_TRY(nd_sink_puts(s, ",\"b_in_a_chars\":"));
     ND_TRY(nd_sink_u64(s, di[1].covered_chars));
     ND_TRY(nd_sink_puts(s, ",\"b_in_a_share\":"));
-    ND_TRY(put_share(s, di[1].covered_chars, di[1].chars));
+    ND_TRY(nd_sink_share(s, di[1].covered_chars, di[1].chars));
     ND_TRY(nd_sink_puts(s, ",\"passages\":"));
     ND_TRY(nd_sink_u64(s, c->nps));
     ND_TRY(nd_sink_puts(s, ",\"min_passage\":"));

@@ -262,6 +262,15 @@ nd_status nd_sink_fixed(nd_sink *s, uint64_t v, unsigned decimals) {
     return nd_sink_write(s, tmp, decimals);
 }
 
+nd_status nd_sink_percent(nd_sink *s, uint64_t num, uint64_t den) {
+    ND_TRY(nd_sink_fixed(s, nd_ratio_units(num, den, 3), 1));
+    return nd_sink_putc(s, '%');
+}
+
+nd_status nd_sink_share(nd_sink *s, uint64_t num, uint64_t den) {
+    return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Exact ratios                                                               */
 /* ------------------------------------------------------------------------ */

@@ -51,6 +51,11 @@ nd_status nd_sink_u64(nd_sink *s, uint64_t v);
 /* v in units of 10^-decimals, printed as a fixed decimal, e.g. 8235 with
  * decimals 4 -> "0.8235".  Never depends on the locale. */
 nd_status nd_sink_fixed(nd_sink *s, uint64_t v, unsigned decimals);
+/* num / den as a percentage with one decimal and '%' ("41.2%"), and as a
+ * share with four decimals ("0.4120"), both rounded half up exactly
+ * (nd_ratio_units); den == 0 gives 0. */
+nd_status nd_sink_percent(nd_sink *s, uint64_t num, uint64_t den);
+nd_status nd_sink_share(nd_sink *s, uint64_t num, uint64_t den);
 
 /* Rounds num/den * 10^decimals half up, exactly (128-bit intermediate).
  * den == 0 gives 0.  decimals <= 6. */

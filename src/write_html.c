@@ -112,15 +112,6 @@ static nd_status put_html(nd_sink *s, const char *str) {
     return nd_sink_html(s, str, strlen(str));
 }
 
-static nd_status put_percent(nd_sink *s, uint64_t num, uint64_t den) {
-    ND_TRY(nd_sink_fixed(s, nd_ratio_units(num, den, 3), 1));
-    return nd_sink_putc(s, '%');
-}
-
-static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
-    return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Page frame                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -694,24 +685,24 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
             ND_CHECK(nd_sink_puts(s, "\" data-b=\""));
             ND_CHECK(nd_sink_u64(s, sel[j]));
             ND_CHECK(nd_sink_puts(s, "\" data-share=\""));
-            ND_CHECK(put_share(s, ab, di[i].chars));
+            ND_CHECK(nd_sink_share(s, ab, di[i].chars));
             ND_CHECK(nd_sink_puts(s, "\" style=\"background:"));
             ND_CHECK(nd_sink_puts(s, colour));
             if (dark) ND_CHECK(nd_sink_puts(s, ";color:#fff"));
             ND_CHECK(nd_sink_puts(s, "\" data-tip=\""));
             if (i == j) {
-                ND_CHECK(put_percent(s, ab, di[i].chars));
+                ND_CHECK(nd_sink_percent(s, ab, di[i].chars));
                 ND_CHECK(nd_sink_puts(s, " of "));
                 ND_CHECK(put_html(s, di[i].path));
                 ND_CHECK(nd_sink_puts(s, " is repeated within it"));
             } else {
-                ND_CHECK(put_percent(s, ab, di[i].chars));
+                ND_CHECK(nd_sink_percent(s, ab, di[i].chars));
                 ND_CHECK(nd_sink_puts(s, " of "));
                 ND_CHECK(put_html(s, di[i].path));
                 ND_CHECK(nd_sink_puts(s, " appears in "));
                 ND_CHECK(put_html(s, di[j].path));
                 ND_CHECK(nd_sink_puts(s, "; "));
-                ND_CHECK(put_percent(s, ba, di[j].chars));
+                ND_CHECK(nd_sink_percent(s, ba, di[j].chars));
                 ND_CHECK(nd_sink_puts(s, " of "));
                 ND_CHECK(put_html(s, di[j].path));
                 ND_CHECK(nd_sink_puts(s, " appears in "));
@@ -771,13 +762,13 @@ static nd_status write_documents(const nd_report *r, nd_sink *s) {
         ND_TRY(nd_sink_puts(s, "\">"));
         ND_TRY(nd_sink_u64(s, di.chars));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
-        ND_TRY(put_share(s, di.elsewhere_chars, di.chars));
+        ND_TRY(nd_sink_share(s, di.elsewhere_chars, di.chars));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(put_percent(s, di.elsewhere_chars, di.chars));
+        ND_TRY(nd_sink_percent(s, di.elsewhere_chars, di.chars));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
-        ND_TRY(put_share(s, di.within_chars, di.chars));
+        ND_TRY(nd_sink_share(s, di.within_chars, di.chars));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(put_percent(s, di.within_chars, di.chars));
+        ND_TRY(nd_sink_percent(s, di.within_chars, di.chars));
         ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
     }
     return nd_sink_puts(s, "</tbody></table>\n</section>\n");
@@ -821,13 +812,13 @@ static nd_status write_pairs(const nd_report *r, int passages, nd_sink *s) {
         ND_TRY(nd_sink_puts(s, "\">"));
         ND_TRY(put_html(s, db.path));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
-        ND_TRY(put_share(s, ov.a_in_b, da.chars));
+        ND_TRY(nd_sink_share(s, ov.a_in_b, da.chars));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(put_percent(s, ov.a_in_b, da.chars));
+        ND_TRY(nd_sink_percent(s, ov.a_in_b, da.chars));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
-        ND_TRY(put_share(s, ov.b_in_a, db.chars));
+        ND_TRY(nd_sink_share(s, ov.b_in_a, db.chars));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(put_percent(s, ov.b_in_a, db.chars));
+        ND_TRY(nd_sink_percent(s, ov.b_in_a, db.chars));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
         ND_TRY(nd_sink_u64(s, ov.clusters));
         ND_TRY(nd_sink_puts(s, "\">"));
@@ -1232,9 +1223,9 @@ static nd_status write_views(const nd_report *r, nd_sink *s) {
         ND_CHECK(nd_sink_puts(s, "</span> &middot; "));
         ND_CHECK(nd_sink_u64(s, nshared));
         ND_CHECK(nd_sink_puts(s, nshared == 1 ? " passage &middot; " : " passages &middot; "));
-        ND_CHECK(put_percent(s, ov.a_in_b, da.chars));
+        ND_CHECK(nd_sink_percent(s, ov.a_in_b, da.chars));
         ND_CHECK(nd_sink_puts(s, " of A in B, "));
-        ND_CHECK(put_percent(s, ov.b_in_a, db.chars));
+        ND_CHECK(nd_sink_percent(s, ov.b_in_a, db.chars));
         ND_CHECK(nd_sink_puts(s, " of B in A</summary>\n<table class=\"list\">\n<thead><tr>"
                                  "<th class=\"num\">#</th><th class=\"num\">characters</th>"
                                  "<th class=\"num\">similarity</th><th>in A</th><th>in B"
@@ -1271,7 +1262,7 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
     ND_TRY(nd_sink_puts(s, "<header><h1>neardup overlap report</h1><p>"));
     ND_TRY(nd_sink_u64(s, sum.files));
     ND_TRY(nd_sink_puts(s, sum.files == 1 ? " document, " : " documents, "));
-    ND_TRY(put_percent(s, sum.duplicated_chars, sum.chars));
+    ND_TRY(nd_sink_percent(s, sum.duplicated_chars, sum.chars));
     ND_TRY(nd_sink_puts(s, " of the text is duplicated (Jaccard threshold "));
     ND_TRY(nd_sink_fixed(s, nd_unit_units(sum.threshold, 2), 2));
     ND_TRY(nd_sink_puts(s, ")</p></header>\n<main>\n<section id=\"totals\">\n<h2>Totals</h2>\n"
@@ -1290,7 +1281,7 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
         ND_TRY(put_total(s, "common-text passages", sum.common_passages));
     }
     ND_TRY(nd_sink_puts(s, "<div><dt>duplicated share</dt><dd>"));
-    ND_TRY(put_percent(s, sum.duplicated_chars, sum.chars));
+    ND_TRY(nd_sink_percent(s, sum.duplicated_chars, sum.chars));
     ND_TRY(nd_sink_puts(s, "</dd></div>\n</dl>\n<p class=\"note\">MinHash "));
     ND_TRY(nd_sink_u64(s, sum.num_perm));
     ND_TRY(nd_sink_puts(s, " permutations, LSH "));
@@ -1389,7 +1380,7 @@ nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo,
         ND_TRY(nd_sink_puts(s, "<p class=\"share\" id=\"share-"));
         ND_TRY(nd_sink_puts(s, i ? "b" : "a"));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(put_percent(s, di[i].covered_chars, di[i].chars));
+        ND_TRY(nd_sink_percent(s, di[i].covered_chars, di[i].chars));
         ND_TRY(nd_sink_puts(s, i ? " of B (" : " of A ("));
         ND_TRY(put_html(s, di[i].path));
         ND_TRY(nd_sink_puts(s, i ? ") appears in A" : ") appears in B"));

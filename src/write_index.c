@@ -52,10 +52,6 @@
 #include "write.h"
 #include "write_html.h"
 
-static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
-    return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
-}
-
 /* ------------------------------------------------------------------------ */
 /* The walk every format shares                                              */
 /* ------------------------------------------------------------------------ */
@@ -128,8 +124,8 @@ static nd_status text_doc(nd_sink *s, const nd_query *q, size_t di,
     ND_TRY(nd_sink_puts(s, d->paragraphs == 1 ? " paragraph, " : " paragraphs, "));
     ND_TRY(nd_sink_u64(s, d->chars));
     ND_TRY(nd_sink_puts(s, " characters)\n"));
-    ND_TRY(nd_sink_fixed(s, nd_ratio_units(d->matched_chars, d->chars, 3), 1));
-    ND_TRY(nd_sink_puts(s, "% of it near-duplicates indexed paragraphs ("));
+    ND_TRY(nd_sink_percent(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_puts(s, " of it near-duplicates indexed paragraphs ("));
     ND_TRY(nd_sink_u64(s, d->matched_chars));
     ND_TRY(nd_sink_puts(s, " of "));
     ND_TRY(nd_sink_u64(s, d->chars));
@@ -145,10 +141,10 @@ static nd_status text_overlap(nd_sink *s, const nd_query_doc_info *d,
     ND_TRY(nd_sink_puts(s, "  ("));
     ND_TRY(nd_sink_u64(s, t->chars));
     ND_TRY(nd_sink_puts(s, " characters)\n   "));
-    ND_TRY(nd_sink_fixed(s, nd_ratio_units(o->doc_in_target, d->chars, 3), 1));
-    ND_TRY(nd_sink_puts(s, "% of the query is in it, "));
-    ND_TRY(nd_sink_fixed(s, nd_ratio_units(o->target_in_doc, t->chars, 3), 1));
-    ND_TRY(nd_sink_puts(s, "% of it is in the query ("));
+    ND_TRY(nd_sink_percent(s, o->doc_in_target, d->chars));
+    ND_TRY(nd_sink_puts(s, " of the query is in it, "));
+    ND_TRY(nd_sink_percent(s, o->target_in_doc, t->chars));
+    ND_TRY(nd_sink_puts(s, " of it is in the query ("));
     ND_TRY(nd_sink_u64(s, o->matches));
     return nd_sink_puts(s, o->matches == 1 ? " match)\n" : " matches)\n");
 }
@@ -196,7 +192,7 @@ static nd_status jsonl_doc(nd_sink *s, const nd_query *q, size_t di,
     ND_TRY(put_field_u64(s, ",\"chars\":", d->chars));
     ND_TRY(put_field_u64(s, ",\"matched_chars\":", d->matched_chars));
     ND_TRY(nd_sink_puts(s, ",\"matched_share\":"));
-    ND_TRY(put_share(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_share(s, d->matched_chars, d->chars));
     ND_TRY(nd_sink_puts(s, ",\"threshold\":"));
     ND_TRY(nd_sink_fixed(s, nd_unit_units(thr, 4), 4));
     ND_TRY(put_json_name(s, ",\"encoding\":", d->encoding));
@@ -212,10 +208,10 @@ static nd_status jsonl_overlap(nd_sink *s, const nd_query_doc_info *d,
     ND_TRY(put_field_u64(s, ",\"target_chars\":", t->chars));
     ND_TRY(put_field_u64(s, ",\"doc_in_target_chars\":", o->doc_in_target));
     ND_TRY(nd_sink_puts(s, ",\"doc_in_target_share\":"));
-    ND_TRY(put_share(s, o->doc_in_target, d->chars));
+    ND_TRY(nd_sink_share(s, o->doc_in_target, d->chars));
     ND_TRY(put_field_u64(s, ",\"target_in_doc_chars\":", o->target_in_doc));
     ND_TRY(nd_sink_puts(s, ",\"target_in_doc_share\":"));
-    ND_TRY(put_share(s, o->target_in_doc, t->chars));
+    ND_TRY(nd_sink_share(s, o->target_in_doc, t->chars));
     ND_TRY(put_field_u64(s, ",\"matches\":", o->matches));
     return nd_sink_puts(s, "}\n");
 }
@@ -261,7 +257,7 @@ static nd_status csv_u64(nd_sink *s, uint64_t v) {
 }
 
 static nd_status csv_share(nd_sink *s, uint64_t num, uint64_t den) {
-    ND_TRY(put_share(s, num, den));
+    ND_TRY(nd_sink_share(s, num, den));
     return nd_sink_putc(s, ',');
 }
 
@@ -273,7 +269,7 @@ static nd_status csv_doc(nd_sink *s, const nd_query *q, size_t di, const nd_quer
     ND_TRY(nd_sink_puts(s, ",,,"));
     ND_TRY(csv_u64(s, d->chars));
     ND_TRY(csv_u64(s, d->matched_chars));
-    ND_TRY(put_share(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_share(s, d->matched_chars, d->chars));
     return nd_sink_puts(s, ",,,,,,,,,,,\n");
 }
 
@@ -339,14 +335,6 @@ static const char html_css[] =
     "td.loc{white-space:nowrap;font-family:ui-monospace,monospace;font-size:13px}\n"
     "td.txt{white-space:pre-wrap;word-break:break-word;width:45%}\n";
 
-/* num / den as a percentage with one decimal, never 100.0 below 1. */
-static nd_status html_percent(nd_sink *s, uint64_t num, uint64_t den) {
-    uint64_t u = nd_ratio_units(num, den, 3);
-    if (u == 1000 && num < den) u = 999;
-    ND_TRY(nd_sink_fixed(s, u, 1));
-    return nd_sink_putc(s, '%');
-}
-
 static nd_status html_loc(nd_sink *s, const char *path, uint32_t line) {
     ND_TRY(nd_sink_html(s, path, strlen(path)));
     ND_TRY(nd_sink_putc(s, ':'));
@@ -363,7 +351,7 @@ static nd_status html_doc(nd_sink *s, const nd_query *q, size_t di, const nd_que
     ND_TRY(nd_sink_puts(s, d->paragraphs == 1 ? " paragraph, " : " paragraphs, "));
     ND_TRY(nd_sink_u64(s, d->chars));
     ND_TRY(nd_sink_puts(s, " characters</div>\n<div class=\"total\"><b>"));
-    ND_TRY(html_percent(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_percent(s, d->matched_chars, d->chars));
     ND_TRY(nd_sink_puts(s, "</b> of it near-duplicates indexed paragraphs ("));
     ND_TRY(nd_sink_u64(s, d->matched_chars));
     ND_TRY(nd_sink_puts(s, " of "));
@@ -383,9 +371,9 @@ static nd_status html_overlap(nd_sink *s, const nd_query_doc_info *d,
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
     ND_TRY(nd_sink_u64(s, t->chars));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-    ND_TRY(html_percent(s, o->doc_in_target, d->chars));
+    ND_TRY(nd_sink_percent(s, o->doc_in_target, d->chars));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-    ND_TRY(html_percent(s, o->target_in_doc, t->chars));
+    ND_TRY(nd_sink_percent(s, o->target_in_doc, t->chars));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
     ND_TRY(nd_sink_u64(s, o->matches));
     return nd_sink_puts(s, "</td></tr>\n");

@@ -200,15 +200,6 @@ out:
     return st;
 }
 
-static nd_status put_percent(nd_sink *s, uint64_t num, uint64_t den) {
-    ND_TRY(nd_sink_fixed(s, nd_ratio_units(num, den, 3), 1));
-    return nd_sink_putc(s, '%');
-}
-
-static nd_status put_share(nd_sink *s, uint64_t num, uint64_t den) {
-    return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
-}
-
 /* "path:line" or "path:line-end", the path through put_path (nd_sink_text
  * for the terminal, nd_sink_html for html). */
 static nd_status put_loc_with(nd_sink *s, const char *path, const nd_passage_side *ps,
@@ -271,7 +262,7 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
     ND_TRY(nd_sink_puts(s, " passages of at least "));
     ND_TRY(nd_sink_u64(s, v->min_passage));
     ND_TRY(nd_sink_puts(s, " characters with it\n\n"));
-    ND_TRY(put_percent(s, v->found, v->qi.text_chars));
+    ND_TRY(nd_sink_percent(s, v->found, v->qi.text_chars));
     ND_TRY(nd_sink_puts(s, " of FILE is found in the corpus"));
     ND_TRY(put_chars_of(s, v->found, v->qi.text_chars));
     for (size_t k = 0; k < v->nm; k++) {
@@ -295,11 +286,11 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
             ND_TRY(nd_sink_puts(s, di.encoding));
         }
         ND_TRY(nd_sink_puts(s, ")\n   "));
-        ND_TRY(put_percent(s, m->q_chars, v->qi.text_chars));
+        ND_TRY(nd_sink_percent(s, m->q_chars, v->qi.text_chars));
         ND_TRY(nd_sink_puts(s, " of FILE appears in it"));
         ND_TRY(put_chars_of(s, m->q_chars, v->qi.text_chars));
         ND_TRY(nd_sink_puts(s, "   "));
-        ND_TRY(put_percent(s, m->d_chars, m->chars));
+        ND_TRY(nd_sink_percent(s, m->d_chars, m->chars));
         ND_TRY(nd_sink_puts(s, " of it appears in FILE"));
         ND_TRY(put_chars_of(s, m->d_chars, m->chars));
         for (size_t i = m->first; i < m->first + m->n; i++) {
@@ -357,7 +348,7 @@ static nd_status write_jsonl(const q_view *v, nd_sink *s) {
     ND_TRY(put_num(s, ",\"matching_documents\":", v->nm));
     ND_TRY(put_num(s, ",\"found_chars\":", v->found));
     ND_TRY(nd_sink_puts(s, ",\"found_share\":"));
-    ND_TRY(put_share(s, v->found, v->qi.text_chars));
+    ND_TRY(nd_sink_share(s, v->found, v->qi.text_chars));
     ND_TRY(put_num(s, ",\"passages\":", npass));
     ND_TRY(put_num(s, ",\"min_passage\":", v->min_passage));
     ND_TRY(nd_sink_puts(s, "}\n"));
@@ -374,10 +365,10 @@ static nd_status write_jsonl(const q_view *v, nd_sink *s) {
         ND_TRY(put_num(s, ",\"chars\":", m->chars));
         ND_TRY(put_num(s, ",\"query_in_doc_chars\":", m->q_chars));
         ND_TRY(nd_sink_puts(s, ",\"query_in_doc_share\":"));
-        ND_TRY(put_share(s, m->q_chars, v->qi.text_chars));
+        ND_TRY(nd_sink_share(s, m->q_chars, v->qi.text_chars));
         ND_TRY(put_num(s, ",\"doc_in_query_chars\":", m->d_chars));
         ND_TRY(nd_sink_puts(s, ",\"doc_in_query_share\":"));
-        ND_TRY(put_share(s, m->d_chars, m->chars));
+        ND_TRY(nd_sink_share(s, m->d_chars, m->chars));
         ND_TRY(put_num(s, ",\"passages\":", m->n));
         ND_TRY(nd_sink_puts(s, "}\n"));
         for (size_t i = m->first; i < m->first + m->n; i++, id++) {
@@ -436,7 +427,7 @@ static nd_status write_html(const q_view *v, nd_sink *s) {
     ND_TRY(nd_sink_puts(s, "; passages of at least "));
     ND_TRY(nd_sink_u64(s, v->min_passage));
     ND_TRY(nd_sink_puts(s, " characters</div>\n<div class=\"total\"><b>"));
-    ND_TRY(put_percent(s, v->found, v->qi.text_chars));
+    ND_TRY(nd_sink_percent(s, v->found, v->qi.text_chars));
     ND_TRY(nd_sink_puts(s, "</b> of this document is found in "));
     ND_TRY(nd_sink_u64(s, v->nm));
     ND_TRY(nd_sink_puts(s, v->nm == 1 ? " document (" : " documents ("));
@@ -455,9 +446,9 @@ static nd_status write_html(const q_view *v, nd_sink *s) {
         ND_TRY(nd_sink_puts(s, "</h2>\n<div><span class=\"bar\" style=\"width:"));
         ND_TRY(nd_sink_u64(s, nd_ratio_units(m->q_chars, v->qi.text_chars, 2)));
         ND_TRY(nd_sink_puts(s, "px\"></span><b>"));
-        ND_TRY(put_percent(s, m->q_chars, v->qi.text_chars));
+        ND_TRY(nd_sink_percent(s, m->q_chars, v->qi.text_chars));
         ND_TRY(nd_sink_puts(s, "</b> of this document appears in it; "));
-        ND_TRY(put_percent(s, m->d_chars, m->chars));
+        ND_TRY(nd_sink_percent(s, m->d_chars, m->chars));
         ND_TRY(nd_sink_puts(s, " of it ("));
         ND_TRY(nd_sink_u64(s, m->chars));
         ND_TRY(nd_sink_puts(s, " characters) appears here</div>\n<table>\n"));
