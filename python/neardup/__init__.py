@@ -339,7 +339,20 @@ class Place(_Record):
 
 # ---- scanner and report --------------------------------------------------------------
 
-class Scanner:
+class _Closing:
+    """A handle freed by close(), by leaving a with-block, or when collected."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class Scanner(_Closing):
     """nd_scanner: add paths and in-memory texts, then run() for a Report."""
 
     def __init__(self, **options):
@@ -402,17 +415,8 @@ class Scanner:
             _lib.nd_scanner_free(self._h)
             self._h = None
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-
-class Report:
+class Report(_Closing):
     """nd_report: summary, documents, paragraphs, clusters, overlaps,
     passages (with options passages=True), skipped, write()."""
 
@@ -542,15 +546,6 @@ class Report:
         if self._sc:
             _lib.nd_scanner_free(self._sc)
             self._sc = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
 
 def scan(paths=(), texts=None, **options):
