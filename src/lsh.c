@@ -94,11 +94,15 @@
  * LSH stage 0.19-0.22 s instead of 0.34-0.45 s, 1.20 G instructions instead
  * of 1.85 G.  With AVX2 the second pass looks eight rows up at once
  * (band_again_avx2: two vpgatherdq of four table words, the slot's bit
- * moved to the sign and collected by movemask, survivors written by ctz):
- * callgrind, 105,738 one-per-line English paragraphs, the passes 87.7 M ->
- * 57.6 M instructions (the first pass is a scatter and stays scalar), the
- * scan 686.7 M -> 651.9 M.  Band keys: nd_lsh_band_keys has one unrolled copy per
- * common row count (3, 4, 6, 7, 9, 14), whose multipliers are constants.
+ * moved to the sign and collected by movemask, survivors written by ctz),
+ * and the first computes eight rows' table words and bits in vectors, one
+ * group ahead so that their words are prefetched, leaving only the
+ * read-modify-writes scalar (band_seen_avx2; they may hit one word twice):
+ * callgrind, 105,738 one-per-line English paragraphs, the two passes 87.7 M
+ * -> 57.6 M (second) -> 46.5 M (both) instructions, the scan 686.7 M ->
+ * 651.9 M -> 640.9 M.  Band keys: nd_lsh_band_keys has one unrolled copy
+ * per common row count (3, 4, 6, 7, 9, 14), whose multipliers are
+ * constants.
  */
 #include "lsh.h"
 
