@@ -95,7 +95,11 @@
  * the 112 bins LSH reads, so a full bin costs 7 vpor with a memory operand
  * and 7 vpminuw, and nothing of the minimum goes through memory; callgrind,
  * 105,738 one-per-line English paragraphs: densification 845 -> 518
- * instructions a paragraph, the scan 720.4 M -> 686.7 M; the same values).
+ * instructions a paragraph, the scan 720.4 M -> 686.7 M; the same values),
+ * and so does the untagged case up to where walking takes over
+ * (dense128_avx2, its vpgatherdd straight from the registers: 180 files of
+ * wrapped English, where a third of the paragraphs have 33-55 full bins,
+ * the scan 542.7 M -> 528.9 M; 10 MB of Chinese 442.0 M -> 436.8 M).
  * nd_minhash_finish takes
  * whichever is expected cheaper, walking when (k - F) * 44 < F (F + 1), that
  * is F >= 56 for k = 128, where builds forced to one or the other cross
@@ -534,6 +538,41 @@ __attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uin
     for (; i < k; i++) sig[i] = sig[m[i] & 0xFFu];
 }
 
+/* The k = 128 case of finish_bins with more full bins (up to where walking
+ * is cheaper): as sparse128_body with the untagged keys, whose minimum's
+ * low byte names the bin, and the values gathered (gather_avx2's step)
+ * from the registers (see the essay for the measurement). */
+__attribute__((target("avx2"), always_inline)) static inline void
+dense128_body(const uint16_t *restrict keyj16, const uint64_t *full, uint32_t *sig, const unsigned R) {
+    __m256i acc[8];
+    for (unsigned r = 0; r < R; r++) acc[r] = _mm256_set1_epi16(-1);
+    for (unsigned wd = 0; wd < 2; wd++)
+        for (uint64_t b = full[wd]; b; b &= b - 1) {
+            const unsigned j = wd * 64 + (unsigned)__builtin_ctzll(b);
+            const __m256i *c = (const __m256i *)(const void *)(keyj16 + (size_t)j * 128);
+            for (unsigned r = 0; r < R; r++) acc[r] = _mm256_min_epu16(acc[r], _mm256_loadu_si256(c + r));
+        }
+    const __m256i low = _mm256_set1_epi32(0xFF);
+    for (unsigned r = 0; r < R; r++) {
+        const __m256i i0 = _mm256_and_si256(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(acc[r])), low);
+        const __m256i i1 = _mm256_and_si256(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(acc[r], 1)), low);
+        /* both gathers before the stores: they read full bins only, which
+         * the stores leave as they are */
+        const __m256i v0 = _mm256_i32gather_epi32((const int *)(const void *)sig, i0, 4);
+        const __m256i v1 = _mm256_i32gather_epi32((const int *)(const void *)sig, i1, 4);
+        _mm256_storeu_si256((__m256i *)(void *)(sig + 16 * r), v0);
+        _mm256_storeu_si256((__m256i *)(void *)(sig + 16 * r + 8), v1);
+    }
+}
+
+__attribute__((target("avx2"))) static void dense128_avx2(const uint16_t *keyj16, const uint64_t *full,
+                                                         uint32_t *sig, unsigned n8) {
+    if (n8 == 112)
+        dense128_body(keyj16, full, sig, 7);
+    else
+        dense128_body(keyj16, full, sig, 8);
+}
+
 /* fb[i] = 1 if sig[i] is full, else 0, 32 bins per step (k <= 128; the
  * bytes up to 128 past k are 0). */
 __attribute__((target("avx2"))) static void flags_avx2(const uint32_t *sig, unsigned k,
@@ -673,9 +712,12 @@ static void finish_bins(const nd_minhash *mh, uint32_t *sig, const uint64_t *ful
         return;
     }
 #ifdef ND_FINISH_AVX2
-    if (avx2 && k == 128 && nfull <= 32) { /* the bins [0, 112) or all */
+    if (avx2 && k == 128) { /* the bins [0, 112) or all */
         const unsigned n8 = need <= 112 ? 112 : 128;
-        sparse128_avx2(mh->key16, full, sig, n8);
+        if (nfull <= 32)
+            sparse128_avx2(mh->key16, full, sig, n8);
+        else
+            dense128_avx2(mh->keyj16, full, sig, n8);
         return;
     }
 #endif
