@@ -367,13 +367,6 @@ void nd_lsh_allow_simd(int on) { lsh_simd = on != 0; }
 #define ND_LSH_AVX2 1
 #include <immintrin.h>
 
-/* The entry pass of band_filter eight rows at a time (AVX2): the rows'
- * "seen again" bits are gathered from the table (two vpgatherdq of four
- * words), moved to the sign bits and collected with movemask, and only the
- * rows that pass (few: most keys are singletons) are written, by ctz.
- * Rows not wanted are masked to key 0 before they index the table, as in
- * band_filter.  Returns the number of entries written for rows [0, *done),
- * *done = np rounded down to 8.  The same entries as the scalar pass. */
 /* Slots of eight rows for band_seen_avx2: the table word of each (0 for a
  * row not wanted), its "seen" bit, and which rows are wanted. */
 typedef struct seen8 {
@@ -447,6 +440,13 @@ __attribute__((target("avx2,bmi"))) static void band_seen_avx2(const uint32_t *k
         band_seen_body(keys, state, want, np, tab, sh, 0, done);
 }
 
+/* The entry pass of band_filter eight rows at a time (AVX2): the rows'
+ * "seen again" bits are gathered from the table (two vpgatherdq of four
+ * words), moved to the sign bits and collected with movemask, and only the
+ * rows that pass (few: most keys are singletons) are written, by ctz.
+ * Rows not wanted are masked to key 0 before they index the table, as in
+ * band_filter.  Returns the number of entries written for rows [0, *done),
+ * *done = np rounded down to 8.  The same entries as the scalar pass. */
 __attribute__((target("avx2,bmi"))) static size_t band_again_avx2(const uint32_t *keys,
                                                                  const unsigned char *state,
                                                                  unsigned char want, size_t np,
