@@ -54,29 +54,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introsort.h"
 #include "nd_internal.h"
 #include "text.h"
 
-static int seed_cmp(const void *x, const void *y) {
-    const nd_align_seed *p = x, *q = y;
-    /* diagonal a - b, compared without overflow as a + q->b vs q->a + b */
-    uint64_t l = p->a + q->b, r = q->a + p->b;
-    if (l != r) return l < r ? -1 : 1;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    return 0;
-}
+/* Seeds by diagonal a - b (compared without overflow as p.a + q.b against
+ * q.a + p.b), then a; fragments by a, b, then longest first.  Both orders
+ * are total (elements equal in them are equal), so the sorts (introsort.h)
+ * need not be stable. */
+#define ND_SEED_LESS(p, q)                                                                         \
+    ((p).a + (q).b != (q).a + (p).b ? (p).a + (q).b < (q).a + (p).b : (p).a < (q).a)
+#define ND_FRAG_LESS(p, q)                                                                         \
+    ((p).a != (q).a ? (p).a < (q).a : (p).b != (q).b ? (p).b < (q).b : (p).len > (q).len)
+ND_INTROSORT(seed_sort, nd_align_seed, ND_SEED_LESS)
+ND_INTROSORT(frag_sort, nd_align_frag, ND_FRAG_LESS)
 
-void nd_align_sort_seeds(nd_align_seed *s, size_t n) {
-    if (n > 1) qsort(s, n, sizeof *s, seed_cmp);
-}
-
-static int frag_cmp(const void *x, const void *y) {
-    const nd_align_frag *p = x, *q = y;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    if (p->b != q->b) return p->b < q->b ? -1 : 1;
-    if (p->len != q->len) return p->len > q->len ? -1 : 1;
-    return 0;
-}
+void nd_align_sort_seeds(nd_align_seed *s, size_t n) { seed_sort(s, n); }
 
 nd_status nd_align_extend_into(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
                                unsigned k, const nd_align_seed *sd, size_t n, nd_align_frag **buf,
@@ -110,7 +103,7 @@ nd_status nd_align_extend_into(const uint32_t *A, size_t na, const uint32_t *B, 
         }
         out[nf++] = (nd_align_frag){s, t, e - s};
     }
-    if (nf > 1) qsort(out, nf, sizeof *out, frag_cmp);
+    frag_sort(out, nf);
     *nfrags = nf;
     return ND_OK;
 }

@@ -121,6 +121,10 @@ void nd_sort_key32_lo32(nd_key32 *v, nd_key32 *tmp, size_t n);
 /* Radix sort of plain 64-bit values, ascending.  tmp must hold n values. */
 void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
 
+/* Sorts v[0..n-1] ascending in place, without scratch: an introsort
+ * (introsort.h), O(n log n) whatever the input. */
+void nd_sort_u64_inplace(uint64_t *v, size_t n);
+
 /* A fingerprint's place (stage_fingerprint.c): its k-gram hash, document,
  * position and context.  nd_sort_fp_top writes src[0..n-1], whose hashes
  * share their top `top` bits, to dst ordered by hash, stably (equal hashes

@@ -181,8 +181,8 @@
  * comparisons on random hashes (13% of a scan).  Below 4096 values the
  * hashes are distributed by their top bits into about n buckets (they are
  * uniform) and finished by an insertion sort that has almost nothing to do,
- * falling back to the quicksort if crafted input makes it move too much;
- * larger sets use the radix sort.
+ * falling back to an introsort (introsort.h) if crafted input makes it move
+ * too much; larger sets use the radix sort.
  */
 #include "sketch.h"
 
@@ -983,37 +983,6 @@ static inline size_t insert_u64(uint64_t *h, size_t i) {
     return i - j;
 }
 
-/* Quicksort (median of three) finishing ranges of <= 16 with insertion
- * sort; the inputs are hashes, so the pivot choice is never adversarial. */
-static void qsort_u64(uint64_t *h, size_t n) {
-    while (n > 16) {
-        uint64_t a = h[0], b = h[n / 2], c = h[n - 1];
-        uint64_t p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (h[i] < p) i++;
-            while (h[j] > p) j--;
-            if (i >= j) break;
-            uint64_t t = h[i];
-            h[i] = h[j];
-            h[j] = t;
-            i++;
-            j--;
-        }
-        /* [0, j] <= p <= [j+1, n): recurse into the smaller side */
-        size_t left = j + 1;
-        if (left < n - left) {
-            qsort_u64(h, left);
-            h += left;
-            n -= left;
-        } else {
-            qsort_u64(h + left, n - left);
-            n = left;
-        }
-    }
-    for (size_t i = 1; i < n; i++) (void)insert_u64(h, i);
-}
-
 /* Sorts n < ND_BUCKET_MAX uniformly distributed hashes: one counting pass
  * on the top b bits (2^b >= n buckets, so about one value per bucket) into
  * tmp, then an insertion sort that has almost nothing left to move, copied
@@ -1034,7 +1003,7 @@ static void bucket_sort_u64(uint64_t *h, uint64_t *tmp, size_t n) {
     for (size_t i = 1; i < n; i++) {
         moves += insert_u64(tmp, i);
         if (moves > budget) {
-            qsort_u64(tmp, n);
+            nd_sort_u64_inplace(tmp, n);
             break;
         }
     }

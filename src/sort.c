@@ -29,6 +29,7 @@
  */
 #include <string.h>
 
+#include "introsort.h"
 #include "nd_internal.h"
 
 /* One counting pass per byte, ping-ponging between v and tmp; returns the
@@ -263,3 +264,8 @@ void nd_sort_hi32(uint64_t *v, uint64_t *tmp, size_t n) {
     }
     ND_RADIX11_BODY(uint64_t, ND_HI32_OF_U64)
 }
+
+#define ND_U64_LESS(x, y) ((x) < (y))
+ND_INTROSORT(u64_introsort, uint64_t, ND_U64_LESS)
+
+void nd_sort_u64_inplace(uint64_t *v, size_t n) { u64_introsort(v, n); }

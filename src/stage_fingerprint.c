@@ -102,6 +102,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "introsort.h"
 #include "nd_internal.h"
 #include "spill.h"
 #include "stage.h"
@@ -318,14 +319,6 @@ static void map_spilled(fp_work *v, nd_fingerprint_out *out) {
     }
 }
 
-static int seed_diag_cmp(const void *x, const void *y) {
-    const nd_seed *s = x, *t = y;
-    int64_t ds = (int64_t)s->pa - s->pb, dt = (int64_t)t->pa - t->pb;
-    if (ds != dt) return ds < dt ? -1 : 1;
-    if (s->pa != t->pa) return s->pa < t->pa ? -1 : 1;
-    return 0;
-}
-
 /* A bucket's seeds and its count of common k-grams. */
 typedef struct fp_bucket {
     nd_seed *seeds;
@@ -350,18 +343,14 @@ typedef struct sort_work {
 
 /* The seeds s[0..n-1] of one pair by (diagonal, pa): one to three, mostly,
  * by insertion. */
-static void sort_by_diag(nd_seed *s, size_t n) {
-    if (n > 16) {
-        qsort(s, n, sizeof *s, seed_diag_cmp);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) {
-        nd_seed x = s[i];
-        size_t j = i;
-        for (; j > 0 && seed_diag_cmp(&x, &s[j - 1]) < 0; j--) s[j] = s[j - 1];
-        s[j] = x;
-    }
-}
+/* One pair's seeds by diagonal (pa - pb), then pa.  Seeds equal in this
+ * order are equal (one pair, one diagonal, one pa), so the order is total
+ * and the sort (introsort.h) need not be stable. */
+#define ND_SEED_DIAG_LESS(x, y)                                                                    \
+    ((int64_t)(x).pa - (x).pb != (int64_t)(y).pa - (y).pb                                          \
+         ? (int64_t)(x).pa - (x).pb < (int64_t)(y).pa - (y).pb                                     \
+         : (x).pa < (y).pa)
+ND_INTROSORT(sort_by_diag, nd_seed, ND_SEED_DIAG_LESS)
 
 /* Sorts one range's seeds by (a, b, diagonal, pa): a radix sort by the pair,
  * then each pair's seeds (one or two, typically) by diagonal - a quarter of

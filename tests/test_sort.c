@@ -172,3 +172,49 @@ Test(sort, fp_top_orders_by_hash_keeping_input_order_of_equal_hashes) {
             }
     free(count);
 }
+
+/* The introsort (introsort.h): nd_sort_u64_inplace, and the template's
+ * quicksort and heapsort halves on their own, against qsort on random,
+ * sorted, reversed, organ-pipe, few-distinct and all-equal inputs of every
+ * size class (insertion sort up to 16, partitions above). */
+#include "introsort.h"
+
+#define TEST_LESS(x, y) ((x) < (y))
+ND_INTROSORT(test_introsort, uint64_t, TEST_LESS)
+
+static void fill_pattern(uint64_t *v, size_t n, int kind, uint64_t *st) {
+    for (size_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0: v[i] = nd_splitmix64(st); break;
+        case 1: v[i] = i; break;
+        case 2: v[i] = n - i; break;
+        case 3: v[i] = i < n / 2 ? i : n - i; break;
+        case 4: v[i] = nd_splitmix64(st) % 3; break;
+        default: v[i] = 7; break;
+        }
+    }
+}
+
+Test(sort, introsort_matches_qsort_on_every_pattern_and_path) {
+    size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 100, 1000, 4097};
+    uint64_t st = 99;
+    uint64_t *v = malloc(4097 * sizeof *v), *w = malloc(4097 * sizeof *w);
+    cr_assert(v && w);
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        for (int kind = 0; kind < 6; kind++) {
+            for (int path = 0; path < 4; path++) {
+                fill_pattern(v, n, kind, &st);
+                memcpy(w, v, n * sizeof *v);
+                qsort(w, n, sizeof *w, ref_cmp_u64);
+                if (path == 0) nd_sort_u64_inplace(v, n);
+                else if (path == 3) test_introsort(v, n);
+                else if (path == 1) test_introsort_rec(v, n, 64); /* quicksort only */
+                else test_introsort_heap(v, n);
+                cr_expect_arr_eq(v, w, n * sizeof *v, "n %zu kind %d path %d", n, kind, path);
+            }
+        }
+    }
+    free(v);
+    free(w);
+}
