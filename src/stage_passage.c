@@ -51,9 +51,10 @@
  * time, now 0.30-0.41 s.)
  *
  * The nodes' (component, index) keys are distinct, so they are sorted with
- * the radix sort (nd_sort_u64) for qsort's order, and the overlaps' and
- * covers' spans by a counting sort on the document, then a qsort of each
- * document's run (sort_spans): the same arrays, fewer comparisons
+ * the radix sort (nd_sort_u64), and the overlaps' and covers' spans by a
+ * counting sort on the document, then a sort of each document's run
+ * (sort_spans; introsort.h, like the nodes and the places by offset, all
+ * total orders): the same arrays, fewer comparisons
  * (pb-zh-100, 1 thread, callgrind: this stage 260 M -> 240 M -> 159 M
  * instructions; the 1 GB bench corpus, 2 threads: 0.42-0.43 s -> 0.30-0.37
  * s, three alternated runs).  It still runs on one thread.
@@ -66,6 +67,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "introsort.h"
 #include "nd_internal.h"
 #include "stage.h"
 
@@ -79,13 +81,14 @@ typedef struct pnode {
     uint32_t id;          /* its index */
 } pnode;
 
-static int node_cmp(const void *x, const void *y) {
-    const pnode *p = x, *q = y;
-    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
-    if (p->off != q->off) return p->off < q->off ? -1 : 1;
-    if (p->end != q->end) return p->end < q->end ? -1 : 1;
-    return p->id < q->id ? -1 : p->id > q->id;
-}
+/* Nodes by (doc, off, end, id); ids are distinct, so the order is total
+ * and the introsort (introsort.h) gives the one sorted array. */
+#define ND_NODE_LESS(p, q)                                                                         \
+    ((p).doc != (q).doc   ? (p).doc < (q).doc                                                     \
+     : (p).off != (q).off ? (p).off < (q).off                                                     \
+     : (p).end != (q).end ? (p).end < (q).end                                                     \
+                          : (p).id < (q).id)
+ND_INTROSORT(node_sort, pnode, ND_NODE_LESS)
 
 /* p and q (one document) are the same place: each covers 19/20 of the other. */
 static int same_place(const pnode *p, const pnode *q) {
@@ -111,18 +114,18 @@ typedef struct pspan {
     uint64_t s, e;
 } pspan;
 
-static int pspan_cmp(const void *x, const void *y) {
-    const pspan *p = x, *q = y;
-    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
-    if (p->other != q->other) return p->other < q->other ? -1 : 1;
-    if (p->s != q->s) return p->s < q->s ? -1 : 1;
-    return p->e < q->e ? -1 : p->e > q->e;
-}
+/* Spans by every field (doc, other, s, e): equal spans are equal bytes. */
+#define ND_PSPAN_LESS(p, q)                                                                        \
+    ((p).doc != (q).doc       ? (p).doc < (q).doc                                                 \
+     : (p).other != (q).other ? (p).other < (q).other                                             \
+     : (p).s != (q).s         ? (p).s < (q).s                                                     \
+                              : (p).e < (q).e)
+ND_INTROSORT(pspan_sort, pspan, ND_PSPAN_LESS)
 
-/* Sorts sp[0..n-1] by pspan_cmp: a counting sort by document, then each
- * document's run by qsort - the same array as one qsort of all of them
- * (pspan_cmp orders by every field, so equal spans are equal bytes), with
- * the comparisons of runs of a document's spans instead of all spans. */
+/* Sorts sp[0..n-1] by ND_PSPAN_LESS: a counting sort by document, then
+ * each document's run by pspan_sort - the same array as one sort of all of
+ * them (the order is total), with the comparisons of runs of a document's
+ * spans instead of all spans. */
 static nd_status sort_spans(pspan *sp, size_t n) {
     nd_status st = ND_OK;
     uint32_t maxd = 0;
@@ -131,7 +134,7 @@ static nd_status sort_spans(pspan *sp, size_t n) {
     if (n < 2) return ND_OK;
     for (size_t i = 0; i < n; i++) maxd = ND_MAX(maxd, sp[i].doc);
     if ((size_t)maxd > 4 * n + 1024) { /* (sparse documents: not from a scan) */
-        qsort(sp, n, sizeof *sp, pspan_cmp);
+        pspan_sort(sp, n);
         return ND_OK;
     }
     first = nd_calloc((size_t)maxd + 2, sizeof *first);
@@ -145,7 +148,7 @@ static nd_status sort_spans(pspan *sp, size_t n) {
     for (size_t i = 0; i < n; i++) tmp[first[sp[i].doc]++] = sp[i]; /* first[d]: end of d */
     for (size_t d = 0, at = 0; d <= maxd; d++) {
         size_t m = first[d] - at;
-        if (m > 1) qsort(tmp + at, m, sizeof *tmp, pspan_cmp);
+        pspan_sort(tmp + at, m);
         at = first[d];
     }
     memcpy(sp, tmp, n * sizeof *sp);
@@ -297,7 +300,7 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
     }
     /* nodes of one document by offset: each is compared with the nodes
      * after it that start before it ends (the only ones it can overlap) */
-    qsort(node, nn, sizeof *node, node_cmp);
+    node_sort(node, nn);
     for (size_t i = 0; i < nn; i++)
         for (size_t j = i + 1; j < nn && node[j].doc == node[i].doc && node[j].off < node[i].end;
              j++)
@@ -305,7 +308,7 @@ nd_status nd_stage_passage(const nd_passage_in *in, nd_passage_out *out) {
     /* records: nodes grouped by component (its smallest node id), in
      * (document, offset) order inside */
     for (size_t i = 0; i < nn; i++) key[i] = (uint64_t)nd_uf_find(&uf, node[i].id) << 32 | i;
-    { /* distinct keys: the radix sort gives qsort's order */
+    { /* distinct keys: the radix sort gives the one order */
         uint64_t *tmp = nd_mallocn(nn, sizeof *tmp);
         if (!tmp) {
             st = ND_ERR_NOMEM;
@@ -368,11 +371,9 @@ typedef struct loc_ref {
     size_t i;
 } loc_ref;
 
-static int loc_ref_cmp(const void *x, const void *y) {
-    const loc_ref *p = x, *q = y;
-    if (p->off != q->off) return p->off < q->off ? -1 : 1;
-    return p->i < q->i ? -1 : p->i > q->i;
-}
+/* By offset, then index (distinct): a total order. */
+#define ND_LOC_REF_LESS(p, q) ((p).off != (q).off ? (p).off < (q).off : (p).i < (q).i)
+ND_INTROSORT(loc_ref_sort, loc_ref, ND_LOC_REF_LESS)
 
 /* The line numbers: the places grouped by document (a counting sort), and
  * ranges of documents handed to the pool's tasks, each reading its
@@ -398,16 +399,7 @@ static nd_status doc_lines(lines_work *g, unsigned worker, size_t d, loc_ref *re
         return ND_OK;
     }
     ND_TRY(st);
-    if (n <= 16) { /* by insertion: most documents have a few places */
-        for (size_t i = 1; i < n; i++) {
-            loc_ref x = ref[i];
-            size_t j = i;
-            for (; j > 0 && loc_ref_cmp(&x, &ref[j - 1]) < 0; j--) ref[j] = ref[j - 1];
-            ref[j] = x;
-        }
-    } else {
-        qsort(ref, n, sizeof *ref, loc_ref_cmp);
-    }
+    loc_ref_sort(ref, n); /* (by insertion below 17: most documents have a few places) */
     uint64_t at = 0, size = g->docs->docs[d].size;
     uint32_t line = 1;
     int cr = size > 0 && memchr(data, '\r', size) != NULL;
