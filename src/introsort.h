@@ -13,7 +13,7 @@
  * hot: qsort calls its comparator through a pointer and moves elements
  * with memcpy (glibc's is a merge sort), which made the seeds' and
  * fragments' sorts of `scan --passages` 10 % of its instructions (see
- * bench/README, "Passages speed, round 3").
+ * bench/README, "Round 9").
  */
 #ifndef ND_INTROSORT_H
 #define ND_INTROSORT_H
