@@ -485,9 +485,9 @@ __attribute__((target("avx2,bmi"))) static size_t band_again_avx2(const uint32_t
 /* The two passes of nd_lsh_band_entries over a table of 2^(32 - sh) slots,
  * prefetching ND_FILTER_AHEAD entries on when `ahead` (a constant at each
  * call: each call is its own copy of the loops). */
-__attribute__((always_inline)) static inline size_t band_filter(const uint32_t *keys, const unsigned char *state,
-                                 unsigned char want, size_t np, uint64_t *e, uint64_t *tab,
-                                 int sh, int ahead) {
+__attribute__((always_inline)) static inline size_t
+band_filter(const uint32_t *keys, const unsigned char *state, unsigned char want, size_t np,
+            uint64_t *e, uint64_t *tab, int sh, int ahead) {
     size_t m = 0, p0 = 0, p1 = 0;
     const size_t pf = np > ND_FILTER_AHEAD ? np - ND_FILTER_AHEAD : 0;
 #ifdef ND_LSH_AVX2
@@ -509,7 +509,6 @@ __attribute__((always_inline)) static inline size_t band_filter(const uint32_t *
     }
     return m;
 }
-
 
 size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, unsigned char want,
                            size_t np, uint64_t *e, uint64_t *tab, size_t tab_words) {
