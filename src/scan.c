@@ -326,7 +326,8 @@ typedef struct scan_work {
     unsigned char *pass;   /* per candidate pair: verified */
     double *jac;           /* per candidate pair: its exact Jaccard */
     nd_texts texts;        /* of the paragraphs in candidate pairs */
-    uint32_t *link;        /* a front's exact groups (scan_hook.h) */
+    uint32_t *link;        /* a front's clusters (scan_hook.h) */
+    uint64_t front_candidates, front_verified; /* and its counts */
 } scan_work;
 
 static void work_release(scan_work *w) {
@@ -512,23 +513,12 @@ static nd_status plan_memory(scan_work *w, uint64_t limit) {
     return st;
 }
 
-/* A front's exact groups (scan_hook.h): each copy linked under its group's
- * first paragraph, as nd_stage_exact links them. */
+/* A front's clusters (scan_hook.h): each paragraph linked under its
+ * component's smallest id, which the union-find would make its root. */
 static void front_links(scan_work *w, size_t np, size_t ncl, nd_exact_out *exout) {
     for (size_t p = 0; p < np; p++)
         if (w->link[p] != p) nd_uf_link(exout->uf, w->link[p], (uint32_t)p);
     exout->ncl = ncl;
-}
-
-/* A front's verification (scan_hook.h): the passing pairs joined, as
- * nd_stage_verify joins them. */
-static void front_verified(scan_work *w, nd_verify_out *vout) {
-    vout->verified = 0;
-    for (size_t i = 0; i < w->pairs.n; i++) {
-        if (!w->pass[i]) continue;
-        nd_uf_union(vout->uf, (uint32_t)(w->pairs.v[i] >> 32), (uint32_t)w->pairs.v[i]);
-        vout->verified++;
-    }
 }
 
 /* nd_scanner_run, or with stages 1-5 done by front (scan_hook.h). */
@@ -611,8 +601,9 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
         spout.fused = 0;
         w.link = fo.link;
         w.pairs = fo.pairs;
-        w.pass = fo.pass;
         w.jac = fo.jac;
+        w.front_candidates = fo.candidates;
+        w.front_verified = fo.verified;
         front_ncl = fo.ncl;
         stop = fo.stop;
     } else {
@@ -679,7 +670,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     nd_exec_begin(&w.x, ND_STAGE_EXACT, 0);
     nd_exact_in exin = {.n = np, .ekey = w.ekey};
     nd_exact_out exout = {.state = w.state, .uf = &w.uf};
-    if (front) /* the front's exact groups (scan_hook.h) */
+    if (front) /* the front's clusters (scan_hook.h) */
         front_links(&w, np, front_ncl, &exout);
     else
         ND_CHECK(nd_stage_exact(&w.x, &exin, &exout));
@@ -713,8 +704,8 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     ND_LAP(ND_STAGE_LSH);
     nd_verify_in vin = {.r = r, .pairs = &w.pairs, .limit = tm->memory_limit};
     nd_verify_out vout = {.texts = &w.texts, .uf = &w.uf};
-    if (front) { /* the front's verdicts (scan_hook.h) */
-        front_verified(&w, &vout);
+    if (front) { /* the front verified (scan_hook.h) */
+        vout.verified = w.front_verified;
     } else {
         st = nd_stage_verify(&w.x, &vin, &vout);
         w.pass = vout.pass; /* owned by the run from here */
@@ -742,7 +733,8 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);
     /* files found changed by any stage, once each, in document order */
     nd_doctab_report_changed(docs, &sc->in);
-    nd_report_set_summary(r, sc->in.skipped, w.pairs.n, verified, w.bands, w.rows);
+    nd_report_set_summary(r, sc->in.skipped, front ? w.front_candidates : w.pairs.n, verified,
+                          w.bands, w.rows);
     ND_CHECK(nd_report_finish(r, w.x.pool, &sc->cancel));
     ND_LAP(ND_STAGE_REPORT);
     tm->total = now_seconds() - t_start + sc->read_seconds;

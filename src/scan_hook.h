@@ -4,13 +4,15 @@
  * as neardup-mpi, src/mpi/).
  *
  * The front of a scan is stages 1 to 5 (split, sketch, exact, LSH,
- * verify): documents in; paragraph table, characters, states, exact
- * groups, candidate pairs and their verification out.  A distributed run
- * computes them elsewhere (each rank splits and sketches its share of the
- * documents, groups its range of exact keys and band keys, and verifies the
- * pairs of its paragraphs) and hands them to the same driver, which runs
- * stages 6 to 8 (cluster, passages, report) exactly as nd_scanner_run does,
- * so the report is the same.
+ * verify) and the components of the union-find: documents in; paragraph
+ * table, characters, states, each paragraph's cluster root and the
+ * similarities the cluster stage would otherwise compute out.  A
+ * distributed run computes them elsewhere (each rank splits and sketches
+ * its share of the documents, groups its range of exact keys and band
+ * keys, verifies the pairs of its paragraphs, and the components are
+ * merged across ranks) and hands them to the same driver, which runs
+ * stages 6 to 8 (cluster, passages, report) exactly as nd_scanner_run
+ * does, so the report is the same.
  */
 #ifndef ND_SCAN_HOOK_H
 #define ND_SCAN_HOOK_H
@@ -24,16 +26,25 @@
  * doc_cutline, doc_split, chars, state and ekey allocated, one entry per
  * paragraph or document; split.fused 0, no ranges), with the exact stage
  * applied (state ND_PARA_COPY for every paragraph with an earlier equal
- * exact key, and link), the LSH stage's candidate pairs and, per pair, the
- * verify stage's verdict. */
+ * exact key); the clusters as the exact and verify stages leave them in the
+ * union-find (link: each paragraph's smallest id of its component, which
+ * is the union-find's root); and, for the cluster stage's similarities,
+ * the pairs (representative << 32 | member) of every member that is not
+ * an exact copy of its representative, with their Jaccard - the candidate
+ * pairs and the verdicts themselves stay with the front. */
 typedef struct nd_front_out {
     nd_split_out split;
-    uint32_t *link;    /* allocated: per paragraph, for an ND_PARA_COPY the
-                          first paragraph of its exact group, else itself */
+    uint32_t *link;    /* allocated: per paragraph, the smallest id of its
+                          cluster (exact groups and verified pairs joined),
+                          or itself when it is in none */
     size_t ncl;        /* clusterable paragraphs (REP or COPY) */
-    nd_pairs pairs;    /* the candidate pairs, ascending, distinct */
-    double *jac;       /* allocated: per pair, its exact Jaccard */
-    unsigned char *pass; /* allocated: per pair, Jaccard >= threshold */
+    nd_pairs pairs;    /* (representative << 32 | member), ascending, for
+                          the members whose similarity is not 1 by their
+                          exact keys */
+    double *jac;       /* allocated: per pair, its exact Jaccard (what the
+                          cluster stage would compute) */
+    uint64_t candidates; /* the LSH stage's candidate pairs, */
+    uint64_t verified;   /* and those that passed the verification */
     int stop;          /* 1: this process's part of the run ends here: the
                           run returns ND_OK with *out NULL (the arrays above
                           are then not read, only freed) */
@@ -50,8 +61,10 @@ typedef nd_status (*nd_front_fn)(void *user, nd_exec *x, nd_report *r, const nd_
 
 /* nd_scanner_run with stages 1-5 done by front(user, ...) instead of by
  * nd_stage_split, nd_stage_sketch, nd_stage_exact, nd_stage_lsh and
- * nd_stage_verify (the cluster stage then reads each text it needs: no
- * texts box).  *out is NULL when the front set stop. */
+ * nd_stage_verify: each paragraph is linked under its link, and the
+ * cluster stage finds every similarity it needs among the front's pairs
+ * (it would read any other text itself: no texts box).  *out is NULL when
+ * the front set stop. */
 nd_status nd_scanner_run_front(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out);
 
 #endif /* ND_SCAN_HOOK_H */

@@ -53,3 +53,21 @@ void nd_range_sketch_release(nd_range_sketch *s) {
     free(s->bk);
     memset(s, 0, sizeof *s);
 }
+
+void nd_split_out_release(nd_split_out *o) {
+    if (!o) return;
+    nd_paratab *pt = o->pt;
+    free(o->phash);
+    free(o->doc_ncut);
+    free(o->doc_cutline);
+    free(o->doc_split);
+    free(o->chars);
+    free(o->state);
+    free(o->ekey);
+    if (o->rsk)
+        for (size_t t = 0; t < o->nranges; t++) nd_range_sketch_release(&o->rsk[t]);
+    free(o->rsk);
+    free(o->range_base);
+    memset(o, 0, sizeof *o);
+    o->pt = pt;
+}

@@ -144,6 +144,10 @@ typedef struct nd_split_out {
 } nd_split_out;
 
 nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out);
+/* Frees every array *out owns (the ranges' sketches too) and zeroes it; the
+ * paragraph table out->pt is the caller's and is left as it is.  NULL is
+ * accepted. */
+void nd_split_out_release(nd_split_out *out);
 
 /* --- 2. sketch (stage_sketch.c), when the split did not --- */
 typedef struct nd_sketch_in {

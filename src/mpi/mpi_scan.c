@@ -155,7 +155,7 @@
 #include "scan_hook.h"
 #include "stage.h"
 
-#define ROW_BYTES 56u                             /* a paragraph row to rank 0 */
+#define ROW_BYTES 48u                             /* a paragraph row to rank 0 */
 #define ROWS_MSG_BYTES ((size_t)8 << 20)          /* bytes of rows per message, at most */
 #define PAIRS_MSG ((size_t)1 << 20)               /* pairs per message, at most */
 /* A band-key round's bytes at most, below --memory's quarter: fewer, larger
@@ -165,6 +165,7 @@
 #define ND_ROUND_MAX ((uint64_t)32 << 20)
 #define ND_TAG_ROWS 1601
 #define ND_TAG_PAIRS 1602
+#define ND_TAG_FOREST 1604
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -272,53 +273,83 @@ static int id_owner(const uint64_t *base, int size, uint64_t p) {
 typedef struct local_rows {
     size_t n, n1;
     uint64_t base;     /* the id of its first row */
+    nd_paratab pt;     /* its paragraphs (global document ids) */
+    uint32_t *phash;   /* their hashes (nd_report_fetch checks them) */
     uint32_t *chars;
     unsigned char *state;
     XXH128_hash_t *ekey;
     uint32_t *bkeys;   /* band-major, n1 rows */
     uint32_t *link;    /* global ids: the first of its exact group, or itself */
+    size_t *doc_ncut;  /* per document of the run (zero outside the share): */
+    uint32_t *doc_cutline; /* the split's notices, */
+    unsigned char *doc_split; /* and the split mode used */
 } local_rows;
 
 static void local_rows_release(local_rows *l) {
+    nd_paratab_release(&l->pt);
+    free(l->phash);
     free(l->chars);
     free(l->state);
     free(l->ekey);
     free(l->bkeys);
     free(l->link);
+    free(l->doc_ncut);
+    free(l->doc_cutline);
+    free(l->doc_split);
     memset(l, 0, sizeof *l);
 }
 
-/* Step 2: splits and sketches documents [d0, d1) with the stage files; the
- * paragraph table and its hashes go into r (nd_report_set_paragraphs), the
- * rest into *l.  sp receives the per-document arrays. */
+/* The paragraph table r holds, taken into l: the verification hands r
+ * tables of its own (nd_report_set_paragraphs), and the rank still answers
+ * for its rows after that. */
+static void take_paragraphs(nd_report *r, local_rows *l) {
+    nd_paratab_release(&l->pt);
+    free(l->phash);
+    l->pt = r->pt;
+    memset(&r->pt, 0, sizeof r->pt);
+    l->phash = r->phash;
+    r->phash = NULL;
+}
+
+/* Step 2: splits and sketches documents [d0, d1) with the stage files into
+ * *l (its paragraph table too, which passes through r while
+ * nd_stage_sketch reads it). */
 static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, size_t d0,
-                             size_t d1, nd_split_out *sp, local_rows *l) {
+                             size_t d1, local_rows *l) {
     nd_status st = ND_OK;
     nd_doctab *docs = nd_report_doctab(r);
     unsigned bands = in->sk.bands;
     nd_paratab pt;
+    nd_split_out sp;
     memset(&pt, 0, sizeof pt);
+    memset(&sp, 0, sizeof sp);
     uint64_t saved = x->input_bytes, bytes = 0;
     for (size_t d = d0; d < d1; d++) bytes += docs->docs[d].size;
     size_t nd1 = docs->n ? docs->n : 1;
-    sp->pt = &pt;
+    sp.pt = &pt;
     if (d1 > d0) {
         nd_split_in in2 = *in;
         in2.doc_first = d0;
         in2.doc_end = d1;
         x->input_bytes = bytes; /* the split's ranges and progress: the share */
-        st = nd_stage_split(x, &in2, sp);
+        st = nd_stage_split(x, &in2, &sp);
         x->input_bytes = saved;
         ND_CHECK(st);
     } else { /* an empty share: no paragraphs */
-        sp->doc_ncut = nd_calloc(nd1, sizeof *sp->doc_ncut);
-        sp->doc_cutline = nd_calloc(nd1, sizeof *sp->doc_cutline);
-        sp->doc_split = nd_calloc(nd1, sizeof *sp->doc_split);
-        if (!sp->doc_ncut || !sp->doc_cutline || !sp->doc_split) {
+        sp.doc_ncut = nd_calloc(nd1, sizeof *sp.doc_ncut);
+        sp.doc_cutline = nd_calloc(nd1, sizeof *sp.doc_cutline);
+        sp.doc_split = nd_calloc(nd1, sizeof *sp.doc_split);
+        if (!sp.doc_ncut || !sp.doc_cutline || !sp.doc_split) {
             st = ND_ERR_NOMEM;
             goto out;
         }
     }
+    l->doc_ncut = sp.doc_ncut;
+    l->doc_cutline = sp.doc_cutline;
+    l->doc_split = sp.doc_split;
+    sp.doc_ncut = NULL;
+    sp.doc_cutline = NULL;
+    sp.doc_split = NULL;
     l->n = pt.n;
     l->n1 = pt.n ? pt.n : 1;
     l->bkeys = nd_calloc(l->n1, (size_t)bands * sizeof *l->bkeys);
@@ -327,22 +358,22 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
         st = ND_ERR_NOMEM;
         goto out;
     }
-    if (sp->fused) { /* keys staged per range, band-major: into one block */
-        l->chars = sp->chars;
-        l->state = sp->state;
-        l->ekey = sp->ekey;
-        sp->chars = NULL;
-        sp->state = NULL;
-        sp->ekey = NULL;
-        for (size_t t = 0; t < sp->nranges; t++) {
-            const nd_range_sketch *k = &sp->rsk[t];
-            size_t base = sp->range_base[t];
+    nd_report_set_paragraphs(r, &pt, sp.phash, l->doc_split);
+    sp.phash = NULL;
+    if (sp.fused) { /* keys staged per range, band-major: into one block */
+        l->chars = sp.chars;
+        l->state = sp.state;
+        l->ekey = sp.ekey;
+        sp.chars = NULL;
+        sp.state = NULL;
+        sp.ekey = NULL;
+        for (size_t t = 0; t < sp.nranges; t++) {
+            const nd_range_sketch *k = &sp.rsk[t];
+            size_t base = sp.range_base[t];
             for (unsigned j = 0; j < bands; j++)
                 if (k->n) memcpy(l->bkeys + (size_t)j * l->n1 + base, k->bk + (size_t)j * k->n,
                                  k->n * sizeof *l->bkeys);
         }
-        nd_report_set_paragraphs(r, &pt, sp->phash, sp->doc_split);
-        sp->phash = NULL;
     } else {
         l->chars = nd_calloc(l->n1, sizeof *l->chars);
         l->state = nd_calloc(l->n1, sizeof *l->state);
@@ -351,8 +382,6 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
             st = ND_ERR_NOMEM;
             goto out;
         }
-        nd_report_set_paragraphs(r, &pt, sp->phash, sp->doc_split);
-        sp->phash = NULL;
         nd_sketch_in skin = {.r = r, .sk = in->sk, .batch_rows = l->n1, .spill = NULL};
         nd_sketch_out skout = {.chars = l->chars, .state = l->state, .ekey = l->ekey,
                                .bkeys = l->bkeys};
@@ -363,22 +392,9 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
         ND_CHECK(st);
     }
 out:
+    take_paragraphs(r, l);
     nd_paratab_release(&pt);
-    sp->pt = NULL;
-    if (sp->rsk)
-        for (size_t t = 0; t < sp->nranges; t++) nd_range_sketch_release(&sp->rsk[t]);
-    free(sp->rsk);
-    sp->rsk = NULL;
-    free(sp->range_base);
-    sp->range_base = NULL;
-    free(sp->chars);
-    free(sp->state);
-    free(sp->ekey);
-    free(sp->phash);
-    sp->chars = NULL;
-    sp->state = NULL;
-    sp->ekey = NULL;
-    sp->phash = NULL;
+    nd_split_out_release(&sp);
     return st;
 }
 
@@ -766,8 +782,8 @@ static nd_status verify_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_
             memset(&reply[i], 0, sizeof reply[i]);
             continue;
         }
-        reply[i] = (text_row){.off = r->pt.off[p], .doc = r->pt.doc[p], .len = r->pt.len[p],
-                              .phash = r->phash[p], .line = r->pt.line[p]};
+        reply[i] = (text_row){.off = l->pt.off[p], .doc = l->pt.doc[p], .len = l->pt.len[p],
+                              .phash = l->phash[p], .line = l->pt.line[p]};
     }
     for (int q = 0; q < n; q++) { /* replies go back: counts swap */
         uint64_t t = cnt[q];
@@ -790,8 +806,8 @@ static nd_status verify_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_
             text_row row;
             if (ids[i] >= l->base && ids[i] < l->base + l->n) {
                 size_t p = (size_t)(ids[i] - l->base);
-                row = (text_row){.off = r->pt.off[p], .doc = r->pt.doc[p], .len = r->pt.len[p],
-                                 .phash = r->phash[p], .line = r->pt.line[p]};
+                row = (text_row){.off = l->pt.off[p], .doc = l->pt.doc[p], .len = l->pt.len[p],
+                                 .phash = l->phash[p], .line = l->pt.line[p]};
             } else {
                 row = got[g++];
             }
@@ -850,16 +866,14 @@ static void reduce_changed(nd_mpi_ctx *c, nd_doctab *docs) {
     free(all);
 }
 
-/* Merges the verdict runs [run[i], run[i + 1]) of (v, jac, pass), each
- * ascending by pair and disjoint, two at a time in log2(runs) rounds (as
- * the LSH stage merges its workers' pairs), into one ascending run in
- * (*v, *jac, *pass); the scratch arrays hold as many. */
-static void merge_verdicts(nd_mpi_ctx *c, uint64_t **v, double **jac, unsigned char **pass,
-                           size_t *run, size_t nr) {
+/* Merges the runs [run[i], run[i + 1]) of (v, jac), each ascending by
+ * pair and disjoint, two at a time in log2(runs) rounds (as the LSH stage
+ * merges its workers' pairs), into one ascending run in (*v, *jac); the
+ * scratch arrays hold as many. */
+static void merge_runs(nd_mpi_ctx *c, uint64_t **v, double **jac, size_t *run, size_t nr) {
     size_t total = run[nr], t1 = total ? total : 1;
     uint64_t *v2 = must(c, nd_mallocn(t1, sizeof *v2));
     double *j2 = must(c, nd_mallocn(t1, sizeof *j2));
-    unsigned char *p2 = must(c, nd_mallocn(t1, 1));
     for (; nr > 1; nr = (nr + 1) / 2) {
         size_t n = 0;
         for (size_t i = 0; i < nr; i += 2) {
@@ -868,40 +882,36 @@ static void merge_verdicts(nd_mpi_ctx *c, uint64_t **v, double **jac, unsigned c
             while (x < xe || y < ye) {
                 size_t f = (y >= ye || (x < xe && (*v)[x] < (*v)[y])) ? x++ : y++;
                 v2[n] = (*v)[f];
-                j2[n] = (*jac)[f];
-                p2[n++] = (*pass)[f];
+                j2[n++] = (*jac)[f];
             }
         }
         run[(nr + 1) / 2] = n;
         uint64_t *tv = *v;
         double *tj = *jac;
-        unsigned char *tp = *pass;
         *v = v2;
         *jac = j2;
-        *pass = p2;
         v2 = tv;
         j2 = tj;
-        p2 = tp;
     }
     free(v2);
     free(j2);
-    free(p2);
 }
 
-/* Step 10: every rank's verified pairs to rank 0, which merges them into
- * pair order. */
-static void gather_verdicts(nd_mpi_ctx *c, const nd_pairs *owned, const double *jac,
-                            const unsigned char *pass, nd_front_out *o) {
-    uint64_t mine = owned->n, *cnt = NULL;
+/* Step 11, the end: every rank's similarities (pairs ascending, with their
+ * Jaccard) to rank 0, which merges them into pair order as o->pairs and
+ * o->jac. */
+static void gather_sims(nd_mpi_ctx *c, const nd_pairs *q, const double *sim, nd_front_out *o) {
+    uint64_t mine = q->n, *cnt = NULL;
+    MPI_Request req;
     if (c->rank == 0) cnt = must(c, nd_mallocn((size_t)c->size, sizeof *cnt));
-    MPI_Gather(&mine, 1, MPI_UINT64_T, cnt, 1, MPI_UINT64_T, 0, c->comm);
+    MPI_Igather(&mine, 1, MPI_UINT64_T, cnt, 1, MPI_UINT64_T, 0, c->comm, &req);
+    wait_req(&req);
     if (c->rank != 0) {
-        for (size_t i = 0; i < owned->n; i += PAIRS_MSG) {
-            size_t m = ND_MIN(PAIRS_MSG, owned->n - i);
-            MPI_Send(owned->v + i, (int)m, MPI_UINT64_T, 0, ND_TAG_PAIRS, c->comm);
-            MPI_Send(jac + i, (int)m, MPI_DOUBLE, 0, ND_TAG_PAIRS + 1, c->comm);
-            MPI_Send(pass + i, (int)m, MPI_UNSIGNED_CHAR, 0, ND_TAG_PAIRS + 2, c->comm);
-            c->st.bytes_sent += m * 17;
+        for (size_t i = 0; i < q->n; i += PAIRS_MSG) {
+            size_t m = ND_MIN(PAIRS_MSG, q->n - i);
+            MPI_Send(q->v + i, (int)m, MPI_UINT64_T, 0, ND_TAG_PAIRS, c->comm);
+            MPI_Send(sim + i, (int)m, MPI_DOUBLE, 0, ND_TAG_PAIRS + 1, c->comm);
+            c->st.bytes_sent += m * 16;
         }
         return;
     }
@@ -910,51 +920,237 @@ static void gather_verdicts(nd_mpi_ctx *c, const nd_pairs *owned, const double *
     size_t t1 = total ? (size_t)total : 1;
     o->pairs.v = must(c, nd_mallocn(t1, sizeof *o->pairs.v));
     o->jac = must(c, nd_mallocn(t1, sizeof *o->jac));
-    o->pass = must(c, nd_mallocn(t1, 1));
     o->pairs.cap = t1;
-    if (owned->n) {
-        memcpy(o->pairs.v, owned->v, owned->n * sizeof *owned->v);
-        memcpy(o->jac, jac, owned->n * sizeof *jac);
-        memcpy(o->pass, pass, owned->n);
+    if (q->n) {
+        memcpy(o->pairs.v, q->v, q->n * sizeof *q->v);
+        memcpy(o->jac, sim, q->n * sizeof *sim);
     }
-    size_t at = owned->n;
+    size_t at = q->n;
     size_t *run = must(c, nd_mallocn((size_t)c->size + 1, sizeof *run));
     run[0] = 0;
     run[1] = at;
     for (int k = 1; k < c->size; k++) {
         for (uint64_t left = cnt[k]; left;) {
             size_t m = (size_t)ND_MIN((uint64_t)PAIRS_MSG, left);
-            MPI_Recv(o->pairs.v + at, (int)m, MPI_UINT64_T, k, ND_TAG_PAIRS, c->comm,
-                     MPI_STATUS_IGNORE);
-            MPI_Recv(o->jac + at, (int)m, MPI_DOUBLE, k, ND_TAG_PAIRS + 1, c->comm,
-                     MPI_STATUS_IGNORE);
-            MPI_Recv(o->pass + at, (int)m, MPI_UNSIGNED_CHAR, k, ND_TAG_PAIRS + 2, c->comm,
-                     MPI_STATUS_IGNORE);
+            MPI_Request rq[2];
+            MPI_Irecv(o->pairs.v + at, (int)m, MPI_UINT64_T, k, ND_TAG_PAIRS, c->comm, &rq[0]);
+            MPI_Irecv(o->jac + at, (int)m, MPI_DOUBLE, k, ND_TAG_PAIRS + 1, c->comm, &rq[1]);
+            wait_req(&rq[0]);
+            wait_req(&rq[1]);
             at += m;
             left -= m;
-            c->st.bytes_recv += m * 17;
+            c->st.bytes_recv += m * 16;
         }
         run[k + 1] = at;
     }
     o->pairs.n = at;
-    merge_verdicts(c, &o->pairs.v, &o->jac, &o->pass, run, (size_t)c->size);
+    merge_runs(c, &o->pairs.v, &o->jac, run, (size_t)c->size);
     free(run);
     free(cnt);
 }
 
-/* Packs rows [i0, i0 + m) of this rank (paragraph table in r) into buf. */
-static void pack_rows(const nd_report *r, const local_rows *l, size_t i0, size_t m,
-                      unsigned char *buf) {
+/* n values to rank `to` (a count, then at most PAIRS_MSG a message). */
+static void send_u64s(nd_mpi_ctx *c, int to, const uint64_t *v, size_t n) {
+    uint64_t cnt = n;
+    MPI_Request req;
+    MPI_Isend(&cnt, 1, MPI_UINT64_T, to, ND_TAG_FOREST, c->comm, &req);
+    wait_req(&req);
+    for (size_t i = 0; i < n; i += PAIRS_MSG) {
+        size_t m = ND_MIN(PAIRS_MSG, n - i);
+        MPI_Isend(v + i, (int)m, MPI_UINT64_T, to, ND_TAG_FOREST + 1, c->comm, &req);
+        wait_req(&req);
+    }
+    c->st.bytes_sent += 8 + (uint64_t)n * 8;
+}
+
+/* What send_u64s sent from rank `from`, appended to *v (n values, room for
+ * *cap; grown). */
+static void recv_u64s(nd_mpi_ctx *c, int from, uint64_t **v, size_t *n, size_t *cap) {
+    uint64_t cnt = 0;
+    MPI_Request req;
+    MPI_Irecv(&cnt, 1, MPI_UINT64_T, from, ND_TAG_FOREST, c->comm, &req);
+    wait_req(&req);
+    if (*n + cnt > *cap) {
+        uint64_t *grown = must(c, realloc(*v, (size_t)(*n + cnt) * sizeof **v));
+        *v = grown;
+        *cap = (size_t)(*n + cnt);
+    }
+    for (uint64_t i = 0; i < cnt; i += PAIRS_MSG) {
+        size_t m = (size_t)ND_MIN((uint64_t)PAIRS_MSG, cnt - i);
+        MPI_Irecv(*v + *n, (int)m, MPI_UINT64_T, from, ND_TAG_FOREST + 1, c->comm, &req);
+        wait_req(&req);
+        *n += m;
+    }
+    c->st.bytes_recv += 8 + cnt * 8;
+}
+
+/* The star forest of the graph whose edges are (*e)[0 .. *n) (a << 32 | b):
+ * (root << 32 | v) for every vertex v other than its component's smallest
+ * id, root.  The union-find (cluster.c) over the distinct vertices, in
+ * ascending order, so that its root - the smallest index - is the smallest
+ * id.  Rewrites e[0 .. *n) in place (a spanning forest has no more edges
+ * than its graph). */
+static void star_forest(nd_mpi_ctx *c, uint64_t *e, size_t *n) {
+    size_t ne = *n, k = 0, m = 0;
+    uint64_t *all = must(c, nd_mallocn(2 * ne + 1, sizeof *all));
+    uint64_t *tmp = must(c, nd_mallocn(2 * ne + 1, sizeof *tmp));
+    for (size_t i = 0; i < ne; i++) {
+        all[k++] = e[i] >> 32;
+        all[k++] = (uint32_t)e[i];
+    }
+    nd_sort_u64(all, tmp, k);
+    free(tmp);
+    uint32_t *ids = must(c, nd_mallocn(k + 1, sizeof *ids));
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || all[i] != ids[m - 1]) ids[m++] = (uint32_t)all[i];
+    free(all);
+    nd_uf uf;
+    if (nd_uf_init(&uf, m) != ND_OK) must(c, NULL);
+    for (size_t i = 0; i < ne; i++)
+        (void)nd_uf_union(&uf, index_of(ids, m, (uint32_t)(e[i] >> 32)),
+                          index_of(ids, m, (uint32_t)e[i]));
+    size_t out = 0;
+    for (size_t i = 0; i < m; i++) {
+        uint32_t root = nd_uf_find(&uf, (uint32_t)i);
+        if (root != i) e[out++] = (uint64_t)ids[root] << 32 | ids[i];
+    }
+    nd_uf_release(&uf);
+    free(ids);
+    *n = out;
+}
+
+/* Step 10: the clusters.  Each rank's edges - its copies' (first, copy)
+ * and the pairs it verified that passed - become its star forest; forests
+ * are merged up a binomial tree (rank r + s sends to rank r when r is a
+ * multiple of 2s, for s = 1, 2, 4, ...), each merge one star forest of the
+ * union, so after log2(ranks) rounds rank 0 holds the run's star forest:
+ * one (root << 32 | v) per paragraph in a cluster other than its
+ * representative - what its report's member lists hold anyway - and no
+ * candidate pair.  *e holds it on rank 0, nothing on the others. */
+static void cluster_forest(nd_mpi_ctx *c, const local_rows *l, const nd_pairs *owned,
+                           const unsigned char *pass, uint64_t **e, size_t *n) {
+    size_t ne = 0, cap;
+    for (size_t i = 0; i < l->n; i++) ne += l->state[i] == ND_PARA_COPY;
+    for (size_t i = 0; i < owned->n; i++) ne += pass[i] != 0;
+    cap = ne ? ne : 1;
+    *e = must(c, nd_mallocn(cap, sizeof **e));
+    ne = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->state[i] == ND_PARA_COPY) (*e)[ne++] = (uint64_t)l->link[i] << 32 | (l->base + i);
+    for (size_t i = 0; i < owned->n; i++)
+        if (pass[i]) (*e)[ne++] = owned->v[i];
+    star_forest(c, *e, &ne);
+    c->st.forest = ne;
+    for (int step = 1; step < c->size; step *= 2) {
+        if (c->rank % (2 * step) == step) { /* hand it down the tree; done */
+            send_u64s(c, c->rank - step, *e, ne);
+            ne = 0;
+            break;
+        }
+        if (c->rank % (2 * step) == 0 && c->rank + step < c->size) {
+            recv_u64s(c, c->rank + step, e, &ne, &cap);
+            star_forest(c, *e, &ne);
+            c->st.forest = ND_MAX(c->st.forest, (uint64_t)ne);
+        }
+        if (step > INT_MAX / 2) break;
+    }
+    *n = ne;
+}
+
+/* The index of pair v in p (ascending), or SIZE_MAX. */
+static size_t pair_index(const nd_pairs *p, uint64_t v) {
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->v[mid] < v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
+}
+
+/* Step 11: the similarities the cluster stage needs - each member's
+ * Jaccard to its representative, unless their exact keys are equal (1 by
+ * the stage itself).  Rank 0 sends each (root, member) of the forest to
+ * the rank that verified that pair if it was a candidate (pair_owner),
+ * which takes the Jaccard from its verdicts or, for a pair that was no
+ * candidate, computes it with nd_stage_verify (verify_share: the same sets
+ * and function as the cluster stage's, 0 for a text that no longer reads
+ * back, as there); the answers go back to rank 0, ascending per rank,
+ * merged into pair order as o->pairs and o->jac. */
+static nd_status similarities(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_split_in *in,
+                              const uint64_t *base, const local_rows *l, const nd_pairs *owned,
+                              const double *jac, const uint64_t *forest, size_t nf,
+                              nd_front_out *o) {
+    nd_status st = ND_OK;
+    int n = c->size;
+    uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
+    uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
+    uint64_t *send = NULL;
+    size_t *from = NULL;
+    double *sim = NULL, *rj = NULL;
+    unsigned char *rp = NULL;
+    nd_pairs q, rest;
+    memset(&q, 0, sizeof q);
+    memset(&rest, 0, sizeof rest);
+    const XXH128_hash_t *ekey = o->split.ekey; /* rank 0: every row's */
+    size_t ns = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (!XXH128_isEqual(ekey[forest[i] >> 32], ekey[(uint32_t)forest[i]])) {
+            cnt[pair_owner(base, n, forest[i])]++;
+            ns++;
+        }
+    for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
+    send = must(c, nd_mallocn(ns ? ns : 1, sizeof *send));
+    for (size_t i = 0; i < nf; i++)
+        if (!XXH128_isEqual(ekey[forest[i] >> 32], ekey[(uint32_t)forest[i]]))
+            send[at[pair_owner(base, n, forest[i])]++] = forest[i];
+    void *recv = NULL;
+    ND_CHECK(all_to_all(c, send, cnt, 8, &recv, rcnt));
+    q.v = recv;
+    for (int k = 0; k < n; k++) q.n += (size_t)rcnt[k];
+    q.cap = q.n ? q.n : 1;
+    ND_CHECK(status_vote(c, nd_pairs_finish(&q)));
+    c->st.sims = q.n;
+    sim = must(c, nd_mallocn(q.cap, sizeof *sim));
+    from = must(c, nd_mallocn(q.cap, sizeof *from));
+    rest.v = must(c, nd_mallocn(q.cap, sizeof *rest.v));
+    rest.cap = q.cap;
+    for (size_t i = 0; i < q.n; i++) {
+        size_t k = pair_index(owned, q.v[i]);
+        if (k != SIZE_MAX) {
+            sim[i] = jac[k];
+        } else {
+            from[rest.n] = i;
+            rest.v[rest.n++] = q.v[i];
+        }
+    }
+    ND_CHECK(status_vote(c, verify_share(c, x, r, in, base, l, &rest, &rj, &rp)));
+    for (size_t i = 0; i < rest.n; i++) sim[from[i]] = rj[i];
+    gather_sims(c, &q, sim, o);
+out:
+    free(cnt);
+    free(at);
+    free(send);
+    free(from);
+    free(sim);
+    free(rj);
+    free(rp);
+    nd_pairs_release(&q);
+    nd_pairs_release(&rest);
+    return st;
+}
+
+/* Packs rows [i0, i0 + m) of this rank into buf. */
+static void pack_rows(const local_rows *l, size_t i0, size_t m, unsigned char *buf) {
     for (size_t i = i0; i < i0 + m; i++) {
         unsigned char *b = buf + (i - i0) * ROW_BYTES;
-        uint32_t u[5] = {r->pt.doc[i], r->pt.len[i], r->pt.line[i], r->phash[i], l->chars[i]};
+        uint32_t u[5] = {l->pt.doc[i], l->pt.len[i], l->pt.line[i], l->phash[i], l->chars[i]};
         uint64_t k[2] = {l->ekey[i].low64, l->ekey[i].high64};
         memset(b, 0, ROW_BYTES);
-        memcpy(b, &r->pt.off[i], 8);
+        memcpy(b, &l->pt.off[i], 8);
         memcpy(b + 8, u, sizeof u);
         b[28] = l->state[i];
         if (l->state[i] != ND_PARA_SHORT) memcpy(b + 32, k, sizeof k);
-        memcpy(b + 48, &l->link[i], 4);
     }
 }
 
@@ -977,7 +1173,7 @@ static void unpack_rows(const unsigned char *buf, size_t m, size_t base, nd_fron
         memcpy(k, b + 32, sizeof k);
         o->split.ekey[p].low64 = k[0];
         o->split.ekey[p].high64 = k[1];
-        memcpy(&o->link[p], b + 48, 4);
+        o->link[p] = (uint32_t)p; /* in no cluster, until step 10 */
     }
 }
 
@@ -1009,7 +1205,7 @@ static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, uint32_t max_
 
 /* Step 4: the per-document arrays, reduced to rank 0 (which marks the
  * documents another rank found changed). */
-static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const nd_split_out *sp, nd_front_out *o) {
+static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const local_rows *l, nd_front_out *o) {
     size_t nd = docs->n, nd1 = nd ? nd : 1;
     uint64_t *ncut = must(c, nd_calloc(nd1, sizeof *ncut)), *ncut_all = NULL;
     unsigned char *chg = must(c, nd_calloc(nd1, 1)), *chg_all = NULL;
@@ -1018,14 +1214,14 @@ static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const nd_split_out *sp, 
         chg_all = must(c, nd_calloc(nd1, 1));
     }
     for (size_t d = 0; d < nd; d++) {
-        ncut[d] = sp->doc_ncut[d];
+        ncut[d] = l->doc_ncut[d];
         chg[d] = atomic_load(&docs->changed[d]) != ND_DOC_SAME;
     }
     int cnt = (int)nd;
     MPI_Reduce(ncut, ncut_all, cnt, MPI_UINT64_T, MPI_SUM, 0, c->comm);
-    MPI_Reduce(sp->doc_cutline, c->rank == 0 ? o->split.doc_cutline : NULL, cnt, MPI_UINT32_T,
+    MPI_Reduce(l->doc_cutline, c->rank == 0 ? o->split.doc_cutline : NULL, cnt, MPI_UINT32_T,
                MPI_MAX, 0, c->comm);
-    MPI_Reduce(sp->doc_split, c->rank == 0 ? o->split.doc_split : NULL, cnt, MPI_UNSIGNED_CHAR,
+    MPI_Reduce(l->doc_split, c->rank == 0 ? o->split.doc_split : NULL, cnt, MPI_UNSIGNED_CHAR,
                MPI_MAX, 0, c->comm);
     MPI_Reduce(chg, chg_all, cnt, MPI_UNSIGNED_CHAR, MPI_MAX, 0, c->comm);
     if (c->rank != 0) c->st.bytes_sent += (uint64_t)nd * (8 + 4 + 1 + 1);
@@ -1041,13 +1237,13 @@ static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const nd_split_out *sp, 
 }
 
 /* Step 8 on rank 0: its own rows, then every other rank's, in rank order. */
-static void gather_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l,
-                        const uint64_t *counts, nd_front_out *o) {
+static void gather_rows(nd_mpi_ctx *c, const local_rows *l, const uint64_t *counts,
+                        nd_front_out *o) {
     size_t per = ROWS_MSG_BYTES / ROW_BYTES;
     unsigned char *buf = must(c, nd_mallocn(per, ROW_BYTES));
     for (size_t i0 = 0; i0 < l->n; i0 += per) {
         size_t m = ND_MIN(per, l->n - i0);
-        pack_rows(r, l, i0, m, buf);
+        pack_rows(l, i0, m, buf);
         unpack_rows(buf, m, i0, o);
     }
     size_t base = l->n;
@@ -1073,19 +1269,19 @@ static void gather_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l,
 }
 
 /* Step 8 on the other ranks. */
-static void send_rows(nd_mpi_ctx *c, const nd_report *r, const local_rows *l) {
+static void send_rows(nd_mpi_ctx *c, const local_rows *l) {
     size_t per = ROWS_MSG_BYTES / ROW_BYTES;
     unsigned char *buf = must(c, nd_mallocn(per, ROW_BYTES));
     for (size_t i0 = 0; i0 < l->n; i0 += per) {
         size_t m = ND_MIN(per, l->n - i0);
-        pack_rows(r, l, i0, m, buf);
+        pack_rows(l, i0, m, buf);
         MPI_Send(buf, (int)(m * ROW_BYTES), MPI_BYTE, 0, ND_TAG_ROWS, c->comm);
         c->st.bytes_sent += (uint64_t)(m * ROW_BYTES);
     }
     free(buf);
 }
 
-/* The front (scan_hook.h): steps 2 to 8. */
+/* The front (scan_hook.h): steps 2 to 12. */
 static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_in *in,
                            nd_front_out *out) {
     nd_mpi_ctx *c = user;
@@ -1096,12 +1292,12 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     size_t *first = nd_mallocn((size_t)n + 1, sizeof *first);
     uint64_t *counts = must(c, nd_mallocn((size_t)n, sizeof *counts));
     uint64_t *base = must(c, nd_mallocn((size_t)n + 1, sizeof *base));
-    nd_split_out sp;
+    uint64_t *forest = NULL;
+    size_t nf = 0;
     local_rows l;
     nd_pairs pairs, owned;
     double *jac = NULL;
     unsigned char *pass = NULL;
-    memset(&sp, 0, sizeof sp);
     memset(&l, 0, sizeof l);
     memset(&pairs, 0, sizeof pairs);
     memset(&owned, 0, sizeof owned);
@@ -1116,7 +1312,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
         c->st.doc_end = first[c->rank + 1];
         for (size_t d = first[c->rank]; d < first[c->rank + 1]; d++)
             c->st.share_bytes += docs->docs[d].size;
-        st = split_share(x, r, in, first[c->rank], first[c->rank + 1], &sp, &l);
+        st = split_share(x, r, in, first[c->rank], first[c->rank + 1], &l);
         c->st.rows = l.n;
     }
     double t1 = now_seconds();
@@ -1146,7 +1342,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     ND_CHECK(st);
 
     /* 4. per document; 5. exact groups; 6. LSH buckets; 7. pairs; 8. rows */
-    reduce_docs(c, docs, &sp, out);
+    reduce_docs(c, docs, &l, out);
     double t2 = now_seconds();
     nd_exec_begin(x, ND_STAGE_EXACT, 0);
     ND_CHECK(exchange_exact(c, x, base, &l));
@@ -1157,20 +1353,33 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     c->st.pairs = pairs.n;
     ND_CHECK(status_vote(c, route_pairs(c, base, &pairs, &owned)));
     nd_pairs_release(&pairs);
-    if (c->rank == 0) { /* rows first: the verification replaces r's table */
-        gather_rows(c, r, &l, counts, out);
+    if (c->rank == 0) {
+        gather_rows(c, &l, counts, out);
         for (size_t p = 0; p < (size_t)total; p++) out->ncl += out->split.state[p] != ND_PARA_SHORT;
     } else {
-        send_rows(c, r, &l);
+        send_rows(c, &l);
     }
+
+    /* 9. the verification of each rank's candidate pairs */
     double t4 = now_seconds(), c4 = cpu_seconds();
     nd_exec_begin(x, ND_STAGE_VERIFY, owned.n);
     ND_CHECK(status_vote(c, verify_share(c, x, r, in, base, &l, &owned, &jac, &pass)));
     c->st.t_verify = now_seconds() - t4;
     c->st.cpu_verify = cpu_seconds() - c4;
     c->st.verified = owned.n;
+    uint64_t mine[2] = {owned.n, 0}, sum[2] = {0, 0};
+    for (size_t i = 0; i < owned.n; i++) mine[1] += pass[i] != 0;
+    MPI_Reduce(mine, sum, 2, MPI_UINT64_T, MPI_SUM, 0, c->comm);
+    out->candidates = sum[0];
+    out->verified = sum[1];
+
+    /* 10. clusters; 11. similarities; 12. the changed flags again */
+    double t5 = now_seconds();
+    cluster_forest(c, &l, &owned, pass, &forest, &nf);
+    for (size_t i = 0; i < nf; i++) out->link[(uint32_t)forest[i]] = (uint32_t)(forest[i] >> 32);
+    ND_CHECK(similarities(c, x, r, in, base, &l, &owned, jac, forest, nf, out));
+    c->st.t_cluster = now_seconds() - t5;
     reduce_changed(c, docs);
-    gather_verdicts(c, &owned, jac, pass, out);
     if (c->rank != 0) out->stop = 1;
 out:
     c->st.t_exchange = now_seconds() - t1;
@@ -1178,10 +1387,8 @@ out:
     nd_pairs_release(&owned);
     free(jac);
     free(pass);
+    free(forest);
     local_rows_release(&l);
-    free(sp.doc_ncut);
-    free(sp.doc_cutline);
-    free(sp.doc_split);
     free(first);
     free(counts);
     free(base);
@@ -1200,24 +1407,27 @@ static void print_rank_stats(nd_mpi_ctx *c) {
         fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs the "
                         "cluster stage and the report)\n",
                 c->size, c->size == 1 ? "" : "s");
-        fprintf(stderr, "  %4s %11s %8s %9s %8s %8s %8s %8s %6s %8s %8s %8s %8s %8s %8s %11s %11s %7s\n",
+        fprintf(stderr,
+                "  %4s %11s %8s %9s %8s %8s %8s %8s %6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s "
+                "%11s %7s\n",
                 "rank", "documents", "MB", "paragr.", "front s", "cpu s", "exact s", "lsh s",
-                "rounds", "pairs", "verify s", "cpu s", "verif.", "run s", "cpu s", "sent", "received",
-                "peak MB");
+                "rounds", "pairs", "verify s", "cpu s", "verif.", "clust s", "forest", "sims",
+                "run s", "cpu s", "sent", "received", "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
             char docs[32];
             snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
                      (unsigned long long)s->doc_end);
             fprintf(stderr,
-                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %6llu %8llu %8.3f %8.3f %8llu %8.3f "
-                    "%8.3f %11llu %11llu %7.1f\n",
+                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %6llu %8llu %8.3f %8.3f %8llu "
+                    "%8.3f %8llu %8llu %8.3f %8.3f %11llu %11llu %7.1f\n",
                     k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows,
                     s->t_local, s->cpu_local, s->t_exact, s->t_lsh, (unsigned long long)s->rounds,
-                    (unsigned long long)s->pairs,
-                    s->t_verify, s->cpu_verify, (unsigned long long)s->verified, s->t_run,
-                    s->cpu_run, (unsigned long long)s->bytes_sent,
-                    (unsigned long long)s->bytes_recv, (double)s->peak_rss / 1e6);
+                    (unsigned long long)s->pairs, s->t_verify, s->cpu_verify,
+                    (unsigned long long)s->verified, s->t_cluster, (unsigned long long)s->forest,
+                    (unsigned long long)s->sims, s->t_run, s->cpu_run,
+                    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_recv,
+                    (double)s->peak_rss / 1e6);
         }
     }
     free(all);
