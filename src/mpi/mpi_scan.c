@@ -1124,6 +1124,7 @@ static nd_status similarities(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_
             rest.v[rest.n++] = q.v[i];
         }
     }
+    c->st.sims_new = rest.n;
     ND_CHECK(status_vote(c, verify_share(c, x, r, in, base, l, &rest, &rj, &rp)));
     for (size_t i = 0; i < rest.n; i++) sim[from[i]] = rj[i];
     gather_sims(c, &q, sim, o);
@@ -1408,24 +1409,27 @@ static void print_rank_stats(nd_mpi_ctx *c) {
                         "cluster stage and the report)\n",
                 c->size, c->size == 1 ? "" : "s");
         fprintf(stderr,
-                "  %4s %11s %8s %9s %8s %8s %8s %8s %6s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s "
+                "  %4s %11s %8s %9s %8s %8s %8s %8s %6s %8s %8s %8s %8s %8s %8s %9s %8s %8s %11s "
                 "%11s %7s\n",
                 "rank", "documents", "MB", "paragr.", "front s", "cpu s", "exact s", "lsh s",
-                "rounds", "pairs", "verify s", "cpu s", "verif.", "clust s", "forest", "sims",
+                "rounds", "pairs", "verify s", "cpu s", "verif.", "clust s", "forest", "sims/new",
                 "run s", "cpu s", "sent", "received", "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
             char docs[32];
+            char sims[32];
             snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
                      (unsigned long long)s->doc_end);
+            snprintf(sims, sizeof sims, "%llu/%llu", (unsigned long long)s->sims,
+                     (unsigned long long)s->sims_new);
             fprintf(stderr,
                     "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %6llu %8llu %8.3f %8.3f %8llu "
-                    "%8.3f %8llu %8llu %8.3f %8.3f %11llu %11llu %7.1f\n",
+                    "%8.3f %8llu %9s %8.3f %8.3f %11llu %11llu %7.1f\n",
                     k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows,
                     s->t_local, s->cpu_local, s->t_exact, s->t_lsh, (unsigned long long)s->rounds,
                     (unsigned long long)s->pairs, s->t_verify, s->cpu_verify,
                     (unsigned long long)s->verified, s->t_cluster, (unsigned long long)s->forest,
-                    (unsigned long long)s->sims, s->t_run, s->cpu_run,
+                    sims, s->t_run, s->cpu_run,
                     (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_recv,
                     (double)s->peak_rss / 1e6);
         }

@@ -26,7 +26,8 @@ typedef struct nd_mpi_stats {
     uint64_t verified;           /* candidate pairs it verified */
     double t_cluster;            /* seconds: forests merged, similarities */
     uint64_t forest;             /* forest edges it held at most */
-    uint64_t sims;               /* similarities it answered */
+    uint64_t sims;               /* similarities it answered, */
+    uint64_t sims_new;           /* of which not candidates: computed */
     double t_run;                /* seconds: the whole run, from the walk's end */
     double cpu_local;            /* CPU seconds (all threads) of t_local */
     double cpu_run;              /* CPU seconds of the process at the run's end */

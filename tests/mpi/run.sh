@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/../case_args.sh"
 
 CASES=(seeds seeds-threads1 seeds-options seeds-passages corpus-zh corpus-en
-       containers errors)
+       containers empty-ranks cross-rank errors)
 case_start "${CASES[@]}"
 
 MPI_BIN=${ND_MPI_BIN:-}
@@ -133,6 +133,37 @@ case $CASE in
       every_format "$n" "$TMP/c/a.txt.gz" "$TMP/c/b.txt"
       same "$n" -f jsonl --jsonl text "$TMP/c/r.jsonl" "$TMP/c/b.txt"
     done
+    ;;
+  empty-ranks) # ranks whose share holds no document (nor a paragraph)
+    for n in 3 4; do
+      every_format "$n" "$SEEDS/000_11051e509f6edff7.txt" "$SEEDS/001_67f235fca624bad1.txt"
+      every_format "$n" "$SEEDS/002_13674df05d4d43f5.txt"
+    done
+    ;;
+  cross-rank) # one cluster whose members live on every rank: a chain of
+    # eight versions of a paragraph, each the last one shifted by five
+    # words, in eight files of about the same size (two a rank with 4
+    # ranks), among paragraphs found nowhere else.  Neighbours are verified
+    # pairs across ranks; far members were no candidates with the
+    # representative, so their similarities are computed by another rank.
+    mkdir -p "$TMP/chain"
+    for k in 0 1 2 3 4 5 6 7; do
+      awk -v k="$k" 'function w(i,  s) { s = ""; do { s = s sprintf("%c", 97 + i % 26); i = int(i / 26) } while (i > 0); return "w" s }
+        function para(b, m,  j, t) { t = ""; for (j = 0; j < m; j++) t = t w(b + j) " "; print t; print "" }
+        BEGIN { for (p = 0; p < 12; p++) para(100000 + k * 1000 + p * 50, 40)
+                para(5 * k, 100)
+                for (p = 0; p < 12; p++) para(200000 + k * 1000 + p * 50, 40) }' > "$TMP/chain/doc$k.txt"
+    done
+    for n in 2 3 4; do every_format "$n" "$TMP/chain"; done
+    same 4 --threshold 0.7 -f json "$TMP/chain"
+    # the case is what it says: one cluster of 8, forest edges merged up to
+    # rank 0, similarities answered by several ranks, some computed
+    "$BIN" scan "$TMP/chain" | grep -q "8 paragraphs in 1 cluster" || fail "chain: not one cluster of 8"
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 4 "$MPI_BIN" scan --stats "$TMP/chain" > /dev/null 2> "$TMP/st"
+    awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-3]$/ {
+           split($16, q, "/"); if (q[1] > 0) answering++; computed += q[2]; if ($1 == 0) forest = $15 }
+         END { exit !(answering >= 2 && computed > 0 && forest == 7) }' "$TMP/st" \
+      || { fail "chain --stats: want similarities from >= 2 ranks, some computed, 7 forest edges on rank 0"; sed 's/^/    /' "$TMP/st" | grep -A5 "per rank"; }
     ;;
   errors) # no rank may be left waiting: each run ends, with neardup's status
     same 2 "$SEEDS" "$TMP/missing"        # a path that is not there: exit 2
