@@ -48,9 +48,10 @@ int cmd_compare(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 
-/* What a program built around `scan` (neardup-mpi, src/mpi/) changes in it:
- * who runs the scanner, and whether this process prints messages and
- * writes the report.  cmd_scan is cli_scan_main(argc, argv, NULL). */
+/* What a program built around `scan` and `clean` (neardup-mpi, src/mpi/)
+ * changes in them: who runs the scanner, and whether this process prints
+ * messages and writes the report.  cmd_scan is cli_scan_main(argc, argv,
+ * NULL). */
 struct cli_scan_hooks {
     /* Runs sc in place of nd_scanner_run (stats: --stats was given);
      * ND_OK with *out NULL: this process has no report to write. */
@@ -59,6 +60,10 @@ struct cli_scan_hooks {
     int writer; /* 1: messages, progress and the report come from here */
 };
 int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h);
+/* `clean` with the same hooks (cmd_clean is cli_clean_main(argc, argv,
+ * NULL)): the writer plans the removals and writes the cleaned copy, the
+ * log and the messages; the others only run their part of the scan. */
+int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h);
 
 /* Prints one skipped-input report of the library as `neardup: ...` on
  * stderr, in the words scan uses (diag.c). */

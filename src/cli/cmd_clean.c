@@ -192,6 +192,12 @@ static void on_leftover(void *user, const char *path)
 
 int cmd_clean(int argc, char **argv)
 {
+    return cli_clean_main(argc, argv, NULL);
+}
+
+int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h)
+{
+    int writer = !h || h->writer; /* this process speaks and writes the copy */
     struct cli_scan_args sa; /* its rows point into it: it stays here */
     nd_clean_options co;
     struct clean_state cs = {0};
@@ -256,20 +262,25 @@ int cmd_clean(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    cs.quiet = sa.quiet;
+    cs.quiet = sa.quiet || !writer;
+    if (!writer) { /* no progress bar either */
+        sa.progress = 0;
+        sa.progress_seen = 1;
+    }
     for (int i = 0; i < npos; i++) {
         if (strcmp(argv[i], "-") == 0) {
-            fprintf(stderr, "neardup: cannot clean standard input; give files\n");
+            if (writer)
+                fprintf(stderr, "neardup: cannot clean standard input; give files\n");
             rc = CLI_EXIT_USAGE;
             goto out;
         }
     }
     /* outputs that cannot be made fail now, not after the scan */
-    if ((!dry_run && cli_probe_output(out_dir, 1) != 0) ||
-        (log_path && cli_probe_output(log_path, 0) != 0))
+    if (writer && ((!dry_run && cli_probe_output(out_dir, 1) != 0) ||
+                   (log_path && cli_probe_output(log_path, 0) != 0)))
         goto out;
     /* what a killed run left is named first, and never reused */
-    st = nd_clean_leftovers(out_dir, log_path, on_leftover, NULL);
+    st = writer ? nd_clean_leftovers(out_dir, log_path, on_leftover, NULL) : ND_OK;
     if (st != ND_OK) {
         fprintf(stderr, "neardup: clean failed: %s\n", nd_strerror(st));
         goto out;
@@ -286,7 +297,7 @@ int cmd_clean(int argc, char **argv)
         }
     }
     cs.dry_run = dry_run;
-    st = nd_scanner_run(sc, &rep);
+    st = h ? h->run(h->user, sc, 0, &rep) : nd_scanner_run(sc, &rep);
     skipped = nd_scanner_skipped(sc); /* with files that changed during the run */
     cli_signals_scanner(NULL);
     cli_progress_end(&sa.bar);
@@ -294,10 +305,15 @@ int cmd_clean(int argc, char **argv)
         rc = interrupted();
         goto out;
     }
+    if (st == ND_OK && !rep) { /* h->run: this process has nothing to write */
+        rc = CLI_EXIT_OK;
+        goto out;
+    }
     if (st == ND_OK)
         st = nd_report_summary(rep, &sum);
     if (st != ND_OK) {
-        cli_scan_failed(sc, st);
+        if (writer)
+            cli_scan_failed(sc, st);
         goto out;
     }
     if (sum.files == 0 && skipped > 0) {

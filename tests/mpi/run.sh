@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/../case_args.sh"
 
 CASES=(seeds seeds-threads1 seeds-options seeds-passages corpus-zh corpus-en
-       containers empty-ranks cross-rank errors)
+       containers empty-ranks cross-rank clean errors)
 case_start "${CASES[@]}"
 
 MPI_BIN=${ND_MPI_BIN:-}
@@ -68,6 +68,34 @@ same() {
 every_format() {
   local n=$1; shift
   for f in "${FORMATS[@]}"; do same "$n" -f "$f" "$@"; done
+}
+
+# clean_same N ARGS...: `neardup clean --out DIR --log LOG ARGS` and the
+# same under `mpirun -n N neardup-mpi` give the same standard output, exit
+# status, cleaned tree (diff -r: every file's bytes) and log.
+clean_same() {
+  local n=$1; shift
+  rm -rf "$TMP/cref" "$TMP/cmpi" "$TMP/cref.log" "$TMP/cmpi.log"
+  timeout "$LIMIT" "$BIN" clean --out "$TMP/cref" --log "$TMP/cref.log" "$@" \
+    > "$TMP/ref.out" 2> "$TMP/ref.err"
+  local rc_ref=$?
+  timeout "$LIMIT" "${MPIRUN[@]}" -n "$n" "$MPI_BIN" clean --out "$TMP/cmpi" --log "$TMP/cmpi.log" "$@" \
+    > "$TMP/mpi.out" 2> "$TMP/mpi.err"
+  local rc=$?
+  if [ "$rc" -ne "$rc_ref" ]; then
+    fail "n=$n clean $*: exit $rc, neardup exits $rc_ref"
+    sed 's/^/    /' "$TMP/mpi.err" | head -20
+  elif ! cmp -s "$TMP/ref.out" "$TMP/mpi.out"; then
+    fail "n=$n clean $*: standard output differs from neardup's"
+    diff "$TMP/ref.out" "$TMP/mpi.out" | head -10 | sed 's/^/    /'
+  elif [ -e "$TMP/cref" ] && ! diff -r "$TMP/cref" "$TMP/cmpi" > "$TMP/diff" 2>&1; then
+    fail "n=$n clean $*: cleaned tree differs from neardup's"
+    head -10 "$TMP/diff" | sed 's/^/    /'
+  elif [ -e "$TMP/cref.log" ] && ! cmp -s "$TMP/cref.log" "$TMP/cmpi.log"; then
+    fail "n=$n clean $*: log differs from neardup's"
+  else
+    echo "ok   n=$n clean $* ($(tail -n 1 "$TMP/ref.out"))"
+  fi
 }
 
 gen() { # gen DIR ARGS...: a generated corpus, or the case is skipped
@@ -165,6 +193,20 @@ case $CASE in
          END { exit !(answering >= 2 && computed > 0 && forest == 7) }' "$TMP/st" \
       || { fail "chain --stats: want similarities from >= 2 ranks, some computed, 7 forest edges on rank 0"; sed 's/^/    /' "$TMP/st" | grep -A5 "per rank"; }
     ;;
+  clean) # the cleaned copy and its log, as neardup clean writes them
+    for n in 1 2 4; do clean_same "$n" "$SEEDS"; done
+    clean_same 2 --dry-run "$SEEDS"
+    clean_same 4 --keep longest --scope cross --threshold 0.7 "$SEEDS"
+    mkdir -p "$TMP/cc"
+    gzip -c "$SEEDS/001_67f235fca624bad1.txt" > "$TMP/cc/a.txt.gz"
+    cp "$SEEDS/001_67f235fca624bad1.txt" "$TMP/cc/b.txt"
+    awk 'NF { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); printf "{\"text\": \"%s\", \"n\": %d}\n", $0, NR }' \
+      "$SEEDS/000_11051e509f6edff7.txt" "$SEEDS/001_67f235fca624bad1.txt" > "$TMP/cc/r.jsonl"
+    for n in 2 4; do
+      clean_same "$n" "$TMP/cc/a.txt.gz" "$TMP/cc/b.txt"
+      clean_same "$n" --jsonl text "$TMP/cc/r.jsonl" "$TMP/cc/b.txt"
+    done
+    ;;
   errors) # no rank may be left waiting: each run ends, with neardup's status
     same 2 "$SEEDS" "$TMP/missing"        # a path that is not there: exit 2
     same 2 --threshold 2 "$SEEDS"         # a usage error on every rank: exit 1
@@ -175,9 +217,22 @@ case $CASE in
     [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "stdin: exit $rc, want a refusal"
     grep -q "standard input ('-') cannot be shared" "$TMP/e" || fail "stdin: no message"
     [ -s "$TMP/o" ] && fail "stdin: a report was written"
-    timeout "$LIMIT" "${MPIRUN[@]}" -n 2 "$MPI_BIN" clean "$SEEDS" > /dev/null 2> "$TMP/e"
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 2 "$MPI_BIN" compare "$SEEDS" > /dev/null 2> "$TMP/e"
     rc=$?
-    [ "$rc" -eq 1 ] || fail "clean: exit $rc, want 1 (only scan runs under MPI)"
+    [ "$rc" -eq 1 ] || fail "compare: exit $rc, want 1 (only scan and clean run under MPI)"
+    # clean: refused outputs end every rank (rank 0 refuses before the run)
+    mkdir -p "$TMP/exists"
+    touch "$TMP/exists/x"
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 2 "$MPI_BIN" clean --out "$TMP/exists" "$SEEDS" \
+      > /dev/null 2> "$TMP/e"
+    rc=$?
+    "$BIN" clean --out "$TMP/exists" "$SEEDS" > /dev/null 2>&1
+    rc_ref=$?
+    [ "$rc" -eq "$rc_ref" ] || fail "clean --out EXISTING: exit $rc, neardup exits $rc_ref"
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 2 "$MPI_BIN" clean --out "$TMP/o2" - < "$SEEDS/000_11051e509f6edff7.txt" \
+      > /dev/null 2> "$TMP/e"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "clean -: exit $rc, want 1"
     ;;
   *) fail "no case '$CASE'" ;;
 esac
