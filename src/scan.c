@@ -640,9 +640,9 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     w.cluster = nd_mallocn(n1, sizeof *w.cluster);
     w.sim = nd_calloc(n1, sizeof *w.sim);
     if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
-    if (!w.ekey) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
+    if (!w.ekey && !front) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
     if (!w.fusing && !front) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
-    if (!w.chars || !w.cluster || !w.sim || !w.state || !w.ekey ||
+    if (!w.chars || !w.cluster || !w.sim || !w.state || (!w.ekey && !front) ||
         (!w.fusing && !front && !w.bkeys)) {
         st = ND_ERR_NOMEM;
         goto out;
@@ -716,7 +716,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     ND_LAP(ND_STAGE_VERIFY);
     nd_exec_begin(&w.x, ND_STAGE_CLUSTER, 0);
     nd_cluster_in cin = {.r = r, .uf = &w.uf, .pairs = &w.pairs, .jac = w.jac,
-                         .ekey = w.ekey, .texts = &w.texts};
+                         .ekey = front ? NULL : w.ekey, .texts = &w.texts};
     nd_cluster_out cout = {.cluster = w.cluster, .sim = w.sim};
     st = nd_stage_cluster(&w.x, &cin, &cout);
     nd_status st2 = nd_report_set_clusters(r, w.cluster, w.sim, cout.ncl, cout.cl_start,

@@ -23,26 +23,25 @@
 
 /* What a front hands to the rest of the run, for all of the run's
  * documents: the split's output (split.pt filled; split.phash, doc_ncut,
- * doc_cutline, doc_split, chars, state and ekey allocated, one entry per
- * paragraph or document; split.fused 0, no ranges), with the exact stage
- * applied (state ND_PARA_COPY for every paragraph with an earlier equal
- * exact key); the clusters as the exact and verify stages leave them in the
- * union-find (link: each paragraph's smallest id of its component, which
- * is the union-find's root); and, for the cluster stage's similarities,
- * the pairs (representative << 32 | member) of every member that is not
- * an exact copy of its representative, with their Jaccard - the candidate
- * pairs and the verdicts themselves stay with the front. */
+ * doc_cutline, doc_split, chars and state allocated, one entry per
+ * paragraph or document; split.ekey NULL, split.fused 0, no ranges), with
+ * the exact stage applied (state ND_PARA_COPY for every paragraph with an
+ * earlier equal exact key); the clusters as the exact and verify stages
+ * leave them in the union-find (link: each paragraph's smallest id of its
+ * component, which is the union-find's root); and, for the cluster stage's
+ * similarities, the pair (representative << 32 | member) of every member
+ * with its similarity (1 for an exact copy of the representative) - the
+ * exact keys, the candidate pairs and the verdicts stay with the front. */
 typedef struct nd_front_out {
     nd_split_out split;
     uint32_t *link;    /* allocated: per paragraph, the smallest id of its
                           cluster (exact groups and verified pairs joined),
                           or itself when it is in none */
     size_t ncl;        /* clusterable paragraphs (REP or COPY) */
-    nd_pairs pairs;    /* (representative << 32 | member), ascending, for
-                          the members whose similarity is not 1 by their
-                          exact keys */
-    double *jac;       /* allocated: per pair, its exact Jaccard (what the
-                          cluster stage would compute) */
+    nd_pairs pairs;    /* (representative << 32 | member), ascending: one
+                          per member of a cluster */
+    double *jac;       /* allocated: per pair, the member's similarity (what
+                          the cluster stage would compute) */
     uint64_t candidates; /* the LSH stage's candidate pairs, */
     uint64_t verified;   /* and those that passed the verification */
     int stop;          /* 1: this process's part of the run ends here: the

@@ -228,7 +228,10 @@ typedef struct nd_cluster_in {
     const nd_uf *uf;            /* the final forest over all paragraphs */
     const nd_pairs *pairs;      /* candidate pairs, ascending */
     const double *jac;          /* their exact Jaccard */
-    const XXH128_hash_t *ekey;  /* exact keys (of clusterable paragraphs) */
+    const XXH128_hash_t *ekey;  /* exact keys (of clusterable paragraphs), or
+                                   NULL when every member's similarity to
+                                   its representative is among the pairs
+                                   (a front's, scan_hook.h) */
     const nd_texts *texts;      /* from the verify stage */
 } nd_cluster_in;
 

@@ -102,7 +102,7 @@ static nd_status cluster_similarity(const nd_cluster_in *in, double *sim, nd_wor
                                     const uint32_t *m, size_t size) {
     const nd_report *r = in->r;
     uint32_t rep = m[0];
-    const XXH128_hash_t *krep = &in->ekey[rep];
+    const XXH128_hash_t *krep = in->ekey ? &in->ekey[rep] : NULL;
     uint64_t *sa = NULL, *sb = NULL;
     size_t na = 0, nb = 0;
     int have_rep_set = 0; /* 1: built; -1: the text no longer reads back */
@@ -110,7 +110,7 @@ static nd_status cluster_similarity(const nd_cluster_in *in, double *sim, nd_wor
     nd_status st;
     sim[rep] = 1.0;
     for (size_t k = 1; k < size; k++) {
-        if (XXH128_isEqual(*krep, in->ekey[m[k]])) {
+        if (krep && XXH128_isEqual(*krep, in->ekey[m[k]])) {
             sim[m[k]] = 1.0;
             continue;
         }

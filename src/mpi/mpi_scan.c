@@ -155,7 +155,7 @@
 #include "scan_hook.h"
 #include "stage.h"
 
-#define ROW_BYTES 48u                             /* a paragraph row to rank 0 */
+#define ROW_BYTES 32u                             /* a paragraph row to rank 0 */
 #define ROWS_MSG_BYTES ((size_t)8 << 20)          /* bytes of rows per message, at most */
 #define PAIRS_MSG ((size_t)1 << 20)               /* pairs per message, at most */
 /* A band-key round's bytes at most, below --memory's quarter: fewer, larger
@@ -1068,15 +1068,65 @@ static size_t pair_index(const nd_pairs *p, uint64_t v) {
     return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
 }
 
-/* Step 11: the similarities the cluster stage needs - each member's
- * Jaccard to its representative, unless their exact keys are equal (1 by
- * the stage itself).  Rank 0 sends each (root, member) of the forest to
- * the rank that verified that pair if it was a candidate (pair_owner),
- * which takes the Jaccard from its verdicts or, for a pair that was no
- * candidate, computes it with nd_stage_verify (verify_share: the same sets
- * and function as the cluster stage's, 0 for a text that no longer reads
- * back, as there); the answers go back to rank 0, ascending per rank,
- * merged into pair order as o->pairs and o->jac. */
+/* The exact keys of paragraphs ids[0 .. m) (ascending, distinct), which
+ * other ranks split: a request round (8 bytes out, 16 back an id) into
+ * key[0 .. m). */
+static nd_status ask_ekeys(nd_mpi_ctx *c, const uint64_t *base, const local_rows *l,
+                           const uint32_t *ids, size_t m, XXH128_hash_t *key) {
+    int n = c->size;
+    uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
+    uint64_t *ask = must(c, nd_mallocn(m ? m : 1, sizeof *ask)), *asked = NULL;
+    uint64_t *reply = NULL, *got = NULL;
+    for (size_t i = 0; i < m; i++) {
+        ask[i] = ids[i];
+        cnt[id_owner(base, n, ids[i])]++;
+    }
+    nd_status st = all_to_all(c, ask, cnt, 8, (void **)&asked, rcnt);
+    ND_CHECK(st);
+    size_t nasked = 0;
+    for (int q = 0; q < n; q++) nasked += (size_t)rcnt[q];
+    reply = must(c, nd_mallocn(2 * nasked + 1, sizeof *reply));
+    for (size_t i = 0; i < nasked; i++) {
+        uint64_t p = asked[i] - l->base; /* one of this rank's rows */
+        if (asked[i] < l->base || p >= l->n) {
+            st = ND_ERR_INTERNAL;
+            reply[2 * i] = reply[2 * i + 1] = 0;
+            continue;
+        }
+        reply[2 * i] = l->ekey[p].low64;
+        reply[2 * i + 1] = l->ekey[p].high64;
+    }
+    for (int q = 0; q < n; q++) { /* replies go back: counts swap */
+        uint64_t t = cnt[q];
+        cnt[q] = rcnt[q];
+        rcnt[q] = t;
+    }
+    nd_status st2 = all_to_all(c, reply, cnt, 16, (void **)&got, rcnt);
+    if (st == ND_OK) st = st2;
+    ND_CHECK(st);
+    for (size_t i = 0; i < m; i++) { /* owners in rank order: ids' order */
+        key[i].low64 = got[2 * i];
+        key[i].high64 = got[2 * i + 1];
+    }
+out:
+    free(cnt);
+    free(ask);
+    free(asked);
+    free(reply);
+    free(got);
+    return st;
+}
+
+/* Step 11: the similarities the cluster stage needs - each member's to its
+ * representative.  Rank 0 sends each (root, member) of the forest to the
+ * rank that verified that pair if it was a candidate (pair_owner, which
+ * split one side and asks the other side's exact key of its rank), and
+ * that rank answers as the cluster stage would: 1 when the exact keys are
+ * equal, else the Jaccard of its verdict, else - for a pair that was no
+ * candidate - the Jaccard nd_stage_verify computes (verify_share: the same
+ * sets and function as the cluster stage's, 0 for a text that no longer
+ * reads back, as there).  The answers go back to rank 0, ascending per
+ * rank, merged into pair order as o->pairs and o->jac. */
 static nd_status similarities(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_split_in *in,
                               const uint64_t *base, const local_rows *l, const nd_pairs *owned,
                               const double *jac, const uint64_t *forest, size_t nf,
@@ -1086,24 +1136,18 @@ static nd_status similarities(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_
     uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
     uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
     uint64_t *send = NULL;
+    uint32_t *ids = NULL;
+    XXH128_hash_t *key = NULL;
     size_t *from = NULL;
     double *sim = NULL, *rj = NULL;
     unsigned char *rp = NULL;
     nd_pairs q, rest;
     memset(&q, 0, sizeof q);
     memset(&rest, 0, sizeof rest);
-    const XXH128_hash_t *ekey = o->split.ekey; /* rank 0: every row's */
-    size_t ns = 0;
-    for (size_t i = 0; i < nf; i++)
-        if (!XXH128_isEqual(ekey[forest[i] >> 32], ekey[(uint32_t)forest[i]])) {
-            cnt[pair_owner(base, n, forest[i])]++;
-            ns++;
-        }
+    for (size_t i = 0; i < nf; i++) cnt[pair_owner(base, n, forest[i])]++;
     for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
-    send = must(c, nd_mallocn(ns ? ns : 1, sizeof *send));
-    for (size_t i = 0; i < nf; i++)
-        if (!XXH128_isEqual(ekey[forest[i] >> 32], ekey[(uint32_t)forest[i]]))
-            send[at[pair_owner(base, n, forest[i])]++] = forest[i];
+    send = must(c, nd_mallocn(nf ? nf : 1, sizeof *send));
+    for (size_t i = 0; i < nf; i++) send[at[pair_owner(base, n, forest[i])]++] = forest[i];
     void *recv = NULL;
     ND_CHECK(all_to_all(c, send, cnt, 8, &recv, rcnt));
     q.v = recv;
@@ -1111,14 +1155,37 @@ static nd_status similarities(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_
     q.cap = q.n ? q.n : 1;
     ND_CHECK(status_vote(c, nd_pairs_finish(&q)));
     c->st.sims = q.n;
+    /* the sides another rank split, ascending and distinct, and their keys */
+    ids = must(c, nd_mallocn(2 * q.n + 1, sizeof *ids));
+    size_t m = 0;
+    for (size_t i = 0; i < q.n; i++)
+        for (int side = 0; side < 2; side++) {
+            uint32_t p = side ? (uint32_t)q.v[i] : (uint32_t)(q.v[i] >> 32);
+            if (p < l->base || p >= l->base + l->n) ids[m++] = p;
+        }
+    qsort(ids, m, sizeof *ids, cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++)
+        if (k == 0 || ids[i] != ids[k - 1]) ids[k++] = ids[i];
+    m = k;
+    key = must(c, nd_mallocn(m ? m : 1, sizeof *key));
+    ND_CHECK(status_vote(c, ask_ekeys(c, base, l, ids, m, key)));
     sim = must(c, nd_mallocn(q.cap, sizeof *sim));
     from = must(c, nd_mallocn(q.cap, sizeof *from));
     rest.v = must(c, nd_mallocn(q.cap, sizeof *rest.v));
     rest.cap = q.cap;
     for (size_t i = 0; i < q.n; i++) {
-        size_t k = pair_index(owned, q.v[i]);
-        if (k != SIZE_MAX) {
-            sim[i] = jac[k];
+        XXH128_hash_t ks[2];
+        for (int side = 0; side < 2; side++) {
+            uint32_t p = side ? (uint32_t)q.v[i] : (uint32_t)(q.v[i] >> 32);
+            ks[side] = p >= l->base && p < l->base + l->n ? l->ekey[p - l->base]
+                                                          : key[index_of(ids, m, p)];
+        }
+        size_t j = pair_index(owned, q.v[i]);
+        if (XXH128_isEqual(ks[0], ks[1])) {
+            sim[i] = 1.0;
+        } else if (j != SIZE_MAX) {
+            sim[i] = jac[j];
         } else {
             from[rest.n] = i;
             rest.v[rest.n++] = q.v[i];
@@ -1132,6 +1199,8 @@ out:
     free(cnt);
     free(at);
     free(send);
+    free(ids);
+    free(key);
     free(from);
     free(sim);
     free(rj);
@@ -1146,12 +1215,10 @@ static void pack_rows(const local_rows *l, size_t i0, size_t m, unsigned char *b
     for (size_t i = i0; i < i0 + m; i++) {
         unsigned char *b = buf + (i - i0) * ROW_BYTES;
         uint32_t u[5] = {l->pt.doc[i], l->pt.len[i], l->pt.line[i], l->phash[i], l->chars[i]};
-        uint64_t k[2] = {l->ekey[i].low64, l->ekey[i].high64};
         memset(b, 0, ROW_BYTES);
         memcpy(b, &l->pt.off[i], 8);
         memcpy(b + 8, u, sizeof u);
         b[28] = l->state[i];
-        if (l->state[i] != ND_PARA_SHORT) memcpy(b + 32, k, sizeof k);
     }
 }
 
@@ -1162,7 +1229,6 @@ static void unpack_rows(const unsigned char *buf, size_t m, size_t base, nd_fron
         const unsigned char *b = buf + i * ROW_BYTES;
         size_t p = base + i;
         uint32_t u[5];
-        uint64_t k[2];
         memcpy(&pt->off[p], b, 8);
         memcpy(u, b + 8, sizeof u);
         pt->doc[p] = u[0];
@@ -1171,9 +1237,6 @@ static void unpack_rows(const unsigned char *buf, size_t m, size_t base, nd_fron
         o->split.phash[p] = u[3];
         o->split.chars[p] = u[4];
         o->split.state[p] = b[28];
-        memcpy(k, b + 32, sizeof k);
-        o->split.ekey[p].low64 = k[0];
-        o->split.ekey[p].high64 = k[1];
         o->link[p] = (uint32_t)p; /* in no cluster, until step 10 */
     }
 }
@@ -1192,13 +1255,12 @@ static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, uint32_t max_
     o->split.phash = nd_mallocn(n1, sizeof *o->split.phash);
     o->split.chars = nd_mallocn(n1, sizeof *o->split.chars);
     o->split.state = nd_mallocn(n1, sizeof *o->split.state);
-    o->split.ekey = nd_mallocn(n1, sizeof *o->split.ekey);
     o->link = nd_mallocn(n1, sizeof *o->link);
     o->split.doc_ncut = nd_calloc(nd1, sizeof *o->split.doc_ncut);
     o->split.doc_cutline = nd_calloc(nd1, sizeof *o->split.doc_cutline);
     o->split.doc_split = nd_calloc(nd1, sizeof *o->split.doc_split);
     if (!pt->doc || !pt->off || !pt->len || !pt->line || !o->split.phash || !o->split.chars ||
-        !o->split.state || !o->split.ekey || !o->link || !o->split.doc_ncut ||
+        !o->split.state || !o->link || !o->split.doc_ncut ||
         !o->split.doc_cutline || !o->split.doc_split)
         return ND_ERR_NOMEM;
     return ND_OK;
