@@ -252,7 +252,8 @@ nd_status nd_stage_cluster(nd_exec *x, const nd_cluster_in *in, nd_cluster_out *
 /* --- 4. LSH (stage_lsh.c) --- */
 typedef struct nd_lsh_in {
     size_t n;                    /* paragraphs */
-    const unsigned char *state;  /* n states: REP rows take part */
+    const unsigned char *state;  /* n states: REP rows take part (NULL with
+                                    a spill: every entry of the runs does) */
     size_t ncl;                  /* clusterable paragraphs (nd_exact_out) */
     unsigned bands;
     /* the band keys, from exactly one of: */

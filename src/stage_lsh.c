@@ -72,7 +72,7 @@ static nd_status lsh_task_spilled(lsh_work *lw, unsigned j, nd_worker *k) {
         uint64_t v = 0;
         int more = 0;
         ND_CHECK(nd_merge_next(&mg, &v, &more));
-        if (more && in->state[(uint32_t)v] != ND_PARA_REP) continue;
+        if (more && in->state && in->state[(uint32_t)v] != ND_PARA_REP) continue;
         if (m > 0 && (!more || (v >> 32) != (k->e[0] >> 32))) { /* a bucket ends */
             if (m > 1) ND_CHECK(nd_lsh_bucket_pairs(k->e, m, &k->pairs));
             m = 0;

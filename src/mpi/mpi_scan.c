@@ -278,7 +278,11 @@ typedef struct local_rows {
     uint32_t *chars;
     unsigned char *state;
     XXH128_hash_t *ekey;
-    uint32_t *bkeys;   /* band-major, n1 rows */
+    uint32_t *bkeys;   /* band-major, n1 rows (NULL once spilled) */
+    nd_spill spill;    /* spilled (the share's band keys past --memory): */
+    nd_run *runs;      /* nbatches x bands sorted runs of (key << 32 | row) */
+    size_t nbatches, batch_rows; /* (row: in the share, from 0) */
+    int spilled;
     uint32_t *link;    /* global ids: the first of its exact group, or itself */
     size_t *doc_ncut;  /* per document of the run (zero outside the share): */
     uint32_t *doc_cutline; /* the split's notices, */
@@ -286,6 +290,8 @@ typedef struct local_rows {
 } local_rows;
 
 static void local_rows_release(local_rows *l) {
+    nd_spill_close(&l->spill);
+    free(l->runs);
     nd_paratab_release(&l->pt);
     free(l->phash);
     free(l->chars);
@@ -297,7 +303,18 @@ static void local_rows_release(local_rows *l) {
     free(l->doc_cutline);
     free(l->doc_split);
     memset(l, 0, sizeof *l);
+    l->spill.fd = -1;
 }
+
+/* A band-key round's bytes at most (step 6): a quarter of --memory, at
+ * most ND_ROUND_MAX, at least 64 KiB. */
+static uint64_t round_budget(const nd_split_in *in) {
+    return ND_MAX(ND_MIN(in->limit / 4, ND_ROUND_MAX), (uint64_t)1 << 16);
+}
+
+/* Bytes a row's band entry costs in a round: the entry, its copy in the
+ * send buffer, what is received for it, and sort scratch. */
+#define ROUND_ENTRY_BYTES 32u
 
 /* The paragraph table r holds, taken into l: the verification hands r
  * tables of its own (nd_report_set_paragraphs), and the rank still answers
@@ -352,15 +369,18 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
     sp.doc_split = NULL;
     l->n = pt.n;
     l->n1 = pt.n ? pt.n : 1;
-    l->bkeys = nd_calloc(l->n1, (size_t)bands * sizeof *l->bkeys);
     l->link = nd_mallocn(l->n1, sizeof *l->link);
-    if (!l->bkeys || !l->link) {
+    if (!l->link) {
         st = ND_ERR_NOMEM;
         goto out;
     }
     nd_report_set_paragraphs(r, &pt, sp.phash, l->doc_split);
     sp.phash = NULL;
     if (sp.fused) { /* keys staged per range, band-major: into one block */
+        if (!(l->bkeys = nd_calloc(l->n1, (size_t)bands * sizeof *l->bkeys))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
         l->chars = sp.chars;
         l->state = sp.state;
         l->ekey = sp.ekey;
@@ -382,14 +402,40 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
             st = ND_ERR_NOMEM;
             goto out;
         }
-        nd_sketch_in skin = {.r = r, .sk = in->sk, .batch_rows = l->n1, .spill = NULL};
+        /* the share's band keys past --memory: sketched in batches whose
+         * keys are sorted per band and spilled as runs, as a single
+         * process does (scan.c, plan_memory), a batch no larger than a
+         * round can carry */
+        uint64_t row_keys = (uint64_t)bands * sizeof *l->bkeys;
+        l->batch_rows = l->n1;
+        if ((uint64_t)l->n * (row_keys + 16u * x->threads) > in->limit) {
+            uint64_t rows = ND_MIN(in->limit / (row_keys + 16u),
+                                   round_budget(in) / ROUND_ENTRY_BYTES);
+            l->batch_rows = (size_t)ND_MIN(ND_MAX(rows, (uint64_t)64), (uint64_t)l->n1);
+            int err = 0;
+            ND_CHECK(nd_spill_open(&l->spill, in->tmpdir, &err));
+            l->spilled = 1;
+        }
+        if (!(l->bkeys = nd_calloc(l->batch_rows, (size_t)bands * sizeof *l->bkeys))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        nd_sketch_in skin = {.r = r,
+                             .sk = in->sk,
+                             .batch_rows = l->batch_rows,
+                             .spill = l->spilled ? &l->spill : NULL};
         nd_sketch_out skout = {.chars = l->chars, .state = l->state, .ekey = l->ekey,
                                .bkeys = l->bkeys};
         x->input_bytes = bytes;
         st = nd_stage_sketch(x, &skin, &skout);
         x->input_bytes = saved;
-        free(skout.runs);
+        l->runs = skout.runs;
+        l->nbatches = skout.nbatches;
         ND_CHECK(st);
+        if (l->spilled) { /* the keys are in the runs */
+            free(l->bkeys);
+            l->bkeys = NULL;
+        }
     }
 out:
     take_paragraphs(r, l);
@@ -523,32 +569,65 @@ out:
 }
 
 /* Step 6: band keys of the representatives to their owners, in rounds
- * bounded by the memory limit: a round carries bands [j0, j0 + nb) of a
- * nsub-th of each rank's rows (plan_rounds: several bands a round when they
- * fit in a quarter of --memory, else one band in nsub row chunks).  Each
- * rank appends what it receives from rank s for band j in sub-round u to
- * its spill file as run (u x size + s, j), sorted as nd_stage_sketch's
- * spilled batches are, and nd_stage_lsh merges the runs band by band into
- * the candidate pairs of its buckets (a merge of sorted runs gives the
- * same sequence however the entries were cut into runs).  On the wire, a
- * sender's part for one rank is nb counts, then the entries band by band. */
+ * bounded by the memory limit: a round carries bands [j0, j0 + nb) of the
+ * u-th sub-round of each rank's rows - a nsub-th of them, or its u-th
+ * spilled batch (plan_rounds: several bands a round when they fit in
+ * round_budget, else one band a round in nsub sub-rounds).  Each rank
+ * appends what it receives from rank s for band j in sub-round u to its
+ * spill file as run (u x size + s, j), sorted as nd_stage_sketch's spilled
+ * batches are, and nd_stage_lsh merges the runs band by band into the
+ * candidate pairs of its buckets (entries are distinct, (key, id), so a
+ * merge of sorted runs gives the same sequence however the entries were
+ * cut into runs).  On the wire, a sender's part for one rank is nb counts,
+ * then the entries band by band. */
 static void plan_rounds(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l,
-                        unsigned *nb, size_t *nsub) {
+                        unsigned *nb, size_t *nsub, size_t *chunk) {
     unsigned bands = in->sk.bands;
-    uint64_t rep = 0, most = 0;
+    uint64_t budget = round_budget(in), rep = 0, need, per, most = 0, all = 0;
     for (size_t i = 0; i < l->n; i++) rep += l->state[i] == ND_PARA_REP;
-    MPI_Allreduce(&rep, &most, 1, MPI_UINT64_T, MPI_MAX, c->comm);
-    /* a band of a rank's rows: entries, sort scratch, and about as many
-     * received: 24 bytes a row */
-    uint64_t budget = ND_MAX(ND_MIN(in->limit / 4, ND_ROUND_MAX), (uint64_t)1 << 16);
-    uint64_t band = most * 24 + 1;
-    if (band <= budget) {
-        *nb = (unsigned)ND_MIN((uint64_t)bands, budget / band);
-        *nsub = 1;
-    } else {
-        *nb = 1;
-        *nsub = (size_t)((band + budget - 1) / budget);
+    need = l->spilled ? l->nbatches : (rep * ROUND_ENTRY_BYTES + budget) / budget;
+    MPI_Allreduce(&need, &all, 1, MPI_UINT64_T, MPI_MAX, c->comm);
+    *nsub = (size_t)ND_MAX(all, (uint64_t)1);
+    *chunk = l->spilled ? l->batch_rows : (l->n + *nsub - 1) / *nsub;
+    per = l->spilled ? l->batch_rows : ND_MIN(rep, (uint64_t)*chunk);
+    MPI_Allreduce(&per, &most, 1, MPI_UINT64_T, MPI_MAX, c->comm);
+    *nb = (unsigned)ND_MAX(ND_MIN((uint64_t)bands, budget / (most * ROUND_ENTRY_BYTES + 1)),
+                           (uint64_t)1);
+}
+
+/* Band j's entries (key << 32 | id) of sub-round u's representatives into
+ * e, sorted; *m their number.  From memory: rows [u x chunk, (u + 1) x
+ * chunk), sorted here (tmp: scratch); spilled: batch u's run, read back
+ * (a merge of one run), with the rows the exact stage made copies left
+ * out. */
+static nd_status band_entries(const local_rows *l, unsigned bands, unsigned j, size_t u,
+                              size_t chunk, uint64_t *e, uint64_t *tmp, size_t *m) {
+    nd_status st = ND_OK;
+    *m = 0;
+    if (!l->spilled) {
+        size_t r0 = ND_MIN(u * chunk, l->n), r1 = ND_MIN(r0 + chunk, l->n);
+        for (size_t i = r0; i < r1; i++)
+            if (l->state[i] == ND_PARA_REP)
+                e[(*m)++] = (uint64_t)l->bkeys[(size_t)j * l->n1 + i] << 32 | (l->base + i);
+        nd_sort_hi32(e, tmp, *m); /* (key, id) */
+        return ND_OK;
     }
+    if (u >= l->nbatches) return ND_OK;
+    nd_merge mg;
+    memset(&mg, 0, sizeof mg);
+    ND_CHECK(nd_merge_init(&mg, &l->spill, &l->runs[u * bands + j], 1, 1u << 14));
+    for (;;) {
+        uint64_t v = 0;
+        int more = 0;
+        ND_CHECK(nd_merge_next(&mg, &v, &more));
+        if (!more) break;
+        uint32_t row = (uint32_t)v;
+        if (row < l->n && l->state[row] == ND_PARA_REP)
+            e[(*m)++] = (v >> 32) << 32 | (l->base + row);
+    }
+out:
+    nd_merge_release(&mg);
+    return st;
 }
 
 static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in, uint64_t total,
@@ -556,18 +635,18 @@ static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
     nd_status st = ND_OK;
     int n = c->size;
     unsigned bands = in->sk.bands, nb = 1;
-    size_t nsub = 1;
-    plan_rounds(c, in, l, &nb, &nsub);
-    size_t chunk = (l->n + nsub - 1) / nsub, c1 = chunk ? chunk : 1;
+    size_t nsub = 1, chunk = 1;
+    plan_rounds(c, in, l, &nb, &nsub, &chunk);
+    size_t c1 = chunk ? chunk : 1;
     uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
     uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
     uint64_t *bcnt = must(c, nd_calloc((size_t)n * nb, sizeof *bcnt));
     uint64_t *pos = must(c, nd_calloc((size_t)n * nb, sizeof *pos));
-    uint64_t *e = must(c, nd_mallocn(c1, sizeof *e)), *tmp = must(c, nd_mallocn(c1, sizeof *tmp));
+    size_t *eoff = must(c, nd_mallocn((size_t)nb + 1, sizeof *eoff));
+    uint64_t *e = must(c, nd_mallocn(c1 * nb, sizeof *e)), *tmp = must(c, nd_mallocn(c1, sizeof *tmp));
     uint64_t *send = must(c, nd_mallocn(c1 * nb + (size_t)n * nb, sizeof *send));
     uint64_t *recv = NULL;
     nd_run *runs = must(c, nd_calloc(nsub * (size_t)n * bands, sizeof *runs));
-    unsigned char *rep = NULL;
     nd_spill sp;
     memset(&sp, 0, sizeof sp);
     sp.fd = -1;
@@ -579,13 +658,19 @@ static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
     for (unsigned j0 = 0; j0 < bands && st == ND_OK; j0 += nb) {
         unsigned nj = ND_MIN(nb, bands - j0);
         for (size_t u = 0; u < nsub && st == ND_OK; u++) {
-            size_t r0 = ND_MIN(u * chunk, l->n), r1 = ND_MIN(r0 + chunk, l->n);
+            /* this sub-round's entries, band by band, each sorted */
+            eoff[0] = 0;
+            for (unsigned b = 0; b < nj && st == ND_OK; b++) {
+                size_t m = 0;
+                st = band_entries(l, bands, j0 + b, u, chunk, e + eoff[b], tmp, &m);
+                eoff[b + 1] = eoff[b] + m;
+            }
+            st = status_vote(c, st); /* a failed read of the spill stops every rank */
+            ND_CHECK(st);
             memset(bcnt, 0, (size_t)n * nb * sizeof *bcnt);
             for (unsigned b = 0; b < nj; b++)
-                for (size_t i = r0; i < r1; i++)
-                    if (l->state[i] == ND_PARA_REP)
-                        bcnt[(size_t)band_owner(j0 + b, l->bkeys[(size_t)(j0 + b) * l->n1 + i], n) *
-                                 nb + b]++;
+                for (size_t i = eoff[b]; i < eoff[b + 1]; i++)
+                    bcnt[(size_t)band_owner(j0 + b, (uint32_t)(e[i] >> 32), n) * nb + b]++;
             at[0] = 0;
             for (int k = 0; k < n; k++) {
                 cnt[k] = nj;
@@ -596,16 +681,10 @@ static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
                 }
                 at[k + 1] = at[k] + cnt[k];
             }
-            for (unsigned b = 0; b < nj; b++) {
-                unsigned j = j0 + b;
-                size_t m = 0;
-                for (size_t i = r0; i < r1; i++)
-                    if (l->state[i] == ND_PARA_REP)
-                        e[m++] = (uint64_t)l->bkeys[(size_t)j * l->n1 + i] << 32 | (l->base + i);
-                nd_sort_hi32(e, tmp, m); /* (key, id) */
-                for (size_t i = 0; i < m; i++)
-                    send[pos[(size_t)band_owner(j, (uint32_t)(e[i] >> 32), n) * nb + b]++] = e[i];
-            }
+            for (unsigned b = 0; b < nj; b++) /* each owner's part stays sorted */
+                for (size_t i = eoff[b]; i < eoff[b + 1]; i++)
+                    send[pos[(size_t)band_owner(j0 + b, (uint32_t)(e[i] >> 32), n) * nb + b]++] =
+                        e[i];
             ND_CHECK(all_to_all(c, send, cnt, 8, (void **)&recv, rcnt));
             c->st.rounds++;
             uint64_t off = 0;
@@ -629,15 +708,13 @@ static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
     free(tmp);
     free(send);
     e = tmp = send = NULL;
-    /* the owners sent only representatives: every row takes part */
-    rep = nd_mallocn(total ? (size_t)total : 1, 1);
-    if (!rep) st = ND_ERR_NOMEM;
+    /* the owners sent only representatives: every entry takes part (no
+     * state per paragraph of the run) */
     if (st == ND_OK) {
-        memset(rep, ND_PARA_REP, total ? (size_t)total : 1);
         uint64_t per =
             in->limit / ((uint64_t)x->threads * nsub * (uint64_t)n * sizeof(uint64_t) + 1);
         nd_lsh_in lin = {.n = (size_t)total,
-                         .state = rep,
+                         .state = NULL,
                          .ncl = (size_t)total,
                          .bands = bands,
                          .spill = &sp,
@@ -660,7 +737,7 @@ out:
     free(send);
     free(recv);
     free(runs);
-    free(rep);
+    free(eoff);
     return st;
 }
 
@@ -1362,6 +1439,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     double *jac = NULL;
     unsigned char *pass = NULL;
     memset(&l, 0, sizeof l);
+    l.spill.fd = -1;
     memset(&pairs, 0, sizeof pairs);
     memset(&owned, 0, sizeof owned);
     double t0 = now_seconds(), c0 = cpu_seconds();
@@ -1377,6 +1455,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
             c->st.share_bytes += docs->docs[d].size;
         st = split_share(x, r, in, first[c->rank], first[c->rank + 1], &l);
         c->st.rows = l.n;
+        c->st.batches = l.spilled ? l.nbatches : 0;
     }
     double t1 = now_seconds();
     c->st.t_local = t1 - t0;
@@ -1471,24 +1550,26 @@ static void print_rank_stats(nd_mpi_ctx *c) {
                         "cluster stage and the report)\n",
                 c->size, c->size == 1 ? "" : "s");
         fprintf(stderr,
-                "  %4s %11s %8s %9s %8s %8s %8s %8s %6s %8s %8s %8s %8s %8s %8s %9s %8s %8s %11s "
+                "  %4s %11s %8s %9s %8s %8s %8s %8s %7s %8s %8s %8s %8s %8s %8s %9s %8s %8s %11s "
                 "%11s %7s\n",
                 "rank", "documents", "MB", "paragr.", "front s", "cpu s", "exact s", "lsh s",
-                "rounds", "pairs", "verify s", "cpu s", "verif.", "clust s", "forest", "sims/new",
+                "rnd/spl", "pairs", "verify s", "cpu s", "verif.", "clust s", "forest", "sims/new",
                 "run s", "cpu s", "sent", "received", "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
             char docs[32];
-            char sims[32];
+            char sims[32], rounds[32];
+            snprintf(rounds, sizeof rounds, "%llu/%llu", (unsigned long long)s->rounds,
+                     (unsigned long long)s->batches);
             snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
                      (unsigned long long)s->doc_end);
             snprintf(sims, sizeof sims, "%llu/%llu", (unsigned long long)s->sims,
                      (unsigned long long)s->sims_new);
             fprintf(stderr,
-                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %6llu %8llu %8.3f %8.3f %8llu "
+                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %7s %8llu %8.3f %8.3f %8llu "
                     "%8.3f %8llu %9s %8.3f %8.3f %11llu %11llu %7.1f\n",
                     k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows,
-                    s->t_local, s->cpu_local, s->t_exact, s->t_lsh, (unsigned long long)s->rounds,
+                    s->t_local, s->cpu_local, s->t_exact, s->t_lsh, rounds,
                     (unsigned long long)s->pairs, s->t_verify, s->cpu_verify,
                     (unsigned long long)s->verified, s->t_cluster, (unsigned long long)s->forest,
                     sims, s->t_run, s->cpu_run,

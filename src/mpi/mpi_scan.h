@@ -22,6 +22,8 @@ typedef struct nd_mpi_stats {
     uint64_t pairs;              /* candidate pairs its buckets gave */
     uint64_t spill_bytes;        /* band entries it received, kept in its spill */
     uint64_t rounds;             /* all-to-all rounds of band keys */
+    uint64_t batches;            /* batches its band keys were spilled in
+                                    (0: they were kept in memory) */
     double t_verify, cpu_verify; /* seconds, CPU seconds: verifying its pairs */
     uint64_t verified;           /* candidate pairs it verified */
     double t_cluster;            /* seconds: forests merged, similarities */

@@ -117,8 +117,8 @@ case $CASE in
     same 2 --split blank --threshold 0.6 --shingle 3 -f jsonl --emit-paragraphs "$SEEDS"
     same 4 --min-chars 5 --num-perm 64 --top 50 --preview 40 "$SEEDS"
     same 3 --bands 16 --rows 4 --seed 7 -f csv "$SEEDS"
-    # neardup spills its band keys under --memory 1M; neardup-mpi does not
-    # (yet): the report must not tell
+    # neardup spills its band keys under --memory 1M; neardup-mpi's ranks
+    # keep theirs (a share's fit): the report must not tell
     same 2 --memory 1M -f json "$SEEDS"
     # -o FILE: written by rank 0 alone
     timeout "$LIMIT" "${MPIRUN[@]}" -n 2 "$MPI_BIN" scan -f json -o "$TMP/o.json" "$SEEDS" 2> /dev/null \
@@ -135,13 +135,19 @@ case $CASE in
   corpus-zh) # issue 16's generated corpus: 50 MB of Chinese (ND_MPI_SIZE_MB)
     gen "$TMP/zh" --seed 42 --size-mb "${ND_MPI_SIZE_MB:-50}"
     for n in 1 2 4; do every_format "$n" "$TMP/zh"; done
-    # band keys in rounds bounded by --memory: with 4M, two row chunks per
-    # band with 2 ranks (36 rounds), one band a round with 4 (neardup
-    # itself spills); with 16M, two to four bands a round
+    # band keys in rounds bounded by --memory, and spilled by each rank
+    # whose share's keys pass it (as neardup spills): with 4M, every share
+    # of 2 and 4 ranks is sketched in batches, one batch and band a round;
+    # with 16M, the shares of 4 ranks stay in memory, two bands a round
     for mem in 4M 16M; do
       same 2 --memory "$mem" -f jsonl "$TMP/zh"
       same 4 --memory "$mem" -f text "$TMP/zh"
     done
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 2 "$MPI_BIN" scan --memory 4M --stats "$TMP/zh" \
+      > /dev/null 2> "$TMP/st"
+    awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-9]+$/ { split($9, q, "/"); ranks++; if (q[2] > 1) spilled++ }
+         END { exit !(ranks == 2 && spilled == 2) }' "$TMP/st" \
+      || { fail "--memory 4M: want both ranks' band keys spilled in batches"; grep -A3 "per rank" "$TMP/st" | sed 's/^/    /'; }
     ;;
   corpus-en) # English, one paragraph per line, and blank-line blocks
     gen "$TMP/en" --seed 42 --size-mb 8 --lang en --layout lines
