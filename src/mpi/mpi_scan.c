@@ -487,11 +487,24 @@ static nd_status all_to_all(nd_mpi_ctx *c, const void *send, const uint64_t *cnt
     return ND_OK;
 }
 
-/* Step 5: exact keys to their owners, grouped there by nd_stage_exact over
- * the keys received (ascending ids: the senders' shares are in rank order),
- * and each copy's (copy, first) sent back to the copy's rank, which marks
- * it ND_PARA_COPY and links it. */
-static nd_status exchange_exact(nd_mpi_ctx *c, nd_exec *x, const uint64_t *base, local_rows *l) {
+/* Which round of step 5 carries an exact key, of nr (other bits of the
+ * key than exact_owner's, so that a round's keys spread over the ranks). */
+static uint64_t exact_round(const XXH128_hash_t *k, uint64_t nr) {
+    return ((k->low64 + k->high64) * UINT64_C(0xC2B2AE3D27D4EB4F) >> 40) % nr;
+}
+
+/* Bytes a representative's exact key costs in a round of step 5: sent and
+ * received (24 + 24), its key, state and union-find entry on the owner
+ * (21), a copy's note back (8). */
+#define EXACT_KEY_BYTES 80u
+
+/* Step 5, one round: the exact keys of round u (exact_round) to their
+ * owners, grouped there by nd_stage_exact over the keys received
+ * (ascending ids: the senders' shares are in rank order), and each copy's
+ * (copy, first) sent back to the copy's rank, which marks it ND_PARA_COPY
+ * and links it.  A key's group is whole in its round, on its owner. */
+static nd_status exact_part(nd_mpi_ctx *c, nd_exec *x, const uint64_t *base, local_rows *l,
+                            uint64_t u, uint64_t nr) {
     nd_status st = ND_OK;
     int n = c->size;
     uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
@@ -501,14 +514,13 @@ static nd_status exchange_exact(nd_mpi_ctx *c, nd_exec *x, const uint64_t *base,
     unsigned char *state = NULL;
     nd_uf uf;
     memset(&uf, 0, sizeof uf);
-    for (size_t i = 0; i < l->n; i++) {
-        l->link[i] = (uint32_t)(l->base + i);
-        if (l->state[i] == ND_PARA_REP) cnt[exact_owner(&l->ekey[i], n)]++;
-    }
+    for (size_t i = 0; i < l->n; i++)
+        if (l->state[i] == ND_PARA_REP && exact_round(&l->ekey[i], nr) == u)
+            cnt[exact_owner(&l->ekey[i], n)]++;
     for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
     send = must(c, nd_mallocn(at[n] ? at[n] * 3 : 1, sizeof *send)); /* low, high, id */
     for (size_t i = 0; i < l->n; i++) {
-        if (l->state[i] != ND_PARA_REP) continue;
+        if (l->state[i] != ND_PARA_REP || exact_round(&l->ekey[i], nr) != u) continue;
         uint64_t *e = send + 3 * at[exact_owner(&l->ekey[i], n)]++;
         e[0] = l->ekey[i].low64;
         e[1] = l->ekey[i].high64;
@@ -565,6 +577,24 @@ out:
     free(rnote);
     free(key);
     free(state);
+    return st;
+}
+
+/* Step 5: the exact groups, in rounds bounded like step 6's (round_budget:
+ * EXACT_KEY_BYTES a representative), as many on every rank as the rank
+ * with the most representatives needs. */
+static nd_status exchange_exact(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in,
+                                const uint64_t *base, local_rows *l) {
+    nd_status st = ND_OK;
+    uint64_t rep = 0, nr = 1, budget = round_budget(in);
+    for (size_t i = 0; i < l->n; i++) {
+        l->link[i] = (uint32_t)(l->base + i);
+        rep += l->state[i] == ND_PARA_REP;
+    }
+    uint64_t need = (rep * EXACT_KEY_BYTES + budget) / budget;
+    MPI_Allreduce(&need, &nr, 1, MPI_UINT64_T, MPI_MAX, c->comm);
+    c->st.exact_rounds = nr;
+    for (uint64_t u = 0; u < nr && st == ND_OK; u++) st = exact_part(c, x, base, l, u, nr);
     return st;
 }
 
@@ -1487,7 +1517,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     reduce_docs(c, docs, &l, out);
     double t2 = now_seconds();
     nd_exec_begin(x, ND_STAGE_EXACT, 0);
-    ND_CHECK(exchange_exact(c, x, base, &l));
+    ND_CHECK(exchange_exact(c, x, in, base, &l));
     double t3 = now_seconds();
     c->st.t_exact = t3 - t2;
     ND_CHECK(exchange_bands(c, x, in, total, &l, &pairs));
@@ -1550,23 +1580,23 @@ static void print_rank_stats(nd_mpi_ctx *c) {
                         "cluster stage and the report)\n",
                 c->size, c->size == 1 ? "" : "s");
         fprintf(stderr,
-                "  %4s %11s %8s %9s %8s %8s %8s %8s %7s %8s %8s %8s %8s %8s %8s %9s %8s %8s %11s "
+                "  %4s %11s %8s %9s %8s %8s %8s %8s %9s %8s %8s %8s %8s %8s %8s %9s %8s %8s %11s "
                 "%11s %7s\n",
                 "rank", "documents", "MB", "paragr.", "front s", "cpu s", "exact s", "lsh s",
-                "rnd/spl", "pairs", "verify s", "cpu s", "verif.", "clust s", "forest", "sims/new",
+                "rounds", "pairs", "verify s", "cpu s", "verif.", "clust s", "forest", "sims/new",
                 "run s", "cpu s", "sent", "received", "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
             char docs[32];
             char sims[32], rounds[32];
-            snprintf(rounds, sizeof rounds, "%llu/%llu", (unsigned long long)s->rounds,
-                     (unsigned long long)s->batches);
+            snprintf(rounds, sizeof rounds, "%llu/%llu/%llu", (unsigned long long)s->exact_rounds,
+                     (unsigned long long)s->rounds, (unsigned long long)s->batches);
             snprintf(docs, sizeof docs, "%llu-%llu", (unsigned long long)s->doc_first,
                      (unsigned long long)s->doc_end);
             snprintf(sims, sizeof sims, "%llu/%llu", (unsigned long long)s->sims,
                      (unsigned long long)s->sims_new);
             fprintf(stderr,
-                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %7s %8llu %8.3f %8.3f %8llu "
+                    "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %9s %8llu %8.3f %8.3f %8llu "
                     "%8.3f %8llu %9s %8.3f %8.3f %11llu %11llu %7.1f\n",
                     k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows,
                     s->t_local, s->cpu_local, s->t_exact, s->t_lsh, rounds,

@@ -21,6 +21,7 @@ typedef struct nd_mpi_stats {
     double t_exact, t_lsh;       /* seconds of it: exact keys, band keys + LSH */
     uint64_t pairs;              /* candidate pairs its buckets gave */
     uint64_t spill_bytes;        /* band entries it received, kept in its spill */
+    uint64_t exact_rounds;       /* all-to-all rounds of exact keys */
     uint64_t rounds;             /* all-to-all rounds of band keys */
     uint64_t batches;            /* batches its band keys were spilled in
                                     (0: they were kept in memory) */

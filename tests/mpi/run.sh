@@ -145,7 +145,7 @@ case $CASE in
     done
     timeout "$LIMIT" "${MPIRUN[@]}" -n 2 "$MPI_BIN" scan --memory 4M --stats "$TMP/zh" \
       > /dev/null 2> "$TMP/st"
-    awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-9]+$/ { split($9, q, "/"); ranks++; if (q[2] > 1) spilled++ }
+    awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-9]+$/ { split($9, q, "/"); ranks++; if (q[3] > 1) spilled++ }
          END { exit !(ranks == 2 && spilled == 2) }' "$TMP/st" \
       || { fail "--memory 4M: want both ranks' band keys spilled in batches"; grep -A3 "per rank" "$TMP/st" | sed 's/^/    /'; }
     ;;
