@@ -1,9 +1,9 @@
 /*
- * mpi_scan.c - `mpirun -n N neardup-mpi scan [scan options] PATH...`: the
- * scan of one machine with its first five stages (split, sketch, exact,
- * LSH, verify) shared out among MPI ranks; rank 0 clusters and writes the
- * report.  A slice of issue 16; what is not done yet is listed at the end
- * of this essay.
+ * mpi_scan.c - `mpirun -n N neardup-mpi scan|clean [options] PATH...`: the
+ * scan of one machine with its stages shared out among MPI ranks - split,
+ * sketch, exact, LSH and verify, the clusters and the similarities; rank 0
+ * runs the cluster stage on what the ranks found and writes the report (or
+ * the cleaned copy).  What is not shared yet is listed at the end.
  *
  * What.  Every rank runs the same command line.  Each walks the paths, so
  * each holds the same document table - sorted paths, dense ids - and
@@ -12,39 +12,54 @@
  * all bytes)).  Rank r splits and sketches its share with the single-process
  * stage files - nd_stage_split restricted to documents [doc_first, doc_end)
  * (its one new input), fused with the sketch when it can, else
- * nd_stage_sketch over those paragraphs - on its own threads.  Exact keys
- * and band keys then go all-to-all by key hash, and each rank groups the
- * keys it owns with nd_stage_exact and nd_stage_lsh.  Each candidate pair
- * goes to the rank that split one of its paragraphs (which one, a hash of
- * the pair decides: pair_owner), which verifies it with
- * nd_stage_verify, reading both texts from the shared filesystem (checked
- * against the hash each row carries).  Rank 0 receives the paragraph rows
- * (without band keys) and the verified pairs and hands them to the
- * unchanged driver (nd_scanner_run_front, scan_hook.h) as if its own stages
- * 1-5 had made them: clusters, similarities and the report, written by the
- * existing writers.  No stage has a second implementation, so the report is the one
- * `neardup scan` writes, byte for byte, in every format (tests/mpi/run.sh
- * checks text, jsonl, json, csv and html for 1, 2 and 4 ranks).
+ * nd_stage_sketch over those paragraphs, in batches spilled to disk when
+ * the share's band keys pass --memory - on its own threads.  Exact keys and
+ * band keys go all-to-all by key hash, and each rank groups the keys it
+ * owns with nd_stage_exact and nd_stage_lsh.  Each candidate pair goes to
+ * the rank that split one of its paragraphs (which one, a hash of the pair
+ * decides: pair_owner), which verifies it with nd_stage_verify, reading
+ * both texts from the shared filesystem (checked against the hash each row
+ * carries).  The clusters are the components of the copies' links and the
+ * passing pairs: each rank reduces its own edges to a star forest (the
+ * union-find of cluster.c over the ids they name), and forests are merged
+ * up a binomial tree, so rank 0 ends with one edge (representative,
+ * member) per clustered paragraph and no candidate pair.  Each of those
+ * goes back to the rank that verified that pair if it was a candidate,
+ * which answers the member's similarity as the cluster stage would.  Rank
+ * 0 receives the paragraph rows (32 bytes each), the forest and the
+ * similarities, and hands them to the unchanged driver
+ * (nd_scanner_run_front, scan_hook.h), whose cluster stage orders the
+ * clusters and finds every similarity among the pairs it is given; the
+ * report is written by the existing writers.  No stage has a second
+ * implementation, so the report is the one `neardup scan` writes, byte for
+ * byte, in every format, and `neardup-mpi clean` writes `neardup clean`'s
+ * tree and log (tests/mpi/run.sh: 1, 2, 3 and 4 ranks).
  *
  * Why the same stages give the same answer.  Paragraph ids are dense and
  * ordered by (document, offset), and shares are contiguous runs of
  * documents, so rank r's rows are ids base_r .. base_r + n_r - 1: placing
  * them needs no sort, and what a rank receives from ranks 0, 1, ... in turn
- * is in ascending id order.  An exact key's group lands whole on one rank,
- * in id order, so nd_stage_exact over the received keys marks the same
- * copies and the same first paragraphs (the union-find's root is the
- * smallest id) as over all of them.  A band's bucket - one (band, key) -
- * lands whole on one rank too; each sender sorts its entries (key << 32 |
- * id) per band as the spilled sketch does (nd_sort_hi32), so the runs a
- * rank receives are sorted runs like the spilled path's, one per
- * (sub-round, sender, band), and nd_stage_lsh's merge of them yields each
- * bucket's entries in the order of a single-process sort, hence the same
- * pairs.  Every copy of a pair goes to the same verifier, which sorts its
- * pairs and drops repeats (nd_pairs_finish), so the union over the ranks
- * is the single-process candidate set.  A pair's Jaccard is a function of
- * its two texts and the options, wherever it is computed; rank 0 merges
- * the ranks' verdicts, each run ascending and all disjoint (every copy of a
- * pair goes to the same verifier), back into pair order.
+ * is in ascending id order.  An exact key's group lands whole on one rank
+ * in one round, in id order, so nd_stage_exact over the received keys marks
+ * the same copies and the same first paragraphs (the union-find's root is
+ * the smallest id) as over all of them.  A band's bucket - one (band, key)
+ * - lands whole on one rank too; each sender sends its entries (key << 32 |
+ * id) per band sorted, as the spilled sketch does (nd_sort_hi32, or a
+ * spilled batch's run read back), so a rank receives sorted runs like the
+ * spilled path's, one per (sub-round, sender, band), and nd_stage_lsh's
+ * merge of them yields each bucket's entries in the order of a
+ * single-process sort (entries are distinct), hence the same pairs.  Every
+ * copy of a pair goes to the same verifier, which sorts its pairs and drops
+ * repeats (nd_pairs_finish), so the union over the ranks is the
+ * single-process candidate set.  Components do not depend on the order of
+ * unions, and a star forest of a union of star forests is the star forest
+ * of the union of their graphs, so the tree merge ends with each paragraph
+ * under its component's smallest id - the single process's root.  A
+ * similarity is 1 for equal exact keys, else the Jaccard of two texts under
+ * the options wherever it is computed: the verifier's verdict when the pair
+ * was a candidate (the cluster stage looks it up there too), else
+ * nd_stage_verify's Jaccard of the two sets, the function the cluster stage
+ * uses (0 for a text that no longer reads back, in both).
  *
  * The exchange, in order (all collective on the communicator):
  *   1. ready vote (MPI_Iallreduce MIN of 1; a rank that failed before the
@@ -57,34 +72,48 @@
  *   4. per document, MPI_Reduce to rank 0: paragraphs cut (SUM), the line
  *      of the first cut (MAX), the split mode used (MAX) and the changed
  *      flag (MAX) - each is non-zero on the one rank that split it;
- *   5. exact keys of the clusterable rows, 24 bytes each (low64, high64,
- *      id), to rank exact_owner(key); each rank runs nd_stage_exact on what
- *      it got and sends each copy's (copy << 32 | first) back to the rank
- *      owning the copy, which marks it ND_PARA_COPY and keeps the link;
+ *   5. exact keys of the representatives, 24 bytes each (low64, high64,
+ *      id), to rank exact_owner(key), in rounds that are slices of the key
+ *      hash (exact_round; EXACT_KEY_BYTES a key against round_budget); each
+ *      rank runs nd_stage_exact on what it got and sends each copy's (copy
+ *      << 32 | first) back to the rank owning the copy, which marks it
+ *      ND_PARA_COPY and keeps the link;
  *   6. band keys of the representatives, 8 bytes each (key << 32 | id), to
  *      rank band_owner(band, key), in rounds bounded by --memory
- *      (plan_rounds: a quarter of it, and at most ND_ROUND_MAX, for a
- *      round's entries, its scratch and what it receives: several bands a
- *      round when they fit, else one band in row chunks); each rank
- *      appends every (sub-round, sender, band) chunk to its spill file
- *      (unlinked, under --tmpdir) as a run, and nd_stage_lsh merges the
+ *      (plan_rounds: round_budget - a quarter of --memory, at most
+ *      ND_ROUND_MAX - for a round's entries, their copy to send, what is
+ *      received and sort scratch: several bands a round when they fit,
+ *      else one band of one sub-round of rows, or of one spilled batch);
+ *      each rank appends every (sub-round, sender, band) chunk to its spill
+ *      file (unlinked, under --tmpdir) as a run, and nd_stage_lsh merges the
  *      runs band by band into its pairs;
  *   7. candidate pairs (8 bytes each) to their verifier, the rank owning
  *      their first or their second paragraph as a hash of the pair picks
  *      (a paragraph copied all over the corpus is the first member of
  *      every pair its earliest copy is in: always picking the first would
  *      load the first ranks), which sorts them and drops repeats;
- *   8. paragraph rows, rank by rank in rank order (at most ROWS_MSG_BYTES a
- *      message); rank 0 copies its own through the same packing;
+ *   8. paragraph rows to rank 0, rank by rank in rank order (at most
+ *      ROWS_MSG_BYTES a message); rank 0 copies its own through the same
+ *      packing;
  *   9. the request round: each rank asks the owners of the paragraphs its
- *      pairs name and it did not split for their rows (8 bytes an id out; 24 back: offset,
- *      document, length, hash, line), then runs nd_stage_verify on a table
- *      of just the paragraphs its pairs name (handed to its own report,
- *      which the driver replaces), the pairs renumbered into it - the
- *      renumbering is monotonic, so the order holds;
- *  10. the changed flags again (MAX to rank 0: verification reads texts),
- *      and the verdicts - pair, Jaccard, pass: 17 bytes - to rank 0 (at
- *      most PAIRS_MSG pairs a message), which merges them (merge_verdicts).
+ *      pairs name and it did not split for their rows (8 bytes an id out;
+ *      24 back: offset, document, length, hash, line), then runs
+ *      nd_stage_verify on a table of just the paragraphs its pairs name
+ *      (handed to its own report, which the driver replaces), the pairs
+ *      renumbered into it - the renumbering is monotonic, so the order
+ *      holds; the candidate and passing counts are summed to rank 0;
+ *  10. the clusters: each rank's star forest of its copies' (first, copy)
+ *      and its passing pairs; for s = 1, 2, 4, ... rank r + s sends its
+ *      forest (8 bytes an edge) to rank r when r is a multiple of 2s, which
+ *      makes the star forest of the two (cluster_forest); rank 0 sets each
+ *      member's link to its representative;
+ *  11. the similarities: rank 0 sends each forest edge (root << 32 |
+ *      member) to pair_owner of it; that rank asks the exact key of the
+ *      side it did not split of its rank (8 bytes out, 16 back), answers 1
+ *      for equal keys, else its verdict's Jaccard, else runs step 9's
+ *      verification on the pairs that were no candidates; the answers (16
+ *      bytes) go to rank 0, which merges the ranks' ascending runs;
+ *  12. the changed flags again (MAX to rank 0: steps 9 and 11 read texts).
  * All-to-alls are MPI_Ialltoallv with byte counts; the collectives are
  * non-blocking calls completed by wait_req, which polls with a 1 ms sleep,
  * so a waiting rank does not spin on a core another rank needs (this
@@ -92,19 +121,38 @@
  * the others wait in an MPI_Ibarrier the same way).
  *
  * On-wire paragraph row to rank 0 (host byte order: the ranks must share
- * one architecture), ROW_BYTES = 56:
+ * one architecture), ROW_BYTES = 32:
  *     0  u64 offset of the paragraph in its document's text
  *     8  u32 document id          12  u32 length in bytes
  *    16  u32 line                 20  u32 hash of its bytes (phash)
  *    24  u32 normalised chars     28  u8  state (ND_PARA_*), 3 zero bytes
- *    32  u64 exact key low64      40  u64 exact key high64 (0 if SHORT)
- *    48  u32 link: first paragraph of its exact group, or itself; 4 zero
- * Traffic per paragraph, with the default 18 bands: 56 bytes to rank 0,
- * 24 for its exact key and up to 18 x 8 = 144 for its band entries (a
+ * Traffic per paragraph, with the default 18 bands: 32 bytes to rank 0, 24
+ * for its exact key and up to 18 x 8 = 144 for its band entries (a
  * representative's) to the key owners - (N - 1) / N of them leave the
- * rank; per candidate pair 8 bytes for each bucket that found it, 8 + 24
- * for a second member's row asked of another rank, 17 to rank 0; 8 per
- * copy (bench/README.md, "MPI scale-out", measures it).
+ * rank; per candidate pair 8 bytes for each bucket that found it and 8 +
+ * 24 for a row asked of another rank; per clustered paragraph 8 bytes an
+ * edge per level of the tree it climbs (at most log2 N), 8 to its
+ * similarity's rank, 8 + 16 for an exact key asked, 16 back to rank 0
+ * (bench/README.md, "MPI scale-out", measures it).
+ *
+ * Memory, per rank (what --memory bounds).  A rank holds its share's rows
+ * (paragraph table, hash, characters, state, exact key, link: 49 bytes a
+ * paragraph) and, while they fit in --memory with the sort buffers, the
+ * share's band keys (72 bytes a paragraph); past that the share is
+ * sketched in batches spilled as sorted runs, a batch no larger than a
+ * round, as a single process spills (scan.c, plan_memory).  Each exchange
+ * round holds at most round_budget bytes of entries, scratch and receipts;
+ * received band entries go to the spill file, and the LSH merge reads them
+ * through buffers sized by --memory.  What grows past --memory: the
+ * candidate pairs a rank's buckets give and those it verifies (8 bytes, and
+ * 9 for a verdict, a pair), the forest a rank merges (8 bytes a clustered
+ * paragraph of the ranks below it in the tree) and, on rank 0, the whole
+ * run's rows and the driver's arrays.  Rank 0 holds per paragraph of the
+ * run: the paragraph table (20 bytes), hash, characters and link (12),
+ * state (1), the union-find (4), cluster and similarity (16) and the
+ * report's own per-paragraph flag (1): 54 bytes, and per clustered
+ * paragraph a forest edge and a similarity pair (24), besides its own
+ * share; nothing per candidate pair.
  *
  * Errors.  MPI errors abort the job (MPI_ERRORS_ARE_FATAL, the default), and
  * so does running out of memory in the middle of an exchange (must()): the
@@ -113,32 +161,28 @@
  * A rank whose driver fails before it reaches the front (its set-up) casts
  * the vote of step 2 in nd_mpi_scan_run instead (not exercised by a test).
  * An exchange whose counts would pass INT_MAX bytes on any rank is refused
- * on all (ND_ERR_INVALID; more ranks needed).  Standard input ('-') is
- * refused: only rank 0 would read it.
+ * on all (ND_ERR_INVALID; more ranks, or a lower --memory for the rounds,
+ * needed).  Standard input ('-') is refused: only rank 0 would read it.
  *
- * Limits of this slice (not done yet; issue 16 asks for them):
- *   - rank 0 still holds every paragraph row (56 bytes, and the driver's
- *     arrays: about what a single process holds, less the band keys) and
- *     every candidate pair with its verdict, and alone runs the union-find,
- *     the clusters, the similarities to each representative (reading their
- *     texts again) and the report's statistics; a distributed union-find
- *     (label propagation over the verified pairs, by owner), similarities
- *     computed by the members' ranks and statistics reduced are the next
- *     slices;
- *   - the rounds of step 6 are sized by the busiest rank's sending side
- *     (what a rank receives depends on the keys, and is not bounded); each
- *     rank's LSH needs one state byte per paragraph of the whole run; the
- *     exact keys of step 5 go in one round, and rank 0 is not bounded by
- *     --memory at all (it holds every row and pair; no spilling there);
+ * Not shared out yet (issue 16 asks for them):
+ *   - the report: rank 0 holds every paragraph row (above) and computes the
+ *     report's statistics and writes it alone; reducing the statistics and
+ *     streaming the report in ordered pieces needs a report model whose
+ *     paragraphs are not all in one process (report.c and the writers read
+ *     any paragraph by id), so --memory does not bound rank 0;
  *   - every rank walks every path: for plain UTF-8 files that is metadata
  *     and the first 8 KiB of each, but documents in other encodings, gzip
  *     data, JSON Lines and archives are decoded by every rank's walk (into
  *     each rank's private spool), so for such inputs the read stage is not
- *     shared;
- *   - one huge file is one document, split by one rank (not cut at
- *     paragraph boundaries across ranks);
- *   - --passages runs on rank 0 after the gather, unshared; `clean` has no
- *     MPI form;
+ *     shared; a listing made once would have to carry each file's identity
+ *     (device, inode, time), which differs between the nodes of a shared
+ *     filesystem, so each rank would still have to look at every file it
+ *     reads;
+ *   - one huge file is one document, split by one rank (nd_split_document
+ *     splits whole documents; cutting one at paragraph boundaries needs its
+ *     line count and split mode carried across the cut);
+ *   - --passages runs on rank 0 after the gather, unshared; clean writes the
+ *     cleaned copy from rank 0;
  *   - messages of the shared scan code say "neardup:", and per-document
  *     notices of the split (paragraphs cut) come from rank 0 after the
  *     gather, in document order, as in a single process.
@@ -673,7 +717,8 @@ static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
     uint64_t *bcnt = must(c, nd_calloc((size_t)n * nb, sizeof *bcnt));
     uint64_t *pos = must(c, nd_calloc((size_t)n * nb, sizeof *pos));
     size_t *eoff = must(c, nd_mallocn((size_t)nb + 1, sizeof *eoff));
-    uint64_t *e = must(c, nd_mallocn(c1 * nb, sizeof *e)), *tmp = must(c, nd_mallocn(c1, sizeof *tmp));
+    uint64_t *e = must(c, nd_mallocn(c1 * nb, sizeof *e));
+    uint64_t *tmp = must(c, nd_mallocn(c1, sizeof *tmp));
     uint64_t *send = must(c, nd_mallocn(c1 * nb + (size_t)n * nb, sizeof *send));
     uint64_t *recv = NULL;
     nd_run *runs = must(c, nd_calloc(nsub * (size_t)n * bands, sizeof *runs));
@@ -836,7 +881,8 @@ static uint32_t index_of(const uint32_t *ids, size_t n, uint32_t id) {
  * stage runs on a table of just the paragraphs these pairs name, handed to
  * r (nd_report_set_paragraphs; the driver replaces it), with the pairs
  * renumbered into it - in the same order, as the renumbering is monotonic.
- * Writes *jac and *pass, one per owned pair. */
+ * Writes *jac and *pass, one per owned pair.  Step 11 runs it again on the
+ * similarities that were no candidate pair. */
 static nd_status verify_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_split_in *in,
                               const uint64_t *base, const local_rows *l, const nd_pairs *owned,
                               double **jac, unsigned char **pass) {
@@ -958,8 +1004,8 @@ out:
     return st;
 }
 
-/* Step 10: the changed flags again (the verification reads texts), to rank
- * 0, which marks them. */
+/* Step 12: the changed flags again (steps 9 and 11 read texts), to rank 0,
+ * which marks them. */
 static void reduce_changed(nd_mpi_ctx *c, nd_doctab *docs) {
     size_t nd = docs->n, nd1 = nd ? nd : 1;
     unsigned char *chg = must(c, nd_calloc(nd1, 1)), *all = NULL;
