@@ -74,7 +74,7 @@
  *      flag (MAX) - each is non-zero on the one rank that split it;
  *   5. exact keys of the representatives, 24 bytes each (low64, high64,
  *      id), to rank exact_owner(key), in rounds that are slices of the key
- *      hash (exact_round; EXACT_KEY_BYTES a key against round_budget); each
+ *      hash (key_round; EXACT_KEY_BYTES a key against round_budget); each
  *      rank runs nd_stage_exact on what it got and sends each copy's (copy
  *      << 32 | first) back to the rank owning the copy, which marks it
  *      ND_PARA_COPY and keeps the link;
@@ -105,7 +105,7 @@
  *  10. the clusters: each rank's star forest of its copies' (first, copy)
  *      and its passing pairs; for s = 1, 2, 4, ... rank r + s sends its
  *      forest (8 bytes an edge) to rank r when r is a multiple of 2s, which
- *      makes the star forest of the two (cluster_forest); rank 0 sets each
+ *      makes the star forest of the two (merge_forests); rank 0 sets each
  *      member's link to its representative;
  *  11. the similarities: rank 0 sends each forest edge (root << 32 |
  *      member) to pair_owner of it; that rank asks the exact key of the
@@ -334,6 +334,7 @@ typedef struct local_rows {
 } local_rows;
 
 static void local_rows_release(local_rows *l) {
+    if (!l) return;
     nd_spill_close(&l->spill);
     free(l->runs);
     nd_paratab_release(&l->pt);
@@ -533,7 +534,7 @@ static nd_status all_to_all(nd_mpi_ctx *c, const void *send, const uint64_t *cnt
 
 /* Which round of step 5 carries an exact key, of nr (other bits of the
  * key than exact_owner's, so that a round's keys spread over the ranks). */
-static uint64_t exact_round(const XXH128_hash_t *k, uint64_t nr) {
+static uint64_t key_round(const XXH128_hash_t *k, uint64_t nr) {
     return ((k->low64 + k->high64) * UINT64_C(0xC2B2AE3D27D4EB4F) >> 40) % nr;
 }
 
@@ -542,13 +543,13 @@ static uint64_t exact_round(const XXH128_hash_t *k, uint64_t nr) {
  * (21), a copy's note back (8). */
 #define EXACT_KEY_BYTES 80u
 
-/* Step 5, one round: the exact keys of round u (exact_round) to their
+/* Step 5, one round: the exact keys of round u (key_round) to their
  * owners, grouped there by nd_stage_exact over the keys received
  * (ascending ids: the senders' shares are in rank order), and each copy's
  * (copy, first) sent back to the copy's rank, which marks it ND_PARA_COPY
  * and links it.  A key's group is whole in its round, on its owner. */
-static nd_status exact_part(nd_mpi_ctx *c, nd_exec *x, const uint64_t *base, local_rows *l,
-                            uint64_t u, uint64_t nr) {
+static nd_status exchange_exact_round(nd_mpi_ctx *c, nd_exec *x, const uint64_t *base,
+                                      local_rows *l, uint64_t u, uint64_t nr) {
     nd_status st = ND_OK;
     int n = c->size;
     uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
@@ -559,12 +560,12 @@ static nd_status exact_part(nd_mpi_ctx *c, nd_exec *x, const uint64_t *base, loc
     nd_uf uf;
     memset(&uf, 0, sizeof uf);
     for (size_t i = 0; i < l->n; i++)
-        if (l->state[i] == ND_PARA_REP && exact_round(&l->ekey[i], nr) == u)
+        if (l->state[i] == ND_PARA_REP && key_round(&l->ekey[i], nr) == u)
             cnt[exact_owner(&l->ekey[i], n)]++;
     for (int k = 0; k < n; k++) at[k + 1] = at[k] + cnt[k];
     send = must(c, nd_mallocn(at[n] ? at[n] * 3 : 1, sizeof *send)); /* low, high, id */
     for (size_t i = 0; i < l->n; i++) {
-        if (l->state[i] != ND_PARA_REP || exact_round(&l->ekey[i], nr) != u) continue;
+        if (l->state[i] != ND_PARA_REP || key_round(&l->ekey[i], nr) != u) continue;
         uint64_t *e = send + 3 * at[exact_owner(&l->ekey[i], n)]++;
         e[0] = l->ekey[i].low64;
         e[1] = l->ekey[i].high64;
@@ -638,7 +639,8 @@ static nd_status exchange_exact(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
     uint64_t need = (rep * EXACT_KEY_BYTES + budget) / budget;
     MPI_Allreduce(&need, &nr, 1, MPI_UINT64_T, MPI_MAX, c->comm);
     c->st.exact_rounds = nr;
-    for (uint64_t u = 0; u < nr && st == ND_OK; u++) st = exact_part(c, x, base, l, u, nr);
+    for (uint64_t u = 0; u < nr && st == ND_OK; u++)
+        st = exchange_exact_round(c, x, base, l, u, nr);
     return st;
 }
 
@@ -674,8 +676,8 @@ static void plan_rounds(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *
  * chunk), sorted here (tmp: scratch); spilled: batch u's run, read back
  * (a merge of one run), with the rows the exact stage made copies left
  * out. */
-static nd_status band_entries(const local_rows *l, unsigned bands, unsigned j, size_t u,
-                              size_t chunk, uint64_t *e, uint64_t *tmp, size_t *m) {
+static nd_status read_band(const local_rows *l, unsigned bands, unsigned j, size_t u,
+                           size_t chunk, uint64_t *e, uint64_t *tmp, size_t *m) {
     nd_status st = ND_OK;
     *m = 0;
     if (!l->spilled) {
@@ -737,7 +739,7 @@ static nd_status exchange_bands(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
             eoff[0] = 0;
             for (unsigned b = 0; b < nj && st == ND_OK; b++) {
                 size_t m = 0;
-                st = band_entries(l, bands, j0 + b, u, chunk, e + eoff[b], tmp, &m);
+                st = read_band(l, bands, j0 + b, u, chunk, e + eoff[b], tmp, &m);
                 eoff[b + 1] = eoff[b] + m;
             }
             st = status_vote(c, st); /* a failed read of the spill stops every rank */
@@ -1143,7 +1145,7 @@ static void recv_u64s(nd_mpi_ctx *c, int from, uint64_t **v, size_t *n, size_t *
  * ascending order, so that its root - the smallest index - is the smallest
  * id.  Rewrites e[0 .. *n) in place (a spanning forest has no more edges
  * than its graph). */
-static void star_forest(nd_mpi_ctx *c, uint64_t *e, size_t *n) {
+static void reduce_forest(nd_mpi_ctx *c, uint64_t *e, size_t *n) {
     size_t ne = *n, k = 0, m = 0;
     uint64_t *all = must(c, nd_mallocn(2 * ne + 1, sizeof *all));
     uint64_t *tmp = must(c, nd_mallocn(2 * ne + 1, sizeof *tmp));
@@ -1180,8 +1182,8 @@ static void star_forest(nd_mpi_ctx *c, uint64_t *e, size_t *n) {
  * one (root << 32 | v) per paragraph in a cluster other than its
  * representative - what its report's member lists hold anyway - and no
  * candidate pair.  *e holds it on rank 0, nothing on the others. */
-static void cluster_forest(nd_mpi_ctx *c, const local_rows *l, const nd_pairs *owned,
-                           const unsigned char *pass, uint64_t **e, size_t *n) {
+static void merge_forests(nd_mpi_ctx *c, const local_rows *l, const nd_pairs *owned,
+                          const unsigned char *pass, uint64_t **e, size_t *n) {
     size_t ne = 0, cap;
     for (size_t i = 0; i < l->n; i++) ne += l->state[i] == ND_PARA_COPY;
     for (size_t i = 0; i < owned->n; i++) ne += pass[i] != 0;
@@ -1192,7 +1194,7 @@ static void cluster_forest(nd_mpi_ctx *c, const local_rows *l, const nd_pairs *o
         if (l->state[i] == ND_PARA_COPY) (*e)[ne++] = (uint64_t)l->link[i] << 32 | (l->base + i);
     for (size_t i = 0; i < owned->n; i++)
         if (pass[i]) (*e)[ne++] = owned->v[i];
-    star_forest(c, *e, &ne);
+    reduce_forest(c, *e, &ne);
     c->st.forest = ne;
     for (int step = 1; step < c->size; step *= 2) {
         if (c->rank % (2 * step) == step) { /* hand it down the tree; done */
@@ -1202,7 +1204,7 @@ static void cluster_forest(nd_mpi_ctx *c, const local_rows *l, const nd_pairs *o
         }
         if (c->rank % (2 * step) == 0 && c->rank + step < c->size) {
             recv_u64s(c, c->rank + step, e, &ne, &cap);
-            star_forest(c, *e, &ne);
+            reduce_forest(c, *e, &ne);
             c->st.forest = ND_MAX(c->st.forest, (uint64_t)ne);
         }
         if (step > INT_MAX / 2) break;
@@ -1280,10 +1282,10 @@ out:
  * sets and function as the cluster stage's, 0 for a text that no longer
  * reads back, as there).  The answers go back to rank 0, ascending per
  * rank, merged into pair order as o->pairs and o->jac. */
-static nd_status similarities(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_split_in *in,
-                              const uint64_t *base, const local_rows *l, const nd_pairs *owned,
-                              const double *jac, const uint64_t *forest, size_t nf,
-                              nd_front_out *o) {
+static nd_status answer_sims(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_split_in *in,
+                             const uint64_t *base, const local_rows *l, const nd_pairs *owned,
+                             const double *jac, const uint64_t *forest, size_t nf,
+                             nd_front_out *o) {
     nd_status st = ND_OK;
     int n = c->size;
     uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
@@ -1593,9 +1595,9 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
 
     /* 10. clusters; 11. similarities; 12. the changed flags again */
     double t5 = now_seconds();
-    cluster_forest(c, &l, &owned, pass, &forest, &nf);
+    merge_forests(c, &l, &owned, pass, &forest, &nf);
     for (size_t i = 0; i < nf; i++) out->link[(uint32_t)forest[i]] = (uint32_t)(forest[i] >> 32);
-    ND_CHECK(similarities(c, x, r, in, base, &l, &owned, jac, forest, nf, out));
+    ND_CHECK(answer_sims(c, x, r, in, base, &l, &owned, jac, forest, nf, out));
     c->st.t_cluster = now_seconds() - t5;
     reduce_changed(c, docs);
     if (c->rank != 0) out->stop = 1;
