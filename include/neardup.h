@@ -527,10 +527,25 @@ typedef struct nd_overlap_info {
  * index out of range.  Pointers inside *out live as long as the report.
  * Orders: documents in input order; paragraphs by (document, offset);
  * clusters by size descending, then representative ascending; overlaps by
- * max(a_in_b/chars(a), b_in_a/chars(b)) descending, then (a, b). */
+ * max(a_in_b/comparable(a), b_in_a/comparable(b)) descending, then (a, b)
+ * (comparable: nd_report_document_comparable). */
 ND_API nd_status nd_report_summary(const nd_report *r, nd_summary *out);
 ND_API size_t nd_report_document_count(const nd_report *r);
 ND_API nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out);
+/* Comparable characters: the normalised characters a comparison can find
+ * elsewhere, of document i (nd_report_document_comparable) or of the whole
+ * corpus (nd_report_comparable_chars), into *out.  A paragraph below
+ * min_chars counts in nd_document_info.chars but is never compared, so it is
+ * not comparable; with nd_options.passages (which cross paragraph
+ * boundaries) every character of a document is.  The corpus's count is
+ * always that of paragraphs of at least min_chars: it divides
+ * nd_summary.duplicated_chars, which counts cluster members.  Every share a
+ * writer prints (elsewhere, within, a_in_b, b_in_a, duplicated) divides by
+ * these, so byte-identical files show 100%, and the overlaps are ranked by
+ * them.  ND_ERR_INVALID for a
+ * NULL argument or i out of range.  Thread-safe (the report is immutable). */
+ND_API nd_status nd_report_document_comparable(const nd_report *r, size_t i, uint64_t *out);
+ND_API nd_status nd_report_comparable_chars(const nd_report *r, uint64_t *out);
 ND_API size_t nd_report_paragraph_count(const nd_report *r);
 ND_API nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out);
 /* The paragraph's bytes (not NUL-terminated) and their length: the

@@ -521,7 +521,7 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo,
         ND_TRY(nd_sink_u64(s, di[i].covered_chars));
         ND_TRY(nd_sink_puts(s, " of "));
         ND_TRY(nd_sink_u64(s, di[i].chars));
-        ND_TRY(nd_sink_puts(s, " characters)\n"));
+        ND_TRY(nd_sink_puts(s, " comparable characters)\n"));
     }
     ND_TRY(nd_sink_u64(s, c->nps));
     ND_TRY(nd_sink_puts(s, c->nps == 1 ? " shared passage" : " shared passages"));

@@ -11,6 +11,14 @@
  *     whose cluster also has a member in b, and b_in_a the other way round;
  *   - the corpus's duplicated characters are those of every cluster member
  *     but the first, i.e. what keeping one copy of each cluster would remove.
+ * Every share divides by COMPARABLE characters, those a comparison could
+ * find elsewhere: a paragraph below min_chars is counted in chars but never
+ * compared, so counting it in the denominator would keep two byte-identical
+ * files below 100% (issue 17).  With passages, which cross paragraph
+ * boundaries, every character of a document is comparable; the corpus's
+ * comparable characters, the denominator of the duplicated share (which
+ * counts cluster members, passages or not), stay those of paragraphs of at
+ * least min_chars.  The overlap ranking uses the shares the writers print.
  *
  * Common text.  A cluster spanning D documents touches D(D-1)/2 document
  * pairs.  Navigation lines, licences and templates span thousands of
@@ -65,8 +73,9 @@ typedef struct ov_item {
 } ov_item;
 
 static double ov_rank(const nd_report *r, const nd_overlap_info *o) {
-    double sa = r->d_chars[o->a] ? (double)o->a_in_b / (double)r->d_chars[o->a] : 0.0;
-    double sb = r->d_chars[o->b] ? (double)o->b_in_a / (double)r->d_chars[o->b] : 0.0;
+    const uint64_t *den = r->d_comparable;
+    double sa = den[o->a] ? (double)o->a_in_b / (double)den[o->a] : 0.0;
+    double sb = den[o->b] ? (double)o->b_in_a / (double)den[o->b] : 0.0;
     return sa > sb ? sa : sb;
 }
 
@@ -75,7 +84,7 @@ static double ov_rank(const nd_report *r, const nd_overlap_info *o) {
 
 /* Per-task partial sums, added up in task order. */
 typedef struct finish_part {
-    uint64_t chars, short_paragraphs;
+    uint64_t chars, short_paragraphs, comparable;
     uint64_t clustered, duplicated, common;
     size_t max_docs; /* most documents of a cluster with records */
 } finish_part;
@@ -166,6 +175,9 @@ static nd_status finish_doc_task(void *ctx, size_t t, unsigned worker) {
         r->d_chars[d] += ch;
         fp->chars += ch;
         if (ch < r->opt.min_chars) fp->short_paragraphs++;
+        if (ch >= r->opt.min_chars) fp->comparable += ch;
+        if (ch >= r->opt.min_chars || r->opt.passages) /* passages cross them */
+            r->d_comparable[d] += ch;
         if (r->cluster[p] < 0) continue;
         if (x->again[p]) r->d_within[d] += ch;
         if (r->cl_docs[r->cluster[p]] >= 2) r->d_elsewhere[d] += ch;
@@ -265,11 +277,13 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
     r->d_chars = nd_calloc(nd ? nd : 1, sizeof *r->d_chars);
     r->d_elsewhere = nd_calloc(nd ? nd : 1, sizeof *r->d_elsewhere);
     r->d_within = nd_calloc(nd ? nd : 1, sizeof *r->d_within);
+    r->d_comparable = nd_calloc(nd ? nd : 1, sizeof *r->d_comparable);
     x.part = nd_calloc(ND_MAX(ntc, ntd) + 1, sizeof *x.part);
     x.again = nd_mallocn(np ? np : 1, 1);
     x.rec = nd_mallocn(ncl + 1, sizeof *x.rec);
     x.scr = nd_calloc(threads, sizeof *x.scr);
-    if (!r->d_paragraphs || !r->d_chars || !r->d_elsewhere || !r->d_within || !x.part ||
+    if (!r->d_paragraphs || !r->d_chars || !r->d_elsewhere || !r->d_within || !r->d_comparable ||
+        !x.part ||
         !x.again || !x.rec || !x.scr) {
         st = ND_ERR_NOMEM;
         goto out;
@@ -314,6 +328,7 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
     for (size_t t = 0; t < ntd; t++) {
         s->chars += x.part[t].chars;
         s->short_paragraphs += x.part[t].short_paragraphs;
+        r->comparable += x.part[t].comparable;
     }
 
     if (nitems) {
@@ -702,6 +717,7 @@ void nd_report_free(nd_report *r) {
     free(r->d_chars);
     free(r->d_elsewhere);
     free(r->d_within);
+    free(r->d_comparable);
     free(r->cl_start);
     free(r->cl_members);
     free(r->cl_docs);
@@ -745,6 +761,18 @@ nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out
         .query = d->query,
         .text_chars = r->text_chars ? r->text_chars[i] : 0,
     };
+    return ND_OK;
+}
+
+nd_status nd_report_document_comparable(const nd_report *r, size_t i, uint64_t *out) {
+    if (!r || !out || i >= r->docs.n) return ND_ERR_INVALID;
+    *out = r->d_comparable[i];
+    return ND_OK;
+}
+
+nd_status nd_report_comparable_chars(const nd_report *r, uint64_t *out) {
+    if (!r || !out) return ND_ERR_INVALID;
+    *out = r->comparable;
     return ND_OK;
 }
 

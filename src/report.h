@@ -31,6 +31,11 @@ struct nd_report {
     double *sim;           /* per paragraph: Jaccard to representative */
     /* per document */
     uint64_t *d_paragraphs, *d_chars, *d_elsewhere, *d_within;
+    uint64_t *d_comparable; /* chars a comparison can find elsewhere: of
+                               paragraphs with at least min_chars (all of
+                               them with passages) */
+    uint64_t comparable;    /* the corpus's: of paragraphs with at least
+                               min_chars, passages or not */
     /* clusters, in report order; members of cluster c are
      * cl_members[cl_start[c] .. cl_start[c+1]-1], ascending */
     size_t ncl;

@@ -12,7 +12,7 @@
  *
  * Numbers.  Counts are unsigned decimal integers.  A "share" is a fraction
  * in [0,1] - characters divided by the document's (or the corpus')
- * normalised characters, 0 when that is 0 - computed exactly in integers and
+ * comparable characters, 0 when that is 0 - computed exactly in integers and
  * rounded half up to 4 decimals ("0.4125").  Similarities (exact Jaccard to
  * the cluster representative) and the threshold are doubles, clamped to
  * [0,1] (NaN -> 0) and rounded half up to 4 decimals.  The text format shows
@@ -30,7 +30,8 @@
  * jsonl (one JSON object per line, "\n" after each, in this order):
  *   {"type":"summary","files":N,"skipped":N,"split_line":N,"split_blank":N,
  *    "bytes":N,"paragraphs":N,
- *    "short_paragraphs":N,"chars":N,"clustered_paragraphs":N,"clusters":N,
+ *    "short_paragraphs":N,"chars":N,"comparable_chars":N,
+ *    "clustered_paragraphs":N,"clusters":N,
  *    "duplicated_chars":N,"duplicated_share":S,"candidate_pairs":N,
  *    "verified_pairs":N,"common_clusters":N,"params":{"threshold":S,
  *    "num_perm":N,"bands":N,"rows":N,"shingle":N,"common_docs":N}}
@@ -43,7 +44,8 @@
  *   run to run)
  *   then per document, in input order:
  *   {"type":"document","doc":i,"path":"...","bytes":N,"paragraphs":N,
- *    "chars":N,"elsewhere_chars":N,"elsewhere_share":S,"within_chars":N,
+ *    "chars":N,"comparable_chars":N,"elsewhere_chars":N,"elsewhere_share":S,
+ *    "within_chars":N,
  *    "within_share":S,"split":"line"|"blank","gzip":true|false}
  *   then, only with emit_paragraphs, per paragraph by (document, offset):
  *   {"type":"paragraph","id":i,"path":"...","doc":i,"line":N,"offset":N,
@@ -58,7 +60,11 @@
  *   {"type":"overlap","a":i,"b":j,"path_a":"...","path_b":"...",
  *    "a_in_b_chars":N,"a_in_b_share":S,"b_in_a_chars":N,"b_in_a_share":S,
  *    "clusters":N}
- *   a_in_b_share is a_in_b_chars / chars(a), b_in_a_share likewise.
+ *   Every share divides by comparable characters (nd_report_comparable_chars,
+ *   nd_report_document_comparable): duplicated_share is duplicated_chars /
+ *   the summary's comparable_chars, elsewhere_share elsewhere_chars / the
+ *   document's comparable_chars, a_in_b_share a_in_b_chars /
+ *   comparable_chars(a), b_in_a_share likewise.
  *
  * json: the same records without "type", in one object:
  *   {
@@ -269,6 +275,16 @@ nd_status nd_sink_percent(nd_sink *s, uint64_t num, uint64_t den) {
 
 nd_status nd_sink_share(nd_sink *s, uint64_t num, uint64_t den) {
     return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
+}
+
+uint64_t nd_wr_comparable(const nd_report *r, size_t doc) {
+    uint64_t v = 0;
+    return nd_report_document_comparable(r, doc, &v) == ND_OK ? v : 0;
+}
+
+uint64_t nd_wr_comparable_total(const nd_report *r) {
+    uint64_t v = 0;
+    return nd_report_comparable_chars(r, &v) == ND_OK ? v : 0;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -57,6 +57,12 @@ nd_status nd_sink_fixed(nd_sink *s, uint64_t v, unsigned decimals);
 nd_status nd_sink_percent(nd_sink *s, uint64_t num, uint64_t den);
 nd_status nd_sink_share(nd_sink *s, uint64_t num, uint64_t den);
 
+/* Comparable characters of document doc (nd_report_document_comparable),
+ * the denominator of every share the writers print; 0 if out of range. */
+uint64_t nd_wr_comparable(const nd_report *r, size_t doc);
+/* The corpus's (nd_report_comparable_chars). */
+uint64_t nd_wr_comparable_total(const nd_report *r);
+
 /* Rounds num/den * 10^decimals half up, exactly (128-bit intermediate).
  * den == 0 gives 0.  decimals <= 6. */
 uint64_t nd_ratio_units(uint64_t num, uint64_t den, unsigned decimals);

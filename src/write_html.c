@@ -586,7 +586,7 @@ static nd_status select_docs(const nd_report *r, size_t **sel, size_t *nsel) {
             nd_document_info di;
             ND_CHECK(nd_report_document(r, i, &di));
             rk[i].num = di.elsewhere_chars;
-            rk[i].den = di.chars;
+            rk[i].den = nd_wr_comparable(r, i);
             rk[i].doc = i;
         }
         qsort(rk, nd, sizeof *rk, rank_cmp);
@@ -608,6 +608,7 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
     size_t *pos = NULL;   /* document -> row, or SIZE_MAX */
     int64_t *cell = NULL; /* row * nsel + col -> overlap index, or -1 */
     nd_document_info *di = NULL;
+    uint64_t *den = NULL; /* comparable characters of each selected document */
     char colour[8];
     int dark;
 
@@ -615,7 +616,8 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
     pos = nd_mallocn(nd ? nd : 1, sizeof *pos);
     cell = nd_mallocn(nsel ? nsel * nsel : 1, sizeof *cell);
     di = nd_mallocn(nsel ? nsel : 1, sizeof *di);
-    if (!pos || !cell || !di) {
+    den = nd_mallocn(nsel ? nsel : 1, sizeof *den);
+    if (!pos || !cell || !di || !den) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -623,6 +625,7 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
     for (size_t i = 0; i < nsel; i++) {
         pos[sel[i]] = i;
         ND_CHECK(nd_report_document(r, sel[i], &di[i]));
+        den[i] = nd_wr_comparable(r, sel[i]);
     }
     for (size_t i = 0; i < nsel * nsel; i++) cell[i] = -1;
     for (size_t k = 0, no = nd_report_overlap_count(r); k < no; k++) {
@@ -677,7 +680,7 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
                 ba = row_is_a ? ov.b_in_a : ov.a_in_b;
                 ncl = ov.clusters;
             }
-            pm = nd_ratio_units(ab, di[i].chars, 3);
+            pm = nd_ratio_units(ab, den[i], 3);
             heat_colour(pm, colour, &dark);
             ND_CHECK(nd_sink_puts(s, i == j ? "<td class=\"cell self\"" : "<td class=\"cell\""));
             ND_CHECK(nd_sink_puts(s, " data-a=\""));
@@ -685,24 +688,24 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
             ND_CHECK(nd_sink_puts(s, "\" data-b=\""));
             ND_CHECK(nd_sink_u64(s, sel[j]));
             ND_CHECK(nd_sink_puts(s, "\" data-share=\""));
-            ND_CHECK(nd_sink_share(s, ab, di[i].chars));
+            ND_CHECK(nd_sink_share(s, ab, den[i]));
             ND_CHECK(nd_sink_puts(s, "\" style=\"background:"));
             ND_CHECK(nd_sink_puts(s, colour));
             if (dark) ND_CHECK(nd_sink_puts(s, ";color:#fff"));
             ND_CHECK(nd_sink_puts(s, "\" data-tip=\""));
             if (i == j) {
-                ND_CHECK(nd_sink_percent(s, ab, di[i].chars));
+                ND_CHECK(nd_sink_percent(s, ab, den[i]));
                 ND_CHECK(nd_sink_puts(s, " of "));
                 ND_CHECK(put_html(s, di[i].path));
                 ND_CHECK(nd_sink_puts(s, " is repeated within it"));
             } else {
-                ND_CHECK(nd_sink_percent(s, ab, di[i].chars));
+                ND_CHECK(nd_sink_percent(s, ab, den[i]));
                 ND_CHECK(nd_sink_puts(s, " of "));
                 ND_CHECK(put_html(s, di[i].path));
                 ND_CHECK(nd_sink_puts(s, " appears in "));
                 ND_CHECK(put_html(s, di[j].path));
                 ND_CHECK(nd_sink_puts(s, "; "));
-                ND_CHECK(nd_sink_percent(s, ba, di[j].chars));
+                ND_CHECK(nd_sink_percent(s, ba, den[j]));
                 ND_CHECK(nd_sink_puts(s, " of "));
                 ND_CHECK(put_html(s, di[j].path));
                 ND_CHECK(nd_sink_puts(s, " appears in "));
@@ -725,6 +728,7 @@ out:
     free(pos);
     free(cell);
     free(di);
+    free(den);
     return st;
 }
 
@@ -734,12 +738,14 @@ static nd_status write_documents(const nd_report *r, nd_sink *s) {
                            "<th class=\"num\" data-type=\"num\">#</th><th>path</th>"
                            "<th class=\"num\" data-type=\"num\">paragraphs</th>"
                            "<th class=\"num\" data-type=\"num\">characters</th>"
+                           "<th class=\"num\" data-type=\"num\">comparable</th>"
                            "<th class=\"num\" data-type=\"num\">found elsewhere</th>"
                            "<th class=\"num\" data-type=\"num\">repeated within</th>"
                            "</tr></thead>\n<tbody>\n"));
     for (size_t i = 0, n = nd_report_document_count(r); i < n; i++) {
         nd_document_info di;
         ND_TRY(nd_report_document(r, i, &di));
+        uint64_t den = nd_wr_comparable(r, i);
         ND_TRY(nd_sink_puts(s, "<tr id=\"doc-"));
         ND_TRY(nd_sink_u64(s, i));
         ND_TRY(nd_sink_puts(s, "\" data-path=\""));
@@ -762,13 +768,17 @@ static nd_status write_documents(const nd_report *r, nd_sink *s) {
         ND_TRY(nd_sink_puts(s, "\">"));
         ND_TRY(nd_sink_u64(s, di.chars));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
-        ND_TRY(nd_sink_share(s, di.elsewhere_chars, di.chars));
+        ND_TRY(nd_sink_u64(s, den));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(nd_sink_percent(s, di.elsewhere_chars, di.chars));
+        ND_TRY(nd_sink_u64(s, den));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
-        ND_TRY(nd_sink_share(s, di.within_chars, di.chars));
+        ND_TRY(nd_sink_share(s, di.elsewhere_chars, den));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(nd_sink_percent(s, di.within_chars, di.chars));
+        ND_TRY(nd_sink_percent(s, di.elsewhere_chars, den));
+        ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
+        ND_TRY(nd_sink_share(s, di.within_chars, den));
+        ND_TRY(nd_sink_puts(s, "\">"));
+        ND_TRY(nd_sink_percent(s, di.within_chars, den));
         ND_TRY(nd_sink_puts(s, "</td></tr>\n"));
     }
     return nd_sink_puts(s, "</tbody></table>\n</section>\n");
@@ -812,13 +822,13 @@ static nd_status write_pairs(const nd_report *r, int passages, nd_sink *s) {
         ND_TRY(nd_sink_puts(s, "\">"));
         ND_TRY(put_html(s, db.path));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
-        ND_TRY(nd_sink_share(s, ov.a_in_b, da.chars));
+        ND_TRY(nd_sink_share(s, ov.a_in_b, nd_wr_comparable(r, ov.a)));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(nd_sink_percent(s, ov.a_in_b, da.chars));
+        ND_TRY(nd_sink_percent(s, ov.a_in_b, nd_wr_comparable(r, ov.a)));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
-        ND_TRY(nd_sink_share(s, ov.b_in_a, db.chars));
+        ND_TRY(nd_sink_share(s, ov.b_in_a, nd_wr_comparable(r, ov.b)));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(nd_sink_percent(s, ov.b_in_a, db.chars));
+        ND_TRY(nd_sink_percent(s, ov.b_in_a, nd_wr_comparable(r, ov.b)));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
         ND_TRY(nd_sink_u64(s, ov.clusters));
         ND_TRY(nd_sink_puts(s, "\">"));
@@ -1223,9 +1233,9 @@ static nd_status write_views(const nd_report *r, nd_sink *s) {
         ND_CHECK(nd_sink_puts(s, "</span> &middot; "));
         ND_CHECK(nd_sink_u64(s, nshared));
         ND_CHECK(nd_sink_puts(s, nshared == 1 ? " passage &middot; " : " passages &middot; "));
-        ND_CHECK(nd_sink_percent(s, ov.a_in_b, da.chars));
+        ND_CHECK(nd_sink_percent(s, ov.a_in_b, nd_wr_comparable(r, ov.a)));
         ND_CHECK(nd_sink_puts(s, " of A in B, "));
-        ND_CHECK(nd_sink_percent(s, ov.b_in_a, db.chars));
+        ND_CHECK(nd_sink_percent(s, ov.b_in_a, nd_wr_comparable(r, ov.b)));
         ND_CHECK(nd_sink_puts(s, " of B in A</summary>\n<table class=\"list\">\n<thead><tr>"
                                  "<th class=\"num\">#</th><th class=\"num\">characters</th>"
                                  "<th class=\"num\">similarity</th><th>in A</th><th>in B"
@@ -1262,8 +1272,9 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
     ND_TRY(nd_sink_puts(s, "<header><h1>neardup overlap report</h1><p>"));
     ND_TRY(nd_sink_u64(s, sum.files));
     ND_TRY(nd_sink_puts(s, sum.files == 1 ? " document, " : " documents, "));
-    ND_TRY(nd_sink_percent(s, sum.duplicated_chars, sum.chars));
-    ND_TRY(nd_sink_puts(s, " of the text is duplicated (Jaccard threshold "));
+    uint64_t comparable = nd_wr_comparable_total(r);
+    ND_TRY(nd_sink_percent(s, sum.duplicated_chars, comparable));
+    ND_TRY(nd_sink_puts(s, " of the comparable text is duplicated (Jaccard threshold "));
     ND_TRY(nd_sink_fixed(s, nd_unit_units(sum.threshold, 2), 2));
     ND_TRY(nd_sink_puts(s, ")</p></header>\n<main>\n<section id=\"totals\">\n<h2>Totals</h2>\n"
                            "<dl class=\"totals\">\n"));
@@ -1273,6 +1284,7 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
     ND_TRY(put_total(s, "paragraphs", sum.paragraphs));
     ND_TRY(put_total(s, "short paragraphs", sum.short_paragraphs));
     ND_TRY(put_total(s, "characters", sum.chars));
+    ND_TRY(put_total(s, "comparable characters", comparable));
     ND_TRY(put_total(s, "clusters", sum.clusters));
     ND_TRY(put_total(s, "paragraphs in clusters", sum.clustered_paragraphs));
     ND_TRY(put_total(s, "duplicated characters", sum.duplicated_chars));
@@ -1280,8 +1292,8 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
         ND_TRY(put_total(s, "copied passages", sum.passage_records));
         ND_TRY(put_total(s, "common-text passages", sum.common_passages));
     }
-    ND_TRY(nd_sink_puts(s, "<div><dt>duplicated share</dt><dd>"));
-    ND_TRY(nd_sink_percent(s, sum.duplicated_chars, sum.chars));
+    ND_TRY(nd_sink_puts(s, "<div><dt>duplicated share of comparable</dt><dd>"));
+    ND_TRY(nd_sink_percent(s, sum.duplicated_chars, comparable));
     ND_TRY(nd_sink_puts(s, "</dd></div>\n</dl>\n<p class=\"note\">MinHash "));
     ND_TRY(nd_sink_u64(s, sum.num_perm));
     ND_TRY(nd_sink_puts(s, " permutations, LSH "));

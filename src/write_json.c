@@ -152,11 +152,13 @@ static nd_status summary_record(const nd_report *r, const nd_write_options *wo, 
     ND_TRY(put_u64(s, ",\"bytes\":", sm.bytes));
     ND_TRY(put_u64(s, ",\"paragraphs\":", sm.paragraphs));
     ND_TRY(put_u64(s, ",\"short_paragraphs\":", sm.short_paragraphs));
+    uint64_t comparable = nd_wr_comparable_total(r);
     ND_TRY(put_u64(s, ",\"chars\":", sm.chars));
+    ND_TRY(put_u64(s, ",\"comparable_chars\":", comparable));
     ND_TRY(put_u64(s, ",\"clustered_paragraphs\":", sm.clustered_paragraphs));
     ND_TRY(put_u64(s, ",\"clusters\":", sm.clusters));
     ND_TRY(put_u64(s, ",\"duplicated_chars\":", sm.duplicated_chars));
-    ND_TRY(put_share(s, ",\"duplicated_share\":", sm.duplicated_chars, sm.chars));
+    ND_TRY(put_share(s, ",\"duplicated_share\":", sm.duplicated_chars, comparable));
     ND_TRY(put_u64(s, ",\"candidate_pairs\":", sm.candidate_pairs));
     ND_TRY(put_u64(s, ",\"verified_pairs\":", sm.verified_pairs));
     ND_TRY(put_u64(s, ",\"common_clusters\":", sm.common_clusters));
@@ -185,11 +187,13 @@ static nd_status document_record(const nd_report *r, const json_paths *jp, size_
     ND_TRY(put_path(s, ",\"path\":", jp, i));
     ND_TRY(put_u64(s, ",\"bytes\":", d.bytes));
     ND_TRY(put_u64(s, ",\"paragraphs\":", d.paragraphs));
+    uint64_t comparable = nd_wr_comparable(r, i);
     ND_TRY(put_u64(s, ",\"chars\":", d.chars));
+    ND_TRY(put_u64(s, ",\"comparable_chars\":", comparable));
     ND_TRY(put_u64(s, ",\"elsewhere_chars\":", d.elsewhere_chars));
-    ND_TRY(put_share(s, ",\"elsewhere_share\":", d.elsewhere_chars, d.chars));
+    ND_TRY(put_share(s, ",\"elsewhere_share\":", d.elsewhere_chars, comparable));
     ND_TRY(put_u64(s, ",\"within_chars\":", d.within_chars));
-    ND_TRY(put_share(s, ",\"within_share\":", d.within_chars, d.chars));
+    ND_TRY(put_share(s, ",\"within_share\":", d.within_chars, comparable));
     ND_TRY(put_str(s, ",\"split\":", split_name(d.split)));
     ND_TRY(nd_sink_puts(s, d.gzip ? ",\"gzip\":true" : ",\"gzip\":false"));
     ND_TRY(put_str(s, ",\"encoding\":", d.encoding));
@@ -250,19 +254,16 @@ static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t
 static nd_status overlap_record(const nd_report *r, const json_paths *jp, size_t i,
                                 nd_sink *s, const char *type) {
     nd_overlap_info o;
-    nd_document_info da, db;
     ND_TRY(nd_report_overlap(r, i, &o));
-    ND_TRY(nd_report_document(r, o.a, &da));
-    ND_TRY(nd_report_document(r, o.b, &db));
     ND_TRY(open_record(s, type));
     ND_TRY(put_u64(s, "\"a\":", o.a));
     ND_TRY(put_u64(s, ",\"b\":", o.b));
     ND_TRY(put_path(s, ",\"path_a\":", jp, o.a));
     ND_TRY(put_path(s, ",\"path_b\":", jp, o.b));
     ND_TRY(put_u64(s, ",\"a_in_b_chars\":", o.a_in_b));
-    ND_TRY(put_share(s, ",\"a_in_b_share\":", o.a_in_b, da.chars));
+    ND_TRY(put_share(s, ",\"a_in_b_share\":", o.a_in_b, nd_wr_comparable(r, o.a)));
     ND_TRY(put_u64(s, ",\"b_in_a_chars\":", o.b_in_a));
-    ND_TRY(put_share(s, ",\"b_in_a_share\":", o.b_in_a, db.chars));
+    ND_TRY(put_share(s, ",\"b_in_a_share\":", o.b_in_a, nd_wr_comparable(r, o.b)));
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
     /* with --passages the overlaps come from the passages */

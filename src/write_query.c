@@ -234,7 +234,7 @@ static nd_status put_chars_of(nd_sink *s, uint64_t num, uint64_t den) {
     ND_TRY(nd_sink_u64(s, num));
     ND_TRY(nd_sink_puts(s, " of "));
     ND_TRY(nd_sink_u64(s, den));
-    return nd_sink_puts(s, " characters)\n");
+    return nd_sink_puts(s, " comparable characters)\n");
 }
 
 /* The text of an item's side (0: the query's, 1: the document's). */

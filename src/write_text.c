@@ -9,7 +9,7 @@
  *     files        4 (0 skipped)
  *     paragraphs   8 (0 below --min-chars, not compared)
  *     clustered    5 paragraphs in 2 clusters
- *     duplicated   37.5% of normalised characters (240 of 640)
+ *     duplicated   37.5% of comparable characters (240 of 640)
  *                  removable, keeping the first copy of each cluster
  *     common text  2 clusters in more than 100 documents, left out of ...
  *     LSH          threshold 0.80, num_perm 128, 9 bands x 13 rows, shingle 5
@@ -146,7 +146,7 @@ static size_t cap_rows(size_t n, unsigned top) {
 /* Section 1: totals                                                          */
 /* ------------------------------------------------------------------------ */
 
-static nd_status section_totals(nd_sink *s, const nd_summary *sm) {
+static nd_status section_totals(nd_sink *s, const nd_summary *sm, uint64_t comparable) {
     ND_TRY(nd_sink_puts(s, "neardup report\n"));
     ND_TRY(nd_sink_puts(s, "  files        "));
     ND_TRY(nd_sink_u64(s, sm->files));
@@ -166,11 +166,11 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm) {
     ND_TRY(nd_sink_u64(s, sm->clusters));
     ND_TRY(nd_sink_puts(s, sm->clusters == 1 ? " cluster\n" : " clusters\n"));
     ND_TRY(nd_sink_puts(s, "  duplicated   "));
-    ND_TRY(put_pct(s, sm->duplicated_chars, sm->chars, 0));
-    ND_TRY(nd_sink_puts(s, " of normalised characters ("));
+    ND_TRY(put_pct(s, sm->duplicated_chars, comparable, 0));
+    ND_TRY(nd_sink_puts(s, " of comparable characters ("));
     ND_TRY(nd_sink_u64(s, sm->duplicated_chars));
     ND_TRY(nd_sink_puts(s, " of "));
-    ND_TRY(nd_sink_u64(s, sm->chars));
+    ND_TRY(nd_sink_u64(s, comparable));
     ND_TRY(nd_sink_puts(s, ")\n               removable, keeping the first copy of each cluster\n"));
     if (sm->common_clusters) {
         ND_TRY(nd_sink_puts(s, "  common text  "));
@@ -241,7 +241,7 @@ static nd_status rank_documents(const nd_report *r, int within, ranked **out, si
         if (num == 0) continue;
         v[k].doc = i;
         v[k].num = num;
-        v[k].den = d.chars;
+        v[k].den = nd_wr_comparable(r, i);
         k++;
     }
     if (k > 1) qsort(v, k, sizeof *v, ranked_cmp);
@@ -274,9 +274,9 @@ static nd_status section_elsewhere(const nd_report *r, const nd_write_options *w
         nd_document_info d;
         ND_CHECK(nd_report_document(r, v[i].doc, &d));
         ND_CHECK(nd_sink_puts(s, "  "));
-        ND_CHECK(put_pct(s, d.elsewhere_chars, d.chars, 9));
+        ND_CHECK(put_pct(s, d.elsewhere_chars, v[i].den, 9));
         ND_CHECK(nd_sink_puts(s, "  "));
-        ND_CHECK(put_pct(s, d.within_chars, d.chars, 6));
+        ND_CHECK(put_pct(s, d.within_chars, v[i].den, 6));
         ND_CHECK(nd_sink_puts(s, "  "));
         ND_CHECK(put_num(s, d.paragraphs, 10));
         ND_CHECK(nd_sink_puts(s, "  "));
@@ -317,13 +317,13 @@ static nd_status section_pairs(const nd_report *r, const nd_write_options *wo,
         ND_TRY(nd_report_document(r, o.a, &da));
         ND_TRY(nd_report_document(r, o.b, &db));
         ND_TRY(nd_sink_puts(s, "  "));
-        ND_TRY(put_pct(s, o.a_in_b, da.chars, 6));
+        ND_TRY(put_pct(s, o.a_in_b, nd_wr_comparable(r, o.a), 6));
         ND_TRY(nd_sink_puts(s, " of "));
         ND_TRY(put_path(s, da.path, wa));
         ND_TRY(nd_sink_puts(s, " appears in "));
         ND_TRY(put_path(s, db.path, wb));
         ND_TRY(nd_sink_puts(s, "   "));
-        ND_TRY(put_pct(s, o.b_in_a, db.chars, 6));
+        ND_TRY(put_pct(s, o.b_in_a, nd_wr_comparable(r, o.b), 6));
         ND_TRY(nd_sink_puts(s, " of "));
         ND_TRY(put_path(s, db.path, wb));
         ND_TRY(nd_sink_puts(s, " appears in "));
@@ -404,7 +404,7 @@ static nd_status section_within(const nd_report *r, const nd_write_options *wo,
         nd_document_info d;
         ND_CHECK(nd_report_document(r, v[i].doc, &d));
         ND_CHECK(nd_sink_puts(s, "  "));
-        ND_CHECK(put_pct(s, d.within_chars, d.chars, 6));
+        ND_CHECK(put_pct(s, d.within_chars, v[i].den, 6));
         ND_CHECK(nd_sink_puts(s, "  "));
         ND_CHECK(put_num(s, repeated[v[i].doc], 8));
         ND_CHECK(nd_sink_puts(s, "  "));
@@ -570,7 +570,7 @@ static nd_status section_passages(const nd_report *r, const nd_write_options *wo
 nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
-    ND_TRY(section_totals(s, &sm));
+    ND_TRY(section_totals(s, &sm, nd_wr_comparable_total(r)));
     int clusters = nd_report_cluster_count(r) > 0;
     if (clusters || sm.passages) { /* with passages, sections 2-4 are theirs */
         ND_TRY(section_elsewhere(r, wo, s));

@@ -696,7 +696,7 @@ Test(text, tiny_corpus_gives_the_expected_lines) {
     assert_line(out, "  files        4 (0 skipped)");
     assert_line(out, "  paragraphs   8 (0 below --min-chars, not compared)");
     assert_line(out, "  clustered    5 paragraphs in 2 clusters");
-    assert_line(out, "  duplicated   37.5% of normalised characters (240 of 640)");
+    assert_line(out, "  duplicated   37.5% of comparable characters (240 of 640)");
     assert_line(out, "               removable, keeping the first copy of each cluster");
     cr_assert_null(strstr(out, "common text"), "no common-text line without such clusters");
     cr_assert_not_null(strstr(out, "\n  LSH          threshold 0.80, num_perm 128, "));
@@ -1083,4 +1083,65 @@ Test(report_text, a_file_changed_after_the_scan_is_reported_once) {
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shares over comparable characters (issue 17)                               */
+/* ------------------------------------------------------------------------ */
+
+/* Two byte-identical files whose short paragraphs (below --min-chars) can
+ * never match: every format shows 100%, not 92.5% (123 of 133). */
+static const char twin_text[] = "Title\n"
+                                "The quick brown fox jumps over the lazy dog near the river bank today.\n"
+                                "Short.\n"
+                                "Another paragraph with enough words to be compared by the near duplicate finder.\n";
+static const doc twins[] = {{"a.txt", twin_text}, {"b.txt", twin_text}};
+
+Test(share, byte_identical_files_with_short_paragraphs_show_100_percent_everywhere) {
+    nd_report *r = scan_docs(twins, 2, ND_SPLIT_LINE);
+    uint64_t ca = 0, total = 0;
+    nd_document_info di;
+    cr_assert_eq(nd_report_document(r, 0, &di), ND_OK);
+    cr_assert_eq(nd_report_document_comparable(r, 0, &ca), ND_OK);
+    cr_assert_eq(nd_report_comparable_chars(r, &total), ND_OK);
+    cr_assert_eq(di.chars, 133u);
+    cr_assert_eq(ca, 123u, "Title and Short. are not comparable");
+    cr_assert_eq(di.elsewhere_chars, 123u);
+    cr_assert_eq(total, 246u);
+    cr_assert_eq(nd_report_document_comparable(r, 2, &ca), ND_ERR_INVALID);
+    cr_assert_eq(nd_report_comparable_chars(NULL, &total), ND_ERR_INVALID);
+
+    char *text = render(r, ND_FORMAT_TEXT, NULL, NULL);
+    assert_line(text, "  duplicated   50.0% of comparable characters (123 of 246)");
+    assert_line(text, "     100.0%    0.0%           4  a.txt");
+    assert_line(text, "  100.0% of a.txt appears in b.txt   100.0% of b.txt appears in a.txt"
+                      "   (2 clusters)");
+    free(text);
+
+    size_t len;
+    char *jl = render(r, ND_FORMAT_JSONL, NULL, &len);
+    cr_assert_not_null(strstr(jl, ",\"chars\":266,\"comparable_chars\":246,"));
+    cr_assert_not_null(strstr(jl, "\"duplicated_share\":0.5000,"));
+    cr_assert_not_null(strstr(jl, "\"chars\":133,\"comparable_chars\":123,\"elsewhere_chars\":123,"
+                                  "\"elsewhere_share\":1.0000,"));
+    cr_assert_not_null(strstr(jl, "\"a_in_b_share\":1.0000,\"b_in_a_chars\":123,"
+                                  "\"b_in_a_share\":1.0000,"));
+    free(jl);
+
+    char *html = render(r, ND_FORMAT_HTML, NULL, NULL);
+    cr_assert_not_null(strstr(html, "50.0% of the comparable text is duplicated"));
+    cr_assert_not_null(strstr(html, "data-v=\"1.0000\">100.0%</td>"));
+    cr_assert_null(strstr(html, "92.5%"));
+    free(html);
+    nd_report_free(r);
+
+    nd_compare *c = NULL;
+    membuf m = {0};
+    cr_assert_eq(nd_compare_buffers("a.txt", twin_text, strlen(twin_text), "b.txt", twin_text,
+                                    strlen(twin_text), NULL, &c),
+                 ND_OK);
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_TEXT, NULL, mem_write, &m), ND_OK);
+    assert_line(m.data, "100.0% of A appears in B (133 of 133 comparable characters)");
+    free(m.data);
+    nd_compare_free(c);
 }

@@ -159,6 +159,7 @@ def _load():
         "nd_report_summary": (S, [P, POINTER(_Summary)]),
         "nd_report_document_count": (c_size_t, [P]),
         "nd_report_document": (S, [P, c_size_t, POINTER(_DocumentInfo)]),
+        "nd_report_document_comparable": (S, [P, c_size_t, POINTER(c_uint64)]),
         "nd_report_paragraph_count": (c_size_t, [P]),
         "nd_report_paragraph": (S, [P, c_size_t, POINTER(_ParagraphInfo)]),
         "nd_report_paragraph_text": (S, [P, c_size_t, POINTER(c_void_p),
@@ -445,10 +446,13 @@ class Report(_Closing):
             h = self._handle()
             for i in range(_lib.nd_report_document_count(h)):
                 d = _DocumentInfo()
+                cmp = c_uint64()
                 _check(_lib.nd_report_document(h, i, byref(d)))
+                _check(_lib.nd_report_document_comparable(h, i, byref(cmp)))
                 docs.append(Document(
                     index=i, path=os.fsdecode(d.path), bytes=d.bytes,
                     paragraphs=d.paragraphs, chars=d.chars,
+                    comparable_chars=cmp.value,
                     elsewhere_chars=d.elsewhere_chars,
                     within_chars=d.within_chars,
                     split=_SPLIT_NAMES.get(d.split, d.split), gzip=bool(d.gzip),

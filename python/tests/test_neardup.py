@@ -84,6 +84,12 @@ def test_objects():
         assert members == r.summary.clustered_paragraphs
         assert sum(1 for _ in r.paragraphs) == r.summary.paragraphs
         assert list(r.passages) == []  # passages off
+        # comparable characters: those of paragraphs of --min-chars or more
+        records = [json.loads(line) for line in
+                   cli("scan", "-f", "jsonl", SEEDS).splitlines()]
+        want = [d["comparable_chars"] for d in records if d["type"] == "document"]
+        assert [d.comparable_chars for d in docs] == want
+        assert all(d.comparable_chars <= d.chars for d in docs)
 
 
 def test_texts_overlaps_and_passages():

@@ -743,8 +743,8 @@ compare-text)
   expect_stdout "A  a.txt  (118 characters)
 B  b.txt  (88 characters)
 
-29.7% of A appears in B (35 of 118 characters)
-39.8% of B appears in A (35 of 88 characters)
+29.7% of A appears in B (35 of 118 comparable characters)
+39.8% of B appears in A (35 of 88 comparable characters)
 1 shared passage of at least 30 characters
 
 #1  35 matching characters
@@ -757,8 +757,8 @@ B  b.txt  (88 characters)
   expect_stdout "A  a.txt  (118 characters)
 B  b.txt  (88 characters)
 
-46.6% of A appears in B (55 of 118 characters)
-62.5% of B appears in A (55 of 88 characters)
+46.6% of A appears in B (55 of 118 comparable characters)
+62.5% of B appears in A (55 of 88 comparable characters)
 1 shared passage of at least 30 characters
 
 #1  55 matching characters in 2 pieces
