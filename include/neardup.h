@@ -546,6 +546,13 @@ ND_API nd_status nd_report_document(const nd_report *r, size_t i, nd_document_in
  * NULL argument or i out of range.  Thread-safe (the report is immutable). */
 ND_API nd_status nd_report_document_comparable(const nd_report *r, size_t i, uint64_t *out);
 ND_API nd_status nd_report_comparable_chars(const nd_report *r, uint64_t *out);
+/* The inputs the scan skipped (nd_summary.skipped counts them; notices with
+ * status ND_OK or ND_ERR_ENCODING are not among them), in the order the diag
+ * callback received them, as it received them: *out's strings belong to the
+ * report and live as long as it.  ND_ERR_INVALID for a NULL argument or i
+ * out of range.  Thread-safe. */
+ND_API size_t nd_report_skipped_count(const nd_report *r);
+ND_API nd_status nd_report_skipped(const nd_report *r, size_t i, nd_diag *out);
 ND_API size_t nd_report_paragraph_count(const nd_report *r);
 ND_API nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out);
 /* The paragraph's bytes (not NUL-terminated) and their length: the
@@ -670,8 +677,19 @@ typedef enum nd_format {
  * otherwise. */
 ND_API nd_status nd_format_parse(const char *name, nd_format *out);
 
+/* Bits of nd_write_options.emit_paragraphs (jsonl and json). */
+enum {
+    ND_EMIT_PARAGRAPHS = 1, /* one "paragraph" record per paragraph */
+    ND_EMIT_TEXT = 2        /* every cluster member (and paragraph record)
+                               carries its text, "text" (read again from the
+                               file, as nd_report_paragraph_text, which keeps
+                               a copy for the report's lifetime) */
+};
+
 typedef struct nd_write_options {
-    int emit_paragraphs;   /* jsonl/json: add one record per paragraph */
+    int emit_paragraphs;   /* jsonl/json: ND_EMIT_* bits (a bit set, so that
+                              the struct keeps its layout: 1, as before,
+                              adds the paragraph records); default 0 */
     unsigned top;          /* text: rows per section; default 10 */
     unsigned preview;      /* text: preview length in characters; default 40 */
     int stats;             /* jsonl/json: add the run's nd_timings to the

@@ -531,7 +531,7 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo,
     for (size_t p = 0; p < c->nps; p++) {
         const nd_passage_info *pi = &c->ps[p];
         ND_TRY(nd_sink_puts(s, "\n#"));
-        ND_TRY(nd_sink_u64(s, p + 1));
+        ND_TRY(nd_sink_u64(s, p)); /* the jsonl "id": from 0, as scan's */
         ND_TRY(nd_sink_puts(s, "  "));
         ND_TRY(nd_sink_u64(s, pi->matched_chars));
         ND_TRY(nd_sink_puts(s, " matching characters"));

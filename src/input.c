@@ -146,9 +146,33 @@
 
 #define ND_SNIFF_BYTES 8192
 
+void nd_skiplist_release(nd_skiplist *l) {
+    if (!l) return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].path);
+        free(l->v[i].detail);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static void keep_skip(nd_skiplist *l, const char *path, nd_status st, int err,
+                      const char *detail) {
+    nd_skip k = {.path = nd_strdup(path ? path : ""), .status = st, .sys_errno = err};
+    if (detail) k.detail = nd_strdup(detail);
+    if (!k.path || (detail && !k.detail) || ND_GROW(l->v, l->cap, l->n + 1) != ND_OK) {
+        free(k.path);
+        free(k.detail);
+        l->nomem = 1;
+        return;
+    }
+    l->v[l->n++] = k;
+}
+
 static void report(nd_input_cfg *cfg, const char *path, nd_status st, int err,
                    const char *detail) {
     cfg->skipped++;
+    if (cfg->skips) keep_skip(cfg->skips, path, st, err, detail);
     if (!cfg->diag) return;
     nd_diag d = {.path = path, .status = st, .sys_errno = err, .detail = detail};
     cfg->diag(cfg->user, &d);

@@ -130,6 +130,21 @@ typedef struct nd_doctab {
     _Atomic(struct nd_spool_view *) spool_views;
 } nd_doctab;
 
+/* Skipped inputs as reported (report(): path, status, errno, detail), kept
+ * for the report's "skipped" records (nd_report_skipped).  A record that
+ * could not be kept sets nomem. */
+typedef struct nd_skip {
+    char *path, *detail; /* owned; detail may be NULL */
+    nd_status status;
+    int sys_errno;
+} nd_skip;
+typedef struct nd_skiplist {
+    nd_skip *v;
+    size_t n, cap;
+    int nomem;
+} nd_skiplist;
+void nd_skiplist_release(nd_skiplist *l);
+
 /* What the reader needs to know and where it reports skipped inputs. */
 typedef struct nd_input_cfg {
     uint64_t max_file_size;
@@ -139,6 +154,7 @@ typedef struct nd_input_cfg {
     nd_diag_fn diag;
     void *user;
     size_t skipped; /* incremented for every reported input */
+    nd_skiplist *skips; /* NULL, or where each is also recorded */
     unsigned threads; /* load the files of a walk on this many threads (0, 1: here) */
     const char *const *include; /* walk patterns (nd_scanner_add_walk_rule) */
     const char *const *exclude;

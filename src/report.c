@@ -718,6 +718,7 @@ void nd_report_free(nd_report *r) {
     free(r->d_elsewhere);
     free(r->d_within);
     free(r->d_comparable);
+    nd_skiplist_release(&r->skips);
     free(r->cl_start);
     free(r->cl_members);
     free(r->cl_docs);
@@ -761,6 +762,22 @@ nd_status nd_report_document(const nd_report *r, size_t i, nd_document_info *out
         .query = d->query,
         .text_chars = r->text_chars ? r->text_chars[i] : 0,
     };
+    return ND_OK;
+}
+
+void nd_report_set_skipped(nd_report *r, nd_skiplist *l) {
+    nd_skiplist_release(&r->skips);
+    r->skips = *l;
+    memset(l, 0, sizeof *l);
+}
+
+size_t nd_report_skipped_count(const nd_report *r) { return r ? r->skips.n : 0; }
+
+nd_status nd_report_skipped(const nd_report *r, size_t i, nd_diag *out) {
+    if (!r || !out || i >= r->skips.n) return ND_ERR_INVALID;
+    const nd_skip *k = &r->skips.v[i];
+    *out = (nd_diag){.path = k->path, .status = k->status, .sys_errno = k->sys_errno,
+                     .detail = k->detail};
     return ND_OK;
 }
 

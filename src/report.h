@@ -34,6 +34,7 @@ struct nd_report {
     uint64_t *d_comparable; /* chars a comparison can find elsewhere: of
                                paragraphs with at least min_chars (all of
                                them with passages) */
+    nd_skiplist skips;      /* skipped inputs, in the order reported */
     uint64_t comparable;    /* the corpus's: of paragraphs with at least
                                min_chars, passages or not */
     /* clusters, in report order; members of cluster c are
@@ -153,6 +154,9 @@ void nd_report_late_change(const nd_report *r, size_t doc);
  * the per-document shares, the overlaps and the summary's totals, on the
  * pool's threads (the result does not depend on their number).  cancel as
  * for nd_pool_run. */
+/* Takes the skipped inputs' list (*l is left empty).  Cannot fail. */
+void nd_report_set_skipped(nd_report *r, nd_skiplist *l);
+
 nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel);
 
 #endif /* ND_REPORT_H */

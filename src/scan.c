@@ -112,6 +112,7 @@ struct nd_scanner {
     nd_options opt;
     nd_doctab docs;
     nd_input_cfg in;
+    nd_skiplist skips; /* in.skips: what the report's skipped records list */
     int ran;
     char *tmpdir;
     char **walk_rules[2]; /* owned patterns by nd_walk_rule (in.include and in.exclude point here) */
@@ -181,6 +182,7 @@ nd_status nd_scanner_new(const nd_options *opt, nd_scanner **out) {
     sc->in.jsonl_field = sc->opt.jsonl_field;
     sc->in.id_field = sc->opt.id_field;
     sc->in.threads = nd_pool_resolve_threads(sc->opt.threads);
+    sc->in.skips = &sc->skips;
     atomic_init(&sc->cancel, 0);
     *out = sc;
     return ND_OK;
@@ -189,6 +191,7 @@ nd_status nd_scanner_new(const nd_options *opt, nd_scanner **out) {
 void nd_scanner_free(nd_scanner *sc) {
     if (!sc) return;
     nd_doctab_release(&sc->docs);
+    nd_skiplist_release(&sc->skips);
     for (size_t i = 0; i < sc->in.ninclude; i++) free(sc->walk_rules[ND_WALK_INCLUDE][i]);
     for (size_t i = 0; i < sc->in.nexclude; i++) free(sc->walk_rules[ND_WALK_EXCLUDE][i]);
     free(sc->walk_rules[ND_WALK_INCLUDE]);
@@ -735,6 +738,11 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     nd_doctab_report_changed(docs, &sc->in);
     nd_report_set_summary(r, sc->in.skipped, front ? w.front_candidates : w.pairs.n, verified,
                           w.bands, w.rows);
+    if (sc->skips.nomem) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    nd_report_set_skipped(r, &sc->skips); /* moves the list */
     ND_CHECK(nd_report_finish(r, w.x.pool, &sc->cancel));
     ND_LAP(ND_STAGE_REPORT);
     tm->total = now_seconds() - t_start + sc->read_seconds;

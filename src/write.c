@@ -42,6 +42,11 @@
  *    "memory_limit":N,"spill_runs":N,"spill_bytes":N}}
  *   (T: seconds with 6 decimals; the nd_timings of the run, which vary from
  *   run to run)
+ *   then per skipped input, in the order reported (nd_report_skipped):
+ *   {"type":"skipped","path":"...","reason":"...","status":"...","errno":N,
+ *    "detail":"..."|null}
+ *   reason: the errno's words for an input/output error with an errno
+ *   (strerror), else the status's (nd_strerror, as status); errno 0 if none.
  *   then per document, in input order:
  *   {"type":"document","doc":i,"path":"...","bytes":N,"paragraphs":N,
  *    "chars":N,"comparable_chars":N,"elsewhere_chars":N,"elsewhere_share":S,
@@ -51,9 +56,14 @@
  *   {"type":"paragraph","id":i,"path":"...","doc":i,"line":N,"offset":N,
  *    "length":N,"chars":N,"cluster":k|null,"similarity":S}
  *   then per cluster (largest first; id = the cluster's index, 0-based):
- *   {"type":"cluster","id":k,"size":N,"documents":N,"chars":N,"members":[
+ *   {"type":"cluster","id":k,"size":N,"documents":N,"chars":N,
+ *    "common":true|false,"members":[
  *    {"paragraph":i,"path":"...","doc":i,"line":N,"offset":N,"length":N,
- *     "similarity":S},...]}
+ *     "similarity":S[,"text":"..."]},...]}
+ *   common: in more than common_docs documents (common text: no pair
+ *   overlaps); "text" (members and paragraph records) only with
+ *   ND_EMIT_TEXT (--text).  Every id and document number counts from 0, in
+ *   every format (text "#0", the HTML tables and headings alike).
  *   the first member is the representative (similarity 1.0000); "paragraph"
  *   is the paragraph id of the paragraph records.
  *   then per overlapping document pair (most overlap first):
@@ -69,6 +79,7 @@
  * json: the same records without "type", in one object:
  *   {
  *   "summary": {...},
+ *   "skipped": [...],
  *   "documents": [
  *   {...},
  *   {...}

@@ -218,7 +218,8 @@ typedef struct mark_style {
     const size_t *ids;     /* q -> the passage's number (data-p, id), or
                               NULL: q itself */
     const unsigned char *common; /* q -> 1: common text (class cm), or NULL */
-    int title_id;          /* title "passage #<id>" (1), or "passage <q+1>" (0) */
+    int title_id;          /* unused since ids are numbered from 0 everywhere (issue 17);
+                              the title is "passage #<id>" for both users */
     int innermost;         /* a byte in several spans goes to the shortest
                               (1: a sentence inside a longer passage keeps
                               its mark), or to the first (0) */
@@ -337,8 +338,8 @@ static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark
             ND_CHECK(nd_sink_u64(s, id));
             ND_CHECK(nd_sink_putc(s, '"'));
         }
-        ND_CHECK(nd_sink_puts(s, ms->title_id ? " title=\"passage #" : " title=\"passage "));
-        ND_CHECK(nd_sink_u64(s, ms->title_id ? id : q + 1));
+        ND_CHECK(nd_sink_puts(s, " title=\"passage #"));
+        ND_CHECK(nd_sink_u64(s, id)); /* numbered from 0, as in every format */
         ND_CHECK(nd_sink_puts(s, "\">"));
         ND_CHECK(nd_sink_html(s, seg, sl));
         ND_CHECK(nd_sink_puts(s, "</mark>"));
@@ -656,7 +657,7 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
         ND_CHECK(nd_sink_puts(s, "<th class=\"col\" title=\""));
         ND_CHECK(put_html(s, di[j].path));
         ND_CHECK(nd_sink_puts(s, "\">"));
-        ND_CHECK(nd_sink_u64(s, sel[j] + 1));
+        ND_CHECK(nd_sink_u64(s, sel[j]));
         ND_CHECK(nd_sink_puts(s, "</th>"));
     }
     ND_CHECK(nd_sink_puts(s, "</tr></thead>\n<tbody>\n"));
@@ -664,7 +665,7 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
         ND_CHECK(nd_sink_puts(s, "<tr><th class=\"row\" title=\""));
         ND_CHECK(put_html(s, di[i].path));
         ND_CHECK(nd_sink_puts(s, "\">"));
-        ND_CHECK(nd_sink_u64(s, sel[i] + 1));
+        ND_CHECK(nd_sink_u64(s, sel[i]));
         ND_CHECK(nd_sink_puts(s, " &middot; "));
         ND_CHECK(put_html(s, di[i].path));
         ND_CHECK(nd_sink_puts(s, "</th>"));
@@ -751,9 +752,9 @@ static nd_status write_documents(const nd_report *r, nd_sink *s) {
         ND_TRY(nd_sink_puts(s, "\" data-path=\""));
         ND_TRY(put_html(s, di.path));
         ND_TRY(nd_sink_puts(s, "\"><td class=\"num\" data-v=\""));
-        ND_TRY(nd_sink_u64(s, i + 1));
+        ND_TRY(nd_sink_u64(s, i));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(nd_sink_u64(s, i + 1));
+        ND_TRY(nd_sink_u64(s, i));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"path\" data-v=\""));
         ND_TRY(put_html(s, di.path));
         ND_TRY(nd_sink_puts(s, "\">"));
@@ -879,7 +880,7 @@ static nd_status write_cluster(const nd_report *r, size_t c, nd_sink *s) {
         }
     }
     ND_CHECK(nd_sink_puts(s, "\">\n<h3>Cluster "));
-    ND_CHECK(nd_sink_u64(s, c + 1));
+    ND_CHECK(nd_sink_u64(s, c));
     ND_CHECK(nd_sink_puts(s, " &middot; "));
     ND_CHECK(nd_sink_u64(s, ci.size));
     ND_CHECK(nd_sink_puts(s, " members in "));
@@ -1412,7 +1413,7 @@ nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo,
         ND_TRY(nd_sink_puts(s, "\" data-p=\""));
         ND_TRY(nd_sink_u64(s, p));
         ND_TRY(nd_sink_puts(s, "\" data-s=\"t\">&nbsp;"));
-        ND_TRY(nd_sink_u64(s, p + 1));
+        ND_TRY(nd_sink_u64(s, p));
         ND_TRY(nd_sink_puts(s, "&nbsp;</mark></td>"));
         for (int i = 0; i < 2; i++) {
             ND_TRY(nd_sink_puts(s, "<td class=\"path\"><a href=\"#"));

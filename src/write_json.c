@@ -65,6 +65,7 @@ static nd_status put_str(nd_sink *s, const char *key, const char *str) {
 typedef struct json_paths {
     nd_membuf mb;
     size_t *off; /* documents + 1 */
+    int text;    /* ND_EMIT_TEXT: members and paragraphs carry their text */
 } json_paths;
 
 static void paths_release(json_paths *jp) {
@@ -200,6 +201,36 @@ static nd_status document_record(const nd_report *r, const json_paths *jp, size_
     return nd_sink_putc(s, '}');
 }
 
+/* ,"text":"..." - paragraph i's text (ND_EMIT_TEXT). */
+static nd_status put_text(const nd_report *r, size_t i, nd_sink *s) {
+    const char *text = NULL;
+    size_t len = 0;
+    ND_TRY(nd_report_paragraph_text(r, i, &text, &len));
+    ND_TRY(nd_sink_puts(s, ",\"text\":"));
+    return nd_sink_json_string(s, text, len);
+}
+
+/* A skipped input: path, reason (the errno's words for an input/output
+ * error, else the status's), errno (0 if none), detail (or null). */
+static nd_status skipped_record(const nd_report *r, const json_paths *jp, size_t i,
+                                nd_sink *s, const char *type) {
+    nd_diag d;
+    ND_UNUSED(jp);
+    ND_TRY(nd_report_skipped(r, i, &d));
+    ND_TRY(open_record(s, type));
+    ND_TRY(put_str(s, "\"path\":", d.path));
+    ND_TRY(put_str(s, ",\"reason\":",
+                   d.status == ND_ERR_IO && d.sys_errno ? strerror(d.sys_errno)
+                                                        : nd_strerror(d.status)));
+    ND_TRY(put_str(s, ",\"status\":", nd_strerror(d.status)));
+    ND_TRY(put_u64(s, ",\"errno\":", (uint64_t)(d.sys_errno > 0 ? d.sys_errno : 0)));
+    if (d.detail)
+        ND_TRY(put_str(s, ",\"detail\":", d.detail));
+    else
+        ND_TRY(nd_sink_puts(s, ",\"detail\":null"));
+    return nd_sink_putc(s, '}');
+}
+
 static nd_status paragraph_record(const nd_report *r, const json_paths *jp, size_t i,
                                   nd_sink *s, const char *type) {
     nd_paragraph_info p;
@@ -222,6 +253,7 @@ static nd_status paragraph_record(const nd_report *r, const json_paths *jp, size
         ND_TRY(nd_sink_puts(s, ",\"cluster\":null"));
     }
     ND_TRY(put_unit(s, ",\"similarity\":", sim));
+    if (jp->text) ND_TRY(put_text(r, i, s));
     return nd_sink_putc(s, '}');
 }
 
@@ -234,6 +266,10 @@ static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t
     ND_TRY(put_u64(s, ",\"size\":", c.size));
     ND_TRY(put_u64(s, ",\"documents\":", c.documents));
     ND_TRY(put_u64(s, ",\"chars\":", c.chars));
+    nd_summary sm;
+    ND_TRY(nd_report_summary(r, &sm));
+    int common = sm.common_docs && c.documents > sm.common_docs;
+    ND_TRY(nd_sink_puts(s, common ? ",\"common\":true" : ",\"common\":false"));
     ND_TRY(nd_sink_puts(s, ",\"members\":["));
     for (size_t m = 0; m < c.size; m++) {
         nd_paragraph_info p;
@@ -246,6 +282,7 @@ static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t
         ND_TRY(put_u64(s, ",\"offset\":", p.offset));
         ND_TRY(put_u64(s, ",\"length\":", p.length));
         ND_TRY(put_unit(s, ",\"similarity\":", m == 0 ? 1.0 : p.similarity));
+        if (jp->text) ND_TRY(put_text(r, c.members[m], s));
         ND_TRY(nd_sink_putc(s, '}'));
     }
     return nd_sink_puts(s, "]}");
@@ -311,6 +348,7 @@ static const struct {
     size_t (*count)(const nd_report *r);
     record_fn write;
 } kinds[] = {
+    {"skipped", "skipped", nd_report_skipped_count, skipped_record},
     {"document", "documents", nd_report_document_count, document_record},
     {"paragraph", "paragraphs", nd_report_paragraph_count, paragraph_record},
     {"cluster", "clusters", nd_report_cluster_count, cluster_record},
@@ -322,7 +360,7 @@ static const struct {
  * when the scan looked for them. */
 static int kind_on(const nd_report *r, const nd_write_options *wo, size_t k) {
     nd_summary sm;
-    if (kinds[k].write == paragraph_record) return wo->emit_paragraphs;
+    if (kinds[k].write == paragraph_record) return wo->emit_paragraphs & ND_EMIT_PARAGRAPHS;
     if (kinds[k].write == passage_record)
         return nd_report_summary(r, &sm) == ND_OK && sm.passages;
     return 1;
@@ -448,6 +486,7 @@ static nd_status json_write(const nd_report *r, const nd_write_options *wo, nd_s
     memset(&jp, 0, sizeof jp);
     memset(&job, 0, sizeof job); /* job_release works before job_open */
     ND_CHECK(paths_build(r, &jp));
+    jp.text = (wo->emit_paragraphs & ND_EMIT_TEXT) != 0;
     ND_CHECK(job_open(&job, r, &jp));
     ND_CHECK(body(r, wo, s, &job));
 out:

@@ -167,7 +167,7 @@ Test(compare, text_output_pairs_the_passages_with_path_and_line) {
                      "62.5% of B appears in A (55 of 88 comparable characters)\n"
                      "1 shared passage of at least 30 characters\n"
                      "\n"
-                     "#1  55 matching characters in 2 pieces\n"
+                     "#0  55 matching characters in 2 pieces\n"
                      "  A  a.txt:2  The quick brown fox ...\n"
                      "  B  b.txt:2  the quick brown fox ...\n");
     free(m.data);

@@ -437,7 +437,9 @@ Test(json, is_one_valid_document_with_the_jsonl_records_and_a_final_newline) {
     cr_assert_eq(out[len - 1], '\n');
     cr_assert_eq(out[len - 2], '}');
     json_object *root = parse_json(out, len);
-    cr_assert_eq(json_object_object_length(root), 4, "summary, documents, clusters, overlaps");
+    cr_assert_eq(json_object_object_length(root), 5,
+                 "summary, skipped, documents, clusters, overlaps");
+    cr_assert_eq(json_object_array_length(member(root, "skipped")), 0);
     json_object *summary = member(root, "summary");
     cr_assert_eq(int_member(summary, "clusters"), 2);
     cr_assert(!json_object_object_get_ex(summary, "type", NULL), "no \"type\" in json");
@@ -1144,4 +1146,115 @@ Test(share, byte_identical_files_with_short_paragraphs_show_100_percent_everywhe
     assert_line(m.data, "100.0% of A appears in B (133 of 133 comparable characters)");
     free(m.data);
     nd_compare_free(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* jsonl/json fields (issue 17)                                               */
+/* ------------------------------------------------------------------------ */
+
+Test(jsonl, skipped_inputs_are_records_with_path_and_reason) {
+    nd_scanner *sc = NULL;
+    nd_report *r = NULL;
+    nd_diag d;
+    cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, "/nonexistent/neardup-missing.txt"), ND_OK);
+    cr_assert_eq(nd_scanner_add_buffer(sc, "a.txt", twin_text, strlen(twin_text)), ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_scanner_free(sc);
+    cr_assert_eq(nd_report_skipped_count(r), 1u);
+    cr_assert_eq(nd_report_skipped(r, 0, &d), ND_OK);
+    cr_assert_str_eq(d.path, "/nonexistent/neardup-missing.txt");
+    cr_assert_eq(d.status, ND_ERR_IO);
+    cr_assert_eq(d.sys_errno, ENOENT);
+    cr_assert_eq(nd_report_skipped(r, 1, &d), ND_ERR_INVALID);
+    size_t len;
+    char *jl = render(r, ND_FORMAT_JSONL, NULL, &len);
+    const char *line2 = strchr(jl, '\n') + 1;
+    cr_assert_eq(strncmp(line2,
+                         "{\"type\":\"skipped\",\"path\":\"/nonexistent/neardup-missing.txt\","
+                         "\"reason\":\"No such file or directory\",\"status\":\"input/output "
+                         "error\",\"errno\":2,\"detail\":null}\n{\"type\":\"document\"",
+                         strlen("{\"type\":\"skipped\",\"path\":\"/nonexistent/neardup-missing."
+                                "txt\",\"reason\":\"No such file or directory\",\"status\":"
+                                "\"input/output error\",\"errno\":2,\"detail\":null}\n{\"type\":"
+                                "\"document\"")),
+                 0, "%s", line2);
+    free(jl);
+    char *js = render(r, ND_FORMAT_JSON, NULL, &len);
+    json_object *root = parse_json(js, len);
+    json_object *sk = json_object_array_get_idx(member(root, "skipped"), 0);
+    cr_assert_str_eq(string_member(sk, "path"), "/nonexistent/neardup-missing.txt");
+    cr_assert_str_eq(string_member(sk, "reason"), "No such file or directory");
+    json_object_put(root);
+    free(js);
+    nd_report_free(r);
+}
+
+Test(jsonl, members_carry_their_text_with_emit_text_and_clusters_a_common_flag) {
+    nd_report *r = scan_docs(twins, 2, ND_SPLIT_LINE);
+    nd_write_options wo;
+    nd_write_options_default(&wo);
+    char *plain = render(r, ND_FORMAT_JSONL, &wo, NULL);
+    cr_assert_null(strstr(plain, "\"text\":"), "no text unless asked for");
+    cr_assert_not_null(strstr(plain, "{\"type\":\"cluster\",\"id\":0,\"size\":2,\"documents\":2,"
+                                     "\"chars\":112,\"common\":false,\"members\":["));
+    free(plain);
+    wo.emit_paragraphs = ND_EMIT_TEXT;
+    char *jl = render(r, ND_FORMAT_JSONL, &wo, NULL);
+    cr_assert_not_null(strstr(jl, "\"similarity\":1.0000,\"text\":\"The quick brown fox jumps "
+                                  "over the lazy dog near the river bank today.\"}"));
+    cr_assert_null(strstr(jl, "\"type\":\"paragraph\""), "ND_EMIT_TEXT alone adds no records");
+    free(jl);
+    wo.emit_paragraphs = ND_EMIT_TEXT | ND_EMIT_PARAGRAPHS;
+    jl = render(r, ND_FORMAT_JSONL, &wo, NULL);
+    cr_assert_not_null(strstr(jl, "{\"type\":\"paragraph\",\"id\":0,\"path\":\"a.txt\",\"doc\":0,"
+                                  "\"line\":1,\"offset\":0,\"length\":5,\"chars\":5,"
+                                  "\"cluster\":null,\"similarity\":0.0000,\"text\":\"Title\"}"));
+    free(jl);
+    nd_report_free(r);
+
+    /* with --common-docs 1 the two-document cluster is common text */
+    nd_options opt;
+    nd_scanner *sc = NULL;
+    nd_options_default(&opt);
+    opt.common_docs = 1;
+    opt.split = ND_SPLIT_LINE;
+    cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_eq(nd_scanner_add_buffer(sc, twins[i].name, twin_text, strlen(twin_text)),
+                     ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_scanner_free(sc);
+    jl = render(r, ND_FORMAT_JSONL, NULL, NULL);
+    cr_assert_not_null(strstr(jl, "\"chars\":112,\"common\":true,\"members\":["));
+    cr_assert_null(strstr(jl, "\"common\":false"));
+    free(jl);
+    nd_report_free(r);
+}
+
+Test(ids, clusters_and_documents_are_numbered_from_0_in_every_format) {
+    nd_report *r = scan_docs(twins, 2, ND_SPLIT_LINE);
+    char *text = render(r, ND_FORMAT_TEXT, NULL, NULL);
+    char *jl = render(r, ND_FORMAT_JSONL, NULL, NULL);
+    char *csv = render(r, ND_FORMAT_CSV, NULL, NULL);
+    char *html = render(r, ND_FORMAT_HTML, NULL, NULL);
+    cr_assert_not_null(strstr(text, "\n#0  2 paragraphs in 2 documents\n"));
+    cr_assert_not_null(strstr(text, "\n#1  2 paragraphs in 2 documents\n"));
+    cr_assert_not_null(strstr(jl, "{\"type\":\"cluster\",\"id\":0,"));
+    cr_assert_not_null(strstr(jl, "{\"type\":\"cluster\",\"id\":1,"));
+    cr_assert_not_null(strstr(csv, "\n0,2,0,a.txt,0,"));
+    cr_assert_not_null(strstr(csv, "\n1,2,0,a.txt,0,"));
+    cr_assert_not_null(strstr(html, "<h3>Cluster 0 &middot; 2 members"));
+    cr_assert_not_null(strstr(html, "<h3>Cluster 1 &middot; 2 members"));
+    cr_assert_null(strstr(html, "<h3>Cluster 2 "));
+    /* documents: jsonl "doc":0 is the HTML table's and heat map's 0 */
+    cr_assert_not_null(strstr(jl, "{\"type\":\"document\",\"doc\":0,\"path\":\"a.txt\""));
+    cr_assert_not_null(strstr(html, "<tr id=\"doc-0\" data-path=\"a.txt\"><td class=\"num\" "
+                                    "data-v=\"0\">0</td>"));
+    cr_assert_not_null(strstr(html, "\">0 &middot; a.txt</th>"));
+    free(text);
+    free(jl);
+    free(csv);
+    free(html);
+    nd_report_free(r);
 }

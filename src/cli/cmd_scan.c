@@ -139,6 +139,7 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
     nd_report *rep = NULL;
     const char *output = NULL;
     int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_FATAL, passages = 0;
+    int text = 0;
     size_t skipped;
     nd_summary sum;
     nd_status st;
@@ -156,6 +157,9 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
          "", NULL},
         {"emit-paragraphs", 0, NULL, OPT_KIND_FLAG, &wo.emit_paragraphs, 0, 0,
          0, 0, NULL, "jsonl/json: add one record per paragraph", NULL, NULL},
+        {"text", 0, NULL, OPT_KIND_FLAG, &text, 0, 0, 0, 0, NULL,
+         "jsonl/json: every cluster member (and paragraph record) carries "
+         "its text", NULL, NULL},
         {"top", 0, "N", OPT_KIND_UNSIGNED, &wo.top, 0, 0, 0, 0, NULL,
          "text: rows per section", NULL, NULL},
         {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
@@ -177,6 +181,10 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
     if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
         goto out;
     sa.o.passages = passages != 0;
+    if (wo.emit_paragraphs)
+        wo.emit_paragraphs = ND_EMIT_PARAGRAPHS;
+    if (text)
+        wo.emit_paragraphs |= ND_EMIT_TEXT;
     if (cli_scan_args_finish(&sa, PROG) != 0) {
         rc = CLI_EXIT_USAGE;
         goto out;
