@@ -690,8 +690,10 @@ typedef struct nd_write_options {
     int emit_paragraphs;   /* jsonl/json: ND_EMIT_* bits (a bit set, so that
                               the struct keeps its layout: 1, as before,
                               adds the paragraph records); default 0 */
-    unsigned top;          /* text: rows per section; default 10 */
-    unsigned preview;      /* text: preview length in characters; default 40 */
+    unsigned top;          /* text: rows per section, 0 = all; default 10 */
+    unsigned preview;      /* text (and csv's preview column): preview length
+                              in characters, 0 = no preview, in every report
+                              (scan, compare, query); default 40 */
     int stats;             /* jsonl/json: add the run's nd_timings to the
                               summary as "stats" (seconds and peak memory per
                               stage); these vary from run to run, so a report
@@ -713,7 +715,7 @@ typedef int (*nd_write_fn)(void *user, const void *buf, size_t len);
  * a passage with it, by the share of the query found in it (largest first,
  * ties by path), with that share, the document's share found in the query,
  * and the passages, by position in the query, with path:line in both and
- * a preview (wo->preview characters, 0 = whole).  Shares count normalised
+ * a preview (wo->preview characters, 0 = none).  Shares count normalised
  * characters of the whole texts (nd_document_info.text_chars); common text
  * is not left out.  ND_ERR_STATE unless the report has exactly one query
  * document and passages on.  Deterministic bytes; ND_ERR_IO if fn failed
@@ -1024,7 +1026,7 @@ ND_API nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_in
 
 /* Renders the comparison as text, jsonl or html (json and csv give
  * ND_ERR_INVALID).  wo may be NULL; wo->preview limits the text format's
- * excerpts (0 = whole passages).  Deterministic bytes; ND_ERR_IO if fn
+ * excerpts (0 = none: locations only).  Deterministic bytes; ND_ERR_IO if fn
  * failed. */
 ND_API nd_status nd_compare_write(const nd_compare *c, nd_format format,
                                   const nd_write_options *wo, nd_write_fn fn,

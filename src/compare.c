@@ -552,13 +552,17 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo,
             ND_TRY(nd_sink_text(s, di[i].path, strlen(di[i].path)));
             ND_TRY(nd_sink_putc(s, ':'));
             ND_TRY(put_lines(s, ps));
+            if (wo->preview == 0) { /* no preview, as in every report */
+                ND_TRY(nd_sink_putc(s, '\n'));
+                continue;
+            }
             wdt = nd_wr_text_width(di[i].path, strlen(di[i].path)) + 1 +
                   (size_t)(ps->end_line != ps->line
                                ? snprintf(num, sizeof num, "%u-%u", (unsigned)ps->line,
                                           (unsigned)ps->end_line)
                                : snprintf(num, sizeof num, "%u", (unsigned)ps->line));
             ND_TRY(nd_sink_repeat(s, ' ', locw - wdt + 2));
-            if (wo->preview) shown = nd_wr_prefix_chars(text, len, wo->preview, &cut);
+            shown = nd_wr_prefix_chars(text, len, wo->preview, &cut);
             ND_TRY(nd_sink_text(s, text, shown));
             if (cut) ND_TRY(nd_sink_puts(s, "..."));
             ND_TRY(nd_sink_putc(s, '\n'));

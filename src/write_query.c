@@ -315,9 +315,12 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
                 ND_TRY(item_text(v, it, w, &text, &len));
                 ND_TRY(nd_sink_puts(s, "     "));
                 ND_TRY(put_loc_with(s, path, ps, nd_sink_text));
+                if (wo->preview == 0) { /* no preview, as in every report */
+                    ND_TRY(nd_sink_putc(s, '\n'));
+                    continue;
+                }
                 ND_TRY(nd_sink_repeat(s, ' ', locw - loc_width(path, ps) + 2));
-                shown = len;
-                if (wo->preview) shown = nd_wr_prefix_chars(text, len, wo->preview, &cut);
+                shown = nd_wr_prefix_chars(text, len, wo->preview, &cut);
                 ND_TRY(nd_sink_text(s, text, shown));
                 if (cut) ND_TRY(nd_sink_puts(s, "..."));
                 ND_TRY(nd_sink_putc(s, '\n'));

@@ -117,7 +117,7 @@ def test_options_are_the_library_options():
         assert a.summary.num_perm == 64
         assert a.write("jsonl") == cli("scan", "-f", "jsonl", "--threshold", "0.95",
                                        "--num-perm", "64", "--split", "line",
-                                       "--no-pinyin", SEEDS)
+                                       "--keep-pinyin", SEEDS)
     finally:
         a.close()
 

@@ -107,8 +107,11 @@ void cli_set_field(char *dst, size_t size, const char *name);
 /* The --split choices, shared by every command that splits paragraphs. */
 extern const struct opt_choice cli_split_choices[];
 
-/* The five --no-<step> rows of an option table, one per ND_NORM_* bit of
- * `flags` (an unsigned lvalue), shared by scan, clean and compare. */
+/* The rows of the normalisation steps of an option table, one per ND_NORM_*
+ * bit of `flags` (an unsigned lvalue), shared by scan, clean and compare:
+ * --no-<step>, and --keep-pinyin (removing pinyin is the step, so the option
+ * that switches it off says what it keeps; the old --no-pinyin stays as a
+ * hidden row). */
 #define CLI_NORM_OPTIONS(flags)                                                \
     {"nfkc", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_NFKC, 0, 0, 0, NULL,   \
      "no Unicode NFKC normalisation", NULL, NULL},                             \
@@ -116,8 +119,11 @@ extern const struct opt_choice cli_split_choices[];
      NULL, "no case folding", NULL, NULL},                                     \
     {"t2s", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_T2S, 0, 0, 0, NULL,     \
      "no Traditional -> Simplified Chinese mapping", NULL, NULL},              \
+    {"keep-pinyin", 0, NULL, OPT_KIND_CLEARBIT, &(flags), ND_NORM_PINYIN, 0, 0, \
+     0, NULL, "keep pinyin annotations such as (tai) instead of removing them " \
+     "(--no-pinyin, the old spelling, is deprecated)", NULL, NULL},           \
     {"pinyin", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_PINYIN, 0, 0, 0,     \
-     NULL, "keep pinyin annotations such as (tai)", NULL, NULL},               \
+     NULL, NULL, NULL, NULL}, /* hidden: --no-pinyin as before */              \
     {"strip", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_STRIP, 0, 0, 0, NULL, \
      "keep whitespace, punctuation and symbols", NULL, NULL}
 

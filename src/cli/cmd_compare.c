@@ -357,7 +357,7 @@ int cmd_compare(int argc, char **argv)
         CLI_PASSAGE_OPTIONS(co.min_passage, co.max_gap),
         OPT_TABLE(both),
         {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
-         "text: characters shown per passage, 0 = all", NULL, NULL},
+         "text: characters shown per passage (0: none, as in scan)", NULL, NULL},
         CLI_NORM_OPTIONS(co.norm_flags),
         {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &co.max_file_size, 0, 0, 0,
          0, NULL, "refuse larger files (after decompression)", NULL, NULL},

@@ -41,7 +41,7 @@
 /* scan's rows that create takes: what is compared and how files are read */
 static const char *const create_rows[] = {
     "split",   "min-chars", "threshold", "num-perm", "shingle", "bands",  "rows",
-    "seed",    "nfkc",      "casefold",  "t2s",      "pinyin",  "strip",  "encoding",
+    "seed",    "nfkc",      "casefold",  "t2s",      "keep-pinyin", "pinyin", "strip", "encoding",
     "jsonl",   "id-field",  "max-file-size", "max-paragraph-bytes", "quiet", "include",
     "exclude", "hidden",    NULL,
 };

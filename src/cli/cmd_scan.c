@@ -161,9 +161,9 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
          "jsonl/json: every cluster member (and paragraph record) carries "
          "its text", NULL, NULL},
         {"top", 0, "N", OPT_KIND_UNSIGNED, &wo.top, 0, 0, 0, 0, NULL,
-         "text: rows per section", NULL, NULL},
+         "text: rows per section (0: all)", NULL, NULL},
         {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
-         "text: characters of paragraph previews", NULL, NULL},
+         "text: characters of paragraph previews (0: none)", NULL, NULL},
         {"passages", 0, NULL, OPT_KIND_FLAG, &passages, 0, 0, 0, 0, NULL,
          "also find every passage of at least --min-passage characters that "
          "appears in two or more places, wherever paragraphs begin and end",

@@ -68,6 +68,8 @@ static void add_rows(struct doc_cmd *d, const struct opt *table)
             add_rows(d, o->target);
             continue;
         }
+        if (!o->help)
+            continue; /* a hidden old spelling (opt.h) */
         if (d->n_rows == d->cap_rows) {
             size_t cap = d->cap_rows ? 2 * d->cap_rows : 32;
             struct doc_row *nr = realloc(d->rows, cap * sizeof *nr);
@@ -533,7 +535,7 @@ static void bash_command(FILE *f, const struct doc_cmd *d)
             const struct doc_row *r = &d->rows[i];
             int kind;
             if (r->kind == OPT_KIND_HELP || r->kind == OPT_KIND_FLAG ||
-                r->kind == OPT_KIND_NEGBIT)
+                r->kind == OPT_KIND_NEGBIT || r->kind == OPT_KIND_CLEARBIT)
                 continue;
             kind = r->kind == OPT_KIND_CHOICE ? 0 : is_file_value(r) ? 1 : 2;
             if (kind != pass)
@@ -620,7 +622,7 @@ static void zsh_put(FILE *f, const char *s)
 static void zsh_row(FILE *f, const struct doc_row *r)
 {
     int value = r->kind != OPT_KIND_HELP && r->kind != OPT_KIND_FLAG &&
-                r->kind != OPT_KIND_NEGBIT;
+                r->kind != OPT_KIND_NEGBIT && r->kind != OPT_KIND_CLEARBIT;
     const char *rep = r->kind == OPT_KIND_LIST ? "*" : "";
 
     /* "(EXCLUDED)*-x+" / "--name=": --help excludes everything else */

@@ -2,8 +2,9 @@
  * opt.c - the option parser and --help generator behind every subcommand.
  *
  * See opt.h for the table format.  Design notes:
- *   - Only exact long names match (no unique-prefix abbreviations): scripts
- *     written today keep working when an option is added tomorrow.
+ *   - A unique prefix of a long name is that option (as git and getopt);
+ *     hidden rows (help NULL: old spellings) match by their exact name only,
+ *     so they never make a prefix ambiguous.
  *   - Numbers must fill the whole argument ("12x", " 12", "-1", "" are
  *     errors) and fit the option's range; values are never truncated.
  *   - Error messages name the option by its long name even when the short
@@ -46,7 +47,8 @@ void opt_fmt_double(char *buf, size_t size, double x)
 static int takes_value(const struct opt *o)
 {
     return o->kind != OPT_KIND_HELP && o->kind != OPT_KIND_FLAG &&
-           o->kind != OPT_KIND_NEGBIT && o->kind != OPT_KIND_TABLE;
+           o->kind != OPT_KIND_NEGBIT && o->kind != OPT_KIND_CLEARBIT &&
+           o->kind != OPT_KIND_TABLE;
 }
 
 static int has_range(const struct opt *o)
@@ -228,6 +230,7 @@ static int apply_value(const struct opt *o, const char *prog, const char *arg)
     case OPT_KIND_HELP:
     case OPT_KIND_FLAG:
     case OPT_KIND_NEGBIT:
+    case OPT_KIND_CLEARBIT:
     case OPT_KIND_TABLE:
         break;
     }
@@ -270,6 +273,8 @@ static size_t find_prefix(const struct opt *table, const char *name, size_t len,
             n = find_prefix(o->target, name, len, found, neg, n, room);
             continue;
         }
+        if (!o->help)
+            continue; /* a hidden old spelling: its exact name only */
         for (int negated = 0; negated < 2; negated++) {
             char full[VALUE_MAX];
             if (negated && o->kind != OPT_KIND_NEGBIT)
@@ -322,6 +327,9 @@ static enum opt_result apply_flag(const struct opt *o, int negated)
             *(unsigned *)o->target &= ~o->mask;
         else
             *(unsigned *)o->target |= o->mask;
+        return OPT_OK;
+    case OPT_KIND_CLEARBIT:
+        *(unsigned *)o->target &= ~o->mask;
         return OPT_OK;
     default:
         return OPT_ERROR;
@@ -482,6 +490,7 @@ static void default_text(const struct opt *o, char *buf, size_t size)
     case OPT_KIND_HELP:
     case OPT_KIND_FLAG:
     case OPT_KIND_NEGBIT:
+    case OPT_KIND_CLEARBIT:
     case OPT_KIND_TABLE:
     case OPT_KIND_LIST: /* (none by default) */
         break;
@@ -559,6 +568,8 @@ void opt_usage(const struct opt *table)
             opt_usage(o->target);
             continue;
         }
+        if (!o->help)
+            continue; /* hidden */
         opt_describe(o, &t);
         if (o->short_name && o->kind != OPT_KIND_NEGBIT)
             n = snprintf(left, sizeof left, "  -%c, --%s%s%s", o->short_name,

@@ -26,6 +26,8 @@ enum opt_kind {
     OPT_KIND_HELP,     /* -h/--help: opt_parse returns OPT_HELP */
     OPT_KIND_FLAG,     /* int *: set to 1 */
     OPT_KIND_NEGBIT,   /* unsigned *: --no-NAME clears mask, --NAME sets it */
+    OPT_KIND_CLEARBIT, /* unsigned *: --NAME clears mask (a step named by
+                          what it keeps: --keep-pinyin) */
     OPT_KIND_UNSIGNED, /* unsigned *: integer in [min, max] */
     OPT_KIND_U64,      /* uint64_t *: integer (decimal or 0x hex) */
     OPT_KIND_DOUBLE,   /* double *: number in (min|[min, max] */
@@ -60,7 +62,11 @@ struct opt {
     double min, max;     /* numeric range; both 0 = the type's full range */
     int min_open;        /* OPT_KIND_DOUBLE: min itself excluded */
     const struct opt_choice *choices; /* OPT_KIND_CHOICE, ended by {NULL, 0} */
-    const char *help;
+    const char *help;    /* NULL: a hidden row - an old spelling kept so
+                            scripts do not break: parsed by its exact name
+                            only, left out of --help, the man pages, the
+                            completions and prefix matching (the row it
+                            was renamed to names it in its help) */
     const char *default_text; /* shown instead of the target's value; "" = none */
     unsigned *seen;      /* if not NULL, set to 1 when the option is given */
 };

@@ -198,7 +198,7 @@ help)
   # every option of the scan table is documented
   for o in --format --output --split --min-chars --threshold --num-perm \
            --shingle --bands --rows --seed --no-nfkc --no-casefold --no-t2s \
-           --no-pinyin --no-strip --emit-paragraphs --top --preview \
+           --keep-pinyin --no-strip --emit-paragraphs --text --top --preview \
            --max-file-size --threads --quiet --help; do
     grep -q -e "$o" "$TMP/scan-help" || fail "scan --help does not list $o"
   done
@@ -319,9 +319,13 @@ neardup: no input could be read"
   nd scan --th 0.9 "$S000"
   expect_rc 1
   expect_stderr "neardup scan: option '--th' is ambiguous: --threshold, --threads"
-  nd_as h scan -f jsonl --no-pin "$S000" "$S001"
+  nd_as h scan -f jsonl --keep-p "$S000" "$S001"
   nd_as i scan -f jsonl --no-pinyin "$S000" "$S001"
-  expect_same "$TMP/h.out" "$TMP/i.out" "--no-pin differs from --no-pinyin"
+  expect_same "$TMP/h.out" "$TMP/i.out" "--keep-p differs from the old --no-pinyin"
+  # the old spelling is hidden: its exact name only, never a prefix
+  nd scan --no-pin "$S000"
+  expect_rc 1
+  expect_stderr "neardup scan: unknown option '--no-pin' (see 'neardup scan --help')"
   # the defaults given explicitly change nothing
   nd_as e scan -f jsonl --threshold 0.8 --num-perm 128 --shingle 5 \
     --min-chars 20 --max-file-size 1G --split auto "$S000" "$S001"
@@ -672,12 +676,22 @@ norm-flags)
   # each --no-X is accepted and reaches the library
   nd_as all scan -f jsonl "$S003"
   expect_rc 0
-  for flag in --no-nfkc --no-casefold --no-t2s --no-pinyin --no-strip; do
+  for flag in --no-nfkc --no-casefold --no-t2s --keep-pinyin --no-pinyin --no-strip; do
     nd_as one scan -f jsonl "$flag" "$S003"
     expect_rc 0
     expect_stderr ""
     expect_nonempty "$TMP/one.out"
   done
+  # --keep-pinyin keeps them; --no-pinyin is its hidden old spelling
+  nd_as keep scan -f jsonl --keep-pinyin "$S003"
+  nd_as old scan -f jsonl --no-pinyin "$S003"
+  expect_same "$TMP/keep.out" "$TMP/old.out" "--no-pinyin differs from --keep-pinyin"
+  if cmp -s "$TMP/all.out" "$TMP/keep.out"; then
+    fail "--keep-pinyin does not change the normalised character counts"
+  fi
+  nd scan --help
+  grep -q -E '^ +--keep-pinyin ' "$OUT" || fail "scan --help does not list --keep-pinyin"
+  if grep -q -E '^ +--(no-)?pinyin' "$OUT"; then fail "scan --help lists the hidden --no-pinyin"; fi
   nd_as nostrip scan -f jsonl --no-strip "$S003"
   if cmp -s "$TMP/all.out" "$TMP/nostrip.out"; then
     fail "--no-strip does not change the normalised character counts"
@@ -756,6 +770,19 @@ B  b.txt  (88 characters)
 #0  35 matching characters
   A  a.txt:2  over the lazy dog ne...
   B  b.txt:2  over the lazy dog ne..."
+  # --preview 0 means no preview, as in scan (it printed whole passages)
+  ND_DIR=$TMP/c nd compare --preview 0 a.txt b.txt
+  expect_rc 0
+  expect_stdout "A  a.txt  (118 characters)
+B  b.txt  (88 characters)
+
+29.7% of A appears in B (35 of 118 comparable characters)
+39.8% of B appears in A (35 of 88 comparable characters)
+1 shared passage of at least 30 characters
+
+#0  35 matching characters
+  A  a.txt:2
+  B  b.txt:2"
   # and at --threshold 0.3 the edit is bridged: one passage in 2 pieces
   ND_DIR=$TMP/c nd compare --preview 20 --threshold 0.3 a.txt b.txt
   expect_rc 0
@@ -1512,7 +1539,7 @@ clean-help)
   # every scan option that changes what is compared or how the scan runs is
   # a clean option too, with the same help line (one list: cli_scan_args)
   for o in --split --min-chars --threshold --num-perm --shingle --bands --rows \
-           --seed --no-nfkc --no-casefold --no-t2s --no-pinyin --no-strip \
+           --seed --no-nfkc --no-casefold --no-t2s --keep-pinyin --no-strip \
            --max-file-size --max-paragraph-bytes --threads --common-docs \
            --memory --tmpdir --progress --quiet; do
     grep -A1 -E -e "^ +(-[a-z], )?$o( |\$)" "$TMP/scan-help" > "$TMP/scan-row"
