@@ -732,6 +732,16 @@ ND_API nd_status nd_report_write_query(const nd_report *r, nd_format format,
 ND_API nd_status nd_report_write(const nd_report *r, nd_format format,
                                  const nd_write_options *wo, nd_write_fn fn, void *user);
 
+/* As nd_report_write, with the text format's lines fitted to `width`
+ * display columns (0: 100, what nd_report_write and nd_report_write_path
+ * use; a program writing to a terminal passes its width): previews are cut
+ * to fit, a document pair too long for one line takes two.  Paths are never
+ * cut, so a line with a very long path can be wider.  Other formats ignore
+ * width.  Returns as nd_report_write. */
+ND_API nd_status nd_report_write_width(const nd_report *r, nd_format format,
+                                       const nd_write_options *wo, unsigned width,
+                                       nd_write_fn fn, void *user);
+
 /* Writes the report to `path` atomically: into a temporary file in the same
  * directory, then renamed over path.  On failure nothing is left behind.  A
  * character device or fifo (/dev/null, a named pipe) is written in place

@@ -497,14 +497,14 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo,
                         ? snprintf(num, sizeof num, ":%u-%u", (unsigned)ps->line,
                                    (unsigned)ps->end_line)
                         : snprintf(num, sizeof num, ":%u", (unsigned)ps->line);
-            size_t wdt = nd_wr_text_width(di[i].path, strlen(di[i].path)) + (size_t)n;
+            size_t wdt = nd_wr_name_width(di[i].path, strlen(di[i].path)) + (size_t)n;
             if (wdt > locw) locw = wdt;
         }
     }
     for (int i = 0; i < 2; i++) {
         ND_TRY(nd_sink_puts(s, label[i]));
         ND_TRY(nd_sink_puts(s, "  "));
-        ND_TRY(nd_sink_text(s, di[i].path, strlen(di[i].path)));
+        ND_TRY(nd_sink_name(s, di[i].path, strlen(di[i].path)));
         ND_TRY(nd_sink_puts(s, "  ("));
         ND_TRY(nd_sink_u64(s, di[i].chars));
         ND_TRY(nd_sink_puts(s, " characters"));
@@ -549,14 +549,14 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo,
             ND_TRY(nd_sink_puts(s, "  "));
             ND_TRY(nd_sink_puts(s, label[i]));
             ND_TRY(nd_sink_puts(s, "  "));
-            ND_TRY(nd_sink_text(s, di[i].path, strlen(di[i].path)));
+            ND_TRY(nd_sink_name(s, di[i].path, strlen(di[i].path)));
             ND_TRY(nd_sink_putc(s, ':'));
             ND_TRY(put_lines(s, ps));
             if (wo->preview == 0) { /* no preview, as in every report */
                 ND_TRY(nd_sink_putc(s, '\n'));
                 continue;
             }
-            wdt = nd_wr_text_width(di[i].path, strlen(di[i].path)) + 1 +
+            wdt = nd_wr_name_width(di[i].path, strlen(di[i].path)) + 1 +
                   (size_t)(ps->end_line != ps->line
                                ? snprintf(num, sizeof num, "%u-%u", (unsigned)ps->line,
                                           (unsigned)ps->end_line)

@@ -405,7 +405,22 @@ size_t nd_wr_prefix_chars(const char *str, size_t n, size_t chars, int *cut) {
 /* Escaping                                                                   */
 /* ------------------------------------------------------------------------ */
 
-enum clean_mode { CLEAN_JSON, CLEAN_CSV, CLEAN_TEXT };
+enum clean_mode { CLEAN_JSON, CLEAN_CSV, CLEAN_TEXT, CLEAN_NAME };
+
+/* CLEAN_NAME: bytes of a character a terminal must not see (control
+ * characters, the controls of is_terminal_control) or of an invalid UTF-8
+ * sequence, each as \xNN - the escape the program's diagnostics use
+ * (cli_escape), so a name reads the same in both. */
+static size_t put_name_escape(char *esc, const unsigned char *p, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    for (size_t k = 0; k < n; k++) {
+        esc[4 * k] = '\\';
+        esc[4 * k + 1] = 'x';
+        esc[4 * k + 2] = hex[p[k] >> 4];
+        esc[4 * k + 3] = hex[p[k] & 15];
+    }
+    return 4 * n;
+}
 
 static const char replacement[] = "\xEF\xBF\xBD";
 
@@ -420,8 +435,14 @@ static nd_status put_clean(nd_sink *s, const char *str, size_t n, enum clean_mod
         size_t adv = 1;
         const char *rep = NULL;
         size_t rep_len = 0;
-        char esc[8];
-        if (c >= 0x80) {
+        char esc[16];
+        if (mode == CLEAN_NAME) {
+            uint32_t cp = c < 0x80 ? c : nd_wr_utf8_next(p + i, n - i, &adv);
+            if (cp == ND_WR_BAD || cp == 0x7F || is_terminal_control(cp)) {
+                rep_len = put_name_escape(esc, p + i, adv); /* adv <= 3 */
+                rep = esc;
+            }
+        } else if (c >= 0x80) {
             uint32_t cp = nd_wr_utf8_next(p + i, n - i, &adv);
             if (cp == ND_WR_BAD) {
                 rep = replacement;
@@ -490,12 +511,35 @@ nd_status nd_sink_text(nd_sink *s, const char *str, size_t n) {
     return put_clean(s, str, n, CLEAN_TEXT);
 }
 
+nd_status nd_sink_name(nd_sink *s, const char *str, size_t n) {
+    return put_clean(s, str, n, CLEAN_NAME);
+}
+
+size_t nd_wr_name_width(const char *str, size_t n) {
+    const unsigned char *p = (const unsigned char *)str;
+    size_t w = 0, i = 0;
+    while (i < n) {
+        size_t adv = 1;
+        uint32_t cp = p[i] < 0x80 ? p[i] : nd_wr_utf8_next(p + i, n - i, &adv);
+        w += (cp == ND_WR_BAD || cp == 0x7F || is_terminal_control(cp)) ? 4 * adv
+                                                                          : nd_wr_char_width(cp);
+        i += adv;
+    }
+    return w;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Dispatch                                                                   */
 /* ------------------------------------------------------------------------ */
 
 nd_status nd_report_write(const nd_report *r, nd_format format,
                           const nd_write_options *wo, nd_write_fn fn, void *user) {
+    return nd_report_write_width(r, format, wo, 0, fn, user);
+}
+
+nd_status nd_report_write_width(const nd_report *r, nd_format format,
+                                const nd_write_options *wo, unsigned width, nd_write_fn fn,
+                                void *user) {
     nd_write_options defaults;
     nd_sink sink = {0};
     nd_status st;
@@ -510,7 +554,9 @@ nd_status nd_report_write(const nd_report *r, nd_format format,
     }
     ND_CHECK(nd_sink_open(&sink, fn, user));
     switch (format) {
-    case ND_FORMAT_TEXT: st = nd_write_text(r, wo, &sink); break;
+    case ND_FORMAT_TEXT:
+        st = nd_write_text(r, wo, width ? width : ND_TEXT_WIDTH, &sink);
+        break;
     case ND_FORMAT_JSONL: st = nd_write_jsonl(r, wo, &sink); break;
     case ND_FORMAT_JSON: st = nd_write_json(r, wo, &sink); break;
     case ND_FORMAT_CSV: st = nd_write_csv(r, wo, &sink); break;

@@ -102,6 +102,12 @@ nd_status nd_sink_csv_field(nd_sink *s, const char *str, size_t n);
 /* s[0..n-1] for a terminal: invalid UTF-8 -> U+FFFD, control characters
  * (C0, DEL, C1, line/paragraph separators, bidi controls) -> one space. */
 nd_status nd_sink_text(nd_sink *s, const char *str, size_t n);
+/* A name (a path) for a terminal: as nd_sink_text, but a control character
+ * or an invalid byte is shown escaped, each byte as \xNN (as the program's
+ * diagnostics write names), never as a space that hides it. */
+nd_status nd_sink_name(nd_sink *s, const char *str, size_t n);
+/* Display width of s[0..n-1] as nd_sink_name prints it. */
+size_t nd_wr_name_width(const char *s, size_t n);
 
 /* Byte length of the first `chars` characters of s[0..n-1] (a prefix that
  * ends on a character boundary); *cut is set to 1 if characters remain. */
@@ -109,7 +115,11 @@ size_t nd_wr_prefix_chars(const char *s, size_t n, size_t chars, int *cut);
 
 /* The writers.  wo is never NULL here.  They only buffer into s; the caller
  * flushes. */
-nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, nd_sink *s);
+/* The text format's lines fit in `width` display columns (previews are cut
+ * to fit; ND_TEXT_WIDTH unless nd_report_write_width says otherwise). */
+#define ND_TEXT_WIDTH 100
+nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, unsigned width,
+                        nd_sink *s);
 nd_status nd_write_jsonl(const nd_report *r, const nd_write_options *wo, nd_sink *s);
 nd_status nd_write_json(const nd_report *r, const nd_write_options *wo, nd_sink *s);
 nd_status nd_write_csv(const nd_report *r, const nd_write_options *wo, nd_sink *s);

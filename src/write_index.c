@@ -110,7 +110,7 @@ static nd_status query_walk(const nd_query *q, const qvisit *v, nd_sink *s) {
 /* ------------------------------------------------------------------------ */
 
 static nd_status put_name(nd_sink *s, const char *path) {
-    return nd_sink_text(s, path, strlen(path));
+    return nd_sink_name(s, path, strlen(path));
 }
 
 static nd_status text_doc(nd_sink *s, const nd_query *q, size_t di,

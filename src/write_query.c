@@ -224,7 +224,7 @@ static size_t digits(uint64_t v) {
 }
 
 static size_t loc_width(const char *path, const nd_passage_side *ps) {
-    size_t w = nd_wr_text_width(path, strlen(path)) + 1 + digits(ps->line);
+    size_t w = nd_wr_name_width(path, strlen(path)) + 1 + digits(ps->line);
     if (ps->end_line != ps->line) w += 1 + digits(ps->end_line);
     return w;
 }
@@ -246,7 +246,7 @@ static nd_status item_text(const q_view *v, const q_item *it, unsigned which, co
 
 static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink *s) {
     ND_TRY(nd_sink_puts(s, "FILE  "));
-    ND_TRY(nd_sink_text(s, v->qi.path, strlen(v->qi.path)));
+    ND_TRY(nd_sink_name(s, v->qi.path, strlen(v->qi.path)));
     ND_TRY(nd_sink_puts(s, "  ("));
     ND_TRY(nd_sink_u64(s, v->qi.text_chars));
     ND_TRY(nd_sink_puts(s, " characters"));
@@ -277,7 +277,7 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
         ND_TRY(nd_sink_putc(s, '\n'));
         ND_TRY(nd_sink_u64(s, k + 1));
         ND_TRY(nd_sink_puts(s, ". "));
-        ND_TRY(nd_sink_text(s, di.path, strlen(di.path)));
+        ND_TRY(nd_sink_name(s, di.path, strlen(di.path)));
         ND_TRY(nd_sink_puts(s, "  ("));
         ND_TRY(nd_sink_u64(s, m->chars));
         ND_TRY(nd_sink_puts(s, " characters"));
@@ -314,7 +314,7 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
                 int cut = 0;
                 ND_TRY(item_text(v, it, w, &text, &len));
                 ND_TRY(nd_sink_puts(s, "     "));
-                ND_TRY(put_loc_with(s, path, ps, nd_sink_text));
+                ND_TRY(put_loc_with(s, path, ps, nd_sink_name));
                 if (wo->preview == 0) { /* no preview, as in every report */
                     ND_TRY(nd_sink_putc(s, '\n'));
                     continue;

@@ -6,7 +6,7 @@
  * section ends with "  … and N more"):
  *
  *   neardup report
- *     files        4 (0 skipped)
+ *     files        4 read, 0 inputs skipped
  *     paragraphs   8 (0 below --min-chars, not compared)
  *     clustered    5 paragraphs in 2 clusters
  *     duplicated   37.5% of comparable characters (240 of 640)
@@ -15,17 +15,18 @@
  *     LSH          threshold 0.80, num_perm 128, 9 bands x 13 rows, shingle 5
  *
  *   Documents with the most text found elsewhere
- *     elsewhere  within  paragraphs  path
- *         50.0%    0.0%           2  a.txt
+ *     elsewhere %  within %  paragraphs  path
+ *           50.0%      0.0%           2  a.txt
  *
  *   Document pairs with the most overlap
  *      50.0% of a.txt appears in c.txt   100.0% of c.txt appears in a.txt   (1 cluster)
  *
  *   Repetition within documents
- *     within  repeated  path
- *      33.3%         1  d.txt
+ *     within %  paragraphs repeated  path
+ *        33.3%                    1  d.txt
  *
  *   Largest clusters
+ *     path:line, Jaccard similarity to the first member, text
  *   #0  3 paragraphs in 3 documents
  *     a.txt:1  1.0000  alpha bravo charlie delta echo foxtrot…
  *     b.txt:2  1.0000  alpha bravo charlie delta echo foxtrot…
@@ -56,8 +57,13 @@
  * copied passages largest first, at most 10 places each (path:line and a
  * preview), with their similarity when below 1 and "(common text)" when in
  * more than common_docs documents.  Columns are aligned by display width (East
- * Asian wide characters count 2); paths and previews are printed with
- * control characters as spaces and invalid UTF-8 as U+FFFD.
+ * Asian wide characters count 2); previews are printed with control
+ * characters as spaces and invalid UTF-8 as U+FFFD, and start after the
+ * text's leading white space; paths with every control character and
+ * invalid byte escaped as \xNN (nd_sink_name, as the diagnostics do).
+ * Lines fit `width` columns (100 unless nd_report_write_width gives the
+ * terminal's): previews are cut to fit, a document pair too wide for one
+ * line takes two; paths are never cut.
  */
 #include "write.h"
 
@@ -107,13 +113,13 @@ static nd_status put_num(nd_sink *s, uint64_t v, size_t width) {
 /* A path for the terminal, padded with spaces to `width` columns. */
 static nd_status put_path(nd_sink *s, const char *path, size_t width) {
     size_t len = path ? strlen(path) : 0;
-    ND_TRY(nd_sink_text(s, path ? path : "", len));
-    size_t w = nd_wr_text_width(path ? path : "", len);
+    ND_TRY(nd_sink_name(s, path ? path : "", len));
+    size_t w = nd_wr_name_width(path ? path : "", len);
     return w < width ? nd_sink_repeat(s, ' ', width - w) : ND_OK;
 }
 
 static size_t path_width(const char *path) {
-    return path ? nd_wr_text_width(path, strlen(path)) : 0;
+    return path ? nd_wr_name_width(path, strlen(path)) : 0;
 }
 
 /* Threshold with 2 to 4 decimals: 0.8 -> "0.80", 0.825 -> "0.825". */
@@ -150,9 +156,10 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm, uint64_t compa
     ND_TRY(nd_sink_puts(s, "neardup report\n"));
     ND_TRY(nd_sink_puts(s, "  files        "));
     ND_TRY(nd_sink_u64(s, sm->files));
-    ND_TRY(nd_sink_puts(s, " ("));
+    ND_TRY(nd_sink_puts(s, " read, "));
     ND_TRY(nd_sink_u64(s, sm->skipped));
-    ND_TRY(nd_sink_puts(s, " skipped)\n  split        "));
+    ND_TRY(nd_sink_puts(s, sm->skipped == 1 ? " input skipped\n  split        "
+                                             : " inputs skipped\n  split        "));
     ND_TRY(nd_sink_u64(s, sm->split_line));
     ND_TRY(nd_sink_puts(s, sm->split_line == 1 ? " file by lines, " : " files by lines, "));
     ND_TRY(nd_sink_u64(s, sm->split_blank));
@@ -268,15 +275,15 @@ static nd_status section_elsewhere(const nd_report *r, const nd_write_options *w
         ND_CHECK(nd_sink_puts(s, "  (none)\n"));
         goto out;
     }
-    ND_CHECK(nd_sink_puts(s, "  elsewhere  within  paragraphs  path\n"));
+    ND_CHECK(nd_sink_puts(s, "  elsewhere %  within %  paragraphs  path\n"));
     size_t shown = cap_rows(n, wo->top);
     for (size_t i = 0; i < shown; i++) {
         nd_document_info d;
         ND_CHECK(nd_report_document(r, v[i].doc, &d));
         ND_CHECK(nd_sink_puts(s, "  "));
-        ND_CHECK(put_pct(s, d.elsewhere_chars, v[i].den, 9));
+        ND_CHECK(put_pct(s, d.elsewhere_chars, v[i].den, 11));
         ND_CHECK(nd_sink_puts(s, "  "));
-        ND_CHECK(put_pct(s, d.within_chars, v[i].den, 6));
+        ND_CHECK(put_pct(s, d.within_chars, v[i].den, 8));
         ND_CHECK(nd_sink_puts(s, "  "));
         ND_CHECK(put_num(s, d.paragraphs, 10));
         ND_CHECK(nd_sink_puts(s, "  "));
@@ -293,7 +300,7 @@ out:
 /* Section 3: document pairs                                                  */
 /* ------------------------------------------------------------------------ */
 
-static nd_status section_pairs(const nd_report *r, const nd_write_options *wo,
+static nd_status section_pairs(const nd_report *r, const nd_write_options *wo, size_t width,
                                nd_sink *s) {
     size_t n = nd_report_overlap_count(r);
     size_t shown = cap_rows(n, wo->top), wa = 0, wb = 0;
@@ -322,7 +329,12 @@ static nd_status section_pairs(const nd_report *r, const nd_write_options *wo,
         ND_TRY(put_path(s, da.path, wa));
         ND_TRY(nd_sink_puts(s, " appears in "));
         ND_TRY(put_path(s, db.path, wb));
-        ND_TRY(nd_sink_puts(s, "   "));
+        /* both directions on one line when they fit, else on two */
+        if (2 + 6 + 4 + wa + 12 + wb + 3 + 6 + 4 + wb + 12 + wa + 16 <= width) {
+            ND_TRY(nd_sink_puts(s, "   "));
+        } else {
+            ND_TRY(nd_sink_puts(s, "\n  "));
+        }
         ND_TRY(put_pct(s, o.b_in_a, nd_wr_comparable(r, o.b), 6));
         ND_TRY(nd_sink_puts(s, " of "));
         ND_TRY(put_path(s, db.path, wb));
@@ -398,15 +410,15 @@ static nd_status section_within(const nd_report *r, const nd_write_options *wo,
         goto out;
     }
     ND_CHECK(count_repeated(r, repeated));
-    ND_CHECK(nd_sink_puts(s, "  within  repeated  path\n"));
+    ND_CHECK(nd_sink_puts(s, "  within %  paragraphs repeated  path\n"));
     size_t shown = cap_rows(n, wo->top);
     for (size_t i = 0; i < shown; i++) {
         nd_document_info d;
         ND_CHECK(nd_report_document(r, v[i].doc, &d));
         ND_CHECK(nd_sink_puts(s, "  "));
-        ND_CHECK(put_pct(s, d.within_chars, v[i].den, 6));
+        ND_CHECK(put_pct(s, d.within_chars, v[i].den, 8));
         ND_CHECK(nd_sink_puts(s, "  "));
-        ND_CHECK(put_num(s, repeated[v[i].doc], 8));
+        ND_CHECK(put_num(s, repeated[v[i].doc], 19));
         ND_CHECK(nd_sink_puts(s, "  "));
         ND_CHECK(put_path(s, d.path, 0));
         ND_CHECK(nd_sink_putc(s, '\n'));
@@ -438,12 +450,45 @@ static nd_status put_location(nd_sink *s, const char *path, uint32_t line, size_
     return w < width ? nd_sink_repeat(s, ' ', width - w) : ND_OK;
 }
 
-/* "  " and the first `preview` characters of text, "…" when cut (spaces
- * before it dropped); nothing when preview is 0. */
-static nd_status put_preview_text(nd_sink *s, const char *text, size_t len, unsigned preview) {
+/* Length of the white space (ASCII, no-break and ideographic spaces) that
+ * starts s[0..n-1]: a preview starts at the text. */
+static size_t leading_space(const char *str, size_t n) {
+    const unsigned char *p = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        size_t adv;
+        uint32_t cp = nd_wr_utf8_next(p + i, n - i, &adv);
+        if (!(cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xA0 || cp == 0x3000)) break;
+        i += adv;
+    }
+    return i;
+}
+
+/* "  " and the first `preview` characters of text after its leading white
+ * space, "…" when cut (spaces before it dropped), in at most `cols` display
+ * columns ("  " and "…" included); nothing when preview is 0 or fewer than
+ * 8 columns are left. */
+static nd_status put_preview_text(nd_sink *s, const char *text, size_t len, unsigned preview,
+                                  size_t cols) {
     int cut;
-    if (preview == 0) return ND_OK;
+    if (preview == 0 || cols < 8) return ND_OK;
+    size_t skip = leading_space(text, len);
+    text += skip;
+    len -= skip;
     len = nd_wr_prefix_chars(text, len, preview, &cut);
+    if (nd_wr_text_width(text, len) > cols - 2 - (cut ? 1 : 0)) { /* cut to fit */
+        const unsigned char *p = (const unsigned char *)text;
+        size_t i = 0, w = 0;
+        while (i < len) {
+            size_t adv;
+            size_t cw = nd_wr_text_width(text + i, (nd_wr_utf8_next(p + i, len - i, &adv), adv));
+            if (w + cw > cols - 3) break; /* room for the "…" */
+            w += cw;
+            i += adv;
+        }
+        len = i;
+        cut = 1;
+    }
     while (cut && len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t')) len--;
     ND_TRY(nd_sink_puts(s, "  "));
     ND_TRY(nd_sink_text(s, text, len));
@@ -460,9 +505,9 @@ static nd_status put_more_blocks(nd_sink *s, size_t more, const char *one, const
 }
 
 static nd_status cluster_block(const nd_report *r, const nd_write_options *wo,
-                               size_t k, nd_sink *s) {
+                               size_t width, size_t k, nd_sink *s) {
     nd_cluster_info c;
-    size_t width = 0;
+    size_t width_loc = 0;
     ND_TRY(nd_report_cluster(r, k, &c));
     size_t shown = ND_MIN(c.size, (size_t)MAX_MEMBERS_SHOWN);
     ND_TRY(nd_sink_putc(s, '#'));
@@ -477,7 +522,7 @@ static nd_status cluster_block(const nd_report *r, const nd_write_options *wo,
         nd_document_info d;
         ND_TRY(nd_report_paragraph(r, c.members[m], &p));
         ND_TRY(nd_report_document(r, p.doc, &d));
-        width = ND_MAX(width, location_width(d.path, p.line));
+        width_loc = ND_MAX(width_loc, location_width(d.path, p.line));
     }
     for (size_t m = 0; m < shown; m++) {
         nd_paragraph_info p;
@@ -486,24 +531,27 @@ static nd_status cluster_block(const nd_report *r, const nd_write_options *wo,
         size_t len = 0;
         ND_TRY(nd_report_paragraph(r, c.members[m], &p));
         ND_TRY(nd_report_document(r, p.doc, &d));
-        ND_TRY(put_location(s, d.path, p.line, width));
+        ND_TRY(put_location(s, d.path, p.line, width_loc));
         ND_TRY(nd_sink_puts(s, "  "));
         ND_TRY(nd_sink_fixed(s, nd_unit_units(m == 0 ? 1.0 : p.similarity, 4), 4));
         if (wo->preview) ND_TRY(nd_report_paragraph_text(r, c.members[m], &text, &len));
-        ND_TRY(put_preview_text(s, text, len, wo->preview));
+        /* "  " location "  " similarity (6) */
+        size_t used = 2 + ND_MAX(width_loc, location_width(d.path, p.line)) + 2 + 6;
+        ND_TRY(put_preview_text(s, text, len, wo->preview, width > used ? width - used : 0));
         ND_TRY(nd_sink_putc(s, '\n'));
     }
     return put_more(s, c.size - shown);
 }
 
 static nd_status section_clusters(const nd_report *r, const nd_write_options *wo,
-                                  nd_sink *s) {
+                                  size_t width, nd_sink *s) {
     size_t n = nd_report_cluster_count(r);
     size_t shown = cap_rows(n, wo->top);
-    ND_TRY(nd_sink_puts(s, "\nLargest clusters\n"));
+    ND_TRY(nd_sink_puts(s, "\nLargest clusters\n"
+                           "  path:line, Jaccard similarity to the first member, text\n"));
     for (size_t k = 0; k < shown; k++) {
         if (k) ND_TRY(nd_sink_putc(s, '\n'));
-        ND_TRY(cluster_block(r, wo, k, s));
+        ND_TRY(cluster_block(r, wo, width, k, s));
     }
     return put_more_blocks(s, n - shown, " more cluster", " more clusters");
 }
@@ -512,8 +560,8 @@ static nd_status section_clusters(const nd_report *r, const nd_write_options *wo
 /* Section 6: copied passages (--passages)                                    */
 /* ------------------------------------------------------------------------ */
 
-static nd_status passage_block(const nd_report *r, const nd_write_options *wo, size_t i,
-                               nd_sink *s) {
+static nd_status passage_block(const nd_report *r, const nd_write_options *wo, size_t cols,
+                               size_t i, nd_sink *s) {
     nd_passage_record_info pi;
     size_t width = 0;
     ND_TRY(nd_report_passage(r, i, &pi));
@@ -548,41 +596,43 @@ static nd_status passage_block(const nd_report *r, const nd_write_options *wo, s
         ND_TRY(nd_report_document(r, p.doc, &d));
         ND_TRY(put_location(s, d.path, p.line, wo->preview ? width : 0));
         if (wo->preview) ND_TRY(nd_report_passage_text(r, i, j, &text, &len));
-        ND_TRY(put_preview_text(s, text, len, wo->preview));
+        size_t used = 2 + ND_MAX(width, location_width(d.path, p.line));
+        ND_TRY(put_preview_text(s, text, len, wo->preview, cols > used ? cols - used : 0));
         ND_TRY(nd_sink_putc(s, '\n'));
     }
     return put_more(s, pi.places - shown);
 }
 
 static nd_status section_passages(const nd_report *r, const nd_write_options *wo,
-                                  nd_sink *s) {
+                                  size_t width, nd_sink *s) {
     size_t n = nd_report_passage_count(r);
     size_t shown = cap_rows(n, wo->top);
     ND_TRY(nd_sink_puts(s, "\nCopied passages\n"));
     if (n == 0) return nd_sink_puts(s, "  none of --min-passage characters or more\n");
     for (size_t i = 0; i < shown; i++) {
         if (i) ND_TRY(nd_sink_putc(s, '\n'));
-        ND_TRY(passage_block(r, wo, i, s));
+        ND_TRY(passage_block(r, wo, width, i, s));
     }
     return put_more_blocks(s, n - shown, " more passage", " more passages");
 }
 
-nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
+nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, unsigned width,
+                        nd_sink *s) {
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
     ND_TRY(section_totals(s, &sm, nd_wr_comparable_total(r)));
     int clusters = nd_report_cluster_count(r) > 0;
     if (clusters || sm.passages) { /* with passages, sections 2-4 are theirs */
         ND_TRY(section_elsewhere(r, wo, s));
-        ND_TRY(section_pairs(r, wo, s));
+        ND_TRY(section_pairs(r, wo, width, s));
         ND_TRY(section_within(r, wo, s));
     }
     if (clusters) {
-        ND_TRY(section_clusters(r, wo, s));
+        ND_TRY(section_clusters(r, wo, width, s));
     } else {
         ND_TRY(nd_sink_puts(s, "\nNo repeated paragraphs found at threshold "));
         ND_TRY(put_threshold(s, sm.threshold));
         ND_TRY(nd_sink_puts(s, ".\n"));
     }
-    return sm.passages ? section_passages(r, wo, s) : ND_OK;
+    return sm.passages ? section_passages(r, wo, width, s) : ND_OK;
 }

@@ -519,13 +519,17 @@ Test(escaping, json_paths_round_trip_and_invalid_utf8_becomes_replacement_char) 
     nd_report_free(r);
 }
 
-Test(escaping, text_report_shows_control_characters_as_spaces) {
+Test(escaping, text_report_shows_control_characters_in_names_escaped) {
     nd_report *r = scan_docs(nasty, 2, ND_SPLIT_LINE);
     char *out = render(r, ND_FORMAT_TEXT, NULL, NULL);
     for (const char *p = out; *p; p++)
         cr_assert((unsigned char)*p >= 0x20 || *p == '\n', "control byte 0x%02x in text output",
                   (unsigned char)*p);
-    cr_assert_not_null(strstr(out, "q\"b\\s   <script>alert(1)</script>\xEF\xBF\xBD"));
+    /* as the diagnostics write them: \xNN per byte, invalid bytes too */
+    cr_assert_not_null(strstr(out, "  q\"b\\s\\x09\\x01\\x1f<script>alert(1)</script>"
+                                   "\\xff\\xc3(\\xed\\xa0\\x80.txt:1  1.0000  "),
+                       "%s", out);
+    cr_assert_null(strstr(out, "q\"b\\s   <script>"), "control characters shown as spaces");
     free(out);
     nd_report_free(r);
 }
@@ -695,7 +699,7 @@ Test(text, tiny_corpus_gives_the_expected_lines) {
     nd_report *r = tiny_report();
     char *out = render(r, ND_FORMAT_TEXT, NULL, NULL);
     assert_line(out, "neardup report");
-    assert_line(out, "  files        4 (0 skipped)");
+    assert_line(out, "  files        4 read, 0 inputs skipped");
     assert_line(out, "  paragraphs   8 (0 below --min-chars, not compared)");
     assert_line(out, "  clustered    5 paragraphs in 2 clusters");
     assert_line(out, "  duplicated   37.5% of comparable characters (240 of 640)");
@@ -704,11 +708,11 @@ Test(text, tiny_corpus_gives_the_expected_lines) {
     cr_assert_not_null(strstr(out, "\n  LSH          threshold 0.80, num_perm 128, "));
 
     assert_line(out, "Documents with the most text found elsewhere");
-    assert_line(out, "  elsewhere  within  paragraphs  path");
-    cr_assert_not_null(strstr(out, "  elsewhere  within  paragraphs  path\n"
-                                   "     100.0%    0.0%           1  c.txt\n"
-                                   "      50.0%    0.0%           2  a.txt\n"
-                                   "      50.0%    0.0%           2  b.txt\n"
+    assert_line(out, "  elsewhere %  within %  paragraphs  path");
+    cr_assert_not_null(strstr(out, "  elsewhere %  within %  paragraphs  path\n"
+                                   "       100.0%      0.0%           1  c.txt\n"
+                                   "        50.0%      0.0%           2  a.txt\n"
+                                   "        50.0%      0.0%           2  b.txt\n"
                                    "\n"),
                        "documents section:\n%s", out);
 
@@ -721,13 +725,14 @@ Test(text, tiny_corpus_gives_the_expected_lines) {
         "pairs section:\n%s", out);
 
     cr_assert_not_null(strstr(out, "Repetition within documents\n"
-                                   "  within  repeated  path\n"
-                                   "   33.3%         1  d.txt\n"
+                                   "  within %  paragraphs repeated  path\n"
+                                   "     33.3%                    1  d.txt\n"
                                    "\n"),
                        "repetition section:\n%s", out);
 
     cr_assert_not_null(
         strstr(out, "Largest clusters\n"
+                    "  path:line, Jaccard similarity to the first member, text\n"
                     "#0  3 paragraphs in 3 documents\n"
                     "  a.txt:1  1.0000  able acid aged also area army away baby…\n"
                     "  b.txt:2  1.0000  able acid aged also area army away baby…\n"
@@ -758,7 +763,7 @@ Test(text, top_limits_rows_and_counts_the_rest) {
     wo.top = 1;
     wo.preview = 4;
     char *out = render(r, ND_FORMAT_TEXT, &wo, NULL);
-    cr_assert_not_null(strstr(out, "     100.0%    0.0%           1  c.txt\n  … and 2 more\n"),
+    cr_assert_not_null(strstr(out, "       100.0%      0.0%           1  c.txt\n  … and 2 more\n"),
                        "%s", out);
     cr_assert_null(strstr(out, "#1  "));
     assert_line(out, "  a.txt:1  1.0000  able…");
@@ -1115,7 +1120,7 @@ Test(share, byte_identical_files_with_short_paragraphs_show_100_percent_everywhe
 
     char *text = render(r, ND_FORMAT_TEXT, NULL, NULL);
     assert_line(text, "  duplicated   50.0% of comparable characters (123 of 246)");
-    assert_line(text, "     100.0%    0.0%           4  a.txt");
+    assert_line(text, "       100.0%      0.0%           4  a.txt");
     assert_line(text, "  100.0% of a.txt appears in b.txt   100.0% of b.txt appears in a.txt"
                       "   (2 clusters)");
     free(text);
@@ -1256,5 +1261,56 @@ Test(ids, clusters_and_documents_are_numbered_from_0_in_every_format) {
     free(jl);
     free(csv);
     free(html);
+    nd_report_free(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* text layout (issue 17)                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Display width of a UTF-8 line as the writer counts it (CJK 2 columns). */
+static size_t line_width(const char *p, size_t n) {
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)p[i];
+        size_t adv = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        w += adv == 3 && c >= 0xE3 ? 2 : 1; /* CJK and fullwidth here */
+        i += adv;
+    }
+    return w;
+}
+
+static const char wide_para[] =
+    "\xE3\x80\x80\xE3\x80\x80首先，要深刻認識意識形態工作的極端重要性。意識形態工作是黨的一項極端重要的工作，"
+    "關乎旗幟、關乎道路、關乎國家政治安全。\n";
+
+Test(text, lines_fit_100_columns_and_previews_skip_leading_white_space) {
+    static const doc docs[] = {
+        {"dir/and-sub/first.txt", wide_para},
+        {"dir/and-sub/second.txt", wide_para},
+    };
+    nd_report *r = scan_docs(docs, 2, ND_SPLIT_LINE);
+    size_t len;
+    char *out = render(r, ND_FORMAT_TEXT, NULL, &len);
+    for (const char *p = out, *e; *p; p = e + 1) {
+        e = strchr(p, '\n');
+        cr_assert_leq(line_width(p, (size_t)(e - p)), 100u, "wider than 100: %.*s",
+                      (int)(e - p), p);
+    }
+    /* the ideographic spaces that indent the paragraph are not previewed */
+    cr_assert_not_null(strstr(out, "/first.txt:1   1.0000  首先，要深刻認識"), "%s", out);
+    /* the pair that does not fit one line takes two */
+    cr_assert_not_null(strstr(out, "\n  100.0% of dir/and-sub/first.txt appears in dir/and-sub/"
+                                   "second.txt\n  100.0% of dir/and-sub/second.txt appears in "
+                                   "dir/and-sub/first.txt   (1 cluster)\n"),
+                       "%s", out);
+    free(out);
+    /* a wider terminal: the preview's 40 characters (80 columns) fit */
+    membuf m = {0};
+    cr_assert_eq(nd_report_write_width(r, ND_FORMAT_TEXT, NULL, 200, mem_write, &m), ND_OK);
+    cr_assert_not_null(strstr(m.data, "/first.txt:1   1.0000  首先，要深刻認識意識形態工作的極端重要性。"
+                                      "意識形態工作是黨的一項極端重要的工作，…\n"),
+                       "%s", m.data);
+    free(m.data);
     nd_report_free(r);
 }
