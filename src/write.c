@@ -13,7 +13,9 @@
  * Numbers.  Counts are unsigned decimal integers.  A "share" is a fraction
  * in [0,1] - characters divided by the document's (or the corpus')
  * comparable characters, 0 when that is 0 - computed exactly in integers and
- * rounded half up to 4 decimals ("0.4125").  Similarities (exact Jaccard to
+ * rounded half up to 4 decimals ("0.4125"), except that a part never rounds
+ * up to the whole (nd_share_units: 0.99996 is "0.9999", 99.96% "99.9%", and
+ * the HTML heat map's 99.6 "99").  Similarities (exact Jaccard to
  * the cluster representative) and the threshold are doubles, clamped to
  * [0,1] (NaN -> 0) and rounded half up to 4 decimals.  The text format shows
  * shares as percentages with one decimal ("41.2%").
@@ -279,13 +281,20 @@ nd_status nd_sink_fixed(nd_sink *s, uint64_t v, unsigned decimals) {
     return nd_sink_write(s, tmp, decimals);
 }
 
+uint64_t nd_share_units(uint64_t num, uint64_t den, unsigned decimals) {
+    uint64_t v = nd_ratio_units(num, den, decimals);
+    /* a part is never shown as the whole: 99.96% is "99.9%", not "100.0%" */
+    if (num < den && v >= pow10u(decimals)) v = pow10u(decimals) - 1;
+    return v;
+}
+
 nd_status nd_sink_percent(nd_sink *s, uint64_t num, uint64_t den) {
-    ND_TRY(nd_sink_fixed(s, nd_ratio_units(num, den, 3), 1));
+    ND_TRY(nd_sink_fixed(s, nd_share_units(num, den, 3), 1));
     return nd_sink_putc(s, '%');
 }
 
 nd_status nd_sink_share(nd_sink *s, uint64_t num, uint64_t den) {
-    return nd_sink_fixed(s, nd_ratio_units(num, den, 4), 4);
+    return nd_sink_fixed(s, nd_share_units(num, den, 4), 4);
 }
 
 uint64_t nd_wr_comparable(const nd_report *r, size_t doc) {

@@ -53,7 +53,7 @@ nd_status nd_sink_u64(nd_sink *s, uint64_t v);
 nd_status nd_sink_fixed(nd_sink *s, uint64_t v, unsigned decimals);
 /* num / den as a percentage with one decimal and '%' ("41.2%"), and as a
  * share with four decimals ("0.4120"), both rounded half up exactly
- * (nd_ratio_units); den == 0 gives 0. */
+ * (nd_share_units); den == 0 gives 0. */
 nd_status nd_sink_percent(nd_sink *s, uint64_t num, uint64_t den);
 nd_status nd_sink_share(nd_sink *s, uint64_t num, uint64_t den);
 
@@ -62,6 +62,12 @@ nd_status nd_sink_share(nd_sink *s, uint64_t num, uint64_t den);
 uint64_t nd_wr_comparable(const nd_report *r, size_t doc);
 /* The corpus's (nd_report_comparable_chars). */
 uint64_t nd_wr_comparable_total(const nd_report *r);
+
+/* The one rule for every share a writer prints, in units of 10^-decimals
+ * of the whole: nd_ratio_units, except that a part (num < den) never
+ * rounds up to the whole - 99.96% shows as 99.9%, 99.6% in whole percent as
+ * 99, never 100. */
+uint64_t nd_share_units(uint64_t num, uint64_t den, unsigned decimals);
 
 /* Rounds num/den * 10^decimals half up, exactly (128-bit intermediate).
  * den == 0 gives 0.  decimals <= 6. */

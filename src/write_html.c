@@ -112,6 +112,34 @@ static nd_status put_html(nd_sink *s, const char *str) {
     return nd_sink_html(s, str, strlen(str));
 }
 
+#define ND_HTML_PATH_MAX 60  /* characters of a path shown in a table cell */
+#define ND_HTML_PATH_HEAD 20 /* of them before the "…" when it is shortened */
+
+/* A path for a table cell: as it is, or, longer than ND_HTML_PATH_MAX
+ * characters, shortened in the middle - its start, "…", and its end, so the
+ * file name stays visible - inside a span whose title is the whole path. */
+static nd_status put_html_path(nd_sink *s, const char *path) {
+    size_t n = strlen(path), chars = 0, i = 0, head = 0, tail = 0;
+    int cut;
+    while (i < n) {
+        size_t adv;
+        (void)nd_wr_utf8_next((const unsigned char *)path + i, n - i, &adv);
+        i += adv;
+        chars++;
+    }
+    if (chars <= ND_HTML_PATH_MAX) return nd_sink_html(s, path, n);
+    head = nd_wr_prefix_chars(path, n, ND_HTML_PATH_HEAD, &cut);
+    /* the last ND_HTML_PATH_MAX - ND_HTML_PATH_HEAD - 1 characters */
+    tail = nd_wr_prefix_chars(path, n, chars - (ND_HTML_PATH_MAX - ND_HTML_PATH_HEAD - 1), &cut);
+    ND_TRY(nd_sink_puts(s, "<span title=\""));
+    ND_TRY(nd_sink_html(s, path, n));
+    ND_TRY(nd_sink_puts(s, "\">"));
+    ND_TRY(nd_sink_html(s, path, head));
+    ND_TRY(nd_sink_puts(s, "\xE2\x80\xA6")); /* U+2026 */
+    ND_TRY(nd_sink_html(s, path + tail, n - tail));
+    return nd_sink_puts(s, "</span>");
+}
+
 /* ------------------------------------------------------------------------ */
 /* Page frame                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -169,6 +197,7 @@ static const char page_css[] =
     ".member{margin:0 0 6px 0;padding:4px 8px;border-left:3px solid var(--line)}\n"
     ".member.rep{border-left-color:var(--accent)}\n"
     ".loc{color:var(--muted);font-size:12px}\n"
+    ".empty{color:var(--muted);font-style:italic}\n"
     ".text{white-space:pre-wrap;word-break:break-word}\n"
     "del{background:#ffd7d5;color:#82071e;text-decoration:line-through}\n"
     "ins{background:#ccf2d4;color:#055d20;text-decoration:none}\n"
@@ -550,8 +579,10 @@ static nd_status put_path_line(nd_sink *s, const char *path, uint64_t line) {
 }
 
 /* The documents shown in the heat map: all of them, or the
- * ND_HTML_MATRIX_MAX with the highest share found elsewhere, in input
- * order.  *sel receives the document indices (malloc'ed). */
+ * ND_HTML_MATRIX_MAX with the highest share found elsewhere, in the order
+ * of that share, most first (ties: input order), so the overlapping
+ * documents meet in the top left corner.  *sel receives the document
+ * indices (malloc'ed). */
 typedef struct doc_rank {
     uint64_t num, den;
     size_t doc;
@@ -564,36 +595,26 @@ static int rank_cmp(const void *x, const void *y) {
     return p->doc < q->doc ? -1 : p->doc > q->doc;
 }
 
-static int size_cmp(const void *x, const void *y) {
-    size_t p = *(const size_t *)x, q = *(const size_t *)y;
-    return p < q ? -1 : p > q;
-}
-
 static nd_status select_docs(const nd_report *r, size_t **sel, size_t *nsel) {
     size_t nd = nd_report_document_count(r), n = ND_MIN(nd, (size_t)ND_HTML_MATRIX_MAX);
     doc_rank *rk = NULL;
     size_t *v = nd_mallocn(n ? n : 1, sizeof *v);
     nd_status st = ND_OK;
     if (!v) return ND_ERR_NOMEM;
-    if (nd <= ND_HTML_MATRIX_MAX) {
-        for (size_t i = 0; i < nd; i++) v[i] = i;
-    } else {
-        rk = nd_mallocn(nd, sizeof *rk);
-        if (!rk) {
-            st = ND_ERR_NOMEM;
-            goto out;
-        }
-        for (size_t i = 0; i < nd; i++) {
-            nd_document_info di;
-            ND_CHECK(nd_report_document(r, i, &di));
-            rk[i].num = di.elsewhere_chars;
-            rk[i].den = nd_wr_comparable(r, i);
-            rk[i].doc = i;
-        }
-        qsort(rk, nd, sizeof *rk, rank_cmp);
-        for (size_t i = 0; i < n; i++) v[i] = rk[i].doc;
-        qsort(v, n, sizeof *v, size_cmp);
+    rk = nd_mallocn(nd ? nd : 1, sizeof *rk);
+    if (!rk) {
+        st = ND_ERR_NOMEM;
+        goto out;
     }
+    for (size_t i = 0; i < nd; i++) {
+        nd_document_info di;
+        ND_CHECK(nd_report_document(r, i, &di));
+        rk[i].num = di.elsewhere_chars;
+        rk[i].den = nd_wr_comparable(r, i);
+        rk[i].doc = i;
+    }
+    if (nd > 1) qsort(rk, nd, sizeof *rk, rank_cmp);
+    for (size_t i = 0; i < n; i++) v[i] = rk[i].doc; /* most overlap first */
     *sel = v;
     *nsel = n;
     v = NULL;
@@ -667,7 +688,7 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
         ND_CHECK(nd_sink_puts(s, "\">"));
         ND_CHECK(nd_sink_u64(s, sel[i]));
         ND_CHECK(nd_sink_puts(s, " &middot; "));
-        ND_CHECK(put_html(s, di[i].path));
+        ND_CHECK(put_html_path(s, di[i].path));
         ND_CHECK(nd_sink_puts(s, "</th>"));
         for (size_t j = 0; j < nsel; j++) {
             uint64_t ab = 0, ba = 0, ncl = 0, pm;
@@ -718,7 +739,8 @@ static nd_status write_matrix(const nd_report *r, int passages, nd_sink *s) {
                                                   : (ncl == 1 ? "cluster" : "clusters")));
             }
             ND_CHECK(nd_sink_puts(s, "\">"));
-            if (pm >= 5 && nsel <= 40) ND_CHECK(nd_sink_u64(s, (pm + 5) / 10));
+            /* whole percent by write.c's rule: 99.6 shows as 99, never 100 */
+            if (pm >= 5 && nsel <= 40) ND_CHECK(nd_sink_u64(s, nd_share_units(ab, den[i], 2)));
             ND_CHECK(nd_sink_puts(s, "</td>"));
         }
         ND_CHECK(nd_sink_puts(s, "</tr>\n"));
@@ -758,7 +780,7 @@ static nd_status write_documents(const nd_report *r, nd_sink *s) {
         ND_TRY(nd_sink_puts(s, "</td><td class=\"path\" data-v=\""));
         ND_TRY(put_html(s, di.path));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(put_html(s, di.path));
+        ND_TRY(put_html_path(s, di.path));
         if (di.gzip) ND_TRY(nd_sink_puts(s, " <span class=\"loc\">(gzip)</span>"));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
         ND_TRY(nd_sink_u64(s, di.paragraphs));
@@ -804,6 +826,9 @@ static nd_status write_pairs(const nd_report *r, int passages, nd_sink *s) {
                            "<th class=\"num\" data-type=\"num\">"));
     ND_TRY(nd_sink_puts(s, passages ? "passages</th></tr></thead>\n<tbody>\n"
                                     : "clusters</th></tr></thead>\n<tbody>\n"));
+    if (no == 0) /* an empty section says so */
+        ND_TRY(nd_sink_puts(s, "<tr class=\"empty\"><td colspan=\"5\">None: no two documents "
+                               "share text.</td></tr>\n"));
     for (size_t k = 0; k < shown; k++) {
         nd_overlap_info ov;
         nd_document_info da, db;
@@ -817,11 +842,11 @@ static nd_status write_pairs(const nd_report *r, int passages, nd_sink *s) {
         ND_TRY(nd_sink_puts(s, "\"><td class=\"path\" data-v=\""));
         ND_TRY(put_html(s, da.path));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(put_html(s, da.path));
+        ND_TRY(put_html_path(s, da.path));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"path\" data-v=\""));
         ND_TRY(put_html(s, db.path));
         ND_TRY(nd_sink_puts(s, "\">"));
-        ND_TRY(put_html(s, db.path));
+        ND_TRY(put_html_path(s, db.path));
         ND_TRY(nd_sink_puts(s, "</td><td class=\"num\" data-v=\""));
         ND_TRY(nd_sink_share(s, ov.a_in_b, nd_wr_comparable(r, ov.a)));
         ND_TRY(nd_sink_puts(s, "\">"));
@@ -1188,6 +1213,9 @@ static nd_status write_views(const nd_report *r, nd_sink *s) {
         ND_CHECK(nd_sink_putc(s, '.'));
     }
     ND_CHECK(nd_sink_puts(s, "</p>\n"));
+    if (no == 0)
+        ND_CHECK(nd_sink_puts(s, "<p class=\"empty\">None: no two documents share a "
+                                 "passage.</p>\n"));
     for (size_t k = 0; k < shown; k++) {
         nd_overlap_info ov;
         nd_document_info da, db;
@@ -1325,6 +1353,12 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
     ND_TRY(nd_sink_puts(s, "</p>\n<p class=\"note\" id=\"filter-note\" hidden><span "
                            "id=\"filter-text\"></span> <button id=\"show-all\" "
                            "type=\"button\">show all</button></p>\n"));
+    if (ncl == 0) {
+        ND_TRY(nd_sink_puts(s, "<p class=\"empty\">None: no paragraph repeats at Jaccard "
+                               "threshold "));
+        ND_TRY(nd_sink_fixed(s, nd_unit_units(sum.threshold, 2), 2));
+        ND_TRY(nd_sink_puts(s, ".</p>\n"));
+    }
     for (size_t c = 0; c < shown; c++) ND_TRY(write_cluster(r, c, s));
     ND_TRY(nd_sink_puts(s, "</section>\n</main>\n<div id=\"tip\"></div>\n<script>\n"));
     ND_TRY(nd_sink_puts(s, scan_js));

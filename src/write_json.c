@@ -46,7 +46,7 @@ static nd_status put_u64(nd_sink *s, const char *key, uint64_t v) {
 
 static nd_status put_share(nd_sink *s, const char *key, uint64_t num, uint64_t den) {
     ND_TRY(nd_sink_puts(s, key));
-    return nd_sink_fixed(s, nd_ratio_units(num, den, SHARE_DECIMALS), SHARE_DECIMALS);
+    return nd_sink_fixed(s, nd_share_units(num, den, SHARE_DECIMALS), SHARE_DECIMALS);
 }
 
 static nd_status put_unit(nd_sink *s, const char *key, double v) {

@@ -82,7 +82,7 @@
 
 /* num/den as a percentage with one decimal, e.g. "41.2%", into buf. */
 static size_t fmt_pct(char *buf, size_t size, uint64_t num, uint64_t den) {
-    uint64_t pm = nd_ratio_units(num, den, 3); /* per mille */
+    uint64_t pm = nd_share_units(num, den, 3); /* per mille, write.c's rule */
     int n = snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "%%", pm / 10, pm % 10);
     return n < 0 ? 0 : (size_t)n;
 }

@@ -123,3 +123,81 @@ Test(html, compare_page_highlights_each_passage_on_both_sides) {
     free(m.data);
     nd_compare_free(c);
 }
+
+/* ------------------------------------------------------------------------ */
+/* issue 17: reports that read well                                          */
+/* ------------------------------------------------------------------------ */
+
+#include "write.h"
+
+static nd_report *scan_named(const char *const *names, const char *const *texts, size_t n) {
+    nd_scanner *sc;
+    nd_report *r;
+    cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(nd_scanner_add_buffer(sc, names[i], texts[i], strlen(texts[i])), ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_scanner_free(sc);
+    return r;
+}
+
+Test(html, a_part_is_never_shown_as_the_whole) {
+    /* the one rule in nd_share_units, behind nd_sink_percent and share */
+    cr_assert_eq(nd_share_units(996, 1000, 2), 99u, "99.6 in whole percent is 99");
+    cr_assert_eq(nd_share_units(9996, 10000, 3), 999u, "99.96% is 99.9%");
+    cr_assert_eq(nd_share_units(99996, 100000, 4), 9999u);
+    cr_assert_eq(nd_share_units(1000, 1000, 3), 1000u, "the whole is 100.0%");
+    cr_assert_eq(nd_share_units(995, 1000, 3), 995u);
+    cr_assert_eq(nd_share_units(9955, 10000, 3), 996u, "half up below the whole");
+    nd_test_buf m = {0};
+    nd_sink s;
+    cr_assert_eq(nd_sink_open(&s, nd_test_buf_write, &m), ND_OK);
+    cr_assert_eq(nd_sink_percent(&s, 9996, 10000), ND_OK);
+    cr_assert_eq(nd_sink_putc(&s, ' '), ND_OK);
+    cr_assert_eq(nd_sink_share(&s, 99996, 100000), ND_OK);
+    cr_assert_eq(nd_sink_putc(&s, ' '), ND_OK);
+    cr_assert_eq(nd_sink_percent(&s, 7, 7), ND_OK);
+    cr_assert_eq(nd_sink_flush(&s), ND_OK);
+    nd_sink_release(&s);
+    cr_assert_str_eq(m.data, "99.9% 0.9999 100.0%");
+    free(m.data);
+}
+
+Test(html, heat_map_orders_documents_by_overlap_most_first) {
+    /* c.txt shares nothing, b and d share their paragraph, a shares one of
+     * its two: order b, d (100%), a (50%), c (0%) - not input order */
+    static const char *const names[] = {"a.txt", "b.txt", "c.txt", "d.txt"};
+    static const char *const texts[] = {P2 "\n" EVIL "\n", P2 "\n", "unrelated words only\n",
+                                        P2 "\n"};
+    nd_report *r = scan_named(names, texts, 4);
+    char *h = render(r);
+    cr_assert_not_null(strstr(h, "<thead><tr><th></th><th class=\"col\" title=\"b.txt\">1</th>"
+                                 "<th class=\"col\" title=\"d.txt\">3</th><th class=\"col\" "
+                                 "title=\"a.txt\">0</th><th class=\"col\" title=\"c.txt\">2"
+                                 "</th></tr></thead>"),
+                       "%s", h);
+    free(h);
+    nd_report_free(r);
+}
+
+Test(html, empty_sections_say_so_and_long_paths_keep_their_file_name) {
+    static const char *const names[] = {
+        "a/very/long/directory/path/that/goes/on/and/on/for/a/while/report-2024.txt",
+        "short.txt"};
+    static const char *const texts[] = {P2 "\n", "unrelated words only\n"};
+    nd_report *r = scan_named(names, texts, 2);
+    char *h = render(r);
+    cr_assert_not_null(strstr(h, "None: no two documents share text."));
+    cr_assert_not_null(strstr(h, "<p class=\"empty\">None: no paragraph repeats at Jaccard "
+                                 "threshold 0.80.</p>"));
+    /* over 60 characters: the first 20, "…", the last 39, the whole in a title */
+    cr_assert_not_null(strstr(h, "<span title=\"a/very/long/directory/path/that/goes/on/and/on/"
+                                 "for/a/while/report-2024.txt\">a/very/long/director\xE2\x80\xA6"
+                                 "s/on/and/on/for/a/while/report-2024.txt</span>"),
+                       "%s", h);
+    cr_assert_null(strstr(h, ">a/very/long/directory/path/that/goes/on/and/on/for/a/while/"
+                             "report-2024.txt</td>"),
+                   "a table cell shows the whole long path");
+    free(h);
+    nd_report_free(r);
+}

@@ -25,6 +25,14 @@ if [ -z "$CHROME" ]; then
   echo "FAIL: chromium is not installed (run scripts/setup.sh deps)"
   exit 1
 fi
+# The corpus and the screenshot (docs/report.png) hold Chinese: without an
+# installed CJK font the browser draws boxes, so a missing one is a failure
+# too (Debian fonts-noto-cjk, installed by scripts/setup.sh test; the page's
+# font list names Noto Sans CJK SC).
+if [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
+  echo "FAIL: no CJK font is installed (fonts-noto-cjk; run scripts/setup.sh test)"
+  exit 1
+fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-html.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
 cd "$SRC" || exit 2
