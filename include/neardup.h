@@ -742,6 +742,11 @@ ND_API nd_status nd_report_write_width(const nd_report *r, nd_format format,
                                        const nd_write_options *wo, unsigned width,
                                        nd_write_fn fn, void *user);
 
+/* nd_report_write_query (the report `compare FILE PATH...` prints) written
+ * to `path` as nd_report_write_path writes a report.  Returns as both. */
+ND_API nd_status nd_report_write_query_path(const nd_report *r, nd_format format,
+                                            const nd_write_options *wo, const char *path);
+
 /* Writes the report to `path` atomically: into a temporary file in the same
  * directory, then renamed over path.  On failure nothing is left behind.  A
  * character device or fifo (/dev/null, a named pipe) is written in place
@@ -1041,8 +1046,20 @@ ND_API nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_in
 ND_API nd_status nd_compare_write(const nd_compare *c, nd_format format,
                                   const nd_write_options *wo, nd_write_fn fn,
                                   void *user);
-/* After nd_compare_write returned ND_ERR_IO: the errno value the write
- * function returned (0 if unknown), as nd_report_sys_errno.  Problems with
+/* Writes the comparison to `path` as nd_report_write_path writes a report
+ * (the same code): atomically, through a temporary file in the same
+ * directory renamed over path, mode 0666 & ~umask; a character device or
+ * fifo is written in place; nothing is left behind on failure.  Formats as
+ * nd_compare_write.  ND_ERR_IO (nd_compare_sys_errno), ND_ERR_NOT_REGULAR,
+ * ND_ERR_INVALID, ND_ERR_NOMEM. */
+ND_API nd_status nd_compare_write_path(const nd_compare *c, nd_format format,
+                                       const nd_write_options *wo, const char *path);
+/* The options the comparison was made with, into *out (ND_ERR_INVALID for
+ * NULL). */
+ND_API nd_status nd_compare_get_options(const nd_compare *c, nd_compare_options *out);
+/* After nd_compare_write or nd_compare_write_path returned ND_ERR_IO: the
+ * errno value the write function (or the failed system call) returned (0 if
+ * unknown), as nd_report_sys_errno.  Problems with
  * the input files reach nd_compare_paths' diag, with their errno. */
 ND_API int nd_compare_sys_errno(const nd_compare *c);
 

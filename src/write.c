@@ -1,6 +1,9 @@
 /*
- * write.c - report writers: dispatch, atomic file output, the buffered sink
- * and the escaping helpers shared by the four formats.
+ * write.c - report writers: dispatch, atomic file output (nd_write_path:
+ * scan's, compare's and the query report's -o), the buffered sink and the one
+ * escaping routine (put_clean) of every format - text, names, JSON, CSV and
+ * HTML - for the scan report (write_text.c, write_json.c, write_csv.c,
+ * write_html.c), the comparison (write_compare.c) and the query reports.
  *
  * THE OUTPUT FORMATS
  *
@@ -414,7 +417,10 @@ size_t nd_wr_prefix_chars(const char *str, size_t n, size_t chars, int *cut) {
 /* Escaping                                                                   */
 /* ------------------------------------------------------------------------ */
 
-enum clean_mode { CLEAN_JSON, CLEAN_CSV, CLEAN_TEXT, CLEAN_NAME };
+/* The one escaping routine of every writer (put_clean), by where the
+ * string goes: a JSON string, a CSV field, a terminal (text, and names in
+ * it), HTML text or attribute. */
+enum clean_mode { CLEAN_JSON, CLEAN_CSV, CLEAN_TEXT, CLEAN_NAME, CLEAN_HTML };
 
 /* CLEAN_NAME: bytes of a character a terminal must not see (control
  * characters, the controls of is_terminal_control) or of an invalid UTF-8
@@ -451,6 +457,16 @@ static nd_status put_clean(nd_sink *s, const char *str, size_t n, enum clean_mod
                 rep_len = put_name_escape(esc, p + i, adv); /* adv <= 3 */
                 rep = esc;
             }
+        } else if (mode == CLEAN_HTML) {
+            /* & < > " ' as entities; invalid UTF-8, C1 controls, DEL and C0
+             * controls other than TAB, LF and CR as U+FFFD */
+            uint32_t cp = c < 0x80 ? c : nd_wr_utf8_next(p + i, n - i, &adv);
+            rep = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;"
+                : c == '"' ? "&quot;" : c == '\'' ? "&#39;" : NULL;
+            if (cp == ND_WR_BAD || (cp >= 0x7F && cp <= 0x9F) ||
+                (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r'))
+                rep = replacement;
+            if (rep) rep_len = strlen(rep);
         } else if (c >= 0x80) {
             uint32_t cp = nd_wr_utf8_next(p + i, n - i, &adv);
             if (cp == ND_WR_BAD) {
@@ -520,6 +536,10 @@ nd_status nd_sink_text(nd_sink *s, const char *str, size_t n) {
     return put_clean(s, str, n, CLEAN_TEXT);
 }
 
+nd_status nd_sink_html(nd_sink *s, const char *str, size_t n) {
+    return put_clean(s, str, n, CLEAN_HTML);
+}
+
 nd_status nd_sink_name(nd_sink *s, const char *str, size_t n) {
     return put_clean(s, str, n, CLEAN_NAME);
 }
@@ -585,40 +605,40 @@ out:
 /* Atomic output to a file                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* The report as the new content of a file (nd_replace_file's fill). */
-typedef struct report_fill {
-    const nd_report *r;
-    nd_format format;
-    const nd_write_options *wo;
-} report_fill;
+/* A writer as the new content of a file (nd_replace_file's fill). */
+typedef struct path_fill {
+    nd_emit_fn emit;
+    void *ctx;
+} path_fill;
 
-static nd_status fill_report(void *ctx, nd_fd_out *out, int *err) {
-    report_fill *rf = ctx;
+static nd_status fill_path(void *ctx, nd_fd_out *out, int *err) {
+    path_fill *pf = ctx;
     ND_UNUSED(err); /* nd_replace_file derives it from the status and out */
-    return nd_report_write(rf->r, rf->format, rf->wo, nd_fd_write, out);
+    return pf->emit(pf->ctx, nd_fd_write, out);
 }
 
 /*
- * nd_report_write_path: the report is written to a temporary file
- * ".NAME.XXXXXX" (mkstemp) next to the target, fsync'ed, given mode
- * 0666 & ~umask (what open(2) would have given a new file), and renamed over
- * the target, so a reader sees either the old file or the complete new one,
- * never a partial report.  On any failure the temporary file is removed, the
- * target is untouched and an ND_ERR_IO's errno and path are kept by the
- * report (nd_report_sys_errno).  A character device or fifo (/dev/null, /dev/stdout, a
- * named pipe) is opened and written in place: there is no file to replace.
- * Refused: a path that is a directory or ends in '/' (ND_ERR_IO, EISDIR),
- * and an existing socket or block device (ND_ERR_NOT_REGULAR).  A symbolic
- * link at `path` is replaced by the new regular file, like `sed -i` does.
+ * nd_write_path (behind nd_report_write_path, nd_report_write_query_path
+ * and nd_compare_write_path, so every -o behaves alike): the output is
+ * written to a temporary file ".NAME.XXXXXX" (mkstemp) next to the target,
+ * fsync'ed, given mode 0666 & ~umask (what open(2) would have given a new
+ * file), and renamed over the target, so a reader sees either the old file
+ * or the complete new one, never a partial report.  On any failure the
+ * temporary file is removed, the target is untouched and *err receives the
+ * errno of an ND_ERR_IO.  A character device or fifo (/dev/null,
+ * /dev/stdout, a named pipe) is opened and written in place: there is no
+ * file to replace.  Refused: a path that is a directory or ends in '/'
+ * (ND_ERR_IO, EISDIR), and an existing socket or block device
+ * (ND_ERR_NOT_REGULAR).  A symbolic link at `path` is replaced by the new
+ * regular file, like `sed -i` does.
  */
-nd_status nd_report_write_path(const nd_report *r, nd_format format,
-                               const nd_write_options *wo, const char *path) {
+nd_status nd_write_path(const char *path, nd_emit_fn emit, void *ctx, int *err_out) {
     nd_status st = ND_OK;
     int err = 0;
     struct stat sb;
     const char *base;
 
-    if (!r || !path || !*path) {
+    if (!path || !*path) {
         st = ND_ERR_INVALID;
         err = EINVAL;
         goto out;
@@ -632,14 +652,14 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
     }
     if (stat(path, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode))) {
         /* /dev/null, /dev/stdout, a terminal or a pipe: nothing to replace
-         * atomically, so the report streams straight into it. */
+         * atomically, so the output streams straight into it. */
         nd_fd_out out = {open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC), 0};
         if (out.fd < 0) {
             err = errno;
             st = ND_ERR_IO;
             goto out;
         }
-        st = nd_report_write(r, format, wo, nd_fd_write, &out);
+        st = emit(ctx, nd_fd_write, &out);
         if (st != ND_OK)
             err = st == ND_ERR_NOMEM ? ENOMEM : st == ND_ERR_IO ? (out.err ? out.err : EIO) : 0;
         (void)close(out.fd);
@@ -653,11 +673,46 @@ nd_status nd_report_write_path(const nd_report *r, nd_format format,
         st = ND_ERR_NOT_REGULAR;
         goto out;
     }
-    report_fill rf = {r, format, wo};
-    st = nd_replace_file(path, 0666 & ~nd_process_umask(), fill_report, &rf, &err);
+    path_fill pf = {emit, ctx};
+    st = nd_replace_file(path, 0666 & ~nd_process_umask(), fill_path, &pf, &err);
 out:
-    if (st == ND_ERR_IO && r) (void)nd_report_io_error(r, err ? err : EIO, path);
+    if (st == ND_ERR_IO && !err) err = EIO;
+    *err_out = err;
     return st;
+}
+
+/* The report in one format (nd_emit_fn). */
+typedef struct report_emit {
+    const nd_report *r;
+    nd_format format;
+    const nd_write_options *wo;
+    int query; /* nd_report_write_query instead of nd_report_write */
+} report_emit;
+
+static nd_status emit_report(void *ctx, nd_write_fn fn, void *user) {
+    report_emit *re = ctx;
+    return re->query ? nd_report_write_query(re->r, re->format, re->wo, fn, user)
+                     : nd_report_write(re->r, re->format, re->wo, fn, user);
+}
+
+static nd_status report_path(const nd_report *r, nd_format format, const nd_write_options *wo,
+                             const char *path, int query) {
+    report_emit re = {r, format, wo, query};
+    int err = 0;
+    if (!r) return ND_ERR_INVALID;
+    nd_status st = nd_write_path(path, emit_report, &re, &err);
+    if (st == ND_ERR_IO) (void)nd_report_io_error(r, err, path);
+    return st;
+}
+
+nd_status nd_report_write_path(const nd_report *r, nd_format format,
+                               const nd_write_options *wo, const char *path) {
+    return report_path(r, format, wo, path, 0);
+}
+
+nd_status nd_report_write_query_path(const nd_report *r, nd_format format,
+                                     const nd_write_options *wo, const char *path) {
+    return report_path(r, format, wo, path, 1);
 }
 
 nd_status nd_sink_passage_side(nd_sink *s, const nd_passage_side *ps) {

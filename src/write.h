@@ -108,6 +108,10 @@ nd_status nd_sink_csv_field(nd_sink *s, const char *str, size_t n);
 /* s[0..n-1] for a terminal: invalid UTF-8 -> U+FFFD, control characters
  * (C0, DEL, C1, line/paragraph separators, bidi controls) -> one space. */
 nd_status nd_sink_text(nd_sink *s, const char *str, size_t n);
+/* s[0..n-1] as HTML text or attribute value: & < > " ' escaped, invalid
+ * UTF-8 replaced by U+FFFD, control characters other than TAB, LF and CR
+ * (C0, DEL, C1) replaced by U+FFFD. */
+nd_status nd_sink_html(nd_sink *s, const char *str, size_t n);
 /* A name (a path) for a terminal: as nd_sink_text, but a control character
  * or an invalid byte is shown escaped, each byte as \xNN (as the program's
  * diagnostics write names), never as a space that hides it. */
@@ -118,6 +122,17 @@ size_t nd_wr_name_width(const char *s, size_t n);
 /* Byte length of the first `chars` characters of s[0..n-1] (a prefix that
  * ends on a character boundary); *cut is set to 1 if characters remain. */
 size_t nd_wr_prefix_chars(const char *s, size_t n, size_t chars, int *cut);
+
+/* Records the errno of an ND_ERR_IO a write of c is about to return
+ * (nd_compare_sys_errno); compare.c. */
+void nd_compare_io_error(const nd_compare *c, int err);
+
+/* Writes some output through fn (nd_write_path's source). */
+typedef nd_status (*nd_emit_fn)(void *ctx, nd_write_fn fn, void *user);
+/* Writes emit's output to `path` atomically and umask-aware, as
+ * nd_report_write_path documents (write.c); *err receives the errno of an
+ * ND_ERR_IO (0 otherwise).  The one -o of scan, compare and query. */
+nd_status nd_write_path(const char *path, nd_emit_fn emit, void *ctx, int *err);
 
 /* The writers.  wo is never NULL here.  They only buffer into s; the caller
  * flushes. */

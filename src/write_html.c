@@ -81,33 +81,6 @@
 /* Escaping                                                                   */
 /* ------------------------------------------------------------------------ */
 
-nd_status nd_sink_html(nd_sink *s, const char *str, size_t n) {
-    static const char fffd[] = "\xEF\xBF\xBD";
-    const unsigned char *p = (const unsigned char *)str;
-    size_t i = 0, run = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        size_t adv = 1;
-        const char *rep = NULL;
-        if (c >= 0x80) {
-            uint32_t cp = nd_wr_utf8_next(p + i, n - i, &adv);
-            if (cp == ND_WR_BAD || (cp >= 0x80 && cp <= 0x9F)) rep = fffd;
-        } else if (c == '&') rep = "&amp;";
-        else if (c == '<') rep = "&lt;";
-        else if (c == '>') rep = "&gt;";
-        else if (c == '"') rep = "&quot;";
-        else if (c == '\'') rep = "&#39;";
-        else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) rep = fffd;
-        if (rep) {
-            ND_TRY(nd_sink_write(s, p + run, i - run));
-            ND_TRY(nd_sink_puts(s, rep));
-            run = i + adv;
-        }
-        i += adv;
-    }
-    return nd_sink_write(s, p + run, n - run);
-}
-
 static nd_status put_html(nd_sink *s, const char *str) {
     return nd_sink_html(s, str, strlen(str));
 }

@@ -14,8 +14,5 @@ nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink 
 nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo,
                                 nd_sink *s);
 
-/* s[0..n-1] as HTML text: & < > " ' escaped, invalid UTF-8 replaced by
- * U+FFFD, control characters other than TAB, LF and CR replaced by U+FFFD. */
-nd_status nd_sink_html(nd_sink *s, const char *str, size_t n);
 
 #endif /* ND_WRITE_HTML_H */

@@ -400,3 +400,60 @@ Test(compare, passages_begin_and_end_on_whole_words) {
     cr_assert_eq(pi.matched_chars, pi.side[0].chars);
     nd_compare_free(c);
 }
+
+/* ------------------------------------------------------------------------ */
+/* nd_compare_write_path (issue 17): scan's atomic, umask-aware -o            */
+/* ------------------------------------------------------------------------ */
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static size_t entries(const char *dir) {
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+Test(compare, write_path_is_atomic_and_respects_the_umask) {
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0, LOW);
+    char dir[] = "/tmp/nd-cmp-path.XXXXXX", path[64], missing[96];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    snprintf(missing, sizeof missing, "%s/no/such/dir/out.txt", dir);
+    FILE *f = fopen(path, "w"); /* an old file, replaced whole */
+    cr_assert_not_null(f);
+    fputs("old contents that are longer than nothing\n", f);
+    fclose(f);
+    mode_t old = umask(027);
+    nd_status st = nd_compare_write_path(c, ND_FORMAT_JSONL, NULL, path);
+    umask(old);
+    cr_assert_eq(st, ND_OK);
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0640, "mode %o, not 0666 & ~027", sb.st_mode & 0777);
+    cr_assert_eq(entries(dir), 1u, "a temporary file was left behind");
+    /* the bytes are nd_compare_write's */
+    nd_test_buf m = {0};
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_JSONL, NULL, nd_test_buf_write, &m), ND_OK);
+    char buf[8192];
+    f = fopen(path, "rb");
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    cr_assert_eq(n, m.len);
+    cr_assert_eq(memcmp(buf, m.data, n), 0);
+    free(m.data);
+    /* a directory that does not exist: ND_ERR_IO with its errno, nothing made */
+    cr_assert_eq(nd_compare_write_path(c, ND_FORMAT_TEXT, NULL, missing), ND_ERR_IO);
+    cr_assert_eq(nd_compare_sys_errno(c), ENOENT);
+    cr_assert_eq(nd_compare_write_path(c, ND_FORMAT_TEXT, NULL, dir), ND_ERR_IO, "a directory");
+    cr_assert_eq(nd_compare_write_path(c, ND_FORMAT_CSV, NULL, path), ND_ERR_INVALID);
+    cr_assert_eq(entries(dir), 1u);
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(rmdir(dir), 0);
+    nd_compare_free(c);
+}

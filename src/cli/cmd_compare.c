@@ -128,80 +128,31 @@ static void on_diag(void *user, const nd_diag *d)
     cli_print_diag(d);
 }
 
-static int write_fd(void *user, const void *buf, size_t len)
-{
-    int fd = *(int *)user;
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno ? errno : EIO;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Writes the comparison to path atomically (temporary file + rename). */
-static int write_output(const struct output *c, nd_format fmt,
+/* Writes the comparison to path through the library's one atomic,
+ * umask-aware -o (nd_compare_write_path, nd_report_write_query_path: the
+ * code behind scan's -o).  Interrupts are held back meanwhile, as scan does:
+ * a second Ctrl-C cannot kill it between mkstemp and rename. */
+static int write_output(const struct output *o, nd_format fmt,
                         const nd_write_options *wo, const char *path)
 {
     char shown[CLI_ESCAPE_SIZE];
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    const char *slash = strrchr(path, '/');
-    int fd = -1, err = 0, rc = CLI_EXIT_FATAL;
+    sigset_t block, saved;
     nd_status st;
+    int err;
 
-    if (tmp == NULL) {
-        err = ENOMEM;
-        goto out;
-    }
-    snprintf(tmp, n, "%.*s.%s.XXXXXX",
-             slash ? (int)(slash - path) + 1 : 0, path,
-             slash ? slash + 1 : path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        err = errno;
-        tmp[0] = '\0';
-        goto out;
-    }
-    st = emit(c, fmt, wo, write_fd, &fd);
-    if (st != ND_OK) {
-        err = st == ND_ERR_IO ? emit_errno(c) : ENOMEM;
-        if (err == 0)
-            err = EIO;
-        goto out;
-    }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-        err = errno;
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        err = errno;
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        err = errno;
-        goto out;
-    }
-    tmp[0] = '\0';
-    rc = CLI_EXIT_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp != NULL && tmp[0] != '\0')
-        unlink(tmp);
-    free(tmp);
-    if (rc != CLI_EXIT_OK)
-        fprintf(stderr, "neardup: cannot write '%s': %s\n",
-                cli_escape(shown, sizeof shown, path), strerror(err));
-    return rc;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &saved);
+    st = o->c ? nd_compare_write_path(o->c, fmt, wo, path)
+              : nd_report_write_query_path(o->r, fmt, wo, path);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    if (st == ND_OK)
+        return CLI_EXIT_OK;
+    err = st == ND_ERR_IO ? emit_errno(o) : 0;
+    fprintf(stderr, "neardup: cannot write '%s': %s\n",
+            cli_escape(shown, sizeof shown, path), err ? strerror(err) : nd_strerror(st));
+    return CLI_EXIT_FATAL;
 }
 
 /* Writes o to -o FILE (atomically) or standard output; an exit code. */

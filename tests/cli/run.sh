@@ -770,6 +770,15 @@ B  b.txt  (88 characters)
 #0  35 matching characters
   A  a.txt:2  over the lazy dog ne...
   B  b.txt:2  over the lazy dog ne..."
+  # -o: the library's atomic, umask-aware output (it was 0644 whatever the
+  # umask), identical to standard output, no temporary file left
+  ND_DIR=$TMP/c nd compare --preview 20 a.txt b.txt
+  cp "$OUT" "$TMP/c-stdout"
+  (umask 077; ND_DIR=$TMP/c nd compare --preview 20 -o cmp.txt a.txt b.txt)
+  [ "$(stat -c %a "$TMP/c/cmp.txt")" = 600 ] || fail "compare -o ignores the umask: $(stat -c %a "$TMP/c/cmp.txt")"
+  expect_same "$TMP/c-stdout" "$TMP/c/cmp.txt" "compare -o differs from standard output"
+  [ "$(ls -A "$TMP/c" | wc -l)" = 3 ] || fail "compare -o left files behind: $(ls -A "$TMP/c")"
+  rm "$TMP/c/cmp.txt"
   # --preview 0 means no preview, as in scan (it printed whole passages)
   ND_DIR=$TMP/c nd compare --preview 0 a.txt b.txt
   expect_rc 0
