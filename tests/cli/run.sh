@@ -1595,6 +1595,13 @@ clean-options)
   expect_rc 0
   grep -q -a -F 'report  [' "$ERR" || fail "clean --progress drew no progress bar"
   grep -q -a -F 'write   [' "$ERR" || fail "clean --progress drew no bar for the writing"
+  # every figure after the bar is named (issue 17): "elapsed Ns", never a
+  # bare number of seconds at the end
+  grep -q -a -E 'report  \[[#.]+\] +[0-9]+%  elapsed [0-9]+s' "$ERR" ||
+    fail "the bar's figures are not labelled: $(tr '\r' '\n' < "$ERR" | grep -a report | head -1)"
+  if tr '\r' '\n' < "$ERR" | grep -a '\[' | grep -a -q -E '%  [0-9]+s'; then
+    fail "a bar line ends with unlabelled seconds"
+  fi
   printf '\r\033[K' > "$TMP/clear"
   [ "$(tail -c 4 "$RAWERR" | od -An -tx1)" = "$(od -An -tx1 < "$TMP/clear")" ] ||
     fail "the progress bar is not cleared at the end"
