@@ -457,7 +457,10 @@ rows = list(csv.reader(open("out.csv", encoding="utf-8", newline="")))
 assert rows[0][3] == "path" and {r[3] for r in rows[1:]} == want, rows
 text = open("out.text", encoding="utf-8").read()
 assert all(ord(c) >= 32 or c == "\n" for c in text)
-assert "n/new line.txt" in text and "n/bad\ufffdbyte.txt" in text
+# names in the text report: control characters and invalid bytes escaped as
+# the diagnostics write them (issue 17), not as spaces or U+FFFD
+assert "n/new\\x0aline.txt" in text and "n/bad\\xffbyte.txt" in text, text
+assert "n/new line.txt" not in text
 PY
   ;;
 
