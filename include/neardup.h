@@ -1010,6 +1010,16 @@ ND_API nd_status nd_compare_buffers(const char *name_a, const void *a, size_t al
 ND_API nd_status nd_compare_paths(const char *path_a, const char *path_b,
                                   const nd_compare_options *co, nd_diag_fn diag,
                                   void *user, nd_compare **out);
+/* As nd_compare_paths, calling progress(progress_user, p) (NULL: none) on
+ * the calling thread as it goes: ND_STAGE_READ 0 of 0 before the files are
+ * read, ND_STAGE_SKETCH (the normalisation) with bytes of both documents
+ * done of their total before and after each, ND_STAGE_PASSAGE 0 of 0 when
+ * the fingerprints and the alignment start; p is valid during the call
+ * only.  Returns as nd_compare_paths. */
+ND_API nd_status nd_compare_paths_progress(const char *path_a, const char *path_b,
+                                           const nd_compare_options *co, nd_diag_fn diag,
+                                           void *user, nd_progress_fn progress,
+                                           void *progress_user, nd_compare **out);
 ND_API void nd_compare_free(nd_compare *c);
 
 typedef struct nd_compare_doc_info {

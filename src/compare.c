@@ -64,7 +64,16 @@ struct nd_compare {
     size_t nps;
     atomic_int err_errno; /* the last ND_ERR_IO of nd_compare_write: what
                              the write function returned (any thread) */
+    nd_progress_fn progress; /* nd_compare_paths_progress, or NULL */
+    void *progress_user;
 };
+
+/* Tells the progress callback (if any) `done` of `total` of a phase. */
+static void tell(const nd_compare *c, nd_stage stage, uint64_t done, uint64_t total) {
+    if (!c->progress) return;
+    nd_progress p = {stage, done, total, (uint64_t)c->d[0].size + c->d[1].size};
+    c->progress(c->progress_user, &p);
+}
 
 void nd_compare_options_default(nd_compare_options *co) {
     if (!co) return;
@@ -295,12 +304,16 @@ static nd_status run_compare(nd_compare *c) {
     const nd_align_check chk = {c->opt.threshold, cmp_jaccard, &ck};
 
     nd_norm_init(&nm, c->opt.norm_flags);
+    uint64_t total = (uint64_t)c->d[0].size + c->d[1].size;
+    tell(c, ND_STAGE_SKETCH, 0, total); /* normalising, bytes of both */
     for (int i = 0; i < 2; i++) {
         cmp_doc *d = &c->d[i];
         ND_CHECK(nd_norm_chars_mapped(&nm, d->data, d->size, &d->cps, &d->beg,
                                       &d->end, &d->nch));
         ND_CHECK(index_lines(d));
+        tell(c, ND_STAGE_SKETCH, i == 0 ? c->d[0].size : total, total);
     }
+    tell(c, ND_STAGE_PASSAGE, 0, 0); /* fingerprints, extension, alignment */
     ND_CHECK(find_fragments(&c->d[0], &c->d[1], k, w, &fr, &nfr));
     nd_align_text ta = {c->d[0].cps, c->d[0].beg, c->d[0].end, c->d[0].nch, {0}};
     nd_align_text tb = {c->d[1].cps, c->d[1].beg, c->d[1].end, c->d[1].nch, {0}};
@@ -422,10 +435,20 @@ static nd_status load_path(cmp_doc *d, const char *path, const nd_compare_option
 nd_status nd_compare_paths(const char *path_a, const char *path_b,
                            const nd_compare_options *co, nd_diag_fn diag,
                            void *user, nd_compare **out) {
+    return nd_compare_paths_progress(path_a, path_b, co, diag, user, NULL, NULL, out);
+}
+
+nd_status nd_compare_paths_progress(const char *path_a, const char *path_b,
+                                    const nd_compare_options *co, nd_diag_fn diag, void *user,
+                                    nd_progress_fn progress, void *progress_user,
+                                    nd_compare **out) {
     nd_status st, st_b;
     nd_compare *c = NULL;
     if (!path_a || !path_b || !out) return ND_ERR_INVALID;
     ND_CHECK(compare_new(co, &c));
+    c->progress = progress;
+    c->progress_user = progress_user;
+    tell(c, ND_STAGE_READ, 0, 0);
     /* both paths are tried, so every problem is reported at once */
     st = load_path(&c->d[0], path_a, &c->opt, diag, user);
     st_b = load_path(&c->d[1], path_b, &c->opt, diag, user);

@@ -141,6 +141,7 @@ struct cli_progress {
     double start, stage_start, last;
     int stage, drawn;
     int on; /* --progress, or stderr a terminal */
+    int compare; /* the stages are compare A B's (their own weights) */
 };
 
 /* Room for the shared option rows and OPT_END. */
@@ -178,6 +179,9 @@ int cli_scan_args_finish(struct cli_scan_args *a, const char *prog);
  * or stderr a terminal).  Prints the failure ("neardup: ...") itself. */
 nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
                           nd_scanner **out);
+/* compare A B's bar (--progress, or stderr a terminal): the callback for
+ * nd_compare_paths_progress with *user, or NULL when the bar is off. */
+nd_progress_fn cli_progress_compare(struct cli_scan_args *a, void **user);
 /* With the progress bar on, clean's writing of plan p draws it too. */
 void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p);
 /* Whether an output can be made, tried before any input is read so that a

@@ -354,7 +354,10 @@ int cmd_compare(int argc, char **argv)
         rc = CLI_EXIT_FATAL;
         goto out;
     }
-    st = nd_compare_paths(argv[0], argv[1], &co, on_diag, NULL, &c);
+    void *bar = NULL;
+    nd_progress_fn progress = cli_progress_compare(a, &bar);
+    st = nd_compare_paths_progress(argv[0], argv[1], &co, on_diag, NULL, progress, bar, &c);
+    cli_progress_end(&a->bar);
     if (st == ND_ERR_NOMEM || st == ND_ERR_INTERNAL || st == ND_ERR_INVALID) {
         fprintf(stderr, "neardup: compare failed: %s\n", nd_strerror(st));
         goto out;

@@ -102,19 +102,26 @@ static const unsigned stage_weight[ND_STAGE_COUNT_] = {
     [ND_STAGE_REPORT] = 50,
 };
 
+/* compare A B's phases (nd_compare_paths_progress): reading, normalising,
+ * then fingerprints and alignment, which take most of it. */
+static const unsigned compare_weight[ND_STAGE_COUNT_] = {
+    [ND_STAGE_READ] = 100, [ND_STAGE_SKETCH] = 300, [ND_STAGE_PASSAGE] = 600,
+};
+
 /* The run's done share in [0, 1] at `frac` of stage `stage` (-2, clean's
  * writing, is a bar of its own: its frac). */
-static double run_fraction(int stage, double frac)
+static double run_fraction(const struct cli_progress *ps, int stage, double frac)
 {
+    const unsigned *wt = ps->compare ? compare_weight : stage_weight;
     unsigned before = 0, all = 0;
     if (stage < 0 || stage >= ND_STAGE_COUNT_)
         return frac;
     for (int i = 0; i < ND_STAGE_COUNT_; i++) {
-        all += stage_weight[i];
+        all += wt[i];
         if (i < stage)
-            before += stage_weight[i];
+            before += wt[i];
     }
-    return ((double)before + (double)stage_weight[stage] * frac) / (double)all;
+    return ((double)before + (double)wt[stage] * frac) / (double)all;
 }
 
 /* Draws the progress bar on stderr: stage, its percentage, MB/s (when the
@@ -132,7 +139,7 @@ static void draw(struct cli_progress *ps, int stage, const char *name, uint64_t 
     }
     ps->last = t;
     double frac = total ? (double)done / (double)total : 0.0;
-    double el = t - ps->stage_start, run = run_fraction(stage, frac);
+    double el = t - ps->stage_start, run = run_fraction(ps, stage, frac);
     char rate[32] = "", eta[32] = "";
     if (bytes && el > 0.05 && done > 0)
         snprintf(rate, sizeof rate, " %7.1f MB/s", (double)done / el / 1e6);
@@ -158,6 +165,18 @@ static void on_progress(void *user, const nd_progress *p)
 static void on_write_progress(void *user, uint64_t done, uint64_t total)
 {
     draw(user, -2, "write", done, total, 1);
+}
+
+nd_progress_fn cli_progress_compare(struct cli_scan_args *a, void **user)
+{
+    if (!(a->progress_seen ? (a->progress & 1u) != 0 : isatty(STDERR_FILENO) == 1))
+        return NULL;
+    a->bar.start = a->bar.last = mono_now();
+    a->bar.stage = -1;
+    a->bar.on = 1;
+    a->bar.compare = 1;
+    *user = &a->bar;
+    return on_progress;
 }
 
 void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p)

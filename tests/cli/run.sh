@@ -779,6 +779,12 @@ B  b.txt  (88 characters)
   expect_same "$TMP/c-stdout" "$TMP/c/cmp.txt" "compare -o differs from standard output"
   [ "$(ls -A "$TMP/c" | wc -l)" = 3 ] || fail "compare -o left files behind: $(ls -A "$TMP/c")"
   rm "$TMP/c/cmp.txt"
+  # compare A B draws a progress bar too (issue 17), its figures named
+  ND_DIR=$TMP/c nd compare --progress --preview 20 a.txt b.txt
+  expect_rc 0
+  expect_same "$TMP/c-stdout" "$OUT" "compare --progress changes the report"
+  grep -q -a -E 'passage \[[#.]+\] +[0-9]+%  elapsed [0-9]+s' "$ERR" ||
+    fail "compare --progress drew no bar: $(tr '\r' '\n' < "$ERR" | head -3)"
   # --preview 0 means no preview, as in scan (it printed whole passages)
   ND_DIR=$TMP/c nd compare --preview 0 a.txt b.txt
   expect_rc 0
