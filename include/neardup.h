@@ -542,8 +542,8 @@ ND_API nd_status nd_report_document(const nd_report *r, size_t i, nd_document_in
  * nd_summary.duplicated_chars, which counts cluster members.  Every share a
  * writer prints (elsewhere, within, a_in_b, b_in_a, duplicated) divides by
  * these, so byte-identical files show 100%, and the overlaps are ranked by
- * them.  ND_ERR_INVALID for a
- * NULL argument or i out of range.  Thread-safe (the report is immutable). */
+ * them.  ND_ERR_INVALID for a NULL argument or i out of range.  Thread-safe
+ * (the report is immutable); nothing is allocated. */
 ND_API nd_status nd_report_document_comparable(const nd_report *r, size_t i, uint64_t *out);
 ND_API nd_status nd_report_comparable_chars(const nd_report *r, uint64_t *out);
 /* The inputs the scan skipped (nd_summary.skipped counts them; notices with
@@ -737,13 +737,15 @@ ND_API nd_status nd_report_write(const nd_report *r, nd_format format,
  * use; a program writing to a terminal passes its width): previews are cut
  * to fit, a document pair too long for one line takes two.  Paths are never
  * cut, so a line with a very long path can be wider.  Other formats ignore
- * width.  Returns as nd_report_write. */
+ * width.  r and fn must not be NULL, wo may be; threads and the sink as
+ * nd_report_write.  Returns as nd_report_write. */
 ND_API nd_status nd_report_write_width(const nd_report *r, nd_format format,
                                        const nd_write_options *wo, unsigned width,
                                        nd_write_fn fn, void *user);
 
 /* nd_report_write_query (the report `compare FILE PATH...` prints) written
- * to `path` as nd_report_write_path writes a report.  Returns as both. */
+ * to `path` as nd_report_write_path writes a report (the same code; the
+ * errno and path of an ND_ERR_IO are kept by r).  Returns as both. */
 ND_API nd_status nd_report_write_query_path(const nd_report *r, nd_format format,
                                             const nd_write_options *wo, const char *path);
 
@@ -1060,12 +1062,14 @@ ND_API nd_status nd_compare_write(const nd_compare *c, nd_format format,
  * (the same code): atomically, through a temporary file in the same
  * directory renamed over path, mode 0666 & ~umask; a character device or
  * fifo is written in place; nothing is left behind on failure.  Formats as
- * nd_compare_write.  ND_ERR_IO (nd_compare_sys_errno), ND_ERR_NOT_REGULAR,
+ * nd_compare_write; c and path must not be NULL, wo may be.  The handle is
+ * only read (but for the errno of a failure, which the last failing write
+ * keeps).  ND_ERR_IO (nd_compare_sys_errno), ND_ERR_NOT_REGULAR,
  * ND_ERR_INVALID, ND_ERR_NOMEM. */
 ND_API nd_status nd_compare_write_path(const nd_compare *c, nd_format format,
                                        const nd_write_options *wo, const char *path);
-/* The options the comparison was made with, into *out (ND_ERR_INVALID for
- * NULL). */
+/* The options the comparison was made with, copied into *out (ND_ERR_INVALID
+ * for NULL).  Thread-safe. */
 ND_API nd_status nd_compare_get_options(const nd_compare *c, nd_compare_options *out);
 /* After nd_compare_write or nd_compare_write_path returned ND_ERR_IO: the
  * errno value the write function (or the failed system call) returned (0 if

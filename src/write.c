@@ -400,6 +400,24 @@ size_t nd_wr_text_width(const char *str, size_t n) {
     return w;
 }
 
+size_t nd_wr_fit_preview(const char *str, size_t n, size_t chars, size_t cols, size_t mark,
+                         int *cut) {
+    const unsigned char *p = (const unsigned char *)str;
+    size_t len = nd_wr_prefix_chars(str, n, chars, cut);
+    if (nd_wr_text_width(str, len) + (*cut ? mark : 0) <= cols) return len;
+    size_t i = 0, w = 0; /* cut to the columns left, the mark included */
+    while (i < len) {
+        size_t adv;
+        uint32_t cp = nd_wr_utf8_next(p + i, len - i, &adv);
+        size_t cw = (cp == ND_WR_BAD || is_terminal_control(cp)) ? 1 : nd_wr_char_width(cp);
+        if (w + cw + mark > cols) break;
+        w += cw;
+        i += adv;
+    }
+    *cut = 1;
+    return i;
+}
+
 size_t nd_wr_prefix_chars(const char *str, size_t n, size_t chars, int *cut) {
     const unsigned char *p = (const unsigned char *)str;
     size_t i = 0, k = 0;

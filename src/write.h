@@ -134,6 +134,13 @@ typedef nd_status (*nd_emit_fn)(void *ctx, nd_write_fn fn, void *user);
  * ND_ERR_IO (0 otherwise).  The one -o of scan, compare and query. */
 nd_status nd_write_path(const char *path, nd_emit_fn emit, void *ctx, int *err);
 
+/* Byte length of the preview of s[0..n-1]: its first `chars` characters,
+ * fewer if they and a `mark` columns wide cut mark ("…" 1, "..." 3) would
+ * not fit in `cols` display columns; *cut is set when characters remain.
+ * How every text writer fits its lines to a width. */
+size_t nd_wr_fit_preview(const char *s, size_t n, size_t chars, size_t cols, size_t mark,
+                         int *cut);
+
 /* The writers.  wo is never NULL here.  They only buffer into s; the caller
  * flushes. */
 /* The text format's lines fit in `width` display columns (previews are cut

@@ -19,7 +19,8 @@
  *     B  b.txt:2  the quick brown fox ...
  * (", read as ENCODING" after the characters of a decoded document; passages
  * numbered from 0, as the jsonl "id"; previews of wo->preview characters,
- * "..." when cut; preview 0: the locations only.)
+ * fewer where the line would pass ND_TEXT_WIDTH (100) columns, "..." when
+ * cut; preview 0: the locations only.)
  *
  * jsonl: one "compare" record (paths, bytes, encodings, chars, shares both
  * ways, passages, the options), then one "passage" record per passage
@@ -124,7 +125,11 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo, nd_
                 continue;
             }
             ND_TRY(nd_sink_repeat(s, ' ', locw - loc_width(di[i].path, ps) + 2));
-            size_t shown = nd_wr_prefix_chars(t, len, wo->preview, &cut);
+            /* "  A  " path:lines "  ": the preview fits ND_TEXT_WIDTH */
+            size_t used = 5 + locw + 2;
+            size_t shown = nd_wr_fit_preview(t, len, wo->preview,
+                                             used < ND_TEXT_WIDTH ? ND_TEXT_WIDTH - used : 0, 3,
+                                             &cut);
             ND_TRY(nd_sink_text(s, t, shown));
             if (cut) ND_TRY(nd_sink_puts(s, "..."));
             ND_TRY(nd_sink_putc(s, '\n'));

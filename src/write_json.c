@@ -215,13 +215,17 @@ static nd_status put_text(const nd_report *r, size_t i, nd_sink *s) {
 static nd_status skipped_record(const nd_report *r, const json_paths *jp, size_t i,
                                 nd_sink *s, const char *type) {
     nd_diag d;
+    char why[128];
+    const char *reason;
     ND_UNUSED(jp);
     ND_TRY(nd_report_skipped(r, i, &d));
+    reason = nd_strerror(d.status);
+    /* strerror_r (XSI): records are written on several threads */
+    if (d.status == ND_ERR_IO && d.sys_errno > 0 && strerror_r(d.sys_errno, why, sizeof why) == 0)
+        reason = why;
     ND_TRY(open_record(s, type));
     ND_TRY(put_str(s, "\"path\":", d.path));
-    ND_TRY(put_str(s, ",\"reason\":",
-                   d.status == ND_ERR_IO && d.sys_errno ? strerror(d.sys_errno)
-                                                        : nd_strerror(d.status)));
+    ND_TRY(put_str(s, ",\"reason\":", reason));
     ND_TRY(put_str(s, ",\"status\":", nd_strerror(d.status)));
     ND_TRY(put_u64(s, ",\"errno\":", (uint64_t)(d.sys_errno > 0 ? d.sys_errno : 0)));
     if (d.detail)

@@ -265,6 +265,7 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
     ND_TRY(nd_sink_percent(s, v->found, v->qi.text_chars));
     ND_TRY(nd_sink_puts(s, " of FILE is found in the corpus"));
     ND_TRY(put_chars_of(s, v->found, v->qi.text_chars));
+    size_t id = 0; /* passages numbered as the jsonl "id": from 0, in order */
     for (size_t k = 0; k < v->nm; k++) {
         const q_match *m = &v->m[k];
         nd_document_info di;
@@ -296,7 +297,7 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
         for (size_t i = m->first; i < m->first + m->n; i++) {
             const q_item *it = &v->it[i];
             ND_TRY(nd_sink_puts(s, "   #"));
-            ND_TRY(nd_sink_u64(s, i - m->first + 1));
+            ND_TRY(nd_sink_u64(s, id++));
             ND_TRY(nd_sink_puts(s, "  "));
             ND_TRY(nd_sink_u64(s, it->matched));
             ND_TRY(nd_sink_puts(s, " matching characters"));
@@ -320,7 +321,10 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
                     continue;
                 }
                 ND_TRY(nd_sink_repeat(s, ' ', locw - loc_width(path, ps) + 2));
-                shown = nd_wr_prefix_chars(text, len, wo->preview, &cut);
+                /* "     " path:lines "  ": the preview fits ND_TEXT_WIDTH */
+                size_t used = 5 + locw + 2;
+                shown = nd_wr_fit_preview(text, len, wo->preview,
+                                          used < ND_TEXT_WIDTH ? ND_TEXT_WIDTH - used : 0, 3, &cut);
                 ND_TRY(nd_sink_text(s, text, shown));
                 if (cut) ND_TRY(nd_sink_puts(s, "..."));
                 ND_TRY(nd_sink_putc(s, '\n'));
@@ -438,6 +442,7 @@ static nd_status write_html(const q_view *v, nd_sink *s) {
     ND_TRY(nd_sink_puts(s, " of "));
     ND_TRY(nd_sink_u64(s, v->qi.text_chars));
     ND_TRY(nd_sink_puts(s, " characters)</div>\n"));
+    size_t id = 0; /* passages numbered as the jsonl "id" */
     for (size_t k = 0; k < v->nm; k++) {
         const q_match *m = &v->m[k];
         nd_document_info di;
@@ -464,7 +469,7 @@ static nd_status write_html(const q_view *v, nd_sink *s) {
                 ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
                 if (w == 0) {
                     ND_TRY(nd_sink_putc(s, '#'));
-                    ND_TRY(nd_sink_u64(s, i - m->first + 1));
+                    ND_TRY(nd_sink_u64(s, id++));
                     ND_TRY(nd_sink_puts(s, " "));
                     ND_TRY(put_loc_with(s, v->qi.path, &it->q, nd_sink_html));
                 } else {

@@ -475,20 +475,7 @@ static nd_status put_preview_text(nd_sink *s, const char *text, size_t len, unsi
     size_t skip = leading_space(text, len);
     text += skip;
     len -= skip;
-    len = nd_wr_prefix_chars(text, len, preview, &cut);
-    if (nd_wr_text_width(text, len) > cols - 2 - (cut ? 1 : 0)) { /* cut to fit */
-        const unsigned char *p = (const unsigned char *)text;
-        size_t i = 0, w = 0;
-        while (i < len) {
-            size_t adv;
-            size_t cw = nd_wr_text_width(text + i, (nd_wr_utf8_next(p + i, len - i, &adv), adv));
-            if (w + cw > cols - 3) break; /* room for the "…" */
-            w += cw;
-            i += adv;
-        }
-        len = i;
-        cut = 1;
-    }
+    len = nd_wr_fit_preview(text, len, preview, cols - 2, 1, &cut); /* "  " and "…" */
     while (cut && len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t')) len--;
     ND_TRY(nd_sink_puts(s, "  "));
     ND_TRY(nd_sink_text(s, text, len));
