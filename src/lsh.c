@@ -92,17 +92,16 @@
  * the sort's scratch buffer, so it costs no memory.  Measured on that corpus, 1 thread
  * (alternating runs against the unfiltered sort on a shared 2-core VM): the
  * LSH stage 0.19-0.22 s instead of 0.34-0.45 s, 1.20 G instructions instead
- * of 1.85 G.  With AVX2 the second pass looks eight rows up at once
- * (band_again_avx2: two vpgatherdq of four table words, the slot's bit
- * moved to the sign and collected by movemask, survivors written by ctz),
- * and the first computes eight rows' table words and bits in vectors, one
- * group ahead so that their words are prefetched, leaving only the
- * read-modify-writes scalar (band_seen_avx2; they may hit one word twice):
- * callgrind, 105,738 one-per-line English paragraphs, the two passes 87.7 M
- * -> 57.6 M (second) -> 46.5 M (both) instructions, the scan 686.7 M ->
- * 651.9 M -> 640.9 M.  Band keys: nd_lsh_band_keys has one unrolled copy
- * per common row count (3, 4, 6, 7, 9, 14), whose multipliers are
- * constants.
+ * of 1.85 G.  Both passes were also written with AVX2, eight rows a step
+ * (the table words and bits computed in vectors a group ahead, the second
+ * pass's bits fetched with vpgatherdq): a third fewer instructions
+ * (callgrind, 105,738 paragraphs: 87.7 M -> 46.5 M) but no faster on the
+ * Zen 3 VM, where the passes wait on the table, not on instructions (LSH
+ * stage, medians of five alternated runs, 1 thread: 1.19 M paragraphs 0.190
+ * s scalar, 0.189 s with the table pass vectorised, 0.23 s with the
+ * gathers too; 118 K paragraphs, the table in L2, 0.018 s against 0.019
+ * s), so they are not kept.  Band keys: nd_lsh_band_keys has one unrolled copy per
+ * common row count (3, 4, 6, 7, 9, 14), whose multipliers are constants.
  */
 #include "lsh.h"
 
@@ -359,149 +358,19 @@ size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_w
     return m;
 }
 
-static int lsh_simd = 1; /* nd_lsh_allow_simd */
-
-void nd_lsh_allow_simd(int on) { lsh_simd = on != 0; }
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ND_LSH_AVX2 1
-#include <immintrin.h>
-
-/* Slots of eight rows for band_seen_avx2: the table word of each (0 for a
- * row not wanted), its "seen" bit, and which rows are wanted. */
-typedef struct seen8 {
-    _Alignas(32) uint32_t w[8];
-    _Alignas(32) uint64_t bit[8];
-    unsigned on;
-} seen8;
-
-__attribute__((target("avx2"), always_inline)) static inline void
-seen8_load(seen8 *g, const uint32_t *keys, const unsigned char *state, __m256i w8, __m128i shv) {
-    const __m256i k = _mm256_loadu_si256((const __m256i *)(const void *)keys);
-    uint64_t s8;
-    memcpy(&s8, state, 8);
-    const __m256i on = _mm256_cmpeq_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)s8)), w8);
-    const __m256i h = _mm256_srl_epi32(_mm256_and_si256(k, on), shv);
-    const __m256i b = _mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(31)), 1);
-    const __m256i one = _mm256_set1_epi64x(1);
-    _mm256_store_si256((__m256i *)(void *)g->w, _mm256_srli_epi32(h, 5));
-    _mm256_store_si256((__m256i *)(void *)g->bit,
-                       _mm256_sllv_epi64(one, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(b))));
-    _mm256_store_si256((__m256i *)(void *)(g->bit + 4),
-                       _mm256_sllv_epi64(one, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(b, 1))));
-    g->on = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(on));
-}
-
-/* The table pass of band_filter eight rows at a time (AVX2): the slots'
- * words and bits are computed in vectors one group ahead (whose words are
- * prefetched when `ahead`), and the read-modify-writes, which may hit one
- * word twice, stay scalar, straight through for a group of wanted rows.
- * Rows [0, *done) are entered, *done = np rounded down to 8. */
-__attribute__((target("avx2,bmi"), always_inline)) static inline void
-band_seen_body(const uint32_t *keys, const unsigned char *state, unsigned char want, size_t np,
-               uint64_t *tab, int sh, int ahead, size_t *done) {
-    const __m256i w8 = _mm256_set1_epi32(want);
-    const __m128i shv = _mm_cvtsi32_si128(sh);
-    seen8 g[2];
-    size_t p = 0;
-    if (np >= 8) seen8_load(&g[0], keys, state, w8, shv);
-    for (unsigned c = 0; p + 8 <= np; p += 8, c ^= 1) {
-        const seen8 *a = &g[c];
-        if (p + 16 <= np) {
-            seen8_load(&g[c ^ 1], keys + p + 8, state + p + 8, w8, shv);
-            if (ahead)
-                for (unsigned i = 0; i < 8; i++) filter_prefetch(tab, (uint64_t)g[c ^ 1].w[i] << 5);
-        }
-        if (a->on == 0xFFu) {
-            ND_UNROLL_16
-            for (unsigned i = 0; i < 8; i++) {
-                const uint64_t x = tab[a->w[i]], bit = a->bit[i];
-                tab[a->w[i]] = x | bit | (x & bit) << 1;
-            }
-            continue;
-        }
-        for (unsigned on = a->on; on; on &= on - 1) {
-            const unsigned i = (unsigned)__builtin_ctz(on);
-            const uint64_t x = tab[a->w[i]], bit = a->bit[i];
-            tab[a->w[i]] = x | bit | (x & bit) << 1;
-        }
-    }
-    *done = p;
-}
-
-__attribute__((target("avx2,bmi"))) static void band_seen_avx2(const uint32_t *keys,
-                                                             const unsigned char *state,
-                                                             unsigned char want, size_t np,
-                                                             uint64_t *tab, int sh, int ahead,
-                                                             size_t *done) {
-    if (ahead)
-        band_seen_body(keys, state, want, np, tab, sh, 1, done);
-    else
-        band_seen_body(keys, state, want, np, tab, sh, 0, done);
-}
-
-/* The entry pass of band_filter eight rows at a time (AVX2): the rows'
- * "seen again" bits are gathered from the table (two vpgatherdq of four
- * words), moved to the sign bits and collected with movemask, and only the
- * rows that pass (few: most keys are singletons) are written, by ctz.
- * Rows not wanted are masked to key 0 before they index the table, as in
- * band_filter.  Returns the number of entries written for rows [0, *done),
- * *done = np rounded down to 8.  The same entries as the scalar pass. */
-__attribute__((target("avx2,bmi"))) static size_t band_again_avx2(const uint32_t *keys,
-                                                                 const unsigned char *state,
-                                                                 unsigned char want, size_t np,
-                                                                 uint64_t *e, const uint64_t *tab,
-                                                                 int sh, size_t *done) {
-    const __m256i w8 = _mm256_set1_epi32(want), m31 = _mm256_set1_epi32(31);
-    const __m256i one = _mm256_set1_epi32(1);
-    const __m128i shv = _mm_cvtsi32_si128(sh);
-    const long long *t = (const long long *)(const void *)tab;
-    size_t m = 0, p = 0;
-    for (; p + 8 <= np; p += 8) {
-        const __m256i k = _mm256_loadu_si256((const __m256i *)(const void *)(keys + p));
-        uint64_t s8;
-        memcpy(&s8, state + p, 8);
-        const __m256i on = _mm256_cmpeq_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)s8)), w8);
-        const __m256i h = _mm256_srl_epi32(_mm256_and_si256(k, on), shv);
-        const __m256i wi = _mm256_srli_epi32(h, 5);
-        const __m256i bi = _mm256_add_epi32(_mm256_slli_epi32(_mm256_and_si256(h, m31), 1), one);
-        const __m256i g0 = _mm256_i32gather_epi64(t, _mm256_castsi256_si128(wi), 8);
-        const __m256i g1 = _mm256_i32gather_epi64(t, _mm256_extracti128_si256(wi, 1), 8);
-        const __m256i a0 = _mm256_srlv_epi64(g0, _mm256_cvtepu32_epi64(_mm256_castsi256_si128(bi)));
-        const __m256i a1 = _mm256_srlv_epi64(g1, _mm256_cvtepu32_epi64(_mm256_extracti128_si256(bi, 1)));
-        unsigned hit = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_slli_epi64(a0, 63))) |
-                       (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_slli_epi64(a1, 63))) << 4;
-        hit &= (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(on));
-        for (; hit; hit &= hit - 1) {
-            const size_t q = p + (unsigned)__builtin_ctz(hit);
-            e[m++] = (uint64_t)keys[q] << 32 | q;
-        }
-    }
-    *done = p;
-    return m;
-}
-#endif
-
 /* The two passes of nd_lsh_band_entries over a table of 2^(32 - sh) slots,
  * prefetching ND_FILTER_AHEAD entries on when `ahead` (a constant at each
  * call: each call is its own copy of the loops). */
-__attribute__((always_inline)) static inline size_t
-band_filter(const uint32_t *keys, const unsigned char *state, unsigned char want, size_t np,
-            uint64_t *e, uint64_t *tab, int sh, int ahead) {
-    size_t m = 0, p0 = 0, p1 = 0;
+static inline size_t band_filter(const uint32_t *keys, const unsigned char *state,
+                                 unsigned char want, size_t np, uint64_t *e, uint64_t *tab,
+                                 int sh, int ahead) {
+    size_t m = 0;
     const size_t pf = np > ND_FILTER_AHEAD ? np - ND_FILTER_AHEAD : 0;
-#ifdef ND_LSH_AVX2
-    const int simd = lsh_simd && __builtin_cpu_supports("avx2");
-    if (simd) band_seen_avx2(keys, state, want, np, tab, sh, ahead, &p1);
-#endif
-    for (size_t p = p1; p < np; p++) {
+    for (size_t p = 0; p < np; p++) {
         if (ahead && p < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
         if (state[p] == want) filter_add(tab, keys[p] >> sh, 1);
     }
-#ifdef ND_LSH_AVX2
-    if (simd) m = band_again_avx2(keys, state, want, np, e, tab, sh, &p0);
-#endif
-    for (size_t p = p0; p < np; p++) {
+    for (size_t p = 0; p < np; p++) {
         if (ahead && p < pf) filter_prefetch(tab, keys[p + ND_FILTER_AHEAD] >> sh);
         uint32_t on = state[p] == want;
         e[m] = (uint64_t)keys[p] << 32 | p;

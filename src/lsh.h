@@ -58,11 +58,6 @@ size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_w
 size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, unsigned char want,
                            size_t np, uint64_t *e, uint64_t *tab, size_t tab_words);
 
-/* Whether nd_lsh_band_entries may take its AVX2 pass where the CPU has it
- * (1, the default) or must not (0): for tests, which compare the two; set
- * it before any scan runs. */
-void nd_lsh_allow_simd(int on);
-
 /* The entries of nd_lsh_band_entries, sorted by key (ascending ids within a
  * key), as nd_sort_hi32 would leave them; returns their number.  From
  * about two million rows (where the filter's table outgrows the caches) by

@@ -213,10 +213,8 @@ Test(lsh, band_keys_are_the_vector_multiply_shift_for_every_row_count) {
     }
 }
 
-/* With the AVX2 pass where the CPU has it, and with the scalar one only. */
-static void band_entries_are_the_wanted_rows(int simd) {
+Test(lsh, band_entries_are_the_wanted_rows_without_singletons) {
     enum { N = 30000 };
-    nd_lsh_allow_simd(simd);
     uint32_t *keys = malloc(N * sizeof *keys);
     unsigned char *state = malloc(N);
     uint64_t *e = malloc((N + 1) * sizeof *e), *f = malloc((N + 1) * sizeof *f);
@@ -253,12 +251,6 @@ static void band_entries_are_the_wanted_rows(int simd) {
     free(e);
     free(f);
     free(tab);
-    nd_lsh_allow_simd(1);
-}
-
-Test(lsh, band_entries_are_the_wanted_rows_without_singletons) { band_entries_are_the_wanted_rows(1); }
-Test(lsh, band_entries_are_the_wanted_rows_without_singletons_scalar) {
-    band_entries_are_the_wanted_rows(0);
 }
 
 /* nd_lsh_band_grouped gives exactly the entries nd_lsh_band_entries keeps,
