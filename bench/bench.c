@@ -130,8 +130,7 @@ static void sample_once(sampler *s) {
     unsigned long long v = rss_anon();
     int st = atomic_load(&s->stage);
     unsigned long long old = atomic_load(&s->peak[st]);
-    while (v > old && !atomic_compare_exchange_weak(&s->peak[st], &old, v)) {
-    }
+    while (v > old && !atomic_compare_exchange_weak(&s->peak[st], &old, v)) {}
 }
 
 static void *sampler_main(void *arg) {
@@ -227,12 +226,12 @@ static void name_documents(const nd_report *r, doc_name *names, size_t nd) {
 /* Recall counts, overall or of one kind of planted pair. */
 typedef struct recall_t {
     char kind[128];
-    size_t rows;           /* rows of truth.tsv found in the report */
-    size_t want, found;    /* exact J >= t, both paragraphs >= min_chars */
+    size_t rows;                /* rows of truth.tsv found in the report */
+    size_t want, found;         /* exact J >= t, both paragraphs >= min_chars */
     size_t want_est, found_est; /* jaccard_estimate >= t */
-    size_t hist[7];        /* exact J: < .5, .5-.6, .6-.7, .7-.8, .8-.9, .9-1, 1 */
-    size_t est_off;        /* |jaccard_estimate - J| > 0.0001 */
-    size_t missed[3];      /* missed pairs by J: [t, t+.05), [t+.05, t+.1), >= t+.1 */
+    size_t hist[7];             /* exact J: < .5, .5-.6, .6-.7, .7-.8, .8-.9, .9-1, 1 */
+    size_t est_off;             /* |jaccard_estimate - J| > 0.0001 */
+    size_t missed[3];           /* missed pairs by J: [t, t+.05), [t+.05, t+.1), >= t+.1 */
 } recall_t;
 
 /* A list of recall_t by name. */
@@ -245,7 +244,7 @@ typedef struct recall_set {
     recall_t all;
     recall_list kind;  /* by truth.tsv kind */
     recall_list group; /* by kind_group() */
-    size_t unmatched; /* rows whose paragraphs are not in the report */
+    size_t unmatched;  /* rows whose paragraphs are not in the report */
 } recall_set;
 
 static int cmp_kind(const void *a, const void *b) {
@@ -271,7 +270,13 @@ static recall_t *kind_slot(recall_list *l, const char *kind) {
 static void count_pair(recall_t *k, double j, double est, double t, int big, int same) {
     k->rows++;
     if (big) {
-        k->hist[j < 0.5 ? 0 : j < 0.6 ? 1 : j < 0.7 ? 2 : j < 0.8 ? 3 : j < 0.9 ? 4 : j < 1.0 ? 5 : 6]++;
+        k->hist[j < 0.5   ? 0
+                : j < 0.6 ? 1
+                : j < 0.7 ? 2
+                : j < 0.8 ? 3
+                : j < 0.9 ? 4
+                : j < 1.0 ? 5
+                          : 6]++;
         if (j >= t) {
             k->want++;
             k->found += same;
@@ -307,8 +312,7 @@ static const char *kind_group(const char *kind) {
 
 /* Recall of planted pairs with exact J >= t, overall and per kind, into
  * *rs (whose kind array the caller frees); -1 if truth.tsv is missing. */
-static int recall(const nd_report *r, const char *truth, const nd_options *opt,
-                  recall_set *rs) {
+static int recall(const nd_report *r, const char *truth, const nd_options *opt, recall_set *rs) {
     int rc = -1;
     FILE *f = fopen(truth, "r");
     size_t nd = nd_report_document_count(r), np = nd_report_paragraph_count(r);
@@ -375,9 +379,8 @@ out:
 static void print_pcounts(const char *what, recall_list *l) {
     if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_kind);
     for (size_t i = 0; i < l->n; i++)
-        printf("passage recall %-9s %-16s: %zu / %zu = %.4f\n", what, l->v[i].kind,
-               l->v[i].found, l->v[i].want,
-               l->v[i].want ? (double)l->v[i].found / (double)l->v[i].want : 1.0);
+        printf("passage recall %-9s %-16s: %zu / %zu = %.4f\n", what, l->v[i].kind, l->v[i].found,
+               l->v[i].want, l->v[i].want ? (double)l->v[i].found / (double)l->v[i].want : 1.0);
 }
 
 /* A place of a record, for finding the records at a span of a document. */
@@ -447,8 +450,8 @@ static long norm_chars(nd_sketcher *sk, const char *t, size_t n) {
 
 /* Share of the normalised characters of doc's span [so, so + sl) inside the
  * place [po, po + pl); the span's own count is sc. */
-static double coverage(nd_sketcher *sk, const char *t, size_t tl, uint64_t so, uint64_t sl,
-                       long sc, uint64_t po, uint64_t pl) {
+static double coverage(nd_sketcher *sk, const char *t, size_t tl, uint64_t so, uint64_t sl, long sc,
+                       uint64_t po, uint64_t pl) {
     uint64_t lo = so > po ? so : po, hi = so + sl < po + pl ? so + sl : po + pl;
     if (hi <= lo || hi > tl || sc <= 0) return 0.0;
     long k = norm_chars(sk, t + lo, (size_t)(hi - lo));
@@ -465,8 +468,8 @@ static void preview(const char *t, size_t n, char *out, size_t cap) {
     out[o] = '\0';
 }
 
-#define P_COVER 0.9    /* a planted passage is found when this share of each side is covered */
-#define P_JACCARD 0.8  /* a record is right when every place has this J with the first */
+#define P_COVER   0.9      /* a planted passage is found when this share of each side is covered */
+#define P_JACCARD 0.8      /* a record is right when every place has this J with the first */
 static size_t p_show = 10; /* misses and wrong records listed (--show) */
 
 /* Recall of passages.tsv's planted passages and precision of the report's
@@ -499,7 +502,8 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
         for (size_t j = 0; j < ri.places; j++) {
             nd_passage_place pp;
             if (nd_report_passage_place(r, i, j, &pp) != ND_OK) goto out;
-            pl[npl++] = (pplace){.doc = pp.doc, .off = pp.offset, .len = pp.length, .rec = i, .j = j};
+            pl[npl++] =
+                (pplace){.doc = pp.doc, .off = pp.offset, .len = pp.length, .rec = i, .j = j};
         }
     }
     qsort(pl, npl, sizeof *pl, cmp_pplace);
@@ -532,8 +536,10 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
         size_t lo = 0, hi = npl;
         while (lo < hi) { /* first place of doc a */
             size_t mid = lo + (hi - lo) / 2;
-            if (pl[mid].doc < key.doc) lo = mid + 1;
-            else hi = mid;
+            if (pl[mid].doc < key.doc)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         for (size_t p = lo; p < npl && pl[p].doc == na->doc; p++) {
             if (pl[p].off >= oa + la || pl[p].off + pl[p].len <= oa) continue;
@@ -575,8 +581,8 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
         c1->found += ok, c2->found += ok, c3->found += ok;
         if (!ok && shown < p_show) {
             shown++;
-            printf("passage miss %s/%s: %s %llu+%llu (%ld chars) <-> %s %llu+%llu (%ld chars)", kind,
-                   mut, da, oa, la, ca_n, db, ob, lb, cb_n);
+            printf("passage miss %s/%s: %s %llu+%llu (%ld chars) <-> %s %llu+%llu (%ld chars)",
+                   kind, mut, da, oa, la, ca_n, db, ob, lb, cb_n);
             if (best_rec == SIZE_MAX) {
                 printf(": no record has a place over the first\n");
             } else {
@@ -606,7 +612,7 @@ static int passage_eval(const nd_report *r, const char *ptruth, const nd_options
 
     /* precision: every place's text against the first place's */
     size_t judged = 0, right = 0, common = 0, mjudged = 0, mright = 0, verbatim_wrong = 0;
-    size_t j2 = 0, r2 = 0; /* records of two places */
+    size_t j2 = 0, r2 = 0;       /* records of two places */
     size_t jh[4] = {0, 0, 0, 0}; /* wrong records by lowest J: < .5, .5-.7, .7-.8, 0 */
     shown = 0;
     for (size_t i = 0; i < nrec; i++) {
@@ -852,7 +858,8 @@ static int parse_args(int argc, char **argv, bench_cfg *c) {
     }
     if (c->passages > 0 && c->corpus) {
         fputs("bench: --passages is for generating a corpus (--size-mb); a --corpus DIR with "
-              "passages.tsv is evaluated anyway\n", stderr);
+              "passages.tsv is evaluated anyway\n",
+              stderr);
         return -1;
     }
     if (c->layout && !(c->lang && strcmp(c->lang, "en") == 0)) {
@@ -874,8 +881,7 @@ int main(int argc, char **argv) {
         int en = c.lang && strcmp(c.lang, "en") == 0;
         const char *layout = c.layout ? c.layout : "wrapped";
         if (c.passages > 0) snprintf(psuf, sizeof psuf, "-p%g", c.passages);
-        if (en)
-            snprintf(genopt, sizeof genopt, " --lang en --layout %s", layout);
+        if (en) snprintf(genopt, sizeof genopt, " --lang en --layout %s", layout);
         if (c.passages > 0) {
             size_t gl = strlen(genopt);
             snprintf(genopt + gl, sizeof genopt - gl, " --passages %g", c.passages);
@@ -883,8 +889,8 @@ int main(int argc, char **argv) {
         if (c.work)
             snprintf(work, sizeof work, "%s", c.work);
         else if (en)
-            snprintf(work, sizeof work, "/tmp/nd-bench-en-%s-%u-%llu%s", layout, c.size_mb,
-                     c.seed, psuf);
+            snprintf(work, sizeof work, "/tmp/nd-bench-en-%s-%u-%llu%s", layout, c.size_mb, c.seed,
+                     psuf);
         else
             snprintf(work, sizeof work, "/tmp/nd-bench-%u-%llu%s", c.size_mb, c.seed, psuf);
         snprintf(truth, sizeof truth, "%s/truth.tsv", work);
@@ -904,9 +910,15 @@ int main(int argc, char **argv) {
     snprintf(truth, sizeof truth, "%s/truth.tsv", c.corpus);
     snprintf(ptruth, sizeof ptruth, "%s/passages.tsv", c.corpus);
 
-    static const char *const names[ND_STAGE_COUNT_] = {
-        "read", "split", "normalise+shingle+MinHash", "exact duplicates",
-        "LSH", "verification", "clustering", "passages", "report (incl. JSONL writer)"};
+    static const char *const names[ND_STAGE_COUNT_] = {"read",
+                                                       "split",
+                                                       "normalise+shingle+MinHash",
+                                                       "exact duplicates",
+                                                       "LSH",
+                                                       "verification",
+                                                       "clustering",
+                                                       "passages",
+                                                       "report (incl. JSONL writer)"};
     double t_stage[ND_STAGE_COUNT_][MAX_RUNS], t_total[MAX_RUNS], t_floor[MAX_RUNS];
     unsigned long long peak[ND_STAGE_COUNT_][MAX_RUNS], peak_all[MAX_RUNS];
     unsigned long long bytes = 0, paragraphs = 0, candidates = 0, verified = 0;
@@ -985,8 +997,8 @@ int main(int argc, char **argv) {
         nd_report_free(r);
 
         if (c.floor) {
-            snprintf(cmd, sizeof cmd,
-                     "find '%s' -type f -print0 | xargs -0 xxhsum -H3 > /dev/null", docs);
+            snprintf(cmd, sizeof cmd, "find '%s' -type f -print0 | xargs -0 xxhsum -H3 > /dev/null",
+                     docs);
             double f0 = now();
             if (system(cmd) != 0) {
                 fprintf(stderr, "bench: xxhsum failed (is xxhash installed?)\n");
@@ -1000,8 +1012,7 @@ int main(int argc, char **argv) {
     printf("corpus %s: %.1f MB, %llu paragraphs; %u run(s), medians; threads %u; "
            "memory limit %llu MB%s\n",
            c.corpus, mb, paragraphs, c.runs, tm0.threads,
-           (unsigned long long)(tm0.memory_limit >> 20),
-           tm0.spill_runs ? " (spilled)" : "");
+           (unsigned long long)(tm0.memory_limit >> 20), tm0.spill_runs ? " (spilled)" : "");
     printf("%-30s %10s %10s %14s\n", "stage", "time s", "MB/s", "peak anon MB");
     for (int k = 0; k < ND_STAGE_COUNT_; k++) {
         double t = median(t_stage[k], c.runs);
@@ -1032,8 +1043,8 @@ int main(int argc, char **argv) {
         printf("planted pairs by exact J (both >= min_chars): <0.5 %zu, 0.5-0.6 %zu, "
                "0.6-0.7 %zu, 0.7-0.8 %zu, 0.8-0.9 %zu, 0.9-1 %zu, 1 %zu\n"
                "jaccard_estimate off by > 0.0001: %zu of %zu rows; unmatched rows: %zu\n",
-               a->hist[0], a->hist[1], a->hist[2], a->hist[3], a->hist[4], a->hist[5],
-               a->hist[6], a->est_off, a->rows, rs.unmatched);
+               a->hist[0], a->hist[1], a->hist[2], a->hist[3], a->hist[4], a->hist[5], a->hist[6],
+               a->est_off, a->rows, rs.unmatched);
         printf("missed pairs by exact J: %g-%g %zu, %g-%g %zu, >= %g %zu\n", threshold,
                threshold + 0.05, a->missed[0], threshold + 0.05, threshold + 0.1, a->missed[1],
                threshold + 0.1, a->missed[2]);

@@ -67,8 +67,9 @@ int main(int argc, char **argv) {
         hits += (size_t)hit;
     }
     qsort(ms, n, sizeof *ms, cmp_double);
-    printf("queries %zu (%zu with a match): median %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-           n, hits, ms[n / 2], ms[(n * 90) / 100], ms[(n * 99) / 100], ms[n - 1]);
+    printf(
+        "queries %zu (%zu with a match): median %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+        n, hits, ms[n / 2], ms[(n * 90) / 100], ms[(n * 99) / 100], ms[n - 1]);
     rc = 0;
 out:
     free(ms);

@@ -41,10 +41,14 @@ static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *adv) {
         *adv = 1;
         return c;
     }
-    if (c >= 0xC2 && c <= 0xDF) k = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) k = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) k = 4, cp = c & 0x07;
-    else goto bad;
+    if (c >= 0xC2 && c <= 0xDF)
+        k = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        k = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        k = 4, cp = c & 0x07;
+    else
+        goto bad;
     if (n < k) goto bad;
     for (size_t i = 1; i < k; i++) {
         if ((s[i] & 0xC0) != 0x80) goto bad;
@@ -146,8 +150,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < n; i++) {
         if (!f || (files > 1 && i % per == 0)) {
             if (f && fclose(f) != 0) die("cannot write", path);
-            if (files > 1) snprintf(path, sizeof path, "%s/part-%03zu.jsonl", out, i / per);
-            else snprintf(path, sizeof path, "%s", out);
+            if (files > 1)
+                snprintf(path, sizeof path, "%s/part-%03zu.jsonl", out, i / per);
+            else
+                snprintf(path, sizeof path, "%s", out);
             if (!(f = fopen(path, "wb"))) die("cannot create", path);
         }
         char in[4096];

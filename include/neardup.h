@@ -55,9 +55,9 @@ extern "C" {
 #define ND_API
 #endif
 
-#define ND_VERSION_MAJOR 0
-#define ND_VERSION_MINOR 4
-#define ND_VERSION_PATCH 0
+#define ND_VERSION_MAJOR  0
+#define ND_VERSION_MINOR  4
+#define ND_VERSION_PATCH  0
 #define ND_VERSION_STRING "0.4.0"
 
 /* Returns the library's version string, e.g. "0.4.0".  Never NULL. */
@@ -132,35 +132,35 @@ enum {
 /* Size of nd_options.encoding, NUL included. */
 #define ND_ENCODING_MAX 32
 /* Size of nd_options.jsonl_field and id_field, NUL included. */
-#define ND_FIELD_MAX 64
+#define ND_FIELD_MAX    64
 
 typedef struct nd_options {
-    nd_split_mode split;    /* default ND_SPLIT_AUTO */
-    unsigned min_chars;     /* paragraphs with fewer normalised characters are
+    nd_split_mode split;            /* default ND_SPLIT_AUTO */
+    unsigned min_chars;             /* paragraphs with fewer normalised characters are
                                counted but not clustered; default 20 */
-    unsigned norm_flags;    /* ND_NORM_* bits; default ND_NORM_ALL */
-    unsigned shingle;       /* tokens per shingle, 1..64; default 5 */
-    unsigned num_perm;      /* MinHash values per paragraph, 1..1024; default 128 */
-    uint64_t seed;          /* seed of shingle hashes and permutations */
-    double threshold;       /* Jaccard threshold in (0,1]; default 0.8 */
-    unsigned bands;         /* LSH bands; 0 = choose from threshold/num_perm */
-    unsigned rows;          /* LSH rows per band; 0 = choose */
-    uint64_t max_file_size; /* bytes after decompression; default 1 GiB */
-    unsigned threads;       /* worker threads; 0 = number of cores */
-    uint32_t max_paragraph_bytes; /* a longer paragraph is cut into pieces of
+    unsigned norm_flags;            /* ND_NORM_* bits; default ND_NORM_ALL */
+    unsigned shingle;               /* tokens per shingle, 1..64; default 5 */
+    unsigned num_perm;              /* MinHash values per paragraph, 1..1024; default 128 */
+    uint64_t seed;                  /* seed of shingle hashes and permutations */
+    double threshold;               /* Jaccard threshold in (0,1]; default 0.8 */
+    unsigned bands;                 /* LSH bands; 0 = choose from threshold/num_perm */
+    unsigned rows;                  /* LSH rows per band; 0 = choose */
+    uint64_t max_file_size;         /* bytes after decompression; default 1 GiB */
+    unsigned threads;               /* worker threads; 0 = number of cores */
+    uint32_t max_paragraph_bytes;   /* a longer paragraph is cut into pieces of
                                at most this many bytes (at a line end, a space
                                or a character boundary), each hashed on its
                                own, and a notice (status ND_OK) goes to the
                                diag callback; no text is dropped.  Bounds the
                                memory of one paragraph.  ND_MIN_PARAGRAPH_BYTES
                                .. ND_MAX_PARAGRAPH_BYTES; default 1 MiB */
-    uint64_t memory_limit;  /* bytes the LSH stage may keep in memory (band
+    uint64_t memory_limit;          /* bytes the LSH stage may keep in memory (band
                                keys and their sort buffers); past it, band
                                keys go to sorted runs in a temporary file
                                (see nd_scanner_set_tmpdir).  0 = default, a
                                quarter of physical memory.  The result does
                                not depend on it. */
-    unsigned common_docs;   /* a cluster with members in more documents than
+    unsigned common_docs;           /* a cluster with members in more documents than
                                this is common text (boilerplate, templates):
                                it counts towards the duplicated and found-
                                elsewhere shares but not towards document-pair
@@ -185,19 +185,19 @@ typedef struct nd_options {
                                paragraphs are byte offsets in the file
                                (after gzip decompression) where the
                                character's JSON text starts. */
-    char id_field[ND_FIELD_MAX]; /* "" (the default) or a field whose value
+    char id_field[ND_FIELD_MAX];    /* "" (the default) or a field whose value
                                (a string, or a number as written) names
                                each record instead of "FILE:LINE"; needs
                                jsonl_field */
-    unsigned passages;      /* 0 (the default): off.  1: the scan also
+    unsigned passages;              /* 0 (the default): off.  1: the scan also
                                finds every passage of at least min_passage
                                normalised characters that appears in two or
                                more places, across documents and within
                                one, wherever paragraph boundaries fall
                                (nd_report_passage_count ...) */
-    unsigned min_passage;   /* shortest passage, normalised characters,
+    unsigned min_passage;           /* shortest passage, normalised characters,
                                1..100000; default 50 */
-    unsigned max_gap;       /* exact fragments at most this many characters
+    unsigned max_gap;               /* exact fragments at most this many characters
                                apart (in both places) make one passage,
                                0..100000; default 16; a passage whose places'
                                token-shingle Jaccard is below threshold is
@@ -259,14 +259,14 @@ ND_API void nd_sketcher_free(nd_sketcher *sk);
  * the normalised characters as UTF-8 in a new malloc'ed, NUL-terminated buffer
  * *out (caller frees) of *out_len bytes.  Characters removed by ND_NORM_STRIP
  * do not appear. */
-ND_API nd_status nd_sketcher_normalize(nd_sketcher *sk, const char *text, size_t len,
-                                       char **out, size_t *out_len);
+ND_API nd_status nd_sketcher_normalize(nd_sketcher *sk, const char *text, size_t len, char **out,
+                                       size_t *out_len);
 
 /* Computes the sorted, duplicate-free set of 64-bit shingle hashes of text.
  * *out is malloc'ed (caller frees), *count >= 1 for any text with at least one
  * token, 0 (and *out NULL) for a text with no token. */
-ND_API nd_status nd_sketcher_shingles(nd_sketcher *sk, const char *text, size_t len,
-                                      uint64_t **out, size_t *count);
+ND_API nd_status nd_sketcher_shingles(nd_sketcher *sk, const char *text, size_t len, uint64_t **out,
+                                      size_t *count);
 
 /* Writes the MinHash signature (opt.num_perm values) of text into sig, which
  * must hold num_perm values.  A text with no token gets all UINT32_MAX. */
@@ -275,8 +275,8 @@ ND_API nd_status nd_sketcher_signature(nd_sketcher *sk, const char *text, size_t
 
 /* Exact Jaccard similarity of the shingle sets of two texts, into *out.
  * Two texts without tokens have similarity 0. */
-ND_API nd_status nd_sketcher_jaccard(nd_sketcher *sk, const char *a, size_t alen,
-                                     const char *b, size_t blen, double *out);
+ND_API nd_status nd_sketcher_jaccard(nd_sketcher *sk, const char *a, size_t alen, const char *b,
+                                     size_t blen, double *out);
 
 /* ------------------------------------------------------------------------ */
 /* Scanner: gathers documents, runs the pipeline, yields a report            */
@@ -342,8 +342,8 @@ ND_API nd_status nd_scanner_add_path(nd_scanner *sc, const char *path);
 ND_API nd_status nd_scanner_add_query_path(nd_scanner *sc, const char *path);
 
 /* Adds an in-memory document named `name`; the bytes are copied. */
-ND_API nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name,
-                                       const void *data, size_t len);
+ND_API nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name, const void *data,
+                                       size_t len);
 
 /* Which files a directory walk takes.  ND_WALK_INCLUDE: once any include
  * pattern is set, a walked file is taken only if one matches;
@@ -441,23 +441,23 @@ ND_API nd_status nd_scanner_run(nd_scanner *sc, nd_report **out);
 ND_API void nd_report_free(nd_report *r);
 
 typedef struct nd_summary {
-    uint64_t files;          /* documents scanned */
-    uint64_t split_line;     /* of those, split with one paragraph per line */
-    uint64_t split_blank;    /* of those, split at blank lines; with --split
+    uint64_t files;                /* documents scanned */
+    uint64_t split_line;           /* of those, split with one paragraph per line */
+    uint64_t split_blank;          /* of those, split at blank lines; with --split
                                 auto the two say what auto chose (per file:
                                 nd_document_info.split) */
-    uint64_t skipped;        /* inputs skipped */
-    uint64_t bytes;          /* bytes scanned (after decompression) */
-    uint64_t paragraphs;     /* all paragraphs */
-    uint64_t short_paragraphs; /* below min_chars: counted, not clustered */
-    uint64_t chars;          /* normalised characters in all paragraphs */
+    uint64_t skipped;              /* inputs skipped */
+    uint64_t bytes;                /* bytes scanned (after decompression) */
+    uint64_t paragraphs;           /* all paragraphs */
+    uint64_t short_paragraphs;     /* below min_chars: counted, not clustered */
+    uint64_t chars;                /* normalised characters in all paragraphs */
     uint64_t clustered_paragraphs; /* paragraphs in some cluster */
-    uint64_t clusters;       /* clusters (2 or more members) */
-    uint64_t duplicated_chars; /* characters of cluster members that are not
+    uint64_t clusters;             /* clusters (2 or more members) */
+    uint64_t duplicated_chars;     /* characters of cluster members that are not
                                   the first member of their cluster */
-    uint64_t candidate_pairs; /* distinct pairs proposed by LSH */
-    uint64_t verified_pairs;  /* candidate pairs with Jaccard >= threshold */
-    uint64_t common_clusters; /* clusters in more than common_docs documents */
+    uint64_t candidate_pairs;      /* distinct pairs proposed by LSH */
+    uint64_t verified_pairs;       /* candidate pairs with Jaccard >= threshold */
+    uint64_t common_clusters;      /* clusters in more than common_docs documents */
     unsigned bands, rows, num_perm, shingle;
     double threshold;
     unsigned common_docs;     /* the nd_options.common_docs in force */
@@ -469,46 +469,46 @@ typedef struct nd_summary {
 
 typedef struct nd_document_info {
     const char *path;
-    uint64_t bytes;          /* after decompression (original bytes, not
+    uint64_t bytes; /* after decompression (original bytes, not
                                 decoded ones) */
     uint64_t paragraphs;
-    uint64_t chars;          /* normalised characters */
+    uint64_t chars;           /* normalised characters */
     uint64_t elsewhere_chars; /* chars of paragraphs whose cluster has a member
                                  in another document; with passages on,
                                  chars inside passages shared with another
                                  document (common text left out) */
-    uint64_t within_chars;   /* chars of paragraphs with an earlier member of
+    uint64_t within_chars;    /* chars of paragraphs with an earlier member of
                                 their cluster in this same document; with
                                 passages on, chars inside later copies of
                                 its own passages */
-    unsigned split;          /* the nd_split_mode actually used */
-    unsigned char gzip;      /* 1 if the input was gzip-compressed */
-    const char *encoding;    /* the encoding it was read in, lower case:
+    unsigned split;           /* the nd_split_mode actually used */
+    unsigned char gzip;       /* 1 if the input was gzip-compressed */
+    const char *encoding;     /* the encoding it was read in, lower case:
                                 "utf-8", or the one decoded ("gb18030",
                                 "utf-16le", "windows-1252", ...) */
-    unsigned char query;     /* 1: added by nd_scanner_add_query_path */
-    uint64_t text_chars;     /* with nd_options.passages: normalised
+    unsigned char query;      /* 1: added by nd_scanner_add_query_path */
+    uint64_t text_chars;      /* with nd_options.passages: normalised
                                 characters of the whole text, in which the
                                 passages' start_char and chars count (chars
                                 above counts its paragraphs'); else 0 */
 } nd_document_info;
 
 typedef struct nd_paragraph_info {
-    uint32_t doc;     /* document index */
-    uint32_t line;    /* 1-based line of the paragraph's first byte */
-    uint64_t offset;  /* byte offset in the (decompressed) document: of its
+    uint32_t doc;      /* document index */
+    uint32_t line;     /* 1-based line of the paragraph's first byte */
+    uint64_t offset;   /* byte offset in the (decompressed) document: of its
                          original bytes, also when it was decoded */
-    uint32_t length;  /* original bytes, without the final line terminator */
-    uint32_t chars;   /* normalised characters */
-    int64_t cluster;  /* cluster index, or -1 */
+    uint32_t length;   /* original bytes, without the final line terminator */
+    uint32_t chars;    /* normalised characters */
+    int64_t cluster;   /* cluster index, or -1 */
     double similarity; /* exact Jaccard to the cluster representative, or 0 */
 } nd_paragraph_info;
 
 typedef struct nd_cluster_info {
-    size_t size;              /* members, >= 2 */
-    size_t documents;         /* distinct documents among the members */
-    uint64_t chars;           /* normalised characters of all members */
-    const uint32_t *members;  /* paragraph indices, ascending; members[0] is
+    size_t size;             /* members, >= 2 */
+    size_t documents;        /* distinct documents among the members */
+    uint64_t chars;          /* normalised characters of all members */
+    const uint32_t *members; /* paragraph indices, ascending; members[0] is
                                  the representative; owned by the report */
 } nd_cluster_info;
 
@@ -564,28 +564,28 @@ ND_API nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_
  * changed since, *text is "" and *len 0, and the file is reported once as
  * ND_ERR_CHANGED through the scanner's diag callback, which must then still
  * be callable.  Safe to call from several threads at once. */
-ND_API nd_status nd_report_paragraph_text(const nd_report *r, size_t i,
-                                          const char **text, size_t *len);
+ND_API nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **text,
+                                          size_t *len);
 /* Copied passages (nd_options.passages): one record per passage, with all
  * its places.  Records are ordered by characters, descending, then by their
  * first place; places by (document, offset). */
 typedef struct nd_passage_record_info {
-    size_t places;       /* places, >= 2 (nd_report_passage_place) */
-    size_t documents;    /* distinct documents among them */
-    uint64_t chars;      /* normalised characters (its longest place) */
-    double similarity;   /* 1.0 for verbatim copies; for edited ones the
+    size_t places;     /* places, >= 2 (nd_report_passage_place) */
+    size_t documents;  /* distinct documents among them */
+    uint64_t chars;    /* normalised characters (its longest place) */
+    double similarity; /* 1.0 for verbatim copies; for edited ones the
                             lowest share of exactly matching characters
                             between two of its places */
-    int common;          /* in more than common_docs documents: common text
+    int common;        /* in more than common_docs documents: common text
                             (boilerplate) */
 } nd_passage_record_info;
 
 typedef struct nd_passage_place {
-    uint32_t doc;        /* document index */
-    uint32_t line;       /* 1-based line of its first byte */
-    uint64_t offset;     /* bytes of the original document, as paragraphs' */
+    uint32_t doc;    /* document index */
+    uint32_t line;   /* 1-based line of its first byte */
+    uint64_t offset; /* bytes of the original document, as paragraphs' */
     uint64_t length;
-    uint64_t chars;      /* normalised characters */
+    uint64_t chars; /* normalised characters */
 } nd_passage_place;
 
 ND_API size_t nd_report_passage_count(const nd_report *r);
@@ -601,20 +601,20 @@ ND_API nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, 
 /* One passage two places share, seen in both (compare, and the pairwise
  * passages of a report: nd_report_pair_passage). */
 typedef struct nd_passage_side {
-    uint64_t offset, length;  /* bytes of the original document */
+    uint64_t offset, length;           /* bytes of the original document */
     uint64_t text_offset, text_length; /* the same bytes in the text compared
                                           (nd_compare_document_text): equal
                                           to offset and length unless the
                                           document was decoded */
-    uint32_t line, end_line;  /* 1-based lines of the first and last byte */
-    uint64_t start_char;      /* in the normalised text */
-    uint64_t chars;           /* normalised characters spanned */
+    uint32_t line, end_line;           /* 1-based lines of the first and last byte */
+    uint64_t start_char;               /* in the normalised text */
+    uint64_t chars;                    /* normalised characters spanned */
 } nd_passage_side;
 
 typedef struct nd_passage_info {
-    nd_passage_side side[2];  /* [0] in A, [1] in B */
-    uint64_t matched_chars;   /* characters in exactly matching fragments */
-    uint32_t fragments;       /* exact fragments merged into the passage */
+    nd_passage_side side[2]; /* [0] in A, [1] in B */
+    uint64_t matched_chars;  /* characters in exactly matching fragments */
+    uint32_t fragments;      /* exact fragments merged into the passage */
 } nd_passage_info;
 
 /* Pairwise passages (nd_options.passages): every passage two places share,
@@ -627,8 +627,8 @@ typedef struct nd_passage_info {
  * out here (nd_passage_record_info.common says which records are).  With
  * query documents (nd_scanner_add_query_path) only pairs with one. */
 typedef struct nd_pair_passage_info {
-    uint32_t a, b;         /* document indices */
-    nd_passage_info p;     /* side[0] in a, side[1] in b */
+    uint32_t a, b;     /* document indices */
+    nd_passage_info p; /* side[0] in a, side[1] in b */
 } nd_pair_passage_info;
 
 ND_API size_t nd_report_pair_passage_count(const nd_report *r);
@@ -646,12 +646,12 @@ ND_API nd_status nd_report_overlap(const nd_report *r, size_t i, nd_overlap_info
  * run did to fit in memory.  Timings vary from run to run; nothing else in
  * the report depends on them. */
 typedef struct nd_timings {
-    double stage[ND_STAGE_COUNT_]; /* seconds, indexed by nd_stage */
-    double total;                  /* READ + nd_scanner_run */
-    unsigned threads;              /* threads used */
-    uint64_t memory_limit;         /* the limit in force, bytes */
-    uint64_t spill_runs;           /* sorted runs written (0 = in memory) */
-    uint64_t spill_bytes;          /* bytes written to temporary files */
+    double stage[ND_STAGE_COUNT_];      /* seconds, indexed by nd_stage */
+    double total;                       /* READ + nd_scanner_run */
+    unsigned threads;                   /* threads used */
+    uint64_t memory_limit;              /* the limit in force, bytes */
+    uint64_t spill_runs;                /* sorted runs written (0 = in memory) */
+    uint64_t spill_bytes;               /* bytes written to temporary files */
     uint64_t peak_rss[ND_STAGE_COUNT_]; /* peak resident memory of the process
                                            by the end of each stage, bytes
                                            (getrusage; input files are read,
@@ -687,14 +687,14 @@ enum {
 };
 
 typedef struct nd_write_options {
-    int emit_paragraphs;   /* jsonl/json: ND_EMIT_* bits (a bit set, so that
+    int emit_paragraphs; /* jsonl/json: ND_EMIT_* bits (a bit set, so that
                               the struct keeps its layout: 1, as before,
                               adds the paragraph records); default 0 */
-    unsigned top;          /* text: rows per section, 0 = all; default 10 */
-    unsigned preview;      /* text (and csv's preview column): preview length
+    unsigned top;        /* text: rows per section, 0 = all; default 10 */
+    unsigned preview;    /* text (and csv's preview column): preview length
                               in characters, 0 = no preview, in every report
                               (scan, compare, query); default 40 */
-    int stats;             /* jsonl/json: add the run's nd_timings to the
+    int stats;           /* jsonl/json: add the run's nd_timings to the
                               summary as "stats" (seconds and peak memory per
                               stage); these vary from run to run, so a report
                               with stats is not byte-reproducible; default 0 */
@@ -729,8 +729,8 @@ ND_API nd_status nd_report_write_query(const nd_report *r, nd_format format,
  * json records are formatted on as many threads as the scan used
  * (nd_timings.threads); fn is only ever called on the caller's thread, in
  * order. */
-ND_API nd_status nd_report_write(const nd_report *r, nd_format format,
-                                 const nd_write_options *wo, nd_write_fn fn, void *user);
+ND_API nd_status nd_report_write(const nd_report *r, nd_format format, const nd_write_options *wo,
+                                 nd_write_fn fn, void *user);
 
 /* As nd_report_write, with the text format's lines fitted to `width`
  * display columns (0: 100, what nd_report_write and nd_report_write_path
@@ -740,8 +740,8 @@ ND_API nd_status nd_report_write(const nd_report *r, nd_format format,
  * width.  r and fn must not be NULL, wo may be; threads and the sink as
  * nd_report_write.  Returns as nd_report_write. */
 ND_API nd_status nd_report_write_width(const nd_report *r, nd_format format,
-                                       const nd_write_options *wo, unsigned width,
-                                       nd_write_fn fn, void *user);
+                                       const nd_write_options *wo, unsigned width, nd_write_fn fn,
+                                       void *user);
 
 /* nd_report_write_query (the report `compare FILE PATH...` prints) written
  * to `path` as nd_report_write_path writes a report (the same code; the
@@ -809,15 +809,15 @@ typedef struct nd_clean_plan nd_clean_plan;
  * and, when it starts the file or follows a blank line, the blank lines
  * after it, so no gap of blank lines is left behind. */
 typedef struct nd_removal_info {
-    uint32_t paragraph;  /* removed paragraph (report index) */
-    uint32_t kept;       /* the paragraph kept in its place (report index) */
-    uint32_t doc;        /* document of the removed paragraph */
-    uint32_t line;       /* its 1-based line */
-    uint64_t offset;     /* first removed byte (decompressed document; of
+    uint32_t paragraph; /* removed paragraph (report index) */
+    uint32_t kept;      /* the paragraph kept in its place (report index) */
+    uint32_t doc;       /* document of the removed paragraph */
+    uint32_t line;      /* its 1-based line */
+    uint64_t offset;    /* first removed byte (decompressed document; of
                             its original bytes when it was decoded; for a
                             JSON Lines record, of its decoded field text) */
-    uint64_t length;     /* removed bytes, terminator and blank lines included */
-    double similarity;   /* exact Jaccard of the removed and kept paragraphs */
+    uint64_t length;    /* removed bytes, terminator and blank lines included */
+    double similarity;  /* exact Jaccard of the removed and kept paragraphs */
 } nd_removal_info;
 
 /* Plans the removals for report r with options co (NULL = defaults).  *out
@@ -833,8 +833,7 @@ ND_API void nd_clean_plan_free(nd_clean_plan *p);
 
 ND_API size_t nd_clean_removal_count(const nd_clean_plan *p);
 /* Fills *out; ND_ERR_INVALID for an index out of range or NULL. */
-ND_API nd_status nd_clean_removal(const nd_clean_plan *p, size_t i,
-                                  nd_removal_info *out);
+ND_API nd_status nd_clean_removal(const nd_clean_plan *p, size_t i, nd_removal_info *out);
 /* Removed bytes of document doc (0 when none); out of range gives 0. */
 ND_API uint64_t nd_clean_doc_removed_bytes(const nd_clean_plan *p, size_t doc);
 
@@ -879,7 +878,6 @@ typedef enum nd_clean_error {
     ND_CLEAN_ERR_FOREIGN     /* force, but the existing out_dir holds `path`,
                                 which is not part of the cleaned copy */
 } nd_clean_error;
-
 
 /*
  * Writes the cleaned copy of every document of the plan's report as the new
@@ -931,9 +929,8 @@ typedef enum nd_clean_error {
  * ND_ERR_CANCELLED.  Not thread safe for the same plan (it keeps the failure
  * path).
  */
-ND_API nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
-                                     size_t ninputs, const char *out_dir,
-                                     const char *log_path, int force);
+ND_API nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs, size_t ninputs,
+                                     const char *out_dir, const char *log_path, int force);
 
 /* After nd_clean_write_tree returned an error on p: why (ND_CLEAN_ERR_NONE
  * when it did not fail, or failed for a reason below), the file or directory
@@ -969,16 +966,16 @@ ND_API nd_status nd_clean_leftovers(const char *out_dir, const char *log_path,
 /* ------------------------------------------------------------------------ */
 
 typedef struct nd_compare_options {
-    unsigned min_passage;   /* shortest passage, normalised chars; default 30 */
-    unsigned max_gap;       /* fragments closer than this (chars, in both
+    unsigned min_passage;           /* shortest passage, normalised chars; default 30 */
+    unsigned max_gap;               /* fragments closer than this (chars, in both
                                documents) merge into one passage; default 16 */
-    double threshold;       /* a passage's two places have token-shingle
+    double threshold;               /* a passage's two places have token-shingle
                                Jaccard >= this, else it is cut at its widest
                                gaps (as nd_options.threshold for a scan's
                                passages); (0, 1], default 0.8 */
-    unsigned shingle;       /* tokens per shingle for that; default 5 */
-    unsigned norm_flags;    /* ND_NORM_*; default ND_NORM_ALL */
-    uint64_t max_file_size; /* bytes after decompression; default 1 GiB */
+    unsigned shingle;               /* tokens per shingle for that; default 5 */
+    unsigned norm_flags;            /* ND_NORM_*; default ND_NORM_ALL */
+    uint64_t max_file_size;         /* bytes after decompression; default 1 GiB */
     char encoding[ND_ENCODING_MAX]; /* how the files are decoded, as
                                nd_options.encoding: "auto" (default) or a
                                name iconv knows */
@@ -989,8 +986,7 @@ ND_API void nd_compare_options_default(nd_compare_options *co);
  * nd_options_check does, when min_passage is 0 or above 100000, max_gap
  * above 100000, threshold outside (0, 1], shingle outside 1-64, or encoding
  * is not "auto" nor a name iconv can decode. */
-ND_API nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
-                                          size_t msg_size);
+ND_API nd_status nd_compare_options_check(const nd_compare_options *co, char *msg, size_t msg_size);
 
 /* A finished comparison; immutable, may be read from many threads. */
 typedef struct nd_compare nd_compare;
@@ -1010,8 +1006,8 @@ ND_API nd_status nd_compare_buffers(const char *name_a, const void *a, size_t al
  * files are read whole into memory (never mapped) and checked to be the
  * files opened; one that changed while it was read gives ND_ERR_CHANGED. */
 ND_API nd_status nd_compare_paths(const char *path_a, const char *path_b,
-                                  const nd_compare_options *co, nd_diag_fn diag,
-                                  void *user, nd_compare **out);
+                                  const nd_compare_options *co, nd_diag_fn diag, void *user,
+                                  nd_compare **out);
 /* As nd_compare_paths, calling progress(progress_user, p) (NULL: none) on
  * the calling thread as it goes: ND_STAGE_READ 0 of 0 before the files are
  * read, ND_STAGE_SKETCH (the normalisation) with bytes of both documents
@@ -1020,8 +1016,8 @@ ND_API nd_status nd_compare_paths(const char *path_a, const char *path_b,
  * only.  Returns as nd_compare_paths. */
 ND_API nd_status nd_compare_paths_progress(const char *path_a, const char *path_b,
                                            const nd_compare_options *co, nd_diag_fn diag,
-                                           void *user, nd_progress_fn progress,
-                                           void *progress_user, nd_compare **out);
+                                           void *user, nd_progress_fn progress, void *progress_user,
+                                           nd_compare **out);
 ND_API void nd_compare_free(nd_compare *c);
 
 typedef struct nd_compare_doc_info {
@@ -1032,18 +1028,17 @@ typedef struct nd_compare_doc_info {
                                matched fragments */
     uint32_t lines;         /* lines (a last line without terminator counts) */
     unsigned char gzip;
-    const char *encoding;   /* the encoding it was read in, lower case
+    const char *encoding; /* the encoding it was read in, lower case
                                ("utf-8" when not decoded); owned by c */
 } nd_compare_doc_info;
 
 /* which: 0 = A, 1 = B.  ND_ERR_INVALID otherwise. */
-ND_API nd_status nd_compare_document(const nd_compare *c, unsigned which,
-                                     nd_compare_doc_info *out);
+ND_API nd_status nd_compare_document(const nd_compare *c, unsigned which, nd_compare_doc_info *out);
 /* The text compared, not NUL-terminated: the document's (decompressed)
  * bytes, or for a document decoded from another encoding its UTF-8 text.
  * nd_passage_side.text_offset and text_length index it. */
-ND_API nd_status nd_compare_document_text(const nd_compare *c, unsigned which,
-                                          const char **text, size_t *len);
+ND_API nd_status nd_compare_document_text(const nd_compare *c, unsigned which, const char **text,
+                                          size_t *len);
 
 /* nd_passage_side and nd_passage_info: see the report's pairwise passages. */
 
@@ -1055,9 +1050,8 @@ ND_API nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_in
  * ND_ERR_INVALID).  wo may be NULL; wo->preview limits the text format's
  * excerpts (0 = none: locations only).  Deterministic bytes; ND_ERR_IO if fn
  * failed. */
-ND_API nd_status nd_compare_write(const nd_compare *c, nd_format format,
-                                  const nd_write_options *wo, nd_write_fn fn,
-                                  void *user);
+ND_API nd_status nd_compare_write(const nd_compare *c, nd_format format, const nd_write_options *wo,
+                                  nd_write_fn fn, void *user);
 /* Writes the comparison to `path` as nd_report_write_path writes a report
  * (the same code): atomically, through a temporary file in the same
  * directory renamed over path, mode 0666 & ~umask; a character device or
@@ -1200,11 +1194,11 @@ ND_API nd_status nd_index_check(nd_index *idx);
 /* Sizes of the index (nd_index_counts). */
 typedef struct nd_index_counts {
     uint64_t files, documents, paragraphs;
-    uint64_t distinct;     /* distinct clusterable paragraphs (texts kept) */
-    uint64_t band_keys;    /* band-key entries in the segments (those of removed
+    uint64_t distinct;   /* distinct clusterable paragraphs (texts kept) */
+    uint64_t band_keys;  /* band-key entries in the segments (those of removed
                               paragraphs included until segments merge) */
-    uint64_t text_bytes;   /* the distinct paragraphs' texts, bytes */
-    uint64_t db_bytes;     /* the database file (page_count x page_size) */
+    uint64_t text_bytes; /* the distinct paragraphs' texts, bytes */
+    uint64_t db_bytes;   /* the database file (page_count x page_size) */
 } nd_index_counts;
 
 ND_API nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out);
@@ -1221,9 +1215,8 @@ typedef enum nd_index_file_state {
  * paths (path valid during the call only).  A file whose size and
  * modification time are those indexed is SAME without being read; otherwise
  * its content hash decides.  ND_OK, ND_ERR_IO, ND_ERR_NOMEM. */
-ND_API nd_status nd_index_status(nd_index *idx,
-                                 void (*fn)(void *user, const char *path, nd_index_file_state state),
-                                 void *user);
+ND_API nd_status nd_index_status(
+    nd_index *idx, void (*fn)(void *user, const char *path, nd_index_file_state state), void *user);
 
 /* The result of one query: immutable, may be read from many threads, owned
  * by the caller (nd_query_free); it does not refer to the index, which may
@@ -1248,23 +1241,23 @@ ND_API void nd_query_free(nd_query *q);
 /* A query document (in walk order). */
 typedef struct nd_query_doc_info {
     const char *path;
-    uint64_t bytes;          /* original bytes */
+    uint64_t bytes; /* original bytes */
     uint64_t paragraphs;
-    uint64_t chars;          /* normalised characters */
-    uint64_t matched_chars;  /* of those, in paragraphs with a match */
-    const char *encoding;    /* as nd_document_info.encoding */
+    uint64_t chars;         /* normalised characters */
+    uint64_t matched_chars; /* of those, in paragraphs with a match */
+    const char *encoding;   /* as nd_document_info.encoding */
 } nd_query_doc_info;
 
 /* A paragraph of a query document; its matches are
  * first_match .. first_match + matches - 1. */
 typedef struct nd_query_paragraph_info {
-    uint32_t doc;            /* query document index */
-    uint32_t line;           /* 1-based */
-    uint64_t offset;         /* original bytes, as nd_paragraph_info */
+    uint32_t doc;    /* query document index */
+    uint32_t line;   /* 1-based */
+    uint64_t offset; /* original bytes, as nd_paragraph_info */
     uint32_t length;
     uint32_t chars;
     size_t first_match, matches;
-    const char *text;        /* its text (UTF-8, as read and decoded; not
+    const char *text; /* its text (UTF-8, as read and decoded; not
                                 NUL-terminated) when it has a match, else
                                 NULL; owned by the query */
     size_t text_len;
@@ -1272,22 +1265,22 @@ typedef struct nd_query_paragraph_info {
 
 /* An indexed document that holds at least one match (a "target"). */
 typedef struct nd_query_target_info {
-    const char *path;        /* its name in the index, as stored */
-    uint64_t bytes;          /* original bytes when indexed */
+    const char *path; /* its name in the index, as stored */
+    uint64_t bytes;   /* original bytes when indexed */
     uint64_t paragraphs;
-    uint64_t chars;          /* normalised characters */
+    uint64_t chars; /* normalised characters */
 } nd_query_target_info;
 
 /* One indexed paragraph near-duplicating a query paragraph. */
 typedef struct nd_query_match_info {
-    uint32_t paragraph;      /* query paragraph index */
-    uint32_t target;         /* nd_query_target index */
-    uint32_t line;           /* of the indexed paragraph, 1-based */
-    uint64_t offset;         /* original bytes of the indexed document */
+    uint32_t paragraph; /* query paragraph index */
+    uint32_t target;    /* nd_query_target index */
+    uint32_t line;      /* of the indexed paragraph, 1-based */
+    uint64_t offset;    /* original bytes of the indexed document */
     uint32_t length;
     uint32_t chars;
-    double similarity;       /* exact token-shingle Jaccard, >= threshold */
-    const char *text;        /* the indexed paragraph's text as the index
+    double similarity; /* exact token-shingle Jaccard, >= threshold */
+    const char *text;  /* the indexed paragraph's text as the index
                                 keeps it (UTF-8, not NUL-terminated; the
                                 first paragraph indexed with these tokens);
                                 owned by the query */
@@ -1297,11 +1290,11 @@ typedef struct nd_query_match_info {
 /* What a query document shares with a target. */
 typedef struct nd_query_overlap_info {
     uint32_t doc, target;
-    uint64_t doc_in_target;  /* the query document's characters in
+    uint64_t doc_in_target; /* the query document's characters in
                                 paragraphs with a match in the target */
-    uint64_t target_in_doc;  /* the target's characters in paragraphs that
+    uint64_t target_in_doc; /* the target's characters in paragraphs that
                                 match a paragraph of the query document */
-    uint64_t matches;        /* matching paragraph pairs */
+    uint64_t matches;       /* matching paragraph pairs */
 } nd_query_overlap_info;
 
 /* Accessors: ND_OK, or ND_ERR_INVALID for an index out of range or NULL.

@@ -20,13 +20,14 @@ RUN_PACKAGES=(build-essential cmake pkg-config
               libopencc-dev libopencc-data libarchive-dev libjson-c-dev
               libsqlite3-dev)
 # Criterion (unit tests), the test archives, clang + its sanitizer runtime
-# (fuzz build), valgrind, hyperfine and xxhsum (benchmarks), python3 (the
+# (fuzz build), clang-format (the style test), valgrind, hyperfine and xxhsum
+# (benchmarks), python3 (the
 # real-text test), chromium and a CJK font so Chinese renders (HTML test and
 # docs/report.png), groff/man-db and zsh (man pages and
 # completions, tests/install), pytest and venv (the Python binding, python/),
 # and the packages whose texts tests/realtext reads
 TEST_PACKAGES=(libcriterion-dev xxhash xz-utils zstd zip unzip
-               clang libclang-rt-14-dev valgrind hyperfine python3
+               clang clang-format libclang-rt-14-dev valgrind hyperfine python3
                chromium fonts-noto-cjk groff-base man-db zsh python3-pytest python3-venv
                fortunes fortunes-min fortunes-zh python3-doc wamerican miscfiles
                debian-reference-zh-cn git python3-pip distro-info-data netbase

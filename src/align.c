@@ -156,8 +156,7 @@ static int boundary_before(const nd_align_text *t, size_t i) {
     /* bytes dropped between them: end[i - 1] < beg[i], that is (compact)
      * len[i - 1] < beg[i] - beg[i - 1] */
     const int gap = t->beg ? t->end[i - 1] < t->beg[i] : t->cm.len[i - 1] < t->cm.adv[i];
-    return gap || nd_is_cjk_token(t->cps[i - 1]) ||
-           nd_is_cjk_token(t->cps[i]);
+    return gap || nd_is_cjk_token(t->cps[i - 1]) || nd_is_cjk_token(t->cps[i]);
 }
 
 /* Trims chain c (fragments first..last of trim[], in order) to token
@@ -320,8 +319,10 @@ nd_status nd_align_chain(const nd_align_frag *fr, size_t nfr, unsigned max_gap,
         nd_align_frag f = fr[i];
         size_t best = SIZE_MAX, ov = 0;
         for (size_t x = 0; x < nact;) { /* retire chains left behind */
-            if (ch[active[x]].ae + G < f.a) active[x] = active[--nact];
-            else x++;
+            if (ch[active[x]].ae + G < f.a)
+                active[x] = active[--nact];
+            else
+                x++;
         }
         /* the oldest chain that f continues (active is in no fixed order) */
         for (size_t x = 0; x < nact; x++) {

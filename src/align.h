@@ -96,8 +96,8 @@ nd_status nd_align_extend_into(const uint32_t *A, size_t na, const uint32_t *B, 
  * is cut in two at its widest gap, and so on, until every piece passes, is
  * one exact fragment, or falls below min_matched (dropped).  ND_ERR_NOMEM,
  * or what chk->jaccard returned. */
-nd_status nd_align_chain(const nd_align_frag *fr, size_t n, unsigned max_gap,
-                         unsigned min_matched, const nd_align_text *ta, const nd_align_text *tb,
+nd_status nd_align_chain(const nd_align_frag *fr, size_t n, unsigned max_gap, unsigned min_matched,
+                         const nd_align_text *ta, const nd_align_text *tb,
                          const nd_align_check *chk, nd_align_chain_info **out, size_t *nout,
                          uint64_t *cover_a, uint64_t *cover_b);
 

@@ -93,16 +93,16 @@ struct nd_archive_reader {
     struct archive *a;
     struct archive_entry *e; /* the current entry (libarchive's) */
     nd_archive_src src;
-    uint64_t size;  /* of the source */
-    uint64_t off;   /* next byte of the source to read */
-    uint64_t read;  /* bytes of the source read */
-    uint8_t *buf;   /* ND_ARCHIVE_BLOCK bytes for an fd source */
-    size_t index;   /* entries returned so far */
-    int pending;    /* nd_archive_open read the first header */
-    int failed;     /* damage met: no entry follows */
-    int ended;      /* the end was read */
+    uint64_t size; /* of the source */
+    uint64_t off;  /* next byte of the source to read */
+    uint64_t read; /* bytes of the source read */
+    uint8_t *buf;  /* ND_ARCHIVE_BLOCK bytes for an fd source */
+    size_t index;  /* entries returned so far */
+    int pending;   /* nd_archive_open read the first header */
+    int failed;    /* damage met: no entry follows */
+    int ended;     /* the end was read */
     int filter;
-    int tar_rank;   /* the richest tar variant read */
+    int tar_rank;       /* the richest tar variant read */
     size_t pax, nonpax; /* tar entries read with and without pax headers */
     int is_zip;
     char err[256];
@@ -253,8 +253,10 @@ static int read_header(nd_archive_reader *r) {
     } else {
         int rank = tar_rank(format);
         if (rank > r->tar_rank) r->tar_rank = rank;
-        if (rank == TAR_PAX) r->pax++;
-        else r->nonpax++;
+        if (rank == TAR_PAX)
+            r->pax++;
+        else
+            r->nonpax++;
     }
     return 1;
 }

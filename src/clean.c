@@ -96,9 +96,7 @@ void nd_clean_cancel(nd_clean_plan *p) {
     if (p) atomic_store(&p->cancel, 1);
 }
 
-static int cancelled(const nd_clean_plan *p) {
-    return atomic_load(&p->cancel) != 0;
-}
+static int cancelled(const nd_clean_plan *p) { return atomic_load(&p->cancel) != 0; }
 
 void nd_clean_options_default(nd_clean_options *co) {
     if (!co) return;
@@ -108,18 +106,25 @@ void nd_clean_options_default(nd_clean_options *co) {
 
 nd_status nd_keep_parse(const char *name, nd_keep *out) {
     if (!name || !out) return ND_ERR_INVALID;
-    if (strcmp(name, "first") == 0) *out = ND_KEEP_FIRST;
-    else if (strcmp(name, "longest") == 0) *out = ND_KEEP_LONGEST;
-    else return ND_ERR_FORMAT;
+    if (strcmp(name, "first") == 0)
+        *out = ND_KEEP_FIRST;
+    else if (strcmp(name, "longest") == 0)
+        *out = ND_KEEP_LONGEST;
+    else
+        return ND_ERR_FORMAT;
     return ND_OK;
 }
 
 nd_status nd_scope_parse(const char *name, nd_scope *out) {
     if (!name || !out) return ND_ERR_INVALID;
-    if (strcmp(name, "all") == 0) *out = ND_SCOPE_ALL;
-    else if (strcmp(name, "cross") == 0) *out = ND_SCOPE_CROSS;
-    else if (strcmp(name, "within") == 0) *out = ND_SCOPE_WITHIN;
-    else return ND_ERR_FORMAT;
+    if (strcmp(name, "all") == 0)
+        *out = ND_SCOPE_ALL;
+    else if (strcmp(name, "cross") == 0)
+        *out = ND_SCOPE_CROSS;
+    else if (strcmp(name, "within") == 0)
+        *out = ND_SCOPE_WITHIN;
+    else
+        return ND_ERR_FORMAT;
     return ND_OK;
 }
 
@@ -164,8 +169,7 @@ static int is_record(const nd_report *r, const nd_doc *d) {
 
 /* Is paragraph x preferred over y as the one to keep? */
 static int better(const nd_report *r, nd_keep keep, uint32_t x, uint32_t y) {
-    if (keep == ND_KEEP_LONGEST && r->chars[x] != r->chars[y])
-        return r->chars[x] > r->chars[y];
+    if (keep == ND_KEEP_LONGEST && r->chars[x] != r->chars[y]) return r->chars[x] > r->chars[y];
     uint32_t dx = r->pt.doc[x], dy = r->pt.doc[y];
     if (dx != dy) {
         int c = strcmp(order_path(r, dx), order_path(r, dy));
@@ -222,8 +226,8 @@ static int after_blank(const uint8_t *d, size_t off) {
 }
 
 /* The span of paragraph para in its document's bytes d[0..n-1]. */
-static void span_of(const nd_report *r, const uint8_t *d, size_t n, uint32_t para,
-                    uint64_t *off, uint64_t *len) {
+static void span_of(const nd_report *r, const uint8_t *d, size_t n, uint32_t para, uint64_t *off,
+                    uint64_t *len) {
     size_t s = (size_t)r->pt.off[para], e = s + r->pt.len[para];
     int starts_line = s == 0 || d[s - 1] == '\n' || d[s - 1] == '\r';
     if (e < n && (d[e] == '\n' || d[e] == '\r')) {
@@ -269,8 +273,10 @@ static size_t first_para(const nd_report *r, size_t doc) {
     size_t lo = 0, hi = r->pt.n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->pt.doc[mid] < doc) lo = mid + 1;
-        else hi = mid;
+        if (r->pt.doc[mid] < doc)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -335,8 +341,8 @@ static nd_status finish_removals(nd_clean_plan *p, nd_sketcher *sk) {
             }
             ND_CHECK(st);
             ND_CHECK(nd_sketcher_jaccard(sk, (const char *)d + r->pt.off[ri.paragraph],
-                                         r->pt.len[ri.paragraph], (const char *)kt,
-                                         r->pt.len[kept], &ri.similarity));
+                                         r->pt.len[ri.paragraph], (const char *)kt, r->pt.len[kept],
+                                         &ri.similarity));
             p->rm[n++] = ri;
         }
     }
@@ -347,8 +353,7 @@ out:
     return st;
 }
 
-nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
-                            nd_clean_plan **out) {
+nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co, nd_clean_plan **out) {
     nd_status st = ND_OK;
     nd_clean_plan *p = NULL;
     nd_sketcher *sk = NULL;
@@ -361,8 +366,10 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
     if (!p) return ND_ERR_NOMEM;
     p->r = r;
     atomic_init(&p->cancel, 0);
-    if (co) p->opt = *co;
-    else nd_clean_options_default(&p->opt);
+    if (co)
+        p->opt = *co;
+    else
+        nd_clean_options_default(&p->opt);
     p->doc_removed = nd_calloc(r->docs.n ? r->docs.n : 1, sizeof *p->doc_removed);
     if (!p->doc_removed) {
         st = ND_ERR_NOMEM;
@@ -391,8 +398,7 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co,
             if (better(r, p->opt.keep, m[i], m[best])) best = i;
         for (size_t i = 0; i < n; i++) {
             if (i == best) continue;
-            if (p->opt.scope == ND_SCOPE_CROSS && r->pt.doc[m[i]] == r->pt.doc[m[best]])
-                continue;
+            if (p->opt.scope == ND_SCOPE_CROSS && r->pt.doc[m[i]] == r->pt.doc[m[best]]) continue;
             ND_CHECK(add_removal(p, &cap, m[i], m[best]));
         }
     }
@@ -422,8 +428,7 @@ static int valid_utf8(const uint8_t *s, size_t n) {
 }
 
 static nd_status put_base64(nd_sink *s, const uint8_t *d, size_t n) {
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)d[i] << 16;
         if (i + 1 < n) v |= (uint32_t)d[i + 1] << 8;
@@ -444,8 +449,7 @@ static int left_out(const nd_report *r, size_t doc) {
  * not empty before, became empty)? */
 static int dropped(const nd_clean_plan *p, size_t doc) {
     const nd_doc *d = &p->r->docs.docs[doc];
-    return p->opt.drop_empty && is_record(p->r, d) && d->size > 0 &&
-           p->doc_removed[doc] == d->size;
+    return p->opt.drop_empty && is_record(p->r, d) && d->size > 0 && p->doc_removed[doc] == d->size;
 }
 
 /* Container c (of the report's doctab) was found changed when read again:
@@ -480,8 +484,8 @@ static nd_status cont_bytes(const nd_report *r, cont_cache *cc, uint32_t cont) {
         cc->buf = NULL;
         cc->len = 0;
         cc->cont = cont;
-        cc->st = nd_container_read(&r->docs.conts[cont - 1], r->opt.max_file_size, &cc->buf,
-                                   &cc->len);
+        cc->st =
+            nd_container_read(&r->docs.conts[cont - 1], r->opt.max_file_size, &cc->buf, &cc->len);
         if (cc->st == ND_ERR_CHANGED || cc->st == ND_ERR_GZIP) {
             cont_late_change(r, &r->docs.conts[cont - 1]);
             cc->st = ND_ERR_CHANGED;
@@ -562,7 +566,7 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         ND_CHECK(nd_sink_u64(s, r->pt.line[ri->kept]));
         ND_CHECK(nd_sink_puts(s, ",\"kept_offset\":"));
         ND_CHECK(nd_sink_u64(s, is_record(r, kd) ? r->pt.off[ri->kept]
-                                         : nd_doc_orig_off(kd, r->pt.off[ri->kept])));
+                                                 : nd_doc_orig_off(kd, r->pt.off[ri->kept])));
         ND_CHECK(nd_sink_puts(s, ",\"similarity\":"));
         ND_CHECK(nd_sink_fixed(s, nd_unit_units(ri->similarity, 4), 4));
         ND_CHECK(nd_sink_puts(s, "}\n"));
@@ -644,9 +648,12 @@ static char *canonical(const char *path) {
         free(rest);
         rest = nr;
         if (!rest) break;
-        if (slash == work) work[1] = '\0';
-        else if (slash) *slash = '\0';
-        else work[0] = '\0';
+        if (slash == work)
+            work[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+        else
+            work[0] = '\0';
     }
     free(work);
     free(rest);
@@ -836,8 +843,10 @@ static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
     if (c->p->doc_removed[c->doc] == 0 && d->gzip) return copy_file(c->p, d, fo, err);
     /* a decoded document is written from its original bytes, kept in the
      * private spool since it was loaded (nothing else can change them) */
-    if (d->map.n) ND_TRY(nd_reader_orig_whole(c->rd, c->doc, &data, &len));
-    else ND_TRY(load_doc(r, c->rd, c->doc, &data));
+    if (d->map.n)
+        ND_TRY(nd_reader_orig_whole(c->rd, c->doc, &data, &len));
+    else
+        ND_TRY(load_doc(r, c->rd, c->doc, &data));
     nd_status st = ND_OK;
     if (c->p->doc_removed[c->doc] == 0) {
         if (len && nd_fd_write(fo, data, len) != 0) st = ND_ERR_IO;
@@ -857,8 +866,8 @@ typedef struct cont_ctx {
 
 /* The cleaned field text of record doc (text[0..n-1], decoded) as a JSON
  * string, into mb. */
-static nd_status cleaned_json(const nd_clean_plan *p, size_t doc, size_t first,
-                              const uint8_t *text, size_t n, nd_membuf *mb) {
+static nd_status cleaned_json(const nd_clean_plan *p, size_t doc, size_t first, const uint8_t *text,
+                              size_t n, nd_membuf *mb) {
     nd_status st = ND_OK;
     nd_membuf cut = {NULL, 0, 0};
     nd_sink sink = {0};
@@ -1001,8 +1010,10 @@ static nd_status archive_put(void *ctx, const nd_archive_member *m, nd_archive_w
     const nd_doc *d = &c->p->r->docs.docs[doc];
     const uint8_t *data = NULL;
     ND_UNUSED(m);
-    if (d->map.n) ND_TRY(nd_reader_orig_whole(c->rd, doc, &data, &len));
-    else ND_TRY(load_doc(c->p->r, c->rd, doc, &data));
+    if (d->map.n)
+        ND_TRY(nd_reader_orig_whole(c->rd, doc, &data, &len));
+    else
+        ND_TRY(load_doc(c->p->r, c->rd, doc, &data));
     return write_cleaned(c->p, (uint32_t)doc, data, c->first[doc], archive_put_fn, w);
 }
 
@@ -1028,8 +1039,8 @@ static nd_status fill_archive(void *ctx, nd_fd_out *fo, int *err) {
 
 /* Archive af is not in the cleaned copy: said once, with the archive's
  * path (its member documents are marked reported). */
-static void archive_left_out(const nd_report *r, const nd_container *af, size_t doc0,
-                             size_t doc1, nd_status why, const char *words) {
+static void archive_left_out(const nd_report *r, const nd_container *af, size_t doc0, size_t doc1,
+                             nd_status why, const char *words) {
     char detail[320];
     for (size_t i = doc0; i < doc1; i++) (void)nd_doctab_take_changed(&r->docs, i);
     if (!r->diag) return;
@@ -1249,8 +1260,8 @@ static int dir_is_empty(const char *dir) {
  * may hold only what this run writes (a previous cleaned copy): the target
  * files (sorted paths in `allowed`) and directories.  Returns ND_OK, or
  * fails naming the first other entry. */
-static nd_status check_replaceable(nd_clean_plan *p, const char *dir, char **allowed, size_t nallowed,
-                                   nd_clean_failure *fail) {
+static nd_status check_replaceable(nd_clean_plan *p, const char *dir, char **allowed,
+                                   size_t nallowed, nd_clean_failure *fail) {
     nd_status st = ND_OK;
     DIR *d = opendir(dir);
     if (!d) return fail_at(p, fail, ND_CLEAN_ERR_IO, dir, errno, ND_ERR_IO);
@@ -1285,7 +1296,7 @@ static nd_status check_replaceable(nd_clean_plan *p, const char *dir, char **all
 }
 
 typedef struct target {
-    char *path; /* below out_dir, as the caller named out_dir; NULL for a
+    char *path;      /* below out_dir, as the caller named out_dir; NULL for a
                    record (its file is the container's target) */
     const char *rel; /* the part below out_dir (inside path) */
     size_t doc;      /* targets < nd: the document; after: nd + container */
@@ -1311,8 +1322,7 @@ static int is_input_file(const nd_report *r, const struct stat *in_ids, const ch
 
 /* Refuses dir if it is (inside) an input directory. */
 static nd_status check_dir(nd_clean_plan *p, const char *dir, char *const *in_dirs,
-                           const char *const *inputs, size_t ninputs,
-                           nd_clean_failure *fail) {
+                           const char *const *inputs, size_t ninputs, nd_clean_failure *fail) {
     char *canon = canonical(dir);
     if (!canon) return fail_at(p, fail, ND_CLEAN_ERR_IO, dir, errno ? errno : ENOMEM, ND_ERR_IO);
     for (size_t i = 0; i < ninputs; i++) {
@@ -1368,9 +1378,8 @@ const char *nd_clean_error_path(const nd_clean_plan *p) {
 
 int nd_clean_sys_errno(const nd_clean_plan *p) { return p ? p->last.sys_errno : 0; }
 
-nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
-                              size_t ninputs, const char *out_dir,
-                              const char *log_path, int force) {
+nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs, size_t ninputs,
+                              const char *out_dir, const char *log_path, int force) {
     nd_status st = ND_OK;
     const nd_report *r;
     target *tg = NULL;
@@ -1601,8 +1610,12 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         archive_ctx actx;
         memset(&actx, 0, sizeof actx);
         if (is_arch)
-            actx = (archive_ctx){.p = p, .rd = &rd, .af = ct, .doc1 = ct->first + ct->n,
-                                 .cur = ct->first, .first = first};
+            actx = (archive_ctx){.p = p,
+                                 .rd = &rd,
+                                 .af = ct,
+                                 .doc1 = ct->first + ct->n,
+                                 .cur = ct->first,
+                                 .first = first};
         if (!path) {
             st = ND_ERR_NOMEM;
             goto out;
@@ -1640,8 +1653,10 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
             st = ND_OK;
         }
         if (st == ND_ERR_CHANGED) { /* left out, reported */
-            if (ct) cont_late_change(r, ct);
-            else nd_report_late_change(r, i);
+            if (ct)
+                cont_late_change(r, ct);
+            else
+                nd_report_late_change(r, i);
             st = ND_OK;
         }
         if (st == ND_ERR_CANCELLED) goto out;
@@ -1688,8 +1703,8 @@ nd_status nd_clean_write_tree(nd_clean_plan *p, const char *const *inputs,
         fo.fd = log_fd;
         err = 0;
         st = fill_log(p, &fo, &err);
-        if (st == ND_OK && (fchmod(log_fd, (mode_t)(0666 & ~nd_process_umask())) != 0 ||
-                            fsync(log_fd) != 0)) {
+        if (st == ND_OK &&
+            (fchmod(log_fd, (mode_t)(0666 & ~nd_process_umask())) != 0 || fsync(log_fd) != 0)) {
             st = ND_ERR_IO;
             err = errno;
         }

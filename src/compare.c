@@ -44,15 +44,14 @@
 
 #define ND_CMP_MAX_OCC 64u
 
-
 typedef struct cmp_doc {
-    nd_doctab tab;          /* owns the bytes (exactly one document) */
+    nd_doctab tab; /* owns the bytes (exactly one document) */
     const uint8_t *data;
     size_t size;
-    uint32_t *cps;          /* normalised characters */
-    nd_map_off *beg, *end;  /* their source byte spans */
+    uint32_t *cps;         /* normalised characters */
+    nd_map_off *beg, *end; /* their source byte spans */
     size_t nch;
-    size_t *lines;          /* byte offset of the start of every line */
+    size_t *lines; /* byte offset of the start of every line */
     size_t nlines;
     uint64_t covered;
 } cmp_doc;
@@ -62,7 +61,7 @@ struct nd_compare {
     cmp_doc d[2];
     nd_passage_info *ps;
     size_t nps;
-    atomic_int err_errno; /* the last ND_ERR_IO of nd_compare_write: what
+    atomic_int err_errno;    /* the last ND_ERR_IO of nd_compare_write: what
                              the write function returned (any thread) */
     nd_progress_fn progress; /* nd_compare_paths_progress, or NULL */
     void *progress_user;
@@ -87,10 +86,10 @@ void nd_compare_options_default(nd_compare_options *co) {
     memcpy(co->encoding, "auto", 5);
 }
 
-nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
-                                   size_t msg_size) {
+nd_status nd_compare_options_check(const nd_compare_options *co, char *msg, size_t msg_size) {
     const char *why = NULL;
-    if (!co) why = "no options";
+    if (!co)
+        why = "no options";
     else if (co->min_passage < 1 || co->min_passage > 100000)
         why = "min_passage must be between 1 and 100000";
     else if (co->max_gap > 100000)
@@ -103,8 +102,7 @@ nd_status nd_compare_options_check(const nd_compare_options *co, char *msg,
         why = "unknown normalisation flags";
     else if (co->max_file_size == 0)
         why = "max_file_size must be at least 1";
-    else if (!memchr(co->encoding, '\0', sizeof co->encoding) ||
-             !nd_decode_name_ok(co->encoding))
+    else if (!memchr(co->encoding, '\0', sizeof co->encoding) || !nd_decode_name_ok(co->encoding))
         why = "encoding is not \"auto\" nor a name iconv can decode";
     if (!why) return ND_OK;
     if (msg && msg_size) {
@@ -155,16 +153,17 @@ static uint32_t line_of(const cmp_doc *d, size_t off) {
     size_t lo = 0, hi = d->nlines; /* lines[lo] <= off < lines[hi] */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (d->lines[mid] <= off) lo = mid;
-        else hi = mid;
+        if (d->lines[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
     }
     return (uint32_t)(lo + 1);
 }
 
 /* Winnowing fingerprints of d (winnow.c): (hash, position) pairs into *fp
  * (malloc'ed), sorted by (hash, position). */
-static nd_status winnow(const cmp_doc *d, unsigned k, unsigned w, nd_key32 **fp,
-                        size_t *nfp) {
+static nd_status winnow(const cmp_doc *d, unsigned k, unsigned w, nd_key32 **fp, size_t *nfp) {
     nd_status st = ND_OK;
     uint64_t *hash = NULL, *scratch = NULL;
     uint32_t *pos = NULL;
@@ -198,8 +197,8 @@ out:
 
 /* Exact maximal matches (length >= k) reachable from equal fingerprints
  * (align.c), sorted by position in A. */
-static nd_status find_fragments(const cmp_doc *A, const cmp_doc *B, unsigned k,
-                                unsigned w, nd_align_frag **frags, size_t *nfrags) {
+static nd_status find_fragments(const cmp_doc *A, const cmp_doc *B, unsigned k, unsigned w,
+                                nd_align_frag **frags, size_t *nfrags) {
     nd_status st = ND_OK;
     nd_key32 *fa = NULL, *fb = NULL;
     size_t na = 0, nb = 0, npairs = 0, pcap = 0;
@@ -249,8 +248,7 @@ static int passage_cmp(const void *x, const void *y) {
         if (p->side[s].start_char != q->side[s].start_char)
             return p->side[s].start_char < q->side[s].start_char ? -1 : 1;
     }
-    if (p->side[0].chars != q->side[0].chars)
-        return p->side[0].chars > q->side[0].chars ? -1 : 1;
+    if (p->side[0].chars != q->side[0].chars) return p->side[0].chars > q->side[0].chars ? -1 : 1;
     return 0;
 }
 
@@ -308,8 +306,7 @@ static nd_status run_compare(nd_compare *c) {
     tell(c, ND_STAGE_SKETCH, 0, total); /* normalising, bytes of both */
     for (int i = 0; i < 2; i++) {
         cmp_doc *d = &c->d[i];
-        ND_CHECK(nd_norm_chars_mapped(&nm, d->data, d->size, &d->cps, &d->beg,
-                                      &d->end, &d->nch));
+        ND_CHECK(nd_norm_chars_mapped(&nm, d->data, d->size, &d->cps, &d->beg, &d->end, &d->nch));
         ND_CHECK(index_lines(d));
         tell(c, ND_STAGE_SKETCH, i == 0 ? c->d[0].size : total, total);
     }
@@ -348,8 +345,10 @@ static nd_status compare_new(const nd_compare_options *co, nd_compare **out) {
     if (!out) return ND_ERR_INVALID;
     c = nd_calloc(1, sizeof *c);
     if (!c) return ND_ERR_NOMEM;
-    if (co) c->opt = *co;
-    else nd_compare_options_default(&c->opt);
+    if (co)
+        c->opt = *co;
+    else
+        nd_compare_options_default(&c->opt);
     if (nd_compare_options_check(&c->opt, NULL, 0) != ND_OK) {
         free(c);
         return ND_ERR_INVALID;
@@ -363,13 +362,12 @@ static void attach(cmp_doc *d) {
     d->size = d->tab.docs[0].size;
 }
 
-nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen,
-                             const char *name_b, const void *b, size_t blen,
-                             const nd_compare_options *co, nd_compare **out) {
+nd_status nd_compare_buffers(const char *name_a, const void *a, size_t alen, const char *name_b,
+                             const void *b, size_t blen, const nd_compare_options *co,
+                             nd_compare **out) {
     nd_status st;
     nd_compare *c = NULL;
-    if (!name_a || !name_b || (!a && alen) || (!b && blen) || !out)
-        return ND_ERR_INVALID;
+    if (!name_a || !name_b || (!a && alen) || (!b && blen) || !out) return ND_ERR_INVALID;
     ND_CHECK(compare_new(co, &c));
     ND_CHECK(nd_input_add_buffer(&c->d[0].tab, name_a, a, alen));
     ND_CHECK(nd_input_add_buffer(&c->d[1].tab, name_b, b, blen));
@@ -402,8 +400,8 @@ static nd_status load_path(cmp_doc *d, const char *path, const nd_compare_option
                            nd_diag_fn fn, void *user) {
     cmp_diag cd = {fn, user, ND_OK};
     /* decoded as the scanner decodes; offsets are mapped back (fill_side) */
-    nd_input_cfg cfg = {.max_file_size = co->max_file_size, .encoding = co->encoding,
-                        .diag = on_diag, .user = &cd};
+    nd_input_cfg cfg = {
+        .max_file_size = co->max_file_size, .encoding = co->encoding, .diag = on_diag, .user = &cd};
     struct stat sb;
     if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         nd_diag dg = {path, ND_ERR_NOT_REGULAR, 0, "a directory; compare takes two files"};
@@ -432,9 +430,8 @@ static nd_status load_path(cmp_doc *d, const char *path, const nd_compare_option
     return ND_OK;
 }
 
-nd_status nd_compare_paths(const char *path_a, const char *path_b,
-                           const nd_compare_options *co, nd_diag_fn diag,
-                           void *user, nd_compare **out) {
+nd_status nd_compare_paths(const char *path_a, const char *path_b, const nd_compare_options *co,
+                           nd_diag_fn diag, void *user, nd_compare **out) {
     return nd_compare_paths_progress(path_a, path_b, co, diag, user, NULL, NULL, out);
 }
 
@@ -462,8 +459,7 @@ out:
     return st;
 }
 
-nd_status nd_compare_document(const nd_compare *c, unsigned which,
-                              nd_compare_doc_info *out) {
+nd_status nd_compare_document(const nd_compare *c, unsigned which, nd_compare_doc_info *out) {
     if (!c || !out || which > 1) return ND_ERR_INVALID;
     const cmp_doc *d = &c->d[which];
     out->path = d->tab.docs[0].path;
@@ -476,8 +472,8 @@ nd_status nd_compare_document(const nd_compare *c, unsigned which,
     return ND_OK;
 }
 
-nd_status nd_compare_document_text(const nd_compare *c, unsigned which,
-                                   const char **text, size_t *len) {
+nd_status nd_compare_document_text(const nd_compare *c, unsigned which, const char **text,
+                                   size_t *len) {
     if (!c || !text || !len || which > 1) return ND_ERR_INVALID;
     *text = c->d[which].data ? (const char *)c->d[which].data : "";
     *len = c->d[which].size;

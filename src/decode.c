@@ -98,14 +98,14 @@
 #include "text.h"
 
 /* Fewer non-ASCII bytes than this make a detected encoding a guess. */
-#define ND_SURE_BYTES 16
+#define ND_SURE_BYTES    16
 /* Input window of one iconv call: longer than any character (GB18030: 4). */
 #define ND_DECODE_WINDOW 16
 /* The detector reads at most this much of a file (its answer is settled
  * long before; the rest would only cost time). */
-#define ND_DETECT_BYTES ((size_t)16 << 20)
+#define ND_DETECT_BYTES  ((size_t)16 << 20)
 /* Guess when the detector has no answer. */
-#define ND_FALLBACK_ENC "windows-1252"
+#define ND_FALLBACK_ENC  "windows-1252"
 
 static void lower_copy(char dst[ND_ENC_NAME], const char *src) {
     size_t i = 0;
@@ -133,7 +133,7 @@ static int is_wide_name(const char *name) {
 /* Encodings in which a byte below 0x80 at a character boundary is that
  * ASCII character (Shift_JIS is left out: 0x5C and 0x7E are not). */
 static int ascii_compatible(const char *name) {
-    static const char *const prefixes[] = {"euc-", "gb", "big5", "iso-8859-", "iso8859",
+    static const char *const prefixes[] = {"euc-",        "gb",    "big5",  "iso-8859-", "iso8859",
                                            "windows-125", "cp125", "koi8-", NULL};
     for (size_t i = 0; prefixes[i]; i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0) return 1;
@@ -155,8 +155,10 @@ int nd_decode_name_ok(const char *name) {
 
 /* Is s[0..n-1] a valid UTF-8 prefix of an incomplete character? */
 static int utf8_cut(const uint8_t *s, size_t n) {
-    unsigned need = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-                    : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : 0;
+    unsigned need = s[0] >= 0xF0 && s[0] <= 0xF4   ? 4
+                    : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+                    : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+                                                   : 0;
     if (!need || n >= need) return 0;
     for (size_t j = 1; j < n; j++)
         if ((s[j] & 0xC0) != 0x80) return 0;
@@ -249,8 +251,7 @@ static long text_weight(uint32_t cp) {
 /* Is cp impossible in text (controls, noncharacters)? */
 static int not_text(uint32_t cp) {
     if (cp < 0x20)
-        return !(cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' ||
-                 cp == 0x1B);
+        return !(cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0x1B);
     if (cp >= 0x80 && cp < 0xA0) return 1;
     if ((cp & 0xFFFE) == 0xFFFE || (cp >= 0xFDD0 && cp <= 0xFDEF)) return 1;
     return cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF);
@@ -265,8 +266,10 @@ static long wide_score(const uint8_t *h, size_t n, int cut, unsigned unit, int b
     for (size_t i = 0; i < m; i += unit) {
         uint32_t cp;
         if (unit == 4) {
-            cp = be ? (uint32_t)h[i] << 24 | (uint32_t)h[i + 1] << 16 | (uint32_t)h[i + 2] << 8 | h[i + 3]
-                    : (uint32_t)h[i + 3] << 24 | (uint32_t)h[i + 2] << 16 | (uint32_t)h[i + 1] << 8 | h[i];
+            cp = be ? (uint32_t)h[i] << 24 | (uint32_t)h[i + 1] << 16 | (uint32_t)h[i + 2] << 8 |
+                          h[i + 3]
+                    : (uint32_t)h[i + 3] << 24 | (uint32_t)h[i + 2] << 16 |
+                          (uint32_t)h[i + 1] << 8 | h[i];
         } else {
             uint32_t u = be ? (uint32_t)h[i] << 8 | h[i + 1] : (uint32_t)h[i + 1] << 8 | h[i];
             if (u >= 0xD800 && u < 0xDC00) {
@@ -274,8 +277,8 @@ static long wide_score(const uint8_t *h, size_t n, int cut, unsigned unit, int b
                     if (cut) break;
                     return -1;
                 }
-                uint32_t v = be ? (uint32_t)h[i + 2] << 8 | h[i + 3]
-                                : (uint32_t)h[i + 3] << 8 | h[i + 2];
+                uint32_t v =
+                    be ? (uint32_t)h[i + 2] << 8 | h[i + 3] : (uint32_t)h[i + 3] << 8 | h[i + 2];
                 if (v < 0xDC00 || v >= 0xE000) return -1;
                 cp = 0x10000 + ((u - 0xD800) << 10) + (v - 0xDC00);
                 i += 2;
@@ -354,8 +357,10 @@ void nd_decode_sniff(const nd_sniff_in *in, nd_sniff_out *out) {
         lower_copy(out->enc, wide[pick].enc);
         return;
     }
-    if (nul) out->kind = ND_SNIFF_BINARY;
-    else out->kind = utf8_valid(h, n, cut) ? ND_SNIFF_UTF8 : ND_SNIFF_DECODE;
+    if (nul)
+        out->kind = ND_SNIFF_BINARY;
+    else
+        out->kind = utf8_valid(h, n, cut) ? ND_SNIFF_UTF8 : ND_SNIFF_DECODE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -372,8 +377,10 @@ uint64_t nd_decmap_orig(const nd_decmap *m, uint64_t dec) {
     size_t lo = 0, hi = m->n; /* the last segment starting at or before dec */
     while (lo + 1 < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->seg[mid].dec <= dec) lo = mid;
-        else hi = mid;
+        if (m->seg[mid].dec <= dec)
+            lo = mid;
+        else
+            hi = mid;
     }
     const nd_decmap_seg *s = &m->seg[lo];
     if (s->dec > dec) return s->orig;
@@ -387,8 +394,10 @@ uint64_t nd_escmap_orig(const nd_escmap *m, uint64_t dec) {
     size_t lo = 0, hi = m->n; /* escapes at offsets below dec */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->pos[mid] < dec) lo = mid + 1;
-        else hi = mid;
+        if (m->pos[mid] < dec)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return m->base + dec + lo;
 }
@@ -398,9 +407,7 @@ void nd_escmap_release(nd_escmap *m) {
     memset(m, 0, sizeof *m);
 }
 
-uint64_t nd_decmap_orig_size(const nd_decmap *m) {
-    return m->n ? m->seg[m->n - 1].orig : 0;
-}
+uint64_t nd_decmap_orig_size(const nd_decmap *m) { return m->n ? m->seg[m->n - 1].orig : 0; }
 
 nd_status nd_decmap_add(nd_decmap *m, uint64_t *dec, uint64_t *orig, unsigned dw, unsigned ow,
                         uint64_t count) {
@@ -436,8 +443,10 @@ static int mostly_utf8(const uint8_t *s, size_t n) {
             continue;
         }
         size_t adv = 0;
-        if (nd_utf8_next(s + i, n - i, &adv) == ND_UTF8_INVALID) bad += adv;
-        else good++;
+        if (nd_utf8_next(s + i, n - i, &adv) == ND_UTF8_INVALID)
+            bad += adv;
+        else
+            good++;
         i += adv ? adv : 1;
     }
     return bad * 4 <= good;
@@ -456,8 +465,10 @@ static nd_status detect(const uint8_t *s, size_t n, char enc[ND_ENC_NAME], int *
         if (uchardet_handle_data(ud, (const char *)s + i, ND_MIN(chunk, n - i)) != 0) break;
     uchardet_data_end(ud);
     const char *cs = uchardet_get_charset(ud);
-    if (cs && (strcasecmp(cs, "ascii") == 0 || is_utf8_name(cs))) *utf8 = 1;
-    else if (cs) lower_copy(enc, cs);
+    if (cs && (strcasecmp(cs, "ascii") == 0 || is_utf8_name(cs)))
+        *utf8 = 1;
+    else if (cs)
+        lower_copy(enc, cs);
     /* as browsers do (WHATWG Encoding): ISO-8859-1 text is read as its
      * superset Windows-1252, whose 0x80-0x9F are quotes, dashes and the euro
      * sign rather than C1 controls */
@@ -481,8 +492,7 @@ static size_t put_cp(uint8_t *dst, uint32_t cp) {
 /* Ends iconv's state: characters it still holds (a letter waiting for a
  * combining mark, a stateful encoding's last shift) are appended, with no
  * original bytes of their own. */
-static nd_status flush(iconv_t cd, nd_decode_out *o, size_t *cap, uint64_t *dec,
-                       uint64_t *orig) {
+static nd_status flush(iconv_t cd, nd_decode_out *o, size_t *cap, uint64_t *dec, uint64_t *orig) {
     uint8_t u[64];
     char *op = (char *)u;
     size_t ol = sizeof u;
@@ -533,8 +543,8 @@ static nd_status decode_wide(iconv_t cd, const nd_decode_in *in, size_t unit, si
     uint64_t run = 0;
     for (size_t c = 0; c < ncp; c++) {
         const uint8_t *b = u + 4 * c;
-        const uint32_t cp = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                            (uint32_t)b[3] << 24;
+        const uint32_t cp =
+            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
         const unsigned ow = unit == 4 || cp > 0xFFFF ? 4u : 2u;
         const unsigned dw = (unsigned)put_cp(o->text + o->len, cp);
         o->len += dw;
@@ -587,8 +597,9 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
     }
     int ascii = ascii_compatible(o.enc);
     /* what one U+FFFD stands for: a code unit */
-    size_t unit = strncmp(o.enc, "utf-32", 6) == 0 || strncmp(o.enc, "ucs-4", 5) == 0 ? 4
-                  : strncmp(o.enc, "utf-16", 6) == 0 || strncmp(o.enc, "ucs-2", 5) == 0 ? 2 : 1;
+    size_t unit = strncmp(o.enc, "utf-32", 6) == 0 || strncmp(o.enc, "ucs-4", 5) == 0   ? 4
+                  : strncmp(o.enc, "utf-16", 6) == 0 || strncmp(o.enc, "ucs-2", 5) == 0 ? 2
+                                                                                        : 1;
     if (in->bom) ND_CHECK(nd_decmap_add(&o.map, &dec, &orig, 0, in->bom, 1));
     size_t i = in->bom;
     while (i < in->len) {
@@ -641,8 +652,8 @@ nd_status nd_decode(const nd_decode_in *in, nd_decode_out *out) {
         size_t w = 0;
         for (size_t c = 0; c < ncp; c++) {
             const uint8_t *b = u + 4 * c;
-            uint32_t cp = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                          (uint32_t)b[3] << 24;
+            uint32_t cp =
+                (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
             w += put_cp(o.text + o.len + w, cp);
         }
         o.len += w;

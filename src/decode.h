@@ -88,9 +88,9 @@ void nd_decmap_release(nd_decmap *m);
  * characters, 4 bytes each (an nd_decmap needs two 24-byte segments per
  * escape).  jsonl.c uses it for records without \uXXXX escapes. */
 typedef struct nd_escmap {
-    uint64_t base;  /* the original offset of decoded offset 0 */
-    uint64_t len;   /* the decoded length (< 2^32) */
-    uint32_t *pos;  /* decoded offsets of the escaped characters, ascending */
+    uint64_t base; /* the original offset of decoded offset 0 */
+    uint64_t len;  /* the decoded length (< 2^32) */
+    uint32_t *pos; /* decoded offsets of the escaped characters, ascending */
     size_t n, cap;
     unsigned char on; /* the map is in use (n may be 0) */
 } nd_escmap;
@@ -104,22 +104,22 @@ void nd_escmap_release(nd_escmap *m);
 typedef struct nd_decode_in {
     const uint8_t *src; /* the whole original document */
     size_t len;
-    const char *enc;    /* an iconv name, or "" to detect (libuchardet) */
-    unsigned bom;       /* bytes at the start to skip (from nd_decode_sniff) */
-    uint64_t max_len;   /* limit of the decoded text (ND_ERR_TOO_LARGE) */
+    const char *enc;  /* an iconv name, or "" to detect (libuchardet) */
+    unsigned bom;     /* bytes at the start to skip (from nd_decode_sniff) */
+    uint64_t max_len; /* limit of the decoded text (ND_ERR_TOO_LARGE) */
 } nd_decode_in;
 
 typedef struct nd_decode_out {
-    uint8_t *text;          /* malloc'ed UTF-8, or NULL when utf8 is 1 */
+    uint8_t *text; /* malloc'ed UTF-8, or NULL when utf8 is 1 */
     size_t len;
-    nd_decmap map;          /* decoded -> original offsets */
-    char enc[ND_ENC_NAME];  /* the encoding decoded (lower case) */
-    unsigned char utf8;     /* the detector found UTF-8 or ASCII: nothing was
+    nd_decmap map;         /* decoded -> original offsets */
+    char enc[ND_ENC_NAME]; /* the encoding decoded (lower case) */
+    unsigned char utf8;    /* the detector found UTF-8 or ASCII: nothing was
                                decoded, the document is read as it is */
-    unsigned char unsure;   /* the encoding was guessed: no answer from the
+    unsigned char unsure;  /* the encoding was guessed: no answer from the
                                detector, too few non-ASCII bytes to tell, or
                                bytes the guess cannot decode */
-    uint64_t invalid;       /* bytes (UTF-16/UTF-32: code units) that did not
+    uint64_t invalid;      /* bytes (UTF-16/UTF-32: code units) that did not
                                decode; each became one U+FFFD */
 } nd_decode_out;
 

@@ -164,7 +164,7 @@
 #include "stage.h"
 #include "xxh.h"
 
-#define MAGIC "neardup index"
+#define MAGIC          "neardup index"
 /* What the stored keys and tokens were made with: the token values and
  * the signature format of 0.4.0 (text.h; sketch.c: "signature format since
  * 0.3.0, with the token values of 0.4.0") and the band keys by vector
@@ -173,16 +173,37 @@
  * (sketch.h and lsh.h keep no such constant yet: when they do, this is
  * made from theirs.) */
 #define SKETCH_VERSION "0.4.0+mulshift-bands"
-#define BUSY_MS 5000
+#define BUSY_MS        5000
 
 /* Prepared statements, by purpose. */
 enum {
-    S_FILE_GET, S_FILE_INS, S_FILE_UPD, S_FILE_TOUCH, S_FILE_DEL, S_FILE_LIKE,
-    S_DOC_INS, S_DOC_UPD, S_DOC_GET,
-    S_PARA_INS, S_FSETS, S_PARA_DEL, S_DOC_DEL, S_SET_USED,
-    S_SET_GET, S_SET_INS, S_SET_TEXT, S_SET_DEL, S_DEAD_INS,
-    S_SEG_INS, S_SEG_LIST, S_SEG_SET, S_SEG_DEL,
-    S_PAGE_INS, S_PAGE_FIND, S_PAGE_BAND, S_PAGE_DEL,
+    S_FILE_GET,
+    S_FILE_INS,
+    S_FILE_UPD,
+    S_FILE_TOUCH,
+    S_FILE_DEL,
+    S_FILE_LIKE,
+    S_DOC_INS,
+    S_DOC_UPD,
+    S_DOC_GET,
+    S_PARA_INS,
+    S_FSETS,
+    S_PARA_DEL,
+    S_DOC_DEL,
+    S_SET_USED,
+    S_SET_GET,
+    S_SET_INS,
+    S_SET_TEXT,
+    S_SET_DEL,
+    S_DEAD_INS,
+    S_SEG_INS,
+    S_SEG_LIST,
+    S_SEG_SET,
+    S_SEG_DEL,
+    S_PAGE_INS,
+    S_PAGE_FIND,
+    S_PAGE_BAND,
+    S_PAGE_DEL,
     S_PARA_OF_SET,
     S_COUNT_
 };
@@ -249,41 +270,41 @@ static const char schema_sql[] =
 struct nd_index {
     sqlite3 *db;
     char *path;
-    int ok;                 /* opened and checked: usable */
-    nd_options opt;         /* bands and rows resolved */
+    int ok;         /* opened and checked: usable */
+    nd_options opt; /* bands and rows resolved */
     nd_minhash mh;
     nd_sketch_params sp;
-    nd_worker wk;           /* sa: nd_sketch_paragraph; sb: tokens, query sets */
+    nd_worker wk; /* sa: nd_sketch_paragraph; sb: tokens, query sets */
     sqlite3_stmt *st[S_COUNT_];
     nd_diag_fn diag;
     void *diag_user;
-    unsigned busy_ms;       /* how long a writer waits for the lock */
-    char **rules[2];        /* walk patterns by nd_walk_rule, owned */
+    unsigned busy_ms; /* how long a writer waits for the lock */
+    char **rules[2];  /* walk patterns by nd_walk_rule, owned */
     size_t nrules[2];
-    int hidden;             /* walks take dot entries */
-    nd_paratab pt;          /* the document being split */
-    uint32_t *pend_ids;     /* the new distinct paragraphs of this write, */
-    uint32_t *pend_keys;    /* with their band keys (bands a row): the */
+    int hidden;                       /* walks take dot entries */
+    nd_paratab pt;                    /* the document being split */
+    uint32_t *pend_ids;               /* the new distinct paragraphs of this write, */
+    uint32_t *pend_keys;              /* with their band keys (bands a row): the */
     size_t npend, pend_cap, keys_cap; /* next segment's entries */
-    uint64_t *ent, *ent_tmp; /* a band's entries while a segment is written */
+    uint64_t *ent, *ent_tmp;          /* a band's entries while a segment is written */
     size_t ent_cap, tmp_cap;
-    uint8_t *page;          /* a page's bytes */
+    uint8_t *page; /* a page's bytes */
     size_t page_cap;
-    int64_t *ids;           /* set ids (deletes, candidates) */
+    int64_t *ids; /* set ids (deletes, candidates) */
     size_t ids_cap;
-    int64_t *segs;          /* the segments a query reads */
-    sqlite3_stmt *rows[2];  /* multi-row inserts: ROWS_SETS sets, ROWS_PARAS
+    int64_t *segs;              /* the segments a query reads */
+    sqlite3_stmt *rows[2];      /* multi-row inserts: ROWS_SETS sets, ROWS_PARAS
                                paragraphs a statement */
-    struct setrow *nsets;   /* the current document's new distinct */
-    size_t nnsets, nsets_cap; /* paragraphs and paragraphs, written when */
-    struct pararow *nparas; /* it is done (their texts are in the */
+    struct setrow *nsets;       /* the current document's new distinct */
+    size_t nnsets, nsets_cap;   /* paragraphs and paragraphs, written when */
+    struct pararow *nparas;     /* it is done (their texts are in the */
     size_t nnparas, nparas_cap; /* reader's buffer until then) */
-    uint32_t next_set;      /* the next distinct paragraph's id */
-    int64_t *look;          /* set ids an exact key's lookup found */
+    uint32_t next_set;          /* the next distinct paragraph's id */
+    int64_t *look;              /* set ids an exact key's lookup found */
     size_t look_cap;
-    struct newset *fresh;   /* this write's new distinct paragraphs by exact */
+    struct newset *fresh;      /* this write's new distinct paragraphs by exact */
     size_t fresh_n, fresh_cap; /* key (open addressing; cap a power of 2) */
-    int had_sets;           /* the index held sets when this write began */
+    int had_sets;              /* the index held sets when this write began */
     size_t nsegs, segs_cap;
     char msg[1024];
 };
@@ -295,7 +316,8 @@ struct nd_index {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static nd_status fail(nd_index *idx, nd_status st, const char *fmt, ...) {
+static nd_status
+fail(nd_index *idx, nd_status st, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(idx->msg, sizeof idx->msg, fmt, ap);
@@ -307,8 +329,7 @@ static nd_status fail(nd_index *idx, nd_status st, const char *fmt, ...) {
 static nd_status db_fail(nd_index *idx, int rc) {
     const char *why = idx->db ? sqlite3_errmsg(idx->db) : sqlite3_errstr(rc);
     switch (rc & 0xff) {
-    case SQLITE_NOMEM:
-        return fail(idx, ND_ERR_NOMEM, "out of memory");
+    case SQLITE_NOMEM: return fail(idx, ND_ERR_NOMEM, "out of memory");
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return fail(idx, ND_ERR_BUSY,
@@ -317,10 +338,8 @@ static nd_status db_fail(nd_index *idx, int rc) {
                     idx->path, idx->busy_ms / 1000, idx->busy_ms % 1000);
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
-    case SQLITE_FORMAT:
-        return fail(idx, ND_ERR_FORMAT, "'%s': %s", idx->path, why);
-    default:
-        return fail(idx, ND_ERR_IO, "'%s': %s", idx->path, why);
+    case SQLITE_FORMAT: return fail(idx, ND_ERR_FORMAT, "'%s': %s", idx->path, why);
+    default: return fail(idx, ND_ERR_IO, "'%s': %s", idx->path, why);
     }
 }
 
@@ -369,12 +388,24 @@ static int step_row(nd_index *idx, sqlite3_stmt *s, nd_status *st) {
 /* ------------------------------------------------------------------------ */
 
 enum {
-    M_SPLIT, M_MIN_CHARS, M_NORM, M_SHINGLE, M_NUM_PERM, M_SEED, M_THRESHOLD, M_BANDS,
-    M_ROWS, M_MAX_PARA, M_ENCODING, M_JSONL, M_ID, M_COUNT_
+    M_SPLIT,
+    M_MIN_CHARS,
+    M_NORM,
+    M_SHINGLE,
+    M_NUM_PERM,
+    M_SEED,
+    M_THRESHOLD,
+    M_BANDS,
+    M_ROWS,
+    M_MAX_PARA,
+    M_ENCODING,
+    M_JSONL,
+    M_ID,
+    M_COUNT_
 };
 static const char *const meta_names[M_COUNT_] = {
-    "split", "min_chars", "norm_flags", "shingle", "num_perm", "seed", "threshold",
-    "bands", "rows", "max_paragraph_bytes", "encoding", "jsonl_field", "id_field"};
+    "split", "min_chars", "norm_flags",          "shingle",  "num_perm",    "seed",    "threshold",
+    "bands", "rows",      "max_paragraph_bytes", "encoding", "jsonl_field", "id_field"};
 static const char *const split_names[] = {"auto", "line", "blank"};
 static const char *const norm_names[] = {"nfkc", "casefold", "t2s", "pinyin", "strip"};
 
@@ -390,15 +421,13 @@ static void fmt_double(char *buf, size_t size, double x) {
 
 /* The stored text of every compared parameter of o (bands, rows resolved). */
 static void meta_values(const nd_options *o, char v[M_COUNT_][META_VAL]) {
-    snprintf(v[M_SPLIT], META_VAL, "%s",
-             (unsigned)o->split < 3 ? split_names[o->split] : "?");
+    snprintf(v[M_SPLIT], META_VAL, "%s", (unsigned)o->split < 3 ? split_names[o->split] : "?");
     snprintf(v[M_MIN_CHARS], META_VAL, "%u", o->min_chars);
     size_t n = 0;
     v[M_NORM][0] = '\0';
     for (unsigned b = 0; b < 5; b++)
         if (o->norm_flags & (1u << b))
-            n += (size_t)snprintf(v[M_NORM] + n, META_VAL - n, "%s%s", n ? "," : "",
-                                  norm_names[b]);
+            n += (size_t)snprintf(v[M_NORM] + n, META_VAL - n, "%s%s", n ? "," : "", norm_names[b]);
     if (!n) snprintf(v[M_NORM], META_VAL, "none");
     snprintf(v[M_SHINGLE], META_VAL, "%u", o->shingle);
     snprintf(v[M_NUM_PERM], META_VAL, "%u", o->num_perm);
@@ -479,8 +508,8 @@ static int meta_get(nd_index *idx, const char *key, char *buf, size_t size, nd_s
     if (rc != SQLITE_OK) {
         *st = db_fail(idx, rc);
         if (*st == ND_ERR_IO && strstr(sqlite3_errmsg(idx->db), "no such table"))
-            *st = fail(idx, ND_ERR_FORMAT, "'%s' is not a neardup index (no meta table)",
-                       idx->path);
+            *st =
+                fail(idx, ND_ERR_FORMAT, "'%s' is not a neardup index (no meta table)", idx->path);
         return -1;
     }
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
@@ -500,8 +529,8 @@ static int meta_get(nd_index *idx, const char *key, char *buf, size_t size, nd_s
 
 static nd_status meta_put(nd_index *idx, const char *key, const char *value) {
     sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(idx->db, "INSERT INTO meta(key, value) VALUES(?1, ?2)", -1, &s,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v2(idx->db, "INSERT INTO meta(key, value) VALUES(?1, ?2)", -1, &s, NULL);
     if (rc != SQLITE_OK) return db_fail(idx, rc);
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
@@ -565,8 +594,8 @@ static nd_status read_meta(nd_index *idx, const nd_options *want) {
     if ((r = meta_get(idx, "sketch", buf, sizeof buf, &st)) < 0) return st;
     if (r > 0 || strcmp(buf, SKETCH_VERSION) != 0)
         return fail(idx, ND_ERR_MISMATCH,
-                    "'%s' holds sketches of version %s; this library makes version %s",
-                    idx->path, r ? "?" : buf, SKETCH_VERSION);
+                    "'%s' holds sketches of version %s; this library makes version %s", idx->path,
+                    r ? "?" : buf, SKETCH_VERSION);
     for (int i = 0; i < M_COUNT_; i++) {
         if ((r = meta_get(idx, meta_names[i], v[i], META_VAL, &st)) < 0) return st;
         if (r > 0)
@@ -578,19 +607,17 @@ static nd_status read_meta(nd_index *idx, const nd_options *want) {
         meta_values(want, w);
         for (int i = 0; i < M_COUNT_; i++)
             if (strcmp(v[i], w[i]) != 0)
-                return fail(idx, ND_ERR_MISMATCH,
-                            "the index was made with %s %s%s%s, not %s%s%s", meta_names[i],
-                            v[i][0] ? "" : "\"", v[i], v[i][0] ? "" : "\"",
+                return fail(idx, ND_ERR_MISMATCH, "the index was made with %s %s%s%s, not %s%s%s",
+                            meta_names[i], v[i][0] ? "" : "\"", v[i], v[i][0] ? "" : "\"",
                             w[i][0] ? "" : "\"", w[i], w[i][0] ? "" : "\"");
     }
     int bad = meta_parse(&idx->opt, v);
     if (bad >= 0)
-        return fail(idx, ND_ERR_FORMAT, "'%s': the parameter %s has a bad value '%s'",
-                    idx->path, meta_names[bad], v[bad]);
+        return fail(idx, ND_ERR_FORMAT, "'%s': the parameter %s has a bad value '%s'", idx->path,
+                    meta_names[bad], v[bad]);
     char why[256];
     if (nd_options_check(&idx->opt, why, sizeof why) != ND_OK)
-        return fail(idx, ND_ERR_FORMAT, "'%s': stored parameters are invalid: %s", idx->path,
-                    why);
+        return fail(idx, ND_ERR_FORMAT, "'%s': stored parameters are invalid: %s", idx->path, why);
     return ND_OK;
 }
 
@@ -618,17 +645,18 @@ nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_
     nd_options_default(&idx->opt);
     if (opt) ND_TRY(resolve_options(idx, opt, &want));
     if (create) {
-        if (stat(path, &sb) == 0)
-            return fail(idx, ND_ERR_STATE, "'%s' already exists", path);
-        if (opt) idx->opt = want;
-        else ND_TRY(resolve_options(idx, &idx->opt, &idx->opt));
+        if (stat(path, &sb) == 0) return fail(idx, ND_ERR_STATE, "'%s' already exists", path);
+        if (opt)
+            idx->opt = want;
+        else
+            ND_TRY(resolve_options(idx, &idx->opt, &idx->opt));
     } else {
         if (stat(path, &sb) != 0)
             return fail(idx, ND_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
         if (opt) idx->opt = want; /* compared fields are read from the index */
     }
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
-                SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX |
+                SQLITE_OPEN_EXRESCODE;
     int rc = sqlite3_open_v2(path, &idx->db, flags, NULL);
     if (rc != SQLITE_OK) {
         if (!idx->db) return fail(idx, ND_ERR_NOMEM, "out of memory");
@@ -740,9 +768,9 @@ static nd_status usable(nd_index *idx) {
 #define ND_PAGE_ENTRIES 496
 /* New distinct paragraphs held before their entries are written as a
  * segment of their own (8 x bands bytes each in memory). */
-#define ND_PEND_MAX ((size_t)1 << 20)
+#define ND_PEND_MAX     ((size_t)1 << 20)
 /* Segments beyond which the newest two are merged whatever their sizes. */
-#define ND_SEGS_MAX 16
+#define ND_SEGS_MAX     16
 
 static nd_status scalar(nd_index *idx, const char *sql, int64_t *v);
 
@@ -862,8 +890,10 @@ static int is_dead(const int64_t *dead, size_t n, int64_t id) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (dead[mid] < id) lo = mid + 1;
-        else hi = mid;
+        if (dead[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < n && dead[lo] == id;
 }
@@ -970,8 +1000,8 @@ static nd_status seg_purge(nd_index *idx) {
 
 /* The distinct paragraphs whose band `band` key is `key`, from the page of
  * each segment that holds it, appended to *out (*n, *cap). */
-static nd_status band_lookup(nd_index *idx, unsigned band, uint32_t key, int64_t **out,
-                             size_t *n, size_t *cap) {
+static nd_status band_lookup(nd_index *idx, unsigned band, uint32_t key, int64_t **out, size_t *n,
+                             size_t *cap) {
     sqlite3_stmt *s;
     nd_status st = ND_OK;
     for (size_t g = 0; g < idx->nsegs; g++) {
@@ -986,8 +1016,10 @@ static nd_status band_lookup(nd_index *idx, unsigned band, uint32_t key, int64_t
         size_t m = (size_t)sqlite3_column_bytes(s, 0) / 8, lo = 0, hi = m;
         while (b && lo < hi) { /* the first entry whose key is >= key */
             size_t mid = lo + (hi - lo) / 2;
-            if (le32(b + 8 * mid) < key) lo = mid + 1;
-            else hi = mid;
+            if (le32(b + 8 * mid) < key)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         for (; b && lo < m && le32(b + 8 * lo) == key; lo++) {
             st = ND_GROW(*out, *cap, *n + 1);
@@ -1055,8 +1087,7 @@ static int hash_file(const char *path, file_seen *f) {
         err = errno;
         goto out;
     }
-    if (got != (uint64_t)a.st_size || a.st_size != b.st_size ||
-        stat_mtime(&a) != stat_mtime(&b)) {
+    if (got != (uint64_t)a.st_size || a.st_size != b.st_size || stat_mtime(&a) != stat_mtime(&b)) {
         err = ESTALE;
         goto out;
     }
@@ -1107,7 +1138,7 @@ static nd_status delete_file_rows(nd_index *idx, int64_t fid) {
         sqlite3_bind_int64(s, 1, id);
         if ((r = step_row(idx, s, &st)) < 0) return st;
         sqlite3_reset(s);
-        if (r == 1) continue; /* still used elsewhere */
+        if (r == 1) continue;              /* still used elsewhere */
         ND_TRY(stmt(idx, S_DEAD_INS, &s)); /* its band keys stay until a merge */
         sqlite3_bind_int64(s, 1, id);
         ND_TRY(step_done(idx, s));
@@ -1175,7 +1206,7 @@ struct pararow {
     int64_t sset;
 };
 
-#define ROWS_SETS 16
+#define ROWS_SETS  16
 #define ROWS_PARAS 64
 
 /* The multi-row insert k (0: ROWS_SETS sets, 1: ROWS_PARAS paragraphs),
@@ -1190,8 +1221,8 @@ static nd_status rows_stmt(nd_index *idx, int k, sqlite3_stmt **out) {
         size_t at = (size_t)snprintf(sql, sizeof sql, "%s", head);
         for (int i = 0; i < n && at < sizeof sql; i++)
             at += (size_t)snprintf(sql + at, sizeof sql - at, "%s%s", i ? "," : "", one);
-        int rc = sqlite3_prepare_v3(idx->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &idx->rows[k],
-                                    NULL);
+        int rc =
+            sqlite3_prepare_v3(idx->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &idx->rows[k], NULL);
         if (rc != SQLITE_OK) return db_fail(idx, rc);
     }
     sqlite3_reset(idx->rows[k]);
@@ -1201,15 +1232,13 @@ static nd_status rows_stmt(nd_index *idx, int k, sqlite3_stmt **out) {
 }
 
 /* Binds set row r as columns from parameter `at` on. */
-static void bind_set(nd_index *idx, sqlite3_stmt *s, int at, const struct setrow *r,
-                     uint8_t *bk) {
+static void bind_set(nd_index *idx, sqlite3_stmt *s, int at, const struct setrow *r, uint8_t *bk) {
     const unsigned bands = idx->opt.bands, sb = seg_bands(idx);
     for (unsigned j = 0; j < bands; j++) put_le32(bk + 4 * j, idx->pend_keys[r->pend * sb + j]);
     sqlite3_bind_int64(s, at, r->id);
     sqlite3_bind_blob(s, at + 1, r->kb, 16, SQLITE_STATIC);
     sqlite3_bind_blob(s, at + 2, bk, (int)(4 * bands), SQLITE_TRANSIENT);
-    sqlite3_bind_blob(s, at + 3, r->len ? (const void *)r->text : "", (int)r->len,
-                      SQLITE_STATIC);
+    sqlite3_bind_blob(s, at + 3, r->len ? (const void *)r->text : "", (int)r->len, SQLITE_STATIC);
 }
 
 static void bind_para(sqlite3_stmt *s, int at, const struct pararow *r) {
@@ -1218,8 +1247,10 @@ static void bind_para(sqlite3_stmt *s, int at, const struct pararow *r) {
     sqlite3_bind_int64(s, at + 2, (sqlite3_int64)r->len);
     sqlite3_bind_int64(s, at + 3, r->line);
     sqlite3_bind_int64(s, at + 4, r->chars);
-    if (r->sset) sqlite3_bind_int64(s, at + 5, r->sset);
-    else sqlite3_bind_null(s, at + 5);
+    if (r->sset)
+        sqlite3_bind_int64(s, at + 5, r->sset);
+    else
+        sqlite3_bind_null(s, at + 5);
 }
 
 /* Writes the current document's waiting rows: its new distinct paragraphs,
@@ -1290,8 +1321,7 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
     const unsigned bands = idx->opt.bands, sb = seg_bands(idx);
     if (len > INT_MAX) return fail(idx, ND_ERR_NOMEM, "a paragraph is too long to index");
     if (idx->next_set == 0 || idx->next_set == UINT32_MAX)
-        return fail(idx, ND_ERR_NOMEM, "'%s' holds 2^32 distinct paragraphs, its limit",
-                    idx->path);
+        return fail(idx, ND_ERR_NOMEM, "'%s' holds 2^32 distinct paragraphs, its limit", idx->path);
     ND_TRY(ND_GROW(idx->nsets, idx->nsets_cap, idx->nnsets + 1));
     struct setrow *row = &idx->nsets[idx->nnsets++];
     row->id = idx->next_set++;
@@ -1346,8 +1376,8 @@ static nd_status index_doc(nd_index *idx, nd_doctab *dt, nd_reader *rd, size_t d
         uint64_t off = nd_doc_orig_off(doc, idx->pt.off[i]);
         uint64_t end = nd_doc_orig_off(doc, idx->pt.off[i] + len);
         ND_TRY(ND_GROW(idx->nparas, idx->nparas_cap, idx->nnparas + 1));
-        idx->nparas[idx->nnparas++] = (struct pararow){did, off, end - off, idx->pt.line[i],
-                                                       chars, sid};
+        idx->nparas[idx->nnparas++] =
+            (struct pararow){did, off, end - off, idx->pt.line[i], chars, sid};
         chars_sum += chars;
     }
     ND_TRY(rows_flush(idx));
@@ -1371,13 +1401,14 @@ static nd_status index_file(nd_index *idx, nd_doctab *dt, nd_input_cfg *cfg, nd_
     nd_status st = ND_OK;
     file_seen f;
     int err = hash_file(fpath, &f);
-    if (!err && (f.dev != loaded->dev || f.ino != loaded->ino ||
-                 f.mtime_ns != loaded->mtime_ns))
+    if (!err && (f.dev != loaded->dev || f.ino != loaded->ino || f.mtime_ns != loaded->mtime_ns))
         err = ESTALE;
     if (err == ENOMEM) return fail(idx, ND_ERR_NOMEM, "out of memory");
     if (err) {
-        if (err == ESTALE || err == ENOENT) report(idx, cfg, fpath, ND_ERR_CHANGED, 0, NULL);
-        else report(idx, cfg, fpath, ND_ERR_IO, err, "read");
+        if (err == ESTALE || err == ENOENT)
+            report(idx, cfg, fpath, ND_ERR_CHANGED, 0, NULL);
+        else
+            report(idx, cfg, fpath, ND_ERR_IO, err, "read");
         return ND_OK;
     }
     ND_TRY(stmt(idx, S_FILE_GET, &s));
@@ -1442,8 +1473,10 @@ static nd_status index_file(nd_index *idx, nd_doctab *dt, nd_input_cfg *cfg, nd_
     sqlite3_bind_int64(s, 6, (sqlite3_int64)paras);
     ND_CHECK(step_done(idx, s));
     ND_CHECK(exec(idx, "RELEASE file"));
-    if (was) ai->files_changed++;
-    else ai->files_new++;
+    if (was)
+        ai->files_changed++;
+    else
+        ai->files_new++;
     ai->documents += n;
     ai->paragraphs += paras;
     return ND_OK;
@@ -1498,8 +1531,7 @@ static nd_status write_start(nd_index *idx) {
                   " coalesce((SELECT max(id) FROM sets), 0))",
                   &seq));
     if (seq < 0 || seq >= (int64_t)UINT32_MAX)
-        return fail(idx, ND_ERR_NOMEM, "'%s' holds 2^32 distinct paragraphs, its limit",
-                    idx->path);
+        return fail(idx, ND_ERR_NOMEM, "'%s' holds 2^32 distinct paragraphs, its limit", idx->path);
     idx->next_set = (uint32_t)seq + 1;
     return ND_OK;
 }
@@ -1669,16 +1701,18 @@ static const struct {
  * keys, and a bit per band whose entry the segments hold. */
 typedef struct check_set {
     int64_t id;
-    uint32_t *keys;   /* bands, in check_sets' keys array */
-    uint64_t *seen;   /* (bands + 63) / 64 words */
+    uint32_t *keys; /* bands, in check_sets' keys array */
+    uint64_t *seen; /* (bands + 63) / 64 words */
 } check_set;
 
 static size_t check_find(const check_set *v, size_t n, int64_t id) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (v[mid].id < id) lo = mid + 1;
-        else hi = mid;
+        if (v[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < n && v[lo].id == id ? lo : SIZE_MAX;
 }
@@ -1697,8 +1731,10 @@ static nd_status check_unique(nd_index *idx) {
     nd_status st = rc == SQLITE_ROW ? ND_OK : db_fail(idx, rc);
     sqlite3_finalize(s);
     if (st == ND_OK && dup)
-        st = fail(idx, ND_ERR_FORMAT, "'%s': %lld exact keys held by more than one distinct "
-                  "paragraph", idx->path, (long long)dup);
+        st = fail(idx, ND_ERR_FORMAT,
+                  "'%s': %lld exact keys held by more than one distinct "
+                  "paragraph",
+                  idx->path, (long long)dup);
     return st;
 }
 
@@ -1788,8 +1824,8 @@ static nd_status check_sets(nd_index *idx) {
                 int64_t sid = (int64_t)(uint32_t)x;
                 if (e && x <= idx->ent[e - 1]) {
                     st = fail(idx, ND_ERR_FORMAT,
-                              "'%s': band %u of segment %lld: band keys out of order",
-                              idx->path, j, (long long)idx->segs[g]);
+                              "'%s': band %u of segment %lld: band keys out of order", idx->path, j,
+                              (long long)idx->segs[g]);
                     goto out;
                 }
                 if (is_dead(idx->ids, ndead, sid)) continue;
@@ -1800,18 +1836,18 @@ static nd_status check_sets(nd_index *idx) {
                               "'%s': band %u of segment %lld: a band key of distinct paragraph "
                               "%lld %s",
                               idx->path, j, (long long)idx->segs[g], (long long)sid,
-                              k == SIZE_MAX ? "that is missing"
+                              k == SIZE_MAX                         ? "that is missing"
                               : v[k].keys[j] != (uint32_t)(x >> 32) ? "that is not its own"
-                                                                      : "held twice");
+                                                                    : "held twice");
                     goto out;
                 }
                 v[k].seen[j / 64] |= UINT64_C(1) << (j % 64);
             }
         }
         if (total != (uint64_t)ent[g]) {
-            st = fail(idx, ND_ERR_FORMAT,
-                      "'%s': segment %lld holds %llu band keys, %lld recorded", idx->path,
-                      (long long)idx->segs[g], (unsigned long long)total, (long long)ent[g]);
+            st = fail(idx, ND_ERR_FORMAT, "'%s': segment %lld holds %llu band keys, %lld recorded",
+                      idx->path, (long long)idx->segs[g], (unsigned long long)total,
+                      (long long)ent[g]);
             goto out;
         }
     }
@@ -1875,8 +1911,11 @@ nd_status nd_index_counts_get(nd_index *idx, nd_index_counts *out) {
     nd_status st = ND_OK;
     int64_t v[7];
     static const char *const sql[7] = {
-        "SELECT count(*) FROM files", "SELECT count(*) FROM docs", "SELECT count(*) FROM paras",
-        "SELECT count(*) FROM sets", "SELECT coalesce(sum(entries), 0) FROM segs",
+        "SELECT count(*) FROM files",
+        "SELECT count(*) FROM docs",
+        "SELECT count(*) FROM paras",
+        "SELECT count(*) FROM sets",
+        "SELECT coalesce(sum(entries), 0) FROM segs",
         "SELECT coalesce(sum(length(text)), 0) FROM sets",
         "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"};
     ND_TRY(usable(idx));
@@ -1900,9 +1939,8 @@ nd_status nd_index_status(nd_index *idx,
     nd_status st = ND_OK;
     ND_TRY(usable(idx));
     if (!fn) return ND_ERR_INVALID;
-    int rc = sqlite3_prepare_v2(idx->db,
-                                "SELECT path, size, mtime_ns, hash FROM files ORDER BY path", -1,
-                                &s, NULL);
+    int rc = sqlite3_prepare_v2(
+        idx->db, "SELECT path, size, mtime_ns, hash FROM files ORDER BY path", -1, &s, NULL);
     if (rc != SQLITE_OK) return db_fail(idx, rc);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *path = (const char *)sqlite3_column_text(s, 0);
@@ -1921,7 +1959,8 @@ nd_status nd_index_status(nd_index *idx,
                 st = fail(idx, ND_ERR_NOMEM, "out of memory");
                 break;
             }
-            if (err) state = err == ENOENT ? ND_INDEX_FILE_GONE : ND_INDEX_FILE_CHANGED;
+            if (err)
+                state = err == ENOENT ? ND_INDEX_FILE_GONE : ND_INDEX_FILE_CHANGED;
             else if (!h || hlen != 16 || memcmp(h, f.hash, 16) != 0)
                 state = ND_INDEX_FILE_CHANGED;
         }
@@ -1940,7 +1979,7 @@ nd_status nd_index_status(nd_index *idx,
 typedef struct qmatch {
     nd_query_match_info m;
     int64_t doc;
-    size_t toff;      /* its text in q->arena (m.text is set at the end) */
+    size_t toff; /* its text in q->arena (m.text is set at the end) */
 } qmatch;
 
 typedef struct qwork {
@@ -2130,8 +2169,10 @@ static size_t target_of(const int64_t *ids, const size_t *pos, size_t n, int64_t
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < doc) lo = mid + 1;
-        else hi = mid;
+        if (ids[mid] < doc)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return pos[lo];
 }
@@ -2187,8 +2228,10 @@ static nd_status query_finish(nd_index *idx, qwork *w) {
         size_t lo = 0, hi = nt;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if (ids[mid] < q->targets[i].id) lo = mid + 1;
-            else hi = mid;
+            if (ids[mid] < q->targets[i].id)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         pos[lo] = i;
     }

@@ -12,15 +12,15 @@
 
 /* A query document. */
 typedef struct nd_qdoc {
-    char *path;       /* owned */
-    char *encoding;   /* owned */
+    char *path;     /* owned */
+    char *encoding; /* owned */
     uint64_t bytes, paragraphs, chars, matched_chars;
 } nd_qdoc;
 
 /* An indexed document that holds a match. */
 typedef struct nd_qtarget {
-    int64_t id;       /* its row id in the index (docs.id) */
-    char *path;       /* owned */
+    int64_t id; /* its row id in the index (docs.id) */
+    char *path; /* owned */
     uint64_t bytes, paragraphs, chars;
 } nd_qtarget;
 
@@ -36,9 +36,9 @@ struct nd_query {
     size_t nmatches, matches_cap;
     nd_query_overlap_info *overlaps;
     size_t noverlaps;
-    char *arena;               /* the texts of matches and their paragraphs */
+    char *arena; /* the texts of matches and their paragraphs */
     size_t arena_n, arena_cap;
-    uint64_t *ptext;           /* per paragraph: arena offset, length (0, 0:
+    uint64_t *ptext; /* per paragraph: arena offset, length (0, 0:
                                   none) */
     size_t ptext_cap;
 };

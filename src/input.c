@@ -156,8 +156,7 @@ void nd_skiplist_release(nd_skiplist *l) {
     memset(l, 0, sizeof *l);
 }
 
-static void keep_skip(nd_skiplist *l, const char *path, nd_status st, int err,
-                      const char *detail) {
+static void keep_skip(nd_skiplist *l, const char *path, nd_status st, int err, const char *detail) {
     nd_skip k = {.path = nd_strdup(path ? path : ""), .status = st, .sys_errno = err};
     if (detail) k.detail = nd_strdup(detail);
     if (!k.path || (detail && !k.detail) || ND_GROW(l->v, l->cap, l->n + 1) != ND_OK) {
@@ -169,8 +168,7 @@ static void keep_skip(nd_skiplist *l, const char *path, nd_status st, int err,
     l->v[l->n++] = k;
 }
 
-static void report(nd_input_cfg *cfg, const char *path, nd_status st, int err,
-                   const char *detail) {
+static void report(nd_input_cfg *cfg, const char *path, nd_status st, int err, const char *detail) {
     cfg->skipped++;
     if (cfg->skips) keep_skip(cfg->skips, path, st, err, detail);
     if (!cfg->diag) return;
@@ -266,7 +264,7 @@ static size_t fd_budget(void) {
  * files cost 100,000 probes, not 5 * 10^9 comparisons. */
 #define ND_SEEN_EMPTY UINT64_MAX
 /* nd_file_id.doc of a container: its index in dt->conts with this bit */
-#define ND_SEEN_CONT (~(SIZE_MAX >> 1))
+#define ND_SEEN_CONT  (~(SIZE_MAX >> 1))
 
 static size_t seen_slot(const nd_file_id *tab, size_t cap, uint64_t dev, uint64_t ino) {
     uint64_t h = dev * UINT64_C(0x9e3779b97f4a7c15) ^ ino * UINT64_C(0xbf58476d1ce4e5b9);
@@ -279,8 +277,7 @@ static size_t seen_slot(const nd_file_id *tab, size_t cap, uint64_t dev, uint64_
 
 /* Sets *first to the document the identity was added as, or SIZE_MAX and
  * records it as document `doc`. */
-static nd_status seen_check(nd_doctab *dt, uint64_t dev, uint64_t ino, size_t doc,
-                            size_t *first) {
+static nd_status seen_check(nd_doctab *dt, uint64_t dev, uint64_t ino, size_t doc, size_t *first) {
     if ((dt->nseen + 1) * 2 > dt->seen_cap) {
         size_t cap = dt->seen_cap ? dt->seen_cap * 2 : 64;
         nd_file_id *tab = nd_mallocn(cap, sizeof *tab);
@@ -391,14 +388,14 @@ out:
  * parallel when there are many, and committed in walk order, so documents
  * and diagnostics come out in the same order whatever the thread count. */
 typedef struct nd_loaded {
-    char *path;         /* owned until committed */
-    nd_doc doc;         /* the bytes, when st is ND_OK */
-    nd_status st;       /* ND_OK: add the document; otherwise report st */
-    int err;            /* errno for the report, or 0 */
-    const char *what;   /* static detail ("read"), or NULL */
-    char detail[64];    /* detail made while loading (size limit), or "" */
-    uint64_t dev, ino;  /* identity of the loaded file (fstat) */
-    unsigned char load; /* a file still to load */
+    char *path;            /* owned until committed */
+    nd_doc doc;            /* the bytes, when st is ND_OK */
+    nd_status st;          /* ND_OK: add the document; otherwise report st */
+    int err;               /* errno for the report, or 0 */
+    const char *what;      /* static detail ("read"), or NULL */
+    char detail[64];       /* detail made while loading (size limit), or "" */
+    uint64_t dev, ino;     /* identity of the loaded file (fstat) */
+    unsigned char load;    /* a file still to load */
     unsigned char guessed; /* its encoding was guessed: a notice at commit */
     unsigned char kind;    /* ND_CONT_*: a container, whose documents are
                               in parts (doc keeps its identity only) */
@@ -433,8 +430,10 @@ static nd_status decode_doc(const nd_input_cfg *cfg, nd_loaded *ld, const nd_sni
     nd_status st = nd_decode(&in, &o);
     if (st == ND_ERR_NOMEM) return st;
     if (st != ND_OK) {
-        if (st == ND_ERR_TOO_LARGE) too_large(cfg, ld, 0);
-        else loaded_fail(ld, st, 0, "encoding");
+        if (st == ND_ERR_TOO_LARGE)
+            too_large(cfg, ld, 0);
+        else
+            loaded_fail(ld, st, 0, "encoding");
         doc_release(doc);
         return ND_OK;
     }
@@ -469,8 +468,10 @@ static nd_status prepare_doc(const nd_input_cfg *cfg, nd_loaded *ld) {
         doc->size = 0;
         if (st == ND_ERR_NOMEM) return st;
         if (st != ND_OK) {
-            if (st == ND_ERR_TOO_LARGE) too_large(cfg, ld, 1);
-            else loaded_fail(ld, st, 0, NULL);
+            if (st == ND_ERR_TOO_LARGE)
+                too_large(cfg, ld, 1);
+            else
+                loaded_fail(ld, st, 0, NULL);
             goto fail;
         }
         doc->heap = plain;
@@ -529,8 +530,10 @@ static nd_status commit_parts(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
     for (size_t i = 0, k = 0; i <= ps->n; i++) {
         for (; k < ps->nprobs && ps->probs[k].before == i; k++) {
             const nd_part_problem *pp = &ps->probs[k];
-            if (pp->notice) note(cfg, pp->name, pp->st, pp->detail);
-            else report(cfg, pp->name, pp->st, 0, pp->detail);
+            if (pp->notice)
+                note(cfg, pp->name, pp->st, pp->detail);
+            else
+                report(cfg, pp->name, pp->st, 0, pp->detail);
         }
         if (i == ps->n) break;
         nd_doc *d = &ps->docs[i];
@@ -558,8 +561,8 @@ static nd_status commit(nd_doctab *dt, nd_input_cfg *cfg, nd_loaded *ld) {
         size_t id = ld->kind ? ND_SEEN_CONT | dt->nconts : dt->n;
         ND_CHECK(seen_check(dt, ld->dev, ld->ino, id, &first));
         if (first != SIZE_MAX) {
-            const char *fp = first & ND_SEEN_CONT ? dt->conts[first & ~ND_SEEN_CONT].path
-                                                  : dt->docs[first].path;
+            const char *fp =
+                first & ND_SEEN_CONT ? dt->conts[first & ~ND_SEEN_CONT].path : dt->docs[first].path;
             size_t len = strlen(fp) + 40;
             if (!(same = malloc(len))) {
                 st = ND_ERR_NOMEM;
@@ -959,14 +962,16 @@ static nd_status read_whole(int fd, size_t size, nd_loaded *ld) {
     }
     int err = pread_all(fd, doc->heap, size, 0, &got);
     struct stat after;
-    int changed = !err && (got < size || fstat(fd, &after) != 0 ||
-                           (uint64_t)after.st_size != (uint64_t)size ||
-                           mtime_ns(&after) != doc->mtime_ns);
+    int changed =
+        !err && (got < size || fstat(fd, &after) != 0 ||
+                 (uint64_t)after.st_size != (uint64_t)size || mtime_ns(&after) != doc->mtime_ns);
     (void)close(fd);
     if (err || changed) { /* a file changed while read: not "corrupt" */
         doc_release(doc);
-        if (err) loaded_fail(ld, ND_ERR_IO, err, "read");
-        else loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
+        if (err)
+            loaded_fail(ld, ND_ERR_IO, err, "read");
+        else
+            loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
         return ND_OK;
     }
     doc->data = doc->heap;
@@ -1002,8 +1007,10 @@ static nd_status load_container(const nd_input_cfg *cfg, nd_doctab *dt, nd_loade
         doc->data = NULL;
         if (st == ND_ERR_NOMEM) goto out;
         if (st != ND_OK) {
-            if (st == ND_ERR_TOO_LARGE) too_large(cfg, ld, 1);
-            else loaded_fail(ld, st, 0, NULL);
+            if (st == ND_ERR_TOO_LARGE)
+                too_large(cfg, ld, 1);
+            else
+                loaded_fail(ld, st, 0, NULL);
             st = ND_OK;
             goto out;
         }
@@ -1060,11 +1067,10 @@ static nd_status archive_fail(nd_loaded *ld, nd_archive_reader *ar, const char *
 
 /* The archive of ld is damaged: one problem naming it and how many members
  * were read before the damage; ld is marked damaged.  p is scratch. */
-static nd_status archive_damaged(nd_loaded *ld, nd_parts *ps, nd_loaded *p,
-                                 nd_archive_reader *ar, size_t members) {
+static nd_status archive_damaged(nd_loaded *ld, nd_parts *ps, nd_loaded *p, nd_archive_reader *ar,
+                                 size_t members) {
     char tail[96];
-    snprintf(tail, sizeof tail, "; %zu member%s before it read", members,
-             members == 1 ? "" : "s");
+    snprintf(tail, sizeof tail, "; %zu member%s before it read", members, members == 1 ? "" : "s");
     ND_TRY(archive_fail(p, ar, tail));
     ND_TRY(nd_parts_problem(ps, ld->path, ND_ERR_ARCHIVE, p->why));
     ld->damaged = 1;
@@ -1287,12 +1293,13 @@ static nd_status load_archive_src(const nd_input_cfg *cfg, nd_doctab *dt, nd_loa
         members++;
     }
     nd_archive_kind_of(ar, &ld->akind);
-    if (!docs && !ld->damaged) ND_CHECK(nd_parts_note(ps, ld->path, ND_OK, "no text member in this archive"));
+    if (!docs && !ld->damaged)
+        ND_CHECK(nd_parts_note(ps, ld->path, ND_OK, "no text member in this archive"));
     ND_CHECK(nd_parts_finish(ps));
     struct stat after;
-    if (src->fd >= 0 && (fstat(src->fd, &after) != 0 ||
-                         (uint64_t)after.st_size != (uint64_t)ld->doc.size ||
-                         mtime_ns(&after) != ld->doc.mtime_ns)) {
+    if (src->fd >= 0 &&
+        (fstat(src->fd, &after) != 0 || (uint64_t)after.st_size != (uint64_t)ld->doc.size ||
+         mtime_ns(&after) != ld->doc.mtime_ns)) {
         nd_parts_release(ps);
         loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
     }
@@ -1313,15 +1320,17 @@ static nd_status load_archive(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded 
  * inflated, and text in other encodings than UTF-8 decoded.  Plain files keep no bytes (see "Bytes" above); their descriptor
  * is kept while fewer than `budget` are.  Runs on any thread: touches only
  * ld and dt->nfds, and reads cfg. */
-static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld,
-                           size_t budget, unsigned threads) {
+static nd_status load_file(const nd_input_cfg *cfg, nd_doctab *dt, nd_loaded *ld, size_t budget,
+                           unsigned threads) {
     nd_doc *doc = &ld->doc;
     uint8_t head[ND_SNIFF_BYTES];
     int fd = open(ld->path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         /* the walk saw it a moment ago: it was deleted or renamed meanwhile */
-        if (errno == ENOENT) loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
-        else loaded_fail(ld, ND_ERR_IO, errno, NULL);
+        if (errno == ENOENT)
+            loaded_fail(ld, ND_ERR_CHANGED, 0, NULL);
+        else
+            loaded_fail(ld, ND_ERR_IO, errno, NULL);
         return ND_OK;
     }
     struct stat fsb;
@@ -1404,7 +1413,7 @@ typedef struct walk {
     size_t depth, stack_cap;
     nd_loaded *found;
     size_t n, cap;
-    size_t budget; /* descriptors that may be kept open (fd_budget) */
+    size_t budget;   /* descriptors that may be kept open (fd_budget) */
     size_t root_len; /* bytes of a walked path before its relative part */
     unsigned inner;  /* threads a container may read its parts on: the
                         loader's when files load here, 1 in the pool */
@@ -1421,8 +1430,7 @@ static nd_status walk_push(walk *wk, const char *path, nd_loaded **out) {
 }
 
 /* A problem found by the walk itself, reported in its place in the order. */
-static nd_status walk_note(walk *wk, const char *path, nd_status st, int err,
-                           const char *what) {
+static nd_status walk_note(walk *wk, const char *path, nd_status st, int err, const char *what) {
     nd_loaded *ld = NULL;
     ND_TRY(walk_push(wk, path, &ld));
     loaded_fail(ld, st, err, what);
@@ -1550,8 +1558,8 @@ static nd_status add_any(walk *wk, const char *path, const char *name) {
     if (stat(path, &sb) != 0) {
         int err = errno;
         if (name && !walk_takes(wk, rel, name, 0)) return ND_OK; /* not wanted anyway */
-        return walk_note(wk, path, err == ELOOP ? ND_ERR_LOOP : ND_ERR_IO,
-                         err == ELOOP ? 0 : err, NULL);
+        return walk_note(wk, path, err == ELOOP ? ND_ERR_LOOP : ND_ERR_IO, err == ELOOP ? 0 : err,
+                         NULL);
     }
     if (name && !walk_takes(wk, rel, name, S_ISDIR(sb.st_mode))) return ND_OK;
     if (S_ISDIR(sb.st_mode)) {
@@ -1563,7 +1571,7 @@ static nd_status add_any(walk *wk, const char *path, const char *name) {
     return walk_file(wk, path);
 }
 
-#define ND_LOAD_TASK 16      /* files per task */
+#define ND_LOAD_TASK     16  /* files per task */
 #define ND_LOAD_PARALLEL 256 /* fewer files are loaded on the calling thread */
 
 static nd_status load_task(void *ctx, size_t t, unsigned worker) {
@@ -1613,16 +1621,17 @@ nd_status nd_input_add_path(nd_doctab *dt, nd_input_cfg *cfg, const char *path) 
     nd_status st = add_any(&wk, path, NULL);
     if (st == ND_OK) st = load_all(&wk);
     for (size_t i = 0; i < wk.n; i++) {
-        if (st == ND_OK) st = commit(dt, cfg, &wk.found[i]);
-        else loaded_release(&wk.found[i]);
+        if (st == ND_OK)
+            st = commit(dt, cfg, &wk.found[i]);
+        else
+            loaded_release(&wk.found[i]);
     }
     free(wk.found);
     free(wk.stack);
     return st;
 }
 
-nd_status nd_input_add_buffer(nd_doctab *dt, const char *name, const void *data,
-                              size_t len) {
+nd_status nd_input_add_buffer(nd_doctab *dt, const char *name, const void *data, size_t len) {
     nd_status st = ND_OK;
     nd_doc doc = {0};
     if (!dt || !name || (!data && len)) return ND_ERR_INVALID;
@@ -1872,7 +1881,8 @@ nd_status nd_reader_orig_get(nd_reader *rd, size_t doc, uint64_t off, size_t len
     ND_TRY(reader_room(rd, len));
     /* the spool is private: nobody else changes it */
     if (pread_all(atomic_load(&rd->dt->spool_fd1) - 1, rd->buf, len, d->orig_spool_off + off,
-                  &got) != 0 || got < len)
+                  &got) != 0 ||
+        got < len)
         return ND_ERR_IO;
     *out = rd->buf;
     return ND_OK;
@@ -1983,8 +1993,8 @@ nd_status nd_container_read(const nd_container *c, uint64_t limit, uint8_t **out
         st = ND_ERR_NOMEM;
         goto out;
     }
-    if (pread_all(fd, buf, (size_t)c->size, 0, &got) != 0 || got < c->size ||
-        fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != c->size || mtime_ns(&sb) != c->mtime_ns) {
+    if (pread_all(fd, buf, (size_t)c->size, 0, &got) != 0 || got < c->size || fstat(fd, &sb) != 0 ||
+        (uint64_t)sb.st_size != c->size || mtime_ns(&sb) != c->mtime_ns) {
         st = ND_ERR_CHANGED;
         goto out;
     }

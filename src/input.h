@@ -21,16 +21,16 @@ typedef struct nd_doc {
     const uint8_t *data; /* owned bytes (gzip data inflated, standard input,
                             a buffer), or NULL: the bytes are in the file */
     size_t size;
-    uint8_t *heap;       /* malloc'ed bytes to free, or NULL */
-    uint64_t dev, ino;   /* identity of the file (fstat at load) */
-    int64_t mtime_ns;    /* its modification time then */
-    int kfd;             /* kept open descriptor + 1, or 0 (reopen by path) */
-    uint64_t spool_off;  /* spooled: where its bytes are in the doctab's spool */
+    uint8_t *heap;         /* malloc'ed bytes to free, or NULL */
+    uint64_t dev, ino;     /* identity of the file (fstat at load) */
+    int64_t mtime_ns;      /* its modification time then */
+    int kfd;               /* kept open descriptor + 1, or 0 (reopen by path) */
+    uint64_t spool_off;    /* spooled: where its bytes are in the doctab's spool */
     unsigned char spooled; /* 1: inflated gzip data or standard input, moved
                               from the heap into the doctab's spool */
-    unsigned char gzip;  /* 1 if the input was gzip data */
-    unsigned char split; /* nd_split_mode used, set by the splitter */
-    unsigned char query; /* 1: a query document (nd_scanner_add_query_path) */
+    unsigned char gzip;    /* 1 if the input was gzip data */
+    unsigned char split;   /* nd_split_mode used, set by the splitter */
+    unsigned char query;   /* 1: a query document (nd_scanner_add_query_path) */
     /* Decoded documents (decode.c): data/heap/spool_off/size above are the
      * decoded UTF-8 text every stage reads; the original bytes (which
      * reports and clean speak of) are kept beside it, in the spool right
@@ -47,8 +47,8 @@ typedef struct nd_doc {
      * offsets into offsets of the container's (inflated) bytes, and
      * the fields below say where in those bytes the part lies.  cont 0:
      * a document of its own. */
-    uint32_t cont;     /* its container's index in nd_doctab.conts + 1, or 0 */
-    uint64_t part_no;  /* JSONL: the 1-based line; archives: the member's
+    uint32_t cont;               /* its container's index in nd_doctab.conts + 1, or 0 */
+    uint64_t part_no;            /* JSONL: the 1-based line; archives: the member's
                           entry index (every entry counts, from 0) */
     uint64_t part_off, part_len; /* the part's bytes in the container's
                                     stream (JSONL: the line, without its
@@ -67,14 +67,14 @@ enum { ND_CONT_JSONL = 1, ND_CONT_ARCHIVE = 2 };
  * loaded, for the checks when it is read again (clean), and which
  * documents it became. */
 typedef struct nd_container {
-    char *path;          /* owned: the file as given or found by the walk */
-    uint64_t dev, ino;   /* its identity at load (fstat) */
+    char *path;        /* owned: the file as given or found by the walk */
+    uint64_t dev, ino; /* its identity at load (fstat) */
     int64_t mtime_ns;
-    uint64_t size;       /* its size on disk */
-    unsigned char kind;  /* ND_CONT_* */
-    unsigned char gzip;  /* its bytes were gzip data (offsets are of the
+    uint64_t size;           /* its size on disk */
+    unsigned char kind;      /* ND_CONT_* */
+    unsigned char gzip;      /* its bytes were gzip data (offsets are of the
                             inflated stream) */
-    size_t first, n;     /* its documents: ids first .. first + n - 1, in
+    size_t first, n;         /* its documents: ids first .. first + n - 1, in
                             the order of their parts */
     nd_archive_kind archive; /* ND_CONT_ARCHIVE: its format and filter */
     unsigned char damaged;   /* ND_CONT_ARCHIVE: damage was met when it was
@@ -93,9 +93,7 @@ static inline uint64_t nd_doc_orig_size(const nd_doc *d) {
     if (d->esc.on) return d->esc.len + d->esc.n;
     return d->map.n ? nd_decmap_orig_size(&d->map) - d->map.seg[0].orig : (uint64_t)d->size;
 }
-static inline const char *nd_doc_encoding(const nd_doc *d) {
-    return d->enc[0] ? d->enc : "utf-8";
-}
+static inline const char *nd_doc_encoding(const nd_doc *d) { return d->enc[0] ? d->enc : "utf-8"; }
 
 /* The identity of a file already added (and the document it became), so
  * the same file reached twice is read once. */
@@ -117,12 +115,12 @@ typedef struct nd_doctab {
     nd_file_id *seen; /* identities of added files (hash set, see input.c) */
     int stdin_seen;   /* "-" was added */
     size_t nseen, seen_cap;
-    atomic_size_t nfds; /* descriptors offered to loaders; the first
+    atomic_size_t nfds;              /* descriptors offered to loaders; the first
                            nd_input_fd_budget() of them are kept open */
-    atomic_int spool_fd1;  /* the spool (an unlinked temporary file) + 1, or 0;
+    atomic_int spool_fd1;            /* the spool (an unlinked temporary file) + 1, or 0;
                               created by the first loader that needs it */
     atomic_uint_fast64_t spool_size; /* bytes reserved in it */
-    atomic_int spool_failed; /* it could not be created: owned bytes stay
+    atomic_int spool_failed;         /* it could not be created: owned bytes stay
                                 on the heap */
     /* read-only mappings of the spool's first bytes, newest first, made by
      * readers when they first need them (input.c, spool_view) and unmapped
@@ -150,16 +148,16 @@ typedef struct nd_input_cfg {
     uint64_t max_file_size;
     const char *encoding; /* nd_options.encoding: NULL, "" or "auto" detect;
                              "utf-8" reads every file as it is */
-    const char *tmpdir; /* where the spool goes; NULL: $TMPDIR or /tmp */
+    const char *tmpdir;   /* where the spool goes; NULL: $TMPDIR or /tmp */
     nd_diag_fn diag;
     void *user;
-    size_t skipped; /* incremented for every reported input */
-    nd_skiplist *skips; /* NULL, or where each is also recorded */
-    unsigned threads; /* load the files of a walk on this many threads (0, 1: here) */
+    size_t skipped;             /* incremented for every reported input */
+    nd_skiplist *skips;         /* NULL, or where each is also recorded */
+    unsigned threads;           /* load the files of a walk on this many threads (0, 1: here) */
     const char *const *include; /* walk patterns (nd_scanner_add_walk_rule) */
     const char *const *exclude;
     size_t ninclude, nexclude;
-    int hidden; /* walks take dot entries */
+    int hidden;              /* walks take dot entries */
     const char *jsonl_field; /* nd_options.jsonl_field: "" or NULL = off */
     const char *id_field;    /* nd_options.id_field: "" or NULL = FILE:LINE */
 } nd_input_cfg;
@@ -174,22 +172,22 @@ typedef struct nd_input_cfg {
  * commits the parts in walk order, like single documents, so ids never
  * depend on the thread count. */
 typedef struct nd_part_problem {
-    char *name;        /* owned: the part's name ("FILE:LINE") */
-    uint64_t part_no;  /* the part's number (JSONL: its line), or 0 */
+    char *name;       /* owned: the part's name ("FILE:LINE") */
+    uint64_t part_no; /* the part's number (JSONL: its line), or 0 */
     nd_status st;
     unsigned char notice; /* a notice (nd_parts_note), not a skipped part */
-    char *detail;      /* owned, or NULL */
-    size_t before;     /* reported before part `before` is added */
+    char *detail;         /* owned, or NULL */
+    size_t before;        /* reported before part `before` is added */
 } nd_part_problem;
 
 typedef struct nd_parts {
     const nd_input_cfg *cfg;
-    nd_doctab *dt;     /* the spool's owner */
-    nd_doc *docs;      /* the documents, in order (ids assigned at commit) */
+    nd_doctab *dt; /* the spool's owner */
+    nd_doc *docs;  /* the documents, in order (ids assigned at commit) */
     size_t n, cap;
     nd_part_problem *probs;
     size_t nprobs, probs_cap;
-    uint8_t *pend;     /* texts of docs[pfirst ..] not yet spooled (each at
+    uint8_t *pend; /* texts of docs[pfirst ..] not yet spooled (each at
                           its doc's spool_off in pend) */
     size_t plen, pcap, pfirst;
     /* or, after nd_parts_add_borrowed, the texts where their owner keeps
@@ -252,8 +250,7 @@ int nd_input_container_kind(const nd_input_cfg *cfg, const char *path);
  * new malloc'ed buffer, checking that the file is the one loaded (device,
  * inode, size, modification time before and after): ND_ERR_CHANGED
  * otherwise; ND_ERR_NOMEM; ND_ERR_GZIP. */
-nd_status nd_container_read(const nd_container *c, uint64_t limit, uint8_t **out,
-                            size_t *len);
+nd_status nd_container_read(const nd_container *c, uint64_t limit, uint8_t **out, size_t *len);
 
 /* Adds a file, a directory (recursively, sorted, hidden entries skipped
  * unless cfg->hidden, filtered by cfg's include and exclude patterns) or
@@ -263,14 +260,12 @@ nd_status nd_container_read(const nd_container *c, uint64_t limit, uint8_t **out
 nd_status nd_input_add_path(nd_doctab *dt, nd_input_cfg *cfg, const char *path);
 
 /* Adds a copy of data[0..len-1] under `name`. */
-nd_status nd_input_add_buffer(nd_doctab *dt, const char *name, const void *data,
-                              size_t len);
+nd_status nd_input_add_buffer(nd_doctab *dt, const char *name, const void *data, size_t len);
 
 /* Inflates gzip data (one or more members) into a new malloc'ed buffer of at
  * most `limit` bytes.  ND_ERR_GZIP for corrupt or truncated data,
  * ND_ERR_TOO_LARGE past the limit. */
-nd_status nd_gunzip(const uint8_t *src, size_t len, uint64_t limit,
-                    uint8_t **out, size_t *out_len);
+nd_status nd_gunzip(const uint8_t *src, size_t len, uint64_t limit, uint8_t **out, size_t *out_len);
 
 /* Releases every document; *dt may be reused after nd_doctab_release. */
 void nd_doctab_release(nd_doctab *dt);
@@ -304,11 +299,11 @@ typedef struct nd_reader {
     int fd;        /* reopened descriptor, or -1 */
     uint8_t *buf;
     size_t cap;
-    size_t wdoc;   /* the window: bytes [woff, woff + wlen) of wdoc, or
+    size_t wdoc; /* the window: bytes [woff, woff + wlen) of wdoc, or
                       wdoc SIZE_MAX */
     uint64_t woff;
     size_t wlen;
-    void *map;     /* a private copy mapped by nd_reader_whole_private, */
+    void *map;      /* a private copy mapped by nd_reader_whole_private, */
     size_t map_len; /* unmapped by the next call, shrink or release */
 } nd_reader;
 

@@ -719,8 +719,10 @@ nd_status nd_jsonl_read(const nd_input_cfg *cfg, const char *path, const nd_json
     uint8_t head[3] = {0, 0, 0};
     /* a UTF-8 byte-order mark before the first record is no part of it */
     if (src->len >= 3) {
-        if (src->mem) memcpy(head, src->mem, 3);
-        else if (pread_exact(src->fd, head, 3, 0) != 0) return ND_ERR_CHANGED;
+        if (src->mem)
+            memcpy(head, src->mem, 3);
+        else if (pread_exact(src->fd, head, 3, 0) != 0)
+            return ND_ERR_CHANGED;
         bom = head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF ? 3 : 0;
     }
     if (src->len <= bom) return ND_OK;

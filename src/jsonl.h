@@ -42,7 +42,7 @@ void nd_jsonl_parser_free(nd_jsonl_parser *jp);
 typedef struct nd_jsonl_rec {
     uint8_t *text; /* malloc'ed: the field's value, decoded (UTF-8) */
     size_t len;
-    nd_decmap map;           /* text offsets -> offsets of the line + `base` where
+    nd_decmap map; /* text offsets -> offsets of the line + `base` where
                                 each character's JSON text starts; or, when
                                 esc.on (no \u escape in the string), esc */
     nd_escmap esc;

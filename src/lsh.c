@@ -142,8 +142,7 @@ static unsigned lsh_min_bands(double t, unsigned r, unsigned max_b) {
     return b <= max_b ? b : 0;
 }
 
-nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands,
-                        unsigned *rows) {
+nd_status nd_lsh_params(double threshold, unsigned num_perm, unsigned *bands, unsigned *rows) {
     if (!bands || !rows || num_perm == 0 || !(threshold > 0.0 && threshold <= 1.0))
         return ND_ERR_INVALID;
     double best_area = HUGE_VAL; /* not INFINITY: a float, -Wdouble-promotion with clang */
@@ -189,14 +188,12 @@ static inline uint64_t band_mul(unsigned r) {
 
 #define ND_BAND_MULS 16
 static const uint64_t band_muls[ND_BAND_MULS] = {
-    UINT64_C(0xE220A8397B1DCDAF), UINT64_C(0x6E789E6AA1B965F4),
-    UINT64_C(0x06C45D188009454F), UINT64_C(0xF88BB8A8724C81EC),
-    UINT64_C(0x1B39896A51A8749B), UINT64_C(0x53CB9F0C747EA2EA),
-    UINT64_C(0x2C829ABE1F4532E1), UINT64_C(0xC584133AC916AB3C),
-    UINT64_C(0x3EE5789041C98AC3), UINT64_C(0xF3B8488C368CB0A6),
-    UINT64_C(0x657EECDD3CB13D09), UINT64_C(0xC2D326E0055BDEF6),
-    UINT64_C(0x8621A03FE0BBDB7B), UINT64_C(0x8E1F7555983AA92F),
-    UINT64_C(0xB54E0F1600CC4D19), UINT64_C(0x84BB3F97971D80AB),
+    UINT64_C(0xE220A8397B1DCDAF), UINT64_C(0x6E789E6AA1B965F4), UINT64_C(0x06C45D188009454F),
+    UINT64_C(0xF88BB8A8724C81EC), UINT64_C(0x1B39896A51A8749B), UINT64_C(0x53CB9F0C747EA2EA),
+    UINT64_C(0x2C829ABE1F4532E1), UINT64_C(0xC584133AC916AB3C), UINT64_C(0x3EE5789041C98AC3),
+    UINT64_C(0xF3B8488C368CB0A6), UINT64_C(0x657EECDD3CB13D09), UINT64_C(0xC2D326E0055BDEF6),
+    UINT64_C(0x8621A03FE0BBDB7B), UINT64_C(0x8E1F7555983AA92F), UINT64_C(0xB54E0F1600CC4D19),
+    UINT64_C(0x84BB3F97971D80AB),
 };
 
 uint64_t nd_lsh_band_mul(unsigned r) { return r < ND_BAND_MULS ? band_muls[r] : band_mul(r); }
@@ -212,17 +209,16 @@ uint64_t nd_lsh_band_mul(unsigned r) { return r < ND_BAND_MULS ? band_muls[r] : 
 
 /* keys of `bands` bands of R rows each, R a constant at each use: the
  * loop over the rows is unrolled and every multiplier is a constant. */
-#define ND_BAND_KEYS(R)                                                        \
-    for (unsigned j = 0; j < bands; j++) {                                     \
-        const uint32_t *s = sig + (size_t)j * (R);                             \
-        uint64_t h = (uint64_t)j * ND_BAND_OFF;                                \
-        ND_UNROLL_16                                                           \
-        for (unsigned r = 0; r < (R); r++) h += band_muls[r] * s[r];           \
-        keys[j] = (uint32_t)(h >> 32);                                         \
+#define ND_BAND_KEYS(R)                                                                            \
+    for (unsigned j = 0; j < bands; j++) {                                                         \
+        const uint32_t *s = sig + (size_t)j * (R);                                                 \
+        uint64_t h = (uint64_t)j * ND_BAND_OFF;                                                    \
+        ND_UNROLL_16                                                                               \
+        for (unsigned r = 0; r < (R); r++) h += band_muls[r] * s[r];                               \
+        keys[j] = (uint32_t)(h >> 32);                                                             \
     }
 
-void nd_lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows,
-                      uint32_t *keys) {
+void nd_lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys) {
     switch (rows) { /* the rows nd_lsh_params picks for k = 128, t = 0.5 ... 0.95 */
     case 3: ND_BAND_KEYS(3); return;
     case 4: ND_BAND_KEYS(4); return;
@@ -300,8 +296,7 @@ nd_status nd_lsh_band_pairs(const uint64_t *e, size_t n, nd_pairs *out) {
  * entry's slot is its key's top lb bits. */
 static unsigned filter_bits(size_t n, size_t tab_words) {
     unsigned lb = 6;
-    while (lb < 32 && ((size_t)1 << lb) < 8 * n && ((size_t)1 << (lb + 1)) / 32 <= tab_words)
-        lb++;
+    while (lb < 32 && ((size_t)1 << lb) < 8 * n && ((size_t)1 << (lb + 1)) / 32 <= tab_words) lb++;
     return lb;
 }
 
@@ -321,7 +316,7 @@ static inline uint64_t filter_again(const uint64_t *tab, uint64_t h) {
  * instructions for 18 k paragraphs of Chinese).  Measured on 1.19 M random
  * keys x 18 bands (best of 15, 1 thread, shared VM): both passes 147 -> 110
  * ms; 8 to 16 ahead were alike, 4 and 64 slower. */
-#define ND_FILTER_AHEAD 12
+#define ND_FILTER_AHEAD    12
 #define ND_FILTER_PREFETCH ((size_t)1 << 20)
 
 /* How far the passes over n entries prefetch for a table of 2^lb slots:
@@ -362,8 +357,8 @@ size_t nd_lsh_drop_singletons(uint64_t *e, size_t n, uint64_t *tab, size_t tab_w
  * prefetching ND_FILTER_AHEAD entries on when `ahead` (a constant at each
  * call: each call is its own copy of the loops). */
 static inline size_t band_filter(const uint32_t *keys, const unsigned char *state,
-                                 unsigned char want, size_t np, uint64_t *e, uint64_t *tab,
-                                 int sh, int ahead) {
+                                 unsigned char want, size_t np, uint64_t *e, uint64_t *tab, int sh,
+                                 int ahead) {
     size_t m = 0;
     const size_t pf = np > ND_FILTER_AHEAD ? np - ND_FILTER_AHEAD : 0;
     for (size_t p = 0; p < np; p++) {
@@ -413,9 +408,9 @@ size_t nd_lsh_band_entries(const uint32_t *keys, const unsigned char *state, uns
  * 2.4 M rows flat 1.25, grouped 0.93 (an 8 MiB table misses); 1,024
  * groups were no faster than 256.  Hence grouped from ND_GROUPED_MIN rows,
  * where the flat table would be 8 MiB. */
-#define ND_PART_ROWS 2048
+#define ND_PART_ROWS     2048
 #define ND_PART_MAX_BITS 8
-#define ND_GROUPED_MIN ((size_t)1 << 21)
+#define ND_GROUPED_MIN   ((size_t)1 << 21)
 
 /* Drops the singletons of one group of n entries that share their key's top
  * pb bits, as nd_lsh_drop_singletons does with a table indexed by the bits
@@ -427,7 +422,8 @@ static size_t group_drop(uint64_t *e, size_t n, unsigned pb, uint64_t *tab) {
     while (lb < 24 && ((size_t)1 << lb) < 8 * n) lb++;
     memset(tab, 0, ((size_t)1 << lb) / 32 * sizeof *tab);
     const int sh = 32 - (int)lb;
-    for (size_t i = 0; i < n; i++) filter_add(tab, (uint32_t)((uint32_t)(e[i] >> 32) << pb) >> sh, 1);
+    for (size_t i = 0; i < n; i++)
+        filter_add(tab, (uint32_t)((uint32_t)(e[i] >> 32) << pb) >> sh, 1);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         e[m] = e[i];
@@ -481,8 +477,8 @@ size_t nd_lsh_band_sorted(const uint32_t *keys, const unsigned char *state, unsi
     return m;
 }
 
-nd_status nd_lsh_candidates(const uint32_t *keys, const uint32_t *ids, size_t n,
-                            unsigned bands, nd_pairs *out) {
+nd_status nd_lsh_candidates(const uint32_t *keys, const uint32_t *ids, size_t n, unsigned bands,
+                            nd_pairs *out) {
     nd_status st = ND_OK;
     uint64_t *e = NULL, *tmp = NULL;
     if (n < 2) return ND_OK;

@@ -18,8 +18,7 @@
 /* keys[j] = the high 32 bits of (j * 0xD1B54A32D192ED03 + sum over r < rows
  * of nd_lsh_band_mul(r) * sig[j*rows + r]) mod 2^64, for j < bands: the
  * vector multiply-shift hash of band j's rows (lsh.c). */
-void nd_lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows,
-                      uint32_t *keys);
+void nd_lsh_band_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint32_t *keys);
 
 /* The multiplier of row position r in nd_lsh_band_keys: splitmix64's
  * finaliser of r + 1. */
@@ -83,7 +82,7 @@ nd_status nd_lsh_band_pairs(const uint64_t *e, size_t n, nd_pairs *out);
  * keys and ids[i] the paragraph id of row i, ascending.  Appends to *out,
  * which ends sorted and duplicate-free.  (The scan runs the same steps per
  * band on its threads, or from spilled runs.) */
-nd_status nd_lsh_candidates(const uint32_t *keys, const uint32_t *ids, size_t n,
-                            unsigned bands, nd_pairs *out);
+nd_status nd_lsh_candidates(const uint32_t *keys, const uint32_t *ids, size_t n, unsigned bands,
+                            nd_pairs *out);
 
 #endif /* ND_LSH_H */

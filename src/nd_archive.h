@@ -32,7 +32,7 @@ int nd_archive_magic(const uint8_t *head, size_t len);
 /* Where an archive's bytes come from: an open file (fd >= 0; read with
  * pread() from offset 0, never mapped, never closed here) or memory. */
 typedef struct nd_archive_src {
-    int fd;             /* or -1: the bytes are mem[0..len) */
+    int fd; /* or -1: the bytes are mem[0..len) */
     const uint8_t *mem;
     size_t len;
 } nd_archive_src;
@@ -40,11 +40,11 @@ typedef struct nd_archive_src {
 /* One entry of an archive, as nd_archive_next found it.  name is valid
  * until the next call on the reader. */
 typedef struct nd_archive_member {
-    const char *name;     /* as stored (UTF-8 where the archive says so) */
-    size_t index;         /* its place among all entries, from 0 */
-    uint64_t size;        /* the declared size, when size_known */
-    unsigned mode;        /* st_mode: file type and permission bits */
-    int64_t mtime_ns;     /* modification time (0 when not stored) */
+    const char *name; /* as stored (UTF-8 where the archive says so) */
+    size_t index;     /* its place among all entries, from 0 */
+    uint64_t size;    /* the declared size, when size_known */
+    unsigned mode;    /* st_mode: file type and permission bits */
+    int64_t mtime_ns; /* modification time (0 when not stored) */
     unsigned char size_known;
     unsigned char regular; /* a regular file with contents of its own (not a
                               hard link): the entries that can be documents */

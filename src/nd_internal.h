@@ -13,17 +13,17 @@
 #include "neardup.h"
 
 /* Propagate a failing nd_status (zstd's FORWARD_IF_ERROR). */
-#define ND_TRY(expr)                                                           \
-    do {                                                                       \
-        nd_status nd_try_st_ = (expr);                                         \
-        if (nd_try_st_ != ND_OK) return nd_try_st_;                           \
+#define ND_TRY(expr)                                                                               \
+    do {                                                                                           \
+        nd_status nd_try_st_ = (expr);                                                             \
+        if (nd_try_st_ != ND_OK) return nd_try_st_;                                                \
     } while (0)
 
 /* Same, for functions with a `goto out;` cleanup label and a local `st`. */
-#define ND_CHECK(expr)                                                         \
-    do {                                                                       \
-        st = (expr);                                                           \
-        if (st != ND_OK) goto out;                                             \
+#define ND_CHECK(expr)                                                                             \
+    do {                                                                                           \
+        st = (expr);                                                                               \
+        if (st != ND_OK) goto out;                                                                 \
     } while (0)
 
 #define ND_UNUSED(x) ((void)(x))
@@ -34,8 +34,7 @@
  * updated.  Overflow-checked.  Returns ND_OK or ND_ERR_NOMEM (*ptr kept). */
 nd_status nd_grow(void **ptr, size_t *cap, size_t need, size_t elem_size);
 
-#define ND_GROW(ptr, cap, need)                                                \
-    nd_grow((void **)&(ptr), &(cap), (need), sizeof(*(ptr)))
+#define ND_GROW(ptr, cap, need) nd_grow((void **)&(ptr), &(cap), (need), sizeof(*(ptr)))
 
 /* calloc/malloc with overflow check of n * size. */
 void *nd_calloc(size_t n, size_t size);
@@ -69,8 +68,7 @@ int nd_fd_write(void *user, const void *buf, size_t len);
  * ND_ERR_NOMEM, the failed write's errno or EIO for ND_ERR_IO).  Returns
  * ND_OK, fill's status, ND_ERR_IO or ND_ERR_NOMEM. */
 typedef nd_status (*nd_fill_fn)(void *ctx, nd_fd_out *out, int *err);
-nd_status nd_replace_file(const char *target, unsigned mode, nd_fill_fn fill, void *ctx,
-                          int *err);
+nd_status nd_replace_file(const char *target, unsigned mode, nd_fill_fn fill, void *ctx, int *err);
 
 /* v as 8 little-endian bytes at p (one store on little-endian machines). */
 static inline void nd_store_le64(uint8_t *p, uint64_t v) {

@@ -58,36 +58,31 @@ void nd_options_default(nd_options *opt) {
     };
 }
 
-#define ND_FAIL(...)                                                           \
-    do {                                                                       \
-        if (msg && msg_size) snprintf(msg, msg_size, __VA_ARGS__);             \
-        return ND_ERR_INVALID;                                                 \
+#define ND_FAIL(...)                                                                               \
+    do {                                                                                           \
+        if (msg && msg_size) snprintf(msg, msg_size, __VA_ARGS__);                                 \
+        return ND_ERR_INVALID;                                                                     \
     } while (0)
 
 nd_status nd_options_check(const nd_options *opt, char *msg, size_t msg_size) {
     if (!opt) ND_FAIL("no options given");
-    if (opt->split != ND_SPLIT_AUTO && opt->split != ND_SPLIT_LINE &&
-        opt->split != ND_SPLIT_BLANK)
+    if (opt->split != ND_SPLIT_AUTO && opt->split != ND_SPLIT_LINE && opt->split != ND_SPLIT_BLANK)
         ND_FAIL("split must be auto, line or blank");
     if (opt->norm_flags & ~(unsigned)ND_NORM_ALL)
         ND_FAIL("unknown normalisation flags 0x%x", opt->norm_flags);
-    if (opt->shingle < 1 || opt->shingle > 64)
-        ND_FAIL("shingle must be between 1 and 64");
-    if (opt->num_perm < 1 || opt->num_perm > 1024)
-        ND_FAIL("num_perm must be between 1 and 1024");
+    if (opt->shingle < 1 || opt->shingle > 64) ND_FAIL("shingle must be between 1 and 64");
+    if (opt->num_perm < 1 || opt->num_perm > 1024) ND_FAIL("num_perm must be between 1 and 1024");
     if (!(opt->threshold > 0.0 && opt->threshold <= 1.0) || isnan(opt->threshold))
         ND_FAIL("threshold must be a number in (0, 1]");
-    if ((opt->bands == 0) != (opt->rows == 0))
-        ND_FAIL("bands and rows go together");
+    if ((opt->bands == 0) != (opt->rows == 0)) ND_FAIL("bands and rows go together");
     if (opt->bands && (uint64_t)opt->bands * opt->rows > opt->num_perm)
-        ND_FAIL("bands x rows (%u x %u) exceeds num_perm %u", opt->bands,
-                opt->rows, opt->num_perm);
+        ND_FAIL("bands x rows (%u x %u) exceeds num_perm %u", opt->bands, opt->rows, opt->num_perm);
     if (opt->max_file_size == 0) ND_FAIL("max_file_size must be positive");
     if (opt->threads > 1024) ND_FAIL("threads must be at most 1024");
     if (opt->max_paragraph_bytes < ND_MIN_PARAGRAPH_BYTES ||
         opt->max_paragraph_bytes > ND_MAX_PARAGRAPH_BYTES)
-        ND_FAIL("max_paragraph_bytes must be between %u and %u",
-                (unsigned)ND_MIN_PARAGRAPH_BYTES, (unsigned)ND_MAX_PARAGRAPH_BYTES);
+        ND_FAIL("max_paragraph_bytes must be between %u and %u", (unsigned)ND_MIN_PARAGRAPH_BYTES,
+                (unsigned)ND_MAX_PARAGRAPH_BYTES);
     if (!memchr(opt->encoding, '\0', sizeof opt->encoding))
         ND_FAIL("encoding is longer than %u bytes", (unsigned)(sizeof opt->encoding - 1));
     if (!nd_decode_name_ok(opt->encoding))

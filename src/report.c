@@ -79,7 +79,7 @@ static double ov_rank(const nd_report *r, const nd_overlap_info *o) {
     return sa > sb ? sa : sb;
 }
 
-#define ND_REPORT_TASK 256    /* clusters per task */
+#define ND_REPORT_TASK  256   /* clusters per task */
 #define ND_REPORT_PARAS 65536 /* paragraphs per document task, about */
 
 /* Per-task partial sums, added up in task order. */
@@ -205,8 +205,8 @@ static nd_status finish_record_task(void *ctx, size_t t, unsigned worker) {
         ov_item *it = x->items + x->rec[c];
         for (size_t a = 0; a < ndocs; a++)
             for (size_t b = a + 1; b < ndocs; b++)
-                *it++ = (ov_item){(uint64_t)s->docs[a] << 32 | s->docs[b], s->chars[a],
-                                  s->chars[b], 1};
+                *it++ =
+                    (ov_item){(uint64_t)s->docs[a] << 32 | s->docs[b], s->chars[a], s->chars[b], 1};
     }
     return ND_OK;
 }
@@ -226,8 +226,7 @@ static nd_status finish_overlaps(nd_report *r, const ov_item *items, size_t nite
         st = ND_ERR_NOMEM;
         goto out;
     }
-    for (size_t i = 0; i < nitems; i++)
-        kv[i] = (nd_key32){.key = items[i].key, .val = (uint32_t)i};
+    for (size_t i = 0; i < nitems; i++) kv[i] = (nd_key32){.key = items[i].key, .val = (uint32_t)i};
     nd_sort_key32(kv, tmp, nitems);
     size_t nov = 0;
     for (size_t i = 0; i < nitems; i++)
@@ -283,8 +282,7 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
     x.rec = nd_mallocn(ncl + 1, sizeof *x.rec);
     x.scr = nd_calloc(threads, sizeof *x.scr);
     if (!r->d_paragraphs || !r->d_chars || !r->d_elsewhere || !r->d_within || !r->d_comparable ||
-        !x.part ||
-        !x.again || !x.rec || !x.scr) {
+        !x.part || !x.again || !x.rec || !x.scr) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -504,8 +502,7 @@ nd_status nd_report_passage(const nd_report *r, size_t i, nd_passage_record_info
     return ND_OK;
 }
 
-nd_status nd_report_passage_place(const nd_report *r, size_t i, size_t j,
-                                  nd_passage_place *out) {
+nd_status nd_report_passage_place(const nd_report *r, size_t i, size_t j, nd_passage_place *out) {
     if (!r || !out || i >= nd_report_passage_count(r) || j >= r->passages->rec[i].nloc)
         return ND_ERR_INVALID;
     const nd_passage_loc *l = &r->passages->rec[i].loc[j];
@@ -564,8 +561,7 @@ static nd_status span_text(const nd_report *r, uint32_t doc, uint64_t off, uint6
 
 nd_status nd_report_passage_text(const nd_report *r, size_t i, size_t j, const char **text,
                                  size_t *len) {
-    if (!r || !text || !len || i >= nd_report_passage_count(r) ||
-        j >= r->passages->rec[i].nloc)
+    if (!r || !text || !len || i >= nd_report_passage_count(r) || j >= r->passages->rec[i].nloc)
         return ND_ERR_INVALID;
     const nd_passage_loc *l = &r->passages->rec[i].loc[j];
     return span_text(r, l->doc, l->off, l->len, text, len);
@@ -776,8 +772,8 @@ size_t nd_report_skipped_count(const nd_report *r) { return r ? r->skips.n : 0; 
 nd_status nd_report_skipped(const nd_report *r, size_t i, nd_diag *out) {
     if (!r || !out || i >= r->skips.n) return ND_ERR_INVALID;
     const nd_skip *k = &r->skips.v[i];
-    *out = (nd_diag){.path = k->path, .status = k->status, .sys_errno = k->sys_errno,
-                     .detail = k->detail};
+    *out = (nd_diag){
+        .path = k->path, .status = k->status, .sys_errno = k->sys_errno, .detail = k->detail};
     return ND_OK;
 }
 
@@ -836,8 +832,7 @@ static const char *keep_text(nd_report *r, const uint8_t *bytes, size_t len) {
  * costs memory only for the texts asked for.  A paragraph that no longer
  * reads back as it was split gives "" (and its file is reported changed
  * once, through the scanner's diag callback). */
-nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **text,
-                                   size_t *len) {
+nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **text, size_t *len) {
     if (!r || !text || !len || i >= r->pt.n) return ND_ERR_INVALID;
     const nd_doc *d = &r->docs.docs[r->pt.doc[i]];
     if (d->data || r->pt.len[i] == 0) {

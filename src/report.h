@@ -22,13 +22,13 @@
 struct nd_report {
     nd_options opt;
     nd_summary sum;
-    nd_doctab docs;        /* owns the document bytes */
-    nd_paratab pt;         /* paragraphs, ordered by (doc, offset) */
-    uint32_t *phash;       /* per paragraph: low 32 bits of XXH3-64 of its
+    nd_doctab docs;   /* owns the document bytes */
+    nd_paratab pt;    /* paragraphs, ordered by (doc, offset) */
+    uint32_t *phash;  /* per paragraph: low 32 bits of XXH3-64 of its
                               bytes as split (nd_report_fetch checks them) */
-    uint32_t *chars;       /* per paragraph: normalised characters */
-    int64_t *cluster;      /* per paragraph: cluster index or -1 */
-    double *sim;           /* per paragraph: Jaccard to representative */
+    uint32_t *chars;  /* per paragraph: normalised characters */
+    int64_t *cluster; /* per paragraph: cluster index or -1 */
+    double *sim;      /* per paragraph: Jaccard to representative */
     /* per document */
     uint64_t *d_paragraphs, *d_chars, *d_elsewhere, *d_within;
     uint64_t *d_comparable; /* chars a comparison can find elsewhere: of
@@ -47,13 +47,13 @@ struct nd_report {
     /* document pairs sharing at least one cluster, in report order */
     nd_overlap_info *ov;
     size_t nov;
-    nd_timings timings; /* filled by the scan (scan.c) */
+    nd_timings timings;              /* filled by the scan (scan.c) */
     struct nd_passage_out *passages; /* copied passages (stage.h), or NULL */
-    struct nd_pair_passage *pp; /* pairwise passages (stage.h), npp of them */
+    struct nd_pair_passage *pp;      /* pairwise passages (stage.h), npp of them */
     size_t npp;
-    uint32_t *pp_lines;    /* 4 per pairwise passage: lines of a's first and
+    uint32_t *pp_lines;   /* 4 per pairwise passage: lines of a's first and
                               last byte, then b's */
-    uint64_t *text_chars;  /* per document: normalised characters of its
+    uint64_t *text_chars; /* per document: normalised characters of its
                               whole text (passages), or NULL */
     /* files found changed after the run are reported here (the scanner's
      * diag callback, copied by the run) */

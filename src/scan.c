@@ -115,13 +115,14 @@ struct nd_scanner {
     nd_skiplist skips; /* in.skips: what the report's skipped records list */
     int ran;
     char *tmpdir;
-    char **walk_rules[2]; /* owned patterns by nd_walk_rule (in.include and in.exclude point here) */
+    char *
+        *walk_rules[2]; /* owned patterns by nd_walk_rule (in.include and in.exclude point here) */
     nd_progress_fn progress;
     void *progress_user;
     atomic_int cancel;
     double read_seconds; /* time spent in add_path / add_buffer */
-    int err_errno;  /* the last ND_ERR_IO: its errno (nd_scanner_sys_errno) */
-    char *err_path; /* and the file or directory it concerned, or NULL */
+    int err_errno;       /* the last ND_ERR_IO: its errno (nd_scanner_sys_errno) */
+    char *err_path;      /* and the file or directory it concerned, or NULL */
 };
 
 /* Records the system error behind an ND_ERR_IO about to be returned (the
@@ -220,8 +221,10 @@ nd_status nd_scanner_add_walk_rule(nd_scanner *sc, nd_walk_rule rule, const char
     }
     grown[(*n)++] = copy;
     *list = grown;
-    if (rule == ND_WALK_INCLUDE) sc->in.include = (const char *const *)grown;
-    else sc->in.exclude = (const char *const *)grown;
+    if (rule == ND_WALK_INCLUDE)
+        sc->in.include = (const char *const *)grown;
+    else
+        sc->in.exclude = (const char *const *)grown;
     return ND_OK;
 }
 
@@ -272,8 +275,7 @@ nd_status nd_scanner_add_query_path(nd_scanner *sc, const char *path) {
     return st;
 }
 
-nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name, const void *data,
-                                size_t len) {
+nd_status nd_scanner_add_buffer(nd_scanner *sc, const char *name, const void *data, size_t len) {
     if (!sc) return ND_ERR_INVALID;
     if (sc->ran) return ND_ERR_STATE;
     double t0 = now_seconds();
@@ -289,13 +291,13 @@ size_t nd_scanner_skipped(const nd_scanner *sc) { return sc ? sc->in.skipped : 0
 /* ------------------------------------------------------------------------ */
 
 #define ND_SKETCH_TASK 512 /* paragraphs per sketch task */
-#define ND_MIN_BATCH 64    /* fewest paragraphs per spilled batch */
+#define ND_MIN_BATCH   64  /* fewest paragraphs per spilled batch */
 
 /* Working arrays of one run, all indexed by paragraph id. */
 typedef struct scan_work {
     nd_report *r;
     nd_scanner *sc;
-    nd_exec x;             /* pool, workers, cancel, progress */
+    nd_exec x; /* pool, workers, cancel, progress */
     unsigned bands, rows;
     nd_minhash mh;
     /* split: the paragraphs until the report takes them, the ranges'
@@ -303,33 +305,33 @@ typedef struct scan_work {
     nd_paratab pt;
     uint32_t *phash;
     unsigned char *doc_split;
-    uint32_t *chars;       /* until the report takes them */
+    uint32_t *chars; /* until the report takes them */
     int64_t *cluster;
     double *sim;
     size_t nranges;
-    size_t *range_base;    /* nranges + 1 first paragraph ids */
-    nd_range_sketch *rsk;  /* per range: its sketch, staged */
-    int fusing;            /* the split sketched every paragraph */
+    size_t *range_base;   /* nranges + 1 first paragraph ids */
+    nd_range_sketch *rsk; /* per range: its sketch, staged */
+    int fusing;           /* the split sketched every paragraph */
     size_t *doc_ncut;
     uint32_t *doc_cutline;
     /* sketch */
-    unsigned char *state;  /* paragraph id -> ND_PARA_* */
-    size_t ncl;            /* clusterable paragraphs (counted by nd_stage_exact) */
-    XXH128_hash_t *ekey;   /* paragraph id -> exact key (clusterable ones) */
-    uint32_t *bkeys;       /* bands x batch_rows band keys (unfused) */
-    size_t batch_rows;     /* rows of bkeys */
+    unsigned char *state; /* paragraph id -> ND_PARA_* */
+    size_t ncl;           /* clusterable paragraphs (counted by nd_stage_exact) */
+    XXH128_hash_t *ekey;  /* paragraph id -> exact key (clusterable ones) */
+    uint32_t *bkeys;      /* bands x batch_rows band keys (unfused) */
+    size_t batch_rows;    /* rows of bkeys */
     int spilling;
     nd_spill spill;
-    nd_run *runs;          /* nbatches x bands */
+    nd_run *runs; /* nbatches x bands */
     size_t nbatches;
-    size_t merge_buf;      /* values per run buffer in a merge */
+    size_t merge_buf; /* values per run buffer in a merge */
     /* later stages */
-    nd_uf uf;              /* over paragraph ids */
+    nd_uf uf; /* over paragraph ids */
     nd_pairs pairs;
-    unsigned char *pass;   /* per candidate pair: verified */
-    double *jac;           /* per candidate pair: its exact Jaccard */
-    nd_texts texts;        /* of the paragraphs in candidate pairs */
-    uint32_t *link;        /* a front's clusters (scan_hook.h) */
+    unsigned char *pass;                       /* per candidate pair: verified */
+    double *jac;                               /* per candidate pair: its exact Jaccard */
+    nd_texts texts;                            /* of the paragraphs in candidate pairs */
+    uint32_t *link;                            /* a front's clusters (scan_hook.h) */
     uint64_t front_candidates, front_verified; /* and its counts */
 } scan_work;
 
@@ -550,13 +552,13 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     tm->stage[ND_STAGE_READ] = sc->read_seconds;
     tm->peak_rss[ND_STAGE_READ] = peak_rss_bytes();
     tm->memory_limit = r->opt.memory_limit ? r->opt.memory_limit : default_memory_limit();
-#define ND_LAP(stage_)                                                         \
-    do {                                                                       \
-        t1 = now_seconds();                                                    \
-        tm->stage[stage_] += t1 - t0;                                          \
-        tm->peak_rss[stage_] = peak_rss_bytes();                               \
-        t0 = t1;                                                               \
-        ND_CHECK(nd_exec_check(&w.x));                                            \
+#define ND_LAP(stage_)                                                                             \
+    do {                                                                                           \
+        t1 = now_seconds();                                                                        \
+        tm->stage[stage_] += t1 - t0;                                                              \
+        tm->peak_rss[stage_] = peak_rss_bytes();                                                   \
+        t0 = t1;                                                                                   \
+        ND_CHECK(nd_exec_check(&w.x));                                                             \
     } while (0)
 
     if (r->opt.bands) {
@@ -655,12 +657,10 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     if (w.fusing || front) {
         nd_exec_begin(&w.x, ND_STAGE_SKETCH, 0); /* done by the split tasks (or the front) */
     } else {
-        nd_sketch_in skin = {.r = r,
-                             .sk = skp,
-                             .batch_rows = w.batch_rows,
-                             .spill = w.spilling ? &w.spill : NULL};
-        nd_sketch_out skout = {.chars = w.chars, .state = w.state, .ekey = w.ekey,
-                               .bkeys = w.bkeys};
+        nd_sketch_in skin = {
+            .r = r, .sk = skp, .batch_rows = w.batch_rows, .spill = w.spilling ? &w.spill : NULL};
+        nd_sketch_out skout = {
+            .chars = w.chars, .state = w.state, .ekey = w.ekey, .bkeys = w.bkeys};
         st = nd_stage_sketch(&w.x, &skin, &skout);
         w.runs = skout.runs;
         w.nbatches = skout.nbatches;
@@ -694,7 +694,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
                      .merge_buf = w.merge_buf};
     nd_lsh_out lout = {.pairs = &w.pairs};
     st = front ? ND_OK : nd_stage_lsh(&w.x, &lin, &lout); /* a front made the pairs */
-    if (st == ND_ERR_IO) /* reading the spilled runs back */
+    if (st == ND_ERR_IO)                                  /* reading the spilled runs back */
         st = scanner_io_error(sc, lout.io_errno, scanner_tmpdir(sc));
     ND_CHECK(st);
     free(w.bkeys);
@@ -718,8 +718,12 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     uint64_t verified = vout.verified;
     ND_LAP(ND_STAGE_VERIFY);
     nd_exec_begin(&w.x, ND_STAGE_CLUSTER, 0);
-    nd_cluster_in cin = {.r = r, .uf = &w.uf, .pairs = &w.pairs, .jac = w.jac,
-                         .ekey = front ? NULL : w.ekey, .texts = &w.texts};
+    nd_cluster_in cin = {.r = r,
+                         .uf = &w.uf,
+                         .pairs = &w.pairs,
+                         .jac = w.jac,
+                         .ekey = front ? NULL : w.ekey,
+                         .texts = &w.texts};
     nd_cluster_out cout = {.cluster = w.cluster, .sim = w.sim};
     st = nd_stage_cluster(&w.x, &cin, &cout);
     nd_status st2 = nd_report_set_clusters(r, w.cluster, w.sim, cout.ncl, cout.cl_start,

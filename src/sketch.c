@@ -201,9 +201,9 @@
 #include <immintrin.h>
 #endif
 
-#define ND_MH_SALT UINT64_C(0x6d696e6861736821) /* "minhash!" */
-#define ND_MH_MAX_K 1024 /* nd_options.num_perm is at most 1024 */
-#define ND_MH_GROUP 8    /* probes tested at once; rows are padded to a multiple */
+#define ND_MH_SALT  UINT64_C(0x6d696e6861736821) /* "minhash!" */
+#define ND_MH_MAX_K 1024                         /* nd_options.num_perm is at most 1024 */
+#define ND_MH_GROUP 8 /* probes tested at once; rows are padded to a multiple */
 #ifndef ND_MH_WALK_COST
 #define ND_MH_WALK_COST 44
 #endif
@@ -280,8 +280,8 @@ nd_status nd_minhash_init(nd_minhash *mh, unsigned k, uint64_t seed) {
             if (k <= 256) {
                 mh->key16[(size_t)row[t] * k + i] = (uint16_t)(t << 8);
                 mh->keyj16[(size_t)row[t] * k + i] = (uint16_t)(t << 8 | row[t]);
-            }
-            else mh->rank16[(size_t)row[t] * k + i] = (uint16_t)t;
+            } else
+                mh->rank16[(size_t)row[t] * k + i] = (uint16_t)t;
         }
     }
 out:
@@ -304,7 +304,7 @@ void nd_minhash_reset(const nd_minhash *mh, uint32_t *sig) {
     memset(sig, 0xFF, (size_t)mh->k * sizeof *sig); /* every word UINT32_MAX */
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&         \
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                             \
     !defined(__SANITIZE_ADDRESS__)
 #define ND_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -313,8 +313,8 @@ void nd_minhash_reset(const nd_minhash *mh, uint32_t *sig) {
 
 /* bin[j], val[j] of x[j]: the vectorised half of the update. */
 ND_CLONES
-static void oph_hash(unsigned k, const uint64_t *restrict x, size_t n,
-                     uint32_t *restrict bin, uint32_t *restrict val) {
+static void oph_hash(unsigned k, const uint64_t *restrict x, size_t n, uint32_t *restrict bin,
+                     uint32_t *restrict val) {
     for (size_t j = 0; j < n; j++) {
         uint64_t h = x[j];
         uint32_t v = (uint32_t)h;
@@ -325,8 +325,7 @@ static void oph_hash(unsigned k, const uint64_t *restrict x, size_t n,
 
 #define ND_MH_BLOCK 256
 
-void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
-                       uint32_t *sig) {
+void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n, uint32_t *sig) {
     uint32_t bin[ND_MH_BLOCK], val[ND_MH_BLOCK];
     while (n > 0) {
         size_t m = ND_MIN(n, (size_t)ND_MH_BLOCK);
@@ -346,14 +345,14 @@ void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
  * its index f in fl, in the low byte; untagged, keyj16 names it by j
  * itself, and rank16 (k > 256) gives the position alone.  Auto-vectorised:
  * n / 16 vpminuw (and vpor) per full bin with AVX2. */
-#define ND_COLMIN_BODY(kk, nn)                                                 \
-    for (unsigned f = 0; f < nf; f++) {                                        \
-        const uint16_t *c = col + (size_t)fl[f] * (kk);                        \
-        const uint16_t tag = (uint16_t)(tagged ? f : 0);                       \
-        for (unsigned i = 0; i < (nn); i++) {                                  \
-            uint16_t v = (uint16_t)(c[i] | tag);                               \
-            m[i] = v < m[i] ? v : m[i];                                        \
-        }                                                                      \
+#define ND_COLMIN_BODY(kk, nn)                                                                     \
+    for (unsigned f = 0; f < nf; f++) {                                                            \
+        const uint16_t *c = col + (size_t)fl[f] * (kk);                                            \
+        const uint16_t tag = (uint16_t)(tagged ? f : 0);                                           \
+        for (unsigned i = 0; i < (nn); i++) {                                                      \
+            uint16_t v = (uint16_t)(c[i] | tag);                                                   \
+            m[i] = v < m[i] ? v : m[i];                                                            \
+        }                                                                                          \
     }
 ND_CLONES
 static void colmin(const uint16_t *restrict col, unsigned k, unsigned n,
@@ -415,7 +414,7 @@ static inline int probing_is_cheaper(unsigned k, unsigned F) {
 /* full[] (bit i: sig[i] is not UINT32_MAX), 8 bins per compare/movemask;
  * returns the number of full bins. */
 __attribute__((target("avx2"))) static unsigned full_bits_avx2(const uint32_t *sig, unsigned k,
-                                                              uint64_t *full) {
+                                                               uint64_t *full) {
     const __m256i none = _mm256_set1_epi32(-1);
     unsigned nfull = 0;
     for (unsigned wd = 0, i0 = 0; i0 < k; wd++, i0 += 64) {
@@ -423,7 +422,8 @@ __attribute__((target("avx2"))) static unsigned full_bits_avx2(const uint32_t *s
         uint64_t f = 0;
         for (; i + 8 <= i1; i += 8) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(sig + i));
-            unsigned e = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, none)));
+            unsigned e =
+                (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, none)));
             f |= (uint64_t)(e ^ 0xFFu) << (i - i0);
         }
         for (; i < i1; i++) f |= (uint64_t)(sig[i] != UINT32_MAX) << (i - i0);
@@ -445,20 +445,22 @@ __attribute__((target("avx2"))) static unsigned full_bits_avx2(const uint32_t *s
  * paragraphs - English one per line - are where this step is most of the
  * densification; with more full bins the tag costs more in the column
  * minimum than it saves, so gather_avx2 stays. */
-__attribute__((target("avx2"))) static void lookup_avx2(uint32_t *sig, const uint16_t *m, unsigned k,
-                                                       const uint32_t *val, unsigned nf) {
+__attribute__((target("avx2"))) static void
+lookup_avx2(uint32_t *sig, const uint16_t *m, unsigned k, const uint32_t *val, unsigned nf) {
     const __m256i *vv = (const __m256i *)(const void *)val;
     const __m256i t0 = _mm256_loadu_si256(vv), t1 = _mm256_loadu_si256(vv + 1);
     const __m256i t2 = _mm256_loadu_si256(vv + 2), t3 = _mm256_loadu_si256(vv + 3);
     unsigned i = 0;
     for (; i + 8 <= k; i += 8) {
-        __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
+        __m256i idx =
+            _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
         __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
         __m256 lo = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t0, idx)),
                                      _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t1, idx)), b3);
         if (nf > 16) {
-            __m256 hi = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t2, idx)),
-                                         _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t3, idx)), b3);
+            __m256 hi =
+                _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t2, idx)),
+                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t3, idx)), b3);
             lo = _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27)));
         }
         _mm256_storeu_si256((__m256i *)(void *)(sig + i), _mm256_castps_si256(lo));
@@ -469,7 +471,8 @@ __attribute__((target("avx2"))) static void lookup_avx2(uint32_t *sig, const uin
 /* out[0..7] = the values named by the low five bits of the eight 16-bit
  * keys in half, from t0..t3 (32 values; t2 and t3 only when wide). */
 __attribute__((target("avx2"), always_inline)) static inline void
-sparse_lookup8(__m128i half, __m256i t0, __m256i t1, __m256i t2, __m256i t3, int wide, uint32_t *out) {
+sparse_lookup8(__m128i half, __m256i t0, __m256i t1, __m256i t2, __m256i t3, int wide,
+               uint32_t *out) {
     const __m256i idx = _mm256_cvtepu16_epi32(half);
     const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
     __m256 v = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t0, idx)),
@@ -490,7 +493,8 @@ sparse_lookup8(__m128i half, __m256i t0, __m256i t1, __m256i t2, __m256i t3, int
  * lookup_avx2, without m in memory: the memset of m and a load and a store
  * of m per register and full bin (see the essay for the measurement). */
 __attribute__((target("avx2"), always_inline)) static inline void
-sparse128_body(const uint16_t *restrict key16, const uint64_t *full, uint32_t *sig, const unsigned R) {
+sparse128_body(const uint16_t *restrict key16, const uint64_t *full, uint32_t *sig,
+               const unsigned R) {
     __m256i acc[8];
     _Alignas(32) uint32_t val[32];
     __m256i *const vv = (__m256i *)(void *)val; /* zeroed: the lookup reads all 32 */
@@ -510,13 +514,14 @@ sparse128_body(const uint16_t *restrict key16, const uint64_t *full, uint32_t *s
     const __m256i t2 = _mm256_load_si256(vv + 2), t3 = _mm256_load_si256(vv + 3);
     for (unsigned r = 0; r < R; r++) {
         sparse_lookup8(_mm256_castsi256_si128(acc[r]), t0, t1, t2, t3, f > 16, sig + 16 * r);
-        sparse_lookup8(_mm256_extracti128_si256(acc[r], 1), t0, t1, t2, t3, f > 16, sig + 16 * r + 8);
+        sparse_lookup8(_mm256_extracti128_si256(acc[r], 1), t0, t1, t2, t3, f > 16,
+                       sig + 16 * r + 8);
     }
 }
 
 /* sparse128_body with R = 7 (bins [0, 112)) or 8 (all 128) as constants. */
-__attribute__((target("avx2"))) static void sparse128_avx2(const uint16_t *key16, const uint64_t *full,
-                                                          uint32_t *sig, unsigned n8) {
+__attribute__((target("avx2"))) static void
+sparse128_avx2(const uint16_t *key16, const uint64_t *full, uint32_t *sig, unsigned n8) {
     if (n8 == 112)
         sparse128_body(key16, full, sig, 7);
     else
@@ -527,12 +532,15 @@ __attribute__((target("avx2"))) static void sparse128_avx2(const uint16_t *key16
  * (k <= 256; m from the untagged keys, whose low byte names the bin).  In
  * place: a gather reads only full bins (m[i] & 0xFF is always full, and i
  * itself when i is full), which no store changes. */
-__attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uint16_t *m, unsigned k) {
+__attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uint16_t *m,
+                                                        unsigned k) {
     const __m256i low = _mm256_set1_epi32(0xFF);
     unsigned i = 0;
     for (; i + 8 <= k; i += 8) {
-        __m256i idx = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
-        __m256i v = _mm256_i32gather_epi32((const int *)(const void *)sig, _mm256_and_si256(idx, low), 4);
+        __m256i idx =
+            _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
+        __m256i v =
+            _mm256_i32gather_epi32((const int *)(const void *)sig, _mm256_and_si256(idx, low), 4);
         _mm256_storeu_si256((__m256i *)(void *)(sig + i), v);
     }
     for (; i < k; i++) sig[i] = sig[m[i] & 0xFFu];
@@ -543,19 +551,23 @@ __attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uin
  * low byte names the bin, and the values gathered (gather_avx2's step)
  * from the registers (see the essay for the measurement). */
 __attribute__((target("avx2"), always_inline)) static inline void
-dense128_body(const uint16_t *restrict keyj16, const uint64_t *full, uint32_t *sig, const unsigned R) {
+dense128_body(const uint16_t *restrict keyj16, const uint64_t *full, uint32_t *sig,
+              const unsigned R) {
     __m256i acc[8];
     for (unsigned r = 0; r < R; r++) acc[r] = _mm256_set1_epi16(-1);
     for (unsigned wd = 0; wd < 2; wd++)
         for (uint64_t b = full[wd]; b; b &= b - 1) {
             const unsigned j = wd * 64 + (unsigned)__builtin_ctzll(b);
             const __m256i *c = (const __m256i *)(const void *)(keyj16 + (size_t)j * 128);
-            for (unsigned r = 0; r < R; r++) acc[r] = _mm256_min_epu16(acc[r], _mm256_loadu_si256(c + r));
+            for (unsigned r = 0; r < R; r++)
+                acc[r] = _mm256_min_epu16(acc[r], _mm256_loadu_si256(c + r));
         }
     const __m256i low = _mm256_set1_epi32(0xFF);
     for (unsigned r = 0; r < R; r++) {
-        const __m256i i0 = _mm256_and_si256(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(acc[r])), low);
-        const __m256i i1 = _mm256_and_si256(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(acc[r], 1)), low);
+        const __m256i i0 =
+            _mm256_and_si256(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(acc[r])), low);
+        const __m256i i1 =
+            _mm256_and_si256(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(acc[r], 1)), low);
         /* both gathers before the stores: they read full bins only, which
          * the stores leave as they are */
         const __m256i v0 = _mm256_i32gather_epi32((const int *)(const void *)sig, i0, 4);
@@ -565,8 +577,8 @@ dense128_body(const uint16_t *restrict keyj16, const uint64_t *full, uint32_t *s
     }
 }
 
-__attribute__((target("avx2"))) static void dense128_avx2(const uint16_t *keyj16, const uint64_t *full,
-                                                         uint32_t *sig, unsigned n8) {
+__attribute__((target("avx2"))) static void
+dense128_avx2(const uint16_t *keyj16, const uint64_t *full, uint32_t *sig, unsigned n8) {
     if (n8 == 112)
         dense128_body(keyj16, full, sig, 7);
     else
@@ -576,7 +588,7 @@ __attribute__((target("avx2"))) static void dense128_avx2(const uint16_t *keyj16
 /* fb[i] = 1 if sig[i] is full, else 0, 32 bins per step (k <= 128; the
  * bytes up to 128 past k are 0). */
 __attribute__((target("avx2"))) static void flags_avx2(const uint32_t *sig, unsigned k,
-                                                      unsigned char *fb) {
+                                                       unsigned char *fb) {
     const __m256i none = _mm256_set1_epi32(-1), one = _mm256_set1_epi8(1);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     unsigned i = 0;
@@ -604,12 +616,13 @@ __attribute__((target("avx2"))) static void flags_avx2(const uint32_t *sig, unsi
  * many of e[] were done (a multiple of 4).
  */
 __attribute__((target("avx2"))) static unsigned walk4_avx2(const nd_minhash *mh, uint32_t *sig,
-                                                          const unsigned char *fb,
-                                                          const uint16_t *e, unsigned ne,
-                                                          uint16_t *miss, unsigned *nmiss) {
+                                                           const unsigned char *fb,
+                                                           const uint16_t *e, unsigned ne,
+                                                           uint16_t *miss, unsigned *nmiss) {
     __m256i tabs[8];
     for (int b = 0; b < 8; b++)
-        tabs[b] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(fb + 16 * b)));
+        tabs[b] = _mm256_broadcastsi128_si256(
+            _mm_loadu_si128((const __m128i *)(const void *)(fb + 16 * b)));
     const __m256i low4 = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
     unsigned j = 0;
     for (; j + 4 <= ne; j += 4) {
@@ -619,18 +632,22 @@ __attribute__((target("avx2"))) static unsigned walk4_avx2(const nd_minhash *mh,
             r[u] = mh->first8 + (size_t)e[j + (unsigned)u] * ND_MH_GROUP;
             memcpy(&q[u], r[u], 8);
         }
-        __m256i idx = _mm256_set_epi64x((long long)q[3], (long long)q[2], (long long)q[1], (long long)q[0]);
+        __m256i idx =
+            _mm256_set_epi64x((long long)q[3], (long long)q[2], (long long)q[1], (long long)q[0]);
         __m256i lo = _mm256_and_si256(idx, low4);
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(idx, 4), low4);
         __m256i hit = zero;
         for (int b = 0; b < 8; b++)
-            hit = _mm256_or_si256(hit, _mm256_and_si256(_mm256_shuffle_epi8(tabs[b], lo),
-                                                         _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)b))));
+            hit = _mm256_or_si256(
+                hit, _mm256_and_si256(_mm256_shuffle_epi8(tabs[b], lo),
+                                      _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)b))));
         unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(hit, zero));
         for (unsigned u = 0; u < 4; u++) {
             unsigned bits = (m >> (8 * u)) & 0xFFu, i = e[j + u];
-            if (bits) sig[i] = sig[r[u][__builtin_ctz(bits)]];
-            else miss[(*nmiss)++] = (uint16_t)i;
+            if (bits)
+                sig[i] = sig[r[u][__builtin_ctz(bits)]];
+            else
+                miss[(*nmiss)++] = (uint16_t)i;
         }
     }
     return j;
@@ -672,8 +689,8 @@ static unsigned list_bins(const uint64_t *full, unsigned k, int set, uint16_t *e
 
 /* nd_minhash_finish for the bins [0, need) only (need <= k), given the
  * bitmap of full bins (all k) and their count. */
-static void finish_bins(const nd_minhash *mh, uint32_t *sig, const uint64_t *full,
-                        unsigned nfull, unsigned need) {
+static void finish_bins(const nd_minhash *mh, uint32_t *sig, const uint64_t *full, unsigned nfull,
+                        unsigned need) {
     const unsigned k = mh->k;
     if (nfull == 0 || nfull == k) return;
 #ifdef ND_FINISH_AVX2
@@ -688,12 +705,12 @@ static void finish_bins(const nd_minhash *mh, uint32_t *sig, const uint64_t *ful
             flags_avx2(sig, k, fb);
         else
 #endif
-        for (unsigned i = 0; i < k; i += 8) { /* 8 bits to 8 bytes: spread, test */
-            uint64_t b = (full[i >> 6] >> (i & 63) & 0xFF) * UINT64_C(0x0101010101010101);
-            b &= UINT64_C(0x8040201008040201);
-            b = ((b + UINT64_C(0x7F7F7F7F7F7F7F7F)) | b) >> 7 & UINT64_C(0x0101010101010101);
-            nd_store_le64(fb + i, b); /* byte t is bit t */
-        }
+            for (unsigned i = 0; i < k; i += 8) { /* 8 bits to 8 bytes: spread, test */
+                uint64_t b = (full[i >> 6] >> (i & 63) & 0xFF) * UINT64_C(0x0101010101010101);
+                b &= UINT64_C(0x8040201008040201);
+                b = ((b + UINT64_C(0x7F7F7F7F7F7F7F7F)) | b) >> 7 & UINT64_C(0x0101010101010101);
+                nd_store_le64(fb + i, b); /* byte t is bit t */
+            }
         uint16_t e[ND_MH_MAX_K];
         unsigned ne = list_bins(full, need, 0, e), done = 0;
         if (!mh->perm8) {
@@ -722,7 +739,7 @@ static void finish_bins(const nd_minhash *mh, uint32_t *sig, const uint64_t *ful
     }
 #endif
     uint16_t fl[ND_MH_MAX_K], e[ND_MH_MAX_K]; /* the full bins (nfull >= 1), the empty ones */
-    fl[0] = 0; /* (GCC cannot see that list_bins writes it) */
+    fl[0] = 0;                                /* (GCC cannot see that list_bins writes it) */
     unsigned nf = list_bins(full, k, 1, fl), ne;
     uint16_t m[ND_MH_MAX_K];
     if (mh->perm8) {
@@ -813,14 +830,12 @@ void nd_minhash_sketch(const nd_minhash *mh, const uint64_t *x, size_t n, unsign
  * (U+0000 is a control character and dropped), so windows of different
  * lengths never pack alike, and a packed window (16 bytes) and an unpacked
  * one (8w bytes, w >= 3) are hashed from inputs of different lengths. */
-#define ND_PACK_MAX 6u
+#define ND_PACK_MAX  6u
 #define ND_PACK_BITS 21u
 
 #define ND_FOLD_FLAG (UINT64_C(1) << 63) /* xored into a folded window's high lane */
 
-static inline uint64_t rotl64(uint64_t x, unsigned r) {
-    return r ? x << r | x >> (64 - r) : x;
-}
+static inline uint64_t rotl64(uint64_t x, unsigned r) { return r ? x << r | x >> (64 - r) : x; }
 
 /* XXH3 of the 16 little-endian bytes lo, hi. */
 static inline uint64_t hash16(uint64_t lo, uint64_t hi, uint64_t seed) {
@@ -887,18 +902,21 @@ __attribute__((target("avx2"))) static size_t shingles5_avx2(const uint64_t *tok
     const __m256i flag = _mm256_set1_epi64x((long long)ND_FOLD_FLAG);
     const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFFll), len16 = _mm256_set1_epi64x(16);
     const __m256i c_lo = _mm256_set1_epi64x(0x9E3779F9ll), c_hi = _mm256_set1_epi64x(0x16566791ll);
-    const __m256i swap = _mm256_setr_epi8(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8,
-                                          7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8);
+    const __m256i swap = _mm256_setr_epi8(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7,
+                                          6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const __m256i *p = (const __m256i *)(const void *)(tok + i);
-        __m256i t0 = _mm256_loadu_si256(p), t1 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 1)),
+        __m256i t0 = _mm256_loadu_si256(p),
+                t1 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 1)),
                 t2 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 2)),
                 t3 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 3)),
                 t4 = _mm256_loadu_si256((const __m256i *)(const void *)(tok + i + 4));
-        __m256i any = _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(t0, t1), _mm256_or_si256(t2, t3)), t4);
-        __m256i lo = _mm256_or_si256(_mm256_or_si256(t0, _mm256_slli_epi64(t1, 21)),
-                                     _mm256_or_si256(_mm256_slli_epi64(t2, 42), _mm256_slli_epi64(t3, 63)));
+        __m256i any =
+            _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(t0, t1), _mm256_or_si256(t2, t3)), t4);
+        __m256i lo =
+            _mm256_or_si256(_mm256_or_si256(t0, _mm256_slli_epi64(t1, 21)),
+                            _mm256_or_si256(_mm256_slli_epi64(t2, 42), _mm256_slli_epi64(t3, 63)));
         __m256i hi = _mm256_or_si256(_mm256_srli_epi64(t3, 1), _mm256_slli_epi64(t4, 20));
         if (!_mm256_testz_si256(any, wide)) { /* some lane holds a word token: fold it */
             __m256i isw = _mm256_cmpeq_epi64(_mm256_and_si256(any, wide), _mm256_setzero_si256());
@@ -915,13 +933,13 @@ __attribute__((target("avx2"))) static size_t shingles5_avx2(const uint64_t *tok
         __m256i ah = _mm256_srli_epi64(a, 32), bh = _mm256_srli_epi64(b, 32);
         __m256i p00 = _mm256_mul_epu32(a, b), p01 = _mm256_mul_epu32(a, bh);
         __m256i p10 = _mm256_mul_epu32(ah, b), p11 = _mm256_mul_epu32(ah, bh);
-        __m256i mid = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(p00, 32),
-                                                        _mm256_and_si256(p01, low32)),
-                                       _mm256_and_si256(p10, low32));
+        __m256i mid = _mm256_add_epi64(
+            _mm256_add_epi64(_mm256_srli_epi64(p00, 32), _mm256_and_si256(p01, low32)),
+            _mm256_and_si256(p10, low32));
         __m256i plo = _mm256_or_si256(_mm256_and_si256(p00, low32), _mm256_slli_epi64(mid, 32));
-        __m256i phi = _mm256_add_epi64(_mm256_add_epi64(p11, _mm256_srli_epi64(p01, 32)),
-                                       _mm256_add_epi64(_mm256_srli_epi64(p10, 32),
-                                                        _mm256_srli_epi64(mid, 32)));
+        __m256i phi = _mm256_add_epi64(
+            _mm256_add_epi64(p11, _mm256_srli_epi64(p01, 32)),
+            _mm256_add_epi64(_mm256_srli_epi64(p10, 32), _mm256_srli_epi64(mid, 32)));
         __m256i acc = _mm256_add_epi64(_mm256_add_epi64(len16, _mm256_shuffle_epi8(a, swap)),
                                        _mm256_add_epi64(b, _mm256_xor_si256(plo, phi)));
         /* XXH3_avalanche: h ^= h >> 37; h *= 0x165667919E3779F9; h ^= h >> 32 */
@@ -939,8 +957,8 @@ __attribute__((target("avx2"))) static size_t shingles5_avx2(const uint64_t *tok
 /* Every window of w tokens; w == 5 (the default) gets loops where the
  * packing and the XXH3 lengths are constants, four windows at a time with
  * AVX2 where the CPU has it (checked at run time).  Same values either way. */
-static void shingle_windows(const uint64_t *tok, size_t n, unsigned w, uint64_t seed,
-                            int simd, uint64_t *out) {
+static void shingle_windows(const uint64_t *tok, size_t n, unsigned w, uint64_t seed, int simd,
+                            uint64_t *out) {
     if (w == 5) {
         size_t i = 0;
 #ifdef ND_SHINGLE_AVX2
@@ -954,8 +972,8 @@ static void shingle_windows(const uint64_t *tok, size_t n, unsigned w, uint64_t 
     for (size_t i = 0; i < n; i++) out[i] = shingle_hash(tok + i, w, seed);
 }
 
-size_t nd_shingle_hashes_simd(const uint64_t *tok, size_t ntok, unsigned w, uint64_t seed,
-                              int simd, uint64_t *out) {
+size_t nd_shingle_hashes_simd(const uint64_t *tok, size_t ntok, unsigned w, uint64_t seed, int simd,
+                              uint64_t *out) {
     if (ntok == 0) return 0;
     if (ntok < w) {
         out[0] = shingle_hash(tok, (unsigned)ntok, seed);
@@ -966,8 +984,8 @@ size_t nd_shingle_hashes_simd(const uint64_t *tok, size_t ntok, unsigned w, uint
     return n;
 }
 
-size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w,
-                         uint64_t seed, uint64_t *out) {
+size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w, uint64_t seed,
+                         uint64_t *out) {
     return nd_shingle_hashes_simd(tok, ntok, w, seed, 1, out);
 }
 
@@ -1022,8 +1040,7 @@ size_t nd_hashset_make(uint64_t *h, uint64_t *tmp, size_t n) {
     return m;
 }
 
-size_t nd_hashset_intersection(const uint64_t *a, size_t na, const uint64_t *b,
-                               size_t nb) {
+size_t nd_hashset_intersection(const uint64_t *a, size_t na, const uint64_t *b, size_t nb) {
     size_t i = 0, j = 0, c = 0;
     while (i < na && j < nb) {
         if (a[i] < b[j]) {
@@ -1039,8 +1056,7 @@ size_t nd_hashset_intersection(const uint64_t *a, size_t na, const uint64_t *b,
     return c;
 }
 
-double nd_hashset_jaccard(const uint64_t *a, size_t na, const uint64_t *b,
-                          size_t nb) {
+double nd_hashset_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb) {
     if (na == 0 && nb == 0) return 0.0;
     size_t inter = nd_hashset_intersection(a, na, b, nb);
     return (double)inter / (double)(na + nb - inter);
@@ -1060,9 +1076,8 @@ void nd_shingler_release(nd_shingler *s) {
     memset(s, 0, sizeof *s);
 }
 
-nd_status nd_shingler_run(nd_shingler *s, const uint8_t *text, size_t len,
-                          uint64_t **hashes, size_t *nhashes, size_t *nchars,
-                          const uint64_t **tokens, size_t *ntok) {
+nd_status nd_shingler_run(nd_shingler *s, const uint8_t *text, size_t len, uint64_t **hashes,
+                          size_t *nhashes, size_t *nchars, const uint64_t **tokens, size_t *ntok) {
     const uint64_t *tok = NULL;
     size_t nt = 0, nc = 0;
     ND_TRY(nd_norm_tokens(&s->norm, text, len, &tok, &nt, &nc));
@@ -1082,8 +1097,8 @@ nd_status nd_shingler_run(nd_shingler *s, const uint8_t *text, size_t len,
     return ND_OK;
 }
 
-nd_status nd_shingler_set(nd_shingler *s, const uint8_t *text, size_t len,
-                          uint64_t **set, size_t *nset) {
+nd_status nd_shingler_set(nd_shingler *s, const uint8_t *text, size_t len, uint64_t **set,
+                          size_t *nset) {
     uint64_t *h = NULL;
     size_t n = 0, nc = 0;
     ND_TRY(nd_shingler_run(s, text, len, &h, &n, &nc, NULL, NULL));
@@ -1128,8 +1143,8 @@ void nd_sketcher_free(nd_sketcher *sk) {
     free(sk);
 }
 
-nd_status nd_sketcher_normalize(nd_sketcher *sk, const char *text, size_t len,
-                                char **out, size_t *out_len) {
+nd_status nd_sketcher_normalize(nd_sketcher *sk, const char *text, size_t len, char **out,
+                                size_t *out_len) {
     if (!sk || (!text && len) || !out || !out_len) return ND_ERR_INVALID;
     const uint32_t *cps = NULL;
     size_t n = 0;
@@ -1144,8 +1159,8 @@ nd_status nd_sketcher_normalize(nd_sketcher *sk, const char *text, size_t len,
     return ND_OK;
 }
 
-nd_status nd_sketcher_shingles(nd_sketcher *sk, const char *text, size_t len,
-                               uint64_t **out, size_t *count) {
+nd_status nd_sketcher_shingles(nd_sketcher *sk, const char *text, size_t len, uint64_t **out,
+                               size_t *count) {
     if (!sk || (!text && len) || !out || !count) return ND_ERR_INVALID;
     uint64_t *set = NULL;
     size_t n = 0;
@@ -1163,8 +1178,7 @@ nd_status nd_sketcher_shingles(nd_sketcher *sk, const char *text, size_t len,
     return ND_OK;
 }
 
-nd_status nd_sketcher_signature(nd_sketcher *sk, const char *text, size_t len,
-                                uint32_t *sig) {
+nd_status nd_sketcher_signature(nd_sketcher *sk, const char *text, size_t len, uint32_t *sig) {
     if (!sk || (!text && len) || !sig) return ND_ERR_INVALID;
     uint64_t *h = NULL;
     size_t n = 0, nc = 0;
@@ -1175,8 +1189,8 @@ nd_status nd_sketcher_signature(nd_sketcher *sk, const char *text, size_t len,
     return ND_OK;
 }
 
-nd_status nd_sketcher_jaccard(nd_sketcher *sk, const char *a, size_t alen,
-                              const char *b, size_t blen, double *out) {
+nd_status nd_sketcher_jaccard(nd_sketcher *sk, const char *a, size_t alen, const char *b,
+                              size_t blen, double *out) {
     nd_status st = ND_OK;
     uint64_t *sa = NULL;
     size_t na = 0;

@@ -44,8 +44,7 @@ void nd_minhash_reset(const nd_minhash *mh, uint32_t *sig);
  * be called several times.  The x must be uniformly distributed hash values
  * (they are not mixed again).  The hash-and-bin loop is auto-vectorised and built
  * for x86-64-v4, v3 and baseline (run-time dispatch). */
-void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n,
-                       uint32_t *sig);
+void nd_minhash_update(const nd_minhash *mh, const uint64_t *x, size_t n, uint32_t *sig);
 
 /* Densifies sig: every empty bin i takes the value of the first non-empty
  * bin in i's probe order (at most k - F + 1 steps with F non-empty bins).
@@ -66,13 +65,13 @@ void nd_minhash_sketch(const nd_minhash *mh, const uint64_t *x, size_t n, unsign
  * little-endian token values otherwise (sketch.c) - or of all tokens when
  * there are fewer than w.  out must hold max(ntok - w + 1, 1) values.
  * Returns the count (0 when ntok is 0). */
-size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w,
-                         uint64_t seed, uint64_t *out);
+size_t nd_shingle_hashes(const uint64_t *tok, size_t ntok, unsigned w, uint64_t seed,
+                         uint64_t *out);
 
 /* nd_shingle_hashes with its AVX2 path (w = 5, four windows at a time)
  * allowed where the CPU has it (simd = 1) or not: tests compare the two. */
-size_t nd_shingle_hashes_simd(const uint64_t *tok, size_t ntok, unsigned w, uint64_t seed,
-                              int simd, uint64_t *out);
+size_t nd_shingle_hashes_simd(const uint64_t *tok, size_t ntok, unsigned w, uint64_t seed, int simd,
+                              uint64_t *out);
 
 /* Sorts h[0..n-1] and drops repeats in place; tmp holds n values (radix
  * sort for large n, an insertion/quick sort for small n).  Returns
@@ -80,12 +79,10 @@ size_t nd_shingle_hashes_simd(const uint64_t *tok, size_t ntok, unsigned w, uint
 size_t nd_hashset_make(uint64_t *h, uint64_t *tmp, size_t n);
 
 /* |A intersect B| for sorted distinct arrays. */
-size_t nd_hashset_intersection(const uint64_t *a, size_t na, const uint64_t *b,
-                               size_t nb);
+size_t nd_hashset_intersection(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
 
 /* Exact Jaccard of two sorted distinct sets; 0 when both are empty. */
-double nd_hashset_jaccard(const uint64_t *a, size_t na, const uint64_t *b,
-                          size_t nb);
+double nd_hashset_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
 
 /* Per-thread state to go from paragraph bytes to tokens, shingles, sets and
  * signatures without allocating per paragraph. */
@@ -93,7 +90,7 @@ typedef struct nd_shingler {
     nd_norm norm;
     unsigned w;
     uint64_t seed;
-    uint64_t *sh;  /* shingle hashes of the last text */
+    uint64_t *sh; /* shingle hashes of the last text */
     uint64_t *tmp;
     size_t sh_cap;
 } nd_shingler;
@@ -104,12 +101,11 @@ void nd_shingler_release(nd_shingler *s);
 /* Normalises, tokenises and shingles text.  *hashes (valid until the next
  * call, owned by s) receives the shingle hashes in text order, unsorted;
  * *nchars the normalised characters, *tokens and *ntok the token values. */
-nd_status nd_shingler_run(nd_shingler *s, const uint8_t *text, size_t len,
-                          uint64_t **hashes, size_t *nhashes, size_t *nchars,
-                          const uint64_t **tokens, size_t *ntok);
+nd_status nd_shingler_run(nd_shingler *s, const uint8_t *text, size_t len, uint64_t **hashes,
+                          size_t *nhashes, size_t *nchars, const uint64_t **tokens, size_t *ntok);
 
 /* Same, then sorts and deduplicates: *set is the shingle set. */
-nd_status nd_shingler_set(nd_shingler *s, const uint8_t *text, size_t len,
-                          uint64_t **set, size_t *nset);
+nd_status nd_shingler_set(nd_shingler *s, const uint8_t *text, size_t len, uint64_t **set,
+                          size_t *nset);
 
 #endif /* ND_SKETCH_H */

@@ -34,73 +34,72 @@
 
 /* One counting pass per byte, ping-ponging between v and tmp; returns the
  * buffer that holds the result after `passes` swaps. */
-#define ND_RADIX_BODY(TYPE, KEYOF)                                             \
-    size_t count[8][256];                                                      \
-    memset(count, 0, sizeof count);                                            \
-    for (size_t i = 0; i < n; i++) {                                           \
-        uint64_t k = KEYOF(v[i]);                                              \
-        for (int b = 0; b < 8; b++) count[b][(k >> (8 * b)) & 0xff]++;          \
-    }                                                                          \
-    TYPE *src = v, *dst = tmp;                                                 \
-    for (int b = 0; b < 8; b++) {                                              \
-        size_t *c = count[b];                                                  \
-        int trivial = 0;                                                       \
-        for (int d = 0; d < 256; d++)                                          \
-            if (c[d] == n) trivial = 1;                                        \
-        if (trivial) continue;                                                 \
-        size_t sum = 0;                                                        \
-        for (int d = 0; d < 256; d++) {                                        \
-            size_t t = c[d];                                                   \
-            c[d] = sum;                                                        \
-            sum += t;                                                          \
-        }                                                                      \
-        for (size_t i = 0; i < n; i++)                                         \
-            dst[c[(KEYOF(src[i]) >> (8 * b)) & 0xff]++] = src[i];              \
-        TYPE *t = src;                                                         \
-        src = dst;                                                             \
-        dst = t;                                                               \
-    }                                                                          \
+#define ND_RADIX_BODY(TYPE, KEYOF)                                                                 \
+    size_t count[8][256];                                                                          \
+    memset(count, 0, sizeof count);                                                                \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        uint64_t k = KEYOF(v[i]);                                                                  \
+        for (int b = 0; b < 8; b++) count[b][(k >> (8 * b)) & 0xff]++;                             \
+    }                                                                                              \
+    TYPE *src = v, *dst = tmp;                                                                     \
+    for (int b = 0; b < 8; b++) {                                                                  \
+        size_t *c = count[b];                                                                      \
+        int trivial = 0;                                                                           \
+        for (int d = 0; d < 256; d++)                                                              \
+            if (c[d] == n) trivial = 1;                                                            \
+        if (trivial) continue;                                                                     \
+        size_t sum = 0;                                                                            \
+        for (int d = 0; d < 256; d++) {                                                            \
+            size_t t = c[d];                                                                       \
+            c[d] = sum;                                                                            \
+            sum += t;                                                                              \
+        }                                                                                          \
+        for (size_t i = 0; i < n; i++) dst[c[(KEYOF(src[i]) >> (8 * b)) & 0xff]++] = src[i];       \
+        TYPE *t = src;                                                                             \
+        src = dst;                                                                                 \
+        dst = t;                                                                                   \
+    }                                                                                              \
     if (src != v) memcpy(v, src, n * sizeof *v);
 
-#define ND_HI_BITS 11
+#define ND_HI_BITS    11
 #define ND_HI_BUCKETS (1u << ND_HI_BITS)
 
-#define ND_KEY_OF_KEY32(x) ((x).key)
-#define ND_KEY_OF_U64(x) (x)
-#define ND_HI32_OF_U64(x) ((uint32_t)((x) >> 32))
+#define ND_KEY_OF_KEY32(x)  ((x).key)
+#define ND_KEY_OF_U64(x)    (x)
+#define ND_HI32_OF_U64(x)   ((uint32_t)((x) >> 32))
 #define ND_LO32_OF_KEY32(x) ((uint32_t)(x).key)
 
 /* Three stable 11-bit counting passes over the 32-bit digit KEY32OF(v[i]),
  * skipping a pass whose digit is the same everywhere (2048 counters per
  * pass stay in L1). */
-#define ND_RADIX11_BODY(TYPE, KEY32OF)                                         \
-    size_t count[3][ND_HI_BUCKETS];                                            \
-    memset(count, 0, sizeof count);                                            \
-    for (size_t i = 0; i < n; i++) {                                           \
-        uint32_t k = KEY32OF(v[i]);                                            \
-        count[0][k & (ND_HI_BUCKETS - 1)]++;                                   \
-        count[1][(k >> ND_HI_BITS) & (ND_HI_BUCKETS - 1)]++;                   \
-        count[2][k >> (2 * ND_HI_BITS)]++;                                     \
-    }                                                                          \
-    TYPE *src = v, *dst = tmp;                                                 \
-    for (int b = 0; b < 3; b++) {                                              \
-        size_t *c = count[b], sum = 0;                                         \
-        int trivial = 0;                                                       \
-        for (unsigned d = 0; d < ND_HI_BUCKETS; d++)                           \
-            if (c[d] == n) trivial = 1;                                        \
-        if (trivial) continue;                                                 \
-        for (unsigned d = 0; d < ND_HI_BUCKETS; d++) {                         \
-            size_t t = c[d];                                                   \
-            c[d] = sum;                                                        \
-            sum += t;                                                          \
-        }                                                                      \
-        const int sh = ND_HI_BITS * b;                                         \
-        for (size_t i = 0; i < n; i++)                                         \
-            dst[c[(KEY32OF(src[i]) >> sh) & (ND_HI_BUCKETS - 1)]++] = src[i];  \
-        TYPE *t = src;                                                         \
-        src = dst;                                                             \
-        dst = t;                                                               \
-    }                                                                          \
+#define ND_RADIX11_BODY(TYPE, KEY32OF)                                                             \
+    size_t count[3][ND_HI_BUCKETS];                                                                \
+    memset(count, 0, sizeof count);                                                                \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        uint32_t k = KEY32OF(v[i]);                                                                \
+        count[0][k & (ND_HI_BUCKETS - 1)]++;                                                       \
+        count[1][(k >> ND_HI_BITS) & (ND_HI_BUCKETS - 1)]++;                                       \
+        count[2][k >> (2 * ND_HI_BITS)]++;                                                         \
+    }                                                                                              \
+    TYPE *src = v, *dst = tmp;                                                                     \
+    for (int b = 0; b < 3; b++) {                                                                  \
+        size_t *c = count[b], sum = 0;                                                             \
+        int trivial = 0;                                                                           \
+        for (unsigned d = 0; d < ND_HI_BUCKETS; d++)                                               \
+            if (c[d] == n) trivial = 1;                                                            \
+        if (trivial) continue;                                                                     \
+        for (unsigned d = 0; d < ND_HI_BUCKETS; d++) {                                             \
+            size_t t = c[d];                                                                       \
+            c[d] = sum;                                                                            \
+            sum += t;                                                                              \
+        }                                                                                          \
+        const int sh = ND_HI_BITS * b;                                                             \
+        for (size_t i = 0; i < n; i++)                                                             \
+            dst[c[(KEY32OF(src[i]) >> sh) & (ND_HI_BUCKETS - 1)]++] = src[i];                      \
+        TYPE *t = src;                                                                             \
+        src = dst;                                                                                 \
+        dst = t;                                                                                   \
+    }                                                                                              \
     if (src != v) memcpy(v, src, n * sizeof *v);
 
 /* Makes v ordered by val, stably (four 8-bit passes), unless it is: callers
@@ -182,7 +181,6 @@ void nd_sort_fp_top(const nd_fp *src, nd_fp *dst, size_t n, unsigned top, uint32
     insertion_fp(dst, n);
 }
 
-
 /* Stable insertion sort of v[0..n-1] by the high 32 bits. */
 static void insertion_hi32(uint64_t *v, size_t n) {
     for (size_t i = 1; i < n; i++) {
@@ -194,8 +192,8 @@ static void insertion_hi32(uint64_t *v, size_t n) {
 }
 
 /* One stable counting pass of src[0..n-1] into dst by (x >> sh) & mask. */
-static void counting_pass(const uint64_t *src, uint64_t *dst, size_t n, int sh,
-                          uint32_t mask, uint32_t *count) {
+static void counting_pass(const uint64_t *src, uint64_t *dst, size_t n, int sh, uint32_t mask,
+                          uint32_t *count) {
     memset(count, 0, ((size_t)mask + 1) * sizeof *count);
     for (size_t i = 0; i < n; i++) count[(src[i] >> sh) & mask]++;
     uint32_t sum = 0;
@@ -207,8 +205,8 @@ static void counting_pass(const uint64_t *src, uint64_t *dst, size_t n, int sh,
     for (size_t i = 0; i < n; i++) dst[count[(src[i] >> sh) & mask]++] = src[i];
 }
 
-#define ND_MSD_MIN ((size_t)3 << 19) /* from here on (12 MiB), MSD first */
-#define ND_BUCKET_SMALL 48           /* insertion sort up to this size */
+#define ND_MSD_MIN      ((size_t)3 << 19) /* from here on (12 MiB), MSD first */
+#define ND_BUCKET_SMALL 48                /* insertion sort up to this size */
 
 /* The MSD path: a stable scatter on the top 11 bits (53..63) over the whole
  * array, then inside each bucket of m entries one stable counting pass on

@@ -103,8 +103,8 @@ static nd_status refill(nd_merge *m, size_t r) {
     m->pos[r] = 0;
     m->len[r] = k;
     if (k == 0) return ND_OK;
-    ND_TRY(read_at(m->s, m->runs[r].off + m->read[r] * sizeof(uint64_t),
-                   m->buf + r * m->buf_values, k * sizeof(uint64_t)));
+    ND_TRY(read_at(m->s, m->runs[r].off + m->read[r] * sizeof(uint64_t), m->buf + r * m->buf_values,
+                   k * sizeof(uint64_t)));
     m->read[r] += k;
     return ND_OK;
 }
@@ -132,8 +132,8 @@ static void sift_down(nd_merge *m, size_t i) {
     }
 }
 
-nd_status nd_merge_init(nd_merge *m, const nd_spill *s, const nd_run *runs,
-                        size_t nruns, size_t buf_values) {
+nd_status nd_merge_init(nd_merge *m, const nd_spill *s, const nd_run *runs, size_t nruns,
+                        size_t buf_values) {
     nd_status st = ND_OK;
     memset(m, 0, sizeof *m);
     m->s = s;

@@ -44,15 +44,15 @@ typedef struct nd_merge {
     const nd_run *runs;
     size_t nruns;
     size_t buf_values;
-    uint64_t *buf;   /* nruns x buf_values */
+    uint64_t *buf; /* nruns x buf_values */
     size_t *pos, *len;
-    uint64_t *read;  /* values of each run read so far */
-    uint32_t *heap;  /* run indices, a binary min-heap on the current value */
+    uint64_t *read; /* values of each run read so far */
+    uint32_t *heap; /* run indices, a binary min-heap on the current value */
     size_t nheap;
 } nd_merge;
 
-nd_status nd_merge_init(nd_merge *m, const nd_spill *s, const nd_run *runs,
-                        size_t nruns, size_t buf_values);
+nd_status nd_merge_init(nd_merge *m, const nd_spill *s, const nd_run *runs, size_t nruns,
+                        size_t buf_values);
 void nd_merge_release(nd_merge *m);
 
 /* Next value into *v: returns ND_OK and sets *more to 1, or sets *more to 0

@@ -184,12 +184,12 @@ static int is_blank(const uint8_t *s, size_t n) {
 
 /* What the auto decision needs to know about one line (see the essay). */
 typedef struct line_sum {
-    unsigned width;     /* display columns up to the last non-space byte */
-    unsigned nsep[5];   /* tab, ';', '|', ':' (not in "://"), ',' after the indentation */
-    uint8_t indented;   /* starts with a space or a tab */
-    uint8_t comment;    /* first non-space byte '#' or '!', or "//" */
-    uint8_t record;     /* one ASCII token, or a field separator inside a token */
-    uint8_t end;        /* 0: no sentence end; 1: ASCII . ! ? "; 2: CJK 。！？”」』 */
+    unsigned width;   /* display columns up to the last non-space byte */
+    unsigned nsep[5]; /* tab, ';', '|', ':' (not in "://"), ',' after the indentation */
+    uint8_t indented; /* starts with a space or a tab */
+    uint8_t comment;  /* first non-space byte '#' or '!', or "//" */
+    uint8_t record;   /* one ASCII token, or a field separator inside a token */
+    uint8_t end;      /* 0: no sentence end; 1: ASCII . ! ? "; 2: CJK 。！？”」』 */
 } line_sum;
 
 enum { SEP_TAB, SEP_SEMI, SEP_BAR, SEP_COLON, SEP_COMMA };
@@ -360,15 +360,15 @@ static int whole(const line_sum *a) {
  * 0 no vote, 1 join (blank mode is right), 2 keep apart (line mode). */
 static int join_vote(const line_sum *a, const line_sum *b) {
     if (a->comment) return 0;
-    if (a->width > 160) return 2;                 /* wider than any wrap */
-    if (a->indented || b->indented) return 1;     /* hanging indent, code, verse */
-    if (a->record || aligned(a, b)) return 2;     /* records and tables */
-    if (whole(a) || whole(b)) return 2;           /* a whole paragraph */
+    if (a->width > 160) return 2;             /* wider than any wrap */
+    if (a->indented || b->indented) return 1; /* hanging indent, code, verse */
+    if (a->record || aligned(a, b)) return 2; /* records and tables */
+    if (whole(a) || whole(b)) return 2;       /* a whole paragraph */
     return 1;
 }
 
-#define ND_SPLIT_VOTES 4096 /* joins that vote, at most: the first ones */
-#define ND_SPLIT_SETTLE 256 /* votes after which a clear majority ends the count */
+#define ND_SPLIT_VOTES  4096 /* joins that vote, at most: the first ones */
+#define ND_SPLIT_SETTLE 256  /* votes after which a clear majority ends the count */
 
 /* Whether the first votes already decide: at least ND_SPLIT_SETTLE of them
  * and one side with 7 in 8. */
@@ -382,8 +382,7 @@ nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
     return nd_split_detect_votes(data, size, 1, votes);
 }
 
-nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd,
-                                    size_t votes[3]) {
+nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd, size_t votes[3]) {
     votes[0] = votes[1] = votes[2] = 0;
     line_it it = line_start(data, size);
     size_t s, e;
@@ -439,8 +438,8 @@ nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd,
 /* Where to end the piece of a block [start, end) longer than max bytes:
  * *stop is the piece's end, *next where the following piece starts (after
  * the line terminator when the cut is at one).  See split.h. */
-static void cut_point(const uint8_t *data, size_t start, size_t end, size_t max,
-                      size_t *stop, size_t *next) {
+static void cut_point(const uint8_t *data, size_t start, size_t end, size_t max, size_t *stop,
+                      size_t *next) {
     size_t limit = start + max, low = start + max / 2;
     /* the last line terminator in [low, limit] - low included, so that the
      * space search below, in (low, limit], never cuts right after one */
@@ -470,11 +469,10 @@ static void cut_point(const uint8_t *data, size_t start, size_t end, size_t max,
 
 /* Appends [start, end) as one or more paragraphs starting at line `lineno`,
  * cutting pieces longer than pt->max_len (see split.h). */
-static nd_status push_span(nd_paratab *pt, uint32_t doc, const uint8_t *data,
-                           size_t start, size_t end, uint32_t lineno) {
-    size_t max = pt->max_len && pt->max_len < ND_MAX_PARAGRAPH_BYTES
-                     ? pt->max_len
-                     : ND_MAX_PARAGRAPH_BYTES;
+static nd_status push_span(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t start,
+                           size_t end, uint32_t lineno) {
+    size_t max =
+        pt->max_len && pt->max_len < ND_MAX_PARAGRAPH_BYTES ? pt->max_len : ND_MAX_PARAGRAPH_BYTES;
     if (end - start > max) {
         if (pt->ncut++ == 0) pt->cut_line = lineno;
     }
@@ -487,7 +485,7 @@ static nd_status push_span(nd_paratab *pt, uint32_t doc, const uint8_t *data,
         pt->len[pt->n] = (uint32_t)(stop - start);
         pt->line[pt->n] = lineno;
         pt->n++;
-        if (next >= end) break; /* the last piece: its line count is not needed */
+        if (next >= end) break;                 /* the last piece: its line count is not needed */
         for (size_t i = start; i < next; i++) { /* lines inside the piece */
             if (data[i] == '\n' || (data[i] == '\r' && !(i + 1 < end && data[i + 1] == '\n')))
                 lineno++;
@@ -497,8 +495,8 @@ static nd_status push_span(nd_paratab *pt, uint32_t doc, const uint8_t *data,
     return ND_OK;
 }
 
-nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data,
-                            size_t size, nd_split_mode mode, nd_split_mode *used) {
+nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t size,
+                            nd_split_mode mode, nd_split_mode *used) {
     if (mode == ND_SPLIT_AUTO) mode = nd_split_detect(data, size);
     if (used) *used = mode;
     pt->ncut = 0;

@@ -26,7 +26,7 @@ typedef struct nd_paratab {
     uint32_t *len;
     uint32_t *line;
     size_t n, cap;
-    uint32_t max_len; /* set by the caller; 0 = ND_MAX_PARAGRAPH_BYTES */
+    uint32_t max_len;  /* set by the caller; 0 = ND_MAX_PARAGRAPH_BYTES */
     size_t ncut;       /* blocks cut in the last document split */
     uint32_t cut_line; /* line of the first of them, 0 if none */
 } nd_paratab;
@@ -35,8 +35,8 @@ void nd_paratab_release(nd_paratab *pt);
 
 /* Appends the paragraphs of one document to pt.  With ND_SPLIT_AUTO the mode
  * is decided from the text (see split.c); *used receives the mode applied. */
-nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data,
-                            size_t size, nd_split_mode mode, nd_split_mode *used);
+nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t size,
+                            nd_split_mode mode, nd_split_mode *used);
 
 /* The decision ND_SPLIT_AUTO makes for this text: ND_SPLIT_BLANK or LINE. */
 nd_split_mode nd_split_detect(const uint8_t *data, size_t size);
@@ -44,7 +44,6 @@ nd_split_mode nd_split_detect(const uint8_t *data, size_t size);
 /* nd_split_detect, also giving the votes (votes[1] join, votes[2] apart;
  * votes[0] the joins without a vote), with its AVX2 line summaries allowed
  * (simd = 1, where the CPU has them) or not: tests compare the two. */
-nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd,
-                                    size_t votes[3]);
+nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd, size_t votes[3]);
 
 #endif /* ND_SPLIT_H */

@@ -47,9 +47,9 @@ typedef struct nd_worker {
     nd_reader rb; /* verification's second members, exactly */
     nd_shingler sa, sb;
     uint32_t *sig;
-    uint32_t *band;     /* one band's keys gathered from the ranges (fused) */
+    uint32_t *band; /* one band's keys gathered from the ranges (fused) */
     size_t band_cap;
-    uint32_t *rowkeys;  /* a range's band keys, row-major, while it is split */
+    uint32_t *rowkeys; /* a range's band keys, row-major, while it is split */
     size_t rowkeys_cap;
     uint64_t *e, *etmp; /* LSH entries and sort scratch */
     size_t ecap;
@@ -97,7 +97,7 @@ void nd_range_sketch_release(nd_range_sketch *s);
 
 /* What nd_sketch_paragraph needs besides the text. */
 typedef struct nd_sketch_params {
-    const nd_options *opt;  /* min_chars, seed (and the shingler's options) */
+    const nd_options *opt; /* min_chars, seed (and the shingler's options) */
     const nd_minhash *mh;
     unsigned bands, rows;
 } nd_sketch_params;
@@ -112,13 +112,13 @@ nd_status nd_sketch_paragraph(const nd_sketch_params *sp, nd_worker *k, const ui
 
 /* --- 1. split (stage_split.c) --- */
 typedef struct nd_split_in {
-    const nd_options *opt;  /* split, max_paragraph_bytes */
-    nd_doctab *docs;        /* the documents (read; one that changed is
+    const nd_options *opt; /* split, max_paragraph_bytes */
+    nd_doctab *docs;       /* the documents (read; one that changed is
                                marked, an atomic flag of the input layer) */
-    const char *tmpdir;     /* private copies of documents over ND_WHOLE_MAX */
-    nd_sketch_params sk;    /* for the fused sketch */
-    int fuse;               /* sketch while splitting, when it fits */
-    uint64_t limit;         /* the memory limit */
+    const char *tmpdir;    /* private copies of documents over ND_WHOLE_MAX */
+    nd_sketch_params sk;   /* for the fused sketch */
+    int fuse;              /* sketch while splitting, when it fits */
+    uint64_t limit;        /* the memory limit */
     /* Only documents [doc_first, doc_end) (doc_end 0: all of them), as one
      * rank of a distributed run splits its share (src/mpi/mpi_scan.c): the
      * paragraphs keep their global document ids, the per-document arrays
@@ -127,19 +127,19 @@ typedef struct nd_split_in {
 } nd_split_in;
 
 typedef struct nd_split_out {
-    nd_paratab *pt;         /* filled: paragraphs in (document, offset) order */
-    uint32_t *phash;        /* allocated: per paragraph, the low 32 bits of
+    nd_paratab *pt;           /* filled: paragraphs in (document, offset) order */
+    uint32_t *phash;          /* allocated: per paragraph, the low 32 bits of
                                XXH3-64 of its bytes */
-    size_t *doc_ncut;       /* allocated: per document, paragraphs cut at
+    size_t *doc_ncut;         /* allocated: per document, paragraphs cut at
                                max_paragraph_bytes, */
-    uint32_t *doc_cutline;  /* and the line of the first cut */
+    uint32_t *doc_cutline;    /* and the line of the first cut */
     unsigned char *doc_split; /* allocated: per document, its nd_split_mode */
-    int fused;              /* 1: every paragraph is sketched, and: */
-    uint32_t *chars;        /* allocated: per paragraph, characters */
-    unsigned char *state;   /* allocated: ND_PARA_SHORT or ND_PARA_REP */
-    XXH128_hash_t *ekey;    /* allocated: exact keys (REP rows) */
-    nd_range_sketch *rsk;   /* allocated: nranges ranges' band keys */
-    size_t *range_base;     /* allocated: nranges + 1 first paragraph ids */
+    int fused;                /* 1: every paragraph is sketched, and: */
+    uint32_t *chars;          /* allocated: per paragraph, characters */
+    unsigned char *state;     /* allocated: ND_PARA_SHORT or ND_PARA_REP */
+    XXH128_hash_t *ekey;      /* allocated: exact keys (REP rows) */
+    nd_range_sketch *rsk;     /* allocated: nranges ranges' band keys */
+    size_t *range_base;       /* allocated: nranges + 1 first paragraph ids */
     size_t nranges;
 } nd_split_out;
 
@@ -151,29 +151,29 @@ void nd_split_out_release(nd_split_out *out);
 
 /* --- 2. sketch (stage_sketch.c), when the split did not --- */
 typedef struct nd_sketch_in {
-    const nd_report *r;     /* paragraph table and documents (texts) */
+    const nd_report *r; /* paragraph table and documents (texts) */
     nd_sketch_params sk;
-    size_t batch_rows;      /* paragraphs per batch (all, without spill) */
-    nd_spill *spill;        /* batches' runs go here, or NULL: one batch */
+    size_t batch_rows; /* paragraphs per batch (all, without spill) */
+    nd_spill *spill;   /* batches' runs go here, or NULL: one batch */
 } nd_sketch_in;
 
 typedef struct nd_sketch_out {
-    uint32_t *chars;        /* n, preallocated */
-    unsigned char *state;   /* n, preallocated */
-    XXH128_hash_t *ekey;    /* n, preallocated */
-    uint32_t *bkeys;        /* bands x batch_rows, preallocated: band j of
+    uint32_t *chars;      /* n, preallocated */
+    unsigned char *state; /* n, preallocated */
+    XXH128_hash_t *ekey;  /* n, preallocated */
+    uint32_t *bkeys;      /* bands x batch_rows, preallocated: band j of
                                the batch's row i at j * batch_rows + i */
-    nd_run *runs;           /* with a spill: nbatches x bands runs */
+    nd_run *runs;         /* with a spill: nbatches x bands runs */
     size_t nbatches, runs_cap;
-    int io_errno;           /* after ND_ERR_IO: the failed write's errno */
+    int io_errno; /* after ND_ERR_IO: the failed write's errno */
 } nd_sketch_out;
 
 nd_status nd_stage_sketch(nd_exec *x, const nd_sketch_in *in, nd_sketch_out *out);
 
 /* --- 3. exact duplicates (stage_exact.c) --- */
 typedef struct nd_exact_in {
-    size_t n;                   /* paragraphs */
-    const XXH128_hash_t *ekey;  /* n exact keys (read where state is REP) */
+    size_t n;                  /* paragraphs */
+    const XXH128_hash_t *ekey; /* n exact keys (read where state is REP) */
 } nd_exact_in;
 
 typedef struct nd_exact_out {
@@ -192,10 +192,10 @@ nd_status nd_stage_exact(nd_exec *x, const nd_exact_in *in, nd_exact_out *out);
  * order; need == NULL when they did not fit (each is then read when
  * needed). */
 typedef struct nd_texts {
-    uint32_t *need;      /* paragraph id -> index among them, or UINT32_MAX */
-    uint32_t *id;        /* index -> paragraph id, ascending */
-    uint64_t *off;       /* index -> offset of its text in bytes */
-    unsigned char *ok;   /* index -> its text read back as it was split */
+    uint32_t *need;    /* paragraph id -> index among them, or UINT32_MAX */
+    uint32_t *id;      /* index -> paragraph id, ascending */
+    uint64_t *off;     /* index -> offset of its text in bytes */
+    unsigned char *ok; /* index -> its text read back as it was split */
     size_t n;
     uint8_t *bytes;
 } nd_texts;
@@ -207,32 +207,32 @@ nd_status nd_texts_get(const nd_texts *t, const nd_report *r, nd_reader *rd, uin
                        const uint8_t **out);
 
 typedef struct nd_verify_in {
-    const nd_report *r;     /* paragraph table, documents, opt.threshold */
-    const nd_pairs *pairs;  /* candidate pairs, ascending, distinct */
-    uint64_t limit;         /* memory limit: texts are kept below limit / 4 */
+    const nd_report *r;    /* paragraph table, documents, opt.threshold */
+    const nd_pairs *pairs; /* candidate pairs, ascending, distinct */
+    uint64_t limit;        /* memory limit: texts are kept below limit / 4 */
 } nd_verify_in;
 
 typedef struct nd_verify_out {
-    nd_texts *texts;        /* filled (empty on entry) */
-    unsigned char *pass;    /* allocated: per pair, Jaccard >= threshold */
-    double *jac;            /* allocated: per pair, its exact Jaccard */
-    nd_uf *uf;              /* the verified pairs are joined in it */
-    uint64_t verified;      /* pairs that passed */
+    nd_texts *texts;     /* filled (empty on entry) */
+    unsigned char *pass; /* allocated: per pair, Jaccard >= threshold */
+    double *jac;         /* allocated: per pair, its exact Jaccard */
+    nd_uf *uf;           /* the verified pairs are joined in it */
+    uint64_t verified;   /* pairs that passed */
 } nd_verify_out;
 
 nd_status nd_stage_verify(nd_exec *x, const nd_verify_in *in, nd_verify_out *out);
 
 /* --- 6. clusters, 7. similarities (stage_cluster.c) --- */
 typedef struct nd_cluster_in {
-    const nd_report *r;         /* paragraph table, documents, opt */
-    const nd_uf *uf;            /* the final forest over all paragraphs */
-    const nd_pairs *pairs;      /* candidate pairs, ascending */
-    const double *jac;          /* their exact Jaccard */
-    const XXH128_hash_t *ekey;  /* exact keys (of clusterable paragraphs), or
+    const nd_report *r;        /* paragraph table, documents, opt */
+    const nd_uf *uf;           /* the final forest over all paragraphs */
+    const nd_pairs *pairs;     /* candidate pairs, ascending */
+    const double *jac;         /* their exact Jaccard */
+    const XXH128_hash_t *ekey; /* exact keys (of clusterable paragraphs), or
                                    NULL when every member's similarity to
                                    its representative is among the pairs
                                    (a front's, scan_hook.h) */
-    const nd_texts *texts;      /* from the verify stage */
+    const nd_texts *texts;     /* from the verify stage */
 } nd_cluster_in;
 
 typedef struct nd_cluster_out {
@@ -251,26 +251,26 @@ nd_status nd_stage_cluster(nd_exec *x, const nd_cluster_in *in, nd_cluster_out *
 
 /* --- 4. LSH (stage_lsh.c) --- */
 typedef struct nd_lsh_in {
-    size_t n;                    /* paragraphs */
-    const unsigned char *state;  /* n states: REP rows take part (NULL with
+    size_t n;                   /* paragraphs */
+    const unsigned char *state; /* n states: REP rows take part (NULL with
                                     a spill: every entry of the runs does) */
-    size_t ncl;                  /* clusterable paragraphs (nd_exact_out) */
+    size_t ncl;                 /* clusterable paragraphs (nd_exact_out) */
     unsigned bands;
     /* the band keys, from exactly one of: */
-    const nd_range_sketch *rsk;  /* nranges staged ranges (fused split), */
-    const size_t *range_base;    /* first paragraph of each range */
+    const nd_range_sketch *rsk; /* nranges staged ranges (fused split), */
+    const size_t *range_base;   /* first paragraph of each range */
     size_t nranges;
-    const uint32_t *bkeys;       /* or one batch: band j of paragraph p at */
-    size_t batch_rows;           /* bkeys[j * batch_rows + p] (n rows), */
-    const nd_spill *spill;       /* or runs in the spill (not NULL: these) */
-    const nd_run *runs;          /* nbatches x bands, batch-major */
+    const uint32_t *bkeys; /* or one batch: band j of paragraph p at */
+    size_t batch_rows;     /* bkeys[j * batch_rows + p] (n rows), */
+    const nd_spill *spill; /* or runs in the spill (not NULL: these) */
+    const nd_run *runs;    /* nbatches x bands, batch-major */
     size_t nbatches;
-    size_t merge_buf;            /* values per run buffer in a merge */
+    size_t merge_buf; /* values per run buffer in a merge */
 } nd_lsh_in;
 
 typedef struct nd_lsh_out {
-    nd_pairs *pairs;  /* replaced by the candidate pairs, ascending, distinct */
-    int io_errno;     /* after ND_ERR_IO: the failed read's errno */
+    nd_pairs *pairs; /* replaced by the candidate pairs, ascending, distinct */
+    int io_errno;    /* after ND_ERR_IO: the failed read's errno */
 } nd_lsh_out;
 
 nd_status nd_stage_lsh(nd_exec *x, const nd_lsh_in *in, nd_lsh_out *out);
@@ -293,12 +293,12 @@ typedef struct nd_norm_text {
     nd_map_off *beg, *end; /* the map, or NULL when it is compact: */
     void *cmap;            /* the nd_cmap block (nd_cmap_at), or NULL */
     size_t n;
-    int kept;              /* 0: not kept (normalise it again), 1: the
+    int kept;      /* 0: not kept (normalise it again), 1: the
                               arrays are malloc'ed, 2: they point into a
                               mapping of nd_fingerprint_out.maps */
-    unsigned file;         /* kept == 2: the worker's spill file ... */
-    uint64_t off;          /* ... and the byte offset in it, */
-    int compact;           /* ... and whether the map there is compact */
+    unsigned file; /* kept == 2: the worker's spill file ... */
+    uint64_t off;  /* ... and the byte offset in it, */
+    int compact;   /* ... and whether the map there is compact */
 } nd_norm_text;
 
 /* A read-only mapping of a spill file of normalised texts. */
@@ -308,16 +308,16 @@ typedef struct nd_text_map {
 } nd_text_map;
 
 typedef struct nd_fingerprint_in {
-    nd_doctab *docs;       /* the documents (read; one that changed is marked) */
-    uint64_t keep_bytes;   /* normalised texts kept in memory up to this
+    nd_doctab *docs;      /* the documents (read; one that changed is marked) */
+    uint64_t keep_bytes;  /* normalised texts kept in memory up to this
                               many bytes; the others go to spill files in
                               tmpdir (or, if none can be written, are
                               normalised again where needed) */
-    const char *tmpdir;    /* private copies of documents over ND_WHOLE_MAX */
-    unsigned norm_flags;   /* ND_NORM_*, as the scan normalises */
-    unsigned min_passage;  /* shortest passage, normalised characters (>= 1) */
-    unsigned common_docs;  /* a k-gram in more documents is common text */
-    int query_only;        /* 1: seeds only for pairs of two documents of
+    const char *tmpdir;   /* private copies of documents over ND_WHOLE_MAX */
+    unsigned norm_flags;  /* ND_NORM_*, as the scan normalises */
+    unsigned min_passage; /* shortest passage, normalised characters (>= 1) */
+    unsigned common_docs; /* a k-gram in more documents is common text */
+    int query_only;       /* 1: seeds only for pairs of two documents of
                               which one is a query document (nd_doc.query,
                               nd_scanner_add_query_path); 0: every pair */
 } nd_fingerprint_in;
@@ -328,18 +328,17 @@ typedef struct nd_fingerprint_in {
  * is spent on pairs the caller will not show.  A pair's seeds do not depend
  * on which other pairs are kept, so its passages are those of a full run. */
 static inline int nd_fp_pair_wanted(const nd_fingerprint_in *in, uint32_t a, uint32_t b) {
-    return !in->query_only ||
-           (a != b && (in->docs->docs[a].query || in->docs->docs[b].query));
+    return !in->query_only || (a != b && (in->docs->docs[a].query || in->docs->docs[b].query));
 }
 
 typedef struct nd_fingerprint_out {
-    uint64_t *doc_chars;   /* allocated: per document, normalised characters */
-    nd_norm_text *texts;   /* allocated: per document, its normalised text */
-    nd_text_map *maps;     /* allocated: per worker, its spill file mapped
+    uint64_t *doc_chars; /* allocated: per document, normalised characters */
+    nd_norm_text *texts; /* allocated: per document, its normalised text */
+    nd_text_map *maps;   /* allocated: per worker, its spill file mapped
                               (base NULL: none) */
     size_t nmaps;
-    size_t ndocs;          /* documents (entries of doc_chars and texts) */
-    nd_seed *seeds;        /* allocated: sorted by (a, b, pa - pb, pa) */
+    size_t ndocs;   /* documents (entries of doc_chars and texts) */
+    nd_seed *seeds; /* allocated: sorted by (a, b, pa - pb, pa) */
     size_t nseeds, seed_cap;
     uint64_t fingerprints; /* selected k-grams in all documents */
     uint64_t common;       /* distinct k-grams given no seeds as common text */
@@ -358,26 +357,26 @@ typedef struct nd_pair_passage {
     uint32_t a, b;
     uint64_t a_char, a_chars, b_char, b_chars;
     uint64_t a_off, a_len, b_off, b_len;
-    uint64_t matched;   /* characters in its exact fragments */
+    uint64_t matched; /* characters in its exact fragments */
     uint32_t fragments;
 } nd_pair_passage;
 
 typedef struct nd_align_in {
-    nd_doctab *docs;       /* the documents (read; one that changed is marked) */
+    nd_doctab *docs; /* the documents (read; one that changed is marked) */
     const char *tmpdir;
-    unsigned norm_flags;   /* as for nd_stage_fingerprint */
-    unsigned min_passage;  /* as for nd_stage_fingerprint */
-    unsigned max_gap;      /* fragments this close in both texts chain */
-    double threshold;      /* a passage whose sides' token-shingle Jaccard
+    unsigned norm_flags;  /* as for nd_stage_fingerprint */
+    unsigned min_passage; /* as for nd_stage_fingerprint */
+    unsigned max_gap;     /* fragments this close in both texts chain */
+    double threshold;     /* a passage whose sides' token-shingle Jaccard
                               (the workers' shinglers) is below it is cut at
                               its widest gaps (nd_align_chain); 0: no check */
-    const nd_seed *seeds;  /* nd_fingerprint_out's seeds, in its order */
+    const nd_seed *seeds; /* nd_fingerprint_out's seeds, in its order */
     size_t nseeds;
     const nd_norm_text *texts; /* nd_fingerprint_out's kept texts, or NULL */
 } nd_align_in;
 
 typedef struct nd_align_out {
-    nd_pair_passage *ps;   /* allocated: sorted by (a, b, a_char) */
+    nd_pair_passage *ps; /* allocated: sorted by (a, b, a_char) */
     size_t n;
 } nd_align_out;
 
@@ -388,48 +387,48 @@ nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out);
 /* One place of a passage: bytes [off, off + len) of the text read. */
 typedef struct nd_passage_loc {
     uint32_t doc;
-    uint32_t line;       /* 1-based line of off (nd_passage_lines) */
+    uint32_t line; /* 1-based line of off (nd_passage_lines) */
     uint64_t off, len;
-    uint64_t chars;      /* normalised characters */
+    uint64_t chars; /* normalised characters */
 } nd_passage_loc;
 
 typedef struct nd_passage_record {
     nd_passage_loc *loc; /* nloc places, by (document, offset); into
                             nd_passage_out.loc */
     size_t nloc;
-    uint32_t docs;       /* distinct documents among them */
-    uint64_t chars;      /* normalised characters (its longest place) */
-    double similarity;   /* lowest matched / longer side over its pairs */
-    int common;          /* in more than common_docs documents */
+    uint32_t docs;     /* distinct documents among them */
+    uint64_t chars;    /* normalised characters (its longest place) */
+    double similarity; /* lowest matched / longer side over its pairs */
+    int common;        /* in more than common_docs documents */
 } nd_passage_record;
 
 typedef struct nd_passage_in {
     const nd_pair_passage *ps; /* nd_align_out's passages, in its order */
     size_t n;
     unsigned common_docs;
-    size_t ndocs;              /* documents (0: no per-document counts) */
+    size_t ndocs; /* documents (0: no per-document counts) */
 } nd_passage_in;
 
 /* What two documents share in passages that are not common text. */
 typedef struct nd_passage_overlap {
-    uint32_t a, b;          /* a < b */
-    uint64_t a_in_b;        /* characters of a inside passages shared with b
+    uint32_t a, b;   /* a < b */
+    uint64_t a_in_b; /* characters of a inside passages shared with b
                                (the union of their spans) */
     uint64_t b_in_a;
-    uint64_t passages;      /* pairwise passages between them */
+    uint64_t passages; /* pairwise passages between them */
 } nd_passage_overlap;
 
 typedef struct nd_passage_out {
     nd_passage_record *rec; /* allocated: chars descending, then first place */
     size_t nrec;
-    nd_passage_loc *loc;    /* allocated: every record's places */
+    nd_passage_loc *loc; /* allocated: every record's places */
     size_t nloc;
     nd_passage_overlap *ov; /* allocated: by (a, b) */
     size_t nov;
-    uint64_t *elsewhere;    /* allocated (ndocs > 0): per document, its
+    uint64_t *elsewhere; /* allocated (ndocs > 0): per document, its
                                normalised characters inside passages it
                                shares with other documents ... */
-    uint64_t *within;       /* ... and inside later copies of its own
+    uint64_t *within;    /* ... and inside later copies of its own
                                passages; common text left out of both */
 } nd_passage_out;
 

@@ -36,11 +36,11 @@
 typedef struct norm_doc {
     size_t doc; /* SIZE_MAX: none */
     uint32_t *cps;
-    nd_map_off *beg, *end;  /* NULL with a compact map: */
+    nd_map_off *beg, *end; /* NULL with a compact map: */
     nd_cmap cm;
     size_t n;
-    int ok;     /* 0: it no longer reads back */
-    int owned;  /* the arrays are this struct's (else the fingerprint
+    int ok;    /* 0: it no longer reads back */
+    int owned; /* the arrays are this struct's (else the fingerprint
                    stage's kept text) */
 } norm_doc;
 
@@ -89,8 +89,8 @@ static nd_status norm_doc_load(norm_doc *d, size_t doc, const nd_align_in *in, n
         return ND_OK; /* d->ok stays 0 */
     }
     ND_TRY(st);
-    ND_TRY(nd_norm_chars_mapped(nm, data, in->docs->docs[doc].size, &d->cps, &d->beg, &d->end,
-                                &d->n));
+    ND_TRY(
+        nd_norm_chars_mapped(nm, data, in->docs->docs[doc].size, &d->cps, &d->beg, &d->end, &d->n));
     d->ok = 1;
     return ND_OK;
 }
@@ -113,8 +113,8 @@ static nd_status pair_jaccard(void *ctx, size_t a_off, size_t a_len, size_t b_of
     size_t na = 0, nb = 0;
     nd_status st = nd_reader_get(&pc->wk->rd, pc->a, a_off, a_len, 0, &ta);
     if (st == ND_ERR_CHANGED) (void)nd_doctab_mark_changed(pc->docs, pc->a);
-    if (st == ND_OK && (st = nd_reader_get(&pc->wk->rb, pc->b, b_off, b_len, 0, &tb)) ==
-                           ND_ERR_CHANGED)
+    if (st == ND_OK &&
+        (st = nd_reader_get(&pc->wk->rb, pc->b, b_off, b_len, 0, &tb)) == ND_ERR_CHANGED)
         (void)nd_doctab_mark_changed(pc->docs, pc->b);
     if (st == ND_ERR_CHANGED) pc->changed = 1;
     ND_TRY(st);
@@ -200,8 +200,8 @@ static nd_status align_task(void *ctx, size_t t, unsigned worker) {
                 b = &B;
             }
             if (b->ok)
-                ND_CHECK(align_pair(v, &v->x->wk[worker], &A, b, seeds + i, j - i, &sc,
-                                    &v->part[t]));
+                ND_CHECK(
+                    align_pair(v, &v->x->wk[worker], &A, b, seeds + i, j - i, &sc, &v->part[t]));
         }
         i = j;
     }
@@ -240,8 +240,7 @@ nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out) {
             goto out;
         }
         for (size_t t = 0; t < nt; t++) {
-            if (v.part[t].n)
-                memcpy(out->ps + out->n, v.part[t].ps, v.part[t].n * sizeof *out->ps);
+            if (v.part[t].n) memcpy(out->ps + out->n, v.part[t].ps, v.part[t].n * sizeof *out->ps);
             out->n += v.part[t].n;
         }
     }

@@ -42,7 +42,7 @@
 #include "report.h"
 #include "stage.h"
 
-#define ND_SIM_TASK 64 /* clusters per similarity task */
+#define ND_SIM_TASK     64 /* clusters per similarity task */
 #define ND_CLUSTER_TASK 65536
 
 typedef struct cluster_work {
@@ -50,8 +50,8 @@ typedef struct cluster_work {
     const nd_cluster_in *in;
     nd_cluster_out *out;
     size_t ntasks;
-    size_t *off;   /* ntasks + 1: linked counts, then write positions */
-    uint64_t *lk;  /* linked paragraphs, root << 32 | id */
+    size_t *off;  /* ntasks + 1: linked counts, then write positions */
+    uint64_t *lk; /* linked paragraphs, root << 32 | id */
     size_t nlk;
     size_t *run;   /* nruns + 1 starts of the runs of lk */
     uint64_t *ord; /* per cluster: (UINT32_MAX - size) << 32 | run */
@@ -125,8 +125,7 @@ static nd_status cluster_similarity(const nd_cluster_in *in, double *sim, nd_wor
             st = nd_texts_get(in->texts, r, &wk->rd, rep, &text);
             have_rep_set = st == ND_OK ? 1 : -1;
             if (st != ND_ERR_CHANGED) ND_TRY(st);
-            if (st == ND_OK)
-                ND_TRY(nd_shingler_set(&wk->sa, text, r->pt.len[rep], &sa, &na));
+            if (st == ND_OK) ND_TRY(nd_shingler_set(&wk->sa, text, r->pt.len[rep], &sa, &na));
         }
         if (have_rep_set < 0) continue;
         st = nd_texts_get(in->texts, r, &wk->rb, m[k], &text);
@@ -219,8 +218,7 @@ nd_status nd_stage_cluster(nd_exec *ex, const nd_cluster_in *in, nd_cluster_out 
     }
     out->ncl = ncl;
     ex->total = ncl;
-    ND_CHECK(nd_exec_run(ex, (ncl + ND_SIM_TASK - 1) / ND_SIM_TASK, cluster_members_task,
-                         &x));
+    ND_CHECK(nd_exec_run(ex, (ncl + ND_SIM_TASK - 1) / ND_SIM_TASK, cluster_members_task, &x));
 out:
     free(x.off);
     free(x.lk);

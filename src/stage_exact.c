@@ -40,19 +40,19 @@
 #include "nd_internal.h"
 #include "stage.h"
 
-#define ND_EXACT_CHUNK 65536
+#define ND_EXACT_CHUNK      65536
 #define ND_EXACT_CHUNKS_MAX 256
-#define ND_EXACT_PART 16384
-#define ND_EXACT_BITS_MAX 12
+#define ND_EXACT_PART       16384
+#define ND_EXACT_BITS_MAX   12
 
 typedef struct exact_work {
     const nd_exact_in *in;
     nd_exact_out *out;
     size_t chunk, nchunks;
-    unsigned bits;  /* partition = top `bits` bits of the key's low half */
+    unsigned bits; /* partition = top `bits` bits of the key's low half */
     size_t nparts;
-    size_t *cell;   /* nchunks x nparts: counts, then next write positions */
-    size_t *part;   /* nparts + 1 partition starts */
+    size_t *cell; /* nchunks x nparts: counts, then next write positions */
+    size_t *part; /* nparts + 1 partition starts */
     nd_key32 *kv, *tmp;
 } exact_work;
 

@@ -109,10 +109,10 @@
 #include "text.h"
 #include "winnow.h"
 
-#define ND_FP_MAX_OCC 64u          /* places of one hash in one document */
-#define ND_FP_TASK_BYTES (1u << 20) /* input bytes per task, at least */
-#define ND_FP_BUCKET_SHIFT 56       /* buckets by the top 8 bits of a hash */
-#define ND_FP_BUCKETS (1u << (64 - ND_FP_BUCKET_SHIFT))
+#define ND_FP_MAX_OCC      64u        /* places of one hash in one document */
+#define ND_FP_TASK_BYTES   (1u << 20) /* input bytes per task, at least */
+#define ND_FP_BUCKET_SHIFT 56         /* buckets by the top 8 bits of a hash */
+#define ND_FP_BUCKETS      (1u << (64 - ND_FP_BUCKET_SHIFT))
 
 /* One task's fingerprints, bucket (the top bits of the hash) after bucket,
  * each in document and position order: bucket b is fp[start[b] ..
@@ -140,9 +140,9 @@ typedef struct fp_work {
     nd_exec *x;
     const nd_fingerprint_in *in;
     nd_fingerprint_out *out;
-    size_t *range;  /* nranges + 1 first documents */
-    fp_part *part;  /* per range */
-    fp_wk *wk;      /* per worker */
+    size_t *range; /* nranges + 1 first documents */
+    fp_part *part; /* per range */
+    fp_wk *wk;     /* per worker */
     unsigned k, w;
 } fp_work;
 
@@ -330,12 +330,12 @@ typedef struct fp_bucket {
 /* The seed sort: the seeds scattered by their first document into ranges
  * of documents, each range sorted by its own task. */
 typedef struct sort_work {
-    nd_seed *seeds;   /* range after range */
-    uint8_t *one;     /* per seed (nd_winnow_ctx_side of its places) */
-    int drop;         /* drop pairs of one seed whose one[] is 0 */
-    size_t *start;    /* nranges + 1 first seeds */
-    size_t *kept;     /* per range: its seeds left */
-    nd_key32 **kv;    /* per worker: keys, radix scratch, sorted seeds */
+    nd_seed *seeds; /* range after range */
+    uint8_t *one;   /* per seed (nd_winnow_ctx_side of its places) */
+    int drop;       /* drop pairs of one seed whose one[] is 0 */
+    size_t *start;  /* nranges + 1 first seeds */
+    size_t *kept;   /* per range: its seeds left */
+    nd_key32 **kv;  /* per worker: keys, radix scratch, sorted seeds */
     nd_key32 **tmp;
     nd_seed **sorted;
     size_t *cap;
@@ -483,7 +483,7 @@ out:
  * grouped by its own task. */
 typedef struct group_work {
     const nd_fingerprint_in *in;
-    fp_part *part;    /* per fingerprint task */
+    fp_part *part; /* per fingerprint task */
     size_t nparts;
     nd_fp **buf, **tmp; /* per worker: the bucket gathered, then sorted */
     size_t *cap;
@@ -500,7 +500,7 @@ static nd_status group_seeds(const nd_fp *g, size_t n, unsigned k, const nd_fing
         uint32_t a = g[i].doc, pa = g[i].pos;
         for (size_t j = i + 1; j < n; j++) {
             uint32_t b = g[j].doc, pb = g[j].pos;
-            if (a == b && pb < pa + k) continue; /* overlapping places */
+            if (a == b && pb < pa + k) continue;        /* overlapping places */
             if (!nd_fp_pair_wanted(in, a, b)) continue; /* query runs: stage.h */
             ND_TRY(ND_GROW(o->seeds, o->cap, o->n + 1));
             ND_TRY(ND_GROW(o->one, o->one_cap, o->n + 1));

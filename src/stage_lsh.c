@@ -47,8 +47,9 @@ static nd_status lsh_task_memory(const nd_lsh_in *in, unsigned j, nd_worker *k) 
     if (in->rsk) { /* band j gathered from the ranges' staged keys */
         for (size_t t = 0; t < in->nranges; t++) {
             const nd_range_sketch *s = &in->rsk[t];
-            if (s->n) memcpy(k->band + in->range_base[t], s->bk + (size_t)j * s->n,
-                             s->n * sizeof *k->band);
+            if (s->n)
+                memcpy(k->band + in->range_base[t], s->bk + (size_t)j * s->n,
+                       s->n * sizeof *k->band);
         }
     } else {
         keys = in->bkeys + (size_t)j * in->batch_rows;

@@ -76,17 +76,17 @@
 
 typedef struct pnode {
     uint32_t doc;
-    uint64_t off, end;    /* bytes of the text read */
+    uint64_t off, end; /* bytes of the text read */
     uint64_t chars;
-    uint32_t id;          /* its index */
+    uint32_t id; /* its index */
 } pnode;
 
 /* Nodes by (doc, off, end, id); ids are distinct, so the order is total
  * and the introsort (introsort.h) gives the one sorted array. */
 #define ND_NODE_LESS(p, q)                                                                         \
-    ((p).doc != (q).doc   ? (p).doc < (q).doc                                                     \
-     : (p).off != (q).off ? (p).off < (q).off                                                     \
-     : (p).end != (q).end ? (p).end < (q).end                                                     \
+    ((p).doc != (q).doc   ? (p).doc < (q).doc                                                      \
+     : (p).off != (q).off ? (p).off < (q).off                                                      \
+     : (p).end != (q).end ? (p).end < (q).end                                                      \
                           : (p).id < (q).id)
 ND_INTROSORT(node_sort, pnode, ND_NODE_LESS)
 
@@ -116,9 +116,9 @@ typedef struct pspan {
 
 /* Spans by every field (doc, other, s, e): equal spans are equal bytes. */
 #define ND_PSPAN_LESS(p, q)                                                                        \
-    ((p).doc != (q).doc       ? (p).doc < (q).doc                                                 \
-     : (p).other != (q).other ? (p).other < (q).other                                             \
-     : (p).s != (q).s         ? (p).s < (q).s                                                     \
+    ((p).doc != (q).doc       ? (p).doc < (q).doc                                                  \
+     : (p).other != (q).other ? (p).other < (q).other                                              \
+     : (p).s != (q).s         ? (p).s < (q).s                                                      \
                               : (p).e < (q).e)
 ND_INTROSORT(pspan_sort, pspan, ND_PSPAN_LESS)
 
@@ -182,8 +182,10 @@ static nd_passage_overlap *find_overlap(nd_passage_overlap *ov, size_t n, uint32
     uint64_t want = (uint64_t)a << 32 | b;
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (((uint64_t)ov[mid].a << 32 | ov[mid].b) <= want) lo = mid;
-        else hi = mid;
+        if (((uint64_t)ov[mid].a << 32 | ov[mid].b) <= want)
+            lo = mid;
+        else
+            hi = mid;
     }
     return &ov[lo];
 }
@@ -383,9 +385,9 @@ typedef struct lines_work {
     nd_doctab *docs;
     const char *tmpdir;
     nd_passage_out *o;
-    loc_ref *ref;   /* places, document after document */
-    size_t *first;  /* per document + 1: its first place in ref */
-    size_t *range;  /* ntasks + 1 first documents */
+    loc_ref *ref;  /* places, document after document */
+    size_t *first; /* per document + 1: its first place in ref */
+    size_t *range; /* ntasks + 1 first documents */
 } lines_work;
 
 /* Document d's places ref[0..n-1], sorted by offset, get their lines: in

@@ -48,11 +48,11 @@ typedef struct split_work {
     nd_exec *x;
     const nd_split_in *in;
     nd_split_out *out;
-    size_t *range_start;   /* nranges + 1 document indices */
-    nd_paratab *range_pt;  /* per range: its paragraphs */
-    uint32_t **range_ph;   /* per range: its paragraphs' hashes */
-    int fusing;            /* the split tasks sketch too */
-    atomic_int fuse_off;   /* set when the sketched rows outgrow the limit */
+    size_t *range_start;            /* nranges + 1 document indices */
+    nd_paratab *range_pt;           /* per range: its paragraphs */
+    uint32_t **range_ph;            /* per range: its paragraphs' hashes */
+    int fusing;                     /* the split tasks sketch too */
+    atomic_int fuse_off;            /* set when the sketched rows outgrow the limit */
     atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
 } split_work;
 
@@ -60,8 +60,8 @@ typedef struct split_work {
  * bytes, into the range's staging (row-major band keys in the worker's
  * rowkeys).  Stops (and says so through fuse_off) once the rows sketched by
  * all tasks would not fit in the memory limit in memory. */
-static nd_status fuse_sketch(split_work *w, size_t t, nd_worker *k, const nd_paratab *pt,
-                             size_t n0, const uint8_t *data) {
+static nd_status fuse_sketch(split_work *w, size_t t, nd_worker *k, const nd_paratab *pt, size_t n0,
+                             const uint8_t *data) {
     nd_range_sketch *s = &w->out->rsk[t];
     unsigned bands = w->in->sk.bands;
     size_t n = pt->n, cap = s->cap;

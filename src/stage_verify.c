@@ -41,8 +41,8 @@
 #include "report.h"
 #include "stage.h"
 
-#define ND_TEXT_TASK 1024
-#define ND_TEXT_GAP ((uint64_t)4096)
+#define ND_TEXT_TASK   1024
+#define ND_TEXT_GAP    ((uint64_t)4096)
 #define ND_VERIFY_TASK 64 /* pairs per verify task */
 
 void nd_texts_release(nd_texts *t) {

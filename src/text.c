@@ -254,7 +254,7 @@ enum {
 };
 
 /* Four letters as a number, the first lowest (see nd_py_key). */
-#define ND_PY4(a, b, c, d)                                                          \
+#define ND_PY4(a, b, c, d)                                                                         \
     ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 /* The finals ('v' stands for ü) by their letters packed as ND_PY4: the
@@ -263,40 +263,43 @@ enum {
  * strcmp or comparing ND_PY4 numbers, was 5% of the whole normaliser.) */
 static unsigned nd_py_final(uint32_t f) {
     switch (f) {
-    case ND_PY4('a', 0, 0, 0): return PY_NONE | PY_COMMON | PY_Y | PY_W; /* a */
-    case ND_PY4('o', 0, 0, 0): return PY_NONE | PY_LAB | PY_NL | PY_Y | PY_W; /* o */
-    case ND_PY4('e', 0, 0, 0): return PY_NONE | PY_COMMON | PY_Y; /* e */
-    case ND_PY4('a', 'i', 0, 0): return PY_NONE | PY_COMMON | PY_W; /* ai */
-    case ND_PY4('e', 'i', 0, 0): return PY_NONE | PY_COMMON | PY_W; /* ei */
-    case ND_PY4('a', 'o', 0, 0): return PY_NONE | PY_COMMON | PY_Y; /* ao */
-    case ND_PY4('o', 'u', 0, 0): return PY_NONE | PY_COMMON | PY_Y; /* ou */
-    case ND_PY4('a', 'n', 0, 0): return PY_NONE | PY_COMMON | PY_Y | PY_W; /* an */
-    case ND_PY4('e', 'n', 0, 0): return PY_NONE | PY_COMMON | PY_W; /* en */
-    case ND_PY4('a', 'n', 'g', 0): return PY_NONE | PY_COMMON | PY_Y | PY_W; /* ang */
-    case ND_PY4('e', 'n', 'g', 0): return PY_NONE | PY_COMMON | PY_W; /* eng */
+    case ND_PY4('a', 0, 0, 0): return PY_NONE | PY_COMMON | PY_Y | PY_W;                   /* a */
+    case ND_PY4('o', 0, 0, 0): return PY_NONE | PY_LAB | PY_NL | PY_Y | PY_W;              /* o */
+    case ND_PY4('e', 0, 0, 0): return PY_NONE | PY_COMMON | PY_Y;                          /* e */
+    case ND_PY4('a', 'i', 0, 0): return PY_NONE | PY_COMMON | PY_W;                        /* ai */
+    case ND_PY4('e', 'i', 0, 0): return PY_NONE | PY_COMMON | PY_W;                        /* ei */
+    case ND_PY4('a', 'o', 0, 0): return PY_NONE | PY_COMMON | PY_Y;                        /* ao */
+    case ND_PY4('o', 'u', 0, 0): return PY_NONE | PY_COMMON | PY_Y;                        /* ou */
+    case ND_PY4('a', 'n', 0, 0): return PY_NONE | PY_COMMON | PY_Y | PY_W;                 /* an */
+    case ND_PY4('e', 'n', 0, 0): return PY_NONE | PY_COMMON | PY_W;                        /* en */
+    case ND_PY4('a', 'n', 'g', 0): return PY_NONE | PY_COMMON | PY_Y | PY_W;               /* ang */
+    case ND_PY4('e', 'n', 'g', 0): return PY_NONE | PY_COMMON | PY_W;                      /* eng */
     case ND_PY4('o', 'n', 'g', 0): return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_Y; /* ong */
-    case ND_PY4('e', 'r', 0, 0): return PY_NONE; /* er */
-    case ND_PY4('i', 0, 0, 0): return PY_LAB | PY_DT | PY_NL | PY_JQX | PY_RET | PY_DEN | PY_Y; /* i */
-    case ND_PY4('i', 'a', 0, 0): return PY_DT | PY_NL | PY_JQX; /* ia */
-    case ND_PY4('i', 'e', 0, 0): return PY_LAB | PY_DT | PY_NL | PY_JQX; /* ie */
-    case ND_PY4('i', 'a', 'o', 0): return PY_LAB | PY_DT | PY_NL | PY_JQX; /* iao */
-    case ND_PY4('i', 'u', 0, 0): return PY_LAB | PY_DT | PY_NL | PY_JQX; /* iu */
-    case ND_PY4('i', 'a', 'n', 0): return PY_LAB | PY_DT | PY_NL | PY_JQX; /* ian */
-    case ND_PY4('i', 'n', 0, 0): return PY_LAB | PY_NL | PY_JQX | PY_Y; /* in */
-    case ND_PY4('i', 'a', 'n', 'g'): return PY_NL | PY_JQX; /* iang */
+    case ND_PY4('e', 'r', 0, 0): return PY_NONE;                                           /* er */
+    case ND_PY4('i', 0, 0, 0):
+        return PY_LAB | PY_DT | PY_NL | PY_JQX | PY_RET | PY_DEN | PY_Y;          /* i */
+    case ND_PY4('i', 'a', 0, 0): return PY_DT | PY_NL | PY_JQX;                   /* ia */
+    case ND_PY4('i', 'e', 0, 0): return PY_LAB | PY_DT | PY_NL | PY_JQX;          /* ie */
+    case ND_PY4('i', 'a', 'o', 0): return PY_LAB | PY_DT | PY_NL | PY_JQX;        /* iao */
+    case ND_PY4('i', 'u', 0, 0): return PY_LAB | PY_DT | PY_NL | PY_JQX;          /* iu */
+    case ND_PY4('i', 'a', 'n', 0): return PY_LAB | PY_DT | PY_NL | PY_JQX;        /* ian */
+    case ND_PY4('i', 'n', 0, 0): return PY_LAB | PY_NL | PY_JQX | PY_Y;           /* in */
+    case ND_PY4('i', 'a', 'n', 'g'): return PY_NL | PY_JQX;                       /* iang */
     case ND_PY4('i', 'n', 'g', 0): return PY_LAB | PY_DT | PY_NL | PY_JQX | PY_Y; /* ing */
-    case ND_PY4('i', 'o', 'n', 'g'): return PY_JQX; /* iong */
-    case ND_PY4('u', 0, 0, 0): return PY_COMMON | PY_JQX | PY_Y | PY_W; /* u */
-    case ND_PY4('u', 'a', 0, 0): return PY_GKH | PY_RET; /* ua */
+    case ND_PY4('i', 'o', 'n', 'g'): return PY_JQX;                               /* iong */
+    case ND_PY4('u', 0, 0, 0): return PY_COMMON | PY_JQX | PY_Y | PY_W;           /* u */
+    case ND_PY4('u', 'a', 0, 0): return PY_GKH | PY_RET;                          /* ua */
     case ND_PY4('u', 'o', 0, 0): return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN; /* uo */
-    case ND_PY4('u', 'a', 'i', 0): return PY_GKH | PY_RET; /* uai */
-    case ND_PY4('u', 'i', 0, 0): return PY_DT | PY_GKH | PY_RET | PY_DEN; /* ui */
-    case ND_PY4('u', 'a', 'n', 0): return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y; /* uan */
-    case ND_PY4('u', 'n', 0, 0): return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y; /* un */
-    case ND_PY4('u', 'a', 'n', 'g'): return PY_GKH | PY_RET; /* uang */
-    case ND_PY4('u', 'e', 0, 0): return PY_NL | PY_JQX | PY_Y; /* ue */
-    case ND_PY4('v', 0, 0, 0): return PY_NL; /* v */
-    case ND_PY4('v', 'e', 0, 0): return PY_NL; /* ve */
+    case ND_PY4('u', 'a', 'i', 0): return PY_GKH | PY_RET;                        /* uai */
+    case ND_PY4('u', 'i', 0, 0): return PY_DT | PY_GKH | PY_RET | PY_DEN;         /* ui */
+    case ND_PY4('u', 'a', 'n', 0):
+        return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y; /* uan */
+    case ND_PY4('u', 'n', 0, 0):
+        return PY_DT | PY_NL | PY_GKH | PY_RET | PY_DEN | PY_JQX | PY_Y; /* un */
+    case ND_PY4('u', 'a', 'n', 'g'): return PY_GKH | PY_RET;             /* uang */
+    case ND_PY4('u', 'e', 0, 0): return PY_NL | PY_JQX | PY_Y;           /* ue */
+    case ND_PY4('v', 0, 0, 0): return PY_NL;                             /* v */
+    case ND_PY4('v', 'e', 0, 0): return PY_NL;                           /* ve */
     default: return 0;
     }
 }
@@ -312,13 +315,24 @@ static unsigned nd_py_initial(const char *s, size_t *len) {
     }
     *len = 1;
     switch (s[0]) {
-    case 'b': case 'p': case 'm': case 'f': return PY_LAB;
-    case 'd': case 't': return PY_DT;
-    case 'n': case 'l': return PY_NL;
-    case 'g': case 'k': case 'h': return PY_GKH;
-    case 'j': case 'q': case 'x': return PY_JQX;
+    case 'b':
+    case 'p':
+    case 'm':
+    case 'f': return PY_LAB;
+    case 'd':
+    case 't': return PY_DT;
+    case 'n':
+    case 'l': return PY_NL;
+    case 'g':
+    case 'k':
+    case 'h': return PY_GKH;
+    case 'j':
+    case 'q':
+    case 'x': return PY_JQX;
     case 'r': return PY_RET;
-    case 'z': case 'c': case 's': return PY_DEN;
+    case 'z':
+    case 'c':
+    case 's': return PY_DEN;
     case 'y': return PY_Y;
     case 'w': return PY_W;
     default: break;
@@ -329,8 +343,8 @@ static unsigned nd_py_initial(const char *s, size_t *len) {
 
 /* The letters s[0..3] as a number, s[0] lowest (one load on most hosts). */
 static inline uint32_t nd_py_key(const char *s) {
-    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
-           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
+    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 | (uint32_t)(uint8_t)s[2] << 16 |
+           (uint32_t)(uint8_t)s[3] << 24;
 }
 
 /* Is the syllable of nl letters (1-6, 'v' = ü) packed in s, letter k in
@@ -352,14 +366,17 @@ static int nd_py_valid(uint64_t s, unsigned nl) {
 /* The precomposed pinyin letters of U+00E0..U+01FF: the base letter ('v' for
  * ü), | ND_PY_TONED when it carries a tone mark; 0 for anything else. */
 #define ND_PY_TONED 0x80u
-#define ND_PY_T(cp, base, toned) [(cp) - 0xE0] = (unsigned char)((base) | ((toned) ? ND_PY_TONED : 0u))
+#define ND_PY_T(cp, base, toned)                                                                   \
+    [(cp)-0xE0] = (unsigned char)((base) | ((toned) ? ND_PY_TONED : 0u))
 static const unsigned char nd_py_latin[0x200 - 0xE0] = {
-    ND_PY_T(0x0101, 'a', 1), ND_PY_T(0x00E1, 'a', 1), ND_PY_T(0x01CE, 'a', 1), ND_PY_T(0x00E0, 'a', 1),
-    ND_PY_T(0x0113, 'e', 1), ND_PY_T(0x00E9, 'e', 1), ND_PY_T(0x011B, 'e', 1), ND_PY_T(0x00E8, 'e', 1),
-    ND_PY_T(0x012B, 'i', 1), ND_PY_T(0x00ED, 'i', 1), ND_PY_T(0x01D0, 'i', 1), ND_PY_T(0x00EC, 'i', 1),
-    ND_PY_T(0x014D, 'o', 1), ND_PY_T(0x00F3, 'o', 1), ND_PY_T(0x01D2, 'o', 1), ND_PY_T(0x00F2, 'o', 1),
-    ND_PY_T(0x016B, 'u', 1), ND_PY_T(0x00FA, 'u', 1), ND_PY_T(0x01D4, 'u', 1), ND_PY_T(0x00F9, 'u', 1),
-    ND_PY_T(0x01D6, 'v', 1), ND_PY_T(0x01D8, 'v', 1), ND_PY_T(0x01DA, 'v', 1), ND_PY_T(0x01DC, 'v', 1),
+    ND_PY_T(0x0101, 'a', 1), ND_PY_T(0x00E1, 'a', 1), ND_PY_T(0x01CE, 'a', 1),
+    ND_PY_T(0x00E0, 'a', 1), ND_PY_T(0x0113, 'e', 1), ND_PY_T(0x00E9, 'e', 1),
+    ND_PY_T(0x011B, 'e', 1), ND_PY_T(0x00E8, 'e', 1), ND_PY_T(0x012B, 'i', 1),
+    ND_PY_T(0x00ED, 'i', 1), ND_PY_T(0x01D0, 'i', 1), ND_PY_T(0x00EC, 'i', 1),
+    ND_PY_T(0x014D, 'o', 1), ND_PY_T(0x00F3, 'o', 1), ND_PY_T(0x01D2, 'o', 1),
+    ND_PY_T(0x00F2, 'o', 1), ND_PY_T(0x016B, 'u', 1), ND_PY_T(0x00FA, 'u', 1),
+    ND_PY_T(0x01D4, 'u', 1), ND_PY_T(0x00F9, 'u', 1), ND_PY_T(0x01D6, 'v', 1),
+    ND_PY_T(0x01D8, 'v', 1), ND_PY_T(0x01DA, 'v', 1), ND_PY_T(0x01DC, 'v', 1),
     ND_PY_T(0x0144, 'n', 1), ND_PY_T(0x0148, 'n', 1), ND_PY_T(0x01F9, 'n', 1),
     ND_PY_T(0x00FC, 'v', 0), /* ü without tone */
     ND_PY_T(0x00EA, 'e', 0), /* ê */
@@ -412,7 +429,7 @@ static inline int nd_py_feed(nd_py_state *st, uint32_t c) {
     } else if (c == 0x0300 || c == 0x0301 || c == 0x0304 || c == 0x030C) {
         if (st->nl == 0) return 0;
         return ++st->tones <= 1; /* more than one can never be an annotation */
-    } else if (c == 0x0308) { /* u + diaeresis = ü */
+    } else if (c == 0x0308) {    /* u + diaeresis = ü */
         if (st->nl == 0 || (st->letters >> (8 * (st->nl - 1)) & 0xFFu) != 'u') return 0;
         st->letters += (uint64_t)('v' - 'u') << (8 * (st->nl - 1));
         return 1;
@@ -496,8 +513,7 @@ void nd_norm_release(nd_norm *nm) {
 /* Maps nm->cps[0..n-1] into nm->out with table `map`.  Returns ND_OK with
  * *slow = 0 and *outn set, or *slow = 1 (nm->out undefined) as soon as a
  * code point that needs whole-string normalisation is seen. */
-static nd_status nd_norm_fast(nd_norm *nm, size_t n, unsigned map, size_t *outn,
-                              int *slow) {
+static nd_status nd_norm_fast(nd_norm *nm, size_t n, unsigned map, size_t *outn, int *slow) {
     ND_TRY(ND_GROW(nm->out, nm->out_cap, n));
     const uint32_t *in = nm->cps;
     size_t w = 0;
@@ -524,8 +540,7 @@ static nd_status nd_norm_fast(nd_norm *nm, size_t n, unsigned map, size_t *outn,
 }
 
 /* Normalises nm->cps[0..n-1] into nm->out as a whole with utf8proc. */
-static nd_status nd_norm_slow(nd_norm *nm, size_t n, utf8proc_option_t opts,
-                              size_t *outn) {
+static nd_status nd_norm_slow(nd_norm *nm, size_t n, utf8proc_option_t opts, size_t *outn) {
     if (n > (SIZE_MAX - 1) / 4) return ND_ERR_NOMEM;
     ND_TRY(ND_GROW(nm->utf8, nm->utf8_cap, 4 * n + 1));
     size_t len = 0;
@@ -535,11 +550,10 @@ static nd_status nd_norm_slow(nd_norm *nm, size_t n, utf8proc_option_t opts,
     for (;;) {
         /* uint32_t and int32_t may alias each other (C11 6.5p7). */
         r = utf8proc_decompose((const utf8proc_uint8_t *)nm->utf8, (utf8proc_ssize_t)len,
-                               (utf8proc_int32_t *)nm->out,
-                               (utf8proc_ssize_t)nm->out_cap, opts);
-        if (r < 0) return r == UTF8PROC_ERROR_NOMEM || r == UTF8PROC_ERROR_OVERFLOW
-                              ? ND_ERR_NOMEM
-                              : ND_ERR_INTERNAL;
+                               (utf8proc_int32_t *)nm->out, (utf8proc_ssize_t)nm->out_cap, opts);
+        if (r < 0)
+            return r == UTF8PROC_ERROR_NOMEM || r == UTF8PROC_ERROR_OVERFLOW ? ND_ERR_NOMEM
+                                                                             : ND_ERR_INTERNAL;
         if ((size_t)r <= nm->out_cap) break;
         ND_TRY(ND_GROW(nm->out, nm->out_cap, (size_t)r));
     }
@@ -594,8 +608,7 @@ static inline uint64_t nd_token_hash(const void *b, size_t len) {
 }
 
 /* Token value of cps[0..len-1] (len >= 1), per text.h. */
-static nd_status nd_token_value(nd_norm *nm, const uint32_t *cps, size_t len,
-                                uint64_t *value) {
+static nd_status nd_token_value(nd_norm *nm, const uint32_t *cps, size_t len, uint64_t *value) {
     if (len == 1) {
         *value = cps[0];
         return ND_OK;
@@ -613,8 +626,8 @@ static nd_status nd_token_value(nd_norm *nm, const uint32_t *cps, size_t len,
  * be nm->out itself: the write position never passes the read position) and,
  * if want_tokens, the tokens to nm->tokens.
  */
-static nd_status nd_norm_finish(nd_norm *nm, const uint32_t *src, size_t n,
-                                int want_tokens, size_t *nchars, size_t *ntokens) {
+static nd_status nd_norm_finish(nd_norm *nm, const uint32_t *src, size_t n, int want_tokens,
+                                size_t *nchars, size_t *ntokens) {
     /* When src is nm->out, n <= out_cap already, so this cannot move src. */
     ND_TRY(ND_GROW(nm->out, nm->out_cap, n));
     if (want_tokens) ND_TRY(ND_GROW(nm->tokens, nm->tokens_cap, n));
@@ -657,8 +670,8 @@ static nd_status nd_norm_finish(nd_norm *nm, const uint32_t *src, size_t n,
 }
 
 /* Steps 1-6 (tokens only if want_tokens). */
-static nd_status nd_norm_run(nd_norm *nm, const uint8_t *s, size_t n,
-                             int want_tokens, size_t *nchars, size_t *ntokens) {
+static nd_status nd_norm_run(nd_norm *nm, const uint8_t *s, size_t n, int want_tokens,
+                             size_t *nchars, size_t *ntokens) {
     *nchars = 0;
     if (ntokens) *ntokens = 0;
     if (n == 0) return ND_OK;
@@ -682,8 +695,8 @@ static nd_status nd_norm_run(nd_norm *nm, const uint8_t *s, size_t n,
     return nd_norm_finish(nm, nm->out, k, want_tokens, nchars, ntokens);
 }
 
-nd_status nd_norm_chars(nd_norm *nm, const uint8_t *s, size_t n,
-                        const uint32_t **cps, size_t *count) {
+nd_status nd_norm_chars(nd_norm *nm, const uint8_t *s, size_t n, const uint32_t **cps,
+                        size_t *count) {
     size_t nc;
     ND_TRY(nd_norm_run(nm, s, n, 0, &nc, NULL));
     *cps = nm->out;
@@ -725,8 +738,8 @@ static size_t nd_py_match_bytes(const uint8_t *s, size_t n, size_t open, uint32_
 
 /* Word-run state of the single-pass tokeniser. */
 typedef struct nd_fp_run {
-    size_t len;    /* code points in the run */
-    size_t bytes;  /* UTF-8 bytes of the run in nm->utf8 */
+    size_t len;   /* code points in the run */
+    size_t bytes; /* UTF-8 bytes of the run in nm->utf8 */
     uint32_t first;
 } nd_fp_run;
 
@@ -750,14 +763,14 @@ enum {
     ND_FA_WORD = 0x30
 };
 static const uint8_t nd_fa_tab[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    2, 3, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3, 3,
-    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 3, 3, 3, 3, 3, 3,
-    3, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
-    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 3, 3, 3, 3, 3,
-    3, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
-    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 3, 3, 3, 3, 1,
+    1,    1,    1,    1,    1,    1,    1,    1,    1,    2,    2,    2,    2,    2,    1,    1,
+    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,
+    2,    3,    3,    3,    3,    3,    3,    3,    4,    3,    3,    3,    3,    3,    3,    3,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 3,    3,    3,    3,    3,    3,
+    3,    0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 3,    3,    3,    3,    3,
+    3,    0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 3,    3,    3,    3,    1,
     /* 0x80-0xFF: 0 */
 };
 
@@ -816,10 +829,11 @@ static inline const uint8_t *nd_fa_word(const uint8_t *p, const uint8_t *end, ui
  * on the length but a mask.  It reads w[0..15]: nd_fa_blocks keeps that
  * inside its block. */
 __attribute__((target("bmi2"))) static inline uint64_t nd_fa_word_hash(const uint8_t *w,
-                                                                      size_t len) {
+                                                                       size_t len) {
     const uint64_t f8 = UINT64_C(0x2020202020202020);
     const uint64_t lo = _bzhi_u64(nd_load_le64(w) | f8, (unsigned)(8 * len));
-    const uint64_t hi = _bzhi_u64(nd_load_le64(w + 8) | f8, len > 8 ? (unsigned)(8 * len - 64) : 0u);
+    const uint64_t hi =
+        _bzhi_u64(nd_load_le64(w + 8) | f8, len > 8 ? (unsigned)(8 * len - 64) : 0u);
     return nd_token_hash16(lo, hi, len);
 }
 
@@ -863,9 +877,8 @@ __attribute__((target("bmi2"))) static inline uint64_t nd_fa_word_hash(const uin
 /* The token of a finished pending run of len code points (bytes buf[0..b-1],
  * first code point `first`): nd_fa_word_hash from the source when its bytes
  * lie contiguous at rsrc, else nd_token_hash of the copy. */
-__attribute__((target("bmi2"))) static inline uint64_t nd_fa_run_token(uint32_t first, size_t len,
-                                                                      const uint8_t *rsrc,
-                                                                      const uint8_t *buf, size_t b) {
+__attribute__((target("bmi2"))) static inline uint64_t
+nd_fa_run_token(uint32_t first, size_t len, const uint8_t *rsrc, const uint8_t *buf, size_t b) {
     if (len == 1) return first;
     return rsrc && len <= 16 ? nd_fa_word_hash(rsrc, len) : nd_token_hash(buf, b);
 }
@@ -879,11 +892,11 @@ __attribute__((target("bmi2"))) static inline uint64_t nd_fa_run_token(uint32_t 
  * 0x7F) and '(' when pinyin is set; alpha: the letters.  tests/
  * test_fastpath.c compares the block loop with the scalar one on every
  * byte value. */
-#define ND_FA_C_DIGIT 0x01
-#define ND_FA_C_ALPHA 0x06 /* 0x02: high nibble 4 or 6, 0x04: 5 or 7 */
-#define ND_FA_C_WORD 0x07
+#define ND_FA_C_DIGIT   0x01
+#define ND_FA_C_ALPHA   0x06 /* 0x02: high nibble 4 or 6, 0x04: 5 or 7 */
+#define ND_FA_C_WORD    0x07
 #define ND_FA_C_SPECIAL 0x78 /* 0x08, 0x10: controls, 0x20: 0x7F, 0x40: '(' */
-#define ND_FA_C_PAREN 0x40
+#define ND_FA_C_PAREN   0x40
 #define ND_FA_LO                                                                                   \
     0x1D, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x5F, 0x17, 0x16, 0x12, 0x12, 0x12, 0x1A, 0x3A
 #define ND_FA_HI(paren) 0x08, 0x10, (paren), 0x01, 0x02, 0x04, 0x02, 0x24, 0, 0, 0, 0, 0, 0, 0, 0
@@ -900,14 +913,15 @@ nd_fa_blocks_body(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *
     uint32_t first = st->first;
     _Alignas(32) uint8_t stage[64] = {0};
     _Alignas(32) uint8_t tail[96] = {0}; /* the last < 48 bytes, zero-padded */
-    const uint8_t *tail_at = NULL;          /* where they are in s */
+    const uint8_t *tail_at = NULL;       /* where they are in s */
     /* where the pending run starts (in s, or in tail) when it started in
      * this call, so that its bytes are contiguous there; else NULL */
     const uint8_t *rsrc = NULL;
     const __m256i c20 = _mm256_set1_epi8(0x20), m0f = _mm256_set1_epi8(0x0F);
     const __m256i lo_tab = _mm256_setr_epi8(ND_FA_LO, ND_FA_LO);
-    const __m256i hi_tab = pinyin ? _mm256_setr_epi8(ND_FA_HI(ND_FA_C_PAREN), ND_FA_HI(ND_FA_C_PAREN))
-                                  : _mm256_setr_epi8(ND_FA_HI(0), ND_FA_HI(0));
+    const __m256i hi_tab = pinyin
+                               ? _mm256_setr_epi8(ND_FA_HI(ND_FA_C_PAREN), ND_FA_HI(ND_FA_C_PAREN))
+                               : _mm256_setr_epi8(ND_FA_HI(0), ND_FA_HI(0));
     while (p < end) {
         /* the last bytes of the paragraph are a zero-padded copy: the NULs
          * are dropped controls, so the step stops at the paragraph's end */
@@ -944,10 +958,10 @@ nd_fa_blocks_body(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *
                                                    _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), y));
             const __m256i digit = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('0' - 1)),
                                                    _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), x));
-            const __m256i ws = _mm256_or_si256(
-                _mm256_cmpeq_epi8(x, c20),
-                _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8(0x08)),
-                                 _mm256_cmpgt_epi8(_mm256_set1_epi8(0x0E), x)));
+            const __m256i ws =
+                _mm256_or_si256(_mm256_cmpeq_epi8(x, c20),
+                                _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8(0x08)),
+                                                 _mm256_cmpgt_epi8(_mm256_set1_epi8(0x0E), x)));
             const __m256i ctrl = _mm256_or_si256(_mm256_cmpgt_epi8(c20, x),
                                                  _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x7F)));
             const uint32_t high = (uint32_t)_mm256_movemask_epi8(x);
@@ -955,8 +969,8 @@ nd_fa_blocks_body(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *
             space = (uint32_t)_mm256_movemask_epi8(ws);
             special = high | ((uint32_t)_mm256_movemask_epi8(ctrl) & ~space & ~high);
             if (pinyin)
-                special |= (uint32_t)_mm256_movemask_epi8(
-                    _mm256_cmpeq_epi8(x, _mm256_set1_epi8('(')));
+                special |=
+                    (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('(')));
             _mm256_store_si256((__m256i *)(void *)stage,
                                _mm256_or_si256(x, _mm256_and_si256(alpha, c20)));
         }
@@ -1069,8 +1083,8 @@ nd_fa_blocks_default(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_
 }
 
 __attribute__((target("avx2,bmi,bmi2"))) static const uint8_t *
-nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
-             nd_fa_state *st, int strip, int pinyin) {
+nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok, nd_fa_state *st,
+             int strip, int pinyin) {
     if (strip && pinyin) return nd_fa_blocks_default(p, end, buf, tok, st);
     return nd_fa_blocks_body(p, end, buf, tok, st, strip, pinyin);
 }
@@ -1090,9 +1104,9 @@ nd_fa_blocks(const uint8_t *p, const uint8_t *end, uint8_t *buf, uint64_t *tok,
  * run's); nm->utf8 is grown so that the rest of the paragraph fits.
  * Updates *pos, *ntok, *nchars, *run and *last.
  */
-static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *pos,
-                             size_t *ntok, size_t *nchars, nd_fp_run *run,
-                             uint32_t *last, int strip, int pinyin) {
+static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *pos, size_t *ntok,
+                             size_t *nchars, nd_fp_run *run, uint32_t *last, int strip,
+                             int pinyin) {
     const uint8_t *p = s + *pos, *const end = s + n;
     /* + 40: nd_fa_blocks stores 32 bytes at a time, also near the end */
     if (run->bytes + (size_t)(end - p) + 40 > nm->utf8_cap)
@@ -1170,8 +1184,8 @@ static nd_status nd_fp_ascii(nd_norm *nm, const uint8_t *s, size_t n, size_t *po
 
 /* The ND_UT_F_KEY values nd_fp_plain handles: a plain code point of class
  * DROP, SPACE, PUNCT or CJK (and no opening parenthesis). */
-#define ND_FP_KEY_OK                                                               \
-    ((uint64_t)1 << ND_UT_CLASS_DROP | (uint64_t)1 << ND_UT_CLASS_SPACE |          \
+#define ND_FP_KEY_OK                                                                               \
+    ((uint64_t)1 << ND_UT_CLASS_DROP | (uint64_t)1 << ND_UT_CLASS_SPACE |                          \
      (uint64_t)1 << ND_UT_CLASS_PUNCT | (uint64_t)1 << ND_UT_CLASS_CJK)
 
 /* nd_fp_plain is kept out of line (inlined into nd_norm_tokens_fused, GCC 12
@@ -1246,8 +1260,8 @@ static inline uint32_t nd_fp_load(const uint8_t *s) {
  * up to 6%, hence the alignment.
  */
 ND_FP_HOT
-static size_t nd_fp_plain(const uint8_t *s, size_t n, size_t *pos, uint64_t *tok,
-                          size_t nt, uint64_t key_keep, int pinyin, uint32_t *last) {
+static size_t nd_fp_plain(const uint8_t *s, size_t n, size_t *pos, uint64_t *tok, size_t nt,
+                          uint64_t key_keep, int pinyin, uint32_t *last) {
     const uint8_t *p = s + *pos, *const end = s + n;
     uint32_t prev = *last;
     while (end - p >= 4) {
@@ -1322,8 +1336,8 @@ static inline uint32_t fused_next(const uint8_t *s, size_t n, size_t i, size_t *
 
 /* For the single-pass loops: the bytes of the pinyin annotation that the
  * code point cp (adv bytes at s[i]) opens after prev, 0 if none. */
-static inline size_t fused_annotation(const uint8_t *s, size_t n, size_t i, size_t adv,
-                                      uint32_t cp, int pinyin, uint32_t prev) {
+static inline size_t fused_annotation(const uint8_t *s, size_t n, size_t i, size_t adv, uint32_t cp,
+                                      int pinyin, uint32_t prev) {
     if ((cp != '(' && cp != 0xFF08u) || !pinyin || prev == ND_FP_NO_PREV) return 0;
     return nd_py_match_bytes(s + i, n - i, adv, prev);
 }
@@ -1340,8 +1354,8 @@ static inline size_t fused_annotation(const uint8_t *s, size_t n, size_t i, size
  * as soon as a code point marked ND_UT_SLOW is reached; the caller then
  * takes the general path, which normalises the paragraph as a whole.
  */
-static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
-                                      size_t *nchars, size_t *ntokens, int *slow) {
+static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n, size_t *nchars,
+                                      size_t *ntokens, int *slow) {
     const int strip = (nm->flags & ND_NORM_STRIP) != 0;
     const int pinyin = (nm->flags & ND_NORM_PINYIN) != 0;
     /* Invariant: tokens_cap >= nt + (run.len != 0) + (n - i): a code point
@@ -1422,9 +1436,8 @@ static nd_status nd_norm_tokens_fused(nd_norm *nm, const uint8_t *s, size_t n,
 }
 
 /* The general path of nd_norm_tokens (any flags), for tests. */
-nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n,
-                                 const uint64_t **tokens, size_t *ntokens,
-                                 size_t *nchars) {
+nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n, const uint64_t **tokens,
+                                 size_t *ntokens, size_t *nchars) {
     size_t nc, nt;
     ND_TRY(nd_norm_run(nm, s, n, 1, &nc, &nt));
     *tokens = nm->tokens;
@@ -1435,9 +1448,8 @@ nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n,
 
 #define ND_NORM_FUSED_FLAGS (ND_NORM_NFKC | ND_NORM_CASEFOLD | ND_NORM_T2S)
 
-nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
-                         const uint64_t **tokens, size_t *ntokens,
-                         size_t *nchars) {
+nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n, const uint64_t **tokens,
+                         size_t *ntokens, size_t *nchars) {
     size_t nc, nt;
     if ((nm->flags & ND_NORM_FUSED_FLAGS) == ND_NORM_FUSED_FLAGS) {
         int slow = 0;
@@ -1507,8 +1519,8 @@ static nd_status nd_map_put(uint32_t **cps, nd_map_off **beg, nd_map_off **end, 
  * with the caller's cleanup and the outputs NULL.  The unfilled tail is
  * given back first: realloc shrinks in place, so nothing is copied, and a
  * failed shrink keeps the larger array. */
-static void map_hand_over(uint32_t **cps, nd_map_off **beg, nd_map_off **end, size_t w,
-                          size_t cap, uint32_t **cps_out, nd_map_off **begin_out, nd_map_off **end_out,
+static void map_hand_over(uint32_t **cps, nd_map_off **beg, nd_map_off **end, size_t w, size_t cap,
+                          uint32_t **cps_out, nd_map_off **begin_out, nd_map_off **end_out,
                           size_t *count) {
     *count = w;
     if (w == 0) return;
@@ -1537,9 +1549,9 @@ static void map_hand_over(uint32_t **cps, nd_map_off **beg, nd_map_off **end, si
  * point of a run maps to the run's bytes; T2S and the removal of step 5 are
  * per code point.
  */
-nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,
-                                       uint32_t **cps_out, nd_map_off **begin_out,
-                                       nd_map_off **end_out, size_t *count) {
+nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps_out,
+                                       nd_map_off **begin_out, nd_map_off **end_out,
+                                       size_t *count) {
     nd_status st = ND_OK;
     uint32_t *cps = NULL;
     nd_map_off *beg = NULL, *end = NULL;

@@ -59,13 +59,17 @@ static inline uint32_t nd_utf8_next(const uint8_t *s, size_t n, size_t *adv) {
     } else if (b >= 0xE0 && b <= 0xEF) {
         need = 2;
         cp = b & 0x0F;
-        if (b == 0xE0) lo = 0xA0;      /* no overlongs */
-        else if (b == 0xED) hi = 0x9F; /* no surrogates */
+        if (b == 0xE0)
+            lo = 0xA0; /* no overlongs */
+        else if (b == 0xED)
+            hi = 0x9F; /* no surrogates */
     } else if (b >= 0xF0 && b <= 0xF4) {
         need = 3;
         cp = b & 0x07;
-        if (b == 0xF0) lo = 0x90;      /* no overlongs */
-        else if (b == 0xF4) hi = 0x8F; /* nothing above U+10FFFF */
+        if (b == 0xF0)
+            lo = 0x90; /* no overlongs */
+        else if (b == 0xF4)
+            hi = 0x8F; /* nothing above U+10FFFF */
     } else {
         *adv = 1; /* 80..C1, F5..FF never start a well-formed sequence */
         return ND_UTF8_INVALID;
@@ -95,19 +99,19 @@ int nd_char_width(uint32_t cp);
 /* Per-thread normaliser: owns growable scratch buffers, no allocation per
  * paragraph once the buffers are large enough. */
 typedef struct nd_norm {
-    unsigned flags;        /* ND_NORM_* */
-    uint32_t *cps;         /* scratch: decoded code points */
+    unsigned flags; /* ND_NORM_* */
+    uint32_t *cps;  /* scratch: decoded code points */
     size_t cps_cap;
-    uint32_t *out;         /* scratch: normalised code points */
+    uint32_t *out; /* scratch: normalised code points */
     size_t out_cap;
-    uint64_t *tokens;      /* result of nd_norm_tokens */
+    uint64_t *tokens; /* result of nd_norm_tokens */
     size_t tokens_cap;
-    char *utf8;            /* scratch for multi-code-point tokens */
+    char *utf8; /* scratch for multi-code-point tokens */
     size_t utf8_cap;
-    size_t *span;          /* scratch of nd_norm_chars_mapped: each decoded
+    size_t *span; /* scratch of nd_norm_chars_mapped: each decoded
                               code point's first and end byte */
     size_t span_cap;
-    int simd;              /* 1: nd_norm_tokens may take its AVX2 ASCII block
+    int simd; /* 1: nd_norm_tokens may take its AVX2 ASCII block
                               loop; set by nd_norm_init from the CPU, cleared
                               by tests to check the scalar loop alone */
 } nd_norm;
@@ -118,22 +122,20 @@ void nd_norm_release(nd_norm *nm);
 /* Normalises s[0..n-1] into code points (steps 1-5).  *cps points into the
  * normaliser's scratch and stays valid until the next call; *count gets the
  * number of normalised characters. */
-nd_status nd_norm_chars(nd_norm *nm, const uint8_t *s, size_t n,
-                        const uint32_t **cps, size_t *count);
+nd_status nd_norm_chars(nd_norm *nm, const uint8_t *s, size_t n, const uint32_t **cps,
+                        size_t *count);
 
 /* Normalises and tokenises s[0..n-1] (steps 1-6).  *tokens points into the
  * normaliser's scratch (valid until the next call), *ntokens tokens, and
  * *nchars receives the number of normalised characters. */
-nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n,
-                         const uint64_t **tokens, size_t *ntokens,
-                         size_t *nchars);
+nd_status nd_norm_tokens(nd_norm *nm, const uint8_t *s, size_t n, const uint64_t **tokens,
+                         size_t *ntokens, size_t *nchars);
 
 /* The same through the general multi-pass path whatever the flags (the
  * single-pass one is used by nd_norm_tokens for NFKC+CASEFOLD+T2S); for the
  * equivalence test. */
-nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n,
-                                 const uint64_t **tokens, size_t *ntokens,
-                                 size_t *nchars);
+nd_status nd_norm_tokens_general(nd_norm *nm, const uint8_t *s, size_t n, const uint64_t **tokens,
+                                 size_t *ntokens, size_t *nchars);
 
 /* A byte offset in the text of a mapped normalisation: 32 bits (12 bytes
  * a character with the code point, where 64-bit offsets took 20), so a
@@ -179,9 +181,8 @@ static inline size_t nd_cmap_end(const nd_cmap *m, size_t i) {
  * are malloc'ed and owned by the caller (all NULL when *count is 0).  Uses
  * nm's scratch; one nm per thread.  ND_ERR_TOO_LARGE when n > ND_MAP_MAX,
  * ND_ERR_NOMEM on allocation failure. */
-nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n,
-                               uint32_t **cps, nd_map_off **begin, nd_map_off **end,
-                               size_t *count);
+nd_status nd_norm_chars_mapped(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps,
+                               nd_map_off **begin, nd_map_off **end, size_t *count);
 
 /* Like nd_norm_chars_mapped, with the map compact where it can be: *cmap
  * (malloc'ed, nd_cmap_bytes(*count) bytes, read with nd_cmap_at) and
@@ -194,9 +195,8 @@ nd_status nd_norm_chars_cmapped(nd_norm *nm, const uint8_t *s, size_t n, uint32_
 
 /* The same through the general multi-pass path whatever the flags (the
  * single-pass one serves NFKC+CASEFOLD+T2S); for the equivalence test. */
-nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n,
-                                       uint32_t **cps, nd_map_off **begin, nd_map_off **end,
-                                       size_t *count);
+nd_status nd_norm_chars_mapped_general(nd_norm *nm, const uint8_t *s, size_t n, uint32_t **cps,
+                                       nd_map_off **begin, nd_map_off **end, size_t *count);
 
 /* Is cp a character that forms a token on its own (Han, kana, hangul)? */
 int nd_is_cjk_token(uint32_t cp);

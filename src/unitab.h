@@ -49,14 +49,14 @@ enum {
     ND_UT_CLASS_CJK = 4    /* Han, kana, hangul: one token per character */
 };
 
-#define ND_UT_CLASS_MASK 0x07u
-#define ND_UT_HAN 0x08u
-#define ND_UT_SLOW 0x10u
+#define ND_UT_CLASS_MASK  0x07u
+#define ND_UT_HAN         0x08u
+#define ND_UT_SLOW        0x10u
 #define ND_UT_WIDTH_SHIFT 5
 
-#define ND_UT_EXPAND 0x80000000u
-#define ND_UT_EXP_LEN(e) (((e) >> 24) & 0x7Fu)
-#define ND_UT_EXP_OFF(e) ((e) & 0xFFFFFFu)
+#define ND_UT_EXPAND        0x80000000u
+#define ND_UT_EXP_LEN(e)    (((e) >> 24) & 0x7Fu)
+#define ND_UT_EXP_OFF(e)    ((e)&0xFFFFFFu)
 /* Longest expansion in any mapping (U+FDFA has 18 code points under NFKC). */
 #define ND_UT_MAX_EXPANSION 18u
 
@@ -95,14 +95,14 @@ extern const uint32_t nd_ut_pool[];
  * so bits 21-26 of an entry (ND_UT_F_KEY) are 0-4 exactly for a plain
  * single code point of class 0-4 that is not an opening parenthesis.
  */
-#define ND_UT_F_CP_MASK 0x1FFFFFu
+#define ND_UT_F_CP_MASK     0x1FFFFFu
 #define ND_UT_F_CLASS_SHIFT 21
-#define ND_UT_F_SLOW 0x01000000u
-#define ND_UT_F_EXPAND 0x02000000u
-#define ND_UT_F_PAREN 0x04000000u
-#define ND_UT_F_KEY(e) (((e) >> ND_UT_F_CLASS_SHIFT) & 0x3Fu)
-#define ND_UT_F_EXP_LEN(e) (((e) >> 16) & 0x1Fu)
-#define ND_UT_F_EXP_OFF(e) ((e) & 0xFFFFu)
+#define ND_UT_F_SLOW        0x01000000u
+#define ND_UT_F_EXPAND      0x02000000u
+#define ND_UT_F_PAREN       0x04000000u
+#define ND_UT_F_KEY(e)      (((e) >> ND_UT_F_CLASS_SHIFT) & 0x3Fu)
+#define ND_UT_F_EXP_LEN(e)  (((e) >> 16) & 0x1Fu)
+#define ND_UT_F_EXP_OFF(e)  ((e)&0xFFFFu)
 
 extern const uint16_t nd_ut_fused_stage1[ND_UT_STAGE1_SIZE];
 extern const uint32_t nd_ut_fused_stage2[];
@@ -125,8 +125,7 @@ static inline uint32_t nd_ut_fused_cjk(uint32_t cp) {
 }
 
 static inline uint32_t nd_ut_fused(uint32_t cp) {
-    return nd_ut_fused_stage2[((size_t)nd_ut_fused_stage1[cp >> 8] << 8) |
-                              (cp & 0xFFu)];
+    return nd_ut_fused_stage2[((size_t)nd_ut_fused_stage1[cp >> 8] << 8) | (cp & 0xFFu)];
 }
 
 /* Bytes of all generated tables together (for the record, and for tests). */
@@ -135,13 +134,11 @@ extern const size_t nd_ut_table_bytes;
 extern const size_t nd_ut_t2s_count;
 
 static inline unsigned nd_ut_prop(uint32_t cp) {
-    return nd_ut_prop_stage2[((size_t)nd_ut_prop_stage1[cp >> 8] << 8) |
-                             (cp & 0xFFu)];
+    return nd_ut_prop_stage2[((size_t)nd_ut_prop_stage1[cp >> 8] << 8) | (cp & 0xFFu)];
 }
 
 static inline uint32_t nd_ut_map_entry(unsigned map, uint32_t cp) {
-    return nd_ut_map_stage2[((size_t)nd_ut_map_stage1[map][cp >> 8] << 8) |
-                            (cp & 0xFFu)];
+    return nd_ut_map_stage2[((size_t)nd_ut_map_stage1[map][cp >> 8] << 8) | (cp & 0xFFu)];
 }
 
 /* Applies a single-code-point entry (bit 31 clear) to cp. */

@@ -100,8 +100,7 @@ static void sync_dir(const char *dir) {
     (void)close(fd);
 }
 
-nd_status nd_replace_file(const char *target, unsigned mode, nd_fill_fn fill, void *ctx,
-                          int *err) {
+nd_status nd_replace_file(const char *target, unsigned mode, nd_fill_fn fill, void *ctx, int *err) {
     nd_status st = ND_OK;
     const char *slash = strrchr(target, '/');
     const char *base = slash ? slash + 1 : target;
@@ -120,8 +119,10 @@ nd_status nd_replace_file(const char *target, unsigned mode, nd_fill_fn fill, vo
      * "." for a bare name */
     snprintf(tmp, tmp_size, "%.*s%s.%s.XXXXXX", (int)dir_len, target, slash ? "/" : "", base);
     snprintf(dir, dir_len + 2, "%.*s", (int)dir_len, target);
-    if (!slash) snprintf(dir, 2, ".");
-    else if (dir_len == 0) snprintf(dir, 2, "/");
+    if (!slash)
+        snprintf(dir, 2, ".");
+    else if (dir_len == 0)
+        snprintf(dir, 2, "/");
     if ((out.fd = mkstemp(tmp)) < 0) {
         st = ND_ERR_IO;
         *err = errno;

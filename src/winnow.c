@@ -45,7 +45,7 @@
 #include "nd_internal.h"
 
 #define ND_WINNOW_K_MAX 15u
-#define ND_WINNOW_MUL UINT64_C(0x100000001b3)
+#define ND_WINNOW_MUL   UINT64_C(0x100000001b3)
 
 static inline uint64_t mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
@@ -76,7 +76,7 @@ nd_status nd_winnow_ctx(const uint32_t *cps, size_t n, unsigned k, unsigned w, u
                         uint32_t **pos, uint32_t **ctx, size_t *cap, size_t *count,
                         uint64_t **scratch, size_t *scratch_cap) {
     if (k == 0 || w == 0 || n < (size_t)k + w - 1) return ND_OK;
-    size_t m = n - k + 1; /* k-grams */
+    size_t m = n - k + 1;                        /* k-grams */
     if (m > UINT32_MAX) return ND_ERR_TOO_LARGE; /* positions are 32-bit */
     /* scratch: the m hashes, then the blocks' prefix and suffix minima */
     ND_TRY(ND_GROW(*scratch, *scratch_cap, 2 * m));
@@ -138,8 +138,10 @@ nd_status nd_winnow_ctx(const uint32_t *cps, size_t n, unsigned k, unsigned w, u
                 size_t c1 = *cap, c2 = *cap, c3 = *cap;
                 ND_TRY(ND_GROW(*hash, c1, *count + 1));
                 ND_TRY(ND_GROW(*pos, c2, *count + 1));
-                if (ctx) ND_TRY(ND_GROW(*ctx, c3, *count + 1));
-                else c3 = c2;
+                if (ctx)
+                    ND_TRY(ND_GROW(*ctx, c3, *count + 1));
+                else
+                    c3 = c2;
                 *cap = ND_MIN(c1, ND_MIN(c2, c3));
             }
             (*hash)[*count] = h[at];

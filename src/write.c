@@ -238,9 +238,7 @@ nd_status nd_sink_write(nd_sink *s, const void *p, size_t n) {
     return ND_OK;
 }
 
-nd_status nd_sink_puts(nd_sink *s, const char *str) {
-    return nd_sink_write(s, str, strlen(str));
-}
+nd_status nd_sink_puts(nd_sink *s, const char *str) { return nd_sink_write(s, str, strlen(str)); }
 
 nd_status nd_sink_putc(nd_sink *s, char c) {
     if (s->status != ND_OK) return s->status;
@@ -383,9 +381,8 @@ int nd_ratio_cmp(uint64_t num1, uint64_t den1, uint64_t num2, uint64_t den2) {
  * override and isolate controls (which could reorder what the terminal
  * shows). */
 static int is_terminal_control(uint32_t cp) {
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 ||
-           cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069);
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 size_t nd_wr_text_width(const char *str, size_t n) {
@@ -479,8 +476,12 @@ static nd_status put_clean(nd_sink *s, const char *str, size_t n, enum clean_mod
             /* & < > " ' as entities; invalid UTF-8, C1 controls, DEL and C0
              * controls other than TAB, LF and CR as U+FFFD */
             uint32_t cp = c < 0x80 ? c : nd_wr_utf8_next(p + i, n - i, &adv);
-            rep = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;"
-                : c == '"' ? "&quot;" : c == '\'' ? "&#39;" : NULL;
+            rep = c == '&'    ? "&amp;"
+                  : c == '<'  ? "&lt;"
+                  : c == '>'  ? "&gt;"
+                  : c == '"'  ? "&quot;"
+                  : c == '\'' ? "&#39;"
+                              : NULL;
             if (cp == ND_WR_BAD || (cp >= 0x7F && cp <= 0x9F) ||
                 (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r'))
                 rep = replacement;
@@ -501,8 +502,12 @@ static nd_status put_clean(nd_sink *s, const char *str, size_t n, enum clean_mod
                 rep = esc;
                 rep_len = 2;
             } else if (c < 0x20) {
-                char short_esc = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r'
-                               : c == '\b' ? 'b' : c == '\f' ? 'f' : 0;
+                char short_esc = c == '\n'   ? 'n'
+                                 : c == '\t' ? 't'
+                                 : c == '\r' ? 'r'
+                                 : c == '\b' ? 'b'
+                                 : c == '\f' ? 'f'
+                                             : 0;
                 esc[0] = '\\';
                 if (short_esc) {
                     esc[1] = short_esc;
@@ -569,7 +574,7 @@ size_t nd_wr_name_width(const char *str, size_t n) {
         size_t adv = 1;
         uint32_t cp = p[i] < 0x80 ? p[i] : nd_wr_utf8_next(p + i, n - i, &adv);
         w += (cp == ND_WR_BAD || cp == 0x7F || is_terminal_control(cp)) ? 4 * adv
-                                                                          : nd_wr_char_width(cp);
+                                                                        : nd_wr_char_width(cp);
         i += adv;
     }
     return w;
@@ -579,21 +584,19 @@ size_t nd_wr_name_width(const char *str, size_t n) {
 /* Dispatch                                                                   */
 /* ------------------------------------------------------------------------ */
 
-nd_status nd_report_write(const nd_report *r, nd_format format,
-                          const nd_write_options *wo, nd_write_fn fn, void *user) {
+nd_status nd_report_write(const nd_report *r, nd_format format, const nd_write_options *wo,
+                          nd_write_fn fn, void *user) {
     return nd_report_write_width(r, format, wo, 0, fn, user);
 }
 
-nd_status nd_report_write_width(const nd_report *r, nd_format format,
-                                const nd_write_options *wo, unsigned width, nd_write_fn fn,
-                                void *user) {
+nd_status nd_report_write_width(const nd_report *r, nd_format format, const nd_write_options *wo,
+                                unsigned width, nd_write_fn fn, void *user) {
     nd_write_options defaults;
     nd_sink sink = {0};
     nd_status st;
     if (!r || !fn) return ND_ERR_INVALID;
-    if (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL &&
-        format != ND_FORMAT_JSON && format != ND_FORMAT_CSV &&
-        format != ND_FORMAT_HTML)
+    if (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL && format != ND_FORMAT_JSON &&
+        format != ND_FORMAT_CSV && format != ND_FORMAT_HTML)
         return ND_ERR_INVALID;
     if (!wo) {
         nd_write_options_default(&defaults);
@@ -601,9 +604,7 @@ nd_status nd_report_write_width(const nd_report *r, nd_format format,
     }
     ND_CHECK(nd_sink_open(&sink, fn, user));
     switch (format) {
-    case ND_FORMAT_TEXT:
-        st = nd_write_text(r, wo, width ? width : ND_TEXT_WIDTH, &sink);
-        break;
+    case ND_FORMAT_TEXT: st = nd_write_text(r, wo, width ? width : ND_TEXT_WIDTH, &sink); break;
     case ND_FORMAT_JSONL: st = nd_write_jsonl(r, wo, &sink); break;
     case ND_FORMAT_JSON: st = nd_write_json(r, wo, &sink); break;
     case ND_FORMAT_CSV: st = nd_write_csv(r, wo, &sink); break;
@@ -723,8 +724,8 @@ static nd_status report_path(const nd_report *r, nd_format format, const nd_writ
     return st;
 }
 
-nd_status nd_report_write_path(const nd_report *r, nd_format format,
-                               const nd_write_options *wo, const char *path) {
+nd_status nd_report_write_path(const nd_report *r, nd_format format, const nd_write_options *wo,
+                               const char *path) {
     return report_path(r, format, wo, path, 0);
 }
 

@@ -89,9 +89,7 @@ static inline size_t nd_wr_utf8_put(uint32_t cp, char *out) {
     return nd_utf8_encode(cp, (uint8_t *)out);
 }
 /* Terminal columns of a code point: 2 for East Asian wide, else 1. */
-static inline unsigned nd_wr_char_width(uint32_t cp) {
-    return nd_char_width(cp) == 2 ? 2u : 1u;
-}
+static inline unsigned nd_wr_char_width(uint32_t cp) { return nd_char_width(cp) == 2 ? 2u : 1u; }
 /* Display width of s[0..n-1] as nd_sink_text would print it. */
 size_t nd_wr_text_width(const char *s, size_t n);
 
@@ -138,16 +136,14 @@ nd_status nd_write_path(const char *path, nd_emit_fn emit, void *ctx, int *err);
  * fewer if they and a `mark` columns wide cut mark ("…" 1, "..." 3) would
  * not fit in `cols` display columns; *cut is set when characters remain.
  * How every text writer fits its lines to a width. */
-size_t nd_wr_fit_preview(const char *s, size_t n, size_t chars, size_t cols, size_t mark,
-                         int *cut);
+size_t nd_wr_fit_preview(const char *s, size_t n, size_t chars, size_t cols, size_t mark, int *cut);
 
 /* The writers.  wo is never NULL here.  They only buffer into s; the caller
  * flushes. */
 /* The text format's lines fit in `width` display columns (previews are cut
  * to fit; ND_TEXT_WIDTH unless nd_report_write_width says otherwise). */
 #define ND_TEXT_WIDTH 100
-nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, unsigned width,
-                        nd_sink *s);
+nd_status nd_write_text(const nd_report *r, const nd_write_options *wo, unsigned width, nd_sink *s);
 nd_status nd_write_jsonl(const nd_report *r, const nd_write_options *wo, nd_sink *s);
 nd_status nd_write_json(const nd_report *r, const nd_write_options *wo, nd_sink *s);
 nd_status nd_write_csv(const nd_report *r, const nd_write_options *wo, nd_sink *s);

@@ -127,9 +127,8 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo, nd_
             ND_TRY(nd_sink_repeat(s, ' ', locw - loc_width(di[i].path, ps) + 2));
             /* "  A  " path:lines "  ": the preview fits ND_TEXT_WIDTH */
             size_t used = 5 + locw + 2;
-            size_t shown = nd_wr_fit_preview(t, len, wo->preview,
-                                             used < ND_TEXT_WIDTH ? ND_TEXT_WIDTH - used : 0, 3,
-                                             &cut);
+            size_t shown = nd_wr_fit_preview(
+                t, len, wo->preview, used < ND_TEXT_WIDTH ? ND_TEXT_WIDTH - used : 0, 3, &cut);
             ND_TRY(nd_sink_text(s, t, shown));
             if (cut) ND_TRY(nd_sink_puts(s, "..."));
             ND_TRY(nd_sink_putc(s, '\n'));
@@ -239,8 +238,8 @@ static nd_status emit_compare(void *ctx, nd_write_fn fn, void *user) {
     return nd_compare_write(ce->c, ce->format, ce->wo, fn, user);
 }
 
-nd_status nd_compare_write_path(const nd_compare *c, nd_format format,
-                                const nd_write_options *wo, const char *path) {
+nd_status nd_compare_write_path(const nd_compare *c, nd_format format, const nd_write_options *wo,
+                                const char *path) {
     compare_emit ce = {c, format, wo};
     int err = 0;
     if (!c) return ND_ERR_INVALID;

@@ -37,8 +37,8 @@ static nd_status put_sim(nd_sink *s, double sim) {
     return nd_sink_putc(s, ',');
 }
 
-static nd_status member_row(const nd_report *r, const nd_write_options *wo, int kinds,
-                            size_t k, const nd_cluster_info *c, size_t m, nd_sink *s) {
+static nd_status member_row(const nd_report *r, const nd_write_options *wo, int kinds, size_t k,
+                            const nd_cluster_info *c, size_t m, nd_sink *s) {
     nd_paragraph_info p;
     const char *text;
     size_t len;
@@ -105,7 +105,6 @@ nd_status nd_write_csv(const nd_report *r, const nd_write_options *wo, nd_sink *
         for (size_t m = 0; m < c.size; m++) ND_TRY(member_row(r, wo, kinds, k, &c, m, s));
     }
     if (!kinds) return ND_OK;
-    for (size_t i = 0, np = nd_report_passage_count(r); i < np; i++)
-        ND_TRY(passage_rows(r, i, s));
+    for (size_t i = 0, np = nd_report_passage_count(r); i < np; i++) ND_TRY(passage_rows(r, i, s));
     return ND_OK;
 }

@@ -66,26 +66,24 @@
 #include "report.h"
 #include "text.h"
 
-#define ND_HTML_MATRIX_MAX 150
-#define ND_HTML_MAX_CLUSTERS 500
-#define ND_HTML_MAX_MEMBERS 50
-#define ND_HTML_MAX_PAIRS 5000
-#define ND_HTML_MAX_CHARS 5000
-#define ND_HTML_DIFF_AREA ((size_t)1 << 20)
-#define ND_HTML_MAX_VIEWS 100            /* pair views (--passages) */
+#define ND_HTML_MATRIX_MAX        150
+#define ND_HTML_MAX_CLUSTERS      500
+#define ND_HTML_MAX_MEMBERS       50
+#define ND_HTML_MAX_PAIRS         5000
+#define ND_HTML_MAX_CHARS         5000
+#define ND_HTML_DIFF_AREA         ((size_t)1 << 20)
+#define ND_HTML_MAX_VIEWS         100    /* pair views (--passages) */
 #define ND_HTML_MAX_VIEW_PASSAGES 200    /* passages listed and marked per view */
-#define ND_HTML_MAX_VIEW_BYTES 200000    /* text shown of each side */
-#define ND_HTML_PREVIEW 120              /* characters of a passage's preview */
+#define ND_HTML_MAX_VIEW_BYTES    200000 /* text shown of each side */
+#define ND_HTML_PREVIEW           120    /* characters of a passage's preview */
 
 /* ------------------------------------------------------------------------ */
 /* Escaping                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static nd_status put_html(nd_sink *s, const char *str) {
-    return nd_sink_html(s, str, strlen(str));
-}
+static nd_status put_html(nd_sink *s, const char *str) { return nd_sink_html(s, str, strlen(str)); }
 
-#define ND_HTML_PATH_MAX 60  /* characters of a path shown in a table cell */
+#define ND_HTML_PATH_MAX  60 /* characters of a path shown in a table cell */
 #define ND_HTML_PATH_HEAD 20 /* of them before the "…" when it is shortened */
 
 /* A path for a table cell: as it is, or, longer than ND_HTML_PATH_MAX
@@ -188,12 +186,12 @@ static const char page_css[] =
     "mark.c6{background:#b3f1e6}mark.c7{background:#e8e8a0}\n";
 
 static nd_status page_start(nd_sink *s, const char *title, const char *extra_css) {
-    ND_TRY(nd_sink_puts(s,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"generator\" content=\"neardup " ND_VERSION_STRING "\">\n<title>"));
+    ND_TRY(nd_sink_puts(
+        s, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+           "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+           "<meta name=\"generator\" content=\"neardup " ND_VERSION_STRING "\">\n<title>"));
     ND_TRY(put_html(s, title));
     ND_TRY(nd_sink_puts(s, "</title>\n<style>\n"));
     ND_TRY(nd_sink_puts(s, page_css));
@@ -214,18 +212,18 @@ typedef struct mark_span {
 
 /* How put_marked names the marks of one side. */
 typedef struct mark_style {
-    char side;             /* 'a' or 'b': data-s, and in the id */
-    const char *view;      /* "" (compare) or a pair view's number: data-v,
+    char side;                   /* 'a' or 'b': data-s, and in the id */
+    const char *view;            /* "" (compare) or a pair view's number: data-v,
                               and the id's prefix "v<view>-" */
-    const size_t *ids;     /* q -> the passage's number (data-p, id), or
+    const size_t *ids;           /* q -> the passage's number (data-p, id), or
                               NULL: q itself */
     const unsigned char *common; /* q -> 1: common text (class cm), or NULL */
-    int title_id;          /* unused since ids are numbered from 0 everywhere (issue 17);
+    int title_id;                /* unused since ids are numbered from 0 everywhere (issue 17);
                               the title is "passage #<id>" for both users */
-    int innermost;         /* a byte in several spans goes to the shortest
+    int innermost;               /* a byte in several spans goes to the shortest
                               (1: a sentence inside a longer passage keeps
                               its mark), or to the first (0) */
-    size_t nq;             /* positions q in the list */
+    size_t nq;                   /* positions q in the list */
 } mark_style;
 
 /* A span's length and index, to give bytes to the shortest span last. */
@@ -250,8 +248,8 @@ static int u64_cmp(const void *x, const void *y) {
  * marked: a byte covered by several spans goes to the first of them, or with
  * ms->innermost to the shortest; the first piece of each passage gets the id
  * the other side links to.  Spans past len are cut there. */
-static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark_span *sp,
-                            size_t n, const mark_style *ms) {
+static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark_span *sp, size_t n,
+                            const mark_style *ms) {
     nd_status st = ND_OK;
     size_t nb = 0;
     uint64_t *bounds = NULL;
@@ -296,8 +294,10 @@ static nd_status put_marked(nd_sink *s, const char *text, size_t len, const mark
         size_t lo = 0, hi = nb;
         while (lo < hi) { /* first bound >= b0 */
             size_t mid = lo + (hi - lo) / 2;
-            if (bounds[mid] < b0) lo = mid + 1;
-            else hi = mid;
+            if (bounds[mid] < b0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         for (size_t i = lo; i + 1 < nb && bounds[i] < b1; i++) owner[i] = k;
     }
@@ -403,9 +403,11 @@ static const char scan_js[] =
 /* Sequential blue scale (ColorBrewer "Blues" end points) for a share in
  * per-mille; 5 stops, linear in between. */
 static void heat_colour(uint64_t permille, char *out, int *dark) {
-    static const unsigned stops[5][3] = {
-        {0xf7, 0xfb, 0xff}, {0xc6, 0xdb, 0xef}, {0x6b, 0xae, 0xd6},
-        {0x21, 0x71, 0xb5}, {0x08, 0x30, 0x6b}};
+    static const unsigned stops[5][3] = {{0xf7, 0xfb, 0xff},
+                                         {0xc6, 0xdb, 0xef},
+                                         {0x6b, 0xae, 0xd6},
+                                         {0x21, 0x71, 0xb5},
+                                         {0x08, 0x30, 0x6b}};
     static const char hex[] = "0123456789abcdef";
     if (permille > 1000) permille = 1000;
     unsigned seg = (unsigned)(permille / 250), rest = (unsigned)(permille % 250);
@@ -427,8 +429,8 @@ static void heat_colour(uint64_t permille, char *out, int *dark) {
 }
 
 /* Decodes up to max code points of s[0..n-1] into a new array. */
-static nd_status decode_cps(const char *str, size_t n, size_t max, uint32_t **out,
-                            size_t *count, int *cut) {
+static nd_status decode_cps(const char *str, size_t n, size_t max, uint32_t **out, size_t *count,
+                            int *cut) {
     const unsigned char *p = (const unsigned char *)str;
     uint32_t *v = nd_mallocn(ND_MIN(n, max) + 1, sizeof *v);
     size_t i = 0, k = 0;
@@ -478,8 +480,8 @@ static nd_status put_op(nd_sink *s, int *cur, int op, const uint32_t *v, size_t 
  * enough.  Returns 0 in *diffed when the middle was too large (then the text
  * is written plain).
  */
-static nd_status put_diff(nd_sink *s, const uint32_t *r, size_t nr, const uint32_t *x,
-                          size_t nx, int *diffed) {
+static nd_status put_diff(nd_sink *s, const uint32_t *r, size_t nr, const uint32_t *x, size_t nx,
+                          int *diffed) {
     nd_status st = ND_OK;
     uint32_t *L = NULL;
     size_t pre = 0, suf = 0, n, m;
@@ -505,7 +507,8 @@ static nd_status put_diff(nd_sink *s, const uint32_t *r, size_t nr, const uint32
         /* L[i][j] = LCS of a[i..] and b[j..] */
         for (size_t i = n; i-- > 0;) {
             for (size_t j = m; j-- > 0;) {
-                if (a[i] == b[j]) L[i * W + j] = L[(i + 1) * W + j + 1] + 1;
+                if (a[i] == b[j])
+                    L[i * W + j] = L[(i + 1) * W + j + 1] + 1;
                 else {
                     uint32_t d = L[(i + 1) * W + j], e = L[i * W + j + 1];
                     L[i * W + j] = d >= e ? d : e;
@@ -941,13 +944,12 @@ out:
 /* Pair views (--passages)                                                    */
 /* ------------------------------------------------------------------------ */
 
-static const char views_css[] =
-    ".pairview{border-top:1px solid var(--line);padding:8px 0}\n"
-    ".pairview summary{cursor:pointer}\n"
-    ".pairview .sxs{margin-top:10px}\n"
-    ".pairview h3{font-size:13px;margin:0 0 6px}\n"
-    "mark.cm{background:#e3e6eb;outline:1px dashed #9aa3b2}\n"
-    ".common{color:var(--muted);font-style:italic}\n";
+static const char views_css[] = ".pairview{border-top:1px solid var(--line);padding:8px 0}\n"
+                                ".pairview summary{cursor:pointer}\n"
+                                ".pairview .sxs{margin-top:10px}\n"
+                                ".pairview h3{font-size:13px;margin:0 0 6px}\n"
+                                "mark.cm{background:#e3e6eb;outline:1px dashed #9aa3b2}\n"
+                                ".common{color:var(--muted);font-style:italic}\n";
 
 static const char views_js[] =
     "(function(){\n"
@@ -1003,8 +1005,10 @@ static nd_status view_index_build(const nd_report *r, view_index *vx) {
                 ND_CHECK(nd_report_passage_place(r, i, j, &pl));
                 if (pl.doc == prev) continue;
                 prev = pl.doc;
-                if (fill) vx->pass[cur[pl.doc]++] = i;
-                else vx->start[pl.doc + 1]++;
+                if (fill)
+                    vx->pass[cur[pl.doc]++] = i;
+                else
+                    vx->start[pl.doc + 1]++;
             }
         }
         if (fill) break;
@@ -1063,8 +1067,7 @@ static nd_status write_view_side(const nd_report *r, uint32_t doc, const mark_st
     size_t tlen, nsp = 0;
     uint64_t tsize;
     ND_TRY(nd_report_document(r, doc, &di));
-    ND_TRY(nd_report_document_text(r, doc, ND_HTML_MAX_VIEW_BYTES + 4, tbuf, tcap, &tlen,
-                                   &tsize));
+    ND_TRY(nd_report_document_text(r, doc, ND_HTML_MAX_VIEW_BYTES + 4, tbuf, tcap, &tlen, &tsize));
     if (tlen > ND_HTML_MAX_VIEW_BYTES) { /* cut on a character boundary */
         tlen = ND_HTML_MAX_VIEW_BYTES;
         while (tlen > 0 && ((unsigned char)(*tbuf)[tlen] & 0xC0) == 0x80) tlen--;
@@ -1104,8 +1107,8 @@ static nd_status write_view_side(const nd_report *r, uint32_t doc, const mark_st
 }
 
 /* The row of passage ids[q] in view `view` of documents a and b. */
-static nd_status write_view_row(const nd_report *r, const mark_style *ms, size_t q,
-                                uint32_t a, uint32_t b, nd_sink *s) {
+static nd_status write_view_row(const nd_report *r, const mark_style *ms, size_t q, uint32_t a,
+                                uint32_t b, nd_sink *s) {
     nd_passage_record_info pi;
     size_t i = ms->ids[q], ja = 0, len;
     const char *text;
@@ -1205,8 +1208,10 @@ static nd_status write_views(const nd_report *r, nd_sink *s) {
         /* the passages with places in both: the two ascending lists' common part */
         for (size_t x = vx.start[ov.a], y = vx.start[ov.b];
              x < vx.start[ov.a + 1] && y < vx.start[ov.b + 1];) {
-            if (vx.pass[x] < vx.pass[y]) x++;
-            else if (vx.pass[y] < vx.pass[x]) y++;
+            if (vx.pass[x] < vx.pass[y])
+                x++;
+            else if (vx.pass[y] < vx.pass[x])
+                y++;
             else {
                 if (nv < ND_HTML_MAX_VIEW_PASSAGES) {
                     nd_passage_record_info pi;
@@ -1387,8 +1392,7 @@ out:
     return st;
 }
 
-nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo,
-                                nd_sink *s) {
+nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo, nd_sink *s) {
     nd_compare_doc_info di[2];
     size_t np = nd_compare_passage_count(c);
     static const char *const label[2] = {"A", "B"};

@@ -11,8 +11,6 @@
 nd_status nd_write_html(const nd_report *r, const nd_write_options *wo, nd_sink *s);
 
 /* The comparison of two documents as one self-contained HTML page. */
-nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo,
-                                nd_sink *s);
-
+nd_status nd_write_compare_html(const nd_compare *c, const nd_write_options *wo, nd_sink *s);
 
 #endif /* ND_WRITE_HTML_H */

@@ -113,8 +113,7 @@ static nd_status put_name(nd_sink *s, const char *path) {
     return nd_sink_name(s, path, strlen(path));
 }
 
-static nd_status text_doc(nd_sink *s, const nd_query *q, size_t di,
-                         const nd_query_doc_info *d) {
+static nd_status text_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
     ND_UNUSED(q);
     if (di) ND_TRY(nd_sink_putc(s, '\n'));
     ND_TRY(nd_sink_puts(s, "QUERY "));
@@ -181,8 +180,7 @@ static nd_status put_json_name(nd_sink *s, const char *key, const char *v) {
     return nd_sink_json_string(s, v, strlen(v));
 }
 
-static nd_status jsonl_doc(nd_sink *s, const nd_query *q, size_t di,
-                          const nd_query_doc_info *d) {
+static nd_status jsonl_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
     double thr = 0;
     ND_UNUSED(di);
     ND_TRY(nd_query_threshold(q, &thr));
@@ -273,9 +271,8 @@ static nd_status csv_doc(nd_sink *s, const nd_query *q, size_t di, const nd_quer
     return nd_sink_puts(s, ",,,,,,,,,,,\n");
 }
 
-static nd_status csv_overlap(nd_sink *s, const nd_query_doc_info *d,
-                             const nd_query_overlap_info *o, const nd_query_target_info *t,
-                             size_t k) {
+static nd_status csv_overlap(nd_sink *s, const nd_query_doc_info *d, const nd_query_overlap_info *o,
+                             const nd_query_target_info *t, size_t k) {
     ND_UNUSED(k);
     ND_TRY(nd_sink_puts(s, "overlap,"));
     ND_TRY(csv_str(s, d->path, strlen(d->path)));
@@ -292,9 +289,8 @@ static nd_status csv_overlap(nd_sink *s, const nd_query_doc_info *d,
     return nd_sink_puts(s, ",,,\n");
 }
 
-static nd_status csv_match(nd_sink *s, const nd_query_doc_info *d,
-                           const nd_query_paragraph_info *p, const nd_query_match_info *m,
-                           const nd_query_target_info *t, size_t k) {
+static nd_status csv_match(nd_sink *s, const nd_query_doc_info *d, const nd_query_paragraph_info *p,
+                           const nd_query_match_info *m, const nd_query_target_info *t, size_t k) {
     ND_UNUSED(k);
     ND_TRY(nd_sink_puts(s, "match,"));
     ND_TRY(csv_str(s, d->path, strlen(d->path)));
@@ -433,8 +429,9 @@ nd_status nd_query_write(const nd_query *q, nd_format format, const nd_write_opt
     nd_sink sink = {0};
     nd_status st;
     ND_UNUSED(wo);
-    if (!q || !fn || (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL &&
-                      format != ND_FORMAT_CSV && format != ND_FORMAT_HTML))
+    if (!q || !fn ||
+        (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL && format != ND_FORMAT_CSV &&
+         format != ND_FORMAT_HTML))
         return ND_ERR_INVALID;
     ND_CHECK(nd_sink_open(&sink, fn, user));
     switch (format) {

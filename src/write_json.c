@@ -179,8 +179,8 @@ static nd_status summary_record(const nd_report *r, const nd_write_options *wo, 
     return nd_sink_putc(s, '}');
 }
 
-static nd_status document_record(const nd_report *r, const json_paths *jp, size_t i,
-                                 nd_sink *s, const char *type) {
+static nd_status document_record(const nd_report *r, const json_paths *jp, size_t i, nd_sink *s,
+                                 const char *type) {
     nd_document_info d;
     ND_TRY(nd_report_document(r, i, &d));
     ND_TRY(open_record(s, type));
@@ -212,8 +212,8 @@ static nd_status put_text(const nd_report *r, size_t i, nd_sink *s) {
 
 /* A skipped input: path, reason (the errno's words for an input/output
  * error, else the status's), errno (0 if none), detail (or null). */
-static nd_status skipped_record(const nd_report *r, const json_paths *jp, size_t i,
-                                nd_sink *s, const char *type) {
+static nd_status skipped_record(const nd_report *r, const json_paths *jp, size_t i, nd_sink *s,
+                                const char *type) {
     nd_diag d;
     char why[128];
     const char *reason;
@@ -235,8 +235,8 @@ static nd_status skipped_record(const nd_report *r, const json_paths *jp, size_t
     return nd_sink_putc(s, '}');
 }
 
-static nd_status paragraph_record(const nd_report *r, const json_paths *jp, size_t i,
-                                  nd_sink *s, const char *type) {
+static nd_status paragraph_record(const nd_report *r, const json_paths *jp, size_t i, nd_sink *s,
+                                  const char *type) {
     nd_paragraph_info p;
     ND_TRY(nd_report_paragraph(r, i, &p));
     ND_TRY(open_record(s, type));
@@ -261,8 +261,8 @@ static nd_status paragraph_record(const nd_report *r, const json_paths *jp, size
     return nd_sink_putc(s, '}');
 }
 
-static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t k,
-                                nd_sink *s, const char *type) {
+static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t k, nd_sink *s,
+                                const char *type) {
     nd_cluster_info c;
     ND_TRY(nd_report_cluster(r, k, &c));
     ND_TRY(open_record(s, type));
@@ -292,8 +292,8 @@ static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t
     return nd_sink_puts(s, "]}");
 }
 
-static nd_status overlap_record(const nd_report *r, const json_paths *jp, size_t i,
-                                nd_sink *s, const char *type) {
+static nd_status overlap_record(const nd_report *r, const json_paths *jp, size_t i, nd_sink *s,
+                                const char *type) {
     nd_overlap_info o;
     ND_TRY(nd_report_overlap(r, i, &o));
     ND_TRY(open_record(s, type));
@@ -312,8 +312,8 @@ static nd_status overlap_record(const nd_report *r, const json_paths *jp, size_t
     return nd_sink_putc(s, '}');
 }
 
-static nd_status passage_record(const nd_report *r, const json_paths *jp, size_t i,
-                                nd_sink *s, const char *type) {
+static nd_status passage_record(const nd_report *r, const json_paths *jp, size_t i, nd_sink *s,
+                                const char *type) {
     nd_passage_record_info pi;
     ND_TRY(nd_report_passage(r, i, &pi));
     ND_TRY(open_record(s, type));
@@ -342,8 +342,8 @@ static nd_status passage_record(const nd_report *r, const json_paths *jp, size_t
     return nd_sink_putc(s, '}');
 }
 
-typedef nd_status (*record_fn)(const nd_report *r, const json_paths *jp, size_t i,
-                               nd_sink *s, const char *type);
+typedef nd_status (*record_fn)(const nd_report *r, const json_paths *jp, size_t i, nd_sink *s,
+                               const char *type);
 
 /* The record kinds in output order; kind_on says which are written. */
 static const struct {
@@ -365,13 +365,12 @@ static const struct {
 static int kind_on(const nd_report *r, const nd_write_options *wo, size_t k) {
     nd_summary sm;
     if (kinds[k].write == paragraph_record) return wo->emit_paragraphs & ND_EMIT_PARAGRAPHS;
-    if (kinds[k].write == passage_record)
-        return nd_report_summary(r, &sm) == ND_OK && sm.passages;
+    if (kinds[k].write == passage_record) return nd_report_summary(r, &sm) == ND_OK && sm.passages;
     return 1;
 }
 
-#define ND_JSON_TASK 256 /* records per task */
-#define ND_JSON_BATCH 32 /* tasks whose buffers are held at once */
+#define ND_JSON_TASK  256 /* records per task */
+#define ND_JSON_BATCH 32  /* tasks whose buffers are held at once */
 
 /* A task's output: a sink in front of a growing buffer. */
 typedef struct json_slot {
@@ -431,8 +430,7 @@ static nd_status json_task(void *ctx, size_t t, unsigned worker) {
 }
 
 /* Writes the job's n records to out, a batch of tasks at a time. */
-static nd_status job_run(json_job *j, record_fn write, const char *type, size_t n,
-                         nd_sink *out) {
+static nd_status job_run(json_job *j, record_fn write, const char *type, size_t n, nd_sink *out) {
     size_t ntasks = (n + ND_JSON_TASK - 1) / ND_JSON_TASK;
     j->write = write;
     j->type = type;

@@ -33,9 +33,9 @@
 
 /* A pairwise passage between the query and document `doc`. */
 typedef struct q_item {
-    uint32_t doc;     /* the other document */
-    size_t idx;       /* nd_report_pair_passage index */
-    unsigned qs;      /* the query's side in it (0 or 1) */
+    uint32_t doc;         /* the other document */
+    size_t idx;           /* nd_report_pair_passage index */
+    unsigned qs;          /* the query's side in it (0 or 1) */
     nd_passage_side q, d; /* the query's side, the other's */
     uint64_t matched;
     uint32_t fragments;
@@ -53,14 +53,14 @@ typedef struct q_match {
 
 typedef struct q_view {
     const nd_report *r;
-    uint32_t q;           /* the query document */
+    uint32_t q; /* the query document */
     nd_document_info qi;
-    size_t ndocs;         /* corpus documents (all but query documents) */
+    size_t ndocs; /* corpus documents (all but query documents) */
     q_item *it;
     size_t nit;
     q_match *m;
     size_t nm;
-    uint64_t found;       /* the query's characters in any passage (union) */
+    uint64_t found; /* the query's characters in any passage (union) */
     unsigned min_passage;
 } q_view;
 
@@ -180,8 +180,8 @@ static nd_status view_build(const nd_report *r, q_view *v) {
         while (j < v->nit && v->it[j].doc == v->it[i].doc) j++;
         ND_CHECK(nd_report_document(r, v->it[i].doc, &di));
         q_match *m = &v->m[v->nm++];
-        *m = (q_match){.doc = v->it[i].doc, .first = i, .n = j - i, .chars = di.text_chars,
-                       .path = di.path};
+        *m = (q_match){
+            .doc = v->it[i].doc, .first = i, .n = j - i, .chars = di.text_chars, .path = di.path};
         for (size_t k = i; k < j; k++)
             sp[k - i] = (span){v->it[k].q.start_char, v->it[k].q.start_char + v->it[k].q.chars};
         m->q_chars = span_union(sp, j - i);
@@ -417,7 +417,6 @@ static const char query_css[] =
     ".bar{display:inline-block;height:8px;background:#2457c5;border-radius:2px;"
     "vertical-align:middle;margin-right:6px}\n";
 
-
 static nd_status write_html(const q_view *v, nd_sink *s) {
     ND_TRY(nd_sink_puts(s, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                            "<title>neardup compare: "));
@@ -485,8 +484,8 @@ static nd_status write_html(const q_view *v, nd_sink *s) {
     return nd_sink_puts(s, "</body>\n</html>\n");
 }
 
-nd_status nd_report_write_query(const nd_report *r, nd_format format,
-                                const nd_write_options *wo, nd_write_fn fn, void *user) {
+nd_status nd_report_write_query(const nd_report *r, nd_format format, const nd_write_options *wo,
+                                nd_write_fn fn, void *user) {
     nd_write_options defaults;
     nd_sink sink = {0};
     q_view v;
@@ -501,9 +500,12 @@ nd_status nd_report_write_query(const nd_report *r, nd_format format,
     }
     ND_CHECK(view_build(r, &v));
     ND_CHECK(nd_sink_open(&sink, fn, user));
-    if (format == ND_FORMAT_TEXT) st = write_text(&v, wo, &sink);
-    else if (format == ND_FORMAT_JSONL) st = write_jsonl(&v, &sink);
-    else st = write_html(&v, &sink);
+    if (format == ND_FORMAT_TEXT)
+        st = write_text(&v, wo, &sink);
+    else if (format == ND_FORMAT_JSONL)
+        st = write_jsonl(&v, &sink);
+    else
+        st = write_html(&v, &sink);
     if (st != ND_OK) goto out;
     ND_CHECK(nd_sink_flush(&sink));
 out:

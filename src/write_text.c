@@ -74,7 +74,7 @@
 #include "nd_internal.h"
 
 #define MAX_MEMBERS_SHOWN 10
-#define ELLIPSIS "\xE2\x80\xA6" /* U+2026 */
+#define ELLIPSIS          "\xE2\x80\xA6" /* U+2026 */
 
 /* ------------------------------------------------------------------------ */
 /* Small formatting helpers                                                   */
@@ -144,9 +144,7 @@ static nd_status put_more(nd_sink *s, size_t more) {
     return nd_sink_puts(s, " more\n");
 }
 
-static size_t cap_rows(size_t n, unsigned top) {
-    return top == 0 || n < top ? n : top;
-}
+static size_t cap_rows(size_t n, unsigned top) { return top == 0 || n < top ? n : top; }
 
 /* ------------------------------------------------------------------------ */
 /* Section 1: totals                                                          */
@@ -159,7 +157,7 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm, uint64_t compa
     ND_TRY(nd_sink_puts(s, " read, "));
     ND_TRY(nd_sink_u64(s, sm->skipped));
     ND_TRY(nd_sink_puts(s, sm->skipped == 1 ? " input skipped\n  split        "
-                                             : " inputs skipped\n  split        "));
+                                            : " inputs skipped\n  split        "));
     ND_TRY(nd_sink_u64(s, sm->split_line));
     ND_TRY(nd_sink_puts(s, sm->split_line == 1 ? " file by lines, " : " files by lines, "));
     ND_TRY(nd_sink_u64(s, sm->split_blank));
@@ -178,7 +176,8 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm, uint64_t compa
     ND_TRY(nd_sink_u64(s, sm->duplicated_chars));
     ND_TRY(nd_sink_puts(s, " of "));
     ND_TRY(nd_sink_u64(s, comparable));
-    ND_TRY(nd_sink_puts(s, ")\n               removable, keeping the first copy of each cluster\n"));
+    ND_TRY(
+        nd_sink_puts(s, ")\n               removable, keeping the first copy of each cluster\n"));
     if (sm->common_clusters) {
         ND_TRY(nd_sink_puts(s, "  common text  "));
         ND_TRY(nd_sink_u64(s, sm->common_clusters));
@@ -191,7 +190,7 @@ static nd_status section_totals(nd_sink *s, const nd_summary *sm, uint64_t compa
         ND_TRY(nd_sink_puts(s, "  passages     "));
         ND_TRY(nd_sink_u64(s, sm->passage_records));
         ND_TRY(nd_sink_puts(s, sm->passage_records == 1 ? " copied passage of "
-                                                         : " copied passages of "));
+                                                        : " copied passages of "));
         ND_TRY(nd_sink_u64(s, sm->min_passage));
         ND_TRY(nd_sink_puts(s, "+ characters"));
         if (sm->common_passages) {
@@ -264,8 +263,7 @@ out:
 /* Section 2: documents with text found elsewhere                              */
 /* ------------------------------------------------------------------------ */
 
-static nd_status section_elsewhere(const nd_report *r, const nd_write_options *wo,
-                                   nd_sink *s) {
+static nd_status section_elsewhere(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
     ranked *v = NULL;
     size_t n = 0;
     nd_status st;
@@ -392,8 +390,7 @@ static nd_status count_repeated(const nd_report *r, uint64_t *repeated) {
     return ND_OK;
 }
 
-static nd_status section_within(const nd_report *r, const nd_write_options *wo,
-                                nd_sink *s) {
+static nd_status section_within(const nd_report *r, const nd_write_options *wo, nd_sink *s) {
     ranked *v = NULL;
     uint64_t *repeated = NULL;
     size_t n = 0, ndocs = nd_report_document_count(r);
@@ -491,8 +488,8 @@ static nd_status put_more_blocks(nd_sink *s, size_t more, const char *one, const
     return nd_sink_putc(s, '\n');
 }
 
-static nd_status cluster_block(const nd_report *r, const nd_write_options *wo,
-                               size_t width, size_t k, nd_sink *s) {
+static nd_status cluster_block(const nd_report *r, const nd_write_options *wo, size_t width,
+                               size_t k, nd_sink *s) {
     nd_cluster_info c;
     size_t width_loc = 0;
     ND_TRY(nd_report_cluster(r, k, &c));
@@ -530,8 +527,8 @@ static nd_status cluster_block(const nd_report *r, const nd_write_options *wo,
     return put_more(s, c.size - shown);
 }
 
-static nd_status section_clusters(const nd_report *r, const nd_write_options *wo,
-                                  size_t width, nd_sink *s) {
+static nd_status section_clusters(const nd_report *r, const nd_write_options *wo, size_t width,
+                                  nd_sink *s) {
     size_t n = nd_report_cluster_count(r);
     size_t shown = cap_rows(n, wo->top);
     ND_TRY(nd_sink_puts(s, "\nLargest clusters\n"
@@ -590,8 +587,8 @@ static nd_status passage_block(const nd_report *r, const nd_write_options *wo, s
     return put_more(s, pi.places - shown);
 }
 
-static nd_status section_passages(const nd_report *r, const nd_write_options *wo,
-                                  size_t width, nd_sink *s) {
+static nd_status section_passages(const nd_report *r, const nd_write_options *wo, size_t width,
+                                  nd_sink *s) {
     size_t n = nd_report_passage_count(r);
     size_t shown = cap_rows(n, wo->top);
     ND_TRY(nd_sink_puts(s, "\nCopied passages\n"));

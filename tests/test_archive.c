@@ -50,7 +50,8 @@ static uint8_t *make(int format, int filter, const entry *es, size_t n, size_t *
     cr_assert_not_null(buf);
     cr_assert_eq(archive_write_set_format(a, format), ARCHIVE_OK, "%s", archive_error_string(a));
     if (filter != ARCHIVE_FILTER_NONE)
-        cr_assert_eq(archive_write_add_filter(a, filter), ARCHIVE_OK, "%s", archive_error_string(a));
+        cr_assert_eq(archive_write_add_filter(a, filter), ARCHIVE_OK, "%s",
+                     archive_error_string(a));
     cr_assert_eq(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
     for (size_t i = 0; i < n; i++) {
         struct archive_entry *e = archive_entry_new();
@@ -146,7 +147,8 @@ static void expect_sample(const got_entry *g, size_t n, const char *what) {
         cr_expect_eq(g[i].mtime_ns, (int64_t)e->mtime * 1000000000, "%s: %s mtime", what, e->name);
         cr_expect_eq(g[i].regular, e->data != NULL && !e->link, "%s: %s regular", what, e->name);
         cr_expect_eq(g[i].len, data_len(e), "%s: %s size", what, e->name);
-        if (e->data) cr_expect(memcmp(g[i].data, e->data, data_len(e)) == 0, "%s: %s", what, e->name);
+        if (e->data)
+            cr_expect(memcmp(g[i].data, e->data, data_len(e)) == 0, "%s: %s", what, e->name);
     }
 }
 
@@ -159,7 +161,8 @@ Test(archive, the_magic_test_takes_archives_and_compressed_data_only) {
     for (size_t k = 0; k < NKINDS; k++) {
         size_t len = 0;
         uint8_t *a = make(kinds[k].format, kinds[k].filter, sample, NSAMPLE, &len);
-        cr_expect(nd_archive_magic(a, ND_MIN(len, 8192)), "%s (%d)", kinds[k].name, kinds[k].format);
+        cr_expect(nd_archive_magic(a, ND_MIN(len, 8192)), "%s (%d)", kinds[k].name,
+                  kinds[k].format);
         a[148] ^= 1; /* a tar checksum that no longer holds */
         if (kinds[k].filter == ARCHIVE_FILTER_NONE && kinds[k].format != ARCHIVE_FORMAT_ZIP)
             cr_expect_not(nd_archive_magic(a, ND_MIN(len, 8192)), "bad checksum");
@@ -180,8 +183,10 @@ Test(archive, every_kind_gives_its_entries_in_order_with_names_modes_times_and_b
         expect_sample(g, n, kinds[k].name);
         cr_expect_str_eq(nd_archive_kind_name(&kind), kinds[k].name);
         cr_expect_eq(kind.filter, kinds[k].filter);
-        if (kinds[k].format == ARCHIVE_FORMAT_ZIP) cr_expect_eq(kind.format, ARCHIVE_FORMAT_ZIP);
-        else cr_expect_eq(kind.format & ARCHIVE_FORMAT_BASE_MASK, ARCHIVE_FORMAT_TAR);
+        if (kinds[k].format == ARCHIVE_FORMAT_ZIP)
+            cr_expect_eq(kind.format, ARCHIVE_FORMAT_ZIP);
+        else
+            cr_expect_eq(kind.format & ARCHIVE_FORMAT_BASE_MASK, ARCHIVE_FORMAT_TAR);
         free(a);
     }
 }
@@ -340,16 +345,15 @@ Test(archive, a_truncated_archive_gives_the_members_before_the_damage) {
             cr_expect(st == ND_ERR_ARCHIVE || (kinds[k].format == ARCHIVE_FORMAT_ZIP && n == 3),
                       "%s cut %zu of %zu: %s", kinds[k].name, cut, len, nd_strerror(st));
             if (st == ND_ERR_ARCHIVE) {
-                cr_expect_neq(nd_archive_error(ar)[0], '\0', "%s cut %zu: no words",
-                              kinds[k].name, cut);
+                cr_expect_neq(nd_archive_error(ar)[0], '\0', "%s cut %zu: no words", kinds[k].name,
+                              cut);
                 if (whole) partial++;
             }
             nd_archive_close(ar);
             free(c);
         }
         if (kinds[k].filter != ARCHIVE_FILTER_BZIP2)
-            cr_expect_gt(partial, 0, "%s: no cut gave whole members before damage",
-                         kinds[k].name);
+            cr_expect_gt(partial, 0, "%s: no cut gave whole members before damage", kinds[k].name);
         free(a);
     }
 }
@@ -540,8 +544,7 @@ Test(archive_input, members_are_documents_named_archive_slash_slash_member) {
     /* the binary member: one note, not a skipped input */
     cr_expect_eq(cfg.skipped, 0u);
     cr_assert_eq(log.n, 1);
-    cr_expect(strstr(log.lines[0], "//bin.dat|success|binary member") != NULL, "%s",
-              log.lines[0]);
+    cr_expect(strstr(log.lines[0], "//bin.dat|success|binary member") != NULL, "%s", log.lines[0]);
     nd_doctab_release(&dt);
 }
 
@@ -637,7 +640,8 @@ Test(archive_input, members_over_the_limit_are_skipped_and_nested_archives_noted
     cr_expect(strstr(log.lines[0], "//inner.tar.gz|success|an archive or compressed data") != NULL,
               "%s", log.lines[0]);
     cr_expect(strstr(log.lines[1], "//big.txt|file larger than --max-file-size|limit is 4096") !=
-                  NULL, "%s", log.lines[1]);
+                  NULL,
+              "%s", log.lines[1]);
     nd_doctab_release(&dt);
     free(buf);
     free(big_text);
@@ -734,7 +738,8 @@ Test(archive, fuzz_regressions) {
         nd_archive_edit ed = {copy_all, NULL, NULL, NULL};
         nd_test_buf out = {0};
         char why[256];
-        nd_status st = nd_archive_rewrite(&src, &kind, &ed, nd_test_buf_write, &out, why, sizeof why);
+        nd_status st =
+            nd_archive_rewrite(&src, &kind, &ed, nd_test_buf_write, &out, why, sizeof why);
         cr_expect(st == ND_OK || (st == ND_ERR_ARCHIVE && why[0]), "%s: %s", inputs[k],
                   nd_strerror(st));
         free(out.data);
@@ -749,8 +754,8 @@ Test(archive, fuzz_regressions) {
  * rewrite is a zip that reads back. */
 Test(archive, a_zip_with_a_damaged_first_header_stays_a_zip) {
     size_t n = 0;
-    char *raw = nd_test_read_file(
-        nd_test_data_path("fuzz/regress/archive/zip-first-header-damaged"), &n);
+    char *raw =
+        nd_test_read_file(nd_test_data_path("fuzz/regress/archive/zip-first-header-damaged"), &n);
     nd_archive_src src = {-1, (const uint8_t *)raw, n};
     nd_archive_reader *ar = NULL;
     nd_archive_kind kind;

@@ -17,17 +17,15 @@
 #include "neardup.h"
 #include "support.h"
 
-#define P1 "这是一个用于测试的段落，内容相当长，足以被聚类算法识别为重复的段落之一。"
-#define P2 "The committee approved the annual budget after a long debate on Tuesday evening."
+#define P1  "这是一个用于测试的段落，内容相当长，足以被聚类算法识别为重复的段落之一。"
+#define P2  "The committee approved the annual budget after a long debate on Tuesday evening."
 #define P2X "The committee approved the annual budget after a long debate on Tuesday night."
-
-
 
 static void make_root(void) { nd_test_tmp_make("clean"); }
 
 static void remove_root(void) { nd_test_tmp_remove(); }
 
-#define root nd_test_tmp_dir()
+#define root     nd_test_tmp_dir()
 #define put_file nd_test_tmp_put
 
 static void put_gz(const char *rel, const char *text) {
@@ -100,9 +98,9 @@ static nd_clean_plan *plan_for(const nd_report *r, nd_keep keep, nd_scope scope)
 /* ------------------------------------------------------------------------ */
 
 static const char *const DOCS[] = {
-    "Title zero\n\n" P1 "\n\n" P2 "\n",        /* doc0: P1, P2 */
+    "Title zero\n\n" P1 "\n\n" P2 "\n",                                        /* doc0: P1, P2 */
     "Title one\n" P1 "\nUnique line one is about apples and pears.\n" P1 "\n", /* P1 twice */
-    "Title two\n" P2X "\n",                    /* doc2: near-duplicate of P2 */
+    "Title two\n" P2X "\n", /* doc2: near-duplicate of P2 */
 };
 
 Test(clean_plan, scope_all_keeps_one_paragraph_per_cluster) {
@@ -324,7 +322,8 @@ Test(clean_tree, cleaned_files_and_log_reconstruct_every_input) {
     cr_assert_str_eq(a, crlf); /* doc a holds the kept copies: unchanged */
     free(a);
     /* no temporary files are left behind */
-    snprintf(path, sizeof path, "ls -A '%s/out' '%s/out/sub' | grep -c '^\\.' > /dev/null", root, root);
+    snprintf(path, sizeof path, "ls -A '%s/out' '%s/out/sub' | grep -c '^\\.' > /dev/null", root,
+             root);
     cr_assert_neq(system(path), 0);
 
     nd_clean_plan_free(p);

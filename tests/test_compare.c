@@ -14,8 +14,6 @@
 #include "support.h"
 #include "text.h"
 
-
-
 /* threshold 0: the default */
 static nd_compare *cmp(const char *a, const char *b, unsigned min_passage, double threshold) {
     nd_compare_options co;
@@ -23,8 +21,7 @@ static nd_compare *cmp(const char *a, const char *b, unsigned min_passage, doubl
     nd_compare_options_default(&co);
     if (min_passage) co.min_passage = min_passage;
     if (threshold > 0) co.threshold = threshold;
-    cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), &co, &c),
-                 ND_OK);
+    cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), &co, &c), ND_OK);
     return c;
 }
 
@@ -159,17 +156,16 @@ Test(compare, text_output_pairs_the_passages_with_path_and_line) {
     nd_write_options_default(&wo);
     wo.preview = 20;
     cr_assert_eq(nd_compare_write(c, ND_FORMAT_TEXT, &wo, nd_test_buf_write, &m), ND_OK);
-    cr_assert_str_eq(m.data,
-                     "A  a.txt  (118 characters)\n"
-                     "B  b.txt  (88 characters)\n"
-                     "\n"
-                     "46.6% of A appears in B (55 of 118 comparable characters)\n"
-                     "62.5% of B appears in A (55 of 88 comparable characters)\n"
-                     "1 shared passage of at least 30 characters\n"
-                     "\n"
-                     "#0  55 matching characters in 2 pieces\n"
-                     "  A  a.txt:2  The quick brown fox ...\n"
-                     "  B  b.txt:2  the quick brown fox ...\n");
+    cr_assert_str_eq(m.data, "A  a.txt  (118 characters)\n"
+                             "B  b.txt  (88 characters)\n"
+                             "\n"
+                             "46.6% of A appears in B (55 of 118 comparable characters)\n"
+                             "62.5% of B appears in A (55 of 88 comparable characters)\n"
+                             "1 shared passage of at least 30 characters\n"
+                             "\n"
+                             "#0  55 matching characters in 2 pieces\n"
+                             "  A  a.txt:2  The quick brown fox ...\n"
+                             "  B  b.txt:2  the quick brown fox ...\n");
     free(m.data);
     nd_compare_free(c);
 }
@@ -181,7 +177,8 @@ Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
     cr_assert_str_eq(
         m.data,
         "{\"type\":\"compare\",\"a\":\"a.txt\",\"b\":\"b.txt\",\"a_bytes\":147,\"b_bytes\":114,"
-        "\"a_encoding\":\"utf-8\",\"b_encoding\":\"utf-8\",\"a_chars\":118,\"b_chars\":88,\"a_in_b_chars\":55,\"a_in_b_share\":0.4661,"
+        "\"a_encoding\":\"utf-8\",\"b_encoding\":\"utf-8\",\"a_chars\":118,\"b_chars\":88,\"a_in_b_"
+        "chars\":55,\"a_in_b_share\":0.4661,"
         "\"b_in_a_chars\":55,\"b_in_a_share\":0.6250,\"passages\":1,\"min_passage\":30,"
         "\"max_gap\":16,\"threshold\":0.3000,\"shingle\":5}\n"
         "{\"type\":\"passage\",\"id\":0,\"matched_chars\":55,\"fragments\":2,"
@@ -241,7 +238,8 @@ Test(compare, honours_min_passage_exactly) {
 
 Test(compare, finds_a_copy_across_scripts_and_punctuation) {
     const char *a = "前言。\n這個報告說明了我們們的態度：經濟發展需要穩定的環境和長期的規劃。\n";
-    const char *b = "另外的开头\n有人写道这个报告说明了我们们的态度，经济发展需要稳定的环境和长期的规划！完\n";
+    const char *b =
+        "另外的开头\n有人写道这个报告说明了我们们的态度，经济发展需要稳定的环境和长期的规划！完\n";
     nd_compare *c = cmp(a, b, 20, 0);
     nd_passage_info p;
     cr_assert_eq(nd_compare_passage_count(c), 1);
@@ -292,8 +290,10 @@ static char *to_gbk(const char *s, size_t *n) {
 
 Test(compare, decodes_another_encoding_and_locates_passages_in_its_own_bytes) {
     const char *utf8 = "前言：这一段不同。\n"
-                       "我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩效考核的主要内容。\n";
-    const char *other = "我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩效考核的主要内容。\n";
+                       "我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩"
+                       "效考核的主要内容。\n";
+    const char *other = "我们坚持把意识形态工作同业务工作同部署、同落实、同检查、同考核，纳入年终绩"
+                        "效考核的主要内容。\n";
     size_t glen = 0;
     char *gbk = to_gbk(other, &glen);
     nd_test_tmp_make("cmpenc");
@@ -305,20 +305,20 @@ Test(compare, decodes_another_encoding_and_locates_passages_in_its_own_bytes) {
     nd_compare *c = NULL;
     /* the encoding option applies to both files: a.txt is not GBK text,
      * so this compare must not find the passage in it as GBK */
-    cr_assert_eq(nd_compare_paths(nd_test_tmp_at("a.txt"), nd_test_tmp_at("b.txt"), &co, NULL,
-                                  NULL, &c),
-                 ND_OK);
+    cr_assert_eq(
+        nd_compare_paths(nd_test_tmp_at("a.txt"), nd_test_tmp_at("b.txt"), &co, NULL, NULL, &c),
+        ND_OK);
     cr_assert_eq(nd_compare_passage_count(c), 0);
     nd_compare_free(c);
     c = NULL;
     nd_compare_options_default(&co); /* auto: each file its own */
-    cr_assert_eq(nd_compare_paths(nd_test_tmp_at("a.txt"), nd_test_tmp_at("b.txt"), &co, NULL,
-                                  NULL, &c),
-                 ND_OK);
+    cr_assert_eq(
+        nd_compare_paths(nd_test_tmp_at("a.txt"), nd_test_tmp_at("b.txt"), &co, NULL, NULL, &c),
+        ND_OK);
     nd_compare_doc_info di;
     cr_assert_eq(nd_compare_document(c, 1, &di), ND_OK);
-    cr_assert_eq(di.bytes, glen);                      /* its own bytes */
-    cr_assert_neq(strcmp(di.encoding, "utf-8"), 0);   /* decoded */
+    cr_assert_eq(di.bytes, glen);                   /* its own bytes */
+    cr_assert_neq(strcmp(di.encoding, "utf-8"), 0); /* decoded */
     cr_assert_eq(nd_compare_passage_count(c), 1);
     nd_passage_info pi;
     cr_assert_eq(nd_compare_passage(c, 0, &pi), ND_OK);

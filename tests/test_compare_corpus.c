@@ -15,12 +15,12 @@
 #include "neardup.h"
 #include "support.h"
 
-#define S1 "The harbour lights were counted every evening by the old keeper, who wrote them down."
-#define S2 "Nothing in this sentence is found anywhere else; it is the query's own prose."
-#define S3 "Between the two piers the water stayed calm, even in the worst storms of winter."
+#define S1     "The harbour lights were counted every evening by the old keeper, who wrote them down."
+#define S2     "Nothing in this sentence is found anywhere else; it is the query's own prose."
+#define S3     "Between the two piers the water stayed calm, even in the worst storms of winter."
 #define C_SIMP "这是一个关于态度和发展的简单句子，我们在此测试繁体和简体的转换是否正确无误。"
 #define C_TRAD "這是一個關於態度(tài)和發展的簡單句子，我們在此測試繁體和簡體的轉換是否正確無誤。"
-#define S4 "A sentence the two corpus documents share with each other, and never with the query."
+#define S4     "A sentence the two corpus documents share with each other, and never with the query."
 
 static const char q_text[] = S1 " " S2 "\n" S3 "\n\n" C_SIMP "\n";
 static const char a_text[] = "An opening line of its own, quite unlike anything else.\n" S1

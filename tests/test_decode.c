@@ -55,9 +55,8 @@ static void check_map(const nd_decode_out *out, const char *utf8, size_t n, cons
         size_t plen = 0;
         uint8_t *p = d ? conv("UTF-8", enc, utf8, d, &plen) : NULL;
         uint64_t want = bom + plen;
-        cr_assert_eq(nd_decmap_orig(&out->map, d), want, "%s: decoded %zu -> %llu, naive %llu",
-                     enc, d, (unsigned long long)nd_decmap_orig(&out->map, d),
-                     (unsigned long long)want);
+        cr_assert_eq(nd_decmap_orig(&out->map, d), want, "%s: decoded %zu -> %llu, naive %llu", enc,
+                     d, (unsigned long long)nd_decmap_orig(&out->map, d), (unsigned long long)want);
         free(p);
         if (d == n) break;
         size_t adv = 1;
@@ -88,8 +87,9 @@ static void roundtrip(const char *utf8, size_t n, const char *enc, const char *b
 
 #define JA "日本語のテキストです。カタカナとひらがな、漢字を含みます。\n半角ｶﾀｶﾅと全角ＡＢＣ。\n"
 #define KO "한국어 텍스트입니다. 이것은 시험입니다.\n두 번째 줄.\n"
-#define LATIN "The caf\u00e9 served cr\u00e8me br\u00fbl\u00e9e \u2014 \u201cproper\u201d coffee, " \
-              "said the na\u00efve se\u00f1or. 5\u20ac\n"
+#define LATIN                                                                                      \
+    "The caf\u00e9 served cr\u00e8me br\u00fbl\u00e9e \u2014 \u201cproper\u201d coffee, "          \
+    "said the na\u00efve se\u00f1or. 5\u20ac\n"
 
 Test(decode, gbk_and_gb18030_map_matches_naive) {
     size_t n;
@@ -137,8 +137,10 @@ static void wide_check(unsigned unit, int be, uint32_t seed) {
     for (size_t c = 0; c < nch; c++) {
         seed = seed * 1103515245u + 12345u;
         const unsigned r = (seed >> 16) % 1000;
-        uint32_t cp = r < 300 ? 'a' + r % 26 : r < 700 ? 0x4E00 + r : r < 990 ? 0x1F600 + r % 64
-                                                                              : 0xFFFFFFFF;
+        uint32_t cp = r < 300   ? 'a' + r % 26
+                      : r < 700 ? 0x4E00 + r
+                      : r < 990 ? 0x1F600 + r % 64
+                                : 0xFFFFFFFF;
         dpos[k] = w;
         opos[k++] = n;
         uint32_t units[2];
@@ -170,9 +172,9 @@ static void wide_check(unsigned unit, int be, uint32_t seed) {
     cr_assert_eq(out.len, w, "%s: %zu decoded bytes, expected %zu", enc, out.len, w);
     cr_assert_eq(memcmp(out.text, want, w), 0, "%s: decoded text differs", enc);
     for (size_t c = 0; c < k; c++)
-        cr_assert_eq(nd_decmap_orig(&out.map, dpos[c]), opos[c], "%s: character %zu at %llu, not %llu",
-                     enc, c, (unsigned long long)nd_decmap_orig(&out.map, dpos[c]),
-                     (unsigned long long)opos[c]);
+        cr_assert_eq(
+            nd_decmap_orig(&out.map, dpos[c]), opos[c], "%s: character %zu at %llu, not %llu", enc,
+            c, (unsigned long long)nd_decmap_orig(&out.map, dpos[c]), (unsigned long long)opos[c]);
     cr_expect_eq(nd_decmap_orig(&out.map, w), n);
     nd_decode_release(&out);
     free(src);
@@ -212,8 +214,8 @@ Test(decode, invalid_bytes_become_replacement_characters) {
     cr_expect_eq(nd_decmap_orig(&out.map, 11), 7);
     cr_expect_eq(nd_decmap_orig(&out.map, 17), 11);
     cr_expect_eq(nd_decmap_orig(&out.map, 20), 12);
-    cr_expect_eq(nd_decmap_orig(&out.map, 3), 2);  /* after 中 */
-    cr_expect_eq(nd_decmap_orig(&out.map, 7), 5);  /* after "中文a" */
+    cr_expect_eq(nd_decmap_orig(&out.map, 3), 2); /* after 中 */
+    cr_expect_eq(nd_decmap_orig(&out.map, 7), 5); /* after "中文a" */
     nd_decode_release(&out);
     free(a);
     free(b);
@@ -305,7 +307,8 @@ Test(decode, detects_gbk_big5_cp1252) {
     free(e);
     free(s);
 
-    const char *latin = LATIN LATIN "R\u00e9sum\u00e9 writing is an art: you don\u2019t list everything.\n";
+    const char *latin =
+        LATIN LATIN "R\u00e9sum\u00e9 writing is an art: you don\u2019t list everything.\n";
     e = conv("UTF-8", "WINDOWS-1252", latin, strlen(latin), &elen);
     out = detect_of(e, elen);
     cr_expect_str_eq(out.enc, "windows-1252");
@@ -355,7 +358,9 @@ Test(decode, sniff_decides_on_the_head) {
     cr_expect_str_eq(o.enc, "");
     o = sniff("some text\0more text\n", 20, 20, "auto"); /* a stray NUL */
     cr_expect_eq(o.kind, ND_SNIFF_BINARY);
-    o = sniff("\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0", 20, 20, "auto");
+    o = sniff("\x7f"
+              "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0",
+              20, 20, "auto");
     cr_expect_eq(o.kind, ND_SNIFF_BINARY);
     o = sniff("\xFF\xFEh\0i\0", 6, 6, "auto");
     cr_expect_eq(o.kind, ND_SNIFF_DECODE);
@@ -368,7 +373,8 @@ Test(decode, sniff_decides_on_the_head) {
     cr_expect_eq(o.bom, 4);
 
     /* no mark: English, Chinese and Russian in UTF-16 and UTF-32 */
-    const char *texts[] = {"Hello, world.\nA second line of text.\n", NULL, "Привет, мир.\nВторая строка.\n"};
+    const char *texts[] = {"Hello, world.\nA second line of text.\n", NULL,
+                           "Привет, мир.\nВторая строка.\n"};
     char *zh = seed_prefix("000_11051e509f6edff7.txt", 3000, &n);
     texts[1] = zh;
     const char *encs[] = {"UTF-16LE", "UTF-16BE", "UTF-32LE", "UTF-32BE"};
@@ -407,7 +413,7 @@ static void make_tmp(void) { nd_test_tmp_make("decode"); }
 
 static void rm_tmp(void) { nd_test_tmp_remove(); }
 
-#define at nd_test_tmp_at
+#define at  nd_test_tmp_at
 #define put nd_test_tmp_put
 
 typedef struct notes {
@@ -472,8 +478,8 @@ Test(decode_scan, copies_cluster_with_originals_at_original_offsets, .init = mak
             cr_expect_eq(pc.line, pa.line);
             cr_assert_leq(pc.offset + pc.length, olen);
             size_t dlen;
-            uint8_t *dec = pc.length ? conv(py[e], "UTF-8", orig + pc.offset, pc.length, &dlen)
-                                     : NULL;
+            uint8_t *dec =
+                pc.length ? conv(py[e], "UTF-8", orig + pc.offset, pc.length, &dlen) : NULL;
             if (!pc.length) dlen = 0;
             cr_expect_eq(dlen, pa.length, "%s paragraph %zu", encs[e], i);
             cr_expect_eq(memcmp(dec, s + pa.offset, pa.length), 0, "%s paragraph %zu", encs[e], i);
@@ -555,8 +561,10 @@ static int ref_utf8_valid(const uint8_t *h, size_t n, int cut) {
     for (size_t i = 0; i < n && multi < 256;) { /* decode.c: ND_UTF8_ENOUGH */
         size_t adv = 0;
         if (nd_utf8_next(h + i, n - i, &adv) == ND_UTF8_INVALID) {
-            unsigned need = h[i] >= 0xF0 && h[i] <= 0xF4 ? 4 : h[i] >= 0xE0 && h[i] <= 0xEF ? 3
-                            : h[i] >= 0xC2 && h[i] <= 0xDF ? 2 : 0;
+            unsigned need = h[i] >= 0xF0 && h[i] <= 0xF4   ? 4
+                            : h[i] >= 0xE0 && h[i] <= 0xEF ? 3
+                            : h[i] >= 0xC2 && h[i] <= 0xDF ? 2
+                                                           : 0;
             if (!cut || !need || n - i >= need) return 0;
             for (size_t j = i + 1; j < n; j++)
                 if ((h[j] & 0xC0) != 0x80) return 0;
@@ -569,20 +577,39 @@ static int ref_utf8_valid(const uint8_t *h, size_t n, int cut) {
 }
 
 Test(decode, utf8_test_agrees_with_decoding) {
-    static const uint8_t pieces[][4] = {
-        {'a'}, {' '}, {0xC3, 0xA9}, {0xE4, 0xB8, 0xAD}, {0xE0, 0xA0, 0x80}, {0xE0, 0x9F, 0x80},
-        {0xED, 0x9F, 0xBF}, {0xED, 0xA0, 0x80}, {0xEF, 0xBF, 0xBD}, {0xF0, 0x90, 0x80, 0x80},
-        {0xF0, 0x8F, 0x80, 0x80}, {0xF4, 0x8F, 0xBF, 0xBF}, {0xF4, 0x90, 0x80, 0x80},
-        {0xC0, 0x80}, {0xC1, 0xBF}, {0xF5, 0x80, 0x80, 0x80}, {0x80}, {0xBF}, {0xE4, 0x41},
-        {0xE4, 0xB8}, {0xC3}, {0xF0, 0x90, 0x80}, {0xFF}};
-    static const unsigned plen[] = {1, 1, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 2, 2, 4, 1, 1, 2, 2, 1, 3, 1};
+    static const uint8_t pieces[][4] = {{'a'},
+                                        {' '},
+                                        {0xC3, 0xA9},
+                                        {0xE4, 0xB8, 0xAD},
+                                        {0xE0, 0xA0, 0x80},
+                                        {0xE0, 0x9F, 0x80},
+                                        {0xED, 0x9F, 0xBF},
+                                        {0xED, 0xA0, 0x80},
+                                        {0xEF, 0xBF, 0xBD},
+                                        {0xF0, 0x90, 0x80, 0x80},
+                                        {0xF0, 0x8F, 0x80, 0x80},
+                                        {0xF4, 0x8F, 0xBF, 0xBF},
+                                        {0xF4, 0x90, 0x80, 0x80},
+                                        {0xC0, 0x80},
+                                        {0xC1, 0xBF},
+                                        {0xF5, 0x80, 0x80, 0x80},
+                                        {0x80},
+                                        {0xBF},
+                                        {0xE4, 0x41},
+                                        {0xE4, 0xB8},
+                                        {0xC3},
+                                        {0xF0, 0x90, 0x80},
+                                        {0xFF}};
+    static const unsigned plen[] = {1, 1, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4,
+                                    4, 2, 2, 4, 1, 1, 2, 2, 1, 3, 1};
     uint8_t buf[1200];
     uint64_t x = 0x243F6A8885A308D3u;
     size_t agree_valid = 0;
     for (int t = 0; t < 200000; t++) {
         size_t n = 0;
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        unsigned k = (x >> 50) % 8 == 0 ? 300 : (unsigned)(x % 12) + 1, bad = (unsigned)(x >> 8) % 4 == 0;
+        unsigned k = (x >> 50) % 8 == 0 ? 300 : (unsigned)(x % 12) + 1,
+                 bad = (unsigned)(x >> 8) % 4 == 0;
         buf[n++] = 'x'; /* no byte-order mark at the start */
         for (unsigned j = 0; j < k; j++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;

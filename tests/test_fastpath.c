@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "support.h"
 #include "text.h"
 
@@ -69,7 +68,8 @@ static void check_same_n(pair_norm *p, const uint8_t *s, size_t n, size_t nflags
             for (size_t i = 0; i < n && i < 64; i++)
                 k += (size_t)snprintf(hex + k, sizeof hex - k, "%02x ", s[i]);
             hex[k] = '\0';
-            cr_assert(same, "flags 0x%x: %zu/%zu tokens, %zu/%zu chars (fast/general) on %zu bytes: %s",
+            cr_assert(same,
+                      "flags 0x%x: %zu/%zu tokens, %zu/%zu chars (fast/general) on %zu bytes: %s",
                       fast_flags[f], na, nb, ca, cb, n, hex);
         }
     }
@@ -79,8 +79,8 @@ static void check_same_n(pair_norm *p, const uint8_t *s, size_t n, size_t nflags
         size_t na = 0, nb = 0;
         cr_assert_eq(nd_norm_chars_mapped(&p->fast[f], s, n, &ca, &ba, &ea, &na), ND_OK);
         cr_assert_eq(nd_norm_chars_mapped_general(&p->gen[f], s, n, &cb, &bb, &eb, &nb), ND_OK);
-        cr_assert_eq(na, nb, "flags 0x%x: %zu/%zu mapped characters on %zu bytes",
-                     fast_flags[f], na, nb, n);
+        cr_assert_eq(na, nb, "flags 0x%x: %zu/%zu mapped characters on %zu bytes", fast_flags[f],
+                     na, nb, n);
         for (size_t i = 0; i < na; i++)
             cr_assert(ca[i] == cb[i] && ba[i] == bb[i] && ea[i] == eb[i],
                       "flags 0x%x: character %zu: U+%04X [%zu,%zu) / U+%04X [%zu,%zu)",
@@ -178,23 +178,113 @@ static uint64_t rng_next(uint64_t *s) {
  * ㍿), combining marks (slow path), hangul jamo, format and control
  * characters, white space, ill-formed and truncated UTF-8. */
 static const char *const pieces[] = {
-    "態", "态", "們", "(tài)", "（tài）", "(ta\xCC\x80i)", "(tai4)", "(lv\xCC\x88)",
-    "(lu\xCC\x88)", "(a)", "(pm2.5)", "(二)", "(", ")", "（", "）", "(zhuāng)",
-    "(ǚ)", "(nǚ)", "(m)", "(hng)", "Y", "a", "Z", "9", "2013", " ", "\t", "\n",
-    "\xE3\x80\x80", "，", ",", "。", "！", "Ａ", "ｚ", "１", "\xEF\xB7\xBA", "ﬁ", "½",
-    "㍿", "\xCC\x81", "e\xCC\x81", "\xE1\x85\xA1", "\xE1\x84\x80", "\xEF\xBB\xBF",
-    "\xE2\x80\x8B", "\xC2\xAD", "\x01", "\x7F", "\xFF", "\x80", "\xC0\xAF",
-    "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE6\x97", "\xF0\x9F",
-    "\xF0\x9F\x98\x80", "\xC3\xA9", "\xC3\x89", "İ", "ß", "ﾃ", "ｶ", "가", "\xEF\xBF\xBD",
-    "\xEF\xBF\xBE", "𠀀", "丽", "\xEF\xA4\x80", "abc", "ABC", "ǎ", "ê", "ü", "ḿ",
+    "態",
+    "态",
+    "們",
+    "(tài)",
+    "（tài）",
+    "(ta\xCC\x80i)",
+    "(tai4)",
+    "(lv\xCC\x88)",
+    "(lu\xCC\x88)",
+    "(a)",
+    "(pm2.5)",
+    "(二)",
+    "(",
+    ")",
+    "（",
+    "）",
+    "(zhuāng)",
+    "(ǚ)",
+    "(nǚ)",
+    "(m)",
+    "(hng)",
+    "Y",
+    "a",
+    "Z",
+    "9",
+    "2013",
+    " ",
+    "\t",
+    "\n",
+    "\xE3\x80\x80",
+    "，",
+    ",",
+    "。",
+    "！",
+    "Ａ",
+    "ｚ",
+    "１",
+    "\xEF\xB7\xBA",
+    "ﬁ",
+    "½",
+    "㍿",
+    "\xCC\x81",
+    "e\xCC\x81",
+    "\xE1\x85\xA1",
+    "\xE1\x84\x80",
+    "\xEF\xBB\xBF",
+    "\xE2\x80\x8B",
+    "\xC2\xAD",
+    "\x01",
+    "\x7F",
+    "\xFF",
+    "\x80",
+    "\xC0\xAF",
+    "\xE0\x80\xAF",
+    "\xED\xA0\x80",
+    "\xF4\x90\x80\x80",
+    "\xE6\x97",
+    "\xF0\x9F",
+    "\xF0\x9F\x98\x80",
+    "\xC3\xA9",
+    "\xC3\x89",
+    "İ",
+    "ß",
+    "ﾃ",
+    "ｶ",
+    "가",
+    "\xEF\xBF\xBD",
+    "\xEF\xBF\xBE",
+    "𠀀",
+    "丽",
+    "\xEF\xA4\x80",
+    "abc",
+    "ABC",
+    "ǎ",
+    "ê",
+    "ü",
+    "ḿ",
     /* the single-pass loop's own paths: 2-byte punctuation, symbols and
      * spaces, C1 controls, overlong 2-byte forms, CJK punctuation and
      * Traditional Han between Han, full-width letters and digits, the CJK
      * range's ends, a paren with no annotation */
-    "×", "·", "\xC2\xA0", "©", "\xC2\x80", "\xC1\xBF", "\xC2", "、", "“", "”", "《",
-    "\xE3\x80\x85", "\xE3\x80\xAA", "ｔ", "５", "\xE4\xB8\x80", "\xE9\xBF\xBF",
-    "\xE4\xB7\xBF", "\xEA\x80\x80", "(hng)", "(lǘ)", "(xx)", "国(guó)", "國（guó）",
-    "(zhuang1)", "(nü3)",
+    "×",
+    "·",
+    "\xC2\xA0",
+    "©",
+    "\xC2\x80",
+    "\xC1\xBF",
+    "\xC2",
+    "、",
+    "“",
+    "”",
+    "《",
+    "\xE3\x80\x85",
+    "\xE3\x80\xAA",
+    "ｔ",
+    "５",
+    "\xE4\xB8\x80",
+    "\xE9\xBF\xBF",
+    "\xE4\xB7\xBF",
+    "\xEA\x80\x80",
+    "(hng)",
+    "(lǘ)",
+    "(xx)",
+    "国(guó)",
+    "國（guó）",
+    "(zhuang1)",
+    "(nü3)",
 };
 #define NPIECES (sizeof pieces / sizeof *pieces)
 
@@ -217,9 +307,8 @@ Test(fastpath, random_pieces_and_bytes) {
                 buf[n++] = (uint8_t)rng_next(&st);
             } else { /* bytes biased towards UTF-8 lead/continuation bytes */
                 uint64_t r = rng_next(&st);
-                static const uint8_t pick[] = {0x28, 0x29, 0x61, 0x74, 0x80, 0xBF,
-                                               0xC3, 0xCC, 0xE3, 0xE6, 0xEF, 0xF0,
-                                               0xA0, 0x97, 0x20, 0xED};
+                static const uint8_t pick[] = {0x28, 0x29, 0x61, 0x74, 0x80, 0xBF, 0xC3, 0xCC,
+                                               0xE3, 0xE6, 0xEF, 0xF0, 0xA0, 0x97, 0x20, 0xED};
                 buf[n++] = (r & 1) ? pick[(r >> 1) % sizeof pick] : (uint8_t)(r >> 8);
             }
         }
@@ -248,7 +337,10 @@ Test(fastpath, every_code_point_in_the_loop) {
     for (uint32_t cp = 0; cp <= 0x10FFFF; cp++) {
         if (cp >= 0xD800 && cp <= 0xDFFF) continue;
         size_t l = nd_utf8_encode(cp, buf);
-        memcpy(buf + l, "a\xE3\x80\x82" "a\xE5\x9B\xBD", 8); /* a。a国 */
+        memcpy(buf + l,
+               "a\xE3\x80\x82"
+               "a\xE5\x9B\xBD",
+               8); /* a。a国 */
         size_t k = l + 8;
         int all = all_flag_sets(cp);
         check_same_n(&p, buf, k, all ? NFLAGS : 1);
@@ -266,13 +358,32 @@ Test(fastpath, every_code_point_in_the_loop) {
  * Han, after punctuation, ASCII, a space and a word; in both kinds of
  * parentheses; with what follows them in the same loop or not. */
 Test(fastpath, annotations_in_the_loop) {
-    static const char *const before[] = {"", "態", "态", "。", ",", " ", "abc", "12", "ｔ",
-                                         "×", "\xE2\x80\x8B", "偨Y", "\xFF", "𠀀"};
-    static const char *const ann[] = {"(tài)", "（tài）", "(ta\xCC\x80i)", "(tai4)",
-                                      "(lv\xCC\x88)", "(lu\xCC\x88" "e4)", "(a)", "(二)",
-                                      "(pm2.5)", "(zhuāng)", "(hng)", "(ḿ)", "(nǚ)",
-                                      "(xiàn", "(xiàn)x", "(shéi)", "(shuí)", "(ēn)",
-                                      "(tàì)", "(abcdefg)", "(chuāng)", "(er2)", "(r)"};
+    static const char *const before[] = {"",   "態", "态", "。",           ",",   " ",    "abc",
+                                         "12", "ｔ", "×",  "\xE2\x80\x8B", "偨Y", "\xFF", "𠀀"};
+    static const char *const ann[] = {"(tài)",
+                                      "（tài）",
+                                      "(ta\xCC\x80i)",
+                                      "(tai4)",
+                                      "(lv\xCC\x88)",
+                                      "(lu\xCC\x88"
+                                      "e4)",
+                                      "(a)",
+                                      "(二)",
+                                      "(pm2.5)",
+                                      "(zhuāng)",
+                                      "(hng)",
+                                      "(ḿ)",
+                                      "(nǚ)",
+                                      "(xiàn",
+                                      "(xiàn)x",
+                                      "(shéi)",
+                                      "(shuí)",
+                                      "(ēn)",
+                                      "(tàì)",
+                                      "(abcdefg)",
+                                      "(chuāng)",
+                                      "(er2)",
+                                      "(r)"};
     static const char *const after[] = {"", "态", "。態", "a", " ", ")", "(tài)", "国国国国"};
     pair_norm p;
     pn_init(&p);
@@ -326,17 +437,122 @@ Test(fastpath, every_code_point) {
  * outside the ASCII loop), CJK, full-width forms, combining marks (the slow
  * path), ill-formed UTF-8. */
 static const char *const mixed[] = {
-    "the", "The", "THE", "quick", "Brown", "fOX", "jumps", "over", "a", "I", "x",
-    "internationalization", "Antidisestablishmentarianism", "abcdefgh", "ABCDEFGHI",
-    "2024", "3", "v2", "42nd", "COVID19", "e", "q9Z", " ", "  ", "\t", "\n", "\r\n",
-    "\v", "\f", ",", ".", "'", "\"", "-", "--", "...", "!", "?", ";", ":", "@", "[",
-    "]", "^", "_", "`", "{", "|", "}", "~", "/", "\\", "#", "$", "%", "&", "*", "+",
-    "<", "=", ">", "(", ")", "()", "(x)", "(tai4)", "(r)", "\x01", "\x08", "\x0E",
-    "\x1F", "\x7F", "\x00", "(tài)", "(tài", "(zhuāng)", "（tài）", "é", "É", "ß", "Ä", "ø",
-    "Œ", "ﬁ", "İ", "ǎ", "ü", "ñ", "café", "naïve", "Straße", "e\xCC\x81",
-    "\xC2\xA0", "\xE2\x80\x94", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x8B",
-    "\xC2\xAD", "\xEF\xBB\xBF", "中", "國", "态", "們", "。", "，", "Ａ", "ｂ", "１",
-    "가", "カ", "\xFF", "\x80", "\xC3", "\xE6\x97", "\xF0\x9F\x98\x80", "\xED\xA0\x80",
+    "the",
+    "The",
+    "THE",
+    "quick",
+    "Brown",
+    "fOX",
+    "jumps",
+    "over",
+    "a",
+    "I",
+    "x",
+    "internationalization",
+    "Antidisestablishmentarianism",
+    "abcdefgh",
+    "ABCDEFGHI",
+    "2024",
+    "3",
+    "v2",
+    "42nd",
+    "COVID19",
+    "e",
+    "q9Z",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\v",
+    "\f",
+    ",",
+    ".",
+    "'",
+    "\"",
+    "-",
+    "--",
+    "...",
+    "!",
+    "?",
+    ";",
+    ":",
+    "@",
+    "[",
+    "]",
+    "^",
+    "_",
+    "`",
+    "{",
+    "|",
+    "}",
+    "~",
+    "/",
+    "\\",
+    "#",
+    "$",
+    "%",
+    "&",
+    "*",
+    "+",
+    "<",
+    "=",
+    ">",
+    "(",
+    ")",
+    "()",
+    "(x)",
+    "(tai4)",
+    "(r)",
+    "\x01",
+    "\x08",
+    "\x0E",
+    "\x1F",
+    "\x7F",
+    "\x00",
+    "(tài)",
+    "(tài",
+    "(zhuāng)",
+    "（tài）",
+    "é",
+    "É",
+    "ß",
+    "Ä",
+    "ø",
+    "Œ",
+    "ﬁ",
+    "İ",
+    "ǎ",
+    "ü",
+    "ñ",
+    "café",
+    "naïve",
+    "Straße",
+    "e\xCC\x81",
+    "\xC2\xA0",
+    "\xE2\x80\x94",
+    "\xE2\x80\x99",
+    "\xE2\x80\x9C",
+    "\xE2\x80\x8B",
+    "\xC2\xAD",
+    "\xEF\xBB\xBF",
+    "中",
+    "國",
+    "态",
+    "們",
+    "。",
+    "，",
+    "Ａ",
+    "ｂ",
+    "１",
+    "가",
+    "カ",
+    "\xFF",
+    "\x80",
+    "\xC3",
+    "\xE6\x97",
+    "\xF0\x9F\x98\x80",
+    "\xED\xA0\x80",
     "\xC0\xAF",
 };
 #define NMIXED (sizeof mixed / sizeof *mixed)
@@ -491,7 +707,8 @@ static void token_values_follow_the_definition(int simd) {
             memcpy(buf + 2, word, len);
             memcpy(buf + 2 + len, ". x", 3);
             cr_assert_eq(nd_norm_tokens(&nm, buf, len + 5, &t, &nt, &nc), ND_OK);
-            cr_assert(nt == 2 && nc == len + 1 && t[0] == want && t[1] == 'x', "word of %zu bytes", len);
+            cr_assert(nt == 2 && nc == len + 1 && t[0] == want && t[1] == 'x', "word of %zu bytes",
+                      len);
         }
     }
     /* a word at every place of a 120-byte paragraph of other words, so that
@@ -520,10 +737,17 @@ static void token_values_follow_the_definition(int simd) {
     }
     /* non-ASCII words (the per-code-point path): the value of their
      * normalised UTF-8 */
-    static const struct { const char *in, *norm; } words[] = {
-        {"Café", "café"}, {"naïve", "naïve"}, {"STRASSE", "strasse"}, {"Straße", "strasse"},
-        {"ﬁne", "fine"}, {"Ａｂｃ", "abc"}, {"déjà-vu", "déjà"}, {"Ελληνικά", "ελληνικά"},
-        {"Größenverhältnisse", "grössenverhältnisse"}};
+    static const struct {
+        const char *in, *norm;
+    } words[] = {{"Café", "café"},
+                 {"naïve", "naïve"},
+                 {"STRASSE", "strasse"},
+                 {"Straße", "strasse"},
+                 {"ﬁne", "fine"},
+                 {"Ａｂｃ", "abc"},
+                 {"déjà-vu", "déjà"},
+                 {"Ελληνικά", "ελληνικά"},
+                 {"Größenverhältnisse", "grössenverhältnisse"}};
     for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
         const uint64_t *t = NULL;
         size_t nt = 0, nc = 0;
@@ -534,12 +758,12 @@ static void token_values_follow_the_definition(int simd) {
     }
     /* pinned: the definition itself (a change changes every signature) */
     cr_assert_eq(nd_test_token_value((const uint8_t *)"the", 3), UINT64_C(0x8769261e83abe988));
-    cr_assert_eq(nd_test_token_value((const uint8_t *)"paragraph", 9), UINT64_C(0xe664a4ea8eed8b40));
-    cr_assert_eq(nd_test_token_value((const uint8_t *)"caf\xc3\xa9", 5), UINT64_C(0xa0899207ffc07e2c));
+    cr_assert_eq(nd_test_token_value((const uint8_t *)"paragraph", 9),
+                 UINT64_C(0xe664a4ea8eed8b40));
+    cr_assert_eq(nd_test_token_value((const uint8_t *)"caf\xc3\xa9", 5),
+                 UINT64_C(0xa0899207ffc07e2c));
     nd_norm_release(&nm);
 }
 
 Test(fastpath, token_values_follow_the_definition) { token_values_follow_the_definition(1); }
-Test(fastpath, token_values_follow_the_definition_scalar) {
-    token_values_follow_the_definition(0);
-}
+Test(fastpath, token_values_follow_the_definition_scalar) { token_values_follow_the_definition(0); }

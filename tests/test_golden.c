@@ -46,8 +46,8 @@ static void render(nd_sketcher *sk, const char *text, char *out, size_t cap) {
     cr_assert_eq(nd_sketcher_normalize(sk, text, strlen(text), &norm, &nlen), ND_OK);
     cr_assert_eq(nd_sketcher_shingles(sk, text, strlen(text), &set, &nsh), ND_OK);
     cr_assert_eq(nd_sketcher_signature(sk, text, strlen(text), sig), ND_OK);
-    size_t o = (size_t)snprintf(out, cap, "input: %s\nnormalised: %s\nshingles: %zu\nsignature:",
-                                text, norm, nsh);
+    size_t o = (size_t)snprintf(
+        out, cap, "input: %s\nnormalised: %s\nshingles: %zu\nsignature:", text, norm, nsh);
     for (int i = 0; i < 128 && o < cap; i++)
         o += (size_t)snprintf(out + o, cap - o, "%s%08x", i % 8 ? " " : "\n  ", sig[i]);
     if (o < cap) snprintf(out + o, cap - o, "\n\n");

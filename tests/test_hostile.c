@@ -27,8 +27,7 @@ static void on_diag(void *user, const nd_diag *d) {
     snprintf(nt->detail, sizeof nt->detail, "%s", d->detail ? d->detail : "");
 }
 
-static nd_report *scan_buffers(const nd_options *o, const char *const *texts, size_t n,
-                               notes *nt) {
+static nd_report *scan_buffers(const nd_options *o, const char *const *texts, size_t n, notes *nt) {
     nd_scanner *sc = NULL;
     nd_report *r = NULL;
     cr_assert_eq(nd_scanner_new(o, &sc), ND_OK);
@@ -125,8 +124,7 @@ Test(hostile, long_block_cut_at_a_line_end) {
         n += (size_t)snprintf(text + n, sizeof text - n, "line %d of a block\r\n", i);
     nd_paratab pt = {0};
     pt.max_len = 64;
-    cr_assert_eq(nd_split_document(&pt, 0, (const uint8_t *)text, n, ND_SPLIT_BLANK, NULL),
-                 ND_OK);
+    cr_assert_eq(nd_split_document(&pt, 0, (const uint8_t *)text, n, ND_SPLIT_BLANK, NULL), ND_OK);
     cr_assert_eq(pt.ncut, 1);
     cr_assert_eq(pt.cut_line, 1);
     cr_assert_geq(pt.n, 3);
@@ -253,8 +251,7 @@ Test(hostile, cut_never_leaves_a_terminator) {
     size_t n = 94;
     nd_paratab pt = {0};
     pt.max_len = 64;
-    cr_assert_eq(nd_split_document(&pt, 0, (const uint8_t *)text, n, ND_SPLIT_BLANK, NULL),
-                 ND_OK);
+    cr_assert_eq(nd_split_document(&pt, 0, (const uint8_t *)text, n, ND_SPLIT_BLANK, NULL), ND_OK);
     cr_assert_eq(pt.n, 2);
     cr_assert_eq(pt.off[0], 0);
     cr_assert_eq(pt.len[0], 32);

@@ -10,8 +10,6 @@
 #include "neardup.h"
 #include "support.h"
 
-
-
 static size_t count(const char *hay, const char *needle) {
     size_t n = 0;
     for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
@@ -19,12 +17,13 @@ static size_t count(const char *hay, const char *needle) {
 }
 
 #define EVIL "<script>alert('x')</script> & a paragraph long enough to be compared here"
-#define P2 "The committee approved the annual budget after a long debate on Tuesday evening."
-#define P2X "The committee approved the annual budget after a long debate on Tuesday night."
+#define P2   "The committee approved the annual budget after a long debate on Tuesday evening."
+#define P2X  "The committee approved the annual budget after a long debate on Tuesday night."
 
 static nd_report *report3(void) {
     static const char *const names[] = {"a<b>.txt", "b&c.txt", "c.txt"};
-    static const char *const texts[] = {EVIL "\n" P2 "\n", EVIL "\n" P2X "\n", "unrelated words only\n"};
+    static const char *const texts[] = {EVIL "\n" P2 "\n", EVIL "\n" P2X "\n",
+                                        "unrelated words only\n"};
     nd_scanner *sc;
     nd_report *r;
     cr_assert_eq(nd_scanner_new(NULL, &sc), ND_OK);
@@ -78,7 +77,8 @@ Test(html, has_one_cell_per_document_pair_and_one_article_per_cluster) {
     cr_assert_eq(count(h, "<tr data-a=\"0\" data-b=\"1\">"), 1); /* the pair table */
     /* hover text: both directions */
     cr_assert_gt(count(h, "100.0% of a&lt;b&gt;.txt appears in b&amp;c.txt; 100.0% of "
-                          "b&amp;c.txt appears in a&lt;b&gt;.txt; 2 shared clusters"), 0);
+                          "b&amp;c.txt appears in a&lt;b&gt;.txt; 2 shared clusters"),
+                 0);
     free(h);
     nd_report_free(r);
 }
@@ -110,8 +110,7 @@ Test(html, compare_page_highlights_each_passage_on_both_sides) {
                     "river bank today <b>.\n";
     nd_compare *c;
     nd_test_buf m = {0};
-    cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), NULL, &c),
-                 ND_OK);
+    cr_assert_eq(nd_compare_buffers("a.txt", a, strlen(a), "b.txt", b, strlen(b), NULL, &c), ND_OK);
     cr_assert_eq(nd_compare_passage_count(c), 1);
     cr_assert_eq(nd_compare_write(c, ND_FORMAT_HTML, NULL, nd_test_buf_write, &m), ND_OK);
     cr_assert_eq(count(m.data, "id=\"a-p0\""), 1);
@@ -182,8 +181,7 @@ Test(html, heat_map_orders_documents_by_overlap_most_first) {
 
 Test(html, empty_sections_say_so_and_long_paths_keep_their_file_name) {
     static const char *const names[] = {
-        "a/very/long/directory/path/that/goes/on/and/on/for/a/while/report-2024.txt",
-        "short.txt"};
+        "a/very/long/directory/path/that/goes/on/and/on/for/a/while/report-2024.txt", "short.txt"};
     static const char *const texts[] = {P2 "\n", "unrelated words only\n"};
     nd_report *r = scan_named(names, texts, 2);
     char *h = render(r);

@@ -20,11 +20,11 @@
 #include "support.h"
 
 static const char *const words[] = {
-    "harbour", "lantern", "keeper",  "winter", "stone",  "river",   "meadow", "copper",
-    "window",  "letter",  "garden",  "silver", "bridge", "orchard", "candle", "valley",
-    "thunder", "pillow",  "market",  "anchor", "forest", "mirror",  "shadow", "ladder",
-    "basket",  "feather", "island",  "kettle", "marble", "needle",  "parcel", "quarry",
-    "ribbon",  "saddle",  "timber",  "velvet", "wagon",  "yellow",  "zephyr", "amber"};
+    "harbour", "lantern", "keeper", "winter", "stone",  "river",   "meadow", "copper",
+    "window",  "letter",  "garden", "silver", "bridge", "orchard", "candle", "valley",
+    "thunder", "pillow",  "market", "anchor", "forest", "mirror",  "shadow", "ladder",
+    "basket",  "feather", "island", "kettle", "marble", "needle",  "parcel", "quarry",
+    "ribbon",  "saddle",  "timber", "velvet", "wagon",  "yellow",  "zephyr", "amber"};
 #define NWORDS (sizeof words / sizeof *words)
 
 static uint64_t rng = 1;
@@ -207,8 +207,7 @@ static void expect_same_pairs(pair *a, size_t na, pair *b, size_t nb) {
         cr_expect_eq(a[i].qline, b[i].qline);
         cr_expect_str_eq(a[i].path, b[i].path);
         cr_expect_eq(a[i].line, b[i].line);
-        cr_expect(a[i].sim == b[i].sim, "similarity %.17g, brute force %.17g", a[i].sim,
-                  b[i].sim);
+        cr_expect(a[i].sim == b[i].sim, "similarity %.17g, brute force %.17g", a[i].sim, b[i].sim);
     }
 }
 
@@ -262,8 +261,7 @@ Test(index, query_matches_scan) {
             cr_assert_not_null(m.text);
             cr_assert_eq(nd_sketcher_jaccard(sk, p.text, p.text_len, m.text, m.text_len, &jac),
                          ND_OK);
-            cr_expect(jac == m.similarity, "texts give %.17g, the match %.17g", jac,
-                      m.similarity);
+            cr_expect(jac == m.similarity, "texts give %.17g, the match %.17g", jac, m.similarity);
         }
     }
     nd_sketcher_free(sk);
@@ -323,9 +321,9 @@ Test(index, options_stored_and_mismatch_refused) {
     nd_index_close(idx);
     sqlite3 *db = NULL;
     cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key = 'format'", NULL, NULL,
-                              NULL),
-                 SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key = 'format'", NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
     cr_expect(strstr(nd_index_errmsg(idx), "format 99") != NULL, "%s", nd_index_errmsg(idx));
@@ -346,10 +344,14 @@ Test(index, options_stored_and_mismatch_refused) {
 /* Every row of every table, in a fixed order, as text. */
 static char *dump(const char *rel) {
     static const char *const sql[] = {
-        "SELECT * FROM meta ORDER BY key", "SELECT * FROM files ORDER BY id",
-        "SELECT * FROM docs ORDER BY id", "SELECT * FROM paras ORDER BY doc, off",
-        "SELECT * FROM sets ORDER BY id", "SELECT * FROM dead ORDER BY sset",
-        "SELECT * FROM segs ORDER BY id", "SELECT band, seg, lo, data FROM pages ORDER BY band, seg, lo"};
+        "SELECT * FROM meta ORDER BY key",
+        "SELECT * FROM files ORDER BY id",
+        "SELECT * FROM docs ORDER BY id",
+        "SELECT * FROM paras ORDER BY doc, off",
+        "SELECT * FROM sets ORDER BY id",
+        "SELECT * FROM dead ORDER BY sset",
+        "SELECT * FROM segs ORDER BY id",
+        "SELECT band, seg, lo, data FROM pages ORDER BY band, seg, lo"};
     sqlite3 *db = NULL;
     nd_test_buf out = {0};
     cr_assert_eq(sqlite3_open(nd_test_tmp_at(rel), &db), SQLITE_OK);
@@ -403,8 +405,8 @@ Test(index, changed_file_reindexed) {
     char *b = nd_test_read_file(nd_test_tmp_at("in/b.txt"), NULL);
     char *at = strstr(b, planted_b), nb[16384];
     cr_assert_not_null(at);
-    int len = snprintf(nb, sizeof nb, "%.*s%s%s", (int)(at - b), b, planted_q,
-                       at + strlen(planted_b));
+    int len =
+        snprintf(nb, sizeof nb, "%.*s%s%s", (int)(at - b), b, planted_q, at + strlen(planted_b));
     nd_test_tmp_put("in/b.txt", nb, (size_t)len);
     free(b);
     nd_index_add_info ai;
@@ -475,8 +477,7 @@ static void damaged(const char *sql, const char *want) {
     sqlite3_close(db);
     cr_assert_eq(nd_index_open(nd_test_tmp_at("d.db"), NULL, 0, &idx), ND_OK);
     cr_expect_eq(nd_index_check(idx), ND_ERR_FORMAT, "%s: the check passed", sql);
-    cr_expect(strstr(nd_index_errmsg(idx), want) != NULL, "%s: '%s'", sql,
-              nd_index_errmsg(idx));
+    cr_expect(strstr(nd_index_errmsg(idx), want) != NULL, "%s: '%s'", sql, nd_index_errmsg(idx));
     nd_index_close(idx);
     cr_assert_eq(unlink(nd_test_tmp_at("d.db")), 0);
     (void)unlink(nd_test_tmp_at("d.db-wal"));
@@ -487,7 +488,8 @@ Test(index, check_finds_damage) {
     damaged("DELETE FROM pages WHERE id = (SELECT min(id) FROM pages)", "band keys");
     damaged("UPDATE segs SET entries = entries + 1", "recorded");
     damaged("UPDATE pages SET data = substr(data, 9) || substr(data, 1, 8) "
-            "WHERE id = (SELECT min(id) FROM pages)", "out of order");
+            "WHERE id = (SELECT min(id) FROM pages)",
+            "out of order");
     damaged("UPDATE pages SET seg = seg + 1 WHERE id = (SELECT max(id) FROM pages)",
             "segment that is not in the index");
     damaged("INSERT INTO dead VALUES(1)", "listed as dead");
@@ -495,8 +497,7 @@ Test(index, check_finds_damage) {
     damaged("UPDATE sets SET ekey = zeroblob(16) WHERE id = 2", "exact key");
     damaged("UPDATE sets SET bkeys = zeroblob(72) WHERE id = 1", "band keys");
     damaged("DELETE FROM docs WHERE id = 1", "paragraphs of a document");
-    damaged("UPDATE paras SET chars = chars + 1 WHERE doc = 2 AND off = 0",
-            "character count");
+    damaged("UPDATE paras SET chars = chars + 1 WHERE doc = 2 AND off = 0", "character count");
     damaged("DELETE FROM paras WHERE doc = 1 AND off = 0", "no paragraph uses");
     damaged("UPDATE files SET documents = 2 WHERE id = 1", "document or paragraph count");
 }
@@ -530,9 +531,9 @@ Test(index, reader_beside_writer_and_busy_writer) {
     nd_query_free(q);
     sqlite3 *db = NULL;
     cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE; DELETE FROM paras; DELETE FROM pages",
-                              NULL, NULL, NULL),
-                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    cr_assert_eq(
+        sqlite3_exec(db, "BEGIN IMMEDIATE; DELETE FROM paras; DELETE FROM pages", NULL, NULL, NULL),
+        SQLITE_OK, "%s", sqlite3_errmsg(db));
     q = query(idx, "q.txt");
     size_t nd = query_pairs(q, during, 64);
     expect_same_pairs(during, nd, before, nb);
@@ -541,14 +542,13 @@ Test(index, reader_beside_writer_and_busy_writer) {
     nd_index_add_info ai;
     nd_test_tmp_put("in/c.txt", planted_q, strlen(planted_q));
     cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("in"), &ai), ND_ERR_BUSY);
-    cr_expect(strstr(nd_index_errmsg(idx), "is locked by another writer (waited 0.150 s)"),
-              "%s", nd_index_errmsg(idx));
+    cr_expect(strstr(nd_index_errmsg(idx), "is locked by another writer (waited 0.150 s)"), "%s",
+              nd_index_errmsg(idx));
     uint64_t n = 0;
     cr_assert_eq(nd_index_remove(idx, nd_test_tmp_at("in/a.txt"), &n), ND_ERR_BUSY);
     cr_assert_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("in"), &ai), ND_OK, "%s",
-                 nd_index_errmsg(idx));
+    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("in"), &ai), ND_OK, "%s", nd_index_errmsg(idx));
     cr_expect_eq(ai.files_new, 1);
     cr_expect_eq(ai.files_unchanged, 2);
     cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
@@ -559,8 +559,7 @@ Test(index, reader_beside_writer_and_busy_writer) {
 Test(index, size_on_seeds) {
     nd_index *idx = NULL;
     cr_assert_eq(nd_index_open(nd_test_tmp_at("s.db"), NULL, 1, &idx), ND_OK);
-    cr_assert_eq(nd_index_add(idx, getenv("ND_SEEDS"), NULL), ND_OK, "%s",
-                 nd_index_errmsg(idx));
+    cr_assert_eq(nd_index_add(idx, getenv("ND_SEEDS"), NULL), ND_OK, "%s", nd_index_errmsg(idx));
     nd_index_counts c = counts(idx);
     cr_expect_eq(c.files, 5);
     cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
@@ -628,8 +627,7 @@ Test(index, segments_after_many_adds_and_removes) {
     /* the removals left their entries behind, listed as dead */
     cr_expect_gt(db_int("a.db", "SELECT count(*) FROM dead"), 0);
     cr_assert_eq(nd_index_open(nd_test_tmp_at("b.db"), NULL, 1, &b), ND_OK);
-    cr_assert_eq(nd_index_add(b, nd_test_tmp_at("many"), NULL), ND_OK, "%s",
-                 nd_index_errmsg(b));
+    cr_assert_eq(nd_index_add(b, nd_test_tmp_at("many"), NULL), ND_OK, "%s", nd_index_errmsg(b));
     cr_expect_eq(db_int("b.db", "SELECT count(*) FROM segs"), 1);
     nd_index_counts ca = counts(a), cb = counts(b);
     cr_expect_eq(ca.paragraphs, cb.paragraphs);

@@ -29,7 +29,7 @@ static void make_tmp(void) { nd_test_tmp_make("input"); }
 
 static void rm_tmp(void) { nd_test_tmp_remove(); }
 
-#define at nd_test_tmp_at
+#define at  nd_test_tmp_at
 #define put nd_test_tmp_put
 
 static void put_gz(const char *rel, const char *text) {
@@ -109,8 +109,8 @@ Test(input, truncated_gzip_and_binary_files_are_reported_and_skipped) {
 Test(input, missing_files_fifos_loops_and_repeats_are_reported) {
     cr_assert_eq(mkdir(at("d"), 0755), 0);
     put("d/a.txt", "a\n", 2);
-    cr_assert_eq(symlink("..", at("d/up")), 0);      /* a directory cycle */
-    cr_assert_eq(symlink("self", at("self")), 0);    /* ELOOP */
+    cr_assert_eq(symlink("..", at("d/up")), 0);   /* a directory cycle */
+    cr_assert_eq(symlink("self", at("self")), 0); /* ELOOP */
     cr_assert_eq(mkfifo(at("fifo"), 0644), 0);
     diag_log log = {0};
     nd_doctab dt = {0};
@@ -220,11 +220,11 @@ Test(input, parallel_loading_keeps_the_walk_order_of_documents_and_reports) {
     for (unsigned t = 0; t < 3; t++) {
         memset(&logs[t], 0, sizeof logs[t]);
         memset(&dts[t], 0, sizeof dts[t]);
-        nd_input_cfg cfg = {.max_file_size = 2000, .diag = on_diag, .user = &logs[t],
-                            .threads = t + 1};
+        nd_input_cfg cfg = {
+            .max_file_size = 2000, .diag = on_diag, .user = &logs[t], .threads = t + 1};
         cr_assert_eq(nd_input_add_path(&dts[t], &cfg, at("d")), ND_OK);
     }
-    cr_assert_eq(dts[0].n, 600u - 4 * 12); /* not: 12 each of i % 50 = 7, 29, 31, 41 */
+    cr_assert_eq(dts[0].n, 600u - 4 * 12);   /* not: 12 each of i % 50 = 7, 29, 31, 41 */
     cr_assert_eq(logs[0].n, 1 + 4 * 12 + 1); /* and the repeat, the cycle */
     for (unsigned t = 1; t < 3; t++) {
         cr_assert_eq(dts[t].n, dts[0].n);
@@ -240,8 +240,8 @@ Test(input, parallel_loading_keeps_the_walk_order_of_documents_and_reports) {
         for (int i = 0; i < logs[0].n; i++) cr_assert_str_eq(logs[t].lines[i], logs[0].lines[i]);
     }
     char want[512];
-    snprintf(want, sizeof want, "%s|success|0|the same file as '%s', read once",
-             at("d/f000b.txt"), at("d/f000.txt"));
+    snprintf(want, sizeof want, "%s|success|0|the same file as '%s', read once", at("d/f000b.txt"),
+             at("d/f000.txt"));
     cr_expect_str_eq(logs[0].lines[0], want);
     snprintf(want, sizeof want, "%s|binary file|0", at("d/f007.txt"));
     cr_expect_str_eq(logs[0].lines[1], want);
@@ -269,14 +269,14 @@ static void put_old(const char *rel, const char *text) {
 
 static void change(int how, const char *rel) {
     switch (how) {
-    case 0: cr_assert_eq(truncate(at(rel), 0), 0); break;                  /* truncate */
-    case 1: put(rel, "HELLO WORLD, another text\n", 26); break;            /* rewrite */
-    case 2: cr_assert_eq(unlink(at(rel)), 0); break;                       /* delete */
-    case 3:                                                                /* replace */
+    case 0: cr_assert_eq(truncate(at(rel), 0), 0); break;       /* truncate */
+    case 1: put(rel, "HELLO WORLD, another text\n", 26); break; /* rewrite */
+    case 2: cr_assert_eq(unlink(at(rel)), 0); break;            /* delete */
+    case 3:                                                     /* replace */
         put("new.tmp", "hello world, a text here.\n", 26);
         cr_assert_eq(rename(at("new.tmp"), at(rel)), 0);
         break;
-    default: {                                                             /* grow */
+    default: { /* grow */
         FILE *f = fopen(at(rel), "ab");
         cr_assert_not_null(f);
         fputs("more\n", f);
@@ -347,7 +347,8 @@ Test(input, a_range_past_the_end_of_a_truncated_file_is_a_change) {
     cr_expect_eq(nd_reader_get(&rd, 0, 65000, 10, 0, &data), ND_OK, "still in the window");
     cr_expect_eq(nd_reader_get(&rd, 0, 30000, 100, 0, &data), ND_ERR_CHANGED);
     cr_expect_eq(nd_reader_whole(&rd, 0, &data), ND_ERR_CHANGED);
-    cr_expect_eq(nd_reader_get(&rd, 0, 69990, 100, 0, &data), ND_ERR_INVALID, "past the size loaded");
+    cr_expect_eq(nd_reader_get(&rd, 0, 69990, 100, 0, &data), ND_ERR_INVALID,
+                 "past the size loaded");
     nd_reader_release(&rd);
     nd_doctab_release(&dt);
 }
@@ -364,7 +365,8 @@ Test(input, a_large_document_is_read_through_a_private_copy) {
     FILE *f = fopen(at("large.txt"), "wb");
     cr_assert_not_null(f);
     size_t chunks = ND_WHOLE_MAX / sizeof chunk + 1;
-    for (size_t c = 0; c < chunks; c++) cr_assert_eq(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
+    for (size_t c = 0; c < chunks; c++)
+        cr_assert_eq(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
     fclose(f);
     struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
     cr_assert_eq(utimensat(AT_FDCWD, at("large.txt"), ts, 0), 0);
@@ -409,7 +411,8 @@ Test(input, walk_rules_and_hidden_entries) {
         const char *want;
     } cases[] = {
         {NULL, NULL, 0, 0, 0, "a.txt b.md docs/c.txt docs/d.md docs/old/e.txt"},
-        {NULL, NULL, 0, 0, 1, ".git/config.txt .hidden.txt a.txt b.md docs/c.txt docs/d.md docs/old/e.txt"},
+        {NULL, NULL, 0, 0, 1,
+         ".git/config.txt .hidden.txt a.txt b.md docs/c.txt docs/d.md docs/old/e.txt"},
         {inc_txt, NULL, 1, 0, 0, "a.txt docs/c.txt docs/old/e.txt"},
         {inc_txt, exc_old, 1, 1, 0, "a.txt docs/c.txt"},
         {inc_docs, NULL, 1, 0, 0, "docs/c.txt"},
@@ -421,9 +424,13 @@ Test(input, walk_rules_and_hidden_entries) {
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         diag_log log = {0};
         nd_doctab dt = {0};
-        nd_input_cfg cfg = {.max_file_size = 1 << 20, .diag = on_diag, .user = &log,
-                            .include = cases[c].inc, .ninclude = cases[c].ninc,
-                            .exclude = cases[c].exc, .nexclude = cases[c].nexc,
+        nd_input_cfg cfg = {.max_file_size = 1 << 20,
+                            .diag = on_diag,
+                            .user = &log,
+                            .include = cases[c].inc,
+                            .ninclude = cases[c].ninc,
+                            .exclude = cases[c].exc,
+                            .nexclude = cases[c].nexc,
                             .hidden = cases[c].hidden};
         cr_assert_eq(nd_input_add_path(&dt, &cfg, at("w")), ND_OK);
         char got[512] = "";

@@ -105,8 +105,8 @@ Test(jsonl, malformed_records_say_why) {
         {"{\"txt\":\"a\"}", "no field \"text\""},
         {"{\"text\":5}", "field \"text\" is not a string"},
         {"{\"text\":null}", "field \"text\" is not a string"},
-        {"{\"text\":\"a\"} x", NULL},   /* text after the value */
-        {"{'text':'a'}", NULL},         /* strict: single quotes are not JSON */
+        {"{\"text\":\"a\"} x", NULL}, /* text after the value */
+        {"{'text':'a'}", NULL},       /* strict: single quotes are not JSON */
         {"{\"text\":\"a\",}", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -509,12 +509,15 @@ Test(jsonl, a_large_file_reads_the_same_on_any_thread_count, .init = make_tmp, .
     FILE *f = fopen(at("big.jsonl"), "wb");
     cr_assert_not_null(f);
     for (int i = 0; i < 40000; i++) {
-        if (i % 997 == 0) fprintf(f, "{\"text\":%d}\n", i);
-        else if (i % 1009 == 0) fprintf(f, "\n");
-        else fprintf(f,
-                     "{\"id\":%d,\"text\":\"record %d \\u00e9 with some words to be long enough, "
-                        "and more words: %d %d %d %d\\n%d\"}\r\n",
-                     i, i, i * 7, i * 11, i * 13, i * 17, i);
+        if (i % 997 == 0)
+            fprintf(f, "{\"text\":%d}\n", i);
+        else if (i % 1009 == 0)
+            fprintf(f, "\n");
+        else
+            fprintf(f,
+                    "{\"id\":%d,\"text\":\"record %d \\u00e9 with some words to be long enough, "
+                    "and more words: %d %d %d %d\\n%d\"}\r\n",
+                    i, i, i * 7, i * 11, i * 13, i * 17, i);
     }
     fclose(f);
     diag_log logs[3];
@@ -522,8 +525,11 @@ Test(jsonl, a_large_file_reads_the_same_on_any_thread_count, .init = make_tmp, .
     for (unsigned t = 0; t < 3; t++) {
         memset(&logs[t], 0, sizeof logs[t]);
         memset(&dts[t], 0, sizeof dts[t]);
-        nd_input_cfg cfg = {.max_file_size = 1 << 30, .diag = on_diag, .user = &logs[t],
-                            .threads = t + 1, .jsonl_field = "text"};
+        nd_input_cfg cfg = {.max_file_size = 1 << 30,
+                            .diag = on_diag,
+                            .user = &logs[t],
+                            .threads = t + 1,
+                            .jsonl_field = "text"};
         cr_assert_eq(nd_input_add_path(&dts[t], &cfg, at("big.jsonl")), ND_OK);
         cr_assert_eq(cfg.skipped, 41u);
     }

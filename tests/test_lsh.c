@@ -3,7 +3,6 @@
 #include <math.h>
 #include <string.h>
 
-
 #include "lsh.h"
 #include "nd_internal.h"
 
@@ -42,8 +41,8 @@ Test(lsh, chosen_parameters_meet_the_recall_floor_with_fewest_candidates) {
                 for (unsigned bb = 1; bb * rr <= k; bb++)
                     if (nd_lsh_probability(t, bb, rr) >= ND_LSH_MIN_RECALL)
                         cr_expect_leq(chosen, fp_area(t, bb, rr) * (1 + 1e-3),
-                                      "t=%.2f k=%u: %ux%u has fewer candidates than %ux%u", t,
-                                      k, bb, rr, b, r);
+                                      "t=%.2f k=%u: %ux%u has fewer candidates than %ux%u", t, k,
+                                      bb, rr, b, r);
         }
     }
 }
@@ -52,8 +51,8 @@ Test(lsh, default_permutations_meet_the_floor_at_every_threshold) {
     for (int ti = 5; ti <= 100; ti++) {
         unsigned b = 0, r = 0;
         cr_assert_eq(nd_lsh_params(ti / 100.0, 128, &b, &r), ND_OK);
-        cr_expect_geq(nd_lsh_probability(ti / 100.0, b, r), ND_LSH_MIN_RECALL,
-                      "t=%.2f: %ux%u", ti / 100.0, b, r);
+        cr_expect_geq(nd_lsh_probability(ti / 100.0, b, r), ND_LSH_MIN_RECALL, "t=%.2f: %ux%u",
+                      ti / 100.0, b, r);
     }
 }
 
@@ -283,11 +282,13 @@ Test(lsh, band_grouped_is_the_filtered_sort) {
         size_t a = 0, b = 0;
         for (size_t i = 0; i < m; i++) {
             cr_assert(i == 0 || e[i - 1] < e[i], "kind %d: not sorted at %zu", kind, i);
-            if ((i > 0 && e[i - 1] >> 32 == e[i] >> 32) || (i + 1 < m && e[i + 1] >> 32 == e[i] >> 32))
+            if ((i > 0 && e[i - 1] >> 32 == e[i] >> 32) ||
+                (i + 1 < m && e[i + 1] >> 32 == e[i] >> 32))
                 e[a++] = e[i];
         }
         for (size_t i = 0; i < n; i++)
-            if ((i > 0 && f[i - 1] >> 32 == f[i] >> 32) || (i + 1 < n && f[i + 1] >> 32 == f[i] >> 32))
+            if ((i > 0 && f[i - 1] >> 32 == f[i] >> 32) ||
+                (i + 1 < n && f[i + 1] >> 32 == f[i] >> 32))
                 f[b++] = f[i];
         cr_assert_eq(a, b, "kind %d: %zu repeated entries, want %zu", kind, a, b);
         cr_assert_gt(a, 1000u);

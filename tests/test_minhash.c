@@ -54,8 +54,7 @@ static void ref_densify(uint64_t seed, unsigned k, const uint32_t *raw, uint32_t
     free(order);
 }
 
-static void ref_signature(uint64_t seed, unsigned k, const uint64_t *x, size_t n,
-                          uint32_t *sig) {
+static void ref_signature(uint64_t seed, unsigned k, const uint64_t *x, size_t n, uint32_t *sig) {
     uint32_t *raw = malloc(k * sizeof *raw);
     for (unsigned i = 0; i < k; i++) raw[i] = UINT32_MAX;
     for (size_t j = 0; j < n; j++) {
@@ -204,10 +203,12 @@ Test(minhash, every_number_of_full_bins_matches_reference_portable) {
  * The seed and the sets are fixed, so the test is deterministic. */
 Test(minhash, estimator_is_unbiased_with_binomial_spread) {
     enum { K = 128, T = 1000 };
-    static const struct { unsigned na, nb, c; } cfg[] = {
-        {3, 3, 2},      {3, 5, 2},      {4, 4, 1},      {5, 8, 4},     {8, 8, 6},
-        {10, 10, 5},    {12, 30, 12},   {20, 20, 18},   {20, 60, 10},  {40, 40, 30},
-        {50, 100, 40},  {64, 64, 32},   {100, 100, 90}, {100, 300, 90}, {200, 200, 100},
+    static const struct {
+        unsigned na, nb, c;
+    } cfg[] = {
+        {3, 3, 2},        {3, 5, 2},        {4, 4, 1},         {5, 8, 4},         {8, 8, 6},
+        {10, 10, 5},      {12, 30, 12},     {20, 20, 18},      {20, 60, 10},      {40, 40, 30},
+        {50, 100, 40},    {64, 64, 32},     {100, 100, 90},    {100, 300, 90},    {200, 200, 100},
         {150, 1000, 150}, {500, 1000, 450}, {1000, 1000, 800}, {1000, 1000, 100}, {3, 1000, 3},
     };
     nd_minhash mh;
@@ -313,7 +314,8 @@ Test(shingle, windows_of_small_tokens_are_packed_into_16_bytes) {
     uint64_t tok[7] = {1, 2, 3, 0x1FFFFF, 0x4e2d, 0x10FFFF, 7}, out[7];
     size_t n = nd_shingle_hashes(tok, 7, 5, 99, out);
     cr_assert_eq(n, 3u);
-    for (size_t i = 0; i < 3; i++) cr_expect_eq(out[i], ref_shingle(tok + i, 5, 99), "window %zu", i);
+    for (size_t i = 0; i < 3; i++)
+        cr_expect_eq(out[i], ref_shingle(tok + i, 5, 99), "window %zu", i);
     /* the packing is what the reference says, not the 40-byte form */
     cr_expect_neq(out[0], XXH3_64bits_withSeed(tok, 40, 99));
 }
@@ -325,7 +327,8 @@ Test(shingle, windows_with_a_word_token_are_folded_into_16_bytes) {
     cr_expect_eq(out[1], ref_shingle(tok + 1, 5, 7));
     /* by hand: lanes t0 ^ rotl(t1, 21) ^ rotl(t2, 42) and t3 ^ rotl(t4, 21) ^ 2^63 */
     uint8_t b[16];
-    uint64_t lo = 0x4e2d ^ ((UINT64_C(12345) << 21) | (UINT64_C(1) << 20)) ^ (UINT64_C(0x6587) << 42);
+    uint64_t lo =
+        0x4e2d ^ ((UINT64_C(12345) << 21) | (UINT64_C(1) << 20)) ^ (UINT64_C(0x6587) << 42);
     uint64_t hi = 3 ^ (UINT64_C(4) << 21) ^ (UINT64_C(1) << 63);
     for (int i = 0; i < 8; i++) {
         b[i] = (uint8_t)(lo >> (8 * i));
@@ -336,7 +339,8 @@ Test(shingle, windows_with_a_word_token_are_folded_into_16_bytes) {
     cr_assert_eq(nd_shingle_hashes(tok, 6, 5, 7, out), 2u);
     cr_expect_eq(out[0], ref_shingle(tok, 5, 7));
     /* windows that differ only in code-point tokens never fold alike */
-    uint64_t a[5] = {UINT64_C(1) << 63 | 99, 1, 1 << 14, 8, 9}, c[5] = {UINT64_C(1) << 63 | 99, 1, 1, 8, 9};
+    uint64_t a[5] = {UINT64_C(1) << 63 | 99, 1, 1 << 14, 8, 9},
+             c[5] = {UINT64_C(1) << 63 | 99, 1, 1, 8, 9};
     uint64_t ha, hc;
     nd_shingle_hashes(a, 5, 5, 7, &ha);
     nd_shingle_hashes(c, 5, 5, 7, &hc);
@@ -362,8 +366,8 @@ Test(shingle, long_runs_of_mixed_tokens_match_the_reference_window_by_window) {
     uint64_t st = 77;
     for (size_t i = 0; i < N; i++) {
         uint64_t r = nd_splitmix64(&st);
-        tok[i] = r % 23 == 0 ? (r | UINT64_C(1) << 63) /* word token */
-                 : r % 29 == 0 ? UINT64_C(1) << 21 /* just too wide */
+        tok[i] = r % 23 == 0   ? (r | UINT64_C(1) << 63) /* word token */
+                 : r % 29 == 0 ? UINT64_C(1) << 21       /* just too wide */
                                : 1 + r % 0x1FFFFF;
     }
     for (int simd = 0; simd < 2; simd++) { /* the portable loop, then AVX2 where there */

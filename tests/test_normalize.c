@@ -35,11 +35,11 @@ static uint64_t nd_splitmix64_test(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
-#define EXPECT_NORM(flags, in, want)                                           \
-    do {                                                                       \
-        char *got_ = norm_str((flags), (in), NULL);                            \
-        cr_assert_str_eq(got_, (want), "normalising \"%s\"", (in));            \
-        free(got_);                                                            \
+#define EXPECT_NORM(flags, in, want)                                                               \
+    do {                                                                                           \
+        char *got_ = norm_str((flags), (in), NULL);                                                \
+        cr_assert_str_eq(got_, (want), "normalising \"%s\"", (in));                                \
+        free(got_);                                                                                \
     } while (0)
 
 /* Flags of one step alone, plus nothing else (STRIP off keeps punctuation). */
@@ -93,7 +93,7 @@ Test(pinyin, fullwidth_letters_and_digits_are_recognised) {
 Test(pinyin, untoned_digit_toned_and_decomposed_syllables_after_han_are_removed) {
     EXPECT_NORM(ONLY(ND_NORM_PINYIN), "態(tai)度", "態度");
     EXPECT_NORM(ONLY(ND_NORM_PINYIN), "態(tai4)度", "態度");
-    EXPECT_NORM(ONLY(ND_NORM_PINYIN), "態(ta\xCC\x80i)度", "態度");  /* a + U+0300 */
+    EXPECT_NORM(ONLY(ND_NORM_PINYIN), "態(ta\xCC\x80i)度", "態度"); /* a + U+0300 */
     EXPECT_NORM(ONLY(ND_NORM_PINYIN), "女(nǚ)人", "女人");
     EXPECT_NORM(ONLY(ND_NORM_PINYIN), "女(nu\xCC\x88\xCC\x8C)人", "女人"); /* u+0308+030C */
     EXPECT_NORM(ONLY(ND_NORM_PINYIN), "綠(lv4)色", "綠色");
@@ -203,7 +203,10 @@ Test(nfkc, compatibility_characters_expand_to_several_code_points) {
 
 Test(nfkc, combining_acute_composes_through_the_slow_path) {
     size_t n;
-    char *got = norm_str(ONLY(ND_NORM_NFKC), "caf" "e\xCC\x81", &n);
+    char *got = norm_str(ONLY(ND_NORM_NFKC),
+                         "caf"
+                         "e\xCC\x81",
+                         &n);
     cr_assert_str_eq(got, "caf\xC3\xA9");
     cr_assert_eq(n, 4);
     free(got);
@@ -231,9 +234,7 @@ Test(casefold, fullwidth_letters_become_lower_case_ascii_with_nfkc) {
     EXPECT_NORM(ND_NORM_NFKC | ND_NORM_CASEFOLD, "ＡＢＣ", "abc");
 }
 
-Test(casefold, sharp_s_folds_to_ss) {
-    EXPECT_NORM(ONLY(ND_NORM_CASEFOLD), "Straße", "strasse");
-}
+Test(casefold, sharp_s_folds_to_ss) { EXPECT_NORM(ONLY(ND_NORM_CASEFOLD), "Straße", "strasse"); }
 
 Test(casefold, alone_folds_case_but_keeps_fullwidth_forms) {
     EXPECT_NORM(ONLY(ND_NORM_CASEFOLD), "ＡＢＣ Hello", "ａｂｃhello");
@@ -270,10 +271,10 @@ Test(casefold, per_code_point_tables_match_utf8proc_for_every_code_point) {
 
 /* Code points that exercise composition, reordering and expansion. */
 static const uint32_t tricky[] = {
-    'a', 'e', 'A', 'E', 'k', 0xDF, 0xFB01, 0xFF21, 0x0301, 0x0308, 0x0327, 0x0323,
-    0x0345, 0x03A3, 0x01C5, 0xFF76, 0xFF9E, 0x1100, 0x1161, 0x11A8, 0xAC00, 0x4E2D,
-    0x614B, 0xA8, 0x1E9B, 0x0F73, 0x0F71, 0x0CBF, 0x0CD5, 0xFDFA, 0x212B, 0x2126,
-    0x3099, 0x304B, 0x0041, 0x030A, 0x1E0A, 0x0307,
+    'a',    'e',    'A',    'E',    'k',    0xDF,   0xFB01, 0xFF21, 0x0301, 0x0308,
+    0x0327, 0x0323, 0x0345, 0x03A3, 0x01C5, 0xFF76, 0xFF9E, 0x1100, 0x1161, 0x11A8,
+    0xAC00, 0x4E2D, 0x614B, 0xA8,   0x1E9B, 0x0F73, 0x0F71, 0x0CBF, 0x0CD5, 0xFDFA,
+    0x212B, 0x2126, 0x3099, 0x304B, 0x0041, 0x030A, 0x1E0A, 0x0307,
 };
 
 Test(nfkc, random_mixtures_match_whole_string_utf8proc) {
@@ -337,13 +338,29 @@ Test(strip, off_keeps_punctuation_but_never_whitespace) {
 }
 
 Test(strip, byte_order_mark_zero_width_space_and_controls_are_always_dropped) {
-    EXPECT_NORM(0, "\xEF\xBB\xBF" "ab\xE2\x80\x8B" "c\x01\x7F" "d", "abcd");
-    EXPECT_NORM(ND_NORM_ALL, "\xEF\xBB\xBF" "ab\xE2\x80\x8B" "c", "abc");
+    EXPECT_NORM(0,
+                "\xEF\xBB\xBF"
+                "ab\xE2\x80\x8B"
+                "c\x01\x7F"
+                "d",
+                "abcd");
+    EXPECT_NORM(ND_NORM_ALL,
+                "\xEF\xBB\xBF"
+                "ab\xE2\x80\x8B"
+                "c",
+                "abc");
 }
 
 Test(strip, invalid_bytes_become_replacement_characters_that_strip_removes) {
-    EXPECT_NORM(0, "a\xFF" "b", "a\xEF\xBF\xBD" "b");
-    EXPECT_NORM(ND_NORM_STRIP, "a\xFF" "b", "ab");
+    EXPECT_NORM(0,
+                "a\xFF"
+                "b",
+                "a\xEF\xBF\xBD"
+                "b");
+    EXPECT_NORM(ND_NORM_STRIP,
+                "a\xFF"
+                "b",
+                "ab");
 }
 
 /* ------------------------------------------------------------- tokens --- */
@@ -358,8 +375,7 @@ static tok_result tokens_of(unsigned flags, const char *s) {
     nd_norm nm;
     nd_norm_init(&nm, flags);
     const uint64_t *t;
-    cr_assert_eq(nd_norm_tokens(&nm, (const uint8_t *)s, strlen(s), &t, &r.ntok, &r.nchars),
-                 ND_OK);
+    cr_assert_eq(nd_norm_tokens(&nm, (const uint8_t *)s, strlen(s), &t, &r.ntok, &r.nchars), ND_OK);
     cr_assert_leq(r.ntok, 32);
     if (r.ntok) memcpy(r.tok, t, r.ntok * sizeof *t);
     nd_norm_release(&nm);
@@ -426,7 +442,8 @@ Test(tokens, kept_punctuation_is_a_one_character_token) {
 }
 
 Test(tokens, invisible_characters_do_not_split_a_word) {
-    tok_result r = tokens_of(ND_NORM_ALL, "ab\xE2\x80\x8B" "c");
+    tok_result r = tokens_of(ND_NORM_ALL, "ab\xE2\x80\x8B"
+                                          "c");
     cr_assert_eq(r.ntok, 1);
     cr_assert_eq(r.tok[0], HASHED("abc"));
     cr_assert_eq(r.nchars, 3);
@@ -439,7 +456,8 @@ Test(tokens, invisible_characters_do_not_split_a_word) {
  * and the same values without NFKC (the general path). */
 Test(tokens, ascii_words_fold_case_and_hash_their_lower_case_bytes) {
     const char *s = "The QUICK brown Fox, internationalization! 42nd "
-                    "Antidisestablishmentarianism a\x01" "b x(tài)y z(tai4) caFÉ";
+                    "Antidisestablishmentarianism a\x01"
+                    "b x(tài)y z(tai4) caFÉ";
     tok_result r = tokens_of(ND_NORM_ALL, s);
     cr_assert_eq(r.ntok, 12);
     cr_assert_eq(r.tok[0], HASHED("the"));

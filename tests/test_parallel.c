@@ -12,11 +12,11 @@
 #include "nd_internal.h"
 #include "support.h"
 
-#define POOL_LONG 20000 /* distinct clusterable lines */
-#define POOL_SHORT 50   /* distinct lines under min_chars */
-#define BIG_DOC 140000  /* lines of document 0 */
-#define SMALL_DOCS 40
-#define SMALL_DOC 600
+#define POOL_LONG   20000  /* distinct clusterable lines */
+#define POOL_SHORT  50     /* distinct lines under min_chars */
+#define BIG_DOC     140000 /* lines of document 0 */
+#define SMALL_DOCS  40
+#define SMALL_DOC   600
 #define COMMON_DOCS 10
 
 typedef struct corpus {

@@ -70,7 +70,10 @@ static void fingerprints(corpus *c, unsigned threads, unsigned min_passage, unsi
     cr_assert_eq(nd_stage_fingerprint(&c->x, &in, out), ND_OK);
     for (size_t d = 0; d < out->ndocs; d++)
         if (out->doc_chars[d])
-            cr_assert_eq(out->texts[d].kept, keep_mode == KEEP_MEMORY ? 1 : keep_mode == KEEP_SPILL ? 2 : 0,
+            cr_assert_eq(out->texts[d].kept,
+                         keep_mode == KEEP_MEMORY  ? 1
+                         : keep_mode == KEEP_SPILL ? 2
+                                                   : 0,
                          "document %zu kept as %d in mode %d", d, out->texts[d].kept, keep_mode);
     corpus_exec_release(c);
 }
@@ -104,12 +107,12 @@ static char *utf8_of(const uint32_t *cp, size_t n) {
 }
 
 /* Is there a seed of (a, b) on diagonal pa - pb inside [pa, pa + len)? */
-static int has_seed(const nd_fingerprint_out *o, uint32_t a, uint32_t b, uint32_t pa,
-                    uint32_t pb, size_t len) {
+static int has_seed(const nd_fingerprint_out *o, uint32_t a, uint32_t b, uint32_t pa, uint32_t pb,
+                    size_t len) {
     for (size_t i = 0; i < o->nseeds; i++) {
         const nd_seed *s = &o->seeds[i];
-        if (s->a == a && s->b == b && (int64_t)s->pa - s->pb == (int64_t)pa - pb &&
-            s->pa >= pa && s->pa < pa + len)
+        if (s->a == a && s->b == b && (int64_t)s->pa - s->pb == (int64_t)pa - pb && s->pa >= pa &&
+            s->pa < pa + len)
             return 1;
     }
     return 0;
@@ -159,10 +162,18 @@ Test(cmap, gives_the_offsets_it_was_made_from) {
  * and runs of 300 spaces or a 300-byte dropped run (a step of 255 or more:
  * the wide map); some texts are expansions only, so the output outgrows
  * its first size. */
-static const char *const cmap_piece[] = {
-    "\xe6\x96\x87\xe6\x9c\xac", "Early settlers ", " ", "\xef\xbc\xa1\xef\xbd\x82",
-    "\xe6\x85\x8b(t\xc3\xa0i)", "\xef\xac\x83", "\xe3\x8e\x92", "e\xcc\x81", "\xff\xfe",
-    "\xe9\x80\x99\xe5\x80\x8b", ",.;!", "\xe3\x80\x82"};
+static const char *const cmap_piece[] = {"\xe6\x96\x87\xe6\x9c\xac",
+                                         "Early settlers ",
+                                         " ",
+                                         "\xef\xbc\xa1\xef\xbd\x82",
+                                         "\xe6\x85\x8b(t\xc3\xa0i)",
+                                         "\xef\xac\x83",
+                                         "\xe3\x8e\x92",
+                                         "e\xcc\x81",
+                                         "\xff\xfe",
+                                         "\xe9\x80\x99\xe5\x80\x8b",
+                                         ",.;!",
+                                         "\xe3\x80\x82"};
 
 /* nd_norm_chars_cmapped gives what nd_norm_chars_mapped and nd_cmap_fill
  * give: the same code points, and the compact map with the same offsets
@@ -271,8 +282,9 @@ Test(winnow, selection_is_the_naive_rightmost_minimum) {
             if (best == last) continue;
             last = best;
             cr_assert_lt(j, nw, "round %d: fewer selections than the naive scan", round);
-            cr_assert_eq(pos[j], best, "round %d (n %zu, k %u, w %u): selection %zu at %u, naive %zu",
-                         round, n, k, w, j, pos[j], best);
+            cr_assert_eq(pos[j], best,
+                         "round %d (n %zu, k %u, w %u): selection %zu at %u, naive %zu", round, n,
+                         k, w, j, pos[j], best);
             cr_assert_eq(hash[j], all[best]);
             j++;
         }
@@ -374,8 +386,8 @@ static void check_runs_have_seeds(unsigned T, uint32_t plant_max, size_t min_run
                         uint32_t sb = (uint32_t)(pb - (int64_t)run), sa = (uint32_t)(sb + diag);
                         runs++;
                         cr_expect(has_seed(&o, a, b, sa, sb, run),
-                                  "no seed for the run of %zu at d%u:%u and d%u:%u", run, a, sa,
-                                  b, sb);
+                                  "no seed for the run of %zu at d%u:%u and d%u:%u", run, a, sa, b,
+                                  sb);
                     }
                     run = 0;
                 }
@@ -392,16 +404,16 @@ static void check_runs_have_seeds(unsigned T, uint32_t plant_max, size_t min_run
             size_t nn = 0;
             cr_assert_eq(nd_norm_chars(&nm, (const uint8_t *)text[d], strlen(text[d]), &nc, &nn),
                          ND_OK);
-            cr_assert_eq(nd_winnow(nc, nn, k, w, &hash[d], &pos[d], &cap[d], &cnt[d], &scratch,
-                                   &scap), ND_OK);
+            cr_assert_eq(
+                nd_winnow(nc, nn, k, w, &hash[d], &pos[d], &cap[d], &cnt[d], &scratch, &scap),
+                ND_OK);
         }
         nd_norm_release(&nm);
         for (int a = 0; a < NDOC; a++)
             for (int b = a; b < NDOC; b++)
                 for (size_t i = 0; i < cnt[a]; i++)
                     for (size_t j = 0; j < cnt[b]; j++)
-                        pairs += hash[a][i] == hash[b][j] &&
-                                 (a != b || pos[b][j] >= pos[a][i] + k);
+                        pairs += hash[a][i] == hash[b][j] && (a != b || pos[b][j] >= pos[a][i] + k);
         cr_assert_lt(o.nseeds, pairs, "no lone seed dropped (%zu seeds, %zu pairs)", o.nseeds,
                      pairs);
         for (int d = 0; d < NDOC; d++) {
@@ -418,8 +430,9 @@ static void check_runs_have_seeds(unsigned T, uint32_t plant_max, size_t min_run
         if (i) { /* sorted by (a, b, diagonal, pa) */
             const nd_seed *p = &o.seeds[i - 1];
             int64_t dp = (int64_t)p->pa - p->pb, ds = (int64_t)s->pa - s->pb;
-            cr_assert(p->a < s->a || (p->a == s->a && (p->b < s->b || (p->b == s->b &&
-                      (dp < ds || (dp == ds && p->pa < s->pa))))));
+            cr_assert(p->a < s->a || (p->a == s->a &&
+                                      (p->b < s->b || (p->b == s->b &&
+                                                       (dp < ds || (dp == ds && p->pa < s->pa))))));
         }
     }
     /* the same seeds for any thread count */
@@ -436,9 +449,7 @@ static void check_runs_have_seeds(unsigned T, uint32_t plant_max, size_t min_run
     for (int d = 0; d < NDOC; d++) free(text[d]);
 }
 
-Test(fingerprint, every_shared_run_of_min_passage_has_a_seed) {
-    check_runs_have_seeds(24, 60, 15);
-}
+Test(fingerprint, every_shared_run_of_min_passage_has_a_seed) { check_runs_have_seeds(24, 60, 15); }
 
 Test(fingerprint, every_shared_run_has_a_seed_when_lone_seeds_are_dropped) {
     check_runs_have_seeds(50, 90, 8);
@@ -499,7 +510,12 @@ Test(fingerprint, common_text_gives_no_seeds) {
             random_cjk(cp, LEN, 3000); /* a large alphabet: no chance repeats */
             memcpy(cp + 100, shared, sizeof shared);
             text[d] = utf8_of(cp, LEN);
-            corpus_add(&c, d == 0 ? "a" : d == 1 ? "b" : d == 2 ? "c" : d == 3 ? "d" : "e",
+            corpus_add(&c,
+                       d == 0   ? "a"
+                       : d == 1 ? "b"
+                       : d == 2 ? "c"
+                       : d == 3 ? "d"
+                                : "e",
                        text[d]);
         }
         nd_fingerprint_out o;
@@ -550,8 +566,12 @@ Test(fingerprint, repeats_inside_one_document) {
 Test(fingerprint, folded_scripts_share_seeds) {
     corpus c;
     memset(&c, 0, sizeof c);
-    corpus_add(&c, "simplified", "开头不同的句子。我们坚持把意识形态工作同业务工作同部署同落实同检查同考核纳入年终绩效考核的主要内容。");
-    corpus_add(&c, "traditional", "我們堅持把意識形態工作同業務工作同部署同落實同檢查同考核納入年終績效考核的主要內容。後面也不同。");
+    corpus_add(&c, "simplified",
+               "开头不同的句子。我们坚持把意识形态工作同业务工作同部署同落实同检查同考核纳入年终绩"
+               "效考核的主要内容。");
+    corpus_add(&c, "traditional",
+               "我們堅持把意識形態工作同業務工作同部署同落實同檢查同考核納入年終績效考核的主要內容"
+               "。後面也不同。");
     nd_fingerprint_out o;
     fingerprints(&c, 1, 30, 100, &o);
     cr_assert_gt(o.nseeds, 0);
@@ -581,16 +601,19 @@ static void align_corpus(corpus *c, unsigned threads, unsigned min_passage, unsi
     fingerprint_out_release(&fo);
 }
 
-static const char *WORDS[] = {"river", "stone", "quiet", "morning", "letter", "garden", "north",
-                              "window", "silver", "market", "lamp", "harbor", "winter", "paper",
-                              "bridge", "orchard", "candle", "meadow", "thunder", "velvet"};
+static const char *WORDS[] = {"river",   "stone",  "quiet",  "morning", "letter",
+                              "garden",  "north",  "window", "silver",  "market",
+                              "lamp",    "harbor", "winter", "paper",   "bridge",
+                              "orchard", "candle", "meadow", "thunder", "velvet"};
 
 /* n random words (with a few commas and full stops) appended to buf. */
 static void words(char *buf, size_t cap, size_t n) {
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(buf);
         snprintf(buf + l, cap - l, "%s%s", WORDS[rnd(20)],
-                 rnd(9) == 0 ? ". " : rnd(7) == 0 ? ", " : " ");
+                 rnd(9) == 0   ? ". "
+                 : rnd(7) == 0 ? ", "
+                               : " ");
     }
 }
 

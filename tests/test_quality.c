@@ -66,9 +66,15 @@ Test(quality, clusters_match_brute_force_on_bundled_corpus, .timeout = 600) {
             if ((double)lo < 0.8 * (double)hi) continue; /* J <= lo/hi < 0.8 */
             size_t a = 0, b = 0, inter = 0;
             while (a < ps[i].n && b < ps[j].n) {
-                if (ps[i].v[a] < ps[j].v[b]) a++;
-                else if (ps[i].v[a] > ps[j].v[b]) b++;
-                else { inter++; a++; b++; }
+                if (ps[i].v[a] < ps[j].v[b])
+                    a++;
+                else if (ps[i].v[a] > ps[j].v[b])
+                    b++;
+                else {
+                    inter++;
+                    a++;
+                    b++;
+                }
             }
             double jac = (double)inter / (double)(ps[i].n + ps[j].n - inter);
             if (jac >= 0.8) {

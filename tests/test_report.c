@@ -50,8 +50,7 @@ static int mem_write(void *user, const void *buf, size_t len) {
 }
 
 /* Renders r in format into a new NUL-terminated string (caller frees). */
-static char *render(const nd_report *r, nd_format format, const nd_write_options *wo,
-                    size_t *len) {
+static char *render(const nd_report *r, nd_format format, const nd_write_options *wo, size_t *len) {
     membuf m = {0};
     nd_status st = nd_report_write(r, format, wo, mem_write, &m);
     cr_assert_eq(st, ND_OK, "nd_report_write: %s", nd_strerror(st));
@@ -88,8 +87,8 @@ static json_object *parse_json(const char *s, size_t len) {
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *obj = json_tokener_parse_ex(tok, s, (int)len);
     enum json_tokener_error err = json_tokener_get_error(tok);
-    cr_assert_eq(err, json_tokener_success, "invalid JSON (%s): %.*s",
-                 json_tokener_error_desc(err), (int)len, s);
+    cr_assert_eq(err, json_tokener_success, "invalid JSON (%s): %.*s", json_tokener_error_desc(err),
+                 (int)len, s);
     json_tokener_free(tok);
     cr_assert_not_null(obj);
     return obj;
@@ -215,7 +214,7 @@ static int has_line(const char *text, const char *line) {
     return 0;
 }
 
-#define assert_line(text, line)                                                \
+#define assert_line(text, line)                                                                    \
     cr_assert(has_line((text), (line)), "missing line:\n[%s]\nin:\n%s", (line), (text))
 
 /* ------------------------------------------------------------------------ */
@@ -225,12 +224,24 @@ static int has_line(const char *text, const char *line) {
 /* Paragraphs of 20 distinct four-letter words: 80 normalised characters
  * each, 16 shingles of 5 words.  P2 is P with its last word changed, so
  * Jaccard(P, P2) = 15 / 17 = 0.8824. */
-#define P "able acid aged also area army away baby back ball band bank base bath bear beat been beer bell belt"
-#define P2 "able acid aged also area army away baby back ball band bank base bath bear beat been beer bell zone"
-#define Q "best bill bird blow blue boat body bomb bond bone book boom born boss both bowl bulk burn bush busy"
-#define R "call calm came camp card care case cash cast cell chat chip city club coal coat code cold come cook"
-#define S "cool cope copy core cost crew crop dark data date dawn days dead deal dean dear debt deep deny desk"
-#define T "dial diet disc disk does done door dose down draw drew drop drug dual duke dust duty each earn ease"
+#define P                                                                                          \
+    "able acid aged also area army away baby back ball band bank base bath bear beat been beer "   \
+    "bell belt"
+#define P2                                                                                         \
+    "able acid aged also area army away baby back ball band bank base bath bear beat been beer "   \
+    "bell zone"
+#define Q                                                                                          \
+    "best bill bird blow blue boat body bomb bond bone book boom born boss both bowl bulk burn "   \
+    "bush busy"
+#define R                                                                                          \
+    "call calm came camp card care case cash cast cell chat chip city club coal coat code cold "   \
+    "come cook"
+#define S                                                                                          \
+    "cool cope copy core cost crew crop dark data date dawn days dead deal dean dear debt deep "   \
+    "deny desk"
+#define T                                                                                          \
+    "dial diet disc disk does done door dose down draw drew drop drug dual duke dust duty each "   \
+    "earn ease"
 
 static const doc tiny[] = {
     {"a.txt", P "\n" Q "\n"},
@@ -240,9 +251,7 @@ static const doc tiny[] = {
 };
 #define NTINY (sizeof tiny / sizeof tiny[0])
 
-static nd_report *tiny_report(void) {
-    return scan_docs(tiny, NTINY, ND_SPLIT_LINE);
-}
+static nd_report *tiny_report(void) { return scan_docs(tiny, NTINY, ND_SPLIT_LINE); }
 
 /* ------------------------------------------------------------------------ */
 /* Formats and options                                                        */
@@ -480,8 +489,8 @@ Test(json, writes_empty_arrays_when_nothing_repeats) {
 /* ------------------------------------------------------------------------ */
 
 #define NASTY "q\"b\\s\t\x01\x1f<script>alert(1)</script>\xff\xc3(\xed\xa0\x80.txt"
-#define NASTY_DECODED                                                          \
-    "q\"b\\s\t\x01\x1f<script>alert(1)</script>\xEF\xBF\xBD\xEF\xBF\xBD("      \
+#define NASTY_DECODED                                                                              \
+    "q\"b\\s\t\x01\x1f<script>alert(1)</script>\xEF\xBF\xBD\xEF\xBF\xBD("                          \
     "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD.txt"
 
 static const doc nasty[] = {
@@ -554,8 +563,8 @@ Test(csv, fields_with_commas_quotes_and_newlines_parse_back) {
     csv_table t;
     csv_parse(out, len, &t);
     cr_assert_eq(t.nrows, 3, "header + two members:\n%s", out);
-    static const char *const header[] = {"cluster", "size",   "member", "path",
-                                         "doc",     "line",   "offset", "length",
+    static const char *const header[] = {"cluster", "size",       "member", "path",
+                                         "doc",     "line",       "offset", "length",
                                          "chars",   "similarity", "preview"};
     cr_assert_eq(t.nfields[0], 11);
     for (size_t f = 0; f < 11; f++) cr_assert_str_eq(t.rows[0][f], header[f]);
@@ -581,8 +590,10 @@ Test(csv, fields_with_commas_quotes_and_newlines_parse_back) {
 
 Test(csv, preview_is_cut_on_a_character_boundary) {
     static const doc docs[] = {
-        {"x.txt", "上半年以来在省厅和市委市政府的正确领导下我局以十九大和省市委相关会议精神为指导\n"},
-        {"y.txt", "上半年以来在省厅和市委市政府的正确领导下我局以十九大和省市委相关会议精神为指导\n"},
+        {"x.txt",
+         "上半年以来在省厅和市委市政府的正确领导下我局以十九大和省市委相关会议精神为指导\n"},
+        {"y.txt",
+         "上半年以来在省厅和市委市政府的正确领导下我局以十九大和省市委相关会议精神为指导\n"},
     };
     nd_report *r = scan_docs(docs, 2, ND_SPLIT_LINE);
     nd_write_options wo;
@@ -639,8 +650,8 @@ Test(csv, passages_are_rows_of_their_own_that_parse_back) {
     char *out = render(r, ND_FORMAT_CSV, NULL, &len);
     csv_table t;
     csv_parse(out, len, &t);
-    static const char *const header[] = {"kind", "id", "size", "documents", "member",
-                                         "path", "doc", "line", "offset", "length",
+    static const char *const header[] = {"kind",  "id",         "size",   "documents", "member",
+                                         "path",  "doc",        "line",   "offset",    "length",
                                          "chars", "similarity", "common", "text"};
     cr_assert_eq(t.nfields[0], 14);
     for (size_t f = 0; f < 14; f++) cr_assert_str_eq(t.rows[0][f], header[f]);
@@ -717,11 +728,13 @@ Test(text, tiny_corpus_gives_the_expected_lines) {
                        "documents section:\n%s", out);
 
     cr_assert_not_null(
-        strstr(out, "Document pairs with the most overlap\n"
-                    "   50.0% of a.txt appears in c.txt   100.0% of c.txt appears in a.txt   (1 cluster)\n"
-                    "   50.0% of b.txt appears in c.txt   100.0% of c.txt appears in b.txt   (1 cluster)\n"
-                    "   50.0% of a.txt appears in b.txt    50.0% of b.txt appears in a.txt   (1 cluster)\n"
-                    "\n"),
+        strstr(
+            out,
+            "Document pairs with the most overlap\n"
+            "   50.0% of a.txt appears in c.txt   100.0% of c.txt appears in a.txt   (1 cluster)\n"
+            "   50.0% of b.txt appears in c.txt   100.0% of c.txt appears in b.txt   (1 cluster)\n"
+            "   50.0% of a.txt appears in b.txt    50.0% of b.txt appears in a.txt   (1 cluster)\n"
+            "\n"),
         "pairs section:\n%s", out);
 
     cr_assert_not_null(strstr(out, "Repetition within documents\n"
@@ -730,18 +743,17 @@ Test(text, tiny_corpus_gives_the_expected_lines) {
                                    "\n"),
                        "repetition section:\n%s", out);
 
-    cr_assert_not_null(
-        strstr(out, "Largest clusters\n"
-                    "  path:line, Jaccard similarity to the first member, text\n"
-                    "#0  3 paragraphs in 3 documents\n"
-                    "  a.txt:1  1.0000  able acid aged also area army away baby…\n"
-                    "  b.txt:2  1.0000  able acid aged also area army away baby…\n"
-                    "  c.txt:1  0.8824  able acid aged also area army away baby…\n"
-                    "\n"
-                    "#1  2 paragraphs in 1 document\n"
-                    "  d.txt:1  1.0000  cool cope copy core cost crew crop dark…\n"
-                    "  d.txt:3  1.0000  cool cope copy core cost crew crop dark…\n"),
-        "clusters section:\n%s", out);
+    cr_assert_not_null(strstr(out, "Largest clusters\n"
+                                   "  path:line, Jaccard similarity to the first member, text\n"
+                                   "#0  3 paragraphs in 3 documents\n"
+                                   "  a.txt:1  1.0000  able acid aged also area army away baby…\n"
+                                   "  b.txt:2  1.0000  able acid aged also area army away baby…\n"
+                                   "  c.txt:1  0.8824  able acid aged also area army away baby…\n"
+                                   "\n"
+                                   "#1  2 paragraphs in 1 document\n"
+                                   "  d.txt:1  1.0000  cool cope copy core cost crew crop dark…\n"
+                                   "  d.txt:3  1.0000  cool cope copy core cost crew crop dark…\n"),
+                       "clusters section:\n%s", out);
     free(out);
     nd_report_free(r);
 }
@@ -1098,10 +1110,11 @@ Test(report_text, a_file_changed_after_the_scan_is_reported_once) {
 
 /* Two byte-identical files whose short paragraphs (below --min-chars) can
  * never match: every format shows 100%, not 92.5% (123 of 133). */
-static const char twin_text[] = "Title\n"
-                                "The quick brown fox jumps over the lazy dog near the river bank today.\n"
-                                "Short.\n"
-                                "Another paragraph with enough words to be compared by the near duplicate finder.\n";
+static const char twin_text[] =
+    "Title\n"
+    "The quick brown fox jumps over the lazy dog near the river bank today.\n"
+    "Short.\n"
+    "Another paragraph with enough words to be compared by the near duplicate finder.\n";
 static const doc twins[] = {{"a.txt", twin_text}, {"b.txt", twin_text}};
 
 Test(share, byte_identical_files_with_short_paragraphs_show_100_percent_everywhere) {
@@ -1226,8 +1239,7 @@ Test(jsonl, members_carry_their_text_with_emit_text_and_clusters_a_common_flag) 
     opt.split = ND_SPLIT_LINE;
     cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
     for (size_t i = 0; i < 2; i++)
-        cr_assert_eq(nd_scanner_add_buffer(sc, twins[i].name, twin_text, strlen(twin_text)),
-                     ND_OK);
+        cr_assert_eq(nd_scanner_add_buffer(sc, twins[i].name, twin_text, strlen(twin_text)), ND_OK);
     cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
     nd_scanner_free(sc);
     jl = render(r, ND_FORMAT_JSONL, NULL, NULL);
@@ -1280,9 +1292,9 @@ static size_t line_width(const char *p, size_t n) {
     return w;
 }
 
-static const char wide_para[] =
-    "\xE3\x80\x80\xE3\x80\x80首先，要深刻認識意識形態工作的極端重要性。意識形態工作是黨的一項極端重要的工作，"
-    "關乎旗幟、關乎道路、關乎國家政治安全。\n";
+static const char wide_para[] = "\xE3\x80\x80\xE3\x80\x80首先，要深刻認識意識形態工作的極端重要性。"
+                                "意識形態工作是黨的一項極端重要的工作，"
+                                "關乎旗幟、關乎道路、關乎國家政治安全。\n";
 
 Test(text, lines_fit_100_columns_and_previews_skip_leading_white_space) {
     static const doc docs[] = {
@@ -1294,8 +1306,8 @@ Test(text, lines_fit_100_columns_and_previews_skip_leading_white_space) {
     char *out = render(r, ND_FORMAT_TEXT, NULL, &len);
     for (const char *p = out, *e; *p; p = e + 1) {
         e = strchr(p, '\n');
-        cr_assert_leq(line_width(p, (size_t)(e - p)), 100u, "wider than 100: %.*s",
-                      (int)(e - p), p);
+        cr_assert_leq(line_width(p, (size_t)(e - p)), 100u, "wider than 100: %.*s", (int)(e - p),
+                      p);
     }
     /* the ideographic spaces that indent the paragraph are not previewed */
     cr_assert_not_null(strstr(out, "/first.txt:1   1.0000  首先，要深刻認識"), "%s", out);
@@ -1308,8 +1320,9 @@ Test(text, lines_fit_100_columns_and_previews_skip_leading_white_space) {
     /* a wider terminal: the preview's 40 characters (80 columns) fit */
     membuf m = {0};
     cr_assert_eq(nd_report_write_width(r, ND_FORMAT_TEXT, NULL, 200, mem_write, &m), ND_OK);
-    cr_assert_not_null(strstr(m.data, "/first.txt:1   1.0000  首先，要深刻認識意識形態工作的極端重要性。"
-                                      "意識形態工作是黨的一項極端重要的工作，…\n"),
+    cr_assert_not_null(strstr(m.data,
+                              "/first.txt:1   1.0000  首先，要深刻認識意識形態工作的極端重要性。"
+                              "意識形態工作是黨的一項極端重要的工作，…\n"),
                        "%s", m.data);
     free(m.data);
     nd_report_free(r);

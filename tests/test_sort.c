@@ -58,7 +58,7 @@ Test(sort, hi32_orders_band_entries_by_key_then_id_at_every_size) {
     size_t sizes[] = {0, 1, 2, 47, 48, 49, 1000, 300000, 1572863, 1572864, 2000000};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         check_hi32(sizes[i], 0);    /* random keys */
-        check_hi32(sizes[i], 1000);     /* buckets of ~n/1000 */
+        check_hi32(sizes[i], 1000); /* buckets of ~n/1000 */
     }
 }
 
@@ -70,7 +70,8 @@ Test(sort, hi32_handles_one_key_for_all_entries) {
 /* sort() of n random values (masked) against qsort. */
 static void check_u64(void (*sort)(uint64_t *, uint64_t *, size_t), size_t n, uint64_t mask,
                       uint64_t seed) {
-    uint64_t *v = malloc(n * sizeof *v), *tmp = malloc(n * sizeof *tmp), *ref = malloc(n * sizeof *ref);
+    uint64_t *v = malloc(n * sizeof *v), *tmp = malloc(n * sizeof *tmp),
+             *ref = malloc(n * sizeof *ref);
     cr_assert(v && tmp && ref);
     uint64_t st = seed;
     for (size_t i = 0; i < n; i++) ref[i] = v[i] = nd_splitmix64(&st) & mask;
@@ -96,7 +97,8 @@ Test(sort, key32_orders_by_key_then_value) {
     nd_key32 v[N], tmp[N];
     uint64_t st = 3;
     for (size_t i = 0; i < N; i++)
-        v[i] = (nd_key32){.key = nd_splitmix64(&st) % 50, .val = (uint32_t)(nd_splitmix64(&st) % 100000)};
+        v[i] = (nd_key32){.key = nd_splitmix64(&st) % 50,
+                          .val = (uint32_t)(nd_splitmix64(&st) % 100000)};
     nd_sort_key32(v, tmp, N);
     for (size_t i = 1; i < N; i++)
         cr_assert(v[i - 1].key < v[i].key || (v[i - 1].key == v[i].key && v[i - 1].val <= v[i].val),
@@ -207,10 +209,14 @@ Test(sort, introsort_matches_qsort_on_every_pattern_and_path) {
                 fill_pattern(v, n, kind, &st);
                 memcpy(w, v, n * sizeof *v);
                 qsort(w, n, sizeof *w, ref_cmp_u64);
-                if (path == 0) nd_sort_u64_inplace(v, n);
-                else if (path == 3) test_introsort(v, n);
-                else if (path == 1) test_introsort_rec(v, n, 64); /* quicksort only */
-                else test_introsort_heap(v, n);
+                if (path == 0)
+                    nd_sort_u64_inplace(v, n);
+                else if (path == 3)
+                    test_introsort(v, n);
+                else if (path == 1)
+                    test_introsort_rec(v, n, 64); /* quicksort only */
+                else
+                    test_introsort_heap(v, n);
                 cr_expect_arr_eq(v, w, n * sizeof *v, "n %zu kind %d path %d", n, kind, path);
             }
         }

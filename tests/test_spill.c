@@ -78,8 +78,6 @@ Test(spill, file_is_gone_from_the_directory_at_once) {
     rmdir(dir);
 }
 
-
-
 static nd_status scan(uint64_t limit, unsigned threads, const char *tmpdir, int cancel,
                       nd_test_buf *out, nd_timings *tm) {
     nd_options opt;
@@ -163,8 +161,10 @@ Test(spill, unusable_tmpdir_fails_early_and_names_itself) {
     cr_expect_eq(nd_scanner_sys_errno(sc), ENOENT);
     cr_expect_str_eq(nd_scanner_error_path(sc), "/nonexistent/env-dir");
     nd_scanner_free(sc);
-    if (saved) setenv("TMPDIR", saved, 1);
-    else unsetenv("TMPDIR");
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
     free(saved);
 }
 

@@ -8,8 +8,7 @@
 
 static nd_paratab split(const char *text, nd_split_mode mode, nd_split_mode *used) {
     nd_paratab pt = {0};
-    cr_assert_eq(nd_split_document(&pt, 7, (const uint8_t *)text, strlen(text), mode, used),
-                 ND_OK);
+    cr_assert_eq(nd_split_document(&pt, 7, (const uint8_t *)text, strlen(text), mode, used), ND_OK);
     return pt;
 }
 
@@ -62,15 +61,14 @@ Test(split, empty_and_blank_only_documents_have_no_paragraphs) {
 }
 
 /* Hard-wrapped English text: lines filled to ~60 columns, blank-line breaks. */
-static const char *wrapped =
-    "It was the best of times, it was the worst of times, it was\n"
-    "the age of wisdom, it was the age of foolishness, it was the\n"
-    "epoch of belief, it was the epoch of incredulity.\n"
-    "\n"
-    "There were a king with a large jaw and a queen with a plain\n"
-    "face, on the throne of England; there were a king with a\n"
-    "large jaw and a queen with a fair face, on the throne of\n"
-    "France.\n";
+static const char *wrapped = "It was the best of times, it was the worst of times, it was\n"
+                             "the age of wisdom, it was the age of foolishness, it was the\n"
+                             "epoch of belief, it was the epoch of incredulity.\n"
+                             "\n"
+                             "There were a king with a large jaw and a queen with a plain\n"
+                             "face, on the throne of England; there were a king with a\n"
+                             "large jaw and a queen with a fair face, on the throne of\n"
+                             "France.\n";
 
 Test(split, auto_chooses_blank_for_hard_wrapped_text) {
     nd_split_mode used = ND_SPLIT_AUTO;
@@ -89,8 +87,7 @@ Test(split, auto_chooses_line_for_one_paragraph_per_line_files) {
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         size_t len = 0;
         char *text = nd_test_read_file(nd_test_seed_path(names[i]), &len);
-        cr_expect_eq(nd_split_detect((const uint8_t *)text, len), ND_SPLIT_LINE, "%s",
-                     names[i]);
+        cr_expect_eq(nd_split_detect((const uint8_t *)text, len), ND_SPLIT_LINE, "%s", names[i]);
         free(text);
     }
 }
@@ -189,7 +186,8 @@ Test(split, auto_one_paragraph_per_line_long_lines_is_line) {
     /* long, variable lines that each end a paragraph, an occasional blank line */
     const char *t =
         "The committee met on Tuesday to review the budget for the coming year, and after a long "
-        "discussion it approved the proposal with two amendments that the treasurer had asked for.\n"
+        "discussion it approved the proposal with two amendments that the treasurer had asked "
+        "for.\n"
         "Members asked why the maintenance costs had risen so sharply since the last review.\n"
         "The treasurer explained that most of the increase came from the new heating system, which "
         "had been installed in the autumn and whose running costs had been underestimated.\n"
@@ -203,11 +201,14 @@ Test(split, auto_one_paragraph_per_line_long_lines_is_line) {
 
 Test(split, auto_chinese_one_paragraph_per_line_is_line) {
     /* one paragraph per line, each a sentence or more, with blank lines */
-    const char *t = "今年以来，我局坚持以人民为中心的发展思想，认真落实各项工作部署，全面完成了年初确定的目标任务。\n"
-                    "一是加强组织领导，成立了由主要负责同志任组长的工作领导小组，定期研究解决工作中的重大问题。\n"
-                    "\n"
-                    "二是完善制度建设，先后出台了十余项管理制度，形成了用制度管人、按制度办事的良好局面。\n"
-                    "三是强化监督检查，对发现的问题建立台账、限期整改，确保各项工作落到实处、取得实效。\n";
+    const char *t =
+        "今年以来，我局坚持以人民为中心的发展思想，认真落实各项工作部署，全面完成了年初确定的目标任"
+        "务。\n"
+        "一是加强组织领导，成立了由主要负责同志任组长的工作领导小组，定期研究解决工作中的重大问题。"
+        "\n"
+        "\n"
+        "二是完善制度建设，先后出台了十余项管理制度，形成了用制度管人、按制度办事的良好局面。\n"
+        "三是强化监督检查，对发现的问题建立台账、限期整改，确保各项工作落到实处、取得实效。\n";
     cr_expect_eq(detect(t), ND_SPLIT_LINE);
 }
 
@@ -254,9 +255,9 @@ Test(split, auto_copyright_stanzas_are_blank) {
  * prints in its totals) and agrees with the per-document split. */
 Test(split, report_summary_counts_files_split_each_way) {
     const char *texts[] = {
-        wrapped,                                                        /* blank */
+        wrapped,                                                          /* blank */
         "first record,1,2\nsecond record,3,4\n\nthird,5,6\nfourth,7,8\n", /* line */
-        "no blank line here\nnor here\n", /* line: a single block */
+        "no blank line here\nnor here\n",                                 /* line: a single block */
     };
     nd_scanner *sc;
     nd_report *r;
@@ -287,11 +288,47 @@ Test(split, report_summary_counts_files_split_each_way) {
  * overlapping last chunk occur): the votes of nd_split_detect_votes must be
  * the same with the AVX2 summaries as with the byte loop. */
 Test(split, avx2_line_summaries_vote_as_the_byte_loop) {
-    static const char *const pieces[] = {
-        "word", "Wrapped", "a", "longerwordwithoutspaces", " ", " ", " ", "  ", "\t", ";",
-        "|", ",", ":", "=", "://", "a:b", "1,2", "x;y", "k=v", "é", "ß", "中文", "。", "！",
-        "？", "”", "」", "』", "\xF0\x9F\x98\x80", ".", "!", "?", "\"", "#", "!", "//", "-",
-        "\xC2\xA0", "\xE3\x80\x80", "\v", "\f"};
+    static const char *const pieces[] = {"word",
+                                         "Wrapped",
+                                         "a",
+                                         "longerwordwithoutspaces",
+                                         " ",
+                                         " ",
+                                         " ",
+                                         "  ",
+                                         "\t",
+                                         ";",
+                                         "|",
+                                         ",",
+                                         ":",
+                                         "=",
+                                         "://",
+                                         "a:b",
+                                         "1,2",
+                                         "x;y",
+                                         "k=v",
+                                         "é",
+                                         "ß",
+                                         "中文",
+                                         "。",
+                                         "！",
+                                         "？",
+                                         "”",
+                                         "」",
+                                         "』",
+                                         "\xF0\x9F\x98\x80",
+                                         ".",
+                                         "!",
+                                         "?",
+                                         "\"",
+                                         "#",
+                                         "!",
+                                         "//",
+                                         "-",
+                                         "\xC2\xA0",
+                                         "\xE3\x80\x80",
+                                         "\v",
+                                         "\f"};
     enum { NP = sizeof pieces / sizeof *pieces };
     static char doc[40000];
     uint64_t st = 4242;
@@ -324,8 +361,8 @@ Test(split, avx2_line_summaries_vote_as_the_byte_loop) {
         nd_split_mode ma = nd_split_detect_votes((const uint8_t *)doc, n, 1, va);
         nd_split_mode mb = nd_split_detect_votes((const uint8_t *)doc, n, 0, vb);
         cr_assert(ma == mb && va[0] == vb[0] && va[1] == vb[1] && va[2] == vb[2],
-                  "document %d: votes %zu/%zu/%zu (AVX2) vs %zu/%zu/%zu (bytes)", d, va[0],
-                  va[1], va[2], vb[0], vb[1], vb[2]);
+                  "document %d: votes %zu/%zu/%zu (AVX2) vs %zu/%zu/%zu (bytes)", d, va[0], va[1],
+                  va[2], vb[0], vb[1], vb[2]);
         voted += va[1] + va[2];
     }
     cr_assert_gt(voted, 10000u);

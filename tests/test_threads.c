@@ -99,8 +99,6 @@ Test(pool, thread_count_zero_means_cores) {
 
 /* --- whole scans --------------------------------------------------------- */
 
-
-
 static nd_test_buf scan_jsonl(unsigned threads) {
     nd_options opt;
     nd_options_default(&opt);
@@ -150,8 +148,9 @@ Test(scan_threads, cli_output_is_identical_for_one_and_two_threads, .timeout = 3
         snprintf(out1, sizeof out1, "%s/1", dir);
         snprintf(out2, sizeof out2, "%s/2", dir);
         for (int t = 1; t <= 2; t++) {
-            snprintf(cmd, sizeof cmd, "'%s' scan --no-progress --threads %d --format %s -o '%s' '%s'",
-                     bin, t, fmts[f], t == 1 ? out1 : out2, nd_test_seed_path(""));
+            snprintf(cmd, sizeof cmd,
+                     "'%s' scan --no-progress --threads %d --format %s -o '%s' '%s'", bin, t,
+                     fmts[f], t == 1 ? out1 : out2, nd_test_seed_path(""));
             cr_assert_eq(system(cmd), 0, "%s", cmd);
         }
         size_t n1 = 0, n2 = 0;

@@ -16,15 +16,14 @@ static void expect_decode(const char *s, size_t n, const uint32_t *want, size_t 
     size_t k = nd_utf8_decode((const uint8_t *)s, n, got);
     cr_assert_eq(k, nwant, "decoded %zu code points, want %zu", k, nwant);
     for (size_t i = 0; i < k; i++)
-        cr_assert_eq(got[i], want[i], "code point %zu is U+%04X, want U+%04X", i,
-                     (unsigned)got[i], (unsigned)want[i]);
+        cr_assert_eq(got[i], want[i], "code point %zu is U+%04X, want U+%04X", i, (unsigned)got[i],
+                     (unsigned)want[i]);
 }
 
-#define EXPECT_DECODE(bytes, ...)                                              \
-    do {                                                                       \
-        static const uint32_t want_[] = {__VA_ARGS__};                         \
-        expect_decode(bytes, sizeof(bytes) - 1, want_,                         \
-                      sizeof want_ / sizeof *want_);                           \
+#define EXPECT_DECODE(bytes, ...)                                                                  \
+    do {                                                                                           \
+        static const uint32_t want_[] = {__VA_ARGS__};                                             \
+        expect_decode(bytes, sizeof(bytes) - 1, want_, sizeof want_ / sizeof *want_);              \
     } while (0)
 
 Test(decode, well_formed_sequences_of_every_length_give_their_code_points) {
@@ -38,16 +37,18 @@ Test(decode, boundary_scalars_decode_exactly) {
 }
 
 Test(decode, lone_continuation_bytes_give_one_replacement_each) {
-    EXPECT_DECODE("a\x80\xBF" "b", 0x61, R, R, 0x62);
+    EXPECT_DECODE("a\x80\xBF"
+                  "b",
+                  0x61, R, R, 0x62);
 }
 
 Test(decode, bytes_that_never_start_a_sequence_give_one_replacement_each) {
-    EXPECT_DECODE("\xC0\xC1\xF5\xFF" "a", R, R, R, R, 0x61);
+    EXPECT_DECODE("\xC0\xC1\xF5\xFF"
+                  "a",
+                  R, R, R, R, 0x61);
 }
 
-Test(decode, overlong_two_byte_slash_gives_two_replacements) {
-    EXPECT_DECODE("\xC0\xAF", R, R);
-}
+Test(decode, overlong_two_byte_slash_gives_two_replacements) { EXPECT_DECODE("\xC0\xAF", R, R); }
 
 Test(decode, overlong_three_byte_slash_gives_three_replacements) {
     EXPECT_DECODE("\xE0\x80\xAF", R, R, R);
@@ -59,7 +60,9 @@ Test(decode, overlong_four_byte_sequence_gives_one_replacement_per_byte) {
 
 Test(decode, encoded_surrogate_gives_three_replacements) {
     EXPECT_DECODE("\xED\xA0\x80", R, R, R);
-    EXPECT_DECODE("\xED\xBF\xBF" "x", R, R, R, 0x78);
+    EXPECT_DECODE("\xED\xBF\xBF"
+                  "x",
+                  R, R, R, 0x78);
 }
 
 Test(decode, value_above_10FFFF_gives_four_replacements) {
@@ -73,13 +76,17 @@ Test(decode, truncated_sequence_at_end_gives_one_replacement) {
 }
 
 Test(decode, truncated_sequence_before_another_character_gives_one_replacement) {
-    EXPECT_DECODE("\xE6\x97" "a", R, 0x61);
+    EXPECT_DECODE("\xE6\x97"
+                  "a",
+                  R, 0x61);
     EXPECT_DECODE("\xE6\x97\xE4\xB8\xAD", R, 0x4E2D);
     EXPECT_DECODE("\xF0\x9F\x98\xF0\x9F\x98\x80", R, 0x1F600);
 }
 
 Test(decode, byte_order_mark_decodes_to_FEFF) {
-    EXPECT_DECODE("\xEF\xBB\xBF" "a", 0xFEFF, 0x61);
+    EXPECT_DECODE("\xEF\xBB\xBF"
+                  "a",
+                  0xFEFF, 0x61);
 }
 
 Test(decode, empty_input_gives_nothing) {
@@ -111,9 +118,15 @@ Test(encode, boundary_scalars_encode_to_exact_bytes) {
         uint32_t cp;
         const char *bytes;
     } cases[] = {
-        {0x00, "\x00"},          {0x7F, "\x7F"},          {0x80, "\xC2\x80"},
-        {0x7FF, "\xDF\xBF"},     {0x800, "\xE0\xA0\x80"}, {0x4E2D, "\xE4\xB8\xAD"},
-        {0xFFFD, "\xEF\xBF\xBD"}, {0xFFFF, "\xEF\xBF\xBF"}, {0x10000, "\xF0\x90\x80\x80"},
+        {0x00, "\x00"},
+        {0x7F, "\x7F"},
+        {0x80, "\xC2\x80"},
+        {0x7FF, "\xDF\xBF"},
+        {0x800, "\xE0\xA0\x80"},
+        {0x4E2D, "\xE4\xB8\xAD"},
+        {0xFFFD, "\xEF\xBF\xBD"},
+        {0xFFFF, "\xEF\xBF\xBF"},
+        {0x10000, "\xF0\x90\x80\x80"},
         {0x10FFFF, "\xF4\x8F\xBF\xBF"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -146,11 +159,10 @@ Test(width, latin_is_narrow_han_and_fullwidth_are_wide_combining_is_zero) {
 }
 
 Test(classes, han_kana_and_hangul_characters_are_single_tokens) {
-    static const uint32_t yes[] = {0x4E2D, 0x614B, 0x3400, 0x20000, 0x2B740, 0xF900,
-                                   0x3007, 0x3005, 0x3042, 0x30A2, 0x30FC, 0xFF71,
-                                   0xD55C, 0x1100, 0x3131};
-    static const uint32_t no[] = {'a', '1', 0xE9, 0xFF0C, 0x3002, 0x3000, 0xFFFD,
-                                  0x0301, 0xFEFF, 0x2F00, 0x30FB, 0x110000};
+    static const uint32_t yes[] = {0x4E2D, 0x614B, 0x3400, 0x20000, 0x2B740, 0xF900, 0x3007, 0x3005,
+                                   0x3042, 0x30A2, 0x30FC, 0xFF71,  0xD55C,  0x1100, 0x3131};
+    static const uint32_t no[] = {'a',    '1',    0xE9,   0xFF0C, 0x3002, 0x3000,
+                                  0xFFFD, 0x0301, 0xFEFF, 0x2F00, 0x30FB, 0x110000};
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
         cr_assert(nd_is_cjk_token(yes[i]), "U+%04X should be a CJK token", (unsigned)yes[i]);
     for (size_t i = 0; i < sizeof no / sizeof *no; i++)

@@ -17,11 +17,11 @@
 
 /* Exit codes of the program. */
 enum {
-    CLI_EXIT_OK = 0,      /* success */
-    CLI_EXIT_USAGE = 1,   /* usage error: bad command, option or value */
-    CLI_EXIT_SKIPPED = 2, /* done, but some inputs were skipped */
-    CLI_EXIT_FATAL = 3,   /* fatal error: out of memory, cannot write, ... */
-    CLI_EXIT_NO_INPUT = 4, /* no input could be read: nothing was written */
+    CLI_EXIT_OK = 0,           /* success */
+    CLI_EXIT_USAGE = 1,        /* usage error: bad command, option or value */
+    CLI_EXIT_SKIPPED = 2,      /* done, but some inputs were skipped */
+    CLI_EXIT_FATAL = 3,        /* fatal error: out of memory, cannot write, ... */
+    CLI_EXIT_NO_INPUT = 4,     /* no input could be read: nothing was written */
     CLI_EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM (128 + SIGINT) */
 };
 
@@ -37,8 +37,8 @@ struct cli_command {
  * zsh write the completion script DEST.  Everything comes from the command
  * table, each command's --help text (usage) and its option table.  Returns
  * an exit code. */
-int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds,
-            size_t n, void (*usage)(FILE *f));
+int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds, size_t n,
+            void (*usage)(FILE *f));
 
 /* A subcommand: argv[0] is its name, as for main(). Returns an exit code. */
 int cmd_scan(int argc, char **argv);
@@ -94,10 +94,13 @@ const char *cli_option_message(const char *msg, char *out, size_t size);
 /* The --encoding row of scan and clean: NAME into the const char * `var`,
  * copied into nd_options.encoding by cli_set_encoding (a name too long for
  * the field is left unterminated there, so nd_options_check refuses it). */
-#define CLI_ENCODING_OPTION(var)                                               \
-    {"encoding", 0, "NAME", OPT_KIND_STRING, &(var), 0, 0, 0, 0, NULL,          \
-     "decode inputs from NAME (an iconv name: gbk, big5, shift_jis, "          \
-     "utf-16le, windows-1252, ...); auto detects per file", "auto", NULL}
+#define CLI_ENCODING_OPTION(var)                                                                   \
+    {                                                                                              \
+        "encoding", 0, "NAME", OPT_KIND_STRING, &(var), 0, 0, 0, 0, NULL,                          \
+            "decode inputs from NAME (an iconv name: gbk, big5, shift_jis, "                       \
+            "utf-16le, windows-1252, ...); auto detects per file",                                 \
+            "auto", NULL                                                                           \
+    }
 struct nd_options;
 void cli_set_encoding(struct nd_options *o, const char *name);
 /* Copies name (NULL: nothing) into the char array dst[size], left
@@ -112,27 +115,75 @@ extern const struct opt_choice cli_split_choices[];
  * --no-<step>, and --keep-pinyin (removing pinyin is the step, so the option
  * that switches it off says what it keeps; the old --no-pinyin stays as a
  * hidden row). */
-#define CLI_NORM_OPTIONS(flags)                                                \
-    {"nfkc", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_NFKC, 0, 0, 0, NULL,   \
-     "no Unicode NFKC normalisation", NULL, NULL},                             \
-    {"casefold", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_CASEFOLD, 0, 0, 0, \
-     NULL, "no case folding", NULL, NULL},                                     \
-    {"t2s", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_T2S, 0, 0, 0, NULL,     \
-     "no Traditional -> Simplified Chinese mapping", NULL, NULL},              \
-    {"keep-pinyin", 0, NULL, OPT_KIND_CLEARBIT, &(flags), ND_NORM_PINYIN, 0, 0, \
-     0, NULL, "keep pinyin annotations such as (tai) instead of removing them " \
-     "(--no-pinyin, the old spelling, is deprecated)", NULL, NULL},           \
-    {"pinyin", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_PINYIN, 0, 0, 0,     \
-     NULL, NULL, NULL, NULL}, /* hidden: --no-pinyin as before */              \
-    {"strip", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_STRIP, 0, 0, 0, NULL, \
-     "keep whitespace, punctuation and symbols", NULL, NULL}
+#define CLI_NORM_OPTIONS(flags)                                                                     \
+    {"nfkc",                                                                                        \
+     0,                                                                                             \
+     NULL,                                                                                          \
+     OPT_KIND_NEGBIT,                                                                               \
+     &(flags),                                                                                      \
+     ND_NORM_NFKC,                                                                                  \
+     0,                                                                                             \
+     0,                                                                                             \
+     0,                                                                                             \
+     NULL,                                                                                          \
+     "no Unicode NFKC normalisation",                                                               \
+     NULL,                                                                                          \
+     NULL},                                                                                         \
+        {"casefold",        0,    NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_CASEFOLD, 0, 0, 0, NULL, \
+         "no case folding", NULL, NULL},                                                            \
+        {"t2s",                                                                                     \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         OPT_KIND_NEGBIT,                                                                           \
+         &(flags),                                                                                  \
+         ND_NORM_T2S,                                                                               \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "no Traditional -> Simplified Chinese mapping",                                            \
+         NULL,                                                                                      \
+         NULL},                                                                                     \
+        {"keep-pinyin",                                                                             \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         OPT_KIND_CLEARBIT,                                                                         \
+         &(flags),                                                                                  \
+         ND_NORM_PINYIN,                                                                            \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "keep pinyin annotations such as (tai) instead of removing them "                          \
+         "(--no-pinyin, the old spelling, is deprecated)",                                          \
+         NULL,                                                                                      \
+         NULL},                                                                                     \
+        {"pinyin", 0,    NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_PINYIN, 0, 0, 0, NULL,            \
+         NULL,     NULL, NULL}, /* hidden: --no-pinyin as before */                                 \
+    {                                                                                               \
+        "strip", 0, NULL, OPT_KIND_NEGBIT, &(flags), ND_NORM_STRIP, 0, 0, 0, NULL,                  \
+            "keep whitespace, punctuation and symbols", NULL, NULL                                  \
+    }
 
 /* The passage options of scan --passages and compare (unsigned fields). */
-#define CLI_PASSAGE_OPTIONS(min_passage, max_gap)                              \
-    {"min-passage", 0, "N", OPT_KIND_UNSIGNED, &(min_passage), 0, 1, 100000, 0, \
-     NULL, "shortest shared passage, in normalised characters", NULL, NULL},   \
-    {"max-gap", 0, "N", OPT_KIND_UNSIGNED, &(max_gap), 0, 0, 100000, 0, NULL,   \
-     "join matches separated by at most N differing characters", NULL, NULL}
+#define CLI_PASSAGE_OPTIONS(min_passage, max_gap)                                                  \
+    {"min-passage",                                                                                \
+     0,                                                                                            \
+     "N",                                                                                          \
+     OPT_KIND_UNSIGNED,                                                                            \
+     &(min_passage),                                                                               \
+     0,                                                                                            \
+     1,                                                                                            \
+     100000,                                                                                       \
+     0,                                                                                            \
+     NULL,                                                                                         \
+     "shortest shared passage, in normalised characters",                                          \
+     NULL,                                                                                         \
+     NULL},                                                                                        \
+    {                                                                                              \
+        "max-gap", 0, "N", OPT_KIND_UNSIGNED, &(max_gap), 0, 0, 100000, 0, NULL,                   \
+            "join matches separated by at most N differing characters", NULL, NULL                 \
+    }
 
 /* ---- scanning.c: what scan and clean share ---- */
 
@@ -140,7 +191,7 @@ extern const struct opt_choice cli_split_choices[];
 struct cli_progress {
     double start, stage_start, last;
     int stage, drawn;
-    int on; /* --progress, or stderr a terminal */
+    int on;      /* --progress, or stderr a terminal */
     int compare; /* the stages are compare A B's (their own weights) */
 };
 
@@ -177,8 +228,7 @@ void cli_scan_args_init(struct cli_scan_args *a);
 int cli_scan_args_finish(struct cli_scan_args *a, const char *prog);
 /* A scanner for a->o with diag, a->tmpdir and the progress bar (--progress,
  * or stderr a terminal).  Prints the failure ("neardup: ...") itself. */
-nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
-                          nd_scanner **out);
+nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user, nd_scanner **out);
 /* compare A B's bar (--progress, or stderr a terminal): the callback for
  * nd_compare_paths_progress with *user, or NULL when the bar is off. */
 nd_progress_fn cli_progress_compare(struct cli_scan_args *a, void **user);

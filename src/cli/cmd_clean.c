@@ -64,8 +64,7 @@ static const struct opt_choice scope_choices[] = {
     {NULL, 0},
 };
 
-static void usage(const struct opt *table)
-{
+static void usage(const struct opt *table) {
     printf("usage: neardup clean --out DIR [options] PATH...\n"
            "\n"
            "Writes a copy of the given files and directories as the new\n"
@@ -87,14 +86,11 @@ static void usage(const struct opt *table)
            "(Ctrl-C or SIGTERM; nothing is left behind).\n");
 }
 
-static void on_diag(void *user, const nd_diag *d)
-{
+static void on_diag(void *user, const nd_diag *d) {
     struct clean_state *cs = user;
     char path[CLI_ESCAPE_SIZE];
-    if (d->status == ND_ERR_CHANGED)
-        cs->changed++;
-    if (cs->quiet)
-        return;
+    if (d->status == ND_ERR_CHANGED) cs->changed++;
+    if (cs->quiet) return;
     cli_print_diag(d);
     /* the library leaves a changed file out of the cleaned tree */
     if (d->status == ND_ERR_CHANGED && !cs->dry_run)
@@ -103,9 +99,7 @@ static void on_diag(void *user, const nd_diag *d)
 }
 
 /* One line per planned removal, then the summary. */
-static void print_plan(const nd_report *rep, const nd_clean_plan *plan,
-                       int dry_run)
-{
+static void print_plan(const nd_report *rep, const nd_clean_plan *plan, int dry_run) {
     char a[CLI_ESCAPE_SIZE], b[CLI_ESCAPE_SIZE];
     size_t n = nd_clean_removal_count(plan), ndocs = nd_report_document_count(rep);
     size_t touched = 0;
@@ -125,21 +119,17 @@ static void print_plan(const nd_report *rep, const nd_clean_plan *plan,
             printf("%s:%u: remove %llu bytes, duplicate of %s:%u "
                    "(similarity %.4f)\n",
                    cli_escape(a, sizeof a, d.path), (unsigned)ri.line,
-                   (unsigned long long)ri.length,
-                   cli_escape(b, sizeof b, kd.path), (unsigned)kp.line,
-                   ri.similarity);
+                   (unsigned long long)ri.length, cli_escape(b, sizeof b, kd.path),
+                   (unsigned)kp.line, ri.similarity);
     }
     for (size_t i = 0; i < ndocs; i++)
-        if (nd_clean_doc_removed_bytes(plan, i) > 0)
-            touched++;
+        if (nd_clean_doc_removed_bytes(plan, i) > 0) touched++;
     printf("%s %zu paragraph%s (%llu bytes) from %zu of %zu file%s\n",
-           dry_run ? "would remove" : "removed", n, n == 1 ? "" : "s",
-           (unsigned long long)bytes, touched, ndocs, ndocs == 1 ? "" : "s");
+           dry_run ? "would remove" : "removed", n, n == 1 ? "" : "s", (unsigned long long)bytes,
+           touched, ndocs, ndocs == 1 ? "" : "s");
 }
 
-static void print_failure(const nd_clean_plan *plan, nd_status st,
-                          const char *dir)
-{
+static void print_failure(const nd_clean_plan *plan, nd_status st, const char *dir) {
     char p[CLI_ESCAPE_SIZE], out_dir[CLI_ESCAPE_SIZE];
     int err = nd_clean_sys_errno(plan);
     cli_escape(out_dir, sizeof out_dir, dir ? dir : "");
@@ -165,40 +155,34 @@ static void print_failure(const nd_clean_plan *plan, nd_status st,
                 err ? strerror(err) : nd_strerror(st));
         break;
     case ND_CLEAN_ERR_FOREIGN:
-        fprintf(stderr, "neardup: '%s' is not part of a cleaned copy; not "
-                        "replacing '%s'\n", p, out_dir);
+        fprintf(stderr,
+                "neardup: '%s' is not part of a cleaned copy; not "
+                "replacing '%s'\n",
+                p, out_dir);
         break;
     case ND_CLEAN_ERR_NONE:
-    default:
-        fprintf(stderr, "neardup: clean failed: %s\n", nd_strerror(st));
-        break;
+    default: fprintf(stderr, "neardup: clean failed: %s\n", nd_strerror(st)); break;
     }
 }
 
 /* The message and exit code of an interrupted run. */
-static int interrupted(void)
-{
+static int interrupted(void) {
     fprintf(stderr, "neardup: interrupted\n");
     return CLI_EXIT_INTERRUPTED;
 }
 
-static void on_leftover(void *user, const char *path)
-{
+static void on_leftover(void *user, const char *path) {
     char p[CLI_ESCAPE_SIZE];
     (void)user;
     fprintf(stderr, "neardup: '%s' is left from an interrupted run; remove it\n",
             cli_escape(p, sizeof p, path));
 }
 
-int cmd_clean(int argc, char **argv)
-{
-    return cli_clean_main(argc, argv, NULL);
-}
+int cmd_clean(int argc, char **argv) { return cli_clean_main(argc, argv, NULL); }
 
-int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h)
-{
+int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h) {
     int writer = !h || h->writer; /* this process speaks and writes the copy */
-    struct cli_scan_args sa; /* its rows point into it: it stays here */
+    struct cli_scan_args sa;      /* its rows point into it: it stays here */
     nd_clean_options co;
     struct clean_state cs = {0};
     nd_scanner *sc = NULL;
@@ -222,29 +206,27 @@ int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h)
         {"out", 0, "DIR", OPT_KIND_STRING, &out_dir, 0, 0, 0, 0, NULL,
          "write the cleaned copy as the new directory DIR (required)", "", NULL},
         {"keep", 0, NULL, OPT_KIND_CHOICE, &keep, 0, 0, 0, 0, keep_choices,
-         "keep the first (by path, then offset) or the longest paragraph",
-         NULL, NULL},
+         "keep the first (by path, then offset) or the longest paragraph", NULL, NULL},
         {"scope", 0, NULL, OPT_KIND_CHOICE, &scope, 0, 0, 0, 0, scope_choices,
-         "remove repeats across documents, within a document, or both",
-         NULL, NULL},
+         "remove repeats across documents, within a document, or both", NULL, NULL},
         {"log", 0, "FILE", OPT_KIND_STRING, &log_path, 0, 0, 0, 0, NULL,
          "write the removal log (JSONL) to FILE", "", NULL},
         {"dry-run", 'n', NULL, OPT_KIND_FLAG, &dry_run, 0, 0, 0, 0, NULL,
          "show what would be removed; write only the log (--log)", NULL, NULL},
         {"drop-empty", 0, NULL, OPT_KIND_FLAG, &drop_empty, 0, 0, 0, 0, NULL,
          "with --jsonl: leave out the records whose text became empty (all "
-         "of it removed); the log keeps each one", NULL, NULL},
+         "of it removed); the log keeps each one",
+         NULL, NULL},
         {"force", 0, NULL, OPT_KIND_FLAG, &force, 0, 0, 0, 0, NULL,
          "replace an existing log, and an existing DIR that holds a previous "
-         "cleaned copy", NULL, NULL},
+         "cleaned copy",
+         NULL, NULL},
         OPT_TABLE(sa.rows),
-        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
-         "show this help", NULL, NULL},
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL, NULL},
         OPT_END,
     };
 
-    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
-        goto out;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc)) goto out;
     if (out_dir == NULL || out_dir[0] == '\0') {
         opt_error(PROG, "--out DIR is required (see '" PROG " --help')");
         rc = CLI_EXIT_USAGE;
@@ -269,8 +251,7 @@ int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h)
     }
     for (int i = 0; i < npos; i++) {
         if (strcmp(argv[i], "-") == 0) {
-            if (writer)
-                fprintf(stderr, "neardup: cannot clean standard input; give files\n");
+            if (writer) fprintf(stderr, "neardup: cannot clean standard input; give files\n");
             rc = CLI_EXIT_USAGE;
             goto out;
         }
@@ -286,8 +267,7 @@ int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h)
         goto out;
     }
 
-    if (cli_scanner_new(&sa, on_diag, &cs, &sc) != ND_OK)
-        goto out;
+    if (cli_scanner_new(&sa, on_diag, &cs, &sc) != ND_OK) goto out;
     cli_signals_scanner(sc);
     for (int i = 0; i < npos; i++) {
         st = nd_scanner_add_path(sc, argv[i]);
@@ -309,11 +289,9 @@ int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h)
         rc = CLI_EXIT_OK;
         goto out;
     }
-    if (st == ND_OK)
-        st = nd_report_summary(rep, &sum);
+    if (st == ND_OK) st = nd_report_summary(rep, &sum);
     if (st != ND_OK) {
-        if (writer)
-            cli_scan_failed(sc, st);
+        if (writer) cli_scan_failed(sc, st);
         goto out;
     }
     if (sum.files == 0 && skipped > 0) {
@@ -349,8 +327,7 @@ int cli_clean_main(int argc, char **argv, const struct cli_scan_hooks *h)
     rc = skipped > 0 || cs.changed > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
     /* a signal that came too late to stop the writing (the output is
      * complete) still ends the program as interrupted */
-    if (cli_interrupted())
-        rc = interrupted();
+    if (cli_interrupted()) rc = interrupted();
 out:
     cli_signals_scanner(NULL);
     cli_signals_clean(NULL);

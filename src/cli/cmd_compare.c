@@ -52,8 +52,7 @@ static const struct opt_choice format_choices[] = {
     {NULL, 0},
 };
 
-static void usage(const struct opt *table)
-{
+static void usage(const struct opt *table) {
     printf("usage: neardup compare [options] A B\n"
            "       neardup compare [options] FILE PATH...\n"
            "\n"
@@ -84,25 +83,22 @@ struct corpus_state {
     int query; /* FILE is being added: its problems are always said */
 };
 
-static void on_corpus_diag(void *user, const nd_diag *d)
-{
+static void on_corpus_diag(void *user, const nd_diag *d) {
     const struct corpus_state *cs = user;
-    if (!cs->quiet || cs->query)
-        cli_print_diag(d);
+    if (!cs->quiet || cs->query) cli_print_diag(d);
 }
 
 /* The scan rows compare takes in corpus mode, by name: declared once, in
  * scanning.c, and listed here (the others - paragraph clustering - do not
  * change what compare prints). */
 static const char *const corpus_rows[] = {
-    "jsonl", "id-field", "include", "exclude", "hidden", "threads",
-    "common-docs", "memory", "tmpdir", "progress", "quiet", NULL,
+    "jsonl",       "id-field", "include", "exclude",  "hidden", "threads",
+    "common-docs", "memory",   "tmpdir",  "progress", "quiet",  NULL,
 };
 
 /* scan's rows that both modes take (copied into nd_compare_options for two
  * documents) */
 static const char *const both_rows[] = {"threshold", "shingle", NULL};
-
 
 /* What is written: a comparison of two documents or a query report. */
 struct output {
@@ -111,19 +107,16 @@ struct output {
 };
 
 static nd_status emit(const struct output *o, nd_format fmt, const nd_write_options *wo,
-                      nd_write_fn fn, void *user)
-{
+                      nd_write_fn fn, void *user) {
     return o->c ? nd_compare_write(o->c, fmt, wo, fn, user)
                 : nd_report_write_query(o->r, fmt, wo, fn, user);
 }
 
-static int emit_errno(const struct output *o)
-{
+static int emit_errno(const struct output *o) {
     return o->c ? nd_compare_sys_errno(o->c) : nd_report_sys_errno(o->r);
 }
 
-static void on_diag(void *user, const nd_diag *d)
-{
+static void on_diag(void *user, const nd_diag *d) {
     (void)user;
     cli_print_diag(d);
 }
@@ -132,9 +125,8 @@ static void on_diag(void *user, const nd_diag *d)
  * umask-aware -o (nd_compare_write_path, nd_report_write_query_path: the
  * code behind scan's -o).  Interrupts are held back meanwhile, as scan does:
  * a second Ctrl-C cannot kill it between mkstemp and rename. */
-static int write_output(const struct output *o, nd_format fmt,
-                        const nd_write_options *wo, const char *path)
-{
+static int write_output(const struct output *o, nd_format fmt, const nd_write_options *wo,
+                        const char *path) {
     char shown[CLI_ESCAPE_SIZE];
     sigset_t block, saved;
     nd_status st;
@@ -147,20 +139,17 @@ static int write_output(const struct output *o, nd_format fmt,
     st = o->c ? nd_compare_write_path(o->c, fmt, wo, path)
               : nd_report_write_query_path(o->r, fmt, wo, path);
     sigprocmask(SIG_SETMASK, &saved, NULL);
-    if (st == ND_OK)
-        return CLI_EXIT_OK;
+    if (st == ND_OK) return CLI_EXIT_OK;
     err = st == ND_ERR_IO ? emit_errno(o) : 0;
-    fprintf(stderr, "neardup: cannot write '%s': %s\n",
-            cli_escape(shown, sizeof shown, path), err ? strerror(err) : nd_strerror(st));
+    fprintf(stderr, "neardup: cannot write '%s': %s\n", cli_escape(shown, sizeof shown, path),
+            err ? strerror(err) : nd_strerror(st));
     return CLI_EXIT_FATAL;
 }
 
 /* Writes o to -o FILE (atomically) or standard output; an exit code. */
 static int write_result(const struct output *o, nd_format fmt, const nd_write_options *wo,
-                        const char *output)
-{
-    if (output != NULL && strcmp(output, "-") != 0)
-        return write_output(o, fmt, wo, output);
+                        const char *output) {
+    if (output != NULL && strcmp(output, "-") != 0) return write_output(o, fmt, wo, output);
     nd_status st = emit(o, fmt, wo, cli_write_stdout, NULL);
     int err = st == ND_ERR_IO ? emit_errno(o) : 0;
     if (st == ND_OK && fflush(stdout) != 0) {
@@ -176,8 +165,7 @@ static int write_result(const struct output *o, nd_format fmt, const nd_write_op
 }
 
 /* A FILE that is not one document: one line, as compare A B says it. */
-static void refuse_file(const char *path, nd_status status, const char *detail)
-{
+static void refuse_file(const char *path, nd_status status, const char *detail) {
     nd_diag dg = {path, status, 0, detail};
     cli_print_diag(&dg);
 }
@@ -185,8 +173,7 @@ static void refuse_file(const char *path, nd_status status, const char *detail)
 /* FILE PATH...: FILE as the query against the corpus (see the top). */
 static int compare_corpus(struct cli_scan_args *a, const nd_compare_options *co,
                           const char *encoding, char **paths, int npaths, nd_format fmt,
-                          const nd_write_options *wo, const char *output)
-{
+                          const nd_write_options *wo, const char *output) {
     struct corpus_state cs = {a->quiet, 1};
     nd_scanner *sc = NULL;
     nd_report *rep = NULL;
@@ -211,11 +198,9 @@ static int compare_corpus(struct cli_scan_args *a, const nd_compare_options *co,
         rc = CLI_EXIT_SKIPPED;
         goto out;
     }
-    if (output != NULL && strcmp(output, "-") != 0 && cli_probe_output(output, 0) != 0)
-        goto out;
+    if (output != NULL && strcmp(output, "-") != 0 && cli_probe_output(output, 0) != 0) goto out;
     cli_signals_install();
-    if (cli_scanner_new(a, on_corpus_diag, &cs, &sc) != ND_OK)
-        goto out;
+    if (cli_scanner_new(a, on_corpus_diag, &cs, &sc) != ND_OK) goto out;
     cli_signals_scanner(sc);
     st = nd_scanner_add_query_path(sc, paths[0]);
     if (st != ND_OK) {
@@ -249,8 +234,7 @@ static int compare_corpus(struct cli_scan_args *a, const nd_compare_options *co,
     }
     for (size_t d = 0; d < nd_report_document_count(rep); d++) {
         nd_document_info di;
-        if (nd_report_document(rep, d, &di) == ND_OK && di.query)
-            nq++;
+        if (nd_report_document(rep, d, &di) == ND_OK && di.query) nq++;
     }
     if (nq != 1) { /* an archive or JSON Lines file of several, or of none */
         snprintf(what, sizeof what, "holds %zu documents; compare takes one FILE", nq);
@@ -267,8 +251,7 @@ static int compare_corpus(struct cli_scan_args *a, const nd_compare_options *co,
     sigprocmask(SIG_BLOCK, &block, &saved);
     rc = write_result(&o, fmt, wo, output);
     sigprocmask(SIG_SETMASK, &saved, NULL);
-    if (rc == CLI_EXIT_OK && skipped > 0)
-        rc = CLI_EXIT_SKIPPED;
+    if (rc == CLI_EXIT_OK && skipped > 0) rc = CLI_EXIT_SKIPPED;
 out:
     cli_signals_scanner(NULL);
     nd_report_free(rep);
@@ -276,8 +259,7 @@ out:
     return rc;
 }
 
-int cmd_compare(int argc, char **argv)
-{
+int cmd_compare(int argc, char **argv) {
     nd_compare_options co;
     nd_write_options wo;
     nd_compare *c = NULL;
@@ -301,8 +283,8 @@ int cmd_compare(int argc, char **argv)
     opt_pick(a->rows, both_rows, both);
 
     const struct opt table[] = {
-        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0,
-         format_choices, "output format", NULL, NULL},
+        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0, format_choices, "output format",
+         NULL, NULL},
         {"output", 'o', "FILE", OPT_KIND_STRING, &output, 0, 0, 0, 0, NULL,
          "write to FILE (atomically) instead of standard output", "", NULL},
         CLI_PASSAGE_OPTIONS(co.min_passage, co.max_gap),
@@ -310,24 +292,22 @@ int cmd_compare(int argc, char **argv)
         {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
          "text: characters shown per passage (0: none, as in scan)", NULL, NULL},
         CLI_NORM_OPTIONS(co.norm_flags),
-        {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &co.max_file_size, 0, 0, 0,
-         0, NULL, "refuse larger files (after decompression)", NULL, NULL},
+        {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &co.max_file_size, 0, 0, 0, 0, NULL,
+         "refuse larger files (after decompression)", NULL, NULL},
         CLI_ENCODING_OPTION(encoding),
         {"corpus", 0, NULL, OPT_KIND_FLAG, &corpus, 0, 0, 0, 0, NULL,
          "FILE PATH...: compare FILE with every document of PATH... even when "
          "there is one PATH and it is a file (an archive, a JSON Lines file); "
-         "the options below are for this mode", NULL, NULL},
+         "the options below are for this mode",
+         NULL, NULL},
         OPT_TABLE(picked),
-        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
-         "show this help", NULL, NULL},
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL, NULL},
         OPT_END,
     };
 
-    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
-        goto out;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc)) goto out;
     if (npos < 2) {
-        opt_error(PROG, "expected two documents A and B, got %d (see '" PROG
-                        " --help')", npos);
+        opt_error(PROG, "expected two documents A and B, got %d (see '" PROG " --help')", npos);
         rc = CLI_EXIT_USAGE;
         goto out;
     }

@@ -40,22 +40,39 @@
 
 /* scan's rows that create takes: what is compared and how files are read */
 static const char *const create_rows[] = {
-    "split",   "min-chars", "threshold", "num-perm", "shingle", "bands",  "rows",
-    "seed",    "nfkc",      "casefold",  "t2s",      "keep-pinyin", "pinyin", "strip", "encoding",
-    "jsonl",   "id-field",  "max-file-size", "max-paragraph-bytes", "quiet", "include",
-    "exclude", "hidden",    NULL,
+    "split",
+    "min-chars",
+    "threshold",
+    "num-perm",
+    "shingle",
+    "bands",
+    "rows",
+    "seed",
+    "nfkc",
+    "casefold",
+    "t2s",
+    "keep-pinyin",
+    "pinyin",
+    "strip",
+    "encoding",
+    "jsonl",
+    "id-field",
+    "max-file-size",
+    "max-paragraph-bytes",
+    "quiet",
+    "include",
+    "exclude",
+    "hidden",
+    NULL,
 };
 
 /* the rows every subcommand takes (not stored: how this run walks) */
-static int walk_row(const char *name)
-{
+static int walk_row(const char *name) {
     return strcmp(name, "quiet") == 0 || strcmp(name, "include") == 0 ||
            strcmp(name, "exclude") == 0 || strcmp(name, "hidden") == 0;
 }
 
-
-static void usage(const struct opt *table)
-{
+static void usage(const struct opt *table) {
     printf("usage: neardup index create DB [options] PATH...\n"
            "       neardup index add [walk options] DB PATH...\n"
            "       neardup index remove DB PATH...\n"
@@ -87,37 +104,29 @@ struct index_state {
     size_t problems; /* inputs reported (not notices) */
 };
 
-static void on_diag(void *user, const nd_diag *d)
-{
+static void on_diag(void *user, const nd_diag *d) {
     struct index_state *s = user;
-    if (d->status != ND_OK && d->status != ND_ERR_ENCODING)
-        s->problems++;
-    if (!s->quiet)
-        cli_print_diag(d);
+    if (d->status != ND_OK && d->status != ND_ERR_ENCODING) s->problems++;
+    if (!s->quiet) cli_print_diag(d);
 }
 
-static int index_failed(const nd_index *idx, nd_status st)
-{
+static int index_failed(const nd_index *idx, nd_status st) {
     const char *m = nd_index_errmsg(idx);
     char shown[CLI_ESCAPE_SIZE], flags[CLI_ESCAPE_SIZE];
-    if (!m[0])
-        m = nd_strerror(st);
+    if (!m[0]) m = nd_strerror(st);
     cli_escape(shown, sizeof shown, m);
     fprintf(stderr, "neardup: %s\n", cli_option_message(shown, flags, sizeof flags));
     return CLI_EXIT_FATAL;
 }
 
 /* Adds every path; prints the counts.  Returns an exit code. */
-static int add_paths(nd_index *idx, char **paths, int n, const char *verb,
-                     struct index_state *s)
-{
+static int add_paths(nd_index *idx, char **paths, int n, const char *verb, struct index_state *s) {
     nd_index_add_info sum;
     memset(&sum, 0, sizeof sum);
     for (int i = 0; i < n; i++) {
         nd_index_add_info ai;
         nd_status st = nd_index_add(idx, paths[i], &ai);
-        if (st != ND_OK)
-            return index_failed(idx, st);
+        if (st != ND_OK) return index_failed(idx, st);
         sum.files_new += ai.files_new;
         sum.files_changed += ai.files_changed;
         sum.files_unchanged += ai.files_unchanged;
@@ -134,19 +143,16 @@ static int add_paths(nd_index *idx, char **paths, int n, const char *verb,
     return s->problems ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
 }
 
-static void on_status(void *user, const char *path, nd_index_file_state state)
-{
+static void on_status(void *user, const char *path, nd_index_file_state state) {
     char shown[CLI_ESCAPE_SIZE];
     size_t *n = user;
-    if (state == ND_INDEX_FILE_SAME)
-        return;
+    if (state == ND_INDEX_FILE_SAME) return;
     n[state]++;
     printf("%-8s %s\n", state == ND_INDEX_FILE_CHANGED ? "changed" : "gone",
            cli_escape(shown, sizeof shown, path));
 }
 
-int cmd_index(int argc, char **argv)
-{
+int cmd_index(int argc, char **argv) {
     int rc = CLI_EXIT_USAGE, npos = 0;
     struct cli_scan_args *a = NULL;
     struct opt picked[CLI_SCAN_ROWS];
@@ -163,20 +169,16 @@ int cmd_index(int argc, char **argv)
     /* which of create's options were given, to refuse them elsewhere */
     unsigned given[CLI_SCAN_ROWS] = {0};
     for (size_t i = 0; picked[i].kind != OPT_KIND_END; i++)
-        if (!picked[i].seen && !walk_row(picked[i].name))
-            picked[i].seen = &given[i];
+        if (!picked[i].seen && !walk_row(picked[i].name)) picked[i].seen = &given[i];
     const struct opt table[] = {
         OPT_TABLE(picked),
-        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL,
-         NULL},
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL, NULL},
         OPT_END,
     };
-    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
-        goto out;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc)) goto out;
     rc = CLI_EXIT_USAGE;
     if (npos < 1) {
-        opt_error(PROG, "expected create, add, remove, check or status (see '" PROG
-                        " --help')");
+        opt_error(PROG, "expected create, add, remove, check or status (see '" PROG " --help')");
         goto out;
     }
     const char *sub = argv[0];
@@ -202,23 +204,22 @@ int cmd_index(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; !create && picked[i].kind != OPT_KIND_END; i++) {
-        int was = picked[i].seen == &given[i] ? given[i] != 0
+        int was = picked[i].seen == &given[i]            ? given[i] != 0
                   : strcmp(picked[i].name, "bands") == 0 ? a->bands_seen != 0
-                  : strcmp(picked[i].name, "rows") == 0 ? a->rows_seen != 0 : 0;
+                  : strcmp(picked[i].name, "rows") == 0  ? a->rows_seen != 0
+                                                         : 0;
         if (was) {
             opt_error(PROG, "%s: --%s is an option of create (the index keeps its own)", sub,
                       picked[i].name);
             goto out;
         }
     }
-    if (cli_scan_args_finish(a, PROG) != 0)
-        goto out;
+    if (cli_scan_args_finish(a, PROG) != 0) goto out;
     s.quiet = a->quiet;
     st = nd_index_open(argv[1], create ? &a->o : NULL, create, &idx);
     if (st != ND_OK) {
         rc = idx ? index_failed(idx, st) : CLI_EXIT_FATAL;
-        if (!idx)
-            fprintf(stderr, "neardup: %s\n", nd_strerror(st));
+        if (!idx) fprintf(stderr, "neardup: %s\n", nd_strerror(st));
         goto out;
     }
     nd_index_set_diag(idx, on_diag, &s);

@@ -22,8 +22,7 @@
 
 #define PROG "neardup params"
 
-static const double similarities[] = {0.5,  0.6, 0.7,  0.75, 0.8,
-                                      0.85, 0.9, 0.95, 1.0};
+static const double similarities[] = {0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0};
 #define N_SIM (sizeof similarities / sizeof similarities[0])
 
 static const struct opt_choice format_choices[] = {
@@ -32,8 +31,7 @@ static const struct opt_choice format_choices[] = {
     {NULL, 0},
 };
 
-static void usage(const struct opt *table)
-{
+static void usage(const struct opt *table) {
     printf("usage: neardup params [--threshold T] [--num-perm K] "
            "[--bands B --rows R]\n"
            "                      [-f text|jsonl]\n"
@@ -50,17 +48,14 @@ static void usage(const struct opt *table)
 }
 
 /* At least two decimals, more only when needed to show x exactly. */
-static void fmt_sim(char *buf, size_t size, double x)
-{
+static void fmt_sim(char *buf, size_t size, double x) {
     for (int prec = 2; prec <= 6; prec++) {
         snprintf(buf, size, "%.*f", prec, x);
-        if (fabs(strtod(buf, NULL) - x) < 1e-12)
-            return;
+        if (fabs(strtod(buf, NULL) - x) < 1e-12) return;
     }
 }
 
-static void print_text(double t, unsigned k, unsigned b, unsigned r, int given)
-{
+static void print_text(double t, unsigned k, unsigned b, unsigned r, int given) {
     char ts[32], s[32];
     size_t i = 0;
     int t_done = 0;
@@ -77,8 +72,7 @@ static void print_text(double t, unsigned k, unsigned b, unsigned r, int given)
         int is_t = 0;
 
         if (!t_done && (i == N_SIM || t < similarities[i] + 1e-12)) {
-            if (i < N_SIM && fabs(t - similarities[i]) < 1e-12)
-                i++;
+            if (i < N_SIM && fabs(t - similarities[i]) < 1e-12) i++;
             x = t;
             is_t = 1;
             t_done = 1;
@@ -86,25 +80,22 @@ static void print_text(double t, unsigned k, unsigned b, unsigned r, int given)
             x = similarities[i++];
         }
         fmt_sim(s, sizeof s, x);
-        printf("%10s  %12.4f%s\n", s, nd_lsh_probability(x, b, r),
-               is_t ? "  <- threshold" : "");
+        printf("%10s  %12.4f%s\n", s, nd_lsh_probability(x, b, r), is_t ? "  <- threshold" : "");
     }
-    printf("false-negative rate at %s: %.4f\n", ts,
-           1.0 - nd_lsh_probability(t, b, r));
+    printf("false-negative rate at %s: %.4f\n", ts, 1.0 - nd_lsh_probability(t, b, r));
     if (nd_lsh_probability(t, b, r) >= ND_LSH_MIN_RECALL)
-        printf("recall floor: P(candidate) >= %.3f at the threshold, met\n",
-               ND_LSH_MIN_RECALL);
+        printf("recall floor: P(candidate) >= %.3f at the threshold, met\n", ND_LSH_MIN_RECALL);
     else if (given)
         printf("recall floor: P(candidate) >= %.3f at the threshold, NOT met "
-               "by these bands and rows\n", ND_LSH_MIN_RECALL);
+               "by these bands and rows\n",
+               ND_LSH_MIN_RECALL);
     else
         printf("recall floor: P(candidate) >= %.3f at the threshold, NOT met: "
                "no bands x rows within %u values reach it\n",
                ND_LSH_MIN_RECALL, k);
 }
 
-static void print_jsonl(double t, unsigned k, unsigned b, unsigned r, int given)
-{
+static void print_jsonl(double t, unsigned k, unsigned b, unsigned r, int given) {
     char buf[40], buf2[40];
 
     opt_fmt_double(buf, sizeof buf, t);
@@ -118,16 +109,13 @@ static void print_jsonl(double t, unsigned k, unsigned b, unsigned r, int given)
            nd_lsh_probability(t, b, r) >= ND_LSH_MIN_RECALL ? "true" : "false");
     for (size_t i = 0; i < N_SIM; i++) {
         opt_fmt_double(buf, sizeof buf, similarities[i]);
-        opt_fmt_double(buf2, sizeof buf2,
-                       nd_lsh_probability(similarities[i], b, r));
-        printf("%s{\"similarity\":%s,\"p_candidate\":%s}", i ? "," : "", buf,
-               buf2);
+        opt_fmt_double(buf2, sizeof buf2, nd_lsh_probability(similarities[i], b, r));
+        printf("%s{\"similarity\":%s,\"p_candidate\":%s}", i ? "," : "", buf, buf2);
     }
     printf("]}\n");
 }
 
-int cmd_params(int argc, char **argv)
-{
+int cmd_params(int argc, char **argv) {
     nd_options o;
     int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_USAGE;
     unsigned bands_seen = 0, rows_seen = 0, b = 0, r = 0;
@@ -142,20 +130,17 @@ int cmd_params(int argc, char **argv)
         {"num-perm", 0, "K", OPT_KIND_UNSIGNED, &o.num_perm, 0, 0, 0, 0, NULL,
          "MinHash values per paragraph", NULL, NULL},
         {"bands", 0, "B", OPT_KIND_UNSIGNED, &o.bands, 0, 0, 0, 0, NULL,
-         "use B bands instead of choosing; give --rows too",
-         "chosen from T and K", &bands_seen},
+         "use B bands instead of choosing; give --rows too", "chosen from T and K", &bands_seen},
         {"rows", 0, "R", OPT_KIND_UNSIGNED, &o.rows, 0, 0, 0, 0, NULL,
-         "use R rows per band instead of choosing; give --bands too",
-         "chosen from T and K", &rows_seen},
-        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0,
-         format_choices, "output format", NULL, NULL},
-        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
-         "show this help", NULL, NULL},
+         "use R rows per band instead of choosing; give --bands too", "chosen from T and K",
+         &rows_seen},
+        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0, format_choices, "output format",
+         NULL, NULL},
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL, NULL},
         OPT_END,
     };
 
-    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
-        goto out;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc)) goto out;
     if (npos > 0) {
         char shown[CLI_ESCAPE_SIZE];
         opt_error(PROG, "unexpected argument '%s' (see '" PROG " --help')",
@@ -176,8 +161,7 @@ int cmd_params(int argc, char **argv)
     } else {
         st = nd_lsh_params(o.threshold, o.num_perm, &b, &r);
         if (st != ND_OK) {
-            opt_error(PROG, "cannot choose bands and rows: %s",
-                      nd_strerror(st));
+            opt_error(PROG, "cannot choose bands and rows: %s", nd_strerror(st));
             goto out;
         }
     }

@@ -32,8 +32,7 @@ static const struct opt_choice format_choices[] = {
     {NULL, 0},
 };
 
-static void usage(const struct opt *table)
-{
+static void usage(const struct opt *table) {
     printf("usage: neardup query [options] DB FILE...\n"
            "\n"
            "Checks each FILE (a file, a directory, or '-' for standard input)\n"
@@ -55,42 +54,35 @@ struct query_state {
     size_t problems;
 };
 
-static void on_diag(void *user, const nd_diag *d)
-{
+static void on_diag(void *user, const nd_diag *d) {
     struct query_state *s = user;
-    if (d->status != ND_OK && d->status != ND_ERR_ENCODING)
-        s->problems++;
-    if (!s->quiet)
-        cli_print_diag(d);
+    if (d->status != ND_OK && d->status != ND_ERR_ENCODING) s->problems++;
+    if (!s->quiet) cli_print_diag(d);
 }
 
-static int failed(const nd_index *idx, nd_status st)
-{
+static int failed(const nd_index *idx, nd_status st) {
     char shown[CLI_ESCAPE_SIZE];
     const char *m = idx ? nd_index_errmsg(idx) : "";
     fprintf(stderr, "neardup: %s\n", cli_escape(shown, sizeof shown, m[0] ? m : nd_strerror(st)));
     return CLI_EXIT_FATAL;
 }
 
-int cmd_query(int argc, char **argv)
-{
+int cmd_query(int argc, char **argv) {
     int rc = CLI_EXIT_USAGE, npos = 0, format = ND_FORMAT_TEXT;
     struct query_state s = {0, 0};
     nd_index *idx = NULL;
     nd_query *q = NULL;
     nd_status st;
     const struct opt table[] = {
-        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0, format_choices,
-         "output format", NULL, NULL},
+        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0, format_choices, "output format",
+         NULL, NULL},
         {"quiet", 'q', NULL, OPT_KIND_FLAG, &s.quiet, 0, 0, 0, 0, NULL,
          "no warnings about skipped inputs", NULL, NULL},
-        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL,
-         NULL},
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL, NULL},
         OPT_END,
     };
 
-    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
-        return rc;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc)) return rc;
     if (npos < 2) {
         opt_error(PROG, "expected DB and at least one FILE (see '" PROG " --help')");
         return CLI_EXIT_USAGE;
@@ -118,8 +110,7 @@ int cmd_query(int argc, char **argv)
             goto out;
         }
     }
-    if (s.problems)
-        rc = CLI_EXIT_SKIPPED;
+    if (s.problems) rc = CLI_EXIT_SKIPPED;
 out:
     nd_query_free(q);
     nd_index_close(idx);

@@ -39,16 +39,11 @@ struct scan_state {
 };
 
 static const struct opt_choice format_choices[] = {
-    {"text", ND_FORMAT_TEXT},
-    {"jsonl", ND_FORMAT_JSONL},
-    {"json", ND_FORMAT_JSON},
-    {"csv", ND_FORMAT_CSV},
-    {"html", ND_FORMAT_HTML},
-    {NULL, 0},
+    {"text", ND_FORMAT_TEXT}, {"jsonl", ND_FORMAT_JSONL}, {"json", ND_FORMAT_JSON},
+    {"csv", ND_FORMAT_CSV},   {"html", ND_FORMAT_HTML},   {NULL, 0},
 };
 
-static void usage(const struct opt *table)
-{
+static void usage(const struct opt *table) {
     printf("usage: neardup scan [options] PATH...\n"
            "\n"
            "Finds near-duplicate paragraphs in the given files and directories\n"
@@ -65,76 +60,65 @@ static void usage(const struct opt *table)
            "temporary files are removed).\n");
 }
 
-static void on_diag(void *user, const nd_diag *d)
-{
+static void on_diag(void *user, const nd_diag *d) {
     struct scan_state *ss = user;
 
-    if (d->status == ND_ERR_CHANGED)
-        ss->changed++;
-    if (!ss->quiet)
-        cli_print_diag(d);
+    if (d->status == ND_ERR_CHANGED) ss->changed++;
+    if (!ss->quiet) cli_print_diag(d);
 }
 
-static void report_write_error(const char *what, nd_status st, int err)
-{
+static void report_write_error(const char *what, nd_status st, int err) {
     char shown[CLI_ESCAPE_SIZE];
     cli_escape(shown, sizeof shown, what);
     fprintf(stderr, "neardup: cannot write '%s': %s\n", shown,
             err ? strerror(err) : nd_strerror(st));
 }
 
-static void print_mb(uint64_t bytes)
-{
-    if (bytes)
-        fprintf(stderr, "  %10.1f MB", (double)bytes / 1e6);
+static void print_mb(uint64_t bytes) {
+    if (bytes) fprintf(stderr, "  %10.1f MB", (double)bytes / 1e6);
 }
 
 /* The --stats block on stderr: seconds and peak memory per stage, the
  * writer's time, and the counts. */
-static void print_stats(const nd_report *rep, double write_seconds)
-{
+static void print_stats(const nd_report *rep, double write_seconds) {
     nd_timings tm;
     nd_summary sm;
-    if (nd_report_timings(rep, &tm) != ND_OK || nd_report_summary(rep, &sm) != ND_OK)
-        return;
-    fprintf(stderr, "neardup: stats (%u thread%s; peak memory is the "
-                    "process's resident set; input files are read, not mapped)\n",
+    if (nd_report_timings(rep, &tm) != ND_OK || nd_report_summary(rep, &sm) != ND_OK) return;
+    fprintf(stderr,
+            "neardup: stats (%u thread%s; peak memory is the "
+            "process's resident set; input files are read, not mapped)\n",
             tm.threads, tm.threads == 1 ? "" : "s");
     fprintf(stderr, "  %-8s %9s  %13s\n", "stage", "seconds", "peak memory");
     for (int s = 0; s < ND_STAGE_COUNT_; s++) {
-        if (s == ND_STAGE_PASSAGE && !sm.passages)
-            continue; /* not asked for */
+        if (s == ND_STAGE_PASSAGE && !sm.passages) continue; /* not asked for */
         fprintf(stderr, "  %-8s %9.3f", nd_stage_name((nd_stage)s), tm.stage[s]);
         print_mb(tm.peak_rss[s]);
         fputc('\n', stderr);
     }
     fprintf(stderr, "  %-8s %9.3f\n", "write", write_seconds);
     fprintf(stderr, "  %-8s %9.3f\n", "total", tm.total + write_seconds);
-    fprintf(stderr, "  files %llu, bytes %llu, paragraphs %llu (%llu short), "
-                    "candidate pairs %llu, verified %llu, clusters %llu\n",
+    fprintf(stderr,
+            "  files %llu, bytes %llu, paragraphs %llu (%llu short), "
+            "candidate pairs %llu, verified %llu, clusters %llu\n",
             (unsigned long long)sm.files, (unsigned long long)sm.bytes,
             (unsigned long long)sm.paragraphs, (unsigned long long)sm.short_paragraphs,
             (unsigned long long)sm.candidate_pairs, (unsigned long long)sm.verified_pairs,
             (unsigned long long)sm.clusters);
     if (sm.passages)
         fprintf(stderr, "  passages %llu (%llu common text)\n",
-                (unsigned long long)sm.passage_records,
-                (unsigned long long)sm.common_passages);
-    fprintf(stderr, "  LSH %u bands x %u rows, memory limit %.1f MB, %llu spill "
-                    "runs (%llu bytes)\n",
-            sm.bands, sm.rows, (double)tm.memory_limit / 1e6,
-            (unsigned long long)tm.spill_runs, (unsigned long long)tm.spill_bytes);
+                (unsigned long long)sm.passage_records, (unsigned long long)sm.common_passages);
+    fprintf(stderr,
+            "  LSH %u bands x %u rows, memory limit %.1f MB, %llu spill "
+            "runs (%llu bytes)\n",
+            sm.bands, sm.rows, (double)tm.memory_limit / 1e6, (unsigned long long)tm.spill_runs,
+            (unsigned long long)tm.spill_bytes);
 }
 
-int cmd_scan(int argc, char **argv)
-{
-    return cli_scan_main(argc, argv, NULL);
-}
+int cmd_scan(int argc, char **argv) { return cli_scan_main(argc, argv, NULL); }
 
-int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
-{
+int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
     int writer = !h || h->writer; /* this process speaks and writes the report */
-    struct cli_scan_args sa; /* its rows point into it: it stays here */
+    struct cli_scan_args sa;      /* its rows point into it: it stays here */
     nd_write_options wo;
     struct scan_state ss = {0};
     nd_scanner *sc = NULL;
@@ -152,16 +136,16 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
     nd_write_options_default(&wo);
 
     const struct opt table[] = {
-        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0,
-         format_choices, "output format", NULL, NULL},
+        {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0, format_choices, "output format",
+         NULL, NULL},
         {"output", 'o', "FILE", OPT_KIND_STRING, &output, 0, 0, 0, 0, NULL,
-         "write the report to FILE (atomically) instead of standard output",
-         "", NULL},
-        {"emit-paragraphs", 0, NULL, OPT_KIND_FLAG, &wo.emit_paragraphs, 0, 0,
-         0, 0, NULL, "jsonl/json: add one record per paragraph", NULL, NULL},
+         "write the report to FILE (atomically) instead of standard output", "", NULL},
+        {"emit-paragraphs", 0, NULL, OPT_KIND_FLAG, &wo.emit_paragraphs, 0, 0, 0, 0, NULL,
+         "jsonl/json: add one record per paragraph", NULL, NULL},
         {"text", 0, NULL, OPT_KIND_FLAG, &text, 0, 0, 0, 0, NULL,
          "jsonl/json: every cluster member (and paragraph record) carries "
-         "its text", NULL, NULL},
+         "its text",
+         NULL, NULL},
         {"top", 0, "N", OPT_KIND_UNSIGNED, &wo.top, 0, 0, 0, 0, NULL,
          "text: rows per section (0: all)", NULL, NULL},
         {"preview", 0, "N", OPT_KIND_UNSIGNED, &wo.preview, 0, 0, 0, 0, NULL,
@@ -173,20 +157,17 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
         CLI_PASSAGE_OPTIONS(sa.o.min_passage, sa.o.max_gap),
         {"stats", 0, NULL, OPT_KIND_FLAG, &wo.stats, 0, 0, 0, 0, NULL,
          "print time and peak memory per stage and the counts to stderr "
-         "(jsonl/json: also in the summary)", NULL, NULL},
+         "(jsonl/json: also in the summary)",
+         NULL, NULL},
         OPT_TABLE(sa.rows),
-        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL,
-         "show this help", NULL, NULL},
+        {"help", 'h', NULL, OPT_KIND_HELP, NULL, 0, 0, 0, 0, NULL, "show this help", NULL, NULL},
         OPT_END,
     };
 
-    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc))
-        goto out;
+    if (!opt_parse_command(table, PROG, argc, argv, &npos, usage, &rc)) goto out;
     sa.o.passages = passages != 0;
-    if (wo.emit_paragraphs)
-        wo.emit_paragraphs = ND_EMIT_PARAGRAPHS;
-    if (text)
-        wo.emit_paragraphs |= ND_EMIT_TEXT;
+    if (wo.emit_paragraphs) wo.emit_paragraphs = ND_EMIT_PARAGRAPHS;
+    if (text) wo.emit_paragraphs |= ND_EMIT_TEXT;
     if (cli_scan_args_finish(&sa, PROG) != 0) {
         rc = CLI_EXIT_USAGE;
         goto out;
@@ -198,17 +179,14 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
     }
 
     if (npos == 0) {
-        opt_error(PROG, "no PATH given ('-' reads standard input; see '"
-                        PROG " --help')");
+        opt_error(PROG, "no PATH given ('-' reads standard input; see '" PROG " --help')");
         rc = CLI_EXIT_USAGE;
         goto out;
     }
     /* an output that cannot be made fails now, not after the scan */
-    if (writer && output != NULL && strcmp(output, "-") != 0 &&
-        cli_probe_output(output, 0) != 0)
+    if (writer && output != NULL && strcmp(output, "-") != 0 && cli_probe_output(output, 0) != 0)
         goto out;
-    if (cli_scanner_new(&sa, on_diag, &ss, &sc) != ND_OK)
-        goto out;
+    if (cli_scanner_new(&sa, on_diag, &ss, &sc) != ND_OK) goto out;
     cli_signals_scanner(sc);
     for (int i = 0; i < npos; i++) {
         st = nd_scanner_add_path(sc, argv[i]);
@@ -227,8 +205,7 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
         goto out;
     }
     if (st != ND_OK) {
-        if (writer)
-            cli_scan_failed(sc, st);
+        if (writer) cli_scan_failed(sc, st);
         goto out;
     }
     if (!rep) { /* h->run: this process had no report to write */
@@ -278,17 +255,16 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h)
         if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
             width = ws.ws_col;
         st = nd_report_write_width(rep, (nd_format)format, &wo, width, cli_write_stdout, NULL);
-        if (st == ND_OK && fflush(stdout) != 0)
-            st = ND_ERR_IO;
+        if (st == ND_OK && fflush(stdout) != 0) st = ND_ERR_IO;
         if (st != ND_OK) {
-            int err = st == ND_ERR_IO && nd_report_sys_errno(rep) ? nd_report_sys_errno(rep) : errno;
+            int err =
+                st == ND_ERR_IO && nd_report_sys_errno(rep) ? nd_report_sys_errno(rep) : errno;
             fprintf(stderr, "neardup: cannot write standard output: %s\n",
                     st == ND_ERR_IO && err ? strerror(err) : nd_strerror(st));
             goto out;
         }
     }
-    if (wo.stats)
-        print_stats(rep, cli_now() - write_start);
+    if (wo.stats) print_stats(rep, cli_now() - write_start);
     /* files found changed while the report was written count too */
     rc = skipped > 0 || ss.changed > 0 ? CLI_EXIT_SKIPPED : CLI_EXIT_OK;
 out:

@@ -18,31 +18,24 @@
 #include "cli.h"
 #include "opt.h"
 
-static int is_call_name(const char *detail)
-{
-    static const char *const calls[] = {"open", "read", "stat", "lstat",
-                                        "fstat", "opendir", "readdir",
-                                        "mmap", "close", NULL};
+static int is_call_name(const char *detail) {
+    static const char *const calls[] = {"open",    "read",    "stat", "lstat", "fstat",
+                                        "opendir", "readdir", "mmap", "close", NULL};
     for (size_t i = 0; calls[i]; i++)
-        if (strcmp(detail, calls[i]) == 0)
-            return 1;
+        if (strcmp(detail, calls[i]) == 0) return 1;
     return 0;
 }
 
-void cli_print_diag(const struct nd_diag *d)
-{
+void cli_print_diag(const struct nd_diag *d) {
     char path[CLI_ESCAPE_SIZE], detail[512];
     int has_detail = d->detail != NULL && d->detail[0] != '\0';
 
     cli_escape(path, sizeof path, d->path ? d->path : "");
-    if (has_detail)
-        cli_escape(detail, sizeof detail, d->detail);
+    if (has_detail) cli_escape(detail, sizeof detail, d->detail);
     if (d->status == ND_OK) {
-        fprintf(stderr, "neardup: note: '%s': %s\n", path,
-                has_detail ? detail : "(no detail)");
+        fprintf(stderr, "neardup: note: '%s': %s\n", path, has_detail ? detail : "(no detail)");
     } else if (d->status == ND_ERR_ENCODING) {
-        fprintf(stderr, "neardup: '%s': encoding guessed as %s\n", path,
-                has_detail ? detail : "?");
+        fprintf(stderr, "neardup: '%s': encoding guessed as %s\n", path, has_detail ? detail : "?");
     } else if (d->status == ND_ERR_ARCHIVE) {
         /* the members before the damage are read: not "skipping" */
         fprintf(stderr, "neardup: '%s': %s (%s)\n", path, nd_strerror(d->status),
@@ -51,35 +44,27 @@ void cli_print_diag(const struct nd_diag *d)
         /* "changed while it was read; results for it may be incomplete" */
         fprintf(stderr, "neardup: '%s' %s\n", path, nd_strerror(d->status));
     } else if (d->status == ND_ERR_IO) {
-        const char *verb = has_detail && strncmp(d->detail, "read", 4) == 0
-                               ? "read" : "open";
-        const char *why =
-            d->sys_errno ? strerror(d->sys_errno) : nd_strerror(d->status);
+        const char *verb = has_detail && strncmp(d->detail, "read", 4) == 0 ? "read" : "open";
+        const char *why = d->sys_errno ? strerror(d->sys_errno) : nd_strerror(d->status);
         if (has_detail && !is_call_name(d->detail))
-            fprintf(stderr, "neardup: cannot %s '%s': %s (%s)\n", verb, path,
-                    why, detail);
+            fprintf(stderr, "neardup: cannot %s '%s': %s (%s)\n", verb, path, why, detail);
         else
             fprintf(stderr, "neardup: cannot %s '%s': %s\n", verb, path, why);
     } else if (has_detail) {
-        fprintf(stderr, "neardup: skipping '%s': %s (%s)\n", path,
-                nd_strerror(d->status), detail);
+        fprintf(stderr, "neardup: skipping '%s': %s (%s)\n", path, nd_strerror(d->status), detail);
     } else {
-        fprintf(stderr, "neardup: skipping '%s': %s\n", path,
-                nd_strerror(d->status));
+        fprintf(stderr, "neardup: skipping '%s': %s\n", path, nd_strerror(d->status));
     }
 }
 
-void cli_set_field(char *dst, size_t size, const char *name)
-{
+void cli_set_field(char *dst, size_t size, const char *name) {
     size_t n;
-    if (name == NULL)
-        return;
+    if (name == NULL) return;
     n = strlen(name);
     memcpy(dst, name, n < size ? n + 1 : size);
 }
 
-void cli_set_encoding(struct nd_options *o, const char *name)
-{
+void cli_set_encoding(struct nd_options *o, const char *name) {
     cli_set_field(o->encoding, sizeof o->encoding, name);
 }
 
@@ -108,22 +93,18 @@ static const struct {
     {"max_gap", "--max-gap"},
 };
 
-static int field_char(char c)
-{
+static int field_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-const char *cli_option_message(const char *msg, char *out, size_t size)
-{
+const char *cli_option_message(const char *msg, char *out, size_t size) {
     size_t n = 0;
 
-    if (size == 0)
-        return out;
+    if (size == 0) return out;
     for (const char *p = msg; *p && n + 1 < size;) {
         const char *w = p, *put = NULL;
         size_t len = 1;
-        while (field_char(*p))
-            p++;
+        while (field_char(*p)) p++;
         if (p > w) { /* a word: a field name? */
             len = (size_t)(p - w);
             for (size_t i = 0; i < sizeof field_flags / sizeof *field_flags; i++)
@@ -137,8 +118,7 @@ const char *cli_option_message(const char *msg, char *out, size_t size)
             w = put;
             len = strlen(put);
         }
-        if (len > size - 1 - n)
-            len = size - 1 - n;
+        if (len > size - 1 - n) len = size - 1 - n;
         memcpy(out + n, w, len);
         n += len;
     }
@@ -153,11 +133,9 @@ const struct opt_choice cli_split_choices[] = {
     {NULL, 0},
 };
 
-int cli_write_stdout(void *user, const void *buf, size_t len)
-{
+int cli_write_stdout(void *user, const void *buf, size_t len) {
     (void)user;
     errno = 0;
-    if (len && fwrite(buf, 1, len, stdout) != len)
-        return errno ? errno : EIO;
+    if (len && fwrite(buf, 1, len, stdout) != len) return errno ? errno : EIO;
     return 0;
 }

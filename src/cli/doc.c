@@ -33,24 +33,24 @@
 struct doc_row {
     enum opt_kind kind;
     char short_name;
-    char base[64];          /* o->name: the NEGBIT row's positive form */
-    struct opt_row_text t;  /* name as --help shows it, value, default */
+    char base[64];         /* o->name: the NEGBIT row's positive form */
+    struct opt_row_text t; /* name as --help shows it, value, default */
     char help[512];
-    char choices[256];      /* OPT_KIND_CHOICE: the names, space-separated */
+    char choices[256]; /* OPT_KIND_CHOICE: the names, space-separated */
 };
 
 /* A command's --help text, cut into its parts, and its rows. */
 struct doc_cmd {
     const struct cli_command *c;
-    char *text;          /* the captured --help text (parts point into it) */
-    char *synopsis[8];   /* usage lines */
-    int cont[8];         /* synopsis[i] continues the line before */
+    char *text;        /* the captured --help text (parts point into it) */
+    char *synopsis[8]; /* usage lines */
+    int cont[8];       /* synopsis[i] continues the line before */
     size_t n_synopsis;
-    char *para[16];      /* description paragraphs (lines joined by '\n') */
+    char *para[16]; /* description paragraphs (lines joined by '\n') */
     size_t n_para;
-    char *intro;         /* the option list's heading, when it says more */
-    char *exit_status;   /* after "exit status: ", or NULL */
-    char sub[8][16];     /* third words of the usage lines (index create) */
+    char *intro;       /* the option list's heading, when it says more */
+    char *exit_status; /* after "exit status: ", or NULL */
+    char sub[8][16];   /* third words of the usage lines (index create) */
     size_t n_subcommands;
     struct doc_row *rows;
     size_t n_rows, cap_rows;
@@ -59,8 +59,7 @@ struct doc_cmd {
 
 /* ---- collecting: the hook and the captured text ---- */
 
-static void add_rows(struct doc_cmd *d, const struct opt *table)
-{
+static void add_rows(struct doc_cmd *d, const struct opt *table) {
     for (const struct opt *o = table; o->kind != OPT_KIND_END; o++) {
         struct doc_row *r;
 
@@ -68,8 +67,7 @@ static void add_rows(struct doc_cmd *d, const struct opt *table)
             add_rows(d, o->target);
             continue;
         }
-        if (!o->help)
-            continue; /* a hidden old spelling (opt.h) */
+        if (!o->help) continue; /* a hidden old spelling (opt.h) */
         if (d->n_rows == d->cap_rows) {
             size_t cap = d->cap_rows ? 2 * d->cap_rows : 32;
             struct doc_row *nr = realloc(d->rows, cap * sizeof *nr);
@@ -90,32 +88,26 @@ static void add_rows(struct doc_cmd *d, const struct opt *table)
         if (o->kind == OPT_KIND_CHOICE) {
             size_t n = 0;
             for (const struct opt_choice *c = o->choices; c && c->name; c++) {
-                int w = snprintf(r->choices + n, sizeof r->choices - n, "%s%s",
-                                 n ? " " : "", c->name);
-                if (w < 0 || (size_t)w >= sizeof r->choices - n)
-                    break;
+                int w =
+                    snprintf(r->choices + n, sizeof r->choices - n, "%s%s", n ? " " : "", c->name);
+                if (w < 0 || (size_t)w >= sizeof r->choices - n) break;
                 n += (size_t)w;
             }
         }
     }
 }
 
-static void collect_rows(void *user, const struct opt *table)
-{
-    add_rows(user, table);
-}
+static void collect_rows(void *user, const struct opt *table) { add_rows(user, table); }
 
 /* Reads the whole of f (rewound) into a new NUL-terminated buffer. */
-static char *slurp(FILE *f)
-{
+static char *slurp(FILE *f) {
     char *buf = NULL;
     long size;
 
     if (fflush(f) != 0 || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
         fseek(f, 0, SEEK_SET) != 0)
         return NULL;
-    if (!(buf = malloc((size_t)size + 1)))
-        return NULL;
+    if (!(buf = malloc((size_t)size + 1))) return NULL;
     if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
         free(buf);
         return NULL;
@@ -126,8 +118,7 @@ static char *slurp(FILE *f)
 
 /* Runs c in documentation mode: its --help text into d->text, its rows into
  * d->rows.  0, or -1 (message printed). */
-static int capture(struct doc_cmd *d, const struct cli_command *c)
-{
+static int capture(struct doc_cmd *d, const struct cli_command *c) {
     char help_opt[] = "--help";
     char name[32];
     char *argv[3];
@@ -149,8 +140,7 @@ static int capture(struct doc_cmd *d, const struct cli_command *c)
     c->fn(2, argv);
     opt_doc_hook(NULL, NULL);
     fflush(stdout);
-    if (dup2(saved, STDOUT_FILENO) < 0)
-        goto out;
+    if (dup2(saved, STDOUT_FILENO) < 0) goto out;
     if (!(d->text = slurp(tmp)) || d->nomem) {
         fprintf(stderr, "neardup: --doc: %s\n", nd_strerror(ND_ERR_NOMEM));
         goto out;
@@ -161,23 +151,18 @@ static int capture(struct doc_cmd *d, const struct cli_command *c)
     }
     rc = 0;
 out:
-    if (saved >= 0)
-        close(saved);
-    if (tmp)
-        fclose(tmp);
+    if (saved >= 0) close(saved);
+    if (tmp) fclose(tmp);
     return rc;
 }
 
-static int starts_with(const char *s, const char *prefix)
-{
+static int starts_with(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 /* Leading spaces off. */
-static char *skip_spaces(char *s)
-{
-    while (*s == ' ')
-        s++;
+static char *skip_spaces(char *s) {
+    while (*s == ' ') s++;
     return s;
 }
 
@@ -185,8 +170,7 @@ static char *skip_spaces(char *s)
  * lines, the option list's heading and mark, "exit status: ...") into its
  * parts, in place.  The main usage's "commands:" paragraph is left out: the
  * commands are listed from the command table itself. */
-static void split_text(struct doc_cmd *d)
-{
+static void split_text(struct doc_cmd *d) {
     char *p = d->text;
 
     while (*p) {
@@ -197,16 +181,13 @@ static void split_text(struct doc_cmd *d)
         } else {
             p += strlen(p);
         }
-        while (*para == '\n')
-            para++;
-        if (*para == '\0')
-            continue;
+        while (*para == '\n') para++;
+        if (*para == '\0') continue;
         if (starts_with(para, "usage: ")) {
             char *line = para;
             while (line && d->n_synopsis < sizeof d->synopsis / sizeof d->synopsis[0]) {
                 char *nl = strchr(line, '\n'), *s;
-                if (nl)
-                    *nl = '\0';
+                if (nl) *nl = '\0';
                 s = starts_with(line, "usage: ") ? line + 7 : skip_spaces(line);
                 if (*s) {
                     d->synopsis[d->n_synopsis] = s;
@@ -215,11 +196,9 @@ static void split_text(struct doc_cmd *d)
                 line = nl ? nl + 1 : NULL;
             }
         } else if ((mark = strstr(para, OPT_DOC_MARK)) != NULL) {
-            while (mark > para && mark[-1] == '\n')
-                mark--;
+            while (mark > para && mark[-1] == '\n') mark--;
             *mark = '\0';
-            if (strcmp(para, "options:") != 0)
-                d->intro = para;
+            if (strcmp(para, "options:") != 0) d->intro = para;
         } else if (starts_with(para, "exit status: ")) {
             d->exit_status = para + strlen("exit status: ");
         } else if (starts_with(para, "commands:")) {
@@ -231,27 +210,23 @@ static void split_text(struct doc_cmd *d)
 }
 
 /* The words after "neardup CMD" that name a subcommand (index create ...). */
-static void find_subcommands(struct doc_cmd *d)
-{
+static void find_subcommands(struct doc_cmd *d) {
     for (size_t i = 0; i < d->n_synopsis; i++) {
         const char *s = d->synopsis[i];
         size_t n;
-        if (d->cont[i] || d->n_subcommands == sizeof d->sub / sizeof d->sub[0])
-            continue;
+        if (d->cont[i] || d->n_subcommands == sizeof d->sub / sizeof d->sub[0]) continue;
         for (int w = 0; w < 2; w++) { /* past "neardup" and the command */
             s += strcspn(s, " ");
             s += strspn(s, " ");
         }
         n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
-        if (n == 0 || n >= sizeof d->sub[0] || (s[n] != ' ' && s[n] != '\0'))
-            continue;
+        if (n == 0 || n >= sizeof d->sub[0] || (s[n] != ' ' && s[n] != '\0')) continue;
         memcpy(d->sub[d->n_subcommands], s, n);
         d->sub[d->n_subcommands++][n] = '\0';
     }
 }
 
-static void doc_cmd_free(struct doc_cmd *d)
-{
+static void doc_cmd_free(struct doc_cmd *d) {
     free(d->text);
     free(d->rows);
 }
@@ -260,8 +235,7 @@ static void doc_cmd_free(struct doc_cmd *d)
 
 /* s[0..n-1] as roff text within a line: '\' and '-' escaped, every
  * character past ASCII as \[uXXXX] (invalid UTF-8 as U+FFFD). */
-static void roff_put(FILE *f, const char *s, size_t n)
-{
+static void roff_put(FILE *f, const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
 
@@ -297,23 +271,17 @@ static void roff_put(FILE *f, const char *s, size_t n)
     }
 }
 
-static void roff_str(FILE *f, const char *s)
-{
-    roff_put(f, s, strlen(s));
-}
+static void roff_str(FILE *f, const char *s) { roff_put(f, s, strlen(s)); }
 
 /* One text line: a leading '.' or '\'' would be a request, hence "\&". */
-static void roff_line(FILE *f, const char *s, size_t n)
-{
-    if (n > 0 && (s[0] == '.' || s[0] == '\''))
-        fputs("\\&", f);
+static void roff_line(FILE *f, const char *s, size_t n) {
+    if (n > 0 && (s[0] == '.' || s[0] == '\'')) fputs("\\&", f);
     roff_put(f, s, n);
     fputc('\n', f);
 }
 
 /* A paragraph of --help: its lines, leading spaces off. */
-static void roff_para(FILE *f, const char *para)
-{
+static void roff_para(FILE *f, const char *para) {
     while (*para) {
         size_t n = strcspn(para, "\n");
         const char *s = para;
@@ -321,22 +289,18 @@ static void roff_para(FILE *f, const char *para)
             s++;
             n--;
         }
-        if (n > 0)
-            roff_line(f, s, n);
+        if (n > 0) roff_line(f, s, n);
         para = s + n;
-        if (*para == '\n')
-            para++;
+        if (*para == '\n') para++;
     }
 }
 
 /* "\fBneardup scan\fR rest": the first two words in bold. */
-static void roff_synopsis(FILE *f, const char *s, int cont)
-{
+static void roff_synopsis(FILE *f, const char *s, int cont) {
     size_t bold = 0;
     if (!cont) {
         bold = strcspn(s, " ");
-        if (s[bold] == ' ')
-            bold += 1 + strcspn(s + bold + 1, " ");
+        if (s[bold] == ' ') bold += 1 + strcspn(s + bold + 1, " ");
     }
     if (bold) {
         fputs("\\fB", f);
@@ -346,19 +310,17 @@ static void roff_synopsis(FILE *f, const char *s, int cont)
     roff_line(f, s + bold, strlen(s + bold));
 }
 
-static void roff_header(FILE *f, const char *page, const char *title)
-{
-    fprintf(f, ".\\\" %s - written by `neardup --doc man` from the option tables\n"
-               ".\\\" of the program (src/cli/doc.c); not to be edited.\n",
+static void roff_header(FILE *f, const char *page, const char *title) {
+    fprintf(f,
+            ".\\\" %s - written by `neardup --doc man` from the option tables\n"
+            ".\\\" of the program (src/cli/doc.c); not to be edited.\n",
             page);
     fputs(".TH \"", f);
     roff_str(f, title);
     fprintf(f, "\" 1 \"\" \"neardup %s\" \"User Commands\"\n", nd_version());
 }
 
-static void roff_see_also(FILE *f, const struct cli_command *cmds, size_t n,
-                          const char *self)
-{
+static void roff_see_also(FILE *f, const struct cli_command *cmds, size_t n, const char *self) {
     int first = 1;
     fputs(".SH SEE ALSO\n", f);
     if (self) {
@@ -366,8 +328,7 @@ static void roff_see_also(FILE *f, const struct cli_command *cmds, size_t n,
         first = 0;
     }
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(cmds[i].name, "help") == 0 ||
-            (self && strcmp(cmds[i].name, self) == 0))
+        if (strcmp(cmds[i].name, "help") == 0 || (self && strcmp(cmds[i].name, self) == 0))
             continue;
         fprintf(f, "%s\\fBneardup\\-", first ? "" : ",\n");
         roff_str(f, cmds[i].name);
@@ -377,11 +338,9 @@ static void roff_see_also(FILE *f, const struct cli_command *cmds, size_t n,
     fputc('\n', f);
 }
 
-static void roff_row(FILE *f, const struct doc_row *r)
-{
+static void roff_row(FILE *f, const struct doc_row *r) {
     fputs(".TP\n", f);
-    if (r->short_name)
-        fprintf(f, "\\fB\\-%c\\fR, ", r->short_name);
+    if (r->short_name) fprintf(f, "\\fB\\-%c\\fR, ", r->short_name);
     fputs("\\fB\\-\\-", f);
     roff_str(f, r->t.name);
     fputs("\\fR", f);
@@ -399,16 +358,13 @@ static void roff_row(FILE *f, const struct doc_row *r)
     }
 }
 
-static int man_command(FILE *f, const struct doc_cmd *d, const struct cli_command *cmds,
-                       size_t n)
-{
+static int man_command(FILE *f, const struct doc_cmd *d, const struct cli_command *cmds, size_t n) {
     char page[64], title[64];
 
     snprintf(page, sizeof page, "neardup-%s.1", d->c->name);
     snprintf(title, sizeof title, "NEARDUP-%s", d->c->name);
     for (char *t = title; *t; t++)
-        if (*t >= 'a' && *t <= 'z')
-            *t = (char)(*t - 'a' + 'A');
+        if (*t >= 'a' && *t <= 'z') *t = (char)(*t - 'a' + 'A');
     roff_header(f, page, title);
     fputs(".SH NAME\nneardup\\-", f);
     roff_str(f, d->c->name);
@@ -416,14 +372,12 @@ static int man_command(FILE *f, const struct doc_cmd *d, const struct cli_comman
     roff_str(f, d->c->summary);
     fputs("\n.SH SYNOPSIS\n", f);
     for (size_t i = 0; i < d->n_synopsis; i++) {
-        if (i > 0 && !d->cont[i])
-            fputs(".br\n", f);
+        if (i > 0 && !d->cont[i]) fputs(".br\n", f);
         roff_synopsis(f, d->synopsis[i], d->cont[i]);
     }
     fputs(".SH DESCRIPTION\n", f);
     for (size_t i = 0; i < d->n_para; i++) {
-        if (i > 0)
-            fputs(".PP\n", f);
+        if (i > 0) fputs(".PP\n", f);
         roff_para(f, d->para[i]);
     }
     fputs(".SH OPTIONS\n", f);
@@ -434,15 +388,13 @@ static int man_command(FILE *f, const struct doc_cmd *d, const struct cli_comman
         if (starts_with(s, "options (") && len > 11 && strcmp(s + len - 2, "):") == 0) {
             char buf[512];
             snprintf(buf, sizeof buf, "%.*s.", (int)(len - 11), s + 9);
-            if (buf[0] >= 'a' && buf[0] <= 'z')
-                buf[0] = (char)(buf[0] - 'a' + 'A');
+            if (buf[0] >= 'a' && buf[0] <= 'z') buf[0] = (char)(buf[0] - 'a' + 'A');
             roff_para(f, buf);
         } else {
             roff_para(f, s);
         }
     }
-    for (size_t i = 0; i < d->n_rows; i++)
-        roff_row(f, &d->rows[i]);
+    for (size_t i = 0; i < d->n_rows; i++) roff_row(f, &d->rows[i]);
     if (d->exit_status) {
         fputs(".SH EXIT STATUS\n", f);
         roff_para(f, d->exit_status);
@@ -452,22 +404,19 @@ static int man_command(FILE *f, const struct doc_cmd *d, const struct cli_comman
 }
 
 /* neardup.1: the main usage text and the command table. */
-static void man_main(FILE *f, struct doc_cmd *d, const struct cli_command *cmds, size_t n)
-{
+static void man_main(FILE *f, struct doc_cmd *d, const struct cli_command *cmds, size_t n) {
     roff_header(f, "neardup.1", "NEARDUP");
     fputs(".SH NAME\n"
           "neardup \\- find copied and near\\-duplicate paragraphs in a corpus\n"
           ".SH SYNOPSIS\n",
           f);
     for (size_t i = 0; i < d->n_synopsis; i++) {
-        if (i > 0 && !d->cont[i])
-            fputs(".br\n", f);
+        if (i > 0 && !d->cont[i]) fputs(".br\n", f);
         roff_synopsis(f, d->synopsis[i], 1);
     }
     fputs(".SH DESCRIPTION\n", f);
     for (size_t i = 0; i < d->n_para; i++) {
-        if (i > 0)
-            fputs(".PP\n", f);
+        if (i > 0) fputs(".PP\n", f);
         roff_para(f, d->para[i]);
     }
     fputs(".SH COMMANDS\n", f);
@@ -496,23 +445,18 @@ static void man_main(FILE *f, struct doc_cmd *d, const struct cli_command *cmds,
 
 /* ---- completions ---- */
 
-static int is_file_value(const struct doc_row *r)
-{
+static int is_file_value(const struct doc_row *r) {
     return strcmp(r->t.meta, "FILE") == 0 || strcmp(r->t.meta, "DIR") == 0;
 }
 
 /* The words that complete the option: --name, -x, --no-name / --name. */
-static void bash_words(FILE *f, const struct doc_row *r, int *first)
-{
-    if (r->short_name)
-        fprintf(f, "%s-%c", (*first)++ ? " " : "", r->short_name);
+static void bash_words(FILE *f, const struct doc_row *r, int *first) {
+    if (r->short_name) fprintf(f, "%s-%c", (*first)++ ? " " : "", r->short_name);
     fprintf(f, "%s--%s", (*first)++ ? " " : "", r->base);
-    if (r->kind == OPT_KIND_NEGBIT)
-        fprintf(f, " --no-%s", r->base);
+    if (r->kind == OPT_KIND_NEGBIT) fprintf(f, " --no-%s", r->base);
 }
 
-static void bash_command(FILE *f, const struct doc_cmd *d)
-{
+static void bash_command(FILE *f, const struct doc_cmd *d) {
     int first = 0;
 
     fprintf(f, "    %s)\n", d->c->name);
@@ -520,8 +464,7 @@ static void bash_command(FILE *f, const struct doc_cmd *d)
         fputs("        if [ \"$COMP_CWORD\" -eq 2 ]; then\n"
               "            COMPREPLY=($(compgen -W '",
               f);
-        for (size_t i = 0; i < d->n_subcommands; i++)
-            fprintf(f, "%s%s", i ? " " : "", d->sub[i]);
+        for (size_t i = 0; i < d->n_subcommands; i++) fprintf(f, "%s%s", i ? " " : "", d->sub[i]);
         fputs("' -- \"$cur\"))\n"
               "            return 0\n"
               "        fi\n",
@@ -538,20 +481,18 @@ static void bash_command(FILE *f, const struct doc_cmd *d)
                 r->kind == OPT_KIND_NEGBIT || r->kind == OPT_KIND_CLEARBIT)
                 continue;
             kind = r->kind == OPT_KIND_CHOICE ? 0 : is_file_value(r) ? 1 : 2;
-            if (kind != pass)
-                continue;
+            if (kind != pass) continue;
             if (pass == 0) {
                 fputs("        ", f);
-                if (r->short_name)
-                    fprintf(f, "-%c|", r->short_name);
-                fprintf(f, "--%s)\n            COMPREPLY=($(compgen -W '%s' -- "
-                           "\"$cur\"))\n            return 0 ;;\n",
+                if (r->short_name) fprintf(f, "-%c|", r->short_name);
+                fprintf(f,
+                        "--%s)\n            COMPREPLY=($(compgen -W '%s' -- "
+                        "\"$cur\"))\n            return 0 ;;\n",
                         r->base, r->choices);
                 continue;
             }
             fprintf(f, "%s", n++ ? "|" : "        ");
-            if (r->short_name)
-                fprintf(f, "-%c|", r->short_name);
+            if (r->short_name) fprintf(f, "-%c|", r->short_name);
             fprintf(f, "--%s", r->base);
         }
         if (n && pass == 1)
@@ -562,13 +503,11 @@ static void bash_command(FILE *f, const struct doc_cmd *d)
                   f);
     }
     fputs("        esac\n        opts='", f);
-    for (size_t i = 0; i < d->n_rows; i++)
-        bash_words(f, &d->rows[i], &first);
+    for (size_t i = 0; i < d->n_rows; i++) bash_words(f, &d->rows[i], &first);
     fputs("'\n        ;;\n", f);
 }
 
-static void bash_script(FILE *f, struct doc_cmd *cmds, size_t n)
-{
+static void bash_script(FILE *f, struct doc_cmd *cmds, size_t n) {
     fputs("# bash completion for neardup - written by `neardup --doc bash` from\n"
           "# the option tables of the program (src/cli/doc.c); not to be edited.\n"
           "_neardup()\n"
@@ -579,19 +518,17 @@ static void bash_script(FILE *f, struct doc_cmd *cmds, size_t n)
           "    if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
           "        COMPREPLY=($(compgen -W '",
           f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s ", cmds[i].c->name);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s ", cmds[i].c->name);
     fputs("help --help --version' -- \"$cur\"))\n"
           "        return 0\n"
           "    fi\n"
           "    case ${COMP_WORDS[1]} in\n",
           f);
-    for (size_t i = 0; i < n; i++)
-        bash_command(f, &cmds[i]);
+    for (size_t i = 0; i < n; i++) bash_command(f, &cmds[i]);
     fputs("    help)\n"
-          "        [ \"$COMP_CWORD\" -eq 2 ] && COMPREPLY=($(compgen -W '", f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%s", i ? " " : "", cmds[i].c->name);
+          "        [ \"$COMP_CWORD\" -eq 2 ] && COMPREPLY=($(compgen -W '",
+          f);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s%s", i ? " " : "", cmds[i].c->name);
     fputs("' -- \"$cur\"))\n"
           "        return 0 ;;\n"
           "    *)\n"
@@ -607,8 +544,7 @@ static void bash_script(FILE *f, struct doc_cmd *cmds, size_t n)
 }
 
 /* Text inside a zsh _arguments '...[TEXT]...' spec or a _describe item. */
-static void zsh_put(FILE *f, const char *s)
-{
+static void zsh_put(FILE *f, const char *s) {
     for (; *s; s++) {
         if (*s == '\'')
             fputs("'\\''", f);
@@ -619,8 +555,7 @@ static void zsh_put(FILE *f, const char *s)
     }
 }
 
-static void zsh_row(FILE *f, const struct doc_row *r)
-{
+static void zsh_row(FILE *f, const struct doc_row *r) {
     int value = r->kind != OPT_KIND_HELP && r->kind != OPT_KIND_FLAG &&
                 r->kind != OPT_KIND_NEGBIT && r->kind != OPT_KIND_CLEARBIT;
     const char *rep = r->kind == OPT_KIND_LIST ? "*" : "";
@@ -632,11 +567,10 @@ static void zsh_row(FILE *f, const struct doc_row *r)
             fputs("'(- *)'", f);
         else
             fprintf(f, "'(-%c --%s)%s'", r->short_name, r->base, rep);
-        fprintf(f, "{-%c%s,--%s%s}'[", r->short_name, value ? "+" : "", r->base,
-                value ? "=" : "");
+        fprintf(f, "{-%c%s,--%s%s}'[", r->short_name, value ? "+" : "", r->base, value ? "=" : "");
     } else { /* a NEGBIT row by the form --help shows */
-        fprintf(f, "'%s%s--%s%s[", r->kind == OPT_KIND_HELP ? "(- *)" : "", rep,
-                r->t.name, value ? "=" : "");
+        fprintf(f, "'%s%s--%s%s[", r->kind == OPT_KIND_HELP ? "(- *)" : "", rep, r->t.name,
+                value ? "=" : "");
     }
     zsh_put(f, r->help);
     fputs("]", f);
@@ -661,8 +595,7 @@ static void zsh_row(FILE *f, const struct doc_row *r)
     }
 }
 
-static void zsh_script(FILE *f, struct doc_cmd *cmds, size_t n)
-{
+static void zsh_script(FILE *f, struct doc_cmd *cmds, size_t n) {
     fputs("#compdef neardup\n"
           "# zsh completion for neardup - written by `neardup --doc zsh` from\n"
           "# the option tables of the program (src/cli/doc.c); not to be edited.\n",
@@ -670,8 +603,7 @@ static void zsh_script(FILE *f, struct doc_cmd *cmds, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct doc_cmd *d = &cmds[i];
         fprintf(f, "\n_neardup_%s() {\n  _arguments -s -S \\\n", d->c->name);
-        for (size_t j = 0; j < d->n_rows; j++)
-            zsh_row(f, &d->rows[j]);
+        for (size_t j = 0; j < d->n_rows; j++) zsh_row(f, &d->rows[j]);
         if (d->n_subcommands) {
             fputs("    '1:subcommand:(", f);
             for (size_t j = 0; j < d->n_subcommands; j++)
@@ -709,8 +641,7 @@ static void zsh_script(FILE *f, struct doc_cmd *cmds, size_t n)
     for (size_t i = 0; i < n; i++)
         fprintf(f, "    %s) _neardup_%s ;;\n", cmds[i].c->name, cmds[i].c->name);
     fputs("    help) _arguments '1:command:(", f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%s", i ? " " : "", cmds[i].c->name);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s%s", i ? " " : "", cmds[i].c->name);
     fputs(")' ;;\n"
           "    esac ;;\n"
           "  esac\n"
@@ -723,37 +654,33 @@ static void zsh_script(FILE *f, struct doc_cmd *cmds, size_t n)
 /* ---- files ---- */
 
 /* Opens path for writing; prints why not. */
-static FILE *open_out(const char *path)
-{
+static FILE *open_out(const char *path) {
     FILE *f = fopen(path, "w");
     if (!f) {
         char shown[CLI_ESCAPE_SIZE];
-        fprintf(stderr, "neardup: cannot create '%s': %s\n",
-                cli_escape(shown, sizeof shown, path), strerror(errno));
+        fprintf(stderr, "neardup: cannot create '%s': %s\n", cli_escape(shown, sizeof shown, path),
+                strerror(errno));
     }
     return f;
 }
 
 /* Closes f; 0, or -1 with the message printed. */
-static int close_out(FILE *f, const char *path)
-{
+static int close_out(FILE *f, const char *path) {
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
         char shown[CLI_ESCAPE_SIZE];
-        fprintf(stderr, "neardup: cannot write '%s'\n",
-                cli_escape(shown, sizeof shown, path));
+        fprintf(stderr, "neardup: cannot write '%s'\n", cli_escape(shown, sizeof shown, path));
         return -1;
     }
     return 0;
 }
 
-int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds,
-            size_t n, void (*usage)(FILE *f))
-{
+int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds, size_t n,
+            void (*usage)(FILE *f)) {
     struct doc_cmd docs[16], main_doc;
     size_t nd = 0;
-    int rc = CLI_EXIT_FATAL, man = strcmp(kind, "man") == 0,
-        bash = strcmp(kind, "bash") == 0, zsh = strcmp(kind, "zsh") == 0;
+    int rc = CLI_EXIT_FATAL, man = strcmp(kind, "man") == 0, bash = strcmp(kind, "bash") == 0,
+        zsh = strcmp(kind, "zsh") == 0;
     FILE *f = NULL, *mem = NULL;
     char path[4096];
 
@@ -764,8 +691,7 @@ int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds,
         return CLI_EXIT_USAGE;
     }
     for (size_t i = 0; i < n && nd < sizeof docs / sizeof docs[0]; i++) {
-        if (strcmp(cmds[i].name, "help") == 0)
-            continue;
+        if (strcmp(cmds[i].name, "help") == 0) continue;
         if (capture(&docs[nd], &cmds[i]) != 0) {
             nd++;
             goto out;
@@ -773,16 +699,17 @@ int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds,
         split_text(&docs[nd]);
         find_subcommands(&docs[nd]);
         if (!docs[nd].n_synopsis || !docs[nd].n_para || !docs[nd].exit_status) {
-            fprintf(stderr, "neardup: --doc: the help of '%s' lacks its usage "
-                            "line, description or exit status\n", cmds[i].name);
+            fprintf(stderr,
+                    "neardup: --doc: the help of '%s' lacks its usage "
+                    "line, description or exit status\n",
+                    cmds[i].name);
             nd++;
             goto out;
         }
         nd++;
     }
     if (bash || zsh) {
-        if (!(f = open_out(dest)))
-            goto out;
+        if (!(f = open_out(dest))) goto out;
         if (bash)
             bash_script(f, docs, nd);
         else
@@ -803,8 +730,7 @@ int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds,
     }
     split_text(&main_doc);
     snprintf(path, sizeof path, "%s/neardup.1", dest);
-    if (!(f = open_out(path)))
-        goto out;
+    if (!(f = open_out(path))) goto out;
     man_main(f, &main_doc, cmds, n);
     if (close_out(f, path) != 0) {
         f = NULL;
@@ -813,8 +739,7 @@ int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds,
     f = NULL;
     for (size_t i = 0; i < nd; i++) {
         snprintf(path, sizeof path, "%s/neardup-%s.1", dest, docs[i].c->name);
-        if (!(f = open_out(path)))
-            goto out;
+        if (!(f = open_out(path))) goto out;
         man_command(f, &docs[i], cmds, n);
         if (close_out(f, path) != 0) {
             f = NULL;
@@ -824,12 +749,9 @@ int cli_doc(const char *kind, const char *dest, const struct cli_command *cmds,
     }
     rc = CLI_EXIT_OK;
 out:
-    if (f)
-        fclose(f);
-    if (mem)
-        fclose(mem);
+    if (f) fclose(f);
+    if (mem) fclose(mem);
     doc_cmd_free(&main_doc);
-    for (size_t i = 0; i < nd; i++)
-        doc_cmd_free(&docs[i]);
+    for (size_t i = 0; i < nd; i++) doc_cmd_free(&docs[i]);
     return rc;
 }

@@ -15,8 +15,7 @@
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if s does not start
  * one (overlong forms, surrogates and values above U+10FFFF are invalid). */
-static size_t utf8_valid_len(const unsigned char *s, unsigned *cp_out)
-{
+static size_t utf8_valid_len(const unsigned char *s, unsigned *cp_out) {
     unsigned c = s[0], cp, need, min;
 
     if (c < 0x80) {
@@ -43,28 +42,23 @@ static size_t utf8_valid_len(const unsigned char *s, unsigned *cp_out)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3fu);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
     *cp_out = cp;
     return need + 1;
 }
 
-const char *cli_escape(char *buf, size_t size, const char *s)
-{
+const char *cli_escape(char *buf, size_t size, const char *s) {
     static const char ellipsis[] = "...";
     const unsigned char *p = (const unsigned char *)s;
     size_t n = 0;
 
-    if (size == 0)
-        return buf;
+    if (size == 0) return buf;
     buf[0] = '\0';
-    if (size < sizeof ellipsis + 4)
-        return buf;
+    if (size < sizeof ellipsis + 4) return buf;
     while (*p) {
         unsigned cp = 0;
         size_t len = utf8_valid_len(p, &cp);
-        int escape = len == 0 || cp < 0x20 || cp == 0x7f ||
-                     (cp >= 0x80 && cp < 0xa0);
+        int escape = len == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0);
         size_t out_len = escape ? 4 * (len ? len : 1) : len;
 
         /* keep room for the ellipsis and the NUL */

@@ -28,8 +28,7 @@ static const struct cli_command commands[] = {
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-static void usage(FILE *f)
-{
+static void usage(FILE *f) {
     fprintf(f, "usage: neardup <command> [options] [args]\n"
                "       neardup -V, --version\n"
                "       neardup --help\n"
@@ -46,16 +45,13 @@ static void usage(FILE *f)
                "for its options.\n");
 }
 
-static const struct cli_command *find_command(const char *name)
-{
+static const struct cli_command *find_command(const char *name) {
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
     return NULL;
 }
 
-static int unknown_command(const char *name)
-{
+static int unknown_command(const char *name) {
     char shown[CLI_ESCAPE_SIZE];
     fprintf(stderr, "neardup: unknown command '%s' (see 'neardup --help')\n",
             cli_escape(shown, sizeof shown, name));
@@ -63,14 +59,12 @@ static int unknown_command(const char *name)
 }
 
 /* `neardup help [COMMAND]`: the same as `neardup COMMAND --help`. */
-static int cmd_help(int argc, char **argv)
-{
+static int cmd_help(int argc, char **argv) {
     const struct cli_command *c;
     char help_opt[] = "--help";
     char *sub_argv[3];
 
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "--help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(stdout);
         return CLI_EXIT_OK;
     }
@@ -80,8 +74,7 @@ static int cmd_help(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     c = find_command(argv[1]);
-    if (c == NULL)
-        return unknown_command(argv[1]);
+    if (c == NULL) return unknown_command(argv[1]);
     if (c->fn == cmd_help) {
         usage(stdout);
         return CLI_EXIT_OK;
@@ -92,8 +85,7 @@ static int cmd_help(int argc, char **argv)
     return c->fn(2, sub_argv);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const struct cli_command *c;
     int rc;
 
@@ -128,8 +120,8 @@ int main(int argc, char **argv)
     errno = 0;
     if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_EXIT_OK) {
         int err = errno;
-        fprintf(stderr, "neardup: cannot write standard output%s%s\n",
-                err ? ": " : "", err ? strerror(err) : "");
+        fprintf(stderr, "neardup: cannot write standard output%s%s\n", err ? ": " : "",
+                err ? strerror(err) : "");
         rc = CLI_EXIT_FATAL;
     }
     return rc;

@@ -58,32 +58,31 @@ struct opt {
     const char *metavar; /* shown in help for options with a value */
     enum opt_kind kind;
     void *target;
-    unsigned mask;       /* OPT_KIND_NEGBIT: the bit(s) */
-    double min, max;     /* numeric range; both 0 = the type's full range */
-    int min_open;        /* OPT_KIND_DOUBLE: min itself excluded */
+    unsigned mask;                    /* OPT_KIND_NEGBIT: the bit(s) */
+    double min, max;                  /* numeric range; both 0 = the type's full range */
+    int min_open;                     /* OPT_KIND_DOUBLE: min itself excluded */
     const struct opt_choice *choices; /* OPT_KIND_CHOICE, ended by {NULL, 0} */
-    const char *help;    /* NULL: a hidden row - an old spelling kept so
+    const char *help;                 /* NULL: a hidden row - an old spelling kept so
                             scripts do not break: parsed by its exact name
                             only, left out of --help, the man pages, the
                             completions and prefix matching (the row it
                             was renamed to names it in its help) */
-    const char *default_text; /* shown instead of the target's value; "" = none */
-    unsigned *seen;      /* if not NULL, set to 1 when the option is given */
+    const char *default_text;         /* shown instead of the target's value; "" = none */
+    unsigned *seen;                   /* if not NULL, set to 1 when the option is given */
 };
 
-#define OPT_END                                                                \
+#define OPT_END                                                                                    \
     { NULL, 0, NULL, OPT_KIND_END, NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 
 /* A row that includes the rows of table `rows` (ended by OPT_END) here: a
  * list of options shared by several commands is declared once. */
-#define OPT_TABLE(rows)                                                        \
-    { "", 0, NULL, OPT_KIND_TABLE, (void *)(rows), 0, 0, 0, 0, NULL, "", NULL, \
-      NULL }
+#define OPT_TABLE(rows)                                                                            \
+    { "", 0, NULL, OPT_KIND_TABLE, (void *)(rows), 0, 0, 0, 0, NULL, "", NULL, NULL }
 
 enum opt_result {
-    OPT_OK = 0,  /* parsed */
-    OPT_HELP,    /* -h/--help was given: print help, exit 0 */
-    OPT_ERROR    /* a one-line message was printed on stderr: exit 1 */
+    OPT_OK = 0, /* parsed */
+    OPT_HELP,   /* -h/--help was given: print help, exit 0 */
+    OPT_ERROR   /* a one-line message was printed on stderr: exit 1 */
 };
 
 /*
@@ -91,8 +90,8 @@ enum opt_result {
  * `prog` prefixes error messages ("neardup scan").  Positionals are moved to
  * argv[0..*npos-1] in their original order (argv itself is reused).
  */
-enum opt_result opt_parse(const struct opt *table, const char *prog, int argc,
-                          char **argv, int *npos);
+enum opt_result opt_parse(const struct opt *table, const char *prog, int argc, char **argv,
+                          int *npos);
 
 /*
  * The common start of every subcommand: parses like opt_parse and, for
@@ -100,8 +99,7 @@ enum opt_result opt_parse(const struct opt *table, const char *prog, int argc,
  * returns 0 with *exit_code set (0 after --help, 1 after a usage error) when
  * it should stop.
  */
-int opt_parse_command(const struct opt *table, const char *prog, int argc,
-                      char **argv, int *npos,
+int opt_parse_command(const struct opt *table, const char *prog, int argc, char **argv, int *npos,
                       void (*usage)(const struct opt *table), int *exit_code);
 
 /* Prints the option list of table (for --help) on stdout. */

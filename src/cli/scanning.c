@@ -35,20 +35,16 @@ static nd_scanner *_Atomic running_scan;
 static nd_clean_plan *_Atomic running_clean;
 static atomic_int interrupted;
 
-static void on_signal(int sig)
-{
+static void on_signal(int sig) {
     (void)sig;
     atomic_store(&interrupted, 1);
     nd_scanner *sc = atomic_load(&running_scan);
-    if (sc)
-        nd_scanner_cancel(sc);
+    if (sc) nd_scanner_cancel(sc);
     nd_clean_plan *p = atomic_load(&running_clean);
-    if (p)
-        nd_clean_cancel(p);
+    if (p) nd_clean_cancel(p);
 }
 
-void cli_signals_install(void)
-{
+void cli_signals_install(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -58,38 +54,27 @@ void cli_signals_install(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-void cli_signals_scanner(nd_scanner *sc)
-{
+void cli_signals_scanner(nd_scanner *sc) {
     atomic_store(&running_scan, sc);
-    if (sc && atomic_load(&interrupted))
-        nd_scanner_cancel(sc);
+    if (sc && atomic_load(&interrupted)) nd_scanner_cancel(sc);
 }
 
-void cli_signals_clean(nd_clean_plan *p)
-{
+void cli_signals_clean(nd_clean_plan *p) {
     atomic_store(&running_clean, p);
-    if (p && atomic_load(&interrupted))
-        nd_clean_cancel(p);
+    if (p && atomic_load(&interrupted)) nd_clean_cancel(p);
 }
 
-int cli_interrupted(void)
-{
-    return atomic_load(&interrupted) != 0;
-}
+int cli_interrupted(void) { return atomic_load(&interrupted) != 0; }
 
 /* ------------------------------------------------------------------------ */
 
-static double mono_now(void)
-{
+static double mono_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-double cli_now(void)
-{
-    return mono_now();
-}
+double cli_now(void) { return mono_now(); }
 
 /* The share of a whole run each stage of nd_scanner_run takes, per mille,
  * by nd_stage (read happens before the run; passages, when on, are not
@@ -97,29 +82,27 @@ double cli_now(void)
  * corpora, where splitting and sketching the bytes take about 70%.  The ETA
  * is then the whole run's, not the stage's. */
 static const unsigned stage_weight[ND_STAGE_COUNT_] = {
-    [ND_STAGE_SPLIT] = 150, [ND_STAGE_SKETCH] = 550, [ND_STAGE_EXACT] = 30,
-    [ND_STAGE_LSH] = 100,   [ND_STAGE_VERIFY] = 80,  [ND_STAGE_CLUSTER] = 40,
-    [ND_STAGE_REPORT] = 50,
+    [ND_STAGE_SPLIT] = 150, [ND_STAGE_SKETCH] = 550, [ND_STAGE_EXACT] = 30,  [ND_STAGE_LSH] = 100,
+    [ND_STAGE_VERIFY] = 80, [ND_STAGE_CLUSTER] = 40, [ND_STAGE_REPORT] = 50,
 };
 
 /* compare A B's phases (nd_compare_paths_progress): reading, normalising,
  * then fingerprints and alignment, which take most of it. */
 static const unsigned compare_weight[ND_STAGE_COUNT_] = {
-    [ND_STAGE_READ] = 100, [ND_STAGE_SKETCH] = 300, [ND_STAGE_PASSAGE] = 600,
+    [ND_STAGE_READ] = 100,
+    [ND_STAGE_SKETCH] = 300,
+    [ND_STAGE_PASSAGE] = 600,
 };
 
 /* The run's done share in [0, 1] at `frac` of stage `stage` (-2, clean's
  * writing, is a bar of its own: its frac). */
-static double run_fraction(const struct cli_progress *ps, int stage, double frac)
-{
+static double run_fraction(const struct cli_progress *ps, int stage, double frac) {
     const unsigned *wt = ps->compare ? compare_weight : stage_weight;
     unsigned before = 0, all = 0;
-    if (stage < 0 || stage >= ND_STAGE_COUNT_)
-        return frac;
+    if (stage < 0 || stage >= ND_STAGE_COUNT_) return frac;
     for (int i = 0; i < ND_STAGE_COUNT_; i++) {
         all += wt[i];
-        if (i < stage)
-            before += wt[i];
+        if (i < stage) before += wt[i];
     }
     return ((double)before + (double)wt[stage] * frac) / (double)all;
 }
@@ -128,8 +111,7 @@ static double run_fraction(const struct cli_progress *ps, int stage, double frac
  * units are bytes), then the whole run's figures, each named: "elapsed" and
  * "ETA" (of the run, once 2% of it is done), at most ten redraws a second. */
 static void draw(struct cli_progress *ps, int stage, const char *name, uint64_t done,
-                 uint64_t total, int bytes)
-{
+                 uint64_t total, int bytes) {
     double t = mono_now();
     if (stage != ps->stage) {
         ps->stage = stage;
@@ -147,30 +129,25 @@ static void draw(struct cli_progress *ps, int stage, const char *name, uint64_t 
         snprintf(eta, sizeof eta, "  ETA %.0fs", (t - ps->start) * (1.0 - run) / run);
     int width = 30, fill = (int)(frac * width + 0.5);
     char bar[32];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < fill ? '#' : '.';
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r%-7s [%s] %3.0f%%%s  elapsed %.0fs%s\033[K", name, bar, frac * 100.0,
-            rate, t - ps->start, eta);
+    fprintf(stderr, "\r%-7s [%s] %3.0f%%%s  elapsed %.0fs%s\033[K", name, bar, frac * 100.0, rate,
+            t - ps->start, eta);
     ps->drawn = 1;
 }
 
-static void on_progress(void *user, const nd_progress *p)
-{
+static void on_progress(void *user, const nd_progress *p) {
     draw(user, (int)p->stage, nd_stage_name(p->stage), p->done, p->total,
          p->stage == ND_STAGE_SPLIT || p->stage == ND_STAGE_SKETCH);
 }
 
 /* clean's writing, after the scan stages (stage -2: its own). */
-static void on_write_progress(void *user, uint64_t done, uint64_t total)
-{
+static void on_write_progress(void *user, uint64_t done, uint64_t total) {
     draw(user, -2, "write", done, total, 1);
 }
 
-nd_progress_fn cli_progress_compare(struct cli_scan_args *a, void **user)
-{
-    if (!(a->progress_seen ? (a->progress & 1u) != 0 : isatty(STDERR_FILENO) == 1))
-        return NULL;
+nd_progress_fn cli_progress_compare(struct cli_scan_args *a, void **user) {
+    if (!(a->progress_seen ? (a->progress & 1u) != 0 : isatty(STDERR_FILENO) == 1)) return NULL;
     a->bar.start = a->bar.last = mono_now();
     a->bar.stage = -1;
     a->bar.on = 1;
@@ -179,34 +156,25 @@ nd_progress_fn cli_progress_compare(struct cli_scan_args *a, void **user)
     return on_progress;
 }
 
-void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p)
-{
-    if (a->bar.on)
-        nd_clean_set_progress(p, on_write_progress, &a->bar);
+void cli_progress_clean(struct cli_scan_args *a, nd_clean_plan *p) {
+    if (a->bar.on) nd_clean_set_progress(p, on_write_progress, &a->bar);
 }
 
-void cli_progress_end(struct cli_progress *ps)
-{
-    if (ps->drawn)
-        fputs("\r\033[K", stderr);
+void cli_progress_end(struct cli_progress *ps) {
+    if (ps->drawn) fputs("\r\033[K", stderr);
     ps->drawn = 0;
 }
 
 /* ------------------------------------------------------------------------ */
 
 /* The directory part of path ("." for a bare name), malloc'ed. */
-static char *dir_of(const char *path)
-{
+static char *dir_of(const char *path) {
     size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    while (n > 0 && path[n - 1] != '/')
-        n--;
-    while (n > 1 && path[n - 1] == '/')
-        n--;
+    while (n > 1 && path[n - 1] == '/') n--;
+    while (n > 0 && path[n - 1] != '/') n--;
+    while (n > 1 && path[n - 1] == '/') n--;
     char *d = malloc(n ? n + 1 : 2);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     if (n == 0) {
         d[0] = '.';
         d[1] = '\0';
@@ -217,36 +185,30 @@ static char *dir_of(const char *path)
     return d;
 }
 
-static int probe_fail(const char *path, int err)
-{
+static int probe_fail(const char *path, int err) {
     char shown[CLI_ESCAPE_SIZE];
     cli_escape(shown, sizeof shown, path);
     fprintf(stderr, "neardup: cannot create '%s': %s\n", shown, strerror(err));
     return -1;
 }
 
-int cli_probe_output(const char *path, int is_dir)
-{
+int cli_probe_output(const char *path, int is_dir) {
     struct stat sb;
     char *dir = NULL, *probe = NULL;
     int rc = -1, err = 0;
 
     if (!is_dir && stat(path, &sb) == 0) {
-        if (S_ISDIR(sb.st_mode))
-            return probe_fail(path, EISDIR);
-        if (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode))
-            return 0; /* written in place */
+        if (S_ISDIR(sb.st_mode)) return probe_fail(path, EISDIR);
+        if (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode)) return 0; /* written in place */
     }
-    if (!(dir = dir_of(path)))
-        return probe_fail(path, ENOMEM);
+    if (!(dir = dir_of(path))) return probe_fail(path, ENOMEM);
     /* a directory output's missing parents are made: the first that exists
      * must take new entries */
     while (is_dir && stat(dir, &sb) != 0 && errno == ENOENT && strcmp(dir, ".") != 0 &&
            strcmp(dir, "/") != 0) {
         char *up = dir_of(dir);
         free(dir);
-        if (!(dir = up))
-            return probe_fail(path, ENOMEM);
+        if (!(dir = up)) return probe_fail(path, ENOMEM);
     }
     if (stat(dir, &sb) != 0) {
         err = errno;
@@ -284,8 +246,7 @@ out:
     return rc == 0 ? 0 : probe_fail(path, err);
 }
 
-void cli_scan_failed(const nd_scanner *sc, nd_status st)
-{
+void cli_scan_failed(const nd_scanner *sc, nd_status st) {
     const char *path = st == ND_ERR_IO ? nd_scanner_error_path(sc) : NULL;
     int err = st == ND_ERR_IO ? nd_scanner_sys_errno(sc) : 0;
 
@@ -298,8 +259,7 @@ void cli_scan_failed(const nd_scanner *sc, nd_status st)
     }
 }
 
-void cli_scan_args_init(struct cli_scan_args *a)
-{
+void cli_scan_args_init(struct cli_scan_args *a) {
     memset(a, 0, sizeof *a);
     nd_options_default(&a->o);
     a->max_para = a->o.max_paragraph_bytes;
@@ -307,11 +267,9 @@ void cli_scan_args_init(struct cli_scan_args *a)
 
     const struct opt rows[] = {
         {"split", 0, NULL, OPT_KIND_CHOICE, &a->split, 0, 0, 0, 0, cli_split_choices,
-         "paragraphs: every line, blank-line blocks, or auto per file", NULL,
-         NULL},
-        {"min-chars", 0, "N", OPT_KIND_UNSIGNED, &a->o.min_chars, 0, 0, 0, 0,
-         NULL, "shorter paragraphs (normalised characters) are not clustered",
-         NULL, NULL},
+         "paragraphs: every line, blank-line blocks, or auto per file", NULL, NULL},
+        {"min-chars", 0, "N", OPT_KIND_UNSIGNED, &a->o.min_chars, 0, 0, 0, 0, NULL,
+         "shorter paragraphs (normalised characters) are not clustered", NULL, NULL},
         {"threshold", 0, "T", OPT_KIND_DOUBLE, &a->o.threshold, 0, 0, 1, 1, NULL,
          "token-shingle Jaccard in (0, 1] that makes paragraphs duplicates and "
          "a passage's places copies (cut at its gaps below it)",
@@ -323,56 +281,53 @@ void cli_scan_args_init(struct cli_scan_args *a)
         {"bands", 0, "B", OPT_KIND_UNSIGNED, &a->o.bands, 0, 0, 0, 0, NULL,
          "LSH bands; give --rows too", "chosen from T and K", &a->bands_seen},
         {"rows", 0, "R", OPT_KIND_UNSIGNED, &a->o.rows, 0, 0, 0, 0, NULL,
-         "LSH rows per band; give --bands too", "chosen from T and K",
-         &a->rows_seen},
+         "LSH rows per band; give --bands too", "chosen from T and K", &a->rows_seen},
         {"seed", 0, "N", OPT_KIND_U64, &a->o.seed, 0, 0, 0, 0, NULL,
          "seed of the shingle hashes and permutations", NULL, NULL},
         CLI_NORM_OPTIONS(a->o.norm_flags),
         CLI_ENCODING_OPTION(a->encoding),
         {"jsonl", 0, "FIELD", OPT_KIND_STRING, &a->jsonl, 0, 0, 0, 0, NULL,
          "read *.jsonl and *.jsonl.gz files as JSON Lines: each record's FIELD "
-         "(a string) is one document, named FILE:LINE", NULL, NULL},
+         "(a string) is one document, named FILE:LINE",
+         NULL, NULL},
         {"id-field", 0, "NAME", OPT_KIND_STRING, &a->id_field, 0, 0, 0, 0, NULL,
-         "with --jsonl: name each record by the value of its field NAME",
-         "FILE:LINE", NULL},
-        {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &a->o.max_file_size, 0, 0, 0,
-         0, NULL, "skip larger files (after decompression; K, M, G suffixes)",
-         NULL, NULL},
-        {"max-paragraph-bytes", 0, "SIZE", OPT_KIND_SIZE, &a->max_para, 0, 0, 0,
-         0, NULL, "cut longer paragraphs into pieces (with a note); K, M suffixes",
-         NULL, NULL},
+         "with --jsonl: name each record by the value of its field NAME", "FILE:LINE", NULL},
+        {"max-file-size", 0, "SIZE", OPT_KIND_SIZE, &a->o.max_file_size, 0, 0, 0, 0, NULL,
+         "skip larger files (after decompression; K, M, G suffixes)", NULL, NULL},
+        {"max-paragraph-bytes", 0, "SIZE", OPT_KIND_SIZE, &a->max_para, 0, 0, 0, 0, NULL,
+         "cut longer paragraphs into pieces (with a note); K, M suffixes", NULL, NULL},
         {"threads", 0, "N", OPT_KIND_UNSIGNED, &a->o.threads, 0, 0, 0, 0, NULL,
          "worker threads, 0 = one per core", NULL, NULL},
         {"common-docs", 0, "N", OPT_KIND_UNSIGNED, &a->o.common_docs, 0, 0, 0, 0, NULL,
          "clusters in more documents are common text (boilerplate), left out "
-         "of document-pair overlaps; 0 = no limit", NULL, NULL},
+         "of document-pair overlaps; 0 = no limit",
+         NULL, NULL},
         {"memory", 0, "SIZE", OPT_KIND_SIZE, &a->o.memory_limit, 0, 0, 0, 0, NULL,
-         "memory for LSH band keys; past it they spill to --tmpdir (K, M, G)",
-         "1/4 of RAM", NULL},
+         "memory for LSH band keys; past it they spill to --tmpdir (K, M, G)", "1/4 of RAM", NULL},
         {"tmpdir", 0, "DIR", OPT_KIND_STRING, &a->tmpdir, 0, 0, 0, 0, NULL,
          "directory for temporary files", "$TMPDIR or /tmp", NULL},
         {"progress", 0, NULL, OPT_KIND_NEGBIT, &a->progress, 1, 0, 0, 0, NULL,
-         "progress bar on stderr (--no-progress: none)",
-         "when stderr is a terminal", &a->progress_seen},
+         "progress bar on stderr (--no-progress: none)", "when stderr is a terminal",
+         &a->progress_seen},
         {"quiet", 'q', NULL, OPT_KIND_FLAG, &a->quiet, 0, 0, 0, 0, NULL,
          "no warnings about skipped inputs", NULL, NULL},
         {"include", 0, "GLOB", OPT_KIND_LIST, &a->include, 0, 0, 0, 0, NULL,
          "walk only the files matching GLOB (repeatable): with a '/', the path "
-         "below the directory given, else the name", NULL, NULL},
+         "below the directory given, else the name",
+         NULL, NULL},
         {"exclude", 0, "GLOB", OPT_KIND_LIST, &a->exclude, 0, 0, 0, 0, NULL,
          "leave out the walked files and directories matching GLOB "
-         "(repeatable; as --include)", NULL, NULL},
+         "(repeatable; as --include)",
+         NULL, NULL},
         {"hidden", 0, NULL, OPT_KIND_FLAG, &a->hidden, 0, 0, 0, 0, NULL,
          "walk files and directories whose name starts with '.'", NULL, NULL},
         OPT_END,
     };
-    _Static_assert(sizeof rows / sizeof *rows <= CLI_SCAN_ROWS,
-                   "raise CLI_SCAN_ROWS");
+    _Static_assert(sizeof rows / sizeof *rows <= CLI_SCAN_ROWS, "raise CLI_SCAN_ROWS");
     memcpy(a->rows, rows, sizeof rows);
 }
 
-int cli_scan_args_finish(struct cli_scan_args *a, const char *prog)
-{
+int cli_scan_args_finish(struct cli_scan_args *a, const char *prog) {
     char msg[256], flags[512];
 
     if (a->bands_seen != a->rows_seen) {
@@ -391,7 +346,8 @@ int cli_scan_args_finish(struct cli_scan_args *a, const char *prog)
         a->max_para > UINT32_MAX ? UINT32_MAX : (uint32_t)a->max_para; /* checked below */
     cli_set_encoding(&a->o, a->encoding);
     if ((a->jsonl && !a->jsonl[0]) || (a->id_field && !a->id_field[0])) {
-        opt_error(prog, "--%s: the field name is empty", a->jsonl && !a->jsonl[0] ? "jsonl" : "id-field");
+        opt_error(prog, "--%s: the field name is empty",
+                  a->jsonl && !a->jsonl[0] ? "jsonl" : "id-field");
         return -1;
     }
     cli_set_field(a->o.jsonl_field, sizeof a->o.jsonl_field, a->jsonl);
@@ -403,9 +359,7 @@ int cli_scan_args_finish(struct cli_scan_args *a, const char *prog)
     return 0;
 }
 
-nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
-                          nd_scanner **out)
-{
+nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user, nd_scanner **out) {
     nd_scanner *sc = NULL;
     nd_status st = nd_scanner_new(&a->o, &sc);
 
@@ -419,8 +373,8 @@ nd_status cli_scanner_new(struct cli_scan_args *a, nd_diag_fn diag, void *user,
     if (st == ND_ERR_IO) { /* before any input is read */
         char dir[CLI_ESCAPE_SIZE];
         cli_escape(dir, sizeof dir, a->tmpdir);
-        fprintf(stderr, "neardup: --tmpdir '%s': cannot create a temporary file there: %s\n",
-                dir, strerror(nd_scanner_sys_errno(sc)));
+        fprintf(stderr, "neardup: --tmpdir '%s': cannot create a temporary file there: %s\n", dir,
+                strerror(nd_scanner_sys_errno(sc)));
         nd_scanner_free(sc);
         return st;
     }

@@ -36,9 +36,9 @@
 
 #include "../unitab.h"
 
-#define NCP 0x110000u
+#define NCP     0x110000u
 #define NBLOCKS ND_UT_STAGE1_SIZE
-#define MAXMAP 64
+#define MAXMAP  64
 
 /* ------------------------------------------------------------------------ */
 /* Small growable arrays                                                     */
@@ -55,7 +55,7 @@ static void *gen_xrealloc(void *p, size_t n) {
 
 /* Deduplicated blocks of `width`-byte entries. */
 typedef struct gen_blocks {
-    size_t width;       /* bytes per entry */
+    size_t width;        /* bytes per entry */
     unsigned char *data; /* nblocks * 256 * width */
     uint64_t *hash;
     size_t nblocks, cap;
@@ -75,8 +75,7 @@ static uint16_t gen_blocks_add(gen_blocks *b, const void *blk) {
     size_t bytes = 256 * b->width;
     uint64_t h = gen_fnv(blk, bytes);
     for (size_t i = 0; i < b->nblocks; i++)
-        if (b->hash[i] == h && memcmp(b->data + i * bytes, blk, bytes) == 0)
-            return (uint16_t)i;
+        if (b->hash[i] == h && memcmp(b->data + i * bytes, blk, bytes) == 0) return (uint16_t)i;
     if (b->nblocks == b->cap) {
         b->cap = b->cap ? 2 * b->cap : 64;
         b->data = gen_xrealloc(b->data, b->cap * bytes);
@@ -146,8 +145,7 @@ static size_t gen_map(uint32_t cp, utf8proc_option_t opts, uint32_t *out,
     uint8_t buf[4];
     size_t len = gen_utf8(cp, buf);
     utf8proc_int32_t tmp[MAXMAP];
-    utf8proc_ssize_t n = utf8proc_decompose(buf, (utf8proc_ssize_t)len, tmp,
-                                            MAXMAP, opts);
+    utf8proc_ssize_t n = utf8proc_decompose(buf, (utf8proc_ssize_t)len, tmp, MAXMAP, opts);
     if (n <= 0 || n > MAXMAP) {
         fprintf(stderr, "nd_gen_tables: utf8proc failed on U+%04X\n", (unsigned)cp);
         exit(1);
@@ -188,28 +186,25 @@ static int gen_is_letter_or_nl(int cat) {
 
 static int gen_is_han(uint32_t cp) {
     int cat = utf8proc_category((utf8proc_int32_t)cp);
-    return gen_in_han_range(cp) && cat != UTF8PROC_CATEGORY_CN &&
-           cat != UTF8PROC_CATEGORY_CO && cat != UTF8PROC_CATEGORY_CS;
+    return gen_in_han_range(cp) && cat != UTF8PROC_CATEGORY_CN && cat != UTF8PROC_CATEGORY_CO &&
+           cat != UTF8PROC_CATEGORY_CS;
 }
 
 static unsigned gen_class(uint32_t cp) {
     if (gen_is_surrogate(cp) || gen_is_nonchar(cp)) return ND_UT_CLASS_DROP;
     int cat = utf8proc_category((utf8proc_int32_t)cp);
-    if ((gen_in_han_range(cp) || gen_in_kana_hangul_range(cp)) &&
-        gen_is_letter_or_nl(cat))
+    if ((gen_in_han_range(cp) || gen_in_kana_hangul_range(cp)) && gen_is_letter_or_nl(cat))
         return ND_UT_CLASS_CJK;
     switch (cat) {
     case UTF8PROC_CATEGORY_ZS:
     case UTF8PROC_CATEGORY_ZL:
-    case UTF8PROC_CATEGORY_ZP:
-        return ND_UT_CLASS_SPACE;
+    case UTF8PROC_CATEGORY_ZP: return ND_UT_CLASS_SPACE;
     case UTF8PROC_CATEGORY_CC:
         /* White_Space controls: TAB, LF, VT, FF, CR, NEL. */
         if ((cp >= 0x09 && cp <= 0x0D) || cp == 0x85) return ND_UT_CLASS_SPACE;
         return ND_UT_CLASS_DROP;
     case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_CS:
-        return ND_UT_CLASS_DROP;
+    case UTF8PROC_CATEGORY_CS: return ND_UT_CLASS_DROP;
     case UTF8PROC_CATEGORY_PC:
     case UTF8PROC_CATEGORY_PD:
     case UTF8PROC_CATEGORY_PS:
@@ -220,8 +215,7 @@ static unsigned gen_class(uint32_t cp) {
     case UTF8PROC_CATEGORY_SM:
     case UTF8PROC_CATEGORY_SC:
     case UTF8PROC_CATEGORY_SK:
-    case UTF8PROC_CATEGORY_SO:
-        return ND_UT_CLASS_PUNCT;
+    case UTF8PROC_CATEGORY_SO: return ND_UT_CLASS_PUNCT;
     default:
         /* L*, M*, N*, private use and unassigned code points: word
          * characters (an unassigned code point is most likely a letter of a
@@ -266,15 +260,13 @@ static uint32_t gen_convert(opencc_t cc, uint32_t cp) {
 
 static void gen_emit_u16(FILE *f, const char *decl, const uint16_t *v, size_t n) {
     fprintf(f, "%s = {", decl);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%u,", i % 16 ? "" : "\n    ", (unsigned)v[i]);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s%u,", i % 16 ? "" : "\n    ", (unsigned)v[i]);
     fputs("\n};\n\n", f);
 }
 
 static void gen_emit_u8(FILE *f, const char *decl, const uint8_t *v, size_t n) {
     fprintf(f, "%s = {", decl);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%u,", i % 20 ? "" : "\n    ", (unsigned)v[i]);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s%u,", i % 20 ? "" : "\n    ", (unsigned)v[i]);
     fputs("\n};\n\n", f);
 }
 
@@ -328,8 +320,7 @@ int main(int argc, char **argv) {
         if (gen_is_surrogate(cp)) continue;
         const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
         if (p->combining_class != 0) base_slow[cp] = 1;
-        if ((cp >= 0x1161 && cp <= 0x1175) || (cp >= 0x11A8 && cp <= 0x11C2))
-            base_slow[cp] = 1;
+        if ((cp >= 0x1161 && cp <= 0x1175) || (cp >= 0x11A8 && cp <= 0x11C2)) base_slow[cp] = 1;
         size_t n = gen_map(cp, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE, seq, &first);
         for (size_t i = 1; i < n; i++) base_slow[seq[i]] = 1;
     }
@@ -344,27 +335,23 @@ int main(int argc, char **argv) {
                 if (seq[0] != cp) map[m][cp] = (seq[0] - cp) & 0x7FFFFFFFu;
             } else {
                 if (n > ND_UT_MAX_EXPANSION) {
-                    fprintf(stderr, "nd_gen_tables: U+%04X expands to %zu\n",
-                            (unsigned)cp, n);
+                    fprintf(stderr, "nd_gen_tables: U+%04X expands to %zu\n", (unsigned)cp, n);
                     goto out;
                 }
-                map[m][cp] = ND_UT_EXPAND | ((uint32_t)n << 24) |
-                             gen_pool_add(&pool, seq, n);
+                map[m][cp] = ND_UT_EXPAND | ((uint32_t)n << 24) | gen_pool_add(&pool, seq, n);
             }
         }
         int w = gen_is_surrogate(cp) ? 0 : utf8proc_charwidth((utf8proc_int32_t)cp);
         if (w < 0) w = 0;
         if (w > 2) w = 2;
         prop[cp] = (uint8_t)(gen_class(cp) | (gen_is_han(cp) ? ND_UT_HAN : 0) |
-                             (slow ? ND_UT_SLOW : 0) |
-                             ((unsigned)w << ND_UT_WIDTH_SHIFT));
+                             (slow ? ND_UT_SLOW : 0) | ((unsigned)w << ND_UT_WIDTH_SHIFT));
     }
 
     /* 3. Traditional -> Simplified from OpenCC, one Han code point at a time. */
     cc = gen_opencc_open(OPENCC_DEFAULT_CONFIG_TRAD_TO_SIMP); /* "t2s.json" */
     if (cc == (opencc_t)-1) {
-        fprintf(stderr, "nd_gen_tables: cannot open OpenCC config t2s.json: %s\n",
-                opencc_error());
+        fprintf(stderr, "nd_gen_tables: cannot open OpenCC config t2s.json: %s\n", opencc_error());
         goto out;
     }
     for (uint32_t cp = 0; cp < NCP; cp++) {
@@ -393,8 +380,8 @@ int main(int argc, char **argv) {
         if (!(e & ND_UT_EXPAND)) {
             uint32_t c = (cp + e) & 0x7FFFFFFFu;
             c = (c + map[ND_UT_MAP_T2S][c]) & 0x7FFFFFFFu;
-            fused[cp] = ((c - cp) & ND_UT_F_CP_MASK) |
-                        (uint32_t)(prop[c] & ND_UT_CLASS_MASK) << ND_UT_F_CLASS_SHIFT;
+            fused[cp] = ((c - cp) & ND_UT_F_CP_MASK) | (uint32_t)(prop[c] & ND_UT_CLASS_MASK)
+                                                           << ND_UT_F_CLASS_SHIFT;
             continue;
         }
         size_t len = ND_UT_EXP_LEN(e);
@@ -454,17 +441,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "nd_gen_tables: %s: %s\n", argv[1], strerror(errno));
         goto out;
     }
-    size_t bytes = sizeof prop1 + pblocks.nblocks * 256 + sizeof map1 +
-                   mblocks.nblocks * 256 * 4 + (pool.n ? pool.n : 1) * 4 +
-                   sizeof fused1 + fblocks.nblocks * 256 * 4 + (fpool.n ? fpool.n : 1) * 4;
+    size_t bytes = sizeof prop1 + pblocks.nblocks * 256 + sizeof map1 + mblocks.nblocks * 256 * 4 +
+                   (pool.n ? pool.n : 1) * 4 + sizeof fused1 + fblocks.nblocks * 256 * 4 +
+                   (fpool.n ? fpool.n : 1) * 4;
     fprintf(f,
             "/* Generated by src/gen/gen_tables.c - do not edit.\n"
             " * utf8proc %s (Unicode %s); OpenCC t2s.json.\n"
             " * %zu property blocks, %zu mapping blocks, %zu pool entries,\n"
             " * %zu T2S mappings, %zu bytes in all. */\n"
             "#include \"unitab.h\"\n\n",
-            utf8proc_version(), utf8proc_unicode_version(), pblocks.nblocks,
-            mblocks.nblocks, pool.n, t2s_count, bytes);
+            utf8proc_version(), utf8proc_unicode_version(), pblocks.nblocks, mblocks.nblocks,
+            pool.n, t2s_count, bytes);
     fprintf(f, "const size_t nd_ut_table_bytes = %zu;\n", bytes);
     fprintf(f, "const size_t nd_ut_t2s_count = %zu;\n\n", t2s_count);
     gen_emit_u16(f, "const uint16_t nd_ut_prop_stage1[ND_UT_STAGE1_SIZE]", prop1, NBLOCKS);

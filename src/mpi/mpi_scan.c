@@ -199,17 +199,17 @@
 #include "scan_hook.h"
 #include "stage.h"
 
-#define ROW_BYTES 32u                             /* a paragraph row to rank 0 */
-#define ROWS_MSG_BYTES ((size_t)8 << 20)          /* bytes of rows per message, at most */
-#define PAIRS_MSG ((size_t)1 << 20)               /* pairs per message, at most */
+#define ROW_BYTES      32u               /* a paragraph row to rank 0 */
+#define ROWS_MSG_BYTES ((size_t)8 << 20) /* bytes of rows per message, at most */
+#define PAIRS_MSG      ((size_t)1 << 20) /* pairs per message, at most */
 /* A band-key round's bytes at most, below --memory's quarter: fewer, larger
  * rounds save latency, but each byte of a round is held three times over
  * (entries, their sort scratch, what is received) on top of the band keys
  * themselves, so 32 MiB rounds keep a rank's peak near a single process's. */
-#define ND_ROUND_MAX ((uint64_t)32 << 20)
-#define ND_TAG_ROWS 1601
-#define ND_TAG_PAIRS 1602
-#define ND_TAG_FOREST 1604
+#define ND_ROUND_MAX   ((uint64_t)32 << 20)
+#define ND_TAG_ROWS    1601
+#define ND_TAG_PAIRS   1602
+#define ND_TAG_FOREST  1604
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -307,8 +307,10 @@ static int id_owner(const uint64_t *base, int size, uint64_t p) {
     int lo = 0, hi = size - 1;
     while (lo < hi) { /* the last rank r with base[r] <= p */
         int mid = (lo + hi + 1) / 2;
-        if (base[mid] <= p) lo = mid;
-        else hi = mid - 1;
+        if (base[mid] <= p)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     return lo;
 }
@@ -316,20 +318,20 @@ static int id_owner(const uint64_t *base, int size, uint64_t p) {
 /* This rank's rows, as its split and sketch made them. */
 typedef struct local_rows {
     size_t n, n1;
-    uint64_t base;     /* the id of its first row */
-    nd_paratab pt;     /* its paragraphs (global document ids) */
-    uint32_t *phash;   /* their hashes (nd_report_fetch checks them) */
+    uint64_t base;   /* the id of its first row */
+    nd_paratab pt;   /* its paragraphs (global document ids) */
+    uint32_t *phash; /* their hashes (nd_report_fetch checks them) */
     uint32_t *chars;
     unsigned char *state;
     XXH128_hash_t *ekey;
-    uint32_t *bkeys;   /* band-major, n1 rows (NULL once spilled) */
-    nd_spill spill;    /* spilled (the share's band keys past --memory): */
-    nd_run *runs;      /* nbatches x bands sorted runs of (key << 32 | row) */
+    uint32_t *bkeys;             /* band-major, n1 rows (NULL once spilled) */
+    nd_spill spill;              /* spilled (the share's band keys past --memory): */
+    nd_run *runs;                /* nbatches x bands sorted runs of (key << 32 | row) */
     size_t nbatches, batch_rows; /* (row: in the share, from 0) */
     int spilled;
-    uint32_t *link;    /* global ids: the first of its exact group, or itself */
-    size_t *doc_ncut;  /* per document of the run (zero outside the share): */
-    uint32_t *doc_cutline; /* the split's notices, */
+    uint32_t *link;           /* global ids: the first of its exact group, or itself */
+    size_t *doc_ncut;         /* per document of the run (zero outside the share): */
+    uint32_t *doc_cutline;    /* the split's notices, */
     unsigned char *doc_split; /* and the split mode used */
 } local_rows;
 
@@ -376,8 +378,8 @@ static void take_paragraphs(nd_report *r, local_rows *l) {
 /* Step 2: splits and sketches documents [d0, d1) with the stage files into
  * *l (its paragraph table too, which passes through r while
  * nd_stage_sketch reads it). */
-static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, size_t d0,
-                             size_t d1, local_rows *l) {
+static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, size_t d0, size_t d1,
+                             local_rows *l) {
     nd_status st = ND_OK;
     nd_doctab *docs = nd_report_doctab(r);
     unsigned bands = in->sk.bands;
@@ -436,8 +438,9 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
             const nd_range_sketch *k = &sp.rsk[t];
             size_t base = sp.range_base[t];
             for (unsigned j = 0; j < bands; j++)
-                if (k->n) memcpy(l->bkeys + (size_t)j * l->n1 + base, k->bk + (size_t)j * k->n,
-                                 k->n * sizeof *l->bkeys);
+                if (k->n)
+                    memcpy(l->bkeys + (size_t)j * l->n1 + base, k->bk + (size_t)j * k->n,
+                           k->n * sizeof *l->bkeys);
         }
     } else {
         l->chars = nd_calloc(l->n1, sizeof *l->chars);
@@ -454,8 +457,8 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
         uint64_t row_keys = (uint64_t)bands * sizeof *l->bkeys;
         l->batch_rows = l->n1;
         if ((uint64_t)l->n * (row_keys + 16u * x->threads) > in->limit) {
-            uint64_t rows = ND_MIN(in->limit / (row_keys + 16u),
-                                   round_budget(in) / ROUND_ENTRY_BYTES);
+            uint64_t rows =
+                ND_MIN(in->limit / (row_keys + 16u), round_budget(in) / ROUND_ENTRY_BYTES);
             l->batch_rows = (size_t)ND_MIN(ND_MAX(rows, (uint64_t)64), (uint64_t)l->n1);
             int err = 0;
             ND_CHECK(nd_spill_open(&l->spill, in->tmpdir, &err));
@@ -469,8 +472,8 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
                              .sk = in->sk,
                              .batch_rows = l->batch_rows,
                              .spill = l->spilled ? &l->spill : NULL};
-        nd_sketch_out skout = {.chars = l->chars, .state = l->state, .ekey = l->ekey,
-                               .bkeys = l->bkeys};
+        nd_sketch_out skout = {
+            .chars = l->chars, .state = l->state, .ekey = l->ekey, .bkeys = l->bkeys};
         x->input_bytes = bytes;
         st = nd_stage_sketch(x, &skin, &skout);
         x->input_bytes = saved;
@@ -656,8 +659,8 @@ static nd_status exchange_exact(nd_mpi_ctx *c, nd_exec *x, const nd_split_in *in
  * merge of sorted runs gives the same sequence however the entries were
  * cut into runs).  On the wire, a sender's part for one rank is nb counts,
  * then the entries band by band. */
-static void plan_rounds(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l,
-                        unsigned *nb, size_t *nsub, size_t *chunk) {
+static void plan_rounds(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l, unsigned *nb,
+                        size_t *nsub, size_t *chunk) {
     unsigned bands = in->sk.bands;
     uint64_t budget = round_budget(in), rep = 0, need, per, most = 0, all = 0;
     for (size_t i = 0; i < l->n; i++) rep += l->state[i] == ND_PARA_REP;
@@ -676,8 +679,8 @@ static void plan_rounds(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *
  * chunk), sorted here (tmp: scratch); spilled: batch u's run, read back
  * (a merge of one run), with the rows the exact stage made copies left
  * out. */
-static nd_status read_band(const local_rows *l, unsigned bands, unsigned j, size_t u,
-                           size_t chunk, uint64_t *e, uint64_t *tmp, size_t *m) {
+static nd_status read_band(const local_rows *l, unsigned bands, unsigned j, size_t u, size_t chunk,
+                           uint64_t *e, uint64_t *tmp, size_t *m) {
     nd_status st = ND_OK;
     *m = 0;
     if (!l->spilled) {
@@ -830,8 +833,7 @@ static int pair_owner(const uint64_t *base, int size, uint64_t v) {
 /* Step 7: candidate pairs to their verifier (pair_owner), which sorts them
  * and drops repeats (a pair found in the buckets of several bands, owned by
  * different ranks: every copy of it goes to the same verifier). */
-static nd_status route_pairs(nd_mpi_ctx *c, const uint64_t *base, nd_pairs *mine,
-                             nd_pairs *owned) {
+static nd_status route_pairs(nd_mpi_ctx *c, const uint64_t *base, nd_pairs *mine, nd_pairs *owned) {
     int n = c->size;
     uint64_t *cnt = must(c, nd_calloc((size_t)n * 2, sizeof *cnt)), *rcnt = cnt + n;
     uint64_t *at = must(c, nd_calloc((size_t)n + 1, sizeof *at));
@@ -870,8 +872,10 @@ static uint32_t index_of(const uint32_t *ids, size_t n, uint32_t id) {
     size_t lo = 0, hi = n;
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] <= id) lo = mid;
-        else hi = mid;
+        if (ids[mid] <= id)
+            lo = mid;
+        else
+            hi = mid;
     }
     return (uint32_t)lo;
 }
@@ -937,8 +941,11 @@ static nd_status verify_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_
             memset(&reply[i], 0, sizeof reply[i]);
             continue;
         }
-        reply[i] = (text_row){.off = l->pt.off[p], .doc = l->pt.doc[p], .len = l->pt.len[p],
-                              .phash = l->phash[p], .line = l->pt.line[p]};
+        reply[i] = (text_row){.off = l->pt.off[p],
+                              .doc = l->pt.doc[p],
+                              .len = l->pt.len[p],
+                              .phash = l->phash[p],
+                              .line = l->pt.line[p]};
     }
     for (int q = 0; q < n; q++) { /* replies go back: counts swap */
         uint64_t t = cnt[q];
@@ -961,8 +968,11 @@ static nd_status verify_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_
             text_row row;
             if (ids[i] >= l->base && ids[i] < l->base + l->n) {
                 size_t p = (size_t)(ids[i] - l->base);
-                row = (text_row){.off = l->pt.off[p], .doc = l->pt.doc[p], .len = l->pt.len[p],
-                                 .phash = l->phash[p], .line = l->pt.line[p]};
+                row = (text_row){.off = l->pt.off[p],
+                                 .doc = l->pt.doc[p],
+                                 .len = l->pt.len[p],
+                                 .phash = l->phash[p],
+                                 .line = l->pt.line[p]};
             } else {
                 row = got[g++];
             }
@@ -1217,8 +1227,10 @@ static size_t pair_index(const nd_pairs *p, uint64_t v) {
     size_t lo = 0, hi = p->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (p->v[mid] < v) lo = mid + 1;
-        else hi = mid;
+        if (p->v[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
 }
@@ -1415,8 +1427,8 @@ static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, uint32_t max_
     o->split.doc_cutline = nd_calloc(nd1, sizeof *o->split.doc_cutline);
     o->split.doc_split = nd_calloc(nd1, sizeof *o->split.doc_split);
     if (!pt->doc || !pt->off || !pt->len || !pt->line || !o->split.phash || !o->split.chars ||
-        !o->split.state || !o->link || !o->split.doc_ncut ||
-        !o->split.doc_cutline || !o->split.doc_split)
+        !o->split.state || !o->link || !o->split.doc_ncut || !o->split.doc_cutline ||
+        !o->split.doc_split)
         return ND_ERR_NOMEM;
     return ND_OK;
 }
@@ -1556,8 +1568,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
         st = ND_ERR_INVALID;
         goto out;
     }
-    if (c->rank == 0)
-        st = alloc_whole(out, (size_t)total, docs->n, in->opt->max_paragraph_bytes);
+    if (c->rank == 0) st = alloc_whole(out, (size_t)total, docs->n, in->opt->max_paragraph_bytes);
     st = status_vote(c, st);
     ND_CHECK(st);
 
@@ -1621,11 +1632,11 @@ static void print_rank_stats(nd_mpi_ctx *c) {
     int have = c->rank != 0 || all != NULL, every = 0;
     MPI_Allreduce(&have, &every, 1, MPI_INT, MPI_MIN, c->comm);
     if (!every) return; /* (rank 0 out of memory: no table) */
-    MPI_Gather(&c->st, (int)sizeof c->st, MPI_BYTE, all, (int)sizeof c->st, MPI_BYTE, 0,
-               c->comm);
+    MPI_Gather(&c->st, (int)sizeof c->st, MPI_BYTE, all, (int)sizeof c->st, MPI_BYTE, 0, c->comm);
     if (c->rank == 0) {
-        fprintf(stderr, "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs the "
-                        "cluster stage and the report)\n",
+        fprintf(stderr,
+                "neardup-mpi: stats per rank (%d rank%s; rank 0 also runs the "
+                "cluster stage and the report)\n",
                 c->size, c->size == 1 ? "" : "s");
         fprintf(stderr,
                 "  %4s %11s %8s %9s %8s %8s %8s %8s %9s %8s %8s %8s %8s %8s %8s %9s %8s %8s %11s "
@@ -1646,11 +1657,10 @@ static void print_rank_stats(nd_mpi_ctx *c) {
             fprintf(stderr,
                     "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %9s %8llu %8.3f %8.3f %8llu "
                     "%8.3f %8llu %9s %8.3f %8.3f %11llu %11llu %7.1f\n",
-                    k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows,
-                    s->t_local, s->cpu_local, s->t_exact, s->t_lsh, rounds,
-                    (unsigned long long)s->pairs, s->t_verify, s->cpu_verify,
-                    (unsigned long long)s->verified, s->t_cluster, (unsigned long long)s->forest,
-                    sims, s->t_run, s->cpu_run,
+                    k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows, s->t_local,
+                    s->cpu_local, s->t_exact, s->t_lsh, rounds, (unsigned long long)s->pairs,
+                    s->t_verify, s->cpu_verify, (unsigned long long)s->verified, s->t_cluster,
+                    (unsigned long long)s->forest, sims, s->t_run, s->cpu_run,
                     (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_recv,
                     (double)s->peak_rss / 1e6);
         }

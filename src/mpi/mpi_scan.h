@@ -41,7 +41,7 @@ typedef struct nd_mpi_stats {
 typedef struct nd_mpi_ctx {
     MPI_Comm comm;
     int rank, size;
-    int entered;    /* nd_mpi_scan_run was called (the ready vote is cast) */
+    int entered;     /* nd_mpi_scan_run was called (the ready vote is cast) */
     int peer_failed; /* another rank could not start the run */
     int in_front;    /* the driver reached the front (mpi_front) */
     nd_mpi_stats st;

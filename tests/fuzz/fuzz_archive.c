@@ -23,7 +23,7 @@
 #include "nd_internal.h"
 
 #define BUDGET ((size_t)4 << 20)
-#define SMALL 4096
+#define SMALL  4096
 #define MAXREG 64
 
 typedef struct member_copy {
@@ -180,8 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             FUZZ_CHECK(w2.nreg == w.nreg, "%zu regular members became %zu", w.nreg, w2.nreg);
             for (size_t i = 0; i < w.nreg; i++) {
                 const member_copy *a = &w.reg[i], *b = &w2.reg[i];
-                FUZZ_CHECK(a->len == b->len, "member %zu: %zu bytes became %zu", i, a->len,
-                           b->len);
+                FUZZ_CHECK(a->len == b->len, "member %zu: %zu bytes became %zu", i, a->len, b->len);
                 for (size_t k = 0; k < a->len; k++)
                     FUZZ_CHECK(b->data[k] == a->data[a->len - 1 - k], "member %zu byte %zu", i, k);
             }

@@ -21,10 +21,10 @@
 #include "fuzz_util.h"
 #include "text.h"
 
-static const char *const encs[] = {"",          "gbk",       "gb18030",  "big5",
-                                   "shift_jis", "euc-jp",    "euc-kr",   "windows-1252",
-                                   "utf-16le",  "utf-16be",  "utf-32le", "utf-32be",
-                                   "utf-16",    "iso-2022-jp", "utf-7",  "iso-8859-5"};
+static const char *const encs[] = {"",          "gbk",         "gb18030",  "big5",
+                                   "shift_jis", "euc-jp",      "euc-kr",   "windows-1252",
+                                   "utf-16le",  "utf-16be",    "utf-32le", "utf-32be",
+                                   "utf-16",    "iso-2022-jp", "utf-7",    "iso-8859-5"};
 
 static int valid_utf8(const uint8_t *s, size_t n) {
     for (size_t i = 0; i < n;) {
@@ -79,11 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(a->dec + (uint64_t)a->n * a->dw == b->dec, "decoded gap after %zu", i);
         FUZZ_CHECK(a->orig + (uint64_t)a->n * a->ow == b->orig, "original gap after %zu", i);
     }
-    FUZZ_CHECK(m->seg[m->n - 1].n == 0 && m->seg[m->n - 1].dec == out.len &&
-                   m->seg[m->n - 1].orig == n,
-               "sentinel (%llu, %llu) for %zu -> %zu bytes",
-               (unsigned long long)m->seg[m->n - 1].dec,
-               (unsigned long long)m->seg[m->n - 1].orig, n, out.len);
+    FUZZ_CHECK(
+        m->seg[m->n - 1].n == 0 && m->seg[m->n - 1].dec == out.len && m->seg[m->n - 1].orig == n,
+        "sentinel (%llu, %llu) for %zu -> %zu bytes", (unsigned long long)m->seg[m->n - 1].dec,
+        (unsigned long long)m->seg[m->n - 1].orig, n, out.len);
     FUZZ_CHECK(nd_decmap_orig(m, out.len) == n, "end does not map to the end");
 
     /* monotone at every boundary; a few boundaries checked naively where
@@ -101,8 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t every = out.len / 6 + 1, k = 0;
     for (size_t d = 0; d <= out.len; k++) {
         uint64_t o = nd_decmap_orig(m, d);
-        FUZZ_CHECK(o >= prev && o <= n, "boundary %zu -> %llu after %llu", d,
-                   (unsigned long long)o, (unsigned long long)prev);
+        FUZZ_CHECK(o >= prev && o <= n, "boundary %zu -> %llu after %llu", d, (unsigned long long)o,
+                   (unsigned long long)prev);
         prev = o;
         if (k % every == 0 && o >= bom && stateless) {
             nd_decode_in pin = {src, (size_t)o, out.enc, bom, UINT64_MAX};
@@ -110,8 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             nd_status ps = nd_decode(&pin, &pre);
             if (ps == ND_OK) {
                 FUZZ_CHECK(pre.len == d && memcmp(pre.text, out.text, d) == 0,
-                           "'%s': the %llu-byte prefix decodes to %zu bytes, not %zu",
-                           out.enc, (unsigned long long)o, pre.len, d);
+                           "'%s': the %llu-byte prefix decodes to %zu bytes, not %zu", out.enc,
+                           (unsigned long long)o, pre.len, d);
                 nd_decode_release(&pre);
             } else {
                 FUZZ_CHECK(ps == ND_ERR_NOMEM, "prefix status %d", (int)ps);

@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     nd_status st = nd_gunzip(src, size, LIMIT, &out, &out_len);
     if (st != ND_OK) {
-        FUZZ_CHECK(st == ND_ERR_GZIP || st == ND_ERR_TOO_LARGE || st == ND_ERR_NOMEM,
-                   "status %d", (int)st);
+        FUZZ_CHECK(st == ND_ERR_GZIP || st == ND_ERR_TOO_LARGE || st == ND_ERR_NOMEM, "status %d",
+                   (int)st);
         FUZZ_CHECK(out == (uint8_t *)1 && out_len == 12345, "outputs changed on failure");
         if (st == ND_ERR_TOO_LARGE) {
             nd_status st2 = nd_gunzip(src, size, 4 * LIMIT, &out2, &out2_len);

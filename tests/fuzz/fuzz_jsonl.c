@@ -151,8 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (st == ND_OK) st = nd_parts_finish(&ps);
     FUZZ_CHECK(st == ND_OK || st == ND_ERR_NOMEM, "nd_jsonl_read: %d", (int)st);
 
-    size_t docs = 0, probs = 0, bom = n >= 3 && src[0] == 0xEF && src[1] == 0xBB &&
-                                              src[2] == 0xBF ? 3 : 0;
+    size_t docs = 0, probs = 0,
+           bom = n >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF ? 3 : 0;
     for (size_t pos = bom; st == ND_OK && pos < n;) {
         const uint8_t *nl = memchr(src + pos, '\n', n - pos);
         size_t end = nl ? (size_t)(nl - src) : n, e = end;

@@ -100,8 +100,7 @@ static int fuzz_buf_write(void *user, const void *buf, size_t len) {
     return 0;
 }
 
-static void fuzz_render(const nd_report *r, nd_format f, const nd_write_options *wo,
-                        fuzz_buf *b) {
+static void fuzz_render(const nd_report *r, nd_format f, const nd_write_options *wo, fuzz_buf *b) {
     b->n = 0;
     fuzz_buf_write(b, "", 0);
     nd_status st = nd_report_write(r, f, wo, fuzz_buf_write, b);

@@ -72,23 +72,21 @@ static void check_report(const fuzz_docs *fd, const nd_report *r) {
         FUZZ_CHECK(p.line >= 1, "line 0");
         FUZZ_CHECK(p.length <= fd->opt.max_paragraph_bytes, "paragraph %zu too long", i);
         if (i)
-            FUZZ_CHECK(p.doc > prev.doc || (p.doc == prev.doc &&
-                                            p.offset >= prev.offset + prev.length),
+            FUZZ_CHECK(p.doc > prev.doc ||
+                           (p.doc == prev.doc && p.offset >= prev.offset + prev.length),
                        "paragraph %zu out of order or overlapping", i);
         char *norm = NULL;
         size_t norm_len = 0, nchars = 0;
         FUZZ_CHECK(nd_sketcher_normalize(sk, text, len, &norm, &norm_len) == ND_OK, "normalize");
         for (size_t k = 0; k < norm_len; k++) nchars += ((unsigned char)norm[k] & 0xC0) != 0x80;
         free(norm);
-        FUZZ_CHECK(nchars == p.chars, "paragraph %zu: %u chars, sketcher %zu", i, p.chars,
-                   nchars);
+        FUZZ_CHECK(nchars == p.chars, "paragraph %zu: %u chars, sketcher %zu", i, p.chars, nchars);
         if (p.chars < fd->opt.min_chars) shorts++;
         if (p.cluster >= 0) {
             FUZZ_CHECK((uint64_t)p.cluster < nc, "paragraph %zu in cluster %lld", i,
                        (long long)p.cluster);
             FUZZ_CHECK(p.chars >= fd->opt.min_chars, "short paragraph %zu clustered", i);
-            FUZZ_CHECK(p.similarity >= 0.0 && p.similarity <= 1.0, "similarity %g",
-                       p.similarity);
+            FUZZ_CHECK(p.similarity >= 0.0 && p.similarity <= 1.0, "similarity %g", p.similarity);
             csize[p.cluster]++;
         } else {
             FUZZ_CHECK(p.cluster == -1 && p.similarity == 0.0, "paragraph %zu unclustered", i);
@@ -108,8 +106,7 @@ static void check_report(const fuzz_docs *fd, const nd_report *r) {
                    "document %zu paragraphs or chars", d);
         FUZZ_CHECK(di.elsewhere_chars <= di.chars && di.within_chars <= di.chars,
                    "document %zu shares", d);
-        FUZZ_CHECK(di.split == ND_SPLIT_LINE || di.split == ND_SPLIT_BLANK, "split %u",
-                   di.split);
+        FUZZ_CHECK(di.split == ND_SPLIT_LINE || di.split == ND_SPLIT_BLANK, "split %u", di.split);
         bytes += di.bytes;
     }
     FUZZ_CHECK(bytes == sm.bytes, "bytes %llu vs %llu", (unsigned long long)bytes,
@@ -129,8 +126,7 @@ static void check_report(const fuzz_docs *fd, const nd_report *r) {
             FUZZ_CHECK(c.members[m] < np, "member out of range");
             FUZZ_CHECK(m == 0 || c.members[m] > c.members[m - 1], "members not ascending");
             FUZZ_CHECK(nd_report_paragraph(r, c.members[m], &p) == ND_OK, "paragraph");
-            FUZZ_CHECK(p.cluster == (int64_t)k, "member of %zu says %lld", k,
-                       (long long)p.cluster);
+            FUZZ_CHECK(p.cluster == (int64_t)k, "member of %zu says %lld", k, (long long)p.cluster);
             cc += p.chars;
             if (m == 0) rep_chars = p.chars;
             if (p.doc != last_doc) docs++; /* ascending ids -> ascending docs */
@@ -147,8 +143,8 @@ static void check_report(const fuzz_docs *fd, const nd_report *r) {
         }
     }
     FUZZ_CHECK(clustered == sm.clustered_paragraphs, "clustered paragraphs");
-    FUZZ_CHECK(dup == sm.duplicated_chars, "duplicated chars %llu vs %llu",
-               (unsigned long long)dup, (unsigned long long)sm.duplicated_chars);
+    FUZZ_CHECK(dup == sm.duplicated_chars, "duplicated chars %llu vs %llu", (unsigned long long)dup,
+               (unsigned long long)sm.duplicated_chars);
 
     /* identical clusterable texts share a cluster (small reports only) */
     if (np <= 300) {

@@ -22,8 +22,8 @@
 
 /* Blank as split.c defines it (README "Paragraphs"), written out again. */
 static size_t ws_len(const uint8_t *s, size_t n) {
-    static const char *const ws[] = {"\xC2\xA0", "\xE3\x80\x80", "\xEF\xBB\xBF",
-                                     "\xE2\x80\xAF", "\xE2\x81\x9F"};
+    static const char *const ws[] = {"\xC2\xA0", "\xE3\x80\x80", "\xEF\xBB\xBF", "\xE2\x80\xAF",
+                                     "\xE2\x81\x9F"};
     if (s[0] == ' ' || s[0] == '\t' || s[0] == '\v' || s[0] == '\f') return 1;
     for (size_t k = 0; k < sizeof ws / sizeof ws[0]; k++) {
         size_t l = strlen(ws[k]);
@@ -54,8 +54,8 @@ static void check(const uint8_t *s, size_t n, const nd_paratab *pt, uint32_t max
         uint64_t off = pt->off[p];
         uint32_t len = pt->len[p];
         FUZZ_CHECK(len > 0, "empty paragraph %zu", p);
-        FUZZ_CHECK(off <= n && len <= n - off, "paragraph %zu [%llu,+%u) outside %zu bytes",
-                   p, (unsigned long long)off, len, n);
+        FUZZ_CHECK(off <= n && len <= n - off, "paragraph %zu [%llu,+%u) outside %zu bytes", p,
+                   (unsigned long long)off, len, n);
         FUZZ_CHECK(p == 0 || off >= prev_end, "paragraph %zu overlaps or goes back", p);
         FUZZ_CHECK(len <= max_len, "paragraph %zu has %u bytes > %u", p, len, max_len);
         FUZZ_CHECK(s[off] != '\n' && s[off + len - 1] != '\n' && s[off + len - 1] != '\r' &&
@@ -104,8 +104,7 @@ static void run(const uint8_t *s, size_t n, nd_split_mode mode, uint32_t max_len
     } else {
         FUZZ_CHECK(used == mode, "used %d for mode %d", (int)used, (int)mode);
     }
-    FUZZ_CHECK((pt.ncut == 0) == (pt.cut_line == 0), "ncut %zu, cut_line %u", pt.ncut,
-               pt.cut_line);
+    FUZZ_CHECK((pt.ncut == 0) == (pt.cut_line == 0), "ncut %zu, cut_line %u", pt.ncut, pt.cut_line);
     check(s, n, &pt, max_len);
     nd_paratab_release(&pt);
     nd_paratab_release(&pt2);

@@ -57,8 +57,7 @@ static void check_path(const fuzz_docs *fd, size_t d, const char *got, size_t go
     size_t nl = strlen(name);
     FUZZ_CHECK(fuzz_valid_utf8((const uint8_t *)got, got_len), "path %zu not UTF-8", d);
     if (fuzz_valid_utf8((const uint8_t *)name, nl))
-        FUZZ_CHECK(got_len == nl && memcmp(got, name, nl) == 0, "path of document %zu changed",
-                   d);
+        FUZZ_CHECK(got_len == nl && memcmp(got, name, nl) == 0, "path of document %zu changed", d);
 }
 
 static void check_json(const fuzz_docs *fd, const nd_report *r, const fuzz_buf *b) {
@@ -80,8 +79,7 @@ static void check_json(const fuzz_docs *fd, const nd_report *r, const fuzz_buf *
 
 static void check_jsonl(const nd_report *r, const fuzz_buf *b, int paragraphs) {
     size_t counts[5] = {0};
-    static const char *const types[5] = {"summary", "document", "paragraph", "cluster",
-                                         "overlap"};
+    static const char *const types[5] = {"summary", "document", "paragraph", "cluster", "overlap"};
     const char *s = b->p, *end = b->p + b->n;
     FUZZ_CHECK(b->n > 0 && b->p[b->n - 1] == '\n', "jsonl does not end with a newline");
     while (s < end) {
@@ -184,8 +182,7 @@ static void check_text(const fuzz_buf *b) {
     FUZZ_CHECK(fuzz_valid_utf8((const uint8_t *)b->p, b->n), "text not UTF-8");
     for (size_t i = 0; i < b->n; i++) {
         unsigned char c = (unsigned char)b->p[i];
-        FUZZ_CHECK(c == '\n' || (c >= 0x20 && c != 0x7F), "control byte %02x in text output",
-                   c);
+        FUZZ_CHECK(c == '\n' || (c >= 0x20 && c != 0x7F), "control byte %02x in text output", c);
         /* C1 controls U+0080..U+009F are C2 80..C2 9F */
         FUZZ_CHECK(!(c == 0xC2 && i + 1 < b->n && (unsigned char)b->p[i + 1] < 0xA0),
                    "C1 control in text output");
@@ -195,7 +192,7 @@ static void check_text(const fuzz_buf *b) {
 /* ---- HTML ---------------------------------------------------------------- */
 
 static int is_void(const char *t, size_t n) {
-    static const char *const v[] = {"area", "base", "br", "col", "embed", "hr", "img",
+    static const char *const v[] = {"area",  "base", "br",   "col",    "embed", "hr",  "img",
                                     "input", "link", "meta", "source", "track", "wbr", NULL};
     for (size_t i = 0; v[i]; i++)
         if (strlen(v[i]) == n && strncasecmp(v[i], t, n) == 0) return 1;
