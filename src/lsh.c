@@ -267,6 +267,18 @@ nd_status nd_pairs_finish(nd_pairs *p) {
     return ND_OK;
 }
 
+size_t nd_pairs_find(const nd_pairs *p, uint64_t v) {
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->v[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
+}
+
 nd_status nd_lsh_bucket_pairs(const uint64_t *run, size_t m, nd_pairs *out) {
     if (m <= ND_BUCKET_ALL_PAIRS) {
         for (size_t i = 0; i < m; i++)

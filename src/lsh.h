@@ -35,6 +35,10 @@ void nd_pairs_release(nd_pairs *p);
 /* Sorts p and drops repeats. */
 nd_status nd_pairs_finish(nd_pairs *p);
 
+/* The index of pair v (a << 32 | b) in p, which must be finished
+ * (ascending), or SIZE_MAX when it is not there: a binary search. */
+size_t nd_pairs_find(const nd_pairs *p, uint64_t v);
+
 /* Appends to *out the pairs of one bucket: run[0..m-1] are entries
  * (key << 32 | id) with one key and ascending ids (see ND_BUCKET_ALL_PAIRS). */
 nd_status nd_lsh_bucket_pairs(const uint64_t *run, size_t m, nd_pairs *out);

@@ -81,19 +81,6 @@ static nd_status cluster_collect_task(void *ctx, size_t t, unsigned worker) {
     return ND_OK;
 }
 
-/* The index of pair (a << 32 | b) among the candidate pairs, or SIZE_MAX. */
-static size_t find_pair(const nd_pairs *p, uint64_t v) {
-    size_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->v[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
-}
-
 /* Similarity of each member to the representative, members[0].
  * Performance: a member that was a candidate with the representative has
  * its Jaccard from the verification (the same sets, the same function, so
@@ -114,7 +101,7 @@ static nd_status cluster_similarity(const nd_cluster_in *in, double *sim, nd_wor
             sim[m[k]] = 1.0;
             continue;
         }
-        size_t at = find_pair(in->pairs, (uint64_t)rep << 32 | m[k]); /* rep < m[k] */
+        size_t at = nd_pairs_find(in->pairs, (uint64_t)rep << 32 | m[k]); /* rep < m[k] */
         if (at != SIZE_MAX) {
             sim[m[k]] = in->jac[at];
             continue;

@@ -545,6 +545,17 @@ nd_status nd_sink_json_string(nd_sink *s, const char *str, size_t n) {
     return nd_sink_putc(s, '"');
 }
 
+nd_status nd_sink_field_u64(nd_sink *s, const char *key, uint64_t v) {
+    ND_TRY(nd_sink_puts(s, key));
+    return nd_sink_u64(s, v);
+}
+
+nd_status nd_sink_field_str(nd_sink *s, const char *key, const char *str) {
+    ND_TRY(nd_sink_puts(s, key));
+    if (!str) str = "";
+    return nd_sink_json_string(s, str, strlen(str));
+}
+
 nd_status nd_sink_csv_field(nd_sink *s, const char *str, size_t n) {
     int quote = 0;
     for (size_t i = 0; i < n && !quote; i++)

@@ -97,6 +97,10 @@ size_t nd_wr_text_width(const char *s, size_t n);
  * control characters escaped, invalid UTF-8 replaced by U+FFFD, other
  * characters (non-ASCII included) as they are. */
 nd_status nd_sink_json_string(nd_sink *s, const char *str, size_t n);
+/* A JSON field: key, the literal text before the value (e.g.
+ * ",\"bytes\":"), then the number, or str as a JSON string (NULL as ""). */
+nd_status nd_sink_field_u64(nd_sink *s, const char *key, uint64_t v);
+nd_status nd_sink_field_str(nd_sink *s, const char *key, const char *str);
 /* One side of a passage as a JSON object: line, end_line, offset, length,
  * start_char, chars (compare's and the query report's jsonl). */
 nd_status nd_sink_passage_side(nd_sink *s, const nd_passage_side *ps);

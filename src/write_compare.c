@@ -137,17 +137,6 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo, nd_
     return ND_OK;
 }
 
-/* ,"key":N and ,"key":"string" */
-static nd_status put_num(nd_sink *s, const char *key, uint64_t v) {
-    ND_TRY(nd_sink_puts(s, key));
-    return nd_sink_u64(s, v);
-}
-
-static nd_status put_str(nd_sink *s, const char *key, const char *str) {
-    ND_TRY(nd_sink_puts(s, key));
-    return nd_sink_json_string(s, str, strlen(str));
-}
-
 static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
     nd_compare_doc_info di[2];
     nd_compare_options co;
@@ -158,33 +147,33 @@ static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
         ND_TRY(nd_compare_document(c, i, &di[i]));
         ND_TRY(nd_compare_document_text(c, i, &text[i], &tlen[i]));
     }
-    ND_TRY(put_str(s, "{\"type\":\"compare\",\"a\":", di[0].path));
-    ND_TRY(put_str(s, ",\"b\":", di[1].path));
-    ND_TRY(put_num(s, ",\"a_bytes\":", di[0].bytes));
-    ND_TRY(put_num(s, ",\"b_bytes\":", di[1].bytes));
-    ND_TRY(put_str(s, ",\"a_encoding\":", di[0].encoding));
-    ND_TRY(put_str(s, ",\"b_encoding\":", di[1].encoding));
-    ND_TRY(put_num(s, ",\"a_chars\":", di[0].chars));
-    ND_TRY(put_num(s, ",\"b_chars\":", di[1].chars));
-    ND_TRY(put_num(s, ",\"a_in_b_chars\":", di[0].covered_chars));
+    ND_TRY(nd_sink_field_str(s, "{\"type\":\"compare\",\"a\":", di[0].path));
+    ND_TRY(nd_sink_field_str(s, ",\"b\":", di[1].path));
+    ND_TRY(nd_sink_field_u64(s, ",\"a_bytes\":", di[0].bytes));
+    ND_TRY(nd_sink_field_u64(s, ",\"b_bytes\":", di[1].bytes));
+    ND_TRY(nd_sink_field_str(s, ",\"a_encoding\":", di[0].encoding));
+    ND_TRY(nd_sink_field_str(s, ",\"b_encoding\":", di[1].encoding));
+    ND_TRY(nd_sink_field_u64(s, ",\"a_chars\":", di[0].chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"b_chars\":", di[1].chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"a_in_b_chars\":", di[0].covered_chars));
     ND_TRY(nd_sink_puts(s, ",\"a_in_b_share\":"));
     ND_TRY(nd_sink_share(s, di[0].covered_chars, di[0].chars));
-    ND_TRY(put_num(s, ",\"b_in_a_chars\":", di[1].covered_chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"b_in_a_chars\":", di[1].covered_chars));
     ND_TRY(nd_sink_puts(s, ",\"b_in_a_share\":"));
     ND_TRY(nd_sink_share(s, di[1].covered_chars, di[1].chars));
-    ND_TRY(put_num(s, ",\"passages\":", np));
-    ND_TRY(put_num(s, ",\"min_passage\":", co.min_passage));
-    ND_TRY(put_num(s, ",\"max_gap\":", co.max_gap));
+    ND_TRY(nd_sink_field_u64(s, ",\"passages\":", np));
+    ND_TRY(nd_sink_field_u64(s, ",\"min_passage\":", co.min_passage));
+    ND_TRY(nd_sink_field_u64(s, ",\"max_gap\":", co.max_gap));
     ND_TRY(nd_sink_puts(s, ",\"threshold\":"));
     ND_TRY(nd_sink_fixed(s, nd_unit_units(co.threshold, 4), 4));
-    ND_TRY(put_num(s, ",\"shingle\":", co.shingle));
+    ND_TRY(nd_sink_field_u64(s, ",\"shingle\":", co.shingle));
     ND_TRY(nd_sink_puts(s, "}\n"));
     for (size_t p = 0; p < np; p++) {
         nd_passage_info pi;
         ND_TRY(nd_compare_passage(c, p, &pi));
-        ND_TRY(put_num(s, "{\"type\":\"passage\",\"id\":", p));
-        ND_TRY(put_num(s, ",\"matched_chars\":", pi.matched_chars));
-        ND_TRY(put_num(s, ",\"fragments\":", pi.fragments));
+        ND_TRY(nd_sink_field_u64(s, "{\"type\":\"passage\",\"id\":", p));
+        ND_TRY(nd_sink_field_u64(s, ",\"matched_chars\":", pi.matched_chars));
+        ND_TRY(nd_sink_field_u64(s, ",\"fragments\":", pi.fragments));
         for (int i = 0; i < 2; i++) {
             ND_TRY(nd_sink_puts(s, i == 0 ? ",\"a\":" : ",\"b\":"));
             ND_TRY(nd_sink_passage_side(s, &pi.side[i]));

@@ -170,30 +170,20 @@ static const qvisit text_visit = {text_doc, text_overlap, NULL, text_match, NULL
 /* JSON Lines                                                                */
 /* ------------------------------------------------------------------------ */
 
-static nd_status put_field_u64(nd_sink *s, const char *name, uint64_t v) {
-    ND_TRY(nd_sink_puts(s, name));
-    return nd_sink_u64(s, v);
-}
-
-static nd_status put_json_name(nd_sink *s, const char *key, const char *v) {
-    ND_TRY(nd_sink_puts(s, key));
-    return nd_sink_json_string(s, v, strlen(v));
-}
-
 static nd_status jsonl_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
     double thr = 0;
     ND_UNUSED(di);
     ND_TRY(nd_query_threshold(q, &thr));
-    ND_TRY(put_json_name(s, "{\"type\":\"query\",\"path\":", d->path));
-    ND_TRY(put_field_u64(s, ",\"bytes\":", d->bytes));
-    ND_TRY(put_field_u64(s, ",\"paragraphs\":", d->paragraphs));
-    ND_TRY(put_field_u64(s, ",\"chars\":", d->chars));
-    ND_TRY(put_field_u64(s, ",\"matched_chars\":", d->matched_chars));
+    ND_TRY(nd_sink_field_str(s, "{\"type\":\"query\",\"path\":", d->path));
+    ND_TRY(nd_sink_field_u64(s, ",\"bytes\":", d->bytes));
+    ND_TRY(nd_sink_field_u64(s, ",\"paragraphs\":", d->paragraphs));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", d->chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"matched_chars\":", d->matched_chars));
     ND_TRY(nd_sink_puts(s, ",\"matched_share\":"));
     ND_TRY(nd_sink_share(s, d->matched_chars, d->chars));
     ND_TRY(nd_sink_puts(s, ",\"threshold\":"));
     ND_TRY(nd_sink_fixed(s, nd_unit_units(thr, 4), 4));
-    ND_TRY(put_json_name(s, ",\"encoding\":", d->encoding));
+    ND_TRY(nd_sink_field_str(s, ",\"encoding\":", d->encoding));
     return nd_sink_puts(s, "}\n");
 }
 
@@ -201,16 +191,16 @@ static nd_status jsonl_overlap(nd_sink *s, const nd_query_doc_info *d,
                                const nd_query_overlap_info *o, const nd_query_target_info *t,
                                size_t k) {
     ND_UNUSED(k);
-    ND_TRY(put_json_name(s, "{\"type\":\"overlap\",\"path\":", d->path));
-    ND_TRY(put_json_name(s, ",\"target\":", t->path));
-    ND_TRY(put_field_u64(s, ",\"target_chars\":", t->chars));
-    ND_TRY(put_field_u64(s, ",\"doc_in_target_chars\":", o->doc_in_target));
+    ND_TRY(nd_sink_field_str(s, "{\"type\":\"overlap\",\"path\":", d->path));
+    ND_TRY(nd_sink_field_str(s, ",\"target\":", t->path));
+    ND_TRY(nd_sink_field_u64(s, ",\"target_chars\":", t->chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"doc_in_target_chars\":", o->doc_in_target));
     ND_TRY(nd_sink_puts(s, ",\"doc_in_target_share\":"));
     ND_TRY(nd_sink_share(s, o->doc_in_target, d->chars));
-    ND_TRY(put_field_u64(s, ",\"target_in_doc_chars\":", o->target_in_doc));
+    ND_TRY(nd_sink_field_u64(s, ",\"target_in_doc_chars\":", o->target_in_doc));
     ND_TRY(nd_sink_puts(s, ",\"target_in_doc_share\":"));
     ND_TRY(nd_sink_share(s, o->target_in_doc, t->chars));
-    ND_TRY(put_field_u64(s, ",\"matches\":", o->matches));
+    ND_TRY(nd_sink_field_u64(s, ",\"matches\":", o->matches));
     return nd_sink_puts(s, "}\n");
 }
 
@@ -218,16 +208,16 @@ static nd_status jsonl_match(nd_sink *s, const nd_query_doc_info *d,
                              const nd_query_paragraph_info *p, const nd_query_match_info *m,
                              const nd_query_target_info *t, size_t k) {
     ND_UNUSED(k);
-    ND_TRY(put_json_name(s, "{\"type\":\"match\",\"path\":", d->path));
-    ND_TRY(put_field_u64(s, ",\"line\":", p->line));
-    ND_TRY(put_field_u64(s, ",\"offset\":", p->offset));
-    ND_TRY(put_field_u64(s, ",\"length\":", p->length));
-    ND_TRY(put_field_u64(s, ",\"chars\":", p->chars));
-    ND_TRY(put_json_name(s, ",\"target\":", t->path));
-    ND_TRY(put_field_u64(s, ",\"target_line\":", m->line));
-    ND_TRY(put_field_u64(s, ",\"target_offset\":", m->offset));
-    ND_TRY(put_field_u64(s, ",\"target_length\":", m->length));
-    ND_TRY(put_field_u64(s, ",\"target_chars\":", m->chars));
+    ND_TRY(nd_sink_field_str(s, "{\"type\":\"match\",\"path\":", d->path));
+    ND_TRY(nd_sink_field_u64(s, ",\"line\":", p->line));
+    ND_TRY(nd_sink_field_u64(s, ",\"offset\":", p->offset));
+    ND_TRY(nd_sink_field_u64(s, ",\"length\":", p->length));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", p->chars));
+    ND_TRY(nd_sink_field_str(s, ",\"target\":", t->path));
+    ND_TRY(nd_sink_field_u64(s, ",\"target_line\":", m->line));
+    ND_TRY(nd_sink_field_u64(s, ",\"target_offset\":", m->offset));
+    ND_TRY(nd_sink_field_u64(s, ",\"target_length\":", m->length));
+    ND_TRY(nd_sink_field_u64(s, ",\"target_chars\":", m->chars));
     ND_TRY(nd_sink_puts(s, ",\"similarity\":"));
     ND_TRY(nd_sink_fixed(s, nd_unit_units(m->similarity, 4), 4));
     return nd_sink_puts(s, "}\n");

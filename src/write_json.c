@@ -39,11 +39,6 @@ static nd_status open_record(nd_sink *s, const char *type) {
 }
 
 /* key is the literal text before the value, e.g. ",\"bytes\":". */
-static nd_status put_u64(nd_sink *s, const char *key, uint64_t v) {
-    ND_TRY(nd_sink_puts(s, key));
-    return nd_sink_u64(s, v);
-}
-
 static nd_status put_share(nd_sink *s, const char *key, uint64_t num, uint64_t den) {
     ND_TRY(nd_sink_puts(s, key));
     return nd_sink_fixed(s, nd_share_units(num, den, SHARE_DECIMALS), SHARE_DECIMALS);
@@ -52,12 +47,6 @@ static nd_status put_share(nd_sink *s, const char *key, uint64_t num, uint64_t d
 static nd_status put_unit(nd_sink *s, const char *key, double v) {
     ND_TRY(nd_sink_puts(s, key));
     return nd_sink_fixed(s, nd_unit_units(v, SHARE_DECIMALS), SHARE_DECIMALS);
-}
-
-static nd_status put_str(nd_sink *s, const char *key, const char *str) {
-    ND_TRY(nd_sink_puts(s, key));
-    if (!str) str = "";
-    return nd_sink_json_string(s, str, strlen(str));
 }
 
 /* Every document's path as a JSON string literal: document d's is
@@ -119,7 +108,7 @@ static uint64_t seconds_units(double v) {
 static nd_status stats_member(const nd_report *r, nd_sink *s) {
     nd_timings tm;
     ND_TRY(nd_report_timings(r, &tm));
-    ND_TRY(put_u64(s, ",\"stats\":{\"threads\":", tm.threads));
+    ND_TRY(nd_sink_field_u64(s, ",\"stats\":{\"threads\":", tm.threads));
     ND_TRY(nd_sink_puts(s, ",\"seconds\":{"));
     for (int st = 0; st < ND_STAGE_COUNT_; st++) {
         ND_TRY(nd_sink_puts(s, st ? ",\"" : "\""));
@@ -133,11 +122,11 @@ static nd_status stats_member(const nd_report *r, nd_sink *s) {
     for (int st = 0; st < ND_STAGE_COUNT_; st++) {
         ND_TRY(nd_sink_puts(s, st ? ",\"" : "\""));
         ND_TRY(nd_sink_puts(s, nd_stage_name((nd_stage)st)));
-        ND_TRY(put_u64(s, "\":", tm.peak_rss[st]));
+        ND_TRY(nd_sink_field_u64(s, "\":", tm.peak_rss[st]));
     }
-    ND_TRY(put_u64(s, "},\"memory_limit\":", tm.memory_limit));
-    ND_TRY(put_u64(s, ",\"spill_runs\":", tm.spill_runs));
-    ND_TRY(put_u64(s, ",\"spill_bytes\":", tm.spill_bytes));
+    ND_TRY(nd_sink_field_u64(s, "},\"memory_limit\":", tm.memory_limit));
+    ND_TRY(nd_sink_field_u64(s, ",\"spill_runs\":", tm.spill_runs));
+    ND_TRY(nd_sink_field_u64(s, ",\"spill_bytes\":", tm.spill_bytes));
     return nd_sink_putc(s, '}');
 }
 
@@ -146,34 +135,34 @@ static nd_status summary_record(const nd_report *r, const nd_write_options *wo, 
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
     ND_TRY(open_record(s, type));
-    ND_TRY(put_u64(s, "\"files\":", sm.files));
-    ND_TRY(put_u64(s, ",\"skipped\":", sm.skipped));
-    ND_TRY(put_u64(s, ",\"split_line\":", sm.split_line));
-    ND_TRY(put_u64(s, ",\"split_blank\":", sm.split_blank));
-    ND_TRY(put_u64(s, ",\"bytes\":", sm.bytes));
-    ND_TRY(put_u64(s, ",\"paragraphs\":", sm.paragraphs));
-    ND_TRY(put_u64(s, ",\"short_paragraphs\":", sm.short_paragraphs));
+    ND_TRY(nd_sink_field_u64(s, "\"files\":", sm.files));
+    ND_TRY(nd_sink_field_u64(s, ",\"skipped\":", sm.skipped));
+    ND_TRY(nd_sink_field_u64(s, ",\"split_line\":", sm.split_line));
+    ND_TRY(nd_sink_field_u64(s, ",\"split_blank\":", sm.split_blank));
+    ND_TRY(nd_sink_field_u64(s, ",\"bytes\":", sm.bytes));
+    ND_TRY(nd_sink_field_u64(s, ",\"paragraphs\":", sm.paragraphs));
+    ND_TRY(nd_sink_field_u64(s, ",\"short_paragraphs\":", sm.short_paragraphs));
     uint64_t comparable = nd_wr_comparable_total(r);
-    ND_TRY(put_u64(s, ",\"chars\":", sm.chars));
-    ND_TRY(put_u64(s, ",\"comparable_chars\":", comparable));
-    ND_TRY(put_u64(s, ",\"clustered_paragraphs\":", sm.clustered_paragraphs));
-    ND_TRY(put_u64(s, ",\"clusters\":", sm.clusters));
-    ND_TRY(put_u64(s, ",\"duplicated_chars\":", sm.duplicated_chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", sm.chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"comparable_chars\":", comparable));
+    ND_TRY(nd_sink_field_u64(s, ",\"clustered_paragraphs\":", sm.clustered_paragraphs));
+    ND_TRY(nd_sink_field_u64(s, ",\"clusters\":", sm.clusters));
+    ND_TRY(nd_sink_field_u64(s, ",\"duplicated_chars\":", sm.duplicated_chars));
     ND_TRY(put_share(s, ",\"duplicated_share\":", sm.duplicated_chars, comparable));
-    ND_TRY(put_u64(s, ",\"candidate_pairs\":", sm.candidate_pairs));
-    ND_TRY(put_u64(s, ",\"verified_pairs\":", sm.verified_pairs));
-    ND_TRY(put_u64(s, ",\"common_clusters\":", sm.common_clusters));
+    ND_TRY(nd_sink_field_u64(s, ",\"candidate_pairs\":", sm.candidate_pairs));
+    ND_TRY(nd_sink_field_u64(s, ",\"verified_pairs\":", sm.verified_pairs));
+    ND_TRY(nd_sink_field_u64(s, ",\"common_clusters\":", sm.common_clusters));
     if (sm.passages) {
-        ND_TRY(put_u64(s, ",\"passages\":", sm.passage_records));
-        ND_TRY(put_u64(s, ",\"common_passages\":", sm.common_passages));
+        ND_TRY(nd_sink_field_u64(s, ",\"passages\":", sm.passage_records));
+        ND_TRY(nd_sink_field_u64(s, ",\"common_passages\":", sm.common_passages));
     }
     ND_TRY(put_unit(s, ",\"params\":{\"threshold\":", sm.threshold));
-    ND_TRY(put_u64(s, ",\"num_perm\":", sm.num_perm));
-    ND_TRY(put_u64(s, ",\"bands\":", sm.bands));
-    ND_TRY(put_u64(s, ",\"rows\":", sm.rows));
-    ND_TRY(put_u64(s, ",\"shingle\":", sm.shingle));
-    ND_TRY(put_u64(s, ",\"common_docs\":", sm.common_docs));
-    if (sm.passages) ND_TRY(put_u64(s, ",\"min_passage\":", sm.min_passage));
+    ND_TRY(nd_sink_field_u64(s, ",\"num_perm\":", sm.num_perm));
+    ND_TRY(nd_sink_field_u64(s, ",\"bands\":", sm.bands));
+    ND_TRY(nd_sink_field_u64(s, ",\"rows\":", sm.rows));
+    ND_TRY(nd_sink_field_u64(s, ",\"shingle\":", sm.shingle));
+    ND_TRY(nd_sink_field_u64(s, ",\"common_docs\":", sm.common_docs));
+    if (sm.passages) ND_TRY(nd_sink_field_u64(s, ",\"min_passage\":", sm.min_passage));
     ND_TRY(nd_sink_putc(s, '}'));
     if (wo->stats) ND_TRY(stats_member(r, s));
     return nd_sink_putc(s, '}');
@@ -184,20 +173,20 @@ static nd_status document_record(const nd_report *r, const json_paths *jp, size_
     nd_document_info d;
     ND_TRY(nd_report_document(r, i, &d));
     ND_TRY(open_record(s, type));
-    ND_TRY(put_u64(s, "\"doc\":", i));
+    ND_TRY(nd_sink_field_u64(s, "\"doc\":", i));
     ND_TRY(put_path(s, ",\"path\":", jp, i));
-    ND_TRY(put_u64(s, ",\"bytes\":", d.bytes));
-    ND_TRY(put_u64(s, ",\"paragraphs\":", d.paragraphs));
+    ND_TRY(nd_sink_field_u64(s, ",\"bytes\":", d.bytes));
+    ND_TRY(nd_sink_field_u64(s, ",\"paragraphs\":", d.paragraphs));
     uint64_t comparable = nd_wr_comparable(r, i);
-    ND_TRY(put_u64(s, ",\"chars\":", d.chars));
-    ND_TRY(put_u64(s, ",\"comparable_chars\":", comparable));
-    ND_TRY(put_u64(s, ",\"elsewhere_chars\":", d.elsewhere_chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", d.chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"comparable_chars\":", comparable));
+    ND_TRY(nd_sink_field_u64(s, ",\"elsewhere_chars\":", d.elsewhere_chars));
     ND_TRY(put_share(s, ",\"elsewhere_share\":", d.elsewhere_chars, comparable));
-    ND_TRY(put_u64(s, ",\"within_chars\":", d.within_chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"within_chars\":", d.within_chars));
     ND_TRY(put_share(s, ",\"within_share\":", d.within_chars, comparable));
-    ND_TRY(put_str(s, ",\"split\":", split_name(d.split)));
+    ND_TRY(nd_sink_field_str(s, ",\"split\":", split_name(d.split)));
     ND_TRY(nd_sink_puts(s, d.gzip ? ",\"gzip\":true" : ",\"gzip\":false"));
-    ND_TRY(put_str(s, ",\"encoding\":", d.encoding));
+    ND_TRY(nd_sink_field_str(s, ",\"encoding\":", d.encoding));
     return nd_sink_putc(s, '}');
 }
 
@@ -224,12 +213,12 @@ static nd_status skipped_record(const nd_report *r, const json_paths *jp, size_t
     if (d.status == ND_ERR_IO && d.sys_errno > 0 && strerror_r(d.sys_errno, why, sizeof why) == 0)
         reason = why;
     ND_TRY(open_record(s, type));
-    ND_TRY(put_str(s, "\"path\":", d.path));
-    ND_TRY(put_str(s, ",\"reason\":", reason));
-    ND_TRY(put_str(s, ",\"status\":", nd_strerror(d.status)));
-    ND_TRY(put_u64(s, ",\"errno\":", (uint64_t)(d.sys_errno > 0 ? d.sys_errno : 0)));
+    ND_TRY(nd_sink_field_str(s, "\"path\":", d.path));
+    ND_TRY(nd_sink_field_str(s, ",\"reason\":", reason));
+    ND_TRY(nd_sink_field_str(s, ",\"status\":", nd_strerror(d.status)));
+    ND_TRY(nd_sink_field_u64(s, ",\"errno\":", (uint64_t)(d.sys_errno > 0 ? d.sys_errno : 0)));
     if (d.detail)
-        ND_TRY(put_str(s, ",\"detail\":", d.detail));
+        ND_TRY(nd_sink_field_str(s, ",\"detail\":", d.detail));
     else
         ND_TRY(nd_sink_puts(s, ",\"detail\":null"));
     return nd_sink_putc(s, '}');
@@ -240,19 +229,19 @@ static nd_status paragraph_record(const nd_report *r, const json_paths *jp, size
     nd_paragraph_info p;
     ND_TRY(nd_report_paragraph(r, i, &p));
     ND_TRY(open_record(s, type));
-    ND_TRY(put_u64(s, "\"id\":", i));
+    ND_TRY(nd_sink_field_u64(s, "\"id\":", i));
     ND_TRY(put_path(s, ",\"path\":", jp, p.doc));
-    ND_TRY(put_u64(s, ",\"doc\":", p.doc));
-    ND_TRY(put_u64(s, ",\"line\":", p.line));
-    ND_TRY(put_u64(s, ",\"offset\":", p.offset));
-    ND_TRY(put_u64(s, ",\"length\":", p.length));
-    ND_TRY(put_u64(s, ",\"chars\":", p.chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"doc\":", p.doc));
+    ND_TRY(nd_sink_field_u64(s, ",\"line\":", p.line));
+    ND_TRY(nd_sink_field_u64(s, ",\"offset\":", p.offset));
+    ND_TRY(nd_sink_field_u64(s, ",\"length\":", p.length));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", p.chars));
     double sim = 0.0;
     if (p.cluster >= 0) {
         nd_cluster_info c;
         ND_TRY(nd_report_cluster(r, (size_t)p.cluster, &c));
         sim = c.members[0] == i ? 1.0 : p.similarity; /* the representative */
-        ND_TRY(put_u64(s, ",\"cluster\":", (uint64_t)p.cluster));
+        ND_TRY(nd_sink_field_u64(s, ",\"cluster\":", (uint64_t)p.cluster));
     } else {
         ND_TRY(nd_sink_puts(s, ",\"cluster\":null"));
     }
@@ -266,10 +255,10 @@ static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t
     nd_cluster_info c;
     ND_TRY(nd_report_cluster(r, k, &c));
     ND_TRY(open_record(s, type));
-    ND_TRY(put_u64(s, "\"id\":", k));
-    ND_TRY(put_u64(s, ",\"size\":", c.size));
-    ND_TRY(put_u64(s, ",\"documents\":", c.documents));
-    ND_TRY(put_u64(s, ",\"chars\":", c.chars));
+    ND_TRY(nd_sink_field_u64(s, "\"id\":", k));
+    ND_TRY(nd_sink_field_u64(s, ",\"size\":", c.size));
+    ND_TRY(nd_sink_field_u64(s, ",\"documents\":", c.documents));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", c.chars));
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
     int common = sm.common_docs && c.documents > sm.common_docs;
@@ -279,12 +268,12 @@ static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t
         nd_paragraph_info p;
         ND_TRY(nd_report_paragraph(r, c.members[m], &p));
         if (m) ND_TRY(nd_sink_putc(s, ','));
-        ND_TRY(put_u64(s, "{\"paragraph\":", c.members[m]));
+        ND_TRY(nd_sink_field_u64(s, "{\"paragraph\":", c.members[m]));
         ND_TRY(put_path(s, ",\"path\":", jp, p.doc));
-        ND_TRY(put_u64(s, ",\"doc\":", p.doc));
-        ND_TRY(put_u64(s, ",\"line\":", p.line));
-        ND_TRY(put_u64(s, ",\"offset\":", p.offset));
-        ND_TRY(put_u64(s, ",\"length\":", p.length));
+        ND_TRY(nd_sink_field_u64(s, ",\"doc\":", p.doc));
+        ND_TRY(nd_sink_field_u64(s, ",\"line\":", p.line));
+        ND_TRY(nd_sink_field_u64(s, ",\"offset\":", p.offset));
+        ND_TRY(nd_sink_field_u64(s, ",\"length\":", p.length));
         ND_TRY(put_unit(s, ",\"similarity\":", m == 0 ? 1.0 : p.similarity));
         if (jp->text) ND_TRY(put_text(r, c.members[m], s));
         ND_TRY(nd_sink_putc(s, '}'));
@@ -297,18 +286,18 @@ static nd_status overlap_record(const nd_report *r, const json_paths *jp, size_t
     nd_overlap_info o;
     ND_TRY(nd_report_overlap(r, i, &o));
     ND_TRY(open_record(s, type));
-    ND_TRY(put_u64(s, "\"a\":", o.a));
-    ND_TRY(put_u64(s, ",\"b\":", o.b));
+    ND_TRY(nd_sink_field_u64(s, "\"a\":", o.a));
+    ND_TRY(nd_sink_field_u64(s, ",\"b\":", o.b));
     ND_TRY(put_path(s, ",\"path_a\":", jp, o.a));
     ND_TRY(put_path(s, ",\"path_b\":", jp, o.b));
-    ND_TRY(put_u64(s, ",\"a_in_b_chars\":", o.a_in_b));
+    ND_TRY(nd_sink_field_u64(s, ",\"a_in_b_chars\":", o.a_in_b));
     ND_TRY(put_share(s, ",\"a_in_b_share\":", o.a_in_b, nd_wr_comparable(r, o.a)));
-    ND_TRY(put_u64(s, ",\"b_in_a_chars\":", o.b_in_a));
+    ND_TRY(nd_sink_field_u64(s, ",\"b_in_a_chars\":", o.b_in_a));
     ND_TRY(put_share(s, ",\"b_in_a_share\":", o.b_in_a, nd_wr_comparable(r, o.b)));
     nd_summary sm;
     ND_TRY(nd_report_summary(r, &sm));
     /* with --passages the overlaps come from the passages */
-    ND_TRY(put_u64(s, sm.passages ? ",\"passages\":" : ",\"clusters\":", o.clusters));
+    ND_TRY(nd_sink_field_u64(s, sm.passages ? ",\"passages\":" : ",\"clusters\":", o.clusters));
     return nd_sink_putc(s, '}');
 }
 
@@ -317,21 +306,21 @@ static nd_status passage_record(const nd_report *r, const json_paths *jp, size_t
     nd_passage_record_info pi;
     ND_TRY(nd_report_passage(r, i, &pi));
     ND_TRY(open_record(s, type));
-    ND_TRY(put_u64(s, "\"id\":", i));
-    ND_TRY(put_u64(s, ",\"chars\":", pi.chars));
+    ND_TRY(nd_sink_field_u64(s, "\"id\":", i));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", pi.chars));
     ND_TRY(nd_sink_puts(s, pi.common ? ",\"common\":true" : ",\"common\":false"));
     ND_TRY(put_unit(s, ",\"similarity\":", pi.similarity));
-    ND_TRY(put_u64(s, ",\"documents\":", pi.documents));
+    ND_TRY(nd_sink_field_u64(s, ",\"documents\":", pi.documents));
     ND_TRY(nd_sink_puts(s, ",\"locations\":["));
     for (size_t j = 0; j < pi.places; j++) {
         nd_passage_place pl;
         ND_TRY(nd_report_passage_place(r, i, j, &pl));
         if (j) ND_TRY(nd_sink_putc(s, ','));
         ND_TRY(put_path(s, "{\"path\":", jp, pl.doc));
-        ND_TRY(put_u64(s, ",\"doc\":", pl.doc));
-        ND_TRY(put_u64(s, ",\"line\":", pl.line));
-        ND_TRY(put_u64(s, ",\"offset\":", pl.offset));
-        ND_TRY(put_u64(s, ",\"length\":", pl.length));
+        ND_TRY(nd_sink_field_u64(s, ",\"doc\":", pl.doc));
+        ND_TRY(nd_sink_field_u64(s, ",\"line\":", pl.line));
+        ND_TRY(nd_sink_field_u64(s, ",\"offset\":", pl.offset));
+        ND_TRY(nd_sink_field_u64(s, ",\"length\":", pl.length));
         ND_TRY(nd_sink_putc(s, '}'));
     }
     const char *text = NULL;

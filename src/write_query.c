@@ -334,59 +334,49 @@ static nd_status write_text(const q_view *v, const nd_write_options *wo, nd_sink
     return ND_OK;
 }
 
-static nd_status put_str(nd_sink *s, const char *key, const char *str) {
-    ND_TRY(nd_sink_puts(s, key));
-    return nd_sink_json_string(s, str, strlen(str));
-}
-
-static nd_status put_num(nd_sink *s, const char *key, uint64_t v) {
-    ND_TRY(nd_sink_puts(s, key));
-    return nd_sink_u64(s, v);
-}
-
 static nd_status write_jsonl(const q_view *v, nd_sink *s) {
     size_t npass = v->nit;
-    ND_TRY(put_str(s, "{\"type\":\"query\",\"path\":", v->qi.path));
-    ND_TRY(put_num(s, ",\"doc\":", v->q));
-    ND_TRY(put_num(s, ",\"bytes\":", v->qi.bytes));
-    ND_TRY(put_str(s, ",\"encoding\":", v->qi.encoding));
-    ND_TRY(put_num(s, ",\"chars\":", v->qi.text_chars));
-    ND_TRY(put_num(s, ",\"documents\":", v->ndocs));
-    ND_TRY(put_num(s, ",\"matching_documents\":", v->nm));
-    ND_TRY(put_num(s, ",\"found_chars\":", v->found));
+    ND_TRY(nd_sink_field_str(s, "{\"type\":\"query\",\"path\":", v->qi.path));
+    ND_TRY(nd_sink_field_u64(s, ",\"doc\":", v->q));
+    ND_TRY(nd_sink_field_u64(s, ",\"bytes\":", v->qi.bytes));
+    ND_TRY(nd_sink_field_str(s, ",\"encoding\":", v->qi.encoding));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", v->qi.text_chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"documents\":", v->ndocs));
+    ND_TRY(nd_sink_field_u64(s, ",\"matching_documents\":", v->nm));
+    ND_TRY(nd_sink_field_u64(s, ",\"found_chars\":", v->found));
     ND_TRY(nd_sink_puts(s, ",\"found_share\":"));
     ND_TRY(nd_sink_share(s, v->found, v->qi.text_chars));
-    ND_TRY(put_num(s, ",\"passages\":", npass));
-    ND_TRY(put_num(s, ",\"min_passage\":", v->min_passage));
+    ND_TRY(nd_sink_field_u64(s, ",\"passages\":", npass));
+    ND_TRY(nd_sink_field_u64(s, ",\"min_passage\":", v->min_passage));
     ND_TRY(nd_sink_puts(s, "}\n"));
     size_t id = 0;
     for (size_t k = 0; k < v->nm; k++) {
         const q_match *m = &v->m[k];
         nd_document_info di;
         ND_TRY(nd_report_document(v->r, m->doc, &di));
-        ND_TRY(put_num(s, "{\"type\":\"match\",\"rank\":", k + 1));
-        ND_TRY(put_str(s, ",\"path\":", di.path));
-        ND_TRY(put_num(s, ",\"doc\":", m->doc));
-        ND_TRY(put_num(s, ",\"bytes\":", di.bytes));
-        ND_TRY(put_str(s, ",\"encoding\":", di.encoding));
-        ND_TRY(put_num(s, ",\"chars\":", m->chars));
-        ND_TRY(put_num(s, ",\"query_in_doc_chars\":", m->q_chars));
+        ND_TRY(nd_sink_field_u64(s, "{\"type\":\"match\",\"rank\":", k + 1));
+        ND_TRY(nd_sink_field_str(s, ",\"path\":", di.path));
+        ND_TRY(nd_sink_field_u64(s, ",\"doc\":", m->doc));
+        ND_TRY(nd_sink_field_u64(s, ",\"bytes\":", di.bytes));
+        ND_TRY(nd_sink_field_str(s, ",\"encoding\":", di.encoding));
+        ND_TRY(nd_sink_field_u64(s, ",\"chars\":", m->chars));
+        ND_TRY(nd_sink_field_u64(s, ",\"query_in_doc_chars\":", m->q_chars));
         ND_TRY(nd_sink_puts(s, ",\"query_in_doc_share\":"));
         ND_TRY(nd_sink_share(s, m->q_chars, v->qi.text_chars));
-        ND_TRY(put_num(s, ",\"doc_in_query_chars\":", m->d_chars));
+        ND_TRY(nd_sink_field_u64(s, ",\"doc_in_query_chars\":", m->d_chars));
         ND_TRY(nd_sink_puts(s, ",\"doc_in_query_share\":"));
         ND_TRY(nd_sink_share(s, m->d_chars, m->chars));
-        ND_TRY(put_num(s, ",\"passages\":", m->n));
+        ND_TRY(nd_sink_field_u64(s, ",\"passages\":", m->n));
         ND_TRY(nd_sink_puts(s, "}\n"));
         for (size_t i = m->first; i < m->first + m->n; i++, id++) {
             const q_item *it = &v->it[i];
             const char *text;
             size_t len;
-            ND_TRY(put_num(s, "{\"type\":\"passage\",\"id\":", id));
-            ND_TRY(put_num(s, ",\"rank\":", k + 1));
-            ND_TRY(put_str(s, ",\"path\":", di.path));
-            ND_TRY(put_num(s, ",\"matched_chars\":", it->matched));
-            ND_TRY(put_num(s, ",\"fragments\":", it->fragments));
+            ND_TRY(nd_sink_field_u64(s, "{\"type\":\"passage\",\"id\":", id));
+            ND_TRY(nd_sink_field_u64(s, ",\"rank\":", k + 1));
+            ND_TRY(nd_sink_field_str(s, ",\"path\":", di.path));
+            ND_TRY(nd_sink_field_u64(s, ",\"matched_chars\":", it->matched));
+            ND_TRY(nd_sink_field_u64(s, ",\"fragments\":", it->fragments));
             ND_TRY(nd_sink_puts(s, ",\"query\":"));
             ND_TRY(nd_sink_passage_side(s, &it->q));
             ND_TRY(nd_sink_puts(s, ",\"doc\":"));

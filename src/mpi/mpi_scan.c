@@ -1222,19 +1222,6 @@ static void merge_forests(nd_mpi_ctx *c, const local_rows *l, const nd_pairs *ow
     *n = ne;
 }
 
-/* The index of pair v in p (ascending), or SIZE_MAX. */
-static size_t pair_index(const nd_pairs *p, uint64_t v) {
-    size_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->v[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
-}
-
 /* The exact keys of paragraphs ids[0 .. m) (ascending, distinct), which
  * other ranks split: a request round (8 bytes out, 16 back an id) into
  * key[0 .. m). */
@@ -1348,7 +1335,7 @@ static nd_status answer_sims(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_s
             ks[side] = p >= l->base && p < l->base + l->n ? l->ekey[p - l->base]
                                                           : key[index_of(ids, m, p)];
         }
-        size_t j = pair_index(owned, q.v[i]);
+        size_t j = nd_pairs_find(owned, q.v[i]);
         if (XXH128_isEqual(ks[0], ks[1])) {
             sim[i] = 1.0;
         } else if (j != SIZE_MAX) {
