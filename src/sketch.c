@@ -433,6 +433,23 @@ __attribute__((target("avx2"))) static unsigned full_bits_avx2(const uint32_t *s
     return nfull;
 }
 
+/* out[0..7] = the values named by the low five bits of the eight 16-bit
+ * keys in half, from t0..t3 (32 values; t2 and t3 only when wide). */
+__attribute__((target("avx2"), always_inline)) static inline void
+lookup8_avx2(__m128i half, __m256i t0, __m256i t1, __m256i t2, __m256i t3, int wide,
+             uint32_t *out) {
+    const __m256i idx = _mm256_cvtepu16_epi32(half);
+    const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+    __m256 v = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t0, idx)),
+                                _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t1, idx)), b3);
+    if (wide) {
+        __m256 hi = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t2, idx)),
+                                     _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t3, idx)), b3);
+        v = _mm256_blendv_ps(v, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27)));
+    }
+    _mm256_storeu_si256((__m256i *)(void *)out, _mm256_castps_si256(v));
+}
+
 /* sig[i] = val[m[i] & 0xFF] for every bin (k <= 256; val holds the values
  * of the nf <= 32 full bins, in fl order, padded to 32, and m[i] & 0xFF <
  * nf), eight at a time: val is four registers, looked up with vpermd by the
@@ -451,38 +468,10 @@ lookup_avx2(uint32_t *sig, const uint16_t *m, unsigned k, const uint32_t *val, u
     const __m256i t0 = _mm256_loadu_si256(vv), t1 = _mm256_loadu_si256(vv + 1);
     const __m256i t2 = _mm256_loadu_si256(vv + 2), t3 = _mm256_loadu_si256(vv + 3);
     unsigned i = 0;
-    for (; i + 8 <= k; i += 8) {
-        __m256i idx =
-            _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
-        __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
-        __m256 lo = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t0, idx)),
-                                     _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t1, idx)), b3);
-        if (nf > 16) {
-            __m256 hi =
-                _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t2, idx)),
-                                 _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t3, idx)), b3);
-            lo = _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27)));
-        }
-        _mm256_storeu_si256((__m256i *)(void *)(sig + i), _mm256_castps_si256(lo));
-    }
+    for (; i + 8 <= k; i += 8)
+        lookup8_avx2(_mm_loadu_si128((const __m128i *)(const void *)(m + i)), t0, t1, t2, t3,
+                     nf > 16, sig + i);
     for (; i < k; i++) sig[i] = val[m[i] & 0xFFu];
-}
-
-/* out[0..7] = the values named by the low five bits of the eight 16-bit
- * keys in half, from t0..t3 (32 values; t2 and t3 only when wide). */
-__attribute__((target("avx2"), always_inline)) static inline void
-sparse_lookup8(__m128i half, __m256i t0, __m256i t1, __m256i t2, __m256i t3, int wide,
-               uint32_t *out) {
-    const __m256i idx = _mm256_cvtepu16_epi32(half);
-    const __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
-    __m256 v = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t0, idx)),
-                                _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t1, idx)), b3);
-    if (wide) {
-        __m256 hi = _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t2, idx)),
-                                     _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(t3, idx)), b3);
-        v = _mm256_blendv_ps(v, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27)));
-    }
-    _mm256_storeu_si256((__m256i *)(void *)out, _mm256_castps_si256(v));
 }
 
 /* The k = 128, at most 32 full bins case of finish_bins in one pass with
@@ -513,9 +502,8 @@ sparse128_body(const uint16_t *restrict key16, const uint64_t *full, uint32_t *s
     const __m256i t0 = _mm256_load_si256(vv), t1 = _mm256_load_si256(vv + 1);
     const __m256i t2 = _mm256_load_si256(vv + 2), t3 = _mm256_load_si256(vv + 3);
     for (unsigned r = 0; r < R; r++) {
-        sparse_lookup8(_mm256_castsi256_si128(acc[r]), t0, t1, t2, t3, f > 16, sig + 16 * r);
-        sparse_lookup8(_mm256_extracti128_si256(acc[r], 1), t0, t1, t2, t3, f > 16,
-                       sig + 16 * r + 8);
+        lookup8_avx2(_mm256_castsi256_si128(acc[r]), t0, t1, t2, t3, f > 16, sig + 16 * r);
+        lookup8_avx2(_mm256_extracti128_si256(acc[r], 1), t0, t1, t2, t3, f > 16, sig + 16 * r + 8);
     }
 }
 
@@ -528,21 +516,25 @@ sparse128_avx2(const uint16_t *key16, const uint64_t *full, uint32_t *sig, unsig
         sparse128_body(key16, full, sig, 8);
 }
 
+/* The values sig[key & 0xFF] of the eight 16-bit keys in half (the
+ * untagged keys' low byte names a full bin), with one vpgatherdd. */
+__attribute__((target("avx2"), always_inline)) static inline __m256i
+gather8_avx2(const uint32_t *sig, __m128i half) {
+    const __m256i idx = _mm256_and_si256(_mm256_cvtepu16_epi32(half), _mm256_set1_epi32(0xFF));
+    return _mm256_i32gather_epi32((const int *)(const void *)sig, idx, 4);
+}
+
 /* sig[i] = sig[m[i] & 0xFF] for every bin, eight at a time with vpgatherdd
  * (k <= 256; m from the untagged keys, whose low byte names the bin).  In
  * place: a gather reads only full bins (m[i] & 0xFF is always full, and i
  * itself when i is full), which no store changes. */
 __attribute__((target("avx2"))) static void gather_avx2(uint32_t *sig, const uint16_t *m,
                                                         unsigned k) {
-    const __m256i low = _mm256_set1_epi32(0xFF);
     unsigned i = 0;
-    for (; i + 8 <= k; i += 8) {
-        __m256i idx =
-            _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(m + i)));
-        __m256i v =
-            _mm256_i32gather_epi32((const int *)(const void *)sig, _mm256_and_si256(idx, low), 4);
-        _mm256_storeu_si256((__m256i *)(void *)(sig + i), v);
-    }
+    for (; i + 8 <= k; i += 8)
+        _mm256_storeu_si256(
+            (__m256i *)(void *)(sig + i),
+            gather8_avx2(sig, _mm_loadu_si128((const __m128i *)(const void *)(m + i))));
     for (; i < k; i++) sig[i] = sig[m[i] & 0xFFu];
 }
 
@@ -562,16 +554,11 @@ dense128_body(const uint16_t *restrict keyj16, const uint64_t *full, uint32_t *s
             for (unsigned r = 0; r < R; r++)
                 acc[r] = _mm256_min_epu16(acc[r], _mm256_loadu_si256(c + r));
         }
-    const __m256i low = _mm256_set1_epi32(0xFF);
     for (unsigned r = 0; r < R; r++) {
-        const __m256i i0 =
-            _mm256_and_si256(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(acc[r])), low);
-        const __m256i i1 =
-            _mm256_and_si256(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(acc[r], 1)), low);
         /* both gathers before the stores: they read full bins only, which
          * the stores leave as they are */
-        const __m256i v0 = _mm256_i32gather_epi32((const int *)(const void *)sig, i0, 4);
-        const __m256i v1 = _mm256_i32gather_epi32((const int *)(const void *)sig, i1, 4);
+        const __m256i v0 = gather8_avx2(sig, _mm256_castsi256_si128(acc[r]));
+        const __m256i v1 = gather8_avx2(sig, _mm256_extracti128_si256(acc[r], 1));
         _mm256_storeu_si256((__m256i *)(void *)(sig + 16 * r), v0);
         _mm256_storeu_si256((__m256i *)(void *)(sig + 16 * r + 8), v1);
     }
