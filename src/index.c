@@ -886,15 +886,21 @@ static nd_status dead_load(nd_index *idx, size_t *n) {
     return st;
 }
 
-static int is_dead(const int64_t *dead, size_t n, int64_t id) {
+/* The first of v[0 .. n) (ascending) not below x, or n. */
+static size_t i64_lower(const int64_t *v, size_t n, int64_t x) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (dead[mid] < id)
+        if (v[mid] < x)
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+static int is_dead(const int64_t *dead, size_t n, int64_t id) {
+    size_t lo = i64_lower(dead, n, id);
     return lo < n && dead[lo] == id;
 }
 
@@ -2166,15 +2172,7 @@ static int cmp_overlap(const void *a, const void *b) {
 
 /* The index of row id `doc` among the targets (sorted by id in ids). */
 static size_t target_of(const int64_t *ids, const size_t *pos, size_t n, int64_t doc) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < doc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return pos[lo];
+    return pos[i64_lower(ids, n, doc)];
 }
 
 /* The targets (names read while the snapshot is open), matches of a
@@ -2224,17 +2222,7 @@ static nd_status query_finish(nd_index *idx, qwork *w) {
     }
     qsort(q->targets, nt, sizeof *q->targets, cmp_target);
     /* ids stay sorted by row id: pos maps each to its sorted place */
-    for (size_t i = 0; i < nt; i++) {
-        size_t lo = 0, hi = nt;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (ids[mid] < q->targets[i].id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        pos[lo] = i;
-    }
+    for (size_t i = 0; i < nt; i++) pos[i64_lower(ids, nt, q->targets[i].id)] = i;
     /* a query document is not matched with an indexed one of its name */
     size_t nm = 0;
     unsigned char *used = nd_calloc(nt + 1, 1);
