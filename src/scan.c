@@ -311,7 +311,9 @@ typedef struct scan_work {
     size_t nranges;
     size_t *range_base;   /* nranges + 1 first paragraph ids */
     nd_range_sketch *rsk; /* per range: its sketch, staged */
-    int fusing;           /* the split sketched every paragraph */
+    uint32_t **bk_store;  /* where the ranges' keys live */
+    unsigned nbk_store;
+    int fusing; /* the split sketched every paragraph */
     size_t *doc_ncut;
     uint32_t *doc_cutline;
     /* sketch */
@@ -366,9 +368,7 @@ static void work_release(scan_work *w) {
     free(w->state);
     free(w->ekey);
     free(w->bkeys);
-    if (w->rsk)
-        for (size_t i = 0; i < w->nranges; i++) nd_range_sketch_release(&w->rsk[i]);
-    free(w->rsk);
+    nd_split_keys_release(&w->rsk, &w->bk_store, &w->nbk_store);
     free(w->runs);
     nd_spill_close(&w->spill);
     nd_uf_release(&w->uf);
@@ -620,6 +620,8 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     w.state = spout.state;
     w.ekey = spout.ekey;
     w.rsk = spout.rsk;
+    w.bk_store = spout.bk_store;
+    w.nbk_store = spout.nbk_store;
     w.range_base = spout.range_base;
     w.nranges = spout.nranges;
     w.fusing = spout.fused;
@@ -636,9 +638,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     size_t n1 = np ? np : 1;
     if (!front) ND_CHECK(plan_memory(&w, tm->memory_limit));
     if (w.fusing && w.spilling) { /* cannot happen (same bound); be safe */
-        for (size_t i = 0; i < w.nranges; i++) nd_range_sketch_release(&w.rsk[i]);
-        free(w.rsk);
-        w.rsk = NULL;
+        nd_split_keys_release(&w.rsk, &w.bk_store, &w.nbk_store);
         w.fusing = 0;
     }
     if (!w.chars) w.chars = nd_mallocn(n1, sizeof *w.chars);
@@ -699,8 +699,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     ND_CHECK(st);
     free(w.bkeys);
     w.bkeys = NULL;
-    if (w.rsk)
-        for (size_t i = 0; i < w.nranges; i++) nd_range_sketch_release(&w.rsk[i]);
+    nd_split_keys_release(&w.rsk, &w.bk_store, &w.nbk_store);
     tm->spill_runs = w.spilling ? (uint64_t)w.nbatches * w.bands : 0;
     tm->spill_bytes = w.spill.size;
     nd_spill_close(&w.spill);

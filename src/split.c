@@ -107,7 +107,7 @@ void nd_paratab_release(nd_paratab *pt) {
     memset(pt, 0, sizeof *pt);
 }
 
-static nd_status paratab_reserve(nd_paratab *pt, size_t need) {
+nd_status nd_paratab_reserve(nd_paratab *pt, size_t need) {
     if (need <= pt->cap) return ND_OK;
     size_t cap = pt->cap;
     ND_TRY(ND_GROW(pt->doc, cap, need));
@@ -479,7 +479,7 @@ static nd_status push_span(nd_paratab *pt, uint32_t doc, const uint8_t *data, si
     while (start < end) {
         size_t stop = end, next = end;
         if (end - start > max) cut_point(data, start, end, max, &stop, &next);
-        ND_TRY(paratab_reserve(pt, pt->n + 1));
+        ND_TRY(nd_paratab_reserve(pt, pt->n + 1));
         pt->doc[pt->n] = doc;
         pt->off[pt->n] = start;
         pt->len[pt->n] = (uint32_t)(stop - start);

@@ -32,6 +32,8 @@ typedef struct nd_paratab {
 } nd_paratab;
 
 void nd_paratab_release(nd_paratab *pt);
+/* Makes room for need paragraphs in all four columns.  ND_ERR_NOMEM. */
+nd_status nd_paratab_reserve(nd_paratab *pt, size_t need);
 
 /* Appends the paragraphs of one document to pt.  With ND_SPLIT_AUTO the mode
  * is decided from the text (see split.c); *used receives the mode applied. */

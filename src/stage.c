@@ -46,12 +46,14 @@ nd_status nd_worker_entries(nd_worker *k, size_t n) {
     return ND_OK;
 }
 
-void nd_range_sketch_release(nd_range_sketch *s) {
-    free(s->chars);
-    free(s->state);
-    free(s->ekey);
-    free(s->bk);
-    memset(s, 0, sizeof *s);
+void nd_split_keys_release(nd_range_sketch **rsk, uint32_t ***bk_store, unsigned *nbk_store) {
+    if (*bk_store)
+        for (unsigned i = 0; i < *nbk_store; i++) free((*bk_store)[i]);
+    free(*bk_store);
+    free(*rsk);
+    *bk_store = NULL;
+    *nbk_store = 0;
+    *rsk = NULL;
 }
 
 void nd_split_out_release(nd_split_out *o) {
@@ -64,9 +66,7 @@ void nd_split_out_release(nd_split_out *o) {
     free(o->chars);
     free(o->state);
     free(o->ekey);
-    if (o->rsk)
-        for (size_t t = 0; t < o->nranges; t++) nd_range_sketch_release(&o->rsk[t]);
-    free(o->rsk);
+    nd_split_keys_release(&o->rsk, &o->bk_store, &o->nbk_store);
     free(o->range_base);
     memset(o, 0, sizeof *o);
     o->pt = pt;

@@ -85,15 +85,14 @@ nd_status nd_worker_entries(nd_worker *k, size_t n);
  * the range, in range order; band keys band-major (band j of row i at
  * j * n + i) once the task is done. */
 typedef struct nd_range_sketch {
-    uint32_t *chars;
-    unsigned char *state;
-    XXH128_hash_t *ekey;
-    uint32_t *bk;
-    size_t n, cap;
+    const uint32_t *bk; /* bands x n keys, band-major (in the split's bk_store) */
+    size_t n;
     int done; /* every document of the range sketched */
 } nd_range_sketch;
 
-void nd_range_sketch_release(nd_range_sketch *s);
+/* Frees the ranges and the blocks their keys live in (nd_split_out's rsk,
+ * bk_store and nbk_store, or a driver's copies of them) and zeroes them. */
+void nd_split_keys_release(nd_range_sketch **rsk, uint32_t ***bk_store, unsigned *nbk_store);
 
 /* What nd_sketch_paragraph needs besides the text. */
 typedef struct nd_sketch_params {
@@ -138,8 +137,10 @@ typedef struct nd_split_out {
     uint32_t *chars;          /* allocated: per paragraph, characters */
     unsigned char *state;     /* allocated: ND_PARA_SHORT or ND_PARA_REP */
     XXH128_hash_t *ekey;      /* allocated: exact keys (REP rows) */
-    nd_range_sketch *rsk;     /* allocated: nranges ranges' band keys */
-    size_t *range_base;       /* allocated: nranges + 1 first paragraph ids */
+    nd_range_sketch *rsk;     /* allocated: nranges ranges' band keys, */
+    uint32_t **bk_store;      /* allocated: which live in these nbk_store blocks */
+    unsigned nbk_store;
+    size_t *range_base; /* allocated: nranges + 1 first paragraph ids */
     size_t nranges;
 } nd_split_out;
 

@@ -19,9 +19,10 @@
  * the hash kept here.
  *
  * Threads.  Tasks = ranges of whole documents (about 64 per thread,
- * balanced by bytes); each fills its own paragraph table, and a second job
- * copies the tables to their places in range order (prefix sums of their
- * sizes), so paragraph ids are those of a sequential split.  (One huge
+ * balanced by bytes); each appends its rows to its worker's store, and a
+ * second job copies every range's rows to their place in range order
+ * (prefix sums of their sizes), so paragraph ids are those of a sequential
+ * split.  (One huge
  * document is one task; the stages after this one are split by paragraph.)
  *
  * Fused.  Each task also sketches its paragraphs while the document is in
@@ -37,6 +38,17 @@
  * thread).  64 ranges per thread rather than 16 keep the fused tasks short
  * (~40 ms on the 1 GB corpus), so the stage's tail, one thread finishing
  * the last range, is short too.
+ *
+ * Memory.  A worker's store keeps the rows of all the ranges it split, one
+ * after the other, in arrays that only grow, sized up front for a paragraph
+ * every ND_SPLIT_RESERVE_BYTES of the worker's share (within half the
+ * memory limit; reserved address space, touched only as rows arrive, in
+ * huge pages: util.c, "Memory").  Each range used to own arrays of its own,
+ * grown by doubling from 16 rows and freed after the join: on one-per-line
+ * English (a paragraph every 85 bytes) the fresh pages of those arrays and
+ * of their copies were 87 % of the scan's page faults, 57,311 faults on
+ * the 100 MB bench corpus, now 6,000 for the whole scan, and the run's CPU
+ * time fell by a quarter (bench/README.md, round 10).
  */
 #include <string.h>
 
@@ -44,46 +56,69 @@
 #include "split.h"
 #include "stage.h"
 
+/* The reservation of a worker's store: a paragraph a this many bytes of
+ * input (English one per line is about 85; see "Memory" above). */
+#define ND_SPLIT_RESERVE_BYTES 48
+
+/* A worker's rows: the paragraphs of every range it split, appended in the
+ * order it took them, with their hashes and (fused) sketches and the
+ * ranges' band keys, band-major a range after the other.  The arrays only
+ * grow, so a range's rows cost no allocation of their own (see "Memory"
+ * above). */
+typedef struct split_store {
+    nd_paratab pt;
+    uint32_t *ph;
+    size_t ph_cap;
+    uint32_t *chars;
+    unsigned char *state;
+    XXH128_hash_t *ekey;
+    size_t sk_cap;
+    uint32_t *bk; /* handed to the split's output (bk_store) */
+    size_t bk_n, bk_cap;
+} split_store;
+
 typedef struct split_work {
     nd_exec *x;
     const nd_split_in *in;
     nd_split_out *out;
     size_t *range_start;            /* nranges + 1 document indices */
-    nd_paratab *range_pt;           /* per range: its paragraphs */
-    uint32_t **range_ph;            /* per range: its paragraphs' hashes */
+    split_store *store;             /* per worker */
+    unsigned *range_worker;         /* per range: the worker that split it, */
+    size_t *range_row;              /* its first row in that worker's store, */
+    size_t *range_n;                /* its rows, */
+    size_t *range_bk;               /* and where its band keys start there */
     int fusing;                     /* the split tasks sketch too */
     atomic_int fuse_off;            /* set when the sketched rows outgrow the limit */
     atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
 } split_work;
 
-/* Fused: sketches paragraphs [n0, pt->n) of range t from the document's
- * bytes, into the range's staging (row-major band keys in the worker's
- * rowkeys).  Stops (and says so through fuse_off) once the rows sketched by
- * all tasks would not fit in the memory limit in memory. */
-static nd_status fuse_sketch(split_work *w, size_t t, nd_worker *k, const nd_paratab *pt, size_t n0,
+/* Fused: sketches rows [n0, pt->n) of store s (range rows from r0) from the
+ * document's bytes (band keys row-major in the worker's rowkeys).  Stops
+ * (and says so through fuse_off) once the rows sketched by all tasks would
+ * not fit in the memory limit. */
+static nd_status fuse_sketch(split_work *w, split_store *s, nd_worker *k, size_t r0, size_t n0,
                              const uint8_t *data) {
-    nd_range_sketch *s = &w->out->rsk[t];
+    const nd_paratab *pt = &s->pt;
     unsigned bands = w->in->sk.bands;
-    size_t n = pt->n, cap = s->cap;
+    size_t n = pt->n;
     uint64_t row_bytes = (uint64_t)bands * sizeof(uint32_t) + 16u * w->x->threads;
     uint64_t rows = atomic_fetch_add(&w->fuse_rows, (uint64_t)(n - n0)) + (n - n0);
     if (rows * row_bytes > w->in->limit) atomic_store(&w->fuse_off, 1);
     if (atomic_load(&w->fuse_off)) return ND_OK;
-    if (n > cap) {
-        size_t c1 = cap, c2 = cap;
-        ND_TRY(ND_GROW(s->chars, cap, n));
+    if (n > s->sk_cap) {
+        size_t c0 = s->sk_cap, c1 = s->sk_cap, c2 = s->sk_cap;
+        ND_TRY(ND_GROW(s->chars, c0, n));
         ND_TRY(ND_GROW(s->state, c1, n));
         ND_TRY(ND_GROW(s->ekey, c2, n));
-        s->cap = cap;
+        s->sk_cap = c0;
     }
-    ND_TRY(ND_GROW(k->rowkeys, k->rowkeys_cap, n * bands));
+    ND_TRY(ND_GROW(k->rowkeys, k->rowkeys_cap, (n - r0) * bands));
     for (size_t i = n0; i < n; i++) {
-        uint32_t *keys = k->rowkeys + i * bands;
+        uint32_t *keys = k->rowkeys + (i - r0) * bands;
         ND_TRY(nd_sketch_paragraph(&w->in->sk, k, data + pt->off[i], pt->len[i], &s->chars[i],
                                    &s->state[i], &s->ekey[i], keys));
         if (s->state[i] != ND_PARA_REP) memset(keys, 0, bands * sizeof *keys);
     }
-    s->n = n;
     return ND_OK;
 }
 
@@ -95,11 +130,13 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
     split_work *w = ctx;
     const nd_options *opt = w->in->opt;
     nd_doctab *docs = w->in->docs;
-    nd_paratab *pt = &w->range_pt[t];
+    split_store *s = &w->store[worker];
+    nd_paratab *pt = &s->pt;
     nd_reader *rd = &w->x->wk[worker].rd;
-    size_t ph_cap = 0;
+    size_t r0 = pt->n;
     uint64_t bytes = 0;
-    pt->max_len = opt->max_paragraph_bytes;
+    w->range_worker[t] = worker;
+    w->range_row[t] = r0;
     for (size_t d = w->range_start[t]; d < w->range_start[t + 1]; d++) {
         nd_doc *doc = &docs->docs[d];
         nd_split_mode used = ND_SPLIT_LINE;
@@ -114,73 +151,98 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
         ND_TRY(st);
         ND_TRY(nd_split_document(pt, (uint32_t)d, data, doc->size, opt->split, &used));
         w->out->doc_split[d] = (unsigned char)used;
-        ND_TRY(ND_GROW(w->range_ph[t], ph_cap, pt->n ? pt->n : 1));
+        ND_TRY(ND_GROW(s->ph, s->ph_cap, pt->n ? pt->n : 1));
         for (size_t i = n0; i < pt->n; i++)
-            w->range_ph[t][i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
-        if (w->fusing) ND_TRY(fuse_sketch(w, t, &w->x->wk[worker], pt, n0, data));
+            s->ph[i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
+        if (w->fusing) ND_TRY(fuse_sketch(w, s, &w->x->wk[worker], r0, n0, data));
         w->out->doc_ncut[d] = pt->ncut;
         w->out->doc_cutline[d] = pt->cut_line;
         bytes += doc->size;
     }
+    size_t n = pt->n - r0;
+    w->range_n[t] = n;
     if (w->fusing && !atomic_load(&w->fuse_off)) {
-        /* the range's band keys, band-major */
-        nd_range_sketch *s = &w->out->rsk[t];
+        /* the range's band keys, band-major, after the worker's others */
         const uint32_t *rk = w->x->wk[worker].rowkeys;
         unsigned bands = w->in->sk.bands;
-        size_t n = pt->n;
-        if (!(s->bk = nd_mallocn(n ? n * bands : 1, sizeof *s->bk))) return ND_ERR_NOMEM;
+        ND_TRY(ND_GROW(s->bk, s->bk_cap, s->bk_n + n * bands));
+        uint32_t *bk = s->bk + s->bk_n;
         for (size_t i = 0; i < n; i++)
-            for (unsigned j = 0; j < bands; j++) s->bk[j * n + i] = rk[i * bands + j];
-        s->n = n;
-        s->done = 1;
+            for (unsigned j = 0; j < bands; j++) bk[j * n + i] = rk[i * bands + j];
+        w->range_bk[t] = s->bk_n;
+        s->bk_n += n * bands;
+        w->out->rsk[t].n = n;
+        w->out->rsk[t].done = 1;
     }
     nd_exec_done(w->x, worker, bytes);
     return ND_OK;
 }
 
-/* Copies range t's paragraph table to its place in the whole table (starting
- * at range_base[t]) and frees it. */
+/* Copies range t's rows from its worker's store to their place in the whole
+ * table (starting at range_base[t]). */
 static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
     split_work *w = ctx;
     nd_split_out *o = w->out;
-    nd_paratab *pt = o->pt, *s = &w->range_pt[t];
-    size_t at = o->range_base[t];
+    nd_paratab *pt = o->pt;
+    const split_store *s = &w->store[w->range_worker[t]];
+    size_t at = o->range_base[t], r = w->range_row[t], n = w->range_n[t];
     ND_UNUSED(worker);
-    if (s->n) { /* s->doc etc. may be NULL: no memcpy from NULL */
-        memcpy(pt->doc + at, s->doc, s->n * sizeof *pt->doc);
-        memcpy(pt->off + at, s->off, s->n * sizeof *pt->off);
-        memcpy(pt->len + at, s->len, s->n * sizeof *pt->len);
-        memcpy(pt->line + at, s->line, s->n * sizeof *pt->line);
-        memcpy(o->phash + at, w->range_ph[t], s->n * sizeof *o->phash);
-        if (w->fusing) {
-            nd_range_sketch *k = &o->rsk[t];
-            memcpy(o->chars + at, k->chars, s->n * sizeof *o->chars);
-            memcpy(o->state + at, k->state, s->n * sizeof *o->state);
-            memcpy(o->ekey + at, k->ekey, s->n * sizeof *o->ekey);
-        }
+    if (!n) return ND_OK; /* the store's arrays may be NULL: no memcpy from NULL */
+    memcpy(pt->doc + at, s->pt.doc + r, n * sizeof *pt->doc);
+    memcpy(pt->off + at, s->pt.off + r, n * sizeof *pt->off);
+    memcpy(pt->len + at, s->pt.len + r, n * sizeof *pt->len);
+    memcpy(pt->line + at, s->pt.line + r, n * sizeof *pt->line);
+    memcpy(o->phash + at, s->ph + r, n * sizeof *o->phash);
+    if (w->fusing) {
+        memcpy(o->chars + at, s->chars + r, n * sizeof *o->chars);
+        memcpy(o->state + at, s->state + r, n * sizeof *o->state);
+        memcpy(o->ekey + at, s->ekey + r, n * sizeof *o->ekey);
     }
-    if (w->fusing) { /* the band keys stay, for the LSH stage */
-        nd_range_sketch *k = &o->rsk[t];
-        free(k->chars);
-        free(k->state);
-        free(k->ekey);
-        k->chars = NULL;
-        k->state = NULL;
-        k->ekey = NULL;
-    }
-    free(w->range_ph[t]);
-    w->range_ph[t] = NULL;
-    nd_paratab_release(s);
     return ND_OK;
 }
 
-static void split_work_release(split_work *w, size_t nr) {
-    if (w->range_pt)
-        for (size_t i = 0; i < nr; i++) nd_paratab_release(&w->range_pt[i]);
-    free(w->range_pt);
-    if (w->range_ph)
-        for (size_t i = 0; i < nr; i++) free(w->range_ph[i]);
-    free(w->range_ph);
+/* Sizes store s for about rows paragraphs before its first range, so that
+ * its arrays rarely grow (see "Memory" above): the space is only reserved,
+ * pages are touched as rows arrive.  A reservation the system refuses is
+ * not an error: the arrays then grow as they fill. */
+static void split_store_reserve(split_store *s, size_t rows, unsigned bands, int fusing) {
+    if (nd_paratab_reserve(&s->pt, rows) != ND_OK || ND_GROW(s->ph, s->ph_cap, rows) != ND_OK)
+        return;
+    if (!fusing) return;
+    size_t c0 = s->sk_cap, c1 = s->sk_cap, c2 = s->sk_cap;
+    if (ND_GROW(s->chars, c0, rows) != ND_OK || ND_GROW(s->state, c1, rows) != ND_OK ||
+        ND_GROW(s->ekey, c2, rows) != ND_OK)
+        return;
+    s->sk_cap = c0;
+    (void)ND_GROW(s->bk, s->bk_cap, rows * bands);
+}
+
+/* Frees the workers' rows (not their band keys, which the output owns once
+ * the ranges point into them). */
+static void split_store_rows_release(split_store *s) {
+    nd_paratab_release(&s->pt);
+    free(s->ph);
+    free(s->chars);
+    free(s->state);
+    free(s->ekey);
+    s->ph = NULL;
+    s->chars = NULL;
+    s->state = NULL;
+    s->ekey = NULL;
+    s->ph_cap = s->sk_cap = 0;
+}
+
+static void split_work_release(split_work *w) {
+    if (w->store)
+        for (unsigned i = 0; i < w->x->threads; i++) {
+            split_store_rows_release(&w->store[i]);
+            free(w->store[i].bk);
+        }
+    free(w->store);
+    free(w->range_worker);
+    free(w->range_row);
+    free(w->range_n);
+    free(w->range_bk);
     free(w->range_start);
 }
 
@@ -206,12 +268,13 @@ nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out) {
         st = ND_ERR_NOMEM;
         goto out;
     }
-    uint64_t acc = 0, most = 0;
+    uint64_t acc = 0, most = 0, share = 0;
     size_t d0 = in->doc_end ? ND_MIN(in->doc_first, in->doc_end) : 0; /* a share */
     size_t d1 = in->doc_end ? ND_MIN(in->doc_end, nd) : nd;
     w->range_start[0] = d0;
     for (size_t d = d0; d < d1; d++) {
         acc += in->docs->docs[d].size;
+        share += in->docs->docs[d].size;
         if (acc >= target || d + 1 == d1) {
             w->range_start[++nr] = d + 1;
             most = ND_MAX(most, acc);
@@ -223,20 +286,44 @@ nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out) {
      * holding a large part of the input (one big document) leaves the
      * other threads idle, so such a run sketches by paragraphs instead */
     if (x->threads > 1 && most * 2 * x->threads > x->input_bytes) w->fusing = 0;
-    w->range_pt = nd_calloc(nr ? nr : 1, sizeof *w->range_pt);
-    w->range_ph = nd_calloc(nr ? nr : 1, sizeof *w->range_ph);
-    if (!w->range_pt || !w->range_ph ||
-        (w->fusing && !(out->rsk = nd_calloc(nr ? nr : 1, sizeof *out->rsk)))) {
+    size_t nr1 = nr ? nr : 1;
+    w->store = nd_calloc(x->threads, sizeof *w->store);
+    w->range_worker = nd_calloc(nr1, sizeof *w->range_worker);
+    w->range_row = nd_calloc(nr1, sizeof *w->range_row);
+    w->range_n = nd_calloc(nr1, sizeof *w->range_n);
+    w->range_bk = nd_calloc(nr1, sizeof *w->range_bk);
+    if (!w->store || !w->range_worker || !w->range_row || !w->range_n || !w->range_bk ||
+        (w->fusing && !(out->rsk = nd_calloc(nr1, sizeof *out->rsk)))) {
         st = ND_ERR_NOMEM;
         goto out;
+    }
+    /* a paragraph for every ND_SPLIT_RESERVE_BYTES bytes of a worker's
+     * share, within half the memory limit */
+    uint64_t row_bytes = 24 + (w->fusing ? 21 + (uint64_t)in->sk.bands * 4 : 0);
+    uint64_t rows = share / x->threads / ND_SPLIT_RESERVE_BYTES + 1024;
+    rows = ND_MIN(rows, in->limit / 2 / x->threads / row_bytes);
+    for (unsigned i = 0; i < x->threads; i++) {
+        w->store[i].pt.max_len = in->opt->max_paragraph_bytes;
+        split_store_reserve(&w->store[i], (size_t)rows, in->sk.bands, w->fusing);
     }
     nd_exec_begin(x, ND_STAGE_SPLIT, x->input_bytes);
     ND_CHECK(nd_exec_run(x, nr, split_task, w));
     if (w->fusing) { /* every range sketched within the limit, or none kept */
         int all = !atomic_load(&w->fuse_off);
         for (size_t i = 0; i < nr && all; i++) all = out->rsk[i].done;
-        if (!all) {
-            for (size_t i = 0; i < nr; i++) nd_range_sketch_release(&out->rsk[i]);
+        if (all && !(out->bk_store = nd_calloc(x->threads, sizeof *out->bk_store))) {
+            st = ND_ERR_NOMEM;
+            goto out;
+        }
+        if (all) { /* the ranges point into their workers' keys, which the output owns */
+            out->nbk_store = x->threads;
+            for (size_t i = 0; i < nr; i++)
+                out->rsk[i].bk = w->store[w->range_worker[i]].bk + w->range_bk[i];
+            for (unsigned i = 0; i < x->threads; i++) {
+                out->bk_store[i] = w->store[i].bk;
+                w->store[i].bk = NULL;
+            }
+        } else {
             free(out->rsk);
             out->rsk = NULL;
             w->fusing = 0;
@@ -255,7 +342,7 @@ nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out) {
     size_t n = 0;
     for (size_t i = 0; i < nr; i++) {
         out->range_base[i] = n;
-        n += w->range_pt[i].n;
+        n += w->range_n[i];
     }
     out->range_base[nr] = n;
     if (n >= UINT32_MAX) {
@@ -286,10 +373,11 @@ nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out) {
     pt->max_len = in->opt->max_paragraph_bytes;
     ND_CHECK(nd_exec_run(x, nr, split_join_task, w));
     pt->n = n;
+    for (unsigned i = 0; i < x->threads; i++) split_store_rows_release(&w->store[i]);
     out->fused = w->fusing;
     /* whole documents are not needed any more: later stages read ranges */
     for (unsigned i = 0; i < x->threads; i++) nd_reader_shrink(&x->wk[i].rd);
 out:
-    split_work_release(w, nr);
+    split_work_release(w);
     return st;
 }
