@@ -1052,6 +1052,14 @@ ND_API nd_status nd_compare_passage(const nd_compare *c, size_t i, nd_passage_in
  * failed. */
 ND_API nd_status nd_compare_write(const nd_compare *c, nd_format format, const nd_write_options *wo,
                                   nd_write_fn fn, void *user);
+/* As nd_compare_write, with the text format's previews fitted to `width`
+ * display columns (0: 100, what nd_compare_write and nd_compare_write_path
+ * use; a program writing to a terminal passes its width).  Paths are never
+ * cut.  Other formats ignore width.  Arguments, threads and returns as
+ * nd_compare_write. */
+ND_API nd_status nd_compare_write_width(const nd_compare *c, nd_format format,
+                                        const nd_write_options *wo, unsigned width, nd_write_fn fn,
+                                        void *user);
 /* Writes the comparison to `path` as nd_report_write_path writes a report
  * (the same code): atomically, through a temporary file in the same
  * directory renamed over path, mode 0666 & ~umask; a character device or

@@ -52,7 +52,8 @@ static size_t loc_width(const char *path, const nd_passage_side *ps) {
     return nd_wr_name_width(path, strlen(path)) + (n > 0 ? (size_t)n : 0);
 }
 
-static nd_status write_text(const nd_compare *c, const nd_write_options *wo, nd_sink *s) {
+static nd_status write_text(const nd_compare *c, const nd_write_options *wo, size_t width,
+                            nd_sink *s) {
     nd_compare_doc_info di[2];
     nd_compare_options co;
     const char *label[2] = {"A", "B"}, *text[2];
@@ -125,10 +126,10 @@ static nd_status write_text(const nd_compare *c, const nd_write_options *wo, nd_
                 continue;
             }
             ND_TRY(nd_sink_repeat(s, ' ', locw - loc_width(di[i].path, ps) + 2));
-            /* "  A  " path:lines "  ": the preview fits ND_TEXT_WIDTH */
+            /* "  A  " path:lines "  ": the preview fits the width */
             size_t used = 5 + locw + 2;
-            size_t shown = nd_wr_fit_preview(
-                t, len, wo->preview, used < ND_TEXT_WIDTH ? ND_TEXT_WIDTH - used : 0, 3, &cut);
+            size_t shown =
+                nd_wr_fit_preview(t, len, wo->preview, used < width ? width - used : 0, 3, &cut);
             ND_TRY(nd_sink_text(s, t, shown));
             if (cut) ND_TRY(nd_sink_puts(s, "..."));
             ND_TRY(nd_sink_putc(s, '\n'));
@@ -190,6 +191,11 @@ static nd_status write_jsonl(const nd_compare *c, nd_sink *s) {
 
 nd_status nd_compare_write(const nd_compare *c, nd_format format, const nd_write_options *wo,
                            nd_write_fn fn, void *user) {
+    return nd_compare_write_width(c, format, wo, 0, fn, user);
+}
+
+nd_status nd_compare_write_width(const nd_compare *c, nd_format format, const nd_write_options *wo,
+                                 unsigned width, nd_write_fn fn, void *user) {
     nd_write_options defaults;
     nd_sink sink = {0};
     nd_status st;
@@ -202,7 +208,7 @@ nd_status nd_compare_write(const nd_compare *c, nd_format format, const nd_write
     }
     ND_CHECK(nd_sink_open(&sink, fn, user));
     if (format == ND_FORMAT_TEXT)
-        st = write_text(c, wo, &sink);
+        st = write_text(c, wo, width ? width : ND_TEXT_WIDTH, &sink);
     else if (format == ND_FORMAT_JSONL)
         st = write_jsonl(c, &sink);
     else

@@ -170,6 +170,27 @@ Test(compare, text_output_pairs_the_passages_with_path_and_line) {
     nd_compare_free(c);
 }
 
+Test(compare, text_previews_fit_the_width_given) {
+    nd_compare *c = cmp(A_TEXT, B_TEXT, 0, LOW);
+    nd_test_buf m = {0};
+    nd_write_options wo;
+    nd_write_options_default(&wo);
+    wo.preview = 40;
+    /* "  A  a.txt:2  " is 14 columns: 30 leave 16 for the preview with "..." */
+    cr_assert_eq(nd_compare_write_width(c, ND_FORMAT_TEXT, &wo, 30, nd_test_buf_write, &m), ND_OK);
+    cr_assert_not_null(strstr(m.data, "\n  A  a.txt:2  The quick bro...\n"), "%s", m.data);
+    free(m.data);
+    /* 0 is nd_compare_write's 100 columns: the 40 characters fit */
+    nd_test_buf d = {0}, z = {0};
+    cr_assert_eq(nd_compare_write(c, ND_FORMAT_TEXT, &wo, nd_test_buf_write, &d), ND_OK);
+    cr_assert_eq(nd_compare_write_width(c, ND_FORMAT_TEXT, &wo, 0, nd_test_buf_write, &z), ND_OK);
+    cr_assert_str_eq(d.data, z.data);
+    cr_assert_null(strstr(d.data, "bro...\n"), "%s", d.data);
+    free(d.data);
+    free(z.data);
+    nd_compare_free(c);
+}
+
 Test(compare, jsonl_has_a_summary_and_one_record_per_passage) {
     nd_compare *c = cmp(A_TEXT, B_TEXT, 0, LOW);
     nd_test_buf m = {0};

@@ -72,6 +72,9 @@ void cli_print_diag(const struct nd_diag *d);
 
 /* A writer's sink (nd_write_fn) to standard output: 0, or the errno. */
 int cli_write_stdout(void *user, const void *buf, size_t len);
+/* The columns of the terminal standard output goes to; 0 when it is not a
+ * terminal (the text reports then fit 100 columns). */
+unsigned cli_stdout_width(void);
 
 /*
  * Copies s into buf[0..size-1] (always NUL-terminated) with every control

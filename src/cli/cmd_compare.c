@@ -108,7 +108,8 @@ struct output {
 
 static nd_status emit(const struct output *o, nd_format fmt, const nd_write_options *wo,
                       nd_write_fn fn, void *user) {
-    return o->c ? nd_compare_write(o->c, fmt, wo, fn, user)
+    /* on a terminal, two documents' text fits its width */
+    return o->c ? nd_compare_write_width(o->c, fmt, wo, cli_stdout_width(), fn, user)
                 : nd_report_write_query(o->r, fmt, wo, fn, user);
 }
 

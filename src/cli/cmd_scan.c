@@ -23,7 +23,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "neardup.h"
@@ -250,11 +249,8 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
         }
     } else {
         /* the text report fits the terminal it goes to (else 100 columns) */
-        struct winsize ws;
-        unsigned width = 0;
-        if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-            width = ws.ws_col;
-        st = nd_report_write_width(rep, (nd_format)format, &wo, width, cli_write_stdout, NULL);
+        st = nd_report_write_width(rep, (nd_format)format, &wo, cli_stdout_width(),
+                                   cli_write_stdout, NULL);
         if (st == ND_OK && fflush(stdout) != 0) st = ND_ERR_IO;
         if (st != ND_OK) {
             int err =

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "neardup.h"
 
@@ -132,6 +134,13 @@ const struct opt_choice cli_split_choices[] = {
     {"blank", ND_SPLIT_BLANK},
     {NULL, 0},
 };
+
+unsigned cli_stdout_width(void) {
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
+}
 
 int cli_write_stdout(void *user, const void *buf, size_t len) {
     (void)user;
