@@ -47,7 +47,7 @@
  * grown by doubling from 16 rows and freed after the join: on one-per-line
  * English (a paragraph every 85 bytes) the fresh pages of those arrays and
  * of their copies were 87 % of the scan's page faults, 57,311 faults on
- * the 100 MB bench corpus, now 6,000 for the whole scan, and the run's CPU
+ * the 100 MB bench corpus, now 15,700 for the whole scan, and the run's CPU
  * time fell by a quarter (bench/README.md, round 10).
  */
 #include <string.h>

@@ -9,17 +9,19 @@
  * zero bytes still returns a unique non-NULL pointer, so callers can treat
  * NULL as "out of memory" without special cases.
  *
- * Memory.  Arrays of 2 MiB or more are advised into transparent huge pages
- * (madvise MADV_HUGEPAGE; Linux with THP in "madvise" mode, Debian's
- * default), and nd_mallocn's - exact sizes that their callers fill - are
- * prefaulted in one call (MADV_POPULATE_WRITE, Linux 5.14).  A scan
- * touches some 190 bytes of fresh memory a paragraph, and every first touch
- * of a 4 KiB page is a fault: 57,311 of them on the 100 MB one-per-line
- * English bench corpus, which cost a third of the run's CPU time on the
- * 2-core VM we measure on (a fault there is several microseconds).  With
- * the advice and the split's worker stores (stage_split.c, "Memory") the
- * same run takes 6,000 faults; see bench/README.md, round 10.  Elsewhere
- * the advice is ignored and nothing changes but speed.
+ * Memory.  A scan touches some 190 bytes of fresh memory a paragraph, and
+ * every first touch of a 4 KiB page is a fault: 57,311 of them on the
+ * 100 MB one-per-line English bench corpus, a third of the run's CPU time
+ * on the 2-core VM we measure on (a fault there costs several
+ * microseconds).  So arrays of 2 MiB or more are advised into transparent
+ * huge pages (madvise MADV_HUGEPAGE; Linux with THP in "madvise" mode,
+ * Debian's default): with that and the split's worker stores
+ * (stage_split.c, "Memory") the same run takes 15,700 faults (bench/
+ * README.md, round 10).  They are not prefaulted (MADV_POPULATE_WRITE):
+ * that zeroes the pages on the thread that allocates, where the tasks that
+ * fill the array fault them in parallel (2 threads, one-per-line English:
+ * 0.15 s of zeroing on the main thread alone before the split's join).
+ * Where the advice is not known it is left out and only speed changes.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE (Linux, glibc) */
 #include <errno.h>
@@ -40,18 +42,13 @@
  * without copying it, fails on a range of several mappings). */
 enum { ND_HUGE_MIN = 2u << 20 };
 
-static void *huge_advise_fill(void *p, size_t bytes, int fill);
-static void *huge_advise(void *p, size_t bytes) { return huge_advise_fill(p, bytes, 0); }
-static void *huge_advise_fill(void *p, size_t bytes, int fill) {
+static void *huge_advise(void *p, size_t bytes) {
 #ifdef MADV_HUGEPAGE
     if (p && bytes >= ND_HUGE_MIN) {
         uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
         uintptr_t a = (uintptr_t)p & ~(page - 1);
         uintptr_t e = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
         (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-#ifdef MADV_POPULATE_WRITE
-        if (fill) (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#endif
     }
 #else
     (void)bytes;
@@ -87,7 +84,7 @@ void *nd_calloc(size_t n, size_t size) {
 void *nd_mallocn(size_t n, size_t size) {
     if (n == 0 || size == 0) return malloc(1);
     if (n > SIZE_MAX / size) return NULL;
-    return huge_advise_fill(malloc(n * size), n * size, 1);
+    return huge_advise(malloc(n * size), n * size);
 }
 
 char *nd_strdup(const char *s) {
