@@ -43,7 +43,8 @@
  * after the other, in arrays that only grow, sized up front for a paragraph
  * every ND_SPLIT_RESERVE_BYTES of the worker's share (within half the
  * memory limit; reserved address space, touched only as rows arrive, in
- * huge pages: util.c, "Memory").  Each range used to own arrays of its own,
+ * huge pages: util.c, "Memory").  When one worker split every range in
+ * order (one thread), its store is the table and is handed over as it is.  Each range used to own arrays of its own,
  * grown by doubling from 16 rows and freed after the join: on one-per-line
  * English (a paragraph every 85 bytes) the fresh pages of those arrays and
  * of their copies were 87 % of the scan's page faults, 57,311 faults on
@@ -217,6 +218,64 @@ static void split_store_reserve(split_store *s, size_t rows, unsigned bands, int
     (void)ND_GROW(s->bk, s->bk_cap, rows * bands);
 }
 
+/* Whether one worker split every range, in order (one thread, or a pool
+ * that ran them so): its store is then the whole table, ids and all, and
+ * needs no join. */
+static int split_store_whole(const split_work *w, size_t n) {
+    if (n == 0 || w->out->nranges == 0) return 0;
+    const split_store *s = &w->store[w->range_worker[0]];
+    for (size_t t = 0; t < w->out->nranges; t++)
+        if (w->range_worker[t] != w->range_worker[0] || w->range_row[t] != w->out->range_base[t])
+            return 0;
+    return s->pt.n == n && s->ph && (!w->fusing || (s->chars && s->state && s->ekey));
+}
+
+/* Hands the one store that holds the whole table (split_store_whole) over
+ * to the output. */
+static void split_store_hand_over(split_work *w) {
+    nd_split_out *out = w->out;
+    nd_paratab *pt = out->pt;
+    split_store *s = &w->store[w->range_worker[0]];
+    pt->doc = s->pt.doc;
+    pt->off = s->pt.off;
+    pt->len = s->pt.len;
+    pt->line = s->pt.line;
+    pt->cap = s->pt.cap;
+    out->phash = s->ph;
+    memset(&s->pt, 0, sizeof s->pt);
+    s->ph = NULL;
+    if (w->fusing) {
+        out->chars = s->chars;
+        out->state = s->state;
+        out->ekey = s->ekey;
+        s->chars = NULL;
+        s->state = NULL;
+        s->ekey = NULL;
+    }
+}
+
+/* The output's table of n paragraphs, the ranges' rows copied into place
+ * from the stores by split_join_task.  ND_ERR_NOMEM. */
+static nd_status split_join(nd_exec *x, split_work *w, size_t n) {
+    nd_split_out *out = w->out;
+    nd_paratab *pt = out->pt;
+    size_t n1 = n ? n : 1;
+    pt->doc = nd_mallocn(n1, sizeof *pt->doc);
+    pt->off = nd_mallocn(n1, sizeof *pt->off);
+    pt->len = nd_mallocn(n1, sizeof *pt->len);
+    pt->line = nd_mallocn(n1, sizeof *pt->line);
+    out->phash = nd_mallocn(n1, sizeof *out->phash);
+    if (!pt->doc || !pt->off || !pt->len || !pt->line || !out->phash) return ND_ERR_NOMEM;
+    if (w->fusing) {
+        out->chars = nd_mallocn(n1, sizeof *out->chars);
+        out->state = nd_mallocn(n1, sizeof *out->state);
+        out->ekey = nd_mallocn(n1, sizeof *out->ekey);
+        if (!out->chars || !out->state || !out->ekey) return ND_ERR_NOMEM;
+    }
+    pt->cap = n1;
+    return nd_exec_run(x, out->nranges, split_join_task, w);
+}
+
 /* Frees the workers' rows (not their band keys, which the output owns once
  * the ranges point into them). */
 static void split_store_rows_release(split_store *s) {
@@ -350,28 +409,11 @@ nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out) {
         goto out;
     }
     nd_paratab *pt = out->pt;
-    size_t n1 = n ? n : 1;
-    pt->doc = nd_mallocn(n1, sizeof *pt->doc);
-    pt->off = nd_mallocn(n1, sizeof *pt->off);
-    pt->len = nd_mallocn(n1, sizeof *pt->len);
-    pt->line = nd_mallocn(n1, sizeof *pt->line);
-    out->phash = nd_mallocn(n1, sizeof *out->phash);
-    if (!pt->doc || !pt->off || !pt->len || !pt->line || !out->phash) {
-        st = ND_ERR_NOMEM;
-        goto out;
-    }
-    if (w->fusing) {
-        out->chars = nd_mallocn(n1, sizeof *out->chars);
-        out->state = nd_mallocn(n1, sizeof *out->state);
-        out->ekey = nd_mallocn(n1, sizeof *out->ekey);
-        if (!out->chars || !out->state || !out->ekey) {
-            st = ND_ERR_NOMEM;
-            goto out;
-        }
-    }
-    pt->cap = n1;
     pt->max_len = in->opt->max_paragraph_bytes;
-    ND_CHECK(nd_exec_run(x, nr, split_join_task, w));
+    if (split_store_whole(w, n))
+        split_store_hand_over(w);
+    else
+        ND_CHECK(split_join(x, w, n));
     pt->n = n;
     for (unsigned i = 0; i < x->threads; i++) split_store_rows_release(&w->store[i]);
     out->fused = w->fusing;
