@@ -51,6 +51,7 @@
 #include "report.h"
 #include "stage.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "nd_internal.h"
@@ -163,21 +164,59 @@ static size_t doc_task_start(const nd_report *r, size_t t) {
     return lo;
 }
 
+/* One paragraph of document d with ch characters, counted: its document's
+ * paragraphs, characters and comparable characters, and the corpus's
+ * characters, short paragraphs and comparable characters. */
+static inline void count_paragraph(const nd_options *o, uint32_t d, uint32_t ch, uint64_t *d_par,
+                                   uint64_t *d_chars, uint64_t *d_comp, uint64_t *chars,
+                                   uint64_t *shorts, uint64_t *comparable) {
+    d_par[d]++;
+    d_chars[d] += ch;
+    *chars += ch;
+    if (ch < o->min_chars) ++*shorts;
+    if (ch >= o->min_chars) *comparable += ch;
+    if (ch >= o->min_chars || o->passages) /* passages cross them */
+        d_comp[d] += ch;
+}
+
+nd_status nd_para_counts_init(nd_para_counts *c, size_t ndocs) {
+    size_t n1 = ndocs ? ndocs : 1;
+    memset(c, 0, sizeof *c);
+    c->ndocs = ndocs;
+    c->d_paragraphs = nd_calloc(n1, sizeof *c->d_paragraphs);
+    c->d_chars = nd_calloc(n1, sizeof *c->d_chars);
+    c->d_comparable = nd_calloc(n1, sizeof *c->d_comparable);
+    if (c->d_paragraphs && c->d_chars && c->d_comparable) return ND_OK;
+    nd_para_counts_release(c);
+    return ND_ERR_NOMEM;
+}
+
+void nd_para_counts_release(nd_para_counts *c) {
+    free(c->d_paragraphs);
+    free(c->d_chars);
+    free(c->d_comparable);
+    memset(c, 0, sizeof *c);
+}
+
+void nd_report_count(const nd_options *opt, const uint32_t *doc, const uint32_t *chars, size_t n,
+                     nd_para_counts *c) {
+    for (size_t i = 0; i < n; i++)
+        count_paragraph(opt, doc[i], chars[i], c->d_paragraphs, c->d_chars, c->d_comparable,
+                        &c->chars, &c->short_paragraphs, &c->comparable);
+}
+
 static nd_status finish_doc_task(void *ctx, size_t t, unsigned worker) {
     finish_work *x = ctx;
     nd_report *r = x->r;
     finish_part *fp = &x->part[t];
     size_t p0 = doc_task_start(r, t), p1 = doc_task_start(r, t + 1);
+    int counted = r->sp.held != NULL; /* a sparse report's counts are given */
     ND_UNUSED(worker);
     for (size_t p = p0; p < p1; p++) {
         uint32_t d = r->pt.doc[p], ch = r->chars[p];
-        r->d_paragraphs[d]++;
-        r->d_chars[d] += ch;
-        fp->chars += ch;
-        if (ch < r->opt.min_chars) fp->short_paragraphs++;
-        if (ch >= r->opt.min_chars) fp->comparable += ch;
-        if (ch >= r->opt.min_chars || r->opt.passages) /* passages cross them */
-            r->d_comparable[d] += ch;
+        if (!counted)
+            count_paragraph(&r->opt, d, ch, r->d_paragraphs, r->d_chars, r->d_comparable,
+                            &fp->chars, &fp->short_paragraphs, &fp->comparable);
         if (r->cluster[p] < 0) continue;
         if (x->again[p]) r->d_within[d] += ch;
         if (r->cl_docs[r->cluster[p]] >= 2) r->d_elsewhere[d] += ch;
@@ -272,11 +311,21 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
     memset(&x, 0, sizeof x);
     x.r = r;
 
-    r->d_paragraphs = nd_calloc(nd ? nd : 1, sizeof *r->d_paragraphs);
-    r->d_chars = nd_calloc(nd ? nd : 1, sizeof *r->d_chars);
+    if (r->sp.held && r->sp.count.ndocs == nd) { /* counted by the producer */
+        r->d_paragraphs = r->sp.count.d_paragraphs;
+        r->d_chars = r->sp.count.d_chars;
+        r->d_comparable = r->sp.count.d_comparable;
+        r->sp.count.d_paragraphs = r->sp.count.d_chars = r->sp.count.d_comparable = NULL;
+    } else if (r->sp.held) {
+        st = ND_ERR_INTERNAL;
+        goto out;
+    } else {
+        r->d_paragraphs = nd_calloc(nd ? nd : 1, sizeof *r->d_paragraphs);
+        r->d_chars = nd_calloc(nd ? nd : 1, sizeof *r->d_chars);
+        r->d_comparable = nd_calloc(nd ? nd : 1, sizeof *r->d_comparable);
+    }
     r->d_elsewhere = nd_calloc(nd ? nd : 1, sizeof *r->d_elsewhere);
     r->d_within = nd_calloc(nd ? nd : 1, sizeof *r->d_within);
-    r->d_comparable = nd_calloc(nd ? nd : 1, sizeof *r->d_comparable);
     x.part = nd_calloc(ND_MAX(ntc, ntd) + 1, sizeof *x.part);
     x.again = nd_mallocn(np ? np : 1, 1);
     x.rec = nd_mallocn(ncl + 1, sizeof *x.rec);
@@ -289,7 +338,7 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
 
     nd_summary *s = &r->sum;
     s->files = nd;
-    s->paragraphs = np;
+    s->paragraphs = r->sp.held ? r->sp.np_all : np;
     for (size_t i = 0; i < nd; i++) {
         s->bytes += nd_doc_orig_size(&r->docs.docs[i]);
         if (r->docs.docs[i].split == ND_SPLIT_BLANK)
@@ -328,6 +377,11 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
         s->short_paragraphs += x.part[t].short_paragraphs;
         r->comparable += x.part[t].comparable;
     }
+    if (r->sp.held) {
+        s->chars = r->sp.count.chars;
+        s->short_paragraphs = r->sp.count.short_paragraphs;
+        r->comparable = r->sp.count.comparable;
+    }
 
     if (nitems) {
         for (unsigned k = 0; k < threads; k++) {
@@ -365,6 +419,9 @@ nd_status nd_report_finish(nd_report *r, nd_pool *pool, const atomic_int *cancel
         nitems = po->nov;
     }
     ND_CHECK(finish_overlaps(r, x.items, nitems));
+    if (r->sp.held) /* the members as run ids, for the accessors */
+        for (size_t i = 0; i < r->cl_start[ncl]; i++)
+            r->cl_members[i] = r->sp.held[r->cl_members[i]];
 out:
     if (x.scr)
         for (unsigned k = 0; k < threads; k++) {
@@ -404,6 +461,7 @@ nd_status nd_report_begin(const nd_options *opt, nd_doctab *docs, nd_diag_fn dia
     memset(docs, 0, sizeof *docs);
     r->diag = diag;
     r->diag_user = user;
+    r->sp.rows.fd = -1;
     nd_status st = report_text_init(r);
     if (st != ND_OK) {
         nd_report_free(r);
@@ -423,6 +481,41 @@ void nd_report_set_paragraphs(nd_report *r, nd_paratab *pt, uint32_t *phash,
     free(r->phash);
     r->phash = phash;
     for (size_t d = 0; d < r->docs.n && doc_split; d++) r->docs.docs[d].split = doc_split[d];
+}
+
+void nd_report_sparse_release(nd_report_sparse *s) {
+    free(s->held);
+    nd_spill_close(&s->rows);
+    nd_para_counts_release(&s->count);
+    memset(s, 0, sizeof *s);
+    s->rows.fd = -1;
+}
+
+void nd_report_set_sparse(nd_report *r, nd_report_sparse *s) {
+    nd_report_sparse_release(&r->sp);
+    r->sp = *s;
+    memset(s, 0, sizeof *s);
+    s->rows.fd = -1;
+}
+
+void nd_row_pack(const nd_row *row, unsigned char *b) {
+    uint32_t u[5] = {row->doc, row->len, row->line, row->phash, row->chars};
+    memset(b, 0, ND_ROW_BYTES);
+    memcpy(b, &row->off, 8);
+    memcpy(b + 8, u, sizeof u);
+    b[28] = row->state;
+}
+
+void nd_row_unpack(const unsigned char *b, nd_row *row) {
+    uint32_t u[5];
+    memcpy(&row->off, b, 8);
+    memcpy(u, b + 8, sizeof u);
+    row->doc = u[0];
+    row->len = u[1];
+    row->line = u[2];
+    row->phash = u[3];
+    row->chars = u[4];
+    row->state = b[28];
 }
 
 void nd_report_set_chars(nd_report *r, uint32_t *chars) {
@@ -657,15 +750,57 @@ nd_status nd_report_passage_span(const nd_report *r, size_t i, size_t j, uint64_
     return ND_OK;
 }
 
-nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
-                          const uint8_t **out) {
-    uint32_t d = r->pt.doc[p];
-    size_t len = r->pt.len[p];
-    nd_status st = nd_reader_get(rd, d, r->pt.off[p], len, ahead, out);
-    if (st == ND_OK && !r->docs.docs[d].data && (uint32_t)XXH3_64bits(*out, len) != r->phash[p])
+/* The bytes of the paragraph of row, checked against its hash (what
+ * nd_report_fetch does for a row of the table). */
+static nd_status fetch_row(const nd_report *r, nd_reader *rd, const nd_row *row, size_t ahead,
+                           const uint8_t **out) {
+    uint32_t d = row->doc;
+    size_t len = row->len;
+    nd_status st = nd_reader_get(rd, d, row->off, len, ahead, out);
+    if (st == ND_OK && !r->docs.docs[d].data && (uint32_t)XXH3_64bits(*out, len) != row->phash)
         st = ND_ERR_CHANGED;
     if (st == ND_ERR_CHANGED) (void)nd_doctab_mark_changed(&r->docs, d);
     return st;
+}
+
+nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
+                          const uint8_t **out) {
+    nd_row row = {
+        .off = r->pt.off[p], .doc = r->pt.doc[p], .len = r->pt.len[p], .phash = r->phash[p]};
+    return fetch_row(r, rd, &row, ahead, out);
+}
+
+/* Paragraph i of the run (a run id): its row, and *k its row in the tables
+ * (i itself unless the report is sparse; SIZE_MAX for a paragraph a sparse
+ * report does not hold, whose row is read from its file).  ND_ERR_IO. */
+static nd_status para_row(const nd_report *r, size_t i, nd_row *row, size_t *k) {
+    *k = i;
+    if (r->sp.held) { /* the held row, else the file's */
+        size_t lo = 0, hi = r->pt.n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (r->sp.held[mid] < i)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == r->pt.n || r->sp.held[lo] != i) {
+            unsigned char b[ND_ROW_BYTES];
+            *k = SIZE_MAX;
+            if (r->sp.rows.fd < 0) return ND_ERR_INTERNAL;
+            ND_TRY(nd_spill_read(&r->sp.rows, (uint64_t)i * ND_ROW_BYTES, b, sizeof b));
+            nd_row_unpack(b, row);
+            return ND_OK;
+        }
+        *k = lo;
+    }
+    *row = (nd_row){.off = r->pt.off[*k],
+                    .doc = r->pt.doc[*k],
+                    .len = r->pt.len[*k],
+                    .line = r->pt.line[*k],
+                    .phash = r->phash[*k],
+                    .chars = r->chars[*k]};
+    return ND_OK;
 }
 
 void nd_report_late_change(const nd_report *r, size_t doc) {
@@ -704,6 +839,7 @@ void nd_report_free(nd_report *r) {
         free(c);
     }
     free(r->phash);
+    nd_report_sparse_release(&r->sp);
     nd_doctab_release(&r->docs);
     nd_paratab_release(&r->pt);
     free(r->chars);
@@ -789,22 +925,29 @@ nd_status nd_report_comparable_chars(const nd_report *r, uint64_t *out) {
     return ND_OK;
 }
 
-size_t nd_report_paragraph_count(const nd_report *r) { return r ? r->pt.n : 0; }
+size_t nd_report_paragraph_count(const nd_report *r) {
+    return r ? (r->sp.held ? r->sp.np_all : r->pt.n) : 0;
+}
 
 nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out) {
-    if (!r || !out || i >= r->pt.n) return ND_ERR_INVALID;
+    if (!r || !out || i >= nd_report_paragraph_count(r)) return ND_ERR_INVALID;
+    nd_row row;
+    size_t k;
+    nd_status st = para_row(r, i, &row, &k);
+    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno, NULL);
+    ND_TRY(st);
     /* a decoded document's paragraphs are given in its original bytes */
-    const nd_doc *d = &r->docs.docs[r->pt.doc[i]];
-    uint64_t off = nd_doc_orig_off(d, r->pt.off[i]);
-    uint64_t end = nd_doc_orig_off(d, r->pt.off[i] + r->pt.len[i]);
+    const nd_doc *d = &r->docs.docs[row.doc];
+    uint64_t off = nd_doc_orig_off(d, row.off);
+    uint64_t end = nd_doc_orig_off(d, row.off + row.len);
     *out = (nd_paragraph_info){
-        .doc = r->pt.doc[i],
-        .line = r->pt.line[i],
+        .doc = row.doc,
+        .line = row.line,
         .offset = off,
         .length = (uint32_t)ND_MIN(end - off, (uint64_t)UINT32_MAX),
-        .chars = r->chars[i],
-        .cluster = r->cluster[i],
-        .similarity = r->sim[i],
+        .chars = row.chars,
+        .cluster = k == SIZE_MAX ? -1 : r->cluster[k],
+        .similarity = k == SIZE_MAX ? 0.0 : r->sim[k],
     };
     return ND_OK;
 }
@@ -833,29 +976,34 @@ static const char *keep_text(nd_report *r, const uint8_t *bytes, size_t len) {
  * reads back as it was split gives "" (and its file is reported changed
  * once, through the scanner's diag callback). */
 nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **text, size_t *len) {
-    if (!r || !text || !len || i >= r->pt.n) return ND_ERR_INVALID;
-    const nd_doc *d = &r->docs.docs[r->pt.doc[i]];
-    if (d->data || r->pt.len[i] == 0) {
-        *text = d->data ? (const char *)d->data + r->pt.off[i] : "";
-        *len = r->pt.len[i];
+    if (!r || !text || !len || i >= nd_report_paragraph_count(r)) return ND_ERR_INVALID;
+    nd_row row;
+    size_t k;
+    nd_status st = para_row(r, i, &row, &k);
+    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno, NULL);
+    ND_TRY(st);
+    const nd_doc *d = &r->docs.docs[row.doc];
+    if (d->data || row.len == 0) {
+        *text = d->data ? (const char *)d->data + row.off : "";
+        *len = row.len;
         return ND_OK;
     }
     nd_report *w = (nd_report *)(uintptr_t)r; /* the lock and the chunks only */
     const uint8_t *bytes = NULL;
     const char *kept = NULL;
     pthread_mutex_lock(&w->text_lock);
-    nd_status st = nd_report_fetch(r, &w->text_rd, i, 0, &bytes);
-    if (st == ND_OK && !(kept = keep_text(w, bytes, r->pt.len[i]))) st = ND_ERR_NOMEM;
+    st = fetch_row(r, &w->text_rd, &row, 0, &bytes);
+    if (st == ND_OK && !(kept = keep_text(w, bytes, row.len))) st = ND_ERR_NOMEM;
     pthread_mutex_unlock(&w->text_lock);
     if (st == ND_ERR_CHANGED) {
-        nd_report_late_change(r, r->pt.doc[i]);
+        nd_report_late_change(r, row.doc);
         *text = "";
         *len = 0;
         return ND_OK;
     }
     if (st != ND_OK) return st;
     *text = kept;
-    *len = r->pt.len[i];
+    *len = row.len;
     return ND_OK;
 }
 

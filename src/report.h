@@ -16,9 +16,57 @@
 #include "input.h"
 #include "neardup.h"
 #include "pool.h"
+#include "spill.h"
 #include "split.h"
 
 #define ND_SPAN_READERS 4 /* readers of passages' texts (span_text) */
+
+/* One paragraph's row as a file or a message holds it (nd_row_pack),
+ * ND_ROW_BYTES bytes in host byte order:
+ *     0  u64 offset of the paragraph in its document's text
+ *     8  u32 document id          12  u32 length in bytes
+ *    16  u32 line                 20  u32 hash of its bytes (phash)
+ *    24  u32 normalised chars     28  u8  state (ND_PARA_*), 3 zero bytes */
+#define ND_ROW_BYTES 32u
+typedef struct nd_row {
+    uint64_t off;
+    uint32_t doc, len, line, phash, chars;
+    unsigned char state;
+} nd_row;
+void nd_row_pack(const nd_row *row, unsigned char *b);
+void nd_row_unpack(const unsigned char *b, nd_row *row);
+
+/* The paragraph counts of the report (per document and for the corpus),
+ * which depend on each paragraph's document and characters alone: what
+ * nd_report_finish counts over the paragraphs it holds, or, for a report
+ * that holds only some of them (nd_report_set_sparse), what the producer
+ * counted with nd_report_count over all of them, in any number of pieces
+ * (sums). */
+typedef struct nd_para_counts {
+    size_t ndocs;
+    uint64_t *d_paragraphs, *d_chars, *d_comparable; /* ndocs each */
+    uint64_t chars, short_paragraphs, comparable;
+} nd_para_counts;
+
+/* Zeroed arrays for ndocs documents.  ND_ERR_NOMEM. */
+nd_status nd_para_counts_init(nd_para_counts *c, size_t ndocs);
+void nd_para_counts_release(nd_para_counts *c);
+/* Adds n paragraphs (document doc[i], chars[i] characters) under opt. */
+void nd_report_count(const nd_options *opt, const uint32_t *doc, const uint32_t *chars, size_t n,
+                     nd_para_counts *c);
+
+/* A report that holds only some paragraphs (a distributed run's rank 0:
+ * the members of clusters), the others' rows being in a file. */
+typedef struct nd_report_sparse {
+    uint32_t *held;       /* per paragraph the report holds (its tables'
+                             rows), its id in the run: ascending */
+    size_t np_all;        /* the run's paragraphs */
+    nd_spill rows;        /* every paragraph's row (nd_row_pack), at
+                             id x ND_ROW_BYTES (fd -1: none) */
+    nd_para_counts count; /* over all of them */
+} nd_report_sparse;
+void nd_report_sparse_release(nd_report_sparse *s);
+
 struct nd_report {
     nd_options opt;
     nd_summary sum;
@@ -73,6 +121,10 @@ struct nd_report {
      * written by nd_report_io_error, any thread */
     atomic_int err_errno;
     char *_Atomic err_path;
+    /* a sparse report (nd_report_set_sparse): pt, phash, chars, cluster
+     * and sim hold the paragraphs held[0 .. pt.n), the cluster members
+     * are run ids once nd_report_finish is done; NULL held: all of them */
+    nd_report_sparse sp;
 };
 
 /* Records the system error behind an ND_ERR_IO a call on r is about to
@@ -98,6 +150,13 @@ nd_doctab *nd_report_doctab(nd_report *r);
  * from doc_split (one nd_split_mode per document; read, not taken). */
 void nd_report_set_paragraphs(nd_report *r, nd_paratab *pt, uint32_t *phash,
                               const unsigned char *doc_split);
+
+/* Makes r sparse (after nd_report_set_paragraphs with the held rows):
+ * takes *s (left empty).  The clusters are then handed over in the held
+ * rows' numbering; nd_report_finish counts nothing per paragraph that
+ * s->count has, and turns the members into run ids; the accessors take
+ * run ids, and read a paragraph that is not held from s->rows. */
+void nd_report_set_sparse(nd_report *r, nd_report_sparse *s);
 
 /* Takes chars: per paragraph its normalised characters. */
 void nd_report_set_chars(nd_report *r, uint32_t *chars);

@@ -595,11 +595,15 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
                         .fuse = 1, /* falls back to the sketch stage when too large */
                         .limit = tm->memory_limit};
     nd_split_out spout = {.pt = &w.pt};
+    nd_report_sparse sparse; /* a front's (scan_hook.h) */
+    memset(&sparse, 0, sizeof sparse);
+    sparse.rows.fd = -1;
     int stop = 0;
     size_t front_ncl = 0;
     if (front) { /* scan_hook.h: stages 1-5 done elsewhere */
         nd_front_out fo;
         memset(&fo, 0, sizeof fo);
+        fo.sparse.rows.fd = -1;
         fo.split.pt = &w.pt;
         st = front(user, &w.x, r, &spin, &fo);
         spout = fo.split;
@@ -610,6 +614,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
         w.front_candidates = fo.candidates;
         w.front_verified = fo.verified;
         front_ncl = fo.ncl;
+        sparse = fo.sparse;
         stop = fo.stop;
     } else {
         st = nd_stage_split(&w.x, &spin, &spout);
@@ -631,6 +636,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     if (stop) goto out; /* this process's part is done (no report) */
     nd_report_set_paragraphs(r, &w.pt, w.phash, w.doc_split); /* and the report */
     w.phash = NULL;
+    if (sparse.held) nd_report_set_sparse(r, &sparse); /* the rows held are a front's part */
     split_notices(&w);
     ND_LAP(ND_STAGE_SPLIT);
 
@@ -754,6 +760,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     r = NULL;
 out:
 #undef ND_LAP
+    nd_report_sparse_release(&sparse);
     work_release(&w);
     nd_report_free(r);
     return st;

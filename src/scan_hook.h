@@ -34,17 +34,22 @@
  * exact keys, the candidate pairs and the verdicts stay with the front. */
 typedef struct nd_front_out {
     nd_split_out split;
-    uint32_t *link;      /* allocated: per paragraph, the smallest id of its
+    uint32_t *link;          /* allocated: per paragraph, the smallest id of its
                           cluster (exact groups and verified pairs joined),
                           or itself when it is in none */
-    size_t ncl;          /* clusterable paragraphs (REP or COPY) */
-    nd_pairs pairs;      /* (representative << 32 | member), ascending: one
+    size_t ncl;              /* clusterable paragraphs (REP or COPY) */
+    nd_pairs pairs;          /* (representative << 32 | member), ascending: one
                           per member of a cluster */
-    double *jac;         /* allocated: per pair, the member's similarity (what
+    double *jac;             /* allocated: per pair, the member's similarity (what
                           the cluster stage would compute) */
-    uint64_t candidates; /* the LSH stage's candidate pairs, */
-    uint64_t verified;   /* and those that passed the verification */
-    int stop;            /* 1: this process's part of the run ends here: the
+    uint64_t candidates;     /* the LSH stage's candidate pairs, */
+    uint64_t verified;       /* and those that passed the verification */
+    nd_report_sparse sparse; /* held NULL: the arrays above are the whole
+                          run's.  Else they are the rows of the paragraphs
+                          sparse.held names (ascending run ids) - link and
+                          pairs in that numbering - and the report is made
+                          sparse (nd_report_set_sparse) with the rest */
+    int stop;                /* 1: this process's part of the run ends here: the
                           run returns ND_OK with *out NULL (the arrays above
                           are then not read, only freed) */
 } nd_front_out;

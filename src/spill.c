@@ -80,7 +80,7 @@ nd_status nd_spill_write(nd_spill *s, const void *v, size_t len, uint64_t *offse
     return ND_OK;
 }
 
-static nd_status read_at(const nd_spill *s, uint64_t off, void *buf, size_t len) {
+nd_status nd_spill_read(const nd_spill *s, uint64_t off, void *buf, size_t len) {
     char *p = buf;
     while (len > 0) {
         ssize_t r = pread(s->fd, p, len, (off_t)off);
@@ -103,8 +103,8 @@ static nd_status refill(nd_merge *m, size_t r) {
     m->pos[r] = 0;
     m->len[r] = k;
     if (k == 0) return ND_OK;
-    ND_TRY(read_at(m->s, m->runs[r].off + m->read[r] * sizeof(uint64_t), m->buf + r * m->buf_values,
-                   k * sizeof(uint64_t)));
+    ND_TRY(nd_spill_read(m->s, m->runs[r].off + m->read[r] * sizeof(uint64_t),
+                         m->buf + r * m->buf_values, k * sizeof(uint64_t)));
     m->read[r] += k;
     return ND_OK;
 }

@@ -29,6 +29,10 @@ nd_status nd_spill_append(nd_spill *s, const uint64_t *v, size_t n, uint64_t *of
 /* Appends len bytes; *offset receives their byte offset in the file. */
 nd_status nd_spill_write(nd_spill *s, const void *p, size_t len, uint64_t *offset);
 
+/* Reads len bytes at byte offset off (any thread).  ND_ERR_IO when the
+ * read fails or the file is shorter. */
+nd_status nd_spill_read(const nd_spill *s, uint64_t off, void *buf, size_t len);
+
 /* A run: n ascending values at byte offset off. */
 typedef struct nd_run {
     uint64_t off;

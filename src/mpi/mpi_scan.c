@@ -199,7 +199,7 @@
 #include "scan_hook.h"
 #include "stage.h"
 
-#define ROW_BYTES      32u               /* a paragraph row to rank 0 */
+#define ROW_BYTES      ND_ROW_BYTES      /* a paragraph row to rank 0 (report.h) */
 #define ROWS_MSG_BYTES ((size_t)8 << 20) /* bytes of rows per message, at most */
 #define PAIRS_MSG      ((size_t)1 << 20) /* pairs per message, at most */
 /* A band-key round's bytes at most, below --memory's quarter: fewer, larger
@@ -1364,40 +1364,61 @@ out:
     return st;
 }
 
-/* Packs rows [i0, i0 + m) of this rank into buf. */
+/* Row i of this rank (its state as it stands). */
+static nd_row local_row(const local_rows *l, size_t i) {
+    return (nd_row){.off = l->pt.off[i],
+                    .doc = l->pt.doc[i],
+                    .len = l->pt.len[i],
+                    .line = l->pt.line[i],
+                    .phash = l->phash[i],
+                    .chars = l->chars[i],
+                    .state = l->state[i]};
+}
+
+/* Packs rows [i0, i0 + m) of this rank into buf (nd_row_pack). */
 static void pack_rows(const local_rows *l, size_t i0, size_t m, unsigned char *buf) {
     for (size_t i = i0; i < i0 + m; i++) {
-        unsigned char *b = buf + (i - i0) * ROW_BYTES;
-        uint32_t u[5] = {l->pt.doc[i], l->pt.len[i], l->pt.line[i], l->phash[i], l->chars[i]};
-        memset(b, 0, ROW_BYTES);
-        memcpy(b, &l->pt.off[i], 8);
-        memcpy(b + 8, u, sizeof u);
-        b[28] = l->state[i];
+        nd_row row = local_row(l, i);
+        nd_row_pack(&row, buf + (i - i0) * ROW_BYTES);
     }
+}
+
+/* Row p of the run's (or the held) arrays. */
+static void put_row(nd_front_out *o, size_t p, const nd_row *row) {
+    nd_paratab *pt = o->split.pt;
+    pt->off[p] = row->off;
+    pt->doc[p] = row->doc;
+    pt->len[p] = row->len;
+    pt->line[p] = row->line;
+    o->split.phash[p] = row->phash;
+    o->split.chars[p] = row->chars;
+    o->split.state[p] = row->state;
+    o->link[p] = (uint32_t)p; /* in no cluster, until step 10 */
 }
 
 /* Unpacks m rows from buf into the whole run's arrays at ids base .. */
 static void unpack_rows(const unsigned char *buf, size_t m, size_t base, nd_front_out *o) {
-    nd_paratab *pt = o->split.pt;
     for (size_t i = 0; i < m; i++) {
-        const unsigned char *b = buf + i * ROW_BYTES;
-        size_t p = base + i;
-        uint32_t u[5];
-        memcpy(&pt->off[p], b, 8);
-        memcpy(u, b + 8, sizeof u);
-        pt->doc[p] = u[0];
-        pt->len[p] = u[1];
-        pt->line[p] = u[2];
-        o->split.phash[p] = u[3];
-        o->split.chars[p] = u[4];
-        o->split.state[p] = b[28];
-        o->link[p] = (uint32_t)p; /* in no cluster, until step 10 */
+        nd_row row;
+        nd_row_unpack(buf + i * ROW_BYTES, &row);
+        put_row(o, base + i, &row);
     }
 }
 
-/* Rank 0: the whole run's arrays for n paragraphs and nd documents. */
-static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, uint32_t max_len) {
-    size_t n1 = n ? n : 1, nd1 = nd ? nd : 1;
+/* Rank 0: the per-document arrays of nd documents. */
+static nd_status alloc_docs(nd_front_out *o, size_t nd) {
+    size_t nd1 = nd ? nd : 1;
+    o->split.doc_ncut = nd_calloc(nd1, sizeof *o->split.doc_ncut);
+    o->split.doc_cutline = nd_calloc(nd1, sizeof *o->split.doc_cutline);
+    o->split.doc_split = nd_calloc(nd1, sizeof *o->split.doc_split);
+    if (!o->split.doc_ncut || !o->split.doc_cutline || !o->split.doc_split) return ND_ERR_NOMEM;
+    return ND_OK;
+}
+
+/* Rank 0: the arrays for n paragraphs (the whole run's, or the held ones
+ * of a sparse report). */
+static nd_status alloc_rows(nd_front_out *o, size_t n, uint32_t max_len) {
+    size_t n1 = n ? n : 1;
     nd_paratab *pt = o->split.pt;
     pt->doc = nd_mallocn(n1, sizeof *pt->doc);
     pt->off = nd_mallocn(n1, sizeof *pt->off);
@@ -1410,14 +1431,37 @@ static nd_status alloc_whole(nd_front_out *o, size_t n, size_t nd, uint32_t max_
     o->split.chars = nd_mallocn(n1, sizeof *o->split.chars);
     o->split.state = nd_mallocn(n1, sizeof *o->split.state);
     o->link = nd_mallocn(n1, sizeof *o->link);
-    o->split.doc_ncut = nd_calloc(nd1, sizeof *o->split.doc_ncut);
-    o->split.doc_cutline = nd_calloc(nd1, sizeof *o->split.doc_cutline);
-    o->split.doc_split = nd_calloc(nd1, sizeof *o->split.doc_split);
     if (!pt->doc || !pt->off || !pt->len || !pt->line || !o->split.phash || !o->split.chars ||
-        !o->split.state || !o->link || !o->split.doc_ncut || !o->split.doc_cutline ||
-        !o->split.doc_split)
+        !o->split.state || !o->link)
         return ND_ERR_NOMEM;
     return ND_OK;
+}
+
+/* Step 4, for a sparse report: the report's paragraph counts
+ * (nd_report_count over each rank's rows), summed on rank 0 into
+ * o->sparse.count (allocated there). */
+static void reduce_counts(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l,
+                          nd_front_out *o) {
+    size_t nd = in->docs->n;
+    nd_para_counts mine, *all = &o->sparse.count;
+    if (nd_para_counts_init(&mine, nd) != ND_OK) must(c, NULL);
+    if (c->rank == 0 && nd_para_counts_init(all, nd) != ND_OK) must(c, NULL);
+    nd_report_count(in->opt, l->pt.doc, l->chars, l->n, &mine);
+    uint64_t tot[3] = {mine.chars, mine.short_paragraphs, mine.comparable}, sum[3] = {0, 0, 0};
+    int cnt = (int)nd, root = c->rank == 0;
+    MPI_Reduce(mine.d_paragraphs, root ? all->d_paragraphs : NULL, cnt, MPI_UINT64_T, MPI_SUM, 0,
+               c->comm);
+    MPI_Reduce(mine.d_chars, root ? all->d_chars : NULL, cnt, MPI_UINT64_T, MPI_SUM, 0, c->comm);
+    MPI_Reduce(mine.d_comparable, root ? all->d_comparable : NULL, cnt, MPI_UINT64_T, MPI_SUM, 0,
+               c->comm);
+    MPI_Reduce(tot, sum, 3, MPI_UINT64_T, MPI_SUM, 0, c->comm);
+    if (c->rank != 0) c->st.bytes_sent += (uint64_t)nd * 24 + 24;
+    if (root) {
+        all->chars = sum[0];
+        all->short_paragraphs = sum[1];
+        all->comparable = sum[2];
+    }
+    nd_para_counts_release(&mine);
 }
 
 /* Step 4: the per-document arrays, reduced to rank 0 (which marks the
@@ -1453,15 +1497,31 @@ static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const local_rows *l, nd_
     free(chg_all);
 }
 
-/* Step 8 on rank 0: its own rows, then every other rank's, in rank order. */
-static void gather_rows(nd_mpi_ctx *c, const local_rows *l, const uint64_t *counts,
-                        nd_front_out *o) {
+/* m packed rows of ids base .. on rank 0: into the whole run's arrays, or,
+ * for a sparse report, appended to its rows file (at id x ROW_BYTES, as
+ * they come in id order); the clusterable ones counted in o->ncl. */
+static nd_status take_rows(const unsigned char *buf, size_t m, size_t base, nd_front_out *o) {
+    for (size_t i = 0; i < m; i++) o->ncl += buf[i * ROW_BYTES + 28] != ND_PARA_SHORT;
+    if (o->sparse.rows.fd < 0) { /* the whole run's arrays */
+        unpack_rows(buf, m, base, o);
+        return ND_OK;
+    }
+    uint64_t at = 0;
+    ND_TRY(nd_spill_write(&o->sparse.rows, buf, m * ROW_BYTES, &at));
+    return at == (uint64_t)base * ROW_BYTES ? ND_OK : ND_ERR_INTERNAL;
+}
+
+/* Step 8 on rank 0: its own rows, then every other rank's, in rank order
+ * (all of them received also after a failure, whose status is returned). */
+static nd_status gather_rows(nd_mpi_ctx *c, const local_rows *l, const uint64_t *counts,
+                             nd_front_out *o) {
+    nd_status st = ND_OK;
     size_t per = ROWS_MSG_BYTES / ROW_BYTES;
     unsigned char *buf = must(c, nd_mallocn(per, ROW_BYTES));
     for (size_t i0 = 0; i0 < l->n; i0 += per) {
         size_t m = ND_MIN(per, l->n - i0);
         pack_rows(l, i0, m, buf);
-        unpack_rows(buf, m, i0, o);
+        if (st == ND_OK) st = take_rows(buf, m, i0, o);
     }
     size_t base = l->n;
     for (int k = 1; k < c->size; k++) {
@@ -1476,13 +1536,60 @@ static void gather_rows(nd_mpi_ctx *c, const local_rows *l, const uint64_t *coun
                 fprintf(stderr, "neardup-mpi: rank 0: malformed rows from rank %d\n", k);
                 MPI_Abort(c->comm, 3);
             }
-            unpack_rows(buf, m, base, o);
+            if (st == ND_OK) st = take_rows(buf, m, base, o);
             base += m;
             left -= m;
             c->st.bytes_recv += (uint64_t)bytes;
         }
     }
     free(buf);
+    return st;
+}
+
+/* Step 10 on rank 0, for a sparse report: the paragraphs it holds - every
+ * vertex of the forest e[0 .. ne) (root << 32 | member), ascending - as
+ * o->sparse.held, their rows read back from the rows file into the arrays
+ * (alloc_rows), and each member linked under its root in that numbering. */
+static nd_status hold_rows(nd_mpi_ctx *c, const nd_split_in *in, const uint64_t *e, size_t ne,
+                           uint64_t total, nd_front_out *o) {
+    nd_status st = ND_OK;
+    size_t k = 0, m = 0;
+    uint64_t *all = must(c, nd_mallocn(2 * ne + 1, sizeof *all));
+    uint64_t *tmp = must(c, nd_mallocn(2 * ne + 1, sizeof *tmp));
+    unsigned char *buf = NULL;
+    for (size_t i = 0; i < ne; i++) {
+        all[k++] = e[i] >> 32;
+        all[k++] = (uint32_t)e[i];
+    }
+    nd_sort_u64(all, tmp, k);
+    free(tmp);
+    uint32_t *held = must(c, nd_mallocn(k + 1, sizeof *held));
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || all[i] != held[m - 1]) held[m++] = (uint32_t)all[i];
+    free(all);
+    o->sparse.held = held;
+    o->sparse.np_all = (size_t)total;
+    ND_CHECK(alloc_rows(o, m, in->opt->max_paragraph_bytes));
+    /* windows of up to `per` rows, read from the first row not yet read */
+    size_t per = ROWS_MSG_BYTES / ROW_BYTES;
+    buf = must(c, nd_mallocn(per, ROW_BYTES));
+    uint64_t w0 = 0, w1 = 0; /* ids of the window */
+    for (size_t i = 0; i < m; i++) {
+        if (held[i] < w0 || held[i] >= w1) {
+            w0 = held[i];
+            w1 = ND_MIN(w0 + per, total);
+            ND_CHECK(
+                nd_spill_read(&o->sparse.rows, w0 * ROW_BYTES, buf, (size_t)(w1 - w0) * ROW_BYTES));
+        }
+        nd_row row;
+        nd_row_unpack(buf + (size_t)(held[i] - w0) * ROW_BYTES, &row);
+        put_row(o, i, &row);
+    }
+    for (size_t i = 0; i < ne; i++)
+        o->link[index_of(held, m, (uint32_t)e[i])] = index_of(held, m, (uint32_t)(e[i] >> 32));
+out:
+    free(buf);
+    return st;
 }
 
 /* Step 8 on the other ranks. */
@@ -1555,12 +1662,23 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
         st = ND_ERR_INVALID;
         goto out;
     }
-    if (c->rank == 0) st = alloc_whole(out, (size_t)total, docs->n, in->opt->max_paragraph_bytes);
+    /* rank 0 holds every row (clean reads them all; passages, as not yet
+     * shared, too), else a sparse report: the rows in a file, only the
+     * clusters' in memory */
+    int sparse = !c->dense && !in->opt->passages;
+    if (c->rank == 0) st = alloc_docs(out, docs->n);
+    if (c->rank == 0 && st == ND_OK && !sparse)
+        st = alloc_rows(out, (size_t)total, in->opt->max_paragraph_bytes);
+    if (c->rank == 0 && st == ND_OK && sparse) {
+        int err = 0;
+        st = nd_spill_open(&out->sparse.rows, in->tmpdir, &err);
+    }
     st = status_vote(c, st);
     ND_CHECK(st);
 
     /* 4. per document; 5. exact groups; 6. LSH buckets; 7. pairs; 8. rows */
     reduce_docs(c, docs, &l, out);
+    if (sparse) reduce_counts(c, in, &l, out);
     double t2 = now_seconds();
     nd_exec_begin(x, ND_STAGE_EXACT, 0);
     ND_CHECK(exchange_exact(c, x, in, base, &l));
@@ -1571,12 +1689,11 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     c->st.pairs = pairs.n;
     ND_CHECK(status_vote(c, route_pairs(c, base, &pairs, &owned)));
     nd_pairs_release(&pairs);
-    if (c->rank == 0) {
-        gather_rows(c, &l, counts, out);
-        for (size_t p = 0; p < (size_t)total; p++) out->ncl += out->split.state[p] != ND_PARA_SHORT;
-    } else {
+    if (c->rank == 0)
+        st = gather_rows(c, &l, counts, out);
+    else
         send_rows(c, &l);
-    }
+    ND_CHECK(status_vote(c, st));
 
     /* 9. the verification of each rank's candidate pairs */
     double t4 = now_seconds(), c4 = cpu_seconds();
@@ -1594,8 +1711,20 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     /* 10. clusters; 11. similarities; 12. the changed flags again */
     double t5 = now_seconds();
     merge_forests(c, &l, &owned, pass, &forest, &nf);
-    for (size_t i = 0; i < nf; i++) out->link[(uint32_t)forest[i]] = (uint32_t)(forest[i] >> 32);
+    if (c->rank == 0 && sparse)
+        st = hold_rows(c, in, forest, nf, total, out);
+    else if (c->rank == 0)
+        for (size_t i = 0; i < nf; i++)
+            out->link[(uint32_t)forest[i]] = (uint32_t)(forest[i] >> 32);
+    ND_CHECK(status_vote(c, st));
     ND_CHECK(answer_sims(c, x, r, in, base, &l, &owned, jac, forest, nf, out));
+    if (c->rank == 0 && sparse) /* the pairs in the held rows' numbering */
+        for (size_t i = 0; i < out->pairs.n; i++) {
+            size_t m = out->split.pt->n;
+            uint64_t v = out->pairs.v[i];
+            out->pairs.v[i] = (uint64_t)index_of(out->sparse.held, m, (uint32_t)(v >> 32)) << 32 |
+                              index_of(out->sparse.held, m, (uint32_t)v);
+        }
     c->st.t_cluster = now_seconds() - t5;
     reduce_changed(c, docs);
     if (c->rank != 0) out->stop = 1;
