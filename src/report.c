@@ -438,13 +438,20 @@ out:
 
 /* Readies the text accessor's lock and reader (after r->docs is set). */
 static nd_status report_text_init(nd_report *r) {
+    for (unsigned k = 0; k < ND_ROW_SLOTS; k++)
+        if (pthread_mutex_init(&r->row_lock[k], NULL) != 0) {
+            while (k--) pthread_mutex_destroy(&r->row_lock[k]);
+            return ND_ERR_NOMEM;
+        }
     for (unsigned k = 0; k < ND_SPAN_READERS; k++)
         if (pthread_mutex_init(&r->span_lock[k], NULL) != 0) {
             while (k--) pthread_mutex_destroy(&r->span_lock[k]);
+            for (unsigned j = 0; j < ND_ROW_SLOTS; j++) pthread_mutex_destroy(&r->row_lock[j]);
             return ND_ERR_NOMEM;
         }
     if (pthread_mutex_init(&r->text_lock, NULL) != 0) {
         for (unsigned k = 0; k < ND_SPAN_READERS; k++) pthread_mutex_destroy(&r->span_lock[k]);
+        for (unsigned k = 0; k < ND_ROW_SLOTS; k++) pthread_mutex_destroy(&r->row_lock[k]);
         return ND_ERR_NOMEM;
     }
     for (unsigned k = 0; k < ND_SPAN_READERS; k++) nd_reader_init(&r->span_rd[k], &r->docs);
@@ -770,6 +777,32 @@ nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ah
     return fetch_row(r, rd, &row, ahead, out);
 }
 
+/* Row i of a sparse report's rows file, read a block at a time into the
+ * block's slot. */
+static nd_status file_row(const nd_report *r, size_t i, nd_row *row) {
+    nd_report *w = (nd_report *)(uintptr_t)r; /* the slots only */
+    uint64_t first = (uint64_t)i / ND_ROW_BLOCK * ND_ROW_BLOCK;
+    unsigned k = (unsigned)(i / ND_ROW_BLOCK % ND_ROW_SLOTS);
+    nd_status st = ND_OK;
+    if (r->sp.rows.fd < 0) return ND_ERR_INTERNAL;
+    pthread_mutex_lock(&w->row_lock[k]);
+    if (!w->row_n[k] || w->row_first[k] != first) {
+        size_t n = (size_t)ND_MIN((uint64_t)ND_ROW_BLOCK, r->sp.np_all - first);
+        w->row_n[k] = 0;
+        if (!w->row_buf[k] && !(w->row_buf[k] = nd_mallocn(ND_ROW_BLOCK, ND_ROW_BYTES)))
+            st = ND_ERR_NOMEM;
+        if (st == ND_OK)
+            st = nd_spill_read(&r->sp.rows, first * ND_ROW_BYTES, w->row_buf[k], n * ND_ROW_BYTES);
+        if (st == ND_OK) {
+            w->row_first[k] = first;
+            w->row_n[k] = n;
+        }
+    }
+    if (st == ND_OK) nd_row_unpack(w->row_buf[k] + (i - first) * ND_ROW_BYTES, row);
+    pthread_mutex_unlock(&w->row_lock[k]);
+    return st;
+}
+
 /* Paragraph i of the run (a run id): its row, and *k its row in the tables
  * (i itself unless the report is sparse; SIZE_MAX for a paragraph a sparse
  * report does not hold, whose row is read from its file).  ND_ERR_IO. */
@@ -785,12 +818,8 @@ static nd_status para_row(const nd_report *r, size_t i, nd_row *row, size_t *k) 
                 hi = mid;
         }
         if (lo == r->pt.n || r->sp.held[lo] != i) {
-            unsigned char b[ND_ROW_BYTES];
             *k = SIZE_MAX;
-            if (r->sp.rows.fd < 0) return ND_ERR_INTERNAL;
-            ND_TRY(nd_spill_read(&r->sp.rows, (uint64_t)i * ND_ROW_BYTES, b, sizeof b));
-            nd_row_unpack(b, row);
-            return ND_OK;
+            return file_row(r, i, row);
         }
         *k = lo;
     }
@@ -833,7 +862,9 @@ void nd_report_free(nd_report *r) {
             nd_reader_release(&r->span_rd[k]);
             pthread_mutex_destroy(&r->span_lock[k]);
         }
+        for (unsigned k = 0; k < ND_ROW_SLOTS; k++) pthread_mutex_destroy(&r->row_lock[k]);
     }
+    for (unsigned k = 0; k < ND_ROW_SLOTS; k++) free(r->row_buf[k]);
     for (struct nd_text_chunk *c = r->text, *next; c; c = next) {
         next = c->next;
         free(c);
@@ -934,7 +965,7 @@ nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *o
     nd_row row;
     size_t k;
     nd_status st = para_row(r, i, &row, &k);
-    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno, NULL);
+    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno ? errno : EIO, NULL);
     ND_TRY(st);
     /* a decoded document's paragraphs are given in its original bytes */
     const nd_doc *d = &r->docs.docs[row.doc];
@@ -980,7 +1011,7 @@ nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **te
     nd_row row;
     size_t k;
     nd_status st = para_row(r, i, &row, &k);
-    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno, NULL);
+    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno ? errno : EIO, NULL);
     ND_TRY(st);
     const nd_doc *d = &r->docs.docs[row.doc];
     if (d->data || row.len == 0) {

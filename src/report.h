@@ -19,7 +19,9 @@
 #include "spill.h"
 #include "split.h"
 
-#define ND_SPAN_READERS 4 /* readers of passages' texts (span_text) */
+#define ND_SPAN_READERS 4    /* readers of passages' texts (span_text) */
+#define ND_ROW_SLOTS    4    /* blocks of a sparse report's rows file */
+#define ND_ROW_BLOCK    1024 /* rows a block */
 
 /* One paragraph's row as a file or a message holds it (nd_row_pack),
  * ND_ROW_BYTES bytes in host byte order:
@@ -125,6 +127,13 @@ struct nd_report {
      * and sim hold the paragraphs held[0 .. pt.n), the cluster members
      * are run ids once nd_report_finish is done; NULL held: all of them */
     nd_report_sparse sp;
+    /* blocks of sp.rows read back (para_row): block b in slot b % ND_ROW_SLOTS,
+     * each under its own lock, so that the JSON writer's tasks, which ask
+     * for consecutive paragraphs, read the file a block at a time */
+    pthread_mutex_t row_lock[ND_ROW_SLOTS];
+    uint64_t row_first[ND_ROW_SLOTS]; /* id of the block's first row */
+    size_t row_n[ND_ROW_SLOTS];       /* rows in the slot (0: empty) */
+    unsigned char *row_buf[ND_ROW_SLOTS];
 };
 
 /* Records the system error behind an ND_ERR_IO a call on r is about to

@@ -359,6 +359,12 @@ static uint64_t round_budget(const nd_split_in *in) {
     return ND_MAX(ND_MIN(in->limit / 4, ND_ROUND_MAX), (uint64_t)1 << 16);
 }
 
+/* Rows a message of step 8 carries at most (ROWS_MSG_BYTES, or a round's
+ * budget when --memory makes that smaller: rank 0's buffer for them). */
+static size_t rows_per_msg(const nd_split_in *in) {
+    return (size_t)ND_MIN((uint64_t)ROWS_MSG_BYTES, round_budget(in)) / ROW_BYTES;
+}
+
 /* Bytes a row's band entry costs in a round: the entry, its copy in the
  * send buffer, what is received for it, and sort scratch. */
 #define ROUND_ENTRY_BYTES 32u
@@ -1513,10 +1519,10 @@ static nd_status take_rows(const unsigned char *buf, size_t m, size_t base, nd_f
 
 /* Step 8 on rank 0: its own rows, then every other rank's, in rank order
  * (all of them received also after a failure, whose status is returned). */
-static nd_status gather_rows(nd_mpi_ctx *c, const local_rows *l, const uint64_t *counts,
-                             nd_front_out *o) {
+static nd_status gather_rows(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l,
+                             const uint64_t *counts, nd_front_out *o) {
     nd_status st = ND_OK;
-    size_t per = ROWS_MSG_BYTES / ROW_BYTES;
+    size_t per = rows_per_msg(in);
     unsigned char *buf = must(c, nd_mallocn(per, ROW_BYTES));
     for (size_t i0 = 0; i0 < l->n; i0 += per) {
         size_t m = ND_MIN(per, l->n - i0);
@@ -1571,7 +1577,7 @@ static nd_status hold_rows(nd_mpi_ctx *c, const nd_split_in *in, const uint64_t 
     o->sparse.np_all = (size_t)total;
     ND_CHECK(alloc_rows(o, m, in->opt->max_paragraph_bytes));
     /* windows of up to `per` rows, read from the first row not yet read */
-    size_t per = ROWS_MSG_BYTES / ROW_BYTES;
+    size_t per = rows_per_msg(in);
     buf = must(c, nd_mallocn(per, ROW_BYTES));
     uint64_t w0 = 0, w1 = 0; /* ids of the window */
     for (size_t i = 0; i < m; i++) {
@@ -1593,8 +1599,8 @@ out:
 }
 
 /* Step 8 on the other ranks. */
-static void send_rows(nd_mpi_ctx *c, const local_rows *l) {
-    size_t per = ROWS_MSG_BYTES / ROW_BYTES;
+static void send_rows(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l) {
+    size_t per = rows_per_msg(in);
     unsigned char *buf = must(c, nd_mallocn(per, ROW_BYTES));
     for (size_t i0 = 0; i0 < l->n; i0 += per) {
         size_t m = ND_MIN(per, l->n - i0);
@@ -1690,9 +1696,9 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     ND_CHECK(status_vote(c, route_pairs(c, base, &pairs, &owned)));
     nd_pairs_release(&pairs);
     if (c->rank == 0)
-        st = gather_rows(c, &l, counts, out);
+        st = gather_rows(c, in, &l, counts, out);
     else
-        send_rows(c, &l);
+        send_rows(c, in, &l);
     ND_CHECK(status_vote(c, st));
 
     /* 9. the verification of each rank's candidate pairs */

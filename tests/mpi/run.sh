@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/../case_args.sh"
 
 CASES=(seeds seeds-threads1 seeds-options seeds-passages corpus-zh corpus-en
-       containers empty-ranks cross-rank clean errors)
+       containers empty-ranks cross-rank clean errors rank0-memory)
 case_start "${CASES[@]}"
 
 MPI_BIN=${ND_MPI_BIN:-}
@@ -117,6 +117,9 @@ case $CASE in
     same 2 --split blank --threshold 0.6 --shingle 3 -f jsonl --emit-paragraphs "$SEEDS"
     same 4 --min-chars 5 --num-perm 64 --top 50 --preview 40 "$SEEDS"
     same 3 --bands 16 --rows 4 --seed 7 -f csv "$SEEDS"
+    # every paragraph with its text: rank 0 reads the rows it does not
+    # hold back from its rows file
+    same 4 -f json --emit-paragraphs --text "$SEEDS"
     # neardup spills its band keys under --memory 1M; neardup-mpi's ranks
     # keep theirs (a share's fit): the report must not tell
     same 2 --memory 1M -f json "$SEEDS"
@@ -239,6 +242,19 @@ case $CASE in
       > /dev/null 2> "$TMP/e"
     rc=$?
     [ "$rc" -eq 1 ] || fail "clean -: exit $rc, want 1"
+    ;;
+  rank0-memory) # rank 0 holds only the rows of the clusters' members (the
+    # others go to its rows file, the paragraph counts are reduced), so
+    # under --memory its peak stays with the other ranks' (it held 54 bytes
+    # a paragraph of the run more: +7 MB here)
+    gen "$TMP/en" --seed 42 --size-mb 16 --lang en --layout lines
+    same 4 --memory 4M -f jsonl --emit-paragraphs --text "$TMP/en"
+    same 2 --memory 4M -f text "$TMP/en"
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 4 "$MPI_BIN" scan --memory 4M --threads 1 --stats \
+      -f jsonl -o /dev/null "$TMP/en" > /dev/null 2> "$TMP/st"
+    awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-3]$/ { if ($1 == 0) r0 = $NF; else if ($NF > most) most = $NF; ranks++ }
+         END { exit !(ranks == 4 && r0 <= most + 2.0) }' "$TMP/st" \
+      || { fail "--memory 4M: rank 0's peak passes the other ranks' by more than 2 MB"; grep -A5 "per rank" "$TMP/st" | sed 's/^/    /'; }
     ;;
   *) fail "no case '$CASE'" ;;
 esac
