@@ -47,6 +47,21 @@
  * benchmark corpus, about 0.03 s, where the two qsorts it replaces took 0.05 s).
  * The report order (rank, then a, then b) is a total order, so the result
  * depends neither on the order of the records nor on the thread count.
+ *
+ * Sparse reports (nd_report_set_sparse; neardup-mpi's rank 0).  A report
+ * may hold the rows of some paragraphs only - the members of clusters,
+ * which are what its statistics and writers read by id - numbered densely
+ * in run-id order, with the paragraph counts that need every paragraph
+ * (per document paragraphs, characters and comparable characters; the
+ * corpus's characters, short paragraphs and comparable characters) given
+ * by its producer, who counted them with nd_report_count (the function the
+ * document tasks use) over all of them in pieces, and every row in a file.
+ * The clusters come in the held numbering, so the tasks above read the held
+ * rows directly; at the end nd_report_finish turns the members into run
+ * ids.  The accessors take run ids: a held paragraph is found by binary
+ * search, any other is read from the file (--emit-paragraphs), a block of
+ * ND_ROW_BLOCK rows at a time into one of ND_ROW_SLOTS slots, each under
+ * its own lock (the JSON writer's tasks ask for consecutive ids).
  */
 #include "report.h"
 #include "stage.h"

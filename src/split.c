@@ -495,13 +495,52 @@ static nd_status push_span(nd_paratab *pt, uint32_t doc, const uint8_t *data, si
     return ND_OK;
 }
 
+size_t nd_split_cut(const uint8_t *data, size_t size, size_t at) {
+    if (at == 0) return 0;
+    if (at >= size) return size;
+    /* the first line start at or after at: after a LF, or a CR not
+     * followed by a LF, at or after byte at - 1 */
+    size_t i = at - 1;
+    while (i < size && data[i] != '\n' &&
+           !(data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n')))
+        i++;
+    if (i >= size) return size;
+    line_it it = line_start(data + i + 1, size - i - 1); /* (cr: of the rest only) */
+    it.d = data;
+    it.size = size;
+    it.pos = i + 1;
+    size_t s, e;
+    while (line_next(&it, &s, &e))
+        if (is_blank(data + s, e - s)) return s;
+    return size;
+}
+
 nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t size,
                             nd_split_mode mode, nd_split_mode *used) {
+    return nd_split_range(pt, doc, data, size, 0, size, mode, used);
+}
+
+nd_status nd_split_range(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t size,
+                         size_t from, size_t to, nd_split_mode mode, nd_split_mode *used) {
     if (mode == ND_SPLIT_AUTO) mode = nd_split_detect(data, size);
     if (used) *used = mode;
     pt->ncut = 0;
     pt->cut_line = 0;
-    line_it it = line_start(data, size);
+    to = ND_MIN(to, size);
+    from = ND_MIN(from, to);
+    line_it it = line_start(data + from, to - from);
+    it.d = data; /* positions stay the document's */
+    it.pos = from;
+    it.size = to;
+    if (from && !memchr(data, '\r', from)) { /* the lines before the range */
+        for (const uint8_t *p = data, *end = data + from; (p = memchr(p, '\n', (size_t)(end - p)));
+             p++)
+            it.lineno++;
+    } else {
+        for (size_t i = 0; i < from; i++)
+            if (data[i] == '\n' || (data[i] == '\r' && !(i + 1 < size && data[i + 1] == '\n')))
+                it.lineno++;
+    }
     size_t s, e;
     size_t bstart = 0, bend = 0;
     uint32_t bline = 0;

@@ -40,6 +40,19 @@ nd_status nd_paratab_reserve(nd_paratab *pt, size_t need);
 nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t size,
                             nd_split_mode mode, nd_split_mode *used);
 
+/* nd_split_document for the paragraphs of bytes [from, to) of the text
+ * only (the split mode decided over the whole text; lines numbered from the
+ * text's start), where from and to are cut points (nd_split_cut): the
+ * pieces of a text cut at such points give together exactly the text's
+ * paragraphs.  pt->ncut and pt->cut_line are the range's. */
+nd_status nd_split_range(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t size,
+                         size_t from, size_t to, nd_split_mode mode, nd_split_mode *used);
+
+/* A cut point at or after byte at: the start of the first blank line that
+ * starts there or later, or size (0 for at 0).  Paragraphs never cross
+ * one, in either split mode, and a line's terminator is never cut. */
+size_t nd_split_cut(const uint8_t *data, size_t size, size_t at);
+
 /* The decision ND_SPLIT_AUTO makes for this text: ND_SPLIT_BLANK or LINE. */
 nd_split_mode nd_split_detect(const uint8_t *data, size_t size);
 

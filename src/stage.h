@@ -123,6 +123,11 @@ typedef struct nd_split_in {
      * paragraphs keep their global document ids, the per-document arrays
      * stay zero outside the share. */
     size_t doc_first, doc_end;
+    /* And of document doc_first only the paragraphs from its cut point at
+     * or after byte first_at (nd_split_cut; 0: from its start), of document
+     * doc_end - 1 only those before its cut point at or after byte end_at
+     * (0: to its end): one large document cut across ranks. */
+    uint64_t first_at, end_at;
 } nd_split_in;
 
 typedef struct nd_split_out {

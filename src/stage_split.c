@@ -150,7 +150,12 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
             continue;
         }
         ND_TRY(st);
-        ND_TRY(nd_split_document(pt, (uint32_t)d, data, doc->size, opt->split, &used));
+        size_t from = 0, to = doc->size; /* a piece of a document (nd_split_in) */
+        if (d == w->in->doc_first && w->in->first_at)
+            from = nd_split_cut(data, doc->size, (size_t)w->in->first_at);
+        if (w->in->doc_end && d + 1 == w->in->doc_end && w->in->end_at)
+            to = nd_split_cut(data, doc->size, (size_t)w->in->end_at);
+        ND_TRY(nd_split_range(pt, (uint32_t)d, data, doc->size, from, to, opt->split, &used));
         w->out->doc_split[d] = (unsigned char)used;
         ND_TRY(ND_GROW(s->ph, s->ph_cap, pt->n ? pt->n : 1));
         for (size_t i = n0; i < pt->n; i++)

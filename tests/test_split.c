@@ -1,5 +1,6 @@
 /* test_split.c - the three split modes, line numbers, spans, auto detection. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nd_internal.h"
@@ -366,4 +367,80 @@ Test(split, avx2_line_summaries_vote_as_the_byte_loop) {
         voted += va[1] + va[2];
     }
     cr_assert_gt(voted, 10000u);
+}
+
+static uint64_t next_rand(uint64_t *x) { /* xorshift64 */
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* A text cut at cut points (nd_split_cut) and split range by range
+ * (nd_split_range) gives the paragraphs of the whole text: the same spans,
+ * lines, and cut-at-max pieces, in every mode, for LF, CRLF and lone-CR
+ * texts with blank lines of white space (neardup-mpi cuts one large file
+ * across its ranks so). */
+Test(split, ranges_between_cut_points_give_the_whole_texts_paragraphs) {
+    static const char *bits[] = {"alpha beta",
+                                 "gamma",
+                                 " ",
+                                 "",
+                                 "\t",
+                                 "delta epsilon zeta eta",
+                                 "\xe3\x80\x80",
+                                 "theta",
+                                 "iota kappa lambda mu nu xi omicron"};
+    static const char *ends[] = {"\n", "\r\n", "\r"};
+    uint64_t seed = 42;
+    for (int round = 0; round < 300; round++) {
+        char text[4096];
+        size_t n = 0;
+        int lines = 1 + (int)(next_rand(&seed) % 40);
+        for (int i = 0; i < lines; i++) {
+            const char *b = bits[next_rand(&seed) % (sizeof bits / sizeof bits[0])];
+            const char *e = ends[round % 3 == 2 ? next_rand(&seed) % 3 : (size_t)(round % 3)];
+            n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", b, i + 1 < lines ? e : "");
+        }
+        for (int m = 0; m < 3; m++) {
+            nd_split_mode mode = m == 0 ? ND_SPLIT_LINE : m == 1 ? ND_SPLIT_BLANK : ND_SPLIT_AUTO;
+            nd_paratab whole = {0}, parts = {0};
+            whole.max_len = parts.max_len = 12; /* long lines and blocks are cut too */
+            nd_split_mode used = ND_SPLIT_AUTO, used2 = ND_SPLIT_AUTO;
+            const uint8_t *d = (const uint8_t *)text;
+            cr_assert_eq(nd_split_document(&whole, 3, d, n, mode, &used), ND_OK);
+            /* three cuts, ascending */
+            size_t at[5] = {0, 0, 0, 0, n};
+            for (int k = 1; k <= 3; k++) at[k] = next_rand(&seed) % (n + 1);
+            for (int k = 1; k <= 3; k++)
+                for (int j = k + 1; j <= 3; j++)
+                    if (at[j] < at[k]) {
+                        size_t t = at[j];
+                        at[j] = at[k];
+                        at[k] = t;
+                    }
+            size_t ncut = 0;
+            for (int k = 0; k < 4; k++) {
+                size_t from = nd_split_cut(d, n, at[k]),
+                       to = k == 3 ? n : nd_split_cut(d, n, at[k + 1]);
+                cr_assert_leq(from, to);
+                cr_assert_eq(nd_split_range(&parts, 3, d, n, from, to, mode, &used2), ND_OK);
+                cr_assert_eq(used2, used);
+                ncut += parts.ncut;
+            }
+            cr_assert_eq(parts.n, whole.n, "round %d mode %d: %zu paragraphs, want %zu", round, m,
+                         parts.n, whole.n);
+            cr_assert_eq(ncut, whole.ncut);
+            for (size_t i = 0; i < whole.n; i++) {
+                cr_assert_eq(parts.off[i], whole.off[i], "round %d mode %d paragraph %zu", round, m,
+                             i);
+                cr_assert_eq(parts.len[i], whole.len[i]);
+                cr_assert_eq(parts.line[i], whole.line[i], "round %d mode %d paragraph %zu line",
+                             round, m, i);
+                cr_assert_eq(parts.doc[i], 3u);
+            }
+            nd_paratab_release(&whole);
+            nd_paratab_release(&parts);
+        }
+    }
 }

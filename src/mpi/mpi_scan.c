@@ -26,10 +26,15 @@
  * member) per clustered paragraph and no candidate pair.  Each of those
  * goes back to the rank that verified that pair if it was a candidate,
  * which answers the member's similarity as the cluster stage would.  Rank
- * 0 receives the paragraph rows (32 bytes each), the forest and the
- * similarities, and hands them to the unchanged driver
- * (nd_scanner_run_front, scan_hook.h), whose cluster stage orders the
- * clusters and finds every similarity among the pairs it is given; the
+ * 0 receives the paragraph rows (32 bytes each) into a file, the report's
+ * paragraph counts reduced from the ranks, the forest and the
+ * similarities; it keeps in memory the rows of the clusters' members only
+ * (read back from the file), renumbered densely, and hands them to the
+ * unchanged driver (nd_scanner_run_front, scan_hook.h), whose cluster stage
+ * orders the clusters and finds every similarity among the pairs it is
+ * given, and whose report is "sparse" (report.h, nd_report_set_sparse): it
+ * holds those rows, takes the counts as given, and reads any other
+ * paragraph a writer asks for (--emit-paragraphs) from the file; the
  * report is written by the existing writers.  No stage has a second
  * implementation, so the report is the one `neardup scan` writes, byte for
  * byte, in every format, and `neardup-mpi clean` writes `neardup clean`'s
@@ -68,10 +73,16 @@
  *      nd_status): any failure stops every rank together;
  *   3. MPI_Allgather of the row counts: every rank knows every share's ids
  *      (the total must stay below 2^32 - 1, the paragraph id's width); rank
- *      0 allocates the whole run's rows; vote;
+ *      0 opens its rows file (under --tmpdir; or, for clean and --passages,
+ *      which read every row, allocates the whole run's rows: "dense");
+ *      vote;
  *   4. per document, MPI_Reduce to rank 0: paragraphs cut (SUM), the line
  *      of the first cut (MAX), the split mode used (MAX) and the changed
- *      flag (MAX) - each is non-zero on the one rank that split it;
+ *      flag (MAX) - each is non-zero on the one rank that split it; and
+ *      the report's paragraph counts (nd_report_count over each rank's
+ *      rows: per document paragraphs, characters and comparable
+ *      characters, for the corpus characters, short paragraphs and
+ *      comparable characters; SUM);
  *   5. exact keys of the representatives, 24 bytes each (low64, high64,
  *      id), to rank exact_owner(key), in rounds that are slices of the key
  *      hash (key_round; EXACT_KEY_BYTES a key against round_budget); each
@@ -93,8 +104,9 @@
  *      every pair its earliest copy is in: always picking the first would
  *      load the first ranks), which sorts them and drops repeats;
  *   8. paragraph rows to rank 0, rank by rank in rank order (at most
- *      ROWS_MSG_BYTES a message); rank 0 copies its own through the same
- *      packing;
+ *      ROWS_MSG_BYTES a message, or round_budget when smaller); rank 0
+ *      copies its own through the same packing, and appends them all to
+ *      its rows file in id order (dense: unpacks them into its arrays);
  *   9. the request round: each rank asks the owners of the paragraphs its
  *      pairs name and it did not split for their rows (8 bytes an id out;
  *      24 back: offset, document, length, hash, line), then runs
@@ -105,14 +117,17 @@
  *  10. the clusters: each rank's star forest of its copies' (first, copy)
  *      and its passing pairs; for s = 1, 2, 4, ... rank r + s sends its
  *      forest (8 bytes an edge) to rank r when r is a multiple of 2s, which
- *      makes the star forest of the two (merge_forests); rank 0 sets each
- *      member's link to its representative;
+ *      makes the star forest of the two (merge_forests); rank 0 reads the
+ *      rows of the forest's vertices back from its file (hold_rows; dense:
+ *      they are in its arrays) and sets each member's link to its
+ *      representative;
  *  11. the similarities: rank 0 sends each forest edge (root << 32 |
  *      member) to pair_owner of it; that rank asks the exact key of the
  *      side it did not split of its rank (8 bytes out, 16 back), answers 1
  *      for equal keys, else its verdict's Jaccard, else runs step 9's
  *      verification on the pairs that were no candidates; the answers (16
- *      bytes) go to rank 0, which merges the ranks' ascending runs;
+ *      bytes) go to rank 0, which merges the ranks' ascending runs (and
+ *      renumbers them as the rows it holds);
  *  12. the changed flags again (MAX to rank 0: steps 9 and 11 read texts).
  * All-to-alls are MPI_Ialltoallv with byte counts; the collectives are
  * non-blocking calls completed by wait_req, which polls with a 1 ms sleep,
@@ -120,8 +135,9 @@
  * matters on an oversubscribed node, and while rank 0 runs the last stages
  * the others wait in an MPI_Ibarrier the same way).
  *
- * On-wire paragraph row to rank 0 (host byte order: the ranks must share
- * one architecture), ROW_BYTES = 32:
+ * On-wire paragraph row to rank 0, as its rows file holds it too (report.h,
+ * nd_row_pack; host byte order: the ranks must share one architecture),
+ * ROW_BYTES = 32:
  *     0  u64 offset of the paragraph in its document's text
  *     8  u32 document id          12  u32 length in bytes
  *    16  u32 line                 20  u32 hash of its bytes (phash)
@@ -146,13 +162,21 @@
  * through buffers sized by --memory.  What grows past --memory: the
  * candidate pairs a rank's buckets give and those it verifies (8 bytes, and
  * 9 for a verdict, a pair), the forest a rank merges (8 bytes a clustered
- * paragraph of the ranks below it in the tree) and, on rank 0, the whole
- * run's rows and the driver's arrays.  Rank 0 holds per paragraph of the
- * run: the paragraph table (20 bytes), hash, characters and link (12),
- * state (1), the union-find (4), cluster and similarity (16) and the
- * report's own per-paragraph flag (1): 54 bytes, and per clustered
- * paragraph a forest edge and a similarity pair (24), besides its own
- * share; nothing per candidate pair.
+ * paragraph of the ranks below it in the tree) and, on rank 0, what the
+ * clusters' members need.  Rank 0 holds, besides its own share and the
+ * per-document arrays every rank has, nothing per paragraph of the run:
+ * the rows go to its rows file (32 bytes a paragraph, on disk under
+ * --tmpdir), through a buffer of at most round_budget bytes, and the
+ * report reads them back in blocks of ND_ROW_BLOCK rows; per clustered
+ * paragraph (a vertex of the forest) its row with its id and link (41
+ * bytes), the union-find, cluster and similarity (20), a forest edge and
+ * a similarity pair (24) and, while the cluster stage runs, its scratch
+ * (about 30): about 115 bytes, not bounded by --memory; nothing per
+ * candidate pair.  (It held 54 bytes a paragraph of the run before the
+ * report was sparse: bench/README.md, "MPI scale-out".)  clean and
+ * --passages still make rank 0 hold every row ("dense", 54 bytes a
+ * paragraph): clean plans from every paragraph, and the passage stage
+ * runs on rank 0.
  *
  * Errors.  MPI errors abort the job (MPI_ERRORS_ARE_FATAL, the default), and
  * so does running out of memory in the middle of an exchange (must()): the
@@ -165,11 +189,11 @@
  * needed).  Standard input ('-') is refused: only rank 0 would read it.
  *
  * Not shared out yet (issue 16 asks for them):
- *   - the report: rank 0 holds every paragraph row (above) and computes the
- *     report's statistics and writes it alone; reducing the statistics and
- *     streaming the report in ordered pieces needs a report model whose
- *     paragraphs are not all in one process (report.c and the writers read
- *     any paragraph by id), so --memory does not bound rank 0;
+ *   - the report's clusters: rank 0 orders them and computes their
+ *     statistics and the document-pair overlaps alone, holding what the
+ *     clusters' members need (above) - the clusters are not spilled, so
+ *     --memory bounds rank 0 only as far as the clustered paragraphs fit;
+ *     clean and --passages keep every row on rank 0;
  *   - every rank walks every path: for plain UTF-8 files that is metadata
  *     and the first 8 KiB of each, but documents in other encodings, gzip
  *     data, JSON Lines and archives are decoded by every rank's walk (into
@@ -275,21 +299,53 @@ static void *must(nd_mpi_ctx *c, void *p) {
     return p;
 }
 
-/* first[0 .. size]: rank r's documents are first[r] .. first[r + 1] - 1,
- * contiguous and balanced by bytes; the same on every rank. */
-static void share_bounds(const nd_doctab *docs, int size, size_t *first) {
-    uint64_t total = 0, before = 0;
+/* A document this large, read from its file as it is (no decoder, no
+ * container), is cut across ranks at paragraph boundaries when a share's
+ * end falls inside it; a smaller or decoded one goes whole to the rank
+ * that holds its middle byte. */
+#define ND_CUT_MIN ((uint64_t)1 << 20)
+
+static int cuttable(const nd_doc *d) {
+    return !d->data && !d->spooled && !d->gzip && d->map.n == 0 && !d->esc.on && !d->cont &&
+           d->size >= ND_CUT_MIN;
+}
+
+/* Where a share starts: document doc, from byte off (0: the whole of it;
+ * else from the cut point at or after off, nd_split_cut). */
+typedef struct share_at {
+    size_t doc;
+    uint64_t off;
+    uint64_t pos; /* the same place in all the documents' bytes */
+} share_at;
+
+/* at[0 .. size]: rank r's share runs from at[r] to at[r + 1], contiguous
+ * and balanced by bytes (rank r's nominal start is byte all x r / size of
+ * the documents' bytes, kept inside a cuttable document, else moved to the
+ * start of the document that holds it or of the next one, whichever holds
+ * less of it); the same on every rank. */
+static void share_bounds(const nd_doctab *docs, int size, share_at *at) {
+    uint64_t total = 0, start = 0;
     for (size_t d = 0; d < docs->n; d++) total += docs->docs[d].size;
-    int r = 0;
-    first[0] = 0;
-    for (size_t d = 0; d < docs->n; d++) {
-        uint64_t mid = before + docs->docs[d].size / 2;
-        int owner = total ? (int)((double)mid / (double)total * size) : 0;
-        if (owner >= size) owner = size - 1;
-        while (r < owner) first[++r] = d; /* ranks r+1 .. owner start here */
-        before += docs->docs[d].size;
+    size_t d = 0;
+    at[0] = (share_at){0, 0, 0};
+    for (int r = 1; r <= size; r++) {
+        uint64_t b = total / (uint64_t)size * (uint64_t)r +
+                     total % (uint64_t)size * (uint64_t)r / (uint64_t)size;
+        while (d < docs->n && start + docs->docs[d].size <= b && r < size)
+            start += docs->docs[d++].size;
+        if (r == size || d == docs->n) {
+            at[r] = (share_at){docs->n, 0, total};
+            continue;
+        }
+        const nd_doc *doc = &docs->docs[d];
+        uint64_t in = b - start; /* b is inside document d: start <= b < its end */
+        if (in && cuttable(doc))
+            at[r] = (share_at){d, in, b};
+        else if (in > doc->size / 2) /* its middle is before b: it stays before */
+            at[r] = (share_at){d + 1, 0, start + doc->size};
+        else
+            at[r] = (share_at){d, 0, start};
     }
-    while (r < size) first[++r] = docs->n;
 }
 
 /* Which rank groups an exact key, and band j's key (a multiply-shift mix,
@@ -381,11 +437,13 @@ static void take_paragraphs(nd_report *r, local_rows *l) {
     r->phash = NULL;
 }
 
-/* Step 2: splits and sketches documents [d0, d1) with the stage files into
- * *l (its paragraph table too, which passes through r while
- * nd_stage_sketch reads it). */
+/* Step 2: splits and sketches documents [d0, d1) - of d0 only from its
+ * cut point at or after byte a, of d1 - 1 only up to its cut point at or
+ * after byte b (0: all of it) - with the stage files into *l (its
+ * paragraph table too, which passes through r while nd_stage_sketch reads
+ * it); bytes: the share's. */
 static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, size_t d0, size_t d1,
-                             local_rows *l) {
+                             uint64_t a, uint64_t b, uint64_t bytes, local_rows *l) {
     nd_status st = ND_OK;
     nd_doctab *docs = nd_report_doctab(r);
     unsigned bands = in->sk.bands;
@@ -393,14 +451,15 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
     nd_split_out sp;
     memset(&pt, 0, sizeof pt);
     memset(&sp, 0, sizeof sp);
-    uint64_t saved = x->input_bytes, bytes = 0;
-    for (size_t d = d0; d < d1; d++) bytes += docs->docs[d].size;
+    uint64_t saved = x->input_bytes;
     size_t nd1 = docs->n ? docs->n : 1;
     sp.pt = &pt;
     if (d1 > d0) {
         nd_split_in in2 = *in;
         in2.doc_first = d0;
         in2.doc_end = d1;
+        in2.first_at = a;
+        in2.end_at = b;
         x->input_bytes = bytes; /* the split's ranges and progress: the share */
         st = nd_stage_split(x, &in2, &sp);
         x->input_bytes = saved;
@@ -1476,9 +1535,11 @@ static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const local_rows *l, nd_
     size_t nd = docs->n, nd1 = nd ? nd : 1;
     uint64_t *ncut = must(c, nd_calloc(nd1, sizeof *ncut)), *ncut_all = NULL;
     unsigned char *chg = must(c, nd_calloc(nd1, 1)), *chg_all = NULL;
+    uint32_t *line = must(c, nd_calloc(nd1, sizeof *line)), *line_all = NULL;
     if (c->rank == 0) {
         ncut_all = must(c, nd_calloc(nd1, sizeof *ncut_all));
         chg_all = must(c, nd_calloc(nd1, 1));
+        line_all = must(c, nd_calloc(nd1, sizeof *line_all));
     }
     for (size_t d = 0; d < nd; d++) {
         ncut[d] = l->doc_ncut[d];
@@ -1486,8 +1547,9 @@ static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const local_rows *l, nd_
     }
     int cnt = (int)nd;
     MPI_Reduce(ncut, ncut_all, cnt, MPI_UINT64_T, MPI_SUM, 0, c->comm);
-    MPI_Reduce(l->doc_cutline, c->rank == 0 ? o->split.doc_cutline : NULL, cnt, MPI_UINT32_T,
-               MPI_MAX, 0, c->comm);
+    /* a document cut across ranks: the first cut's line is the least */
+    for (size_t d = 0; d < nd; d++) line[d] = l->doc_cutline[d] ? l->doc_cutline[d] : UINT32_MAX;
+    MPI_Reduce(line, line_all, cnt, MPI_UINT32_T, MPI_MIN, 0, c->comm);
     MPI_Reduce(l->doc_split, c->rank == 0 ? o->split.doc_split : NULL, cnt, MPI_UNSIGNED_CHAR,
                MPI_MAX, 0, c->comm);
     MPI_Reduce(chg, chg_all, cnt, MPI_UNSIGNED_CHAR, MPI_MAX, 0, c->comm);
@@ -1495,8 +1557,11 @@ static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const local_rows *l, nd_
     if (c->rank == 0)
         for (size_t d = 0; d < nd; d++) {
             o->split.doc_ncut[d] = (size_t)ncut_all[d];
+            o->split.doc_cutline[d] = line_all[d] == UINT32_MAX ? 0 : line_all[d];
             if (chg_all[d]) (void)nd_doctab_mark_changed(docs, d);
         }
+    free(line);
+    free(line_all);
     free(ncut);
     free(ncut_all);
     free(chg);
@@ -1619,7 +1684,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     nd_doctab *docs = nd_report_doctab(r);
     int n = c->size;
     c->in_front = 1;
-    size_t *first = nd_mallocn((size_t)n + 1, sizeof *first);
+    share_at *first = nd_mallocn((size_t)n + 1, sizeof *first);
     uint64_t *counts = must(c, nd_mallocn((size_t)n, sizeof *counts));
     uint64_t *base = must(c, nd_mallocn((size_t)n + 1, sizeof *base));
     uint64_t *forest = NULL;
@@ -1639,11 +1704,12 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     if (st == ND_OK && (docs->stdin_seen || docs->n > (size_t)INT_MAX)) st = ND_ERR_INVALID;
     if (st == ND_OK) {
         share_bounds(docs, n, first);
-        c->st.doc_first = first[c->rank];
-        c->st.doc_end = first[c->rank + 1];
-        for (size_t d = first[c->rank]; d < first[c->rank + 1]; d++)
-            c->st.share_bytes += docs->docs[d].size;
-        st = split_share(x, r, in, first[c->rank], first[c->rank + 1], &l);
+        const share_at *a = &first[c->rank], *b = &first[c->rank + 1];
+        size_t d0 = a->doc, d1 = b->off ? b->doc + 1 : b->doc;
+        c->st.doc_first = d0;
+        c->st.doc_end = d1;
+        c->st.share_bytes = b->pos - a->pos;
+        st = split_share(x, r, in, d0, d1, a->off, b->off, b->pos - a->pos, &l);
         c->st.rows = l.n;
         c->st.batches = l.spilled ? l.nbatches : 0;
     }

@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/../case_args.sh"
 
 CASES=(seeds seeds-threads1 seeds-options seeds-passages corpus-zh corpus-en
-       containers empty-ranks cross-rank clean errors rank0-memory)
+       containers empty-ranks cross-rank clean errors rank0-memory huge-file)
 case_start "${CASES[@]}"
 
 MPI_BIN=${ND_MPI_BIN:-}
@@ -255,6 +255,38 @@ case $CASE in
     awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-3]$/ { if ($1 == 0) r0 = $NF; else if ($NF > most) most = $NF; ranks++ }
          END { exit !(ranks == 4 && r0 <= most + 2.0) }' "$TMP/st" \
       || { fail "--memory 4M: rank 0's peak passes the other ranks' by more than 2 MB"; grep -A5 "per rank" "$TMP/st" | sed 's/^/    /'; }
+    ;;
+  huge-file) # one large file cut across the ranks at paragraph boundaries
+    # (its bytes shared out like many files'): hard-wrapped English (blank
+    # mode), one paragraph a line with CRLF ends, and one among small files
+    gen "$TMP/w" --seed 43 --size-mb 8 --lang en
+    gen "$TMP/l" --seed 42 --size-mb 6 --lang en --layout lines
+    mkdir -p "$TMP/h"
+    cat "$TMP/w"/docs/* > "$TMP/h/wrapped.txt"
+    cat "$TMP/l"/docs/* | sed 's/$/\r/' > "$TMP/h/crlf.txt"
+    for n in 2 4; do every_format "$n" "$TMP/h/wrapped.txt"; done
+    for n in 3 4; do same "$n" -f jsonl --emit-paragraphs "$TMP/h/crlf.txt"; done
+    same 4 -f csv --split line "$TMP/h/wrapped.txt"
+    same 3 -f jsonl "$TMP/w/docs" "$TMP/h/crlf.txt" "$TMP/l/docs"
+    clean_same 4 "$TMP/h/wrapped.txt"
+    # paragraphs cut at --max-paragraph-bytes on every rank: one notice, the
+    # single process's (the sum of the pieces' cuts, the first one's line)
+    "$BIN" scan -f text --max-paragraph-bytes 300 "$TMP/h/wrapped.txt" > "$TMP/ref.out" 2> "$TMP/ref.err"
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 4 "$MPI_BIN" scan -f text --max-paragraph-bytes 300 \
+      "$TMP/h/wrapped.txt" > "$TMP/mpi.out" 2> "$TMP/mpi.err"
+    if ! cmp -s "$TMP/ref.out" "$TMP/mpi.out" || ! grep -q "cut into pieces" "$TMP/ref.err" ||
+       [ "$(grep "cut into pieces" "$TMP/ref.err")" != "$(grep "cut into pieces" "$TMP/mpi.err")" ]; then
+      fail "--max-paragraph-bytes 300: report or notice differs from neardup's"
+      grep "cut into" "$TMP/ref.err" "$TMP/mpi.err" | sed 's/^/    /'
+    else
+      echo "ok   n=4 --max-paragraph-bytes 300: report and notice"
+    fi
+    # the case is what it says: the one file is split by all four ranks
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 4 "$MPI_BIN" scan --stats -o /dev/null "$TMP/h/wrapped.txt" \
+      > /dev/null 2> "$TMP/st"
+    awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-3]$/ { ranks++; if ($2 == "0-1" && $4 > 1000) cut++ }
+         END { exit !(ranks == 4 && cut == 4) }' "$TMP/st" \
+      || { fail "want the file's paragraphs split by all 4 ranks"; grep -A5 "per rank" "$TMP/st" | sed 's/^/    /'; }
     ;;
   *) fail "no case '$CASE'" ;;
 esac
