@@ -88,6 +88,16 @@
  * paragraphs) is 1.20 G instructions, 0.14 s.  Line numbers inside a piece
  * are only counted when another piece follows.
  *
+ * Pieces of one text (nd_split_cut, nd_split_range; neardup-mpi cuts one
+ * large file across its ranks).  A cut point is the start of a blank line:
+ * no paragraph crosses one in either mode (a block ends before it, a line
+ * mode paragraph is one non-blank line), and no line terminator, CRLF
+ * included, is cut.  Splitting the bytes between two cut points, with the
+ * mode decided over the whole text and the line counter started at the
+ * number of line ends before the range, therefore gives exactly the
+ * paragraphs of the whole text that lie there (tests/test_split.c checks
+ * it on random LF, CRLF and CR texts in every mode).
+ *
  * Offsets and lengths are in bytes of the document; a paragraph's span runs
  * from the first byte of its first line to the last byte before its last line
  * terminator, so `clean` can cut it out exactly.

@@ -22,8 +22,11 @@
  * balanced by bytes); each appends its rows to its worker's store, and a
  * second job copies every range's rows to their place in range order
  * (prefix sums of their sizes), so paragraph ids are those of a sequential
- * split.  (One huge
- * document is one task; the stages after this one are split by paragraph.)
+ * split.  (One huge document is one task; the stages after this one are
+ * split by paragraph.  A distributed run may give one rank only a byte
+ * range of its first and last document, nd_split_in.first_at/end_at: the
+ * document is read whole all the same, and nd_split_range splits the
+ * paragraphs between the two cut points.)
  *
  * Fused.  Each task also sketches its paragraphs while the document is in
  * its buffer (nd_sketch_paragraph), staging characters, states and exact

@@ -7,11 +7,19 @@
  *
  * What.  Every rank runs the same command line.  Each walks the paths, so
  * each holds the same document table - sorted paths, dense ids - and
- * computes the same shares: contiguous runs of documents balanced by bytes
- * (share_bounds: a document goes to rank floor(N x the middle of its bytes /
- * all bytes)).  Rank r splits and sketches its share with the single-process
- * stage files - nd_stage_split restricted to documents [doc_first, doc_end)
- * (its one new input), fused with the sketch when it can, else
+ * computes the same shares: contiguous runs of the documents' bytes,
+ * balanced (share_bounds: rank r's share starts at byte all x r / N of
+ * them; a plain file of ND_CUT_MIN bytes or more that holds such a start
+ * is cut there, at the next paragraph boundary - the start of the first
+ * blank line at or after it, nd_split_cut, which both neighbours find in
+ * the same bytes - and any other document goes whole to the share holding
+ * its middle byte).  Rank r splits and sketches its share with the
+ * single-process stage files - nd_stage_split restricted to documents
+ * [doc_first, doc_end) and, in a cut first or last one, to the bytes
+ * between its cut points (first_at, end_at: nd_split_range, the split of a
+ * range with the whole text's split mode and line numbers; the pieces'
+ * paragraphs are exactly the whole text's, so ids stay those of a single
+ * split), fused with the sketch when it can, else
  * nd_stage_sketch over those paragraphs, in batches spilled to disk when
  * the share's band keys pass --memory - on its own threads.  Exact keys and
  * band keys go all-to-all by key hash, and each rank groups the keys it
@@ -77,8 +85,9 @@
  *      which read every row, allocates the whole run's rows: "dense");
  *      vote;
  *   4. per document, MPI_Reduce to rank 0: paragraphs cut (SUM), the line
- *      of the first cut (MAX), the split mode used (MAX) and the changed
- *      flag (MAX) - each is non-zero on the one rank that split it; and
+ *      of the first cut (MIN of the non-zero ones: the pieces of a cut
+ *      file), the split mode used (MAX) and the changed flag (MAX) - each
+ *      is non-zero only on the ranks that split it; and
  *      the report's paragraph counts (nd_report_count over each rank's
  *      rows: per document paragraphs, characters and comparable
  *      characters, for the corpus characters, short paragraphs and
@@ -202,9 +211,13 @@
  *     (device, inode, time), which differs between the nodes of a shared
  *     filesystem, so each rank would still have to look at every file it
  *     reads;
- *   - one huge file is one document, split by one rank (nd_split_document
- *     splits whole documents; cutting one at paragraph boundaries needs its
- *     line count and split mode carried across the cut);
+ *   - reading a cut file: each rank that splits a piece of it reads the
+ *     whole file (as the split stage reads any document: into its buffer,
+ *     or copied to a private file past ND_WHOLE_MAX), since the auto split
+ *     mode is decided over the whole text and the piece's line numbers
+ *     count the lines before it; the split and sketch - the CPU - are
+ *     shared, the reading is not.  Decoded documents (other encodings,
+ *     gzip data, JSON Lines records, archive members) are never cut;
  *   - --passages runs on rank 0 after the gather, unshared; clean writes the
  *     cleaned copy from rank 0;
  *   - messages of the shared scan code say "neardup:", and per-document
