@@ -531,9 +531,12 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     nd_status st = ND_OK;
     nd_report *r = NULL;
     scan_work w;
+    nd_report_sparse sparse; /* a front's (scan_hook.h); released at out */
     double t_start = now_seconds(), t0 = t_start, t1;
     memset(&w, 0, sizeof w);
     w.spill.fd = -1;
+    memset(&sparse, 0, sizeof sparse);
+    sparse.rows.fd = -1;
     if (!sc || !out) return ND_ERR_INVALID;
     if (sc->ran) return ND_ERR_STATE;
     sc->ran = 1;
@@ -595,9 +598,6 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
                         .fuse = 1, /* falls back to the sketch stage when too large */
                         .limit = tm->memory_limit};
     nd_split_out spout = {.pt = &w.pt};
-    nd_report_sparse sparse; /* a front's (scan_hook.h) */
-    memset(&sparse, 0, sizeof sparse);
-    sparse.rows.fd = -1;
     int stop = 0;
     size_t front_ncl = 0;
     if (front) { /* scan_hook.h: stages 1-5 done elsewhere */
