@@ -1107,7 +1107,7 @@ ND_API int nd_compare_sys_errno(const nd_compare *c);
 typedef struct nd_index nd_index;
 
 /* The on-disk format this library reads and writes (meta key "format"). */
-#define ND_INDEX_FORMAT 2
+#define ND_INDEX_FORMAT 3
 
 /* Opens the index at `path`.  create != 0: makes a new index there with
  * *opt (NULL: the defaults; bands and rows are resolved and stored as
@@ -1225,6 +1225,22 @@ typedef enum nd_index_file_state {
  * its content hash decides.  ND_OK, ND_ERR_IO, ND_ERR_NOMEM. */
 ND_API nd_status nd_index_status(
     nd_index *idx, void (*fn)(void *user, const char *path, nd_index_file_state state), void *user);
+
+/* The report of the whole indexed corpus, from the index alone (`neardup
+ * scan --db`): the stored paragraphs, characters, exact keys, band keys and
+ * texts go through the scan's own exact, LSH, verify and cluster stages and
+ * report builder, so *out is the report nd_scanner_run gives for the same
+ * files with the index's options - the files need not exist any more.
+ * Documents come in the order a walk meets their files (by path, component
+ * by component; a file's documents in the order they were read), which is
+ * the order of a scan of the indexed directory.  What is compared comes
+ * from the index; from opt (NULL: the defaults) only threads, memory_limit,
+ * common_docs and max_file_size are taken, and opt->passages must be 0 (the
+ * index holds no passages: ND_ERR_INVALID).  The report holds every
+ * paragraph's text in memory (about the corpus's text).  *out is owned by
+ * the caller (nd_report_free).  ND_ERR_NOMEM, ND_ERR_IO (the database),
+ * ND_ERR_FORMAT (a damaged index), ND_ERR_STATE. */
+ND_API nd_status nd_index_scan(nd_index *idx, const nd_options *opt, nd_report **out);
 
 /* The result of one query: immutable, may be read from many threads, owned
  * by the caller (nd_query_free); it does not refer to the index, which may

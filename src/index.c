@@ -159,6 +159,8 @@
 #include "input.h"
 #include "lsh.h"
 #include "nd_internal.h"
+#include "report.h"
+#include "scan_hook.h"
 #include "sketch.h"
 #include "split.h"
 #include "stage.h"
@@ -205,6 +207,8 @@ enum {
     S_PAGE_BAND,
     S_PAGE_DEL,
     S_PARA_OF_SET,
+    S_SCAN_DOCS,
+    S_SCAN_PARAS,
     S_COUNT_
 };
 
@@ -218,12 +222,12 @@ static const char *const sql_text[S_COUNT_] = {
     [S_FILE_DEL] = "DELETE FROM files WHERE id = ?1",
     [S_FILE_LIKE] = "SELECT id FROM files WHERE path = ?1 OR (path > ?2 AND path < ?3) "
                     "ORDER BY path",
-    [S_DOC_INS] = "INSERT INTO docs(file, name, bytes, paragraphs, chars, split, encoding) "
-                  "VALUES(?1, ?2, ?3, 0, 0, ?4, ?5)",
-    [S_DOC_UPD] = "UPDATE docs SET paragraphs = ?2, chars = ?3 WHERE id = ?1",
-    [S_DOC_GET] = "SELECT name, bytes, paragraphs, chars FROM docs WHERE id = ?1",
-    [S_PARA_INS] = "INSERT INTO paras(doc, off, len, line, chars, sset) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_DOC_INS] = "INSERT INTO docs(file, name, bytes, paragraphs, chars, comparable, split,"
+                  " encoding, gzip, base) VALUES(?1, ?2, ?3, 0, 0, 0, ?4, ?5, ?6, ?7)",
+    [S_DOC_UPD] = "UPDATE docs SET paragraphs = ?2, chars = ?3, comparable = ?4 WHERE id = ?1",
+    [S_DOC_GET] = "SELECT name, bytes, paragraphs, chars, comparable FROM docs WHERE id = ?1",
+    [S_PARA_INS] = "INSERT INTO paras(doc, off, len, line, chars, sset, text) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_FSETS] = "SELECT DISTINCT p.sset FROM docs d JOIN paras p ON p.doc = d.id "
                 "WHERE d.file = ?1 AND p.sset IS NOT NULL",
     [S_PARA_DEL] = "DELETE FROM paras WHERE doc IN (SELECT id FROM docs WHERE file = ?1)",
@@ -244,6 +248,11 @@ static const char *const sql_text[S_COUNT_] = {
     [S_PAGE_BAND] = "SELECT data FROM pages WHERE band = ?1 AND seg = ?2 ORDER BY lo",
     [S_PAGE_DEL] = "DELETE FROM pages WHERE band = ?1 AND seg = ?2",
     [S_PARA_OF_SET] = "SELECT doc, off, len, line, chars FROM paras WHERE sset = ?1",
+    [S_SCAN_DOCS] = "SELECT d.id, f.path, d.name, d.bytes, d.split, d.encoding, d.gzip, d.base"
+                    " FROM docs d JOIN files f ON f.id = d.file",
+    [S_SCAN_PARAS] = "SELECT p.off, p.len, p.line, p.chars, p.sset, p.text, s.text, s.ekey,"
+                     " s.bkeys FROM paras p LEFT JOIN sets s ON s.id = p.sset"
+                     " WHERE p.doc = ?1 ORDER BY p.off",
 };
 
 static const char schema_sql[] =
@@ -253,10 +262,11 @@ static const char schema_sql[] =
     " documents INTEGER NOT NULL, paragraphs INTEGER NOT NULL);"
     "CREATE TABLE docs(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, name TEXT NOT NULL,"
     " bytes INTEGER NOT NULL, paragraphs INTEGER NOT NULL, chars INTEGER NOT NULL,"
-    " split INTEGER NOT NULL, encoding TEXT NOT NULL);"
+    " comparable INTEGER NOT NULL, split INTEGER NOT NULL, encoding TEXT NOT NULL,"
+    " gzip INTEGER NOT NULL, base INTEGER NOT NULL);"
     "CREATE INDEX docs_file ON docs(file);"
     "CREATE TABLE paras(doc INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL,"
-    " line INTEGER NOT NULL, chars INTEGER NOT NULL, sset INTEGER,"
+    " line INTEGER NOT NULL, chars INTEGER NOT NULL, sset INTEGER, text BLOB,"
     " PRIMARY KEY(doc, off)) WITHOUT ROWID;"
     "CREATE INDEX paras_sset ON paras(sset) WHERE sset IS NOT NULL;"
     "CREATE TABLE sets(id INTEGER PRIMARY KEY AUTOINCREMENT, ekey BLOB NOT NULL,"
@@ -1160,6 +1170,8 @@ static nd_status delete_file_rows(nd_index *idx, int64_t fid) {
 struct newset {
     uint64_t hi, lo;
     uint32_t id;
+    uint32_t tlen;  /* its text's bytes (below 2^32: max_paragraph_bytes) */
+    uint64_t thash; /* and their XXH3-64, to tell a copy's bytes apart */
 };
 
 /* The slot of exact key (hi, lo) in idx->fresh: where it is, or the empty
@@ -1210,6 +1222,8 @@ struct pararow {
     uint64_t off, len;
     uint32_t line, chars;
     int64_t sset;
+    const uint8_t *text; /* its own text (in the reader's buffer), or NULL: */
+    size_t tlen;         /* its set's text is its bytes */
 };
 
 #define ROWS_SETS  16
@@ -1220,9 +1234,9 @@ struct pararow {
 static nd_status rows_stmt(nd_index *idx, int k, sqlite3_stmt **out) {
     if (!idx->rows[k]) {
         char sql[4096];
-        const char *head = k ? "INSERT INTO paras(doc, off, len, line, chars, sset) VALUES"
+        const char *head = k ? "INSERT INTO paras(doc, off, len, line, chars, sset, text) VALUES"
                              : "INSERT INTO sets(id, ekey, bkeys, text) VALUES";
-        const char *one = k ? "(?,?,?,?,?,?)" : "(?,?,?,?)";
+        const char *one = k ? "(?,?,?,?,?,?,?)" : "(?,?,?,?)";
         int n = k ? ROWS_PARAS : ROWS_SETS;
         size_t at = (size_t)snprintf(sql, sizeof sql, "%s", head);
         for (int i = 0; i < n && at < sizeof sql; i++)
@@ -1257,6 +1271,11 @@ static void bind_para(sqlite3_stmt *s, int at, const struct pararow *r) {
         sqlite3_bind_int64(s, at + 5, r->sset);
     else
         sqlite3_bind_null(s, at + 5);
+    if (r->text)
+        sqlite3_bind_blob(s, at + 6, r->tlen ? (const void *)r->text : "", (int)r->tlen,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, at + 6);
 }
 
 /* Writes the current document's waiting rows: its new distinct paragraphs,
@@ -1279,7 +1298,7 @@ static nd_status rows_flush(nd_index *idx) {
     }
     for (i = 0; i + ROWS_PARAS <= idx->nnparas; i += ROWS_PARAS) {
         ND_TRY(rows_stmt(idx, 1, &s));
-        for (int r = 0; r < ROWS_PARAS; r++) bind_para(s, 1 + 6 * r, &idx->nparas[i + r]);
+        for (int r = 0; r < ROWS_PARAS; r++) bind_para(s, 1 + 7 * r, &idx->nparas[i + r]);
         ND_TRY(step_done(idx, s));
     }
     for (; i < idx->nnparas; i++) {
@@ -1294,17 +1313,21 @@ static nd_status rows_flush(nd_index *idx) {
 /* The distinct paragraph of a clusterable paragraph (text[0..len-1], exact
  * key ekey, band keys keys): found by its key, or added with its text and
  * band keys, which wait in idx->pend_* for the write's segment.  *id
- * receives its row id. */
+ * receives its row id, *same 1 when the set's text is these very bytes
+ * (else the paragraph keeps its own text: paras.text). */
 static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t *keys,
-                        const uint8_t *text, size_t len, int64_t *id) {
+                        const uint8_t *text, size_t len, int64_t *id, int *same) {
     sqlite3_stmt *s;
     nd_status st = ND_OK;
     uint8_t kb[16];
     hash_bytes(ekey, kb);
     ND_TRY(fresh_room(idx));
     size_t slot = fresh_slot(idx, ekey->high64, ekey->low64);
+    uint64_t th = XXH3_64bits(text, len);
+    *same = 1;
     if (idx->fresh[slot].id) { /* added by this write already */
         *id = idx->fresh[slot].id;
+        *same = idx->fresh[slot].tlen == len && idx->fresh[slot].thash == th;
         return ND_OK;
     }
     if (idx->had_sets) { /* an index that was empty needs no lookup */
@@ -1315,11 +1338,17 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
             sqlite3_bind_int64(s, 1, idx->look[c]);
             int r = step_row(idx, s, &st);
             if (r < 0) return st;
-            int same = r == 1 && sqlite3_column_bytes(s, 0) == 16 &&
-                       memcmp(sqlite3_column_blob(s, 0), kb, 16) == 0;
+            int hit = r == 1 && sqlite3_column_bytes(s, 0) == 16 &&
+                      memcmp(sqlite3_column_blob(s, 0), kb, 16) == 0;
             sqlite3_reset(s);
-            if (same) { /* a dead id has no row: never the same */
+            if (hit) { /* a dead id has no row: never the same */
                 *id = idx->look[c];
+                ND_TRY(stmt(idx, S_SET_TEXT, &s)); /* its bytes, or a copy's? */
+                sqlite3_bind_int64(s, 1, *id);
+                if ((r = step_row(idx, s, &st)) < 0) return st;
+                *same = r == 1 && (size_t)sqlite3_column_bytes(s, 0) == len &&
+                        (len == 0 || memcmp(sqlite3_column_blob(s, 0), text, len) == 0);
+                sqlite3_reset(s);
                 return ND_OK;
             }
         }
@@ -1340,7 +1369,7 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
     ND_TRY(ND_GROW(idx->pend_ids, idx->pend_cap, idx->npend + 1));
     ND_TRY(ND_GROW(idx->pend_keys, kc, (idx->npend + 1) * sb));
     idx->keys_cap = kc;
-    idx->fresh[slot] = (struct newset){ekey->high64, ekey->low64, (uint32_t)*id};
+    idx->fresh[slot] = (struct newset){ekey->high64, ekey->low64, (uint32_t)*id, (uint32_t)len, th};
     idx->fresh_n++;
     idx->pend_ids[idx->npend] = (uint32_t)*id;
     memcpy(idx->pend_keys + idx->npend * sb, keys, bands * sizeof *keys);
@@ -1367,9 +1396,11 @@ static nd_status index_doc(nd_index *idx, nd_doctab *dt, nd_reader *rd, size_t d
     sqlite3_bind_int64(s, 3, (sqlite3_int64)nd_doc_orig_size(doc));
     sqlite3_bind_int(s, 4, (int)used);
     sqlite3_bind_text(s, 5, nd_doc_encoding(doc), -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 6, doc->gzip);
+    sqlite3_bind_int64(s, 7, (sqlite3_int64)nd_doc_orig_base(doc));
     ND_TRY(step_done(idx, s));
     int64_t did = sqlite3_last_insert_rowid(idx->db);
-    uint64_t chars_sum = 0;
+    uint64_t chars_sum = 0, comparable = 0;
     for (size_t i = 0; i < idx->pt.n; i++) {
         const uint8_t *text = data + idx->pt.off[i];
         size_t len = idx->pt.len[i];
@@ -1377,20 +1408,23 @@ static nd_status index_doc(nd_index *idx, nd_doctab *dt, nd_reader *rd, size_t d
         unsigned char state = ND_PARA_SHORT;
         XXH128_hash_t ekey = {0, 0};
         int64_t sid = 0;
+        int same = 0; /* a short paragraph keeps its own text */
         ND_TRY(nd_sketch_paragraph(&idx->sp, &idx->wk, text, len, &chars, &state, &ekey, keys));
-        if (state == ND_PARA_REP) ND_TRY(set_of(idx, &ekey, keys, text, len, &sid));
+        if (state == ND_PARA_REP) ND_TRY(set_of(idx, &ekey, keys, text, len, &sid, &same));
         uint64_t off = nd_doc_orig_off(doc, idx->pt.off[i]);
         uint64_t end = nd_doc_orig_off(doc, idx->pt.off[i] + len);
         ND_TRY(ND_GROW(idx->nparas, idx->nparas_cap, idx->nnparas + 1));
-        idx->nparas[idx->nnparas++] =
-            (struct pararow){did, off, end - off, idx->pt.line[i], chars, sid};
+        idx->nparas[idx->nnparas++] = (struct pararow){
+            did, off, end - off, idx->pt.line[i], chars, sid, same ? NULL : text, len};
         chars_sum += chars;
+        if (chars >= idx->opt.min_chars) comparable += chars; /* as report.c counts */
     }
     ND_TRY(rows_flush(idx));
     ND_TRY(stmt(idx, S_DOC_UPD, &s));
     sqlite3_bind_int64(s, 1, did);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)idx->pt.n);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)chars_sum);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)comparable);
     ND_TRY(step_done(idx, s));
     *paras = idx->pt.n;
     return ND_OK;
@@ -2421,4 +2455,248 @@ nd_status nd_query_overlap(const nd_query *q, size_t i, nd_query_overlap_info *o
     if (!q || !out || i >= q->noverlaps) return ND_ERR_INVALID;
     *out = q->overlaps[i];
     return ND_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The report of the whole indexed corpus (nd_index_scan, scan --db)         */
+/* ------------------------------------------------------------------------ */
+
+/* An indexed document, in the report's order. */
+typedef struct sdoc {
+    int64_t id;
+    char *file; /* its file's path (owned) */
+    char *name; /* its name (owned; moved to the report's document) */
+    uint64_t bytes, base;
+    int split, gzip;
+    char enc[ND_ENC_NAME]; /* "" for utf-8, as the loader leaves it */
+} sdoc;
+
+typedef struct scan_load {
+    nd_index *idx;
+    sdoc *docs;
+    size_t n, cap;
+} scan_load;
+
+static void scan_load_release(scan_load *l) {
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->docs[i].file);
+        free(l->docs[i].name);
+    }
+    free(l->docs);
+    l->docs = NULL;
+    l->n = l->cap = 0;
+}
+
+static int walk_byte(unsigned char c) { return c == '/' ? 1 : c ? c + 1 : 0; }
+
+/* Paths in the order a walk of their common directory meets them (input.c
+ * sorts each directory's names in byte order): component by component, so
+ * "a/b" comes before "a.txt". */
+static int walk_cmp(const char *a, const char *b) {
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    while (*x && *x == *y) {
+        x++;
+        y++;
+    }
+    return walk_byte(*x) - walk_byte(*y);
+}
+
+static int cmp_sdoc(const void *a, const void *b) {
+    const sdoc *x = a, *y = b;
+    int c = walk_cmp(x->file, y->file);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* The indexed documents, in the report's order: by their file's path as a
+ * walk orders it, then (the documents of one JSON Lines file or archive)
+ * in the order they were read. */
+static nd_status scan_docs(nd_index *idx, scan_load *l) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    int r;
+    ND_TRY(stmt(idx, S_SCAN_DOCS, &s));
+    while ((r = step_row(idx, s, &st)) == 1) {
+        if ((st = ND_GROW(l->docs, l->cap, l->n + 1)) != ND_OK) break;
+        sdoc *d = &l->docs[l->n++];
+        memset(d, 0, sizeof *d);
+        const char *f = (const char *)sqlite3_column_text(s, 1);
+        const char *nm = (const char *)sqlite3_column_text(s, 2);
+        const char *enc = (const char *)sqlite3_column_text(s, 5);
+        d->id = sqlite3_column_int64(s, 0);
+        d->file = nd_strdup(f ? f : "");
+        d->name = nd_strdup(nm ? nm : "");
+        d->bytes = (uint64_t)sqlite3_column_int64(s, 3);
+        d->split = sqlite3_column_int(s, 4);
+        d->gzip = sqlite3_column_int(s, 6);
+        d->base = (uint64_t)sqlite3_column_int64(s, 7);
+        if (enc && strcmp(enc, "utf-8") != 0) snprintf(d->enc, sizeof d->enc, "%s", enc);
+        if (!d->file || !d->name) {
+            st = ND_ERR_NOMEM;
+            break;
+        }
+    }
+    sqlite3_reset(s);
+    if (r < 0 || st != ND_OK) return st;
+    qsort(l->docs, l->n, sizeof *l->docs, cmp_sdoc);
+    return ND_OK;
+}
+
+/* A segment of a document's offset map (decode.h). */
+static nd_status map_seg(nd_decmap *m, uint64_t dec, uint64_t orig, uint32_t n) {
+    ND_TRY(ND_GROW(m->seg, m->cap, m->n + 1));
+    m->seg[m->n++] = (nd_decmap_seg){dec, orig, n, 1, 0, 0};
+    return ND_OK;
+}
+
+/* Document d's paragraphs, from paragraph *p on (advanced): the table,
+ * characters, states, exact keys and band keys (nd_front_out.bkeys, n1
+ * rows), and the document's text: byte 0, then each paragraph's text (its
+ * own, or its distinct paragraph's when they are the same bytes) and one
+ * byte ('\n'), with a map that gives each paragraph's first and end offset
+ * as the original offsets the index stores (and the document's original
+ * span, base and bytes).  The verification, the similarities and the
+ * writers' previews read these texts as they read a file's. */
+static nd_status scan_doc(nd_index *idx, const sdoc *sd, uint32_t d, nd_front_out *fo, size_t n1,
+                          size_t *p, nd_doc *doc) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    int r;
+    nd_paratab *pt = fo->split.pt;
+    const unsigned bands = idx->opt.bands;
+    size_t tn = 1, tcap = 0;
+    uint8_t *text = NULL;
+    ND_TRY(map_seg(&doc->map, 0, sd->base, 1));
+    ND_TRY(stmt(idx, S_SCAN_PARAS, &s));
+    sqlite3_bind_int64(s, 1, sd->id);
+    while ((r = step_row(idx, s, &st)) == 1) {
+        uint64_t off = (uint64_t)sqlite3_column_int64(s, 0);
+        uint64_t len = (uint64_t)sqlite3_column_int64(s, 1);
+        int has_set = sqlite3_column_type(s, 4) != SQLITE_NULL;
+        int own = sqlite3_column_type(s, 5) != SQLITE_NULL;
+        const void *t = sqlite3_column_blob(s, own ? 5 : 6);
+        size_t tl = (size_t)sqlite3_column_bytes(s, own ? 5 : 6);
+        if (*p >= pt->cap || (has_set && (sqlite3_column_type(s, 6) == SQLITE_NULL ||
+                                          sqlite3_column_bytes(s, 7) != 16 ||
+                                          (size_t)sqlite3_column_bytes(s, 8) != 4u * bands))) {
+            st = fail(idx, ND_ERR_FORMAT, "'%s': a paragraph of '%s' has no text or keys",
+                      idx->path, sd->name);
+            break;
+        }
+        if (!has_set && !own) tl = 0; /* (an empty short paragraph) */
+        if ((st = ND_GROW(text, tcap, tn + tl + 1)) != ND_OK) break;
+        if (tl) memcpy(text + tn, t, tl);
+        text[tn + tl] = '\n';
+        if ((st = map_seg(&doc->map, tn, off, (uint32_t)tl)) != ND_OK ||
+            (st = map_seg(&doc->map, tn + tl, off + len, 1)) != ND_OK)
+            break;
+        size_t i = (*p)++;
+        pt->doc[i] = d;
+        pt->off[i] = tn;
+        pt->len[i] = (uint32_t)tl;
+        pt->line[i] = (uint32_t)sqlite3_column_int64(s, 2);
+        fo->split.chars[i] = (uint32_t)sqlite3_column_int64(s, 3);
+        fo->split.state[i] = has_set ? ND_PARA_REP : ND_PARA_SHORT;
+        if (has_set) {
+            const uint8_t *kb = sqlite3_column_blob(s, 7), *bk = sqlite3_column_blob(s, 8);
+            fo->split.ekey[i].high64 = nd_load_le64(kb);
+            fo->split.ekey[i].low64 = nd_load_le64(kb + 8);
+            for (unsigned j = 0; j < bands; j++) fo->bkeys[(size_t)j * n1 + i] = le32(bk + 4 * j);
+        }
+        tn += tl + 1;
+    }
+    sqlite3_reset(s);
+    if (r >= 0 && st == ND_OK) st = map_seg(&doc->map, tn, sd->base + sd->bytes, 0);
+    if (st != ND_OK || r < 0) {
+        free(text);
+        return st;
+    }
+    if (!text && !(text = malloc(1))) return ND_ERR_NOMEM;
+    text[0] = '\n';
+    doc->heap = text;
+    doc->data = text;
+    doc->size = tn;
+    return ND_OK;
+}
+
+/* scan_hook.h's front, of stages 1 and 2 (sketched): the boxes the index
+ * stores, for the driver to run the exact, LSH, verify and cluster stages
+ * and the report on, as a scan of the files would. */
+static nd_status scan_front(void *user, nd_exec *x, nd_report *r, const nd_split_in *in,
+                            nd_front_out *fo) {
+    scan_load *l = user;
+    nd_index *idx = l->idx;
+    nd_doctab *dt = nd_report_doctab(r);
+    nd_split_out *so = &fo->split;
+    int64_t total = 0;
+    ND_UNUSED(x);
+    ND_UNUSED(in);
+    ND_TRY(scalar(idx, "SELECT count(*) FROM paras", &total));
+    size_t np = (size_t)total, n1 = np ? np : 1, nd1 = l->n ? l->n : 1;
+    fo->sketched = 1;
+    ND_TRY(nd_paratab_reserve(so->pt, n1));
+    so->phash = nd_calloc(n1, sizeof *so->phash);
+    so->chars = nd_calloc(n1, sizeof *so->chars);
+    so->state = nd_calloc(n1, sizeof *so->state);
+    so->ekey = nd_calloc(n1, sizeof *so->ekey);
+    so->doc_ncut = nd_calloc(nd1, sizeof *so->doc_ncut);
+    so->doc_cutline = nd_calloc(nd1, sizeof *so->doc_cutline);
+    so->doc_split = nd_calloc(nd1, sizeof *so->doc_split);
+    fo->bkeys = nd_calloc(n1, (size_t)idx->opt.bands * sizeof *fo->bkeys);
+    if (!so->phash || !so->chars || !so->state || !so->ekey || !so->doc_ncut || !so->doc_cutline ||
+        !so->doc_split || !fo->bkeys)
+        return ND_ERR_NOMEM;
+    size_t p = 0;
+    for (size_t d = 0; d < l->n; d++) {
+        sdoc *sd = &l->docs[d];
+        nd_doc doc;
+        memset(&doc, 0, sizeof doc);
+        nd_status st = scan_doc(idx, sd, (uint32_t)d, fo, n1, &p, &doc);
+        doc.path = sd->name; /* moved */
+        sd->name = NULL;
+        doc.gzip = (unsigned char)(sd->gzip != 0);
+        doc.split = (unsigned char)sd->split;
+        memcpy(doc.enc, sd->enc, sizeof doc.enc);
+        so->doc_split[d] = (unsigned char)sd->split;
+        if (st != ND_OK) {
+            free(doc.heap);
+            nd_decmap_release(&doc.map);
+            free(doc.path);
+            return st;
+        }
+        ND_TRY(nd_doctab_push_doc(dt, &doc));
+    }
+    so->pt->n = p;
+    if (p != np)
+        return fail(idx, ND_ERR_FORMAT, "'%s': %zu paragraphs belong to no document", idx->path,
+                    np - p);
+    return ND_OK;
+}
+
+nd_status nd_index_scan(nd_index *idx, const nd_options *opt, nd_report **out) {
+    nd_status st = ND_OK;
+    nd_scanner *sc = NULL;
+    scan_load l = {.idx = idx};
+    if (!idx || !out) return ND_ERR_INVALID;
+    *out = NULL;
+    ND_TRY(usable(idx));
+    nd_options o = idx->opt; /* what is compared: the index's */
+    if (opt) {               /* how the run goes and what the report counts: the caller's */
+        if (opt->passages)
+            return fail(idx, ND_ERR_INVALID, "'%s' holds no passages (the index has none yet)",
+                        idx->path);
+        o.threads = opt->threads;
+        o.memory_limit = opt->memory_limit;
+        o.common_docs = opt->common_docs;
+        o.max_file_size = opt->max_file_size;
+    }
+    ND_TRY(exec(idx, "BEGIN")); /* one snapshot, while a writer may work */
+    ND_CHECK(scan_docs(idx, &l));
+    ND_CHECK(nd_scanner_new(&o, &sc));
+    nd_scanner_set_diag(sc, idx->diag, idx->diag_user);
+    ND_CHECK(nd_scanner_run_front(sc, scan_front, &l, out));
+out:
+    (void)sqlite3_exec(idx->db, "COMMIT", NULL, NULL, NULL);
+    nd_scanner_free(sc);
+    scan_load_release(&l);
+    return st;
 }

@@ -1631,6 +1631,13 @@ nd_status nd_input_add_path(nd_doctab *dt, nd_input_cfg *cfg, const char *path) 
     return st;
 }
 
+nd_status nd_doctab_push_doc(nd_doctab *dt, nd_doc *doc) {
+    nd_status st = doctab_push(dt, doc);
+    if (st != ND_OK) doc_release(doc);
+    memset(doc, 0, sizeof *doc);
+    return st;
+}
+
 nd_status nd_input_add_buffer(nd_doctab *dt, const char *name, const void *data, size_t len) {
     nd_status st = ND_OK;
     nd_doc doc = {0};

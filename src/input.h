@@ -93,6 +93,13 @@ static inline uint64_t nd_doc_orig_size(const nd_doc *d) {
     if (d->esc.on) return d->esc.len + d->esc.n;
     return d->map.n ? nd_decmap_orig_size(&d->map) - d->map.seg[0].orig : (uint64_t)d->size;
 }
+/* The original offset of d's decoded offset 0 (0 but for a part of a
+ * container): with nd_doc_orig_size, the span of original bytes d's text
+ * was decoded from. */
+static inline uint64_t nd_doc_orig_base(const nd_doc *d) {
+    if (d->esc.on) return d->esc.base;
+    return d->map.n ? d->map.seg[0].orig : 0;
+}
 static inline const char *nd_doc_encoding(const nd_doc *d) { return d->enc[0] ? d->enc : "utf-8"; }
 
 /* The identity of a file already added (and the document it became), so
@@ -258,6 +265,11 @@ nd_status nd_container_read(const nd_container *c, uint64_t limit, uint8_t **out
  * notice (status ND_OK, not counted as skipped) names the first path.  Problems with single inputs go to cfg->diag; only
  * ND_ERR_NOMEM is returned as an error. */
 nd_status nd_input_add_path(nd_doctab *dt, nd_input_cfg *cfg, const char *path);
+
+/* Takes *doc (path, heap bytes, map: all owned) as the next document; *doc
+ * is zeroed either way (released on ND_ERR_NOMEM).  The index's report
+ * (index_scan.c) makes its documents so. */
+nd_status nd_doctab_push_doc(nd_doctab *dt, nd_doc *doc);
 
 /* Adds a copy of data[0..len-1] under `name`. */
 nd_status nd_input_add_buffer(nd_doctab *dt, const char *name, const void *data, size_t len);

@@ -598,9 +598,9 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
                         .fuse = 1, /* falls back to the sketch stage when too large */
                         .limit = tm->memory_limit};
     nd_split_out spout = {.pt = &w.pt};
-    int stop = 0;
+    int stop = 0, full = 0; /* full: a front did stages 1-5, not only 1-2 */
     size_t front_ncl = 0;
-    if (front) { /* scan_hook.h: stages 1-5 done elsewhere */
+    if (front) { /* scan_hook.h: stages 1-5 (or 1-2) done elsewhere */
         nd_front_out fo;
         memset(&fo, 0, sizeof fo);
         fo.sparse.rows.fd = -1;
@@ -616,6 +616,8 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
         front_ncl = fo.ncl;
         sparse = fo.sparse;
         stop = fo.stop;
+        full = !fo.sketched;
+        w.bkeys = fo.bkeys;
     } else {
         st = nd_stage_split(&w.x, &spin, &spout);
     }
@@ -642,7 +644,10 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
 
     size_t np = r->pt.n;
     size_t n1 = np ? np : 1;
-    if (!front) ND_CHECK(plan_memory(&w, tm->memory_limit));
+    if (!front)
+        ND_CHECK(plan_memory(&w, tm->memory_limit));
+    else if (!full) /* the front's band keys, all in memory */
+        w.batch_rows = n1;
     if (w.fusing && w.spilling) { /* cannot happen (same bound); be safe */
         nd_split_keys_release(&w.rsk, &w.bk_store, &w.nbk_store);
         w.fusing = 0;
@@ -651,10 +656,10 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     w.cluster = nd_mallocn(n1, sizeof *w.cluster);
     w.sim = nd_calloc(n1, sizeof *w.sim);
     if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
-    if (!w.ekey && !front) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
+    if (!w.ekey && !full) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
     if (!w.fusing && !front) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
-    if (!w.chars || !w.cluster || !w.sim || !w.state || (!w.ekey && !front) ||
-        (!w.fusing && !front && !w.bkeys)) {
+    if (!w.chars || !w.cluster || !w.sim || !w.state || (!w.ekey && !full) ||
+        (!w.fusing && !full && !w.bkeys)) {
         st = ND_ERR_NOMEM;
         goto out;
     }
@@ -679,7 +684,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     nd_exec_begin(&w.x, ND_STAGE_EXACT, 0);
     nd_exact_in exin = {.n = np, .ekey = w.ekey};
     nd_exact_out exout = {.state = w.state, .uf = &w.uf};
-    if (front) /* the front's clusters (scan_hook.h) */
+    if (full) /* the front's clusters (scan_hook.h) */
         front_links(&w, np, front_ncl, &exout);
     else
         ND_CHECK(nd_stage_exact(&w.x, &exin, &exout));
@@ -699,8 +704,8 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
                      .nbatches = w.nbatches,
                      .merge_buf = w.merge_buf};
     nd_lsh_out lout = {.pairs = &w.pairs};
-    st = front ? ND_OK : nd_stage_lsh(&w.x, &lin, &lout); /* a front made the pairs */
-    if (st == ND_ERR_IO)                                  /* reading the spilled runs back */
+    st = full ? ND_OK : nd_stage_lsh(&w.x, &lin, &lout); /* a front made the pairs */
+    if (st == ND_ERR_IO)                                 /* reading the spilled runs back */
         st = scanner_io_error(sc, lout.io_errno, scanner_tmpdir(sc));
     ND_CHECK(st);
     free(w.bkeys);
@@ -712,7 +717,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     ND_LAP(ND_STAGE_LSH);
     nd_verify_in vin = {.r = r, .pairs = &w.pairs, .limit = tm->memory_limit};
     nd_verify_out vout = {.texts = &w.texts, .uf = &w.uf};
-    if (front) { /* the front verified (scan_hook.h) */
+    if (full) { /* the front verified (scan_hook.h) */
         vout.verified = w.front_verified;
     } else {
         st = nd_stage_verify(&w.x, &vin, &vout);
@@ -727,7 +732,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
                          .uf = &w.uf,
                          .pairs = &w.pairs,
                          .jac = w.jac,
-                         .ekey = front ? NULL : w.ekey,
+                         .ekey = full ? NULL : w.ekey,
                          .texts = &w.texts};
     nd_cluster_out cout = {.cluster = w.cluster, .sim = w.sim};
     st = nd_stage_cluster(&w.x, &cin, &cout);
@@ -745,7 +750,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);
     /* files found changed by any stage, once each, in document order */
     nd_doctab_report_changed(docs, &sc->in);
-    nd_report_set_summary(r, sc->in.skipped, front ? w.front_candidates : w.pairs.n, verified,
+    nd_report_set_summary(r, sc->in.skipped, full ? w.front_candidates : w.pairs.n, verified,
                           w.bands, w.rows);
     if (sc->skips.nomem) {
         st = ND_ERR_NOMEM;

@@ -52,6 +52,15 @@ typedef struct nd_front_out {
     int stop;                /* 1: this process's part of the run ends here: the
                           run returns ND_OK with *out NULL (the arrays above
                           are then not read, only freed) */
+    /* Or a front of stages 1 and 2 only (sketched 1; the index's report,
+     * index.c): split as above and, as the sketch stage leaves them,
+     * split.chars, split.state (ND_PARA_SHORT or ND_PARA_REP), split.ekey
+     * (every REP row's exact key) and bkeys; link, pairs and jac stay
+     * NULL, and the driver runs stages 3 to 8 (exact, LSH, verify,
+     * cluster, report) on them exactly as nd_scanner_run does. */
+    int sketched;
+    uint32_t *bkeys; /* allocated, sketched: band j of paragraph p at
+                        bkeys[j * max(n, 1) + p] (n paragraphs) */
 } nd_front_out;
 
 /* A front: fills *out from in (the split's input as the driver made it:

@@ -44,11 +44,14 @@ static const struct opt_choice format_choices[] = {
 
 static void usage(const struct opt *table) {
     printf("usage: neardup scan [options] PATH...\n"
+           "       neardup scan --db DB [report options]\n"
            "\n"
            "Finds near-duplicate paragraphs in the given files and directories\n"
            "(walked recursively; gzip data is decompressed; '-' reads standard\n"
            "input) and reports clusters of similar paragraphs and how much each\n"
-           "document overlaps the others.\n"
+           "document overlaps the others.  With --db, the corpus indexed in DB\n"
+           "('neardup index create') is reported from the index alone, as a scan\n"
+           "of its files with the index's options would report it.\n"
            "\n"
            "options:\n");
     opt_usage(table);
@@ -71,6 +74,36 @@ static void report_write_error(const char *what, nd_status st, int err) {
     cli_escape(shown, sizeof shown, what);
     fprintf(stderr, "neardup: cannot write '%s': %s\n", shown,
             err ? strerror(err) : nd_strerror(st));
+}
+
+/* The shared scan rows --db takes (how the run goes, not what is
+ * compared: that is the index's). */
+static int db_row_ok(const char *name) {
+    static const char *const ok[] = {"threads",  "common-docs",   "memory", "tmpdir",
+                                     "progress", "max-file-size", "quiet",  NULL};
+    for (int i = 0; ok[i]; i++)
+        if (strcmp(name, ok[i]) == 0) return 1;
+    return 0;
+}
+
+/* The report of the corpus indexed in db (nd_index_scan): 0, or the exit
+ * status of a failure it printed. */
+static int scan_db(const char *db, struct cli_scan_args *sa, struct scan_state *ss,
+                   nd_report **rep) {
+    nd_index *idx = NULL;
+    char shown[CLI_ESCAPE_SIZE];
+    nd_status st = nd_index_open(db, NULL, 0, &idx);
+    if (st == ND_OK) {
+        nd_index_set_diag(idx, on_diag, ss);
+        st = nd_index_scan(idx, &sa->o, rep);
+    }
+    if (st != ND_OK) {
+        const char *m = idx ? nd_index_errmsg(idx) : "";
+        fprintf(stderr, "neardup: %s\n",
+                cli_escape(shown, sizeof shown, m[0] ? m : nd_strerror(st)));
+    }
+    nd_index_close(idx);
+    return st == ND_OK ? 0 : CLI_EXIT_FATAL;
 }
 
 static void print_mb(uint64_t bytes) {
@@ -122,7 +155,8 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
     struct scan_state ss = {0};
     nd_scanner *sc = NULL;
     nd_report *rep = NULL;
-    const char *output = NULL;
+    const char *output = NULL, *db = NULL;
+    unsigned row_seen[CLI_SCAN_ROWS] = {0};
     int format = ND_FORMAT_TEXT, npos = 0, rc = CLI_EXIT_FATAL, passages = 0;
     int text = 0;
     size_t skipped;
@@ -133,6 +167,8 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
     cli_signals_install();
     cli_scan_args_init(&sa);
     nd_write_options_default(&wo);
+    for (size_t i = 0; i < CLI_SCAN_ROWS && sa.rows[i].kind != OPT_KIND_END; i++)
+        if (!sa.rows[i].seen) sa.rows[i].seen = &row_seen[i]; /* for --db */
 
     const struct opt table[] = {
         {"format", 'f', NULL, OPT_KIND_CHOICE, &format, 0, 0, 0, 0, format_choices, "output format",
@@ -154,6 +190,10 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
          "appears in two or more places, wherever paragraphs begin and end",
          NULL, NULL},
         CLI_PASSAGE_OPTIONS(sa.o.min_passage, sa.o.max_gap),
+        {"db", 0, "DB", OPT_KIND_STRING, &db, 0, 0, 0, 0, NULL,
+         "report the corpus indexed in DB ('neardup index create') from the index "
+         "alone, instead of PATHs: its options are the index's",
+         "", NULL},
         {"stats", 0, NULL, OPT_KIND_FLAG, &wo.stats, 0, 0, 0, 0, NULL,
          "print time and peak memory per stage and the counts to stderr "
          "(jsonl/json: also in the summary)",
@@ -177,7 +217,21 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
         sa.progress_seen = 1;
     }
 
-    if (npos == 0) {
+    if (db) { /* what is compared, and what is read, is the index's */
+        for (size_t i = 0; i < CLI_SCAN_ROWS && sa.rows[i].kind != OPT_KIND_END; i++)
+            if (*sa.rows[i].seen && !db_row_ok(sa.rows[i].name)) {
+                opt_error(PROG, "--%s cannot be given with --db (the index's options are used)",
+                          sa.rows[i].name);
+                rc = CLI_EXIT_USAGE;
+                goto out;
+            }
+        if (npos > 0 || passages) {
+            opt_error(PROG, "--db reads the index: %s",
+                      npos ? "no PATH can be given" : "--passages is not indexed");
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+    } else if (npos == 0) {
         opt_error(PROG, "no PATH given ('-' reads standard input; see '" PROG " --help')");
         rc = CLI_EXIT_USAGE;
         goto out;
@@ -185,6 +239,12 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
     /* an output that cannot be made fails now, not after the scan */
     if (writer && output != NULL && strcmp(output, "-") != 0 && cli_probe_output(output, 0) != 0)
         goto out;
+    if (db) {
+        if ((rc = scan_db(db, &sa, &ss, &rep)) != 0) goto out;
+        rc = CLI_EXIT_FATAL;
+        skipped = 0;
+        goto report;
+    }
     if (cli_scanner_new(&sa, on_diag, &ss, &sc) != ND_OK) goto out;
     cli_signals_scanner(sc);
     for (int i = 0; i < npos; i++) {
@@ -213,7 +273,7 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
     }
     nd_scanner_free(sc); /* the report keeps what it needs */
     sc = NULL;
-
+report:
     st = nd_report_summary(rep, &sum);
     if (st != ND_OK) {
         fprintf(stderr, "neardup: scan failed: %s\n", nd_strerror(st));
