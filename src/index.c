@@ -209,6 +209,10 @@ enum {
     S_PARA_OF_SET,
     S_SCAN_DOCS,
     S_SCAN_PARAS,
+    S_SKIP_PUT,
+    S_SKIP_LIST,
+    S_SKIP_DEL,
+    S_SCAN_SKIPS,
     S_COUNT_
 };
 
@@ -253,6 +257,11 @@ static const char *const sql_text[S_COUNT_] = {
     [S_SCAN_PARAS] = "SELECT p.off, p.len, p.line, p.chars, p.sset, p.text, s.text, s.ekey,"
                      " s.bkeys FROM paras p LEFT JOIN sets s ON s.id = p.sset"
                      " WHERE p.doc = ?1 ORDER BY p.off",
+    [S_SKIP_PUT] = "INSERT INTO skips(path, status, errno, detail) VALUES(?1, ?2, ?3, ?4)"
+                   " ON CONFLICT(path) DO UPDATE SET status = ?2, errno = ?3, detail = ?4",
+    [S_SKIP_LIST] = "SELECT rowid, path FROM skips",
+    [S_SKIP_DEL] = "DELETE FROM skips WHERE rowid = ?1",
+    [S_SCAN_SKIPS] = "SELECT path, status, errno, detail FROM skips ORDER BY rowid",
 };
 
 static const char schema_sql[] =
@@ -272,6 +281,8 @@ static const char schema_sql[] =
     "CREATE TABLE sets(id INTEGER PRIMARY KEY AUTOINCREMENT, ekey BLOB NOT NULL,"
     " bkeys BLOB NOT NULL, text BLOB NOT NULL);"
     "CREATE TABLE dead(sset INTEGER PRIMARY KEY);"
+    "CREATE TABLE skips(path TEXT PRIMARY KEY, status INTEGER NOT NULL, errno INTEGER NOT NULL,"
+    " detail TEXT);"
     "CREATE TABLE segs(id INTEGER PRIMARY KEY AUTOINCREMENT, entries INTEGER NOT NULL);"
     "CREATE TABLE pages(id INTEGER PRIMARY KEY, band INTEGER NOT NULL, seg INTEGER NOT NULL,"
     " lo INTEGER NOT NULL, data BLOB NOT NULL);"
@@ -1524,6 +1535,61 @@ out:
     return st; /* the caller rolls the transaction back */
 }
 
+/* Does skipped input `skip` belong to path p (of n bytes): p itself, below
+ * it (a directory), or a part of it (FILE:LINE of JSON Lines, ARCHIVE//MEMBER)? */
+static int skip_under(const char *skip, const char *p, size_t n) {
+    return strncmp(skip, p, n) == 0 && (skip[n] == '\0' || skip[n] == '/' || skip[n] == ':');
+}
+
+/* Forgets the skipped inputs that belong to path (n bytes): read now, or
+ * removed. */
+static nd_status skips_drop(nd_index *idx, const char *path, size_t n) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    int r;
+    size_t k = 0;
+    ND_TRY(stmt(idx, S_SKIP_LIST, &s));
+    while ((r = step_row(idx, s, &st)) == 1) {
+        const char *sp = (const char *)sqlite3_column_text(s, 1);
+        if (!sp || !skip_under(sp, path, n)) continue;
+        if (ND_GROW(idx->ids, idx->ids_cap, k + 1) != ND_OK) {
+            sqlite3_reset(s);
+            return ND_ERR_NOMEM;
+        }
+        idx->ids[k++] = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_reset(s);
+    if (r < 0) return st;
+    for (size_t i = 0; i < k; i++) {
+        ND_TRY(stmt(idx, S_SKIP_DEL, &s));
+        sqlite3_bind_int64(s, 1, idx->ids[i]);
+        ND_TRY(step_done(idx, s));
+    }
+    return ND_OK;
+}
+
+/* Keeps the inputs a walk skipped, for the report of the corpus
+ * (nd_index_scan: "skipped" as a scan of the same files lists them); a path
+ * that does not exist is not kept. */
+static nd_status skips_keep(nd_index *idx, const nd_skiplist *l) {
+    sqlite3_stmt *s;
+    if (l->nomem) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < l->n; i++) {
+        const nd_skip *k = &l->v[i];
+        if (k->status == ND_ERR_IO && k->sys_errno == ENOENT) continue;
+        ND_TRY(stmt(idx, S_SKIP_PUT, &s));
+        sqlite3_bind_text(s, 1, k->path, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, (int)k->status);
+        sqlite3_bind_int(s, 3, k->sys_errno);
+        if (k->detail)
+            sqlite3_bind_text(s, 4, k->detail, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, 4);
+        ND_TRY(step_done(idx, s));
+    }
+    return ND_OK;
+}
+
 /* What the loader needs, from the index's options. */
 static void input_cfg(const nd_index *idx, nd_input_cfg *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -1582,19 +1648,24 @@ nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info)
     nd_input_cfg cfg;
     nd_reader rd;
     nd_index_add_info ai;
+    nd_skiplist skips;
     int began = 0;
+    int64_t nskips = 0;
     memset(&dt, 0, sizeof dt);
     memset(&ai, 0, sizeof ai);
+    memset(&skips, 0, sizeof skips);
     ND_TRY(usable(idx));
     if (!path) return ND_ERR_INVALID;
     if (strcmp(path, "-") == 0)
         return fail(idx, ND_ERR_INVALID, "standard input cannot be indexed (it has no path)");
     input_cfg(idx, &cfg);
+    cfg.skips = &skips;
     nd_reader_init(&rd, &dt);
     ND_CHECK(nd_input_add_path(&dt, &cfg, path));
     ND_CHECK(begin_write(idx));
     began = 1;
     ND_CHECK(write_start(idx));
+    ND_CHECK(scalar(idx, "SELECT count(*) FROM skips", &nskips));
     ND_CHECK(segs_list(idx, NULL, 0)); /* the exact keys' lookups read them */
     for (size_t d = 0; d < dt.n;) {
         const nd_doc *doc = &dt.docs[d];
@@ -1613,9 +1684,11 @@ nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info)
             goto out;
         }
         ND_CHECK(index_file(idx, &dt, &cfg, &rd, first, n, fpath, &loaded, &ai));
+        if (nskips) ND_CHECK(skips_drop(idx, fpath, strlen(fpath))); /* read now */
         if (idx->npend >= ND_PEND_MAX) ND_CHECK(seg_flush(idx));
         d = first + n;
     }
+    ND_CHECK(skips_keep(idx, &skips));
     ND_CHECK(seg_flush(idx));
     ND_CHECK(seg_compact(idx));
     ND_CHECK(exec(idx, "COMMIT"));
@@ -1631,6 +1704,7 @@ out:
     if (st == ND_ERR_NOMEM && !idx->msg[0]) fail(idx, st, "out of memory");
     nd_reader_release(&rd);
     nd_doctab_release(&dt);
+    nd_skiplist_release(&skips);
     return st;
 }
 
@@ -1680,6 +1754,7 @@ nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed) {
         sqlite3_bind_int64(s, 1, fids[i]);
         ND_CHECK(step_done(idx, s));
     }
+    ND_CHECK(skips_drop(idx, path, len));
     ND_CHECK(seg_purge(idx));
     ND_CHECK(exec(idx, "COMMIT"));
     began = 0;
@@ -2669,7 +2744,17 @@ static nd_status scan_front(void *user, nd_exec *x, nd_report *r, const nd_split
     if (p != np)
         return fail(idx, ND_ERR_FORMAT, "'%s': %zu paragraphs belong to no document", idx->path,
                     np - p);
-    return ND_OK;
+    sqlite3_stmt *s; /* the inputs the index's walks skipped */
+    nd_status st = ND_OK;
+    int row;
+    ND_TRY(stmt(idx, S_SCAN_SKIPS, &s));
+    while ((row = step_row(idx, s, &st)) == 1)
+        nd_skiplist_add(&fo->skips, (const char *)sqlite3_column_text(s, 0),
+                        (nd_status)sqlite3_column_int(s, 1), sqlite3_column_int(s, 2),
+                        (const char *)sqlite3_column_text(s, 3));
+    sqlite3_reset(s);
+    if (row < 0) return st;
+    return fo->skips.nomem ? ND_ERR_NOMEM : ND_OK;
 }
 
 nd_status nd_index_scan(nd_index *idx, const nd_options *opt, nd_report **out) {

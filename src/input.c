@@ -156,7 +156,7 @@ void nd_skiplist_release(nd_skiplist *l) {
     memset(l, 0, sizeof *l);
 }
 
-static void keep_skip(nd_skiplist *l, const char *path, nd_status st, int err, const char *detail) {
+void nd_skiplist_add(nd_skiplist *l, const char *path, nd_status st, int err, const char *detail) {
     nd_skip k = {.path = nd_strdup(path ? path : ""), .status = st, .sys_errno = err};
     if (detail) k.detail = nd_strdup(detail);
     if (!k.path || (detail && !k.detail) || ND_GROW(l->v, l->cap, l->n + 1) != ND_OK) {
@@ -170,7 +170,7 @@ static void keep_skip(nd_skiplist *l, const char *path, nd_status st, int err, c
 
 static void report(nd_input_cfg *cfg, const char *path, nd_status st, int err, const char *detail) {
     cfg->skipped++;
-    if (cfg->skips) keep_skip(cfg->skips, path, st, err, detail);
+    if (cfg->skips) nd_skiplist_add(cfg->skips, path, st, err, detail);
     if (!cfg->diag) return;
     nd_diag d = {.path = path, .status = st, .sys_errno = err, .detail = detail};
     cfg->diag(cfg->user, &d);

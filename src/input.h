@@ -149,6 +149,8 @@ typedef struct nd_skiplist {
     int nomem;
 } nd_skiplist;
 void nd_skiplist_release(nd_skiplist *l);
+/* Appends a copy of (path, st, err, detail); sets l->nomem when it cannot. */
+void nd_skiplist_add(nd_skiplist *l, const char *path, nd_status st, int err, const char *detail);
 
 /* What the reader needs to know and where it reports skipped inputs. */
 typedef struct nd_input_cfg {

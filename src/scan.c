@@ -618,6 +618,13 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
         stop = fo.stop;
         full = !fo.sketched;
         w.bkeys = fo.bkeys;
+        if (fo.skips.n) { /* the front's skipped inputs are the run's */
+            nd_skiplist_release(&sc->skips);
+            sc->skips = fo.skips;
+            sc->in.skipped += fo.skips.n;
+        } else {
+            nd_skiplist_release(&fo.skips);
+        }
     } else {
         st = nd_stage_split(&w.x, &spin, &spout);
     }

@@ -59,8 +59,10 @@ typedef struct nd_front_out {
      * NULL, and the driver runs stages 3 to 8 (exact, LSH, verify,
      * cluster, report) on them exactly as nd_scanner_run does. */
     int sketched;
-    uint32_t *bkeys; /* allocated, sketched: band j of paragraph p at
-                        bkeys[j * max(n, 1) + p] (n paragraphs) */
+    uint32_t *bkeys;   /* allocated, sketched: band j of paragraph p at
+                          bkeys[j * max(n, 1) + p] (n paragraphs) */
+    nd_skiplist skips; /* inputs to report as skipped (moved to the report
+                          and counted; any front) */
 } nd_front_out;
 
 /* A front: fills *out from in (the split's input as the driver made it:
