@@ -19,6 +19,9 @@
 #include "neardup.h"
 #include "support.h"
 
+#define ND_STR_(x) #x
+#define ND_STR(x)  ND_STR_(x)
+
 static const char *const words[] = {
     "harbour", "lantern", "keeper", "winter", "stone",  "river",   "meadow", "copper",
     "window",  "letter",  "garden", "silver", "bridge", "orchard", "candle", "valley",
@@ -329,11 +332,13 @@ Test(index, options_stored_and_mismatch_refused) {
     cr_expect(strstr(nd_index_errmsg(idx), "format 99") != NULL, "%s", nd_index_errmsg(idx));
     nd_index_close(idx);
     cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db,
-                              "UPDATE meta SET value = '2' WHERE key = 'format';"
-                              "UPDATE meta SET value = '0.3.0' WHERE key = 'sketch'",
-                              NULL, NULL, NULL),
-                 SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_exec(db,
+                     "UPDATE meta SET value = '" ND_STR(
+                         ND_INDEX_FORMAT) "' WHERE key = 'format';"
+                                          "UPDATE meta SET value = '0.3.0' WHERE key = 'sketch'",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
     cr_expect(strstr(nd_index_errmsg(idx), "sketches of version 0.3.0") != NULL, "%s",
@@ -643,4 +648,221 @@ Test(index, segments_after_many_adds_and_removes) {
     nd_query_free(qb);
     nd_index_close(a);
     nd_index_close(b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* scan --db: the report of the indexed corpus                               */
+/* ------------------------------------------------------------------------ */
+
+static const nd_format all_formats[] = {ND_FORMAT_TEXT, ND_FORMAT_JSONL, ND_FORMAT_JSON,
+                                        ND_FORMAT_CSV, ND_FORMAT_HTML};
+
+/* Report r in format f, with every paragraph and its text (jsonl/json). */
+static char *render(const nd_report *r, nd_format f) {
+    nd_write_options wo;
+    nd_write_options_default(&wo);
+    wo.emit_paragraphs = ND_EMIT_PARAGRAPHS | ND_EMIT_TEXT;
+    wo.top = 0;
+    nd_test_buf out = {0};
+    cr_assert_eq(nd_report_write(r, f, &wo, nd_test_buf_write, &out), ND_OK);
+    return out.data ? out.data : calloc(1, 1);
+}
+
+/* The scan's report of dir (paths as given) with options o. */
+static nd_report *scan_of(const char *dir, const nd_options *o) {
+    nd_scanner *sc = NULL;
+    nd_report *r = NULL;
+    cr_assert_eq(nd_scanner_new(o, &sc), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, dir), ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_scanner_free(sc);
+    return r;
+}
+
+static nd_report *db_scan(nd_index *idx) {
+    nd_report *r = NULL;
+    nd_status st = nd_index_scan(idx, NULL, &r);
+    cr_assert_eq(st, ND_OK, "scan --db: %s: %s", nd_strerror(st), nd_index_errmsg(idx));
+    return r;
+}
+
+/* The two reports are byte-identical in every format. */
+static void expect_same_reports(const nd_report *scan, const nd_report *db, const char *when) {
+    for (size_t i = 0; i < sizeof all_formats / sizeof *all_formats; i++) {
+        char *a = render(scan, all_formats[i]), *b = render(db, all_formats[i]);
+        size_t k = 0;
+        while (a[k] && a[k] == b[k]) k++;
+        cr_expect(a[k] == b[k],
+                  "%s, format %d: the reports differ at byte %zu:\nscan: %.80s\n"
+                  "db:   %.80s",
+                  when, (int)all_formats[i], k, a + k, b + k);
+        free(a);
+        free(b);
+    }
+}
+
+/* A corpus that has what a report shows besides clusters: in/ of setup,
+ * and c.txt with a copy of a's planted paragraph whose bytes differ but
+ * whose tokens do not (upper case, more punctuation: its preview is its
+ * own), short paragraphs, CRLF lines, a GB18030 file, a gzip file and a
+ * binary one (a skipped input). */
+static void corpus_more(void) {
+    char file[8192], up[2048];
+    size_t n = strlen(planted), at;
+    for (size_t i = 0; i < n; i++)
+        up[i] = (char)(planted[i] >= 'a' && planted[i] <= 'z' ? planted[i] - 32 : planted[i]);
+    up[n] = '\0';
+    at = (size_t)snprintf(file, sizeof file, "Title\r\n\r\n%s!!\r\n\r\nok\r\n%s\r\n", up, planted);
+    nd_test_tmp_put("in/c.txt", file, at);
+    /* "中文段落，用于检验编码。" x3 in GB18030, then a short line */
+    static const unsigned char gb[] = {
+        0xd6, 0xd0, 0xce, 0xc4, 0xb6, 0xce, 0xc2, 0xe4, 0xa3, 0xac, 0xd3, 0xc3, 0xd3,
+        0xda, 0xbc, 0xec, 0xd1, 0xe9, 0xb1, 0xe0, 0xc2, 0xeb, 0xa1, 0xa3, 0xd6, 0xd0,
+        0xce, 0xc4, 0xb6, 0xce, 0xc2, 0xe4, 0xa3, 0xac, 0xd3, 0xc3, 0xd3, 0xda, 0xbc,
+        0xec, 0xd1, 0xe9, 0xb1, 0xe0, 0xc2, 0xeb, 0xa1, 0xa3, 0xd6, 0xd0, 0xce, 0xc4,
+        0xb6, 0xce, 0xc2, 0xe4, 0xa3, 0xac, 0xd3, 0xc3, 0xd3, 0xda, 0xbc, 0xec, 0xd1,
+        0xe9, 0xb1, 0xe0, 0xc2, 0xeb, 0xa1, 0xa3, '\n', 0xb6, 0xcc, '\n'};
+    memcpy(file, gb, sizeof gb);
+    memcpy(file + sizeof gb, gb, sizeof gb);
+    nd_test_tmp_put("in/d-gb.txt", file, 2 * sizeof gb);
+    /* gzip of "<planted>\n" by zlib would need the library here; a stored
+     * (uncompressed) deflate block is gzip all the same */
+    {
+        unsigned char gz[4096];
+        size_t len = strlen(planted_b) + 1, k = 0;
+        static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+        memcpy(gz, head, 10);
+        k = 10;
+        gz[k++] = 1; /* final stored block */
+        gz[k++] = (unsigned char)(len & 0xff);
+        gz[k++] = (unsigned char)(len >> 8);
+        gz[k++] = (unsigned char)(~len & 0xff);
+        gz[k++] = (unsigned char)((~len >> 8) & 0xff);
+        memcpy(gz + k, planted_b, len - 1);
+        gz[k + len - 1] = '\n';
+        k += len;
+        uint32_t crc = 0xffffffffu; /* CRC-32 of the data, bit by bit */
+        for (size_t i = 0; i < len; i++) {
+            crc ^= gz[15 + i];
+            for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+        }
+        crc = ~crc;
+        for (int b = 0; b < 4; b++) gz[k++] = (unsigned char)(crc >> (8 * b));
+        for (int b = 0; b < 4; b++) gz[k++] = (unsigned char)(len >> (8 * b));
+        nd_test_tmp_put("in/e.txt.gz", gz, k);
+    }
+    nd_test_tmp_put("in/f.bin",
+                    "\x7f"
+                    "ELF\0\0\0binary",
+                    14);
+}
+
+/* The report from the index is the scan's, byte for byte, in every format:
+ * after create, after an add of new and changed files, after a remove (a
+ * removed file appears nowhere), and after the indexed files are gone from
+ * disk (the texts come from the index). */
+Test(index, scan_db_matches_scan) {
+    corpus_more();
+    const char *in = nd_test_tmp_at("in");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", in);
+    nd_index *idx = create("t.db", NULL);
+    nd_report *a = scan_of(dir, NULL), *b = db_scan(idx);
+    nd_summary sa, sb;
+    cr_assert_eq(nd_report_summary(a, &sa), ND_OK);
+    cr_assert_eq(nd_report_summary(b, &sb), ND_OK);
+    cr_expect_eq(sa.files, 5); /* a, b, c, d-gb, e.gz; f.bin is skipped */
+    cr_expect_gt(sa.clusters, 0);
+    cr_expect_eq(nd_report_skipped_count(b), 1, "the binary file is a skipped input");
+    expect_same_reports(a, b, "after create");
+    nd_report_free(a);
+    nd_report_free(b);
+
+    /* a new file, a changed one */
+    char p[2048], file[8192];
+    para(p, sizeof p, 90);
+    size_t at = (size_t)snprintf(file, sizeof file, "%s\n\n%s\n", p, planted_q);
+    nd_test_tmp_put("in/a2.txt", file, at);
+    at = (size_t)snprintf(file, sizeof file, "%s\n\nA new line, short.\n", planted);
+    nd_test_tmp_put("in/b.txt", file, at);
+    cr_assert_eq(nd_index_add(idx, dir, NULL), ND_OK, "%s", nd_index_errmsg(idx));
+    a = scan_of(dir, NULL);
+    b = db_scan(idx);
+    expect_same_reports(a, b, "after add");
+    nd_report_free(a);
+    nd_report_free(b);
+
+    /* a removed file */
+    char rm[1100];
+    snprintf(rm, sizeof rm, "%s/a.txt", dir);
+    cr_assert_eq(unlink(rm), 0);
+    uint64_t removed = 0;
+    cr_assert_eq(nd_index_remove(idx, rm, &removed), ND_OK);
+    cr_expect_eq(removed, 1);
+    a = scan_of(dir, NULL);
+    b = db_scan(idx);
+    expect_same_reports(a, b, "after remove");
+    char *j = render(b, ND_FORMAT_JSONL);
+    cr_expect(strstr(j, "/a.txt\"") == NULL, "a removed file is in the report");
+    free(j);
+    nd_report_free(b);
+
+    /* the files gone: the same report, from the index alone */
+    char moved[1100];
+    snprintf(moved, sizeof moved, "%s.moved", dir);
+    cr_assert_eq(rename(dir, moved), 0);
+    b = db_scan(idx);
+    expect_same_reports(a, b, "with the files gone");
+    nd_report_free(a);
+    nd_report_free(b);
+    nd_index_close(idx);
+}
+
+/* The index's comparison options are the report's; the caller's report
+ * options (common_docs) apply; passages are refused. */
+Test(index, scan_db_options) {
+    nd_options o;
+    nd_options_default(&o);
+    o.threshold = 0.6;
+    o.min_chars = 10;
+    nd_index *idx = create("t.db", &o);
+    nd_options ro;
+    nd_options_default(&ro);
+    ro.common_docs = 1;
+    ro.threads = 2;
+    nd_report *b = NULL;
+    cr_assert_eq(nd_index_scan(idx, &ro, &b), ND_OK, "%s", nd_index_errmsg(idx));
+    o.common_docs = 1;
+    nd_report *a = scan_of(nd_test_tmp_at("in"), &o);
+    expect_same_reports(a, b, "threshold 0.6, min_chars 10, common_docs 1");
+    nd_summary sb;
+    cr_assert_eq(nd_report_summary(b, &sb), ND_OK);
+    cr_expect(sb.threshold == 0.6);
+    nd_report_free(a);
+    nd_report_free(b);
+    ro.passages = 1;
+    b = NULL;
+    cr_expect_eq(nd_index_scan(idx, &ro, &b), ND_ERR_INVALID);
+    cr_expect_null(b);
+    cr_expect(strstr(nd_index_errmsg(idx), "passages") != NULL, "%s", nd_index_errmsg(idx));
+    nd_index_close(idx);
+}
+
+/* An index of the previous format (2, which stored no paragraph's own text
+ * nor documents' comparable characters) is refused with the typed error. */
+Test(index, older_format_refused) {
+    nd_index_close(create("t.db", NULL));
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
+    cr_assert_eq(
+        sqlite3_exec(db, "UPDATE meta SET value = '2' WHERE key = 'format'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    nd_index *idx = NULL;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
+    cr_expect(strstr(nd_index_errmsg(idx),
+                     "an index of format 2; this library reads format " ND_STR(ND_INDEX_FORMAT)) !=
+                  NULL,
+              "%s", nd_index_errmsg(idx));
+    nd_index_close(idx);
 }
