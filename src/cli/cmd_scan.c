@@ -220,8 +220,10 @@ int cli_scan_main(int argc, char **argv, const struct cli_scan_hooks *h) {
     if (db) { /* what is compared, and what is read, is the index's */
         for (size_t i = 0; i < CLI_SCAN_ROWS && sa.rows[i].kind != OPT_KIND_END; i++)
             if (*sa.rows[i].seen && !db_row_ok(sa.rows[i].name)) {
-                opt_error(PROG, "--%s cannot be given with --db (the index's options are used)",
-                          sa.rows[i].name);
+                /* a normalisation switch is named as it turns a step off */
+                int neg = sa.rows[i].kind == OPT_KIND_NEGBIT;
+                opt_error(PROG, "--%s%s cannot be given with --db (the index's options are used)",
+                          neg ? "no-" : "", sa.rows[i].name);
                 rc = CLI_EXIT_USAGE;
                 goto out;
             }

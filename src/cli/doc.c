@@ -446,7 +446,8 @@ static void man_main(FILE *f, struct doc_cmd *d, const struct cli_command *cmds,
 /* ---- completions ---- */
 
 static int is_file_value(const struct doc_row *r) {
-    return strcmp(r->t.meta, "FILE") == 0 || strcmp(r->t.meta, "DIR") == 0;
+    return strcmp(r->t.meta, "FILE") == 0 || strcmp(r->t.meta, "DIR") == 0 ||
+           strcmp(r->t.meta, "DB") == 0; /* an index file (scan --db) */
 }
 
 /* The words that complete the option: --name, -x, --no-name / --name. */

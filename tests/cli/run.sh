@@ -39,7 +39,8 @@ CASES=(version help unknown-command bad-option-value bands-without-rows
        clean-help clean-options clean-leftover
        encodings encoding-guess encoding-option clean-encodings
        jsonl-scan jsonl-clean compare-encodings scan-passages scan-passages-formats
-       archive-scan archive-clean compare-corpus index index-errors)
+       archive-scan archive-clean compare-corpus index index-errors
+       scan-db scan-db-generated)
 
 case_start "${CASES[@]}"
 
@@ -124,6 +125,28 @@ expect_same() { # expect_same FILE_A FILE_B WHAT
     fail "$3"
     diff -u "$1" "$2" | head -n 40
   fi
+}
+
+# same_as_scan WHEN PATH [--db DB] [--skip-compare]: `scan --db DB` (default
+# idx.db) in $TMP gives the bytes `scan PATH` gives, in every format (jsonl
+# and json with every paragraph and its text); the jsonl report from the
+# index is left in $TMP/db.jsonl.
+same_as_scan() {
+  local when=$1 path=$2 db=idx.db f extra
+  shift 2
+  if [ "${1:-}" = "--db" ]; then db=$2; shift 2; fi
+  [ "${1:-}" = "--skip-compare" ] && return
+  for f in text jsonl json csv html; do
+    extra=()
+    case $f in jsonl|json) extra=(--emit-paragraphs --text) ;; esac
+    ND_DIR=$TMP nd scan -q -f $f "${extra[@]}" "$path"
+    cp "$OUT" "$TMP/scan.$f"
+    ND_DIR=$TMP nd scan --db "$db" -f $f "${extra[@]}"
+    expect_rc 0
+    expect_stderr ""
+    cp "$OUT" "$TMP/db.$f"
+    expect_same "$TMP/scan.$f" "$TMP/db.$f" "$when: scan --db -f $f differs from scan"
+  done
 }
 
 expect_nonempty() {
@@ -1799,6 +1822,89 @@ index-errors)
   grep -q -- '--num-perm' "$OUT" || fail "index --help does not list the scan options"
   nd query --help
   expect_rc 0
+  ;;
+
+scan-db)
+  # the report from the index is the scan's, byte for byte, in every format
+  mkdir -p "$TMP/in"
+  cp "$S000" "$S001" "$S002" "$TMP/in/"
+  ND_DIR=$TMP nd index create idx.db in
+  expect_rc 0
+  same_as_scan "after create" in
+  # new files, a changed one, then a removed one (gone from disk too)
+  cp "$S003" "$S004" "$TMP/in/"
+  printf 'A new closing line for this report, long enough to be a paragraph.\nok\n' >> "$TMP/in/001_67f235fca624bad1.txt"
+  ND_DIR=$TMP nd index add idx.db in
+  expect_rc 0
+  same_as_scan "after add" in
+  rm "$TMP/in/000_11051e509f6edff7.txt"
+  ND_DIR=$TMP nd index remove idx.db in/000_11051e509f6edff7.txt
+  expect_rc 0
+  same_as_scan "after remove" in
+  grep -q '000_11051e509f6edff7' "$TMP/db.jsonl" && fail "a removed file is in the report"
+  # a skipped input is listed as the scan lists it (exit 0: nothing was
+  # skipped by this run)
+  printf '\177ELF\0\0binary' > "$TMP/in/x.bin"
+  ND_DIR=$TMP nd index add -q idx.db in
+  expect_rc 2
+  same_as_scan "with a skipped input" in
+  grep -q '"type":"skipped","path":"in/x.bin"' "$TMP/db.jsonl" || fail "no skipped record"
+  # report options apply; the files are not read (moved away)
+  ND_DIR=$TMP nd scan --top 2 --preview 10 --common-docs 1 --threads 1 in
+  cp "$OUT" "$TMP/scan.opts"
+  mv "$TMP/in" "$TMP/moved"
+  ND_DIR=$TMP nd scan --db idx.db --top 2 --preview 10 --common-docs 1 --threads 1
+  expect_rc 0
+  expect_same "$TMP/scan.opts" "$OUT" "scan --db with report options differs from scan"
+  # what is compared and what is read are the index's
+  ND_DIR=$TMP nd scan --db idx.db --threshold 0.9
+  expect_rc 1
+  expect_stderr "neardup scan: --threshold cannot be given with --db (the index's options are used)"
+  ND_DIR=$TMP nd scan --db idx.db --no-t2s
+  expect_rc 1
+  expect_stderr "neardup scan: --no-t2s cannot be given with --db (the index's options are used)"
+  ND_DIR=$TMP nd scan --db idx.db moved
+  expect_rc 1
+  expect_stderr "neardup scan: --db reads the index: no PATH can be given"
+  ND_DIR=$TMP nd scan --db idx.db --passages
+  expect_rc 1
+  expect_stderr "neardup scan: --db reads the index: --passages is not indexed"
+  ND_DIR=$TMP nd scan --db missing.db
+  expect_rc 3
+  expect_stderr "neardup: cannot open 'missing.db': No such file or directory"
+  # an index of the previous format is refused with the typed error
+  if command -v python3 > /dev/null; then
+    python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE meta SET value='2' WHERE key='format'\"); c.commit()" "$TMP/idx.db"
+    ND_DIR=$TMP nd scan --db idx.db
+    expect_rc 3
+    expect_stderr "neardup: 'idx.db' is an index of format 2; this library reads format 3"
+  else
+    echo "SKIP [$CASE]: no python3: the old-format part is not run"
+  fi
+  ;;
+
+scan-db-generated)
+  # the generated Chinese and English corpora (bench/gen_corpus)
+  if [ -z "${ND_GEN_CORPUS:-}" ] || [ ! -x "${ND_GEN_CORPUS:-}" ]; then
+    echo "SKIP [$CASE]: bench/gen_corpus not built (ND_GEN_CORPUS)"
+    exit 77
+  fi
+  "$ND_GEN_CORPUS" --seed 42 --size-mb 5 --out "$TMP/zh" > /dev/null 2>&1 || fail "gen_corpus zh"
+  "$ND_GEN_CORPUS" --seed 42 --size-mb 5 --lang en --layout wrapped --out "$TMP/en" > /dev/null 2>&1 ||
+    fail "gen_corpus en"
+  for c in zh en; do
+    ND_DIR=$TMP nd index create $c.db $c/docs
+    expect_rc 0
+    same_as_scan "$c, after create" $c/docs --db $c.db
+  done
+  # en after removing a tenth of it and adding it back changed
+  for f in "$TMP"/en/docs/00000[0-8].txt; do
+    ND_DIR=$TMP nd index remove en.db "en/docs/$(basename "$f")"
+  done
+  same_as_scan "en, before the add" en/docs --db en.db --skip-compare
+  ND_DIR=$TMP nd index add en.db en/docs
+  expect_rc 0
+  same_as_scan "en, after remove and add" en/docs --db en.db
   ;;
 
 *)
