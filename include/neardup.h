@@ -1329,6 +1329,14 @@ typedef struct nd_query_overlap_info {
 ND_API nd_status nd_query_threshold(const nd_query *q, double *out);
 ND_API size_t nd_query_document_count(const nd_query *q);
 ND_API nd_status nd_query_document(const nd_query *q, size_t i, nd_query_doc_info *out);
+/* The normalised characters of query document i (of target i) in
+ * paragraphs with at least min_chars characters: what a comparison can
+ * find elsewhere, and the denominator of every share the query writers
+ * print (as nd_report_document_comparable is the scan report's).  Functions,
+ * not fields of the info structs, so that those keep their layout.
+ * ND_ERR_INVALID for an index out of range. */
+ND_API nd_status nd_query_document_comparable(const nd_query *q, size_t i, uint64_t *out);
+ND_API nd_status nd_query_target_comparable(const nd_query *q, size_t i, uint64_t *out);
 ND_API size_t nd_query_paragraph_count(const nd_query *q);
 ND_API nd_status nd_query_paragraph(const nd_query *q, size_t i, nd_query_paragraph_info *out);
 ND_API size_t nd_query_target_count(const nd_query *q);

@@ -2235,6 +2235,7 @@ static nd_status query_doc(nd_index *idx, qwork *w, nd_doctab *dt, nd_reader *rd
             .chars = chars,
         };
         qd->chars += chars;
+        if (chars >= idx->opt.min_chars) qd->comparable += chars; /* as report.c counts */
         size_t nm = w->nm, toff = 0;
         if (state == ND_PARA_REP) ND_TRY(query_paragraph(idx, w, qp, text, len, keys));
         ND_TRY(ND_GROW(q->ptext, q->ptext_cap, 2 * ((size_t)qp + 1)));
@@ -2320,6 +2321,7 @@ static nd_status query_finish(nd_index *idx, qwork *w) {
             t->bytes = (uint64_t)sqlite3_column_int64(s, 1);
             t->paragraphs = (uint64_t)sqlite3_column_int64(s, 2);
             t->chars = (uint64_t)sqlite3_column_int64(s, 3);
+            t->comparable = (uint64_t)sqlite3_column_int64(s, 4);
         } else {
             t->path = nd_strdup("");
         }
@@ -2495,6 +2497,18 @@ nd_status nd_query_document(const nd_query *q, size_t i, nd_query_doc_info *out)
                                .chars = d->chars,
                                .matched_chars = d->matched_chars,
                                .encoding = d->encoding};
+    return ND_OK;
+}
+
+nd_status nd_query_document_comparable(const nd_query *q, size_t i, uint64_t *out) {
+    if (!q || !out || i >= q->ndocs) return ND_ERR_INVALID;
+    *out = q->docs[i].comparable;
+    return ND_OK;
+}
+
+nd_status nd_query_target_comparable(const nd_query *q, size_t i, uint64_t *out) {
+    if (!q || !out || i >= q->ntargets) return ND_ERR_INVALID;
+    *out = q->targets[i].comparable;
     return ND_OK;
 }
 

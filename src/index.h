@@ -15,6 +15,7 @@ typedef struct nd_qdoc {
     char *path;     /* owned */
     char *encoding; /* owned */
     uint64_t bytes, paragraphs, chars, matched_chars;
+    uint64_t comparable; /* chars of paragraphs with at least min_chars */
 } nd_qdoc;
 
 /* An indexed document that holds a match. */
@@ -22,6 +23,7 @@ typedef struct nd_qtarget {
     int64_t id; /* its row id in the index (docs.id) */
     char *path; /* owned */
     uint64_t bytes, paragraphs, chars;
+    uint64_t comparable; /* docs.comparable */
 } nd_qtarget;
 
 struct nd_query {

@@ -8,7 +8,8 @@
  * Text, per query document:
  *
  *   QUERY q.txt  (4 paragraphs, 163 characters)
- *   75.5% of it near-duplicates indexed paragraphs (123 of 163 characters)
+ *   75.5% of it near-duplicates indexed paragraphs (123 of 163 comparable
+ *   characters)
  *
  *   in/a.txt  (202 characters)
  *      50.3% of q.txt is in it, 40.6% of it is in q.txt (2 paragraphs)
@@ -18,9 +19,10 @@
  * JSON Lines, per query document, in this order:
  *
  *   {"type":"query","path":"q.txt","bytes":N,"paragraphs":N,"chars":N,
- *    "matched_chars":N,"matched_share":S,"threshold":T,"encoding":"utf-8"}
+ *    "comparable_chars":N,"matched_chars":N,"matched_share":S,"threshold":T,
+ *    "encoding":"utf-8"}
  *   {"type":"overlap","path":"q.txt","target":"in/a.txt","target_chars":N,
- *    "doc_in_target_chars":N,"doc_in_target_share":S,
+ *    "target_comparable_chars":N,"doc_in_target_chars":N,"doc_in_target_share":S,
  *    "target_in_doc_chars":N,"target_in_doc_share":S,"matches":N}
  *   {"type":"match","path":"q.txt","line":N,"offset":N,"length":N,"chars":N,
  *    "target":"in/a.txt","target_line":N,"target_offset":N,
@@ -33,7 +35,8 @@
  *   target_line,target_offset,target_length,target_chars,
  *   target_matched_chars,target_share,matches,similarity,text,target_text
  *
- *   query:   path, chars, matched_chars, share (matched_chars / chars)
+ *   query:   path, chars, matched_chars, share (matched_chars / its
+ *            comparable characters)
  *   overlap: path, chars, matched_chars and share of the query in the
  *            target, target, target_chars, target_matched_chars and
  *            target_share of the target in the query, matches
@@ -45,7 +48,10 @@
  * query document its totals, a table of the indexed documents it shares
  * paragraphs with, and its matches with both texts side by side.
  *
- * Shares and similarities with four decimals, rounded half up exactly
+ * Every share divides by comparable characters, as the scan's report does
+ * (those of paragraphs with at least min_chars; nd_query_document_comparable,
+ * nd_query_target_comparable), so a query byte-identical to an indexed
+ * document shows 100%.  Shares and similarities with four decimals, rounded half up exactly
  * (nd_ratio_units, nd_unit_units); offsets are original bytes.
  */
 #include "nd_internal.h"
@@ -60,33 +66,47 @@
  * document, each of its overlaps (k-th of the document), the end of them
  * (n of them), each match of its paragraphs (k-th of the document), the
  * document's end (n matches).  A NULL step writes nothing. */
+/* A query document and an indexed document with their comparable
+ * characters (those of paragraphs with at least min_chars: the
+ * denominators of the shares, as in the scan's report). */
+typedef struct qdoc {
+    nd_query_doc_info i;
+    uint64_t comparable;
+} qdoc;
+typedef struct qtarget {
+    nd_query_target_info i;
+    uint64_t comparable;
+} qtarget;
+
 typedef struct qvisit {
-    nd_status (*doc)(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d);
-    nd_status (*overlap)(nd_sink *s, const nd_query_doc_info *d, const nd_query_overlap_info *o,
-                         const nd_query_target_info *t, size_t k);
+    nd_status (*doc)(nd_sink *s, const nd_query *q, size_t di, const qdoc *d);
+    nd_status (*overlap)(nd_sink *s, const qdoc *d, const nd_query_overlap_info *o,
+                         const qtarget *t, size_t k);
     nd_status (*overlaps_end)(nd_sink *s, size_t n);
-    nd_status (*match)(nd_sink *s, const nd_query_doc_info *d, const nd_query_paragraph_info *p,
-                       const nd_query_match_info *m, const nd_query_target_info *t, size_t k);
+    nd_status (*match)(nd_sink *s, const qdoc *d, const nd_query_paragraph_info *p,
+                       const nd_query_match_info *m, const qtarget *t, size_t k);
     nd_status (*doc_end)(nd_sink *s, size_t n);
 } qvisit;
 
 /* Per query document: the document, its overlaps (by doc_in_target), its
  * matches (by paragraph), through the public accessors only. */
 static nd_status query_walk(const nd_query *q, const qvisit *v, nd_sink *s) {
-    nd_query_doc_info d;
+    qdoc d;
     nd_query_paragraph_info p;
     nd_query_match_info m;
     nd_query_overlap_info o;
-    nd_query_target_info t;
+    qtarget t;
     size_t no = nd_query_overlap_count(q), oi = 0;
     for (size_t di = 0, pi = 0; di < nd_query_document_count(q); di++) {
-        ND_TRY(nd_query_document(q, di, &d));
+        ND_TRY(nd_query_document(q, di, &d.i));
+        ND_TRY(nd_query_document_comparable(q, di, &d.comparable));
         if (v->doc) ND_TRY(v->doc(s, q, di, &d));
         size_t k = 0;
         for (; oi < no; oi++, k++) {
             ND_TRY(nd_query_overlap(q, oi, &o));
             if (o.doc != di) break;
-            ND_TRY(nd_query_target(q, o.target, &t));
+            ND_TRY(nd_query_target(q, o.target, &t.i));
+            ND_TRY(nd_query_target_comparable(q, o.target, &t.comparable));
             if (v->overlap) ND_TRY(v->overlap(s, &d, &o, &t, k));
         }
         if (v->overlaps_end) ND_TRY(v->overlaps_end(s, k));
@@ -96,7 +116,8 @@ static nd_status query_walk(const nd_query *q, const qvisit *v, nd_sink *s) {
             if (p.doc != di) break;
             for (size_t j = 0; j < p.matches; j++, k++) {
                 ND_TRY(nd_query_match(q, p.first_match + j, &m));
-                ND_TRY(nd_query_target(q, m.target, &t));
+                ND_TRY(nd_query_target(q, m.target, &t.i));
+                ND_TRY(nd_query_target_comparable(q, m.target, &t.comparable));
                 if (v->match) ND_TRY(v->match(s, &d, &p, &m, &t, k));
             }
         }
@@ -113,50 +134,48 @@ static nd_status put_name(nd_sink *s, const char *path) {
     return nd_sink_name(s, path, strlen(path));
 }
 
-static nd_status text_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
+static nd_status text_doc(nd_sink *s, const nd_query *q, size_t di, const qdoc *d) {
     ND_UNUSED(q);
     if (di) ND_TRY(nd_sink_putc(s, '\n'));
     ND_TRY(nd_sink_puts(s, "QUERY "));
-    ND_TRY(put_name(s, d->path));
+    ND_TRY(put_name(s, d->i.path));
     ND_TRY(nd_sink_puts(s, "  ("));
-    ND_TRY(nd_sink_u64(s, d->paragraphs));
-    ND_TRY(nd_sink_puts(s, d->paragraphs == 1 ? " paragraph, " : " paragraphs, "));
-    ND_TRY(nd_sink_u64(s, d->chars));
+    ND_TRY(nd_sink_u64(s, d->i.paragraphs));
+    ND_TRY(nd_sink_puts(s, d->i.paragraphs == 1 ? " paragraph, " : " paragraphs, "));
+    ND_TRY(nd_sink_u64(s, d->i.chars));
     ND_TRY(nd_sink_puts(s, " characters)\n"));
-    ND_TRY(nd_sink_percent(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_percent(s, d->i.matched_chars, d->comparable));
     ND_TRY(nd_sink_puts(s, " of it near-duplicates indexed paragraphs ("));
-    ND_TRY(nd_sink_u64(s, d->matched_chars));
+    ND_TRY(nd_sink_u64(s, d->i.matched_chars));
     ND_TRY(nd_sink_puts(s, " of "));
-    ND_TRY(nd_sink_u64(s, d->chars));
-    return nd_sink_puts(s, " characters)\n");
+    ND_TRY(nd_sink_u64(s, d->comparable));
+    return nd_sink_puts(s, " comparable characters)\n");
 }
 
-static nd_status text_overlap(nd_sink *s, const nd_query_doc_info *d,
-                              const nd_query_overlap_info *o, const nd_query_target_info *t,
-                              size_t k) {
+static nd_status text_overlap(nd_sink *s, const qdoc *d, const nd_query_overlap_info *o,
+                              const qtarget *t, size_t k) {
     ND_UNUSED(k);
     ND_TRY(nd_sink_puts(s, "\n"));
-    ND_TRY(put_name(s, t->path));
+    ND_TRY(put_name(s, t->i.path));
     ND_TRY(nd_sink_puts(s, "  ("));
-    ND_TRY(nd_sink_u64(s, t->chars));
+    ND_TRY(nd_sink_u64(s, t->i.chars));
     ND_TRY(nd_sink_puts(s, " characters)\n   "));
-    ND_TRY(nd_sink_percent(s, o->doc_in_target, d->chars));
+    ND_TRY(nd_sink_percent(s, o->doc_in_target, d->comparable));
     ND_TRY(nd_sink_puts(s, " of the query is in it, "));
-    ND_TRY(nd_sink_percent(s, o->target_in_doc, t->chars));
+    ND_TRY(nd_sink_percent(s, o->target_in_doc, t->comparable));
     ND_TRY(nd_sink_puts(s, " of it is in the query ("));
     ND_TRY(nd_sink_u64(s, o->matches));
     return nd_sink_puts(s, o->matches == 1 ? " match)\n" : " matches)\n");
 }
 
-static nd_status text_match(nd_sink *s, const nd_query_doc_info *d,
-                            const nd_query_paragraph_info *p, const nd_query_match_info *m,
-                            const nd_query_target_info *t, size_t k) {
+static nd_status text_match(nd_sink *s, const qdoc *d, const nd_query_paragraph_info *p,
+                            const nd_query_match_info *m, const qtarget *t, size_t k) {
     if (k == 0) ND_TRY(nd_sink_putc(s, '\n'));
-    ND_TRY(put_name(s, d->path));
+    ND_TRY(put_name(s, d->i.path));
     ND_TRY(nd_sink_putc(s, ':'));
     ND_TRY(nd_sink_u64(s, p->line));
     ND_TRY(nd_sink_puts(s, "  ->  "));
-    ND_TRY(put_name(s, t->path));
+    ND_TRY(put_name(s, t->i.path));
     ND_TRY(nd_sink_putc(s, ':'));
     ND_TRY(nd_sink_u64(s, m->line));
     ND_TRY(nd_sink_puts(s, "  similarity "));
@@ -170,50 +189,50 @@ static const qvisit text_visit = {text_doc, text_overlap, NULL, text_match, NULL
 /* JSON Lines                                                                */
 /* ------------------------------------------------------------------------ */
 
-static nd_status jsonl_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
+static nd_status jsonl_doc(nd_sink *s, const nd_query *q, size_t di, const qdoc *d) {
     double thr = 0;
     ND_UNUSED(di);
     ND_TRY(nd_query_threshold(q, &thr));
-    ND_TRY(nd_sink_field_str(s, "{\"type\":\"query\",\"path\":", d->path));
-    ND_TRY(nd_sink_field_u64(s, ",\"bytes\":", d->bytes));
-    ND_TRY(nd_sink_field_u64(s, ",\"paragraphs\":", d->paragraphs));
-    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", d->chars));
-    ND_TRY(nd_sink_field_u64(s, ",\"matched_chars\":", d->matched_chars));
+    ND_TRY(nd_sink_field_str(s, "{\"type\":\"query\",\"path\":", d->i.path));
+    ND_TRY(nd_sink_field_u64(s, ",\"bytes\":", d->i.bytes));
+    ND_TRY(nd_sink_field_u64(s, ",\"paragraphs\":", d->i.paragraphs));
+    ND_TRY(nd_sink_field_u64(s, ",\"chars\":", d->i.chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"comparable_chars\":", d->comparable));
+    ND_TRY(nd_sink_field_u64(s, ",\"matched_chars\":", d->i.matched_chars));
     ND_TRY(nd_sink_puts(s, ",\"matched_share\":"));
-    ND_TRY(nd_sink_share(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_share(s, d->i.matched_chars, d->comparable));
     ND_TRY(nd_sink_puts(s, ",\"threshold\":"));
     ND_TRY(nd_sink_fixed(s, nd_unit_units(thr, 4), 4));
-    ND_TRY(nd_sink_field_str(s, ",\"encoding\":", d->encoding));
+    ND_TRY(nd_sink_field_str(s, ",\"encoding\":", d->i.encoding));
     return nd_sink_puts(s, "}\n");
 }
 
-static nd_status jsonl_overlap(nd_sink *s, const nd_query_doc_info *d,
-                               const nd_query_overlap_info *o, const nd_query_target_info *t,
-                               size_t k) {
+static nd_status jsonl_overlap(nd_sink *s, const qdoc *d, const nd_query_overlap_info *o,
+                               const qtarget *t, size_t k) {
     ND_UNUSED(k);
-    ND_TRY(nd_sink_field_str(s, "{\"type\":\"overlap\",\"path\":", d->path));
-    ND_TRY(nd_sink_field_str(s, ",\"target\":", t->path));
-    ND_TRY(nd_sink_field_u64(s, ",\"target_chars\":", t->chars));
+    ND_TRY(nd_sink_field_str(s, "{\"type\":\"overlap\",\"path\":", d->i.path));
+    ND_TRY(nd_sink_field_str(s, ",\"target\":", t->i.path));
+    ND_TRY(nd_sink_field_u64(s, ",\"target_chars\":", t->i.chars));
+    ND_TRY(nd_sink_field_u64(s, ",\"target_comparable_chars\":", t->comparable));
     ND_TRY(nd_sink_field_u64(s, ",\"doc_in_target_chars\":", o->doc_in_target));
     ND_TRY(nd_sink_puts(s, ",\"doc_in_target_share\":"));
-    ND_TRY(nd_sink_share(s, o->doc_in_target, d->chars));
+    ND_TRY(nd_sink_share(s, o->doc_in_target, d->comparable));
     ND_TRY(nd_sink_field_u64(s, ",\"target_in_doc_chars\":", o->target_in_doc));
     ND_TRY(nd_sink_puts(s, ",\"target_in_doc_share\":"));
-    ND_TRY(nd_sink_share(s, o->target_in_doc, t->chars));
+    ND_TRY(nd_sink_share(s, o->target_in_doc, t->comparable));
     ND_TRY(nd_sink_field_u64(s, ",\"matches\":", o->matches));
     return nd_sink_puts(s, "}\n");
 }
 
-static nd_status jsonl_match(nd_sink *s, const nd_query_doc_info *d,
-                             const nd_query_paragraph_info *p, const nd_query_match_info *m,
-                             const nd_query_target_info *t, size_t k) {
+static nd_status jsonl_match(nd_sink *s, const qdoc *d, const nd_query_paragraph_info *p,
+                             const nd_query_match_info *m, const qtarget *t, size_t k) {
     ND_UNUSED(k);
-    ND_TRY(nd_sink_field_str(s, "{\"type\":\"match\",\"path\":", d->path));
+    ND_TRY(nd_sink_field_str(s, "{\"type\":\"match\",\"path\":", d->i.path));
     ND_TRY(nd_sink_field_u64(s, ",\"line\":", p->line));
     ND_TRY(nd_sink_field_u64(s, ",\"offset\":", p->offset));
     ND_TRY(nd_sink_field_u64(s, ",\"length\":", p->length));
     ND_TRY(nd_sink_field_u64(s, ",\"chars\":", p->chars));
-    ND_TRY(nd_sink_field_str(s, ",\"target\":", t->path));
+    ND_TRY(nd_sink_field_str(s, ",\"target\":", t->i.path));
     ND_TRY(nd_sink_field_u64(s, ",\"target_line\":", m->line));
     ND_TRY(nd_sink_field_u64(s, ",\"target_offset\":", m->offset));
     ND_TRY(nd_sink_field_u64(s, ",\"target_length\":", m->length));
@@ -249,47 +268,47 @@ static nd_status csv_share(nd_sink *s, uint64_t num, uint64_t den) {
     return nd_sink_putc(s, ',');
 }
 
-static nd_status csv_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
+static nd_status csv_doc(nd_sink *s, const nd_query *q, size_t di, const qdoc *d) {
     ND_UNUSED(q);
     ND_UNUSED(di);
     ND_TRY(nd_sink_puts(s, "query,"));
-    ND_TRY(csv_str(s, d->path, strlen(d->path)));
+    ND_TRY(csv_str(s, d->i.path, strlen(d->i.path)));
     ND_TRY(nd_sink_puts(s, ",,,"));
-    ND_TRY(csv_u64(s, d->chars));
-    ND_TRY(csv_u64(s, d->matched_chars));
-    ND_TRY(nd_sink_share(s, d->matched_chars, d->chars));
+    ND_TRY(csv_u64(s, d->i.chars));
+    ND_TRY(csv_u64(s, d->i.matched_chars));
+    ND_TRY(nd_sink_share(s, d->i.matched_chars, d->comparable));
     return nd_sink_puts(s, ",,,,,,,,,,,\n");
 }
 
-static nd_status csv_overlap(nd_sink *s, const nd_query_doc_info *d, const nd_query_overlap_info *o,
-                             const nd_query_target_info *t, size_t k) {
+static nd_status csv_overlap(nd_sink *s, const qdoc *d, const nd_query_overlap_info *o,
+                             const qtarget *t, size_t k) {
     ND_UNUSED(k);
     ND_TRY(nd_sink_puts(s, "overlap,"));
-    ND_TRY(csv_str(s, d->path, strlen(d->path)));
+    ND_TRY(csv_str(s, d->i.path, strlen(d->i.path)));
     ND_TRY(nd_sink_puts(s, ",,,"));
-    ND_TRY(csv_u64(s, d->chars));
+    ND_TRY(csv_u64(s, d->i.chars));
     ND_TRY(csv_u64(s, o->doc_in_target));
-    ND_TRY(csv_share(s, o->doc_in_target, d->chars));
-    ND_TRY(csv_str(s, t->path, strlen(t->path)));
+    ND_TRY(csv_share(s, o->doc_in_target, d->comparable));
+    ND_TRY(csv_str(s, t->i.path, strlen(t->i.path)));
     ND_TRY(nd_sink_puts(s, ",,,"));
-    ND_TRY(csv_u64(s, t->chars));
+    ND_TRY(csv_u64(s, t->i.chars));
     ND_TRY(csv_u64(s, o->target_in_doc));
-    ND_TRY(csv_share(s, o->target_in_doc, t->chars));
+    ND_TRY(csv_share(s, o->target_in_doc, t->comparable));
     ND_TRY(nd_sink_u64(s, o->matches));
     return nd_sink_puts(s, ",,,\n");
 }
 
-static nd_status csv_match(nd_sink *s, const nd_query_doc_info *d, const nd_query_paragraph_info *p,
-                           const nd_query_match_info *m, const nd_query_target_info *t, size_t k) {
+static nd_status csv_match(nd_sink *s, const qdoc *d, const nd_query_paragraph_info *p,
+                           const nd_query_match_info *m, const qtarget *t, size_t k) {
     ND_UNUSED(k);
     ND_TRY(nd_sink_puts(s, "match,"));
-    ND_TRY(csv_str(s, d->path, strlen(d->path)));
+    ND_TRY(csv_str(s, d->i.path, strlen(d->i.path)));
     ND_TRY(csv_u64(s, p->line));
     ND_TRY(csv_u64(s, p->offset));
     ND_TRY(csv_u64(s, p->length));
     ND_TRY(csv_u64(s, p->chars));
     ND_TRY(nd_sink_puts(s, ",,"));
-    ND_TRY(csv_str(s, t->path, strlen(t->path)));
+    ND_TRY(csv_str(s, t->i.path, strlen(t->i.path)));
     ND_TRY(csv_u64(s, m->line));
     ND_TRY(csv_u64(s, m->offset));
     ND_TRY(csv_u64(s, m->length));
@@ -327,39 +346,38 @@ static nd_status html_loc(nd_sink *s, const char *path, uint32_t line) {
     return nd_sink_u64(s, line);
 }
 
-static nd_status html_doc(nd_sink *s, const nd_query *q, size_t di, const nd_query_doc_info *d) {
+static nd_status html_doc(nd_sink *s, const nd_query *q, size_t di, const qdoc *d) {
     ND_UNUSED(q);
     ND_UNUSED(di);
     ND_TRY(nd_sink_puts(s, "<section>\n<h2>"));
-    ND_TRY(nd_sink_html(s, d->path, strlen(d->path)));
+    ND_TRY(nd_sink_html(s, d->i.path, strlen(d->i.path)));
     ND_TRY(nd_sink_puts(s, "</h2>\n<div class=\"muted\">"));
-    ND_TRY(nd_sink_u64(s, d->paragraphs));
-    ND_TRY(nd_sink_puts(s, d->paragraphs == 1 ? " paragraph, " : " paragraphs, "));
-    ND_TRY(nd_sink_u64(s, d->chars));
+    ND_TRY(nd_sink_u64(s, d->i.paragraphs));
+    ND_TRY(nd_sink_puts(s, d->i.paragraphs == 1 ? " paragraph, " : " paragraphs, "));
+    ND_TRY(nd_sink_u64(s, d->i.chars));
     ND_TRY(nd_sink_puts(s, " characters</div>\n<div class=\"total\"><b>"));
-    ND_TRY(nd_sink_percent(s, d->matched_chars, d->chars));
+    ND_TRY(nd_sink_percent(s, d->i.matched_chars, d->comparable));
     ND_TRY(nd_sink_puts(s, "</b> of it near-duplicates indexed paragraphs ("));
-    ND_TRY(nd_sink_u64(s, d->matched_chars));
+    ND_TRY(nd_sink_u64(s, d->i.matched_chars));
     ND_TRY(nd_sink_puts(s, " of "));
-    ND_TRY(nd_sink_u64(s, d->chars));
-    return nd_sink_puts(s, " characters)</div>\n");
+    ND_TRY(nd_sink_u64(s, d->comparable));
+    return nd_sink_puts(s, " comparable characters)</div>\n");
 }
 
-static nd_status html_overlap(nd_sink *s, const nd_query_doc_info *d,
-                              const nd_query_overlap_info *o, const nd_query_target_info *t,
-                              size_t k) {
+static nd_status html_overlap(nd_sink *s, const qdoc *d, const nd_query_overlap_info *o,
+                              const qtarget *t, size_t k) {
     if (k == 0)
         ND_TRY(nd_sink_puts(s, "<table>\n<tr><th>indexed document</th><th>characters</th>"
                                "<th>of the query in it</th><th>of it in the query</th>"
                                "<th>matches</th></tr>\n"));
     ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
-    ND_TRY(nd_sink_html(s, t->path, strlen(t->path)));
+    ND_TRY(nd_sink_html(s, t->i.path, strlen(t->i.path)));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-    ND_TRY(nd_sink_u64(s, t->chars));
+    ND_TRY(nd_sink_u64(s, t->i.chars));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-    ND_TRY(nd_sink_percent(s, o->doc_in_target, d->chars));
+    ND_TRY(nd_sink_percent(s, o->doc_in_target, d->comparable));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
-    ND_TRY(nd_sink_percent(s, o->target_in_doc, t->chars));
+    ND_TRY(nd_sink_percent(s, o->target_in_doc, t->comparable));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));
     ND_TRY(nd_sink_u64(s, o->matches));
     return nd_sink_puts(s, "</td></tr>\n");
@@ -369,19 +387,18 @@ static nd_status html_overlaps_end(nd_sink *s, size_t n) {
     return nd_sink_puts(s, n ? "</table>\n" : "<p>No indexed paragraph near-duplicates it.</p>\n");
 }
 
-static nd_status html_match(nd_sink *s, const nd_query_doc_info *d,
-                            const nd_query_paragraph_info *p, const nd_query_match_info *m,
-                            const nd_query_target_info *t, size_t k) {
+static nd_status html_match(nd_sink *s, const qdoc *d, const nd_query_paragraph_info *p,
+                            const nd_query_match_info *m, const qtarget *t, size_t k) {
     if (k == 0)
         ND_TRY(nd_sink_puts(s, "<table>\n<tr><th>query paragraph</th><th></th>"
                                "<th>indexed paragraph</th><th></th>"
                                "<th>similarity</th></tr>\n"));
     ND_TRY(nd_sink_puts(s, "<tr><td class=\"loc\">"));
-    ND_TRY(html_loc(s, d->path, p->line));
+    ND_TRY(html_loc(s, d->i.path, p->line));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
     ND_TRY(nd_sink_html(s, p->text, p->text_len));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"loc\">"));
-    ND_TRY(html_loc(s, t->path, m->line));
+    ND_TRY(html_loc(s, t->i.path, m->line));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"txt\">"));
     ND_TRY(nd_sink_html(s, m->text, m->text_len));
     ND_TRY(nd_sink_puts(s, "</td><td class=\"num\">"));

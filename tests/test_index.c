@@ -866,3 +866,47 @@ Test(index, older_format_refused) {
               "%s", nd_index_errmsg(idx));
     nd_index_close(idx);
 }
+
+/* A query's shares divide by comparable characters, the scan's report's
+ * denominators: the query document's and each indexed document's are the
+ * scan's nd_report_document_comparable (c.txt has short paragraphs, so
+ * they are below its characters). */
+Test(index, query_shares_over_comparable) {
+    corpus_more();
+    nd_index *idx = create("t.db", NULL);
+    nd_report *r = scan_of(nd_test_tmp_at("in"), NULL);
+    nd_query *q = query(idx, "in/c.txt");
+    cr_assert_eq(nd_query_document_count(q), 1);
+    nd_query_doc_info qd;
+    uint64_t qc = 0, rc = 0;
+    cr_assert_eq(nd_query_document(q, 0, &qd), ND_OK);
+    cr_assert_eq(nd_query_document_comparable(q, 0, &qc), ND_OK);
+    cr_assert_gt(nd_query_target_count(q), 0);
+    int seen_c = 0;
+    for (size_t d = 0; d < nd_report_document_count(r); d++) {
+        nd_document_info di;
+        cr_assert_eq(nd_report_document(r, d, &di), ND_OK);
+        cr_assert_eq(nd_report_document_comparable(r, d, &rc), ND_OK);
+        if (strcmp(di.path, qd.path) == 0) {
+            seen_c = 1;
+            cr_expect_eq(qc, rc, "query document: %llu comparable, the scan's %llu",
+                         (unsigned long long)qc, (unsigned long long)rc);
+            cr_expect_lt(qc, qd.chars, "c.txt's short paragraphs are not comparable");
+        }
+        for (size_t t = 0; t < nd_query_target_count(q); t++) {
+            nd_query_target_info ti;
+            uint64_t tc = 0;
+            cr_assert_eq(nd_query_target(q, t, &ti), ND_OK);
+            cr_assert_eq(nd_query_target_comparable(q, t, &tc), ND_OK);
+            if (strcmp(ti.path, di.path) == 0)
+                cr_expect_eq(tc, rc, "%s: %llu comparable, the scan's %llu", ti.path,
+                             (unsigned long long)tc, (unsigned long long)rc);
+        }
+    }
+    cr_expect(seen_c);
+    uint64_t x;
+    cr_expect_eq(nd_query_target_comparable(q, nd_query_target_count(q), &x), ND_ERR_INVALID);
+    nd_query_free(q);
+    nd_report_free(r);
+    nd_index_close(idx);
+}
