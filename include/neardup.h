@@ -1304,9 +1304,8 @@ typedef struct nd_query_match_info {
     uint32_t length;
     uint32_t chars;
     double similarity; /* exact token-shingle Jaccard, >= threshold */
-    const char *text;  /* the indexed paragraph's text as the index
-                                keeps it (UTF-8, not NUL-terminated; the
-                                first paragraph indexed with these tokens);
+    const char *text;  /* the indexed paragraph's text (UTF-8 as it was
+                                read, after decoding; not NUL-terminated),
                                 owned by the query */
     size_t text_len;
 } nd_query_match_info;

@@ -251,7 +251,7 @@ static const char *const sql_text[S_COUNT_] = {
                     "ORDER BY lo DESC LIMIT 1",
     [S_PAGE_BAND] = "SELECT data FROM pages WHERE band = ?1 AND seg = ?2 ORDER BY lo",
     [S_PAGE_DEL] = "DELETE FROM pages WHERE band = ?1 AND seg = ?2",
-    [S_PARA_OF_SET] = "SELECT doc, off, len, line, chars FROM paras WHERE sset = ?1",
+    [S_PARA_OF_SET] = "SELECT doc, off, len, line, chars, text FROM paras WHERE sset = ?1",
     [S_SCAN_DOCS] = "SELECT d.id, f.path, d.name, d.bytes, d.split, d.encoding, d.gzip, d.base"
                     " FROM docs d JOIN files f ON f.id = d.file",
     [S_SCAN_PARAS] = "SELECT p.off, p.len, p.line, p.chars, p.sset, p.text, s.text, s.ekey,"
@@ -2189,6 +2189,12 @@ static nd_status query_paragraph(nd_index *idx, qwork *w, uint32_t qp, const uin
                 .text_len = tlen,
             };
             m->toff = toff;
+            if (sqlite3_column_type(s, 5) != SQLITE_NULL) { /* its own bytes */
+                const void *own = sqlite3_column_blob(s, 5);
+                size_t olen = (size_t)sqlite3_column_bytes(s, 5);
+                ND_TRY(arena_put(w->q, own, olen, &m->toff));
+                m->m.text_len = olen;
+            }
         }
         if (r < 0) return st;
     }

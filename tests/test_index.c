@@ -910,3 +910,32 @@ Test(index, query_shares_over_comparable) {
     nd_report_free(r);
     nd_index_close(idx);
 }
+
+/* A match's text is the indexed paragraph's own bytes, also when its
+ * distinct paragraph was stored from another copy (c.txt's upper-case copy
+ * of a.txt's planted paragraph has a.txt's tokens, not its bytes). */
+Test(index, query_match_text_is_the_paragraphs_own) {
+    corpus_more();
+    nd_index *idx = create("t.db", NULL);
+    nd_query *q = query(idx, "in/a.txt");
+    size_t flen = 0;
+    char *file = nd_test_read_file(nd_test_tmp_at("in/c.txt"), &flen);
+    int seen = 0;
+    for (size_t i = 0; i < nd_query_match_count(q); i++) {
+        nd_query_match_info m;
+        nd_query_target_info t;
+        cr_assert_eq(nd_query_match(q, i, &m), ND_OK);
+        cr_assert_eq(nd_query_target(q, m.target, &t), ND_OK);
+        size_t n = strlen(t.path);
+        if (n < 5 || strcmp(t.path + n - 5, "c.txt") != 0) continue;
+        seen++;
+        cr_assert_leq(m.offset + m.length, flen);
+        cr_expect_eq(m.text_len, m.length);
+        cr_expect(m.text_len == m.length && memcmp(m.text, file + m.offset, m.length) == 0,
+                  "c.txt:%u: the match's text is not the paragraph's bytes", m.line);
+    }
+    cr_expect_eq(seen, 2, "a.txt's planted paragraph is in c.txt twice (upper case, as is)");
+    free(file);
+    nd_query_free(q);
+    nd_index_close(idx);
+}
