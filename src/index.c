@@ -1810,6 +1810,12 @@ static const struct {
      "WHERE d.file = f.id)",
      "files whose document or paragraph count is wrong"},
     {"SELECT count(*) FROM files WHERE length(hash) != 16", "files without a content hash"},
+    {"SELECT count(*) FROM docs d WHERE d.comparable != (SELECT coalesce(sum(p.chars), 0) FROM "
+     "paras p WHERE p.doc = d.id AND p.chars >= (SELECT CAST(value AS INTEGER) FROM meta WHERE "
+     "key = 'min_chars'))",
+     "documents whose comparable character count is wrong"},
+    {"SELECT count(*) FROM paras WHERE sset IS NULL AND text IS NULL",
+     "short paragraphs without their text"},
 };
 
 /* A distinct paragraph as the check holds it: its id and stored band

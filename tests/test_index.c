@@ -505,6 +505,8 @@ Test(index, check_finds_damage) {
     damaged("UPDATE paras SET chars = chars + 1 WHERE doc = 2 AND off = 0", "character count");
     damaged("DELETE FROM paras WHERE doc = 1 AND off = 0", "no paragraph uses");
     damaged("UPDATE files SET documents = 2 WHERE id = 1", "document or paragraph count");
+    damaged("UPDATE docs SET comparable = comparable + 1 WHERE id = 1",
+            "comparable character count");
 }
 
 Test(index, exact_after_files_deleted) {
