@@ -27,7 +27,7 @@
  * problems I", J. Algorithms 1980) and O'Neil et al.'s log-structured
  * merge-tree (Acta Informatica 1996) for the segments below.
  *
- * Schema (format 2; ND_INDEX_FORMAT):
+ * Schema (format 3; ND_INDEX_FORMAT):
  *
  *   meta(key TEXT PRIMARY KEY, value TEXT)            WITHOUT ROWID
  *       magic "neardup index", format, sketch (the signature and token
@@ -41,14 +41,27 @@
  *       one row per file on disk (a JSON Lines file or an archive is one
  *       file of several documents); hash = XXH3-128 of its bytes as on
  *       disk, so `add` of an unchanged file costs one hash.
- *   docs(id, file, name, bytes, paragraphs, chars, split, encoding)
+ *   docs(id, file, name, bytes, paragraphs, chars, comparable, split,
+ *        encoding, gzip, base)
  *       one row per document (name as a scan names it: PATH, FILE:LINE,
- *       ARCHIVE//MEMBER); bytes are original bytes, chars normalised ones.
- *   paras(doc, off, len, line, chars, sset)      PRIMARY KEY (doc, off),
+ *       ARCHIVE//MEMBER); bytes are original bytes, chars normalised ones,
+ *       comparable those of its paragraphs with at least min_chars (the
+ *       denominator of a query's shares, as of the scan's); split the mode
+ *       its paragraphs were split by, encoding the one it was read in,
+ *       gzip whether it was gzip data, base the original offset of its
+ *       text's first byte (a JSON Lines record's or archive member's
+ *       place in its file): what a report says of a document.
+ *   paras(doc, off, len, line, chars, sset, text)   PRIMARY KEY (doc, off),
  *       WITHOUT ROWID: a document's paragraphs are one B-tree range.
  *       off/len are original bytes (as reports give them); sset is the
  *       distinct paragraph (NULL for short ones: fewer than min_chars
- *       characters or no token, never clustered, as in the scan).
+ *       characters or no token, never clustered, as in the scan).  text
+ *       is the paragraph's own text (UTF-8 as read), kept only where its
+ *       set's text is not these bytes - a copy that differs in case,
+ *       punctuation, width or script, which the exact key does not see -
+ *       and for every short paragraph (which has no set); NULL otherwise.
+ *       With it every paragraph's text is in the index, which a report
+ *       of the corpus (scan --db) previews and a query's match shows.
  *       Partial index paras_sset(sset) WHERE sset IS NOT NULL.
  *   sets(id AUTOINCREMENT, ekey, bkeys, text)
  *       one row per distinct clusterable paragraph, told apart by the
@@ -66,6 +79,12 @@
  *       index on ekey: the segments find exact keys (below).
  *   dead(sset)    ids of distinct paragraphs removed whose band keys are
  *       still in a segment; emptied when segments merge into one.
+ *   skips(path PRIMARY KEY, status, errno, detail)
+ *       the inputs an add's walk reported as skipped (binary, unreadable,
+ *       corrupt, too large, malformed records; not a path that did not
+ *       exist), in the order met (rowid): a report of the corpus lists them
+ *       as a scan of the same files would.  Forgotten when the file is read
+ *       or removed.
  *   segs(id AUTOINCREMENT, entries)   and
  *   pages(id, band, seg, lo, data)    UNIQUE INDEX pages_at(band, seg, lo)
  *       The LSH tables as sorted runs, and the exact keys as one more
@@ -107,9 +126,42 @@
  * 2.35 -> 1.67 s); queries wait for that write, and every later one is in
  * WAL mode (wal_on).
  *
- * Size, measured on examples/seeds with the defaults (5 Chinese documents,
- * 1,197 paragraphs, 1,025 clusterable, 551 distinct; SQLite's dbstat):
- * 790,528 bytes, 660 a paragraph.  By table: sets 524 KB (951 bytes a
+ * The report of the corpus (nd_index_scan, scan --db).  The driver of the
+ * scan (scan.c) takes a front of stages 1 and 2 (scan_hook.h, sketched):
+ * scan_front hands it the stored paragraph table, characters, states,
+ * exact keys and band keys, and the driver runs the scan's own exact, LSH,
+ * verify and cluster stages and report on them - no second implementation,
+ * so the report is the scan's byte for byte (tests/test_index.c,
+ * tests/cli cases scan-db and scan-db-generated).  Each document becomes a
+ * document with its bytes in memory: its paragraphs' texts one byte apart,
+ * with an offset map (decode.h's nd_decmap, two segments a paragraph) that
+ * gives each paragraph's stored original offset and end and the
+ * document's original span (base, bytes), so the verify stage, the
+ * similarities and the writers' previews read the stored texts as they
+ * read a file's, and reports give the original offsets.  Documents come in
+ * the order a walk meets their files (walk_cmp: by path, component by
+ * component), so the report of an indexed directory is the scan's of it,
+ * also after adds and removes.  One read transaction: a writer may work
+ * meanwhile.  Not yet: the index's passages (--passages is refused).
+ *
+ * Size of format 3, measured with SQLite's dbstat on examples/seeds with
+ * the defaults (5 Chinese documents, 1,197 paragraphs, 1,025 clusterable,
+ * 551 distinct): 794,624 bytes, 664 a paragraph (format 2: 778,240, 650).
+ * The paragraph rows grew from 32 to 40 KB (27 to 34 bytes a paragraph)
+ * with the own texts of the 172 short paragraphs (6,633 bytes) and of the
+ * 2 copies whose bytes differ; the other tables did not change.  On the
+ * 5 MB generated corpora (gen_corpus --seed 42 --size-mb 5): Chinese,
+ * 11,718 paragraphs, 8,462,336 -> 8,757,248 bytes, 722 -> 747 a paragraph
+ * (923 short paragraphs, 36 KB, and 340 copies with other bytes, 158 KB,
+ * in a paras table of 274 -> 561 KB); English wrapped, 24,625 paragraphs,
+ * 11,907,072 -> 12,169,216 bytes, 484 -> 494 a paragraph (1,083 short,
+ * 17 KB; 804 copies, 164 KB; paras 578 -> 823 KB).  The cost of keeping
+ * the own texts: about 3 % of the index; index create's time did not move
+ * measurably (5 MB, three alternated runs each: 0.20-0.38 s for both).
+ *
+ * Size of format 2 when it was made, on examples/seeds with the defaults
+ * (5 Chinese documents, 1,197 paragraphs, 1,025 clusterable, 551
+ * distinct; SQLite's dbstat): 790,528 bytes, 660 a paragraph.  By table: sets 524 KB (951 bytes a
  * distinct paragraph, 700 of them its text: Chinese is 3 bytes a
  * character in UTF-8, where format 1's deflated token stream was 389),
  * pages 152 KB (9,918 entries of 8 bytes in 36 pages, half full at this
@@ -134,9 +186,9 @@
  * are prepared once per handle (SQLITE_PREPARE_PERSISTENT) and bound,
  * never formatted.
  *
- * Not yet (issue 15 continues): scan --db (the report from the index),
- * passages in the index, an add whose reading and sketching of the next
- * documents overlaps SQLite's writes of the last ones (a document's
+ * Not yet (issue 15 continues): passages in the index, an add whose
+ * reading and sketching of the next documents overlaps SQLite's writes of
+ * the last ones (a document's
  * paragraphs sketched on two threads, then written, measured no faster:
  * 1.71-1.91 s either way on 100 MB of Chinese), a walk that
  * does not load files before their hash says they are unchanged (the
