@@ -15,6 +15,15 @@
  *   neardup: cannot write 'FILE': <reason>            exit 3
  * Exit 2 means the report was written but some inputs are missing from it.
  *
+ * --db DB renders the report of the corpus indexed in DB (nd_index_scan)
+ * instead of scanning PATHs: no PATH, no option that changes what is
+ * compared or read (those are the index's; db_row_ok lists the shared rows
+ * it takes) and no --passages; then:
+ *   neardup scan: --OPTION cannot be given with --db (...)   exit 1
+ *   neardup: <the index's message>                         exit 3
+ * The inputs the index's walks skipped are in the report, but this run
+ * skipped nothing: exit 0.
+ *
  * --stats prints, after the report, the time and peak resident memory of
  * each stage and the counts of the run to stderr (print_stats), and adds
  * the same figures to the jsonl/json summary (nd_write_options.stats).
