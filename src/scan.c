@@ -526,7 +526,7 @@ static void front_links(scan_work *w, size_t np, size_t ncl, nd_exact_out *exout
     exout->ncl = ncl;
 }
 
-/* nd_scanner_run, or with stages 1-5 done by front (scan_hook.h). */
+/* nd_scanner_run, or with stages 1-5 (or 1-2) done by front (scan_hook.h). */
 static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out) {
     nd_status st = ND_OK;
     nd_report *r = NULL;

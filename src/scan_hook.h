@@ -13,6 +13,11 @@
  * merged across ranks) and hands them to the same driver, which runs
  * stages 6 to 8 (cluster, passages, report) exactly as nd_scanner_run
  * does, so the report is the same.
+ *
+ * A front may also do stages 1 and 2 only (nd_front_out.sketched): the
+ * index's report of its corpus (index.c, nd_index_scan) hands over the
+ * stored paragraph table, characters, states, exact keys and band keys,
+ * and the driver runs stages 3 to 8 on them as on the split's output.
  */
 #ifndef ND_SCAN_HOOK_H
 #define ND_SCAN_HOOK_H
@@ -78,8 +83,9 @@ typedef nd_status (*nd_front_fn)(void *user, nd_exec *x, nd_report *r, const nd_
  * nd_stage_split, nd_stage_sketch, nd_stage_exact, nd_stage_lsh and
  * nd_stage_verify: each paragraph is linked under its link, and the
  * cluster stage finds every similarity it needs among the front's pairs
- * (it would read any other text itself: no texts box).  *out is NULL when
- * the front set stop. */
+ * (it would read any other text itself: no texts box).  With sketched set,
+ * stages 1-2 only: the driver runs exact, LSH and verify itself, the band
+ * keys all in memory (no spill).  *out is NULL when the front set stop. */
 nd_status nd_scanner_run_front(nd_scanner *sc, nd_front_fn front, void *user, nd_report **out);
 
 #endif /* ND_SCAN_HOOK_H */
