@@ -975,13 +975,21 @@ size_t nd_report_paragraph_count(const nd_report *r) {
     return r ? (r->sp.held ? r->sp.np_all : r->pt.n) : 0;
 }
 
+/* para_row for the public accessors: paragraph i of the run, which must
+ * exist (ND_ERR_INVALID); a failed read of a sparse report's rows is
+ * recorded as the report's I/O error. */
+static nd_status para_row_checked(const nd_report *r, size_t i, nd_row *row, size_t *k) {
+    if (i >= nd_report_paragraph_count(r)) return ND_ERR_INVALID;
+    nd_status st = para_row(r, i, row, k);
+    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno ? errno : EIO, NULL);
+    return st;
+}
+
 nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out) {
-    if (!r || !out || i >= nd_report_paragraph_count(r)) return ND_ERR_INVALID;
+    if (!r || !out) return ND_ERR_INVALID;
     nd_row row;
     size_t k;
-    nd_status st = para_row(r, i, &row, &k);
-    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno ? errno : EIO, NULL);
-    ND_TRY(st);
+    ND_TRY(para_row_checked(r, i, &row, &k));
     /* a decoded document's paragraphs are given in its original bytes */
     const nd_doc *d = &r->docs.docs[row.doc];
     uint64_t off = nd_doc_orig_off(d, row.off);
@@ -1022,12 +1030,10 @@ static const char *keep_text(nd_report *r, const uint8_t *bytes, size_t len) {
  * reads back as it was split gives "" (and its file is reported changed
  * once, through the scanner's diag callback). */
 nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **text, size_t *len) {
-    if (!r || !text || !len || i >= nd_report_paragraph_count(r)) return ND_ERR_INVALID;
+    if (!r || !text || !len) return ND_ERR_INVALID;
     nd_row row;
     size_t k;
-    nd_status st = para_row(r, i, &row, &k);
-    if (st == ND_ERR_IO) st = nd_report_io_error(r, errno ? errno : EIO, NULL);
-    ND_TRY(st);
+    ND_TRY(para_row_checked(r, i, &row, &k));
     const nd_doc *d = &r->docs.docs[row.doc];
     if (d->data || row.len == 0) {
         *text = d->data ? (const char *)d->data + row.off : "";
@@ -1038,7 +1044,7 @@ nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **te
     const uint8_t *bytes = NULL;
     const char *kept = NULL;
     pthread_mutex_lock(&w->text_lock);
-    st = fetch_row(r, &w->text_rd, &row, 0, &bytes);
+    nd_status st = fetch_row(r, &w->text_rd, &row, 0, &bytes);
     if (st == ND_OK && !(kept = keep_text(w, bytes, row.len))) st = ND_ERR_NOMEM;
     pthread_mutex_unlock(&w->text_lock);
     if (st == ND_ERR_CHANGED) {
