@@ -137,6 +137,70 @@ Test(scan_threads, report_bytes_do_not_depend_on_thread_count, .timeout = 300) {
     free(one.data);
 }
 
+/* A corpus of many files, several ranges of the split (about 1 MB each):
+ * with one thread one worker splits them all and its rows are the table;
+ * with more, the ranges' rows are copied from the workers' stores into
+ * place (stage_split.c, "Memory").  Lines are drawn from a small stock, so
+ * that paragraphs repeat within and across files and there are clusters. */
+static nd_test_buf scan_dir_jsonl(const char *dir, unsigned threads) {
+    nd_options opt;
+    nd_options_default(&opt);
+    opt.threads = threads;
+    nd_scanner *sc = NULL;
+    nd_report *r = NULL;
+    cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, dir), ND_OK);
+    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
+    nd_write_options wo;
+    nd_write_options_default(&wo);
+    wo.emit_paragraphs = 1;
+    nd_test_buf m = {0};
+    cr_assert_eq(nd_report_write(r, ND_FORMAT_JSONL, &wo, nd_test_buf_write, &m), ND_OK);
+    nd_report_free(r);
+    nd_scanner_free(sc);
+    return m;
+}
+
+Test(scan_threads, many_ranges_give_the_same_report_on_any_thread_count, .timeout = 300) {
+    static const char *const words[] = {"alpha", "bravo",  "charlie", "delta",  "echo",
+                                        "fox",   "golf",   "hotel",   "india",  "juliet",
+                                        "kilo",  "lima",   "mike",    "nov",    "oscar",
+                                        "papa",  "quebec", "romeo",   "sierra", "tango"};
+    char dir[] = "/tmp/nd-ranges-XXXXXX", path[64];
+    cr_assert(mkdtemp(dir) != NULL);
+    uint64_t x = 42;
+    for (int f = 0; f < 40; f++) { /* 40 files of about 200 KB: 8 MB */
+        snprintf(path, sizeof path, "%s/%02d.txt", dir, f);
+        FILE *fp = fopen(path, "w");
+        cr_assert_not_null(fp);
+        for (int line = 0; line < 2600; line++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            uint64_t seed = (x >> 33) % 3000 == 0 ? 7 : x >> 20; /* a few repeat */
+            for (int w = 0; w < 12; w++) {
+                seed = seed * 6364136223846793005u + 1442695040888963407u;
+                fprintf(fp, w ? " %s" : "%s", words[(seed >> 40) % 20]);
+            }
+            fputc('\n', fp);
+        }
+        cr_assert_eq(fclose(fp), 0);
+    }
+    nd_test_buf one = scan_dir_jsonl(dir, 1);
+    cr_assert(strstr(one.data, "\"type\":\"cluster\"") != NULL, "the corpus has clusters");
+    unsigned counts[] = {2, 3};
+    for (size_t i = 0; i < 2; i++) {
+        nd_test_buf m = scan_dir_jsonl(dir, counts[i]);
+        cr_expect(m.len == one.len && memcmp(m.data, one.data, one.len) == 0, "threads=%u differs",
+                  counts[i]);
+        free(m.data);
+    }
+    free(one.data);
+    for (int f = 0; f < 40; f++) {
+        snprintf(path, sizeof path, "%s/%02d.txt", dir, f);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 /* The CLI: --threads 1 and --threads 2 give the same bytes. */
 Test(scan_threads, cli_output_is_identical_for_one_and_two_threads, .timeout = 300) {
     const char *bin = getenv("ND_BIN");
