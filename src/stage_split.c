@@ -47,12 +47,13 @@
  * every ND_SPLIT_RESERVE_BYTES of the worker's share (within half the
  * memory limit; reserved address space, touched only as rows arrive, in
  * huge pages: util.c, "Memory").  When one worker split every range in
- * order (one thread), its store is the table and is handed over as it is.  Each range used to own arrays of its own,
- * grown by doubling from 16 rows and freed after the join: on one-per-line
- * English (a paragraph every 85 bytes) the fresh pages of those arrays and
- * of their copies were 87 % of the scan's page faults, 57,311 faults on
- * the 100 MB bench corpus, now 15,700 for the whole scan, and the run's CPU
- * time fell by a quarter (bench/README.md, round 10).
+ * order (one thread), its store is the table and is handed over as it is.
+ * Each range used to own arrays of its own, grown by doubling from 16 rows
+ * and freed after the join: on one-per-line English (a paragraph every 85
+ * bytes) the fresh pages of those arrays and of their copies were 87 % of
+ * the scan's page faults, 57,311 faults on the 100 MB bench corpus, now
+ * 10,500 for the whole scan (1 thread), which takes 40 % less time
+ * (bench/README.md, round 10).
  */
 #include <string.h>
 
@@ -60,8 +61,8 @@
 #include "split.h"
 #include "stage.h"
 
-/* The reservation of a worker's store: a paragraph a this many bytes of
- * input (English one per line is about 85; see "Memory" above). */
+/* The reservation of a worker's store: a paragraph for every this many
+ * bytes of input (English one per line is about 85; see "Memory" above). */
 #define ND_SPLIT_RESERVE_BYTES 48
 
 /* A worker's rows: the paragraphs of every range it split, appended in the

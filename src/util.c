@@ -16,7 +16,7 @@
  * microseconds).  So arrays of 2 MiB or more are advised into transparent
  * huge pages (madvise MADV_HUGEPAGE; Linux with THP in "madvise" mode,
  * Debian's default): with that and the split's worker stores
- * (stage_split.c, "Memory") the same run takes 15,700 faults (bench/
+ * (stage_split.c, "Memory") the same run takes 10,500 faults (bench/
  * README.md, round 10).  They are not prefaulted (MADV_POPULATE_WRITE):
  * that zeroes the pages on the thread that allocates, where the tasks that
  * fill the array fault them in parallel (2 threads, one-per-line English:
