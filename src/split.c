@@ -538,7 +538,8 @@ nd_status nd_split_range(nd_paratab *pt, uint32_t doc, const uint8_t *data, size
     pt->cut_line = 0;
     to = ND_MIN(to, size);
     from = ND_MIN(from, to);
-    line_it it = line_start(data + from, to - from);
+    /* (no offset from an empty text's NULL) */
+    line_it it = line_start(from ? data + from : data, to - from);
     it.d = data; /* positions stay the document's */
     it.pos = from;
     it.size = to;
