@@ -99,14 +99,15 @@ Test(pool, thread_count_zero_means_cores) {
 
 /* --- whole scans --------------------------------------------------------- */
 
-static nd_test_buf scan_jsonl(unsigned threads) {
+/* The jsonl report (with paragraph records) of a scan of path. */
+static nd_test_buf scan_jsonl(const char *path, unsigned threads) {
     nd_options opt;
     nd_options_default(&opt);
     opt.threads = threads;
     nd_scanner *sc = NULL;
     nd_report *r = NULL;
     cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
-    cr_assert_eq(nd_scanner_add_path(sc, nd_test_seed_path("")), ND_OK);
+    cr_assert_eq(nd_scanner_add_path(sc, path), ND_OK);
     cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
     nd_timings tm;
     cr_assert_eq(nd_report_timings(r, &tm), ND_OK);
@@ -123,12 +124,12 @@ static nd_test_buf scan_jsonl(unsigned threads) {
 }
 
 Test(scan_threads, report_bytes_do_not_depend_on_thread_count, .timeout = 300) {
-    nd_test_buf one = scan_jsonl(1);
+    nd_test_buf one = scan_jsonl(nd_test_seed_path(""), 1);
     cr_assert_gt(one.len, 1000u);
     cr_assert(strstr(one.data, "\"type\":\"cluster\"") != NULL, "the corpus has clusters");
     unsigned counts[] = {2, 3, 7};
     for (size_t i = 0; i < 3; i++) {
-        nd_test_buf m = scan_jsonl(counts[i]);
+        nd_test_buf m = scan_jsonl(nd_test_seed_path(""), counts[i]);
         cr_expect_eq(m.len, one.len, "threads=%u", counts[i]);
         cr_expect(m.len == one.len && memcmp(m.data, one.data, one.len) == 0, "threads=%u differs",
                   counts[i]);
@@ -142,25 +143,6 @@ Test(scan_threads, report_bytes_do_not_depend_on_thread_count, .timeout = 300) {
  * with more, the ranges' rows are copied from the workers' stores into
  * place (stage_split.c, "Memory").  Lines are drawn from a small stock, so
  * that paragraphs repeat within and across files and there are clusters. */
-static nd_test_buf scan_dir_jsonl(const char *dir, unsigned threads) {
-    nd_options opt;
-    nd_options_default(&opt);
-    opt.threads = threads;
-    nd_scanner *sc = NULL;
-    nd_report *r = NULL;
-    cr_assert_eq(nd_scanner_new(&opt, &sc), ND_OK);
-    cr_assert_eq(nd_scanner_add_path(sc, dir), ND_OK);
-    cr_assert_eq(nd_scanner_run(sc, &r), ND_OK);
-    nd_write_options wo;
-    nd_write_options_default(&wo);
-    wo.emit_paragraphs = 1;
-    nd_test_buf m = {0};
-    cr_assert_eq(nd_report_write(r, ND_FORMAT_JSONL, &wo, nd_test_buf_write, &m), ND_OK);
-    nd_report_free(r);
-    nd_scanner_free(sc);
-    return m;
-}
-
 Test(scan_threads, many_ranges_give_the_same_report_on_any_thread_count, .timeout = 300) {
     static const char *const words[] = {"alpha", "bravo",  "charlie", "delta",  "echo",
                                         "fox",   "golf",   "hotel",   "india",  "juliet",
@@ -184,11 +166,11 @@ Test(scan_threads, many_ranges_give_the_same_report_on_any_thread_count, .timeou
         }
         cr_assert_eq(fclose(fp), 0);
     }
-    nd_test_buf one = scan_dir_jsonl(dir, 1);
+    nd_test_buf one = scan_jsonl(dir, 1);
     cr_assert(strstr(one.data, "\"type\":\"cluster\"") != NULL, "the corpus has clusters");
     unsigned counts[] = {2, 3};
     for (size_t i = 0; i < 2; i++) {
-        nd_test_buf m = scan_dir_jsonl(dir, counts[i]);
+        nd_test_buf m = scan_jsonl(dir, counts[i]);
         cr_expect(m.len == one.len && memcmp(m.data, one.data, one.len) == 0, "threads=%u differs",
                   counts[i]);
         free(m.data);
