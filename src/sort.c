@@ -64,10 +64,9 @@
 #define ND_HI_BITS    11
 #define ND_HI_BUCKETS (1u << ND_HI_BITS)
 
-#define ND_KEY_OF_KEY32(x)  ((x).key)
-#define ND_KEY_OF_U64(x)    (x)
-#define ND_HI32_OF_U64(x)   ((uint32_t)((x) >> 32))
-#define ND_LO32_OF_KEY32(x) ((uint32_t)(x).key)
+#define ND_KEY_OF_KEY32(x) ((x).key)
+#define ND_KEY_OF_U64(x)   (x)
+#define ND_HI32_OF_U64(x)  ((uint32_t)((x) >> 32))
 
 /* Three stable 11-bit counting passes over the 32-bit digit KEY32OF(v[i]),
  * skipping a pass whose digit is the same everywhere (2048 counters per
@@ -130,12 +129,6 @@ void nd_sort_key32(nd_key32 *v, nd_key32 *tmp, size_t n) {
     if (n < 2) return;
     sort_vals(v, tmp, n);
     ND_RADIX_BODY(nd_key32, ND_KEY_OF_KEY32)
-}
-
-void nd_sort_key32_lo32(nd_key32 *v, nd_key32 *tmp, size_t n) {
-    if (n < 2) return;
-    sort_vals(v, tmp, n);
-    ND_RADIX11_BODY(nd_key32, ND_LO32_OF_KEY32)
 }
 
 void nd_sort_u64(uint64_t *v, uint64_t *tmp, size_t n) {

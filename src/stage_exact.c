@@ -9,9 +9,14 @@
  * the LSH, so a block repeated a thousand times costs one entry per band,
  * not a million candidate pairs.
  *
- * Exact duplicates are found by sorting (exact key, paragraph id) pairs.  The
- * pairs are partitioned by the top bits of the key's low half (equal 128-bit
- * keys share them), so that the partitions sort and group in parallel:
+ * Exact duplicates are found by sorting entries of 8 bytes, the low 32 bits
+ * of the exact key above the paragraph id (the whole key is read back from
+ * the keys array where two entries' bits agree: 16-byte entries with the
+ * key's low half made the stage's two arrays 38 MB instead of 19 on 1.19 M
+ * English paragraphs, and on the 2-core VM we measure on every fresh MB
+ * costs some 1.5 ms; util.c, "Memory").  The entries are partitioned by the
+ * top bits of the key's low half (equal 128-bit keys share them), so that
+ * the partitions sort and group in parallel:
  *   count    tasks = chunks of consecutive paragraphs; each counts its
  *            clusterable paragraphs per partition, in its own row of a
  *            (chunk x partition) table;
@@ -20,12 +25,12 @@
  *            every partition, so each partition holds its pairs in id order
  *            whatever ran where;
  *   group    tasks = partitions; each radix-sorts its slice by the key's
- *            low 32 bits (stably, so ids ascend among equal keys; the group
- *            tasks take 0.13 G instructions for 1.19 M English paragraphs,
- *            0.20 G with a sort by the whole 64 bits) and links every
- *            paragraph whose 128-bit key equals an earlier one's under the
- *            first of them, the group's representative, marking it
- *            ND_PARA_COPY.
+ *            low 32 bits (nd_sort_hi32: stably, so ids ascend among equal
+ *            keys; the group tasks take 0.13 G instructions for 1.19 M
+ *            English paragraphs, 0.20 G with a sort by the whole 64 bits)
+ *            and links every paragraph whose 128-bit key equals an earlier
+ *            one's under the first of them, the group's representative,
+ *            marking it ND_PARA_COPY.
  * The representative is its group's smallest id and still a root, and every
  * copy is still a singleton (no union has happened yet), so the link is what
  * nd_uf_union would do, and tasks write disjoint paragraphs.  The serial work
@@ -51,9 +56,9 @@ typedef struct exact_work {
     size_t chunk, nchunks;
     unsigned bits; /* partition = top `bits` bits of the key's low half */
     size_t nparts;
-    size_t *cell; /* nchunks x nparts: counts, then next write positions */
-    size_t *part; /* nparts + 1 partition starts */
-    nd_key32 *kv, *tmp;
+    size_t *cell;       /* nchunks x nparts: counts, then next write positions */
+    size_t *part;       /* nparts + 1 partition starts */
+    uint64_t *kv, *tmp; /* entries: key's low 32 bits << 32 | id */
 } exact_work;
 
 static size_t exact_part(const exact_work *x, uint64_t key) {
@@ -82,7 +87,7 @@ static nd_status exact_scatter_task(void *ctx, size_t t, unsigned worker) {
     for (size_t p = p0; p < p1; p++) {
         if (state[p] != ND_PARA_REP) continue;
         uint64_t key = ekey[p].low64;
-        x->kv[cell[exact_part(x, key)]++] = (nd_key32){.key = key, .val = (uint32_t)p};
+        x->kv[cell[exact_part(x, key)]++] = key << 32 | (uint32_t)p;
     }
     return ND_OK;
 }
@@ -92,23 +97,23 @@ static nd_status exact_group_task(void *ctx, size_t t, unsigned worker) {
     unsigned char *state = x->out->state;
     const XXH128_hash_t *ekey = x->in->ekey;
     size_t s0 = x->part[t], n = x->part[t + 1] - s0;
-    nd_key32 *kv = x->kv + s0;
+    uint64_t *kv = x->kv + s0;
     ND_UNUSED(worker);
     /* Performance: sorted by the key's low 32 bits only (three passes, not
      * up to eight); a run then holds all the entries of its keys, ids
      * ascending, and the rare other keys that share those bits are told
-     * apart below. */
-    nd_sort_key32_lo32(kv, x->tmp + s0, n);
+     * apart below by the whole key. */
+    nd_sort_hi32(kv, x->tmp + s0, n);
     for (size_t s = 0; s < n;) {
         size_t e = s + 1;
-        while (e < n && (uint32_t)kv[e].key == (uint32_t)kv[s].key) e++;
+        while (e < n && kv[e] >> 32 == kv[s] >> 32) e++;
         /* within a run (ascending ids), link each member to the first
          * earlier representative with the same 128-bit key */
         for (size_t k = s + 1; k < e; k++) {
-            uint32_t pk = kv[k].val;
+            uint32_t pk = (uint32_t)kv[k];
             for (size_t j = s; j < k; j++) {
-                uint32_t pj = kv[j].val;
-                if (state[pj] == ND_PARA_REP && kv[j].key == kv[k].key &&
+                uint32_t pj = (uint32_t)kv[j];
+                if (state[pj] == ND_PARA_REP && ekey[pj].low64 == ekey[pk].low64 &&
                     ekey[pj].high64 == ekey[pk].high64) {
                     state[pk] = ND_PARA_COPY;
                     nd_uf_link(x->out->uf, pj, pk);

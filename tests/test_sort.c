@@ -105,28 +105,6 @@ Test(sort, key32_orders_by_key_then_value) {
                   "entry %zu", i);
 }
 
-Test(sort, key32_lo32_orders_by_low_half_then_value) {
-    enum { N = 50000 };
-    nd_key32 *v = malloc(N * sizeof *v), *tmp = malloc(N * sizeof *tmp);
-    cr_assert(v && tmp);
-    uint64_t x = 0x853C49E6748FEA9Bu;
-    for (int shuffled = 0; shuffled < 2; shuffled++) {
-        for (uint32_t i = 0; i < N; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            /* few low halves, so that runs mix keys with different high halves */
-            uint64_t key = (x & 0xFFFFFFFF00000000u) | (x % 700) * 0x9E3779B1u % 0xFFFFFFFFu;
-            v[i] = (nd_key32){.key = key, .val = shuffled ? (uint32_t)(x >> 7) : i};
-        }
-        nd_sort_key32_lo32(v, tmp, N);
-        for (size_t i = 1; i < N; i++) {
-            uint32_t a = (uint32_t)v[i - 1].key, b = (uint32_t)v[i].key;
-            cr_assert(a < b || (a == b && v[i - 1].val <= v[i].val), "at %zu", i);
-        }
-    }
-    free(v);
-    free(tmp);
-}
-
 /* nd_sort_fp_top (a bucket of stage_fingerprint.c: hashes that share their
  * top bits) against a stable comparison sort, at sizes below, at and above
  * 2^ND_FP_SORT_BITS (the counting pass's digits stop growing there), with
