@@ -660,12 +660,10 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
         w.fusing = 0;
     }
     if (!w.chars) w.chars = nd_mallocn(n1, sizeof *w.chars);
-    w.cluster = nd_mallocn(n1, sizeof *w.cluster);
-    w.sim = nd_calloc(n1, sizeof *w.sim);
     if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
     if (!w.ekey && !full) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
     if (!w.fusing && !front) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
-    if (!w.chars || !w.cluster || !w.sim || !w.state || (!w.ekey && !full) ||
+    if (!w.chars || !w.state || (!w.ekey && !full) ||
         (!w.fusing && !full && !w.bkeys)) {
         st = ND_ERR_NOMEM;
         goto out;
@@ -735,6 +733,14 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     uint64_t verified = vout.verified;
     ND_LAP(ND_STAGE_VERIFY);
     nd_exec_begin(&w.x, ND_STAGE_CLUSTER, 0);
+    /* allocated here, not with the other rows: in memory the band keys
+     * have just left, so that they do not add to the peak */
+    w.cluster = nd_mallocn(n1, sizeof *w.cluster);
+    w.sim = nd_calloc(n1, sizeof *w.sim);
+    if (!w.cluster || !w.sim) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
     nd_cluster_in cin = {.r = r,
                          .uf = &w.uf,
                          .pairs = &w.pairs,
