@@ -14,18 +14,22 @@
  * 100 MB one-per-line English bench corpus, a third of the run's CPU time
  * on the 2-core VM we measure on (a fault there costs several
  * microseconds; touching 200 MB page by page takes 0.9 s there, in huge
- * pages 0.02-0.4 s).  So arrays of 2 MiB or more live in transparent huge
- * pages (madvise MADV_HUGEPAGE; Linux with THP in "madvise" mode, Debian's
- * default), and they are allocated aligned to 2 MiB and rounded up to a
+ * pages 0.02-0.4 s), and faults of the threads of one process wait for
+ * each other (two threads touching 50 MB each page by page: 1.10 s, one
+ * alone 0.47 s).  So arrays of 1 MiB or more live in transparent huge
+ * pages of 2 MiB (madvise MADV_HUGEPAGE; Linux with THP in "madvise" mode,
+ * Debian's default), allocated aligned to 2 MiB and rounded up to a
  * multiple of it: the advice alone left every block glibc maps on its own
- * (at a 4 KiB boundary) with up to 2 MiB at each end in small pages, some
- * 1,500 KiB a block on average.  With the split's worker stores
- * (stage_split.c, "Memory") the same run takes 10,500 faults with the advice
- * alone and 2,800 aligned, and 9 % less time (bench/README.md, round 11);
- * the price is the last huge page of each block, resident whole (peak
- * 197 -> 214 MB there), and a copy where realloc would have moved a mapping
- * (nd_grow).  A large nd_calloc is cleared with memset, since an aligned
- * block may come from reused heap memory.  Pages are not prefaulted
+ * (at a 4 KiB boundary) with up to 2 MiB at each end in small pages.  With
+ * the split's worker stores (stage_split.c, "Memory") the same run takes
+ * 10,500 faults with the advice alone on blocks of 2 MiB or more, 2,800
+ * aligned (9 % less time), and wrapped English at 2 threads 5,996 with
+ * blocks of 2 MiB or more aligned, 3,103 from 1 MiB (the split's join
+ * copies into arrays of 1-2 MiB there; 8 % less time; bench/README.md,
+ * round 11).  The price is the last huge page of each block, resident
+ * whole, and a copy where realloc would have moved a mapping (nd_grow).
+ * A large nd_calloc is cleared with memset, since an aligned block may
+ * come from reused heap memory.  Pages are not prefaulted
  * (MADV_POPULATE_WRITE): that zeroes them on the thread that allocates,
  * where the tasks that fill the array fault them in parallel (2 threads,
  * one-per-line English: 0.15 s of zeroing on the main thread alone before
@@ -46,18 +50,19 @@
 
 #include "nd_internal.h"
 
-/* Large arrays in huge pages (see "Memory" above). */
-enum { ND_HUGE_MIN = 2u << 20 };
+/* Large arrays in huge pages (see "Memory" above): pages of 2 MiB for
+ * arrays of 1 MiB or more. */
+enum { ND_HUGE_PAGE = 2u << 20, ND_HUGE_MIN = 1u << 20 };
 
-/* A block of at least ND_HUGE_MIN bytes, aligned to ND_HUGE_MIN and
+/* A block of at least ND_HUGE_MIN bytes, aligned to ND_HUGE_PAGE and
  * rounded up to a multiple of it, advised into huge pages: every page of
  * it can then be a huge one (a block glibc maps on its own starts 16 bytes
  * into a mapping at some 4 KiB boundary, and the parts of it outside whole
  * aligned 2 MiB ranges fault 4 KiB at a time).  NULL when out of memory. */
 static void *huge_alloc(size_t bytes) {
-    if (bytes > SIZE_MAX - ND_HUGE_MIN) return NULL;
-    size_t r = (bytes + ND_HUGE_MIN - 1) & ~(size_t)(ND_HUGE_MIN - 1);
-    void *p = aligned_alloc(ND_HUGE_MIN, r);
+    if (bytes > SIZE_MAX - ND_HUGE_PAGE) return NULL;
+    size_t r = (bytes + ND_HUGE_PAGE - 1) & ~(size_t)(ND_HUGE_PAGE - 1);
+    void *p = aligned_alloc(ND_HUGE_PAGE, r);
 #ifdef MADV_HUGEPAGE
     if (p) (void)madvise(p, r, MADV_HUGEPAGE);
 #endif
