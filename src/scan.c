@@ -663,8 +663,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     if (!w.state) w.state = nd_mallocn(n1, sizeof *w.state);
     if (!w.ekey && !full) w.ekey = nd_mallocn(n1, sizeof *w.ekey);
     if (!w.fusing && !front) w.bkeys = nd_mallocn(w.batch_rows, (size_t)w.bands * sizeof *w.bkeys);
-    if (!w.chars || !w.state || (!w.ekey && !full) ||
-        (!w.fusing && !full && !w.bkeys)) {
+    if (!w.chars || !w.state || (!w.ekey && !full) || (!w.fusing && !full && !w.bkeys)) {
         st = ND_ERR_NOMEM;
         goto out;
     }
