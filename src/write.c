@@ -207,6 +207,24 @@ void nd_sink_release(nd_sink *s) {
     s->len = 0;
 }
 
+nd_status nd_sink_run(nd_write_fn fn, void *user, const nd_write_options *wo, nd_sink_body_fn body,
+                      void *ctx, int *sys_errno) {
+    nd_write_options defaults;
+    nd_sink sink = {0};
+    nd_status st;
+    if (!wo) {
+        nd_write_options_default(&defaults);
+        wo = &defaults;
+    }
+    ND_CHECK(nd_sink_open(&sink, fn, user));
+    ND_CHECK(body(ctx, wo, &sink));
+    ND_CHECK(nd_sink_flush(&sink));
+out:
+    if (st == ND_ERR_IO) *sys_errno = sink.sys_errno;
+    nd_sink_release(&sink);
+    return st;
+}
+
 static nd_status sink_emit(nd_sink *s, const void *p, size_t n) {
     if (n == 0) return ND_OK;
     int rc = s->fn(s->user, p, n);
@@ -600,34 +618,36 @@ nd_status nd_report_write(const nd_report *r, nd_format format, const nd_write_o
     return nd_report_write_width(r, format, wo, 0, fn, user);
 }
 
+/* The report in one format (nd_sink_body_fn). */
+typedef struct report_body {
+    const nd_report *r;
+    nd_format format;
+    unsigned width;
+} report_body;
+
+static nd_status report_body_write(void *ctx, const nd_write_options *wo, nd_sink *s) {
+    const report_body *b = ctx;
+    switch (b->format) {
+    case ND_FORMAT_TEXT: return nd_write_text(b->r, wo, b->width ? b->width : ND_TEXT_WIDTH, s);
+    case ND_FORMAT_JSONL: return nd_write_jsonl(b->r, wo, s);
+    case ND_FORMAT_JSON: return nd_write_json(b->r, wo, s);
+    case ND_FORMAT_CSV: return nd_write_csv(b->r, wo, s);
+    case ND_FORMAT_HTML: return nd_write_html(b->r, wo, s);
+    default: return ND_ERR_INVALID;
+    }
+}
+
 nd_status nd_report_write_width(const nd_report *r, nd_format format, const nd_write_options *wo,
                                 unsigned width, nd_write_fn fn, void *user) {
-    nd_write_options defaults;
-    nd_sink sink = {0};
-    nd_status st;
     if (!r || !fn) return ND_ERR_INVALID;
     if (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL && format != ND_FORMAT_JSON &&
         format != ND_FORMAT_CSV && format != ND_FORMAT_HTML)
         return ND_ERR_INVALID;
-    if (!wo) {
-        nd_write_options_default(&defaults);
-        wo = &defaults;
-    }
-    ND_CHECK(nd_sink_open(&sink, fn, user));
-    switch (format) {
-    case ND_FORMAT_TEXT: st = nd_write_text(r, wo, width ? width : ND_TEXT_WIDTH, &sink); break;
-    case ND_FORMAT_JSONL: st = nd_write_jsonl(r, wo, &sink); break;
-    case ND_FORMAT_JSON: st = nd_write_json(r, wo, &sink); break;
-    case ND_FORMAT_CSV: st = nd_write_csv(r, wo, &sink); break;
-    case ND_FORMAT_HTML: st = nd_write_html(r, wo, &sink); break;
-    default: st = ND_ERR_INVALID; break;
-    }
-    if (st != ND_OK) goto out;
-    ND_CHECK(nd_sink_flush(&sink));
-out:
+    report_body b = {r, format, width};
+    int err = 0;
+    nd_status st = nd_sink_run(fn, user, wo, report_body_write, &b, &err);
     if (st == ND_ERR_IO) /* what the sink's fn said */
-        (void)nd_report_io_error(r, sink.sys_errno, NULL);
-    nd_sink_release(&sink);
+        (void)nd_report_io_error(r, err, NULL);
     return st;
 }
 

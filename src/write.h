@@ -42,6 +42,14 @@ nd_status nd_sink_flush(nd_sink *s);
 /* Frees the buffer without flushing.  Accepts a sink that failed to open. */
 void nd_sink_release(nd_sink *s);
 
+/* One writer's run: body(ctx, wo, sink) on a sink over fn/user, wo being
+ * the default options when NULL, then the flush.  Returns the first
+ * failure; on ND_ERR_IO *sys_errno receives what fn said.  Every public
+ * write entry point (report, compare, query) runs its writer so. */
+typedef nd_status (*nd_sink_body_fn)(void *ctx, const nd_write_options *wo, nd_sink *s);
+nd_status nd_sink_run(nd_write_fn fn, void *user, const nd_write_options *wo, nd_sink_body_fn body,
+                      void *ctx, int *sys_errno);
+
 nd_status nd_sink_write(nd_sink *s, const void *p, size_t n);
 nd_status nd_sink_puts(nd_sink *s, const char *str);
 nd_status nd_sink_putc(nd_sink *s, char c);

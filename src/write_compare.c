@@ -194,30 +194,30 @@ nd_status nd_compare_write(const nd_compare *c, nd_format format, const nd_write
     return nd_compare_write_width(c, format, wo, 0, fn, user);
 }
 
+/* The comparison in one format (nd_sink_body_fn). */
+typedef struct compare_body {
+    const nd_compare *c;
+    nd_format format;
+    unsigned width;
+} compare_body;
+
+static nd_status compare_body_write(void *ctx, const nd_write_options *wo, nd_sink *s) {
+    const compare_body *b = ctx;
+    if (b->format == ND_FORMAT_TEXT)
+        return write_text(b->c, wo, b->width ? b->width : ND_TEXT_WIDTH, s);
+    if (b->format == ND_FORMAT_JSONL) return write_jsonl(b->c, s);
+    return nd_write_compare_html(b->c, wo, s);
+}
+
 nd_status nd_compare_write_width(const nd_compare *c, nd_format format, const nd_write_options *wo,
                                  unsigned width, nd_write_fn fn, void *user) {
-    nd_write_options defaults;
-    nd_sink sink = {0};
-    nd_status st;
     if (!c || !fn) return ND_ERR_INVALID;
     if (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL && format != ND_FORMAT_HTML)
         return ND_ERR_INVALID;
-    if (!wo) {
-        nd_write_options_default(&defaults);
-        wo = &defaults;
-    }
-    ND_CHECK(nd_sink_open(&sink, fn, user));
-    if (format == ND_FORMAT_TEXT)
-        st = write_text(c, wo, width ? width : ND_TEXT_WIDTH, &sink);
-    else if (format == ND_FORMAT_JSONL)
-        st = write_jsonl(c, &sink);
-    else
-        st = nd_write_compare_html(c, wo, &sink);
-    if (st != ND_OK) goto out;
-    ND_CHECK(nd_sink_flush(&sink));
-out:
-    if (st == ND_ERR_IO) nd_compare_io_error(c, sink.sys_errno);
-    nd_sink_release(&sink);
+    compare_body b = {c, format, width};
+    int err = 0;
+    nd_status st = nd_sink_run(fn, user, wo, compare_body_write, &b, &err);
+    if (st == ND_ERR_IO) nd_compare_io_error(c, err);
     return st;
 }
 

@@ -474,33 +474,33 @@ static nd_status write_html(const q_view *v, nd_sink *s) {
     return nd_sink_puts(s, "</body>\n</html>\n");
 }
 
+/* The query's view in one format (nd_sink_body_fn). */
+typedef struct query_body {
+    const q_view *v;
+    nd_format format;
+} query_body;
+
+static nd_status query_body_write(void *ctx, const nd_write_options *wo, nd_sink *s) {
+    const query_body *b = ctx;
+    if (b->format == ND_FORMAT_TEXT) return write_text(b->v, wo, s);
+    if (b->format == ND_FORMAT_JSONL) return write_jsonl(b->v, s);
+    return write_html(b->v, s);
+}
+
 nd_status nd_report_write_query(const nd_report *r, nd_format format, const nd_write_options *wo,
                                 nd_write_fn fn, void *user) {
-    nd_write_options defaults;
-    nd_sink sink = {0};
     q_view v;
     nd_status st;
+    int err = 0;
     memset(&v, 0, sizeof v);
     if (!r || !fn) return ND_ERR_INVALID;
     if (format != ND_FORMAT_TEXT && format != ND_FORMAT_JSONL && format != ND_FORMAT_HTML)
         return ND_ERR_INVALID;
-    if (!wo) {
-        nd_write_options_default(&defaults);
-        wo = &defaults;
-    }
     ND_CHECK(view_build(r, &v));
-    ND_CHECK(nd_sink_open(&sink, fn, user));
-    if (format == ND_FORMAT_TEXT)
-        st = write_text(&v, wo, &sink);
-    else if (format == ND_FORMAT_JSONL)
-        st = write_jsonl(&v, &sink);
-    else
-        st = write_html(&v, &sink);
-    if (st != ND_OK) goto out;
-    ND_CHECK(nd_sink_flush(&sink));
+    query_body b = {&v, format};
+    st = nd_sink_run(fn, user, wo, query_body_write, &b, &err);
+    if (st == ND_ERR_IO) (void)nd_report_io_error(r, err, NULL);
 out:
-    if (st == ND_ERR_IO) (void)nd_report_io_error(r, sink.sys_errno, NULL);
-    nd_sink_release(&sink);
     view_release(&v);
     return st;
 }
