@@ -40,6 +40,27 @@ nd_status nd_grow(void **ptr, size_t *cap, size_t need, size_t elem_size);
 void *nd_calloc(size_t n, size_t size);
 void *nd_mallocn(size_t n, size_t size);
 
+/* A bump allocator for many blocks that live and die together (util.c,
+ * "Arenas"): anonymous mappings of chunk bytes each, advised into huge
+ * pages, handed out front to back; nothing is freed before
+ * nd_arena_release.  One arena per thread: it has no lock. */
+typedef struct nd_arena_chunk nd_arena_chunk;
+typedef struct nd_arena {
+    nd_arena_chunk *head; /* the chunk blocks are taken from; older ones follow */
+    size_t chunk;         /* bytes of a chunk's mapping */
+    uint64_t used;        /* bytes handed out (with alignment), for statistics */
+    uint64_t mapped;      /* bytes of all the chunks' mappings */
+} nd_arena;
+
+/* An empty arena of chunks of chunk_bytes (rounded up to whole pages; 0:
+ * ND_ARENA_CHUNK).  Maps nothing yet. */
+void nd_arena_init(nd_arena *a, size_t chunk_bytes);
+/* A block of `bytes` (64-byte aligned, not cleared), or NULL when out of
+ * memory.  A request larger than a chunk gets a mapping of its own. */
+void *nd_arena_alloc(nd_arena *a, size_t bytes);
+/* Unmaps every chunk; *a is then empty (as after nd_arena_init). */
+void nd_arena_release(nd_arena *a);
+
 /* Copy of s (NUL-terminated) or NULL on allocation failure. */
 char *nd_strdup(const char *s);
 

@@ -24,6 +24,7 @@
 #include "input.h"
 #include "lsh.h"
 #include "neardup.h"
+#include "nd_internal.h"
 #include "pool.h"
 #include "sketch.h"
 #include "spill.h"
@@ -300,8 +301,8 @@ typedef struct nd_norm_text {
     void *cmap;            /* the nd_cmap block (nd_cmap_at), or NULL */
     size_t n;
     int kept;      /* 0: not kept (normalise it again), 1: the
-                              arrays are malloc'ed, 2: they point into a
-                              mapping of nd_fingerprint_out.maps */
+                              arrays are in nd_fingerprint_out.arenas, 2:
+                              they point into a mapping of its maps */
     unsigned file; /* kept == 2: the worker's spill file ... */
     uint64_t off;  /* ... and the byte offset in it, */
     int compact;   /* ... and whether the map there is compact */
@@ -342,6 +343,8 @@ typedef struct nd_fingerprint_out {
     nd_norm_text *texts; /* allocated: per document, its normalised text */
     nd_text_map *maps;   /* allocated: per worker, its spill file mapped
                               (base NULL: none) */
+    nd_arena *arenas;    /* allocated: per worker, the texts it kept in
+                              memory (nmaps of them) */
     size_t nmaps;
     size_t ndocs;   /* documents (entries of doc_chars and texts) */
     nd_seed *seeds; /* allocated: sorted by (a, b, pa - pb, pa) */

@@ -35,6 +35,17 @@
  * one-per-line English: 0.15 s of zeroing on the main thread alone before
  * the split's join).  Where the advice is not known it is left out and
  * only speed changes.
+ *
+ * Arenas (nd_arena).  Blocks that are kept until a stage's output is
+ * released - the passage stage's normalised texts, 6 bytes a character of
+ * the whole corpus - were one malloc each: fresh pages, one fault per 4 KiB,
+ * 70 % of a `scan --passages` run's faults.  An arena hands them out of
+ * 64 MiB anonymous mappings (MAP_NORESERVE: pages exist once touched)
+ * advised into huge pages, one fault per 2 MiB; what glibc gave for the
+ * normaliser's output is freed at once and reused by the next document.
+ * (On this 2-core VM: 200 MB written in 70 KB blocks, 0.60 s as mallocs,
+ * 0.02-0.39 s in such chunks; 0.34 s with 4 KiB pages prefaulted by
+ * MADV_POPULATE_WRITE.)  A block over a chunk gets a mapping of its own.
  */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE (Linux, glibc) */
 #include <errno.h>
@@ -117,6 +128,86 @@ void *nd_mallocn(size_t n, size_t size) {
     if (n == 0 || size == 0) return malloc(1);
     if (n > SIZE_MAX / size) return NULL;
     return n * size < ND_HUGE_MIN ? malloc(n * size) : huge_alloc(n * size);
+}
+
+/* A chunk's header, at the start of its mapping. */
+struct nd_arena_chunk {
+    nd_arena_chunk *next; /* older */
+    size_t size;          /* bytes of the mapping */
+    size_t used;          /* bytes from the mapping's start handed out (header too) */
+};
+
+enum { ND_ARENA_ALIGN = 64, ND_ARENA_CHUNK = 64u << 20 };
+#define ND_ARENA_HEAD                                                                              \
+    ((sizeof(nd_arena_chunk) + ND_ARENA_ALIGN - 1) / ND_ARENA_ALIGN * ND_ARENA_ALIGN)
+
+static size_t page_size(void) {
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? (size_t)p : 4096u;
+}
+
+void nd_arena_init(nd_arena *a, size_t chunk_bytes) {
+    size_t page = page_size();
+    if (chunk_bytes == 0) chunk_bytes = ND_ARENA_CHUNK;
+    if (chunk_bytes < ND_ARENA_HEAD + ND_ARENA_ALIGN) chunk_bytes = ND_ARENA_HEAD + ND_ARENA_ALIGN;
+    if (chunk_bytes > SIZE_MAX / 2) chunk_bytes = SIZE_MAX / 2;
+    memset(a, 0, sizeof *a);
+    a->chunk = (chunk_bytes + page - 1) / page * page;
+}
+
+/* A new chunk of at least `bytes` (header included), or NULL. */
+static nd_arena_chunk *arena_map(size_t bytes) {
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (m == MAP_FAILED) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= ND_HUGE_MIN) (void)madvise(m, bytes, MADV_HUGEPAGE);
+#endif
+    nd_arena_chunk *c = m;
+    c->next = NULL;
+    c->size = bytes;
+    c->used = ND_ARENA_HEAD;
+    return c;
+}
+
+void *nd_arena_alloc(nd_arena *a, size_t bytes) {
+    if (bytes > SIZE_MAX / 2) return NULL;
+    size_t need = (bytes + ND_ARENA_ALIGN - 1) / ND_ARENA_ALIGN * ND_ARENA_ALIGN;
+    if (need == 0) need = ND_ARENA_ALIGN; /* a unique block even for 0 bytes */
+    nd_arena_chunk *c = a->head;
+    if (!c || c->size - c->used < need) {
+        if (need > a->chunk - ND_ARENA_HEAD) { /* a mapping of its own, behind the head */
+            size_t page = page_size();
+            size_t size = (ND_ARENA_HEAD + need + page - 1) / page * page;
+            if (!(c = arena_map(size))) return NULL;
+            if (a->head) {
+                c->next = a->head->next;
+                a->head->next = c;
+            } else {
+                a->head = c;
+            }
+        } else {
+            if (!(c = arena_map(a->chunk))) return NULL;
+            c->next = a->head;
+            a->head = c;
+        }
+        a->mapped += c->size;
+    }
+    void *p = (uint8_t *)c + c->used;
+    c->used += need;
+    a->used += need;
+    return p;
+}
+
+void nd_arena_release(nd_arena *a) {
+    nd_arena_chunk *c = a->head;
+    while (c) {
+        nd_arena_chunk *next = c->next;
+        (void)munmap(c, c->size);
+        c = next;
+    }
+    a->head = NULL;
+    a->used = a->mapped = 0;
 }
 
 char *nd_strdup(const char *s) {
