@@ -78,8 +78,15 @@ nd_status nd_winnow_ctx(const uint32_t *cps, size_t n, unsigned k, unsigned w, u
     if (k == 0 || w == 0 || n < (size_t)k + w - 1) return ND_OK;
     size_t m = n - k + 1;                        /* k-grams */
     if (m > UINT32_MAX) return ND_ERR_TOO_LARGE; /* positions are 32-bit */
-    /* scratch: the m hashes, then the blocks' prefix and suffix minima */
-    ND_TRY(ND_GROW(*scratch, *scratch_cap, 2 * m));
+    /* scratch: the m hashes, then the blocks' prefix and suffix minima;
+     * nothing in it is kept from one call to the next, so it grows by a
+     * new block, not a realloc that would copy (and fault in) the old one */
+    if (2 * m > *scratch_cap) {
+        free(*scratch);
+        *scratch = NULL;
+        *scratch_cap = 0;
+        ND_TRY(ND_GROW(*scratch, *scratch_cap, 2 * m));
+    }
     uint64_t *h = *scratch;
     uint32_t *pre = (uint32_t *)(void *)(h + m), *suf = pre + m;
     /* the hash of the k-gram ending at i: v_i = (v_{i-1} - top c_{i-k}) MUL
