@@ -116,23 +116,23 @@ nd_status nd_winnow_ctx(const uint32_t *cps, size_t n, unsigned k, unsigned w, u
         size_t e = b0 + w < m ? b0 + w : m;
         /* the minimum's value in a register: the dependency from one
          * k-gram to the next is a compare and a move, not a load */
-        uint32_t best = (uint32_t)b0;
+        uint64_t best = b0;
         uint64_t bv = h[b0];
         for (size_t i = b0; i < e; i++) {
             const uint64_t x = h[i];
-            const int le = x <= bv;
-            best = le ? (uint32_t)i : best;
-            bv = le ? x : bv;
-            pre[i] = best;
+            const uint64_t le = -(uint64_t)(x <= bv); /* all ones or zero */
+            best ^= (best ^ i) & le;
+            bv ^= (bv ^ x) & le;
+            pre[i] = (uint32_t)best;
         }
-        best = (uint32_t)(e - 1);
+        best = e - 1;
         bv = h[e - 1];
         for (size_t i = e; i-- > b0;) {
             const uint64_t x = h[i];
-            const int lt = x < bv;
-            best = lt ? (uint32_t)i : best;
-            bv = lt ? x : bv;
-            suf[i] = best;
+            const uint64_t lt = -(uint64_t)(x < bv);
+            best ^= (best ^ i) & lt;
+            bv ^= (bv ^ x) & lt;
+            suf[i] = (uint32_t)best;
         }
     }
     size_t last = SIZE_MAX;
