@@ -542,8 +542,10 @@ static nd_status group_seeds(const nd_fp *g, size_t n, unsigned k, const nd_fing
             uint32_t b = g[j].doc, pb = g[j].pos;
             if (a == b && pb < pa + k) continue;        /* overlapping places */
             if (!nd_fp_pair_wanted(in, a, b)) continue; /* query runs: stage.h */
-            ND_TRY(ND_GROW(o->seeds, o->cap, o->n + 1));
-            ND_TRY(ND_GROW(o->one, o->one_cap, o->n + 1));
+            if (o->n == o->cap || o->n == o->one_cap) { /* (not a call per seed) */
+                ND_TRY(ND_GROW(o->seeds, o->cap, o->n + 1));
+                ND_TRY(ND_GROW(o->one, o->one_cap, o->n + 1));
+            }
             o->one[o->n] = (uint8_t)nd_winnow_ctx_side(g[i].ctx, g[j].ctx);
             o->seeds[o->n++] = (nd_seed){a, b, pa, pb};
         }
