@@ -1,9 +1,10 @@
 /*
  * test_util.c - util.c's helpers: the arena (nd_arena), which keeps the
- * passage stage's normalised texts.
+ * passage stage's normalised texts, and the large arrays' allocation.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nd_internal.h"
@@ -67,4 +68,53 @@ Test(arena, empty_and_refused) {
     cr_assert_null(nd_arena_alloc(&a, SIZE_MAX - 10), "an impossible size must fail");
     cr_assert_eq(a.mapped, 0);
     nd_arena_release(&a);
+}
+
+/* Large arrays (util.c, "Memory"): from 1 MiB nd_mallocn, nd_calloc and
+ * nd_grow give blocks aligned to 2 MiB with room for whole huge pages;
+ * nd_grow keeps the contents when it moves an array into such a block (a
+ * copy, not realloc) and keeps the block when it already has the room;
+ * nd_calloc's block reads as zeros even when it reuses memory just
+ * written (an aligned block may come from the heap). */
+Test(alloc, large_arrays_aligned_grown_and_cleared) {
+    const size_t mib = (size_t)1 << 20;
+    uint8_t *a = nd_mallocn(3 * mib + 5, 1);
+    cr_assert_not_null(a);
+    cr_assert_eq((uintptr_t)a % (2 * mib), 0, "nd_mallocn: not 2 MiB aligned");
+    free(a);
+    /* small arrays are left to malloc */
+    uint32_t *v = NULL;
+    size_t cap = 0;
+    cr_assert_eq(ND_GROW(v, cap, 1000), ND_OK);
+    for (uint32_t i = 0; i < 1000; i++) v[i] = i * 2654435761u;
+    /* to 1 MiB (262,144 rows): moved into an aligned block of 2 MiB,
+     * contents kept */
+    cr_assert_eq(ND_GROW(v, cap, 200000), ND_OK);
+    cr_assert_eq(cap, 262144);
+    cr_assert_eq((uintptr_t)v % (2 * mib), 0, "nd_grow: not 2 MiB aligned");
+    for (uint32_t i = 0; i < 1000; i++) cr_assert_eq(v[i], i * 2654435761u, "row %u", i);
+    for (uint32_t i = 1000; i < 200000; i++) v[i] = i ^ 0x5A5A5A5Au;
+    /* doubled to 2 MiB: the block has the room, the array stays */
+    uint32_t *before = v;
+    cr_assert_eq(ND_GROW(v, cap, 300000), ND_OK);
+    cr_assert_eq(cap, 524288);
+    cr_assert_eq(v, before, "nd_grow moved an array whose block had the room");
+    /* to 4 MiB: moved again, every row kept */
+    cr_assert_eq(ND_GROW(v, cap, 1000000), ND_OK);
+    cr_assert_eq((uintptr_t)v % (2 * mib), 0);
+    for (uint32_t i = 0; i < 1000; i++) cr_assert_eq(v[i], i * 2654435761u, "row %u", i);
+    for (uint32_t i = 1000; i < 200000; i++) cr_assert_eq(v[i], i ^ 0x5A5A5A5Au, "row %u", i);
+    free(v);
+    /* calloc after memory was written and freed: zeros */
+    for (int round = 0; round < 3; round++) {
+        uint8_t *w = nd_mallocn(2 * mib, 1);
+        cr_assert_not_null(w);
+        memset(w, 0xAB, 2 * mib);
+        free(w);
+        uint64_t *z = nd_calloc(mib / 4, sizeof *z);
+        cr_assert_not_null(z);
+        cr_assert_eq((uintptr_t)z % (2 * mib), 0, "nd_calloc: not 2 MiB aligned");
+        for (size_t i = 0; i < mib / 4; i++) cr_assert_eq(z[i], 0, "word %zu", i);
+        free(z);
+    }
 }
