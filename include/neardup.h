@@ -1150,6 +1150,11 @@ ND_API void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user);
  * all).  Queries never wait: they read the last committed state. */
 ND_API void nd_index_set_busy_timeout(nd_index *idx, unsigned ms);
 
+/* The threads of nd_index_add (0, the default: one per core): one writes
+ * the database while the others read and sketch the next files; with 1
+ * one thread does both in turn.  Not stored in the index. */
+ND_API void nd_index_set_threads(nd_index *idx, unsigned threads);
+
 /* Which files the walks of nd_index_add and nd_index_query take, as
  * nd_scanner_add_walk_rule and nd_scanner_set_hidden do for a scan (the
  * same patterns, the same rules); not stored in the index.  Set before
@@ -1181,6 +1186,11 @@ typedef struct nd_index_add_info {
  * message), ND_ERR_NOMEM, ND_ERR_INVALID; on failure the index is as it
  * was before the call. */
 ND_API nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info);
+
+/* As nd_index_add for paths[0 .. n-1], walked in their order, in one
+ * transaction (one commit, one segment). */
+ND_API nd_status nd_index_add_paths(nd_index *idx, const char *const *paths, size_t n,
+                                    nd_index_add_info *info);
 
 /* Removes the file `path`, or every file below the directory `path` (the
  * stored paths that start with "path/"), with their documents and

@@ -205,12 +205,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "index.h"
 #include "input.h"
 #include "lsh.h"
 #include "nd_internal.h"
+#include "pool.h"
 #include "report.h"
 #include "scan_hook.h"
 #include "sketch.h"
@@ -378,6 +380,9 @@ struct nd_index {
     struct newset *fresh;      /* this write's new distinct paragraphs by exact */
     size_t fresh_n, fresh_cap; /* key (open addressing; cap a power of 2) */
     int had_sets;              /* the index held sets when this write began */
+    int had_files;             /* and files */
+    char *tmp;                 /* a new index: the temporary file it is built in until its
+                  first write is done (publish), or NULL */
     size_t nsegs, segs_cap;
     char msg[1024];
 };
@@ -706,6 +711,137 @@ static nd_status sketch_setup(nd_index *idx) {
     return ND_OK;
 }
 
+/* How a database is used: an index in place (WAL mode, set by its first
+ * write, and the page cache of a query's or an add's pages), or a new one
+ * being built in its temporary file (no journal, no sync: publish syncs it
+ * once; 16 KiB pages; a small page cache, whose pages are written and
+ * reused as the load goes rather than each allocated and faulted in). */
+#define PRAGMAS_IN_PLACE                                                                           \
+    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY"
+#define PRAGMAS_NEW                                                                                \
+    "PRAGMA page_size=16384; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"                     \
+    " PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY"
+
+/* Opens the database file `file` as idx->db (fresh: a new, empty file). */
+static nd_status db_open(nd_index *idx, const char *file, int fresh) {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(file, &idx->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (!idx->db) return fail(idx, ND_ERR_NOMEM, "out of memory");
+        return fail(idx, (rc & 0xff) == SQLITE_NOMEM ? ND_ERR_NOMEM : ND_ERR_IO,
+                    "cannot open '%s': %s", file, sqlite3_errmsg(idx->db));
+    }
+    sqlite3_busy_timeout(idx->db, idx->busy_ms > INT_MAX ? INT_MAX : (int)idx->busy_ms);
+    return exec(idx, fresh ? PRAGMAS_NEW : PRAGMAS_IN_PLACE);
+}
+
+/* Finalizes every prepared statement (before the database is closed). */
+static void finalize_all(nd_index *idx) {
+    for (int k = 0; k < S_COUNT_; k++) {
+        sqlite3_finalize(idx->st[k]);
+        idx->st[k] = NULL;
+    }
+    for (int k = 0; k < 2; k++) {
+        sqlite3_finalize(idx->rows[k]);
+        idx->rows[k] = NULL;
+    }
+}
+
+/* Makes the temporary file a new index is built in, beside its path:
+ * PATH.new-PID-N, created here (O_EXCL), so that no one else's is taken. */
+static nd_status tmp_create(nd_index *idx) {
+    nd_status st = ND_OK;
+    size_t n = strlen(idx->path) + 48;
+    char *t = nd_mallocn(n, 1);
+    if (!t) return fail(idx, ND_ERR_NOMEM, "out of memory");
+    for (unsigned i = 0; i < 1000; i++) {
+        snprintf(t, n, "%s.new-%ld-%u", idx->path, (long)getpid(), i);
+        int fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            (void)close(fd);
+            idx->tmp = t;
+            return ND_OK;
+        }
+        if (errno != EEXIST) break;
+    }
+    st = fail(idx, ND_ERR_IO, "cannot create '%s': %s", idx->path, strerror(errno));
+    free(t);
+    return st;
+}
+
+/* Gives up a new index (its first write failed): its temporary file is
+ * removed, so no index appears at its path; the handle can only be
+ * closed. */
+static void discard(nd_index *idx) {
+    finalize_all(idx);
+    if (idx->db) sqlite3_close_v2(idx->db);
+    idx->db = NULL;
+    if (idx->tmp) (void)unlink(idx->tmp);
+    free(idx->tmp);
+    idx->tmp = NULL;
+    idx->ok = 0;
+}
+
+/* Syncs the directory that holds path (after a name was added to it). */
+static void dir_sync(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? nd_mallocn((size_t)(slash - path) + 2, 1) : NULL;
+    if (slash && !dir) return;
+    if (dir) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    int fd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        (void)close(fd);
+    }
+    free(dir);
+}
+
+/* Makes the new index built in idx->tmp the index at idx->path, after its
+ * first write: switched to WAL mode (every later write is in it), closed,
+ * synced once (its pages were written without a sync), linked at its path
+ * - never over a file that appeared there meanwhile - and opened there
+ * again.  A crash before the link leaves no index at the path (only the
+ * temporary file); after it, the whole index.  On failure the new index is
+ * discarded. */
+static nd_status publish(nd_index *idx) {
+    nd_status st = ND_OK;
+    int fd = -1;
+    finalize_all(idx);
+    ND_CHECK(exec(idx, "PRAGMA journal_mode=WAL"));
+    int rc = sqlite3_close(idx->db);
+    idx->db = NULL;
+    if (rc != SQLITE_OK) {
+        st = fail(idx, ND_ERR_IO, "'%s': %s", idx->tmp, sqlite3_errstr(rc));
+        goto out;
+    }
+    fd = open(idx->tmp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        st = fail(idx, ND_ERR_IO, "cannot write '%s': %s", idx->tmp, strerror(errno));
+        goto out;
+    }
+    if (link(idx->tmp, idx->path) == 0) {
+        (void)unlink(idx->tmp);
+    } else if (errno == EEXIST) {
+        st = fail(idx, ND_ERR_STATE, "'%s' already exists", idx->path);
+        goto out;
+    } else if (rename(idx->tmp, idx->path) != 0) { /* a file system without links */
+        st = fail(idx, ND_ERR_IO, "cannot create '%s': %s", idx->path, strerror(errno));
+        goto out;
+    }
+    dir_sync(idx->path);
+    free(idx->tmp);
+    idx->tmp = NULL;
+    ND_CHECK(db_open(idx, idx->path, 0));
+out:
+    if (fd >= 0) (void)close(fd);
+    if (st != ND_OK) discard(idx);
+    return st;
+}
+
 nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_index **out) {
     nd_status st = ND_OK;
     nd_options want;
@@ -714,6 +850,7 @@ nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_
     nd_index *idx = nd_calloc(1, sizeof *idx);
     if (!idx) return ND_ERR_NOMEM;
     *out = idx;
+    idx->busy_ms = BUSY_MS;
     if (!(idx->path = nd_strdup(path))) return fail(idx, ND_ERR_NOMEM, "out of memory");
     nd_options_default(&idx->opt);
     if (opt) ND_TRY(resolve_options(idx, opt, &want));
@@ -728,27 +865,16 @@ nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_
             return fail(idx, ND_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
         if (opt) idx->opt = want; /* compared fields are read from the index */
     }
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX |
-                SQLITE_OPEN_EXRESCODE;
-    int rc = sqlite3_open_v2(path, &idx->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        if (!idx->db) return fail(idx, ND_ERR_NOMEM, "out of memory");
-        return fail(idx, (rc & 0xff) == SQLITE_NOMEM ? ND_ERR_NOMEM : ND_ERR_IO,
-                    "cannot open '%s': %s", path, sqlite3_errmsg(idx->db));
-    }
-    idx->busy_ms = BUSY_MS;
-    sqlite3_busy_timeout(idx->db, BUSY_MS);
-    ND_TRY(exec(idx, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072;"
-                     " PRAGMA temp_store=MEMORY"));
     if (create) {
-        st = create_schema(idx);
+        ND_TRY(tmp_create(idx));
+        st = db_open(idx, idx->tmp, 1);
+        if (st == ND_OK) st = create_schema(idx);
         if (st != ND_OK) {
-            sqlite3_close_v2(idx->db);
-            idx->db = NULL;
-            (void)unlink(path); /* no half-made index is left */
+            discard(idx); /* no half-made index is left */
             return st;
         }
     } else {
+        ND_TRY(db_open(idx, path, 0));
         ND_TRY(read_meta(idx, opt ? &want : NULL));
     }
     ND_TRY(sketch_setup(idx));
@@ -759,8 +885,11 @@ nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_
 
 void nd_index_close(nd_index *idx) {
     if (!idx) return;
-    for (int k = 0; k < S_COUNT_; k++) sqlite3_finalize(idx->st[k]);
-    for (int k = 0; k < 2; k++) sqlite3_finalize(idx->rows[k]);
+    if (idx->tmp && idx->ok) /* a new index never written: it appears empty */
+        (void)publish(idx);
+    else if (idx->tmp)
+        discard(idx);
+    finalize_all(idx);
     if (idx->db) sqlite3_close_v2(idx->db);
     nd_shingler_release(&idx->wk.sa);
     nd_shingler_release(&idx->wk.sb);
@@ -816,6 +945,10 @@ void nd_index_set_busy_timeout(nd_index *idx, unsigned ms) {
     if (!idx || !idx->db) return;
     idx->busy_ms = ms;
     sqlite3_busy_timeout(idx->db, ms > INT_MAX ? INT_MAX : (int)ms);
+}
+
+void nd_index_set_threads(nd_index *idx, unsigned threads) {
+    if (idx) idx->opt.threads = threads;
 }
 
 void nd_index_set_diag(nd_index *idx, nd_diag_fn fn, void *user) {
@@ -1374,19 +1507,18 @@ static nd_status rows_flush(nd_index *idx) {
 }
 
 /* The distinct paragraph of a clusterable paragraph (text[0..len-1], exact
- * key ekey, band keys keys): found by its key, or added with its text and
- * band keys, which wait in idx->pend_* for the write's segment.  *id
- * receives its row id, *same 1 when the set's text is these very bytes
- * (else the paragraph keeps its own text: paras.text). */
+ * key ekey, band keys keys, th the XXH3-64 of its bytes): found by its key,
+ * or added with its text and band keys, which wait in idx->pend_* for the
+ * write's segment.  *id receives its row id, *same 1 when the set's text is
+ * these very bytes (else the paragraph keeps its own text: paras.text). */
 static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t *keys,
-                        const uint8_t *text, size_t len, int64_t *id, int *same) {
+                        const uint8_t *text, size_t len, uint64_t th, int64_t *id, int *same) {
     sqlite3_stmt *s;
     nd_status st = ND_OK;
     uint8_t kb[16];
     hash_bytes(ekey, kb);
     ND_TRY(fresh_room(idx));
     size_t slot = fresh_slot(idx, ekey->high64, ekey->low64);
-    uint64_t th = XXH3_64bits(text, len);
     *same = 1;
     if (idx->fresh[slot].id) { /* added by this write already */
         *id = idx->fresh[slot].id;
@@ -1441,150 +1573,395 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
     return ND_OK;
 }
 
-/* Indexes document d of dt as a document of file fid; *paras receives its
- * paragraphs.  ND_ERR_CHANGED when its file is not the one loaded. */
-static nd_status index_doc(nd_index *idx, nd_doctab *dt, nd_reader *rd, size_t d, int64_t fid,
-                           uint64_t *paras) {
-    sqlite3_stmt *s;
-    const nd_doc *doc = &dt->docs[d];
-    const uint8_t *data = NULL;
+/* A paragraph as a producer leaves it for the writer: its place in
+ * original bytes, its bytes (in the unit's text buffer), characters and
+ * state, and for a clusterable one its exact key, the XXH3-64 of its bytes
+ * and where its band keys are (the unit's keys). */
+typedef struct ix_para {
+    uint64_t off, len;
+    size_t text, keys;
+    uint32_t tlen, line, chars;
+    unsigned char state;
+    XXH128_hash_t ekey;
+    uint64_t thash;
+} ix_para;
+
+/* A document of a unit: its paragraphs (the next np of the unit's), the
+ * split mode used, its characters and comparable characters. */
+typedef struct ix_doc {
+    size_t np;
+    uint64_t chars, comparable;
+    unsigned char used;
+} ix_doc;
+
+/* A file - documents first .. first + n - 1 of the table - as the writer
+ * hands it to a producer (its row and stored hash, looked up first) and
+ * the producer gives it back (hashed, read, split and sketched).  The
+ * buffers are kept for the next file the slot holds. */
+typedef struct ix_unit {
+    size_t first, n;
+    const char *fpath;
+    file_seen loaded; /* as the walk loaded it */
+    int64_t fid;      /* its row, or 0: a new file */
+    uint8_t old[16];  /* its stored hash (has_old) */
+    int has_old;
+    file_seen f;   /* as hashed */
+    int err;       /* hash_file's errno (ESTALE: changed), or 0 */
+    int unchanged; /* its hash is the stored one: nothing to write */
+    int changed;   /* a document was not the file loaded: left out */
+    ix_doc *docs;
+    size_t docs_cap;
+    ix_para *paras;
+    size_t nparas, paras_cap;
+    uint32_t *keys;
+    size_t nkeys, keys_cap;
+    uint8_t *text;
+    size_t ntext, text_cap;
+} ix_unit;
+
+static void unit_release(ix_unit *u) {
+    free(u->docs);
+    free(u->paras);
+    free(u->keys);
+    free(u->text);
+    memset(u, 0, sizeof *u);
+}
+
+/* A producer's scratch: the sketcher's (reader, shingler, signature) and
+ * the split's table. */
+typedef struct ix_worker {
+    nd_worker wk;
+    nd_paratab pt;
+} ix_worker;
+
+/* Is document d a single file read as it is on disk (not decoded, not
+ * inflated, not a part of a container)?  Its bytes are then the file's,
+ * and hashing them is hashing the file. */
+static int plain_doc(const nd_doc *d) {
+    return !d->cont && !d->data && !d->map.n && !d->esc.on && !d->gzip && !d->spooled;
+}
+
+/* Splits and sketches document d's bytes data into unit u (a producer's
+ * work: no database). */
+static nd_status doc_produce(const nd_index *idx, ix_worker *w, const nd_doc *doc,
+                             const uint8_t *data, ix_unit *u, ix_doc *out) {
+    const unsigned bands = idx->opt.bands;
     nd_split_mode used = ND_SPLIT_LINE;
-    ND_TRY(nd_reader_whole_private(rd, d, NULL, &data));
-    idx->pt.n = 0;
-    idx->pt.max_len = idx->opt.max_paragraph_bytes;
-    ND_TRY(nd_split_document(&idx->pt, 0, data, doc->size, idx->opt.split, &used));
-    ND_TRY(stmt(idx, S_DOC_INS, &s));
-    sqlite3_bind_int64(s, 1, fid);
-    sqlite3_bind_text(s, 2, doc->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)nd_doc_orig_size(doc));
-    sqlite3_bind_int(s, 4, (int)used);
-    sqlite3_bind_text(s, 5, nd_doc_encoding(doc), -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 6, doc->gzip);
-    sqlite3_bind_int64(s, 7, (sqlite3_int64)nd_doc_orig_base(doc));
-    ND_TRY(step_done(idx, s));
-    int64_t did = sqlite3_last_insert_rowid(idx->db);
-    uint64_t chars_sum = 0, comparable = 0;
-    for (size_t i = 0; i < idx->pt.n; i++) {
-        const uint8_t *text = data + idx->pt.off[i];
-        size_t len = idx->pt.len[i];
-        uint32_t chars = 0, keys[1024];
-        unsigned char state = ND_PARA_SHORT;
-        XXH128_hash_t ekey = {0, 0};
-        int64_t sid = 0;
-        int same = 0; /* a short paragraph keeps its own text */
-        ND_TRY(nd_sketch_paragraph(&idx->sp, &idx->wk, text, len, &chars, &state, &ekey, keys));
-        if (state == ND_PARA_REP) ND_TRY(set_of(idx, &ekey, keys, text, len, &sid, &same));
-        uint64_t off = nd_doc_orig_off(doc, idx->pt.off[i]);
-        uint64_t end = nd_doc_orig_off(doc, idx->pt.off[i] + len);
-        ND_TRY(ND_GROW(idx->nparas, idx->nparas_cap, idx->nnparas + 1));
-        idx->nparas[idx->nnparas++] = (struct pararow){
-            did, off, end - off, idx->pt.line[i], chars, sid, same ? NULL : text, len};
-        chars_sum += chars;
-        if (chars >= idx->opt.min_chars) comparable += chars; /* as report.c counts */
+    w->pt.n = 0;
+    w->pt.max_len = idx->opt.max_paragraph_bytes;
+    ND_TRY(nd_split_document(&w->pt, 0, data, doc->size, idx->opt.split, &used));
+    *out = (ix_doc){.np = w->pt.n, .used = (unsigned char)used};
+    ND_TRY(ND_GROW(u->paras, u->paras_cap, u->nparas + w->pt.n));
+    for (size_t i = 0; i < w->pt.n; i++) {
+        const uint8_t *text = data + w->pt.off[i];
+        uint32_t len = w->pt.len[i];
+        ix_para *p = &u->paras[u->nparas++];
+        uint64_t off = nd_doc_orig_off(doc, w->pt.off[i]);
+        p->off = off;
+        p->len = nd_doc_orig_off(doc, w->pt.off[i] + len) - off;
+        p->line = w->pt.line[i];
+        p->text = u->ntext;
+        p->tlen = len;
+        ND_TRY(ND_GROW(u->text, u->text_cap, u->ntext + len));
+        if (len) memcpy(u->text + u->ntext, text, len);
+        u->ntext += len;
+        ND_TRY(ND_GROW(u->keys, u->keys_cap, u->nkeys + bands));
+        p->keys = u->nkeys;
+        ND_TRY(nd_sketch_paragraph(&idx->sp, &w->wk, text, len, &p->chars, &p->state, &p->ekey,
+                                   u->keys + u->nkeys));
+        if (p->state == ND_PARA_REP) {
+            u->nkeys += bands;
+            p->thash = XXH3_64bits(text, len);
+        }
+        out->chars += p->chars;
+        if (p->chars >= idx->opt.min_chars) out->comparable += p->chars; /* as report.c counts */
     }
-    ND_TRY(rows_flush(idx));
-    ND_TRY(stmt(idx, S_DOC_UPD, &s));
-    sqlite3_bind_int64(s, 1, did);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)idx->pt.n);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)chars_sum);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)comparable);
-    ND_TRY(step_done(idx, s));
-    *paras = idx->pt.n;
     return ND_OK;
 }
 
-/* Indexes the documents first .. first + n - 1 of dt, which are file
- * fpath (loaded as dev/ino/mtime): one hash when it is unchanged, else its
- * rows replaced, under a savepoint so that a file that changes while it is
- * read is left out alone. */
-static nd_status index_file(nd_index *idx, nd_doctab *dt, nd_input_cfg *cfg, nd_reader *rd,
-                            size_t first, size_t n, const char *fpath, const file_seen *loaded,
-                            nd_index_add_info *ai) {
-    sqlite3_stmt *s;
-    nd_status st = ND_OK;
-    file_seen f;
-    int err = hash_file(fpath, &f);
-    if (!err && (f.dev != loaded->dev || f.ino != loaded->ino || f.mtime_ns != loaded->mtime_ns))
-        err = ESTALE;
-    if (err == ENOMEM) return fail(idx, ND_ERR_NOMEM, "out of memory");
-    if (err) {
-        if (err == ESTALE || err == ENOENT)
-            report(idx, cfg, fpath, ND_ERR_CHANGED, 0, NULL);
-        else
-            report(idx, cfg, fpath, ND_ERR_IO, err, "read");
+/* A producer's work on unit u: its hash (unchanged: done), then every
+ * document read (checked to be the file loaded: else u->changed), split
+ * and sketched.  Only a failure that ends the add is returned. */
+static nd_status unit_produce(const nd_index *idx, const nd_doctab *dt, ix_worker *w, ix_unit *u) {
+    const nd_doc *d0 = &dt->docs[u->first];
+    const uint8_t *data = NULL;
+    nd_status st;
+    u->nparas = u->nkeys = u->ntext = 0;
+    u->err = u->unchanged = u->changed = 0;
+    ND_TRY(ND_GROW(u->docs, u->docs_cap, u->n));
+    if (u->n == 1 && plain_doc(d0)) { /* read once: its bytes are the file's */
+        st = nd_reader_whole_private(&w->wk.rd, u->first, NULL, &data);
+        if (st == ND_ERR_CHANGED) {
+            u->err = ESTALE;
+            return ND_OK;
+        }
+        ND_TRY(st);
+        XXH128_hash_t h = XXH3_128bits(data, d0->size);
+        hash_bytes(&h, u->f.hash);
+        u->f.dev = d0->dev;
+        u->f.ino = d0->ino;
+        u->f.size = d0->size;
+        u->f.mtime_ns = d0->mtime_ns;
+    } else {
+        u->err = hash_file(u->fpath, &u->f);
+        if (!u->err && (u->f.dev != u->loaded.dev || u->f.ino != u->loaded.ino ||
+                        u->f.mtime_ns != u->loaded.mtime_ns))
+            u->err = ESTALE;
+        if (u->err == ENOMEM) return ND_ERR_NOMEM;
+        if (u->err) return ND_OK;
+    }
+    if (u->has_old && memcmp(u->f.hash, u->old, 16) == 0) { /* one hash: unchanged */
+        u->unchanged = 1;
         return ND_OK;
     }
-    ND_TRY(stmt(idx, S_FILE_GET, &s));
-    sqlite3_bind_text(s, 1, fpath, -1, SQLITE_STATIC);
-    int r = step_row(idx, s, &st);
-    if (r < 0) return st;
-    int64_t fid = 0;
-    int same = 0;
-    if (r == 1) {
-        fid = sqlite3_column_int64(s, 0);
-        const void *h = sqlite3_column_blob(s, 1);
-        same = h && sqlite3_column_bytes(s, 1) == 16 && memcmp(h, f.hash, 16) == 0;
+    for (size_t k = 0; k < u->n; k++) {
+        size_t d = u->first + k;
+        if (!data) {
+            st = nd_reader_whole_private(&w->wk.rd, d, NULL, &data);
+            if (st == ND_ERR_CHANGED) { /* left out; its old rows stay */
+                u->changed = 1;
+                return ND_OK;
+            }
+            ND_TRY(st);
+        }
+        ND_TRY(doc_produce(idx, w, &dt->docs[d], data, u, &u->docs[k]));
+        data = NULL;
     }
-    sqlite3_reset(s);
-    if (same) { /* one hash: unchanged (its time may be new) */
+    return ND_OK;
+}
+
+/* The writer's work on unit u (produced): its rows, or the report of why
+ * it is left out.  Nothing is written for a file left out, so no file
+ * needs a savepoint of its own. */
+static nd_status unit_write(nd_index *idx, const nd_doctab *dt, nd_input_cfg *cfg, ix_unit *u,
+                            nd_index_add_info *ai) {
+    sqlite3_stmt *s;
+    if (u->err) {
+        if (u->err == ESTALE || u->err == ENOENT)
+            report(idx, cfg, u->fpath, ND_ERR_CHANGED, 0, NULL);
+        else
+            report(idx, cfg, u->fpath, ND_ERR_IO, u->err, "read");
+        return ND_OK;
+    }
+    if (u->changed) {
+        report(idx, cfg, u->fpath, ND_ERR_CHANGED, 0, NULL);
+        return ND_OK;
+    }
+    if (u->unchanged) { /* its time may be new */
         ND_TRY(stmt(idx, S_FILE_TOUCH, &s));
-        sqlite3_bind_int64(s, 1, fid);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)f.size);
-        sqlite3_bind_int64(s, 3, f.mtime_ns);
+        sqlite3_bind_int64(s, 1, u->fid);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)u->f.size);
+        sqlite3_bind_int64(s, 3, u->f.mtime_ns);
         ND_TRY(step_done(idx, s));
         ai->files_unchanged++;
         return ND_OK;
     }
-    ND_TRY(exec(idx, "SAVEPOINT file"));
-    const size_t npend = idx->npend; /* the file's new sets come after these */
-    const uint32_t next_set = idx->next_set;
-    int was = fid != 0;
-    if (was) {
-        ND_CHECK(delete_file_rows(idx, fid));
+    int64_t fid = u->fid;
+    if (fid) {
+        ND_TRY(delete_file_rows(idx, fid));
     } else {
-        ND_CHECK(stmt(idx, S_FILE_INS, &s));
-        sqlite3_bind_text(s, 1, fpath, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)f.size);
-        sqlite3_bind_int64(s, 3, f.mtime_ns);
-        sqlite3_bind_blob(s, 4, f.hash, 16, SQLITE_STATIC);
-        ND_CHECK(step_done(idx, s));
+        ND_TRY(stmt(idx, S_FILE_INS, &s));
+        sqlite3_bind_text(s, 1, u->fpath, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)u->f.size);
+        sqlite3_bind_int64(s, 3, u->f.mtime_ns);
+        sqlite3_bind_blob(s, 4, u->f.hash, 16, SQLITE_STATIC);
+        ND_TRY(step_done(idx, s));
         fid = sqlite3_last_insert_rowid(idx->db);
     }
     uint64_t paras = 0;
-    for (size_t d = first; d < first + n; d++) {
-        uint64_t np = 0;
-        st = index_doc(idx, dt, rd, d, fid, &np);
-        if (st == ND_ERR_CHANGED) { /* left out; the old rows stay */
-            ND_CHECK(exec(idx, "ROLLBACK TO file; RELEASE file"));
-            fresh_clear(idx);
-            idx->had_sets = 1;
-            idx->next_set = next_set; /* its ids are free again: no segment has them */
-            idx->nnsets = idx->nnparas = 0;
-            idx->npend = npend;
-            report(idx, cfg, fpath, ND_ERR_CHANGED, 0, NULL);
-            return ND_OK;
+    const ix_para *p = u->paras;
+    for (size_t k = 0; k < u->n; k++) {
+        const nd_doc *doc = &dt->docs[u->first + k];
+        const ix_doc *xd = &u->docs[k];
+        ND_TRY(stmt(idx, S_DOC_INS, &s));
+        sqlite3_bind_int64(s, 1, fid);
+        sqlite3_bind_text(s, 2, doc->path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)nd_doc_orig_size(doc));
+        sqlite3_bind_int(s, 4, (int)xd->used);
+        sqlite3_bind_text(s, 5, nd_doc_encoding(doc), -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 6, doc->gzip);
+        sqlite3_bind_int64(s, 7, (sqlite3_int64)nd_doc_orig_base(doc));
+        ND_TRY(step_done(idx, s));
+        int64_t did = sqlite3_last_insert_rowid(idx->db);
+        ND_TRY(ND_GROW(idx->nparas, idx->nparas_cap, xd->np));
+        for (size_t i = 0; i < xd->np; i++, p++) {
+            const uint8_t *text = u->text + p->text;
+            int64_t sid = 0;
+            int same = 0; /* a short paragraph keeps its own text */
+            if (p->state == ND_PARA_REP)
+                ND_TRY(
+                    set_of(idx, &p->ekey, u->keys + p->keys, text, p->tlen, p->thash, &sid, &same));
+            idx->nparas[idx->nnparas++] = (struct pararow){
+                did, p->off, p->len, p->line, p->chars, sid, same ? NULL : text, p->tlen};
         }
-        ND_CHECK(st);
-        paras += np;
+        ND_TRY(rows_flush(idx));
+        ND_TRY(stmt(idx, S_DOC_UPD, &s));
+        sqlite3_bind_int64(s, 1, did);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)xd->np);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)xd->chars);
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)xd->comparable);
+        ND_TRY(step_done(idx, s));
+        paras += xd->np;
     }
-    ND_CHECK(stmt(idx, S_FILE_UPD, &s));
+    ND_TRY(stmt(idx, S_FILE_UPD, &s));
     sqlite3_bind_int64(s, 1, fid);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)f.size);
-    sqlite3_bind_int64(s, 3, f.mtime_ns);
-    sqlite3_bind_blob(s, 4, f.hash, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, (sqlite3_int64)n);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)u->f.size);
+    sqlite3_bind_int64(s, 3, u->f.mtime_ns);
+    sqlite3_bind_blob(s, 4, u->f.hash, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)u->n);
     sqlite3_bind_int64(s, 6, (sqlite3_int64)paras);
-    ND_CHECK(step_done(idx, s));
-    ND_CHECK(exec(idx, "RELEASE file"));
-    if (was)
+    ND_TRY(step_done(idx, s));
+    if (u->fid)
         ai->files_changed++;
     else
         ai->files_new++;
-    ai->documents += n;
+    ai->documents += u->n;
     ai->paragraphs += paras;
     return ND_OK;
-out:
-    return st; /* the caller rolls the transaction back */
+}
+
+/* Files a batch holds at most, and the bytes after which it is closed: a
+ * batch is produced while the one before is written, so two are in
+ * memory (their texts, paragraphs and keys). */
+#define IX_BATCH_UNITS 256
+#define IX_BATCH_BYTES ((uint64_t)4 << 20)
+
+typedef struct ix_batch {
+    ix_unit *u; /* IX_BATCH_UNITS slots */
+    size_t n;
+} ix_batch;
+
+/* The add's producers: a thread of their own (when there are two threads
+ * or more) running the pool's workers over a batch, while the caller's
+ * thread writes the batch before. */
+typedef struct ix_pipe {
+    const nd_index *idx;
+    const nd_doctab *dt;
+    ix_worker *w;
+    unsigned nw; /* producers: the pool's threads */
+    int threaded;
+    nd_pool *pool;
+    ix_batch b[2];
+    ix_batch *job; /* the batch being produced */
+    nd_status job_st;
+    pthread_t tid;
+    int running;
+} ix_pipe;
+
+static nd_status produce_task(void *ctx, size_t t, unsigned worker) {
+    ix_pipe *p = ctx;
+    return unit_produce(p->idx, p->dt, &p->w[worker], &p->job->u[t]);
+}
+
+static void *produce_main(void *arg) {
+    ix_pipe *p = arg;
+    p->job_st = nd_pool_run(p->pool, p->job->n, produce_task, p, NULL);
+    return NULL;
+}
+
+/* Starts producing batch b: on the producers' thread, or here. */
+static void produce_start(ix_pipe *p, ix_batch *b) {
+    p->job = b;
+    p->job_st = ND_OK;
+    if (!b->n) return;
+    if (p->threaded && pthread_create(&p->tid, NULL, produce_main, p) == 0) {
+        p->running = 1;
+        return;
+    }
+    (void)produce_main(p);
+}
+
+/* Waits for the batch being produced; its status. */
+static nd_status produce_wait(ix_pipe *p) {
+    if (p->running) {
+        (void)pthread_join(p->tid, NULL);
+        p->running = 0;
+    }
+    return p->job_st;
+}
+
+static void pipe_release(ix_pipe *p) {
+    (void)produce_wait(p);
+    for (unsigned k = 0; p->w && k < p->nw; k++) {
+        nd_reader_release(&p->w[k].wk.rd);
+        nd_shingler_release(&p->w[k].wk.sa);
+        free(p->w[k].wk.sig);
+        nd_paratab_release(&p->w[k].pt);
+    }
+    free(p->w);
+    for (int i = 0; i < 2; i++) {
+        for (size_t k = 0; p->b[i].u && k < IX_BATCH_UNITS; k++) unit_release(&p->b[i].u[k]);
+        free(p->b[i].u);
+    }
+    nd_pool_free(p->pool);
+    memset(p, 0, sizeof *p);
+}
+
+/* The producers for the documents of dt: threads from idx->opt.threads
+ * (0: the cores), one of them the writer (the caller). */
+static nd_status pipe_init(ix_pipe *p, const nd_index *idx, const nd_doctab *dt) {
+    unsigned threads = nd_pool_resolve_threads(idx->opt.threads);
+    memset(p, 0, sizeof *p);
+    p->idx = idx;
+    p->dt = dt;
+    p->threaded = threads > 1;
+    p->nw = threads > 1 ? threads - 1 : 1;
+    ND_TRY(nd_pool_new(p->nw, &p->pool));
+    if (!(p->w = nd_calloc(p->nw, sizeof *p->w))) return ND_ERR_NOMEM;
+    for (unsigned k = 0; k < p->nw; k++) {
+        nd_reader_init(&p->w[k].wk.rd, dt);
+        nd_shingler_init(&p->w[k].wk.sa, &idx->opt);
+        if (!(p->w[k].wk.sig = nd_mallocn(idx->opt.num_perm, sizeof *p->w[k].wk.sig)))
+            return ND_ERR_NOMEM;
+    }
+    for (int i = 0; i < 2; i++)
+        if (!(p->b[i].u = nd_calloc(IX_BATCH_UNITS, sizeof *p->b[i].u))) return ND_ERR_NOMEM;
+    return ND_OK;
+}
+
+/* The next batch of files from document *next on, each with its row and
+ * stored hash when the index held files when the write began. */
+static nd_status batch_next(nd_index *idx, const nd_doctab *dt, size_t *next, ix_batch *b) {
+    sqlite3_stmt *s;
+    nd_status st = ND_OK;
+    uint64_t bytes = 0;
+    b->n = 0;
+    while (*next < dt->n && b->n < IX_BATCH_UNITS && bytes < IX_BATCH_BYTES) {
+        const nd_doc *doc = &dt->docs[*next];
+        ix_unit *u = &b->u[b->n];
+        u->first = *next;
+        u->n = 1;
+        u->fpath = doc->path;
+        u->loaded = (file_seen){.dev = doc->dev, .ino = doc->ino, .mtime_ns = doc->mtime_ns};
+        if (doc->cont) {
+            const nd_container *c = &dt->conts[doc->cont - 1];
+            u->first = c->first;
+            u->n = c->n;
+            u->fpath = c->path;
+            u->loaded = (file_seen){.dev = c->dev, .ino = c->ino, .mtime_ns = c->mtime_ns};
+        }
+        if (u->first != *next || u->n == 0) /* cannot happen: parts are contiguous */
+            return fail(idx, ND_ERR_INTERNAL, "documents of '%s' are not contiguous", u->fpath);
+        for (size_t d = u->first; d < u->first + u->n; d++) bytes += dt->docs[d].size;
+        u->fid = 0;
+        u->has_old = 0;
+        if (idx->had_files) {
+            ND_TRY(stmt(idx, S_FILE_GET, &s));
+            sqlite3_bind_text(s, 1, u->fpath, -1, SQLITE_STATIC);
+            int r = step_row(idx, s, &st);
+            if (r < 0) return st;
+            if (r == 1) {
+                const void *h = sqlite3_column_blob(s, 1);
+                u->fid = sqlite3_column_int64(s, 0);
+                u->has_old = h && sqlite3_column_bytes(s, 1) == 16;
+                if (u->has_old) memcpy(u->old, h, 16);
+            }
+            sqlite3_reset(s);
+        }
+        b->n++;
+        *next = u->first + u->n;
+    }
+    return ND_OK;
 }
 
 /* Does skipped input `skip` belong to path p (of n bytes): p itself, below
@@ -1684,6 +2061,8 @@ static nd_status write_start(nd_index *idx) {
     int64_t v = 0, seq = 0;
     ND_TRY(scalar(idx, "SELECT EXISTS (SELECT 1 FROM sets)", &v));
     idx->had_sets = v != 0;
+    ND_TRY(scalar(idx, "SELECT EXISTS (SELECT 1 FROM files)", &v));
+    idx->had_files = v != 0;
     ND_TRY(scalar(idx,
                   "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'sets'), 0),"
                   " coalesce((SELECT max(id) FROM sets), 0))",
@@ -1694,70 +2073,84 @@ static nd_status write_start(nd_index *idx) {
     return ND_OK;
 }
 
-nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info) {
+nd_status nd_index_add_paths(nd_index *idx, const char *const *paths, size_t npaths,
+                             nd_index_add_info *info) {
     nd_status st = ND_OK;
     nd_doctab dt;
     nd_input_cfg cfg;
-    nd_reader rd;
     nd_index_add_info ai;
     nd_skiplist skips;
+    ix_pipe pp;
     int began = 0;
     int64_t nskips = 0;
     memset(&dt, 0, sizeof dt);
     memset(&ai, 0, sizeof ai);
     memset(&skips, 0, sizeof skips);
+    memset(&pp, 0, sizeof pp);
     ND_TRY(usable(idx));
-    if (!path) return ND_ERR_INVALID;
-    if (strcmp(path, "-") == 0)
-        return fail(idx, ND_ERR_INVALID, "standard input cannot be indexed (it has no path)");
+    if (!paths && npaths) return ND_ERR_INVALID;
+    for (size_t i = 0; i < npaths; i++) {
+        if (!paths[i]) return ND_ERR_INVALID;
+        if (strcmp(paths[i], "-") == 0)
+            return fail(idx, ND_ERR_INVALID, "standard input cannot be indexed (it has no path)");
+    }
     input_cfg(idx, &cfg);
     cfg.skips = &skips;
-    nd_reader_init(&rd, &dt);
-    ND_CHECK(nd_input_add_path(&dt, &cfg, path));
+    for (size_t i = 0; i < npaths; i++) ND_CHECK(nd_input_add_path(&dt, &cfg, paths[i]));
     ND_CHECK(begin_write(idx));
     began = 1;
     ND_CHECK(write_start(idx));
     ND_CHECK(scalar(idx, "SELECT count(*) FROM skips", &nskips));
     ND_CHECK(segs_list(idx, NULL, 0)); /* the exact keys' lookups read them */
-    for (size_t d = 0; d < dt.n;) {
-        const nd_doc *doc = &dt.docs[d];
-        size_t first = d, n = 1;
-        const char *fpath = doc->path;
-        file_seen loaded = {.dev = doc->dev, .ino = doc->ino, .mtime_ns = doc->mtime_ns};
-        if (doc->cont) {
-            const nd_container *c = &dt.conts[doc->cont - 1];
-            first = c->first;
-            n = c->n;
-            fpath = c->path;
-            loaded = (file_seen){.dev = c->dev, .ino = c->ino, .mtime_ns = c->mtime_ns};
+    ND_CHECK(pipe_init(&pp, idx, &dt));
+    size_t next = 0;
+    ix_batch *cur = &pp.b[0], *nxt = &pp.b[1];
+    ND_CHECK(batch_next(idx, &dt, &next, cur));
+    produce_start(&pp, cur);
+    ND_CHECK(produce_wait(&pp));
+    while (cur->n) {
+        ND_CHECK(batch_next(idx, &dt, &next, nxt)); /* produced while cur is written */
+        produce_start(&pp, nxt);
+        for (size_t i = 0; i < cur->n; i++) {
+            const char *fpath = cur->u[i].fpath;
+            ND_CHECK(unit_write(idx, &dt, &cfg, &cur->u[i], &ai));
+            if (nskips) ND_CHECK(skips_drop(idx, fpath, strlen(fpath))); /* read now */
+            if (idx->npend >= ND_PEND_MAX) ND_CHECK(seg_flush(idx));
         }
-        if (first != d || n == 0) { /* cannot happen: parts are contiguous */
-            st = fail(idx, ND_ERR_INTERNAL, "documents of '%s' are not contiguous", fpath);
-            goto out;
-        }
-        ND_CHECK(index_file(idx, &dt, &cfg, &rd, first, n, fpath, &loaded, &ai));
-        if (nskips) ND_CHECK(skips_drop(idx, fpath, strlen(fpath))); /* read now */
-        if (idx->npend >= ND_PEND_MAX) ND_CHECK(seg_flush(idx));
-        d = first + n;
+        ND_CHECK(produce_wait(&pp));
+        ix_batch *t = cur;
+        cur = nxt;
+        nxt = t;
     }
     ND_CHECK(skips_keep(idx, &skips));
     ND_CHECK(seg_flush(idx));
     ND_CHECK(seg_compact(idx));
     ND_CHECK(exec(idx, "COMMIT"));
     began = 0;
-    wal_on(idx);
+    if (idx->tmp)
+        ND_CHECK(publish(idx));
+    else
+        wal_on(idx);
     ai.skipped = cfg.skipped;
     if (info) *info = ai;
 out:
-    if (began) (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+    pipe_release(&pp); /* the producers stop before their documents go */
+    if (began && idx->tmp)
+        discard(idx); /* no rollback without a journal: a new index appears whole or not at all */
+    else if (began)
+        (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
     idx->npend = 0; /* rolled back with their rows, or written */
     idx->nnsets = idx->nnparas = 0;
     fresh_clear(idx);
     if (st == ND_ERR_NOMEM && !idx->msg[0]) fail(idx, st, "out of memory");
-    nd_reader_release(&rd);
     nd_doctab_release(&dt);
     nd_skiplist_release(&skips);
     return st;
+}
+
+nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info) {
+    if (!path) return ND_ERR_INVALID;
+    return nd_index_add_paths(idx, &path, 1, info);
 }
 
 nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed) {
@@ -1810,10 +2203,16 @@ nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed) {
     ND_CHECK(seg_purge(idx));
     ND_CHECK(exec(idx, "COMMIT"));
     began = 0;
-    wal_on(idx);
+    if (idx->tmp)
+        ND_CHECK(publish(idx));
+    else
+        wal_on(idx);
     if (removed) *removed = n;
 out:
-    if (began) (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+    if (began && idx->tmp)
+        discard(idx); /* no rollback without a journal */
+    else if (began)
+        (void)sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
     free(lo);
     free(hi);
     free(fids);

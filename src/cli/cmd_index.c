@@ -63,13 +63,16 @@ static const char *const create_rows[] = {
     "include",
     "exclude",
     "hidden",
+    "threads",
     NULL,
 };
 
-/* the rows every subcommand takes (not stored: how this run walks) */
+/* the rows every subcommand takes (not stored: how this run walks and
+ * works) */
 static int walk_row(const char *name) {
     return strcmp(name, "quiet") == 0 || strcmp(name, "include") == 0 ||
-           strcmp(name, "exclude") == 0 || strcmp(name, "hidden") == 0;
+           strcmp(name, "exclude") == 0 || strcmp(name, "hidden") == 0 ||
+           strcmp(name, "threads") == 0;
 }
 
 static void usage(const struct opt *table) {
@@ -90,8 +93,8 @@ static void usage(const struct opt *table) {
            "indexed.  Paths are stored as given: run later commands from the same\n"
            "directory, or give absolute paths.\n"
            "\n"
-           "options (all but --quiet, --include, --exclude and --hidden are\n"
-           "create's):\n");
+           "options (all but --quiet, --include, --exclude, --hidden and\n"
+           "--threads are create's):\n");
     opt_usage(table);
     printf("\n"
            "exit status: 0 success, 1 usage error, 2 some inputs were skipped,\n"
@@ -119,20 +122,12 @@ static int index_failed(const nd_index *idx, nd_status st) {
     return CLI_EXIT_FATAL;
 }
 
-/* Adds every path; prints the counts.  Returns an exit code. */
+/* Adds every path (one transaction); prints the counts.  Returns an exit code. */
 static int add_paths(nd_index *idx, char **paths, int n, const char *verb, struct index_state *s) {
     nd_index_add_info sum;
     memset(&sum, 0, sizeof sum);
-    for (int i = 0; i < n; i++) {
-        nd_index_add_info ai;
-        nd_status st = nd_index_add(idx, paths[i], &ai);
-        if (st != ND_OK) return index_failed(idx, st);
-        sum.files_new += ai.files_new;
-        sum.files_changed += ai.files_changed;
-        sum.files_unchanged += ai.files_unchanged;
-        sum.documents += ai.documents;
-        sum.paragraphs += ai.paragraphs;
-    }
+    nd_status st = nd_index_add_paths(idx, (const char *const *)paths, (size_t)n, &sum);
+    if (st != ND_OK) return index_failed(idx, st);
     printf("%s %llu file%s (%llu new, %llu changed, %llu unchanged): %llu documents, "
            "%llu paragraphs written\n",
            verb, (unsigned long long)(sum.files_new + sum.files_changed + sum.files_unchanged),
@@ -224,6 +219,7 @@ int cmd_index(int argc, char **argv) {
     }
     nd_index_set_diag(idx, on_diag, &s);
     nd_index_set_hidden(idx, a->hidden);
+    nd_index_set_threads(idx, a->o.threads);
     for (size_t i = 0; st == ND_OK && i < a->include.n + a->exclude.n; i++)
         st = i < a->include.n
                  ? nd_index_add_walk_rule(idx, ND_WALK_INCLUDE, a->include.v[i])

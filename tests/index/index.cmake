@@ -5,8 +5,10 @@
 # new one and passes `index check`, and that a rerun completes;
 # index_concurrent runs queries while an add writes (each gives the old
 # state's result or the new one's) and a second writer beside it (it waits
-# for the lock and succeeds).  Under the sanitizers (ND_INDEX_SMALL=1) the
-# script shortens itself: 80 files, 8 moments.  Run one case by hand with
+# for the lock and succeeds); index_create-sigkill kills `neardup index
+# create` at 24 moments: the index then does not exist or is whole.  Under
+# the sanitizers (ND_INDEX_SMALL=1) the script shortens itself: 80 files,
+# 8 moments.  Run one case by hand with
 #   ND_BIN=build/neardup tests/index/run.sh sigkill
 set(ND_INDEX_ENV ${ND_TEST_ENV})
 if(ND_SANITIZE)
@@ -16,4 +18,4 @@ nd_add_case_tests(index ${CMAKE_CURRENT_LIST_DIR}/run.sh
   LABEL interrupt TIMEOUT 600
   ENV ${ND_INDEX_ENV})
 # it times itself against an undisturbed run: not beside the other timed tests
-set_tests_properties(index_sigkill index_concurrent PROPERTIES RESOURCE_LOCK nd_live)
+set_tests_properties(index_sigkill index_concurrent index_create-sigkill PROPERTIES RESOURCE_LOCK nd_live)

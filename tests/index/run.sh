@@ -18,6 +18,15 @@
 #     counts of the new state.
 # At least one kill must have hit a running add (old state found).
 #
+# Case create-sigkill: `neardup index create` of the second corpus killed
+# with SIGKILL at ND_INDEX_RUNS moments drawn from [0, 1.1 T] (T: an
+# undisturbed create): a new index is built in a temporary file beside DB
+# and appears whole or not at all, so afterwards DB is missing or checks
+# with the counts of the undisturbed create; a rerun (when it is missing)
+# completes.  Only the temporary file (DB.new-PID-N) may be left; one
+# failed create (a PATH... of which nothing can be read is not a failure:
+# an unwritable directory is) leaves no DB either.
+#
 # Case concurrent: while one `index add` writes the second corpus, queries
 # run again and again (each must succeed and give the result of the old
 # state or of the new one, never an error or a mix), and a second writer
@@ -32,7 +41,7 @@ set -u
 # shellcheck source=../case_args.sh
 . "$(dirname "$0")/../case_args.sh"
 
-CASES=(sigkill concurrent)
+CASES=(sigkill concurrent create-sigkill)
 case_start "${CASES[@]}"
 case " ${CASES[*]} " in *" $CASE "*) ;; *) echo "unknown case '$CASE'" >&2; exit 2 ;; esac
 
@@ -113,6 +122,54 @@ if [ "$CASE" = concurrent ]; then
   echo "PASS [$CASE]"
   exit 0
 fi
+if [ "$CASE" = create-sigkill ]; then
+  t0=$(date +%s%N)
+  "$BIN" index create ref.db more > /dev/null || { fail "the undisturbed create failed"; exit 1; }
+  t1=$(date +%s%N)
+  WANT=$(checked ref.db)
+  T=$(( (t1 - t0) / 1000 ))
+  echo "create gives $WANT, takes $T us"
+  none=0
+  for run in $(seq 1 "$RUNS"); do
+    rm -f w.db w.db-wal w.db-shm w.db.new-*
+    delay=$(( (RANDOM * 32768 + RANDOM) % (T * 11 / 10 + 1) ))
+    "$BIN" index create w.db more > /dev/null 2>&1 &
+    pid=$!
+    sleep "$(printf '%d.%06d' $((delay / 1000000)) $((delay % 1000000)))"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if [ -e w.db ]; then
+      got=$(checked w.db)
+      [ "$got" = "$WANT" ] || fail "run $run (kill after $delay us): a partial index: $got"
+    else
+      none=$((none + 1))
+      "$BIN" index create w.db more > /dev/null 2> rerun.err ||
+        fail "run $run: the rerun failed: $(cat rerun.err)"
+      got=$(checked w.db)
+      [ "$got" = "$WANT" ] || fail "run $run: after the rerun: $got, not $WANT"
+    fi
+    for f in w.db*; do
+      case $f in w.db | w.db-wal | w.db-shm | w.db.new-*) ;; *) fail "run $run: left '$f'" ;; esac
+    done
+  done
+  echo "$RUNS kills, $none before the index appeared"
+  [ "$none" -ge 1 ] || fail "no kill hit a running create"
+  # a create that fails (its directory is missing or cannot be written)
+  # leaves nothing
+  "$BIN" index create nodir/x.db more > /dev/null 2> nodir.err && fail "a create into a missing directory succeeded"
+  grep -q "cannot create 'nodir/x.db'" nodir.err || fail "create into a missing directory: $(cat nodir.err)"
+  mkdir ro && chmod a-w ro
+  if [ "$(id -u)" != 0 ]; then
+    "$BIN" index create ro/x.db more > /dev/null 2> ro.err && fail "a create into a read-only directory succeeded"
+    [ -z "$(ls ro)" ] || fail "a failed create left: $(ls ro)"
+  fi
+  if [ "$FAILED" != 0 ]; then
+    exit 1
+  fi
+  echo "PASS [$CASE]"
+  exit 0
+fi
+
 OLD=$(checked base.db)
 cp base.db ref.db
 t0=$(date +%s%N)
