@@ -195,6 +195,8 @@
  * loader sniffs 8 KiB of each, and reads decoded, gzip, JSON Lines and
  * archive files whole).
  */
+#define _GNU_SOURCE /* sync_file_range (Linux): a new index's pages start to
+                      go to disk while it is built */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -331,7 +333,6 @@ static const char schema_sql[] =
     "CREATE TABLE paras(doc INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL,"
     " line INTEGER NOT NULL, chars INTEGER NOT NULL, sset INTEGER, text BLOB,"
     " PRIMARY KEY(doc, off)) WITHOUT ROWID;"
-    "CREATE INDEX paras_sset ON paras(sset) WHERE sset IS NOT NULL;"
     "CREATE TABLE sets(id INTEGER PRIMARY KEY AUTOINCREMENT, ekey BLOB NOT NULL,"
     " bkeys BLOB NOT NULL, text BLOB NOT NULL);"
     "CREATE TABLE dead(sset INTEGER PRIMARY KEY);"
@@ -341,6 +342,11 @@ static const char schema_sql[] =
     "CREATE TABLE pages(id INTEGER PRIMARY KEY, band INTEGER NOT NULL, seg INTEGER NOT NULL,"
     " lo INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE UNIQUE INDEX pages_at ON pages(band, seg, lo);";
+
+/* The index on paras made once the first write's rows are in (publish):
+ * SQLite then sorts its entries once and writes its pages in order,
+ * rather than inserting each. */
+static const char index_sql[] = "CREATE INDEX paras_sset ON paras(sset) WHERE sset IS NOT NULL";
 
 struct nd_index {
     sqlite3 *db;
@@ -382,7 +388,8 @@ struct nd_index {
     int had_sets;              /* the index held sets when this write began */
     int had_files;             /* and files */
     char *tmp;                 /* a new index: the temporary file it is built in until its
-                  first write is done (publish), or NULL */
+                   first write is done (publish), or NULL */
+    int tmp_fd;                /* a descriptor of it that starts its writeback, or -1 */
     size_t nsegs, segs_cap;
     char msg[1024];
 };
@@ -769,10 +776,28 @@ static nd_status tmp_create(nd_index *idx) {
     return st;
 }
 
+/* Starts writing a new index's pages to disk (without waiting) as it is
+ * built, so that the one sync at its end waits for the last ones only.
+ * Linux's sync_file_range; elsewhere nothing. */
+static void tmp_writeback(nd_index *idx) {
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (idx->tmp_fd < 0) idx->tmp_fd = open(idx->tmp, O_RDONLY | O_CLOEXEC);
+    if (idx->tmp_fd >= 0) (void)sync_file_range(idx->tmp_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)idx;
+#endif
+}
+
+static void tmp_fd_close(nd_index *idx) {
+    if (idx->tmp_fd >= 0) (void)close(idx->tmp_fd);
+    idx->tmp_fd = -1;
+}
+
 /* Gives up a new index (its first write failed): its temporary file is
  * removed, so no index appears at its path; the handle can only be
  * closed. */
 static void discard(nd_index *idx) {
+    tmp_fd_close(idx);
     finalize_all(idx);
     if (idx->db) sqlite3_close_v2(idx->db);
     idx->db = NULL;
@@ -810,6 +835,7 @@ static void dir_sync(const char *path) {
 static nd_status publish(nd_index *idx) {
     nd_status st = ND_OK;
     int fd = -1;
+    ND_CHECK(exec(idx, index_sql));
     finalize_all(idx);
     ND_CHECK(exec(idx, "PRAGMA journal_mode=WAL"));
     int rc = sqlite3_close(idx->db);
@@ -833,6 +859,7 @@ static nd_status publish(nd_index *idx) {
         goto out;
     }
     dir_sync(idx->path);
+    tmp_fd_close(idx);
     free(idx->tmp);
     idx->tmp = NULL;
     ND_CHECK(db_open(idx, idx->path, 0));
@@ -851,6 +878,7 @@ nd_status nd_index_open(const char *path, const nd_options *opt, int create, nd_
     if (!idx) return ND_ERR_NOMEM;
     *out = idx;
     idx->busy_ms = BUSY_MS;
+    idx->tmp_fd = -1;
     if (!(idx->path = nd_strdup(path))) return fail(idx, ND_ERR_NOMEM, "out of memory");
     nd_options_default(&idx->opt);
     if (opt) ND_TRY(resolve_options(idx, opt, &want));
@@ -1379,6 +1407,19 @@ static size_t fresh_slot(const nd_index *idx, uint64_t hi, uint64_t lo) {
     return i;
 }
 
+/* Asks for the slot of exact key k ahead of its lookup (its line is a
+ * cache miss in a table of some megabytes). */
+static void fresh_prefetch(const nd_index *idx, const XXH128_hash_t *k) {
+#if defined(__GNUC__)
+    if (idx->fresh_cap)
+        __builtin_prefetch(
+            &idx->fresh[(size_t)(k->low64 ^ (k->high64 >> 17)) & (idx->fresh_cap - 1)]);
+#else
+    (void)idx;
+    (void)k;
+#endif
+}
+
 /* Room for one more key in idx->fresh at a load of at most a half. */
 static nd_status fresh_room(nd_index *idx) {
     if (2 * (idx->fresh_n + 1) <= idx->fresh_cap) return ND_OK;
@@ -1688,7 +1729,10 @@ static nd_status unit_produce(const nd_index *idx, const nd_doctab *dt, ix_worke
     nd_status st;
     u->nparas = u->nkeys = u->ntext = 0;
     u->err = u->unchanged = u->changed = 0;
+    uint64_t bytes = 0;
+    for (size_t k = 0; k < u->n; k++) bytes += dt->docs[u->first + k].size;
     ND_TRY(ND_GROW(u->docs, u->docs_cap, u->n));
+    if (bytes <= SIZE_MAX) ND_TRY(ND_GROW(u->text, u->text_cap, (size_t)bytes)); /* at most */
     if (u->n == 1 && plain_doc(d0)) { /* read once: its bytes are the file's */
         st = nd_reader_whole_private(&w->wk.rd, u->first, NULL, &data);
         if (st == ND_ERR_CHANGED) {
@@ -1729,6 +1773,10 @@ static nd_status unit_produce(const nd_index *idx, const nd_doctab *dt, ix_worke
     }
     return ND_OK;
 }
+
+/* Paragraphs between a prefetch of a slot of the writer's table of new
+ * sets and its lookup. */
+#define FRESH_AHEAD 8
 
 /* The writer's work on unit u (produced): its rows, or the report of why
  * it is left out.  Nothing is written for a file left out, so no file
@@ -1786,6 +1834,9 @@ static nd_status unit_write(nd_index *idx, const nd_doctab *dt, nd_input_cfg *cf
         ND_TRY(ND_GROW(idx->nparas, idx->nparas_cap, xd->np));
         for (size_t i = 0; i < xd->np; i++, p++) {
             const uint8_t *text = u->text + p->text;
+            size_t ahead = (size_t)(p - u->paras) + FRESH_AHEAD;
+            if (ahead < u->nparas && u->paras[ahead].state == ND_PARA_REP)
+                fresh_prefetch(idx, &u->paras[ahead].ekey);
             int64_t sid = 0;
             int same = 0; /* a short paragraph keeps its own text */
             if (p->state == ND_PARA_REP)
@@ -2117,6 +2168,7 @@ nd_status nd_index_add_paths(nd_index *idx, const char *const *paths, size_t npa
             if (nskips) ND_CHECK(skips_drop(idx, fpath, strlen(fpath))); /* read now */
             if (idx->npend >= ND_PEND_MAX) ND_CHECK(seg_flush(idx));
         }
+        if (idx->tmp) tmp_writeback(idx);
         ND_CHECK(produce_wait(&pp));
         ix_batch *t = cur;
         cur = nxt;
