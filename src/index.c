@@ -365,8 +365,9 @@ struct nd_index {
     int hidden;                       /* walks take dot entries */
     nd_paratab pt;                    /* the document being split */
     uint32_t *pend_ids;               /* the new distinct paragraphs of this write, */
-    uint32_t *pend_keys;              /* with their band keys (bands a row): the */
-    size_t npend, pend_cap, keys_cap; /* next segment's entries */
+    uint32_t *pend_keys;              /* with their band keys, band-major (key of */
+    size_t npend, pend_cap, keys_cap; /* row i in band j at j * keys_cap + i): the
+                                         next segment's entries */
     uint64_t *ent, *ent_tmp;          /* a band's entries while a segment is written */
     size_t ent_cap, tmp_cap;
     uint8_t *page; /* a page's bytes */
@@ -1069,7 +1070,7 @@ static nd_status seg_flush(nd_index *idx) {
     ND_TRY(entries_room(idx, n));
     for (unsigned j = 0; j < bands; j++) {
         for (size_t i = 0; i < n; i++)
-            idx->ent[i] = (uint64_t)idx->pend_keys[i * bands + j] << 32 | idx->pend_ids[i];
+            idx->ent[i] = (uint64_t)idx->pend_keys[j * idx->keys_cap + i] << 32 | idx->pend_ids[i];
         nd_sort_hi32(idx->ent, idx->ent_tmp, n); /* stable: ids ascend already */
         ND_TRY(pages_write(idx, seg, j, idx->ent, n));
     }
@@ -1490,8 +1491,9 @@ static nd_status rows_stmt(nd_index *idx, int k, sqlite3_stmt **out) {
 
 /* Binds set row r as columns from parameter `at` on. */
 static void bind_set(nd_index *idx, sqlite3_stmt *s, int at, const struct setrow *r, uint8_t *bk) {
-    const unsigned bands = idx->opt.bands, sb = seg_bands(idx);
-    for (unsigned j = 0; j < bands; j++) put_le32(bk + 4 * j, idx->pend_keys[r->pend * sb + j]);
+    const unsigned bands = idx->opt.bands;
+    for (unsigned j = 0; j < bands; j++)
+        put_le32(bk + 4 * j, idx->pend_keys[j * idx->keys_cap + r->pend]);
     sqlite3_bind_int64(s, at, r->id);
     sqlite3_bind_blob(s, at + 1, r->kb, 16, SQLITE_STATIC);
     sqlite3_bind_blob(s, at + 2, bk, (int)(4 * bands), SQLITE_TRANSIENT);
@@ -1547,6 +1549,24 @@ static nd_status rows_flush(nd_index *idx) {
     return ND_OK;
 }
 
+/* Room for one more pending distinct paragraph's band keys: band-major,
+ * so that a segment's band is read in order (seg_flush), not strided
+ * through every row's keys; moved band by band when it grows. */
+static nd_status pend_room(nd_index *idx) {
+    const size_t sb = seg_bands(idx), cap = idx->keys_cap;
+    if (idx->npend < cap) return ND_OK;
+    size_t ncap = cap ? 2 * cap : 4096;
+    if (ncap > SIZE_MAX / sb) return ND_ERR_NOMEM;
+    uint32_t *k = nd_mallocn(ncap * sb, sizeof *k);
+    if (!k) return ND_ERR_NOMEM;
+    for (size_t j = 0; j < sb && idx->npend; j++)
+        memcpy(k + j * ncap, idx->pend_keys + j * cap, idx->npend * sizeof *k);
+    free(idx->pend_keys);
+    idx->pend_keys = k;
+    idx->keys_cap = ncap;
+    return ND_OK;
+}
+
 /* The distinct paragraph of a clusterable paragraph (text[0..len-1], exact
  * key ekey, band keys keys, th the XXH3-64 of its bytes): found by its key,
  * or added with its text and band keys, which wait in idx->pend_* for the
@@ -1589,7 +1609,7 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
             }
         }
     }
-    const unsigned bands = idx->opt.bands, sb = seg_bands(idx);
+    const unsigned bands = idx->opt.bands;
     if (len > INT_MAX) return fail(idx, ND_ERR_NOMEM, "a paragraph is too long to index");
     if (idx->next_set == 0 || idx->next_set == UINT32_MAX)
         return fail(idx, ND_ERR_NOMEM, "'%s' holds 2^32 distinct paragraphs, its limit", idx->path);
@@ -1601,15 +1621,14 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
     row->len = len;
     row->pend = idx->npend; /* its band keys, below */
     *id = row->id;
-    size_t kc = idx->keys_cap;
     ND_TRY(ND_GROW(idx->pend_ids, idx->pend_cap, idx->npend + 1));
-    ND_TRY(ND_GROW(idx->pend_keys, kc, (idx->npend + 1) * sb));
-    idx->keys_cap = kc;
+    ND_TRY(pend_room(idx));
     idx->fresh[slot] = (struct newset){ekey->high64, ekey->low64, (uint32_t)*id, (uint32_t)len, th};
     idx->fresh_n++;
     idx->pend_ids[idx->npend] = (uint32_t)*id;
-    memcpy(idx->pend_keys + idx->npend * sb, keys, bands * sizeof *keys);
-    idx->pend_keys[idx->npend * sb + bands] = ekey32(ekey);
+    uint32_t *at = idx->pend_keys + idx->npend;
+    for (unsigned j = 0; j < bands; j++) at[j * idx->keys_cap] = keys[j];
+    at[bands * idx->keys_cap] = ekey32(ekey);
     idx->npend++;
     return ND_OK;
 }
