@@ -1097,13 +1097,13 @@ ND_API int nd_compare_sys_errno(const nd_compare *c);
  *
  * One handle must not be used by two threads at once; separate handles on
  * the same file may be used from separate threads or processes: readers
- * (queries) run while one writer adds or removes (SQLite's WAL mode; but
- * the first write of a new index runs with a rollback journal, which writes
- * its new pages once, and readers wait for it); a
+ * (queries) run while one writer adds or removes (SQLite's WAL mode); a
  * second writer waits up to the busy timeout (5 s,
  * nd_index_set_busy_timeout) and then fails with ND_ERR_BUSY.  Every
  * nd_index_add and nd_index_remove is one transaction: a process killed in
- * the middle leaves the index as it was before. */
+ * the middle leaves the index as it was before.  A new index is built in
+ * a temporary file beside its path and appears there, whole, when its
+ * first write is done (see nd_index_open). */
 typedef struct nd_index nd_index;
 
 /* The on-disk format this library reads and writes (meta key "format"). */
@@ -1111,7 +1111,14 @@ typedef struct nd_index nd_index;
 
 /* Opens the index at `path`.  create != 0: makes a new index there with
  * *opt (NULL: the defaults; bands and rows are resolved and stored as
- * numbers) - a file that already exists is refused (ND_ERR_STATE).
+ * numbers) - a file that already exists is refused (ND_ERR_STATE).  The
+ * new index is built in a temporary file beside path (PATH.new-PID-N,
+ * without a journal: its first write is a bulk load) and appears at path
+ * when its first nd_index_add, nd_index_add_paths or nd_index_remove is
+ * done (synced; in WAL mode from then on), or at nd_index_close if none
+ * came; if that first write fails, the temporary file is removed, nothing
+ * appears at path and the handle can only be closed.  A process killed
+ * before leaves the temporary file and no index.
  * create == 0: opens an existing index (a missing file: ND_ERR_IO); with opt
  * NULL it uses the stored options (nd_index_options), else every stored
  * parameter must equal opt's: the first that differs gives ND_ERR_MISMATCH

@@ -591,6 +591,49 @@ static long long db_int(const char *rel, const char *sql) {
     return v;
 }
 
+/* A new index is built beside its path and appears there whole after its
+ * first write (in WAL mode), or empty at close without one; the temporary
+ * file is gone either way.  nd_index_add_paths of two paths gives what
+ * two adds give, on one or three threads. */
+Test(index, create_appears_after_first_write) {
+    struct stat sb;
+    nd_index *a = NULL, *b = NULL, *e = NULL;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("a.db"), NULL, 1, &a), ND_OK);
+    cr_expect_neq(stat(nd_test_tmp_at("a.db"), &sb), 0, "no index before its first write");
+    nd_index_set_threads(a, 1);
+    char pa[512], pb[512];
+    snprintf(pa, sizeof pa, "%s", nd_test_tmp_at("in/a.txt"));
+    snprintf(pb, sizeof pb, "%s", nd_test_tmp_at("in/b.txt"));
+    const char *paths[2] = {pa, pb};
+    cr_assert_eq(nd_index_add_paths(a, paths, 2, NULL), ND_OK, "%s", nd_index_errmsg(a));
+    cr_expect_eq(stat(nd_test_tmp_at("a.db"), &sb), 0, "the index after its first write");
+    nd_index_counts ca = counts(a);
+    cr_expect_eq(ca.files, 2);
+    cr_expect_eq(nd_index_check(a), ND_OK, "%s", nd_index_errmsg(a));
+    nd_index_close(a);
+    cr_expect_eq(db_int("a.db", "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = "
+                                "'wal'"),
+                 1);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("b.db"), NULL, 1, &b), ND_OK);
+    nd_index_set_threads(b, 3);
+    cr_assert_eq(nd_index_add(b, paths[0], NULL), ND_OK, "%s", nd_index_errmsg(b));
+    cr_assert_eq(nd_index_add(b, paths[1], NULL), ND_OK, "%s", nd_index_errmsg(b));
+    nd_index_counts cb = counts(b);
+    cr_expect_eq(cb.paragraphs, ca.paragraphs);
+    cr_expect_eq(cb.distinct, ca.distinct);
+    cr_expect_eq(cb.band_keys, ca.band_keys);
+    nd_index_close(b);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("e.db"), NULL, 1, &e), ND_OK);
+    nd_index_close(e);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("e.db"), NULL, 0, &e), ND_OK, "%s",
+                 nd_index_errmsg(e));
+    cr_expect_eq(counts(e).files, 0);
+    nd_index_close(e);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '[.]new-'", nd_test_tmp_at("."));
+    cr_expect_neq(system(cmd), 0, "no temporary file is left");
+}
+
 /* Band keys in segments: 24 files added one at a time (24 segments made,
  * merged as they come), then 4 removed one at a time (their entries left
  * behind as dead until a purge), give the check's approval and the same
