@@ -1064,7 +1064,7 @@ static void put_le32(uint8_t *p, uint32_t v) {
  * set id, sorted) as pages. */
 static nd_status pages_write(nd_index *idx, int64_t seg, unsigned band, const uint64_t *e,
                              size_t n) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     for (size_t i = 0; i < n;) {
         size_t end = ND_MIN(n, i + ND_PAGE_ENTRIES);
         while (end < n && e[end] >> 32 == e[end - 1] >> 32) end++; /* a run stays whole */
@@ -1092,7 +1092,7 @@ static nd_status entries_room(nd_index *idx, size_t n) {
 
 /* Writes the pending distinct paragraphs' band keys as a new segment. */
 static nd_status seg_flush(nd_index *idx) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     const size_t n = idx->npend;
     const unsigned bands = seg_bands(idx);
     if (!n) return ND_OK;
@@ -1113,7 +1113,7 @@ static nd_status seg_flush(nd_index *idx) {
 
 /* Appends the entries of band `band` of segment seg to idx->ent[*n...]. */
 static nd_status band_load(nd_index *idx, int64_t seg, unsigned band, size_t *n) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     int r;
     ND_TRY(stmt(idx, S_PAGE_BAND, &s));
@@ -1177,7 +1177,7 @@ static int is_dead(const int64_t *dead, size_t n, int64_t id) {
  * a; b is deleted.  last: no other segment is left, so nothing refers to
  * the dead sets any more and their list is emptied. */
 static nd_status seg_merge(nd_index *idx, int64_t a, int64_t b, int last) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     size_t ndead = 0;
     uint64_t total = 0;
     ND_TRY(dead_load(idx, &ndead));
@@ -1217,7 +1217,7 @@ static nd_status seg_merge(nd_index *idx, int64_t a, int64_t b, int last) {
 /* The segments, oldest first: ids into idx->segs, and their entries into
  * ent (when not NULL, at least idx->nsegs long). */
 static nd_status segs_list(nd_index *idx, int64_t *entries, size_t room) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     int r;
     idx->nsegs = 0;
@@ -1276,7 +1276,7 @@ static nd_status seg_purge(nd_index *idx) {
  * each segment that holds it, appended to *out (*n, *cap). */
 static nd_status band_lookup(nd_index *idx, unsigned band, uint32_t key, int64_t **out, size_t *n,
                              size_t *cap) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     for (size_t g = 0; g < idx->nsegs; g++) {
         ND_TRY(stmt(idx, S_PAGE_FIND, &s));
@@ -1389,7 +1389,7 @@ static void report(nd_index *idx, nd_input_cfg *cfg, const char *path, nd_status
  * paragraphs no other paragraph uses (their ids listed as dead, since
  * their band keys stay in the segments until a merge drops them). */
 static nd_status delete_file_rows(nd_index *idx, int64_t fid) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     size_t n = 0;
     ND_TRY(stmt(idx, S_FSETS, &s));
@@ -1555,7 +1555,7 @@ static void bind_para(sqlite3_stmt *s, int at, const struct pararow *r) {
  * statement a row cost SQLite about 1,850 instructions of statement end
  * alone, callgrind). */
 static nd_status rows_flush(nd_index *idx) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     uint8_t bk[4 * 1024];
     size_t i = 0;
     for (; i + ROWS_SETS <= idx->nnsets; i += ROWS_SETS) {
@@ -1607,7 +1607,7 @@ static nd_status pend_room(nd_index *idx) {
  * these very bytes (else the paragraph keeps its own text: paras.text). */
 static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t *keys,
                         const uint8_t *text, size_t len, uint64_t th, int64_t *id, int *same) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     uint8_t kb[16];
     hash_bytes(ekey, kb);
@@ -1835,7 +1835,7 @@ static nd_status unit_produce(const nd_index *idx, const nd_doctab *dt, ix_worke
  * needs a savepoint of its own. */
 static nd_status unit_write(nd_index *idx, const nd_doctab *dt, nd_input_cfg *cfg, ix_unit *u,
                             nd_index_add_info *ai) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     if (u->err) {
         if (u->err == ESTALE || u->err == ENOENT)
             report(idx, cfg, u->fpath, ND_ERR_CHANGED, 0, NULL);
@@ -2025,7 +2025,7 @@ static nd_status pipe_init(ix_pipe *p, const nd_index *idx, const nd_doctab *dt)
 /* The next batch of files from document *next on, each with its row and
  * stored hash when the index held files when the write began. */
 static nd_status batch_next(nd_index *idx, const nd_doctab *dt, size_t *next, ix_batch *b) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     uint64_t bytes = 0;
     b->n = 0;
@@ -2076,7 +2076,7 @@ static int skip_under(const char *skip, const char *p, size_t n) {
 /* Forgets the skipped inputs that belong to path (n bytes): read now, or
  * removed. */
 static nd_status skips_drop(nd_index *idx, const char *path, size_t n) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     int r;
     size_t k = 0;
@@ -2104,7 +2104,7 @@ static nd_status skips_drop(nd_index *idx, const char *path, size_t n) {
  * (nd_index_scan: "skipped" as a scan of the same files lists them); a path
  * that does not exist is not kept. */
 static nd_status skips_keep(nd_index *idx, const nd_skiplist *l) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     if (l->nomem) return ND_ERR_NOMEM;
     for (size_t i = 0; i < l->n; i++) {
         const nd_skip *k = &l->v[i];
@@ -2259,7 +2259,7 @@ nd_status nd_index_add(nd_index *idx, const char *path, nd_index_add_info *info)
 
 nd_status nd_index_remove(nd_index *idx, const char *path, uint64_t *removed) {
     nd_status st = ND_OK;
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     char *lo = NULL, *hi = NULL;
     int64_t *fids = NULL;
     size_t n = 0, cap = 0;
@@ -2703,7 +2703,7 @@ static nd_status arena_put(nd_query *q, const void *b, size_t n, size_t *off) {
  * Appended to w->m. */
 static nd_status query_paragraph(nd_index *idx, qwork *w, uint32_t qp, const uint8_t *text,
                                  size_t len, const uint32_t *keys) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     int r;
     w->ncand = 0;
@@ -2875,7 +2875,7 @@ static nd_status query_finish(nd_index *idx, qwork *w) {
         goto out;
     }
     for (size_t i = 0; i < nt; i++) {
-        sqlite3_stmt *s;
+        sqlite3_stmt *s = NULL;
         int r;
         ND_CHECK(stmt(idx, S_DOC_GET, &s));
         sqlite3_bind_int64(s, 1, ids[i]);
@@ -3167,7 +3167,7 @@ static int cmp_sdoc(const void *a, const void *b) {
  * walk orders it, then (the documents of one JSON Lines file or archive)
  * in the order they were read. */
 static nd_status scan_docs(nd_index *idx, scan_load *l) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     int r;
     ND_TRY(stmt(idx, S_SCAN_DOCS, &s));
@@ -3214,7 +3214,7 @@ static nd_status map_seg(nd_decmap *m, uint64_t dec, uint64_t orig, uint32_t n) 
  * writers' previews read these texts as they read a file's. */
 static nd_status scan_doc(nd_index *idx, const sdoc *sd, uint32_t d, nd_front_out *fo, size_t n1,
                           size_t *p, nd_doc *doc) {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     int r;
     nd_paratab *pt = fo->split.pt;
@@ -3325,7 +3325,7 @@ static nd_status scan_front(void *user, nd_exec *x, nd_report *r, const nd_split
     if (p != np)
         return fail(idx, ND_ERR_FORMAT, "'%s': %zu paragraphs belong to no document", idx->path,
                     np - p);
-    sqlite3_stmt *s; /* the inputs the index's walks skipped */
+    sqlite3_stmt *s = NULL; /* the inputs the index's walks skipped */
     nd_status st = ND_OK;
     int row;
     ND_TRY(stmt(idx, S_SCAN_SKIPS, &s));
