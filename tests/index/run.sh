@@ -66,6 +66,19 @@ awk -v seed=3 -v nfiles=40 -v want=16384 -v dir=base -f "$SRC/tests/paragraphs.a
 awk -v seed=9 -v nfiles="$FILES" -v want=16384 -v dir=more -f "$SRC/tests/paragraphs.awk" || exit 2
 
 # checked DB: the counts `index check` prints, or FAIL
+# killed_within T ARGS...: runs "$BIN" ARGS and kills it (SIGKILL) at a
+# random moment in [0, 1.1 T] microseconds
+killed_within() {
+  local t=$1 delay pid
+  shift
+  delay=$(( (RANDOM * 32768 + RANDOM) % (t * 11 / 10 + 1) ))
+  "$BIN" "$@" > /dev/null 2>&1 &
+  pid=$!
+  sleep "$(printf '%d.%06d' $((delay / 1000000)) $((delay % 1000000)))"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+
 checked() {
   local out rc
   out=$("${WRAP[@]}" "$BIN" index check "$1" 2>&1)
@@ -132,12 +145,7 @@ if [ "$CASE" = create-sigkill ]; then
   none=0
   for run in $(seq 1 "$RUNS"); do
     rm -f w.db w.db-wal w.db-shm w.db.new-*
-    delay=$(( (RANDOM * 32768 + RANDOM) % (T * 11 / 10 + 1) ))
-    "$BIN" index create w.db more > /dev/null 2>&1 &
-    pid=$!
-    sleep "$(printf '%d.%06d' $((delay / 1000000)) $((delay % 1000000)))"
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    killed_within "$T" index create w.db more
     if [ -e w.db ]; then
       got=$(checked w.db)
       [ "$got" = "$WANT" ] || fail "run $run (kill after $delay us): a partial index: $got"
@@ -186,12 +194,7 @@ for run in $(seq 1 "$RUNS"); do
   cp base.db w.db
   # [0, 1.1 T]: the commit and the checkpoint at close are the run's last
   # moments, so some kills land there and a few after the exit
-  delay=$(( (RANDOM * 32768 + RANDOM) % (T * 11 / 10 + 1) ))
-  "$BIN" index add w.db more > /dev/null 2>&1 &
-  pid=$!
-  sleep "$(printf '%d.%06d' $((delay / 1000000)) $((delay % 1000000)))"
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  killed_within "$T" index add w.db more
   got=$(checked w.db)
   if [ "$got" = "$OLD" ]; then
     old_seen=$((old_seen + 1))
