@@ -270,15 +270,7 @@ static nd_status add_removal(nd_clean_plan *p, size_t *cap, uint32_t para, uint3
 
 /* The first paragraph of document doc (paragraphs are ordered by document). */
 static size_t first_para(const nd_report *r, size_t doc) {
-    size_t lo = 0, hi = r->pt.n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->pt.doc[mid] < doc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return nd_lower_u32(r->pt.doc, 0, r->pt.n, doc);
 }
 
 /* Reads document doc whole with rd and checks every paragraph against its

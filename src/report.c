@@ -168,15 +168,7 @@ static size_t doc_task_start(const nd_report *r, size_t t) {
     if (q == 0 || q >= np) return ND_MIN(q, np);
     uint32_t d = r->pt.doc[q];
     if (r->pt.doc[q - 1] != d) return q;
-    size_t lo = q, hi = np; /* first paragraph of a later document */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->pt.doc[mid] > d)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
+    return nd_lower_u32(r->pt.doc, q, np, (uint64_t)d + 1); /* a later document's first */
 }
 
 /* One paragraph of document d with ch characters, counted: its document's
@@ -824,14 +816,7 @@ static nd_status file_row(const nd_report *r, size_t i, nd_row *row) {
 static nd_status para_row(const nd_report *r, size_t i, nd_row *row, size_t *k) {
     *k = i;
     if (r->sp.held) { /* the held row, else the file's */
-        size_t lo = 0, hi = r->pt.n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (r->sp.held[mid] < i)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = nd_lower_u32(r->sp.held, 0, r->pt.n, i);
         if (lo == r->pt.n || r->sp.held[lo] != i) {
             *k = SIZE_MAX;
             return file_row(r, i, row);

@@ -210,6 +210,17 @@ void nd_arena_release(nd_arena *a) {
     a->used = a->mapped = 0;
 }
 
+size_t nd_lower_u32(const uint32_t *v, size_t lo, size_t hi, uint64_t x) {
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 char *nd_strdup(const char *s) {
     size_t len = strlen(s);
     char *d = malloc(len + 1);

@@ -118,3 +118,19 @@ Test(alloc, large_arrays_aligned_grown_and_cleared) {
         free(z);
     }
 }
+
+/* nd_lower_u32 against a linear search: every x from below the first value
+ * to past the last, over runs of equal values, and sub-ranges [lo, hi). */
+Test(search, lower_u32_matches_a_linear_search) {
+    uint32_t v[200];
+    for (size_t i = 0; i < 200; i++) v[i] = (uint32_t)(i / 3 * 2 + 5);
+    for (size_t lo = 0; lo <= 200; lo += 37)
+        for (size_t hi = lo; hi <= 200; hi += 41)
+            for (uint64_t x = 0; x < 150; x++) {
+                size_t want = lo;
+                while (want < hi && v[want] < x) want++;
+                cr_assert_eq(nd_lower_u32(v, lo, hi, x), want, "[%zu, %zu) x %u", lo, hi,
+                             (unsigned)x);
+            }
+    cr_assert_eq(nd_lower_u32(v, 0, 200, UINT64_C(1) << 32), 200);
+}
