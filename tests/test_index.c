@@ -94,6 +94,15 @@ static void setup(void) {
 
 TestSuite(index, .init = setup, .fini = nd_test_tmp_remove);
 
+/* Runs sql on the database rel of the test's directory, behind the
+ * library's back (a tampered or older index). */
+static void db_exec(const char *rel, const char *sql) {
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(nd_test_tmp_at(rel), &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sql);
+    sqlite3_close(db);
+}
+
 static nd_index *create(const char *db, const nd_options *o) {
     nd_index *idx = NULL;
     nd_status st = nd_index_open(nd_test_tmp_at(db), o, 1, &idx);
@@ -322,24 +331,13 @@ Test(index, options_stored_and_mismatch_refused) {
     /* not an index; an index of another format */
     cr_assert_eq(nd_index_open(nd_test_tmp_at("q.txt"), NULL, 0, &idx), ND_ERR_FORMAT);
     nd_index_close(idx);
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
-    cr_assert_eq(
-        sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key = 'format'", NULL, NULL, NULL),
-        SQLITE_OK);
-    sqlite3_close(db);
+    db_exec("t.db", "UPDATE meta SET value = '99' WHERE key = 'format'");
     cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
     cr_expect(strstr(nd_index_errmsg(idx), "format 99") != NULL, "%s", nd_index_errmsg(idx));
     nd_index_close(idx);
-    cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
-    cr_assert_eq(
-        sqlite3_exec(db,
-                     "UPDATE meta SET value = '" ND_STR(
-                         ND_INDEX_FORMAT) "' WHERE key = 'format';"
-                                          "UPDATE meta SET value = '0.3.0' WHERE key = 'sketch'",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
-    sqlite3_close(db);
+    db_exec("t.db", "UPDATE meta SET value = '" ND_STR(
+                        ND_INDEX_FORMAT) "' WHERE key = 'format';"
+                                         "UPDATE meta SET value = '0.3.0' WHERE key = 'sketch'");
     cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
     cr_expect(strstr(nd_index_errmsg(idx), "sketches of version 0.3.0") != NULL, "%s",
               nd_index_errmsg(idx));
@@ -897,12 +895,7 @@ Test(index, scan_db_options) {
  * nor documents' comparable characters) is refused with the typed error. */
 Test(index, older_format_refused) {
     nd_index_close(create("t.db", NULL));
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open(nd_test_tmp_at("t.db"), &db), SQLITE_OK);
-    cr_assert_eq(
-        sqlite3_exec(db, "UPDATE meta SET value = '2' WHERE key = 'format'", NULL, NULL, NULL),
-        SQLITE_OK);
-    sqlite3_close(db);
+    db_exec("t.db", "UPDATE meta SET value = '2' WHERE key = 'format'");
     nd_index *idx = NULL;
     cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
     cr_expect(strstr(nd_index_errmsg(idx),
