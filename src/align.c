@@ -71,41 +71,87 @@ ND_INTROSORT(frag_sort, nd_align_frag, ND_FRAG_LESS)
 
 void nd_align_sort_seeds(nd_align_seed *s, size_t n) { seed_sort(s, n); }
 
-nd_status nd_align_extend_into(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
-                               unsigned k, const nd_align_seed *sd, size_t n, nd_align_frag **buf,
-                               size_t *cap, size_t *nfrags) {
-    nd_align_frag *out = *buf;
-    size_t nf = 0;
-    uint64_t cur_a = UINT64_MAX, cur_b = 0; /* diagonal of the last match */
-    size_t cur_end = 0;                     /* its end in A */
-    *nfrags = 0;
-    for (size_t p = 0; p < n; p++) {
-        size_t a = (size_t)sd[p].a, b = (size_t)sd[p].b;
-        int on_diag = cur_a != UINT64_MAX && a + cur_b == cur_a + b;
-        if (on_diag && a < cur_end) continue; /* inside the last match */
-        if (a + k > na || b + k > nb || (same && a + k > b)) continue;
-        if (memcmp(A + a, B + b, (size_t)k * sizeof *A) != 0) continue; /* collision */
-        size_t s = a, t = b, e = a + k, f = b + k;
-        while (s > 0 && t > 0 && A[s - 1] == B[t - 1]) {
-            s--;
-            t--;
-        }
-        while (e < na && f < nb && A[e] == B[f] && (!same || e < t)) {
-            e++;
-            f++;
-        }
-        cur_a = a;
-        cur_b = b;
-        cur_end = e;
-        if (nf >= *cap) {
-            ND_TRY(ND_GROW(*buf, *cap, nf + 1));
-            out = *buf;
-        }
-        out[nf++] = (nd_align_frag){s, t, e - s};
+/* The extension of nd_align_extend_into over code points of types TA and
+ * TB (one copy per pair of widths: the loops compare values, so a text kept
+ * in 1 or 2 bytes a character matches one in 4).  The k-gram check is a
+ * memcmp when the widths agree. */
+#define ND_EXTEND_FN(name, TA, TB)                                                                 \
+    static nd_status name(const TA *A, size_t na, const TB *B, size_t nb, int same, unsigned k,    \
+                          const nd_align_seed *sd, size_t n, nd_align_frag **buf, size_t *cap,     \
+                          size_t *nfrags) {                                                        \
+        nd_align_frag *out = *buf;                                                                 \
+        size_t nf = 0;                                                                             \
+        uint64_t cur_a = UINT64_MAX, cur_b = 0; /* diagonal of the last match */                   \
+        size_t cur_end = 0;                     /* its end in A */                                 \
+        for (size_t p = 0; p < n; p++) {                                                           \
+            size_t a = (size_t)sd[p].a, b = (size_t)sd[p].b;                                       \
+            int on_diag = cur_a != UINT64_MAX && a + cur_b == cur_a + b;                           \
+            if (on_diag && a < cur_end) continue; /* inside the last match */                      \
+            if (a + k > na || b + k > nb || (same && a + k > b)) continue;                         \
+            if (sizeof(TA) == sizeof(TB)) {                                                        \
+                if (memcmp(A + a, B + b, (size_t)k * sizeof *A) != 0) continue; /* collision */    \
+            } else {                                                                               \
+                unsigned i = 0;                                                                    \
+                while (i < k && A[a + i] == B[b + i]) i++;                                         \
+                if (i < k) continue;                                                               \
+            }                                                                                      \
+            size_t s = a, t = b, e = a + k, f = b + k;                                             \
+            while (s > 0 && t > 0 && A[s - 1] == B[t - 1]) {                                       \
+                s--;                                                                               \
+                t--;                                                                               \
+            }                                                                                      \
+            while (e < na && f < nb && A[e] == B[f] && (!same || e < t)) {                         \
+                e++;                                                                               \
+                f++;                                                                               \
+            }                                                                                      \
+            cur_a = a;                                                                             \
+            cur_b = b;                                                                             \
+            cur_end = e;                                                                           \
+            if (nf >= *cap) {                                                                      \
+                ND_TRY(ND_GROW(*buf, *cap, nf + 1));                                               \
+                out = *buf;                                                                        \
+            }                                                                                      \
+            out[nf++] = (nd_align_frag){s, t, e - s};                                              \
+        }                                                                                          \
+        *nfrags = nf;                                                                              \
+        return ND_OK;                                                                              \
     }
-    frag_sort(out, nf);
-    *nfrags = nf;
-    return ND_OK;
+
+ND_EXTEND_FN(extend_1_1, uint8_t, uint8_t)
+ND_EXTEND_FN(extend_1_2, uint8_t, uint16_t)
+ND_EXTEND_FN(extend_1_4, uint8_t, uint32_t)
+ND_EXTEND_FN(extend_2_1, uint16_t, uint8_t)
+ND_EXTEND_FN(extend_2_2, uint16_t, uint16_t)
+ND_EXTEND_FN(extend_2_4, uint16_t, uint32_t)
+ND_EXTEND_FN(extend_4_1, uint32_t, uint8_t)
+ND_EXTEND_FN(extend_4_2, uint32_t, uint16_t)
+ND_EXTEND_FN(extend_4_4, uint32_t, uint32_t)
+
+/* A text's width as an index 0, 1, 2 (1, 2, 4 bytes a code point). */
+static unsigned width_index(unsigned width) { return width == 1 ? 0 : width == 2 ? 1 : 2; }
+
+nd_status nd_align_extend_into(const nd_align_text *A, const nd_align_text *B, int same, unsigned k,
+                               const nd_align_seed *sd, size_t n, nd_align_frag **buf, size_t *cap,
+                               size_t *nfrags) {
+    const void *a = A->cps, *b = B->cps;
+    nd_status st = ND_OK;
+    *nfrags = 0;
+#define ND_EXTEND_CALL(fn, TA, TB)                                                                 \
+    fn((const TA *)a, A->n, (const TB *)b, B->n, same, k, sd, n, buf, cap, nfrags)
+    switch (width_index(A->width) * 3 + width_index(B->width)) {
+    case 0: st = ND_EXTEND_CALL(extend_1_1, uint8_t, uint8_t); break;
+    case 1: st = ND_EXTEND_CALL(extend_1_2, uint8_t, uint16_t); break;
+    case 2: st = ND_EXTEND_CALL(extend_1_4, uint8_t, uint32_t); break;
+    case 3: st = ND_EXTEND_CALL(extend_2_1, uint16_t, uint8_t); break;
+    case 4: st = ND_EXTEND_CALL(extend_2_2, uint16_t, uint16_t); break;
+    case 5: st = ND_EXTEND_CALL(extend_2_4, uint16_t, uint32_t); break;
+    case 6: st = ND_EXTEND_CALL(extend_4_1, uint32_t, uint8_t); break;
+    case 7: st = ND_EXTEND_CALL(extend_4_2, uint32_t, uint16_t); break;
+    default: st = ND_EXTEND_CALL(extend_4_4, uint32_t, uint32_t); break;
+    }
+#undef ND_EXTEND_CALL
+    if (st == ND_OK) frag_sort(*buf, *nfrags);
+    return st;
 }
 
 nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
@@ -113,7 +159,8 @@ nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_
                           size_t *nfrags) {
     nd_align_frag *buf = NULL;
     size_t cap = 0;
-    nd_status st = nd_align_extend_into(A, na, B, nb, same, k, sd, n, &buf, &cap, nfrags);
+    const nd_align_text ta = {.cps = A, .width = 4, .n = na}, tb = {.cps = B, .width = 4, .n = nb};
+    nd_status st = nd_align_extend_into(&ta, &tb, same, k, sd, n, &buf, &cap, nfrags);
     if (st != ND_OK || *nfrags == 0) {
         free(buf);
         buf = NULL;
@@ -156,7 +203,7 @@ static int boundary_before(const nd_align_text *t, size_t i) {
     /* bytes dropped between them: end[i - 1] < beg[i], that is (compact)
      * len[i - 1] < beg[i] - beg[i - 1] */
     const int gap = t->beg ? t->end[i - 1] < t->beg[i] : t->cm.len[i - 1] < t->cm.adv[i];
-    return gap || nd_is_cjk_token(t->cps[i - 1]) || nd_is_cjk_token(t->cps[i]);
+    return gap || nd_is_cjk_token(nd_align_cp(t, i - 1)) || nd_is_cjk_token(nd_align_cp(t, i));
 }
 
 /* Trims chain c (fragments first..last of trim[], in order) to token

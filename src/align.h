@@ -31,14 +31,25 @@ typedef struct nd_align_chain_info {
 } nd_align_chain_info;
 
 /* A normalised text and where each character came from (nd_norm_chars_mapped):
- * character i was bytes [beg[i], end[i]) of the text read, or, when beg is
- * NULL, what the compact map cm says (nd_cmap_beg, nd_cmap_end). */
+ * its n code points, width (1, 2 or 4) bytes each (a text kept narrow by
+ * the fingerprint stage when its code points fit); character i was bytes
+ * [beg[i], end[i]) of the text read, or, when beg is NULL, what the compact
+ * map cm says (nd_cmap_beg, nd_cmap_end).  The extension reads cps, width
+ * and n only. */
 typedef struct nd_align_text {
-    const uint32_t *cps;
+    const void *cps;
+    unsigned width;
     const nd_map_off *beg, *end;
     size_t n;
     nd_cmap cm;
 } nd_align_text;
+
+/* Code point i of t. */
+static inline uint32_t nd_align_cp(const nd_align_text *t, size_t i) {
+    return t->width == 4   ? ((const uint32_t *)t->cps)[i]
+           : t->width == 2 ? ((const uint16_t *)t->cps)[i]
+                           : ((const uint8_t *)t->cps)[i];
+}
 
 static inline size_t nd_align_beg(const nd_align_text *t, size_t i) {
     return t->beg ? t->beg[i] : nd_cmap_beg(&t->cm, i);
@@ -75,12 +86,13 @@ nd_status nd_align_extend(const uint32_t *A, size_t na, const uint32_t *B, size_
                           unsigned k, const nd_align_seed *s, size_t n, nd_align_frag **frags,
                           size_t *nfrags);
 
-/* The same into the caller's buffer *buf of *cap fragments (grown as
+/* The same between the code points of two texts of any widths (the maps
+ * are not read) into the caller's buffer *buf of *cap fragments (grown as
  * needed, kept on failure), so that a caller aligning many pairs does not
  * allocate per pair. */
-nd_status nd_align_extend_into(const uint32_t *A, size_t na, const uint32_t *B, size_t nb, int same,
-                               unsigned k, const nd_align_seed *s, size_t n, nd_align_frag **buf,
-                               size_t *cap, size_t *nfrags);
+nd_status nd_align_extend_into(const nd_align_text *A, const nd_align_text *B, int same, unsigned k,
+                               const nd_align_seed *s, size_t n, nd_align_frag **buf, size_t *cap,
+                               size_t *nfrags);
 
 /* Chains the fragments fr[0..n-1] (sorted as nd_align_extend gives them)
  * into passages across gaps and overlaps of at most max_gap characters in

@@ -312,8 +312,10 @@ static nd_status run_compare(nd_compare *c) {
     }
     tell(c, ND_STAGE_PASSAGE, 0, 0); /* fingerprints, extension, alignment */
     ND_CHECK(find_fragments(&c->d[0], &c->d[1], k, w, &fr, &nfr));
-    nd_align_text ta = {c->d[0].cps, c->d[0].beg, c->d[0].end, c->d[0].nch, {0}};
-    nd_align_text tb = {c->d[1].cps, c->d[1].beg, c->d[1].end, c->d[1].nch, {0}};
+    nd_align_text ta = {
+        .cps = c->d[0].cps, .width = 4, .beg = c->d[0].beg, .end = c->d[0].end, .n = c->d[0].nch};
+    nd_align_text tb = {
+        .cps = c->d[1].cps, .width = 4, .beg = c->d[1].beg, .end = c->d[1].end, .n = c->d[1].nch};
     ND_CHECK(nd_align_chain(fr, nfr, G, t, &ta, &tb, &chk, &ch, &nch, &c->d[0].covered,
                             &c->d[1].covered));
     if (nch == 0) goto out;

@@ -296,7 +296,9 @@ typedef struct nd_seed {
  * memory while keep_bytes allow, else in the stage's private spill files,
  * mapped read-only. */
 typedef struct nd_norm_text {
-    uint32_t *cps;
+    const void *cps; /* n code points, width bytes each: 1 when they
+                              are all below 256, 2 below 65,536, else 4 */
+    unsigned char width;
     nd_map_off *beg, *end; /* the map, or NULL when it is compact: */
     void *cmap;            /* the nd_cmap block (nd_cmap_at), or NULL */
     size_t n;

@@ -34,14 +34,12 @@
 
 /* A document's normalised text and its map to bytes. */
 typedef struct norm_doc {
-    size_t doc; /* SIZE_MAX: none */
-    uint32_t *cps;
-    nd_map_off *beg, *end; /* NULL with a compact map: */
-    nd_cmap cm;
-    size_t n;
-    int ok;    /* 0: it no longer reads back */
-    int owned; /* the arrays are this struct's (else the fingerprint
-                   stage's kept text) */
+    size_t doc;            /* SIZE_MAX: none */
+    nd_align_text t;       /* its code points (1, 2 or 4 bytes each when kept)
+                           and map (compact when kept so) */
+    uint32_t *cps;         /* owned: the code points, */
+    nd_map_off *beg, *end; /* and the map, normalised here */
+    int ok;                /* 0: it no longer reads back */
 } norm_doc;
 
 typedef struct align_part {
@@ -58,11 +56,9 @@ typedef struct align_work {
 } align_work;
 
 static void norm_doc_release(norm_doc *d) {
-    if (d->owned) {
-        free(d->cps);
-        free(d->beg);
-        free(d->end);
-    }
+    free(d->cps);
+    free(d->beg);
+    free(d->end);
     memset(d, 0, sizeof *d);
     d->doc = SIZE_MAX;
 }
@@ -74,23 +70,21 @@ static nd_status norm_doc_load(norm_doc *d, size_t doc, const nd_align_in *in, n
     d->doc = doc;
     if (in->texts && in->texts[doc].kept) { /* normalised by the fingerprints */
         const nd_norm_text *t = &in->texts[doc];
-        d->cps = t->cps;
-        d->beg = t->beg;
-        d->end = t->end;
-        if (t->cmap) nd_cmap_at(t->cmap, t->n, &d->cm);
-        d->n = t->n;
+        d->t = (nd_align_text){
+            .cps = t->cps, .width = t->width, .beg = t->beg, .end = t->end, .n = t->n};
+        if (t->cmap) nd_cmap_at(t->cmap, t->n, &d->t.cm);
         d->ok = 1;
         return ND_OK;
     }
-    d->owned = 1;
+    size_t n = 0;
     nd_status st = nd_reader_whole_private(rd, doc, in->tmpdir, &data);
     if (st == ND_ERR_CHANGED) {
         (void)nd_doctab_mark_changed(in->docs, doc);
         return ND_OK; /* d->ok stays 0 */
     }
     ND_TRY(st);
-    ND_TRY(
-        nd_norm_chars_mapped(nm, data, in->docs->docs[doc].size, &d->cps, &d->beg, &d->end, &d->n));
+    ND_TRY(nd_norm_chars_mapped(nm, data, in->docs->docs[doc].size, &d->cps, &d->beg, &d->end, &n));
+    d->t = (nd_align_text){.cps = d->cps, .width = 4, .beg = d->beg, .end = d->end, .n = n};
     d->ok = 1;
     return ND_OK;
 }
@@ -145,11 +139,10 @@ static nd_status align_pair(const align_work *v, nd_worker *wk, const norm_doc *
     size_t nfr = 0, nch = 0;
     ND_TRY(ND_GROW(sc->sd, sc->sd_cap, n));
     for (size_t i = 0; i < n; i++) sc->sd[i] = (nd_align_seed){s[i].pa, s[i].pb};
-    ND_TRY(nd_align_extend_into(A->cps, A->n, B->cps, B->n, A->doc == B->doc, v->k, sc->sd, n,
-                                &sc->fr, &sc->fr_cap, &nfr));
-    nd_align_text ta = {A->cps, A->beg, A->end, A->n, A->cm},
-                  tb = {B->cps, B->beg, B->end, B->n, B->cm};
-    st = nd_align_chain(sc->fr, nfr, v->in->max_gap, v->in->min_passage, &ta, &tb,
+    const nd_align_text *ta = &A->t, *tb = &B->t;
+    ND_TRY(nd_align_extend_into(ta, tb, A->doc == B->doc, v->k, sc->sd, n, &sc->fr, &sc->fr_cap,
+                                &nfr));
+    st = nd_align_chain(sc->fr, nfr, v->in->max_gap, v->in->min_passage, ta, tb,
                         v->in->threshold > 0 ? &chk : NULL, &ch, &nch, NULL, NULL);
     if (st == ND_ERR_CHANGED && pc.changed) { /* marked: its passages are left out */
         st = ND_OK;
@@ -166,10 +159,10 @@ static nd_status align_pair(const align_work *v, nd_worker *wk, const norm_doc *
             .a_chars = c->ae - c->a0,
             .b_char = c->b0,
             .b_chars = c->be - c->b0,
-            .a_off = nd_align_beg(&ta, c->a0),
-            .a_len = nd_align_end(&ta, c->ae - 1) - nd_align_beg(&ta, c->a0),
-            .b_off = nd_align_beg(&tb, c->b0),
-            .b_len = nd_align_end(&tb, c->be - 1) - nd_align_beg(&tb, c->b0),
+            .a_off = nd_align_beg(ta, c->a0),
+            .a_len = nd_align_end(ta, c->ae - 1) - nd_align_beg(ta, c->a0),
+            .b_off = nd_align_beg(tb, c->b0),
+            .b_len = nd_align_end(tb, c->be - 1) - nd_align_beg(tb, c->b0),
             .matched = c->matched,
             .fragments = c->nfrag,
         };

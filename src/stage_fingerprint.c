@@ -81,13 +81,23 @@
  * less system time), the others in a
  * private spill file per worker (unlinked at creation; only neardup writes
  * it, so mapping it cannot fault the way a mapped input can), mapped
- * read-only once the stage ends.  The disk holds 6 bytes per normalised
- * character of the documents beyond the memory budget; if no spill file
- * can be written the text is just not kept and is normalised again.  A
- * kept map is compact (nd_cmap, text.h: the step from the last character's
- * begin and the span, a byte each, and every 64th begin offset) unless a
- * step or a span reaches 255 bytes: 6 bytes a character with the code
- * point.  The normaliser writes the compact map directly (one pass, no
+ * read-only once the stage ends; if no spill file can be written the text
+ * is just not kept and is normalised again.  A kept text's code points are
+ * as narrow as they fit - 1 byte each when all are below 256 (English,
+ * most Latin text after case folding), 2 below 65,536 (Chinese, the rest of
+ * the BMP), else 4 - and the extension compares them across widths
+ * (align.c).  On this VM a fresh page costs more than the work done on it
+ * (util.c, "Memory"), so the kept bytes are the stage's largest cost: with
+ * 4-byte code points keep_text's page faults were 16 % of the 1 GB Chinese
+ * corpus's `scan --passages` samples (2 threads); narrowed, the run took
+ * 8.13 s instead of 9.40 (system time 4.27 s instead of 6.13, peak
+ * resident 2.29 GB instead of 2.63), and the 100 MB English one 1.90 s
+ * instead of 2.42 (0.65 GB instead of 0.89; medians of three alternated
+ * runs, bench/README "Passages speed, round 4").  A kept map is compact
+ * (nd_cmap, text.h: the step from the last character's begin and the span,
+ * a byte each, and every 64th begin offset) unless a step or a span
+ * reaches 255 bytes: with it a character takes 3 bytes (English) or 4
+ * (Chinese) in memory or on disk.  The normaliser writes the compact map directly (one pass, no
  * offsets of 8 bytes a character to allocate, fault in and pack: callgrind
  * on a 20 MB Chinese corpus, 1 thread, normalisation and packing 583 M ->
  * 537 M instructions).  The offsets were 64-bit (20 bytes a character);
@@ -138,6 +148,8 @@ typedef struct fp_wk {
     uint64_t *scratch, *hash;
     uint32_t *pos, *ctx;
     size_t scap, cap_fp;
+    uint8_t *narrow; /* a spilled text's code points narrowed */
+    size_t narrow_cap;
 } fp_wk;
 
 typedef struct fp_work {
@@ -170,23 +182,57 @@ static void fp_wk_release(fp_wk *k) {
     free(k->hash);
     free(k->pos);
     free(k->ctx);
+    free(k->narrow);
     memset(k, 0, sizeof *k);
 }
 
-/* Writes a normalised text to the worker's spill file - code points (padded
- * to 8 bytes), then the compact map (cmap, padded to 8 bytes) or else the
- * begin and end offsets - and marks *t as spilled
- * there.  On any failure the text is simply not kept (the alignment
- * normalises it again): the spill only saves time. */
-static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, const nd_map_off *beg,
-                       const nd_map_off *end, const void *cmap, size_t n, nd_norm_text *t) {
+/* The narrowest width (1, 2 or 4 bytes) that holds every code point of
+ * cps[0..n-1]. */
+static unsigned char cp_width(const uint32_t *cps, size_t n) {
+    uint32_t all = 0;
+    for (size_t i = 0; i < n; i++) all |= cps[i];
+    return all < 0x100 ? 1 : all < 0x10000 ? 2 : 4;
+}
+
+/* cps[0..n-1] into dst, width bytes each (cp_width's or wider). */
+static void cp_store(void *dst, const uint32_t *cps, size_t n, unsigned width) {
+    if (width == 4) {
+        if (n) memcpy(dst, cps, n * sizeof *cps);
+    } else if (width == 2) {
+        uint16_t *d = dst;
+        for (size_t i = 0; i < n; i++) d[i] = (uint16_t)cps[i];
+    } else {
+        uint8_t *d = dst;
+        for (size_t i = 0; i < n; i++) d[i] = (uint8_t)cps[i];
+    }
+}
+
+/* Bytes of a kept text's code points, padded to 8 (the map after them
+ * stays aligned). */
+static size_t cp_bytes(size_t n, unsigned width) { return (n * width + 7) / 8 * 8; }
+
+/* Writes a normalised text to the worker's spill file - code points, width
+ * bytes each (padded to 8 bytes), then the compact map (cmap, padded to 8
+ * bytes) or else the begin and end offsets - and marks *t as spilled there.
+ * buf is the worker's scratch for the narrowed code points.  On any failure
+ * the text is simply not kept (the alignment normalises it again): the
+ * spill only saves time. */
+static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, unsigned char width,
+                       const nd_map_off *beg, const nd_map_off *end, const void *cmap, size_t n,
+                       nd_norm_text *t) {
     static const uint8_t pad[8];
     nd_spill *sp = &v->spill[worker];
+    fp_wk *wk = &v->wk[worker];
     uint64_t off, o;
-    size_t cb = n * sizeof *cps;
+    size_t cb = n * width;
     if (atomic_load(&v->spill_failed)) return;
+    if (width < 4) { /* narrowed in the worker's scratch */
+        if (ND_GROW(wk->narrow, wk->narrow_cap, cb) != ND_OK) goto fail;
+        cp_store(wk->narrow, cps, n, width);
+    }
     if (sp->fd < 0 && nd_spill_open(sp, v->in->tmpdir, NULL) != ND_OK) goto fail;
-    if (nd_spill_write(sp, cps, cb, &off) != ND_OK ||
+    if (nd_spill_write(sp, width < 4 ? (const void *)wk->narrow : (const void *)cps, cb, &off) !=
+            ND_OK ||
         (cb % 8 && nd_spill_write(sp, pad, 8 - cb % 8, &o) != ND_OK))
         goto fail;
     if (cmap) {
@@ -198,24 +244,26 @@ static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, const n
                nd_spill_write(sp, end, n * sizeof *end, &o) != ND_OK) {
         goto fail;
     }
-    *t = (nd_norm_text){.n = n, .kept = 2, .file = worker, .off = off, .compact = cmap != NULL};
+    *t = (nd_norm_text){
+        .n = n, .width = width, .kept = 2, .file = worker, .off = off, .compact = cmap != NULL};
     return;
 fail:
     atomic_store(&v->spill_failed, 1);
 }
 
-/* Copies a normalised text into the worker's arena (code points, then the
- * compact map or the begin and end offsets) and marks *t as kept there:
- * the arena's huge pages take the faults that the kept mallocs took one
- * 4 KiB page at a time, and the normaliser's blocks, freed by the caller,
- * are reused for the next document (util.c, "Arenas"). */
-static nd_status keep_text(nd_arena *a, const uint32_t *cps, const nd_map_off *beg,
-                           const nd_map_off *end, const void *cmap, size_t n, nd_norm_text *t) {
-    size_t cb = n * sizeof *cps, mb = cmap ? nd_cmap_bytes(n) : 2 * n * sizeof *beg;
+/* Copies a normalised text into the worker's arena (code points, width
+ * bytes each, then the compact map or the begin and end offsets) and marks
+ * *t as kept there: the arena's huge pages take the faults that the kept
+ * mallocs took one 4 KiB page at a time, and the normaliser's blocks, freed
+ * by the caller, are reused for the next document (util.c, "Arenas"). */
+static nd_status keep_text(nd_arena *a, const uint32_t *cps, unsigned char width,
+                           const nd_map_off *beg, const nd_map_off *end, const void *cmap, size_t n,
+                           nd_norm_text *t) {
+    size_t cb = cp_bytes(n, width), mb = cmap ? nd_cmap_bytes(n) : 2 * n * sizeof *beg;
     uint8_t *p = nd_arena_alloc(a, cb + mb);
     if (!p) return ND_ERR_NOMEM;
-    if (cb) memcpy(p, cps, cb);
-    *t = (nd_norm_text){.cps = (uint32_t *)(void *)p, .n = n, .kept = 1};
+    cp_store(p, cps, n, width);
+    *t = (nd_norm_text){.cps = p, .width = width, .n = n, .kept = 1};
     if (cmap) {
         /* the block's layout depends only on n (nd_cmap_at): a copy is one */
         if (mb) memcpy(p + cb, cmap, mb);
@@ -289,16 +337,17 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
             wk->b[b][wk->n[b]++] = (nd_fp){wk->hash[i], (uint32_t)d, wk->pos[i], wk->ctx[i]};
         }
         /* kept for the alignment, its map compact where it can be
-         * (nd_cmap: 6 bytes a character with the code point, not 12): in
+         * (nd_cmap), its code points as narrow as they fit (cp_width): in
          * memory while there is room, else in the spill file (which ones
          * does not change the result) */
-        uint64_t need = (uint64_t)nch * sizeof *cps +
+        const unsigned char width = cp_width(cps, nch);
+        uint64_t need = cp_bytes(nch, width) +
                         (cmap ? nd_cmap_bytes(nch) : (uint64_t)nch * 2 * sizeof(nd_map_off));
         if (atomic_fetch_add(&v->kept, need) + need <= in->keep_bytes) {
-            ND_CHECK(
-                keep_text(&v->out->arenas[worker], cps, beg, end, cmap, nch, &v->out->texts[d]));
+            ND_CHECK(keep_text(&v->out->arenas[worker], cps, width, beg, end, cmap, nch,
+                               &v->out->texts[d]));
         } else if (nch) {
-            spill_text(v, worker, cps, beg, end, cmap, nch, &v->out->texts[d]);
+            spill_text(v, worker, cps, width, beg, end, cmap, nch, &v->out->texts[d]);
         }
         text_drop(&cps, &beg, &end, &cmap);
     }
@@ -342,14 +391,14 @@ static void map_spilled(fp_work *v, nd_fingerprint_out *out) {
         nd_norm_text *t = &out->texts[d];
         if (t->kept != 2) continue;
         const nd_text_map *m = &out->maps[t->file];
-        size_t cb = (t->n * sizeof *t->cps + 7) / 8 * 8;
+        size_t cb = cp_bytes(t->n, t->width);
         size_t mb = t->compact ? nd_cmap_bytes(t->n) : 2 * t->n * sizeof(nd_map_off);
         if (!m->base || t->off + cb + mb > m->len) {
             *t = (nd_norm_text){0};
             continue;
         }
         uint8_t *p = (uint8_t *)m->base + t->off;
-        t->cps = (uint32_t *)(void *)p;
+        t->cps = p;
         if (t->compact) {
             t->cmap = p + cb;
         } else {

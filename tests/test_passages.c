@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "align.h"
 #include "input.h"
 #include "nd_internal.h"
 #include "stage.h"
@@ -686,6 +687,125 @@ Test(align, pairs_of_a_two_document_corpus_are_what_compare_finds) {
         free(o.ps);
         nd_doctab_release(&c.docs);
     }
+}
+
+/* The extension reads texts kept 1, 2 or 4 bytes a code point
+ * (stage_fingerprint.c narrows them): for every pair of widths it finds
+ * the fragments it finds over 4-byte copies, and each is a maximal exact
+ * match (checked naively); seeds whose k-grams differ (hash collisions)
+ * are dropped at every width.  Random texts over a 3-letter alphabet, so that
+ * there are many matches, with one wide character in some rounds (a text
+ * keeps the narrowest width that holds all its code points). */
+Test(align, extension_is_the_same_for_every_width) {
+    static const uint32_t wide[3] = {0x7A, 0x4E2D, 0x20000}; /* fits 1, 2, 4 bytes */
+    static const unsigned widths[3] = {1, 2, 4};
+    enum { N = 400, K = 4 };
+    static uint32_t a32[N], b32[N];
+    static uint8_t a8[N], b8[N];
+    static uint16_t a16[N], b16[N];
+    size_t tried = 0, expected = 0;
+    for (int round = 0; round < 27; round++) {
+        for (size_t i = 0; i < N; i++) a32[i] = 'a' + rnd(3), b32[i] = 'a' + rnd(3);
+        unsigned wa = (unsigned)round % 3, wb = (unsigned)round / 3 % 3;
+        expected += (3 - wa) * (3 - wb);
+        a32[rnd(N)] = wide[wa]; /* the widest code point of each text */
+        b32[rnd(N)] = wide[wb];
+        for (size_t i = 0; i < N; i++) {
+            a8[i] = (uint8_t)a32[i], b8[i] = (uint8_t)b32[i];
+            a16[i] = (uint16_t)a32[i], b16[i] = (uint16_t)b32[i];
+        }
+        /* seeds: every place where K characters agree, sorted as required */
+        nd_align_seed *sd = malloc((size_t)N * N * sizeof *sd);
+        cr_assert_not_null(sd);
+        size_t ns = 0;
+        for (size_t x = 0; x + K <= N; x++)
+            for (size_t y = 0; y + K <= N; y++)
+                if ((memcmp(a32 + x, b32 + y, K * sizeof *a32) == 0 && rnd(4) == 0) ||
+                    rnd(2000) == 0) /* and some collisions, which must be dropped */
+                    sd[ns++] = (nd_align_seed){x, y};
+        nd_align_sort_seeds(sd, ns);
+        nd_align_text r4a = {.cps = a32, .width = 4, .n = N},
+                      r4b = {.cps = b32, .width = 4, .n = N};
+        nd_align_frag *ref = NULL, *got = NULL;
+        size_t rcap = 0, gcap = 0, nref = 0, ngot = 0;
+        cr_assert_eq(nd_align_extend_into(&r4a, &r4b, 0, K, sd, ns, &ref, &rcap, &nref), ND_OK);
+        cr_assert_gt(nref, 0);
+        for (size_t f = 0; f < nref; f++) { /* maximal exact matches */
+            const nd_align_frag *g = &ref[f];
+            cr_assert_geq(g->len, K);
+            for (size_t i = 0; i < g->len; i++) cr_assert_eq(a32[g->a + i], b32[g->b + i]);
+            cr_assert(g->a == 0 || g->b == 0 || a32[g->a - 1] != b32[g->b - 1]);
+            cr_assert(g->a + g->len == N || g->b + g->len == N ||
+                      a32[g->a + g->len] != b32[g->b + g->len]);
+        }
+        /* every width that holds each text */
+        for (unsigned ia = wa; ia < 3; ia++)
+            for (unsigned ib = wb; ib < 3; ib++) {
+                const void *pa = ia == 0 ? (const void *)a8 : ia == 1 ? (const void *)a16 : a32;
+                const void *pb = ib == 0 ? (const void *)b8 : ib == 1 ? (const void *)b16 : b32;
+                nd_align_text ta = {.cps = pa, .width = widths[ia], .n = N},
+                              tb = {.cps = pb, .width = widths[ib], .n = N};
+                cr_assert_eq(nd_align_extend_into(&ta, &tb, 0, K, sd, ns, &got, &gcap, &ngot),
+                             ND_OK);
+                cr_assert_eq(ngot, nref, "widths %u, %u: %zu fragments, not %zu", widths[ia],
+                             widths[ib], ngot, nref);
+                for (size_t f = 0; f < nref; f++)
+                    cr_assert(got[f].a == ref[f].a && got[f].b == ref[f].b &&
+                                  got[f].len == ref[f].len,
+                              "widths %u, %u: fragment %zu differs", widths[ia], widths[ib], f);
+                for (size_t i = 0; i < N; i++) cr_assert_eq(nd_align_cp(&ta, i), a32[i]);
+                tried++;
+            }
+        free(sd);
+        free(ref);
+        free(got);
+    }
+    cr_assert_eq(tried, expected, "%zu width pairs tried, not %zu", tried, expected);
+}
+
+/* The fingerprint stage keeps each text in the narrowest width that holds
+ * its code points (1: ASCII and Latin-1, 2: the rest of the BMP, 4: beyond),
+ * in memory and in its spill file, and passages across texts of different
+ * widths are found (the copy below is in all three). */
+Test(align, kept_texts_are_narrow_and_passages_cross_widths) {
+    static const char *const extra[3] = {"plain words only", "\xe4\xb8\xad\xe6\x96\x87",
+                                         "\xf0\xa0\x80\x80"}; /* 中文, U+20000 */
+    char buf[3][4096];
+    char shared[2048] = "";
+    words(shared, sizeof shared, 40);
+    for (int mode = KEEP_MEMORY; mode <= KEEP_SPILL; mode++) {
+        corpus c;
+        memset(&c, 0, sizeof c);
+        for (int d = 0; d < 3; d++) {
+            buf[d][0] = '\0';
+            words(buf[d], sizeof buf[d], 30);
+            size_t l = strlen(buf[d]);
+            snprintf(buf[d] + l, sizeof buf[d] - l, " %s %s ", extra[d], shared);
+            words(buf[d], sizeof buf[d], 30);
+            char name[16];
+            snprintf(name, sizeof name, "%d.txt", d);
+            corpus_add(&c, name, buf[d]);
+        }
+        keep_mode = mode;
+        nd_fingerprint_out fo;
+        fingerprints(&c, 2, 50, 100, &fo);
+        for (int d = 0; d < 3; d++)
+            cr_assert_eq(fo.texts[d].width,
+                         d == 0   ? 1
+                         : d == 1 ? 2
+                                  : 4,
+                         "document %d width %u", d, fo.texts[d].width);
+        fingerprint_out_release(&fo);
+        nd_align_out o;
+        align_corpus(&c, 2, 50, 8, &o);
+        int seen[3][3] = {{0}};
+        for (size_t i = 0; i < o.n; i++)
+            if (o.ps[i].a_chars >= strlen(shared) / 2) seen[o.ps[i].a][o.ps[i].b] = 1;
+        cr_assert(seen[0][1] && seen[0][2] && seen[1][2], "mode %d: a pair of widths missed", mode);
+        free(o.ps);
+        nd_doctab_release(&c.docs);
+    }
+    keep_mode = KEEP_NONE;
 }
 
 /* --- step 3: records --- */
