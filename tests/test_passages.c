@@ -562,6 +562,61 @@ Test(fingerprint, repeats_inside_one_document) {
     free(text);
 }
 
+/* Seeds come out sorted by (a, b, diagonal pa - pb, pa), each once, also
+ * for a pair of many seeds (two documents repeating the same lines: a
+ * fingerprint found p times in one and q in the other gives p x q seeds,
+ * which are sorted by the radix sort from ND_SEED_RADIX_MIN of a pair on)
+ * and whatever the thread count. */
+Test(fingerprint, seeds_sorted_by_pair_diagonal_and_place) {
+    enum { LINE = 40, REPS = 30, GAP = 25 };
+    uint32_t line[LINE], *doc[2];
+    random_cjk(line, LINE, 3000);
+    for (int d = 0; d < 2; d++) { /* the line REPS times between random text */
+        doc[d] = malloc((size_t)REPS * (LINE + GAP) * sizeof *doc[d]);
+        cr_assert_not_null(doc[d]);
+        for (int r = 0; r < REPS; r++) {
+            memcpy(doc[d] + r * (LINE + GAP), line, sizeof line);
+            random_cjk(doc[d] + r * (LINE + GAP) + LINE, GAP, 3000);
+        }
+    }
+    size_t first = 0;
+    for (unsigned threads = 1; threads <= 3; threads += 2) {
+        corpus c;
+        memset(&c, 0, sizeof c);
+        char *t0 = utf8_of(doc[0], (size_t)REPS * (LINE + GAP));
+        char *t1 = utf8_of(doc[1], (size_t)REPS * (LINE + GAP));
+        corpus_add(&c, "a", t0);
+        corpus_add(&c, "b", t1);
+        nd_fingerprint_out o;
+        fingerprints(&c, threads, 30, 100, &o);
+        size_t pair01 = 0;
+        for (size_t i = 0; i < o.nseeds; i++) {
+            pair01 += o.seeds[i].a == 0 && o.seeds[i].b == 1;
+            if (i == 0) continue;
+            const nd_seed *p = &o.seeds[i - 1], *q = &o.seeds[i];
+            int64_t dp = (int64_t)p->pa - p->pb, dq = (int64_t)q->pa - q->pb;
+            int less = p->a != q->a   ? p->a < q->a
+                       : p->b != q->b ? p->b < q->b
+                       : dp != dq     ? dp < dq
+                                      : p->pa < q->pa;
+            cr_assert(less, "seeds %zu and %zu out of order (%u %u %u %u / %u %u %u %u)", i - 1, i,
+                      p->a, p->b, p->pa, p->pb, q->a, q->b, q->pa, q->pb);
+        }
+        cr_assert_geq(pair01, 256, "only %zu seeds of the pair: the radix sort was not used",
+                      pair01);
+        if (threads == 1)
+            first = o.nseeds;
+        else
+            cr_assert_eq(o.nseeds, first);
+        fingerprint_out_release(&o);
+        nd_doctab_release(&c.docs);
+        free(t0);
+        free(t1);
+    }
+    free(doc[0]);
+    free(doc[1]);
+}
+
 /* Normalisation applies: a copy in Traditional script and full width still
  * seeds with its Simplified original. */
 Test(fingerprint, folded_scripts_share_seeds) {
