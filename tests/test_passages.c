@@ -747,8 +747,9 @@ Test(align, pairs_of_a_two_document_corpus_are_what_compare_finds) {
 /* The extension reads texts kept 1, 2 or 4 bytes a code point
  * (stage_fingerprint.c narrows them): for every pair of widths it finds
  * the fragments it finds over 4-byte copies, and each is a maximal exact
- * match (checked naively); seeds whose k-grams differ (hash collisions)
- * are dropped at every width.  Random texts over a 3-letter alphabet, so that
+ * match (checked naively), in the order (a, b, length descending) also
+ * when there are many (sorted by the radix sort from 256); seeds whose
+ * k-grams differ (hash collisions) are dropped at every width.  Random texts over a 3-letter alphabet, so that
  * there are many matches, with one wide character in some rounds (a text
  * keeps the narrowest width that holds all its code points). */
 Test(align, extension_is_the_same_for_every_width) {
@@ -758,7 +759,7 @@ Test(align, extension_is_the_same_for_every_width) {
     static uint32_t a32[N], b32[N];
     static uint8_t a8[N], b8[N];
     static uint16_t a16[N], b16[N];
-    size_t tried = 0, expected = 0;
+    size_t tried = 0, expected = 0, most = 0;
     for (int round = 0; round < 27; round++) {
         for (size_t i = 0; i < N; i++) a32[i] = 'a' + rnd(3), b32[i] = 'a' + rnd(3);
         unsigned wa = (unsigned)round % 3, wb = (unsigned)round / 3 % 3;
@@ -785,6 +786,12 @@ Test(align, extension_is_the_same_for_every_width) {
         size_t rcap = 0, gcap = 0, nref = 0, ngot = 0;
         cr_assert_eq(nd_align_extend_into(&r4a, &r4b, 0, K, sd, ns, &ref, &rcap, &nref), ND_OK);
         cr_assert_gt(nref, 0);
+        most = nref > most ? nref : most;
+        for (size_t f = 1; f < nref; f++) /* by (a, b, length descending) */
+            cr_assert(ref[f - 1].a != ref[f].a   ? ref[f - 1].a < ref[f].a
+                      : ref[f - 1].b != ref[f].b ? ref[f - 1].b < ref[f].b
+                                                 : ref[f - 1].len > ref[f].len,
+                      "fragments %zu and %zu out of order", f - 1, f);
         for (size_t f = 0; f < nref; f++) { /* maximal exact matches */
             const nd_align_frag *g = &ref[f];
             cr_assert_geq(g->len, K);
@@ -816,6 +823,7 @@ Test(align, extension_is_the_same_for_every_width) {
         free(got);
     }
     cr_assert_eq(tried, expected, "%zu width pairs tried, not %zu", tried, expected);
+    cr_assert_geq(most, 256, "at most %zu fragments: the radix sort of many was not tried", most);
 }
 
 /* The fingerprint stage keeps each text in the narrowest width that holds
