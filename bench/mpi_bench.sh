@@ -4,17 +4,21 @@
 # `neardup scan` on the same corpus, and a check that every report is the
 # same bytes.
 #
-#   bench/mpi_bench.sh [BUILD_DIR] [SIZE_MB] [THREADS_PER_RANK]
+#   bench/mpi_bench.sh [BUILD_DIR] [SIZE_MB] [THREADS_PER_RANK] [onefile]
 #
 # BUILD_DIR defaults to build (it needs neardup, neardup-mpi and
 # bench/gen_corpus), SIZE_MB to 200 (a Chinese corpus, seed 42, made under
 # $TMPDIR and removed at the end), THREADS_PER_RANK to 1 (one core per rank,
 # the model of bench/README.md "MPI scale-out").  The tables are the
 # programs' own --stats output (stderr); the wall time is /usr/bin/time's.
+# With "onefile" the corpus is hard-wrapped English (gen_corpus --lang en)
+# made one file, which the ranks cut between them: the table's "read MB" is
+# what each rank's split stage read() (rchar of /proc/self/io).
 set -euo pipefail
 BUILD=${1:-build}
 SIZE=${2:-200}
 THREADS=${3:-1}
+ONEFILE=${4:-}
 for b in neardup neardup-mpi bench/gen_corpus; do
   [ -x "$BUILD/$b" ] || { echo "mpi_bench: $BUILD/$b not built" >&2; exit 2; }
 done
@@ -24,8 +28,16 @@ export OMPI_MCA_btl=self,vader OMPI_MCA_rmaps_base_oversubscribe=1
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nd-mpibench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-"$BUILD/bench/gen_corpus" --seed 42 --size-mb "$SIZE" --out "$TMP/c" > /dev/null
-echo "corpus: $SIZE MB (gen_corpus --seed 42), $(nproc) cores, --threads $THREADS per process"
+if [ "$ONEFILE" = onefile ]; then
+  "$BUILD/bench/gen_corpus" --seed 42 --size-mb "$SIZE" --lang en --out "$TMP/g" > /dev/null
+  mkdir "$TMP/c"
+  cat "$TMP/g"/docs/* > "$TMP/c/one.txt"
+  rm -rf "$TMP/g"
+  echo "corpus: $SIZE MB as one file (gen_corpus --seed 42 --lang en), $(nproc) cores, --threads $THREADS per process"
+else
+  "$BUILD/bench/gen_corpus" --seed 42 --size-mb "$SIZE" --out "$TMP/c" > /dev/null
+  echo "corpus: $SIZE MB (gen_corpus --seed 42), $(nproc) cores, --threads $THREADS per process"
+fi
 echo
 echo "== neardup scan"
 /usr/bin/time -f "wall %e s, peak %M KB" "$BUILD/neardup" scan --stats --threads "$THREADS" \

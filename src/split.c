@@ -96,7 +96,15 @@
  * mode decided over the whole text and the line counter started at the
  * number of line ends before the range, therefore gives exactly the
  * paragraphs of the whole text that lie there (tests/test_split.c checks
- * it on random LF, CRLF and CR texts in every mode).
+ * it on random LF, CRLF and CR texts in every mode).  A piece can also be
+ * split read alone (nd_split_piece: its bytes only, lines numbered from its
+ * start, the caller adding the lines of the pieces before it), in a mode
+ * decided from the text's first bytes: nd_split_detect_prefix runs the
+ * decision on the complete lines of a prefix and says whether it stopped
+ * on its votes - then every longer text with that prefix, the whole one
+ * too, decides the same - or ran out of text (no second block yet, or too
+ * few votes), when a longer prefix is needed (tests/test_split.c checks
+ * both on random texts).
  *
  * Offsets and lengths are in bytes of the document; a paragraph's span runs
  * from the first byte of its first line to the last byte before its last line
@@ -392,8 +400,13 @@ nd_split_mode nd_split_detect(const uint8_t *data, size_t size) {
     return nd_split_detect_votes(data, size, 1, votes);
 }
 
-nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd, size_t votes[3]) {
+/* nd_split_detect_votes; *open set when the text ran out before the
+ * decision was made (no second block in it, or the votes not yet decided):
+ * a longer text that starts with these bytes may decide otherwise. */
+static nd_split_mode detect(const uint8_t *data, size_t size, int simd, size_t votes[3],
+                            int *open) {
     votes[0] = votes[1] = votes[2] = 0;
+    *open = 1;
     line_it it = line_start(data, size);
     size_t s, e;
     { /* most texts have no second block: find that out without measuring */
@@ -440,9 +453,29 @@ nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd, 
         pe = e;
         prev_nonblank = 1;
     }
+    /* the loop stopped on its votes, not at the end of the text */
+    *open = it.pos >= it.size && votes[1] + votes[2] < ND_SPLIT_VOTES &&
+            votes[1] < ND_SPLIT_VOTES / 2 && votes[2] <= ND_SPLIT_VOTES / 2 &&
+            !split_settled(votes[1], votes[2]);
     /* no join at all: both modes give the same paragraphs, report line */
     if (votes[1] + votes[2] == 0) return ND_SPLIT_LINE;
     return votes[1] >= votes[2] ? ND_SPLIT_BLANK : ND_SPLIT_LINE;
+}
+
+nd_split_mode nd_split_detect_votes(const uint8_t *data, size_t size, int simd, size_t votes[3]) {
+    int open = 0;
+    return detect(data, size, simd, votes, &open);
+}
+
+int nd_split_detect_prefix(const uint8_t *data, size_t size, int whole, nd_split_mode *mode) {
+    size_t votes[3], n = size;
+    int open = 0;
+    if (!whole) { /* complete lines only: the last one may go on after size */
+        while (n > 0 && data[n - 1] != '\n' && data[n - 1] != '\r') n--;
+        if (n == 0) return 0;
+    }
+    *mode = detect(data, n, 1, votes, &open);
+    return whole || !open;
 }
 
 /* Where to end the piece of a block [start, end) longer than max bytes:
@@ -525,6 +558,9 @@ size_t nd_split_cut(const uint8_t *data, size_t size, size_t at) {
     return size;
 }
 
+static nd_status split_lines(nd_paratab *pt, uint32_t doc, const uint8_t *data, line_it *itp,
+                             nd_split_mode mode);
+
 nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t size,
                             nd_split_mode mode, nd_split_mode *used) {
     return nd_split_range(pt, doc, data, size, 0, size, mode, used);
@@ -552,6 +588,27 @@ nd_status nd_split_range(nd_paratab *pt, uint32_t doc, const uint8_t *data, size
             if (data[i] == '\n' || (data[i] == '\r' && !(i + 1 < size && data[i + 1] == '\n')))
                 it.lineno++;
     }
+    return split_lines(pt, doc, data, &it, mode);
+}
+
+nd_status nd_split_piece(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t n, uint64_t at,
+                         nd_split_mode mode, uint32_t *lines) {
+    size_t n0 = pt->n;
+    pt->ncut = 0;
+    pt->cut_line = 0;
+    *lines = 0;
+    line_it it = line_start(data, n);
+    ND_TRY(split_lines(pt, doc, data, &it, mode));
+    for (size_t i = n0; i < pt->n; i++) pt->off[i] += at; /* the document's offsets */
+    *lines = it.lineno;
+    return ND_OK;
+}
+
+/* The paragraphs of the lines it gives, in mode (LINE or BLANK), appended
+ * to pt (see nd_split_range); it is left at the end of its text. */
+static nd_status split_lines(nd_paratab *pt, uint32_t doc, const uint8_t *data, line_it *itp,
+                             nd_split_mode mode) {
+    line_it it = *itp;
     size_t s, e;
     size_t bstart = 0, bend = 0;
     uint32_t bline = 0;
@@ -575,5 +632,6 @@ nd_status nd_split_range(nd_paratab *pt, uint32_t doc, const uint8_t *data, size
         }
     }
     if (inblock) ND_TRY(push_span(pt, doc, data, bstart, bend, bline));
+    *itp = it;
     return ND_OK;
 }

@@ -48,6 +48,22 @@ nd_status nd_split_document(nd_paratab *pt, uint32_t doc, const uint8_t *data, s
 nd_status nd_split_range(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t size,
                          size_t from, size_t to, nd_split_mode mode, nd_split_mode *used);
 
+/* The paragraphs of one piece of a text read alone: data holds bytes [at,
+ * at + n) of document doc, from a cut point (or its start) to the next (or
+ * its end), split in mode (LINE or BLANK, decided over the text:
+ * nd_split_detect_prefix); offsets are the document's, lines are numbered
+ * from the piece's start (its first line is line 1: the caller adds the
+ * lines before it, to pt->cut_line too), and *lines receives the lines of
+ * the piece.  The pieces together give exactly the text's paragraphs. */
+nd_status nd_split_piece(nd_paratab *pt, uint32_t doc, const uint8_t *data, size_t n, uint64_t at,
+                         nd_split_mode mode, uint32_t *lines);
+
+/* The auto decision from the first size bytes of a text (whole: all of
+ * it): 1 and *mode when they settle it - the decision over any text that
+ * starts with them is the same - else 0 (a longer prefix is needed; the
+ * whole text always settles it).  Only complete lines of a prefix count. */
+int nd_split_detect_prefix(const uint8_t *data, size_t size, int whole, nd_split_mode *mode);
+
 /* A cut point at or after byte at: the start of the first blank line that
  * starts there or later, or size (0 for at 0).  Paragraphs never cross
  * one, in either split mode, and a line's terminator is never cut. */

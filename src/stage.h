@@ -129,6 +129,11 @@ typedef struct nd_split_in {
      * doc_end - 1 only those before its cut point at or after byte end_at
      * (0: to its end): one large document cut across ranks. */
     uint64_t first_at, end_at;
+    /* 1: such a piece is read alone (split_piece in stage_split.c) - not
+     * the whole document - its auto split mode decided from the document's
+     * first bytes (nd_split_detect_prefix), its lines numbered from the
+     * piece's first line (the caller adds the lines before it). */
+    int pieces;
 } nd_split_in;
 
 typedef struct nd_split_out {
@@ -148,6 +153,8 @@ typedef struct nd_split_out {
     unsigned nbk_store;
     size_t *range_base; /* allocated: nranges + 1 first paragraph ids */
     size_t nranges;
+    uint32_t end_lines; /* in->pieces and end_at: the lines of the piece of
+                           document doc_end - 1 */
 } nd_split_out;
 
 nd_status nd_stage_split(nd_exec *x, const nd_split_in *in, nd_split_out *out);

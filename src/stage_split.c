@@ -29,9 +29,13 @@
  * 100 MB, 2 threads: peak 106 -> 90 MB, medians 0.409 -> 0.394 s;
  * one-per-line 237 -> 202 MB, 0.637 -> 0.606 s; bench/README.md, round 11).  (One huge document is one task; the stages after this one are
  * split by paragraph.  A distributed run may give one rank only a byte
- * range of its first and last document, nd_split_in.first_at/end_at: the
- * document is read whole all the same, and nd_split_range splits the
- * paragraphs between the two cut points.)
+ * range of its first and last document, nd_split_in.first_at/end_at; with
+ * nd_split_in.pieces the rank reads only that piece - windows from its
+ * nominal bounds to the cut points, the piece itself (past ND_WHOLE_MAX
+ * into a private file, as a whole document), and the document's first
+ * bytes for the auto mode (split_piece) - and nd_split_piece splits it,
+ * lines numbered from the piece's start; without, the document is read
+ * whole and nd_split_range splits between the cut points.)
  *
  * Fused.  Each task also sketches its paragraphs while the document is in
  * its buffer (nd_sketch_paragraph), staging characters, states and exact
@@ -61,6 +65,7 @@
  * (bench/README.md, round 10).
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nd_internal.h"
 #include "split.h"
@@ -108,7 +113,7 @@ typedef struct split_work {
  * (and says so through fuse_off) once the rows sketched by all tasks would
  * not fit in the memory limit. */
 static nd_status fuse_sketch(split_work *w, split_store *s, nd_worker *k, size_t r0, size_t n0,
-                             const uint8_t *data) {
+                             const uint8_t *data, uint64_t at) {
     const nd_paratab *pt = &s->pt;
     unsigned bands = w->in->sk.bands;
     size_t n = pt->n;
@@ -126,10 +131,133 @@ static nd_status fuse_sketch(split_work *w, split_store *s, nd_worker *k, size_t
     ND_TRY(ND_GROW(k->rowkeys, k->rowkeys_cap, (n - r0) * bands));
     for (size_t i = n0; i < n; i++) {
         uint32_t *keys = k->rowkeys + (i - r0) * bands;
-        ND_TRY(nd_sketch_paragraph(&w->in->sk, k, data + pt->off[i], pt->len[i], &s->chars[i],
-                                   &s->state[i], &s->ekey[i], keys));
+        ND_TRY(nd_sketch_paragraph(&w->in->sk, k, data + (pt->off[i] - at), pt->len[i],
+                                   &s->chars[i], &s->state[i], &s->ekey[i], keys));
         if (s->state[i] != ND_PARA_REP) memset(keys, 0, bands * sizeof *keys);
     }
+    return ND_OK;
+}
+
+/* A piece's reads (split_piece): windows start at this many bytes and
+ * grow fourfold. */
+#define ND_PIECE_WINDOW ((size_t)64 << 10)
+
+/* The cut point at or after byte at of document d (nd_split_cut), from
+ * windows of the bytes from at - 1 on: found once the blank line it starts
+ * ends inside the window (or the window reaches the document's end). */
+static nd_status piece_cut(nd_reader *rd, size_t d, uint64_t at, uint64_t *cut) {
+    uint64_t size = rd->dt->docs[d].size;
+    if (at == 0 || at >= size) {
+        *cut = ND_MIN(at, size);
+        return ND_OK;
+    }
+    for (size_t win = ND_PIECE_WINDOW;; win *= 4) {
+        const uint8_t *p = NULL;
+        size_t wn = (size_t)ND_MIN((uint64_t)win, size - (at - 1));
+        ND_TRY(nd_reader_get(rd, d, at - 1, wn, 0, &p));
+        size_t c = nd_split_cut(p, wn, 1), e = c;
+        while (e < wn && p[e] != '\n' && p[e] != '\r') e++;
+        if (at - 1 + wn == size || e < wn) {
+            *cut = at - 1 + c;
+            return ND_OK;
+        }
+    }
+}
+
+/* Document d's split mode for its pieces: the option's, or the auto
+ * decision from prefixes of the document, doubled (the new bytes read onto
+ * the old) until one settles it (nd_split_detect_prefix) - the same on
+ * every rank; past ND_WHOLE_MAX, from the whole document, read as a whole
+ * document is (nd_reader_whole_private). */
+static nd_status piece_mode(const nd_split_in *in, nd_reader *rd, size_t d, nd_split_mode *mode) {
+    nd_status st = ND_OK;
+    uint64_t size = rd->dt->docs[d].size;
+    uint8_t *buf = NULL;
+    size_t have = 0, cap = 0;
+    *mode = in->opt->split;
+    if (*mode != ND_SPLIT_AUTO) return ND_OK;
+    for (size_t win = ND_PIECE_WINDOW;; win *= 2) {
+        const uint8_t *p = NULL;
+        size_t n = (size_t)ND_MIN((uint64_t)win, size);
+        if (n > ND_WHOLE_MAX) {
+            ND_CHECK(nd_reader_whole_private(rd, d, in->tmpdir, &p));
+            (void)nd_split_detect_prefix(p, (size_t)size, 1, mode);
+            goto out;
+        }
+        ND_CHECK(ND_GROW(buf, cap, n ? n : 1));
+        ND_CHECK(nd_reader_get(rd, d, have, n - have, 0, &p));
+        if (n > have) memcpy(buf + have, p, n - have);
+        have = n;
+        if (nd_split_detect_prefix(buf, n, n == size, mode)) goto out;
+    }
+out:
+    free(buf);
+    return st;
+}
+
+/* Bytes [at, at + n) of document d: into the reader's buffer, or past
+ * ND_WHOLE_MAX copied to an unlinked private file under tmpdir and mapped
+ * (kept by rd, which unmaps it on its next call), as a whole document
+ * would be (nd_reader_whole_private). */
+static nd_status piece_read(nd_reader *rd, size_t d, uint64_t at, size_t n, const char *tmpdir,
+                            const uint8_t **data) {
+    nd_status st = ND_OK;
+    nd_spill sp;
+    int err = 0;
+    void *map = MAP_FAILED;
+    if (n <= ND_WHOLE_MAX || nd_spill_open(&sp, tmpdir, &err) != ND_OK)
+        return nd_reader_get(rd, d, at, n, 0, data);
+    for (size_t off = 0; off < n;) {
+        const uint8_t *p = NULL;
+        size_t m = ND_MIN(n - off, (size_t)8 << 20);
+        uint64_t where = 0;
+        ND_CHECK(nd_reader_get(rd, d, at + off, m, 0, &p));
+        ND_CHECK(nd_spill_write(&sp, p, m, &where));
+        off += m;
+    }
+    map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, sp.fd, 0);
+    if (map == MAP_FAILED) {
+        st = ND_ERR_IO;
+        goto out;
+    }
+    (void)posix_madvise(map, n, POSIX_MADV_SEQUENTIAL);
+    nd_reader_shrink(rd); /* the chunks' buffer */
+    rd->map = map;
+    rd->map_len = n;
+    *data = map;
+out:
+    nd_spill_close(&sp); /* the mapping keeps the unlinked copy */
+    if (st == ND_ERR_IO) return nd_reader_get(rd, d, at, n, 0, data); /* no room */
+    return st;
+}
+
+/* Document d's piece, read alone (nd_split_in.pieces): the paragraphs
+ * between its cut points, appended to s (nd_split_piece, lines from the
+ * piece's start), hashed and (fusing) sketched; *bytes its size. */
+static nd_status split_piece(split_work *w, split_store *s, unsigned worker, size_t r0, size_t d,
+                             uint64_t *bytes) {
+    const nd_split_in *in = w->in;
+    nd_reader *rd = &w->x->wk[worker].rd;
+    nd_paratab *pt = &s->pt;
+    size_t n0 = pt->n;
+    uint64_t from = 0, to = in->docs->docs[d].size;
+    nd_split_mode mode = ND_SPLIT_LINE;
+    const uint8_t *data = NULL;
+    uint32_t lines = 0;
+    int last = in->doc_end && d + 1 == in->doc_end && in->end_at;
+    ND_TRY(piece_mode(in, rd, d, &mode));
+    if (d == in->doc_first && in->first_at) ND_TRY(piece_cut(rd, d, in->first_at, &from));
+    if (last) ND_TRY(piece_cut(rd, d, in->end_at, &to));
+    from = ND_MIN(from, to);
+    ND_TRY(piece_read(rd, d, from, (size_t)(to - from), in->tmpdir, &data));
+    ND_TRY(nd_split_piece(pt, (uint32_t)d, data, (size_t)(to - from), from, mode, &lines));
+    w->out->doc_split[d] = (unsigned char)mode;
+    if (last) w->out->end_lines = lines;
+    ND_TRY(ND_GROW(s->ph, s->ph_cap, pt->n ? pt->n : 1));
+    for (size_t i = n0; i < pt->n; i++)
+        s->ph[i] = (uint32_t)XXH3_64bits(data + (pt->off[i] - from), pt->len[i]);
+    if (w->fusing) ND_TRY(fuse_sketch(w, s, &w->x->wk[worker], r0, n0, data, from));
+    *bytes = to - from;
     return ND_OK;
 }
 
@@ -153,13 +281,23 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
         nd_split_mode used = ND_SPLIT_LINE;
         const uint8_t *data = NULL;
         size_t n0 = pt->n;
-        nd_status st = nd_reader_whole_private(rd, d, w->in->tmpdir, &data);
+        int piece = w->in->pieces && ((d == w->in->doc_first && w->in->first_at) ||
+                                      (w->in->doc_end && d + 1 == w->in->doc_end && w->in->end_at));
+        uint64_t pbytes = 0;
+        nd_status st = piece ? split_piece(w, s, worker, r0, d, &pbytes)
+                             : nd_reader_whole_private(rd, d, w->in->tmpdir, &data);
         if (st == ND_ERR_CHANGED) {
             (void)nd_doctab_mark_changed(docs, d);
             w->out->doc_ncut[d] = 0;
             continue;
         }
         ND_TRY(st);
+        if (piece) { /* read, split, hashed and sketched alone */
+            w->out->doc_ncut[d] = pt->ncut;
+            w->out->doc_cutline[d] = pt->cut_line;
+            bytes += pbytes;
+            continue;
+        }
         size_t from = 0, to = doc->size; /* a piece of a document (nd_split_in) */
         if (d == w->in->doc_first && w->in->first_at)
             from = nd_split_cut(data, doc->size, (size_t)w->in->first_at);
@@ -170,7 +308,7 @@ static nd_status split_task(void *ctx, size_t t, unsigned worker) {
         ND_TRY(ND_GROW(s->ph, s->ph_cap, pt->n ? pt->n : 1));
         for (size_t i = n0; i < pt->n; i++)
             s->ph[i] = (uint32_t)XXH3_64bits(data + pt->off[i], pt->len[i]);
-        if (w->fusing) ND_TRY(fuse_sketch(w, s, &w->x->wk[worker], r0, n0, data));
+        if (w->fusing) ND_TRY(fuse_sketch(w, s, &w->x->wk[worker], r0, n0, data, 0));
         w->out->doc_ncut[d] = pt->ncut;
         w->out->doc_cutline[d] = pt->cut_line;
         bytes += doc->size;

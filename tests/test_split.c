@@ -444,3 +444,111 @@ Test(split, ranges_between_cut_points_give_the_whole_texts_paragraphs) {
         }
     }
 }
+
+/* The same pieces read alone - each copied into a buffer of its own - split
+ * by nd_split_piece, in the mode of the whole text, with each piece's lines
+ * shifted by the lines of the pieces before it, give the whole text's
+ * paragraphs (neardup-mpi reads only its piece of a cut file). */
+Test(split, pieces_read_alone_give_the_whole_texts_paragraphs) {
+    static const char *bits[] = {"alpha beta", "gamma",
+                                 " ",          "",
+                                 "\t",         "delta epsilon zeta eta",
+                                 "theta",      "iota kappa lambda mu nu xi omicron"};
+    static const char *ends[] = {"\n", "\r\n", "\r"};
+    uint64_t seed = 7;
+    for (int round = 0; round < 300; round++) {
+        char text[4096];
+        size_t n = 0;
+        int lines = 1 + (int)(next_rand(&seed) % 40);
+        for (int i = 0; i < lines; i++) {
+            const char *b = bits[next_rand(&seed) % (sizeof bits / sizeof bits[0])];
+            const char *e = ends[round % 3 == 2 ? next_rand(&seed) % 3 : (size_t)(round % 3)];
+            n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", b, i + 1 < lines ? e : "");
+        }
+        const uint8_t *d = (const uint8_t *)text;
+        for (int m = 0; m < 2; m++) {
+            nd_split_mode mode = m == 0 ? ND_SPLIT_LINE : ND_SPLIT_BLANK;
+            nd_paratab whole = {0}, parts = {0};
+            whole.max_len = parts.max_len = 12;
+            cr_assert_eq(nd_split_document(&whole, 3, d, n, mode, NULL), ND_OK);
+            size_t at[5] = {0, 0, 0, 0, n};
+            for (int k = 1; k <= 3; k++) at[k] = next_rand(&seed) % (n + 1);
+            for (int k = 1; k <= 3; k++)
+                for (int j = k + 1; j <= 3; j++)
+                    if (at[j] < at[k]) {
+                        size_t t = at[j];
+                        at[j] = at[k];
+                        at[k] = t;
+                    }
+            uint32_t before = 0;
+            for (int k = 0; k < 4; k++) {
+                size_t from = nd_split_cut(d, n, at[k]),
+                       to = k == 3 ? n : nd_split_cut(d, n, at[k + 1]);
+                uint8_t *piece = malloc(to - from + 1);
+                cr_assert(piece);
+                memcpy(piece, d + from, to - from);
+                size_t p0 = parts.n;
+                uint32_t got = 0;
+                cr_assert_eq(nd_split_piece(&parts, 3, piece, to - from, from, mode, &got), ND_OK);
+                for (size_t i = p0; i < parts.n; i++) parts.line[i] += before;
+                before += got;
+                free(piece);
+            }
+            cr_assert_eq(parts.n, whole.n, "round %d mode %d: %zu paragraphs, want %zu", round, m,
+                         parts.n, whole.n);
+            for (size_t i = 0; i < whole.n; i++) {
+                cr_assert_eq(parts.off[i], whole.off[i], "round %d mode %d paragraph %zu", round, m,
+                             i);
+                cr_assert_eq(parts.len[i], whole.len[i]);
+                cr_assert_eq(parts.line[i], whole.line[i], "round %d mode %d paragraph %zu line",
+                             round, m, i);
+            }
+            nd_paratab_release(&whole);
+            nd_paratab_release(&parts);
+        }
+    }
+}
+
+/* The auto decision from a prefix (nd_split_detect_prefix): whenever a
+ * prefix settles it, it is the whole text's decision; the whole text always
+ * settles it; and long texts settle before their end (the case neardup-mpi
+ * counts on: every rank decides from the same first bytes). */
+Test(split, a_prefix_that_settles_decides_as_the_whole_text) {
+    static const char *bits[] = {"alpha beta gamma delta",
+                                 "",
+                                 "  indented line",
+                                 "a:b",
+                                 "A long sentence that goes on and on until it is wide enough to "
+                                 "count as a whole paragraph by itself.",
+                                 "epsilon zeta",
+                                 "x,y,z",
+                                 " "};
+    static const char *ends[] = {"\n", "\r\n", "\r"};
+    uint64_t seed = 99;
+    int early = 0;
+    for (int round = 0; round < 60; round++) {
+        size_t cap = 1 << 17, n = 0;
+        char *text = malloc(cap);
+        cr_assert(text);
+        int lines = 50 + (int)(next_rand(&seed) % 3000), skew = (int)(next_rand(&seed) % 8);
+        for (int i = 0; i < lines && n + 200 < cap; i++) {
+            size_t k = next_rand(&seed) % (sizeof bits / sizeof bits[0]);
+            if (k >= 2 && (int)(next_rand(&seed) % 8) < skew) k = 0; /* a majority, some rounds */
+            const char *e = ends[round % 3 == 2 ? next_rand(&seed) % 3 : (size_t)(round % 3)];
+            n += (size_t)snprintf(text + n, cap - n, "%s%s", bits[k], e);
+        }
+        const uint8_t *d = (const uint8_t *)text;
+        nd_split_mode want = nd_split_detect(d, n), got = ND_SPLIT_AUTO;
+        cr_assert_eq(nd_split_detect_prefix(d, n, 1, &got), 1);
+        cr_assert_eq(got, want);
+        for (size_t p = 0; p < n; p += 1 + next_rand(&seed) % 97) {
+            got = ND_SPLIT_AUTO;
+            if (nd_split_detect_prefix(d, p, 0, &got)) {
+                cr_assert_eq(got, want, "round %d prefix %zu of %zu", round, p, n);
+                early++;
+            }
+        }
+        free(text);
+    }
+    cr_assert_gt(early, 0, "no prefix settled the decision");
+}

@@ -16,10 +16,14 @@
  * its middle byte).  Rank r splits and sketches its share with the
  * single-process stage files - nd_stage_split restricted to documents
  * [doc_first, doc_end) and, in a cut first or last one, to the bytes
- * between its cut points (first_at, end_at: nd_split_range, the split of a
- * range with the whole text's split mode and line numbers; the pieces'
- * paragraphs are exactly the whole text's, so ids stay those of a single
- * split), fused with the sketch when it can, else
+ * between its cut points (first_at, end_at), of which it reads only its
+ * piece (nd_split_in.pieces: the windows that find its two cut points, the
+ * piece, and the file's first bytes that settle the auto split mode, the
+ * same bytes on every rank - nd_split_detect_prefix; nd_split_piece splits
+ * the piece alone, and the lines of the pieces before it, summed over the
+ * ranks, number its lines; the pieces' paragraphs are exactly the whole
+ * text's, so ids stay those of a single split), fused with the sketch when
+ * it can, else
  * nd_stage_sketch over those paragraphs, in batches spilled to disk when
  * the share's band keys pass --memory - on its own threads.  Exact keys and
  * band keys go all-to-all by key hash, and each rank groups the keys it
@@ -78,7 +82,11 @@
  *   1. ready vote (MPI_Iallreduce MIN of 1; a rank that failed before the
  *      run votes 0 in nd_mpi_scan_skip, and every rank returns);
  *   2. each rank splits and sketches its share; status vote (MAX of its
- *      nd_status): any failure stops every rank together;
+ *      nd_status): any failure stops every rank together; MPI_Iallgather
+ *      of the lines of the piece of a cut document each share ends in (8
+ *      bytes a rank): a rank whose share starts inside a cut document adds
+ *      the lines of the pieces before its own to its rows' lines there
+ *      (shift_lines);
  *   3. MPI_Allgather of the row counts: every rank knows every share's ids
  *      (the total must stay below 2^32 - 1, the paragraph id's width); rank
  *      0 opens its rows file (under --tmpdir; or, for clean and --passages,
@@ -160,7 +168,12 @@
  * similarity's rank, 8 + 16 for an exact key asked, 16 back to rank 0
  * (bench/README.md, "MPI scale-out", measures it).
  *
- * Memory, per rank (what --memory bounds).  A rank holds its share's rows
+ * Memory, per rank (what --memory bounds).  A rank reads a piece of a cut
+ * document as the split stage reads a whole one: into its reader's buffer,
+ * or past ND_WHOLE_MAX bytes copied to an unlinked private file under
+ * --tmpdir and mapped, so anonymous memory stays bounded; the auto mode's
+ * prefix is held while it is decided (at most ND_WHOLE_MAX bytes, then the
+ * whole file goes the private file's way).  A rank holds its share's rows
  * (paragraph table, hash, characters, state, exact key, link: 49 bytes a
  * paragraph) and, while they fit in --memory with the sort buffers, the
  * share's band keys (72 bytes a paragraph); past that the share is
@@ -211,13 +224,16 @@
  *     (device, inode, time), which differs between the nodes of a shared
  *     filesystem, so each rank would still have to look at every file it
  *     reads;
- *   - reading a cut file: each rank that splits a piece of it reads the
- *     whole file (as the split stage reads any document: into its buffer,
- *     or copied to a private file past ND_WHOLE_MAX), since the auto split
- *     mode is decided over the whole text and the piece's line numbers
- *     count the lines before it; the split and sketch - the CPU - are
- *     shared, the reading is not.  Decoded documents (other encodings,
- *     gzip data, JSON Lines records, archive members) are never cut;
+ *   - reading a cut file is shared, but not perfectly: each rank that
+ *     splits a piece of it also reads the file's first bytes, as many as
+ *     the auto split mode needs (a prefix doubled from 64 KiB until it
+ *     settles the decision: usually a few hundred KiB; past ND_WHOLE_MAX
+ *     bytes unsettled - a file whose first 64 MiB hold no second block or
+ *     fewer votes than settle it - the whole file, as before), and a
+ *     window of at least 64 KiB past each of its two nominal bounds to find
+ *     the cut points (the rest of the file when no blank line follows).
+ *     Decoded documents (other encodings, gzip data, JSON Lines records,
+ *     archive members) are never cut;
  *   - --passages runs on rank 0 after the gather, unshared; clean writes the
  *     cleaned copy from rank 0;
  *   - messages of the shared scan code say "neardup:", and per-document
@@ -266,6 +282,22 @@ static double cpu_seconds(void) {
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* Bytes the process has passed to read() and pread() so far (rchar of
+ * /proc/self/io; 0 where there is none). */
+static uint64_t read_chars(void) {
+    char line[128];
+    uint64_t v = 0;
+    FILE *f = fopen("/proc/self/io", "r");
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "rchar:", 6) == 0) {
+            v = strtoull(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
 }
 
 /* Completes req, sleeping 1 ms between tests, so that a waiting rank does
@@ -402,6 +434,7 @@ typedef struct local_rows {
     size_t *doc_ncut;         /* per document of the run (zero outside the share): */
     uint32_t *doc_cutline;    /* the split's notices, */
     unsigned char *doc_split; /* and the split mode used */
+    uint32_t end_lines;       /* the lines of its last piece of a cut document */
 } local_rows;
 
 static void local_rows_release(local_rows *l) {
@@ -456,7 +489,8 @@ static void take_paragraphs(nd_report *r, local_rows *l) {
  * paragraph table too, which passes through r while nd_stage_sketch reads
  * it); bytes: the share's. */
 static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, size_t d0, size_t d1,
-                             uint64_t a, uint64_t b, uint64_t bytes, local_rows *l) {
+                             uint64_t a, uint64_t b, uint64_t bytes, local_rows *l,
+                             uint64_t *read) {
     nd_status st = ND_OK;
     nd_doctab *docs = nd_report_doctab(r);
     unsigned bands = in->sk.bands;
@@ -473,8 +507,11 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
         in2.doc_end = d1;
         in2.first_at = a;
         in2.end_at = b;
+        in2.pieces = 1;         /* a cut document: only its piece is read */
         x->input_bytes = bytes; /* the split's ranges and progress: the share */
+        uint64_t r0 = read_chars();
         st = nd_stage_split(x, &in2, &sp);
+        *read = read_chars() - r0;
         x->input_bytes = saved;
         ND_CHECK(st);
     } else { /* an empty share: no paragraphs */
@@ -486,6 +523,7 @@ static nd_status split_share(nd_exec *x, nd_report *r, const nd_split_in *in, si
             goto out;
         }
     }
+    l->end_lines = sp.end_lines;
     l->doc_ncut = sp.doc_ncut;
     l->doc_cutline = sp.doc_cutline;
     l->doc_split = sp.doc_split;
@@ -568,6 +606,28 @@ out:
     nd_paratab_release(&pt);
     nd_split_out_release(&sp);
     return st;
+}
+
+/* Step 2, the end: the lines before this rank's first piece of a cut
+ * document - the sum of the lines of the pieces before it, on the ranks
+ * below (at: every share's bounds; each rank tells the lines of the piece
+ * its share ends in) - added to its rows' lines there and to the line of
+ * its first paragraph cut at --max-paragraph-bytes. */
+static void shift_lines(nd_mpi_ctx *c, const share_at *at, local_rows *l) {
+    uint64_t mine = l->end_lines, before = 0;
+    uint64_t *all = must(c, nd_mallocn((size_t)c->size, sizeof *all));
+    MPI_Request req;
+    MPI_Iallgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, c->comm, &req);
+    wait_req(&req);
+    const share_at *a = &at[c->rank];
+    if (a->off) {
+        for (int q = c->rank - 1; q >= 0 && at[q + 1].doc == a->doc && at[q + 1].off; q--)
+            before += all[q];
+        for (size_t i = 0; i < l->n && l->pt.doc[i] == a->doc; i++)
+            l->pt.line[i] += (uint32_t)before;
+        if (l->doc_cutline[a->doc]) l->doc_cutline[a->doc] += (uint32_t)before;
+    }
+    free(all);
 }
 
 /* One all-to-all of `size`-byte records: send[] holds cnt[k] records for
@@ -1722,7 +1782,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
         c->st.doc_first = d0;
         c->st.doc_end = d1;
         c->st.share_bytes = b->pos - a->pos;
-        st = split_share(x, r, in, d0, d1, a->off, b->off, b->pos - a->pos, &l);
+        st = split_share(x, r, in, d0, d1, a->off, b->off, b->pos - a->pos, &l, &c->st.split_read);
         c->st.rows = l.n;
         c->st.batches = l.spilled ? l.nbatches : 0;
     }
@@ -1735,6 +1795,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
             fprintf(stderr, "neardup-mpi: standard input ('-') cannot be shared among ranks\n");
         goto out;
     }
+    shift_lines(c, first, &l);
 
     /* 3. counts: every rank learns the ids of every share */
     uint64_t n_local = l.n;
@@ -1841,10 +1902,10 @@ static void print_rank_stats(nd_mpi_ctx *c) {
                 c->size, c->size == 1 ? "" : "s");
         fprintf(stderr,
                 "  %4s %11s %8s %9s %8s %8s %8s %8s %9s %8s %8s %8s %8s %8s %8s %9s %8s %8s %11s "
-                "%11s %7s\n",
+                "%11s %8s %7s\n",
                 "rank", "documents", "MB", "paragr.", "front s", "cpu s", "exact s", "lsh s",
                 "rounds", "pairs", "verify s", "cpu s", "verif.", "clust s", "forest", "sims/new",
-                "run s", "cpu s", "sent", "received", "peak MB");
+                "run s", "cpu s", "sent", "received", "read MB", "peak MB");
         for (int k = 0; k < c->size; k++) {
             const nd_mpi_stats *s = &all[k];
             char docs[32];
@@ -1857,13 +1918,13 @@ static void print_rank_stats(nd_mpi_ctx *c) {
                      (unsigned long long)s->sims_new);
             fprintf(stderr,
                     "  %4d %11s %8.1f %9llu %8.3f %8.3f %8.3f %8.3f %9s %8llu %8.3f %8.3f %8llu "
-                    "%8.3f %8llu %9s %8.3f %8.3f %11llu %11llu %7.1f\n",
+                    "%8.3f %8llu %9s %8.3f %8.3f %11llu %11llu %8.1f %7.1f\n",
                     k, docs, (double)s->share_bytes / 1e6, (unsigned long long)s->rows, s->t_local,
                     s->cpu_local, s->t_exact, s->t_lsh, rounds, (unsigned long long)s->pairs,
                     s->t_verify, s->cpu_verify, (unsigned long long)s->verified, s->t_cluster,
                     (unsigned long long)s->forest, sims, s->t_run, s->cpu_run,
                     (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_recv,
-                    (double)s->peak_rss / 1e6);
+                    (double)s->split_read / 1e6, (double)s->peak_rss / 1e6);
         }
     }
     free(all);

@@ -35,6 +35,8 @@ typedef struct nd_mpi_stats {
     double cpu_local;            /* CPU seconds (all threads) of t_local */
     double cpu_run;              /* CPU seconds of the process at the run's end */
     uint64_t peak_rss;           /* peak resident set, bytes */
+    uint64_t split_read;         /* bytes its split stage read() (rchar of
+                                    /proc/self/io around it; 0 elsewhere) */
 } nd_mpi_stats;
 
 /* One process of the run. */

@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/../case_args.sh"
 
 CASES=(seeds seeds-threads1 seeds-options seeds-passages corpus-zh corpus-en
-       containers empty-ranks cross-rank clean errors rank0-memory huge-file)
+       containers empty-ranks cross-rank clean errors rank0-memory huge-file cut-file)
 case_start "${CASES[@]}"
 
 MPI_BIN=${ND_MPI_BIN:-}
@@ -287,6 +287,43 @@ case $CASE in
     awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-3]$/ { ranks++; if ($2 == "0-1" && $4 > 1000) cut++ }
          END { exit !(ranks == 4 && cut == 4) }' "$TMP/st" \
       || { fail "want the file's paragraphs split by all 4 ranks"; grep -A5 "per rank" "$TMP/st" | sed 's/^/    /'; }
+    ;;
+  cut-file) # each rank reads only its piece of one cut file: the auto
+    # split mode is decided from the file's first bytes alone (the same on
+    # every rank), and each piece's lines are numbered after the lines of
+    # the pieces before it.  The file: 3 MB of one-line paragraphs between
+    # blank lines (no join, so no vote: the decision reads past them), 1.5
+    # MB of hard-wrapped text that decides blank mode, then 4 MB of
+    # one-paragraph-per-line text in blocks of ten lines, which ranks 2 and
+    # 3 split (as blocks, not lines) knowing the lines before their pieces
+    gen "$TMP/a" --seed 44 --size-mb 3 --lang en --layout lines
+    gen "$TMP/b" --seed 45 --size-mb 2 --lang en
+    gen "$TMP/c" --seed 46 --size-mb 4 --lang en --layout lines
+    mkdir -p "$TMP/f"
+    { cat "$TMP/a"/docs/* | awk '{ print; print "" }' | head -c 3000000 | sed '$d'
+      echo; echo; cat "$TMP/b"/docs/* | head -c 1500000 | sed '$d'
+      echo; echo; cat "$TMP/c"/docs/* | awk '{ print } NR % 10 == 0 { print "" }'
+    } > "$TMP/f/cut.txt"
+    for n in 2 3 4; do
+      same "$n" -f jsonl --emit-paragraphs "$TMP/f/cut.txt"
+      same "$n" -f text "$TMP/f/cut.txt"
+    done
+    every_format 4 --max-paragraph-bytes 400 "$TMP/f/cut.txt"
+    same 4 -f jsonl --split line "$TMP/f/cut.txt"
+    # the case is what it says: the file is in blank mode, its pieces are
+    # split by all four ranks, and each reads little more than its quarter
+    # (the decision's prefix of at most 4 MiB and its piece: "read MB",
+    # rchar of /proc/self/io around the split stage), not the whole file
+    "$BIN" scan -f jsonl "$TMP/f/cut.txt" | grep -q '"split":"blank"' \
+      || fail "cut.txt: want blank mode"
+    size=$(wc -c < "$TMP/f/cut.txt")
+    timeout "$LIMIT" "${MPIRUN[@]}" -n 4 "$MPI_BIN" scan --stats -o /dev/null "$TMP/f/cut.txt" \
+      > /dev/null 2> "$TMP/st"
+    awk -v size="$size" '/stats per rank/ { on = 1; next }
+         on && $1 ~ /^[0-3]$/ { ranks++; if ($2 == "0-1" && $4 > 1000) cut++
+                                if ($(NF - 1) * 1e6 > size / 4 + 4.6e6) big++ }
+         END { exit !(ranks == 4 && cut == 4 && big == 0) }' "$TMP/st" \
+      || { fail "want the file split by all 4 ranks, each reading at most its quarter + 4.6 MB"; grep -A5 "per rank" "$TMP/st" | sed 's/^/    /'; }
     ;;
   *) fail "no case '$CASE'" ;;
 esac
