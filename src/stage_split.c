@@ -139,7 +139,10 @@ static nd_status fuse_sketch(split_work *w, split_store *s, nd_worker *k, size_t
 }
 
 /* A piece's reads (split_piece): windows start at this many bytes and
- * grow fourfold. */
+ * grow, fourfold for a cut point, twofold for the auto mode's prefix.  They
+ * are checked as every ranged read is (nd_reader_get: the file reopened is
+ * the one loaded, and holds the bytes); later stages check each
+ * paragraph's hash. */
 #define ND_PIECE_WINDOW ((size_t)64 << 10)
 
 /* The cut point at or after byte at of document d (nd_split_cut), from
