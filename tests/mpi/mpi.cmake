@@ -2,8 +2,10 @@
 # tests/CMakeLists.txt), label "mpi": neardup-mpi under mpirun with 1, 2 and 4
 # ranks (oversubscribed) against neardup scan, every format compared byte for
 # byte, on examples/seeds, options, containers, a generated 50 MB Chinese
-# corpus and English ones, one large file cut across the ranks (huge-file),
-# and rank 0's peak memory under --memory (rank0-memory).  Without neardup-mpi (MPI not found, or the
+# corpus and English ones, one large file cut across the ranks (huge-file;
+# cut-file: each rank reads only its piece, the auto mode decided after
+# 3 MB, line numbers across the pieces), and rank 0's peak memory under
+# --memory (rank0-memory).  Without neardup-mpi (MPI not found, or the
 # sanitizer or fuzz build, where it is not built) or without mpirun, each
 # case reports SKIP and exits 77, which ctest shows as "Skipped".  Run one
 # case by hand with
