@@ -27,7 +27,7 @@
  * problems I", J. Algorithms 1980) and O'Neil et al.'s log-structured
  * merge-tree (Acta Informatica 1996) for the segments below.
  *
- * Schema (format 3; ND_INDEX_FORMAT):
+ * Schema (format 4; ND_INDEX_FORMAT):
  *
  *   meta(key TEXT PRIMARY KEY, value TEXT)            WITHOUT ROWID
  *       magic "neardup index", format, sketch (the signature and token
@@ -63,7 +63,7 @@
  *       With it every paragraph's text is in the index, which a report
  *       of the corpus (scan --db) previews and a query's match shows.
  *       Partial index paras_sset(sset) WHERE sset IS NOT NULL.
- *   sets(id AUTOINCREMENT, ekey, bkeys, text)
+ *   sets(id AUTOINCREMENT, ekey, text)
  *       one row per distinct clusterable paragraph, told apart by the
  *       scan's exact key (XXH3-128 of the token values): paragraphs repeated
  *       across the corpus (boilerplate, licences) store their text and
@@ -71,8 +71,9 @@
  *       from (after decoding), which verification normalises and shingles
  *       again exactly as the scan's verify stage does with the file's bytes
  *       - so a query stays exact after the files move or change - and which
- *       a report can quote.  bkeys: the `bands` 32-bit band keys,
- *       little-endian (what `check` compares the segments with).  Ids are
+ *       a report can quote.  Its band keys are in the segments only (below):
+ *       `check` sketches the text again and finds each key there, a report
+ *       of the corpus reads them from there (scan_bands).  Ids are
  *       given by the index, above every id ever given (AUTOINCREMENT's
  *       sqlite_sequence), never reused, since segments may still name a
  *       removed one; they stay below 2^32 (an entry holds 32 bits).  No
@@ -117,6 +118,13 @@
  * with the exact keys in the segments).  An add keeps its own new sets in
  * a hash map by exact key, and looks a key up in the segments only when the
  * index held sets before it began, so `index create` does no lookup at all.
+ * Those lookups probe the segments (a page of pages_at and one of pages
+ * each, 16 KiB read for 8 bytes wanted) until there have been as many as
+ * the exact keys / 4,096; then the segments' exact keys are read once,
+ * each segment's run as stored, and searched in memory (exact_lookup).
+ * Measured (1 GB Chinese, add of 1 %: 21,277 lookups in 2,075,106 keys in
+ * two segments; the add's writer thread, perf): the probes were some 0.2
+ * s of page reads and B-tree descents, the whole add 0.45 s.
  * Rows are written at the end of each document by multi-row INSERTs (16
  * sets, 64 paragraphs a statement: SQLite spent some 1,850 instructions
  * ending each single-row statement; 10 MB Chinese 0.92 -> 0.76 G
@@ -176,8 +184,19 @@
  * also after adds and removes.  One read transaction: a writer may work
  * meanwhile.  Not yet: the index's passages (--passages is refused).
  *
- * Size of an index made with 16 KiB pages (the same format; create since
- * the bulk load): the bundled corpus 884,736 bytes, 739 a paragraph (its
+ * Size of format 4: the band keys no longer stored a second time in
+ * sets (format 3's sets.bkeys: 4 bytes a band, 72 a distinct paragraph
+ * with the default 18 bands, about 8 % of an index).  The bundled corpus
+ * 884,736 -> 851,968 bytes, 739 -> 712 a paragraph; 100 MB Chinese
+ * (gen_corpus --seed 42 --passages 0.1, 191,889 paragraphs) 153.0 -> 140.1
+ * MB, 797 -> 730; 1 GB Chinese (2,374,053 paragraphs) 1,648 -> 1,489 MB,
+ * 694 -> 627 a paragraph.  Format 3's bytes were written by the one
+ * writer thread and pushed to disk; a report of the corpus now joins each
+ * band's entries with the paragraphs by set id instead of reading them
+ * with the rows.
+ *
+ * Size of an index made with 16 KiB pages (format 3; create since the
+ * bulk load): the bundled corpus 884,736 bytes, 739 a paragraph (its
  * tables are smaller than a page); the 5 MB generated corpora 718
  * (Chinese) and 483 (English) a paragraph, the 100 MB ones 695 and 479.
  *
@@ -225,8 +244,7 @@
  * Not yet (issue 15 continues): passages in the index, a walk that does
  * not load files before their hash says they are unchanged (the loader
  * sniffs 8 KiB of each, and reads decoded, gzip, JSON Lines and archive
- * files whole), SQLite's own work on the writer's thread made smaller
- * (the band keys are stored twice, in sets.bkeys and in the segments).
+ * files whole), SQLite's own work on the writer's thread made smaller.
  */
 #define _GNU_SOURCE /* sync_file_range (Linux): a new index's pages start to
                       go to disk while it is built */
@@ -327,7 +345,7 @@ static const char *const sql_text[S_COUNT_] = {
     [S_DOC_DEL] = "DELETE FROM docs WHERE file = ?1",
     [S_SET_USED] = "SELECT 1 FROM paras WHERE sset = ?1 LIMIT 1",
     [S_SET_GET] = "SELECT ekey FROM sets WHERE id = ?1",
-    [S_SET_INS] = "INSERT INTO sets(id, ekey, bkeys, text) VALUES(?1, ?2, ?3, ?4)",
+    [S_SET_INS] = "INSERT INTO sets(id, ekey, text) VALUES(?1, ?2, ?3)",
     [S_SET_TEXT] = "SELECT text FROM sets WHERE id = ?1",
     [S_SET_DEL] = "DELETE FROM sets WHERE id = ?1",
     [S_DEAD_INS] = "INSERT INTO dead(sset) VALUES(?1)",
@@ -343,8 +361,8 @@ static const char *const sql_text[S_COUNT_] = {
     [S_PARA_OF_SET] = "SELECT doc, off, len, line, chars, text FROM paras WHERE sset = ?1",
     [S_SCAN_DOCS] = "SELECT d.id, f.path, d.name, d.bytes, d.split, d.encoding, d.gzip, d.base"
                     " FROM docs d JOIN files f ON f.id = d.file",
-    [S_SCAN_PARAS] = "SELECT p.off, p.len, p.line, p.chars, p.sset, p.text, s.text, s.ekey,"
-                     " s.bkeys FROM paras p LEFT JOIN sets s ON s.id = p.sset"
+    [S_SCAN_PARAS] = "SELECT p.off, p.len, p.line, p.chars, p.sset, p.text, s.text, s.ekey"
+                     " FROM paras p LEFT JOIN sets s ON s.id = p.sset"
                      " WHERE p.doc = ?1 ORDER BY p.off",
     [S_SKIP_PUT] = "INSERT INTO skips(path, status, errno, detail) VALUES(?1, ?2, ?3, ?4)"
                    " ON CONFLICT(path) DO UPDATE SET status = ?2, errno = ?3, detail = ?4",
@@ -367,7 +385,7 @@ static const char schema_sql[] =
     " line INTEGER NOT NULL, chars INTEGER NOT NULL, sset INTEGER, text BLOB,"
     " PRIMARY KEY(doc, off)) WITHOUT ROWID;"
     "CREATE TABLE sets(id INTEGER PRIMARY KEY AUTOINCREMENT, ekey BLOB NOT NULL,"
-    " bkeys BLOB NOT NULL, text BLOB NOT NULL);"
+    " text BLOB NOT NULL);"
     "CREATE TABLE dead(sset INTEGER PRIMARY KEY);"
     "CREATE TABLE skips(path TEXT PRIMARY KEY, status INTEGER NOT NULL, errno INTEGER NOT NULL,"
     " detail TEXT);"
@@ -417,6 +435,12 @@ struct nd_index {
     uint32_t next_set;          /* the next distinct paragraph's id */
     int64_t *look;              /* set ids an exact key's lookup found */
     size_t look_cap;
+    uint64_t *xent;            /* the exact keys of the segments a write began with, */
+    size_t *xrun;              /* as entries (key << 32 | id), segment g's sorted */
+    size_t xrun_cap;           /* ones at xent[xrun[g] .. xrun[g + 1]), once */
+    size_t xlooks;             /* xwant lookups asked for them (exact_lookup); */
+    size_t xwant;              /* until then, each a probe of each segment */
+    int xheld;                 /* xent holds them */
     struct newset *fresh;      /* this write's new distinct paragraphs by exact */
     size_t fresh_n, fresh_cap; /* key (open addressing; cap a power of 2) */
     int had_sets;              /* the index held sets when this write began */
@@ -968,6 +992,8 @@ void nd_index_close(nd_index *idx) {
     free(idx->nsets);
     free(idx->nparas);
     free(idx->look);
+    free(idx->xent);
+    free(idx->xrun);
     free(idx->fresh);
     for (int r = 0; r < 2; r++) {
         for (size_t i = 0; i < idx->nrules[r]; i++) free(idx->rules[r][i]);
@@ -1306,6 +1332,67 @@ static nd_status band_lookup(nd_index *idx, unsigned band, uint32_t key, int64_t
     return ND_OK;
 }
 
+/* Before a write's lookups of exact keys: how many are answered by probes
+ * of the segments (band_lookup: per segment, a descent of pages_at and of
+ * pages, whose database pages - 16 KiB each - are read for the one row)
+ * before the segments' exact keys are read whole instead (exact_load: one
+ * pass over their rows, 2,048 entries a database page).  A probe reads
+ * about two database pages the pass would not, so after entries / 4,096
+ * probes (64 at least) the rest are answered from memory: an add of a few
+ * documents probes, a large one reads the keys once (1 GB Chinese, an add
+ * of 1 %: 21,277 lookups in 2,075,106 keys). */
+static nd_status exact_start(nd_index *idx) {
+    int64_t total = 0;
+    idx->xheld = 0;
+    idx->xlooks = 0;
+    ND_TRY(scalar(idx, "SELECT coalesce(sum(entries), 0) FROM segs", &total));
+    idx->xwant = ND_MAX((size_t)64, (size_t)(total / seg_bands(idx)) / 4096);
+    return ND_OK;
+}
+
+/* Reads the exact keys of the segments in idx->segs (the write's first)
+ * into idx->xent: segment after segment, each sorted by (key, id) as
+ * stored, so that searching them in that order gives a key's ids in the
+ * order band_lookup does. */
+static nd_status exact_load(nd_index *idx) {
+    size_t n = 0;
+    ND_TRY(ND_GROW(idx->xrun, idx->xrun_cap, idx->nsegs + 1));
+    for (size_t g = 0; g < idx->nsegs; g++) {
+        idx->xrun[g] = n;
+        ND_TRY(band_load(idx, idx->segs[g], idx->opt.bands, &n));
+    }
+    idx->xrun[idx->nsegs] = n;
+    free(idx->xent); /* the band's array becomes xent; seg_flush makes another */
+    idx->xent = idx->ent;
+    idx->ent = NULL;
+    idx->ent_cap = 0;
+    idx->xheld = 1;
+    return ND_OK;
+}
+
+/* The distinct paragraphs of the write's first segments whose exact key's
+ * top 32 bits are `key`, appended to *out (*n, *cap): band_lookup of band
+ * `bands`, or the same ids in the same order from idx->xent. */
+static nd_status exact_lookup(nd_index *idx, uint32_t key, int64_t **out, size_t *n, size_t *cap) {
+    if (!idx->xheld && ++idx->xlooks >= idx->xwant) ND_TRY(exact_load(idx));
+    if (!idx->xheld) return band_lookup(idx, idx->opt.bands, key, out, n, cap);
+    for (size_t g = 0; g < idx->nsegs; g++) {
+        size_t lo = idx->xrun[g], hi = idx->xrun[g + 1], end = hi;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if ((uint32_t)(idx->xent[mid] >> 32) < key)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < end && (uint32_t)(idx->xent[lo] >> 32) == key; lo++) {
+            ND_TRY(ND_GROW(*out, *cap, *n + 1));
+            (*out)[(*n)++] = (int64_t)(uint32_t)idx->xent[lo];
+        }
+    }
+    return ND_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Files                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -1478,13 +1565,14 @@ static void fresh_clear(nd_index *idx) {
     idx->fresh_n = 0;
 }
 
-/* A new distinct paragraph waiting for its row: id, exact key, text (in
- * the reader's buffer) and where its band keys wait (idx->pend_keys). */
+/* A new distinct paragraph waiting for its row: id, exact key and text
+ * (in the reader's buffer); its band keys wait in idx->pend_keys for the
+ * segment, the only place they are stored. */
 struct setrow {
     uint32_t id;
     uint8_t kb[16];
     const uint8_t *text;
-    size_t len, pend;
+    size_t len;
 };
 
 /* A paragraph waiting for its row (sset 0: none). */
@@ -1506,8 +1594,8 @@ static nd_status rows_stmt(nd_index *idx, int k, sqlite3_stmt **out) {
     if (!idx->rows[k]) {
         char sql[4096];
         const char *head = k ? "INSERT INTO paras(doc, off, len, line, chars, sset, text) VALUES"
-                             : "INSERT INTO sets(id, ekey, bkeys, text) VALUES";
-        const char *one = k ? "(?,?,?,?,?,?,?)" : "(?,?,?,?)";
+                             : "INSERT INTO sets(id, ekey, text) VALUES";
+        const char *one = k ? "(?,?,?,?,?,?,?)" : "(?,?,?)";
         int n = k ? ROWS_PARAS : ROWS_SETS;
         size_t at = (size_t)snprintf(sql, sizeof sql, "%s", head);
         for (int i = 0; i < n && at < sizeof sql; i++)
@@ -1523,14 +1611,10 @@ static nd_status rows_stmt(nd_index *idx, int k, sqlite3_stmt **out) {
 }
 
 /* Binds set row r as columns from parameter `at` on. */
-static void bind_set(nd_index *idx, sqlite3_stmt *s, int at, const struct setrow *r, uint8_t *bk) {
-    const unsigned bands = idx->opt.bands;
-    for (unsigned j = 0; j < bands; j++)
-        put_le32(bk + 4 * j, idx->pend_keys[j * idx->keys_cap + r->pend]);
+static void bind_set(sqlite3_stmt *s, int at, const struct setrow *r) {
     sqlite3_bind_int64(s, at, r->id);
     sqlite3_bind_blob(s, at + 1, r->kb, 16, SQLITE_STATIC);
-    sqlite3_bind_blob(s, at + 2, bk, (int)(4 * bands), SQLITE_TRANSIENT);
-    sqlite3_bind_blob(s, at + 3, r->len ? (const void *)r->text : "", (int)r->len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, at + 2, r->len ? (const void *)r->text : "", (int)r->len, SQLITE_STATIC);
 }
 
 static void bind_para(sqlite3_stmt *s, int at, const struct pararow *r) {
@@ -1556,16 +1640,15 @@ static void bind_para(sqlite3_stmt *s, int at, const struct pararow *r) {
  * alone, callgrind). */
 static nd_status rows_flush(nd_index *idx) {
     sqlite3_stmt *s = NULL;
-    uint8_t bk[4 * 1024];
     size_t i = 0;
     for (; i + ROWS_SETS <= idx->nnsets; i += ROWS_SETS) {
         ND_TRY(rows_stmt(idx, 0, &s));
-        for (int r = 0; r < ROWS_SETS; r++) bind_set(idx, s, 1 + 4 * r, &idx->nsets[i + r], bk);
+        for (int r = 0; r < ROWS_SETS; r++) bind_set(s, 1 + 3 * r, &idx->nsets[i + r]);
         ND_TRY(step_done(idx, s));
     }
     for (; i < idx->nnsets; i++) {
         ND_TRY(stmt(idx, S_SET_INS, &s));
-        bind_set(idx, s, 1, &idx->nsets[i], bk);
+        bind_set(s, 1, &idx->nsets[i]);
         ND_TRY(step_done(idx, s));
     }
     for (i = 0; i + ROWS_PARAS <= idx->nnparas; i += ROWS_PARAS) {
@@ -1621,7 +1704,7 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
     }
     if (idx->had_sets) { /* an index that was empty needs no lookup */
         size_t n = 0;
-        ND_TRY(band_lookup(idx, idx->opt.bands, ekey32(ekey), &idx->look, &n, &idx->look_cap));
+        ND_TRY(exact_lookup(idx, ekey32(ekey), &idx->look, &n, &idx->look_cap));
         for (size_t c = 0; c < n; c++) { /* the same top 32 bits: compare all 128 */
             ND_TRY(stmt(idx, S_SET_GET, &s));
             sqlite3_bind_int64(s, 1, idx->look[c]);
@@ -1652,7 +1735,6 @@ static nd_status set_of(nd_index *idx, const XXH128_hash_t *ekey, const uint32_t
     memcpy(row->kb, kb, 16);
     row->text = text;
     row->len = len;
-    row->pend = idx->npend; /* its band keys, below */
     *id = row->id;
     ND_TRY(ND_GROW(idx->pend_ids, idx->pend_cap, idx->npend + 1));
     ND_TRY(pend_room(idx));
@@ -2205,6 +2287,7 @@ nd_status nd_index_add_paths(nd_index *idx, const char *const *paths, size_t npa
     ND_CHECK(write_start(idx));
     ND_CHECK(scalar(idx, "SELECT count(*) FROM skips", &nskips));
     ND_CHECK(segs_list(idx, NULL, 0)); /* the exact keys' lookups read them */
+    ND_CHECK(exact_start(idx));
     ND_CHECK(pipe_init(&pp, idx, &dt));
     size_t next = 0;
     ix_batch *cur = &pp.b[0], *nxt = &pp.b[1];
@@ -2246,6 +2329,9 @@ out:
     idx->npend = 0; /* rolled back with their rows, or written */
     idx->nnsets = idx->nnparas = 0;
     fresh_clear(idx);
+    free(idx->xent);
+    idx->xent = NULL;
+    idx->xheld = 0;
     if (st == ND_ERR_NOMEM && !idx->msg[0]) fail(idx, st, "out of memory");
     nd_doctab_release(&dt);
     nd_skiplist_release(&skips);
@@ -2427,18 +2513,15 @@ static nd_status check_sets(nd_index *idx) {
     uint32_t *keys = NULL;
     uint64_t *seen = NULL;
     size_t n = 0, cap = 0, kcap = 0, ndead = 0;
-    int rc = sqlite3_prepare_v2(idx->db, "SELECT id, ekey, bkeys, text FROM sets ORDER BY id", -1,
-                                &s, NULL);
+    int rc =
+        sqlite3_prepare_v2(idx->db, "SELECT id, ekey, text FROM sets ORDER BY id", -1, &s, NULL);
     if (rc != SQLITE_OK) return db_fail(idx, rc);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(s, 0);
         const uint8_t *ek = sqlite3_column_blob(s, 1);
-        const uint8_t *bk = sqlite3_column_blob(s, 2);
-        const uint8_t *text = sqlite3_column_blob(s, 3);
-        size_t len = (size_t)sqlite3_column_bytes(s, 3);
-        if (!ek || sqlite3_column_bytes(s, 1) != 16 || !bk ||
-            (size_t)sqlite3_column_bytes(s, 2) != 4u * bands || id <= 0 ||
-            id > (int64_t)UINT32_MAX) {
+        const uint8_t *text = sqlite3_column_blob(s, 2);
+        size_t len = (size_t)sqlite3_column_bytes(s, 2);
+        if (!ek || sqlite3_column_bytes(s, 1) != 16 || id <= 0 || id > (int64_t)UINT32_MAX) {
             st = fail(idx, ND_ERR_FORMAT, "'%s': distinct paragraph %lld has damaged columns",
                       idx->path, (long long)id);
             goto out;
@@ -2456,13 +2539,6 @@ static nd_status check_sets(nd_index *idx) {
                       idx->path, (long long)id);
             goto out;
         }
-        for (unsigned j = 0; j < bands; j++)
-            if (le32(bk + 4 * j) != kk[j]) {
-                st = fail(idx, ND_ERR_FORMAT,
-                          "'%s': distinct paragraph %lld: its text does not give its band keys",
-                          idx->path, (long long)id);
-                goto out;
-            }
         ND_CHECK(ND_GROW(v, cap, n + 1));
         ND_CHECK(ND_GROW(keys, kcap, (n + 1) * sb));
         memcpy(keys + n * sb, kk, bands * sizeof *kk);
@@ -3131,6 +3207,8 @@ typedef struct scan_load {
     nd_index *idx;
     sdoc *docs;
     size_t n, cap;
+    uint64_t *bys; /* the paragraphs with a distinct paragraph: its id << 32 */
+    size_t nby;    /* | the paragraph's number (scan_bands) */
 } scan_load;
 
 static void scan_load_release(scan_load *l) {
@@ -3139,8 +3217,10 @@ static void scan_load_release(scan_load *l) {
         free(l->docs[i].name);
     }
     free(l->docs);
+    free(l->bys);
     l->docs = NULL;
-    l->n = l->cap = 0;
+    l->bys = NULL;
+    l->n = l->cap = l->nby = 0;
 }
 
 static int walk_byte(unsigned char c) { return c == '/' ? 1 : c ? c + 1 : 0; }
@@ -3205,20 +3285,20 @@ static nd_status map_seg(nd_decmap *m, uint64_t dec, uint64_t orig, uint32_t n) 
 }
 
 /* Document d's paragraphs, from paragraph *p on (advanced): the table,
- * characters, states, exact keys and band keys (nd_front_out.bkeys, n1
- * rows), and the document's text: byte 0, then each paragraph's text (its
+ * characters, states and exact keys, each clusterable paragraph's set id
+ * and number in l->bys (for its band keys: scan_bands), and the
+ * document's text: byte 0, then each paragraph's text (its
  * own, or its distinct paragraph's when they are the same bytes) and one
  * byte ('\n'), with a map that gives each paragraph's first and end offset
  * as the original offsets the index stores (and the document's original
  * span, base and bytes).  The verification, the similarities and the
  * writers' previews read these texts as they read a file's. */
-static nd_status scan_doc(nd_index *idx, const sdoc *sd, uint32_t d, nd_front_out *fo, size_t n1,
+static nd_status scan_doc(nd_index *idx, scan_load *l, const sdoc *sd, uint32_t d, nd_front_out *fo,
                           size_t *p, nd_doc *doc) {
     sqlite3_stmt *s = NULL;
     nd_status st = ND_OK;
     int r;
     nd_paratab *pt = fo->split.pt;
-    const unsigned bands = idx->opt.bands;
     size_t tn = 1, tcap = 0;
     uint8_t *text = NULL;
     ND_TRY(map_seg(&doc->map, 0, sd->base, 1));
@@ -3231,9 +3311,10 @@ static nd_status scan_doc(nd_index *idx, const sdoc *sd, uint32_t d, nd_front_ou
         int own = sqlite3_column_type(s, 5) != SQLITE_NULL;
         const void *t = sqlite3_column_blob(s, own ? 5 : 6);
         size_t tl = (size_t)sqlite3_column_bytes(s, own ? 5 : 6);
-        if (*p >= pt->cap || (has_set && (sqlite3_column_type(s, 6) == SQLITE_NULL ||
-                                          sqlite3_column_bytes(s, 7) != 16 ||
-                                          (size_t)sqlite3_column_bytes(s, 8) != 4u * bands))) {
+        int64_t sid = sqlite3_column_int64(s, 4);
+        if (*p >= pt->cap || *p > UINT32_MAX ||
+            (has_set && (sqlite3_column_type(s, 6) == SQLITE_NULL ||
+                         sqlite3_column_bytes(s, 7) != 16 || sid <= 0 || sid > UINT32_MAX))) {
             st = fail(idx, ND_ERR_FORMAT, "'%s': a paragraph of '%s' has no text or keys",
                       idx->path, sd->name);
             break;
@@ -3253,10 +3334,10 @@ static nd_status scan_doc(nd_index *idx, const sdoc *sd, uint32_t d, nd_front_ou
         fo->split.chars[i] = (uint32_t)sqlite3_column_int64(s, 3);
         fo->split.state[i] = has_set ? ND_PARA_REP : ND_PARA_SHORT;
         if (has_set) {
-            const uint8_t *kb = sqlite3_column_blob(s, 7), *bk = sqlite3_column_blob(s, 8);
+            const uint8_t *kb = sqlite3_column_blob(s, 7);
             fo->split.ekey[i].high64 = nd_load_le64(kb);
             fo->split.ekey[i].low64 = nd_load_le64(kb + 8);
-            for (unsigned j = 0; j < bands; j++) fo->bkeys[(size_t)j * n1 + i] = le32(bk + 4 * j);
+            l->bys[l->nby++] = (uint64_t)sid << 32 | i;
         }
         tn += tl + 1;
     }
@@ -3271,6 +3352,36 @@ static nd_status scan_doc(nd_index *idx, const sdoc *sd, uint32_t d, nd_front_ou
     doc->heap = text;
     doc->data = text;
     doc->size = tn;
+    return ND_OK;
+}
+
+/* The band keys of the paragraphs in l->bys into fo->bkeys (n1 rows),
+ * band by band from the segments, where they are stored (the only place):
+ * the band's entries of every segment turned into (set id, key), sorted
+ * by set id, and joined with the paragraphs sorted by set id.  Entries of
+ * dead sets match no paragraph; a paragraph whose set has no entry in a
+ * band is a damaged index. */
+static nd_status scan_bands(nd_index *idx, scan_load *l, nd_front_out *fo, size_t n1) {
+    const unsigned bands = idx->opt.bands;
+    if (!l->nby) return ND_OK;
+    ND_TRY(entries_room(idx, l->nby));
+    nd_sort_hi32(l->bys, idx->ent_tmp, l->nby);
+    ND_TRY(segs_list(idx, NULL, 0));
+    for (unsigned j = 0; j < bands; j++) {
+        size_t n = 0, e = 0;
+        for (size_t g = 0; g < idx->nsegs; g++) ND_TRY(band_load(idx, idx->segs[g], j, &n));
+        for (size_t k = 0; k < n; k++) idx->ent[k] = idx->ent[k] << 32 | idx->ent[k] >> 32;
+        nd_sort_hi32(idx->ent, idx->ent_tmp, n);
+        for (size_t k = 0; k < l->nby; k++) {
+            uint32_t sid = (uint32_t)(l->bys[k] >> 32);
+            while (e < n && (uint32_t)(idx->ent[e] >> 32) < sid) e++;
+            if (e == n || (uint32_t)(idx->ent[e] >> 32) != sid)
+                return fail(idx, ND_ERR_FORMAT,
+                            "'%s': distinct paragraph %lu has no band key in band %u", idx->path,
+                            (unsigned long)sid, j);
+            fo->bkeys[(size_t)j * n1 + (uint32_t)l->bys[k]] = (uint32_t)idx->ent[e];
+        }
+    }
     return ND_OK;
 }
 
@@ -3298,15 +3409,16 @@ static nd_status scan_front(void *user, nd_exec *x, nd_report *r, const nd_split
     so->doc_cutline = nd_calloc(nd1, sizeof *so->doc_cutline);
     so->doc_split = nd_calloc(nd1, sizeof *so->doc_split);
     fo->bkeys = nd_calloc(n1, (size_t)idx->opt.bands * sizeof *fo->bkeys);
+    l->bys = nd_mallocn(n1, sizeof *l->bys);
     if (!so->phash || !so->chars || !so->state || !so->ekey || !so->doc_ncut || !so->doc_cutline ||
-        !so->doc_split || !fo->bkeys)
+        !so->doc_split || !fo->bkeys || !l->bys)
         return ND_ERR_NOMEM;
     size_t p = 0;
     for (size_t d = 0; d < l->n; d++) {
         sdoc *sd = &l->docs[d];
         nd_doc doc;
         memset(&doc, 0, sizeof doc);
-        nd_status st = scan_doc(idx, sd, (uint32_t)d, fo, n1, &p, &doc);
+        nd_status st = scan_doc(idx, l, sd, (uint32_t)d, fo, &p, &doc);
         doc.path = sd->name; /* moved */
         sd->name = NULL;
         doc.gzip = (unsigned char)(sd->gzip != 0);
@@ -3325,6 +3437,7 @@ static nd_status scan_front(void *user, nd_exec *x, nd_report *r, const nd_split
     if (p != np)
         return fail(idx, ND_ERR_FORMAT, "'%s': %zu paragraphs belong to no document", idx->path,
                     np - p);
+    ND_TRY(scan_bands(idx, l, fo, n1));
     sqlite3_stmt *s = NULL; /* the inputs the index's walks skipped */
     nd_status st = ND_OK;
     int row;
