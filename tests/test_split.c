@@ -376,32 +376,52 @@ static uint64_t next_rand(uint64_t *x) { /* xorshift64 */
     return *x;
 }
 
+/* A random text of 1-40 lines of words, white space and empty lines (with
+ * an ideographic space among them when wide), ended by LF, CRLF or CR (by
+ * round % 3; mixed when it is 2), into text; returns its length. */
+static size_t random_lines(uint64_t *seed, int round, int wide, char *text, size_t cap) {
+    static const char *bits[] = {"alpha beta",  "gamma",
+                                 " ",           "",
+                                 "\t",          "delta epsilon zeta eta",
+                                 "theta",       "iota kappa lambda mu nu xi omicron",
+                                 "\xe3\x80\x80"};
+    static const char *ends[] = {"\n", "\r\n", "\r"};
+    const size_t nbits = sizeof bits / sizeof bits[0] - (wide ? 0 : 1);
+    size_t n = 0;
+    int lines = 1 + (int)(next_rand(seed) % 40);
+    for (int i = 0; i < lines; i++) {
+        const char *b = bits[next_rand(seed) % nbits];
+        const char *e = ends[round % 3 == 2 ? next_rand(seed) % 3 : (size_t)(round % 3)];
+        n += (size_t)snprintf(text + n, cap - n, "%s%s", b, i + 1 < lines ? e : "");
+    }
+    return n;
+}
+
+/* at[0] = 0, at[1..3] three random places of a text of n bytes, ascending,
+ * at[4] = n. */
+static void random_cuts(uint64_t *seed, size_t n, size_t at[5]) {
+    at[0] = 0;
+    at[4] = n;
+    for (int k = 1; k <= 3; k++) at[k] = next_rand(seed) % (n + 1);
+    for (int k = 1; k <= 3; k++)
+        for (int j = k + 1; j <= 3; j++)
+            if (at[j] < at[k]) {
+                size_t t = at[j];
+                at[j] = at[k];
+                at[k] = t;
+            }
+}
+
 /* A text cut at cut points (nd_split_cut) and split range by range
  * (nd_split_range) gives the paragraphs of the whole text: the same spans,
  * lines, and cut-at-max pieces, in every mode, for LF, CRLF and lone-CR
  * texts with blank lines of white space (neardup-mpi cuts one large file
  * across its ranks so). */
 Test(split, ranges_between_cut_points_give_the_whole_texts_paragraphs) {
-    static const char *bits[] = {"alpha beta",
-                                 "gamma",
-                                 " ",
-                                 "",
-                                 "\t",
-                                 "delta epsilon zeta eta",
-                                 "\xe3\x80\x80",
-                                 "theta",
-                                 "iota kappa lambda mu nu xi omicron"};
-    static const char *ends[] = {"\n", "\r\n", "\r"};
     uint64_t seed = 42;
     for (int round = 0; round < 300; round++) {
         char text[4096];
-        size_t n = 0;
-        int lines = 1 + (int)(next_rand(&seed) % 40);
-        for (int i = 0; i < lines; i++) {
-            const char *b = bits[next_rand(&seed) % (sizeof bits / sizeof bits[0])];
-            const char *e = ends[round % 3 == 2 ? next_rand(&seed) % 3 : (size_t)(round % 3)];
-            n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", b, i + 1 < lines ? e : "");
-        }
+        size_t n = random_lines(&seed, round, 1, text, sizeof text);
         for (int m = 0; m < 3; m++) {
             nd_split_mode mode = m == 0 ? ND_SPLIT_LINE : m == 1 ? ND_SPLIT_BLANK : ND_SPLIT_AUTO;
             nd_paratab whole = {0}, parts = {0};
@@ -409,16 +429,8 @@ Test(split, ranges_between_cut_points_give_the_whole_texts_paragraphs) {
             nd_split_mode used = ND_SPLIT_AUTO, used2 = ND_SPLIT_AUTO;
             const uint8_t *d = (const uint8_t *)text;
             cr_assert_eq(nd_split_document(&whole, 3, d, n, mode, &used), ND_OK);
-            /* three cuts, ascending */
-            size_t at[5] = {0, 0, 0, 0, n};
-            for (int k = 1; k <= 3; k++) at[k] = next_rand(&seed) % (n + 1);
-            for (int k = 1; k <= 3; k++)
-                for (int j = k + 1; j <= 3; j++)
-                    if (at[j] < at[k]) {
-                        size_t t = at[j];
-                        at[j] = at[k];
-                        at[k] = t;
-                    }
+            size_t at[5];
+            random_cuts(&seed, n, at);
             size_t ncut = 0;
             for (int k = 0; k < 4; k++) {
                 size_t from = nd_split_cut(d, n, at[k]),
@@ -450,36 +462,18 @@ Test(split, ranges_between_cut_points_give_the_whole_texts_paragraphs) {
  * shifted by the lines of the pieces before it, give the whole text's
  * paragraphs (neardup-mpi reads only its piece of a cut file). */
 Test(split, pieces_read_alone_give_the_whole_texts_paragraphs) {
-    static const char *bits[] = {"alpha beta", "gamma",
-                                 " ",          "",
-                                 "\t",         "delta epsilon zeta eta",
-                                 "theta",      "iota kappa lambda mu nu xi omicron"};
-    static const char *ends[] = {"\n", "\r\n", "\r"};
     uint64_t seed = 7;
     for (int round = 0; round < 300; round++) {
         char text[4096];
-        size_t n = 0;
-        int lines = 1 + (int)(next_rand(&seed) % 40);
-        for (int i = 0; i < lines; i++) {
-            const char *b = bits[next_rand(&seed) % (sizeof bits / sizeof bits[0])];
-            const char *e = ends[round % 3 == 2 ? next_rand(&seed) % 3 : (size_t)(round % 3)];
-            n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", b, i + 1 < lines ? e : "");
-        }
+        size_t n = random_lines(&seed, round, 0, text, sizeof text);
         const uint8_t *d = (const uint8_t *)text;
         for (int m = 0; m < 2; m++) {
             nd_split_mode mode = m == 0 ? ND_SPLIT_LINE : ND_SPLIT_BLANK;
             nd_paratab whole = {0}, parts = {0};
             whole.max_len = parts.max_len = 12;
             cr_assert_eq(nd_split_document(&whole, 3, d, n, mode, NULL), ND_OK);
-            size_t at[5] = {0, 0, 0, 0, n};
-            for (int k = 1; k <= 3; k++) at[k] = next_rand(&seed) % (n + 1);
-            for (int k = 1; k <= 3; k++)
-                for (int j = k + 1; j <= 3; j++)
-                    if (at[j] < at[k]) {
-                        size_t t = at[j];
-                        at[j] = at[k];
-                        at[k] = t;
-                    }
+            size_t at[5];
+            random_cuts(&seed, n, at);
             uint32_t before = 0;
             for (int k = 0; k < 4; k++) {
                 size_t from = nd_split_cut(d, n, at[k]),
