@@ -127,39 +127,53 @@ ND_EXTEND_FN(extend_4_1, uint32_t, uint8_t)
 ND_EXTEND_FN(extend_4_2, uint32_t, uint16_t)
 ND_EXTEND_FN(extend_4_4, uint32_t, uint32_t)
 
-/* Fragments by (a, b, length descending), as frag_sort orders them.  Many
- * fragments (a pair of documents that repeat the same lines: bench/README
- * round 12) are sorted by the radix sort on a << 32 | b instead: between
- * two texts each maximal match is found once, so no two fragments start at
- * the same (a, b) and that key alone gives frag_sort's order - checked
- * after the sort, and frag_sort used where two do (or within one text,
- * where a match cut short by its own copy can be found twice, past 2^32
- * characters, or without memory for the keys). */
+/* The fragments (*buf)[0..n-1] by (a, b, length descending), as frag_sort
+ * orders them.  Many fragments (a pair of documents that repeat the same
+ * lines: bench/README round 12) are sorted by the radix sort on a << 32 |
+ * b instead: between two texts each maximal match is found once, so no two
+ * fragments start at the same (a, b) and that key alone gives frag_sort's
+ * order - checked after the sort, and frag_sort used where two do (or
+ * within one text, where a match cut short by its own copy can be found
+ * twice, past 2^32 characters, or without room for the keys).  The keys
+ * and their scratch live past the fragments in the caller's buffer (grown
+ * once, reused from pair to pair: on the real text a fresh block per sort
+ * was 780 MB of allocations), and the fragments are put in key order in
+ * place, cycle by cycle. */
 #define ND_FRAG_RADIX_MIN 256
-static void sort_frags(nd_align_frag *f, size_t n, int same) {
+static void sort_frags(nd_align_frag **buf, size_t *cap, size_t n, int same) {
+    nd_align_frag *f = *buf;
     int radix = n >= ND_FRAG_RADIX_MIN && n <= UINT32_MAX && !same;
     for (size_t i = 0; i < n && radix; i++) radix = (f[i].a | f[i].b) <= UINT32_MAX;
-    nd_key32 *kv = radix ? nd_mallocn(n, sizeof *kv) : NULL;
-    nd_key32 *tmp = radix ? nd_mallocn(n, sizeof *tmp) : NULL;
-    nd_align_frag *out = radix ? nd_mallocn(n, sizeof *out) : NULL;
-    if (!kv || !tmp || !out) { /* (or no memory for the keys: the introsort needs none) */
-        frag_sort(f, n);
-        goto out;
+    const size_t keys = (2 * n * sizeof(nd_key32) + sizeof *f - 1) / sizeof *f;
+    if (!radix || ND_GROW(*buf, *cap, n + keys) != ND_OK) {
+        frag_sort(*buf, n);
+        return;
     }
+    f = *buf;
+    nd_key32 *kv = (nd_key32 *)(void *)(f + n), *tmp = kv + n;
     for (size_t i = 0; i < n; i++)
         kv[i] = (nd_key32){.key = (uint64_t)f[i].a << 32 | (uint64_t)f[i].b, .val = (uint32_t)i};
     nd_sort_key32(kv, tmp, n);
-    for (size_t i = 0; i < n; i++) out[i] = f[kv[i].val];
-    memcpy(f, out, n * sizeof *f);
+    for (size_t i = 0; i < n; i++) { /* f[j] = old f[kv[j].val]; val = j marks j done */
+        if (kv[i].val == i) continue;
+        nd_align_frag hold = f[i];
+        size_t j = i;
+        for (;;) {
+            size_t from = kv[j].val;
+            kv[j].val = (uint32_t)j;
+            if (from == i) {
+                f[j] = hold;
+                break;
+            }
+            f[j] = f[from];
+            j = from;
+        }
+    }
     for (size_t i = 1; i < n; i++)
         if (f[i].a == f[i - 1].a && f[i].b == f[i - 1].b) { /* a tie: the lengths decide */
             frag_sort(f, n);
             break;
         }
-out:
-    free(kv);
-    free(tmp);
-    free(out);
 }
 
 /* A text's width as an index 0, 1, 2 (1, 2, 4 bytes a code point). */
@@ -185,7 +199,7 @@ nd_status nd_align_extend_into(const nd_align_text *A, const nd_align_text *B, i
     default: st = ND_EXTEND_CALL(extend_4_4, uint32_t, uint32_t); break;
     }
 #undef ND_EXTEND_CALL
-    if (st == ND_OK) sort_frags(*buf, *nfrags, same);
+    if (st == ND_OK) sort_frags(buf, cap, *nfrags, same);
     return st;
 }
 
