@@ -1378,14 +1378,9 @@ static nd_status exact_lookup(nd_index *idx, uint32_t key, int64_t **out, size_t
     if (!idx->xheld && ++idx->xlooks >= idx->xwant) ND_TRY(exact_load(idx));
     if (!idx->xheld) return band_lookup(idx, idx->opt.bands, key, out, n, cap);
     for (size_t g = 0; g < idx->nsegs; g++) {
-        size_t lo = idx->xrun[g], hi = idx->xrun[g + 1], end = hi;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if ((uint32_t)(idx->xent[mid] >> 32) < key)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        /* entries are key << 32 | id: the first of key's is the first >= key << 32 */
+        size_t end = idx->xrun[g + 1];
+        size_t lo = nd_lower_u64(idx->xent, idx->xrun[g], end, (uint64_t)key << 32);
         for (; lo < end && (uint32_t)(idx->xent[lo] >> 32) == key; lo++) {
             ND_TRY(ND_GROW(*out, *cap, *n + 1));
             (*out)[(*n)++] = (int64_t)(uint32_t)idx->xent[lo];

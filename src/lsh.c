@@ -268,14 +268,7 @@ nd_status nd_pairs_finish(nd_pairs *p) {
 }
 
 size_t nd_pairs_find(const nd_pairs *p, uint64_t v) {
-    size_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->v[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = nd_lower_u64(p->v, 0, p->n, v);
     return lo < p->n && p->v[lo] == v ? lo : SIZE_MAX;
 }
 

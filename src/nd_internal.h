@@ -66,6 +66,8 @@ char *nd_strdup(const char *s);
 
 /* The first index in [lo, hi) whose v[index] >= x, or hi; v ascends there. */
 size_t nd_lower_u32(const uint32_t *v, size_t lo, size_t hi, uint64_t x);
+/* The same over 64-bit values. */
+size_t nd_lower_u64(const uint64_t *v, size_t lo, size_t hi, uint64_t x);
 
 /* The process umask without changing it: Linux reports it in
  * /proc/self/status ("Umask:\t0022"); elsewhere the conservative 022.

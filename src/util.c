@@ -210,15 +210,21 @@ void nd_arena_release(nd_arena *a) {
     a->used = a->mapped = 0;
 }
 
-size_t nd_lower_u32(const uint32_t *v, size_t lo, size_t hi, uint64_t x) {
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+/* One lower-bound search for both widths. */
+#define ND_LOWER_BODY                                                                              \
+    while (lo < hi) {                                                                              \
+        size_t mid = lo + (hi - lo) / 2;                                                           \
+        if (v[mid] < x)                                                                            \
+            lo = mid + 1;                                                                          \
+        else                                                                                       \
+            hi = mid;                                                                              \
+    }                                                                                              \
     return lo;
+
+size_t nd_lower_u32(const uint32_t *v, size_t lo, size_t hi, uint64_t x){ND_LOWER_BODY}
+
+size_t nd_lower_u64(const uint64_t *v, size_t lo, size_t hi, uint64_t x) {
+    ND_LOWER_BODY
 }
 
 char *nd_strdup(const char *s) {

@@ -134,3 +134,20 @@ Test(search, lower_u32_matches_a_linear_search) {
             }
     cr_assert_eq(nd_lower_u32(v, 0, 200, UINT64_C(1) << 32), 200);
 }
+
+/* nd_lower_u64 likewise, over values past 2^32 (key << 32 | id entries). */
+Test(search, lower_u64_matches_a_linear_search) {
+    uint64_t v[200];
+    for (size_t i = 0; i < 200; i++) v[i] = (uint64_t)(i / 3 * 2 + 5) << 32 | (i % 3);
+    for (size_t lo = 0; lo <= 200; lo += 37)
+        for (size_t hi = lo; hi <= 200; hi += 41)
+            for (uint64_t k = 0; k < 150; k++)
+                for (uint64_t id = 0; id < 4; id += 3) {
+                    uint64_t x = k << 32 | id;
+                    size_t want = lo;
+                    while (want < hi && v[want] < x) want++;
+                    cr_assert_eq(nd_lower_u64(v, lo, hi, x), want, "[%zu, %zu) x %llx", lo, hi,
+                                 (unsigned long long)x);
+                }
+    cr_assert_eq(nd_lower_u64(v, 0, 200, UINT64_MAX), 200);
+}
