@@ -30,6 +30,17 @@
 #define ND_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ND_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* A function compiled three times - AVX-512, AVX2 and the baseline - and
+ * the copy for the CPU chosen when the program loads (GCC's target_clones;
+ * not under the sanitizers, which do not support it).  For loops that
+ * vectorise (files in CMakeLists.txt's ND_HOT_SOURCES, at -O3). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+#define ND_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ND_CLONES
+#endif
+
 /* Grow *ptr (elements of elem_size) to hold at least `need` elements; *cap is
  * updated.  Overflow-checked.  Returns ND_OK or ND_ERR_NOMEM (*ptr kept). */
 nd_status nd_grow(void **ptr, size_t *cap, size_t need, size_t elem_size);

@@ -304,13 +304,6 @@ void nd_minhash_reset(const nd_minhash *mh, uint32_t *sig) {
     memset(sig, 0xFF, (size_t)mh->k * sizeof *sig); /* every word UINT32_MAX */
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                             \
-    !defined(__SANITIZE_ADDRESS__)
-#define ND_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define ND_CLONES
-#endif
-
 /* bin[j], val[j] of x[j]: the vectorised half of the update. */
 ND_CLONES
 static void oph_hash(unsigned k, const uint64_t *restrict x, size_t n, uint32_t *restrict bin,

@@ -17,28 +17,32 @@
  * fingerprints per character.  The windows' minima come from blocks of
  * w hashes, each block's running minima from its start and from its end
  * (van Herk / Gil-Werman: a window is the end of one block and the start
- * of the next), computed with masks (x <= min as all ones or zero, the
- * index and the value each replaced by xor and and: GCC compiled the
- * conditional expressions of the index into a branch taken at random, at
- * each new minimum) and the minimum's value in a register, and the
- * windows that end in a block selected right after its minima, while they
- * are in the cache (not in a third pass over the document): against the
- * version with conditionals and three passes, both in one program on the
- * texts below, -10 to -16 % in three runs (the masks alone: -2 to -13 %,
- * median -5.5 %, in five); the rolling hash with the leaving character's
- * term computed apart from the chain, so the chain from one k-gram to the
- * next is a multiply and an add.  Both replace dependency chains and
- * branches taken at random by independent work: keeping the minimum and scanning
- * the window again when it left (itself faster than a monotone deque,
- * whose pops are such a branch) mispredicted about once per new minimum
- * and per rescan.  More instructions (callgrind, 20 MB Chinese corpus,
- * `scan --passages`, 1 thread: 280 M -> 341 M) but fewer cycles: 500
- * random 20,000-character Chinese texts, k 15, w 36, both versions in one
- * program, perf samples: 49.4 % old, 42.7 % new (-13 %; that new had the
- * hash in two interleaved chains, two characters a step, and the one
- * chain measured no slower in three more such runs: 45.2-45.9 % against
- * the two chains' 46.0-48.7 % - the hash is bound by its four multiplies
- * a character rather than by the chain).
+ * of the next), and the windows that end in a block are selected right
+ * after its minima, while they are in the cache (not in a third pass over
+ * the document).
+ *
+ * Speed.  The work is a few dependency chains, so the code is laid out to
+ * run several at once.  The hash: the terms t_i = c_i - MUL^k c_{i-k} do
+ * not depend on the chain and are computed first, vectorised (ND_CLONES:
+ * AVX-512's 64-bit multiply where the CPU has it), as is the splitmix64
+ * finaliser afterwards; what is left, v_i = v_{i-1} MUL + t_i, runs as two
+ * chains in one loop, from the first k-gram and from the middle one (each
+ * started by Horner's rule: the same values mod 2^64).  The minima: each
+ * running minimum is a compare and masks (x <= min as all ones or zero,
+ * the index and the value replaced by xor and and: GCC compiled the
+ * conditional expression of the index into a branch taken at random, at
+ * each new minimum), with the minimum's value in a register, and two whole
+ * blocks are done in one loop - four chains, from the start and the end of
+ * each; the selection between a window's two candidates is a mask too.
+ * bench/winnow_bench (20,000-character texts, k 15, w 36, both builds
+ * alternated on the shared 2-core VM; bench/README.md, round 13): Chinese
+ * 6.3-12.1 -> 4.3-5.6 ns a character (best rounds), English 5.7-6.3 ->
+ * 3.1-3.2, the fingerprints' checksums equal.  (Earlier layouts, kept
+ * apart: a monotone deque, whose pops are a branch taken at random, and
+ * keeping the minimum and scanning the window again when it left, which
+ * mispredicted about once per new minimum and per rescan, were slower
+ * than the blocks.)
+ *
  * Used by compare (compare.c) and the
  * corpus-wide passages (stage_fingerprint.c): the same hash of the same
  * k-gram in both.  For the latter, nd_winnow_ctx also gives each selected
@@ -73,6 +77,55 @@ static inline uint32_t context(const uint64_t *h, size_t m, size_t at, unsigned 
     return left << 16 | right;
 }
 
+/* The terms of the rolling hash: h[i + 1 - k] = c_i - topm c_{i-k} (mod
+ * 2^64) for k <= i < n, h[0] left alone.  No chain: vectorised (AVX-512's
+ * 64-bit multiply where the CPU has it, ND_CLONES). */
+ND_CLONES static void roll_terms(const uint32_t *restrict c, size_t n, unsigned k, uint64_t topm,
+                                 uint64_t *restrict h) {
+    for (size_t i = k; i < n; i++) h[i + 1 - k] = (uint64_t)c[i] - topm * c[i - k];
+}
+
+/* h[i] = mix64(h[i] ^ salt) for the m hashes: vectorised likewise. */
+ND_CLONES static void mix_all(uint64_t *restrict h, size_t m, uint64_t salt) {
+    for (size_t i = 0; i < m; i++) h[i] = mix64(h[i] ^ salt);
+}
+
+/* The polynomials of the m k-grams of c (k-gram j at h[j]), with the
+ * chain v_j = v_{j-1} MUL + t_j run as two independent chains, from the
+ * first k-gram and from k-gram m / 2 (each started by Horner's rule: the
+ * same values mod 2^64), the terms t_j precomputed in h by roll_terms. */
+static void roll_all(const uint32_t *c, size_t n, unsigned k, uint64_t topm, uint64_t *h) {
+    const size_t m = n - k + 1, half = m / 2;
+    uint64_t v = 0, u = 0;
+    roll_terms(c, n, k, topm, h);
+    for (size_t i = 0; i < k; i++) {
+        v = v * ND_WINNOW_MUL + c[i];
+        u = u * ND_WINNOW_MUL + c[half + i];
+    }
+    h[0] = v;
+    h[half] = u; /* (half may be 0: then u is v) */
+    size_t j = 1, q = half + 1;
+    for (; j < half; j++, q++) {
+        v = v * ND_WINNOW_MUL + h[j];
+        u = u * ND_WINNOW_MUL + h[q];
+        h[j] = v;
+        h[q] = u;
+    }
+    for (; q < m; q++) {
+        u = u * ND_WINNOW_MUL + h[q];
+        h[q] = u;
+    }
+}
+
+/* One step of a running minimum (index *b, value *v): x at index i
+ * replaces it when take is all ones (a mask: GCC compiled the conditional
+ * expression of the index into a branch taken at random, at each new
+ * minimum). */
+static inline void min_step(uint64_t *b, uint64_t *v, uint64_t x, size_t i, uint64_t take) {
+    *b ^= (*b ^ i) & take;
+    *v ^= (*v ^ x) & take;
+}
+
 nd_status nd_winnow(const uint32_t *cps, size_t n, unsigned k, unsigned w, uint64_t **hash,
                     uint32_t **pos, size_t *cap, size_t *count, uint64_t **scratch,
                     size_t *scratch_cap) {
@@ -101,15 +154,10 @@ nd_status nd_winnow_ctx(const uint32_t *cps, size_t n, unsigned k, unsigned w, u
      * depend on v, so the loop's chain is one multiply and one add (mod
      * 2^64: the same values) */
     const uint64_t salt = UINT64_C(0x6e64636d70);
-    uint64_t top = 1, v = 0;
+    uint64_t top = 1;
     for (unsigned i = 1; i < k; i++) top *= ND_WINNOW_MUL;
-    const uint64_t topm = top * ND_WINNOW_MUL;
-    for (size_t i = 0; i < k; i++) v = v * ND_WINNOW_MUL + cps[i];
-    h[0] = mix64(v ^ salt);
-    for (size_t i = k; i < n; i++) {
-        v = v * ND_WINNOW_MUL + (cps[i] - topm * cps[i - k]);
-        h[i + 1 - k] = mix64(v ^ salt);
-    }
+    roll_all(cps, n, k, top * ND_WINNOW_MUL, h);
+    mix_all(h, m, salt);
     /* the rightmost minimum of every window of w hashes (van Herk / Gil and
      * Werman): the hashes cut into blocks of w, each block's running
      * minimum from its start (pre) and from its end (suf), the rightmost on
@@ -120,35 +168,45 @@ nd_status nd_winnow_ctx(const uint32_t *cps, size_t n, unsigned k, unsigned w, u
      * scanning the window again when it left mispredicted about once per
      * new minimum and per rescan. */
     size_t last = SIZE_MAX;
-    for (size_t b0 = 0; b0 < m; b0 += w) {
-        size_t e = b0 + w < m ? b0 + w : m;
-        /* the minimum's value in a register: the dependency from one
-         * k-gram to the next is a compare and a move, not a load; masks
-         * (all ones or zero) rather than conditionals, which GCC compiled
-         * into a branch taken at random for the index */
-        uint64_t best = b0;
-        uint64_t bv = h[b0];
-        for (size_t i = b0; i < e; i++) {
-            const uint64_t x = h[i];
-            const uint64_t le = -(uint64_t)(x <= bv);
-            best ^= (best ^ i) & le;
-            bv ^= (bv ^ x) & le;
-            pre[i] = (uint32_t)best;
+    for (size_t b0 = 0, e; b0 < m; b0 = e) {
+        e = b0 + w < m ? b0 + w : m;
+        /* each minimum's value in a register (the dependency from one
+         * k-gram to the next is a compare and a move, not a load), and
+         * the chains of two whole blocks - four: from the start and from
+         * the end of each - in one loop, so that they overlap */
+        if (e + w <= m) {
+            const size_t f = e + w;
+            uint64_t pb = b0, pv = h[b0], sb = e - 1, sv = h[e - 1];
+            uint64_t qb = e, qv = h[e], tb = f - 1, tv = h[f - 1];
+            for (size_t j = 0; j < w; j++) {
+                const size_t i = b0 + j, r = e - 1 - j, i2 = e + j, r2 = f - 1 - j;
+                const uint64_t x = h[i], y = h[r], x2 = h[i2], y2 = h[r2];
+                min_step(&pb, &pv, x, i, -(uint64_t)(x <= pv));
+                min_step(&sb, &sv, y, r, -(uint64_t)(y < sv));
+                min_step(&qb, &qv, x2, i2, -(uint64_t)(x2 <= qv));
+                min_step(&tb, &tv, y2, r2, -(uint64_t)(y2 < tv));
+                pre[i] = (uint32_t)pb;
+                suf[r] = (uint32_t)sb;
+                pre[i2] = (uint32_t)qb;
+                suf[r2] = (uint32_t)tb;
+            }
+            e = f;
+        } else {
+            uint64_t pb = b0, pv = h[b0], sb = e - 1, sv = h[e - 1];
+            for (size_t j = 0; j < e - b0; j++) {
+                const size_t i = b0 + j, r = e - 1 - j;
+                const uint64_t x = h[i], y = h[r];
+                min_step(&pb, &pv, x, i, -(uint64_t)(x <= pv));
+                min_step(&sb, &sv, y, r, -(uint64_t)(y < sv));
+                pre[i] = (uint32_t)pb;
+                suf[r] = (uint32_t)sb;
+            }
         }
-        best = e - 1;
-        bv = h[e - 1];
-        for (size_t i = e; i-- > b0;) {
-            const uint64_t x = h[i];
-            const uint64_t lt = -(uint64_t)(x < bv);
-            best ^= (best ^ i) & lt;
-            bv ^= (bv ^ x) & lt;
-            suf[i] = (uint32_t)best;
-        }
-        /* the windows [i - w + 1, i] that end in this block, while its
-         * minima and the last block's are in the cache */
+        /* the windows [i - w + 1, i] that end in these blocks, while
+         * their minima and the last block's are in the cache */
         for (size_t i = b0 > w - 1 ? b0 : w - 1; i < e; i++) {
             uint32_t x = suf[i + 1 - w], y = pre[i];
-            size_t at = h[y] <= h[x] ? y : x;
+            const size_t at = x ^ ((x ^ y) & -(size_t)(h[y] <= h[x])); /* (a mask) */
             if (at == last) continue;
             last = at;
             if (*count == *cap) {
