@@ -251,7 +251,8 @@ static int boundary_before(const nd_align_text *t, size_t i) {
     if (i == 0 || i >= t->n) return 1;
     /* bytes dropped between them: end[i - 1] < beg[i], that is (compact)
      * len[i - 1] < beg[i] - beg[i - 1] */
-    const int gap = t->beg ? t->end[i - 1] < t->beg[i] : t->cm.len[i - 1] < t->cm.adv[i];
+    const int gap =
+        t->beg ? t->end[i - 1] < t->beg[i] : nd_pmap_len(&t->cm, i - 1) < nd_pmap_adv(&t->cm, i);
     return gap || nd_is_cjk_token(nd_align_cp(t, i - 1)) || nd_is_cjk_token(nd_align_cp(t, i));
 }
 

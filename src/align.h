@@ -34,14 +34,14 @@ typedef struct nd_align_chain_info {
  * its n code points, width (1, 2 or 4) bytes each (a text kept narrow by
  * the fingerprint stage when its code points fit); character i was bytes
  * [beg[i], end[i]) of the text read, or, when beg is NULL, what the compact
- * map cm says (nd_cmap_beg, nd_cmap_end).  The extension reads cps, width
+ * map cm says (nd_pmap_beg, nd_pmap_end).  The extension reads cps, width
  * and n only. */
 typedef struct nd_align_text {
     const void *cps;
     unsigned width;
     const nd_map_off *beg, *end;
     size_t n;
-    nd_cmap cm;
+    nd_pmap cm;
 } nd_align_text;
 
 /* Code point i of t. */
@@ -52,11 +52,11 @@ static inline uint32_t nd_align_cp(const nd_align_text *t, size_t i) {
 }
 
 static inline size_t nd_align_beg(const nd_align_text *t, size_t i) {
-    return t->beg ? t->beg[i] : nd_cmap_beg(&t->cm, i);
+    return t->beg ? t->beg[i] : nd_pmap_beg(&t->cm, i);
 }
 
 static inline size_t nd_align_end(const nd_align_text *t, size_t i) {
-    return t->beg ? t->end[i] : nd_cmap_end(&t->cm, i);
+    return t->beg ? t->end[i] : nd_pmap_end(&t->cm, i);
 }
 
 /* The exact check of passages (nd_align_chain): jaccard(ctx, ...) puts in

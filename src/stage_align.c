@@ -72,7 +72,7 @@ static nd_status norm_doc_load(norm_doc *d, size_t doc, const nd_align_in *in, n
         const nd_norm_text *t = &in->texts[doc];
         d->t = (nd_align_text){
             .cps = t->cps, .width = t->width, .beg = t->beg, .end = t->end, .n = t->n};
-        if (t->cmap) nd_cmap_at(t->cmap, t->n, &d->t.cm);
+        if (t->cmap) nd_pmap_at(t->cmap, t->n, &d->t.cm);
         d->ok = 1;
         return ND_OK;
     }

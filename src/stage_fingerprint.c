@@ -93,14 +93,19 @@
  * 8.13 s instead of 9.40 (system time 4.27 s instead of 6.13, peak
  * resident 2.29 GB instead of 2.63), and the 100 MB English one 1.90 s
  * instead of 2.42 (0.65 GB instead of 0.89; medians of three alternated
- * runs, bench/README "Passages speed, round 4").  A kept map is compact
- * (nd_cmap, text.h: the step from the last character's begin and the span,
- * a byte each, and every 64th begin offset) unless a step or a span
- * reaches 255 bytes: with it a character takes 3 bytes (English) or 4
- * (Chinese) in memory or on disk.  The normaliser writes the compact map directly (one pass, no
- * offsets of 8 bytes a character to allocate, fault in and pack: callgrind
- * on a 20 MB Chinese corpus, 1 thread, normalisation and packing 583 M ->
- * 537 M instructions).  The offsets were 64-bit (20 bytes a character);
+ * runs, bench/README "Passages speed, round 4").  A kept map is packed
+ * (nd_pmap, text.h) unless a step or a span reaches 255 bytes: the
+ * normaliser writes a compact map (nd_cmap: the step from the last
+ * character's begin and the span, a byte each, and every 64th begin
+ * offset) directly, in one pass (no offsets of 8 bytes a character to
+ * allocate, fault in and pack: callgrind on a 20 MB Chinese corpus, 1
+ * thread, normalisation and packing 583 M -> 537 M instructions), and the
+ * worker packs that into its scratch - the text's usual step and span
+ * once, a bit per character, the others' pairs apart - and copies it
+ * where the text is kept: about half a byte a character for Chinese and
+ * 0.7 for the English bench text (2.06 compact), so a kept character takes
+ * 2.5 bytes (Chinese) or 1.7 (English) with its code point, where it took
+ * 4.1 and 3.1.  The offsets were 64-bit (20 bytes a character);
  * 32-bit ones (12) and then the compact map took the English 100 MB bench
  * corpus's peak resident memory with --passages from 1.84 to 1.23 to 0.76
  * GB (1 thread; system time 2.0 -> 1.0 s), the 1 GB Chinese one's from 4.2
@@ -150,6 +155,8 @@ typedef struct fp_wk {
     size_t scap, cap_fp;
     uint8_t *narrow; /* a spilled text's code points narrowed */
     size_t narrow_cap;
+    uint64_t *packed; /* a text's map packed (nd_pmap) */
+    size_t packed_cap;
 } fp_wk;
 
 typedef struct fp_work {
@@ -183,6 +190,7 @@ static void fp_wk_release(fp_wk *k) {
     free(k->pos);
     free(k->ctx);
     free(k->narrow);
+    free(k->packed);
     memset(k, 0, sizeof *k);
 }
 
@@ -218,8 +226,8 @@ static size_t cp_bytes(size_t n, unsigned width) { return (n * width + 7) / 8 * 
  * the text is simply not kept (the alignment normalises it again): the
  * spill only saves time. */
 static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, unsigned char width,
-                       const nd_map_off *beg, const nd_map_off *end, const void *cmap, size_t n,
-                       nd_norm_text *t) {
+                       const nd_map_off *beg, const nd_map_off *end, const void *pm, size_t mb,
+                       size_t n, nd_norm_text *t) {
     static const uint8_t pad[8];
     nd_spill *sp = &v->spill[worker];
     fp_wk *wk = &v->wk[worker];
@@ -235,9 +243,8 @@ static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, unsigne
             ND_OK ||
         (cb % 8 && nd_spill_write(sp, pad, 8 - cb % 8, &o) != ND_OK))
         goto fail;
-    if (cmap) {
-        size_t mb = nd_cmap_bytes(n);
-        if (nd_spill_write(sp, cmap, mb, &o) != ND_OK ||
+    if (pm) { /* packed (nd_pmap), mb bytes */
+        if (nd_spill_write(sp, pm, mb, &o) != ND_OK ||
             (mb % 8 && nd_spill_write(sp, pad, 8 - mb % 8, &o) != ND_OK))
             goto fail;
     } else if (nd_spill_write(sp, beg, n * sizeof *beg, &o) != ND_OK ||
@@ -245,7 +252,7 @@ static void spill_text(fp_work *v, unsigned worker, const uint32_t *cps, unsigne
         goto fail;
     }
     *t = (nd_norm_text){
-        .n = n, .width = width, .kept = 2, .file = worker, .off = off, .compact = cmap != NULL};
+        .n = n, .width = width, .kept = 2, .file = worker, .off = off, .compact = pm != NULL};
     return;
 fail:
     atomic_store(&v->spill_failed, 1);
@@ -257,16 +264,15 @@ fail:
  * mallocs took one 4 KiB page at a time, and the normaliser's blocks, freed
  * by the caller, are reused for the next document (util.c, "Arenas"). */
 static nd_status keep_text(nd_arena *a, const uint32_t *cps, unsigned char width,
-                           const nd_map_off *beg, const nd_map_off *end, const void *cmap, size_t n,
-                           nd_norm_text *t) {
-    size_t cb = cp_bytes(n, width), mb = cmap ? nd_cmap_bytes(n) : 2 * n * sizeof *beg;
+                           const nd_map_off *beg, const nd_map_off *end, const void *pm, size_t mb,
+                           size_t n, nd_norm_text *t) {
+    size_t cb = cp_bytes(n, width);
     uint8_t *p = nd_arena_alloc(a, cb + mb);
     if (!p) return ND_ERR_NOMEM;
     cp_store(p, cps, n, width);
     *t = (nd_norm_text){.cps = p, .width = width, .n = n, .kept = 1};
-    if (cmap) {
-        /* the block's layout depends only on n (nd_cmap_at): a copy is one */
-        if (mb) memcpy(p + cb, cmap, mb);
+    if (pm) {
+        if (mb) memcpy(p + cb, pm, mb);
         t->cmap = p + cb;
         t->compact = 1;
     } else {
@@ -341,13 +347,20 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
          * memory while there is room, else in the spill file (which ones
          * does not change the result) */
         const unsigned char width = cp_width(cps, nch);
-        uint64_t need = cp_bytes(nch, width) +
-                        (cmap ? nd_cmap_bytes(nch) : (uint64_t)nch * 2 * sizeof(nd_map_off));
+        size_t mb = nch * 2 * sizeof(nd_map_off);
+        if (cmap) { /* packed (nd_pmap) in the worker's scratch */
+            nd_cmap raw;
+            nd_cmap_at(cmap, nch, &raw);
+            ND_CHECK(ND_GROW(wk->packed, wk->packed_cap, (nd_pmap_max_bytes(nch) + 7) / 8));
+            mb = nd_pmap_pack(&raw, nch, wk->packed);
+        }
+        const void *pm = cmap ? wk->packed : NULL;
+        uint64_t need = cp_bytes(nch, width) + (uint64_t)mb;
         if (atomic_fetch_add(&v->kept, need) + need <= in->keep_bytes) {
-            ND_CHECK(keep_text(&v->out->arenas[worker], cps, width, beg, end, cmap, nch,
+            ND_CHECK(keep_text(&v->out->arenas[worker], cps, width, beg, end, pm, mb, nch,
                                &v->out->texts[d]));
         } else if (nch) {
-            spill_text(v, worker, cps, width, beg, end, cmap, nch, &v->out->texts[d]);
+            spill_text(v, worker, cps, width, beg, end, pm, mb, nch, &v->out->texts[d]);
         }
         text_drop(&cps, &beg, &end, &cmap);
     }
@@ -391,13 +404,18 @@ static void map_spilled(fp_work *v, nd_fingerprint_out *out) {
         nd_norm_text *t = &out->texts[d];
         if (t->kept != 2) continue;
         const nd_text_map *m = &out->maps[t->file];
-        size_t cb = cp_bytes(t->n, t->width);
-        size_t mb = t->compact ? nd_cmap_bytes(t->n) : 2 * t->n * sizeof(nd_map_off);
-        if (!m->base || t->off + cb + mb > m->len) {
+        const size_t cb = cp_bytes(t->n, t->width);
+        /* the packed map's size is in its header (nd_pmap_head bytes) */
+        size_t mb = t->compact ? nd_pmap_head(t->n) : 2 * t->n * sizeof(nd_map_off);
+        if (!m->base || t->off > m->len || cb + mb > m->len - t->off) {
             *t = (nd_norm_text){0};
             continue;
         }
         uint8_t *p = (uint8_t *)m->base + t->off;
+        if (t->compact && (mb = nd_pmap_size(p + cb, t->n)) > m->len - t->off - cb) {
+            *t = (nd_norm_text){0};
+            continue;
+        }
         t->cps = p;
         if (t->compact) {
             t->cmap = p + cb;

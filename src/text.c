@@ -1498,6 +1498,80 @@ int nd_cmap_fill(const nd_map_off *beg, const nd_map_off *end, size_t n, void *b
     return !bad;
 }
 
+/* The offsets of a packed map's arrays for n characters (nd_pmap). */
+typedef struct pmap_layout {
+    size_t groups, base, first, dflt, xpair;
+} pmap_layout;
+
+static pmap_layout pmap_lay(size_t n) {
+    pmap_layout l;
+    l.groups = (n + ND_CMAP_BLOCK - 1) / ND_CMAP_BLOCK;
+    l.base = 8 * l.groups; /* bits at 0 */
+    l.first = l.base + 4 * l.groups;
+    l.dflt = l.first + 4 * (l.groups + 1);
+    l.xpair = l.dflt + 4;
+    return l;
+}
+
+size_t nd_pmap_max_bytes(size_t n) { return pmap_lay(n).xpair + 2 * n; }
+
+size_t nd_pmap_head(size_t n) { return pmap_lay(n).dflt; }
+
+size_t nd_pmap_pack(const nd_cmap *m, size_t n, void *block) {
+    const pmap_layout l = pmap_lay(n);
+    uint8_t *p = block;
+    uint64_t *bits = (uint64_t *)(void *)p;
+    uint32_t *base = (uint32_t *)(void *)(p + l.base), *first = (uint32_t *)(void *)(p + l.first);
+    /* the usual pair: the majority of the steps and spans (Boyer-Moore's
+     * vote; any pair when there is none - only the size depends on it) */
+    uint32_t d = 0;
+    size_t votes = 0;
+    for (size_t i = 1; i < n; i++) {
+        const uint32_t v = (uint32_t)m->adv[i] | (uint32_t)m->len[i] << 8;
+        if (votes == 0) d = v;
+        votes += v == d ? 1 : (size_t)-1;
+    }
+    if (n == 1) d = (uint32_t)m->len[0] << 8;
+    const uint8_t dadv = (uint8_t)(d & 0xFFu), dlen = (uint8_t)(d >> 8);
+    memcpy(p + l.dflt, &d, sizeof d);
+    uint16_t *xp = (uint16_t *)(void *)(p + l.xpair);
+    size_t x = 0;
+    for (size_t g = 0; g < l.groups; g++) {
+        const size_t g0 = g * ND_CMAP_BLOCK, g1 = ND_MIN(g0 + ND_CMAP_BLOCK, n);
+        uint64_t b = m->len[g0] != dlen;
+        first[g] = (uint32_t)x;
+        base[g] = m->base[g];
+        xp[x] = (uint16_t)(m->adv[g0] | m->len[g0] << 8);
+        x += (size_t)b;
+        for (size_t i = g0 + 1; i < g1; i++) {
+            const uint64_t e = (m->adv[i] != dadv) | (m->len[i] != dlen);
+            xp[x] = (uint16_t)(m->adv[i] | m->len[i] << 8);
+            x += (size_t)e;
+            b |= e << (i - g0);
+        }
+        bits[g] = b;
+    }
+    first[l.groups] = (uint32_t)x;
+    return l.xpair + 2 * x;
+}
+
+void nd_pmap_at(const void *block, size_t n, nd_pmap *p) {
+    const pmap_layout l = pmap_lay(n);
+    const uint8_t *b = block;
+    p->bits = (const uint64_t *)block;
+    p->base = (const uint32_t *)(const void *)(b + l.base);
+    p->first = (const uint32_t *)(const void *)(b + l.first);
+    memcpy(&p->dflt, b + l.dflt, sizeof p->dflt);
+    p->xpair = (const uint16_t *)(const void *)(b + l.xpair);
+}
+
+size_t nd_pmap_size(const void *block, size_t n) {
+    const pmap_layout l = pmap_lay(n);
+    uint32_t x;
+    memcpy(&x, (const uint8_t *)block + l.first + 4 * l.groups, sizeof x);
+    return l.xpair + 2 * (size_t)x;
+}
+
 /* Stores (cp, b, e) at index w of the three growable arrays. */
 static nd_status nd_map_put(uint32_t **cps, nd_map_off **beg, nd_map_off **end, size_t *cap,
                             size_t w, uint32_t cp, size_t b, size_t e) {

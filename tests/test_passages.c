@@ -119,6 +119,53 @@ static int has_seed(const nd_fingerprint_out *o, uint32_t a, uint32_t b, uint32_
     return 0;
 }
 
+/* The packed map (text.h, nd_pmap: a text's usual step and span once,
+ * the exceptions apart) gives every character's begin, end, step and span
+ * as the raw map it was packed from, for maps with few exceptions (one
+ * usual pair), many (random pairs) and groups cut short, and its size is
+ * read back from its header; the first character of a group may be an
+ * exception by its span alone. */
+Test(pmap, gives_the_raw_maps_offsets) {
+    for (int round = 0; round < 60; round++) {
+        size_t n = 1 + rnd(round < 10 ? 130 : 900);
+        nd_map_off *beg = malloc(n * sizeof *beg), *end = malloc(n * sizeof *end);
+        size_t at = rnd(1000);
+        unsigned mode = (unsigned)round % 3; /* 0: one usual pair, 1: some, 2: random */
+        for (size_t i = 0; i < n; i++) {
+            unsigned step = 3, span = 3;
+            if (mode == 2 || (mode == 1 && rnd(4) == 0) || (mode == 0 && rnd(40) == 0)) {
+                step = rnd(9);
+                span = 1 + rnd(6);
+            }
+            at += i == 0 ? 0 : step;
+            beg[i] = (nd_map_off)at;
+            end[i] = (nd_map_off)(at + span);
+        }
+        void *raw_block = malloc(nd_cmap_bytes(n));
+        nd_cmap raw;
+        cr_assert(nd_cmap_fill(beg, end, n, raw_block, &raw), "round %d", round);
+        uint64_t *block = malloc((nd_pmap_max_bytes(n) + 7) / 8 * 8);
+        size_t bytes = nd_pmap_pack(&raw, n, block);
+        cr_assert_leq(bytes, nd_pmap_max_bytes(n));
+        cr_assert_eq(nd_pmap_size(block, n), bytes, "round %d", round);
+        nd_pmap p;
+        nd_pmap_at(block, n, &p);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(nd_pmap_beg(&p, i), beg[i], "round %d char %zu", round, i);
+            cr_assert_eq(nd_pmap_end(&p, i), end[i], "round %d char %zu", round, i);
+            cr_assert_eq(nd_pmap_len(&p, i), end[i] - beg[i], "round %d char %zu", round, i);
+            cr_assert_eq(nd_pmap_adv(&p, i), i ? beg[i] - beg[i - 1] : 0, "round %d char %zu",
+                         round, i);
+        }
+        if (mode == 0 && n >= 64) /* few exceptions: well under the raw map's 2 a character */
+            cr_assert_lt(bytes, n, "round %d: %zu bytes for %zu characters", round, bytes, n);
+        free(block);
+        free(raw_block);
+        free(beg);
+        free(end);
+    }
+}
+
 /* The compact map (text.h, nd_cmap) gives every character's begin and end
  * offsets as the arrays it was made from, across blocks of 64, for random
  * steps and spans below 255 (expansions: steps of 0); a step or a span of
