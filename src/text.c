@@ -1517,30 +1517,62 @@ size_t nd_pmap_max_bytes(size_t n) { return pmap_lay(n).xpair + 2 * n; }
 
 size_t nd_pmap_head(size_t n) { return pmap_lay(n).dflt; }
 
+#if ND_FA_BLOCKS
+/* The exceptions of a whole group of 64 characters - a step other than
+ * da or a span other than dl - as bits, 32 characters a compare. */
+__attribute__((target("avx2"))) static uint64_t
+pmap_bits64_avx2(const uint8_t *adv, const uint8_t *len, uint8_t da, uint8_t dl) {
+    const __m256i va = _mm256_set1_epi8((char)da), vl = _mm256_set1_epi8((char)dl);
+    uint64_t r = 0;
+    for (unsigned h = 0; h < 2; h++) {
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(adv + 32 * h));
+        const __m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(len + 32 * h));
+        const __m256i same = _mm256_and_si256(_mm256_cmpeq_epi8(a, va), _mm256_cmpeq_epi8(l, vl));
+        r |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(same) << (32 * h);
+    }
+    return r;
+}
+#endif
+
 size_t nd_pmap_pack(const nd_cmap *m, size_t n, void *block) {
     const pmap_layout l = pmap_lay(n);
     uint8_t *p = block;
     uint64_t *bits = (uint64_t *)(void *)p;
     uint32_t *base = (uint32_t *)(void *)(p + l.base), *first = (uint32_t *)(void *)(p + l.first);
-    /* the usual pair: the majority of the steps and spans (Boyer-Moore's
-     * vote; any pair when there is none - only the size depends on it) */
-    uint32_t d = 0;
+    /* the usual pair: the majority of the steps and spans of every fourth
+     * character (Boyer-Moore's vote; any pair when there is none - only the
+     * size depends on it) */
+    uint32_t d = n ? (uint32_t)m->len[0] << 8 : 0;
     size_t votes = 0;
-    for (size_t i = 1; i < n; i++) {
+    for (size_t i = 1; i < n; i += 4) {
         const uint32_t v = (uint32_t)m->adv[i] | (uint32_t)m->len[i] << 8;
         if (votes == 0) d = v;
         votes += v == d ? 1 : (size_t)-1;
     }
-    if (n == 1) d = (uint32_t)m->len[0] << 8;
     const uint8_t dadv = (uint8_t)(d & 0xFFu), dlen = (uint8_t)(d >> 8);
     memcpy(p + l.dflt, &d, sizeof d);
     uint16_t *xp = (uint16_t *)(void *)(p + l.xpair);
     size_t x = 0;
+#if ND_FA_BLOCKS
+    const int avx2 = __builtin_cpu_supports("avx2");
+#endif
     for (size_t g = 0; g < l.groups; g++) {
         const size_t g0 = g * ND_CMAP_BLOCK, g1 = ND_MIN(g0 + ND_CMAP_BLOCK, n);
-        uint64_t b = m->len[g0] != dlen;
         first[g] = (uint32_t)x;
         base[g] = m->base[g];
+#if ND_FA_BLOCKS
+        if (avx2 && g1 - g0 == 64) { /* the first character by its span alone */
+            uint64_t b = pmap_bits64_avx2(m->adv + g0, m->len + g0, dadv, dlen) & ~UINT64_C(1);
+            b |= m->len[g0] != dlen;
+            bits[g] = b;
+            for (; b; b &= b - 1) {
+                const size_t i = g0 + (size_t)__builtin_ctzll(b);
+                xp[x++] = (uint16_t)(m->adv[i] | m->len[i] << 8);
+            }
+            continue;
+        }
+#endif
+        uint64_t b = m->len[g0] != dlen;
         xp[x] = (uint16_t)(m->adv[g0] | m->len[g0] << 8);
         x += (size_t)b;
         for (size_t i = g0 + 1; i < g1; i++) {
@@ -1561,7 +1593,7 @@ void nd_pmap_at(const void *block, size_t n, nd_pmap *p) {
     p->bits = (const uint64_t *)block;
     p->base = (const uint32_t *)(const void *)(b + l.base);
     p->first = (const uint32_t *)(const void *)(b + l.first);
-    memcpy(&p->dflt, b + l.dflt, sizeof p->dflt);
+    p->dflt = (const uint32_t *)(const void *)(b + l.dflt);
     p->xpair = (const uint16_t *)(const void *)(b + l.xpair);
 }
 

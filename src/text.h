@@ -196,7 +196,7 @@ static inline size_t nd_cmap_end(const nd_cmap *m, size_t i) {
 typedef struct nd_pmap {
     const uint64_t *bits;
     const uint32_t *base, *first;
-    uint32_t dflt;
+    const uint32_t *dflt; /* (read where used: a pointer costs no cache miss) */
     const uint16_t *xpair;
 } nd_pmap;
 
@@ -228,7 +228,7 @@ static inline size_t nd_pmap_beg(const nd_pmap *p, size_t i) {
      * them and only its span counts) */
     const uint64_t in = p->bits[g] & ((UINT64_C(1) << j) - 1) << 1;
     const size_t nx = (size_t)__builtin_popcountll(in);
-    size_t b = p->base[g] + (j - nx) * (p->dflt & 0xFFu);
+    size_t b = p->base[g] + (j - nx) * (*p->dflt & 0xFFu);
     const size_t x = p->first[g] + (p->bits[g] & 1u);
     for (size_t k = 0; k < nx; k++) b += p->xpair[x + k] & 0xFFu;
     return b;
@@ -238,13 +238,13 @@ static inline size_t nd_pmap_beg(const nd_pmap *p, size_t i) {
 static inline size_t nd_pmap_adv(const nd_pmap *p, size_t i) {
     size_t x;
     if (i % ND_CMAP_BLOCK == 0) return i ? p->base[i / ND_CMAP_BLOCK] - nd_pmap_beg(p, i - 1) : 0;
-    return (nd_pmap_exc(p, i, &x) ? p->xpair[x] : p->dflt) & 0xFFu;
+    return (nd_pmap_exc(p, i, &x) ? p->xpair[x] : *p->dflt) & 0xFFu;
 }
 
 /* The bytes character i spans. */
 static inline size_t nd_pmap_len(const nd_pmap *p, size_t i) {
     size_t x;
-    return (size_t)((nd_pmap_exc(p, i, &x) ? (uint32_t)p->xpair[x] : p->dflt) >> 8);
+    return (size_t)((nd_pmap_exc(p, i, &x) ? (uint32_t)p->xpair[x] : *p->dflt) >> 8);
 }
 
 static inline size_t nd_pmap_end(const nd_pmap *p, size_t i) {
