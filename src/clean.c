@@ -44,6 +44,14 @@
  * scanner's diag callback - so the cleaned tree never holds a mix of old and
  * new bytes.  A removal whose kept paragraph no longer reads back is dropped
  * too, so no text loses its last copy.
+ *
+ * Rows.  The plan and the writer read paragraphs by run id through
+ * nd_report_row, never the report's tables: the clusters' members (to
+ * choose and log), and every paragraph of a document checked when it is
+ * read again (its ids from the per-document counts, d_paragraphs).  So a
+ * sparse report (report.h; neardup-mpi's rank 0), which holds the
+ * members' rows only, cleans as a full one: it reads the others back from
+ * its rows file, in id order, a block at a time.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -78,6 +86,8 @@ struct nd_clean_plan {
     nd_removal_info *rm;
     size_t nrm;
     uint64_t *doc_removed; /* per document: removed bytes */
+    uint64_t *doc_first;   /* per document + 1: its first paragraph (run
+                              id; the last entry the run's paragraphs) */
     char *fail_path;       /* the path named by the last failure */
     nd_clean_failure last; /* the last failure (nd_clean_error_kind ...) */
     atomic_int cancel;     /* set by nd_clean_cancel (a signal handler) */
@@ -132,6 +142,7 @@ void nd_clean_plan_free(nd_clean_plan *p) {
     if (!p) return;
     free(p->rm);
     free(p->doc_removed);
+    free(p->doc_first);
     free(p->fail_path);
     free(p);
 }
@@ -167,16 +178,16 @@ static int is_record(const nd_report *r, const nd_doc *d) {
     return d->cont && r->docs.conts[d->cont - 1].kind == ND_CONT_JSONL;
 }
 
-/* Is paragraph x preferred over y as the one to keep? */
-static int better(const nd_report *r, nd_keep keep, uint32_t x, uint32_t y) {
-    if (keep == ND_KEEP_LONGEST && r->chars[x] != r->chars[y]) return r->chars[x] > r->chars[y];
-    uint32_t dx = r->pt.doc[x], dy = r->pt.doc[y];
-    if (dx != dy) {
-        int c = strcmp(order_path(r, dx), order_path(r, dy));
+/* Is the paragraph of row x preferred over that of row y as the one to
+ * keep? */
+static int better(const nd_report *r, nd_keep keep, const nd_row *x, const nd_row *y) {
+    if (keep == ND_KEEP_LONGEST && x->chars != y->chars) return x->chars > y->chars;
+    if (x->doc != y->doc) {
+        int c = strcmp(order_path(r, x->doc), order_path(r, y->doc));
         if (c) return c < 0;
-        return dx < dy;
+        return x->doc < y->doc;
     }
-    return r->pt.off[x] < r->pt.off[y];
+    return x->off < y->off;
 }
 
 /* Length of a white-space character at p[0..n-1] as split.c defines blank
@@ -225,10 +236,9 @@ static int after_blank(const uint8_t *d, size_t off) {
     return is_blank(d, s, e);
 }
 
-/* The span of paragraph para in its document's bytes d[0..n-1]. */
-static void span_of(const nd_report *r, const uint8_t *d, size_t n, uint32_t para, uint64_t *off,
-                    uint64_t *len) {
-    size_t s = (size_t)r->pt.off[para], e = s + r->pt.len[para];
+/* The span of the paragraph of row in its document's bytes d[0..n-1]. */
+static void span_of(const uint8_t *d, size_t n, const nd_row *row, uint64_t *off, uint64_t *len) {
+    size_t s = (size_t)row->off, e = s + row->len;
     int starts_line = s == 0 || d[s - 1] == '\n' || d[s - 1] == '\r';
     if (e < n && (d[e] == '\n' || d[e] == '\r')) {
         e = past_terminator(d, n, e);
@@ -251,36 +261,35 @@ static int removal_cmp(const void *x, const void *y) {
     return 0;
 }
 
-/* Records a removal; its span and similarity are filled in by
- * finish_removals, document by document. */
-static nd_status add_removal(nd_clean_plan *p, size_t *cap, uint32_t para, uint32_t kept) {
-    const nd_report *r = p->r;
+/* Records the removal of paragraph para (its row: row) for kept; its span
+ * and similarity are filled in by finish_removals, document by document. */
+static nd_status add_removal(nd_clean_plan *p, size_t *cap, uint32_t para, const nd_row *row,
+                             uint32_t kept) {
     nd_removal_info *ri;
     ND_TRY(ND_GROW(p->rm, *cap, p->nrm + 1));
     ri = &p->rm[p->nrm];
     memset(ri, 0, sizeof *ri);
     ri->paragraph = para;
     ri->kept = kept;
-    ri->doc = r->pt.doc[para];
-    ri->line = r->pt.line[para];
-    ri->offset = r->pt.off[para];
+    ri->doc = row->doc;
+    ri->line = row->line;
+    ri->offset = row->off;
     p->nrm++;
     return ND_OK;
 }
 
-/* The first paragraph of document doc (paragraphs are ordered by document). */
-static size_t first_para(const nd_report *r, size_t doc) {
-    return nd_lower_u32(r->pt.doc, 0, r->pt.n, doc);
-}
-
 /* Reads document doc whole with rd and checks every paragraph against its
- * hash; ND_ERR_CHANGED (the document reported, once) if it is not what was
- * scanned. */
-static nd_status load_doc(const nd_report *r, nd_reader *rd, size_t doc, const uint8_t **out) {
+ * hash (rows read through nd_report_row: a sparse report's from its rows
+ * file, in id order); ND_ERR_CHANGED (the document reported, once) if it is
+ * not what was scanned. */
+static nd_status load_doc(const nd_clean_plan *p, nd_reader *rd, size_t doc, const uint8_t **out) {
+    const nd_report *r = p->r;
     nd_status st = nd_reader_whole(rd, doc, out);
     if (st == ND_OK && !r->docs.docs[doc].data) {
-        for (size_t q = first_para(r, doc); q < r->pt.n && r->pt.doc[q] == doc; q++) {
-            if ((uint32_t)XXH3_64bits(*out + r->pt.off[q], r->pt.len[q]) != r->phash[q]) {
+        for (uint64_t q = p->doc_first[doc]; q < p->doc_first[doc + 1]; q++) {
+            nd_row row;
+            ND_TRY(nd_report_row(r, (size_t)q, &row));
+            if ((uint32_t)XXH3_64bits(*out + row.off, row.len) != row.phash) {
                 st = ND_ERR_CHANGED;
                 break;
             }
@@ -304,7 +313,7 @@ static nd_status finish_removals(nd_clean_plan *p, nd_sketcher *sk) {
         size_t doc = p->rm[i].doc, j = i;
         const uint8_t *d = NULL;
         while (j < p->nrm && p->rm[j].doc == doc) j++;
-        st = load_doc(r, &rd, doc, &d);
+        st = load_doc(p, &rd, doc, &d);
         if (st == ND_ERR_CHANGED) {
             st = ND_OK;
             i = j;
@@ -314,9 +323,11 @@ static nd_status finish_removals(nd_clean_plan *p, nd_sketcher *sk) {
         for (; i < j; i++) {
             nd_removal_info ri = p->rm[i];
             const uint8_t *kt = NULL;
-            uint32_t kept = ri.kept;
             const nd_doc *dd = &r->docs.docs[doc];
-            span_of(r, d, dd->size, ri.paragraph, &ri.offset, &ri.length);
+            nd_row prow, krow;
+            ND_CHECK(nd_report_row(r, ri.paragraph, &prow));
+            ND_CHECK(nd_report_row(r, ri.kept, &krow));
+            span_of(d, dd->size, &prow, &ri.offset, &ri.length);
             /* spans are found in the text read; a decoded document's are
              * given (and cut) in its original bytes, a record's in its
              * decoded field text (the record is written anew) */
@@ -325,16 +336,15 @@ static nd_status finish_removals(nd_clean_plan *p, nd_sketcher *sk) {
                 ri.offset = nd_doc_orig_off(dd, s0);
                 ri.length = nd_doc_orig_off(dd, e0) - ri.offset;
             }
-            st = nd_report_fetch(r, &rk, kept, 0, &kt);
+            st = nd_report_fetch_row(r, &rk, &krow, 0, &kt);
             if (st == ND_ERR_CHANGED) {
-                nd_report_late_change(r, r->pt.doc[kept]);
+                nd_report_late_change(r, krow.doc);
                 st = ND_OK;
                 continue;
             }
             ND_CHECK(st);
-            ND_CHECK(nd_sketcher_jaccard(sk, (const char *)d + r->pt.off[ri.paragraph],
-                                         r->pt.len[ri.paragraph], (const char *)kt, r->pt.len[kept],
-                                         &ri.similarity));
+            ND_CHECK(nd_sketcher_jaccard(sk, (const char *)d + prow.off, prow.len, (const char *)kt,
+                                         krow.len, &ri.similarity));
             p->rm[n++] = ri;
         }
     }
@@ -349,7 +359,8 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co, nd_c
     nd_status st = ND_OK;
     nd_clean_plan *p = NULL;
     nd_sketcher *sk = NULL;
-    size_t cap = 0;
+    nd_row *mr = NULL; /* the rows of a cluster's members */
+    size_t cap = 0, mcap = 0;
 
     if (!r || !out) return ND_ERR_INVALID;
     if (co && ((unsigned)co->keep > ND_KEEP_LONGEST || (unsigned)co->scope > ND_SCOPE_WITHIN))
@@ -363,35 +374,46 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co, nd_c
     else
         nd_clean_options_default(&p->opt);
     p->doc_removed = nd_calloc(r->docs.n ? r->docs.n : 1, sizeof *p->doc_removed);
-    if (!p->doc_removed) {
+    p->doc_first = nd_mallocn(r->docs.n + 1, sizeof *p->doc_first);
+    if (!p->doc_removed || !p->doc_first) {
         st = ND_ERR_NOMEM;
+        goto out;
+    }
+    /* paragraphs are ordered by document: the counts place each one's */
+    p->doc_first[0] = 0;
+    for (size_t d = 0; d < r->docs.n; d++)
+        p->doc_first[d + 1] = p->doc_first[d] + r->d_paragraphs[d];
+    if (p->doc_first[r->docs.n] != nd_report_paragraph_count(r)) {
+        st = ND_ERR_INTERNAL;
         goto out;
     }
     ND_CHECK(nd_sketcher_new(&r->opt, &sk));
     for (size_t c = 0; c < r->ncl; c++) {
         const uint32_t *m = r->cl_members + r->cl_start[c];
         size_t n = r->cl_start[c + 1] - r->cl_start[c];
+        ND_CHECK(ND_GROW(mr, mcap, n));
+        for (size_t i = 0; i < n; i++) ND_CHECK(nd_report_row(r, m[i], &mr[i]));
         if (p->opt.scope == ND_SCOPE_WITHIN) {
             /* members ascend by paragraph index, hence by document */
             for (size_t g = 0; g < n;) {
                 size_t h = g + 1, best = g;
-                while (h < n && r->pt.doc[m[h]] == r->pt.doc[m[g]]) {
-                    if (better(r, p->opt.keep, m[h], m[best])) best = h;
+                while (h < n && mr[h].doc == mr[g].doc) {
+                    if (better(r, p->opt.keep, &mr[h], &mr[best])) best = h;
                     h++;
                 }
                 for (size_t i = g; i < h; i++)
-                    if (i != best) ND_CHECK(add_removal(p, &cap, m[i], m[best]));
+                    if (i != best) ND_CHECK(add_removal(p, &cap, m[i], &mr[i], m[best]));
                 g = h;
             }
             continue;
         }
         size_t best = 0;
         for (size_t i = 1; i < n; i++)
-            if (better(r, p->opt.keep, m[i], m[best])) best = i;
+            if (better(r, p->opt.keep, &mr[i], &mr[best])) best = i;
         for (size_t i = 0; i < n; i++) {
             if (i == best) continue;
-            if (p->opt.scope == ND_SCOPE_CROSS && r->pt.doc[m[i]] == r->pt.doc[m[best]]) continue;
-            ND_CHECK(add_removal(p, &cap, m[i], m[best]));
+            if (p->opt.scope == ND_SCOPE_CROSS && mr[i].doc == mr[best].doc) continue;
+            ND_CHECK(add_removal(p, &cap, m[i], &mr[i], m[best]));
         }
     }
     if (p->nrm) qsort(p->rm, p->nrm, sizeof *p->rm, removal_cmp);
@@ -400,6 +422,7 @@ nd_status nd_clean_plan_new(const nd_report *r, const nd_clean_options *co, nd_c
     *out = p;
     p = NULL;
 out:
+    free(mr);
     nd_sketcher_free(sk);
     nd_clean_plan_free(p);
     return st;
@@ -518,11 +541,14 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         const nd_removal_info *ri = &p->rm[i];
         const nd_report *r = p->r;
         const nd_doc *d = &r->docs.docs[ri->doc];
-        const nd_doc *kd = &r->docs.docs[r->pt.doc[ri->kept]];
         const uint8_t *bytes = NULL;
+        nd_row prow, krow;
         /* the span is read again; a document left out, or one whose
          * paragraph no longer reads back, has no records */
         if (left_out(r, ri->doc)) continue;
+        ND_CHECK(nd_report_row(r, ri->paragraph, &prow));
+        ND_CHECK(nd_report_row(r, ri->kept, &krow));
+        const nd_doc *kd = &r->docs.docs[krow.doc];
         if (is_record(r, d)) /* a record: its decoded text, from the private spool */
             st = nd_reader_get(&rd, ri->doc, ri->offset, (size_t)ri->length, 0, &bytes);
         else if (d->map.n) /* decoded: the original bytes, from the private spool */
@@ -530,7 +556,7 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         else
             st = nd_reader_get(&rd, ri->doc, ri->offset, (size_t)ri->length, 0, &bytes);
         if (st == ND_OK && !d->data && !d->map.n &&
-            (uint32_t)XXH3_64bits(bytes, r->pt.len[ri->paragraph]) != r->phash[ri->paragraph])
+            (uint32_t)XXH3_64bits(bytes, prow.len) != prow.phash)
             st = ND_ERR_CHANGED;
         if (st == ND_ERR_CHANGED || st == ND_ERR_INVALID) {
             nd_report_late_change(r, ri->doc);
@@ -555,10 +581,9 @@ nd_status nd_clean_write_log(const nd_clean_plan *p, nd_write_fn fn, void *user)
         }
         ND_CHECK(put_where(s, r, kd, "kept_"));
         ND_CHECK(nd_sink_puts(s, ",\"kept_line\":"));
-        ND_CHECK(nd_sink_u64(s, r->pt.line[ri->kept]));
+        ND_CHECK(nd_sink_u64(s, krow.line));
         ND_CHECK(nd_sink_puts(s, ",\"kept_offset\":"));
-        ND_CHECK(nd_sink_u64(s, is_record(r, kd) ? r->pt.off[ri->kept]
-                                                 : nd_doc_orig_off(kd, r->pt.off[ri->kept])));
+        ND_CHECK(nd_sink_u64(s, is_record(r, kd) ? krow.off : nd_doc_orig_off(kd, krow.off)));
         ND_CHECK(nd_sink_puts(s, ",\"similarity\":"));
         ND_CHECK(nd_sink_fixed(s, nd_unit_units(ri->similarity, 4), 4));
         ND_CHECK(nd_sink_puts(s, "}\n"));
@@ -838,7 +863,7 @@ static nd_status fill_doc(void *ctx, nd_fd_out *fo, int *err) {
     if (d->map.n)
         ND_TRY(nd_reader_orig_whole(c->rd, c->doc, &data, &len));
     else
-        ND_TRY(load_doc(r, c->rd, c->doc, &data));
+        ND_TRY(load_doc(c->p, c->rd, c->doc, &data));
     nd_status st = ND_OK;
     if (c->p->doc_removed[c->doc] == 0) {
         if (len && nd_fd_write(fo, data, len) != 0) st = ND_ERR_IO;
@@ -1005,7 +1030,7 @@ static nd_status archive_put(void *ctx, const nd_archive_member *m, nd_archive_w
     if (d->map.n)
         ND_TRY(nd_reader_orig_whole(c->rd, doc, &data, &len));
     else
-        ND_TRY(load_doc(c->p->r, c->rd, doc, &data));
+        ND_TRY(load_doc(c->p, c->rd, doc, &data));
     return write_cleaned(c->p, (uint32_t)doc, data, c->first[doc], archive_put_fn, w);
 }
 

@@ -764,10 +764,9 @@ nd_status nd_report_passage_span(const nd_report *r, size_t i, size_t j, uint64_
     return ND_OK;
 }
 
-/* The bytes of the paragraph of row, checked against its hash (what
- * nd_report_fetch does for a row of the table). */
-static nd_status fetch_row(const nd_report *r, nd_reader *rd, const nd_row *row, size_t ahead,
-                           const uint8_t **out) {
+/* What nd_report_fetch does for a row of the table, for any row. */
+nd_status nd_report_fetch_row(const nd_report *r, nd_reader *rd, const nd_row *row, size_t ahead,
+                              const uint8_t **out) {
     uint32_t d = row->doc;
     size_t len = row->len;
     nd_status st = nd_reader_get(rd, d, row->off, len, ahead, out);
@@ -781,7 +780,7 @@ nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ah
                           const uint8_t **out) {
     nd_row row = {
         .off = r->pt.off[p], .doc = r->pt.doc[p], .len = r->pt.len[p], .phash = r->phash[p]};
-    return fetch_row(r, rd, &row, ahead, out);
+    return nd_report_fetch_row(r, rd, &row, ahead, out);
 }
 
 /* Row i of a sparse report's rows file, read a block at a time into the
@@ -970,6 +969,12 @@ static nd_status para_row_checked(const nd_report *r, size_t i, nd_row *row, siz
     return st;
 }
 
+nd_status nd_report_row(const nd_report *r, size_t i, nd_row *row) {
+    size_t k;
+    if (!r || !row) return ND_ERR_INVALID;
+    return para_row_checked(r, i, row, &k);
+}
+
 nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out) {
     if (!r || !out) return ND_ERR_INVALID;
     nd_row row;
@@ -1029,7 +1034,7 @@ nd_status nd_report_paragraph_text(const nd_report *r, size_t i, const char **te
     const uint8_t *bytes = NULL;
     const char *kept = NULL;
     pthread_mutex_lock(&w->text_lock);
-    nd_status st = fetch_row(r, &w->text_rd, &row, 0, &bytes);
+    nd_status st = nd_report_fetch_row(r, &w->text_rd, &row, 0, &bytes);
     if (st == ND_OK && !(kept = keep_text(w, bytes, row.len))) st = ND_ERR_NOMEM;
     pthread_mutex_unlock(&w->text_lock);
     if (st == ND_ERR_CHANGED) {

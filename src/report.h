@@ -200,6 +200,20 @@ void nd_report_set_timings(nd_report *r, const nd_timings *tm);
 nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ahead,
                           const uint8_t **out);
 
+/* Paragraph i of the run (a run id, as the clusters' members are): its row
+ * (all but its state) - from the tables, or, for a paragraph a sparse
+ * report does not hold, from its rows file, a block of ND_ROW_BLOCK rows
+ * at a time (so that a caller walking consecutive ids reads the file in
+ * blocks).
+ * ND_ERR_INVALID past the run's paragraphs; ND_ERR_IO (recorded as the
+ * report's, nd_report_sys_errno).  Any thread. */
+nd_status nd_report_row(const nd_report *r, size_t i, nd_row *row);
+
+/* nd_report_fetch for a row (nd_report_row): the paragraph's bytes, read
+ * with rd and checked against row->phash. */
+nd_status nd_report_fetch_row(const nd_report *r, nd_reader *rd, const nd_row *row, size_t ahead,
+                              const uint8_t **out);
+
 /* For the html writer's pair views (write_html.c): document doc's text as
  * read (decoded UTF-8 for a decoded document), its first min(size, max)
  * bytes, copied into *buf (grown as ND_GROW, *cap its size; the caller
