@@ -54,7 +54,6 @@ int main(int argc, char **argv) {
         rc = cli_scan_main(argc - 1, argv + 1, &h);
     } else if (argc >= 2 && strcmp(argv[1], "clean") == 0) {
         struct cli_scan_hooks h = {.run = nd_mpi_scan_run, .user = &c, .writer = c.rank == 0};
-        c.dense = 1; /* clean reads every paragraph's row */
         rc = cli_clean_main(argc - 1, argv + 1, &h);
     } else if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         if (c.rank == 0) printf("neardup-mpi %s\n", nd_version());

@@ -1808,10 +1808,10 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
         st = ND_ERR_INVALID;
         goto out;
     }
-    /* rank 0 holds every row (clean reads them all; passages, as not yet
-     * shared, too), else a sparse report: the rows in a file, only the
-     * clusters' in memory */
-    int sparse = !c->dense && !in->opt->passages;
+    /* a sparse report on rank 0 - the rows in a file, only the clusters'
+     * members' in memory (clean reads the others back from the file) -
+     * unless the passage stage, not yet shared, runs: it reads every row */
+    int sparse = !in->opt->passages;
     if (c->rank == 0) st = alloc_docs(out, docs->n);
     if (c->rank == 0 && st == ND_OK && !sparse)
         st = alloc_rows(out, (size_t)total, in->opt->max_paragraph_bytes);

@@ -46,8 +46,6 @@ typedef struct nd_mpi_ctx {
     int entered;     /* nd_mpi_scan_run was called (the ready vote is cast) */
     int peer_failed; /* another rank could not start the run */
     int in_front;    /* the driver reached the front (mpi_front) */
-    int dense;       /* rank 0 holds every paragraph's row (clean plans
-                        from them all); else a sparse report */
     nd_mpi_stats st;
 } nd_mpi_ctx;
 

@@ -21,7 +21,8 @@ set -u
 . "$(dirname "$0")/../case_args.sh"
 
 CASES=(seeds seeds-threads1 seeds-options seeds-passages corpus-zh corpus-en
-       containers empty-ranks cross-rank clean errors rank0-memory huge-file cut-file)
+       containers empty-ranks cross-rank clean clean-cross-rank errors rank0-memory
+       clean-memory huge-file cut-file)
 case_start "${CASES[@]}"
 
 MPI_BIN=${ND_MPI_BIN:-}
@@ -96,6 +97,42 @@ clean_same() {
   else
     echo "ok   n=$n clean $* ($(tail -n 1 "$TMP/ref.out"))"
   fi
+}
+
+# chain DIR: eight files of about the same size, each with one version of
+# a paragraph, the last one shifted by five words, among paragraphs found
+# nowhere else: one cluster of 8 whose members live on every rank (two
+# files a rank with 4 ranks).
+chain() {
+  mkdir -p "$1"
+  for k in 0 1 2 3 4 5 6 7; do
+    awk -v k="$k" 'function w(i,  s) { s = ""; do { s = s sprintf("%c", 97 + i % 26); i = int(i / 26) } while (i > 0); return "w" s }
+      function para(b, m,  j, t) { t = ""; for (j = 0; j < m; j++) t = t w(b + j) " "; print t; print "" }
+      BEGIN { for (p = 0; p < 12; p++) para(100000 + k * 1000 + p * 50, 40)
+              para(5 * k, 100)
+              for (p = 0; p < 12; p++) para(200000 + k * 1000 + p * 50, 40) }' > "$1/doc$k.txt"
+  done
+}
+
+# rank_peaks N ARGS...: runs `mpirun -n N neardup-mpi ARGS` with each rank
+# under a python3 parent that prints the rank's peak resident set (its
+# child's ru_maxrss, KiB) on stderr as "peak rank R KIB"; the lines go to
+# $TMP/peaks.  Skips the case without python3.
+rank_peaks() {
+  local n=$1; shift
+  if ! command -v python3 > /dev/null 2>&1; then
+    echo "SKIP [$CASE]: python3 not found (each rank's peak memory)"
+    exit 77
+  fi
+  timeout "$LIMIT" "${MPIRUN[@]}" -n "$n" python3 -c '
+import os, resource, subprocess, sys
+rc = subprocess.call(sys.argv[1:])
+sys.stderr.write("\npeak rank %s %d\n" % (os.environ.get("OMPI_COMM_WORLD_RANK", "?"),
+                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(rc)' "$MPI_BIN" "$@" > /dev/null 2> "$TMP/peaks.err"
+  local rc=$?
+  [ "$rc" -eq 0 ] || fail "rank_peaks n=$n $*: exit $rc"
+  grep -o 'peak rank [0-9]* [0-9]*' "$TMP/peaks.err" > "$TMP/peaks"
 }
 
 gen() { # gen DIR ARGS...: a generated corpus, or the case is skipped
@@ -183,14 +220,7 @@ case $CASE in
     # ranks), among paragraphs found nowhere else.  Neighbours are verified
     # pairs across ranks; far members were no candidates with the
     # representative, so their similarities are computed by another rank.
-    mkdir -p "$TMP/chain"
-    for k in 0 1 2 3 4 5 6 7; do
-      awk -v k="$k" 'function w(i,  s) { s = ""; do { s = s sprintf("%c", 97 + i % 26); i = int(i / 26) } while (i > 0); return "w" s }
-        function para(b, m,  j, t) { t = ""; for (j = 0; j < m; j++) t = t w(b + j) " "; print t; print "" }
-        BEGIN { for (p = 0; p < 12; p++) para(100000 + k * 1000 + p * 50, 40)
-                para(5 * k, 100)
-                for (p = 0; p < 12; p++) para(200000 + k * 1000 + p * 50, 40) }' > "$TMP/chain/doc$k.txt"
-    done
+    chain "$TMP/chain"
     for n in 2 3 4; do every_format "$n" "$TMP/chain"; done
     same 4 --threshold 0.7 -f json "$TMP/chain"
     # the case is what it says: one cluster of 8, forest edges merged up to
@@ -214,6 +244,26 @@ case $CASE in
     for n in 2 4; do
       clean_same "$n" "$TMP/cc/a.txt.gz" "$TMP/cc/b.txt"
       clean_same "$n" --jsonl text "$TMP/cc/r.jsonl" "$TMP/cc/b.txt"
+    done
+    ;;
+  clean-cross-rank) # clean from rank 0's sparse report: the kept member
+    # and the removed ones of one cluster on different ranks, every
+    # document's other paragraphs' rows read back from rank 0's rows file
+    # when the document is checked and written (cut-file cleans a document
+    # whose pieces several ranks split)
+    chain "$TMP/chain"
+    for n in 2 3 4; do clean_same "$n" "$TMP/chain"; done
+    clean_same 4 --keep longest "$TMP/chain"
+    clean_same 3 --scope cross --threshold 0.7 "$TMP/chain"
+    "$BIN" clean --out "$TMP/cref" --log "$TMP/cref.log" --force "$TMP/chain" > /dev/null 2>&1
+    [ "$(wc -l < "$TMP/cref.log")" -eq 7 ] || fail "chain: want 7 removals in the log"
+    mkdir -p "$TMP/rep"
+    # files that repeat their own paragraphs and each other's
+    for k in 0 1 0; do cat "$TMP/chain/doc$k.txt"; done > "$TMP/rep/a.txt"
+    for k in 1 2 1 3; do cat "$TMP/chain/doc$k.txt"; done > "$TMP/rep/b.txt"
+    for n in 2 4; do
+      clean_same "$n" "$TMP/rep"
+      clean_same "$n" --scope within --keep longest "$TMP/rep"
     done
     ;;
   errors) # no rank may be left waiting: each run ends, with neardup's status
@@ -255,6 +305,18 @@ case $CASE in
     awk '/stats per rank/ { on = 1; next } on && $1 ~ /^[0-3]$/ { if ($1 == 0) r0 = $NF; else if ($NF > most) most = $NF; ranks++ }
          END { exit !(ranks == 4 && r0 <= most + 2.0) }' "$TMP/st" \
       || { fail "--memory 4M: rank 0's peak passes the other ranks' by more than 2 MB"; grep -A5 "per rank" "$TMP/st" | sed 's/^/    /'; }
+    ;;
+  clean-memory) # clean plans and writes from rank 0's sparse report (the
+    # rows of the clusters' members; every other row read back from its
+    # rows file): rank 0's peak stays with the other ranks' (it held 54
+    # bytes a paragraph of the run more before: +6 MB here)
+    gen "$TMP/en" --seed 42 --size-mb 16 --lang en --layout lines
+    clean_same 4 --memory 4M "$TMP/en"
+    rank_peaks 4 clean --memory 4M --threads 1 --out "$TMP/cm" --log "$TMP/cm.log" "$TMP/en"
+    awk '{ if ($3 == 0) r0 = $4; else if ($4 > most) most = $4; ranks++ }
+         END { exit !(ranks == 4 && r0 <= most + 2048) }' "$TMP/peaks" \
+      || { fail "clean --memory 4M: rank 0's peak passes the other ranks' by more than 2 MB"; sed 's/^/    /' "$TMP/peaks"; }
+    cmp -s "$TMP/cref.log" "$TMP/cm.log" || fail "clean --memory 4M: log differs"
     ;;
   huge-file) # one large file cut across the ranks at paragraph boundaries
     # (its bytes shared out like many files'): hard-wrapped English (blank
@@ -310,6 +372,10 @@ case $CASE in
     done
     every_format 4 --max-paragraph-bytes 400 "$TMP/f/cut.txt"
     same 4 -f jsonl --split line "$TMP/f/cut.txt"
+    # clean of the cut file: its rows come from every rank; rank 0 checks
+    # and writes it from its rows file
+    clean_same 3 "$TMP/f/cut.txt"
+    clean_same 2 --scope within --keep longest "$TMP/f/cut.txt"
     # the case is what it says: the file is in blank mode, its pieces are
     # split by all four ranks, and each reads little more than its quarter
     # (the decision's prefix of at most 4 MiB and its piece: "read MB",
