@@ -278,6 +278,8 @@ static nd_status add_removal(nd_clean_plan *p, size_t *cap, uint32_t para, const
     return ND_OK;
 }
 
+#define CHECK_ROWS 128 /* rows load_doc reads at a time */
+
 /* Reads document doc whole with rd and checks every paragraph against its
  * hash (rows read through nd_report_row: a sparse report's from its rows
  * file, in id order); ND_ERR_CHANGED (the document reported, once) if it is
@@ -286,13 +288,16 @@ static nd_status load_doc(const nd_clean_plan *p, nd_reader *rd, size_t doc, con
     const nd_report *r = p->r;
     nd_status st = nd_reader_whole(rd, doc, out);
     if (st == ND_OK && !r->docs.docs[doc].data) {
-        for (uint64_t q = p->doc_first[doc]; q < p->doc_first[doc + 1]; q++) {
-            nd_row row;
-            ND_TRY(nd_report_row(r, (size_t)q, &row));
-            if ((uint32_t)XXH3_64bits(*out + row.off, row.len) != row.phash) {
-                st = ND_ERR_CHANGED;
-                break;
-            }
+        nd_row rows[CHECK_ROWS];
+        for (uint64_t q = p->doc_first[doc]; q < p->doc_first[doc + 1] && st == ND_OK;) {
+            size_t n = (size_t)ND_MIN((uint64_t)CHECK_ROWS, p->doc_first[doc + 1] - q);
+            ND_TRY(nd_report_rows(r, (size_t)q, n, rows));
+            for (size_t k = 0; k < n; k++)
+                if ((uint32_t)XXH3_64bits(*out + rows[k].off, rows[k].len) != rows[k].phash) {
+                    st = ND_ERR_CHANGED;
+                    break;
+                }
+            q += n;
         }
     }
     if (st == ND_ERR_CHANGED) nd_report_late_change(r, doc);

@@ -975,6 +975,24 @@ nd_status nd_report_row(const nd_report *r, size_t i, nd_row *row) {
     return para_row_checked(r, i, row, &k);
 }
 
+nd_status nd_report_rows(const nd_report *r, size_t first, size_t n, nd_row *out) {
+    if (!r || (n && !out) || first > nd_report_paragraph_count(r) ||
+        n > nd_report_paragraph_count(r) - first)
+        return ND_ERR_INVALID;
+    if (r->sp.held) {
+        for (size_t i = 0; i < n; i++) ND_TRY(nd_report_row(r, first + i, &out[i]));
+        return ND_OK;
+    }
+    for (size_t i = 0, k = first; i < n; i++, k++)
+        out[i] = (nd_row){.off = r->pt.off[k],
+                          .doc = r->pt.doc[k],
+                          .len = r->pt.len[k],
+                          .line = r->pt.line[k],
+                          .phash = r->phash[k],
+                          .chars = r->chars[k]};
+    return ND_OK;
+}
+
 nd_status nd_report_paragraph(const nd_report *r, size_t i, nd_paragraph_info *out) {
     if (!r || !out) return ND_ERR_INVALID;
     nd_row row;

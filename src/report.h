@@ -209,6 +209,10 @@ nd_status nd_report_fetch(const nd_report *r, nd_reader *rd, size_t p, size_t ah
  * report's, nd_report_sys_errno).  Any thread. */
 nd_status nd_report_row(const nd_report *r, size_t i, nd_row *row);
 
+/* Rows first .. first + n - 1 of the run into out[0 .. n) (as
+ * nd_report_row; a full report's straight from its tables). */
+nd_status nd_report_rows(const nd_report *r, size_t first, size_t n, nd_row *out);
+
 /* nd_report_fetch for a row (nd_report_row): the paragraph's bytes, read
  * with rd and checked against row->phash. */
 nd_status nd_report_fetch_row(const nd_report *r, nd_reader *rd, const nd_row *row, size_t ahead,
