@@ -4,8 +4,10 @@
 # byte, on examples/seeds, options, containers, a generated 50 MB Chinese
 # corpus and English ones, one large file cut across the ranks (huge-file;
 # cut-file: each rank reads only its piece, the auto mode decided after
-# 3 MB, line numbers across the pieces), and rank 0's peak memory under
-# --memory (rank0-memory).  Without neardup-mpi (MPI not found, or the
+# 3 MB, line numbers across the pieces, and its clean), clean with a
+# cluster on every rank (clean-cross-rank), and rank 0's peak memory under
+# --memory for scan and clean (rank0-memory; clean-memory, through
+# bench/rank_peak.py).  Without neardup-mpi (MPI not found, or the
 # sanitizer or fuzz build, where it is not built) or without mpirun, each
 # case reports SKIP and exits 77, which ctest shows as "Skipped".  Run one
 # case by hand with

@@ -115,21 +115,17 @@ chain() {
 }
 
 # rank_peaks N ARGS...: runs `mpirun -n N neardup-mpi ARGS` with each rank
-# under a python3 parent that prints the rank's peak resident set (its
-# child's ru_maxrss, KiB) on stderr as "peak rank R KIB"; the lines go to
-# $TMP/peaks.  Skips the case without python3.
+# under bench/rank_peak.py, which prints the rank's peak resident set (its
+# child's ru_maxrss, KiB) on stderr as "peak rank R KIB cpu S"; the lines go
+# to $TMP/peaks.  Skips the case without python3.
 rank_peaks() {
   local n=$1; shift
   if ! command -v python3 > /dev/null 2>&1; then
     echo "SKIP [$CASE]: python3 not found (each rank's peak memory)"
     exit 77
   fi
-  timeout "$LIMIT" "${MPIRUN[@]}" -n "$n" python3 -c '
-import os, resource, subprocess, sys
-rc = subprocess.call(sys.argv[1:])
-sys.stderr.write("\npeak rank %s %d\n" % (os.environ.get("OMPI_COMM_WORLD_RANK", "?"),
-                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-sys.exit(rc)' "$MPI_BIN" "$@" > /dev/null 2> "$TMP/peaks.err"
+  timeout "$LIMIT" "${MPIRUN[@]}" -n "$n" python3 bench/rank_peak.py "$MPI_BIN" "$@" \
+    > /dev/null 2> "$TMP/peaks.err"
   local rc=$?
   [ "$rc" -eq 0 ] || fail "rank_peaks n=$n $*: exit $rc"
   grep -o 'peak rank [0-9]* [0-9]*' "$TMP/peaks.err" > "$TMP/peaks"
