@@ -50,7 +50,8 @@
  * report is written by the existing writers.  No stage has a second
  * implementation, so the report is the one `neardup scan` writes, byte for
  * byte, in every format, and `neardup-mpi clean` writes `neardup clean`'s
- * tree and log (tests/mpi/run.sh: 1, 2, 3 and 4 ranks).
+ * tree and log from the same sparse report (clean.c reads every row by id,
+ * nd_report_row; tests/mpi/run.sh: 1, 2, 3 and 4 ranks).
  *
  * Why the same stages give the same answer.  Paragraph ids are dense and
  * ordered by (document, offset), and shares are contiguous runs of
@@ -89,8 +90,8 @@
  *      (shift_lines);
  *   3. MPI_Allgather of the row counts: every rank knows every share's ids
  *      (the total must stay below 2^32 - 1, the paragraph id's width); rank
- *      0 opens its rows file (under --tmpdir; or, for clean and --passages,
- *      which read every row, allocates the whole run's rows: "dense");
+ *      0 opens its rows file (under --tmpdir; or, for --passages, whose
+ *      stage reads every row, allocates the whole run's rows: "dense");
  *      vote;
  *   4. per document, MPI_Reduce to rank 0: paragraphs cut (SUM), the line
  *      of the first cut (MIN of the non-zero ones: the pieces of a cut
@@ -195,10 +196,16 @@
  * a similarity pair (24) and, while the cluster stage runs, its scratch
  * (about 30): about 115 bytes, not bounded by --memory; nothing per
  * candidate pair.  (It held 54 bytes a paragraph of the run before the
- * report was sparse: bench/README.md, "MPI scale-out".)  clean and
- * --passages still make rank 0 hold every row ("dense", 54 bytes a
- * paragraph): clean plans from every paragraph, and the passage stage
- * runs on rank 0.
+ * report was sparse: bench/README.md, "MPI scale-out".)  clean plans and
+ * writes from the sparse report: it reads the members' rows from memory
+ * and every other paragraph's row - each document's, to check it against
+ * its hash when the document is read again - from the rows file in id
+ * order, a block at a time; on top of the scan's it holds a record per
+ * removal (40 bytes; the removed paragraphs are clustered ones) and a few
+ * words per document.  (Before, clean made rank 0 hold every row, 54
+ * bytes a paragraph: bench/README.md, "clean from the sparse report".)
+ * --passages still makes rank 0 hold every row ("dense", 54 bytes a
+ * paragraph): the passage stage runs on rank 0.
  *
  * Errors.  MPI errors abort the job (MPI_ERRORS_ARE_FATAL, the default), and
  * so does running out of memory in the middle of an exchange (must()): the
@@ -215,7 +222,7 @@
  *     statistics and the document-pair overlaps alone, holding what the
  *     clusters' members need (above) - the clusters are not spilled, so
  *     --memory bounds rank 0 only as far as the clustered paragraphs fit;
- *     clean and --passages keep every row on rank 0;
+ *     --passages keeps every row on rank 0;
  *   - every rank walks every path: for plain UTF-8 files that is metadata
  *     and the first 8 KiB of each, but documents in other encodings, gzip
  *     data, JSON Lines and archives are decoded by every rank's walk (into
@@ -234,8 +241,15 @@
  *     the cut points (the rest of the file when no blank line follows).
  *     Decoded documents (other encodings, gzip data, JSON Lines records,
  *     archive members) are never cut;
- *   - --passages runs on rank 0 after the gather, unshared; clean writes the
- *     cleaned copy from rank 0;
+ *   - --passages runs on rank 0 after the gather, unshared;
+ *   - clean plans and writes the whole cleaned copy and its log on rank 0:
+ *     it reads every document again (and every row from its rows file),
+ *     checks it and writes it, alone.  Sharing that out would have each
+ *     rank write the documents of its share (a cut one by one rank, reading
+ *     the rows of the others' pieces) from its rows and the removals rank 0
+ *     plans and scatters, into the temporary tree rank 0 makes, with the
+ *     log, the changed files' notices (in document order) and the rename
+ *     left to rank 0;
  *   - messages of the shared scan code say "neardup:", and per-document
  *     notices of the split (paragraphs cut) come from rank 0 after the
  *     gather, in document order, as in a single process.
