@@ -1107,7 +1107,7 @@ ND_API int nd_compare_sys_errno(const nd_compare *c);
 typedef struct nd_index nd_index;
 
 /* The on-disk format this library reads and writes (meta key "format"). */
-#define ND_INDEX_FORMAT 4
+#define ND_INDEX_FORMAT 5
 
 /* Opens the index at `path`.  create != 0: makes a new index there with
  * *opt (NULL: the defaults; bands and rows are resolved and stored as

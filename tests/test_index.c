@@ -19,8 +19,11 @@
 #include "neardup.h"
 #include "support.h"
 
-#define ND_STR_(x) #x
-#define ND_STR(x)  ND_STR_(x)
+#define ND_STR_(x)       #x
+#define ND_STR(x)        ND_STR_(x)
+/* The segments' band of owner entries with the default 18 bands: after
+ * them and the exact keys' band. */
+#define ND_TEST_OWN_BAND 19
 
 static const char *const words[] = {
     "harbour", "lantern", "keeper", "winter", "stone",  "river",   "meadow", "copper",
@@ -508,6 +511,78 @@ Test(index, remove_drops_rows) {
     nd_index_close(idx);
 }
 
+/* A changed file's distinct paragraph that a new file of the same add
+ * holds too stays (sets_reap decides at the end of the add, from the owner
+ * entries of the add's own segment): a.txt loses its planted paragraph,
+ * c.txt (after it in the walk) holds it verbatim. */
+Test(index, set_reused_in_the_same_add_stays) {
+    nd_index *idx = create("t.db", NULL);
+    char *a = nd_test_read_file(nd_test_tmp_at("in/a.txt"), NULL);
+    char *at = strstr(a, planted), na[16384];
+    cr_assert_not_null(at);
+    int len = snprintf(na, sizeof na, "%.*s%s", (int)(at - a), a, at + strlen(planted) + 2);
+    nd_test_tmp_put("in/a.txt", na, (size_t)len);
+    free(a);
+    len = snprintf(na, sizeof na, "A title of its own\n\n%s\n", planted);
+    nd_test_tmp_put("in/c.txt", na, (size_t)len);
+    long long before = db_int("t.db", "SELECT count(*) FROM sets");
+    nd_index_add_info ai;
+    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("in"), &ai), ND_OK, "%s", nd_index_errmsg(idx));
+    cr_expect_eq(ai.files_changed, 1);
+    cr_expect_eq(ai.files_new, 1);
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    cr_expect_eq(db_int("t.db", "SELECT count(*) FROM sets"), before, "the set was made again");
+    cr_expect_eq(db_int("t.db", "SELECT count(*) FROM dead"), 0);
+    nd_query *q = query(idx, "q.txt");
+    int in_c = 0;
+    for (size_t i = 0; i < nd_query_match_count(q); i++) {
+        nd_query_match_info m;
+        nd_query_target_info t;
+        cr_assert_eq(nd_query_match(q, i, &m), ND_OK);
+        cr_assert_eq(nd_query_target(q, m.target, &t), ND_OK);
+        cr_expect(strstr(t.path, "in/a.txt") == NULL, "a.txt lost the paragraph");
+        in_c |= strstr(t.path, "in/c.txt") != NULL;
+    }
+    cr_expect(in_c, "c.txt's copy is not found");
+    nd_query_free(q);
+    nd_index_close(idx);
+}
+
+/* Owner entries: a merge drops those of documents gone (x.txt, a copy of
+ * a.txt, keeps a's distinct paragraphs alive when a.txt is removed) and of
+ * dead sets (b.txt's, removed next, which makes the segments merge into
+ * one); x.txt's 6 are left, and queries find x.txt, not a.txt. */
+Test(index, owner_entries_merged_away) {
+    nd_index *idx = create("t.db", NULL);
+    char *a = nd_test_read_file(nd_test_tmp_at("in/a.txt"), NULL);
+    nd_test_tmp_put("x.txt", a, strlen(a));
+    free(a);
+    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("x.txt"), NULL), ND_OK);
+    cr_expect_eq(db_int("t.db", "SELECT count(*) FROM segs"), 2);
+    cr_assert_eq(nd_index_remove(idx, nd_test_tmp_at("in/a.txt"), NULL), ND_OK);
+    cr_expect_eq(db_int("t.db", "SELECT count(*) FROM dead"), 0);
+    cr_assert_eq(nd_index_remove(idx, nd_test_tmp_at("in/b.txt"), NULL), ND_OK);
+    cr_expect_eq(db_int("t.db", "SELECT count(*) FROM segs"), 1);
+    cr_expect_eq(db_int("t.db", "SELECT sum(length(data)) / 16 FROM pages WHERE band = " ND_STR(
+                                    ND_TEST_OWN_BAND)),
+                 6);
+    cr_expect_eq(db_int("t.db", "SELECT owners FROM segs"), 6);
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    nd_query *q = query(idx, "q.txt");
+    int in_x = 0;
+    for (size_t i = 0; i < nd_query_match_count(q); i++) {
+        nd_query_match_info m;
+        nd_query_target_info t;
+        cr_assert_eq(nd_query_match(q, i, &m), ND_OK);
+        cr_assert_eq(nd_query_target(q, m.target, &t), ND_OK);
+        cr_expect(strstr(t.path, "in/") == NULL, "a removed file matches: %s", t.path);
+        in_x |= strstr(t.path, "x.txt") != NULL;
+    }
+    cr_expect(in_x, "x.txt's copy is not found");
+    nd_query_free(q);
+    nd_index_close(idx);
+}
+
 /* The check of a copy of a good index damaged by `sql`: ND_ERR_FORMAT with
  * a message holding `want`. */
 static void damaged(const char *sql, const char *want) {
@@ -548,6 +623,13 @@ Test(index, check_finds_damage) {
     damaged("UPDATE files SET documents = 2 WHERE id = 1", "document or paragraph count");
     damaged("UPDATE docs SET comparable = comparable + 1 WHERE id = 1",
             "comparable character count");
+    /* the last owner entry replaced by one of a set id above all (order and
+     * count kept) */
+    damaged("UPDATE pages SET data = substr(data, 1, length(data) - 16) || "
+            "x'ffffff7f010000000000000000000000' "
+            "WHERE band = " ND_STR(ND_TEST_OWN_BAND),
+            "owner entry");
+    damaged("UPDATE segs SET owners = owners + 1", "recorded");
 }
 
 Test(index, exact_after_files_deleted) {
@@ -956,14 +1038,16 @@ Test(index, scan_db_options) {
  * format 4 does not have: a format-3 index, made here by adding the
  * column back, is not read as if it were one of 4). */
 Test(index, older_format_refused) {
-    static const char *const older[] = {"2", "3"};
-    cr_assert_eq(ND_INDEX_FORMAT, 4);
-    for (size_t k = 0; k < 2; k++) {
+    static const char *const older[] = {"2", "3", "4"};
+    cr_assert_eq(ND_INDEX_FORMAT, 5);
+    for (size_t k = 0; k < 3; k++) {
         char sql[128], want[128];
         nd_index_close(create("t.db", NULL));
         snprintf(sql, sizeof sql, "UPDATE meta SET value = '%s' WHERE key = 'format'", older[k]);
         db_exec("t.db", sql);
         if (k == 1) db_exec("t.db", "ALTER TABLE sets ADD COLUMN bkeys BLOB");
+        if (k == 2) /* format 4: the paragraphs of a set by an index, no owner entries */
+            db_exec("t.db", "CREATE INDEX paras_sset ON paras(sset) WHERE sset IS NOT NULL");
         nd_index *idx = NULL;
         cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 0, &idx), ND_ERR_MISMATCH);
         snprintf(want, sizeof want, "an index of format %s; this library reads format %d", older[k],
