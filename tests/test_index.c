@@ -548,6 +548,37 @@ Test(index, set_reused_in_the_same_add_stays) {
     nd_index_close(idx);
 }
 
+/* One add of more new distinct paragraphs than the writer's first table
+ * of them holds (2,048 at a load of a half): 3,000 of them, then the first
+ * 200 again, which are found after the table has grown (made again from
+ * the list of new sets) - one distinct paragraph each, their copies'
+ * owner entries beside theirs. */
+Test(index, new_sets_table_grows) {
+    enum { N = 3000, AGAIN = 200 };
+    char(*p)[256] = malloc(N * sizeof *p);
+    char *file = malloc((N + AGAIN) * 260);
+    size_t at = 0;
+    cr_assert(p && file);
+    for (int i = 0; i < N; i++) {
+        para(p[i], sizeof p[i], 12);
+        at += (size_t)snprintf(file + at, 260, "%s\n\n", p[i]);
+    }
+    for (int i = 0; i < AGAIN; i++) at += (size_t)snprintf(file + at, 260, "%s\n\n", p[i]);
+    nd_test_tmp_put("big.txt", file, at);
+    free(p);
+    free(file);
+    nd_index *idx = NULL;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("t.db"), NULL, 1, &idx), ND_OK);
+    cr_assert_eq(nd_index_add(idx, nd_test_tmp_at("big.txt"), NULL), ND_OK, "%s",
+                 nd_index_errmsg(idx));
+    nd_index_counts c = counts(idx);
+    cr_expect_eq(c.paragraphs, N + AGAIN);
+    cr_expect_eq(c.distinct, N);
+    cr_expect_eq(db_int("t.db", "SELECT owners FROM segs"), N + AGAIN);
+    cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
+    nd_index_close(idx);
+}
+
 /* Owner entries: a merge drops those of documents gone (x.txt, a copy of
  * a.txt, keeps a's distinct paragraphs alive when a.txt is removed) and of
  * dead sets (b.txt's, removed next, which makes the segments merge into
