@@ -1064,10 +1064,12 @@ Test(index, scan_db_options) {
 }
 
 /* An index of an older format is refused with the typed error: 2 (which
- * stored no paragraph's own text nor documents' comparable characters) and
- * 3 (whose sets held every band key a second time, in a column bkeys that
- * format 4 does not have: a format-3 index, made here by adding the
- * column back, is not read as if it were one of 4). */
+ * stored no paragraph's own text nor documents' comparable characters), 3
+ * (whose sets held every band key a second time, in a column bkeys that
+ * later formats do not have: a format-3 index, made here by adding the
+ * column back, is not read as if it were a newer one) and 4 (which found
+ * a distinct paragraph's paragraphs by an index paras_sset, made here,
+ * and had no owner entries in its segments). */
 Test(index, older_format_refused) {
     static const char *const older[] = {"2", "3", "4"};
     cr_assert_eq(ND_INDEX_FORMAT, 5);

@@ -1877,7 +1877,7 @@ scan-db)
     python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE meta SET value='2' WHERE key='format'\"); c.commit()" "$TMP/idx.db"
     ND_DIR=$TMP nd scan --db idx.db
     expect_rc 3
-    expect_stderr "neardup: 'idx.db' is an index of format 2; this library reads format 4"
+    expect_stderr "neardup: 'idx.db' is an index of format 2; this library reads format 5"
   else
     echo "SKIP [$CASE]: no python3: the old-format part is not run"
   fi
