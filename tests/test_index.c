@@ -579,6 +579,47 @@ Test(index, new_sets_table_grows) {
     nd_index_close(idx);
 }
 
+/* 48 files of some 20 KB in one add: batches of 256 KiB, 512 KiB, ...
+ * (the first small, each next twice as large), every file indexed once,
+ * in the order walked, as one index made file by file. */
+Test(index, files_in_growing_batches) {
+    enum { FILES = 48, PARAS = 24 };
+    char p[2048], rel[64];
+    char *file = malloc(PARAS * 2100);
+    cr_assert_not_null(file);
+    cr_assert_eq(mkdir(nd_test_tmp_at("many"), 0777), 0);
+    for (int f = 0; f < FILES; f++) {
+        size_t at = 0;
+        for (int i = 0; i < PARAS; i++) {
+            para(p, sizeof p, 120);
+            at += (size_t)snprintf(file + at, 2100, "%s\n\n", p);
+        }
+        snprintf(rel, sizeof rel, "many/f%02d.txt", f);
+        nd_test_tmp_put(rel, file, at);
+    }
+    free(file);
+    nd_index *a = NULL, *b = NULL;
+    nd_index_add_info ai;
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("a.db"), NULL, 1, &a), ND_OK);
+    cr_assert_eq(nd_index_add(a, nd_test_tmp_at("many"), &ai), ND_OK, "%s", nd_index_errmsg(a));
+    cr_expect_eq(ai.files_new, FILES);
+    cr_assert_eq(nd_index_open(nd_test_tmp_at("b.db"), NULL, 1, &b), ND_OK);
+    for (int f = 0; f < FILES; f++) {
+        snprintf(rel, sizeof rel, "many/f%02d.txt", f);
+        cr_assert_eq(nd_index_add(b, nd_test_tmp_at(rel), NULL), ND_OK, "%s", nd_index_errmsg(b));
+    }
+    nd_index_counts ca = counts(a), cb = counts(b);
+    cr_expect_eq(ca.files, FILES);
+    cr_expect_eq(ca.paragraphs, FILES * PARAS);
+    cr_expect_eq(ca.distinct, cb.distinct);
+    cr_expect_eq(nd_index_check(a), ND_OK, "%s", nd_index_errmsg(a));
+    cr_expect_eq(db_int("a.db", "SELECT count(*) FROM (SELECT d.id FROM docs d JOIN files f ON "
+                                "f.id = d.file WHERE d.id = f.id)"),
+                 FILES, "documents not in the order walked");
+    nd_index_close(a);
+    nd_index_close(b);
+}
+
 /* Owner entries: a merge drops those of documents gone (x.txt, a copy of
  * a.txt, keeps a's distinct paragraphs alive when a.txt is removed) and of
  * dead sets (b.txt's, removed next, which makes the segments merge into
