@@ -212,18 +212,16 @@
  * also after adds and removes.  One read transaction: a writer may work
  * meanwhile.  Not yet: the index's passages (--passages is refused).
  *
- * Size of format 4, which keeps each distinct paragraph's band keys in
- * the segments alone (a copy in its sets row, 4 bytes a band - 72 a
- * distinct paragraph with the default 18 bands - was about 8 % of an
- * index, written by the one writer thread): the bundled corpus 851,968
- * bytes, 712 a paragraph (884,736 and 739 with the copy); 100 MB Chinese
- * (gen_corpus --seed 42 --passages 0.1, 191,889 paragraphs) 140.1 MB, 730
- * a paragraph (153.0, 797); 1 GB Chinese (2,374,053 paragraphs) 1,489 MB,
- * 627 a paragraph (1,648, 694).  Index create's time did not change
- * measurably (100 MB, eight alternated runs each: median 0.80 s with and
- * without the copy; at 1 GB the runs of either spread over 3 s on the
- * shared test machine).
- *
+ * Size of format 5: the bundled corpus 851,968 bytes, 712 a paragraph (its
+ * tables are smaller than a page); 100 MB Chinese (gen_corpus --seed 42
+ * --passages 0.1, 191,889 paragraphs) 140.5 MB, 732 a paragraph; 1 GB
+ * Chinese (2,374,053 paragraphs) 1,494 MB, 629 a paragraph: sets 1,022
+ * MB (the texts), pages 362 MB (of which owner entries 35 MB, 16 bytes a
+ * clusterable paragraph, where format 4's index on paras(sset) was 32
+ * MB), paras 104 MB.  Each distinct paragraph's band keys are in the
+ * segments alone (a copy in its sets row, 72 bytes a distinct paragraph
+ * with the default 18 bands, was about 8 % of an index).
+
  * Size of an index made with 16 KiB pages (format 3; create since the
  * bulk load): the bundled corpus 884,736 bytes, 739 a paragraph (its
  * tables are smaller than a page); the 5 MB generated corpora 718
