@@ -470,6 +470,7 @@ struct nd_index {
     size_t xrun_cap;           /* ones at xent[xrun[g] .. xrun[g + 1]), once */
     size_t xlooks;             /* xwant lookups asked for them (exact_lookup); */
     size_t xwant;              /* until then, each a probe of each segment */
+    size_t xtotal;             /* (the segments' exact keys, as recorded) */
     int xheld;                 /* xent holds them */
     struct newset *fnew;       /* this write's new distinct paragraphs, the k-th */
     size_t fnew_cap;           /* of id fresh_base + k, found by exact key by */
@@ -1350,7 +1351,7 @@ static nd_status band_load(nd_index *idx, int64_t seg, unsigned band, size_t *n)
             return fail(idx, ND_ERR_FORMAT, "'%s': a band-key page of segment %lld is damaged",
                         idx->path, (long long)seg);
         }
-        st = entries_room(idx, *n + m);
+        st = ND_GROW(idx->ent, idx->ent_cap, *n + m); /* (a sort's scratch: entries_room) */
         if (st != ND_OK) {
             sqlite3_reset(s);
             return st;
@@ -1451,6 +1452,7 @@ static nd_status seg_merge(nd_index *idx, int64_t a, int64_t b, int last) {
             }
             /* stable by key: a's ids are all below b's (segments are
              * written in id order), so the entries end in (key, id) order */
+            ND_CHECK(entries_room(idx, m));
             nd_sort_hi32(idx->ent, idx->ent_tmp, m);
             total += m;
         }
@@ -1587,7 +1589,8 @@ static nd_status exact_start(nd_index *idx) {
     idx->xheld = 0;
     idx->xlooks = 0;
     ND_TRY(scalar(idx, "SELECT coalesce(sum(entries), 0) FROM segs", &total));
-    idx->xwant = ND_MAX((size_t)64, (size_t)(total / set_bands(idx)) / 4096);
+    idx->xtotal = (size_t)(total / set_bands(idx));
+    idx->xwant = ND_MAX((size_t)64, idx->xtotal / 4096);
     return ND_OK;
 }
 
@@ -1598,6 +1601,9 @@ static nd_status exact_start(nd_index *idx) {
 static nd_status exact_load(nd_index *idx) {
     size_t n = 0;
     ND_TRY(ND_GROW(idx->xrun, idx->xrun_cap, idx->nsegs + 1));
+    /* one array of them all (the segments' counts), not one grown by
+     * copies: 2 M keys, 16 MB, at 1 GB */
+    ND_TRY(ND_GROW(idx->ent, idx->ent_cap, idx->xtotal ? idx->xtotal : 1));
     for (size_t g = 0; g < idx->nsegs; g++) {
         idx->xrun[g] = n;
         ND_TRY(band_load(idx, idx->segs[g], idx->opt.bands, &n));
@@ -3726,6 +3732,7 @@ static nd_status scan_bands(nd_index *idx, scan_load *l, nd_front_out *fo, size_
         size_t n = 0, e = 0;
         for (size_t g = 0; g < idx->nsegs; g++) ND_TRY(band_load(idx, idx->segs[g], j, &n));
         for (size_t k = 0; k < n; k++) idx->ent[k] = idx->ent[k] << 32 | idx->ent[k] >> 32;
+        ND_TRY(entries_room(idx, n));
         nd_sort_hi32(idx->ent, idx->ent_tmp, n);
         for (size_t k = 0; k < l->nby; k++) {
             uint32_t sid = (uint32_t)(l->bys[k] >> 32);
