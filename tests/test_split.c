@@ -397,6 +397,21 @@ static size_t random_lines(uint64_t *seed, int round, int wide, char *text, size
     return n;
 }
 
+/* The paragraphs split from pieces are the whole text's: offsets, lengths,
+ * lines and document, one by one. */
+static void assert_same_paragraphs(const nd_paratab *parts, const nd_paratab *whole, int round,
+                                   int m) {
+    cr_assert_eq(parts->n, whole->n, "round %d mode %d: %zu paragraphs, want %zu", round, m,
+                 parts->n, whole->n);
+    for (size_t i = 0; i < whole->n; i++) {
+        cr_assert_eq(parts->off[i], whole->off[i], "round %d mode %d paragraph %zu", round, m, i);
+        cr_assert_eq(parts->len[i], whole->len[i]);
+        cr_assert_eq(parts->line[i], whole->line[i], "round %d mode %d paragraph %zu line", round,
+                     m, i);
+        cr_assert_eq(parts->doc[i], whole->doc[i]);
+    }
+}
+
 /* at[0] = 0, at[1..3] three random places of a text of n bytes, ascending,
  * at[4] = n. */
 static void random_cuts(uint64_t *seed, size_t n, size_t at[5]) {
@@ -440,17 +455,8 @@ Test(split, ranges_between_cut_points_give_the_whole_texts_paragraphs) {
                 cr_assert_eq(used2, used);
                 ncut += parts.ncut;
             }
-            cr_assert_eq(parts.n, whole.n, "round %d mode %d: %zu paragraphs, want %zu", round, m,
-                         parts.n, whole.n);
+            assert_same_paragraphs(&parts, &whole, round, m);
             cr_assert_eq(ncut, whole.ncut);
-            for (size_t i = 0; i < whole.n; i++) {
-                cr_assert_eq(parts.off[i], whole.off[i], "round %d mode %d paragraph %zu", round, m,
-                             i);
-                cr_assert_eq(parts.len[i], whole.len[i]);
-                cr_assert_eq(parts.line[i], whole.line[i], "round %d mode %d paragraph %zu line",
-                             round, m, i);
-                cr_assert_eq(parts.doc[i], 3u);
-            }
             nd_paratab_release(&whole);
             nd_paratab_release(&parts);
         }
@@ -488,15 +494,7 @@ Test(split, pieces_read_alone_give_the_whole_texts_paragraphs) {
                 before += got;
                 free(piece);
             }
-            cr_assert_eq(parts.n, whole.n, "round %d mode %d: %zu paragraphs, want %zu", round, m,
-                         parts.n, whole.n);
-            for (size_t i = 0; i < whole.n; i++) {
-                cr_assert_eq(parts.off[i], whole.off[i], "round %d mode %d paragraph %zu", round, m,
-                             i);
-                cr_assert_eq(parts.len[i], whole.len[i]);
-                cr_assert_eq(parts.line[i], whole.line[i], "round %d mode %d paragraph %zu line",
-                             round, m, i);
-            }
+            assert_same_paragraphs(&parts, &whole, round, m);
             nd_paratab_release(&whole);
             nd_paratab_release(&parts);
         }
