@@ -811,12 +811,19 @@ static nd_status sketch_setup(nd_index *idx) {
 }
 
 /* How a database is used: an index in place (WAL mode, set by its first
- * write, and the page cache of a query's or an add's pages), or a new one
- * being built in its temporary file (no journal, no sync: publish syncs it
- * once; 16 KiB pages; a small page cache, whose pages are written and
- * reused as the load goes rather than each allocated and faulted in). */
+ * write; the page cache of a query's or an add's pages; and the file mapped
+ * for reading, up to SQLite's own cap, 2 GiB in Debian's build, so that a
+ * page read is not copied into freshly allocated cache memory, whose page
+ * faults were a third of an add's time on this VM: an add of 1 % to the
+ * 1 GB Chinese index, 0.38-0.49 -> 0.26-0.32 s, 12,400 -> 8,240 faults;
+ * SQLite keeps writes going through the file and remaps when the file
+ * changes size), or a new one being built in its temporary file (no
+ * journal, no sync: publish syncs it once; 16 KiB pages; a small page
+ * cache, whose pages are written and reused as the load goes rather than
+ * each allocated and faulted in). */
 #define PRAGMAS_IN_PLACE                                                                           \
-    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY"
+    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;"              \
+    " PRAGMA mmap_size=2147483647"
 #define PRAGMAS_NEW                                                                                \
     "PRAGMA page_size=16384; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"                     \
     " PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY"
