@@ -335,6 +335,10 @@ typedef struct scan_work {
     nd_texts texts;                            /* of the paragraphs in candidate pairs */
     uint32_t *link;                            /* a front's clusters (scan_hook.h) */
     uint64_t front_candidates, front_verified; /* and its counts */
+    int front_passaged;                        /* and its pairwise passages */
+    nd_pair_passage *front_ps;
+    size_t front_nps;
+    uint64_t *front_doc_chars;
 } scan_work;
 
 static void work_release(scan_work *w) {
@@ -377,6 +381,8 @@ static void work_release(scan_work *w) {
     free(w->jac);
     nd_texts_release(&w->texts);
     free(w->link);
+    free(w->front_ps);
+    free(w->front_doc_chars);
 }
 
 /* --- the run ------------------------------------------------------------- */
@@ -417,7 +423,8 @@ out:
 
 /* Copied passages (nd_options.passages): fingerprints, pairwise passages,
  * records, their lines - the stages stage_fingerprint.c, stage_align.c and
- * stage_passage.c - handed to the report.  The fingerprints keep each
+ * stage_passage.c - handed to the report (after a front that found the
+ * pairwise passages itself, scan_hook.h, the records and lines alone).  The fingerprints keep each
  * document's normalised text for the alignment (about 6 bytes a
  * character): in memory up to a quarter of the memory limit, the others in
  * private spill files in the scan's tmpdir. */
@@ -440,17 +447,25 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
                             .norm_flags = o->norm_flags,
                             .min_passage = o->min_passage,
                             .common_docs = o->common_docs ? o->common_docs : UINT_MAX};
-    ND_CHECK(nd_stage_fingerprint(&w->x, &fi, &fo));
-    nd_align_in ai = {.docs = docs,
-                      .tmpdir = w->sc->tmpdir,
-                      .norm_flags = o->norm_flags,
-                      .min_passage = o->min_passage,
-                      .max_gap = o->max_gap,
-                      .threshold = o->threshold,
-                      .seeds = fo.seeds,
-                      .nseeds = fo.nseeds,
-                      .texts = fo.texts};
-    ND_CHECK(nd_stage_align(&w->x, &ai, &ao));
+    if (w->front_passaged) { /* a front found them (scan_hook.h) */
+        ao.ps = w->front_ps;
+        ao.n = w->front_nps;
+        fo.doc_chars = w->front_doc_chars;
+        w->front_ps = NULL;
+        w->front_doc_chars = NULL;
+    } else {
+        ND_CHECK(nd_stage_fingerprint(&w->x, &fi, &fo));
+        nd_align_in ai = {.docs = docs,
+                          .tmpdir = w->sc->tmpdir,
+                          .norm_flags = o->norm_flags,
+                          .min_passage = o->min_passage,
+                          .max_gap = o->max_gap,
+                          .threshold = o->threshold,
+                          .seeds = fo.seeds,
+                          .nseeds = fo.nseeds,
+                          .texts = fo.texts};
+        ND_CHECK(nd_stage_align(&w->x, &ai, &ao));
+    }
     nd_passage_in pi = {.ps = ao.ps, .n = ao.n, .common_docs = fi.common_docs, .ndocs = docs->n};
     ND_CHECK(nd_stage_passage(&pi, &po));
     ND_CHECK(passage_lines(w, docs, &po, &ao, &lines));
@@ -618,6 +633,10 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
         stop = fo.stop;
         full = !fo.sketched;
         w.bkeys = fo.bkeys;
+        w.front_passaged = fo.passaged;
+        w.front_ps = fo.ps;
+        w.front_nps = fo.nps;
+        w.front_doc_chars = fo.doc_chars;
         if (fo.skips.n) { /* the front's skipped inputs are the run's */
             nd_skiplist_release(&sc->skips);
             sc->skips = fo.skips;

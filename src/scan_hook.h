@@ -12,7 +12,9 @@
  * keys, verifies the pairs of its paragraphs, and the components are
  * merged across ranks) and hands them to the same driver, which runs
  * stages 6 to 8 (cluster, passages, report) exactly as nd_scanner_run
- * does, so the report is the same.
+ * does, so the report is the same.  With passages, a front may also find
+ * the pairwise passages (the fingerprint and align stages, shared out
+ * the same way), and the driver makes only their records.
  *
  * A front may also do stages 1 and 2 only (nd_front_out.sketched): the
  * index's report of its corpus (index.c, nd_index_scan) hands over the
@@ -68,6 +70,16 @@ typedef struct nd_front_out {
                           bkeys[j * max(n, 1) + p] (n paragraphs) */
     nd_skiplist skips; /* inputs to report as skipped (moved to the report
                           and counted; any front) */
+    /* With nd_options.passages, a front may find the pairwise passages too
+     * (passaged 1): ps, sorted by (a, b, a_char) as nd_stage_align leaves
+     * them, and doc_chars, each document's normalised characters as
+     * nd_stage_fingerprint counts them (both allocated); the driver then
+     * runs only the records stage (nd_stage_passage) and the lines on them.
+     * passaged 0: the driver runs every passage stage itself. */
+    int passaged;
+    nd_pair_passage *ps;
+    size_t nps;
+    uint64_t *doc_chars;
 } nd_front_out;
 
 /* A front: fills *out from in (the split's input as the driver made it:

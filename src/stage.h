@@ -323,19 +323,56 @@ typedef struct nd_text_map {
     size_t len;
 } nd_text_map;
 
+/* The stage's buckets of fingerprints: by the top 8 bits of the hash. */
+#define ND_FP_BUCKET_SHIFT 56
+#define ND_FP_BUCKETS      (1u << (64 - ND_FP_BUCKET_SHIFT))
+
+/* A distributed run of the stage (neardup-mpi, src/mpi/mpi_scan.c): each
+ * process fingerprints its own documents, and the stage hands what the
+ * grouping and the alignment need from one process to another through these
+ * exchanges, which every process calls, in this order, with its status so
+ * far (a process that failed still calls them, with nothing to give, so
+ * that no process waits for it; each returns the first failure of any
+ * process, or ND_OK).  What they return is allocated (malloc) and the
+ * stage frees it. */
+typedef struct nd_fp_exchange {
+    void *user;
+    /* This process's fingerprints, bucket b at fp[start[b] .. start[b + 1]
+     * - 1] in document and position order, to the processes that group
+     * bucket b; *got receives those of the buckets this process groups from
+     * the *nsrc processes in document order (the fingerprints of a process
+     * with earlier documents first), source k's bucket b at got[gstart[k x
+     * (ND_FP_BUCKETS + 1) + b] ..  gstart[k x (ND_FP_BUCKETS + 1) + b + 1]
+     * - 1] (*gstart allocated too). */
+    nd_status (*fingerprints)(void *user, nd_status st, const nd_fp *fp, const size_t *start,
+                              nd_fp **got, size_t **gstart, size_t *nsrc);
+    /* The seeds this process's buckets gave (one[i]: seed i's flag, as the
+     * stage keeps it), each to the process that aligns its pair; *got and
+     * *got_one receive this process's (*ngot), in any order. */
+    nd_status (*seeds)(void *user, nd_status st, const nd_seed *s, const uint8_t *one, size_t n,
+                       nd_seed **got, uint8_t **got_one, size_t *ngot);
+} nd_fp_exchange;
+
 typedef struct nd_fingerprint_in {
-    nd_doctab *docs;      /* the documents (read; one that changed is marked) */
-    uint64_t keep_bytes;  /* normalised texts kept in memory up to this
+    nd_doctab *docs;            /* the documents (read; one that changed is marked) */
+    uint64_t keep_bytes;        /* normalised texts kept in memory up to this
                               many bytes; the others go to spill files in
                               tmpdir (or, if none can be written, are
                               normalised again where needed) */
-    const char *tmpdir;   /* private copies of documents over ND_WHOLE_MAX */
-    unsigned norm_flags;  /* ND_NORM_*, as the scan normalises */
-    unsigned min_passage; /* shortest passage, normalised characters (>= 1) */
-    unsigned common_docs; /* a k-gram in more documents is common text */
-    int query_only;       /* 1: seeds only for pairs of two documents of
+    const char *tmpdir;         /* private copies of documents over ND_WHOLE_MAX */
+    unsigned norm_flags;        /* ND_NORM_*, as the scan normalises */
+    unsigned min_passage;       /* shortest passage, normalised characters (>= 1) */
+    unsigned common_docs;       /* a k-gram in more documents is common text */
+    int query_only;             /* 1: seeds only for pairs of two documents of
                               which one is a query document (nd_doc.query,
                               nd_scanner_add_query_path); 0: every pair */
+    const nd_fp_exchange *xchg; /* NULL: one process fingerprints every
+                              document.  Else a distributed run: this one
+                              fingerprints documents [doc_first, doc_end),
+                              its seeds are those the exchange gives it, and
+                              it also keeps the texts of the other documents
+                              they name (doc_chars stays 0 for those) */
+    size_t doc_first, doc_end;
 } nd_fingerprint_in;
 
 /* Whether the fingerprint stage makes seeds for documents a and b: with

@@ -113,6 +113,22 @@
  * (ND_MAP_MAX), or of more than 2^32 normalised characters, gets no
  * fingerprints: it has no passages (its paragraphs are clustered as ever).
  *
+ * Distributed (nd_fingerprint_in.xchg; neardup-mpi, src/mpi/mpi_scan.c).
+ * Each process fingerprints its own documents, [doc_first, doc_end), as
+ * above.  Its tasks' buckets are joined bucket by bucket (so each in
+ * document order) and handed to the exchange, which gives every process
+ * the fingerprints of the buckets it groups, from each process in document
+ * order: gathered source after source, a bucket is what one process would
+ * gather from its tasks, and its groups - hence its seeds and its common
+ * k-grams - are the same.  The seeds a process's groups give go through
+ * the second exchange to the process that aligns their pair; there they
+ * are sorted as above, so the lone-seed rule sees all of a pair's seeds,
+ * and the process keeps the texts of the documents they name that it did
+ * not fingerprint (normalised once each, by the same tasks, keeping only:
+ * keep_foreign), so the alignment reads each once.  Both exchanges are
+ * called by every process, also after a failure (with nothing to give),
+ * and return any process's failure to all.
+ *
  * Not yet: the fingerprints live in memory (24 bytes each in the tasks'
  * buckets, plus two copies of the largest bucket per worker while it is
  * sorted), and so do the seeds
@@ -131,10 +147,18 @@
 #include "text.h"
 #include "winnow.h"
 
-#define ND_FP_MAX_OCC      64u        /* places of one hash in one document */
-#define ND_FP_TASK_BYTES   (1u << 20) /* input bytes per task, at least */
-#define ND_FP_BUCKET_SHIFT 56         /* buckets by the top 8 bits of a hash */
-#define ND_FP_BUCKETS      (1u << (64 - ND_FP_BUCKET_SHIFT))
+/* A selected k-gram's hash as the buckets and the groups see it:
+ * multiplied by this odd constant, a bijection (equal hashes stay equal,
+ * different ones different).  A selected hash is the smallest of a window
+ * of w, so its top bits are mostly zeros - with w = 36 it lies in the
+ * lowest 256th of the range 13 % of the time - and buckets by the raw top
+ * byte were few and uneven: one bucket's task grouped 13 % of the
+ * fingerprints, and a distributed run, whose ranks group ranges of
+ * buckets, gave one rank of two all of them (1.87 M seeds on the 100 MB
+ * Chinese passages corpus, none to the other). */
+#define ND_FP_SPREAD     UINT64_C(0x9E3779B97F4A7C15)
+#define ND_FP_MAX_OCC    64u        /* places of one hash in one document */
+#define ND_FP_TASK_BYTES (1u << 20) /* input bytes per task, at least */
 
 /* One task's fingerprints, bucket (the top bits of the hash) after bucket,
  * each in document and position order: bucket b is fp[start[b] ..
@@ -166,10 +190,12 @@ typedef struct fp_work {
     nd_exec *x;
     const nd_fingerprint_in *in;
     nd_fingerprint_out *out;
-    size_t *range;   /* nranges + 1 first documents */
-    fp_part *part;   /* per range */
-    fp_wk *wk;       /* per worker */
-    nd_arena *parts; /* per worker: its tasks' fp_part.fp, freed together
+    size_t *range;      /* nranges + 1 first documents (list: first places in it) */
+    const size_t *list; /* NULL, or the documents the tasks take (keep_foreign) */
+    int keep_only;      /* the tasks only keep the texts (keep_foreign) */
+    fp_part *part;      /* per range */
+    fp_wk *wk;          /* per worker */
+    nd_arena *parts;    /* per worker: its tasks' fp_part.fp, freed together
                         once grouped (huge pages, like the kept texts) */
     unsigned k, w;
 } fp_work;
@@ -301,7 +327,6 @@ static void text_drop(uint32_t **cps, nd_map_off **beg, nd_map_off **end, void *
 static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
     fp_work *v = ctx;
     const nd_fingerprint_in *in = v->in;
-    fp_part *p = &v->part[t];
     fp_wk *wk = &v->wk[worker];
     nd_reader *rd = &v->x->wk[worker].rd;
     nd_status st = ND_OK;
@@ -312,7 +337,8 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
     size_t nch = 0;
     uint64_t bytes = 0;
     nd_norm_init(&nm, in->norm_flags);
-    for (size_t d = v->range[t]; d < v->range[t + 1]; d++) {
+    for (size_t at = v->range[t]; at < v->range[t + 1]; at++) {
+        const size_t d = v->list ? v->list[at] : at;
         const uint8_t *data = NULL;
         size_t size = in->docs->docs[d].size;
         bytes += size;
@@ -333,14 +359,17 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
             text_drop(&cps, &beg, &end, &cmap);
             continue;
         }
-        v->out->doc_chars[d] = nch;
         size_t nfp = 0;
-        ND_CHECK(nd_winnow_ctx(cps, nch, v->k, v->w, &wk->hash, &wk->pos, &wk->ctx, &wk->cap_fp,
-                               &nfp, &wk->scratch, &wk->scap));
+        if (!v->keep_only) {
+            v->out->doc_chars[d] = nch;
+            ND_CHECK(nd_winnow_ctx(cps, nch, v->k, v->w, &wk->hash, &wk->pos, &wk->ctx, &wk->cap_fp,
+                                   &nfp, &wk->scratch, &wk->scap));
+        }
         for (size_t i = 0; i < nfp; i++) { /* into the worker's buckets */
-            size_t b = wk->hash[i] >> ND_FP_BUCKET_SHIFT;
+            const uint64_t hm = wk->hash[i] * ND_FP_SPREAD;
+            size_t b = hm >> ND_FP_BUCKET_SHIFT;
             if (wk->n[b] == wk->cap[b]) ND_CHECK(ND_GROW(wk->b[b], wk->cap[b], wk->n[b] + 1));
-            wk->b[b][wk->n[b]++] = (nd_fp){wk->hash[i], (uint32_t)d, wk->pos[i], wk->ctx[i]};
+            wk->b[b][wk->n[b]++] = (nd_fp){hm, (uint32_t)d, wk->pos[i], wk->ctx[i]};
         }
         /* kept for the alignment, its map compact where it can be
          * (nd_cmap), its code points as narrow as they fit (cp_width): in
@@ -364,7 +393,8 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         }
         text_drop(&cps, &beg, &end, &cmap);
     }
-    { /* the task's buckets, one after another into its part */
+    if (!v->keep_only) { /* the task's buckets, one after another into its part */
+        fp_part *p = &v->part[t];
         size_t total = 0;
         for (size_t b = 0; b < ND_FP_BUCKETS; b++) total += wk->n[b];
         if (total > SIZE_MAX / sizeof *p->fp ||
@@ -705,13 +735,46 @@ static nd_status group_task(void *ctx, size_t t, unsigned worker) {
     return make_seeds(sorted, n, g->in, g->k, &g->bk[t]);
 }
 
+/* Distributed: the seeds of this process's buckets, joined, to the
+ * processes that align their pairs (nd_fp_exchange.seeds, called whatever
+ * st says); *got the seeds this one aligns.  Frees the buckets' seeds. */
+static nd_status seeds_trade(const fp_work *v, fp_bucket *bk, nd_status st, fp_bucket *got) {
+    size_t n = 0;
+    nd_seed *s = NULL;
+    uint8_t *one = NULL;
+    for (size_t b = 0; bk && b < ND_FP_BUCKETS; b++) n += bk[b].n;
+    if (st == ND_OK &&
+        (!(s = nd_mallocn(n ? n : 1, sizeof *s)) || !(one = nd_mallocn(n ? n : 1, 1))))
+        st = ND_ERR_NOMEM;
+    if (st != ND_OK) n = 0;
+    for (size_t b = 0, at = 0; bk && b < ND_FP_BUCKETS; b++) {
+        if (n && bk[b].n) {
+            memcpy(s + at, bk[b].seeds, bk[b].n * sizeof *s);
+            memcpy(one + at, bk[b].one, bk[b].n);
+            at += bk[b].n;
+        }
+        free(bk[b].seeds);
+        free(bk[b].one);
+        bk[b] = (fp_bucket){0};
+    }
+    memset(got, 0, sizeof *got);
+    const nd_fp_exchange *xc = v->in->xchg;
+    st = xc->seeds(xc->user, st, s, one, n, &got->seeds, &got->one, &got->n);
+    got->cap = got->one_cap = got->n;
+    free(s);
+    free(one);
+    return st;
+}
+
 /* From the tasks' fingerprints to the sorted seeds: buckets gathered,
  * sorted and grouped on the pool's threads (no serial pass over all
  * fingerprints), their seeds joined in bucket order and sorted - the same
- * whatever the thread count. */
+ * whatever the thread count.  Distributed, the seeds go through the
+ * exchange first (seeds_trade; reached also after a failure here). */
 static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out *out) {
     nd_status st = ND_OK;
     group_work g = {.in = v->in, .k = v->k, .part = v->part, .nparts = nr};
+    fp_bucket mine = {0};
     uint64_t total = 0;
     for (size_t t = 0; t < nr; t++) total += v->part[t].start[ND_FP_BUCKETS];
     out->fingerprints = total;
@@ -720,25 +783,31 @@ static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out
     g.cap = nd_calloc(x->threads, sizeof *g.cap);
     g.count = nd_calloc(x->threads, sizeof *g.count);
     g.bk = nd_calloc(ND_FP_BUCKETS, sizeof *g.bk);
-    if (!g.buf || !g.tmp || !g.cap || !g.count || !g.bk) {
-        st = ND_ERR_NOMEM;
-        goto out;
+    if (!g.buf || !g.tmp || !g.cap || !g.count || !g.bk) st = ND_ERR_NOMEM;
+    if (st == ND_OK) st = nd_exec_run(x, ND_FP_BUCKETS, group_task, &g);
+    if (st == ND_OK) {
+        for (size_t t = 0; t < nr; t++) fp_part_release(&v->part[t]);
+        parts_release(v, x->threads);
+        for (unsigned k = 0; k < x->threads; k++) {
+            free(g.buf[k]);
+            free(g.tmp[k]);
+            g.buf[k] = g.tmp[k] = NULL;
+        }
+        for (size_t b = 0; b < ND_FP_BUCKETS; b++) out->common += g.bk[b].common;
     }
-    ND_CHECK(nd_exec_run(x, ND_FP_BUCKETS, group_task, &g));
-    for (size_t t = 0; t < nr; t++) fp_part_release(&v->part[t]);
-    parts_release(v, x->threads);
-    for (unsigned k = 0; k < x->threads; k++) {
-        free(g.buf[k]);
-        free(g.tmp[k]);
-        g.buf[k] = g.tmp[k] = NULL;
-    }
-    for (size_t b = 0; b < ND_FP_BUCKETS; b++) out->common += g.bk[b].common;
+    if (v->in->xchg) st = seeds_trade(v, g.bk, st, &mine);
+    ND_CHECK(st);
     /* a pair with one seed has one fragment, a passage only if it reaches
      * min_passage = w + k - 1 characters: k of them on one side of the
      * seed's k-gram when (w - 1) / 2 >= k, unless its contexts differ */
     const int drop = (v->w - 1) / 2 >= v->k;
-    ND_CHECK(sort_seeds(x, g.bk, ND_FP_BUCKETS, out->ndocs, drop, out));
+    if (v->in->xchg)
+        ND_CHECK(sort_seeds(x, &mine, 1, out->ndocs, drop, out));
+    else
+        ND_CHECK(sort_seeds(x, g.bk, ND_FP_BUCKETS, out->ndocs, drop, out));
 out:
+    free(mine.seeds);
+    free(mine.one);
     if (g.buf)
         for (unsigned k = 0; k < x->threads; k++) free(g.buf[k]);
     if (g.tmp)
@@ -758,29 +827,122 @@ out:
     return st;
 }
 
+/* The tasks' ranges of whole documents, about 16 per thread, at least 1
+ * MiB each, over places [first, end) - documents, or with v->list the
+ * documents it names: v->range[0 .. *nr]; the ranges' bytes in *bytes. */
+static nd_status fp_ranges(fp_work *v, size_t first, size_t end, size_t *nr, uint64_t *bytes) {
+    const nd_doctab *dt = v->in->docs;
+    uint64_t all = 0, acc = 0;
+    free(v->range);
+    if (!(v->range = nd_mallocn(end - first + 1, sizeof *v->range))) return ND_ERR_NOMEM;
+    for (size_t i = first; i < end; i++) all += dt->docs[v->list ? v->list[i] : i].size;
+    uint64_t target = ND_MAX(all / ((uint64_t)v->x->threads * 16) + 1, (uint64_t)ND_FP_TASK_BYTES);
+    *nr = 0;
+    v->range[0] = first;
+    for (size_t i = first; i < end; i++) {
+        acc += dt->docs[v->list ? v->list[i] : i].size;
+        if (acc >= target || i + 1 == end) {
+            v->range[++*nr] = i + 1;
+            acc = 0;
+        }
+    }
+    *bytes = all;
+    return ND_OK;
+}
+
+/* Distributed: the tasks' parts joined bucket by bucket (in task order, so
+ * in document order) and handed to the exchange (nd_fp_exchange
+ * .fingerprints, called whatever st says); the parts are then those of the
+ * sources, pointing into *got. */
+static nd_status fp_trade(fp_work *v, size_t *nr, nd_status st, nd_fp **got) {
+    size_t start[ND_FP_BUCKETS + 1] = {0}, *gstart = NULL, nsrc = 0, total = 0;
+    nd_fp *mine = NULL;
+    for (size_t t = 0; st == ND_OK && t < *nr; t++) total += v->part[t].start[ND_FP_BUCKETS];
+    if (st == ND_OK && !(mine = nd_mallocn(total ? total : 1, sizeof *mine))) st = ND_ERR_NOMEM;
+    for (size_t b = 0, at = 0; st == ND_OK && b < ND_FP_BUCKETS; b++) {
+        start[b] = at;
+        for (size_t t = 0; t < *nr; t++) {
+            const fp_part *p = &v->part[t];
+            size_t m = p->start[b + 1] - p->start[b];
+            if (m) memcpy(mine + at, p->fp + p->start[b], m * sizeof *mine);
+            at += m;
+        }
+        start[b + 1] = at;
+    }
+    if (st != ND_OK) memset(start, 0, sizeof start);
+    for (size_t t = 0; t < *nr; t++) fp_part_release(&v->part[t]);
+    parts_release(v, v->x->threads);
+    const nd_fp_exchange *xc = v->in->xchg;
+    st = xc->fingerprints(xc->user, st, mine, start, got, &gstart, &nsrc);
+    free(mine);
+    if (st == ND_OK) {
+        fp_part *np = nd_calloc(nsrc ? nsrc : 1, sizeof *np);
+        if (np) {
+            free(v->part);
+            v->part = np;
+            *nr = nsrc;
+            for (size_t k = 0; k < nsrc; k++) {
+                np[k].fp = *got;
+                memcpy(np[k].start, gstart + k * (ND_FP_BUCKETS + 1), sizeof np[k].start);
+            }
+        } else {
+            st = ND_ERR_NOMEM;
+        }
+    }
+    free(gstart);
+    return st;
+}
+
+/* Distributed: the texts of the documents this process's seeds name that
+ * it did not fingerprint, normalised once and kept as its own are (so the
+ * alignment does not normalise one again for each pair it is in). */
+static nd_status keep_foreign(fp_work *v, nd_fingerprint_out *out) {
+    nd_status st = ND_OK;
+    const nd_fingerprint_in *in = v->in;
+    size_t nd = out->ndocs, n = 0, nr = 0;
+    uint64_t bytes = 0;
+    unsigned char *want = nd_calloc(nd ? nd : 1, 1);
+    size_t *list = NULL;
+    if (!want) return ND_ERR_NOMEM;
+    for (size_t i = 0; i < out->nseeds; i++) {
+        const nd_seed *sd = &out->seeds[i];
+        if (sd->a < in->doc_first || sd->a >= in->doc_end) want[sd->a] = 1;
+        if (sd->b < in->doc_first || sd->b >= in->doc_end) want[sd->b] = 1;
+    }
+    for (size_t d = 0; d < nd; d++) n += want[d];
+    if (!n) goto out;
+    if (!(list = nd_mallocn(n, sizeof *list))) {
+        st = ND_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t d = 0, k = 0; d < nd; d++)
+        if (want[d]) list[k++] = d;
+    v->list = list;
+    v->keep_only = 1;
+    ND_CHECK(fp_ranges(v, 0, n, &nr, &bytes));
+    ND_CHECK(nd_exec_run(v->x, nr, fp_task, v));
+out:
+    v->list = NULL;
+    free(list);
+    free(want);
+    return st;
+}
+
 nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_fingerprint_out *out) {
     nd_status st = ND_OK;
     size_t nd = in->docs->n, nr = 0;
     fp_work v = {.x = x, .in = in, .out = out};
+    nd_fp *got = NULL; /* distributed: the fingerprints this process groups */
     memset(out, 0, sizeof *out);
     nd_winnow_params(in->min_passage, &v.k, &v.w);
     atomic_init(&v.kept, 0);
     if (!(out->doc_chars = nd_calloc(nd ? nd : 1, sizeof *out->doc_chars))) return ND_ERR_NOMEM;
     if (!(out->texts = nd_calloc(nd ? nd : 1, sizeof *out->texts))) return ND_ERR_NOMEM;
     out->ndocs = nd;
-    if (!(v.range = nd_mallocn(nd + 1, sizeof *v.range))) return ND_ERR_NOMEM;
-    /* ranges of whole documents, about 16 per thread, at least 1 MiB each */
-    uint64_t all = 0, acc = 0;
-    for (size_t d = 0; d < nd; d++) all += in->docs->docs[d].size;
-    uint64_t target = ND_MAX(all / ((uint64_t)x->threads * 16) + 1, (uint64_t)ND_FP_TASK_BYTES);
-    v.range[0] = 0;
-    for (size_t d = 0; d < nd; d++) {
-        acc += in->docs->docs[d].size;
-        if (acc >= target || d + 1 == nd) {
-            v.range[++nr] = d + 1;
-            acc = 0;
-        }
-    }
+    size_t first = in->xchg ? ND_MIN(in->doc_first, nd) : 0;
+    size_t end = in->xchg ? ND_MIN(ND_MAX(in->doc_end, first), nd) : nd;
+    uint64_t all = 0;
+    ND_CHECK(fp_ranges(&v, first, end, &nr, &all));
     if (!(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part)) ||
         !(v.spill = nd_calloc(x->threads, sizeof *v.spill)) ||
         !(v.wk = nd_calloc(x->threads, sizeof *v.wk)) ||
@@ -798,11 +960,15 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
     }
     atomic_init(&v.spill_failed, 0);
     nd_exec_begin(x, ND_STAGE_PASSAGE, all);
-    ND_CHECK(nd_exec_run(x, nr, fp_task, &v));
+    st = nd_exec_run(x, nr, fp_task, &v);
     for (unsigned k = 0; k < x->threads; k++) fp_wk_release(&v.wk[k]);
-    map_spilled(&v, out);
+    if (in->xchg) st = fp_trade(&v, &nr, st, &got); /* reached after a failure too */
+    ND_CHECK(st);
     ND_CHECK(group_all(x, &v, nr, out));
+    if (in->xchg) ND_CHECK(keep_foreign(&v, out));
+    map_spilled(&v, out);
 out:
+    free(got);
     if (v.part)
         for (size_t t = 0; t < nr; t++) fp_part_release(&v.part[t]);
     free(v.part);
