@@ -1,9 +1,11 @@
 /*
  * mpi_scan.c - `mpirun -n N neardup-mpi scan|clean [options] PATH...`: the
  * scan of one machine with its stages shared out among MPI ranks - split,
- * sketch, exact, LSH and verify, the clusters and the similarities; rank 0
- * runs the cluster stage on what the ranks found and writes the report (or
- * the cleaned copy).  What is not shared yet is listed at the end.
+ * sketch, exact, LSH and verify, the clusters and the similarities, and
+ * with --passages the fingerprints, seeds and alignments; rank 0 runs the
+ * cluster stage (and the passages' records) on what the ranks found and
+ * writes the report (or the cleaned copy).  What is not shared yet is
+ * listed at the end.
  *
  * What.  Every rank runs the same command line.  Each walks the paths, so
  * each holds the same document table - sorted paths, dense ids - and
@@ -90,9 +92,7 @@
  *      (shift_lines);
  *   3. MPI_Allgather of the row counts: every rank knows every share's ids
  *      (the total must stay below 2^32 - 1, the paragraph id's width); rank
- *      0 opens its rows file (under --tmpdir; or, for --passages, whose
- *      stage reads every row, allocates the whole run's rows: "dense");
- *      vote;
+ *      0 opens its rows file (under --tmpdir); vote;
  *   4. per document, MPI_Reduce to rank 0: paragraphs cut (SUM), the line
  *      of the first cut (MIN of the non-zero ones: the pieces of a cut
  *      file), the split mode used (MAX) and the changed flag (MAX) - each
@@ -124,7 +124,7 @@
  *   8. paragraph rows to rank 0, rank by rank in rank order (at most
  *      ROWS_MSG_BYTES a message, or round_budget when smaller); rank 0
  *      copies its own through the same packing, and appends them all to
- *      its rows file in id order (dense: unpacks them into its arrays);
+ *      its rows file in id order;
  *   9. the request round: each rank asks the owners of the paragraphs its
  *      pairs name and it did not split for their rows (8 bytes an id out;
  *      24 back: offset, document, length, hash, line), then runs
@@ -136,9 +136,8 @@
  *      and its passing pairs; for s = 1, 2, 4, ... rank r + s sends its
  *      forest (8 bytes an edge) to rank r when r is a multiple of 2s, which
  *      makes the star forest of the two (merge_forests); rank 0 reads the
- *      rows of the forest's vertices back from its file (hold_rows; dense:
- *      they are in its arrays) and sets each member's link to its
- *      representative;
+ *      rows of the forest's vertices back from its file (hold_rows) and
+ *      sets each member's link to its representative;
  *  11. the similarities: rank 0 sends each forest edge (root << 32 |
  *      member) to pair_owner of it; that rank asks the exact key of the
  *      side it did not split of its rank (8 bytes out, 16 back), answers 1
@@ -146,7 +145,28 @@
  *      verification on the pairs that were no candidates; the answers (16
  *      bytes) go to rank 0, which merges the ranks' ascending runs (and
  *      renumbers them as the rows it holds);
- *  12. the changed flags again (MAX to rank 0: steps 9 and 11 read texts).
+ * 11b. with --passages, the passage stages (passages_share): each rank
+ *      fingerprints the whole documents whose first byte its share holds
+ *      (passage_docs; nd_stage_fingerprint with nd_fp_exchange, stage.h);
+ *      MPI_Allgather of each rank's 257 bucket starts, then its
+ *      fingerprints (24 bytes each, about 2 / (w + 1) a normalised
+ *      character: 1 in 19 with the default --min-passage 50) all-to-all
+ *      to the rank grouping their bucket (a contiguous range of the 256
+ *      buckets a rank), which receives them in rank order, so in document
+ *      order as the single process gathers them; the seeds its groups
+ *      give (20 bytes each) all-to-all to the rank that fingerprinted one
+ *      of the pair's two documents, as a hash of the pair picks
+ *      (pair_aligner), which sorts them (so the lone-seed rule sees all of
+ *      a pair's), keeps the texts of the other documents its seeds name
+ *      (read again from the shared filesystem and normalised once each),
+ *      and aligns its pairs (nd_stage_align); vote; the documents'
+ *      normalised characters (MPI_Reduce SUM: each is counted by one rank)
+ *      and every rank's pairwise passages (88 bytes each, point to point)
+ *      to rank 0, which sorts them by pair, stably (each pair's are one
+ *      rank's, in its alignment's order), and whose driver makes the
+ *      records (nd_stage_passage) and their lines;
+ *  12. the changed flags again (MAX to rank 0: steps 9, 11 and 11b read
+ *      texts).
  * All-to-alls are MPI_Ialltoallv with byte counts; the collectives are
  * non-blocking calls completed by wait_req, which polls with a 1 ms sleep,
  * so a waiting rank does not spin on a core another rank needs (this
@@ -167,7 +187,12 @@
  * 24 for a row asked of another rank; per clustered paragraph 8 bytes an
  * edge per level of the tree it climbs (at most log2 N), 8 to its
  * similarity's rank, 8 + 16 for an exact key asked, 16 back to rank 0
- * (bench/README.md, "MPI scale-out", measures it).
+ * (bench/README.md, "MPI scale-out", measures it).  With --passages, per
+ * normalised character 24 x 2 / (w + 1) bytes of fingerprints (1.3 with the
+ * default --min-passage 50), per seed 20, per pairwise passage 88 to rank
+ * 0, and per document 8 (its characters), (N - 1) / N of each leaving the
+ * rank; plus the other ranks' documents a rank's pairs name, read again
+ * from the shared filesystem.
  *
  * Memory, per rank (what --memory bounds).  A rank reads a piece of a cut
  * document as the split stage reads a whole one: into its reader's buffer,
@@ -204,8 +229,14 @@
  * removal (40 bytes; the removed paragraphs are clustered ones) and a few
  * words per document.  (Before, clean made rank 0 hold every row, 54
  * bytes a paragraph: bench/README.md, "clean from the sparse report".)
- * --passages still makes rank 0 hold every row ("dense", 54 bytes a
- * paragraph): the passage stage runs on rank 0.
+ * With --passages a rank holds, as a single process does for the whole
+ * corpus, its documents' fingerprints and normalised texts (the texts in
+ * memory up to a quarter of --memory, the rest in its spill files) and
+ * those of the other documents its pairs name, the fingerprints of its
+ * buckets while they are grouped, and its seeds; rank 0 also holds every
+ * pairwise passage and the records (proportional to the copied passages,
+ * not to the paragraphs).  (Before, rank 0 held every row, 54 bytes a
+ * paragraph, and ran the passage stages alone.)
  *
  * Errors.  MPI errors abort the job (MPI_ERRORS_ARE_FATAL, the default), and
  * so does running out of memory in the middle of an exchange (must()): the
@@ -222,7 +253,8 @@
  *     statistics and the document-pair overlaps alone, holding what the
  *     clusters' members need (above) - the clusters are not spilled, so
  *     --memory bounds rank 0 only as far as the clustered paragraphs fit;
- *     --passages keeps every row on rank 0;
+ *     likewise the pairwise passages and the records of --passages, and
+ *     the documents' lines of the passages' places, which rank 0 reads;
  *   - every rank walks every path: for plain UTF-8 files that is metadata
  *     and the first 8 KiB of each, but documents in other encodings, gzip
  *     data, JSON Lines and archives are decoded by every rank's walk (into
@@ -241,7 +273,13 @@
  *     the cut points (the rest of the file when no blank line follows).
  *     Decoded documents (other encodings, gzip data, JSON Lines records,
  *     archive members) are never cut;
- *   - --passages runs on rank 0 after the gather, unshared;
+ *   - --passages: one document is fingerprinted and aligned by one rank
+ *     (a cut file's pieces are not: the whole file's text is needed), the
+ *     fingerprints go in one all-to-all (not in rounds bounded by
+ *     --memory; nor are a single process's, stage_fingerprint.c), and a
+ *     rank normalises the other documents its pairs name once each even
+ *     when another rank holds them normalised (reading them again from the
+ *     shared filesystem, rather than receiving 2-4 bytes a character);
  *   - clean plans and writes the whole cleaned copy and its log on rank 0:
  *     it reads every document again (and every row from its rows file),
  *     checks it and writes it, alone.  Sharing that out would have each
@@ -1548,15 +1586,6 @@ static void put_row(nd_front_out *o, size_t p, const nd_row *row) {
     o->link[p] = (uint32_t)p; /* in no cluster, until step 10 */
 }
 
-/* Unpacks m rows from buf into the whole run's arrays at ids base .. */
-static void unpack_rows(const unsigned char *buf, size_t m, size_t base, nd_front_out *o) {
-    for (size_t i = 0; i < m; i++) {
-        nd_row row;
-        nd_row_unpack(buf + i * ROW_BYTES, &row);
-        put_row(o, base + i, &row);
-    }
-}
-
 /* Rank 0: the per-document arrays of nd documents. */
 static nd_status alloc_docs(nd_front_out *o, size_t nd) {
     size_t nd1 = nd ? nd : 1;
@@ -1567,8 +1596,7 @@ static nd_status alloc_docs(nd_front_out *o, size_t nd) {
     return ND_OK;
 }
 
-/* Rank 0: the arrays for n paragraphs (the whole run's, or the held ones
- * of a sparse report). */
+/* Rank 0: the arrays for the n paragraphs its sparse report holds. */
 static nd_status alloc_rows(nd_front_out *o, size_t n, uint32_t max_len) {
     size_t n1 = n ? n : 1;
     nd_paratab *pt = o->split.pt;
@@ -1655,15 +1683,11 @@ static void reduce_docs(nd_mpi_ctx *c, nd_doctab *docs, const local_rows *l, nd_
     free(chg_all);
 }
 
-/* m packed rows of ids base .. on rank 0: into the whole run's arrays, or,
- * for a sparse report, appended to its rows file (at id x ROW_BYTES, as
- * they come in id order); the clusterable ones counted in o->ncl. */
+/* m packed rows of ids base .. on rank 0, appended to its rows file (at
+ * id x ROW_BYTES, as they come in id order); the clusterable ones counted
+ * in o->ncl. */
 static nd_status take_rows(const unsigned char *buf, size_t m, size_t base, nd_front_out *o) {
     for (size_t i = 0; i < m; i++) o->ncl += buf[i * ROW_BYTES + 28] != ND_PARA_SHORT;
-    if (o->sparse.rows.fd < 0) { /* the whole run's arrays */
-        unpack_rows(buf, m, base, o);
-        return ND_OK;
-    }
     uint64_t at = 0;
     ND_TRY(nd_spill_write(&o->sparse.rows, buf, m * ROW_BYTES, &at));
     return at == (uint64_t)base * ROW_BYTES ? ND_OK : ND_ERR_INTERNAL;
@@ -1762,6 +1786,227 @@ static void send_rows(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l)
     }
     free(buf);
 }
+/* --- passages (step 11b) ------------------------------------------------- */
+
+/* The documents rank r fingerprints for the passages: [pdoc[r], pdoc[r + 1]),
+ * its share's documents less the one it starts inside (a cut document
+ * belongs to the rank whose share holds its first byte); each document to
+ * one rank, in rank order. */
+static void passage_docs(const share_at *first, int size, size_t ndocs, size_t *pdoc) {
+    pdoc[0] = 0;
+    for (int r = 1; r < size; r++) {
+        size_t d = first[r].doc + (first[r].off ? 1 : 0);
+        pdoc[r] = ND_MAX(pdoc[r - 1], ND_MIN(d, ndocs));
+    }
+    pdoc[size] = ndocs;
+}
+
+/* The exchanges of the fingerprint stage (stage.h, nd_fp_exchange): rank
+ * k groups the buckets [fp_bucket0(k), fp_bucket0(k + 1)), and a pair's
+ * seeds go to pair_aligner's rank. */
+typedef struct fp_trade_ctx {
+    nd_mpi_ctx *c;
+    const size_t *pdoc; /* passage_docs */
+} fp_trade_ctx;
+
+static size_t fp_bucket0(int k, int size) {
+    return ((size_t)k * ND_FP_BUCKETS + (size_t)size - 1) / (size_t)size;
+}
+
+static nd_status fp_send_fingerprints(void *user, nd_status st, const nd_fp *fp,
+                                      const size_t *start, nd_fp **got, size_t **gstart,
+                                      size_t *nsrc) {
+    fp_trade_ctx *f = user;
+    nd_mpi_ctx *c = f->c;
+    const int n = c->size;
+    const size_t nb1 = ND_FP_BUCKETS + 1;
+    *got = NULL;
+    *gstart = NULL;
+    *nsrc = 0;
+    ND_TRY(status_vote(c, st));
+    /* every rank's bucket starts: where each source's buckets begin in
+     * what this rank receives from it */
+    uint64_t *mine = must(c, nd_mallocn(nb1, sizeof *mine));
+    uint64_t *all = must(c, nd_mallocn((size_t)n * nb1, sizeof *all));
+    uint64_t *cnt = must(c, nd_mallocn(2 * (size_t)n, sizeof *cnt)), *rcnt = cnt + n;
+    for (size_t b = 0; b < nb1; b++) mine[b] = start[b];
+    MPI_Allgather(mine, (int)nb1, MPI_UINT64_T, all, (int)nb1, MPI_UINT64_T, c->comm);
+    for (int k = 0; k < n; k++) cnt[k] = start[fp_bucket0(k + 1, n)] - start[fp_bucket0(k, n)];
+    void *recv = NULL;
+    st = all_to_all(c, fp, cnt, sizeof *fp, &recv, rcnt);
+    if (st == ND_OK) {
+        const size_t b0 = fp_bucket0(c->rank, n), b1 = fp_bucket0(c->rank + 1, n);
+        size_t *gs = must(c, nd_mallocn((size_t)n * nb1, sizeof *gs));
+        for (int k = 0, off = 0; k < n; off += (int)rcnt[k], k++) {
+            const uint64_t *sk = all + (size_t)k * nb1;
+            for (size_t b = 0; b < nb1; b++) {
+                size_t bb = ND_MIN(ND_MAX(b, b0), b1); /* others' buckets: empty */
+                gs[(size_t)k * nb1 + b] = (size_t)off + (size_t)(sk[bb] - sk[b0]);
+            }
+        }
+        *got = recv;
+        *gstart = gs;
+        *nsrc = (size_t)n;
+    }
+    free(mine);
+    free(all);
+    free(cnt);
+    return st;
+}
+
+/* A seed on the wire: the seed and its flag. */
+typedef struct seed_rec {
+    nd_seed s;
+    uint32_t one;
+} seed_rec;
+
+static int doc_owner(const size_t *pdoc, int size, size_t d) {
+    int lo = 0, hi = size - 1; /* the last r with pdoc[r] <= d */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (pdoc[mid] <= d)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* The rank that aligns documents a <= b: the one that fingerprinted a or
+ * the one that fingerprinted b, as a hash of the pair picks (the first
+ * document alone would give the ranks of the first documents most pairs:
+ * with pairs spread evenly, 7 / 16 of them to the first of 4 ranks), so
+ * that it holds one of the two texts already. */
+static int pair_aligner(const size_t *pdoc, int size, uint32_t a, uint32_t b) {
+    uint64_t v = (uint64_t)a << 32 | b;
+    return doc_owner(pdoc, size, (v * UINT64_C(0x9E3779B97F4A7C15)) >> 63 ? a : b);
+}
+
+static nd_status fp_send_seeds(void *user, nd_status st, const nd_seed *s, const uint8_t *one,
+                               size_t ns, nd_seed **got, uint8_t **got_one, size_t *ngot) {
+    fp_trade_ctx *f = user;
+    nd_mpi_ctx *c = f->c;
+    const int n = c->size;
+    *got = NULL;
+    *got_one = NULL;
+    *ngot = 0;
+    ND_TRY(status_vote(c, st));
+    uint64_t *cnt = must(c, nd_calloc(3 * (size_t)n, sizeof *cnt)), *rcnt = cnt + n,
+             *at = cnt + 2 * n;
+    int *to = must(c, nd_mallocn(ns ? ns : 1, sizeof *to));
+    seed_rec *buf = must(c, nd_mallocn(ns ? ns : 1, sizeof *buf));
+    for (size_t i = 0; i < ns; i++) cnt[to[i] = pair_aligner(f->pdoc, n, s[i].a, s[i].b)]++;
+    for (int k = 1; k < n; k++) at[k] = at[k - 1] + cnt[k - 1];
+    for (size_t i = 0; i < ns; i++) buf[at[to[i]]++] = (seed_rec){s[i], one[i]};
+    void *recv = NULL;
+    st = all_to_all(c, buf, cnt, sizeof *buf, &recv, rcnt);
+    free(buf);
+    free(to);
+    if (st == ND_OK) {
+        size_t m = 0;
+        for (int k = 0; k < n; k++) m += (size_t)rcnt[k];
+        const seed_rec *in = recv;
+        nd_seed *gs = must(c, nd_mallocn(m ? m : 1, sizeof *gs));
+        uint8_t *go = must(c, nd_mallocn(m ? m : 1, 1));
+        for (size_t i = 0; i < m; i++) {
+            gs[i] = in[i].s;
+            go[i] = (uint8_t)in[i].one;
+        }
+        *got = gs;
+        *got_one = go;
+        *ngot = m;
+    }
+    free(recv);
+    free(cnt);
+    return st;
+}
+
+/* Rank 0: the ranks' pairwise passages, each rank's sorted by pair and
+ * every pair's on one rank, into the order of one nd_stage_align - by pair
+ * (a, b), each pair's as its rank gave them (a stable sort by pair). */
+static void order_passages(nd_mpi_ctx *c, nd_pair_passage **ps, size_t n) {
+    if (c->size == 1 || n < 2) return;
+    if (n > UINT32_MAX) must(c, NULL); /* (the payload's width) */
+    nd_key32 *kv = must(c, nd_mallocn(2 * n, sizeof *kv));
+    nd_pair_passage *v = *ps, *to = must(c, nd_mallocn(n, sizeof *to));
+    for (size_t i = 0; i < n; i++)
+        kv[i] = (nd_key32){.key = (uint64_t)v[i].a << 32 | v[i].b, .val = (uint32_t)i};
+    nd_sort_key32(kv, kv + n, n);
+    for (size_t i = 0; i < n; i++) to[i] = v[kv[i].val];
+    free(kv);
+    free(v);
+    *ps = to;
+}
+
+/* Step 11b, --passages: the passage stages shared out.  Each rank
+ * fingerprints the documents passage_docs gives it (nd_stage_fingerprint
+ * with the exchanges above: the buckets' fingerprints go to the ranks
+ * that group them, the seeds to pair_aligner's rank, which keeps the texts
+ * of the other documents its pairs name) and aligns its pairs
+ * (nd_stage_align); rank 0 receives every rank's pairwise passages, puts
+ * them in one alignment's order (order_passages), and the documents'
+ * normalised characters (summed: each counted by one rank), and hands them
+ * to the driver, which makes the records (nd_stage_passage) as a single
+ * process does. */
+static nd_status passages_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const nd_split_in *in,
+                                const share_at *first, nd_front_out *out) {
+    _Static_assert(sizeof(nd_pair_passage) % sizeof(uint64_t) == 0, "passages go as u64s");
+    const size_t words = sizeof(nd_pair_passage) / sizeof(uint64_t);
+    nd_doctab *docs = nd_report_doctab(r);
+    const nd_options *o = in->opt;
+    const size_t nd = docs->n;
+    size_t *pdoc = must(c, nd_mallocn((size_t)c->size + 1, sizeof *pdoc));
+    passage_docs(first, c->size, nd, pdoc);
+    fp_trade_ctx f = {c, pdoc};
+    nd_fp_exchange xc = {&f, fp_send_fingerprints, fp_send_seeds};
+    nd_fingerprint_in fi = {.docs = docs,
+                            .keep_bytes = in->limit / 4,
+                            .tmpdir = in->tmpdir,
+                            .norm_flags = o->norm_flags,
+                            .min_passage = o->min_passage,
+                            .common_docs = o->common_docs ? o->common_docs : UINT_MAX,
+                            .xchg = &xc,
+                            .doc_first = pdoc[c->rank],
+                            .doc_end = pdoc[c->rank + 1]};
+    nd_fingerprint_out fo;
+    nd_align_out ao;
+    memset(&ao, 0, sizeof ao);
+    nd_status st = nd_stage_fingerprint(x, &fi, &fo); /* votes in its exchanges */
+    if (st == ND_OK) {
+        nd_align_in ai = {.docs = docs,
+                          .tmpdir = in->tmpdir,
+                          .norm_flags = o->norm_flags,
+                          .min_passage = o->min_passage,
+                          .max_gap = o->max_gap,
+                          .threshold = o->threshold,
+                          .seeds = fo.seeds,
+                          .nseeds = fo.nseeds,
+                          .texts = fo.texts};
+        st = nd_stage_align(x, &ai, &ao);
+    }
+    st = status_vote(c, st);
+    if (st == ND_OK) {
+        uint64_t *dc = c->rank == 0 ? must(c, nd_calloc(nd ? nd : 1, sizeof *dc)) : NULL;
+        MPI_Reduce(fo.doc_chars, dc, (int)nd, MPI_UINT64_T, MPI_SUM, 0, c->comm);
+        if (c->rank == 0) {
+            size_t nv = ao.n * words, cap = nv ? nv : 1;
+            uint64_t *v = must(c, nd_mallocn(cap, sizeof *v));
+            if (nv) memcpy(v, ao.ps, nv * sizeof *v);
+            for (int k = 1; k < c->size; k++) recv_u64s(c, k, &v, &nv, &cap);
+            out->passaged = 1;
+            out->ps = (nd_pair_passage *)(void *)v;
+            out->nps = nv / words;
+            order_passages(c, &out->ps, out->nps);
+            out->doc_chars = dc;
+        } else {
+            send_u64s(c, 0, (const uint64_t *)(const void *)ao.ps, ao.n * words);
+        }
+    }
+    nd_fingerprint_out_release(&fo);
+    free(ao.ps);
+    free(pdoc);
+    return st;
+}
 
 /* The front (scan_hook.h): steps 2 to 12. */
 static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_in *in,
@@ -1822,14 +2067,10 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
         st = ND_ERR_INVALID;
         goto out;
     }
-    /* a sparse report on rank 0 - the rows in a file, only the clusters'
-     * members' in memory (clean reads the others back from the file) -
-     * unless the passage stage, not yet shared, runs: it reads every row */
-    int sparse = !in->opt->passages;
+    /* a sparse report on rank 0: the rows in a file, only the clusters'
+     * members' in memory (clean reads the others back from the file) */
     if (c->rank == 0) st = alloc_docs(out, docs->n);
-    if (c->rank == 0 && st == ND_OK && !sparse)
-        st = alloc_rows(out, (size_t)total, in->opt->max_paragraph_bytes);
-    if (c->rank == 0 && st == ND_OK && sparse) {
+    if (c->rank == 0 && st == ND_OK) {
         int err = 0;
         st = nd_spill_open(&out->sparse.rows, in->tmpdir, &err);
     }
@@ -1838,7 +2079,7 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
 
     /* 4. per document; 5. exact groups; 6. LSH buckets; 7. pairs; 8. rows */
     reduce_docs(c, docs, &l, out);
-    if (sparse) reduce_counts(c, in, &l, out);
+    reduce_counts(c, in, &l, out);
     double t2 = now_seconds();
     nd_exec_begin(x, ND_STAGE_EXACT, 0);
     ND_CHECK(exchange_exact(c, x, in, base, &l));
@@ -1871,14 +2112,10 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
     /* 10. clusters; 11. similarities; 12. the changed flags again */
     double t5 = now_seconds();
     merge_forests(c, &l, &owned, pass, &forest, &nf);
-    if (c->rank == 0 && sparse)
-        st = hold_rows(c, in, forest, nf, total, out);
-    else if (c->rank == 0)
-        for (size_t i = 0; i < nf; i++)
-            out->link[(uint32_t)forest[i]] = (uint32_t)(forest[i] >> 32);
+    if (c->rank == 0) st = hold_rows(c, in, forest, nf, total, out);
     ND_CHECK(status_vote(c, st));
     ND_CHECK(answer_sims(c, x, r, in, base, &l, &owned, jac, forest, nf, out));
-    if (c->rank == 0 && sparse) /* the pairs in the held rows' numbering */
+    if (c->rank == 0) /* the pairs in the held rows' numbering */
         for (size_t i = 0; i < out->pairs.n; i++) {
             size_t m = out->split.pt->n;
             uint64_t v = out->pairs.v[i];
@@ -1886,6 +2123,10 @@ static nd_status mpi_front(void *user, nd_exec *x, nd_report *r, const nd_split_
                               index_of(out->sparse.held, m, (uint32_t)v);
         }
     c->st.t_cluster = now_seconds() - t5;
+    if (in->opt->passages) { /* the share's rows are not needed any more */
+        local_rows_release(&l);
+        ND_CHECK(passages_share(c, x, r, in, first, out));
+    }
     reduce_changed(c, docs);
     if (c->rank != 0) out->stop = 1;
 out:

@@ -7,7 +7,9 @@
 # 3 MB, line numbers across the pieces, and its clean), clean with a
 # cluster on every rank (clean-cross-rank), and rank 0's peak memory under
 # --memory for scan and clean (rank0-memory; clean-memory, through
-# bench/rank_peak.py).  Without neardup-mpi (MPI not found, or the
+# bench/rank_peak.py), and scan --passages shared out (passages: planted
+# passages in Chinese and English, every format, spilled texts, a cut
+# file).  Without neardup-mpi (MPI not found, or the
 # sanitizer or fuzz build, where it is not built) or without mpirun, each
 # case reports SKIP and exits 77, which ctest shows as "Skipped".  Run one
 # case by hand with

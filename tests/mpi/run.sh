@@ -22,7 +22,7 @@ set -u
 
 CASES=(seeds seeds-threads1 seeds-options seeds-passages corpus-zh corpus-en
        containers empty-ranks cross-rank clean clean-cross-rank errors rank0-memory
-       clean-memory huge-file cut-file)
+       clean-memory huge-file cut-file passages)
 case_start "${CASES[@]}"
 
 MPI_BIN=${ND_MPI_BIN:-}
@@ -386,6 +386,26 @@ case $CASE in
                                 if ($(NF - 1) * 1e6 > size / 4 + 4.6e6) big++ }
          END { exit !(ranks == 4 && cut == 4 && big == 0) }' "$TMP/st" \
       || { fail "want the file split by all 4 ranks, each reading at most its quarter + 4.6 MB"; grep -A5 "per rank" "$TMP/st" | sed 's/^/    /'; }
+    ;;
+  passages) # scan --passages shared out: each rank fingerprints its
+    # documents, the buckets' fingerprints and the pairs' seeds go between
+    # the ranks, each aligns the pairs of its documents, rank 0 makes the
+    # records (planted passages: sentences copied into other paragraphs,
+    # merged and split paragraphs, passages inside very long lines)
+    gen "$TMP/zh" --seed 42 --size-mb 8 --passages 0.1
+    gen "$TMP/en" --seed 43 --size-mb 6 --lang en --passages 0.1
+    for n in 1 2 3 4; do same "$n" --passages -f jsonl "$TMP/zh/docs"; done
+    every_format 3 --passages "$TMP/en/docs"
+    # the kept texts spilled to each rank's files under --memory, and a
+    # threshold and gap that change what the alignment keeps
+    same 2 --passages --memory 4M -f text "$TMP/zh/docs"
+    same 4 --passages --min-passage 30 --max-gap 4 --threshold 0.6 -f jsonl "$TMP/en/docs"
+    # one file of several MB cut across the ranks for the paragraphs is
+    # fingerprinted whole by one of them; with the other files' pairs
+    mkdir -p "$TMP/h"
+    cat "$TMP/zh"/docs/00000* > "$TMP/h/one.txt"
+    same 4 --passages -f jsonl "$TMP/h/one.txt" "$TMP/zh/docs/000100.txt" "$TMP/en/docs"
+    same 3 --passages --common-docs 2 -f json "$TMP/zh/docs"
     ;;
   *) fail "no case '$CASE'" ;;
 esac
