@@ -153,9 +153,12 @@
  * of w, so its top bits are mostly zeros - with w = 36 it lies in the
  * lowest 256th of the range 13 % of the time - and buckets by the raw top
  * byte were few and uneven: one bucket's task grouped 13 % of the
- * fingerprints, and a distributed run, whose ranks group ranges of
- * buckets, gave one rank of two all of them (1.87 M seeds on the 100 MB
- * Chinese passages corpus, none to the other). */
+ * fingerprints (and each worker's two copies of the largest bucket it
+ * sorted were that large: spread, the 1 GB Chinese corpus's `scan
+ * --passages`, 2 threads, peaks at 1.63 GB instead of 1.82, with 3.8-4.2
+ * s of system time instead of 4.7-6.6), and a distributed run, whose ranks
+ * group ranges of buckets, gave one rank of two all of them (1.87 M seeds
+ * on the 100 MB Chinese passages corpus, none to the other). */
 #define ND_FP_SPREAD     UINT64_C(0x9E3779B97F4A7C15)
 #define ND_FP_MAX_OCC    64u        /* places of one hash in one document */
 #define ND_FP_TASK_BYTES (1u << 20) /* input bytes per task, at least */
