@@ -438,15 +438,8 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
     memset(&ao, 0, sizeof ao);
     memset(&po, 0, sizeof po);
     uint32_t *lines = NULL;
-    int query_only = 0;
-    for (size_t d = 0; d < docs->n && !query_only; d++) query_only = docs->docs[d].query;
-    nd_fingerprint_in fi = {.docs = docs,
-                            .query_only = query_only,
-                            .keep_bytes = limit / 4,
-                            .tmpdir = w->sc->tmpdir,
-                            .norm_flags = o->norm_flags,
-                            .min_passage = o->min_passage,
-                            .common_docs = o->common_docs ? o->common_docs : UINT_MAX};
+    nd_fingerprint_in fi;
+    nd_fingerprint_in_init(&fi, docs, o, w->sc->tmpdir, limit);
     if (w->front_passaged) { /* a front found them (scan_hook.h) */
         ao.ps = w->front_ps;
         ao.n = w->front_nps;
@@ -455,15 +448,8 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
         w->front_doc_chars = NULL;
     } else {
         ND_CHECK(nd_stage_fingerprint(&w->x, &fi, &fo));
-        nd_align_in ai = {.docs = docs,
-                          .tmpdir = w->sc->tmpdir,
-                          .norm_flags = o->norm_flags,
-                          .min_passage = o->min_passage,
-                          .max_gap = o->max_gap,
-                          .threshold = o->threshold,
-                          .seeds = fo.seeds,
-                          .nseeds = fo.nseeds,
-                          .texts = fo.texts};
+        nd_align_in ai;
+        nd_align_in_init(&ai, &fi, o, &fo);
         ND_CHECK(nd_stage_align(&w->x, &ai, &ao));
     }
     nd_passage_in pi = {.ps = ao.ps, .n = ao.n, .common_docs = fi.common_docs, .ndocs = docs->n};

@@ -3,6 +3,7 @@
  */
 #include "stage.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "nd_internal.h"
@@ -70,4 +71,30 @@ void nd_split_out_release(nd_split_out *o) {
     free(o->range_base);
     memset(o, 0, sizeof *o);
     o->pt = pt;
+}
+
+void nd_fingerprint_in_init(nd_fingerprint_in *fi, nd_doctab *docs, const nd_options *o,
+                            const char *tmpdir, uint64_t memory_limit) {
+    int query_only = 0;
+    for (size_t d = 0; d < docs->n && !query_only; d++) query_only = docs->docs[d].query;
+    *fi = (nd_fingerprint_in){.docs = docs,
+                              .query_only = query_only,
+                              .keep_bytes = memory_limit / 4,
+                              .tmpdir = tmpdir,
+                              .norm_flags = o->norm_flags,
+                              .min_passage = o->min_passage,
+                              .common_docs = o->common_docs ? o->common_docs : UINT_MAX};
+}
+
+void nd_align_in_init(nd_align_in *ai, const nd_fingerprint_in *fi, const nd_options *o,
+                      const nd_fingerprint_out *fo) {
+    *ai = (nd_align_in){.docs = fi->docs,
+                        .tmpdir = fi->tmpdir,
+                        .norm_flags = fi->norm_flags,
+                        .min_passage = fi->min_passage,
+                        .max_gap = o->max_gap,
+                        .threshold = o->threshold,
+                        .seeds = fo->seeds,
+                        .nseeds = fo->nseeds,
+                        .texts = fo->texts};
 }

@@ -399,6 +399,12 @@ typedef struct nd_fingerprint_out {
     uint64_t common;       /* distinct k-grams given no seeds as common text */
 } nd_fingerprint_out;
 
+/* The input of a scan's fingerprint stage over docs with options o (the
+ * scan's temporary directory and memory limit: a quarter of it for the
+ * kept texts; query_only when a document is a query document); xchg NULL. */
+void nd_fingerprint_in_init(nd_fingerprint_in *fi, nd_doctab *docs, const nd_options *o,
+                            const char *tmpdir, uint64_t memory_limit);
+
 nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_fingerprint_out *out);
 /* Frees and unmaps everything *out holds (it may be partly filled). */
 void nd_fingerprint_out_release(nd_fingerprint_out *out);
@@ -434,6 +440,11 @@ typedef struct nd_align_out {
     nd_pair_passage *ps; /* allocated: sorted by (a, b, a_char) */
     size_t n;
 } nd_align_out;
+
+/* The input of a scan's align stage: fi's documents and normalisation, o's
+ * gap and threshold, fo's seeds and kept texts (which it points to). */
+void nd_align_in_init(nd_align_in *ai, const nd_fingerprint_in *fi, const nd_options *o,
+                      const nd_fingerprint_out *fo);
 
 nd_status nd_stage_align(nd_exec *x, const nd_align_in *in, nd_align_out *out);
 

@@ -1959,29 +1959,18 @@ static nd_status passages_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const n
     passage_docs(first, c->size, nd, pdoc);
     fp_trade_ctx f = {c, pdoc};
     nd_fp_exchange xc = {&f, fp_send_fingerprints, fp_send_seeds};
-    nd_fingerprint_in fi = {.docs = docs,
-                            .keep_bytes = in->limit / 4,
-                            .tmpdir = in->tmpdir,
-                            .norm_flags = o->norm_flags,
-                            .min_passage = o->min_passage,
-                            .common_docs = o->common_docs ? o->common_docs : UINT_MAX,
-                            .xchg = &xc,
-                            .doc_first = pdoc[c->rank],
-                            .doc_end = pdoc[c->rank + 1]};
+    nd_fingerprint_in fi;
+    nd_fingerprint_in_init(&fi, docs, o, in->tmpdir, in->limit);
+    fi.xchg = &xc;
+    fi.doc_first = pdoc[c->rank];
+    fi.doc_end = pdoc[c->rank + 1];
     nd_fingerprint_out fo;
     nd_align_out ao;
     memset(&ao, 0, sizeof ao);
     nd_status st = nd_stage_fingerprint(x, &fi, &fo); /* votes in its exchanges */
     if (st == ND_OK) {
-        nd_align_in ai = {.docs = docs,
-                          .tmpdir = in->tmpdir,
-                          .norm_flags = o->norm_flags,
-                          .min_passage = o->min_passage,
-                          .max_gap = o->max_gap,
-                          .threshold = o->threshold,
-                          .seeds = fo.seeds,
-                          .nseeds = fo.nseeds,
-                          .texts = fo.texts};
+        nd_align_in ai;
+        nd_align_in_init(&ai, &fi, o, &fo);
         st = nd_stage_align(x, &ai, &ao);
     }
     st = status_vote(c, st);
