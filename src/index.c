@@ -221,37 +221,15 @@
  * MB), paras 104 MB.  Each distinct paragraph's band keys are in the
  * segments alone (a copy in its sets row, 72 bytes a distinct paragraph
  * with the default 18 bands, was about 8 % of an index).
-
- * Size of an index made with 16 KiB pages (format 3; create since the
- * bulk load): the bundled corpus 884,736 bytes, 739 a paragraph (its
- * tables are smaller than a page); the 5 MB generated corpora 718
- * (Chinese) and 483 (English) a paragraph, the 100 MB ones 695 and 479.
  *
- * Size of format 3, measured with SQLite's dbstat on examples/seeds with
- * the defaults (5 Chinese documents, 1,197 paragraphs, 1,025 clusterable,
- * 551 distinct): 794,624 bytes, 664 a paragraph (format 2: 778,240, 650).
- * The paragraph rows grew from 32 to 40 KB (27 to 34 bytes a paragraph)
- * with the own texts of the 172 short paragraphs (6,633 bytes) and of the
- * 2 copies whose bytes differ; the other tables did not change.  On the
- * 5 MB generated corpora (gen_corpus --seed 42 --size-mb 5): Chinese,
- * 11,718 paragraphs, 8,462,336 -> 8,757,248 bytes, 722 -> 747 a paragraph
- * (923 short paragraphs, 36 KB, and 340 copies with other bytes, 158 KB,
- * in a paras table of 274 -> 561 KB); English wrapped, 24,625 paragraphs,
- * 11,907,072 -> 12,169,216 bytes, 484 -> 494 a paragraph (1,083 short,
- * 17 KB; 804 copies, 164 KB; paras 578 -> 823 KB).  The cost of keeping
- * the own texts: about 3 % of the index; index create's time did not move
- * measurably (5 MB, three alternated runs each: 0.20-0.38 s for both).
- *
- * Size of format 2 when it was made, on examples/seeds with the defaults
- * (5 Chinese documents, 1,197 paragraphs, 1,025 clusterable, 551
- * distinct; SQLite's dbstat): 790,528 bytes, 660 a paragraph.  By table: sets 524 KB (951 bytes a
- * distinct paragraph, 700 of them its text: Chinese is 3 bytes a
- * character in UTF-8, where format 1's deflated token stream was 389),
- * pages 152 KB (9,918 entries of 8 bytes in 36 pages, half full at this
- * size), paras 33 KB (27 bytes a paragraph), the indexes on sets(ekey) and
- * paras(sset) 20 KB each.  English is cheaper: the 10 MB wrapped bench
- * corpus (52,716 paragraphs, 47,644 distinct) 26.3 MB, 498 bytes a
- * paragraph (format 1: 860), the text being about as long as the file's.
+ * Paragraphs below min_chars, and copies whose bytes differ from their
+ * set's text, keep their own text in their paras row: about 3 % of an
+ * index on the 5 MB generated corpora (Chinese 722 -> 747 bytes a
+ * paragraph, English wrapped 484 -> 494), with no measurable change in
+ * create's time.  Texts are stored as the bytes read (UTF-8: 3 bytes a
+ * Chinese character, 700 bytes a distinct paragraph of the bundled
+ * corpus), not as a deflated token stream (389 bytes there), so that the
+ * stages and the writers read them as they read a file's.
  *
  * Transactions.  Every nd_index_add, nd_index_add_paths and
  * nd_index_remove on a published index is one write transaction (BEGIN
