@@ -873,7 +873,7 @@ static nd_status fp_trade(fp_work *v, size_t *nr, nd_status st, nd_fp **got) {
         start[b + 1] = at;
     }
     if (st != ND_OK) memset(start, 0, sizeof start);
-    for (size_t t = 0; t < *nr; t++) fp_part_release(&v->part[t]);
+    for (size_t t = 0; v->part && t < *nr; t++) fp_part_release(&v->part[t]);
     parts_release(v, v->x->threads);
     const nd_fp_exchange *xc = v->in->xchg;
     st = xc->fingerprints(xc->user, st, mine, start, got, &gstart, &nsrc);
@@ -939,32 +939,36 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
     memset(out, 0, sizeof *out);
     nd_winnow_params(in->min_passage, &v.k, &v.w);
     atomic_init(&v.kept, 0);
-    if (!(out->doc_chars = nd_calloc(nd ? nd : 1, sizeof *out->doc_chars))) return ND_ERR_NOMEM;
-    if (!(out->texts = nd_calloc(nd ? nd : 1, sizeof *out->texts))) return ND_ERR_NOMEM;
+    /* failures before the exchanges still reach them (fp_trade), so that
+     * no other process of a distributed run waits for this one */
+    if (!(out->doc_chars = nd_calloc(nd ? nd : 1, sizeof *out->doc_chars)) ||
+        !(out->texts = nd_calloc(nd ? nd : 1, sizeof *out->texts)))
+        st = ND_ERR_NOMEM;
     out->ndocs = nd;
     size_t first = in->xchg ? ND_MIN(in->doc_first, nd) : 0;
     size_t end = in->xchg ? ND_MIN(ND_MAX(in->doc_end, first), nd) : nd;
     uint64_t all = 0;
-    ND_CHECK(fp_ranges(&v, first, end, &nr, &all));
-    if (!(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part)) ||
-        !(v.spill = nd_calloc(x->threads, sizeof *v.spill)) ||
-        !(v.wk = nd_calloc(x->threads, sizeof *v.wk)) ||
-        !(v.parts = nd_calloc(x->threads, sizeof *v.parts)) ||
-        !(out->maps = nd_calloc(x->threads, sizeof *out->maps)) ||
-        !(out->arenas = nd_calloc(x->threads, sizeof *out->arenas))) {
+    if (st == ND_OK) st = fp_ranges(&v, first, end, &nr, &all);
+    if (st == ND_OK && (v.spill = nd_calloc(x->threads, sizeof *v.spill)))
+        for (unsigned k = 0; k < x->threads; k++) v.spill[k].fd = -1;
+    if (st == ND_OK && (!v.spill || !(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part)) ||
+                        !(v.wk = nd_calloc(x->threads, sizeof *v.wk)) ||
+                        !(v.parts = nd_calloc(x->threads, sizeof *v.parts)) ||
+                        !(out->maps = nd_calloc(x->threads, sizeof *out->maps)) ||
+                        !(out->arenas = nd_calloc(x->threads, sizeof *out->arenas))))
         st = ND_ERR_NOMEM;
-        goto out;
+    if (st == ND_OK) {
+        out->nmaps = x->threads;
+        for (unsigned k = 0; k < x->threads; k++) {
+            nd_arena_init(&out->arenas[k], 0);
+            nd_arena_init(&v.parts[k], 0);
+        }
+        atomic_init(&v.spill_failed, 0);
+        nd_exec_begin(x, ND_STAGE_PASSAGE, all);
+        st = nd_exec_run(x, nr, fp_task, &v);
     }
-    out->nmaps = x->threads;
-    for (unsigned k = 0; k < x->threads; k++) {
-        v.spill[k].fd = -1;
-        nd_arena_init(&out->arenas[k], 0);
-        nd_arena_init(&v.parts[k], 0);
-    }
-    atomic_init(&v.spill_failed, 0);
-    nd_exec_begin(x, ND_STAGE_PASSAGE, all);
-    st = nd_exec_run(x, nr, fp_task, &v);
-    for (unsigned k = 0; k < x->threads; k++) fp_wk_release(&v.wk[k]);
+    if (v.wk)
+        for (unsigned k = 0; k < x->threads; k++) fp_wk_release(&v.wk[k]);
     if (in->xchg) st = fp_trade(&v, &nr, st, &got); /* reached after a failure too */
     ND_CHECK(st);
     ND_CHECK(group_all(x, &v, nr, out));
