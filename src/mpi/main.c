@@ -30,8 +30,9 @@ static void usage(FILE *f) {
                "\n"
                "The scan of `neardup scan` with its split and sketch (documents\n"
                "shared out by bytes), its exact and LSH grouping (keys shared out\n"
-               "by hash), its verification (by the rank of either paragraph) and\n"
-               "its clusters spread over the MPI ranks; rank 0 writes the same\n"
+               "by hash), its verification (by the rank of either paragraph), its\n"
+               "clusters and, with --passages, its fingerprints and alignments\n"
+               "spread over the MPI ranks; rank 0 writes the same\n"
                "report, or the same cleaned copy, byte for byte.  The inputs must\n"
                "be on a filesystem every rank sees at the same paths.\n"
                "Options: see 'neardup scan --help' and 'neardup clean --help'.\n");
