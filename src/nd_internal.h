@@ -160,7 +160,9 @@ void nd_sort_u64_inplace(uint64_t *v, size_t n);
 typedef struct nd_fp {
     uint64_t hash;
     uint32_t doc, pos;
-    uint32_t ctx; /* its k-gram's neighbours (nd_winnow_ctx) */
+    uint32_t ctx;  /* its k-gram's neighbours (nd_winnow_ctx) */
+    uint32_t pad_; /* 0: the struct has no undefined bytes (it is written
+                      to spill files and sent between ranks) */
 } nd_fp;
 #define ND_FP_SORT_BITS 16
 void nd_sort_fp_top(const nd_fp *src, nd_fp *dst, size_t n, unsigned top, uint32_t *count);

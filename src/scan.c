@@ -335,6 +335,7 @@ typedef struct scan_work {
     nd_texts texts;                            /* of the paragraphs in candidate pairs */
     uint32_t *link;                            /* a front's clusters (scan_hook.h) */
     uint64_t front_candidates, front_verified; /* and its counts */
+    uint64_t passage_spill;                    /* bytes the passage stages spilled */
     int front_passaged;                        /* and its pairwise passages */
     nd_pair_passage *front_ps;
     size_t front_nps;
@@ -448,6 +449,8 @@ static nd_status run_passages(scan_work *w, nd_doctab *docs, uint64_t limit) {
         w->front_doc_chars = NULL;
     } else {
         ND_CHECK(nd_stage_fingerprint(&w->x, &fi, &fo));
+        w->passage_spill = fo.fp_spilled; /* and the texts' files */
+        for (size_t k = 0; k < fo.nmaps; k++) w->passage_spill += fo.maps[k].len;
         nd_align_in ai;
         nd_align_in_init(&ai, &fi, o, &fo);
         ND_CHECK(nd_stage_align(&w->x, &ai, &ao));
@@ -762,6 +765,7 @@ static nd_status scanner_run(nd_scanner *sc, nd_front_fn front, void *user, nd_r
     ND_LAP(ND_STAGE_CLUSTER);
 
     if (r->opt.passages) ND_CHECK(run_passages(&w, docs, tm->memory_limit));
+    tm->spill_bytes += w.passage_spill;
     ND_LAP(ND_STAGE_PASSAGE);
 
     nd_exec_begin(&w.x, ND_STAGE_REPORT, 0);

@@ -80,6 +80,7 @@ void nd_fingerprint_in_init(nd_fingerprint_in *fi, nd_doctab *docs, const nd_opt
     *fi = (nd_fingerprint_in){.docs = docs,
                               .query_only = query_only,
                               .keep_bytes = memory_limit / 4,
+                              .fp_bytes = memory_limit / 4,
                               .tmpdir = tmpdir,
                               .norm_flags = o->norm_flags,
                               .min_passage = o->min_passage,

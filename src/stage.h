@@ -355,6 +355,10 @@ typedef struct nd_fp_exchange {
 
 typedef struct nd_fingerprint_in {
     nd_doctab *docs;            /* the documents (read; one that changed is marked) */
+    uint64_t fp_bytes;          /* fingerprints kept in memory up to this many
+                                   bytes (0: all); a task's others go to its
+                                   worker's spill file in tmpdir, read back
+                                   bucket by bucket by the grouping */
     uint64_t keep_bytes;        /* normalised texts kept in memory up to this
                               many bytes; the others go to spill files in
                               tmpdir (or, if none can be written, are
@@ -396,6 +400,7 @@ typedef struct nd_fingerprint_out {
     nd_seed *seeds; /* allocated: sorted by (a, b, pa - pb, pa) */
     size_t nseeds, seed_cap;
     uint64_t fingerprints; /* selected k-grams in all documents */
+    uint64_t fp_spilled;   /* bytes of them written to spill files */
     uint64_t common;       /* distinct k-grams given no seeds as common text */
 } nd_fingerprint_out;
 

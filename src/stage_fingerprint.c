@@ -129,11 +129,18 @@
  * called by every process, also after a failure (with nothing to give),
  * and return any process's failure to all.
  *
- * Not yet: the fingerprints live in memory (24 bytes each in the tasks'
- * buckets, plus two copies of the largest bucket per worker while it is
- * sorted), and so do the seeds
- * (16 bytes, 48 while sorted); the buckets are to spill under the memory
- * limit like the band keys.
+ * Memory.  The fingerprints, 24 bytes each, are kept in the tasks' parts
+ * while in->fp_bytes allow (scan: a quarter of the memory limit, beside
+ * the texts' quarter); past it a task appends its part, bucket after
+ * bucket, to its worker's spill file (unlinked, in tmpdir), and the
+ * grouping reads each bucket's slice of it back (part_slice), so the
+ * grouping holds one bucket per worker (in two copies while it is sorted:
+ * with the buckets spread, about 1/256 of the fingerprints each).  The
+ * same seeds either way (tests/test_passages.c).  On the 1 GB Chinese
+ * corpus under --memory 1G (2 threads) 603 MB of fingerprints and texts
+ * went to spill files, with the same report.  Not yet: the seeds live in
+ * memory (16 bytes, 48 while sorted; 3.4 M on the 1 GB corpus), and so
+ * does what a distributed run receives for its buckets.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -169,6 +176,9 @@
 typedef struct fp_part {
     nd_fp *fp;
     size_t start[ND_FP_BUCKETS + 1];
+    int spilled;   /* 1: fp is NULL and the buckets are in the spill file */
+    unsigned file; /* of worker `file` (fp_work.fpspill), */
+    uint64_t off;  /* from this byte on, one after the other */
 } fp_part;
 
 /* A worker's buckets, filled by a task and copied into its part when it
@@ -193,13 +203,16 @@ typedef struct fp_work {
     nd_exec *x;
     const nd_fingerprint_in *in;
     nd_fingerprint_out *out;
-    size_t *range;      /* nranges + 1 first documents (list: first places in it) */
-    const size_t *list; /* NULL, or the documents the tasks take (keep_foreign) */
-    int keep_only;      /* the tasks only keep the texts (keep_foreign) */
-    fp_part *part;      /* per range */
-    fp_wk *wk;          /* per worker */
-    nd_arena *parts;    /* per worker: its tasks' fp_part.fp, freed together
+    size_t *range;                /* nranges + 1 first documents (list: first places in it) */
+    const size_t *list;           /* NULL, or the documents the tasks take (keep_foreign) */
+    int keep_only;                /* the tasks only keep the texts (keep_foreign) */
+    fp_part *part;                /* per range */
+    fp_wk *wk;                    /* per worker */
+    nd_arena *parts;              /* per worker: its tasks' fp_part.fp, freed together
                         once grouped (huge pages, like the kept texts) */
+    nd_spill *fpspill;            /* per worker: the parts past in->fp_bytes (fd -1
+                           until first used) */
+    atomic_uint_fast64_t fp_held; /* bytes of parts in memory */
     unsigned k, w;
 } fp_work;
 
@@ -210,6 +223,57 @@ static void fp_part_release(fp_part *p) { memset(p, 0, sizeof *p); }
 static void parts_release(fp_work *v, unsigned threads) {
     if (v->parts)
         for (unsigned k = 0; k < threads; k++) nd_arena_release(&v->parts[k]);
+}
+
+/* Bucket b of part p (m fingerprints) into dst: copied, or read back from
+ * the spill file that holds it (ND_ERR_IO when that fails). */
+static nd_status part_slice(const nd_spill *fpspill, const fp_part *p, size_t b, nd_fp *dst) {
+    size_t m = p->start[b + 1] - p->start[b];
+    if (!m) return ND_OK;
+    if (!p->spilled) {
+        memcpy(dst, p->fp + p->start[b], m * sizeof *dst);
+        return ND_OK;
+    }
+    return nd_spill_read(&fpspill[p->file], p->off + (uint64_t)p->start[b] * sizeof *dst, dst,
+                         m * sizeof *dst);
+}
+
+/* The task's buckets (the worker's, total fingerprints) into its part p:
+ * in the worker's part arena while in->fp_bytes allow, else appended to the
+ * worker's spill file (in memory after all when that cannot be written). */
+static nd_status part_store(fp_work *v, unsigned worker, fp_wk *wk, fp_part *p, size_t total) {
+    const uint64_t bytes = (uint64_t)total * sizeof *p->fp;
+    const uint64_t cap = v->in->fp_bytes ? v->in->fp_bytes : UINT64_MAX;
+    if (atomic_fetch_add(&v->fp_held, bytes) + bytes > cap && total) {
+        nd_spill *sp = &v->fpspill[worker];
+        int ok = sp->fd >= 0 || nd_spill_open(sp, v->in->tmpdir, NULL) == ND_OK;
+        uint64_t first = sp->size, off = 0;
+        for (size_t b = 0, at = 0; ok && b < ND_FP_BUCKETS; b++) {
+            p->start[b] = at;
+            if (wk->n[b])
+                ok = nd_spill_write(sp, wk->b[b], wk->n[b] * sizeof *p->fp, &off) == ND_OK;
+            at += wk->n[b];
+        }
+        if (ok) {
+            atomic_fetch_sub(&v->fp_held, bytes);
+            p->spilled = 1;
+            p->file = worker;
+            p->off = first;
+            p->start[ND_FP_BUCKETS] = total;
+            return ND_OK;
+        }
+        /* (a part written in part leaves bytes nothing points to) */
+    }
+    if (total > SIZE_MAX / sizeof *p->fp ||
+        !(p->fp = nd_arena_alloc(&v->parts[worker], total * sizeof *p->fp)))
+        return ND_ERR_NOMEM;
+    for (size_t b = 0, at = 0; b < ND_FP_BUCKETS; b++) {
+        p->start[b] = at;
+        if (wk->n[b]) memcpy(p->fp + at, wk->b[b], wk->n[b] * sizeof *p->fp);
+        at += wk->n[b];
+    }
+    p->start[ND_FP_BUCKETS] = total;
+    return ND_OK;
 }
 
 static void fp_wk_release(fp_wk *k) {
@@ -372,7 +436,7 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
             const uint64_t hm = wk->hash[i] * ND_FP_SPREAD;
             size_t b = hm >> ND_FP_BUCKET_SHIFT;
             if (wk->n[b] == wk->cap[b]) ND_CHECK(ND_GROW(wk->b[b], wk->cap[b], wk->n[b] + 1));
-            wk->b[b][wk->n[b]++] = (nd_fp){hm, (uint32_t)d, wk->pos[i], wk->ctx[i]};
+            wk->b[b][wk->n[b]++] = (nd_fp){hm, (uint32_t)d, wk->pos[i], wk->ctx[i], 0};
         }
         /* kept for the alignment, its map compact where it can be
          * (nd_cmap), its code points as narrow as they fit (cp_width): in
@@ -397,21 +461,10 @@ static nd_status fp_task(void *ctx, size_t t, unsigned worker) {
         text_drop(&cps, &beg, &end, &cmap);
     }
     if (!v->keep_only) { /* the task's buckets, one after another into its part */
-        fp_part *p = &v->part[t];
         size_t total = 0;
         for (size_t b = 0; b < ND_FP_BUCKETS; b++) total += wk->n[b];
-        if (total > SIZE_MAX / sizeof *p->fp ||
-            !(p->fp = nd_arena_alloc(&v->parts[worker], total * sizeof *p->fp))) {
-            st = ND_ERR_NOMEM;
-            goto out;
-        }
-        for (size_t b = 0, at = 0; b < ND_FP_BUCKETS; b++) {
-            p->start[b] = at;
-            if (wk->n[b]) memcpy(p->fp + at, wk->b[b], wk->n[b] * sizeof *p->fp);
-            at += wk->n[b];
-            wk->n[b] = 0;
-        }
-        p->start[ND_FP_BUCKETS] = total;
+        ND_CHECK(part_store(v, worker, wk, &v->part[t], total));
+        for (size_t b = 0; b < ND_FP_BUCKETS; b++) wk->n[b] = 0;
     }
     nd_exec_done(v->x, worker, bytes);
 out:
@@ -655,7 +708,8 @@ typedef struct group_work {
     const nd_fingerprint_in *in;
     fp_part *part; /* per fingerprint task */
     size_t nparts;
-    nd_fp **buf, **tmp; /* per worker: the bucket gathered, then sorted */
+    const nd_spill *fpspill; /* the spilled parts' files */
+    nd_fp **buf, **tmp;      /* per worker: the bucket gathered, then sorted */
     size_t *cap;
     uint32_t **count; /* per worker: the sort's counters */
     fp_bucket *bk;    /* per bucket */
@@ -730,9 +784,8 @@ static nd_status group_task(void *ctx, size_t t, unsigned worker) {
     nd_fp *buf = g->buf[worker], *sorted = g->tmp[worker];
     for (size_t r = 0; r < g->nparts; r++) { /* in task order */
         const fp_part *p = &g->part[r];
-        size_t m = p->start[t + 1] - p->start[t];
-        if (m) memcpy(buf + at, p->fp + p->start[t], m * sizeof *buf);
-        at += m;
+        ND_TRY(part_slice(g->fpspill, p, t, buf + at));
+        at += p->start[t + 1] - p->start[t];
     }
     nd_sort_fp_top(buf, sorted, n, 64 - ND_FP_BUCKET_SHIFT, g->count[worker]);
     return make_seeds(sorted, n, g->in, g->k, &g->bk[t]);
@@ -776,7 +829,7 @@ static nd_status seeds_trade(const fp_work *v, fp_bucket *bk, nd_status st, fp_b
  * exchange first (seeds_trade; reached also after a failure here). */
 static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out *out) {
     nd_status st = ND_OK;
-    group_work g = {.in = v->in, .k = v->k, .part = v->part, .nparts = nr};
+    group_work g = {.in = v->in, .k = v->k, .part = v->part, .nparts = nr, .fpspill = v->fpspill};
     fp_bucket mine = {0};
     uint64_t total = 0;
     for (size_t t = 0; t < nr; t++) total += v->part[t].start[ND_FP_BUCKETS];
@@ -864,11 +917,10 @@ static nd_status fp_trade(fp_work *v, size_t *nr, nd_status st, nd_fp **got) {
     if (st == ND_OK && !(mine = nd_mallocn(total ? total : 1, sizeof *mine))) st = ND_ERR_NOMEM;
     for (size_t b = 0, at = 0; st == ND_OK && b < ND_FP_BUCKETS; b++) {
         start[b] = at;
-        for (size_t t = 0; t < *nr; t++) {
+        for (size_t t = 0; st == ND_OK && t < *nr; t++) {
             const fp_part *p = &v->part[t];
-            size_t m = p->start[b + 1] - p->start[b];
-            if (m) memcpy(mine + at, p->fp + p->start[b], m * sizeof *mine);
-            at += m;
+            st = part_slice(v->fpspill, p, b, mine + at);
+            at += p->start[b + 1] - p->start[b];
         }
         start[b + 1] = at;
     }
@@ -951,11 +1003,14 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
     if (st == ND_OK) st = fp_ranges(&v, first, end, &nr, &all);
     if (st == ND_OK && (v.spill = nd_calloc(x->threads, sizeof *v.spill)))
         for (unsigned k = 0; k < x->threads; k++) v.spill[k].fd = -1;
-    if (st == ND_OK && (!v.spill || !(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part)) ||
-                        !(v.wk = nd_calloc(x->threads, sizeof *v.wk)) ||
-                        !(v.parts = nd_calloc(x->threads, sizeof *v.parts)) ||
-                        !(out->maps = nd_calloc(x->threads, sizeof *out->maps)) ||
-                        !(out->arenas = nd_calloc(x->threads, sizeof *out->arenas))))
+    if (st == ND_OK && (v.fpspill = nd_calloc(x->threads, sizeof *v.fpspill)))
+        for (unsigned k = 0; k < x->threads; k++) v.fpspill[k].fd = -1;
+    if (st == ND_OK &&
+        (!v.spill || !v.fpspill || !(v.part = nd_calloc(nr ? nr : 1, sizeof *v.part)) ||
+         !(v.wk = nd_calloc(x->threads, sizeof *v.wk)) ||
+         !(v.parts = nd_calloc(x->threads, sizeof *v.parts)) ||
+         !(out->maps = nd_calloc(x->threads, sizeof *out->maps)) ||
+         !(out->arenas = nd_calloc(x->threads, sizeof *out->arenas))))
         st = ND_ERR_NOMEM;
     if (st == ND_OK) {
         out->nmaps = x->threads;
@@ -976,6 +1031,12 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
     map_spilled(&v, out);
 out:
     free(got);
+    if (v.fpspill)
+        for (unsigned k = 0; k < x->threads; k++) {
+            out->fp_spilled += v.fpspill[k].size;
+            nd_spill_close(&v.fpspill[k]);
+        }
+    free(v.fpspill);
     if (v.part)
         for (size_t t = 0; t < nr; t++) fp_part_release(&v.part[t]);
     free(v.part);

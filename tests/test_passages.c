@@ -58,12 +58,15 @@ static void corpus_exec_release(corpus *c) {
  * in a directory that does not exist), in memory, or in its spill files. */
 enum { KEEP_NONE, KEEP_MEMORY, KEEP_SPILL };
 static int keep_mode;
+/* The fingerprints kept in memory (nd_fingerprint_in.fp_bytes; 0: all). */
+static uint64_t fp_cap;
 
 static void fingerprints(corpus *c, unsigned threads, unsigned min_passage, unsigned common,
                          nd_fingerprint_out *out) {
     corpus_exec(c, threads);
     nd_fingerprint_in in = {.docs = &c->docs,
                             .keep_bytes = keep_mode == KEEP_MEMORY ? UINT64_MAX : 0,
+                            .fp_bytes = fp_cap,
                             .tmpdir = keep_mode == KEEP_NONE ? "/nonexistent/neardup-test" : NULL,
                             .norm_flags = ND_NORM_ALL,
                             .min_passage = min_passage,
@@ -490,6 +493,27 @@ static void check_runs_have_seeds(unsigned T, uint32_t plant_max, size_t min_run
         cr_assert_eq(o2.nseeds, o.nseeds);
         cr_assert_eq(memcmp(o2.seeds, o.seeds, o.nseeds * sizeof *o.seeds), 0);
         cr_assert_eq(o2.fingerprints, o.fingerprints);
+        fingerprint_out_release(&o2);
+    }
+    /* and with every task's fingerprints spilled (a cap of one byte), read
+     * back bucket by bucket by the grouping; or kept in memory after all
+     * when no spill file can be made (KEEP_NONE: its tmpdir does not
+     * exist) */
+    cr_assert_eq(o.fp_spilled, 0);
+    for (int mode = KEEP_NONE; mode <= KEEP_SPILL; mode += KEEP_SPILL) {
+        nd_fingerprint_out o2;
+        int saved = keep_mode;
+        keep_mode = mode;
+        fp_cap = 1;
+        fingerprints(&c, 2, T, 100, &o2);
+        fp_cap = 0;
+        keep_mode = saved;
+        cr_assert_eq(o2.nseeds, o.nseeds);
+        cr_assert_eq(memcmp(o2.seeds, o.seeds, o.nseeds * sizeof *o.seeds), 0);
+        cr_assert_eq(o2.fingerprints, o.fingerprints);
+        cr_assert_eq(o2.fp_spilled, mode == KEEP_SPILL ? o.fingerprints * sizeof(nd_fp) : 0,
+                     "mode %d: %llu bytes spilled for %llu fingerprints", mode,
+                     (unsigned long long)o2.fp_spilled, (unsigned long long)o.fingerprints);
         fingerprint_out_release(&o2);
     }
     fingerprint_out_release(&o);

@@ -137,7 +137,7 @@ Test(sort, fp_top_orders_by_hash_keeping_input_order_of_equal_hashes) {
                     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                     uint64_t h = few ? (x % 97) * 0x9E3779B97F4A7C15u : x;
                     if (top) h = (h >> top) | (UINT64_C(0xA5) << 56); /* one bucket */
-                    src[i] = (nd_fp){h, (uint32_t)(i / 7), (uint32_t)i, (uint32_t)(x >> 40)};
+                    src[i] = (nd_fp){h, (uint32_t)(i / 7), (uint32_t)i, (uint32_t)(x >> 40), 0};
                     ref[i] = (ref_fp){src[i], i};
                 }
                 nd_sort_fp_top(src, dst, n, top, count);
