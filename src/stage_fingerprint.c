@@ -826,20 +826,22 @@ static nd_status seeds_trade(const fp_work *v, fp_bucket *bk, nd_status st, fp_b
  * sorted and grouped on the pool's threads (no serial pass over all
  * fingerprints), their seeds joined in bucket order and sorted - the same
  * whatever the thread count.  Distributed, the seeds go through the
- * exchange first (seeds_trade; reached also after a failure here). */
-static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out *out) {
-    nd_status st = ND_OK;
+ * exchange first (seeds_trade), which a failure before it, here or st0
+ * from earlier, still reaches. */
+static nd_status group_all(nd_exec *x, fp_work *v, size_t nr, nd_fingerprint_out *out,
+                           nd_status st0) {
+    nd_status st = st0;
     group_work g = {.in = v->in, .k = v->k, .part = v->part, .nparts = nr, .fpspill = v->fpspill};
     fp_bucket mine = {0};
     uint64_t total = 0;
-    for (size_t t = 0; t < nr; t++) total += v->part[t].start[ND_FP_BUCKETS];
+    for (size_t t = 0; v->part && t < nr; t++) total += v->part[t].start[ND_FP_BUCKETS];
     out->fingerprints = total;
     g.buf = nd_calloc(x->threads, sizeof *g.buf);
     g.tmp = nd_calloc(x->threads, sizeof *g.tmp);
     g.cap = nd_calloc(x->threads, sizeof *g.cap);
     g.count = nd_calloc(x->threads, sizeof *g.count);
     g.bk = nd_calloc(ND_FP_BUCKETS, sizeof *g.bk);
-    if (!g.buf || !g.tmp || !g.cap || !g.count || !g.bk) st = ND_ERR_NOMEM;
+    if (st == ND_OK && (!g.buf || !g.tmp || !g.cap || !g.count || !g.bk)) st = ND_ERR_NOMEM;
     if (st == ND_OK) st = nd_exec_run(x, ND_FP_BUCKETS, group_task, &g);
     if (st == ND_OK) {
         for (size_t t = 0; t < nr; t++) fp_part_release(&v->part[t]);
@@ -1025,8 +1027,7 @@ nd_status nd_stage_fingerprint(nd_exec *x, const nd_fingerprint_in *in, nd_finge
     if (v.wk)
         for (unsigned k = 0; k < x->threads; k++) fp_wk_release(&v.wk[k]);
     if (in->xchg) st = fp_trade(&v, &nr, st, &got); /* reached after a failure too */
-    ND_CHECK(st);
-    ND_CHECK(group_all(x, &v, nr, out));
+    ND_CHECK(group_all(x, &v, nr, out, st));        /* and its exchange */
     if (in->xchg) ND_CHECK(keep_foreign(&v, out));
     map_spilled(&v, out);
 out:
