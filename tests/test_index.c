@@ -468,14 +468,10 @@ Test(index, changed_file_reindexed) {
     cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
     /* q's copy is now in b.txt verbatim: similarity 1 */
     nd_query *q = query(idx, "q.txt");
+    pair got[64];
     int exact = 0;
-    for (size_t i = 0; i < nd_query_match_count(q); i++) {
-        nd_query_match_info m;
-        nd_query_target_info t;
-        cr_assert_eq(nd_query_match(q, i, &m), ND_OK);
-        cr_assert_eq(nd_query_target(q, m.target, &t), ND_OK);
-        if (strstr(t.path, "in/b.txt") && m.similarity == 1.0) exact = 1;
-    }
+    for (size_t i = 0, n = query_pairs(q, got, 64); i < n; i++)
+        exact |= strstr(got[i].path, "in/b.txt") && got[i].sim == 1.0;
     cr_expect(exact, "the re-indexed b.txt does not hold q's paragraph");
     nd_query_free(q);
     nd_index_close(idx);
@@ -534,14 +530,11 @@ Test(index, set_reused_in_the_same_add_stays) {
     cr_expect_eq(db_int("t.db", "SELECT count(*) FROM sets"), before, "the set was made again");
     cr_expect_eq(db_int("t.db", "SELECT count(*) FROM dead"), 0);
     nd_query *q = query(idx, "q.txt");
+    pair got[64];
     int in_c = 0;
-    for (size_t i = 0; i < nd_query_match_count(q); i++) {
-        nd_query_match_info m;
-        nd_query_target_info t;
-        cr_assert_eq(nd_query_match(q, i, &m), ND_OK);
-        cr_assert_eq(nd_query_target(q, m.target, &t), ND_OK);
-        cr_expect(strstr(t.path, "in/a.txt") == NULL, "a.txt lost the paragraph");
-        in_c |= strstr(t.path, "in/c.txt") != NULL;
+    for (size_t i = 0, n = query_pairs(q, got, 64); i < n; i++) {
+        cr_expect(strstr(got[i].path, "in/a.txt") == NULL, "a.txt lost the paragraph");
+        in_c |= strstr(got[i].path, "in/c.txt") != NULL;
     }
     cr_expect(in_c, "c.txt's copy is not found");
     nd_query_free(q);
@@ -641,14 +634,11 @@ Test(index, owner_entries_merged_away) {
     cr_expect_eq(db_int("t.db", "SELECT owners FROM segs"), 6);
     cr_expect_eq(nd_index_check(idx), ND_OK, "%s", nd_index_errmsg(idx));
     nd_query *q = query(idx, "q.txt");
+    pair got[64];
     int in_x = 0;
-    for (size_t i = 0; i < nd_query_match_count(q); i++) {
-        nd_query_match_info m;
-        nd_query_target_info t;
-        cr_assert_eq(nd_query_match(q, i, &m), ND_OK);
-        cr_assert_eq(nd_query_target(q, m.target, &t), ND_OK);
-        cr_expect(strstr(t.path, "in/") == NULL, "a removed file matches: %s", t.path);
-        in_x |= strstr(t.path, "x.txt") != NULL;
+    for (size_t i = 0, n = query_pairs(q, got, 64); i < n; i++) {
+        cr_expect(strstr(got[i].path, "in/") == NULL, "a removed file matches: %s", got[i].path);
+        in_x |= strstr(got[i].path, "x.txt") != NULL;
     }
     cr_expect(in_x, "x.txt's copy is not found");
     nd_query_free(q);
