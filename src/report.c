@@ -975,6 +975,23 @@ nd_status nd_report_row(const nd_report *r, size_t i, nd_row *row) {
     return para_row_checked(r, i, row, &k);
 }
 
+void nd_report_prefetch_cluster(const nd_report *r, size_t k) {
+    if (k >= r->ncl || r->sp.held) return;
+    const uint32_t *m = r->cl_members + r->cl_start[k];
+    size_t n = ND_MIN(r->cl_start[k + 1] - r->cl_start[k], (size_t)ND_PREFETCH_MEMBERS);
+    for (size_t i = 0; i < n; i++) {
+        size_t p = m[i];
+        __builtin_prefetch(&r->pt.off[p]);
+        __builtin_prefetch(&r->pt.doc[p]);
+        __builtin_prefetch(&r->pt.len[p]);
+        __builtin_prefetch(&r->pt.line[p]);
+        __builtin_prefetch(&r->phash[p]);
+        __builtin_prefetch(&r->chars[p]);
+        __builtin_prefetch(&r->cluster[p]);
+        __builtin_prefetch(&r->sim[p]);
+    }
+}
+
 nd_status nd_report_rows(const nd_report *r, size_t first, size_t n, nd_row *out) {
     if (!r || (n && !out) || first > nd_report_paragraph_count(r) ||
         n > nd_report_paragraph_count(r) - first)

@@ -105,7 +105,10 @@ typedef struct split_work {
     int fusing;                     /* the split tasks sketch too */
     atomic_int fuse_off;            /* set when the sketched rows outgrow the limit */
     atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
-    int in_place;                   /* the join keeps worker 0's rows where they are */
+    int in_place;                   /* the join keeps worker 0's rows where they are: */
+    split_store src;                /* worker 0's arrays under their old name, */
+    size_t src_rows;                /* the rows they held, */
+    int round;                      /* and which of split_join_in_place's rounds runs */
 } split_work;
 
 /* Fused: sketches rows [n0, pt->n) of store s (range rows from r0) from the
@@ -354,14 +357,21 @@ static void split_rows_put(split_work *w, size_t at, const split_store *s, size_
 }
 
 /* Copies range t's rows from its worker's store to their place in the whole
- * table (starting at range_base[t]); in place, worker 0's rows are there
- * already. */
+ * table (starting at range_base[t]).  In place, round 0 copies the ranges
+ * whose place starts past worker 0's own rows and round 1 the others, but
+ * not worker 0's: split_join_in_place moved those between the rounds. */
 static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
     split_work *w = ctx;
+    size_t at = w->out->range_base[t];
     ND_UNUSED(worker);
-    if (w->in_place && w->range_worker[t] == 0) return ND_OK;
-    split_rows_put(w, w->out->range_base[t], &w->store[w->range_worker[t]], w->range_row[t],
-                   w->range_n[t]);
+    if (w->in_place) {
+        if ((at >= w->src_rows) != (w->round == 0)) return ND_OK; /* the other round's */
+        if (w->range_worker[t] == 0) {
+            if (w->round == 0) split_rows_put(w, at, &w->src, w->range_row[t], w->range_n[t]);
+            return ND_OK;
+        }
+    }
+    split_rows_put(w, at, &w->store[w->range_worker[t]], w->range_row[t], w->range_n[t]);
     return ND_OK;
 }
 
@@ -456,17 +466,28 @@ static int split_join_in_place_ok(const split_work *w, size_t n) {
     return row == s->pt.n;
 }
 
-/* The output's table in worker 0's store (split_join_in_place_ok): its
- * ranges move up to their places, the last first, so that none is
- * overwritten before it moved, and the other workers' rows are copied into
- * the gaps.  Half the rows (2 threads) then take no fresh memory. */
+/* The output's table in worker 0's store (split_join_in_place_ok), whose
+ * rows [0, src_rows) are its own ranges in order, each at or below its
+ * place.  Round 0 (parallel) copies every range whose place starts at or
+ * past src_rows - worker 0's too: no source lies there, and those are the
+ * fresh pages, whose first touch is most of the join's cost.  Then worker
+ * 0's other ranges move up, the last first, so that none is overwritten
+ * before it moved (a place ends below the sources of the earlier ranges).
+ * Round 1 (parallel) copies the other workers' ranges into the gaps.  Half
+ * the rows (2 threads) take no fresh memory. */
 static nd_status split_join_in_place(nd_exec *x, split_work *w) {
-    split_store src = w->store[0]; /* the arrays, under their old name */
+    w->src = w->store[0];
+    w->src_rows = w->store[0].pt.n;
     split_store_hand_over(w, &w->store[0]);
-    for (size_t t = w->out->nranges; t-- > 0;)
-        if (w->range_worker[t] == 0 && w->out->range_base[t] != w->range_row[t])
-            split_rows_put(w, w->out->range_base[t], &src, w->range_row[t], w->range_n[t]);
     w->in_place = 1;
+    w->round = 0;
+    ND_TRY(nd_exec_run(x, w->out->nranges, split_join_task, w));
+    for (size_t t = w->out->nranges; t-- > 0;) {
+        size_t at = w->out->range_base[t];
+        if (w->range_worker[t] == 0 && at < w->src_rows && at != w->range_row[t])
+            split_rows_put(w, at, &w->src, w->range_row[t], w->range_n[t]);
+    }
+    w->round = 1;
     return nd_exec_run(x, w->out->nranges, split_join_task, w);
 }
 

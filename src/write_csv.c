@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nd_internal.h"
+#include "report.h"
 
 #define SIM_DECIMALS 4
 
@@ -102,6 +103,7 @@ nd_status nd_write_csv(const nd_report *r, const nd_write_options *wo, nd_sink *
     for (size_t k = 0; k < n; k++) {
         nd_cluster_info c;
         ND_TRY(nd_report_cluster(r, k, &c));
+        nd_report_prefetch_cluster(r, k + 2);
         for (size_t m = 0; m < c.size; m++) ND_TRY(member_row(r, wo, kinds, k, &c, m, s));
     }
     if (!kinds) return ND_OK;

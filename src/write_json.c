@@ -26,6 +26,7 @@
 
 #include "nd_internal.h"
 #include "pool.h"
+#include "report.h"
 
 #define SHARE_DECIMALS 4
 
@@ -254,6 +255,7 @@ static nd_status cluster_record(const nd_report *r, const json_paths *jp, size_t
                                 const char *type) {
     nd_cluster_info c;
     ND_TRY(nd_report_cluster(r, k, &c));
+    nd_report_prefetch_cluster(r, k + 2);
     ND_TRY(open_record(s, type));
     ND_TRY(nd_sink_field_u64(s, "\"id\":", k));
     ND_TRY(nd_sink_field_u64(s, ",\"size\":", c.size));
