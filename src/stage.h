@@ -425,6 +425,8 @@ typedef struct nd_pair_passage {
     uint64_t a_off, a_len, b_off, b_len;
     uint64_t matched; /* characters in its exact fragments */
     uint32_t fragments;
+    uint32_t pad_; /* 0: the rows go between processes as u64s (mpi_scan.c),
+                      every byte written */
 } nd_pair_passage;
 
 typedef struct nd_align_in {
