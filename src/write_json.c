@@ -17,13 +17,14 @@
  * into its own memory buffer, ND_JSON_BATCH tasks at a time; the main thread
  * then writes the batch's buffers to the sink in task order.  The bytes are
  * those of a sequential run whatever the thread count, and what is buffered
- * is bounded by the batch, not by the report.  Tasks are small (64 records,
- * some 40 KB of cluster records) so that a task's buffer stays below
- * glibc's initial mmap threshold (128 KiB) and is taken from the heap:
- * 256 records a task grew each buffer to 256 KiB, mapped fresh and faulted
- * in page by page at every write (the bench, whose runs keep that threshold,
- * 0.122 -> 0.091 s for the report stage of one-per-line English; the
- * records are the same bytes).
+ * is bounded by the batch, not by the report.  Tasks and batches are small
+ * - 64 records a task (some 40 KB of cluster records), ND_JSON_SLOTS tasks
+ * a thread - because every buffer is fresh memory, faulted in page by page
+ * at each write: with 256 records a task and 32 tasks a batch the buffers
+ * grew to 256 KiB each, past glibc's initial mmap threshold (128 KiB), so
+ * that each was mapped anew (the bench, whose runs keep that threshold:
+ * one-per-line English, report stage 0.14 -> 0.07 s and 4,877 -> 3,461
+ * page faults a scan; the records are the same bytes).
  */
 #include "write.h"
 
@@ -367,7 +368,8 @@ static int kind_on(const nd_report *r, const nd_write_options *wo, size_t k) {
 }
 
 #define ND_JSON_TASK  64 /* records per task */
-#define ND_JSON_BATCH 64 /* tasks whose buffers are held at once */
+#define ND_JSON_BATCH 64 /* tasks whose buffers are held at once, at most */
+#define ND_JSON_SLOTS 4  /* and per thread */
 
 /* A task's output: a sink in front of a growing buffer. */
 typedef struct json_slot {
@@ -383,6 +385,7 @@ typedef struct json_job {
     const char *type; /* jsonl: the record type; json: NULL */
     size_t n;         /* records */
     size_t first;     /* first task of the current batch */
+    size_t batch;     /* tasks a batch: ND_JSON_SLOTS a thread */
     nd_pool *pool;
     json_slot slot[ND_JSON_BATCH];
 } json_job;
@@ -393,14 +396,16 @@ static nd_status job_open(json_job *j, const nd_report *r, const json_paths *jp)
     j->r = r;
     j->jp = jp;
     ND_TRY(nd_report_timings(r, &tm));
-    ND_TRY(nd_pool_new(tm.threads ? tm.threads : 1, &j->pool));
-    for (size_t t = 0; t < ND_JSON_BATCH; t++)
+    unsigned threads = tm.threads ? tm.threads : 1;
+    ND_TRY(nd_pool_new(threads, &j->pool));
+    j->batch = ND_MIN((size_t)ND_JSON_BATCH, (size_t)ND_JSON_SLOTS * threads);
+    for (size_t t = 0; t < j->batch; t++)
         ND_TRY(nd_sink_open(&j->slot[t].sink, nd_membuf_append, &j->slot[t].mb));
     return ND_OK;
 }
 
 static void job_release(json_job *j) {
-    for (size_t t = 0; t < ND_JSON_BATCH; t++) {
+    for (size_t t = 0; t < j->batch; t++) {
         nd_sink_release(&j->slot[t].sink);
         free(j->slot[t].mb.buf);
     }
@@ -432,8 +437,8 @@ static nd_status job_run(json_job *j, record_fn write, const char *type, size_t 
     j->write = write;
     j->type = type;
     j->n = n;
-    for (j->first = 0; j->first < ntasks; j->first += ND_JSON_BATCH) {
-        size_t nt = ND_MIN((size_t)ND_JSON_BATCH, ntasks - j->first);
+    for (j->first = 0; j->first < ntasks; j->first += j->batch) {
+        size_t nt = ND_MIN(j->batch, ntasks - j->first);
         nd_status st = nd_pool_run(j->pool, nt, json_task, j, NULL);
         /* a memory slot fails only to grow its buffer */
         if (st == ND_ERR_IO) st = ND_ERR_NOMEM;
