@@ -3,7 +3,7 @@
 # threads >= 1.8x 1 thread"), measured so that a shared VM's drifts do not
 # decide it.
 #
-#   bench/scaling.sh [BUILD_DIR] CORPUS_DIR [PAIRS] [RUNS]
+#   bench/scaling.sh [BUILD_DIR] CORPUS_DIR [ROUNDS] [RUNS]
 #
 # Two things make a plain ratio of two bench series unreliable on a shared
 # 2-vCPU VM.  The host's speed drifts by 10-40 % over minutes, which series
@@ -23,7 +23,7 @@
 # The results are medians over the rounds, every round listed.  With one
 # CPU, or without taskset, only the speed-up is given.
 #
-# BUILD_DIR defaults to build (it needs bench/bench), PAIRS (rounds) to 5,
+# BUILD_DIR defaults to build (it needs bench/bench), ROUNDS to 5,
 # RUNS (the bench's --runs, whose median is one measurement) to 5.
 # CORPUS_DIR is a gen_corpus output (docs/ and truth.tsv).
 set -euo pipefail
@@ -33,8 +33,8 @@ if [ $# -ge 2 ] && [ -d "$1/bench" ]; then
 else
   BUILD=build
 fi
-CORPUS=${1:?usage: bench/scaling.sh [BUILD_DIR] CORPUS_DIR [PAIRS] [RUNS]}
-PAIRS=${2:-5}
+CORPUS=${1:?usage: bench/scaling.sh [BUILD_DIR] CORPUS_DIR [ROUNDS] [RUNS]}
+ROUNDS=${2:-5}
 RUNS=${3:-5}
 [ -x "$BUILD/bench/bench" ] || { echo "scaling: $BUILD/bench/bench not built" >&2; exit 2; }
 [ -d "$CORPUS/docs" ] || { echo "scaling: $CORPUS/docs not found" >&2; exit 2; }
@@ -50,7 +50,7 @@ total() { # the bench's median total wall time with $1 threads [pinned to CPU $2
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 sp=() ef=()
-for ((i = 1; i <= PAIRS; i++)); do
+for ((i = 1; i <= ROUNDS; i++)); do
   if [ $PIN = 1 ]; then
     a=$(total 1 0)
     b=$(total 1 1)
@@ -70,7 +70,7 @@ for ((i = 1; i <= PAIRS; i++)); do
 done
 if [ $PIN = 1 ]; then
   e=$(median "${ef[@]}")
-  echo "median of $PAIRS rounds: speed-up $(median "${sp[@]}")x, efficiency $e ($(awk -v e="$e" 'BEGIN {printf "%.3f", 2 * e}')x on two equal vCPUs)"
+  echo "median of $ROUNDS rounds: speed-up $(median "${sp[@]}")x, efficiency $e ($(awk -v e="$e" 'BEGIN {printf "%.3f", 2 * e}')x on two equal vCPUs)"
 else
-  echo "median of $PAIRS rounds: speed-up $(median "${sp[@]}")x"
+  echo "median of $ROUNDS rounds: speed-up $(median "${sp[@]}")x"
 fi
