@@ -472,9 +472,9 @@ static int split_join_in_place_ok(const split_work *w, size_t n) {
  * past src_rows - worker 0's too: no source lies there, and those are the
  * fresh pages, whose first touch is most of the join's cost.  Then worker
  * 0's other ranges move up, the last first, so that none is overwritten
- * before it moved (a place ends below the sources of the earlier ranges).
- * Round 1 (parallel) copies the other workers' ranges into the gaps.  Half
- * the rows (2 threads) take no fresh memory. */
+ * before it moved (a range's place starts at or past the end of every
+ * earlier range's source).  Round 1 (parallel) copies the other workers'
+ * ranges into the gaps.  Half the rows (2 threads) take no fresh memory. */
 static nd_status split_join_in_place(nd_exec *x, split_work *w) {
     w->src = w->store[0];
     w->src_rows = w->store[0].pt.n;
