@@ -21,12 +21,21 @@
 
 #include "nd_internal.h"
 
-nd_status nd_uf_init(nd_uf *uf, size_t n) {
+nd_status nd_uf_alloc(nd_uf *uf, size_t n) {
     memset(uf, 0, sizeof *uf);
     if (n > UINT32_MAX) return ND_ERR_INVALID;
     if (n && !(uf->parent = nd_mallocn(n, sizeof *uf->parent))) return ND_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) uf->parent[i] = (uint32_t)i;
     uf->n = n;
+    return ND_OK;
+}
+
+void nd_uf_reset(nd_uf *uf, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) uf->parent[i] = (uint32_t)i;
+}
+
+nd_status nd_uf_init(nd_uf *uf, size_t n) {
+    ND_TRY(nd_uf_alloc(uf, n));
+    nd_uf_reset(uf, 0, n);
     return ND_OK;
 }
 

@@ -17,6 +17,11 @@ typedef struct nd_uf {
 } nd_uf;
 
 nd_status nd_uf_init(nd_uf *uf, size_t n);
+/* nd_uf_init in two steps, for callers that fill the sets on several
+ * threads: nd_uf_alloc makes room for n ids (ND_ERR_INVALID past 2^32,
+ * ND_ERR_NOMEM), nd_uf_reset makes ids [lo, hi) singletons. */
+nd_status nd_uf_alloc(nd_uf *uf, size_t n);
+void nd_uf_reset(nd_uf *uf, size_t lo, size_t hi);
 void nd_uf_release(nd_uf *uf);
 uint32_t nd_uf_find(nd_uf *uf, uint32_t x);
 /* Joins the sets of a and b; returns 1 if they were different sets. */

@@ -43,7 +43,9 @@
 #include "stage.h"
 
 #define ND_SIM_TASK     64 /* clusters per similarity task */
-#define ND_CLUSTER_TASK 65536
+/* paragraphs per count and collect task (as ND_REPORT_PARAS in report.c:
+ * at 65,536, 4 tasks on 237,716 paragraphs left a thread of 2 idle) */
+#define ND_CLUSTER_TASK 16384
 
 typedef struct cluster_work {
     nd_exec *ex;
