@@ -1792,10 +1792,10 @@ static void send_rows(nd_mpi_ctx *c, const nd_split_in *in, const local_rows *l)
  * its share's documents less the one it starts inside (a cut document
  * belongs to the rank whose share holds its first byte); each document to
  * one rank, in rank order. */
-static void passage_docs(const share_at *first, int size, size_t ndocs, size_t *pdoc) {
+static void passage_docs(const share_at *first, int size, uint64_t ndocs, uint64_t *pdoc) {
     pdoc[0] = 0;
     for (int r = 1; r < size; r++) {
-        size_t d = first[r].doc + (first[r].off ? 1 : 0);
+        uint64_t d = (uint64_t)first[r].doc + (first[r].off ? 1 : 0);
         pdoc[r] = ND_MAX(pdoc[r - 1], ND_MIN(d, ndocs));
     }
     pdoc[size] = ndocs;
@@ -1806,7 +1806,7 @@ static void passage_docs(const share_at *first, int size, size_t ndocs, size_t *
  * seeds go to pair_aligner's rank. */
 typedef struct fp_trade_ctx {
     nd_mpi_ctx *c;
-    const size_t *pdoc; /* passage_docs */
+    const uint64_t *pdoc; /* passage_docs */
 } fp_trade_ctx;
 
 static size_t fp_bucket0(int k, int size) {
@@ -1860,26 +1860,14 @@ typedef struct seed_rec {
     uint32_t one;
 } seed_rec;
 
-static int doc_owner(const size_t *pdoc, int size, size_t d) {
-    int lo = 0, hi = size - 1; /* the last r with pdoc[r] <= d */
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (pdoc[mid] <= d)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
-}
-
 /* The rank that aligns documents a <= b: the one that fingerprinted a or
  * the one that fingerprinted b, as a hash of the pair picks (the first
  * document alone would give the ranks of the first documents most pairs:
  * with pairs spread evenly, 7 / 16 of them to the first of 4 ranks), so
  * that it holds one of the two texts already. */
-static int pair_aligner(const size_t *pdoc, int size, uint32_t a, uint32_t b) {
+static int pair_aligner(const uint64_t *pdoc, int size, uint32_t a, uint32_t b) {
     uint64_t v = (uint64_t)a << 32 | b;
-    return doc_owner(pdoc, size, (v * UINT64_C(0x9E3779B97F4A7C15)) >> 63 ? a : b);
+    return id_owner(pdoc, size, (v * UINT64_C(0x9E3779B97F4A7C15)) >> 63 ? a : b);
 }
 
 static nd_status fp_send_seeds(void *user, nd_status st, const nd_seed *s, const uint8_t *one,
@@ -1955,15 +1943,15 @@ static nd_status passages_share(nd_mpi_ctx *c, nd_exec *x, nd_report *r, const n
     nd_doctab *docs = nd_report_doctab(r);
     const nd_options *o = in->opt;
     const size_t nd = docs->n;
-    size_t *pdoc = must(c, nd_mallocn((size_t)c->size + 1, sizeof *pdoc));
+    uint64_t *pdoc = must(c, nd_mallocn((size_t)c->size + 1, sizeof *pdoc));
     passage_docs(first, c->size, nd, pdoc);
     fp_trade_ctx f = {c, pdoc};
     nd_fp_exchange xc = {&f, fp_send_fingerprints, fp_send_seeds};
     nd_fingerprint_in fi;
     nd_fingerprint_in_init(&fi, docs, o, in->tmpdir, in->limit);
     fi.xchg = &xc;
-    fi.doc_first = pdoc[c->rank];
-    fi.doc_end = pdoc[c->rank + 1];
+    fi.doc_first = (size_t)pdoc[c->rank];
+    fi.doc_end = (size_t)pdoc[c->rank + 1];
     nd_fingerprint_out fo;
     nd_align_out ao;
     memset(&ao, 0, sizeof ao);
