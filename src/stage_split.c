@@ -106,8 +106,8 @@ typedef struct split_work {
     atomic_int fuse_off;            /* set when the sketched rows outgrow the limit */
     atomic_uint_fast64_t fuse_rows; /* rows sketched by the split tasks */
     int in_place;                   /* the join keeps worker 0's rows where they are: */
-    split_store src;                /* worker 0's arrays under their old name, */
-    size_t src_rows;                /* the rows they held, */
+    split_store src;                /* worker 0's arrays under their old name
+                                       (src.pt.n: the rows they held), */
     int round;                      /* and which of split_join_in_place's rounds runs */
 } split_work;
 
@@ -365,7 +365,7 @@ static nd_status split_join_task(void *ctx, size_t t, unsigned worker) {
     size_t at = w->out->range_base[t];
     ND_UNUSED(worker);
     if (w->in_place) {
-        if ((at >= w->src_rows) != (w->round == 0)) return ND_OK; /* the other round's */
+        if ((at >= w->src.pt.n) != (w->round == 0)) return ND_OK; /* the other round's */
         if (w->range_worker[t] == 0) {
             if (w->round == 0) split_rows_put(w, at, &w->src, w->range_row[t], w->range_n[t]);
             return ND_OK;
@@ -467,9 +467,9 @@ static int split_join_in_place_ok(const split_work *w, size_t n) {
 }
 
 /* The output's table in worker 0's store (split_join_in_place_ok), whose
- * rows [0, src_rows) are its own ranges in order, each at or below its
+ * rows [0, src.pt.n) are its own ranges in order, each at or below its
  * place.  Round 0 (parallel) copies every range whose place starts at or
- * past src_rows - worker 0's too: no source lies there, and those are the
+ * past src.pt.n - worker 0's too: no source lies there, and those are the
  * fresh pages, whose first touch is most of the join's cost.  Then worker
  * 0's other ranges move up, the last first, so that none is overwritten
  * before it moved (a range's place starts at or past the end of every
@@ -477,14 +477,13 @@ static int split_join_in_place_ok(const split_work *w, size_t n) {
  * ranges into the gaps.  Half the rows (2 threads) take no fresh memory. */
 static nd_status split_join_in_place(nd_exec *x, split_work *w) {
     w->src = w->store[0];
-    w->src_rows = w->store[0].pt.n;
     split_store_hand_over(w, &w->store[0]);
     w->in_place = 1;
     w->round = 0;
     ND_TRY(nd_exec_run(x, w->out->nranges, split_join_task, w));
     for (size_t t = w->out->nranges; t-- > 0;) {
         size_t at = w->out->range_base[t];
-        if (w->range_worker[t] == 0 && at < w->src_rows && at != w->range_row[t])
+        if (w->range_worker[t] == 0 && at < w->src.pt.n && at != w->range_row[t])
             split_rows_put(w, at, &w->src, w->range_row[t], w->range_n[t]);
     }
     w->round = 1;
